@@ -1,0 +1,47 @@
+import { subtask } from "hardhat/config";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import type { HardhatUserConfig } from "hardhat/config";
+import "@nomicfoundation/hardhat-toolbox";
+
+// Verity compiles offline: Hardhat's compiler download is replaced by the npm `solc` package (solcjs),
+// which package.json pins to exactly SOLC_VERSION.
+const SOLC_VERSION = "0.8.28";
+
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }, _hre, runSuper) => {
+  if (args.solcVersion !== SOLC_VERSION) return runSuper();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const solc = require("solc") as { version(): string };
+  const longVersion = solc.version();
+  if (!longVersion.startsWith(SOLC_VERSION)) {
+    throw new Error(`npm package solc is ${longVersion}, but hardhat.config.ts expects ${SOLC_VERSION}: run npm ci`);
+  }
+  return { compilerPath: require.resolve("solc/soljson.js"), isSolcJs: true, version: SOLC_VERSION, longVersion };
+});
+
+// A remote network is named entirely by the environment, so no key ever lives in the repository:
+//   VERITY_RPC_URL=https://... VERITY_PRIVATE_KEY=0x... npx hardhat ignition deploy ... --network remote
+const remoteAccounts = process.env.VERITY_PRIVATE_KEY ? [process.env.VERITY_PRIVATE_KEY] : [];
+
+const config: HardhatUserConfig = {
+  solidity: {
+    version: SOLC_VERSION,
+    settings: {
+      evmVersion: "cancun",
+      optimizer: { enabled: true, runs: 10_000 },
+    },
+  },
+  networks: {
+    hardhat: { allowUnlimitedContractSize: false },
+    localhost: { url: "http://127.0.0.1:8545" },
+    remote: { url: process.env.VERITY_RPC_URL ?? "http://127.0.0.1:8545", accounts: remoteAccounts },
+  },
+  gasReporter: {
+    enabled: process.env.REPORT_GAS === "true",
+    offline: true,
+    currency: "USD",
+  },
+  typechain: { outDir: "typechain-types", target: "ethers-v6" },
+  mocha: { timeout: 120_000 },
+};
+
+export default config;
