@@ -1,0 +1,38 @@
+/**
+ * Every error the executor raises on purpose. Callers (the CLI, the daemons, the fuzz tests) rely on
+ * `instanceof VerityError`: anything else escaping the executor is a bug.
+ */
+export class VerityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The bytes are not a well-formed ONNX ModelProto (truncated, corrupted, wrong magic...). */
+export class OnnxDecodeError extends VerityError {}
+
+/** The model decodes, but is not a graph Verity can run (cycles, missing initializers, NaN weights, empty graph...). */
+export class InvalidModelError extends VerityError {}
+
+/** A node uses an operator (or an attribute value) Verity does not implement. */
+export class UnsupportedOperatorError extends VerityError {
+  constructor(
+    readonly nodeName: string,
+    readonly opType: string,
+    supported: readonly string[],
+    detail?: string,
+  ) {
+    super(
+      detail
+        ? `node '${nodeName}' uses ${opType} with ${detail}, which Verity does not support yet`
+        : `node '${nodeName}' uses ${opType}, which Verity does not support yet (supported: ${supported.join(", ")})`,
+    );
+  }
+}
+
+/** Tensor shapes that do not fit together (model vs input, operator operands, broadcasting). */
+export class ShapeMismatchError extends VerityError {}
+
+/** An input that is not usable: wrong dtype, NaN/Inf, unparseable JSON or TensorProto. */
+export class InvalidInputError extends VerityError {}
