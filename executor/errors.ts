@@ -36,3 +36,6 @@ export class ShapeMismatchError extends VerityError {}
 
 /** An input that is not usable: wrong dtype, NaN/Inf, unparseable JSON or TensorProto. */
 export class InvalidInputError extends VerityError {}
+
+/** The bytes are not a well-formed Verity program (wrong magic or version, truncated, inconsistent layer data). */
+export class ProgramDecodeError extends VerityError {}
