@@ -1,0 +1,261 @@
+/**
+ * Turns a graph draft (nodes in any order, Constant nodes still present, initializers possibly listed as inputs)
+ * into a validated `Graph`: the single place where both `loadOnnx` and `GraphBuilder.build` enforce the rules of
+ * the float graph IR.
+ *
+ * Rules, in the order they are checked (the first violation is reported):
+ *  1. default-domain opset >= 9;
+ *  2. every operator is supported (all nodes are scanned; the first unsupported one in file order is reported);
+ *  3. `Constant` nodes are folded into initializers;
+ *  4. every initializer is well formed: integer dims >= 0, data length = product of dims, at most
+ *     MAX_TENSOR_ELEMENTS elements, float data finite;
+ *  5. the graph has at least one operator node, one runtime input and one output;
+ *  6. every tensor name is defined once (graph input, initializer or node output);
+ *  7. every node input is defined; every graph output is defined;
+ *  8. the nodes are sorted topologically (stable: ties keep file order); a cycle is rejected.
+ * Empty node names are replaced by `<opType>_<index>`, and duplicate node names get a `_<index>` suffix, so that
+ * errors and trace steps can always name a node unambiguously.
+ */
+import { InvalidModelError, UnsupportedOperatorError } from "../errors";
+import {
+  SUPPORTED_OPERATORS,
+  type AttributeValue,
+  type Graph,
+  type GraphNode,
+  type Tensor,
+  type ValueInfo,
+} from "./graph";
+
+/** The largest tensor (in elements) the loader accepts: 2^28, i.e. 1 GiB of float32. */
+export const MAX_TENSOR_ELEMENTS = 2 ** 28;
+
+/** The oldest default-domain opset Verity imports. */
+export const MIN_OPSET = 9;
+
+/** A node before validation; `domain` is the ONNX operator domain ("" or "ai.onnx" for the default one). */
+export interface DraftNode {
+  readonly name: string;
+  readonly opType: string;
+  readonly domain?: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly attributes: Readonly<Record<string, AttributeValue>>;
+}
+
+export interface GraphDraft {
+  readonly name: string;
+  readonly opsetVersion: number;
+  /** Declared graph inputs; those that are also initializers are dropped from the runtime inputs. */
+  readonly inputs: readonly ValueInfo[];
+  readonly outputs: readonly ValueInfo[];
+  /** Initializers in declaration order. */
+  readonly initializers: readonly (readonly [string, Tensor])[];
+  readonly nodes: readonly DraftNode[];
+}
+
+const SUPPORTED = new Set<string>(SUPPORTED_OPERATORS);
+
+function isDefaultDomain(domain: string | undefined): boolean {
+  return domain === undefined || domain === "" || domain === "ai.onnx";
+}
+
+/** Rule 2, exported so the ONNX loader can run it before decoding attributes. */
+export function checkOperators(nodes: readonly { name: string; opType: string; domain?: string }[]): void {
+  nodes.forEach((n, i) => {
+    const name = n.name || `${n.opType}_${i}`;
+    if (!isDefaultDomain(n.domain)) {
+      throw new UnsupportedOperatorError(name, `${n.domain}.${n.opType}`, SUPPORTED_OPERATORS);
+    }
+    if (n.opType !== "Constant" && !SUPPORTED.has(n.opType)) {
+      throw new UnsupportedOperatorError(name, n.opType || "(empty op_type)", SUPPORTED_OPERATORS);
+    }
+  });
+}
+
+/** Rule 4 for one tensor. `label` names it in the message, e.g. "initializer 'w1'". */
+export function checkTensor(t: Tensor, label: string, fail: (msg: string) => never = invalidModel): void {
+  let n = 1;
+  for (const d of t.dims) {
+    if (!Number.isSafeInteger(d) || d < 0) fail(`${label} has an invalid dimension ${d} in dims [${t.dims.join(", ")}]`);
+    n *= d;
+    if (n > MAX_TENSOR_ELEMENTS) {
+      fail(`${label} has dims [${t.dims.join(", ")}], more than ${MAX_TENSOR_ELEMENTS} elements, which Verity refuses`);
+    }
+  }
+  if (t.data.length !== n) {
+    fail(`${label} has ${t.data.length} values, but its dims [${t.dims.join(", ")}] need ${n}`);
+  }
+  if (t.dtype === "float32") {
+    const d = t.data;
+    for (let i = 0; i < d.length; i++) {
+      if (!Number.isFinite(d[i])) {
+        fail(`${label} contains ${d[i]} at flat index ${i}; weights must be finite (check the training run)`);
+      }
+    }
+  } else {
+    for (let i = 0; i < t.data.length; i++) {
+      if (!Number.isSafeInteger(t.data[i])) fail(`${label} contains a non-integer or unsafe int64 value ${t.data[i]}`);
+    }
+  }
+}
+
+function invalidModel(msg: string): never {
+  throw new InvalidModelError(msg);
+}
+
+/** Folds one Constant node into a tensor (ONNX Constant: exactly one of value, value_float(s), value_int(s)). */
+function constantValue(node: DraftNode): Tensor {
+  const keys = Object.keys(node.attributes);
+  if (keys.length !== 1) {
+    invalidModel(`Constant node '${node.name}' must have exactly one value attribute, found [${keys.join(", ")}]`);
+  }
+  const key = keys[0];
+  const a = node.attributes[key];
+  if (key === "value" && a.kind === "tensor") return a.value;
+  if (key === "value_float" && (a.kind === "float" || a.kind === "int")) {
+    return { dtype: "float32", dims: [], data: Float32Array.of(a.value) };
+  }
+  if (key === "value_floats" && a.kind === "floats") {
+    return { dtype: "float32", dims: [a.value.length], data: Float32Array.from(a.value) };
+  }
+  if (key === "value_int" && a.kind === "int") return { dtype: "int64", dims: [], data: [a.value] };
+  if (key === "value_ints" && a.kind === "ints") return { dtype: "int64", dims: [a.value.length], data: [...a.value] };
+  throw new UnsupportedOperatorError(node.name, "Constant", SUPPORTED_OPERATORS, `attribute '${key}' (${a.kind})`);
+}
+
+/** Applies the rules above; throws InvalidModelError / UnsupportedOperatorError on the first violation. */
+export function finalizeGraph(draft: GraphDraft): Graph {
+  const graphName = draft.name || "model";
+  if (!Number.isSafeInteger(draft.opsetVersion) || draft.opsetVersion < MIN_OPSET) {
+    invalidModel(
+      `model '${graphName}' uses opset ${draft.opsetVersion}, but Verity requires opset >= ${MIN_OPSET}; ` +
+        `convert it first (python: onnx.version_converter.convert_version(model, 13))`,
+    );
+  }
+
+  // Names: fill empty ones, make duplicates unique.
+  const seenNames = new Set<string>();
+  const named = draft.nodes.map((n, i) => {
+    let name = n.name || `${n.opType}_${i}`;
+    if (seenNames.has(name)) name = `${name}_${i}`;
+    seenNames.add(name);
+    return { ...n, name };
+  });
+
+  checkOperators(named);
+
+  // Constant folding.
+  const initializers = new Map<string, Tensor>();
+  for (const [name, t] of draft.initializers) {
+    if (!name) invalidModel(`model '${graphName}' has an initializer without a name`);
+    if (initializers.has(name)) invalidModel(`initializer '${name}' is defined twice`);
+    initializers.set(name, t);
+  }
+  const ops: DraftNode[] = [];
+  for (const n of named) {
+    if (n.opType !== "Constant") {
+      ops.push(n);
+      continue;
+    }
+    if (n.outputs.length !== 1 || !n.outputs[0]) {
+      invalidModel(`Constant node '${n.name}' must have exactly one named output`);
+    }
+    const out = n.outputs[0];
+    if (initializers.has(out)) invalidModel(`Constant node '${n.name}' redefines tensor '${out}'`);
+    initializers.set(out, constantValue(n));
+  }
+  for (const [name, t] of initializers) checkTensor(t, `initializer '${name}'`);
+
+  if (ops.length === 0) invalidModel(`model '${graphName}' has an empty graph: no operator nodes`);
+
+  const inputs: ValueInfo[] = [];
+  const defined = new Set<string>(initializers.keys());
+  for (const vi of draft.inputs) {
+    if (!vi.name) invalidModel(`model '${graphName}' has a graph input without a name`);
+    if (initializers.has(vi.name)) continue;
+    if (defined.has(vi.name)) invalidModel(`graph input '${vi.name}' is declared twice`);
+    defined.add(vi.name);
+    inputs.push(vi);
+  }
+  if (inputs.length === 0) {
+    invalidModel(`model '${graphName}' has no runtime input (every declared input is an initializer)`);
+  }
+  if (draft.outputs.length === 0) invalidModel(`model '${graphName}' declares no graph output`);
+
+  // Producers.
+  const producer = new Map<string, number>();
+  ops.forEach((n, i) => {
+    if (n.outputs.length === 0 || n.outputs.every((o) => !o)) {
+      invalidModel(`node '${n.name}' (${n.opType}) has no output`);
+    }
+    for (const o of n.outputs) {
+      if (!o) continue;
+      if (defined.has(o) || producer.has(o)) {
+        invalidModel(`node '${n.name}' (${n.opType}) writes tensor '${o}', which is already defined elsewhere`);
+      }
+      producer.set(o, i);
+    }
+  });
+
+  for (const n of ops) {
+    for (const t of n.inputs) {
+      if (t && !defined.has(t) && !producer.has(t)) {
+        invalidModel(
+          `node '${n.name}' (${n.opType}) reads tensor '${t}', which is missing: no node produces it and it is ` +
+            `neither an initializer nor a graph input`,
+        );
+      }
+    }
+  }
+  for (const o of draft.outputs) {
+    if (!defined.has(o.name) && !producer.has(o.name)) {
+      invalidModel(`graph output '${o.name}' is not produced by any node`);
+    }
+  }
+
+  // Topological sort (Kahn), stable: among ready nodes, the earliest in file order goes first.
+  const indegree = new Int32Array(ops.length);
+  const consumers: number[][] = ops.map(() => []);
+  ops.forEach((n, i) => {
+    const deps = new Set<number>();
+    for (const t of n.inputs) {
+      const p = t ? producer.get(t) : undefined;
+      if (p !== undefined) deps.add(p);
+    }
+    indegree[i] = deps.size;
+    for (const p of deps) consumers[p].push(i);
+  });
+  const ready: number[] = [];
+  for (let i = ops.length - 1; i >= 0; i--) if (indegree[i] === 0) ready.push(i);
+  const order: GraphNode[] = [];
+  while (ready.length > 0) {
+    // `ready` is kept sorted descending, so pop() yields the smallest index.
+    const i = ready.pop() as number;
+    const n = ops[i];
+    order.push({ name: n.name, opType: n.opType, inputs: n.inputs, outputs: n.outputs, attributes: n.attributes });
+    for (const c of consumers[i]) {
+      if (--indegree[c] === 0) {
+        let k = ready.length;
+        ready.push(c);
+        while (k > 0 && ready[k - 1] < c) {
+          ready[k] = ready[k - 1];
+          k--;
+        }
+        ready[k] = c;
+      }
+    }
+  }
+  if (order.length !== ops.length) {
+    const stuck = ops.filter((_, i) => indegree[i] > 0).map((n) => `'${n.name}'`);
+    invalidModel(`model '${graphName}' has a cycle through nodes ${stuck.slice(0, 8).join(", ")}${stuck.length > 8 ? ", ..." : ""}`);
+  }
+
+  return {
+    name: graphName,
+    opsetVersion: draft.opsetVersion,
+    inputs,
+    outputs: draft.outputs,
+    initializers,
+    nodes: order,
+  };
+}
