@@ -1,0 +1,233 @@
+/**
+ * The binary keccak256 Merkle tree every Verity commitment is built from (states, the trace, weights).
+ * docs/COMMITMENTS.md is the normative description; Solidity verifies exactly this:
+ *
+ *   - data is cut into CHUNK_BYTES = 32-byte chunks (one EVM word), the last one zero-padded;
+ *   - leaf(chunk) = keccak256(chunk) (32-byte preimage); a parent is keccak256(left ‖ right) (64-byte preimage),
+ *     positional: the left child has the even index. Pairs are never sorted, so a proof pins the leaf index;
+ *   - the leaves are padded to a power of two with EMPTY_LEAF = bytes32(0). A tree of one leaf has that leaf as
+ *     its root (depth 0); a tree of zero leaves has root bytes32(0).
+ *
+ * No domain prefix is added to leaves or nodes: a leaf preimage is always exactly 32 bytes and a node preimage
+ * exactly 64, so a node can never be passed off as a chunk (the verifier hashes the 32-byte chunk itself), and the
+ * verifier fixes the proof length from the registered shapes, so a proof cannot stop early at an inner node.
+ * Leaving the prefix out keeps a leaf at one KECCAK256 over a single word of memory.
+ */
+import { getBytes, hexlify } from "ethers";
+import { keccak64Into, keccakInto } from "./keccak";
+import { VerityError } from "../errors";
+
+export const CHUNK_BYTES = 32;
+/** The value of a padding leaf: bytes32(0). A real chunk's leaf is keccak256 of it, never zero in practice. */
+export const EMPTY_LEAF = "0x" + "00".repeat(32);
+
+/** A proof or a root that does not match the tree it is asked of (index out of range, bad hex). */
+export class MerkleProofError extends VerityError {}
+
+/** zeroHashes[k] = root of a full subtree of 2^k empty leaves. */
+const zeroHashes: Uint8Array[] = [new Uint8Array(32)];
+function zeroHash(level: number): Uint8Array {
+  while (zeroHashes.length <= level) {
+    const prev = zeroHashes[zeroHashes.length - 1];
+    const buf = new Uint8Array(64);
+    buf.set(prev, 0);
+    buf.set(prev, 32);
+    const out = new Uint8Array(32);
+    keccak64Into(buf, 0, out, 0);
+    zeroHashes.push(out);
+  }
+  return zeroHashes[level];
+}
+
+/** Number of 32-byte chunks of `byteLength` bytes (0 for empty data). */
+export function chunkCount(byteLength: number): number {
+  return Math.ceil(byteLength / CHUNK_BYTES);
+}
+
+/** Tree depth for `n` leaves: ceil(log2 n), 0 for n <= 1. This is the exact proof length. */
+export function treeDepth(n: number): number {
+  let d = 0;
+  while (1 << d < n) d++;
+  return d;
+}
+
+/** The leaf hashes of `bytes` cut into 32-byte chunks (last one zero-padded), packed 32 bytes per leaf. */
+export function chunkLeaves(bytes: Uint8Array): Uint8Array {
+  const n = chunkCount(bytes.length);
+  const out = new Uint8Array(n * 32);
+  const full = Math.floor(bytes.length / CHUNK_BYTES);
+  for (let i = 0; i < full; i++) keccakInto(bytes, i * CHUNK_BYTES, CHUNK_BYTES, out, i * 32);
+  if (full < n) {
+    const last = new Uint8Array(CHUNK_BYTES);
+    last.set(bytes.subarray(full * CHUNK_BYTES));
+    keccakInto(last, 0, CHUNK_BYTES, out, full * 32);
+  }
+  return out;
+}
+
+/** The `index`-th 32-byte chunk of `bytes`, zero-padded. */
+export function chunkAt(bytes: Uint8Array, index: number): Uint8Array {
+  const out = new Uint8Array(CHUNK_BYTES);
+  out.set(bytes.subarray(index * CHUNK_BYTES, Math.min(bytes.length, (index + 1) * CHUNK_BYTES)));
+  return out;
+}
+
+/** The parent layer of a packed layer of `n` nodes at `level` (0 = leaves). */
+function parentLayer(layer: Uint8Array, level: number): Uint8Array {
+  const n = layer.length / 32;
+  const m = (n + 1) >> 1;
+  const out = new Uint8Array(m * 32);
+  const pairs = n >> 1;
+  for (let i = 0; i < pairs; i++) keccak64Into(layer, i * 64, out, i * 32);
+  if (n & 1) {
+    const buf = new Uint8Array(64);
+    buf.set(layer.subarray((n - 1) * 32), 0);
+    buf.set(zeroHash(level), 32);
+    keccak64Into(buf, 0, out, pairs * 32);
+  }
+  return out;
+}
+
+/** A Merkle tree whose layers are computed once, so that any number of proofs costs no further hashing. */
+export class MerkleTree {
+  /** layers[0] holds the leaves, packed (32 bytes each, unpadded); the last layer holds the root. */
+  private readonly layers: Uint8Array[];
+  readonly leafCount: number;
+  readonly depth: number;
+
+  /** `packedLeaves`: leaf hashes, 32 bytes each (as returned by `chunkLeaves`). */
+  constructor(packedLeaves: Uint8Array) {
+    if (packedLeaves.length % 32 !== 0) throw new MerkleProofError("packed leaves must be a multiple of 32 bytes");
+    this.leafCount = packedLeaves.length / 32;
+    this.depth = treeDepth(this.leafCount);
+    this.layers = [packedLeaves];
+    for (let level = 0; level < this.depth; level++) this.layers.push(parentLayer(this.layers[level], level));
+  }
+
+  static fromLeaves(leaves: readonly string[]): MerkleTree {
+    return new MerkleTree(packHashes(leaves));
+  }
+
+  /** The tree over the chunks of `bytes`. */
+  static fromData(bytes: Uint8Array): MerkleTree {
+    return new MerkleTree(chunkLeaves(bytes));
+  }
+
+  rootBytes(): Uint8Array {
+    if (this.leafCount === 0) return new Uint8Array(32);
+    return this.layers[this.depth].subarray(0, 32);
+  }
+
+  get root(): string {
+    return hexlify(this.rootBytes());
+  }
+
+  leaf(index: number): string {
+    this.checkIndex(index);
+    return hexlify(this.layers[0].subarray(index * 32, index * 32 + 32));
+  }
+
+  /** Sibling hashes from the leaf level up: exactly `depth` entries. */
+  proof(index: number): string[] {
+    this.checkIndex(index);
+    const proof: string[] = [];
+    let i = index;
+    for (let level = 0; level < this.depth; level++) {
+      const sib = i ^ 1;
+      const layer = this.layers[level];
+      proof.push(sib * 32 < layer.length ? hexlify(layer.subarray(sib * 32, sib * 32 + 32)) : hexlify(zeroHash(level)));
+      i >>= 1;
+    }
+    return proof;
+  }
+
+  private checkIndex(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.leafCount) {
+      throw new MerkleProofError(`leaf index ${index} is out of range (the tree has ${this.leafCount} leaves)`);
+    }
+  }
+}
+
+function toBytes32(h: string | Uint8Array, what: string): Uint8Array {
+  const b = typeof h === "string" ? safeBytes(h, what) : h;
+  if (b.length !== 32) throw new MerkleProofError(`${what} must be 32 bytes, got ${b.length}`);
+  return b;
+}
+
+function safeBytes(h: string, what: string): Uint8Array {
+  try {
+    return getBytes(h);
+  } catch {
+    throw new MerkleProofError(`${what} is not 0x-prefixed hex: ${h.slice(0, 20)}`);
+  }
+}
+
+/** Packs 32-byte hex hashes into one array. */
+export function packHashes(hashes: readonly (string | Uint8Array)[]): Uint8Array {
+  const out = new Uint8Array(hashes.length * 32);
+  hashes.forEach((h, i) => out.set(toBytes32(h, `leaf ${i}`), i * 32));
+  return out;
+}
+
+/** Root of the tree over `leaves` (32-byte hashes, hex or packed). */
+export function merkleRoot(leaves: readonly string[] | Uint8Array): string {
+  return new MerkleTree(leaves instanceof Uint8Array ? leaves : packHashes(leaves)).root;
+}
+
+/** Proof (siblings, leaf level first) of `leaves[index]`. Build a `MerkleTree` to take many proofs of one tree. */
+export function merkleProof(leaves: readonly string[] | Uint8Array, index: number): string[] {
+  return new MerkleTree(leaves instanceof Uint8Array ? leaves : packHashes(leaves)).proof(index);
+}
+
+/** Root implied by `leaf` at `index` with `proof`, hashing positionally (bit k of index = side at level k). */
+export function rootFromProof(leaf: string | Uint8Array, index: number, proof: readonly string[]): string {
+  const buf = new Uint8Array(64);
+  const cur = new Uint8Array(32);
+  cur.set(toBytes32(leaf, "leaf"));
+  let i = index;
+  for (let level = 0; level < proof.length; level++) {
+    const sib = toBytes32(proof[level], `proof[${level}]`);
+    if (i & 1) {
+      buf.set(sib, 0);
+      buf.set(cur, 32);
+    } else {
+      buf.set(cur, 0);
+      buf.set(sib, 32);
+    }
+    keccak64Into(buf, 0, cur, 0);
+    i = Math.floor(i / 2);
+  }
+  return hexlify(cur);
+}
+
+/**
+ * True iff `leaf` sits at `index` of the tree with `root`. The index must fit in the proof's depth
+ * (index < 2^proof.length), so one proof cannot be replayed for another index.
+ */
+export function verifyProof(root: string, leaf: string | Uint8Array, index: number, proof: readonly string[]): boolean {
+  if (!Number.isInteger(index) || index < 0 || index >= 2 ** proof.length) return false;
+  try {
+    return rootFromProof(leaf, index, proof).toLowerCase() === root.toLowerCase();
+  } catch (e) {
+    if (e instanceof MerkleProofError) return false;
+    throw e;
+  }
+}
+
+/** keccak256 of a 32-byte chunk: the leaf of that chunk. */
+export function chunkLeaf(chunk: Uint8Array): string {
+  if (chunk.length !== CHUNK_BYTES) throw new MerkleProofError(`a chunk is ${CHUNK_BYTES} bytes, got ${chunk.length}`);
+  const out = new Uint8Array(32);
+  keccakInto(chunk, 0, CHUNK_BYTES, out, 0);
+  return hexlify(out);
+}
+
+/** keccak256(a ‖ b) of two 32-byte hashes. */
+export function hashPair(a: string | Uint8Array, b: string | Uint8Array): string {
+  const buf = new Uint8Array(64);
+  buf.set(toBytes32(a, "left"), 0);
+  buf.set(toBytes32(b, "right"), 32);
+  const out = new Uint8Array(32);
+  keccak64Into(buf, 0, out, 0);
+  return hexlify(out);
+}

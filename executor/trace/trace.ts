@@ -1,0 +1,109 @@
+/**
+ * The committed trace of one inference: the states S0..SL (S0 the quantized input, SL the output, each S_i the
+ * int8 bytes of the state after step i), each committed by a Merkle root over its 32-byte chunks, and a trace
+ * root over the state roots in order. See docs/COMMITMENTS.md for the exact layout.
+ *
+ *   stateRoot_i = merkleRoot(keccak256(chunk_0), ..., keccak256(chunk_{c_i - 1}))   (int8 bytes as stored)
+ *   traceRoot   = merkleRoot(stateRoot_0, ..., stateRoot_L)
+ *
+ * The state count L + 1 and the state lengths are not hashed in again: they come from the registered model
+ * (PROTOCOL.md, "Determinism"), the verifier derives every tree depth from them and requires proofs of exactly
+ * that length.
+ */
+import { hexlify } from "ethers";
+import { MerkleTree, MerkleProofError, chunkAt, chunkCount } from "./merkle";
+
+/** Everything the one-step verifier needs to accept one chunk of one state against a trace root. */
+export interface ChunkProof {
+  /** The state index i (0 = input, L = output). */
+  readonly step: number;
+  readonly chunkIndex: number;
+  /** The 32 bytes of the chunk (0x hex), zero-padded past the end of the state. */
+  readonly chunk: string;
+  /** Siblings of keccak256(chunk) in the state's chunk tree, leaf level first. */
+  readonly proof: string[];
+  readonly stateRoot: string;
+  /** Siblings of stateRoot in the trace tree, leaf level first. */
+  readonly stateRootProof: string[];
+  readonly traceRoot: string;
+}
+
+export interface Trace {
+  /** stateRoots[i] commits S_i. */
+  readonly stateRoots: readonly string[];
+  /** Byte length of each state (= element count, int8). */
+  readonly stateLengths: readonly number[];
+  readonly traceRoot: string;
+  /** Proof of chunk `chunkIndex` of state `step`. */
+  chunkProof(step: number, chunkIndex: number): ChunkProof;
+  /** Proof of stateRoots[step] against traceRoot (for bisection moves). */
+  stateRootProof(step: number): string[];
+}
+
+class CommittedTrace implements Trace {
+  readonly stateRoots: readonly string[];
+  readonly stateLengths: readonly number[];
+  readonly traceRoot: string;
+  private readonly stateTrees: (MerkleTree | undefined)[];
+  private readonly traceTree: MerkleTree;
+
+  constructor(private readonly states: readonly Int8Array[]) {
+    const roots = new Uint8Array(states.length * 32);
+    this.stateTrees = new Array<MerkleTree | undefined>(states.length);
+    for (let i = 0; i < states.length; i++) {
+      const tree = MerkleTree.fromData(bytesOf(states[i]));
+      this.stateTrees[i] = tree;
+      roots.set(tree.rootBytes(), i * 32);
+    }
+    this.traceTree = new MerkleTree(roots);
+    this.stateRoots = Array.from({ length: states.length }, (_, i) => hexlify(roots.subarray(i * 32, i * 32 + 32)));
+    this.stateLengths = states.map((s) => s.length);
+    this.traceRoot = this.traceTree.root;
+  }
+
+  chunkProof(step: number, chunkIndex: number): ChunkProof {
+    this.checkStep(step);
+    const bytes = bytesOf(this.states[step]);
+    const n = chunkCount(bytes.length);
+    if (!Number.isInteger(chunkIndex) || chunkIndex < 0 || chunkIndex >= n) {
+      throw new MerkleProofError(`chunk ${chunkIndex} is out of range: state ${step} has ${n} chunks`);
+    }
+    const tree = this.stateTrees[step] as MerkleTree;
+    return {
+      step,
+      chunkIndex,
+      chunk: hexlify(chunkAt(bytes, chunkIndex)),
+      proof: tree.proof(chunkIndex),
+      stateRoot: this.stateRoots[step],
+      stateRootProof: this.traceTree.proof(step),
+      traceRoot: this.traceRoot,
+    };
+  }
+
+  stateRootProof(step: number): string[] {
+    this.checkStep(step);
+    return this.traceTree.proof(step);
+  }
+
+  private checkStep(step: number): void {
+    if (!Number.isInteger(step) || step < 0 || step >= this.states.length) {
+      throw new MerkleProofError(`step ${step} is out of range: the trace has states 0..${this.states.length - 1}`);
+    }
+  }
+}
+
+/** The bytes of an int8 state, without copying (two's complement, one byte per element). */
+export function bytesOf(state: Int8Array): Uint8Array {
+  return new Uint8Array(state.buffer, state.byteOffset, state.byteLength);
+}
+
+/** Commits the states S0..SL. The states are kept by reference (not copied): do not mutate them afterwards. */
+export function commitTrace(states: readonly Int8Array[]): Trace {
+  if (states.length === 0) throw new MerkleProofError("a trace needs at least one state (the input)");
+  return new CommittedTrace(states);
+}
+
+/** The root of a single state, as committed in a trace. */
+export function stateRoot(state: Int8Array): string {
+  return MerkleTree.fromData(bytesOf(state)).root;
+}
