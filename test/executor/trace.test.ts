@@ -1,0 +1,220 @@
+import { expect } from "chai";
+import { AbiCoder, concat, getBytes, hexlify, keccak256 } from "ethers";
+import { EMPTY_LEAF, MerkleProofError, chunkLeaves, merkleRoot, verifyProof } from "../../executor/trace/merkle";
+import { bytesOf, commitTrace, stateRoot } from "../../executor/trace/trace";
+import {
+  DESCRIPTOR_ABI_TYPES,
+  WeightProofError,
+  WeightsCommitment,
+  layerDescriptor,
+  programDigest,
+  weightChunkProof,
+  weightRows,
+  weightsRoot,
+} from "../../executor/trace/weights";
+import { encodeProgram, type Program } from "../../executor/runtime/program";
+
+function int8s(n: number, seed: number): Int8Array {
+  const out = new Int8Array(n);
+  let x = Math.imul(seed, 0x9e3779b1) | 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x;
+  }
+  return out;
+}
+
+function int32s(values: number[]): Int32Array {
+  return Int32Array.from(values);
+}
+
+/** A hand-written two-layer program: Gemm 40 -> 3 (rows of 40 int8 = 2 chunks each), then Relu. */
+function tinyProgram(): Program {
+  return {
+    name: "tiny",
+    version: 1,
+    inputShape: [1, 40],
+    outputShape: [1, 3],
+    input: { scale: 0.1, zeroPoint: 0 },
+    output: { scale: 0.2, zeroPoint: -3 },
+    layers: [
+      {
+        op: "Gemm",
+        inputs: [0],
+        output: 1,
+        outShape: [1, 3],
+        attrs: { k: 40, n: 3, zIn: 0, zOut: -3, clampMin: -128, clampMax: 127 },
+        weights: int8s(120, 5),
+        bias: int32s([100, -200, 300]),
+        multiplier: int32s([20000, 21000, 22000]),
+        shift: int32s([20, 21, 22]),
+      },
+      { op: "Relu", inputs: [1], output: 2, outShape: [1, 3], attrs: { zIn: -3 } },
+    ],
+  };
+}
+
+describe("executor/trace/trace", () => {
+  const states = [int8s(784, 1), int8s(128, 2), int8s(128, 3), int8s(10, 4)];
+
+  describe("commitTrace", () => {
+    it("commits each state as the Merkle root of its 32-byte chunks and the trace as the root of the state roots", () => {
+      const trace = commitTrace(states);
+      const expected = states.map((s) => merkleRoot(chunkLeaves(bytesOf(s))));
+      expect(trace.stateRoots).to.deep.equal(expected);
+      expect(trace.traceRoot).to.equal(merkleRoot(expected));
+      expect(trace.stateLengths).to.deep.equal([784, 128, 128, 10]);
+    });
+
+    it("is deterministic: equal states give equal roots, whatever the buffers they live in", () => {
+      const a = commitTrace(states);
+      const copies = states.map((s) => {
+        const buf = new Int8Array(s.length + 16);
+        buf.set(s, 8);
+        return buf.subarray(8, 8 + s.length);
+      });
+      const b = commitTrace(copies);
+      expect(b.stateRoots).to.deep.equal(a.stateRoots);
+      expect(b.traceRoot).to.equal(a.traceRoot);
+    });
+
+    it("changes exactly the touched state root (and the trace root) when one byte changes", () => {
+      const a = commitTrace(states);
+      const changed = states.map((s) => Int8Array.from(s));
+      changed[2][77] ^= 1;
+      const b = commitTrace(changed);
+      expect(b.stateRoots[2]).to.not.equal(a.stateRoots[2]);
+      expect([0, 1, 3].map((i) => b.stateRoots[i])).to.deep.equal([0, 1, 3].map((i) => a.stateRoots[i]));
+      expect(b.traceRoot).to.not.equal(a.traceRoot);
+    });
+
+    it("stores int8 values as two's complement bytes (-1 is 0xff)", () => {
+      const s = Int8Array.from([-1, -128, 127, 0]);
+      const chunk = new Uint8Array(32);
+      chunk.set([0xff, 0x80, 0x7f, 0x00]);
+      expect(stateRoot(s)).to.equal(keccak256(chunk));
+    });
+
+    it("rejects an empty trace", () => {
+      expect(() => commitTrace([])).to.throw(MerkleProofError);
+    });
+  });
+
+  describe("chunkProof", () => {
+    it("proves every chunk of every state against its state root, and the state root against the trace root", () => {
+      const trace = commitTrace(states);
+      states.forEach((s, step) => {
+        const chunks = Math.ceil(s.length / 32);
+        for (let c = 0; c < chunks; c++) {
+          const p = trace.chunkProof(step, c);
+          const raw = getBytes(p.chunk);
+          expect(raw.length).to.equal(32);
+          expect(Array.from(raw.subarray(0, Math.min(32, s.length - c * 32)))).to.deep.equal(
+            Array.from(bytesOf(s).subarray(c * 32, c * 32 + 32)),
+          );
+          expect(verifyProof(p.stateRoot, keccak256(raw), c, p.proof), `state ${step} chunk ${c}`).to.equal(true);
+          expect(verifyProof(p.traceRoot, p.stateRoot, step, p.stateRootProof)).to.equal(true);
+        }
+      });
+    });
+
+    it("zero-pads the last chunk of a state whose length is not a multiple of 32", () => {
+      const p = commitTrace(states).chunkProof(3, 0);
+      expect(p.chunk.slice(2 + 2 * 10)).to.equal("00".repeat(22));
+    });
+
+    it("does not verify a chunk proof against another state or with a modified chunk", () => {
+      const trace = commitTrace(states);
+      const p = trace.chunkProof(1, 2);
+      expect(verifyProof(trace.stateRoots[2], keccak256(p.chunk), 2, p.proof)).to.equal(false);
+      const forged = getBytes(p.chunk);
+      forged[0] ^= 0x80;
+      expect(verifyProof(p.stateRoot, keccak256(forged), 2, p.proof)).to.equal(false);
+    });
+
+    it("rejects a step or chunk index out of range", () => {
+      const trace = commitTrace(states);
+      expect(() => trace.chunkProof(4, 0)).to.throw(MerkleProofError, /step 4/);
+      expect(() => trace.chunkProof(3, 1)).to.throw(MerkleProofError, /chunk 1/);
+    });
+  });
+});
+
+describe("executor/trace/weights", () => {
+  it("programDigest is keccak256 of the canonical program bytes", () => {
+    const p = tinyProgram();
+    expect(programDigest(p)).to.equal(keccak256(encodeProgram(p)));
+  });
+
+  it("lays each output-channel row out as its own chunk tree, so a row starts on a chunk boundary", () => {
+    const p = tinyProgram();
+    const w = p.layers[0].weights as Int8Array;
+    expect(weightRows(p.layers[0])).to.equal(3);
+    const rowRoots = [0, 1, 2].map((o) => {
+      const row = new Uint8Array(64);
+      row.set(new Uint8Array(w.buffer, w.byteOffset + 40 * o, 40));
+      return merkleRoot([keccak256(row.subarray(0, 32)), keccak256(row.subarray(32))]);
+    });
+    const layer0 = keccak256(concat([keccak256(layerDescriptor(p, 0)), merkleRoot(rowRoots)]));
+    const layer1 = keccak256(concat([keccak256(layerDescriptor(p, 1)), EMPTY_LEAF]));
+    expect(weightsRoot(p)).to.equal(merkleRoot([layer0, layer1]));
+  });
+
+  it("proves every weight row of a layer against the weights root", () => {
+    const p = tinyProgram();
+    const commitment = new WeightsCommitment(p);
+    for (let o = 0; o < 3; o++) {
+      const proof = commitment.rowProof(0, o);
+      const row = getBytes(proof.rowBytes);
+      expect(hexlify(row)).to.equal(hexlify(new Uint8Array((p.layers[0].weights as Int8Array).buffer, 40 * o, 40)));
+      const rowRoot = merkleRoot(chunkLeaves(row));
+      expect(rowRoot).to.equal(proof.rowRoot);
+      expect(verifyProof(proof.rowsRoot, rowRoot, o, proof.rowProof)).to.equal(true);
+      const layerRoot = keccak256(concat([keccak256(proof.descriptor), proof.rowsRoot]));
+      expect(layerRoot).to.equal(proof.layerRoot);
+      expect(verifyProof(proof.weightsRoot, layerRoot, 0, proof.layerProof)).to.equal(true);
+      expect(proof).to.deep.equal(weightChunkProof(p, 0, o));
+    }
+  });
+
+  it("does not accept row o's weights as row o + 1", () => {
+    const proof = weightChunkProof(tinyProgram(), 0, 1);
+    expect(verifyProof(proof.rowsRoot, proof.rowRoot, 2, proof.rowProof)).to.equal(false);
+  });
+
+  it("changes the weights root when a weight, a bias, a multiplier, a shift or an attribute changes", () => {
+    const base = weightsRoot(tinyProgram());
+    const edits: ((p: Program) => void)[] = [
+      (p) => ((p.layers[0].weights as Int8Array)[119] ^= 1),
+      (p) => ((p.layers[0].bias as Int32Array)[1] += 1),
+      (p) => ((p.layers[0].multiplier as Int32Array)[2] += 1),
+      (p) => ((p.layers[0].shift as Int32Array)[0] += 1),
+      (p) => (p.layers[1].attrs.zIn = -2),
+    ];
+    for (const edit of edits) {
+      const p = tinyProgram();
+      edit(p);
+      expect(weightsRoot(p)).to.not.equal(base);
+    }
+  });
+
+  it("encodes the layer descriptor as an ABI tuple a Solidity verifier can abi.decode", () => {
+    const p = tinyProgram();
+    const decoded = AbiCoder.defaultAbiCoder().decode(DESCRIPTOR_ABI_TYPES, layerDescriptor(p, 0));
+    expect(decoded[0]).to.equal("Gemm");
+    expect(decoded[4]).to.deep.equal(["clampMax", "clampMin", "k", "n", "zIn", "zOut"]);
+    expect(decoded[6].map((v: bigint[]) => v.map(Number))).to.deep.equal([[127], [-128], [40], [3], [0], [-3]]);
+    expect(Number(decoded[7])).to.equal(3);
+    expect(Number(decoded[8])).to.equal(40);
+    expect(decoded[9]).to.equal("0x00000064ffffff380000012c"); // bias 100, -200, 300 as int32 big-endian
+  });
+
+  it("rejects a proof of a row or layer that does not exist", () => {
+    const c = new WeightsCommitment(tinyProgram());
+    expect(() => c.rowProof(0, 3)).to.throw(WeightProofError, /row 3/);
+    expect(() => c.rowProof(1, 0)).to.throw(WeightProofError, /no weights/);
+    expect(() => c.rowProof(2, 0)).to.throw(WeightProofError, /layer 2/);
+  });
+});
