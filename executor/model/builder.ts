@@ -22,13 +22,23 @@
  * Floats are always rounded to float32 (Math.fround) so that `loadOnnx(encodeOnnx(g))` deep-equals `g`.
  */
 import { InvalidModelError } from "../errors";
-import { sizeOf, type AttributeValue, type DataType, type Graph, type GraphNode, type Tensor, type ValueInfo } from "./graph";
+import {
+  sizeOf,
+  type AttributeValue,
+  type DataType,
+  type Graph,
+  type GraphNode,
+  type Tensor,
+  type ValueInfo,
+} from "./graph";
 import { finalizeGraph } from "./validate";
 
 /** A float32 tensor; `data` is copied (plain arrays are rounded to float32). */
 export function tensorF32(dims: readonly number[], data: ArrayLike<number>): Tensor {
   if (data.length !== sizeOf(dims)) {
-    throw new InvalidModelError(`tensorF32: ${data.length} values for dims [${dims.join(", ")}] (need ${sizeOf(dims)})`);
+    throw new InvalidModelError(
+      `tensorF32: ${data.length} values for dims [${dims.join(", ")}] (need ${sizeOf(dims)})`,
+    );
   }
   return { dtype: "float32", dims: [...dims], data: Float32Array.from(data) };
 }
@@ -36,10 +46,13 @@ export function tensorF32(dims: readonly number[], data: ArrayLike<number>): Ten
 /** An int64 tensor (values must be safe integers). */
 export function tensorI64(dims: readonly number[], data: ArrayLike<number>): Tensor {
   if (data.length !== sizeOf(dims)) {
-    throw new InvalidModelError(`tensorI64: ${data.length} values for dims [${dims.join(", ")}] (need ${sizeOf(dims)})`);
+    throw new InvalidModelError(
+      `tensorI64: ${data.length} values for dims [${dims.join(", ")}] (need ${sizeOf(dims)})`,
+    );
   }
   const out = Array.from(data);
-  for (const v of out) if (!Number.isSafeInteger(v)) throw new InvalidModelError(`tensorI64: ${v} is not a safe integer`);
+  for (const v of out)
+    if (!Number.isSafeInteger(v)) throw new InvalidModelError(`tensorI64: ${v} is not a safe integer`);
   return { dtype: "int64", dims: [...dims], data: out };
 }
 
@@ -107,7 +120,12 @@ export class GraphBuilder {
   }
 
   /** Adds a node; returns its first output's name (see `nodeOutputs` for all of them). */
-  node(opType: string, inputs: readonly string[], attrs: Record<string, AttributeInput> = {}, opts: NodeOptions = {}): string {
+  node(
+    opType: string,
+    inputs: readonly string[],
+    attrs: Record<string, AttributeInput> = {},
+    opts: NodeOptions = {},
+  ): string {
     return this.nodeOutputs(opType, inputs, attrs, opts)[0];
   }
 

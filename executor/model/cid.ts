@@ -102,7 +102,12 @@ export function cidBytes(cid: string): Uint8Array {
   if (typeof cid !== "string" || !cid.startsWith("b")) {
     throw new InvalidInputError(`'${String(cid)}' is not a base32 CIDv1 (it must start with 'b', e.g. 'bafkrei...')`);
   }
-  const bin = base32Decode(cid.slice(1));
+  let bin: Uint8Array;
+  try {
+    bin = base32Decode(cid.slice(1));
+  } catch (e) {
+    throw new InvalidInputError(`CID '${cid}' is malformed: ${(e as Error).message}`);
+  }
   const [version, p1] = readVarint(bin, 0);
   if (version !== CID_VERSION) throw new InvalidInputError(`CID '${cid}' has version ${version}, expected 1`);
   const [, p2] = readVarint(bin, p1); // codec

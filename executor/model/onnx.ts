@@ -11,8 +11,21 @@
  * INT64 and the smaller integer types (INT32, INT16, INT8, UINT*, BOOL) load as int64, exactly, when they fit in a
  * JS safe integer. FLOAT16, BFLOAT16, STRING, COMPLEX and external or segmented data are rejected with a message.
  */
-import { InvalidInputError, InvalidModelError, OnnxDecodeError, UnsupportedOperatorError, VerityError } from "../errors";
-import { SUPPORTED_OPERATORS, type AttributeValue, type DataType, type Graph, type Tensor, type ValueInfo } from "./graph";
+import {
+  InvalidInputError,
+  InvalidModelError,
+  OnnxDecodeError,
+  UnsupportedOperatorError,
+  VerityError,
+} from "../errors";
+import {
+  SUPPORTED_OPERATORS,
+  type AttributeValue,
+  type DataType,
+  type Graph,
+  type Tensor,
+  type ValueInfo,
+} from "./graph";
 import {
   ModelProtoType,
   ONNX_ATTRIBUTE_TYPE_NAMES,
@@ -97,7 +110,9 @@ function readIntLE(raw: Uint8Array, n: number, size: number, signed: boolean, la
   return out;
 }
 
-const INT_TYPES: Readonly<Record<number, { size: number; signed: boolean; field: "int32_data" | "int64_data" | "uint64_data" }>> = {
+const INT_TYPES: Readonly<
+  Record<number, { size: number; signed: boolean; field: "int32_data" | "int64_data" | "uint64_data" }>
+> = {
   [OnnxDataType.INT64]: { size: 8, signed: true, field: "int64_data" },
   [OnnxDataType.INT32]: { size: 4, signed: true, field: "int32_data" },
   [OnnxDataType.INT16]: { size: 2, signed: true, field: "int32_data" },
@@ -143,7 +158,7 @@ function tensorFromProto(p: PTensor, label: string, fail: Fail): Tensor {
       if (raw.length !== count * size) mismatch(raw.length, "bytes of raw_data");
       data = size === 4 ? readFloat32LE(raw, count) : readFloat64LE(raw, count);
     } else {
-      const src = size === 4 ? p.float_data ?? [] : p.double_data ?? [];
+      const src = size === 4 ? (p.float_data ?? []) : (p.double_data ?? []);
       if (src.length !== count) mismatch(src.length, "values");
       data = Float32Array.from(src);
     }
@@ -267,7 +282,8 @@ function sniffForeignFormat(b: Uint8Array): string | null {
   const starts = (...sig: number[]) => sig.every((x, i) => b[i] === x);
   if (starts(0x89, 0x50, 0x4e, 0x47)) return "a PNG image";
   if (starts(0xff, 0xd8, 0xff)) return "a JPEG image";
-  if (starts(0x50, 0x4b, 0x03, 0x04)) return "a ZIP archive (a PyTorch .pt checkpoint? export it with torch.onnx.export)";
+  if (starts(0x50, 0x4b, 0x03, 0x04))
+    return "a ZIP archive (a PyTorch .pt checkpoint? export it with torch.onnx.export)";
   if (starts(0x1f, 0x8b)) return "a gzip file (decompress it first)";
   if (starts(0x89, 0x48, 0x44, 0x46)) return "an HDF5 file (a Keras model? convert it with tf2onnx)";
   if (b.length >= 8 && b[4] === 0x54 && b[5] === 0x46 && b[6] === 0x4c && b[7] === 0x33) {
@@ -301,7 +317,8 @@ export function loadOnnx(bytes: Uint8Array, opts: { name?: string } = {}): Graph
 }
 
 function loadOnnxUnsafe(bytes: Uint8Array, opts: { name?: string }): Graph {
-  if (!(bytes instanceof Uint8Array)) throw new OnnxDecodeError("loadOnnx expects the model file's bytes (a Uint8Array)");
+  if (!(bytes instanceof Uint8Array))
+    throw new OnnxDecodeError("loadOnnx expects the model file's bytes (a Uint8Array)");
   if (bytes.length === 0) throw new OnnxDecodeError("the model file is empty (0 bytes)");
   const foreign = sniffForeignFormat(bytes);
   if (foreign) throw new OnnxDecodeError(`this is not an ONNX model: the bytes look like ${foreign}`);
@@ -327,7 +344,13 @@ function loadOnnxUnsafe(bytes: Uint8Array, opts: { name?: string }): Graph {
   const opsetVersion = toInt(defaults[0].version, "the default-domain opset version", invalidModel);
 
   const protoNodes = g.node ?? [];
-  checkOperators(protoNodes.map((n, i) => ({ name: n.name || `${n.op_type}_${i}`, opType: n.op_type ?? "", domain: n.domain ?? "" })));
+  checkOperators(
+    protoNodes.map((n, i) => ({
+      name: n.name || `${n.op_type}_${i}`,
+      opType: n.op_type ?? "",
+      domain: n.domain ?? "",
+    })),
+  );
 
   const initializers: [string, Tensor][] = (g.initializer ?? []).map((t) => {
     const name = t.name ?? "";

@@ -76,7 +76,8 @@ export function checkOperators(nodes: readonly { name: string; opType: string; d
 export function checkTensor(t: Tensor, label: string, fail: (msg: string) => never = invalidModel): void {
   let n = 1;
   for (const d of t.dims) {
-    if (!Number.isSafeInteger(d) || d < 0) fail(`${label} has an invalid dimension ${d} in dims [${t.dims.join(", ")}]`);
+    if (!Number.isSafeInteger(d) || d < 0)
+      fail(`${label} has an invalid dimension ${d} in dims [${t.dims.join(", ")}]`);
     n *= d;
     if (n > MAX_TENSOR_ELEMENTS) {
       fail(`${label} has dims [${t.dims.join(", ")}], more than ${MAX_TENSOR_ELEMENTS} elements, which Verity refuses`);
@@ -247,7 +248,9 @@ export function finalizeGraph(draft: GraphDraft): Graph {
   }
   if (order.length !== ops.length) {
     const stuck = ops.filter((_, i) => indegree[i] > 0).map((n) => `'${n.name}'`);
-    invalidModel(`model '${graphName}' has a cycle through nodes ${stuck.slice(0, 8).join(", ")}${stuck.length > 8 ? ", ..." : ""}`);
+    invalidModel(
+      `model '${graphName}' has a cycle through nodes ${stuck.slice(0, 8).join(", ")}${stuck.length > 8 ? ", ..." : ""}`,
+    );
   }
 
   return {
