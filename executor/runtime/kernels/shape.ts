@@ -1,0 +1,35 @@
+/** Data movement: Reshape (and Flatten) copy; Transpose permutes axes. docs/NUMERICS.md §11. */
+import type { Layer } from "../program";
+
+/** The same values in the same row-major order, under a new shape. */
+export function reshape(_layer: Layer, x: Int8Array): Int8Array {
+  return x.slice();
+}
+
+/** y[i_0..i_{r-1}] = x[j] where the input index along axis perm[d] is i_d. */
+export function transpose(layer: Layer, x: Int8Array, inShape: readonly number[]): Int8Array {
+  const perm = layer.attrs.perm as number[];
+  const rank = inShape.length;
+  const inStrides = new Array<number>(rank);
+  let s = 1;
+  for (let d = rank - 1; d >= 0; d--) {
+    inStrides[d] = s;
+    s *= inShape[d];
+  }
+  const out = layer.outShape;
+  const st = perm.map((p) => inStrides[p]);
+  const y = new Int8Array(x.length);
+  const idx = new Array<number>(rank).fill(0);
+  let src = 0;
+  for (let i = 0; i < x.length; i++) {
+    y[i] = x[src];
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]++;
+      src += st[d];
+      if (idx[d] < out[d]) break;
+      src -= st[d] * out[d];
+      idx[d] = 0;
+    }
+  }
+  return y;
+}
