@@ -1,0 +1,30 @@
+/**
+ * The public API of the Verity reference executor: import an ONNX model, quantize it to an integer program,
+ * execute it, commit the trace, and prove chunks of states and weights.
+ *
+ *   const graph = loadOnnx(bytes);
+ *   const program = quantizeGraph(graph, calibration);
+ *   const { outputFloat, trace } = infer(program, input);
+ *   trace.traceRoot; weightsRoot(program); programDigest(program);
+ */
+export * from "./errors";
+
+// Model: the float graph IR, ONNX I/O, a builder for tests and exporters, content addressing.
+export * from "./model/graph";
+export { loadOnnx, encodeOnnx, decodeTensorProto, encodeTensorProto } from "./model/onnx";
+export { GraphBuilder, tensorF32, tensorI64 } from "./model/builder";
+export { cidOf, cidBytes } from "./model/cid";
+
+// Quantization and the integer runtime.
+export { quantizeGraph, quantizeInput, dequantizeOutput, evaluateFloat, runFloat, graphInputShape } from "./quant";
+export type { QuantizeOptions } from "./quant";
+export * from "./runtime";
+
+// Commitments.
+export * from "./trace/merkle";
+export * from "./trace/trace";
+export * from "./trace/weights";
+
+// One committed inference.
+export { infer } from "./infer";
+export type { InferenceResult } from "./infer";
