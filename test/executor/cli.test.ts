@@ -1,0 +1,169 @@
+import { expect } from "chai";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { InvalidInputError, ShapeMismatchError } from "../../executor/errors";
+import { infer } from "../../executor/infer";
+import { GraphBuilder, tensorF32 } from "../../executor/model/builder";
+import { cidOf } from "../../executor/model/cid";
+import { encodeOnnx, encodeTensorProto } from "../../executor/model/onnx";
+import { decodeProgram } from "../../executor/runtime/program";
+import { programDigest, weightsRoot } from "../../executor/trace/weights";
+import { EXIT_BAD_INPUT, EXIT_UNEXPECTED, EXIT_USAGE, reportError } from "../../executor/cli/main";
+
+const ROOT = path.join(__dirname, "..", "..");
+const BIN = path.join(ROOT, "bin", "verity.js");
+
+function verity(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function pseudoRandom(n: number, seed: number): number[] {
+  let x = seed;
+  return Array.from({ length: n }, () => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return x / 2147483648 - 0.5;
+  });
+}
+
+/** A 16-8-4 MLP with fixed weights, so the suite does not depend on the trained demo models. */
+function tinyMlp(): Uint8Array {
+  const b = new GraphBuilder("tiny", 13);
+  const x = b.input("input", [1, 16]);
+  const w1 = b.initializer("w1", tensorF32([8, 16], pseudoRandom(128, 1)));
+  const b1 = b.initializer("b1", tensorF32([8], pseudoRandom(8, 2)));
+  const h = b.node("Relu", [b.node("Gemm", [x, w1, b1], { transB: 1 })]);
+  const w2 = b.initializer("w2", tensorF32([4, 8], pseudoRandom(32, 3)));
+  const b2 = b.initializer("b2", tensorF32([4], pseudoRandom(4, 4)));
+  b.output(b.node("Gemm", [h, w2, b2], { transB: 1 }), [1, 4]);
+  return encodeOnnx(b.build());
+}
+
+describe("verity CLI", function () {
+  this.timeout(120_000);
+  let dir: string;
+  let onnx: string;
+  let calibration: string;
+  let input: string;
+  let out: string;
+  const images = Array.from({ length: 24 }, (_, i) => pseudoRandom(16, 100 + i));
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "verity-cli-"));
+    onnx = path.join(dir, "tiny.onnx");
+    calibration = path.join(dir, "calibration.json");
+    input = path.join(dir, "input.json");
+    out = path.join(dir, "program");
+    fs.writeFileSync(onnx, tinyMlp());
+    fs.writeFileSync(calibration, JSON.stringify({ images, labels: images.map((_, i) => i % 4) }));
+    fs.writeFileSync(input, JSON.stringify([images[3]]));
+  });
+
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  describe("model import", () => {
+    it("writes program.bin and manifest.json and prints the CIDs, the weights root and the accuracy", () => {
+      const r = verity("model", "import", onnx, "--calibration", calibration, "--out", out);
+      expect(r.status, r.stderr).to.equal(0);
+      const manifest = JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8"));
+      const bytes = new Uint8Array(fs.readFileSync(path.join(out, "program.bin")));
+      const program = decodeProgram(bytes);
+      expect(manifest.artifactCid).to.equal(cidOf(new Uint8Array(fs.readFileSync(onnx))));
+      expect(manifest.programCid).to.equal(cidOf(bytes));
+      expect(manifest.programDigest).to.equal(programDigest(program));
+      expect(manifest.weightsRoot).to.equal(weightsRoot(program));
+      expect(manifest.layers).to.equal(program.layers.length);
+      expect(manifest.inputShape).to.deep.equal([1, 16]);
+      expect(manifest.outputShape).to.deep.equal([1, 4]);
+      expect(manifest.accuracy.samples).to.equal(images.length);
+      expect(manifest.accuracy.top1Agreement).to.be.within(0.75, 1);
+      expect(manifest.accuracy.maxAbsError).to.be.within(0, 0.1);
+      for (const v of [manifest.artifactCid, manifest.programCid, manifest.weightsRoot]) expect(r.stdout).to.contain(v);
+      expect(r.stdout).to.match(/top-1 agreement with the float model \d+\.\d\d% on 24 samples, max abs error/);
+    });
+  });
+
+  describe("infer", () => {
+    it("--json prints exactly output, shape, traceRoot, programDigest, artifactCid and steps, matching the library", () => {
+      const r = verity("infer", "--model", out, "--input", input, "--json");
+      expect(r.status, r.stderr).to.equal(0);
+      const json = JSON.parse(r.stdout);
+      expect(Object.keys(json).sort()).to.deep.equal(["artifactCid", "output", "programDigest", "shape", "steps", "traceRoot"]);
+      const program = decodeProgram(new Uint8Array(fs.readFileSync(path.join(out, "program.bin"))));
+      const expected = infer(program, Float32Array.from(images[3]));
+      expect(json.output).to.deep.equal(Array.from(expected.outputFloat));
+      expect(json.shape).to.deep.equal([1, 4]);
+      expect(json.traceRoot).to.equal(expected.trace.traceRoot);
+      expect(json.programDigest).to.equal(programDigest(program));
+      expect(json.artifactCid).to.equal(cidOf(new Uint8Array(fs.readFileSync(onnx))));
+      expect(json.steps).to.equal(program.layers.length);
+    });
+
+    it("gives the same program from a float .onnx with the same calibration, and reads a TensorProto .pb input", () => {
+      const pb = path.join(dir, "input.pb");
+      fs.writeFileSync(pb, encodeTensorProto({ dtype: "float32", dims: [1, 16], data: Float32Array.from(images[3]) }));
+      const fromDir = JSON.parse(verity("infer", "--model", out, "--input", input, "--json").stdout);
+      const r = verity("infer", "--model", onnx, "--input", pb, "--calibration", calibration, "--json");
+      expect(r.status, r.stderr).to.equal(0);
+      expect(JSON.parse(r.stdout)).to.deep.equal(fromDir);
+    });
+
+    it("calibrates on the input itself when a float .onnx comes without calibration, and accepts a flat array with --shape", () => {
+      const flat = path.join(dir, "flat.json");
+      fs.writeFileSync(flat, JSON.stringify(images[5]));
+      const r = verity("infer", "--model", onnx, "--input", flat, "--shape", "1,16");
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/traceRoot\s+0x[0-9a-f]{64}/);
+      expect(r.stdout).to.match(/steps\s+2/);
+    });
+  });
+
+  describe("bad input", () => {
+    it("exits 2 with a clear message for a missing input file", () => {
+      const r = verity("infer", "--model", out, "--input", path.join(dir, "nope.json"), "--json");
+      expect(r.status).to.equal(EXIT_BAD_INPUT);
+      expect(r.stdout).to.equal("");
+      expect(r.stderr).to.match(/^error: input file '.*nope\.json' does not exist\nhint: check the path/);
+    });
+
+    it("exits 2 for malformed JSON", () => {
+      const bad = path.join(dir, "bad.json");
+      fs.writeFileSync(bad, "[0.1, 0.2,");
+      const r = verity("infer", "--model", out, "--input", bad);
+      expect(r.status).to.equal(EXIT_BAD_INPUT);
+      expect(r.stderr).to.match(/^error: input file '.*bad\.json' is not valid JSON/);
+    });
+
+    it("exits 2 for an input of the wrong shape, naming both shapes", () => {
+      const wrong = path.join(dir, "wrong.json");
+      fs.writeFileSync(wrong, JSON.stringify([images[0].slice(0, 15)]));
+      const r = verity("infer", "--model", out, "--input", wrong);
+      expect(r.status).to.equal(EXIT_BAD_INPUT);
+      expect(r.stderr).to.contain("holds a tensor of shape [1, 15] (15 values), but the model expects shape [1, 16]");
+    });
+
+    it("exits 64 for a usage error (unknown option, missing required option)", () => {
+      expect(verity("infer", "--model", out, "--input", input, "--frobnicate").status).to.equal(EXIT_USAGE);
+      const r = verity("model", "import", onnx, "--out", out);
+      expect(r.status).to.equal(EXIT_USAGE);
+      expect(r.stderr).to.contain("--calibration");
+    });
+  });
+
+  describe("reportError", () => {
+    it("maps VerityErrors to exit 2 with a hint, and anything else to exit 1 with the stack", () => {
+      let text = "";
+      const sink = (s: string): void => void (text += s);
+      expect(reportError(new ShapeMismatchError("x has shape [2]"), sink)).to.equal(EXIT_BAD_INPUT);
+      expect(text).to.match(/^error: x has shape \[2\]\nhint: .*--shape/);
+      text = "";
+      expect(reportError(new InvalidInputError("bad"), sink)).to.equal(EXIT_BAD_INPUT);
+      text = "";
+      expect(reportError(new TypeError("boom"), sink)).to.equal(EXIT_UNEXPECTED);
+      expect(text).to.contain("TypeError: boom");
+      expect(text).to.contain("cli.test.ts");
+    });
+  });
+});
