@@ -174,6 +174,13 @@ const schema: protobuf.INamespace = {
   },
 };
 
+// onnx.proto is proto2: explicit field presence, so that a zero value that is set (an INT attribute `i: 0`, a
+// FLOAT `f: 0`) is still written and onnxruntime's has_i()/has_f() checks see it. protobufjs's JSON loader would
+// default to proto3 (implicit presence) without this.
+for (const t of Object.values((schema.nested?.onnx as protobuf.INamespace).nested ?? {})) {
+  (t as { edition?: string }).edition = "proto2";
+}
+
 const root = protobuf.Root.fromJSON(schema);
 
 export const ModelProtoType = root.lookupType("onnx.ModelProto");

@@ -226,6 +226,18 @@ function attributeFromProto(a: PAttribute, node: string, op: string): AttributeV
     if (!Number.isFinite(x)) throw new InvalidModelError(`${label} is ${x}; attribute values must be finite`);
     return x;
   };
+  const present: Partial<Record<number, keyof PAttribute>> = {
+    [OnnxAttributeType.FLOAT]: "f",
+    [OnnxAttributeType.INT]: "i",
+    [OnnxAttributeType.STRING]: "s",
+    [OnnxAttributeType.TENSOR]: "t",
+  };
+  const field = present[a.type];
+  if (field && !has(a, field)) {
+    throw new InvalidModelError(
+      `${label} declares type ${ONNX_ATTRIBUTE_TYPE_NAMES[a.type]} but carries no '${field}' value`,
+    );
+  }
   switch (a.type) {
     case OnnxAttributeType.FLOAT:
       return { kind: "float", value: finite(a.f ?? 0) };
@@ -254,7 +266,7 @@ function attributeFromProto(a: PAttribute, node: string, op: string): AttributeV
         node,
         op,
         SUPPORTED_OPERATORS,
-        `attribute '${a.name}' of type ${ONNX_ATTRIBUTE_TYPE_NAMES[a.type] ?? a.type}`,
+        `attribute '${a.name}' of type ${ONNX_ATTRIBUTE_TYPE_NAMES[a.type] ?? `unknown (${a.type})`}`,
       );
   }
 }

@@ -375,6 +375,24 @@ describe("ONNX model I/O", function () {
       expect(positives).to.be.greaterThan(0);
     });
 
+    it("writes zero-valued attributes explicitly, so onnxruntime sees Gemm beta = 0 and transA = 0", async function () {
+      const b = new GraphBuilder("gemm_beta0", 13);
+      const x = b.input("x", [1, 2]);
+      const w = b.initializer("w", tensorF32([2, 2], [1, 2, 3, 4]));
+      const c = b.initializer("c", tensorF32([2], [100, 100]));
+      const y = b.node("Gemm", [x, w, c], {
+        transA: 0,
+        transB: 1,
+        alpha: { kind: "float", value: 1 },
+        beta: { kind: "float", value: 0 },
+      });
+      b.output(y, [1, 2]);
+      const bytes = encodeOnnx(b.build());
+      expect(loadOnnx(bytes).nodes[0].attributes.beta).to.deep.equal({ kind: "float", value: 0 });
+      const out = (await runOrt(bytes, { x: { data: Float32Array.of(1, 1), dims: [1, 2] } }))[y];
+      expect(Array.from(out.data as Float32Array)).to.deep.equal([3, 7]);
+    });
+
     it("runs a strided, padded Conv model and matches a float reference", async function () {
       const rand = prng(12);
       const [cin, cout, h, wd, k, stride, pad] = [3, 2, 7, 5, 3, 2, 1];
@@ -604,6 +622,28 @@ describe("ONNX model I/O", function () {
         output: [floatInfo("y", [2])],
       });
       expectError(() => loadOnnx(bytes), UnsupportedOperatorError, "attribute 'body' of type GRAPH");
+    });
+
+    it("rejects an attribute whose declared type does not match the value it carries", function () {
+      const bytes = rawModel({
+        name: "g",
+        node: [
+          {
+            name: "l",
+            op_type: "LeakyRelu",
+            input: ["x"],
+            output: ["y"],
+            attribute: [{ name: "alpha", type: 2, f: 0.5 }],
+          },
+        ],
+        input: [floatInfo("x", [2])],
+        output: [floatInfo("y", [2])],
+      });
+      expectError(
+        () => loadOnnx(bytes),
+        InvalidModelError,
+        "attribute 'alpha' of node 'l' declares type INT but carries no 'i' value",
+      );
     });
 
     it("rejects tensor data whose length does not match its dims", function () {

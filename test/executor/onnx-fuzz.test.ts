@@ -1,0 +1,175 @@
+import { expect } from "chai";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+import { InvalidInputError, InvalidModelError, OnnxDecodeError, VerityError } from "../../executor/errors";
+import type { Graph } from "../../executor/model/graph";
+import { decodeTensorProto, encodeOnnx, encodeTensorProto, loadOnnx } from "../../executor/model/onnx";
+import { tensorF32 } from "../../executor/model/builder";
+import { allOperatorsBuilder, cnnGraph, mlpGraph, prng, randomData } from "../helpers/onnx-fixtures";
+
+/** A case must finish well within this (ms); generous because CI machines are shared. */
+const CASE_BUDGET_MS = 1000;
+
+type Mutator = (src: Uint8Array, rand: () => number, donor: Uint8Array) => Uint8Array;
+
+/** A position biased towards the first and last 512 bytes, where the graph structure lives (weights are between). */
+function position(len: number, rand: () => number): number {
+  const r = rand();
+  if (len <= 1024 || r < 0.4) return Math.floor(rand() * len);
+  if (r < 0.7) return Math.floor(rand() * 512);
+  return len - 1 - Math.floor(rand() * 512);
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+const MUTATORS: Record<string, Mutator> = {
+  bitFlips: (src, rand) => {
+    const out = Uint8Array.from(src);
+    const n = 1 + Math.floor(rand() * 4);
+    for (let i = 0; i < n; i++) out[position(out.length, rand)] ^= 1 << Math.floor(rand() * 8);
+    return out;
+  },
+  truncate: (src, rand) => src.slice(0, Math.floor(rand() * src.length)),
+  splice: (src, rand, donor) => {
+    const at = position(src.length, rand);
+    const from = Math.floor(rand() * donor.length);
+    const len = 1 + Math.floor(rand() * 64);
+    return concat(src.subarray(0, at), donor.subarray(from, from + len), src.subarray(at + len));
+  },
+  insert: (src, rand) => {
+    const at = position(src.length, rand);
+    const junk = Uint8Array.from({ length: 1 + Math.floor(rand() * 16) }, () => Math.floor(rand() * 256));
+    return concat(src.subarray(0, at), junk, src.subarray(at));
+  },
+  deleteRange: (src, rand) => {
+    const at = position(src.length, rand);
+    return concat(src.subarray(0, at), src.subarray(at + 1 + Math.floor(rand() * 32)));
+  },
+  magicByte: (src, rand) => {
+    const out = Uint8Array.from(src);
+    const values = [0x00, 0xff, 0x7f, 0x80, 0x01, 0x08, 0x0a, 0x12];
+    out[position(out.length, rand)] = values[Math.floor(rand() * values.length)];
+    return out;
+  },
+  nudge: (src, rand) => {
+    // +-1 on a byte: turns length prefixes and varints into off-by-one lengths, field numbers into neighbours.
+    const out = Uint8Array.from(src);
+    const at = position(out.length, rand);
+    out[at] = (out[at] + (rand() < 0.5 ? 1 : 255)) & 0xff;
+    return out;
+  },
+  duplicate: (src, rand) => {
+    const at = position(src.length, rand);
+    const len = 1 + Math.floor(rand() * 48);
+    return concat(src.subarray(0, at + len), src.subarray(at, at + len), src.subarray(at + len));
+  },
+};
+const MUTATOR_NAMES = Object.keys(MUTATORS);
+
+interface Tally {
+  loaded: number;
+  byError: Record<string, number>;
+  maxMs: number;
+}
+
+/**
+ * Mutates `seedBytes` `cases` times and loads each mutant. Every outcome must be a Graph or a VerityError; an
+ * accepted mutant must still round-trip (encode, load, encode gives the same bytes).
+ */
+function fuzzModel(label: string, seedBytes: Uint8Array, donor: Uint8Array, cases: number, seed: number): Tally {
+  const rand = prng(seed);
+  const tally: Tally = { loaded: 0, byError: {}, maxMs: 0 };
+  for (let c = 0; c < cases; c++) {
+    const mutator = MUTATOR_NAMES[c % MUTATOR_NAMES.length];
+    const mutant = MUTATORS[mutator](seedBytes, rand, donor);
+    const t0 = performance.now();
+    let graph: Graph | undefined;
+    try {
+      graph = loadOnnx(mutant);
+    } catch (e) {
+      if (!(e instanceof VerityError)) {
+        expect.fail(`${label} case ${c} (${mutator}) threw a non-Verity error: ${(e as Error)?.stack ?? String(e)}`);
+      }
+      expect(e.message.length, `${label} case ${c}: empty message`).to.be.greaterThan(10);
+      tally.byError[e.constructor.name] = (tally.byError[e.constructor.name] ?? 0) + 1;
+    }
+    const ms = performance.now() - t0;
+    tally.maxMs = Math.max(tally.maxMs, ms);
+    expect(ms, `${label} case ${c} (${mutator}) took ${ms.toFixed(0)} ms`).to.be.lessThan(CASE_BUDGET_MS);
+    if (graph) {
+      tally.loaded++;
+      const again = encodeOnnx(graph);
+      expect(
+        Buffer.from(encodeOnnx(loadOnnx(again))).equals(Buffer.from(again)),
+        `${label} case ${c} round trip`,
+      ).to.equal(true);
+    }
+  }
+  if (process.env.VERITY_FUZZ_VERBOSE) console.log(`      ${label}: ${JSON.stringify(tally)}`);
+  return tally;
+}
+
+describe("ONNX loader fuzz", function () {
+  const mlp = encodeOnnx(mlpGraph([64, 32, 10]));
+  const cnn = encodeOnnx(cnnGraph());
+  const allOps = encodeOnnx(allOperatorsBuilder().buildUnchecked()); // keeps its Constant nodes
+
+  it("mutated MLP-shaped models load or throw a VerityError, quickly (250 cases)", function () {
+    const t = fuzzModel("mlp", mlp, cnn, 250, 101);
+    expect(t.loaded, JSON.stringify(t)).to.be.greaterThan(0);
+    expect(t.byError[OnnxDecodeError.name] ?? 0, JSON.stringify(t)).to.be.greaterThan(0);
+    expect(t.byError[InvalidModelError.name] ?? 0, JSON.stringify(t)).to.be.greaterThan(0);
+  });
+
+  it("mutated CNN-shaped models load or throw a VerityError, quickly (250 cases)", function () {
+    const t = fuzzModel("cnn", cnn, mlp, 250, 202);
+    expect(t.loaded, JSON.stringify(t)).to.be.greaterThan(0);
+    expect(t.byError[OnnxDecodeError.name] ?? 0, JSON.stringify(t)).to.be.greaterThan(0);
+  });
+
+  it("mutated every-operator models (attributes, Constant nodes, int64 tensors) behave the same (200 cases)", function () {
+    const t = fuzzModel("all_ops", allOps, mlp, 200, 303);
+    expect(t.loaded + Object.values(t.byError).reduce((a, b) => a + b, 0)).to.equal(200);
+    expect(Object.keys(t.byError).length, JSON.stringify(t)).to.be.greaterThan(1);
+  });
+
+  for (const file of ["mlp.onnx", "cnn.onnx"]) {
+    const path = join(__dirname, "..", "..", "models", file);
+    it(`mutated demo model models/${file} loads or throws a VerityError (150 cases, skipped if absent)`, function () {
+      if (!existsSync(path)) this.skip();
+      const bytes = new Uint8Array(readFileSync(path));
+      expect(() => loadOnnx(bytes)).to.not.throw();
+      const t = fuzzModel(file, bytes, allOps, 150, 404);
+      expect(t.loaded + Object.values(t.byError).reduce((a, b) => a + b, 0)).to.equal(150);
+    });
+  }
+
+  it("mutated TensorProto input files decode or throw InvalidInputError (200 cases)", function () {
+    const rand = prng(505);
+    const good = encodeTensorProto(tensorF32([1, 1, 8, 8], randomData(rand, 64)), "input");
+    let ok = 0;
+    let rejected = 0;
+    for (let c = 0; c < 200; c++) {
+      const mutant = MUTATORS[MUTATOR_NAMES[c % MUTATOR_NAMES.length]](good, rand, mlp);
+      try {
+        const t = decodeTensorProto(mutant);
+        expect(t.data.length).to.equal(t.dims.reduce((a, d) => a * d, 1));
+        ok++;
+      } catch (e) {
+        expect(e, `case ${c}: ${(e as Error)?.stack}`).to.be.instanceOf(InvalidInputError);
+        rejected++;
+      }
+    }
+    expect(ok).to.be.greaterThan(0);
+    expect(rejected).to.be.greaterThan(0);
+  });
+});
