@@ -309,6 +309,52 @@ describe("ONNX model I/O", function () {
       expect(Array.from(encodeTensorProto(tensorF32([2], [1, -2]), "in"))).to.deep.equal(Array.from(bytes));
     });
 
+    it("decodes both packed and unpacked repeated fields (float_data, int64_data)", function () {
+      // float_data unpacked: tag (4 << 3 | 5) = 0x25 per value; int64_data unpacked: tag (7 << 3 | 0) = 0x38.
+      const floats = Uint8Array.from([0x08, 0x02, 0x10, 0x01, 0x25, 0, 0, 0x80, 0x3f, 0x25, 0, 0, 0, 0x40]);
+      expect(decodeTensorProto(floats)).to.deep.equal(tensorF32([2], [1, 2]));
+      const ints = Uint8Array.from([0x08, 0x02, 0x10, 0x07, 0x38, 0x05, 0x38, 0x7f]);
+      expect(decodeTensorProto(ints)).to.deep.equal(tensorI64([2], [5, 127]));
+      // The same, packed: tag (7 << 3 | 2) = 0x3a, length 2.
+      expect(decodeTensorProto(Uint8Array.from([0x08, 0x02, 0x10, 0x07, 0x3a, 0x02, 0x05, 0x7f]))).to.deep.equal(
+        tensorI64([2], [5, 127]),
+      );
+    });
+
+    it("reads float_data and int64_data initializers and Constant tensors as onnxruntime does", async function () {
+      // y = Reshape(x + w + k, shape), with w in float_data, k a Constant node, shape in int64_data.
+      const bytes = rawModel({
+        name: "g",
+        node: [
+          {
+            name: "k",
+            op_type: "Constant",
+            output: ["k"],
+            attribute: [
+              { name: "value", type: 4, t: { dims: [4], data_type: OnnxDataType.FLOAT, float_data: [10, 20, 30, 40] } },
+            ],
+          },
+          { name: "add", op_type: "Add", input: ["x", "w"], output: ["s"] },
+          { name: "add2", op_type: "Add", input: ["s", "k"], output: ["t"] },
+          { name: "reshape", op_type: "Reshape", input: ["t", "shape"], output: ["y"] },
+        ],
+        initializer: [
+          { name: "w", dims: [4], data_type: OnnxDataType.FLOAT, float_data: [0.5, -1, 2, 3] },
+          { name: "shape", dims: [2], data_type: OnnxDataType.INT64, int64_data: [2, 2] },
+        ],
+        input: [floatInfo("x", [4])],
+        output: [floatInfo("y", [2, 2])],
+      });
+      const g = loadOnnx(bytes);
+      const w = g.initializers.get("w") as Tensor & { dtype: "float32" };
+      const k = g.initializers.get("k") as Tensor & { dtype: "float32" };
+      expect(g.initializers.get("shape")).to.deep.equal(tensorI64([2], [2, 2]));
+      const x = Float32Array.of(1, 2, 3, 4);
+      const out = (await runOrt(bytes, { x: { data: x, dims: [4] } }))["y"];
+      expect(out.dims).to.deep.equal([2, 2]);
+      expect(Array.from(out.data as Float32Array)).to.deep.equal(Array.from(x, (v, i) => v + w.data[i] + k.data[i]));
+    });
+
     it("round-trips TensorProto files for float32 and int64 tensors", function () {
       const f = tensorF32([1, 3, 2], randomData(prng(9), 6));
       const i = tensorI64([4], [-(2 ** 53 - 1), -1, 0, 2 ** 53 - 1]);
