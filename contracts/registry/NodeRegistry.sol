@@ -98,7 +98,7 @@ contract NodeRegistry is INodeRegistry, AccessControl {
         if (versionIds.length == 0) revert NodeRegistryEmptyVersionList();
         for (uint256 i = 0; i < versionIds.length; ++i) {
             uint256 count = node.servedCount;
-            uint256 index = _indexOf(node, versionIds[i]);
+            uint256 index = _indexOf(node, versionIds[i], count);
             if (index == count) revert NodeRegistryVersionNotServed(msg.sender, versionIds[i]);
             node.served[index] = node.served[count - 1];
             node.served[count - 1] = 0;
@@ -174,7 +174,8 @@ contract NodeRegistry is INodeRegistry, AccessControl {
     /// @inheritdoc INodeRegistry
     function isServing(address operator, uint256 versionId) public view returns (bool) {
         NodeRecord storage node = _nodes[operator];
-        return _indexOf(node, versionId) < node.servedCount;
+        uint256 count = node.servedCount;
+        return _indexOf(node, versionId, count) < count;
     }
 
     /// @inheritdoc INodeRegistry
@@ -212,7 +213,8 @@ contract NodeRegistry is INodeRegistry, AccessControl {
         for (uint256 i = 0; i < versionIds.length; ++i) {
             uint256 versionId = versionIds[i];
             if (!modelRegistry.isActiveVersion(versionId)) revert NodeRegistryVersionNotActive(versionId);
-            if (_indexOf(node, versionId) < count) revert NodeRegistryVersionAlreadyServed(msg.sender, versionId);
+            if (_indexOf(node, versionId, count) < count)
+                revert NodeRegistryVersionAlreadyServed(msg.sender, versionId);
             // Version ids are sequential from 1, so they fit in 64 bits for any registry that can exist.
             node.served[count] = uint64(versionId);
             ++count;
@@ -220,9 +222,8 @@ contract NodeRegistry is INodeRegistry, AccessControl {
         node.servedCount = uint8(count);
     }
 
-    /// @dev The index of `versionId` in the node's served set, or `servedCount` when absent.
-    function _indexOf(NodeRecord storage node, uint256 versionId) private view returns (uint256) {
-        uint256 count = node.servedCount;
+    /// @dev The index of `versionId` among the first `count` served slots, or `count` when absent.
+    function _indexOf(NodeRecord storage node, uint256 versionId, uint256 count) private view returns (uint256) {
         for (uint256 i = 0; i < count; ++i) {
             if (node.served[i] == versionId) return i;
         }
