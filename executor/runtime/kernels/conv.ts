@@ -32,41 +32,63 @@ export function conv(layer: Layer, x: Int8Array): Int8Array {
   const xs = new Int32Array(x.length);
   for (let i = 0; i < x.length; i++) xs[i] = x[i] - zIn;
   const y = new Int8Array(batch * m * oh * ow);
+  // Tap-major loops: for each weight, add its contribution to every output position whose tap is in bounds.
+  // Accumulators are exact integers in float64 (|acc| < 2^37 by validation), so the order of the sum is free.
+  const acc = new Float64Array(oh * ow);
+  const oyLo = new Int32Array(kh);
+  const oyHi = new Int32Array(kh);
+  const oxLo = new Int32Array(kw);
+  const oxHi = new Int32Array(kw);
+  for (let ky = 0; ky < kh; ky++) {
+    const off = ky * dh - pt; // iy = oy*sh + off must be in [0, h)
+    oyLo[ky] = Math.max(0, Math.ceil(-off / sh));
+    oyHi[ky] = Math.min(oh, Math.floor((h - 1 - off) / sh) + 1);
+  }
+  for (let kx = 0; kx < kw; kx++) {
+    const off = kx * dw - pl;
+    oxLo[kx] = Math.max(0, Math.ceil(-off / sw));
+    oxHi[kx] = Math.min(ow, Math.floor((w - 1 - off) / sw) + 1);
+  }
   for (let b = 0; b < batch; b++) {
     for (let o = 0; o < m; o++) {
       const g = Math.floor(o / mg);
       const xBase = (b * c + g * cg) * h * w;
       const wBase = o * rowLen;
+      acc.fill(bias[o]);
+      for (let ci = 0; ci < cg; ci++) {
+        const xc = xBase + ci * h * w;
+        for (let ky = 0; ky < kh; ky++) {
+          const yLo = oyLo[ky];
+          const yHi = oyHi[ky];
+          const offY = ky * dh - pt;
+          for (let kx = 0; kx < kw; kx++) {
+            const wv = wt[wBase + (ci * kh + ky) * kw + kx];
+            if (wv === 0) continue;
+            const xLo = oxLo[kx];
+            const xHi = oxHi[kx];
+            const offX = kx * dw - pl;
+            for (let oy = yLo; oy < yHi; oy++) {
+              const xr = xc + (oy * sh + offY) * w + offX;
+              const ar = oy * ow;
+              if (sw === 1) {
+                for (let ox = xLo; ox < xHi; ox++) acc[ar + ox] += wv * xs[xr + ox];
+              } else {
+                for (let ox = xLo; ox < xHi; ox++) acc[ar + ox] += wv * xs[xr + ox * sw];
+              }
+            }
+          }
+        }
+      }
       const ch = perChannel ? o : 0;
       const mo = mult[ch];
       const s = shift[ch];
       const half = POW2[s - 1];
       const div = POW2[s];
       const yBase = (b * m + o) * oh * ow;
-      for (let oy = 0; oy < oh; oy++) {
-        const iy0 = oy * sh - pt;
-        for (let ox = 0; ox < ow; ox++) {
-          const ix0 = ox * sw - pl;
-          let acc = bias[o];
-          for (let ci = 0; ci < cg; ci++) {
-            const xc = xBase + ci * h * w;
-            const wc = wBase + ci * kh * kw;
-            for (let ky = 0; ky < kh; ky++) {
-              const iy = iy0 + ky * dh;
-              if (iy < 0 || iy >= h) continue;
-              const xr = xc + iy * w;
-              const wr = wc + ky * kw;
-              for (let kx = 0; kx < kw; kx++) {
-                const ix = ix0 + kx * dw;
-                if (ix < 0 || ix >= w) continue;
-                acc += wt[wr + kx] * xs[xr + ix];
-              }
-            }
-          }
-          let v = zOut + Math.floor((acc * mo + half) / div);
-          v = v < lo ? lo : v > hi ? hi : v;
-          y[yBase + oy * ow + ox] = v;
-        }
+      for (let i = 0; i < oh * ow; i++) {
+        let v = zOut + Math.floor((acc[i] * mo + half) / div);
+        v = v < lo ? lo : v > hi ? hi : v;
+        y[yBase + i] = v;
       }
     }
   }

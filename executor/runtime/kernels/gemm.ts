@@ -26,9 +26,21 @@ export function gemm(layer: Layer, x: Int8Array): Int8Array {
     const xo = r * k;
     for (let j = 0; j < k; j++) xs[j] = x[xo + j] - zIn;
     for (let o = 0; o < n; o++) {
-      let acc = bias[o];
+      // four partial sums (exact integers: |acc| < 2^37 by validation, so the order of the sum is free)
       const wo = o * k;
-      for (let j = 0; j < k; j++) acc += w[wo + j] * xs[j];
+      let a0 = bias[o];
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let j = 0;
+      for (; j + 3 < k; j += 4) {
+        a0 += w[wo + j] * xs[j];
+        a1 += w[wo + j + 1] * xs[j + 1];
+        a2 += w[wo + j + 2] * xs[j + 2];
+        a3 += w[wo + j + 3] * xs[j + 3];
+      }
+      for (; j < k; j++) a0 += w[wo + j] * xs[j];
+      const acc = a0 + a1 + a2 + a3;
       const c = perChannel ? o : 0;
       const s = shift[c];
       let v = zOut + Math.floor((acc * mult[c] + POW2[s - 1]) / POW2[s]);
