@@ -142,7 +142,14 @@ export class GraphBuilder {
         ? [...opts.outputs]
         : Array.from({ length: opts.outputs ?? 1 }, (_, i) => (i === 0 ? `${name}_out` : `${name}_out${i}`));
     const attributes: Record<string, AttributeValue> = {};
-    for (const [k, v] of Object.entries(attrs)) attributes[k] = toAttribute(v);
+    for (const [k, v] of Object.entries(attrs)) {
+      Object.defineProperty(attributes, k, {
+        value: toAttribute(v),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
     this.nodes.push({ name, opType, inputs: [...inputs], outputs: outs, attributes });
     return outs;
   }

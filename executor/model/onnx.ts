@@ -277,7 +277,13 @@ function nodeFromProto(p: PNode, index: number): DraftNode {
   for (const a of p.attribute ?? []) {
     if (!a.name) throw new InvalidModelError(`node '${name}' has an attribute without a name`);
     if (has(attributes, a.name)) throw new InvalidModelError(`node '${name}' sets attribute '${a.name}' twice`);
-    attributes[a.name] = attributeFromProto(a, name, p.op_type);
+    // defineProperty, not assignment: an attribute named "__proto__" must stay an ordinary own property.
+    Object.defineProperty(attributes, a.name, {
+      value: attributeFromProto(a, name, p.op_type),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return {
     name,

@@ -124,6 +124,45 @@ function constantValue(node: DraftNode): Tensor {
   throw new UnsupportedOperatorError(node.name, "Constant", SUPPORTED_OPERATORS, `attribute '${key}' (${a.kind})`);
 }
 
+/** A binary min-heap of node indices, so that sorting stays O(n log n) on wide graphs (hostile files included). */
+class MinHeap {
+  private readonly a: Int32Array;
+  size = 0;
+
+  constructor(capacity: number) {
+    this.a = new Int32Array(Math.max(1, capacity));
+  }
+
+  push(v: number): void {
+    const a = this.a;
+    let k = this.size++;
+    while (k > 0) {
+      const parent = (k - 1) >> 1;
+      if (a[parent] <= v) break;
+      a[k] = a[parent];
+      k = parent;
+    }
+    a[k] = v;
+  }
+
+  pop(): number {
+    const a = this.a;
+    const top = a[0];
+    const last = a[--this.size];
+    let k = 0;
+    for (;;) {
+      let child = 2 * k + 1;
+      if (child >= this.size) break;
+      if (child + 1 < this.size && a[child + 1] < a[child]) child++;
+      if (a[child] >= last) break;
+      a[k] = a[child];
+      k = child;
+    }
+    a[k] = last;
+    return top;
+  }
+}
+
 /** Applies the rules above; throws InvalidModelError / UnsupportedOperatorError on the first violation. */
 export function finalizeGraph(draft: GraphDraft): Graph {
   const graphName = draft.name || "model";
@@ -138,7 +177,7 @@ export function finalizeGraph(draft: GraphDraft): Graph {
   const seenNames = new Set<string>();
   const named = draft.nodes.map((n, i) => {
     let name = n.name || `${n.opType}_${i}`;
-    if (seenNames.has(name)) name = `${name}_${i}`;
+    while (seenNames.has(name)) name = `${name}_${i}`;
     seenNames.add(name);
     return { ...n, name };
   });
@@ -226,25 +265,14 @@ export function finalizeGraph(draft: GraphDraft): Graph {
     indegree[i] = deps.size;
     for (const p of deps) consumers[p].push(i);
   });
-  const ready: number[] = [];
-  for (let i = ops.length - 1; i >= 0; i--) if (indegree[i] === 0) ready.push(i);
+  const ready = new MinHeap(ops.length);
+  for (let i = 0; i < ops.length; i++) if (indegree[i] === 0) ready.push(i);
   const order: GraphNode[] = [];
-  while (ready.length > 0) {
-    // `ready` is kept sorted descending, so pop() yields the smallest index.
-    const i = ready.pop() as number;
+  while (ready.size > 0) {
+    const i = ready.pop();
     const n = ops[i];
     order.push({ name: n.name, opType: n.opType, inputs: n.inputs, outputs: n.outputs, attributes: n.attributes });
-    for (const c of consumers[i]) {
-      if (--indegree[c] === 0) {
-        let k = ready.length;
-        ready.push(c);
-        while (k > 0 && ready[k - 1] < c) {
-          ready[k] = ready[k - 1];
-          k--;
-        }
-        ready[k] = c;
-      }
-    }
+    for (const c of consumers[i]) if (--indegree[c] === 0) ready.push(c);
   }
   if (order.length !== ops.length) {
     const stuck = ops.filter((_, i) => indegree[i] > 0).map((n) => `'${n.name}'`);

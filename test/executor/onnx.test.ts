@@ -240,6 +240,42 @@ describe("ONNX model I/O", function () {
       expect(Array.from(out)).to.deep.equal(Array.from(ref));
     });
 
+    it("loads and sorts a wide 60k-node graph within 3 s (heap-based sort, no quadratic work)", function () {
+      // 30k independent Relus on the input, each feeding one Tanh, written consumers-first.
+      const n = 30_000;
+      const node: Record<string, unknown>[] = [];
+      for (let i = 0; i < n; i++) node.push({ name: `t${i}`, op_type: "Tanh", input: [`r${i}`], output: [`y${i}`] });
+      for (let i = 0; i < n; i++) node.push({ name: `r${i}`, op_type: "Relu", input: ["x"], output: [`r${i}`] });
+      const bytes = rawModel({ name: "wide", node, input: [floatInfo("x", [1])], output: [floatInfo("y0", [1])] });
+      const t0 = performance.now();
+      const g = loadOnnx(bytes);
+      const ms = performance.now() - t0;
+      expect(g.nodes.slice(0, 3).map((x) => x.name)).to.deep.equal(["r0", "t0", "r1"]);
+      expect(g.nodes).to.have.length(2 * n);
+      expect(ms).to.be.lessThan(3000);
+    });
+
+    it("keeps an attribute named __proto__ as a plain attribute", function () {
+      const bytes = rawModel({
+        name: "g",
+        node: [
+          {
+            name: "r",
+            op_type: "Relu",
+            input: ["x"],
+            output: ["y"],
+            attribute: [{ name: "__proto__", type: 2, i: 5 }],
+          },
+        ],
+        input: [floatInfo("x", [2])],
+        output: [floatInfo("y", [2])],
+      });
+      const attrs = loadOnnx(bytes).nodes[0].attributes;
+      expect(Object.getPrototypeOf(attrs)).to.equal(Object.prototype);
+      expect(Object.keys(attrs)).to.deep.equal(["__proto__"]);
+      expect(Object.getOwnPropertyDescriptor(attrs, "__proto__")?.value).to.deep.equal({ kind: "int", value: 5 });
+    });
+
     it("drops graph inputs that are also initializers from the runtime inputs", function () {
       const bytes = rawModel({
         name: "g",
