@@ -171,7 +171,7 @@ function requantParams(layer: Layer, i: number, channels: number): void {
 function accBound(layer: Layer, i: number, rowLen: number): void {
   let maxBias = 0;
   if (layer.bias) for (const b of layer.bias) maxBias = Math.max(maxBias, Math.abs(b));
-  if (maxBias + rowLen * 127 * 255 >= MAX_ACCUMULATOR) fail(`layer ${i} (${layer.op}): accumulator bound exceeds 2^37`);
+  if (maxBias + rowLen * 128 * 255 >= MAX_ACCUMULATOR) fail(`layer ${i} (${layer.op}): accumulator bound exceeds 2^37`);
 }
 
 const MAX_DIM = 1 << 24;
@@ -267,7 +267,7 @@ export function validateProgram(p: Program): void {
         else {
           scalar(layer, i, "countIncludePad", 0, 1);
           z("zIn");
-          if (kh * kw * 255 >= MAX_ACCUMULATOR) fail(`layer ${i} (AveragePool): window too large`);
+          if (kh * kw * 255 * 2 >= MAX_ACCUMULATOR) fail(`layer ${i} (AveragePool): window too large`);
         }
         if (inShape.length !== 4 || inShape[1] !== c || inShape[2] !== h || inShape[3] !== w) fail(`layer ${i} (${layer.op}): input shape`);
         if (out.length !== 4 || out[0] !== inShape[0] || out[1] !== c || out[2] !== oh || out[3] !== ow) fail(`layer ${i} (${layer.op}): output shape`);
