@@ -1,11 +1,11 @@
 /**
  * keccak256 (the original Keccak padding, as the EVM's KECCAK256 opcode and ethers' `keccak256`), on bytes.
  *
- * Why not ethers' `keccak256`: it takes and returns hex strings, and the Merkle trees of a trace hash tens of
- * thousands of 32- and 64-byte inputs per inference, where hex conversion costs more than the permutation.
- * This implementation works on 32-bit halves of the 64-bit lanes (no BigInt), writes its digest into a caller
- * buffer, and has a fast path for the two-word input of a Merkle parent. Tests compare it with ethers on
- * inputs of every length from 0 to 300 bytes.
+ * Why not ethers' `keccak256`: it takes and returns hex strings, and hex conversion costs more than the
+ * permutation for the 32- and 64-byte inputs of Merkle trees. This implementation works on 32-bit halves of the
+ * 64-bit lanes (no BigInt) and writes its digest into a caller buffer. It serves single hashes (proof
+ * verification, zero hashes); whole layers of a tree go through the batched WebAssembly version in
+ * keccak-wasm.ts, about 5x faster. Tests compare both with ethers.
  */
 
 const RATE = 136; // bytes: 1600 - 2 * 256 bits

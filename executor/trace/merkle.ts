@@ -15,6 +15,7 @@
  */
 import { getBytes, hexlify } from "ethers";
 import { keccak64Into, keccakInto } from "./keccak";
+import { hashChunks, hashPairs } from "./keccak-wasm";
 import { VerityError } from "../errors";
 
 export const CHUNK_BYTES = 32;
@@ -53,16 +54,7 @@ export function treeDepth(n: number): number {
 
 /** The leaf hashes of `bytes` cut into 32-byte chunks (last one zero-padded), packed 32 bytes per leaf. */
 export function chunkLeaves(bytes: Uint8Array): Uint8Array {
-  const n = chunkCount(bytes.length);
-  const out = new Uint8Array(n * 32);
-  const full = Math.floor(bytes.length / CHUNK_BYTES);
-  for (let i = 0; i < full; i++) keccakInto(bytes, i * CHUNK_BYTES, CHUNK_BYTES, out, i * 32);
-  if (full < n) {
-    const last = new Uint8Array(CHUNK_BYTES);
-    last.set(bytes.subarray(full * CHUNK_BYTES));
-    keccakInto(last, 0, CHUNK_BYTES, out, full * 32);
-  }
-  return out;
+  return hashChunks(bytes);
 }
 
 /** The `index`-th 32-byte chunk of `bytes`, zero-padded. */
@@ -72,20 +64,9 @@ export function chunkAt(bytes: Uint8Array, index: number): Uint8Array {
   return out;
 }
 
-/** The parent layer of a packed layer of `n` nodes at `level` (0 = leaves). */
+/** The parent layer of a packed layer at `level` (0 = leaves); an odd last node is paired with the empty subtree. */
 function parentLayer(layer: Uint8Array, level: number): Uint8Array {
-  const n = layer.length / 32;
-  const m = (n + 1) >> 1;
-  const out = new Uint8Array(m * 32);
-  const pairs = n >> 1;
-  for (let i = 0; i < pairs; i++) keccak64Into(layer, i * 64, out, i * 32);
-  if (n & 1) {
-    const buf = new Uint8Array(64);
-    buf.set(layer.subarray((n - 1) * 32), 0);
-    buf.set(zeroHash(level), 32);
-    keccak64Into(buf, 0, out, pairs * 32);
-  }
-  return out;
+  return hashPairs(layer, zeroHash(level));
 }
 
 /** A Merkle tree whose layers are computed once, so that any number of proofs costs no further hashing. */

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { concat, hexlify, keccak256, zeroPadValue } from "ethers";
 import { keccakBytes } from "../../executor/trace/keccak";
+import { hashChunks, hashPairs } from "../../executor/trace/keccak-wasm";
 import {
   CHUNK_BYTES,
   EMPTY_LEAF,
@@ -58,6 +59,42 @@ describe("executor/trace/merkle", () => {
       for (let n = 0; n <= 300; n++) {
         const data = bytes(n, n + 1);
         expect(hexlify(keccakBytes(data)), `length ${n}`).to.equal(keccak256(data));
+      }
+    });
+  });
+
+  describe("keccak (WebAssembly, batched)", () => {
+    it("hashChunks matches ethers on every chunk, zero-padding the last, for lengths 1 to 200", () => {
+      for (let n = 1; n <= 200; n += 7) {
+        const data = bytes(n, 1000 + n);
+        const got = hashChunks(data);
+        expect(got.length).to.equal(32 * Math.ceil(n / 32));
+        for (let c = 0; c < Math.ceil(n / 32); c++) {
+          const chunk = new Uint8Array(32);
+          chunk.set(data.subarray(32 * c, 32 * c + 32));
+          expect(hexlify(got.subarray(32 * c, 32 * c + 32)), `n = ${n}, chunk ${c}`).to.equal(keccak256(chunk));
+        }
+      }
+    });
+
+    it("hashPairs matches ethers on each pair and completes an odd layer with the filler", () => {
+      const layer = bytes(5 * 32, 77);
+      const filler = bytes(32, 78);
+      const got = hashPairs(layer, filler);
+      expect(got.length).to.equal(3 * 32);
+      for (let i = 0; i < 3; i++) {
+        const right = i < 2 ? layer.subarray(64 * i + 32, 64 * i + 64) : filler;
+        expect(hexlify(got.subarray(32 * i, 32 * i + 32))).to.equal(keccak256(concat([layer.subarray(64 * i, 64 * i + 32), right])));
+      }
+    });
+
+    it("grows its memory for inputs larger than one 64 KiB page and stays correct", () => {
+      const data = bytes(200_000, 5);
+      const got = hashChunks(data);
+      for (const c of [0, 3124, 6249]) {
+        const chunk = new Uint8Array(32);
+        chunk.set(data.subarray(32 * c, 32 * c + 32));
+        expect(hexlify(got.subarray(32 * c, 32 * c + 32))).to.equal(keccak256(chunk));
       }
     });
   });
