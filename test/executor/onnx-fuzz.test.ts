@@ -1,11 +1,13 @@
 import { expect } from "chai";
+import fc from "fast-check";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { InvalidInputError, InvalidModelError, OnnxDecodeError, VerityError } from "../../executor/errors";
-import type { Graph } from "../../executor/model/graph";
+import { SUPPORTED_OPERATORS, type Graph } from "../../executor/model/graph";
 import { decodeTensorProto, encodeOnnx, encodeTensorProto, loadOnnx } from "../../executor/model/onnx";
 import { tensorF32 } from "../../executor/model/builder";
+import { ModelProtoType } from "../../executor/model/onnx-schema";
 import { allOperatorsBuilder, cnnGraph, mlpGraph, prng, randomData } from "../helpers/onnx-fixtures";
 
 /** A case must finish well within this (ms); generous because CI machines are shared. */
@@ -152,6 +154,104 @@ describe("ONNX loader fuzz", function () {
       expect(t.loaded + Object.values(t.byError).reduce((a, b) => a + b, 0)).to.equal(150);
     });
   }
+
+  it("random structurally-valid ModelProtos (any field values) load or throw a VerityError (300 cases)", function () {
+    const names = fc.constantFrom("x", "y", "w", "a", "b", "", "__proto__", "constructor");
+    const int64 = fc.oneof(fc.integer({ min: -3, max: 6 }), fc.constantFrom(0, 2 ** 31, 2 ** 60, -(2 ** 60), 2 ** 53));
+    const tensor = fc.record(
+      {
+        name: names,
+        dims: fc.array(int64, { maxLength: 4 }),
+        data_type: fc.integer({ min: 0, max: 17 }),
+        float_data: fc.array(fc.float(), { maxLength: 8 }),
+        int32_data: fc.array(fc.integer({ min: -1000, max: 1000 }), { maxLength: 8 }),
+        int64_data: fc.array(int64, { maxLength: 8 }),
+        double_data: fc.array(fc.double(), { maxLength: 4 }),
+        raw_data: fc.uint8Array({ maxLength: 40 }),
+        data_location: fc.constantFrom(0, 0, 0, 1),
+      },
+      { requiredKeys: ["dims", "data_type"] },
+    );
+    const attribute = fc.record(
+      {
+        name: fc.constantFrom("alpha", "axis", "perm", "pads", "value", "value_float", "value_ints", "__proto__", ""),
+        type: fc.integer({ min: 0, max: 15 }),
+        f: fc.float(),
+        i: int64,
+        s: fc.uint8Array({ maxLength: 8 }),
+        t: tensor,
+        floats: fc.array(fc.float(), { maxLength: 4 }),
+        ints: fc.array(int64, { maxLength: 4 }),
+      },
+      { requiredKeys: ["name", "type"] },
+    );
+    const node = fc.record(
+      {
+        name: names,
+        op_type: fc.constantFrom(...SUPPORTED_OPERATORS, "Constant", "Constant", "Erf", ""),
+        domain: fc.constantFrom("", "", "ai.onnx", "com.example"),
+        input: fc.array(names, { maxLength: 3 }),
+        output: fc.array(names, { maxLength: 2 }),
+        attribute: fc.array(attribute, { maxLength: 3 }),
+      },
+      { requiredKeys: ["op_type", "input", "output"] },
+    );
+    const dim = fc.oneof(fc.record({ dim_value: int64 }), fc.record({ dim_param: fc.constantFrom("N", "") }));
+    const valueInfo = fc.record(
+      {
+        name: names,
+        type: fc.record(
+          {
+            tensor_type: fc.record(
+              {
+                elem_type: fc.integer({ min: 0, max: 12 }),
+                shape: fc.record({ dim: fc.array(dim, { maxLength: 4 }) }),
+              },
+              { requiredKeys: ["elem_type"] },
+            ),
+          },
+          { requiredKeys: [] },
+        ),
+      },
+      { requiredKeys: ["name"] },
+    );
+    const model = fc.record({
+      ir_version: fc.constantFrom(3, 7, 8),
+      opset_import: fc.array(
+        fc.record({ domain: fc.constantFrom("", "ai.onnx", "x"), version: fc.constantFrom(8, 9, 13, 17) }),
+        {
+          maxLength: 2,
+        },
+      ),
+      graph: fc.record({
+        name: names,
+        node: fc.array(node, { maxLength: 6 }),
+        initializer: fc.array(tensor, { maxLength: 3 }),
+        input: fc.array(valueInfo, { maxLength: 2 }),
+        output: fc.array(valueInfo, { maxLength: 2 }),
+      }),
+    });
+    const outcomes: Record<string, number> = {};
+    fc.assert(
+      fc.property(model, (m) => {
+        const bytes = ModelProtoType.encode(m).finish();
+        const t0 = performance.now();
+        try {
+          const g = loadOnnx(bytes);
+          const again = encodeOnnx(g);
+          expect(Buffer.from(encodeOnnx(loadOnnx(again))).equals(Buffer.from(again))).to.equal(true);
+          outcomes.loaded = (outcomes.loaded ?? 0) + 1;
+        } catch (e) {
+          if (!(e instanceof VerityError)) throw e;
+          outcomes[e.constructor.name] = (outcomes[e.constructor.name] ?? 0) + 1;
+        }
+        expect(performance.now() - t0).to.be.lessThan(CASE_BUDGET_MS);
+      }),
+      { seed: 606, numRuns: 300 },
+    );
+    if (process.env.VERITY_FUZZ_VERBOSE) console.log(`      structured: ${JSON.stringify(outcomes)}`);
+    expect(Object.keys(outcomes).length, JSON.stringify(outcomes)).to.be.greaterThan(1);
+  });
 
   it("mutated TensorProto input files decode or throw InvalidInputError (200 cases)", function () {
     const rand = prng(505);
