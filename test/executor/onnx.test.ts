@@ -111,6 +111,18 @@ describe("ONNX model I/O", function () {
       expect(attrs.t64).to.deep.equal({ kind: "tensor", value: tensorI64([3], [-1, 0, 2 ** 50]) });
     });
 
+    it("loads from a view with an odd byteOffset and does not alias the caller's bytes", function () {
+      const g = cnnGraph();
+      const bytes = encodeOnnx(g);
+      const backing = new Uint8Array(bytes.length + 7);
+      backing.set(bytes, 3);
+      const view = backing.subarray(3, 3 + bytes.length);
+      const back = loadOnnx(view);
+      expect(back).to.deep.equal(g);
+      backing.fill(0);
+      expect(back).to.deep.equal(g);
+    });
+
     it("keeps unknown (symbolic) dimensions as -1", function () {
       const b = new GraphBuilder("dyn", 13);
       const x = b.input("x", [-1, 4]);
