@@ -1,0 +1,98 @@
+/**
+ * Shared by `npm run demo` (scripts/demo.ts) and `npm run bench` (bench/run.ts): deploy the protocol through its
+ * Ignition module on the current Hardhat network, sign EIP-2612 permits, and print aligned tables.
+ */
+import path from "node:path";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import type { Signer, TransactionReceipt, TransactionResponse } from "ethers";
+
+import ProtocolModule from "../../ignition/modules/Protocol";
+import type { ModelRegistry, NodeRegistry, Staking, VerityToken } from "../../typechain-types";
+
+export const LOCAL_PARAMETERS = path.resolve(__dirname, "../../ignition/parameters/local.json");
+
+export interface Protocol {
+  token: VerityToken;
+  staking: Staking;
+  modelRegistry: ModelRegistry;
+  nodeRegistry: NodeRegistry;
+  /** Gas of each contract creation, by contract name, in deployment order. */
+  deploymentGas: { contract: string; address: string; gasUsed: bigint }[];
+}
+
+/** Deploys ignition/modules/Protocol.ts with ignition/parameters/local.json, exactly as `npm run deploy:local`. */
+export async function deployProtocol(hre: HardhatRuntimeEnvironment): Promise<Protocol> {
+  const { ethers, ignition } = hre;
+  const firstBlock = (await ethers.provider.getBlockNumber()) + 1;
+  const result = await ignition.deploy(ProtocolModule, { parameters: LOCAL_PARAMETERS });
+
+  const token = (await ethers.getContractAt("VerityToken", await result.token.getAddress())) as unknown as VerityToken;
+  const staking = result.staking as unknown as Staking;
+  const modelRegistry = result.modelRegistry as unknown as ModelRegistry;
+  const nodeRegistry = result.nodeRegistry as unknown as NodeRegistry;
+
+  const names = new Map<string, string>();
+  for (const [name, contract] of Object.entries({ VerityToken: token, Staking: staking, ModelRegistry: modelRegistry, NodeRegistry: nodeRegistry })) {
+    names.set((await contract.getAddress()).toLowerCase(), name);
+  }
+  const deploymentGas: Protocol["deploymentGas"] = [];
+  const lastBlock = await ethers.provider.getBlockNumber();
+  for (let n = firstBlock; n <= lastBlock; n++) {
+    const block = await ethers.provider.getBlock(n);
+    for (const hash of block?.transactions ?? []) {
+      const receipt = await ethers.provider.getTransactionReceipt(hash);
+      const address = receipt?.contractAddress?.toLowerCase();
+      if (receipt && address && names.has(address)) {
+        deploymentGas.push({ contract: names.get(address)!, address: receipt.contractAddress!, gasUsed: receipt.gasUsed });
+      }
+    }
+  }
+  return { token, staking, modelRegistry, nodeRegistry, deploymentGas };
+}
+
+/** An EIP-2612 permit from `owner` to `spender`, as the (v, r, s) that `stakeWithPermit` takes. */
+export async function signPermit(
+  hre: HardhatRuntimeEnvironment,
+  token: VerityToken,
+  owner: Signer,
+  spender: string,
+  value: bigint,
+  deadline: bigint,
+): Promise<{ v: number; r: string; s: string }> {
+  const { chainId } = await hre.ethers.provider.getNetwork();
+  const ownerAddress = await owner.getAddress();
+  const signature = await owner.signTypedData(
+    { name: await token.name(), version: "1", chainId, verifyingContract: await token.getAddress() },
+    {
+      Permit: [
+        { name: "owner", type: "address" },
+        { name: "spender", type: "address" },
+        { name: "value", type: "uint256" },
+        { name: "nonce", type: "uint256" },
+        { name: "deadline", type: "uint256" },
+      ],
+    },
+    { owner: ownerAddress, spender, value, nonce: await token.nonces(ownerAddress), deadline },
+  );
+  const { v, r, s } = hre.ethers.Signature.from(signature);
+  return { v, r, s };
+}
+
+/** Waits for a transaction and returns its receipt, failing loudly if it reverted or vanished. */
+export async function mined(tx: Promise<TransactionResponse>): Promise<TransactionReceipt> {
+  const receipt = await (await tx).wait();
+  if (receipt === null || receipt.status !== 1) throw new Error(`transaction failed: ${receipt?.hash ?? "(no receipt)"}`);
+  return receipt;
+}
+
+/** Prints rows as an aligned text table (numbers right-aligned). */
+export function printTable(header: string[], rows: (string | number | bigint)[][]): void {
+  const cells = rows.map((row) => row.map((cell) => (typeof cell === "string" ? cell : cell.toLocaleString("en-US"))));
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]?.length ?? 0)));
+  const numeric = header.map((_, i) => rows.every((row) => typeof row[i] !== "string"));
+  const line = (row: string[]) =>
+    row.map((cell, i) => (numeric[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join("  ").trimEnd();
+  console.log(line(header));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const row of cells) console.log(line(row));
+}
