@@ -12,7 +12,9 @@ import {
   weightRows,
   weightsRoot,
 } from "../../executor/trace/weights";
-import { encodeProgram, type Program } from "../../executor/runtime/program";
+import { encodeProgram, validateProgram, type Program } from "../../executor/runtime/program";
+import { infer } from "../../executor/infer";
+import { quantizeInput } from "../../executor/quant";
 
 function int8s(n: number, seed: number): Int8Array {
   const out = new Int8Array(n);
@@ -216,5 +218,44 @@ describe("executor/trace/weights", () => {
     expect(() => c.rowProof(0, 3)).to.throw(WeightProofError, /row 3/);
     expect(() => c.rowProof(1, 0)).to.throw(WeightProofError, /no weights/);
     expect(() => c.rowProof(2, 0)).to.throw(WeightProofError, /layer 2/);
+  });
+});
+
+describe("executor/infer", () => {
+  it("the hand-written test program is a valid program", () => {
+    expect(() => validateProgram(tinyProgram())).to.not.throw();
+  });
+
+  it("is a pure function: two runs on equal inputs give equal states, outputs and trace roots", () => {
+    const x = Float32Array.from({ length: 40 }, (_, i) => ((i * 7) % 13) / 10);
+    const a = infer(tinyProgram(), x);
+    const b = infer(tinyProgram(), Float32Array.from(x));
+    expect(b.states.map((s) => Array.from(s))).to.deep.equal(a.states.map((s) => Array.from(s)));
+    expect(b.trace.traceRoot).to.equal(a.trace.traceRoot);
+    expect(Array.from(b.outputFloat)).to.deep.equal(Array.from(a.outputFloat));
+  });
+
+  it("quantizes a float input into S0, takes an Int8Array as S0 directly, and commits S0..SL", () => {
+    const p = tinyProgram();
+    const x = Float32Array.from({ length: 40 }, (_, i) => (i % 5) / 4);
+    const q = quantizeInput(p, x);
+    const fromFloat = infer(p, x);
+    const fromInt8 = infer(p, q);
+    expect(Array.from(fromFloat.states[0])).to.deep.equal(Array.from(q));
+    expect(fromInt8.trace.traceRoot).to.equal(fromFloat.trace.traceRoot);
+    expect(fromFloat.states.length).to.equal(p.layers.length + 1);
+    expect(Array.from(fromFloat.output)).to.deep.equal(Array.from(fromFloat.states[2]));
+    expect(fromFloat.trace.stateRoots).to.deep.equal(fromFloat.states.map((s) => stateRoot(s)));
+  });
+
+  it("changes the input's state root and the trace root when the input changes by one quantum", () => {
+    const p = tinyProgram();
+    const q = new Int8Array(40).fill(3);
+    const a = infer(p, q);
+    const q2 = Int8Array.from(q);
+    q2[39] = 4;
+    const b = infer(p, q2);
+    expect(b.trace.stateRoots[0]).to.not.equal(a.trace.stateRoots[0]);
+    expect(b.trace.traceRoot).to.not.equal(a.trace.traceRoot);
   });
 });
