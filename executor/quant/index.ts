@@ -41,7 +41,7 @@ export function rangeToQParams(min: number, max: number): QParams {
   const hi = Math.max(max, 0);
   if (!(hi > lo)) return { scale: 1, zeroPoint: -128 };
   const scale = (hi - lo) / 255;
-  const zeroPoint = Math.min(127, Math.max(-128, Math.round(-128 - lo / scale)));
+  const zeroPoint = Math.min(127, Math.max(-128, Math.round(-128 - lo / scale))) | 0; // | 0: never -0
   return { scale, zeroPoint };
 }
 
@@ -62,7 +62,7 @@ export function quantizeMultiplier(r: number): [number, number] {
 }
 
 function clampI8(v: number): number {
-  return Math.min(127, Math.max(-128, v));
+  return Math.min(127, Math.max(-128, v)) | 0;
 }
 
 function clampI32(v: number): number {
