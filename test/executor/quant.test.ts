@@ -22,7 +22,7 @@ import { dequantizeOutput, quantizeGraph, quantizeInput, quantizeMultiplier, ran
 import { type Program, decodeProgram, encodeProgram, execute, executeStep, liveTensors } from "../../executor/runtime";
 import { allOperatorsBuilder, cnnGraph, mlpGraph, prng, randomData } from "../helpers/onnx-fixtures";
 
-const hex = (a: Uint8Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("hex");
+const hex = (a: Uint8Array | Int8Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("hex");
 
 function calibrationFor(graph: Graph, n: number, seed: number, lo = 0): Float32Array[] {
   const size = graph.inputs[0].dims.reduce((a, d) => a * Math.max(d, 1), 1);
