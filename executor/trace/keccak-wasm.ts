@@ -233,12 +233,18 @@ function wasm(): Exports {
   return exportsCache;
 }
 
+let view: Uint8Array | null = null;
+
+/** A view of the module's memory with room for `bytes` bytes at DATA_BASE (grown on demand, then reused). */
 function memoryFor(bytes: number): Uint8Array {
   const w = wasm();
   const need = DATA_BASE + bytes;
-  const have = w.memory.buffer.byteLength;
-  if (need > have) w.memory.grow(Math.ceil((need - have) / 65536));
-  return new Uint8Array(w.memory.buffer);
+  if (view === null || view.buffer !== w.memory.buffer || view.length < need) {
+    const have = w.memory.buffer.byteLength;
+    if (need > have) w.memory.grow(Math.ceil((need - have) / 65536));
+    view = new Uint8Array(w.memory.buffer);
+  }
+  return view;
 }
 
 /** keccak256 of each 32-byte chunk of `data` (the last one zero-padded), packed 32 bytes per digest. */

@@ -94,13 +94,14 @@ export class MerkleTree {
     return new MerkleTree(chunkLeaves(bytes));
   }
 
+  /** The root as 32 bytes (shared: do not modify). */
   rootBytes(): Uint8Array {
-    if (this.leafCount === 0) return new Uint8Array(32);
-    return this.layers[this.depth].subarray(0, 32);
+    if (this.leafCount === 0) return zeroHash(0);
+    return this.layers[this.depth]; // the top layer is exactly one 32-byte node
   }
 
   get root(): string {
-    return hexlify(this.rootBytes());
+    return toHex(this.rootBytes());
   }
 
   leaf(index: number): string {
@@ -141,6 +142,15 @@ function safeBytes(h: string, what: string): Uint8Array {
   } catch {
     throw new MerkleProofError(`${what} is not 0x-prefixed hex: ${h.slice(0, 20)}`);
   }
+}
+
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** Lower-case 0x hex of `bytes` (ethers' hexlify, without its argument checks, for the hot path). */
+export function toHex(bytes: Uint8Array): string {
+  let out = "0x";
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]];
+  return out;
 }
 
 /** Packs 32-byte hex hashes into one array. */

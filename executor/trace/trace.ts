@@ -11,7 +11,7 @@
  * that length.
  */
 import { hexlify } from "ethers";
-import { MerkleTree, MerkleProofError, chunkAt, chunkCount } from "./merkle";
+import { MerkleTree, MerkleProofError, chunkAt, chunkCount, toHex } from "./merkle";
 
 /** Everything the one-step verifier needs to accept one chunk of one state against a trace root. */
 export interface ChunkProof {
@@ -56,7 +56,8 @@ class CommittedTrace implements Trace {
       roots.set(tree.rootBytes(), i * 32);
     }
     this.traceTree = new MerkleTree(roots);
-    this.stateRoots = Array.from({ length: states.length }, (_, i) => hexlify(roots.subarray(i * 32, i * 32 + 32)));
+    const hex = toHex(roots).slice(2);
+    this.stateRoots = Array.from({ length: states.length }, (_, i) => "0x" + hex.slice(64 * i, 64 * i + 64));
     this.stateLengths = states.map((s) => s.length);
     this.traceRoot = this.traceTree.root;
   }
