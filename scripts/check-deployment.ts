@@ -1,0 +1,132 @@
+/**
+ * Checks a deployment made with `hardhat ignition deploy`: the contracts exist, point at each other, hold the
+ * parameters of the parameter file, and the roles are held by exactly the intended accounts.
+ *
+ *   VERITY_DEPLOYMENT=chain-31337 VERITY_PARAMETERS=ignition/parameters/local.json \
+ *     npx hardhat run scripts/check-deployment.ts --network localhost
+ *
+ * Environment:
+ *   VERITY_DEPLOYMENT   deployment id, i.e. the folder under ignition/deployments (default: chain-<chain id>).
+ *   VERITY_PARAMETERS   the parameter file used to deploy (optional; without it, parameters are printed, not checked).
+ *   VERITY_FROM_BLOCK   first block to scan for RoleGranted/RoleRevoked (default 0; set it on chains whose RPC limits
+ *                       log ranges).
+ * Exits with status 1 if any check fails.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import hre from "hardhat";
+import type { BaseContract } from "ethers";
+
+import { printTable } from "./lib/protocol";
+
+const ROLE_NAMES = ["DEFAULT_ADMIN_ROLE", "GOVERNOR_ROLE", "MINTER_ROLE", "SLASHER_ROLE", "INFERENCE_ROLE"];
+
+type Parameters = Record<string, Record<string, unknown>>;
+
+function readParameters(file: string): Parameters {
+  return JSON.parse(readFileSync(file, "utf8"), (_key, value: unknown) =>
+    typeof value === "string" && /^\d+n$/.test(value) ? BigInt(value.slice(0, -1)) : value,
+  ) as Parameters;
+}
+
+/** The current holders of each role on `contract`, replayed from its RoleGranted and RoleRevoked events. */
+async function roleHolders(contract: BaseContract, fromBlock: number): Promise<Map<string, Set<string>>> {
+  const { ethers } = hre;
+  const names = new Map(ROLE_NAMES.map((name) => [name === "DEFAULT_ADMIN_ROLE" ? ethers.ZeroHash : ethers.id(name), name]));
+  const logs = await ethers.provider.getLogs({ address: await contract.getAddress(), fromBlock, toBlock: "latest" });
+  const holders = new Map<string, Set<string>>();
+  for (const log of logs) {
+    const parsed = contract.interface.parseLog(log);
+    if (parsed === null || (parsed.name !== "RoleGranted" && parsed.name !== "RoleRevoked")) continue;
+    const role = names.get(parsed.args.role as string) ?? (parsed.args.role as string);
+    const set = holders.get(role) ?? new Set<string>();
+    if (parsed.name === "RoleGranted") set.add(parsed.args.account as string);
+    else set.delete(parsed.args.account as string);
+    holders.set(role, set);
+  }
+  return holders;
+}
+
+async function main(): Promise<void> {
+  const { ethers } = hre;
+  const chainId = (await ethers.provider.getNetwork()).chainId;
+  const deploymentId = process.env.VERITY_DEPLOYMENT ?? `chain-${chainId}`;
+  const addressesFile = path.resolve(__dirname, "../ignition/deployments", deploymentId, "deployed_addresses.json");
+  if (!existsSync(addressesFile)) throw new Error(`no deployment at ${addressesFile} (set VERITY_DEPLOYMENT)`);
+  const addresses = JSON.parse(readFileSync(addressesFile, "utf8")) as Record<string, string>;
+  const parameters = process.env.VERITY_PARAMETERS ? readParameters(process.env.VERITY_PARAMETERS) : undefined;
+  const fromBlock = Number(process.env.VERITY_FROM_BLOCK ?? 0);
+
+  const failures: string[] = [];
+  const rows: string[][] = [];
+  const check = (what: string, actual: unknown, expected: unknown) => {
+    const ok = expected === undefined || String(actual).toLowerCase() === String(expected).toLowerCase();
+    rows.push([what, String(actual), expected === undefined ? "(not checked)" : ok ? "ok" : `FAIL: expected ${String(expected)}`]);
+    if (!ok) failures.push(what);
+  };
+
+  const tokenAddress = addresses["VerityToken#VerityToken"] ?? addresses["ExistingToken#Token"];
+  const staking = await ethers.getContractAt("Staking", addresses["Staking#Staking"]);
+  const modelRegistry = await ethers.getContractAt("ModelRegistry", addresses["ModelRegistry#ModelRegistry"]);
+  const nodeRegistry = await ethers.getContractAt("NodeRegistry", addresses["NodeRegistry#NodeRegistry"]);
+  for (const [name, address] of Object.entries(addresses)) {
+    check(`${name} has code`, (await ethers.provider.getCode(address)) !== "0x", true);
+  }
+
+  // Links.
+  check("Staking.token()", await staking.token(), tokenAddress);
+  check("NodeRegistry.staking()", await nodeRegistry.staking(), await staking.getAddress());
+  check("NodeRegistry.modelRegistry()", await nodeRegistry.modelRegistry(), await modelRegistry.getAddress());
+
+  // Parameters.
+  const p = parameters?.Staking ?? {};
+  check("Staking.minimumStake()", await staking.minimumStake(), p.minimumStake);
+  check("Staking.thawingPeriod()", await staking.thawingPeriod(), p.thawingPeriod);
+  check("Staking.maxThawRequests()", await staking.maxThawRequests(), p.maxThawRequests);
+  check("Staking.treasury()", await staking.treasury(), parameters ? (p.treasury ?? ethers.ZeroAddress) : undefined);
+
+  // Roles: the governor holds admin and governor roles; the managers hold theirs; nobody else holds anything.
+  const [deployer] = await ethers.getSigners();
+  const governor = (parameters?.$global?.governor as string | undefined) ?? deployer?.address;
+  const managers = parameters?.Protocol ?? {};
+  const expected: [string, BaseContract, Record<string, (string | undefined)[]>][] = [
+    ["Staking", staking, {
+      DEFAULT_ADMIN_ROLE: [governor],
+      GOVERNOR_ROLE: [governor],
+      SLASHER_ROLE: [managers.slasher as string | undefined],
+      INFERENCE_ROLE: [managers.inferenceManager as string | undefined],
+    }],
+    ["NodeRegistry", nodeRegistry, {
+      DEFAULT_ADMIN_ROLE: [governor],
+      GOVERNOR_ROLE: [governor],
+      SLASHER_ROLE: [managers.slasher as string | undefined],
+    }],
+  ];
+  if (addresses["VerityToken#VerityToken"]) {
+    const token = await ethers.getContractAt("VerityToken", tokenAddress);
+    expected.push(["VerityToken", token, { DEFAULT_ADMIN_ROLE: [governor], MINTER_ROLE: [governor] }]);
+  }
+  for (const [name, contract, roles] of expected) {
+    const holders = await roleHolders(contract, fromBlock);
+    for (const role of new Set([...Object.keys(roles), ...holders.keys()])) {
+      const actual = [...(holders.get(role) ?? [])].sort().join(", ") || "(nobody)";
+      const wanted = (roles[role] ?? []).filter((a): a is string => a !== undefined && a !== "");
+      const want = [...wanted].sort().join(", ") || "(nobody)";
+      check(`${name} ${role}`, actual, governor === undefined ? undefined : want);
+    }
+  }
+
+  console.log(`\nDeployment ${deploymentId} on chain ${chainId}`);
+  printTable(["check", "value", "result"], rows);
+  if (failures.length > 0) {
+    console.error(`\n${failures.length} check(s) failed: ${failures.join("; ")}`);
+    process.exitCode = 1;
+  } else {
+    console.log("\nAll checks passed.");
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
