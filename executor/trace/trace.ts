@@ -51,7 +51,9 @@ class CommittedTrace implements Trace {
     const roots = new Uint8Array(states.length * 32);
     this.stateTrees = new Array<MerkleTree | undefined>(states.length);
     for (let i = 0; i < states.length; i++) {
-      const tree = MerkleTree.fromData(bytesOf(states[i]));
+      // A layout-only step (Reshape) leaves the bytes unchanged: reuse the previous tree instead of rehashing.
+      const tree =
+        i > 0 && sameBytes(states[i], states[i - 1]) ? (this.stateTrees[i - 1] as MerkleTree) : MerkleTree.fromData(bytesOf(states[i]));
       this.stateTrees[i] = tree;
       roots.set(tree.rootBytes(), i * 32);
     }
@@ -91,6 +93,13 @@ class CommittedTrace implements Trace {
       throw new MerkleProofError(`step ${step} is out of range: the trace has states 0..${this.states.length - 1}`);
     }
   }
+}
+
+function sameBytes(a: Int8Array, b: Int8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The bytes of an int8 state, without copying (two's complement, one byte per element). */

@@ -99,6 +99,16 @@ describe("executor/trace/trace", () => {
       expect(stateRoot(s)).to.equal(keccak256(chunk));
     });
 
+    it("gives a repeated state (a Reshape step) the same root as its twin, and proves its chunks", () => {
+      const s = int8s(100, 9);
+      const trace = commitTrace([s, Int8Array.from(s), int8s(100, 10)]);
+      expect(trace.stateRoots[1]).to.equal(trace.stateRoots[0]);
+      expect(trace.stateRoots[2]).to.not.equal(trace.stateRoots[1]);
+      const p = trace.chunkProof(1, 3);
+      expect(verifyProof(p.stateRoot, keccak256(p.chunk), 3, p.proof)).to.equal(true);
+      expect(verifyProof(p.traceRoot, p.stateRoot, 1, p.stateRootProof)).to.equal(true);
+    });
+
     it("rejects an empty trace", () => {
       expect(() => commitTrace([])).to.throw(MerkleProofError);
     });
