@@ -51,7 +51,7 @@ function readVersion(): string {
 
 function hintFor(e: VerityError): string {
   if (e instanceof ShapeMismatchError) {
-    return "check the tensor's shape against the model input; a flat JSON array may need --shape (e.g. --shape 1,784)";
+    return "give the input the model's shape (the message names both); a flat JSON array needs --shape, e.g. --shape 1,1,28,28";
   }
   if (e instanceof FileAccessError) return "check the path (relative paths start from the current directory)";
   if (e instanceof OnnxDecodeError) return "pass a binary ONNX ModelProto (.onnx), not a text, JSON or truncated export";
