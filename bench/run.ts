@@ -89,15 +89,26 @@ async function measureGas(): Promise<Record<GasKey, number>> {
   // Stake with permit.
   const deadline = BigInt((await time.latest()) + 3600);
   const { v, r, s } = await signPermit(hre, token, permitStaker, stakingAddress, minimumStake, deadline);
-  record("stakeWithPermit", await mined(staking.connect(permitStaker).stakeWithPermit(minimumStake, deadline, v, r, s)));
+  record(
+    "stakeWithPermit",
+    await mined(staking.connect(permitStaker).stakeWithPermit(minimumStake, deadline, v, r, s)),
+  );
 
   // Node registration (the operator staked first, above).
-  record("registerNode", await mined(nodeRegistry.connect(nodeOperator).register("http://127.0.0.1:7070", [versionId])));
+  record(
+    "registerNode",
+    await mined(nodeRegistry.connect(nodeOperator).register("http://127.0.0.1:7070", [versionId])),
+  );
 
   // Slash: the governor stands in for the dispute manager, which a later release deploys.
   await mined(staking.connect(deployer).grantRole(await staking.SLASHER_ROLE(), deployer.address));
   const maxReward = await staking.MAX_REWARD_PPM();
-  record("slash", await mined(staking.connect(deployer).slash(permitStaker.address, minimumStake / 10n, challenger.address, maxReward)));
+  record(
+    "slash",
+    await mined(
+      staking.connect(deployer).slash(permitStaker.address, minimumStake / 10n, challenger.address, maxReward),
+    ),
+  );
 
   return gas;
 }
@@ -124,7 +135,8 @@ async function main(): Promise<void> {
   if (existsSync(EXECUTOR_BENCH)) {
     try {
       const module = (await import(EXECUTOR_BENCH)) as { benchExecutor?: () => Promise<unknown> };
-      if (typeof module.benchExecutor !== "function") throw new Error("bench/executor.ts does not export benchExecutor()");
+      if (typeof module.benchExecutor !== "function")
+        throw new Error("bench/executor.ts does not export benchExecutor()");
       console.log("\nExecutor benchmark (bench/executor.ts)...");
       results.executor = await module.benchExecutor();
       console.log(JSON.stringify(results.executor, null, 2));

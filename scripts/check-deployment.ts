@@ -32,7 +32,9 @@ function readParameters(file: string): Parameters {
 /** The current holders of each role on `contract`, replayed from its RoleGranted and RoleRevoked events. */
 async function roleHolders(contract: BaseContract, fromBlock: number): Promise<Map<string, Set<string>>> {
   const { ethers } = hre;
-  const names = new Map(ROLE_NAMES.map((name) => [name === "DEFAULT_ADMIN_ROLE" ? ethers.ZeroHash : ethers.id(name), name]));
+  const names = new Map(
+    ROLE_NAMES.map((name) => [name === "DEFAULT_ADMIN_ROLE" ? ethers.ZeroHash : ethers.id(name), name]),
+  );
   const logs = await ethers.provider.getLogs({ address: await contract.getAddress(), fromBlock, toBlock: "latest" });
   const holders = new Map<string, Set<string>>();
   for (const log of logs) {
@@ -61,7 +63,11 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   const check = (what: string, actual: unknown, expected: unknown) => {
     const ok = expected === undefined || String(actual).toLowerCase() === String(expected).toLowerCase();
-    rows.push([what, String(actual), expected === undefined ? "(not checked)" : ok ? "ok" : `FAIL: expected ${String(expected)}`]);
+    rows.push([
+      what,
+      String(actual),
+      expected === undefined ? "(not checked)" : ok ? "ok" : `FAIL: expected ${String(expected)}`,
+    ]);
     if (!ok) failures.push(what);
   };
 
@@ -90,17 +96,25 @@ async function main(): Promise<void> {
   const governor = (parameters?.$global?.governor as string | undefined) ?? deployer?.address;
   const managers = parameters?.Protocol ?? {};
   const expected: [string, BaseContract, Record<string, (string | undefined)[]>][] = [
-    ["Staking", staking, {
-      DEFAULT_ADMIN_ROLE: [governor],
-      GOVERNOR_ROLE: [governor],
-      SLASHER_ROLE: [managers.slasher as string | undefined],
-      INFERENCE_ROLE: [managers.inferenceManager as string | undefined],
-    }],
-    ["NodeRegistry", nodeRegistry, {
-      DEFAULT_ADMIN_ROLE: [governor],
-      GOVERNOR_ROLE: [governor],
-      SLASHER_ROLE: [managers.slasher as string | undefined],
-    }],
+    [
+      "Staking",
+      staking,
+      {
+        DEFAULT_ADMIN_ROLE: [governor],
+        GOVERNOR_ROLE: [governor],
+        SLASHER_ROLE: [managers.slasher as string | undefined],
+        INFERENCE_ROLE: [managers.inferenceManager as string | undefined],
+      },
+    ],
+    [
+      "NodeRegistry",
+      nodeRegistry,
+      {
+        DEFAULT_ADMIN_ROLE: [governor],
+        GOVERNOR_ROLE: [governor],
+        SLASHER_ROLE: [managers.slasher as string | undefined],
+      },
+    ],
   ];
   if (addresses["VerityToken#VerityToken"]) {
     const token = await ethers.getContractAt("VerityToken", tokenAddress);

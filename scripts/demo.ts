@@ -47,7 +47,12 @@ async function main(): Promise<void> {
   if (!event) throw new Error("publishModel emitted no ModelVersionPublished");
   const modelId: bigint = event.args.modelId;
   const versionId: bigint = event.args.versionId;
-  steps.push([`publishModel "${model.name}"`, "publisher", `model ${modelId}, version ${versionId}`, published.gasUsed]);
+  steps.push([
+    `publishModel "${model.name}"`,
+    "publisher",
+    `model ${modelId}, version ${versionId}`,
+    published.gasUsed,
+  ]);
 
   // 3. Fund, stake with permit, register.
   const funding = minimumStake + minimumStake / 2n;
@@ -69,7 +74,10 @@ async function main(): Promise<void> {
   const version = await modelRegistry.getVersion(versionId);
   const eligible = await nodeRegistry.isEligible(operator.address, versionId);
 
-  console.log("\nVerity demo: in-process Hardhat network, chain id", (await ethers.provider.getNetwork()).chainId.toString());
+  console.log(
+    "\nVerity demo: in-process Hardhat network, chain id",
+    (await ethers.provider.getNetwork()).chainId.toString(),
+  );
   console.log("\nContracts (deployed by ignition/modules/Protocol.ts with ignition/parameters/local.json)");
   printTable(
     ["contract", "address"],
@@ -91,7 +99,9 @@ async function main(): Promise<void> {
     ],
   );
 
-  console.log(`\nModel "${model.name}": model id ${modelId}, version id ${versionId} (version number ${version.number})`);
+  console.log(
+    `\nModel "${model.name}": model id ${modelId}, version id ${versionId} (version number ${version.number})`,
+  );
   printTable(
     ["field", "value", "source"],
     [

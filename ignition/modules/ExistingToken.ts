@@ -9,9 +9,13 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
  */
 const ExistingTokenModule = buildModule("ExistingToken", (m) => {
   const address = m.getParameter<string>("token");
-  const token = m.contractAt("@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol:IERC20Metadata", address, {
-    id: "Token",
-  });
+  const token = m.contractAt(
+    "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol:IERC20Metadata",
+    address,
+    {
+      id: "Token",
+    },
+  );
   return { token };
 });
 

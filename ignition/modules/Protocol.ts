@@ -50,7 +50,11 @@ export function grantSlasherRole(m: IgnitionModuleBuilder, targets: RoleTargets,
 }
 
 /** Grants the inference manager INFERENCE_ROLE on Staking (lock/unlock collateral). Same sender rule as above. */
-export function grantInferenceRole(m: IgnitionModuleBuilder, targets: RoleTargets, inferenceManager: ArgumentType): void {
+export function grantInferenceRole(
+  m: IgnitionModuleBuilder,
+  targets: RoleTargets,
+  inferenceManager: ArgumentType,
+): void {
   const role = m.staticCall(targets.staking, "INFERENCE_ROLE", [], 0, { id: "Staking_INFERENCE_ROLE" });
   m.call(targets.staking, "grantRole", [role, inferenceManager], { id: "Staking_grantInferenceRole" });
 }

@@ -76,7 +76,10 @@ async function fromExecutor(onnx: Uint8Array): Promise<DemoModel> {
     if (typeof ex[name] !== "function") throw new Error(`executor/index.ts does not export ${name}()`);
   }
   const loadOnnx = ex.loadOnnx as (bytes: Uint8Array) => unknown;
-  const quantizeGraph = ex.quantizeGraph as (graph: unknown, calibration: Float32Array[]) => {
+  const quantizeGraph = ex.quantizeGraph as (
+    graph: unknown,
+    calibration: Float32Array[],
+  ) => {
     inputShape: number[];
     outputShape: number[];
     layers: unknown[];
@@ -92,7 +95,8 @@ async function fromExecutor(onnx: Uint8Array): Promise<DemoModel> {
   const model: DemoModel = {
     name: "mnist-mlp-784-128-64-10",
     artifactCid,
-    artifactCidText: typeof ex.cidOf === "function" ? (ex.cidOf as (b: Uint8Array) => string)(onnx) : cidText(artifactCid),
+    artifactCidText:
+      typeof ex.cidOf === "function" ? (ex.cidOf as (b: Uint8Array) => string)(onnx) : cidText(artifactCid),
     programDigest: programDigest(program),
     weightsRoot: weightsRoot(program),
     layerCount: program.layers.length,
@@ -103,11 +107,16 @@ async function fromExecutor(onnx: Uint8Array): Promise<DemoModel> {
 
   if (typeof ex.infer === "function" && existsSync(TEST_DIGITS)) {
     const test = JSON.parse(readFileSync(TEST_DIGITS, "utf8")) as { images: number[][]; labels: number[] };
-    const result = (ex.infer as Fn as (p: unknown, x: Float32Array) => {
-      outputFloat: Float32Array;
-      trace: { traceRoot: string };
-      states: unknown[];
-    })(program, Float32Array.from(test.images[0]));
+    const result = (
+      ex.infer as Fn as (
+        p: unknown,
+        x: Float32Array,
+      ) => {
+        outputFloat: Float32Array;
+        trace: { traceRoot: string };
+        states: unknown[];
+      }
+    )(program, Float32Array.from(test.images[0]));
     model.sampleInference = {
       label: test.labels[0],
       predicted: argmax(result.outputFloat),
@@ -146,4 +155,3 @@ export async function demoModel(): Promise<DemoModel> {
     return placeholder(onnx, (error as Error).message.split("\n")[0]);
   }
 }
-

@@ -32,7 +32,12 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment): Promise<Pr
   const nodeRegistry = result.nodeRegistry as unknown as NodeRegistry;
 
   const names = new Map<string, string>();
-  for (const [name, contract] of Object.entries({ VerityToken: token, Staking: staking, ModelRegistry: modelRegistry, NodeRegistry: nodeRegistry })) {
+  for (const [name, contract] of Object.entries({
+    VerityToken: token,
+    Staking: staking,
+    ModelRegistry: modelRegistry,
+    NodeRegistry: nodeRegistry,
+  })) {
     names.set((await contract.getAddress()).toLowerCase(), name);
   }
   const deploymentGas: Protocol["deploymentGas"] = [];
@@ -43,7 +48,11 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment): Promise<Pr
       const receipt = await ethers.provider.getTransactionReceipt(hash);
       const address = receipt?.contractAddress?.toLowerCase();
       if (receipt && address && names.has(address)) {
-        deploymentGas.push({ contract: names.get(address)!, address: receipt.contractAddress!, gasUsed: receipt.gasUsed });
+        deploymentGas.push({
+          contract: names.get(address)!,
+          address: receipt.contractAddress!,
+          gasUsed: receipt.gasUsed,
+        });
       }
     }
   }
@@ -81,7 +90,8 @@ export async function signPermit(
 /** Waits for a transaction and returns its receipt, failing loudly if it reverted or vanished. */
 export async function mined(tx: Promise<TransactionResponse>): Promise<TransactionReceipt> {
   const receipt = await (await tx).wait();
-  if (receipt === null || receipt.status !== 1) throw new Error(`transaction failed: ${receipt?.hash ?? "(no receipt)"}`);
+  if (receipt === null || receipt.status !== 1)
+    throw new Error(`transaction failed: ${receipt?.hash ?? "(no receipt)"}`);
   return receipt;
 }
 
@@ -91,7 +101,10 @@ export function printTable(header: string[], rows: (string | number | bigint)[][
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]?.length ?? 0)));
   const numeric = header.map((_, i) => rows.every((row) => typeof row[i] !== "string"));
   const line = (row: string[]) =>
-    row.map((cell, i) => (numeric[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join("  ").trimEnd();
+    row
+      .map((cell, i) => (numeric[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
   console.log(line(header));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const row of cells) console.log(line(row));

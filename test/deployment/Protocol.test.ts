@@ -64,7 +64,10 @@ const grant = (role: string, account: string) => `${ROLE_NAMES[role]} ${account}
 
 async function typed(result: { token: unknown; staking: unknown; modelRegistry: unknown; nodeRegistry: unknown }) {
   return {
-    token: (await ethers.getContractAt("VerityToken", await (result.token as BaseContract).getAddress())) as unknown as VerityToken,
+    token: (await ethers.getContractAt(
+      "VerityToken",
+      await (result.token as BaseContract).getAddress(),
+    )) as unknown as VerityToken,
     staking: result.staking as unknown as Staking,
     modelRegistry: result.modelRegistry as unknown as ModelRegistry,
     nodeRegistry: result.nodeRegistry as unknown as NodeRegistry,
@@ -141,7 +144,9 @@ describe("Deployment (Ignition)", function () {
       const d = deployer.address;
       expect(await grantsOf(token)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, d), grant(MINTER_ROLE, d)].sort());
       expect(await grantsOf(staking)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, d), grant(GOVERNOR_ROLE, d)].sort());
-      expect(await grantsOf(nodeRegistry)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, d), grant(GOVERNOR_ROLE, d)].sort());
+      expect(await grantsOf(nodeRegistry)).to.deep.equal(
+        [grant(DEFAULT_ADMIN_ROLE, d), grant(GOVERNOR_ROLE, d)].sort(),
+      );
     });
 
     it("grants SLASHER_ROLE and INFERENCE_ROLE to nobody, the deployer included", async function () {
@@ -177,7 +182,9 @@ describe("Deployment (Ignition)", function () {
       const g = governor.address;
       expect(await grantsOf(token)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, g), grant(MINTER_ROLE, g)].sort());
       expect(await grantsOf(staking)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, g), grant(GOVERNOR_ROLE, g)].sort());
-      expect(await grantsOf(nodeRegistry)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, g), grant(GOVERNOR_ROLE, g)].sort());
+      expect(await grantsOf(nodeRegistry)).to.deep.equal(
+        [grant(DEFAULT_ADMIN_ROLE, g), grant(GOVERNOR_ROLE, g)].sort(),
+      );
       for (const role of [DEFAULT_ADMIN_ROLE, GOVERNOR_ROLE]) {
         expect(await staking.hasRole(role, deployer.address)).to.equal(false);
         expect(await nodeRegistry.hasRole(role, deployer.address)).to.equal(false);
@@ -215,7 +222,8 @@ describe("Deployment (Ignition)", function () {
     });
 
     it("grants nothing else", async function () {
-      const { staking, nodeRegistry, deployer, slasher, inferenceManager } = await loadFixture(deployWithManagersFixture);
+      const { staking, nodeRegistry, deployer, slasher, inferenceManager } =
+        await loadFixture(deployWithManagersFixture);
       const d = deployer.address;
       expect(await grantsOf(staking)).to.deep.equal(
         [
