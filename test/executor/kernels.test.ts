@@ -16,6 +16,7 @@ import {
   stateLayout,
   validateProgram,
 } from "../../executor/runtime";
+import { convIm2col, convTapMajor } from "../../executor/runtime/kernels/conv";
 import { divRoundHalfUp, roundShift } from "../../executor/runtime/kernels/requant";
 
 function program(inputShape: number[], layers: Omit<Layer, "output">[]): Program {
@@ -146,6 +147,75 @@ describe("integer kernels", () => {
       const x = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20, 30, 40, 50, 60, 70, 80, 90];
       // ch0 (group 0): corners of channel 0 = 1 + 3 + 7 + 9 = 20; ch1 (group 1): 10 - 30 = -20
       expect(run(p, x)).to.deep.equal([20, -20]);
+    });
+    it("both loop orders equal a direct BigInt transcription of NUMERICS §6 on random layers", () => {
+      const layerArb = fc
+        .record({
+          g: fc.integer({ min: 1, max: 3 }),
+          cg: fc.integer({ min: 1, max: 3 }),
+          mg: fc.integer({ min: 1, max: 3 }),
+          h: fc.integer({ min: 1, max: 6 }),
+          w: fc.integer({ min: 1, max: 6 }),
+          kh: fc.integer({ min: 1, max: 3 }),
+          kw: fc.integer({ min: 1, max: 3 }),
+          sh: fc.integer({ min: 1, max: 3 }),
+          sw: fc.integer({ min: 1, max: 3 }),
+          dh: fc.integer({ min: 1, max: 2 }),
+          dw: fc.integer({ min: 1, max: 2 }),
+          pads: fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2)),
+          zIn: fc.integer({ min: -128, max: 127 }),
+          zOut: fc.integer({ min: -128, max: 127 }),
+          seed: fc.nat(),
+        })
+        .filter((r) => r.h + r.pads[0] + r.pads[2] >= (r.kh - 1) * r.dh + 1 && r.w + r.pads[1] + r.pads[3] >= (r.kw - 1) * r.dw + 1);
+      fc.assert(
+        fc.property(layerArb, (r) => {
+          const c = r.g * r.cg;
+          const m = r.g * r.mg;
+          const oh = Math.floor((r.h + r.pads[0] + r.pads[2] - (r.kh - 1) * r.dh - 1) / r.sh) + 1;
+          const ow = Math.floor((r.w + r.pads[1] + r.pads[3] - (r.kw - 1) * r.dw - 1) / r.sw) + 1;
+          let st = r.seed;
+          const rnd = (lo: number, hi: number): number => {
+            st = (Math.imul(st, 1664525) + 1013904223) >>> 0;
+            return lo + (st % (hi - lo + 1));
+          };
+          const rowLen = r.cg * r.kh * r.kw;
+          const layer: Layer = {
+            op: "Conv", inputs: [0], output: 1, outShape: [1, m, oh, ow],
+            attrs: { inChw: [c, r.h, r.w], outChw: [m, oh, ow], group: r.g, kernel: [r.kh, r.kw], strides: [r.sh, r.sw], pads: [...r.pads], dilations: [r.dh, r.dw], zIn: r.zIn, zOut: r.zOut, clampMin: -128, clampMax: 127 },
+            weights: Int8Array.from({ length: m * rowLen }, () => rnd(-127, 127)),
+            bias: Int32Array.from({ length: m }, () => rnd(-100000, 100000)),
+            multiplier: Int32Array.from({ length: m }, () => rnd(1 << 14, (1 << 15) - 1)),
+            shift: Int32Array.from({ length: m }, () => rnd(12, 24)),
+          };
+          const x = Int8Array.from({ length: c * r.h * r.w }, () => rnd(-128, 127));
+          const ref = new Int8Array(m * oh * ow);
+          for (let o = 0; o < m; o++)
+            for (let oy = 0; oy < oh; oy++)
+              for (let ox = 0; ox < ow; ox++) {
+                let acc = BigInt(layer.bias![o]);
+                const g = Math.floor(o / r.mg);
+                for (let ci = 0; ci < r.cg; ci++)
+                  for (let ky = 0; ky < r.kh; ky++)
+                    for (let kx = 0; kx < r.kw; kx++) {
+                      const iy = oy * r.sh - r.pads[0] + ky * r.dh;
+                      const ix = ox * r.sw - r.pads[1] + kx * r.dw;
+                      if (iy < 0 || iy >= r.h || ix < 0 || ix >= r.w) continue;
+                      const wv = layer.weights![((o * r.cg + ci) * r.kh + ky) * r.kw + kx];
+                      acc += BigInt(wv) * BigInt(x[((g * r.cg + ci) * r.h + iy) * r.w + ix] - r.zIn);
+                    }
+                const s = BigInt(layer.shift![o]);
+                const p = acc * BigInt(layer.multiplier![o]) + (1n << (s - 1n));
+                const q = p >= 0n ? p >> s : -((-p + (1n << s) - 1n) >> s); // floor division by 2^s
+                const v = BigInt(r.zOut) + q;
+                ref[(o * oh + oy) * ow + ox] = Number(v < -128n ? -128n : v > 127n ? 127n : v);
+              }
+          const a = convTapMajor(layer, x);
+          const b = convIm2col(layer, x);
+          return Buffer.from(a).equals(Buffer.from(ref)) && Buffer.from(b).equals(Buffer.from(ref));
+        }),
+        { numRuns: 300 },
+      );
     });
   });
 
