@@ -3,7 +3,8 @@
 // transpile-only (type checking is `npx tsc --noEmit`'s job).
 //
 // Transpiling the ~40 modules the CLI loads takes seconds on every start, so the JavaScript ts-node emits is
-// cached in node_modules/.cache/verity-cli, keyed by the sha256 of (TypeScript version, file path, source).
+// cached in node_modules/.cache/verity-cli, keyed by the sha256 of (TypeScript version, tsconfig.json, file path,
+// source).
 // A changed source gets a new key, so the cache can never serve stale code; delete the folder to reclaim space.
 // Set VERITY_NO_CACHE=1 to bypass it (ts-node then compiles every file, as plain `ts-node/register` would).
 "use strict";
@@ -25,10 +26,11 @@ function tsNode() {
 if (!useCache) {
   require("ts-node").register({ transpileOnly: true, project });
 } else {
-  const tsVersion = require("typescript/package.json").version;
+  // The key covers everything that shapes the output: the compiler version, the compiler options, the file, its source.
+  const salt = `${require("typescript/package.json").version}\0${fs.readFileSync(project, "utf8")}`;
   require.extensions[".ts"] = function loadTs(module, filename) {
     const source = fs.readFileSync(filename, "utf8");
-    const key = crypto.createHash("sha256").update(`${tsVersion}\0${filename}\0${source}`).digest("hex");
+    const key = crypto.createHash("sha256").update(`${salt}\0${filename}\0${source}`).digest("hex");
     const cached = path.join(cacheDir, `${key}.js`);
     let js;
     try {
