@@ -342,6 +342,8 @@ export function evaluateFloat(graph: Graph, input: Float32Array): Map<string, FT
     return t;
   };
   const opt = (node: GraphNode, i: number): FTensor | undefined => (node.inputs[i] ? get(node, i) : undefined);
+  const consumed = (name: string): boolean =>
+    graph.outputs.some((o) => o.name === name) || graph.nodes.some((n) => n.inputs.includes(name));
   for (const node of graph.nodes) {
     let y: FTensor;
     switch (node.opType) {
@@ -392,7 +394,7 @@ export function evaluateFloat(graph: Graph, input: Float32Array): Map<string, FT
         y = poolF(node, get(node, 0), "global");
         break;
       case "BatchNormalization":
-        if (node.outputs.length > 1 && node.outputs.slice(1).some((o) => o)) unsupported(node, "training-mode outputs");
+        if (node.outputs.slice(1).some((o) => o && consumed(o))) unsupported(node, "training-mode outputs");
         y = batchNormF(node, get(node, 0), get(node, 1), get(node, 2), get(node, 3), get(node, 4));
         break;
       case "Flatten": {
@@ -415,7 +417,7 @@ export function evaluateFloat(graph: Graph, input: Float32Array): Map<string, FT
       }
       case "Identity":
       case "Dropout":
-        if (node.opType === "Dropout" && node.outputs.length > 1 && node.outputs[1]) unsupported(node, "the mask output");
+        if (node.opType === "Dropout" && node.outputs.length > 1 && node.outputs[1] && consumed(node.outputs[1])) unsupported(node, "the mask output");
         y = get(node, 0);
         break;
       case "Softmax":

@@ -387,7 +387,6 @@ export function quantizeGraph(graph: Graph, calibration: Float32Array[], opts: Q
         const cd = floatOf(ct);
         if (cd.data.length === N) for (let o = 0; o < N; o++) b[o] = beta * cd.data[o];
         else if (cd.data.length === 1) b.fill(beta * cd.data[0]);
-        else if (outDims0[0] === 1 && cd.data.length === N) b.set(cd.data);
         else unsupported(node, `a C operand of shape [${cd.dims.join(", ")}] (only per-column or scalar C)`);
       }
       attrs = { k: K, n: N };

@@ -15,19 +15,33 @@ export function maxPool(layer: Layer, x: Int8Array): Int8Array {
   const [dh, dw] = a.dilations as number[];
   const planes = x.length / (h * w);
   const y = new Int8Array(planes * oh * ow);
+  // in-bounds tap ranges per output row / column (taps outside the input are skipped: padding never wins)
+  const kyLo = new Int32Array(oh);
+  const kyHi = new Int32Array(oh);
+  const kxLo = new Int32Array(ow);
+  const kxHi = new Int32Array(ow);
+  for (let oy = 0; oy < oh; oy++) {
+    const y0 = oy * sh - pt; // iy = y0 + ky*dh in [0, h)
+    kyLo[oy] = Math.max(0, Math.ceil(-y0 / dh));
+    kyHi[oy] = Math.min(kh, Math.floor((h - 1 - y0) / dh) + 1);
+  }
+  for (let ox = 0; ox < ow; ox++) {
+    const x0 = ox * sw - pl;
+    kxLo[ox] = Math.max(0, Math.ceil(-x0 / dw));
+    kxHi[ox] = Math.min(kw, Math.floor((w - 1 - x0) / dw) + 1);
+  }
   for (let p = 0; p < planes; p++) {
     const xb = p * h * w;
     const yb = p * oh * ow;
     for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * sh - pt;
       for (let ox = 0; ox < ow; ox++) {
+        const x0 = ox * sw - pl;
         let best = -128;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - pt + ky * dh;
-          if (iy < 0 || iy >= h) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - pl + kx * dw;
-            if (ix < 0 || ix >= w) continue;
-            const v = x[xb + iy * w + ix];
+        for (let ky = kyLo[oy]; ky < kyHi[oy]; ky++) {
+          const row = xb + (y0 + ky * dh) * w + x0;
+          for (let kx = kxLo[ox]; kx < kxHi[ox]; kx++) {
+            const v = x[row + kx * dw];
             if (v > best) best = v;
           }
         }
