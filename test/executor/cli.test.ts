@@ -16,7 +16,11 @@ const ROOT = path.join(__dirname, "..", "..");
 const BIN = path.join(ROOT, "bin", "verity.js");
 
 function verity(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+  return verityWithEnv({}, ...args);
+}
+
+function verityWithEnv(env: Record<string, string>, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000, env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -117,6 +121,15 @@ describe("verity CLI", function () {
       expect(r.status, r.stderr).to.equal(0);
       expect(r.stdout).to.match(/traceRoot\s+0x[0-9a-f]{64}/);
       expect(r.stdout).to.match(/steps\s+2/);
+    });
+  });
+
+  describe("configuration", () => {
+    it("takes --model from VERITY_MODEL when the flag is absent", () => {
+      const fromFlag = verity("infer", "--model", out, "--input", input, "--json");
+      const fromEnv = verityWithEnv({ VERITY_MODEL: out }, "infer", "--input", input, "--json");
+      expect(fromEnv.status, fromEnv.stderr).to.equal(0);
+      expect(fromEnv.stdout).to.equal(fromFlag.stdout);
     });
   });
 

@@ -5,7 +5,7 @@
  * where `output` is the dequantized output, flattened, and `steps` the layer count L.
  */
 import * as fs from "fs";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { InvalidInputError } from "../../errors";
 import { infer } from "../../infer";
 import { cidOf } from "../../model/cid";
@@ -94,7 +94,11 @@ export function registerInferCommand(cli: Command): void {
   cli
     .command("infer")
     .description("run one committed inference and print the output and the trace root")
-    .requiredOption("-m, --model <path>", "a float .onnx model, or a program directory written by 'verity model import'")
+    .addOption(
+      new Option("-m, --model <path>", "a float .onnx model, or a program directory written by 'verity model import'")
+        .env("VERITY_MODEL")
+        .makeOptionMandatory(),
+    )
     .requiredOption("-i, --input <file>", "input tensor: JSON array (nested, or flat with --shape) or ONNX TensorProto .pb")
     .option("-c, --calibration <files...>", "calibration inputs for a float .onnx model (default: the input itself)")
     .option("-s, --shape <dims>", "shape of a flat JSON input, e.g. 1,784")
