@@ -112,6 +112,56 @@ describe("integer kernels", () => {
     });
   });
 
+  describe("Gemm (property)", () => {
+    it("equals a direct BigInt transcription of NUMERICS §5 for random sizes, zero points and clamps", () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 3 }),
+          fc.integer({ min: 1, max: 40 }),
+          fc.integer({ min: 1, max: 11 }),
+          fc.integer({ min: -128, max: 127 }),
+          fc.integer({ min: -128, max: 127 }),
+          fc.boolean(),
+          fc.nat(),
+          (rows, k, n, zIn, zOut, perChannel, seed) => {
+            let st = seed;
+            const rnd = (lo: number, hi: number): number => {
+              st = (Math.imul(st, 1664525) + 1013904223) >>> 0;
+              return lo + (st % (hi - lo + 1));
+            };
+            const nm = perChannel ? n : 1;
+            const clampMin = rnd(-128, 0);
+            const layer: Layer = {
+              op: "Gemm", inputs: [0], output: 1, outShape: [rows, n],
+              attrs: { k, n, zIn, zOut, clampMin, clampMax: rnd(clampMin, 127) },
+              weights: Int8Array.from({ length: n * k }, () => rnd(-128, 127)),
+              bias: Int32Array.from({ length: n }, () => rnd(-(2 ** 30), 2 ** 30)),
+              multiplier: Int32Array.from({ length: nm }, () => rnd(0, 2 ** 15 - 1)),
+              shift: Int32Array.from({ length: nm }, () => rnd(1, 46)),
+            };
+            const p = program([rows, k], [layer]);
+            const x = Int8Array.from({ length: rows * k }, () => rnd(-128, 127));
+            const got = run(p, Array.from(x));
+            for (let r = 0; r < rows; r++)
+              for (let o = 0; o < n; o++) {
+                let acc = BigInt(layer.bias![o]);
+                for (let j = 0; j < k; j++) acc += BigInt(layer.weights![o * k + j]) * BigInt(x[r * k + j] - zIn);
+                const c = perChannel ? o : 0;
+                const s = BigInt(layer.shift![c]);
+                const q = (acc * BigInt(layer.multiplier![c]) + (1n << (s - 1n))) >> s; // BigInt >> is floor
+                let v = BigInt(zOut) + q;
+                if (v < BigInt(layer.attrs.clampMin as number)) v = BigInt(layer.attrs.clampMin as number);
+                if (v > BigInt(layer.attrs.clampMax as number)) v = BigInt(layer.attrs.clampMax as number);
+                if (got[r * n + o] !== Number(v)) return false;
+              }
+            return true;
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+  });
+
   describe("Conv", () => {
     const base = { zIn: 0, zOut: 0, clampMin: -128, clampMax: 127, dilations: [1, 1] };
     it("1x1 kernel on a 1x1 input with 3 input channels", () => {

@@ -22,30 +22,45 @@ export function gemm(layer: Layer, x: Int8Array): Int8Array {
   const rows = x.length / k;
   const y = new Int8Array(rows * n);
   const xs = new Int32Array(k);
+  const requant = (v: number, o: number): number => {
+    const c = perChannel ? o : 0;
+    const s = shift[c];
+    const q = zOut + Math.floor((v * mult[c] + POW2[s - 1]) / POW2[s]);
+    return q < lo ? lo : q > hi ? hi : q;
+  };
   for (let r = 0; r < rows; r++) {
     const xo = r * k;
     for (let j = 0; j < k; j++) xs[j] = x[xo + j] - zIn;
-    for (let o = 0; o < n; o++) {
-      // four partial sums (exact integers: |acc| < 2^37 by validation, so the order of the sum is free)
+    // Four output channels at a time share each input load. Sums are exact integers (|acc| < 2^37 by
+    // validation), so the order of the sum is free.
+    let o = 0;
+    for (; o + 3 < n; o += 4) {
+      const w0 = o * k;
+      const w1 = w0 + k;
+      const w2 = w1 + k;
+      const w3 = w2 + k;
+      let a0 = bias[o];
+      let a1 = bias[o + 1];
+      let a2 = bias[o + 2];
+      let a3 = bias[o + 3];
+      for (let j = 0; j < k; j++) {
+        const xv = xs[j];
+        a0 += w[w0 + j] * xv;
+        a1 += w[w1 + j] * xv;
+        a2 += w[w2 + j] * xv;
+        a3 += w[w3 + j] * xv;
+      }
+      const yo = r * n + o;
+      y[yo] = requant(a0, o);
+      y[yo + 1] = requant(a1, o + 1);
+      y[yo + 2] = requant(a2, o + 2);
+      y[yo + 3] = requant(a3, o + 3);
+    }
+    for (; o < n; o++) {
       const wo = o * k;
       let a0 = bias[o];
-      let a1 = 0;
-      let a2 = 0;
-      let a3 = 0;
-      let j = 0;
-      for (; j + 3 < k; j += 4) {
-        a0 += w[wo + j] * xs[j];
-        a1 += w[wo + j + 1] * xs[j + 1];
-        a2 += w[wo + j + 2] * xs[j + 2];
-        a3 += w[wo + j + 3] * xs[j + 3];
-      }
-      for (; j < k; j++) a0 += w[wo + j] * xs[j];
-      const acc = a0 + a1 + a2 + a3;
-      const c = perChannel ? o : 0;
-      const s = shift[c];
-      let v = zOut + Math.floor((acc * mult[c] + POW2[s - 1]) / POW2[s]);
-      v = v < lo ? lo : v > hi ? hi : v;
-      y[r * n + o] = v;
+      for (let j = 0; j < k; j++) a0 += w[wo + j] * xs[j];
+      y[r * n + o] = requant(a0, o);
     }
   }
   return y;
