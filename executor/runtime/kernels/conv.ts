@@ -132,8 +132,13 @@ export function convIm2col(layer: Layer, x: Int8Array): Int8Array {
   // weight order (ci, ky, kx), with 0 for out-of-bounds taps (zero padding in the real domain). Each output is then
   // one dot product. Sums are exact integers in float64 (|acc| < 2^37 by validation): the order is free.
   const P = oh * ow;
-  const cols = new Float64Array(P * rowLen);
-  const wrow = new Float64Array(rowLen);
+  const cols = new Int32Array(P * rowLen);
+  const requant = (v: number, o: number): number => {
+    const ch = perChannel ? o : 0;
+    const s = shift[ch];
+    const q = zOut + Math.floor((v * mult[ch] + POW2[s - 1]) / POW2[s]);
+    return q < lo ? lo : q > hi ? hi : q;
+  };
   for (let b = 0; b < batch; b++) {
     for (let g = 0; g < group; g++) {
       const xBase = (b * c + g * cg) * h * w;
@@ -154,29 +159,40 @@ export function convIm2col(layer: Layer, x: Int8Array): Int8Array {
           }
         }
       }
-      for (let o = g * mg; o < (g + 1) * mg; o++) {
-        const wBase = o * rowLen;
-        for (let j = 0; j < rowLen; j++) wrow[j] = wt[wBase + j];
-        const ch = perChannel ? o : 0;
-        const mo = mult[ch];
-        const s = shift[ch];
-        const half = POW2[s - 1];
-        const div = POW2[s];
-        const bo = bias[o];
-        const yBase = (b * m + o) * P;
+      // Four output channels per pass over each patch, as in Gemm (exact sums: the order is free).
+      const oEnd = (g + 1) * mg;
+      let o = g * mg;
+      for (; o + 3 < oEnd; o += 4) {
+        const w0 = o * rowLen;
+        const w1 = w0 + rowLen;
+        const w2 = w1 + rowLen;
+        const w3 = w2 + rowLen;
         for (let p = 0; p < P; p++) {
           const cb = p * rowLen;
-          let a0 = bo;
-          let a1 = 0;
-          let j = 0;
-          for (; j + 1 < rowLen; j += 2) {
-            a0 += wrow[j] * cols[cb + j];
-            a1 += wrow[j + 1] * cols[cb + j + 1];
+          let a0 = bias[o];
+          let a1 = bias[o + 1];
+          let a2 = bias[o + 2];
+          let a3 = bias[o + 3];
+          for (let j = 0; j < rowLen; j++) {
+            const xv = cols[cb + j];
+            a0 += wt[w0 + j] * xv;
+            a1 += wt[w1 + j] * xv;
+            a2 += wt[w2 + j] * xv;
+            a3 += wt[w3 + j] * xv;
           }
-          if (j < rowLen) a0 += wrow[j] * cols[cb + j];
-          let v = zOut + Math.floor(((a0 + a1) * mo + half) / div);
-          v = v < lo ? lo : v > hi ? hi : v;
-          y[yBase + p] = v;
+          y[(b * m + o) * P + p] = requant(a0, o);
+          y[(b * m + o + 1) * P + p] = requant(a1, o + 1);
+          y[(b * m + o + 2) * P + p] = requant(a2, o + 2);
+          y[(b * m + o + 3) * P + p] = requant(a3, o + 3);
+        }
+      }
+      for (; o < oEnd; o++) {
+        const wBase = o * rowLen;
+        for (let p = 0; p < P; p++) {
+          const cb = p * rowLen;
+          let a0 = bias[o];
+          for (let j = 0; j < rowLen; j++) a0 += wt[wBase + j] * cols[cb + j];
+          y[(b * m + o) * P + p] = requant(a0, o);
         }
       }
     }
