@@ -90,7 +90,8 @@ interface INodeRegistry {
     /// free stake at least the staking minimum.
     function isEligible(address operator, uint256 versionId) external view returns (bool);
 
-    /// @notice Every operator that ever registered, in registration order, paginated.
+    /// @notice Every operator that ever registered, newest first, paginated (`offset` counts from the newest).
+    /// @dev A view for off-chain callers: it walks `offset + limit` list links.
     function listNodes(uint256 offset, uint256 limit) external view returns (address[] memory operators);
 
     function nodeCount() external view returns (uint256);

@@ -20,23 +20,31 @@ contract NodeRegistry is INodeRegistry, AccessControl {
     /// @notice Bounds every loop over a node's served set.
     uint256 public constant MAX_SERVED_VERSIONS = 32;
 
-    /// @dev Served version ids are packed four to a slot (uint64 each): registering with one version costs two
-    /// slots instead of an enumerable set's four. `servedCount` lives in the header slot.
+    /// @dev The header (status, served count, timestamps and the link to the previously registered operator) fills
+    /// exactly one slot, and served version ids are packed four to a slot (uint64 each): registering a node with one
+    /// version writes three new slots (header, endpoint, served) plus the list head, and no enumerable set.
     struct NodeRecord {
         NodeStatus status;
         uint8 servedCount;
-        uint64 registeredAt;
-        uint64 exitRequestedAt;
+        uint40 registeredAt;
+        uint40 exitRequestedAt;
+        address previous;
         address enclaveKey;
         string endpoint;
         uint64[MAX_SERVED_VERSIONS] served;
+    }
+
+    /// @dev Operators form a singly linked list through `NodeRecord.previous`, newest first; count and head share a slot.
+    struct OperatorList {
+        uint96 count;
+        address newest;
     }
 
     IStaking public immutable staking;
     IModelRegistry public immutable modelRegistry;
 
     mapping(address operator => NodeRecord record) private _nodes;
-    address[] private _operators;
+    OperatorList private _operatorList;
 
     constructor(address staking_, address modelRegistry_, address admin) {
         if (staking_ == address(0) || modelRegistry_ == address(0) || admin == address(0)) {
@@ -59,10 +67,14 @@ contract NodeRegistry is INodeRegistry, AccessControl {
         }
         _validateEndpoint(endpoint);
         _requireMinimumStake(msg.sender);
-        if (status == NodeStatus.None) _operators.push(msg.sender);
+        if (status == NodeStatus.None) {
+            OperatorList memory list = _operatorList;
+            node.previous = list.newest;
+            _operatorList = OperatorList({count: list.count + 1, newest: msg.sender});
+        }
 
         node.status = NodeStatus.Active;
-        node.registeredAt = uint64(block.timestamp);
+        node.registeredAt = uint40(block.timestamp);
         node.exitRequestedAt = 0;
         node.endpoint = endpoint;
         _addVersions(node, versionIds);
@@ -111,7 +123,7 @@ contract NodeRegistry is INodeRegistry, AccessControl {
     function exit() external {
         NodeRecord storage node = _requireStatus(msg.sender, NodeStatus.Active);
         node.status = NodeStatus.Exiting;
-        node.exitRequestedAt = uint64(block.timestamp);
+        node.exitRequestedAt = uint40(block.timestamp);
         emit NodeExitStarted(msg.sender);
     }
 
@@ -189,18 +201,23 @@ contract NodeRegistry is INodeRegistry, AccessControl {
 
     /// @inheritdoc INodeRegistry
     function listNodes(uint256 offset, uint256 limit) external view returns (address[] memory operators) {
-        uint256 total = _operators.length;
+        uint256 total = _operatorList.count;
         if (offset >= total) return operators;
         uint256 count = total - offset < limit ? total - offset : limit;
         operators = new address[](count);
+        address cursor = _operatorList.newest;
+        for (uint256 i = 0; i < offset; ++i) {
+            cursor = _nodes[cursor].previous;
+        }
         for (uint256 i = 0; i < count; ++i) {
-            operators[i] = _operators[offset + i];
+            operators[i] = cursor;
+            cursor = _nodes[cursor].previous;
         }
     }
 
     /// @inheritdoc INodeRegistry
     function nodeCount() external view returns (uint256) {
-        return _operators.length;
+        return _operatorList.count;
     }
 
     // -- Internal --

@@ -336,7 +336,10 @@ describe("NodeRegistry", function () {
         await staking.connect(op).stake(MINIMUM_STAKE);
         await nodes.connect(op).register(ENDPOINT, [1]);
       }
-      const all = operators.slice(0, 4).map((o) => o.address);
+      const all = operators
+        .slice(0, 4)
+        .map((o) => o.address)
+        .reverse(); // newest first
       expect(await nodes.listNodes(0, 10)).to.deep.equal(all);
       expect(await nodes.listNodes(1, 2)).to.deep.equal(all.slice(1, 3));
       expect(await nodes.listNodes(4, 2)).to.deep.equal([]);
