@@ -34,7 +34,8 @@ contract NodeRegistry is INodeRegistry, AccessControl {
         uint64[MAX_SERVED_VERSIONS] served;
     }
 
-    /// @dev Operators form a singly linked list through `NodeRecord.previous`, newest first; count and head share a slot.
+    /// @dev Operators form a singly linked list through `NodeRecord.previous`, newest first.
+    /// The count and the head share one slot.
     struct OperatorList {
         uint96 count;
         address newest;
