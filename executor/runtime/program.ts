@@ -175,6 +175,23 @@ function accBound(layer: Layer, i: number, rowLen: number): void {
 }
 
 const MAX_DIM = 1 << 24;
+/** Upper bound on the multiply-adds (or window taps) of one layer, so that no valid program can hang a verifier. */
+export const MAX_LAYER_WORK = 2 ** 31;
+
+function workBound(layer: Layer, i: number, work: number): void {
+  if (work > MAX_LAYER_WORK) fail(`layer ${i} (${layer.op}): ${work} multiply-adds exceed the 2^31 per-layer bound`);
+}
+
+/**
+ * The output size along one axis must be what ONNX gives for these pads, kernel, dilation and stride, with the
+ * floor or the ceil rule: out - 1 in {floor(span / s), ceil(span / s)}, span = size + padBegin + padEnd - extent >= 0.
+ */
+function windowFits(layer: Layer, i: number, size: number, pBegin: number, pEnd: number, k: number, d: number, s: number, out: number): void {
+  const span = size + pBegin + pEnd - ((k - 1) * d + 1);
+  if (span < 0 || (out - 1 !== Math.floor(span / s) && out - 1 !== Math.ceil(span / s))) {
+    fail(`layer ${i} (${layer.op}): output size ${out} does not follow from input ${size}, pads ${pBegin}/${pEnd}, kernel ${k}, dilation ${d}, stride ${s}`);
+  }
+}
 
 /** Checks every structural and arithmetic invariant of a program; throws ProgramDecodeError. */
 export function validateProgram(p: Program): void {
@@ -223,6 +240,7 @@ export function validateProgram(p: Program): void {
         const k = scalar(layer, i, "k", 1, MAX_DIM);
         const n = scalar(layer, i, "n", 1, MAX_DIM);
         if (inSize % k !== 0 || outSize !== (inSize / k) * n || out[out.length - 1] !== n) fail(`layer ${i} (Gemm): shapes`);
+        workBound(layer, i, (inSize / k) * n * k);
         z("zIn");
         z("zOut");
         clamp();
@@ -244,7 +262,10 @@ export function validateProgram(p: Program): void {
         if (c % group !== 0 || m % group !== 0) fail(`layer ${i} (Conv): channels not divisible by group`);
         if (inShape.length !== 4 || inShape[1] !== c || inShape[2] !== h || inShape[3] !== w) fail(`layer ${i} (Conv): input shape`);
         if (out.length !== 4 || out[0] !== inShape[0] || out[1] !== m || out[2] !== oh || out[3] !== ow) fail(`layer ${i} (Conv): output shape`);
-        if ((oh - 1) * sh - pt + (kh - 1) * dh >= h + MAX_DIM || (ow - 1) * sw - pl + (kw - 1) * dw >= w + MAX_DIM) fail(`layer ${i} (Conv): window`);
+        const [, , pb, pr] = layer.attrs.pads as number[];
+        windowFits(layer, i, h, pt, pb, kh, dh, sh, oh);
+        windowFits(layer, i, w, pl, pr, kw, dw, sw, ow);
+        workBound(layer, i, inShape[0] * m * oh * ow * (c / group) * kh * kw);
         z("zIn");
         z("zOut");
         clamp();
@@ -271,6 +292,12 @@ export function validateProgram(p: Program): void {
         }
         if (inShape.length !== 4 || inShape[1] !== c || inShape[2] !== h || inShape[3] !== w) fail(`layer ${i} (${layer.op}): input shape`);
         if (out.length !== 4 || out[0] !== inShape[0] || out[1] !== c || out[2] !== oh || out[3] !== ow) fail(`layer ${i} (${layer.op}): output shape`);
+        const [sh, sw] = layer.attrs.strides as number[];
+        const [pt, pl, pb, pr] = layer.attrs.pads as number[];
+        const [dh, dw] = layer.op === "MaxPool" ? (layer.attrs.dilations as number[]) : [1, 1];
+        windowFits(layer, i, h, pt, pb, kh, dh, sh, oh);
+        windowFits(layer, i, w, pl, pr, kw, dw, sw, ow);
+        workBound(layer, i, inShape[0] * c * oh * ow * Math.min(kh, h) * Math.min(kw, w));
         for (const f of ["weights", "bias", "multiplier", "shift", "lut"] as const) expectLen(layer, i, f, null);
         break;
       }

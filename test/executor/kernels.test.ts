@@ -414,6 +414,14 @@ describe("integer kernels", () => {
       p3.layers[0].weights = i8(1, 2, 3);
       expect(() => validateProgram(p3)).to.throw(ProgramDecodeError, /weights/);
     });
+    it("rejects a window geometry whose output size does not follow from the input, pads, kernel and stride", () => {
+      const pool = (outHw: number[]): Program => ({
+        name: "t", version: 1, inputShape: [1, 1, 4, 4], outputShape: [1, 1, ...outHw], input: { scale: 1, zeroPoint: 0 }, output: { scale: 1, zeroPoint: 0 },
+        layers: [{ op: "MaxPool", inputs: [0], output: 1, outShape: [1, 1, ...outHw], attrs: { inChw: [1, 4, 4], outHw, kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1] } }],
+      });
+      expect(() => validateProgram(pool([2, 2]))).to.not.throw();
+      expect(() => validateProgram(pool([2, 9]))).to.throw(ProgramDecodeError, /output size 9 does not follow/);
+    });
     it("encode is canonical and decode(encode(p)) round-trips exactly", () => {
       const p = good();
       const bytes = encodeProgram(p);
