@@ -1,4 +1,4 @@
-/** Conv 2-D (NCHW) with strides, pads, dilations and groups, plus fused Relu/Clip: docs/NUMERICS.md §5. */
+/** Conv 2-D (NCHW) with strides, pads, dilations and groups, plus fused Relu/Clip: docs/NUMERICS.md §6. */
 import type { Layer } from "../program";
 import { POW2 } from "./requant";
 

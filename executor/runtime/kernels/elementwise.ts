@@ -1,4 +1,4 @@
-/** Add / Sub / Mul with ONNX broadcasting, Relu, lookup tables and the per-channel affine: docs/NUMERICS.md §7-9. */
+/** Add / Sub / Mul with ONNX broadcasting, Relu, lookup tables and the per-channel affine: docs/NUMERICS.md §9-11. */
 import type { Layer } from "../program";
 import { POW2 } from "./requant";
 

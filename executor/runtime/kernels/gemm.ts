@@ -1,4 +1,4 @@
-/** Gemm (also MatMul with a constant right operand, and fused Relu/Clip): docs/NUMERICS.md §4. */
+/** Gemm (also MatMul with a constant right operand, and fused Relu/Clip): docs/NUMERICS.md §5. */
 import type { Layer } from "../program";
 import { POW2 } from "./requant";
 

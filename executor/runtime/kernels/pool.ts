@@ -1,4 +1,4 @@
-/** MaxPool and AveragePool / GlobalAveragePool (NCHW): docs/NUMERICS.md §6. */
+/** MaxPool and AveragePool / GlobalAveragePool (NCHW): docs/NUMERICS.md §7-8. */
 import type { Layer } from "../program";
 
 /**

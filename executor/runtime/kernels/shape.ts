@@ -1,4 +1,4 @@
-/** Data movement: Reshape (and Flatten) copy; Transpose permutes axes. docs/NUMERICS.md §11. */
+/** Data movement: Reshape (and Flatten) copy; Transpose permutes axes. docs/NUMERICS.md §13. */
 import type { Layer } from "../program";
 
 /** The same values in the same row-major order, under a new shape. */

@@ -1,4 +1,4 @@
-/** Integer Softmax: docs/NUMERICS.md §10. */
+/** Integer Softmax: docs/NUMERICS.md §12. */
 import type { Layer } from "../program";
 
 /**
