@@ -135,12 +135,15 @@ describe("integer kernels", () => {
               op: "Gemm", inputs: [0], output: 1, outShape: [rows, n],
               attrs: { k, n, zIn, zOut, clampMin, clampMax: rnd(clampMin, 127) },
               weights: Int8Array.from({ length: n * k }, () => rnd(-128, 127)),
-              bias: Int32Array.from({ length: n }, () => rnd(-(2 ** 30), 2 ** 30)),
-              multiplier: Int32Array.from({ length: nm }, () => rnd(0, 2 ** 15 - 1)),
-              shift: Int32Array.from({ length: nm }, () => rnd(1, 46)),
+              // ranges where outputs are mostly not saturated, so a wrong accumulator shows in the output
+              bias: Int32Array.from({ length: n }, () => rnd(-5000, 5000)),
+              multiplier: Int32Array.from({ length: nm }, () => rnd(2 ** 14, 2 ** 15 - 1)),
+              shift: Int32Array.from({ length: nm }, () => rnd(14, 26)),
             };
             const p = program([rows, k], [layer]);
-            const x = Int8Array.from({ length: rows * k }, () => rnd(-128, 127));
+            // mostly x = zIn (zero terms), so both the dense and the sparse (zero-skipping) paths run
+            const sparsity = rnd(0, 10);
+            const x = Int8Array.from({ length: rows * k }, () => (rnd(0, 9) < sparsity ? zIn : rnd(-128, 127)));
             const got = run(p, Array.from(x));
             for (let r = 0; r < rows; r++)
               for (let o = 0; o < n; o++) {
@@ -238,7 +241,8 @@ describe("integer kernels", () => {
             multiplier: Int32Array.from({ length: m }, () => rnd(1 << 14, (1 << 15) - 1)),
             shift: Int32Array.from({ length: m }, () => rnd(12, 24)),
           };
-          const x = Int8Array.from({ length: c * r.h * r.w }, () => rnd(-128, 127));
+          const sparsity = rnd(0, 10); // share of x = zIn: exercises the dense and the zero-skipping paths
+          const x = Int8Array.from({ length: c * r.h * r.w }, () => (rnd(0, 9) < sparsity ? r.zIn : rnd(-128, 127)));
           const ref = new Int8Array(m * oh * ow);
           for (let o = 0; o < m; o++)
             for (let oy = 0; oy < oh; oy++)

@@ -12,7 +12,7 @@ export function conv(layer: Layer, x: Int8Array): Int8Array {
   const [kh, kw] = layer.attrs.kernel as number[];
   const group = layer.attrs.group as number;
   // Two loop orders with identical (exact) results: tap-major is faster for short rows, im2col for long ones.
-  return (c / group) * kh * kw < 32 ? convTapMajor(layer, x) : convIm2col(layer, x);
+  return (c / group) * kh * kw < 8 ? convTapMajor(layer, x) : convIm2col(layer, x);
 }
 
 /** Tap-major: for each weight, add its contribution to every output position whose tap is in bounds. */
@@ -133,6 +133,9 @@ export function convIm2col(layer: Layer, x: Int8Array): Int8Array {
   // one dot product. Sums are exact integers in float64 (|acc| < 2^37 by validation): the order is free.
   const P = oh * ow;
   const cols = new Int32Array(P * rowLen);
+  const nzIdx = new Int32Array(P * rowLen);
+  const nzVal = new Int32Array(P * rowLen);
+  const nzCount = new Int32Array(P);
   const requant = (v: number, o: number): number => {
     const ch = perChannel ? o : 0;
     const s = shift[ch];
@@ -145,6 +148,7 @@ export function convIm2col(layer: Layer, x: Int8Array): Int8Array {
       let q = 0;
       for (let oy = 0; oy < oh; oy++) {
         for (let ox = 0; ox < ow; ox++) {
+          const q0 = q;
           for (let ci = 0; ci < cg; ci++) {
             const xc = xBase + ci * h * w;
             for (let ky = 0; ky < kh; ky++) {
@@ -157,6 +161,17 @@ export function convIm2col(layer: Layer, x: Int8Array): Int8Array {
               }
             }
           }
+          // Zero terms (padding, image background, Relu'd-out values) add nothing: list the non-zero ones, and
+          // use that list instead of the dense patch when it is less than half of it.
+          const pi = oy * ow + ox;
+          let cnt = 0;
+          for (let t = q0; t < q; t++) {
+            if (cols[t] !== 0) {
+              nzIdx[q0 + cnt] = t - q0;
+              nzVal[q0 + cnt++] = cols[t];
+            }
+          }
+          nzCount[pi] = cnt;
         }
       }
       // Four output channels per pass over each patch, as in Gemm (exact sums: the order is free).
@@ -173,12 +188,24 @@ export function convIm2col(layer: Layer, x: Int8Array): Int8Array {
           let a1 = bias[o + 1];
           let a2 = bias[o + 2];
           let a3 = bias[o + 3];
-          for (let j = 0; j < rowLen; j++) {
-            const xv = cols[cb + j];
-            a0 += wt[w0 + j] * xv;
-            a1 += wt[w1 + j] * xv;
-            a2 += wt[w2 + j] * xv;
-            a3 += wt[w3 + j] * xv;
+          const cnt = nzCount[p];
+          if (cnt * 2 < rowLen) {
+            for (let t = cb; t < cb + cnt; t++) {
+              const j = nzIdx[t];
+              const xv = nzVal[t];
+              a0 += wt[w0 + j] * xv;
+              a1 += wt[w1 + j] * xv;
+              a2 += wt[w2 + j] * xv;
+              a3 += wt[w3 + j] * xv;
+            }
+          } else {
+            for (let j = 0; j < rowLen; j++) {
+              const xv = cols[cb + j];
+              a0 += wt[w0 + j] * xv;
+              a1 += wt[w1 + j] * xv;
+              a2 += wt[w2 + j] * xv;
+              a3 += wt[w3 + j] * xv;
+            }
           }
           y[(b * m + o) * P + p] = requant(a0, o);
           y[(b * m + o + 1) * P + p] = requant(a1, o + 1);
@@ -191,7 +218,8 @@ export function convIm2col(layer: Layer, x: Int8Array): Int8Array {
         for (let p = 0; p < P; p++) {
           const cb = p * rowLen;
           let a0 = bias[o];
-          for (let j = 0; j < rowLen; j++) a0 += wt[wBase + j] * cols[cb + j];
+          const cnt = nzCount[p];
+          for (let t = cb; t < cb + cnt; t++) a0 += wt[wBase + nzIdx[t]] * nzVal[t];
           y[(b * m + o) * P + p] = requant(a0, o);
         }
       }

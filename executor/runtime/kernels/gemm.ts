@@ -28,9 +28,29 @@ export function gemm(layer: Layer, x: Int8Array): Int8Array {
     const q = zOut + Math.floor((v * mult[c] + POW2[s - 1]) / POW2[s]);
     return q < lo ? lo : q > hi ? hi : q;
   };
+  const nzIdx = new Int32Array(k);
+  const nzVal = new Int32Array(k);
   for (let r = 0; r < rows; r++) {
     const xo = r * k;
-    for (let j = 0; j < k; j++) xs[j] = x[xo + j] - zIn;
+    let nnz = 0;
+    for (let j = 0; j < k; j++) {
+      const v = x[xo + j] - zIn;
+      xs[j] = v;
+      if (v !== 0) {
+        nzIdx[nnz] = j;
+        nzVal[nnz++] = v;
+      }
+    }
+    if (nnz * 2 < k) {
+      // Sparse input (e.g. after Relu, or image background): skip the zero terms, which add nothing.
+      for (let o = 0; o < n; o++) {
+        const wo = o * k;
+        let a0 = bias[o];
+        for (let t = 0; t < nnz; t++) a0 += w[wo + nzIdx[t]] * nzVal[t];
+        y[r * n + o] = requant(a0, o);
+      }
+      continue;
+    }
     // Four output channels at a time share each input load. Sums are exact integers (|acc| < 2^37 by
     // validation), so the order of the sum is free.
     let o = 0;
