@@ -123,6 +123,29 @@ export class MerkleTree {
     return proof;
   }
 
+  /**
+   * Range proof of the leaves [first, first + count) (docs/COMMITMENTS.md §4): level by level from the leaves, the
+   * left sibling when the run starts at an odd index, then the right sibling when it ends at an even index.
+   */
+  rangeProof(first: number, count: number): string[] {
+    if (!Number.isInteger(count) || count < 1) throw new MerkleProofError(`a range proof needs at least one leaf, got ${count}`);
+    this.checkIndex(first);
+    this.checkIndex(first + count - 1);
+    const proof: string[] = [];
+    let lo = first;
+    let hi = first + count - 1;
+    for (let level = 0; level < this.depth; level++) {
+      const layer = this.layers[level];
+      const node = (i: number): string =>
+        i * 32 < layer.length ? hexlify(layer.subarray(i * 32, i * 32 + 32)) : hexlify(zeroHash(level));
+      if (lo & 1) proof.push(node(lo - 1));
+      if ((hi & 1) === 0) proof.push(node(hi + 1));
+      lo >>= 1;
+      hi >>= 1;
+    }
+    return proof;
+  }
+
   private checkIndex(index: number): void {
     if (!Number.isInteger(index) || index < 0 || index >= this.leafCount) {
       throw new MerkleProofError(`leaf index ${index} is out of range (the tree has ${this.leafCount} leaves)`);
@@ -221,4 +244,37 @@ export function hashPair(a: string | Uint8Array, b: string | Uint8Array): string
   const out = new Uint8Array(32);
   keccak64Into(buf, 0, out, 0);
   return hexlify(out);
+}
+
+/**
+ * Root implied by the 32-byte chunks `chunks` (a whole number of chunks) placed at leaves [first, first + n) of a
+ * tree of `leafCount` leaves, with the range proof `proof` (docs/COMMITMENTS.md §4). Throws MerkleProofError when
+ * the run does not fit in the tree or the proof has the wrong number of siblings.
+ */
+export function rootOfRange(chunks: Uint8Array, first: number, leafCount: number, proof: readonly string[]): string {
+  if (chunks.length === 0 || chunks.length % CHUNK_BYTES !== 0) throw new MerkleProofError("a range is a positive whole number of chunks");
+  const n = chunks.length / CHUNK_BYTES;
+  if (!Number.isInteger(first) || first < 0 || first + n > leafCount) {
+    throw new MerkleProofError(`chunks [${first}, ${first + n}) do not fit in a tree of ${leafCount} leaves`);
+  }
+  let nodes: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) nodes.push(getBytes(chunkLeaf(chunks.subarray(i * 32, i * 32 + 32))));
+  let lo = first;
+  let used = 0;
+  const depth = treeDepth(leafCount);
+  const take = (): Uint8Array => {
+    if (used >= proof.length) throw new MerkleProofError(`range proof too short (${proof.length} siblings)`);
+    return toBytes32(proof[used++], `proof[${used - 1}]`);
+  };
+  for (let level = 0; level < depth; level++) {
+    const hi = lo + nodes.length - 1;
+    if (lo & 1) nodes.unshift(take());
+    if ((hi & 1) === 0) nodes.push(take());
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < nodes.length; i += 2) next.push(getBytes(hashPair(nodes[i], nodes[i + 1])));
+    nodes = next;
+    lo >>= 1;
+  }
+  if (used !== proof.length) throw new MerkleProofError(`range proof too long (${proof.length} siblings, ${used} used)`);
+  return hexlify(nodes[0]);
 }

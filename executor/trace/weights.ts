@@ -15,7 +15,7 @@
  */
 import { AbiCoder, getBytes, hexlify, keccak256 } from "ethers";
 import { MerkleTree, EMPTY_LEAF, chunkLeaves, hashPair } from "./merkle";
-import { encodeProgram, type Layer, type Program } from "../runtime/program";
+import { encodeProgram, stateLayout, tensorShape, type Layer, type Program } from "../runtime/program";
 import { VerityError } from "../errors";
 
 /** A weight proof asked of a layer or row that does not exist. */
@@ -69,7 +69,60 @@ export const DESCRIPTOR_ABI_TYPES = [
   "bytes", // multiplier, int32 big-endian each (empty if absent)
   "bytes", // shift, int32 big-endian each (empty if absent)
   "bytes", // lut, 256 int8 (empty if absent)
+  "uint256", // inLength = |S_l| bytes (the pre-state)
+  "uint256", // outLength = |S_{l+1}| bytes (the post-state)
+  "uint256[]", // inputOffsets: byte offset in S_l of each input tensor, in the layer's input order
+  "uint256[]", // inputShapes, flattened: for each input in order, its rank then its dims
+  "uint256", // outputOffset: byte offset of the layer's output tensor in S_{l+1}
+  "uint256[]", // copies: triples (srcOffset in S_l, dstOffset in S_{l+1}, length) of tensors carried over unchanged
 ] as const;
+
+/** Where layer `l` reads its inputs in S_l, and how S_{l+1} is assembled (descriptor fields 13-18). */
+export interface StepLayout {
+  readonly inLength: number;
+  readonly outLength: number;
+  readonly inputOffsets: number[];
+  readonly inputShapes: number[];
+  readonly outputOffset: number;
+  readonly copies: number[];
+}
+
+/** The state layout of step S_l -> S_{l+1}, derived from `stateLayout(p, l)` and `stateLayout(p, l + 1)`. */
+export function stepLayout(p: Program, l: number): StepLayout {
+  const layer = layerAt(p, l);
+  const before = stateLayout(p, l);
+  const after = stateLayout(p, l + 1);
+  const offsetIn = new Map(before.map((e) => [e.id, e.offset]));
+  const inputOffsets = layer.inputs.map((t) => {
+    const off = offsetIn.get(t);
+    if (off === undefined) throw new WeightProofError(`layer ${l}: input tensor ${t} is not live in S_${l}`);
+    return off;
+  });
+  const inputShapes: number[] = [];
+  for (const t of layer.inputs) {
+    const shape = tensorShape(p, t);
+    inputShapes.push(shape.length, ...shape);
+  }
+  let outputOffset = -1;
+  const copies: number[] = [];
+  for (const e of after) {
+    if (e.id === layer.output) {
+      outputOffset = e.offset;
+      continue;
+    }
+    const src = offsetIn.get(e.id);
+    if (src === undefined) throw new WeightProofError(`layer ${l}: tensor ${e.id} of S_${l + 1} is not in S_${l}`);
+    copies.push(src, e.offset, e.length);
+  }
+  return {
+    inLength: before.reduce((n, e) => n + e.length, 0),
+    outLength: after.reduce((n, e) => n + e.length, 0),
+    inputOffsets,
+    inputShapes,
+    outputOffset,
+    copies,
+  };
+}
 
 /** The canonical descriptor of layer `l`: everything but the weights themselves, `abi.encode`d. */
 export function layerDescriptor(p: Program, l: number): Uint8Array {
@@ -82,6 +135,7 @@ export function layerDescriptor(p: Program, l: number): Uint8Array {
   });
   const rows = weightRows(layer);
   const rowLength = rows === 0 ? 0 : (layer.weights as Int8Array).length / rows;
+  const io = stepLayout(p, l);
   return getBytes(
     AbiCoder.defaultAbiCoder().encode(DESCRIPTOR_ABI_TYPES, [
       layer.op,
@@ -97,6 +151,12 @@ export function layerDescriptor(p: Program, l: number): Uint8Array {
       int32sBigEndian(layer.multiplier),
       int32sBigEndian(layer.shift),
       int8Bytes(layer.lut),
+      io.inLength,
+      io.outLength,
+      io.inputOffsets,
+      io.inputShapes,
+      io.outputOffset,
+      io.copies,
     ]),
   );
 }
