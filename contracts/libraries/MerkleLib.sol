@@ -49,6 +49,15 @@ library MerkleLib {
         return processProof(leaf, index, proof) == root;
     }
 
+    /// @notice The root of the tree whose leaves are `leaves` themselves (not re-hashed), padded with bytes32(0):
+    /// e.g. the trace root over the state roots (COMMITMENTS.md §2). bytes32(0) for no leaves.
+    function rootOfLeaves(bytes32[] calldata leaves) internal pure returns (bytes32) {
+        uint256 n = leaves.length;
+        if (n == 0) return bytes32(0);
+        bytes32[] memory nodes = leaves;
+        return _rootOfNodes(nodes, n);
+    }
+
     /// @notice The root of the chunk tree of `data` (a state root, or a weight row's root): chunks of 32 bytes, the
     /// last one zero-padded, the leaves padded to a power of two with bytes32(0). bytes32(0) for empty data.
     function rootOfBytes(bytes memory data) internal pure returns (bytes32 root) {
