@@ -151,6 +151,46 @@ describe("ort differential: quantized program vs onnxruntime (float)", function 
     });
   });
 
+  describe("fusions and reshapes", () => {
+    it("folds a constant per-channel Add [1, M, 1, 1] after a Conv into its bias", async () => {
+      const b = new GraphBuilder("conv-add", 13);
+      const x = b.input("x", [1, 2, 5, 4]);
+      const h = b.node("Conv", [x, b.initializer("w", weights(71, [3, 2, 3, 3]))], { pads: [1, 1, 1, 1] });
+      b.output(b.node("Add", [h, b.initializer("c", weights(72, [1, 3, 1, 1], 0.5))]), [-1]);
+      await run("conv+add", { graph: b.build(), inputDims: [1, 2, 5, 4], ops: ["Conv"] });
+    });
+    it("folds BatchNormalization after a Gemm and a Clip (opset 9 attributes) into it", async () => {
+      const b = new GraphBuilder("gemm-bn-clip", 9);
+      const x = b.input("x", [1, 6]);
+      let h = b.node("Gemm", [x, b.initializer("B", weights(73, [4, 6])), b.initializer("C", weights(74, [4], 0.2))], { transB: 1 });
+      h = b.node("BatchNormalization", [
+        h,
+        b.initializer("s", tensorF32([4], [1.2, 0.7, -1, 2])),
+        b.initializer("bb", tensorF32([4], [0.1, -0.2, 0.3, 0])),
+        b.initializer("m", tensorF32([4], [0.2, 0, -0.1, 0.05])),
+        b.initializer("v", tensorF32([4], [1, 0.5, 2, 0.25])),
+      ]);
+      b.output(b.node("Clip", [h], { min: -0.5, max: { kind: "float", value: 1 } }), [-1]);
+      await run("gemm+bn+clip9", { graph: b.build(), inputDims: [1, 6], ops: ["Gemm"] });
+    });
+    it("runs a Reshape from [1, 36] to [1, 1, 6, 6] into a Conv, then GlobalAveragePool and Flatten", async () => {
+      const b = new GraphBuilder("reshape-conv", 13);
+      const x = b.input("x", [1, 36]);
+      let h = b.node("Reshape", [x, b.initializer("shape", tensorI64([4], [1, 1, 6, 6]))]);
+      h = b.node("Conv", [h, b.initializer("w", weights(75, [5, 1, 3, 3]))], { strides: [2, 2], pads: [1, 1, 1, 1] });
+      h = b.node("Relu", [h]);
+      h = b.node("GlobalAveragePool", [h]);
+      b.output(b.node("Flatten", [h]), [-1]);
+      await run("reshape+conv+gap", { graph: b.build(), inputDims: [1, 36], ops: ["Reshape", "Conv", "AveragePool", "Reshape"] });
+    });
+    it("MatMul on a rank-1 input", async () => {
+      const b = new GraphBuilder("matmul1", 13);
+      const x = b.input("x", [7]);
+      b.output(b.node("MatMul", [x, b.initializer("W", weights(76, [7, 3]))]), [-1]);
+      await run("matmul rank-1", { graph: b.build(), inputDims: [7], ops: ["Gemm"] });
+    });
+  });
+
   describe("Gemm and MatMul", () => {
     function gemm(attrs: Record<string, number>, cDims: number[] | null, bDims: number[]): Case {
       const b = new GraphBuilder("gemm", 13);
