@@ -480,9 +480,11 @@ class Reader {
     if (n * elemSize > this.buf.length - this.pos) fail(`${what}: length ${n} exceeds the remaining ${this.buf.length - this.pos} bytes`);
     return n;
   }
+  /** A fresh copy that owns its ArrayBuffer (also when the input is a Node Buffer from a shared pool). */
   bytes(n: number): Uint8Array {
     this.need(n);
-    const b = this.buf.slice(this.pos, this.pos + n);
+    const b = new Uint8Array(n);
+    b.set(this.buf.subarray(this.pos, this.pos + n));
     this.pos += n;
     return b;
   }
@@ -572,7 +574,7 @@ export function encodeProgram(p: Program): Uint8Array {
 /** Inverse of encodeProgram. Any malformed or non-canonical input throws ProgramDecodeError. */
 export function decodeProgram(bytes: Uint8Array): Program {
   if (!(bytes instanceof Uint8Array)) fail("program bytes must be a Uint8Array");
-  const r = new Reader(bytes);
+  const r = new Reader(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   for (let k = 0; k < 4; k++) if (r.u8() !== MAGIC[k]) fail('not a Verity program (magic "VRTY" missing)');
   const version = r.u32();
   if (version !== 1) fail(`unsupported program version ${version} (this executor reads version 1)`);

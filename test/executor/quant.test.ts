@@ -111,6 +111,13 @@ describe("quantization", function () {
       expect(execute(q, x).map(hex)).to.deep.equal(a);
       expect(a).to.have.length(p.layers.length + 1);
     });
+    it("decodes from a Node Buffer that is a slice of a larger shared pool", () => {
+      const p = quantizeGraph(g, calib);
+      const bytes = encodeProgram(p);
+      const pool = Buffer.concat([Buffer.alloc(13, 7), Buffer.from(bytes), Buffer.alloc(5, 9)]);
+      const view = pool.subarray(13, 13 + bytes.length);
+      expect(decodeProgram(view)).to.deep.equal(p);
+    });
     it("rejects bad bytes with ProgramDecodeError: wrong magic, wrong version, every truncation, trailing bytes", () => {
       const bytes = encodeProgram(quantizeGraph(g, calib));
       const bad = bytes.slice();
