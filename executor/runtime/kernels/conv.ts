@@ -1,6 +1,6 @@
 /** Conv 2-D (NCHW) with strides, pads, dilations and groups, plus fused Relu/Clip: docs/NUMERICS.md §6. */
 import type { Layer } from "../program";
-import { POW2 } from "./requant";
+import { INV_POW2, POW2 } from "./requant";
 
 /**
  * y[b, o, oy, ox] = clamp(zOut + roundShift(bias[o] + sum w[o, ci, ky, kx] * (x[b, g*cg + ci, iy, ix] - zIn), M[o], s[o]))
@@ -92,10 +92,10 @@ export function convTapMajor(layer: Layer, x: Int8Array): Int8Array {
       const mo = mult[ch];
       const s = shift[ch];
       const half = POW2[s - 1];
-      const div = POW2[s];
+      const inv = INV_POW2[s];
       const yBase = (b * m + o) * oh * ow;
       for (let i = 0; i < oh * ow; i++) {
-        let v = zOut + Math.floor((acc[i] * mo + half) / div);
+        let v = zOut + Math.floor((acc[i] * mo + half) * inv);
         v = v < lo ? lo : v > hi ? hi : v;
         y[yBase + i] = v;
       }
@@ -136,29 +136,36 @@ export function convIm2col(layer: Layer, x: Int8Array): Int8Array {
   const nzIdx = new Int32Array(P * rowLen);
   const nzVal = new Int32Array(P * rowLen);
   const nzCount = new Int32Array(P);
+  const [, , pb, pr] = a.pads as number[];
+  const hp = h + pt + pb + sh;
+  const wp = w + pl + pr + sw;
+  const xp = new Int32Array(cg * hp * wp);
   const requant = (v: number, o: number): number => {
     const ch = perChannel ? o : 0;
     const s = shift[ch];
-    const q = zOut + Math.floor((v * mult[ch] + POW2[s - 1]) / POW2[s]);
+    const q = zOut + Math.floor((v * mult[ch] + POW2[s - 1]) * INV_POW2[s]);
     return q < lo ? lo : q > hi ? hi : q;
   };
   for (let b = 0; b < batch; b++) {
     for (let g = 0; g < group; g++) {
-      const xBase = (b * c + g * cg) * h * w;
+      // Copy this group's input, minus zIn, into a zero-padded buffer (zero = padding in the real domain), so the
+      // patch gather below needs no bounds checks. The extra SH/SW rows/columns cover a ceil-rounded last window.
+      xp.fill(0);
+      for (let ci = 0; ci < cg; ci++) {
+        const src = (b * c + g * cg + ci) * h * w;
+        const dst = ci * hp * wp + pt * wp + pl;
+        for (let iy = 0; iy < h; iy++) for (let ix = 0; ix < w; ix++) xp[dst + iy * wp + ix] = x[src + iy * w + ix] - zIn;
+      }
       let q = 0;
       for (let oy = 0; oy < oh; oy++) {
         for (let ox = 0; ox < ow; ox++) {
           const q0 = q;
+          const corner = oy * sh * wp + ox * sw;
           for (let ci = 0; ci < cg; ci++) {
-            const xc = xBase + ci * h * w;
+            const xc = ci * hp * wp + corner;
             for (let ky = 0; ky < kh; ky++) {
-              const iy = oy * sh - pt + ky * dh;
-              const rowOk = iy >= 0 && iy < h;
-              const xr = xc + iy * w;
-              for (let kx = 0; kx < kw; kx++) {
-                const ix = ox * sw - pl + kx * dw;
-                cols[q++] = rowOk && ix >= 0 && ix < w ? x[xr + ix] - zIn : 0;
-              }
+              const xr = xc + ky * dh * wp;
+              for (let kx = 0; kx < kw; kx++) cols[q++] = xp[xr + kx * dw];
             }
           }
           // Zero terms (padding, image background, Relu'd-out values) add nothing: list the non-zero ones, and

@@ -1,6 +1,6 @@
 /** Add / Sub / Mul with ONNX broadcasting, Relu, lookup tables and the per-channel affine: docs/NUMERICS.md §9-11. */
 import type { Layer } from "../program";
-import { POW2 } from "./requant";
+import { INV_POW2, POW2 } from "./requant";
 
 /** Row-major strides of `dims`, with stride 0 on every axis of size 1 where the output is larger (broadcast). */
 function broadcastStrides(dims: readonly number[], out: readonly number[]): number[] {
@@ -42,7 +42,7 @@ export function binary(layer: Layer, x0: Int8Array, x1: Int8Array | undefined): 
   const zOut = at.zOut as number;
   const s = layer.shift![0];
   const half = POW2[s - 1];
-  const div = POW2[s];
+  const inv = INV_POW2[s];
   const mA = layer.multiplier![0];
   const mB = layer.op === "Mul" ? 0 : layer.multiplier![1];
   const mode = layer.op === "Add" ? 0 : layer.op === "Sub" ? 1 : 2;
@@ -59,7 +59,7 @@ export function binary(layer: Layer, x0: Int8Array, x1: Int8Array | undefined): 
     const va = a[ia] - zA;
     const vb = b[ib] - zB;
     const t = mode === 0 ? va * mA + vb * mB : mode === 1 ? va * mA - vb * mB : va * vb * mA;
-    let v = zOut + Math.floor((t + half) / div);
+    let v = zOut + Math.floor((t + half) * inv);
     v = v < -128 ? -128 : v > 127 ? 127 : v;
     y[i] = v;
     // odometer increment over the output index, keeping the operand offsets in step
@@ -115,7 +115,7 @@ export function affine(layer: Layer, x: Int8Array): Int8Array {
     const c = perChannel ? ch : 0;
     const acc = bias[ch] + w[ch] * (x[i] - zIn);
     const s = shift[c];
-    let v = zOut + Math.floor((acc * mult[c] + POW2[s - 1]) / POW2[s]);
+    let v = zOut + Math.floor((acc * mult[c] + POW2[s - 1]) * INV_POW2[s]);
     v = v < lo ? lo : v > hi ? hi : v;
     y[i] = v;
   }

@@ -1,6 +1,6 @@
 /** Gemm (also MatMul with a constant right operand, and fused Relu/Clip): docs/NUMERICS.md §5. */
 import type { Layer } from "../program";
-import { POW2 } from "./requant";
+import { INV_POW2, POW2 } from "./requant";
 
 /**
  * y[r, o] = clamp(zOut + roundShift(bias[o] + sum_j w[o, j] * (x[r, j] - zIn), M[o], s[o]), clampMin, clampMax)
@@ -25,7 +25,7 @@ export function gemm(layer: Layer, x: Int8Array): Int8Array {
   const requant = (v: number, o: number): number => {
     const c = perChannel ? o : 0;
     const s = shift[c];
-    const q = zOut + Math.floor((v * mult[c] + POW2[s - 1]) / POW2[s]);
+    const q = zOut + Math.floor((v * mult[c] + POW2[s - 1]) * INV_POW2[s]);
     return q < lo ? lo : q > hi ? hi : q;
   };
   const nzIdx = new Int32Array(k);

@@ -5,7 +5,13 @@
  */
 
 /** POW2[k] = 2^k, exact in float64 for k <= 63. */
-export const POW2: readonly number[] = Array.from({ length: 64 }, (_, k) => 2 ** k);
+export const POW2: Float64Array = Float64Array.from({ length: 64 }, (_, k) => 2 ** k);
+
+/**
+ * INV_POW2[k] = 2^-k. Multiplying an integer below 2^53 by 2^-k is exact in float64 (only the exponent changes),
+ * so `Math.floor(t * INV_POW2[k])` equals `Math.floor(t / 2^k)`, and multiplying is faster than dividing.
+ */
+export const INV_POW2: Float64Array = Float64Array.from({ length: 64 }, (_, k) => 2 ** -k);
 
 /**
  * floor((acc * m + 2^(shift-1)) / 2^shift): multiply, then shift right rounding half toward +infinity.
@@ -13,7 +19,7 @@ export const POW2: readonly number[] = Array.from({ length: 64 }, (_, k) => 2 **
  * two is exact in float64, so Math.floor sees the exact quotient).
  */
 export function roundShift(acc: number, m: number, shift: number): number {
-  return Math.floor((acc * m + POW2[shift - 1]) / POW2[shift]);
+  return Math.floor((acc * m + POW2[shift - 1]) * INV_POW2[shift]);
 }
 
 /** min(max(v, lo), hi) */
