@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title IInferenceManager
+/// @notice Inference requests with escrowed fees, node commitments, challenge windows, batch commitments and
+/// settlement. A requester escrows a fee for one inference of a registered model version; an eligible node commits
+/// `(outputHash, traceRoot)` and locks collateral in Staking; after the challenge window the result is final, the
+/// node is credited the fee and its collateral is released. During the window the DisputeManager (DISPUTE_ROLE)
+/// can freeze the commitment through `beginDispute` and resolve it through `endDispute`.
+/// @dev Data conventions (fixed; the verification game depends on them):
+///  - The input is the quantized int8 state S_0 as raw bytes (one byte per element, two's complement), exactly
+///    `prod(version.inputShape)` bytes; `inputHash = keccak256(input)`. The output is S_L, exactly
+///    `prod(version.outputShape)` bytes; `outputHash = keccak256(output)`.
+///  - `commitmentHash = keccak256(abi.encode(outputHash, traceRoot))`.
+///  - Batch leaf: `keccak256(abi.encode(requestId, outputHash, traceRoot))`; the batch root is the positional
+///    keccak Merkle tree of docs/COMMITMENTS.md section 1 over the leaves (leaves used directly, padded with
+///    bytes32(0)).
+/// Lifecycle of a request: Open (no node) -> Assigned (chosen at request time, or claimed) -> Committed ->
+/// [Disputed -> Committed (node right, window extended) | Rejected (node wrong)] -> Finalized. An Open or Assigned
+/// request that is never served is Refunded after its deadline. A request settled inside a batch reads Finalized.
+/// Solvency: the token balance of this contract always equals the fees escrowed by unsettled requests plus the
+/// unclaimed credits. A request settles (Finalized, Rejected or Refunded) at most once.
+interface IInferenceManager {
+    /// @notice Request status. Values are stable: `DisputeInfo.status` carries them as uint8.
+    enum RequestStatus {
+        None,
+        Open,
+        Assigned,
+        Committed,
+        Disputed,
+        Finalized,
+        Rejected,
+        Refunded
+    }
+
+    enum BatchStatus {
+        None,
+        Committed,
+        Finalized
+    }
+
+    /// @notice What the DisputeManager needs about one commitment.
+    /// @param commitmentHash keccak256(abi.encode(outputHash, traceRoot)); zero before a commitment.
+    /// @param windowEnd End of the challenge window. While Disputed, the window is frozen and this field holds the
+    /// end it would have if the dispute ended now (the frozen remainder is added back by `endDispute`).
+    /// @param status A `RequestStatus` value.
+    /// @param collateral The node's stake locked for this commitment.
+    struct DisputeInfo {
+        address node;
+        address requester;
+        uint256 versionId;
+        bytes32 inputHash;
+        bytes32 commitmentHash;
+        uint64 windowEnd;
+        uint8 status;
+        uint256 fee;
+        uint256 collateral;
+    }
+
+    /// @notice A request as returned by `getRequest`.
+    /// @param deadline The serving deadline (set at request time): after it an unserved request can be refunded.
+    /// @param windowEnd The challenge window's end once committed (0 before).
+    struct RequestView {
+        address requester;
+        address node;
+        uint256 versionId;
+        uint256 fee;
+        uint256 collateral;
+        uint64 deadline;
+        uint64 windowEnd;
+        uint8 mode;
+        RequestStatus status;
+        bytes32 inputHash;
+        bytes32 commitmentHash;
+        address callback;
+        uint32 callbackGasLimit;
+    }
+
+    /// @notice A batch commitment as returned by `getBatch`.
+    /// @param idsHash keccak256(abi.encodePacked(requestIds)) of the leaves, in leaf order.
+    /// @param maxFee The most the batch earns per leaf; collateral = count * maxFee * collateralMultiplier.
+    /// @param collateralRemaining Collateral still held for the batch (leaves proven individually take their share).
+    struct BatchView {
+        address node;
+        uint32 count;
+        uint64 windowEnd;
+        BatchStatus status;
+        bytes32 root;
+        bytes32 idsHash;
+        uint256 maxFee;
+        uint256 collateral;
+        uint256 collateralRemaining;
+    }
+
+    /// @notice An EIP-2612 permit signature for `requestWithPermit`.
+    struct PermitSignature {
+        uint256 deadline;
+        uint8 v;
+        bytes32 r;
+        bytes32 s;
+    }
+
+    // -- Events --
+
+    /// @notice A request was made. The input is here in full: challengers read it from this event.
+    event InferenceRequested(
+        uint256 indexed requestId,
+        uint256 indexed versionId,
+        address indexed requester,
+        address node,
+        uint256 fee,
+        uint8 mode,
+        bytes input
+    );
+    /// @notice An eligible node took an open request.
+    event RequestClaimed(uint256 indexed requestId, address indexed node);
+    /// @notice The node committed its result and locked `collateral`; the window ends at `windowEnd`.
+    event ResultCommitted(
+        uint256 indexed requestId,
+        address indexed node,
+        bytes32 outputHash,
+        bytes32 traceRoot,
+        bytes output
+    );
+    /// @notice A node committed a batch root over `count` leaves. The leaves are in this transaction's calldata.
+    event BatchCommitted(
+        uint256 indexed batchId,
+        address indexed node,
+        bytes32 root,
+        uint32 count,
+        uint256 maxFee,
+        uint256 collateral,
+        uint64 windowEnd
+    );
+    /// @notice A batch leaf was proven against its root and now stands as an individual commitment.
+    event BatchLeafProven(
+        uint256 indexed batchId,
+        uint256 indexed requestId,
+        uint256 index,
+        bytes32 outputHash,
+        bytes32 traceRoot,
+        uint256 collateral
+    );
+    /// @notice A batch settled: `settled` leaves paid `paid` to the node; `unlocked` collateral was released.
+    event BatchFinalized(uint256 indexed batchId, address indexed node, uint256 settled, uint256 paid, uint256 unlocked);
+    /// @notice The request is final: the node was credited `fee` and `collateral` was released.
+    event RequestFinalized(uint256 indexed requestId, address indexed node, uint256 fee, uint256 collateral);
+    /// @notice The consumer callback ran (`success`) or failed; settlement happened either way.
+    event CallbackExecuted(uint256 indexed requestId, address indexed callback, bool success);
+    /// @notice An unserved request was refunded: `fee` was credited to the requester.
+    event RequestRefunded(uint256 indexed requestId, address indexed requester, uint256 fee);
+    event DisputeBegun(uint256 indexed requestId);
+    /// @notice A dispute ended. `nodeWrong`: the request is Rejected and `collateral` is returned for slashing;
+    /// otherwise it is Committed again with its window ending at `windowEnd`.
+    event DisputeEnded(uint256 indexed requestId, bool nodeWrong, uint64 windowEnd, uint256 collateral);
+    event CreditsClaimed(address indexed account, uint256 amount);
+    event ChallengeWindowSet(uint32 challengeWindow);
+    event RequestTimeoutSet(uint32 requestTimeout);
+    event CollateralMultiplierSet(uint8 collateralMultiplier);
+    event MaxCallbackGasSet(uint32 maxCallbackGas);
+
+    // -- Errors --
+
+    error InferenceManagerZeroAddress();
+    error InferenceManagerVersionNotActive(uint256 versionId);
+    error InferenceManagerUnsupportedMode(uint256 versionId, uint8 mode);
+    error InferenceManagerFeeTooLow(uint256 fee, uint256 minimumFee);
+    error InferenceManagerFeeTooHigh(uint256 fee, uint256 maximumFee);
+    error InferenceManagerInvalidInputLength(uint256 length, uint256 expected);
+    error InferenceManagerInvalidOutputLength(uint256 length, uint256 expected);
+    error InferenceManagerNodeNotEligible(address node, uint256 versionId);
+    error InferenceManagerCallbackGasTooHigh(uint32 gasLimit, uint32 maxCallbackGas);
+    error InferenceManagerUnknownRequest(uint256 requestId);
+    error InferenceManagerInvalidStatus(uint256 requestId, RequestStatus status);
+    error InferenceManagerNotAssignedNode(uint256 requestId, address caller);
+    error InferenceManagerDeadlinePassed(uint256 requestId, uint64 deadline);
+    error InferenceManagerDeadlineNotPassed(uint256 requestId, uint64 refundableAt);
+    error InferenceManagerWindowOpen(uint256 requestId, uint64 windowEnd);
+    error InferenceManagerWindowClosed(uint256 requestId, uint64 windowEnd);
+    error InferenceManagerNotDisputable(uint256 requestId, uint8 mode);
+    error InferenceManagerCommitmentMismatch(uint256 requestId);
+    error InferenceManagerNothingToClaim(address account);
+    error InferenceManagerInvalidBatch(uint256 count, uint256 maxCount);
+    error InferenceManagerBatchLengthMismatch();
+    error InferenceManagerBatchNotSorted(uint256 index);
+    error InferenceManagerUnknownBatch(uint256 batchId);
+    error InferenceManagerBatchNotCommitted(uint256 batchId, BatchStatus status);
+    error InferenceManagerBatchIdsMismatch(uint256 batchId);
+    error InferenceManagerInvalidBatchProof(uint256 batchId, uint256 index);
+    error InferenceManagerNotBatchNode(uint256 batchId, address caller);
+    error InferenceManagerParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
+
+    // -- Requests --
+
+    /// @notice Request one inference of `versionId` on `input`, escrowing `fee` tokens from the caller.
+    /// @param fee At least the version's fee, at most `MAX_FEE`; transferred in with SafeERC20 (needs approval).
+    /// @param node A chosen node (must be eligible now), or the zero address for an open request that any eligible
+    /// node may `claim`.
+    /// @param mode One verification mode bit the version supports. OPTIMISTIC and NONE are settled here; TEE and ZK
+    /// revert with `InferenceManagerUnsupportedMode` for now. NONE commitments have no challenge window.
+    /// @param callback An `IInferenceConsumer` called on finalization, or the zero address.
+    /// @param callbackGasLimit Gas forwarded to the callback, at most `maxCallbackGas`.
+    /// @return requestId Sequential, starting at 1.
+    function request(
+        uint256 versionId,
+        bytes calldata input,
+        uint256 fee,
+        address node,
+        uint8 mode,
+        address callback,
+        uint32 callbackGasLimit
+    ) external returns (uint256 requestId);
+
+    /// @notice `request`, with an EIP-2612 permit for the fee instead of a prior approval.
+    function requestWithPermit(
+        uint256 versionId,
+        bytes calldata input,
+        uint256 fee,
+        address node,
+        uint8 mode,
+        address callback,
+        uint32 callbackGasLimit,
+        PermitSignature calldata permit
+    ) external returns (uint256 requestId);
+
+    /// @notice Take an Open request, first come first served. The caller must be eligible for its version.
+    function claim(uint256 requestId) external;
+
+    /// @notice Commit the result of an Assigned request: assigned node only, before the deadline. Locks
+    /// `fee * collateralMultiplier` of the node's stake (none in NONE mode) and opens the challenge window.
+    /// @param output S_L, exactly `prod(version.outputShape)` bytes (emitted, not stored).
+    function commit(uint256 requestId, bytes calldata output, bytes32 traceRoot) external;
+
+    /// @notice Settle a Committed request once its window has passed: credit the fee to the node, release the
+    /// collateral, then call the consumer (if any) with at most its gas limit. Anyone may call.
+    /// @param output, traceRoot Needed only when the request has a callback (checked against the commitment, and
+    /// `output` handed to the consumer); ignored otherwise (pass empty values).
+    /// @dev The callback is a low-level call that copies no return data; its failure emits
+    /// `CallbackExecuted(.., false)` and never reverts settlement.
+    function finalize(uint256 requestId, bytes calldata output, bytes32 traceRoot) external;
+
+    /// @notice Credit the fee back to the requester of an unserved request (Open or Assigned). An Open request is
+    /// refundable after its deadline; an Assigned one after `deadline + challengeWindow`, because its node may have
+    /// committed it inside a batch before the deadline, and that batch settles at its window end. Anyone may call.
+    function refund(uint256 requestId) external;
+
+    // -- Batches --
+
+    /// @notice Commit one Merkle root over many results of the caller's Assigned requests, with collateral locked
+    /// once: `requestIds.length * maxFee * collateralMultiplier`.
+    /// @dev Data availability: the leaves `(requestId, outputHash, traceRoot)` are calldata of this transaction, so
+    /// anyone can rebuild every proof during the window. The outputs themselves are delivered off-chain by the
+    /// node; since execution is deterministic, anyone holding the input (from `InferenceRequested`) can recompute
+    /// an output and dispute a leaf whose outputHash differs. Request ids must be strictly increasing. Nothing is
+    /// checked per leaf here; `finalizeBatch` pays only leaves that are still the caller's Assigned requests.
+    /// @param maxFee The fee the batch earns at most per leaf: a leaf whose fee exceeds it pays `maxFee` to the node
+    /// and the excess back to the requester.
+    /// @return batchId Sequential, starting at 1.
+    function commitBatch(
+        uint256[] calldata requestIds,
+        bytes32[] calldata outputHashes,
+        bytes32[] calldata traceRoots,
+        uint256 maxFee
+    ) external returns (uint256 batchId);
+
+    /// @notice Turn a batch leaf into an individual commitment (status Committed, the batch's window end), so that
+    /// it can be disputed through the per-request path, or finalized with a callback. Anyone may call while the
+    /// batch is unsettled. The leaf's collateral (`min(fee, maxFee) * multiplier`) moves from the batch to the
+    /// request.
+    function proveBatchLeaf(
+        uint256 batchId,
+        uint256 index,
+        uint256 requestId,
+        bytes32 outputHash,
+        bytes32 traceRoot,
+        bytes32[] calldata proof
+    ) external;
+
+    /// @notice Settle a batch after its window: every leaf still Assigned to the batch's node (and without a
+    /// callback) becomes Finalized (one bit each in a bitmap), the node is credited once and the remaining batch
+    /// collateral is released. Leaves already settled otherwise (proven, committed individually, refunded) are
+    /// skipped. Anyone may call.
+    /// @param requestIds The batch's request ids, in leaf order (checked against the committed ids hash).
+    function finalizeBatch(uint256 batchId, uint256[] calldata requestIds) external;
+
+    // -- Credits --
+
+    /// @notice Transfer all of the caller's credits to the caller.
+    function claimCredits() external returns (uint256 amount);
+
+    // -- Dispute hooks (DISPUTE_ROLE) --
+
+    function disputeInfo(uint256 requestId) external view returns (DisputeInfo memory);
+
+    /// @notice Freeze a Committed OPTIMISTIC request inside its window (`block.timestamp < windowEnd`): status
+    /// Disputed, finalization blocked. Reverts with `InferenceManagerInvalidStatus`, `InferenceManagerWindowClosed`
+    /// or `InferenceManagerNotDisputable` otherwise.
+    function beginDispute(uint256 requestId) external;
+
+    /// @notice Resolve a Disputed request. `nodeWrong`: status Rejected, the fee credited back to the requester,
+    /// the collateral unlocked in Staking and returned, for the DisputeManager to `slash`. Otherwise: status
+    /// Committed, the window end extended by the dispute's duration, 0 returned.
+    function endDispute(uint256 requestId, bool nodeWrong) external returns (uint256 collateralToSlash);
+
+    // -- Governance (GOVERNOR_ROLE) --
+
+    function setChallengeWindow(uint32 challengeWindow) external;
+
+    function setRequestTimeout(uint32 requestTimeout) external;
+
+    /// @notice Collateral per commitment = fee * multiplier (snapshotted per request at commit time).
+    function setCollateralMultiplier(uint8 collateralMultiplier) external;
+
+    function setMaxCallbackGas(uint32 maxCallbackGas) external;
+
+    // -- Views --
+
+    function getRequest(uint256 requestId) external view returns (RequestView memory);
+
+    function getBatch(uint256 batchId) external view returns (BatchView memory);
+
+    function statusOf(uint256 requestId) external view returns (RequestStatus);
+
+    function credits(address account) external view returns (uint256);
+
+    function requestCount() external view returns (uint256);
+
+    function batchCount() external view returns (uint256);
+
+    function challengeWindow() external view returns (uint32);
+
+    function requestTimeout() external view returns (uint32);
+
+    function collateralMultiplier() external view returns (uint8);
+
+    function maxCallbackGas() external view returns (uint32);
+
+    function token() external view returns (address);
+}
