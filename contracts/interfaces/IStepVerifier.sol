@@ -56,15 +56,17 @@ interface IStepVerifier {
     error StepVerifierMissingInput(uint256 index);
     /// @notice A weight row's proof does not lead to the layer's rowsRoot.
     error StepVerifierBadRowProof(uint256 row);
-    /// @notice The element needs weight row `wanted` and got rows in another number or order.
-    error StepVerifierWrongRows(uint256 wanted, uint256 given);
+    /// @notice The element needs `expected` weight rows (0 or 1) and was given `given`.
+    error StepVerifierWrongRows(uint256 expected, uint256 given);
+    /// @notice The element needs weight row `wanted`, and was given row `given`.
+    error StepVerifierWrongRow(uint256 wanted, uint256 given);
     /// @notice A weight row has the wrong length.
     error StepVerifierBadRowLength(uint256 row, uint256 length, uint256 expected);
     /// @notice The element is not below the post-state's length.
     error StepVerifierElementOutOfRange(uint256 element, uint256 outLength);
     /// @notice The descriptor names an op this verifier does not know.
     error StepVerifierUnknownOp(bytes32 opHash);
-    /// @notice The descriptor is malformed (a missing attribute or parameter).
+    /// @notice The descriptor's layout fields are inconsistent (field `field`).
     error StepVerifierBadDescriptor(uint256 field);
 
     /// @notice Returns the correct value of byte `claim.element` of S_{layer+1}. (The post-state's length is field 14

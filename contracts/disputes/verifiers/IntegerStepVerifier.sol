@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IStepVerifier} from "../../interfaces/IStepVerifier.sol";
+import {Descriptor} from "../../libraries/Descriptor.sol";
+import {MerkleLib} from "../../libraries/MerkleLib.sol";
+import {ConvKernel} from "./kernels/ConvKernel.sol";
+import {ElementwiseKernel} from "./kernels/ElementwiseKernel.sol";
+import {GemmKernel} from "./kernels/GemmKernel.sol";
+import {KernelIO} from "./kernels/KernelIO.sol";
+import {PoolKernel} from "./kernels/PoolKernel.sol";
+import {ShapeKernel} from "./kernels/ShapeKernel.sol";
+import {SoftmaxKernel} from "./kernels/SoftmaxKernel.sol";
+
+/// @title IntegerStepVerifier
+/// @notice The integer one-step verifier: proves the layer, the pre-state slice and the weight row, then recomputes
+/// one byte of S_{k+1} with the kernels of `docs/NUMERICS.md`. Stateless; any number of games can share it.
+contract IntegerStepVerifier is IStepVerifier {
+    string public constant VERSION = "0.1.0";
+
+    bytes32 private constant _GEMM = keccak256("Gemm");
+    bytes32 private constant _CONV = keccak256("Conv");
+    bytes32 private constant _MAXPOOL = keccak256("MaxPool");
+    bytes32 private constant _AVGPOOL = keccak256("AveragePool");
+    bytes32 private constant _ADD = keccak256("Add");
+    bytes32 private constant _SUB = keccak256("Sub");
+    bytes32 private constant _MUL = keccak256("Mul");
+    bytes32 private constant _RELU = keccak256("Relu");
+    bytes32 private constant _LUT = keccak256("Lut");
+    bytes32 private constant _AFFINE = keccak256("Affine");
+    bytes32 private constant _SOFTMAX = keccak256("Softmax");
+    bytes32 private constant _RESHAPE = keccak256("Reshape");
+    bytes32 private constant _TRANSPOSE = keccak256("Transpose");
+    uint256 private constant _NO_ROW = type(uint256).max;
+
+    /// @inheritdoc IStepVerifier
+    function computeElement(
+        StepClaim calldata claim,
+        LayerWitness calldata layer,
+        StateSlice calldata slice,
+        WeightRow[] calldata rows
+    ) external pure returns (int8) {
+        _checkLayer(claim, layer);
+        uint256 e = claim.element;
+        KernelIO.Slice memory x;
+        uint256 i;
+        {
+            bytes calldata d = layer.descriptor;
+            uint256 outLength = Descriptor.outLength(d);
+            if (e >= outLength) revert StepVerifierElementOutOfRange(e, outLength);
+            x = _checkSlice(claim.preStateRoot, Descriptor.inLength(d), slice);
+            // A byte of a tensor carried over from S_k is the same byte of S_k.
+            (bool copied, uint256 src) = _copySource(d, e);
+            if (copied) {
+                _noRows(rows);
+                return int8(KernelIO.at(x, src));
+            }
+            uint256 outputOffset = Descriptor.outputOffset(d);
+            if (e < outputOffset) revert StepVerifierBadDescriptor(Descriptor.OUTPUT_OFFSET);
+            i = e - outputOffset;
+        }
+        return _kernel(layer, x, rows, i);
+    }
+
+    // -- internal helpers --
+
+    /// @dev If byte `e` of S_{k+1} lies in a tensor carried over from S_k (descriptor field 18), its byte in S_k.
+    function _copySource(bytes calldata d, uint256 e) private pure returns (bool, uint256) {
+        uint256[] calldata copies = Descriptor.uintArray(d, Descriptor.COPIES);
+        for (uint256 t; t + 2 < copies.length; t += 3) {
+            uint256 dst = copies[t + 1];
+            if (e >= dst && e - dst < copies[t + 2]) return (true, copies[t] + (e - dst));
+        }
+        return (false, 0);
+    }
+
+    /// @dev layerRoot = keccak256(keccak256(descriptor) ‖ rowsRoot), at index `layer` of the weights tree.
+    function _checkLayer(StepClaim calldata claim, LayerWitness calldata layer) private pure {
+        if (claim.layer >= claim.layerCount) revert StepVerifierLayerOutOfRange(claim.layer, claim.layerCount);
+        if (layer.layerProof.length != MerkleLib.depth(claim.layerCount)) revert StepVerifierBadLayerProof(claim.layer);
+        bytes32 layerRoot = keccak256(abi.encodePacked(keccak256(layer.descriptor), layer.rowsRoot));
+        if (MerkleLib.processProof(layerRoot, claim.layer, layer.layerProof) != claim.weightsRoot) {
+            revert StepVerifierBadLayerProof(claim.layer);
+        }
+    }
+
+    /// @dev Range-proves the slice against the pre-state root (depth from the committed inLength).
+    function _checkSlice(
+        bytes32 preStateRoot,
+        uint256 inLength,
+        StateSlice calldata slice
+    ) private pure returns (KernelIO.Slice memory x) {
+        uint256 n = slice.chunks.length >> 5;
+        uint256 leafCount = MerkleLib.chunkCount(inLength);
+        if (
+            slice.chunks.length == 0 ||
+            slice.chunks.length & 31 != 0 ||
+            slice.firstChunk >= leafCount ||
+            n > leafCount - slice.firstChunk
+        ) revert StepVerifierBadSliceProof(slice.firstChunk, n);
+        if (MerkleLib.rootOfRange(slice.chunks, slice.firstChunk, leafCount, slice.proof) != preStateRoot) {
+            revert StepVerifierBadSliceProof(slice.firstChunk, n);
+        }
+        bytes calldata chunks = slice.chunks;
+        uint256 offset;
+        assembly ("memory-safe") {
+            offset := chunks.offset
+        }
+        // bytes past inLength are padding, never an input
+        uint256 first = slice.firstChunk << 5;
+        uint256 len = slice.chunks.length;
+        if (first + len > inLength) len = inLength - first;
+        x = KernelIO.Slice({first: first, offset: offset, length: len});
+    }
+
+    /// @dev The weight row output element `i` needs, or `_NO_ROW` for a layer without weights.
+    function _rowOf(bytes calldata d, bytes32 op, uint256 i) private pure returns (uint256) {
+        if (op == _GEMM) return GemmKernel.row(d, i);
+        if (op == _CONV) return ConvKernel.row(d, i);
+        if (op == _AFFINE) return ElementwiseKernel.affineRow(d, i);
+        if ((op == _ADD || op == _SUB || op == _MUL) && ElementwiseKernel.hasConstant(d)) return 0;
+        return _NO_ROW;
+    }
+
+    /// @dev Verifies that `rows` is exactly weight row `wanted`, proven into the layer's rowsRoot; returns its bytes.
+    function _row(
+        LayerWitness calldata layer,
+        WeightRow[] calldata rows,
+        uint256 wanted
+    ) private pure returns (bytes calldata) {
+        if (rows.length != 1) revert StepVerifierWrongRows(1, rows.length);
+        WeightRow calldata r = rows[0];
+        if (r.row != wanted) revert StepVerifierWrongRow(wanted, r.row);
+        bytes calldata d = layer.descriptor;
+        uint256 expected = Descriptor.rowLength(d);
+        if (r.data.length != expected) revert StepVerifierBadRowLength(wanted, r.data.length, expected);
+        uint256 count = Descriptor.rows(d);
+        if (wanted >= count || r.proof.length != MerkleLib.depth(count)) revert StepVerifierBadRowProof(wanted);
+        if (MerkleLib.processProof(MerkleLib.rootOfBytes(r.data), wanted, r.proof) != layer.rowsRoot) {
+            revert StepVerifierBadRowProof(wanted);
+        }
+        return r.data;
+    }
+
+    function _noRows(WeightRow[] calldata rows) private pure {
+        if (rows.length != 0) revert StepVerifierWrongRows(0, rows.length);
+    }
+
+    /// @dev Element `i` of the layer's output tensor, by op.
+    function _kernel(
+        LayerWitness calldata layer,
+        KernelIO.Slice memory x,
+        WeightRow[] calldata rows,
+        uint256 i
+    ) private pure returns (int8) {
+        bytes calldata d = layer.descriptor;
+        bytes32 op = Descriptor.opHash(d);
+        bytes calldata w = d[0:0];
+        {
+            uint256 wanted = _rowOf(d, op, i);
+            if (wanted == _NO_ROW) _noRows(rows);
+            else w = _row(layer, rows, wanted);
+        }
+        if (op == _GEMM) return GemmKernel.element(d, x, w, i);
+        if (op == _CONV) return ConvKernel.element(d, x, w, i);
+        if (op == _ADD) return ElementwiseKernel.binary(d, x, w, i, ElementwiseKernel.ADD);
+        if (op == _SUB) return ElementwiseKernel.binary(d, x, w, i, ElementwiseKernel.SUB);
+        if (op == _MUL) return ElementwiseKernel.binary(d, x, w, i, ElementwiseKernel.MUL);
+        if (op == _AFFINE) return ElementwiseKernel.affine(d, x, w, i);
+        if (op == _MAXPOOL) return PoolKernel.maxPool(d, x, i);
+        if (op == _AVGPOOL) return PoolKernel.averagePool(d, x, i);
+        if (op == _RELU) return ElementwiseKernel.relu(d, x, i);
+        if (op == _LUT) return ElementwiseKernel.lut(d, x, i);
+        if (op == _SOFTMAX) return SoftmaxKernel.element(d, x, i);
+        if (op == _RESHAPE) return ShapeKernel.reshape(d, x, i);
+        if (op == _TRANSPOSE) return ShapeKernel.transpose(d, x, i);
+        revert StepVerifierUnknownOp(op);
+    }
+}

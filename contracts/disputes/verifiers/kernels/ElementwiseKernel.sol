@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Descriptor} from "../../../libraries/Descriptor.sol";
+import {KernelIO} from "./KernelIO.sol";
+
+/// @title ElementwiseKernel
+/// @notice One output element of Add / Sub / Mul with ONNX broadcasting (`docs/NUMERICS.md` §9), Relu and Lut
+/// (§10) and the per-channel Affine (§11).
+library ElementwiseKernel {
+    uint256 internal constant ADD = 0;
+    uint256 internal constant SUB = 1;
+    uint256 internal constant MUL = 2;
+
+    /// @notice Whether the layer has a constant operand (one input), so the element needs weight row 0.
+    function hasConstant(bytes calldata d) internal pure returns (bool) {
+        return Descriptor.uintArray(d, Descriptor.INPUTS).length == 1;
+    }
+
+    /// @notice Add (mode 0), Sub (1) or Mul (2): the operands' offsets follow the broadcasting rule, the constant
+    /// operand (if any) is the proven row `w`, placed as A (constSide = 0) or B (constSide = 1).
+    function binary(
+        bytes calldata d,
+        KernelIO.Slice memory x,
+        bytes calldata w,
+        uint256 i,
+        uint256 mode
+    ) internal pure returns (int8) {
+        (int256 a, int256 b) = _operands(d, x, w, i);
+        return _requant(d, _combine(d, a, b, mode));
+    }
+
+    /// @dev (a - zA)*MA ± (b - zB)*MB, or (a - zA)*(b - zB)*M.
+    function _combine(bytes calldata d, int256 a, int256 b, uint256 mode) private pure returns (int256) {
+        bytes calldata mult = Descriptor.bytesField(d, Descriptor.MULTIPLIER);
+        if (mode == MUL) return a * b * Descriptor.int32At(mult, 0);
+        if (mode == ADD) return a * Descriptor.int32At(mult, 0) + b * Descriptor.int32At(mult, 1);
+        return a * Descriptor.int32At(mult, 0) - b * Descriptor.int32At(mult, 1);
+    }
+
+    /// @dev sat8(zOut + roundShift(t, 1, s)).
+    function _requant(bytes calldata d, int256 t) private pure returns (int8) {
+        uint256 s = uint256(Descriptor.int32At(Descriptor.bytesField(d, Descriptor.SHIFT), 0));
+        return int8(KernelIO.clamp(Descriptor.scalar(d, "zOut") + KernelIO.roundShift(t, 1, s), -128, 127));
+    }
+
+    /// @dev (a - zA, b - zB) for output element `i`.
+    function _operands(
+        bytes calldata d,
+        KernelIO.Slice memory x,
+        bytes calldata w,
+        uint256 i
+    ) private pure returns (int256 a, int256 b) {
+        (uint256 ia, uint256 ib) = _operandIndices(d, i);
+        if (!hasConstant(d)) {
+            a = KernelIO.at(x, KernelIO.inputOffset(d, 0) + ia);
+            b = KernelIO.at(x, KernelIO.inputOffset(d, 1) + ib);
+        } else if (Descriptor.scalar(d, "constSide") == 0) {
+            a = KernelIO.weight(w, ia);
+            b = KernelIO.at(x, KernelIO.inputOffset(d, 0) + ib);
+        } else {
+            a = KernelIO.at(x, KernelIO.inputOffset(d, 0) + ia);
+            b = KernelIO.weight(w, ib);
+        }
+        a -= Descriptor.scalar(d, "zA");
+        b -= Descriptor.scalar(d, "zB");
+    }
+
+    /// @dev Row-major offsets in A and B of output element `i` (axes of size 1 broadcast).
+    function _operandIndices(bytes calldata d, uint256 i) private pure returns (uint256 ia, uint256 ib) {
+        uint256[] calldata out = Descriptor.uintArray(d, Descriptor.OUT_SHAPE);
+        int256[] calldata aShape = Descriptor.attr(d, "aShape");
+        int256[] calldata bShape = Descriptor.attr(d, "bShape");
+        uint256 sa = 1;
+        uint256 sb = 1;
+        for (uint256 k = out.length; k > 0; --k) {
+            uint256 dim = out[k - 1];
+            uint256 idx = i % dim;
+            i /= dim;
+            uint256 da = uint256(aShape[k - 1]);
+            uint256 db = uint256(bShape[k - 1]);
+            if (da != 1) ia += idx * sa;
+            if (db != 1) ib += idx * sb;
+            sa *= da;
+            sb *= db;
+        }
+    }
+
+    /// @notice y = max(x, zIn).
+    function relu(bytes calldata d, KernelIO.Slice memory x, uint256 i) internal pure returns (int8) {
+        int256 v = KernelIO.at(x, KernelIO.inputOffset(d, 0) + i);
+        int256 z = Descriptor.scalar(d, "zIn");
+        return int8(v > z ? v : z);
+    }
+
+    /// @notice y = lut[x + 128].
+    function lut(bytes calldata d, KernelIO.Slice memory x, uint256 i) internal pure returns (int8) {
+        int256 v = KernelIO.at(x, KernelIO.inputOffset(d, 0) + i);
+        return int8(uint8(Descriptor.bytesField(d, Descriptor.LUT)[uint256(v + 128)]));
+    }
+
+    /// @notice Weight row (channel) the Affine element `i` needs: floor(i / inner) mod channels.
+    function affineRow(bytes calldata d, uint256 i) internal pure returns (uint256) {
+        return (i / Descriptor.uscalar(d, "inner")) % Descriptor.uscalar(d, "channels");
+    }
+
+    /// @notice y = clamp(zOut + roundShift(bias[c] + w[c] * (x - zIn), M[c], s[c]), clampMin, clampMax).
+    function affine(
+        bytes calldata d,
+        KernelIO.Slice memory x,
+        bytes calldata w,
+        uint256 i
+    ) internal pure returns (int8) {
+        uint256 c = affineRow(d, i);
+        int256 v = KernelIO.at(x, KernelIO.inputOffset(d, 0) + i) - Descriptor.scalar(d, "zIn");
+        return KernelIO.requantize(d, KernelIO.bias(d, c) + KernelIO.weight(w, 0) * v, c);
+    }
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IStepVerifier} from "../../../interfaces/IStepVerifier.sol";
+import {Descriptor} from "../../../libraries/Descriptor.sol";
+
+/// @title KernelIO
+/// @notice What every one-step kernel shares: reading bytes of the proven pre-state slice, reading int8 weights, and
+/// the integer rules of `docs/NUMERICS.md` §2 (round-half-up requantization, saturation, rounded division).
+library KernelIO {
+    /// @notice The proven part of S_k: bytes [first, first + length) of the state, at calldata offset `offset`.
+    struct Slice {
+        uint256 first;
+        uint256 offset;
+        uint256 length;
+    }
+
+    /// @notice Byte `index` of S_k as an int8 value; reverts if the slice does not cover it.
+    function at(Slice memory s, uint256 index) internal pure returns (int256 v) {
+        uint256 first = s.first;
+        if (index < first || index - first >= s.length) revert IStepVerifier.StepVerifierMissingInput(index);
+        uint256 p = s.offset + (index - first);
+        assembly ("memory-safe") {
+            v := signextend(0, byte(0, calldataload(p)))
+        }
+    }
+
+    /// @notice Reverts unless the slice covers the `len` bytes of S_k from `index` (len >= 1); returns their
+    /// calldata offset, for loops that read them unchecked.
+    function range(Slice memory s, uint256 index, uint256 len) internal pure returns (uint256) {
+        uint256 first = s.first;
+        if (index < first) revert IStepVerifier.StepVerifierMissingInput(index);
+        if (index - first + len > s.length) {
+            uint256 missing = first + s.length < index ? index : first + s.length;
+            revert IStepVerifier.StepVerifierMissingInput(missing);
+        }
+        return s.offset + (index - first);
+    }
+
+    /// @notice Weight `j` of a row (int8).
+    function weight(bytes calldata w, uint256 j) internal pure returns (int256) {
+        return int256(int8(uint8(w[j])));
+    }
+
+    /// @notice roundShift(acc, m, s) = floor((acc * m + 2^(s-1)) / 2^s) (NUMERICS §2.1; `>>` on int256 floors).
+    function roundShift(int256 acc, int256 m, uint256 s) internal pure returns (int256) {
+        return (acc * m + int256(1 << (s - 1))) >> s;
+    }
+
+    /// @notice min(max(v, lo), hi).
+    function clamp(int256 v, int256 lo, int256 hi) internal pure returns (int256) {
+        return v < lo ? lo : v > hi ? hi : v;
+    }
+
+    /// @notice floor((2a + b) / (2b)) for b > 0: a / b rounded half up (NUMERICS §2.2; Solidity's `/` truncates).
+    function divRoundHalfUp(int256 a, int256 b) internal pure returns (int256 q) {
+        int256 n = 2 * a + b;
+        int256 dd = 2 * b;
+        q = n / dd;
+        if (n < 0 && q * dd != n) q -= 1;
+    }
+
+    /// @notice The requantization of output channel `o` shared by Gemm, Conv and Affine (NUMERICS §5, §6, §11):
+    /// clamp(zOut + roundShift(acc, M[o], s[o]), clampMin, clampMax), with M and s per channel or of length 1.
+    function requantize(bytes calldata d, int256 acc, uint256 o) internal pure returns (int8) {
+        bytes calldata mult = Descriptor.bytesField(d, Descriptor.MULTIPLIER);
+        bytes calldata shift = Descriptor.bytesField(d, Descriptor.SHIFT);
+        uint256 c = mult.length == 4 ? 0 : o;
+        int256 v = Descriptor.scalar(d, "zOut") +
+            roundShift(acc, Descriptor.int32At(mult, c), uint256(Descriptor.int32At(shift, c)));
+        return int8(clamp(v, Descriptor.scalar(d, "clampMin"), Descriptor.scalar(d, "clampMax")));
+    }
+
+    /// @notice Bias of output channel `o` (int32).
+    function bias(bytes calldata d, uint256 o) internal pure returns (int256) {
+        return Descriptor.int32At(Descriptor.bytesField(d, Descriptor.BIAS), o);
+    }
+
+    /// @notice Byte offset in S_k of the layer's input `n`.
+    function inputOffset(bytes calldata d, uint256 n) internal pure returns (uint256) {
+        return Descriptor.uintArray(d, Descriptor.INPUT_OFFSETS)[n];
+    }
+}

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Descriptor} from "../../../libraries/Descriptor.sol";
+import {KernelIO} from "./KernelIO.sol";
+
+/// @title SoftmaxKernel
+/// @notice One output element of the integer Softmax (`docs/NUMERICS.md` §12). It reads the whole slice along the
+/// axis: mx = max x, e_j = E[x_j - mx + 255], S = sum e_j, y = min(floor((512 e_i + S) / (2 S)) - 128, 127).
+library SoftmaxKernel {
+    /// @dev The element's slice along the axis: bytes base, base + inner, ..., base + (n - 1) * inner of S_k.
+    struct Axis {
+        uint256 n;
+        uint256 inner;
+        uint256 base;
+        uint256 pos; // the element's index along the axis
+    }
+
+    function element(bytes calldata d, KernelIO.Slice memory x, uint256 i) internal pure returns (int8) {
+        Axis memory a;
+        a.n = Descriptor.uscalar(d, "axisSize");
+        a.inner = Descriptor.uscalar(d, "inner");
+        uint256 span = a.n * a.inner;
+        a.base = KernelIO.inputOffset(d, 0) + (i / span) * span + (i % a.inner);
+        a.pos = (i % span) / a.inner;
+        bytes calldata table = Descriptor.bytesField(d, Descriptor.BIAS);
+        int256 mx = _max(x, a);
+        int256 sum;
+        for (uint256 j; j < a.n; ++j) sum += _exp(table, x, a.base + j * a.inner, mx);
+        int256 e = _exp(table, x, a.base + a.pos * a.inner, mx);
+        // all operands are non-negative and S >= 2^16 > 0, so `/` is floor here
+        int256 y = (512 * e + sum) / (2 * sum) - 128;
+        return int8(y > 127 ? int256(127) : y);
+    }
+
+    function _max(KernelIO.Slice memory x, Axis memory a) private pure returns (int256 mx) {
+        mx = -128;
+        for (uint256 j; j < a.n; ++j) {
+            int256 v = KernelIO.at(x, a.base + j * a.inner);
+            if (v > mx) mx = v;
+        }
+    }
+
+    /// @dev E[x - mx + 255] for the byte at `index`.
+    function _exp(bytes calldata table, KernelIO.Slice memory x, uint256 index, int256 mx) private pure returns (int256) {
+        return Descriptor.int32At(table, uint256(KernelIO.at(x, index) - mx + 255));
+    }
+}
