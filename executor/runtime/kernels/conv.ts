@@ -104,7 +104,7 @@ export function convTapMajor(layer: Layer, x: Int8Array): Int8Array {
   return y;
 }
 
-/** im2col: one dot product per output position over a gathered patch. */
+/** im2col: one dot product per output position over a gathered patch (zero terms skipped). */
 export function convIm2col(layer: Layer, x: Int8Array): Int8Array {
   const a = layer.attrs;
   const [c, h, w] = a.inChw as number[];
@@ -128,11 +128,10 @@ export function convIm2col(layer: Layer, x: Int8Array): Int8Array {
   const rowLen = cg * kh * kw;
   const batch = x.length / (c * h * w);
   const y = new Int8Array(batch * m * oh * ow);
-  // im2col: for each (batch, group), patch p = oy*ow + ox holds the rowLen values (x - zIn) its window reads, in
-  // weight order (ci, ky, kx), with 0 for out-of-bounds taps (zero padding in the real domain). Each output is then
-  // one dot product. Sums are exact integers in float64 (|acc| < 2^37 by validation): the order is free.
+  // im2col: for each (batch, group), patch p = oy*ow + ox lists the non-zero values (x - zIn) its window reads,
+  // with their weight index j = (ci, ky, kx); out-of-bounds taps are zero padding in the real domain. Each output
+  // is then one sparse dot product. Sums are exact integers (|acc| < 2^37 by validation): the order is free.
   const P = oh * ow;
-  const cols = new Int32Array(P * rowLen);
   const nzIdx = new Int32Array(P * rowLen);
   const nzVal = new Int32Array(P * rowLen);
   const nzCount = new Int32Array(P);
@@ -140,6 +139,9 @@ export function convIm2col(layer: Layer, x: Int8Array): Int8Array {
   const hp = h + pt + pb + sh;
   const wp = w + pl + pr + sw;
   const xp = new Int32Array(cg * hp * wp);
+  // offset of weight j = (ci, ky, kx) from a window's top-left corner in the padded copy
+  const off = new Int32Array(rowLen);
+  for (let ci = 0, j = 0; ci < cg; ci++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) off[j++] = ci * hp * wp + ky * dh * wp + kx * dw;
   const requant = (v: number, o: number): number => {
     const ch = perChannel ? o : 0;
     const s = shift[ch];
@@ -156,26 +158,19 @@ export function convIm2col(layer: Layer, x: Int8Array): Int8Array {
         const dst = ci * hp * wp + pt * wp + pl;
         for (let iy = 0; iy < h; iy++) for (let ix = 0; ix < w; ix++) xp[dst + iy * wp + ix] = x[src + iy * w + ix] - zIn;
       }
-      let q = 0;
+      // Gather each patch's non-zero terms (x - zIn != 0) straight from the padded copy: zero terms (padding,
+      // image background, Relu'd-out values) add nothing, so the dot products below skip them.
       for (let oy = 0; oy < oh; oy++) {
         for (let ox = 0; ox < ow; ox++) {
-          const q0 = q;
-          const corner = oy * sh * wp + ox * sw;
-          for (let ci = 0; ci < cg; ci++) {
-            const xc = ci * hp * wp + corner;
-            for (let ky = 0; ky < kh; ky++) {
-              const xr = xc + ky * dh * wp;
-              for (let kx = 0; kx < kw; kx++) cols[q++] = xp[xr + kx * dw];
-            }
-          }
-          // Zero terms (padding, image background, Relu'd-out values) add nothing: list the non-zero ones, and
-          // use that list instead of the dense patch when it is less than half of it.
           const pi = oy * ow + ox;
+          const corner = oy * sh * wp + ox * sw;
+          const base = pi * rowLen;
           let cnt = 0;
-          for (let t = q0; t < q; t++) {
-            if (cols[t] !== 0) {
-              nzIdx[q0 + cnt] = t - q0;
-              nzVal[q0 + cnt++] = cols[t];
+          for (let j = 0; j < rowLen; j++) {
+            const v = xp[corner + off[j]];
+            if (v !== 0) {
+              nzIdx[base + cnt] = j;
+              nzVal[base + cnt++] = v;
             }
           }
           nzCount[pi] = cnt;
@@ -195,24 +190,13 @@ export function convIm2col(layer: Layer, x: Int8Array): Int8Array {
           let a1 = bias[o + 1];
           let a2 = bias[o + 2];
           let a3 = bias[o + 3];
-          const cnt = nzCount[p];
-          if (cnt * 2 < rowLen) {
-            for (let t = cb; t < cb + cnt; t++) {
-              const j = nzIdx[t];
-              const xv = nzVal[t];
-              a0 += wt[w0 + j] * xv;
-              a1 += wt[w1 + j] * xv;
-              a2 += wt[w2 + j] * xv;
-              a3 += wt[w3 + j] * xv;
-            }
-          } else {
-            for (let j = 0; j < rowLen; j++) {
-              const xv = cols[cb + j];
-              a0 += wt[w0 + j] * xv;
-              a1 += wt[w1 + j] * xv;
-              a2 += wt[w2 + j] * xv;
-              a3 += wt[w3 + j] * xv;
-            }
+          for (let t = cb; t < cb + nzCount[p]; t++) {
+            const j = nzIdx[t];
+            const xv = nzVal[t];
+            a0 += wt[w0 + j] * xv;
+            a1 += wt[w1 + j] * xv;
+            a2 += wt[w2 + j] * xv;
+            a3 += wt[w3 + j] * xv;
           }
           y[(b * m + o) * P + p] = requant(a0, o);
           y[(b * m + o + 1) * P + p] = requant(a1, o + 1);
