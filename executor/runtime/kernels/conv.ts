@@ -142,10 +142,18 @@ export function convIm2col(layer: Layer, x: Int8Array): Int8Array {
   // offset of weight j = (ci, ky, kx) from a window's top-left corner in the padded copy
   const off = new Int32Array(rowLen);
   for (let ci = 0, j = 0; ci < cg; ci++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) off[j++] = ci * hp * wp + ky * dh * wp + kx * dw;
-  const requant = (v: number, o: number): number => {
+  // per-channel requantization constants, hoisted: q = zOut + floor((acc * M + 2^(s-1)) * 2^-s)
+  const mo = new Float64Array(m);
+  const half = new Float64Array(m);
+  const inv = new Float64Array(m);
+  for (let o = 0; o < m; o++) {
     const ch = perChannel ? o : 0;
-    const s = shift[ch];
-    const q = zOut + Math.floor((v * mult[ch] + POW2[s - 1]) * INV_POW2[s]);
+    mo[o] = mult[ch];
+    half[o] = POW2[shift[ch] - 1];
+    inv[o] = INV_POW2[shift[ch]];
+  }
+  const requant = (v: number, o: number): number => {
+    const q = zOut + Math.floor((v * mo[o] + half[o]) * inv[o]);
     return q < lo ? lo : q > hi ? hi : q;
   };
   for (let b = 0; b < batch; b++) {

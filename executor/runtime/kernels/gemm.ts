@@ -22,10 +22,18 @@ export function gemm(layer: Layer, x: Int8Array): Int8Array {
   const rows = x.length / k;
   const y = new Int8Array(rows * n);
   const xs = new Int32Array(k);
-  const requant = (v: number, o: number): number => {
+  // per-channel requantization constants, hoisted: q = zOut + floor((acc * M + 2^(s-1)) * 2^-s)
+  const mo = new Float64Array(n);
+  const half = new Float64Array(n);
+  const inv = new Float64Array(n);
+  for (let o = 0; o < n; o++) {
     const c = perChannel ? o : 0;
-    const s = shift[c];
-    const q = zOut + Math.floor((v * mult[c] + POW2[s - 1]) * INV_POW2[s]);
+    mo[o] = mult[c];
+    half[o] = POW2[shift[c] - 1];
+    inv[o] = INV_POW2[shift[c]];
+  }
+  const requant = (v: number, o: number): number => {
+    const q = zOut + Math.floor((v * mo[o] + half[o]) * inv[o]);
     return q < lo ? lo : q > hi ? hi : q;
   };
   const nzIdx = new Int32Array(k);
