@@ -30,6 +30,10 @@ library ConvKernel {
         uint256 ox;
         uint256 base; // byte of S_k where the element's batch and group start
         int256 zIn;
+        uint256 kxLo; // in-bounds taps along x: [kxLo, kxHi)
+        uint256 kxHi;
+        uint256 ix0; // input column of tap kxLo
+        uint256 span; // bytes from the first to the last in-bounds tap of one kernel row
     }
 
     /// @notice Weight row the element `i` needs: its output channel.
@@ -72,25 +76,59 @@ library ConvKernel {
         return KernelIO.requantize(d, KernelIO.bias(d, g.o) + _sum(g, x, w), g.o);
     }
 
-    /// @dev sum over in-bounds taps of w[ci, ky, kx] * (x[g*CG + ci, iy, ix] - zIn)
+    /// @dev sum over in-bounds taps of w[ci, ky, kx] * (x[g*CG + ci, iy, ix] - zIn). The in-bounds taps of one kernel
+    /// row are contiguous in kx, so each (ci, ky) checks its input span once and runs an unchecked inner loop.
     function _sum(Geometry memory g, KernelIO.Slice memory x, bytes calldata w) private pure returns (int256 acc) {
-        uint256 tap;
+        (uint256 kyLo, uint256 kyHi) = _taps(g.oy * g.sh, g.pt, g.h, g.kh, g.dh);
+        (g.kxLo, g.kxHi) = _taps(g.ox * g.sw, g.pl, g.w, g.kw, g.dw);
+        if (kyLo >= kyHi || g.kxLo >= g.kxHi) return 0;
+        g.ix0 = g.ox * g.sw + g.kxLo * g.dw - g.pl;
+        g.span = (g.kxHi - 1 - g.kxLo) * g.dw + 1;
+        uint256 wp;
+        assembly ("memory-safe") {
+            wp := w.offset
+        }
         for (uint256 ci; ci < g.cg; ++ci) {
-            for (uint256 ky; ky < g.kh; ++ky) {
-                uint256 iy = g.oy * g.sh + ky * g.dh; // + pt: the padded coordinate
-                if (iy < g.pt || iy - g.pt >= g.h) {
-                    tap += g.kw;
-                    continue;
-                }
-                uint256 rowStart = g.base + (ci * g.h + (iy - g.pt)) * g.w;
-                for (uint256 kx; kx < g.kw; ++kx) {
-                    uint256 ix = g.ox * g.sw + kx * g.dw;
-                    if (ix >= g.pl && ix - g.pl < g.w) {
-                        acc += KernelIO.weight(w, tap) * (KernelIO.at(x, rowStart + ix - g.pl) - g.zIn);
-                    }
-                    ++tap;
-                }
+            for (uint256 ky = kyLo; ky < kyHi; ++ky) acc += _kernelRow(g, x, wp, ci, ky);
+        }
+    }
+
+    /// @dev The taps of kernel row (ci, ky): one range check, then an unchecked loop (|acc| < 2^37, NUMERICS §2.4).
+    function _kernelRow(
+        Geometry memory g,
+        KernelIO.Slice memory x,
+        uint256 wp,
+        uint256 ci,
+        uint256 ky
+    ) private pure returns (int256 acc) {
+        uint256 iy = g.oy * g.sh + ky * g.dh - g.pt;
+        uint256 xp = KernelIO.range(x, g.base + (ci * g.h + iy) * g.w + g.ix0, g.span);
+        uint256 tp = wp + (ci * g.kh + ky) * g.kw; // weight of tap (ci, ky, 0)
+        (uint256 lo, uint256 hi, uint256 dw) = (g.kxLo, g.kxHi, g.dw);
+        int256 zIn = g.zIn;
+        assembly ("memory-safe") {
+            for {
+                let kx := lo
+            } lt(kx, hi) {
+                kx := add(kx, 1)
+            } {
+                let xv := sub(signextend(0, byte(0, calldataload(add(xp, mul(sub(kx, lo), dw))))), zIn)
+                acc := add(acc, mul(signextend(0, byte(0, calldataload(add(tp, kx)))), xv))
             }
         }
+    }
+
+    /// @dev The kernel taps [lo, hi) whose padded coordinate start + k*dil falls inside [pad, pad + size).
+    function _taps(
+        uint256 start,
+        uint256 pad,
+        uint256 size,
+        uint256 k,
+        uint256 dil
+    ) private pure returns (uint256 lo, uint256 hi) {
+        if (start < pad) lo = (pad - start + dil - 1) / dil;
+        if (start >= pad + size) return (0, 0);
+        hi = (pad + size - 1 - start) / dil + 1;
+        if (hi > k) hi = k;
     }
 }

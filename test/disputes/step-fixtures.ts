@@ -1,0 +1,308 @@
+/**
+ * Random small integer programs, one family per operator, for differential fuzzing of the Solidity one-step
+ * verifier against the TypeScript runtime. Every generated program passes `validateProgram`.
+ */
+import { type Layer, type Program, shapeSize } from "../../executor/runtime/program";
+
+/** mulberry32: a small deterministic PRNG, so a failing case can be replayed from its seed. */
+export class Rng {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
+  next(): number {
+    this.s = (this.s + 0x6d2b79f5) >>> 0;
+    let t = this.s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  /** Uniform integer in [lo, hi]. */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+  bool(): boolean {
+    return this.next() < 0.5;
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[this.int(0, xs.length - 1)];
+  }
+  int8s(n: number, lo = -128, hi = 127): Int8Array {
+    const a = new Int8Array(n);
+    for (let i = 0; i < n; i++) a[i] = this.int(lo, hi);
+    return a;
+  }
+  int32s(n: number, lo: number, hi: number): Int32Array {
+    const a = new Int32Array(n);
+    for (let i = 0; i < n; i++) a[i] = this.int(lo, hi);
+    return a;
+  }
+  shape(rankLo: number, rankHi: number, dimHi: number): number[] {
+    const r = this.int(rankLo, rankHi);
+    return Array.from({ length: r }, () => this.int(1, dimHi));
+  }
+}
+
+export function program(inputShape: number[], layers: Layer[]): Program {
+  return {
+    name: "fuzz",
+    version: 1,
+    inputShape,
+    outputShape: layers[layers.length - 1].outShape,
+    input: { scale: 1, zeroPoint: 0 },
+    output: { scale: 1, zeroPoint: 0 },
+    layers,
+  };
+}
+
+/** A shift that keeps typical outputs of an accumulator over `terms` products inside int8, or now and then any. */
+function shiftFor(r: Rng, base: number): number {
+  if (r.int(0, 7) === 0) return r.int(1, 46);
+  return Math.max(1, Math.min(46, Math.round(base) + r.int(-3, 3)));
+}
+
+function multipliers(r: Rng, n: number): Int32Array {
+  return Int32Array.from({ length: n }, () => (r.int(0, 9) === 0 ? r.int(0, (1 << 15) - 1) : r.int(1 << 14, (1 << 15) - 1)));
+}
+
+function requant(r: Rng, channels: number, base: number): { multiplier: Int32Array; shift: Int32Array } {
+  const n = r.bool() ? channels : 1;
+  return { multiplier: multipliers(r, n), shift: Int32Array.from({ length: n }, () => shiftFor(r, base)) };
+}
+
+function zeroClamp(r: Rng): Record<string, number> {
+  let lo = -128;
+  let hi = 127;
+  if (r.bool()) {
+    lo = r.int(-128, 127);
+    hi = r.int(lo, 127);
+  }
+  return { zIn: r.int(-128, 127), zOut: r.int(-128, 127), clampMin: lo, clampMax: hi };
+}
+
+function log2(n: number): number {
+  return Math.round(Math.log2(Math.max(n, 1)));
+}
+
+export function gemmProgram(r: Rng): Program {
+  const k = r.int(1, 48);
+  const n = r.int(1, 6);
+  const rows = r.int(1, 3);
+  return program(
+    [rows, k],
+    [
+      {
+        op: "Gemm",
+        inputs: [0],
+        output: 1,
+        outShape: [rows, n],
+        attrs: { k, n, ...zeroClamp(r) },
+        weights: r.int8s(n * k, -127, 127),
+        bias: r.int32s(n, -(1 << 16), 1 << 16),
+        ...requant(r, n, 22 + log2(k) / 2),
+      },
+    ],
+  );
+}
+
+export function convProgram(r: Rng): Program {
+  for (;;) {
+    const kind = r.int(0, 2);
+    const group = kind === 0 ? 1 : kind === 1 ? 2 : r.int(1, 4);
+    const c = kind === 2 ? group : group * r.int(1, 3);
+    const m = kind === 2 ? group : group * r.int(1, 3);
+    const [h, w] = [r.int(1, 7), r.int(1, 7)];
+    const kernel = [r.int(1, 3), r.int(1, 3)];
+    const strides = [r.int(1, 2), r.int(1, 2)];
+    const dilations = [r.int(1, 2), r.int(1, 2)];
+    const pads = [r.int(0, 2), r.int(0, 2), r.int(0, 2), r.int(0, 2)];
+    const spanH = h + pads[0] + pads[2] - ((kernel[0] - 1) * dilations[0] + 1);
+    const spanW = w + pads[1] + pads[3] - ((kernel[1] - 1) * dilations[1] + 1);
+    if (spanH < 0 || spanW < 0) continue;
+    const oh = Math.floor(spanH / strides[0]) + 1;
+    const ow = Math.floor(spanW / strides[1]) + 1;
+    const batch = r.int(1, 2);
+    const rowLen = (c / group) * kernel[0] * kernel[1];
+    return program(
+      [batch, c, h, w],
+      [
+        {
+          op: "Conv",
+          inputs: [0],
+          output: 1,
+          outShape: [batch, m, oh, ow],
+          attrs: { inChw: [c, h, w], outChw: [m, oh, ow], group, kernel, strides, pads, dilations, ...zeroClamp(r) },
+          weights: r.int8s(m * rowLen, -127, 127),
+          bias: r.int32s(m, -(1 << 16), 1 << 16),
+          ...requant(r, m, 22 + log2(rowLen) / 2),
+        },
+      ],
+    );
+  }
+}
+
+export function poolProgram(r: Rng, op: "MaxPool" | "AveragePool"): Program {
+  for (;;) {
+    const c = r.int(1, 3);
+    const [h, w] = [r.int(1, 7), r.int(1, 7)];
+    const global = op === "AveragePool" && r.int(0, 4) === 0;
+    const kernel = global ? [h, w] : [r.int(1, 3), r.int(1, 3)];
+    const strides = global ? [1, 1] : [r.int(1, 3), r.int(1, 3)];
+    const pads = global ? [0, 0, 0, 0] : [r.int(0, 2), r.int(0, 2), r.int(0, 2), r.int(0, 2)];
+    const dilations = op === "MaxPool" ? [r.int(1, 2), r.int(1, 2)] : [1, 1];
+    const spanH = h + pads[0] + pads[2] - ((kernel[0] - 1) * dilations[0] + 1);
+    const spanW = w + pads[1] + pads[3] - ((kernel[1] - 1) * dilations[1] + 1);
+    if (spanH < 0 || spanW < 0) continue;
+    const ceil = r.bool();
+    const out = (span: number, s: number): number => (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+    const oh = out(spanH, strides[0]);
+    const ow = out(spanW, strides[1]);
+    const batch = r.int(1, 2);
+    const attrs: Record<string, number | number[]> = { inChw: [c, h, w], outHw: [oh, ow], kernel, strides, pads };
+    if (op === "MaxPool") attrs.dilations = dilations;
+    else {
+      attrs.countIncludePad = r.int(0, 1);
+      attrs.zIn = r.int(-128, 127);
+    }
+    return program([batch, c, h, w], [{ op, inputs: [0], output: 1, outShape: [batch, c, oh, ow], attrs }]);
+  }
+}
+
+function binaryParams(r: Rng, op: "Add" | "Sub" | "Mul"): Pick<Layer, "multiplier" | "shift"> {
+  return op === "Mul"
+    ? { multiplier: multipliers(r, 1), shift: Int32Array.of(shiftFor(r, 24)) }
+    : { multiplier: multipliers(r, 2), shift: Int32Array.of(shiftFor(r, 16)) };
+}
+
+function broadcastShapes(r: Rng): { out: number[]; a: number[]; b: number[] } {
+  const out = r.shape(1, 4, 4);
+  const a = out.map((d) => (r.int(0, 2) === 0 ? 1 : d));
+  const b = out.map((d) => (r.int(0, 2) === 0 ? 1 : d));
+  return { out, a, b };
+}
+
+/**
+ * Two dynamic operands: tensor 0 (the input) and tensor 2 = Reshape(Gemm(input)), in either order, so the state
+ * before the binary layer holds two tensors and the steps before it carry tensor 0 over (descriptor copies).
+ */
+export function binaryProgram(r: Rng, op: "Add" | "Sub" | "Mul"): Program {
+  const { out, a, b } = broadcastShapes(r);
+  const inputFirst = r.bool();
+  const sx = inputFirst ? a : b;
+  const sy = inputFirst ? b : a;
+  const k = shapeSize(sx);
+  const n = shapeSize(sy);
+  return program(sx, [
+    {
+      op: "Gemm",
+      inputs: [0],
+      output: 1,
+      outShape: [1, n],
+      attrs: { k, n, zIn: r.int(-128, 127), zOut: r.int(-128, 127), clampMin: -128, clampMax: 127 },
+      weights: r.int8s(n * k, -127, 127),
+      bias: r.int32s(n, -(1 << 12), 1 << 12),
+      multiplier: multipliers(r, 1),
+      shift: Int32Array.of(22 + Math.round(log2(k) / 2)),
+    },
+    { op: "Reshape", inputs: [1], output: 2, outShape: sy, attrs: {} },
+    {
+      op,
+      inputs: inputFirst ? [0, 2] : [2, 0],
+      output: 3,
+      outShape: out,
+      attrs: { aShape: a, bShape: b, zA: r.int(-128, 127), zB: r.int(-128, 127), zOut: r.int(-128, 127) },
+      ...binaryParams(r, op),
+    },
+  ]);
+}
+
+/** One dynamic operand and a constant one (the layer's weights) on side constSide. */
+export function binaryConstProgram(r: Rng, op: "Add" | "Sub" | "Mul"): Program {
+  const { out, a, b } = broadcastShapes(r);
+  const constSide = r.int(0, 1);
+  const zA = constSide === 0 ? 0 : r.int(-128, 127);
+  const zB = constSide === 1 ? 0 : r.int(-128, 127);
+  return program(constSide === 0 ? b : a, [
+    {
+      op,
+      inputs: [0],
+      output: 1,
+      outShape: out,
+      attrs: { aShape: a, bShape: b, constSide, zA, zB, zOut: r.int(-128, 127) },
+      weights: r.int8s(shapeSize(constSide === 0 ? a : b), -127, 127),
+      ...binaryParams(r, op),
+    },
+  ]);
+}
+
+export function reluProgram(r: Rng): Program {
+  const s = r.shape(1, 4, 5);
+  return program(s, [{ op: "Relu", inputs: [0], output: 1, outShape: s, attrs: { zIn: r.int(-128, 127) } }]);
+}
+
+export function lutProgram(r: Rng): Program {
+  const s = r.shape(1, 4, 5);
+  return program(s, [{ op: "Lut", inputs: [0], output: 1, outShape: s, attrs: {}, lut: r.int8s(256) }]);
+}
+
+export function affineProgram(r: Rng): Program {
+  const c = r.int(1, 4);
+  const s = [r.int(1, 2), c, ...r.shape(0, 2, 4)];
+  const inner = shapeSize(s.slice(2));
+  return program(s, [
+    {
+      op: "Affine",
+      inputs: [0],
+      output: 1,
+      outShape: s,
+      attrs: { channels: c, inner, ...zeroClamp(r) },
+      weights: r.int8s(c, -127, 127),
+      bias: r.int32s(c, -(1 << 12), 1 << 12),
+      ...requant(r, c, 23),
+    },
+  ]);
+}
+
+export function softmaxProgram(r: Rng): Program {
+  const [outer, axis, inner] = [r.int(1, 3), r.int(1, 12), r.int(1, 3)];
+  const scale = 0.005 + r.next() * 0.3;
+  const table = Int32Array.from({ length: 256 }, (_, j) => Math.round(65536 * Math.exp(scale * (j - 255))));
+  table[255] = 1 << 16;
+  return program(
+    [outer, axis, inner],
+    [{ op: "Softmax", inputs: [0], output: 1, outShape: [outer, axis, inner], attrs: { outer, axisSize: axis, inner }, bias: table }],
+  );
+}
+
+export function reshapeProgram(r: Rng): Program {
+  const s = r.shape(1, 4, 5);
+  const out = r.bool() ? [shapeSize(s)] : [...s].reverse();
+  return program(s, [{ op: "Reshape", inputs: [0], output: 1, outShape: out, attrs: {} }]);
+}
+
+export function transposeProgram(r: Rng): Program {
+  const s = r.shape(1, 5, 4);
+  const perm = s.map((_, i) => i);
+  for (let i = perm.length - 1; i > 0; i--) {
+    const j = r.int(0, i);
+    [perm[i], perm[j]] = [perm[j], perm[i]];
+  }
+  return program(s, [{ op: "Transpose", inputs: [0], output: 1, outShape: perm.map((p) => s[p]), attrs: { perm } }]);
+}
+
+/** Operator name -> generator of random programs whose last layer is that operator. */
+export const GENERATORS: Record<string, (r: Rng) => Program> = {
+  Gemm: gemmProgram,
+  Conv: convProgram,
+  MaxPool: (r) => poolProgram(r, "MaxPool"),
+  AveragePool: (r) => poolProgram(r, "AveragePool"),
+  Add: (r) => (r.bool() ? binaryProgram(r, "Add") : binaryConstProgram(r, "Add")),
+  Sub: (r) => (r.bool() ? binaryProgram(r, "Sub") : binaryConstProgram(r, "Sub")),
+  Mul: (r) => (r.bool() ? binaryProgram(r, "Mul") : binaryConstProgram(r, "Mul")),
+  Relu: reluProgram,
+  Lut: lutProgram,
+  Affine: affineProgram,
+  Softmax: softmaxProgram,
+  Reshape: reshapeProgram,
+  Transpose: transposeProgram,
+};
