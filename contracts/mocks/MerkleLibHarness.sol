@@ -31,6 +31,10 @@ contract MerkleLibHarness {
         return MerkleLib.rootOfBytes(data);
     }
 
+    function rootOfLeaves(bytes32[] calldata leaves) external pure returns (bytes32) {
+        return MerkleLib.rootOfLeaves(leaves);
+    }
+
     function rootOfRange(
         bytes calldata chunks,
         uint256 first,
