@@ -35,7 +35,8 @@ library MerkleLib {
     }
 
     /// @notice True iff `leaf` is leaf `index` of the tree of `leafCount` leaves with root `root`. Requires
-    /// `index < leafCount` and `proof.length == depth(leafCount)` (reverts otherwise: a malformed proof, not a false one).
+    /// `index < leafCount` and `proof.length == depth(leafCount)` (reverts otherwise: a malformed proof, not a false
+    /// one).
     function verify(
         bytes32 root,
         bytes32 leaf,

@@ -49,7 +49,12 @@ library KernelIO {
 
     /// @notice min(max(v, lo), hi).
     function clamp(int256 v, int256 lo, int256 hi) internal pure returns (int256) {
-        return v < lo ? lo : v > hi ? hi : v;
+        return
+            v < lo
+                ? lo
+                : v > hi
+                    ? hi
+                    : v;
     }
 
     /// @notice floor((2a + b) / (2b)) for b > 0: a / b rounded half up (NUMERICS §2.2; Solidity's `/` truncates).
@@ -66,8 +71,9 @@ library KernelIO {
         bytes calldata mult = Descriptor.bytesField(d, Descriptor.MULTIPLIER);
         bytes calldata shift = Descriptor.bytesField(d, Descriptor.SHIFT);
         uint256 c = mult.length == 4 ? 0 : o;
-        int256 v = Descriptor.scalar(d, "zOut") +
-            roundShift(acc, Descriptor.int32At(mult, c), uint256(Descriptor.int32At(shift, c)));
+        int256 v =
+            Descriptor.scalar(d, "zOut") +
+                roundShift(acc, Descriptor.int32At(mult, c), uint256(Descriptor.int32At(shift, c)));
         return int8(clamp(v, Descriptor.scalar(d, "clampMin"), Descriptor.scalar(d, "clampMax")));
     }
 

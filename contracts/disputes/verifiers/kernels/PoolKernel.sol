@@ -73,9 +73,10 @@ library PoolKernel {
             uint256 rowStart = g.base + uint256(iy) * g.w;
             for (int256 ix = b[6]; ix < b[7]; ++ix) sum += KernelIO.at(x, rowStart + uint256(ix)) - zIn;
         }
-        int256 div = Descriptor.scalar(d, "countIncludePad") == 1
-            ? (b[1] - b[0]) * (b[5] - b[4])
-            : _max(b[3] - b[2], 0) * _max(b[7] - b[6], 0);
+        int256 div =
+            Descriptor.scalar(d, "countIncludePad") == 1
+                ? (b[1] - b[0]) * (b[5] - b[4])
+                : _max(b[3] - b[2], 0) * _max(b[7] - b[6], 0);
         if (div <= 0) return int8(zIn);
         return int8(KernelIO.clamp(zIn + KernelIO.divRoundHalfUp(sum, div), -128, 127));
     }

@@ -42,7 +42,12 @@ library SoftmaxKernel {
     }
 
     /// @dev E[x - mx + 255] for the byte at `index`.
-    function _exp(bytes calldata table, KernelIO.Slice memory x, uint256 index, int256 mx) private pure returns (int256) {
+    function _exp(
+        bytes calldata table,
+        KernelIO.Slice memory x,
+        uint256 index,
+        int256 mx
+    ) private pure returns (int256) {
         return Descriptor.int32At(table, uint256(KernelIO.at(x, index) - mx + 255));
     }
 }
