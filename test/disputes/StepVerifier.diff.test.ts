@@ -1,14 +1,18 @@
 import { expect } from "chai";
-import { ethers } from "hardhat";
+import hre, { ethers } from "hardhat";
+import { AbiCoder, concat, getBytes } from "ethers";
 import * as fs from "fs";
 import * as path from "path";
 import { buildStepProof, expectedElement, type StepProof } from "../../executor/dispute/step-proof";
 import { loadOnnx } from "../../executor/model/onnx";
 import { quantizeGraph } from "../../executor/quant";
 import { execute, validateProgram, type Program } from "../../executor/runtime";
-import { WeightsCommitment, stepLayout } from "../../executor/trace/weights";
+import { DESCRIPTOR_ABI_TYPES, WeightsCommitment, stepLayout } from "../../executor/trace/weights";
 import type { IntegerStepVerifier, StepVerifierBatch } from "../../typechain-types";
 import { GENERATORS, Rng, program } from "./step-fixtures";
+
+/** Instrumented bytecode costs more gas: the gas bounds are only asserted on the real bytecode. */
+const COVERAGE = (hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING === true;
 
 /** Cases per operator (random program x random element); each operator gets at least this many. */
 const CASES_PER_OP = 120;
@@ -124,7 +128,7 @@ describe("IntegerStepVerifier", function () {
           gas[key] = Math.max(gas[key] ?? 0, g);
         }
         console.log(`      gas (max over sampled elements) ${name}: ${JSON.stringify(gas)}`);
-        expect(Math.max(...Object.values(gas))).to.be.below(5_000_000);
+        if (!COVERAGE) expect(Math.max(...Object.values(gas))).to.be.below(5_000_000);
       });
     }
   });
@@ -196,7 +200,7 @@ describe("IntegerStepVerifier", function () {
         expect(Number(await verifier.computeElement(...args(proof)))).to.equal(states[1][e]);
         const g = Number(await verifier.computeElement.estimateGas(...args(proof)));
         console.log(`      gas ${label}: ${g} (slice ${(proof.slice.chunks.length - 2) / 2} bytes)`);
-        expect(g).to.be.below(5_000_000);
+        if (!COVERAGE) expect(g).to.be.below(5_000_000);
       });
     }
   });
@@ -321,6 +325,46 @@ describe("IntegerStepVerifier", function () {
       await expect(verifier.computeElement(...args(a)))
         .to.be.revertedWithCustomError(verifier, "StepVerifierUnknownOp")
         .withArgs(ethers.keccak256(ethers.toUtf8Bytes("Floor")));
+    });
+
+    it("reverts StepVerifierMissingInput when the slice starts after a byte the element reads", async () => {
+      const a = gemm(1); // row 0 reads bytes 0..39 of S_1
+      a.slice = gemm(5).slice; // chunks 1..2 (bytes 32..95)
+      await expect(verifier.computeElement(...args(a))).to.be.revertedWithCustomError(verifier, "StepVerifierMissingInput").withArgs(0);
+    });
+
+    /** A one-layer weights root over an arbitrary descriptor: layerRoot = keccak(keccak(descriptor) ‖ rowsRoot). */
+    const commitDescriptor = (proof: StepProof, descriptor: Uint8Array): StepProof => {
+      const rowsRoot = proof.layer.rowsRoot;
+      const layerRoot = ethers.keccak256(concat([ethers.keccak256(descriptor), rowsRoot]));
+      return {
+        ...proof,
+        claim: { ...proof.claim, weightsRoot: layerRoot, layerCount: 1, layer: 0 },
+        layer: { descriptor: ethers.hexlify(descriptor), rowsRoot, layerProof: [] },
+      };
+    };
+
+    it("reverts (never reads other calldata) when a committed descriptor is malformed: truncated, missing an attribute, or with layout fields that do not tile S_{k+1}", async () => {
+      const relu = buildStepProof(p, states, 0, 3, weights);
+      const full = getBytes(relu.layer.descriptor);
+      await expect(verifier.computeElement(...args(commitDescriptor(relu, full.subarray(0, 200))))).to.be.revertedWithCustomError(
+        verifier,
+        "DescriptorOutOfBounds",
+      );
+      const fields = AbiCoder.defaultAbiCoder().decode(DESCRIPTOR_ABI_TYPES, full).toArray();
+      const noAttrs = [...fields];
+      noAttrs[4] = [];
+      noAttrs[5] = [];
+      noAttrs[6] = [];
+      const d1 = getBytes(AbiCoder.defaultAbiCoder().encode(DESCRIPTOR_ABI_TYPES, noAttrs));
+      await expect(verifier.computeElement(...args(commitDescriptor(relu, d1))))
+        .to.be.revertedWithCustomError(verifier, "DescriptorMissingAttribute")
+        .withArgs("zIn");
+      const shifted = [...fields];
+      shifted[17] = 1n; // outputOffset 1 and no copies: byte 0 of S_1 is neither copied nor computed
+      const d2 = getBytes(AbiCoder.defaultAbiCoder().encode(DESCRIPTOR_ABI_TYPES, shifted));
+      const b = commitDescriptor(buildStepProof(p, states, 0, 0, weights), d2);
+      await expect(verifier.computeElement(...args(b))).to.be.revertedWithCustomError(verifier, "StepVerifierBadDescriptor").withArgs(17);
     });
 
     it("answers a carried-over byte from the pre-state (descriptor copies)", async () => {
