@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {IDisputeManager} from "../interfaces/IDisputeManager.sol";
+import {IInferenceManager} from "../interfaces/IInferenceManager.sol";
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
+import {IStaking} from "../interfaces/IStaking.sol";
+import {IStepVerifier} from "../interfaces/IStepVerifier.sol";
+import {MerkleLib} from "../libraries/MerkleLib.sol";
+import {PPMMath} from "../libraries/PPMMath.sol";
+
+/// @title DisputeManager
+/// @notice The bisection game over a committed integer trace, down to one byte that the one-step verifier decides.
+contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    string public constant VERSION = "0.1.0";
+
+    bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
+
+    uint256 public constant MIN_BOND = 1;
+    uint256 public constant MAX_BOND = 1e9 ether;
+    uint64 public constant MIN_MOVE_CLOCK = 5 minutes;
+    uint64 public constant MAX_MOVE_CLOCK = 7 days;
+    uint64 public constant MIN_CLOCK_EXTENSION = 1 minutes;
+    uint64 public constant MAX_CLOCK_EXTENSION = 1 days;
+    /// @notice Staking caps a slash reward at 50%, so a node gains nothing by disputing itself.
+    uint32 public constant MAX_REWARD_PPM = 500_000;
+    /// @notice A state holds at most 2^24 bytes (program validation), i.e. 2^19 chunks: chunk trees are at most 19 deep.
+    uint256 public constant MAX_TREE_DEPTH = 19;
+    /// @notice open, reveal roots, select step, (children + choice) per tree level, open chunk, prove.
+    uint256 public constant MAX_MOVES = 4 + 2 * (MAX_TREE_DEPTH + 1);
+
+    /// @dev Word index of `outLength` in the ABI-encoded layer descriptor (docs/COMMITMENTS.md §3).
+    uint256 private constant DESCRIPTOR_OUT_LENGTH_WORD = 14;
+
+    IERC20 public immutable token;
+    IInferenceManager public immutable inference;
+    IModelRegistry public immutable modelRegistry;
+    INodeRegistry public immutable nodeRegistry;
+    IStaking public immutable staking;
+    IStepVerifier public immutable verifier;
+
+    uint256 private _bond;
+    uint64 private _moveClock;
+    uint64 private _clockExtension;
+    uint32 private _rewardPpm;
+
+    uint256 private _disputeCount;
+    mapping(uint256 disputeId => Dispute dispute) private _disputes;
+    mapping(uint256 requestId => bool revealed) private _rootsRevealed;
+    mapping(address account => uint256 amount) private _credits;
+
+    struct Contracts {
+        address token;
+        address inference;
+        address modelRegistry;
+        address nodeRegistry;
+        address staking;
+        address verifier;
+    }
+
+    constructor(
+        Contracts memory contracts,
+        address admin,
+        uint256 bond_,
+        uint64 moveClock_,
+        uint64 clockExtension_,
+        uint32 rewardPpm_
+    ) {
+        if (
+            contracts.token == address(0) ||
+            contracts.inference == address(0) ||
+            contracts.modelRegistry == address(0) ||
+            contracts.nodeRegistry == address(0) ||
+            contracts.staking == address(0) ||
+            contracts.verifier == address(0) ||
+            admin == address(0)
+        ) revert DisputeManagerZeroAddress();
+        token = IERC20(contracts.token);
+        inference = IInferenceManager(contracts.inference);
+        modelRegistry = IModelRegistry(contracts.modelRegistry);
+        nodeRegistry = INodeRegistry(contracts.nodeRegistry);
+        staking = IStaking(contracts.staking);
+        verifier = IStepVerifier(contracts.verifier);
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(GOVERNOR_ROLE, admin);
+        _setBond(bond_);
+        _setMoveClock(moveClock_);
+        _setClockExtension(clockExtension_);
+        _setRewardPpm(rewardPpm_);
+    }
+
+    // -- The game --
+
+    /// @inheritdoc IDisputeManager
+    function openDispute(
+        uint256 requestId,
+        bytes32 outputHash,
+        bytes32 traceRoot
+    ) external nonReentrant returns (uint256 disputeId) {
+        IInferenceManager.DisputeInfo memory info = inference.disputeInfo(requestId);
+        if (keccak256(abi.encode(outputHash, traceRoot)) != info.commitmentHash) {
+            revert DisputeManagerCommitmentMismatch(requestId);
+        }
+        inference.beginDispute(requestId);
+        IModelRegistry.ModelVersion memory version = modelRegistry.getVersion(info.versionId);
+
+        disputeId = ++_disputeCount;
+        Dispute storage d = _disputes[disputeId];
+        d.requestId = requestId;
+        d.node = info.node;
+        d.challenger = msg.sender;
+        d.nodeClock = _moveClock;
+        d.challengerClock = _moveClock;
+        d.turnStartedAt = uint64(block.timestamp);
+        d.layerCount = version.layerCount;
+        d.bond = _bond;
+        d.traceRoot = traceRoot;
+        d.weightsRoot = version.weightsRoot;
+        d.phase = _rootsRevealed[requestId] ? Phase.AwaitingStep : Phase.AwaitingRoots;
+
+        token.safeTransferFrom(msg.sender, address(this), _bond);
+        emit DisputeOpened(disputeId, requestId, msg.sender, info.node, _bond);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function revealStateRoots(
+        uint256 disputeId,
+        bytes32[] calldata stateRoots,
+        bytes calldata input,
+        bytes calldata output
+    ) external {
+        Dispute storage d = _beginMove(disputeId, Phase.AwaitingRoots);
+        if (stateRoots.length != uint256(d.layerCount) + 1) revert DisputeManagerBadStateRoots(disputeId, "count");
+        if (MerkleLib.rootOfLeaves(stateRoots) != d.traceRoot) revert DisputeManagerBadStateRoots(disputeId, "root");
+        IInferenceManager.DisputeInfo memory info = inference.disputeInfo(d.requestId);
+        if (keccak256(input) != info.inputHash) revert DisputeManagerBadStateRoots(disputeId, "input");
+        if (keccak256(abi.encode(keccak256(output), d.traceRoot)) != info.commitmentHash) {
+            revert DisputeManagerBadStateRoots(disputeId, "output");
+        }
+        if (MerkleLib.rootOfBytes(input) != stateRoots[0]) revert DisputeManagerBadStateRoots(disputeId, "first");
+        if (MerkleLib.rootOfBytes(output) != stateRoots[d.layerCount]) {
+            revert DisputeManagerBadStateRoots(disputeId, "last");
+        }
+        _rootsRevealed[d.requestId] = true;
+        emit StateRootsRevealed(disputeId, d.requestId, stateRoots);
+        _handOver(d, Phase.AwaitingStep);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function selectStep(
+        uint256 disputeId,
+        uint32 step,
+        bytes32 preStateRoot,
+        bytes32[] calldata preProof,
+        bytes32 postStateRoot,
+        bytes32[] calldata postProof,
+        IStepVerifier.LayerWitness calldata layer
+    ) external {
+        Dispute storage d = _beginMove(disputeId, Phase.AwaitingStep);
+        uint256 layerCount = d.layerCount;
+        if (step >= layerCount) revert DisputeManagerStepOutOfRange(step, d.layerCount);
+        bytes32 traceRoot = d.traceRoot;
+        if (!MerkleLib.verify(traceRoot, preStateRoot, step, layerCount + 1, preProof)) {
+            revert DisputeManagerBadProof(disputeId, "pre-state");
+        }
+        if (!MerkleLib.verify(traceRoot, postStateRoot, uint256(step) + 1, layerCount + 1, postProof)) {
+            revert DisputeManagerBadProof(disputeId, "post-state");
+        }
+        bytes32 layerRoot = keccak256(abi.encodePacked(keccak256(layer.descriptor), layer.rowsRoot));
+        if (!MerkleLib.verify(d.weightsRoot, layerRoot, step, layerCount, layer.layerProof)) {
+            revert DisputeManagerBadProof(disputeId, "layer");
+        }
+        uint256 outLength = _outLength(disputeId, layer.descriptor);
+        uint256 level = MerkleLib.depth(MerkleLib.chunkCount(outLength));
+
+        d.step = step;
+        d.preStateRoot = preStateRoot;
+        d.cursor = postStateRoot;
+        d.cursorIndex = 0;
+        d.level = uint32(level);
+        d.outLength = uint64(outLength);
+        emit StepSelected(disputeId, step, preStateRoot, postStateRoot);
+        _handOver(d, level == 0 ? Phase.AwaitingChunk : Phase.AwaitingChildren);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function revealChildren(uint256 disputeId, bytes32 left, bytes32 right) external {
+        Dispute storage d = _beginMove(disputeId, Phase.AwaitingChildren);
+        if (keccak256(abi.encodePacked(left, right)) != d.cursor) revert DisputeManagerBadChildren(disputeId);
+        d.left = left;
+        d.right = right;
+        emit ChildrenRevealed(disputeId, d.level, left, right);
+        _handOver(d, Phase.AwaitingChoice);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function chooseChild(uint256 disputeId, bool right) external {
+        Dispute storage d = _beginMove(disputeId, Phase.AwaitingChoice);
+        uint32 level = d.level - 1;
+        uint64 index = d.cursorIndex * 2 + (right ? 1 : 0);
+        bytes32 cursor = right ? d.right : d.left;
+        d.level = level;
+        d.cursorIndex = index;
+        d.cursor = cursor;
+        emit ChildChosen(disputeId, level, index);
+
+        // A subtree wholly inside the padding of the chunk tree has a known value: decide now.
+        if ((uint256(index) << level) >= MerkleLib.chunkCount(d.outLength)) {
+            bool honestPadding = cursor == _emptySubtree(level);
+            _resolve(d, disputeId, !honestPadding, honestPadding ? "padding disputed" : "padding forged");
+            return;
+        }
+        _handOver(d, level == 0 ? Phase.AwaitingChunk : Phase.AwaitingChildren);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function openChunk(uint256 disputeId, bytes32 chunk) external {
+        Dispute storage d = _beginMove(disputeId, Phase.AwaitingChunk);
+        if (keccak256(abi.encodePacked(chunk)) != d.cursor) revert DisputeManagerBadChunk(disputeId);
+        d.chunk = chunk;
+        emit ChunkOpened(disputeId, d.cursorIndex, chunk);
+        _handOver(d, Phase.AwaitingProof);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function proveStep(
+        uint256 disputeId,
+        uint8 byteIndex,
+        IStepVerifier.LayerWitness calldata layer,
+        IStepVerifier.StateSlice calldata slice,
+        IStepVerifier.WeightRow[] calldata rows
+    ) external {
+        Dispute storage d = _beginMove(disputeId, Phase.AwaitingProof);
+        if (byteIndex >= 32) revert DisputeManagerByteOutOfRange(byteIndex);
+        uint256 element = uint256(d.cursorIndex) * 32 + byteIndex;
+        int8 claimed = int8(uint8(d.chunk[byteIndex]));
+        int8 computed = 0; // bytes past the state's end are zero padding
+        if (element < d.outLength) {
+            computed = verifier.computeElement(
+                IStepVerifier.StepClaim({
+                    weightsRoot: d.weightsRoot,
+                    layerCount: d.layerCount,
+                    layer: d.step,
+                    preStateRoot: d.preStateRoot,
+                    element: element
+                }),
+                layer,
+                slice,
+                rows
+            );
+        }
+        emit StepProven(disputeId, element, claimed, computed);
+        bool nodeWrong = computed != claimed;
+        _resolve(d, disputeId, nodeWrong, nodeWrong ? "step recomputed differently" : "step recomputed identically");
+    }
+
+    /// @inheritdoc IDisputeManager
+    function resolveTimeout(uint256 disputeId) external {
+        Dispute storage d = _existing(disputeId);
+        if (d.phase == Phase.Resolved) {
+            revert DisputeManagerWrongPhase(disputeId, Phase.AwaitingRoots, Phase.Resolved);
+        }
+        bool nodeToMove = _nodeToMove(d.phase);
+        uint256 expiresAt = uint256(d.turnStartedAt) + (nodeToMove ? d.nodeClock : d.challengerClock);
+        if (block.timestamp <= expiresAt) revert DisputeManagerClockRunning(disputeId, expiresAt);
+        _resolve(d, disputeId, nodeToMove, nodeToMove ? "node timed out" : "challenger timed out");
+    }
+
+    /// @inheritdoc IDisputeManager
+    function claimCredits() external nonReentrant returns (uint256 amount) {
+        amount = _credits[msg.sender];
+        if (amount == 0) revert DisputeManagerNothingToClaim(msg.sender);
+        _credits[msg.sender] = 0;
+        token.safeTransfer(msg.sender, amount);
+        emit CreditsClaimed(msg.sender, amount);
+    }
+
+    // -- Governance --
+
+    /// @inheritdoc IDisputeManager
+    function setBond(uint256 bond_) external onlyRole(GOVERNOR_ROLE) {
+        _setBond(bond_);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function setMoveClock(uint64 moveClock_) external onlyRole(GOVERNOR_ROLE) {
+        _setMoveClock(moveClock_);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function setClockExtension(uint64 clockExtension_) external onlyRole(GOVERNOR_ROLE) {
+        _setClockExtension(clockExtension_);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function setRewardPpm(uint32 rewardPpm_) external onlyRole(GOVERNOR_ROLE) {
+        _setRewardPpm(rewardPpm_);
+    }
+
+    // -- Views --
+
+    /// @inheritdoc IDisputeManager
+    function getDispute(uint256 disputeId) external view returns (Dispute memory) {
+        return _existing(disputeId);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function onTheMove(uint256 disputeId) external view returns (address) {
+        Dispute storage d = _existing(disputeId);
+        if (d.phase == Phase.Resolved) return address(0);
+        return _nodeToMove(d.phase) ? d.node : d.challenger;
+    }
+
+    /// @inheritdoc IDisputeManager
+    function deadline(uint256 disputeId) external view returns (uint256) {
+        Dispute storage d = _existing(disputeId);
+        if (d.phase == Phase.Resolved) return 0;
+        return uint256(d.turnStartedAt) + (_nodeToMove(d.phase) ? d.nodeClock : d.challengerClock);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function credits(address account) external view returns (uint256) {
+        return _credits[account];
+    }
+
+    /// @inheritdoc IDisputeManager
+    function bond() external view returns (uint256) {
+        return _bond;
+    }
+
+    /// @inheritdoc IDisputeManager
+    function moveClock() external view returns (uint64) {
+        return _moveClock;
+    }
+
+    /// @inheritdoc IDisputeManager
+    function clockExtension() external view returns (uint64) {
+        return _clockExtension;
+    }
+
+    /// @inheritdoc IDisputeManager
+    function rewardPpm() external view returns (uint32) {
+        return _rewardPpm;
+    }
+
+    /// @inheritdoc IDisputeManager
+    function maxGameDuration() external view returns (uint256) {
+        return 2 * uint256(_moveClock) + MAX_MOVES * uint256(_clockExtension);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function disputeCount() external view returns (uint256) {
+        return _disputeCount;
+    }
+
+    // -- Internal: turns and clocks --
+
+    /// @dev Checks the phase, the caller and the caller's clock, and charges the time it took to move.
+    function _beginMove(uint256 disputeId, Phase expected) private returns (Dispute storage d) {
+        d = _existing(disputeId);
+        if (d.phase != expected) revert DisputeManagerWrongPhase(disputeId, expected, d.phase);
+        bool nodeToMove = _nodeToMove(expected);
+        if (msg.sender != (nodeToMove ? d.node : d.challenger)) revert DisputeManagerNotYourTurn(disputeId, msg.sender);
+        uint64 elapsed = uint64(block.timestamp) - d.turnStartedAt;
+        uint64 clock = nodeToMove ? d.nodeClock : d.challengerClock;
+        if (elapsed > clock) revert DisputeManagerClockExpired(disputeId);
+        if (nodeToMove) d.nodeClock = clock - elapsed;
+        else d.challengerClock = clock - elapsed;
+    }
+
+    /// @dev Hands the move to the other side, extending its clock if it is nearly out.
+    function _handOver(Dispute storage d, Phase next) private {
+        d.phase = next;
+        d.turnStartedAt = uint64(block.timestamp);
+        uint64 extension = _clockExtension;
+        if (_nodeToMove(next)) {
+            if (d.nodeClock < extension) d.nodeClock = extension;
+        } else if (d.challengerClock < extension) {
+            d.challengerClock = extension;
+        }
+    }
+
+    function _nodeToMove(Phase phase) private pure returns (bool) {
+        return phase == Phase.AwaitingRoots || phase == Phase.AwaitingChildren || phase == Phase.AwaitingChunk;
+    }
+
+    function _existing(uint256 disputeId) private view returns (Dispute storage d) {
+        d = _disputes[disputeId];
+        if (d.phase == Phase.None) revert DisputeManagerUnknownDispute(disputeId);
+    }
+
+    // -- Internal: resolution --
+
+    /// @dev Settles once (the phase becomes Resolved first). Pull credits only; the contracts called are the
+    /// protocol's own, and none of them calls back.
+    function _resolve(Dispute storage d, uint256 disputeId, bool nodeWrong, string memory reason) private {
+        d.phase = Phase.Resolved;
+        d.outcome = nodeWrong ? Outcome.NodeWrong : Outcome.ChallengerWrong;
+        if (nodeWrong) {
+            uint256 collateral = inference.endDispute(d.requestId, true);
+            uint256 reward = 0;
+            if (collateral > 0) {
+                uint256 slashed = staking.slash(d.node, collateral, address(this), _rewardPpm);
+                reward = PPMMath.mulPPM(slashed, _rewardPpm);
+            }
+            _credits[d.challenger] += d.bond + reward;
+            INodeRegistry.NodeStatus status = nodeRegistry.statusOf(d.node);
+            if (status == INodeRegistry.NodeStatus.Active || status == INodeRegistry.NodeStatus.Exiting) {
+                nodeRegistry.jail(d.node);
+            }
+        } else {
+            inference.endDispute(d.requestId, false);
+            _credits[d.node] += d.bond;
+        }
+        emit DisputeResolved(disputeId, d.requestId, d.outcome, reason);
+    }
+
+    // -- Internal: helpers --
+
+    function _outLength(uint256 disputeId, bytes calldata descriptor) private pure returns (uint256) {
+        uint256 offset = DESCRIPTOR_OUT_LENGTH_WORD * 32;
+        if (descriptor.length < offset + 32) revert DisputeManagerBadProof(disputeId, "descriptor");
+        return uint256(bytes32(descriptor[offset:offset + 32]));
+    }
+
+    /// @dev Root of an all-padding subtree of height `level`: Z_0 = 0, Z_{k+1} = keccak(Z_k ‖ Z_k).
+    function _emptySubtree(uint256 level) private pure returns (bytes32 z) {
+        for (uint256 i = 0; i < level; ++i) {
+            z = keccak256(abi.encodePacked(z, z));
+        }
+    }
+
+    function _setBond(uint256 value) private {
+        _checkBounds("bond", value, MIN_BOND, MAX_BOND);
+        _bond = value;
+        emit BondSet(value);
+    }
+
+    function _setMoveClock(uint64 value) private {
+        _checkBounds("moveClock", value, MIN_MOVE_CLOCK, MAX_MOVE_CLOCK);
+        _moveClock = value;
+        emit MoveClockSet(value);
+    }
+
+    function _setClockExtension(uint64 value) private {
+        _checkBounds("clockExtension", value, MIN_CLOCK_EXTENSION, MAX_CLOCK_EXTENSION);
+        _clockExtension = value;
+        emit ClockExtensionSet(value);
+    }
+
+    function _setRewardPpm(uint32 value) private {
+        _checkBounds("rewardPpm", value, 0, MAX_REWARD_PPM);
+        _rewardPpm = value;
+        emit RewardPpmSet(value);
+    }
+
+    function _checkBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max) private pure {
+        if (value < min || value > max) revert DisputeManagerParameterOutOfBounds(parameter, value, min, max);
+    }
+}

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IStepVerifier} from "./IStepVerifier.sol";
+
+/// @title IDisputeManager
+/// @notice The verification game. Anyone who believes a committed result is wrong opens a dispute inside the
+/// challenge window, posting a bond, and the game narrows the disagreement down to one byte of one state, which the
+/// one-step verifier (`IStepVerifier`) recomputes from the agreed pre-state and the registered weights. No human
+/// arbitrator: the loser is whoever the arithmetic, or their own clock, says.
+/// @dev The game, move by move (the node makes the one claim, the challenger steers the search, as in Truebit/opML):
+///  1. `openDispute` (challenger): names the commitment's outputHash and traceRoot (checked against the commitment),
+///     posts the bond. The node is on the clock, unless an earlier game already revealed this commitment's roots.
+///  2. `revealStateRoots` (node): all L + 1 state roots. They must hash to the traceRoot, the first must be the Merkle
+///     root of the request's input bytes and the last that of the committed output bytes. Once per commitment:
+///     later challengers reuse them (they are in the `StateRootsRevealed` event).
+///  3. `selectStep` (challenger): a step k whose pre-state root it accepts and whose post-state root it disputes,
+///     both proven against the traceRoot, with the layer's descriptor proven against the registered weightsRoot
+///     (which fixes the post-state's length, hence the depth of its chunk tree).
+///  4. `revealChildren` (node) / `chooseChild` (challenger), repeated: bisection down the node's chunk tree of the
+///     disputed post-state to one chunk. A subtree lying wholly in the tree's padding is decided at once.
+///  5. `openChunk` (node): the 32 bytes of that chunk.
+///  6. `proveStep` (challenger): one byte of the chunk, and the witness for the verifier. The verifier's value
+///     against the node's byte decides the game.
+/// Chess clocks: each side has `moveClock` seconds in total for its moves; a side whose clock runs out loses
+/// (`resolveTimeout`, callable by anyone). A side that is handed the move with less than `clockExtension` left gets
+/// `clockExtension`. The number of moves is bounded by 4 + 2 × (tree depth + 1), so the game always ends.
+/// Resolution pays with pull credits only: a node proven wrong is slashed through Staking (the collateral of the
+/// commitment, of which `rewardPpm` goes to the challenger on top of its bond) and jailed, and the requester is
+/// refunded by the inference manager; a challenger proven wrong loses its bond to the node.
+interface IDisputeManager {
+    enum Phase {
+        None,
+        AwaitingRoots,
+        AwaitingStep,
+        AwaitingChildren,
+        AwaitingChoice,
+        AwaitingChunk,
+        AwaitingProof,
+        Resolved
+    }
+
+    enum Outcome {
+        None,
+        NodeWrong,
+        ChallengerWrong
+    }
+
+    struct Dispute {
+        uint256 requestId;
+        address node;
+        address challenger;
+        Phase phase;
+        Outcome outcome;
+        uint64 nodeClock;
+        uint64 challengerClock;
+        uint64 turnStartedAt;
+        uint32 layerCount;
+        uint32 step;
+        uint32 level;
+        uint64 cursorIndex;
+        uint64 outLength;
+        uint256 bond;
+        bytes32 traceRoot;
+        bytes32 weightsRoot;
+        bytes32 preStateRoot;
+        bytes32 cursor;
+        bytes32 left;
+        bytes32 right;
+        bytes32 chunk;
+    }
+
+    // -- Events --
+
+    event DisputeOpened(
+        uint256 indexed disputeId,
+        uint256 indexed requestId,
+        address indexed challenger,
+        address node,
+        uint256 bond
+    );
+    event StateRootsRevealed(uint256 indexed disputeId, uint256 indexed requestId, bytes32[] stateRoots);
+    event StepSelected(uint256 indexed disputeId, uint32 step, bytes32 preStateRoot, bytes32 postStateRoot);
+    event ChildrenRevealed(uint256 indexed disputeId, uint32 level, bytes32 left, bytes32 right);
+    event ChildChosen(uint256 indexed disputeId, uint32 level, uint64 index);
+    event ChunkOpened(uint256 indexed disputeId, uint64 chunkIndex, bytes32 chunk);
+    event StepProven(uint256 indexed disputeId, uint256 element, int8 claimed, int8 computed);
+    event DisputeResolved(uint256 indexed disputeId, uint256 indexed requestId, Outcome outcome, string reason);
+    event CreditsClaimed(address indexed account, uint256 amount);
+    event BondSet(uint256 bond);
+    event MoveClockSet(uint64 moveClock);
+    event ClockExtensionSet(uint64 clockExtension);
+    event RewardPpmSet(uint32 rewardPpm);
+
+    // -- Errors --
+
+    error DisputeManagerZeroAddress();
+    error DisputeManagerCommitmentMismatch(uint256 requestId);
+    error DisputeManagerUnknownDispute(uint256 disputeId);
+    error DisputeManagerWrongPhase(uint256 disputeId, Phase expected, Phase actual);
+    error DisputeManagerNotYourTurn(uint256 disputeId, address caller);
+    error DisputeManagerClockExpired(uint256 disputeId);
+    error DisputeManagerClockRunning(uint256 disputeId, uint256 expiresAt);
+    error DisputeManagerBadStateRoots(uint256 disputeId, string reason);
+    error DisputeManagerStepOutOfRange(uint32 step, uint32 layerCount);
+    error DisputeManagerBadProof(uint256 disputeId, string what);
+    error DisputeManagerBadChildren(uint256 disputeId);
+    error DisputeManagerBadChunk(uint256 disputeId);
+    error DisputeManagerByteOutOfRange(uint256 byteIndex);
+    error DisputeManagerNothingToClaim(address account);
+    error DisputeManagerParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
+
+    // -- The game --
+
+    /// @notice Dispute the committed result of `requestId`, naming its outputHash and traceRoot (from the
+    /// `ResultCommitted` event). Takes `bond()` tokens from the caller.
+    function openDispute(uint256 requestId, bytes32 outputHash, bytes32 traceRoot) external returns (uint256 disputeId);
+
+    /// @notice The node reveals its L + 1 state roots, with the request's input and the committed output bytes that
+    /// anchor the first and the last.
+    function revealStateRoots(
+        uint256 disputeId,
+        bytes32[] calldata stateRoots,
+        bytes calldata input,
+        bytes calldata output
+    ) external;
+
+    /// @notice The challenger picks step `step`: it accepts state root `step` and disputes state root `step + 1`.
+    function selectStep(
+        uint256 disputeId,
+        uint32 step,
+        bytes32 preStateRoot,
+        bytes32[] calldata preProof,
+        bytes32 postStateRoot,
+        bytes32[] calldata postProof,
+        IStepVerifier.LayerWitness calldata layer
+    ) external;
+
+    /// @notice The node reveals the two children of the current node of its chunk tree.
+    function revealChildren(uint256 disputeId, bytes32 left, bytes32 right) external;
+
+    /// @notice The challenger descends into the child it disputes (`right` false: left child).
+    function chooseChild(uint256 disputeId, bool right) external;
+
+    /// @notice The node opens the leaf the bisection reached.
+    function openChunk(uint256 disputeId, bytes32 chunk) external;
+
+    /// @notice The challenger names the byte it disputes and hands the verifier its witness. Decides the game.
+    function proveStep(
+        uint256 disputeId,
+        uint8 byteIndex,
+        IStepVerifier.LayerWitness calldata layer,
+        IStepVerifier.StateSlice calldata slice,
+        IStepVerifier.WeightRow[] calldata rows
+    ) external;
+
+    /// @notice End a game whose side on the move has run out of time: the other side wins. Anyone may call.
+    function resolveTimeout(uint256 disputeId) external;
+
+    /// @notice Withdraw the caller's credits (bonds returned or won, rewards).
+    function claimCredits() external returns (uint256 amount);
+
+    // -- Governance --
+
+    function setBond(uint256 bond) external;
+
+    function setMoveClock(uint64 moveClock) external;
+
+    function setClockExtension(uint64 clockExtension) external;
+
+    function setRewardPpm(uint32 rewardPpm) external;
+
+    // -- Views --
+
+    function getDispute(uint256 disputeId) external view returns (Dispute memory);
+
+    /// @notice The side that must move next (address(0) once resolved).
+    function onTheMove(uint256 disputeId) external view returns (address);
+
+    /// @notice When the side on the move runs out of time.
+    function deadline(uint256 disputeId) external view returns (uint256);
+
+    function credits(address account) external view returns (uint256);
+
+    function bond() external view returns (uint256);
+
+    function moveClock() external view returns (uint64);
+
+    function clockExtension() external view returns (uint64);
+
+    function rewardPpm() external view returns (uint32);
+
+    /// @notice The longest a game can last: both clocks plus an extension for every possible move.
+    function maxGameDuration() external view returns (uint256);
+
+    function disputeCount() external view returns (uint256);
+}

@@ -1,0 +1,320 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+
+import { Phase } from "../../executor/dispute/player";
+import { MerkleTree } from "../../executor/trace/merkle";
+import { bytesOf, commitTrace } from "../../executor/trace/trace";
+import { demoModel } from "../../scripts/lib/demo-models";
+import {
+  BOND,
+  CLOCK_EXTENSION,
+  deployDisputeFixture,
+  digitInput,
+  MOVE_CLOCK,
+  outputHashOf,
+  requestFrom,
+  REWARD_PPM,
+} from "../helpers/dispute-fixtures";
+import { openGame, Outcome, runGame } from "../helpers/dispute-game";
+
+const param = (name: string) => ethers.encodeBytes32String(name);
+const LIE = { model: "mlp" as const, digit: 9, nodeLie: { step: 2, byte: 4 } };
+
+describe("DisputeManager", function () {
+  this.timeout(120_000);
+
+  describe("constructor", function () {
+    it("links the protocol and sets the parameters, with events", async function () {
+      const f = await loadFixture(deployDisputeFixture);
+      expect(await f.disputes.token()).to.equal(await f.token.getAddress());
+      expect(await f.disputes.inference()).to.equal(await f.inference.getAddress());
+      expect(await f.disputes.verifier()).to.equal(await f.verifier.getAddress());
+      expect(await f.disputes.bond()).to.equal(BOND);
+      expect(await f.disputes.moveClock()).to.equal(MOVE_CLOCK);
+      expect(await f.disputes.clockExtension()).to.equal(CLOCK_EXTENSION);
+      expect(await f.disputes.rewardPpm()).to.equal(REWARD_PPM);
+      expect(await f.disputes.hasRole(await f.disputes.GOVERNOR_ROLE(), f.governor.address)).to.equal(true);
+    });
+
+    it("reverts on a zero address", async function () {
+      const f = await loadFixture(deployDisputeFixture);
+      const factory = await ethers.getContractFactory("DisputeManager");
+      const contracts = {
+        token: await f.token.getAddress(),
+        inference: await f.inference.getAddress(),
+        modelRegistry: await f.models.getAddress(),
+        nodeRegistry: await f.nodes.getAddress(),
+        staking: await f.staking.getAddress(),
+        verifier: ethers.ZeroAddress,
+      };
+      await expect(
+        factory.deploy(contracts, f.governor.address, BOND, MOVE_CLOCK, CLOCK_EXTENSION, REWARD_PPM),
+      ).to.be.revertedWithCustomError(f.disputes, "DisputeManagerZeroAddress");
+    });
+  });
+
+  describe("openDispute", function () {
+    it("takes the bond, freezes the commitment and emits DisputeOpened", async function () {
+      const f = await loadFixture(deployDisputeFixture);
+      const node = f.operators[0];
+      const { s0 } = digitInput("mlp", 0);
+      const m = demoModel("mlp");
+      const requestId = await requestFrom(f, "mlp", s0, node.address);
+      const { states, trace } = (await import("../../executor/dispute/view")).honestView(m.program, s0, m.weights);
+      const out = states[states.length - 1];
+      await f.inference.connect(node).commit(requestId, bytesOf(out), trace.traceRoot);
+      const tx = f.disputes.connect(f.challenger).openDispute(requestId, outputHashOf(out), trace.traceRoot);
+      await expect(tx).to.emit(f.disputes, "DisputeOpened").withArgs(1, requestId, f.challenger.address, node.address, BOND);
+      await expect(tx).to.changeTokenBalances(f.token, [f.challenger, f.disputes], [-BOND, BOND]);
+      const d = await f.disputes.getDispute(1);
+      expect(d.phase).to.equal(Phase.AwaitingRoots);
+      expect(d.layerCount).to.equal(m.program.layers.length);
+      expect(d.weightsRoot).to.equal(m.weights.root);
+      expect(await f.disputes.onTheMove(1)).to.equal(node.address);
+      expect(await f.disputes.deadline(1)).to.equal(BigInt(await time.latest()) + MOVE_CLOCK);
+      expect(await f.inference.statusOf(requestId)).to.equal(4); // Disputed
+    });
+
+    it("reverts when the named output or trace root is not the commitment's", async function () {
+      const f = await loadFixture(deployDisputeFixture);
+      const game = await openGame(f, LIE);
+      const requestId = await requestFrom(f, "mlp", digitInput("mlp", 1).s0, game.node.address);
+      const L = game.nodeView.states.length - 1;
+      await f.inference
+        .connect(game.node)
+        .commit(requestId, bytesOf(game.nodeView.states[L]), game.nodeView.trace.traceRoot);
+      await expect(f.disputes.connect(f.challenger).openDispute(requestId, ethers.ZeroHash, game.nodeView.trace.traceRoot))
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerCommitmentMismatch")
+        .withArgs(requestId);
+    });
+
+    it("allows one game at a time per commitment, and none after the window", async function () {
+      const f = await loadFixture(deployDisputeFixture);
+      const game = await openGame(f, LIE);
+      const L = game.nodeView.states.length - 1;
+      const outHash = outputHashOf(game.nodeView.states[L]);
+      await expect(f.disputes.connect(f.challenger).openDispute(game.requestId, outHash, game.nodeView.trace.traceRoot))
+        .to.be.revertedWithCustomError(f.inference, "InferenceManagerInvalidStatus")
+        .withArgs(game.requestId, 4);
+
+      const requestId = await requestFrom(f, "mlp", digitInput("mlp", 2).s0, game.node.address);
+      await f.inference
+        .connect(game.node)
+        .commit(requestId, bytesOf(game.nodeView.states[L]), game.nodeView.trace.traceRoot);
+      await time.increase(3601);
+      await expect(
+        f.disputes.connect(f.challenger).openDispute(requestId, outHash, game.nodeView.trace.traceRoot),
+      ).to.be.revertedWithCustomError(f.inference, "InferenceManagerWindowClosed");
+    });
+  });
+
+  describe("turns, phases and clocks", function () {
+    it("rejects a move by the wrong party, in the wrong phase, and a replayed move", async function () {
+      const f = await loadFixture(deployDisputeFixture);
+      const game = await openGame(f, LIE);
+      const id = game.disputeId;
+      const roots = [...game.nodeView.trace.stateRoots];
+      const input = bytesOf(game.nodeView.states[0]);
+      const output = bytesOf(game.nodeView.states[roots.length - 1]);
+      await expect(f.disputes.connect(f.challenger).revealStateRoots(id, roots, input, output))
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerNotYourTurn")
+        .withArgs(id, f.challenger.address);
+      await expect(f.disputes.connect(f.challenger).chooseChild(id, true))
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerWrongPhase")
+        .withArgs(id, Phase.AwaitingChoice, Phase.AwaitingRoots);
+      await expect(f.disputes.connect(game.node).revealStateRoots(id, roots, input, output))
+        .to.emit(f.disputes, "StateRootsRevealed")
+        .withArgs(id, game.requestId, roots);
+      await expect(f.disputes.connect(game.node).revealStateRoots(id, roots, input, output))
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerWrongPhase")
+        .withArgs(id, Phase.AwaitingRoots, Phase.AwaitingStep);
+    });
+
+    it("rejects a move after the mover's clock ran out, and lets anyone resolve the timeout", async function () {
+      const f = await loadFixture(deployDisputeFixture);
+      const game = await openGame(f, LIE);
+      const id = game.disputeId;
+      const expiresAt = await f.disputes.deadline(id);
+      await expect(f.disputes.resolveTimeout(id))
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerClockRunning")
+        .withArgs(id, expiresAt);
+      await time.increaseTo(expiresAt + 1n);
+      const move = await game.players.node.nextMove(id);
+      await expect(move!.send()).to.be.revertedWithCustomError(f.disputes, "DisputeManagerClockExpired").withArgs(id);
+      await expect(f.disputes.connect(f.stranger).resolveTimeout(id))
+        .to.emit(f.disputes, "DisputeResolved")
+        .withArgs(id, game.requestId, Outcome.NodeWrong, "node timed out");
+      await expect(f.disputes.resolveTimeout(id))
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerWrongPhase")
+        .withArgs(id, Phase.AwaitingRoots, Phase.Resolved);
+      expect(await f.disputes.onTheMove(id)).to.equal(ethers.ZeroAddress);
+      expect(await f.disputes.deadline(id)).to.equal(0n);
+    });
+
+    it("charges each side only for its own thinking time, and extends a clock that is nearly out", async function () {
+      const f = await loadFixture(deployDisputeFixture);
+      const game = await openGame(f, LIE);
+      const id = game.disputeId;
+      await time.increase(MOVE_CLOCK - 100n);
+      await game.players.node.play(id);
+      let d = await f.disputes.getDispute(id);
+      expect(d.nodeClock).to.be.lessThanOrEqual(100n);
+      expect(d.challengerClock).to.equal(MOVE_CLOCK);
+      await game.players.challenger.play(id); // selectStep: the node is handed the move with < extension left
+      d = await f.disputes.getDispute(id);
+      expect(d.nodeClock).to.equal(CLOCK_EXTENSION);
+    });
+
+    it("reverts for an unknown dispute", async function () {
+      const f = await loadFixture(deployDisputeFixture);
+      await expect(f.disputes.getDispute(7)).to.be.revertedWithCustomError(f.disputes, "DisputeManagerUnknownDispute").withArgs(7);
+      await expect(f.disputes.resolveTimeout(7))
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerUnknownDispute")
+        .withArgs(7);
+    });
+  });
+
+  describe("revealStateRoots", function () {
+    it("rejects roots of the wrong count, roots that miss the trace root, and a wrong input or output", async function () {
+      const f = await loadFixture(deployDisputeFixture);
+      const game = await openGame(f, LIE);
+      const id = game.disputeId;
+      const roots = [...game.nodeView.trace.stateRoots];
+      const input = bytesOf(game.nodeView.states[0]);
+      const output = bytesOf(game.nodeView.states[roots.length - 1]);
+      const node = f.disputes.connect(game.node);
+      const bad = async (args: Parameters<typeof node.revealStateRoots>, reason: string) =>
+        expect(node.revealStateRoots(...args))
+          .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadStateRoots")
+          .withArgs(id, reason);
+      await bad([id, roots.slice(1), input, output], "count");
+      await bad([id, [...roots.slice(0, -1), ethers.ZeroHash], input, output], "root");
+      await bad([id, roots, new Uint8Array(input.length), output], "input");
+      await bad([id, roots, input, new Uint8Array(output.length)], "output");
+    });
+
+    it("a node whose trace does not start from the request's input can never reveal, and loses on time", async function () {
+      const f = await loadFixture(deployDisputeFixture);
+      const node = f.operators[0];
+      const m = demoModel("mlp");
+      const { s0 } = digitInput("mlp", 6);
+      const requestId = await requestFrom(f, "mlp", s0, node.address);
+      const view = (await import("../../executor/dispute/view")).honestView(m.program, s0, m.weights);
+      const states = view.states.map((s) => s.slice());
+      states[0][0] ^= 1; // a trace of another input
+      const trace = commitTrace(states);
+      const out = states[states.length - 1];
+      await f.inference.connect(node).commit(requestId, bytesOf(out), trace.traceRoot);
+      await f.disputes.connect(f.challenger).openDispute(requestId, outputHashOf(out), trace.traceRoot);
+      await expect(f.disputes.connect(node).revealStateRoots(1, [...trace.stateRoots], bytesOf(s0), bytesOf(out)))
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadStateRoots")
+        .withArgs(1, "first");
+      await expect(f.disputes.connect(node).revealStateRoots(1, [...trace.stateRoots], bytesOf(states[0]), bytesOf(out)))
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadStateRoots")
+        .withArgs(1, "input");
+      await time.increase(MOVE_CLOCK + 1n);
+      await f.disputes.resolveTimeout(1);
+      expect((await f.disputes.getDispute(1)).outcome).to.equal(Outcome.NodeWrong);
+    });
+  });
+
+  describe("selectStep, revealChildren, openChunk, proveStep", function () {
+    it("rejects a step out of range, a bad state proof and a bad layer proof", async function () {
+      const f = await loadFixture(deployDisputeFixture);
+      const game = await openGame(f, LIE);
+      const id = game.disputeId;
+      await runGame(f, game, { until: Phase.AwaitingStep });
+      const roots = [...game.nodeView.trace.stateRoots];
+      const L = roots.length - 1;
+      const tree = MerkleTree.fromLeaves(roots);
+      const lp = game.nodeView.weights.layerProof(1);
+      const layer = { descriptor: lp.descriptor, rowsRoot: lp.rowsRoot, layerProof: lp.layerProof };
+      const ch = f.disputes.connect(f.challenger);
+      await expect(ch.selectStep(id, L, roots[L], tree.proof(L), roots[L], tree.proof(L), layer))
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerStepOutOfRange")
+        .withArgs(L, L);
+      await expect(ch.selectStep(id, 1, roots[2], tree.proof(2), roots[2], tree.proof(2), layer))
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadProof")
+        .withArgs(id, "pre-state");
+      await expect(ch.selectStep(id, 1, roots[1], tree.proof(1), roots[1], tree.proof(1), layer))
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadProof")
+        .withArgs(id, "post-state");
+      const other = game.nodeView.weights.layerProof(0);
+      await expect(
+        ch.selectStep(id, 1, roots[1], tree.proof(1), roots[2], tree.proof(2), { ...layer, descriptor: other.descriptor }),
+      )
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadProof")
+        .withArgs(id, "layer");
+      await expect(ch.selectStep(id, 1, roots[1], tree.proof(1), roots[2], tree.proof(2), layer))
+        .to.emit(f.disputes, "StepSelected")
+        .withArgs(id, 1, roots[1], roots[2]);
+    });
+
+    it("rejects children that do not hash to the disputed node, and a chunk that is not the leaf", async function () {
+      const f = await loadFixture(deployDisputeFixture);
+      const game = await openGame(f, { model: "cnn", digit: 8, nodeLie: { step: 1, byte: 900 } });
+      const id = game.disputeId;
+      await runGame(f, game, { until: Phase.AwaitingChildren });
+      const node = f.disputes.connect(game.node);
+      await expect(node.revealChildren(id, ethers.ZeroHash, ethers.ZeroHash))
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadChildren")
+        .withArgs(id);
+      await runGame(f, game, { until: Phase.AwaitingChunk });
+      await expect(node.openChunk(id, ethers.ZeroHash))
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadChunk")
+        .withArgs(id);
+      await runGame(f, game, { until: Phase.AwaitingProof });
+      const d = await f.disputes.getDispute(id);
+      expect(d.phase).to.equal(Phase.AwaitingProof);
+      await expect(
+        f.disputes.connect(f.challenger).proveStep(id, 32, { descriptor: "0x", rowsRoot: ethers.ZeroHash, layerProof: [] }, { firstChunk: 0, chunks: "0x", proof: [] }, []),
+      )
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerByteOutOfRange")
+        .withArgs(32);
+      const result = await runGame(f, game);
+      expect(result.outcome).to.equal(Outcome.NodeWrong);
+    });
+  });
+
+  describe("credits", function () {
+    it("pays out once, and reverts with nothing to claim", async function () {
+      const f = await loadFixture(deployDisputeFixture);
+      const game = await openGame(f, { model: "mlp", digit: 3, challengerLie: { step: 1, byte: 1 } });
+      const result = await runGame(f, game);
+      expect(result.outcome).to.equal(Outcome.ChallengerWrong);
+      await expect(f.disputes.connect(game.node).claimCredits())
+        .to.emit(f.disputes, "CreditsClaimed")
+        .withArgs(game.node.address, BOND);
+      await expect(f.disputes.connect(game.node).claimCredits())
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerNothingToClaim")
+        .withArgs(game.node.address);
+    });
+  });
+
+  describe("governance", function () {
+    const cases = [
+      ["setBond", "BondSet", "bond", 1n, 10n ** 27n, 0n, 10n ** 27n + 1n],
+      ["setMoveClock", "MoveClockSet", "moveClock", 300n, 7n * 86_400n, 299n, 7n * 86_400n + 1n],
+      ["setClockExtension", "ClockExtensionSet", "clockExtension", 60n, 86_400n, 59n, 86_401n],
+      ["setRewardPpm", "RewardPpmSet", "rewardPpm", 0n, 500_000n, null, 500_001n],
+    ] as const;
+    for (const [setter, event, name, min, max, low, high] of cases) {
+      it(`${setter}: accepts its bounds with ${event}, rejects values outside and callers without the role`, async function () {
+        const f = await loadFixture(deployDisputeFixture);
+        const gov = f.disputes.connect(f.governor);
+        for (const v of [min, max]) await expect(gov[setter](v)).to.emit(f.disputes, event).withArgs(v);
+        expect(await f.disputes[name]()).to.equal(max);
+        for (const v of [low, high]) {
+          if (v === null) continue;
+          await expect(gov[setter](v))
+            .to.be.revertedWithCustomError(f.disputes, "DisputeManagerParameterOutOfBounds")
+            .withArgs(param(name), v, min, max);
+        }
+        await expect(f.disputes.connect(f.stranger)[setter](min))
+          .to.be.revertedWithCustomError(f.disputes, "AccessControlUnauthorizedAccount")
+          .withArgs(f.stranger.address, await f.disputes.GOVERNOR_ROLE());
+      });
+    }
+  });
+});
