@@ -32,13 +32,14 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     uint64 public constant MAX_CLOCK_EXTENSION = 1 days;
     /// @notice Staking caps a slash reward at 50%, so a node gains nothing by disputing itself.
     uint32 public constant MAX_REWARD_PPM = 500_000;
-    /// @notice A state holds at most 2^24 bytes (program validation), i.e. 2^19 chunks: chunk trees are at most 19 deep.
+    /// @notice A state holds at most 2^24 bytes (program validation), i.e. 2^19 chunks: chunk trees are at most
+    /// 19 deep.
     uint256 public constant MAX_TREE_DEPTH = 19;
     /// @notice open, reveal roots, select step, (children + choice) per tree level, open chunk, prove.
     uint256 public constant MAX_MOVES = 4 + 2 * (MAX_TREE_DEPTH + 1);
 
     /// @dev Word index of `outLength` in the ABI-encoded layer descriptor (docs/COMMITMENTS.md §3).
-    uint256 private constant DESCRIPTOR_OUT_LENGTH_WORD = 14;
+    uint256 private constant _DESCRIPTOR_OUT_LENGTH_WORD = 14;
 
     IERC20 public immutable token;
     IInferenceManager public immutable inference;
@@ -426,7 +427,7 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     // -- Internal: helpers --
 
     function _outLength(uint256 disputeId, bytes calldata descriptor) private pure returns (uint256) {
-        uint256 offset = DESCRIPTOR_OUT_LENGTH_WORD * 32;
+        uint256 offset = _DESCRIPTOR_OUT_LENGTH_WORD * 32;
         if (descriptor.length < offset + 32) revert DisputeManagerBadProof(disputeId, "descriptor");
         return uint256(bytes32(descriptor[offset:offset + 32]));
     }
