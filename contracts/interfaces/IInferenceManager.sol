@@ -17,7 +17,8 @@ pragma solidity 0.8.28;
 ///    bytes32(0)).
 /// Lifecycle of a request: Open (no node) -> Assigned (chosen at request time, or claimed) -> Committed ->
 /// [Disputed -> Committed (node right, window extended) | Rejected (node wrong)] -> Finalized. An Open or Assigned
-/// request that is never served is Refunded after its deadline. A request settled inside a batch reads Finalized.
+/// request that is never served is Refunded after its deadline. Batches: Assigned -> Batched (a leaf of a committed
+/// batch) -> Finalized with its batch, or -> Committed when proven individually (`proveBatchLeaf`).
 /// Solvency: the token balance of this contract always equals the fees escrowed by unsettled requests plus the
 /// unclaimed credits. A request settles (Finalized, Rejected or Refunded) at most once.
 interface IInferenceManager {
@@ -30,7 +31,8 @@ interface IInferenceManager {
         Disputed,
         Finalized,
         Rejected,
-        Refunded
+        Refunded,
+        Batched
     }
 
     enum BatchStatus {
@@ -78,17 +80,18 @@ interface IInferenceManager {
 
     /// @notice A batch commitment as returned by `getBatch`.
     /// @param idsHash keccak256(abi.encodePacked(requestIds)) of the leaves, in leaf order.
-    /// @param maxFee The most the batch earns per leaf; collateral = count * maxFee * collateralMultiplier.
-    /// @param collateralRemaining Collateral still held for the batch (leaves proven individually take their share).
+    /// @param multiplier The collateral multiplier when committed: collateral = fee * multiplier.
+    /// @param feeRemaining The fees of the leaves not proven individually: what `finalizeBatch` credits the node.
+    /// @param collateralRemaining Collateral still locked for those leaves.
     struct BatchView {
         address node;
         uint32 count;
         uint64 windowEnd;
         BatchStatus status;
+        uint8 multiplier;
         bytes32 root;
         bytes32 idsHash;
-        uint256 maxFee;
-        uint256 collateral;
+        uint256 feeRemaining;
         uint256 collateralRemaining;
     }
 
@@ -122,13 +125,14 @@ interface IInferenceManager {
         bytes32 traceRoot,
         bytes output
     );
-    /// @notice A node committed a batch root over `count` leaves. The leaves are in this transaction's calldata.
+    /// @notice A node committed a batch root over `count` leaves whose fees total `fee`. The leaves themselves are
+    /// in this transaction's calldata.
     event BatchCommitted(
         uint256 indexed batchId,
         address indexed node,
         bytes32 root,
         uint32 count,
-        uint256 maxFee,
+        uint256 fee,
         uint256 collateral,
         uint64 windowEnd
     );
@@ -141,8 +145,9 @@ interface IInferenceManager {
         bytes32 traceRoot,
         uint256 collateral
     );
-    /// @notice A batch settled: `settled` leaves paid `paid` to the node; `unlocked` collateral was released.
-    event BatchFinalized(uint256 indexed batchId, address indexed node, uint256 settled, uint256 paid, uint256 unlocked);
+    /// @notice A batch settled: its leaves not proven individually are Finalized, `paid` was credited to the node
+    /// and `unlocked` collateral released.
+    event BatchFinalized(uint256 indexed batchId, address indexed node, uint256 paid, uint256 unlocked);
     /// @notice The request is final: the node was credited `fee` and `collateral` was released.
     event RequestFinalized(uint256 indexed requestId, address indexed node, uint256 fee, uint256 collateral);
     /// @notice The consumer callback ran (`success`) or failed; settlement happened either way.
@@ -179,15 +184,18 @@ interface IInferenceManager {
     error InferenceManagerWindowClosed(uint256 requestId, uint64 windowEnd);
     error InferenceManagerNotDisputable(uint256 requestId, uint8 mode);
     error InferenceManagerCommitmentMismatch(uint256 requestId);
+    /// @notice `finalize` was sent with too little gas to forward the callback's full gas limit.
+    error InferenceManagerInsufficientGas(uint256 needed, uint256 left);
     error InferenceManagerNothingToClaim(address account);
     error InferenceManagerInvalidBatch(uint256 count, uint256 maxCount);
     error InferenceManagerBatchLengthMismatch();
     error InferenceManagerBatchNotSorted(uint256 index);
+    /// @notice Leaf `index` is not an Assigned request of the caller without a callback and outside any batch.
+    error InferenceManagerInvalidBatchLeaf(uint256 index, uint256 requestId);
     error InferenceManagerUnknownBatch(uint256 batchId);
     error InferenceManagerBatchNotCommitted(uint256 batchId, BatchStatus status);
     error InferenceManagerBatchIdsMismatch(uint256 batchId);
     error InferenceManagerInvalidBatchProof(uint256 batchId, uint256 index);
-    error InferenceManagerNotBatchNode(uint256 batchId, address caller);
     error InferenceManagerParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
 
     // -- Requests --
@@ -239,34 +247,31 @@ interface IInferenceManager {
     /// `CallbackExecuted(.., false)` and never reverts settlement.
     function finalize(uint256 requestId, bytes calldata output, bytes32 traceRoot) external;
 
-    /// @notice Credit the fee back to the requester of an unserved request (Open or Assigned). An Open request is
-    /// refundable after its deadline; an Assigned one after `deadline + challengeWindow`, because its node may have
-    /// committed it inside a batch before the deadline, and that batch settles at its window end. Anyone may call.
+    /// @notice Credit the fee back to the requester of an unserved request (Open, or Assigned and in no batch)
+    /// after its deadline. Anyone may call.
     function refund(uint256 requestId) external;
 
     // -- Batches --
 
-    /// @notice Commit one Merkle root over many results of the caller's Assigned requests, with collateral locked
-    /// once: `requestIds.length * maxFee * collateralMultiplier`.
+    /// @notice Commit one Merkle root over the results of many of the caller's Assigned requests (no callbacks, in
+    /// no other batch, ids strictly increasing), with collateral locked once: the sum of their fees times
+    /// `collateralMultiplier`. The requests become Batched: neither committable individually nor refundable.
     /// @dev Data availability: the leaves `(requestId, outputHash, traceRoot)` are calldata of this transaction, so
-    /// anyone can rebuild every proof during the window. The outputs themselves are delivered off-chain by the
-    /// node; since execution is deterministic, anyone holding the input (from `InferenceRequested`) can recompute
-    /// an output and dispute a leaf whose outputHash differs. Request ids must be strictly increasing. Nothing is
-    /// checked per leaf here; `finalizeBatch` pays only leaves that are still the caller's Assigned requests.
-    /// @param maxFee The fee the batch earns at most per leaf: a leaf whose fee exceeds it pays `maxFee` to the node
-    /// and the excess back to the requester.
+    /// anyone can rebuild the tree and every proof during the window. The outputs themselves are delivered
+    /// off-chain by the node (its endpoint); since execution is deterministic, anyone holding the input (from
+    /// `InferenceRequested`) and the registered program can recompute an output and dispute a leaf whose
+    /// outputHash differs. A requester that never receives its output loses nothing it could not recompute.
+    /// Deadlines are not checked per leaf: a node may batch a late request that was not refunded yet.
     /// @return batchId Sequential, starting at 1.
     function commitBatch(
         uint256[] calldata requestIds,
         bytes32[] calldata outputHashes,
-        bytes32[] calldata traceRoots,
-        uint256 maxFee
+        bytes32[] calldata traceRoots
     ) external returns (uint256 batchId);
 
-    /// @notice Turn a batch leaf into an individual commitment (status Committed, the batch's window end), so that
-    /// it can be disputed through the per-request path, or finalized with a callback. Anyone may call while the
-    /// batch is unsettled. The leaf's collateral (`min(fee, maxFee) * multiplier`) moves from the batch to the
-    /// request.
+    /// @notice Turn a leaf of a Committed batch into an individual commitment (status Committed, the batch's
+    /// window end), so that it can be disputed through the per-request path. Anyone may call. The leaf's fee and
+    /// collateral move from the batch to the request.
     function proveBatchLeaf(
         uint256 batchId,
         uint256 index,
@@ -276,10 +281,9 @@ interface IInferenceManager {
         bytes32[] calldata proof
     ) external;
 
-    /// @notice Settle a batch after its window: every leaf still Assigned to the batch's node (and without a
-    /// callback) becomes Finalized (one bit each in a bitmap), the node is credited once and the remaining batch
-    /// collateral is released. Leaves already settled otherwise (proven, committed individually, refunded) are
-    /// skipped. Anyone may call.
+    /// @notice Settle a batch after its window: every leaf not proven individually becomes Finalized (one bit each
+    /// in a bitmap), the node is credited their fees once and the batch's remaining collateral is released. Anyone
+    /// may call.
     /// @param requestIds The batch's request ids, in leaf order (checked against the committed ids hash).
     function finalizeBatch(uint256 batchId, uint256[] calldata requestIds) external;
 

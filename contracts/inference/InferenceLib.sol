@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+
+import {IInferenceManager} from "../interfaces/IInferenceManager.sol";
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {VerificationModes} from "../libraries/VerificationModes.sol";
+
+/// @title InferenceLib
+/// @notice The InferenceManager's storage records, its batch loops and some cold paths. The loops are `external` library functions
+/// (reached by DELEGATECALL, so they act on the manager's own storage) only to keep the manager's code under the
+/// 24 kB limit; they add one DELEGATECALL per batch, not per leaf.
+library InferenceLib {
+    /// @dev Slot 0 of a request: everything `settleBatch` reads per leaf.
+    struct Core {
+        address node;
+        uint80 fee;
+        IInferenceManager.RequestStatus status;
+        /// @dev The verification mode (low 4 bits) | CALLBACK_FLAG.
+        uint8 flags;
+    }
+
+    /// @dev Slot 1 of a request. `time` is the serving deadline until committed, then the window end; while
+    /// Disputed, the window remainder frozen at `beginDispute`. `multiplier` is the collateral multiplier
+    /// snapshotted at commit (0 in NONE mode): collateral = fee * multiplier.
+    struct Terms {
+        address requester;
+        uint32 versionId;
+        uint40 time;
+        uint8 multiplier;
+    }
+
+    struct Callback {
+        address target;
+        uint32 gasLimit;
+    }
+
+    struct Request {
+        Core core;
+        Terms terms;
+        bytes32 inputHash;
+        bytes32 commitment;
+        Callback callback;
+    }
+
+    struct Batch {
+        address node;
+        uint32 count;
+        uint40 windowEnd;
+        IInferenceManager.BatchStatus status;
+        uint8 multiplier;
+        bytes32 root;
+        bytes32 idsHash;
+        /// @dev Fees of the leaves not proven individually: credited to the node by `finalizeBatch`.
+        uint128 feeRemaining;
+        uint128 collateralRemaining;
+    }
+
+    uint8 internal constant CALLBACK_FLAG = 0x80;
+
+    /// @dev What a request needs of its model version, cached on first use (versions are immutable; deprecation
+    /// is checked live through the registries).
+    struct VersionInfo {
+        uint128 fee;
+        uint32 inputBytes;
+        uint32 outputBytes;
+        uint8 modes;
+        bool cached;
+    }
+
+    /// @dev Reads fee, modes and shape sizes out of `ModelRegistry.getVersion`'s return data without decoding the
+    /// whole struct (a full ABI decode costs about 1 kB of this contract's code, which must stay under 24 kB).
+    /// Layout: word 0 is the offset of the tuple; in the tuple, word 4 is `modes`, word 8 `fee`, words 10 and 11
+    /// the offsets (from the tuple's start) of `inputShape` and `outputShape`, each a length followed by elements.
+    function readVersion(address modelRegistry, uint256 versionId) external view returns (VersionInfo memory info) {
+        bytes memory ret = Address.functionStaticCall(
+            modelRegistry,
+            abi.encodeCall(IModelRegistry.getVersion, (versionId))
+        );
+        uint256 tuple = word(ret, 0);
+        info.modes = uint8(word(ret, tuple + 4 * 32));
+        info.fee = uint128(word(ret, tuple + 8 * 32));
+        info.inputBytes = elementCount(ret, tuple + word(ret, tuple + 10 * 32));
+        info.outputBytes = elementCount(ret, tuple + word(ret, tuple + 11 * 32));
+        info.cached = true;
+    }
+
+    /// @dev The 32-byte word at byte `offset` of `data`, bounds-checked.
+    function word(bytes memory data, uint256 offset) internal pure returns (uint256 w) {
+        if (offset + 32 > data.length) revert IInferenceManager.InferenceManagerVersionNotActive(0);
+        assembly ("memory-safe") {
+            w := mload(add(add(data, 0x20), offset))
+        }
+    }
+
+    /// @dev prod of the uint32 array at byte `offset` of `data`, saturated at type(uint32).max (no input that long fits in a transaction anyway).
+    function elementCount(bytes memory data, uint256 offset) internal pure returns (uint32) {
+        uint256 rank = word(data, offset);
+        uint256 count = 1;
+        for (uint256 i = 1; i <= rank; ++i) {
+            count *= uint32(word(data, offset + i * 32));
+            if (count > type(uint32).max) return type(uint32).max;
+        }
+        return uint32(count);
+    }
+
+    /// @notice Validate and mark the leaves of a new batch of `msg.sender` (the manager's caller: this runs by
+    /// DELEGATECALL): each request must be an Assigned request of the caller, without a callback, in no other
+    /// batch, and the ids strictly increasing. Sets each leaf's bit in `batchedBits` (one SSTORE per word).
+    /// @return root The COMMITMENTS.md section 1 root over keccak256(abi.encode(id, outputHash, traceRoot)).
+    /// @return idsHash keccak256(abi.encodePacked(requestIds)). @return fee The sum of the leaves' fees.
+    function commitLeaves(
+        mapping(uint256 => Request) storage requests,
+        mapping(uint256 => uint256) storage batchedBits,
+        uint256[] calldata requestIds,
+        bytes32[] calldata outputHashes,
+        bytes32[] calldata traceRoots
+    ) external returns (bytes32 root, bytes32 idsHash, uint256 fee) {
+        fee = _markLeaves(requests, batchedBits, requestIds);
+        (root, idsHash) = _batchRoot(requestIds, outputHashes, traceRoots);
+    }
+
+    /// @notice Mark every leaf of a finalized batch settled (one SSTORE per word of 256 consecutive ids).
+    function settleLeaves(mapping(uint256 => uint256) storage settledBits, uint256[] calldata requestIds) external {
+        uint256 bitsSlot;
+        assembly ("memory-safe") {
+            bitsSlot := settledBits.slot
+        }
+        uint256 wordIndex = type(uint256).max;
+        uint256 word;
+        uint256 n = requestIds.length;
+        for (uint256 i; i < n;) {
+            uint256 id;
+            assembly ("memory-safe") {
+                id := calldataload(add(requestIds.offset, shl(5, i)))
+            }
+            if (id >> 8 != wordIndex) {
+                _storeWord(bitsSlot, wordIndex, word);
+                wordIndex = id >> 8;
+                word = _loadWord(bitsSlot, wordIndex);
+            }
+            word |= uint256(1) << (id & 0xff);
+            unchecked {
+                ++i;
+            }
+        }
+        _storeWord(bitsSlot, wordIndex, word);
+    }
+
+    /// @dev Checks every leaf (see `commitLeaves`), sets its bit in `batchedBits` and sums the fees. The hot loop
+    /// reads the packed Core slot directly: node in bits 0-159, fee 160-239, status 240-247, flags 248-255.
+    function _markLeaves(
+        mapping(uint256 => Request) storage requests,
+        mapping(uint256 => uint256) storage batchedBits,
+        uint256[] calldata requestIds
+    ) private returns (uint256 fee) {
+        uint256 requestsSlot;
+        uint256 bitsSlot;
+        assembly ("memory-safe") {
+            requestsSlot := requests.slot
+            bitsSlot := batchedBits.slot
+        }
+        uint256 wordIndex = type(uint256).max;
+        uint256 word;
+        uint256 previous;
+        uint256 n = requestIds.length;
+        for (uint256 i; i < n;) {
+            uint256 id;
+            uint256 core;
+            assembly ("memory-safe") {
+                id := calldataload(add(requestIds.offset, shl(5, i)))
+                mstore(0, id)
+                mstore(32, requestsSlot)
+                core := sload(keccak256(0, 64))
+            }
+            if (id <= previous) revert IInferenceManager.InferenceManagerBatchNotSorted(i);
+            if (
+                address(uint160(core)) != msg.sender ||
+                (core >> 240) & 0xff != uint8(IInferenceManager.RequestStatus.Assigned) ||
+                (core >> 248) & CALLBACK_FLAG != 0
+            ) revert IInferenceManager.InferenceManagerInvalidBatchLeaf(i, id);
+            if (id >> 8 != wordIndex) {
+                _storeWord(bitsSlot, wordIndex, word);
+                wordIndex = id >> 8;
+                word = _loadWord(bitsSlot, wordIndex);
+            }
+            uint256 bit = uint256(1) << (id & 0xff);
+            if (word & bit != 0) revert IInferenceManager.InferenceManagerInvalidBatchLeaf(i, id);
+            word |= bit;
+            previous = id;
+            unchecked {
+                fee += (core >> 160) & type(uint80).max;
+                ++i;
+            }
+        }
+        _storeWord(bitsSlot, wordIndex, word);
+    }
+
+    /// @dev The batch root (COMMITMENTS.md section 1 over keccak256(abi.encode(id, outputHash, traceRoot)), odd
+    /// levels padded with the empty-subtree root) and keccak256(abi.encodePacked(requestIds)). The tree is hashed
+    /// in place in free memory, which is scratch only (the free memory pointer is not moved).
+    function _batchRoot(
+        uint256[] calldata requestIds,
+        bytes32[] calldata outputHashes,
+        bytes32[] calldata traceRoots
+    ) private pure returns (bytes32 root, bytes32 idsHash) {
+        assembly ("memory-safe") {
+            let n := requestIds.length
+            let nodes := mload(0x40)
+            let tmp := add(nodes, shl(5, n))
+            for {
+                let i := 0
+            } lt(i, n) {
+                i := add(i, 1)
+            } {
+                let o := shl(5, i)
+                mstore(tmp, calldataload(add(requestIds.offset, o)))
+                mstore(add(tmp, 32), calldataload(add(outputHashes.offset, o)))
+                mstore(add(tmp, 64), calldataload(add(traceRoots.offset, o)))
+                mstore(add(nodes, o), keccak256(tmp, 96))
+            }
+            let zero := 0
+            for {
+                let m := n
+            } gt(m, 1) {} {
+                let half := shr(1, add(m, 1))
+                for {
+                    let i := 0
+                } lt(i, half) {
+                    i := add(i, 1)
+                } {
+                    let l := shl(1, i)
+                    mstore(0, mload(add(nodes, shl(5, l))))
+                    switch lt(add(l, 1), m)
+                    case 1 {
+                        mstore(32, mload(add(nodes, shl(5, add(l, 1)))))
+                    }
+                    default {
+                        mstore(32, zero)
+                    }
+                    mstore(add(nodes, shl(5, i)), keccak256(0, 64))
+                }
+                mstore(0, zero)
+                mstore(32, zero)
+                zero := keccak256(0, 64)
+                m := half
+            }
+            root := mload(nodes)
+            calldatacopy(nodes, requestIds.offset, shl(5, n))
+            idsHash := keccak256(nodes, shl(5, n))
+        }
+    }
+
+    function _loadWord(uint256 mappingSlot, uint256 wordIndex) private view returns (uint256 word) {
+        assembly ("memory-safe") {
+            mstore(0, wordIndex)
+            mstore(32, mappingSlot)
+            word := sload(keccak256(0, 64))
+        }
+    }
+
+    /// @dev Stores `word` at `wordIndex` of the mapping, unless `wordIndex` is the "no word yet" sentinel.
+    function _storeWord(uint256 mappingSlot, uint256 wordIndex, uint256 word) private {
+        if (wordIndex == type(uint256).max) return;
+        assembly ("memory-safe") {
+            mstore(0, wordIndex)
+            mstore(32, mappingSlot)
+            sstore(keccak256(0, 64), word)
+        }
+    }
+
+    /// @notice Turn a proven leaf of the Committed batch `b` into an individual commitment (stored status
+    /// Committed, the batch's window end and multiplier); its fee and collateral leave the batch's remainders.
+    /// @return collateral The leaf's collateral (fee * multiplier; 0 in NONE mode).
+    function materialize(
+        Batch storage b,
+        mapping(uint256 => Request) storage requests,
+        mapping(uint256 => uint256) storage batchedBits,
+        mapping(uint256 => uint256) storage settledBits,
+        uint256 requestId,
+        bytes32 commitment
+    ) external returns (uint256 collateral) {
+        Request storage r = requests[requestId];
+        Core memory core = r.core;
+        IInferenceManager.RequestStatus status = statusOf(batchedBits, settledBits, requestId, core.status);
+        if (status != IInferenceManager.RequestStatus.Batched) {
+            revert IInferenceManager.InferenceManagerInvalidStatus(requestId, status);
+        }
+        uint8 multiplier = core.flags & 0x0f == VerificationModes.OPTIMISTIC ? b.multiplier : 0;
+        collateral = uint256(core.fee) * multiplier;
+        // The leaf's fee and collateral were added to the batch's totals at commit: no underflow.
+        b.feeRemaining -= core.fee;
+        b.collateralRemaining -= uint128(collateral);
+
+        core.status = IInferenceManager.RequestStatus.Committed;
+        r.core = core;
+        Terms memory terms = r.terms;
+        terms.time = b.windowEnd;
+        terms.multiplier = multiplier;
+        r.terms = terms;
+        r.commitment = commitment;
+    }
+
+    /// @notice The status of a request whose stored status is `stored`. A batch leaf keeps Assigned in storage:
+    /// it reads Finalized once its bit is set in `settledBits`, Batched while only its `batchedBits` bit is set.
+    function statusOf(
+        mapping(uint256 => uint256) storage batchedBits,
+        mapping(uint256 => uint256) storage settledBits,
+        uint256 requestId,
+        IInferenceManager.RequestStatus stored
+    ) internal view returns (IInferenceManager.RequestStatus) {
+        if (stored != IInferenceManager.RequestStatus.Assigned) return stored;
+        uint256 word = requestId >> 8;
+        uint256 shift = requestId & 0xff;
+        if ((batchedBits[word] >> shift) & 1 == 0) return stored;
+        if ((settledBits[word] >> shift) & 1 == 1) return IInferenceManager.RequestStatus.Finalized;
+        return IInferenceManager.RequestStatus.Batched;
+    }
+
+    /// @notice The `getRequest` view of `r`, whose status (batch settlement included) is `status`.
+    function requestView(
+        Request storage r,
+        IInferenceManager.RequestStatus status
+    ) external view returns (IInferenceManager.RequestView memory v) {
+        Core memory core = r.core;
+        Terms memory terms = r.terms;
+        // `time` holds a window end once a commitment is stored (stored status Committed or later, not Refunded).
+        bool committed =
+            core.status >= IInferenceManager.RequestStatus.Committed &&
+                core.status != IInferenceManager.RequestStatus.Refunded;
+        v.requester = terms.requester;
+        v.node = core.node;
+        v.versionId = terms.versionId;
+        v.fee = core.fee;
+        v.collateral = uint256(core.fee) * terms.multiplier;
+        if (committed) {
+            v.windowEnd =
+                status == IInferenceManager.RequestStatus.Disputed ? uint64(block.timestamp) + terms.time : terms.time;
+            v.commitmentHash = r.commitment;
+        } else {
+            v.deadline = terms.time;
+        }
+        v.mode = core.flags & 0x0f;
+        v.status = status;
+        v.inputHash = r.inputHash;
+        v.callback = r.callback.target;
+        v.callbackGasLimit = r.callback.gasLimit;
+    }
+
+    /// @dev keccak256(abi.encode(requestId, outputHash, traceRoot)).
+    function leafHash(uint256 requestId, bytes32 outputHash, bytes32 traceRoot) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, requestId)
+            mstore(add(p, 0x20), outputHash)
+            mstore(add(p, 0x40), traceRoot)
+            h := keccak256(p, 0x60)
+        }
+    }
+
+    /// @dev keccak256(a ‖ b).
+    function hashPair(bytes32 a, bytes32 b) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            mstore(0, a)
+            mstore(32, b)
+            h := keccak256(0, 64)
+        }
+    }
+}

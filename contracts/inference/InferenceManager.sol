@@ -1,0 +1,633 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {IInferenceConsumer} from "../interfaces/IInferenceConsumer.sol";
+import {IInferenceManager} from "../interfaces/IInferenceManager.sol";
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
+import {IStaking} from "../interfaces/IStaking.sol";
+import {MerkleLib} from "../libraries/MerkleLib.sol";
+import {InferenceLib} from "./InferenceLib.sol";
+import {VerificationModes} from "../libraries/VerificationModes.sol";
+
+/// @title InferenceManager
+/// @notice Requests, commitments, batch commitments and settlement of Verity inferences (see IInferenceManager).
+/// @dev Storage per request (gas is the design constraint: commit <= 70k, request + commit + finalize small, batch
+/// settlement <= 5k per leaf):
+///  - slot 0 `Core`: node, fee (uint80), status, flags (mode | CALLBACK_FLAG). Everything `finalizeBatch` reads
+///    per leaf is in this one slot.
+///  - slot 1 `Terms`: requester, versionId, `time` (the deadline until committed, then the window end; while
+///    Disputed, the window remainder frozen at `beginDispute`), the collateral multiplier snapshotted at commit.
+///  - slot 2 inputHash; slot 3 the commitment hash. `request` writes slot 3 with a placeholder so that `commit`
+///    rewrites a non-zero slot: the requester prepays the commitment's storage, as it pays the node's fee.
+///  - slot 4 the callback, written only when there is one.
+/// A batch leaf keeps its stored status Assigned: `commitBatch` sets its bit in `_batched` (status Batched) and
+/// `finalizeBatch` its bit in `_batchSettled` (status Finalized), one SSTORE per 256 consecutive ids instead of
+/// one per request; `_status` derives the status from the bits.
+contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    string public constant VERSION = "0.1.0";
+
+    bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
+    /// @notice Held by the DisputeManager: freezes and resolves commitments.
+    bytes32 public constant DISPUTE_ROLE = keccak256("DISPUTE_ROLE");
+
+    /// @notice The largest fee one request can escrow (fees are stored as uint80: ~1.2M tokens of 18 decimals).
+    uint256 public constant MAX_FEE = type(uint80).max;
+    /// @notice The most leaves one batch commitment may hold.
+    uint256 public constant MAX_BATCH_SIZE = 1024;
+
+    uint32 public constant MIN_CHALLENGE_WINDOW = 1 minutes;
+    uint32 public constant MAX_CHALLENGE_WINDOW = 7 days;
+    uint32 private constant DEFAULT_CHALLENGE_WINDOW = 1 hours;
+    uint32 public constant MIN_REQUEST_TIMEOUT = 1 minutes;
+    uint32 public constant MAX_REQUEST_TIMEOUT = 7 days;
+    uint32 private constant DEFAULT_REQUEST_TIMEOUT = 1 hours;
+    /// @notice Collateral = fee * multiplier: a node risks at least its fee (multiplier >= 1) and at most 100 times.
+    uint8 public constant MIN_COLLATERAL_MULTIPLIER = 1;
+    uint8 public constant MAX_COLLATERAL_MULTIPLIER = 100;
+    uint8 private constant DEFAULT_COLLATERAL_MULTIPLIER = 10;
+    uint32 public constant MIN_MAX_CALLBACK_GAS = 10_000;
+    uint32 public constant MAX_MAX_CALLBACK_GAS = 5_000_000;
+    uint32 private constant DEFAULT_MAX_CALLBACK_GAS = 500_000;
+
+    /// @dev Gas kept back when forwarding `callbackGasLimit` (the 1/64 rule and the call's own cost).
+    uint256 private constant _CALLBACK_GAS_MARGIN = 10_000;
+    uint8 private constant _MODE_MASK = 0x0f;
+    /// @dev Written into the commitment slot at request time (see the contract's @dev).
+    bytes32 private constant _COMMITMENT_PLACEHOLDER = bytes32(uint256(1));
+
+    /// @dev The arguments of `request`, grouped to keep the stack shallow.
+    struct NewRequest {
+        uint256 versionId;
+        uint256 fee;
+        address node;
+        uint8 mode;
+        address callback;
+        uint32 callbackGasLimit;
+    }
+
+    /// @dev The governance parameters and both counters share one slot.
+    struct Params {
+        uint32 challengeWindow;
+        uint32 requestTimeout;
+        uint8 collateralMultiplier;
+        uint32 maxCallbackGas;
+        uint64 requestCount;
+        uint64 batchCount;
+    }
+
+    IERC20 private immutable _token;
+    IStaking public immutable staking;
+    IModelRegistry public immutable modelRegistry;
+    INodeRegistry public immutable nodeRegistry;
+
+    Params private _params;
+    mapping(uint256 requestId => InferenceLib.Request) private _requests;
+    mapping(uint256 versionId => InferenceLib.VersionInfo) private _versions;
+    mapping(uint256 batchId => InferenceLib.Batch) private _batches;
+    /// @dev Bit `id & 255` of word `id >> 8`: the request is a leaf of a batch (set by `commitBatch`).
+    mapping(uint256 word => uint256 bits) private _batched;
+    /// @dev Same layout: the leaf's batch was finalized (set by `finalizeBatch`).
+    mapping(uint256 word => uint256 bits) private _batchSettled;
+    mapping(address account => uint256 amount) private _credits;
+
+    constructor(IStaking staking_, IModelRegistry modelRegistry_, INodeRegistry nodeRegistry_, address governor) {
+        if (
+            address(staking_) == address(0) ||
+            address(modelRegistry_) == address(0) ||
+            address(nodeRegistry_) == address(0) ||
+            governor == address(0)
+        ) revert InferenceManagerZeroAddress();
+        staking = staking_;
+        modelRegistry = modelRegistry_;
+        nodeRegistry = nodeRegistry_;
+        _token = IERC20(staking_.token());
+        _grantRole(DEFAULT_ADMIN_ROLE, governor);
+        _grantRole(GOVERNOR_ROLE, governor);
+        _params = Params({
+            challengeWindow: DEFAULT_CHALLENGE_WINDOW,
+            requestTimeout: DEFAULT_REQUEST_TIMEOUT,
+            collateralMultiplier: DEFAULT_COLLATERAL_MULTIPLIER,
+            maxCallbackGas: DEFAULT_MAX_CALLBACK_GAS,
+            requestCount: 0,
+            batchCount: 0
+        });
+        emit ChallengeWindowSet(DEFAULT_CHALLENGE_WINDOW);
+        emit RequestTimeoutSet(DEFAULT_REQUEST_TIMEOUT);
+        emit CollateralMultiplierSet(DEFAULT_COLLATERAL_MULTIPLIER);
+        emit MaxCallbackGasSet(DEFAULT_MAX_CALLBACK_GAS);
+    }
+
+    // -- Requests --
+
+    /// @inheritdoc IInferenceManager
+    function request(
+        uint256 versionId,
+        bytes calldata input,
+        uint256 fee,
+        address node,
+        uint8 mode,
+        address callback,
+        uint32 callbackGasLimit
+    ) external nonReentrant returns (uint256 requestId) {
+        requestId = _request(NewRequest(versionId, fee, node, mode, callback, callbackGasLimit), input);
+    }
+
+    /// @inheritdoc IInferenceManager
+    function requestWithPermit(
+        uint256 versionId,
+        bytes calldata input,
+        uint256 fee,
+        address node,
+        uint8 mode,
+        address callback,
+        uint32 callbackGasLimit,
+        PermitSignature calldata permit
+    ) external nonReentrant returns (uint256 requestId) {
+        // A front-run permit (same signature already used) must not block the request: try it, then rely on the
+        // allowance, as OpenZeppelin recommends for permit-based entry points.
+        try
+            IERC20Permit(address(_token)).permit(
+                msg.sender,
+                address(this),
+                fee,
+                permit.deadline,
+                permit.v,
+                permit.r,
+                permit.s
+            )
+        {} catch {} // solhint-disable-line no-empty-blocks
+        requestId = _request(NewRequest(versionId, fee, node, mode, callback, callbackGasLimit), input);
+    }
+
+    /// @inheritdoc IInferenceManager
+    function claim(uint256 requestId) external {
+        InferenceLib.Request storage r = _requests[requestId];
+        InferenceLib.Core memory core = r.core;
+        if (core.status != RequestStatus.Open) revert InferenceManagerInvalidStatus(requestId, core.status);
+        InferenceLib.Terms memory terms = r.terms;
+        if (block.timestamp > terms.time) revert InferenceManagerDeadlinePassed(requestId, terms.time);
+        if (!nodeRegistry.isEligible(msg.sender, terms.versionId)) {
+            revert InferenceManagerNodeNotEligible(msg.sender, terms.versionId);
+        }
+        core.node = msg.sender;
+        core.status = RequestStatus.Assigned;
+        r.core = core;
+        emit RequestClaimed(requestId, msg.sender);
+    }
+
+    /// @inheritdoc IInferenceManager
+    function commit(uint256 requestId, bytes calldata output, bytes32 traceRoot) external {
+        bytes32 outputHash = keccak256(output);
+        _commit(requestId, output.length, outputHash, traceRoot);
+        emit ResultCommitted(requestId, msg.sender, outputHash, traceRoot, output);
+    }
+
+    /// @inheritdoc IInferenceManager
+    function finalize(uint256 requestId, bytes calldata output, bytes32 traceRoot) external nonReentrant {
+        InferenceLib.Request storage r = _requests[requestId];
+        InferenceLib.Core memory core = r.core;
+        if (core.status != RequestStatus.Committed) revert InferenceManagerInvalidStatus(requestId, core.status);
+        InferenceLib.Terms memory terms = r.terms;
+        if (block.timestamp < terms.time) revert InferenceManagerWindowOpen(requestId, terms.time);
+        bytes32 outputHash;
+        bool hasCallback = core.flags & InferenceLib.CALLBACK_FLAG != 0;
+        if (hasCallback) {
+            outputHash = keccak256(output);
+            if (_commitmentHash(outputHash, traceRoot) != r.commitment) {
+                revert InferenceManagerCommitmentMismatch(requestId);
+            }
+        }
+
+        core.status = RequestStatus.Finalized;
+        r.core = core;
+        _credits[core.node] += core.fee;
+        uint256 collateral = uint256(core.fee) * terms.multiplier;
+        if (collateral != 0) staking.unlock(core.node, collateral);
+        emit RequestFinalized(requestId, core.node, core.fee, collateral);
+
+        if (hasCallback) _callConsumer(requestId, r.callback, output, outputHash);
+    }
+
+    /// @inheritdoc IInferenceManager
+    function refund(uint256 requestId) external {
+        InferenceLib.Request storage r = _requests[requestId];
+        InferenceLib.Core memory core = r.core;
+        RequestStatus status = _status(requestId, core.status);
+        InferenceLib.Terms memory terms = r.terms;
+        if (status != RequestStatus.Open && status != RequestStatus.Assigned) {
+            revert InferenceManagerInvalidStatus(requestId, status);
+        }
+        if (block.timestamp <= terms.time) revert InferenceManagerDeadlineNotPassed(requestId, terms.time);
+        core.status = RequestStatus.Refunded;
+        r.core = core;
+        _credits[terms.requester] += core.fee;
+        emit RequestRefunded(requestId, terms.requester, core.fee);
+    }
+
+    // -- Batches --
+
+    /// @inheritdoc IInferenceManager
+    function commitBatch(
+        uint256[] calldata requestIds,
+        bytes32[] calldata outputHashes,
+        bytes32[] calldata traceRoots
+    ) external returns (uint256 batchId) {
+        uint256 n = requestIds.length;
+        if (n == 0 || n > MAX_BATCH_SIZE) revert InferenceManagerInvalidBatch(n, MAX_BATCH_SIZE);
+        if (outputHashes.length != n || traceRoots.length != n) revert InferenceManagerBatchLengthMismatch();
+        (bytes32 root, bytes32 idsHash, uint256 fee) = InferenceLib.commitLeaves(
+            _requests,
+            _batched,
+            requestIds,
+            outputHashes,
+            traceRoots
+        );
+
+        Params memory params = _params;
+        batchId = ++params.batchCount;
+        _params.batchCount = params.batchCount;
+        uint40 windowEnd = uint40(block.timestamp) + params.challengeWindow;
+        uint256 collateral = fee * params.collateralMultiplier;
+        _batches[batchId] = InferenceLib.Batch({
+            node: msg.sender,
+            count: uint32(n),
+            windowEnd: windowEnd,
+            status: BatchStatus.Committed,
+            multiplier: params.collateralMultiplier,
+            root: root,
+            idsHash: idsHash,
+            feeRemaining: uint128(fee),
+            collateralRemaining: uint128(collateral)
+        });
+        if (collateral != 0) staking.lock(msg.sender, collateral);
+        emit BatchCommitted(batchId, msg.sender, root, uint32(n), fee, collateral, windowEnd);
+    }
+
+    /// @inheritdoc IInferenceManager
+    function proveBatchLeaf(
+        uint256 batchId,
+        uint256 index,
+        uint256 requestId,
+        bytes32 outputHash,
+        bytes32 traceRoot,
+        bytes32[] calldata proof
+    ) external {
+        InferenceLib.Batch storage b = _batches[batchId];
+        if (b.status != BatchStatus.Committed) revert InferenceManagerBatchNotCommitted(batchId, b.status);
+        if (!MerkleLib.verify(b.root, InferenceLib.leafHash(requestId, outputHash, traceRoot), index, b.count, proof)) {
+            revert InferenceManagerInvalidBatchProof(batchId, index);
+        }
+        uint256 collateral = InferenceLib.materialize(
+            b,
+            _requests,
+            _batched,
+            _batchSettled,
+            requestId,
+            _commitmentHash(outputHash, traceRoot)
+        );
+        emit BatchLeafProven(batchId, requestId, index, outputHash, traceRoot, collateral);
+    }
+
+    /// @inheritdoc IInferenceManager
+    function finalizeBatch(uint256 batchId, uint256[] calldata requestIds) external {
+        InferenceLib.Batch storage b = _batches[batchId];
+        InferenceLib.Batch memory batch = b;
+        if (batch.status != BatchStatus.Committed) revert InferenceManagerBatchNotCommitted(batchId, batch.status);
+        if (block.timestamp < batch.windowEnd) revert InferenceManagerWindowOpen(batchId, batch.windowEnd);
+        if (_idsHash(requestIds) != batch.idsHash) revert InferenceManagerBatchIdsMismatch(batchId);
+        b.status = BatchStatus.Finalized;
+        b.feeRemaining = 0;
+        b.collateralRemaining = 0;
+        InferenceLib.settleLeaves(_batchSettled, requestIds);
+
+        uint256 paid = batch.feeRemaining;
+        if (paid != 0) _credits[batch.node] += paid;
+        uint256 unlocked = batch.collateralRemaining;
+        if (unlocked != 0) staking.unlock(batch.node, unlocked);
+        emit BatchFinalized(batchId, batch.node, paid, unlocked);
+    }
+
+    // -- Credits --
+
+    /// @inheritdoc IInferenceManager
+    function claimCredits() external nonReentrant returns (uint256 amount) {
+        amount = _credits[msg.sender];
+        if (amount == 0) revert InferenceManagerNothingToClaim(msg.sender);
+        _credits[msg.sender] = 0;
+        _token.safeTransfer(msg.sender, amount);
+        emit CreditsClaimed(msg.sender, amount);
+    }
+
+    // -- Dispute hooks --
+
+    /// @inheritdoc IInferenceManager
+    function disputeInfo(uint256 requestId) external view returns (DisputeInfo memory info) {
+        InferenceLib.Request storage r = _requests[requestId];
+        InferenceLib.Core memory core = r.core;
+        InferenceLib.Terms memory terms = r.terms;
+        RequestStatus status = _status(requestId, core.status);
+        info.node = core.node;
+        info.requester = terms.requester;
+        info.versionId = terms.versionId;
+        info.inputHash = r.inputHash;
+        info.commitmentHash = _storedCommitment(r, core.status);
+        info.windowEnd = _windowEnd(status, terms.time);
+        info.status = uint8(status);
+        info.fee = core.fee;
+        info.collateral = uint256(core.fee) * terms.multiplier;
+    }
+
+    /// @inheritdoc IInferenceManager
+    function beginDispute(uint256 requestId) external onlyRole(DISPUTE_ROLE) {
+        InferenceLib.Request storage r = _requests[requestId];
+        InferenceLib.Core memory core = r.core;
+        if (core.status != RequestStatus.Committed) revert InferenceManagerInvalidStatus(requestId, core.status);
+        uint8 mode = core.flags & _MODE_MASK;
+        if (mode != VerificationModes.OPTIMISTIC) revert InferenceManagerNotDisputable(requestId, mode);
+        InferenceLib.Terms memory terms = r.terms;
+        if (block.timestamp >= terms.time) revert InferenceManagerWindowClosed(requestId, terms.time);
+        core.status = RequestStatus.Disputed;
+        r.core = core;
+        terms.time -= uint40(block.timestamp); // the frozen remainder of the window
+        r.terms = terms;
+        emit DisputeBegun(requestId);
+    }
+
+    /// @inheritdoc IInferenceManager
+    function endDispute(
+        uint256 requestId,
+        bool nodeWrong
+    ) external onlyRole(DISPUTE_ROLE) returns (uint256 collateralToSlash) {
+        InferenceLib.Request storage r = _requests[requestId];
+        InferenceLib.Core memory core = r.core;
+        if (core.status != RequestStatus.Disputed) revert InferenceManagerInvalidStatus(requestId, core.status);
+        InferenceLib.Terms memory terms = r.terms;
+        uint64 windowEnd = uint64(block.timestamp) + terms.time;
+        if (nodeWrong) {
+            core.status = RequestStatus.Rejected;
+            r.core = core;
+            _credits[terms.requester] += core.fee;
+            collateralToSlash = uint256(core.fee) * terms.multiplier;
+            staking.unlock(core.node, collateralToSlash);
+        } else {
+            core.status = RequestStatus.Committed;
+            r.core = core;
+            terms.time = uint40(windowEnd);
+            r.terms = terms;
+        }
+        emit DisputeEnded(requestId, nodeWrong, windowEnd, collateralToSlash);
+    }
+
+    // -- Governance --
+
+    /// @inheritdoc IInferenceManager
+    function setChallengeWindow(uint32 value) external onlyRole(GOVERNOR_ROLE) {
+        _checkBounds("challengeWindow", value, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
+        _params.challengeWindow = value;
+        emit ChallengeWindowSet(value);
+    }
+
+    /// @inheritdoc IInferenceManager
+    function setRequestTimeout(uint32 value) external onlyRole(GOVERNOR_ROLE) {
+        _checkBounds("requestTimeout", value, MIN_REQUEST_TIMEOUT, MAX_REQUEST_TIMEOUT);
+        _params.requestTimeout = value;
+        emit RequestTimeoutSet(value);
+    }
+
+    /// @inheritdoc IInferenceManager
+    function setCollateralMultiplier(uint8 value) external onlyRole(GOVERNOR_ROLE) {
+        _checkBounds("collateralMultiplier", value, MIN_COLLATERAL_MULTIPLIER, MAX_COLLATERAL_MULTIPLIER);
+        _params.collateralMultiplier = value;
+        emit CollateralMultiplierSet(value);
+    }
+
+    /// @inheritdoc IInferenceManager
+    function setMaxCallbackGas(uint32 value) external onlyRole(GOVERNOR_ROLE) {
+        _checkBounds("maxCallbackGas", value, MIN_MAX_CALLBACK_GAS, MAX_MAX_CALLBACK_GAS);
+        _params.maxCallbackGas = value;
+        emit MaxCallbackGasSet(value);
+    }
+
+    // -- Views --
+
+    /// @inheritdoc IInferenceManager
+    function getRequest(uint256 requestId) external view returns (RequestView memory) {
+        InferenceLib.Request storage r = _requests[requestId];
+        return InferenceLib.requestView(r, _status(requestId, r.core.status));
+    }
+
+    /// @inheritdoc IInferenceManager
+    function getBatch(uint256 batchId) external view returns (BatchView memory v) {
+        InferenceLib.Batch storage b = _batches[batchId];
+        v.node = b.node;
+        v.count = b.count;
+        v.windowEnd = b.windowEnd;
+        v.status = b.status;
+        v.multiplier = b.multiplier;
+        v.root = b.root;
+        v.idsHash = b.idsHash;
+        v.feeRemaining = b.feeRemaining;
+        v.collateralRemaining = b.collateralRemaining;
+    }
+
+    /// @inheritdoc IInferenceManager
+    function statusOf(uint256 requestId) external view returns (RequestStatus) {
+        return _status(requestId, _requests[requestId].core.status);
+    }
+
+    /// @inheritdoc IInferenceManager
+    function credits(address account) external view returns (uint256) {
+        return _credits[account];
+    }
+
+    /// @inheritdoc IInferenceManager
+    function requestCount() external view returns (uint256) {
+        return _params.requestCount;
+    }
+
+    /// @inheritdoc IInferenceManager
+    function batchCount() external view returns (uint256) {
+        return _params.batchCount;
+    }
+
+    /// @inheritdoc IInferenceManager
+    function challengeWindow() external view returns (uint32) {
+        return _params.challengeWindow;
+    }
+
+    /// @inheritdoc IInferenceManager
+    function requestTimeout() external view returns (uint32) {
+        return _params.requestTimeout;
+    }
+
+    /// @inheritdoc IInferenceManager
+    function collateralMultiplier() external view returns (uint8) {
+        return _params.collateralMultiplier;
+    }
+
+    /// @inheritdoc IInferenceManager
+    function maxCallbackGas() external view returns (uint32) {
+        return _params.maxCallbackGas;
+    }
+
+    /// @inheritdoc IInferenceManager
+    function token() external view returns (address) {
+        return address(_token);
+    }
+
+    // -- Internal --
+
+    function _request(NewRequest memory q, bytes calldata input) private returns (uint256 requestId) {
+        InferenceLib.VersionInfo memory version = _versionInfo(q.versionId, q.node == address(0));
+        if ((q.mode != VerificationModes.OPTIMISTIC && q.mode != VerificationModes.NONE) || version.modes & q.mode == 0)
+            revert InferenceManagerUnsupportedMode(q.versionId, q.mode);
+        uint256 minimumFee = version.fee == 0 ? 1 : version.fee;
+        if (q.fee < minimumFee) revert InferenceManagerFeeTooLow(q.fee, minimumFee);
+        if (q.fee > MAX_FEE) revert InferenceManagerFeeTooHigh(q.fee, MAX_FEE);
+        if (input.length != version.inputBytes) {
+            revert InferenceManagerInvalidInputLength(input.length, version.inputBytes);
+        }
+        Params memory params = _params;
+        if (q.callback != address(0) && q.callbackGasLimit > params.maxCallbackGas) {
+            revert InferenceManagerCallbackGasTooHigh(q.callbackGasLimit, params.maxCallbackGas);
+        }
+        if (q.node != address(0) && !nodeRegistry.isEligible(q.node, q.versionId)) {
+            revert InferenceManagerNodeNotEligible(q.node, q.versionId);
+        }
+
+        requestId = ++params.requestCount;
+        _params.requestCount = params.requestCount;
+        InferenceLib.Request storage r = _requests[requestId];
+        r.core = InferenceLib.Core({
+            node: q.node,
+            fee: uint80(q.fee),
+            status: q.node == address(0) ? RequestStatus.Open : RequestStatus.Assigned,
+            flags: q.callback == address(0) ? q.mode : q.mode | InferenceLib.CALLBACK_FLAG
+        });
+        r.terms = InferenceLib.Terms({
+            requester: msg.sender,
+            versionId: uint32(q.versionId),
+            time: uint40(block.timestamp) + params.requestTimeout,
+            multiplier: 0
+        });
+        r.inputHash = keccak256(input);
+        r.commitment = _COMMITMENT_PLACEHOLDER;
+        if (q.callback != address(0))
+            r.callback = InferenceLib.Callback({target: q.callback, gasLimit: q.callbackGasLimit});
+
+        _token.safeTransferFrom(msg.sender, address(this), q.fee);
+        emit InferenceRequested(requestId, q.versionId, msg.sender, q.node, q.fee, q.mode, input);
+    }
+
+    function _commit(uint256 requestId, uint256 outputLength, bytes32 outputHash, bytes32 traceRoot) private {
+        InferenceLib.Request storage r = _requests[requestId];
+        InferenceLib.Core memory core = r.core;
+        RequestStatus status = _status(requestId, core.status);
+        if (status != RequestStatus.Assigned) revert InferenceManagerInvalidStatus(requestId, status);
+        if (msg.sender != core.node) revert InferenceManagerNotAssignedNode(requestId, msg.sender);
+        InferenceLib.Terms memory terms = r.terms;
+        if (block.timestamp > terms.time) revert InferenceManagerDeadlinePassed(requestId, terms.time);
+        uint256 expected = _versions[terms.versionId].outputBytes;
+        if (outputLength != expected) revert InferenceManagerInvalidOutputLength(outputLength, expected);
+
+        Params memory params = _params;
+        uint8 multiplier;
+        uint40 windowEnd = uint40(block.timestamp);
+        if (core.flags & _MODE_MASK == VerificationModes.OPTIMISTIC) {
+            multiplier = params.collateralMultiplier;
+            windowEnd += params.challengeWindow;
+        }
+        core.status = RequestStatus.Committed;
+        r.core = core;
+        terms.time = windowEnd;
+        terms.multiplier = multiplier;
+        r.terms = terms;
+        r.commitment = _commitmentHash(outputHash, traceRoot);
+        if (multiplier != 0) staking.lock(msg.sender, uint256(core.fee) * multiplier);
+    }
+
+    /// @dev The cached version record. `checkActive`: also require the version to be active now (requests with a
+    /// chosen node get that check from `NodeRegistry.isEligible`).
+    function _versionInfo(uint256 versionId, bool checkActive) private returns (InferenceLib.VersionInfo memory info) {
+        info = _versions[versionId];
+        if (!info.cached) {
+            if (!modelRegistry.isActiveVersion(versionId)) revert InferenceManagerVersionNotActive(versionId);
+            info = InferenceLib.readVersion(address(modelRegistry), versionId);
+            _versions[versionId] = info;
+        } else if (checkActive && !modelRegistry.isActiveVersion(versionId)) {
+            revert InferenceManagerVersionNotActive(versionId);
+        }
+    }
+
+    /// @dev The stored status, with batch settlement (an Assigned request whose bit is set) read as Finalized.
+    function _status(uint256 requestId, RequestStatus stored) private view returns (RequestStatus) {
+        return InferenceLib.statusOf(_batched, _batchSettled, requestId, stored);
+    }
+
+    /// @dev True once `time` holds a window end and slot 3 a real commitment (from the stored status: a
+    /// batch-settled leaf keeps Assigned and has neither).
+    function _hasCommitment(RequestStatus stored) private pure returns (bool) {
+        return stored >= RequestStatus.Committed && stored != RequestStatus.Refunded;
+    }
+
+    function _storedCommitment(InferenceLib.Request storage r, RequestStatus stored) private view returns (bytes32) {
+        return _hasCommitment(stored) ? r.commitment : bytes32(0);
+    }
+
+    /// @dev While Disputed, `time` holds the frozen remainder: report the end the window would have now.
+    function _windowEnd(RequestStatus status, uint40 time) private view returns (uint64) {
+        return status == RequestStatus.Disputed ? uint64(block.timestamp) + time : time;
+    }
+
+    /// @dev Calls the consumer with exactly `gasLimit` gas and copies no return data (no return bomb). Reverts only
+    /// when the caller did not leave enough gas to forward `gasLimit`, so a finalizer cannot make it fail on purpose.
+    function _callConsumer(
+        uint256 requestId,
+        InferenceLib.Callback memory cb,
+        bytes calldata output,
+        bytes32 outputHash
+    ) private {
+        bytes memory data = abi.encodeCall(IInferenceConsumer.onInferenceResult, (requestId, output, outputHash));
+        uint256 gasLimit = cb.gasLimit;
+        if (gasleft() < gasLimit + gasLimit / 63 + _CALLBACK_GAS_MARGIN) {
+            revert InferenceManagerInsufficientGas(gasLimit + gasLimit / 63 + _CALLBACK_GAS_MARGIN, gasleft());
+        }
+        address target = cb.target;
+        bool success;
+        assembly ("memory-safe") {
+            success := call(gasLimit, target, 0, add(data, 0x20), mload(data), 0, 0)
+        }
+        emit CallbackExecuted(requestId, target, success);
+    }
+
+    function _commitmentHash(bytes32 outputHash, bytes32 traceRoot) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            mstore(0, outputHash)
+            mstore(32, traceRoot)
+            h := keccak256(0, 64)
+        }
+    }
+
+    /// @dev keccak256(abi.encodePacked(requestIds)), hashed straight from calldata in scratch memory.
+    function _idsHash(uint256[] calldata requestIds) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            let len := shl(5, requestIds.length)
+            calldatacopy(p, requestIds.offset, len)
+            h := keccak256(p, len)
+        }
+    }
+
+    function _checkBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max) private pure {
+        if (value < min || value > max) revert InferenceManagerParameterOutOfBounds(parameter, value, min, max);
+    }
+}
