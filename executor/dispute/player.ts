@@ -51,7 +51,8 @@ export class DisputePlayer {
   async nextMove(disputeId: bigint): Promise<Move | null> {
     const d = await this.manager.getDispute(disputeId);
     const phase = Number(d.phase) as Phase;
-    const nodeToMove = phase === Phase.AwaitingRoots || phase === Phase.AwaitingChildren || phase === Phase.AwaitingChunk;
+    const nodeToMove =
+      phase === Phase.AwaitingRoots || phase === Phase.AwaitingChildren || phase === Phase.AwaitingChunk;
     if (phase === Phase.Resolved || phase === Phase.None || nodeToMove !== (this.role === "node")) return null;
     const m = this.manager;
     const { states, trace, program, weights } = this.view;
@@ -61,7 +62,10 @@ export class DisputePlayer {
       case Phase.AwaitingRoots: {
         const input = bytesOf(states[0]);
         const output = bytesOf(states[L]);
-        return { name: "revealStateRoots", send: () => m.revealStateRoots(disputeId, [...trace.stateRoots], input, output) };
+        return {
+          name: "revealStateRoots",
+          send: () => m.revealStateRoots(disputeId, [...trace.stateRoots], input, output),
+        };
       }
       case Phase.AwaitingStep: {
         const nodeRoots = await this.revealedRoots(d.requestId);
@@ -79,11 +83,19 @@ export class DisputePlayer {
         return {
           name: `selectStep(${step})`,
           send: () =>
-            m.selectStep(disputeId, step, nodeRoots[step], tree.proof(step), nodeRoots[step + 1], tree.proof(step + 1), {
-              descriptor: layer.descriptor,
-              rowsRoot: layer.rowsRoot,
-              layerProof: layer.layerProof,
-            }),
+            m.selectStep(
+              disputeId,
+              step,
+              nodeRoots[step],
+              tree.proof(step),
+              nodeRoots[step + 1],
+              tree.proof(step + 1),
+              {
+                descriptor: layer.descriptor,
+                rowsRoot: layer.rowsRoot,
+                layerProof: layer.layerProof,
+              },
+            ),
         };
       }
       case Phase.AwaitingChildren: {

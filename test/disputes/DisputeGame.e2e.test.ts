@@ -39,8 +39,8 @@ describe("Dispute game (end to end, demo models)", function () {
         // No double settlement: the rejected request can be neither finalized nor disputed again.
         await time.increase(7200);
         const nodeView = honestView(demoModel(model).program, digitInput(model, 3).s0);
-        await expect(f.inference.finalize(result.requestId, bytesOf(nodeView.states[L]), nodeView.trace.traceRoot)).to.be
-          .reverted;
+        await expect(f.inference.finalize(result.requestId, bytesOf(nodeView.states[L]), nodeView.trace.traceRoot)).to
+          .be.reverted;
         expect(await f.token.balanceOf(await f.disputes.getAddress())).to.equal(0n);
       });
     }
@@ -124,8 +124,12 @@ describe("Dispute game (end to end, demo models)", function () {
       const runs = Number(process.env.GAME_RUNS ?? 200);
       const f0 = await loadFixture(deployDisputeFixture);
       const lengths = {
-        mlp: demoModel("mlp").program.layers.map((_, k) => honestView(demoModel("mlp").program, digitInput("mlp", 0).s0).states[k + 1].length),
-        cnn: demoModel("cnn").program.layers.map((_, k) => honestView(demoModel("cnn").program, digitInput("cnn", 0).s0).states[k + 1].length),
+        mlp: demoModel("mlp").program.layers.map(
+          (_, k) => honestView(demoModel("mlp").program, digitInput("mlp", 0).s0).states[k + 1].length,
+        ),
+        cnn: demoModel("cnn").program.layers.map(
+          (_, k) => honestView(demoModel("cnn").program, digitInput("cnn", 0).s0).states[k + 1].length,
+        ),
       };
       expect(f0.disputes).to.not.equal(undefined);
       await fc.assert(

@@ -65,7 +65,9 @@ describe("DisputeManager", function () {
       const out = states[states.length - 1];
       await f.inference.connect(node).commit(requestId, bytesOf(out), trace.traceRoot);
       const tx = f.disputes.connect(f.challenger).openDispute(requestId, outputHashOf(out), trace.traceRoot);
-      await expect(tx).to.emit(f.disputes, "DisputeOpened").withArgs(1, requestId, f.challenger.address, node.address, BOND);
+      await expect(tx)
+        .to.emit(f.disputes, "DisputeOpened")
+        .withArgs(1, requestId, f.challenger.address, node.address, BOND);
       await expect(tx).to.changeTokenBalances(f.token, [f.challenger, f.disputes], [-BOND, BOND]);
       const d = await f.disputes.getDispute(1);
       expect(d.phase).to.equal(Phase.AwaitingRoots);
@@ -84,7 +86,9 @@ describe("DisputeManager", function () {
       await f.inference
         .connect(game.node)
         .commit(requestId, bytesOf(game.nodeView.states[L]), game.nodeView.trace.traceRoot);
-      await expect(f.disputes.connect(f.challenger).openDispute(requestId, ethers.ZeroHash, game.nodeView.trace.traceRoot))
+      await expect(
+        f.disputes.connect(f.challenger).openDispute(requestId, ethers.ZeroHash, game.nodeView.trace.traceRoot),
+      )
         .to.be.revertedWithCustomError(f.disputes, "DisputeManagerCommitmentMismatch")
         .withArgs(requestId);
     });
@@ -168,7 +172,9 @@ describe("DisputeManager", function () {
 
     it("reverts for an unknown dispute", async function () {
       const f = await loadFixture(deployDisputeFixture);
-      await expect(f.disputes.getDispute(7)).to.be.revertedWithCustomError(f.disputes, "DisputeManagerUnknownDispute").withArgs(7);
+      await expect(f.disputes.getDispute(7))
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerUnknownDispute")
+        .withArgs(7);
       await expect(f.disputes.resolveTimeout(7))
         .to.be.revertedWithCustomError(f.disputes, "DisputeManagerUnknownDispute")
         .withArgs(7);
@@ -210,7 +216,9 @@ describe("DisputeManager", function () {
       await expect(f.disputes.connect(node).revealStateRoots(1, [...trace.stateRoots], bytesOf(s0), bytesOf(out)))
         .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadStateRoots")
         .withArgs(1, "first");
-      await expect(f.disputes.connect(node).revealStateRoots(1, [...trace.stateRoots], bytesOf(states[0]), bytesOf(out)))
+      await expect(
+        f.disputes.connect(node).revealStateRoots(1, [...trace.stateRoots], bytesOf(states[0]), bytesOf(out)),
+      )
         .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadStateRoots")
         .withArgs(1, "input");
       await time.increase(MOVE_CLOCK + 1n);
@@ -242,7 +250,10 @@ describe("DisputeManager", function () {
         .withArgs(id, "post-state");
       const other = game.nodeView.weights.layerProof(0);
       await expect(
-        ch.selectStep(id, 1, roots[1], tree.proof(1), roots[2], tree.proof(2), { ...layer, descriptor: other.descriptor }),
+        ch.selectStep(id, 1, roots[1], tree.proof(1), roots[2], tree.proof(2), {
+          ...layer,
+          descriptor: other.descriptor,
+        }),
       )
         .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadProof")
         .withArgs(id, "layer");
@@ -268,7 +279,15 @@ describe("DisputeManager", function () {
       const d = await f.disputes.getDispute(id);
       expect(d.phase).to.equal(Phase.AwaitingProof);
       await expect(
-        f.disputes.connect(f.challenger).proveStep(id, 32, { descriptor: "0x", rowsRoot: ethers.ZeroHash, layerProof: [] }, { firstChunk: 0, chunks: "0x", proof: [] }, []),
+        f.disputes
+          .connect(f.challenger)
+          .proveStep(
+            id,
+            32,
+            { descriptor: "0x", rowsRoot: ethers.ZeroHash, layerProof: [] },
+            { firstChunk: 0, chunks: "0x", proof: [] },
+            [],
+          ),
       )
         .to.be.revertedWithCustomError(f.disputes, "DisputeManagerByteOutOfRange")
         .withArgs(32);

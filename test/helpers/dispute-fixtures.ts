@@ -87,7 +87,12 @@ export function digitInput(name: DemoModelName, i: number): { s0: Int8Array; lab
 }
 
 /** Requests an inference of `name` on `s0` from `node` and returns the request id. */
-export async function requestFrom(f: DisputeFixture, name: DemoModelName, s0: Int8Array, node: string): Promise<bigint> {
+export async function requestFrom(
+  f: DisputeFixture,
+  name: DemoModelName,
+  s0: Int8Array,
+  node: string,
+): Promise<bigint> {
   const tx = await f.inference
     .connect(f.requester)
     .request(VERSION_OF[name], bytesOf(s0), FEE, node, MODE.OPTIMISTIC, ethers.ZeroAddress, 0);
