@@ -2,8 +2,9 @@ import ExistingTokenModule from "./ExistingToken";
 import { buildProtocolModule } from "./Protocol";
 
 /**
- * The protocol on an ERC20 that already exists (parameter `ExistingToken.token`); no VerityToken is deployed.
- * Same module ids and parameters as `Protocol.ts` otherwise. See docs/DEPLOYER.md.
+ * The whole protocol on an ERC20 that already exists (parameter `ExistingToken.token`); no VerityToken is deployed.
+ * Same module ids, parameters and role wiring as `Protocol.ts` otherwise; the deployer is the governor. See
+ * docs/DEPLOYER.md.
  */
 const ProtocolExistingTokenModule = buildProtocolModule({ token: ExistingTokenModule });
 
