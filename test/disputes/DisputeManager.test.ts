@@ -113,6 +113,32 @@ describe("DisputeManager", function () {
     });
   });
 
+  describe("later challengers", function () {
+    it("reuse the state roots an earlier game revealed: the node is not asked again", async function () {
+      const f = await loadFixture(deployDisputeFixture);
+      const first = await openGame(f, { model: "mlp", digit: 30, challengerLie: { step: 2, byte: 1 } });
+      expect((await runGame(f, first)).outcome).to.equal(Outcome.ChallengerWrong);
+      const L = first.nodeView.states.length - 1;
+      const outHash = outputHashOf(first.nodeView.states[L]);
+      // The window was frozen during the game, so a second challenger can still dispute.
+      await expect(
+        f.disputes.connect(f.stranger).openDispute(first.requestId, outHash, first.nodeView.trace.traceRoot),
+      ).to.be.revertedWithCustomError(f.token, "ERC20InsufficientAllowance");
+      await expect(
+        f.disputes.connect(f.challenger).openDispute(first.requestId, outHash, first.nodeView.trace.traceRoot),
+      )
+        .to.emit(f.disputes, "DisputeOpened")
+        .withArgs(first.disputeId + 1n, first.requestId, f.challenger.address, first.node.address, BOND);
+      const second = { ...first, disputeId: first.disputeId + 1n, gas: 0n };
+      expect((await f.disputes.getDispute(second.disputeId)).phase).to.equal(Phase.AwaitingStep);
+      expect(await f.disputes.onTheMove(second.disputeId)).to.equal(f.challenger.address);
+      const result = await runGame(f, second);
+      expect(result.outcome).to.equal(Outcome.ChallengerWrong);
+      expect(result.moves[0]).to.match(/^challenger: selectStep/);
+      expect(await f.disputes.credits(first.node.address)).to.equal(2n * BOND);
+    });
+  });
+
   describe("turns, phases and clocks", function () {
     it("rejects a move by the wrong party, in the wrong phase, and a replayed move", async function () {
       const f = await loadFixture(deployDisputeFixture);
