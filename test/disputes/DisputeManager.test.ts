@@ -274,6 +274,11 @@ describe("DisputeManager", function () {
       await expect(ch.selectStep(id, 1, roots[1], tree.proof(1), roots[1], tree.proof(1), layer))
         .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadProof")
         .withArgs(id, "post-state");
+      // Stale proofs: the right roots, proven against another trace (the honest one, which the node's lie left).
+      const stale = MerkleTree.fromLeaves([...game.challengerView.trace.stateRoots]);
+      await expect(ch.selectStep(id, 1, roots[1], stale.proof(1), roots[2], tree.proof(2), layer))
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadProof")
+        .withArgs(id, "pre-state");
       const other = game.nodeView.weights.layerProof(0);
       await expect(
         ch.selectStep(id, 1, roots[1], tree.proof(1), roots[2], tree.proof(2), {
