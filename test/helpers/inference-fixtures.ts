@@ -25,6 +25,7 @@ export const STATUS = {
   Finalized: 5n,
   Rejected: 6n,
   Refunded: 7n,
+  Batched: 8n,
 } as const;
 
 export interface InferenceFixture extends ProtocolFixture {
