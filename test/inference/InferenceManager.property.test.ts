@@ -20,8 +20,8 @@ const NONE = ethers.ZeroAddress;
 const INPUT = bytesOf(DIGITS_INPUT_BYTES, 31);
 const OUTPUT = bytesOf(10, 32);
 const TRACE_ROOT = ethers.keccak256(bytesOf(32, 33));
-const UNSETTLED = new Set([STATUS.Open, STATUS.Assigned, STATUS.Committed, STATUS.Disputed, STATUS.Batched]);
-const TERMINAL = new Set([STATUS.Finalized, STATUS.Rejected, STATUS.Refunded]);
+const UNSETTLED = new Set<bigint>([STATUS.Open, STATUS.Assigned, STATUS.Committed, STATUS.Disputed, STATUS.Batched]);
+const TERMINAL = new Set<bigint>([STATUS.Finalized, STATUS.Rejected, STATUS.Refunded]);
 
 type Action =
   | { kind: "request"; who: number; node: number; mode: number; extra: number }
