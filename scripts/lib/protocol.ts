@@ -7,7 +7,15 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Signer, TransactionReceipt, TransactionResponse } from "ethers";
 
 import ProtocolModule from "../../ignition/modules/Protocol";
-import type { ModelRegistry, NodeRegistry, Staking, VerityToken } from "../../typechain-types";
+import type {
+  DisputeManager,
+  InferenceManager,
+  IntegerStepVerifier,
+  ModelRegistry,
+  NodeRegistry,
+  Staking,
+  VerityToken,
+} from "../../typechain-types";
 
 export const LOCAL_PARAMETERS = path.resolve(__dirname, "../../ignition/parameters/local.json");
 
@@ -16,11 +24,17 @@ export interface Protocol {
   staking: Staking;
   modelRegistry: ModelRegistry;
   nodeRegistry: NodeRegistry;
+  inferenceManager: InferenceManager;
+  verifier: IntegerStepVerifier;
+  disputeManager: DisputeManager;
   /** Gas of each contract creation, by contract name, in deployment order. */
   deploymentGas: { contract: string; address: string; gasUsed: bigint }[];
 }
 
-/** Deploys ignition/modules/Protocol.ts with ignition/parameters/local.json, exactly as `npm run deploy:local`. */
+/**
+ * Deploys ignition/modules/Protocol.ts (the whole protocol, every role wired) with ignition/parameters/local.json,
+ * exactly as `npm run deploy:local`.
+ */
 export async function deployProtocol(hre: HardhatRuntimeEnvironment): Promise<Protocol> {
   const { ethers, ignition } = hre;
   const firstBlock = (await ethers.provider.getBlockNumber()) + 1;
@@ -30,6 +44,9 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment): Promise<Pr
   const staking = result.staking as unknown as Staking;
   const modelRegistry = result.modelRegistry as unknown as ModelRegistry;
   const nodeRegistry = result.nodeRegistry as unknown as NodeRegistry;
+  const inferenceManager = result.inferenceManager as unknown as InferenceManager;
+  const verifier = result.verifier as unknown as IntegerStepVerifier;
+  const disputeManager = result.disputeManager as unknown as DisputeManager;
 
   const names = new Map<string, string>();
   for (const [name, contract] of Object.entries({
@@ -37,6 +54,10 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment): Promise<Pr
     Staking: staking,
     ModelRegistry: modelRegistry,
     NodeRegistry: nodeRegistry,
+    InferenceLib: result.inferenceLib,
+    InferenceManager: inferenceManager,
+    IntegerStepVerifier: verifier,
+    DisputeManager: disputeManager,
   })) {
     names.set((await contract.getAddress()).toLowerCase(), name);
   }
@@ -56,7 +77,16 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment): Promise<Pr
       }
     }
   }
-  return { token, staking, modelRegistry, nodeRegistry, deploymentGas };
+  return {
+    token,
+    staking,
+    modelRegistry,
+    nodeRegistry,
+    inferenceManager,
+    verifier,
+    disputeManager,
+    deploymentGas,
+  };
 }
 
 /** An EIP-2612 permit from `owner` to `spender`, as the (v, r, s) that `stakeWithPermit` takes. */

@@ -2,18 +2,16 @@ import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
+import { driveDispute, Outcome } from "../../executor/dispute/driver";
 import { DisputePlayer, Phase } from "../../executor/dispute/player";
 import { honestView, tamperedView, type PartyView } from "../../executor/dispute/view";
 import { bytesOf } from "../../executor/trace/trace";
 import { demoModel, type DemoModelName } from "../../scripts/lib/demo-models";
 import { digitInput, outputHashOf, requestFrom, type DisputeFixture } from "./dispute-fixtures";
 
-/** Drives whole games between two DisputePlayers (executor/dispute), for the end-to-end and property tests. */
-export enum Outcome {
-  None,
-  NodeWrong,
-  ChallengerWrong,
-}
+/** Sets up whole games between two DisputePlayers (executor/dispute) for the end-to-end and property tests, and
+ * plays them with the shared driver `driveDispute` (executor/dispute/driver.ts). */
+export { Outcome };
 
 export interface GameSetup {
   model: DemoModelName;
@@ -80,44 +78,32 @@ export async function openGame(f: DisputeFixture, setup: GameSetup): Promise<Ope
 }
 
 /**
- * Plays an open game: each side makes the move its view dictates, until the game is resolved or `until` is the
- * phase on the board. A side named in `stops` stops moving after that many moves and is timed out.
+ * Plays an open game with the shared driver (executor/dispute/driver.ts): each side makes the move its view
+ * dictates, until the game is resolved or `until` is the phase on the board. A side named in `stops` stops moving
+ * after that many moves and is timed out: time runs to its deadline (checking the clock still runs there), then
+ * a stranger calls `resolveTimeout`.
  */
 export async function runGame(
   f: DisputeFixture,
   game: OpenGame,
   opts: { stops?: GameSetup["stops"]; until?: Phase } = {},
 ): Promise<GameResult> {
-  const moves: string[] = [];
-  const made = { node: 0, challenger: 0 };
-  const mined = async (p: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) => {
-    game.gas += (await (await p).wait())!.gasUsed;
-  };
-  for (let turn = 0; turn < 100; turn++) {
-    const d = await f.disputes.getDispute(game.disputeId);
-    const phase = Number(d.phase) as Phase;
-    if (phase === Phase.Resolved || phase === opts.until) {
-      return { outcome: Number(d.outcome), moves, requestId: game.requestId, disputeId: game.disputeId, gas: game.gas };
-    }
-    const side = (await f.disputes.onTheMove(game.disputeId)) === game.node.address ? "node" : "challenger";
-    if (opts.stops?.side === side && made[side] >= opts.stops.after) {
+  const result = await driveDispute(f.disputes, game.disputeId, game.node.address, game.players, {
+    stops: opts.stops,
+    until: opts.until,
+    onStop: async () => {
       // The next block is mined at the deadline itself: the clock has not run out yet.
       await time.increaseTo((await f.disputes.deadline(game.disputeId)) - 1n);
       await expect(f.disputes.resolveTimeout(game.disputeId)).to.be.revertedWithCustomError(
         f.disputes,
         "DisputeManagerClockRunning",
       );
-      await mined(f.disputes.connect(f.stranger).resolveTimeout(game.disputeId) as never);
-      moves.push(`${side} timed out`);
-      continue;
-    }
-    const move = await game.players[side].nextMove(game.disputeId);
-    if (!move) throw new Error(`${side} is on the move but has no move`);
-    await mined(move.send() as never);
-    moves.push(`${side}: ${move.name}`);
-    made[side]++;
-  }
-  throw new Error(`the game did not end: ${moves.join(", ")}`);
+      return (await (await f.disputes.connect(f.stranger).resolveTimeout(game.disputeId)).wait())!.gasUsed;
+    },
+  });
+  game.gas += result.gas;
+  const moves = result.moves.map((m) => (m.name === "resolveTimeout" ? `${m.side} timed out` : `${m.side}: ${m.name}`));
+  return { outcome: result.outcome, moves, requestId: game.requestId, disputeId: game.disputeId, gas: game.gas };
 }
 
 /** Opens a game and plays it to the end. */
