@@ -78,16 +78,16 @@ library InferenceLib {
             modelRegistry,
             abi.encodeCall(IModelRegistry.getVersion, (versionId))
         );
-        uint256 tuple = word(ret, 0);
-        info.modes = uint8(word(ret, tuple + 4 * 32));
-        info.fee = uint128(word(ret, tuple + 8 * 32));
-        info.inputBytes = elementCount(ret, tuple + word(ret, tuple + 10 * 32));
-        info.outputBytes = elementCount(ret, tuple + word(ret, tuple + 11 * 32));
+        uint256 tuple = wordAt(ret, 0);
+        info.modes = uint8(wordAt(ret, tuple + 4 * 32));
+        info.fee = uint128(wordAt(ret, tuple + 8 * 32));
+        info.inputBytes = elementCount(ret, tuple + wordAt(ret, tuple + 10 * 32));
+        info.outputBytes = elementCount(ret, tuple + wordAt(ret, tuple + 11 * 32));
         info.cached = true;
     }
 
     /// @dev The 32-byte word at byte `offset` of `data`, bounds-checked.
-    function word(bytes memory data, uint256 offset) internal pure returns (uint256 w) {
+    function wordAt(bytes memory data, uint256 offset) internal pure returns (uint256 w) {
         if (offset + 32 > data.length) revert IInferenceManager.InferenceManagerVersionNotActive(0);
         assembly ("memory-safe") {
             w := mload(add(add(data, 0x20), offset))
@@ -96,10 +96,10 @@ library InferenceLib {
 
     /// @dev prod of the uint32 array at byte `offset` of `data`, saturated at type(uint32).max (no input that long fits in a transaction anyway).
     function elementCount(bytes memory data, uint256 offset) internal pure returns (uint32) {
-        uint256 rank = word(data, offset);
+        uint256 rank = wordAt(data, offset);
         uint256 count = 1;
         for (uint256 i = 1; i <= rank; ++i) {
-            count *= uint32(word(data, offset + i * 32));
+            count *= uint32(wordAt(data, offset + i * 32));
             if (count > type(uint32).max) return type(uint32).max;
         }
         return uint32(count);
@@ -123,78 +123,105 @@ library InferenceLib {
 
     /// @notice Mark every leaf of a finalized batch settled (one SSTORE per word of 256 consecutive ids).
     function settleLeaves(mapping(uint256 => uint256) storage settledBits, uint256[] calldata requestIds) external {
-        uint256 bitsSlot;
         assembly ("memory-safe") {
-            bitsSlot := settledBits.slot
+            let bitsSlot := settledBits.slot
+            let wordIndex := not(0)
+            let word := 0
+            let end := add(requestIds.offset, shl(5, requestIds.length))
+            for {
+                let p := requestIds.offset
+            } lt(p, end) {
+                p := add(p, 32)
+            } {
+                let id := calldataload(p)
+                let wi := shr(8, id)
+                if iszero(eq(wi, wordIndex)) {
+                    if iszero(eq(wordIndex, not(0))) {
+                        mstore(0, wordIndex)
+                        mstore(32, bitsSlot)
+                        sstore(keccak256(0, 64), word)
+                    }
+                    wordIndex := wi
+                    mstore(0, wi)
+                    mstore(32, bitsSlot)
+                    word := sload(keccak256(0, 64))
+                }
+                word := or(word, shl(and(id, 0xff), 1))
+            }
+            if iszero(eq(wordIndex, not(0))) {
+                mstore(0, wordIndex)
+                mstore(32, bitsSlot)
+                sstore(keccak256(0, 64), word)
+            }
         }
-        uint256 wordIndex = type(uint256).max;
-        uint256 word;
-        uint256 n = requestIds.length;
-        for (uint256 i; i < n;) {
-            uint256 id;
-            assembly ("memory-safe") {
-                id := calldataload(add(requestIds.offset, shl(5, i)))
-            }
-            if (id >> 8 != wordIndex) {
-                _storeWord(bitsSlot, wordIndex, word);
-                wordIndex = id >> 8;
-                word = _loadWord(bitsSlot, wordIndex);
-            }
-            word |= uint256(1) << (id & 0xff);
-            unchecked {
-                ++i;
-            }
-        }
-        _storeWord(bitsSlot, wordIndex, word);
     }
 
-    /// @dev Checks every leaf (see `commitLeaves`), sets its bit in `batchedBits` and sums the fees. The hot loop
-    /// reads the packed Core slot directly: node in bits 0-159, fee 160-239, status 240-247, flags 248-255.
+    /// @dev Checks every leaf (see `commitLeaves`), sets its bit in `batchedBits` and sums the fees. The loop reads
+    /// the packed Core slot directly: node in bits 0-159, fee 160-239, status 240-247, flags 248-255.
     function _markLeaves(
         mapping(uint256 => Request) storage requests,
         mapping(uint256 => uint256) storage batchedBits,
         uint256[] calldata requestIds
     ) private returns (uint256 fee) {
-        uint256 requestsSlot;
-        uint256 bitsSlot;
+        uint256 failure; // 0: none, 1: not sorted, 2: invalid leaf
+        uint256 failedIndex;
+        uint256 failedId;
         assembly ("memory-safe") {
-            requestsSlot := requests.slot
-            bitsSlot := batchedBits.slot
-        }
-        uint256 wordIndex = type(uint256).max;
-        uint256 word;
-        uint256 previous;
-        uint256 n = requestIds.length;
-        for (uint256 i; i < n;) {
-            uint256 id;
-            uint256 core;
-            assembly ("memory-safe") {
-                id := calldataload(add(requestIds.offset, shl(5, i)))
+            let requestsSlot := requests.slot
+            let bitsSlot := batchedBits.slot
+            let n := requestIds.length
+            let wordIndex := not(0)
+            let word := 0
+            let previous := 0
+            for {
+                let i := 0
+            } lt(i, n) {
+                i := add(i, 1)
+            } {
+                let id := calldataload(add(requestIds.offset, shl(5, i)))
+                if iszero(gt(id, previous)) {
+                    failure := 1
+                    failedIndex := i
+                    break
+                }
                 mstore(0, id)
                 mstore(32, requestsSlot)
-                core := sload(keccak256(0, 64))
+                let core := sload(keccak256(0, 64))
+                // node == the manager's caller, status == Assigned (2), no callback flag
+                let bad := iszero(eq(and(core, 0xffffffffffffffffffffffffffffffffffffffff), caller()))
+                bad := or(bad, iszero(eq(and(shr(240, core), 0xff), 2)))
+                bad := or(bad, shr(255, core))
+                let wi := shr(8, id)
+                if iszero(eq(wi, wordIndex)) {
+                    if iszero(eq(wordIndex, not(0))) {
+                        mstore(0, wordIndex)
+                        mstore(32, bitsSlot)
+                        sstore(keccak256(0, 64), word)
+                    }
+                    wordIndex := wi
+                    mstore(0, wi)
+                    mstore(32, bitsSlot)
+                    word := sload(keccak256(0, 64))
+                }
+                let bit := shl(and(id, 0xff), 1)
+                if or(bad, and(word, bit)) {
+                    failure := 2
+                    failedIndex := i
+                    failedId := id
+                    break
+                }
+                word := or(word, bit)
+                previous := id
+                fee := add(fee, and(shr(160, core), 0xffffffffffffffffffff))
             }
-            if (id <= previous) revert IInferenceManager.InferenceManagerBatchNotSorted(i);
-            if (
-                address(uint160(core)) != msg.sender ||
-                (core >> 240) & 0xff != uint8(IInferenceManager.RequestStatus.Assigned) ||
-                (core >> 248) & CALLBACK_FLAG != 0
-            ) revert IInferenceManager.InferenceManagerInvalidBatchLeaf(i, id);
-            if (id >> 8 != wordIndex) {
-                _storeWord(bitsSlot, wordIndex, word);
-                wordIndex = id >> 8;
-                word = _loadWord(bitsSlot, wordIndex);
-            }
-            uint256 bit = uint256(1) << (id & 0xff);
-            if (word & bit != 0) revert IInferenceManager.InferenceManagerInvalidBatchLeaf(i, id);
-            word |= bit;
-            previous = id;
-            unchecked {
-                fee += (core >> 160) & type(uint80).max;
-                ++i;
+            if iszero(eq(wordIndex, not(0))) {
+                mstore(0, wordIndex)
+                mstore(32, bitsSlot)
+                sstore(keccak256(0, 64), word)
             }
         }
-        _storeWord(bitsSlot, wordIndex, word);
+        if (failure == 1) revert IInferenceManager.InferenceManagerBatchNotSorted(failedIndex);
+        if (failure == 2) revert IInferenceManager.InferenceManagerInvalidBatchLeaf(failedIndex, failedId);
     }
 
     /// @dev The batch root (COMMITMENTS.md section 1 over keccak256(abi.encode(id, outputHash, traceRoot)), odd
@@ -249,24 +276,6 @@ library InferenceLib {
             root := mload(nodes)
             calldatacopy(nodes, requestIds.offset, shl(5, n))
             idsHash := keccak256(nodes, shl(5, n))
-        }
-    }
-
-    function _loadWord(uint256 mappingSlot, uint256 wordIndex) private view returns (uint256 word) {
-        assembly ("memory-safe") {
-            mstore(0, wordIndex)
-            mstore(32, mappingSlot)
-            word := sload(keccak256(0, 64))
-        }
-    }
-
-    /// @dev Stores `word` at `wordIndex` of the mapping, unless `wordIndex` is the "no word yet" sentinel.
-    function _storeWord(uint256 mappingSlot, uint256 wordIndex, uint256 word) private {
-        if (wordIndex == type(uint256).max) return;
-        assembly ("memory-safe") {
-            mstore(0, wordIndex)
-            mstore(32, mappingSlot)
-            sstore(keccak256(0, 64), word)
         }
     }
 
