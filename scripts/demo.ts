@@ -290,7 +290,9 @@ async function main(): Promise<void> {
     await send(
       "challenger",
       "openDispute",
-      disputeManager.connect(challenger).openDispute(job.requestId, committed.args.outputHash, committed.args.traceRoot),
+      disputeManager
+        .connect(challenger)
+        .openDispute(job.requestId, committed.args.outputHash, committed.args.traceRoot),
     );
     console.log(
       `   request ${job.requestId}: the trace root differs. The challenger opens dispute ${disputeId}, posting ` +

@@ -76,7 +76,8 @@ export async function driveDispute(
     if (phase === Phase.Resolved || phase === opts.until) {
       return { outcome: Number(d.outcome) as Outcome, phase, moves, gas };
     }
-    const side: Role = (await manager.onTheMove(disputeId)).toLowerCase() === nodeAddress.toLowerCase() ? "node" : "challenger";
+    const side: Role =
+      (await manager.onTheMove(disputeId)).toLowerCase() === nodeAddress.toLowerCase() ? "node" : "challenger";
     if (opts.stops?.side === side && made[side] >= opts.stops.after) {
       if (!opts.onStop) throw new GameDidNotEndError(`${side} stopped playing and no onStop handler ends the game`);
       record({ side, name: "resolveTimeout", gasUsed: await opts.onStop(side) });

@@ -88,9 +88,7 @@ export function grantDisputeRole(
   disputeManager: ArgumentType,
 ): ContractCallFuture<string, string>[] {
   const role = m.staticCall(inferenceManager, "DISPUTE_ROLE", [], 0, { id: "InferenceManager_DISPUTE_ROLE" });
-  return [
-    m.call(inferenceManager, "grantRole", [role, disputeManager], { id: "InferenceManager_grantDisputeRole" }),
-  ];
+  return [m.call(inferenceManager, "grantRole", [role, disputeManager], { id: "InferenceManager_grantDisputeRole" })];
 }
 
 const DEFAULT_ADMIN_ROLE = "0x0000000000000000000000000000000000000000000000000000000000000000";

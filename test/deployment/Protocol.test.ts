@@ -5,16 +5,24 @@ import { EventLog, type BaseContract } from "ethers";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import ProtocolModule from "../../ignition/modules/Protocol";
+import ProtocolModule, { buildProtocolModule } from "../../ignition/modules/Protocol";
 import ProtocolExistingTokenModule from "../../ignition/modules/ProtocolExistingToken";
-import ProtocolWithManagersModule from "../../ignition/modules/ProtocolWithManagers";
-import type { ModelRegistry, NodeRegistry, Staking, VerityToken } from "../../typechain-types";
+import ProtocolExistingTokenHandOverModule from "../../ignition/modules/ProtocolExistingTokenHandOver";
+import type {
+  DisputeManager,
+  InferenceManager,
+  IntegerStepVerifier,
+  ModelRegistry,
+  NodeRegistry,
+  Staking,
+  VerityToken,
+} from "../../typechain-types";
 
 /**
  * The Ignition deployment (ignition/modules/Protocol.ts and its variants) with the parameters that
  * `npm run deploy:local` uses: every parameter lands where it should, the contracts point at each other, and the
- * exact set of roles granted is the intended one (checked through the RoleGranted events, so an unexpected grant
- * to anyone fails the test, not only one to the deployer).
+ * exact set of roles granted on every contract is the intended one (checked through the RoleGranted and
+ * RoleRevoked events, so an unexpected grant to anyone fails the test, not only one to the deployer).
  */
 
 const LOCAL_PARAMETERS = path.resolve(__dirname, "../../ignition/parameters/local.json");
@@ -33,12 +41,14 @@ const GOVERNOR_ROLE = ethers.id("GOVERNOR_ROLE");
 const MINTER_ROLE = ethers.id("MINTER_ROLE");
 const SLASHER_ROLE = ethers.id("SLASHER_ROLE");
 const INFERENCE_ROLE = ethers.id("INFERENCE_ROLE");
+const DISPUTE_ROLE = ethers.id("DISPUTE_ROLE");
 const ROLE_NAMES: Record<string, string> = {
   [DEFAULT_ADMIN_ROLE]: "DEFAULT_ADMIN_ROLE",
   [GOVERNOR_ROLE]: "GOVERNOR_ROLE",
   [MINTER_ROLE]: "MINTER_ROLE",
   [SLASHER_ROLE]: "SLASHER_ROLE",
   [INFERENCE_ROLE]: "INFERENCE_ROLE",
+  [DISPUTE_ROLE]: "DISPUTE_ROLE",
 };
 
 interface Deployed {
@@ -46,32 +56,41 @@ interface Deployed {
   staking: Staking;
   modelRegistry: ModelRegistry;
   nodeRegistry: NodeRegistry;
+  inferenceManager: InferenceManager;
+  verifier: IntegerStepVerifier;
+  disputeManager: DisputeManager;
 }
 
-/** Every (role, account) pair ever granted on `contract`, as "ROLE_NAME account" strings, sorted. */
+/** The current (role, account) pairs on `contract`, replayed from RoleGranted/RoleRevoked, as sorted strings. */
 async function grantsOf(contract: BaseContract): Promise<string[]> {
-  const events = await contract.queryFilter(contract.filters.RoleGranted(), 0);
-  return events
-    .map((event) => {
-      if (!(event instanceof EventLog)) throw new Error("RoleGranted log not decoded");
-      const [role, account] = event.args as unknown as [string, string];
-      return `${ROLE_NAMES[role] ?? role} ${account}`;
-    })
-    .sort();
+  const granted = await contract.queryFilter(contract.filters.RoleGranted(), 0);
+  const revoked = await contract.queryFilter(contract.filters.RoleRevoked(), 0);
+  const events = [...granted, ...revoked].sort((x, y) => x.blockNumber - y.blockNumber || x.index - y.index);
+  const held = new Set<string>();
+  for (const event of events) {
+    if (!(event instanceof EventLog)) throw new Error("role log not decoded");
+    const [role, account] = event.args as unknown as [string, string];
+    const key = `${ROLE_NAMES[role] ?? role} ${account}`;
+    if (event.eventName === "RoleGranted") held.add(key);
+    else held.delete(key);
+  }
+  return [...held].sort();
 }
 
 const grant = (role: string, account: string) => `${ROLE_NAMES[role]} ${account}`;
+const governs = (account: string) => [grant(DEFAULT_ADMIN_ROLE, account), grant(GOVERNOR_ROLE, account)];
 
-async function typed(result: { token: unknown; staking: unknown; modelRegistry: unknown; nodeRegistry: unknown }) {
+async function typed(result: Record<string, unknown>): Promise<Deployed> {
+  const address = (name: string) => (result[name] as BaseContract).getAddress();
   return {
-    token: (await ethers.getContractAt(
-      "VerityToken",
-      await (result.token as BaseContract).getAddress(),
-    )) as unknown as VerityToken,
+    token: (await ethers.getContractAt("VerityToken", await address("token"))) as unknown as VerityToken,
     staking: result.staking as unknown as Staking,
     modelRegistry: result.modelRegistry as unknown as ModelRegistry,
     nodeRegistry: result.nodeRegistry as unknown as NodeRegistry,
-  } satisfies Deployed;
+    inferenceManager: result.inferenceManager as unknown as InferenceManager,
+    verifier: result.verifier as unknown as IntegerStepVerifier,
+    disputeManager: result.disputeManager as unknown as DisputeManager,
+  };
 }
 
 async function deployLocalFixture() {
@@ -80,21 +99,16 @@ async function deployLocalFixture() {
   return { ...deployed, deployer, other };
 }
 
-async function deployWithGovernorFixture() {
+/** The hand-over variant with a new VerityToken (the same option that ProtocolExistingTokenHandOver.ts uses). */
+const ProtocolHandOverModule = buildProtocolModule({ handOver: true });
+
+async function deployHandOverFixture() {
   const [deployer, governor, holder] = await ethers.getSigners();
   const parameters = readParameters(LOCAL_PARAMETERS);
-  parameters.$global = { governor: governor.address };
+  parameters.Protocol = { governor: governor.address };
   parameters.VerityToken = { ...parameters.VerityToken, initialHolder: holder.address };
-  const deployed = await typed(await ignition.deploy(ProtocolModule, { parameters: parameters as never }));
+  const deployed = await typed(await ignition.deploy(ProtocolHandOverModule, { parameters: parameters as never }));
   return { ...deployed, deployer, governor, holder };
-}
-
-async function deployWithManagersFixture() {
-  const [deployer, slasher, inferenceManager] = await ethers.getSigners();
-  const parameters = readParameters(LOCAL_PARAMETERS);
-  parameters.Protocol = { slasher: slasher.address, inferenceManager: inferenceManager.address };
-  const deployed = await typed(await ignition.deploy(ProtocolWithManagersModule, { parameters: parameters as never }));
-  return { ...deployed, deployer, slasher, inferenceManager };
 }
 
 async function deployOnExistingTokenFixture() {
@@ -107,6 +121,16 @@ async function deployOnExistingTokenFixture() {
   const result = await ignition.deploy(ProtocolExistingTokenModule, { parameters: parameters as never });
   const transactions = (await deployer.getNonce()) - nonceBefore;
   return { existing, result, deployer, treasury, transactions };
+}
+
+async function deployOnExistingTokenHandOverFixture() {
+  const [deployer, governor] = await ethers.getSigners();
+  const existing = await ethers.deployContract("VerityToken", [deployer.address, deployer.address, 5n * 10n ** 18n]);
+  const parameters = readParameters(LOCAL_PARAMETERS);
+  parameters.ExistingToken = { token: await existing.getAddress() };
+  parameters.Protocol = { governor: governor.address };
+  const result = await ignition.deploy(ProtocolExistingTokenHandOverModule, { parameters: parameters as never });
+  return { existing, ...(await typed(result)), deployer, governor };
 }
 
 describe("Deployment (Ignition)", function () {
@@ -130,128 +154,156 @@ describe("Deployment (Ignition)", function () {
       expect(await staking.treasury()).to.equal(ethers.ZeroAddress);
     });
 
-    it("links Staking to the token and NodeRegistry to Staking and ModelRegistry", async function () {
-      const { token, staking, modelRegistry, nodeRegistry } = await loadFixture(deployLocalFixture);
+    it("configures the InferenceManager with every parameter of the file", async function () {
+      const { inferenceManager } = await loadFixture(deployLocalFixture);
+      const p = local.InferenceManager;
+      expect(await inferenceManager.challengeWindow()).to.equal(p.challengeWindow);
+      expect(await inferenceManager.challengeWindow()).to.equal(3600n);
+      expect(await inferenceManager.requestTimeout()).to.equal(p.requestTimeout);
+      expect(await inferenceManager.collateralMultiplier()).to.equal(p.collateralMultiplier);
+      expect(await inferenceManager.maxCallbackGas()).to.equal(p.maxCallbackGas);
+    });
+
+    it("configures the DisputeManager with every parameter of the file", async function () {
+      const { disputeManager } = await loadFixture(deployLocalFixture);
+      const p = local.DisputeManager;
+      expect(await disputeManager.bond()).to.equal(p.bond);
+      expect(await disputeManager.bond()).to.equal(ethers.parseEther("10"));
+      expect(await disputeManager.moveClock()).to.equal(p.moveClock);
+      expect(await disputeManager.clockExtension()).to.equal(p.clockExtension);
+      expect(await disputeManager.rewardPpm()).to.equal(p.rewardPpm);
+      expect(await disputeManager.rewardPpm()).to.equal(await disputeManager.MAX_REWARD_PPM());
+    });
+
+    it("sets a thawing period of at least the challenge window plus two of the longest games", async function () {
+      const { staking, inferenceManager, disputeManager } = await loadFixture(deployLocalFixture);
+      const game = await disputeManager.maxGameDuration();
+      // 2 clocks of 1 h + 44 moves x 10 min of extension = 33,600 s; 3,600 + 2 x 33,600 = 70,800 s <= 86,400 s.
+      expect(game).to.equal(33_600n);
+      expect(await staking.thawingPeriod()).to.be.gte(BigInt(await inferenceManager.challengeWindow()) + 2n * game);
+    });
+
+    it("links every contract to the ones it calls", async function () {
+      const { token, staking, modelRegistry, nodeRegistry, inferenceManager, verifier, disputeManager } =
+        await loadFixture(deployLocalFixture);
       expect(await staking.token()).to.equal(await token.getAddress());
       expect(await nodeRegistry.staking()).to.equal(await staking.getAddress());
       expect(await nodeRegistry.modelRegistry()).to.equal(await modelRegistry.getAddress());
+      expect(await inferenceManager.token()).to.equal(await token.getAddress());
+      expect(await inferenceManager.staking()).to.equal(await staking.getAddress());
+      expect(await inferenceManager.modelRegistry()).to.equal(await modelRegistry.getAddress());
+      expect(await inferenceManager.nodeRegistry()).to.equal(await nodeRegistry.getAddress());
+      expect(await disputeManager.token()).to.equal(await token.getAddress());
+      expect(await disputeManager.inference()).to.equal(await inferenceManager.getAddress());
+      expect(await disputeManager.modelRegistry()).to.equal(await modelRegistry.getAddress());
+      expect(await disputeManager.nodeRegistry()).to.equal(await nodeRegistry.getAddress());
+      expect(await disputeManager.staking()).to.equal(await staking.getAddress());
+      expect(await disputeManager.verifier()).to.equal(await verifier.getAddress());
       expect(await modelRegistry.modelCount()).to.equal(0n);
       expect(await nodeRegistry.nodeCount()).to.equal(0n);
+      expect(await disputeManager.disputeCount()).to.equal(0n);
     });
 
-    it("grants the deployer, as default governor, exactly the admin and governor roles", async function () {
-      const { token, staking, nodeRegistry, deployer } = await loadFixture(deployLocalFixture);
+    it("links InferenceLib into the InferenceManager (no unlinked placeholder in its code)", async function () {
+      const { inferenceManager } = await loadFixture(deployLocalFixture);
+      const code = await ethers.provider.getCode(await inferenceManager.getAddress());
+      expect(code.length).to.be.greaterThan(2);
+      expect(code).to.not.match(/__\$[0-9a-f]{34}\$__/);
+    });
+
+    it("grants exactly the governor roles to the deployer and each manager role to its manager", async function () {
+      const { token, staking, nodeRegistry, inferenceManager, disputeManager, deployer } =
+        await loadFixture(deployLocalFixture);
       const d = deployer.address;
+      const im = await inferenceManager.getAddress();
+      const dm = await disputeManager.getAddress();
       expect(await grantsOf(token)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, d), grant(MINTER_ROLE, d)].sort());
-      expect(await grantsOf(staking)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, d), grant(GOVERNOR_ROLE, d)].sort());
-      expect(await grantsOf(nodeRegistry)).to.deep.equal(
-        [grant(DEFAULT_ADMIN_ROLE, d), grant(GOVERNOR_ROLE, d)].sort(),
+      expect(await grantsOf(staking)).to.deep.equal(
+        [...governs(d), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm)].sort(),
       );
+      expect(await grantsOf(nodeRegistry)).to.deep.equal([...governs(d), grant(SLASHER_ROLE, dm)].sort());
+      expect(await grantsOf(inferenceManager)).to.deep.equal([...governs(d), grant(DISPUTE_ROLE, dm)].sort());
+      expect(await grantsOf(disputeManager)).to.deep.equal(governs(d).sort());
     });
 
-    it("grants SLASHER_ROLE and INFERENCE_ROLE to nobody, the deployer included", async function () {
-      const { staking, nodeRegistry, deployer } = await loadFixture(deployLocalFixture);
+    it("gives the deployer no manager role", async function () {
+      const { staking, nodeRegistry, inferenceManager, deployer } = await loadFixture(deployLocalFixture);
       expect(await staking.hasRole(SLASHER_ROLE, deployer.address)).to.equal(false);
       expect(await staking.hasRole(INFERENCE_ROLE, deployer.address)).to.equal(false);
       expect(await nodeRegistry.hasRole(SLASHER_ROLE, deployer.address)).to.equal(false);
-      for (const contract of [staking, nodeRegistry]) {
-        const grants = await grantsOf(contract);
-        expect(grants.filter((g) => g.startsWith("SLASHER_ROLE") || g.startsWith("INFERENCE_ROLE"))).to.deep.equal([]);
-      }
+      expect(await inferenceManager.hasRole(DISPUTE_ROLE, deployer.address)).to.equal(false);
     });
 
     it("leaves each role administered by DEFAULT_ADMIN_ROLE", async function () {
-      const { staking, nodeRegistry } = await loadFixture(deployLocalFixture);
+      const { staking, nodeRegistry, inferenceManager, disputeManager } = await loadFixture(deployLocalFixture);
       for (const role of [GOVERNOR_ROLE, SLASHER_ROLE, INFERENCE_ROLE]) {
         expect(await staking.getRoleAdmin(role)).to.equal(DEFAULT_ADMIN_ROLE);
       }
       for (const role of [GOVERNOR_ROLE, SLASHER_ROLE]) {
         expect(await nodeRegistry.getRoleAdmin(role)).to.equal(DEFAULT_ADMIN_ROLE);
       }
+      for (const role of [GOVERNOR_ROLE, DISPUTE_ROLE]) {
+        expect(await inferenceManager.getRoleAdmin(role)).to.equal(DEFAULT_ADMIN_ROLE);
+      }
+      expect(await disputeManager.getRoleAdmin(GOVERNOR_ROLE)).to.equal(DEFAULT_ADMIN_ROLE);
     });
 
     it("gives the deployer, as governor, working setters", async function () {
-      const { staking } = await loadFixture(deployLocalFixture);
+      const { staking, inferenceManager, disputeManager } = await loadFixture(deployLocalFixture);
       await expect(staking.setMaxThawRequests(20)).to.emit(staking, "MaxThawRequestsSet").withArgs(20);
+      await expect(inferenceManager.setChallengeWindow(7200)).to.emit(inferenceManager, "ChallengeWindowSet");
+      await expect(disputeManager.setBond(1n)).to.emit(disputeManager, "BondSet").withArgs(1n);
     });
   });
 
   describe("Protocol.ts with a $global governor other than the deployer", function () {
-    it("grants every admin, governor and minter role to the governor and none to the deployer", async function () {
-      const { token, staking, nodeRegistry, deployer, governor } = await loadFixture(deployWithGovernorFixture);
-      const g = governor.address;
-      expect(await grantsOf(token)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, g), grant(MINTER_ROLE, g)].sort());
-      expect(await grantsOf(staking)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, g), grant(GOVERNOR_ROLE, g)].sort());
-      expect(await grantsOf(nodeRegistry)).to.deep.equal(
-        [grant(DEFAULT_ADMIN_ROLE, g), grant(GOVERNOR_ROLE, g)].sort(),
+    it("fails at the first wiring call, which the deployer may no longer send", async function () {
+      const [, governor] = await ethers.getSigners();
+      const parameters = readParameters(LOCAL_PARAMETERS);
+      parameters.$global = { governor: governor.address };
+      await expect(ignition.deploy(ProtocolModule, { parameters: parameters as never })).to.be.rejectedWith(
+        /AccessControlUnauthorizedAccount/,
       );
-      for (const role of [DEFAULT_ADMIN_ROLE, GOVERNOR_ROLE]) {
-        expect(await staking.hasRole(role, deployer.address)).to.equal(false);
-        expect(await nodeRegistry.hasRole(role, deployer.address)).to.equal(false);
-      }
-      expect(await token.hasRole(MINTER_ROLE, deployer.address)).to.equal(false);
+    });
+  });
+
+  describe("the hand-over variant (buildProtocolModule({ handOver: true })) with Protocol.governor set", function () {
+    it("ends with every admin, governor and minter role held by the governor and none by the deployer", async function () {
+      const { token, staking, nodeRegistry, inferenceManager, disputeManager, governor } =
+        await loadFixture(deployHandOverFixture);
+      const g = governor.address;
+      const im = await inferenceManager.getAddress();
+      const dm = await disputeManager.getAddress();
+      expect(await grantsOf(token)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, g), grant(MINTER_ROLE, g)].sort());
+      expect(await grantsOf(staking)).to.deep.equal(
+        [...governs(g), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm)].sort(),
+      );
+      expect(await grantsOf(nodeRegistry)).to.deep.equal([...governs(g), grant(SLASHER_ROLE, dm)].sort());
+      expect(await grantsOf(inferenceManager)).to.deep.equal([...governs(g), grant(DISPUTE_ROLE, dm)].sort());
+      expect(await grantsOf(disputeManager)).to.deep.equal(governs(g).sort());
+    });
+
+    it("applies the InferenceManager parameters before handing over", async function () {
+      const { inferenceManager } = await loadFixture(deployHandOverFixture);
+      expect(await inferenceManager.challengeWindow()).to.equal(local.InferenceManager.challengeWindow);
+      expect(await inferenceManager.collateralMultiplier()).to.equal(local.InferenceManager.collateralMultiplier);
     });
 
     it("mints the initial supply to the configured initialHolder", async function () {
-      const { token, deployer, holder } = await loadFixture(deployWithGovernorFixture);
+      const { token, deployer, holder } = await loadFixture(deployHandOverFixture);
       expect(await token.balanceOf(holder.address)).to.equal(local.VerityToken.initialSupply);
       expect(await token.balanceOf(deployer.address)).to.equal(0n);
     });
 
-    it("leaves the deployer unable to govern", async function () {
-      const { staking, deployer } = await loadFixture(deployWithGovernorFixture);
+    it("leaves the deployer unable to govern and the governor able to", async function () {
+      const { staking, disputeManager, deployer, governor } = await loadFixture(deployHandOverFixture);
       await expect(staking.connect(deployer).setMaxThawRequests(20))
         .to.be.revertedWithCustomError(staking, "AccessControlUnauthorizedAccount")
         .withArgs(deployer.address, GOVERNOR_ROLE);
-    });
-  });
-
-  describe("ProtocolWithManagers.ts with slasher and inferenceManager set", function () {
-    it("grants SLASHER_ROLE on Staking and NodeRegistry to the slasher", async function () {
-      const { staking, nodeRegistry, slasher, deployer } = await loadFixture(deployWithManagersFixture);
-      expect(await staking.hasRole(SLASHER_ROLE, slasher.address)).to.equal(true);
-      expect(await nodeRegistry.hasRole(SLASHER_ROLE, slasher.address)).to.equal(true);
-      expect(await staking.hasRole(SLASHER_ROLE, deployer.address)).to.equal(false);
-      expect(await nodeRegistry.hasRole(SLASHER_ROLE, deployer.address)).to.equal(false);
-    });
-
-    it("grants INFERENCE_ROLE on Staking to the inference manager", async function () {
-      const { staking, inferenceManager, deployer } = await loadFixture(deployWithManagersFixture);
-      expect(await staking.hasRole(INFERENCE_ROLE, inferenceManager.address)).to.equal(true);
-      expect(await staking.hasRole(INFERENCE_ROLE, deployer.address)).to.equal(false);
-    });
-
-    it("grants nothing else", async function () {
-      const { staking, nodeRegistry, deployer, slasher, inferenceManager } =
-        await loadFixture(deployWithManagersFixture);
-      const d = deployer.address;
-      expect(await grantsOf(staking)).to.deep.equal(
-        [
-          grant(DEFAULT_ADMIN_ROLE, d),
-          grant(GOVERNOR_ROLE, d),
-          grant(SLASHER_ROLE, slasher.address),
-          grant(INFERENCE_ROLE, inferenceManager.address),
-        ].sort(),
-      );
-      expect(await grantsOf(nodeRegistry)).to.deep.equal(
-        [grant(DEFAULT_ADMIN_ROLE, d), grant(GOVERNOR_ROLE, d), grant(SLASHER_ROLE, slasher.address)].sort(),
-      );
-    });
-
-    it("lets the granted slasher jail and slash, and the inference manager lock", async function () {
-      const { token, staking, nodeRegistry, slasher, inferenceManager, deployer } =
-        await loadFixture(deployWithManagersFixture);
-      const amount = ethers.parseEther("1000");
-      await token.approve(await staking.getAddress(), amount);
-      await staking.stake(amount);
-      await expect(staking.connect(inferenceManager).lock(deployer.address, 1n)).to.emit(staking, "StakeLocked");
-      await expect(staking.connect(slasher).slash(deployer.address, 1n, slasher.address, 0)).to.emit(
-        staking,
-        "StakeSlashed",
-      );
-      await expect(nodeRegistry.connect(slasher).jail(deployer.address))
-        .to.be.revertedWithCustomError(nodeRegistry, "NodeRegistryInvalidStatus")
-        .withArgs(deployer.address, 0);
+      await expect(disputeManager.connect(deployer).setBond(1n))
+        .to.be.revertedWithCustomError(disputeManager, "AccessControlUnauthorizedAccount")
+        .withArgs(deployer.address, GOVERNOR_ROLE);
+      await expect(staking.connect(governor).setMaxThawRequests(20)).to.emit(staking, "MaxThawRequestsSet");
     });
   });
 
@@ -259,10 +311,15 @@ describe("Deployment (Ignition)", function () {
     it("stakes the given ERC20 and deploys no VerityToken", async function () {
       const { existing, result, transactions } = await loadFixture(deployOnExistingTokenFixture);
       const staking = result.staking as unknown as Staking;
+      const inferenceManager = result.inferenceManager as unknown as InferenceManager;
+      const disputeManager = result.disputeManager as unknown as DisputeManager;
       expect(await result.token.getAddress()).to.equal(await existing.getAddress());
       expect(await staking.token()).to.equal(await existing.getAddress());
-      // Three transactions: Staking, ModelRegistry and NodeRegistry; no token deployment.
-      expect(transactions).to.equal(3);
+      expect(await inferenceManager.token()).to.equal(await existing.getAddress());
+      expect(await disputeManager.token()).to.equal(await existing.getAddress());
+      // 7 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
+      // DisputeManager), 4 InferenceManager setters and 4 role grants; no token deployment.
+      expect(transactions).to.equal(15);
     });
 
     it("applies the Staking parameters given for it", async function () {
@@ -273,6 +330,41 @@ describe("Deployment (Ignition)", function () {
       expect(await staking.thawingPeriod()).to.equal(14n * 86_400n);
       expect(await staking.minimumStake()).to.equal(local.Staking.minimumStake);
       expect(await nodeRegistry.staking()).to.equal(await staking.getAddress());
+    });
+
+    it("wires the manager roles as Protocol.ts does", async function () {
+      const { result, deployer } = await loadFixture(deployOnExistingTokenFixture);
+      const { staking, nodeRegistry, inferenceManager, disputeManager } = await typed(result);
+      const im = await inferenceManager.getAddress();
+      const dm = await disputeManager.getAddress();
+      expect(await grantsOf(staking)).to.deep.equal(
+        [...governs(deployer.address), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm)].sort(),
+      );
+      expect(await grantsOf(nodeRegistry)).to.deep.equal(
+        [...governs(deployer.address), grant(SLASHER_ROLE, dm)].sort(),
+      );
+      expect(await grantsOf(inferenceManager)).to.deep.equal(
+        [...governs(deployer.address), grant(DISPUTE_ROLE, dm)].sort(),
+      );
+    });
+  });
+
+  describe("ProtocolExistingTokenHandOver.ts", function () {
+    it("hands every contract over to Protocol.governor and leaves the existing token's roles alone", async function () {
+      const { existing, staking, nodeRegistry, inferenceManager, disputeManager, deployer, governor } =
+        await loadFixture(deployOnExistingTokenHandOverFixture);
+      const g = governor.address;
+      const dm = await disputeManager.getAddress();
+      expect(await staking.token()).to.equal(await existing.getAddress());
+      expect(await grantsOf(staking)).to.deep.equal(
+        [...governs(g), grant(INFERENCE_ROLE, await inferenceManager.getAddress()), grant(SLASHER_ROLE, dm)].sort(),
+      );
+      expect(await grantsOf(nodeRegistry)).to.deep.equal([...governs(g), grant(SLASHER_ROLE, dm)].sort());
+      expect(await grantsOf(inferenceManager)).to.deep.equal([...governs(g), grant(DISPUTE_ROLE, dm)].sort());
+      expect(await grantsOf(disputeManager)).to.deep.equal(governs(g).sort());
+      // The existing token is not the deployment's: its admin (here the deployer) is untouched.
+      expect(await existing.hasRole(DEFAULT_ADMIN_ROLE, deployer.address)).to.equal(true);
+      expect(await existing.hasRole(DEFAULT_ADMIN_ROLE, g)).to.equal(false);
     });
   });
 
@@ -285,8 +377,35 @@ describe("Deployment (Ignition)", function () {
       );
     });
 
+    it("refuses a move clock below five minutes", async function () {
+      const parameters = readParameters(LOCAL_PARAMETERS);
+      parameters.DisputeManager = { ...parameters.DisputeManager, moveClock: 299 };
+      await expect(ignition.deploy(ProtocolModule, { parameters: parameters as never })).to.be.rejectedWith(
+        /DisputeManager#DisputeManager.*DisputeManagerParameterOutOfBounds\("0x6d6f7665436c6f636b[0-9]*", 299, 300, 604800\)/,
+      );
+    });
+
+    it("refuses a reward above 50% of a slash", async function () {
+      const parameters = readParameters(LOCAL_PARAMETERS);
+      parameters.DisputeManager = { ...parameters.DisputeManager, rewardPpm: 500_001 };
+      await expect(ignition.deploy(ProtocolModule, { parameters: parameters as never })).to.be.rejectedWith(
+        /DisputeManager#DisputeManager.*DisputeManagerParameterOutOfBounds\("0x72657761726450706d[0-9]*", 500001, 0, 500000\)/,
+      );
+    });
+
+    it("refuses a challenge window above seven days", async function () {
+      const parameters = readParameters(LOCAL_PARAMETERS);
+      parameters.InferenceManager = { ...parameters.InferenceManager, challengeWindow: 7 * 86_400 + 1 };
+      await expect(ignition.deploy(ProtocolModule, { parameters: parameters as never })).to.be.rejectedWith(
+        /InferenceManager#InferenceManager.setChallengeWindow/,
+      );
+    });
+
     it("refuses a deployment without the required economic parameters", async function () {
       await expect(ignition.deploy(ProtocolModule)).to.be.rejectedWith(/minimumStake/);
+      const parameters = readParameters(LOCAL_PARAMETERS);
+      delete parameters.DisputeManager;
+      await expect(ignition.deploy(ProtocolModule, { parameters: parameters as never })).to.be.rejectedWith(/bond/);
     });
   });
 });
