@@ -1,6 +1,7 @@
 /**
  * Checks a deployment made with `hardhat ignition deploy`: the contracts exist, point at each other, hold the
- * parameters of the parameter file, and the roles are held by exactly the intended accounts.
+ * parameters of the parameter file, the thawing period covers the challenge window plus two of the longest games,
+ * and the roles are held by exactly the intended accounts (the governor, and the managers the deployment wired).
  *
  *   VERITY_DEPLOYMENT=chain-31337 VERITY_PARAMETERS=ignition/parameters/local.json \
  *     npx hardhat run scripts/check-deployment.ts --network localhost
@@ -19,7 +20,14 @@ import type { BaseContract } from "ethers";
 
 import { printTable } from "./lib/protocol";
 
-const ROLE_NAMES = ["DEFAULT_ADMIN_ROLE", "GOVERNOR_ROLE", "MINTER_ROLE", "SLASHER_ROLE", "INFERENCE_ROLE"];
+const ROLE_NAMES = [
+  "DEFAULT_ADMIN_ROLE",
+  "GOVERNOR_ROLE",
+  "MINTER_ROLE",
+  "SLASHER_ROLE",
+  "INFERENCE_ROLE",
+  "DISPUTE_ROLE",
+];
 
 type Parameters = Record<string, Record<string, unknown>>;
 
@@ -75,14 +83,32 @@ async function main(): Promise<void> {
   const staking = await ethers.getContractAt("Staking", addresses["Staking#Staking"]);
   const modelRegistry = await ethers.getContractAt("ModelRegistry", addresses["ModelRegistry#ModelRegistry"]);
   const nodeRegistry = await ethers.getContractAt("NodeRegistry", addresses["NodeRegistry#NodeRegistry"]);
+  const inferenceManager = await ethers.getContractAt(
+    "InferenceManager",
+    addresses["InferenceManager#InferenceManager"],
+  );
+  const verifierAddress = addresses["StepVerifier#IntegerStepVerifier"];
+  const disputeManager = await ethers.getContractAt("DisputeManager", addresses["DisputeManager#DisputeManager"]);
   for (const [name, address] of Object.entries(addresses)) {
     check(`${name} has code`, (await ethers.provider.getCode(address)) !== "0x", true);
   }
+  const im = await inferenceManager.getAddress();
+  const dm = await disputeManager.getAddress();
 
   // Links.
   check("Staking.token()", await staking.token(), tokenAddress);
   check("NodeRegistry.staking()", await nodeRegistry.staking(), await staking.getAddress());
   check("NodeRegistry.modelRegistry()", await nodeRegistry.modelRegistry(), await modelRegistry.getAddress());
+  check("InferenceManager.token()", await inferenceManager.token(), tokenAddress);
+  check("InferenceManager.staking()", await inferenceManager.staking(), await staking.getAddress());
+  check("InferenceManager.modelRegistry()", await inferenceManager.modelRegistry(), await modelRegistry.getAddress());
+  check("InferenceManager.nodeRegistry()", await inferenceManager.nodeRegistry(), await nodeRegistry.getAddress());
+  check("DisputeManager.token()", await disputeManager.token(), tokenAddress);
+  check("DisputeManager.inference()", await disputeManager.inference(), im);
+  check("DisputeManager.modelRegistry()", await disputeManager.modelRegistry(), await modelRegistry.getAddress());
+  check("DisputeManager.nodeRegistry()", await disputeManager.nodeRegistry(), await nodeRegistry.getAddress());
+  check("DisputeManager.staking()", await disputeManager.staking(), await staking.getAddress());
+  check("DisputeManager.verifier()", await disputeManager.verifier(), verifierAddress);
 
   // Parameters.
   const p = parameters?.Staking ?? {};
@@ -90,31 +116,44 @@ async function main(): Promise<void> {
   check("Staking.thawingPeriod()", await staking.thawingPeriod(), p.thawingPeriod);
   check("Staking.maxThawRequests()", await staking.maxThawRequests(), p.maxThawRequests);
   check("Staking.treasury()", await staking.treasury(), parameters ? (p.treasury ?? ethers.ZeroAddress) : undefined);
+  const i = parameters?.InferenceManager ?? {};
+  check("InferenceManager.challengeWindow()", await inferenceManager.challengeWindow(), i.challengeWindow);
+  check("InferenceManager.requestTimeout()", await inferenceManager.requestTimeout(), i.requestTimeout);
+  check(
+    "InferenceManager.collateralMultiplier()",
+    await inferenceManager.collateralMultiplier(),
+    i.collateralMultiplier,
+  );
+  check("InferenceManager.maxCallbackGas()", await inferenceManager.maxCallbackGas(), i.maxCallbackGas);
+  const d = parameters?.DisputeManager ?? {};
+  check("DisputeManager.bond()", await disputeManager.bond(), d.bond);
+  check("DisputeManager.moveClock()", await disputeManager.moveClock(), d.moveClock);
+  check("DisputeManager.clockExtension()", await disputeManager.clockExtension(), d.clockExtension);
+  check("DisputeManager.rewardPpm()", await disputeManager.rewardPpm(), d.rewardPpm);
+
+  // A node must not be able to withdraw stake before a dispute over its last commitment can end.
+  const window = BigInt(await inferenceManager.challengeWindow());
+  const game = await disputeManager.maxGameDuration();
+  const thawing = BigInt(await staking.thawingPeriod());
+  check(
+    `thawingPeriod >= challengeWindow + 2 x maxGameDuration (${window} + 2 x ${game})`,
+    thawing >= window + 2n * game,
+    true,
+  );
 
   // Roles: the governor holds admin and governor roles; the managers hold theirs; nobody else holds anything.
+  // With the hand-over variant the governor is `Protocol.governor`; otherwise `$global.governor` or the deployer.
   const [deployer] = await ethers.getSigners();
-  const governor = (parameters?.$global?.governor as string | undefined) ?? deployer?.address;
-  const managers = parameters?.Protocol ?? {};
+  const governor =
+    (parameters?.Protocol?.governor as string | undefined) ??
+    (parameters?.$global?.governor as string | undefined) ??
+    deployer?.address;
+  const governs = { DEFAULT_ADMIN_ROLE: [governor], GOVERNOR_ROLE: [governor] };
   const expected: [string, BaseContract, Record<string, (string | undefined)[]>][] = [
-    [
-      "Staking",
-      staking,
-      {
-        DEFAULT_ADMIN_ROLE: [governor],
-        GOVERNOR_ROLE: [governor],
-        SLASHER_ROLE: [managers.slasher as string | undefined],
-        INFERENCE_ROLE: [managers.inferenceManager as string | undefined],
-      },
-    ],
-    [
-      "NodeRegistry",
-      nodeRegistry,
-      {
-        DEFAULT_ADMIN_ROLE: [governor],
-        GOVERNOR_ROLE: [governor],
-        SLASHER_ROLE: [managers.slasher as string | undefined],
-      },
-    ],
+    ["Staking", staking, { ...governs, SLASHER_ROLE: [dm], INFERENCE_ROLE: [im] }],
+    ["NodeRegistry", nodeRegistry, { ...governs, SLASHER_ROLE: [dm] }],
+    ["InferenceManager", inferenceManager, { ...governs, DISPUTE_ROLE: [dm] }],
+    ["DisputeManager", disputeManager, { ...governs }],
   ];
   if (addresses["VerityToken#VerityToken"]) {
     const token = await ethers.getContractAt("VerityToken", tokenAddress);
