@@ -283,6 +283,7 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
     ) external {
         InferenceLib.Batch storage b = _batches[batchId];
         if (b.status != BatchStatus.Committed) revert InferenceManagerBatchNotCommitted(batchId, b.status);
+        if (block.timestamp >= b.windowEnd) revert InferenceManagerWindowClosed(batchId, b.windowEnd);
         if (!MerkleLib.verify(b.root, InferenceLib.leafHash(requestId, outputHash, traceRoot), index, b.count, proof)) {
             revert InferenceManagerInvalidBatchProof(batchId, index);
         }

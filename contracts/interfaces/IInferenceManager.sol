@@ -270,8 +270,9 @@ interface IInferenceManager {
     ) external returns (uint256 batchId);
 
     /// @notice Turn a leaf of a Committed batch into an individual commitment (status Committed, the batch's
-    /// window end), so that it can be disputed through the per-request path. Anyone may call. The leaf's fee and
-    /// collateral move from the batch to the request.
+    /// window end), so that it can be disputed through the per-request path. Anyone may call, inside the batch's
+    /// window only (`InferenceManagerWindowClosed` after it). The leaf's fee and collateral move from the batch to
+    /// the request, which then settles through `finalize` or the dispute hooks.
     function proveBatchLeaf(
         uint256 batchId,
         uint256 index,

@@ -252,7 +252,7 @@ describe("InferenceManager batches", function () {
       expect(await f.staking.lockedStake(f.node)).to.equal(0n);
     });
 
-    it("reverts on a bad proof, a wrong index, a second proof and a settled batch", async function () {
+    it("reverts on a bad proof, a wrong index, a second proof, after the window and on a settled batch", async function () {
       const f = await fixture();
       const ids = await requests(f, 3);
       const b = makeBatch(ids);
@@ -271,7 +271,13 @@ describe("InferenceManager batches", function () {
       await expect(f.manager.proveBatchLeaf(1n, 1, ids[1], b.outputHashes[1], b.traceRoots[1], proof))
         .to.be.revertedWithCustomError(f.manager, "InferenceManagerInvalidStatus")
         .withArgs(ids[1], STATUS.Committed);
-      await time.increase(CHALLENGE_WINDOW);
+      const windowEnd = (await f.manager.getBatch(1n)).windowEnd;
+      await time.increaseTo(windowEnd);
+      await expect(
+        f.manager.proveBatchLeaf(1n, 0, ids[0], b.outputHashes[0], b.traceRoots[0], merkleProof(b.leaves, 0)),
+      )
+        .to.be.revertedWithCustomError(f.manager, "InferenceManagerWindowClosed")
+        .withArgs(1n, windowEnd);
       await f.manager.finalizeBatch(1n, ids);
       await expect(
         f.manager.proveBatchLeaf(1n, 0, ids[0], b.outputHashes[0], b.traceRoots[0], merkleProof(b.leaves, 0)),
