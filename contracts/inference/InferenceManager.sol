@@ -20,8 +20,8 @@ import {VerificationModes} from "../libraries/VerificationModes.sol";
 /// @notice Requests, commitments, batch commitments and settlement of Verity inferences (see IInferenceManager).
 /// @dev Storage per request (gas is the design constraint: commit <= 70k, request + commit + finalize small, batch
 /// settlement <= 5k per leaf):
-///  - slot 0 `Core`: node, fee (uint80), status, flags (mode | CALLBACK_FLAG). Everything `finalizeBatch` reads
-///    per leaf is in this one slot.
+///  - slot 0 `Core`: node, fee (uint80), status, flags (mode | CALLBACK_FLAG). Everything `commitBatch` checks
+///    per leaf is in this one slot (one cold SLOAD per leaf).
 ///  - slot 1 `Terms`: requester, versionId, `time` (the deadline until committed, then the window end; while
 ///    Disputed, the window remainder frozen at `beginDispute`), the collateral multiplier snapshotted at commit.
 ///  - slot 2 inputHash; slot 3 the commitment hash. `request` writes slot 3 with a placeholder so that `commit`
