@@ -341,7 +341,7 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         info.versionId = terms.versionId;
         info.inputHash = r.inputHash;
         info.commitmentHash = _storedCommitment(r, core.status);
-        info.windowEnd = _windowEnd(status, terms.time);
+        info.windowEnd = _hasCommitment(core.status) ? _windowEnd(status, terms.time) : 0;
         info.status = uint8(status);
         info.fee = core.fee;
         info.collateral = uint256(core.fee) * terms.multiplier;

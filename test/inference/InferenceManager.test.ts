@@ -110,6 +110,10 @@ describe("InferenceManager", function () {
       expect(r.deadline).to.equal(BigInt(await time.latest()) + REQUEST_TIMEOUT);
       expect(r.mode).to.equal(MODE.OPTIMISTIC);
       expect(r.callback).to.equal(NONE);
+      const info = await f.manager.disputeInfo(1n);
+      expect(info.windowEnd).to.equal(0n);
+      expect(info.commitmentHash).to.equal(ethers.ZeroHash);
+      expect(info.status).to.equal(STATUS.Assigned);
     });
 
     it("opens a request without a node", async function () {
