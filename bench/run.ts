@@ -21,7 +21,7 @@ import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { VerificationMode } from "../scripts/lib/constants";
-import { cidV1Raw } from "../scripts/lib/model";
+import { cidBinaryOf } from "../executor/model/cid";
 import { deployProtocol, mined, printTable, signPermit } from "../scripts/lib/protocol";
 import { benchDisputes } from "./disputes";
 import { benchExecutor } from "./executor";
@@ -61,7 +61,7 @@ async function measureGas(): Promise<Record<GasKey, number>> {
 
   // Model registry.
   const spec = (salt: string) => ({
-    artifactCid: cidV1Raw(ethers.toUtf8Bytes(`bench model ${salt}`)),
+    artifactCid: cidBinaryOf(ethers.toUtf8Bytes(`bench model ${salt}`)),
     programDigest: ethers.id(`program ${salt}`),
     weightsRoot: ethers.id(`weights ${salt}`),
     layerCount: 4,
