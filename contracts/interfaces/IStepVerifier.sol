@@ -38,6 +38,16 @@ interface IStepVerifier {
         bytes32[] proof;
     }
 
+    /// @notice Any chunks of S_k, chunk `chunkIndices[j]` being bytes [32 j, 32 j + 32) of `chunks` (indices
+    /// strictly increasing), with their multiproof against the pre-state root (docs/COMMITMENTS.md §4). An element
+    /// that reads a few bytes from each of many rows or channels (a Conv over many input channels) needs far fewer
+    /// bytes of calldata this way than with one contiguous run.
+    struct SparseSlice {
+        uint256[] chunkIndices;
+        bytes chunks;
+        bytes32[] proof;
+    }
+
     /// @notice The int8 weights of output channel `row` (unpadded; the verifier hashes them into the row root),
     /// with the siblings of that row root up to the layer's rowsRoot.
     struct WeightRow {
@@ -79,6 +89,15 @@ interface IStepVerifier {
         StepClaim calldata claim,
         LayerWitness calldata layer,
         StateSlice calldata slice,
+        WeightRow[] calldata rows
+    ) external view returns (int8 value);
+
+    /// @notice `computeElement` with the pre-state given as any set of chunks (a `SparseSlice`, multiproven) instead
+    /// of one contiguous run. Same checks, same errors, same result.
+    function computeElementSparse(
+        StepClaim calldata claim,
+        LayerWitness calldata layer,
+        SparseSlice calldata slice,
         WeightRow[] calldata rows
     ) external view returns (int8 value);
 }

@@ -156,7 +156,77 @@ library MerkleLib {
         return nodes[1];
     }
 
+    /// @notice The root implied by the 32-byte chunks `chunks` at the leaves `indices` (strictly increasing, one chunk
+    /// each) of a tree of `leafCount` leaves, with the multiproof `proof` (docs/COMMITMENTS.md §4: level by level, the
+    /// known nodes in ascending order, the sibling of each node whose sibling is not known). For one contiguous run
+    /// the proof is the range proof of `rootOfRange`.
+    function rootOfChunks(
+        bytes calldata chunks,
+        uint256[] calldata indices,
+        uint256 leafCount,
+        bytes32[] calldata proof
+    ) internal pure returns (bytes32) {
+        (uint256[] memory idx, bytes32[] memory nodes) = _chunkLeaves(chunks, indices, leafCount);
+        return _climb(idx, nodes, depth(leafCount), proof);
+    }
+
     // -- internal helpers --
+
+    /// @dev The leaf hashes of `chunks`, after checking that `indices` are strictly increasing and in the tree.
+    function _chunkLeaves(
+        bytes calldata chunks,
+        uint256[] calldata indices,
+        uint256 leafCount
+    ) private pure returns (uint256[] memory idx, bytes32[] memory nodes) {
+        uint256 m = indices.length;
+        if (m == 0 || chunks.length != m << 5) revert MerkleLibBadRange(chunks.length);
+        idx = new uint256[](m);
+        nodes = new bytes32[](m);
+        for (uint256 k; k < m; ++k) {
+            uint256 i = indices[k];
+            if (i >= leafCount || (k > 0 && i <= indices[k - 1])) revert MerkleLibIndexOutOfRange(i, leafCount);
+            idx[k] = i;
+            bytes32 leaf;
+            uint256 src = k << 5;
+            assembly ("memory-safe") {
+                calldatacopy(0, add(chunks.offset, src), 32)
+                leaf := keccak256(0, 32)
+            }
+            nodes[k] = leaf;
+        }
+    }
+
+    /// @dev Hashes the known nodes up `d` levels, in place, taking the missing siblings from `proof` in order.
+    function _climb(
+        uint256[] memory idx,
+        bytes32[] memory nodes,
+        uint256 d,
+        bytes32[] calldata proof
+    ) private pure returns (bytes32) {
+        uint256 used;
+        uint256 m = idx.length;
+        for (uint256 level; level < d; ++level) {
+            uint256 n;
+            for (uint256 k; k < m; ++k) {
+                uint256 i = idx[k];
+                bytes32 node;
+                if (i & 1 == 0 && k + 1 < m && idx[k + 1] == i + 1) {
+                    node = _hashPair(nodes[k], nodes[k + 1]);
+                    ++k;
+                } else {
+                    if (used >= proof.length) revert MerkleLibBadProofLength(proof.length, used + 1);
+                    node = i & 1 == 1 ? _hashPair(proof[used], nodes[k]) : _hashPair(nodes[k], proof[used]);
+                    ++used;
+                }
+                idx[n] = i >> 1;
+                nodes[n] = node;
+                ++n;
+            }
+            m = n;
+        }
+        if (used != proof.length) revert MerkleLibBadProofLength(proof.length, used);
+        return nodes[0];
+    }
 
     /// @dev Root over `n` leaf hashes in `nodes` (hashed in place), padding odd levels with the empty subtree root.
     function _rootOfNodes(bytes32[] memory nodes, uint256 n) private pure returns (bytes32) {

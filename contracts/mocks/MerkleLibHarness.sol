@@ -43,4 +43,13 @@ contract MerkleLibHarness {
     ) external pure returns (bytes32) {
         return MerkleLib.rootOfRange(chunks, first, leafCount, proof);
     }
+
+    function rootOfChunks(
+        bytes calldata chunks,
+        uint256[] calldata indices,
+        uint256 leafCount,
+        bytes32[] calldata proof
+    ) external pure returns (bytes32) {
+        return MerkleLib.rootOfChunks(chunks, indices, leafCount, proof);
+    }
 }

@@ -19,4 +19,22 @@ contract StepVerifierBatch {
             values[i] = verifier.computeElement(c.claim, c.layer, c.slice, c.rows);
         }
     }
+
+    struct SparseCase {
+        IStepVerifier.StepClaim claim;
+        IStepVerifier.LayerWitness layer;
+        IStepVerifier.SparseSlice slice;
+        IStepVerifier.WeightRow[] rows;
+    }
+
+    function computeManySparse(
+        IStepVerifier verifier,
+        SparseCase[] calldata cases
+    ) external view returns (int8[] memory values) {
+        values = new int8[](cases.length);
+        for (uint256 i; i < cases.length; ++i) {
+            SparseCase calldata c = cases[i];
+            values[i] = verifier.computeElementSparse(c.claim, c.layer, c.slice, c.rows);
+        }
+    }
 }

@@ -40,6 +40,13 @@ export interface StateSlice {
   proof: string[];
 }
 
+/** Any chunks of S_layer (strictly increasing indices) with their multiproof (IStepVerifier.SparseSlice). */
+export interface SparseSlice {
+  chunkIndices: number[];
+  chunks: string;
+  proof: string[];
+}
+
 export interface WeightRow {
   row: number;
   data: string;
@@ -51,6 +58,14 @@ export interface StepProof {
   claim: StepClaim;
   layer: LayerWitness;
   slice: StateSlice;
+  rows: WeightRow[];
+}
+
+/** The arguments of `computeElementSparse(claim, layer, slice, rows)`, in order. */
+export interface SparseStepProof {
+  claim: StepClaim;
+  layer: LayerWitness;
+  slice: SparseSlice;
   rows: WeightRow[];
 }
 
@@ -222,8 +237,9 @@ export function expectedElement(p: Program, states: readonly Int8Array[], layer:
 
 /**
  * The proof that lets the verifier recompute byte `element` of S_{layer+1} (0-based `layer`: the step
- * S_layer -> S_{layer+1}). `states` are the honest states S_0..S_L (`execute`); pass a `WeightsCommitment` of
- * `p` to reuse it across many proofs.
+ * S_layer -> S_{layer+1}), for `computeElement`: the pre-state as the smallest contiguous chunk run covering every
+ * byte the element reads. `states` are the honest states S_0..S_L (`execute`); pass a `WeightsCommitment` of `p`
+ * to reuse it across many proofs.
  */
 export function buildStepProof(
   p: Program,
@@ -232,11 +248,7 @@ export function buildStepProof(
   element: number,
   weights: WeightsCommitment = new WeightsCommitment(p),
 ): StepProof {
-  const reads = elementReads(p, layer, element);
-  const pre = states[layer];
-  const io = stepLayout(p, layer);
-  if (!pre || pre.length !== io.inLength) throw new StepProofError(`state S_${layer} must have ${io.inLength} bytes`);
-  const tree = MerkleTree.fromData(asBytes(pre));
+  const { reads, pre, tree, common } = prepare(p, states, layer, element, weights);
   let lo = 0;
   let hi = 0;
   if (reads.bytes.length > 0) {
@@ -250,7 +262,46 @@ export function buildStepProof(
   const firstChunk = Math.floor(lo / CHUNK_BYTES);
   const lastChunk = Math.floor(hi / CHUNK_BYTES);
   const chunks = new Uint8Array((lastChunk - firstChunk + 1) * CHUNK_BYTES);
-  chunks.set(asBytes(pre).subarray(firstChunk * CHUNK_BYTES, Math.min(pre.length, (lastChunk + 1) * CHUNK_BYTES)));
+  chunks.set(pre.subarray(firstChunk * CHUNK_BYTES, Math.min(pre.length, (lastChunk + 1) * CHUNK_BYTES)));
+  return {
+    ...common,
+    slice: { firstChunk, chunks: hexlify(chunks), proof: tree.rangeProof(firstChunk, lastChunk - firstChunk + 1) },
+  };
+}
+
+/**
+ * The same proof for `computeElementSparse`: the pre-state as exactly the chunks the element reads, with their
+ * multiproof. Much less calldata than `buildStepProof` when the reads are spread out (a Conv over many channels).
+ */
+export function buildSparseStepProof(
+  p: Program,
+  states: readonly Int8Array[],
+  layer: number,
+  element: number,
+  weights: WeightsCommitment = new WeightsCommitment(p),
+): SparseStepProof {
+  const { reads, pre, tree, common } = prepare(p, states, layer, element, weights);
+  const set = new Set<number>(reads.bytes.map((b) => Math.floor(b / CHUNK_BYTES)));
+  if (set.size === 0) set.add(0);
+  const chunkIndices = [...set].sort((a, b) => a - b);
+  const chunks = new Uint8Array(chunkIndices.length * CHUNK_BYTES);
+  chunkIndices.forEach((c, k) => chunks.set(pre.subarray(c * CHUNK_BYTES, Math.min(pre.length, (c + 1) * CHUNK_BYTES)), k * CHUNK_BYTES));
+  return { ...common, slice: { chunkIndices, chunks: hexlify(chunks), proof: tree.multiProof(chunkIndices) } };
+}
+
+function prepare(
+  p: Program,
+  states: readonly Int8Array[],
+  layer: number,
+  element: number,
+  weights: WeightsCommitment,
+): { reads: ElementReads; pre: Uint8Array; tree: MerkleTree; common: Omit<StepProof, "slice"> } {
+  const reads = elementReads(p, layer, element);
+  const state = states[layer];
+  const io = stepLayout(p, layer);
+  if (!state || state.length !== io.inLength) throw new StepProofError(`state S_${layer} must have ${io.inLength} bytes`);
+  const pre = asBytes(state);
+  const tree = MerkleTree.fromData(pre);
   const lp = weights.layerProof(layer);
   const rows: WeightRow[] = [];
   if (reads.row !== null) {
@@ -258,15 +309,13 @@ export function buildStepProof(
     rows.push({ row: reads.row, data: rp.rowBytes, proof: rp.rowProof });
   }
   return {
-    claim: {
-      weightsRoot: weights.root,
-      layerCount: p.layers.length,
-      layer,
-      preStateRoot: tree.root,
-      element,
+    reads,
+    pre,
+    tree,
+    common: {
+      claim: { weightsRoot: weights.root, layerCount: p.layers.length, layer, preStateRoot: tree.root, element },
+      layer: { descriptor: lp.descriptor, rowsRoot: lp.rowsRoot, layerProof: lp.layerProof },
+      rows,
     },
-    layer: { descriptor: lp.descriptor, rowsRoot: lp.rowsRoot, layerProof: lp.layerProof },
-    slice: { firstChunk, chunks: hexlify(chunks), proof: tree.rangeProof(firstChunk, lastChunk - firstChunk + 1) },
-    rows,
   };
 }

@@ -146,6 +146,35 @@ export class MerkleTree {
     return proof;
   }
 
+  /**
+   * Multiproof of the leaves at `indices` (strictly increasing), docs/COMMITMENTS.md §4: level by level from the
+   * leaves, walking the known nodes in ascending order, the sibling of every node whose sibling is not itself known.
+   * For one contiguous run it is exactly `rangeProof`.
+   */
+  multiProof(indices: readonly number[]): string[] {
+    if (indices.length === 0) throw new MerkleProofError("a multiproof needs at least one leaf");
+    indices.forEach((i, k) => {
+      this.checkIndex(i);
+      if (k > 0 && i <= indices[k - 1]) throw new MerkleProofError("multiproof indices must be strictly increasing");
+    });
+    const proof: string[] = [];
+    let known = [...indices];
+    for (let level = 0; level < this.depth; level++) {
+      const layer = this.layers[level];
+      const node = (i: number): string =>
+        i * 32 < layer.length ? hexlify(layer.subarray(i * 32, i * 32 + 32)) : hexlify(zeroHash(level));
+      const next: number[] = [];
+      for (let k = 0; k < known.length; k++) {
+        const i = known[k];
+        if ((i & 1) === 0 && known[k + 1] === i + 1) k++;
+        else proof.push(node(i ^ 1));
+        next.push(i >> 1);
+      }
+      known = next;
+    }
+    return proof;
+  }
+
   private checkIndex(index: number): void {
     if (!Number.isInteger(index) || index < 0 || index >= this.leafCount) {
       throw new MerkleProofError(`leaf index ${index} is out of range (the tree has ${this.leafCount} leaves)`);
@@ -276,5 +305,47 @@ export function rootOfRange(chunks: Uint8Array, first: number, leafCount: number
     lo >>= 1;
   }
   if (used !== proof.length) throw new MerkleProofError(`range proof too long (${proof.length} siblings, ${used} used)`);
+  return hexlify(nodes[0]);
+}
+
+/**
+ * Root implied by the 32-byte chunks `chunks` placed at the leaves `indices` (strictly increasing, one chunk each)
+ * of a tree of `leafCount` leaves, with the multiproof `proof` (docs/COMMITMENTS.md §4).
+ */
+export function rootOfChunks(chunks: Uint8Array, indices: readonly number[], leafCount: number, proof: readonly string[]): string {
+  if (indices.length === 0 || chunks.length !== indices.length * CHUNK_BYTES) {
+    throw new MerkleProofError("a multiproof needs one 32-byte chunk per index, and at least one");
+  }
+  indices.forEach((i, k) => {
+    if (!Number.isInteger(i) || i < 0 || i >= leafCount || (k > 0 && i <= indices[k - 1])) {
+      throw new MerkleProofError(`indices must be strictly increasing and below ${leafCount}`);
+    }
+  });
+  let idx = [...indices];
+  let nodes = idx.map((_, k) => getBytes(chunkLeaf(chunks.subarray(k * 32, k * 32 + 32))));
+  let used = 0;
+  const take = (): Uint8Array => {
+    if (used >= proof.length) throw new MerkleProofError(`multiproof too short (${proof.length} siblings)`);
+    return toBytes32(proof[used++], `proof[${used - 1}]`);
+  };
+  const depth = treeDepth(leafCount);
+  for (let level = 0; level < depth; level++) {
+    const nextIdx: number[] = [];
+    const nextNodes: Uint8Array[] = [];
+    for (let k = 0; k < idx.length; k++) {
+      const i = idx[k];
+      let h: string;
+      if ((i & 1) === 0 && idx[k + 1] === i + 1) {
+        h = hashPair(nodes[k], nodes[k + 1]);
+        k++;
+      } else if (i & 1) h = hashPair(take(), nodes[k]);
+      else h = hashPair(nodes[k], take());
+      nextIdx.push(i >> 1);
+      nextNodes.push(getBytes(h));
+    }
+    idx = nextIdx;
+    nodes = nextNodes;
+  }
+  if (used !== proof.length) throw new MerkleProofError(`multiproof too long (${proof.length} siblings, ${used} used)`);
   return hexlify(nodes[0]);
 }

@@ -3,7 +3,13 @@ import hre, { ethers } from "hardhat";
 import { AbiCoder, concat, getBytes } from "ethers";
 import * as fs from "fs";
 import * as path from "path";
-import { buildStepProof, expectedElement, type StepProof } from "../../executor/dispute/step-proof";
+import {
+  buildSparseStepProof,
+  buildStepProof,
+  expectedElement,
+  type SparseStepProof,
+  type StepProof,
+} from "../../executor/dispute/step-proof";
 import { loadOnnx } from "../../executor/model/onnx";
 import { quantizeGraph } from "../../executor/quant";
 import { execute, validateProgram, type Program } from "../../executor/runtime";
@@ -19,17 +25,25 @@ const COVERAGE = (hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean })._
  * bytecode is two orders of magnitude slower, so a coverage run takes a few per operator (every kernel path is
  * still reached).
  */
-const CASES_PER_OP = COVERAGE ? 12 : 120;
+const CASES_PER_OP = COVERAGE ? 12 : 110;
 /** Cases per eth_call of the batch harness. */
 const BATCH = 40;
 
 interface Case {
   what: string;
   proof: StepProof;
+  /** Every third case also goes through computeElementSparse. */
+  sparse?: SparseStepProof;
   want: number;
 }
 
 function args(p: StepProof): [StepProof["claim"], StepProof["layer"], StepProof["slice"], StepProof["rows"]] {
+  return [p.claim, p.layer, p.slice, p.rows];
+}
+
+function sargs(
+  p: SparseStepProof,
+): [SparseStepProof["claim"], SparseStepProof["layer"], SparseStepProof["slice"], SparseStepProof["rows"]] {
   return [p.claim, p.layer, p.slice, p.rows];
 }
 
@@ -57,6 +71,7 @@ function cases(op: string, seed: number, count: number): Case[] {
         out.push({
           what: `${op} seed ${seed} program #${out.length} layer ${k} (${p.layers[k].op}) element ${e}: ${JSON.stringify(p.layers[k].attrs)}`,
           proof: buildStepProof(p, states, k, e, weights),
+          sparse: out.length % 3 === 0 ? buildSparseStepProof(p, states, k, e, weights) : undefined,
           want: expectedElement(p, states, k, e),
         });
       }
@@ -74,6 +89,25 @@ async function computeMany(batch: StepVerifierBatch, verifier: string, cs: Case[
   return got;
 }
 
+/** The cases that carry a sparse proof, through computeElementSparse. */
+async function computeManySparse(
+  batch: StepVerifierBatch,
+  verifier: string,
+  cs: Case[],
+): Promise<{ c: Case; got: number }[]> {
+  const with_ = cs.filter((c) => c.sparse !== undefined);
+  const out: { c: Case; got: number }[] = [];
+  for (let i = 0; i < with_.length; i += BATCH) {
+    const part = with_.slice(i, i + BATCH);
+    const got = await batch.computeManySparse(
+      verifier,
+      part.map((c) => ({ ...c.sparse! })),
+    );
+    part.forEach((c, j) => out.push({ c, got: Number(got[j]) }));
+  }
+  return out;
+}
+
 const ROOT = path.join(__dirname, "..", "..");
 
 function demoProgram(name: "mlp" | "cnn"): { program: Program; input: Float32Array } {
@@ -83,7 +117,10 @@ function demoProgram(name: "mlp" | "cnn"): { program: Program; input: Float32Arr
     .slice(0, 64)
     .map((v) => Float32Array.from(v));
   const onnx = new Uint8Array(fs.readFileSync(path.join(ROOT, "models", `${name}.onnx`)));
-  return { program: quantizeGraph(loadOnnx(onnx), calibration), input: Float32Array.from(images("digits-test.json")[0]) };
+  return {
+    program: quantizeGraph(loadOnnx(onnx), calibration),
+    input: Float32Array.from(images("digits-test.json")[0]),
+  };
 }
 
 describe("IntegerStepVerifier", function () {
@@ -104,6 +141,9 @@ describe("IntegerStepVerifier", function () {
         const cs = cases(op, 1000 + i, CASES_PER_OP);
         const got = await computeMany(batch, verifierAddress, cs);
         cs.forEach((c, j) => expect(got[j], c.what).to.equal(c.want));
+        const sparse = await computeManySparse(batch, verifierAddress, cs);
+        expect(sparse.length).to.be.at.least(CASES_PER_OP / 3);
+        for (const { c, got: g } of sparse) expect(g, `sparse ${c.what}`).to.equal(c.want);
       });
     });
   });
@@ -120,7 +160,11 @@ describe("IntegerStepVerifier", function () {
         for (let k = 0; k < p.layers.length; k++) {
           const n = states[k + 1].length;
           for (const e of [0, n - 1, r.int(0, n - 1), r.int(0, n - 1)]) {
-            cs.push({ what: `${name} layer ${k} (${p.layers[k].op}) element ${e}`, proof: buildStepProof(p, states, k, e, weights), want: states[k + 1][e] });
+            cs.push({
+              what: `${name} layer ${k} (${p.layers[k].op}) element ${e}`,
+              proof: buildStepProof(p, states, k, e, weights),
+              want: states[k + 1][e],
+            });
           }
         }
         const got = await computeMany(batch, verifierAddress, cs);
@@ -161,52 +205,61 @@ describe("IntegerStepVerifier", function () {
             ],
           ),
       ],
-      ...[8, 16].map(
-        (hw): [string, () => Program] => [
-          `Conv 3x3 256->256 on ${hw}x${hw}`,
-          () =>
-            program(
-              [1, 256, hw, hw],
-              [
-                {
-                  op: "Conv",
-                  inputs: [0],
-                  output: 1,
-                  outShape: [1, 256, hw, hw],
-                  attrs: {
-                    inChw: [256, hw, hw],
-                    outChw: [256, hw, hw],
-                    group: 1,
-                    kernel: [3, 3],
-                    strides: [1, 1],
-                    pads: [1, 1, 1, 1],
-                    dilations: [1, 1],
-                    zIn: 0,
-                    zOut: 0,
-                    clampMin: -128,
-                    clampMax: 127,
-                  },
-                  weights: new Rng(3).int8s(256 * 256 * 9, -127, 127),
-                  bias: new Rng(4).int32s(256, -1000, 1000),
-                  multiplier: Int32Array.of(20000),
-                  shift: Int32Array.of(28),
+      ...[
+        [256, 8],
+        [256, 16],
+        [128, 32],
+      ].map(([c, hw]): [string, () => Program] => [
+        `Conv 3x3 ${c}->${c} on ${hw}x${hw}`,
+        () =>
+          program(
+            [1, c, hw, hw],
+            [
+              {
+                op: "Conv",
+                inputs: [0],
+                output: 1,
+                outShape: [1, c, hw, hw],
+                attrs: {
+                  inChw: [c, hw, hw],
+                  outChw: [c, hw, hw],
+                  group: 1,
+                  kernel: [3, 3],
+                  strides: [1, 1],
+                  pads: [1, 1, 1, 1],
+                  dilations: [1, 1],
+                  zIn: 0,
+                  zOut: 0,
+                  clampMin: -128,
+                  clampMax: 127,
                 },
-              ],
-            ),
-        ],
-      ),
+                weights: new Rng(3).int8s(c * c * 9, -127, 127),
+                bias: new Rng(4).int32s(c, -1000, 1000),
+                multiplier: Int32Array.of(20000),
+                shift: Int32Array.of(28),
+              },
+            ],
+          ),
+      ]),
     ];
     for (const [label, make] of worst) {
-      it(`${label}: a middle element is correct and costs under 5M gas`, async () => {
+      it(`${label}: a middle element is correct and costs under 5M gas (with the sparse slice)`, async () => {
         const p = make();
         validateProgram(p);
         const states = run(p, new Rng(5));
         const e = Math.floor(states[1].length / 2) + 3;
-        const proof = buildStepProof(p, states, 0, e);
+        const weights = new WeightsCommitment(p);
+        const proof = buildStepProof(p, states, 0, e, weights);
+        const sparse = buildSparseStepProof(p, states, 0, e, weights);
         expect(Number(await verifier.computeElement(...args(proof)))).to.equal(states[1][e]);
+        expect(Number(await verifier.computeElementSparse(...sargs(sparse)))).to.equal(states[1][e]);
         const g = Number(await verifier.computeElement.estimateGas(...args(proof)));
-        console.log(`      gas ${label}: ${g} (slice ${(proof.slice.chunks.length - 2) / 2} bytes)`);
-        if (!COVERAGE) expect(g).to.be.below(5_000_000);
+        const gs = Number(await verifier.computeElementSparse.estimateGas(...sargs(sparse)));
+        const bytes = (h: string): number => (h.length - 2) / 2;
+        console.log(
+          `      gas ${label}: contiguous ${g} (slice ${bytes(proof.slice.chunks)} bytes), sparse ${gs} (${bytes(sparse.slice.chunks)} bytes)`,
+        );
+        expect(gs).to.be.below(5_000_000);
       });
     }
   });
@@ -250,38 +303,58 @@ describe("IntegerStepVerifier", function () {
     it("reverts StepVerifierBadLayerProof on a wrong layer sibling, a tampered descriptor or a wrong rowsRoot", async () => {
       const a = gemm(5);
       a.layer.layerProof = [flip(a.layer.layerProof[0])];
-      await expect(verifier.computeElement(...args(a))).to.be.revertedWithCustomError(verifier, "StepVerifierBadLayerProof").withArgs(1);
+      await expect(verifier.computeElement(...args(a)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierBadLayerProof")
+        .withArgs(1);
       const b = gemm(5);
       b.layer.descriptor = flip(b.layer.descriptor, 10);
-      await expect(verifier.computeElement(...args(b))).to.be.revertedWithCustomError(verifier, "StepVerifierBadLayerProof").withArgs(1);
+      await expect(verifier.computeElement(...args(b)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierBadLayerProof")
+        .withArgs(1);
       const c = gemm(5);
       c.layer.rowsRoot = flip(c.layer.rowsRoot);
-      await expect(verifier.computeElement(...args(c))).to.be.revertedWithCustomError(verifier, "StepVerifierBadLayerProof").withArgs(1);
+      await expect(verifier.computeElement(...args(c)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierBadLayerProof")
+        .withArgs(1);
       const d = gemm(5);
       d.layer.layerProof = [];
-      await expect(verifier.computeElement(...args(d))).to.be.revertedWithCustomError(verifier, "StepVerifierBadLayerProof").withArgs(1);
+      await expect(verifier.computeElement(...args(d)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierBadLayerProof")
+        .withArgs(1);
     });
 
     it("reverts StepVerifierLayerOutOfRange for a layer index at or above the layer count", async () => {
       const a = gemm(5);
       a.claim.layer = 2;
-      await expect(verifier.computeElement(...args(a))).to.be.revertedWithCustomError(verifier, "StepVerifierLayerOutOfRange").withArgs(2, 2);
+      await expect(verifier.computeElement(...args(a)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierLayerOutOfRange")
+        .withArgs(2, 2);
     });
 
     it("reverts StepVerifierBadSliceProof on a tampered chunk, a wrong sibling, a wrong pre-state root or a misplaced run", async () => {
       const a = gemm(5);
-      const chunks = a.slice.chunks.length / 2 - 1 >> 5;
+      const chunks = (a.slice.chunks.length / 2 - 1) >> 5;
       a.slice.chunks = flip(a.slice.chunks, 4);
-      await expect(verifier.computeElement(...args(a))).to.be.revertedWithCustomError(verifier, "StepVerifierBadSliceProof").withArgs(a.slice.firstChunk, chunks);
+      await expect(verifier.computeElement(...args(a)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierBadSliceProof")
+        .withArgs(a.slice.firstChunk, chunks);
       const b = gemm(5);
       b.slice.proof = b.slice.proof.map((h) => flip(h));
-      await expect(verifier.computeElement(...args(b))).to.be.revertedWithCustomError(verifier, "StepVerifierBadSliceProof");
+      await expect(verifier.computeElement(...args(b))).to.be.revertedWithCustomError(
+        verifier,
+        "StepVerifierBadSliceProof",
+      );
       const c = gemm(5);
       c.claim.preStateRoot = flip(c.claim.preStateRoot);
-      await expect(verifier.computeElement(...args(c))).to.be.revertedWithCustomError(verifier, "StepVerifierBadSliceProof");
+      await expect(verifier.computeElement(...args(c))).to.be.revertedWithCustomError(
+        verifier,
+        "StepVerifierBadSliceProof",
+      );
       const d = gemm(5);
       d.slice.firstChunk = 3; // beyond the 3 chunks of S_1 (80 bytes)
-      await expect(verifier.computeElement(...args(d))).to.be.revertedWithCustomError(verifier, "StepVerifierBadSliceProof").withArgs(3, chunks);
+      await expect(verifier.computeElement(...args(d)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierBadSliceProof")
+        .withArgs(3, chunks);
     });
 
     it("reverts StepVerifierMissingInput when the proven slice does not cover a byte the element reads", async () => {
@@ -289,34 +362,50 @@ describe("IntegerStepVerifier", function () {
       const a = gemm(5);
       const b = gemm(1);
       a.slice = b.slice;
-      await expect(verifier.computeElement(...args(a))).to.be.revertedWithCustomError(verifier, "StepVerifierMissingInput").withArgs(64);
+      await expect(verifier.computeElement(...args(a)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierMissingInput")
+        .withArgs(64);
     });
 
     it("reverts on a missing, extra, wrong, tampered or truncated weight row", async () => {
       const a = gemm(5);
       a.rows = [];
-      await expect(verifier.computeElement(...args(a))).to.be.revertedWithCustomError(verifier, "StepVerifierWrongRows").withArgs(1, 0);
+      await expect(verifier.computeElement(...args(a)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierWrongRows")
+        .withArgs(1, 0);
       const b = gemm(5);
       b.rows = [...b.rows, ...gemm(6).rows];
-      await expect(verifier.computeElement(...args(b))).to.be.revertedWithCustomError(verifier, "StepVerifierWrongRows").withArgs(1, 2);
+      await expect(verifier.computeElement(...args(b)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierWrongRows")
+        .withArgs(1, 2);
       const c = gemm(5);
       c.rows = gemm(6).rows;
-      await expect(verifier.computeElement(...args(c))).to.be.revertedWithCustomError(verifier, "StepVerifierWrongRow").withArgs(1, 2);
+      await expect(verifier.computeElement(...args(c)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierWrongRow")
+        .withArgs(1, 2);
       const d = gemm(5);
       d.rows[0].data = flip(d.rows[0].data);
-      await expect(verifier.computeElement(...args(d))).to.be.revertedWithCustomError(verifier, "StepVerifierBadRowProof").withArgs(1);
+      await expect(verifier.computeElement(...args(d)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierBadRowProof")
+        .withArgs(1);
       const e = gemm(5);
       e.rows[0].data = e.rows[0].data.slice(0, -2);
-      await expect(verifier.computeElement(...args(e))).to.be.revertedWithCustomError(verifier, "StepVerifierBadRowLength").withArgs(1, K - 1, K);
+      await expect(verifier.computeElement(...args(e)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierBadRowLength")
+        .withArgs(1, K - 1, K);
       const f = buildStepProof(p, states, 0, 3, weights); // Relu: no weights
       f.rows = gemm(5).rows;
-      await expect(verifier.computeElement(...args(f))).to.be.revertedWithCustomError(verifier, "StepVerifierWrongRows").withArgs(0, 1);
+      await expect(verifier.computeElement(...args(f)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierWrongRows")
+        .withArgs(0, 1);
     });
 
     it("reverts StepVerifierElementOutOfRange for an element at or beyond |S_{k+1}|", async () => {
       const a = gemm(5);
       a.claim.element = 8;
-      await expect(verifier.computeElement(...args(a))).to.be.revertedWithCustomError(verifier, "StepVerifierElementOutOfRange").withArgs(8, 8);
+      await expect(verifier.computeElement(...args(a)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierElementOutOfRange")
+        .withArgs(8, 8);
     });
 
     it("reverts StepVerifierUnknownOp for a committed layer whose op it does not know", async () => {
@@ -336,7 +425,9 @@ describe("IntegerStepVerifier", function () {
     it("reverts StepVerifierMissingInput when the slice starts after a byte the element reads", async () => {
       const a = gemm(1); // row 0 reads bytes 0..39 of S_1
       a.slice = gemm(5).slice; // chunks 1..2 (bytes 32..95)
-      await expect(verifier.computeElement(...args(a))).to.be.revertedWithCustomError(verifier, "StepVerifierMissingInput").withArgs(0);
+      await expect(verifier.computeElement(...args(a)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierMissingInput")
+        .withArgs(0);
     });
 
     /** A one-layer weights root over an arbitrary descriptor: layerRoot = keccak(keccak(descriptor) ‖ rowsRoot). */
@@ -353,10 +444,9 @@ describe("IntegerStepVerifier", function () {
     it("reverts (never reads other calldata) when a committed descriptor is malformed: truncated, missing an attribute, or with layout fields that do not tile S_{k+1}", async () => {
       const relu = buildStepProof(p, states, 0, 3, weights);
       const full = getBytes(relu.layer.descriptor);
-      await expect(verifier.computeElement(...args(commitDescriptor(relu, full.subarray(0, 200))))).to.be.revertedWithCustomError(
-        verifier,
-        "DescriptorOutOfBounds",
-      );
+      await expect(
+        verifier.computeElement(...args(commitDescriptor(relu, full.subarray(0, 200)))),
+      ).to.be.revertedWithCustomError(verifier, "DescriptorOutOfBounds");
       const fields = AbiCoder.defaultAbiCoder().decode(DESCRIPTOR_ABI_TYPES, full).toArray();
       const noAttrs = [...fields];
       noAttrs[4] = [];
@@ -370,7 +460,35 @@ describe("IntegerStepVerifier", function () {
       shifted[17] = 1n; // outputOffset 1 and no copies: byte 0 of S_1 is neither copied nor computed
       const d2 = getBytes(AbiCoder.defaultAbiCoder().encode(DESCRIPTOR_ABI_TYPES, shifted));
       const b = commitDescriptor(buildStepProof(p, states, 0, 0, weights), d2);
-      await expect(verifier.computeElement(...args(b))).to.be.revertedWithCustomError(verifier, "StepVerifierBadDescriptor").withArgs(17);
+      await expect(verifier.computeElement(...args(b)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierBadDescriptor")
+        .withArgs(17);
+    });
+
+    it("computeElementSparse reverts on a bad multiproof, a chunk count that does not match, or a missing chunk", async () => {
+      const ok = buildSparseStepProof(p, states, 1, 5, weights);
+      expect(Number(await verifier.computeElementSparse(...sargs(ok)))).to.equal(states[2][5]);
+      const a = buildSparseStepProof(p, states, 1, 5, weights);
+      a.slice.chunks = flip(a.slice.chunks, 4);
+      await expect(verifier.computeElementSparse(...sargs(a)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierBadSliceProof")
+        .withArgs(a.slice.chunkIndices[0], a.slice.chunkIndices.length);
+      const b = buildSparseStepProof(p, states, 1, 5, weights);
+      b.slice.chunks = b.slice.chunks.slice(0, -64);
+      await expect(verifier.computeElementSparse(...sargs(b)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierBadSliceProof")
+        .withArgs(0, b.slice.chunkIndices.length);
+      const c = buildSparseStepProof(p, states, 1, 5, weights); // reads bytes 40..79: chunks 1 and 2
+      const d = buildSparseStepProof(p, states, 1, 1, weights); // reads bytes 0..39: chunks 0 and 1
+      c.slice = d.slice;
+      await expect(verifier.computeElementSparse(...sargs(c)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierMissingInput")
+        .withArgs(64);
+      const e = buildSparseStepProof(p, states, 1, 1, weights);
+      e.slice = buildSparseStepProof(p, states, 1, 5, weights).slice;
+      await expect(verifier.computeElementSparse(...sargs(e)))
+        .to.be.revertedWithCustomError(verifier, "StepVerifierMissingInput")
+        .withArgs(0);
     });
 
     it("answers a carried-over byte from the pre-state (descriptor copies)", async () => {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { hexlify, keccak256 } from "ethers";
-import { MerkleTree, chunkCount, merkleRoot, rootOfRange, treeDepth } from "../../executor/trace/merkle";
+import { MerkleTree, chunkCount, merkleRoot, rootOfChunks, rootOfRange, treeDepth } from "../../executor/trace/merkle";
 import type { MerkleLibHarness } from "../../typechain-types";
 import { Rng } from "../disputes/step-fixtures";
 
@@ -98,5 +98,44 @@ describe("MerkleLib (docs/COMMITMENTS.md §1, §4) agrees with executor/trace/me
       .to.be.revertedWithCustomError(lib, "MerkleLibBadRange")
       .withArgs(58);
     expect(() => rootOfRange(data.subarray(32, 96), 1, 7, proof.slice(1))).to.throw(/too short/);
+  });
+
+  it("rootOfChunks recomputes the root from any set of chunks and its multiproof (200 random sets), and equals the range proof for a run", async () => {
+    const r = new Rng(17);
+    for (let t = 0; t < 200; t++) {
+      const leafCount = r.int(1, 70);
+      const data = bytes(r, leafCount * 32 - r.int(0, 31));
+      const tree = MerkleTree.fromData(data);
+      const picked = Array.from({ length: leafCount }, (_, i) => i).filter(() => r.int(0, 3) === 0);
+      const indices = picked.length > 0 ? picked : [r.int(0, leafCount - 1)];
+      const chunks = new Uint8Array(indices.length * 32);
+      indices.forEach((c, k) => chunks.set(data.subarray(c * 32, Math.min(data.length, c * 32 + 32)), k * 32));
+      const proof = tree.multiProof(indices);
+      const what = `leafCount ${leafCount}, chunks [${indices.join(", ")}]`;
+      expect(rootOfChunks(chunks, indices, leafCount, proof), what).to.equal(tree.root);
+      expect(await lib.rootOfChunks(chunks, indices, leafCount, proof), what).to.equal(tree.root);
+      const first = indices[0];
+      const run = Array.from({ length: indices[indices.length - 1] - first + 1 }, (_, k) => first + k);
+      expect(tree.multiProof(run), what).to.deep.equal(tree.rangeProof(first, run.length));
+    }
+  });
+
+  it("rootOfChunks reverts on a short or long multiproof, unsorted or out-of-range indices, or a chunk count that does not match", async () => {
+    const data = bytes(new Rng(18), 300);
+    const tree = MerkleTree.fromData(data); // 10 chunks
+    const indices = [1, 4, 9];
+    const chunks = new Uint8Array(96);
+    indices.forEach((c, k) => chunks.set(data.subarray(c * 32, Math.min(300, c * 32 + 32)), k * 32));
+    const proof = tree.multiProof(indices);
+    expect(await lib.rootOfChunks(chunks, indices, 10, proof)).to.equal(tree.root);
+    await expect(lib.rootOfChunks(chunks, indices, 10, proof.slice(1))).to.be.revertedWithCustomError(lib, "MerkleLibBadProofLength");
+    await expect(lib.rootOfChunks(chunks, indices, 10, [...proof, proof[0]]))
+      .to.be.revertedWithCustomError(lib, "MerkleLibBadProofLength")
+      .withArgs(proof.length + 1, proof.length);
+    await expect(lib.rootOfChunks(chunks, [1, 9, 4], 10, proof)).to.be.revertedWithCustomError(lib, "MerkleLibIndexOutOfRange").withArgs(4, 10);
+    await expect(lib.rootOfChunks(chunks, [1, 4, 10], 10, proof)).to.be.revertedWithCustomError(lib, "MerkleLibIndexOutOfRange").withArgs(10, 10);
+    await expect(lib.rootOfChunks(chunks.subarray(0, 64), indices, 10, proof)).to.be.revertedWithCustomError(lib, "MerkleLibBadRange").withArgs(64);
+    expect(() => rootOfChunks(chunks, indices, 10, proof.slice(1))).to.throw(/too short/);
+    expect(() => tree.multiProof([4, 1])).to.throw(/strictly increasing/);
   });
 });

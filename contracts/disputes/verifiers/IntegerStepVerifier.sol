@@ -41,25 +41,20 @@ contract IntegerStepVerifier is IStepVerifier {
         WeightRow[] calldata rows
     ) external pure returns (int8) {
         _checkLayer(claim, layer);
-        uint256 e = claim.element;
-        KernelIO.Slice memory x;
-        uint256 i;
-        {
-            bytes calldata d = layer.descriptor;
-            uint256 outLength = Descriptor.outLength(d);
-            if (e >= outLength) revert StepVerifierElementOutOfRange(e, outLength);
-            x = _checkSlice(claim.preStateRoot, Descriptor.inLength(d), slice);
-            // A byte of a tensor carried over from S_k is the same byte of S_k.
-            (bool copied, uint256 src) = _copySource(d, e);
-            if (copied) {
-                _noRows(rows);
-                return int8(KernelIO.at(x, src));
-            }
-            uint256 outputOffset = Descriptor.outputOffset(d);
-            if (e < outputOffset) revert StepVerifierBadDescriptor(Descriptor.OUTPUT_OFFSET);
-            i = e - outputOffset;
-        }
-        return _kernel(layer, x, rows, i);
+        KernelIO.Slice memory x = _checkSlice(claim.preStateRoot, Descriptor.inLength(layer.descriptor), slice);
+        return _element(claim.element, layer, x, rows);
+    }
+
+    /// @inheritdoc IStepVerifier
+    function computeElementSparse(
+        StepClaim calldata claim,
+        LayerWitness calldata layer,
+        SparseSlice calldata slice,
+        WeightRow[] calldata rows
+    ) external pure returns (int8) {
+        _checkLayer(claim, layer);
+        KernelIO.Slice memory x = _checkSparse(claim.preStateRoot, Descriptor.inLength(layer.descriptor), slice);
+        return _element(claim.element, layer, x, rows);
     }
 
     // -- internal helpers --
@@ -82,6 +77,53 @@ contract IntegerStepVerifier is IStepVerifier {
         if (MerkleLib.processProof(layerRoot, claim.layer, layer.layerProof) != claim.weightsRoot) {
             revert StepVerifierBadLayerProof(claim.layer);
         }
+    }
+
+    /// @dev Byte `e` of S_{k+1}: a carried-over byte of S_k, or the op's kernel on element `e - outputOffset`.
+    function _element(
+        uint256 e,
+        LayerWitness calldata layer,
+        KernelIO.Slice memory x,
+        WeightRow[] calldata rows
+    ) private pure returns (int8) {
+        uint256 i;
+        {
+            bytes calldata d = layer.descriptor;
+            uint256 outLength = Descriptor.outLength(d);
+            if (e >= outLength) revert StepVerifierElementOutOfRange(e, outLength);
+            // A byte of a tensor carried over from S_k is the same byte of S_k.
+            (bool copied, uint256 src) = _copySource(d, e);
+            if (copied) {
+                _noRows(rows);
+                return int8(KernelIO.at(x, src));
+            }
+            uint256 outputOffset = Descriptor.outputOffset(d);
+            if (e < outputOffset) revert StepVerifierBadDescriptor(Descriptor.OUTPUT_OFFSET);
+            i = e - outputOffset;
+        }
+        return _kernel(layer, x, rows, i);
+    }
+
+    /// @dev Multiproves the sparse slice against the pre-state root (depth from the committed inLength).
+    function _checkSparse(
+        bytes32 preStateRoot,
+        uint256 inLength,
+        SparseSlice calldata slice
+    ) private pure returns (KernelIO.Slice memory x) {
+        uint256[] calldata indices = slice.chunkIndices;
+        bytes calldata chunks = slice.chunks;
+        uint256 n = indices.length;
+        if (n == 0 || chunks.length != n << 5) revert StepVerifierBadSliceProof(0, n);
+        if (MerkleLib.rootOfChunks(chunks, indices, MerkleLib.chunkCount(inLength), slice.proof) != preStateRoot) {
+            revert StepVerifierBadSliceProof(indices[0], n);
+        }
+        uint256 offset;
+        uint256 idxOffset;
+        assembly ("memory-safe") {
+            offset := chunks.offset
+            idxOffset := indices.offset
+        }
+        x = KernelIO.Slice({first: 0, offset: offset, length: inLength, idxOffset: idxOffset, idxCount: n});
     }
 
     /// @dev Range-proves the slice against the pre-state root (depth from the committed inLength).
@@ -110,7 +152,7 @@ contract IntegerStepVerifier is IStepVerifier {
         uint256 first = slice.firstChunk << 5;
         uint256 len = slice.chunks.length;
         if (first + len > inLength) len = inLength - first;
-        x = KernelIO.Slice({first: first, offset: offset, length: len});
+        x = KernelIO.Slice({first: first, offset: offset, length: len, idxOffset: 0, idxCount: 0});
     }
 
     /// @dev The weight row output element `i` needs, or `_NO_ROW` for a layer without weights.

@@ -8,25 +8,36 @@ import {Descriptor} from "../../../libraries/Descriptor.sol";
 /// @notice What every one-step kernel shares: reading bytes of the proven pre-state slice, reading int8 weights, and
 /// the integer rules of `docs/NUMERICS.md` §2 (round-half-up requantization, saturation, rounded division).
 library KernelIO {
-    /// @notice The proven part of S_k: bytes [first, first + length) of the state, at calldata offset `offset`.
+    /// @notice The proven part of S_k (a state of `length` bytes as far as reads are concerned).
+    /// Contiguous (`idxCount == 0`): bytes [first, first + length) of S_k at calldata offset `offset`.
+    /// Sparse (`idxCount > 0`): the chunks whose indices are the `idxCount` strictly increasing words at calldata
+    /// offset `idxOffset`, the k-th of them at calldata offset `offset + 32 k`; `first` is 0 and `length` is |S_k|.
     struct Slice {
         uint256 first;
         uint256 offset;
         uint256 length;
+        uint256 idxOffset;
+        uint256 idxCount;
     }
 
     /// @notice Byte `index` of S_k as an int8 value; reverts if the slice does not cover it.
     function at(Slice memory s, uint256 index) internal pure returns (int256 v) {
-        uint256 first = s.first;
-        if (index < first || index - first >= s.length) revert IStepVerifier.StepVerifierMissingInput(index);
-        uint256 p = s.offset + (index - first);
+        uint256 p;
+        if (s.idxCount == 0) {
+            uint256 first = s.first;
+            if (index < first || index - first >= s.length) revert IStepVerifier.StepVerifierMissingInput(index);
+            p = s.offset + (index - first);
+        } else {
+            if (index >= s.length) revert IStepVerifier.StepVerifierMissingInput(index);
+            p = s.offset + (_position(s, index >> 5, index) << 5) + (index & 31);
+        }
         assembly ("memory-safe") {
             v := signextend(0, byte(0, calldataload(p)))
         }
     }
 
     /// @notice Reverts unless the slice covers the `len` bytes of S_k from `index` (len >= 1); returns their
-    /// calldata offset, for loops that read them unchecked.
+    /// calldata offset (they are contiguous in calldata), for loops that read them unchecked.
     function range(Slice memory s, uint256 index, uint256 len) internal pure returns (uint256) {
         uint256 first = s.first;
         if (index < first) revert IStepVerifier.StepVerifierMissingInput(index);
@@ -34,7 +45,37 @@ library KernelIO {
             uint256 missing = first + s.length < index ? index : first + s.length;
             revert IStepVerifier.StepVerifierMissingInput(missing);
         }
-        return s.offset + (index - first);
+        if (s.idxCount == 0) return s.offset + (index - first);
+        uint256 c0 = index >> 5;
+        uint256 span = ((index + len - 1) >> 5) - c0;
+        uint256 p0 = _position(s, c0, index);
+        for (uint256 q = 1; q <= span; ++q) {
+            if (p0 + q >= s.idxCount || _indexAt(s, p0 + q) != c0 + q) {
+                revert IStepVerifier.StepVerifierMissingInput((c0 + q) << 5);
+            }
+        }
+        return s.offset + (p0 << 5) + (index & 31);
+    }
+
+    /// @dev Position of chunk `chunk` in a sparse slice (binary search); reverts MissingInput(index) if absent.
+    function _position(Slice memory s, uint256 chunk, uint256 index) private pure returns (uint256) {
+        uint256 lo;
+        uint256 hi = s.idxCount;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) >> 1;
+            uint256 c = _indexAt(s, mid);
+            if (c == chunk) return mid;
+            if (c < chunk) lo = mid + 1;
+            else hi = mid;
+        }
+        revert IStepVerifier.StepVerifierMissingInput(index);
+    }
+
+    function _indexAt(Slice memory s, uint256 k) private pure returns (uint256 c) {
+        uint256 p = s.idxOffset + (k << 5);
+        assembly ("memory-safe") {
+            c := calldataload(p)
+        }
     }
 
     /// @notice Weight `j` of a row (int8).
