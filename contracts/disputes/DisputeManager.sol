@@ -419,7 +419,11 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
             }
         } else {
             inference.endDispute(d.requestId, false);
-            _credits[d.node] += d.bond;
+            // The node gets `rewardPpm` of the forfeited bond; the rest goes where slashes go. A node colluding with
+            // a sham challenger to stall its own commitment therefore pays for every stall.
+            uint256 toNode = PPMMath.mulPPM(d.bond, _rewardPpm);
+            _credits[d.node] += toNode;
+            if (d.bond > toNode) token.safeTransfer(staking.slashSink(), d.bond - toNode);
         }
         emit DisputeResolved(disputeId, d.requestId, d.outcome, reason);
     }

@@ -27,7 +27,10 @@ import {IStepVerifier} from "./IStepVerifier.sol";
 /// `clockExtension`. The number of moves is bounded by 4 + 2 × (tree depth + 1), so the game always ends.
 /// Resolution pays with pull credits only: a node proven wrong is slashed through Staking (the collateral of the
 /// commitment, of which `rewardPpm` goes to the challenger on top of its bond) and jailed, and the requester is
-/// refunded by the inference manager; a challenger proven wrong loses its bond to the node.
+/// refunded by the inference manager; a challenger proven wrong forfeits its bond: `rewardPpm` of it to the node,
+/// the rest to the treasury or the burn address (`IStaking.slashSink`), so that a node colluding with a sham
+/// challenger to stall its own commitment pays for every stall. The bond should therefore cover at least
+/// 1e6 / rewardPpm times the node's gas for a full game (docs/DISPUTES.md).
 interface IDisputeManager {
     enum Phase {
         None,

@@ -117,6 +117,9 @@ interface IStaking {
 
     function treasury() external view returns (address);
 
+    /// @notice Where the non-reward part of a slash goes now: the treasury, or the burn address when none is set.
+    function slashSink() external view returns (address);
+
     /// @notice Active + thawing stake: everything that can still be slashed.
     function totalStake(address node) external view returns (uint256);
 

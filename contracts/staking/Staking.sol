@@ -229,7 +229,7 @@ contract Staking is IStaking, AccessControl, ReentrancyGuardTransient {
         account.active = uint128(active);
 
         uint256 reward = PPMMath.mulPPM(slashed, rewardPpm);
-        address sink = _treasury == address(0) ? BURN_ADDRESS : _treasury;
+        address sink = slashSink();
         if (reward > 0) _token.safeTransfer(beneficiary, reward);
         if (slashed > reward) _token.safeTransfer(sink, slashed - reward);
         emit StakeSlashed(node, slashed, reward, beneficiary, sink);
@@ -282,6 +282,11 @@ contract Staking is IStaking, AccessControl, ReentrancyGuardTransient {
     /// @inheritdoc IStaking
     function treasury() external view returns (address) {
         return _treasury;
+    }
+
+    /// @inheritdoc IStaking
+    function slashSink() public view returns (address) {
+        return _treasury == address(0) ? BURN_ADDRESS : _treasury;
     }
 
     /// @inheritdoc IStaking

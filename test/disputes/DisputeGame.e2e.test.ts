@@ -5,7 +5,15 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { honestView } from "../../executor/dispute/view";
 import { bytesOf } from "../../executor/trace/trace";
 import { demoModel, type DemoModelName } from "../../scripts/lib/demo-models";
-import { BOND, deployDisputeFixture, digitInput, FEE, MOVE_CLOCK, REWARD_PPM } from "../helpers/dispute-fixtures";
+import {
+  BOND,
+  NODE_SHARE,
+  deployDisputeFixture,
+  digitInput,
+  FEE,
+  MOVE_CLOCK,
+  REWARD_PPM,
+} from "../helpers/dispute-fixtures";
 import { Outcome, playGame, type GameSetup } from "../helpers/dispute-game";
 
 describe("Dispute game (end to end, demo models)", function () {
@@ -53,10 +61,13 @@ describe("Dispute game (end to end, demo models)", function () {
         const node = f.operators[0];
         const L = demoModel(model).program.layers.length;
         const stakeBefore = await f.staking.totalStake(node.address);
+        const treasuryBefore = await f.token.balanceOf(f.treasury.address);
         const result = await playGame(f, { model, digit: 4, challengerLie: { step: L, byte: 2 } });
         expect(result.outcome).to.equal(Outcome.ChallengerWrong, result.moves.join("\n"));
         expect(await f.staking.totalStake(node.address)).to.equal(stakeBefore);
-        expect(await f.disputes.credits(node.address)).to.equal(BOND);
+        // The forfeited bond: rewardPpm of it to the node, the rest to the treasury (the slash sink).
+        expect(await f.disputes.credits(node.address)).to.equal(NODE_SHARE);
+        expect(await f.token.balanceOf(f.treasury.address)).to.equal(treasuryBefore + BOND - NODE_SHARE);
         expect(await f.disputes.credits(f.challenger.address)).to.equal(0n);
         expect(await f.nodes.statusOf(node.address)).to.equal(1); // still Active
 

@@ -8,6 +8,7 @@ import { bytesOf, commitTrace } from "../../executor/trace/trace";
 import { demoModel } from "../../scripts/lib/demo-models";
 import {
   BOND,
+  NODE_SHARE,
   CLOCK_EXTENSION,
   deployDisputeFixture,
   digitInput,
@@ -135,7 +136,7 @@ describe("DisputeManager", function () {
       const result = await runGame(f, second);
       expect(result.outcome).to.equal(Outcome.ChallengerWrong);
       expect(result.moves[0]).to.match(/^challenger: selectStep/);
-      expect(await f.disputes.credits(first.node.address)).to.equal(2n * BOND);
+      expect(await f.disputes.credits(first.node.address)).to.equal(2n * NODE_SHARE);
     });
   });
 
@@ -335,7 +336,7 @@ describe("DisputeManager", function () {
       expect(result.outcome).to.equal(Outcome.ChallengerWrong);
       await expect(f.disputes.connect(game.node).claimCredits())
         .to.emit(f.disputes, "CreditsClaimed")
-        .withArgs(game.node.address, BOND);
+        .withArgs(game.node.address, NODE_SHARE);
       await expect(f.disputes.connect(game.node).claimCredits())
         .to.be.revertedWithCustomError(f.disputes, "DisputeManagerNothingToClaim")
         .withArgs(game.node.address);

@@ -16,7 +16,9 @@ describe("Solvency and single settlement across every path", function () {
 
   async function accounts(f: DisputeFixture) {
     const burn = await f.staking.BURN_ADDRESS();
-    return [f.requester, f.challenger, f.treasury, f.stranger, ...f.operators.slice(0, 2)].map((s) => s.address).concat(burn);
+    return [f.requester, f.challenger, f.treasury, f.stranger, ...f.operators.slice(0, 2)]
+      .map((s) => s.address)
+      .concat(burn);
   }
 
   /** Each contract's balance equals what it owes: escrow and credits, bonds and credits, stakes. */
@@ -81,17 +83,12 @@ describe("Solvency and single settlement across every path", function () {
     const L = honest.nodeView.states.length - 1;
     const out = bytesOf(honest.nodeView.states[L]);
     await f.inference.finalize(honest.requestId, out, honest.nodeView.trace.traceRoot);
-    await f.inference.finalize(
-      walk.requestId,
-      bytesOf(walk.nodeView.states[L]),
-      walk.nodeView.trace.traceRoot,
-    );
+    await f.inference.finalize(walk.requestId, bytesOf(walk.nodeView.states[L]), walk.nodeView.trace.traceRoot);
     expect(await f.inference.credits(node.address)).to.equal(2n * FEE);
     await assertSolvent(f, [], []);
-    await expect(f.inference.finalize(honest.requestId, out, honest.nodeView.trace.traceRoot)).to.be.revertedWithCustomError(
-      f.inference,
-      "InferenceManagerInvalidStatus",
-    );
+    await expect(
+      f.inference.finalize(honest.requestId, out, honest.nodeView.trace.traceRoot),
+    ).to.be.revertedWithCustomError(f.inference, "InferenceManagerInvalidStatus");
     await expect(f.inference.refund(honest.requestId)).to.be.revertedWithCustomError(
       f.inference,
       "InferenceManagerInvalidStatus",

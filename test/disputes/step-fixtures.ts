@@ -62,7 +62,9 @@ function shiftFor(r: Rng, base: number): number {
 }
 
 function multipliers(r: Rng, n: number): Int32Array {
-  return Int32Array.from({ length: n }, () => (r.int(0, 9) === 0 ? r.int(0, (1 << 15) - 1) : r.int(1 << 14, (1 << 15) - 1)));
+  return Int32Array.from({ length: n }, () =>
+    r.int(0, 9) === 0 ? r.int(0, (1 << 15) - 1) : r.int(1 << 14, (1 << 15) - 1),
+  );
 }
 
 function requant(r: Rng, channels: number, base: number): { multiplier: Int32Array; shift: Int32Array } {
@@ -270,7 +272,16 @@ export function softmaxProgram(r: Rng): Program {
   table[255] = 1 << 16;
   return program(
     [outer, axis, inner],
-    [{ op: "Softmax", inputs: [0], output: 1, outShape: [outer, axis, inner], attrs: { outer, axisSize: axis, inner }, bias: table }],
+    [
+      {
+        op: "Softmax",
+        inputs: [0],
+        output: 1,
+        outShape: [outer, axis, inner],
+        attrs: { outer, axisSize: axis, inner },
+        bias: table,
+      },
+    ],
   );
 }
 

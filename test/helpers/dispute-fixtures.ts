@@ -11,6 +11,8 @@ export const BOND = 5n * ONE;
 export const MOVE_CLOCK = 3600n; // one hour per side, the brief's default
 export const CLOCK_EXTENSION = 600n;
 export const REWARD_PPM = 500_000n;
+/** What an honest node is credited from a challenger's forfeited bond. */
+export const NODE_SHARE = (BOND * REWARD_PPM) / 1_000_000n;
 export const FEE = ONE;
 
 /**

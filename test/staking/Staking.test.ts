@@ -374,6 +374,7 @@ describe("Staking", function () {
     it("takes free stake first, pays the capped reward and sends the rest to the treasury", async function () {
       const { staking, token, operators, slasher, treasury, stranger } = await loadFixture(deployProtocolFixture);
       const [op] = operators;
+      expect(await staking.slashSink()).to.equal(treasury.address);
       await staking.connect(op).stake(1000n);
       const tx = staking.connect(slasher).slash(op.address, 400n, stranger.address, 500_000);
       await expect(tx)
@@ -387,6 +388,7 @@ describe("Staking", function () {
       const { staking, token, operators, slasher, governor, stranger } = await loadFixture(deployProtocolFixture);
       const [op] = operators;
       await staking.connect(governor).setTreasury(ethers.ZeroAddress);
+      expect(await staking.slashSink()).to.equal(BURN);
       await staking.connect(op).stake(1000n);
       const tx = staking.connect(slasher).slash(op.address, 100n, stranger.address, 100_000);
       await expect(tx).to.emit(staking, "StakeSlashed").withArgs(op.address, 100n, 10n, stranger.address, BURN);
