@@ -367,13 +367,4 @@ library InferenceLib {
             h := keccak256(p, 0x60)
         }
     }
-
-    /// @dev keccak256(a ‖ b).
-    function hashPair(bytes32 a, bytes32 b) internal pure returns (bytes32 h) {
-        assembly ("memory-safe") {
-            mstore(0, a)
-            mstore(32, b)
-            h := keccak256(0, 64)
-        }
-    }
 }
