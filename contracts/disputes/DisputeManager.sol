@@ -266,9 +266,7 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     /// @inheritdoc IDisputeManager
     function resolveTimeout(uint256 disputeId) external {
         Dispute storage d = _existing(disputeId);
-        if (d.phase == Phase.Resolved) {
-            revert DisputeManagerWrongPhase(disputeId, Phase.AwaitingRoots, Phase.Resolved);
-        }
+        if (d.phase == Phase.Resolved) revert DisputeManagerAlreadyResolved(disputeId);
         bool nodeToMove = _nodeToMove(d.phase);
         uint256 expiresAt = uint256(d.turnStartedAt) + (nodeToMove ? d.nodeClock : d.challengerClock);
         if (block.timestamp <= expiresAt) revert DisputeManagerClockRunning(disputeId, expiresAt);

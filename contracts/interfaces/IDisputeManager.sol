@@ -101,6 +101,7 @@ interface IDisputeManager {
     error DisputeManagerCommitmentMismatch(uint256 requestId);
     error DisputeManagerUnknownDispute(uint256 disputeId);
     error DisputeManagerWrongPhase(uint256 disputeId, Phase expected, Phase actual);
+    error DisputeManagerAlreadyResolved(uint256 disputeId);
     error DisputeManagerNotYourTurn(uint256 disputeId, address caller);
     error DisputeManagerClockExpired(uint256 disputeId);
     error DisputeManagerClockRunning(uint256 disputeId, uint256 expiresAt);

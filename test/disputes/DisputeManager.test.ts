@@ -177,8 +177,8 @@ describe("DisputeManager", function () {
         .to.emit(f.disputes, "DisputeResolved")
         .withArgs(id, game.requestId, Outcome.NodeWrong, "node timed out");
       await expect(f.disputes.resolveTimeout(id))
-        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerWrongPhase")
-        .withArgs(id, Phase.AwaitingRoots, Phase.Resolved);
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerAlreadyResolved")
+        .withArgs(id);
       expect(await f.disputes.onTheMove(id)).to.equal(ethers.ZeroAddress);
       expect(await f.disputes.deadline(id)).to.equal(0n);
     });

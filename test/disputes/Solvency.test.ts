@@ -99,7 +99,9 @@ describe("Solvency and single settlement across every path", function () {
     );
     // A resolved dispute cannot be resolved again, by any path.
     for (const id of [honest.disputeId, walk.disputeId, lie.disputeId]) {
-      await expect(f.disputes.resolveTimeout(id)).to.be.revertedWithCustomError(f.disputes, "DisputeManagerWrongPhase");
+      await expect(f.disputes.resolveTimeout(id))
+        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerAlreadyResolved")
+        .withArgs(id);
     }
 
     // 6. Everybody claims; the contracts keep exactly the stakes, and no token was created or lost.
