@@ -123,7 +123,7 @@ contract IntegerStepVerifier is IStepVerifier {
             offset := chunks.offset
             idxOffset := indices.offset
         }
-        x = KernelIO.Slice({first: 0, offset: offset, length: inLength, idxOffset: idxOffset, idxCount: n});
+        x = KernelIO.Slice({first: 0, offset: offset, length: inLength, idxOffset: idxOffset, idxCount: n, cursor: 0});
     }
 
     /// @dev Range-proves the slice against the pre-state root (depth from the committed inLength).
@@ -152,7 +152,7 @@ contract IntegerStepVerifier is IStepVerifier {
         uint256 first = slice.firstChunk << 5;
         uint256 len = slice.chunks.length;
         if (first + len > inLength) len = inLength - first;
-        x = KernelIO.Slice({first: first, offset: offset, length: len, idxOffset: 0, idxCount: 0});
+        x = KernelIO.Slice({first: first, offset: offset, length: len, idxOffset: 0, idxCount: 0, cursor: 0});
     }
 
     /// @dev The weight row output element `i` needs, or `_NO_ROW` for a layer without weights.

@@ -18,6 +18,7 @@ library KernelIO {
         uint256 length;
         uint256 idxOffset;
         uint256 idxCount;
+        uint256 cursor; // sparse: the position found last (a search hint only)
     }
 
     /// @notice Byte `index` of S_k as an int8 value; reverts if the slice does not cover it.
@@ -57,14 +58,25 @@ library KernelIO {
         return s.offset + (p0 << 5) + (index & 31);
     }
 
-    /// @dev Position of chunk `chunk` in a sparse slice (binary search); reverts MissingInput(index) if absent.
+    /// @dev Position of chunk `chunk` in a sparse slice; reverts MissingInput(index) if absent. Kernels read in mostly
+    /// ascending order, so it first looks at the position after the last one found (`cursor`), then searches.
     function _position(Slice memory s, uint256 chunk, uint256 index) private pure returns (uint256) {
+        uint256 n = s.idxCount;
+        uint256 k = s.cursor;
+        if (k < n && _indexAt(s, k) == chunk) return k;
+        if (k + 1 < n && _indexAt(s, k + 1) == chunk) {
+            s.cursor = k + 1;
+            return k + 1;
+        }
         uint256 lo;
-        uint256 hi = s.idxCount;
+        uint256 hi = n;
         while (lo < hi) {
             uint256 mid = (lo + hi) >> 1;
             uint256 c = _indexAt(s, mid);
-            if (c == chunk) return mid;
+            if (c == chunk) {
+                s.cursor = mid;
+                return mid;
+            }
             if (c < chunk) lo = mid + 1;
             else hi = mid;
         }
