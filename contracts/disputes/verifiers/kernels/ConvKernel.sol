@@ -107,7 +107,8 @@ library ConvKernel {
         }
     }
 
-    /// @dev Checks that the contiguous slice covers the first and the last byte the element reads; sets start, y0, plane.
+    /// @dev Checks that the contiguous slice covers the first and the last byte the element reads; sets start, y0
+    /// and plane.
     function _prepareContiguous(Geometry memory g, KernelIO.Slice memory x) private pure {
         uint256 first = g.base + (g.oy * g.sh + g.kyLo * g.dh - g.pt) * g.w + g.ix0;
         uint256 lastRow = (g.cg - 1) * g.h + g.oy * g.sh + (g.kyHi - 1) * g.dh - g.pt;
