@@ -58,13 +58,18 @@ export class Journal {
   private fd: number;
   private readonly records: JournalRecord[];
   private readonly io: JournalIO;
+  /** Keys with a completion record. */
+  private readonly done = new Set<string>();
+  /** The latest record of each key without a completion, in announcement order. */
+  private readonly open = new Map<string, JournalRecord>();
 
   private constructor(
     readonly file: string,
     records: JournalRecord[],
     io: JournalIO,
   ) {
-    this.records = records;
+    this.records = [];
+    for (const r of records) this.index(r);
     this.io = io;
     this.fd = io.openSync(file, "a");
   }
@@ -111,7 +116,19 @@ export class Journal {
     const line = JSON.stringify(record) + "\n";
     this.io.writeSync(this.fd, line);
     this.io.fsyncSync(this.fd);
-    this.records.push(record);
+    this.index(record);
+  }
+
+  private index(r: JournalRecord): void {
+    this.records.push(r);
+    if (r.key === undefined) return;
+    if (r.t === DONE) {
+      this.done.add(r.key);
+      this.open.delete(r.key);
+    } else if (!this.done.has(r.key)) {
+      this.open.delete(r.key);
+      this.open.set(r.key, r);
+    }
   }
 
   /** Records that the action `key` is complete (confirmed on-chain, or found unnecessary). */
@@ -132,7 +149,17 @@ export class Journal {
 
   /** True once `key` has a completion record. */
   isComplete(key: string): boolean {
-    return this.records.some((r) => r.t === DONE && r.key === key);
+    return this.done.has(key);
+  }
+
+  /** True while `key` has been announced and not completed. */
+  isOpen(key: string): boolean {
+    return this.open.has(key);
+  }
+
+  /** True once `key` has been announced (open or complete). */
+  has(key: string): boolean {
+    return this.done.has(key) || this.open.has(key);
   }
 
   /**
@@ -140,19 +167,7 @@ export class Journal {
    * These are the promises a restarted daemon must reconcile with the chain.
    */
   replay(): JournalRecord[] {
-    const done = new Set<string>();
-    const open = new Map<string, JournalRecord>();
-    for (const r of this.records) {
-      if (r.key === undefined) continue;
-      if (r.t === DONE) {
-        done.add(r.key);
-        open.delete(r.key);
-      } else if (!done.has(r.key)) {
-        open.delete(r.key);
-        open.set(r.key, r);
-      }
-    }
-    return [...open.values()];
+    return [...this.open.values()];
   }
 
   /**
@@ -173,7 +188,9 @@ export class Journal {
     fs.renameSync(tmp, this.file);
     this.fd = this.io.openSync(this.file, "a");
     this.records.length = 0;
-    this.records.push(...keep);
+    this.done.clear();
+    this.open.clear();
+    for (const r of keep) this.index(r);
   }
 
   close(): void {
@@ -188,11 +205,17 @@ function parseRecord(line: string, file: string, lineNo: number): JournalRecord 
   } catch (e) {
     throw new JournalCorruptError(file, lineNo, `not JSON (${(e as Error).message})`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value) || typeof (value as JournalRecord).t !== "string") {
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    Array.isArray(value) ||
+    typeof (value as JournalRecord).t !== "string"
+  ) {
     throw new JournalCorruptError(file, lineNo, 'not a record (an object with a string field "t")');
   }
   const key = (value as JournalRecord).key;
-  if (key !== undefined && typeof key !== "string") throw new JournalCorruptError(file, lineNo, '"key" is not a string');
+  if (key !== undefined && typeof key !== "string")
+    throw new JournalCorruptError(file, lineNo, '"key" is not a string');
   return value as JournalRecord;
 }
 

@@ -80,7 +80,11 @@ describe("node journal", () => {
     const j = Journal.open(file);
     j.append({ t: "commit", key: "r:2" });
     j.close();
-    expect(Journal.open(file).replay().map((r) => r.key)).to.deep.equal(["r:1", "r:2"]);
+    expect(
+      Journal.open(file)
+        .replay()
+        .map((r) => r.key),
+    ).to.deep.equal(["r:1", "r:2"]);
   });
 
   it("throws JournalCorruptError, naming the line, for a damaged record that is not the last line", () => {

@@ -1,0 +1,112 @@
+/**
+ * Where the daemon finds the program of a model version: the demo models (matched by the artifact CID registered
+ * on-chain), or the local content-addressed store `.verity/store/<cid>/program.bin` that `verity model publish`
+ * writes. The program's weights root must equal the registered one, or the daemon refuses to serve the version
+ * (its commitments would lose every dispute).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { getBytes, hexlify } from "ethers";
+
+import { VerityError } from "../errors";
+import { cidBinaryOf } from "../model/cid";
+import { decodeProgram, type Program } from "../runtime/program";
+import { WeightsCommitment } from "../trace/weights";
+
+export interface ResolvedProgram {
+  readonly program: Program;
+  readonly weights: WeightsCommitment;
+}
+
+/** versionId → its program, or a `ProgramNotFoundError`. */
+export type ProgramResolver = (versionId: bigint) => Promise<ResolvedProgram>;
+
+export class ProgramNotFoundError extends VerityError {}
+
+/** What the resolver reads from the model registry. */
+export interface VersionSource {
+  getVersion(versionId: bigint): Promise<{ artifactCid: string; weightsRoot: string }>;
+}
+
+const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
+
+/** The multibase base32 (lower case, unpadded, prefix "b") text of a binary CID, as `cidOf` prints it. */
+export function cidText(binary: Uint8Array): string {
+  let bits = 0;
+  let value = 0;
+  let out = "b";
+  for (const byte of binary) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
+  return out;
+}
+
+const DEMO_MODELS = ["mlp", "cnn"] as const;
+
+export function defaultResolver(registry: VersionSource, storeRoot = path.join(".verity", "store")): ProgramResolver {
+  const cache = new Map<string, Promise<ResolvedProgram>>();
+  let demoCids: Map<string, (typeof DEMO_MODELS)[number]> | null = null;
+  const demoByCid = (cid: string) => {
+    if (demoCids === null) {
+      demoCids = new Map();
+      const dir = path.join(__dirname, "..", "..", "models");
+      for (const name of DEMO_MODELS) {
+        const file = path.join(dir, `${name}.onnx`);
+        if (fs.existsSync(file)) demoCids.set(hexlify(cidBinaryOf(new Uint8Array(fs.readFileSync(file)))), name);
+      }
+    }
+    return demoCids.get(cid.toLowerCase());
+  };
+  const load = async (versionId: bigint): Promise<ResolvedProgram> => {
+    const v = await registry.getVersion(versionId);
+    const cid = hexlify(v.artifactCid).toLowerCase();
+    let resolved: ResolvedProgram | null = null;
+    const demo = demoByCid(cid);
+    if (demo) {
+      // Loaded lazily: quantizing a demo model takes a moment, and most deployments serve other models.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { demoModel } = require("../../scripts/lib/demo-models") as typeof import("../../scripts/lib/demo-models");
+      const m = demoModel(demo);
+      resolved = { program: m.program, weights: m.weights };
+    } else {
+      const text = cidText(getBytes(v.artifactCid));
+      for (const dir of [text, cid]) {
+        const file = path.join(storeRoot, dir, "program.bin");
+        if (fs.existsSync(file)) {
+          const program = decodeProgram(new Uint8Array(fs.readFileSync(file)));
+          resolved = { program, weights: new WeightsCommitment(program) };
+          break;
+        }
+      }
+      if (!resolved) {
+        throw new ProgramNotFoundError(
+          `no program for version ${versionId} (artifact ${text}): expected ${path.join(storeRoot, text, "program.bin")}; ` +
+            "fetch the artifact into the store (verity model publish writes it there) or stop serving the version",
+        );
+      }
+    }
+    if (resolved.weights.root.toLowerCase() !== v.weightsRoot.toLowerCase()) {
+      throw new ProgramNotFoundError(
+        `the program found for version ${versionId} has weights root ${resolved.weights.root}, but the registry says ` +
+          `${v.weightsRoot}: refusing to serve it`,
+      );
+    }
+    return resolved;
+  };
+  return (versionId) => {
+    const key = versionId.toString();
+    let hit = cache.get(key);
+    if (!hit) {
+      hit = load(versionId);
+      hit.catch(() => cache.delete(key));
+      cache.set(key, hit);
+    }
+    return hit;
+  };
+}

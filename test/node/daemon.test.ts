@@ -1,0 +1,286 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { makeError } from "ethers";
+
+import { DisputePlayer, Phase } from "../../executor/dispute/player";
+import { honestView, tamperedView } from "../../executor/dispute/view";
+import { NodeDaemon, InjectedCrash, type NodeDaemonOptions } from "../../executor/node/daemon";
+import { memoryLogger } from "../../executor/node/log";
+import { bytesOf } from "../../executor/trace/trace";
+import { demoModel } from "../../scripts/lib/demo-models";
+import {
+  deployDisputeFixture,
+  digitInput,
+  FEE,
+  NODE_SHARE,
+  outputHashOf,
+  requestFrom,
+  type DisputeFixture,
+} from "../helpers/dispute-fixtures";
+import { STATUS } from "../helpers/inference-fixtures";
+
+const WINDOW = 3601;
+
+describe("NodeDaemon", function () {
+  this.timeout(60_000);
+  let dir: string;
+  let f: DisputeFixture;
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "verity-node-"));
+    f = await loadFixture(deployDisputeFixture);
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const node = () => f.operators[0];
+  async function daemon(extra: Partial<NodeDaemonOptions> = {}) {
+    const log = memoryLogger();
+    const d = new NodeDaemon({
+      signer: node(),
+      addresses: {
+        inferenceManager: await f.inference.getAddress(),
+        disputeManager: await f.disputes.getAddress(),
+        nodeRegistry: await f.nodes.getAddress(),
+        modelRegistry: await f.models.getAddress(),
+      },
+      journalFile: path.join(dir, "journal.jsonl"),
+      retry: { attempts: 6, baseMs: 1, maxMs: 4 },
+      claimEvery: 0,
+      log,
+      ...extra,
+    });
+    return { d, log };
+  }
+  const honestOutput = (digit: number) => {
+    const m = demoModel("mlp");
+    const view = honestView(m.program, digitInput("mlp", digit).s0, m.weights);
+    return { view, outputHash: outputHashOf(view.states[view.program.layers.length]) };
+  };
+  async function commitsOf(requestId: bigint) {
+    return f.inference.queryFilter(f.inference.filters.ResultCommitted(requestId));
+  }
+
+  it("commits the requests assigned to it, finalizes them after the window and claims the fees", async () => {
+    const ids = [];
+    for (let i = 0; i < 2; i++) ids.push(await requestFrom(f, "mlp", digitInput("mlp", i).s0, node().address));
+    const { d } = await daemon();
+    await d.tick();
+    for (const [i, id] of ids.entries()) {
+      expect(await f.inference.statusOf(id)).to.equal(STATUS.Committed);
+      const [ev] = await commitsOf(id);
+      expect(ev.args.outputHash).to.equal(honestOutput(i).outputHash);
+      expect(ev.args.traceRoot).to.equal(honestOutput(i).view.trace.traceRoot);
+    }
+    await d.tick(); // nothing more to do inside the window
+    for (const id of ids) expect(await f.inference.statusOf(id)).to.equal(STATUS.Committed);
+    await time.increase(WINDOW);
+    await d.tick();
+    for (const id of ids) expect(await f.inference.statusOf(id)).to.equal(STATUS.Finalized);
+    const before = await f.token.balanceOf(node().address);
+    expect(await d.claimCredits()).to.equal(2n * FEE);
+    expect((await f.token.balanceOf(node().address)) - before).to.equal(2n * FEE);
+    d.close();
+  });
+
+  it("claims an open request and serves it", async () => {
+    const id = await requestFrom(f, "mlp", digitInput("mlp", 3).s0, ethers.ZeroAddress);
+    const { d } = await daemon();
+    await d.tick();
+    const [claimed] = await f.inference.queryFilter(f.inference.filters.RequestClaimed(id));
+    expect(claimed.args.node).to.equal(node().address);
+    expect(await f.inference.statusOf(id)).to.equal(STATUS.Committed);
+    expect((await commitsOf(id))[0].args.outputHash).to.equal(honestOutput(3).outputHash);
+    d.close();
+  });
+
+  it("ignores requests assigned to other nodes", async () => {
+    const id = await requestFrom(f, "mlp", digitInput("mlp", 0).s0, f.operators[1].address);
+    const { d } = await daemon();
+    await d.tick();
+    expect(await f.inference.statusOf(id)).to.equal(STATUS.Assigned);
+    d.close();
+  });
+
+  it("commits a burst above the threshold as one batch and settles it after the window", async () => {
+    const ids: bigint[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await requestFrom(f, "mlp", digitInput("mlp", i).s0, node().address));
+    const { d, log } = await daemon({ batchThreshold: 4 });
+    await d.tick();
+    const batches = await f.inference.queryFilter(f.inference.filters.BatchCommitted());
+    expect(batches).to.have.length(1);
+    expect(batches[0].args.count).to.equal(6n);
+    expect(batches[0].args.fee).to.equal(6n * FEE);
+    for (const id of ids) expect(await f.inference.statusOf(id)).to.equal(STATUS.Batched);
+    expect(d.metrics.batches).to.equal(1);
+    await time.increase(WINDOW);
+    await d.tick();
+    for (const id of ids) expect(await f.inference.statusOf(id)).to.equal(STATUS.Finalized);
+    expect(await f.inference.credits(node().address)).to.equal(6n * FEE);
+    expect(log.lines.some((l) => l.msg === "batch finalized")).to.equal(true);
+    d.close();
+  });
+
+  it("answers a lying challenger's dispute move by move and wins it, then settles the request", async () => {
+    const { s0 } = digitInput("mlp", 5);
+    const id = await requestFrom(f, "mlp", s0, node().address);
+    const { d } = await daemon();
+    await d.tick();
+    const { view, outputHash } = honestOutput(5);
+    const challengerDisputes = f.disputes.connect(f.challenger);
+    await challengerDisputes.openDispute(id, outputHash, view.trace.traceRoot);
+    const disputeId = await f.disputes.disputeCount();
+    const liar = new DisputePlayer("challenger", tamperedView(view, 2, 7), challengerDisputes);
+    for (let round = 0; round < 30; round++) {
+      await d.tick();
+      const dispute = await f.disputes.getDispute(disputeId);
+      if (Number(dispute.phase) === Phase.Resolved) break;
+      await liar.play(disputeId);
+    }
+    const dispute = await f.disputes.getDispute(disputeId);
+    expect(Number(dispute.phase)).to.equal(Phase.Resolved);
+    expect(dispute.outcome).to.equal(2n); // ChallengerWrong
+    await d.tick(); // records the outcome
+    expect(d.metrics.disputesWon).to.equal(1);
+    expect(d.metrics.movesPlayed).to.be.greaterThan(2);
+    await time.increase(WINDOW);
+    await d.tick();
+    expect(await f.inference.statusOf(id)).to.equal(STATUS.Finalized);
+    expect(await f.disputes.credits(node().address)).to.equal(NODE_SHARE);
+    d.close();
+  });
+
+  it("with cheat fraction 1, commits tampered results and labels them in the logs", async () => {
+    const id = await requestFrom(f, "mlp", digitInput("mlp", 1).s0, node().address);
+    const { d, log } = await daemon({ cheat: { fraction: 1, seed: "test" } });
+    await d.tick();
+    const [ev] = await commitsOf(id);
+    expect(ev.args.traceRoot).to.not.equal(honestOutput(1).view.trace.traceRoot);
+    expect(log.lines.some((l) => l.level === "warn" && String(l.msg).startsWith("CHEAT"))).to.equal(true);
+    expect(d.metrics.cheated).to.equal(1);
+    d.close();
+  });
+
+  describe("restart safety", () => {
+    it("re-sends a commit announced in the journal but never sent, exactly once", async () => {
+      const id = await requestFrom(f, "mlp", digitInput("mlp", 2).s0, node().address);
+      const crashing = await daemon({
+        hooks: {
+          afterJournal: (r) => {
+            if (r.t === "commit") throw new InjectedCrash("kill -9 after the journal write");
+          },
+        },
+      });
+      await expect(crashing.d.tick()).to.be.rejectedWith(InjectedCrash);
+      crashing.d.close();
+      expect(await f.inference.statusOf(id)).to.equal(STATUS.Assigned);
+      const lines = fs.readFileSync(path.join(dir, "journal.jsonl"), "utf8").trim().split("\n");
+      expect(JSON.parse(lines[lines.length - 1]).t).to.equal("commit");
+
+      const { d } = await daemon();
+      await d.tick();
+      await d.tick();
+      expect(await commitsOf(id)).to.have.length(1);
+      await time.increase(WINDOW);
+      await d.tick();
+      expect(await f.inference.statusOf(id)).to.equal(STATUS.Finalized);
+      d.close();
+    });
+
+    it("does not commit twice when the crash came after the commit was mined", async () => {
+      const id = await requestFrom(f, "mlp", digitInput("mlp", 2).s0, node().address);
+      const crashing = await daemon({
+        hooks: {
+          afterSend: (what) => {
+            if (what.startsWith("commit(")) throw new InjectedCrash("kill -9 after the commit was mined");
+          },
+        },
+      });
+      await expect(crashing.d.tick()).to.be.rejectedWith(InjectedCrash);
+      crashing.d.close();
+      const { d } = await daemon();
+      await d.tick();
+      expect(await commitsOf(id)).to.have.length(1);
+      await time.increase(WINDOW);
+      await d.tick();
+      expect(await f.inference.statusOf(id)).to.equal(STATUS.Finalized);
+      d.close();
+    });
+
+    for (const when of ["before", "after"] as const) {
+      it(`commits a batch exactly once when killed ${when} its transaction, and settles it`, async () => {
+        const ids: bigint[] = [];
+        for (let i = 0; i < 4; i++) ids.push(await requestFrom(f, "mlp", digitInput("mlp", i).s0, node().address));
+        const crash = () => {
+          throw new InjectedCrash(`kill -9 ${when} commitBatch`);
+        };
+        const hooks =
+          when === "before"
+            ? { afterJournal: (r: { t: string }) => r.t === "batch" && crash() }
+            : { afterSend: (what: string) => what.startsWith("commitBatch") && crash() };
+        const crashing = await daemon({ batchThreshold: 2, hooks });
+        await expect(crashing.d.tick()).to.be.rejectedWith(InjectedCrash);
+        crashing.d.close();
+        const { d } = await daemon({ batchThreshold: 2 });
+        await d.tick();
+        await d.tick();
+        expect(await f.inference.queryFilter(f.inference.filters.BatchCommitted())).to.have.length(1);
+        for (const id of ids) expect(await f.inference.statusOf(id)).to.equal(STATUS.Batched);
+        await time.increase(WINDOW);
+        await d.tick();
+        for (const id of ids) expect(await f.inference.statusOf(id)).to.equal(STATUS.Finalized);
+        expect(await f.inference.credits(node().address)).to.equal(4n * FEE);
+        d.close();
+      });
+    }
+
+    it("resumes a dispute in progress after a restart", async () => {
+      const id = await requestFrom(f, "mlp", digitInput("mlp", 4).s0, node().address);
+      const first = await daemon();
+      await first.d.tick();
+      const { view, outputHash } = honestOutput(4);
+      const cd = f.disputes.connect(f.challenger);
+      await cd.openDispute(id, outputHash, view.trace.traceRoot);
+      const disputeId = await f.disputes.disputeCount();
+      await first.d.tick(); // reveals the state roots
+      first.d.close();
+      const liar = new DisputePlayer("challenger", tamperedView(view, 1, 3), cd);
+      await liar.play(disputeId);
+      const { d } = await daemon();
+      for (
+        let round = 0;
+        round < 30 && Number((await f.disputes.getDispute(disputeId)).phase) !== Phase.Resolved;
+        round++
+      ) {
+        await d.tick();
+        await liar.play(disputeId);
+      }
+      expect((await f.disputes.getDispute(disputeId)).outcome).to.equal(2n);
+      d.close();
+    });
+  });
+
+  it("retries an RPC call that fails a few times", async () => {
+    const id = await requestFrom(f, "mlp", digitInput("mlp", 0).s0, node().address);
+    const provider = node().provider;
+    const original = provider.getBlockNumber.bind(provider);
+    let failures = 3;
+    provider.getBlockNumber = async () => {
+      if (failures-- > 0) throw makeError("connection refused", "NETWORK_ERROR", { event: "test" });
+      return original();
+    };
+    try {
+      const { d, log } = await daemon();
+      await d.tick();
+      expect(await f.inference.statusOf(id)).to.equal(STATUS.Committed);
+      expect(d.metrics.rpcRetries).to.equal(3);
+      expect(log.lines.filter((l) => l.msg === "rpc: transient failure, retrying")).to.have.length(3);
+      d.close();
+    } finally {
+      provider.getBlockNumber = original;
+    }
+  });
+});
