@@ -422,7 +422,21 @@ export class NodeDaemon {
     const id = BigInt(r.requestId as string);
     const status = Number(await this.rpc.call("statusOf", () => this.inference.statusOf(id)));
     if (status === STATUS.Assigned) {
-      await this.sendCommit(r);
+      try {
+        await this.sendCommit(r);
+      } catch (e) {
+        if (isFatal(e)) throw e;
+        // A revert after the serving deadline is final (the request awaits its refund); anything else is retried.
+        const req = await this.rpc.call("getRequest", () => this.inference.getRequest(id));
+        const provider = this.opts.signer.provider!;
+        const now = (await this.rpc.call("getBlock", () => provider.getBlock("latest")))!.timestamp;
+        if (BigInt(now) > req.deadline) {
+          this.journal!.complete(r.key!, { dropped: `deadline passed: ${message(e)}` });
+          this.log.error("commit dropped: the serving deadline passed", { requestId: id, error: message(e) });
+          return;
+        }
+        throw e;
+      }
     } else if (status === STATUS.None || status === STATUS.Open || status === STATUS.Refunded) {
       this.journal!.complete(r.key!, { dropped: `status ${status}` });
     } else {

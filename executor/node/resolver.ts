@@ -1,7 +1,7 @@
 /**
  * Where the daemon finds the program of a model version: the demo models (matched by the artifact CID registered
- * on-chain), or the local content-addressed store `.verity/store/<cid>/program.bin` that `verity model publish`
- * writes. The program's weights root must equal the registered one, or the daemon refuses to serve the version
+ * on-chain), or the local content-addressed store `.verity/store/<cid>/programs/<programDigest>/program.bin` that
+ * `verity model publish` writes. The program's weights root must equal the registered one, or the daemon refuses to serve the version
  * (its commitments would lose every dispute).
  */
 import * as fs from "fs";
@@ -25,7 +25,7 @@ export class ProgramNotFoundError extends VerityError {}
 
 /** What the resolver reads from the model registry. */
 export interface VersionSource {
-  getVersion(versionId: bigint): Promise<{ artifactCid: string; weightsRoot: string }>;
+  getVersion(versionId: bigint): Promise<{ artifactCid: string; weightsRoot: string; programDigest: string }>;
 }
 
 const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
@@ -76,7 +76,9 @@ export function defaultResolver(registry: VersionSource, storeRoot = path.join("
       resolved = { program: m.program, weights: m.weights };
     } else {
       const text = cidText(getBytes(v.artifactCid));
-      for (const dir of [text, cid]) {
+      // `verity model publish` writes <cid>/programs/<programDigest>/program.bin; a bare <cid>/program.bin also works.
+      const candidates = [path.join(text, "programs", v.programDigest.toLowerCase()), text, cid];
+      for (const dir of candidates) {
         const file = path.join(storeRoot, dir, "program.bin");
         if (fs.existsSync(file)) {
           const program = decodeProgram(new Uint8Array(fs.readFileSync(file)));
