@@ -4,8 +4,11 @@
  * Exit codes:
  *   0  success
  *   1  unexpected error (a bug): the stack is printed
- *   2  bad input: a VerityError (missing or malformed file, wrong shape, unsupported model...), printed as
- *      `error: <message>` followed by a hint
+ *   2  bad input or a refused action: a VerityError (missing or malformed file, wrong shape, unsupported model,
+ *      no RPC node reachable, no deployment, no key, a reverted transaction...), printed as `error: <message>`
+ *      followed by a hint
+ *   3  verification failed: `--verify` recomputed a result that differs from the node's commitment (MISMATCH)
+ *   4  timed out waiting (`--wait` with `--timeout`)
  *   64 usage error (unknown command or option, missing argument), as in sysexits.h EX_USAGE
  */
 import { Command, CommanderError } from "commander";
@@ -21,22 +24,62 @@ import {
 import { FileAccessError } from "./io";
 import { registerInferCommand } from "./commands/infer";
 import { registerModelCommands } from "./commands/model";
+import { registerDeployCommands } from "./commands/deploy";
+import { registerModelRegistryCommands } from "./commands/model-registry";
+import { registerNodeCommands } from "./commands/node";
+import { registerParamsCommands } from "./commands/params";
+import { registerRequestCommands } from "./commands/request";
+import { registerStatusCommand } from "./commands/status";
+import { registerTokenCommands } from "./commands/token";
+import { registerNodeServeCommand } from "./commands/node-serve";
+import { addGlobalOptions, CliError, closeAll } from "./chain";
 import { UsageError } from "./usage";
 
 export const EXIT_OK = 0;
 export const EXIT_UNEXPECTED = 1;
 export const EXIT_BAD_INPUT = 2;
+export const EXIT_MISMATCH = 3;
+export const EXIT_TIMEOUT = 4;
 export const EXIT_USAGE = 64;
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0   success
+  1   unexpected error (a bug; the stack is printed)
+  2   bad input or a refused action (missing file, no RPC node, no deployment, no key, a revert), with a hint
+  3   --verify found a MISMATCH between the recomputed result and the node's commitment
+  4   timed out waiting (--wait --timeout)
+  64  usage error (unknown command or option, missing argument)
+
+Configuration: flags, then VERITY_RPC_URL / VERITY_PRIVATE_KEY / VERITY_DEPLOYMENT, then $VERITY_HOME/config.json
+(VERITY_HOME defaults to ./.verity). See docs/CLI.md.`;
 
 
 export function buildCli(): Command {
   const cli = new Command("verity")
-    .description("Verity: verifiable AI inference. Import ONNX models as integer programs and run committed inferences.")
+    .description("Verity: verifiable AI inference. Import ONNX models as integer programs, publish them, stake, request and verify inferences.")
     .version(readVersion(), "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", EXIT_CODES_HELP)
     .exitOverride();
+  addGlobalOptions(cli);
   registerModelCommands(cli);
+  const model = cli.commands.find((c) => c.name() === "model");
+  if (model) registerModelRegistryCommands(model);
   registerInferCommand(cli);
+  registerDeployCommands(cli);
+  registerParamsCommands(cli);
+  registerNodeCommands(cli);
+  registerRequestCommands(cli);
+  registerStatusCommand(cli);
+  registerTokenCommands(cli);
+  registerNodeServeCommand(cli);
+  // Every subcommand exits through reportError (exitOverride), like the root.
+  const walk = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(walk);
+  };
+  walk(cli);
   return cli;
 }
 
@@ -50,6 +93,7 @@ function readVersion(): string {
 }
 
 function hintFor(e: VerityError): string {
+  if (e instanceof CliError) return e.hint;
   if (e instanceof ShapeMismatchError) {
     return "give the input the model's shape (the message names both); a flat JSON array needs --shape, e.g. --shape 1,1,28,28";
   }
@@ -76,7 +120,7 @@ export function reportError(e: unknown, stderr: (s: string) => void = (s) => pro
   }
   if (e instanceof VerityError) {
     stderr(`error: ${e.message}\nhint: ${hintFor(e)}\n`);
-    return EXIT_BAD_INPUT;
+    return e instanceof CliError ? e.exitCode : EXIT_BAD_INPUT;
   }
   stderr(`unexpected error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   return EXIT_UNEXPECTED;
@@ -89,6 +133,8 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     return EXIT_OK;
   } catch (e) {
     return reportError(e);
+  } finally {
+    closeAll();
   }
 }
 

@@ -115,7 +115,7 @@ async function importModel(file: string, opts: ImportOptions): Promise<void> {
 }
 
 export function registerModelCommands(cli: Command): void {
-  const model = cli.command("model").description("publish models: import an ONNX model as a Verity integer program");
+  const model = cli.command("model").description("publishers: import an ONNX model as a Verity integer program, publish it, list the registry");
   model
     .command("import")
     .description("quantize a float ONNX model on calibration inputs and write <out>/program.bin and <out>/manifest.json")

@@ -1,0 +1,397 @@
+/**
+ * The `verity` CLI end to end, through `node bin/verity.js …` child processes, against a real JSON-RPC chain:
+ * a `hardhat node` on a free loopback port, started in `before` and killed (its whole process group) in `after`.
+ * The node daemon is not part of this suite, so the test itself plays the node's part where a command needs a
+ * commitment: it reads the input from the chain, runs the stored program, and commits (honestly, or not).
+ */
+import { expect } from "chai";
+import { spawn, type ChildProcess } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { getBytes, JsonRpcProvider, keccak256, NonceManager, Wallet } from "ethers";
+
+import { honestView, tamperedView } from "../../executor/dispute/view";
+import { decodeProgram } from "../../executor/runtime/program";
+import { bytesOf } from "../../executor/trace/trace";
+import { InferenceManager__factory } from "../../typechain-types";
+
+const ROOT = path.join(__dirname, "..", "..");
+const BIN = path.join(ROOT, "bin", "verity.js");
+const HARDHAT = path.join(ROOT, "node_modules", "hardhat", "internal", "cli", "bootstrap.js");
+
+// Hardhat's well-known development accounts (mnemonic "test test … junk").
+const KEYS = [
+  "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", // governor / publisher
+  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d", // operator
+  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a", // requester
+];
+const [GOVERNOR, OPERATOR, REQUESTER] = KEYS.map((k) => new Wallet(k).address);
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const json = (await res.json()) as { result?: unknown; error?: { message: string } };
+  if (json.error) throw new Error(json.error.message);
+  return json.result;
+}
+
+describe("verity CLI on a JSON-RPC chain", function () {
+  this.timeout(90_000);
+  let node: ChildProcess | undefined;
+  let url: string;
+  let dir: string;
+  let deploymentId: string;
+  let env: Record<string, string>;
+  let provider: JsonRpcProvider;
+  let deployJson: { chainId: string; deployment: string; addresses: Record<string, string> };
+
+  /** Runs the CLI asynchronously (the chain and the CLI must be able to run at the same time). */
+  function verity(args: string[], extra: Record<string, string> = {}): Promise<Run> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, ...env, ...extra } });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      child.on("close", (status) => {
+        clearTimeout(timer);
+        resolve({ status, stdout, stderr });
+      });
+    });
+  }
+  const ok = async (args: string[], extra: Record<string, string> = {}): Promise<Run> => {
+    const r = await verity(args, extra);
+    expect(r.status, `verity ${args.join(" ")}\n${r.stderr}${r.stdout}`).to.equal(0);
+    return r;
+  };
+  const json = async <T>(args: string[], extra: Record<string, string> = {}): Promise<T> =>
+    JSON.parse((await ok([...args, "--json"], extra)).stdout) as T;
+  const as = (i: number) => ({ VERITY_PRIVATE_KEY: KEYS[i] });
+
+  async function increaseTime(seconds: number): Promise<void> {
+    await rpc(url, "evm_increaseTime", [seconds]);
+    await rpc(url, "evm_mine");
+  }
+
+  /** Plays the node: reads the request's input, runs the stored program of version 1, commits (optionally a lie). */
+  async function commitAsNode(requestId: bigint, lie = false): Promise<void> {
+    const im = InferenceManager__factory.connect(deployJson.addresses.inferenceManager, new NonceManager(new Wallet(KEYS[1], provider)));
+    const [ev] = await im.queryFilter(im.filters.InferenceRequested(requestId), 0);
+    const input = getBytes(ev.args.input);
+    const program = decodeProgram(new Uint8Array(fs.readFileSync(programFile)));
+    let view = honestView(program, new Int8Array(input.buffer, input.byteOffset, input.byteLength));
+    if (lie) view = tamperedView(view, program.layers.length, 3, { delta: 77 });
+    const out = view.states[view.states.length - 1];
+    await (await im.commit(requestId, bytesOf(out), view.trace.traceRoot)).wait();
+  }
+
+  let programFile: string;
+  let digit: string;
+  let label: number;
+
+  before(async function () {
+    this.timeout(90_000);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "verity-cli-chain-"));
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    deploymentId = `cli-test-${port}-${process.pid}`;
+    env = { VERITY_RPC_URL: url, VERITY_HOME: path.join(dir, ".verity"), VERITY_PRIVATE_KEY: "", VERITY_DEPLOYMENT: "" };
+    // Its own process group, so that `after` can kill the node and anything it spawned.
+    node = spawn(process.execPath, [HARDHAT, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+      cwd: ROOT,
+      detached: true,
+      stdio: "ignore",
+    });
+    const started = Date.now();
+    for (;;) {
+      try {
+        await rpc(url, "eth_chainId");
+        break;
+      } catch {
+        if (Date.now() - started > 40_000) throw new Error(`hardhat node did not answer on ${url}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+    // A digit and a small calibration set from the held-out data.
+    const cal = JSON.parse(fs.readFileSync(path.join(ROOT, "models", "digits-calibration.json"), "utf8")) as { images: number[][]; labels: number[] };
+    const test = JSON.parse(fs.readFileSync(path.join(ROOT, "models", "digits-test.json"), "utf8")) as { images: number[][]; labels: number[] };
+    fs.writeFileSync(path.join(dir, "cal.json"), JSON.stringify({ images: cal.images.slice(0, 16), labels: cal.labels.slice(0, 16) }));
+    digit = path.join(dir, "digit.json");
+    fs.writeFileSync(digit, JSON.stringify(test.images[0]));
+    label = test.labels[0];
+    fs.copyFileSync(path.join(ROOT, "models", "mlp.onnx"), path.join(dir, "mlp.onnx"));
+    deployJson = await json(["deploy", "--deployment-id", deploymentId], as(0));
+    env.VERITY_DEPLOYMENT = deployJson.deployment;
+  });
+
+  after(() => {
+    provider?.destroy();
+    if (node?.pid !== undefined) {
+      try {
+        process.kill(-node.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    fs.rmSync(path.join(ROOT, "ignition", "deployments", deploymentId), { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe("connection and configuration", () => {
+    it("exits 2 with the hardhat node hint when no RPC node answers", async () => {
+      const port = await freePort();
+      const r = await verity(["status", "--rpc", `http://127.0.0.1:${port}`]);
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.contain(`no JSON-RPC node answers at http://127.0.0.1:${port}`);
+      expect(r.stderr).to.contain("npx hardhat node --hostname 127.0.0.1");
+    });
+
+    it("exits 2 when the deployment file does not exist, and points at verity deploy", async () => {
+      const r = await verity(["status", "--deployment", path.join(dir, "nope.json")]);
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.match(/deployment file .*nope\.json' does not exist/);
+      expect(r.stderr).to.contain("verity deploy");
+    });
+
+    it("takes the RPC URL from the config file when neither flag nor environment gives one", async () => {
+      const config = path.join(dir, "config.json");
+      fs.writeFileSync(config, JSON.stringify({ rpc: url, deployment: deployJson.deployment }));
+      const r = await verity(["params", "show", "--json", "--config", config], { VERITY_RPC_URL: "", VERITY_DEPLOYMENT: "" });
+      expect(r.status, r.stderr).to.equal(0);
+      expect(JSON.parse(r.stdout).chainId).to.equal("31337");
+      // A flag beats the config file.
+      const dead = await freePort();
+      const r2 = await verity(["params", "show", "--config", config, "--rpc", `http://127.0.0.1:${dead}`], { VERITY_RPC_URL: "" });
+      expect(r2.status).to.equal(2);
+    });
+
+    it("refuses a write command without a key (exit 2, with a hint)", async () => {
+      const r = await verity(["node", "stake", "1"]);
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.contain("needs a private key");
+      expect(r.stderr).to.contain("VERITY_PRIVATE_KEY");
+    });
+  });
+
+  describe("deployers", () => {
+    it("deploy printed every contract's address, and they hold code", async () => {
+      for (const k of ["token", "staking", "modelRegistry", "nodeRegistry", "inferenceManager", "disputeManager"]) {
+        expect(await provider.getCode(deployJson.addresses[k]), k).to.not.equal("0x");
+      }
+      expect(deployJson.chainId).to.equal("31337");
+    });
+
+    it("params show lists every parameter with its value and bounds", async () => {
+      const r = await json<{ parameters: { contract: string; name: string; value: string; min: string | null; max: string | null }[] }>([
+        "params",
+        "show",
+      ]);
+      expect(r.parameters.map((p) => `${p.contract}.${p.name}`)).to.have.length(12);
+      const window = r.parameters.find((p) => p.name === "challengeWindow")!;
+      expect(window).to.include({ value: "3600", min: "60", max: "604800" });
+      const stake = r.parameters.find((p) => p.name === "minimumStake")!;
+      expect(stake.value).to.equal(10n ** 21n + "");
+    });
+
+    it("params set changes a parameter with the governor's key", async () => {
+      const r = await ok(["params", "set", "InferenceManager.requestTimeout", "7200"], as(0));
+      expect(r.stdout).to.contain("InferenceManager.requestTimeout: 3600 s -> 7200 s");
+    });
+
+    it("params set with another key reverts with the decoded AccessControl error and a hint", async () => {
+      const r = await verity(["params", "set", "DisputeManager.bond", "5"], as(2));
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.contain(`AccessControlUnauthorizedAccount(${REQUESTER}`);
+      expect(r.stderr).to.contain("hint: this account lacks the role");
+    });
+
+    it("params set out of bounds reverts with the bounds", async () => {
+      const r = await verity(["params", "set", "InferenceManager.challengeWindow", "5"], as(0));
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.contain('InferenceManagerParameterOutOfBounds("challengeWindow", 5, 60, 604800)');
+    });
+  });
+
+  describe("publishers", () => {
+    it("model publish stores the artifact and the program under .verity/store/<cid> and registers version 1", async () => {
+      await ok(["model", "import", "mlp.onnx", "-c", "cal.json", "-o", "mlp"]);
+      fs.copyFileSync(path.join(dir, "mlp.onnx"), path.join(dir, "mlp", "mlp.onnx"));
+      const r = await json<{ modelId: string; versionId: string; number: string; artifactCid: string; programDigest: string; store: string }>(
+        ["model", "publish", "mlp", "--name", "digits-mlp", "--fee", "1.5"],
+        as(0),
+      );
+      expect(r).to.include({ modelId: "1", versionId: "1", number: "1" });
+      programFile = path.join(r.store, "program.bin");
+      expect(keccak256(fs.readFileSync(programFile))).to.equal(r.programDigest);
+      expect(r.store.startsWith(path.join(dir, ".verity", "store", r.artifactCid))).to.equal(true);
+      expect(fs.existsSync(path.join(dir, ".verity", "store", r.artifactCid, "model.onnx"))).to.equal(true);
+    });
+
+    it("publishing the same name again adds a version to the caller's model", async () => {
+      const r = await json<{ modelId: string; versionId: string; number: string }>(["model", "publish", "mlp", "--name", "digits-mlp", "--modes", "none"], as(0));
+      expect(r).to.include({ modelId: "1", versionId: "2", number: "2" });
+    });
+
+    it("model list shows both versions with modes, fee and the local copy", async () => {
+      const r = await json<{ versions: { versionId: string; modes: string; fee: string; stored: boolean; deprecated: boolean }[] }>(["model", "list"]);
+      expect(r.versions.map((v) => [v.versionId, v.modes, v.fee, v.stored])).to.deep.equal([
+        ["1", "none,optimistic", "1500000000000000000", true],
+        ["2", "none", "1000000000000000000", true],
+      ]);
+      const human = await ok(["model", "list"]);
+      expect(human.stdout).to.contain("digits-mlp");
+    });
+  });
+
+  describe("operators", () => {
+    it("funds the operator and the requester from the governor", async () => {
+      await ok(["token", "transfer", OPERATOR, "1500"], as(0));
+      await ok(["token", "transfer", REQUESTER, "20"], as(0));
+      const b = await json<{ balance: string }>(["token", "balance", OPERATOR]);
+      expect(b.balance).to.equal(1500n * 10n ** 18n + "");
+    });
+
+    it("register with less than the minimum stake reverts with the decoded error and a hint", async () => {
+      await ok(["node", "stake", "500"], as(1));
+      const r = await verity(["node", "register", "--endpoint", "http://127.0.0.1:7001", "--serve", "1"], as(1));
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.contain(`NodeRegistryInsufficientStake(${OPERATOR}, 500000000000000000000, 1000000000000000000000)`);
+      expect(r.stderr).to.contain("verity node stake");
+    });
+
+    it("stake (with a permit) and register make the node Active, and node status shows it", async () => {
+      await ok(["node", "stake", "1000", "--permit"], as(1));
+      await ok(["node", "register", "--endpoint", "http://127.0.0.1:7001", "--serve", "1,2"], as(1));
+      const s = await json<{ status: string; endpoint: string; servedVersions: string[]; stake: Record<string, string> }>(["node", "status", OPERATOR]);
+      expect(s.status).to.equal("Active");
+      expect(s.endpoint).to.equal("http://127.0.0.1:7001");
+      expect(s.servedVersions).to.deep.equal(["1", "2"]);
+      expect(s.stake).to.include({ total: 1500n * 10n ** 18n + "", free: 1500n * 10n ** 18n + "", locked: "0", thawing: "0" });
+    });
+
+    it("thaw then withdraw: refused before the thawing period, paid after it", async () => {
+      await ok(["node", "thaw", "10"], as(1));
+      const early = await verity(["node", "withdraw"], as(1));
+      expect(early.status).to.equal(2);
+      expect(early.stderr).to.contain(`StakingNothingToWithdraw(${OPERATOR})`);
+      const s = await json<{ stake: { thawing: string }; thawRequests: unknown[] }>(["node", "status"], as(1));
+      expect(s.stake.thawing).to.equal(10n ** 19n + "");
+      expect(s.thawRequests).to.have.length(1);
+      await increaseTime(86_401);
+      const w = await json<{ withdrawn: string }>(["node", "withdraw"], as(1));
+      expect(w.withdrawn).to.equal(10n ** 19n + "");
+    });
+  });
+
+  describe("requesters", () => {
+    it("request for an unknown version exits 2 with the decoded registry error", async () => {
+      const r = await verity(["request", "--model", "9", "--input", digit], as(2));
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.contain("ModelRegistryUnknownVersion(9)");
+      expect(r.stderr).to.contain("verity model list");
+    });
+
+    it("request without the program in the local store exits 2 and says how to get it", async () => {
+      const r = await verity(["request", "--model", "1", "--input", digit], { ...as(2), VERITY_HOME: path.join(dir, "empty-home") });
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.contain("is not in the local store");
+      expect(r.stderr).to.contain("verity model publish");
+    });
+
+    it("request escrows the fee; result --verify reports MATCH and the predicted digit after an honest commitment", async () => {
+      const r = await json<{ requestId: string; status: string; fee: string }>(["request", "--model", "1", "--input", digit, "--node", OPERATOR], as(2));
+      expect(r).to.include({ requestId: "1", status: "Assigned", fee: 15n * 10n ** 17n + "" });
+      await commitAsNode(1n);
+      const v = await json<{ status: string; predictedClass: number; verification: { verdict: string; predictedClass: number } }>([
+        "result",
+        "1",
+        "--verify",
+      ]);
+      expect(v.status).to.equal("Committed");
+      expect(v.verification.verdict).to.equal("MATCH");
+      expect(v.predictedClass).to.equal(label);
+      expect(v.verification.predictedClass).to.equal(label);
+    });
+
+    it("request --wait --verify waits for the commitment, verifies it, and finalizes once the window has passed", async () => {
+      const running = verity(["request", "--model", "1", "--input", digit, "--node", OPERATOR, "--wait", "--verify", "--timeout", "40", "--json"], as(2));
+      const im = InferenceManager__factory.connect(deployJson.addresses.inferenceManager, provider);
+      while ((await im.requestCount()) < 2n) await new Promise((r) => setTimeout(r, 200));
+      await commitAsNode(2n);
+      await new Promise((r) => setTimeout(r, 1500));
+      await increaseTime(3_601);
+      const r = await running;
+      expect(r.status, r.stderr).to.equal(0);
+      const out = JSON.parse(r.stdout) as { status: string; verification: { verdict: string }; predictedClass: number };
+      expect(out.status).to.equal("Finalized");
+      expect(out.verification.verdict).to.equal("MATCH");
+      expect(out.predictedClass).to.equal(label);
+    });
+
+    it("result --verify exits 3 with MISMATCH when the node committed a wrong output", async () => {
+      await ok(["request", "--model", "1", "--input", digit, "--node", OPERATOR], as(2));
+      await commitAsNode(3n, true);
+      const r = await verity(["result", "3", "--verify"]);
+      expect(r.status).to.equal(3);
+      expect(r.stdout).to.contain("MISMATCH");
+      expect(r.stderr).to.contain("error: MISMATCH: request 3's commitment differs from the honest execution");
+    });
+
+    it("result of a request that does not exist exits 2", async () => {
+      const r = await verity(["result", "77"]);
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.contain("request 77 does not exist");
+    });
+  });
+
+  describe("everyone", () => {
+    it("status shows models, nodes and stakes, requests, commitments and disputes", async () => {
+      const s = await json<{ models: unknown[]; nodes: { address: string; stake: { locked: string } }[]; requests: { requestId: string; status: string }[]; disputes: unknown[] }>([
+        "status",
+      ]);
+      expect(s.models).to.have.length(2);
+      expect(s.nodes.map((n) => n.address)).to.deep.equal([OPERATOR]);
+      expect(s.nodes[0].stake.locked).to.equal(2n * 15n * 10n ** 18n + ""); // requests 1 and 3 lock fee x 10 each
+      expect(s.requests.map((r) => [r.requestId, r.status])).to.deep.equal([
+        ["3", "Committed"],
+        ["2", "Finalized"],
+        ["1", "Committed"],
+      ]);
+      expect(s.disputes).to.deep.equal([]);
+      const human = await ok(["status"]);
+      for (const title of ["Models", "Nodes and stakes", "Open requests", "Commitments", "Disputes"]) expect(human.stdout).to.contain(title);
+    });
+
+    it("node exit moves to Exiting, and completing it is refused while collateral is locked", async () => {
+      const first = await json<{ from: string; status: string }>(["node", "exit"], as(1));
+      expect(first).to.include({ from: "Active", status: "Exiting" });
+      const second = await verity(["node", "exit"], as(1));
+      expect(second.status).to.equal(2);
+      expect(second.stderr).to.contain("collateral is still locked");
+    });
+  });
+});
