@@ -463,6 +463,18 @@ describe("IntegerStepVerifier", function () {
       await expect(verifier.computeElement(...args(b)))
         .to.be.revertedWithCustomError(verifier, "StepVerifierBadDescriptor")
         .withArgs(17);
+      const table = Int32Array.from({ length: 256 }, (_, j) => (j === 255 ? 65536 : j));
+      const sm = program(
+        [1, 4],
+        [{ op: "Softmax", inputs: [0], output: 1, outShape: [1, 4], attrs: { outer: 1, axisSize: 4, inner: 1 }, bias: table }],
+      );
+      const smProof = buildStepProof(sm, execute(sm, Int8Array.of(1, 2, 3, 4)), 0, 2);
+      const smFields = AbiCoder.defaultAbiCoder().decode(DESCRIPTOR_ABI_TYPES, smProof.layer.descriptor).toArray();
+      smFields[9] = "0x0001"; // a 2-byte exp table
+      const d3 = getBytes(AbiCoder.defaultAbiCoder().encode(DESCRIPTOR_ABI_TYPES, smFields));
+      await expect(verifier.computeElement(...args(commitDescriptor(smProof, d3))))
+        .to.be.revertedWithCustomError(verifier, "DescriptorOutOfBounds")
+        .withArgs(9, 2);
     });
 
     it("computeElementSparse reverts on a bad multiproof, a chunk count that does not match, or a missing chunk", async () => {

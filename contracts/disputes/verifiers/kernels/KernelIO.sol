@@ -23,17 +23,26 @@ library KernelIO {
 
     /// @notice Byte `index` of S_k as an int8 value; reverts if the slice does not cover it.
     function at(Slice memory s, uint256 index) internal pure returns (int256 v) {
-        uint256 p;
-        if (s.idxCount == 0) {
-            uint256 first = s.first;
-            if (index < first || index - first >= s.length) revert IStepVerifier.StepVerifierMissingInput(index);
-            p = s.offset + (index - first);
-        } else {
-            if (index >= s.length) revert IStepVerifier.StepVerifierMissingInput(index);
-            p = s.offset + (_position(s, index >> 5, index) << 5) + (index & 31);
-        }
+        bool missing;
+        bool sparse;
+        // contiguous fast path: Slice is (first, offset, length, idxOffset, idxCount, cursor), one word each
         assembly ("memory-safe") {
-            v := signextend(0, byte(0, calldataload(p)))
+            sparse := iszero(iszero(mload(add(s, 128))))
+            if iszero(sparse) {
+                let rel := sub(index, mload(s))
+                missing := or(lt(index, mload(s)), iszero(lt(rel, mload(add(s, 64)))))
+                if iszero(missing) {
+                    v := signextend(0, byte(0, calldataload(add(mload(add(s, 32)), rel))))
+                }
+            }
+        }
+        if (missing) revert IStepVerifier.StepVerifierMissingInput(index);
+        if (sparse) {
+            if (index >= s.length) revert IStepVerifier.StepVerifierMissingInput(index);
+            uint256 p = s.offset + (_position(s, index >> 5, index) << 5) + (index & 31);
+            assembly ("memory-safe") {
+                v := signextend(0, byte(0, calldataload(p)))
+            }
         }
     }
 

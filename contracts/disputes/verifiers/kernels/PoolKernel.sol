@@ -69,9 +69,12 @@ library PoolKernel {
         int256 zIn = Descriptor.scalar(d, "zIn");
         int256[8] memory b = _box(g); // y0, y1, ya, yz, x0, x1, xa, xz
         int256 sum;
-        for (int256 iy = b[2]; iy < b[3]; ++iy) {
-            uint256 rowStart = g.base + uint256(iy) * g.w;
-            for (int256 ix = b[6]; ix < b[7]; ++ix) sum += KernelIO.at(x, rowStart + uint256(ix)) - zIn;
+        // at most 2^31 taps of |x - zIn| <= 255 (program validation): nothing here can overflow
+        unchecked {
+            for (int256 iy = b[2]; iy < b[3]; ++iy) {
+                uint256 rowStart = g.base + uint256(iy) * g.w;
+                for (int256 ix = b[6]; ix < b[7]; ++ix) sum += KernelIO.at(x, rowStart + uint256(ix)) - zIn;
+            }
         }
         int256 div =
             Descriptor.scalar(d, "countIncludePad") == 1

@@ -14,6 +14,7 @@ library SoftmaxKernel {
         uint256 inner;
         uint256 base;
         uint256 pos; // the element's index along the axis
+        uint256 table; // calldata offset of the exp table (256 big-endian int32 in [0, 2^16])
     }
 
     function element(bytes calldata d, KernelIO.Slice memory x, uint256 i) internal pure returns (int8) {
@@ -24,10 +25,16 @@ library SoftmaxKernel {
         a.base = KernelIO.inputOffset(d, 0) + (i / span) * span + (i % a.inner);
         a.pos = (i % span) / a.inner;
         bytes calldata table = Descriptor.bytesField(d, Descriptor.BIAS);
+        if (table.length != 1024) revert Descriptor.DescriptorOutOfBounds(Descriptor.BIAS, table.length);
+        uint256 tableOffset;
+        assembly ("memory-safe") {
+            tableOffset := table.offset
+        }
+        a.table = tableOffset;
         int256 mx = _max(x, a);
         int256 sum;
-        for (uint256 j; j < a.n; ++j) sum += _exp(table, x, a.base + j * a.inner, mx);
-        int256 e = _exp(table, x, a.base + a.pos * a.inner, mx);
+        for (uint256 j; j < a.n; ++j) sum += _exp(a, x, a.base + j * a.inner, mx);
+        int256 e = _exp(a, x, a.base + a.pos * a.inner, mx);
         // all operands are non-negative and S >= 2^16 > 0, so `/` is floor here
         int256 y = (512 * e + sum) / (2 * sum) - 128;
         return int8(y > 127 ? int256(127) : y);
@@ -41,13 +48,11 @@ library SoftmaxKernel {
         }
     }
 
-    /// @dev E[x - mx + 255] for the byte at `index`.
-    function _exp(
-        bytes calldata table,
-        KernelIO.Slice memory x,
-        uint256 index,
-        int256 mx
-    ) private pure returns (int256) {
-        return Descriptor.int32At(table, uint256(KernelIO.at(x, index) - mx + 255));
+    /// @dev E[x - mx + 255] for the byte at `index` (x - mx + 255 is in [0, 255]; entries are non-negative).
+    function _exp(Axis memory a, KernelIO.Slice memory x, uint256 index, int256 mx) private pure returns (int256 e) {
+        uint256 p = a.table + 4 * uint256(KernelIO.at(x, index) - mx + 255);
+        assembly ("memory-safe") {
+            e := shr(224, calldataload(p))
+        }
     }
 }
