@@ -61,6 +61,7 @@ export function buildCli(): Command {
     .version(readVersion(), "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText("after", EXIT_CODES_HELP)
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride();
   addGlobalOptions(cli);
   registerModelCommands(cli);

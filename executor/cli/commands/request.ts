@@ -317,6 +317,9 @@ async function result(id: string, opts: { json?: boolean; verify?: boolean }, cm
   finish(p, r, opts.json);
 }
 
+const VERIFY_EXIT_HELP = `
+Exit codes: 0 done (with --verify: MATCH), 2 bad input or a revert, 3 --verify found a MISMATCH, 4 --timeout passed.`;
+
 export function registerRequestCommands(cli: Command): void {
   cli
     .command("request")
@@ -331,6 +334,7 @@ export function registerRequestCommands(cli: Command): void {
     .option("--verify", "re-execute locally and check the commitment: MATCH, or MISMATCH (exit 3)")
     .option("--timeout <seconds>", "give up waiting after this long (exit 4)", "600")
     .option("--json", "print the result report as one JSON line")
+    .addHelpText("after", VERIFY_EXIT_HELP)
     .action(async (opts: RequestOptions, cmd: Command) => request(opts, cmd));
   cli
     .command("result")
@@ -338,6 +342,7 @@ export function registerRequestCommands(cli: Command): void {
     .argument("<requestId>", "request id")
     .option("--verify", "re-execute locally and check the commitment: MATCH, or MISMATCH (exit 3)")
     .option("--json", "print the report as one JSON line")
+    .addHelpText("after", VERIFY_EXIT_HELP)
     .action(async (id: string, opts: { json?: boolean; verify?: boolean }, cmd: Command) => result(id, opts, cmd));
 }
 
