@@ -16,6 +16,7 @@
  */
 import {
   AbiCoder,
+  Interface,
   ZeroAddress,
   ZeroHash,
   getBytes,
@@ -134,6 +135,24 @@ function isFatal(e: unknown): boolean {
   return e instanceof InjectedCrash || e instanceof JournalCorruptError;
 }
 
+const STAKE_ERRORS = new Interface(["error StakingInsufficientFreeStake(address node, uint256 free, uint256 needed)"]);
+
+/** The free and needed stake of a `StakingInsufficientFreeStake` revert (raised by Staking, under the manager). */
+export function insufficientStake(e: unknown): { free: bigint; needed: bigint } | null {
+  const err = e as { data?: unknown; info?: { error?: { data?: unknown } }; message?: string };
+  for (const data of [err?.data, err?.info?.error?.data]) {
+    if (typeof data !== "string") continue;
+    try {
+      const parsed = STAKE_ERRORS.parseError(data);
+      if (parsed) return { free: parsed.args[1] as bigint, needed: parsed.args[2] as bigint };
+    } catch {
+      // not this error
+    }
+  }
+  const m = /StakingInsufficientFreeStake\("?0x[0-9a-fA-F]{40}"?, (\d+), (\d+)\)/.exec(err?.message ?? "");
+  return m ? { free: BigInt(m[1]), needed: BigInt(m[2]) } : null;
+}
+
 function message(e: unknown): string {
   const err = e as { shortMessage?: string; message?: string; revert?: { name?: string; args?: unknown[] } };
   if (err?.revert?.name) return `${err.revert.name}(${(err.revert.args ?? []).map(String).join(", ")})`;
@@ -178,6 +197,8 @@ export class NodeDaemon {
   private versions: bigint[] = [];
   private readonly views = new Map<string, PartyView>();
   private stopping = false;
+  /** Leaves per batch that the free stake allows (lowered on StakingInsufficientFreeStake, reset on settlement). */
+  private batchCap = Number.MAX_SAFE_INTEGER;
 
   constructor(readonly opts: NodeDaemonOptions) {
     const { signer, addresses } = opts;
@@ -229,9 +250,11 @@ export class NodeDaemon {
     await this.refreshVersions();
     await this.scan();
     await this.reconcile();
-    await this.serve();
-    await this.settle();
+    // Disputes first (their clocks are the only hard deadlines), then settlements (which free stake for new
+    // collateral), then new commitments.
     await this.playDisputes();
+    await this.settle();
+    await this.serve();
     if (this.claimEvery > 0 && this.metrics.ticks % this.claimEvery === 0) await this.claimCredits();
     if (this.journal!.all().length > 20_000) this.journal!.compact();
     this.metrics.rpcRetries = this.rpc.retries;
@@ -560,10 +583,18 @@ export class NodeDaemon {
     const batchable = work.filter((w) => !w.callback).sort((a, b) => (a.id < b.id ? -1 : 1));
     const singles = work.length > this.batchThreshold ? work.filter((w) => w.callback) : work;
     if (work.length > this.batchThreshold) {
-      for (let i = 0; i < batchable.length; i += this.maxBatchSize) {
-        const chunk = batchable.slice(i, i + this.maxBatchSize);
-        if (chunk.length === 1) singles.push(chunk[0]);
-        else await this.commitBatch(chunk);
+      let rest = batchable;
+      while (rest.length > 0) {
+        const chunk = rest.slice(0, Math.min(this.maxBatchSize, this.batchCap));
+        if (chunk.length === 1) {
+          singles.push(chunk[0]);
+          rest = rest.slice(1);
+          continue;
+        }
+        const outcome = await this.commitBatch(chunk);
+        if (outcome === "smaller") continue; // the cap was lowered: try again with fewer leaves
+        if (outcome === "failed") break;
+        rest = rest.slice(chunk.length);
       }
     }
     for (const w of singles) {
@@ -614,7 +645,9 @@ export class NodeDaemon {
     });
   }
 
-  private async commitBatch(chunk: { r: JournalRecord; id: bigint; view: PartyView }[]): Promise<void> {
+  private async commitBatch(
+    chunk: { r: JournalRecord; id: bigint; view: PartyView }[],
+  ): Promise<"ok" | "smaller" | "failed"> {
     const journal = this.journal!;
     const ids = chunk.map((w) => w.id);
     const outputHashes = chunk.map((w) => keccak256(bytesOf(w.view.states[w.view.program.layers.length])));
@@ -649,10 +682,28 @@ export class NodeDaemon {
       });
     } catch (e) {
       if (isFatal(e)) throw e;
+      const short = insufficientStake(e);
+      if (short) {
+        // Not enough free stake for this batch's collateral: the transaction was refused at estimation, so nothing
+        // was sent. Shrink the batch to what the free stake covers (until a settlement frees more).
+        const { free, needed } = short;
+        const cap = Number((BigInt(ids.length) * free) / needed);
+        journal.complete(record.key!, { dropped: "insufficient free stake" });
+        this.log.warn("batch exceeds the free stake; shrinking it", { count: ids.length, free, needed, newCap: cap });
+        if (cap < 2) {
+          // No room now: leave the requests queued (a batch can still take them after their deadline) until a
+          // settlement frees stake.
+          this.batchCap = 2;
+          return "failed";
+        }
+        this.batchCap = cap;
+        return "smaller";
+      }
       this.log.error("commitBatch failed; will reconcile", { count: ids.length, error: message(e) });
-      return;
+      return "failed";
     }
     await this.recordBatch(record, batchId);
+    return "ok";
   }
 
   /** A batch is on-chain: owe its settlement, and close its leaves and its announcement. */
@@ -712,6 +763,7 @@ export class NodeDaemon {
     );
     this.hooks.afterSend?.(`finalize(${id})`);
     this.metrics.finalized++;
+    this.batchCap = Number.MAX_SAFE_INTEGER;
     this.journal!.complete(r.key!, { status: STATUS.Finalized });
     this.views.delete(id.toString());
     this.log.info("request finalized", { requestId: id, fee: req.fee });
@@ -729,6 +781,7 @@ export class NodeDaemon {
     await this.rpc.send(`finalizeBatch(${batchId})`, (o) => this.inference.finalizeBatch(batchId, ids, o));
     this.hooks.afterSend?.(`finalizeBatch(${batchId})`);
     this.metrics.batchesFinalized++;
+    this.batchCap = Number.MAX_SAFE_INTEGER;
     this.journal!.complete(r.key!, { status: "finalized" });
     for (const id of ids) this.views.delete(id.toString());
     this.log.info("batch finalized", { batchId, count: ids.length, paid: b.feeRemaining });

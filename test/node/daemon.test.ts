@@ -124,6 +124,23 @@ describe("NodeDaemon", function () {
     d.close();
   });
 
+  it("shrinks a batch to what its free stake can collateralize and keeps the rest queued", async () => {
+    const ids: bigint[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await requestFrom(f, "mlp", digitInput("mlp", i).s0, node().address));
+    // Leave 25 tokens free: with fee 1 and collateral multiplier 10, room for 2 leaves.
+    const free = await f.staking.freeStake(node().address);
+    await f.staking.connect(node()).thaw(free - 25n * FEE);
+    const { d, log } = await daemon({ batchThreshold: 1 });
+    await d.tick();
+    const batches = await f.inference.queryFilter(f.inference.filters.BatchCommitted());
+    expect(batches.map((b) => b.args.count)).to.deep.equal([2n]);
+    expect(await f.inference.statusOf(ids[0])).to.equal(STATUS.Batched);
+    expect(await f.inference.statusOf(ids[1])).to.equal(STATUS.Batched);
+    for (const id of ids.slice(2)) expect(await f.inference.statusOf(id)).to.equal(STATUS.Assigned);
+    expect(log.lines.some((l) => l.msg === "batch exceeds the free stake; shrinking it")).to.equal(true);
+    d.close();
+  });
+
   it("answers a lying challenger's dispute move by move and wins it, then settles the request", async () => {
     const { s0 } = digitInput("mlp", 5);
     const id = await requestFrom(f, "mlp", s0, node().address);
