@@ -194,6 +194,15 @@ describe("verity CLI on a JSON-RPC chain", function () {
       expect(r.status).to.equal(2);
       expect(r.stderr).to.contain("needs a private key");
       expect(r.stderr).to.contain("VERITY_PRIVATE_KEY");
+      const bad = await verity(["node", "stake", "1", "--key", "0x1234"]);
+      expect(bad.status).to.equal(2);
+      expect(bad.stderr).to.contain("the private key is not a 32-byte hex string");
+    });
+
+    it("exits 64 on a usage error (a missing required option)", async () => {
+      const r = await verity(["node", "register", "--serve", "1"]);
+      expect(r.status).to.equal(64);
+      expect(r.stderr).to.contain("--endpoint");
     });
   });
 
