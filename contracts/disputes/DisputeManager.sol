@@ -239,28 +239,22 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         IStepVerifier.StateSlice calldata slice,
         IStepVerifier.WeightRow[] calldata rows
     ) external {
-        Dispute storage d = _beginMove(disputeId, Phase.AwaitingProof);
-        if (byteIndex >= 32) revert DisputeManagerByteOutOfRange(byteIndex);
-        uint256 element = uint256(d.cursorIndex) * 32 + byteIndex;
-        int8 claimed = int8(uint8(d.chunk[byteIndex]));
-        int8 computed = 0; // bytes past the state's end are zero padding
-        if (element < d.outLength) {
-            computed = verifier.computeElement(
-                IStepVerifier.StepClaim({
-                    weightsRoot: d.weightsRoot,
-                    layerCount: d.layerCount,
-                    layer: d.step,
-                    preStateRoot: d.preStateRoot,
-                    element: element
-                }),
-                layer,
-                slice,
-                rows
-            );
-        }
-        emit StepProven(disputeId, element, claimed, computed);
-        bool nodeWrong = computed != claimed;
-        _resolve(d, disputeId, nodeWrong, nodeWrong ? "step recomputed differently" : "step recomputed identically");
+        (Dispute storage d, IStepVerifier.StepClaim memory claim, bool inState) = _beginProof(disputeId, byteIndex);
+        int8 computed = inState ? verifier.computeElement(claim, layer, slice, rows) : int8(0);
+        _decideStep(d, disputeId, byteIndex, claim.element, computed);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function proveStepSparse(
+        uint256 disputeId,
+        uint8 byteIndex,
+        IStepVerifier.LayerWitness calldata layer,
+        IStepVerifier.SparseSlice calldata slice,
+        IStepVerifier.WeightRow[] calldata rows
+    ) external {
+        (Dispute storage d, IStepVerifier.StepClaim memory claim, bool inState) = _beginProof(disputeId, byteIndex);
+        int8 computed = inState ? verifier.computeElementSparse(claim, layer, slice, rows) : int8(0);
+        _decideStep(d, disputeId, byteIndex, claim.element, computed);
     }
 
     /// @inheritdoc IDisputeManager
@@ -394,6 +388,41 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     function _existing(uint256 disputeId) private view returns (Dispute storage d) {
         d = _disputes[disputeId];
         if (d.phase == Phase.None) revert DisputeManagerUnknownDispute(disputeId);
+    }
+
+    // -- Internal: the last move --
+
+    /// @dev The challenger's final move: which byte of the opened chunk it disputes, as a claim for the verifier.
+    /// `inState` is false for a byte of the zero padding past the state's end, whose correct value is 0.
+    function _beginProof(
+        uint256 disputeId,
+        uint8 byteIndex
+    ) private returns (Dispute storage d, IStepVerifier.StepClaim memory claim, bool inState) {
+        d = _beginMove(disputeId, Phase.AwaitingProof);
+        if (byteIndex >= 32) revert DisputeManagerByteOutOfRange(byteIndex);
+        uint256 element = uint256(d.cursorIndex) * 32 + byteIndex;
+        inState = element < d.outLength;
+        claim = IStepVerifier.StepClaim({
+            weightsRoot: d.weightsRoot,
+            layerCount: d.layerCount,
+            layer: d.step,
+            preStateRoot: d.preStateRoot,
+            element: element
+        });
+    }
+
+    /// @dev The verifier's value against the node's byte decides the game.
+    function _decideStep(
+        Dispute storage d,
+        uint256 disputeId,
+        uint8 byteIndex,
+        uint256 element,
+        int8 computed
+    ) private {
+        int8 claimed = int8(uint8(d.chunk[byteIndex]));
+        emit StepProven(disputeId, element, claimed, computed);
+        bool nodeWrong = computed != claimed;
+        _resolve(d, disputeId, nodeWrong, nodeWrong ? "step recomputed differently" : "step recomputed identically");
     }
 
     // -- Internal: resolution --

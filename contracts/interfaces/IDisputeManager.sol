@@ -158,6 +158,16 @@ interface IDisputeManager {
         IStepVerifier.WeightRow[] calldata rows
     ) external;
 
+    /// @notice `proveStep` with a sparse slice (any set of chunks of S_k and their multiproof), for elements whose
+    /// inputs are spread thinly over a large state (a wide convolution): cheaper than one contiguous run.
+    function proveStepSparse(
+        uint256 disputeId,
+        uint8 byteIndex,
+        IStepVerifier.LayerWitness calldata layer,
+        IStepVerifier.SparseSlice calldata slice,
+        IStepVerifier.WeightRow[] calldata rows
+    ) external;
+
     /// @notice End a game whose side on the move has run out of time: the other side wins. Anyone may call.
     function resolveTimeout(uint256 disputeId) external;
 

@@ -14,7 +14,7 @@ import type { DisputeManager } from "../../typechain-types";
 import { VerityError } from "../errors";
 import { bytesOf } from "../trace/trace";
 import { MerkleTree, chunkCount, treeDepth } from "../trace/merkle";
-import { buildStepProof } from "./step-proof";
+import { buildSparseStepProof, buildStepProof } from "./step-proof";
 import { chunkHex, emptySubtree, subtreeRoot, type PartyView } from "./view";
 
 export type Role = "node" | "challenger";
@@ -127,13 +127,29 @@ export class DisputePlayer {
         const byteIndex = ours.findIndex((b, i) => b !== theirs[i]);
         if (byteIndex < 0) throw new NoMoveError("the node's chunk agrees with ours byte for byte");
         const element = Number(d.cursorIndex) * 32 + byteIndex;
-        const proof =
-          element < states[step + 1].length
-            ? buildStepProof(program, states, step, element, weights)
-            : emptyWitness(weights.layerProof(step));
+        if (element >= states[step + 1].length) {
+          const padding = emptyWitness(weights.layerProof(step));
+          return {
+            name: `proveStep(byte ${element}, padding)`,
+            send: () => m.proveStep(disputeId, byteIndex, padding.layer, padding.slice, padding.rows),
+          };
+        }
+        // Two witnesses for the same element: one contiguous run of S_k, or only the chunks it reads with a
+        // multiproof. Send whichever is smaller in calldata (sparse wins for wide convolutions).
+        const run = buildStepProof(program, states, step, element, weights);
+        const sparse = buildSparseStepProof(program, states, step, element, weights);
+        const runBytes = hexBytes(run.slice.chunks) + 32 * run.slice.proof.length;
+        const sparseBytes =
+          hexBytes(sparse.slice.chunks) + 32 * (sparse.slice.proof.length + sparse.slice.chunkIndices.length);
+        if (sparseBytes < runBytes) {
+          return {
+            name: `proveStepSparse(byte ${element})`,
+            send: () => m.proveStepSparse(disputeId, byteIndex, sparse.layer, sparse.slice, sparse.rows),
+          };
+        }
         return {
           name: `proveStep(byte ${element})`,
-          send: () => m.proveStep(disputeId, byteIndex, proof.layer, proof.slice, proof.rows),
+          send: () => m.proveStep(disputeId, byteIndex, run.layer, run.slice, run.rows),
         };
       }
       default:
@@ -165,6 +181,10 @@ function emptyWitness(layer: { descriptor: string; rowsRoot: string; layerProof:
     slice: { firstChunk: 0, chunks: "0x", proof: [] as string[] },
     rows: [] as { row: number; data: string; proof: string[] }[],
   };
+}
+
+function hexBytes(hex: string): number {
+  return (hex.length - 2) / 2;
 }
 
 /** Depth of the chunk tree of a state of `length` bytes (the number of bisection rounds inside a step). */

@@ -97,6 +97,14 @@ describe("Dispute game (end to end, demo models)", function () {
     }
   });
 
+  it("proves a wide convolution's element with a sparse slice when that is the smaller witness", async function () {
+    const f = await loadFixture(deployDisputeFixture);
+    // CNN layer 2 is a Conv over 8 channels of 14x14: the element reads 8 short windows spread over the state.
+    const result = await playGame(f, { model: "cnn", digit: 5, nodeLie: { step: 3, byte: 3 } });
+    expect(result.outcome).to.equal(Outcome.NodeWrong);
+    expect(result.moves[result.moves.length - 1]).to.equal("challenger: proveStepSparse(byte 3)");
+  });
+
   describe("a party that stops responding", function () {
     it("the node loses when it never reveals its state roots", async function () {
       const f = await loadFixture(deployDisputeFixture);
