@@ -36,6 +36,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     const time = new Date().toISOString();
     if (opts.pretty) {
       const extra = Object.entries(fields)
+        .filter(([, v]) => v !== undefined)
         .map(([k, v]) => `${k}=${String(plain(v))}`)
         .join(" ");
       write(`${time.slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${msg}${extra ? "  " + extra : ""}`);

@@ -1,0 +1,118 @@
+/**
+ * `verity node serve`: runs the node daemon (executor/node/daemon.ts) with the key's account until SIGINT/SIGTERM.
+ * A stop signal lets the current tick finish and closes the journal; a second signal exits at once (the journal
+ * makes that safe too).
+ */
+import * as path from "path";
+import type { Command } from "commander";
+
+import { NodeDaemon } from "../../node/daemon";
+import { startHealthServer } from "../../node/health";
+import { journalPath } from "../../node/journal";
+import { createLogger } from "../../node/log";
+import { defaultResolver } from "../../node/resolver";
+import { CliError, connect, globalsOf, signerOf, storeDir, verityHome } from "../chain";
+
+interface ServeOptions {
+  batchThreshold: string;
+  maxBatch: string;
+  confirmations: string;
+  pollMs: string;
+  healthPort?: string;
+  fromBlock?: string;
+  journal?: string;
+  pretty?: boolean;
+  cheat?: string;
+  cheatSeed: string;
+}
+
+function int(text: string, what: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min)
+    throw new CliError(`${what} '${text}' is not an integer >= ${min}`, `e.g. ${what} ${Math.max(min, 1)}`);
+  return n;
+}
+
+async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
+  const p = await connect(globalsOf(cmd), { needKey: true });
+  const signer = signerOf(p);
+  const log = createLogger({ pretty: opts.pretty, base: opts.pretty ? undefined : { node: signer.address } });
+  let cheat: { fraction: number; seed: string } | undefined;
+  if (opts.cheat !== undefined) {
+    const fraction = Number(opts.cheat);
+    if (!(fraction >= 0 && fraction <= 1))
+      throw new CliError(
+        `--cheat ${opts.cheat} is not a fraction in [0, 1]`,
+        "e.g. --cheat 0.1 (tests and demos only)",
+      );
+    cheat = { fraction, seed: opts.cheatSeed };
+  }
+  const daemon = new NodeDaemon({
+    signer,
+    addresses: p.addresses,
+    resolver: defaultResolver({ getVersion: (id) => p.modelRegistry.getVersion(id) }, storeDir()),
+    journalFile: opts.journal ?? journalPath(signer.address, verityHome()),
+    batchThreshold: int(opts.batchThreshold, "--batch-threshold", 0),
+    maxBatchSize: int(opts.maxBatch, "--max-batch", 2),
+    confirmations: int(opts.confirmations, "--confirmations", 1),
+    startBlock: opts.fromBlock !== undefined ? int(opts.fromBlock, "--from-block", 0) : undefined,
+    cheat,
+    log,
+  });
+  const server =
+    opts.healthPort !== undefined
+      ? await startHealthServer(
+          { health: () => daemon.health(), metrics: () => ({ ...daemon.metrics }) },
+          int(opts.healthPort, "--health-port", 0),
+        )
+      : undefined;
+  if (server) {
+    const addr = server.address();
+    log.info("health endpoint listening", {
+      url: `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : opts.healthPort}/health`,
+    });
+  }
+  let signals = 0;
+  const onSignal = (sig: string) => {
+    signals++;
+    if (signals > 1) {
+      log.warn("second signal: exiting now (the journal keeps every promise)", { signal: sig });
+      process.exit(130);
+    }
+    log.info("stopping after the current tick", { signal: sig });
+    daemon.stop();
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  try {
+    await daemon.run(int(opts.pollMs, "--poll-ms", 10));
+  } finally {
+    server?.close();
+    p.provider.destroy();
+  }
+}
+
+/** Adds `serve` to the `node` command group (creating the group if another module has not). */
+export function registerNodeServeCommand(cli: Command): void {
+  const node = cli.commands.find((c) => c.name() === "node") ?? cli.command("node").description("operators");
+  node
+    .command("serve")
+    .description(
+      "run the node daemon: serve requests for the versions this node is registered for, commit (in batches under " +
+        "load), finalize, claim credits and answer disputes; JSON-line logs on stdout; stops on SIGINT/SIGTERM",
+    )
+    .option("--batch-threshold <n>", "commit with commitBatch when more than n results are pending in one tick", "8")
+    .option("--max-batch <n>", "leaves per batch at most (the contract allows 1024)", "256")
+    .option("--confirmations <n>", "blocks to wait for after each transaction", "1")
+    .option("--poll-ms <n>", "milliseconds between ticks", "1000")
+    .option("--health-port <n>", "serve GET /health and /metrics on 127.0.0.1:<n> (0: any free port)")
+    .option("--from-block <n>", "first block to scan on a fresh journal (default 0)")
+    .option(
+      "--journal <file>",
+      `journal file (default ${path.join("$VERITY_HOME", "node-<address>", "journal.jsonl")})`,
+    )
+    .option("--pretty", "human-readable log lines instead of JSON")
+    .option("--cheat <fraction>", "TESTS AND DEMOS ONLY: commit tampered results for this fraction of requests")
+    .option("--cheat-seed <seed>", "seed that picks the tampered requests", "verity")
+    .action(async (opts: ServeOptions, cmd: Command) => serve(opts, cmd));
+}
