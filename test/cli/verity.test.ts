@@ -96,16 +96,24 @@ describe("verity CLI on a JSON-RPC chain", function () {
     await rpc(url, "evm_mine");
   }
 
-  /** Plays the node: reads the request's input, runs the stored program of version 1, commits (optionally a lie). */
-  async function commitAsNode(requestId: bigint, lie = false): Promise<void> {
-    const im = InferenceManager__factory.connect(deployJson.addresses.inferenceManager, new NonceManager(new Wallet(KEYS[1], provider)));
+  const nodeManager = () =>
+    InferenceManager__factory.connect(deployJson.addresses.inferenceManager, new NonceManager(new Wallet(KEYS[1], provider)));
+
+  /** The node's result for a request: the stored program of version 1 run on the on-chain input (or a lie). */
+  async function resultOf(requestId: bigint, lie = false): Promise<{ output: Uint8Array; traceRoot: string }> {
+    const im = nodeManager();
     const [ev] = await im.queryFilter(im.filters.InferenceRequested(requestId), 0);
     const input = getBytes(ev.args.input);
     const program = decodeProgram(new Uint8Array(fs.readFileSync(programFile)));
     let view = honestView(program, new Int8Array(input.buffer, input.byteOffset, input.byteLength));
     if (lie) view = tamperedView(view, program.layers.length, 3, { delta: 77 });
-    const out = view.states[view.states.length - 1];
-    await (await im.commit(requestId, bytesOf(out), view.trace.traceRoot)).wait();
+    return { output: bytesOf(view.states[view.states.length - 1]), traceRoot: view.trace.traceRoot };
+  }
+
+  /** Plays the node: commits one request's result (optionally a lie). */
+  async function commitAsNode(requestId: bigint, lie = false): Promise<void> {
+    const r = await resultOf(requestId, lie);
+    await (await nodeManager().commit(requestId, r.output, r.traceRoot)).wait();
   }
 
   let programFile: string;
@@ -370,6 +378,23 @@ describe("verity CLI on a JSON-RPC chain", function () {
       expect(r.stderr).to.contain("error: MISMATCH: request 3's commitment differs from the honest execution");
     });
 
+    it("result --verify finds a batched commitment in the commitBatch calldata (MATCH, and MISMATCH for a lying leaf)", async () => {
+      await ok(["request", "--model", "1", "--input", digit, "--node", OPERATOR], as(2));
+      await ok(["request", "--model", "1", "--input", digit, "--node", OPERATOR], as(2));
+      const honest = await resultOf(4n);
+      const lie = await resultOf(5n, true);
+      await (
+        await nodeManager().commitBatch([4n, 5n], [keccak256(honest.output), keccak256(lie.output)], [honest.traceRoot, lie.traceRoot])
+      ).wait();
+      const v = await json<{ status: string; committed: { via: string }; verification: { verdict: string } }>(["result", "4", "--verify"]);
+      expect(v.status).to.equal("Batched");
+      expect(v.committed.via).to.equal("batch");
+      expect(v.verification.verdict).to.equal("MATCH");
+      const bad = await verity(["result", "5", "--verify"]);
+      expect(bad.status).to.equal(3);
+      expect(bad.stdout).to.contain("MISMATCH");
+    });
+
     it("result of a request that does not exist exits 2", async () => {
       const r = await verity(["result", "77"]);
       expect(r.status).to.equal(2);
@@ -384,8 +409,10 @@ describe("verity CLI on a JSON-RPC chain", function () {
       ]);
       expect(s.models).to.have.length(2);
       expect(s.nodes.map((n) => n.address)).to.deep.equal([OPERATOR]);
-      expect(s.nodes[0].stake.locked).to.equal(2n * 15n * 10n ** 18n + ""); // requests 1 and 3 lock fee x 10 each
+      expect(s.nodes[0].stake.locked).to.equal(4n * 15n * 10n ** 18n + ""); // requests 1, 3 and the batch of 4, 5 lock fee x 10 each
       expect(s.requests.map((r) => [r.requestId, r.status])).to.deep.equal([
+        ["5", "Batched"],
+        ["4", "Batched"],
         ["3", "Committed"],
         ["2", "Finalized"],
         ["1", "Committed"],
