@@ -4,12 +4,15 @@ import * as path from "path";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { makeError } from "ethers";
+import { AbiCoder, keccak256, makeError } from "ethers";
+import * as http from "http";
 
 import { DisputePlayer, Phase } from "../../executor/dispute/player";
 import { honestView, tamperedView } from "../../executor/dispute/view";
 import { NodeDaemon, InjectedCrash, type NodeDaemonOptions } from "../../executor/node/daemon";
 import { memoryLogger } from "../../executor/node/log";
+import { startHealthServer } from "../../executor/node/health";
+import { merkleProof } from "../../executor/trace/merkle";
 import { bytesOf } from "../../executor/trace/trace";
 import { demoModel } from "../../scripts/lib/demo-models";
 import {
@@ -170,6 +173,77 @@ describe("NodeDaemon", function () {
     d.close();
   });
 
+  it("wins a dispute on a leaf of its batch, then settles the batch and the leaf", async () => {
+    const ids: bigint[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await requestFrom(f, "mlp", digitInput("mlp", i).s0, node().address));
+    const { d } = await daemon({ batchThreshold: 2 });
+    await d.tick();
+    const [batch] = await f.inference.queryFilter(f.inference.filters.BatchCommitted());
+    const outs = [0, 1, 2].map(honestOutput);
+    const leaves = ids.map((id, i) =>
+      keccak256(
+        AbiCoder.defaultAbiCoder().encode(
+          ["uint256", "bytes32", "bytes32"],
+          [id, outs[i].outputHash, outs[i].view.trace.traceRoot],
+        ),
+      ),
+    );
+    const cd = f.disputes.connect(f.challenger);
+    await f.inference
+      .connect(f.challenger)
+      .proveBatchLeaf(
+        batch.args.batchId,
+        1,
+        ids[1],
+        outs[1].outputHash,
+        outs[1].view.trace.traceRoot,
+        merkleProof(leaves, 1),
+      );
+    await cd.openDispute(ids[1], outs[1].outputHash, outs[1].view.trace.traceRoot);
+    const disputeId = await f.disputes.disputeCount();
+    const liar = new DisputePlayer("challenger", tamperedView(outs[1].view, 1, 0), cd);
+    for (
+      let round = 0;
+      round < 30 && Number((await f.disputes.getDispute(disputeId)).phase) !== Phase.Resolved;
+      round++
+    ) {
+      await d.tick();
+      await liar.play(disputeId);
+    }
+    expect((await f.disputes.getDispute(disputeId)).outcome).to.equal(2n);
+    await time.increase(WINDOW);
+    await d.tick();
+    await d.tick();
+    for (const id of ids) expect(await f.inference.statusOf(id)).to.equal(STATUS.Finalized);
+    expect(await f.inference.credits(node().address)).to.equal(3n * FEE);
+    d.close();
+  });
+
+  it("a cheating daemon loses the dispute an honest challenger opens, and its request is rejected", async () => {
+    const id = await requestFrom(f, "mlp", digitInput("mlp", 6).s0, node().address);
+    const { d, log } = await daemon({ cheat: { fraction: 1, seed: "liar" } });
+    await d.tick();
+    const [ev] = await commitsOf(id);
+    const cd = f.disputes.connect(f.challenger);
+    await cd.openDispute(id, ev.args.outputHash, ev.args.traceRoot);
+    const disputeId = await f.disputes.disputeCount();
+    const honest = new DisputePlayer("challenger", honestOutput(6).view, cd);
+    for (
+      let round = 0;
+      round < 30 && Number((await f.disputes.getDispute(disputeId)).phase) !== Phase.Resolved;
+      round++
+    ) {
+      await d.tick();
+      await honest.play(disputeId);
+    }
+    expect((await f.disputes.getDispute(disputeId)).outcome).to.equal(1n); // NodeWrong
+    await d.tick();
+    expect(d.metrics.disputesLost).to.equal(1);
+    expect(await f.inference.statusOf(id)).to.equal(STATUS.Rejected);
+    expect(log.lines.some((l) => l.msg === "dispute lost: slashed")).to.equal(true);
+    d.close();
+  });
+
   it("with cheat fraction 1, commits tampered results and labels them in the logs", async () => {
     const id = await requestFrom(f, "mlp", digitInput("mlp", 1).s0, node().address);
     const { d, log } = await daemon({ cheat: { fraction: 1, seed: "test" } });
@@ -278,6 +352,74 @@ describe("NodeDaemon", function () {
       expect((await f.disputes.getDispute(disputeId)).outcome).to.equal(2n);
       d.close();
     });
+  });
+
+  it("resyncs its nonce when another sender used the account", async () => {
+    const first = await requestFrom(f, "mlp", digitInput("mlp", 0).s0, node().address);
+    const { d, log } = await daemon();
+    await d.tick();
+    expect(await f.inference.statusOf(first)).to.equal(STATUS.Committed);
+    await f.token.connect(node()).approve(f.challenger.address, 1n); // the same key, outside the daemon
+    const second = await requestFrom(f, "mlp", digitInput("mlp", 1).s0, node().address);
+    await d.tick();
+    expect(await f.inference.statusOf(second)).to.equal(STATUS.Committed);
+    expect(log.lines.some((l) => l.msg === "rpc: nonce error, resyncing from the pending count")).to.equal(true);
+    d.close();
+  });
+
+  it("keeps running when the endpoint is down for longer than the retry budget, and catches up", async () => {
+    const id = await requestFrom(f, "mlp", digitInput("mlp", 0).s0, node().address);
+    const provider = node().provider;
+    const original = provider.getBlockNumber.bind(provider);
+    let failures = 8; // more than one tick's 3 attempts
+    provider.getBlockNumber = async () => {
+      if (failures-- > 0) throw makeError("connect ECONNREFUSED 127.0.0.1:8545", "UNKNOWN_ERROR", {});
+      return original();
+    };
+    try {
+      const { d, log } = await daemon({ retry: { attempts: 3, baseMs: 1, maxMs: 2 } });
+      const running = d.run(5);
+      for (let i = 0; i < 200 && (await f.inference.statusOf(id)) !== STATUS.Committed; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      d.stop();
+      await running;
+      expect(await f.inference.statusOf(id)).to.equal(STATUS.Committed);
+      expect(log.lines.some((l) => l.msg === "tick failed; retrying")).to.equal(true);
+    } finally {
+      provider.getBlockNumber = original;
+    }
+  });
+
+  it("serves /health and /metrics on 127.0.0.1", async () => {
+    await requestFrom(f, "mlp", digitInput("mlp", 0).s0, node().address);
+    const { d } = await daemon();
+    await d.tick();
+    const server = await startHealthServer({ health: () => d.health(), metrics: () => ({ ...d.metrics }) }, 0);
+    try {
+      const address = server.address();
+      expect(typeof address === "object" && address?.address).to.equal("127.0.0.1");
+      const port = typeof address === "object" && address ? address.port : 0;
+      const get = (p: string) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          http
+            .get({ host: "127.0.0.1", port, path: p }, (res) => {
+              let body = "";
+              res.on("data", (c: Buffer) => (body += c.toString()));
+              res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+            })
+            .on("error", reject);
+        });
+      const health = await get("/health");
+      expect(health.status).to.equal(200);
+      expect(JSON.parse(health.body)).to.include({ ok: true, node: node().address });
+      const metrics = await get("/metrics");
+      expect(metrics.body).to.match(/^verity_node_committed 1$/m);
+      expect((await get("/other")).status).to.equal(404);
+    } finally {
+      server.close();
+      d.close();
+    }
   });
 
   it("retries an RPC call that fails a few times", async () => {
