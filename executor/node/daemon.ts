@@ -135,6 +135,20 @@ function isFatal(e: unknown): boolean {
   return e instanceof InjectedCrash || e instanceof JournalCorruptError;
 }
 
+/** `fn` over `items`, at most `limit` at a time, results in order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 const STAKE_ERRORS = new Interface(["error StakingInsufficientFreeStake(address node, uint256 free, uint256 needed)"]);
 
 /** The free and needed stake of a `StakingInsufficientFreeStake` revert (raised by Staking, under the manager). */
@@ -338,7 +352,10 @@ export class NodeDaemon {
     const latest = await this.rpc.call("getBlockNumber", () => provider.getBlockNumber());
     const from = this.cursor() + 1;
     if (from > latest) return;
-    const to = Math.min(latest, from + this.maxBlockRange - 1);
+    // With n confirmations, events are taken in once n blocks deep (the latest block counts as one).
+    const safe = latest - ((this.opts.confirmations ?? 1) - 1);
+    if (from > safe) return;
+    const to = Math.min(safe, from + this.maxBlockRange - 1);
     const journal = this.journal!;
     if (this.versions.length > 0) {
       const topic = this.inference.interface.getEvent("InferenceRequested").topicHash;
@@ -564,10 +581,22 @@ export class NodeDaemon {
     const pending = journal.replay().filter((r) => r.t === "request");
     if (pending.length === 0) return;
     const work: { r: JournalRecord; id: bigint; view: PartyView; callback: boolean }[] = [];
-    for (const r of pending) {
+    // The requests' current state, fetched a few at a time (one round trip each over JSON-RPC).
+    const states = await mapLimit(pending, 16, async (r) => {
       const id = BigInt(r.requestId as string);
       try {
-        const req = await this.rpc.call("getRequest", () => this.inference.getRequest(id));
+        return await this.rpc.call("getRequest", () => this.inference.getRequest(id));
+      } catch (e) {
+        if (isFatal(e)) throw e;
+        this.log.error("cannot read request", { requestId: id, error: message(e) });
+        return null;
+      }
+    });
+    for (const [i, r] of pending.entries()) {
+      const id = BigInt(r.requestId as string);
+      const req = states[i];
+      if (req === null) continue;
+      try {
         const status = Number(req.status);
         if (status !== STATUS.Assigned || req.node.toLowerCase() !== this.address.toLowerCase()) {
           journal.complete(r.key!, { dropped: `status ${status}` });
