@@ -1,7 +1,7 @@
 /** Aligned text tables for the CLI's human output (numbers right-aligned, cells never truncated). */
 export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^-?[\d,.]+( \S+)?$/.test(r[i] ?? "")));
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^-?[\d.]+( \S+)?$/.test(r[i] ?? "")));
   const line = (r: string[]) =>
     r
       .map((c, i) => (numeric[i] ? (c ?? "").padStart(widths[i]) : (c ?? "").padEnd(widths[i])))

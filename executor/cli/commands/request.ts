@@ -146,7 +146,11 @@ async function waitFor(p: Protocol, requestId: bigint, until: (status: string) =
   return spin(`waiting for request ${requestId}`, async (s) => {
     for (;;) {
       const status = REQUEST_STATUS[Number(await p.inferenceManager.statusOf(requestId))];
-      s.update(status);
+      if (status === "Committed" && finalize) {
+        const windowEnd = (await p.inferenceManager.getRequest(requestId)).windowEnd;
+        const now = BigInt((await p.provider.getBlock("latest"))?.timestamp ?? 0);
+        s.update(windowEnd > now ? `Committed; challenge window ends in ${windowEnd - now} s` : "Committed; window over");
+      } else s.update(status);
       if (until(status)) return status;
       if (finalize && status === "Committed" && p.wallet) {
         // Anyone may finalize once the window has passed; try it (a static call first, so nothing is wasted).
