@@ -31,6 +31,7 @@ import { registerParamsCommands } from "./commands/params";
 import { registerRequestCommands } from "./commands/request";
 import { registerStatusCommand } from "./commands/status";
 import { registerTokenCommands } from "./commands/token";
+import { registerClaimCommand } from "./commands/claim";
 import { registerNodeServeCommand } from "./commands/node-serve";
 import { addGlobalOptions, CliError, closeAll } from "./chain";
 import { UsageError } from "./usage";
@@ -74,6 +75,7 @@ export function buildCli(): Command {
   registerRequestCommands(cli);
   registerStatusCommand(cli);
   registerTokenCommands(cli);
+  registerClaimCommand(cli);
   registerNodeServeCommand(cli);
   // Every subcommand exits through reportError (exitOverride), like the root.
   const walk = (c: Command): void => {

@@ -369,6 +369,14 @@ describe("verity CLI on a JSON-RPC chain", function () {
       expect(out.predictedClass).to.equal(label);
     });
 
+    it("claim pays the node the fee of its finalized request, and refuses when nothing is left", async () => {
+      const c = await json<{ inference: string; total: string }>(["claim"], as(1));
+      expect(c).to.include({ inference: 15n * 10n ** 17n + "", total: 15n * 10n ** 17n + "" });
+      const again = await verity(["claim"], as(1));
+      expect(again.status).to.equal(2);
+      expect(again.stderr).to.contain("has no credits to claim");
+    });
+
     it("result --verify exits 3 with MISMATCH when the node committed a wrong output", async () => {
       await ok(["request", "--model", "1", "--input", digit, "--node", OPERATOR], as(2));
       await commitAsNode(3n, true);
