@@ -13,6 +13,7 @@ import {
   Contract,
   Interface,
   JsonRpcProvider,
+  Network,
   NonceManager,
   Wallet,
   formatUnits,
@@ -337,15 +338,6 @@ export function closeAll(): void {
   openProviders.clear();
 }
 
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error("TIMEOUT")), ms)))]);
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
-}
-
 /** Opens the JSON-RPC connection and checks that something answers. */
 export async function connectChain(opts: GlobalOptions): Promise<Chain> {
   const settings = resolveSettings(opts);
@@ -355,19 +347,27 @@ export async function connectChain(opts: GlobalOptions): Promise<Chain> {
   } catch {
     throw new CliError(`'${settings.rpc}' is not a URL`, "give --rpc or VERITY_RPC_URL as http(s)://host:port");
   }
-  const provider = new JsonRpcProvider(url.toString(), undefined, { staticNetwork: true, batchMaxCount: 1 });
-  provider.pollingInterval = 250;
-  openProviders.add(provider);
+  // Probe with a plain request first: an ethers provider pointed at nothing keeps retrying and logging.
   let chainId: bigint;
   try {
-    chainId = BigInt(await withTimeout(provider.send("eth_chainId", []) as Promise<string>, 5_000));
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal: AbortSignal.timeout(5_000),
+    });
+    const body = (await res.json()) as { result?: string };
+    if (typeof body.result !== "string") throw new Error("no chain id");
+    chainId = BigInt(body.result);
   } catch {
-    provider.destroy();
     throw new ChainUnreachableError(
       `no JSON-RPC node answers at ${settings.rpc}`,
       "is `npx hardhat node --hostname 127.0.0.1` running? (or set --rpc / VERITY_RPC_URL to your chain's endpoint)",
     );
   }
+  const provider = new JsonRpcProvider(url.toString(), Network.from(chainId), { staticNetwork: true, batchMaxCount: 1 });
+  provider.pollingInterval = 250;
+  openProviders.add(provider);
   return { settings, provider, chainId };
 }
 

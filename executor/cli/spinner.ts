@@ -9,8 +9,12 @@ export interface Spinner {
   update(text: string): void;
 }
 
+let active = false;
+
 export async function spin<T>(label: string, work: (s: Spinner) => Promise<T>): Promise<T> {
-  const tty = process.stderr.isTTY === true;
+  // A spinner inside another (a transaction sent while waiting) would fight over the line: only the outer one draws.
+  const tty = process.stderr.isTTY === true && !active;
+  if (tty) active = true;
   let text = label;
   let frame = 0;
   const draw = () => {
@@ -31,5 +35,6 @@ export async function spin<T>(label: string, work: (s: Spinner) => Promise<T>): 
     throw e;
   } finally {
     if (timer) clearInterval(timer);
+    if (tty) active = false;
   }
 }

@@ -176,6 +176,7 @@ describe("verity CLI on a JSON-RPC chain", function () {
       expect(r.status).to.equal(2);
       expect(r.stderr).to.contain(`no JSON-RPC node answers at http://127.0.0.1:${port}`);
       expect(r.stderr).to.contain("npx hardhat node --hostname 127.0.0.1");
+      expect(r.stderr).to.not.contain("JsonRpcProvider"); // no retry noise from ethers
     });
 
     it("exits 2 when the deployment file does not exist, and points at verity deploy", async () => {
