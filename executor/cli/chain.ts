@@ -256,6 +256,9 @@ const ERROR_HINTS: [RegExp, string][] = [
   [/CollateralLocked/, "open commitments still lock collateral; wait until they settle, then retry"],
   [/NodeNotEligible/, "the node must be Active, serve the version and hold the minimum free stake; see `verity status`"],
   [/FeeTooLow/, "pay at least the version's fee (`verity model list`)"],
+  [/UnsupportedMode/, "pick a mode the version supports (`verity model list` shows them): --mode optimistic or --mode none"],
+  [/DeadlinePassed/, "the serving deadline has passed; the requester can be refunded instead"],
+  [/WindowOpen/, "the challenge window is still open; try again after it ends (`verity result` shows when)"],
   [/NameTaken/, "this account already owns a model of that name"],
   [/NotModelOwner/, "only the model's owner may publish its versions; use the owner's key"],
 ];
