@@ -8,7 +8,8 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {VerificationModes} from "../libraries/VerificationModes.sol";
 
 /// @title InferenceLib
-/// @notice The InferenceManager's storage records, its batch loops and some cold paths. The loops are `external` library functions
+/// @notice The InferenceManager's storage records, its batch loops and some cold paths. The loops are `external`
+/// library functions
 /// (reached by DELEGATECALL, so they act on the manager's own storage) only to keep the manager's code under the
 /// 24 kB limit; they add one DELEGATECALL per batch, not per leaf.
 library InferenceLib {
@@ -94,7 +95,8 @@ library InferenceLib {
         }
     }
 
-    /// @dev prod of the uint32 array at byte `offset` of `data`, saturated at type(uint32).max (no input that long fits in a transaction anyway).
+    /// @dev prod of the uint32 array at byte `offset` of `data`, saturated at type(uint32).max (no input that long fits
+    /// in a transaction anyway).
     function elementCount(bytes memory data, uint256 offset) internal pure returns (uint32) {
         uint256 rank = wordAt(data, offset);
         uint256 count = 1;

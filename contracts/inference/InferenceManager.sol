@@ -46,17 +46,17 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
 
     uint32 public constant MIN_CHALLENGE_WINDOW = 1 minutes;
     uint32 public constant MAX_CHALLENGE_WINDOW = 7 days;
-    uint32 private constant DEFAULT_CHALLENGE_WINDOW = 1 hours;
+    uint32 private constant _DEFAULT_CHALLENGE_WINDOW = 1 hours;
     uint32 public constant MIN_REQUEST_TIMEOUT = 1 minutes;
     uint32 public constant MAX_REQUEST_TIMEOUT = 7 days;
-    uint32 private constant DEFAULT_REQUEST_TIMEOUT = 1 hours;
+    uint32 private constant _DEFAULT_REQUEST_TIMEOUT = 1 hours;
     /// @notice Collateral = fee * multiplier: a node risks at least its fee (multiplier >= 1) and at most 100 times.
     uint8 public constant MIN_COLLATERAL_MULTIPLIER = 1;
     uint8 public constant MAX_COLLATERAL_MULTIPLIER = 100;
-    uint8 private constant DEFAULT_COLLATERAL_MULTIPLIER = 10;
+    uint8 private constant _DEFAULT_COLLATERAL_MULTIPLIER = 10;
     uint32 public constant MIN_MAX_CALLBACK_GAS = 10_000;
     uint32 public constant MAX_MAX_CALLBACK_GAS = 5_000_000;
-    uint32 private constant DEFAULT_MAX_CALLBACK_GAS = 500_000;
+    uint32 private constant _DEFAULT_MAX_CALLBACK_GAS = 500_000;
 
     /// @dev Gas kept back when forwarding `callbackGasLimit` (the 1/64 rule and the call's own cost).
     uint256 private constant _CALLBACK_GAS_MARGIN = 10_000;
@@ -90,9 +90,9 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
     INodeRegistry public immutable nodeRegistry;
 
     Params private _params;
-    mapping(uint256 requestId => InferenceLib.Request) private _requests;
-    mapping(uint256 versionId => InferenceLib.VersionInfo) private _versions;
-    mapping(uint256 batchId => InferenceLib.Batch) private _batches;
+    mapping(uint256 requestId => InferenceLib.Request request) private _requests;
+    mapping(uint256 versionId => InferenceLib.VersionInfo info) private _versions;
+    mapping(uint256 batchId => InferenceLib.Batch batch) private _batches;
     /// @dev Bit `id & 255` of word `id >> 8`: the request is a leaf of a batch (set by `commitBatch`).
     mapping(uint256 word => uint256 bits) private _batched;
     /// @dev Same layout: the leaf's batch was finalized (set by `finalizeBatch`).
@@ -113,17 +113,17 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         _grantRole(DEFAULT_ADMIN_ROLE, governor);
         _grantRole(GOVERNOR_ROLE, governor);
         _params = Params({
-            challengeWindow: DEFAULT_CHALLENGE_WINDOW,
-            requestTimeout: DEFAULT_REQUEST_TIMEOUT,
-            collateralMultiplier: DEFAULT_COLLATERAL_MULTIPLIER,
-            maxCallbackGas: DEFAULT_MAX_CALLBACK_GAS,
+            challengeWindow: _DEFAULT_CHALLENGE_WINDOW,
+            requestTimeout: _DEFAULT_REQUEST_TIMEOUT,
+            collateralMultiplier: _DEFAULT_COLLATERAL_MULTIPLIER,
+            maxCallbackGas: _DEFAULT_MAX_CALLBACK_GAS,
             requestCount: 0,
             batchCount: 0
         });
-        emit ChallengeWindowSet(DEFAULT_CHALLENGE_WINDOW);
-        emit RequestTimeoutSet(DEFAULT_REQUEST_TIMEOUT);
-        emit CollateralMultiplierSet(DEFAULT_COLLATERAL_MULTIPLIER);
-        emit MaxCallbackGasSet(DEFAULT_MAX_CALLBACK_GAS);
+        emit ChallengeWindowSet(_DEFAULT_CHALLENGE_WINDOW);
+        emit RequestTimeoutSet(_DEFAULT_REQUEST_TIMEOUT);
+        emit CollateralMultiplierSet(_DEFAULT_COLLATERAL_MULTIPLIER);
+        emit MaxCallbackGasSet(_DEFAULT_MAX_CALLBACK_GAS);
     }
 
     // -- Requests --

@@ -43,7 +43,8 @@ interface IInferenceManager {
 
     /// @notice What the DisputeManager needs about one commitment.
     /// @param commitmentHash keccak256(abi.encode(outputHash, traceRoot)); zero before a commitment.
-    /// @param windowEnd End of the challenge window (0 before a commitment). While Disputed, the window is frozen and this field holds the
+    /// @param windowEnd End of the challenge window (0 before a commitment). While Disputed, the window is frozen and
+    /// this field holds the
     /// end it would have if the dispute ended now (the frozen remainder is added back by `endDispute`).
     /// @param status A `RequestStatus` value.
     /// @param collateral The node's stake locked for this commitment.

@@ -18,7 +18,7 @@ contract DigitConsumer is IInferenceConsumer {
     }
 
     address public immutable inferenceManager;
-    mapping(uint256 requestId => Result) private _results;
+    mapping(uint256 requestId => Result result) private _results;
 
     event DigitRecognized(uint256 indexed requestId, uint8 digit, bytes32 outputHash);
 
