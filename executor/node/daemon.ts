@@ -213,6 +213,8 @@ export class NodeDaemon {
   private stopping = false;
   /** Leaves per batch that the free stake allows (lowered on StakingInsufficientFreeStake, reset on settlement). */
   private batchCap = Number.MAX_SAFE_INTEGER;
+  /** Settlement key → the window end last read from the chain (settlements are not re-checked before it). */
+  private readonly notBefore = new Map<string, bigint>();
 
   constructor(readonly opts: NodeDaemonOptions) {
     const { signer, addresses } = opts;
@@ -343,6 +345,7 @@ export class NodeDaemon {
   }
 
   private async refreshVersions(): Promise<void> {
+    if (this.versions.length > 0 && this.metrics.ticks % 10 !== 1) return;
     const node = await this.rpc.call("getNode", () => this.registry.getNode(this.address));
     this.versions = [...node.servedVersions];
   }
@@ -764,6 +767,8 @@ export class NodeDaemon {
     const block = await this.rpc.call("getBlock", () => provider.getBlock("latest"));
     const now = BigInt(block!.timestamp);
     for (const r of open) {
+      // Known to be inside its window: no need to ask the chain again before the window ends.
+      if ((this.notBefore.get(r.key!) ?? 0n) > now) continue;
       try {
         if (r.batchId !== undefined) await this.settleBatch(r, now);
         else await this.settleRequest(r, now);
@@ -783,6 +788,7 @@ export class NodeDaemon {
       this.views.delete(id.toString());
       return;
     }
+    if (status === STATUS.Committed && req.windowEnd > now) this.notBefore.set(r.key!, req.windowEnd);
     if (status !== STATUS.Committed || req.windowEnd > now) return;
     const withCallback = req.callback !== ZeroAddress;
     await this.rpc.send(`finalize(${id})`, (o) =>
@@ -805,6 +811,7 @@ export class NodeDaemon {
       this.journal!.complete(r.key!, { status: "finalized" });
       return;
     }
+    if (Number(b.status) === BATCH_STATUS.Committed && b.windowEnd > now) this.notBefore.set(r.key!, b.windowEnd);
     if (Number(b.status) !== BATCH_STATUS.Committed || b.windowEnd > now) return;
     const ids = (r.requestIds as string[]).map(BigInt);
     await this.rpc.send(`finalizeBatch(${batchId})`, (o) => this.inference.finalizeBatch(batchId, ids, o));
