@@ -360,14 +360,14 @@ export class NodeDaemon {
     if (from > safe) return;
     const to = Math.min(safe, from + this.maxBlockRange - 1);
     const journal = this.journal!;
-    if (this.versions.length > 0) {
+    {
       const topic = this.inference.interface.getEvent("InferenceRequested").topicHash;
       const logs: Log[] = await this.rpc.call("getLogs(InferenceRequested)", () =>
         provider.getLogs({
           address: this.opts.addresses.inferenceManager,
           fromBlock: from,
           toBlock: to,
-          topics: [topic, null, this.versions.map((v) => zeroPadValue(toBeHex(v), 32))],
+          topics: [topic],
         }),
       );
       for (const log of logs) {
@@ -376,6 +376,9 @@ export class NodeDaemon {
         const node = (ev.args.node as string).toLowerCase();
         const key = `r:${requestId}`;
         if (node !== this.address.toLowerCase() && node !== ZeroAddress) continue;
+        // Requests assigned to us are ours whatever the version (the contract checked eligibility); open ones only
+        // for the versions we serve.
+        if (node === ZeroAddress && !this.versions.includes(ev.args.versionId as bigint)) continue;
         if (journal.has(key)) continue;
         this.metrics.requestsSeen++;
         journal.append({
