@@ -16,6 +16,7 @@ import { honestView, tamperedView } from "../../executor/dispute/view";
 import { decodeProgram } from "../../executor/runtime/program";
 import { bytesOf } from "../../executor/trace/trace";
 import { InferenceManager__factory } from "../../typechain-types";
+import { UNDER_COVERAGE } from "../helpers/coverage";
 
 const ROOT = path.join(__dirname, "..", "..");
 const BIN = path.join(ROOT, "bin", "verity.js");
@@ -57,7 +58,10 @@ async function rpc(url: string, method: string, params: unknown[] = []): Promise
   return json.result;
 }
 
-describe("verity CLI on a JSON-RPC chain", function () {
+// Under `npm run coverage` this suite is skipped: its child processes (`verity deploy` runs Hardhat's Ignition task,
+// and a `hardhat node`) build the project in the same directory as the instrumented run, and it exercises no contract
+// path that the contract suites do not already cover.
+(UNDER_COVERAGE ? describe.skip : describe)("verity CLI on a JSON-RPC chain", function () {
   this.timeout(90_000);
   let node: ChildProcess | undefined;
   let url: string;

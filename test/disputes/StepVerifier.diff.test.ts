@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import hre, { ethers } from "hardhat";
+import { ethers } from "hardhat";
 import { AbiCoder, concat, getBytes } from "ethers";
 import * as fs from "fs";
 import * as path from "path";
@@ -16,9 +16,10 @@ import { execute, validateProgram, type Program } from "../../executor/runtime";
 import { DESCRIPTOR_ABI_TYPES, WeightsCommitment, stepLayout } from "../../executor/trace/weights";
 import type { IntegerStepVerifier, StepVerifierBatch } from "../../typechain-types";
 import { GENERATORS, Rng, program } from "./step-fixtures";
+import { UNDER_COVERAGE } from "../helpers/coverage";
 
 /** Instrumented bytecode costs more gas: the gas bounds are only asserted on the real bytecode. */
-const COVERAGE = (hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING === true;
+const COVERAGE = UNDER_COVERAGE;
 
 /**
  * Cases per operator (random program x random element); each operator gets at least this many. Instrumented
