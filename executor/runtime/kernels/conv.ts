@@ -1,6 +1,6 @@
 /** Conv 2-D (NCHW) with strides, pads, dilations and groups, plus fused Relu/Clip: docs/NUMERICS.md §6. */
 import type { Layer } from "../program";
-import { INV_POW2, POW2 } from "./requant";
+import { INV_POW2, POW2, requantOf } from "./requant";
 
 /**
  * y[b, o, oy, ox] = clamp(zOut + roundShift(bias[o] + sum w[o, ci, ky, kx] * (x[b, g*cg + ci, iy, ix] - zIn), M[o], s[o]))
@@ -15,25 +15,23 @@ export function conv(layer: Layer, x: Int8Array): Int8Array {
   return (c / group) * kh * kw < 8 ? convTapMajor(layer, x) : convIm2col(layer, x);
 }
 
-/** Tap-major: for each weight, add its contribution to every output position whose tap is in bounds. */
-export function convTapMajor(layer: Layer, x: Int8Array): Int8Array {
+/** The window geometry of a Conv layer (NUMERICS §6), as both loop orders read it. */
+function convGeometry(layer: Layer) {
   const a = layer.attrs;
   const [c, h, w] = a.inChw as number[];
   const [m, oh, ow] = a.outChw as number[];
-  const group = a.group as number;
   const [kh, kw] = a.kernel as number[];
   const [sh, sw] = a.strides as number[];
-  const [pt, pl] = a.pads as number[];
+  const [pt, pl, pb, pr] = a.pads as number[];
   const [dh, dw] = a.dilations as number[];
-  const zIn = a.zIn as number;
-  const zOut = a.zOut as number;
-  const lo = a.clampMin as number;
-  const hi = a.clampMax as number;
+  return { c, h, w, m, oh, ow, group: a.group as number, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw };
+}
+
+/** Tap-major: for each weight, add its contribution to every output position whose tap is in bounds. */
+export function convTapMajor(layer: Layer, x: Int8Array): Int8Array {
+  const { c, h, w, m, oh, ow, group, kh, kw, sh, sw, pt, pl, dh, dw } = convGeometry(layer);
+  const { zIn, zOut, lo, hi, bias, mult, shift, perChannel } = requantOf(layer);
   const wt = layer.weights!;
-  const bias = layer.bias!;
-  const mult = layer.multiplier!;
-  const shift = layer.shift!;
-  const perChannel = mult.length > 1;
   const cg = c / group;
   const mg = m / group;
   const rowLen = cg * kh * kw;
@@ -106,23 +104,9 @@ export function convTapMajor(layer: Layer, x: Int8Array): Int8Array {
 
 /** im2col: one dot product per output position over a gathered patch (zero terms skipped). */
 export function convIm2col(layer: Layer, x: Int8Array): Int8Array {
-  const a = layer.attrs;
-  const [c, h, w] = a.inChw as number[];
-  const [m, oh, ow] = a.outChw as number[];
-  const group = a.group as number;
-  const [kh, kw] = a.kernel as number[];
-  const [sh, sw] = a.strides as number[];
-  const [pt, pl] = a.pads as number[];
-  const [dh, dw] = a.dilations as number[];
-  const zIn = a.zIn as number;
-  const zOut = a.zOut as number;
-  const lo = a.clampMin as number;
-  const hi = a.clampMax as number;
+  const { c, h, w, m, oh, ow, group, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw } = convGeometry(layer);
+  const { zIn, zOut, lo, hi, bias, mult, shift, perChannel } = requantOf(layer);
   const wt = layer.weights!;
-  const bias = layer.bias!;
-  const mult = layer.multiplier!;
-  const shift = layer.shift!;
-  const perChannel = mult.length > 1;
   const cg = c / group;
   const mg = m / group;
   const rowLen = cg * kh * kw;
@@ -135,13 +119,13 @@ export function convIm2col(layer: Layer, x: Int8Array): Int8Array {
   const nzIdx = new Int32Array(P * rowLen);
   const nzVal = new Int32Array(P * rowLen);
   const nzCount = new Int32Array(P);
-  const [, , pb, pr] = a.pads as number[];
   const hp = h + pt + pb + sh;
   const wp = w + pl + pr + sw;
   const xp = new Int32Array(cg * hp * wp);
   // offset of weight j = (ci, ky, kx) from a window's top-left corner in the padded copy
   const off = new Int32Array(rowLen);
-  for (let ci = 0, j = 0; ci < cg; ci++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) off[j++] = ci * hp * wp + ky * dh * wp + kx * dw;
+  for (let ci = 0, j = 0; ci < cg; ci++)
+    for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) off[j++] = ci * hp * wp + ky * dh * wp + kx * dw;
   // per-channel requantization constants, hoisted: q = zOut + floor((acc * M + 2^(s-1)) * 2^-s)
   const mo = new Float64Array(m);
   const half = new Float64Array(m);
@@ -164,7 +148,8 @@ export function convIm2col(layer: Layer, x: Int8Array): Int8Array {
       for (let ci = 0; ci < cg; ci++) {
         const src = (b * c + g * cg + ci) * h * w;
         const dst = ci * hp * wp + pt * wp + pl;
-        for (let iy = 0; iy < h; iy++) for (let ix = 0; ix < w; ix++) xp[dst + iy * wp + ix] = x[src + iy * w + ix] - zIn;
+        for (let iy = 0; iy < h; iy++)
+          for (let ix = 0; ix < w; ix++) xp[dst + iy * wp + ix] = x[src + iy * w + ix] - zIn;
       }
       // Gather each patch's non-zero terms (x - zIn != 0) straight from the padded copy: zero terms (padding,
       // image background, Relu'd-out values) add nothing, so the dot products below skip them.

@@ -1,6 +1,6 @@
 /** Add / Sub / Mul with ONNX broadcasting, Relu, lookup tables and the per-channel affine: docs/NUMERICS.md §9-11. */
 import type { Layer } from "../program";
-import { INV_POW2, POW2 } from "./requant";
+import { INV_POW2, POW2, requantOf } from "./requant";
 
 /** Row-major strides of `dims`, with stride 0 on every axis of size 1 where the output is larger (broadcast). */
 function broadcastStrides(dims: readonly number[], out: readonly number[]): number[] {
@@ -100,15 +100,8 @@ export function affine(layer: Layer, x: Int8Array): Int8Array {
   const a = layer.attrs;
   const channels = a.channels as number;
   const inner = a.inner as number;
-  const zIn = a.zIn as number;
-  const zOut = a.zOut as number;
-  const lo = a.clampMin as number;
-  const hi = a.clampMax as number;
+  const { zIn, zOut, lo, hi, bias, mult, shift, perChannel } = requantOf(layer);
   const w = layer.weights!;
-  const bias = layer.bias!;
-  const mult = layer.multiplier!;
-  const shift = layer.shift!;
-  const perChannel = mult.length > 1;
   const y = new Int8Array(x.length);
   for (let i = 0; i < x.length; i++) {
     const ch = Math.floor(i / inner) % channels;

@@ -1,6 +1,6 @@
 /** Gemm (also MatMul with a constant right operand, and fused Relu/Clip): docs/NUMERICS.md §5. */
 import type { Layer } from "../program";
-import { INV_POW2, POW2 } from "./requant";
+import { INV_POW2, POW2, requantOf } from "./requant";
 
 /**
  * y[r, o] = clamp(zOut + roundShift(bias[o] + sum_j w[o, j] * (x[r, j] - zIn), M[o], s[o]), clampMin, clampMax)
@@ -10,15 +10,8 @@ export function gemm(layer: Layer, x: Int8Array): Int8Array {
   const a = layer.attrs;
   const k = a.k as number;
   const n = a.n as number;
-  const zIn = a.zIn as number;
-  const zOut = a.zOut as number;
-  const lo = a.clampMin as number;
-  const hi = a.clampMax as number;
+  const { zIn, zOut, lo, hi, bias, mult, shift, perChannel } = requantOf(layer);
   const w = layer.weights!;
-  const bias = layer.bias!;
-  const mult = layer.multiplier!;
-  const shift = layer.shift!;
-  const perChannel = mult.length > 1;
   const rows = x.length / k;
   const y = new Int8Array(rows * n);
   const xs = new Int32Array(k);
