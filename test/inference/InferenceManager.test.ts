@@ -1,7 +1,8 @@
 import { expect } from "chai";
-import { ethers } from "hardhat";
+import hre, { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
+import { signPermit } from "../../scripts/lib/protocol";
 import { MODE, ONE } from "../helpers/fixtures";
 import {
   bytesOf,
@@ -221,26 +222,7 @@ describe("InferenceManager", function () {
       const manager = await f.manager.getAddress();
       await f.token.connect(alice).approve(manager, 0n);
       const deadline = BigInt(await time.latest()) + 3600n;
-      const sig = ethers.Signature.from(
-        await alice.signTypedData(
-          {
-            name: await f.token.name(),
-            version: "1",
-            chainId: (await ethers.provider.getNetwork()).chainId,
-            verifyingContract: await f.token.getAddress(),
-          },
-          {
-            Permit: [
-              { name: "owner", type: "address" },
-              { name: "spender", type: "address" },
-              { name: "value", type: "uint256" },
-              { name: "nonce", type: "uint256" },
-              { name: "deadline", type: "uint256" },
-            ],
-          },
-          { owner: alice.address, spender: manager, value: VERSION_FEE, nonce: await f.token.nonces(alice), deadline },
-        ),
-      );
+      const sig = await signPermit(hre, f.token, alice, manager, VERSION_FEE, deadline);
       const tx = f.manager
         .connect(alice)
         .requestWithPermit(DIGITS_VERSION, INPUT, VERSION_FEE, NONE, MODE.OPTIMISTIC, NONE, 0, {

@@ -1,7 +1,8 @@
 import { expect } from "chai";
-import { ethers } from "hardhat";
+import hre, { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
+import { signPermit as signPermitFor } from "../../scripts/lib/protocol";
 import {
   deployProtocolFixture,
   INITIAL_BALANCE,
@@ -61,7 +62,9 @@ describe("Staking", function () {
       const { staking, token, operators } = await loadFixture(deployProtocolFixture);
       const [op] = operators;
       const tx = staking.connect(op).stake(500n * ONE);
-      await expect(tx).to.emit(staking, "StakeDeposited").withArgs(op.address, 500n * ONE);
+      await expect(tx)
+        .to.emit(staking, "StakeDeposited")
+        .withArgs(op.address, 500n * ONE);
       await expect(tx).to.changeTokenBalances(token, [op, staking], [-500n * ONE, 500n * ONE]);
       expect(await staking.totalStake(op.address)).to.equal(500n * ONE);
       expect(await staking.freeStake(op.address)).to.equal(500n * ONE);
@@ -98,30 +101,7 @@ describe("Staking", function () {
       value: bigint,
       deadline: bigint,
     ) {
-      const { token, staking } = f;
-      const domain = {
-        name: "Verity",
-        version: "1",
-        chainId: (await ethers.provider.getNetwork()).chainId,
-        verifyingContract: await token.getAddress(),
-      };
-      const types = {
-        Permit: [
-          { name: "owner", type: "address" },
-          { name: "spender", type: "address" },
-          { name: "value", type: "uint256" },
-          { name: "nonce", type: "uint256" },
-          { name: "deadline", type: "uint256" },
-        ],
-      };
-      const message = {
-        owner: owner.address,
-        spender: await staking.getAddress(),
-        value,
-        nonce: await token.nonces(owner.address),
-        deadline,
-      };
-      return ethers.Signature.from(await owner.signTypedData(domain, types, message));
+      return signPermitFor(hre, f.token, owner, await f.staking.getAddress(), value, deadline);
     }
 
     it("stakes with a signed permit and no prior approval", async function () {
@@ -131,7 +111,9 @@ describe("Staking", function () {
       const deadline = BigInt(await time.latest()) + 3600n;
       const sig = await signPermit(f, stranger, 10n * ONE, deadline);
       const tx = staking.connect(stranger).stakeWithPermit(10n * ONE, deadline, sig.v, sig.r, sig.s);
-      await expect(tx).to.emit(staking, "StakeDeposited").withArgs(stranger.address, 10n * ONE);
+      await expect(tx)
+        .to.emit(staking, "StakeDeposited")
+        .withArgs(stranger.address, 10n * ONE);
       await expect(tx).to.changeTokenBalances(token, [stranger, staking], [-10n * ONE, 10n * ONE]);
       expect(await token.nonces(stranger.address)).to.equal(1);
     });
@@ -420,7 +402,9 @@ describe("Staking", function () {
       const [op] = operators;
       await staking.connect(op).stake(100n);
       await staking.connect(op).thaw(30n);
-      expect(await staking.connect(slasher).slash.staticCall(op.address, 10n ** 30n, slasher.address, 0)).to.equal(100n);
+      expect(await staking.connect(slasher).slash.staticCall(op.address, 10n ** 30n, slasher.address, 0)).to.equal(
+        100n,
+      );
       const tx = staking.connect(slasher).slash(op.address, 10n ** 30n, slasher.address, 0);
       await expect(tx).to.emit(staking, "StakeSlashed");
       await expect(tx).to.changeTokenBalances(token, [staking], [-100n]);
@@ -465,9 +449,36 @@ describe("Staking", function () {
 
   describe("governance", function () {
     const cases = [
-      { setter: "setMinimumStake", event: "MinimumStakeSet", getter: "minimumStake", ok: 5n * ONE, low: 0n, high: 10n ** 27n + 1n, min: 1n, max: 10n ** 27n },
-      { setter: "setThawingPeriod", event: "ThawingPeriodSet", getter: "thawingPeriod", ok: 7n * 86_400n, low: 86_399n, high: 365n * 86_400n + 1n, min: 86_400n, max: 365n * 86_400n },
-      { setter: "setMaxThawRequests", event: "MaxThawRequestsSet", getter: "maxThawRequests", ok: 100n, low: 0n, high: 101n, min: 1n, max: 100n },
+      {
+        setter: "setMinimumStake",
+        event: "MinimumStakeSet",
+        getter: "minimumStake",
+        ok: 5n * ONE,
+        low: 0n,
+        high: 10n ** 27n + 1n,
+        min: 1n,
+        max: 10n ** 27n,
+      },
+      {
+        setter: "setThawingPeriod",
+        event: "ThawingPeriodSet",
+        getter: "thawingPeriod",
+        ok: 7n * 86_400n,
+        low: 86_399n,
+        high: 365n * 86_400n + 1n,
+        min: 86_400n,
+        max: 365n * 86_400n,
+      },
+      {
+        setter: "setMaxThawRequests",
+        event: "MaxThawRequestsSet",
+        getter: "maxThawRequests",
+        ok: 100n,
+        low: 0n,
+        high: 101n,
+        min: 1n,
+        max: 100n,
+      },
     ] as const;
     const names: Record<string, string> = {
       setMinimumStake: "minimumStake",

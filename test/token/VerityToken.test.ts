@@ -1,7 +1,8 @@
 import { expect } from "chai";
-import { ethers } from "hardhat";
+import hre, { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
+import { signPermit } from "../../scripts/lib/protocol";
 import { deployProtocolFixture, ONE } from "../helpers/fixtures";
 
 describe("VerityToken", function () {
@@ -55,31 +56,14 @@ describe("VerityToken", function () {
       const { token, operators, stranger } = await loadFixture(deployProtocolFixture);
       const [owner] = operators;
       const deadline = BigInt(await time.latest()) + 600n;
-      const domain = {
-        name: "Verity",
-        version: "1",
-        chainId: (await ethers.provider.getNetwork()).chainId,
-        verifyingContract: await token.getAddress(),
-      };
-      const types = {
-        Permit: [
-          { name: "owner", type: "address" },
-          { name: "spender", type: "address" },
-          { name: "value", type: "uint256" },
-          { name: "nonce", type: "uint256" },
-          { name: "deadline", type: "uint256" },
-        ],
-      };
-      const value = { owner: owner.address, spender: stranger.address, value: 3n, nonce: 0n, deadline };
-      const sig = ethers.Signature.from(await owner.signTypedData(domain, types, value));
+      const sig = await signPermit(hre, token, owner, stranger.address, 3n, deadline);
       await expect(token.permit(owner.address, stranger.address, 3n, deadline, sig.v, sig.r, sig.s))
         .to.emit(token, "Approval")
         .withArgs(owner.address, stranger.address, 3n);
       expect(await token.allowance(owner.address, stranger.address)).to.equal(3n);
-      await expect(token.permit(owner.address, stranger.address, 3n, deadline, sig.v, sig.r, sig.s)).to.be.revertedWithCustomError(
-        token,
-        "ERC2612InvalidSigner",
-      );
+      await expect(
+        token.permit(owner.address, stranger.address, 3n, deadline, sig.v, sig.r, sig.s),
+      ).to.be.revertedWithCustomError(token, "ERC2612InvalidSigner");
     });
   });
 
