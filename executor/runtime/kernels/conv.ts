@@ -8,14 +8,11 @@ import { INV_POW2, POW2, requantOf } from "./requant";
  * Positions outside the input are zero padding in the real domain, so they contribute nothing and are skipped.
  */
 export function conv(layer: Layer, x: Int8Array): Int8Array {
-  const [c] = layer.attrs.inChw as number[];
-  const [kh, kw] = layer.attrs.kernel as number[];
-  const group = layer.attrs.group as number;
   // Two loop orders with identical (exact) results: tap-major is faster for short rows, im2col for long ones.
-  return (c / group) * kh * kw < 8 ? convTapMajor(layer, x) : convIm2col(layer, x);
+  return convGeometry(layer).rowLen < 8 ? convTapMajor(layer, x) : convIm2col(layer, x);
 }
 
-/** The window geometry of a Conv layer (NUMERICS §6), as both loop orders read it. */
+/** The window geometry of a Conv layer (NUMERICS §6) and its per-group sizes, as both loop orders read them. */
 function convGeometry(layer: Layer) {
   const a = layer.attrs;
   const [c, h, w] = a.inChw as number[];
@@ -24,17 +21,16 @@ function convGeometry(layer: Layer) {
   const [sh, sw] = a.strides as number[];
   const [pt, pl, pb, pr] = a.pads as number[];
   const [dh, dw] = a.dilations as number[];
-  return { c, h, w, m, oh, ow, group: a.group as number, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw };
+  const group = a.group as number;
+  const cg = c / group; // input channels per group
+  return { c, h, w, m, oh, ow, group, cg, mg: m / group, rowLen: cg * kh * kw, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw };
 }
 
 /** Tap-major: for each weight, add its contribution to every output position whose tap is in bounds. */
 export function convTapMajor(layer: Layer, x: Int8Array): Int8Array {
-  const { c, h, w, m, oh, ow, group, kh, kw, sh, sw, pt, pl, dh, dw } = convGeometry(layer);
+  const { c, h, w, m, oh, ow, group, cg, mg, rowLen, kh, kw, sh, sw, pt, pl, dh, dw } = convGeometry(layer);
   const { zIn, zOut, lo, hi, bias, mult, shift, perChannel } = requantOf(layer);
   const wt = layer.weights!;
-  const cg = c / group;
-  const mg = m / group;
-  const rowLen = cg * kh * kw;
   const batch = x.length / (c * h * w);
   const xs = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) xs[i] = x[i] - zIn;
@@ -104,12 +100,9 @@ export function convTapMajor(layer: Layer, x: Int8Array): Int8Array {
 
 /** im2col: one dot product per output position over a gathered patch (zero terms skipped). */
 export function convIm2col(layer: Layer, x: Int8Array): Int8Array {
-  const { c, h, w, m, oh, ow, group, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw } = convGeometry(layer);
+  const { c, h, w, m, oh, ow, group, cg, mg, rowLen, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw } = convGeometry(layer);
   const { zIn, zOut, lo, hi, bias, mult, shift, perChannel } = requantOf(layer);
   const wt = layer.weights!;
-  const cg = c / group;
-  const mg = m / group;
-  const rowLen = cg * kh * kw;
   const batch = x.length / (c * h * w);
   const y = new Int8Array(batch * m * oh * ow);
   // im2col: for each (batch, group), patch p = oy*ow + ox lists the non-zero values (x - zIn) its window reads,
