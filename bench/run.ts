@@ -91,7 +91,7 @@ async function measureGas(): Promise<Record<GasKey, number>> {
   // Stake with permit.
   // A fixed deadline keeps the signature, hence the calldata and its gas, identical from run to run.
   const deadline = 4_102_444_800n; // 2100-01-01T00:00:00Z
-  const { v, r, s } = await signPermit(hre, token, permitStaker, stakingAddress, minimumStake, deadline);
+  const { v, r, s } = await signPermit(token, permitStaker, stakingAddress, minimumStake, deadline);
   record(
     "stakeWithPermit",
     await mined(staking.connect(permitStaker).stakeWithPermit(minimumStake, deadline, v, r, s)),

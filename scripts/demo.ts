@@ -164,7 +164,7 @@ async function main(): Promise<void> {
   ] as const) {
     await send("governor", `fund ${who}`, token.connect(deployer).transfer(operator.address, stake));
     const deadline = BigInt((await ethers.provider.getBlock("latest"))!.timestamp + 3600);
-    const { v, r, s } = await signPermit(hre, token, operator, await staking.getAddress(), stake, deadline);
+    const { v, r, s } = await signPermit(token, operator, await staking.getAddress(), stake, deadline);
     await send(who, "stakeWithPermit", staking.connect(operator).stakeWithPermit(stake, deadline, v, r, s));
     await send(who, "register", nodeRegistry.connect(operator).register(`http://127.0.0.1:${port}`, versions));
     console.log(`   ${who} ${operator.address}: staked ${vrt(stake)}, serving versions ${versions.join(", ")}`);

@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import type { Signer, TransactionReceipt, TransactionResponse } from "ethers";
+import type { TransactionReceipt, TransactionResponse } from "ethers";
 
 import ProtocolModule from "../../ignition/modules/Protocol";
 import type {
@@ -89,33 +89,7 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment): Promise<Pr
   };
 }
 
-/** An EIP-2612 permit from `owner` to `spender`, as the (v, r, s) that `stakeWithPermit` takes. */
-export async function signPermit(
-  hre: HardhatRuntimeEnvironment,
-  token: VerityToken,
-  owner: Signer,
-  spender: string,
-  value: bigint,
-  deadline: bigint,
-): Promise<{ v: number; r: string; s: string }> {
-  const { chainId } = await hre.ethers.provider.getNetwork();
-  const ownerAddress = await owner.getAddress();
-  const signature = await owner.signTypedData(
-    { name: await token.name(), version: "1", chainId, verifyingContract: await token.getAddress() },
-    {
-      Permit: [
-        { name: "owner", type: "address" },
-        { name: "spender", type: "address" },
-        { name: "value", type: "uint256" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint256" },
-      ],
-    },
-    { owner: ownerAddress, spender, value, nonce: await token.nonces(ownerAddress), deadline },
-  );
-  const { v, r, s } = hre.ethers.Signature.from(signature);
-  return { v, r, s };
-}
+export { signPermit } from "../../executor/chain/permit";
 
 /** Waits for a transaction and returns its receipt, failing loudly if it reverted or vanished. */
 export async function mined(tx: Promise<TransactionResponse>): Promise<TransactionReceipt> {

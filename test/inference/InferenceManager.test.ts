@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import hre, { ethers } from "hardhat";
+import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { signPermit } from "../../scripts/lib/protocol";
@@ -222,7 +222,7 @@ describe("InferenceManager", function () {
       const manager = await f.manager.getAddress();
       await f.token.connect(alice).approve(manager, 0n);
       const deadline = BigInt(await time.latest()) + 3600n;
-      const sig = await signPermit(hre, f.token, alice, manager, VERSION_FEE, deadline);
+      const sig = await signPermit(f.token, alice, manager, VERSION_FEE, deadline);
       const tx = f.manager
         .connect(alice)
         .requestWithPermit(DIGITS_VERSION, INPUT, VERSION_FEE, NONE, MODE.OPTIMISTIC, NONE, 0, {

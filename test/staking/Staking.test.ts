@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import hre, { ethers } from "hardhat";
+import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { signPermit as signPermitFor } from "../../scripts/lib/protocol";
@@ -101,7 +101,7 @@ describe("Staking", function () {
       value: bigint,
       deadline: bigint,
     ) {
-      return signPermitFor(hre, f.token, owner, await f.staking.getAddress(), value, deadline);
+      return signPermitFor(f.token, owner, await f.staking.getAddress(), value, deadline);
     }
 
     it("stakes with a signed permit and no prior approval", async function () {

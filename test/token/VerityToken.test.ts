@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import hre, { ethers } from "hardhat";
+import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { signPermit } from "../../scripts/lib/protocol";
@@ -56,7 +56,7 @@ describe("VerityToken", function () {
       const { token, operators, stranger } = await loadFixture(deployProtocolFixture);
       const [owner] = operators;
       const deadline = BigInt(await time.latest()) + 600n;
-      const sig = await signPermit(hre, token, owner, stranger.address, 3n, deadline);
+      const sig = await signPermit(token, owner, stranger.address, 3n, deadline);
       await expect(token.permit(owner.address, stranger.address, 3n, deadline, sig.v, sig.r, sig.s))
         .to.emit(token, "Approval")
         .withArgs(owner.address, stranger.address, 3n);

@@ -2,8 +2,20 @@
  * Operators: `verity node stake|register|status|thaw|withdraw|exit`. (`node serve`, the daemon, lives elsewhere.)
  */
 import type { Command } from "commander";
-import { Signature } from "ethers";
-import { CliError, connect, formatAmount, globalsOf, parseAddress, parseAmount, read, send, signerOf, toJson, type Protocol } from "../chain";
+import { signPermit } from "../../chain/permit";
+import {
+  CliError,
+  connect,
+  formatAmount,
+  globalsOf,
+  parseAddress,
+  parseAmount,
+  read,
+  send,
+  signerOf,
+  toJson,
+  type Protocol,
+} from "../chain";
 import { formatPairs, formatTable } from "../table";
 
 export const NODE_STATUS = ["None", "Active", "Exiting", "Exited", "Jailed"] as const;
@@ -30,20 +42,7 @@ async function stake(amountText: string, opts: { permit?: boolean; json?: boolea
   let receipt;
   if (opts.permit) {
     const deadline = BigInt((await p.provider.getBlock("latest"))!.timestamp + 3600);
-    const sig = await me.signTypedData(
-      { name: await p.token.name(), version: "1", chainId: p.chainId, verifyingContract: await p.token.getAddress() },
-      {
-        Permit: [
-          { name: "owner", type: "address" },
-          { name: "spender", type: "address" },
-          { name: "value", type: "uint256" },
-          { name: "nonce", type: "uint256" },
-          { name: "deadline", type: "uint256" },
-        ],
-      },
-      { owner: me.address, spender: stakingAddress, value: amount, nonce: await p.token.nonces(me.address), deadline },
-    );
-    const { v, r, s } = Signature.from(sig);
+    const { v, r, s } = await signPermit(p.token, me, stakingAddress, amount, deadline);
     receipt = await send("stakeWithPermit", () => p.staking.stakeWithPermit(amount, deadline, v, r, s));
   } else {
     const allowance = await p.token.allowance(me.address, stakingAddress);
@@ -58,7 +57,10 @@ async function stake(amountText: string, opts: { permit?: boolean; json?: boolea
     [
       ["staked", formatAmount(amount, p.decimals, p.symbol)],
       ["total stake", formatAmount(total, p.decimals, p.symbol)],
-      ["free stake", `${formatAmount(free, p.decimals, p.symbol)} (minimum to serve: ${formatAmount(min, p.decimals, p.symbol)})`],
+      [
+        "free stake",
+        `${formatAmount(free, p.decimals, p.symbol)} (minimum to serve: ${formatAmount(min, p.decimals, p.symbol)})`,
+      ],
       ["tx", `${receipt.hash} (gas ${receipt.gasUsed})`],
     ],
     opts.json,
@@ -69,7 +71,10 @@ async function stake(amountText: string, opts: { permit?: boolean; json?: boolea
 function parseVersions(text: string): bigint[] {
   const ids = text.split(/[,\s]+/).filter(Boolean);
   if (ids.length === 0 || ids.some((s) => !/^\d+$/.test(s) || BigInt(s) === 0n)) {
-    throw new CliError(`--serve '${text}' is not a list of version ids`, "e.g. --serve 1,2 (ids from `verity model list`)");
+    throw new CliError(
+      `--serve '${text}' is not a list of version ids`,
+      "e.g. --serve 1,2 (ids from `verity model list`)",
+    );
   }
   return ids.map((s) => BigInt(s));
 }
@@ -84,9 +89,11 @@ async function register(opts: { endpoint: string; serve: string; json?: boolean 
       ? await (async () => {
           process.stderr.write(`${me.address} is already Active: updating its endpoint and served versions\n`);
           const node = await p.nodeRegistry.getNode(me.address);
-          if (node.endpoint !== opts.endpoint) await send("setEndpoint", () => p.nodeRegistry.setEndpoint(opts.endpoint));
+          if (node.endpoint !== opts.endpoint)
+            await send("setEndpoint", () => p.nodeRegistry.setEndpoint(opts.endpoint));
           const missing = versions.filter((v) => !node.servedVersions.includes(v));
-          if (missing.length === 0) throw new CliError(`${me.address} already serves ${versions.join(", ")}`, "see `verity node status`");
+          if (missing.length === 0)
+            throw new CliError(`${me.address} already serves ${versions.join(", ")}`, "see `verity node status`");
           return send("serveVersions", () => p.nodeRegistry.serveVersions(missing));
         })()
       : await send("register", () => p.nodeRegistry.register(opts.endpoint, versions));
@@ -151,7 +158,11 @@ async function status(address: string | undefined, opts: { json?: boolean }, cmd
   let who: string;
   if (address !== undefined) who = parseAddress(address, "node");
   else if (p.wallet) who = p.wallet.address;
-  else throw new CliError("no node address given and no key configured", "pass the address (`verity node status 0x…`) or --key");
+  else
+    throw new CliError(
+      "no node address given and no key configured",
+      "pass the address (`verity node status 0x…`) or --key",
+    );
   const r = await nodeReport(p, who);
   if (opts.json) {
     process.stdout.write(toJson(r) + "\n");
@@ -166,7 +177,10 @@ async function status(address: string | undefined, opts: { json?: boolean }, cmd
       ["endpoint", r.endpoint || "-"],
       ["serves", r.servedVersions.length ? r.servedVersions.join(", ") : "-"],
       ["stake total", amt(r.stake.total)],
-      ["  free", `${amt(r.stake.free)}${r.stake.free < r.stake.minimum ? `  (below the minimum ${amt(r.stake.minimum)}: not eligible)` : ""}`],
+      [
+        "  free",
+        `${amt(r.stake.free)}${r.stake.free < r.stake.minimum ? `  (below the minimum ${amt(r.stake.minimum)}: not eligible)` : ""}`,
+      ],
       ["  locked", amt(r.stake.locked)],
       ["  thawing", amt(r.stake.thawing)],
       ["withdrawable", amt(r.stake.withdrawable)],
@@ -251,7 +265,12 @@ async function exitNode(opts: { json?: boolean }, cmd: Command): Promise<void> {
     [
       ["node", me.address],
       ["status", `${status} -> ${now}`],
-      ["next", now === "Exiting" ? "honour open commitments, then `verity node exit` again" : "thaw and withdraw your stake (`verity node thaw`, `verity node withdraw`)"],
+      [
+        "next",
+        now === "Exiting"
+          ? "honour open commitments, then `verity node exit` again"
+          : "thaw and withdraw your stake (`verity node thaw`, `verity node withdraw`)",
+      ],
       ["tx", `${receipt.hash} (gas ${receipt.gasUsed})`],
     ],
     opts.json,
@@ -267,7 +286,9 @@ export function registerNodeCommands(cli: Command): void {
     .argument("<amount>", "tokens, e.g. 1000 or 0.5")
     .option("--permit", "sign an EIP-2612 permit instead of sending an approval")
     .option("--json", "print the result as one JSON line")
-    .action(async (amount: string, opts: { permit?: boolean; json?: boolean }, cmd: Command) => stake(amount, opts, cmd));
+    .action(async (amount: string, opts: { permit?: boolean; json?: boolean }, cmd: Command) =>
+      stake(amount, opts, cmd),
+    );
   node
     .command("register")
     .description("register the key's account as a node (needs the minimum free stake); an Active node adds versions")
@@ -277,7 +298,9 @@ export function registerNodeCommands(cli: Command): void {
     .action(async (opts: { endpoint: string; serve: string; json?: boolean }, cmd: Command) => register(opts, cmd));
   node
     .command("status")
-    .description("a node's status, endpoint, served versions, stake (total/free/locked/thawing), withdrawable stake and thaw requests")
+    .description(
+      "a node's status, endpoint, served versions, stake (total/free/locked/thawing), withdrawable stake and thaw requests",
+    )
     .argument("[address]", "node address (default: the key's account)")
     .option("--json", "print the report as one JSON line")
     .action(async (address: string | undefined, opts: { json?: boolean }, cmd: Command) => status(address, opts, cmd));
