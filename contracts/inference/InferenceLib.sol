@@ -189,10 +189,12 @@ library InferenceLib {
                 mstore(0, id)
                 mstore(32, requestsSlot)
                 let core := sload(keccak256(0, 64))
-                // node == the manager's caller, status == Assigned (2), no callback flag
+                // node == the manager's caller, status == Assigned (2), no callback flag,
                 let bad := iszero(eq(and(core, 0xffffffffffffffffffffffffffffffffffffffff), caller()))
                 bad := or(bad, iszero(eq(and(shr(240, core), 0xff), 2)))
                 bad := or(bad, shr(255, core))
+                // mode NONE (1) or OPTIMISTIC (2) only: TEE and ZK results settle through their settler
+                bad := or(bad, gt(and(shr(248, core), 0x0f), 2))
                 let wi := shr(8, id)
                 if iszero(eq(wi, wordIndex)) {
                     if iszero(eq(wordIndex, not(0))) {
@@ -336,10 +338,7 @@ library InferenceLib {
     ) external view returns (IInferenceManager.RequestView memory v) {
         Core memory core = r.core;
         Terms memory terms = r.terms;
-        // `time` holds a window end once a commitment is stored (stored status Committed or later, not Refunded).
-        bool committed =
-            core.status >= IInferenceManager.RequestStatus.Committed &&
-                core.status != IInferenceManager.RequestStatus.Refunded;
+        bool committed = _hasCommitment(core.status);
         v.requester = terms.requester;
         v.node = core.node;
         v.versionId = terms.versionId;
@@ -357,6 +356,46 @@ library InferenceLib {
         v.inputHash = r.inputHash;
         v.callback = r.callback.target;
         v.callbackGasLimit = r.callback.gasLimit;
+    }
+
+    /// @notice The `getBatch` view of `b`.
+    function batchView(Batch storage b) external view returns (IInferenceManager.BatchView memory v) {
+        v.node = b.node;
+        v.count = b.count;
+        v.windowEnd = b.windowEnd;
+        v.status = b.status;
+        v.multiplier = b.multiplier;
+        v.root = b.root;
+        v.idsHash = b.idsHash;
+        v.feeRemaining = b.feeRemaining;
+        v.collateralRemaining = b.collateralRemaining;
+    }
+
+    /// @notice The `disputeInfo` view of `r`, whose status (batch settlement included) is `status`.
+    function disputeInfo(
+        Request storage r,
+        IInferenceManager.RequestStatus status
+    ) external view returns (IInferenceManager.DisputeInfo memory info) {
+        Core memory core = r.core;
+        Terms memory terms = r.terms;
+        info.node = core.node;
+        info.requester = terms.requester;
+        info.versionId = terms.versionId;
+        info.inputHash = r.inputHash;
+        if (_hasCommitment(core.status)) {
+            info.commitmentHash = r.commitment;
+            info.windowEnd =
+                status == IInferenceManager.RequestStatus.Disputed ? uint64(block.timestamp) + terms.time : terms.time;
+        }
+        info.status = uint8(status);
+        info.fee = core.fee;
+        info.collateral = uint256(core.fee) * terms.multiplier;
+    }
+
+    /// @dev True once `time` holds a window end and the commitment slot a real commitment (from the stored status:
+    /// a batch-settled leaf keeps Assigned and has neither).
+    function _hasCommitment(IInferenceManager.RequestStatus stored) private pure returns (bool) {
+        return stored >= IInferenceManager.RequestStatus.Committed && stored != IInferenceManager.RequestStatus.Refunded;
     }
 
     /// @dev keccak256(abi.encode(requestId, outputHash, traceRoot)).

@@ -98,6 +98,8 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
     /// @dev Same layout: the leaf's batch was finalized (set by `finalizeBatch`).
     mapping(uint256 word => uint256 bits) private _batchSettled;
     mapping(address account => uint256 amount) private _credits;
+    /// @dev The settler contract of each verified mode (TEE, ZK); zero while the mode is disabled.
+    mapping(uint8 mode => address settler) private _settlers;
 
     constructor(IStaking staking_, IModelRegistry modelRegistry_, INodeRegistry nodeRegistry_, address governor) {
         if (
@@ -187,8 +189,25 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
     /// @inheritdoc IInferenceManager
     function commit(uint256 requestId, bytes calldata output, bytes32 traceRoot) external {
         bytes32 outputHash = keccak256(output);
-        _commit(requestId, output.length, outputHash, traceRoot);
+        _commit(requestId, output.length, outputHash, traceRoot, false);
         emit ResultCommitted(requestId, msg.sender, outputHash, traceRoot, output);
+    }
+
+    /// @inheritdoc IInferenceManager
+    function settleVerified(uint256 requestId, bytes calldata output, bytes32 traceRoot) external nonReentrant {
+        InferenceLib.Request storage r = _requests[requestId];
+        uint8 mode = r.core.flags & _MODE_MASK;
+        if (msg.sender != _settlers[mode] || !VerificationModes.isVerified(mode)) {
+            revert InferenceManagerNotModeSettler(mode, msg.sender);
+        }
+        bytes32 outputHash = keccak256(output);
+        InferenceLib.Core memory core = _commit(requestId, output.length, outputHash, traceRoot, true);
+        core.status = RequestStatus.Finalized;
+        r.core = core;
+        _credits[core.node] += core.fee;
+        emit ResultCommitted(requestId, core.node, outputHash, traceRoot, output);
+        emit RequestFinalized(requestId, core.node, core.fee, 0);
+        if (core.flags & InferenceLib.CALLBACK_FLAG != 0) _callConsumer(requestId, r.callback, output, outputHash);
     }
 
     /// @inheritdoc IInferenceManager
@@ -331,20 +350,9 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
     // -- Dispute hooks --
 
     /// @inheritdoc IInferenceManager
-    function disputeInfo(uint256 requestId) external view returns (DisputeInfo memory info) {
+    function disputeInfo(uint256 requestId) external view returns (DisputeInfo memory) {
         InferenceLib.Request storage r = _requests[requestId];
-        InferenceLib.Core memory core = r.core;
-        InferenceLib.Terms memory terms = r.terms;
-        RequestStatus status = _status(requestId, core.status);
-        info.node = core.node;
-        info.requester = terms.requester;
-        info.versionId = terms.versionId;
-        info.inputHash = r.inputHash;
-        info.commitmentHash = _storedCommitment(r, core.status);
-        info.windowEnd = _hasCommitment(core.status) ? _windowEnd(status, terms.time) : 0;
-        info.status = uint8(status);
-        info.fee = core.fee;
-        info.collateral = uint256(core.fee) * terms.multiplier;
+        return InferenceLib.disputeInfo(r, _status(requestId, r.core.status));
     }
 
     /// @inheritdoc IInferenceManager
@@ -391,6 +399,13 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
     // -- Governance --
 
     /// @inheritdoc IInferenceManager
+    function setModeSettler(uint8 mode, address settler) external onlyRole(GOVERNOR_ROLE) {
+        if (!VerificationModes.isVerified(mode)) revert InferenceManagerNotModeSettler(mode, settler);
+        _settlers[mode] = settler;
+        emit ModeSettlerSet(mode, settler);
+    }
+
+    /// @inheritdoc IInferenceManager
     function setChallengeWindow(uint32 value) external onlyRole(GOVERNOR_ROLE) {
         _checkBounds("challengeWindow", value, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
         _params.challengeWindow = value;
@@ -427,17 +442,8 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
     }
 
     /// @inheritdoc IInferenceManager
-    function getBatch(uint256 batchId) external view returns (BatchView memory v) {
-        InferenceLib.Batch storage b = _batches[batchId];
-        v.node = b.node;
-        v.count = b.count;
-        v.windowEnd = b.windowEnd;
-        v.status = b.status;
-        v.multiplier = b.multiplier;
-        v.root = b.root;
-        v.idsHash = b.idsHash;
-        v.feeRemaining = b.feeRemaining;
-        v.collateralRemaining = b.collateralRemaining;
+    function getBatch(uint256 batchId) external view returns (BatchView memory) {
+        return InferenceLib.batchView(_batches[batchId]);
     }
 
     /// @inheritdoc IInferenceManager
@@ -481,6 +487,11 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
     }
 
     /// @inheritdoc IInferenceManager
+    function modeSettler(uint8 mode) external view returns (address) {
+        return _settlers[mode];
+    }
+
+    /// @inheritdoc IInferenceManager
     function token() external view returns (address) {
         return address(_token);
     }
@@ -489,7 +500,8 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
 
     function _request(NewRequest memory q, bytes calldata input) private returns (uint256 requestId) {
         InferenceLib.VersionInfo memory version = _versionInfo(q.versionId, q.node == address(0));
-        if ((q.mode != VerificationModes.OPTIMISTIC && q.mode != VerificationModes.NONE) || version.modes & q.mode == 0)
+        bool known = q.mode == VerificationModes.OPTIMISTIC || q.mode == VerificationModes.NONE;
+        if (!(known || (VerificationModes.isVerified(q.mode) && _settlers[q.mode] != address(0))) || version.modes & q.mode == 0)
             revert InferenceManagerUnsupportedMode(q.versionId, q.mode);
         uint256 minimumFee = version.fee == 0 ? 1 : version.fee;
         if (q.fee < minimumFee) revert InferenceManagerFeeTooLow(q.fee, minimumFee);
@@ -529,12 +541,24 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         emit InferenceRequested(requestId, q.versionId, msg.sender, q.node, q.fee, q.mode, input);
     }
 
-    function _commit(uint256 requestId, uint256 outputLength, bytes32 outputHash, bytes32 traceRoot) private {
+    /// @dev Checks and stores a commitment. `verified`: called by the mode's settler for the assigned node (which
+    /// the settler authenticated); otherwise the caller must be the assigned node and the mode OPTIMISTIC or NONE.
+    function _commit(
+        uint256 requestId,
+        uint256 outputLength,
+        bytes32 outputHash,
+        bytes32 traceRoot,
+        bool verified
+    ) private returns (InferenceLib.Core memory core) {
         InferenceLib.Request storage r = _requests[requestId];
-        InferenceLib.Core memory core = r.core;
+        core = r.core;
         RequestStatus status = _status(requestId, core.status);
         if (status != RequestStatus.Assigned) revert InferenceManagerInvalidStatus(requestId, status);
-        if (msg.sender != core.node) revert InferenceManagerNotAssignedNode(requestId, msg.sender);
+        if (!verified) {
+            if (msg.sender != core.node) revert InferenceManagerNotAssignedNode(requestId, msg.sender);
+            uint8 mode = core.flags & _MODE_MASK;
+            if (VerificationModes.isVerified(mode)) revert InferenceManagerNotModeSettler(mode, msg.sender);
+        }
         InferenceLib.Terms memory terms = r.terms;
         if (block.timestamp > terms.time) revert InferenceManagerDeadlinePassed(requestId, terms.time);
         uint256 expected = _versions[terms.versionId].outputBytes;
@@ -553,7 +577,7 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         terms.multiplier = multiplier;
         r.terms = terms;
         r.commitment = _commitmentHash(outputHash, traceRoot);
-        if (multiplier != 0) staking.lock(msg.sender, uint256(core.fee) * multiplier);
+        if (multiplier != 0) staking.lock(core.node, uint256(core.fee) * multiplier);
     }
 
     /// @dev The cached version record. `checkActive`: also require the version to be active now (requests with a
@@ -572,21 +596,6 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
     /// @dev The stored status, with batch settlement (an Assigned request whose bit is set) read as Finalized.
     function _status(uint256 requestId, RequestStatus stored) private view returns (RequestStatus) {
         return InferenceLib.statusOf(_batched, _batchSettled, requestId, stored);
-    }
-
-    /// @dev True once `time` holds a window end and slot 3 a real commitment (from the stored status: a
-    /// batch-settled leaf keeps Assigned and has neither).
-    function _hasCommitment(RequestStatus stored) private pure returns (bool) {
-        return stored >= RequestStatus.Committed && stored != RequestStatus.Refunded;
-    }
-
-    function _storedCommitment(InferenceLib.Request storage r, RequestStatus stored) private view returns (bytes32) {
-        return _hasCommitment(stored) ? r.commitment : bytes32(0);
-    }
-
-    /// @dev While Disputed, `time` holds the frozen remainder: report the end the window would have now.
-    function _windowEnd(RequestStatus status, uint40 time) private view returns (uint64) {
-        return status == RequestStatus.Disputed ? uint64(block.timestamp) + time : time;
     }
 
     /// @dev Calls the consumer with exactly `gasLimit` gas and copies no return data (no return bomb). Reverts only

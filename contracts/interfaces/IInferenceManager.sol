@@ -164,6 +164,8 @@ interface IInferenceManager {
     event RequestTimeoutSet(uint32 requestTimeout);
     event CollateralMultiplierSet(uint8 collateralMultiplier);
     event MaxCallbackGasSet(uint32 maxCallbackGas);
+    /// @notice Governance set (or, with the zero address, removed) the settler contract of a verified mode.
+    event ModeSettlerSet(uint8 indexed mode, address settler);
 
     // -- Errors --
 
@@ -197,6 +199,9 @@ interface IInferenceManager {
     error InferenceManagerBatchNotCommitted(uint256 batchId, BatchStatus status);
     error InferenceManagerBatchIdsMismatch(uint256 batchId);
     error InferenceManagerInvalidBatchProof(uint256 batchId, uint256 index);
+    /// @notice `settleVerified` from an address that is not the settler of the request's mode, a TEE or ZK request
+    /// committed through `commit`, or `setModeSettler` for a mode other than TEE or ZK.
+    error InferenceManagerNotModeSettler(uint8 mode, address caller);
     error InferenceManagerParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
 
     // -- Requests --
@@ -205,8 +210,9 @@ interface IInferenceManager {
     /// @param fee At least the version's fee, at most `MAX_FEE`; transferred in with SafeERC20 (needs approval).
     /// @param node A chosen node (must be eligible now), or the zero address for an open request that any eligible
     /// node may `claim`.
-    /// @param mode One verification mode bit the version supports. OPTIMISTIC and NONE are settled here; TEE and ZK
-    /// revert with `InferenceManagerUnsupportedMode` for now. NONE commitments have no challenge window.
+    /// @param mode One verification mode bit the version supports. OPTIMISTIC and NONE are committed here (NONE
+    /// commitments have no challenge window); TEE and ZK need a settler set for the mode (`setModeSettler`) and
+    /// settle through it, final at once. Otherwise `InferenceManagerUnsupportedMode`.
     /// @param callback An `IInferenceConsumer` called on finalization, or the zero address.
     /// @param callbackGasLimit Gas forwarded to the callback, at most `maxCallbackGas`.
     /// @return requestId Sequential, starting at 1.
@@ -235,10 +241,18 @@ interface IInferenceManager {
     /// @notice Take an Open request, first come first served. The caller must be eligible for its version.
     function claim(uint256 requestId) external;
 
-    /// @notice Commit the result of an Assigned request: assigned node only, before the deadline. Locks
+    /// @notice Commit the result of an Assigned OPTIMISTIC or NONE request: assigned node only, before the deadline
+    /// (TEE and ZK requests revert with `InferenceManagerNotModeSettler`: they settle through `settleVerified`). Locks
     /// `fee * collateralMultiplier` of the node's stake (none in NONE mode) and opens the challenge window.
     /// @param output S_L, exactly `prod(version.outputShape)` bytes (emitted, not stored).
     function commit(uint256 requestId, bytes calldata output, bytes32 traceRoot) external;
+
+    /// @notice Commit and finalize, at once, a TEE or ZK request whose result the mode's settler contract verified
+    /// (an enclave signature, a proof). Settler of the request's mode only (`InferenceManagerNotModeSettler`); the
+    /// request must be Assigned and inside its deadline, and `output` of the version's output length, as for
+    /// `commit`. No collateral is locked: the fee is credited to the assigned node, `ResultCommitted` and
+    /// `RequestFinalized` are emitted, and the consumer (if any) is called as in `finalize`.
+    function settleVerified(uint256 requestId, bytes calldata output, bytes32 traceRoot) external;
 
     /// @notice Settle a Committed request once its window has passed: credit the fee to the node, release the
     /// collateral, then call the consumer (if any) with at most its gas limit. Anyone may call.
@@ -319,6 +333,11 @@ interface IInferenceManager {
 
     function setMaxCallbackGas(uint32 maxCallbackGas) external;
 
+    /// @notice Set the settler contract of a verified mode (TEE or ZK; `InferenceManagerNotModeSettler` for any
+    /// other mode), or the zero address to stop new requests in that mode. Requests already made in the mode settle
+    /// only through the settler current at settlement time, or are refunded after their deadline.
+    function setModeSettler(uint8 mode, address settler) external;
+
     // -- Views --
 
     function getRequest(uint256 requestId) external view returns (RequestView memory);
@@ -340,6 +359,8 @@ interface IInferenceManager {
     function collateralMultiplier() external view returns (uint8);
 
     function maxCallbackGas() external view returns (uint32);
+
+    function modeSettler(uint8 mode) external view returns (address);
 
     function token() external view returns (address);
 }

@@ -14,6 +14,11 @@ library VerificationModes {
     uint8 internal constant ZK = 1 << 3;
     uint8 internal constant ALL = NONE | OPTIMISTIC | TEE | ZK;
 
+    /// @notice True for TEE or ZK: modes whose results a settler contract verifies and finalizes at once.
+    function isVerified(uint8 mode) internal pure returns (bool) {
+        return mode == TEE || mode == ZK;
+    }
+
     /// @notice True for a non-empty mask made only of known modes.
     function isValidMask(uint8 modes) internal pure returns (bool) {
         return modes != 0 && modes & ~ALL == 0;

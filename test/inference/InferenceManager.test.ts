@@ -147,7 +147,7 @@ describe("InferenceManager", function () {
         .withArgs(f.node.address, DIGITS_VERSION);
     });
 
-    it("reverts for TEE and ZK (not settled here yet) and for modes the version lacks", async function () {
+    it("reverts for TEE and ZK while the mode has no settler, and for modes the version lacks", async function () {
       const f = await fixture();
       for (const mode of [MODE.TEE, MODE.ZK, MODE.NONE | MODE.OPTIMISTIC, 0]) {
         await expect(request(f, { mode }))
