@@ -1,0 +1,103 @@
+/**
+ * ZK-mode fixtures: the test circuit (an 8-8-4 MLP: small enough for a 2^10 setup), set up once per test run into
+ * a temporary folder, and a protocol deployment with a ZkSettler and the test model's verifier registered.
+ *
+ * The prepared powers of tau (the slow, circuit-independent part of the setup) are kept in `cache/zk/` (gitignored,
+ * as Hardhat's own cache), so only the first run on a fresh clone pays for them; the circuit's phase 2 is always
+ * run again.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ethers } from "hardhat";
+import type { InterfaceAbi, Signer } from "ethers";
+
+import { encodeProgram, type Program } from "../../executor/runtime/program";
+import { weightsRoot } from "../../executor/trace/weights";
+import { zkMlpProgram } from "../../executor/zk/model";
+import { zkSetup, type ZkArtifacts, type ZkMeta } from "../../executor/zk/setup";
+import { compileVerifier, type CompiledVerifier } from "../../executor/zk/verifier";
+import type { ZkSettler } from "../../typechain-types";
+import { MODE, versionSpec } from "./fixtures";
+import { deployInferenceFixture, type InferenceFixture } from "./inference-fixtures";
+
+export const ZK_SIZES = [8, 8, 4] as const;
+export const ZK_VERSION = 3n; // after the inference fixture's two versions
+export const PTAU_CACHE = path.join(__dirname, "..", "..", "cache", "zk");
+
+export interface ZkCircuitFixture {
+  program: Program;
+  files: ZkArtifacts;
+  meta: ZkMeta;
+  verifier: CompiledVerifier;
+  setupSeconds: number;
+}
+
+let circuit: Promise<ZkCircuitFixture> | undefined;
+
+/** The test circuit, set up once per process (compile, setup, verifier export and compilation). */
+export function zkCircuit(): Promise<ZkCircuitFixture> {
+  circuit ??= (async () => {
+    const t0 = Date.now();
+    const program = zkMlpProgram(ZK_SIZES);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "verity-zk-"));
+    const { files, meta } = await zkSetup(program, dir, { ptauCache: PTAU_CACHE });
+    const verifier = compileVerifier(fs.readFileSync(files.verifier, "utf8"));
+    return { program, files, meta, verifier, setupSeconds: (Date.now() - t0) / 1000 };
+  })();
+  return circuit;
+}
+
+/** Removes the test circuit's temporary folder. */
+export async function removeZkCircuit(): Promise<void> {
+  if (!circuit) return;
+  const c = await circuit;
+  fs.rmSync(c.files.dir, { recursive: true, force: true });
+  circuit = undefined;
+}
+
+export interface ZkFixture extends InferenceFixture {
+  zk: ZkCircuitFixture;
+  settler: ZkSettler;
+  verifierAddress: string;
+}
+
+/** Deploys a compiled verifier; returns its address. */
+export async function deployVerifier(v: CompiledVerifier, signer: Signer): Promise<string> {
+  const factory = new ethers.ContractFactory(v.abi as InterfaceAbi, v.bytecode, signer);
+  const c = await factory.deploy();
+  await c.waitForDeployment();
+  return c.getAddress();
+}
+
+/**
+ * The inference fixture, plus: the test model published by `publisher` as version ZK_VERSION (its real weights root
+ * and program digest, ZK mode only), a ZkSettler set as the manager's ZK settler, the model's Groth16 verifier
+ * deployed and registered, and node 0 serving the version. Load it with `loadFixture` (it deploys the inference
+ * fixture itself, without nesting `loadFixture`).
+ */
+export async function deployZkFixture(): Promise<ZkFixture> {
+  const zk = await zkCircuit();
+  const f = await deployInferenceFixture();
+  await f.models.connect(f.publisher).publishModel(
+    "zk-mlp",
+    versionSpec({
+      programDigest: ethers.keccak256(encodeProgram(zk.program)),
+      weightsRoot: weightsRoot(zk.program),
+      layerCount: zk.program.layers.length,
+      inputShape: [1, ZK_SIZES[0]],
+      outputShape: [1, ZK_SIZES[ZK_SIZES.length - 1]],
+      modes: MODE.ZK,
+    }),
+  );
+  const settler = (await ethers.deployContract("ZkSettler", [
+    await f.manager.getAddress(),
+    await f.models.getAddress(),
+    f.governor.address,
+  ])) as unknown as ZkSettler;
+  await f.manager.connect(f.governor).setModeSettler(MODE.ZK, await settler.getAddress());
+  const verifierAddress = await deployVerifier(zk.verifier, f.publisher);
+  await settler.connect(f.publisher).registerVerifier(ZK_VERSION, verifierAddress);
+  await f.nodes.connect(f.node).serveVersions([ZK_VERSION]);
+  return { ...f, zk, settler, verifierAddress };
+}
