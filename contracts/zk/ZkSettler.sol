@@ -111,8 +111,27 @@ contract ZkSettler is IZkSettler, AccessControl {
         uint256 versionId,
         bytes calldata input,
         bytes calldata output
-    ) external view returns (uint256[] memory signals) {
-        bytes32 root = modelRegistry.getVersion(versionId).weightsRoot;
+    ) external view returns (uint256[] memory) {
+        return _signals(input, output, modelRegistry.getVersion(versionId).weightsRoot);
+    }
+
+    // -- Internal --
+
+    function _checkLength(uint256 requestId, uint256 length, uint32[] memory shape) private pure {
+        uint256 expected = 1;
+        for (uint256 i = 0; i < shape.length; ++i) expected *= shape[i];
+        if (length != expected || expected > MAX_IO_ELEMENTS) {
+            revert ZkSettlerInvalidLength(requestId, length, expected);
+        }
+    }
+
+    /// @dev The public signals: input bytes, output bytes (each `uint8(b) ^ 0x80` = int8 value + 128), then the
+    /// weights root's high and low 128 bits.
+    function _signals(
+        bytes calldata input,
+        bytes calldata output,
+        bytes32 root
+    ) private pure returns (uint256[] memory signals) {
         uint256 n = input.length;
         uint256 m = output.length;
         signals = new uint256[](n + m + 2);
@@ -122,62 +141,25 @@ contract ZkSettler is IZkSettler, AccessControl {
         signals[n + m + 1] = uint128(uint256(root));
     }
 
-    // -- Internal --
-
-    function _checkLength(uint256 requestId, uint256 length, uint32[] memory shape) private pure {
-        uint256 expected = 1;
-        for (uint256 i = 0; i < shape.length; ++i) expected *= shape[i];
-        if (length != expected || expected > MAX_IO_ELEMENTS) revert ZkSettlerInvalidLength(requestId, length, expected);
-    }
-
     /// @dev ABI-encodes `verifyProof(uint256[2], uint256[2][2], uint256[2], uint256[N])`: all static types, so the
-    /// arguments are the 8 proof words followed by the N public signals, one word each.
+    /// arguments are the 8 proof words followed by the N public signals, one word each (which is what
+    /// `abi.encodePacked` gives for arrays: every element padded to 32 bytes, no length).
     function _verifierCall(
         uint256[8] calldata proof,
         bytes calldata input,
         bytes calldata output,
         bytes32 root
-    ) private pure returns (bytes memory data) {
-        uint256 n = input.length;
-        uint256 m = output.length;
-        uint256 count = n + m + 2;
+    ) private pure returns (bytes memory) {
+        uint256[] memory signals = _signals(input, output, root);
         bytes4 selector = bytes4(
             keccak256(
                 abi.encodePacked(
                     "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[",
-                    Strings.toString(count),
+                    Strings.toString(signals.length),
                     "])"
                 )
             )
         );
-        data = new bytes(4 + 32 * (8 + count));
-        assembly ("memory-safe") {
-            mstore(add(data, 32), selector)
-            calldatacopy(add(data, 36), proof, 256)
-        }
-        uint256 ptr;
-        assembly ("memory-safe") {
-            ptr := add(data, 292)
-        }
-        for (uint256 i = 0; i < n; ++i) {
-            uint256 s = uint8(input[i]) ^ 0x80;
-            assembly ("memory-safe") {
-                mstore(ptr, s)
-                ptr := add(ptr, 32)
-            }
-        }
-        for (uint256 i = 0; i < m; ++i) {
-            uint256 s = uint8(output[i]) ^ 0x80;
-            assembly ("memory-safe") {
-                mstore(ptr, s)
-                ptr := add(ptr, 32)
-            }
-        }
-        uint256 hi = uint256(root) >> 128;
-        uint256 lo = uint128(uint256(root));
-        assembly ("memory-safe") {
-            mstore(ptr, hi)
-            mstore(add(ptr, 32), lo)
-        }
+        return abi.encodePacked(selector, proof, signals);
     }
 }
