@@ -51,7 +51,12 @@ export function splitRoot(root: string): [bigint, bigint] {
 /** The public signals of a proof that `output = program(input)`, as decimal strings, in circuit order. */
 export function publicSignals(input: Int8Array, output: Int8Array, root: string): string[] {
   const [hi, lo] = splitRoot(root);
-  return [...Array.from(input, (v) => String(v + 128)), ...Array.from(output, (v) => String(v + 128)), hi.toString(), lo.toString()];
+  return [
+    ...Array.from(input, (v) => String(v + 128)),
+    ...Array.from(output, (v) => String(v + 128)),
+    hi.toString(),
+    lo.toString(),
+  ];
 }
 
 /** The witness input circom expects: `{ x, y, root }` as decimal strings. */
@@ -85,7 +90,12 @@ export function checkZkSupported(p: Program): void {
       throw new UnsupportedOperatorError(`layer ${i}`, layer.op, ZK_SUPPORTED_OPS);
     }
     if (layer.inputs.length !== 1 || layer.inputs[0] !== i) {
-      throw new UnsupportedOperatorError(`layer ${i}`, layer.op, ZK_SUPPORTED_OPS, "a non-sequential input (ZK mode proves chains of layers only)");
+      throw new UnsupportedOperatorError(
+        `layer ${i}`,
+        layer.op,
+        ZK_SUPPORTED_OPS,
+        "a non-sequential input (ZK mode proves chains of layers only)",
+      );
     }
   });
 }
@@ -186,7 +196,12 @@ export function generateCircuit(p: Program, template = "VerityProgram"): ZkCircu
         const z = layer.attrs.zIn as number;
         body.push(`    signal ${out}[${curLen}];`, `    component r${i + 1}[${curLen}];`);
         body.push(`    for (var i = 0; i < ${curLen}; i++) {`);
-        body.push(`        r${i + 1}[i] = VerityRelu(${z});`, `        r${i + 1}[i].x <== ${cur}[i];`, `        ${out}[i] <== r${i + 1}[i].y;`, `    }`);
+        body.push(
+          `        r${i + 1}[i] = VerityRelu(${z});`,
+          `        r${i + 1}[i].x <== ${cur}[i];`,
+          `        ${out}[i] <== r${i + 1}[i].y;`,
+          `    }`,
+        );
         break;
       }
       case "Gemm": {

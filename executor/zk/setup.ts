@@ -48,7 +48,11 @@ interface SnarkJs {
   };
   r1cs: { info(file: string): Promise<{ nConstraints: number; nPubInputs: number; nVars: number }> };
   groth16: {
-    fullProve(input: Record<string, string[]>, wasm: string, zkey: string): Promise<{ proof: SnarkProof; publicSignals: string[] }>;
+    fullProve(
+      input: Record<string, string[]>,
+      wasm: string,
+      zkey: string,
+    ): Promise<{ proof: SnarkProof; publicSignals: string[] }>;
     verify(vkey: Record<string, unknown>, publicSignals: string[], proof: SnarkProof): Promise<boolean>;
   };
   curves: { getCurveFromName(name: string): Promise<{ terminate(): Promise<void> }> };
@@ -62,7 +66,9 @@ interface WitnessCalculator {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const snarkjs = require("snarkjs") as SnarkJs;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const circomRuntime = require("circom_runtime") as { WitnessCalculatorBuilder(wasm: Uint8Array, opts?: object): Promise<WitnessCalculator> };
+const circomRuntime = require("circom_runtime") as {
+  WitnessCalculatorBuilder(wasm: Uint8Array, opts?: object): Promise<WitnessCalculator>;
+};
 
 /** The files of one circuit, all in one folder, named after the circuit. */
 export interface ZkArtifacts {
@@ -106,7 +112,11 @@ export type ZkProgress = (stage: string) => void;
 const execFileP = promisify(execFile);
 
 /** Writes and compiles the circuit of `p` into `dir` (r1cs + witness wasm); returns the circuit and its size. */
-export async function compileCircuit(p: Program, dir: string, name = "circuit"): Promise<{ circuit: ZkCircuit; constraints: number; files: ZkArtifacts }> {
+export async function compileCircuit(
+  p: Program,
+  dir: string,
+  name = "circuit",
+): Promise<{ circuit: ZkCircuit; constraints: number; files: ZkArtifacts }> {
   const circuit = generateCircuit(p);
   const files = zkArtifacts(dir, name);
   fs.mkdirSync(dir, { recursive: true });
@@ -114,7 +124,10 @@ export async function compileCircuit(p: Program, dir: string, name = "circuit"):
   const cli = require.resolve("circom2/cli.js");
   try {
     // circom is run from the folder with relative paths (the WASM compiler sees a sandboxed file system)
-    await execFileP(process.execPath, [cli, `${name}.circom`, "--r1cs", "--wasm", "-o", "."], { cwd: dir, maxBuffer: 1 << 24 });
+    await execFileP(process.execPath, [cli, `${name}.circom`, "--r1cs", "--wasm", "-o", "."], {
+      cwd: dir,
+      maxBuffer: 1 << 24,
+    });
   } catch (e) {
     const err = e as { stderr?: string; stdout?: string; message: string };
     throw new ZkToolError(`circom failed on ${files.circom}: ${err.stderr || err.stdout || err.message}`);
@@ -186,7 +199,11 @@ export async function preparedTau(power: number, opts: ZkSetupOptions, tmp: stri
  * Compiles the circuit of `p` and runs a local Groth16 setup in `dir`: circuit.{circom,r1cs,zkey,vkey.json,json},
  * circuit_js/circuit.wasm and circuitVerifier.sol (snarkjs' Groth16 verifier, contract `Groth16Verifier`).
  */
-export async function zkSetup(p: Program, dir: string, opts: ZkSetupOptions = {}): Promise<{ files: ZkArtifacts; meta: ZkMeta }> {
+export async function zkSetup(
+  p: Program,
+  dir: string,
+  opts: ZkSetupOptions = {},
+): Promise<{ files: ZkArtifacts; meta: ZkMeta }> {
   const onProgress = opts.onProgress ?? (() => {});
   onProgress("compiling the circuit (circom)");
   const { circuit, constraints, files } = await compileCircuit(p, dir, opts.name ?? "circuit");
@@ -213,7 +230,10 @@ export async function zkSetup(p: Program, dir: string, opts: ZkSetupOptions = {}
 
 /** snarkjs' Solidity Groth16 verifier for a zkey (contract `Groth16Verifier`, `verifyProof(a, b, c, pubSignals)`). */
 export async function exportVerifier(zkey: string): Promise<string> {
-  const template = fs.readFileSync(path.join(path.dirname(require.resolve("snarkjs")), "..", "templates", "verifier_groth16.sol.ejs"), "utf8");
+  const template = fs.readFileSync(
+    path.join(path.dirname(require.resolve("snarkjs")), "..", "templates", "verifier_groth16.sol.ejs"),
+    "utf8",
+  );
   return snarkjs.zKey.exportSolidityVerifier(zkey, { groth16: template });
 }
 
@@ -228,7 +248,12 @@ const calculators = new Map<string, Promise<WitnessCalculator>>();
  * Computes the full witness for (input, output); throws if any constraint fails, i.e. if `output` is not what the
  * circuit computes from `input` (circom checks every `===` while it computes the witness).
  */
-export async function computeWitness(wasmFile: string, input: Int8Array, output: Int8Array, root: string): Promise<bigint[]> {
+export async function computeWitness(
+  wasmFile: string,
+  input: Int8Array,
+  output: Int8Array,
+  root: string,
+): Promise<bigint[]> {
   let wc = calculators.get(wasmFile);
   if (!wc) {
     wc = circomRuntime.WitnessCalculatorBuilder(new Uint8Array(fs.readFileSync(wasmFile)));
@@ -249,10 +274,16 @@ export async function computeWitness(wasmFile: string, input: Int8Array, output:
 }
 
 /** Proves `output = program(input)`; returns the snarkjs proof and its public signals. */
-export async function prove(files: ZkArtifacts, input: Int8Array, output: Int8Array, root: string): Promise<{ proof: SnarkProof; publicSignals: string[] }> {
+export async function prove(
+  files: ZkArtifacts,
+  input: Int8Array,
+  output: Int8Array,
+  root: string,
+): Promise<{ proof: SnarkProof; publicSignals: string[] }> {
   const r = await snarkjs.groth16.fullProve(circuitInput(input, output, root), files.wasm, files.zkey);
   const expected = publicSignals(input, output, root);
-  if (r.publicSignals.join() !== expected.join()) throw new ZkToolError("the prover returned public signals that differ from the input and output");
+  if (r.publicSignals.join() !== expected.join())
+    throw new ZkToolError("the prover returned public signals that differ from the input and output");
   return r;
 }
 

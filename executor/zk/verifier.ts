@@ -33,7 +33,8 @@ export function compileVerifier(source: string, contractName = "Groth16Verifier"
   };
   const out = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput;
   const errors = (out.errors ?? []).filter((e) => e.severity === "error");
-  if (errors.length > 0) throw new ZkToolError(`solc rejected the verifier: ${errors.map((e) => e.formattedMessage).join("\n")}`);
+  if (errors.length > 0)
+    throw new ZkToolError(`solc rejected the verifier: ${errors.map((e) => e.formattedMessage).join("\n")}`);
   const c = out.contracts?.["Verifier.sol"]?.[contractName];
   if (!c) throw new ZkToolError(`the verifier source has no contract ${contractName}`);
   return { contractName, abi: c.abi, bytecode: "0x" + c.evm.bytecode.object };

@@ -12,13 +12,15 @@ import { buildInferenceManagerModule } from "./InferenceManager";
 import { buildNodeRegistryModule } from "./NodeRegistry";
 import { buildStakingModule, type TokenModule } from "./Staking";
 import VerityTokenModule from "./VerityToken";
+import { buildZkModule } from "./Zk";
 
 /**
  * The whole Verity protocol: token, Staking, ModelRegistry, NodeRegistry, InferenceManager (with its linked
  * InferenceLib), the one-step verifier (IntegerStepVerifier) and DisputeManager, with every role wired:
  * - Staking.INFERENCE_ROLE -> InferenceManager (locks and unlocks collateral);
  * - Staking.SLASHER_ROLE and NodeRegistry.SLASHER_ROLE -> DisputeManager (slashes and jails a node proven wrong);
- * - InferenceManager.DISPUTE_ROLE -> DisputeManager (freezes and resolves a disputed commitment).
+ * - InferenceManager.DISPUTE_ROLE -> DisputeManager (freezes and resolves a disputed commitment);
+ * - InferenceManager mode settler for ZK -> ZkSettler (Zk.ts: Groth16-verified results, final at once).
  *
  * The governor (`$global.governor`, default: the deploying account) receives DEFAULT_ADMIN_ROLE and GOVERNOR_ROLE
  * on every contract (and MINTER_ROLE on a deployed VerityToken) through the constructors. The wiring calls (and the
@@ -99,12 +101,14 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
   const nodeRegistryModule = buildNodeRegistryModule(stakingModule);
   const inferenceManagerModule = buildInferenceManagerModule(stakingModule);
   const disputeManagerModule = buildDisputeManagerModule(stakingModule);
+  const zkModule = buildZkModule(stakingModule);
 
   return buildModule("Protocol", (m) => {
     const { token, staking } = m.useModule(stakingModule);
     const { modelRegistry, nodeRegistry } = m.useModule(nodeRegistryModule);
     const { inferenceManager, inferenceLib } = m.useModule(inferenceManagerModule);
     const { disputeManager, verifier } = m.useModule(disputeManagerModule);
+    const { zkSettler } = m.useModule(zkModule); // ZK mode's settler, set on the InferenceManager by the module
 
     const wiring: Future[] = [
       ...grantInferenceRole(m, { staking, nodeRegistry }, inferenceManager),
@@ -121,6 +125,7 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
         [nodeRegistry, "NodeRegistry", "GOVERNOR_ROLE"],
         [inferenceManager, "InferenceManager", "GOVERNOR_ROLE"],
         [disputeManager, "DisputeManager", "GOVERNOR_ROLE"],
+        [zkSettler, "ZkSettler", "GOVERNOR_ROLE"],
       ];
       if (ownsToken) governed.push([token as CallableContractFuture<string>, "VerityToken", "MINTER_ROLE"]);
       const grants: Future[] = [];
@@ -145,7 +150,17 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
       }
     }
 
-    return { token, staking, modelRegistry, nodeRegistry, inferenceManager, inferenceLib, verifier, disputeManager };
+    return {
+      token,
+      staking,
+      modelRegistry,
+      nodeRegistry,
+      inferenceManager,
+      inferenceLib,
+      verifier,
+      disputeManager,
+      zkSettler,
+    };
   });
 }
 

@@ -15,6 +15,7 @@ import type {
   NodeRegistry,
   Staking,
   VerityToken,
+  ZkSettler,
 } from "../../typechain-types";
 
 export const LOCAL_PARAMETERS = path.resolve(__dirname, "../../ignition/parameters/local.json");
@@ -27,6 +28,8 @@ export interface Protocol {
   inferenceManager: InferenceManager;
   verifier: IntegerStepVerifier;
   disputeManager: DisputeManager;
+  /** ZK mode's settler (ignition/modules/Zk.ts), set on the InferenceManager. */
+  zkSettler: ZkSettler;
   /** Gas of each contract creation, by contract name, in deployment order. */
   deploymentGas: { contract: string; address: string; gasUsed: bigint }[];
 }
@@ -47,6 +50,7 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment): Promise<Pr
   const inferenceManager = result.inferenceManager as unknown as InferenceManager;
   const verifier = result.verifier as unknown as IntegerStepVerifier;
   const disputeManager = result.disputeManager as unknown as DisputeManager;
+  const zkSettler = result.zkSettler as unknown as ZkSettler;
 
   const names = new Map<string, string>();
   for (const [name, contract] of Object.entries({
@@ -58,6 +62,7 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment): Promise<Pr
     InferenceManager: inferenceManager,
     IntegerStepVerifier: verifier,
     DisputeManager: disputeManager,
+    ZkSettler: zkSettler,
   })) {
     names.set((await contract.getAddress()).toLowerCase(), name);
   }
@@ -85,6 +90,7 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment): Promise<Pr
     inferenceManager,
     verifier,
     disputeManager,
+    zkSettler,
     deploymentGas,
   };
 }

@@ -16,6 +16,7 @@ import type {
   NodeRegistry,
   Staking,
   VerityToken,
+  ZkSettler,
 } from "../../typechain-types";
 
 /**
@@ -59,6 +60,7 @@ interface Deployed {
   inferenceManager: InferenceManager;
   verifier: IntegerStepVerifier;
   disputeManager: DisputeManager;
+  zkSettler: ZkSettler;
 }
 
 /** The current (role, account) pairs on `contract`, replayed from RoleGranted/RoleRevoked, as sorted strings. */
@@ -90,6 +92,7 @@ async function typed(result: Record<string, unknown>): Promise<Deployed> {
     inferenceManager: result.inferenceManager as unknown as InferenceManager,
     verifier: result.verifier as unknown as IntegerStepVerifier,
     disputeManager: result.disputeManager as unknown as DisputeManager,
+    zkSettler: result.zkSettler as unknown as ZkSettler,
   };
 }
 
@@ -226,6 +229,14 @@ describe("Deployment (Ignition)", function () {
       expect(await grantsOf(disputeManager)).to.deep.equal(governs(d).sort());
     });
 
+    it("deploys the ZkSettler, governed by the deployer, as the InferenceManager's ZK settler", async function () {
+      const { zkSettler, inferenceManager, modelRegistry, deployer } = await loadFixture(deployLocalFixture);
+      expect(await inferenceManager.modeSettler(8)).to.equal(await zkSettler.getAddress());
+      expect(await zkSettler.inferenceManager()).to.equal(await inferenceManager.getAddress());
+      expect(await zkSettler.modelRegistry()).to.equal(await modelRegistry.getAddress());
+      expect(await grantsOf(zkSettler)).to.deep.equal(governs(deployer.address).sort());
+    });
+
     it("gives the deployer no manager role", async function () {
       const { staking, nodeRegistry, inferenceManager, deployer } = await loadFixture(deployLocalFixture);
       expect(await staking.hasRole(SLASHER_ROLE, deployer.address)).to.equal(false);
@@ -281,6 +292,7 @@ describe("Deployment (Ignition)", function () {
       expect(await grantsOf(nodeRegistry)).to.deep.equal([...governs(g), grant(SLASHER_ROLE, dm)].sort());
       expect(await grantsOf(inferenceManager)).to.deep.equal([...governs(g), grant(DISPUTE_ROLE, dm)].sort());
       expect(await grantsOf(disputeManager)).to.deep.equal(governs(g).sort());
+      expect(await grantsOf((await loadFixture(deployHandOverFixture)).zkSettler)).to.deep.equal(governs(g).sort());
     });
 
     it("applies the InferenceManager parameters before handing over", async function () {
@@ -317,9 +329,9 @@ describe("Deployment (Ignition)", function () {
       expect(await staking.token()).to.equal(await existing.getAddress());
       expect(await inferenceManager.token()).to.equal(await existing.getAddress());
       expect(await disputeManager.token()).to.equal(await existing.getAddress());
-      // 7 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
-      // DisputeManager), 4 InferenceManager setters and 4 role grants; no token deployment.
-      expect(transactions).to.equal(15);
+      // 8 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
+      // DisputeManager, ZkSettler), 5 InferenceManager setters (with setModeSettler) and 4 role grants; no token.
+      expect(transactions).to.equal(17);
     });
 
     it("applies the Staking parameters given for it", async function () {

@@ -7,7 +7,15 @@ import { publicSignals } from "../../executor/zk/circuit";
 import { prove, proofWords, verifyOffChain, zkShutdown } from "../../executor/zk/setup";
 import { MODE, versionSpec } from "../helpers/fixtures";
 import { DIGITS_VERSION, STATUS, VERSION_FEE } from "../helpers/inference-fixtures";
-import { deployVerifier, deployZkFixture, removeZkCircuit, ZK_SIZES, ZK_VERSION, zkCircuit, type ZkFixture } from "../helpers/zk-fixtures";
+import {
+  deployVerifier,
+  deployZkFixture,
+  removeZkCircuit,
+  ZK_SIZES,
+  ZK_VERSION,
+  zkCircuit,
+  type ZkFixture,
+} from "../helpers/zk-fixtures";
 
 // ZK mode end to end: a real Groth16 proof (local setup of the 8-8-4 test MLP) settles a ZK request at once through
 // ZkSettler -> InferenceManager.settleVerified; every way a proof or its public input can be wrong reverts with

@@ -111,7 +111,14 @@ describe("ZK circuit generator (executor/zk)", function () {
       expect(c.source).to.contain(`root[0] === ${hi};`).and.contain(`root[1] === ${lo};`);
       const x = new Int8Array(12).fill(-128);
       const y = Int8Array.from([0, 127, -1]);
-      expect(publicSignals(x, y, root)).to.deep.equal([...Array(12).fill("0"), "128", "255", "127", hi.toString(), lo.toString()]);
+      expect(publicSignals(x, y, root)).to.deep.equal([
+        ...Array(12).fill("0"),
+        "128",
+        "255",
+        "127",
+        hi.toString(),
+        lo.toString(),
+      ]);
     });
   });
 
