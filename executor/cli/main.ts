@@ -33,6 +33,7 @@ import { registerStatusCommand } from "./commands/status";
 import { registerTokenCommands } from "./commands/token";
 import { registerClaimCommand } from "./commands/claim";
 import { registerNodeServeCommand } from "./commands/node-serve";
+import { registerZkCommands } from "./commands/zk";
 import { addGlobalOptions, CliError, closeAll } from "./chain";
 import { UsageError } from "./usage";
 
@@ -68,6 +69,7 @@ export function buildCli(): Command {
   registerModelCommands(cli);
   const model = cli.commands.find((c) => c.name() === "model");
   if (model) registerModelRegistryCommands(model);
+  if (model) registerZkCommands(model);
   registerInferCommand(cli);
   registerDeployCommands(cli);
   registerParamsCommands(cli);
