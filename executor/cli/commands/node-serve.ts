@@ -11,6 +11,8 @@ import { startHealthServer } from "../../node/health";
 import { journalPath } from "../../node/journal";
 import { createLogger } from "../../node/log";
 import { defaultResolver } from "../../node/resolver";
+import { MODE, type VerifiedSettler } from "../../node/verified";
+import { zkVerifiedSettlerFor } from "./zk";
 import { CliError, connect, globalsOf, signerOf, storeDir, verityHome } from "../chain";
 
 interface ServeOptions {
@@ -24,6 +26,8 @@ interface ServeOptions {
   pretty?: boolean;
   cheat?: string;
   cheatSeed: string;
+  mode?: string[];
+  zkSettler?: string;
 }
 
 function int(text: string, what: string, min: number): number {
@@ -47,6 +51,11 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
       );
     cheat = { fraction, seed: opts.cheatSeed };
   }
+  const verifiedSettlers = new Map<number, VerifiedSettler>();
+  for (const mode of opts.mode ?? []) {
+    if (mode === "zk") verifiedSettlers.set(MODE.ZK, zkVerifiedSettlerFor(p, signer, opts.zkSettler));
+    else throw new CliError(`--mode ${mode} is not a verified mode this node can serve`, "e.g. --mode zk");
+  }
   const daemon = new NodeDaemon({
     signer,
     addresses: p.addresses,
@@ -58,6 +67,7 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
     startBlock: opts.fromBlock !== undefined ? int(opts.fromBlock, "--from-block", 0) : undefined,
     cheat,
     log,
+    verifiedSettlers,
   });
   const server =
     opts.healthPort !== undefined
@@ -114,5 +124,7 @@ export function registerNodeServeCommand(cli: Command): void {
     .option("--pretty", "human-readable log lines instead of JSON")
     .option("--cheat <fraction>", "TESTS AND DEMOS ONLY: commit tampered results for this fraction of requests")
     .option("--cheat-seed <seed>", "seed that picks the tampered requests", "verity")
+    .option("--mode <modes...>", "also serve these verified modes: zk (proves with `verity model zk-setup`'s keys)")
+    .option("--zk-settler <address>", "the ZkSettler (default: Zk#ZkSettler of the deployment file)")
     .action(async (opts: ServeOptions, cmd: Command) => serve(opts, cmd));
 }

@@ -6,7 +6,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { Command } from "commander";
-import { keccak256 } from "ethers";
+import { isAddress, keccak256, type Signer } from "ethers";
+import { ZkSettler__factory } from "../../../typechain-types";
+import { storeZkArtifacts, zkSettlerAddress, ZkVerifiedSettler } from "../../zk/node";
+import { CliError, storeDir, type Protocol } from "../chain";
 import { zkArtifacts, zkSetup, zkShutdown, type ZkMeta } from "../../zk/setup";
 import { PROGRAM_FILE, readProgramDir } from "../model-source";
 import { programDir, storeProgram } from "../store";
@@ -31,7 +34,8 @@ async function zkSetupCommand(dir: string, opts: ZkSetupOptions): Promise<void> 
   const store = storeProgram(bytes, manifest);
   const out = path.resolve(opts.out ?? zkDirOf(store));
   const started = Date.now();
-  const stage = (s: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${s}\n`);
+  const stage = (s: string) =>
+    process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${s}\n`);
   let meta: ZkMeta;
   try {
     ({ meta } = await zkSetup(program, out, { ptau: opts.ptau, onProgress: stage }));
@@ -42,7 +46,14 @@ async function zkSetupCommand(dir: string, opts: ZkSetupOptions): Promise<void> 
   const seconds = (Date.now() - started) / 1000;
   if (opts.json) {
     process.stdout.write(
-      JSON.stringify({ dir: out, programDigest: keccak256(bytes), ...meta, seconds, files, storeFolder: programDir(manifest.artifactCid, keccak256(bytes)) }) + "\n",
+      JSON.stringify({
+        dir: out,
+        programDigest: keccak256(bytes),
+        ...meta,
+        seconds,
+        files,
+        storeFolder: programDir(manifest.artifactCid, keccak256(bytes)),
+      }) + "\n",
     );
     return;
   }
@@ -70,7 +81,26 @@ export function registerZkCommands(model: Command): void {
     .description("ZK mode: generate the program's circom circuit, run a local Groth16 setup, export the verifier")
     .argument("<program dir>", "a program directory (program.bin + manifest.json, from `verity model import`)")
     .option("-o, --out <dir>", "output folder (default: <program's store folder>/zk)")
-    .option("--ptau <file>", "a prepared powers-of-tau file to use (e.g. from a public ceremony) instead of a local one")
+    .option(
+      "--ptau <file>",
+      "a prepared powers-of-tau file to use (e.g. from a public ceremony) instead of a local one",
+    )
     .option("--json", "print the result as one JSON line")
     .action(async (dir: string, opts: ZkSetupOptions) => zkSetupCommand(dir, opts));
+}
+
+/**
+ * The ZK settler of `verity node serve --mode zk`: proves with the artifacts `zk-setup` wrote into the store and
+ * calls the deployment's ZkSettler (`Zk#ZkSettler` in deployed_addresses.json, or `--zk-settler`).
+ */
+export function zkVerifiedSettlerFor(p: Protocol, signer: Signer, address?: string): ZkVerifiedSettler {
+  const at = address ?? zkSettlerAddress(p.deploymentSource);
+  if (at === undefined || !isAddress(at)) {
+    throw new CliError(
+      `no ZkSettler address in ${p.deploymentSource}`,
+      "deploy ignition/modules/Protocol.ts (it includes Zk.ts), or pass --zk-settler <address>",
+    );
+  }
+  const settler = ZkSettler__factory.connect(at, signer);
+  return new ZkVerifiedSettler(settler, storeZkArtifacts({ getVersion: (id) => p.modelRegistry.getVersion(id) }, storeDir()));
 }
