@@ -26,6 +26,7 @@ import { deployProtocol, mined, printTable, signPermit } from "../scripts/lib/pr
 import { benchDisputes } from "./disputes";
 import { benchExecutor } from "./executor";
 import { benchInference } from "./inference";
+import { benchZk } from "./zk";
 
 const RESULTS = path.join(__dirname, "results.json");
 
@@ -135,6 +136,9 @@ async function main(): Promise<void> {
   const inference = await benchInference();
   console.log("\nPlaying a dispute with a lie at every layer of each demo model (bench/disputes.ts)...");
   const disputes = await benchDisputes((line) => console.log(line));
+  console.log("\nZK mode: setup, proofs and settlement of the 16-16-10 MLP (bench/zk.ts)...");
+  const zk = await benchZk((line) => console.log(line));
+  results.zk = zk.zk;
   const protocolGas: Record<string, number> = {
     ...inference,
     requestCommitFinalize: inference.request + inference.commit + inference.finalize,
@@ -144,6 +148,8 @@ async function main(): Promise<void> {
     oneStepMaxCnn: disputes.oneStepMax.cnn,
     disputeTotalMlp: disputes.disputeTotalMlp,
     disputeTotalCnn: disputes.disputeTotalCnn,
+    zkCommit: zk.gas.zkCommit,
+    zkVerify: zk.gas.zkVerify,
   };
   results.gas = {
     ...Object.fromEntries(GAS_KEYS.map((key) => [key, gas[key]])),
