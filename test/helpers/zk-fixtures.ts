@@ -34,13 +34,19 @@ export interface ZkCircuitFixture {
 }
 
 let circuit: Promise<ZkCircuitFixture> | undefined;
+let circuitDir: string | undefined;
 
-/** The test circuit, set up once per process (compile, setup, verifier export and compilation). */
+/**
+ * The test circuit, set up once per process (compile, setup, verifier export and compilation) and shared by every
+ * ZK suite; its temporary folder is removed when the process exits.
+ */
 export function zkCircuit(): Promise<ZkCircuitFixture> {
   circuit ??= (async () => {
     const t0 = Date.now();
     const program = zkMlpProgram(ZK_SIZES);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "verity-zk-"));
+    circuitDir = dir;
+    process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
     const { files, meta } = await zkSetup(program, dir, { ptauCache: PTAU_CACHE });
     const verifier = compileVerifier(fs.readFileSync(files.verifier, "utf8"));
     return { program, files, meta, verifier, setupSeconds: (Date.now() - t0) / 1000 };
@@ -48,12 +54,9 @@ export function zkCircuit(): Promise<ZkCircuitFixture> {
   return circuit;
 }
 
-/** Removes the test circuit's temporary folder. */
-export async function removeZkCircuit(): Promise<void> {
-  if (!circuit) return;
-  const c = await circuit;
-  fs.rmSync(c.files.dir, { recursive: true, force: true });
-  circuit = undefined;
+/** The test circuit's temporary folder, once `zkCircuit()` has started. */
+export function zkCircuitDir(): string | undefined {
+  return circuitDir;
 }
 
 export interface ZkFixture extends InferenceFixture {

@@ -10,7 +10,6 @@ import { DIGITS_VERSION, STATUS, VERSION_FEE } from "../helpers/inference-fixtur
 import {
   deployVerifier,
   deployZkFixture,
-  removeZkCircuit,
   ZK_SIZES,
   ZK_VERSION,
   zkCircuit,
@@ -57,7 +56,6 @@ describe("ZkSettler", function () {
   });
 
   after(async function () {
-    await removeZkCircuit();
     await zkShutdown();
   });
 

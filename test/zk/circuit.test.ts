@@ -11,7 +11,7 @@ import { weightsRoot } from "../../executor/trace/weights";
 import { generateCircuit, publicSignals, splitRoot, ZK_SUPPORTED_OPS } from "../../executor/zk/circuit";
 import { zkPrng } from "../../executor/zk/model";
 import { compileCircuit, computeWitness, zkShutdown } from "../../executor/zk/setup";
-import { removeZkCircuit, zkCircuit } from "../helpers/zk-fixtures";
+import { zkCircuit } from "../helpers/zk-fixtures";
 
 // The generated circuit computes exactly the reference executor (docs/NUMERICS.md §5, §10): for random inputs the
 // witness for (input, run(input)) satisfies every constraint, and the same input with any other output does not.
@@ -76,7 +76,6 @@ describe("ZK circuit generator (executor/zk)", function () {
 
   after(async function () {
     fs.rmSync(tmp, { recursive: true, force: true });
-    await removeZkCircuit();
     await zkShutdown();
   });
 
@@ -149,7 +148,7 @@ describe("ZK circuit generator (executor/zk)", function () {
           { numRuns: RUNS, seed },
         );
         expect(clamped, "no case reached the clamp").to.be.greaterThan(0);
-        expect(inside, "every case saturated").to.be.greaterThan(0);
+        if (!extreme) expect(inside, "every case saturated").to.be.greaterThan(0);
       });
     }
 

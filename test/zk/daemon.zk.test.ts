@@ -19,7 +19,7 @@ import type { ZkSettler } from "../../typechain-types";
 import { deployDisputeFixture, FEE } from "../helpers/dispute-fixtures";
 import { versionSpec } from "../helpers/fixtures";
 import { STATUS } from "../helpers/inference-fixtures";
-import { deployVerifier, removeZkCircuit, ZK_SIZES, zkCircuit } from "../helpers/zk-fixtures";
+import { deployVerifier, ZK_SIZES, zkCircuit } from "../helpers/zk-fixtures";
 
 // `verity node serve --mode zk`: the node daemon hands a ZK request to ZkVerifiedSettler, which proves the result
 // with the version's proving key and settles it through ZkSettler, final at once, in one tick.
@@ -65,7 +65,6 @@ describe("NodeDaemon: ZK mode (ZkVerifiedSettler)", function () {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
   after(async function () {
-    await removeZkCircuit();
     await zkShutdown();
   });
 
