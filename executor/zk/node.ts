@@ -5,12 +5,13 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { getBytes } from "ethers";
-import type { ContractTransactionResponse, Overrides } from "ethers";
+import { ContractFactory, getBytes } from "ethers";
+import type { ContractTransactionResponse, InterfaceAbi, Overrides, Signer } from "ethers";
 import { MODE, type VerifiedResult, type VerifiedSettler } from "../node/verified";
 import { cidText } from "../node/resolver";
 import type { ZkSettler } from "../../typechain-types";
 import { proofWords, prove, readZkMeta, zkArtifacts, ZkToolError, type ZkArtifacts } from "./setup";
+import { compileVerifier } from "./verifier";
 
 /** Finds the ZK artifacts of a model version. */
 export type ZkArtifactsResolver = (versionId: bigint) => Promise<ZkArtifacts>;
@@ -80,4 +81,28 @@ export function zkSettlerAddress(deploymentFile: string): string | undefined {
   const json = JSON.parse(fs.readFileSync(p, "utf8")) as Record<string, unknown>;
   const v = json["Zk#ZkSettler"] ?? json.zkSettler;
   return typeof v === "string" ? v : undefined;
+}
+
+/**
+ * Compiles the verifier a setup exported (circuitVerifier.sol), deploys it from `settler`'s runner and registers it
+ * for `versionId` (the runner must be the version's model owner). Returns the verifier's address and both receipts.
+ */
+export async function deployAndRegisterVerifier(
+  settler: ZkSettler,
+  versionId: bigint,
+  files: ZkArtifacts,
+  onProgress: (stage: string) => void = () => {},
+): Promise<{ verifier: string; deployGas: bigint; registerGas: bigint }> {
+  const runner = settler.runner;
+  if (!runner || !("sendTransaction" in runner)) throw new ZkToolError("the ZkSettler contract object has no signer");
+  onProgress("compiling the verifier (solc)");
+  const compiled = compileVerifier(fs.readFileSync(files.verifier, "utf8"));
+  onProgress("deploying the verifier");
+  const factory = new ContractFactory(compiled.abi as InterfaceAbi, compiled.bytecode, runner as Signer);
+  const contract = await factory.deploy();
+  const deployed = await contract.deploymentTransaction()!.wait();
+  const verifier = await contract.getAddress();
+  onProgress(`registering ${verifier} for version ${versionId}`);
+  const registered = await (await settler.registerVerifier(versionId, verifier)).wait();
+  return { verifier, deployGas: deployed!.gasUsed, registerGas: registered!.gasUsed };
 }

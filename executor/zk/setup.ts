@@ -46,7 +46,6 @@ interface SnarkJs {
     exportVerificationKey(zkey: string): Promise<Record<string, unknown>>;
     exportSolidityVerifier(zkey: string, templates: Record<string, string>): Promise<string>;
   };
-  r1cs: { info(file: string): Promise<{ nConstraints: number; nPubInputs: number; nVars: number }> };
   groth16: {
     fullProve(
       input: Record<string, string[]>,
@@ -132,8 +131,29 @@ export async function compileCircuit(
     const err = e as { stderr?: string; stdout?: string; message: string };
     throw new ZkToolError(`circom failed on ${files.circom}: ${err.stderr || err.stdout || err.message}`);
   }
-  const info = await snarkjs.r1cs.info(files.r1cs);
-  return { circuit, constraints: info.nConstraints, files };
+  return { circuit, constraints: r1csConstraints(files.r1cs), files };
+}
+
+/**
+ * The constraint count from an .r1cs header (iden3 r1cs format: "r1cs", version, section count, then sections of
+ * (type u32, size u64); section 1 holds n8, the prime, nWires, nPubOut, nPubIn, nPrvIn, nLabels (u64), nConstraints).
+ * Read directly: snarkjs' reader starts the curve's worker threads, which would keep a CLI process alive.
+ */
+export function r1csConstraints(file: string): number {
+  const b = fs.readFileSync(file);
+  if (b.toString("latin1", 0, 4) !== "r1cs") throw new ZkToolError(`${file} is not an r1cs file`);
+  const sections = b.readUInt32LE(8);
+  let off = 12;
+  for (let i = 0; i < sections; i++) {
+    const type = b.readUInt32LE(off);
+    const size = Number(b.readBigUInt64LE(off + 4));
+    if (type === 1) {
+      const n8 = b.readUInt32LE(off + 12);
+      return b.readUInt32LE(off + 12 + 4 + n8 + 16 + 8);
+    }
+    off += 12 + size;
+  }
+  throw new ZkToolError(`${file} has no header section`);
 }
 
 /** The smallest powers-of-tau exponent whose domain fits the circuit: 2^power >= constraints + public inputs + 1. */

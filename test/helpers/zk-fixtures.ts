@@ -1,5 +1,5 @@
 /**
- * ZK-mode fixtures: the test circuit (an 8-8-4 MLP: small enough for a 2^10 setup), set up once per test run into
+ * ZK-mode fixtures: the test circuit (a 6-4-3 MLP: 474 constraints, small enough for a 2^9 setup), set up once per test run into
  * a temporary folder, and a protocol deployment with a ZkSettler and the test model's verifier registered.
  *
  * The prepared powers of tau (the slow, circuit-independent part of the setup) are kept in `cache/zk/` (gitignored,
@@ -21,7 +21,7 @@ import type { ZkSettler } from "../../typechain-types";
 import { MODE, versionSpec } from "./fixtures";
 import { deployInferenceFixture, type InferenceFixture } from "./inference-fixtures";
 
-export const ZK_SIZES = [8, 8, 4] as const;
+export const ZK_SIZES = [6, 4, 3] as const;
 export const ZK_VERSION = 3n; // after the inference fixture's two versions
 export const PTAU_CACHE = path.join(__dirname, "..", "..", "cache", "zk");
 

@@ -16,7 +16,7 @@ import {
   type ZkFixture,
 } from "../helpers/zk-fixtures";
 
-// ZK mode end to end: a real Groth16 proof (local setup of the 8-8-4 test MLP) settles a ZK request at once through
+// ZK mode end to end: a real Groth16 proof (local setup of the 6-4-3 test MLP) settles a ZK request at once through
 // ZkSettler -> InferenceManager.settleVerified; every way a proof or its public input can be wrong reverts with
 // ZkSettler's custom errors. Setup (phase 2 of the test circuit) and the few proofs take well under a minute once
 // the powers of tau are cached (cache/zk).

@@ -11,7 +11,7 @@ import { weightsRoot } from "../../executor/trace/weights";
 import { generateCircuit, publicSignals, splitRoot, ZK_SUPPORTED_OPS } from "../../executor/zk/circuit";
 import { zkPrng } from "../../executor/zk/model";
 import { compileCircuit, computeWitness, zkShutdown } from "../../executor/zk/setup";
-import { zkCircuit } from "../helpers/zk-fixtures";
+import { ZK_SIZES, zkCircuit } from "../helpers/zk-fixtures";
 
 // The generated circuit computes exactly the reference executor (docs/NUMERICS.md §5, §10): for random inputs the
 // witness for (input, run(input)) satisfies every constraint, and the same input with any other output does not.
@@ -152,16 +152,16 @@ describe("ZK circuit generator (executor/zk)", function () {
       });
     }
 
-    it("the test MLP (8-8-4, quantized from a float graph): every random input, and a wrong weights root fails", async function () {
+    it("the test MLP (6-4-3, quantized from a float graph): every random input, and a wrong weights root fails", async function () {
       const zk = await zkCircuit();
       await fc.assert(
-        fc.asyncProperty(int8s(8), async (x) => {
+        fc.asyncProperty(int8s(ZK_SIZES[0]), async (x) => {
           const y = run(zk.program, x);
           await computeWitness(zk.files.wasm, x, y, zk.meta.weightsRoot);
         }),
         { numRuns: RUNS, seed: 13 },
       );
-      const x = new Int8Array(8).fill(5);
+      const x = new Int8Array(ZK_SIZES[0]).fill(5);
       const y = run(zk.program, x);
       const otherRoot = "0x" + "11".repeat(32);
       let rejected = false;

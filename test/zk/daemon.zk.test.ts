@@ -7,19 +7,19 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
 import { NodeDaemon } from "../../executor/node/daemon";
 import { memoryLogger } from "../../executor/node/log";
-import { defaultResolver } from "../../executor/node/resolver";
+import { cidText, defaultResolver } from "../../executor/node/resolver";
 import { MODE } from "../../executor/node/verified";
 import { run } from "../../executor/runtime";
 import { encodeProgram } from "../../executor/runtime/program";
 import { bytesOf } from "../../executor/trace/trace";
 import { WeightsCommitment } from "../../executor/trace/weights";
-import { ZkVerifiedSettler } from "../../executor/zk/node";
-import { zkShutdown } from "../../executor/zk/setup";
+import { deployAndRegisterVerifier, storeZkArtifacts, ZkVerifiedSettler } from "../../executor/zk/node";
+import { zkShutdown, ZkToolError } from "../../executor/zk/setup";
 import type { ZkSettler } from "../../typechain-types";
 import { deployDisputeFixture, FEE } from "../helpers/dispute-fixtures";
 import { versionSpec } from "../helpers/fixtures";
 import { STATUS } from "../helpers/inference-fixtures";
-import { deployVerifier, ZK_SIZES, zkCircuit } from "../helpers/zk-fixtures";
+import { ZK_SIZES, zkCircuit } from "../helpers/zk-fixtures";
 
 // `verity node serve --mode zk`: the node daemon hands a ZK request to ZkVerifiedSettler, which proves the result
 // with the version's proving key and settles it through ZkSettler, final at once, in one tick.
@@ -48,7 +48,9 @@ async function zkDaemonFixture() {
     f.governor.address,
   ])) as unknown as ZkSettler;
   await f.inference.connect(f.governor).setModeSettler(MODE.ZK, await settler.getAddress());
-  await settler.connect(f.publisher).registerVerifier(ZK_VERSION, await deployVerifier(zk.verifier, f.publisher));
+  // as `verity model zk-register` does: compile the exported verifier, deploy it, register it as the model owner
+  const registered = await deployAndRegisterVerifier(settler.connect(f.publisher), ZK_VERSION, zk.files);
+  expect(await settler.verifierOf(ZK_VERSION)).to.equal(registered.verifier);
   await f.nodes.connect(f.operators[0]).serveVersions([ZK_VERSION]);
   return { ...f, zk, settler };
 }
@@ -103,5 +105,32 @@ describe("NodeDaemon: ZK mode (ZkVerifiedSettler)", function () {
     expect(await f.inference.credits(node.address)).to.equal(FEE);
     expect(zkSettler.proveSeconds).to.have.length(1);
     d.close();
+  });
+
+  it("finds a version's ZK setup in the store (<cid>/programs/<digest>/zk) and refuses a missing or foreign one", async function () {
+    const f = await loadFixture(zkDaemonFixture);
+    const resolve = storeZkArtifacts({ getVersion: (v) => f.models.getVersion(v) }, dir);
+    await expect(resolve(ZK_VERSION)).to.be.rejectedWith(ZkToolError, /has no ZK setup/);
+    const v = await f.models.getVersion(ZK_VERSION);
+    const target = path.join(
+      dir,
+      cidText(ethers.getBytes(v.artifactCid)),
+      "programs",
+      v.programDigest.toLowerCase(),
+      "zk",
+    );
+    fs.cpSync(f.zk.files.dir, target, { recursive: true });
+    expect((await resolve(ZK_VERSION)).zkey).to.equal(path.join(target, "circuit.zkey"));
+    // a setup copied under another version's folder pins the wrong root
+    const mlp = await f.models.getVersion(1n);
+    const foreign = path.join(
+      dir,
+      cidText(ethers.getBytes(mlp.artifactCid)),
+      "programs",
+      mlp.programDigest.toLowerCase(),
+      "zk",
+    );
+    fs.cpSync(f.zk.files.dir, foreign, { recursive: true });
+    await expect(resolve(1n)).to.be.rejectedWith(ZkToolError, /pins weights root/);
   });
 });

@@ -8,8 +8,9 @@ import * as path from "path";
 import type { Command } from "commander";
 import { isAddress, keccak256, type Signer } from "ethers";
 import { ZkSettler__factory } from "../../../typechain-types";
-import { storeZkArtifacts, zkSettlerAddress, ZkVerifiedSettler } from "../../zk/node";
-import { CliError, storeDir, type Protocol } from "../chain";
+import { deployAndRegisterVerifier, storeZkArtifacts, zkSettlerAddress, ZkVerifiedSettler } from "../../zk/node";
+import { CliError, connect, globalsOf, signerOf, storeDir, toJson, type Protocol } from "../chain";
+import { spin } from "../spinner";
 import { zkArtifacts, zkSetup, zkShutdown, type ZkMeta } from "../../zk/setup";
 import { PROGRAM_FILE, readProgramDir } from "../model-source";
 import { programDir, storeProgram } from "../store";
@@ -87,6 +88,7 @@ export function registerZkCommands(model: Command): void {
     )
     .option("--json", "print the result as one JSON line")
     .action(async (dir: string, opts: ZkSetupOptions) => zkSetupCommand(dir, opts));
+  registerZkRegisterCommand(model);
 }
 
 /**
@@ -102,5 +104,51 @@ export function zkVerifiedSettlerFor(p: Protocol, signer: Signer, address?: stri
     );
   }
   const settler = ZkSettler__factory.connect(at, signer);
-  return new ZkVerifiedSettler(settler, storeZkArtifacts({ getVersion: (id) => p.modelRegistry.getVersion(id) }, storeDir()));
+  return new ZkVerifiedSettler(
+    settler,
+    storeZkArtifacts({ getVersion: (id) => p.modelRegistry.getVersion(id) }, storeDir()),
+  );
+}
+
+interface ZkRegisterOptions {
+  zkSettler?: string;
+  json?: boolean;
+}
+
+async function zkRegisterCommand(version: string, opts: ZkRegisterOptions, cmd: Command): Promise<void> {
+  if (!/^\d+$/.test(version))
+    throw new CliError(`version '${version}' is not a version id`, "e.g. verity model zk-register 3");
+  const versionId = BigInt(version);
+  const p = await connect(globalsOf(cmd), { needKey: true });
+  const signer = signerOf(p);
+  const at = opts.zkSettler ?? zkSettlerAddress(p.deploymentSource);
+  if (at === undefined || !isAddress(at)) {
+    throw new CliError(`no ZkSettler address in ${p.deploymentSource}`, "pass --zk-settler <address>");
+  }
+  const files = await storeZkArtifacts({ getVersion: (id) => p.modelRegistry.getVersion(id) }, storeDir())(versionId);
+  const settler = ZkSettler__factory.connect(at, signer);
+  const r = await spin("deploying and registering the verifier", (s) =>
+    deployAndRegisterVerifier(settler, versionId, files, (t) => s.update(t)),
+  );
+  const out = { versionId, verifier: r.verifier, zkSettler: at, deployGas: r.deployGas, registerGas: r.registerGas };
+  if (opts.json) {
+    process.stdout.write(toJson(out) + "\n");
+    return;
+  }
+  process.stdout.write(
+    `version ${versionId}: verifier ${r.verifier} registered on ZkSettler ${at} (gas: deploy ${r.deployGas}, register ${r.registerGas})\n`,
+  );
+}
+
+/** Adds `zk-register` to the `model` command group. */
+export function registerZkRegisterCommand(model: Command): void {
+  model
+    .command("zk-register")
+    .description(
+      "ZK mode: deploy the verifier `zk-setup` exported for a version and register it (the model owner's key)",
+    )
+    .argument("<versionId>", "a published version whose program has a ZK setup in the local store")
+    .option("--zk-settler <address>", "the ZkSettler (default: Zk#ZkSettler of the deployment file)")
+    .option("--json", "print the result as one JSON line")
+    .action(async (version: string, opts: ZkRegisterOptions, cmd: Command) => zkRegisterCommand(version, opts, cmd));
 }
