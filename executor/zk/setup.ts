@@ -61,13 +61,15 @@ interface WitnessCalculator {
   calculateWitness(input: Record<string, string[]>, sanityCheck: boolean): Promise<bigint[]>;
 }
 
-// snarkjs and circom_runtime ship no type declarations: load them through require with the narrow types above.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const snarkjs = require("snarkjs") as SnarkJs;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const circomRuntime = require("circom_runtime") as {
+// snarkjs and circom_runtime ship no type declarations: load them through require with the narrow types above,
+// lazily, so that loading this module (e.g. by the CLI for any command) costs nothing.
+type CircomRuntime = {
   WitnessCalculatorBuilder(wasm: Uint8Array, opts?: object): Promise<WitnessCalculator>;
 };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const snarkjsLib = (): SnarkJs => require("snarkjs") as SnarkJs;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const circomRuntimeLib = (): CircomRuntime => require("circom_runtime") as CircomRuntime;
 
 /** The files of one circuit, all in one folder, named after the circuit. */
 export interface ZkArtifacts {
@@ -167,10 +169,7 @@ function entropy(): string {
   return crypto.randomBytes(32).toString("hex");
 }
 
-/**
- * Compiles the circuit of `p` and runs a local Groth16 setup in `dir`: circuit.{circom,r1cs,zkey,vkey.json,json},
- * circuit_js/circuit.wasm and circuitVerifier.sol (snarkjs' Groth16 verifier, contract `Groth16Verifier`).
- */
+/** Options of `zkSetup`. */
 export interface ZkSetupOptions {
   /** A prepared (phase-2 ready) powers-of-tau file to use, e.g. from a public ceremony; must be of power >= needed. */
   ptau?: string;
@@ -200,12 +199,12 @@ export async function preparedTau(power: number, opts: ZkSetupOptions, tmp: stri
   const pot1 = path.join(tmp, "pot1.ptau");
   const potFinal = path.join(tmp, `pot${power}.ptau`);
   onProgress(`powers of tau 2^${power}: new accumulator`);
-  const curve = await snarkjs.curves.getCurveFromName("bn128");
-  await snarkjs.powersOfTau.newAccumulator(curve, power, pot0);
+  const curve = await snarkjsLib().curves.getCurveFromName("bn128");
+  await snarkjsLib().powersOfTau.newAccumulator(curve, power, pot0);
   onProgress("powers of tau: local contribution");
-  await snarkjs.powersOfTau.contribute(pot0, pot1, "verity local contribution", entropy());
+  await snarkjsLib().powersOfTau.contribute(pot0, pot1, "verity local contribution", entropy());
   onProgress("powers of tau: preparing phase 2 (the slow part)");
-  await snarkjs.powersOfTau.preparePhase2(pot1, potFinal);
+  await snarkjsLib().powersOfTau.preparePhase2(pot1, potFinal);
   if (!opts.ptauCache) return potFinal;
   fs.mkdirSync(opts.ptauCache, { recursive: true });
   const cached = path.join(opts.ptauCache, `pot${power}.ptau`);
@@ -233,14 +232,14 @@ export async function zkSetup(
     const ptau = await preparedTau(power, opts, tmp);
     const zkey0 = path.join(tmp, "circuit0.zkey");
     onProgress(`phase 2: circuit key (${constraints} constraints)`);
-    await snarkjs.zKey.newZKey(files.r1cs, ptau, zkey0);
+    await snarkjsLib().zKey.newZKey(files.r1cs, ptau, zkey0);
     onProgress("phase 2: local contribution");
-    await snarkjs.zKey.contribute(zkey0, files.zkey, "verity local phase 2", entropy());
+    await snarkjsLib().zKey.contribute(zkey0, files.zkey, "verity local phase 2", entropy());
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   onProgress("exporting the verifying key and the Solidity verifier");
-  const vkey = await snarkjs.zKey.exportVerificationKey(files.zkey);
+  const vkey = await snarkjsLib().zKey.exportVerificationKey(files.zkey);
   fs.writeFileSync(files.vkey, JSON.stringify(vkey, null, 1) + "\n");
   fs.writeFileSync(files.verifier, await exportVerifier(files.zkey));
   const meta: ZkMeta = { nIn: circuit.nIn, nOut: circuit.nOut, weightsRoot: circuit.weightsRoot, constraints, power };
@@ -254,7 +253,7 @@ export async function exportVerifier(zkey: string): Promise<string> {
     path.join(path.dirname(require.resolve("snarkjs")), "..", "templates", "verifier_groth16.sol.ejs"),
     "utf8",
   );
-  return snarkjs.zKey.exportSolidityVerifier(zkey, { groth16: template });
+  return snarkjsLib().zKey.exportSolidityVerifier(zkey, { groth16: template });
 }
 
 /** Reads circuit.json of a set-up folder. */
@@ -276,7 +275,7 @@ export async function computeWitness(
 ): Promise<bigint[]> {
   let wc = calculators.get(wasmFile);
   if (!wc) {
-    wc = circomRuntime.WitnessCalculatorBuilder(new Uint8Array(fs.readFileSync(wasmFile)));
+    wc = circomRuntimeLib().WitnessCalculatorBuilder(new Uint8Array(fs.readFileSync(wasmFile)));
     calculators.set(wasmFile, wc);
   }
   const calc = await wc;
@@ -300,7 +299,7 @@ export async function prove(
   output: Int8Array,
   root: string,
 ): Promise<{ proof: SnarkProof; publicSignals: string[] }> {
-  const r = await snarkjs.groth16.fullProve(circuitInput(input, output, root), files.wasm, files.zkey);
+  const r = await snarkjsLib().groth16.fullProve(circuitInput(input, output, root), files.wasm, files.zkey);
   const expected = publicSignals(input, output, root);
   if (r.publicSignals.join() !== expected.join())
     throw new ZkToolError("the prover returned public signals that differ from the input and output");
@@ -310,7 +309,7 @@ export async function prove(
 /** Verifies a proof off-chain against the verifying key file. */
 export async function verifyOffChain(files: ZkArtifacts, pub: string[], proof: SnarkProof): Promise<boolean> {
   const vkey = JSON.parse(fs.readFileSync(files.vkey, "utf8")) as Record<string, unknown>;
-  return snarkjs.groth16.verify(vkey, pub, proof);
+  return snarkjsLib().groth16.verify(vkey, pub, proof);
 }
 
 /** The proof in the Solidity verifier's layout (pi_b's Fp2 coordinates swapped, as snarkjs' calldata export does). */

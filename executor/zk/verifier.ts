@@ -17,9 +17,6 @@ interface SolcOutput {
   contracts?: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string } } }>>;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const solc = require("solc") as { compile(input: string): string };
-
 /** Compiles `source` (a snarkjs Groth16 verifier) and returns the contract `contractName`. */
 export function compileVerifier(source: string, contractName = "Groth16Verifier"): CompiledVerifier {
   const input = {
@@ -31,6 +28,9 @@ export function compileVerifier(source: string, contractName = "Groth16Verifier"
       outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } },
     },
   };
+  // loaded on first use: solc-js is large, and the CLI loads this module for every command
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const solc = require("solc") as { compile(input: string): string };
   const out = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput;
   const errors = (out.errors ?? []).filter((e) => e.severity === "error");
   if (errors.length > 0)
