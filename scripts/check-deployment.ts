@@ -109,6 +109,14 @@ async function main(): Promise<void> {
   check("DisputeManager.nodeRegistry()", await disputeManager.nodeRegistry(), await nodeRegistry.getAddress());
   check("DisputeManager.staking()", await disputeManager.staking(), await staking.getAddress());
   check("DisputeManager.verifier()", await disputeManager.verifier(), verifierAddress);
+  const zkSettler = addresses["Zk#ZkSettler"]
+    ? await ethers.getContractAt("ZkSettler", addresses["Zk#ZkSettler"])
+    : undefined;
+  if (zkSettler) {
+    check("InferenceManager.modeSettler(ZK)", await inferenceManager.modeSettler(8), await zkSettler.getAddress());
+    check("ZkSettler.inferenceManager()", await zkSettler.inferenceManager(), im);
+    check("ZkSettler.modelRegistry()", await zkSettler.modelRegistry(), await modelRegistry.getAddress());
+  }
 
   // Parameters.
   const p = parameters?.Staking ?? {};
@@ -155,6 +163,7 @@ async function main(): Promise<void> {
     ["InferenceManager", inferenceManager, { ...governs, DISPUTE_ROLE: [dm] }],
     ["DisputeManager", disputeManager, { ...governs }],
   ];
+  if (zkSettler) expected.push(["ZkSettler", zkSettler, { ...governs }]);
   if (addresses["VerityToken#VerityToken"]) {
     const token = await ethers.getContractAt("VerityToken", tokenAddress);
     expected.push(["VerityToken", token, { DEFAULT_ADMIN_ROLE: [governor], MINTER_ROLE: [governor] }]);
