@@ -182,6 +182,20 @@ describe("ZkSettler", function () {
       expect((await f.manager.getRequest(id)).status).to.equal(STATUS.Assigned);
     });
 
+    it("treats a verifier that reverts or returns no boolean as a rejection", async function () {
+      const f = await loadFixture(deployZkFixture);
+      const x = inputOf(11);
+      const id = await zkRequest(f, x);
+      const { y, words } = await proofFor(f, x);
+      await f.settler.connect(f.governor).revokeVerifier(ZK_VERSION);
+      const notAVerifier = await f.token.getAddress(); // a contract without verifyProof: the call reverts
+      await f.settler.connect(f.publisher).registerVerifier(ZK_VERSION, notAVerifier);
+      await expect(f.settler.settle(id, hex(x), hex(y), TRACE_ROOT, w8(words)))
+        .to.be.revertedWithCustomError(f.settler, "ZkSettlerInvalidProof")
+        .withArgs(id, notAVerifier);
+      expect((await f.manager.getRequest(id)).status).to.equal(STATUS.Assigned);
+    });
+
     it("rejects a malleated proof: a negated point, swapped coordinates, and a coordinate shifted by the field modulus", async function () {
       const f = await loadFixture(deployZkFixture);
       const x = inputOf(6);
