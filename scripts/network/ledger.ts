@@ -20,7 +20,13 @@ export interface RequestRecord {
   id: bigint;
   node: string | null;
   fee: bigint;
+  versionId: bigint;
+  /** The request's input (S0), hex, from InferenceRequested. */
+  input: string;
   requestedBlock: number;
+  /** What the node committed: (outputHash, traceRoot), individually or as a batch leaf. */
+  outputHash?: string;
+  traceRoot?: string;
   committedBy?: string;
   committedBlock?: number;
   batchId?: bigint;
@@ -47,6 +53,8 @@ export class ChainLedger {
   readonly disputesResolved = new Map<string, { requestId: bigint; outcome: number }>();
   /** Fees credited per node by RequestFinalized and BatchFinalized. */
   readonly paid = new Map<string, bigint>();
+  /** Credits claimed per account, from each manager's CreditsClaimed. */
+  readonly claimed = { inference: new Map<string, bigint>(), disputes: new Map<string, bigint>() };
   lastBlock = -1;
   private readonly im = InferenceManager__factory.createInterface();
   private readonly dm = DisputeManager__factory.createInterface();
@@ -59,7 +67,7 @@ export class ChainLedger {
   private req(id: bigint): RequestRecord {
     let r = this.requests.get(id.toString());
     if (!r) {
-      r = { id, node: null, fee: 0n, requestedBlock: -1, disputes: 0, settlements: [] };
+      r = { id, node: null, fee: 0n, versionId: 0n, input: "0x", requestedBlock: -1, disputes: 0, settlements: [] };
       this.requests.set(id.toString(), r);
     }
     return r;
@@ -76,8 +84,19 @@ export class ChainLedger {
     this.paid.set(k, (this.paid.get(k) ?? 0n) + amount);
   }
 
-  /** Takes in every event up to the latest block (at most `maxRange` blocks per getLogs call). */
-  async sync(maxRange = 5_000): Promise<void> {
+  private syncing: Promise<void> = Promise.resolve();
+
+  /**
+   * Takes in every event up to the latest block (at most `maxRange` blocks per getLogs call). Calls are queued, so
+   * that two callers (the clock and the status loop) never take in the same blocks twice.
+   */
+  sync(maxRange = 5_000): Promise<void> {
+    const next = this.syncing.then(() => this.syncNow(maxRange));
+    this.syncing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async syncNow(maxRange: number): Promise<void> {
     const latest = await this.provider.getBlockNumber();
     for (let from = this.lastBlock + 1; from <= latest; from += maxRange) {
       const to = Math.min(latest, from + maxRange - 1);
@@ -100,6 +119,8 @@ export class ChainLedger {
       case "InferenceRequested": {
         const r = this.req(a.requestId as bigint);
         r.fee = a.fee as bigint;
+        r.versionId = a.versionId as bigint;
+        r.input = a.input as string;
         r.requestedBlock = log.blockNumber;
         const node = (a.node as string).toLowerCase();
         r.node = /^0x0+$/.test(node) ? null : node;
@@ -112,6 +133,8 @@ export class ChainLedger {
         const r = this.req(a.requestId as bigint);
         r.committedBy = (a.node as string).toLowerCase();
         r.committedBlock = log.blockNumber;
+        r.outputHash = a.outputHash as string;
+        r.traceRoot = a.traceRoot as string;
         break;
       }
       case "BatchCommitted": {
@@ -120,8 +143,12 @@ export class ChainLedger {
         const ids = (call!.args[0] as bigint[]).map((x) => x);
         const node = (a.node as string).toLowerCase();
         this.batches.set(String(a.batchId), { id: a.batchId as bigint, node, ids, fee: a.fee as bigint, finalized: 0 });
-        for (const id of ids) {
+        const outputHashes = call!.args[1] as string[];
+        const traceRoots = call!.args[2] as string[];
+        for (const [i, id] of ids.entries()) {
           const r = this.req(id);
+          r.outputHash = outputHashes[i];
+          r.traceRoot = traceRoots[i];
           r.committedBy = node;
           r.committedBlock = log.blockNumber;
           r.batchId = a.batchId as bigint;
@@ -153,6 +180,13 @@ export class ChainLedger {
       case "DisputeEnded":
         if (a.nodeWrong as boolean) this.settle(a.requestId as bigint, "rejected", log.blockNumber);
         break;
+      case "CreditsClaimed":
+      case "dm:CreditsClaimed": {
+        const m = fromIm ? this.claimed.inference : this.claimed.disputes;
+        const k = (a.account as string).toLowerCase();
+        m.set(k, (m.get(k) ?? 0n) + (a.amount as bigint));
+        break;
+      }
       case "dm:DisputeOpened":
         this.disputesOpened.set(String(a.disputeId), {
           requestId: a.requestId as bigint,

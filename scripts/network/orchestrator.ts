@@ -333,6 +333,13 @@ export class VerityNetwork {
     };
   }
 
+  /** Stops the daemons and the load generator (SIGTERM, then SIGKILL after graceMs), leaving the chain running. */
+  async stopDaemons(graceMs = 5_000): Promise<void> {
+    const procs = [...this.nodes, ...(this.challenger ? [this.challenger] : [])].map((d) => d.proc);
+    if (this.load) procs.push(this.load);
+    await Promise.all(procs.filter((p): p is Managed => p !== undefined).map((p) => ProcessGroup.terminate(p, graceMs)));
+  }
+
   /** Stops the clock and every child process (SIGTERM, then SIGKILL after graceMs). */
   async stop(graceMs = 5_000): Promise<void> {
     this.stopTravel = true;
