@@ -26,6 +26,7 @@ import { deployProtocol, mined, printTable, signPermit } from "../scripts/lib/pr
 import { benchDisputes } from "./disputes";
 import { benchExecutor } from "./executor";
 import { benchInference } from "./inference";
+import { benchNetwork } from "./network";
 
 const RESULTS = path.join(__dirname, "results.json");
 
@@ -169,6 +170,10 @@ async function main(): Promise<void> {
   console.log("\nExecutor benchmark (bench/executor.ts)...");
   results.executor = await benchExecutor();
   console.log(JSON.stringify(results.executor, null, 2));
+
+  console.log("\nNetwork benchmark: 3 node daemons on a local hardhat node (bench/network.ts)...");
+  results.network = await benchNetwork();
+  console.log(JSON.stringify(results.network, null, 2));
 
   writeFileSync(RESULTS, JSON.stringify(results, null, 2) + "\n");
   console.log(`\nWrote ${path.relative(process.cwd(), RESULTS)}`);

@@ -42,6 +42,7 @@ export interface BatchRecord {
   node: string;
   ids: bigint[];
   fee: bigint;
+  windowEnd: bigint;
   finalized: number;
   paid?: bigint;
 }
@@ -142,7 +143,7 @@ export class ChainLedger {
         const call = this.im.parseTransaction({ data: tx!.data });
         const ids = (call!.args[0] as bigint[]).map((x) => x);
         const node = (a.node as string).toLowerCase();
-        this.batches.set(String(a.batchId), { id: a.batchId as bigint, node, ids, fee: a.fee as bigint, finalized: 0 });
+        this.batches.set(String(a.batchId), { id: a.batchId as bigint, node, ids, fee: a.fee as bigint, windowEnd: a.windowEnd as bigint, finalized: 0 });
         const outputHashes = call!.args[1] as string[];
         const traceRoots = call!.args[2] as string[];
         for (const [i, id] of ids.entries()) {

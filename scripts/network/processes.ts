@@ -226,6 +226,8 @@ export async function startHardhatNode(
   const url = `http://127.0.0.1:${port}`;
   const proc = group.spawn("hardhat node", process.execPath, [HARDHAT_BIN, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
     logFile: opts.logFile,
+    // hardhat.config.ts: automined blocks share their wall-clock second instead of adding one each.
+    env: { VERITY_SAME_SECOND_BLOCKS: "1" },
   });
   await waitFor(
     `hardhat node on ${url}`,
