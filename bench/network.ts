@@ -105,7 +105,14 @@ function percentile(sorted: number[], p: number): number {
 }
 
 export async function benchNetwork(log: (line: string) => void = console.log): Promise<NetworkBench> {
-  const net = new VerityNetwork({ dir: process.env.NETWORK_BENCH_DIR, challenger: false, cheat: 0, pollMs: 100, batchThreshold: 4, log });
+  const net = new VerityNetwork({
+    dir: process.env.NETWORK_BENCH_DIR,
+    challenger: false,
+    cheat: 0,
+    pollMs: 100,
+    batchThreshold: 4,
+    log,
+  });
   const quiet = () => undefined;
   try {
     await net.start();
@@ -117,14 +124,19 @@ export async function benchNetwork(log: (line: string) => void = console.log): P
 
     // 1. Throughput on a backlog.
     for (const d of net.nodes) ProcessGroup.signal(d.proc!, "SIGSTOP");
-    const backlog = await runLoad({ dir: net.dir, requests: BACKLOG, rate: 10_000, openFraction: 0, out: outFile("backlog") }, quiet);
+    const backlog = await runLoad(
+      { dir: net.dir, requests: BACKLOG, rate: 10_000, openFraction: 0, out: outFile("backlog") },
+      quiet,
+    );
     const batchesBefore = net.ledger.batches.size;
     const t0 = Date.now();
     for (const d of net.nodes) ProcessGroup.signal(d.proc!, "SIGCONT");
     await waitCommitted(net, backlog, 180_000);
     const backlogSeconds = (Date.now() - t0) / 1000;
     const inferencesPerSec = BACKLOG / backlogSeconds;
-    log(`network: ${BACKLOG} backlog requests committed in ${backlogSeconds.toFixed(2)} s = ${inferencesPerSec.toFixed(1)}/s`);
+    log(
+      `network: ${BACKLOG} backlog requests committed in ${backlogSeconds.toFixed(2)} s = ${inferencesPerSec.toFixed(1)}/s`,
+    );
     await settleAll(net);
     const profile = await profileBacklog(net, backlog);
     log(`network: profile of a ${BACKLOG}-request backlog: ${JSON.stringify(profile)}`);
@@ -147,7 +159,10 @@ export async function benchNetwork(log: (line: string) => void = console.log): P
           if (!r) continue;
           if (r.committedBy && !committedAt.has(k)) committedAt.set(k, now);
           if (r.committedBy && !windowEnd.has(k)) {
-            const end = r.batchId !== undefined ? net.ledger.batches.get(r.batchId.toString())!.windowEnd : (await im.getRequest(r.id)).windowEnd;
+            const end =
+              r.batchId !== undefined
+                ? net.ledger.batches.get(r.batchId.toString())!.windowEnd
+                : (await im.getRequest(r.id)).windowEnd;
             windowEnd.set(k, end);
           }
           if (windowEnd.has(k) && chainNow >= windowEnd.get(k)! && !closedAt.has(k)) closedAt.set(k, now);
@@ -157,11 +172,21 @@ export async function benchNetwork(log: (line: string) => void = console.log): P
       }
     })();
     const latencyOut = outFile("latency");
-    const loading = runLoad({ dir: net.dir, requests: LATENCY_REQUESTS, rate: LATENCY_RATE, openFraction: 0, out: latencyOut }, quiet);
+    const loading = runLoad(
+      { dir: net.dir, requests: LATENCY_REQUESTS, rate: LATENCY_RATE, openFraction: 0, out: latencyOut },
+      quiet,
+    );
     while (!done) {
       // The load generator appends each mined request to its file: watch them as they come.
       if (fs.existsSync(latencyOut)) {
-        watch = new Set(fs.readFileSync(latencyOut, "utf8").trim().split("\n").filter(Boolean).map((l) => (JSON.parse(l) as LoadRecord).requestId));
+        watch = new Set(
+          fs
+            .readFileSync(latencyOut, "utf8")
+            .trim()
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => (JSON.parse(l) as LoadRecord).requestId),
+        );
       }
       if (watch.size === LATENCY_REQUESTS && [...watch].every((id) => committedAt.has(id))) break;
       await sleep(POLL_MS);
@@ -176,9 +201,15 @@ export async function benchNetwork(log: (line: string) => void = console.log): P
     done = true;
     await poller;
     const commitMs = records.map((r) => Math.max(0, committedAt.get(r.requestId)! - r.minedAt)).sort((a, b) => a - b);
-    const finalMs = records.map((r) => Math.max(0, finalAt.get(r.requestId)! - closedAt.get(r.requestId)!)).sort((a, b) => a - b);
+    const finalMs = records
+      .map((r) => Math.max(0, finalAt.get(r.requestId)! - closedAt.get(r.requestId)!))
+      .sort((a, b) => a - b);
     const total = records
-      .map((r) => Math.max(0, committedAt.get(r.requestId)! - r.minedAt) + Math.max(0, finalAt.get(r.requestId)! - closedAt.get(r.requestId)!))
+      .map(
+        (r) =>
+          Math.max(0, committedAt.get(r.requestId)! - r.minedAt) +
+          Math.max(0, finalAt.get(r.requestId)! - closedAt.get(r.requestId)!),
+      )
       .sort((a, b) => a - b);
     const result: NetworkBench = {
       inferencesPerSec: Math.round(inferencesPerSec * 10) / 10,
@@ -237,7 +268,9 @@ if (require.main === module) {
       console.log(JSON.stringify(r, null, 2));
       if (process.argv.includes("--write")) {
         const file = path.join(__dirname, "results.json");
-        const results = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>) : {};
+        const results = fs.existsSync(file)
+          ? (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>)
+          : {};
         results.network = r;
         fs.writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
       }

@@ -131,7 +131,9 @@ async function main(): Promise<number> {
       );
     }
     console.log(`  disputes: ${net.ledger.disputesOpened.size} opened, ${net.ledger.disputesResolved.size} resolved`);
-    console.log(`  wall time ${((Date.now() - net.startedAt) / 1000).toFixed(1)} s; chain clock moved ${net.chainTimeOffset} s`);
+    console.log(
+      `  wall time ${((Date.now() - net.startedAt) / 1000).toFixed(1)} s; chain clock moved ${net.chainTimeOffset} s`,
+    );
     return interrupted ? 130 : sum.settled === sum.requested ? 0 : 1;
   } finally {
     await net.stop();

@@ -32,7 +32,9 @@ function bigintReviver(_key: string, value: unknown): unknown {
 
 /** An EIP-1193 provider over plain HTTP JSON-RPC. */
 function httpProvider(url: string): EIP1193Provider {
-  return { request: ({ method, params }) => rpc(url, method, (params as unknown[] | undefined) ?? []) } as EIP1193Provider;
+  return {
+    request: ({ method, params }) => rpc(url, method, (params as unknown[] | undefined) ?? []),
+  } as EIP1193Provider;
 }
 
 function artifactResolver(): ArtifactResolver {
@@ -40,7 +42,9 @@ function artifactResolver(): ArtifactResolver {
   return {
     loadArtifact: (name) => artifacts.readArtifact(name),
     getBuildInfo: async (name) => {
-      const fq = name.includes(":") ? name : (await artifacts.getArtifactPaths()).find((p) => path.parse(p).name === name);
+      const fq = name.includes(":")
+        ? name
+        : (await artifacts.getArtifactPaths()).find((p) => path.parse(p).name === name);
       if (fq === undefined) return undefined;
       if (name.includes(":")) return artifacts.getBuildInfo(name);
       const dbg = JSON.parse(fs.readFileSync(fq.replace(/\.json$/, ".dbg.json"), "utf8")) as { buildInfo: string };
@@ -63,7 +67,9 @@ export async function deployProtocolTo(url: string, addressesFile: string): Prom
     defaultSender: accounts[0],
   });
   if (result.type !== "SUCCESSFUL_DEPLOYMENT") {
-    throw new Error(`the Ignition deployment failed: ${JSON.stringify(result, (_k, v) => (typeof v === "bigint" ? String(v) : v))}`);
+    throw new Error(
+      `the Ignition deployment failed: ${JSON.stringify(result, (_k, v) => (typeof v === "bigint" ? String(v) : v))}`,
+    );
   }
   const c = result.contracts;
   const byId = (suffix: string) => {

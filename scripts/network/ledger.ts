@@ -143,7 +143,14 @@ export class ChainLedger {
         const call = this.im.parseTransaction({ data: tx!.data });
         const ids = (call!.args[0] as bigint[]).map((x) => x);
         const node = (a.node as string).toLowerCase();
-        this.batches.set(String(a.batchId), { id: a.batchId as bigint, node, ids, fee: a.fee as bigint, windowEnd: a.windowEnd as bigint, finalized: 0 });
+        this.batches.set(String(a.batchId), {
+          id: a.batchId as bigint,
+          node,
+          ids,
+          fee: a.fee as bigint,
+          windowEnd: a.windowEnd as bigint,
+          finalized: 0,
+        });
         const outputHashes = call!.args[1] as string[];
         const traceRoots = call!.args[2] as string[];
         for (const [i, id] of ids.entries()) {
@@ -196,7 +203,10 @@ export class ChainLedger {
         });
         break;
       case "dm:DisputeResolved":
-        this.disputesResolved.set(String(a.disputeId), { requestId: a.requestId as bigint, outcome: Number(a.outcome) });
+        this.disputesResolved.set(String(a.disputeId), {
+          requestId: a.requestId as bigint,
+          outcome: Number(a.outcome),
+        });
         break;
       default:
         break;
@@ -247,7 +257,8 @@ export class ChainLedger {
   /** Committed per node (individually or as batch leaves). */
   commitsByNode(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const r of this.requests.values()) if (r.committedBy) out.set(r.committedBy, (out.get(r.committedBy) ?? 0) + 1);
+    for (const r of this.requests.values())
+      if (r.committedBy) out.set(r.committedBy, (out.get(r.committedBy) ?? 0) + 1);
     return out;
   }
 }

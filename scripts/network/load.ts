@@ -59,7 +59,11 @@ function parseArgs(argv: string[]): LoadOptions {
 export async function runLoad(opts: LoadOptions, log: (line: string) => void = console.log): Promise<LoadRecord[]> {
   if (!(opts.requests > 0 && opts.rate > 0)) throw new Error("--requests and --rate must be positive");
   const cfg = JSON.parse(fs.readFileSync(path.join(opts.dir, "network.json"), "utf8")) as NetworkConfig;
-  const provider = new JsonRpcProvider(cfg.url, undefined, { staticNetwork: true, batchMaxCount: 1, pollingInterval: 100 });
+  const provider = new JsonRpcProvider(cfg.url, undefined, {
+    staticNetwork: true,
+    batchMaxCount: 1,
+    pollingInterval: 100,
+  });
   const requesters = cfg.requesters.map((r) => {
     const signer = new NonceManager(new Wallet(r.key, provider));
     return { address: r.address, im: InferenceManager__factory.connect(cfg.addresses.inferenceManager, signer) };

@@ -6,8 +6,10 @@
  *
  * The chain's clock: the challenge window is at its on-chain minimum (60 s) and the orchestrator moves time forward
  * (`evm_increaseTime` + `evm_mine`) in steps of a third of the window while commitments are waiting, so results
- * finalize in seconds. With a challenger it only moves the clock once the challenger's /metrics `lastBlock` has
- * reached every commitment (so that no window closes on a result the watchtower has not checked yet).
+ * finalize in seconds. With a challenger it only moves the clock once the challenger has checked every commitment
+ * (its /metrics `lastBlock` covers them and a whole tick has passed since), so that no window closes on a result
+ * the watchtower has not checked yet. The `hardhat node` keeps automined blocks in their wall-clock second
+ * (hardhat.config.ts), so only these steps move the clock faster than the wall clock.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -107,7 +109,9 @@ export class VerityNetwork {
       this.startChallenger();
     }
     await Promise.all([...this.nodes, ...(this.challenger ? [this.challenger] : [])].map((d) => this.waitHealthy(d)));
-    this.log(`${this.nodes.length} node daemons${this.challenger ? " and the challenger" : ""} healthy (${Date.now() - t0} ms since start)`);
+    this.log(
+      `${this.nodes.length} node daemons${this.challenger ? " and the challenger" : ""} healthy (${Date.now() - t0} ms since start)`,
+    );
   }
 
   private commonArgs(key: string): string[] {
@@ -115,7 +119,12 @@ export class VerityNetwork {
   }
 
   private env(): NodeJS.ProcessEnv {
-    return { VERITY_HOME: path.join(this.dir, ".verity"), VERITY_RPC_URL: "", VERITY_PRIVATE_KEY: "", VERITY_DEPLOYMENT: "" };
+    return {
+      VERITY_HOME: path.join(this.dir, ".verity"),
+      VERITY_RPC_URL: "",
+      VERITY_PRIVATE_KEY: "",
+      VERITY_DEPLOYMENT: "",
+    };
   }
 
   journalOf(i: number): string {
@@ -242,15 +251,30 @@ export class VerityNetwork {
     this.chainTimeOffset += seconds;
   }
 
-  /** True when the challenger (if any) has looked at every block that holds a commitment. */
+  /** The challenger's tick count when its scan first covered the newest commitment (see challengerCaughtUp). */
+  private coveredAtTick: { block: number; ticks: number } | null = null;
+
+  /**
+   * True when the challenger (if any) has checked every commitment made so far: its /metrics `lastBlock` (the
+   * last block whose events it took in) covers the newest unsettled commitment, and it has finished a whole tick
+   * since then (a tick takes in events first, then recomputes and disputes), so a dispute it owes is already open.
+   */
   private async challengerCaughtUp(): Promise<boolean> {
     if (!this.challenger) return true;
     const metrics = await this.metrics(this.challenger);
-    if (!metrics) return false;
-    if (!("lastBlock" in metrics)) return true;
+    if (!metrics || !("lastBlock" in metrics) || !("ticks" in metrics)) return false;
     let newest = 0;
-    for (const r of this.ledger.requests.values()) if ((r.committedBlock ?? 0) > newest && r.settlements.length === 0) newest = r.committedBlock!;
-    return metrics.lastBlock >= newest;
+    for (const r of this.ledger.requests.values())
+      if ((r.committedBlock ?? 0) > newest && r.settlements.length === 0) newest = r.committedBlock!;
+    if (metrics.lastBlock < newest) {
+      this.coveredAtTick = null;
+      return false;
+    }
+    if (this.coveredAtTick === null || this.coveredAtTick.block < newest) {
+      this.coveredAtTick = { block: newest, ticks: metrics.ticks };
+      return false;
+    }
+    return metrics.ticks >= this.coveredAtTick.ticks + 2;
   }
 
   /** Moves the chain clock by a third of the window every `travelEveryMs` while commitments await their window. */
@@ -313,15 +337,28 @@ export class VerityNetwork {
     const nodes = await Promise.all(
       this.nodes.map(async (d, i) => {
         const op = this.config.operators[i];
-        const [stake, node, metrics] = await Promise.all([staking.totalStake(op.address), registry.getNode(op.address), this.metrics(d)]);
+        const [stake, node, metrics] = await Promise.all([
+          staking.totalStake(op.address),
+          registry.getNode(op.address),
+          this.metrics(d),
+        ]);
         const status = ["none", "active", "exiting", "exited", "JAILED"][Number(node.status)] ?? "?";
         const proc = d.proc?.exitCode() === undefined ? "up" : `down (${d.proc?.exitCode()})`;
         const tag = i === this.cheaterIndex && (this.opts.cheat ?? 0) > 0 ? " cheats" : "";
-        return { name: `${d.name}${tag}`, address: op.address, state: `${proc}, ${status}${d.starts > 1 ? `, restarted` : ""}`, stake, metrics };
+        return {
+          name: `${d.name}${tag}`,
+          address: op.address,
+          state: `${proc}, ${status}${d.starts > 1 ? `, restarted` : ""}`,
+          stake,
+          metrics,
+        };
       }),
     );
     const challenger = this.challenger
-      ? { state: this.challenger.proc?.exitCode() === undefined ? "up" : `down (${this.challenger.proc?.exitCode()})`, metrics: await this.metrics(this.challenger) }
+      ? {
+          state: this.challenger.proc?.exitCode() === undefined ? "up" : `down (${this.challenger.proc?.exitCode()})`,
+          metrics: await this.metrics(this.challenger),
+        }
       : null;
     return {
       elapsedMs: Date.now() - this.startedAt,
@@ -337,7 +374,9 @@ export class VerityNetwork {
   async stopDaemons(graceMs = 5_000): Promise<void> {
     const procs = [...this.nodes, ...(this.challenger ? [this.challenger] : [])].map((d) => d.proc);
     if (this.load) procs.push(this.load);
-    await Promise.all(procs.filter((p): p is Managed => p !== undefined).map((p) => ProcessGroup.terminate(p, graceMs)));
+    await Promise.all(
+      procs.filter((p): p is Managed => p !== undefined).map((p) => ProcessGroup.terminate(p, graceMs)),
+    );
   }
 
   /** Stops the clock and every child process (SIGTERM, then SIGKILL after graceMs). */

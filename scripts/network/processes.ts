@@ -95,7 +95,9 @@ export async function getJson(port: number, route: string): Promise<Record<strin
   } catch {
     const out: Record<string, unknown> = {};
     for (const line of text.split("\n")) {
-      const m = /^verity_[a-z]+_([A-Za-z0-9_]+)\s+(-?[0-9.e+]+)$/.exec(line.trim()) ?? /^([A-Za-z0-9_]+)\s+(-?[0-9.e+]+)$/.exec(line.trim());
+      const m =
+        /^verity_[a-z]+_([A-Za-z0-9_]+)\s+(-?[0-9.e+]+)$/.exec(line.trim()) ??
+        /^([A-Za-z0-9_]+)\s+(-?[0-9.e+]+)$/.exec(line.trim());
       if (m) out[m[1]] = Number(m[2]);
     }
     return out;
@@ -224,11 +226,16 @@ export async function startHardhatNode(
 ): Promise<{ url: string; port: number; proc: Managed }> {
   const port = opts.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
-  const proc = group.spawn("hardhat node", process.execPath, [HARDHAT_BIN, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
-    logFile: opts.logFile,
-    // hardhat.config.ts: automined blocks share their wall-clock second instead of adding one each.
-    env: { VERITY_SAME_SECOND_BLOCKS: "1" },
-  });
+  const proc = group.spawn(
+    "hardhat node",
+    process.execPath,
+    [HARDHAT_BIN, "node", "--hostname", "127.0.0.1", "--port", String(port)],
+    {
+      logFile: opts.logFile,
+      // hardhat.config.ts: automined blocks share their wall-clock second instead of adding one each.
+      env: { VERITY_SAME_SECOND_BLOCKS: "1" },
+    },
+  );
   await waitFor(
     `hardhat node on ${url}`,
     async () => {

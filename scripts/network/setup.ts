@@ -7,7 +7,15 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { hexlify, JsonRpcProvider, MaxUint256, NonceManager, parseEther, Wallet, type ContractTransactionResponse } from "ethers";
+import {
+  hexlify,
+  JsonRpcProvider,
+  MaxUint256,
+  NonceManager,
+  parseEther,
+  Wallet,
+  type ContractTransactionResponse,
+} from "ethers";
 
 import {
   InferenceManager__factory,
@@ -75,11 +83,17 @@ export async function setupNetwork(opts: SetupOptions): Promise<NetworkConfig> {
 
   const provider = new JsonRpcProvider(opts.url, undefined, { staticNetwork: true, batchMaxCount: 1 });
   try {
-    const account = (role: string, i: number): NetworkAccount => ({ role, key: DEV_KEYS[i], address: new Wallet(DEV_KEYS[i]).address });
+    const account = (role: string, i: number): NetworkAccount => ({
+      role,
+      key: DEV_KEYS[i],
+      address: new Wallet(DEV_KEYS[i]).address,
+    });
     const governor = account("governor", 0);
     const operators = Array.from({ length: operatorCount }, (_, i) => account(`node ${i + 1}`, 1 + i));
     const challenger = account("challenger", 1 + operatorCount);
-    const requesters = Array.from({ length: requesterCount }, (_, i) => account(`requester ${i + 1}`, 2 + operatorCount + i));
+    const requesters = Array.from({ length: requesterCount }, (_, i) =>
+      account(`requester ${i + 1}`, 2 + operatorCount + i),
+    );
     const signer = (a: NetworkAccount) => new NonceManager(new Wallet(a.key, provider));
 
     const gov = signer(governor);
@@ -129,10 +143,14 @@ export async function setupNetwork(opts: SetupOptions): Promise<NetworkConfig> {
     }
     // The challenger: enough for many bonds. Requesters: fees for thousands of requests, approved once.
     await mined(token.transfer(challenger.address, parseEther("10000")));
-    await mined(VerityToken__factory.connect(addresses.token, signer(challenger)).approve(addresses.disputeManager, MaxUint256));
+    await mined(
+      VerityToken__factory.connect(addresses.token, signer(challenger)).approve(addresses.disputeManager, MaxUint256),
+    );
     for (const r of requesters) {
       await mined(token.transfer(r.address, parseEther("1000")));
-      await mined(VerityToken__factory.connect(addresses.token, signer(r)).approve(addresses.inferenceManager, MaxUint256));
+      await mined(
+        VerityToken__factory.connect(addresses.token, signer(r)).approve(addresses.inferenceManager, MaxUint256),
+      );
     }
 
     const digits = readDigits("digits-test.json");

@@ -31,7 +31,8 @@ function table(header: string[], rows: string[][]): string[] {
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
 }
 
-const m = (metrics: Record<string, number> | null, key: string) => (metrics && key in metrics ? String(metrics[key]) : "-");
+const m = (metrics: Record<string, number> | null, key: string) =>
+  metrics && key in metrics ? String(metrics[key]) : "-";
 
 /** The status as text lines. */
 export function renderStatus(ledger: ChainLedger, s: StatusSnapshot): string[] {
@@ -65,7 +66,10 @@ export function renderStatus(ledger: ChainLedger, s: StatusSnapshot): string[] {
         String(commits.get(n.address.toLowerCase()) ?? 0),
         Number(formatEther(n.stake)).toFixed(2),
         m(n.metrics, "batches"),
-        String(Number(m(n.metrics, "finalized") === "-" ? 0 : n.metrics!.finalized) + Number(n.metrics?.batchesFinalized ?? 0)),
+        String(
+          Number(m(n.metrics, "finalized") === "-" ? 0 : n.metrics!.finalized) +
+            Number(n.metrics?.batchesFinalized ?? 0),
+        ),
         `${m(n.metrics, "disputesWon")}/${m(n.metrics, "disputesLost")}`,
         m(n.metrics, "cheated"),
       ]),

@@ -44,7 +44,12 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
   before(async function () {
     this.timeout(200_000);
     const started = Date.now();
-    net = new VerityNetwork({ cheat: process.env.NO_CH ? 0 : CHEAT, challenger: !process.env.NO_CH, pollMs: 200, log: () => undefined });
+    net = new VerityNetwork({
+      cheat: process.env.NO_CH ? 0 : CHEAT,
+      challenger: !process.env.NO_CH,
+      pollMs: 200,
+      log: () => undefined,
+    });
     await net.start();
     net.startClock();
     const load = net.startLoad(REQUESTS, 60, 0.2);
@@ -138,7 +143,8 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
     expect(await im.requestCount()).to.equal(BigInt(REQUESTS));
     const ids = new Set(loadRecords.map((r) => r.requestId));
     expect(ids.size).to.equal(REQUESTS);
-    for (const id of ids) expect(net.ledger.requests.get(id)?.settlements, `request ${id}`).to.have.length.greaterThan(0);
+    for (const id of ids)
+      expect(net.ledger.requests.get(id)?.settlements, `request ${id}`).to.have.length.greaterThan(0);
     // And the chain's own view agrees: Finalized (5) or Rejected (6), none refunded, none still open.
     const statuses = await Promise.all([...ids].map((id) => im.statusOf(BigInt(id))));
     expect(statuses.filter((s) => s !== 5n && s !== 6n)).to.deep.equal([]);
@@ -170,7 +176,9 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
     const im = InferenceManager__factory.connect(net.config.addresses.inferenceManager, net.provider);
     const collateral = BigInt(net.config.fee) * BigInt(await im.collateralMultiplier());
     const slashes = await staking.queryFilter(staking.filters.StakeSlashed(), 0);
-    const slashedCheater = slashes.filter((e) => e.args.node.toLowerCase() === cheater).reduce((s, e) => s + e.args.amount, 0n);
+    const slashedCheater = slashes
+      .filter((e) => e.args.node.toLowerCase() === cheater)
+      .reduce((s, e) => s + e.args.amount, 0n);
     expect(slashes.every((e) => e.args.node.toLowerCase() === cheater)).to.equal(true);
     expect(slashedCheater).to.equal(collateral * BigInt(tampered.length));
     expect(await staking.totalStake(cheater)).to.equal(BigInt(net.config.stakePerOperator) - slashedCheater);
@@ -199,14 +207,30 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
     const im = InferenceManager__factory.connect(addresses.inferenceManager, net.provider);
     const dm = DisputeManager__factory.connect(addresses.disputeManager, net.provider);
     const staking = Staking__factory.connect(addresses.staking, net.provider);
-    const accounts = [net.config.governor, ...net.config.operators, net.config.challenger, ...net.config.requesters].map((a) => a.address);
-    const sum = async (f: (a: string) => Promise<bigint>, list = accounts) => (await Promise.all(list.map(f))).reduce((s, x) => s + x, 0n);
-    const unsettledFees = [...net.ledger.requests.values()].filter((r) => r.settlements.length === 0).reduce((s, r) => s + r.fee, 0n);
-    expect(await token.balanceOf(addresses.inferenceManager)).to.equal(unsettledFees + (await sum((a) => im.credits(a))));
+    const accounts = [
+      net.config.governor,
+      ...net.config.operators,
+      net.config.challenger,
+      ...net.config.requesters,
+    ].map((a) => a.address);
+    const sum = async (f: (a: string) => Promise<bigint>, list = accounts) =>
+      (await Promise.all(list.map(f))).reduce((s, x) => s + x, 0n);
+    const unsettledFees = [...net.ledger.requests.values()]
+      .filter((r) => r.settlements.length === 0)
+      .reduce((s, r) => s + r.fee, 0n);
+    expect(await token.balanceOf(addresses.inferenceManager)).to.equal(
+      unsettledFees + (await sum((a) => im.credits(a))),
+    );
     expect(await token.balanceOf(addresses.disputeManager)).to.equal(await sum((a) => dm.credits(a))); // no open bond
     expect(await token.balanceOf(addresses.staking)).to.equal(await sum((a) => staking.totalStake(a)));
     expect(await token.totalSupply()).to.equal(INITIAL_SUPPLY);
-    const holders = [...accounts, addresses.inferenceManager, addresses.disputeManager, addresses.staking, await staking.BURN_ADDRESS()];
+    const holders = [
+      ...accounts,
+      addresses.inferenceManager,
+      addresses.disputeManager,
+      addresses.staking,
+      await staking.BURN_ADDRESS(),
+    ];
     expect(await sum((a) => token.balanceOf(a), holders)).to.equal(INITIAL_SUPPLY);
   });
 });
