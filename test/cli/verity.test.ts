@@ -7,7 +7,6 @@
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { getBytes, JsonRpcProvider, keccak256, NonceManager, Wallet } from "ethers";
@@ -16,6 +15,7 @@ import { honestView, tamperedView } from "../../executor/dispute/view";
 import { decodeProgram } from "../../executor/runtime/program";
 import { bytesOf } from "../../executor/trace/trace";
 import { InferenceManager__factory } from "../../typechain-types";
+import { freePort, rpc } from "../../scripts/network/processes";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -34,28 +34,6 @@ interface Run {
   status: number | null;
   stdout: string;
   stderr: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const json = (await res.json()) as { result?: unknown; error?: { message: string } };
-  if (json.error) throw new Error(json.error.message);
-  return json.result;
 }
 
 // Under `npm run coverage` this suite is skipped: its child processes (`verity deploy` runs Hardhat's Ignition task,
