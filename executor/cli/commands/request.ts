@@ -267,8 +267,9 @@ function printReport(p: Protocol, r: ResultReport): void {
     ["requester", r.requester],
     ["fee", formatAmount(r.fee, p.decimals, p.symbol)],
     ["mode", r.mode],
-    ["serve by", new Date(Number(r.deadline) * 1000).toISOString()],
   ];
+  // The serving deadline is cleared once the request is settled.
+  if (r.deadline > 0n) lines.push(["serve by", new Date(Number(r.deadline) * 1000).toISOString()]);
   if (r.windowEnd > 0n) lines.push(["window ends", new Date(Number(r.windowEnd) * 1000).toISOString()]);
   if (r.committed) {
     lines.push(["outputHash", r.committed.outputHash], ["traceRoot", r.committed.traceRoot]);
