@@ -12,10 +12,14 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { JsonRpcProvider, NonceManager, Wallet, ZeroAddress } from "ethers";
+import { id, JsonRpcProvider, NonceManager, Wallet, ZeroAddress } from "ethers";
 
 import { InferenceManager__factory } from "../../typechain-types/factories/contracts/inference/InferenceManager__factory";
 import type { NetworkConfig } from "./setup";
+
+/** The selector of InferenceManagerNodeNotEligible(address,uint256) (raised from the linked InferenceLib, so ethers
+ * may not name it). */
+const NOT_ELIGIBLE = id("InferenceManagerNodeNotEligible(address,uint256)").slice(0, 10);
 
 /** One mined request, as written to the output file. */
 export interface LoadRecord {
@@ -115,7 +119,7 @@ export async function runLoad(opts: LoadOptions, log: (line: string) => void = c
       } catch (e) {
         const text = String((e as Error).message ?? e);
         // The named node was jailed (or its free stake fell below the minimum) after we chose it.
-        if (node !== ZeroAddress && /NodeNotEligible/.test(text) && attempt < 3) {
+        if (node !== ZeroAddress && (/NodeNotEligible/.test(text) || text.includes(NOT_ELIGIBLE)) && attempt < 3) {
           ineligible.add(node);
           log(`node ${node} is not eligible any more; request ${i} goes out open`);
           node = ZeroAddress;
