@@ -44,12 +44,7 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
   before(async function () {
     this.timeout(200_000);
     const started = Date.now();
-    net = new VerityNetwork({
-      cheat: process.env.NO_CH ? 0 : CHEAT,
-      challenger: !process.env.NO_CH,
-      pollMs: 200,
-      log: () => undefined,
-    });
+    net = new VerityNetwork({ cheat: CHEAT, challenger: true, pollMs: 200, log: () => undefined });
     await net.start();
     net.startClock();
     const load = net.startLoad(REQUESTS, 60, 0.2);
@@ -103,6 +98,13 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
   after(async function () {
     this.timeout(30_000);
     if (!net) return;
+    if (wallMs > 0) {
+      const s = net.ledger.summary();
+      console.log(
+        `      network: ${s.requested} requests, ${s.batches} batches, ${s.rejected} cheats rejected after a dispute, ` +
+          `${s.finalized} finalized, in ${(wallMs / 1000).toFixed(1)} s`,
+      );
+    }
     const ports = [...net.nodes.map((d) => d.port), ...(net.challenger ? [net.challenger.port] : [])];
     await net.stop(3_000);
     // Nothing left running, and no daemon port left bound.
