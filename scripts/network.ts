@@ -16,6 +16,7 @@
  */
 import { formatEther } from "ethers";
 
+import { DisputeManager__factory } from "../typechain-types/factories/contracts/disputes/DisputeManager__factory";
 import { VerityNetwork } from "./network/orchestrator";
 import { sleep } from "./network/processes";
 import { StatusPrinter } from "./network/status";
@@ -130,7 +131,17 @@ async function main(): Promise<number> {
           (n.stake < stake ? ` (slashed ${formatEther(stake - n.stake)} VRT)` : ""),
       );
     }
-    console.log(`  disputes: ${net.ledger.disputesOpened.size} opened, ${net.ledger.disputesResolved.size} resolved`);
+    const nodeWrong = [...net.ledger.disputesResolved.values()].filter((d) => d.outcome === 1).length;
+    console.log(
+      `  disputes: ${net.ledger.disputesOpened.size} opened, ${net.ledger.disputesResolved.size} resolved ` +
+        `(${nodeWrong} proved the node wrong)`,
+    );
+    if (net.challenger) {
+      const dm = DisputeManager__factory.connect(net.config.addresses.disputeManager, net.provider);
+      const who = net.config.challenger.address;
+      const earned = (await dm.credits(who)) + (net.ledger.claimed.disputes.get(who.toLowerCase()) ?? 0n);
+      console.log(`  challenger ${who}: bonds back and rewards credited ${formatEther(earned)} VRT`);
+    }
     console.log(
       `  wall time ${((Date.now() - net.startedAt) / 1000).toFixed(1)} s; chain clock moved ${net.chainTimeOffset} s`,
     );
