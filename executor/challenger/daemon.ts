@@ -16,35 +16,27 @@
  * `DisputeOpened` of its own for the request since the record was written, so a crash anywhere neither opens a
  * dispute twice nor abandons one.
  */
-import { AbiCoder, getBytes, keccak256, type Log, type Signer } from "ethers";
+import { getBytes, type Log, type Signer } from "ethers";
 import * as path from "path";
 
 import {
   DisputeManager__factory,
-  IERC20__factory,
   InferenceManager__factory,
   ModelRegistry__factory,
   type DisputeManager,
-  type IERC20,
   type InferenceManager,
 } from "../../typechain-types";
 import { honestView, type PartyView } from "../dispute/view";
 import { VerityError } from "../errors";
-import {
-  InjectedCrash,
-  claimAllCredits,
-  errorMessage as message,
-  isFatal,
-  pickedByHash,
-  runLoop,
-} from "../node/common";
+import { InjectedCrash, claimAllCredits, pickedByHash, runLoop } from "../node/common";
 import { Journal, type JournalRecord } from "../node/journal";
 import { createLogger, type Logger } from "../node/log";
-import { defaultResolver, ProgramNotFoundError, type ProgramResolver } from "../node/resolver";
+import { defaultResolver, type ProgramResolver } from "../node/resolver";
 import { DEFAULT_RETRY, Rpc, type RetryPolicy } from "../node/rpc";
-import { bytesOf } from "../trace/trace";
+import { CommitmentChecker } from "./checks";
 import { GamePlayer } from "./games";
-import { batchLeafProof, batchLeavesFromCalldata, requestInputs, type Leaf } from "./intake";
+import { batchLeavesFromCalldata } from "./intake";
+import { DisputeOpener } from "./opening";
 
 export { InjectedCrash };
 
@@ -90,7 +82,7 @@ export class ChallengerDaemonError extends VerityError {}
 
 /** IInferenceManager.RequestStatus. */
 export const STATUS = { None: 0, Open: 1, Assigned: 2, Committed: 3, Disputed: 4, Finalized: 5, Rejected: 6 } as const;
-const BATCHED = 8;
+export const BATCHED = 8;
 /** VerificationModes.OPTIMISTIC: the only mode whose commitments can be disputed. */
 export const OPTIMISTIC = 2;
 
@@ -150,16 +142,15 @@ export class ChallengerDaemon {
   private readonly resolver: ProgramResolver;
   private readonly sample: number;
   private readonly sampleSeed: string;
-  private readonly maxBlockRange: number;
+  readonly maxBlockRange: number;
   private readonly claimEvery: number;
   readonly hooks: ChallengerHooks;
   private address = "";
-  private token: IERC20 | null = null;
   private journal: Journal | null = null;
   private games: GamePlayer | null = null;
+  private checker: CommitmentChecker | null = null;
+  private opener: DisputeOpener | null = null;
   private stopping = false;
-  /** "open" keys already looked up on-chain by this process (a restart looks again). */
-  private readonly reconciled = new Set<string>();
   /** Honest views of the requests we dispute (recomputed after a restart). */
   private readonly views = new Map<string, PartyView>();
   /** Keys whose skip reason was logged already (a waiting record logs once, not every tick). */
@@ -190,6 +181,8 @@ export class ChallengerDaemon {
     const file = this.opts.journalFile ?? challengerJournalPath(this.address);
     this.journal = Journal.open(file, { warn: (m, f) => this.log.warn(m, f) });
     this.games = new GamePlayer(this, this.journal, (id, versionId, input) => this.viewOf(id, versionId, input));
+    this.checker = new CommitmentChecker(this, this.journal);
+    this.opener = new DisputeOpener(this, this.journal, this.games);
     this.log.info("challenger daemon starting", {
       challenger: this.address,
       journal: file,
@@ -206,9 +199,9 @@ export class ChallengerDaemon {
     await this.start();
     this.metrics.ticks++;
     await this.scan();
-    await this.check();
+    await this.checker!.checkAll();
     const now = await this.now();
-    await this.openDisputes(now);
+    await this.opener!.openAll(now);
     await this.games!.playAll(now);
     if (this.claimEvery > 0 && this.metrics.ticks % this.claimEvery === 0) await this.claimCredits();
     if (this.journal!.all().length > 20_000) this.journal!.compact();
@@ -278,6 +271,11 @@ export class ChallengerDaemon {
     const provider = this.opts.signer.provider!;
     const block = await this.rpc.call("getBlock", () => provider.getBlock("latest"));
     return BigInt(block!.timestamp);
+  }
+
+  /** Whether the sample includes `requestId` (the same answer on every run for the same seed). */
+  sampled(requestId: bigint): boolean {
+    return pickedByHash(this.sampleSeed, requestId, this.sample);
   }
 
   // -- Taking in commitments --
@@ -350,130 +348,6 @@ export class ChallengerDaemon {
     this.metrics.lastBlock = to;
   }
 
-  // -- Checking: recompute and compare --
-
-  /** Whether the sample includes `requestId` (the same answer on every run for the same seed). */
-  sampled(requestId: bigint): boolean {
-    return pickedByHash(this.sampleSeed, requestId, this.sample);
-  }
-
-  private async check(): Promise<void> {
-    const journal = this.journal!;
-    for (const r of journal.replay().filter((x) => x.t === "check")) {
-      try {
-        await this.checkRecord(r);
-      } catch (e) {
-        if (isFatal(e)) throw e;
-        this.log.error("checking a commitment failed; will retry", { key: r.key, error: message(e) });
-      }
-    }
-  }
-
-  private async checkRecord(r: JournalRecord): Promise<void> {
-    const leaves: Leaf[] =
-      r.batchId === undefined
-        ? [
-            {
-              requestId: BigInt(r.requestId as string),
-              outputHash: r.outputHash as string,
-              traceRoot: r.traceRoot as string,
-            },
-          ]
-        : (r.requestIds as string[]).map((id, i) => ({
-            requestId: BigInt(id),
-            outputHash: (r.outputHashes as string[])[i],
-            traceRoot: (r.traceRoots as string[])[i],
-          }));
-    const picked = leaves.map((l, index) => ({ ...l, index })).filter((l) => this.sampled(l.requestId));
-    const inputs = await requestInputs(
-      this.rpc,
-      this.opts.signer.provider!,
-      { address: this.opts.addresses.inferenceManager, iface: this.inference.interface },
-      picked.map((l) => l.requestId),
-      r.block as number,
-      this.maxBlockRange,
-    );
-    const provider = this.opts.signer.provider!;
-    const opens: JournalRecord[] = [];
-    let checked = 0;
-    let skipped = 0;
-    let mismatches = 0;
-    for (const leaf of picked) {
-      const id = leaf.requestId;
-      const req = inputs.get(id);
-      if (!req) {
-        skipped++;
-        this.log.error("commitment skipped: no InferenceRequested event for its request", { requestId: id });
-        continue;
-      }
-      if (req.mode !== OPTIMISTIC) {
-        skipped++;
-        this.log.debug("commitment skipped: not an OPTIMISTIC request", { requestId: id, mode: req.mode });
-        continue;
-      }
-      let view: PartyView;
-      try {
-        view = await this.viewOf(id, req.versionId, req.input);
-      } catch (e) {
-        if (!(e instanceof ProgramNotFoundError)) throw e;
-        skipped++;
-        this.log.warn("commitment skipped: the version's program is unknown", {
-          requestId: id,
-          versionId: req.versionId,
-          error: e.message,
-        });
-        continue;
-      }
-      checked++;
-      const outputHash = keccak256(bytesOf(view.states[view.program.layers.length]));
-      const traceRoot = view.trace.traceRoot;
-      if (
-        outputHash.toLowerCase() === leaf.outputHash.toLowerCase() &&
-        traceRoot.toLowerCase() === leaf.traceRoot.toLowerCase()
-      ) {
-        this.views.delete(id.toString());
-        continue;
-      }
-      mismatches++;
-      this.log.warn("MISMATCH: the committed result differs from the reference execution", {
-        requestId: id,
-        node: r.node,
-        batchId: r.batchId,
-        committed: { outputHash: leaf.outputHash, traceRoot: leaf.traceRoot },
-        expected: { outputHash, traceRoot },
-      });
-      const key = `o:${id}`;
-      if (this.journal!.has(key)) continue;
-      const fromBlock = await this.rpc.call("getBlockNumber", () => provider.getBlockNumber());
-      opens.push({
-        t: "open",
-        key,
-        requestId: id.toString(),
-        versionId: req.versionId.toString(),
-        input: req.input,
-        outputHash: leaf.outputHash,
-        traceRoot: leaf.traceRoot,
-        fromBlock,
-        ...(r.batchId === undefined
-          ? {}
-          : { batchId: r.batchId, index: leaf.index, proof: batchLeafProof(leaves, leaf.index) }),
-      });
-    }
-    for (const o of opens) this.journal!.append(o);
-    this.metrics.sampledOut += leaves.length - picked.length;
-    this.metrics.checked += checked;
-    this.metrics.skipped += skipped;
-    this.metrics.mismatches += mismatches;
-    this.journal!.complete(r.key!, { checked, mismatches, sampledOut: leaves.length - picked.length, skipped });
-    if (checked > 0 && mismatches === 0) {
-      this.log.info(r.batchId === undefined ? "commitment checked: correct" : "batch checked: correct", {
-        requestId: r.requestId,
-        batchId: r.batchId,
-        checked,
-      });
-    }
-  }
-
   /** The honest view of request `requestId` (cached while it may be needed for a game). */
   async viewOf(requestId: bigint, versionId: bigint, input: string): Promise<PartyView> {
     const key = requestId.toString();
@@ -488,124 +362,5 @@ export class ChallengerDaemon {
 
   forgetView(requestId: bigint): void {
     this.views.delete(requestId.toString());
-  }
-
-  // -- Opening disputes --
-
-  private async openDisputes(now: bigint): Promise<void> {
-    for (const r of this.journal!.replay().filter((x) => x.t === "open")) {
-      try {
-        await this.openOne(r, now);
-      } catch (e) {
-        if (isFatal(e)) throw e;
-        this.reconciled.delete(r.key!);
-        this.log.error("opening a dispute failed; will retry", { requestId: r.requestId, error: message(e) });
-      }
-    }
-  }
-
-  private skip(r: JournalRecord, reason: string, fields: Record<string, unknown> = {}): void {
-    this.metrics.disputesSkipped++;
-    this.journal!.complete(r.key!, { skipped: reason });
-    this.forgetView(BigInt(r.requestId as string));
-    this.log.warn(`dispute skipped: ${reason}`, { requestId: r.requestId, ...fields });
-  }
-
-  private async openOne(r: JournalRecord, now: bigint): Promise<void> {
-    const id = BigInt(r.requestId as string);
-    // Ours already (sent before a crash, or by a send whose receipt was lost)?
-    if (!this.reconciled.has(r.key!)) {
-      const mine = await this.games!.findOurDispute(id, Number(r.fromBlock ?? 0));
-      if (mine !== null) {
-        this.games!.record(r, mine);
-        return;
-      }
-      this.reconciled.add(r.key!);
-    }
-    let status = Number(await this.rpc.call("statusOf", () => this.inference.statusOf(id)));
-    if (status === BATCHED) {
-      const batchId = BigInt(r.batchId as string);
-      const b = await this.rpc.call("getBatch", () => this.inference.getBatch(batchId));
-      if (now >= b.windowEnd)
-        return this.skip(r, "the challenge window has closed", { batchId, windowEnd: b.windowEnd });
-      this.hooks.afterJournal?.(r);
-      await this.rpc.send(`proveBatchLeaf(${id})`, (o) =>
-        this.inference.proveBatchLeaf(
-          batchId,
-          r.index as number,
-          id,
-          r.outputHash as string,
-          r.traceRoot as string,
-          r.proof as string[],
-          o,
-        ),
-      );
-      this.hooks.afterSend?.(`proveBatchLeaf(${id})`);
-      this.metrics.leavesProven++;
-      this.log.info("batch leaf proven: it stands as an individual commitment", { requestId: id, batchId });
-      status = Number(await this.rpc.call("statusOf", () => this.inference.statusOf(id)));
-    }
-    if (status === STATUS.Disputed) {
-      // Another challenger's game is running (ours would have been found above): wait for its outcome.
-      this.logOnce(r.key!, "info", "another challenger's game on this commitment is running; waiting", {
-        requestId: id,
-      });
-      return;
-    }
-    if (status === STATUS.Rejected) return this.skip(r, "another challenger already proved it wrong");
-    if (status !== STATUS.Committed) return this.skip(r, `the request's status is ${status}`);
-    const req = await this.rpc.call("getRequest", () => this.inference.getRequest(id));
-    if (now >= req.windowEnd) return this.skip(r, "the challenge window has closed", { windowEnd: req.windowEnd });
-    const commitment = keccak256(
-      AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [r.outputHash as string, r.traceRoot as string]),
-    );
-    if (commitment.toLowerCase() !== req.commitmentHash.toLowerCase()) {
-      return this.skip(r, "the commitment on-chain is not the one checked");
-    }
-    if (!(await this.ensureBond(r, id))) return;
-    this.hooks.afterJournal?.(r);
-    const receipt = await this.rpc.send(`openDispute(${id})`, (o) =>
-      this.disputes.openDispute(id, r.outputHash as string, r.traceRoot as string, o),
-    );
-    this.hooks.afterSend?.(`openDispute(${id})`);
-    const ev = receipt.logs
-      .map((l) => {
-        try {
-          return this.disputes.interface.parseLog(l);
-        } catch {
-          return null;
-        }
-      })
-      .find((p) => p?.name === "DisputeOpened");
-    const disputeId = ev!.args.disputeId as bigint;
-    this.metrics.disputesOpened++;
-    this.log.warn("dispute opened", { disputeId, requestId: id, bond: ev!.args.bond, node: ev!.args.node });
-    this.games!.record(r, disputeId);
-  }
-
-  /** True once the bond is affordable and approved; false (logged once) while the balance is short. */
-  private async ensureBond(r: JournalRecord, id: bigint): Promise<boolean> {
-    const bond = await this.rpc.call("bond", () => this.disputes.bond());
-    if (!this.token) {
-      const address = await this.rpc.call("token", () => this.inference.token());
-      this.token = IERC20__factory.connect(address, this.opts.signer);
-    }
-    const token = this.token;
-    const balance = await this.rpc.call("balanceOf", () => token.balanceOf(this.address));
-    if (balance < bond) {
-      this.logOnce(r.key!, "warn", "cannot afford the dispute bond; waiting for funds until the window closes", {
-        requestId: id,
-        bond,
-        balance,
-      });
-      return false;
-    }
-    const spender = this.opts.addresses.disputeManager;
-    const allowance = await this.rpc.call("allowance", () => token.allowance(this.address, spender));
-    if (allowance < bond) {
-      await this.rpc.send("approve(bond)", (o) => token.approve(spender, bond, o));
-      this.log.info("bond approved", { spender, bond });
-    }
-    return true;
   }
 }
