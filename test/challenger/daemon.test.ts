@@ -5,6 +5,7 @@ import * as path from "path";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { makeError } from "ethers";
 
 import { ChallengerDaemon, InjectedCrash, type ChallengerDaemonOptions } from "../../executor/challenger/daemon";
 import { DisputePlayer, Phase } from "../../executor/dispute/player";
@@ -351,6 +352,33 @@ describe("ChallengerDaemon", function () {
       expect(messages(log)).to.include("commitment skipped: the version's program is unknown");
       expect(await f.disputes.disputeCount()).to.equal(0n);
     });
+  });
+
+  it("keeps running while the RPC endpoint is down past the retry budget, then catches up and disputes", async () => {
+    await requestFrom(f, "mlp", digitInput("mlp", 8).s0, nodeSigner().address);
+    const n = await node({ cheat: { fraction: 1, seed: "liar" } });
+    await n.tick();
+    const provider = f.challenger.provider;
+    const original = provider.getBlockNumber.bind(provider);
+    let failures = 8; // more than one tick's 3 attempts
+    provider.getBlockNumber = async () => {
+      if (failures-- > 0) throw makeError("connect ECONNREFUSED 127.0.0.1:8545", "UNKNOWN_ERROR", {});
+      return original();
+    };
+    try {
+      const { c, log } = await challenger();
+      const running = c.run(5);
+      for (let i = 0; i < 200 && (await f.disputes.disputeCount()) === 0n; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      c.stop();
+      await running;
+      expect(await f.disputes.disputeCount()).to.equal(1n);
+      expect(messages(log)).to.include("tick failed; retrying");
+      expect(c.metrics.rpcRetries).to.be.greaterThan(0);
+    } finally {
+      provider.getBlockNumber = original;
+    }
   });
 
   it("resolves the timeout when the node stops playing", async () => {
