@@ -7,10 +7,11 @@
  *
  * Everything it promises goes through the journal first (executor/node/journal.ts), keyed so that a restart can
  * reconcile:
- *   c:r:<requestId>, c:b:<batchId>  "check" (a commitment, or a batch with its leaves, to recompute) → done once checked
+ *   c:r:<requestId>, c:b:<batchId>  "check" (a commitment, or a batch with its leaves, to recompute)
+ *                   → done once checked
  *   o:<requestId>   "open" (a wrong result to dispute, with the committed pair, the input, and for a batch leaf its
- *                   batch, index and proof)                → done once our dispute is on-chain, or the chance is gone
- *   g:<disputeId>   "game" (our game to play)              → done once resolved
+ *                   batch, index and proof) → done once our dispute is on-chain, or the chance is gone
+ *   g:<disputeId>   "game" (our game to play) → done once resolved
  *   "cursor" (keyless): the last block whose events were taken in.
  * An "open" record is written before any transaction for it; before sending `openDispute`, the daemon looks for a
  * `DisputeOpened` of its own for the request since the record was written, so a crash anywhere neither opens a

@@ -58,8 +58,9 @@ export class DisputeOpener {
     if (status === BATCHED) {
       const batchId = BigInt(r.batchId as string);
       const b = await this.d.rpc.call("getBatch", () => this.d.inference.getBatch(batchId));
-      if (now >= b.windowEnd)
+      if (now + 1n >= b.windowEnd) {
         return this.skip(r, "the challenge window has closed", { batchId, windowEnd: b.windowEnd });
+      }
       this.d.hooks.afterJournal?.(r);
       await this.d.rpc.send(`proveBatchLeaf(${id})`, (o) =>
         this.d.inference.proveBatchLeaf(
@@ -87,7 +88,10 @@ export class DisputeOpener {
     if (status === STATUS.Rejected) return this.skip(r, "another challenger already proved it wrong");
     if (status !== STATUS.Committed) return this.skip(r, `the request's status is ${status}`);
     const req = await this.d.rpc.call("getRequest", () => this.d.inference.getRequest(id));
-    if (now >= req.windowEnd) return this.skip(r, "the challenge window has closed", { windowEnd: req.windowEnd });
+    // The transaction lands in a later block (timestamp > now), which must still be before the window's end.
+    if (now + 1n >= req.windowEnd) {
+      return this.skip(r, "the challenge window has closed", { windowEnd: req.windowEnd });
+    }
     const commitment = keccak256(
       AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [r.outputHash as string, r.traceRoot as string]),
     );
