@@ -107,10 +107,10 @@ export class GamePlayer {
         new DisputePlayer("challenger", view, m).nextMove(disputeId),
       );
       if (!move) return;
-      await this.d.rpc.send(`${move.name} (dispute ${disputeId})`, () => move.send());
+      const receipt = await this.d.rpc.send(`${move.name} (dispute ${disputeId})`, () => move.send());
       this.d.hooks.afterSend?.(`${move.name} (dispute ${disputeId})`);
       this.d.metrics.movesPlayed++;
-      this.d.log.info("dispute move played", { disputeId, requestId, move: move.name });
+      this.d.log.info("dispute move played", { disputeId, requestId, move: move.name, gas: receipt.gasUsed });
     }
   }
 }

@@ -62,7 +62,7 @@ export class DisputeOpener {
         return this.skip(r, "the challenge window has closed", { batchId, windowEnd: b.windowEnd });
       }
       this.d.hooks.afterJournal?.(r);
-      await this.d.rpc.send(`proveBatchLeaf(${id})`, (o) =>
+      const proven = await this.d.rpc.send(`proveBatchLeaf(${id})`, (o) =>
         this.d.inference.proveBatchLeaf(
           batchId,
           r.index as number,
@@ -75,7 +75,11 @@ export class DisputeOpener {
       );
       this.d.hooks.afterSend?.(`proveBatchLeaf(${id})`);
       this.d.metrics.leavesProven++;
-      this.d.log.info("batch leaf proven: it stands as an individual commitment", { requestId: id, batchId });
+      this.d.log.info("batch leaf proven: it stands as an individual commitment", {
+        requestId: id,
+        batchId,
+        gas: proven.gasUsed,
+      });
       status = Number(await this.d.rpc.call("statusOf", () => this.d.inference.statusOf(id)));
     }
     if (status === STATUS.Disputed) {
@@ -115,7 +119,13 @@ export class DisputeOpener {
       .find((p) => p?.name === "DisputeOpened");
     const disputeId = ev!.args.disputeId as bigint;
     this.d.metrics.disputesOpened++;
-    this.d.log.warn("dispute opened", { disputeId, requestId: id, bond: ev!.args.bond, node: ev!.args.node });
+    this.d.log.warn("dispute opened", {
+      disputeId,
+      requestId: id,
+      bond: ev!.args.bond,
+      node: ev!.args.node,
+      gas: receipt.gasUsed,
+    });
     this.games.record(r, disputeId);
   }
 
