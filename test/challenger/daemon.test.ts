@@ -216,6 +216,21 @@ describe("ChallengerDaemon", function () {
   });
 
   describe("restart safety", () => {
+    it("does not check a commitment again after a restart (the cursor and the checks are journaled)", async () => {
+      for (let i = 0; i < 2; i++) await requestFrom(f, "mlp", digitInput("mlp", i).s0, nodeSigner().address);
+      const n = await node();
+      await n.tick();
+      const first = await challenger();
+      await first.c.tick();
+      expect(first.c.metrics.checked).to.equal(2);
+      first.c.close();
+      await requestFrom(f, "mlp", digitInput("mlp", 2).s0, nodeSigner().address);
+      await n.tick();
+      const { c } = await challenger();
+      await c.tick();
+      expect(c.metrics.checked).to.equal(1); // only the new commitment
+    });
+
     it("opens exactly one dispute when killed after journaling it and before sending it", async () => {
       const id = await requestFrom(f, "mlp", digitInput("mlp", 2).s0, nodeSigner().address);
       const n = await node({ cheat: { fraction: 1, seed: "liar" } });
@@ -230,6 +245,13 @@ describe("ChallengerDaemon", function () {
       await expect(crashing.c.tick()).to.be.rejectedWith(InjectedCrash);
       crashing.c.close();
       expect(await f.disputes.disputeCount()).to.equal(0n);
+      // The decision is on disk, open (no completion), and nothing was sent.
+      const records = fs
+        .readFileSync(path.join(dir, "challenger.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(records.filter((r) => r.key === `o:${id}`).map((r) => r.t)).to.deep.equal(["open"]);
       const { c } = await challenger();
       await c.tick();
       await c.tick();
