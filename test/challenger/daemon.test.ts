@@ -5,11 +5,11 @@ import * as path from "path";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { makeError } from "ethers";
+import { hexlify, makeError } from "ethers";
 
 import { ChallengerDaemon, InjectedCrash, type ChallengerDaemonOptions } from "../../executor/challenger/daemon";
 import { DisputePlayer, Phase } from "../../executor/dispute/player";
-import { honestView } from "../../executor/dispute/view";
+import { honestView, tamperedView } from "../../executor/dispute/view";
 import { pickedByHash } from "../../executor/node/common";
 import { NodeDaemon, type NodeDaemonOptions } from "../../executor/node/daemon";
 import { startHealthServer } from "../../executor/node/health";
@@ -346,6 +346,48 @@ describe("ChallengerDaemon", function () {
       expect(messages(log)).to.include("dispute skipped: another challenger already proved it wrong");
       expect(c.metrics.disputesOpened).to.equal(0);
       expect(await f.disputes.disputeCount()).to.equal(1n);
+    });
+
+    it("waits while another challenger's game runs and, when the node wins it, opens its own on the revealed roots", async () => {
+      const { s0 } = digitInput("mlp", 5);
+      const id = await requestFrom(f, "mlp", s0, nodeSigner().address);
+      const m = demoModel("mlp");
+      const L = m.program.layers.length;
+      const honest = honestView(m.program, s0, m.weights);
+      // A cheat seed whose lie starts before the last step, so that a lying challenger can dispute a later step.
+      let n: NodeDaemon | null = null;
+      let lieAt = L;
+      for (let k = 0; k < 50 && lieAt >= L; k++) {
+        n?.close();
+        n = await node({ cheat: { fraction: 1, seed: `early-${k}` }, journalFile: path.join(dir, `node-${k}.jsonl`) });
+        const view = await n.viewOf(id, VERSION_OF.mlp, hexlify(bytesOf(s0)));
+        lieAt = view.trace.stateRoots.findIndex((r, i) => r !== honest.trace.stateRoots[i]);
+      }
+      expect(lieAt).to.be.within(1, L - 1);
+      await n!.tick();
+      const nodeView = await n!.viewOf(id, VERSION_OF.mlp, hexlify(bytesOf(s0)));
+      const [ev] = await f.inference.queryFilter(f.inference.filters.ResultCommitted(id));
+      const other = f.disputes.connect(f.requester);
+      await other.openDispute(id, ev.args.outputHash, ev.args.traceRoot);
+      const { c, log } = await challenger();
+      await c.tick();
+      expect(c.metrics.disputesOpened).to.equal(0);
+      // The other challenger disputes a step the node computed right (from its own wrong pre-state): it loses.
+      const liar = new DisputePlayer("challenger", tamperedView(nodeView, L, 0), other);
+      for (let round = 0; round < 40 && Number((await f.disputes.getDispute(1n)).phase) !== Phase.Resolved; round++) {
+        await n!.tick();
+        await liar.play(1n);
+      }
+      expect((await f.disputes.getDispute(1n)).outcome).to.equal(2n); // ChallengerWrong
+      expect(await f.inference.statusOf(id)).to.equal(STATUS.Committed);
+      await c.tick();
+      expect(c.metrics.disputesOpened).to.equal(1);
+      const mine = await f.disputes.getDispute(2n);
+      expect(mine.challenger).to.equal(f.challenger.address);
+      expect(Number(mine.phase)).to.be.greaterThanOrEqual(Phase.AwaitingChildren); // roots reused, step selected
+      expect((await playOut(n, c, 2n)).outcome).to.equal(1n);
+      expect(await f.inference.statusOf(id)).to.equal(STATUS.Rejected);
+      expect(messages(log)).to.include("another challenger's game on this commitment is running; waiting");
     });
 
     it("skips commitments that are not OPTIMISTIC, and versions whose program it cannot find", async () => {
