@@ -2,10 +2,16 @@ import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import fc from "fast-check";
 
+import { ethers } from "hardhat";
+
+import { driveRefereeGame } from "../../executor/redundant/driver";
+import { RefereePlayer } from "../../executor/redundant/player";
+import type { PartyView } from "../../executor/dispute/view";
 import { demoModel } from "../../scripts/lib/demo-models";
-import { digitInput } from "../helpers/dispute-fixtures";
+import { outputHashOf } from "../helpers/dispute-fixtures";
 import {
   COLLATERAL,
+  COMMIT_TIMEOUT,
   commitView,
   deployRedundantFixture,
   expectedOutcome,
@@ -192,6 +198,279 @@ describe("RedundantManager: refereed games", function () {
           ],
         },
         GameOutcome.BWrong,
+      );
+    });
+  });
+
+  describe("a node that stops playing", function () {
+    it("A never reveals its roots: A loses on time, even though its result was right", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      await playAndCheck(
+        f,
+        { model: "mlp", digit: 10, lieB: { step: MLP_L, byte: 0 }, stops: { side: "A", after: 0 } },
+        GameOutcome.AWrong,
+      );
+    });
+
+    it("B never reveals: B loses on time", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      await playAndCheck(
+        f,
+        { model: "mlp", digit: 11, lieB: { step: MLP_L, byte: 0 }, stops: { side: "B", after: 0 } },
+        GameOutcome.BWrong,
+      );
+    });
+
+    it("a lying A that stops mid-bisection loses on time", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      await playAndCheck(
+        f,
+        {
+          model: "mlp",
+          digit: 12,
+          lieA: [
+            { step: 1, byte: 40 },
+            { step: MLP_L, byte: 0 },
+          ],
+          stops: { side: "A", after: 2 },
+        },
+        GameOutcome.AWrong,
+      );
+    });
+
+    it("a lying B that stops before opening its chunk loses on time", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      await playAndCheck(
+        f,
+        { model: "mlp", digit: 13, lieB: { step: MLP_L, byte: 3 }, stops: { side: "B", after: 1 } },
+        GameOutcome.BWrong,
+      );
+    });
+
+    it("when neither node proves the step in time, both lose", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const game = await openRefereeGame(f, { model: "mlp", digit: 14, lieB: { step: MLP_L, byte: 3 } });
+      for (let i = 0; i < 20; i++) {
+        const g = await f.redundant.getGame(game.gameId);
+        if (Number(g.phase) === 7) break; // AwaitingProof
+        const side = (await f.redundant.onTheMove(game.gameId)) === game.nodes.A.address ? "A" : "B";
+        await (await (await game.players[side].nextMove(game.gameId))!.send()).wait();
+      }
+      expect(await f.redundant.onTheMove(game.gameId)).to.equal(ethers.ZeroAddress);
+      const end = await f.redundant.deadline(game.gameId);
+      await time.increaseTo(end - 1n);
+      await expect(f.redundant.resolveTimeout(game.gameId))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerClockRunning")
+        .withArgs(game.gameId, end);
+      await expect(f.redundant.connect(f.stranger).resolveTimeout(game.gameId))
+        .to.emit(f.redundant, "GameResolved")
+        .withArgs(game.gameId, game.requestId, GameOutcome.BothWrong, "nobody proved");
+      expect((await f.redundant.getRequest(game.requestId)).status).to.equal(RequestStatus.Rejected);
+      await expect(f.redundant.resolveTimeout(game.gameId))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerAlreadyResolved")
+        .withArgs(game.gameId);
+    });
+
+    it("keeps a game at the slowest legal pace within maxGameDuration()", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const game = await openRefereeGame(f, { model: "cnn", digit: 15, lieA: { step: CNN_L, byte: 2 } });
+      const opened = BigInt(await time.latest());
+      for (let turn = 0; turn < 50; turn++) {
+        const g = await f.redundant.getGame(game.gameId);
+        if (Number(g.phase) === 8) break; // Resolved
+        const mover = await f.redundant.onTheMove(game.gameId);
+        const side = mover === game.nodes.A.address ? "A" : "B"; // the proof (address(0)): B
+        await time.increaseTo((await f.redundant.deadline(game.gameId)) - 1n);
+        await (await (await game.players[side].nextMove(game.gameId))!.send()).wait();
+      }
+      expect((await f.redundant.getGame(game.gameId)).outcome).to.equal(GameOutcome.AWrong);
+      expect(BigInt(await time.latest()) - opened).to.be.lessThanOrEqual(await f.redundant.maxGameDuration());
+    });
+  });
+
+  describe("k = 3", function () {
+    async function request3(f: RedundantFixture, digit: number, lies: (Parameters<typeof lieView>[2] | undefined)[]) {
+      const { requestId, s0 } = await requestRedundant(f, "mlp", digit, 3);
+      const views = lies.map((l) => lieView("mlp", s0, l));
+      const players = views.map(
+        (v, i) => new RefereePlayer(i === 0 ? "A" : "B", v, f.redundant.connect(f.operators[i])),
+      );
+      return { requestId, views, players };
+    }
+
+    /** Plays every game the request opens, each between the slots the contract paired. */
+    async function playAll(f: RedundantFixture, requestId: bigint, views: PartyView[]) {
+      const outcomes: GameOutcome[] = [];
+      for (let i = 0; i < 4; i++) {
+        const gameId = (await f.redundant.getRequest(requestId)).activeGame;
+        if (gameId === 0n) break;
+        const g = await f.redundant.getGame(gameId);
+        const players = {
+          A: new RefereePlayer("A", views[Number(g.slotA)], f.redundant.connect(f.operators[Number(g.slotA)])),
+          B: new RefereePlayer("B", views[Number(g.slotB)], f.redundant.connect(f.operators[Number(g.slotB)])),
+        };
+        outcomes.push((await driveRefereeGame(f.redundant, gameId, players)).outcome);
+      }
+      return outcomes;
+    }
+
+    it("all three agree: final at the third commit, each paid its fee", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const { requestId, views } = await request3(f, 20, [undefined, undefined, undefined]);
+      await commitView(f, f.operators[0], requestId, views[0]);
+      await commitView(f, f.operators[1], requestId, views[1]);
+      expect((await f.redundant.getRequest(requestId)).status).to.equal(RequestStatus.Open);
+      await expect(commitView(f, f.operators[2], requestId, views[2]))
+        .to.emit(f.redundant, "RedundantFinalized")
+        .withArgs(requestId, outputHashOf(views[0].states[MLP_L]), 3);
+      for (const op of f.operators.slice(0, 3)) expect(await f.redundant.credits(op.address)).to.equal(FEE);
+    });
+
+    it("a 2-1 split with the minority lying: one game, the minority is slashed, both majority nodes are paid", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const { requestId, views } = await request3(f, 21, [undefined, [{ step: MLP_L, byte: 4 }], undefined]);
+      for (let i = 0; i < 3; i++) await commitView(f, f.operators[i], requestId, views[i]);
+      expect(await playAll(f, requestId, views)).to.deep.equal([GameOutcome.BWrong]);
+      const r = await f.redundant.getRequest(requestId);
+      expect(r.status).to.equal(RequestStatus.Finalized);
+      expect(r.resultHash).to.equal(outputHashOf(views[0].states[MLP_L]));
+      expect(await f.redundant.credits(f.operators[0].address)).to.equal(2n * FEE + REWARD);
+      expect(await f.redundant.credits(f.operators[1].address)).to.equal(0n);
+      expect(await f.redundant.credits(f.operators[2].address)).to.equal(FEE);
+      expect(r.escrow).to.equal(0n);
+    });
+
+    it("a 2-1 split with the majority lying alike: two games, the honest minority wins both", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const lie = [
+        { step: 2, byte: 7 },
+        { step: MLP_L, byte: 4 },
+      ];
+      const { requestId, views } = await request3(f, 22, [lie, lie, undefined]);
+      for (let i = 0; i < 3; i++) await commitView(f, f.operators[i], requestId, views[i]);
+      expect(await playAll(f, requestId, views)).to.deep.equal([GameOutcome.AWrong, GameOutcome.AWrong]);
+      const r = await f.redundant.getRequest(requestId);
+      expect(r.status).to.equal(RequestStatus.Finalized);
+      expect(r.resultHash).to.equal(outputHashOf(views[2].states[MLP_L]));
+      expect(await f.redundant.credits(f.operators[2].address)).to.equal(3n * FEE + 2n * REWARD);
+      expect(r.escrow).to.equal(0n);
+    });
+
+    it("a game opens as soon as two commitments differ, and the third commit waits for it", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const { requestId, views } = await request3(f, 23, [undefined, [{ step: MLP_L, byte: 4 }], undefined]);
+      await commitView(f, f.operators[0], requestId, views[0]);
+      await expect(commitView(f, f.operators[1], requestId, views[1]))
+        .to.emit(f.redundant, "GameOpened")
+        .withArgs(1n, requestId, f.operators[0].address, f.operators[1].address);
+      await expect(commitView(f, f.operators[2], requestId, views[2])).to.not.emit(f.redundant, "GameOpened");
+      expect(await playAll(f, requestId, views)).to.deep.equal([GameOutcome.BWrong]);
+      expect((await f.redundant.getRequest(requestId)).status).to.equal(RequestStatus.Finalized);
+    });
+  });
+
+  describe("token conservation and single settlement", function () {
+    it("every token is accounted for through agreement, a won game, an expiry and the claims", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const addr = await f.redundant.getAddress();
+      const who = [f.requester, f.treasury, ...f.operators.slice(0, 4)].map((s) => s.address);
+      const supply = async () => {
+        let t = await f.token.balanceOf(addr);
+        t += await f.token.balanceOf(await f.staking.getAddress());
+        for (const a of who) t += await f.token.balanceOf(a);
+        return t;
+      };
+      const solvent = async () => {
+        let owed = 0n;
+        for (let id = 1n; id <= (await f.redundant.requestCount()); id++)
+          owed += (await f.redundant.getRequest(id)).escrow;
+        for (const a of who) owed += await f.redundant.credits(a);
+        expect(await f.token.balanceOf(addr)).to.equal(owed);
+      };
+      const before = await supply();
+
+      const { requestId: agreed, s0 } = await requestRedundant(f, "mlp", 30, 2);
+      await solvent();
+      await commitView(f, f.operators[2], agreed, lieView("mlp", s0));
+      await commitView(f, f.operators[3], agreed, lieView("mlp", s0));
+      await solvent();
+
+      const won = await openRefereeGame(f, { model: "mlp", digit: 31, lieB: { step: MLP_L, byte: 1 } });
+      await solvent();
+      await playRefereeGame(f, won);
+      await solvent();
+
+      const { requestId: lone, s0: s1 } = await requestRedundant(f, "mlp", 32, 3);
+      await commitView(f, f.operators[0], lone, lieView("mlp", s1));
+      await time.increase(COMMIT_TIMEOUT + 1n);
+      await f.redundant.close(lone);
+      await solvent();
+
+      // Settled requests stay settled: no commit, close or game move reaches them again.
+      for (const id of [agreed, won.requestId, lone]) {
+        const status = (await f.redundant.getRequest(id)).status;
+        await expect(f.redundant.close(id))
+          .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNotOpen")
+          .withArgs(id, status);
+      }
+      await expect(f.redundant.connect(f.operators[0]).revealRoots(won.gameId, []))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerWrongPhase")
+        .withArgs(won.gameId, 8);
+
+      for (const s of [f.requester, ...f.operators.slice(0, 4)]) {
+        if ((await f.redundant.credits(s.address)) > 0n) await f.redundant.connect(s).claimCredits();
+      }
+      expect(await f.token.balanceOf(addr)).to.equal(0n);
+      // Slashes leave the accounts counted here only through the sink (the treasury): nothing created or lost.
+      expect(await supply()).to.equal(before);
+    });
+  });
+
+  describe("property: the honest node always wins a refereed game", function () {
+    const RUNS = Number(process.env.REDUNDANT_PROPERTY_RUNS ?? 24);
+
+    it(`over ${RUNS} random lies on either side (REDUNDANT_PROPERTY_RUNS for more)`, async function () {
+      this.timeout(60_000 + RUNS * 10_000);
+      const L = MLP_L;
+      const lengths = demoModel("mlp").program.layers.map((_, i) => (i + 1 === L ? 10 : [128, 64, 10, 10][i]));
+      await fc.assert(
+        fc.asyncProperty(
+          fc.record({
+            liar: fc.constantFrom<"A" | "B" | "both">("A", "B", "both"),
+            step: fc.integer({ min: 1, max: L }),
+            byteSeed: fc.nat(),
+            delta: fc.integer({ min: 1, max: 150 }),
+            propagate: fc.boolean(),
+            digit: fc.integer({ min: 0, max: 199 }),
+            stopAfter: fc.option(fc.integer({ min: 0, max: 4 }), { freq: 4 }),
+          }),
+          async ({ liar, step, byteSeed, delta, propagate, digit, stopAfter }) => {
+            const f = await loadFixture(deployRedundantFixture);
+            const lie = { step, byte: byteSeed % lengths[step - 1], delta, propagate };
+            // A second lie in the output makes the outputs differ (the two liars' from each other too).
+            const lieA = liar !== "B" ? [lie, { step: L, byte: 0, delta: 17 }] : undefined;
+            const lieB = liar !== "A" ? [lie, { step: L, byte: 0, delta: 101 }] : undefined;
+            const game = await openRefereeGame(f, { model: "mlp", digit, lieA, lieB });
+            if (game.gameId === 0n) {
+              // The two lies cancelled out in the output: the outputs agree and the request is final at once.
+              expect((await f.redundant.getRequest(game.requestId)).status).to.equal(RequestStatus.Finalized);
+              return;
+            }
+            // A single liar sometimes stops playing.
+            const stops = stopAfter === null || liar === "both" ? undefined : { side: liar, after: stopAfter };
+            const { outcome } = await playRefereeGame(f, game, stops);
+            if (liar === "both") {
+              expect(outcome).to.be.oneOf([GameOutcome.BothWrong, GameOutcome.AWrong, GameOutcome.BWrong]);
+            } else {
+              expect(outcome).to.equal(expectedOutcome(liar === "A", liar === "B"));
+              const honest = game.views[liar === "A" ? "B" : "A"];
+              expect((await f.redundant.getRequest(game.requestId)).resultHash).to.equal(
+                outputHashOf(honest.states[L]),
+              );
+            }
+          },
+        ),
+        { numRuns: RUNS },
       );
     });
   });
