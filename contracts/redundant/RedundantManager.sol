@@ -283,9 +283,8 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         IStepVerifier.WeightRow[] calldata rows
     ) external nonReentrant {
         (Game storage g, IStepVerifier.StepClaim memory claim, uint256 byteIndex) = _beginProof(gameId);
-        int8 computed = claim.element < g.outLength
-            ? verifier.computeElementSparse(claim, layer, slice, rows)
-            : int8(0);
+        int8 computed =
+            claim.element < g.outLength ? verifier.computeElementSparse(claim, layer, slice, rows) : int8(0);
         _decide(gameId, g, claim.element, byteIndex, computed);
     }
 
