@@ -6,7 +6,8 @@ import { ethers } from "hardhat";
 
 import { driveRefereeGame } from "../../executor/redundant/driver";
 import { RefereePlayer } from "../../executor/redundant/player";
-import type { PartyView } from "../../executor/dispute/view";
+import { viewOf, type PartyView } from "../../executor/dispute/view";
+import { digitInput } from "../helpers/dispute-fixtures";
 import { demoModel } from "../../scripts/lib/demo-models";
 import { outputHashOf } from "../helpers/dispute-fixtures";
 import {
@@ -19,6 +20,7 @@ import {
   GameOutcome,
   lieView,
   openRefereeGame,
+  openRefereeGameWith,
   playRefereeGame,
   requestRedundant,
   RequestStatus,
@@ -199,6 +201,50 @@ describe("RedundantManager: refereed games", function () {
         },
         GameOutcome.BWrong,
       );
+    });
+  });
+
+  describe("padding", function () {
+    /** A view whose S_step carries `extra` bytes past its registered length, and a wrong output. */
+    function paddedLiar(model: "mlp" | "cnn", digit: number, step: number, extra: Int8Array) {
+      const { program, weights } = demoModel(model);
+      const honest = lieView(model, digitInput(model, digit).s0);
+      const states = honest.states.map((x) => x.slice());
+      const padded = new Int8Array(states[step].length + extra.length);
+      padded.set(states[step]);
+      padded.set(extra, states[step].length);
+      states[step] = padded;
+      const last = program.layers.length;
+      states[last][0] = states[last][0] === 127 ? -128 : states[last][0] + 1;
+      return viewOf(program, states, weights);
+    }
+
+    it("a forged non-empty subtree in the padding of the chunk tree loses at once", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      // CNN S_1: 196 chunks in a tree of 256 leaves; the liar's has a 197th chunk, so the bisection walks into the
+      // padding (chunks 196..199 at height 2) and decides there.
+      const g2 = await openRefereeGameWith(
+        f,
+        "cnn",
+        17,
+        undefined,
+        paddedLiar("cnn", 17, 1, new Int8Array(32).fill(5)),
+      );
+      const { outcome, moves } = await driveRefereeGame(f.redundant, g2.gameId, g2.players);
+      expect(outcome).to.equal(GameOutcome.BWrong);
+      expect(moves.some((m) => m.name.startsWith("openChunk"))).to.equal(false);
+      const logs = await f.redundant.queryFilter(f.redundant.filters.GameResolved(g2.gameId));
+      expect(logs[0].args.reason).to.equal("padding forged");
+    });
+
+    it("a non-zero byte past the state's end inside its last chunk loses: the true value there is 0", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      // MLP S_3: the 10 logits, one chunk with 22 bytes of padding; the liar's chunk has a non-zero byte 10.
+      const liar = paddedLiar("mlp", 18, MLP_L - 1, Int8Array.of(9));
+      const game = await openRefereeGameWith(f, "mlp", 18, liar, undefined);
+      const { outcome, moves } = await driveRefereeGame(f.redundant, game.gameId, game.players);
+      expect(outcome).to.equal(GameOutcome.AWrong);
+      expect(moves.at(-1)!.name).to.equal("proveStep(byte 10, padding)");
     });
   });
 

@@ -144,10 +144,28 @@ export interface RefereeGame {
 /** A k = 2 request committed by operator 0 (A) and operator 1 (B) from their views; the game is open if they differ. */
 export async function openRefereeGame(f: RedundantFixture, setup: RefereeSetup): Promise<RefereeGame> {
   const { s0 } = digitInput(setup.model, setup.digit);
-  const views = { A: lieView(setup.model, s0, setup.lieA), B: lieView(setup.model, s0, setup.lieB) };
+  return openRefereeGameWith(
+    f,
+    setup.model,
+    setup.digit,
+    lieView(setup.model, s0, setup.lieA),
+    lieView(setup.model, s0, setup.lieB),
+  );
+}
+
+/** `openRefereeGame` with the two views given (undefined: honest). */
+export async function openRefereeGameWith(
+  f: RedundantFixture,
+  model: DemoModelName,
+  digit: number,
+  viewA: PartyView | undefined,
+  viewB: PartyView | undefined,
+): Promise<RefereeGame> {
+  const { s0 } = digitInput(model, digit);
+  const views = { A: viewA ?? lieView(model, s0), B: viewB ?? lieView(model, s0) };
   const nodes = { A: f.operators[0], B: f.operators[1] };
   const request = (await (
-    await f.redundant.connect(f.requester).request(VERSION_OF[setup.model], bytesOf(s0), FEE, 2)
+    await f.redundant.connect(f.requester).request(VERSION_OF[model], bytesOf(s0), FEE, 2)
   ).wait())!.gasUsed;
   const requestId = await f.redundant.requestCount();
   const commitA = (await (await commitView(f, nodes.A, requestId, views.A)).wait())!.gasUsed;
