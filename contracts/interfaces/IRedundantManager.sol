@@ -93,7 +93,7 @@ interface IRedundantManager {
         /// @dev Fees still held for this request (k x feePerNode minus what was credited or refunded).
         uint256 escrow;
         uint256 activeGame;
-        bytes32 inputHash;
+        /// @dev The chunk root of the input S0 (the input bytes themselves are in `RedundantRequested`).
         bytes32 inputRoot;
         bytes32 weightsRoot;
         bytes32 resultHash;

@@ -114,7 +114,6 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         r.feePerNode = feePerNode;
         r.collateral = feePerNode * p.collateralMultiplier;
         r.escrow = feePerNode * k;
-        r.inputHash = keccak256(input);
         r.inputRoot = MerkleLib.rootOfBytes(input);
         r.weightsRoot = v.weightsRoot;
 
