@@ -89,11 +89,16 @@ async function main(): Promise<void> {
   );
   const verifierAddress = addresses["StepVerifier#IntegerStepVerifier"];
   const disputeManager = await ethers.getContractAt("DisputeManager", addresses["DisputeManager#DisputeManager"]);
+  const redundantManager = await ethers.getContractAt(
+    "RedundantManager",
+    addresses["RedundantManager#RedundantManager"],
+  );
   for (const [name, address] of Object.entries(addresses)) {
     check(`${name} has code`, (await ethers.provider.getCode(address)) !== "0x", true);
   }
   const im = await inferenceManager.getAddress();
   const dm = await disputeManager.getAddress();
+  const rm = await redundantManager.getAddress();
 
   // Links.
   check("Staking.token()", await staking.token(), tokenAddress);
@@ -109,6 +114,9 @@ async function main(): Promise<void> {
   check("DisputeManager.nodeRegistry()", await disputeManager.nodeRegistry(), await nodeRegistry.getAddress());
   check("DisputeManager.staking()", await disputeManager.staking(), await staking.getAddress());
   check("DisputeManager.verifier()", await disputeManager.verifier(), verifierAddress);
+  check("RedundantManager.staking()", await redundantManager.staking(), await staking.getAddress());
+  check("RedundantManager.nodeRegistry()", await redundantManager.nodeRegistry(), await nodeRegistry.getAddress());
+  check("RedundantManager.verifier()", await redundantManager.verifier(), verifierAddress);
 
   // Parameters.
   const p = parameters?.Staking ?? {};
@@ -150,10 +158,11 @@ async function main(): Promise<void> {
     deployer?.address;
   const governs = { DEFAULT_ADMIN_ROLE: [governor], GOVERNOR_ROLE: [governor] };
   const expected: [string, BaseContract, Record<string, (string | undefined)[]>][] = [
-    ["Staking", staking, { ...governs, SLASHER_ROLE: [dm], INFERENCE_ROLE: [im] }],
-    ["NodeRegistry", nodeRegistry, { ...governs, SLASHER_ROLE: [dm] }],
+    ["Staking", staking, { ...governs, SLASHER_ROLE: [dm, rm], INFERENCE_ROLE: [im, rm] }],
+    ["NodeRegistry", nodeRegistry, { ...governs, SLASHER_ROLE: [dm, rm] }],
     ["InferenceManager", inferenceManager, { ...governs, DISPUTE_ROLE: [dm] }],
     ["DisputeManager", disputeManager, { ...governs }],
+    ["RedundantManager", redundantManager, { ...governs }],
   ];
   if (addresses["VerityToken#VerityToken"]) {
     const token = await ethers.getContractAt("VerityToken", tokenAddress);

@@ -10,6 +10,7 @@ import type {
 import { buildDisputeManagerModule } from "./DisputeManager";
 import { buildInferenceManagerModule } from "./InferenceManager";
 import { buildNodeRegistryModule } from "./NodeRegistry";
+import { buildRedundantModule, grantRedundantRoles } from "./Redundant";
 import { buildStakingModule, type TokenModule } from "./Staking";
 import VerityTokenModule from "./VerityToken";
 
@@ -18,7 +19,9 @@ import VerityTokenModule from "./VerityToken";
  * InferenceLib), the one-step verifier (IntegerStepVerifier) and DisputeManager, with every role wired:
  * - Staking.INFERENCE_ROLE -> InferenceManager (locks and unlocks collateral);
  * - Staking.SLASHER_ROLE and NodeRegistry.SLASHER_ROLE -> DisputeManager (slashes and jails a node proven wrong);
- * - InferenceManager.DISPUTE_ROLE -> DisputeManager (freezes and resolves a disputed commitment).
+ * - InferenceManager.DISPUTE_ROLE -> DisputeManager (freezes and resolves a disputed commitment);
+ * - Staking.INFERENCE_ROLE and SLASHER_ROLE, NodeRegistry.SLASHER_ROLE -> RedundantManager (redundant requests:
+ *   locks its commitments' collateral, slashes and jails the loser of a refereed game).
  *
  * The governor (`$global.governor`, default: the deploying account) receives DEFAULT_ADMIN_ROLE and GOVERNOR_ROLE
  * on every contract (and MINTER_ROLE on a deployed VerityToken) through the constructors. The wiring calls (and the
@@ -99,17 +102,20 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
   const nodeRegistryModule = buildNodeRegistryModule(stakingModule);
   const inferenceManagerModule = buildInferenceManagerModule(stakingModule);
   const disputeManagerModule = buildDisputeManagerModule(stakingModule);
+  const redundantModule = buildRedundantModule(stakingModule);
 
   return buildModule("Protocol", (m) => {
     const { token, staking } = m.useModule(stakingModule);
     const { modelRegistry, nodeRegistry } = m.useModule(nodeRegistryModule);
     const { inferenceManager, inferenceLib } = m.useModule(inferenceManagerModule);
     const { disputeManager, verifier } = m.useModule(disputeManagerModule);
+    const { redundantManager } = m.useModule(redundantModule);
 
     const wiring: Future[] = [
       ...grantInferenceRole(m, { staking, nodeRegistry }, inferenceManager),
       ...grantSlasherRole(m, { staking, nodeRegistry }, disputeManager),
       ...grantDisputeRole(m, inferenceManager, disputeManager),
+      ...grantRedundantRoles(m, { staking, nodeRegistry }, redundantManager),
     ];
 
     if (options.handOver === true) {
@@ -121,6 +127,7 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
         [nodeRegistry, "NodeRegistry", "GOVERNOR_ROLE"],
         [inferenceManager, "InferenceManager", "GOVERNOR_ROLE"],
         [disputeManager, "DisputeManager", "GOVERNOR_ROLE"],
+        [redundantManager, "RedundantManager", "GOVERNOR_ROLE"],
       ];
       if (ownsToken) governed.push([token as CallableContractFuture<string>, "VerityToken", "MINTER_ROLE"]);
       const grants: Future[] = [];
@@ -145,7 +152,17 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
       }
     }
 
-    return { token, staking, modelRegistry, nodeRegistry, inferenceManager, inferenceLib, verifier, disputeManager };
+    return {
+      token,
+      staking,
+      modelRegistry,
+      nodeRegistry,
+      inferenceManager,
+      inferenceLib,
+      verifier,
+      disputeManager,
+      redundantManager,
+    };
   });
 }
 

@@ -14,6 +14,7 @@ import type {
   IntegerStepVerifier,
   ModelRegistry,
   NodeRegistry,
+  RedundantManager,
   Staking,
   VerityToken,
 } from "../../typechain-types";
@@ -59,6 +60,7 @@ interface Deployed {
   inferenceManager: InferenceManager;
   verifier: IntegerStepVerifier;
   disputeManager: DisputeManager;
+  redundantManager: RedundantManager;
 }
 
 /** The current (role, account) pairs on `contract`, replayed from RoleGranted/RoleRevoked, as sorted strings. */
@@ -78,6 +80,8 @@ async function grantsOf(contract: BaseContract): Promise<string[]> {
 }
 
 const grant = (role: string, account: string) => `${ROLE_NAMES[role]} ${account}`;
+/** The RedundantManager's roles on Staking: it locks its commitments' collateral and slashes a game's loser. */
+const redundantGrants = (rm: string) => [grant(INFERENCE_ROLE, rm), grant(SLASHER_ROLE, rm)];
 const governs = (account: string) => [grant(DEFAULT_ADMIN_ROLE, account), grant(GOVERNOR_ROLE, account)];
 
 async function typed(result: Record<string, unknown>): Promise<Deployed> {
@@ -90,6 +94,7 @@ async function typed(result: Record<string, unknown>): Promise<Deployed> {
     inferenceManager: result.inferenceManager as unknown as InferenceManager,
     verifier: result.verifier as unknown as IntegerStepVerifier,
     disputeManager: result.disputeManager as unknown as DisputeManager,
+    redundantManager: result.redundantManager as unknown as RedundantManager,
   };
 }
 
@@ -175,6 +180,21 @@ describe("Deployment (Ignition)", function () {
       expect(await disputeManager.rewardPpm()).to.equal(await disputeManager.MAX_REWARD_PPM());
     });
 
+    it("configures the RedundantManager with every parameter of the file and links it", async function () {
+      const { redundantManager, staking, nodeRegistry, verifier } = await loadFixture(deployLocalFixture);
+      const p = local.RedundantManager;
+      const actual = await redundantManager.parameters();
+      expect(actual.maxNodes).to.equal(p.maxNodes);
+      expect(actual.collateralMultiplier).to.equal(p.collateralMultiplier);
+      expect(actual.commitTimeout).to.equal(p.commitTimeout);
+      expect(actual.moveClock).to.equal(p.moveClock);
+      expect(actual.clockExtension).to.equal(p.clockExtension);
+      expect(actual.rewardPpm).to.equal(p.rewardPpm);
+      expect(await redundantManager.staking()).to.equal(await staking.getAddress());
+      expect(await redundantManager.nodeRegistry()).to.equal(await nodeRegistry.getAddress());
+      expect(await redundantManager.verifier()).to.equal(await verifier.getAddress());
+    });
+
     it("sets a thawing period of at least the challenge window plus two of the longest games", async function () {
       const { staking, inferenceManager, disputeManager } = await loadFixture(deployLocalFixture);
       const game = await disputeManager.maxGameDuration();
@@ -212,18 +232,22 @@ describe("Deployment (Ignition)", function () {
     });
 
     it("grants exactly the governor roles to the deployer and each manager role to its manager", async function () {
-      const { token, staking, nodeRegistry, inferenceManager, disputeManager, deployer } =
+      const { token, staking, nodeRegistry, inferenceManager, disputeManager, redundantManager, deployer } =
         await loadFixture(deployLocalFixture);
       const d = deployer.address;
       const im = await inferenceManager.getAddress();
       const dm = await disputeManager.getAddress();
+      const rm = await redundantManager.getAddress();
       expect(await grantsOf(token)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, d), grant(MINTER_ROLE, d)].sort());
       expect(await grantsOf(staking)).to.deep.equal(
-        [...governs(d), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm)].sort(),
+        [...governs(d), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm), ...redundantGrants(rm)].sort(),
       );
-      expect(await grantsOf(nodeRegistry)).to.deep.equal([...governs(d), grant(SLASHER_ROLE, dm)].sort());
+      expect(await grantsOf(nodeRegistry)).to.deep.equal(
+        [...governs(d), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm)].sort(),
+      );
       expect(await grantsOf(inferenceManager)).to.deep.equal([...governs(d), grant(DISPUTE_ROLE, dm)].sort());
       expect(await grantsOf(disputeManager)).to.deep.equal(governs(d).sort());
+      expect(await grantsOf(redundantManager)).to.deep.equal(governs(d).sort());
     });
 
     it("gives the deployer no manager role", async function () {
@@ -269,18 +293,22 @@ describe("Deployment (Ignition)", function () {
 
   describe("the hand-over variant (buildProtocolModule({ handOver: true })) with Protocol.governor set", function () {
     it("ends with every admin, governor and minter role held by the governor and none by the deployer", async function () {
-      const { token, staking, nodeRegistry, inferenceManager, disputeManager, governor } =
+      const { token, staking, nodeRegistry, inferenceManager, disputeManager, redundantManager, governor } =
         await loadFixture(deployHandOverFixture);
       const g = governor.address;
       const im = await inferenceManager.getAddress();
       const dm = await disputeManager.getAddress();
+      const rm = await redundantManager.getAddress();
       expect(await grantsOf(token)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, g), grant(MINTER_ROLE, g)].sort());
       expect(await grantsOf(staking)).to.deep.equal(
-        [...governs(g), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm)].sort(),
+        [...governs(g), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm), ...redundantGrants(rm)].sort(),
       );
-      expect(await grantsOf(nodeRegistry)).to.deep.equal([...governs(g), grant(SLASHER_ROLE, dm)].sort());
+      expect(await grantsOf(nodeRegistry)).to.deep.equal(
+        [...governs(g), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm)].sort(),
+      );
       expect(await grantsOf(inferenceManager)).to.deep.equal([...governs(g), grant(DISPUTE_ROLE, dm)].sort());
       expect(await grantsOf(disputeManager)).to.deep.equal(governs(g).sort());
+      expect(await grantsOf(redundantManager)).to.deep.equal(governs(g).sort());
     });
 
     it("applies the InferenceManager parameters before handing over", async function () {
@@ -317,9 +345,9 @@ describe("Deployment (Ignition)", function () {
       expect(await staking.token()).to.equal(await existing.getAddress());
       expect(await inferenceManager.token()).to.equal(await existing.getAddress());
       expect(await disputeManager.token()).to.equal(await existing.getAddress());
-      // 7 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
-      // DisputeManager), 4 InferenceManager setters and 4 role grants; no token deployment.
-      expect(transactions).to.equal(15);
+      // 8 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
+      // DisputeManager, RedundantManager), 4 InferenceManager setters and 7 role grants; no token deployment.
+      expect(transactions).to.equal(19);
     });
 
     it("applies the Staking parameters given for it", async function () {
@@ -334,14 +362,20 @@ describe("Deployment (Ignition)", function () {
 
     it("wires the manager roles as Protocol.ts does", async function () {
       const { result, deployer } = await loadFixture(deployOnExistingTokenFixture);
-      const { staking, nodeRegistry, inferenceManager, disputeManager } = await typed(result);
+      const { staking, nodeRegistry, inferenceManager, disputeManager, redundantManager } = await typed(result);
       const im = await inferenceManager.getAddress();
       const dm = await disputeManager.getAddress();
+      const rm = await redundantManager.getAddress();
       expect(await grantsOf(staking)).to.deep.equal(
-        [...governs(deployer.address), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm)].sort(),
+        [
+          ...governs(deployer.address),
+          grant(INFERENCE_ROLE, im),
+          grant(SLASHER_ROLE, dm),
+          ...redundantGrants(rm),
+        ].sort(),
       );
       expect(await grantsOf(nodeRegistry)).to.deep.equal(
-        [...governs(deployer.address), grant(SLASHER_ROLE, dm)].sort(),
+        [...governs(deployer.address), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm)].sort(),
       );
       expect(await grantsOf(inferenceManager)).to.deep.equal(
         [...governs(deployer.address), grant(DISPUTE_ROLE, dm)].sort(),
@@ -351,17 +385,34 @@ describe("Deployment (Ignition)", function () {
 
   describe("ProtocolExistingTokenHandOver.ts", function () {
     it("hands every contract over to Protocol.governor and leaves the existing token's roles alone", async function () {
-      const { existing, staking, nodeRegistry, inferenceManager, disputeManager, deployer, governor } =
-        await loadFixture(deployOnExistingTokenHandOverFixture);
+      const {
+        existing,
+        staking,
+        nodeRegistry,
+        inferenceManager,
+        disputeManager,
+        redundantManager,
+        deployer,
+        governor,
+      } = await loadFixture(deployOnExistingTokenHandOverFixture);
       const g = governor.address;
       const dm = await disputeManager.getAddress();
+      const rm = await redundantManager.getAddress();
       expect(await staking.token()).to.equal(await existing.getAddress());
       expect(await grantsOf(staking)).to.deep.equal(
-        [...governs(g), grant(INFERENCE_ROLE, await inferenceManager.getAddress()), grant(SLASHER_ROLE, dm)].sort(),
+        [
+          ...governs(g),
+          grant(INFERENCE_ROLE, await inferenceManager.getAddress()),
+          grant(SLASHER_ROLE, dm),
+          ...redundantGrants(rm),
+        ].sort(),
       );
-      expect(await grantsOf(nodeRegistry)).to.deep.equal([...governs(g), grant(SLASHER_ROLE, dm)].sort());
+      expect(await grantsOf(nodeRegistry)).to.deep.equal(
+        [...governs(g), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm)].sort(),
+      );
       expect(await grantsOf(inferenceManager)).to.deep.equal([...governs(g), grant(DISPUTE_ROLE, dm)].sort());
       expect(await grantsOf(disputeManager)).to.deep.equal(governs(g).sort());
+      expect(await grantsOf(redundantManager)).to.deep.equal(governs(g).sort());
       // The existing token is not the deployment's: its admin (here the deployer) is untouched.
       expect(await existing.hasRole(DEFAULT_ADMIN_ROLE, deployer.address)).to.equal(true);
       expect(await existing.hasRole(DEFAULT_ADMIN_ROLE, g)).to.equal(false);
