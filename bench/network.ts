@@ -21,16 +21,18 @@
  *   (`evm_increaseTime` + `evm_mine`). The window itself, a protocol parameter (1 hour by default, 60 s here), is
  *   thus left out, and each seen time is late by at most one poll (50 ms) plus one getLogs round trip.
  *
- * Bottleneck (profiled by profileBacklog below, from this process, on the same chain and backlog; 2-core machine
- * shared with other jobs, so the figures move by ±30% from run to run): the single-threaded `hardhat node` answering
- * JSON-RPC, not the executor nor automine. For a 600-request backlog, one eth_getLogs of the InferenceRequested
- * events took ~2.8 s (each event carries its 784-byte input, ~1 MB of hex in one JSON reply) and every daemon makes
- * that call for the whole range, since it filters named requests client-side; the 600 getRequest eth_calls (one per
- * request before it is served, 16 in flight) took ~1.6 s; executing all 600 with traces and Merkle roots ~1.9 s of
- * one core, i.e. ~0.65 s per daemon in parallel. The three 200-leaf commitBatch transactions (~1M gas each, ~5,000
- * gas per inference) are a small part. Ways up: an indexed `node` topic on InferenceRequested (so a daemon reads
- * only its own requests' inputs), one multicall view for many request states, and a client that is not Hardhat's
- * JavaScript JSON-RPC server (anvil, or a real chain's node).
+ * Bottleneck (profiled by profileBacklog below, from this process, on the same chain and backlog, each piece timed
+ * alone; the 2-core machine is shared with other jobs, so figures move a lot from run to run): the single-threaded
+ * `hardhat node` answering JSON-RPC, not the executor nor automine. Two runs of a 600-request backlog measured
+ * 102.6 and 106.8 inferences/s end to end (a third, under heavy load from other jobs, 66/s), with: one eth_getLogs
+ * of the backlog's InferenceRequested events 0.8-2.8 s (each event carries its 784-byte input, ~1 MB of hex in
+ * one JSON reply), and every daemon makes that call over the whole range, since it filters named requests
+ * client-side, so the node serves it three times; the 600 getRequest eth_calls (one per request before it is
+ * served, 16 in flight) 1.3-1.6 s; executing all 600 with traces and Merkle roots 0.6-1.9 s of one core, a third
+ * of it per daemon, in parallel. The three 200-leaf commitBatch transactions (~1M gas each, ~5,000 gas per
+ * inference) are a small part. Ways up: an indexed `node` topic on InferenceRequested (so a daemon reads only its
+ * own requests' inputs), one multicall view for many request states, and a JSON-RPC server that is not Hardhat's
+ * JavaScript one (anvil, or a real chain's node).
  */
 import * as fs from "fs";
 import * as path from "path";
