@@ -2,8 +2,9 @@
  * `npm run network`, automated: the whole network as separate processes on a `hardhat node` on 127.0.0.1 (see
  * scripts/network/orchestrator.ts): three `verity node serve` daemons, one of them cheating on a fraction of its
  * requests, the `verity challenger run` watchtower, and the load generator sending 300 requests on held-out digits.
- * Mid-run, an honest node is killed with SIGKILL while it holds requests it has taken in but not committed yet, and
- * restarted on the same journal. At the end everything is checked from the chain alone (events and views), against
+ * Mid-run, an honest node is killed with SIGKILL while requests assigned to it are not committed yet (and its
+ * /metrics shows requests taken in but not committed), and restarted on the same journal; it must commit each of
+ * them exactly once. At the end everything is checked from the chain alone (events and views), against
  * results recomputed here with the reference executor:
  *   zero requests lost, none settled twice, every tampered commitment rejected and its collateral slashed, every
  *   honest node paid exactly the fees of its finalized requests, and every contract solvent.
@@ -37,6 +38,8 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
   let net: VerityNetwork;
   const KILLED = 0; // an honest node
   let killedAt: Record<string, number> = {};
+  /** Requests assigned to node 1 and not committed when it was killed. */
+  let pendingAtKill: string[] = [];
   let restarted = false;
   let loadRecords: LoadRecord[] = [];
   let wallMs = 0;
@@ -49,21 +52,29 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
     net.startClock();
     const load = net.startLoad(REQUESTS, 60, 0.2);
 
-    // Kill node 1 with SIGKILL while it has taken in requests it has not committed yet (its journal holds them),
-    // after it has committed some: the restart must commit those exactly once.
+    // Kill node 1 with SIGKILL mid-work: after it has committed some requests, at a moment when the chain shows
+    // requests assigned to it (named, or claimed by it) that it has not committed yet, and its /metrics shows it
+    // has taken in requests it has not committed. The restart on the same journal must commit each exactly once.
     const node = net.nodes[KILLED];
+    const address = net.config.operators[KILLED].address.toLowerCase();
+    const uncommitted = () =>
+      [...net.ledger.requests.values()].filter((r) => r.node === address && !r.committedBy).map((r) => r.id.toString());
     killedAt = await waitFor(
       "node 1 with uncommitted work",
       async () => {
         const m = await net.metrics(node);
         if (!m) return undefined;
         const done = m.committed + m.batchedRequests;
-        return done >= 10 && m.requestsSeen - done >= 3 ? m : undefined;
+        if (done < 5 || m.requestsSeen - done < 1) return undefined;
+        await net.ledger.sync();
+        return uncommitted().length >= 2 ? m : undefined;
       },
       90_000,
       50,
     );
     await net.killNode(KILLED);
+    await net.ledger.sync();
+    pendingAtKill = uncommitted();
     await sleep(1_000);
     net.startNode(KILLED);
     await net.waitHealthy(node);
@@ -102,7 +113,7 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
       const s = net.ledger.summary();
       console.log(
         `      network: ${s.requested} requests, ${s.batches} batches, ${s.rejected} cheats rejected after a dispute, ` +
-          `${s.finalized} finalized, in ${(wallMs / 1000).toFixed(1)} s`,
+          `${s.finalized} finalized; node 1 killed owing ${pendingAtKill.length} commits; ${(wallMs / 1000).toFixed(1)} s`,
       );
     }
     const ports = [...net.nodes.map((d) => d.port), ...(net.challenger ? [net.challenger.port] : [])];
@@ -135,6 +146,14 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
   it("ran the load, the kill and the restart as separate processes, in bounded time", () => {
     expect(loadRecords).to.have.length(REQUESTS);
     expect(killedAt.requestsSeen).to.be.greaterThan(killedAt.committed + killedAt.batchedRequests);
+    // What node 1 owed when it died, it committed after its restart, each request exactly once and by itself.
+    expect(pendingAtKill.length).to.be.greaterThan(0);
+    const node1 = net.config.operators[KILLED].address.toLowerCase();
+    for (const id of pendingAtKill) {
+      const r = net.ledger.requests.get(id)!;
+      expect(r.committedBy, `request ${id}`).to.equal(node1);
+      expect(r.settlements, `request ${id}`).to.have.length(1);
+    }
     expect(restarted).to.equal(true);
     expect(net.nodes[KILLED].starts).to.equal(2);
     expect(wallMs).to.be.lessThan(170_000);
