@@ -311,7 +311,6 @@ export class VerityNetwork {
    */
   async refundExpired(): Promise<number> {
     const im = InferenceManager__factory.connect(this.config.addresses.inferenceManager, this.provider);
-    const timeout = Number(await im.requestTimeout());
     const byRequester = new Map(this.config.requesters.map((r) => [r.address.toLowerCase(), r.key]));
     let refunded = 0;
     for (const r of this.ledger.requests.values()) {
@@ -326,7 +325,6 @@ export class VerityNetwork {
       const signer = new NonceManager(new Wallet(key, this.provider));
       await (await im.connect(signer).refund(r.id)).wait();
       refunded++;
-      void timeout;
     }
     return refunded;
   }
