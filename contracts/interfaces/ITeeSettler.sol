@@ -60,9 +60,19 @@ interface ITeeSettler {
     /// @notice Governance set the reporter's share (ppm) of an equivocation slash.
     event EquivocationRewardSet(uint32 rewardPpm);
     /// @notice `node` bound (or renewed) `enclaveKey`, attested for `measurement` until `expiry`.
-    event EnclaveRegistered(address indexed node, address indexed enclaveKey, bytes32 indexed measurement, uint64 expiry);
+    event EnclaveRegistered(
+        address indexed node,
+        address indexed enclaveKey,
+        bytes32 indexed measurement,
+        uint64 expiry
+    );
     /// @notice A TEE request was settled with a signature by `enclaveKey` (the manager emitted its own events too).
-    event TeeResultSettled(uint256 indexed requestId, address indexed node, address indexed enclaveKey, bytes32 outputHash);
+    event TeeResultSettled(
+        uint256 indexed requestId,
+        address indexed node,
+        address indexed enclaveKey,
+        bytes32 outputHash
+    );
     /// @notice An equivocation by `enclaveKey` was punished: `slashed` tokens of `node`'s stake, part of them to
     /// `reporter`; the key is disabled.
     event EquivocationPunished(
@@ -113,8 +123,12 @@ interface ITeeSettler {
     /// (`TeeSettlerMeasurementNotApproved`), `block.timestamp < expiry <= block.timestamp + MAX_KEY_LIFETIME`
     /// (`TeeSettlerInvalidExpiry`), the key is not bound to another node (`TeeSettlerEnclaveKeyTaken`) nor disabled
     /// (`TeeSettlerEnclaveDisabled`), and the verifier accepts (`TeeSettlerAttestationRejected`).
-    function registerEnclave(bytes32 measurement, address enclaveKey, uint64 expiry, bytes calldata attestation)
-        external;
+    function registerEnclave(
+        bytes32 measurement,
+        address enclaveKey,
+        uint64 expiry,
+        bytes calldata attestation
+    ) external;
 
     // -- Settlement --
 

@@ -16,8 +16,9 @@ contract EcdsaAttestationVerifier is IEcdsaAttestationVerifier, AccessControl, E
     string public constant VERSION = "0.1.0";
 
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
-    bytes32 public constant ATTESTATION_TYPEHASH =
-        keccak256("Attestation(bytes32 measurement,address enclaveKey,address node,uint64 expiry)");
+    bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
+        "Attestation(bytes32 measurement,address enclaveKey,address node,uint64 expiry)"
+    );
     /// @notice The most service keys registered at once.
     uint256 public constant MAX_SERVICE_KEYS = 16;
 
@@ -89,7 +90,12 @@ contract EcdsaAttestationVerifier is IEcdsaAttestationVerifier, AccessControl, E
         return _digest(measurement, enclaveKey, node, expiry);
     }
 
-    function _digest(bytes32 measurement, address enclaveKey, address node, uint64 expiry) private view returns (bytes32) {
+    function _digest(
+        bytes32 measurement,
+        address enclaveKey,
+        address node,
+        uint64 expiry
+    ) private view returns (bytes32) {
         return _hashTypedDataV4(keccak256(abi.encode(ATTESTATION_TYPEHASH, measurement, enclaveKey, node, expiry)));
     }
 }

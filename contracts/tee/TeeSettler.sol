@@ -18,10 +18,9 @@ contract TeeSettler is ITeeSettler, AccessControl, EIP712, ReentrancyGuardTransi
     string public constant VERSION = "0.1.0";
 
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
-    bytes32 public constant INFERENCE_RESULT_TYPEHASH =
-        keccak256(
-            "InferenceResult(uint256 requestId,uint256 modelVersion,bytes32 inputHash,bytes32 outputHash,bytes32 traceRoot)"
-        );
+    bytes32 public constant INFERENCE_RESULT_TYPEHASH = keccak256(
+        "InferenceResult(uint256 requestId,uint256 modelVersion,bytes32 inputHash,bytes32 outputHash,bytes32 traceRoot)"
+    );
 
     /// @notice The longest an attestation may bind a key for: nodes re-attest at least yearly.
     uint256 public constant MAX_KEY_LIFETIME = 365 days;
@@ -265,7 +264,9 @@ contract TeeSettler is ITeeSettler, AccessControl, EIP712, ReentrancyGuardTransi
     ) private view returns (bytes32) {
         return
             _hashTypedDataV4(
-                keccak256(abi.encode(INFERENCE_RESULT_TYPEHASH, requestId, modelVersion, inputHash, outputHash, traceRoot))
+                keccak256(
+                    abi.encode(INFERENCE_RESULT_TYPEHASH, requestId, modelVersion, inputHash, outputHash, traceRoot)
+                )
             );
     }
 
