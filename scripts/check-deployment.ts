@@ -89,11 +89,17 @@ async function main(): Promise<void> {
   );
   const verifierAddress = addresses["StepVerifier#IntegerStepVerifier"];
   const disputeManager = await ethers.getContractAt("DisputeManager", addresses["DisputeManager#DisputeManager"]);
+  const teeSettler = await ethers.getContractAt("TeeSettler", addresses["Tee#TeeSettler"]);
+  const attestationVerifier = await ethers.getContractAt(
+    "EcdsaAttestationVerifier",
+    addresses["Tee#EcdsaAttestationVerifier"],
+  );
   for (const [name, address] of Object.entries(addresses)) {
     check(`${name} has code`, (await ethers.provider.getCode(address)) !== "0x", true);
   }
   const im = await inferenceManager.getAddress();
   const dm = await disputeManager.getAddress();
+  const tee = await teeSettler.getAddress();
 
   // Links.
   check("Staking.token()", await staking.token(), tokenAddress);
@@ -109,6 +115,14 @@ async function main(): Promise<void> {
   check("DisputeManager.nodeRegistry()", await disputeManager.nodeRegistry(), await nodeRegistry.getAddress());
   check("DisputeManager.staking()", await disputeManager.staking(), await staking.getAddress());
   check("DisputeManager.verifier()", await disputeManager.verifier(), verifierAddress);
+  check("InferenceManager.modeSettler(TEE)", await inferenceManager.modeSettler(4), tee);
+  check("TeeSettler.inferenceManager()", await teeSettler.inferenceManager(), im);
+  check("TeeSettler.staking()", await teeSettler.staking(), await staking.getAddress());
+  check(
+    "TeeSettler.attestationVerifier()",
+    await teeSettler.attestationVerifier(),
+    await attestationVerifier.getAddress(),
+  );
 
   // Parameters.
   const p = parameters?.Staking ?? {};
@@ -130,6 +144,9 @@ async function main(): Promise<void> {
   check("DisputeManager.moveClock()", await disputeManager.moveClock(), d.moveClock);
   check("DisputeManager.clockExtension()", await disputeManager.clockExtension(), d.clockExtension);
   check("DisputeManager.rewardPpm()", await disputeManager.rewardPpm(), d.rewardPpm);
+  const t = parameters?.Tee ?? {};
+  check("TeeSettler.equivocationSlash()", await teeSettler.equivocationSlash(), t.equivocationSlash);
+  check("TeeSettler.equivocationRewardPpm()", await teeSettler.equivocationRewardPpm(), t.equivocationRewardPpm);
 
   // A node must not be able to withdraw stake before a dispute over its last commitment can end.
   const window = BigInt(await inferenceManager.challengeWindow());
@@ -150,10 +167,12 @@ async function main(): Promise<void> {
     deployer?.address;
   const governs = { DEFAULT_ADMIN_ROLE: [governor], GOVERNOR_ROLE: [governor] };
   const expected: [string, BaseContract, Record<string, (string | undefined)[]>][] = [
-    ["Staking", staking, { ...governs, SLASHER_ROLE: [dm], INFERENCE_ROLE: [im] }],
+    ["Staking", staking, { ...governs, SLASHER_ROLE: [dm, tee], INFERENCE_ROLE: [im] }],
     ["NodeRegistry", nodeRegistry, { ...governs, SLASHER_ROLE: [dm] }],
     ["InferenceManager", inferenceManager, { ...governs, DISPUTE_ROLE: [dm] }],
     ["DisputeManager", disputeManager, { ...governs }],
+    ["TeeSettler", teeSettler, { ...governs }],
+    ["EcdsaAttestationVerifier", attestationVerifier, { ...governs }],
   ];
   if (addresses["VerityToken#VerityToken"]) {
     const token = await ethers.getContractAt("VerityToken", tokenAddress);

@@ -15,6 +15,8 @@ import type {
   ModelRegistry,
   NodeRegistry,
   Staking,
+  TeeSettler,
+  EcdsaAttestationVerifier,
   VerityToken,
 } from "../../typechain-types";
 
@@ -59,6 +61,8 @@ interface Deployed {
   inferenceManager: InferenceManager;
   verifier: IntegerStepVerifier;
   disputeManager: DisputeManager;
+  teeSettler: TeeSettler;
+  attestationVerifier: EcdsaAttestationVerifier;
 }
 
 /** The current (role, account) pairs on `contract`, replayed from RoleGranted/RoleRevoked, as sorted strings. */
@@ -90,6 +94,8 @@ async function typed(result: Record<string, unknown>): Promise<Deployed> {
     inferenceManager: result.inferenceManager as unknown as InferenceManager,
     verifier: result.verifier as unknown as IntegerStepVerifier,
     disputeManager: result.disputeManager as unknown as DisputeManager,
+    teeSettler: result.teeSettler as unknown as TeeSettler,
+    attestationVerifier: result.attestationVerifier as unknown as EcdsaAttestationVerifier,
   };
 }
 
@@ -204,6 +210,18 @@ describe("Deployment (Ignition)", function () {
       expect(await disputeManager.disputeCount()).to.equal(0n);
     });
 
+    it("wires the TEE mode: the TeeSettler settles mode TEE with the file's equivocation parameters", async function () {
+      const { staking, inferenceManager, teeSettler, attestationVerifier } = await loadFixture(deployLocalFixture);
+      const tee = await teeSettler.getAddress();
+      expect(await inferenceManager.modeSettler(4)).to.equal(tee);
+      expect(await teeSettler.inferenceManager()).to.equal(await inferenceManager.getAddress());
+      expect(await teeSettler.staking()).to.equal(await staking.getAddress());
+      expect(await teeSettler.attestationVerifier()).to.equal(await attestationVerifier.getAddress());
+      expect(await teeSettler.equivocationSlash()).to.equal(local.Tee.equivocationSlash);
+      expect(await teeSettler.equivocationRewardPpm()).to.equal(local.Tee.equivocationRewardPpm);
+      expect(await attestationVerifier.serviceKeyCount()).to.equal(0n);
+    });
+
     it("links InferenceLib into the InferenceManager (no unlinked placeholder in its code)", async function () {
       const { inferenceManager } = await loadFixture(deployLocalFixture);
       const code = await ethers.provider.getCode(await inferenceManager.getAddress());
@@ -212,15 +230,26 @@ describe("Deployment (Ignition)", function () {
     });
 
     it("grants exactly the governor roles to the deployer and each manager role to its manager", async function () {
-      const { token, staking, nodeRegistry, inferenceManager, disputeManager, deployer } =
-        await loadFixture(deployLocalFixture);
+      const {
+        token,
+        staking,
+        nodeRegistry,
+        inferenceManager,
+        disputeManager,
+        teeSettler,
+        attestationVerifier,
+        deployer,
+      } = await loadFixture(deployLocalFixture);
       const d = deployer.address;
       const im = await inferenceManager.getAddress();
       const dm = await disputeManager.getAddress();
+      const tee = await teeSettler.getAddress();
       expect(await grantsOf(token)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, d), grant(MINTER_ROLE, d)].sort());
       expect(await grantsOf(staking)).to.deep.equal(
-        [...governs(d), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm)].sort(),
+        [...governs(d), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, tee)].sort(),
       );
+      expect(await grantsOf(teeSettler)).to.deep.equal(governs(d).sort());
+      expect(await grantsOf(attestationVerifier)).to.deep.equal(governs(d).sort());
       expect(await grantsOf(nodeRegistry)).to.deep.equal([...governs(d), grant(SLASHER_ROLE, dm)].sort());
       expect(await grantsOf(inferenceManager)).to.deep.equal([...governs(d), grant(DISPUTE_ROLE, dm)].sort());
       expect(await grantsOf(disputeManager)).to.deep.equal(governs(d).sort());
@@ -269,15 +298,26 @@ describe("Deployment (Ignition)", function () {
 
   describe("the hand-over variant (buildProtocolModule({ handOver: true })) with Protocol.governor set", function () {
     it("ends with every admin, governor and minter role held by the governor and none by the deployer", async function () {
-      const { token, staking, nodeRegistry, inferenceManager, disputeManager, governor } =
-        await loadFixture(deployHandOverFixture);
+      const {
+        token,
+        staking,
+        nodeRegistry,
+        inferenceManager,
+        disputeManager,
+        teeSettler,
+        attestationVerifier,
+        governor,
+      } = await loadFixture(deployHandOverFixture);
       const g = governor.address;
       const im = await inferenceManager.getAddress();
       const dm = await disputeManager.getAddress();
+      const tee = await teeSettler.getAddress();
       expect(await grantsOf(token)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, g), grant(MINTER_ROLE, g)].sort());
       expect(await grantsOf(staking)).to.deep.equal(
-        [...governs(g), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm)].sort(),
+        [...governs(g), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, tee)].sort(),
       );
+      expect(await grantsOf(teeSettler)).to.deep.equal(governs(g).sort());
+      expect(await grantsOf(attestationVerifier)).to.deep.equal(governs(g).sort());
       expect(await grantsOf(nodeRegistry)).to.deep.equal([...governs(g), grant(SLASHER_ROLE, dm)].sort());
       expect(await grantsOf(inferenceManager)).to.deep.equal([...governs(g), grant(DISPUTE_ROLE, dm)].sort());
       expect(await grantsOf(disputeManager)).to.deep.equal(governs(g).sort());
@@ -317,9 +357,10 @@ describe("Deployment (Ignition)", function () {
       expect(await staking.token()).to.equal(await existing.getAddress());
       expect(await inferenceManager.token()).to.equal(await existing.getAddress());
       expect(await disputeManager.token()).to.equal(await existing.getAddress());
-      // 7 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
-      // DisputeManager), 4 InferenceManager setters and 4 role grants; no token deployment.
-      expect(transactions).to.equal(15);
+      // 9 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
+      // DisputeManager, EcdsaAttestationVerifier, TeeSettler), 4 InferenceManager setters, setModeSettler(TEE) and
+      // 5 role grants; no token deployment.
+      expect(transactions).to.equal(19);
     });
 
     it("applies the Staking parameters given for it", async function () {
@@ -334,11 +375,17 @@ describe("Deployment (Ignition)", function () {
 
     it("wires the manager roles as Protocol.ts does", async function () {
       const { result, deployer } = await loadFixture(deployOnExistingTokenFixture);
-      const { staking, nodeRegistry, inferenceManager, disputeManager } = await typed(result);
+      const { staking, nodeRegistry, inferenceManager, disputeManager, teeSettler } = await typed(result);
       const im = await inferenceManager.getAddress();
       const dm = await disputeManager.getAddress();
+      const tee = await teeSettler.getAddress();
       expect(await grantsOf(staking)).to.deep.equal(
-        [...governs(deployer.address), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm)].sort(),
+        [
+          ...governs(deployer.address),
+          grant(INFERENCE_ROLE, im),
+          grant(SLASHER_ROLE, dm),
+          grant(SLASHER_ROLE, tee),
+        ].sort(),
       );
       expect(await grantsOf(nodeRegistry)).to.deep.equal(
         [...governs(deployer.address), grant(SLASHER_ROLE, dm)].sort(),
@@ -351,14 +398,21 @@ describe("Deployment (Ignition)", function () {
 
   describe("ProtocolExistingTokenHandOver.ts", function () {
     it("hands every contract over to Protocol.governor and leaves the existing token's roles alone", async function () {
-      const { existing, staking, nodeRegistry, inferenceManager, disputeManager, deployer, governor } =
+      const { existing, staking, nodeRegistry, inferenceManager, disputeManager, teeSettler, deployer, governor } =
         await loadFixture(deployOnExistingTokenHandOverFixture);
       const g = governor.address;
       const dm = await disputeManager.getAddress();
+      const tee = await teeSettler.getAddress();
       expect(await staking.token()).to.equal(await existing.getAddress());
       expect(await grantsOf(staking)).to.deep.equal(
-        [...governs(g), grant(INFERENCE_ROLE, await inferenceManager.getAddress()), grant(SLASHER_ROLE, dm)].sort(),
+        [
+          ...governs(g),
+          grant(INFERENCE_ROLE, await inferenceManager.getAddress()),
+          grant(SLASHER_ROLE, dm),
+          grant(SLASHER_ROLE, tee),
+        ].sort(),
       );
+      expect(await grantsOf(teeSettler)).to.deep.equal(governs(g).sort());
       expect(await grantsOf(nodeRegistry)).to.deep.equal([...governs(g), grant(SLASHER_ROLE, dm)].sort());
       expect(await grantsOf(inferenceManager)).to.deep.equal([...governs(g), grant(DISPUTE_ROLE, dm)].sort());
       expect(await grantsOf(disputeManager)).to.deep.equal(governs(g).sort());
@@ -390,6 +444,14 @@ describe("Deployment (Ignition)", function () {
       parameters.DisputeManager = { ...parameters.DisputeManager, rewardPpm: 500_001 };
       await expect(ignition.deploy(ProtocolModule, { parameters: parameters as never })).to.be.rejectedWith(
         /DisputeManager#DisputeManager.*DisputeManagerParameterOutOfBounds\("0x72657761726450706d[0-9]*", 500001, 0, 500000\)/,
+      );
+    });
+
+    it("refuses an equivocation reward above 50% of the slash", async function () {
+      const parameters = readParameters(LOCAL_PARAMETERS);
+      parameters.Tee = { ...parameters.Tee, equivocationRewardPpm: 500_001 };
+      await expect(ignition.deploy(ProtocolModule, { parameters: parameters as never })).to.be.rejectedWith(
+        /Tee#TeeSettler.*TeeSettlerParameterOutOfBounds/,
       );
     });
 
