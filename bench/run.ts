@@ -26,6 +26,7 @@ import { deployProtocol, mined, printTable, signPermit } from "../scripts/lib/pr
 import { benchDisputes } from "./disputes";
 import { benchExecutor } from "./executor";
 import { benchInference } from "./inference";
+import { benchTee } from "./tee";
 
 const RESULTS = path.join(__dirname, "results.json");
 
@@ -135,6 +136,7 @@ async function main(): Promise<void> {
   const inference = await benchInference();
   console.log("\nPlaying a dispute with a lie at every layer of each demo model (bench/disputes.ts)...");
   const disputes = await benchDisputes((line) => console.log(line));
+  const tee = await benchTee();
   const protocolGas: Record<string, number> = {
     ...inference,
     requestCommitFinalize: inference.request + inference.commit + inference.finalize,
@@ -144,6 +146,9 @@ async function main(): Promise<void> {
     oneStepMaxCnn: disputes.oneStepMax.cnn,
     disputeTotalMlp: disputes.disputeTotalMlp,
     disputeTotalCnn: disputes.disputeTotalCnn,
+    attest: tee.attest,
+    teeCommit: tee.teeCommit,
+    teeEquivocation: tee.teeEquivocation,
   };
   results.gas = {
     ...Object.fromEntries(GAS_KEYS.map((key) => [key, gas[key]])),
