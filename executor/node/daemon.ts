@@ -46,6 +46,7 @@ import { Journal, JournalCorruptError, journalPath, type JournalRecord } from ".
 import { createLogger, type Logger } from "./log";
 import { defaultResolver, type ProgramResolver } from "./resolver";
 import { DEFAULT_RETRY, Rpc, sleep, type RetryPolicy } from "./rpc";
+import { isVerifiedMode, type VerifiedSettler } from "./verified";
 
 /** The deployment's contract addresses the daemon talks to. */
 export interface NodeAddresses {
@@ -91,6 +92,11 @@ export interface NodeDaemonOptions {
   cheat?: CheatSetting;
   log?: Logger;
   hooks?: NodeHooks;
+  /**
+   * Settlers for the verified modes (TEE, ZK) this node serves, by mode. Requests in a verified mode without a
+   * settler here are neither claimed nor served (an assigned one is left to be refunded after its deadline).
+   */
+  verifiedSettlers?: ReadonlyMap<number, VerifiedSettler>;
 }
 
 /** Thrown by test hooks to simulate a crash: the daemon does not catch it. */
@@ -380,6 +386,12 @@ export class NodeDaemon {
         // for the versions we serve.
         if (node === ZeroAddress && !this.versions.includes(ev.args.versionId as bigint)) continue;
         if (journal.has(key)) continue;
+        const mode = Number(ev.args.mode);
+        if (!this.canServe(mode)) {
+          if (node !== ZeroAddress)
+            this.log.warn("request in a mode this node does not serve; left unserved", { requestId, mode });
+          continue;
+        }
         this.metrics.requestsSeen++;
         journal.append({
           t: node === ZeroAddress ? "claim" : "request",
@@ -486,9 +498,11 @@ export class NodeDaemon {
     } else if (status === STATUS.None || status === STATUS.Open || status === STATUS.Refunded) {
       this.journal!.complete(r.key!, { dropped: `status ${status}` });
     } else {
-      // Committed (by us, before a crash), or further along: make sure it gets settled.
+      // Committed (by us, before a crash), or further along: make sure it gets settled (a verified result is
+      // final once mined).
       const req = await this.rpc.call("getRequest", () => this.inference.getRequest(id));
-      if (req.node.toLowerCase() === this.address.toLowerCase() && status !== STATUS.Batched) {
+      const verified = isVerifiedMode(Number(req.mode));
+      if (req.node.toLowerCase() === this.address.toLowerCase() && status !== STATUS.Batched && !verified) {
         this.ensureSettle(`s:r:${id}`, {
           t: "settle",
           requestId: id.toString(),
@@ -586,7 +600,7 @@ export class NodeDaemon {
     const journal = this.journal!;
     const pending = journal.replay().filter((r) => r.t === "request");
     if (pending.length === 0) return;
-    const work: { r: JournalRecord; id: bigint; view: PartyView; callback: boolean }[] = [];
+    const work: { r: JournalRecord; id: bigint; view: PartyView; callback: boolean; mode: number }[] = [];
     // The requests' current state, fetched a few at a time (one round trip each over JSON-RPC).
     const states = await mapLimit(pending, 16, async (r) => {
       const id = BigInt(r.requestId as string);
@@ -609,14 +623,15 @@ export class NodeDaemon {
           continue;
         }
         const view = await this.viewOf(id, BigInt(r.versionId as string), r.input as string);
-        work.push({ r, id, view, callback: req.callback !== ZeroAddress });
+        work.push({ r, id, view, callback: req.callback !== ZeroAddress, mode: Number(req.mode) });
       } catch (e) {
         if (isFatal(e)) throw e;
         this.log.error("cannot serve request", { requestId: id, error: message(e) });
       }
     }
-    const batchable = work.filter((w) => !w.callback).sort((a, b) => (a.id < b.id ? -1 : 1));
-    const singles = work.length > this.batchThreshold ? work.filter((w) => w.callback) : work;
+    // Batches hold OPTIMISTIC and NONE results without callbacks; verified modes settle one by one, at once.
+    const batchable = work.filter((w) => !w.callback && !isVerifiedMode(w.mode)).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const singles = work.length > this.batchThreshold ? work.filter((w) => w.callback || isVerifiedMode(w.mode)) : work;
     if (work.length > this.batchThreshold) {
       let rest = batchable;
       while (rest.length > 0) {
@@ -635,14 +650,17 @@ export class NodeDaemon {
     for (const w of singles) {
       const L = w.view.program.layers.length;
       const output = hexlify(bytesOf(w.view.states[L]));
+      const verified = isVerifiedMode(w.mode);
       const record: JournalRecord = {
         ...w.r,
         t: "commit",
-        input: undefined,
+        // a verified settlement may need the input again after a restart (a ZK proof's public signals)
+        input: verified ? w.r.input : undefined,
         outputHash: keccak256(output),
         traceRoot: w.view.trace.traceRoot,
         output,
         callback: w.callback,
+        mode: w.mode,
       };
       journal.append(record);
       this.hooks.afterJournal?.(record);
@@ -656,6 +674,7 @@ export class NodeDaemon {
   }
 
   private async sendCommit(r: JournalRecord): Promise<void> {
+    if (isVerifiedMode(Number(r.mode ?? 0))) return this.sendVerified(r);
     const id = BigInt(r.requestId as string);
     const cheated = this.shouldCheat(id);
     const receipt = await this.rpc.send(`commit(${id})`, (o) =>
@@ -678,6 +697,40 @@ export class NodeDaemon {
       outputHash: r.outputHash,
       gas: receipt.gasUsed,
     });
+  }
+
+  /** A verified-mode result: the mode's settler sends it with its evidence; final once mined. */
+  private async sendVerified(r: JournalRecord): Promise<void> {
+    const id = BigInt(r.requestId as string);
+    const mode = Number(r.mode);
+    const settler = this.opts.verifiedSettlers?.get(mode);
+    if (!settler) {
+      this.journal!.complete(r.key!, { dropped: `no settler for mode ${mode}` });
+      this.log.error("verified result dropped: no settler for its mode", { requestId: id, mode });
+      return;
+    }
+    const versionId = BigInt(r.versionId as string);
+    const view = await this.viewOf(id, versionId, r.input as string);
+    const result = {
+      requestId: id,
+      versionId,
+      input: r.input as string,
+      output: r.output as string,
+      traceRoot: r.traceRoot as string,
+      view,
+    };
+    const receipt = await this.rpc.send(`${settler.name}.settle(${id})`, (o) => settler.settle(result, o));
+    this.hooks.afterSend?.(`${settler.name}.settle(${id})`);
+    this.metrics.committed++;
+    this.metrics.finalized++;
+    this.journal!.complete(r.key!, { tx: receipt.hash, final: true });
+    this.views.delete(id.toString());
+    this.log.info(`result settled in ${settler.name} mode, final at once`, { requestId: id, gas: receipt.gasUsed });
+  }
+
+  /** NONE and OPTIMISTIC always; a verified mode when a settler for it was given. */
+  private canServe(mode: number): boolean {
+    return !isVerifiedMode(mode) || (this.opts.verifiedSettlers?.has(mode) ?? false);
   }
 
   private async commitBatch(

@@ -61,7 +61,7 @@ export async function deployDisputeFixture() {
         layerCount: p.layers.length,
         inputShape: p.inputShape,
         outputShape: p.outputShape,
-        modes: MODE.OPTIMISTIC | MODE.NONE,
+        modes: MODE.OPTIMISTIC | MODE.NONE | MODE.TEE | MODE.ZK,
         fee: FEE,
       }),
     );
@@ -88,16 +88,17 @@ export function digitInput(name: DemoModelName, i: number): { s0: Int8Array; lab
   return { s0: demoModel(name).quantize(digits.images[index]), label: digits.labels[index] };
 }
 
-/** Requests an inference of `name` on `s0` from `node` and returns the request id. */
+/** Requests an inference of `name` on `s0` from `node` (in `mode`, default OPTIMISTIC) and returns the request id. */
 export async function requestFrom(
   f: DisputeFixture,
   name: DemoModelName,
   s0: Int8Array,
   node: string,
+  mode: number = MODE.OPTIMISTIC,
 ): Promise<bigint> {
   const tx = await f.inference
     .connect(f.requester)
-    .request(VERSION_OF[name], bytesOf(s0), FEE, node, MODE.OPTIMISTIC, ethers.ZeroAddress, 0);
+    .request(VERSION_OF[name], bytesOf(s0), FEE, node, mode, ethers.ZeroAddress, 0);
   const receipt = await tx.wait();
   for (const log of receipt!.logs) {
     const parsed = f.inference.interface.parseLog(log);
