@@ -33,6 +33,7 @@ import { registerStatusCommand } from "./commands/status";
 import { registerTokenCommands } from "./commands/token";
 import { registerClaimCommand } from "./commands/claim";
 import { registerNodeServeCommand } from "./commands/node-serve";
+import { registerTeeCommands } from "./commands/tee";
 import { addGlobalOptions, CliError, closeAll } from "./chain";
 import { UsageError } from "./usage";
 
@@ -77,6 +78,7 @@ export function buildCli(): Command {
   registerTokenCommands(cli);
   registerClaimCommand(cli);
   registerNodeServeCommand(cli);
+  registerTeeCommands(cli);
   // Every subcommand exits through reportError (exitOverride), like the root.
   const walk = (c: Command): void => {
     c.exitOverride();
