@@ -31,7 +31,10 @@ interface ServeOptions {
 
 /** `--mode`: the modes to serve; NONE and OPTIMISTIC always, a verified mode only when listed. */
 function parseModes(text: string): string[] {
-  const modes = text.split(",").map((m) => m.trim().toLowerCase()).filter(Boolean);
+  const modes = text
+    .split(",")
+    .map((m) => m.trim().toLowerCase())
+    .filter(Boolean);
   const known = ["none", "optimistic", "tee"];
   const unknown = modes.filter((m) => !known.includes(m));
   if (unknown.length > 0) {
