@@ -14,6 +14,8 @@ import { attestationDomain, signAttestation } from "../../executor/tee/eip712";
 import { createEnclaveKey, loadEnclaveKey, SOFTWARE_MEASUREMENT } from "../../executor/tee/enclave-key";
 import { TeeVerifiedSettler } from "../../executor/tee/settler";
 import { demoModel } from "../../scripts/lib/demo-models";
+import { teeDemo } from "../../scripts/lib/tee-demo";
+import { bytesOf } from "../../executor/trace/trace";
 import { deployDisputeFixture, digitInput, FEE, outputHashOf, requestFrom } from "../helpers/dispute-fixtures";
 import { STATUS } from "../helpers/inference-fixtures";
 import { MINIMUM_STAKE } from "../helpers/fixtures";
@@ -21,7 +23,8 @@ import { MINIMUM_STAKE } from "../helpers/fixtures";
 // End to end in process: the node daemon, holding a software enclave key in a file, serves a TEE request for the
 // demo MLP through the real TeeSettler (attested key, EIP-712 signature), final at once with the honest output.
 
-async function teeDaemonFixture() {
+/** The dispute fixture (demo models, every mode) plus the TEE contracts wired as Protocol.ts wires them. */
+async function teeWiredFixture() {
   const f = await deployDisputeFixture();
   const verifier = await ethers.deployContract("EcdsaAttestationVerifier", [f.governor.address]);
   const settler = await ethers.deployContract("TeeSettler", [
@@ -34,10 +37,16 @@ async function teeDaemonFixture() {
   ]);
   await f.inference.connect(f.governor).setModeSettler(MODE.TEE, await settler.getAddress());
   await f.staking.connect(f.governor).grantRole(await f.staking.SLASHER_ROLE(), await settler.getAddress());
+  return { ...f, attestationVerifier: verifier, settler };
+}
+
+async function teeDaemonFixture() {
+  const f = await teeWiredFixture();
+  const { attestationVerifier: verifier, settler } = f;
   const service = new Wallet(ethers.id("local attestation service"));
   await verifier.connect(f.governor).addServiceKey(service.address);
   await settler.connect(f.governor).approveMeasurement(SOFTWARE_MEASUREMENT);
-  return { ...f, attestationVerifier: verifier, settler, service };
+  return { ...f, service };
 }
 
 describe("TeeSettler with the node daemon (software enclave key)", function () {
@@ -95,5 +104,32 @@ describe("TeeSettler with the node daemon (software enclave key)", function () {
     expect(settled.args.outputHash).to.equal(outputHash);
     expect(await f.inference.statusOf(id)).to.equal(STATUS.Finalized);
     expect(await f.inference.credits(node.address)).to.equal(FEE);
+  });
+
+  it("scripts/lib/tee-demo.ts runs the demo's TEE step: one request settled at once with the honest output", async function () {
+    const f = await loadFixture(teeWiredFixture);
+    const m = demoModel("mlp");
+    const s0 = digitInput("mlp", 3).s0;
+    const view = honestView(m.program, s0, m.weights);
+    const output = view.states[view.program.layers.length];
+    const lines: string[] = [];
+    const r = await teeDemo({
+      inferenceManager: f.inference,
+      governor: f.governor,
+      node: f.operators[0],
+      requester: f.requester,
+      versionId: 1n,
+      fee: FEE,
+      input: bytesOf(s0),
+      output: bytesOf(output),
+      traceRoot: view.trace.traceRoot,
+      log: (line) => lines.push(line),
+    });
+    expect(await f.inference.statusOf(r.requestId)).to.equal(STATUS.Finalized);
+    const [ev] = await f.settler.queryFilter(f.settler.filters.TeeResultSettled(r.requestId));
+    expect(ev.args.outputHash).to.equal(outputHashOf(output));
+    expect(ev.args.enclaveKey).to.equal(r.enclaveKey);
+    expect(r.attestGas > 0n && r.settleGas > 0n).to.equal(true);
+    expect(lines.join("\n")).to.contain("NOT hardware-protected");
   });
 });
