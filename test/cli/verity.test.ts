@@ -408,6 +408,21 @@ async function rpc(url: string, method: string, params: unknown[] = []): Promise
       expect(bad.stdout).to.contain("MISMATCH");
     });
 
+    it("result of a batched request recomputes its output and shows it only when it hashes to the leaf", async () => {
+      const honest = await resultOf(4n);
+      const shown = await json<{ output: number[] | null; outputFrom: string; recomputed: { outputHash: string; matchesLeaf: boolean } }>(["result", "4"]);
+      expect(shown.outputFrom).to.equal("recomputed");
+      expect(shown.recomputed).to.deep.equal({ outputHash: keccak256(honest.output), matchesLeaf: true });
+      expect(shown.output).to.have.length(10);
+      const hidden = await json<{ output: number[] | null; outputFrom: string | null; recomputed: { matchesLeaf: boolean } }>(["result", "5"]);
+      expect(hidden.output).to.equal(null);
+      expect(hidden.outputFrom).to.equal(null);
+      expect(hidden.recomputed.matchesLeaf).to.equal(false);
+      const text = await verity(["result", "5"]);
+      expect(text.status).to.equal(0);
+      expect(text.stdout).to.contain("does NOT hash to the leaf's outputHash");
+    });
+
     it("result of a request that does not exist exits 2", async () => {
       const r = await verity(["result", "77"]);
       expect(r.status).to.equal(2);
