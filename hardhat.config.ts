@@ -40,6 +40,11 @@ const config: HardhatUserConfig = {
         version: SOLC_VERSION,
         settings: { evmVersion: "cancun", optimizer: { enabled: true, runs: 2_000 } },
       },
+      // The RedundantManager (requests and the refereed game in one contract) also needs fewer runs to fit.
+      "contracts/redundant/RedundantManager.sol": {
+        version: SOLC_VERSION,
+        settings: { evmVersion: "cancun", optimizer: { enabled: true, runs: 200 } },
+      },
     },
   },
   networks: {

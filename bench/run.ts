@@ -26,6 +26,7 @@ import { deployProtocol, mined, printTable, signPermit } from "../scripts/lib/pr
 import { benchDisputes } from "./disputes";
 import { benchExecutor } from "./executor";
 import { benchInference } from "./inference";
+import { benchRedundant } from "./redundant";
 import { benchTee } from "./tee";
 
 const RESULTS = path.join(__dirname, "results.json");
@@ -136,6 +137,8 @@ async function main(): Promise<void> {
   const inference = await benchInference();
   console.log("\nPlaying a dispute with a lie at every layer of each demo model (bench/disputes.ts)...");
   const disputes = await benchDisputes((line) => console.log(line));
+  console.log("\nRedundant requests (k = 2) and a refereed game with a lie at every layer (bench/redundant.ts)...");
+  const redundant = await benchRedundant((line) => console.log(line));
   const tee = await benchTee();
   const protocolGas: Record<string, number> = {
     ...inference,
@@ -146,6 +149,7 @@ async function main(): Promise<void> {
     oneStepMaxCnn: disputes.oneStepMax.cnn,
     disputeTotalMlp: disputes.disputeTotalMlp,
     disputeTotalCnn: disputes.disputeTotalCnn,
+    ...redundant,
     attest: tee.attest,
     teeCommit: tee.teeCommit,
     teeEquivocation: tee.teeEquivocation,

@@ -89,6 +89,10 @@ async function main(): Promise<void> {
   );
   const verifierAddress = addresses["StepVerifier#IntegerStepVerifier"];
   const disputeManager = await ethers.getContractAt("DisputeManager", addresses["DisputeManager#DisputeManager"]);
+  const redundantManager = await ethers.getContractAt(
+    "RedundantManager",
+    addresses["RedundantManager#RedundantManager"],
+  );
   const teeSettler = await ethers.getContractAt("TeeSettler", addresses["Tee#TeeSettler"]);
   const attestationVerifier = await ethers.getContractAt(
     "EcdsaAttestationVerifier",
@@ -99,6 +103,7 @@ async function main(): Promise<void> {
   }
   const im = await inferenceManager.getAddress();
   const dm = await disputeManager.getAddress();
+  const rm = await redundantManager.getAddress();
   const tee = await teeSettler.getAddress();
 
   // Links.
@@ -115,6 +120,9 @@ async function main(): Promise<void> {
   check("DisputeManager.nodeRegistry()", await disputeManager.nodeRegistry(), await nodeRegistry.getAddress());
   check("DisputeManager.staking()", await disputeManager.staking(), await staking.getAddress());
   check("DisputeManager.verifier()", await disputeManager.verifier(), verifierAddress);
+  check("RedundantManager.staking()", await redundantManager.staking(), await staking.getAddress());
+  check("RedundantManager.nodeRegistry()", await redundantManager.nodeRegistry(), await nodeRegistry.getAddress());
+  check("RedundantManager.verifier()", await redundantManager.verifier(), verifierAddress);
   check("InferenceManager.modeSettler(TEE)", await inferenceManager.modeSettler(4), tee);
   check("TeeSettler.inferenceManager()", await teeSettler.inferenceManager(), im);
   check("TeeSettler.staking()", await teeSettler.staking(), await staking.getAddress());
@@ -167,10 +175,11 @@ async function main(): Promise<void> {
     deployer?.address;
   const governs = { DEFAULT_ADMIN_ROLE: [governor], GOVERNOR_ROLE: [governor] };
   const expected: [string, BaseContract, Record<string, (string | undefined)[]>][] = [
-    ["Staking", staking, { ...governs, SLASHER_ROLE: [dm, tee], INFERENCE_ROLE: [im] }],
-    ["NodeRegistry", nodeRegistry, { ...governs, SLASHER_ROLE: [dm] }],
+    ["Staking", staking, { ...governs, SLASHER_ROLE: [dm, rm, tee], INFERENCE_ROLE: [im, rm] }],
+    ["NodeRegistry", nodeRegistry, { ...governs, SLASHER_ROLE: [dm, rm] }],
     ["InferenceManager", inferenceManager, { ...governs, DISPUTE_ROLE: [dm] }],
     ["DisputeManager", disputeManager, { ...governs }],
+    ["RedundantManager", redundantManager, { ...governs }],
     ["TeeSettler", teeSettler, { ...governs }],
     ["EcdsaAttestationVerifier", attestationVerifier, { ...governs }],
   ];

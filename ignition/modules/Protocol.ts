@@ -10,6 +10,7 @@ import type {
 import { buildDisputeManagerModule } from "./DisputeManager";
 import { buildInferenceManagerModule } from "./InferenceManager";
 import { buildNodeRegistryModule } from "./NodeRegistry";
+import { buildRedundantModule, grantRedundantRoles } from "./Redundant";
 import { buildStakingModule, type TokenModule } from "./Staking";
 import { buildTeeModule } from "./Tee";
 import VerityTokenModule from "./VerityToken";
@@ -19,7 +20,9 @@ import VerityTokenModule from "./VerityToken";
  * InferenceLib), the one-step verifier (IntegerStepVerifier) and DisputeManager, with every role wired:
  * - Staking.INFERENCE_ROLE -> InferenceManager (locks and unlocks collateral);
  * - Staking.SLASHER_ROLE and NodeRegistry.SLASHER_ROLE -> DisputeManager (slashes and jails a node proven wrong);
- * - InferenceManager.DISPUTE_ROLE -> DisputeManager (freezes and resolves a disputed commitment).
+ * - InferenceManager.DISPUTE_ROLE -> DisputeManager (freezes and resolves a disputed commitment);
+ * - Staking.INFERENCE_ROLE and SLASHER_ROLE, NodeRegistry.SLASHER_ROLE -> RedundantManager (redundant requests:
+ *   locks its commitments' collateral, slashes and jails the loser of a refereed game);
  * - TEE mode (Tee.ts): InferenceManager.setModeSettler(TEE, TeeSettler), and Staking.SLASHER_ROLE -> TeeSettler
  *   (slashes an equivocating enclave's node; it does not jail, so it gets no NodeRegistry role).
  *
@@ -118,6 +121,7 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
   const nodeRegistryModule = buildNodeRegistryModule(stakingModule);
   const inferenceManagerModule = buildInferenceManagerModule(stakingModule);
   const disputeManagerModule = buildDisputeManagerModule(stakingModule);
+  const redundantModule = buildRedundantModule(stakingModule);
   const teeModule = buildTeeModule(stakingModule);
 
   return buildModule("Protocol", (m) => {
@@ -125,12 +129,14 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
     const { modelRegistry, nodeRegistry } = m.useModule(nodeRegistryModule);
     const { inferenceManager, inferenceLib } = m.useModule(inferenceManagerModule);
     const { disputeManager, verifier } = m.useModule(disputeManagerModule);
+    const { redundantManager } = m.useModule(redundantModule);
     const { teeSettler, attestationVerifier } = m.useModule(teeModule);
 
     const wiring: Future[] = [
       ...grantInferenceRole(m, { staking, nodeRegistry }, inferenceManager),
       ...grantSlasherRole(m, { staking, nodeRegistry }, disputeManager),
       ...grantDisputeRole(m, inferenceManager, disputeManager),
+      ...grantRedundantRoles(m, { staking, nodeRegistry }, redundantManager),
       ...wireTeeSettler(m, { staking, nodeRegistry }, inferenceManager, teeSettler),
     ];
 
@@ -143,6 +149,7 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
         [nodeRegistry, "NodeRegistry", "GOVERNOR_ROLE"],
         [inferenceManager, "InferenceManager", "GOVERNOR_ROLE"],
         [disputeManager, "DisputeManager", "GOVERNOR_ROLE"],
+        [redundantManager, "RedundantManager", "GOVERNOR_ROLE"],
         [teeSettler, "TeeSettler", "GOVERNOR_ROLE"],
         [attestationVerifier, "EcdsaAttestationVerifier", "GOVERNOR_ROLE"],
       ];
@@ -178,6 +185,7 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
       inferenceLib,
       verifier,
       disputeManager,
+      redundantManager,
       teeSettler,
       attestationVerifier,
     };

@@ -13,6 +13,7 @@ import type {
   IntegerStepVerifier,
   ModelRegistry,
   NodeRegistry,
+  RedundantManager,
   Staking,
   VerityToken,
 } from "../../typechain-types";
@@ -27,6 +28,7 @@ export interface Protocol {
   inferenceManager: InferenceManager;
   verifier: IntegerStepVerifier;
   disputeManager: DisputeManager;
+  redundantManager: RedundantManager;
   /** Gas of each contract creation, by contract name, in deployment order. */
   deploymentGas: { contract: string; address: string; gasUsed: bigint }[];
 }
@@ -47,6 +49,7 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment): Promise<Pr
   const inferenceManager = result.inferenceManager as unknown as InferenceManager;
   const verifier = result.verifier as unknown as IntegerStepVerifier;
   const disputeManager = result.disputeManager as unknown as DisputeManager;
+  const redundantManager = result.redundantManager as unknown as RedundantManager;
 
   const names = new Map<string, string>();
   for (const [name, contract] of Object.entries({
@@ -58,6 +61,7 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment): Promise<Pr
     InferenceManager: inferenceManager,
     IntegerStepVerifier: verifier,
     DisputeManager: disputeManager,
+    RedundantManager: redundantManager,
   })) {
     names.set((await contract.getAddress()).toLowerCase(), name);
   }
@@ -85,6 +89,7 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment): Promise<Pr
     inferenceManager,
     verifier,
     disputeManager,
+    redundantManager,
     deploymentGas,
   };
 }

@@ -14,6 +14,7 @@ import type {
   IntegerStepVerifier,
   ModelRegistry,
   NodeRegistry,
+  RedundantManager,
   Staking,
   TeeSettler,
   EcdsaAttestationVerifier,
@@ -61,6 +62,7 @@ interface Deployed {
   inferenceManager: InferenceManager;
   verifier: IntegerStepVerifier;
   disputeManager: DisputeManager;
+  redundantManager: RedundantManager;
   teeSettler: TeeSettler;
   attestationVerifier: EcdsaAttestationVerifier;
 }
@@ -82,6 +84,8 @@ async function grantsOf(contract: BaseContract): Promise<string[]> {
 }
 
 const grant = (role: string, account: string) => `${ROLE_NAMES[role]} ${account}`;
+/** The RedundantManager's roles on Staking: it locks its commitments' collateral and slashes a game's loser. */
+const redundantGrants = (rm: string) => [grant(INFERENCE_ROLE, rm), grant(SLASHER_ROLE, rm)];
 const governs = (account: string) => [grant(DEFAULT_ADMIN_ROLE, account), grant(GOVERNOR_ROLE, account)];
 
 async function typed(result: Record<string, unknown>): Promise<Deployed> {
@@ -94,6 +98,7 @@ async function typed(result: Record<string, unknown>): Promise<Deployed> {
     inferenceManager: result.inferenceManager as unknown as InferenceManager,
     verifier: result.verifier as unknown as IntegerStepVerifier,
     disputeManager: result.disputeManager as unknown as DisputeManager,
+    redundantManager: result.redundantManager as unknown as RedundantManager,
     teeSettler: result.teeSettler as unknown as TeeSettler,
     attestationVerifier: result.attestationVerifier as unknown as EcdsaAttestationVerifier,
   };
@@ -181,6 +186,21 @@ describe("Deployment (Ignition)", function () {
       expect(await disputeManager.rewardPpm()).to.equal(await disputeManager.MAX_REWARD_PPM());
     });
 
+    it("configures the RedundantManager with every parameter of the file and links it", async function () {
+      const { redundantManager, staking, nodeRegistry, verifier } = await loadFixture(deployLocalFixture);
+      const p = local.RedundantManager;
+      const actual = await redundantManager.parameters();
+      expect(actual.maxNodes).to.equal(p.maxNodes);
+      expect(actual.collateralMultiplier).to.equal(p.collateralMultiplier);
+      expect(actual.commitTimeout).to.equal(p.commitTimeout);
+      expect(actual.moveClock).to.equal(p.moveClock);
+      expect(actual.clockExtension).to.equal(p.clockExtension);
+      expect(actual.rewardPpm).to.equal(p.rewardPpm);
+      expect(await redundantManager.staking()).to.equal(await staking.getAddress());
+      expect(await redundantManager.nodeRegistry()).to.equal(await nodeRegistry.getAddress());
+      expect(await redundantManager.verifier()).to.equal(await verifier.getAddress());
+    });
+
     it("sets a thawing period of at least the challenge window plus two of the longest games", async function () {
       const { staking, inferenceManager, disputeManager } = await loadFixture(deployLocalFixture);
       const game = await disputeManager.maxGameDuration();
@@ -236,6 +256,7 @@ describe("Deployment (Ignition)", function () {
         nodeRegistry,
         inferenceManager,
         disputeManager,
+        redundantManager,
         teeSettler,
         attestationVerifier,
         deployer,
@@ -243,16 +264,26 @@ describe("Deployment (Ignition)", function () {
       const d = deployer.address;
       const im = await inferenceManager.getAddress();
       const dm = await disputeManager.getAddress();
+      const rm = await redundantManager.getAddress();
       const tee = await teeSettler.getAddress();
       expect(await grantsOf(token)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, d), grant(MINTER_ROLE, d)].sort());
       expect(await grantsOf(staking)).to.deep.equal(
-        [...governs(d), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, tee)].sort(),
+        [
+          ...governs(d),
+          grant(INFERENCE_ROLE, im),
+          grant(SLASHER_ROLE, dm),
+          ...redundantGrants(rm),
+          grant(SLASHER_ROLE, tee),
+        ].sort(),
       );
       expect(await grantsOf(teeSettler)).to.deep.equal(governs(d).sort());
       expect(await grantsOf(attestationVerifier)).to.deep.equal(governs(d).sort());
-      expect(await grantsOf(nodeRegistry)).to.deep.equal([...governs(d), grant(SLASHER_ROLE, dm)].sort());
+      expect(await grantsOf(nodeRegistry)).to.deep.equal(
+        [...governs(d), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm)].sort(),
+      );
       expect(await grantsOf(inferenceManager)).to.deep.equal([...governs(d), grant(DISPUTE_ROLE, dm)].sort());
       expect(await grantsOf(disputeManager)).to.deep.equal(governs(d).sort());
+      expect(await grantsOf(redundantManager)).to.deep.equal(governs(d).sort());
     });
 
     it("gives the deployer no manager role", async function () {
@@ -304,6 +335,7 @@ describe("Deployment (Ignition)", function () {
         nodeRegistry,
         inferenceManager,
         disputeManager,
+        redundantManager,
         teeSettler,
         attestationVerifier,
         governor,
@@ -311,16 +343,26 @@ describe("Deployment (Ignition)", function () {
       const g = governor.address;
       const im = await inferenceManager.getAddress();
       const dm = await disputeManager.getAddress();
+      const rm = await redundantManager.getAddress();
       const tee = await teeSettler.getAddress();
       expect(await grantsOf(token)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, g), grant(MINTER_ROLE, g)].sort());
       expect(await grantsOf(staking)).to.deep.equal(
-        [...governs(g), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, tee)].sort(),
+        [
+          ...governs(g),
+          grant(INFERENCE_ROLE, im),
+          grant(SLASHER_ROLE, dm),
+          ...redundantGrants(rm),
+          grant(SLASHER_ROLE, tee),
+        ].sort(),
       );
       expect(await grantsOf(teeSettler)).to.deep.equal(governs(g).sort());
       expect(await grantsOf(attestationVerifier)).to.deep.equal(governs(g).sort());
-      expect(await grantsOf(nodeRegistry)).to.deep.equal([...governs(g), grant(SLASHER_ROLE, dm)].sort());
+      expect(await grantsOf(nodeRegistry)).to.deep.equal(
+        [...governs(g), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm)].sort(),
+      );
       expect(await grantsOf(inferenceManager)).to.deep.equal([...governs(g), grant(DISPUTE_ROLE, dm)].sort());
       expect(await grantsOf(disputeManager)).to.deep.equal(governs(g).sort());
+      expect(await grantsOf(redundantManager)).to.deep.equal(governs(g).sort());
     });
 
     it("applies the InferenceManager parameters before handing over", async function () {
@@ -357,10 +399,10 @@ describe("Deployment (Ignition)", function () {
       expect(await staking.token()).to.equal(await existing.getAddress());
       expect(await inferenceManager.token()).to.equal(await existing.getAddress());
       expect(await disputeManager.token()).to.equal(await existing.getAddress());
-      // 9 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
-      // DisputeManager, EcdsaAttestationVerifier, TeeSettler), 4 InferenceManager setters, setModeSettler(TEE) and
-      // 5 role grants; no token deployment.
-      expect(transactions).to.equal(19);
+      // 10 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
+      // DisputeManager, RedundantManager, EcdsaAttestationVerifier, TeeSettler), 4 InferenceManager setters,
+      // setModeSettler(TEE) and 8 role grants; no token deployment.
+      expect(transactions).to.equal(23);
     });
 
     it("applies the Staking parameters given for it", async function () {
@@ -375,20 +417,23 @@ describe("Deployment (Ignition)", function () {
 
     it("wires the manager roles as Protocol.ts does", async function () {
       const { result, deployer } = await loadFixture(deployOnExistingTokenFixture);
-      const { staking, nodeRegistry, inferenceManager, disputeManager, teeSettler } = await typed(result);
+      const { staking, nodeRegistry, inferenceManager, disputeManager, redundantManager, teeSettler } =
+        await typed(result);
       const im = await inferenceManager.getAddress();
       const dm = await disputeManager.getAddress();
+      const rm = await redundantManager.getAddress();
       const tee = await teeSettler.getAddress();
       expect(await grantsOf(staking)).to.deep.equal(
         [
           ...governs(deployer.address),
           grant(INFERENCE_ROLE, im),
           grant(SLASHER_ROLE, dm),
+          ...redundantGrants(rm),
           grant(SLASHER_ROLE, tee),
         ].sort(),
       );
       expect(await grantsOf(nodeRegistry)).to.deep.equal(
-        [...governs(deployer.address), grant(SLASHER_ROLE, dm)].sort(),
+        [...governs(deployer.address), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm)].sort(),
       );
       expect(await grantsOf(inferenceManager)).to.deep.equal(
         [...governs(deployer.address), grant(DISPUTE_ROLE, dm)].sort(),
@@ -398,10 +443,20 @@ describe("Deployment (Ignition)", function () {
 
   describe("ProtocolExistingTokenHandOver.ts", function () {
     it("hands every contract over to Protocol.governor and leaves the existing token's roles alone", async function () {
-      const { existing, staking, nodeRegistry, inferenceManager, disputeManager, teeSettler, deployer, governor } =
-        await loadFixture(deployOnExistingTokenHandOverFixture);
+      const {
+        existing,
+        staking,
+        nodeRegistry,
+        inferenceManager,
+        disputeManager,
+        redundantManager,
+        teeSettler,
+        deployer,
+        governor,
+      } = await loadFixture(deployOnExistingTokenHandOverFixture);
       const g = governor.address;
       const dm = await disputeManager.getAddress();
+      const rm = await redundantManager.getAddress();
       const tee = await teeSettler.getAddress();
       expect(await staking.token()).to.equal(await existing.getAddress());
       expect(await grantsOf(staking)).to.deep.equal(
@@ -409,13 +464,17 @@ describe("Deployment (Ignition)", function () {
           ...governs(g),
           grant(INFERENCE_ROLE, await inferenceManager.getAddress()),
           grant(SLASHER_ROLE, dm),
+          ...redundantGrants(rm),
           grant(SLASHER_ROLE, tee),
         ].sort(),
       );
       expect(await grantsOf(teeSettler)).to.deep.equal(governs(g).sort());
-      expect(await grantsOf(nodeRegistry)).to.deep.equal([...governs(g), grant(SLASHER_ROLE, dm)].sort());
+      expect(await grantsOf(nodeRegistry)).to.deep.equal(
+        [...governs(g), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm)].sort(),
+      );
       expect(await grantsOf(inferenceManager)).to.deep.equal([...governs(g), grant(DISPUTE_ROLE, dm)].sort());
       expect(await grantsOf(disputeManager)).to.deep.equal(governs(g).sort());
+      expect(await grantsOf(redundantManager)).to.deep.equal(governs(g).sort());
       // The existing token is not the deployment's: its admin (here the deployer) is untouched.
       expect(await existing.hasRole(DEFAULT_ADMIN_ROLE, deployer.address)).to.equal(true);
       expect(await existing.hasRole(DEFAULT_ADMIN_ROLE, g)).to.equal(false);
