@@ -27,6 +27,7 @@ import { benchDisputes } from "./disputes";
 import { benchExecutor } from "./executor";
 import { benchInference } from "./inference";
 import { benchRedundant } from "./redundant";
+import { benchTee } from "./tee";
 import { benchNetwork } from "./network";
 
 const RESULTS = path.join(__dirname, "results.json");
@@ -139,6 +140,7 @@ async function main(): Promise<void> {
   const disputes = await benchDisputes((line) => console.log(line));
   console.log("\nRedundant requests (k = 2) and a refereed game with a lie at every layer (bench/redundant.ts)...");
   const redundant = await benchRedundant((line) => console.log(line));
+  const tee = await benchTee();
   const protocolGas: Record<string, number> = {
     ...inference,
     requestCommitFinalize: inference.request + inference.commit + inference.finalize,
@@ -149,6 +151,9 @@ async function main(): Promise<void> {
     disputeTotalMlp: disputes.disputeTotalMlp,
     disputeTotalCnn: disputes.disputeTotalCnn,
     ...redundant,
+    attest: tee.attest,
+    teeCommit: tee.teeCommit,
+    teeEquivocation: tee.teeEquivocation,
   };
   results.gas = {
     ...Object.fromEntries(GAS_KEYS.map((key) => [key, gas[key]])),

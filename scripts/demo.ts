@@ -20,6 +20,9 @@
  *      requester refunded.
  *   7. Closing tables: who was paid and who was slashed, the gas of every action, each prediction next to its label.
  *
+ * Part two (scripts/lib/demo-modes.ts) shows the other verification modes once each, with their own gas table: a TEE
+ * result signed by an attested enclave key, and redundant requests (k = 2) that agree, or disagree and are refereed.
+ *
  * `runDemo(hre)` returns the outcome, so test/demo/demo.test.ts can check it.
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
@@ -38,12 +41,14 @@ import {
   closingTables,
   EXPLAIN,
   type Demo,
-  type DemoOutcome,
+  type DemoOutcome as StoryOutcome,
   type Job,
 } from "./lib/demo-story";
 import { deployProtocol, printTable, signPermit } from "./lib/protocol";
 
-export type { DemoOutcome } from "./lib/demo-story";
+import { otherModes, type ModesOutcome } from "./lib/demo-modes";
+
+export type DemoOutcome = StoryOutcome & { modes: ModesOutcome };
 
 /** The fee of each demo model version, in VRT (the requester pays exactly this). */
 const FEE = 1n;
@@ -116,7 +121,7 @@ async function publish(d: Demo): Promise<void> {
         layerCount: p.layers.length,
         inputShape: [...p.inputShape],
         outputShape: [...p.outputShape],
-        modes: VerificationMode.OPTIMISTIC | VerificationMode.NONE,
+        modes: VerificationMode.OPTIMISTIC | VerificationMode.NONE | VerificationMode.TEE,
         fee: FEE * ONE,
       }),
     );
@@ -431,7 +436,8 @@ export async function runDemo(hre: HardhatRuntimeEnvironment): Promise<DemoOutco
     before: [],
   };
   for (const step of STEPS) await step(d);
-  return closingTables(d);
+  const outcome = await closingTables(d);
+  return { ...outcome, modes: await otherModes(d) };
 }
 
 if (require.main === module) {
@@ -440,7 +446,7 @@ if (require.main === module) {
   runDemo(hre)
     .then((outcome) => {
       console.log(
-        `\nTotal gas ${outcome.totalGas.toLocaleString("en-US")}; done in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+        `\nTotal gas ${(outcome.totalGas + outcome.modes.gas.total).toLocaleString("en-US")}; done in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
       );
     })
     .catch((error: unknown) => {

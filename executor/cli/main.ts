@@ -34,6 +34,7 @@ import { registerTokenCommands } from "./commands/token";
 import { registerClaimCommand } from "./commands/claim";
 import { registerNodeServeCommand } from "./commands/node-serve";
 import { registerChallengerCommands } from "./commands/challenger";
+import { registerTeeCommands } from "./commands/tee";
 import { addGlobalOptions, CliError, closeAll } from "./chain";
 import { UsageError } from "./usage";
 
@@ -79,6 +80,7 @@ export function buildCli(): Command {
   registerClaimCommand(cli);
   registerNodeServeCommand(cli);
   registerChallengerCommands(cli);
+  registerTeeCommands(cli);
   // Every subcommand exits through reportError (exitOverride), like the root.
   const walk = (c: Command): void => {
     c.exitOverride();

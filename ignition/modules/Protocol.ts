@@ -12,6 +12,7 @@ import { buildInferenceManagerModule } from "./InferenceManager";
 import { buildNodeRegistryModule } from "./NodeRegistry";
 import { buildRedundantModule, grantRedundantRoles } from "./Redundant";
 import { buildStakingModule, type TokenModule } from "./Staking";
+import { buildTeeModule } from "./Tee";
 import VerityTokenModule from "./VerityToken";
 
 /**
@@ -21,7 +22,9 @@ import VerityTokenModule from "./VerityToken";
  * - Staking.SLASHER_ROLE and NodeRegistry.SLASHER_ROLE -> DisputeManager (slashes and jails a node proven wrong);
  * - InferenceManager.DISPUTE_ROLE -> DisputeManager (freezes and resolves a disputed commitment);
  * - Staking.INFERENCE_ROLE and SLASHER_ROLE, NodeRegistry.SLASHER_ROLE -> RedundantManager (redundant requests:
- *   locks its commitments' collateral, slashes and jails the loser of a refereed game).
+ *   locks its commitments' collateral, slashes and jails the loser of a refereed game);
+ * - TEE mode (Tee.ts): InferenceManager.setModeSettler(TEE, TeeSettler), and Staking.SLASHER_ROLE -> TeeSettler
+ *   (slashes an equivocating enclave's node; it does not jail, so it gets no NodeRegistry role).
  *
  * The governor (`$global.governor`, default: the deploying account) receives DEFAULT_ADMIN_ROLE and GOVERNOR_ROLE
  * on every contract (and MINTER_ROLE on a deployed VerityToken) through the constructors. The wiring calls (and the
@@ -94,6 +97,22 @@ export function grantDisputeRole(
   return [m.call(inferenceManager, "grantRole", [role, disputeManager], { id: "InferenceManager_grantDisputeRole" })];
 }
 
+/** TEE mode: makes `teeSettler` the InferenceManager's settler for mode TEE (4) and grants it Staking.SLASHER_ROLE. */
+export function wireTeeSettler(
+  m: IgnitionModuleBuilder,
+  targets: RoleTargets,
+  inferenceManager: CallableContractFuture<string>,
+  teeSettler: ArgumentType,
+): ContractCallFuture<string, string>[] {
+  const TEE_MODE = 4; // VerificationModes.TEE
+  const setSettler = m.call(inferenceManager, "setModeSettler", [TEE_MODE, teeSettler], {
+    id: "InferenceManager_setTeeSettler",
+  });
+  const role = m.staticCall(targets.staking, "SLASHER_ROLE", [], 0, { id: "Staking_SLASHER_ROLE_tee" });
+  const grant = m.call(targets.staking, "grantRole", [role, teeSettler], { id: "Staking_grantTeeSlasherRole" });
+  return [setSettler, grant];
+}
+
 const DEFAULT_ADMIN_ROLE = "0x0000000000000000000000000000000000000000000000000000000000000000";
 
 export function buildProtocolModule(options: ProtocolOptions = {}) {
@@ -103,6 +122,7 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
   const inferenceManagerModule = buildInferenceManagerModule(stakingModule);
   const disputeManagerModule = buildDisputeManagerModule(stakingModule);
   const redundantModule = buildRedundantModule(stakingModule);
+  const teeModule = buildTeeModule(stakingModule);
 
   return buildModule("Protocol", (m) => {
     const { token, staking } = m.useModule(stakingModule);
@@ -110,12 +130,14 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
     const { inferenceManager, inferenceLib } = m.useModule(inferenceManagerModule);
     const { disputeManager, verifier } = m.useModule(disputeManagerModule);
     const { redundantManager } = m.useModule(redundantModule);
+    const { teeSettler, attestationVerifier } = m.useModule(teeModule);
 
     const wiring: Future[] = [
       ...grantInferenceRole(m, { staking, nodeRegistry }, inferenceManager),
       ...grantSlasherRole(m, { staking, nodeRegistry }, disputeManager),
       ...grantDisputeRole(m, inferenceManager, disputeManager),
       ...grantRedundantRoles(m, { staking, nodeRegistry }, redundantManager),
+      ...wireTeeSettler(m, { staking, nodeRegistry }, inferenceManager, teeSettler),
     ];
 
     if (options.handOver === true) {
@@ -128,6 +150,8 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
         [inferenceManager, "InferenceManager", "GOVERNOR_ROLE"],
         [disputeManager, "DisputeManager", "GOVERNOR_ROLE"],
         [redundantManager, "RedundantManager", "GOVERNOR_ROLE"],
+        [teeSettler, "TeeSettler", "GOVERNOR_ROLE"],
+        [attestationVerifier, "EcdsaAttestationVerifier", "GOVERNOR_ROLE"],
       ];
       if (ownsToken) governed.push([token as CallableContractFuture<string>, "VerityToken", "MINTER_ROLE"]);
       const grants: Future[] = [];
@@ -162,6 +186,8 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
       verifier,
       disputeManager,
       redundantManager,
+      teeSettler,
+      attestationVerifier,
     };
   });
 }

@@ -70,4 +70,21 @@ describe("npm run demo (scripts/demo.ts)", () => {
       }
     }
   });
+
+  describe("part two: the other verification modes, once each", () => {
+    it("settles a TEE request signed by node A's attested (software) enclave key, final at once", () => {
+      expect(outcome.modes.tee.status).to.equal("Finalized");
+    });
+
+    it("finalizes a redundant request at once when both nodes agree", () => {
+      expect(outcome.modes.redundant.agreed.final).to.equal(true);
+    });
+
+    it("referees a disagreement: the lying node D (slot B) loses, is slashed its collateral, node A earns both fees and the reward", () => {
+      const { disputed } = outcome.modes.redundant;
+      expect(disputed.outcome).to.equal("BWrong");
+      expect(disputed.liarSlashed).to.equal(10n * ONE);
+      expect(disputed.winnerCredited).to.equal(2n * ONE + 5n * ONE);
+    });
+  });
 });

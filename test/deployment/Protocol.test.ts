@@ -16,6 +16,8 @@ import type {
   NodeRegistry,
   RedundantManager,
   Staking,
+  TeeSettler,
+  EcdsaAttestationVerifier,
   VerityToken,
 } from "../../typechain-types";
 
@@ -61,6 +63,8 @@ interface Deployed {
   verifier: IntegerStepVerifier;
   disputeManager: DisputeManager;
   redundantManager: RedundantManager;
+  teeSettler: TeeSettler;
+  attestationVerifier: EcdsaAttestationVerifier;
 }
 
 /** The current (role, account) pairs on `contract`, replayed from RoleGranted/RoleRevoked, as sorted strings. */
@@ -95,6 +99,8 @@ async function typed(result: Record<string, unknown>): Promise<Deployed> {
     verifier: result.verifier as unknown as IntegerStepVerifier,
     disputeManager: result.disputeManager as unknown as DisputeManager,
     redundantManager: result.redundantManager as unknown as RedundantManager,
+    teeSettler: result.teeSettler as unknown as TeeSettler,
+    attestationVerifier: result.attestationVerifier as unknown as EcdsaAttestationVerifier,
   };
 }
 
@@ -224,6 +230,18 @@ describe("Deployment (Ignition)", function () {
       expect(await disputeManager.disputeCount()).to.equal(0n);
     });
 
+    it("wires the TEE mode: the TeeSettler settles mode TEE with the file's equivocation parameters", async function () {
+      const { staking, inferenceManager, teeSettler, attestationVerifier } = await loadFixture(deployLocalFixture);
+      const tee = await teeSettler.getAddress();
+      expect(await inferenceManager.modeSettler(4)).to.equal(tee);
+      expect(await teeSettler.inferenceManager()).to.equal(await inferenceManager.getAddress());
+      expect(await teeSettler.staking()).to.equal(await staking.getAddress());
+      expect(await teeSettler.attestationVerifier()).to.equal(await attestationVerifier.getAddress());
+      expect(await teeSettler.equivocationSlash()).to.equal(local.Tee.equivocationSlash);
+      expect(await teeSettler.equivocationRewardPpm()).to.equal(local.Tee.equivocationRewardPpm);
+      expect(await attestationVerifier.serviceKeyCount()).to.equal(0n);
+    });
+
     it("links InferenceLib into the InferenceManager (no unlinked placeholder in its code)", async function () {
       const { inferenceManager } = await loadFixture(deployLocalFixture);
       const code = await ethers.provider.getCode(await inferenceManager.getAddress());
@@ -232,16 +250,34 @@ describe("Deployment (Ignition)", function () {
     });
 
     it("grants exactly the governor roles to the deployer and each manager role to its manager", async function () {
-      const { token, staking, nodeRegistry, inferenceManager, disputeManager, redundantManager, deployer } =
-        await loadFixture(deployLocalFixture);
+      const {
+        token,
+        staking,
+        nodeRegistry,
+        inferenceManager,
+        disputeManager,
+        redundantManager,
+        teeSettler,
+        attestationVerifier,
+        deployer,
+      } = await loadFixture(deployLocalFixture);
       const d = deployer.address;
       const im = await inferenceManager.getAddress();
       const dm = await disputeManager.getAddress();
       const rm = await redundantManager.getAddress();
+      const tee = await teeSettler.getAddress();
       expect(await grantsOf(token)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, d), grant(MINTER_ROLE, d)].sort());
       expect(await grantsOf(staking)).to.deep.equal(
-        [...governs(d), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm), ...redundantGrants(rm)].sort(),
+        [
+          ...governs(d),
+          grant(INFERENCE_ROLE, im),
+          grant(SLASHER_ROLE, dm),
+          ...redundantGrants(rm),
+          grant(SLASHER_ROLE, tee),
+        ].sort(),
       );
+      expect(await grantsOf(teeSettler)).to.deep.equal(governs(d).sort());
+      expect(await grantsOf(attestationVerifier)).to.deep.equal(governs(d).sort());
       expect(await grantsOf(nodeRegistry)).to.deep.equal(
         [...governs(d), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm)].sort(),
       );
@@ -293,16 +329,34 @@ describe("Deployment (Ignition)", function () {
 
   describe("the hand-over variant (buildProtocolModule({ handOver: true })) with Protocol.governor set", function () {
     it("ends with every admin, governor and minter role held by the governor and none by the deployer", async function () {
-      const { token, staking, nodeRegistry, inferenceManager, disputeManager, redundantManager, governor } =
-        await loadFixture(deployHandOverFixture);
+      const {
+        token,
+        staking,
+        nodeRegistry,
+        inferenceManager,
+        disputeManager,
+        redundantManager,
+        teeSettler,
+        attestationVerifier,
+        governor,
+      } = await loadFixture(deployHandOverFixture);
       const g = governor.address;
       const im = await inferenceManager.getAddress();
       const dm = await disputeManager.getAddress();
       const rm = await redundantManager.getAddress();
+      const tee = await teeSettler.getAddress();
       expect(await grantsOf(token)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, g), grant(MINTER_ROLE, g)].sort());
       expect(await grantsOf(staking)).to.deep.equal(
-        [...governs(g), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm), ...redundantGrants(rm)].sort(),
+        [
+          ...governs(g),
+          grant(INFERENCE_ROLE, im),
+          grant(SLASHER_ROLE, dm),
+          ...redundantGrants(rm),
+          grant(SLASHER_ROLE, tee),
+        ].sort(),
       );
+      expect(await grantsOf(teeSettler)).to.deep.equal(governs(g).sort());
+      expect(await grantsOf(attestationVerifier)).to.deep.equal(governs(g).sort());
       expect(await grantsOf(nodeRegistry)).to.deep.equal(
         [...governs(g), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm)].sort(),
       );
@@ -345,9 +399,10 @@ describe("Deployment (Ignition)", function () {
       expect(await staking.token()).to.equal(await existing.getAddress());
       expect(await inferenceManager.token()).to.equal(await existing.getAddress());
       expect(await disputeManager.token()).to.equal(await existing.getAddress());
-      // 8 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
-      // DisputeManager, RedundantManager), 4 InferenceManager setters and 7 role grants; no token deployment.
-      expect(transactions).to.equal(19);
+      // 10 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
+      // DisputeManager, RedundantManager, EcdsaAttestationVerifier, TeeSettler), 4 InferenceManager setters,
+      // setModeSettler(TEE) and 8 role grants; no token deployment.
+      expect(transactions).to.equal(23);
     });
 
     it("applies the Staking parameters given for it", async function () {
@@ -362,16 +417,19 @@ describe("Deployment (Ignition)", function () {
 
     it("wires the manager roles as Protocol.ts does", async function () {
       const { result, deployer } = await loadFixture(deployOnExistingTokenFixture);
-      const { staking, nodeRegistry, inferenceManager, disputeManager, redundantManager } = await typed(result);
+      const { staking, nodeRegistry, inferenceManager, disputeManager, redundantManager, teeSettler } =
+        await typed(result);
       const im = await inferenceManager.getAddress();
       const dm = await disputeManager.getAddress();
       const rm = await redundantManager.getAddress();
+      const tee = await teeSettler.getAddress();
       expect(await grantsOf(staking)).to.deep.equal(
         [
           ...governs(deployer.address),
           grant(INFERENCE_ROLE, im),
           grant(SLASHER_ROLE, dm),
           ...redundantGrants(rm),
+          grant(SLASHER_ROLE, tee),
         ].sort(),
       );
       expect(await grantsOf(nodeRegistry)).to.deep.equal(
@@ -392,12 +450,14 @@ describe("Deployment (Ignition)", function () {
         inferenceManager,
         disputeManager,
         redundantManager,
+        teeSettler,
         deployer,
         governor,
       } = await loadFixture(deployOnExistingTokenHandOverFixture);
       const g = governor.address;
       const dm = await disputeManager.getAddress();
       const rm = await redundantManager.getAddress();
+      const tee = await teeSettler.getAddress();
       expect(await staking.token()).to.equal(await existing.getAddress());
       expect(await grantsOf(staking)).to.deep.equal(
         [
@@ -405,8 +465,10 @@ describe("Deployment (Ignition)", function () {
           grant(INFERENCE_ROLE, await inferenceManager.getAddress()),
           grant(SLASHER_ROLE, dm),
           ...redundantGrants(rm),
+          grant(SLASHER_ROLE, tee),
         ].sort(),
       );
+      expect(await grantsOf(teeSettler)).to.deep.equal(governs(g).sort());
       expect(await grantsOf(nodeRegistry)).to.deep.equal(
         [...governs(g), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm)].sort(),
       );
@@ -441,6 +503,14 @@ describe("Deployment (Ignition)", function () {
       parameters.DisputeManager = { ...parameters.DisputeManager, rewardPpm: 500_001 };
       await expect(ignition.deploy(ProtocolModule, { parameters: parameters as never })).to.be.rejectedWith(
         /DisputeManager#DisputeManager.*DisputeManagerParameterOutOfBounds\("0x72657761726450706d[0-9]*", 500001, 0, 500000\)/,
+      );
+    });
+
+    it("refuses an equivocation reward above 50% of the slash", async function () {
+      const parameters = readParameters(LOCAL_PARAMETERS);
+      parameters.Tee = { ...parameters.Tee, equivocationRewardPpm: 500_001 };
+      await expect(ignition.deploy(ProtocolModule, { parameters: parameters as never })).to.be.rejectedWith(
+        /Tee#TeeSettler.*TeeSettlerParameterOutOfBounds/,
       );
     });
 

@@ -12,6 +12,7 @@ import { journalPath } from "../../node/journal";
 import { createLogger } from "../../node/log";
 import { defaultResolver } from "../../node/resolver";
 import { CliError, connect, globalsOf, signerOf, storeDir, verityHome } from "../chain";
+import { teeSettlers } from "./tee";
 
 interface ServeOptions {
   batchThreshold: string;
@@ -24,6 +25,22 @@ interface ServeOptions {
   pretty?: boolean;
   cheat?: string;
   cheatSeed: string;
+  mode: string;
+  enclaveKey?: string;
+}
+
+/** `--mode`: the modes to serve; NONE and OPTIMISTIC always, a verified mode only when listed. */
+function parseModes(text: string): string[] {
+  const modes = text
+    .split(",")
+    .map((m) => m.trim().toLowerCase())
+    .filter(Boolean);
+  const known = ["none", "optimistic", "tee"];
+  const unknown = modes.filter((m) => !known.includes(m));
+  if (unknown.length > 0) {
+    throw new CliError(`--mode ${text}: unknown mode ${unknown.join(", ")}`, `modes: ${known.join(", ")}`);
+  }
+  return modes;
 }
 
 function int(text: string, what: string, min: number): number {
@@ -47,6 +64,7 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
       );
     cheat = { fraction, seed: opts.cheatSeed };
   }
+  const verifiedSettlers = await teeSettlers(p, signer, parseModes(opts.mode), opts.enclaveKey);
   const daemon = new NodeDaemon({
     signer,
     addresses: p.addresses,
@@ -58,6 +76,7 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
     startBlock: opts.fromBlock !== undefined ? int(opts.fromBlock, "--from-block", 0) : undefined,
     cheat,
     log,
+    verifiedSettlers,
   });
   const server =
     opts.healthPort !== undefined
@@ -114,5 +133,14 @@ export function registerNodeServeCommand(cli: Command): void {
     .option("--pretty", "human-readable log lines instead of JSON")
     .option("--cheat <fraction>", "TESTS AND DEMOS ONLY: commit tampered results for this fraction of requests")
     .option("--cheat-seed <seed>", "seed that picks the tampered requests", "verity")
+    .option(
+      "--mode <modes>",
+      "modes to serve (comma list): none and optimistic always; tee needs --enclave-key",
+      "optimistic",
+    )
+    .option(
+      "--enclave-key <file>",
+      "TEE mode: the SOFTWARE enclave key file (NOT hardware-protected; `verity node tee-keygen`)",
+    )
     .action(async (opts: ServeOptions, cmd: Command) => serve(opts, cmd));
 }
