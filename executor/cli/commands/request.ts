@@ -313,7 +313,7 @@ function finish(p: Protocol, r: ResultReport, json: boolean | undefined): void {
 async function request(opts: RequestOptions, cmd: Command): Promise<void> {
   const versionId = parseId(opts.model, "--model");
   const mode = MODE_BITS[opts.mode.toLowerCase()];
-  if (mode === undefined) throw new CliError(`unknown mode '${opts.mode}'`, "use --mode optimistic or --mode none");
+  if (mode === undefined) throw new CliError(`unknown mode '${opts.mode}'`, "use --mode optimistic, none, tee or zk");
   const timeout = Number(opts.timeout);
   if (!Number.isFinite(timeout) || timeout <= 0) throw new CliError(`--timeout '${opts.timeout}' is not a number of seconds`, "e.g. --timeout 600");
   const shape = opts.shape !== undefined ? parseShape(opts.shape) : undefined;
@@ -379,7 +379,11 @@ export function registerRequestCommands(cli: Command): void {
     .option("-s, --shape <dims>", "shape of a flat JSON input, e.g. 1,784")
     .option("--node <address>", "ask this node (it must be eligible); default: an open request any eligible node may claim")
     .option("--fee <amount>", "fee in tokens (default: the version's fee)")
-    .option("--mode <mode>", "verification mode: optimistic or none", "optimistic")
+    .option(
+      "--mode <mode>",
+      "verification mode: optimistic (challenge window), none, tee (enclave-signed) or zk (proven); the version must support it",
+      "optimistic",
+    )
     .option("--wait", "wait for the commitment and the finalization (finalizing it once the window has passed)")
     .option("--verify", "re-execute locally and check the commitment: MATCH, or MISMATCH (exit 3)")
     .option("--timeout <seconds>", "give up waiting after this long (exit 4)", "600")
