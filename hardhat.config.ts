@@ -40,10 +40,21 @@ const config: HardhatUserConfig = {
         version: SOLC_VERSION,
         settings: { evmVersion: "cancun", optimizer: { enabled: true, runs: 2_000 } },
       },
+      // The RedundantManager (requests and the refereed game in one contract) also needs fewer runs to fit.
+      "contracts/redundant/RedundantManager.sol": {
+        version: SOLC_VERSION,
+        settings: { evmVersion: "cancun", optimizer: { enabled: true, runs: 200 } },
+      },
     },
   },
   networks: {
-    hardhat: { allowUnlimitedContractSize: false },
+    hardhat: {
+      allowUnlimitedContractSize: false,
+      // `npm run network` (scripts/network/processes.ts) sets this for its `hardhat node`: blocks mined in the same
+      // second keep that second, so the chain's clock follows the wall clock (plus the orchestrator's time travel)
+      // instead of gaining a second per automined block under load.
+      ...(process.env.VERITY_SAME_SECOND_BLOCKS === "1" ? { allowBlocksWithSameTimestamp: true } : {}),
+    },
     localhost: { url: "http://127.0.0.1:8545" },
     remote: { url: process.env.VERITY_RPC_URL ?? "http://127.0.0.1:8545", accounts: remoteAccounts },
   },

@@ -26,6 +26,9 @@ import { deployProtocol, mined, printTable, signPermit } from "../scripts/lib/pr
 import { benchDisputes } from "./disputes";
 import { benchExecutor } from "./executor";
 import { benchInference } from "./inference";
+import { benchRedundant } from "./redundant";
+import { benchTee } from "./tee";
+import { benchNetwork } from "./network";
 import { benchZk } from "./zk";
 
 const RESULTS = path.join(__dirname, "results.json");
@@ -136,6 +139,9 @@ async function main(): Promise<void> {
   const inference = await benchInference();
   console.log("\nPlaying a dispute with a lie at every layer of each demo model (bench/disputes.ts)...");
   const disputes = await benchDisputes((line) => console.log(line));
+  console.log("\nRedundant requests (k = 2) and a refereed game with a lie at every layer (bench/redundant.ts)...");
+  const redundant = await benchRedundant((line) => console.log(line));
+  const tee = await benchTee();
   console.log("\nZK mode: setup, proofs and settlement of the 16-16-10 MLP (bench/zk.ts)...");
   const zk = await benchZk((line) => console.log(line));
   results.zk = zk.zk;
@@ -148,6 +154,10 @@ async function main(): Promise<void> {
     oneStepMaxCnn: disputes.oneStepMax.cnn,
     disputeTotalMlp: disputes.disputeTotalMlp,
     disputeTotalCnn: disputes.disputeTotalCnn,
+    ...redundant,
+    attest: tee.attest,
+    teeCommit: tee.teeCommit,
+    teeEquivocation: tee.teeEquivocation,
     zkCommit: zk.gas.zkCommit,
     zkVerify: zk.gas.zkVerify,
   };
@@ -175,6 +185,10 @@ async function main(): Promise<void> {
   console.log("\nExecutor benchmark (bench/executor.ts)...");
   results.executor = await benchExecutor();
   console.log(JSON.stringify(results.executor, null, 2));
+
+  console.log("\nNetwork benchmark: 3 node daemons on a local hardhat node (bench/network.ts)...");
+  results.network = await benchNetwork();
+  console.log(JSON.stringify(results.network, null, 2));
 
   writeFileSync(RESULTS, JSON.stringify(results, null, 2) + "\n");
   console.log(`\nWrote ${path.relative(process.cwd(), RESULTS)}`);

@@ -89,11 +89,22 @@ async function main(): Promise<void> {
   );
   const verifierAddress = addresses["StepVerifier#IntegerStepVerifier"];
   const disputeManager = await ethers.getContractAt("DisputeManager", addresses["DisputeManager#DisputeManager"]);
+  const redundantManager = await ethers.getContractAt(
+    "RedundantManager",
+    addresses["RedundantManager#RedundantManager"],
+  );
+  const teeSettler = await ethers.getContractAt("TeeSettler", addresses["Tee#TeeSettler"]);
+  const attestationVerifier = await ethers.getContractAt(
+    "EcdsaAttestationVerifier",
+    addresses["Tee#EcdsaAttestationVerifier"],
+  );
   for (const [name, address] of Object.entries(addresses)) {
     check(`${name} has code`, (await ethers.provider.getCode(address)) !== "0x", true);
   }
   const im = await inferenceManager.getAddress();
   const dm = await disputeManager.getAddress();
+  const rm = await redundantManager.getAddress();
+  const tee = await teeSettler.getAddress();
 
   // Links.
   check("Staking.token()", await staking.token(), tokenAddress);
@@ -109,6 +120,17 @@ async function main(): Promise<void> {
   check("DisputeManager.nodeRegistry()", await disputeManager.nodeRegistry(), await nodeRegistry.getAddress());
   check("DisputeManager.staking()", await disputeManager.staking(), await staking.getAddress());
   check("DisputeManager.verifier()", await disputeManager.verifier(), verifierAddress);
+  check("RedundantManager.staking()", await redundantManager.staking(), await staking.getAddress());
+  check("RedundantManager.nodeRegistry()", await redundantManager.nodeRegistry(), await nodeRegistry.getAddress());
+  check("RedundantManager.verifier()", await redundantManager.verifier(), verifierAddress);
+  check("InferenceManager.modeSettler(TEE)", await inferenceManager.modeSettler(4), tee);
+  check("TeeSettler.inferenceManager()", await teeSettler.inferenceManager(), im);
+  check("TeeSettler.staking()", await teeSettler.staking(), await staking.getAddress());
+  check(
+    "TeeSettler.attestationVerifier()",
+    await teeSettler.attestationVerifier(),
+    await attestationVerifier.getAddress(),
+  );
   const zkSettler = addresses["Zk#ZkSettler"]
     ? await ethers.getContractAt("ZkSettler", addresses["Zk#ZkSettler"])
     : undefined;
@@ -138,6 +160,9 @@ async function main(): Promise<void> {
   check("DisputeManager.moveClock()", await disputeManager.moveClock(), d.moveClock);
   check("DisputeManager.clockExtension()", await disputeManager.clockExtension(), d.clockExtension);
   check("DisputeManager.rewardPpm()", await disputeManager.rewardPpm(), d.rewardPpm);
+  const t = parameters?.Tee ?? {};
+  check("TeeSettler.equivocationSlash()", await teeSettler.equivocationSlash(), t.equivocationSlash);
+  check("TeeSettler.equivocationRewardPpm()", await teeSettler.equivocationRewardPpm(), t.equivocationRewardPpm);
 
   // A node must not be able to withdraw stake before a dispute over its last commitment can end.
   const window = BigInt(await inferenceManager.challengeWindow());
@@ -158,10 +183,13 @@ async function main(): Promise<void> {
     deployer?.address;
   const governs = { DEFAULT_ADMIN_ROLE: [governor], GOVERNOR_ROLE: [governor] };
   const expected: [string, BaseContract, Record<string, (string | undefined)[]>][] = [
-    ["Staking", staking, { ...governs, SLASHER_ROLE: [dm], INFERENCE_ROLE: [im] }],
-    ["NodeRegistry", nodeRegistry, { ...governs, SLASHER_ROLE: [dm] }],
+    ["Staking", staking, { ...governs, SLASHER_ROLE: [dm, rm, tee], INFERENCE_ROLE: [im, rm] }],
+    ["NodeRegistry", nodeRegistry, { ...governs, SLASHER_ROLE: [dm, rm] }],
     ["InferenceManager", inferenceManager, { ...governs, DISPUTE_ROLE: [dm] }],
     ["DisputeManager", disputeManager, { ...governs }],
+    ["RedundantManager", redundantManager, { ...governs }],
+    ["TeeSettler", teeSettler, { ...governs }],
+    ["EcdsaAttestationVerifier", attestationVerifier, { ...governs }],
   ];
   if (zkSettler) expected.push(["ZkSettler", zkSettler, { ...governs }]);
   if (addresses["VerityToken#VerityToken"]) {

@@ -215,7 +215,7 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
 
         // A subtree wholly inside the padding of the chunk tree has a known value: decide now.
         if ((uint256(index) << level) >= MerkleLib.chunkCount(d.outLength)) {
-            bool honestPadding = cursor == _emptySubtree(level);
+            bool honestPadding = cursor == MerkleLib.emptySubtree(level);
             _resolve(d, disputeId, !honestPadding, honestPadding ? "padding disputed" : "padding forged");
             return;
         }
@@ -461,13 +461,6 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         uint256 offset = _DESCRIPTOR_OUT_LENGTH_WORD * 32;
         if (descriptor.length < offset + 32) revert DisputeManagerBadProof(disputeId, "descriptor");
         return uint256(bytes32(descriptor[offset:offset + 32]));
-    }
-
-    /// @dev Root of an all-padding subtree of height `level`: Z_0 = 0, Z_{k+1} = keccak(Z_k ‖ Z_k).
-    function _emptySubtree(uint256 level) private pure returns (bytes32 z) {
-        for (uint256 i = 0; i < level; ++i) {
-            z = keccak256(abi.encodePacked(z, z));
-        }
     }
 
     function _setBond(uint256 value) private {

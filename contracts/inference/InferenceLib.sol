@@ -395,7 +395,8 @@ library InferenceLib {
     /// @dev True once `time` holds a window end and the commitment slot a real commitment (from the stored status:
     /// a batch-settled leaf keeps Assigned and has neither).
     function _hasCommitment(IInferenceManager.RequestStatus stored) private pure returns (bool) {
-        return stored >= IInferenceManager.RequestStatus.Committed && stored != IInferenceManager.RequestStatus.Refunded;
+        return
+            stored >= IInferenceManager.RequestStatus.Committed && stored != IInferenceManager.RequestStatus.Refunded;
     }
 
     /// @dev keccak256(abi.encode(requestId, outputHash, traceRoot)).

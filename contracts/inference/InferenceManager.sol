@@ -501,8 +501,10 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
     function _request(NewRequest memory q, bytes calldata input) private returns (uint256 requestId) {
         InferenceLib.VersionInfo memory version = _versionInfo(q.versionId, q.node == address(0));
         bool known = q.mode == VerificationModes.OPTIMISTIC || q.mode == VerificationModes.NONE;
-        if (!(known || (VerificationModes.isVerified(q.mode) && _settlers[q.mode] != address(0))) || version.modes & q.mode == 0)
-            revert InferenceManagerUnsupportedMode(q.versionId, q.mode);
+        if (
+            !(known || (VerificationModes.isVerified(q.mode) && _settlers[q.mode] != address(0))) ||
+            version.modes & q.mode == 0
+        ) revert InferenceManagerUnsupportedMode(q.versionId, q.mode);
         uint256 minimumFee = version.fee == 0 ? 1 : version.fee;
         if (q.fee < minimumFee) revert InferenceManagerFeeTooLow(q.fee, minimumFee);
         if (q.fee > MAX_FEE) revert InferenceManagerFeeTooHigh(q.fee, MAX_FEE);

@@ -228,6 +228,11 @@ library MerkleLib {
         return nodes[0];
     }
 
+    /// @notice Root of an all-padding subtree of height `level`: Z_0 = bytes32(0), Z_{k+1} = keccak(Z_k ‖ Z_k).
+    function emptySubtree(uint256 level) internal pure returns (bytes32 z) {
+        for (uint256 i; i < level; ++i) z = _hashPair(z, z);
+    }
+
     /// @dev Root over `n` leaf hashes in `nodes` (hashed in place), padding odd levels with the empty subtree root.
     function _rootOfNodes(bytes32[] memory nodes, uint256 n) private pure returns (bytes32) {
         bytes32 zero; // Z_level: the root of an empty subtree of this level's height

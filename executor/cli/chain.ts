@@ -206,6 +206,8 @@ function abis(): InterfaceAbi[] {
     f("registry/NodeRegistry__factory").NodeRegistry__factory.abi,
     f("inference/InferenceManager__factory").InferenceManager__factory.abi,
     f("disputes/DisputeManager__factory").DisputeManager__factory.abi,
+    f("tee/TeeSettler__factory").TeeSettler__factory.abi,
+    f("tee/EcdsaAttestationVerifier__factory").EcdsaAttestationVerifier__factory.abi,
   ];
   /* eslint-enable @typescript-eslint/no-require-imports */
 }

@@ -33,6 +33,8 @@ import { registerStatusCommand } from "./commands/status";
 import { registerTokenCommands } from "./commands/token";
 import { registerClaimCommand } from "./commands/claim";
 import { registerNodeServeCommand } from "./commands/node-serve";
+import { registerChallengerCommands } from "./commands/challenger";
+import { registerTeeCommands } from "./commands/tee";
 import { registerZkCommands } from "./commands/zk";
 import { addGlobalOptions, CliError, closeAll } from "./chain";
 import { UsageError } from "./usage";
@@ -79,6 +81,8 @@ export function buildCli(): Command {
   registerTokenCommands(cli);
   registerClaimCommand(cli);
   registerNodeServeCommand(cli);
+  registerChallengerCommands(cli);
+  registerTeeCommands(cli);
   // Every subcommand exits through reportError (exitOverride), like the root.
   const walk = (c: Command): void => {
     c.exitOverride();

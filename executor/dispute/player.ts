@@ -14,7 +14,7 @@ import type { DisputeManager } from "../../typechain-types";
 import { VerityError } from "../errors";
 import { bytesOf } from "../trace/trace";
 import { MerkleTree, chunkCount, treeDepth } from "../trace/merkle";
-import { buildSparseStepProof, buildStepProof } from "./step-proof";
+import { cheapestStepProof } from "./step-proof";
 import { chunkHex, emptySubtree, subtreeRoot, type PartyView } from "./view";
 
 export type Role = "node" | "challenger";
@@ -136,17 +136,15 @@ export class DisputePlayer {
         }
         // Two witnesses for the same element: one contiguous run of S_k, or only the chunks it reads with a
         // multiproof. Send whichever is smaller in calldata (sparse wins for wide convolutions).
-        const run = buildStepProof(program, states, step, element, weights);
-        const sparse = buildSparseStepProof(program, states, step, element, weights);
-        const runBytes = hexBytes(run.slice.chunks) + 32 * run.slice.proof.length;
-        const sparseBytes =
-          hexBytes(sparse.slice.chunks) + 32 * (sparse.slice.proof.length + sparse.slice.chunkIndices.length);
-        if (sparseBytes < runBytes) {
+        const cheapest = cheapestStepProof(program, states, step, element, weights);
+        if (cheapest.sparse) {
+          const sparse = cheapest.proof;
           return {
             name: `proveStepSparse(byte ${element})`,
             send: () => m.proveStepSparse(disputeId, byteIndex, sparse.layer, sparse.slice, sparse.rows),
           };
         }
+        const run = cheapest.proof;
         return {
           name: `proveStep(byte ${element})`,
           send: () => m.proveStep(disputeId, byteIndex, run.layer, run.slice, run.rows),
@@ -175,16 +173,12 @@ export class DisputePlayer {
 }
 
 /** A proof for a byte past the state's end, which the contract decides without the verifier. */
-function emptyWitness(layer: { descriptor: string; rowsRoot: string; layerProof: string[] }) {
+export function emptyWitness(layer: { descriptor: string; rowsRoot: string; layerProof: string[] }) {
   return {
     layer: { descriptor: layer.descriptor, rowsRoot: layer.rowsRoot, layerProof: layer.layerProof },
     slice: { firstChunk: 0, chunks: "0x", proof: [] as string[] },
     rows: [] as { row: number; data: string; proof: string[] }[],
   };
-}
-
-function hexBytes(hex: string): number {
-  return (hex.length - 2) / 2;
 }
 
 /** Depth of the chunk tree of a state of `length` bytes (the number of bisection rounds inside a step). */

@@ -319,3 +319,24 @@ function prepare(
     },
   };
 }
+
+/**
+ * The cheaper of the two witnesses for the same element, by calldata size: one contiguous run of S_layer
+ * (`buildStepProof`) or only the chunks it reads with a multiproof (`buildSparseStepProof`, smaller for wide
+ * convolutions). Both game players (executor/dispute, executor/redundant) send whichever this picks.
+ */
+export function cheapestStepProof(
+  p: Program,
+  states: readonly Int8Array[],
+  layer: number,
+  element: number,
+  weights: WeightsCommitment,
+): { sparse: false; proof: StepProof } | { sparse: true; proof: SparseStepProof } {
+  const run = buildStepProof(p, states, layer, element, weights);
+  const sparse = buildSparseStepProof(p, states, layer, element, weights);
+  const hexBytes = (hex: string) => (hex.length - 2) / 2;
+  const runBytes = hexBytes(run.slice.chunks) + 32 * run.slice.proof.length;
+  const sparseBytes =
+    hexBytes(sparse.slice.chunks) + 32 * (sparse.slice.proof.length + sparse.slice.chunkIndices.length);
+  return sparseBytes < runBytes ? { sparse: true, proof: sparse } : { sparse: false, proof: run };
+}

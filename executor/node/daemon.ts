@@ -42,11 +42,22 @@ import { DisputePlayer, Phase } from "../dispute/player";
 import { honestView, tamperedView, type PartyView } from "../dispute/view";
 import { VerityError } from "../errors";
 import { bytesOf } from "../trace/trace";
-import { Journal, JournalCorruptError, journalPath, type JournalRecord } from "./journal";
+import {
+  InjectedCrash,
+  claimAllCredits,
+  errorMessage as message,
+  isFatal,
+  mapLimit,
+  pickedByHash,
+  runLoop,
+} from "./common";
+import { Journal, journalPath, type JournalRecord } from "./journal";
 import { createLogger, type Logger } from "./log";
 import { defaultResolver, type ProgramResolver } from "./resolver";
-import { DEFAULT_RETRY, Rpc, sleep, type RetryPolicy } from "./rpc";
+import { DEFAULT_RETRY, Rpc, type RetryPolicy } from "./rpc";
 import { isVerifiedMode, type VerifiedSettler } from "./verified";
+
+export { InjectedCrash };
 
 /** The deployment's contract addresses the daemon talks to. */
 export interface NodeAddresses {
@@ -99,9 +110,6 @@ export interface NodeDaemonOptions {
   verifiedSettlers?: ReadonlyMap<number, VerifiedSettler>;
 }
 
-/** Thrown by test hooks to simulate a crash: the daemon does not catch it. */
-export class InjectedCrash extends Error {}
-
 export class NodeDaemonError extends VerityError {}
 
 const STATUS = {
@@ -137,24 +145,6 @@ export interface NodeMetrics {
   lastBlock: number;
 }
 
-function isFatal(e: unknown): boolean {
-  return e instanceof InjectedCrash || e instanceof JournalCorruptError;
-}
-
-/** `fn` over `items`, at most `limit` at a time, results in order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 const STAKE_ERRORS = new Interface(["error StakingInsufficientFreeStake(address node, uint256 free, uint256 needed)"]);
 
 /** The free and needed stake of a `StakingInsufficientFreeStake` revert (raised by Staking, under the manager). */
@@ -171,12 +161,6 @@ export function insufficientStake(e: unknown): { free: bigint; needed: bigint } 
   }
   const m = /StakingInsufficientFreeStake\("?0x[0-9a-fA-F]{40}"?, (\d+), (\d+)\)/.exec(err?.message ?? "");
   return m ? { free: BigInt(m[1]), needed: BigInt(m[2]) } : null;
-}
-
-function message(e: unknown): string {
-  const err = e as { shortMessage?: string; message?: string; revert?: { name?: string; args?: unknown[] } };
-  if (err?.revert?.name) return `${err.revert.name}(${(err.revert.args ?? []).map(String).join(", ")})`;
-  return err?.shortMessage ?? err?.message ?? String(e);
 }
 
 export class NodeDaemon {
@@ -286,18 +270,12 @@ export class NodeDaemon {
 
   /** Loops `tick()` every `pollMs` until `stop()`; transient failures are logged and the loop backs off. */
   async run(pollMs = 1000): Promise<void> {
-    let backoff = pollMs;
-    while (!this.stopping) {
-      try {
-        await this.tick();
-        backoff = pollMs;
-      } catch (e) {
-        if (isFatal(e)) throw e;
-        this.log.error("tick failed; retrying", { error: message(e), retryInMs: backoff });
-        backoff = Math.min(backoff * 2, 30_000);
-      }
-      if (!this.stopping) await sleep(backoff);
-    }
+    await runLoop(
+      () => this.tick(),
+      () => this.stopping,
+      this.log,
+      pollMs,
+    );
     this.close();
   }
 
@@ -323,23 +301,16 @@ export class NodeDaemon {
 
   /** Claims this node's credits on both managers (fees and dispute winnings). */
   async claimCredits(): Promise<bigint> {
-    let total = 0n;
-    for (const [name, contract] of [
-      ["inference", this.inference],
-      ["disputes", this.disputes],
-    ] as const) {
-      const credit = await this.rpc.call("credits", () => contract.credits(this.address));
-      if (credit === 0n) continue;
-      try {
-        await this.rpc.send(`claimCredits(${name})`, (o) => contract.claimCredits(o));
-        total += credit;
-        this.metrics.creditsClaimed++;
-        this.log.info("credits claimed", { from: name, amount: credit });
-      } catch (e) {
-        if (isFatal(e)) throw e;
-        this.log.warn("claiming credits failed", { from: name, error: message(e) });
-      }
-    }
+    const { total, claims } = await claimAllCredits(
+      this.rpc,
+      this.address,
+      [
+        ["inference", this.inference],
+        ["disputes", this.disputes],
+      ],
+      this.log,
+    );
+    this.metrics.creditsClaimed += claims;
     return total;
   }
 
@@ -565,9 +536,7 @@ export class NodeDaemon {
 
   private shouldCheat(requestId: bigint): boolean {
     const c = this.opts.cheat;
-    if (!c || c.fraction <= 0) return false;
-    const h = BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(["string", "uint256"], [c.seed, requestId])));
-    return Number(h % 1_000_000n) < c.fraction * 1_000_000;
+    return c !== undefined && pickedByHash(c.seed, requestId, c.fraction);
   }
 
   /** This node's view of request `requestId` (tampered, deterministically, when it cheats on it). */

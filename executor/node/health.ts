@@ -9,7 +9,8 @@ export interface HealthSource {
   metrics(): Record<string, number>;
 }
 
-export function startHealthServer(source: HealthSource, port: number): Promise<http.Server> {
+/** `prefix` names the metrics: `verity_node_` for the node daemon, `verity_challenger_` for the challenger. */
+export function startHealthServer(source: HealthSource, port: number, prefix = "verity_node_"): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     if (req.method === "GET" && req.url === "/health") {
       const h = source.health();
@@ -19,7 +20,7 @@ export function startHealthServer(source: HealthSource, port: number): Promise<h
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
       res.end(
         Object.entries(source.metrics())
-          .map(([k, v]) => `verity_node_${k} ${v}`)
+          .map(([k, v]) => `${prefix}${k} ${v}`)
           .join("\n") + "\n",
       );
     } else {

@@ -10,7 +10,9 @@ import type {
 import { buildDisputeManagerModule } from "./DisputeManager";
 import { buildInferenceManagerModule } from "./InferenceManager";
 import { buildNodeRegistryModule } from "./NodeRegistry";
+import { buildRedundantModule, grantRedundantRoles } from "./Redundant";
 import { buildStakingModule, type TokenModule } from "./Staking";
+import { buildTeeModule } from "./Tee";
 import VerityTokenModule from "./VerityToken";
 import { buildZkModule } from "./Zk";
 
@@ -20,6 +22,10 @@ import { buildZkModule } from "./Zk";
  * - Staking.INFERENCE_ROLE -> InferenceManager (locks and unlocks collateral);
  * - Staking.SLASHER_ROLE and NodeRegistry.SLASHER_ROLE -> DisputeManager (slashes and jails a node proven wrong);
  * - InferenceManager.DISPUTE_ROLE -> DisputeManager (freezes and resolves a disputed commitment);
+ * - Staking.INFERENCE_ROLE and SLASHER_ROLE, NodeRegistry.SLASHER_ROLE -> RedundantManager (redundant requests:
+ *   locks its commitments' collateral, slashes and jails the loser of a refereed game);
+ * - TEE mode (Tee.ts): InferenceManager.setModeSettler(TEE, TeeSettler), and Staking.SLASHER_ROLE -> TeeSettler
+ *   (slashes an equivocating enclave's node; it does not jail, so it gets no NodeRegistry role).
  * - InferenceManager mode settler for ZK -> ZkSettler (Zk.ts: Groth16-verified results, final at once).
  *
  * The governor (`$global.governor`, default: the deploying account) receives DEFAULT_ADMIN_ROLE and GOVERNOR_ROLE
@@ -93,6 +99,22 @@ export function grantDisputeRole(
   return [m.call(inferenceManager, "grantRole", [role, disputeManager], { id: "InferenceManager_grantDisputeRole" })];
 }
 
+/** TEE mode: makes `teeSettler` the InferenceManager's settler for mode TEE (4) and grants it Staking.SLASHER_ROLE. */
+export function wireTeeSettler(
+  m: IgnitionModuleBuilder,
+  targets: RoleTargets,
+  inferenceManager: CallableContractFuture<string>,
+  teeSettler: ArgumentType,
+): ContractCallFuture<string, string>[] {
+  const TEE_MODE = 4; // VerificationModes.TEE
+  const setSettler = m.call(inferenceManager, "setModeSettler", [TEE_MODE, teeSettler], {
+    id: "InferenceManager_setTeeSettler",
+  });
+  const role = m.staticCall(targets.staking, "SLASHER_ROLE", [], 0, { id: "Staking_SLASHER_ROLE_tee" });
+  const grant = m.call(targets.staking, "grantRole", [role, teeSettler], { id: "Staking_grantTeeSlasherRole" });
+  return [setSettler, grant];
+}
+
 const DEFAULT_ADMIN_ROLE = "0x0000000000000000000000000000000000000000000000000000000000000000";
 
 export function buildProtocolModule(options: ProtocolOptions = {}) {
@@ -101,6 +123,8 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
   const nodeRegistryModule = buildNodeRegistryModule(stakingModule);
   const inferenceManagerModule = buildInferenceManagerModule(stakingModule);
   const disputeManagerModule = buildDisputeManagerModule(stakingModule);
+  const redundantModule = buildRedundantModule(stakingModule);
+  const teeModule = buildTeeModule(stakingModule);
   const zkModule = buildZkModule(stakingModule);
 
   return buildModule("Protocol", (m) => {
@@ -108,12 +132,16 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
     const { modelRegistry, nodeRegistry } = m.useModule(nodeRegistryModule);
     const { inferenceManager, inferenceLib } = m.useModule(inferenceManagerModule);
     const { disputeManager, verifier } = m.useModule(disputeManagerModule);
+    const { redundantManager } = m.useModule(redundantModule);
+    const { teeSettler, attestationVerifier } = m.useModule(teeModule);
     const { zkSettler } = m.useModule(zkModule); // ZK mode's settler, set on the InferenceManager by the module
 
     const wiring: Future[] = [
       ...grantInferenceRole(m, { staking, nodeRegistry }, inferenceManager),
       ...grantSlasherRole(m, { staking, nodeRegistry }, disputeManager),
       ...grantDisputeRole(m, inferenceManager, disputeManager),
+      ...grantRedundantRoles(m, { staking, nodeRegistry }, redundantManager),
+      ...wireTeeSettler(m, { staking, nodeRegistry }, inferenceManager, teeSettler),
     ];
 
     if (options.handOver === true) {
@@ -125,6 +153,9 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
         [nodeRegistry, "NodeRegistry", "GOVERNOR_ROLE"],
         [inferenceManager, "InferenceManager", "GOVERNOR_ROLE"],
         [disputeManager, "DisputeManager", "GOVERNOR_ROLE"],
+        [redundantManager, "RedundantManager", "GOVERNOR_ROLE"],
+        [teeSettler, "TeeSettler", "GOVERNOR_ROLE"],
+        [attestationVerifier, "EcdsaAttestationVerifier", "GOVERNOR_ROLE"],
         [zkSettler, "ZkSettler", "GOVERNOR_ROLE"],
       ];
       if (ownsToken) governed.push([token as CallableContractFuture<string>, "VerityToken", "MINTER_ROLE"]);
@@ -159,6 +190,9 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
       inferenceLib,
       verifier,
       disputeManager,
+      redundantManager,
+      teeSettler,
+      attestationVerifier,
       zkSettler,
     };
   });

@@ -13,6 +13,7 @@ import type {
   IntegerStepVerifier,
   ModelRegistry,
   NodeRegistry,
+  RedundantManager,
   Staking,
   VerityToken,
   ZkSettler,
@@ -28,6 +29,7 @@ export interface Protocol {
   inferenceManager: InferenceManager;
   verifier: IntegerStepVerifier;
   disputeManager: DisputeManager;
+  redundantManager: RedundantManager;
   /** ZK mode's settler (ignition/modules/Zk.ts), set on the InferenceManager. */
   zkSettler: ZkSettler;
   /** Gas of each contract creation, by contract name, in deployment order. */
@@ -50,6 +52,7 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment): Promise<Pr
   const inferenceManager = result.inferenceManager as unknown as InferenceManager;
   const verifier = result.verifier as unknown as IntegerStepVerifier;
   const disputeManager = result.disputeManager as unknown as DisputeManager;
+  const redundantManager = result.redundantManager as unknown as RedundantManager;
   const zkSettler = result.zkSettler as unknown as ZkSettler;
 
   const names = new Map<string, string>();
@@ -62,6 +65,7 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment): Promise<Pr
     InferenceManager: inferenceManager,
     IntegerStepVerifier: verifier,
     DisputeManager: disputeManager,
+    RedundantManager: redundantManager,
     ZkSettler: zkSettler,
   })) {
     names.set((await contract.getAddress()).toLowerCase(), name);
@@ -90,6 +94,7 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment): Promise<Pr
     inferenceManager,
     verifier,
     disputeManager,
+    redundantManager,
     zkSettler,
     deploymentGas,
   };

@@ -7,7 +7,6 @@
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { getBytes, JsonRpcProvider, keccak256, NonceManager, Wallet } from "ethers";
@@ -16,6 +15,7 @@ import { honestView, tamperedView } from "../../executor/dispute/view";
 import { decodeProgram } from "../../executor/runtime/program";
 import { bytesOf } from "../../executor/trace/trace";
 import { InferenceManager__factory } from "../../typechain-types";
+import { freePort, rpc } from "../../scripts/network/processes";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -34,28 +34,6 @@ interface Run {
   status: number | null;
   stdout: string;
   stderr: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const json = (await res.json()) as { result?: unknown; error?: { message: string } };
-  if (json.error) throw new Error(json.error.message);
-  return json.result;
 }
 
 // Under `npm run coverage` this suite is skipped: its child processes (`verity deploy` runs Hardhat's Ignition task,
@@ -406,6 +384,21 @@ async function rpc(url: string, method: string, params: unknown[] = []): Promise
       const bad = await verity(["result", "5", "--verify"]);
       expect(bad.status).to.equal(3);
       expect(bad.stdout).to.contain("MISMATCH");
+    });
+
+    it("result of a batched request recomputes its output and shows it only when it hashes to the leaf", async () => {
+      const honest = await resultOf(4n);
+      const shown = await json<{ output: number[] | null; outputFrom: string; recomputed: { outputHash: string; matchesLeaf: boolean } }>(["result", "4"]);
+      expect(shown.outputFrom).to.equal("recomputed");
+      expect(shown.recomputed).to.deep.equal({ outputHash: keccak256(honest.output), matchesLeaf: true });
+      expect(shown.output).to.have.length(10);
+      const hidden = await json<{ output: number[] | null; outputFrom: string | null; recomputed: { matchesLeaf: boolean } }>(["result", "5"]);
+      expect(hidden.output).to.equal(null);
+      expect(hidden.outputFrom).to.equal(null);
+      expect(hidden.recomputed.matchesLeaf).to.equal(false);
+      const text = await verity(["result", "5"]);
+      expect(text.status).to.equal(0);
+      expect(text.stdout).to.contain("does NOT hash to the leaf's outputHash");
     });
 
     it("result of a request that does not exist exits 2", async () => {

@@ -14,7 +14,10 @@ import type {
   IntegerStepVerifier,
   ModelRegistry,
   NodeRegistry,
+  RedundantManager,
   Staking,
+  TeeSettler,
+  EcdsaAttestationVerifier,
   VerityToken,
   ZkSettler,
 } from "../../typechain-types";
@@ -60,6 +63,9 @@ interface Deployed {
   inferenceManager: InferenceManager;
   verifier: IntegerStepVerifier;
   disputeManager: DisputeManager;
+  redundantManager: RedundantManager;
+  teeSettler: TeeSettler;
+  attestationVerifier: EcdsaAttestationVerifier;
   zkSettler: ZkSettler;
 }
 
@@ -80,6 +86,8 @@ async function grantsOf(contract: BaseContract): Promise<string[]> {
 }
 
 const grant = (role: string, account: string) => `${ROLE_NAMES[role]} ${account}`;
+/** The RedundantManager's roles on Staking: it locks its commitments' collateral and slashes a game's loser. */
+const redundantGrants = (rm: string) => [grant(INFERENCE_ROLE, rm), grant(SLASHER_ROLE, rm)];
 const governs = (account: string) => [grant(DEFAULT_ADMIN_ROLE, account), grant(GOVERNOR_ROLE, account)];
 
 async function typed(result: Record<string, unknown>): Promise<Deployed> {
@@ -92,6 +100,9 @@ async function typed(result: Record<string, unknown>): Promise<Deployed> {
     inferenceManager: result.inferenceManager as unknown as InferenceManager,
     verifier: result.verifier as unknown as IntegerStepVerifier,
     disputeManager: result.disputeManager as unknown as DisputeManager,
+    redundantManager: result.redundantManager as unknown as RedundantManager,
+    teeSettler: result.teeSettler as unknown as TeeSettler,
+    attestationVerifier: result.attestationVerifier as unknown as EcdsaAttestationVerifier,
     zkSettler: result.zkSettler as unknown as ZkSettler,
   };
 }
@@ -178,6 +189,21 @@ describe("Deployment (Ignition)", function () {
       expect(await disputeManager.rewardPpm()).to.equal(await disputeManager.MAX_REWARD_PPM());
     });
 
+    it("configures the RedundantManager with every parameter of the file and links it", async function () {
+      const { redundantManager, staking, nodeRegistry, verifier } = await loadFixture(deployLocalFixture);
+      const p = local.RedundantManager;
+      const actual = await redundantManager.parameters();
+      expect(actual.maxNodes).to.equal(p.maxNodes);
+      expect(actual.collateralMultiplier).to.equal(p.collateralMultiplier);
+      expect(actual.commitTimeout).to.equal(p.commitTimeout);
+      expect(actual.moveClock).to.equal(p.moveClock);
+      expect(actual.clockExtension).to.equal(p.clockExtension);
+      expect(actual.rewardPpm).to.equal(p.rewardPpm);
+      expect(await redundantManager.staking()).to.equal(await staking.getAddress());
+      expect(await redundantManager.nodeRegistry()).to.equal(await nodeRegistry.getAddress());
+      expect(await redundantManager.verifier()).to.equal(await verifier.getAddress());
+    });
+
     it("sets a thawing period of at least the challenge window plus two of the longest games", async function () {
       const { staking, inferenceManager, disputeManager } = await loadFixture(deployLocalFixture);
       const game = await disputeManager.maxGameDuration();
@@ -207,6 +233,18 @@ describe("Deployment (Ignition)", function () {
       expect(await disputeManager.disputeCount()).to.equal(0n);
     });
 
+    it("wires the TEE mode: the TeeSettler settles mode TEE with the file's equivocation parameters", async function () {
+      const { staking, inferenceManager, teeSettler, attestationVerifier } = await loadFixture(deployLocalFixture);
+      const tee = await teeSettler.getAddress();
+      expect(await inferenceManager.modeSettler(4)).to.equal(tee);
+      expect(await teeSettler.inferenceManager()).to.equal(await inferenceManager.getAddress());
+      expect(await teeSettler.staking()).to.equal(await staking.getAddress());
+      expect(await teeSettler.attestationVerifier()).to.equal(await attestationVerifier.getAddress());
+      expect(await teeSettler.equivocationSlash()).to.equal(local.Tee.equivocationSlash);
+      expect(await teeSettler.equivocationRewardPpm()).to.equal(local.Tee.equivocationRewardPpm);
+      expect(await attestationVerifier.serviceKeyCount()).to.equal(0n);
+    });
+
     it("links InferenceLib into the InferenceManager (no unlinked placeholder in its code)", async function () {
       const { inferenceManager } = await loadFixture(deployLocalFixture);
       const code = await ethers.provider.getCode(await inferenceManager.getAddress());
@@ -215,18 +253,40 @@ describe("Deployment (Ignition)", function () {
     });
 
     it("grants exactly the governor roles to the deployer and each manager role to its manager", async function () {
-      const { token, staking, nodeRegistry, inferenceManager, disputeManager, deployer } =
-        await loadFixture(deployLocalFixture);
+      const {
+        token,
+        staking,
+        nodeRegistry,
+        inferenceManager,
+        disputeManager,
+        redundantManager,
+        teeSettler,
+        attestationVerifier,
+        deployer,
+      } = await loadFixture(deployLocalFixture);
       const d = deployer.address;
       const im = await inferenceManager.getAddress();
       const dm = await disputeManager.getAddress();
+      const rm = await redundantManager.getAddress();
+      const tee = await teeSettler.getAddress();
       expect(await grantsOf(token)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, d), grant(MINTER_ROLE, d)].sort());
       expect(await grantsOf(staking)).to.deep.equal(
-        [...governs(d), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm)].sort(),
+        [
+          ...governs(d),
+          grant(INFERENCE_ROLE, im),
+          grant(SLASHER_ROLE, dm),
+          ...redundantGrants(rm),
+          grant(SLASHER_ROLE, tee),
+        ].sort(),
       );
-      expect(await grantsOf(nodeRegistry)).to.deep.equal([...governs(d), grant(SLASHER_ROLE, dm)].sort());
+      expect(await grantsOf(teeSettler)).to.deep.equal(governs(d).sort());
+      expect(await grantsOf(attestationVerifier)).to.deep.equal(governs(d).sort());
+      expect(await grantsOf(nodeRegistry)).to.deep.equal(
+        [...governs(d), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm)].sort(),
+      );
       expect(await grantsOf(inferenceManager)).to.deep.equal([...governs(d), grant(DISPUTE_ROLE, dm)].sort());
       expect(await grantsOf(disputeManager)).to.deep.equal(governs(d).sort());
+      expect(await grantsOf(redundantManager)).to.deep.equal(governs(d).sort());
     });
 
     it("deploys the ZkSettler, governed by the deployer, as the InferenceManager's ZK settler", async function () {
@@ -280,18 +340,40 @@ describe("Deployment (Ignition)", function () {
 
   describe("the hand-over variant (buildProtocolModule({ handOver: true })) with Protocol.governor set", function () {
     it("ends with every admin, governor and minter role held by the governor and none by the deployer", async function () {
-      const { token, staking, nodeRegistry, inferenceManager, disputeManager, governor } =
-        await loadFixture(deployHandOverFixture);
+      const {
+        token,
+        staking,
+        nodeRegistry,
+        inferenceManager,
+        disputeManager,
+        redundantManager,
+        teeSettler,
+        attestationVerifier,
+        governor,
+      } = await loadFixture(deployHandOverFixture);
       const g = governor.address;
       const im = await inferenceManager.getAddress();
       const dm = await disputeManager.getAddress();
+      const rm = await redundantManager.getAddress();
+      const tee = await teeSettler.getAddress();
       expect(await grantsOf(token)).to.deep.equal([grant(DEFAULT_ADMIN_ROLE, g), grant(MINTER_ROLE, g)].sort());
       expect(await grantsOf(staking)).to.deep.equal(
-        [...governs(g), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm)].sort(),
+        [
+          ...governs(g),
+          grant(INFERENCE_ROLE, im),
+          grant(SLASHER_ROLE, dm),
+          ...redundantGrants(rm),
+          grant(SLASHER_ROLE, tee),
+        ].sort(),
       );
-      expect(await grantsOf(nodeRegistry)).to.deep.equal([...governs(g), grant(SLASHER_ROLE, dm)].sort());
+      expect(await grantsOf(teeSettler)).to.deep.equal(governs(g).sort());
+      expect(await grantsOf(attestationVerifier)).to.deep.equal(governs(g).sort());
+      expect(await grantsOf(nodeRegistry)).to.deep.equal(
+        [...governs(g), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm)].sort(),
+      );
       expect(await grantsOf(inferenceManager)).to.deep.equal([...governs(g), grant(DISPUTE_ROLE, dm)].sort());
       expect(await grantsOf(disputeManager)).to.deep.equal(governs(g).sort());
+      expect(await grantsOf(redundantManager)).to.deep.equal(governs(g).sort());
       expect(await grantsOf((await loadFixture(deployHandOverFixture)).zkSettler)).to.deep.equal(governs(g).sort());
     });
 
@@ -329,9 +411,10 @@ describe("Deployment (Ignition)", function () {
       expect(await staking.token()).to.equal(await existing.getAddress());
       expect(await inferenceManager.token()).to.equal(await existing.getAddress());
       expect(await disputeManager.token()).to.equal(await existing.getAddress());
-      // 8 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
-      // DisputeManager, ZkSettler), 5 InferenceManager setters (with setModeSettler) and 4 role grants; no token.
-      expect(transactions).to.equal(17);
+      // 11 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
+      // DisputeManager, RedundantManager, EcdsaAttestationVerifier, TeeSettler, ZkSettler), 4 InferenceManager
+      // setters, setModeSettler(TEE), setModeSettler(ZK) and 8 role grants; no token deployment.
+      expect(transactions).to.equal(25);
     });
 
     it("applies the Staking parameters given for it", async function () {
@@ -346,14 +429,23 @@ describe("Deployment (Ignition)", function () {
 
     it("wires the manager roles as Protocol.ts does", async function () {
       const { result, deployer } = await loadFixture(deployOnExistingTokenFixture);
-      const { staking, nodeRegistry, inferenceManager, disputeManager } = await typed(result);
+      const { staking, nodeRegistry, inferenceManager, disputeManager, redundantManager, teeSettler } =
+        await typed(result);
       const im = await inferenceManager.getAddress();
       const dm = await disputeManager.getAddress();
+      const rm = await redundantManager.getAddress();
+      const tee = await teeSettler.getAddress();
       expect(await grantsOf(staking)).to.deep.equal(
-        [...governs(deployer.address), grant(INFERENCE_ROLE, im), grant(SLASHER_ROLE, dm)].sort(),
+        [
+          ...governs(deployer.address),
+          grant(INFERENCE_ROLE, im),
+          grant(SLASHER_ROLE, dm),
+          ...redundantGrants(rm),
+          grant(SLASHER_ROLE, tee),
+        ].sort(),
       );
       expect(await grantsOf(nodeRegistry)).to.deep.equal(
-        [...governs(deployer.address), grant(SLASHER_ROLE, dm)].sort(),
+        [...governs(deployer.address), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm)].sort(),
       );
       expect(await grantsOf(inferenceManager)).to.deep.equal(
         [...governs(deployer.address), grant(DISPUTE_ROLE, dm)].sort(),
@@ -363,17 +455,38 @@ describe("Deployment (Ignition)", function () {
 
   describe("ProtocolExistingTokenHandOver.ts", function () {
     it("hands every contract over to Protocol.governor and leaves the existing token's roles alone", async function () {
-      const { existing, staking, nodeRegistry, inferenceManager, disputeManager, deployer, governor } =
-        await loadFixture(deployOnExistingTokenHandOverFixture);
+      const {
+        existing,
+        staking,
+        nodeRegistry,
+        inferenceManager,
+        disputeManager,
+        redundantManager,
+        teeSettler,
+        deployer,
+        governor,
+      } = await loadFixture(deployOnExistingTokenHandOverFixture);
       const g = governor.address;
       const dm = await disputeManager.getAddress();
+      const rm = await redundantManager.getAddress();
+      const tee = await teeSettler.getAddress();
       expect(await staking.token()).to.equal(await existing.getAddress());
       expect(await grantsOf(staking)).to.deep.equal(
-        [...governs(g), grant(INFERENCE_ROLE, await inferenceManager.getAddress()), grant(SLASHER_ROLE, dm)].sort(),
+        [
+          ...governs(g),
+          grant(INFERENCE_ROLE, await inferenceManager.getAddress()),
+          grant(SLASHER_ROLE, dm),
+          ...redundantGrants(rm),
+          grant(SLASHER_ROLE, tee),
+        ].sort(),
       );
-      expect(await grantsOf(nodeRegistry)).to.deep.equal([...governs(g), grant(SLASHER_ROLE, dm)].sort());
+      expect(await grantsOf(teeSettler)).to.deep.equal(governs(g).sort());
+      expect(await grantsOf(nodeRegistry)).to.deep.equal(
+        [...governs(g), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm)].sort(),
+      );
       expect(await grantsOf(inferenceManager)).to.deep.equal([...governs(g), grant(DISPUTE_ROLE, dm)].sort());
       expect(await grantsOf(disputeManager)).to.deep.equal(governs(g).sort());
+      expect(await grantsOf(redundantManager)).to.deep.equal(governs(g).sort());
       // The existing token is not the deployment's: its admin (here the deployer) is untouched.
       expect(await existing.hasRole(DEFAULT_ADMIN_ROLE, deployer.address)).to.equal(true);
       expect(await existing.hasRole(DEFAULT_ADMIN_ROLE, g)).to.equal(false);
@@ -402,6 +515,14 @@ describe("Deployment (Ignition)", function () {
       parameters.DisputeManager = { ...parameters.DisputeManager, rewardPpm: 500_001 };
       await expect(ignition.deploy(ProtocolModule, { parameters: parameters as never })).to.be.rejectedWith(
         /DisputeManager#DisputeManager.*DisputeManagerParameterOutOfBounds\("0x72657761726450706d[0-9]*", 500001, 0, 500000\)/,
+      );
+    });
+
+    it("refuses an equivocation reward above 50% of the slash", async function () {
+      const parameters = readParameters(LOCAL_PARAMETERS);
+      parameters.Tee = { ...parameters.Tee, equivocationRewardPpm: 500_001 };
+      await expect(ignition.deploy(ProtocolModule, { parameters: parameters as never })).to.be.rejectedWith(
+        /Tee#TeeSettler.*TeeSettlerParameterOutOfBounds/,
       );
     });
 

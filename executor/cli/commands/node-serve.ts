@@ -11,9 +11,10 @@ import { startHealthServer } from "../../node/health";
 import { journalPath } from "../../node/journal";
 import { createLogger } from "../../node/log";
 import { defaultResolver } from "../../node/resolver";
-import { MODE, type VerifiedSettler } from "../../node/verified";
+import { MODE } from "../../node/verified";
 import { zkVerifiedSettlerFor } from "./zk";
 import { CliError, connect, globalsOf, signerOf, storeDir, verityHome } from "../chain";
+import { teeSettlers } from "./tee";
 
 interface ServeOptions {
   batchThreshold: string;
@@ -26,8 +27,23 @@ interface ServeOptions {
   pretty?: boolean;
   cheat?: string;
   cheatSeed: string;
-  mode?: string[];
+  mode: string;
+  enclaveKey?: string;
   zkSettler?: string;
+}
+
+/** `--mode`: the modes to serve; NONE and OPTIMISTIC always, a verified mode only when listed. */
+function parseModes(text: string): string[] {
+  const modes = text
+    .split(",")
+    .map((m) => m.trim().toLowerCase())
+    .filter(Boolean);
+  const known = ["none", "optimistic", "tee", "zk"];
+  const unknown = modes.filter((m) => !known.includes(m));
+  if (unknown.length > 0) {
+    throw new CliError(`--mode ${text}: unknown mode ${unknown.join(", ")}`, `modes: ${known.join(", ")}`);
+  }
+  return modes;
 }
 
 function int(text: string, what: string, min: number): number {
@@ -51,11 +67,9 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
       );
     cheat = { fraction, seed: opts.cheatSeed };
   }
-  const verifiedSettlers = new Map<number, VerifiedSettler>();
-  for (const mode of opts.mode ?? []) {
-    if (mode === "zk") verifiedSettlers.set(MODE.ZK, zkVerifiedSettlerFor(p, signer, opts.zkSettler));
-    else throw new CliError(`--mode ${mode} is not a verified mode this node can serve`, "e.g. --mode zk");
-  }
+  const modes = parseModes(opts.mode);
+  const verifiedSettlers = await teeSettlers(p, signer, modes, opts.enclaveKey);
+  if (modes.includes("zk")) verifiedSettlers.set(MODE.ZK, zkVerifiedSettlerFor(p, signer, opts.zkSettler));
   const daemon = new NodeDaemon({
     signer,
     addresses: p.addresses,
@@ -124,7 +138,15 @@ export function registerNodeServeCommand(cli: Command): void {
     .option("--pretty", "human-readable log lines instead of JSON")
     .option("--cheat <fraction>", "TESTS AND DEMOS ONLY: commit tampered results for this fraction of requests")
     .option("--cheat-seed <seed>", "seed that picks the tampered requests", "verity")
-    .option("--mode <modes...>", "also serve these verified modes: zk (proves with `verity model zk-setup`'s keys)")
-    .option("--zk-settler <address>", "the ZkSettler (default: Zk#ZkSettler of the deployment file)")
+    .option(
+      "--mode <modes>",
+      "modes to serve (comma list): none and optimistic always; tee needs --enclave-key; zk needs `verity model zk-setup`",
+      "optimistic",
+    )
+    .option(
+      "--enclave-key <file>",
+      "TEE mode: the SOFTWARE enclave key file (NOT hardware-protected; `verity node tee-keygen`)",
+    )
+    .option("--zk-settler <address>", "ZK mode: the ZkSettler (default: Zk#ZkSettler of the deployment file)")
     .action(async (opts: ServeOptions, cmd: Command) => serve(opts, cmd));
 }

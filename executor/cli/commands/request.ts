@@ -10,6 +10,7 @@ import type { Command } from "commander";
 import { ZeroAddress, ZeroHash, getBytes, hexlify, keccak256, type Log } from "ethers";
 import { honestView } from "../../dispute/view";
 import { dequantizeOutput, quantizeInput } from "../../quant";
+import { run } from "../../runtime";
 import type { Program } from "../../runtime/program";
 import { bytesOf } from "../../trace/trace";
 import { CliError, connect, formatAmount, globalsOf, parseAddress, parseAmount, read, send, signerOf, toJson, type Protocol } from "../chain";
@@ -188,9 +189,29 @@ export interface ResultReport {
   commitmentHash: string;
   committed: { outputHash: string; traceRoot: string; via: string } | null;
   output: number[] | null;
+  /** Where `output` comes from: the commitment's calldata on-chain, or (batched) recomputed and checked locally. */
+  outputFrom: "chain" | "recomputed" | null;
+  /** A batched result: the output recomputed from the on-chain input and the stored program, against the leaf. */
+  recomputed: { outputHash: string; matchesLeaf: boolean } | null;
   predictedClass: number | null;
   disputes: bigint[];
   verification?: Verification;
+}
+
+/**
+ * A batch commits only each leaf's output hash, so the output itself is not on-chain. Recomputes it from the input
+ * in the InferenceRequested event with the registered program (no trace: one run) and checks it against the leaf.
+ */
+async function recomputeBatched(
+  p: Protocol,
+  requestId: bigint,
+  program: Program,
+  leafOutputHash: string,
+): Promise<{ output: Int8Array; outputHash: string; matchesLeaf: boolean }> {
+  const input = await requestInput(p, requestId);
+  const output = run(program, new Int8Array(input.buffer, input.byteOffset, input.byteLength));
+  const outputHash = keccak256(bytesOf(output));
+  return { output, outputHash, matchesLeaf: outputHash === leafOutputHash };
 }
 
 async function report(p: Protocol, requestId: bigint, program: Program | null): Promise<ResultReport> {
@@ -199,7 +220,19 @@ async function report(p: Protocol, requestId: bigint, program: Program | null): 
   if (status === "None") throw new CliError(`request ${requestId} does not exist`, `there are ${await p.inferenceManager.requestCount()} requests`);
   const committed = HAS_RESULT.has(status) ? await committedResult(p, requestId, r.node) : null;
   let output: number[] | null = null;
-  if (committed?.output && program) output = Array.from(dequantizeOutput(program, new Int8Array(committed.output.buffer, committed.output.byteOffset, committed.output.byteLength)));
+  let outputFrom: ResultReport["outputFrom"] = null;
+  let recomputed: ResultReport["recomputed"] = null;
+  if (committed?.output && program) {
+    output = Array.from(dequantizeOutput(program, new Int8Array(committed.output.buffer, committed.output.byteOffset, committed.output.byteLength)));
+    outputFrom = "chain";
+  } else if (committed?.via === "batch" && program) {
+    const again = await recomputeBatched(p, requestId, program, committed.outputHash);
+    recomputed = { outputHash: again.outputHash, matchesLeaf: again.matchesLeaf };
+    if (again.matchesLeaf) {
+      output = Array.from(dequantizeOutput(program, again.output));
+      outputFrom = "recomputed";
+    }
+  }
   const dm = p.disputeManager;
   const disputes = (await dm.queryFilter(dm.filters.DisputeOpened(undefined, requestId), 0)).map((e) => e.args.disputeId);
   const modeName = Object.entries(MODE_BITS).find(([, b]) => b === Number(r.mode))?.[0] ?? String(r.mode);
@@ -218,6 +251,8 @@ async function report(p: Protocol, requestId: bigint, program: Program | null): 
     commitmentHash: r.commitmentHash,
     committed: committed ? { outputHash: committed.outputHash, traceRoot: committed.traceRoot, via: committed.via } : null,
     output,
+    outputFrom,
+    recomputed,
     predictedClass: output ? argmax(output) : null,
     disputes,
   };
@@ -232,14 +267,25 @@ function printReport(p: Protocol, r: ResultReport): void {
     ["requester", r.requester],
     ["fee", formatAmount(r.fee, p.decimals, p.symbol)],
     ["mode", r.mode],
-    ["serve by", new Date(Number(r.deadline) * 1000).toISOString()],
   ];
+  // The serving deadline is cleared once the request is settled.
+  if (r.deadline > 0n) lines.push(["serve by", new Date(Number(r.deadline) * 1000).toISOString()]);
   if (r.windowEnd > 0n) lines.push(["window ends", new Date(Number(r.windowEnd) * 1000).toISOString()]);
   if (r.committed) {
     lines.push(["outputHash", r.committed.outputHash], ["traceRoot", r.committed.traceRoot]);
-    if (r.committed.via === "batch") lines.push(["committed in", "a batch (output delivered off-chain)"]);
+    if (r.committed.via === "batch") lines.push(["committed in", "a batch (only the output hash is on-chain)"]);
   }
   if (r.output) lines.push(["output", `[${r.output.map((v) => Number(v.toPrecision(5))).join(", ")}]`], ["predicted", String(r.predictedClass)]);
+  if (r.outputFrom === "recomputed") {
+    lines.push(["", "recomputed locally from the on-chain input and the stored program; its hash equals the leaf's outputHash"]);
+  }
+  if (r.recomputed && !r.recomputed.matchesLeaf) {
+    lines.push(
+      ["output", "not shown: the output recomputed locally does NOT hash to the leaf's outputHash"],
+      ["  recomputed", `outputHash ${r.recomputed.outputHash}`],
+      ["", `check it with \`verity result ${r.requestId} --verify\` (exit 3 on MISMATCH) and dispute it inside the window`],
+    );
+  }
   if (r.disputes.length) lines.push(["disputes", r.disputes.join(", ")]);
   const v = r.verification;
   if (v) {
@@ -267,7 +313,7 @@ function finish(p: Protocol, r: ResultReport, json: boolean | undefined): void {
 async function request(opts: RequestOptions, cmd: Command): Promise<void> {
   const versionId = parseId(opts.model, "--model");
   const mode = MODE_BITS[opts.mode.toLowerCase()];
-  if (mode === undefined) throw new CliError(`unknown mode '${opts.mode}'`, "use --mode optimistic or --mode none");
+  if (mode === undefined) throw new CliError(`unknown mode '${opts.mode}'`, "use --mode optimistic, none, tee or zk");
   const timeout = Number(opts.timeout);
   if (!Number.isFinite(timeout) || timeout <= 0) throw new CliError(`--timeout '${opts.timeout}' is not a number of seconds`, "e.g. --timeout 600");
   const shape = opts.shape !== undefined ? parseShape(opts.shape) : undefined;
@@ -333,7 +379,11 @@ export function registerRequestCommands(cli: Command): void {
     .option("-s, --shape <dims>", "shape of a flat JSON input, e.g. 1,784")
     .option("--node <address>", "ask this node (it must be eligible); default: an open request any eligible node may claim")
     .option("--fee <amount>", "fee in tokens (default: the version's fee)")
-    .option("--mode <mode>", "verification mode: optimistic or none", "optimistic")
+    .option(
+      "--mode <mode>",
+      "verification mode: optimistic (challenge window), none, tee (enclave-signed) or zk (proven); the version must support it",
+      "optimistic",
+    )
     .option("--wait", "wait for the commitment and the finalization (finalizing it once the window has passed)")
     .option("--verify", "re-execute locally and check the commitment: MATCH, or MISMATCH (exit 3)")
     .option("--timeout <seconds>", "give up waiting after this long (exit 4)", "600")

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IStepVerifier} from "./IStepVerifier.sol";
+
+/// @title IRedundantManager
+/// @notice Redundant requests (Verde-style refereed delegation): a requester asks k >= 2 distinct nodes for the same
+/// inference. When every answer agrees, the result is final at once. When two answers differ, the contract itself
+/// opens a refereed game between the two nodes, with no outside challenger: each node's locked collateral backs its
+/// own claim. The game bisects between the two traces down to the first step where they part, then down the two
+/// chunk trees of that step's post-state to one byte, which the one-step verifier (`IStepVerifier`) recomputes from
+/// the agreed pre-state and the registered weights. Whichever node's byte is right wins; a node that stops playing
+/// loses on time.
+/// @dev Lifecycle of a request (docs/REDUNDANT.md):
+///  1. `request(versionId, input, feePerNode, k)` escrows k x feePerNode from the requester.
+///  2. Up to k distinct eligible nodes `commit(requestId, output, traceRoot, inputProof, outputProof)` before the
+///     commit deadline, each locking feePerNode x collateralMultiplier of its stake. A commitment is anchored when
+///     it is made: leaf 0 of its trace root is the root of the request's input and leaf L the root of its output,
+///     so that any two commitments with different outputs part at some step with an agreed pre-state.
+///  3. Survivors (committed nodes not yet proven wrong) with different output hashes are paired, one game at a time
+///     per request (first two by slot order). A game eliminates its loser, or both nodes when neither byte is right.
+///  4. Once every slot is filled (or the deadline has passed and `close` was called) and the survivors all agree,
+///     the request is final with their output: each survivor is credited its fee and its collateral is released.
+///     With no survivor the request is rejected. A request that reaches its deadline with fewer than 2 commitments
+///     expires: every fee is refunded and the lone node's collateral is released (it is not paid).
+/// Payouts are pull credits (`claimCredits`). A game's winner is credited the loser's fee plus `rewardPpm` of the
+/// loser's slashed collateral (on top of its own fee, paid when the request settles); when both nodes are wrong,
+/// both are slashed without reward and both fees go back to the requester. A loser is jailed in the NodeRegistry.
+interface IRedundantManager {
+    enum RequestStatus {
+        None,
+        Open,
+        Finalized,
+        Rejected,
+        Expired
+    }
+
+    enum SlotStatus {
+        None,
+        Committed,
+        Eliminated,
+        Paid
+    }
+
+    /// @notice Who moves: A in the *A phases, B in the *B phases, either player in AwaitingProof.
+    enum Phase {
+        None,
+        AwaitingRootsA,
+        AwaitingRootsB,
+        AwaitingChildrenA,
+        AwaitingChildrenB,
+        AwaitingChunkA,
+        AwaitingChunkB,
+        AwaitingProof,
+        Resolved
+    }
+
+    enum Outcome {
+        None,
+        AWrong,
+        BWrong,
+        BothWrong
+    }
+
+    /// @notice Governance parameters, each bounded (see the MIN_/MAX_ constants of the implementation).
+    /// @param maxNodes The largest k a request may ask for (2 ..= MAX_NODES).
+    /// @param collateralMultiplier A commitment locks feePerNode x collateralMultiplier of the node's stake.
+    /// @param commitTimeout Seconds from the request during which nodes may commit.
+    /// @param moveClock Seconds each player has for all its moves in one game (chess clock).
+    /// @param clockExtension A player handed the move with less than this left gets this much.
+    /// @param rewardPpm The winner's share of the loser's slashed collateral (<= 50%, Staking's cap).
+    struct Params {
+        uint8 maxNodes;
+        uint32 collateralMultiplier;
+        uint64 commitTimeout;
+        uint64 moveClock;
+        uint64 clockExtension;
+        uint32 rewardPpm;
+    }
+
+    struct Request {
+        address requester;
+        RequestStatus status;
+        uint8 k;
+        uint8 committed;
+        bool closed;
+        uint64 commitDeadline;
+        uint32 layerCount;
+        uint32 outputLength;
+        uint256 versionId;
+        uint256 feePerNode;
+        uint256 collateral;
+        /// @dev Fees still held for this request (k x feePerNode minus what was credited or refunded).
+        uint256 escrow;
+        uint256 activeGame;
+        /// @dev The chunk root of the input S0 (the input bytes themselves are in `RedundantRequested`).
+        bytes32 inputRoot;
+        bytes32 weightsRoot;
+        bytes32 resultHash;
+    }
+
+    struct Slot {
+        address node;
+        SlotStatus status;
+        bytes32 outputHash;
+        bytes32 traceRoot;
+    }
+
+    struct Game {
+        uint256 requestId;
+        address nodeA;
+        address nodeB;
+        uint8 slotA;
+        uint8 slotB;
+        Phase phase;
+        Outcome outcome;
+        uint64 clockA;
+        uint64 clockB;
+        uint64 turnStartedAt;
+        uint32 step;
+        uint32 level;
+        uint64 cursorIndex;
+        uint64 outLength;
+        bytes32 preStateRoot;
+        bytes32 cursorA;
+        bytes32 cursorB;
+        bytes32 leftA;
+        bytes32 rightA;
+        bytes32 chunkA;
+        bytes32 chunkB;
+    }
+
+    // -- Events --
+
+    event RedundantRequested(
+        uint256 indexed requestId,
+        address indexed requester,
+        uint256 indexed versionId,
+        bytes input,
+        uint256 feePerNode,
+        uint8 k,
+        uint64 commitDeadline
+    );
+    event RedundantCommitted(
+        uint256 indexed requestId,
+        address indexed node,
+        uint8 slot,
+        bytes output,
+        bytes32 outputHash,
+        bytes32 traceRoot
+    );
+    event RedundantFinalized(uint256 indexed requestId, bytes32 outputHash, uint8 survivors);
+    event RedundantRejected(uint256 indexed requestId);
+    event RedundantExpired(uint256 indexed requestId, uint8 committed);
+    event RedundantClosed(uint256 indexed requestId, uint8 committed, uint256 refunded);
+    event GameOpened(uint256 indexed gameId, uint256 indexed requestId, address indexed nodeA, address nodeB);
+    event RootsRevealed(uint256 indexed gameId, address indexed node, bytes32[] stateRoots);
+    event StepLocated(uint256 indexed gameId, uint32 step, bytes32 preStateRoot, bytes32 postRootA, bytes32 postRootB);
+    event ChildrenRevealed(uint256 indexed gameId, address indexed node, uint32 level, bytes32 left, bytes32 right);
+    event ChildChosen(uint256 indexed gameId, uint32 level, uint64 index);
+    event ChunkOpened(uint256 indexed gameId, address indexed node, uint64 chunkIndex, bytes32 chunk);
+    event StepProven(uint256 indexed gameId, uint256 element, int8 byteA, int8 byteB, int8 computed);
+    event GameResolved(uint256 indexed gameId, uint256 indexed requestId, Outcome outcome, string reason);
+    event NodeEliminated(uint256 indexed requestId, address indexed node, uint256 slashed, uint256 reward);
+    event CreditsClaimed(address indexed account, uint256 amount);
+    event ParametersSet(Params params);
+
+    // -- Errors --
+
+    error RedundantManagerZeroAddress();
+    error RedundantManagerParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
+    error RedundantManagerBadNodeCount(uint256 k, uint256 maxNodes);
+    error RedundantManagerFeeTooLow(uint256 fee, uint256 minimum);
+    error RedundantManagerVersionNotActive(uint256 versionId);
+    error RedundantManagerModeNotSupported(uint256 versionId);
+    error RedundantManagerBadLength(bytes32 what, uint256 length, uint256 expected);
+    error RedundantManagerUnknownRequest(uint256 requestId);
+    error RedundantManagerNotOpen(uint256 requestId, RequestStatus status);
+    error RedundantManagerCommitClosed(uint256 requestId, uint256 commitDeadline);
+    error RedundantManagerSlotsFull(uint256 requestId, uint8 k);
+    error RedundantManagerNotEligible(address node, uint256 versionId);
+    error RedundantManagerAlreadyCommitted(uint256 requestId, address node);
+    error RedundantManagerBadAnchor(uint256 requestId, bytes32 what);
+    error RedundantManagerDeadlineNotPassed(uint256 requestId, uint256 commitDeadline);
+    error RedundantManagerAllSlotsFilled(uint256 requestId);
+    error RedundantManagerUnknownGame(uint256 gameId);
+    error RedundantManagerWrongPhase(uint256 gameId, Phase actual);
+    error RedundantManagerNotYourTurn(uint256 gameId, address caller);
+    error RedundantManagerClockExpired(uint256 gameId);
+    error RedundantManagerClockRunning(uint256 gameId, uint256 expiresAt);
+    error RedundantManagerAlreadyResolved(uint256 gameId);
+    error RedundantManagerBadRoots(uint256 gameId, bytes32 what);
+    error RedundantManagerBadProof(uint256 gameId, bytes32 what);
+    error RedundantManagerBadChildren(uint256 gameId);
+    error RedundantManagerBadChunk(uint256 gameId);
+    error RedundantManagerNothingToClaim(address account);
+
+    // -- Requests --
+
+    /// @notice Ask `k` distinct nodes to run version `versionId` on `input` (the int8 bytes of S0, of the version's
+    /// input size), paying each `feePerNode` (at least the version's fee). Takes k x feePerNode from the caller.
+    /// @dev 2 <= k <= maxNodes. The version must be active and support the OPTIMISTIC mode (the game uses its
+    /// one-step verifier). The input's chunk root is computed here, once, for the commitments' anchors.
+    function request(
+        uint256 versionId,
+        bytes calldata input,
+        uint256 feePerNode,
+        uint8 k
+    ) external returns (uint256 requestId);
+
+    /// @notice The caller takes the next free slot of `requestId` with its result: the output bytes S_L and the
+    /// trace root over S_0..S_L. `inputProof` proves the request's input root as leaf 0 of `traceRoot` and
+    /// `outputProof` the root of `output` as leaf L. Locks feePerNode x collateralMultiplier of the caller's stake.
+    /// @dev The caller must be eligible in the NodeRegistry for the version and not already hold a slot. Opens a
+    /// game at once if the new output differs from a survivor's (and no game of the request is running), and
+    /// finalizes the request when the last slot is filled in agreement.
+    function commit(
+        uint256 requestId,
+        bytes calldata output,
+        bytes32 traceRoot,
+        bytes32[] calldata inputProof,
+        bytes32[] calldata outputProof
+    ) external;
+
+    /// @notice After the commit deadline, stop waiting for the unfilled slots of `requestId`: their fees are refunded
+    /// to the requester. With fewer than 2 commitments the request expires (all fees refunded, the lone node's
+    /// collateral released unpaid); otherwise it continues with the slots it has. Anyone may call.
+    function close(uint256 requestId) external;
+
+    // -- The refereed game --
+
+    /// @notice Node A reveals its L + 1 state roots (they must hash to its trace root).
+    function revealRoots(uint256 gameId, bytes32[] calldata stateRoots) external;
+
+    /// @notice Node B reveals its state roots and echoes A's (from `RootsRevealed`); both are checked against the
+    /// two trace roots and the contract locates the first index where they differ, i. Step k = i - 1 is the disputed
+    /// step; `layer` is the layer k witness (its descriptor fixes the post-state's length, hence the chunk tree).
+    function revealRootsAndLocate(
+        uint256 gameId,
+        bytes32[] calldata stateRoots,
+        bytes32[] calldata rootsOfA,
+        IStepVerifier.LayerWitness calldata layer
+    ) external;
+
+    /// @notice The node on the move reveals the two children of its current chunk-tree node. After both have, the
+    /// contract descends into the first child where they differ (left before right); a child lying wholly in the
+    /// padding is decided at once.
+    function revealChildren(uint256 gameId, bytes32 left, bytes32 right) external;
+
+    /// @notice The node on the move opens its leaf (a 32-byte chunk) of the post-state.
+    function openChunk(uint256 gameId, bytes32 chunk) external;
+
+    /// @notice Either player hands the verifier the witness for the first byte where the two opened chunks differ;
+    /// decides the game: the node whose byte equals the verifier's value wins, and if neither does both lose.
+    function proveStep(
+        uint256 gameId,
+        IStepVerifier.LayerWitness calldata layer,
+        IStepVerifier.StateSlice calldata slice,
+        IStepVerifier.WeightRow[] calldata rows
+    ) external;
+
+    /// @notice `proveStep` with a sparse (multiproven) slice of the pre-state.
+    function proveStepSparse(
+        uint256 gameId,
+        IStepVerifier.LayerWitness calldata layer,
+        IStepVerifier.SparseSlice calldata slice,
+        IStepVerifier.WeightRow[] calldata rows
+    ) external;
+
+    /// @notice End a game whose player on the move has run out of clock: that player loses (in AwaitingProof,
+    /// where either player may prove, both lose). Anyone may call.
+    function resolveTimeout(uint256 gameId) external;
+
+    /// @notice Withdraw the caller's credits (fees, refunds, rewards).
+    function claimCredits() external returns (uint256 amount);
+
+    // -- Governance --
+
+    function setParameters(Params calldata params) external;
+
+    // -- Views --
+
+    function getRequest(uint256 requestId) external view returns (Request memory);
+
+    function getSlots(uint256 requestId) external view returns (Slot[] memory);
+
+    function getGame(uint256 gameId) external view returns (Game memory);
+
+    /// @notice The player that must move next (address(0) in AwaitingProof, where either may, and once resolved).
+    function onTheMove(uint256 gameId) external view returns (address);
+
+    /// @notice When the player on the move (in AwaitingProof: both) runs out of time; 0 once resolved.
+    function deadline(uint256 gameId) external view returns (uint256);
+
+    function credits(address account) external view returns (uint256);
+
+    function parameters() external view returns (Params memory);
+
+    /// @notice The longest one game can last: both clocks plus an extension for every possible move.
+    function maxGameDuration() external view returns (uint256);
+
+    function requestCount() external view returns (uint256);
+
+    function gameCount() external view returns (uint256);
+}

@@ -1,0 +1,533 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+
+import { buildSparseStepProof, buildStepProof } from "../../executor/dispute/step-proof";
+import { chunkHex, subtreeRoot } from "../../executor/dispute/view";
+import { commitArgs } from "../../executor/redundant/player";
+import { MerkleTree } from "../../executor/trace/merkle";
+import { bytesOf } from "../../executor/trace/trace";
+import { demoModel } from "../../scripts/lib/demo-models";
+import { digitInput, outputHashOf } from "../helpers/dispute-fixtures";
+import { MODE, versionSpec } from "../helpers/fixtures";
+import {
+  CLOCK_EXTENSION,
+  COLLATERAL,
+  COMMIT_TIMEOUT,
+  commitView,
+  deployRedundantFixture,
+  FEE,
+  GameOutcome,
+  lieView,
+  MOVE_CLOCK,
+  openRefereeGame,
+  PARAMS,
+  requestRedundant,
+  RequestStatus,
+  SlotStatus,
+  type RedundantFixture,
+} from "./redundant-fixtures";
+
+/** Every external function of the RedundantManager: the happy path, each revert with its arguments, the events. */
+describe("RedundantManager", function () {
+  this.timeout(120_000);
+
+  const L = demoModel("mlp").program.layers.length;
+  const Phase = {
+    AwaitingRootsA: 1,
+    AwaitingRootsB: 2,
+    AwaitingChildrenA: 3,
+    AwaitingChildrenB: 4,
+    AwaitingChunkA: 5,
+    AwaitingChunkB: 6,
+    AwaitingProof: 7,
+    Resolved: 8,
+  };
+
+  describe("constructor and setParameters", function () {
+    it("stores the parameters and grants the admin both roles", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const p = await f.redundant.parameters();
+      expect(p.maxNodes).to.equal(PARAMS.maxNodes);
+      expect(p.collateralMultiplier).to.equal(PARAMS.collateralMultiplier);
+      expect(p.rewardPpm).to.equal(PARAMS.rewardPpm);
+      expect(await f.redundant.hasRole(await f.redundant.GOVERNOR_ROLE(), f.governor.address)).to.equal(true);
+      expect(await f.redundant.maxGameDuration()).to.equal(2n * MOVE_CLOCK + 43n * CLOCK_EXTENSION);
+    });
+
+    it("reverts on a zero address", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const contracts = {
+        token: await f.token.getAddress(),
+        modelRegistry: await f.models.getAddress(),
+        nodeRegistry: await f.nodes.getAddress(),
+        staking: await f.staking.getAddress(),
+        verifier: ethers.ZeroAddress,
+      };
+      const factory = await ethers.getContractFactory("RedundantManager");
+      await expect(factory.deploy(contracts, f.governor.address, PARAMS)).to.be.revertedWithCustomError(
+        f.redundant,
+        "RedundantManagerZeroAddress",
+      );
+    });
+
+    it("lets the governor set bounded parameters, with an event", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const next = { ...PARAMS, maxNodes: 3, rewardPpm: 250_000n };
+      await expect(f.redundant.connect(f.governor).setParameters(next)).to.emit(f.redundant, "ParametersSet");
+      expect((await f.redundant.parameters()).maxNodes).to.equal(3n);
+    });
+
+    it("reverts for a non-governor and for each parameter out of bounds", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      await expect(f.redundant.connect(f.stranger).setParameters(PARAMS)).to.be.revertedWithCustomError(
+        f.redundant,
+        "AccessControlUnauthorizedAccount",
+      );
+      const cases: [keyof typeof PARAMS, bigint, bigint, bigint][] = [
+        ["maxNodes", 1n, 2n, 5n],
+        ["maxNodes", 6n, 2n, 5n],
+        ["collateralMultiplier", 0n, 1n, 1000n],
+        ["commitTimeout", 59n, 60n, 7n * 86400n],
+        ["moveClock", 299n, 300n, 7n * 86400n],
+        ["clockExtension", 86401n, 60n, 86400n],
+        ["rewardPpm", 500_001n, 0n, 500_000n],
+      ];
+      for (const [name, value, min, max] of cases) {
+        await expect(f.redundant.connect(f.governor).setParameters({ ...PARAMS, [name]: value }))
+          .to.be.revertedWithCustomError(f.redundant, "RedundantManagerParameterOutOfBounds")
+          .withArgs(ethers.encodeBytes32String(name), value, min, max);
+      }
+    });
+  });
+
+  describe("request", function () {
+    it("escrows k x fee, stores the request and emits RedundantRequested", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const { s0 } = digitInput("mlp", 0);
+      const input = bytesOf(s0);
+      const tx = f.redundant.connect(f.requester).request(1n, input, FEE, 3);
+      await expect(tx).to.changeTokenBalances(f.token, [f.requester, f.redundant], [-3n * FEE, 3n * FEE]);
+      const deadline = BigInt(await time.latest()) + COMMIT_TIMEOUT;
+      await expect(tx)
+        .to.emit(f.redundant, "RedundantRequested")
+        .withArgs(1n, f.requester.address, 1n, ethers.hexlify(input), FEE, 3, deadline);
+      const r = await f.redundant.getRequest(1n);
+      expect(r.status).to.equal(RequestStatus.Open);
+      expect(r.escrow).to.equal(3n * FEE);
+      expect(r.collateral).to.equal(COLLATERAL);
+      expect(r.inputRoot).to.equal(MerkleTree.fromData(input).root);
+      expect(r.layerCount).to.equal(BigInt(L));
+      expect(await f.redundant.getSlots(1n)).to.deep.equal([]);
+    });
+
+    it("reverts for k outside 2..maxNodes", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const input = bytesOf(digitInput("mlp", 0).s0);
+      for (const k of [0, 1, 6]) {
+        await expect(f.redundant.connect(f.requester).request(1n, input, FEE, k))
+          .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadNodeCount")
+          .withArgs(k, 5);
+      }
+    });
+
+    it("reverts for a fee below the version's, an inactive version, a version without OPTIMISTIC, a wrong input length", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const input = bytesOf(digitInput("mlp", 0).s0);
+      await expect(f.redundant.connect(f.requester).request(1n, input, FEE - 1n, 2))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerFeeTooLow")
+        .withArgs(FEE - 1n, FEE);
+      await expect(f.redundant.connect(f.requester).request(99n, input, FEE, 2))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerVersionNotActive")
+        .withArgs(99n);
+      await f.models.connect(f.publisher).publishModel("tee-only", versionSpec({ modes: MODE.TEE }));
+      await expect(f.redundant.connect(f.requester).request(3n, input, FEE, 2))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerModeNotSupported")
+        .withArgs(3n);
+      await expect(f.redundant.connect(f.requester).request(1n, input.subarray(1), FEE, 2))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadLength")
+        .withArgs(ethers.encodeBytes32String("input"), input.length - 1, input.length);
+    });
+  });
+
+  describe("commit", function () {
+    it("takes a slot, locks the collateral and emits RedundantCommitted", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const { requestId, s0 } = await requestRedundant(f, "mlp", 1, 2);
+      const view = lieView("mlp", s0);
+      const node = f.operators[0];
+      const freeBefore = await f.staking.freeStake(node.address);
+      const out = view.states[L];
+      await expect(commitView(f, node, requestId, view))
+        .to.emit(f.redundant, "RedundantCommitted")
+        .withArgs(requestId, node.address, 0, ethers.hexlify(bytesOf(out)), outputHashOf(out), view.trace.traceRoot);
+      expect(await f.staking.freeStake(node.address)).to.equal(freeBefore - COLLATERAL);
+      const [slot] = await f.redundant.getSlots(requestId);
+      expect(slot.node).to.equal(node.address);
+      expect(slot.status).to.equal(SlotStatus.Committed);
+      expect((await f.redundant.getRequest(requestId)).committed).to.equal(1n);
+    });
+
+    it("agreement of all k finalizes at once: each node paid its fee, collateral released, no game", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const { requestId, s0 } = await requestRedundant(f, "mlp", 2, 2);
+      const view = lieView("mlp", s0);
+      await commitView(f, f.operators[0], requestId, view);
+      await expect(commitView(f, f.operators[1], requestId, view))
+        .to.emit(f.redundant, "RedundantFinalized")
+        .withArgs(requestId, outputHashOf(view.states[L]), 2);
+      const r = await f.redundant.getRequest(requestId);
+      expect(r.status).to.equal(RequestStatus.Finalized);
+      expect(r.escrow).to.equal(0n);
+      for (const op of f.operators.slice(0, 2)) {
+        expect(await f.redundant.credits(op.address)).to.equal(FEE);
+        expect(await f.staking.lockedStake(op.address)).to.equal(0n);
+      }
+      expect((await f.redundant.getSlots(requestId)).map((s) => s.status)).to.deep.equal([
+        BigInt(SlotStatus.Paid),
+        BigInt(SlotStatus.Paid),
+      ]);
+      expect(await f.redundant.gameCount()).to.equal(0n);
+    });
+
+    it("reverts for an unknown request, a settled one, a full one, after the deadline", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const { requestId, s0 } = await requestRedundant(f, "mlp", 3, 2);
+      const view = lieView("mlp", s0);
+      await expect(commitView(f, f.operators[0], 99n, view))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerUnknownRequest")
+        .withArgs(99n);
+      await commitView(f, f.operators[0], requestId, view);
+      await commitView(f, f.operators[1], requestId, view);
+      await expect(commitView(f, f.operators[2], requestId, view))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNotOpen")
+        .withArgs(requestId, RequestStatus.Finalized);
+
+      const full = await requestRedundant(f, "mlp", 3, 2);
+      const lying = lieView("mlp", s0, { step: L, byte: 0 });
+      await commitView(f, f.operators[0], full.requestId, view);
+      await commitView(f, f.operators[1], full.requestId, lying); // opens a game: still Open, slots full
+      await expect(commitView(f, f.operators[2], full.requestId, view))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerSlotsFull")
+        .withArgs(full.requestId, 2);
+
+      const late = await requestRedundant(f, "mlp", 3, 2);
+      const deadline = (await f.redundant.getRequest(late.requestId)).commitDeadline;
+      await time.increaseTo(deadline + 1n);
+      await expect(commitView(f, f.operators[2], late.requestId, view))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerCommitClosed")
+        .withArgs(late.requestId, deadline);
+    });
+
+    it("reverts for an ineligible node and for a node committing twice", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const { requestId, s0 } = await requestRedundant(f, "mlp", 4, 3);
+      const view = lieView("mlp", s0);
+      await expect(commitView(f, f.stranger, requestId, view))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNotEligible")
+        .withArgs(f.stranger.address, 1n);
+      await commitView(f, f.operators[0], requestId, view);
+      await expect(commitView(f, f.operators[0], requestId, view))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerAlreadyCommitted")
+        .withArgs(requestId, f.operators[0].address);
+    });
+
+    it("reverts for an output of the wrong length and for anchors that do not fit the trace root", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const { requestId, s0 } = await requestRedundant(f, "mlp", 5, 2);
+      const a = commitArgs(lieView("mlp", s0));
+      const node = f.redundant.connect(f.operators[0]);
+      await expect(node.commit(requestId, a.output.subarray(1), a.traceRoot, a.inputProof, a.outputProof))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadLength")
+        .withArgs(ethers.encodeBytes32String("output"), a.output.length - 1, a.output.length);
+      // The honest trace root with another output (equal trace roots, different outputs) cannot be committed.
+      const other = Uint8Array.from(a.output);
+      other[0] ^= 1;
+      await expect(node.commit(requestId, other, a.traceRoot, a.inputProof, a.outputProof))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadAnchor")
+        .withArgs(requestId, ethers.encodeBytes32String("output"));
+      // A trace that does not start at the request's input.
+      const wrongInput = commitArgs(lieView("mlp", digitInput("mlp", 6).s0));
+      await expect(
+        node.commit(requestId, wrongInput.output, wrongInput.traceRoot, wrongInput.inputProof, wrongInput.outputProof),
+      )
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadAnchor")
+        .withArgs(requestId, ethers.encodeBytes32String("input"));
+    });
+  });
+
+  describe("close", function () {
+    it("reverts before the deadline and when every slot is filled", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const { requestId, s0 } = await requestRedundant(f, "mlp", 7, 2);
+      const deadline = (await f.redundant.getRequest(requestId)).commitDeadline;
+      await expect(f.redundant.close(requestId))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerDeadlineNotPassed")
+        .withArgs(requestId, deadline);
+      await commitView(f, f.operators[0], requestId, lieView("mlp", s0));
+      await commitView(f, f.operators[1], requestId, lieView("mlp", s0, { step: L, byte: 0 }));
+      await time.increaseTo(deadline + 1n);
+      await expect(f.redundant.close(requestId))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerAllSlotsFilled")
+        .withArgs(requestId);
+    });
+
+    it("expires a request with one commitment: all fees refunded, the lone node released unpaid", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const { requestId, s0 } = await requestRedundant(f, "mlp", 8, 3);
+      await commitView(f, f.operators[0], requestId, lieView("mlp", s0));
+      await time.increase(COMMIT_TIMEOUT + 1n);
+      await expect(f.redundant.connect(f.stranger).close(requestId))
+        .to.emit(f.redundant, "RedundantExpired")
+        .withArgs(requestId, 1);
+      expect((await f.redundant.getRequest(requestId)).status).to.equal(RequestStatus.Expired);
+      expect(await f.redundant.credits(f.requester.address)).to.equal(3n * FEE);
+      expect(await f.redundant.credits(f.operators[0].address)).to.equal(0n);
+      expect(await f.staking.lockedStake(f.operators[0].address)).to.equal(0n);
+    });
+
+    it("expires a request nobody committed to", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const { requestId } = await requestRedundant(f, "mlp", 9, 2);
+      await time.increase(COMMIT_TIMEOUT + 1n);
+      await expect(f.redundant.close(requestId)).to.emit(f.redundant, "RedundantExpired").withArgs(requestId, 0);
+      expect(await f.redundant.credits(f.requester.address)).to.equal(2n * FEE);
+    });
+
+    it("with 2 of 3 commitments in agreement: refunds the empty slot and finalizes with the two", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const { requestId, s0 } = await requestRedundant(f, "mlp", 10, 3);
+      const view = lieView("mlp", s0);
+      await commitView(f, f.operators[0], requestId, view);
+      await commitView(f, f.operators[1], requestId, view);
+      await time.increase(COMMIT_TIMEOUT + 1n);
+      const tx = f.redundant.close(requestId);
+      await expect(tx).to.emit(f.redundant, "RedundantClosed").withArgs(requestId, 2, FEE);
+      await expect(tx).to.emit(f.redundant, "RedundantFinalized").withArgs(requestId, outputHashOf(view.states[L]), 2);
+      expect(await f.redundant.credits(f.requester.address)).to.equal(FEE);
+      await expect(f.redundant.close(requestId))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNotOpen")
+        .withArgs(requestId, RequestStatus.Finalized);
+    });
+  });
+
+  describe("game moves", function () {
+    async function openGame(f: RedundantFixture) {
+      return openRefereeGame(f, {
+        model: "mlp",
+        digit: 11,
+        lieB: [
+          { step: 2, byte: 3 },
+          { step: L, byte: 0 },
+        ],
+      });
+    }
+
+    it("the conflicting commit opens the game with GameOpened; A is on the move", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const game = await openGame(f);
+      expect(game.gameId).to.equal(1n);
+      const g = await f.redundant.getGame(game.gameId);
+      expect(g.phase).to.equal(Phase.AwaitingRootsA);
+      expect(g.nodeA).to.equal(f.operators[0].address);
+      expect(g.nodeB).to.equal(f.operators[1].address);
+      expect(await f.redundant.onTheMove(game.gameId)).to.equal(f.operators[0].address);
+      expect(await f.redundant.deadline(game.gameId)).to.equal(g.turnStartedAt + MOVE_CLOCK);
+    });
+
+    it("revealRoots: checks the caller, the count and the trace root; emits RootsRevealed", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const game = await openGame(f);
+      const roots = [...game.views.A.trace.stateRoots];
+      const asA = f.redundant.connect(game.nodes.A);
+      await expect(f.redundant.connect(game.nodes.B).revealRoots(game.gameId, roots))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNotYourTurn")
+        .withArgs(game.gameId, game.nodes.B.address);
+      await expect(asA.revealRoots(game.gameId, roots.slice(1)))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadRoots")
+        .withArgs(game.gameId, ethers.encodeBytes32String("count"));
+      await expect(asA.revealRoots(game.gameId, [...game.views.B.trace.stateRoots]))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadRoots")
+        .withArgs(game.gameId, ethers.encodeBytes32String("A"));
+      await expect(asA.revealRoots(game.gameId, roots))
+        .to.emit(f.redundant, "RootsRevealed")
+        .withArgs(game.gameId, game.nodes.A.address, roots);
+      await expect(asA.revealRoots(game.gameId, roots))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerWrongPhase")
+        .withArgs(game.gameId, Phase.AwaitingRootsB);
+      await expect(f.redundant.revealRoots(99n, roots))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerUnknownGame")
+        .withArgs(99n);
+    });
+
+    it("revealRootsAndLocate: finds the first differing root and checks the layer witness", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const game = await openGame(f);
+      const rootsA = [...game.views.A.trace.stateRoots];
+      const rootsB = [...game.views.B.trace.stateRoots];
+      await f.redundant.connect(game.nodes.A).revealRoots(game.gameId, rootsA);
+      const asB = f.redundant.connect(game.nodes.B);
+      const w = game.views.B.weights;
+      const layer = (k: number) => {
+        const p = w.layerProof(k);
+        return { descriptor: p.descriptor, rowsRoot: p.rowsRoot, layerProof: p.layerProof };
+      };
+      await expect(asB.revealRootsAndLocate(game.gameId, rootsB, rootsB, layer(1)))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadRoots")
+        .withArgs(game.gameId, ethers.encodeBytes32String("A"));
+      await expect(asB.revealRootsAndLocate(game.gameId, rootsB, rootsA, layer(0)))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadProof")
+        .withArgs(game.gameId, ethers.encodeBytes32String("layer"));
+      await expect(asB.revealRootsAndLocate(game.gameId, rootsB, rootsA, layer(1)))
+        .to.emit(f.redundant, "StepLocated")
+        .withArgs(game.gameId, 1, rootsA[1], rootsA[2], rootsB[2]);
+      const g = await f.redundant.getGame(game.gameId);
+      expect(g.phase).to.equal(Phase.AwaitingChildrenA);
+      expect(g.outLength).to.equal(64n);
+      expect(g.level).to.equal(1n);
+    });
+
+    it("revealChildren and openChunk: check the hashes, emit, and descend into the differing child", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const game = await openGame(f);
+      for (const side of ["A", "B"] as const)
+        await (await (await game.players[side].nextMove(game.gameId))!.send()).wait();
+      const state = (side: "A" | "B") => game.views[side].states[2];
+      const asA = f.redundant.connect(game.nodes.A);
+      const asB = f.redundant.connect(game.nodes.B);
+      await expect(asA.revealChildren(game.gameId, subtreeRoot(state("B"), 0, 0), subtreeRoot(state("B"), 0, 1)))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadChildren")
+        .withArgs(game.gameId);
+      const [lA, rA] = [subtreeRoot(state("A"), 0, 0), subtreeRoot(state("A"), 0, 1)];
+      await expect(asA.revealChildren(game.gameId, lA, rA))
+        .to.emit(f.redundant, "ChildrenRevealed")
+        .withArgs(game.gameId, game.nodes.A.address, 1, lA, rA);
+      const [lB, rB] = [subtreeRoot(state("B"), 0, 0), subtreeRoot(state("B"), 0, 1)];
+      await expect(asB.revealChildren(game.gameId, lA, rA))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadChildren")
+        .withArgs(game.gameId);
+      // The lie is in byte 3 of S_2: chunk 0, the left child.
+      await expect(asB.revealChildren(game.gameId, lB, rB))
+        .to.emit(f.redundant, "ChildChosen")
+        .withArgs(game.gameId, 0, 0);
+      expect((await f.redundant.getGame(game.gameId)).phase).to.equal(Phase.AwaitingChunkA);
+
+      await expect(asA.openChunk(game.gameId, chunkHex(state("B"), 0)))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadChunk")
+        .withArgs(game.gameId);
+      await expect(asA.openChunk(game.gameId, chunkHex(state("A"), 0)))
+        .to.emit(f.redundant, "ChunkOpened")
+        .withArgs(game.gameId, game.nodes.A.address, 0, chunkHex(state("A"), 0));
+      await expect(asB.openChunk(game.gameId, chunkHex(state("A"), 0)))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadChunk")
+        .withArgs(game.gameId);
+      await asB.openChunk(game.gameId, chunkHex(state("B"), 0));
+      expect((await f.redundant.getGame(game.gameId)).phase).to.equal(Phase.AwaitingProof);
+      expect(await f.redundant.onTheMove(game.gameId)).to.equal(ethers.ZeroAddress);
+    });
+
+    async function toProof(f: RedundantFixture) {
+      const game = await openGame(f);
+      for (let i = 0; i < 10; i++) {
+        if (Number((await f.redundant.getGame(game.gameId)).phase) === Phase.AwaitingProof) break;
+        const side = (await f.redundant.onTheMove(game.gameId)) === game.nodes.A.address ? "A" : "B";
+        await (await (await game.players[side].nextMove(game.gameId))!.send()).wait();
+      }
+      return game;
+    }
+
+    it("proveStep: only a player may prove; the verifier decides; StepProven and GameResolved", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const game = await toProof(f);
+      const v = game.views.A;
+      const p = buildStepProof(v.program, v.states, 1, 3, v.weights);
+      await expect(f.redundant.connect(f.stranger).proveStep(game.gameId, p.layer, p.slice, p.rows))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNotYourTurn")
+        .withArgs(game.gameId, f.stranger.address);
+      // The lying node may prove too: the arithmetic decides against it.
+      const tx = f.redundant.connect(game.nodes.B).proveStep(game.gameId, p.layer, p.slice, p.rows);
+      const honest = v.states[2][3];
+      await expect(tx)
+        .to.emit(f.redundant, "StepProven")
+        .withArgs(game.gameId, 3, honest, game.views.B.states[2][3], honest);
+      await expect(tx)
+        .to.emit(f.redundant, "GameResolved")
+        .withArgs(game.gameId, game.requestId, GameOutcome.BWrong, "step recomputed");
+      await expect(tx)
+        .to.emit(f.redundant, "NodeEliminated")
+        .withArgs(game.requestId, game.nodes.B.address, COLLATERAL, COLLATERAL / 2n);
+      await expect(f.redundant.connect(game.nodes.A).proveStep(game.gameId, p.layer, p.slice, p.rows))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerWrongPhase")
+        .withArgs(game.gameId, Phase.Resolved);
+    });
+
+    it("proveStepSparse: the same decision from a multiproven slice", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const game = await toProof(f);
+      const v = game.views.A;
+      const p = buildSparseStepProof(v.program, v.states, 1, 3, v.weights);
+      await expect(f.redundant.connect(game.nodes.A).proveStepSparse(game.gameId, p.layer, p.slice, p.rows))
+        .to.emit(f.redundant, "GameResolved")
+        .withArgs(game.gameId, game.requestId, GameOutcome.BWrong, "step recomputed");
+    });
+
+    it("a move after the clock ran out reverts; resolveTimeout then ends the game", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const game = await openGame(f);
+      await time.increaseTo((await f.redundant.deadline(game.gameId)) + 1n);
+      await expect(f.redundant.connect(game.nodes.A).revealRoots(game.gameId, [...game.views.A.trace.stateRoots]))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerClockExpired")
+        .withArgs(game.gameId);
+      await expect(f.redundant.resolveTimeout(game.gameId))
+        .to.emit(f.redundant, "GameResolved")
+        .withArgs(game.gameId, game.requestId, GameOutcome.AWrong, "A timed out");
+      expect(await f.redundant.deadline(game.gameId)).to.equal(0n);
+      expect(await f.redundant.onTheMove(game.gameId)).to.equal(ethers.ZeroAddress);
+    });
+
+    it("a proof after both clocks ran out reverts", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const game = await toProof(f);
+      await time.increaseTo((await f.redundant.deadline(game.gameId)) + 1n);
+      const v = game.views.A;
+      const p = buildStepProof(v.program, v.states, 1, 3, v.weights);
+      await expect(f.redundant.connect(game.nodes.A).proveStep(game.gameId, p.layer, p.slice, p.rows))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerClockExpired")
+        .withArgs(game.gameId);
+    });
+  });
+
+  describe("claimCredits and views", function () {
+    it("pays the caller's credits once, with CreditsClaimed", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const { requestId, s0 } = await requestRedundant(f, "mlp", 12, 2);
+      const view = lieView("mlp", s0);
+      await commitView(f, f.operators[0], requestId, view);
+      await commitView(f, f.operators[1], requestId, view);
+      const node = f.operators[0];
+      const tx = f.redundant.connect(node).claimCredits();
+      await expect(tx).to.changeTokenBalances(f.token, [node, f.redundant], [FEE, -FEE]);
+      await expect(tx).to.emit(f.redundant, "CreditsClaimed").withArgs(node.address, FEE);
+      await expect(f.redundant.connect(node).claimCredits())
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNothingToClaim")
+        .withArgs(node.address);
+    });
+
+    it("views revert for unknown requests and games", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      await expect(f.redundant.getRequest(1n))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerUnknownRequest")
+        .withArgs(1n);
+      await expect(f.redundant.getSlots(1n))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerUnknownRequest")
+        .withArgs(1n);
+      for (const view of ["getGame", "onTheMove", "deadline", "resolveTimeout"] as const) {
+        await expect(f.redundant[view](1n))
+          .to.be.revertedWithCustomError(f.redundant, "RedundantManagerUnknownGame")
+          .withArgs(1n);
+      }
+      expect(await f.redundant.requestCount()).to.equal(0n);
+      expect(await f.redundant.gameCount()).to.equal(0n);
+    });
+  });
+});
