@@ -29,7 +29,7 @@ import {
 } from "../../typechain-types";
 import { honestView, type PartyView } from "../dispute/view";
 import { VerityError } from "../errors";
-import { InjectedCrash, claimAllCredits, pickedByHash, runLoop } from "../node/common";
+import { InjectedCrash, REQUEST_STATUS, claimAllCredits, pickedByHash, runLoop } from "../node/common";
 import { Journal, type JournalRecord } from "../node/journal";
 import { createLogger, type Logger } from "../node/log";
 import { defaultResolver, type ProgramResolver } from "../node/resolver";
@@ -82,8 +82,8 @@ export interface ChallengerDaemonOptions {
 export class ChallengerDaemonError extends VerityError {}
 
 /** IInferenceManager.RequestStatus. */
-export const STATUS = { None: 0, Open: 1, Assigned: 2, Committed: 3, Disputed: 4, Finalized: 5, Rejected: 6 } as const;
-export const BATCHED = 8;
+export const STATUS = REQUEST_STATUS;
+export const BATCHED = REQUEST_STATUS.Batched;
 /** VerificationModes.OPTIMISTIC: the only mode whose commitments can be disputed. */
 export const OPTIMISTIC = 2;
 

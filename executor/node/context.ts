@@ -1,0 +1,46 @@
+/**
+ * The state the node daemon's parts share: the contracts and the RPC wrapper, the journal, the metrics, and what
+ * lives from one tick to the next (the versions served, the executions, the batch size the free stake allows, the
+ * settlement windows). `NodeDaemon` (daemon.ts) owns one and hands it to each part: intake.ts, serving.ts,
+ * batching.ts, settlement.ts, reconcile.ts and disputes.ts, which are plain functions of it.
+ */
+import type { DisputeManager, InferenceManager, NodeRegistry } from "../../typechain-types";
+import type { PartyView } from "../dispute/view";
+import { VerityError } from "../errors";
+import type { NodeDaemonOptions, NodeHooks, NodeMetrics } from "./daemon";
+import type { Journal } from "./journal";
+import type { Logger } from "./log";
+import type { ProgramResolver } from "./resolver";
+import type { Rpc } from "./rpc";
+
+export class NodeDaemonError extends VerityError {}
+
+export interface NodeContext {
+  readonly opts: NodeDaemonOptions;
+  readonly inference: InferenceManager;
+  readonly disputes: DisputeManager;
+  readonly registry: NodeRegistry;
+  readonly rpc: Rpc;
+  readonly log: Logger;
+  readonly metrics: NodeMetrics;
+  readonly hooks: NodeHooks;
+  readonly resolver: ProgramResolver;
+  /** More than this many results to commit in one tick are committed with `commitBatch`. */
+  readonly batchThreshold: number;
+  /** Leaves per batch at most. */
+  readonly maxBatchSize: number;
+  /** Blocks per `getLogs` call at most. */
+  readonly maxBlockRange: number;
+  /** The node's account; set by `start()`. */
+  address: string;
+  /** Open from `start()` to `close()`; the parts run only in between. */
+  journal: Journal | null;
+  /** The model versions the node is registered for (refreshed every 10 ticks). */
+  versions: bigint[];
+  /** Request id → this node's execution of it (tampered when it cheats on it); dropped once settled. */
+  readonly views: Map<string, PartyView>;
+  /** Leaves per batch that the free stake allows (lowered on StakingInsufficientFreeStake, reset on settlement). */
+  batchCap: number;
+  /** Settlement key → the window end last read from the chain (settlements are not re-checked before it). */
+  readonly notBefore: Map<string, bigint>;
+}

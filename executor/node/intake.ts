@@ -1,0 +1,102 @@
+/**
+ * The node daemon's intake: the versions it serves, and the events of each new block range (up to
+ * `maxBlockRange` blocks per tick, `confirmations` deep). An InferenceRequested assigned to the node becomes a
+ * "request" record (to serve), an open one for a version it serves a "claim" record (to claim), a DisputeOpened
+ * against it a "dispute" record (to play); then the "cursor" record moves past the range.
+ */
+import { ZeroAddress, type Log } from "ethers";
+
+import type { NodeContext } from "./context";
+import { canServe } from "./serving";
+
+/** The last block whose events were taken in (`startBlock - 1` on a fresh journal). */
+export function cursor(ctx: NodeContext): number {
+  const c = ctx.journal?.last("cursor");
+  return c ? Number(c.block) : (ctx.opts.startBlock ?? 0) - 1;
+}
+
+/** Reads the versions the node serves from the NodeRegistry on the first tick and every 10 ticks. */
+export async function refreshVersions(ctx: NodeContext): Promise<void> {
+  if (ctx.versions.length > 0 && ctx.metrics.ticks % 10 !== 1) return;
+  const node = await ctx.rpc.call("getNode", () => ctx.registry.getNode(ctx.address));
+  ctx.versions = [...node.servedVersions];
+}
+
+/** Journals the requests and disputes of the next block range, then the cursor. */
+export async function scan(ctx: NodeContext): Promise<void> {
+  const provider = ctx.opts.signer.provider!;
+  const latest = await ctx.rpc.call("getBlockNumber", () => provider.getBlockNumber());
+  const from = cursor(ctx) + 1;
+  if (from > latest) return;
+  // With n confirmations, events are taken in once n blocks deep (the latest block counts as one).
+  const safe = latest - ((ctx.opts.confirmations ?? 1) - 1);
+  if (from > safe) return;
+  const to = Math.min(safe, from + ctx.maxBlockRange - 1);
+  const journal = ctx.journal!;
+  {
+    const topic = ctx.inference.interface.getEvent("InferenceRequested").topicHash;
+    const logs: Log[] = await ctx.rpc.call("getLogs(InferenceRequested)", () =>
+      provider.getLogs({
+        address: ctx.opts.addresses.inferenceManager,
+        fromBlock: from,
+        toBlock: to,
+        topics: [topic],
+      }),
+    );
+    for (const log of logs) {
+      const ev = ctx.inference.interface.parseLog(log)!;
+      const requestId = ev.args.requestId as bigint;
+      const node = (ev.args.node as string).toLowerCase();
+      const key = `r:${requestId}`;
+      if (node !== ctx.address.toLowerCase() && node !== ZeroAddress) continue;
+      // Requests assigned to us are ours whatever the version (the contract checked eligibility); open ones only
+      // for the versions we serve.
+      if (node === ZeroAddress && !ctx.versions.includes(ev.args.versionId as bigint)) continue;
+      if (journal.has(key)) continue;
+      const mode = Number(ev.args.mode);
+      if (!canServe(ctx, mode)) {
+        if (node !== ZeroAddress)
+          ctx.log.warn("request in a mode this node does not serve; left unserved", { requestId, mode });
+        continue;
+      }
+      ctx.metrics.requestsSeen++;
+      journal.append({
+        t: node === ZeroAddress ? "claim" : "request",
+        key,
+        requestId: requestId.toString(),
+        versionId: (ev.args.versionId as bigint).toString(),
+        input: ev.args.input as string,
+        block: log.blockNumber,
+      });
+    }
+  }
+  const disputeTopic = ctx.disputes.interface.getEvent("DisputeOpened").topicHash;
+  const dlogs: Log[] = await ctx.rpc.call("getLogs(DisputeOpened)", () =>
+    provider.getLogs({
+      address: ctx.opts.addresses.disputeManager,
+      fromBlock: from,
+      toBlock: to,
+      topics: [disputeTopic],
+    }),
+  );
+  for (const log of dlogs) {
+    const ev = ctx.disputes.interface.parseLog(log)!;
+    if ((ev.args.node as string).toLowerCase() !== ctx.address.toLowerCase()) continue;
+    const key = `d:${ev.args.disputeId}`;
+    if (journal.has(key)) continue;
+    ctx.metrics.disputes++;
+    journal.append({
+      t: "dispute",
+      key,
+      disputeId: ev.args.disputeId.toString(),
+      requestId: ev.args.requestId.toString(),
+    });
+    ctx.log.warn("dispute opened against us", {
+      disputeId: ev.args.disputeId,
+      requestId: ev.args.requestId,
+      challenger: ev.args.challenger,
+    });
+  }
+  journal.append({ t: "cursor", block: to });
+  ctx.metrics.lastBlock = to;
+}
