@@ -21,7 +21,8 @@
  *   7. Closing tables: who was paid and who was slashed, the gas of every action, each prediction next to its label.
  *
  * Part two (scripts/lib/demo-modes.ts) shows the other verification modes once each, with their own gas table: a TEE
- * result signed by an attested enclave key, and redundant requests (k = 2) that agree, or disagree and are refereed.
+ * result signed by an attested enclave key, a ZK result with a Groth16 proof, and redundant requests (k = 2) that
+ * agree, or disagree and are refereed.
  *
  * `runDemo(hre)` returns the outcome, so test/demo/demo.test.ts can check it.
  */

@@ -7,7 +7,9 @@
  *   - Redundant (Verde-style): the same inference from k = 2 nodes. Nodes A and B agree: final at once. Then node A
  *     and a new node D disagree: the contract referees a game between them, bisecting the two traces to the first
  *     differing step and re-executing one byte; node D is slashed and node A paid both fees plus the reward.
- *   - ZK: a Groth16 proof that output = program(input) for a small MLP settles at once (when the ZK step is wired).
+ *   - ZK: node B proves with Groth16 that output = program(input) for a small MLP (6-4-3: circuits for the digits
+ *     models would be too large for a demo) after a LOCAL, development-only setup; the proof settles at once
+ *     (scripts/lib/zk-demo.ts).
  */
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { ethers } from "ethers";
@@ -21,6 +23,7 @@ import { demoModel, readDigits } from "./demo-models";
 import type { Demo } from "./demo-story";
 import { printTable, signPermit } from "./protocol";
 import { teeDemo } from "./tee-demo";
+import { zkDemo } from "./zk-demo";
 
 const ONE = 10n ** 18n;
 const FEE = ONE;
@@ -28,6 +31,7 @@ const FEE = ONE;
 /** What part two ends with, for the demo test. */
 export interface ModesOutcome {
   tee: { requestId: bigint; status: string; gas: bigint };
+  zk: { requestId: bigint; status: string; constraints: number; proveSeconds: number; gas: bigint };
   redundant: {
     agreed: { requestId: bigint; final: boolean };
     disputed: { requestId: bigint; outcome: string; liarSlashed: bigint; winnerCredited: bigint; moves: number };
@@ -76,13 +80,35 @@ async function teeMode(d: Demo, gas: GasLedger): Promise<ModesOutcome["tee"]> {
   return { requestId: result.requestId, status: status === 5n ? "Finalized" : String(status), gas: result.settleGas };
 }
 
+async function zkMode(d: Demo, gas: GasLedger): Promise<ModesOutcome["zk"]> {
+  const nodeB = d.operators[1];
+  console.log(
+    "\n9. ZK mode: node B proves its result with a Groth16 proof of the quantized program, checked on-chain.",
+  );
+  const r = await zkDemo({
+    inferenceManager: d.protocol.inferenceManager,
+    modelRegistry: d.protocol.modelRegistry,
+    nodeRegistry: d.protocol.nodeRegistry,
+    zkSettler: d.protocol.zkSettler,
+    publisher: d.people.publisher,
+    node: nodeB.signer,
+    requester: d.people.requester,
+    fee: FEE,
+    modelName: "zk-mlp-6-4-3",
+    record: (who, action, tx) => gas.send(who === "node" ? nodeB.name : who, action, tx),
+    log: (line) => console.log(`   ${line}`),
+  });
+  const status = (await d.protocol.inferenceManager.statusOf(r.requestId)) === 5n ? "Finalized" : "not final";
+  return { requestId: r.requestId, status, constraints: r.constraints, proveSeconds: r.proveSeconds, gas: r.settleGas };
+}
+
 async function redundantMode(d: Demo, gas: GasLedger): Promise<ModesOutcome["redundant"]> {
   const { token, staking, nodeRegistry, redundantManager } = d.protocol;
   const { governor, requester } = d.people;
   const [nodeA, nodeB] = d.operators;
   const versionId = d.versionOf.get("mlp")!;
   console.log(
-    "\n9. Redundant mode: the requester asks k = 2 nodes for the same inference and pays each its fee." +
+    "\n10. Redundant mode: the requester asks k = 2 nodes for the same inference and pays each its fee." +
       "\n   All k agree: final at once. They disagree: the contract referees a game between the two nodes, no" +
       " outside challenger needed.",
   );
@@ -186,16 +212,17 @@ async function redundantMode(d: Demo, gas: GasLedger): Promise<ModesOutcome["red
   };
 }
 
-/** Part two: the TEE, redundant (and ZK) modes, once each, with their own gas table. */
+/** Part two: the TEE, ZK and redundant modes, once each, with their own gas table. */
 export async function otherModes(d: Demo): Promise<ModesOutcome> {
   console.log("\nPart two: the other verification modes, once each.");
   const gas = new GasLedger();
   const tee = await teeMode(d, gas);
+  const zk = await zkMode(d, gas);
   const redundant = await redundantMode(d, gas);
   console.log("\nGas per action (part two)");
   printTable(
     ["#", "by", "action", "gas"],
     gas.rows.map(([by, action, g], i) => [i + 1, by, action, g]),
   );
-  return { tee, redundant, gas };
+  return { tee, zk, redundant, gas };
 }

@@ -76,6 +76,11 @@ describe("npm run demo (scripts/demo.ts)", () => {
       expect(outcome.modes.tee.status).to.equal("Finalized");
     });
 
+    it("settles a ZK request with a Groth16 proof checked on-chain, final at once", () => {
+      expect(outcome.modes.zk.status).to.equal("Finalized");
+      expect(outcome.modes.zk.constraints).to.be.greaterThan(0);
+    });
+
     it("finalizes a redundant request at once when both nodes agree", () => {
       expect(outcome.modes.redundant.agreed.final).to.equal(true);
     });
