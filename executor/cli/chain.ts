@@ -211,6 +211,7 @@ function abis(): InterfaceAbi[] {
     f("disputes/DisputeManager__factory").DisputeManager__factory.abi,
     f("tee/TeeSettler__factory").TeeSettler__factory.abi,
     f("tee/EcdsaAttestationVerifier__factory").EcdsaAttestationVerifier__factory.abi,
+    f("redundant/RedundantManager__factory").RedundantManager__factory.abi,
   ];
   /* eslint-enable @typescript-eslint/no-require-imports */
 }
