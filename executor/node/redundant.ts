@@ -186,7 +186,10 @@ async function serveOne(ctx: NodeContext, r: JournalRecord, id: bigint): Promise
   const b = await blocker(ctx, id);
   if (b) {
     journal.complete(r.key!, b.ours ? { found: b.why } : { dropped: b.why });
-    if (!b.ours) ctx.log.info("redundant request not served", { requestId: id, reason: b.why });
+    if (!b.ours) {
+      ctx.views.delete(`rr:${id}`);
+      ctx.log.info("redundant request not served", { requestId: id, reason: b.why });
+    }
     return;
   }
   const view = await redundantViewOf(ctx, id, BigInt(r.versionId as string), r.input as string);
@@ -288,4 +291,5 @@ function closeGame(ctx: NodeContext, r: JournalRecord, side: Side, outcome: Game
     outcome: GameOutcome[outcome],
   });
   ctx.journal!.complete(r.key!, { outcome });
+  ctx.views.delete(`rr:${r.requestId}`);
 }
