@@ -145,6 +145,8 @@ export interface Addresses {
   inferenceManager: string;
   disputeManager: string;
   verifier?: string;
+  /** Optional: deployments without redundant requests lack it. */
+  redundantManager?: string;
 }
 
 /** Ignition future ids (ignition/modules/*.ts) -> contract keys. */
@@ -157,6 +159,7 @@ const IGNITION_IDS: Record<string, keyof Addresses> = {
   "InferenceManager#InferenceManager": "inferenceManager",
   "DisputeManager#DisputeManager": "disputeManager",
   "StepVerifier#IntegerStepVerifier": "verifier",
+  "RedundantManager#RedundantManager": "redundantManager",
 };
 const REQUIRED: (keyof Addresses)[] = ["token", "staking", "modelRegistry", "nodeRegistry", "inferenceManager", "disputeManager"];
 
@@ -175,7 +178,7 @@ export function readDeploymentFile(file: string): Addresses {
   }
   const out: Partial<Addresses> = {};
   for (const [k, v] of Object.entries(json)) {
-    const key = IGNITION_IDS[k] ?? (REQUIRED.includes(k as keyof Addresses) || k === "verifier" ? (k as keyof Addresses) : undefined);
+    const key = IGNITION_IDS[k] ?? (REQUIRED.includes(k as keyof Addresses) || k === "verifier" || k === "redundantManager" ? (k as keyof Addresses) : undefined);
     if (key !== undefined && typeof v === "string" && isAddress(v)) out[key] = v;
   }
   const missing = REQUIRED.filter((k) => out[k] === undefined);
@@ -208,6 +211,7 @@ function abis(): InterfaceAbi[] {
     f("disputes/DisputeManager__factory").DisputeManager__factory.abi,
     f("tee/TeeSettler__factory").TeeSettler__factory.abi,
     f("tee/EcdsaAttestationVerifier__factory").EcdsaAttestationVerifier__factory.abi,
+    f("redundant/RedundantManager__factory").RedundantManager__factory.abi,
   ];
   /* eslint-enable @typescript-eslint/no-require-imports */
 }

@@ -4,7 +4,7 @@
  * settlement windows). `NodeDaemon` (daemon.ts) owns one and hands it to each part: intake.ts, serving.ts,
  * batching.ts, settlement.ts, reconcile.ts and disputes.ts, which are plain functions of it.
  */
-import type { DisputeManager, InferenceManager, NodeRegistry } from "../../typechain-types";
+import type { DisputeManager, InferenceManager, NodeRegistry, RedundantManager } from "../../typechain-types";
 import type { PartyView } from "../dispute/view";
 import { VerityError } from "../errors";
 import type { NodeDaemonOptions, NodeHooks, NodeMetrics } from "./daemon";
@@ -20,6 +20,8 @@ export interface NodeContext {
   readonly inference: InferenceManager;
   readonly disputes: DisputeManager;
   readonly registry: NodeRegistry;
+  /** The RedundantManager, when the deployment has one (redundant.ts). */
+  readonly redundant: RedundantManager | null;
   readonly rpc: Rpc;
   readonly log: Logger;
   readonly metrics: NodeMetrics;

@@ -25,6 +25,7 @@ import {
   InferenceManager__factory,
   ModelRegistry__factory,
   NodeRegistry__factory,
+  RedundantManager__factory,
   type DisputeManager,
   type InferenceManager,
   type NodeRegistry,
@@ -37,6 +38,7 @@ import { cursor, refreshVersions, scan } from "./intake";
 import { Journal, journalPath, type JournalRecord } from "./journal";
 import { createLogger, type Logger } from "./log";
 import { reconcile } from "./reconcile";
+import { playGames, serveRedundant } from "./redundant";
 import { defaultResolver, type ProgramResolver } from "./resolver";
 import { DEFAULT_RETRY, Rpc, type RetryPolicy } from "./rpc";
 import { serve } from "./serving";
@@ -53,6 +55,8 @@ export interface NodeAddresses {
   disputeManager: string;
   nodeRegistry: string;
   modelRegistry: string;
+  /** The RedundantManager: when given, the node also serves redundant requests and plays their games. */
+  redundantManager?: string;
 }
 
 /** Tamper with a fraction of results (tests, demo and network only): deterministic by seed and request id. */
@@ -113,6 +117,12 @@ export interface NodeMetrics {
   movesPlayed: number;
   cheated: number;
   creditsClaimed: number;
+  redundantSeen: number;
+  redundantCommitted: number;
+  games: number;
+  gamesWon: number;
+  gamesLost: number;
+  gameMoves: number;
   rpcRetries: number;
   txSent: number;
   lastBlock: number;
@@ -138,6 +148,12 @@ export class NodeDaemon {
     movesPlayed: 0,
     cheated: 0,
     creditsClaimed: 0,
+    redundantSeen: 0,
+    redundantCommitted: 0,
+    games: 0,
+    gamesWon: 0,
+    gamesLost: 0,
+    gameMoves: 0,
     rpcRetries: 0,
     txSent: 0,
     lastBlock: 0,
@@ -161,6 +177,9 @@ export class NodeDaemon {
       inference: this.inference,
       disputes: this.disputes,
       registry: this.registry,
+      redundant: addresses.redundantManager
+        ? RedundantManager__factory.connect(addresses.redundantManager, signer)
+        : null,
       rpc: new Rpc(signer, this.log, opts.retry ?? DEFAULT_RETRY, opts.confirmations ?? 1),
       log: this.log,
       metrics: this.metrics,
@@ -218,8 +237,10 @@ export class NodeDaemon {
     // Disputes first (their clocks are the only hard deadlines), then settlements (which free stake for new
     // collateral), then new commitments.
     await playDisputes(ctx);
+    await playGames(ctx);
     await settle(ctx);
     await serve(ctx);
+    await serveRedundant(ctx);
     if (this.claimEvery > 0 && this.metrics.ticks % this.claimEvery === 0) await this.claimCredits();
     if (ctx.journal!.all().length > 20_000) ctx.journal!.compact();
     this.metrics.rpcRetries = ctx.rpc.retries;
@@ -258,7 +279,7 @@ export class NodeDaemon {
     };
   }
 
-  /** Claims this node's credits on both managers (fees and dispute winnings). */
+  /** Claims this node's credits on every manager (fees, dispute and game winnings). */
   async claimCredits(): Promise<bigint> {
     return claimCredits(this.ctx);
   }

@@ -7,6 +7,7 @@
 import { ZeroAddress, type Log } from "ethers";
 
 import type { NodeContext } from "./context";
+import { scanRedundant } from "./redundant";
 import { canServe } from "./serving";
 
 /** The last block whose events were taken in (`startBlock - 1` on a fresh journal). */
@@ -97,6 +98,7 @@ export async function scan(ctx: NodeContext): Promise<void> {
       challenger: ev.args.challenger,
     });
   }
+  await scanRedundant(ctx, from, to);
   journal.append({ t: "cursor", block: to });
   ctx.metrics.lastBlock = to;
 }

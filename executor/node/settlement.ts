@@ -83,7 +83,7 @@ async function settleBatch(ctx: NodeContext, r: JournalRecord, now: bigint): Pro
   ctx.log.info("batch finalized", { batchId, count: ids.length, paid: b.feeRemaining });
 }
 
-/** Claims the node's credits on both managers (fees and dispute winnings); returns the total claimed. */
+/** Claims the node's credits on every manager (fees, dispute and game winnings); returns the total claimed. */
 export async function claimCredits(ctx: NodeContext): Promise<bigint> {
   const { total, claims } = await claimAllCredits(
     ctx.rpc,
@@ -91,6 +91,7 @@ export async function claimCredits(ctx: NodeContext): Promise<bigint> {
     [
       ["inference", ctx.inference],
       ["disputes", ctx.disputes],
+      ...(ctx.redundant ? [["redundant", ctx.redundant] as const] : []),
     ],
     ctx.log,
   );

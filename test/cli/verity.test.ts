@@ -406,6 +406,17 @@ interface Run {
       expect(r.status).to.equal(2);
       expect(r.stderr).to.contain("request 77 does not exist");
     });
+
+    it("request --redundant 2 asks two nodes through the RedundantManager; --redundant 1 exits 2", async () => {
+      const r = await json<{ redundantRequestId: string; status: string; k: number; committed: number; feePerNode: string }>(
+        ["request", "--model", "1", "--input", digit, "--redundant", "2"],
+        as(2),
+      );
+      expect(r).to.include({ redundantRequestId: "1", status: "Open", k: 2, committed: 0, feePerNode: 15n * 10n ** 17n + "" });
+      const bad = await verity(["request", "--model", "1", "--input", digit, "--redundant", "1"], as(2));
+      expect(bad.status).to.equal(2);
+      expect(bad.stderr).to.contain("--redundant '1' is not a node count");
+    });
   });
 
   describe("everyone", () => {

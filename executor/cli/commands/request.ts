@@ -19,6 +19,7 @@ import { spin } from "../spinner";
 import { loadStoredProgram } from "../store";
 import { formatPairs } from "../table";
 import { MODE_BITS } from "./model-registry";
+import { parseRedundancy, requestRedundant } from "./request-redundant";
 
 export const REQUEST_STATUS = ["None", "Open", "Assigned", "Committed", "Disputed", "Finalized", "Rejected", "Refunded", "Batched"] as const;
 const SETTLED = new Set(["Finalized", "Rejected", "Refunded"]);
@@ -35,6 +36,7 @@ interface RequestOptions {
   verify?: boolean;
   timeout: string;
   json?: boolean;
+  redundant?: string;
 }
 
 function parseId(text: string, what: string): bigint {
@@ -317,6 +319,10 @@ async function request(opts: RequestOptions, cmd: Command): Promise<void> {
   const timeout = Number(opts.timeout);
   if (!Number.isFinite(timeout) || timeout <= 0) throw new CliError(`--timeout '${opts.timeout}' is not a number of seconds`, "e.g. --timeout 600");
   const shape = opts.shape !== undefined ? parseShape(opts.shape) : undefined;
+  const k = opts.redundant !== undefined ? parseRedundancy(opts.redundant) : undefined;
+  if (k !== undefined && (opts.node !== undefined || opts.verify || mode !== MODE_BITS.optimistic)) {
+    throw new CliError("--redundant asks k nodes of the RedundantManager", "drop --node, --verify and --mode with --redundant");
+  }
   const p = await connect(globalsOf(cmd), { needKey: true });
   const me = signerOf(p);
   const version = await read(`getVersion(${versionId})`, () => p.modelRegistry.getVersion(versionId));
@@ -325,6 +331,9 @@ async function request(opts: RequestOptions, cmd: Command): Promise<void> {
   checkInputShape(tensor, program.inputShape, opts.input);
   const s0 = quantizeInput(program, tensor.data);
   const fee = opts.fee !== undefined ? parseAmount(opts.fee, p.decimals, "--fee") : version.fee;
+  if (k !== undefined) {
+    return requestRedundant(p, { versionId, s0, fee, k, program, wait: opts.wait, timeout, json: opts.json });
+  }
   const node = opts.node !== undefined ? parseAddress(opts.node, "--node") : ZeroAddress;
   const im = await p.inferenceManager.getAddress();
   if ((await p.token.allowance(me.address, im)) < fee) await send("approve InferenceManager", () => p.token.approve(im, fee));
@@ -384,6 +393,7 @@ export function registerRequestCommands(cli: Command): void {
       "verification mode: optimistic (challenge window), none, tee (enclave-signed) or zk (proven); the version must support it",
       "optimistic",
     )
+    .option("--redundant <k>", "ask k >= 2 distinct nodes through the RedundantManager (final when they agree; a game between two that differ)")
     .option("--wait", "wait for the commitment and the finalization (finalizing it once the window has passed)")
     .option("--verify", "re-execute locally and check the commitment: MATCH, or MISMATCH (exit 3)")
     .option("--timeout <seconds>", "give up waiting after this long (exit 4)", "600")
