@@ -14,7 +14,11 @@ import {
   MOVE_CLOCK,
   REWARD_PPM,
 } from "../helpers/dispute-fixtures";
+import { UNDER_COVERAGE } from "../helpers/coverage";
 import { Outcome, playGame, type GameSetup } from "../helpers/dispute-game";
+
+/** Random games in `npm test` (GAME_RUNS overrides; fewer under coverage, whose instrumented EVM is much slower). */
+const GAME_RUNS = Number(process.env.GAME_RUNS ?? (UNDER_COVERAGE ? 20 : 200));
 
 describe("Dispute game (end to end, demo models)", function () {
   this.timeout(300_000);
@@ -139,8 +143,8 @@ describe("Dispute game (end to end, demo models)", function () {
   });
 
   describe("property: the honest party always wins", function () {
-    it(`wins ${process.env.GAME_RUNS ?? 200} random games: either side lies, at any step and byte, or stalls`, async function () {
-      const runs = Number(process.env.GAME_RUNS ?? 200);
+    it(`wins ${GAME_RUNS} random games: either side lies, at any step and byte, or stalls`, async function () {
+      const runs = GAME_RUNS;
       const f0 = await loadFixture(deployDisputeFixture);
       const lengths = {
         mlp: demoModel("mlp").program.layers.map(
