@@ -210,7 +210,12 @@ interface Run {
         "params",
         "show",
       ]);
-      expect(r.parameters.map((p) => `${p.contract}.${p.name}`)).to.have.length(12);
+      // 12 of Staking, InferenceManager and DisputeManager, 2 of the TeeSettler, 6 of the RedundantManager
+      expect(r.parameters.map((p) => `${p.contract}.${p.name}`)).to.have.length(20);
+      const k = r.parameters.find((p) => p.contract === "RedundantManager" && p.name === "maxNodes")!;
+      expect(k).to.include({ min: "2", max: "5" });
+      const slash = r.parameters.find((p) => p.contract === "TeeSettler" && p.name === "equivocationSlash")!;
+      expect(slash.min).to.equal("1");
       const window = r.parameters.find((p) => p.name === "challengeWindow")!;
       expect(window).to.include({ value: "3600", min: "60", max: "604800" });
       const stake = r.parameters.find((p) => p.name === "minimumStake")!;
@@ -220,6 +225,19 @@ interface Run {
     it("params set changes a parameter with the governor's key", async () => {
       const r = await ok(["params", "set", "InferenceManager.requestTimeout", "7200"], as(0));
       expect(r.stdout).to.contain("InferenceManager.requestTimeout: 3600 s -> 7200 s");
+    });
+
+    it("params set changes one RedundantManager parameter and leaves the others as they were", async () => {
+      const before = await json<{ parameters: { contract: string; name: string; value: string }[] }>(["params", "show"]);
+      const r = await ok(["params", "set", "RedundantManager.maxNodes", "3"], as(0));
+      expect(r.stdout).to.match(/RedundantManager\.maxNodes: \d+ -> 3 /);
+      const after = await json<{ parameters: { contract: string; name: string; value: string }[] }>(["params", "show"]);
+      for (const p of after.parameters.filter((q) => q.contract === "RedundantManager" && q.name !== "maxNodes")) {
+        expect(p.value, p.name).to.equal(before.parameters.find((q) => q.contract === p.contract && q.name === p.name)!.value);
+      }
+      const bad = await verity(["params", "set", "TeeSettler.equivocationRewardPpm", "600000"], as(0));
+      expect(bad.status).to.equal(2);
+      expect(bad.stderr).to.contain("600000");
     });
 
     it("params set with another key reverts with the decoded AccessControl error and a hint", async () => {

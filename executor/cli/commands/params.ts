@@ -3,19 +3,78 @@
  * `verity params set <contract>.<name> <value>` (GOVERNOR_ROLE).
  */
 import type { Command } from "commander";
-import { isAddress, type ContractTransactionResponse } from "ethers";
+import { isAddress, ZeroAddress, type ContractTransactionResponse } from "ethers";
+import {
+  RedundantManager__factory,
+  TeeSettler__factory,
+  type IRedundantManager,
+  type RedundantManager,
+  type TeeSettler,
+} from "../../../typechain-types";
 import { CliError, connect, formatAmount, globalsOf, parseAmount, read, send, signerOf, toJson, type Protocol } from "../chain";
 import { formatTable } from "../table";
 
 type Kind = "tokens" | "seconds" | "count" | "ppm" | "address";
 
 interface ParamSpec {
-  contract: "Staking" | "InferenceManager" | "DisputeManager";
+  contract: "Staking" | "InferenceManager" | "DisputeManager" | "TeeSettler" | "RedundantManager";
   name: string;
   kind: Kind;
-  get(p: Protocol): Promise<bigint | string>;
+  /** The value; null when the deployment has no such contract (the TEE settler and the RedundantManager are optional). */
+  get(p: Protocol): Promise<bigint | string | null>;
   bounds(p: Protocol): Promise<[bigint, bigint] | null>;
   set(p: Protocol, v: bigint | string): Promise<ContractTransactionResponse>;
+  /** The setter's name when it is not `set<Name>`. */
+  setter?: string;
+}
+
+/** The TEE mode's settler (`InferenceManager.modeSettler(4)`), or null when the mode has none. */
+async function teeSettler(p: Protocol): Promise<TeeSettler | null> {
+  const address = await p.inferenceManager.modeSettler(4);
+  return address === ZeroAddress ? null : TeeSettler__factory.connect(address, p.inferenceManager.runner);
+}
+
+function redundantManager(p: Protocol): RedundantManager | null {
+  const address = p.addresses.redundantManager;
+  return address ? RedundantManager__factory.connect(address, p.inferenceManager.runner) : null;
+}
+
+type RedundantField = keyof IRedundantManager.ParamsStruct;
+
+/** A RedundantManager parameter: one field of its `Params`, set by `setParameters` with the others unchanged. */
+function redundantParam(
+  name: RedundantField,
+  kind: Kind,
+  bounds: (r: RedundantManager) => Promise<[bigint, bigint]>,
+): ParamSpec {
+  return {
+    contract: "RedundantManager",
+    name,
+    kind,
+    setter: "setParameters",
+    get: async (p) => {
+      const r = redundantManager(p);
+      return r ? BigInt((await r.parameters())[name]) : null;
+    },
+    bounds: async (p) => {
+      const r = redundantManager(p);
+      return r ? bounds(r) : null;
+    },
+    set: async (p, v) => {
+      const r = redundantManager(p)!;
+      const current = await r.parameters();
+      const next: IRedundantManager.ParamsStruct = {
+        maxNodes: current.maxNodes,
+        collateralMultiplier: current.collateralMultiplier,
+        commitTimeout: current.commitTimeout,
+        moveClock: current.moveClock,
+        clockExtension: current.clockExtension,
+        rewardPpm: current.rewardPpm,
+      };
+      next[name] = v as bigint;
+      return r.setParameters(next);
+    },
+  };
 }
 
 const PARAMS: ParamSpec[] = [
@@ -115,6 +174,35 @@ const PARAMS: ParamSpec[] = [
     bounds: async (p) => [0n, await p.disputeManager.MAX_REWARD_PPM()],
     set: (p, v) => p.disputeManager.setRewardPpm(v as bigint),
   },
+  {
+    contract: "TeeSettler",
+    name: "equivocationSlash",
+    kind: "tokens",
+    get: async (p) => (await teeSettler(p))?.equivocationSlash() ?? null,
+    bounds: async (p) => {
+      const t = await teeSettler(p);
+      return t ? [await t.MIN_EQUIVOCATION_SLASH(), await t.MAX_EQUIVOCATION_SLASH()] : null;
+    },
+    set: async (p, v) => (await teeSettler(p))!.setEquivocationSlash(v as bigint),
+  },
+  {
+    contract: "TeeSettler",
+    name: "equivocationRewardPpm",
+    kind: "ppm",
+    get: async (p) => (await teeSettler(p))?.equivocationRewardPpm() ?? null,
+    bounds: async (p) => {
+      const t = await teeSettler(p);
+      return t ? [0n, await t.MAX_REWARD_PPM()] : null;
+    },
+    set: async (p, v) => (await teeSettler(p))!.setEquivocationReward(v as bigint),
+    setter: "setEquivocationReward",
+  },
+  redundantParam("maxNodes", "count", async (r) => [2n, await r.MAX_NODES()]),
+  redundantParam("collateralMultiplier", "count", async (r) => [1n, await r.MAX_COLLATERAL_MULTIPLIER()]),
+  redundantParam("commitTimeout", "seconds", async (r) => [await r.MIN_COMMIT_TIMEOUT(), await r.MAX_COMMIT_TIMEOUT()]),
+  redundantParam("moveClock", "seconds", async (r) => [await r.MIN_MOVE_CLOCK(), await r.MAX_MOVE_CLOCK()]),
+  redundantParam("clockExtension", "seconds", async (r) => [await r.MIN_CLOCK_EXTENSION(), await r.MAX_CLOCK_EXTENSION()]),
+  redundantParam("rewardPpm", "ppm", async (r) => [0n, await r.MAX_REWARD_PPM()]),
 ];
 
 function show(kind: Kind, v: bigint | string | null, p: Protocol): string {
@@ -135,14 +223,17 @@ export interface ParamRow {
   max: string | null;
 }
 
+/** Every parameter of the deployment's contracts (those of the optional TeeSettler and RedundantManager when present). */
 export async function readParams(p: Protocol): Promise<ParamRow[]> {
-  return Promise.all(
-    PARAMS.map(async (s) => {
+  const rows = await Promise.all(
+    PARAMS.map(async (s): Promise<ParamRow | null> => {
       const value = await read(`${s.contract}.${s.name}`, () => s.get(p));
+      if (value === null) return null;
       const b = await read(`${s.contract}.${s.name} bounds`, () => s.bounds(p));
       return { contract: s.contract, name: s.name, kind: s.kind, value: String(value), min: b ? String(b[0]) : null, max: b ? String(b[1]) : null };
     }),
   );
+  return rows.filter((r): r is ParamRow => r !== null);
 }
 
 async function paramsShow(opts: { json?: boolean }, cmd: Command): Promise<void> {
@@ -187,7 +278,11 @@ async function paramsSet(target: string, value: string, _opts: unknown, cmd: Com
     v = BigInt(value);
   }
   const before = await spec.get(p);
-  const receipt = await send(`${spec.contract}.set${spec.name[0].toUpperCase()}${spec.name.slice(1)}`, () => spec.set(p, v));
+  if (before === null) {
+    throw new CliError(`this deployment has no ${spec.contract}`, `check --deployment, or deploy it (ignition/modules/Protocol.ts)`);
+  }
+  const setter = spec.setter ?? `set${spec.name[0].toUpperCase()}${spec.name.slice(1)}`;
+  const receipt = await send(`${spec.contract}.${setter}`, () => spec.set(p, v));
   const after = await spec.get(p);
   process.stdout.write(
     `${spec.contract}.${spec.name}: ${show(spec.kind, before, p)} -> ${show(spec.kind, after, p)} (tx ${receipt.hash}, gas ${receipt.gasUsed})\n`,
@@ -198,13 +293,13 @@ export function registerParamsCommands(cli: Command): void {
   const params = cli.command("params").description("deployers: show and set the protocol's governance parameters");
   params
     .command("show")
-    .description("every parameter of every contract, with its bounds, and the thawing-period rule")
+    .description("every parameter of every contract (TeeSettler and RedundantManager when deployed), with its bounds, and the thawing-period rule")
     .option("--json", "print {chainId, parameters: [{contract, name, kind, value, min, max}], maxGameDuration}")
     .action(async (opts: { json?: boolean }, cmd: Command) => paramsShow(opts, cmd));
   params
     .command("set")
     .description("set one parameter (needs GOVERNOR_ROLE): e.g. `verity params set InferenceManager.challengeWindow 7200`")
     .argument("<contract.name>", `one of ${PARAMS.map((s) => `${s.contract}.${s.name}`).join(", ")}`)
-    .argument("<value>", "tokens for minimumStake and bond (e.g. 1000 or 0.5), seconds, counts, ppm, or an address")
+    .argument("<value>", "tokens for minimumStake, bond and equivocationSlash (e.g. 1000 or 0.5), seconds, counts, ppm, or an address")
     .action(async (target: string, value: string, opts: unknown, cmd: Command) => paramsSet(target, value, opts, cmd));
 }
