@@ -111,15 +111,18 @@ library InferenceLib {
     /// DELEGATECALL): each request must be an Assigned request of the caller, without a callback, in no other
     /// batch, and the ids strictly increasing. Sets each leaf's bit in `batchedBits` (one SSTORE per word).
     /// @return root The COMMITMENTS.md section 1 root over keccak256(abi.encode(id, outputHash, traceRoot)).
-    /// @return idsHash keccak256(abi.encodePacked(requestIds)). @return fee The sum of the leaves' fees.
+    /// @return idsHash keccak256(abi.encodePacked(requestIds)).
+    /// @return fee The sum of the leaves' fees.
+    /// @return bondedFee The sum of the OPTIMISTIC leaves' fees: the batch's collateral is bondedFee x multiplier
+    /// (NONE leaves lock nothing, as single NONE commitments).
     function commitLeaves(
         mapping(uint256 => Request) storage requests,
         mapping(uint256 => uint256) storage batchedBits,
         uint256[] calldata requestIds,
         bytes32[] calldata outputHashes,
         bytes32[] calldata traceRoots
-    ) external returns (bytes32 root, bytes32 idsHash, uint256 fee) {
-        fee = _markLeaves(requests, batchedBits, requestIds);
+    ) external returns (bytes32 root, bytes32 idsHash, uint256 fee, uint256 bondedFee) {
+        (fee, bondedFee) = _markLeaves(requests, batchedBits, requestIds);
         (root, idsHash) = _batchRoot(requestIds, outputHashes, traceRoots);
     }
 
@@ -158,13 +161,14 @@ library InferenceLib {
         }
     }
 
-    /// @dev Checks every leaf (see `commitLeaves`), sets its bit in `batchedBits` and sums the fees. The loop reads
-    /// the packed Core slot directly: node in bits 0-159, fee 160-239, status 240-247, flags 248-255.
+    /// @dev Checks every leaf (see `commitLeaves`), sets its bit in `batchedBits` and sums the fees (all, and
+    /// OPTIMISTIC only). The loop reads the packed Core slot directly: node in bits 0-159, fee 160-239, status
+    /// 240-247, flags 248-255.
     function _markLeaves(
         mapping(uint256 => Request) storage requests,
         mapping(uint256 => uint256) storage batchedBits,
         uint256[] calldata requestIds
-    ) private returns (uint256 fee) {
+    ) private returns (uint256 fee, uint256 bondedFee) {
         uint256 failure; // 0: none, 1: not sorted, 2: invalid leaf
         uint256 failedIndex;
         uint256 failedId;
@@ -216,7 +220,12 @@ library InferenceLib {
                 }
                 word := or(word, bit)
                 previous := id
-                fee := add(fee, and(shr(160, core), 0xffffffffffffffffffff))
+                let leafFee := and(shr(160, core), 0xffffffffffffffffffff)
+                fee := add(fee, leafFee)
+                // only OPTIMISTIC (2) leaves are backed by collateral, as for single commitments
+                if eq(and(shr(248, core), 0x0f), 2) {
+                    bondedFee := add(bondedFee, leafFee)
+                }
             }
             if iszero(eq(wordIndex, not(0))) {
                 mstore(0, wordIndex)

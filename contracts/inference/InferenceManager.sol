@@ -263,7 +263,7 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         uint256 n = requestIds.length;
         if (n == 0 || n > MAX_BATCH_SIZE) revert InferenceManagerInvalidBatch(n, MAX_BATCH_SIZE);
         if (outputHashes.length != n || traceRoots.length != n) revert InferenceManagerBatchLengthMismatch();
-        (bytes32 root, bytes32 idsHash, uint256 fee) = InferenceLib.commitLeaves(
+        (bytes32 root, bytes32 idsHash, uint256 fee, uint256 bondedFee) = InferenceLib.commitLeaves(
             _requests,
             _batched,
             requestIds,
@@ -275,7 +275,7 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         batchId = ++params.batchCount;
         _params.batchCount = params.batchCount;
         uint40 windowEnd = uint40(block.timestamp) + params.challengeWindow;
-        uint256 collateral = fee * params.collateralMultiplier;
+        uint256 collateral = bondedFee * params.collateralMultiplier;
         _batches[batchId] = InferenceLib.Batch({
             node: msg.sender,
             count: uint32(n),

@@ -269,8 +269,9 @@ interface IInferenceManager {
     // -- Batches --
 
     /// @notice Commit one Merkle root over the results of many of the caller's Assigned requests (no callbacks, in
-    /// no other batch, ids strictly increasing), with collateral locked once: the sum of their fees times
-    /// `collateralMultiplier`. The requests become Batched: neither committable individually nor refundable.
+    /// no other batch, ids strictly increasing), with collateral locked once: the sum of the OPTIMISTIC leaves' fees
+    /// times `collateralMultiplier` (NONE leaves lock nothing, as single NONE commitments). The requests become
+    /// Batched: neither committable individually nor refundable.
     /// @dev Data availability: the leaves `(requestId, outputHash, traceRoot)` are calldata of this transaction, so
     /// anyone can rebuild the tree and every proof during the window. The outputs themselves are delivered
     /// off-chain by the node (its endpoint); since execution is deterministic, anyone holding the input (from

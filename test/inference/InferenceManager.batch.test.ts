@@ -58,6 +58,35 @@ describe("InferenceManager batches", function () {
       for (const id of ids) expect(await f.manager.statusOf(id)).to.equal(STATUS.Batched);
     });
 
+    it("locks collateral for the OPTIMISTIC leaves only: NONE leaves lock nothing, as single NONE commitments", async function () {
+      const f = await fixture();
+      const ids: bigint[] = [];
+      const modes = [MODE.OPTIMISTIC, MODE.NONE, MODE.OPTIMISTIC, MODE.NONE, MODE.NONE];
+      for (const mode of modes) {
+        await f.manager
+          .connect(f.requesters[0])
+          .request(DIGITS_VERSION, INPUT, VERSION_FEE, f.node.address, mode, NONE, 0);
+        ids.push(await f.manager.requestCount());
+      }
+      const b = makeBatch(ids);
+      const collateral = 2n * VERSION_FEE * COLLATERAL_MULTIPLIER;
+      const lockedBefore = await f.staking.lockedStake(f.node.address);
+      const windowEnd = BigInt(await time.latest()) + 1n + CHALLENGE_WINDOW;
+      await expect(f.manager.connect(f.node).commitBatch(b.requestIds, b.outputHashes, b.traceRoots))
+        .to.emit(f.manager, "BatchCommitted")
+        .withArgs(1n, f.node.address, b.root, 5, 5n * VERSION_FEE, collateral, windowEnd);
+      expect(await f.staking.lockedStake(f.node.address)).to.equal(lockedBefore + collateral);
+      // a proven NONE leaf takes no collateral out of the batch; an OPTIMISTIC one takes its share
+      await f.manager.proveBatchLeaf(1n, 1, ids[1], b.outputHashes[1], b.traceRoots[1], merkleProof(b.leaves, 1));
+      expect((await f.manager.getBatch(1n)).collateralRemaining).to.equal(collateral);
+      await f.manager.proveBatchLeaf(1n, 0, ids[0], b.outputHashes[0], b.traceRoots[0], merkleProof(b.leaves, 0));
+      expect((await f.manager.getBatch(1n)).collateralRemaining).to.equal(collateral / 2n);
+      await time.increaseTo(windowEnd);
+      await f.manager.finalizeBatch(1n, ids);
+      for (const i of [0, 1]) await f.manager.finalize(ids[i], "0x", ethers.ZeroHash);
+      expect(await f.staking.lockedStake(f.node.address)).to.equal(lockedBefore);
+    });
+
     it("makes the leaves neither committable nor refundable", async function () {
       const f = await fixture();
       const ids = await requests(f, 2);
