@@ -8,10 +8,10 @@ import * as path from "path";
 import type { Command } from "commander";
 
 import { ChallengerDaemon, challengerJournalPath } from "../../challenger/daemon";
-import { startHealthServer } from "../../node/health";
 import { createLogger } from "../../node/log";
 import { defaultResolver } from "../../node/resolver";
 import { CliError, connect, globalsOf, signerOf, storeDir, verityHome } from "../chain";
+import { intOption as int, runDaemonProcess } from "../daemon-process";
 
 interface RunOptions {
   sample: string;
@@ -23,13 +23,6 @@ interface RunOptions {
   fromBlock?: string;
   maxBlockRange: string;
   pretty?: boolean;
-}
-
-function int(text: string, what: string, min: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min)
-    throw new CliError(`${what} '${text}' is not an integer >= ${min}`, `e.g. ${what} ${Math.max(min, 1)}`);
-  return n;
 }
 
 /** The daemon's settings from the options, checked before anything connects. */
@@ -69,38 +62,13 @@ async function run(opts: RunOptions, cmd: Command): Promise<void> {
     maxBlockRange: s.maxBlockRange,
     log,
   });
-  const server =
-    s.healthPort !== undefined
-      ? await startHealthServer(
-          { health: () => daemon.health(), metrics: () => ({ ...daemon.metrics }) },
-          s.healthPort,
-          "verity_challenger_",
-        )
-      : undefined;
-  if (server) {
-    const addr = server.address();
-    log.info("health endpoint listening", {
-      url: `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : s.healthPort}/health`,
-    });
-  }
-  let signals = 0;
-  const onSignal = (sig: string) => {
-    signals++;
-    if (signals > 1) {
-      log.warn("second signal: exiting now (the journal keeps every promise)", { signal: sig });
-      process.exit(130);
-    }
-    log.info("stopping after the current tick", { signal: sig });
-    daemon.stop();
-  };
-  process.on("SIGINT", () => onSignal("SIGINT"));
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
-  try {
-    await daemon.run(s.pollMs);
-  } finally {
-    server?.close();
-    p.provider.destroy();
-  }
+  await runDaemonProcess(daemon, {
+    log,
+    provider: p.provider,
+    pollMs: s.pollMs,
+    healthPort: s.healthPort,
+    metricsPrefix: "verity_challenger_",
+  });
 }
 
 /** Adds the `challenger` command group with `run`. */

@@ -7,13 +7,13 @@ import * as path from "path";
 import type { Command } from "commander";
 
 import { NodeDaemon } from "../../node/daemon";
-import { startHealthServer } from "../../node/health";
 import { journalPath } from "../../node/journal";
 import { createLogger } from "../../node/log";
 import { defaultResolver } from "../../node/resolver";
 import { MODE } from "../../node/verified";
 import { zkVerifiedSettlerFor } from "./zk";
 import { CliError, connect, globalsOf, signerOf, storeDir, verityHome } from "../chain";
+import { intOption as int, runDaemonProcess } from "../daemon-process";
 import { teeSettlers } from "./tee";
 
 interface ServeOptions {
@@ -46,13 +46,6 @@ function parseModes(text: string): string[] {
   return modes;
 }
 
-function int(text: string, what: string, min: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min)
-    throw new CliError(`${what} '${text}' is not an integer >= ${min}`, `e.g. ${what} ${Math.max(min, 1)}`);
-  return n;
-}
-
 async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
   const p = await connect(globalsOf(cmd), { needKey: true });
   const signer = signerOf(p);
@@ -83,37 +76,13 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
     log,
     verifiedSettlers,
   });
-  const server =
-    opts.healthPort !== undefined
-      ? await startHealthServer(
-          { health: () => daemon.health(), metrics: () => ({ ...daemon.metrics }) },
-          int(opts.healthPort, "--health-port", 0),
-        )
-      : undefined;
-  if (server) {
-    const addr = server.address();
-    log.info("health endpoint listening", {
-      url: `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : opts.healthPort}/health`,
-    });
-  }
-  let signals = 0;
-  const onSignal = (sig: string) => {
-    signals++;
-    if (signals > 1) {
-      log.warn("second signal: exiting now (the journal keeps every promise)", { signal: sig });
-      process.exit(130);
-    }
-    log.info("stopping after the current tick", { signal: sig });
-    daemon.stop();
-  };
-  process.on("SIGINT", () => onSignal("SIGINT"));
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
-  try {
-    await daemon.run(int(opts.pollMs, "--poll-ms", 10));
-  } finally {
-    server?.close();
-    p.provider.destroy();
-  }
+  await runDaemonProcess(daemon, {
+    log,
+    provider: p.provider,
+    pollMs: int(opts.pollMs, "--poll-ms", 10),
+    healthPort: opts.healthPort !== undefined ? int(opts.healthPort, "--health-port", 0) : undefined,
+    metricsPrefix: "verity_node_",
+  });
 }
 
 /** Adds `serve` to the `node` command group (creating the group if another module has not). */
