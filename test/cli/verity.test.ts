@@ -5,9 +5,7 @@
  * commitment: it reads the input from the chain, runs the stored program, and commits (honestly, or not).
  */
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { getBytes, JsonRpcProvider, keccak256, NonceManager, Wallet } from "ethers";
 
@@ -15,33 +13,23 @@ import { honestView, tamperedView } from "../../executor/dispute/view";
 import { decodeProgram } from "../../executor/runtime/program";
 import { bytesOf } from "../../executor/trace/trace";
 import { InferenceManager__factory } from "../../typechain-types";
-import { freePort, rpc } from "../../scripts/network/processes";
+import { DEV_KEYS, freePort, rpc } from "../../scripts/network/processes";
+import { asKey, CliChain, type CliRun } from "../helpers/cli-chain";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 
 const ROOT = path.join(__dirname, "..", "..");
-const BIN = path.join(ROOT, "bin", "verity.js");
-const HARDHAT = path.join(ROOT, "node_modules", "hardhat", "internal", "cli", "bootstrap.js");
 
-// Hardhat's well-known development accounts (mnemonic "test test … junk").
-const KEYS = [
-  "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", // governor / publisher
-  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d", // operator
-  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a", // requester
-];
+// Hardhat's development accounts 0 (governor / publisher), 1 (operator), 2 (requester).
+const KEYS = DEV_KEYS;
 const [GOVERNOR, OPERATOR, REQUESTER] = KEYS.map((k) => new Wallet(k).address);
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 // Under `npm run coverage` this suite is skipped: its child processes (`verity deploy` runs Hardhat's Ignition task,
 // and a `hardhat node`) build the project in the same directory as the instrumented run, and it exercises no contract
 // path that the contract suites do not already cover.
 (UNDER_COVERAGE ? describe.skip : describe)("verity CLI on a JSON-RPC chain", function () {
   this.timeout(90_000);
-  let node: ChildProcess | undefined;
   let url: string;
   let dir: string;
   let deploymentId: string;
@@ -49,29 +37,11 @@ interface Run {
   let provider: JsonRpcProvider;
   let deployJson: { chainId: string; deployment: string; addresses: Record<string, string> };
 
-  /** Runs the CLI asynchronously (the chain and the CLI must be able to run at the same time). */
-  function verity(args: string[], extra: Record<string, string> = {}): Promise<Run> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, ...env, ...extra } });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-      child.on("close", (status) => {
-        clearTimeout(timer);
-        resolve({ status, stdout, stderr });
-      });
-    });
-  }
-  const ok = async (args: string[], extra: Record<string, string> = {}): Promise<Run> => {
-    const r = await verity(args, extra);
-    expect(r.status, `verity ${args.join(" ")}\n${r.stderr}${r.stdout}`).to.equal(0);
-    return r;
-  };
-  const json = async <T>(args: string[], extra: Record<string, string> = {}): Promise<T> =>
-    JSON.parse((await ok([...args, "--json"], extra)).stdout) as T;
-  const as = (i: number) => ({ VERITY_PRIVATE_KEY: KEYS[i] });
+  let cli: CliChain;
+  const verity = (args: string[], extra: Record<string, string> = {}): Promise<Run> => cli.verity(args, extra);
+  const ok = (args: string[], extra: Record<string, string> = {}): Promise<Run> => cli.ok(args, extra);
+  const json = <T>(args: string[], extra: Record<string, string> = {}): Promise<T> => cli.json<T>(args, extra);
+  const as = asKey;
 
   async function increaseTime(seconds: number): Promise<void> {
     await rpc(url, "evm_increaseTime", [seconds]);
@@ -104,28 +74,8 @@ interface Run {
 
   before(async function () {
     this.timeout(90_000);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "verity-cli-chain-"));
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    deploymentId = `cli-test-${port}-${process.pid}`;
-    env = { VERITY_RPC_URL: url, VERITY_HOME: path.join(dir, ".verity"), VERITY_PRIVATE_KEY: "", VERITY_DEPLOYMENT: "" };
-    // Its own process group, so that `after` can kill the node and anything it spawned.
-    node = spawn(process.execPath, [HARDHAT, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
-      cwd: ROOT,
-      detached: true,
-      stdio: "ignore",
-    });
-    const started = Date.now();
-    for (;;) {
-      try {
-        await rpc(url, "eth_chainId");
-        break;
-      } catch {
-        if (Date.now() - started > 40_000) throw new Error(`hardhat node did not answer on ${url}`);
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
-    provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+    cli = await CliChain.start("cli-test");
+    ({ dir, url, deploymentId, env, provider } = cli);
     // A digit and a small calibration set from the held-out data.
     const cal = JSON.parse(fs.readFileSync(path.join(ROOT, "models", "digits-calibration.json"), "utf8")) as { images: number[][]; labels: number[] };
     const test = JSON.parse(fs.readFileSync(path.join(ROOT, "models", "digits-test.json"), "utf8")) as { images: number[][]; labels: number[] };
@@ -138,18 +88,7 @@ interface Run {
     env.VERITY_DEPLOYMENT = deployJson.deployment;
   });
 
-  after(() => {
-    provider?.destroy();
-    if (node?.pid !== undefined) {
-      try {
-        process.kill(-node.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-    fs.rmSync(path.join(ROOT, "ignition", "deployments", deploymentId), { recursive: true, force: true });
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => cli?.stop());
 
   describe("connection and configuration", () => {
     it("exits 2 with the hardhat node hint when no RPC node answers", async () => {

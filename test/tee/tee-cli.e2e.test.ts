@@ -6,145 +6,51 @@
  * the result is final at once, settled by the TeeSettler with the enclave key's signature.
  */
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
-import * as os from "os";
 import * as path from "path";
-import { JsonRpcProvider, Wallet } from "ethers";
+import { Wallet } from "ethers";
 
+import { DEV_KEYS } from "../../scripts/network/processes";
 import { InferenceManager__factory, TeeSettler__factory } from "../../typechain-types";
+import { asKey, CliChain, type CliRun } from "../helpers/cli-chain";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 
-const ROOT = path.join(__dirname, "..", "..");
-const BIN = path.join(ROOT, "bin", "verity.js");
-const HARDHAT = path.join(ROOT, "node_modules", "hardhat", "internal", "cli", "bootstrap.js");
-// Hardhat's well-known development accounts (mnemonic "test test … junk").
-const KEYS = [
-  "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", // governor / publisher
-  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d", // operator
-  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a", // requester
-];
-const [, OPERATOR, REQUESTER] = KEYS.map((k) => new Wallet(k).address);
+// Hardhat's development accounts 0 (governor / publisher), 1 (operator), 2 (requester).
+const [, OPERATOR, REQUESTER] = DEV_KEYS.map((k) => new Wallet(k).address);
 const SERVICE = new Wallet("0x" + "5e".repeat(32)); // the local attestation service's key
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function killGroup(child: ChildProcess | undefined): void {
-  if (child?.pid === undefined) return;
-  try {
-    process.kill(-child.pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
 
 (UNDER_COVERAGE ? describe.skip : describe)("TEE mode through the verity CLI (node serve --mode tee)", function () {
   this.timeout(180_000);
-  let chain: ChildProcess | undefined;
-  let daemon: ChildProcess | undefined;
-  let dir: string;
-  let url: string;
-  let deploymentId: string;
-  let env: Record<string, string>;
-  let provider: JsonRpcProvider | undefined;
+  let cli: CliChain;
 
-  function verity(args: string[], key?: number): Promise<Run> {
-    return new Promise((resolve) => {
-      const extra = key === undefined ? {} : { VERITY_PRIVATE_KEY: KEYS[key] };
-      const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, ...env, ...extra } });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-      child.on("close", (status) => {
-        clearTimeout(timer);
-        resolve({ status, stdout, stderr });
-      });
-    });
-  }
-  async function ok(args: string[], key?: number): Promise<Run> {
-    const r = await verity(args, key);
-    expect(r.status, `verity ${args.join(" ")}\n${r.stderr}${r.stdout}`).to.equal(0);
-    return r;
-  }
-  const json = async <T>(args: string[], key?: number): Promise<T> =>
-    JSON.parse((await ok([...args, "--json"], key)).stdout) as T;
+  const verity = (args: string[], key?: number): Promise<CliRun> =>
+    cli.verity(args, key === undefined ? {} : asKey(key));
+  const ok = (args: string[], key?: number): Promise<CliRun> => cli.ok(args, key === undefined ? {} : asKey(key));
+  const json = <T>(args: string[], key?: number): Promise<T> => cli.json<T>(args, key === undefined ? {} : asKey(key));
 
   before(async function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "verity-tee-cli-"));
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    deploymentId = `tee-cli-test-${port}-${process.pid}`;
-    env = {
-      VERITY_RPC_URL: url,
-      VERITY_HOME: path.join(dir, ".verity"),
-      VERITY_PRIVATE_KEY: "",
-      VERITY_DEPLOYMENT: "",
-    };
-    chain = spawn(process.execPath, [HARDHAT, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
-      cwd: ROOT,
-      detached: true,
-      stdio: "ignore",
-    });
-    const started = Date.now();
-    for (;;) {
-      try {
-        const res = await fetch(url, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-        });
-        await res.json();
-        break;
-      } catch {
-        if (Date.now() - started > 40_000) throw new Error(`hardhat node did not answer on ${url}`);
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
-    provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+    cli = await CliChain.start("tee-cli-test");
     // The demo model's calibration (the first 64 digits, scripts/lib/demo-models.ts): the daemon serves the demo
     // MLP's artifact with the demo program, so the published program must be that one.
-    const cal = JSON.parse(fs.readFileSync(path.join(ROOT, "models", "digits-calibration.json"), "utf8")) as {
+    const root = path.join(__dirname, "..", "..");
+    const cal = JSON.parse(fs.readFileSync(path.join(root, "models", "digits-calibration.json"), "utf8")) as {
       images: number[][];
       labels: number[];
     };
-    const test = JSON.parse(fs.readFileSync(path.join(ROOT, "models", "digits-test.json"), "utf8")) as {
+    const test = JSON.parse(fs.readFileSync(path.join(root, "models", "digits-test.json"), "utf8")) as {
       images: number[][];
     };
     fs.writeFileSync(
-      path.join(dir, "cal.json"),
+      path.join(cli.dir, "cal.json"),
       JSON.stringify({ images: cal.images.slice(0, 64), labels: cal.labels.slice(0, 64) }),
     );
-    fs.writeFileSync(path.join(dir, "digit.json"), JSON.stringify(test.images[0]));
-    fs.copyFileSync(path.join(ROOT, "models", "mlp.onnx"), path.join(dir, "mlp.onnx"));
-    const deployed = await json<{ deployment: string }>(["deploy", "--deployment-id", deploymentId], 0);
-    env.VERITY_DEPLOYMENT = deployed.deployment;
+    fs.writeFileSync(path.join(cli.dir, "digit.json"), JSON.stringify(test.images[0]));
+    fs.copyFileSync(path.join(root, "models", "mlp.onnx"), path.join(cli.dir, "mlp.onnx"));
+    const deployed = await json<{ deployment: string }>(["deploy", "--deployment-id", cli.deploymentId], 0);
+    cli.env.VERITY_DEPLOYMENT = deployed.deployment;
   });
 
-  after(() => {
-    killGroup(daemon);
-    provider?.destroy();
-    killGroup(chain);
-    fs.rmSync(path.join(ROOT, "ignition", "deployments", deploymentId), { recursive: true, force: true });
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => cli?.stop());
 
   it("a node with a software enclave key serves a TEE request for the demo MLP, final at once", async () => {
     // publisher, operator and requester set up
@@ -178,10 +84,9 @@ function killGroup(child: ChildProcess | undefined): void {
     expect(shown.enclave).to.include({ node: OPERATOR, active: true });
 
     // the daemon in TEE mode, and a TEE request
-    daemon = spawn(
-      process.execPath,
-      [BIN, "node", "serve", "--mode", "tee", "--enclave-key", "enclave.json", "--poll-ms", "200"],
-      { cwd: dir, env: { ...process.env, ...env, VERITY_PRIVATE_KEY: KEYS[1] }, detached: true },
+    const daemon = cli.spawnVerity(
+      ["node", "serve", "--mode", "tee", "--enclave-key", "enclave.json", "--poll-ms", "200"],
+      asKey(1),
     );
     let daemonErr = "";
     let daemonOut = "";
@@ -206,11 +111,11 @@ function killGroup(child: ChildProcess | undefined): void {
     );
     expect(daemonErr).to.contain("software enclave key: NOT hardware-protected");
     expect(daemonOut).to.contain("result settled in tee mode");
-    const settler = TeeSettler__factory.connect(shown.settler, provider);
+    const settler = TeeSettler__factory.connect(shown.settler, cli.provider);
     const [ev] = await settler.queryFilter(settler.filters.TeeResultSettled(BigInt(r.requestId)), 0);
     expect(ev.args.enclaveKey).to.equal(key.enclaveKey);
     expect(ev.args.node).to.equal(OPERATOR);
-    const im = InferenceManager__factory.connect(await settler.inferenceManager(), provider);
+    const im = InferenceManager__factory.connect(await settler.inferenceManager(), cli.provider);
     expect(await im.statusOf(BigInt(r.requestId))).to.equal(5n); // Finalized, with no challenge window
   });
 });

@@ -1,0 +1,137 @@
+/**
+ * For the suites that drive the `verity` CLI end to end (test/cli, test/tee): a `hardhat node` on a free loopback
+ * port in its own process group, a scratch directory with its own VERITY_HOME, and `node bin/verity.js …` run as a
+ * child process against them (asynchronously: the chain and the CLI run at the same time). `stop()` kills the chain's
+ * whole process group and removes the scratch directory and the Ignition deployment folder the suite created.
+ */
+import { expect } from "chai";
+import { spawn, type ChildProcess } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { JsonRpcProvider } from "ethers";
+
+import { DEV_KEYS, freePort, HARDHAT_BIN, ROOT, rpc, VERITY_BIN } from "../../scripts/network/processes";
+
+export interface CliRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment that makes the CLI sign with Hardhat development account `i`. */
+export const asKey = (i: number) => ({ VERITY_PRIVATE_KEY: DEV_KEYS[i] });
+
+/** How long one CLI command may run before it is killed (its result then has status null). */
+const COMMAND_TIMEOUT_MS = 60_000;
+/** How long the hardhat node may take to answer its first call. */
+const CHAIN_START_MS = 40_000;
+
+function killGroup(child: ChildProcess | undefined): void {
+  if (child?.pid === undefined) return;
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+export class CliChain {
+  /** The CLI's environment for every command (tests may add to it, e.g. VERITY_DEPLOYMENT after `deploy`). */
+  readonly env: Record<string, string>;
+  readonly deploymentId: string;
+  private readonly children: ChildProcess[] = [];
+
+  private constructor(
+    readonly dir: string,
+    readonly url: string,
+    readonly port: number,
+    readonly provider: JsonRpcProvider,
+    private readonly chain: ChildProcess,
+    name: string,
+  ) {
+    this.deploymentId = `${name}-${port}-${process.pid}`;
+    this.env = {
+      VERITY_RPC_URL: url,
+      VERITY_HOME: path.join(dir, ".verity"),
+      VERITY_PRIVATE_KEY: "",
+      VERITY_DEPLOYMENT: "",
+    };
+  }
+
+  /** Starts the chain and waits until it answers; `name` prefixes the scratch directory and the deployment id. */
+  static async start(name: string): Promise<CliChain> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `verity-${name}-`));
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const chain = spawn(process.execPath, [HARDHAT_BIN, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+      cwd: ROOT,
+      detached: true,
+      stdio: "ignore",
+    });
+    const started = Date.now();
+    for (;;) {
+      try {
+        await rpc(url, "eth_chainId");
+        break;
+      } catch {
+        if (Date.now() - started > CHAIN_START_MS) {
+          killGroup(chain);
+          throw new Error(`hardhat node did not answer on ${url}`);
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    return new CliChain(dir, url, port, new JsonRpcProvider(url, undefined, { staticNetwork: true }), chain, name);
+  }
+
+  /** Runs `verity <args>` in the scratch directory with `env` plus `extra`. */
+  verity(args: string[], extra: Record<string, string> = {}): Promise<CliRun> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [VERITY_BIN, ...args], {
+        cwd: this.dir,
+        env: { ...process.env, ...this.env, ...extra },
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill("SIGKILL"), COMMAND_TIMEOUT_MS);
+      child.on("close", (status) => {
+        clearTimeout(timer);
+        resolve({ status, stdout, stderr });
+      });
+    });
+  }
+
+  /** `verity`, expecting exit 0 (the failure message carries the command and its output). */
+  async ok(args: string[], extra: Record<string, string> = {}): Promise<CliRun> {
+    const r = await this.verity(args, extra);
+    expect(r.status, `verity ${args.join(" ")}\n${r.stderr}${r.stdout}`).to.equal(0);
+    return r;
+  }
+
+  /** `verity <args> --json`, expecting exit 0, parsed. */
+  async json<T>(args: string[], extra: Record<string, string> = {}): Promise<T> {
+    return JSON.parse((await this.ok([...args, "--json"], extra)).stdout) as T;
+  }
+
+  /** Starts a long-running `verity` command (a daemon) in its own process group; `stop()` kills it. */
+  spawnVerity(args: string[], extra: Record<string, string> = {}): ChildProcess {
+    const child = spawn(process.execPath, [VERITY_BIN, ...args], {
+      cwd: this.dir,
+      env: { ...process.env, ...this.env, ...extra },
+      detached: true,
+    });
+    this.children.push(child);
+    return child;
+  }
+
+  stop(): void {
+    for (const child of this.children) killGroup(child);
+    this.provider.destroy();
+    killGroup(this.chain);
+    fs.rmSync(path.join(ROOT, "ignition", "deployments", this.deploymentId), { recursive: true, force: true });
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
