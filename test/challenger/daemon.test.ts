@@ -29,6 +29,7 @@ import {
 } from "../helpers/dispute-fixtures";
 import { MODE } from "../helpers/fixtures";
 import { STATUS } from "../helpers/inference-fixtures";
+import { fixtureAddresses } from "../helpers/node-daemon";
 
 const WINDOW = 3601;
 
@@ -48,14 +49,7 @@ describe("ChallengerDaemon", function () {
   });
 
   const nodeSigner = () => f.operators[0];
-  async function addresses() {
-    return {
-      inferenceManager: await f.inference.getAddress(),
-      disputeManager: await f.disputes.getAddress(),
-      nodeRegistry: await f.nodes.getAddress(),
-      modelRegistry: await f.models.getAddress(),
-    };
-  }
+  const addresses = () => fixtureAddresses(f);
   async function node(extra: Partial<NodeDaemonOptions> = {}) {
     const d = new NodeDaemon({
       signer: nodeSigner(),

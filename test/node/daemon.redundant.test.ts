@@ -5,8 +5,7 @@ import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
-import { NodeDaemon, InjectedCrash, type NodeDaemonOptions } from "../../executor/node/daemon";
-import { memoryLogger } from "../../executor/node/log";
+import { InjectedCrash, type NodeDaemon } from "../../executor/node/daemon";
 import { GamePhase } from "../../executor/redundant/player";
 import {
   deployRedundantFixture,
@@ -20,6 +19,7 @@ import {
   type RedundantFixture,
 } from "../redundant/redundant-fixtures";
 import { digitInput } from "../helpers/dispute-fixtures";
+import { testNodeDaemon, type TestDaemonOptions } from "../helpers/node-daemon";
 
 /** A cheating daemon tampers with every result (fraction 1). */
 const CHEAT = { fraction: 1, seed: "redundant-test" };
@@ -35,24 +35,11 @@ describe("NodeDaemon: redundant requests", function () {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  async function daemon(signer: HardhatEthersSigner, extra: Partial<NodeDaemonOptions> = {}) {
-    const log = memoryLogger();
-    const d = new NodeDaemon({
-      signer,
-      addresses: {
-        inferenceManager: await f.inference.getAddress(),
-        disputeManager: await f.disputes.getAddress(),
-        nodeRegistry: await f.nodes.getAddress(),
-        modelRegistry: await f.models.getAddress(),
-        redundantManager: await f.redundant.getAddress(),
-      },
-      journalFile: path.join(dir, `${signer.address}.jsonl`),
-      retry: { attempts: 6, baseMs: 1, maxMs: 4 },
-      claimEvery: 0,
-      log,
+  async function daemon(signer: HardhatEthersSigner, extra: TestDaemonOptions = {}) {
+    return testNodeDaemon(f, signer, path.join(dir, `${signer.address}.jsonl`), {
       ...extra,
+      addresses: { redundantManager: await f.redundant.getAddress() },
     });
-    return { d, log };
   }
   const commitsBy = (requestId: bigint, node: string) =>
     f.redundant.queryFilter(f.redundant.filters.RedundantCommitted(requestId, node));

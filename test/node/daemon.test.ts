@@ -9,8 +9,7 @@ import * as http from "http";
 
 import { DisputePlayer, Phase } from "../../executor/dispute/player";
 import { honestView, tamperedView } from "../../executor/dispute/view";
-import { NodeDaemon, InjectedCrash, type NodeDaemonOptions } from "../../executor/node/daemon";
-import { memoryLogger } from "../../executor/node/log";
+import { InjectedCrash } from "../../executor/node/daemon";
 import { startHealthServer } from "../../executor/node/health";
 import { merkleProof } from "../../executor/trace/merkle";
 import { bytesOf } from "../../executor/trace/trace";
@@ -25,6 +24,7 @@ import {
   type DisputeFixture,
 } from "../helpers/dispute-fixtures";
 import { STATUS } from "../helpers/inference-fixtures";
+import { testNodeDaemon, type TestDaemonOptions } from "../helpers/node-daemon";
 
 const WINDOW = 3601;
 
@@ -40,23 +40,8 @@ describe("NodeDaemon", function () {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const node = () => f.operators[0];
-  async function daemon(extra: Partial<NodeDaemonOptions> = {}) {
-    const log = memoryLogger();
-    const d = new NodeDaemon({
-      signer: node(),
-      addresses: {
-        inferenceManager: await f.inference.getAddress(),
-        disputeManager: await f.disputes.getAddress(),
-        nodeRegistry: await f.nodes.getAddress(),
-        modelRegistry: await f.models.getAddress(),
-      },
-      journalFile: path.join(dir, "journal.jsonl"),
-      retry: { attempts: 6, baseMs: 1, maxMs: 4 },
-      claimEvery: 0,
-      log,
-      ...extra,
-    });
-    return { d, log };
+  async function daemon(extra: TestDaemonOptions = {}) {
+    return testNodeDaemon(f, node(), path.join(dir, "journal.jsonl"), extra);
   }
   const honestOutput = (digit: number) => {
     const m = demoModel("mlp");

@@ -6,8 +6,7 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
 import { honestView } from "../../executor/dispute/view";
-import { InjectedCrash, NodeDaemon, type NodeDaemonOptions } from "../../executor/node/daemon";
-import { memoryLogger } from "../../executor/node/log";
+import { InjectedCrash } from "../../executor/node/daemon";
 import { MODE, type VerifiedSettler } from "../../executor/node/verified";
 import { demoModel } from "../../scripts/lib/demo-models";
 import type { PassThroughSettler } from "../../typechain-types";
@@ -20,6 +19,7 @@ import {
   type DisputeFixture,
 } from "../helpers/dispute-fixtures";
 import { STATUS } from "../helpers/inference-fixtures";
+import { testNodeDaemon, type TestDaemonOptions } from "../helpers/node-daemon";
 
 // The node daemon's verified-mode path (TEE, ZK): results go to the mode's settler instead of `commit`, and are
 // final at once. PassThroughSettler (a test mock that verifies nothing) stands in for the TEE settler here; the real
@@ -48,23 +48,8 @@ describe("NodeDaemon: verified modes", function () {
       return passThrough.connect(node()).settle(r.requestId, r.output, r.traceRoot, overrides);
     },
   });
-  async function daemon(extra: Partial<NodeDaemonOptions> = {}) {
-    const log = memoryLogger();
-    const d = new NodeDaemon({
-      signer: node(),
-      addresses: {
-        inferenceManager: await f.inference.getAddress(),
-        disputeManager: await f.disputes.getAddress(),
-        nodeRegistry: await f.nodes.getAddress(),
-        modelRegistry: await f.models.getAddress(),
-      },
-      journalFile: path.join(dir, "journal.jsonl"),
-      retry: { attempts: 6, baseMs: 1, maxMs: 4 },
-      claimEvery: 0,
-      log,
-      ...extra,
-    });
-    return { d, log };
+  async function daemon(extra: TestDaemonOptions = {}) {
+    return testNodeDaemon(f, node(), path.join(dir, "journal.jsonl"), extra);
   }
   const honestOutputHash = (digit: number) => {
     const m = demoModel("mlp");

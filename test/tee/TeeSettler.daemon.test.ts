@@ -7,8 +7,6 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet } from "ethers";
 
 import { honestView } from "../../executor/dispute/view";
-import { NodeDaemon } from "../../executor/node/daemon";
-import { memoryLogger } from "../../executor/node/log";
 import { MODE } from "../../executor/node/verified";
 import { attestationDomain, signAttestation } from "../../executor/tee/eip712";
 import { createEnclaveKey, loadEnclaveKey, SOFTWARE_MEASUREMENT } from "../../executor/tee/enclave-key";
@@ -19,6 +17,7 @@ import { bytesOf } from "../../executor/trace/trace";
 import { deployDisputeFixture, digitInput, FEE, outputHashOf, requestFrom } from "../helpers/dispute-fixtures";
 import { STATUS } from "../helpers/inference-fixtures";
 import { MINIMUM_STAKE } from "../helpers/fixtures";
+import { testNodeDaemon } from "../helpers/node-daemon";
 
 // End to end in process: the node daemon, holding a software enclave key in a file, serves a TEE request for the
 // demo MLP through the real TeeSettler (attested key, EIP-712 signature), final at once with the honest output.
@@ -78,18 +77,7 @@ describe("TeeSettler with the node daemon (software enclave key)", function () {
 
     const id = await requestFrom(f, "mlp", digitInput("mlp", 7).s0, node.address, MODE.TEE);
     const tee = await TeeVerifiedSettler.create(node, await f.settler.getAddress(), enclave);
-    const d = new NodeDaemon({
-      signer: node,
-      addresses: {
-        inferenceManager: await f.inference.getAddress(),
-        disputeManager: await f.disputes.getAddress(),
-        nodeRegistry: await f.nodes.getAddress(),
-        modelRegistry: await f.models.getAddress(),
-      },
-      journalFile: path.join(dir, "journal.jsonl"),
-      retry: { attempts: 6, baseMs: 1, maxMs: 4 },
-      claimEvery: 0,
-      log: memoryLogger(),
+    const { d } = await testNodeDaemon(f, node, path.join(dir, "journal.jsonl"), {
       verifiedSettlers: new Map([[MODE.TEE, tee]]),
     });
     await d.tick();

@@ -5,8 +5,6 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
-import { NodeDaemon } from "../../executor/node/daemon";
-import { memoryLogger } from "../../executor/node/log";
 import { cidText, defaultResolver } from "../../executor/node/resolver";
 import { MODE } from "../../executor/node/verified";
 import { run } from "../../executor/runtime";
@@ -20,6 +18,7 @@ import { deployDisputeFixture, FEE } from "../helpers/dispute-fixtures";
 import { versionSpec } from "../helpers/fixtures";
 import { STATUS } from "../helpers/inference-fixtures";
 import { ZK_SIZES, zkCircuit } from "../helpers/zk-fixtures";
+import { testNodeDaemon } from "../helpers/node-daemon";
 
 // `verity node serve --mode zk`: the node daemon hands a ZK request to ZkVerifiedSettler, which proves the result
 // with the version's proving key and settles it through ZkSettler, final at once, in one tick.
@@ -80,20 +79,9 @@ describe("NodeDaemon: ZK mode (ZkVerifiedSettler)", function () {
     const id = await f.inference.requestCount();
     const fallback = defaultResolver({ getVersion: (v) => f.models.getVersion(v) });
     const zkSettler = new ZkVerifiedSettler(f.settler.connect(node), async () => f.zk.files);
-    const d = new NodeDaemon({
-      signer: node,
-      addresses: {
-        inferenceManager: await f.inference.getAddress(),
-        disputeManager: await f.disputes.getAddress(),
-        nodeRegistry: await f.nodes.getAddress(),
-        modelRegistry: await f.models.getAddress(),
-      },
+    const { d } = await testNodeDaemon(f, node, path.join(dir, "journal.jsonl"), {
       resolver: async (v) =>
         v === ZK_VERSION ? { program: f.zk.program, weights: new WeightsCommitment(f.zk.program) } : fallback(v),
-      journalFile: path.join(dir, "journal.jsonl"),
-      retry: { attempts: 6, baseMs: 1, maxMs: 4 },
-      claimEvery: 0,
-      log: memoryLogger(),
       verifiedSettlers: new Map([[MODE.ZK, zkSettler]]),
     });
     await d.tick();
