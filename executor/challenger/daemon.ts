@@ -205,7 +205,7 @@ export class ChallengerDaemon {
     await this.opener!.openAll(now);
     await this.games!.playAll(now);
     if (this.claimEvery > 0 && this.metrics.ticks % this.claimEvery === 0) await this.claimCredits();
-    if (this.journal!.all().length > 20_000) this.journal!.compact();
+    this.journal!.compactIfLarge();
     this.metrics.rpcRetries = this.rpc.retries;
     this.metrics.txSent = this.rpc.txSent;
     this.lastTickAt = Date.now();

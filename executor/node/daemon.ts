@@ -242,7 +242,7 @@ export class NodeDaemon {
     await serve(ctx);
     await serveRedundant(ctx);
     if (this.claimEvery > 0 && this.metrics.ticks % this.claimEvery === 0) await this.claimCredits();
-    if (ctx.journal!.all().length > 20_000) ctx.journal!.compact();
+    ctx.journal!.compactIfLarge();
     this.metrics.rpcRetries = ctx.rpc.retries;
     this.metrics.txSent = ctx.rpc.txSent;
     this.lastTickAt = Date.now();

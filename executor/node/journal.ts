@@ -23,6 +23,9 @@ export interface JournalRecord {
   readonly [field: string]: unknown;
 }
 
+/** The daemons compact their journal past this many records (docs/OPERATOR.md). */
+export const COMPACT_AFTER_RECORDS = 20_000;
+
 /** A line of the journal (other than a torn last line) is not a JSON record. */
 export class JournalCorruptError extends VerityError {
   constructor(
@@ -191,6 +194,11 @@ export class Journal {
     this.done.clear();
     this.open.clear();
     for (const r of keep) this.index(r);
+  }
+
+  /** `compact()` once the journal holds more than `maxRecords` records (the daemons call this every tick). */
+  compactIfLarge(maxRecords = COMPACT_AFTER_RECORDS): void {
+    if (this.records.length > maxRecords) this.compact();
   }
 
   close(): void {

@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
 
-import { Journal, JournalCorruptError, type JournalIO } from "../../executor/node/journal";
+import { COMPACT_AFTER_RECORDS, Journal, JournalCorruptError, type JournalIO } from "../../executor/node/journal";
 
 describe("node journal", () => {
   let dir: string;
@@ -113,5 +113,18 @@ describe("node journal", () => {
     expect(k.replay().map((r) => r.key)).to.deep.equal(["r:17"]);
     expect(k.last("cursor")).to.deep.equal({ t: "cursor", block: 99 });
     k.close();
+  });
+
+  it("compactIfLarge compacts only past its record limit (COMPACT_AFTER_RECORDS by default)", () => {
+    const j = Journal.open(file);
+    for (let i = 0; i < 5; i++) j.append({ t: "cursor", block: i });
+    j.compactIfLarge(5);
+    expect(j.all()).to.have.length(5);
+    j.compactIfLarge(4);
+    expect(j.all()).to.deep.equal([{ t: "cursor", block: 4 }]);
+    j.compactIfLarge();
+    expect(j.all()).to.have.length(1);
+    expect(COMPACT_AFTER_RECORDS).to.equal(20_000);
+    j.close();
   });
 });
