@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IDisputeManager} from "../interfaces/IDisputeManager.sol";
@@ -35,8 +36,16 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     /// @notice A state holds at most 2^24 bytes (program validation), i.e. 2^19 chunks: chunk trees are at most
     /// 19 deep.
     uint256 public constant MAX_TREE_DEPTH = 19;
+    /// @notice The largest state a valid program has (program validation): 2^24 bytes, 2^19 chunks.
+    uint256 public constant MAX_STATE_BYTES = 1 << 24;
     /// @notice open, reveal roots, select step, (children + choice) per tree level, open chunk, prove.
     uint256 public constant MAX_MOVES = 4 + 2 * (MAX_TREE_DEPTH + 1);
+    /// @notice The bond may scale with the collateral a dispute freezes: at most 100% of it.
+    uint32 public constant MAX_BOND_PPM = 1_000_000;
+    /// @notice The bond doubles with each game a challenger lost on the same commitment, at most this many times
+    /// (2^64 bonds exceed any token supply: the cap only keeps the arithmetic from overflowing).
+    uint256 public constant MAX_BOND_DOUBLINGS = 64;
+    uint32 private constant _DEFAULT_BOND_PPM = 100_000;
 
     /// @dev Word index of `outLength` in the ABI-encoded layer descriptor (docs/COMMITMENTS.md §3).
     uint256 private constant _DESCRIPTOR_OUT_LENGTH_WORD = 14;
@@ -52,10 +61,13 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     uint64 private _moveClock;
     uint64 private _clockExtension;
     uint32 private _rewardPpm;
+    uint32 private _bondPpm;
 
     uint256 private _disputeCount;
     mapping(uint256 disputeId => Dispute dispute) private _disputes;
     mapping(uint256 requestId => bool revealed) private _rootsRevealed;
+    /// @dev Games lost by a challenger on each request's commitment: the next bond is doubled that many times.
+    mapping(uint256 requestId => uint256 losses) private _challengerLosses;
     mapping(address account => uint256 amount) private _credits;
 
     struct Contracts {
@@ -96,6 +108,7 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         _setMoveClock(moveClock_);
         _setClockExtension(clockExtension_);
         _setRewardPpm(rewardPpm_);
+        _setBondPpm(_DEFAULT_BOND_PPM);
     }
 
     // -- The game --
@@ -112,6 +125,7 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         }
         inference.beginDispute(requestId);
         IModelRegistry.ModelVersion memory version = modelRegistry.getVersion(info.versionId);
+        uint256 bond_ = _bondFor(requestId, info.collateral);
 
         disputeId = ++_disputeCount;
         Dispute storage d = _disputes[disputeId];
@@ -122,13 +136,14 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         d.challengerClock = _moveClock;
         d.turnStartedAt = uint64(block.timestamp);
         d.layerCount = version.layerCount;
-        d.bond = _bond;
+        d.outputLength = _elements(version.outputShape);
+        d.bond = bond_;
         d.traceRoot = traceRoot;
         d.weightsRoot = version.weightsRoot;
         d.phase = _rootsRevealed[requestId] ? Phase.AwaitingStep : Phase.AwaitingRoots;
 
-        token.safeTransferFrom(msg.sender, address(this), _bond);
-        emit DisputeOpened(disputeId, requestId, msg.sender, info.node, _bond);
+        token.safeTransferFrom(msg.sender, address(this), bond_);
+        emit DisputeOpened(disputeId, requestId, msg.sender, info.node, bond_);
     }
 
     /// @inheritdoc IDisputeManager
@@ -143,6 +158,10 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         if (MerkleLib.rootOfLeaves(stateRoots) != d.traceRoot) revert DisputeManagerBadStateRoots(disputeId, "root");
         IInferenceManager.DisputeInfo memory info = inference.disputeInfo(d.requestId);
         if (keccak256(input) != info.inputHash) revert DisputeManagerBadStateRoots(disputeId, "input");
+        // The chunk root pads the output with zeros: only the registered length binds the bytes the node committed.
+        if (output.length != d.outputLength) {
+            revert DisputeManagerBadOutputLength(disputeId, output.length, d.outputLength);
+        }
         if (keccak256(abi.encode(keccak256(output), d.traceRoot)) != info.commitmentHash) {
             revert DisputeManagerBadStateRoots(disputeId, "output");
         }
@@ -180,6 +199,7 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
             revert DisputeManagerBadProof(disputeId, "layer");
         }
         uint256 outLength = _outLength(disputeId, layer.descriptor);
+        if (outLength > MAX_STATE_BYTES) revert DisputeManagerStateTooLarge(disputeId, outLength, MAX_STATE_BYTES);
         uint256 level = MerkleLib.depth(MerkleLib.chunkCount(outLength));
 
         d.step = step;
@@ -298,6 +318,11 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         _setRewardPpm(rewardPpm_);
     }
 
+    /// @inheritdoc IDisputeManager
+    function setBondPpm(uint32 bondPpm_) external onlyRole(GOVERNOR_ROLE) {
+        _setBondPpm(bondPpm_);
+    }
+
     // -- Views --
 
     /// @inheritdoc IDisputeManager
@@ -342,6 +367,21 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     /// @inheritdoc IDisputeManager
     function rewardPpm() external view returns (uint32) {
         return _rewardPpm;
+    }
+
+    /// @inheritdoc IDisputeManager
+    function bondPpm() external view returns (uint32) {
+        return _bondPpm;
+    }
+
+    /// @inheritdoc IDisputeManager
+    function bondFor(uint256 requestId) external view returns (uint256) {
+        return _bondFor(requestId, inference.disputeInfo(requestId).collateral);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function challengerLosses(uint256 requestId) external view returns (uint256) {
+        return _challengerLosses[requestId];
     }
 
     /// @inheritdoc IDisputeManager
@@ -440,12 +480,14 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
                 reward = PPMMath.mulPPM(slashed, _rewardPpm);
             }
             _credits[d.challenger] += d.bond + reward;
+            // Jailed whatever its status: a node that exited before its lie was proven must not register again.
             INodeRegistry.NodeStatus status = nodeRegistry.statusOf(d.node);
-            if (status == INodeRegistry.NodeStatus.Active || status == INodeRegistry.NodeStatus.Exiting) {
+            if (status != INodeRegistry.NodeStatus.Jailed && status != INodeRegistry.NodeStatus.None) {
                 nodeRegistry.jail(d.node);
             }
         } else {
             inference.endDispute(d.requestId, false);
+            ++_challengerLosses[d.requestId];
             // The node gets `rewardPpm` of the forfeited bond; the rest goes where slashes go. A node colluding with
             // a sham challenger to stall its own commitment therefore pays for every stall.
             uint256 toNode = PPMMath.mulPPM(d.bond, _rewardPpm);
@@ -456,6 +498,22 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     }
 
     // -- Internal: helpers --
+
+    /// @dev max(bond, collateral x bondPpm), doubled for every game a challenger lost on this commitment: the cost of
+    /// freezing a commitment grows with the capital frozen and geometrically with repetition.
+    function _bondFor(uint256 requestId, uint256 collateral) private view returns (uint256) {
+        uint256 scaled = PPMMath.mulPPM(collateral, _bondPpm);
+        uint256 base = scaled > _bond ? scaled : _bond;
+        uint256 losses = _challengerLosses[requestId];
+        return base << (losses < MAX_BOND_DOUBLINGS ? losses : MAX_BOND_DOUBLINGS);
+    }
+
+    /// @dev prod(shape): the registered output's length in bytes (int8 elements).
+    function _elements(uint32[] memory shape) private pure returns (uint32) {
+        uint256 n = 1;
+        for (uint256 i; i < shape.length; ++i) n *= shape[i];
+        return SafeCast.toUint32(n);
+    }
 
     function _outLength(uint256 disputeId, bytes calldata descriptor) private pure returns (uint256) {
         uint256 offset = _DESCRIPTOR_OUT_LENGTH_WORD * 32;
@@ -479,6 +537,12 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         _checkBounds("clockExtension", value, MIN_CLOCK_EXTENSION, MAX_CLOCK_EXTENSION);
         _clockExtension = value;
         emit ClockExtensionSet(value);
+    }
+
+    function _setBondPpm(uint32 value) private {
+        _checkBounds("bondPpm", value, 0, MAX_BOND_PPM);
+        _bondPpm = value;
+        emit BondPpmSet(value);
     }
 
     function _setRewardPpm(uint32 value) private {

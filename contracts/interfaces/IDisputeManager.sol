@@ -59,6 +59,8 @@ interface IDisputeManager {
         uint64 challengerClock;
         uint64 turnStartedAt;
         uint32 layerCount;
+        /// @notice The registered output length (prod of the version's output shape): a revealed output must have it.
+        uint32 outputLength;
         uint32 step;
         uint32 level;
         uint64 cursorIndex;
@@ -94,6 +96,8 @@ interface IDisputeManager {
     event MoveClockSet(uint64 moveClock);
     event ClockExtensionSet(uint64 clockExtension);
     event RewardPpmSet(uint32 rewardPpm);
+    /// @notice The share of a commitment's collateral that the bond of a dispute over it is at least.
+    event BondPpmSet(uint32 bondPpm);
 
     // -- Errors --
 
@@ -106,6 +110,10 @@ interface IDisputeManager {
     error DisputeManagerClockExpired(uint256 disputeId);
     error DisputeManagerClockRunning(uint256 disputeId, uint256 expiresAt);
     error DisputeManagerBadStateRoots(uint256 disputeId, string reason);
+    /// @notice The revealed output is `length` bytes long, the registered output `expected`.
+    error DisputeManagerBadOutputLength(uint256 disputeId, uint256 length, uint256 expected);
+    /// @notice The layer's descriptor claims a post-state of `length` bytes, more than any valid program has.
+    error DisputeManagerStateTooLarge(uint256 disputeId, uint256 length, uint256 max);
     error DisputeManagerStepOutOfRange(uint32 step, uint32 layerCount);
     error DisputeManagerBadProof(uint256 disputeId, string what);
     error DisputeManagerBadChildren(uint256 disputeId);
@@ -184,6 +192,10 @@ interface IDisputeManager {
 
     function setRewardPpm(uint32 rewardPpm) external;
 
+    /// @notice Governance: the bond of a dispute is at least `bondPpm` parts per million of the collateral it freezes.
+    /// @param bondPpm At most MAX_BOND_PPM (100%).
+    function setBondPpm(uint32 bondPpm) external;
+
     // -- Views --
 
     function getDispute(uint256 disputeId) external view returns (Dispute memory);
@@ -203,6 +215,22 @@ interface IDisputeManager {
     function clockExtension() external view returns (uint64);
 
     function rewardPpm() external view returns (uint32);
+
+    /// @notice The share of the frozen collateral that a bond is at least, in parts per million.
+    function bondPpm() external view returns (uint32);
+
+    /// @notice The bond `openDispute` takes for a dispute over request `requestId` now.
+    /// @dev max(bond(), collateral x bondPpm / 1e6), doubled for each game a challenger lost on this commitment (at
+    /// most MAX_BOND_DOUBLINGS times). Each delay costs a griefer more than the last: holding a commitment for g games
+    /// costs at least (2^g - 1) x the first bond, of which `rewardPpm` compensates the node.
+    /// @param requestId The request whose commitment would be disputed.
+    /// @return The bond, in tokens.
+    function bondFor(uint256 requestId) external view returns (uint256);
+
+    /// @notice The number of games challengers have lost on request `requestId`'s commitment.
+    /// @param requestId The request.
+    /// @return The count, which doubles the next bond that many times.
+    function challengerLosses(uint256 requestId) external view returns (uint256);
 
     /// @notice The longest a game can last: both clocks plus an extension for every possible move.
     function maxGameDuration() external view returns (uint256);

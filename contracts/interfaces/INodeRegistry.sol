@@ -4,7 +4,8 @@ pragma solidity 0.8.28;
 /// @title INodeRegistry
 /// @notice Node operators register here with an endpoint and the model versions they serve.
 /// @dev Lifecycle: None -> Active -> Exiting -> Exited (-> Active again by re-registering). The slasher role
-/// (the dispute manager) can jail an Active or Exiting node; governance can release it back to Active.
+/// (the dispute manager) can jail an Active, Exiting or Exited node (a node proven wrong ends Jailed whatever its
+/// status, so exiting first does not let it register again); governance can release it back to Active.
 /// A node is registered by its operator address, which is also its staking account.
 interface INodeRegistry {
     enum NodeStatus {
@@ -72,7 +73,8 @@ interface INodeRegistry {
 
     // -- Slasher and governance --
 
-    /// @notice Jail an Active or Exiting node. SLASHER_ROLE.
+    /// @notice Jail an Active, Exiting or Exited node (reverts for an unknown or already Jailed one). SLASHER_ROLE.
+    /// @param operator The node proven wrong.
     function jail(address operator) external;
 
     /// @notice Release a jailed node back to Active. GOVERNOR_ROLE.

@@ -147,7 +147,8 @@ contract NodeRegistry is INodeRegistry, AccessControl {
     /// @inheritdoc INodeRegistry
     function jail(address operator) external onlyRole(SLASHER_ROLE) {
         NodeRecord storage node = _nodes[operator];
-        if (node.status != NodeStatus.Active && node.status != NodeStatus.Exiting) {
+        // An Exited node is jailed too: otherwise a node that exits before its lie is proven could `register` again.
+        if (node.status == NodeStatus.None || node.status == NodeStatus.Jailed) {
             revert NodeRegistryInvalidStatus(operator, node.status);
         }
         node.status = NodeStatus.Jailed;

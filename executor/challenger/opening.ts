@@ -131,7 +131,8 @@ export class DisputeOpener {
 
   /** True once the bond is affordable and approved; false (logged once) while the balance is short. */
   private async ensureBond(r: JournalRecord, id: bigint): Promise<boolean> {
-    const bond = await this.d.rpc.call("bond", () => this.d.disputes.bond());
+    // The bond grows with the collateral and with every game challengers lost on this commitment (bondFor).
+    const bond = await this.d.rpc.call("bondFor", () => this.d.disputes.bondFor(id));
     if (!this.token) {
       const address = await this.d.rpc.call("token", () => this.d.inference.token());
       this.token = IERC20__factory.connect(address, this.d.opts.signer);

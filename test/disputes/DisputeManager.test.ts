@@ -129,14 +129,15 @@ describe("DisputeManager", function () {
         f.disputes.connect(f.challenger).openDispute(first.requestId, outHash, first.nodeView.trace.traceRoot),
       )
         .to.emit(f.disputes, "DisputeOpened")
-        .withArgs(first.disputeId + 1n, first.requestId, f.challenger.address, first.node.address, BOND);
+        .withArgs(first.disputeId + 1n, first.requestId, f.challenger.address, first.node.address, 2n * BOND);
       const second = { ...first, disputeId: first.disputeId + 1n, gas: 0n };
       expect((await f.disputes.getDispute(second.disputeId)).phase).to.equal(Phase.AwaitingStep);
       expect(await f.disputes.onTheMove(second.disputeId)).to.equal(f.challenger.address);
       const result = await runGame(f, second);
       expect(result.outcome).to.equal(Outcome.ChallengerWrong);
       expect(result.moves[0]).to.match(/^challenger: selectStep/);
-      expect(await f.disputes.credits(first.node.address)).to.equal(2n * NODE_SHARE);
+      // The second bond was doubled by the first challenger's loss (F4), and so was the node's share of it.
+      expect(await f.disputes.credits(first.node.address)).to.equal(3n * NODE_SHARE);
     });
   });
 
@@ -349,6 +350,7 @@ describe("DisputeManager", function () {
       ["setMoveClock", "MoveClockSet", "moveClock", 300n, 7n * 86_400n, 299n, 7n * 86_400n + 1n],
       ["setClockExtension", "ClockExtensionSet", "clockExtension", 60n, 86_400n, 59n, 86_401n],
       ["setRewardPpm", "RewardPpmSet", "rewardPpm", 0n, 500_000n, null, 500_001n],
+      ["setBondPpm", "BondPpmSet", "bondPpm", 0n, 1_000_000n, null, 1_000_001n],
     ] as const;
     for (const [setter, event, name, min, max, low, high] of cases) {
       it(`${setter}: accepts its bounds with ${event}, rejects values outside and callers without the role`, async function () {
