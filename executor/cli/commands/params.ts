@@ -175,6 +175,14 @@ const PARAMS: ParamSpec[] = [
     set: (p, v) => p.disputeManager.setRewardPpm(v as bigint),
   },
   {
+    contract: "DisputeManager",
+    name: "bondPpm",
+    kind: "ppm",
+    get: (p) => p.disputeManager.bondPpm(),
+    bounds: async (p) => [0n, await p.disputeManager.MAX_BOND_PPM()],
+    set: (p, v) => p.disputeManager.setBondPpm(v as bigint),
+  },
+  {
     contract: "TeeSettler",
     name: "equivocationSlash",
     kind: "tokens",
