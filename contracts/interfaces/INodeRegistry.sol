@@ -5,7 +5,8 @@ pragma solidity 0.8.28;
 /// @notice Node operators register here with an endpoint and the model versions they serve.
 /// @dev Lifecycle: None -> Active -> Exiting -> Exited (-> Active again by re-registering). The slasher role
 /// (the dispute manager) can jail an Active or Exiting node; governance can release it back to Active.
-/// A node is registered by its operator address, which is also its staking account.
+/// A node is registered by its operator address, which is also its staking account. Its TEE enclave keys are bound
+/// in the TeeSettler (`ITeeSettler.registerEnclave`, `getEnclave`), not here.
 interface INodeRegistry {
     enum NodeStatus {
         None,
@@ -19,8 +20,6 @@ interface INodeRegistry {
         NodeStatus status;
         uint64 registeredAt;
         uint64 exitRequestedAt;
-        /// @dev The TEE enclave key, bound by attestation in a later version; zero until then.
-        address enclaveKey;
         string endpoint;
         uint256[] servedVersions;
     }
