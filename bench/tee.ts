@@ -6,7 +6,8 @@
  *   teeCommit    `TeeSettler.settle` of a TEE request, end to end: enclave-signature check, then
  *                `InferenceManager.settleVerified` (commit + finalize at once; WIDE version, 256-byte output, no
  *                callback; the node already holds credits, as on a live deployment).
- *   teeEquivocation  `reportEquivocation`: two signature checks, a slash with a reward to the reporter.
+ *   teeEquivocation  `reportEquivocation`: two signature checks, a slash with a reward to the reporter, and the
+ *                node jailed in the NodeRegistry (an Active node: status read, then `jail`).
  * Compare teeCommit with commit + finalize of the OPTIMISTIC path (gas.commit + gas.finalize).
  */
 import hre from "hardhat";

@@ -126,6 +126,7 @@ async function main(): Promise<void> {
   check("InferenceManager.modeSettler(TEE)", await inferenceManager.modeSettler(4), tee);
   check("TeeSettler.inferenceManager()", await teeSettler.inferenceManager(), im);
   check("TeeSettler.staking()", await teeSettler.staking(), await staking.getAddress());
+  check("TeeSettler.nodeRegistry()", await teeSettler.nodeRegistry(), await nodeRegistry.getAddress());
   check(
     "TeeSettler.attestationVerifier()",
     await teeSettler.attestationVerifier(),
@@ -184,7 +185,7 @@ async function main(): Promise<void> {
   const governs = { DEFAULT_ADMIN_ROLE: [governor], GOVERNOR_ROLE: [governor] };
   const expected: [string, BaseContract, Record<string, (string | undefined)[]>][] = [
     ["Staking", staking, { ...governs, SLASHER_ROLE: [dm, rm, tee], INFERENCE_ROLE: [im, rm] }],
-    ["NodeRegistry", nodeRegistry, { ...governs, SLASHER_ROLE: [dm, rm] }],
+    ["NodeRegistry", nodeRegistry, { ...governs, SLASHER_ROLE: [dm, rm, tee] }],
     ["InferenceManager", inferenceManager, { ...governs, DISPUTE_ROLE: [dm] }],
     ["DisputeManager", disputeManager, { ...governs }],
     ["RedundantManager", redundantManager, { ...governs }],

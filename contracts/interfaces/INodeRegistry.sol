@@ -4,9 +4,11 @@ pragma solidity 0.8.28;
 /// @title INodeRegistry
 /// @notice Node operators register here with an endpoint and the model versions they serve.
 /// @dev Lifecycle: None -> Active -> Exiting -> Exited (-> Active again by re-registering). The slasher role
-/// (the dispute manager) can jail an Active, Exiting or Exited node (a node proven wrong ends Jailed whatever its
-/// status, so exiting first does not let it register again); governance can release it back to Active.
-/// A node is registered by its operator address, which is also its staking account.
+/// (the DisputeManager, the RedundantManager and the TeeSettler) can jail an Active, Exiting or Exited node (a node
+/// proven wrong ends Jailed whatever its status, so exiting first does not let it register again); governance can
+/// release it back to Active.
+/// A node is registered by its operator address, which is also its staking account. Its TEE enclave keys are bound
+/// in the TeeSettler (`ITeeSettler.registerEnclave`, `getEnclave`), not here.
 interface INodeRegistry {
     enum NodeStatus {
         None,
@@ -20,8 +22,6 @@ interface INodeRegistry {
         NodeStatus status;
         uint64 registeredAt;
         uint64 exitRequestedAt;
-        /// @dev The TEE enclave key, bound by attestation in a later version; zero until then.
-        address enclaveKey;
         string endpoint;
         uint256[] servedVersions;
     }

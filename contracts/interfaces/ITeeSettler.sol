@@ -10,8 +10,10 @@ import {IAttestationVerifier} from "./IAttestationVerifier.sol";
 /// struct
 /// `InferenceResult(uint256 requestId,uint256 modelVersion,bytes32 inputHash,bytes32 outputHash,bytes32 traceRoot)`
 /// in the domain `("Verity TEE Settler", "1", chainId, this contract)`, so a signature replays on no other chain and
-/// no other settler. Anyone holding two signatures by one enclave key for the same request, or for the same model
-/// version and input, with different output hashes gets the node slashed and is rewarded; the key is disabled.
+/// no other settler. Anyone holding two signatures by one enclave key for the same model version and input hash with
+/// different output hashes gets the node slashed and jailed and is rewarded; the key is disabled. The request id
+/// plays no part in that judgement: a reorg can give a request id another input, which an honest enclave then
+/// answers with another output, and the signed input hash keeps the two signatures apart.
 /// @dev Trust model (docs/TEE.md): a TEE result is trusted because the attested enclave code computed it, not
 /// because stake backs it: TEE commitments lock no collateral. The stake answers only for equivocation, which the
 /// enclave code never does, so a provable equivocation shows the enclave (or its key) is compromised.
@@ -74,7 +76,8 @@ interface ITeeSettler {
         bytes32 outputHash
     );
     /// @notice An equivocation by `enclaveKey` was punished: `slashed` tokens of `node`'s stake, part of them to
-    /// `reporter`; the key is disabled.
+    /// `reporter`; the key is disabled and the node jailed (NodeRegistry's `NodeJailed`, unless it was jailed
+    /// already or is no registered node).
     event EquivocationPunished(
         address indexed node,
         address indexed enclaveKey,
@@ -110,8 +113,8 @@ interface ITeeSettler {
     error TeeSettlerEnclaveDisabled(address enclaveKey);
     /// @notice Evidence signed by two different keys.
     error TeeSettlerSignerMismatch(address signerA, address signerB);
-    /// @notice Evidence that is no equivocation: equal output hashes, or neither the same request nor the same
-    /// model version and input.
+    /// @notice Evidence that is no equivocation: equal output hashes, or another model version or input hash (the
+    /// request ids do not matter).
     error TeeSettlerNotEquivocation();
     error TeeSettlerParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
 
@@ -143,12 +146,15 @@ interface ITeeSettler {
     function settle(uint256 requestId, bytes calldata output, bytes32 traceRoot, bytes calldata signature) external;
 
     /// @notice Punish an equivocation: `a` and `b` are signed by the same registered, not yet disabled, enclave key,
-    /// carry different output hashes, and share the request id or both the model version and the input hash. The
+    /// share the model version and the input hash, and carry different output hashes; their request ids do not
+    /// matter (two ids for one input is still equivocation; one id for two inputs, as after a reorg, is not). The
     /// key's node is slashed `equivocationSlash` (capped at its stake by Staking), the caller receives
-    /// `equivocationRewardPpm` of the slash, and the key is disabled, so one key is punished once. Expiry and
+    /// `equivocationRewardPpm` of the slash, the key is disabled, so one key is punished once, and the node is
+    /// jailed in the NodeRegistry unless it is jailed already or not registered there (status None). Expiry and
     /// revocation do not shield a key from this. Reverts with `TeeSettlerInvalidSignature`,
-    /// `TeeSettlerSignerMismatch`, `TeeSettlerUnknownEnclaveKey`, `TeeSettlerEnclaveDisabled` or
-    /// `TeeSettlerNotEquivocation`.
+    /// `TeeSettlerSignerMismatch`, `TeeSettlerNotEquivocation`, `TeeSettlerUnknownEnclaveKey`,
+    /// `TeeSettlerEnclaveDisabled`, or the NodeRegistry's `AccessControlUnauthorizedAccount` when this contract
+    /// lacks its SLASHER_ROLE.
     /// @return slashed The amount actually slashed.
     function reportEquivocation(SignedResult calldata a, SignedResult calldata b) external returns (uint256 slashed);
 
@@ -177,6 +183,9 @@ interface ITeeSettler {
 
     /// @notice The Staking contract it slashes equivocating nodes on (it needs SLASHER_ROLE there).
     function staking() external view returns (address);
+
+    /// @notice The NodeRegistry it jails equivocating nodes in (it needs SLASHER_ROLE there).
+    function nodeRegistry() external view returns (address);
 
     function attestationVerifier() external view returns (IAttestationVerifier);
 

@@ -13,7 +13,8 @@ contract NodeRegistry is INodeRegistry, AccessControl {
     string public constant VERSION = "0.1.0";
 
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
-    /// @notice Held by the dispute manager: jails nodes proven wrong.
+    /// @notice Held by the DisputeManager and the RedundantManager (jail nodes proven wrong) and the TeeSettler (jails
+    /// a node whose enclave key equivocated).
     bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
 
     uint256 public constant MAX_ENDPOINT_BYTES = 256;
@@ -29,7 +30,6 @@ contract NodeRegistry is INodeRegistry, AccessControl {
         uint40 registeredAt;
         uint40 exitRequestedAt;
         address previous;
-        address enclaveKey;
         string endpoint;
         uint64[MAX_SERVED_VERSIONS] served;
     }
@@ -171,7 +171,6 @@ contract NodeRegistry is INodeRegistry, AccessControl {
         info.status = node.status;
         info.registeredAt = node.registeredAt;
         info.exitRequestedAt = node.exitRequestedAt;
-        info.enclaveKey = node.enclaveKey;
         info.endpoint = node.endpoint;
         uint256 count = node.servedCount;
         info.servedVersions = new uint256[](count);

@@ -8,12 +8,14 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 
 import {IAttestationVerifier} from "../interfaces/IAttestationVerifier.sol";
 import {IInferenceManager} from "../interfaces/IInferenceManager.sol";
+import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {ITeeSettler} from "../interfaces/ITeeSettler.sol";
 
 /// @title TeeSettler
 /// @notice The TEE verification mode: attested enclave keys, results signed by them and final at once, and
-/// slashing for equivocation. Set as the InferenceManager's settler for mode TEE; holds SLASHER_ROLE on Staking.
+/// slashing and jailing for equivocation. Set as the InferenceManager's settler for mode TEE; holds SLASHER_ROLE on
+/// Staking (slash) and on the NodeRegistry (jail).
 contract TeeSettler is ITeeSettler, AccessControl, EIP712, ReentrancyGuardTransient {
     string public constant VERSION = "0.1.0";
 
@@ -31,6 +33,7 @@ contract TeeSettler is ITeeSettler, AccessControl, EIP712, ReentrancyGuardTransi
 
     IInferenceManager private immutable _manager;
     IStaking private immutable _staking;
+    INodeRegistry private immutable _nodeRegistry;
 
     IAttestationVerifier private _verifier;
     uint256 private _equivocationSlash;
@@ -41,6 +44,7 @@ contract TeeSettler is ITeeSettler, AccessControl, EIP712, ReentrancyGuardTransi
     constructor(
         IInferenceManager manager_,
         IStaking staking_,
+        INodeRegistry nodeRegistry_,
         IAttestationVerifier verifier_,
         address governor,
         uint256 equivocationSlash_,
@@ -49,11 +53,13 @@ contract TeeSettler is ITeeSettler, AccessControl, EIP712, ReentrancyGuardTransi
         if (
             address(manager_) == address(0) ||
             address(staking_) == address(0) ||
+            address(nodeRegistry_) == address(0) ||
             address(verifier_) == address(0) ||
             governor == address(0)
         ) revert TeeSettlerZeroAddress();
         _manager = manager_;
         _staking = staking_;
+        _nodeRegistry = nodeRegistry_;
         _grantRole(DEFAULT_ADMIN_ROLE, governor);
         _grantRole(GOVERNOR_ROLE, governor);
         _setAttestationVerifier(verifier_);
@@ -120,14 +126,24 @@ contract TeeSettler is ITeeSettler, AccessControl, EIP712, ReentrancyGuardTransi
         address signerA = _recover(_signedDigest(a), a.signature);
         address signerB = _recover(_signedDigest(b), b.signature);
         if (signerA != signerB) revert TeeSettlerSignerMismatch(signerA, signerB);
-        bool related = a.requestId == b.requestId || (a.modelVersion == b.modelVersion && a.inputHash == b.inputHash);
-        if (!related || a.outputHash == b.outputHash) revert TeeSettlerNotEquivocation();
+        // Judged on (version, input) alone: the request id is not evidence, since a reorg can give one id another
+        // input (or version), and the honest enclave then signs a different output for it.
+        if (a.modelVersion != b.modelVersion || a.inputHash != b.inputHash || a.outputHash == b.outputHash) {
+            revert TeeSettlerNotEquivocation();
+        }
         Enclave storage enclave = _enclaves[signerA];
         address node = enclave.node;
         if (node == address(0)) revert TeeSettlerUnknownEnclaveKey(signerA);
         if (enclave.disabled) revert TeeSettlerEnclaveDisabled(signerA);
         enclave.disabled = true;
         slashed = _staking.slash(node, _equivocationSlash, msg.sender, _rewardPpm);
+        // Jail the node unless it is jailed already or never registered (its operator is then only slashed). An
+        // Exited node is jailed too, so that it cannot re-register: this relies on NodeRegistry.jail accepting
+        // Active, Exiting and Exited nodes.
+        INodeRegistry.NodeStatus status = _nodeRegistry.statusOf(node);
+        if (status != INodeRegistry.NodeStatus.None && status != INodeRegistry.NodeStatus.Jailed) {
+            _nodeRegistry.jail(node);
+        }
         emit EquivocationPunished(node, signerA, msg.sender, a.outputHash, b.outputHash, slashed);
     }
 
@@ -174,6 +190,11 @@ contract TeeSettler is ITeeSettler, AccessControl, EIP712, ReentrancyGuardTransi
     /// @inheritdoc ITeeSettler
     function staking() external view returns (address) {
         return address(_staking);
+    }
+
+    /// @inheritdoc ITeeSettler
+    function nodeRegistry() external view returns (address) {
+        return address(_nodeRegistry);
     }
 
     /// @inheritdoc ITeeSettler

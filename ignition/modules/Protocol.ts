@@ -24,8 +24,8 @@ import { buildZkModule } from "./Zk";
  * - InferenceManager.DISPUTE_ROLE -> DisputeManager (freezes and resolves a disputed commitment);
  * - Staking.INFERENCE_ROLE and SLASHER_ROLE, NodeRegistry.SLASHER_ROLE -> RedundantManager (redundant requests:
  *   locks its commitments' collateral, slashes and jails the loser of a refereed game);
- * - TEE mode (Tee.ts): InferenceManager.setModeSettler(TEE, TeeSettler), and Staking.SLASHER_ROLE -> TeeSettler
- *   (slashes an equivocating enclave's node; it does not jail, so it gets no NodeRegistry role).
+ * - TEE mode (Tee.ts): InferenceManager.setModeSettler(TEE, TeeSettler), and Staking.SLASHER_ROLE and
+ *   NodeRegistry.SLASHER_ROLE -> TeeSettler (slashes and jails an equivocating enclave's node).
  * - InferenceManager mode settler for ZK -> ZkSettler (Zk.ts: Groth16-verified results, final at once).
  *
  * The governor (`$global.governor`, default: the deploying account) receives DEFAULT_ADMIN_ROLE and GOVERNOR_ROLE
@@ -99,7 +99,10 @@ export function grantDisputeRole(
   return [m.call(inferenceManager, "grantRole", [role, disputeManager], { id: "InferenceManager_grantDisputeRole" })];
 }
 
-/** TEE mode: makes `teeSettler` the InferenceManager's settler for mode TEE (4) and grants it Staking.SLASHER_ROLE. */
+/**
+ * TEE mode: makes `teeSettler` the InferenceManager's settler for mode TEE (4) and grants it SLASHER_ROLE on Staking
+ * (slash) and on NodeRegistry (jail) for equivocation. Same sender rule as above.
+ */
 export function wireTeeSettler(
   m: IgnitionModuleBuilder,
   targets: RoleTargets,
@@ -112,7 +115,13 @@ export function wireTeeSettler(
   });
   const role = m.staticCall(targets.staking, "SLASHER_ROLE", [], 0, { id: "Staking_SLASHER_ROLE_tee" });
   const grant = m.call(targets.staking, "grantRole", [role, teeSettler], { id: "Staking_grantTeeSlasherRole" });
-  return [setSettler, grant];
+  const registryRole = m.staticCall(targets.nodeRegistry, "SLASHER_ROLE", [], 0, {
+    id: "NodeRegistry_SLASHER_ROLE_tee",
+  });
+  const onRegistry = m.call(targets.nodeRegistry, "grantRole", [registryRole, teeSettler], {
+    id: "NodeRegistry_grantTeeSlasherRole",
+  });
+  return [setSettler, grant, onRegistry];
 }
 
 const DEFAULT_ADMIN_ROLE = "0x0000000000000000000000000000000000000000000000000000000000000000";

@@ -9,7 +9,7 @@ const cache = new Map<StakingModuleType, ReturnType<typeof build>>();
 
 function build(stakingModule: StakingModuleType) {
   return buildModule("Tee", (m) => {
-    const { inferenceManager, staking } = m.useModule(buildInferenceManagerModule(stakingModule));
+    const { inferenceManager, staking, nodeRegistry } = m.useModule(buildInferenceManagerModule(stakingModule));
     const governor = m.getParameter("governor", m.getAccount(0));
     // Economic parameters are required (no defaults), as for the other managers.
     const equivocationSlash = m.getParameter<bigint>("equivocationSlash");
@@ -19,6 +19,7 @@ function build(stakingModule: StakingModuleType) {
     const teeSettler = m.contract("TeeSettler", [
       inferenceManager,
       staking,
+      nodeRegistry,
       attestationVerifier,
       governor,
       equivocationSlash,
@@ -31,8 +32,9 @@ function build(stakingModule: StakingModuleType) {
 /**
  * The TEE verification mode: the reference attestation verifier (EcdsaAttestationVerifier, which STANDS IN FOR A
  * HARDWARE VENDOR'S ATTESTATION CHAIN, see docs/TEE.md) and the TeeSettler over the given Staking module's
- * InferenceManager and Staking. It holds no role by itself: Protocol.ts makes it the InferenceManager's TEE settler
- * and grants it SLASHER_ROLE on Staking (equivocation slashes).
+ * InferenceManager, Staking and NodeRegistry. It holds no role by itself: Protocol.ts makes it the InferenceManager's
+ * TEE settler and grants it SLASHER_ROLE on Staking and on the NodeRegistry (an equivocating node is slashed and
+ * jailed).
  *
  * Approving measurements and registering attestation-service keys are governance calls made after the deployment
  * (`verity tee approve-measurement`, `verity tee add-service-key`): which enclave builds to trust is an operational

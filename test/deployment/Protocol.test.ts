@@ -234,11 +234,13 @@ describe("Deployment (Ignition)", function () {
     });
 
     it("wires the TEE mode: the TeeSettler settles mode TEE with the file's equivocation parameters", async function () {
-      const { staking, inferenceManager, teeSettler, attestationVerifier } = await loadFixture(deployLocalFixture);
+      const { staking, nodeRegistry, inferenceManager, teeSettler, attestationVerifier } =
+        await loadFixture(deployLocalFixture);
       const tee = await teeSettler.getAddress();
       expect(await inferenceManager.modeSettler(4)).to.equal(tee);
       expect(await teeSettler.inferenceManager()).to.equal(await inferenceManager.getAddress());
       expect(await teeSettler.staking()).to.equal(await staking.getAddress());
+      expect(await teeSettler.nodeRegistry()).to.equal(await nodeRegistry.getAddress());
       expect(await teeSettler.attestationVerifier()).to.equal(await attestationVerifier.getAddress());
       expect(await teeSettler.equivocationSlash()).to.equal(local.Tee.equivocationSlash);
       expect(await teeSettler.equivocationRewardPpm()).to.equal(local.Tee.equivocationRewardPpm);
@@ -282,7 +284,7 @@ describe("Deployment (Ignition)", function () {
       expect(await grantsOf(teeSettler)).to.deep.equal(governs(d).sort());
       expect(await grantsOf(attestationVerifier)).to.deep.equal(governs(d).sort());
       expect(await grantsOf(nodeRegistry)).to.deep.equal(
-        [...governs(d), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm)].sort(),
+        [...governs(d), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm), grant(SLASHER_ROLE, tee)].sort(),
       );
       expect(await grantsOf(inferenceManager)).to.deep.equal([...governs(d), grant(DISPUTE_ROLE, dm)].sort());
       expect(await grantsOf(disputeManager)).to.deep.equal(governs(d).sort());
@@ -369,7 +371,7 @@ describe("Deployment (Ignition)", function () {
       expect(await grantsOf(teeSettler)).to.deep.equal(governs(g).sort());
       expect(await grantsOf(attestationVerifier)).to.deep.equal(governs(g).sort());
       expect(await grantsOf(nodeRegistry)).to.deep.equal(
-        [...governs(g), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm)].sort(),
+        [...governs(g), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm), grant(SLASHER_ROLE, tee)].sort(),
       );
       expect(await grantsOf(inferenceManager)).to.deep.equal([...governs(g), grant(DISPUTE_ROLE, dm)].sort());
       expect(await grantsOf(disputeManager)).to.deep.equal(governs(g).sort());
@@ -413,8 +415,8 @@ describe("Deployment (Ignition)", function () {
       expect(await disputeManager.token()).to.equal(await existing.getAddress());
       // 11 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
       // DisputeManager, RedundantManager, EcdsaAttestationVerifier, TeeSettler, ZkSettler), 4 InferenceManager
-      // setters, setModeSettler(TEE), setModeSettler(ZK) and 8 role grants; no token deployment.
-      expect(transactions).to.equal(25);
+      // setters, setModeSettler(TEE), setModeSettler(ZK) and 9 role grants; no token deployment.
+      expect(transactions).to.equal(26);
     });
 
     it("applies the Staking parameters given for it", async function () {
@@ -445,7 +447,12 @@ describe("Deployment (Ignition)", function () {
         ].sort(),
       );
       expect(await grantsOf(nodeRegistry)).to.deep.equal(
-        [...governs(deployer.address), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm)].sort(),
+        [
+          ...governs(deployer.address),
+          grant(SLASHER_ROLE, dm),
+          grant(SLASHER_ROLE, rm),
+          grant(SLASHER_ROLE, tee),
+        ].sort(),
       );
       expect(await grantsOf(inferenceManager)).to.deep.equal(
         [...governs(deployer.address), grant(DISPUTE_ROLE, dm)].sort(),
@@ -482,7 +489,7 @@ describe("Deployment (Ignition)", function () {
       );
       expect(await grantsOf(teeSettler)).to.deep.equal(governs(g).sort());
       expect(await grantsOf(nodeRegistry)).to.deep.equal(
-        [...governs(g), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm)].sort(),
+        [...governs(g), grant(SLASHER_ROLE, dm), grant(SLASHER_ROLE, rm), grant(SLASHER_ROLE, tee)].sort(),
       );
       expect(await grantsOf(inferenceManager)).to.deep.equal([...governs(g), grant(DISPUTE_ROLE, dm)].sort());
       expect(await grantsOf(disputeManager)).to.deep.equal(governs(g).sort());

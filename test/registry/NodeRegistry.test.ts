@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import type { Result } from "ethers";
 
 import { deployProtocolFixture, deployRegisteredNodeFixture, MINIMUM_STAKE, versionSpec } from "../helpers/fixtures";
 
@@ -64,7 +65,6 @@ describe("NodeRegistry", function () {
       expect(node.endpoint).to.equal(ENDPOINT);
       expect(node.servedVersions).to.deep.equal([1n, 3n]);
       expect(node.registeredAt).to.equal(await time.latest());
-      expect(node.enclaveKey).to.equal(ethers.ZeroAddress);
       expect(await nodes.statusOf(op.address)).to.equal(Status.Active);
       expect(await nodes.isServing(op.address, 1)).to.equal(true);
       expect(await nodes.isServing(op.address, 2)).to.equal(false);
@@ -180,7 +180,10 @@ describe("NodeRegistry", function () {
     it("rejects empty lists, versions already served, versions not served and inactive versions", async function () {
       const { nodes, operators } = await loadFixture(deployRegisteredNodeFixture);
       const [op] = operators;
-      await expect(nodes.connect(op).serveVersions([])).to.be.revertedWithCustomError(nodes, "NodeRegistryEmptyVersionList");
+      await expect(nodes.connect(op).serveVersions([])).to.be.revertedWithCustomError(
+        nodes,
+        "NodeRegistryEmptyVersionList",
+      );
       await expect(nodes.connect(op).unserveVersions([])).to.be.revertedWithCustomError(
         nodes,
         "NodeRegistryEmptyVersionList",
@@ -319,7 +322,8 @@ describe("NodeRegistry", function () {
 
   describe("views", function () {
     it("reports eligibility from status, served set, version state and free stake", async function () {
-      const { nodes, staking, models, operators, publisher, inference } = await loadFixture(deployRegisteredNodeFixture);
+      const { nodes, staking, models, operators, publisher, inference } =
+        await loadFixture(deployRegisteredNodeFixture);
       const [op] = operators;
       expect(await nodes.isEligible(op.address, 1)).to.equal(true);
       expect(await nodes.isEligible(op.address, 2)).to.equal(false);
@@ -328,6 +332,15 @@ describe("NodeRegistry", function () {
       await staking.connect(inference).unlock(op.address, MINIMUM_STAKE + 1n);
       await models.connect(publisher).deprecateVersion(1);
       expect(await nodes.isEligible(op.address, 1)).to.equal(false);
+    });
+
+    it("T10-4: getNode carries no enclave key: enclave keys are bound in the TeeSettler only", async function () {
+      const { nodes, operators } = await loadFixture(deployRegisteredNodeFixture);
+      const fields = ["status", "registeredAt", "exitRequestedAt", "endpoint", "servedVersions"];
+      const components = nodes.interface.getFunction("getNode").outputs[0].components ?? [];
+      expect(components.map((c) => c.name)).to.deep.equal(fields);
+      const node = (await nodes.getNode(operators[0].address)) as unknown as Result;
+      expect(Object.keys(node.toObject())).to.deep.equal(fields);
     });
 
     it("paginates the operators", async function () {

@@ -3,14 +3,15 @@ import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, takeSnapshot } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet } from "ethers";
 
 import { honestView } from "../../executor/dispute/view";
 import { MODE } from "../../executor/node/verified";
 import { attestationDomain, signAttestation } from "../../executor/tee/eip712";
 import { createEnclaveKey, loadEnclaveKey, SOFTWARE_MEASUREMENT } from "../../executor/tee/enclave-key";
-import { TeeVerifiedSettler } from "../../executor/tee/settler";
+import { TeeRequestChangedError, TeeVerifiedSettler } from "../../executor/tee/settler";
+import type { PartyView } from "../../executor/dispute/view";
 import { demoModel } from "../../scripts/lib/demo-models";
 import { teeDemo } from "../../scripts/lib/tee-demo";
 import { bytesOf } from "../../executor/trace/trace";
@@ -18,6 +19,8 @@ import { deployDisputeFixture, digitInput, FEE, outputHashOf, requestFrom } from
 import { STATUS } from "../helpers/inference-fixtures";
 import { MINIMUM_STAKE } from "../helpers/fixtures";
 import { testNodeDaemon } from "../helpers/node-daemon";
+import { bytesOf as fillBytes, DIGITS_OUTPUT_BYTES, DIGITS_VERSION } from "../helpers/inference-fixtures";
+import { deployTeeFixture, teeRequest } from "./tee-fixture";
 
 // End to end in process: the node daemon, holding a software enclave key in a file, serves a TEE request for the
 // demo MLP through the real TeeSettler (attested key, EIP-712 signature), final at once with the honest output.
@@ -29,6 +32,7 @@ async function teeWiredFixture() {
   const settler = await ethers.deployContract("TeeSettler", [
     await f.inference.getAddress(),
     await f.staking.getAddress(),
+    await f.nodes.getAddress(),
     await verifier.getAddress(),
     f.governor.address,
     MINIMUM_STAKE,
@@ -36,6 +40,7 @@ async function teeWiredFixture() {
   ]);
   await f.inference.connect(f.governor).setModeSettler(MODE.TEE, await settler.getAddress());
   await f.staking.connect(f.governor).grantRole(await f.staking.SLASHER_ROLE(), await settler.getAddress());
+  await f.nodes.connect(f.governor).grantRole(await f.nodes.SLASHER_ROLE(), await settler.getAddress());
   return { ...f, attestationVerifier: verifier, settler };
 }
 
@@ -119,5 +124,32 @@ describe("TeeSettler with the node daemon (software enclave key)", function () {
     expect(ev.args.enclaveKey).to.equal(r.enclaveKey);
     expect(r.attestGas > 0n && r.settleGas > 0n).to.equal(true);
     expect(lines.join("\n")).to.contain("NOT hardware-protected");
+  });
+  it("T10-1: TeeVerifiedSettler refuses to sign a result whose request a reorg gave another input", async function () {
+    const t = await loadFixture(deployTeeFixture);
+    const tee = await TeeVerifiedSettler.create(t.node, await t.settler.getAddress(), t.enclave);
+    const output = fillBytes(DIGITS_OUTPUT_BYTES, 41);
+    const traceRoot = ethers.keccak256(fillBytes(32, 42));
+    const resultFor = (requestId: bigint, input: string) => ({
+      requestId,
+      versionId: DIGITS_VERSION,
+      input,
+      output,
+      traceRoot,
+      view: undefined as unknown as PartyView, // the TEE settler does not use the trace
+    });
+    const fork = await takeSnapshot();
+    const before = await teeRequest(t, 1);
+    await fork.restore(); // the request is reorged out; the same id now carries another input
+    const after = await teeRequest(t, 2);
+    expect(after.id).to.equal(before.id);
+    await expect(tee.settle(resultFor(before.id, before.input), {})).to.be.rejectedWith(
+      TeeRequestChangedError,
+      new RegExp(`request ${before.id} is now for version ${DIGITS_VERSION} and input hash ${after.inputHash}`),
+    );
+    const sent = await tee.settle(resultFor(after.id, after.input), {});
+    await expect(sent)
+      .to.emit(t.settler, "TeeResultSettled")
+      .withArgs(after.id, t.node.address, t.enclave.address, ethers.keccak256(output));
   });
 });

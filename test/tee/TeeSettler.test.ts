@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet } from "ethers";
 import fc from "fast-check";
 
@@ -33,6 +33,7 @@ import {
 // at once, measurements that governance can revoke, and slashing for equivocation.
 
 const MEASUREMENT_STATUS = { None: 0n, Approved: 1n, Revoked: 2n } as const;
+const NODE_STATUS = { None: 0n, Active: 1n, Exiting: 2n, Exited: 3n, Jailed: 4n } as const;
 const OUTPUT = bytesOf(DIGITS_OUTPUT_BYTES, 101);
 const OTHER_OUTPUT = bytesOf(DIGITS_OUTPUT_BYTES, 102);
 const TRACE_ROOT = ethers.keccak256(bytesOf(32, 103));
@@ -63,6 +64,7 @@ describe("TeeSettler", function () {
       const t = await loadFixture(deployTeeFixture);
       expect(await t.settler.inferenceManager()).to.equal(await t.manager.getAddress());
       expect(await t.settler.staking()).to.equal(await t.staking.getAddress());
+      expect(await t.settler.nodeRegistry()).to.equal(await t.nodes.getAddress());
       expect(await t.settler.attestationVerifier()).to.equal(await t.verifier.getAddress());
       expect(await t.settler.equivocationSlash()).to.equal(EQUIVOCATION_SLASH);
       expect(await t.settler.equivocationRewardPpm()).to.equal(EQUIVOCATION_REWARD_PPM);
@@ -80,12 +82,13 @@ describe("TeeSettler", function () {
       const args = [
         await t.manager.getAddress(),
         await t.staking.getAddress(),
+        await t.nodes.getAddress(),
         await t.verifier.getAddress(),
         t.governor.address,
         EQUIVOCATION_SLASH,
         EQUIVOCATION_REWARD_PPM,
       ] as const;
-      for (const i of [0, 1, 2, 3]) {
+      for (const i of [0, 1, 2, 3, 4]) {
         const bad = [...args] as unknown[];
         bad[i] = ethers.ZeroAddress;
         await expect(factory.deploy(...(bad as unknown as typeof args))).to.be.revertedWithCustomError(
@@ -93,10 +96,10 @@ describe("TeeSettler", function () {
           "TeeSettlerZeroAddress",
         );
       }
-      await expect(factory.deploy(args[0], args[1], args[2], args[3], 0n, EQUIVOCATION_REWARD_PPM))
+      await expect(factory.deploy(args[0], args[1], args[2], args[3], args[4], 0n, EQUIVOCATION_REWARD_PPM))
         .to.be.revertedWithCustomError(t.settler, "TeeSettlerParameterOutOfBounds")
         .withArgs(param("equivocationSlash"), 0n, 1n, 10n ** 27n);
-      await expect(factory.deploy(args[0], args[1], args[2], args[3], EQUIVOCATION_SLASH, 500_001))
+      await expect(factory.deploy(args[0], args[1], args[2], args[3], args[4], EQUIVOCATION_SLASH, 500_001))
         .to.be.revertedWithCustomError(t.settler, "TeeSettlerParameterOutOfBounds")
         .withArgs(param("equivocationRewardPpm"), 500_001n, 0n, 500_000n);
     });
@@ -480,6 +483,111 @@ describe("TeeSettler", function () {
       }
     });
 
+    it("T10-1: a reorg that gives a request id another input makes no equivocation of the two honest signatures", async function () {
+      const t = await loadFixture(deployTeeFixture);
+      const fork = await takeSnapshot();
+      const before = await teeRequest(t, 1);
+      const a = await evidence(t, t.enclave, resultOf(before.id, before.inputHash));
+      await t.settler.settle(before.id, OUTPUT, TRACE_ROOT, a.signature);
+      await fork.restore(); // the blocks holding the request and its settlement are reorged out
+      const after = await teeRequest(t, 2);
+      expect(after.id).to.equal(before.id);
+      expect(after.inputHash).to.not.equal(before.inputHash);
+      // The enclave signed the input hash: the signature made before the reorg does not settle the new request...
+      const stale = await recovered(t, resultOf(after.id, after.inputHash), a.signature);
+      await expect(t.settler.settle(after.id, OUTPUT, TRACE_ROOT, a.signature))
+        .to.be.revertedWithCustomError(t.settler, "TeeSettlerUnknownEnclaveKey")
+        .withArgs(stale);
+      const b = await evidence(t, t.enclave, resultOf(after.id, after.inputHash, OTHER_OUTPUT));
+      await expect(t.settler.settle(after.id, OTHER_OUTPUT, TRACE_ROOT, b.signature))
+        .to.emit(t.settler, "TeeResultSettled")
+        .withArgs(after.id, t.node.address, t.enclave.address, b.outputHash);
+      // ...and the two signatures, for one request id but two inputs, are no equivocation.
+      const stake = await t.staking.totalStake(t.node.address);
+      for (const [x, y] of [
+        [a, b],
+        [b, a],
+      ]) {
+        await expect(t.settler.connect(t.stranger).reportEquivocation(x, y)).to.be.revertedWithCustomError(
+          t.settler,
+          "TeeSettlerNotEquivocation",
+        );
+      }
+      expect(await t.staking.totalStake(t.node.address)).to.equal(stake);
+      expect(await t.settler.isEnclaveActive(t.enclave.address)).to.equal(true);
+      expect(await t.nodes.statusOf(t.node.address)).to.equal(NODE_STATUS.Active);
+    });
+
+    it("T10-3: jails the equivocating node, Active or Exiting: it takes no new work", async function () {
+      const t = await loadFixture(deployTeeFixture);
+      const settler = await t.settler.getAddress();
+      const r1 = await teeRequest(t, 1, t.node.address);
+      const r2 = await teeRequest(t, 2, t.node2.address);
+      await t.nodes.connect(t.node2).exit(); // still owes r2
+      expect(await t.nodes.statusOf(t.node2.address)).to.equal(NODE_STATUS.Exiting);
+      for (const [node, key, { id, inputHash }] of [
+        [t.node, t.enclave, r1],
+        [t.node2, t.enclave2, r2],
+      ] as const) {
+        const a = await evidence(t, key, resultOf(id, inputHash));
+        const b = await evidence(t, key, resultOf(id, inputHash, OTHER_OUTPUT));
+        await expect(t.settler.connect(t.stranger).reportEquivocation(a, b))
+          .to.emit(t.nodes, "NodeJailed")
+          .withArgs(node.address, settler)
+          .and.to.emit(t.settler, "EquivocationPunished")
+          .withArgs(node.address, key.address, t.stranger.address, a.outputHash, b.outputHash, EQUIVOCATION_SLASH);
+        expect(await t.nodes.statusOf(node.address)).to.equal(NODE_STATUS.Jailed);
+        expect(await t.nodes.isEligible(node.address, DIGITS_VERSION)).to.equal(false);
+      }
+      await expect(
+        t.manager
+          .connect(t.requesters[0])
+          .request(DIGITS_VERSION, bytesOf(784, 9), VERSION_FEE, t.node.address, MODE.TEE, ethers.ZeroAddress, 0),
+      ).to.be.revertedWithCustomError(t.manager, "InferenceManagerNodeNotEligible");
+    });
+
+    it("T10-3: slashes without jailing a node already jailed, or one never registered in the NodeRegistry", async function () {
+      const t = await loadFixture(deployTeeFixture);
+      const { id, inputHash } = await teeRequest(t);
+      await t.nodes.connect(t.slasher).jail(t.node.address); // e.g. by a lost dispute
+      const a = await evidence(t, t.enclave, resultOf(id, inputHash));
+      const b = await evidence(t, t.enclave, resultOf(id, inputHash, OTHER_OUTPUT));
+      await expect(t.settler.connect(t.stranger).reportEquivocation(a, b))
+        .to.emit(t.settler, "EquivocationPunished")
+        .withArgs(t.node.address, t.enclave.address, t.stranger.address, a.outputHash, b.outputHash, EQUIVOCATION_SLASH)
+        .and.not.to.emit(t.nodes, "NodeJailed");
+      expect(await t.nodes.statusOf(t.node.address)).to.equal(NODE_STATUS.Jailed);
+
+      // the outsider is staked but never registered as a node: its enclave key can equivocate all the same
+      const key = new Wallet(ethers.id("enclave-outsider"));
+      const expiry = (await now()) + DAY;
+      const att = await attest(t, { node: t.outsider.address, enclaveKey: key.address, expiry });
+      await t.settler.connect(t.outsider).registerEnclave(MEASUREMENT, key.address, expiry, att);
+      const x = await evidence(t, key, resultOf(id, inputHash));
+      const y = await evidence(t, key, resultOf(id, inputHash, OTHER_OUTPUT));
+      await expect(t.settler.connect(t.stranger).reportEquivocation(x, y))
+        .to.emit(t.settler, "EquivocationPunished")
+        .withArgs(t.outsider.address, key.address, t.stranger.address, x.outputHash, y.outputHash, EQUIVOCATION_SLASH)
+        .and.not.to.emit(t.nodes, "NodeJailed");
+      expect(await t.nodes.statusOf(t.outsider.address)).to.equal(NODE_STATUS.None);
+    });
+
+    it("T10-3: reverts, punishing nothing, while the settler lacks SLASHER_ROLE on the NodeRegistry", async function () {
+      const t = await loadFixture(deployTeeFixture);
+      const settler = await t.settler.getAddress();
+      const role = await t.nodes.SLASHER_ROLE();
+      await t.nodes.connect(t.governor).revokeRole(role, settler);
+      const { id, inputHash } = await teeRequest(t);
+      const a = await evidence(t, t.enclave, resultOf(id, inputHash));
+      const b = await evidence(t, t.enclave, resultOf(id, inputHash, OTHER_OUTPUT));
+      const stake = await t.staking.totalStake(t.node.address);
+      await expect(t.settler.connect(t.stranger).reportEquivocation(a, b))
+        .to.be.revertedWithCustomError(t.nodes, "AccessControlUnauthorizedAccount")
+        .withArgs(settler, role);
+      expect(await t.staking.totalStake(t.node.address)).to.equal(stake);
+      expect(await t.settler.isEnclaveActive(t.enclave.address)).to.equal(true);
+    });
+
     it("punishes two outputs for the same version and input under different request ids", async function () {
       const t = await loadFixture(deployTeeFixture);
       const r1 = await teeRequest(t, 5);
@@ -534,6 +642,19 @@ describe("TeeSettler", function () {
           await evidence(t, t.enclave, resultOf(r2.id, r2.inputHash, OTHER_OUTPUT)),
         ),
       ).to.be.revertedWithCustomError(t.settler, "TeeSettlerNotEquivocation");
+      // the same request id with another input (a reorg, test T10-1) or another version
+      await expect(
+        t.settler.reportEquivocation(
+          await evidence(t, t.enclave, same),
+          await evidence(t, t.enclave, resultOf(r1.id, r2.inputHash, OTHER_OUTPUT)),
+        ),
+      ).to.be.revertedWithCustomError(t.settler, "TeeSettlerNotEquivocation");
+      await expect(
+        t.settler.reportEquivocation(
+          await evidence(t, t.enclave, same),
+          await evidence(t, t.enclave, { ...resultOf(r1.id, r1.inputHash, OTHER_OUTPUT), modelVersion: WIDE_VERSION }),
+        ),
+      ).to.be.revertedWithCustomError(t.settler, "TeeSettlerNotEquivocation");
       // same input, different version, different requests
       await expect(
         t.settler.reportEquivocation(
@@ -566,7 +687,7 @@ describe("TeeSettler", function () {
       ).to.be.revertedWithCustomError(t.settler, "TeeSettlerInvalidSignature");
     });
 
-    it("property: succeeds exactly when the results share a request or (version, input) and differ in output", async function () {
+    it("T10-2 property: succeeds exactly when the results share (version, input) and differ in output, whatever the request ids", async function () {
       const t = await loadFixture(deployTeeFixture);
       const pick = <T>(xs: readonly T[]) => fc.constantFrom(...xs);
       const field = fc.record({
@@ -578,8 +699,7 @@ describe("TeeSettler", function () {
       });
       await fc.assert(
         fc.asyncProperty(field, field, async (x, y) => {
-          const related =
-            x.requestId === y.requestId || (x.modelVersion === y.modelVersion && x.inputHash === y.inputHash);
+          const related = x.modelVersion === y.modelVersion && x.inputHash === y.inputHash;
           const expectOk = related && x.outputHash !== y.outputHash;
           const call = t.settler.reportEquivocation.staticCall(
             await evidence(t, t.enclave, x),

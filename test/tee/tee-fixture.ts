@@ -39,6 +39,7 @@ export async function deployTeeContracts(f: InferenceFixture) {
   const settler = await ethers.deployContract("TeeSettler", [
     await f.manager.getAddress(),
     await f.staking.getAddress(),
+    await f.nodes.getAddress(),
     await verifier.getAddress(),
     f.governor.address,
     EQUIVOCATION_SLASH,
@@ -49,7 +50,7 @@ export async function deployTeeContracts(f: InferenceFixture) {
 
 /**
  * The inference fixture plus the TEE mode wired as Protocol.ts wires it: the settler is the manager's TEE settler
- * and holds SLASHER_ROLE on Staking; one attestation-service key is registered, MEASUREMENT approved, and both
+ * and holds SLASHER_ROLE on Staking and on the NodeRegistry; one attestation-service key is registered, MEASUREMENT approved, and both
  * nodes have bound an enclave key for it (expiring in 30 days).
  */
 export async function deployTeeFixture(): Promise<TeeFixture> {
@@ -57,6 +58,7 @@ export async function deployTeeFixture(): Promise<TeeFixture> {
   const { verifier, settler } = await deployTeeContracts(f);
   await f.manager.connect(f.governor).setModeSettler(MODE.TEE, await settler.getAddress());
   await f.staking.connect(f.governor).grantRole(await f.staking.SLASHER_ROLE(), await settler.getAddress());
+  await f.nodes.connect(f.governor).grantRole(await f.nodes.SLASHER_ROLE(), await settler.getAddress());
   const service = new Wallet(ethers.id("attestation-service"));
   const enclave = new Wallet(ethers.id("enclave-node-0"));
   const enclave2 = new Wallet(ethers.id("enclave-node-1"));
