@@ -138,8 +138,8 @@ contract TeeSettler is ITeeSettler, AccessControl, EIP712, ReentrancyGuardTransi
         enclave.disabled = true;
         slashed = _staking.slash(node, _equivocationSlash, msg.sender, _rewardPpm);
         // Jail the node unless it is jailed already or never registered (its operator is then only slashed). An
-        // Exited node is jailed too, so that it cannot re-register: this relies on NodeRegistry.jail accepting
-        // Active, Exiting and Exited nodes.
+        // Exited node is jailed too, so that it cannot re-register (NodeRegistry.jail accepts
+        // Active, Exiting and Exited nodes).
         INodeRegistry.NodeStatus status = _nodeRegistry.statusOf(node);
         if (status != INodeRegistry.NodeStatus.None && status != INodeRegistry.NodeStatus.Jailed) {
             _nodeRegistry.jail(node);

@@ -546,6 +546,23 @@ describe("TeeSettler", function () {
       ).to.be.revertedWithCustomError(t.manager, "InferenceManagerNodeNotEligible");
     });
 
+    it("T10-3: jails an equivocating node that already Exited, so it cannot register again", async function () {
+      const t = await loadFixture(deployTeeFixture);
+      const r1 = await teeRequest(t, 1, t.node.address);
+      await t.nodes.connect(t.node).exit();
+      await t.nodes.connect(t.node).completeExit();
+      expect(await t.nodes.statusOf(t.node.address)).to.equal(NODE_STATUS.Exited);
+      const a = await evidence(t, t.enclave, resultOf(r1.id, r1.inputHash));
+      const b = await evidence(t, t.enclave, resultOf(r1.id, r1.inputHash, OTHER_OUTPUT));
+      await expect(t.settler.connect(t.stranger).reportEquivocation(a, b))
+        .to.emit(t.nodes, "NodeJailed")
+        .withArgs(t.node.address, await t.settler.getAddress());
+      expect(await t.nodes.statusOf(t.node.address)).to.equal(NODE_STATUS.Jailed);
+      await expect(t.nodes.connect(t.node).register("http://127.0.0.1:9", [DIGITS_VERSION]))
+        .to.be.revertedWithCustomError(t.nodes, "NodeRegistryInvalidStatus")
+        .withArgs(t.node.address, NODE_STATUS.Jailed);
+    });
+
     it("T10-3: slashes without jailing a node already jailed, or one never registered in the NodeRegistry", async function () {
       const t = await loadFixture(deployTeeFixture);
       const { id, inputHash } = await teeRequest(t);
