@@ -365,7 +365,7 @@ type Run = CliRun;
       expect(r.stderr).to.contain("request 77 does not exist");
     });
 
-    it("request --redundant 2 names two eligible nodes (a clear exit 2 while fewer are eligible), --nodes names them; bad counts exit 2", async () => {
+    it("R10-10 request --redundant 2 names two eligible nodes (a clear exit 2 while fewer are eligible), --nodes names them; bad counts exit 2", async () => {
       type Report = { redundantRequestId: string; status: string; k: number; committed: number; feePerNode: string; slots: { node: string; status: string }[] };
       const args = ["request", "--model", "1", "--input", digit, "--redundant", "2"];
       // Only the operator serves version 1 so far.

@@ -41,7 +41,7 @@ import {
 
 /**
  * The classes of bugs that Sherlock's 2024 contest on Optimism's FaultDisputeGame found, each checked against the
- * RedundantManager's refereed game (docs/REDUNDANT.md, "Bisection game attack classes"). Each title says whether
+ * RedundantManager's refereed game (docs/REDUNDANT.md, "Bisection-game attack classes"). Each title says whether
  * the class was exposed here; the one that was (a chunk tree deeper than MAX_TREE_DEPTH, from a descriptor that
  * claims a huge state, let a game outlast maxGameDuration()) is fixed and its test failed before the fix.
  */
