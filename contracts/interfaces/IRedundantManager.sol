@@ -4,25 +4,32 @@ pragma solidity 0.8.28;
 import {IStepVerifier} from "./IStepVerifier.sol";
 
 /// @title IRedundantManager
-/// @notice Redundant requests (Verde-style refereed delegation): a requester asks k >= 2 distinct nodes for the same
-/// inference. When every answer agrees, the result is final at once. When two answers differ, the contract itself
-/// opens a refereed game between the two nodes, with no outside challenger: each node's locked collateral backs its
-/// own claim. The game bisects between the two traces down to the first step where they part, then down the two
-/// chunk trees of that step's post-state to one byte, which the one-step verifier (`IStepVerifier`) recomputes from
-/// the agreed pre-state and the registered weights. Whichever node's byte is right wins; a node that stops playing
-/// loses on time.
+/// @notice Redundant requests (Verde-style refereed delegation): a requester names k >= 2 distinct nodes and asks
+/// them for the same inference. When every answer agrees, the result is final at once. When two answers differ, the
+/// contract itself opens a refereed game between the two nodes, with no outside challenger: each node's locked
+/// collateral backs its own claim. The game bisects between the two traces down to the first step where they part,
+/// then down the two chunk trees of that step's post-state to one byte, which the one-step verifier
+/// (`IStepVerifier`) recomputes from the agreed pre-state and the registered weights. Whichever node's byte is right
+/// wins; a node that stops playing loses on time.
 /// @dev Lifecycle of a request (docs/REDUNDANT.md):
-///  1. `request(versionId, input, feePerNode, k)` escrows k x feePerNode from the requester.
-///  2. Up to k distinct eligible nodes `commit(requestId, output, traceRoot, inputProof, outputProof)` before the
-///     commit deadline, each locking feePerNode x collateralMultiplier of its stake. A commitment is anchored when
-///     it is made: leaf 0 of its trace root is the root of the request's input and leaf L the root of its output,
-///     so that any two commitments with different outputs part at some step with an agreed pre-state.
+///  1. `request(versionId, input, feePerNode, nodes)` names the k = nodes.length nodes (distinct, each eligible in
+///     the NodeRegistry for the version) and escrows k x feePerNode from the requester. Slot i belongs to nodes[i].
+///  2. Each named node may `commit(requestId, output, traceRoot, inputProof, outputProof)` to its own slot, once,
+///     before the commit deadline, locking feePerNode x collateralMultiplier of its stake; nobody else can take a
+///     slot. A commitment is anchored when it is made: leaf 0 of its trace root is the root of the request's input
+///     and leaf L the root of its output, so that any two commitments with different outputs part at some step with
+///     an agreed pre-state.
 ///  3. Survivors (committed nodes not yet proven wrong) with different output hashes are paired, one game at a time
 ///     per request (first two by slot order). A game eliminates its loser, or both nodes when neither byte is right.
 ///  4. Once every slot is filled (or the deadline has passed and `close` was called) and the survivors all agree,
 ///     the request is final with their output: each survivor is credited its fee and its collateral is released.
 ///     With no survivor the request is rejected. A request that reaches its deadline with fewer than 2 commitments
-///     expires: every fee is refunded and the lone node's collateral is released (it is not paid).
+///     expires: a lone committer is paid its fee and released (it did its part; the missing node is not its fault),
+///     every other fee is refunded.
+/// Trust assumption: the requester chooses the nodes, so the guarantee "one honest node among the k suffices" holds
+/// for the nodes it names. Slots are never first-come-first-served: an operator with many addresses cannot capture a
+/// request, nor front-run an honest node's commit into a slot. A requester that names k addresses of one dishonest
+/// operator can be given a wrong result, unanimously and at once; only the requester pays for that choice.
 /// Payouts are pull credits (`claimCredits`). A game's winner is credited the loser's fee plus `rewardPpm` of the
 /// loser's slashed collateral (on top of its own fee, paid when the request settles); when both nodes are wrong,
 /// both are slashed without reward and both fees go back to the requester. A loser is jailed in the NodeRegistry.
@@ -35,8 +42,9 @@ interface IRedundantManager {
         Expired
     }
 
+    /// @notice Named: the slot's node has not committed (yet).
     enum SlotStatus {
-        None,
+        Named,
         Committed,
         Eliminated,
         Paid
@@ -138,7 +146,7 @@ interface IRedundantManager {
         uint256 indexed versionId,
         bytes input,
         uint256 feePerNode,
-        uint8 k,
+        address[] nodes,
         uint64 commitDeadline
     );
     event RedundantCommitted(
@@ -151,7 +159,7 @@ interface IRedundantManager {
     );
     event RedundantFinalized(uint256 indexed requestId, bytes32 outputHash, uint8 survivors);
     event RedundantRejected(uint256 indexed requestId);
-    event RedundantExpired(uint256 indexed requestId, uint8 committed);
+    event RedundantExpired(uint256 indexed requestId, uint8 committed, uint256 refunded);
     event RedundantClosed(uint256 indexed requestId, uint8 committed, uint256 refunded);
     event GameOpened(uint256 indexed gameId, uint256 indexed requestId, address indexed nodeA, address nodeB);
     event RootsRevealed(uint256 indexed gameId, address indexed node, bytes32[] stateRoots);
@@ -177,8 +185,9 @@ interface IRedundantManager {
     error RedundantManagerUnknownRequest(uint256 requestId);
     error RedundantManagerNotOpen(uint256 requestId, RequestStatus status);
     error RedundantManagerCommitClosed(uint256 requestId, uint256 commitDeadline);
-    error RedundantManagerSlotsFull(uint256 requestId, uint8 k);
     error RedundantManagerNotEligible(address node, uint256 versionId);
+    error RedundantManagerDuplicateNode(address node);
+    error RedundantManagerNotNamed(uint256 requestId, address caller);
     error RedundantManagerAlreadyCommitted(uint256 requestId, address node);
     error RedundantManagerBadAnchor(uint256 requestId, bytes32 what);
     error RedundantManagerDeadlineNotPassed(uint256 requestId, uint256 commitDeadline);
@@ -197,23 +206,29 @@ interface IRedundantManager {
 
     // -- Requests --
 
-    /// @notice Ask `k` distinct nodes to run version `versionId` on `input` (the int8 bytes of S0, of the version's
-    /// input size), paying each `feePerNode` (at least the version's fee). Takes k x feePerNode from the caller.
-    /// @dev 2 <= k <= maxNodes. The version must be active and support the OPTIMISTIC mode (the game uses its
-    /// one-step verifier). The input's chunk root is computed here, once, for the commitments' anchors.
+    /// @notice Ask the k = `nodes.length` nodes named in `nodes` to run version `versionId` on `input` (the int8 bytes
+    /// of S0, of the version's input size), paying each `feePerNode` (at least the version's fee). Takes
+    /// k x feePerNode from the caller. Slot i is reserved for nodes[i].
+    /// @dev 2 <= k <= maxNodes; the nodes are distinct and each eligible in the NodeRegistry for the version now (a
+    /// node is checked again when it commits). The version must be active and support the OPTIMISTIC mode (the game
+    /// uses its one-step verifier). The input's chunk root is computed here, once, for the commitments' anchors.
+    /// Naming the nodes is what keeps a Sybil operator from filling the slots first: the requester, who pays, decides
+    /// whom it trusts not to be one operator. Naming a node obliges it to nothing (it may not commit; then its slot
+    /// stays empty and its fee is refunded at `close`).
     function request(
         uint256 versionId,
         bytes calldata input,
         uint256 feePerNode,
-        uint8 k
+        address[] calldata nodes
     ) external returns (uint256 requestId);
 
-    /// @notice The caller takes the next free slot of `requestId` with its result: the output bytes S_L and the
-    /// trace root over S_0..S_L. `inputProof` proves the request's input root as leaf 0 of `traceRoot` and
-    /// `outputProof` the root of `output` as leaf L. Locks feePerNode x collateralMultiplier of the caller's stake.
-    /// @dev The caller must be eligible in the NodeRegistry for the version and not already hold a slot. Opens a
-    /// game at once if the new output differs from a survivor's (and no game of the request is running), and
-    /// finalizes the request when the last slot is filled in agreement.
+    /// @notice The caller commits to its own slot of `requestId` its result: the output bytes S_L and the trace root
+    /// over S_0..S_L. `inputProof` proves the request's input root as leaf 0 of `traceRoot` and `outputProof` the
+    /// root of `output` as leaf L. Locks feePerNode x collateralMultiplier of the caller's stake.
+    /// @dev The caller must be named by the request (`RedundantManagerNotNamed` otherwise), not have committed yet,
+    /// and still be eligible in the NodeRegistry for the version. Opens a game at once if the new output differs
+    /// from a survivor's (and no game of the request is running), and finalizes the request when the last slot is
+    /// filled in agreement.
     function commit(
         uint256 requestId,
         bytes calldata output,
@@ -223,8 +238,9 @@ interface IRedundantManager {
     ) external;
 
     /// @notice After the commit deadline, stop waiting for the unfilled slots of `requestId`: their fees are refunded
-    /// to the requester. With fewer than 2 commitments the request expires (all fees refunded, the lone node's
-    /// collateral released unpaid); otherwise it continues with the slots it has. Anyone may call.
+    /// to the requester. With fewer than 2 commitments the request expires: a lone committer is credited its fee and
+    /// its collateral is released (a requester cannot lock a node's collateral for free), every other fee is
+    /// refunded. Otherwise it continues with the slots it has. Anyone may call.
     function close(uint256 requestId) external;
 
     // -- The refereed game --
@@ -235,6 +251,9 @@ interface IRedundantManager {
     /// @notice Node B reveals its state roots and echoes A's (from `RootsRevealed`); both are checked against the
     /// two trace roots and the contract locates the first index where they differ, i. Step k = i - 1 is the disputed
     /// step; `layer` is the layer k witness (its descriptor fixes the post-state's length, hence the chunk tree).
+    /// @dev A post-state longer than MAX_STATE_BYTES (2^24, the program validator's bound) is refused
+    /// (`RedundantManagerBadProof(gameId, "outLength")`): its chunk tree would be deeper than MAX_TREE_DEPTH and the
+    /// game could outlast `maxGameDuration()`. Such a version cannot be refereed; nodes must not serve it.
     function revealRootsAndLocate(
         uint256 gameId,
         bytes32[] calldata stateRoots,
@@ -296,7 +315,9 @@ interface IRedundantManager {
 
     function parameters() external view returns (Params memory);
 
-    /// @notice The longest one game can last: both clocks plus an extension for every possible move.
+    /// @notice The longest one game can last: both clocks plus an extension for every possible move
+    /// (2 x moveClock + MAX_MOVES x clockExtension). Holds for every game, since no chunk tree is deeper than
+    /// MAX_TREE_DEPTH.
     function maxGameDuration() external view returns (uint256);
 
     function requestCount() external view returns (uint256);

@@ -17,8 +17,12 @@ import {PPMMath} from "../libraries/PPMMath.sol";
 import {VerificationModes} from "../libraries/VerificationModes.sol";
 
 /// @title RedundantManager
-/// @notice Redundant requests answered by k distinct nodes; a disagreement is settled by a refereed game between the
-/// two nodes, decided by the one-step verifier. See IRedundantManager and docs/REDUNDANT.md.
+/// @notice Redundant requests answered by k distinct nodes that the requester names; a disagreement is settled by a
+/// refereed game between the two nodes, decided by the one-step verifier. See IRedundantManager and docs/REDUNDANT.md.
+/// @dev Slots are reserved by name at request time, never handed to the first committers: with first-come slots, one
+/// operator's k addresses (or anyone copying an honest node's pending commit) could fill every slot with the same
+/// wrong output, final in that transaction. The requester, who pays and who bears a wrong result, decides whom it
+/// trusts not to be one operator; an honest named node can neither be outrun to its slot nor outvoted.
 contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -39,8 +43,13 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
     uint32 public constant MAX_REWARD_PPM = 500_000;
     /// @notice A state holds at most 2^24 bytes (program validation): chunk trees are at most 19 deep.
     uint256 public constant MAX_TREE_DEPTH = 19;
+    /// @notice The longest post-state a game descends into (2^MAX_TREE_DEPTH chunks of 32 bytes); a longer one is
+    /// refused at `revealRootsAndLocate`, so that MAX_MOVES, hence `maxGameDuration()`, bounds every game.
+    uint256 public constant MAX_STATE_BYTES = 32 << MAX_TREE_DEPTH;
     /// @notice Roots (A), roots (B), two reveals per tree level, two chunks, the proof.
     uint256 public constant MAX_MOVES = 2 + 2 * MAX_TREE_DEPTH + 2 + 1;
+    /// @dev A descriptor's head up to and including its outLength word (docs/COMMITMENTS.md §3).
+    uint256 private constant _DESCRIPTOR_OUT_LENGTH_END = (Descriptor.OUT_LENGTH + 1) * 32;
 
     IERC20 public immutable token;
     IModelRegistry public immutable modelRegistry;
@@ -90,9 +99,10 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         uint256 versionId,
         bytes calldata input,
         uint256 feePerNode,
-        uint8 k
+        address[] calldata nodes
     ) external nonReentrant returns (uint256 requestId) {
         Params memory p = _params;
+        uint256 k = nodes.length;
         if (k < 2 || k > p.maxNodes) revert RedundantManagerBadNodeCount(k, p.maxNodes);
         if (!modelRegistry.isActiveVersion(versionId)) revert RedundantManagerVersionNotActive(versionId);
         IModelRegistry.ModelVersion memory v = modelRegistry.getVersion(versionId);
@@ -103,10 +113,11 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         if (input.length != inputLength) revert RedundantManagerBadLength("input", input.length, inputLength);
 
         requestId = ++_requestCount;
+        _reserveSlots(requestId, versionId, nodes);
         Request storage r = _requests[requestId];
         r.requester = msg.sender;
         r.status = RequestStatus.Open;
-        r.k = k;
+        r.k = uint8(k);
         r.commitDeadline = uint64(block.timestamp) + p.commitTimeout;
         r.layerCount = v.layerCount;
         r.outputLength = uint32(_elements(v.outputShape));
@@ -118,7 +129,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         r.weightsRoot = v.weightsRoot;
 
         token.safeTransferFrom(msg.sender, address(this), r.escrow);
-        emit RedundantRequested(requestId, msg.sender, versionId, input, feePerNode, k, r.commitDeadline);
+        emit RedundantRequested(requestId, msg.sender, versionId, input, feePerNode, nodes, r.commitDeadline);
     }
 
     /// @inheritdoc IRedundantManager
@@ -130,14 +141,14 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         bytes32[] calldata outputProof
     ) external nonReentrant {
         Request storage r = _open(requestId);
-        _checkSlot(requestId, r);
+        uint8 slot = _namedSlot(requestId, r);
         _checkAnchors(requestId, r, output, traceRoot, inputProof, outputProof);
-        uint8 slot = r.committed;
         bytes32 outputHash = keccak256(output);
-        _slots[requestId].push(
-            Slot({node: msg.sender, status: SlotStatus.Committed, outputHash: outputHash, traceRoot: traceRoot})
-        );
-        r.committed = slot + 1;
+        Slot storage s = _slots[requestId][slot];
+        s.status = SlotStatus.Committed;
+        s.outputHash = outputHash;
+        s.traceRoot = traceRoot;
+        ++r.committed;
         staking.lock(msg.sender, r.collateral);
         emit RedundantCommitted(requestId, msg.sender, slot, output, outputHash, traceRoot);
         _advance(requestId, r);
@@ -150,17 +161,14 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         if (r.closed || r.committed == r.k) revert RedundantManagerAllSlotsFilled(requestId);
         uint8 committed = r.committed;
         if (committed < 2) {
-            // Not a redundant result: refund everything and release the lone node, unpaid.
+            // Not a redundant result, but a lone committer did what it was named for: it is paid its fee and
+            // released (otherwise a requester could lock its collateral for free); the other fees are refunded.
             r.status = RequestStatus.Expired;
+            _payCommitted(requestId, r, committed);
             uint256 refund = r.escrow;
             r.escrow = 0;
             _credits[r.requester] += refund;
-            if (committed == 1) {
-                Slot storage s = _slots[requestId][0];
-                s.status = SlotStatus.Eliminated;
-                staking.unlock(s.node, r.collateral);
-            }
-            emit RedundantExpired(requestId, committed);
+            emit RedundantExpired(requestId, committed, refund);
             return;
         }
         r.closed = true;
@@ -378,7 +386,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
     // -- Internal: settlement --
 
     /// @dev After a commit, a close or a game: pair the first two survivors that disagree in a new game, or, when
-    /// every survivor agrees and no slot is pending, settle. Loops over at most MAX_NODES slots.
+    /// every survivor agrees and no named slot is pending, settle. Loops over at most MAX_NODES slots.
     function _advance(uint256 requestId, Request storage r) private {
         if (r.activeGame != 0) return;
         Slot[] storage slots = _slots[requestId];
@@ -395,7 +403,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
             }
             ++survivors;
         }
-        if (n < r.k && !r.closed) return;
+        if (r.committed < r.k && !r.closed) return;
         if (survivors == 0) {
             r.status = RequestStatus.Rejected;
             uint256 refund = r.escrow;
@@ -407,17 +415,25 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         r.status = RequestStatus.Finalized;
         bytes32 result = slots[first].outputHash;
         r.resultHash = result;
+        _payCommitted(requestId, r, survivors);
+        emit RedundantFinalized(requestId, result, survivors);
+    }
+
+    /// @dev Credits each of the `count` committed (surviving) slots its fee from the escrow and releases its
+    /// collateral, once: the slot becomes Paid. Loops over at most MAX_NODES slots.
+    function _payCommitted(uint256 requestId, Request storage r, uint256 count) private {
         uint256 fee = r.feePerNode;
         uint256 collateral = r.collateral;
-        for (uint256 i = first; i < n; ++i) {
+        r.escrow -= fee * count;
+        Slot[] storage slots = _slots[requestId];
+        uint256 n = slots.length;
+        for (uint256 i; i < n; ++i) {
             Slot storage s = slots[i];
             if (s.status != SlotStatus.Committed) continue;
             s.status = SlotStatus.Paid;
             _credits[s.node] += fee;
             staking.unlock(s.node, collateral);
         }
-        r.escrow -= fee * survivors;
-        emit RedundantFinalized(requestId, result, survivors);
     }
 
     function _openGame(uint256 requestId, Request storage r, uint256 slotA, uint256 slotB) private {
@@ -582,22 +598,43 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         if (!MerkleLib.verify(r.weightsRoot, layerRoot, step, r.layerCount, layer.layerProof)) {
             revert RedundantManagerBadProof(gameId, "layer");
         }
-        if (layer.descriptor.length < 15 * 32) revert RedundantManagerBadProof(gameId, "descriptor");
-        return Descriptor.outLength(layer.descriptor);
+        if (layer.descriptor.length < _DESCRIPTOR_OUT_LENGTH_END) revert RedundantManagerBadProof(gameId, "descriptor");
+        uint256 outLength = Descriptor.outLength(layer.descriptor);
+        if (outLength > MAX_STATE_BYTES) revert RedundantManagerBadProof(gameId, "outLength");
+        return outLength;
     }
 
-    function _checkSlot(uint256 requestId, Request storage r) private view {
+    /// @dev Reserves slot i of `requestId` for nodes[i]: distinct nodes, each eligible for the version now. Loops over
+    /// at most MAX_NODES nodes (and pairs of nodes).
+    function _reserveSlots(uint256 requestId, uint256 versionId, address[] calldata nodes) private {
+        Slot[] storage slots = _slots[requestId];
+        uint256 k = nodes.length;
+        for (uint256 i; i < k; ++i) {
+            address node = nodes[i];
+            for (uint256 j; j < i; ++j) if (nodes[j] == node) revert RedundantManagerDuplicateNode(node);
+            if (!nodeRegistry.isEligible(node, versionId)) revert RedundantManagerNotEligible(node, versionId);
+            slots.push(Slot({node: node, status: SlotStatus.Named, outputHash: 0, traceRoot: 0}));
+        }
+    }
+
+    /// @dev The caller's slot of `requestId`, which must be open to commits, name the caller and still be empty; the
+    /// caller must still be eligible. Loops over at most MAX_NODES slots.
+    function _namedSlot(uint256 requestId, Request storage r) private view returns (uint8) {
         if (r.closed || block.timestamp > r.commitDeadline) {
             revert RedundantManagerCommitClosed(requestId, r.commitDeadline);
         }
-        if (r.committed >= r.k) revert RedundantManagerSlotsFull(requestId, r.k);
-        if (!nodeRegistry.isEligible(msg.sender, r.versionId)) {
-            revert RedundantManagerNotEligible(msg.sender, r.versionId);
-        }
         Slot[] storage slots = _slots[requestId];
-        for (uint256 i; i < slots.length; ++i) {
-            if (slots[i].node == msg.sender) revert RedundantManagerAlreadyCommitted(requestId, msg.sender);
+        uint256 n = slots.length;
+        for (uint256 i; i < n; ++i) {
+            Slot storage s = slots[i];
+            if (s.node != msg.sender) continue;
+            if (s.status != SlotStatus.Named) revert RedundantManagerAlreadyCommitted(requestId, msg.sender);
+            if (!nodeRegistry.isEligible(msg.sender, r.versionId)) {
+                revert RedundantManagerNotEligible(msg.sender, r.versionId);
+            }
+            return uint8(i);
         }
+        revert RedundantManagerNotNamed(requestId, msg.sender);
     }
 
     /// @dev Leaf 0 of the trace root is the input's root and leaf L the output's (of the registered length).

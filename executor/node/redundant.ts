@@ -1,14 +1,16 @@
 /**
  * Redundant requests (contracts/redundant/RedundantManager.sol, docs/REDUNDANT.md): when the deployment has a
- * RedundantManager, the node takes a slot of every redundant request for a version it serves, while one is free and
- * it holds none, and plays its side of every refereed game that names it.
+ * RedundantManager, the node commits to its slot of every redundant request that names it (the requester names the
+ * k nodes; nobody else can take a slot), for a version it serves, and plays its side of every refereed game that
+ * names it.
  *
  * Journal records (see journal.ts for the write-ahead discipline):
- *   rr:<requestId>  "redundant" (seen; carries the input) → "rcommit" (commit announced, with output and trace root)
- *                   → done once our slot is on-chain, or dropped (no free slot, deadline passed, commit reverted)
+ *   rr:<requestId>  "redundant" (named; carries the input) → "rcommit" (commit announced, with output and trace root)
+ *                   → done once our commitment is on-chain, or dropped (request settled or closed, deadline passed,
+ *                   commit reverted)
  *   g:<gameId>      "rgame" (a game naming us, with our side and the request's input) → done once resolved
- * An announced "rcommit" is re-sent only after `getSlots` shows that no slot is ours and one is free, so a restart
- * never commits twice. A game is played move by move with `RefereePlayer` from the node's own view (tampered when
+ * An announced "rcommit" is re-sent only after `getSlots` shows that our slot is still empty, so a restart never
+ * commits twice. A game is played move by move with `RefereePlayer` from the node's own view (tampered when
  * the node cheats, so a restart defends the same result); when the other side's clock has run out the node calls
  * `resolveTimeout`. The fees and rewards credited by the RedundantManager are claimed with the others
  * (settlement.ts).
@@ -23,6 +25,8 @@ import type { JournalRecord } from "./journal";
 
 /** IRedundantManager.RequestStatus. */
 export const REDUNDANT_STATUS = { None: 0, Open: 1, Finalized: 2, Rejected: 3, Expired: 4 } as const;
+/** IRedundantManager.SlotStatus.Named: a named node that has not committed yet. */
+const SLOT_NAMED = 0;
 
 /** Moves one game may take from us in one tick at most (the other side moves in between). */
 const MOVES_PER_TICK = 4;
@@ -73,7 +77,10 @@ export async function redundantViewOf(
   return view;
 }
 
-/** Journals the RedundantRequested events for the versions the node serves, and the GameOpened events naming it. */
+/**
+ * Journals the RedundantRequested events that name the node, for the versions it serves, and the GameOpened events
+ * naming it.
+ */
 export async function scanRedundant(ctx: NodeContext, from: number, to: number): Promise<void> {
   const manager = ctx.redundant;
   if (!manager) return;
@@ -89,6 +96,7 @@ export async function scanRedundant(ctx: NodeContext, from: number, to: number):
     const ev = manager.interface.parseLog(log)!;
     const versionId = ev.args.versionId as bigint;
     if (!ctx.versions.includes(versionId)) continue;
+    if (!(ev.args.nodes as string[]).some((n) => n.toLowerCase() === me)) continue;
     const key = `rr:${ev.args.requestId}`;
     if (journal.has(key)) continue;
     ctx.metrics.redundantSeen++;
@@ -146,9 +154,9 @@ async function redundantInputOf(ctx: NodeContext, requestId: bigint): Promise<{ 
 }
 
 /**
- * Takes a slot of every journaled redundant request while one is free and the node holds none: each commit is
- * announced by an "rcommit" record before its transaction, and an announced one is re-sent only after the chain
- * shows that it did not land.
+ * Commits to the node's slot of every journaled redundant request while that slot is empty and the request open:
+ * each commit is announced by an "rcommit" record before its transaction, and an announced one is re-sent only after
+ * the chain shows that it did not land.
  */
 export async function serveRedundant(ctx: NodeContext): Promise<void> {
   if (!ctx.redundant) return;
@@ -164,7 +172,7 @@ export async function serveRedundant(ctx: NodeContext): Promise<void> {
   }
 }
 
-/** Why the node cannot (or need not) commit to `requestId` now, or null when a slot is free for it. */
+/** Why the node cannot (or need not) commit to `requestId` now, or null when its named slot is empty and open. */
 async function blocker(ctx: NodeContext, id: bigint): Promise<{ ours: boolean; why: string } | null> {
   const manager = ctx.redundant!;
   const [req, slots] = await Promise.all([
@@ -172,9 +180,11 @@ async function blocker(ctx: NodeContext, id: bigint): Promise<{ ours: boolean; w
     ctx.rpc.call("getSlots", () => manager.getSlots(id)),
   ]);
   const me = ctx.address.toLowerCase();
-  if (slots.some((s) => s.node.toLowerCase() === me)) return { ours: true, why: "our slot is on-chain" };
+  const mine = slots.find((s) => s.node.toLowerCase() === me);
+  if (!mine) return { ours: false, why: "the request does not name us" };
+  if (Number(mine.status) !== SLOT_NAMED) return { ours: true, why: "our commitment is on-chain" };
   if (Number(req.status) !== REDUNDANT_STATUS.Open) return { ours: false, why: `status ${req.status}` };
-  if (req.closed || slots.length >= Number(req.k)) return { ours: false, why: "no free slot" };
+  if (req.closed) return { ours: false, why: "closed" };
   const provider = ctx.opts.signer.provider!;
   const now = (await ctx.rpc.call("getBlock", () => provider.getBlock("latest")))!.timestamp;
   if (BigInt(now) > req.commitDeadline) return { ours: false, why: "commit deadline passed" };
@@ -209,7 +219,7 @@ async function serveOne(ctx: NodeContext, r: JournalRecord, id: bigint): Promise
     );
   } catch (e) {
     if (isFatal(e)) throw e;
-    // A revert (not eligible, stake too low, a slot taken meanwhile) is final unless our slot landed after all.
+    // A revert (no longer eligible, stake too low, deadline passed) is final unless our commitment landed after all.
     const after = await blocker(ctx, id);
     if (after?.ours) journal.complete(r.key!, { found: after.why });
     else journal.complete(r.key!, { dropped: `commit failed: ${message(e)}` });

@@ -4,8 +4,8 @@
  *
  *   - TEE: node A binds a SOFTWARE enclave key, attested by a local attestation service that stands in for a hardware
  *     vendor's chain; its signed result is final at once (scripts/lib/tee-demo.ts).
- *   - Redundant (Verde-style): the same inference from k = 2 nodes. Nodes A and B agree: final at once. Then node A
- *     and a new node D disagree: the contract referees a game between them, bisecting the two traces to the first
+ *   - Redundant (Verde-style): the same inference from k = 2 nodes that the requester names (only they can commit).
+ *     Nodes A and B agree: final at once. Then node A and a new node D disagree: the contract referees a game between them, bisecting the two traces to the first
  *     differing step and re-executing one byte; node D is slashed and node A paid both fees plus the reward.
  *   - ZK: node B proves with Groth16 that output = program(input) for a small MLP (6-4-3: circuits for the digits
  *     models would be too large for a demo) after a LOCAL, development-only setup; the proof settles at once
@@ -108,7 +108,7 @@ async function redundantMode(d: Demo, gas: GasLedger): Promise<ModesOutcome["red
   const [nodeA, nodeB] = d.operators;
   const versionId = d.versionOf.get("mlp")!;
   console.log(
-    "\n10. Redundant mode: the requester asks k = 2 nodes for the same inference and pays each its fee." +
+    "\n10. Redundant mode: the requester names k = 2 nodes, asks both for the same inference and pays each its fee." +
       "\n   All k agree: final at once. They disagree: the contract referees a game between the two nodes, no" +
       " outside challenger needed.",
   );
@@ -119,11 +119,16 @@ async function redundantMode(d: Demo, gas: GasLedger): Promise<ModesOutcome["red
   );
   await gas.send("governor", "fund requester", token.connect(governor).transfer(requester.address, 4n * FEE));
 
-  const requestK2 = async (s0: Int8Array) => {
+  const requestK2 = async (s0: Int8Array, nodes: { signer: HardhatEthersSigner }[]) => {
     const receipt = await gas.send(
       "requester",
       "redundant request (k = 2)",
-      redundantManager.connect(requester).request(versionId, bytesOf(s0), FEE, 2),
+      redundantManager.connect(requester).request(
+        versionId,
+        bytesOf(s0),
+        FEE,
+        nodes.map((n) => n.signer.address),
+      ),
     );
     return eventOf(redundantManager.interface, receipt, "RedundantRequested").args.requestId as bigint;
   };
@@ -138,7 +143,7 @@ async function redundantMode(d: Demo, gas: GasLedger): Promise<ModesOutcome["red
 
   // Agreement.
   const honest = digit(11);
-  const agreedId = await requestK2(honest.s0);
+  const agreedId = await requestK2(honest.s0, [nodeA, nodeB]);
   await commit(nodeA, agreedId, honest.view);
   await commit(nodeB, agreedId, honest.view);
   const agreedFinal = (await redundantManager.queryFilter(redundantManager.filters.RedundantFinalized(agreedId)))
@@ -167,11 +172,11 @@ async function redundantMode(d: Demo, gas: GasLedger): Promise<ModesOutcome["red
   const lie = liarView(contested.view);
   const L = contested.view.program.layers.length;
   console.log(
-    `   node D (dishonest) stakes ${vrt(stake)} and registers. On request k = 2 for digit label ${contested.label},` +
+    `   node D (dishonest) stakes ${vrt(stake)} and registers. On a request naming A and D for digit label ${contested.label},` +
       ` node A commits prediction ${argmax(contested.view.states[L])}; node D changes ${lie.lies.join(", then ")}` +
       ` and commits prediction ${argmax(lie.view.states[L])}.`,
   );
-  const disputedId = await requestK2(contested.s0);
+  const disputedId = await requestK2(contested.s0, [nodeA, nodeD]);
   await commit(nodeA, disputedId, contested.view);
   const stakeBefore = await staking.totalStake(nodeD.signer.address);
   const creditsBefore = await redundantManager.credits(nodeA.signer.address);

@@ -19,9 +19,10 @@ import { UNDER_COVERAGE } from "../helpers/coverage";
 
 const ROOT = path.join(__dirname, "..", "..");
 
-// Hardhat's development accounts 0 (governor / publisher), 1 (operator), 2 (requester).
+// Hardhat's development accounts 0 (governor / publisher), 1 (operator), 2 (requester), 3 (a second operator, for
+// redundant requests).
 const KEYS = DEV_KEYS;
-const [GOVERNOR, OPERATOR, REQUESTER] = KEYS.map((k) => new Wallet(k).address);
+const [GOVERNOR, OPERATOR, REQUESTER, SECOND] = KEYS.map((k) => new Wallet(k).address);
 
 type Run = CliRun;
 
@@ -365,12 +366,34 @@ type Run = CliRun;
       expect(r.stderr).to.contain("request 77 does not exist");
     });
 
-    it("request --redundant 2 asks two nodes through the RedundantManager; --redundant 1 exits 2", async () => {
-      const r = await json<{ redundantRequestId: string; status: string; k: number; committed: number; feePerNode: string }>(
-        ["request", "--model", "1", "--input", digit, "--redundant", "2"],
-        as(2),
-      );
+    it("R10-10 request --redundant 2 names two eligible nodes (a clear exit 2 while fewer are eligible), --nodes names them; bad counts exit 2", async () => {
+      type Report = { redundantRequestId: string; status: string; k: number; committed: number; feePerNode: string; slots: { node: string; status: string }[] };
+      const args = ["request", "--model", "1", "--input", digit, "--redundant", "2"];
+      // Only the operator serves version 1 so far.
+      const few = await verity(args, as(2));
+      expect(few.status).to.equal(2);
+      expect(few.stderr).to.contain("only 1 node(s) are eligible for version 1; --redundant 2 needs 2");
+      // A second operator stakes and registers.
+      await ok(["token", "transfer", SECOND, "1000"], as(0));
+      await ok(["node", "stake", "1000"], as(3));
+      await ok(["node", "register", "--endpoint", "http://127.0.0.1:7003", "--serve", "1"], as(3));
+      const r = await json<Report>(args, as(2));
       expect(r).to.include({ redundantRequestId: "1", status: "Open", k: 2, committed: 0, feePerNode: 15n * 10n ** 17n + "" });
+      expect(r.slots.map((x) => x.node).sort()).to.deep.equal([OPERATOR, SECOND].sort());
+      expect(r.slots.map((x) => x.status)).to.deep.equal(["Named", "Named"]);
+      // --nodes: these two, in this order (slot i is node i).
+      const named = await json<Report>([...args, "--nodes", `${SECOND},${OPERATOR}`], as(2));
+      expect(named.redundantRequestId).to.equal("2");
+      expect(named.slots.map((x) => x.node)).to.deep.equal([SECOND, OPERATOR]);
+      const ineligible = await verity([...args, "--nodes", `${OPERATOR},${GOVERNOR}`], as(2));
+      expect(ineligible.status).to.equal(2);
+      expect(ineligible.stderr).to.contain(`node ${GOVERNOR} is not eligible for version 1`);
+      const count = await verity(["request", "--model", "1", "--input", digit, "--redundant", "3", "--nodes", `${OPERATOR},${SECOND}`], as(2));
+      expect(count.status).to.equal(2);
+      expect(count.stderr).to.contain("--nodes names 2 node(s) but --redundant asks 3");
+      const twice = await verity([...args, "--nodes", `${OPERATOR},${OPERATOR}`], as(2));
+      expect(twice.status).to.equal(2);
+      expect(twice.stderr).to.contain(`--nodes names ${OPERATOR} twice`);
       const bad = await verity(["request", "--model", "1", "--input", digit, "--redundant", "1"], as(2));
       expect(bad.status).to.equal(2);
       expect(bad.stderr).to.contain("--redundant '1' is not a node count");
@@ -383,8 +406,8 @@ type Run = CliRun;
         "status",
       ]);
       expect(s.models).to.have.length(2);
-      expect(s.nodes.map((n) => n.address)).to.deep.equal([OPERATOR]);
-      expect(s.nodes[0].stake.locked).to.equal(4n * 15n * 10n ** 18n + ""); // requests 1, 3 and the batch of 4, 5 lock fee x 10 each
+      expect(s.nodes.map((n) => n.address).sort()).to.deep.equal([OPERATOR, SECOND].sort()); // SECOND: redundant requests
+      expect(s.nodes.find((n) => n.address === OPERATOR)!.stake.locked).to.equal(4n * 15n * 10n ** 18n + ""); // requests 1, 3 and the batch of 4, 5 lock fee x 10 each
       expect(s.requests.map((r) => [r.requestId, r.status])).to.deep.equal([
         ["5", "Batched"],
         ["4", "Batched"],

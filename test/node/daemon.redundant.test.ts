@@ -62,7 +62,10 @@ describe("NodeDaemon: redundant requests", function () {
     const A = await daemon(a);
     const B = await daemon(b);
     await A.d.tick();
-    expect((await f.redundant.getSlots(requestId)).map((s) => s.node)).to.deep.equal([a.address]);
+    expect((await f.redundant.getSlots(requestId)).map((s) => Number(s.status))).to.deep.equal([
+      SlotStatus.Committed,
+      SlotStatus.Named,
+    ]);
     await B.d.tick();
     const req = await f.redundant.getRequest(requestId);
     expect(req.status).to.equal(RequestStatus.Finalized);
@@ -90,23 +93,32 @@ describe("NodeDaemon: redundant requests", function () {
     }
   });
 
-  it("does not take a slot of a request for a version it does not serve, nor of a full request", async () => {
-    const [a, b, c] = f.operators;
+  it("commits only to requests that name it, for versions it serves", async () => {
+    const [a, b, c, d] = f.operators;
+    // Request 1 names A and B: D is not named and commits nothing (it would have taken a free slot before).
+    const first = await requestRedundant(f, "mlp", 1, 2, [a.address, b.address]);
+    const D = await daemon(d);
+    await D.d.tick();
+    expect(D.d.metrics.redundantSeen).to.equal(0);
+    await expect(commitsBy(first.requestId, d.address)).to.eventually.have.length(0);
+    // Request 2 names A and C, but C stopped serving the version since: C leaves it alone.
+    const second = await requestRedundant(f, "mlp", 1, 2, [a.address, c.address]);
     await f.nodes.connect(c).unserveVersions([1]);
-    const { requestId } = await requestRedundant(f, "mlp", 1, 2);
     const C = await daemon(c);
     await C.d.tick();
-    expect(await f.redundant.getSlots(requestId)).to.have.length(0);
     expect(C.d.metrics.redundantSeen).to.equal(0);
+    expect(await commitsBy(second.requestId, c.address)).to.have.length(0);
+    // The named, serving nodes fill request 1 and it is final; D, ticking again, still has nothing to do.
     const A = await daemon(a);
     const B = await daemon(b);
     await A.d.tick();
     await B.d.tick();
-    const D = await daemon(f.operators[3]);
+    expect((await f.redundant.getRequest(first.requestId)).status).to.equal(RequestStatus.Finalized);
+    expect(A.d.metrics.redundantSeen).to.equal(2);
+    expect(B.d.metrics.redundantSeen).to.equal(1);
     await D.d.tick();
-    expect(D.d.metrics.redundantSeen).to.equal(1);
     expect(D.d.metrics.redundantCommitted).to.equal(0);
-    expect(await commitsBy(requestId, f.operators[3].address)).to.have.length(0);
+    expect(await commitsBy(first.requestId, d.address)).to.have.length(0);
     for (const x of [A, B, C, D]) x.d.close();
   });
 
@@ -190,7 +202,8 @@ describe("NodeDaemon: redundant requests", function () {
       });
       await expect(crashing.d.tick()).to.be.rejectedWith(InjectedCrash);
       crashing.d.close();
-      expect(await f.redundant.getSlots(requestId)).to.have.length(0);
+      expect(await commitsBy(requestId, a.address)).to.have.length(0);
+      expect(Number((await f.redundant.getSlots(requestId))[0].status)).to.equal(SlotStatus.Named);
       const lines = fs
         .readFileSync(path.join(dir, `${a.address}.jsonl`), "utf8")
         .trim()

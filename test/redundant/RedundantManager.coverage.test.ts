@@ -4,38 +4,37 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 import type { RedundantManager } from "../../typechain-types";
-import { chunkHex, subtreeRoot } from "../../executor/dispute/view";
-import { chunkCount, MerkleTree, treeDepth } from "../../executor/trace/merkle";
 import { bytesOf } from "../../executor/trace/trace";
-import { MINIMUM_STAKE, MODE, versionSpec } from "../helpers/fixtures";
+import { MINIMUM_STAKE } from "../helpers/fixtures";
 import {
   COLLATERAL,
   deployRedundantFixture,
   FEE,
   GameOutcome,
+  namedNodes,
   PARAMS,
   REWARD,
   RequestStatus,
   type RedundantFixture,
 } from "./redundant-fixtures";
+import {
+  commitParty,
+  headDescriptor,
+  move as moveOnce,
+  party as partyOf,
+  Phase,
+  publishSynthetic,
+  syntheticModel,
+  type Party,
+} from "./synthetic-model";
 
 // What the coverage run found unexercised in the RedundantManager (see the coverage report of branch h-coverage),
-// reached here with a SYNTHETIC model: a published version (fee 0) of two layers whose weights root commits to two
-// hand-written layer descriptors, the first a well-formed 15-word head saying |S_1| = 80 bytes, the second a
-// malformed 2-byte descriptor. Nodes commit hand-made traces S0 (the input), S1, S2 (the output), so a test can put
-// any difference anywhere in S1 without running a model. Model publishing is permissionless, so a malformed
-// descriptor is something a game must survive.
+// reached here with a SYNTHETIC model (test/redundant/synthetic-model.ts): a published version (fee 0) of two layers
+// whose weights root commits to two hand-written layer descriptors, the first a well-formed 15-word head saying
+// |S_1| = 80 bytes, the second a malformed 2-byte descriptor. Nodes commit hand-made traces S0 (the input), S1, S2
+// (the output), so a test can put any difference anywhere in S1 without running a model. Model publishing is
+// permissionless, so a malformed descriptor is something a game must survive.
 
-const Phase = {
-  AwaitingRootsA: 1,
-  AwaitingRootsB: 2,
-  AwaitingChildrenA: 3,
-  AwaitingChildrenB: 4,
-  AwaitingChunkA: 5,
-  AwaitingChunkB: 6,
-  AwaitingProof: 7,
-  Resolved: 8,
-} as const;
 const NodeStatus = { Exiting: 2n, Jailed: 4n } as const;
 const REENTRANT_CALL = ethers.id("ReentrancyGuardReentrantCall()").slice(0, 10);
 const b32 = (s: string) => ethers.encodeBytes32String(s);
@@ -44,35 +43,11 @@ const b32 = (s: string) => ethers.encodeBytes32String(s);
 const OUT1 = 80;
 const IO_BYTES = 32;
 const INPUT = Int8Array.from({ length: IO_BYTES }, (_, i) => i - 16);
-
-const DESCRIPTORS = [
-  ethers.AbiCoder.defaultAbiCoder().encode(
-    Array<string>(15).fill("uint256"),
-    Array.from({ length: 15 }, (_, i) => (i === 14 ? OUT1 : 0)),
-  ),
-  "0x1234",
-];
-const ROWS_ROOTS = [ethers.id("synthetic rows 0"), ethers.id("synthetic rows 1")];
-const LAYER_ROOTS = DESCRIPTORS.map((d, k) => ethers.keccak256(ethers.concat([ethers.keccak256(d), ROWS_ROOTS[k]])));
-const WEIGHTS_ROOT = ethers.keccak256(ethers.concat(LAYER_ROOTS));
-
-function witness(layer: number) {
-  return { descriptor: DESCRIPTORS[layer], rowsRoot: ROWS_ROOTS[layer], layerProof: [LAYER_ROOTS[1 - layer]] };
-}
+const MODEL = syntheticModel([headDescriptor(OUT1), "0x1234"]);
+const witness = (layer: number) => MODEL.witness(layer);
 
 const NO_SLICE = { firstChunk: 0, chunks: "0x", proof: [] };
 const NO_SPARSE_SLICE = { chunkIndices: [], chunks: "0x", proof: [] };
-
-/** A node's states S0..S2 and what it commits. */
-interface Party {
-  signer: HardhatEthersSigner;
-  states: Int8Array[];
-  roots: string[];
-}
-
-function stateRoot(state: Int8Array): string {
-  return subtreeRoot(state, treeDepth(chunkCount(state.length)), 0);
-}
 
 /** The honest S1 with `edits` (byte index -> value), `length` bytes long (more than OUT1: forged padding). */
 function s1(edits: Record<number, number> = {}, length = OUT1): Int8Array {
@@ -88,19 +63,16 @@ function output(first: number): Int8Array {
 }
 
 function party(signer: HardhatEthersSigner, S1: Int8Array, S2: Int8Array): Party {
-  const states = [INPUT, S1, S2];
-  return { signer, states, roots: states.map(stateRoot) };
+  return partyOf(signer, [INPUT, S1, S2]);
 }
 
 async function commit(f: SyntheticFixture, p: Party, requestId: bigint) {
-  const tree = MerkleTree.fromLeaves(p.roots);
-  return f.redundant
-    .connect(p.signer)
-    .commit(requestId, bytesOf(p.states[2]), tree.root, tree.proof(0), tree.proof(p.roots.length - 1));
+  return commitParty(f.redundant, p, requestId);
 }
 
+/** A request naming operators 0..k-1. */
 async function request(f: SyntheticFixture, k = 2, fee = FEE): Promise<bigint> {
-  await f.redundant.connect(f.requester).request(f.version, bytesOf(INPUT), fee, k);
+  await f.redundant.connect(f.requester).request(f.version, bytesOf(INPUT), fee, namedNodes(f, k));
   return f.redundant.requestCount();
 }
 
@@ -114,35 +86,7 @@ async function openGame(f: SyntheticFixture, a: Party, b: Party) {
 
 /** Plays the next move of the game (the honest move of each party's own states); false once nobody owes one. */
 async function move(f: SyntheticFixture, gameId: bigint, a: Party, b: Party): Promise<boolean> {
-  const g = await f.redundant.getGame(gameId);
-  const phase = Number(g.phase);
-  const aMoves = phase === Phase.AwaitingRootsA || phase === Phase.AwaitingChildrenA || phase === Phase.AwaitingChunkA;
-  const p = aMoves ? a : b;
-  const m = f.redundant.connect(p.signer);
-  const state = p.states[Number(g.step) + 1];
-  const index = Number(g.cursorIndex);
-  switch (phase) {
-    case Phase.AwaitingRootsA:
-      await m.revealRoots(gameId, p.roots);
-      return true;
-    case Phase.AwaitingRootsB: {
-      const i = a.roots.findIndex((r, j) => r !== b.roots[j]);
-      await m.revealRootsAndLocate(gameId, b.roots, a.roots, witness(i - 1));
-      return true;
-    }
-    case Phase.AwaitingChildrenA:
-    case Phase.AwaitingChildrenB: {
-      const h = Number(g.level) - 1;
-      await m.revealChildren(gameId, subtreeRoot(state, h, 2 * index), subtreeRoot(state, h, 2 * index + 1));
-      return true;
-    }
-    case Phase.AwaitingChunkA:
-    case Phase.AwaitingChunkB:
-      await m.openChunk(gameId, chunkHex(state, index));
-      return true;
-    default:
-      return false;
-  }
+  return moveOnce(f.redundant, MODEL, gameId, a, b);
 }
 
 async function playToEnd(f: SyntheticFixture, gameId: bigint, a: Party, b: Party) {
@@ -151,20 +95,7 @@ async function playToEnd(f: SyntheticFixture, gameId: bigint, a: Party, b: Party
 
 async function deploySyntheticFixture() {
   const f = await deployRedundantFixture();
-  await f.models.connect(f.publisher).publishModel(
-    "synthetic",
-    versionSpec({
-      weightsRoot: WEIGHTS_ROOT,
-      layerCount: 2,
-      inputShape: [IO_BYTES],
-      outputShape: [IO_BYTES],
-      modes: MODE.OPTIMISTIC,
-      fee: 0n,
-    }),
-  );
-  const version = await f.models.versionCount();
-  for (const op of f.operators.slice(0, 4)) await f.nodes.connect(op).serveVersions([version]);
-  return { ...f, version };
+  return { ...f, version: await publishSynthetic(f, MODEL, IO_BYTES) };
 }
 
 type SyntheticFixture = RedundantFixture & { version: bigint };
@@ -196,15 +127,15 @@ describe("RedundantManager (coverage)", function () {
   describe("request", function () {
     it("a version published without a fee still asks at least 1 per node", async function () {
       const f = await loadFixture(deploySyntheticFixture);
-      await expect(f.redundant.connect(f.requester).request(f.version, bytesOf(INPUT), 0n, 2))
+      await expect(f.redundant.connect(f.requester).request(f.version, bytesOf(INPUT), 0n, namedNodes(f, 2)))
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerFeeTooLow")
         .withArgs(0n, 1n);
-      const tx = f.redundant.connect(f.requester).request(f.version, bytesOf(INPUT), 1n, 2);
+      const tx = f.redundant.connect(f.requester).request(f.version, bytesOf(INPUT), 1n, namedNodes(f, 2));
       await expect(tx).to.changeTokenBalances(f.token, [f.requester, f.redundant], [-2n, 2n]);
       const r = await f.redundant.getRequest(1n);
       await expect(tx)
         .to.emit(f.redundant, "RedundantRequested")
-        .withArgs(1n, f.requester.address, f.version, bytesOf(INPUT), 1n, 2, r.commitDeadline);
+        .withArgs(1n, f.requester.address, f.version, bytesOf(INPUT), 1n, namedNodes(f, 2), r.commitDeadline);
       expect(r.feePerNode).to.equal(1n);
       expect(r.collateral).to.equal(BigInt(PARAMS.collateralMultiplier));
     });
@@ -384,7 +315,7 @@ describe("RedundantManager (coverage)", function () {
 
       const i = redundant.interface;
       const calls = [
-        i.encodeFunctionData("request", [f.version, bytesOf(INPUT), FEE, 2]),
+        i.encodeFunctionData("request", [f.version, bytesOf(INPUT), FEE, namedNodes(f, 2)]),
         i.encodeFunctionData("commit", [1n, bytesOf(output(1)), ethers.ZeroHash, [], []]),
         i.encodeFunctionData("close", [1n]),
         i.encodeFunctionData("proveStep", [1n, witness(0), NO_SLICE, []]),
@@ -396,7 +327,7 @@ describe("RedundantManager (coverage)", function () {
         calls.map(() => address),
         calls,
       );
-      await expect(redundant.connect(f.requester).request(f.version, bytesOf(INPUT), FEE, 2)).to.emit(
+      await expect(redundant.connect(f.requester).request(f.version, bytesOf(INPUT), FEE, namedNodes(f, 2))).to.emit(
         redundant,
         "RedundantRequested",
       );

@@ -20,6 +20,7 @@ import {
   GameOutcome,
   lieView,
   MOVE_CLOCK,
+  namedNodes,
   openRefereeGame,
   PARAMS,
   requestRedundant,
@@ -102,69 +103,100 @@ describe("RedundantManager", function () {
   });
 
   describe("request", function () {
-    it("escrows k x fee, stores the request and emits RedundantRequested", async function () {
+    it("escrows k x fee, reserves slot i for nodes[i] and emits RedundantRequested", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { s0 } = digitInput("mlp", 0);
       const input = bytesOf(s0);
-      const tx = f.redundant.connect(f.requester).request(1n, input, FEE, 3);
+      // Named in any order: slot i is nodes[i].
+      const nodes = [f.operators[2].address, f.operators[0].address, f.operators[1].address];
+      const tx = f.redundant.connect(f.requester).request(1n, input, FEE, nodes);
       await expect(tx).to.changeTokenBalances(f.token, [f.requester, f.redundant], [-3n * FEE, 3n * FEE]);
       const deadline = BigInt(await time.latest()) + COMMIT_TIMEOUT;
       await expect(tx)
         .to.emit(f.redundant, "RedundantRequested")
-        .withArgs(1n, f.requester.address, 1n, ethers.hexlify(input), FEE, 3, deadline);
+        .withArgs(1n, f.requester.address, 1n, ethers.hexlify(input), FEE, nodes, deadline);
       const r = await f.redundant.getRequest(1n);
       expect(r.status).to.equal(RequestStatus.Open);
+      expect(r.k).to.equal(3n);
       expect(r.escrow).to.equal(3n * FEE);
       expect(r.collateral).to.equal(COLLATERAL);
       expect(r.inputRoot).to.equal(MerkleTree.fromData(input).root);
       expect(r.layerCount).to.equal(BigInt(L));
-      expect(await f.redundant.getSlots(1n)).to.deep.equal([]);
+      const slots = await f.redundant.getSlots(1n);
+      expect(slots.map((x) => x.node)).to.deep.equal(nodes);
+      expect(slots.map((x) => Number(x.status))).to.deep.equal([SlotStatus.Named, SlotStatus.Named, SlotStatus.Named]);
+      expect(slots.map((x) => x.outputHash)).to.deep.equal([ethers.ZeroHash, ethers.ZeroHash, ethers.ZeroHash]);
     });
 
-    it("reverts for k outside 2..maxNodes", async function () {
+    it("reverts for k = nodes.length outside 2..maxNodes", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const input = bytesOf(digitInput("mlp", 0).s0);
+      const many = [...f.operators.map((o) => o.address), f.stranger.address];
       for (const k of [0, 1, 6]) {
-        await expect(f.redundant.connect(f.requester).request(1n, input, FEE, k))
+        await expect(f.redundant.connect(f.requester).request(1n, input, FEE, many.slice(0, k)))
           .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadNodeCount")
           .withArgs(k, 5);
       }
     });
 
+    it("reverts for a node named twice and for a named node not eligible for the version", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const input = bytesOf(digitInput("mlp", 0).s0);
+      const [a, b] = namedNodes(f, 2);
+      await expect(f.redundant.connect(f.requester).request(1n, input, FEE, [a, b, a]))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerDuplicateNode")
+        .withArgs(a);
+      await expect(f.redundant.connect(f.requester).request(1n, input, FEE, [a, f.stranger.address]))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNotEligible")
+        .withArgs(f.stranger.address, 1n);
+      await f.nodes.connect(f.operators[1]).unserveVersions([1]);
+      await expect(f.redundant.connect(f.requester).request(1n, input, FEE, [a, b]))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNotEligible")
+        .withArgs(b, 1n);
+      await expect(f.redundant.connect(f.requester).request(1n, input, FEE, [a, ethers.ZeroAddress]))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNotEligible")
+        .withArgs(ethers.ZeroAddress, 1n);
+      expect(await f.redundant.requestCount()).to.equal(0n);
+    });
+
     it("reverts for a fee below the version's, an inactive version, a version without OPTIMISTIC, a wrong input length", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const input = bytesOf(digitInput("mlp", 0).s0);
-      await expect(f.redundant.connect(f.requester).request(1n, input, FEE - 1n, 2))
+      await expect(f.redundant.connect(f.requester).request(1n, input, FEE - 1n, namedNodes(f, 2)))
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerFeeTooLow")
         .withArgs(FEE - 1n, FEE);
-      await expect(f.redundant.connect(f.requester).request(99n, input, FEE, 2))
+      await expect(f.redundant.connect(f.requester).request(99n, input, FEE, namedNodes(f, 2)))
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerVersionNotActive")
         .withArgs(99n);
       await f.models.connect(f.publisher).publishModel("tee-only", versionSpec({ modes: MODE.TEE }));
-      await expect(f.redundant.connect(f.requester).request(3n, input, FEE, 2))
+      await expect(f.redundant.connect(f.requester).request(3n, input, FEE, namedNodes(f, 2)))
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerModeNotSupported")
         .withArgs(3n);
-      await expect(f.redundant.connect(f.requester).request(1n, input.subarray(1), FEE, 2))
+      await expect(f.redundant.connect(f.requester).request(1n, input.subarray(1), FEE, namedNodes(f, 2)))
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadLength")
         .withArgs(ethers.encodeBytes32String("input"), input.length - 1, input.length);
     });
   });
 
   describe("commit", function () {
-    it("takes a slot, locks the collateral and emits RedundantCommitted", async function () {
+    it("fills the caller's own named slot, whatever the order of commits, locks the collateral, emits RedundantCommitted", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, s0 } = await requestRedundant(f, "mlp", 1, 2);
       const view = lieView("mlp", s0);
-      const node = f.operators[0];
+      const node = f.operators[1]; // slot 1, committing first
       const freeBefore = await f.staking.freeStake(node.address);
       const out = view.states[L];
       await expect(commitView(f, node, requestId, view))
         .to.emit(f.redundant, "RedundantCommitted")
-        .withArgs(requestId, node.address, 0, ethers.hexlify(bytesOf(out)), outputHashOf(out), view.trace.traceRoot);
+        .withArgs(requestId, node.address, 1, ethers.hexlify(bytesOf(out)), outputHashOf(out), view.trace.traceRoot);
       expect(await f.staking.freeStake(node.address)).to.equal(freeBefore - COLLATERAL);
-      const [slot] = await f.redundant.getSlots(requestId);
-      expect(slot.node).to.equal(node.address);
-      expect(slot.status).to.equal(SlotStatus.Committed);
+      const [first, second] = await f.redundant.getSlots(requestId);
+      expect(first.node).to.equal(f.operators[0].address);
+      expect(first.status).to.equal(SlotStatus.Named);
+      expect(second.node).to.equal(node.address);
+      expect(second.status).to.equal(SlotStatus.Committed);
+      expect(second.outputHash).to.equal(outputHashOf(out));
+      expect(second.traceRoot).to.equal(view.trace.traceRoot);
       expect((await f.redundant.getRequest(requestId)).committed).to.equal(1n);
     });
 
@@ -190,7 +222,7 @@ describe("RedundantManager", function () {
       expect(await f.redundant.gameCount()).to.equal(0n);
     });
 
-    it("reverts for an unknown request, a settled one, a full one, after the deadline", async function () {
+    it("reverts for an unknown request, a settled one, a node it does not name, after the deadline", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, s0 } = await requestRedundant(f, "mlp", 3, 2);
       const view = lieView("mlp", s0);
@@ -208,8 +240,8 @@ describe("RedundantManager", function () {
       await commitView(f, f.operators[0], full.requestId, view);
       await commitView(f, f.operators[1], full.requestId, lying); // opens a game: still Open, slots full
       await expect(commitView(f, f.operators[2], full.requestId, view))
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerSlotsFull")
-        .withArgs(full.requestId, 2);
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNotNamed")
+        .withArgs(full.requestId, f.operators[2].address);
 
       const late = await requestRedundant(f, "mlp", 3, 2);
       const deadline = (await f.redundant.getRequest(late.requestId)).commitDeadline;
@@ -219,13 +251,18 @@ describe("RedundantManager", function () {
         .withArgs(late.requestId, deadline);
     });
 
-    it("reverts for an ineligible node and for a node committing twice", async function () {
+    it("reverts for a stranger, a named node no longer eligible and a node committing twice", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, s0 } = await requestRedundant(f, "mlp", 4, 3);
       const view = lieView("mlp", s0);
       await expect(commitView(f, f.stranger, requestId, view))
+        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNotNamed")
+        .withArgs(requestId, f.stranger.address);
+      // Eligible when named, no longer when it commits (it stopped serving the version).
+      await f.nodes.connect(f.operators[2]).unserveVersions([1]);
+      await expect(commitView(f, f.operators[2], requestId, view))
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNotEligible")
-        .withArgs(f.stranger.address, 1n);
+        .withArgs(f.operators[2].address, 1n);
       await commitView(f, f.operators[0], requestId, view);
       await expect(commitView(f, f.operators[0], requestId, view))
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerAlreadyCommitted")
@@ -272,25 +309,34 @@ describe("RedundantManager", function () {
         .withArgs(requestId);
     });
 
-    it("expires a request with one commitment: all fees refunded, the lone node released unpaid", async function () {
+    it("expires a request with one commitment: the lone node paid its fee and released, the other fees refunded", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, s0 } = await requestRedundant(f, "mlp", 8, 3);
-      await commitView(f, f.operators[0], requestId, lieView("mlp", s0));
+      await commitView(f, f.operators[1], requestId, lieView("mlp", s0));
       await time.increase(COMMIT_TIMEOUT + 1n);
       await expect(f.redundant.connect(f.stranger).close(requestId))
         .to.emit(f.redundant, "RedundantExpired")
-        .withArgs(requestId, 1);
-      expect((await f.redundant.getRequest(requestId)).status).to.equal(RequestStatus.Expired);
-      expect(await f.redundant.credits(f.requester.address)).to.equal(3n * FEE);
-      expect(await f.redundant.credits(f.operators[0].address)).to.equal(0n);
-      expect(await f.staking.lockedStake(f.operators[0].address)).to.equal(0n);
+        .withArgs(requestId, 1, 2n * FEE);
+      const r = await f.redundant.getRequest(requestId);
+      expect(r.status).to.equal(RequestStatus.Expired);
+      expect(r.escrow).to.equal(0n);
+      expect(await f.redundant.credits(f.requester.address)).to.equal(2n * FEE);
+      expect(await f.redundant.credits(f.operators[1].address)).to.equal(FEE);
+      expect(await f.staking.lockedStake(f.operators[1].address)).to.equal(0n);
+      expect((await f.redundant.getSlots(requestId)).map((x) => Number(x.status))).to.deep.equal([
+        SlotStatus.Named,
+        SlotStatus.Paid,
+        SlotStatus.Named,
+      ]);
     });
 
-    it("expires a request nobody committed to", async function () {
+    it("expires a request nobody committed to: every fee refunded", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId } = await requestRedundant(f, "mlp", 9, 2);
       await time.increase(COMMIT_TIMEOUT + 1n);
-      await expect(f.redundant.close(requestId)).to.emit(f.redundant, "RedundantExpired").withArgs(requestId, 0);
+      await expect(f.redundant.close(requestId))
+        .to.emit(f.redundant, "RedundantExpired")
+        .withArgs(requestId, 0, 2n * FEE);
       expect(await f.redundant.credits(f.requester.address)).to.equal(2n * FEE);
     });
 

@@ -435,7 +435,10 @@ describe("RedundantManager: refereed games", function () {
       };
       const before = await supply();
 
-      const { requestId: agreed, s0 } = await requestRedundant(f, "mlp", 30, 2);
+      const { requestId: agreed, s0 } = await requestRedundant(f, "mlp", 30, 2, [
+        f.operators[2].address,
+        f.operators[3].address,
+      ]);
       await solvent();
       await commitView(f, f.operators[2], agreed, lieView("mlp", s0));
       await commitView(f, f.operators[3], agreed, lieView("mlp", s0));
@@ -446,7 +449,14 @@ describe("RedundantManager: refereed games", function () {
       await playRefereeGame(f, won);
       await solvent();
 
-      const { requestId: lone, s0: s1 } = await requestRedundant(f, "mlp", 32, 3);
+      // Operator 1 lost the game and is jailed: the requester names three eligible nodes; one answers, alone.
+      const { requestId: lone, s0: s1 } = await requestRedundant(
+        f,
+        "mlp",
+        32,
+        3,
+        [0, 2, 3].map((i) => f.operators[i].address),
+      );
       await commitView(f, f.operators[0], lone, lieView("mlp", s1));
       await time.increase(COMMIT_TIMEOUT + 1n);
       await f.redundant.close(lone);

@@ -44,7 +44,7 @@ export enum RequestStatus {
 }
 
 export enum SlotStatus {
-  None,
+  Named,
   Committed,
   Eliminated,
   Paid,
@@ -83,15 +83,24 @@ export async function deployRedundantFixture() {
 
 export type RedundantFixture = Awaited<ReturnType<typeof deployRedundantFixture>>;
 
-/** Requests `name` on held-out digit `digit` from `k` nodes; returns the request id and the honest view. */
+/** The addresses of operators 0..k-1 (all four are eligible in the fixture): the nodes a test request names. */
+export function namedNodes(f: RedundantFixture, k: number): string[] {
+  return f.operators.slice(0, k).map((o) => o.address);
+}
+
+/**
+ * Requests `name` on held-out digit `digit` from `k` nodes, operators 0..k-1 unless `nodes` names others; returns
+ * the request id and the honest view.
+ */
 export async function requestRedundant(
   f: RedundantFixture,
   name: DemoModelName,
   digit: number,
   k: number,
+  nodes: string[] = namedNodes(f, k),
 ): Promise<{ requestId: bigint; s0: Int8Array }> {
   const { s0 } = digitInput(name, digit);
-  await (await f.redundant.connect(f.requester).request(VERSION_OF[name], bytesOf(s0), FEE, k)).wait();
+  await (await f.redundant.connect(f.requester).request(VERSION_OF[name], bytesOf(s0), FEE, nodes)).wait();
   return { requestId: await f.redundant.requestCount(), s0 };
 }
 
@@ -165,7 +174,7 @@ export async function openRefereeGameWith(
   const views = { A: viewA ?? lieView(model, s0), B: viewB ?? lieView(model, s0) };
   const nodes = { A: f.operators[0], B: f.operators[1] };
   const request = (await (
-    await f.redundant.connect(f.requester).request(VERSION_OF[model], bytesOf(s0), FEE, 2)
+    await f.redundant.connect(f.requester).request(VERSION_OF[model], bytesOf(s0), FEE, namedNodes(f, 2))
   ).wait())!.gasUsed;
   const requestId = await f.redundant.requestCount();
   const commitA = (await (await commitView(f, nodes.A, requestId, views.A)).wait())!.gasUsed;

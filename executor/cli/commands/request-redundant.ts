@@ -1,9 +1,12 @@
 /**
- * `verity request --redundant <k>`: asks k distinct nodes for the same inference through the RedundantManager
- * (docs/REDUNDANT.md). The result is final as soon as every slot is filled in agreement; two differing answers are
- * settled by a refereed game between the two nodes, played by their daemons. With `--wait` the command polls until
- * the request is settled (Finalized, Rejected or Expired), closing it itself once the commit deadline has passed.
+ * `verity request --redundant <k> [--nodes a,b,...]`: asks k distinct nodes for the same inference through the
+ * RedundantManager (docs/REDUNDANT.md). The request names its k nodes (only they can commit): the ones given with
+ * `--nodes`, or k picked at random among the nodes eligible for the version. The result is final as soon as every
+ * named node has committed in agreement; two differing answers are settled by a refereed game between the two nodes,
+ * played by their daemons. With `--wait` the command polls until the request is settled (Finalized, Rejected or
+ * Expired), closing it itself once the commit deadline has passed.
  */
+import { randomInt } from "crypto";
 import { getBytes, hexlify } from "ethers";
 
 import type { RedundantManager } from "../../../typechain-types";
@@ -11,12 +14,14 @@ import { RedundantManager__factory } from "../../../typechain-types";
 import { dequantizeOutput } from "../../quant";
 import type { Program } from "../../runtime/program";
 import { bytesOf } from "../../trace/trace";
-import { CliError, formatAmount, read, send, signerOf, toJson, type Protocol } from "../chain";
+import { CliError, formatAmount, parseAddress, read, send, signerOf, toJson, type Protocol } from "../chain";
 import { spin } from "../spinner";
 import { formatPairs } from "../table";
 
 export const REDUNDANT_STATUS = ["None", "Open", "Finalized", "Rejected", "Expired"] as const;
-const SLOT_STATUS = ["None", "Committed", "Eliminated", "Paid"] as const;
+const SLOT_STATUS = ["Named", "Committed", "Eliminated", "Paid"] as const;
+/** How many addresses one `listNodes` call reads. */
+const LIST_PAGE = 100;
 
 export interface RedundantReport {
   redundantRequestId: bigint;
@@ -41,6 +46,62 @@ export function parseRedundancy(text: string): number {
   return k;
 }
 
+/** Parses `--nodes a,b,c`: k distinct addresses, k the `--redundant` count. */
+export function parseNodes(text: string, k: number): string[] {
+  const nodes = text.split(",").map((a) => parseAddress(a.trim(), "--nodes entry"));
+  if (nodes.length !== k) {
+    throw new CliError(`--nodes names ${nodes.length} node(s) but --redundant asks ${k}`, `name exactly ${k} nodes, comma-separated`);
+  }
+  const seen = new Set<string>();
+  for (const n of nodes) {
+    if (seen.has(n.toLowerCase())) throw new CliError(`--nodes names ${n} twice`, "the k nodes of a redundant request are distinct");
+    seen.add(n.toLowerCase());
+  }
+  return nodes;
+}
+
+/** Every registered node that is eligible for `versionId` now (active, serving it, with the minimum free stake). */
+export async function eligibleNodes(p: Protocol, versionId: bigint): Promise<string[]> {
+  const count = await read("nodeCount", () => p.nodeRegistry.nodeCount());
+  const all: string[] = [];
+  for (let offset = 0n; offset < count; offset += BigInt(LIST_PAGE)) {
+    all.push(...(await read("listNodes", () => p.nodeRegistry.listNodes(offset, LIST_PAGE))));
+  }
+  const eligible = await Promise.all(all.map((a) => read(`isEligible(${a})`, () => p.nodeRegistry.isEligible(a, versionId))));
+  return all.filter((_, i) => eligible[i]);
+}
+
+/**
+ * The k nodes to name: `named` (each checked eligible, so that a bad one fails here with a clear message rather than
+ * as a revert), or k drawn uniformly at random among the eligible nodes. Random rather than the first k of the
+ * registry's list: an operator that registers many addresses at once would otherwise be named for every slot.
+ */
+export async function pickNodes(p: Protocol, versionId: bigint, k: number, named?: string[]): Promise<string[]> {
+  if (named) {
+    for (const n of named) {
+      if (!(await read(`isEligible(${n})`, () => p.nodeRegistry.isEligible(n, versionId)))) {
+        throw new CliError(
+          `node ${n} is not eligible for version ${versionId}`,
+          "a named node must be active, serve the version and have the minimum free stake (verity node status <address>)",
+        );
+      }
+    }
+    return named;
+  }
+  const pool = await eligibleNodes(p, versionId);
+  if (pool.length < k) {
+    throw new CliError(
+      `only ${pool.length} node(s) are eligible for version ${versionId}; --redundant ${k} needs ${k}`,
+      `ask fewer nodes (--redundant ${Math.max(2, pool.length)}), or wait for more operators to serve the version`,
+    );
+  }
+  for (let i = pool.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [pool[i], pool[j]] = [pool[j], pool[i]];
+  }
+  return pool.slice(0, k);
+}
+
 /** The RedundantManager of the deployment, or a CliError saying the deployment has none. */
 export function redundantManagerOf(p: Protocol): RedundantManager {
   const address = p.addresses.redundantManager;
@@ -62,6 +123,8 @@ export async function requestRedundant(
     s0: Int8Array;
     fee: bigint;
     k: number;
+    /** The nodes to name (`--nodes`); default: k eligible nodes picked at random. */
+    nodes?: string[];
     program: Program;
     wait?: boolean;
     timeout: number;
@@ -71,13 +134,14 @@ export async function requestRedundant(
   const manager = redundantManagerOf(p);
   const me = signerOf(p);
   const address = await manager.getAddress();
+  const nodes = await pickNodes(p, args.versionId, args.k, args.nodes);
   const total = args.fee * BigInt(args.k);
   if ((await p.token.allowance(me.address, address)) < total) {
     await send("approve RedundantManager", () => p.token.approve(address, total));
   }
   const receipt = await send(
     `redundant request (version ${args.versionId}, ${args.k} nodes x ${formatAmount(args.fee, p.decimals, p.symbol)})`,
-    () => manager.request(args.versionId, hexlify(bytesOf(args.s0)), args.fee, args.k),
+    () => manager.request(args.versionId, hexlify(bytesOf(args.s0)), args.fee, nodes),
   );
   const ev = receipt.logs
     .map((l) => {

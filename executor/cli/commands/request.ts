@@ -19,7 +19,7 @@ import { spin } from "../spinner";
 import { loadStoredProgram } from "../store";
 import { formatPairs } from "../table";
 import { MODE_BITS } from "./model-registry";
-import { parseRedundancy, requestRedundant } from "./request-redundant";
+import { parseNodes, parseRedundancy, requestRedundant } from "./request-redundant";
 
 export const REQUEST_STATUS = ["None", "Open", "Assigned", "Committed", "Disputed", "Finalized", "Rejected", "Refunded", "Batched"] as const;
 const SETTLED = new Set(["Finalized", "Rejected", "Refunded"]);
@@ -37,6 +37,7 @@ interface RequestOptions {
   timeout: string;
   json?: boolean;
   redundant?: string;
+  nodes?: string;
 }
 
 function parseId(text: string, what: string): bigint {
@@ -321,8 +322,12 @@ async function request(opts: RequestOptions, cmd: Command): Promise<void> {
   const shape = opts.shape !== undefined ? parseShape(opts.shape) : undefined;
   const k = opts.redundant !== undefined ? parseRedundancy(opts.redundant) : undefined;
   if (k !== undefined && (opts.node !== undefined || opts.verify || mode !== MODE_BITS.optimistic)) {
-    throw new CliError("--redundant asks k nodes of the RedundantManager", "drop --node, --verify and --mode with --redundant");
+    throw new CliError("--redundant asks k nodes of the RedundantManager", "drop --node, --verify and --mode with --redundant (name the k nodes with --nodes)");
   }
+  if (opts.nodes !== undefined && k === undefined) {
+    throw new CliError("--nodes names the nodes of a redundant request", "add --redundant <k>, k the number of nodes named");
+  }
+  const nodes = opts.nodes !== undefined && k !== undefined ? parseNodes(opts.nodes, k) : undefined;
   const p = await connect(globalsOf(cmd), { needKey: true });
   const me = signerOf(p);
   const version = await read(`getVersion(${versionId})`, () => p.modelRegistry.getVersion(versionId));
@@ -332,7 +337,7 @@ async function request(opts: RequestOptions, cmd: Command): Promise<void> {
   const s0 = quantizeInput(program, tensor.data);
   const fee = opts.fee !== undefined ? parseAmount(opts.fee, p.decimals, "--fee") : version.fee;
   if (k !== undefined) {
-    return requestRedundant(p, { versionId, s0, fee, k, program, wait: opts.wait, timeout, json: opts.json });
+    return requestRedundant(p, { versionId, s0, fee, k, nodes, program, wait: opts.wait, timeout, json: opts.json });
   }
   const node = opts.node !== undefined ? parseAddress(opts.node, "--node") : ZeroAddress;
   const im = await p.inferenceManager.getAddress();
@@ -393,7 +398,11 @@ export function registerRequestCommands(cli: Command): void {
       "verification mode: optimistic (challenge window), none, tee (enclave-signed) or zk (proven); the version must support it",
       "optimistic",
     )
-    .option("--redundant <k>", "ask k >= 2 distinct nodes through the RedundantManager (final when they agree; a game between two that differ)")
+    .option(
+      "--redundant <k>",
+      "ask k >= 2 distinct nodes through the RedundantManager (final when they agree; a game between two that differ); the request names them: k eligible nodes at random, or --nodes",
+    )
+    .option("--nodes <addresses>", "with --redundant: the k nodes to name, comma-separated (only they can commit; name nodes of distinct operators)")
     .option("--wait", "wait for the commitment and the finalization (finalizing it once the window has passed)")
     .option("--verify", "re-execute locally and check the commitment: MATCH, or MISMATCH (exit 3)")
     .option("--timeout <seconds>", "give up waiting after this long (exit 4)", "600")
