@@ -490,8 +490,9 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         uint256 fee = r.feePerNode;
         r.escrow -= fee;
         _credits[winner == address(0) ? r.requester : winner] += fee + reward;
+        // Jailed whatever its status (NodeRegistry.jail takes Exited nodes), unless it already is.
         INodeRegistry.NodeStatus status = nodeRegistry.statusOf(node);
-        if (status == INodeRegistry.NodeStatus.Active || status == INodeRegistry.NodeStatus.Exiting) {
+        if (status != INodeRegistry.NodeStatus.Jailed && status != INodeRegistry.NodeStatus.None) {
             nodeRegistry.jail(node);
         }
         emit NodeEliminated(requestId, node, slashed, reward);
