@@ -122,6 +122,26 @@ describe("NodeDaemon", function () {
       d.close();
     });
 
+    it("C10-6 commits its claimed requests one by one when the free stake covers no batch, and keeps the others queued", async () => {
+      const claimed: bigint[] = [];
+      for (let i = 0; i < 2; i++) {
+        claimed.push(await requestFrom(f, "mlp", digitInput("mlp", i).s0, ethers.ZeroAddress));
+        await f.inference.connect(node()).claim(claimed[i]); // 10 tokens of collateral each
+      }
+      const assigned: bigint[] = [];
+      for (let i = 2; i < 5; i++) assigned.push(await requestFrom(f, "mlp", digitInput("mlp", i).s0, node().address));
+      // Leave 5 tokens free: the 3 assigned requests would need 30 more, so no batch (nor single commit) fits.
+      const free = await f.staking.freeStake(node().address);
+      await f.staking.connect(node()).thaw(free - 5n * FEE);
+      const { d, log } = await daemon({ batchThreshold: 1 });
+      await d.tick();
+      expect(await f.inference.queryFilter(f.inference.filters.BatchCommitted())).to.have.length(0);
+      for (const id of claimed) expect(await f.inference.statusOf(id)).to.equal(STATUS.Committed);
+      for (const id of assigned) expect(await f.inference.statusOf(id)).to.equal(STATUS.Assigned);
+      expect(log.lines.some((l) => l.msg === "batch exceeds the free stake; shrinking it")).to.equal(true);
+      d.close();
+    });
+
     it("drops the request when the other node commits in time", async () => {
       const id = await requestFrom(f, "mlp", digitInput("mlp", 3).s0, ethers.ZeroAddress);
       await f.inference.connect(other()).claim(id);
