@@ -9,6 +9,8 @@
  *   requestCommitFinalize  the sum of the three.
  *   finalizeFirstCredit    finalize when the node's credit balance is zero (the credit slot is written fresh).
  *   finalizeWithCallback   finalize of a request with a DigitConsumer-like recording callback (digits version).
+ *   claim        an eligible node's claim of an open request (the node already has collateral locked).
+ *   commitClaimed  the claimant's commitment of that request.
  *   commitBatchPerInference16 / 256  (commitBatch + finalizeBatch) / n for a batch of n requests of one node.
  *   proveBatchLeaf256  materializing one leaf of a 256-leaf batch (the first step of a dispute on a batched result).
  */
@@ -60,6 +62,12 @@ export async function benchInference(): Promise<Record<string, number>> {
   await time.increase(CHALLENGE_WINDOW);
   const finalize = await gasOf(manager.finalize(3n, "0x", ethers.ZeroHash));
 
+  // An open request, claimed by the node (request 2 still holds collateral), then committed.
+  await manager.connect(requester).request(WIDE_VERSION, input, VERSION_FEE, none, MODE.OPTIMISTIC, none, 0);
+  const openId = await manager.requestCount();
+  const claim = await gasOf(manager.connect(node).claim(openId));
+  const commitClaimed = await gasOf(manager.connect(node).commit(openId, output, traceRoot));
+
   // A callback request on the digits version (10-byte output), consumer records the result.
   const consumer = await ethers.deployContract("DigitConsumer", [await manager.getAddress()]);
   const digitsInput = bytesOf(784, 9);
@@ -87,14 +95,22 @@ export async function benchInference(): Promise<Record<string, number>> {
     requestCommitFinalize: request + commit + finalize,
     finalizeFirstCredit,
     finalizeWithCallback,
+    claim,
+    commitClaimed,
   };
 
-  for (const n of [16, 256]) {
+  // commitBatchPerInference16Claimed: the same 16-leaf batch over open requests the node claimed.
+  for (const [n, claimed] of [
+    [16, false],
+    [256, false],
+    [16, true],
+  ] as const) {
     const first = (await manager.requestCount()) + 1n;
     for (let i = 0; i < n; i++) {
       await manager
         .connect(requester)
-        .request(WIDE_VERSION, input, VERSION_FEE, node.address, MODE.OPTIMISTIC, none, 0);
+        .request(WIDE_VERSION, input, VERSION_FEE, claimed ? none : node.address, MODE.OPTIMISTIC, none, 0);
+      if (claimed) await manager.connect(node).claim(first + BigInt(i));
     }
     const ids = Array.from({ length: n }, (_, i) => first + BigInt(i));
     const batch = makeBatch(ids);
@@ -116,7 +132,7 @@ export async function benchInference(): Promise<Record<string, number>> {
     }
     await time.increase(CHALLENGE_WINDOW);
     const finalizeGas = await gasOf(manager.finalizeBatch(batchId, batch.requestIds));
-    result[`commitBatchPerInference${n}`] = Math.ceil((commitGas + finalizeGas) / n);
+    result[`commitBatchPerInference${n}${claimed ? "Claimed" : ""}`] = Math.ceil((commitGas + finalizeGas) / n);
   }
   return result;
 }

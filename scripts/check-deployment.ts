@@ -156,6 +156,7 @@ async function main(): Promise<void> {
     i.collateralMultiplier,
   );
   check("InferenceManager.maxCallbackGas()", await inferenceManager.maxCallbackGas(), i.maxCallbackGas);
+  check("InferenceManager.serveTimeout()", await inferenceManager.serveTimeout(), i.serveTimeout);
   const d = parameters?.DisputeManager ?? {};
   check("DisputeManager.bond()", await disputeManager.bond(), d.bond);
   check("DisputeManager.moveClock()", await disputeManager.moveClock(), d.moveClock);
@@ -184,7 +185,7 @@ async function main(): Promise<void> {
     deployer?.address;
   const governs = { DEFAULT_ADMIN_ROLE: [governor], GOVERNOR_ROLE: [governor] };
   const expected: [string, BaseContract, Record<string, (string | undefined)[]>][] = [
-    ["Staking", staking, { ...governs, SLASHER_ROLE: [dm, rm, tee], INFERENCE_ROLE: [im, rm] }],
+    ["Staking", staking, { ...governs, SLASHER_ROLE: [dm, rm, tee, im], INFERENCE_ROLE: [im, rm] }],
     ["NodeRegistry", nodeRegistry, { ...governs, SLASHER_ROLE: [dm, rm, tee] }],
     ["InferenceManager", inferenceManager, { ...governs, DISPUTE_ROLE: [dm] }],
     ["DisputeManager", disputeManager, { ...governs }],

@@ -5,6 +5,7 @@ import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 
 import {IInferenceManager} from "../interfaces/IInferenceManager.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IStaking} from "../interfaces/IStaking.sol";
 import {VerificationModes} from "../libraries/VerificationModes.sol";
 
 /// @title InferenceLib
@@ -18,18 +19,22 @@ library InferenceLib {
         address node;
         uint80 fee;
         IInferenceManager.RequestStatus status;
-        /// @dev The verification mode (low 4 bits) | CALLBACK_FLAG.
+        /// @dev The verification mode (low 4 bits) | CLAIMED_FLAG | CALLBACK_FLAG.
         uint8 flags;
     }
 
     /// @dev Slot 1 of a request. `time` is the serving deadline until committed, then the window end; while
     /// Disputed, the window remainder frozen at `beginDispute`. `multiplier` is the collateral multiplier
-    /// snapshotted at commit (0 in NONE mode): collateral = fee * multiplier.
+    /// snapshotted at claim (any mode: the claim's collateral) or at commit (0 in NONE mode): collateral = fee *
+    /// multiplier. `outputBytes` is the version's output length copied at request time into the slot's last 16 bits
+    /// (free otherwise), so that `commit` does not read the version cache (a cold SLOAD); 0 when the length does not
+    /// fit (then `commit` reads the cache).
     struct Terms {
         address requester;
         uint32 versionId;
         uint40 time;
         uint8 multiplier;
+        uint16 outputBytes;
     }
 
     struct Callback {
@@ -59,6 +64,11 @@ library InferenceLib {
     }
 
     uint8 internal constant CALLBACK_FLAG = 0x80;
+    /// @dev The node took the request with `claim` and locked fee * terms.multiplier for it; until the request is
+    /// committed, its commitment slot holds the serve deadline. Cleared when the claim is dropped (`reopen`).
+    uint8 internal constant CLAIMED_FLAG = 0x40;
+    /// @dev The requester's share of an abandoned claim's penalty (Staking's MAX_REWARD_PPM: half).
+    uint32 internal constant CLAIM_PENALTY_REWARD_PPM = 500_000;
 
     /// @dev What a request needs of its model version, cached on first use (versions are immutable; deprecation
     /// is checked live through the registries).
@@ -115,14 +125,16 @@ library InferenceLib {
     /// @return fee The sum of the leaves' fees.
     /// @return bondedFee The sum of the OPTIMISTIC leaves' fees: the batch's collateral is bondedFee x multiplier
     /// (NONE leaves lock nothing, as single NONE commitments).
+    /// @return held The collateral the claimed leaves' claims locked (Σ fee x claim multiplier, any mode): the batch
+    /// locks only what it needs beyond it, or releases the excess.
     function commitLeaves(
         mapping(uint256 => Request) storage requests,
         mapping(uint256 => uint256) storage batchedBits,
         uint256[] calldata requestIds,
         bytes32[] calldata outputHashes,
         bytes32[] calldata traceRoots
-    ) external returns (bytes32 root, bytes32 idsHash, uint256 fee, uint256 bondedFee) {
-        (fee, bondedFee) = _markLeaves(requests, batchedBits, requestIds);
+    ) external returns (bytes32 root, bytes32 idsHash, uint256 fee, uint256 bondedFee, uint256 held) {
+        (fee, bondedFee, held) = _markLeaves(requests, batchedBits, requestIds);
         (root, idsHash) = _batchRoot(requestIds, outputHashes, traceRoots);
     }
 
@@ -162,63 +174,66 @@ library InferenceLib {
     }
 
     /// @dev Checks every leaf (see `commitLeaves`), sets its bit in `batchedBits` and sums the fees (all, and
-    /// OPTIMISTIC only). The loop reads the packed Core slot directly: node in bits 0-159, fee 160-239, status
-    /// 240-247, flags 248-255.
+    /// OPTIMISTIC only) and the claims' collateral. The loop reads the packed Core slot directly: node in bits
+    /// 0-159, fee 160-239, status 240-247, flags 248-255 (CLAIMED_FLAG is bit 254); only a claimed leaf also reads
+    /// its Terms slot (the claim's multiplier, bits 232-239).
     function _markLeaves(
         mapping(uint256 => Request) storage requests,
         mapping(uint256 => uint256) storage batchedBits,
         uint256[] calldata requestIds
-    ) private returns (uint256 fee, uint256 bondedFee) {
-        uint256 failure; // 0: none, 1: not sorted, 2: invalid leaf
-        uint256 failedIndex;
-        uint256 failedId;
+    ) private returns (uint256 fee, uint256 bondedFee, uint256 held) {
+        uint256 failure; // 0: none; else (index << 8) | 1 (not sorted) or 2 (invalid leaf)
         assembly ("memory-safe") {
-            let requestsSlot := requests.slot
-            let bitsSlot := batchedBits.slot
-            let n := requestIds.length
             let wordIndex := not(0)
             let word := 0
             let previous := 0
             for {
                 let i := 0
-            } lt(i, n) {
+            } lt(i, requestIds.length) {
                 i := add(i, 1)
             } {
                 let id := calldataload(add(requestIds.offset, shl(5, i)))
                 if iszero(gt(id, previous)) {
-                    failure := 1
-                    failedIndex := i
+                    failure := or(shl(8, i), 1)
                     break
                 }
                 mstore(0, id)
-                mstore(32, requestsSlot)
+                mstore(32, requests.slot)
                 let core := sload(keccak256(0, 64))
+                // a claimed leaf's claim locked fee x the claim's multiplier (uint80 x uint8: no overflow); counted
+                // before the checks, which revert the whole batch if this leaf is invalid
+                if and(shr(254, core), 1) {
+                    held := add(
+                        held,
+                        mul(
+                            and(shr(160, core), 0xffffffffffffffffffff),
+                            and(shr(232, sload(add(keccak256(0, 64), 1))), 0xff)
+                        )
+                    )
+                }
                 // node == the manager's caller, status == Assigned (2), no callback flag,
                 let bad := iszero(eq(and(core, 0xffffffffffffffffffffffffffffffffffffffff), caller()))
                 bad := or(bad, iszero(eq(and(shr(240, core), 0xff), 2)))
                 bad := or(bad, shr(255, core))
                 // mode NONE (1) or OPTIMISTIC (2) only: TEE and ZK results settle through their settler
                 bad := or(bad, gt(and(shr(248, core), 0x0f), 2))
-                let wi := shr(8, id)
-                if iszero(eq(wi, wordIndex)) {
+                if iszero(eq(shr(8, id), wordIndex)) {
                     if iszero(eq(wordIndex, not(0))) {
                         mstore(0, wordIndex)
-                        mstore(32, bitsSlot)
+                        mstore(32, batchedBits.slot)
                         sstore(keccak256(0, 64), word)
                     }
-                    wordIndex := wi
-                    mstore(0, wi)
-                    mstore(32, bitsSlot)
+                    wordIndex := shr(8, id)
+                    mstore(0, wordIndex)
+                    mstore(32, batchedBits.slot)
                     word := sload(keccak256(0, 64))
                 }
-                let bit := shl(and(id, 0xff), 1)
-                if or(bad, and(word, bit)) {
-                    failure := 2
-                    failedIndex := i
-                    failedId := id
+                // ... and in no batch yet
+                if or(bad, and(word, shl(and(id, 0xff), 1))) {
+                    failure := or(shl(8, i), 2)
                     break
                 }
-                word := or(word, bit)
+                word := or(word, shl(and(id, 0xff), 1))
                 previous := id
                 let leafFee := and(shr(160, core), 0xffffffffffffffffffff)
                 fee := add(fee, leafFee)
@@ -229,12 +244,14 @@ library InferenceLib {
             }
             if iszero(eq(wordIndex, not(0))) {
                 mstore(0, wordIndex)
-                mstore(32, bitsSlot)
+                mstore(32, batchedBits.slot)
                 sstore(keccak256(0, 64), word)
             }
         }
-        if (failure == 1) revert IInferenceManager.InferenceManagerBatchNotSorted(failedIndex);
-        if (failure == 2) revert IInferenceManager.InferenceManagerInvalidBatchLeaf(failedIndex, failedId);
+        if (failure & 0xff == 1) revert IInferenceManager.InferenceManagerBatchNotSorted(failure >> 8);
+        if (failure & 0xff == 2) {
+            revert IInferenceManager.InferenceManagerInvalidBatchLeaf(failure >> 8, requestIds[failure >> 8]);
+        }
     }
 
     /// @dev The batch root (COMMITMENTS.md section 1 over keccak256(abi.encode(id, outputHash, traceRoot)), odd
@@ -352,13 +369,16 @@ library InferenceLib {
         v.node = core.node;
         v.versionId = terms.versionId;
         v.fee = core.fee;
-        v.collateral = uint256(core.fee) * terms.multiplier;
+        v.collateral = _collateral(core, terms, status);
         if (committed) {
             v.windowEnd =
                 status == IInferenceManager.RequestStatus.Disputed ? uint64(block.timestamp) + terms.time : terms.time;
             v.commitmentHash = r.commitment;
         } else {
             v.deadline = terms.time;
+            if (status == IInferenceManager.RequestStatus.Assigned && core.flags & CLAIMED_FLAG != 0) {
+                v.serveDeadline = uint64(uint256(r.commitment));
+            }
         }
         v.mode = core.flags & 0x0f;
         v.status = status;
@@ -398,7 +418,119 @@ library InferenceLib {
         }
         info.status = uint8(status);
         info.fee = core.fee;
-        info.collateral = uint256(core.fee) * terms.multiplier;
+        info.collateral = _collateral(core, terms, status);
+    }
+
+    /// @dev fee x the snapshotted multiplier, except for a batch leaf (stored Assigned, read Batched or Finalized):
+    /// its batch holds the collateral, and a claimed leaf's Terms keep the claim's stale multiplier.
+    function _collateral(
+        Core memory core,
+        Terms memory terms,
+        IInferenceManager.RequestStatus status
+    ) private pure returns (uint256) {
+        return status == core.status ? uint256(core.fee) * terms.multiplier : 0;
+    }
+
+    // -- Dispute hooks and claims (cold paths) --
+
+    /// @notice `IInferenceManager.endDispute`: resolve the Disputed request `requestId`.
+    function endDispute(
+        mapping(uint256 => Request) storage requests,
+        mapping(address => uint256) storage credits,
+        IStaking staking,
+        uint256 requestId,
+        bool nodeWrong
+    ) external returns (uint256 collateralToSlash) {
+        Request storage r = requests[requestId];
+        Core memory core = r.core;
+        if (core.status != IInferenceManager.RequestStatus.Disputed) {
+            revert IInferenceManager.InferenceManagerInvalidStatus(requestId, core.status);
+        }
+        Terms memory terms = r.terms;
+        uint64 windowEnd = uint64(block.timestamp) + terms.time;
+        if (nodeWrong) {
+            core.status = IInferenceManager.RequestStatus.Rejected;
+            r.core = core;
+            credits[terms.requester] += core.fee;
+            collateralToSlash = uint256(core.fee) * terms.multiplier;
+            staking.unlock(core.node, collateralToSlash);
+        } else {
+            core.status = IInferenceManager.RequestStatus.Committed;
+            r.core = core;
+            terms.time = uint40(windowEnd);
+            r.terms = terms;
+        }
+        emit IInferenceManager.DisputeEnded(requestId, nodeWrong, windowEnd, collateralToSlash);
+    }
+
+    /// @notice `IInferenceManager.reopen`: drop the lapsed (or given up) claim on `requestId`, back to Open.
+    function reopen(
+        mapping(uint256 => Request) storage requests,
+        mapping(uint256 => uint256) storage batchedBits,
+        mapping(uint256 => uint256) storage settledBits,
+        IStaking staking,
+        uint256 requestId
+    ) external {
+        Request storage r = requests[requestId];
+        Core memory core = r.core;
+        IInferenceManager.RequestStatus status = statusOf(batchedBits, settledBits, requestId, core.status);
+        if (status != IInferenceManager.RequestStatus.Assigned) {
+            revert IInferenceManager.InferenceManagerInvalidStatus(requestId, status);
+        }
+        if (core.flags & CLAIMED_FLAG == 0) revert IInferenceManager.InferenceManagerNotClaimed(requestId);
+        uint256 serveDeadline = uint256(r.commitment);
+        address node = core.node;
+        if (msg.sender != node && block.timestamp <= serveDeadline) {
+            revert IInferenceManager.InferenceManagerClaimNotExpired(requestId, uint64(serveDeadline));
+        }
+        // The commitment slot keeps the stale serve deadline: non-zero, as `commit` expects, and read only while
+        // CLAIMED_FLAG is set.
+        core.node = address(0);
+        core.status = IInferenceManager.RequestStatus.Open;
+        core.flags &= ~CLAIMED_FLAG;
+        r.core = core;
+        _abandon(r, staking, requestId, node, core.fee);
+    }
+
+    /// @notice `IInferenceManager.refund`: credit the fee of an unserved request back to its requester after the
+    /// deadline; a pending claim on it is dropped as by `reopen`.
+    function refund(
+        mapping(uint256 => Request) storage requests,
+        mapping(uint256 => uint256) storage batchedBits,
+        mapping(uint256 => uint256) storage settledBits,
+        mapping(address => uint256) storage credits,
+        IStaking staking,
+        uint256 requestId
+    ) external {
+        Request storage r = requests[requestId];
+        Core memory core = r.core;
+        IInferenceManager.RequestStatus status = statusOf(batchedBits, settledBits, requestId, core.status);
+        if (status != IInferenceManager.RequestStatus.Open && status != IInferenceManager.RequestStatus.Assigned) {
+            revert IInferenceManager.InferenceManagerInvalidStatus(requestId, status);
+        }
+        Terms memory terms = r.terms;
+        if (block.timestamp <= terms.time) {
+            revert IInferenceManager.InferenceManagerDeadlineNotPassed(requestId, terms.time);
+        }
+        core.status = IInferenceManager.RequestStatus.Refunded;
+        r.core = core;
+        credits[terms.requester] += core.fee;
+        emit IInferenceManager.RequestRefunded(requestId, terms.requester, core.fee);
+        // Open requests never carry the flag (`reopen` clears it), so a flagged one here is a pending claim.
+        if (core.flags & CLAIMED_FLAG != 0) _abandon(r, staking, requestId, core.node, core.fee);
+    }
+
+    /// @dev The cost of a claim dropped uncommitted: its collateral (fee x the claim's multiplier >= fee) is
+    /// released and one fee slashed from the claimant's stake (from its free stake first, which now holds the
+    /// released collateral), half to the requester. State first, then the two calls to Staking.
+    function _abandon(Request storage r, IStaking staking, uint256 requestId, address node, uint256 fee) private {
+        Terms memory terms = r.terms;
+        uint256 collateral = fee * terms.multiplier;
+        terms.multiplier = 0;
+        r.terms = terms;
+        uint256 released = staking.unlock(node, collateral);
+        uint256 penalty = staking.slash(node, fee, terms.requester, CLAIM_PENALTY_REWARD_PPM);
+        emit IInferenceManager.ClaimAbandoned(requestId, node, released, penalty);
     }
 
     /// @dev True once `time` holds a window end and the commitment slot a real commitment (from the stored status:

@@ -18,15 +18,21 @@ import {VerificationModes} from "../libraries/VerificationModes.sol";
 
 /// @title InferenceManager
 /// @notice Requests, commitments, batch commitments and settlement of Verity inferences (see IInferenceManager).
-/// @dev Storage per request (gas is the design constraint: commit <= 70k, request + commit + finalize small, batch
-/// settlement <= 5k per leaf):
-///  - slot 0 `Core`: node, fee (uint80), status, flags (mode | CALLBACK_FLAG). Everything `commitBatch` checks
-///    per leaf is in this one slot (one cold SLOAD per leaf).
+/// @dev Storage per request (gas is the design constraint: commit <= 70k before the node-status check of F2, which
+/// adds ~5.8k (see `_checkCommitter`; the output length copied into `Terms` takes 1.7k back: 73.2k in
+/// bench/inference.ts), request + commit + finalize small, batch settlement <= 5k per leaf):
+///  - slot 0 `Core`: node, fee (uint80), status, flags (mode | CLAIMED_FLAG | CALLBACK_FLAG). Everything
+///    `commitBatch` checks per leaf is in this one slot (one cold SLOAD per leaf; a claimed leaf also reads slot 1).
 ///  - slot 1 `Terms`: requester, versionId, `time` (the deadline until committed, then the window end; while
-///    Disputed, the window remainder frozen at `beginDispute`), the collateral multiplier snapshotted at commit.
+///    Disputed, the window remainder frozen at `beginDispute`), the collateral multiplier snapshotted at claim or
+///    commit, and the version's output length (when under 2^16) so that `commit` need not read the version cache.
 ///  - slot 2 inputHash; slot 3 the commitment hash. `request` writes slot 3 with a placeholder so that `commit`
-///    rewrites a non-zero slot: the requester prepays the commitment's storage, as it pays the node's fee.
+///    rewrites a non-zero slot: the requester prepays the commitment's storage, as it pays the node's fee. While a
+///    claim is pending (CLAIMED_FLAG, not committed), slot 3 holds its serve deadline instead: `claim` rewrites a
+///    non-zero slot (5k gas) rather than a fresh one (22k), and `commit`, which overwrites it, reads nothing more.
 ///  - slot 4 the callback, written only when there is one.
+/// Claims (finding F3): a claim locks fee x multiplier of the claimant's stake in every mode and lasts at most
+/// `serveTimeout`; after it anyone may `reopen` the request, and the claimant pays one fee (InferenceLib `_abandon`).
 /// A batch leaf keeps its stored status Assigned: `commitBatch` sets its bit in `_batched` (status Batched) and
 /// `finalizeBatch` its bit in `_batchSettled` (status Finalized), one SSTORE per 256 consecutive ids instead of
 /// one per request; `_status` derives the status from the bits.
@@ -57,6 +63,11 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
     uint32 public constant MIN_MAX_CALLBACK_GAS = 10_000;
     uint32 public constant MAX_MAX_CALLBACK_GAS = 5_000_000;
     uint32 private constant _DEFAULT_MAX_CALLBACK_GAS = 500_000;
+    /// @notice How long a claim holds an open request: long enough to execute and get a commitment mined (30 s),
+    /// short enough that a griefer's claims delay a request by at most a day. Stored as uint24 (< 2^24 s).
+    uint32 public constant MIN_SERVE_TIMEOUT = 30 seconds;
+    uint32 public constant MAX_SERVE_TIMEOUT = 1 days;
+    uint24 private constant _DEFAULT_SERVE_TIMEOUT = 5 minutes;
 
     /// @dev Gas kept back when forwarding `callbackGasLimit` (the 1/64 rule and the call's own cost).
     uint256 private constant _CALLBACK_GAS_MARGIN = 10_000;
@@ -74,7 +85,7 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         uint32 callbackGasLimit;
     }
 
-    /// @dev The governance parameters and both counters share one slot.
+    /// @dev The governance parameters and both counters share one slot (256 bits exactly).
     struct Params {
         uint32 challengeWindow;
         uint32 requestTimeout;
@@ -82,6 +93,7 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         uint32 maxCallbackGas;
         uint64 requestCount;
         uint64 batchCount;
+        uint24 serveTimeout;
     }
 
     IERC20 private immutable _token;
@@ -120,12 +132,14 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
             collateralMultiplier: _DEFAULT_COLLATERAL_MULTIPLIER,
             maxCallbackGas: _DEFAULT_MAX_CALLBACK_GAS,
             requestCount: 0,
-            batchCount: 0
+            batchCount: 0,
+            serveTimeout: _DEFAULT_SERVE_TIMEOUT
         });
         emit ChallengeWindowSet(_DEFAULT_CHALLENGE_WINDOW);
         emit RequestTimeoutSet(_DEFAULT_REQUEST_TIMEOUT);
         emit CollateralMultiplierSet(_DEFAULT_COLLATERAL_MULTIPLIER);
         emit MaxCallbackGasSet(_DEFAULT_MAX_CALLBACK_GAS);
+        emit ServeTimeoutSet(_DEFAULT_SERVE_TIMEOUT);
     }
 
     // -- Requests --
@@ -180,10 +194,27 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         if (!nodeRegistry.isEligible(msg.sender, terms.versionId)) {
             revert InferenceManagerNodeNotEligible(msg.sender, terms.versionId);
         }
+        Params memory params = _params;
+        uint40 serveDeadline = uint40(block.timestamp) + params.serveTimeout;
+        if (serveDeadline > terms.time) serveDeadline = terms.time;
         core.node = msg.sender;
         core.status = RequestStatus.Assigned;
+        core.flags |= InferenceLib.CLAIMED_FLAG;
         r.core = core;
-        emit RequestClaimed(requestId, msg.sender);
+        // The claim's multiplier stands for the commitment too, so that `commit` never locks twice.
+        terms.multiplier = params.collateralMultiplier;
+        r.terms = terms;
+        r.commitment = bytes32(uint256(serveDeadline));
+        // Any mode: the claim itself is what an abandoned claim costs (see `reopen`). A fee is at least 1 and the
+        // multiplier at least 1, so the amount is never 0.
+        uint256 collateral = uint256(core.fee) * params.collateralMultiplier;
+        staking.lock(msg.sender, collateral);
+        emit RequestClaimed(requestId, msg.sender, serveDeadline, collateral);
+    }
+
+    /// @inheritdoc IInferenceManager
+    function reopen(uint256 requestId) external nonReentrant {
+        InferenceLib.reopen(_requests, _batched, _batchSettled, staking, requestId);
     }
 
     /// @inheritdoc IInferenceManager
@@ -237,19 +268,8 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
     }
 
     /// @inheritdoc IInferenceManager
-    function refund(uint256 requestId) external {
-        InferenceLib.Request storage r = _requests[requestId];
-        InferenceLib.Core memory core = r.core;
-        RequestStatus status = _status(requestId, core.status);
-        InferenceLib.Terms memory terms = r.terms;
-        if (status != RequestStatus.Open && status != RequestStatus.Assigned) {
-            revert InferenceManagerInvalidStatus(requestId, status);
-        }
-        if (block.timestamp <= terms.time) revert InferenceManagerDeadlineNotPassed(requestId, terms.time);
-        core.status = RequestStatus.Refunded;
-        r.core = core;
-        _credits[terms.requester] += core.fee;
-        emit RequestRefunded(requestId, terms.requester, core.fee);
+    function refund(uint256 requestId) external nonReentrant {
+        InferenceLib.refund(_requests, _batched, _batchSettled, _credits, staking, requestId);
     }
 
     // -- Batches --
@@ -260,35 +280,20 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         bytes32[] calldata outputHashes,
         bytes32[] calldata traceRoots
     ) external returns (uint256 batchId) {
-        uint256 n = requestIds.length;
-        if (n == 0 || n > MAX_BATCH_SIZE) revert InferenceManagerInvalidBatch(n, MAX_BATCH_SIZE);
-        if (outputHashes.length != n || traceRoots.length != n) revert InferenceManagerBatchLengthMismatch();
-        (bytes32 root, bytes32 idsHash, uint256 fee, uint256 bondedFee) = InferenceLib.commitLeaves(
+        {
+            uint256 n = requestIds.length;
+            if (n == 0 || n > MAX_BATCH_SIZE) revert InferenceManagerInvalidBatch(n, MAX_BATCH_SIZE);
+            if (outputHashes.length != n || traceRoots.length != n) revert InferenceManagerBatchLengthMismatch();
+        }
+        _checkCommitter(msg.sender);
+        (bytes32 root, bytes32 idsHash, uint256 fee, uint256 bondedFee, uint256 held) = InferenceLib.commitLeaves(
             _requests,
             _batched,
             requestIds,
             outputHashes,
             traceRoots
         );
-
-        Params memory params = _params;
-        batchId = ++params.batchCount;
-        _params.batchCount = params.batchCount;
-        uint40 windowEnd = uint40(block.timestamp) + params.challengeWindow;
-        uint256 collateral = bondedFee * params.collateralMultiplier;
-        _batches[batchId] = InferenceLib.Batch({
-            node: msg.sender,
-            count: uint32(n),
-            windowEnd: windowEnd,
-            status: BatchStatus.Committed,
-            multiplier: params.collateralMultiplier,
-            root: root,
-            idsHash: idsHash,
-            feeRemaining: uint128(fee),
-            collateralRemaining: uint128(collateral)
-        });
-        if (collateral != 0) staking.lock(msg.sender, collateral);
-        emit BatchCommitted(batchId, msg.sender, root, uint32(n), fee, collateral, windowEnd);
+        batchId = _recordBatch(uint32(requestIds.length), root, idsHash, fee, bondedFee, held);
     }
 
     /// @inheritdoc IInferenceManager
@@ -376,24 +381,7 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         uint256 requestId,
         bool nodeWrong
     ) external onlyRole(DISPUTE_ROLE) returns (uint256 collateralToSlash) {
-        InferenceLib.Request storage r = _requests[requestId];
-        InferenceLib.Core memory core = r.core;
-        if (core.status != RequestStatus.Disputed) revert InferenceManagerInvalidStatus(requestId, core.status);
-        InferenceLib.Terms memory terms = r.terms;
-        uint64 windowEnd = uint64(block.timestamp) + terms.time;
-        if (nodeWrong) {
-            core.status = RequestStatus.Rejected;
-            r.core = core;
-            _credits[terms.requester] += core.fee;
-            collateralToSlash = uint256(core.fee) * terms.multiplier;
-            staking.unlock(core.node, collateralToSlash);
-        } else {
-            core.status = RequestStatus.Committed;
-            r.core = core;
-            terms.time = uint40(windowEnd);
-            r.terms = terms;
-        }
-        emit DisputeEnded(requestId, nodeWrong, windowEnd, collateralToSlash);
+        collateralToSlash = InferenceLib.endDispute(_requests, _credits, staking, requestId, nodeWrong);
     }
 
     // -- Governance --
@@ -431,6 +419,13 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         _checkBounds("maxCallbackGas", value, MIN_MAX_CALLBACK_GAS, MAX_MAX_CALLBACK_GAS);
         _params.maxCallbackGas = value;
         emit MaxCallbackGasSet(value);
+    }
+
+    /// @inheritdoc IInferenceManager
+    function setServeTimeout(uint32 value) external onlyRole(GOVERNOR_ROLE) {
+        _checkBounds("serveTimeout", value, MIN_SERVE_TIMEOUT, MAX_SERVE_TIMEOUT);
+        _params.serveTimeout = uint24(value); // MAX_SERVE_TIMEOUT < 2^24
+        emit ServeTimeoutSet(value);
     }
 
     // -- Views --
@@ -487,6 +482,11 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
     }
 
     /// @inheritdoc IInferenceManager
+    function serveTimeout() external view returns (uint32) {
+        return _params.serveTimeout;
+    }
+
+    /// @inheritdoc IInferenceManager
     function modeSettler(uint8 mode) external view returns (address) {
         return _settlers[mode];
     }
@@ -532,7 +532,8 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
             requester: msg.sender,
             versionId: uint32(q.versionId),
             time: uint40(block.timestamp) + params.requestTimeout,
-            multiplier: 0
+            multiplier: 0,
+            outputBytes: version.outputBytes <= type(uint16).max ? uint16(version.outputBytes) : 0
         });
         r.inputHash = keccak256(input);
         r.commitment = _COMMITMENT_PLACEHOLDER;
@@ -561,16 +562,20 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
             uint8 mode = core.flags & _MODE_MASK;
             if (VerificationModes.isVerified(mode)) revert InferenceManagerNotModeSettler(mode, msg.sender);
         }
+        _checkCommitter(core.node);
         InferenceLib.Terms memory terms = r.terms;
         if (block.timestamp > terms.time) revert InferenceManagerDeadlinePassed(requestId, terms.time);
-        uint256 expected = _versions[terms.versionId].outputBytes;
+        // Every shape dimension is at least 1, so a stored length of 0 means "too long for 16 bits".
+        uint256 expected = terms.outputBytes != 0 ? terms.outputBytes : _versions[terms.versionId].outputBytes;
         if (outputLength != expected) revert InferenceManagerInvalidOutputLength(outputLength, expected);
 
         Params memory params = _params;
+        // What the claim locked (fee x the claim's multiplier; 0 for a request whose node the requester chose).
+        uint256 held = core.flags & InferenceLib.CLAIMED_FLAG != 0 ? uint256(core.fee) * terms.multiplier : 0;
         uint8 multiplier;
         uint40 windowEnd = uint40(block.timestamp);
         if (core.flags & _MODE_MASK == VerificationModes.OPTIMISTIC) {
-            multiplier = params.collateralMultiplier;
+            multiplier = held != 0 ? terms.multiplier : params.collateralMultiplier;
             windowEnd += params.challengeWindow;
         }
         core.status = RequestStatus.Committed;
@@ -579,7 +584,61 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         terms.multiplier = multiplier;
         r.terms = terms;
         r.commitment = _commitmentHash(outputHash, traceRoot);
-        if (multiplier != 0) staking.lock(core.node, uint256(core.fee) * multiplier);
+        _adjustCollateral(core.node, uint256(core.fee) * multiplier, held);
+    }
+
+    /// @dev Stores the caller's new batch of `count` leaves (see `commitBatch`) and locks its collateral, less what
+    /// the claimed leaves' claims `held` (a separate function only to keep `commitBatch`'s stack shallow).
+    function _recordBatch(
+        uint32 count,
+        bytes32 root,
+        bytes32 idsHash,
+        uint256 fee,
+        uint256 bondedFee,
+        uint256 held
+    ) private returns (uint256 batchId) {
+        Params memory params = _params;
+        batchId = ++params.batchCount;
+        _params.batchCount = params.batchCount;
+        uint40 windowEnd = uint40(block.timestamp) + params.challengeWindow;
+        uint256 collateral = bondedFee * params.collateralMultiplier;
+        _batches[batchId] = InferenceLib.Batch({
+            node: msg.sender,
+            count: count,
+            windowEnd: windowEnd,
+            status: BatchStatus.Committed,
+            multiplier: params.collateralMultiplier,
+            root: root,
+            idsHash: idsHash,
+            feeRemaining: uint128(fee),
+            collateralRemaining: uint128(collateral)
+        });
+        _adjustCollateral(msg.sender, collateral, held);
+        emit BatchCommitted(batchId, msg.sender, root, count, fee, collateral, windowEnd);
+    }
+
+    /// @dev Locks or releases the difference between the collateral `node` needs for a commitment and what its
+    /// claims already `held` for it: an OPTIMISTIC commitment of a claimed request locks nothing more, a NONE or
+    /// verified one releases the claim's collateral, a batch locks (or releases) the difference.
+    function _adjustCollateral(address node, uint256 needed, uint256 held) private {
+        if (needed > held) staking.lock(node, needed - held);
+        else if (held > needed) staking.unlock(node, held - needed);
+    }
+
+    /// @dev Finding F2: only an Active or Exiting node commits (`commit`, `commitBatch`, `settleVerified`), so that
+    /// a node cannot `exit` and `completeExit` (possible while nothing is locked for it: a request whose node the
+    /// requester chose locks nothing until committed) and then commit a lie it could not be jailed for. Checking
+    /// the status here costs one external view call per commitment (~5k gas: a cold account and a cold slot) and
+    /// one per batch. The alternative, blocking `completeExit` while the node holds Assigned requests, would need a
+    /// per-node counter written on every request with a chosen node, claim, commitment, batch leaf, refund and
+    /// reopen (an SSTORE each, 2.9k-20k gas, on the hot paths and per batch leaf), kept by this contract for the
+    /// NodeRegistry to read. A claimed request is covered twice: its claim's lock also keeps `completeExit` from
+    /// succeeding.
+    function _checkCommitter(address node) private view {
+        INodeRegistry.NodeStatus s = nodeRegistry.statusOf(node);
+        if (s != INodeRegistry.NodeStatus.Active && s != INodeRegistry.NodeStatus.Exiting) {
+            revert InferenceManagerNodeInactive(node, s);
+        }
     }
 
     /// @dev The cached version record. `checkActive`: also require the version to be active now (requests with a

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {INodeRegistry} from "./INodeRegistry.sol";
+
 /// @title IInferenceManager
 /// @notice Inference requests with escrowed fees, node commitments, challenge windows, batch commitments and
 /// settlement. A requester escrows a fee for one inference of a registered model version; an eligible node commits
@@ -17,8 +19,11 @@ pragma solidity 0.8.28;
 ///    bytes32(0)).
 /// Lifecycle of a request: Open (no node) -> Assigned (chosen at request time, or claimed) -> Committed ->
 /// [Disputed -> Committed (node right, window extended) | Rejected (node wrong)] -> Finalized. An Open or Assigned
-/// request that is never served is Refunded after its deadline. Batches: Assigned -> Batched (a leaf of a committed
-/// batch) -> Finalized with its batch, or -> Committed when proven individually (`proveBatchLeaf`).
+/// request that is never served is Refunded after its deadline. A claim puts the claimant's stake at risk and lasts
+/// `serveTimeout` at most: a claimed request left uncommitted past its serve deadline can be reopened by anyone
+/// (Assigned -> Open, the requester's deadline unchanged), and the claimant pays the abandonment penalty.
+/// Batches: Assigned -> Batched (a leaf of a committed batch) -> Finalized with its batch, or -> Committed when
+/// proven individually (`proveBatchLeaf`).
 /// Solvency: the token balance of this contract always equals the fees escrowed by unsettled requests plus the
 /// unclaimed credits. A request settles (Finalized, Rejected or Refunded) at most once.
 interface IInferenceManager {
@@ -61,7 +66,11 @@ interface IInferenceManager {
     }
 
     /// @notice A request as returned by `getRequest`.
+    /// @param collateral The node's stake locked for this request: by its claim (while claimed and uncommitted) or
+    /// by its commitment; 0 for a batch leaf (its batch holds the collateral) and once released.
     /// @param deadline The serving deadline (set at request time): after it an unserved request can be refunded.
+    /// @param serveDeadline While a claim is pending (claimed, not yet committed): the time after which anyone may
+    /// `reopen` the request. 0 otherwise.
     /// @param windowEnd The challenge window's end once committed (0 before).
     struct RequestView {
         address requester;
@@ -70,6 +79,7 @@ interface IInferenceManager {
         uint256 fee;
         uint256 collateral;
         uint64 deadline;
+        uint64 serveDeadline;
         uint64 windowEnd;
         uint8 mode;
         RequestStatus status;
@@ -116,8 +126,12 @@ interface IInferenceManager {
         uint8 mode,
         bytes input
     );
-    /// @notice An eligible node took an open request.
-    event RequestClaimed(uint256 indexed requestId, address indexed node);
+    /// @notice An eligible node took an open request, locking `collateral` of its stake; unless it commits first,
+    /// anyone may reopen the request after `serveDeadline`.
+    event RequestClaimed(uint256 indexed requestId, address indexed node, uint64 serveDeadline, uint256 collateral);
+    /// @notice The claim of `node` was dropped uncommitted (`reopen`: the request is Open again; `refund`: it is
+    /// refunded): `collateral` was released and `penalty` slashed from its stake (half to the requester).
+    event ClaimAbandoned(uint256 indexed requestId, address indexed node, uint256 collateral, uint256 penalty);
     /// @notice The node committed its result and locked `collateral`; the window ends at `windowEnd`.
     event ResultCommitted(
         uint256 indexed requestId,
@@ -164,6 +178,7 @@ interface IInferenceManager {
     event RequestTimeoutSet(uint32 requestTimeout);
     event CollateralMultiplierSet(uint8 collateralMultiplier);
     event MaxCallbackGasSet(uint32 maxCallbackGas);
+    event ServeTimeoutSet(uint32 serveTimeout);
     /// @notice Governance set (or, with the zero address, removed) the settler contract of a verified mode.
     event ModeSettlerSet(uint8 indexed mode, address settler);
 
@@ -181,6 +196,12 @@ interface IInferenceManager {
     error InferenceManagerUnknownRequest(uint256 requestId);
     error InferenceManagerInvalidStatus(uint256 requestId, RequestStatus status);
     error InferenceManagerNotAssignedNode(uint256 requestId, address caller);
+    /// @notice Only an Active or Exiting node commits: `node` has left (Exited), is Jailed or is not registered.
+    error InferenceManagerNodeInactive(address node, INodeRegistry.NodeStatus status);
+    /// @notice `reopen` of an Assigned request whose node the requester chose: there is no claim to drop.
+    error InferenceManagerNotClaimed(uint256 requestId);
+    /// @notice `reopen` by someone other than the claimant before the claim's serve deadline.
+    error InferenceManagerClaimNotExpired(uint256 requestId, uint64 serveDeadline);
     error InferenceManagerDeadlinePassed(uint256 requestId, uint64 deadline);
     error InferenceManagerDeadlineNotPassed(uint256 requestId, uint64 refundableAt);
     error InferenceManagerWindowOpen(uint256 requestId, uint64 windowEnd);
@@ -238,20 +259,39 @@ interface IInferenceManager {
         PermitSignature calldata permit
     ) external returns (uint256 requestId);
 
-    /// @notice Take an Open request, first come first served. The caller must be eligible for its version.
+    /// @notice Take an Open request, first come first served, before its deadline. The caller must be eligible for
+    /// its version. Locks `fee * collateralMultiplier` of the caller's stake in every mode (the multiplier is
+    /// snapshotted here; `StakingInsufficientFreeStake` when the free stake does not cover it) and sets the serve
+    /// deadline `min(deadline, now + serveTimeout)`. An OPTIMISTIC commitment keeps that collateral (nothing more is
+    /// locked); a NONE, TEE or ZK one releases it. Uncommitted past the serve deadline, the claim can be dropped by
+    /// anyone with `reopen`, at the claimant's cost.
     function claim(uint256 requestId) external;
 
-    /// @notice Commit the result of an Assigned OPTIMISTIC or NONE request: assigned node only, before the deadline
-    /// (TEE and ZK requests revert with `InferenceManagerNotModeSettler`: they settle through `settleVerified`). Locks
-    /// `fee * collateralMultiplier` of the node's stake (none in NONE mode) and opens the challenge window.
+    /// @notice Drop a claim that was not honoured: a claimed request still Assigned (uncommitted, in no batch) after
+    /// its serve deadline goes back to Open with the requester's deadline unchanged, so that another node can claim
+    /// it. Anyone may call after the serve deadline (`InferenceManagerClaimNotExpired` before), the claimant at any
+    /// time (to give a claim up early). The claimant's collateral is released less the abandonment penalty, one fee,
+    /// slashed from its stake: half to the requester, the rest to the Staking treasury (or burned). Emits
+    /// `ClaimAbandoned`. Reverts with `InferenceManagerInvalidStatus` unless the request is Assigned, and with
+    /// `InferenceManagerNotClaimed` when the requester chose its node.
+    /// @dev An abandoned claim thus costs its claimant one fee and holds the request for `serveTimeout` at most.
+    function reopen(uint256 requestId) external;
+
+    /// @notice Commit the result of an Assigned OPTIMISTIC or NONE request: assigned node only, while Active or
+    /// Exiting in the NodeRegistry (`InferenceManagerNodeInactive` once it has Exited or while Jailed), before the
+    /// deadline (TEE and ZK requests revert with `InferenceManagerNotModeSettler`: they settle through
+    /// `settleVerified`). A claimed request may still be committed after its serve deadline, until someone reopens
+    /// it. Locks `fee * collateralMultiplier` of the node's stake (none in NONE mode; for a claimed request, the
+    /// claim's collateral stands instead) and opens the challenge window.
     /// @param output S_L, exactly `prod(version.outputShape)` bytes (emitted, not stored).
     function commit(uint256 requestId, bytes calldata output, bytes32 traceRoot) external;
 
     /// @notice Commit and finalize, at once, a TEE or ZK request whose result the mode's settler contract verified
     /// (an enclave signature, a proof). Settler of the request's mode only (`InferenceManagerNotModeSettler`); the
-    /// request must be Assigned and inside its deadline, and `output` of the version's output length, as for
-    /// `commit`. No collateral is locked: the fee is credited to the assigned node, `ResultCommitted` and
-    /// `RequestFinalized` are emitted, and the consumer (if any) is called as in `finalize`.
+    /// request must be Assigned and inside its deadline, its node Active or Exiting, and `output` of the version's
+    /// output length, as for `commit`. No collateral is locked (a claim's is released): the fee is credited to the
+    /// assigned node, `ResultCommitted` and `RequestFinalized` are emitted, and the consumer (if any) is called as in
+    /// `finalize`.
     function settleVerified(uint256 requestId, bytes calldata output, bytes32 traceRoot) external;
 
     /// @notice Settle a Committed request once its window has passed: credit the fee to the node, release the
@@ -263,15 +303,18 @@ interface IInferenceManager {
     function finalize(uint256 requestId, bytes calldata output, bytes32 traceRoot) external;
 
     /// @notice Credit the fee back to the requester of an unserved request (Open, or Assigned and in no batch)
-    /// after its deadline. Anyone may call.
+    /// after its deadline. Anyone may call. A claim still pending is dropped as by `reopen` (its collateral released
+    /// less the abandonment penalty, `ClaimAbandoned`).
     function refund(uint256 requestId) external;
 
     // -- Batches --
 
     /// @notice Commit one Merkle root over the results of many of the caller's Assigned requests (no callbacks, in
     /// no other batch, ids strictly increasing), with collateral locked once: the sum of the OPTIMISTIC leaves' fees
-    /// times `collateralMultiplier` (NONE leaves lock nothing, as single NONE commitments). The requests become
-    /// Batched: neither committable individually nor refundable.
+    /// times `collateralMultiplier` (NONE leaves lock nothing, as single NONE commitments). The collateral the
+    /// claimed leaves' claims locked counts toward it: only the difference is locked (or released). The caller must
+    /// be Active or Exiting (`InferenceManagerNodeInactive`). The requests become Batched: neither committable
+    /// individually, refundable nor reopenable.
     /// @dev Data availability: the leaves `(requestId, outputHash, traceRoot)` are calldata of this transaction, so
     /// anyone can rebuild the tree and every proof during the window. The outputs themselves are delivered
     /// off-chain by the node (its endpoint); since execution is deterministic, anyone holding the input (from
@@ -334,6 +377,9 @@ interface IInferenceManager {
 
     function setMaxCallbackGas(uint32 maxCallbackGas) external;
 
+    /// @notice How long a claim holds an open request before anyone may `reopen` it (snapshotted per claim).
+    function setServeTimeout(uint32 serveTimeout) external;
+
     /// @notice Set the settler contract of a verified mode (TEE or ZK; `InferenceManagerNotModeSettler` for any
     /// other mode), or the zero address to stop new requests in that mode. Requests already made in the mode settle
     /// only through the settler current at settlement time, or are refunded after their deadline.
@@ -360,6 +406,8 @@ interface IInferenceManager {
     function collateralMultiplier() external view returns (uint8);
 
     function maxCallbackGas() external view returns (uint32);
+
+    function serveTimeout() external view returns (uint32);
 
     function modeSettler(uint8 mode) external view returns (address);
 

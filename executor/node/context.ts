@@ -29,6 +29,8 @@ export interface NodeContext {
   readonly resolver: ProgramResolver;
   /** More than this many results to commit in one tick are committed with `commitBatch`. */
   readonly batchThreshold: number;
+  /** An open request is claimed only if the claim leaves at least this many seconds to serve it. */
+  readonly minServeSeconds: number;
   /** Leaves per batch at most. */
   readonly maxBatchSize: number;
   /** Blocks per `getLogs` call at most. */
@@ -43,6 +45,9 @@ export interface NodeContext {
   readonly views: Map<string, PartyView>;
   /** Leaves per batch that the free stake allows (lowered on StakingInsufficientFreeStake, reset on settlement). */
   batchCap: number;
-  /** Settlement key → the window end last read from the chain (settlements are not re-checked before it). */
+  /**
+   * Record key → a chain time before which it is not re-checked: a settlement's window end, or the serve deadline
+   * of another node's claim on a request the node waits to claim.
+   */
   readonly notBefore: Map<string, bigint>;
 }

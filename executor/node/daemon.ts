@@ -4,8 +4,9 @@
  * answers every dispute against it with the game library. Tests drive it tick by tick with `tick()`; `run()` loops.
  *
  * Everything it promises goes through the journal first (see journal.ts), keyed so that a restart can reconcile:
- *   r:<requestId>  "request" (to serve; carries the input), "claim" (claim announced), "commit" (commit announced,
- *                  with output and trace root)                     → done once committed, batched or dropped
+ *   r:<requestId>  "request" (to serve; carries the input), "claim" (to claim, or waiting out another node's claim
+ *                  until its serve deadline), "commit" (commit announced, with output and trace root)
+ *                                                                  → done once committed, batched or dropped
  *   b:<firstId>:<n> "batch" (commitBatch announced, with its leaves) → done once mined (or found mined)
  *   s:r:<id>, s:b:<batchId>  "settle" (finalize / finalizeBatch owed after the window) → done once settled
  *   d:<disputeId>  "dispute" (a game against us to play)            → done once resolved
@@ -91,6 +92,12 @@ export interface NodeDaemonOptions {
   startBlock?: number;
   /** Claim credits every this many ticks (default 10; 0 never). */
   claimEvery?: number;
+  /**
+   * Claim an open request only if the claim's serve deadline (`min(deadline, now + serveTimeout)`) leaves at least
+   * this many seconds to execute it and get the commitment mined (default 30). A claim locks fee × multiplier of
+   * the stake, and one left uncommitted past its serve deadline can be reopened by anyone at the cost of one fee.
+   */
+  minServeSeconds?: number;
   retry?: RetryPolicy;
   cheat?: CheatSetting;
   log?: Logger;
@@ -106,6 +113,8 @@ export interface NodeMetrics {
   ticks: number;
   requestsSeen: number;
   claimed: number;
+  /** Other nodes' claims this node reopened after their serve deadline (then claimed). */
+  reopened: number;
   committed: number;
   batches: number;
   batchedRequests: number;
@@ -137,6 +146,7 @@ export class NodeDaemon {
     ticks: 0,
     requestsSeen: 0,
     claimed: 0,
+    reopened: 0,
     committed: 0,
     batches: 0,
     batchedRequests: 0,
@@ -186,6 +196,7 @@ export class NodeDaemon {
       hooks: opts.hooks ?? {},
       resolver: opts.resolver ?? defaultResolver({ getVersion: (id) => models.getVersion(id) }),
       batchThreshold: opts.batchThreshold ?? 8,
+      minServeSeconds: opts.minServeSeconds ?? 30,
       maxBatchSize: Math.min(opts.maxBatchSize ?? 256, 1024),
       maxBlockRange: opts.maxBlockRange ?? 2000,
       address: "",

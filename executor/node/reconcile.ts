@@ -1,7 +1,10 @@
 /**
  * Reconciliation (on start and on every tick): each announced action still open in the journal is checked against
- * the chain before it is (re)sent. A "claim" is sent while the request is still Open; a "commit" is re-sent only
- * while the request is still Assigned to the node (so nothing is committed twice), and a commit found mined owes its
+ * the chain before it is (re)sent. A "claim" is sent while the request is still Open and only if the claim leaves
+ * the node `minServeSeconds` to serve it (a claim locks collateral, and one left uncommitted past its serve deadline
+ * can be reopened at the node's cost); another node's claim is waited out and, once past its serve deadline,
+ * reopened and claimed. A "commit" is re-sent only while the request is still Assigned to the node (so nothing is
+ * committed twice, and nothing is committed once the request was reopened), and a commit found mined owes its
  * settlement; a "batch" found mined (its BatchCommitted event, by the hash of its ids) is recorded, one not mined
  * is dropped and its leaves are batched again.
  */
@@ -18,9 +21,10 @@ import { isVerifiedMode } from "./verified";
 /** Checks every open claim, commit and batch announcement against the chain. */
 export async function reconcile(ctx: NodeContext): Promise<void> {
   const journal = ctx.journal!;
+  const clock = chainClock(ctx);
   for (const r of journal.replay()) {
     try {
-      if (r.t === "claim") await reconcileClaim(ctx, r);
+      if (r.t === "claim") await reconcileClaim(ctx, r, clock);
       else if (r.t === "commit") await reconcileCommit(ctx, r);
       else if (r.t === "batch") await reconcileBatch(ctx, r);
     } catch (e) {
@@ -30,11 +34,58 @@ export async function reconcile(ctx: NodeContext): Promise<void> {
   }
 }
 
-async function reconcileClaim(ctx: NodeContext, r: JournalRecord): Promise<void> {
+/** The latest block's timestamp, read at most once per reconciliation pass (and only if needed). */
+function chainClock(ctx: NodeContext): () => Promise<bigint> {
+  let now: Promise<bigint> | null = null;
+  return () => {
+    const provider = ctx.opts.signer.provider!;
+    now ??= ctx.rpc.call("getBlock", () => provider.getBlock("latest")).then((b) => BigInt(b!.timestamp));
+    return now;
+  };
+}
+
+async function reconcileClaim(ctx: NodeContext, r: JournalRecord, clock: () => Promise<bigint>): Promise<void> {
+  // Another node's claim, known to be pending until then: not asked about again before.
+  const waitUntil = ctx.notBefore.get(r.key!);
+  if (waitUntil !== undefined && waitUntil > (await clock())) return;
   const id = BigInt(r.requestId as string);
-  const req = await ctx.rpc.call("getRequest", () => ctx.inference.getRequest(id));
-  const mine = req.node.toLowerCase() === ctx.address.toLowerCase();
+  let req = await ctx.rpc.call("getRequest", () => ctx.inference.getRequest(id));
+  let mine = req.node.toLowerCase() === ctx.address.toLowerCase();
+  if (Number(req.status) === STATUS.Assigned && !mine && req.serveDeadline !== 0n) {
+    // Claimed by another node: wait for its serve deadline; past it, reopen the request (the claimant pays the
+    // penalty) and claim it below.
+    const now = await clock();
+    if (now <= req.serveDeadline) {
+      ctx.notBefore.set(r.key!, req.serveDeadline + 1n);
+      return;
+    }
+    ctx.notBefore.delete(r.key!);
+    try {
+      await ctx.rpc.send(`reopen(${id})`, (o) => ctx.inference.reopen(id, o));
+      ctx.hooks.afterSend?.(`reopen(${id})`);
+      ctx.metrics.reopened++;
+      ctx.log.info("reopened a claim its node abandoned", { requestId: id, claimant: req.node });
+    } catch (e) {
+      if (isFatal(e)) throw e;
+      ctx.log.info("abandoned claim not reopened", { requestId: id, error: message(e) });
+    }
+    req = await ctx.rpc.call("getRequest", () => ctx.inference.getRequest(id));
+    mine = req.node.toLowerCase() === ctx.address.toLowerCase();
+    if (Number(req.status) === STATUS.Assigned && !mine && req.serveDeadline !== 0n) {
+      ctx.notBefore.set(r.key!, req.serveDeadline + 1n); // another node was quicker to reopen and claim it
+      return;
+    }
+  }
   if (Number(req.status) === STATUS.Open) {
+    // Claim only what can be served before the serve deadline the claim would get.
+    const now = await clock();
+    const serveTimeout = BigInt(await ctx.rpc.call("serveTimeout", () => ctx.inference.serveTimeout()));
+    const serveBy = now + serveTimeout < req.deadline ? now + serveTimeout : req.deadline;
+    if (serveBy - now < BigInt(ctx.minServeSeconds)) {
+      ctx.journal!.complete(r.key!, { dropped: `too late to serve: ${serveBy - now} s left` });
+      ctx.log.info("open request not claimed: too close to its deadline", { requestId: id, deadline: req.deadline });
+      return;
+    }
     ctx.hooks.afterJournal?.(r);
     try {
       await ctx.rpc.send(`claim(${id})`, (o) => ctx.inference.claim(id, o));
@@ -60,6 +111,13 @@ async function reconcileCommit(ctx: NodeContext, r: JournalRecord): Promise<void
   const id = BigInt(r.requestId as string);
   const status = Number(await ctx.rpc.call("statusOf", () => ctx.inference.statusOf(id)));
   if (status === STATUS.Assigned) {
+    // A claim of ours that was reopened (past its serve deadline) may now be another node's: never commit it.
+    const { node } = await ctx.rpc.call("getRequest", () => ctx.inference.getRequest(id));
+    if (node.toLowerCase() !== ctx.address.toLowerCase()) {
+      ctx.journal!.complete(r.key!, { dropped: `reopened; now assigned to ${node}` });
+      ctx.log.warn("commit dropped: the request was reopened and claimed by another node", { requestId: id, node });
+      return;
+    }
     try {
       await sendCommit(ctx, r);
     } catch (e) {

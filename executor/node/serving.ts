@@ -1,7 +1,9 @@
 /**
  * Serving: every "request" record still Assigned to the node is executed and committed. Under load (more than
  * `batchThreshold` results in one tick) the NONE and OPTIMISTIC results without callbacks go out in batches
- * (batching.ts); the others one by one, each announced by a "commit" record before its transaction. A result in a
+ * (batching.ts); the others one by one, each announced by a "commit" record before its transaction. When no batch
+ * can go out (the free stake does not cover one), the requests the node claimed are still committed one by one:
+ * their collateral is locked already, and a claim lapses at its serve deadline. A result in a
  * verified mode (TEE, ZK) is handed to its mode's `VerifiedSettler` (verified.ts) and is final once mined; a NONE or
  * OPTIMISTIC one owes its settlement after the challenge window (settlement.ts).
  */
@@ -27,7 +29,8 @@ export async function serve(ctx: NodeContext): Promise<void> {
   const journal = ctx.journal!;
   const pending = journal.replay().filter((r) => r.t === "request");
   if (pending.length === 0) return;
-  const work: { r: JournalRecord; id: bigint; view: PartyView; callback: boolean; mode: number }[] = [];
+  const work: { r: JournalRecord; id: bigint; view: PartyView; callback: boolean; mode: number; claimed: boolean }[] =
+    [];
   // The requests' current state, fetched a few at a time (one round trip each over JSON-RPC).
   const states = await mapLimit(pending, 16, async (r) => {
     const id = BigInt(r.requestId as string);
@@ -50,7 +53,14 @@ export async function serve(ctx: NodeContext): Promise<void> {
         continue;
       }
       const view = await viewOf(ctx, id, BigInt(r.versionId as string), r.input as string);
-      work.push({ r, id, view, callback: req.callback !== ZeroAddress, mode: Number(req.mode) });
+      work.push({
+        r,
+        id,
+        view,
+        callback: req.callback !== ZeroAddress,
+        mode: Number(req.mode),
+        claimed: req.serveDeadline !== 0n,
+      });
     } catch (e) {
       if (isFatal(e)) throw e;
       ctx.log.error("cannot serve request", { requestId: id, error: message(e) });
@@ -70,7 +80,12 @@ export async function serve(ctx: NodeContext): Promise<void> {
       }
       const outcome = await commitBatch(ctx, chunk);
       if (outcome === "smaller") continue; // the cap was lowered: try again with fewer leaves
-      if (outcome === "failed") break;
+      if (outcome === "failed") {
+        // Our claims' collateral is locked already, and a claim lapses at its serve deadline: commit those one by
+        // one now rather than leave them queued with the rest.
+        singles.push(...rest.filter((w) => w.claimed));
+        break;
+      }
       rest = rest.slice(chunk.length);
     }
   }

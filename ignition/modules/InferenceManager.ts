@@ -16,6 +16,7 @@ function build(stakingModule: StakingModuleType) {
     const requestTimeout = m.getParameter<number>("requestTimeout");
     const collateralMultiplier = m.getParameter<number>("collateralMultiplier");
     const maxCallbackGas = m.getParameter<number>("maxCallbackGas");
+    const serveTimeout = m.getParameter<number>("serveTimeout");
 
     // InferenceManager links the external library InferenceLib (batch loops and cold paths, kept out of the
     // manager's bytecode to stay under the 24 KiB limit).
@@ -30,6 +31,7 @@ function build(stakingModule: StakingModuleType) {
     m.call(inferenceManager, "setRequestTimeout", [requestTimeout]);
     m.call(inferenceManager, "setCollateralMultiplier", [collateralMultiplier]);
     m.call(inferenceManager, "setMaxCallbackGas", [maxCallbackGas]);
+    m.call(inferenceManager, "setServeTimeout", [serveTimeout]);
 
     return { inferenceManager, inferenceLib, staking, modelRegistry, nodeRegistry };
   });
@@ -41,11 +43,15 @@ function build(stakingModule: StakingModuleType) {
  *
  * Parameters (module `InferenceManager`; bounds enforced by the setters):
  * - `governor` (usually under `$global`; default: the deploying account): DEFAULT_ADMIN_ROLE + GOVERNOR_ROLE. The
- *   deploying account sends the four setter calls below, so it must be the governor when this module runs.
+ *   deploying account sends the five setter calls below, so it must be the governor when this module runs.
  * - `challengeWindow` (required, seconds): 1 minute ..= 7 days (`MIN_CHALLENGE_WINDOW`, `MAX_CHALLENGE_WINDOW`).
  * - `requestTimeout` (required, seconds): 1 minute ..= 7 days (`MIN_REQUEST_TIMEOUT`, `MAX_REQUEST_TIMEOUT`).
  * - `collateralMultiplier` (required): 1 ..= 100; a commitment locks fee × multiplier of the node's stake.
  * - `maxCallbackGas` (required): 10,000 ..= 5,000,000 (`MIN_MAX_CALLBACK_GAS`, `MAX_MAX_CALLBACK_GAS`).
+ * - `serveTimeout` (required, seconds): 30 seconds ..= 1 day (`MIN_SERVE_TIMEOUT`, `MAX_SERVE_TIMEOUT`): how long a
+ *   claim holds an open request before anyone may reopen it (the claimant then pays one fee of stake).
+ *
+ * Staking.SLASHER_ROLE for the manager (abandoned claims' penalties) is granted by Protocol.ts with INFERENCE_ROLE.
  */
 export function buildInferenceManagerModule(stakingModule: StakingModuleType) {
   let module = cache.get(stakingModule);

@@ -19,7 +19,8 @@ import { buildZkModule } from "./Zk";
 /**
  * The whole Verity protocol: token, Staking, ModelRegistry, NodeRegistry, InferenceManager (with its linked
  * InferenceLib), the one-step verifier (IntegerStepVerifier) and DisputeManager, with every role wired:
- * - Staking.INFERENCE_ROLE -> InferenceManager (locks and unlocks collateral);
+ * - Staking.INFERENCE_ROLE and SLASHER_ROLE -> InferenceManager (locks and unlocks collateral; slashes the penalty
+ *   of a claim its node abandoned, see IInferenceManager.reopen);
  * - Staking.SLASHER_ROLE and NodeRegistry.SLASHER_ROLE -> DisputeManager (slashes and jails a node proven wrong);
  * - InferenceManager.DISPUTE_ROLE -> DisputeManager (freezes and resolves a disputed commitment);
  * - Staking.INFERENCE_ROLE and SLASHER_ROLE, NodeRegistry.SLASHER_ROLE -> RedundantManager (redundant requests:
@@ -79,14 +80,21 @@ export function grantSlasherRole(
   return [onStaking, onRegistry];
 }
 
-/** Grants the inference manager INFERENCE_ROLE on Staking (lock/unlock collateral). Same sender rule as above. */
+/**
+ * Grants the inference manager INFERENCE_ROLE (lock/unlock collateral) and SLASHER_ROLE (the penalty of an abandoned
+ * claim: one fee, see IInferenceManager.reopen) on Staking. Same sender rule as above.
+ */
 export function grantInferenceRole(
   m: IgnitionModuleBuilder,
   targets: RoleTargets,
   inferenceManager: ArgumentType,
 ): ContractCallFuture<string, string>[] {
   const role = m.staticCall(targets.staking, "INFERENCE_ROLE", [], 0, { id: "Staking_INFERENCE_ROLE" });
-  return [m.call(targets.staking, "grantRole", [role, inferenceManager], { id: "Staking_grantInferenceRole" })];
+  const slasher = m.staticCall(targets.staking, "SLASHER_ROLE", [], 0, { id: "Staking_SLASHER_ROLE_inference" });
+  return [
+    m.call(targets.staking, "grantRole", [role, inferenceManager], { id: "Staking_grantInferenceRole" }),
+    m.call(targets.staking, "grantRole", [slasher, inferenceManager], { id: "Staking_grantInferenceSlasherRole" }),
+  ];
 }
 
 /** Grants the dispute manager DISPUTE_ROLE on the InferenceManager (begin/end disputes). Same sender rule. */

@@ -150,9 +150,11 @@ type Run = CliRun;
         "params",
         "show",
       ]);
-      // 13 of Staking, InferenceManager and DisputeManager, 2 of the TeeSettler, 6 of the RedundantManager
-      expect(r.parameters.map((p) => `${p.contract}.${p.name}`)).to.have.length(21);
+      // 14 of Staking, InferenceManager and DisputeManager, 2 of the TeeSettler, 6 of the RedundantManager
+      expect(r.parameters.map((p) => `${p.contract}.${p.name}`)).to.have.length(22);
       expect(r.parameters.find((p) => p.name === "bondPpm")).to.include({ value: "100000", min: "0", max: "1000000" });
+      const serve = r.parameters.find((p) => p.name === "serveTimeout")!;
+      expect(serve).to.include({ contract: "InferenceManager", value: "300", min: "30", max: "86400" });
       const k = r.parameters.find((p) => p.contract === "RedundantManager" && p.name === "maxNodes")!;
       expect(k).to.include({ min: "2", max: "5" });
       const slash = r.parameters.find((p) => p.contract === "TeeSettler" && p.name === "equivocationSlash")!;

@@ -176,6 +176,7 @@ describe("Deployment (Ignition)", function () {
       expect(await inferenceManager.requestTimeout()).to.equal(p.requestTimeout);
       expect(await inferenceManager.collateralMultiplier()).to.equal(p.collateralMultiplier);
       expect(await inferenceManager.maxCallbackGas()).to.equal(p.maxCallbackGas);
+      expect(await inferenceManager.serveTimeout()).to.equal(p.serveTimeout);
     });
 
     it("configures the DisputeManager with every parameter of the file", async function () {
@@ -276,6 +277,7 @@ describe("Deployment (Ignition)", function () {
         [
           ...governs(d),
           grant(INFERENCE_ROLE, im),
+          grant(SLASHER_ROLE, im),
           grant(SLASHER_ROLE, dm),
           ...redundantGrants(rm),
           grant(SLASHER_ROLE, tee),
@@ -363,6 +365,7 @@ describe("Deployment (Ignition)", function () {
         [
           ...governs(g),
           grant(INFERENCE_ROLE, im),
+          grant(SLASHER_ROLE, im),
           grant(SLASHER_ROLE, dm),
           ...redundantGrants(rm),
           grant(SLASHER_ROLE, tee),
@@ -414,9 +417,9 @@ describe("Deployment (Ignition)", function () {
       expect(await inferenceManager.token()).to.equal(await existing.getAddress());
       expect(await disputeManager.token()).to.equal(await existing.getAddress());
       // 11 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
-      // DisputeManager, RedundantManager, EcdsaAttestationVerifier, TeeSettler, ZkSettler), 4 InferenceManager
-      // setters, setModeSettler(TEE), setModeSettler(ZK) and 9 role grants; no token deployment.
-      expect(transactions).to.equal(26);
+      // DisputeManager, RedundantManager, EcdsaAttestationVerifier, TeeSettler, ZkSettler), 5 InferenceManager
+      // setters, setModeSettler(TEE), setModeSettler(ZK) and 10 role grants; no token deployment.
+      expect(transactions).to.equal(28);
     });
 
     it("applies the Staking parameters given for it", async function () {
@@ -441,6 +444,7 @@ describe("Deployment (Ignition)", function () {
         [
           ...governs(deployer.address),
           grant(INFERENCE_ROLE, im),
+          grant(SLASHER_ROLE, im),
           grant(SLASHER_ROLE, dm),
           ...redundantGrants(rm),
           grant(SLASHER_ROLE, tee),
@@ -482,6 +486,7 @@ describe("Deployment (Ignition)", function () {
         [
           ...governs(g),
           grant(INFERENCE_ROLE, await inferenceManager.getAddress()),
+          grant(SLASHER_ROLE, await inferenceManager.getAddress()),
           grant(SLASHER_ROLE, dm),
           ...redundantGrants(rm),
           grant(SLASHER_ROLE, tee),

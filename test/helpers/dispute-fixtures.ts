@@ -16,10 +16,11 @@ export const NODE_SHARE = (BOND * REWARD_PPM) / 1_000_000n;
 export const FEE = ONE;
 
 /**
- * The whole protocol wired as in production: InferenceManager holds INFERENCE_ROLE on Staking; DisputeManager holds
- * SLASHER_ROLE on Staking and NodeRegistry and DISPUTE_ROLE on InferenceManager. Both demo models are published
- * with their real commitments (version 1 = MLP, version 2 = CNN); operators 0 and 1 are staked and registered on
- * both; the requester and the challenger are funded and have approved everything.
+ * The whole protocol wired as in production: InferenceManager holds INFERENCE_ROLE and SLASHER_ROLE (abandoned
+ * claims) on Staking; DisputeManager holds SLASHER_ROLE on Staking and NodeRegistry and DISPUTE_ROLE on
+ * InferenceManager. Both demo models are published with their real commitments (version 1 = MLP, version 2 = CNN);
+ * operators 0 and 1 are staked and registered on both; the requester and the challenger are funded and have approved
+ * everything.
  */
 export async function deployDisputeFixture() {
   const f = await deployProtocolFixture();
@@ -45,6 +46,7 @@ export async function deployDisputeFixture() {
   ])) as unknown as DisputeManager;
 
   await staking.connect(governor).grantRole(await staking.INFERENCE_ROLE(), await inference.getAddress());
+  await staking.connect(governor).grantRole(await staking.SLASHER_ROLE(), await inference.getAddress());
   await staking.connect(governor).grantRole(await staking.SLASHER_ROLE(), await disputes.getAddress());
   await nodes.connect(governor).grantRole(await nodes.SLASHER_ROLE(), await disputes.getAddress());
   await inference.connect(governor).grantRole(await inference.DISPUTE_ROLE(), await disputes.getAddress());

@@ -15,6 +15,12 @@ export const CHALLENGE_WINDOW = 3600n;
 export const REQUEST_TIMEOUT = 3600n;
 export const COLLATERAL_MULTIPLIER = 10n;
 export const MAX_CALLBACK_GAS = 500_000n;
+export const SERVE_TIMEOUT = 300n;
+/** The share of an abandoned claim's penalty paid to the requester (Staking's MAX_REWARD_PPM). */
+export const CLAIM_PENALTY_REWARD_PPM = 500_000n;
+
+/** NodeRegistry.NodeStatus values. */
+export const NODE_STATUS = { None: 0n, Active: 1n, Exiting: 2n, Exited: 3n, Jailed: 4n } as const;
 
 export const STATUS = {
   None: 0n,
@@ -56,8 +62,8 @@ export async function deployInferenceManager(
 }
 
 /**
- * The foundation fixture plus the InferenceManager wired as a deployment wires it: INFERENCE_ROLE on Staking,
- * DISPUTE_ROLE to a stand-in EOA (`disputer`). Two published versions (see DIGITS_VERSION, WIDE_VERSION), both
+ * The foundation fixture plus the InferenceManager wired as a deployment wires it: INFERENCE_ROLE and SLASHER_ROLE
+ * (abandoned claims) on Staking, DISPUTE_ROLE to a stand-in EOA (`disputer`). Two published versions (see DIGITS_VERSION, WIDE_VERSION), both
  * supporting NONE, OPTIMISTIC and TEE, fee VERSION_FEE. Operators 0 and 1 are staked (2x the minimum) and serve
  * both versions; operator 2 is staked but not registered. Requesters hold INITIAL_BALANCE tokens each and have
  * approved the manager for all of it.
@@ -74,6 +80,7 @@ export async function deployInferenceFixture(): Promise<InferenceFixture> {
 
   const manager = await deployInferenceManager(f);
   await f.staking.connect(f.governor).grantRole(await f.staking.INFERENCE_ROLE(), await manager.getAddress());
+  await f.staking.connect(f.governor).grantRole(await f.staking.SLASHER_ROLE(), await manager.getAddress());
   await manager.connect(f.governor).grantRole(await manager.DISPUTE_ROLE(), f.slasher.address);
 
   const [node, node2, outsider] = f.operators;

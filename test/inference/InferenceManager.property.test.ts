@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import fc from "fast-check";
 
-import { MODE } from "../helpers/fixtures";
+import { MINIMUM_STAKE, MODE } from "../helpers/fixtures";
 import {
   bytesOf,
   deployInferenceFixture,
@@ -26,6 +26,7 @@ const TERMINAL = new Set<bigint>([STATUS.Finalized, STATUS.Rejected, STATUS.Refu
 type Action =
   | { kind: "request"; who: number; node: number; mode: number; extra: number }
   | { kind: "claim"; node: number; pick: number }
+  | { kind: "reopen"; pick: number; byClaimant: boolean }
   | { kind: "commit"; node: number; pick: number }
   | { kind: "finalize"; pick: number }
   | { kind: "refund"; pick: number }
@@ -49,7 +50,11 @@ const action: fc.Arbitrary<Action> = fc.oneof(
       extra: fc.nat(3),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("claim" as const), node: fc.nat(1), pick: fc.nat() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("claim" as const), node: fc.nat(1), pick: fc.nat() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("reopen" as const), pick: fc.nat(), byClaimant: fc.boolean() }),
+  },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("commit" as const), node: fc.nat(1), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("finalize" as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("refund" as const), pick: fc.nat() }) },
@@ -111,6 +116,12 @@ async function run(f: InferenceFixture, a: Action, batches: BatchRecord[]): Prom
       case "claim":
         await f.manager.connect(nodes[a.node]).claim(pickWhere(a.pick, (r) => r.status === STATUS.Open));
         break;
+      case "reopen": {
+        const id = pickWhere(a.pick, (r) => r.status === STATUS.Assigned && r.serveDeadline !== 0n);
+        const claimant = nodes.find((n) => n.address === views[Number(id) - 1]?.node);
+        await f.manager.connect(a.byClaimant && claimant ? claimant : f.stranger).reopen(id);
+        break;
+      }
       case "commit":
         await f.manager.connect(nodes[a.node]).commit(
           pickWhere(a.pick, (r) => r.status === STATUS.Assigned && r.node === nodes[a.node].address),
@@ -197,7 +208,10 @@ async function run(f: InferenceFixture, a: Action, batches: BatchRecord[]): Prom
   return true;
 }
 
-/** Solvency, collateral accounting and settle-once, from the contracts' own views. */
+/**
+ * Solvency, collateral accounting (claims included), settle-once and the price of abandoned claims, from the
+ * contracts' own views and events.
+ */
 async function checkInvariants(f: InferenceFixture, terminal: Map<bigint, bigint>): Promise<void> {
   const count = await f.manager.requestCount();
   let escrow = 0n;
@@ -208,7 +222,9 @@ async function checkInvariants(f: InferenceFixture, terminal: Map<bigint, bigint
   for (let id = 1n; id <= count; id++) {
     const r = await f.manager.getRequest(id);
     if (UNSETTLED.has(r.status)) escrow += r.fee;
-    if (r.status === STATUS.Committed || r.status === STATUS.Disputed) {
+    // a pending claim holds fee x the claim's multiplier; a chosen node's Assigned request holds nothing
+    if (r.status === STATUS.Assigned) expect(r.collateral > 0n, `claim ${id}`).to.equal(r.serveDeadline !== 0n);
+    if (r.status === STATUS.Assigned || r.status === STATUS.Committed || r.status === STATUS.Disputed) {
       locked.set(r.node, (locked.get(r.node) ?? 0n) + r.collateral);
     }
     const before = terminal.get(id);
@@ -228,10 +244,22 @@ async function checkInvariants(f: InferenceFixture, terminal: Map<bigint, bigint
   );
   for (const [node, amount] of locked)
     expect(await f.staking.lockedStake(node), `locked stake of ${node}`).to.equal(amount);
+  // C10-2: each abandoned claim cost its claimant exactly the request's fee of stake, and nothing else did
+  const penalties = new Map<string, bigint>([
+    [f.node.address, 0n],
+    [f.node2.address, 0n],
+  ]);
+  for (const ev of await f.manager.queryFilter(f.manager.filters.ClaimAbandoned())) {
+    const r = await f.manager.getRequest(ev.args.requestId);
+    expect(ev.args.penalty, `penalty of request ${ev.args.requestId}`).to.equal(r.fee);
+    penalties.set(ev.args.node, (penalties.get(ev.args.node) ?? 0n) + ev.args.penalty);
+  }
+  for (const [node, paid] of penalties)
+    expect(await f.staking.totalStake(node), `stake of ${node}`).to.equal(MINIMUM_STAKE * 2n - paid);
 }
 
 describe("InferenceManager properties", function () {
-  it("stays solvent, keeps collateral exact and settles each request at most once over random sequences", async function () {
+  it("stays solvent, keeps collateral exact (C10-4: claims included), charges one fee per abandoned claim (C10-2) and settles each request at most once over random sequences", async function () {
     this.timeout(120_000);
     const succeeded = new Map<string, number>();
     await fc.assert(
@@ -247,7 +275,7 @@ describe("InferenceManager properties", function () {
       { numRuns: 50, seed: 20261123 },
     );
     // The sequences reached every path (not only reverts), so the invariants were checked where they matter.
-    for (const kind of ["request", "claim", "commit", "finalize", "refund", "dispute", "batch", "prove"]) {
+    for (const kind of ["request", "claim", "reopen", "commit", "finalize", "refund", "dispute", "batch", "prove"]) {
       expect(succeeded.get(kind) ?? 0, `successful ${kind} actions`).to.be.greaterThan(0);
     }
     expect(succeeded.get("finalizeBatch") ?? 0, "successful finalizeBatch actions").to.be.greaterThan(0);

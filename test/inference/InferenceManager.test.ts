@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { signPermit } from "../../scripts/lib/protocol";
-import { MODE, ONE } from "../helpers/fixtures";
+import { MODE, ONE, versionSpec } from "../helpers/fixtures";
 import {
   bytesOf,
   CHALLENGE_WINDOW,
@@ -16,6 +16,7 @@ import {
   DIGITS_VERSION,
   MAX_CALLBACK_GAS,
   REQUEST_TIMEOUT,
+  SERVE_TIMEOUT,
   STATUS,
   VERSION_FEE,
 } from "../helpers/inference-fixtures";
@@ -71,6 +72,7 @@ describe("InferenceManager", function () {
       expect(await f.manager.requestTimeout()).to.equal(REQUEST_TIMEOUT);
       expect(await f.manager.collateralMultiplier()).to.equal(COLLATERAL_MULTIPLIER);
       expect(await f.manager.maxCallbackGas()).to.equal(MAX_CALLBACK_GAS);
+      expect(await f.manager.serveTimeout()).to.equal(SERVE_TIMEOUT);
       expect(await f.manager.token()).to.equal(await f.token.getAddress());
       expect(await f.manager.requestCount()).to.equal(0n);
       expect(await f.manager.batchCount()).to.equal(0n);
@@ -257,9 +259,11 @@ describe("InferenceManager", function () {
     it("assigns an open request to the first eligible node", async function () {
       const f = await fixture();
       const id = await request(f, { node: NONE });
+      const at = BigInt(await time.latest()) + 1n;
+      await time.setNextBlockTimestamp(at);
       await expect(f.manager.connect(f.node2).claim(id))
         .to.emit(f.manager, "RequestClaimed")
-        .withArgs(id, f.node2.address);
+        .withArgs(id, f.node2.address, at + SERVE_TIMEOUT, COLLATERAL);
       expect((await f.manager.getRequest(id)).node).to.equal(f.node2.address);
       expect(await f.manager.statusOf(id)).to.equal(STATUS.Assigned);
       await expect(f.manager.connect(f.node).claim(id))
@@ -343,6 +347,26 @@ describe("InferenceManager", function () {
       await expect(f.manager.connect(f.node).commit(late, OUTPUT, TRACE_ROOT))
         .to.be.revertedWithCustomError(f.manager, "InferenceManagerDeadlinePassed")
         .withArgs(late, deadline);
+    });
+
+    it("checks an output of 2^16 bytes or more against the version (too long to be copied into the request)", async function () {
+      const f = await fixture();
+      await f.models
+        .connect(f.publisher)
+        .publishModel("huge-output", versionSpec({ modes: MODE.OPTIMISTIC, outputShape: [256, 256] }));
+      const versionId = 3n;
+      await f.nodes.connect(f.node).serveVersions([versionId]);
+      await f.manager
+        .connect(f.requesters[0])
+        .request(versionId, INPUT, VERSION_FEE, f.node.address, MODE.OPTIMISTIC, NONE, 0);
+      const id = await f.manager.requestCount();
+      await expect(f.manager.connect(f.node).commit(id, bytesOf(65_535), TRACE_ROOT))
+        .to.be.revertedWithCustomError(f.manager, "InferenceManagerInvalidOutputLength")
+        .withArgs(65_535n, 65_536n);
+      await expect(f.manager.connect(f.node).commit(id, bytesOf(65_536), TRACE_ROOT)).to.emit(
+        f.manager,
+        "ResultCommitted",
+      );
     });
 
     it("reverts on an open request and when the node lacks free stake", async function () {
@@ -641,6 +665,7 @@ describe("InferenceManager", function () {
       ["setRequestTimeout", "requestTimeout", "RequestTimeoutSet", 60n, 7n * 86400n, 600n],
       ["setCollateralMultiplier", "collateralMultiplier", "CollateralMultiplierSet", 1n, 100n, 3n],
       ["setMaxCallbackGas", "maxCallbackGas", "MaxCallbackGasSet", 10_000n, 5_000_000n, 1_000_000n],
+      ["setServeTimeout", "serveTimeout", "ServeTimeoutSet", 30n, 86_400n, 600n],
     ] as const;
     for (const [setter, getter, event, min, max, value] of cases) {
       it(`${setter} sets within bounds, emits, and reverts outside them or for others`, async function () {

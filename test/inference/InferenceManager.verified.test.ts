@@ -5,12 +5,14 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { MODE } from "../helpers/fixtures";
 import {
   bytesOf,
+  COLLATERAL_MULTIPLIER,
   commitmentHash,
   deployInferenceFixture,
   DIGITS_INPUT_BYTES,
   DIGITS_OUTPUT_BYTES,
   DIGITS_VERSION,
   makeBatch,
+  NODE_STATUS,
   REQUEST_TIMEOUT,
   STATUS,
   VERSION_FEE,
@@ -115,6 +117,34 @@ describe("InferenceManager: verified modes (settleVerified)", function () {
       expect(r.collateral).to.equal(0n);
       expect(await f.manager.credits(f.node.address)).to.equal(VERSION_FEE);
       expect(await f.staking.lockedStake(f.node.address)).to.equal(lockedBefore);
+    });
+
+    it("C10-4 releases the collateral of the node's claim on an open request", async function () {
+      const f = await fixture();
+      await f.manager
+        .connect(f.requesters[0])
+        .request(DIGITS_VERSION, INPUT, VERSION_FEE, NONE, MODE.TEE, NONE, 0);
+      const id = await f.manager.requestCount();
+      await f.manager.connect(f.node).claim(id);
+      const collateral = VERSION_FEE * COLLATERAL_MULTIPLIER;
+      expect(await f.staking.lockedStake(f.node.address)).to.equal(collateral);
+      await expect(f.manager.connect(f.stranger).settleVerified(id, OUTPUT, TRACE_ROOT))
+        .to.emit(f.staking, "StakeUnlocked")
+        .withArgs(f.node.address, collateral, 0n)
+        .and.to.emit(f.manager, "RequestFinalized")
+        .withArgs(id, f.node.address, VERSION_FEE, 0n);
+      expect(await f.staking.lockedStake(f.node.address)).to.equal(0n);
+      expect((await f.manager.getRequest(id)).collateral).to.equal(0n);
+    });
+
+    it("C10-5 reverts for a node that completed its exit", async function () {
+      const f = await fixture();
+      const id = await teeRequest(f);
+      await f.nodes.connect(f.node).exit();
+      await f.nodes.connect(f.node).completeExit();
+      await expect(f.manager.connect(f.stranger).settleVerified(id, OUTPUT, TRACE_ROOT))
+        .to.be.revertedWithCustomError(f.manager, "InferenceManagerNodeInactive")
+        .withArgs(f.node.address, NODE_STATUS.Exited);
     });
 
     it("calls the consumer with the output", async function () {

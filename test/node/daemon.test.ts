@@ -85,6 +85,110 @@ describe("NodeDaemon", function () {
     d.close();
   });
 
+  describe("claims", () => {
+    const other = () => f.operators[1];
+
+    it("C10-6 does not claim an open request it could not serve before the claim's serve deadline", async () => {
+      const id = await requestFrom(f, "mlp", digitInput("mlp", 3).s0, ethers.ZeroAddress);
+      const { deadline } = await f.inference.getRequest(id);
+      await time.increaseTo(deadline - 20n); // a claim now would leave 20 s, under the 30 s default
+      const { d, log } = await daemon();
+      await d.tick();
+      expect(await f.inference.statusOf(id)).to.equal(STATUS.Open);
+      expect(await f.inference.queryFilter(f.inference.filters.RequestClaimed(id))).to.have.length(0);
+      expect(log.lines.some((l) => l.msg === "open request not claimed: too close to its deadline")).to.equal(true);
+      expect(await f.staking.lockedStake(node().address)).to.equal(0n);
+      d.close();
+    });
+
+    it("C10-6 waits out another node's claim, reopens it once abandoned past its serve deadline, then claims and serves the request", async () => {
+      const id = await requestFrom(f, "mlp", digitInput("mlp", 3).s0, ethers.ZeroAddress);
+      await f.inference.connect(other()).claim(id); // a griefer that never commits
+      const { serveDeadline } = await f.inference.getRequest(id);
+      const { d, log } = await daemon();
+      await d.tick();
+      await d.tick();
+      expect((await f.inference.getRequest(id)).node).to.equal(other().address);
+      expect(d.metrics.reopened).to.equal(0);
+      await time.increaseTo(serveDeadline + 1n);
+      await d.tick();
+      const [abandoned] = await f.inference.queryFilter(f.inference.filters.ClaimAbandoned(id));
+      expect(abandoned.args.node).to.equal(other().address);
+      expect(d.metrics.reopened).to.equal(1);
+      expect(log.lines.some((l) => l.msg === "reopened a claim its node abandoned")).to.equal(true);
+      expect((await f.inference.getRequest(id)).node).to.equal(node().address);
+      expect(await f.inference.statusOf(id)).to.equal(STATUS.Committed);
+      expect((await commitsOf(id))[0].args.outputHash).to.equal(honestOutput(3).outputHash);
+      d.close();
+    });
+
+    it("C10-6 commits its claimed requests one by one when the free stake covers no batch, and keeps the others queued", async () => {
+      const claimed: bigint[] = [];
+      for (let i = 0; i < 2; i++) {
+        claimed.push(await requestFrom(f, "mlp", digitInput("mlp", i).s0, ethers.ZeroAddress));
+        await f.inference.connect(node()).claim(claimed[i]); // 10 tokens of collateral each
+      }
+      const assigned: bigint[] = [];
+      for (let i = 2; i < 5; i++) assigned.push(await requestFrom(f, "mlp", digitInput("mlp", i).s0, node().address));
+      // Leave 5 tokens free: the 3 assigned requests would need 30 more, so no batch (nor single commit) fits.
+      const free = await f.staking.freeStake(node().address);
+      await f.staking.connect(node()).thaw(free - 5n * FEE);
+      const { d, log } = await daemon({ batchThreshold: 1 });
+      await d.tick();
+      expect(await f.inference.queryFilter(f.inference.filters.BatchCommitted())).to.have.length(0);
+      for (const id of claimed) expect(await f.inference.statusOf(id)).to.equal(STATUS.Committed);
+      for (const id of assigned) expect(await f.inference.statusOf(id)).to.equal(STATUS.Assigned);
+      expect(log.lines.some((l) => l.msg === "batch exceeds the free stake; shrinking it")).to.equal(true);
+      d.close();
+    });
+
+    it("drops the request when the other node commits in time", async () => {
+      const id = await requestFrom(f, "mlp", digitInput("mlp", 3).s0, ethers.ZeroAddress);
+      await f.inference.connect(other()).claim(id);
+      const { d } = await daemon();
+      await d.tick();
+      const { view, outputHash } = honestOutput(3);
+      const output = ethers.hexlify(bytesOf(view.states[view.program.layers.length]));
+      await f.inference.connect(other()).commit(id, output, view.trace.traceRoot);
+      expect(outputHashOf(view.states[view.program.layers.length])).to.equal(outputHash);
+      await time.increase(600);
+      await d.tick();
+      expect(d.metrics.reopened).to.equal(0);
+      expect(await f.inference.queryFilter(f.inference.filters.ClaimAbandoned(id))).to.have.length(0);
+      expect(await f.inference.statusOf(id)).to.equal(STATUS.Committed);
+      d.close();
+    });
+
+    it("C10-6 never commits a claimed request that was reopened under it, even with the commit announced before a crash", async () => {
+      const id = await requestFrom(f, "mlp", digitInput("mlp", 3).s0, ethers.ZeroAddress);
+      const crashing = await daemon({
+        hooks: {
+          afterJournal: (r) => {
+            if (r.t === "commit") throw new InjectedCrash("kill -9 after the journal write");
+          },
+        },
+      });
+      await expect(crashing.d.tick()).to.be.rejectedWith(InjectedCrash);
+      crashing.d.close();
+      const { serveDeadline } = await f.inference.getRequest(id);
+      expect((await f.inference.getRequest(id)).node).to.equal(node().address);
+      await time.increaseTo(serveDeadline + 1n);
+      await f.inference.connect(other()).reopen(id);
+      await f.inference.connect(other()).claim(id);
+
+      const { d, log } = await daemon();
+      await d.tick();
+      await d.tick();
+      expect(await commitsOf(id)).to.have.length(0);
+      expect(await f.inference.statusOf(id)).to.equal(STATUS.Assigned);
+      expect(
+        log.lines.some((l) => l.msg === "commit dropped: the request was reopened and claimed by another node"),
+      ).to.equal(true);
+      expect(log.lines.filter((l) => l.level === "error")).to.deep.equal([]);
+      d.close();
+    });
+  });
+
   it("ignores requests assigned to other nodes", async () => {
     const id = await requestFrom(f, "mlp", digitInput("mlp", 0).s0, f.operators[1].address);
     const { d } = await daemon();

@@ -19,6 +19,7 @@ import { teeSettlers } from "./tee";
 interface ServeOptions {
   batchThreshold: string;
   maxBatch: string;
+  minServeSeconds: string;
   confirmations: string;
   pollMs: string;
   healthPort?: string;
@@ -70,6 +71,7 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
     journalFile: opts.journal ?? journalPath(signer.address, verityHome()),
     batchThreshold: int(opts.batchThreshold, "--batch-threshold", 0),
     maxBatchSize: int(opts.maxBatch, "--max-batch", 2),
+    minServeSeconds: int(opts.minServeSeconds, "--min-serve-seconds", 0),
     confirmations: int(opts.confirmations, "--confirmations", 1),
     startBlock: opts.fromBlock !== undefined ? int(opts.fromBlock, "--from-block", 0) : undefined,
     cheat,
@@ -96,6 +98,11 @@ export function registerNodeServeCommand(cli: Command): void {
     )
     .option("--batch-threshold <n>", "commit with commitBatch when more than n results are pending in one tick", "8")
     .option("--max-batch <n>", "leaves per batch at most (the contract allows 1024)", "256")
+    .option(
+      "--min-serve-seconds <n>",
+      "claim an open request only if its claim would leave at least n seconds to serve it (an abandoned claim costs one fee)",
+      "30",
+    )
     .option("--confirmations <n>", "blocks to wait for after each transaction", "1")
     .option("--poll-ms <n>", "milliseconds between ticks", "1000")
     .option("--health-port <n>", "serve GET /health and /metrics on 127.0.0.1:<n> (0: any free port)")

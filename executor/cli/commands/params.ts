@@ -143,6 +143,14 @@ const PARAMS: ParamSpec[] = [
     set: (p, v) => p.inferenceManager.setMaxCallbackGas(v as bigint),
   },
   {
+    contract: "InferenceManager",
+    name: "serveTimeout",
+    kind: "seconds",
+    get: (p) => p.inferenceManager.serveTimeout(),
+    bounds: async (p) => [await p.inferenceManager.MIN_SERVE_TIMEOUT(), await p.inferenceManager.MAX_SERVE_TIMEOUT()],
+    set: (p, v) => p.inferenceManager.setServeTimeout(v as bigint),
+  },
+  {
     contract: "DisputeManager",
     name: "bond",
     kind: "tokens",

@@ -187,6 +187,8 @@ export interface ResultReport {
   collateral: bigint;
   mode: string;
   deadline: bigint;
+  /** While a node's claim is pending: after it, anyone may reopen the request (0 otherwise). */
+  serveDeadline: bigint;
   windowEnd: bigint;
   inputHash: string;
   commitmentHash: string;
@@ -249,6 +251,7 @@ async function report(p: Protocol, requestId: bigint, program: Program | null): 
     collateral: r.collateral,
     mode: modeName,
     deadline: r.deadline,
+    serveDeadline: r.serveDeadline,
     windowEnd: r.windowEnd,
     inputHash: r.inputHash,
     commitmentHash: r.commitmentHash,
@@ -273,6 +276,9 @@ function printReport(p: Protocol, r: ResultReport): void {
   ];
   // The serving deadline is cleared once the request is settled.
   if (r.deadline > 0n) lines.push(["serve by", new Date(Number(r.deadline) * 1000).toISOString()]);
+  if (r.serveDeadline > 0n) {
+    lines.push(["claim lapses", `${new Date(Number(r.serveDeadline) * 1000).toISOString()} (then anyone may reopen it)`]);
+  }
   if (r.windowEnd > 0n) lines.push(["window ends", new Date(Number(r.windowEnd) * 1000).toISOString()]);
   if (r.committed) {
     lines.push(["outputHash", r.committed.outputHash], ["traceRoot", r.committed.traceRoot]);
