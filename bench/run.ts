@@ -120,9 +120,11 @@ async function measureGas(): Promise<Record<GasKey, number>> {
   return gas;
 }
 
-/** Aims of issue 4 for the inference and dispute figures; reported, not enforced. */
+/** Aims of issue 4 for the inference and dispute figures; reported, not enforced. `commit` was 70k until issue 10
+ * made every commit read the node's registry status (F2: only Active or Exiting nodes commit), a cold call of ~5.8k
+ * of which 1.7k was won back elsewhere: 75k is the aim with that check. */
 const PROTOCOL_AIMS: Record<string, number> = {
-  commit: 70_000,
+  commit: 75_000,
   requestCommitFinalize: 250_000,
   commitBatchPerInference256: 5_000,
   oneStepMaxMlp: 5_000_000,
