@@ -1,7 +1,7 @@
 /**
  * One committed inference: quantize the input (if it is float), run the integer program, commit the trace.
  * A pure function of (program, input): the same bytes and the same trace root on every run and machine
- * (PROTOCOL.md invariant 6; golden vectors in test/golden/).
+ * (invariant 6 of test/PROPERTIES.md; golden vectors in test/golden/).
  */
 import { InvalidInputError } from "./errors";
 import { dequantizeOutput, quantizeInput } from "./quant";

@@ -2,7 +2,7 @@
  * The CLI's connection to a chain: the RPC endpoint, the signing key, the deployed contracts, and the errors a
  * newcomer meets first (no node running, no deployment, no key, a revert), each with a hint.
  *
- * Configuration precedence (STYLE.md): flags (`--rpc`, `--key`, `--deployment`), then the environment
+ * Configuration precedence (docs/CLI.md, "Configuration"): flags (`--rpc`, `--key`, `--deployment`), then the environment
  * (`VERITY_RPC_URL`, `VERITY_PRIVATE_KEY`, `VERITY_DEPLOYMENT`), then the config file (`--config <file>`, or
  * `$VERITY_HOME/config.json`, `VERITY_HOME` defaulting to `.verity` in the current directory), then defaults
  * (RPC `http://127.0.0.1:8545`; contracts from Ignition's `ignition/deployments/chain-<chainId>/deployed_addresses.json`).

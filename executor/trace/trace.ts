@@ -7,7 +7,7 @@
  *   traceRoot   = merkleRoot(stateRoot_0, ..., stateRoot_L)
  *
  * The state count L + 1 and the state lengths are not hashed in again: they come from the registered model
- * (PROTOCOL.md, "Determinism"), the verifier derives every tree depth from them and requires proofs of exactly
+ * (docs/COMMITMENTS.md: "the layer count and the shapes come from the registered model, never from the node"), the verifier derives every tree depth from them and requires proofs of exactly
  * that length.
  */
 import { hexlify } from "ethers";

@@ -7,7 +7,7 @@ import { deployDisputeFixture, digitInput, FEE, requestFrom, type DisputeFixture
 import { openGame, Outcome, runGame } from "../helpers/dispute-game";
 
 /**
- * Invariants 1 and 2 of PROTOCOL.md across every settlement path: finalize, dispute won by the challenger, dispute
+ * Invariants 1 and 2 of test/PROPERTIES.md (solvency, single settlement) across every settlement path: finalize, dispute won by the challenger, dispute
  * won by the node, a timeout, and a refund. After every step, each contract holds exactly what it owes; at the end,
  * once everybody has claimed, no token was created or lost, and no request settled twice.
  */
