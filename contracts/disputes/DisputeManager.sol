@@ -473,12 +473,10 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         d.phase = Phase.Resolved;
         d.outcome = nodeWrong ? Outcome.NodeWrong : Outcome.ChallengerWrong;
         if (nodeWrong) {
+            // An OPTIMISTIC commitment always backs a fee of at least 1 with a multiplier of at least 1: collateral > 0.
             uint256 collateral = inference.endDispute(d.requestId, true);
-            uint256 reward = 0;
-            if (collateral > 0) {
-                uint256 slashed = staking.slash(d.node, collateral, address(this), _rewardPpm);
-                reward = PPMMath.mulPPM(slashed, _rewardPpm);
-            }
+            uint256 slashed = staking.slash(d.node, collateral, address(this), _rewardPpm);
+            uint256 reward = PPMMath.mulPPM(slashed, _rewardPpm);
             _credits[d.challenger] += d.bond + reward;
             // Jailed whatever its status: a node that exited before its lie was proven must not register again.
             INodeRegistry.NodeStatus status = nodeRegistry.statusOf(d.node);
@@ -492,7 +490,8 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
             // a sham challenger to stall its own commitment therefore pays for every stall.
             uint256 toNode = PPMMath.mulPPM(d.bond, _rewardPpm);
             _credits[d.node] += toNode;
-            if (d.bond > toNode) token.safeTransfer(staking.slashSink(), d.bond - toNode);
+            // rewardPpm <= 50% and bond >= 1: the sink's part is never zero.
+            token.safeTransfer(staking.slashSink(), d.bond - toNode);
         }
         emit DisputeResolved(disputeId, d.requestId, d.outcome, reason);
     }
