@@ -157,6 +157,30 @@ describe("verity CLI", function () {
       expect(r.stderr).to.contain("holds a tensor of shape [1, 15] (15 values), but the model expects shape [1, 16]");
     });
 
+    it("X10-3: exits 2 naming the layer when one of its steps could not be proven on-chain (StepWitnessTooLargeError)", () => {
+      // 4 inputs -> 24,000 hidden units -> 1: both Gemms are past the one-step proof bound, the first by its descriptor
+      // (bias, multiplier and shift of 24,000 output channels), the second by its row of 24,000 weights
+      const g = new GraphBuilder("too-wide", 13);
+      const x = g.input("input", [1, 4]);
+      const hidden = 24_000;
+      const w1 = g.initializer("w1", tensorF32([hidden, 4], pseudoRandom(hidden * 4, 5)));
+      const h = g.node("Relu", [g.node("Gemm", [x, w1], { transB: 1 })]);
+      const w2 = g.initializer("w2", tensorF32([1, hidden], pseudoRandom(hidden, 6)));
+      g.output(g.node("Gemm", [h, w2], { transB: 1 }), [1, 1]);
+      const wide = path.join(dir, "too-wide.onnx");
+      const cal = path.join(dir, "too-wide-calibration.json");
+      fs.writeFileSync(wide, encodeOnnx(g.build()));
+      fs.writeFileSync(cal, JSON.stringify([pseudoRandom(4, 7), pseudoRandom(4, 8)]));
+      const r = verity("model", "import", wide, "--calibration", cal, "--out", path.join(dir, "too-wide"));
+      expect(r.status, r.stderr).to.equal(EXIT_BAD_INPUT);
+      expect(r.stdout).to.equal("");
+      expect(r.stderr).to.match(
+        /^error: layer 0 \(Gemm\): the one-step proof of an element needs up to \d+ bytes of calldata \(limit 130048\) and \d+ gas \(limit 5000000\)/,
+      );
+      expect(r.stderr).to.match(/\nhint: every layer must be provable on-chain in one step/);
+      expect(fs.existsSync(path.join(dir, "too-wide", "program.bin"))).to.equal(false);
+    });
+
     it("exits 64 for a usage error (unknown option, missing required option)", () => {
       expect(verity("infer", "--model", out, "--input", input, "--frobnicate").status).to.equal(EXIT_USAGE);
       const r = verity("model", "import", onnx, "--out", out);
