@@ -39,3 +39,24 @@ export class InvalidInputError extends VerityError {}
 
 /** The bytes are not a well-formed Verity program (wrong magic or version, truncated, inconsistent layer data). */
 export class ProgramDecodeError extends VerityError {}
+
+/**
+ * A layer whose one-step proof could not be sent on-chain: neither witness of its worst element fits the calldata
+ * and gas limits (executor/runtime/step-witness.ts), so a node could lie in that step with impunity.
+ */
+export class StepWitnessTooLargeError extends ProgramDecodeError {
+  constructor(
+    readonly layer: number,
+    readonly op: string,
+    readonly calldata: number,
+    readonly maxCalldata: number,
+    readonly gas: number,
+    readonly maxGas: number,
+  ) {
+    super(
+      `layer ${layer} (${op}): the one-step proof of an element needs up to ${calldata} bytes of calldata ` +
+        `(limit ${maxCalldata}) and ${gas} gas (limit ${maxGas}), so a wrong result of this layer could not be ` +
+        `proven on-chain; split the layer (fewer input features or channels, a smaller window or axis)`,
+    );
+  }
+}

@@ -34,6 +34,9 @@ library Descriptor {
     error DescriptorOutOfBounds(uint256 offset, uint256 length);
     /// @notice The descriptor has no attribute called `name`.
     error DescriptorMissingAttribute(string name);
+    /// @notice Attribute `name` holds `value`, negative where the kernels need a size, a count or an index (the
+    /// program validator refuses such a program; a publisher's descriptor may still carry it).
+    error DescriptorNegativeAttribute(string name, int256 value);
 
     // -- static fields --
 
@@ -101,9 +104,24 @@ library Descriptor {
         return a[0];
     }
 
-    /// @notice The first value of attribute `name` as a uint256 (reverts if negative).
+    /// @notice The first value of attribute `name` as a uint256; reverts `DescriptorNegativeAttribute` if negative.
     function uscalar(bytes calldata d, string memory name) internal pure returns (uint256) {
-        return uint256(scalar(d, name));
+        int256 v = scalar(d, name);
+        if (v < 0) revert DescriptorNegativeAttribute(name, v);
+        return uint256(v);
+    }
+
+    /// @notice The values of attribute `name` as uint256s (the same calldata); reverts `DescriptorNegativeAttribute`
+    /// on the first negative one.
+    function uattr(bytes calldata d, string memory name) internal pure returns (uint256[] calldata u) {
+        int256[] calldata a = attr(d, name);
+        for (uint256 k; k < a.length; ++k) {
+            if (a[k] < 0) revert DescriptorNegativeAttribute(name, a[k]);
+        }
+        assembly ("memory-safe") {
+            u.offset := a.offset
+            u.length := a.length
+        }
     }
 
     /// @notice Entry `i` of packed big-endian int32s (bias, multiplier, shift).

@@ -18,6 +18,7 @@ import {
   OnnxDecodeError,
   ProgramDecodeError,
   ShapeMismatchError,
+  StepWitnessTooLargeError,
   UnsupportedOperatorError,
   VerityError,
 } from "../errors";
@@ -110,6 +111,9 @@ function hintFor(e: VerityError): string {
   if (e instanceof OnnxDecodeError) return "pass a binary ONNX ModelProto (.onnx), not a text, JSON or truncated export";
   if (e instanceof UnsupportedOperatorError) return "re-export the model with supported operators only (see executor/model/graph.ts)";
   if (e instanceof InvalidModelError) return "the model is not a graph Verity can run; check it with onnx.checker first";
+  if (e instanceof StepWitnessTooLargeError) {
+    return "every layer must be provable on-chain in one step (docs/NUMERICS.md §14): make the named layer smaller and re-export";
+  }
   if (e instanceof ProgramDecodeError) return "the program directory is damaged; re-create it with `verity model import`";
   if (e instanceof InvalidInputError) {
     return "inputs are JSON arrays of finite numbers (nested, or flat with --shape) or ONNX TensorProto .pb files";

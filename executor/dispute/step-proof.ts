@@ -16,6 +16,7 @@ import { VerityError } from "../errors";
 import { type Layer, type Program, shapeSize, tensorShape } from "../runtime/program";
 import { CHUNK_BYTES, MerkleTree } from "../trace/merkle";
 import { WeightsCommitment, stepLayout } from "../trace/weights";
+import { stepProofCalldata, stepWitnessBounds } from "../runtime/step-witness";
 
 /** A step proof asked of a layer or element that does not exist, or of states that do not fit the program. */
 export class StepProofError extends VerityError {}
@@ -74,6 +75,11 @@ export interface ElementReads {
   /** Byte indices of S_layer, in no particular order (possibly empty: e.g. an all-padding pooling window). */
   bytes: number[];
   row: number | null;
+  /**
+   * Byte ranges [first, last] of S_layer the kernel checks as a whole (`KernelIO.range`): Conv checks each kernel
+   * row's span once, the gaps between dilated taps included, so a sparse slice must hold every chunk of it.
+   */
+  spans?: [number, number][];
 }
 
 function int(v: number | number[] | undefined): number {
@@ -126,17 +132,20 @@ function outputReads(p: Program, layer: Layer, inOff: number[], i: number): Elem
       const ox = i % ow;
       const cg = c / group;
       const g = Math.floor(o / (m / group));
+      const spans: [number, number][] = [];
       for (let ci = 0; ci < cg; ci++) {
         for (let ky = 0; ky < kh; ky++) {
           const iy = oy * sh - pt + ky * dh;
           if (iy < 0 || iy >= h) continue;
+          const first = bytes.length;
           for (let kx = 0; kx < kw; kx++) {
             const ix = ox * sw - pl + kx * dw;
             if (ix >= 0 && ix < w) bytes.push(in0 + ((b * c + g * cg + ci) * h + iy) * w + ix);
           }
+          if (bytes.length > first) spans.push([bytes[first], bytes[bytes.length - 1]]);
         }
       }
-      return { bytes, row: o };
+      return { bytes, row: o, spans };
     }
     case "MaxPool":
     case "AveragePool": {
@@ -270,8 +279,9 @@ export function buildStepProof(
 }
 
 /**
- * The same proof for `computeElementSparse`: the pre-state as exactly the chunks the element reads, with their
- * multiproof. Much less calldata than `buildStepProof` when the reads are spread out (a Conv over many channels).
+ * The same proof for `computeElementSparse`: the pre-state as exactly the chunks the element reads (every chunk of a
+ * span the kernel checks whole, `ElementReads.spans`), with their multiproof. Much less calldata than
+ * `buildStepProof` when the reads are spread out (a Conv over many channels).
  */
 export function buildSparseStepProof(
   p: Program,
@@ -282,6 +292,9 @@ export function buildSparseStepProof(
 ): SparseStepProof {
   const { reads, pre, tree, common } = prepare(p, states, layer, element, weights);
   const set = new Set<number>(reads.bytes.map((b) => Math.floor(b / CHUNK_BYTES)));
+  for (const [first, last] of reads.spans ?? []) {
+    for (let c = Math.floor(first / CHUNK_BYTES); c <= Math.floor(last / CHUNK_BYTES); c++) set.add(c);
+  }
   if (set.size === 0) set.add(0);
   const chunkIndices = [...set].sort((a, b) => a - b);
   const chunks = new Uint8Array(chunkIndices.length * CHUNK_BYTES);
@@ -320,10 +333,28 @@ function prepare(
   };
 }
 
+/** Calldata of `computeElement` / `computeElementSparse` with this proof (exact: the ABI sizes of its parts). */
+export function stepProofCalldataOf(proof: StepProof | SparseStepProof): number {
+  const hexBytes = (hex: string): number => (hex.length - 2) / 2;
+  const row = proof.rows[0];
+  return stepProofCalldata({
+    descriptorBytes: hexBytes(proof.layer.descriptor),
+    layerProof: proof.layer.layerProof.length,
+    sliceChunks: hexBytes(proof.slice.chunks) / CHUNK_BYTES,
+    sliceProof: proof.slice.proof.length,
+    sparse: "chunkIndices" in proof.slice,
+    rowBytes: row === undefined ? null : hexBytes(row.data),
+    rowProof: row === undefined ? 0 : row.proof.length,
+  });
+}
+
 /**
- * The cheaper of the two witnesses for the same element, by calldata size: one contiguous run of S_layer
- * (`buildStepProof`) or only the chunks it reads with a multiproof (`buildSparseStepProof`, smaller for wide
- * convolutions). Both game players (executor/dispute, executor/redundant) send whichever this picks.
+ * The cheaper of the two witnesses for the same element: one contiguous run of S_layer (`buildStepProof`) or only
+ * the chunks it reads with a multiproof (`buildSparseStepProof`, smaller for wide convolutions). It is the one with
+ * less calldata among the witnesses `stepWitnessBounds` finds usable for the layer (within MAX_STEP_PROOF_CALLDATA and
+ * MAX_STEP_PROOF_GAS for every element; `validateProgram` admits a program only if every layer has one), so the
+ * proof sent always fits both limits. Both game players (executor/dispute, executor/redundant) send whichever this
+ * picks.
  */
 export function cheapestStepProof(
   p: Program,
@@ -332,11 +363,10 @@ export function cheapestStepProof(
   element: number,
   weights: WeightsCommitment,
 ): { sparse: false; proof: StepProof } | { sparse: true; proof: SparseStepProof } {
-  const run = buildStepProof(p, states, layer, element, weights);
-  const sparse = buildSparseStepProof(p, states, layer, element, weights);
-  const hexBytes = (hex: string) => (hex.length - 2) / 2;
-  const runBytes = hexBytes(run.slice.chunks) + 32 * run.slice.proof.length;
-  const sparseBytes =
-    hexBytes(sparse.slice.chunks) + 32 * (sparse.slice.proof.length + sparse.slice.chunkIndices.length);
-  return sparseBytes < runBytes ? { sparse: true, proof: sparse } : { sparse: false, proof: run };
+  const { usable } = stepWitnessBounds(p)[layer];
+  const run = usable.contiguous || !usable.sparse ? buildStepProof(p, states, layer, element, weights) : null;
+  const sparse = usable.sparse || !usable.contiguous ? buildSparseStepProof(p, states, layer, element, weights) : null;
+  if (run === null) return { sparse: true, proof: sparse! };
+  if (sparse === null) return { sparse: false, proof: run };
+  return stepProofCalldataOf(sparse) < stepProofCalldataOf(run) ? { sparse: true, proof: sparse } : { sparse: false, proof: run };
 }

@@ -10,7 +10,8 @@
  * - Every layer is self-contained: its attributes carry every zero point and dimension its kernel needs, so a
  *   verifier needs the layer descriptor and its input slice only.
  */
-import { ProgramDecodeError } from "../errors";
+import { ProgramDecodeError, StepWitnessTooLargeError } from "../errors";
+import { MAX_STEP_PROOF_CALLDATA, MAX_STEP_PROOF_GAS, oversizedStep } from "./step-witness";
 
 /** Affine quantization of a tensor: real = scale * (q - zeroPoint), q in [-128, 127]. */
 export interface QParams {
@@ -193,7 +194,11 @@ function windowFits(layer: Layer, i: number, size: number, pBegin: number, pEnd:
   }
 }
 
-/** Checks every structural and arithmetic invariant of a program; throws ProgramDecodeError. */
+/**
+ * Checks every structural and arithmetic invariant of a program, and that every step can be proven on-chain (its
+ * one-step proof within MAX_STEP_PROOF_CALLDATA and MAX_STEP_PROOF_GAS); throws ProgramDecodeError
+ * (StepWitnessTooLargeError for the last).
+ */
 export function validateProgram(p: Program): void {
   if (p.version !== 1) fail(`unsupported program version ${String(p.version)}`);
   const checkShape = (dims: unknown, what: string): number[] => {
@@ -380,6 +385,11 @@ export function validateProgram(p: Program): void {
       if (layer.op !== "Lut") expectLen(layer, i, "lut", null);
     }
   });
+  // Every step must be provable on-chain: its one-step proof within the calldata and gas limits (step-witness.ts).
+  const over = oversizedStep(p);
+  if (over) {
+    throw new StepWitnessTooLargeError(over.layer, over.op, over.calldata, MAX_STEP_PROOF_CALLDATA, over.gas, MAX_STEP_PROOF_GAS);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -15,13 +15,38 @@ import { EXIT_BAD_INPUT, EXIT_UNEXPECTED, EXIT_USAGE, reportError } from "../../
 const ROOT = path.join(__dirname, "..", "..");
 const BIN = path.join(ROOT, "bin", "verity.js");
 
-function verity(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+interface Run {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  /** Why the child did not run to its end: killed at the timeout (ETIMEDOUT), or not started at all. */
+  error?: Error;
+  stdout: string;
+  stderr: string;
+}
+
+function verity(...args: string[]): Run {
   return verityWithEnv({}, ...args);
 }
 
-function verityWithEnv(env: Record<string, string>, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+function verityWithEnv(env: Record<string, string>, ...args: string[]): Run {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000, env: { ...process.env, ...env } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { status: r.status, signal: r.signal, error: r.error, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+/**
+ * `verity <args>` that must exit 0 and print one JSON document. A child that failed, was killed at the timeout or
+ * never started has an empty (or partial) stdout: the assertion names its status, signal and stderr instead of
+ * letting JSON.parse report "Unexpected end of JSON input".
+ */
+function verityJson(...args: string[]): Record<string, unknown> {
+  const r = verity(...args);
+  const what = `verity ${args.join(" ")}: status ${r.status}, signal ${r.signal}${r.error ? ` (${r.error.message})` : ""}`;
+  expect(r.status, `${what}\n${r.stderr}`).to.equal(0);
+  try {
+    return JSON.parse(r.stdout) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`${what}, but its stdout is not one JSON document (${(e as Error).message}): ${JSON.stringify(r.stdout)}`);
+  }
 }
 
 function pseudoRandom(n: number, seed: number): number[] {
@@ -91,9 +116,7 @@ describe("verity CLI", function () {
 
   describe("infer", () => {
     it("--json prints exactly output, shape, traceRoot, programDigest, artifactCid and steps, matching the library", () => {
-      const r = verity("infer", "--model", out, "--input", input, "--json");
-      expect(r.status, r.stderr).to.equal(0);
-      const json = JSON.parse(r.stdout);
+      const json = verityJson("infer", "--model", out, "--input", input, "--json");
       expect(Object.keys(json).sort()).to.deep.equal(["artifactCid", "output", "programDigest", "shape", "steps", "traceRoot"]);
       const program = decodeProgram(new Uint8Array(fs.readFileSync(path.join(out, "program.bin"))));
       const expected = infer(program, Float32Array.from(images[3]));
@@ -108,10 +131,18 @@ describe("verity CLI", function () {
     it("gives the same program from a float .onnx with the same calibration, and reads a TensorProto .pb input", () => {
       const pb = path.join(dir, "input.pb");
       fs.writeFileSync(pb, encodeTensorProto({ dtype: "float32", dims: [1, 16], data: Float32Array.from(images[3]) }));
-      const fromDir = JSON.parse(verity("infer", "--model", out, "--input", input, "--json").stdout);
-      const r = verity("infer", "--model", onnx, "--input", pb, "--calibration", calibration, "--json");
-      expect(r.status, r.stderr).to.equal(0);
-      expect(JSON.parse(r.stdout)).to.deep.equal(fromDir);
+      // What the imported program directory gives (the previous test checks the CLI prints exactly this for it).
+      const program = decodeProgram(new Uint8Array(fs.readFileSync(path.join(out, "program.bin"))));
+      const expected = infer(program, Float32Array.from(images[3]));
+      const json = verityJson("infer", "--model", onnx, "--input", pb, "--calibration", calibration, "--json");
+      expect(json).to.deep.equal({
+        output: Array.from(expected.outputFloat),
+        shape: [1, 4],
+        traceRoot: expected.trace.traceRoot,
+        programDigest: programDigest(program),
+        artifactCid: cidOf(new Uint8Array(fs.readFileSync(onnx))),
+        steps: program.layers.length,
+      });
     });
 
     it("calibrates on the input itself when a float .onnx comes without calibration, and accepts a flat array with --shape", () => {
@@ -128,6 +159,7 @@ describe("verity CLI", function () {
     it("takes --model from VERITY_MODEL when the flag is absent", () => {
       const fromFlag = verity("infer", "--model", out, "--input", input, "--json");
       const fromEnv = verityWithEnv({ VERITY_MODEL: out }, "infer", "--input", input, "--json");
+      expect(fromFlag.status, fromFlag.stderr).to.equal(0);
       expect(fromEnv.status, fromEnv.stderr).to.equal(0);
       expect(fromEnv.stdout).to.equal(fromFlag.stdout);
     });
@@ -155,6 +187,30 @@ describe("verity CLI", function () {
       const r = verity("infer", "--model", out, "--input", wrong);
       expect(r.status).to.equal(EXIT_BAD_INPUT);
       expect(r.stderr).to.contain("holds a tensor of shape [1, 15] (15 values), but the model expects shape [1, 16]");
+    });
+
+    it("X10-3: exits 2 naming the layer when one of its steps could not be proven on-chain (StepWitnessTooLargeError)", () => {
+      // 4 inputs -> 24,000 hidden units -> 1: both Gemms are past the one-step proof bound, the first by its descriptor
+      // (bias, multiplier and shift of 24,000 output channels), the second by its row of 24,000 weights
+      const g = new GraphBuilder("too-wide", 13);
+      const x = g.input("input", [1, 4]);
+      const hidden = 24_000;
+      const w1 = g.initializer("w1", tensorF32([hidden, 4], pseudoRandom(hidden * 4, 5)));
+      const h = g.node("Relu", [g.node("Gemm", [x, w1], { transB: 1 })]);
+      const w2 = g.initializer("w2", tensorF32([1, hidden], pseudoRandom(hidden, 6)));
+      g.output(g.node("Gemm", [h, w2], { transB: 1 }), [1, 1]);
+      const wide = path.join(dir, "too-wide.onnx");
+      const cal = path.join(dir, "too-wide-calibration.json");
+      fs.writeFileSync(wide, encodeOnnx(g.build()));
+      fs.writeFileSync(cal, JSON.stringify([pseudoRandom(4, 7), pseudoRandom(4, 8)]));
+      const r = verity("model", "import", wide, "--calibration", cal, "--out", path.join(dir, "too-wide"));
+      expect(r.status, r.stderr).to.equal(EXIT_BAD_INPUT);
+      expect(r.stdout).to.equal("");
+      expect(r.stderr).to.match(
+        /^error: layer 0 \(Gemm\): the one-step proof of an element needs up to \d+ bytes of calldata \(limit 130048\) and \d+ gas \(limit 5000000\)/,
+      );
+      expect(r.stderr).to.match(/\nhint: every layer must be provable on-chain in one step/);
+      expect(fs.existsSync(path.join(dir, "too-wide", "program.bin"))).to.equal(false);
     });
 
     it("exits 64 for a usage error (unknown option, missing required option)", () => {

@@ -15,6 +15,8 @@ import { DEV_KEYS, freePort, HARDHAT_BIN, ROOT, rpc, VERITY_BIN } from "../../sc
 
 export interface CliRun {
   status: number | null;
+  /** The signal that ended the command: SIGKILL when it ran past COMMAND_TIMEOUT_MS. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -97,9 +99,9 @@ export class CliChain {
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
       child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
       const timer = setTimeout(() => child.kill("SIGKILL"), COMMAND_TIMEOUT_MS);
-      child.on("close", (status) => {
+      child.on("close", (status, signal) => {
         clearTimeout(timer);
-        resolve({ status, stdout, stderr });
+        resolve({ status, signal, stdout, stderr });
       });
     });
   }
@@ -107,13 +109,18 @@ export class CliChain {
   /** `verity`, expecting exit 0 (the failure message carries the command and its output). */
   async ok(args: string[], extra: Record<string, string> = {}): Promise<CliRun> {
     const r = await this.verity(args, extra);
-    expect(r.status, `verity ${args.join(" ")}\n${r.stderr}${r.stdout}`).to.equal(0);
+    expect(r.status, `verity ${args.join(" ")} (signal ${r.signal})\n${r.stderr}${r.stdout}`).to.equal(0);
     return r;
   }
 
   /** `verity <args> --json`, expecting exit 0, parsed. */
   async json<T>(args: string[], extra: Record<string, string> = {}): Promise<T> {
-    return JSON.parse((await this.ok([...args, "--json"], extra)).stdout) as T;
+    const r = await this.ok([...args, "--json"], extra);
+    try {
+      return JSON.parse(r.stdout) as T;
+    } catch (e) {
+      throw new Error(`verity ${args.join(" ")} --json exited 0 but printed no JSON document (${(e as Error).message}): ${JSON.stringify(r.stdout)}`);
+    }
   }
 
   /** Starts a long-running `verity` command (a daemon) in its own process group; `stop()` kills it. */

@@ -45,25 +45,25 @@ library ConvKernel {
 
     /// @notice Weight row the element `i` needs: its output channel.
     function row(bytes calldata d, uint256 i) internal pure returns (uint256) {
-        int256[] calldata outChw = Descriptor.attr(d, "outChw");
-        return (i / (uint256(outChw[1]) * uint256(outChw[2]))) % uint256(outChw[0]);
+        uint256[] calldata outChw = Descriptor.uattr(d, "outChw");
+        return (i / (outChw[1] * outChw[2])) % outChw[0];
     }
 
     function _geometry(bytes calldata d, uint256 i) private pure returns (Geometry memory g) {
-        int256[] calldata a = Descriptor.attr(d, "inChw");
-        (g.c, g.h, g.w) = (uint256(a[0]), uint256(a[1]), uint256(a[2]));
-        a = Descriptor.attr(d, "outChw");
-        (g.m, g.oh, g.ow) = (uint256(a[0]), uint256(a[1]), uint256(a[2]));
+        uint256[] calldata a = Descriptor.uattr(d, "inChw");
+        (g.c, g.h, g.w) = (a[0], a[1], a[2]);
+        a = Descriptor.uattr(d, "outChw");
+        (g.m, g.oh, g.ow) = (a[0], a[1], a[2]);
         uint256 group = Descriptor.uscalar(d, "group");
         (g.cg, g.mg) = (g.c / group, g.m / group);
-        a = Descriptor.attr(d, "kernel");
-        (g.kh, g.kw) = (uint256(a[0]), uint256(a[1]));
-        a = Descriptor.attr(d, "strides");
-        (g.sh, g.sw) = (uint256(a[0]), uint256(a[1]));
-        a = Descriptor.attr(d, "pads");
-        (g.pt, g.pl) = (uint256(a[0]), uint256(a[1]));
-        a = Descriptor.attr(d, "dilations");
-        (g.dh, g.dw) = (uint256(a[0]), uint256(a[1]));
+        a = Descriptor.uattr(d, "kernel");
+        (g.kh, g.kw) = (a[0], a[1]);
+        a = Descriptor.uattr(d, "strides");
+        (g.sh, g.sw) = (a[0], a[1]);
+        a = Descriptor.uattr(d, "pads");
+        (g.pt, g.pl) = (a[0], a[1]);
+        a = Descriptor.uattr(d, "dilations");
+        (g.dh, g.dw) = (a[0], a[1]);
         uint256 plane = g.oh * g.ow;
         g.o = (i / plane) % g.m;
         g.oy = (i % plane) / g.ow;

@@ -69,16 +69,16 @@ library ElementwiseKernel {
     /// @dev Row-major offsets in A and B of output element `i` (axes of size 1 broadcast).
     function _operandIndices(bytes calldata d, uint256 i) private pure returns (uint256 ia, uint256 ib) {
         uint256[] calldata out = Descriptor.uintArray(d, Descriptor.OUT_SHAPE);
-        int256[] calldata aShape = Descriptor.attr(d, "aShape");
-        int256[] calldata bShape = Descriptor.attr(d, "bShape");
+        uint256[] calldata aShape = Descriptor.uattr(d, "aShape");
+        uint256[] calldata bShape = Descriptor.uattr(d, "bShape");
         uint256 sa = 1;
         uint256 sb = 1;
         for (uint256 k = out.length; k > 0; --k) {
             uint256 dim = out[k - 1];
             uint256 idx = i % dim;
             i /= dim;
-            uint256 da = uint256(aShape[k - 1]);
-            uint256 db = uint256(bShape[k - 1]);
+            uint256 da = aShape[k - 1];
+            uint256 db = bShape[k - 1];
             if (da != 1) ia += idx * sa;
             if (db != 1) ib += idx * sb;
             sa *= da;

@@ -26,16 +26,16 @@ library PoolKernel {
     }
 
     function _window(bytes calldata d, uint256 i) private pure returns (Window memory g) {
-        int256[] calldata a = Descriptor.attr(d, "inChw");
-        (g.h, g.w) = (uint256(a[1]), uint256(a[2]));
-        a = Descriptor.attr(d, "outHw");
-        (g.oh, g.ow) = (uint256(a[0]), uint256(a[1]));
-        a = Descriptor.attr(d, "kernel");
-        (g.kh, g.kw) = (uint256(a[0]), uint256(a[1]));
-        a = Descriptor.attr(d, "strides");
-        (g.sh, g.sw) = (uint256(a[0]), uint256(a[1]));
-        a = Descriptor.attr(d, "pads");
-        (g.pt, g.pl, g.pb, g.pr) = (uint256(a[0]), uint256(a[1]), uint256(a[2]), uint256(a[3]));
+        uint256[] calldata a = Descriptor.uattr(d, "inChw");
+        (g.h, g.w) = (a[1], a[2]);
+        a = Descriptor.uattr(d, "outHw");
+        (g.oh, g.ow) = (a[0], a[1]);
+        a = Descriptor.uattr(d, "kernel");
+        (g.kh, g.kw) = (a[0], a[1]);
+        a = Descriptor.uattr(d, "strides");
+        (g.sh, g.sw) = (a[0], a[1]);
+        a = Descriptor.uattr(d, "pads");
+        (g.pt, g.pl, g.pb, g.pr) = (a[0], a[1], a[2], a[3]);
         uint256 plane = g.oh * g.ow;
         g.base = KernelIO.inputOffset(d, 0) + (i / plane) * g.h * g.w;
         g.oy = (i % plane) / g.ow;
@@ -45,8 +45,8 @@ library PoolKernel {
     /// @notice Max over the in-bounds taps, starting from -128 (padding never wins).
     function maxPool(bytes calldata d, KernelIO.Slice memory x, uint256 i) internal pure returns (int8) {
         Window memory g = _window(d, i);
-        int256[] calldata dil = Descriptor.attr(d, "dilations");
-        (uint256 dh, uint256 dw) = (uint256(dil[0]), uint256(dil[1]));
+        uint256[] calldata dil = Descriptor.uattr(d, "dilations");
+        (uint256 dh, uint256 dw) = (dil[0], dil[1]);
         int256 best = -128;
         for (uint256 ky; ky < g.kh; ++ky) {
             uint256 iy = g.oy * g.sh + ky * dh;

@@ -16,7 +16,7 @@ library ShapeKernel {
         uint256[] calldata out = Descriptor.uintArray(d, Descriptor.OUT_SHAPE);
         // inputShapes = [rank, dims...] of the one input
         uint256[] calldata inShape = Descriptor.uintArray(d, Descriptor.INPUT_SHAPES)[1:1 + out.length];
-        int256[] calldata perm = Descriptor.attr(d, "perm");
+        uint256[] calldata perm = Descriptor.uattr(d, "perm");
         uint256 j;
         for (uint256 k = out.length; k > 0; --k) {
             uint256 dim = out[k - 1];
@@ -24,7 +24,7 @@ library ShapeKernel {
             i /= dim;
             // stride of input axis perm[k-1]: the product of the input dims after it
             uint256 stride = 1;
-            for (uint256 a = uint256(perm[k - 1]) + 1; a < inShape.length; ++a) stride *= inShape[a];
+            for (uint256 a = perm[k - 1] + 1; a < inShape.length; ++a) stride *= inShape[a];
             j += idx * stride;
         }
         return int8(KernelIO.at(x, KernelIO.inputOffset(d, 0) + j));
