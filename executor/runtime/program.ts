@@ -11,7 +11,7 @@
  *   verifier needs the layer descriptor and its input slice only.
  */
 import { ProgramDecodeError, StepWitnessTooLargeError } from "../errors";
-import { MAX_STEP_PROOF_CALLDATA, MAX_STEP_PROOF_GAS, oversizedStep } from "./step-witness";
+import { MAX_STEP_PROOF_CALLDATA, MAX_STEP_PROOF_GAS, oversizedStep, stepWitnessBounds } from "./step-witness";
 
 /** Affine quantization of a tensor: real = scale * (q - zeroPoint), q in [-128, 127]. */
 export interface QParams {
@@ -176,6 +176,8 @@ function accBound(layer: Layer, i: number, rowLen: number): void {
 }
 
 const MAX_DIM = 1 << 24;
+/** The longest state the on-chain games accept (`MAX_STATE_BYTES` of DisputeManager and RedundantManager). */
+export const MAX_STATE_BYTES = 1 << 24;
 /** Upper bound on the multiply-adds (or window taps) of one layer, so that no valid program can hang a verifier. */
 export const MAX_LAYER_WORK = 2 ** 31;
 
@@ -385,8 +387,15 @@ export function validateProgram(p: Program): void {
       if (layer.op !== "Lut") expectLen(layer, i, "lut", null);
     }
   });
+  // Every state (the live tensors side by side) fits the games' chunk trees: at most 2^24 bytes, MAX_STATE_BYTES in
+  // DisputeManager and RedundantManager, which refuse a longer post-state (its tree would be deeper than 19 levels).
+  const bounds = stepWitnessBounds(p);
+  const longState = bounds.find((b) => b.inLength > MAX_STATE_BYTES);
+  if (longState) {
+    fail(`state S${longState.layer} holds ${longState.inLength} bytes of live tensors, more than 2^24 (MAX_STATE_BYTES)`);
+  }
   // Every step must be provable on-chain: its one-step proof within the calldata and gas limits (step-witness.ts).
-  const over = oversizedStep(p);
+  const over = oversizedStep(p, bounds);
   if (over) {
     throw new StepWitnessTooLargeError(over.layer, over.op, over.calldata, MAX_STEP_PROOF_CALLDATA, over.gas, MAX_STEP_PROOF_GAS);
   }

@@ -566,6 +566,6 @@ function boundOf(
 }
 
 /** The first layer with no usable witness (none within MAX_STEP_PROOF_CALLDATA and MAX_STEP_PROOF_GAS), if any. */
-export function oversizedStep(p: Program): StepWitnessBound | undefined {
-  return stepWitnessBounds(p).find((b) => !b.usable.contiguous && !b.usable.sparse);
+export function oversizedStep(p: Program, bounds = stepWitnessBounds(p)): StepWitnessBound | undefined {
+  return bounds.find((b) => !b.usable.contiguous && !b.usable.sparse);
 }

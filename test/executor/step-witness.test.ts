@@ -13,7 +13,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
-import { StepWitnessTooLargeError } from "../../executor/errors";
+import { ProgramDecodeError, StepWitnessTooLargeError } from "../../executor/errors";
 import {
   buildSparseStepProof,
   buildStepProof,
@@ -405,5 +405,35 @@ describe("one-step proof bound (L1: every step provable within 5M gas and 128 Ki
         }
       }
     });
+  });
+});
+
+describe("state size bound (the games' MAX_STATE_BYTES)", function () {
+  /** input -> Reshape (tensor 1) -> Add(input, tensor 1): S1 holds both tensors of `n` bytes. */
+  function twoLiveTensors(n: number): Program {
+    return program(
+      [1, n],
+      [
+        { op: "Reshape", inputs: [0], output: 1, outShape: [1, n], attrs: {} },
+        {
+          op: "Add",
+          inputs: [0, 1],
+          output: 2,
+          outShape: [1, n],
+          attrs: { aShape: [1, n], bShape: [1, n], zA: 0, zB: 0, zOut: 0 },
+          multiplier: Int32Array.of(1 << 14, 1 << 14),
+          shift: Int32Array.of(16),
+        },
+      ],
+    );
+  }
+
+  it("X10-9: refuses a program whose state holds more than 2^24 bytes of live tensors, though each tensor fits", function () {
+    const n = (1 << 23) + 1; // each tensor is under 2^24; S1 = tensor 0 (carried) + tensor 1 = 2^24 + 2 bytes
+    expect(() => validateProgram(twoLiveTensors(n))).to.throw(ProgramDecodeError, /state S1 holds 16777218 bytes/);
+  });
+
+  it("X10-9: accepts the same program when every state is at most 2^24 bytes", function () {
+    expect(() => validateProgram(twoLiveTensors(1 << 23))).not.to.throw();
   });
 });
