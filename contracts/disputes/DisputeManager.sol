@@ -473,7 +473,7 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         d.phase = Phase.Resolved;
         d.outcome = nodeWrong ? Outcome.NodeWrong : Outcome.ChallengerWrong;
         if (nodeWrong) {
-            // An OPTIMISTIC commitment always backs a fee of at least 1 with a multiplier of at least 1: collateral > 0.
+            // An OPTIMISTIC commitment backs a fee of at least 1 with a multiplier of at least 1: collateral > 0.
             uint256 collateral = inference.endDispute(d.requestId, true);
             uint256 slashed = staking.slash(d.node, collateral, address(this), _rewardPpm);
             uint256 reward = PPMMath.mulPPM(slashed, _rewardPpm);
