@@ -1,10 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {Address} from "@openzeppelin/contracts/utils/Address.sol";
-
 import {IInferenceManager} from "../interfaces/IInferenceManager.sol";
-import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {VerificationModes} from "../libraries/VerificationModes.sol";
 
@@ -70,51 +67,14 @@ library InferenceLib {
     /// @dev The requester's share of an abandoned claim's penalty (Staking's MAX_REWARD_PPM: half).
     uint32 internal constant CLAIM_PENALTY_REWARD_PPM = 500_000;
 
-    /// @dev What a request needs of its model version, cached on first use (versions are immutable; deprecation
-    /// is checked live through the registries).
+    /// @dev What a request needs of its model version (`IModelRegistry.requestTerms`), cached on first use
+    /// (versions are immutable; deprecation is checked live through the registries).
     struct VersionInfo {
         uint128 fee;
         uint32 inputBytes;
         uint32 outputBytes;
         uint8 modes;
         bool cached;
-    }
-
-    /// @dev Reads fee, modes and shape sizes out of `ModelRegistry.getVersion`'s return data without decoding the
-    /// whole struct (a full ABI decode costs about 1 kB of this contract's code, which must stay under 24 kB).
-    /// Layout: word 0 is the offset of the tuple; in the tuple, word 4 is `modes`, word 8 `fee`, words 10 and 11
-    /// the offsets (from the tuple's start) of `inputShape` and `outputShape`, each a length followed by elements.
-    function readVersion(address modelRegistry, uint256 versionId) external view returns (VersionInfo memory info) {
-        bytes memory ret = Address.functionStaticCall(
-            modelRegistry,
-            abi.encodeCall(IModelRegistry.getVersion, (versionId))
-        );
-        uint256 tuple = wordAt(ret, 0);
-        info.modes = uint8(wordAt(ret, tuple + 4 * 32));
-        info.fee = uint128(wordAt(ret, tuple + 8 * 32));
-        info.inputBytes = elementCount(ret, tuple + wordAt(ret, tuple + 10 * 32));
-        info.outputBytes = elementCount(ret, tuple + wordAt(ret, tuple + 11 * 32));
-        info.cached = true;
-    }
-
-    /// @dev The 32-byte word at byte `offset` of `data`, bounds-checked.
-    function wordAt(bytes memory data, uint256 offset) internal pure returns (uint256 w) {
-        if (offset + 32 > data.length) revert IInferenceManager.InferenceManagerVersionNotActive(0);
-        assembly ("memory-safe") {
-            w := mload(add(add(data, 0x20), offset))
-        }
-    }
-
-    /// @dev prod of the uint32 array at byte `offset` of `data`, saturated at type(uint32).max (no input that long fits
-    /// in a transaction anyway).
-    function elementCount(bytes memory data, uint256 offset) internal pure returns (uint32) {
-        uint256 rank = wordAt(data, offset);
-        uint256 count = 1;
-        for (uint256 i = 1; i <= rank; ++i) {
-            count *= uint32(wordAt(data, offset + i * 32));
-            if (count > type(uint32).max) return type(uint32).max;
-        }
-        return uint32(count);
     }
 
     /// @notice Validate and mark the leaves of a new batch of `msg.sender` (the manager's caller: this runs by

@@ -641,13 +641,33 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         }
     }
 
-    /// @dev The cached version record. `checkActive`: also require the version to be active now (requests with a
-    /// chosen node get that check from `NodeRegistry.isEligible`).
+    /// @dev The cached version record. On a version's first request it is read from `ModelRegistry.requestTerms`
+    /// (one call: the version must be active, and an unknown version, which that view refuses, reads as inactive
+    /// too) and cached. `checkActive`: on later requests, also require the version to be active now (requests with
+    /// a chosen node get that check from `NodeRegistry.isEligible`).
     function _versionInfo(uint256 versionId, bool checkActive) private returns (InferenceLib.VersionInfo memory info) {
         info = _versions[versionId];
         if (!info.cached) {
-            if (!modelRegistry.isActiveVersion(versionId)) revert InferenceManagerVersionNotActive(versionId);
-            info = InferenceLib.readVersion(address(modelRegistry), versionId);
+            IModelRegistry.RequestTerms memory terms;
+            try modelRegistry.requestTerms(versionId) returns (IModelRegistry.RequestTerms memory t) {
+                terms = t;
+            } catch (bytes memory reason) {
+                // an unknown version reads as inactive, as from `isActiveVersion`; any other failure propagates
+                if (bytes4(reason) != IModelRegistry.ModelRegistryUnknownVersion.selector) {
+                    assembly ("memory-safe") {
+                        revert(add(reason, 0x20), mload(reason))
+                    }
+                }
+                revert InferenceManagerVersionNotActive(versionId);
+            }
+            if (!terms.active) revert InferenceManagerVersionNotActive(versionId);
+            info = InferenceLib.VersionInfo({
+                fee: terms.fee,
+                inputBytes: terms.inputBytes,
+                outputBytes: terms.outputBytes,
+                modes: terms.modes,
+                cached: true
+            });
             _versions[versionId] = info;
         } else if (checkActive && !modelRegistry.isActiveVersion(versionId)) {
             revert InferenceManagerVersionNotActive(versionId);
