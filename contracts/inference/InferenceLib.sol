@@ -209,8 +209,10 @@ library InferenceLib {
                         )
                     )
                 }
-                // node == the manager's caller, status == Assigned (2), no callback flag,
-                let bad := iszero(eq(and(core, 0xffffffffffffffffffffffffffffffffffffffff), caller()))
+                // node == the manager's caller (bits 0-159 of core xor caller() all zero; `bad` is any non-zero
+                // value, and a shift rather than a 160-bit mask, which the constant optimizer may compute at each
+                // use), status == Assigned (2), no callback flag,
+                let bad := shl(96, xor(core, caller()))
                 bad := or(bad, iszero(eq(and(shr(240, core), 0xff), 2)))
                 bad := or(bad, shr(255, core))
                 // mode NONE (1) or OPTIMISTIC (2) only: TEE and ZK results settle through their settler
