@@ -9,6 +9,8 @@
  *   requestCommitFinalize  the sum of the three.
  *   finalizeFirstCredit    finalize when the node's credit balance is zero (the credit slot is written fresh).
  *   finalizeWithCallback   finalize of a request with a DigitConsumer-like recording callback (digits version).
+ *   requestFirstOnVersion  the first request on the digits version (784-byte input, chosen node): the manager reads
+ *                the version's terms from the ModelRegistry (`requestTerms`) and caches them.
  *   claim        an eligible node's claim of an open request (the node already has collateral locked).
  *   commitClaimed  the claimant's commitment of that request.
  *   commitBatchPerInference16 / 256  (commitBatch + finalizeBatch) / n for a batch of n requests of one node.
@@ -68,9 +70,17 @@ export async function benchInference(): Promise<Record<string, number>> {
   const claim = await gasOf(manager.connect(node).claim(openId));
   const commitClaimed = await gasOf(manager.connect(node).commit(openId, output, traceRoot));
 
+  // The first request on the digits version (784-byte input): the manager reads the version's terms from the
+  // ModelRegistry and caches them.
+  const digitsInput = bytesOf(784, 9);
+  const requestFirstOnVersion = await gasOf(
+    manager
+      .connect(requester)
+      .request(DIGITS_VERSION, digitsInput, VERSION_FEE, node.address, MODE.OPTIMISTIC, none, 0),
+  );
+
   // A callback request on the digits version (10-byte output), consumer records the result.
   const consumer = await ethers.deployContract("DigitConsumer", [await manager.getAddress()]);
-  const digitsInput = bytesOf(784, 9);
   const digitsOutput = bytesOf(10, 10);
   await manager
     .connect(requester)
@@ -95,6 +105,7 @@ export async function benchInference(): Promise<Record<string, number>> {
     requestCommitFinalize: request + commit + finalize,
     finalizeFirstCredit,
     finalizeWithCallback,
+    requestFirstOnVersion,
     claim,
     commitClaimed,
   };

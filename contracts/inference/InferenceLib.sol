@@ -1,19 +1,42 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
 import {IInferenceManager} from "../interfaces/IInferenceManager.sol";
-import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {VerificationModes} from "../libraries/VerificationModes.sol";
 
 /// @title InferenceLib
-/// @notice The InferenceManager's storage records, its batch loops and some cold paths. The loops are `external`
-/// library functions
-/// (reached by DELEGATECALL, so they act on the manager's own storage) only to keep the manager's code under the
-/// 24 kB limit; they add one DELEGATECALL per batch, not per leaf.
+/// @notice The InferenceManager's storage records, its batch loops and its cold paths (governance setters, views,
+/// refunds, reopened claims, dispute hooks, credit claims). They are `external` library functions (reached by
+/// DELEGATECALL, so they act on the manager's own storage) only to keep the manager's code well under the 24 kB
+/// limit: a call costs one DELEGATECALL (2.6k gas the first time in a transaction), so the hot paths (request,
+/// claim, commit, finalize) make none, and the batch paths one per batch, not per leaf.
 library InferenceLib {
+    using SafeERC20 for IERC20;
+
+    /// @dev The governance parameters and both counters share one slot (256 bits exactly).
+    struct Params {
+        uint32 challengeWindow;
+        uint32 requestTimeout;
+        uint8 collateralMultiplier;
+        uint32 maxCallbackGas;
+        uint64 requestCount;
+        uint64 batchCount;
+        uint24 serveTimeout;
+    }
+
+    /// @dev The governance parameter `setParameter` sets.
+    enum Parameter {
+        ChallengeWindow,
+        RequestTimeout,
+        CollateralMultiplier,
+        MaxCallbackGas,
+        ServeTimeout
+    }
+
     /// @dev Slot 0 of a request: everything `settleBatch` reads per leaf.
     struct Core {
         address node;
@@ -70,51 +93,26 @@ library InferenceLib {
     /// @dev The requester's share of an abandoned claim's penalty (Staking's MAX_REWARD_PPM: half).
     uint32 internal constant CLAIM_PENALTY_REWARD_PPM = 500_000;
 
-    /// @dev What a request needs of its model version, cached on first use (versions are immutable; deprecation
-    /// is checked live through the registries).
+    // The governance parameters' bounds (the InferenceManager's MIN_/MAX_ constants; see there).
+    uint32 internal constant MIN_CHALLENGE_WINDOW = 1 minutes;
+    uint32 internal constant MAX_CHALLENGE_WINDOW = 7 days;
+    uint32 internal constant MIN_REQUEST_TIMEOUT = 1 minutes;
+    uint32 internal constant MAX_REQUEST_TIMEOUT = 7 days;
+    uint8 internal constant MIN_COLLATERAL_MULTIPLIER = 1;
+    uint8 internal constant MAX_COLLATERAL_MULTIPLIER = 100;
+    uint32 internal constant MIN_MAX_CALLBACK_GAS = 10_000;
+    uint32 internal constant MAX_MAX_CALLBACK_GAS = 5_000_000;
+    uint32 internal constant MIN_SERVE_TIMEOUT = 30 seconds;
+    uint32 internal constant MAX_SERVE_TIMEOUT = 1 days;
+
+    /// @dev What a request needs of its model version (`IModelRegistry.requestTerms`), cached on first use
+    /// (versions are immutable; deprecation is checked live through the registries).
     struct VersionInfo {
         uint128 fee;
         uint32 inputBytes;
         uint32 outputBytes;
         uint8 modes;
         bool cached;
-    }
-
-    /// @dev Reads fee, modes and shape sizes out of `ModelRegistry.getVersion`'s return data without decoding the
-    /// whole struct (a full ABI decode costs about 1 kB of this contract's code, which must stay under 24 kB).
-    /// Layout: word 0 is the offset of the tuple; in the tuple, word 4 is `modes`, word 8 `fee`, words 10 and 11
-    /// the offsets (from the tuple's start) of `inputShape` and `outputShape`, each a length followed by elements.
-    function readVersion(address modelRegistry, uint256 versionId) external view returns (VersionInfo memory info) {
-        bytes memory ret = Address.functionStaticCall(
-            modelRegistry,
-            abi.encodeCall(IModelRegistry.getVersion, (versionId))
-        );
-        uint256 tuple = wordAt(ret, 0);
-        info.modes = uint8(wordAt(ret, tuple + 4 * 32));
-        info.fee = uint128(wordAt(ret, tuple + 8 * 32));
-        info.inputBytes = elementCount(ret, tuple + wordAt(ret, tuple + 10 * 32));
-        info.outputBytes = elementCount(ret, tuple + wordAt(ret, tuple + 11 * 32));
-        info.cached = true;
-    }
-
-    /// @dev The 32-byte word at byte `offset` of `data`, bounds-checked.
-    function wordAt(bytes memory data, uint256 offset) internal pure returns (uint256 w) {
-        if (offset + 32 > data.length) revert IInferenceManager.InferenceManagerVersionNotActive(0);
-        assembly ("memory-safe") {
-            w := mload(add(add(data, 0x20), offset))
-        }
-    }
-
-    /// @dev prod of the uint32 array at byte `offset` of `data`, saturated at type(uint32).max (no input that long fits
-    /// in a transaction anyway).
-    function elementCount(bytes memory data, uint256 offset) internal pure returns (uint32) {
-        uint256 rank = wordAt(data, offset);
-        uint256 count = 1;
-        for (uint256 i = 1; i <= rank; ++i) {
-            count *= uint32(wordAt(data, offset + i * 32));
-            if (count > type(uint32).max) return type(uint32).max;
-        }
-        return uint32(count);
     }
 
     /// @notice Validate and mark the leaves of a new batch of `msg.sender` (the manager's caller: this runs by
@@ -211,8 +209,10 @@ library InferenceLib {
                         )
                     )
                 }
-                // node == the manager's caller, status == Assigned (2), no callback flag,
-                let bad := iszero(eq(and(core, 0xffffffffffffffffffffffffffffffffffffffff), caller()))
+                // node == the manager's caller (bits 0-159 of core xor caller() all zero; `bad` is any non-zero
+                // value, and a shift rather than a 160-bit mask, which the constant optimizer may compute at each
+                // use), status == Assigned (2), no callback flag,
+                let bad := shl(96, xor(core, caller()))
                 bad := or(bad, iszero(eq(and(shr(240, core), 0xff), 2)))
                 bad := or(bad, shr(255, core))
                 // mode NONE (1) or OPTIMISTIC (2) only: TEE and ZK results settle through their settler
@@ -431,7 +431,71 @@ library InferenceLib {
         return status == core.status ? uint256(core.fee) * terms.multiplier : 0;
     }
 
+    // -- Governance and credits (cold paths) --
+
+    /// @notice The `IInferenceManager` setter of `which`: check `value` against the parameter's bounds
+    /// (`InferenceManagerParameterOutOfBounds`), store it and emit the parameter's event. The manager checks the
+    /// caller's role first.
+    function setParameter(Params storage params, Parameter which, uint256 value) external {
+        if (which == Parameter.ChallengeWindow) {
+            _checkBounds("challengeWindow", value, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
+            params.challengeWindow = uint32(value);
+            emit IInferenceManager.ChallengeWindowSet(uint32(value));
+        } else if (which == Parameter.RequestTimeout) {
+            _checkBounds("requestTimeout", value, MIN_REQUEST_TIMEOUT, MAX_REQUEST_TIMEOUT);
+            params.requestTimeout = uint32(value);
+            emit IInferenceManager.RequestTimeoutSet(uint32(value));
+        } else if (which == Parameter.CollateralMultiplier) {
+            _checkBounds("collateralMultiplier", value, MIN_COLLATERAL_MULTIPLIER, MAX_COLLATERAL_MULTIPLIER);
+            params.collateralMultiplier = uint8(value);
+            emit IInferenceManager.CollateralMultiplierSet(uint8(value));
+        } else if (which == Parameter.MaxCallbackGas) {
+            _checkBounds("maxCallbackGas", value, MIN_MAX_CALLBACK_GAS, MAX_MAX_CALLBACK_GAS);
+            params.maxCallbackGas = uint32(value);
+            emit IInferenceManager.MaxCallbackGasSet(uint32(value));
+        } else {
+            _checkBounds("serveTimeout", value, MIN_SERVE_TIMEOUT, MAX_SERVE_TIMEOUT);
+            params.serveTimeout = uint24(value); // MAX_SERVE_TIMEOUT < 2^24
+            emit IInferenceManager.ServeTimeoutSet(uint32(value));
+        }
+    }
+
+    /// @notice `IInferenceManager.claimCredits`: transfer all of `msg.sender`'s credits to it.
+    function claimCredits(mapping(address => uint256) storage credits, IERC20 token) external returns (uint256 amount) {
+        amount = credits[msg.sender];
+        if (amount == 0) revert IInferenceManager.InferenceManagerNothingToClaim(msg.sender);
+        credits[msg.sender] = 0;
+        token.safeTransfer(msg.sender, amount);
+        emit IInferenceManager.CreditsClaimed(msg.sender, amount);
+    }
+
+    function _checkBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max) private pure {
+        if (value < min || value > max) {
+            revert IInferenceManager.InferenceManagerParameterOutOfBounds(parameter, value, min, max);
+        }
+    }
+
     // -- Dispute hooks and claims (cold paths) --
+
+    /// @notice `IInferenceManager.beginDispute`: freeze the Committed OPTIMISTIC request `requestId` inside its
+    /// window (the manager checks the caller's role first).
+    function beginDispute(mapping(uint256 => Request) storage requests, uint256 requestId) external {
+        Request storage r = requests[requestId];
+        Core memory core = r.core;
+        if (core.status != IInferenceManager.RequestStatus.Committed) {
+            revert IInferenceManager.InferenceManagerInvalidStatus(requestId, core.status);
+        }
+        uint8 mode = core.flags & 0x0f;
+        if (mode != VerificationModes.OPTIMISTIC)
+            revert IInferenceManager.InferenceManagerNotDisputable(requestId, mode);
+        Terms memory terms = r.terms;
+        if (block.timestamp >= terms.time) revert IInferenceManager.InferenceManagerWindowClosed(requestId, terms.time);
+        core.status = IInferenceManager.RequestStatus.Disputed;
+        r.core = core;
+        terms.time -= uint40(block.timestamp); // the frozen remainder of the window
+        r.terms = terms;
+        emit IInferenceManager.DisputeBegun(requestId);
+    }
 
     /// @notice `IInferenceManager.endDispute`: resolve the Disputed request `requestId`.
     function endDispute(

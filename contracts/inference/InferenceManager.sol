@@ -50,23 +50,24 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
     /// @notice The most leaves one batch commitment may hold.
     uint256 public constant MAX_BATCH_SIZE = 1024;
 
-    uint32 public constant MIN_CHALLENGE_WINDOW = 1 minutes;
-    uint32 public constant MAX_CHALLENGE_WINDOW = 7 days;
+    // The bounds are InferenceLib's, where the setters check them (`InferenceLib.setParameter`).
+    uint32 public constant MIN_CHALLENGE_WINDOW = InferenceLib.MIN_CHALLENGE_WINDOW; // 1 minute
+    uint32 public constant MAX_CHALLENGE_WINDOW = InferenceLib.MAX_CHALLENGE_WINDOW; // 7 days
     uint32 private constant _DEFAULT_CHALLENGE_WINDOW = 1 hours;
-    uint32 public constant MIN_REQUEST_TIMEOUT = 1 minutes;
-    uint32 public constant MAX_REQUEST_TIMEOUT = 7 days;
+    uint32 public constant MIN_REQUEST_TIMEOUT = InferenceLib.MIN_REQUEST_TIMEOUT; // 1 minute
+    uint32 public constant MAX_REQUEST_TIMEOUT = InferenceLib.MAX_REQUEST_TIMEOUT; // 7 days
     uint32 private constant _DEFAULT_REQUEST_TIMEOUT = 1 hours;
     /// @notice Collateral = fee * multiplier: a node risks at least its fee (multiplier >= 1) and at most 100 times.
-    uint8 public constant MIN_COLLATERAL_MULTIPLIER = 1;
-    uint8 public constant MAX_COLLATERAL_MULTIPLIER = 100;
+    uint8 public constant MIN_COLLATERAL_MULTIPLIER = InferenceLib.MIN_COLLATERAL_MULTIPLIER; // 1
+    uint8 public constant MAX_COLLATERAL_MULTIPLIER = InferenceLib.MAX_COLLATERAL_MULTIPLIER; // 100
     uint8 private constant _DEFAULT_COLLATERAL_MULTIPLIER = 10;
-    uint32 public constant MIN_MAX_CALLBACK_GAS = 10_000;
-    uint32 public constant MAX_MAX_CALLBACK_GAS = 5_000_000;
+    uint32 public constant MIN_MAX_CALLBACK_GAS = InferenceLib.MIN_MAX_CALLBACK_GAS; // 10,000
+    uint32 public constant MAX_MAX_CALLBACK_GAS = InferenceLib.MAX_MAX_CALLBACK_GAS; // 5,000,000
     uint32 private constant _DEFAULT_MAX_CALLBACK_GAS = 500_000;
     /// @notice How long a claim holds an open request: long enough to execute and get a commitment mined (30 s),
     /// short enough that a griefer's claims delay a request by at most a day. Stored as uint24 (< 2^24 s).
-    uint32 public constant MIN_SERVE_TIMEOUT = 30 seconds;
-    uint32 public constant MAX_SERVE_TIMEOUT = 1 days;
+    uint32 public constant MIN_SERVE_TIMEOUT = InferenceLib.MIN_SERVE_TIMEOUT; // 30 seconds
+    uint32 public constant MAX_SERVE_TIMEOUT = InferenceLib.MAX_SERVE_TIMEOUT; // 1 day
     uint24 private constant _DEFAULT_SERVE_TIMEOUT = 5 minutes;
 
     /// @dev Gas kept back when forwarding `callbackGasLimit` (the 1/64 rule and the call's own cost).
@@ -85,23 +86,12 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         uint32 callbackGasLimit;
     }
 
-    /// @dev The governance parameters and both counters share one slot (256 bits exactly).
-    struct Params {
-        uint32 challengeWindow;
-        uint32 requestTimeout;
-        uint8 collateralMultiplier;
-        uint32 maxCallbackGas;
-        uint64 requestCount;
-        uint64 batchCount;
-        uint24 serveTimeout;
-    }
-
     IERC20 private immutable _token;
     IStaking public immutable staking;
     IModelRegistry public immutable modelRegistry;
     INodeRegistry public immutable nodeRegistry;
 
-    Params private _params;
+    InferenceLib.Params private _params;
     mapping(uint256 requestId => InferenceLib.Request request) private _requests;
     mapping(uint256 versionId => InferenceLib.VersionInfo info) private _versions;
     mapping(uint256 batchId => InferenceLib.Batch batch) private _batches;
@@ -126,7 +116,7 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         _token = IERC20(staking_.token());
         _grantRole(DEFAULT_ADMIN_ROLE, governor);
         _grantRole(GOVERNOR_ROLE, governor);
-        _params = Params({
+        _params = InferenceLib.Params({
             challengeWindow: _DEFAULT_CHALLENGE_WINDOW,
             requestTimeout: _DEFAULT_REQUEST_TIMEOUT,
             collateralMultiplier: _DEFAULT_COLLATERAL_MULTIPLIER,
@@ -194,7 +184,7 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         if (!nodeRegistry.isEligible(msg.sender, terms.versionId)) {
             revert InferenceManagerNodeNotEligible(msg.sender, terms.versionId);
         }
-        Params memory params = _params;
+        InferenceLib.Params memory params = _params;
         uint40 serveDeadline = uint40(block.timestamp) + params.serveTimeout;
         if (serveDeadline > terms.time) serveDeadline = terms.time;
         core.node = msg.sender;
@@ -345,11 +335,7 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
 
     /// @inheritdoc IInferenceManager
     function claimCredits() external nonReentrant returns (uint256 amount) {
-        amount = _credits[msg.sender];
-        if (amount == 0) revert InferenceManagerNothingToClaim(msg.sender);
-        _credits[msg.sender] = 0;
-        _token.safeTransfer(msg.sender, amount);
-        emit CreditsClaimed(msg.sender, amount);
+        amount = InferenceLib.claimCredits(_credits, _token);
     }
 
     // -- Dispute hooks --
@@ -362,18 +348,7 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
 
     /// @inheritdoc IInferenceManager
     function beginDispute(uint256 requestId) external onlyRole(DISPUTE_ROLE) {
-        InferenceLib.Request storage r = _requests[requestId];
-        InferenceLib.Core memory core = r.core;
-        if (core.status != RequestStatus.Committed) revert InferenceManagerInvalidStatus(requestId, core.status);
-        uint8 mode = core.flags & _MODE_MASK;
-        if (mode != VerificationModes.OPTIMISTIC) revert InferenceManagerNotDisputable(requestId, mode);
-        InferenceLib.Terms memory terms = r.terms;
-        if (block.timestamp >= terms.time) revert InferenceManagerWindowClosed(requestId, terms.time);
-        core.status = RequestStatus.Disputed;
-        r.core = core;
-        terms.time -= uint40(block.timestamp); // the frozen remainder of the window
-        r.terms = terms;
-        emit DisputeBegun(requestId);
+        InferenceLib.beginDispute(_requests, requestId);
     }
 
     /// @inheritdoc IInferenceManager
@@ -394,38 +369,28 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
     }
 
     /// @inheritdoc IInferenceManager
-    function setChallengeWindow(uint32 value) external onlyRole(GOVERNOR_ROLE) {
-        _checkBounds("challengeWindow", value, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
-        _params.challengeWindow = value;
-        emit ChallengeWindowSet(value);
+    function setChallengeWindow(uint32 value) external {
+        _setParameter(InferenceLib.Parameter.ChallengeWindow, value);
     }
 
     /// @inheritdoc IInferenceManager
-    function setRequestTimeout(uint32 value) external onlyRole(GOVERNOR_ROLE) {
-        _checkBounds("requestTimeout", value, MIN_REQUEST_TIMEOUT, MAX_REQUEST_TIMEOUT);
-        _params.requestTimeout = value;
-        emit RequestTimeoutSet(value);
+    function setRequestTimeout(uint32 value) external {
+        _setParameter(InferenceLib.Parameter.RequestTimeout, value);
     }
 
     /// @inheritdoc IInferenceManager
-    function setCollateralMultiplier(uint8 value) external onlyRole(GOVERNOR_ROLE) {
-        _checkBounds("collateralMultiplier", value, MIN_COLLATERAL_MULTIPLIER, MAX_COLLATERAL_MULTIPLIER);
-        _params.collateralMultiplier = value;
-        emit CollateralMultiplierSet(value);
+    function setCollateralMultiplier(uint8 value) external {
+        _setParameter(InferenceLib.Parameter.CollateralMultiplier, value);
     }
 
     /// @inheritdoc IInferenceManager
-    function setMaxCallbackGas(uint32 value) external onlyRole(GOVERNOR_ROLE) {
-        _checkBounds("maxCallbackGas", value, MIN_MAX_CALLBACK_GAS, MAX_MAX_CALLBACK_GAS);
-        _params.maxCallbackGas = value;
-        emit MaxCallbackGasSet(value);
+    function setMaxCallbackGas(uint32 value) external {
+        _setParameter(InferenceLib.Parameter.MaxCallbackGas, value);
     }
 
     /// @inheritdoc IInferenceManager
-    function setServeTimeout(uint32 value) external onlyRole(GOVERNOR_ROLE) {
-        _checkBounds("serveTimeout", value, MIN_SERVE_TIMEOUT, MAX_SERVE_TIMEOUT);
-        _params.serveTimeout = uint24(value); // MAX_SERVE_TIMEOUT < 2^24
-        emit ServeTimeoutSet(value);
+    function setServeTimeout(uint32 value) external {
+        _setParameter(InferenceLib.Parameter.ServeTimeout, value);
     }
 
     // -- Views --
@@ -511,7 +476,7 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         if (input.length != version.inputBytes) {
             revert InferenceManagerInvalidInputLength(input.length, version.inputBytes);
         }
-        Params memory params = _params;
+        InferenceLib.Params memory params = _params;
         if (q.callback != address(0) && q.callbackGasLimit > params.maxCallbackGas) {
             revert InferenceManagerCallbackGasTooHigh(q.callbackGasLimit, params.maxCallbackGas);
         }
@@ -569,7 +534,7 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         uint256 expected = terms.outputBytes != 0 ? terms.outputBytes : _versions[terms.versionId].outputBytes;
         if (outputLength != expected) revert InferenceManagerInvalidOutputLength(outputLength, expected);
 
-        Params memory params = _params;
+        InferenceLib.Params memory params = _params;
         // What the claim locked (fee x the claim's multiplier; 0 for a request whose node the requester chose).
         uint256 held = core.flags & InferenceLib.CLAIMED_FLAG != 0 ? uint256(core.fee) * terms.multiplier : 0;
         uint8 multiplier;
@@ -597,7 +562,7 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         uint256 bondedFee,
         uint256 held
     ) private returns (uint256 batchId) {
-        Params memory params = _params;
+        InferenceLib.Params memory params = _params;
         batchId = ++params.batchCount;
         _params.batchCount = params.batchCount;
         uint40 windowEnd = uint40(block.timestamp) + params.challengeWindow;
@@ -641,13 +606,33 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         }
     }
 
-    /// @dev The cached version record. `checkActive`: also require the version to be active now (requests with a
-    /// chosen node get that check from `NodeRegistry.isEligible`).
+    /// @dev The cached version record. On a version's first request it is read from `ModelRegistry.requestTerms`
+    /// (one call: the version must be active, and an unknown version, which that view refuses, reads as inactive
+    /// too) and cached. `checkActive`: on later requests, also require the version to be active now (requests with
+    /// a chosen node get that check from `NodeRegistry.isEligible`).
     function _versionInfo(uint256 versionId, bool checkActive) private returns (InferenceLib.VersionInfo memory info) {
         info = _versions[versionId];
         if (!info.cached) {
-            if (!modelRegistry.isActiveVersion(versionId)) revert InferenceManagerVersionNotActive(versionId);
-            info = InferenceLib.readVersion(address(modelRegistry), versionId);
+            IModelRegistry.RequestTerms memory terms;
+            try modelRegistry.requestTerms(versionId) returns (IModelRegistry.RequestTerms memory t) {
+                terms = t;
+            } catch (bytes memory reason) {
+                // an unknown version reads as inactive, as from `isActiveVersion`; any other failure propagates
+                if (bytes4(reason) != IModelRegistry.ModelRegistryUnknownVersion.selector) {
+                    assembly ("memory-safe") {
+                        revert(add(reason, 0x20), mload(reason))
+                    }
+                }
+                revert InferenceManagerVersionNotActive(versionId);
+            }
+            if (!terms.active) revert InferenceManagerVersionNotActive(versionId);
+            info = InferenceLib.VersionInfo({
+                fee: terms.fee,
+                inputBytes: terms.inputBytes,
+                outputBytes: terms.outputBytes,
+                modes: terms.modes,
+                cached: true
+            });
             _versions[versionId] = info;
         } else if (checkActive && !modelRegistry.isActiveVersion(versionId)) {
             revert InferenceManagerVersionNotActive(versionId);
@@ -698,7 +683,8 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         }
     }
 
-    function _checkBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max) private pure {
-        if (value < min || value > max) revert InferenceManagerParameterOutOfBounds(parameter, value, min, max);
+    /// @dev The five parameter setters share this one library call site (GOVERNOR_ROLE only).
+    function _setParameter(InferenceLib.Parameter which, uint256 value) private onlyRole(GOVERNOR_ROLE) {
+        InferenceLib.setParameter(_params, which, value);
     }
 }

@@ -228,6 +228,9 @@ interface IInferenceManager {
     // -- Requests --
 
     /// @notice Request one inference of `versionId` on `input`, escrowing `fee` tokens from the caller.
+    /// @param versionId An active model version: otherwise `InferenceManagerVersionNotActive` (or, for a request
+    /// naming its node once the version is cached, `InferenceManagerNodeNotEligible`).
+    /// @param input The quantized input S_0, exactly `prod(version.inputShape)` bytes (emitted, hashed, not stored).
     /// @param fee At least the version's fee, at most `MAX_FEE`; transferred in with SafeERC20 (needs approval).
     /// @param node A chosen node (must be eligible now), or the zero address for an open request that any eligible
     /// node may `claim`.
@@ -248,6 +251,17 @@ interface IInferenceManager {
     ) external returns (uint256 requestId);
 
     /// @notice `request`, with an EIP-2612 permit for the fee instead of a prior approval.
+    /// @dev A permit that fails (already used by a front-runner, expired) is ignored: the request then relies on the
+    /// allowance, and reverts as `request` would without one.
+    /// @param versionId As for `request`.
+    /// @param input As for `request`.
+    /// @param fee As for `request`; also the permit's value.
+    /// @param node As for `request`.
+    /// @param mode As for `request`.
+    /// @param callback As for `request`.
+    /// @param callbackGasLimit As for `request`.
+    /// @param permit The caller's EIP-2612 signature allowing this contract to spend `fee`.
+    /// @return requestId Sequential, starting at 1.
     function requestWithPermit(
         uint256 versionId,
         bytes calldata input,
@@ -265,6 +279,7 @@ interface IInferenceManager {
     /// deadline `min(deadline, now + serveTimeout)`. An OPTIMISTIC commitment keeps that collateral (nothing more is
     /// locked); a NONE, TEE or ZK one releases it. Uncommitted past the serve deadline, the claim can be dropped by
     /// anyone with `reopen`, at the claimant's cost.
+    /// @param requestId An Open request, before its deadline.
     function claim(uint256 requestId) external;
 
     /// @notice Drop a claim that was not honoured: a claimed request still Assigned (uncommitted, in no batch) after
@@ -275,6 +290,7 @@ interface IInferenceManager {
     /// `ClaimAbandoned`. Reverts with `InferenceManagerInvalidStatus` unless the request is Assigned, and with
     /// `InferenceManagerNotClaimed` when the requester chose its node.
     /// @dev An abandoned claim thus costs its claimant one fee and holds the request for `serveTimeout` at most.
+    /// @param requestId A claimed request, still Assigned.
     function reopen(uint256 requestId) external;
 
     /// @notice Commit the result of an Assigned OPTIMISTIC or NONE request: assigned node only, while Active or
@@ -283,7 +299,9 @@ interface IInferenceManager {
     /// `settleVerified`). A claimed request may still be committed after its serve deadline, until someone reopens
     /// it. Locks `fee * collateralMultiplier` of the node's stake (none in NONE mode; for a claimed request, the
     /// claim's collateral stands instead) and opens the challenge window.
+    /// @param requestId An Assigned OPTIMISTIC or NONE request of the caller.
     /// @param output S_L, exactly `prod(version.outputShape)` bytes (emitted, not stored).
+    /// @param traceRoot The root over the execution trace's states (docs/COMMITMENTS.md), which a dispute bisects.
     function commit(uint256 requestId, bytes calldata output, bytes32 traceRoot) external;
 
     /// @notice Commit and finalize, at once, a TEE or ZK request whose result the mode's settler contract verified
@@ -292,12 +310,17 @@ interface IInferenceManager {
     /// output length, as for `commit`. No collateral is locked (a claim's is released): the fee is credited to the
     /// assigned node, `ResultCommitted` and `RequestFinalized` are emitted, and the consumer (if any) is called as in
     /// `finalize`.
+    /// @param requestId An Assigned request of the settler's mode.
+    /// @param output S_L, of the version's output length (emitted, and handed to the consumer).
+    /// @param traceRoot The trace root, as for `commit`.
     function settleVerified(uint256 requestId, bytes calldata output, bytes32 traceRoot) external;
 
     /// @notice Settle a Committed request once its window has passed: credit the fee to the node, release the
     /// collateral, then call the consumer (if any) with at most its gas limit. Anyone may call.
-    /// @param output, traceRoot Needed only when the request has a callback (checked against the commitment, and
-    /// `output` handed to the consumer); ignored otherwise (pass empty values).
+    /// @param requestId A Committed request whose window has ended.
+    /// @param output Needed only when the request has a callback (checked with `traceRoot` against the commitment,
+    /// and handed to the consumer); ignored otherwise (pass empty bytes).
+    /// @param traceRoot Needed only when the request has a callback; ignored otherwise (pass zero).
     /// @dev The callback is a low-level call that copies no return data; its failure emits
     /// `CallbackExecuted(.., false)` and never reverts settlement.
     function finalize(uint256 requestId, bytes calldata output, bytes32 traceRoot) external;
@@ -305,6 +328,7 @@ interface IInferenceManager {
     /// @notice Credit the fee back to the requester of an unserved request (Open, or Assigned and in no batch)
     /// after its deadline. Anyone may call. A claim still pending is dropped as by `reopen` (its collateral released
     /// less the abandonment penalty, `ClaimAbandoned`).
+    /// @param requestId An Open request, or an Assigned one in no batch, past its deadline.
     function refund(uint256 requestId) external;
 
     // -- Batches --
@@ -321,6 +345,9 @@ interface IInferenceManager {
     /// `InferenceRequested`) and the registered program can recompute an output and dispute a leaf whose
     /// outputHash differs. A requester that never receives its output loses nothing it could not recompute.
     /// Deadlines are not checked per leaf: a node may batch a late request that was not refunded yet.
+    /// @param requestIds The leaves' request ids, strictly increasing, 1 to MAX_BATCH_SIZE of them.
+    /// @param outputHashes keccak256 of each leaf's output, in the same order.
+    /// @param traceRoots Each leaf's trace root, in the same order.
     /// @return batchId Sequential, starting at 1.
     function commitBatch(
         uint256[] calldata requestIds,
@@ -332,6 +359,12 @@ interface IInferenceManager {
     /// window end), so that it can be disputed through the per-request path. Anyone may call, inside the batch's
     /// window only (`InferenceManagerWindowClosed` after it). The leaf's fee and collateral move from the batch to
     /// the request, which then settles through `finalize` or the dispute hooks.
+    /// @param batchId A Committed batch.
+    /// @param index The leaf's position in the batch (0-based).
+    /// @param requestId The leaf's request id.
+    /// @param outputHash The leaf's output hash.
+    /// @param traceRoot The leaf's trace root.
+    /// @param proof The sibling hashes from the leaf up to the batch root (docs/COMMITMENTS.md section 1).
     function proveBatchLeaf(
         uint256 batchId,
         uint256 index,
@@ -344,72 +377,129 @@ interface IInferenceManager {
     /// @notice Settle a batch after its window: every leaf not proven individually becomes Finalized (one bit each
     /// in a bitmap), the node is credited their fees once and the batch's remaining collateral is released. Anyone
     /// may call.
+    /// @param batchId A Committed batch whose window has ended.
     /// @param requestIds The batch's request ids, in leaf order (checked against the committed ids hash).
     function finalizeBatch(uint256 batchId, uint256[] calldata requestIds) external;
 
     // -- Credits --
 
-    /// @notice Transfer all of the caller's credits to the caller.
+    /// @notice Transfer all of the caller's credits to the caller (`InferenceManagerNothingToClaim` when none).
+    /// @return amount The tokens transferred.
     function claimCredits() external returns (uint256 amount);
 
     // -- Dispute hooks (DISPUTE_ROLE) --
 
+    /// @notice What the DisputeManager needs about the commitment of `requestId` (a view; anyone may call).
+    /// @param requestId Any request id (all zero for an unknown one).
+    /// @return The request's node, requester, version, input hash, commitment, window end, status, fee and
+    /// collateral.
     function disputeInfo(uint256 requestId) external view returns (DisputeInfo memory);
 
     /// @notice Freeze a Committed OPTIMISTIC request inside its window (`block.timestamp < windowEnd`): status
     /// Disputed, finalization blocked. Reverts with `InferenceManagerInvalidStatus`, `InferenceManagerWindowClosed`
     /// or `InferenceManagerNotDisputable` otherwise.
+    /// @param requestId A Committed OPTIMISTIC request inside its window.
     function beginDispute(uint256 requestId) external;
 
     /// @notice Resolve a Disputed request. `nodeWrong`: status Rejected, the fee credited back to the requester,
     /// the collateral unlocked in Staking and returned, for the DisputeManager to `slash`. Otherwise: status
     /// Committed, the window end extended by the dispute's duration, 0 returned.
+    /// @param requestId A Disputed request.
+    /// @param nodeWrong True when the dispute proved the node's result wrong.
+    /// @return collateralToSlash The collateral released for slashing (0 when the node was right).
     function endDispute(uint256 requestId, bool nodeWrong) external returns (uint256 collateralToSlash);
 
     // -- Governance (GOVERNOR_ROLE) --
 
+    /// @notice How long a commitment stays open to disputes (applies to commitments made from now on).
+    /// Emits `ChallengeWindowSet`.
+    /// @param challengeWindow Seconds, within [MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW]
+    /// (`InferenceManagerParameterOutOfBounds` otherwise).
     function setChallengeWindow(uint32 challengeWindow) external;
 
+    /// @notice How long a request may wait to be served before it can be refunded (applies to new requests). Emits
+    /// `RequestTimeoutSet`.
+    /// @param requestTimeout Seconds, within [MIN_REQUEST_TIMEOUT, MAX_REQUEST_TIMEOUT].
     function setRequestTimeout(uint32 requestTimeout) external;
 
-    /// @notice Collateral per commitment = fee * multiplier (snapshotted per request at commit time).
+    /// @notice Collateral per commitment = fee * multiplier (snapshotted per request at claim or commit time).
+    /// Emits `CollateralMultiplierSet`.
+    /// @param collateralMultiplier Within [MIN_COLLATERAL_MULTIPLIER, MAX_COLLATERAL_MULTIPLIER].
     function setCollateralMultiplier(uint8 collateralMultiplier) external;
 
+    /// @notice The most gas a requester may reserve for its consumer callback (applies to new requests). Emits
+    /// `MaxCallbackGasSet`.
+    /// @param maxCallbackGas Gas, within [MIN_MAX_CALLBACK_GAS, MAX_MAX_CALLBACK_GAS].
     function setMaxCallbackGas(uint32 maxCallbackGas) external;
 
-    /// @notice How long a claim holds an open request before anyone may `reopen` it (snapshotted per claim).
+    /// @notice How long a claim holds an open request before anyone may `reopen` it (snapshotted per claim). Emits
+    /// `ServeTimeoutSet`.
+    /// @param serveTimeout Seconds, within [MIN_SERVE_TIMEOUT, MAX_SERVE_TIMEOUT].
     function setServeTimeout(uint32 serveTimeout) external;
 
     /// @notice Set the settler contract of a verified mode (TEE or ZK; `InferenceManagerNotModeSettler` for any
     /// other mode), or the zero address to stop new requests in that mode. Requests already made in the mode settle
     /// only through the settler current at settlement time, or are refunded after their deadline.
+    /// @param mode VerificationModes.TEE or VerificationModes.ZK.
+    /// @param settler The mode's settler contract, or the zero address.
     function setModeSettler(uint8 mode, address settler) external;
 
     // -- Views --
 
+    /// @notice A request, with its status as `statusOf` reads it.
+    /// @param requestId Any request id (all zero, status None, for an unknown one).
+    /// @return The request's parties, terms, deadlines, status, hashes and callback.
     function getRequest(uint256 requestId) external view returns (RequestView memory);
 
+    /// @notice A batch commitment.
+    /// @param batchId Any batch id (all zero, status None, for an unknown one).
+    /// @return The batch's node, size, window end, status, multiplier, root, ids hash and remainders.
     function getBatch(uint256 batchId) external view returns (BatchView memory);
 
+    /// @notice The status of a request; a batch leaf reads Batched, then Finalized with its batch.
+    /// @param requestId Any request id (None for an unknown one).
+    /// @return The request's status.
     function statusOf(uint256 requestId) external view returns (RequestStatus);
 
+    /// @notice The unclaimed credits of `account`: fees earned by a node, fees returned to a requester.
+    /// @param account Any address.
+    /// @return The tokens `claimCredits` would transfer to it.
     function credits(address account) external view returns (uint256);
 
+    /// @notice The number of requests made (also the highest request id).
+    /// @return The request count.
     function requestCount() external view returns (uint256);
 
+    /// @notice The number of batches committed (also the highest batch id).
+    /// @return The batch count.
     function batchCount() external view returns (uint256);
 
+    /// @notice The current challenge window (`setChallengeWindow`).
+    /// @return Seconds.
     function challengeWindow() external view returns (uint32);
 
+    /// @notice The current request timeout (`setRequestTimeout`).
+    /// @return Seconds.
     function requestTimeout() external view returns (uint32);
 
+    /// @notice The current collateral multiplier (`setCollateralMultiplier`).
+    /// @return Collateral per commitment, in fees.
     function collateralMultiplier() external view returns (uint8);
 
+    /// @notice The current cap on a callback's gas limit (`setMaxCallbackGas`).
+    /// @return Gas.
     function maxCallbackGas() external view returns (uint32);
 
+    /// @notice The current serve timeout of a claim (`setServeTimeout`).
+    /// @return Seconds.
     function serveTimeout() external view returns (uint32);
 
+    /// @notice The settler contract of a verified mode (`setModeSettler`).
+    /// @param mode A verification mode.
+    /// @return The settler, or the zero address while the mode is disabled (always, for OPTIMISTIC and NONE).
     function modeSettler(uint8 mode) external view returns (address);
 
+    /// @notice The token fees are paid in (Staking's token).
+    /// @return The ERC20 token's address.
     function token() external view returns (address);
 }

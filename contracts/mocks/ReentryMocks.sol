@@ -59,8 +59,8 @@ contract ReentrantToken is CallRecorder, ERC20 {
     }
 }
 
-/// @notice TEST ONLY: a model registry that calls every version active and answers `getVersion` with one word, so
-/// that a reader of its return data must bounds-check it.
+/// @notice TEST ONLY: a model registry that calls every version active and answers every other call (`requestTerms`
+/// included) with one word, so that a reader of its return data must bounds-check it.
 contract TruncatedModelRegistry {
     function isActiveVersion(uint256) external pure returns (bool) {
         return true;

@@ -115,6 +115,17 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
+    function requestTerms(uint256 versionId) external view returns (RequestTerms memory terms) {
+        ModelVersion storage version = _versions[versionId];
+        if (version.modelId == 0) revert ModelRegistryUnknownVersion(versionId);
+        terms.active = !version.deprecated;
+        terms.modes = version.modes;
+        terms.fee = uint128(version.fee); // at most MAX_FEE = type(uint128).max (`_validate`)
+        terms.inputBytes = _elementCount(version.inputShape);
+        terms.outputBytes = _elementCount(version.outputShape);
+    }
+
+    /// @inheritdoc IModelRegistry
     function isActiveVersion(uint256 versionId) external view returns (bool) {
         ModelVersion storage version = _versions[versionId];
         return version.modelId != 0 && !version.deprecated;
@@ -224,6 +235,18 @@ contract ModelRegistry is IModelRegistry {
         for (uint256 i = 0; i < shape.length; ++i) {
             if (shape[i] == 0) revert ModelRegistryZeroDimension(i);
         }
+    }
+
+    /// @dev prod(shape), saturated at type(uint32).max. Every dimension is at least 1 (`_validateShape`), so the
+    /// product only grows, and stops at the first factor past the cap (rank <= MAX_RANK: no overflow before).
+    function _elementCount(uint32[] storage shape) private view returns (uint32) {
+        uint256 count = 1;
+        uint256 rank = shape.length;
+        for (uint256 i = 0; i < rank; ++i) {
+            count *= shape[i];
+            if (count > type(uint32).max) return type(uint32).max;
+        }
+        return uint32(count);
     }
 
     function _pageLength(uint256 total, uint256 offset, uint256 limit) private pure returns (uint256) {

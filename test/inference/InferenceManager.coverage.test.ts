@@ -21,7 +21,7 @@ import type { InferenceFixture } from "../helpers/inference-fixtures";
 // What the coverage run found unexercised in the InferenceManager and InferenceLib (see the coverage report of
 // branch h-coverage): each zero address of the constructor, the re-entrancy guards of request, requestWithPermit,
 // settleVerified and claimCredits, a version without a fee, a shape whose size saturates uint32, a registry whose
-// return data is short, and a batch whose every leaf was proven individually.
+// return data is short or whose call fails otherwise, a version deprecated before its first request, and a batch whose every leaf was proven individually.
 
 const NONE = ethers.ZeroAddress;
 const INPUT = bytesOf(DIGITS_INPUT_BYTES, 301);
@@ -87,7 +87,7 @@ describe("InferenceManager (coverage)", function () {
         .withArgs(DIGITS_INPUT_BYTES, 2n ** 32n - 1n);
     });
 
-    it("a registry answering getVersion with short data is refused, not read past its end", async function () {
+    it("a registry answering requestTerms with short data is refused by the ABI decoder, not read past its end", async function () {
       const f = await loadFixture(deployInferenceFixture);
       const registry = await ethers.deployContract("TruncatedModelRegistry");
       const factory = await managerFactory();
@@ -97,9 +97,69 @@ describe("InferenceManager (coverage)", function () {
         await f.nodes.getAddress(),
         f.governor.address,
       )) as unknown as InferenceManager;
-      await expect(manager.connect(f.requesters[0]).request(1n, INPUT, VERSION_FEE, NONE, MODE.OPTIMISTIC, NONE, 0))
-        .to.be.revertedWithCustomError(manager, "InferenceManagerVersionNotActive")
-        .withArgs(0n);
+      // requestTerms returns a fixed 5-word record: one word fails the decoder's length check (an empty revert).
+      await expect(
+        manager.connect(f.requesters[0]).request(1n, INPUT, VERSION_FEE, NONE, MODE.OPTIMISTIC, NONE, 0),
+      ).to.be.revertedWithoutReason();
+    });
+
+    it("a registry call failing otherwise than for an unknown version propagates, not read as inactive", async function () {
+      const f = await loadFixture(deployInferenceFixture);
+      const factory = await managerFactory();
+      // Staking has no requestTerms (and no fallback): the call reverts with empty data, which the manager passes
+      // on rather than translating into InferenceManagerVersionNotActive.
+      const manager = (await factory.deploy(
+        await f.staking.getAddress(),
+        await f.staking.getAddress(),
+        await f.nodes.getAddress(),
+        f.governor.address,
+      )) as unknown as InferenceManager;
+      await expect(
+        manager.connect(f.requesters[0]).request(DIGITS_VERSION, INPUT, VERSION_FEE, NONE, MODE.OPTIMISTIC, NONE, 0),
+      ).to.be.revertedWithoutReason();
+    });
+
+    it("the first request on a version deprecated before it was cached is refused, with or without a node", async function () {
+      const f = await loadFixture(deployInferenceFixture);
+      const version = await publish(f, {});
+      await f.models.connect(f.publisher).deprecateVersion(version);
+      expect((await f.models.requestTerms(version)).active).to.equal(false);
+      for (const node of [NONE, f.node.address]) {
+        await expect(
+          f.manager.connect(f.requesters[0]).request(version, INPUT, VERSION_FEE, node, MODE.OPTIMISTIC, NONE, 0),
+        )
+          .to.be.revertedWithCustomError(f.manager, "InferenceManagerVersionNotActive")
+          .withArgs(version);
+      }
+    });
+
+    it("caches the terms of the first request: later requests do not read them again", async function () {
+      const f = await loadFixture(deployInferenceFixture);
+      const version = await publish(f, { fee: VERSION_FEE });
+      const asRequester = f.manager.connect(f.requesters[0]);
+      await asRequester.request(version, INPUT, VERSION_FEE, NONE, MODE.NONE, NONE, 0);
+      // Double the version's fee behind the registry's back (ModelRegistry storage: _versions at slot 3, the
+      // ModelVersion's fee at offset 4): the registry now reports it, the manager's cache still holds the old one.
+      const base = BigInt(
+        ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [version, 3])),
+      );
+      await ethers.provider.send("hardhat_setStorageAt", [
+        await f.models.getAddress(),
+        ethers.toQuantity(base + 4n),
+        ethers.zeroPadValue(ethers.toBeHex(VERSION_FEE * 2n), 32),
+      ]);
+      expect((await f.models.requestTerms(version)).fee).to.equal(VERSION_FEE * 2n);
+      await expect(asRequester.request(version, INPUT, VERSION_FEE, NONE, MODE.NONE, NONE, 0))
+        .to.emit(f.manager, "InferenceRequested")
+        .withArgs(
+          (await f.manager.requestCount()) + 1n,
+          version,
+          f.requesters[0].address,
+          NONE,
+          VERSION_FEE,
+          MODE.NONE,
+          INPUT,
+        );
     });
   });
 

@@ -72,7 +72,12 @@ describe("ModelRegistry", function () {
   describe("version validation", function () {
     const bad: [string, Parameters<typeof versionSpec>[0], string, unknown[]][] = [
       ["an empty artifact CID", { artifactCid: "0x" }, "ModelRegistryInvalidArtifactCid", [0, 64]],
-      ["an oversized artifact CID", { artifactCid: "0x" + "01".repeat(65) }, "ModelRegistryInvalidArtifactCid", [65, 64]],
+      [
+        "an oversized artifact CID",
+        { artifactCid: "0x" + "01".repeat(65) },
+        "ModelRegistryInvalidArtifactCid",
+        [65, 64],
+      ],
       ["a zero program digest", { programDigest: ethers.ZeroHash }, "ModelRegistryZeroProgramDigest", []],
       ["a zero weights root", { weightsRoot: ethers.ZeroHash }, "ModelRegistryZeroWeightsRoot", []],
       ["zero layers", { layerCount: 0 }, "ModelRegistryInvalidLayerCount", [0, 1024]],
@@ -233,6 +238,81 @@ describe("ModelRegistry", function () {
     });
   });
 
+  describe("requestTerms", function () {
+    it("R8: returns what a request needs, agreeing with getVersion (lengths = prod(shape))", async function () {
+      const { models, publisher } = await loadFixture(publishedFixture);
+      await models
+        .connect(publisher)
+        .publishVersion(1, versionSpec({ inputShape: [2, 3, 4], outputShape: [7], modes: MODE.NONE, fee: 5n }));
+      for (const [id, expected] of [
+        [1n, { modes: MODE.OPTIMISTIC | MODE.TEE, fee: ONE, inputBytes: 784n, outputBytes: 10n }],
+        [2n, { modes: MODE.NONE, fee: 5n, inputBytes: 24n, outputBytes: 7n }],
+      ] as const) {
+        const terms = await models.requestTerms(id);
+        expect(terms.active).to.equal(true);
+        expect(terms.modes).to.equal(expected.modes);
+        expect(terms.fee).to.equal(expected.fee);
+        expect(terms.inputBytes).to.equal(expected.inputBytes);
+        expect(terms.outputBytes).to.equal(expected.outputBytes);
+        const version = await models.getVersion(id);
+        expect(terms.modes).to.equal(version.modes);
+        expect(terms.fee).to.equal(version.fee);
+        expect(terms.inputBytes).to.equal(version.inputShape.reduce((a, b) => a * b, 1n));
+        expect(terms.outputBytes).to.equal(version.outputShape.reduce((a, b) => a * b, 1n));
+      }
+    });
+
+    it("R8: reverts ModelRegistryUnknownVersion for an id never published (0 included)", async function () {
+      const { models } = await loadFixture(publishedFixture);
+      for (const id of [0n, 2n, 99n]) {
+        await expect(models.requestTerms(id))
+          .to.be.revertedWithCustomError(models, "ModelRegistryUnknownVersion")
+          .withArgs(id);
+      }
+    });
+
+    it("R8: a deprecated version reads inactive, its other terms unchanged", async function () {
+      const { models, publisher } = await loadFixture(publishedFixture);
+      const before = await models.requestTerms(1n);
+      await models.connect(publisher).deprecateVersion(1n);
+      const after = await models.requestTerms(1n);
+      expect(before.active).to.equal(true);
+      expect(after.active).to.equal(false);
+      expect([after.modes, after.fee, after.inputBytes, after.outputBytes]).to.deep.equal([
+        before.modes,
+        before.fee,
+        before.inputBytes,
+        before.outputBytes,
+      ]);
+    });
+
+    it("R8: saturates a length past uint32 at 2^32 - 1, and keeps one that fits exactly", async function () {
+      const { models, publisher } = await loadFixture(publishedFixture);
+      const max32 = 2n ** 32n - 1n;
+      const cases: [number[], bigint][] = [
+        [[65_536, 65_536], max32], // 2^32: one past the cap
+        [Array(8).fill(Number(max32)), max32], // the largest shape: (2^32 - 1)^8, no overflow on the way
+        [[1, 65_536, 65_536, 1], max32],
+        [[65_535, 65_537], max32], // exactly 2^32 - 1: fits, not saturated
+        [[65_535, 65_535], 65_535n * 65_535n],
+      ];
+      for (const [shape, expected] of cases) {
+        await models.connect(publisher).publishVersion(1, versionSpec({ inputShape: shape, outputShape: shape }));
+        const terms = await models.requestTerms(await models.versionCount());
+        expect(terms.inputBytes).to.equal(expected, `shape [${shape}]`);
+        expect(terms.outputBytes).to.equal(expected, `shape [${shape}]`);
+      }
+    });
+
+    it("R8: returns the largest fee a version may have (MAX_FEE = 2^128 - 1) unchanged", async function () {
+      const { models, publisher } = await loadFixture(publishedFixture);
+      const max = await models.MAX_FEE();
+      expect(max).to.equal(2n ** 128n - 1n);
+      await models.connect(publisher).publishVersion(1, versionSpec({ fee: max }));
+      expect((await models.requestTerms(2n)).fee).to.equal(max);
+    });
+  });
+
   describe("views", function () {
     it("paginates models and versions, clipping to what exists", async function () {
       const { models, publisher } = await loadFixture(publishedFixture);
@@ -251,8 +331,12 @@ describe("ModelRegistry", function () {
     it("reverts for unknown ids", async function () {
       const { models } = await loadFixture(publishedFixture);
       await expect(models.getModel(0)).to.be.revertedWithCustomError(models, "ModelRegistryUnknownModel").withArgs(0);
-      await expect(models.getVersion(2)).to.be.revertedWithCustomError(models, "ModelRegistryUnknownVersion").withArgs(2);
-      await expect(models.latestVersion(5)).to.be.revertedWithCustomError(models, "ModelRegistryUnknownModel").withArgs(5);
+      await expect(models.getVersion(2))
+        .to.be.revertedWithCustomError(models, "ModelRegistryUnknownVersion")
+        .withArgs(2);
+      await expect(models.latestVersion(5))
+        .to.be.revertedWithCustomError(models, "ModelRegistryUnknownModel")
+        .withArgs(5);
       await expect(models.listVersions(5, 0, 1))
         .to.be.revertedWithCustomError(models, "ModelRegistryUnknownModel")
         .withArgs(5);
