@@ -590,9 +590,12 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
         else if (held > needed) staking.unlock(node, held - needed);
     }
 
-    /// @dev Finding F2: only an Active or Exiting node commits (`commit`, `commitBatch`, `settleVerified`), so that
-    /// a node cannot `exit` and `completeExit` (possible while nothing is locked for it: a request whose node the
-    /// requester chose locks nothing until committed) and then commit a lie it could not be jailed for. Checking
+    /// @dev Finding F2: a node that left (Exited) or never registered does not commit (`commit`, `commitBatch`,
+    /// `settleVerified`), so that a node cannot `exit` and `completeExit` (possible while nothing is locked for it: a
+    /// request whose node the requester chose locks nothing until committed) and then commit a lie. A Jailed node still
+    /// commits what it was assigned before its jail: it stays staked, each commitment locks collateral and can be
+    /// disputed, and refusing it would strand those requests until their deadline (the multi-process network test
+    /// stranded 24 of 300 that way); jailing already keeps it from new work (`isEligible`). Checking
     /// the status here costs one external view call per commitment (~5k gas: a cold account and a cold slot) and
     /// one per batch. The alternative, blocking `completeExit` while the node holds Assigned requests, would need a
     /// per-node counter written on every request with a chosen node, claim, commitment, batch leaf, refund and
@@ -601,7 +604,7 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
     /// succeeding.
     function _checkCommitter(address node) private view {
         INodeRegistry.NodeStatus s = nodeRegistry.statusOf(node);
-        if (s != INodeRegistry.NodeStatus.Active && s != INodeRegistry.NodeStatus.Exiting) {
+        if (s == INodeRegistry.NodeStatus.Exited || s == INodeRegistry.NodeStatus.None) {
             revert InferenceManagerNodeInactive(node, s);
         }
     }

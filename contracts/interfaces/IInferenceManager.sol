@@ -196,7 +196,8 @@ interface IInferenceManager {
     error InferenceManagerUnknownRequest(uint256 requestId);
     error InferenceManagerInvalidStatus(uint256 requestId, RequestStatus status);
     error InferenceManagerNotAssignedNode(uint256 requestId, address caller);
-    /// @notice Only an Active or Exiting node commits: `node` has left (Exited), is Jailed or is not registered.
+    /// @notice A node that left (Exited) or is not registered does not commit (a Jailed node still commits what it was
+    /// assigned before its jail).
     error InferenceManagerNodeInactive(address node, INodeRegistry.NodeStatus status);
     /// @notice `reopen` of an Assigned request whose node the requester chose: there is no claim to drop.
     error InferenceManagerNotClaimed(uint256 requestId);
@@ -306,7 +307,7 @@ interface IInferenceManager {
 
     /// @notice Commit and finalize, at once, a TEE or ZK request whose result the mode's settler contract verified
     /// (an enclave signature, a proof). Settler of the request's mode only (`InferenceManagerNotModeSettler`); the
-    /// request must be Assigned and inside its deadline, its node Active or Exiting, and `output` of the version's
+    /// request must be Assigned and inside its deadline, its node not Exited, and `output` of the version's
     /// output length, as for `commit`. No collateral is locked (a claim's is released): the fee is credited to the
     /// assigned node, `ResultCommitted` and `RequestFinalized` are emitted, and the consumer (if any) is called as in
     /// `finalize`.
@@ -337,7 +338,7 @@ interface IInferenceManager {
     /// no other batch, ids strictly increasing), with collateral locked once: the sum of the OPTIMISTIC leaves' fees
     /// times `collateralMultiplier` (NONE leaves lock nothing, as single NONE commitments). The collateral the
     /// claimed leaves' claims locked counts toward it: only the difference is locked (or released). The caller must
-    /// be Active or Exiting (`InferenceManagerNodeInactive`). The requests become Batched: neither committable
+    /// not be Exited (`InferenceManagerNodeInactive`). The requests become Batched: neither committable
     /// individually, refundable nor reopenable.
     /// @dev Data availability: the leaves `(requestId, outputHash, traceRoot)` are calldata of this transaction, so
     /// anyone can rebuild the tree and every proof during the window. The outputs themselves are delivered

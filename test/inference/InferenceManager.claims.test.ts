@@ -358,13 +358,14 @@ describe("InferenceManager: claims and who may commit", function () {
       await expect(f.manager.refund(a)).to.emit(f.manager, "RequestRefunded");
     });
 
-    it("C10-5 a jailed node cannot commit", async function () {
+    it("C10-5 a jailed node still commits what it was assigned before its jail, but takes no new work", async function () {
       const f = await fixture();
       const id = await request(f, { node: f.node.address });
       await f.nodes.connect(f.slasher).jail(f.node);
       await expect(f.manager.connect(f.node).commit(id, OUTPUT, TRACE_ROOT))
-        .to.be.revertedWithCustomError(f.manager, "InferenceManagerNodeInactive")
-        .withArgs(f.node.address, NODE_STATUS.Jailed);
+        .to.emit(f.manager, "ResultCommitted")
+        .withArgs(id, f.node.address, OUTPUT_HASH, TRACE_ROOT, OUTPUT);
+      expect(await f.nodes.isEligible(f.node.address, DIGITS_VERSION)).to.equal(false);
     });
 
     it("C10-5 an Exiting node still commits and batches what it was assigned or claimed, and cannot complete its exit meanwhile", async function () {
