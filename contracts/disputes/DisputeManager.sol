@@ -168,8 +168,8 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         if (keccak256(abi.encode(keccak256(output), d.traceRoot)) != info.commitmentHash) {
             revert DisputeManagerBadStateRoots(disputeId, "output");
         }
-        if (MerkleLib.rootOfBytes(input) != stateRoots[0]) revert DisputeManagerBadStateRoots(disputeId, "first");
-        if (MerkleLib.rootOfBytes(output) != stateRoots[d.layerCount]) {
+        if (GameLib.stateRoot(input) != stateRoots[0]) revert DisputeManagerBadStateRoots(disputeId, "first");
+        if (GameLib.stateRoot(output) != stateRoots[d.layerCount]) {
             revert DisputeManagerBadStateRoots(disputeId, "last");
         }
         _rootsRevealed[d.requestId] = true;
@@ -477,16 +477,14 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         d.phase = Phase.Resolved;
         d.outcome = nodeWrong ? Outcome.NodeWrong : Outcome.ChallengerWrong;
         if (nodeWrong) {
-            // An OPTIMISTIC commitment always backs a fee of at least 1 with a multiplier of at least 1: collateral > 0.
+            // An OPTIMISTIC commitment always backs a fee of at least 1 with a multiplier of at least 1:
+            // collateral > 0.
             uint256 collateral = inference.endDispute(d.requestId, true);
             uint256 slashed = staking.slash(d.node, collateral, address(this), _rewardPpm);
             uint256 reward = PPMMath.mulPPM(slashed, _rewardPpm);
             _credits[d.challenger] += d.bond + reward;
             // Jailed whatever its status: a node that exited before its lie was proven must not register again.
-            INodeRegistry.NodeStatus status = nodeRegistry.statusOf(d.node);
-            if (status != INodeRegistry.NodeStatus.Jailed && status != INodeRegistry.NodeStatus.None) {
-                nodeRegistry.jail(d.node);
-            }
+            GameLib.jailLoser(nodeRegistry, d.node);
         } else {
             inference.endDispute(d.requestId, false);
             ++_challengerLosses[d.requestId];

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
 import {IStepVerifier} from "../interfaces/IStepVerifier.sol";
 import {Descriptor} from "../libraries/Descriptor.sol";
 import {MerkleLib} from "../libraries/MerkleLib.sol";
@@ -130,8 +131,10 @@ library GameLib {
     /// @return expired True iff the mover has run out of time (the move must be refused).
     function charge(uint64 clock, uint64 turnStartedAt) internal view returns (uint64 left, bool expired) {
         uint64 elapsed = uint64(block.timestamp) - turnStartedAt;
-        if (elapsed > clock) return (0, true);
-        return (clock - elapsed, false);
+        expired = elapsed > clock;
+        unchecked {
+            left = expired ? 0 : clock - elapsed; // no underflow: elapsed <= clock
+        }
     }
 
     /// @notice Whether a side handed the move with `clock` left must be raised to the `extension` floor.
@@ -280,5 +283,17 @@ library GameLib {
         IStepVerifier.WeightRow[] calldata rows
     ) internal view returns (int8) {
         return claim.element < outLength ? verifier.computeElementSparse(claim, layer, slice, rows) : int8(0);
+    }
+
+    // -- The loser --
+
+    /// @notice Jails a node that lost a game, whatever its status (an Exited node must not register again), unless it
+    /// already is jailed or was never registered. Runs in the user's context (DELEGATECALL): the user must hold the
+    /// NodeRegistry's SLASHER_ROLE.
+    /// @param registry The NodeRegistry.
+    /// @param node The losing node.
+    function jailLoser(INodeRegistry registry, address node) external {
+        INodeRegistry.NodeStatus status = registry.statusOf(node);
+        if (status != INodeRegistry.NodeStatus.Jailed && status != INodeRegistry.NodeStatus.None) registry.jail(node);
     }
 }

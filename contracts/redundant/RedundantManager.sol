@@ -491,10 +491,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         r.escrow -= fee;
         _credits[winner == address(0) ? r.requester : winner] += fee + reward;
         // Jailed whatever its status (NodeRegistry.jail takes Exited nodes), unless it already is.
-        INodeRegistry.NodeStatus status = nodeRegistry.statusOf(node);
-        if (status != INodeRegistry.NodeStatus.Jailed && status != INodeRegistry.NodeStatus.None) {
-            nodeRegistry.jail(node);
-        }
+        GameLib.jailLoser(nodeRegistry, node);
         emit NodeEliminated(requestId, node, slashed, reward);
     }
 
@@ -555,9 +552,8 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         int8 byteA = int8(uint8(g.chunkA[byteIndex]));
         int8 byteB = int8(uint8(g.chunkB[byteIndex]));
         emit StepProven(gameId, element, byteA, byteB, computed);
-        if (computed == byteA) _resolve(gameId, g, Outcome.BWrong, "step recomputed");
-        else if (computed == byteB) _resolve(gameId, g, Outcome.AWrong, "step recomputed");
-        else _resolve(gameId, g, Outcome.BothWrong, "step recomputed");
+        Outcome outcome = computed == byteA ? Outcome.BWrong : (computed == byteB ? Outcome.AWrong : Outcome.BothWrong);
+        _resolve(gameId, g, outcome, "step recomputed");
     }
 
     // -- Internal: helpers --
