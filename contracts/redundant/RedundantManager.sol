@@ -12,7 +12,6 @@ import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
 import {IRedundantManager} from "../interfaces/IRedundantManager.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {IStepVerifier} from "../interfaces/IStepVerifier.sol";
-import {MerkleLib} from "../libraries/MerkleLib.sol";
 import {PPMMath} from "../libraries/PPMMath.sol";
 import {VerificationModes} from "../libraries/VerificationModes.sol";
 
