@@ -13,11 +13,12 @@ import {MerkleLib} from "../libraries/MerkleLib.sol";
 /// the one-step verifier (`IStepVerifier`) recomputes. This library holds what the two games share: the bounds, the
 /// chess clocks, the trace and layer checks, the bisection cursor with its padding rule, and the one-step dispatch.
 /// @dev The users keep their own storage (their `Dispute` / `Game` structs are their ABI), their phases, whose turn it
-/// is, and their settlement; they pass values here and revert with their own custom errors on the statuses returned
-/// (this library never reverts with an error of its own, so a user's errors and their arguments stay what they were).
-/// `checkTrace` and `checkLayer` are external: deployed once and linked, they keep their Merkle code out of both
-/// users' bytecode (the RedundantManager is near the code-size limit). Everything else is internal (inlined): a
-/// few opcodes each, cheaper inline than through a DELEGATECALL.
+/// is, and their settlement; they pass values here and revert with their own custom errors on the codes returned
+/// (no error of this library's own: a user's errors and their arguments stay what they were; only MerkleLib's errors
+/// on a malformed proof pass through). `stateRoot`, `checkTrace`, `checkAnchors`, `checkLayer` and `jailLoser` are
+/// external: deployed once and linked, they keep the Merkle code and the NodeRegistry calls out of both users'
+/// bytecode (the RedundantManager is near the code-size limit), for a DELEGATECALL each. Everything else is internal
+/// (inlined): a few opcodes each, which a DELEGATECALL would only make dearer.
 library GameLib {
     /// @notice A state holds at most 2^24 bytes (program validation), i.e. 2^19 chunks: chunk trees are at most 19
     /// deep.
