@@ -7,6 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import {GameLib} from "../game/GameLib.sol";
 import {IDisputeManager} from "../interfaces/IDisputeManager.sol";
 import {IInferenceManager} from "../interfaces/IInferenceManager.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
@@ -17,7 +18,10 @@ import {MerkleLib} from "../libraries/MerkleLib.sol";
 import {PPMMath} from "../libraries/PPMMath.sol";
 
 /// @title DisputeManager
-/// @notice The bisection game over a committed integer trace, down to one byte that the one-step verifier decides.
+/// @notice The bisection game over a committed integer trace, down to one byte that the one-step verifier decides,
+/// played by a challenger against a node's commitment.
+/// @dev The game itself (clocks, bisection cursor, padding rule, layer-root check, bounds, one-step dispatch) is
+/// `GameLib`, shared with the RedundantManager; this contract holds the disputes, their turns and their settlement.
 contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -34,10 +38,11 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     /// @notice Staking caps a slash reward at 50%, so a node gains nothing by disputing itself.
     uint32 public constant MAX_REWARD_PPM = 500_000;
     /// @notice A state holds at most 2^24 bytes (program validation), i.e. 2^19 chunks: chunk trees are at most
-    /// 19 deep.
-    uint256 public constant MAX_TREE_DEPTH = 19;
-    /// @notice The largest state a valid program has (program validation): 2^24 bytes, 2^19 chunks.
-    uint256 public constant MAX_STATE_BYTES = 1 << 24;
+    /// 19 deep (`GameLib.MAX_TREE_DEPTH`).
+    uint256 public constant MAX_TREE_DEPTH = GameLib.MAX_TREE_DEPTH;
+    /// @notice The largest state a valid program has (program validation): 2^24 bytes, 2^19 chunks
+    /// (`GameLib.MAX_STATE_BYTES`).
+    uint256 public constant MAX_STATE_BYTES = GameLib.MAX_STATE_BYTES;
     /// @notice open, reveal roots, select step, (children + choice) per tree level, open chunk, prove.
     uint256 public constant MAX_MOVES = 4 + 2 * (MAX_TREE_DEPTH + 1);
     /// @notice The bond may scale with the collateral a dispute freezes: at most 100% of it.
@@ -46,9 +51,6 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     /// (2^64 bonds exceed any token supply: the cap only keeps the arithmetic from overflowing).
     uint256 public constant MAX_BOND_DOUBLINGS = 64;
     uint32 private constant _DEFAULT_BOND_PPM = 100_000;
-
-    /// @dev Word index of `outLength` in the ABI-encoded layer descriptor (docs/COMMITMENTS.md §3).
-    uint256 private constant _DESCRIPTOR_OUT_LENGTH_WORD = 14;
 
     IERC20 public immutable token;
     IInferenceManager public immutable inference;
@@ -154,8 +156,9 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         bytes calldata output
     ) external {
         Dispute storage d = _beginMove(disputeId, Phase.AwaitingRoots);
-        if (stateRoots.length != uint256(d.layerCount) + 1) revert DisputeManagerBadStateRoots(disputeId, "count");
-        if (MerkleLib.rootOfLeaves(stateRoots) != d.traceRoot) revert DisputeManagerBadStateRoots(disputeId, "root");
+        uint8 trace = GameLib.checkTrace(stateRoots, d.layerCount, d.traceRoot);
+        if (trace == GameLib.TRACE_BAD_COUNT) revert DisputeManagerBadStateRoots(disputeId, "count");
+        if (trace == GameLib.TRACE_BAD_ROOT) revert DisputeManagerBadStateRoots(disputeId, "root");
         IInferenceManager.DisputeInfo memory info = inference.disputeInfo(d.requestId);
         if (keccak256(input) != info.inputHash) revert DisputeManagerBadStateRoots(disputeId, "input");
         // The chunk root pads the output with zeros: only the registered length binds the bytes the node committed.
@@ -165,8 +168,8 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         if (keccak256(abi.encode(keccak256(output), d.traceRoot)) != info.commitmentHash) {
             revert DisputeManagerBadStateRoots(disputeId, "output");
         }
-        if (MerkleLib.rootOfBytes(input) != stateRoots[0]) revert DisputeManagerBadStateRoots(disputeId, "first");
-        if (MerkleLib.rootOfBytes(output) != stateRoots[d.layerCount]) {
+        if (GameLib.stateRoot(input) != stateRoots[0]) revert DisputeManagerBadStateRoots(disputeId, "first");
+        if (GameLib.stateRoot(output) != stateRoots[d.layerCount]) {
             revert DisputeManagerBadStateRoots(disputeId, "last");
         }
         _rootsRevealed[d.requestId] = true;
@@ -194,19 +197,14 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         if (!MerkleLib.verify(traceRoot, postStateRoot, uint256(step) + 1, layerCount + 1, postProof)) {
             revert DisputeManagerBadProof(disputeId, "post-state");
         }
-        bytes32 layerRoot = keccak256(abi.encodePacked(keccak256(layer.descriptor), layer.rowsRoot));
-        if (!MerkleLib.verify(d.weightsRoot, layerRoot, step, layerCount, layer.layerProof)) {
-            revert DisputeManagerBadProof(disputeId, "layer");
-        }
-        uint256 outLength = _outLength(disputeId, layer.descriptor);
-        if (outLength > MAX_STATE_BYTES) revert DisputeManagerStateTooLarge(disputeId, outLength, MAX_STATE_BYTES);
-        uint256 level = MerkleLib.depth(MerkleLib.chunkCount(outLength));
+        uint256 outLength = _layerOutLength(disputeId, d.weightsRoot, layerCount, step, layer);
+        uint32 level = GameLib.rootLevel(outLength);
 
         d.step = step;
         d.preStateRoot = preStateRoot;
         d.cursor = postStateRoot;
         d.cursorIndex = 0;
-        d.level = uint32(level);
+        d.level = level;
         d.outLength = uint64(outLength);
         emit StepSelected(disputeId, step, preStateRoot, postStateRoot);
         _handOver(d, level == 0 ? Phase.AwaitingChunk : Phase.AwaitingChildren);
@@ -215,7 +213,7 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     /// @inheritdoc IDisputeManager
     function revealChildren(uint256 disputeId, bytes32 left, bytes32 right) external {
         Dispute storage d = _beginMove(disputeId, Phase.AwaitingChildren);
-        if (keccak256(abi.encodePacked(left, right)) != d.cursor) revert DisputeManagerBadChildren(disputeId);
+        if (GameLib.parentOf(left, right) != d.cursor) revert DisputeManagerBadChildren(disputeId);
         d.left = left;
         d.right = right;
         emit ChildrenRevealed(disputeId, d.level, left, right);
@@ -225,8 +223,7 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     /// @inheritdoc IDisputeManager
     function chooseChild(uint256 disputeId, bool right) external {
         Dispute storage d = _beginMove(disputeId, Phase.AwaitingChoice);
-        uint32 level = d.level - 1;
-        uint64 index = d.cursorIndex * 2 + (right ? 1 : 0);
+        (uint32 level, uint64 index) = GameLib.descend(d.level, d.cursorIndex, right);
         bytes32 cursor = right ? d.right : d.left;
         d.level = level;
         d.cursorIndex = index;
@@ -234,8 +231,8 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         emit ChildChosen(disputeId, level, index);
 
         // A subtree wholly inside the padding of the chunk tree has a known value: decide now.
-        if ((uint256(index) << level) >= MerkleLib.chunkCount(d.outLength)) {
-            bool honestPadding = cursor == MerkleLib.emptySubtree(level);
+        if (GameLib.inPadding(level, index, d.outLength)) {
+            bool honestPadding = cursor == GameLib.emptySubtree(level);
             _resolve(d, disputeId, !honestPadding, honestPadding ? "padding disputed" : "padding forged");
             return;
         }
@@ -245,7 +242,7 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     /// @inheritdoc IDisputeManager
     function openChunk(uint256 disputeId, bytes32 chunk) external {
         Dispute storage d = _beginMove(disputeId, Phase.AwaitingChunk);
-        if (keccak256(abi.encodePacked(chunk)) != d.cursor) revert DisputeManagerBadChunk(disputeId);
+        if (GameLib.leafOf(chunk) != d.cursor) revert DisputeManagerBadChunk(disputeId);
         d.chunk = chunk;
         emit ChunkOpened(disputeId, d.cursorIndex, chunk);
         _handOver(d, Phase.AwaitingProof);
@@ -259,8 +256,8 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         IStepVerifier.StateSlice calldata slice,
         IStepVerifier.WeightRow[] calldata rows
     ) external {
-        (Dispute storage d, IStepVerifier.StepClaim memory claim, bool inState) = _beginProof(disputeId, byteIndex);
-        int8 computed = inState ? verifier.computeElement(claim, layer, slice, rows) : int8(0);
+        (Dispute storage d, IStepVerifier.StepClaim memory claim) = _beginProof(disputeId, byteIndex);
+        int8 computed = GameLib.compute(verifier, claim, d.outLength, layer, slice, rows);
         _decideStep(d, disputeId, byteIndex, claim.element, computed);
     }
 
@@ -272,8 +269,8 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         IStepVerifier.SparseSlice calldata slice,
         IStepVerifier.WeightRow[] calldata rows
     ) external {
-        (Dispute storage d, IStepVerifier.StepClaim memory claim, bool inState) = _beginProof(disputeId, byteIndex);
-        int8 computed = inState ? verifier.computeElementSparse(claim, layer, slice, rows) : int8(0);
+        (Dispute storage d, IStepVerifier.StepClaim memory claim) = _beginProof(disputeId, byteIndex);
+        int8 computed = GameLib.computeSparse(verifier, claim, d.outLength, layer, slice, rows);
         _decideStep(d, disputeId, byteIndex, claim.element, computed);
     }
 
@@ -282,7 +279,7 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         Dispute storage d = _existing(disputeId);
         if (d.phase == Phase.Resolved) revert DisputeManagerAlreadyResolved(disputeId);
         bool nodeToMove = _nodeToMove(d.phase);
-        uint256 expiresAt = uint256(d.turnStartedAt) + (nodeToMove ? d.nodeClock : d.challengerClock);
+        uint256 expiresAt = GameLib.deadline(d.turnStartedAt, nodeToMove ? d.nodeClock : d.challengerClock);
         if (block.timestamp <= expiresAt) revert DisputeManagerClockRunning(disputeId, expiresAt);
         _resolve(d, disputeId, nodeToMove, nodeToMove ? "node timed out" : "challenger timed out");
     }
@@ -341,7 +338,7 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     function deadline(uint256 disputeId) external view returns (uint256) {
         Dispute storage d = _existing(disputeId);
         if (d.phase == Phase.Resolved) return 0;
-        return uint256(d.turnStartedAt) + (_nodeToMove(d.phase) ? d.nodeClock : d.challengerClock);
+        return GameLib.deadline(d.turnStartedAt, _nodeToMove(d.phase) ? d.nodeClock : d.challengerClock);
     }
 
     /// @inheritdoc IDisputeManager
@@ -386,7 +383,7 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
 
     /// @inheritdoc IDisputeManager
     function maxGameDuration() external view returns (uint256) {
-        return 2 * uint256(_moveClock) + MAX_MOVES * uint256(_clockExtension);
+        return GameLib.maxDuration(_moveClock, _clockExtension, MAX_MOVES);
     }
 
     /// @inheritdoc IDisputeManager
@@ -402,11 +399,10 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         if (d.phase != expected) revert DisputeManagerWrongPhase(disputeId, expected, d.phase);
         bool nodeToMove = _nodeToMove(expected);
         if (msg.sender != (nodeToMove ? d.node : d.challenger)) revert DisputeManagerNotYourTurn(disputeId, msg.sender);
-        uint64 elapsed = uint64(block.timestamp) - d.turnStartedAt;
-        uint64 clock = nodeToMove ? d.nodeClock : d.challengerClock;
-        if (elapsed > clock) revert DisputeManagerClockExpired(disputeId);
-        if (nodeToMove) d.nodeClock = clock - elapsed;
-        else d.challengerClock = clock - elapsed;
+        (uint64 left, bool expired) = GameLib.charge(nodeToMove ? d.nodeClock : d.challengerClock, d.turnStartedAt);
+        if (expired) revert DisputeManagerClockExpired(disputeId);
+        if (nodeToMove) d.nodeClock = left;
+        else d.challengerClock = left;
     }
 
     /// @dev Hands the move to the other side, extending its clock if it is nearly out.
@@ -415,8 +411,8 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         d.turnStartedAt = uint64(block.timestamp);
         uint64 extension = _clockExtension;
         if (_nodeToMove(next)) {
-            if (d.nodeClock < extension) d.nodeClock = extension;
-        } else if (d.challengerClock < extension) {
+            if (GameLib.needsExtension(d.nodeClock, extension)) d.nodeClock = extension;
+        } else if (GameLib.needsExtension(d.challengerClock, extension)) {
             d.challengerClock = extension;
         }
     }
@@ -430,25 +426,33 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         if (d.phase == Phase.None) revert DisputeManagerUnknownDispute(disputeId);
     }
 
+    /// @dev The length of S_{step+1}, from layer `step`'s descriptor proven against the registered weights root
+    /// (`GameLib.checkLayer`), with this contract's errors.
+    function _layerOutLength(
+        uint256 disputeId,
+        bytes32 weightsRoot,
+        uint256 layerCount,
+        uint32 step,
+        IStepVerifier.LayerWitness calldata layer
+    ) private pure returns (uint256 outLength) {
+        uint8 check;
+        (check, outLength) = GameLib.checkLayer(weightsRoot, layerCount, step, layer);
+        if (check == GameLib.LAYER_BAD_PROOF) revert DisputeManagerBadProof(disputeId, "layer");
+        if (check == GameLib.LAYER_BAD_DESCRIPTOR) revert DisputeManagerBadProof(disputeId, "descriptor");
+        if (check == GameLib.LAYER_TOO_LARGE) revert DisputeManagerStateTooLarge(disputeId, outLength, MAX_STATE_BYTES);
+    }
+
     // -- Internal: the last move --
 
     /// @dev The challenger's final move: which byte of the opened chunk it disputes, as a claim for the verifier.
-    /// `inState` is false for a byte of the zero padding past the state's end, whose correct value is 0.
+    /// (`GameLib.compute` answers 0 for a byte of the zero padding past the state's end.)
     function _beginProof(
         uint256 disputeId,
         uint8 byteIndex
-    ) private returns (Dispute storage d, IStepVerifier.StepClaim memory claim, bool inState) {
+    ) private returns (Dispute storage d, IStepVerifier.StepClaim memory claim) {
         d = _beginMove(disputeId, Phase.AwaitingProof);
         if (byteIndex >= 32) revert DisputeManagerByteOutOfRange(byteIndex);
-        uint256 element = uint256(d.cursorIndex) * 32 + byteIndex;
-        inState = element < d.outLength;
-        claim = IStepVerifier.StepClaim({
-            weightsRoot: d.weightsRoot,
-            layerCount: d.layerCount,
-            layer: d.step,
-            preStateRoot: d.preStateRoot,
-            element: element
-        });
+        claim = GameLib.claimOf(d.weightsRoot, d.layerCount, d.step, d.preStateRoot, d.cursorIndex, byteIndex);
     }
 
     /// @dev The verifier's value against the node's byte decides the game.
@@ -479,10 +483,7 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
             uint256 reward = PPMMath.mulPPM(slashed, _rewardPpm);
             _credits[d.challenger] += d.bond + reward;
             // Jailed whatever its status: a node that exited before its lie was proven must not register again.
-            INodeRegistry.NodeStatus status = nodeRegistry.statusOf(d.node);
-            if (status != INodeRegistry.NodeStatus.Jailed && status != INodeRegistry.NodeStatus.None) {
-                nodeRegistry.jail(d.node);
-            }
+            GameLib.jailLoser(nodeRegistry, d.node);
         } else {
             inference.endDispute(d.requestId, false);
             ++_challengerLosses[d.requestId];
@@ -512,12 +513,6 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         uint256 n = 1;
         for (uint256 i; i < shape.length; ++i) n *= shape[i];
         return SafeCast.toUint32(n);
-    }
-
-    function _outLength(uint256 disputeId, bytes calldata descriptor) private pure returns (uint256) {
-        uint256 offset = _DESCRIPTOR_OUT_LENGTH_WORD * 32;
-        if (descriptor.length < offset + 32) revert DisputeManagerBadProof(disputeId, "descriptor");
-        return uint256(bytes32(descriptor[offset:offset + 32]));
     }
 
     function _setBond(uint256 value) private {

@@ -125,11 +125,19 @@ interface IDisputeManager {
     // -- The game --
 
     /// @notice Dispute the committed result of `requestId`, naming its outputHash and traceRoot (from the
-    /// `ResultCommitted` event). Takes `bond()` tokens from the caller.
+    /// `ResultCommitted` event). Takes `bondFor(requestId)` tokens from the caller.
+    /// @param requestId The request whose commitment is disputed.
+    /// @param outputHash The committed output's hash (keccak256 of its bytes).
+    /// @param traceRoot The committed trace root.
+    /// @return disputeId The new dispute's id.
     function openDispute(uint256 requestId, bytes32 outputHash, bytes32 traceRoot) external returns (uint256 disputeId);
 
     /// @notice The node reveals its L + 1 state roots, with the request's input and the committed output bytes that
     /// anchor the first and the last.
+    /// @param disputeId The dispute.
+    /// @param stateRoots The L + 1 state roots S_0..S_L, whose tree must be the commitment's trace root.
+    /// @param input The request's input bytes S_0 (their hash is the request's input hash).
+    /// @param output The committed output bytes S_L, of the registered output length.
     function revealStateRoots(
         uint256 disputeId,
         bytes32[] calldata stateRoots,
@@ -138,6 +146,15 @@ interface IDisputeManager {
     ) external;
 
     /// @notice The challenger picks step `step`: it accepts state root `step` and disputes state root `step + 1`.
+    /// @dev Reverts `DisputeManagerStateTooLarge` if the descriptor's post-state exceeds MAX_STATE_BYTES.
+    /// @param disputeId The dispute.
+    /// @param step k < L: the disputed step S_k -> S_{k+1}.
+    /// @param preStateRoot The root of S_k, which the challenger accepts.
+    /// @param preProof Its proof as leaf k of the trace root.
+    /// @param postStateRoot The root of S_{k+1}, which the challenger disputes.
+    /// @param postProof Its proof as leaf k + 1 of the trace root.
+    /// @param layer Layer k's witness: its descriptor (which fixes |S_{k+1}|), rows root and proof against the
+    /// registered weights root.
     function selectStep(
         uint256 disputeId,
         uint32 step,
@@ -149,15 +166,28 @@ interface IDisputeManager {
     ) external;
 
     /// @notice The node reveals the two children of the current node of its chunk tree.
+    /// @param disputeId The dispute.
+    /// @param left The left child (keccak256(left ‖ right) must be the current node).
+    /// @param right The right child.
     function revealChildren(uint256 disputeId, bytes32 left, bytes32 right) external;
 
     /// @notice The challenger descends into the child it disputes (`right` false: left child).
+    /// @param disputeId The dispute.
+    /// @param right True to descend into the right child.
     function chooseChild(uint256 disputeId, bool right) external;
 
     /// @notice The node opens the leaf the bisection reached.
+    /// @param disputeId The dispute.
+    /// @param chunk The 32 bytes of the chunk (keccak256(chunk) must be the leaf).
     function openChunk(uint256 disputeId, bytes32 chunk) external;
 
     /// @notice The challenger names the byte it disputes and hands the verifier its witness. Decides the game.
+    /// @param disputeId The dispute.
+    /// @param byteIndex The disputed byte of the opened chunk (< 32). A byte past the state's end is checked
+    /// against 0, without the verifier.
+    /// @param layer Layer k's witness.
+    /// @param slice A contiguous run of S_k's chunks, range-proven against the agreed pre-state root.
+    /// @param rows The weight rows the element needs.
     function proveStep(
         uint256 disputeId,
         uint8 byteIndex,
@@ -168,6 +198,11 @@ interface IDisputeManager {
 
     /// @notice `proveStep` with a sparse slice (any set of chunks of S_k and their multiproof), for elements whose
     /// inputs are spread thinly over a large state (a wide convolution): cheaper than one contiguous run.
+    /// @param disputeId The dispute.
+    /// @param byteIndex The disputed byte of the opened chunk (< 32).
+    /// @param layer Layer k's witness.
+    /// @param slice Any chunks of S_k, multiproven against the agreed pre-state root.
+    /// @param rows The weight rows the element needs.
     function proveStepSparse(
         uint256 disputeId,
         uint8 byteIndex,
@@ -177,19 +212,29 @@ interface IDisputeManager {
     ) external;
 
     /// @notice End a game whose side on the move has run out of time: the other side wins. Anyone may call.
+    /// @param disputeId The dispute.
     function resolveTimeout(uint256 disputeId) external;
 
     /// @notice Withdraw the caller's credits (bonds returned or won, rewards).
+    /// @return amount The tokens transferred to the caller.
     function claimCredits() external returns (uint256 amount);
 
     // -- Governance --
 
+    /// @notice Governance: the minimum bond of a dispute.
+    /// @param bond MIN_BOND ..= MAX_BOND tokens.
     function setBond(uint256 bond) external;
 
+    /// @notice Governance: each side's total time for its moves in a new game (chess clock).
+    /// @param moveClock MIN_MOVE_CLOCK ..= MAX_MOVE_CLOCK seconds.
     function setMoveClock(uint64 moveClock) external;
 
+    /// @notice Governance: the time a side handed the move with less left is raised to.
+    /// @param clockExtension MIN_CLOCK_EXTENSION ..= MAX_CLOCK_EXTENSION seconds.
     function setClockExtension(uint64 clockExtension) external;
 
+    /// @notice Governance: the winner's share of a slash (a node proven wrong) or of a forfeited bond.
+    /// @param rewardPpm At most MAX_REWARD_PPM (50%).
     function setRewardPpm(uint32 rewardPpm) external;
 
     /// @notice Governance: the bond of a dispute is at least `bondPpm` parts per million of the collateral it freezes.
@@ -198,25 +243,44 @@ interface IDisputeManager {
 
     // -- Views --
 
+    /// @notice A dispute's full state.
+    /// @param disputeId The dispute (reverts `DisputeManagerUnknownDispute` for an unknown one).
+    /// @return The dispute.
     function getDispute(uint256 disputeId) external view returns (Dispute memory);
 
     /// @notice The side that must move next (address(0) once resolved).
+    /// @param disputeId The dispute.
+    /// @return The node or the challenger, or address(0).
     function onTheMove(uint256 disputeId) external view returns (address);
 
     /// @notice When the side on the move runs out of time.
+    /// @param disputeId The dispute.
+    /// @return The last second a move is accepted (0 once resolved).
     function deadline(uint256 disputeId) external view returns (uint256);
 
+    /// @notice What `account` can withdraw with `claimCredits`.
+    /// @param account The account.
+    /// @return The credits, in tokens.
     function credits(address account) external view returns (uint256);
 
+    /// @notice The minimum bond of a dispute (`bondFor` scales it).
+    /// @return The bond, in tokens.
     function bond() external view returns (uint256);
 
+    /// @notice Each side's total time for its moves in a new game.
+    /// @return The clock, in seconds.
     function moveClock() external view returns (uint64);
 
+    /// @notice The time a side handed the move with less left is raised to.
+    /// @return The extension, in seconds.
     function clockExtension() external view returns (uint64);
 
+    /// @notice The winner's share of a slash or of a forfeited bond.
+    /// @return The share, in parts per million.
     function rewardPpm() external view returns (uint32);
 
     /// @notice The share of the frozen collateral that a bond is at least, in parts per million.
+    /// @return The share, in parts per million.
     function bondPpm() external view returns (uint32);
 
     /// @notice The bond `openDispute` takes for a dispute over request `requestId` now.
@@ -233,7 +297,10 @@ interface IDisputeManager {
     function challengerLosses(uint256 requestId) external view returns (uint256);
 
     /// @notice The longest a game can last: both clocks plus an extension for every possible move.
+    /// @return 2 x moveClock + MAX_MOVES x clockExtension, in seconds.
     function maxGameDuration() external view returns (uint256);
 
+    /// @notice The number of disputes ever opened (the last dispute's id).
+    /// @return The count.
     function disputeCount() external view returns (uint256);
 }

@@ -215,6 +215,11 @@ interface IRedundantManager {
     /// Naming the nodes is what keeps a Sybil operator from filling the slots first: the requester, who pays, decides
     /// whom it trusts not to be one operator. Naming a node obliges it to nothing (it may not commit; then its slot
     /// stays empty and its fee is refunded at `close`).
+    /// @param versionId The model version to run.
+    /// @param input The int8 bytes of S0, of the version's input size.
+    /// @param feePerNode The fee each committing node is paid (at least the version's fee, and at least 1).
+    /// @param nodes The k distinct nodes named, slot i for nodes[i].
+    /// @return requestId The new request's id.
     function request(
         uint256 versionId,
         bytes calldata input,
@@ -229,6 +234,11 @@ interface IRedundantManager {
     /// and still be eligible in the NodeRegistry for the version. Opens a game at once if the new output differs
     /// from a survivor's (and no game of the request is running), and finalizes the request when the last slot is
     /// filled in agreement.
+    /// @param requestId The request.
+    /// @param output The output bytes S_L, of the registered output length.
+    /// @param traceRoot The trace root over S_0..S_L.
+    /// @param inputProof The proof of the request's input root as leaf 0 of `traceRoot`.
+    /// @param outputProof The proof of the output's root as leaf L of `traceRoot`.
     function commit(
         uint256 requestId,
         bytes calldata output,
@@ -241,11 +251,14 @@ interface IRedundantManager {
     /// to the requester. With fewer than 2 commitments the request expires: a lone committer is credited its fee and
     /// its collateral is released (a requester cannot lock a node's collateral for free), every other fee is
     /// refunded. Otherwise it continues with the slots it has. Anyone may call.
+    /// @param requestId The request, open and past its commit deadline.
     function close(uint256 requestId) external;
 
     // -- The refereed game --
 
     /// @notice Node A reveals its L + 1 state roots (they must hash to its trace root).
+    /// @param gameId The game.
+    /// @param stateRoots A's state roots S_0..S_L.
     function revealRoots(uint256 gameId, bytes32[] calldata stateRoots) external;
 
     /// @notice Node B reveals its state roots and echoes A's (from `RootsRevealed`); both are checked against the
@@ -254,6 +267,10 @@ interface IRedundantManager {
     /// @dev A post-state longer than MAX_STATE_BYTES (2^24, the program validator's bound) is refused
     /// (`RedundantManagerBadProof(gameId, "outLength")`): its chunk tree would be deeper than MAX_TREE_DEPTH and the
     /// game could outlast `maxGameDuration()`. Such a version cannot be refereed; nodes must not serve it.
+    /// @param gameId The game.
+    /// @param stateRoots B's state roots S_0..S_L.
+    /// @param rootsOfA A's state roots, as revealed in `RootsRevealed`.
+    /// @param layer The witness of layer k (descriptor, rows root, proof against the registered weights root).
     function revealRootsAndLocate(
         uint256 gameId,
         bytes32[] calldata stateRoots,
@@ -264,13 +281,23 @@ interface IRedundantManager {
     /// @notice The node on the move reveals the two children of its current chunk-tree node. After both have, the
     /// contract descends into the first child where they differ (left before right); a child lying wholly in the
     /// padding is decided at once.
+    /// @param gameId The game.
+    /// @param left The left child (keccak256(left ‖ right) must be the player's current node).
+    /// @param right The right child.
     function revealChildren(uint256 gameId, bytes32 left, bytes32 right) external;
 
     /// @notice The node on the move opens its leaf (a 32-byte chunk) of the post-state.
+    /// @param gameId The game.
+    /// @param chunk The 32 bytes (keccak256(chunk) must be the player's leaf).
     function openChunk(uint256 gameId, bytes32 chunk) external;
 
     /// @notice Either player hands the verifier the witness for the first byte where the two opened chunks differ;
     /// decides the game: the node whose byte equals the verifier's value wins, and if neither does both lose.
+    /// A byte past the state's end is checked against 0, without the verifier.
+    /// @param gameId The game.
+    /// @param layer Layer k's witness.
+    /// @param slice A contiguous run of S_k's chunks, range-proven against the agreed pre-state root.
+    /// @param rows The weight rows the element needs.
     function proveStep(
         uint256 gameId,
         IStepVerifier.LayerWitness calldata layer,
@@ -279,6 +306,10 @@ interface IRedundantManager {
     ) external;
 
     /// @notice `proveStep` with a sparse (multiproven) slice of the pre-state.
+    /// @param gameId The game.
+    /// @param layer Layer k's witness.
+    /// @param slice Any chunks of S_k, multiproven against the agreed pre-state root.
+    /// @param rows The weight rows the element needs.
     function proveStepSparse(
         uint256 gameId,
         IStepVerifier.LayerWitness calldata layer,
@@ -288,39 +319,67 @@ interface IRedundantManager {
 
     /// @notice End a game whose player on the move has run out of clock: that player loses (in AwaitingProof,
     /// where either player may prove, both lose). Anyone may call.
+    /// @param gameId The game.
     function resolveTimeout(uint256 gameId) external;
 
     /// @notice Withdraw the caller's credits (fees, refunds, rewards).
+    /// @return amount The tokens transferred to the caller.
     function claimCredits() external returns (uint256 amount);
 
     // -- Governance --
 
+    /// @notice Governance: sets every parameter at once (each within its MIN_/MAX_ bounds); emits `ParametersSet`.
+    /// @param params The new parameters (an open game keeps its players' clocks; a new clockExtension applies from
+    /// its next hand-over).
     function setParameters(Params calldata params) external;
 
     // -- Views --
 
+    /// @notice A request's full state.
+    /// @param requestId The request (reverts `RedundantManagerUnknownRequest` for an unknown one).
+    /// @return The request.
     function getRequest(uint256 requestId) external view returns (Request memory);
 
+    /// @notice A request's k slots, slot i being the i-th node named.
+    /// @param requestId The request (reverts `RedundantManagerUnknownRequest` for an unknown one).
+    /// @return The slots.
     function getSlots(uint256 requestId) external view returns (Slot[] memory);
 
+    /// @notice A game's full state.
+    /// @param gameId The game (reverts `RedundantManagerUnknownGame` for an unknown one).
+    /// @return The game.
     function getGame(uint256 gameId) external view returns (Game memory);
 
     /// @notice The player that must move next (address(0) in AwaitingProof, where either may, and once resolved).
+    /// @param gameId The game.
+    /// @return Node A or node B, or address(0).
     function onTheMove(uint256 gameId) external view returns (address);
 
     /// @notice When the player on the move (in AwaitingProof: both) runs out of time; 0 once resolved.
+    /// @param gameId The game.
+    /// @return The last second a move is accepted, or 0.
     function deadline(uint256 gameId) external view returns (uint256);
 
+    /// @notice What `account` can withdraw with `claimCredits`.
+    /// @param account The account.
+    /// @return The credits, in tokens.
     function credits(address account) external view returns (uint256);
 
+    /// @notice The governance parameters in force.
+    /// @return The parameters.
     function parameters() external view returns (Params memory);
 
     /// @notice The longest one game can last: both clocks plus an extension for every possible move
     /// (2 x moveClock + MAX_MOVES x clockExtension). Holds for every game, since no chunk tree is deeper than
     /// MAX_TREE_DEPTH.
+    /// @return The bound, in seconds.
     function maxGameDuration() external view returns (uint256);
 
+    /// @notice The number of requests ever made (the last request's id).
+    /// @return The count.
     function requestCount() external view returns (uint256);
 
+    /// @notice The number of games ever opened (the last game's id).
+    /// @return The count.
     function gameCount() external view returns (uint256);
 }

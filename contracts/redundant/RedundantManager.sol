@@ -6,19 +6,20 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import {GameLib} from "../game/GameLib.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
 import {IRedundantManager} from "../interfaces/IRedundantManager.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {IStepVerifier} from "../interfaces/IStepVerifier.sol";
-import {Descriptor} from "../libraries/Descriptor.sol";
-import {MerkleLib} from "../libraries/MerkleLib.sol";
 import {PPMMath} from "../libraries/PPMMath.sol";
 import {VerificationModes} from "../libraries/VerificationModes.sol";
 
 /// @title RedundantManager
 /// @notice Redundant requests answered by k distinct nodes that the requester names; a disagreement is settled by a
 /// refereed game between the two nodes, decided by the one-step verifier. See IRedundantManager and docs/REDUNDANT.md.
+/// The game itself (clocks, bisection cursor, padding rule, layer-root check, bounds, one-step dispatch) is `GameLib`,
+/// shared with the DisputeManager; this contract holds the requests, the pairing of nodes and the settlement.
 /// @dev Slots are reserved by name at request time, never handed to the first committers: with first-come slots, one
 /// operator's k addresses (or anyone copying an honest node's pending commit) could fill every slot with the same
 /// wrong output, final in that transaction. The requester, who pays and who bears a wrong result, decides whom it
@@ -41,15 +42,15 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
     uint64 public constant MAX_CLOCK_EXTENSION = 1 days;
     /// @notice Staking caps a slash reward at 50%, so a node gains nothing by losing a game to its own second node.
     uint32 public constant MAX_REWARD_PPM = 500_000;
-    /// @notice A state holds at most 2^24 bytes (program validation): chunk trees are at most 19 deep.
-    uint256 public constant MAX_TREE_DEPTH = 19;
+    /// @notice A state holds at most 2^24 bytes (program validation): chunk trees are at most 19 deep
+    /// (`GameLib.MAX_TREE_DEPTH`).
+    uint256 public constant MAX_TREE_DEPTH = GameLib.MAX_TREE_DEPTH;
     /// @notice The longest post-state a game descends into (2^MAX_TREE_DEPTH chunks of 32 bytes); a longer one is
-    /// refused at `revealRootsAndLocate`, so that MAX_MOVES, hence `maxGameDuration()`, bounds every game.
-    uint256 public constant MAX_STATE_BYTES = 32 << MAX_TREE_DEPTH;
+    /// refused at `revealRootsAndLocate`, so that MAX_MOVES, hence `maxGameDuration()`, bounds every game
+    /// (`GameLib.MAX_STATE_BYTES`).
+    uint256 public constant MAX_STATE_BYTES = GameLib.MAX_STATE_BYTES;
     /// @notice Roots (A), roots (B), two reveals per tree level, two chunks, the proof.
     uint256 public constant MAX_MOVES = 2 + 2 * MAX_TREE_DEPTH + 2 + 1;
-    /// @dev A descriptor's head up to and including its outLength word (docs/COMMITMENTS.md §3).
-    uint256 private constant _DESCRIPTOR_OUT_LENGTH_END = (Descriptor.OUT_LENGTH + 1) * 32;
 
     IERC20 public immutable token;
     IModelRegistry public immutable modelRegistry;
@@ -125,7 +126,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         r.feePerNode = feePerNode;
         r.collateral = feePerNode * p.collateralMultiplier;
         r.escrow = feePerNode * k;
-        r.inputRoot = MerkleLib.rootOfBytes(input);
+        r.inputRoot = GameLib.stateRoot(input);
         r.weightsRoot = v.weightsRoot;
 
         token.safeTransferFrom(msg.sender, address(this), r.escrow);
@@ -200,14 +201,14 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         uint256 i = _locate(gameId, g, stateRoots, rootsOfA);
         uint32 step = uint32(i - 1);
         uint256 outLength = _outLength(gameId, g, step, layer);
-        uint256 level = MerkleLib.depth(MerkleLib.chunkCount(outLength));
+        uint32 level = GameLib.rootLevel(outLength);
 
         emit RootsRevealed(gameId, msg.sender, stateRoots);
         g.step = step;
         g.preStateRoot = stateRoots[step];
         g.cursorA = rootsOfA[i];
         g.cursorB = stateRoots[i];
-        g.level = uint32(level);
+        g.level = level;
         g.outLength = uint64(outLength);
         emit StepLocated(gameId, step, stateRoots[step], rootsOfA[i], stateRoots[i]);
         _handOver(g, level == 0 ? Phase.AwaitingChunkA : Phase.AwaitingChildrenA);
@@ -216,7 +217,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
     /// @inheritdoc IRedundantManager
     function revealChildren(uint256 gameId, bytes32 left, bytes32 right) external {
         Game storage g = _existing(gameId);
-        bytes32 parent = keccak256(abi.encodePacked(left, right));
+        bytes32 parent = GameLib.parentOf(left, right);
         if (g.phase == Phase.AwaitingChildrenA) {
             _beginMove(gameId, Phase.AwaitingChildrenA);
             if (parent != g.cursorA) revert RedundantManagerBadChildren(gameId);
@@ -231,8 +232,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         emit ChildrenRevealed(gameId, msg.sender, g.level, left, right);
         // The parents differ, so at least one pair of children does: descend into the first.
         bool goRight = g.leftA == left;
-        uint32 level = g.level - 1;
-        uint64 index = g.cursorIndex * 2 + (goRight ? 1 : 0);
+        (uint32 level, uint64 index) = GameLib.descend(g.level, g.cursorIndex, goRight);
         bytes32 a = goRight ? g.rightA : g.leftA;
         bytes32 b = goRight ? right : left;
         g.level = level;
@@ -242,8 +242,8 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         emit ChildChosen(gameId, level, index);
 
         // A subtree wholly inside the padding has a known value: whoever differs from it is wrong.
-        if ((uint256(index) << level) >= MerkleLib.chunkCount(g.outLength)) {
-            bytes32 empty = MerkleLib.emptySubtree(level);
+        if (GameLib.inPadding(level, index, g.outLength)) {
+            bytes32 empty = GameLib.emptySubtree(level);
             Outcome outcome = a == empty ? Outcome.BWrong : (b == empty ? Outcome.AWrong : Outcome.BothWrong);
             _resolve(gameId, g, outcome, "padding forged");
             return;
@@ -254,7 +254,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
     /// @inheritdoc IRedundantManager
     function openChunk(uint256 gameId, bytes32 chunk) external {
         Game storage g = _existing(gameId);
-        bytes32 leaf = keccak256(abi.encodePacked(chunk));
+        bytes32 leaf = GameLib.leafOf(chunk);
         if (g.phase == Phase.AwaitingChunkA) {
             _beginMove(gameId, Phase.AwaitingChunkA);
             if (leaf != g.cursorA) revert RedundantManagerBadChunk(gameId);
@@ -278,7 +278,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         IStepVerifier.WeightRow[] calldata rows
     ) external nonReentrant {
         (Game storage g, IStepVerifier.StepClaim memory claim, uint256 byteIndex) = _beginProof(gameId);
-        int8 computed = claim.element < g.outLength ? verifier.computeElement(claim, layer, slice, rows) : int8(0);
+        int8 computed = GameLib.compute(verifier, claim, g.outLength, layer, slice, rows);
         _decide(gameId, g, claim.element, byteIndex, computed);
     }
 
@@ -290,8 +290,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         IStepVerifier.WeightRow[] calldata rows
     ) external nonReentrant {
         (Game storage g, IStepVerifier.StepClaim memory claim, uint256 byteIndex) = _beginProof(gameId);
-        int8 computed =
-            claim.element < g.outLength ? verifier.computeElementSparse(claim, layer, slice, rows) : int8(0);
+        int8 computed = GameLib.computeSparse(verifier, claim, g.outLength, layer, slice, rows);
         _decide(gameId, g, claim.element, byteIndex, computed);
     }
 
@@ -370,7 +369,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
 
     /// @inheritdoc IRedundantManager
     function maxGameDuration() external view returns (uint256) {
-        return 2 * uint256(_params.moveClock) + MAX_MOVES * uint256(_params.clockExtension);
+        return GameLib.maxDuration(_params.moveClock, _params.clockExtension, MAX_MOVES);
     }
 
     /// @inheritdoc IRedundantManager
@@ -491,10 +490,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         r.escrow -= fee;
         _credits[winner == address(0) ? r.requester : winner] += fee + reward;
         // Jailed whatever its status (NodeRegistry.jail takes Exited nodes), unless it already is.
-        INodeRegistry.NodeStatus status = nodeRegistry.statusOf(node);
-        if (status != INodeRegistry.NodeStatus.Jailed && status != INodeRegistry.NodeStatus.None) {
-            nodeRegistry.jail(node);
-        }
+        GameLib.jailLoser(nodeRegistry, node);
         emit NodeEliminated(requestId, node, slashed, reward);
     }
 
@@ -505,11 +501,10 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         if (g.phase != expected) revert RedundantManagerWrongPhase(gameId, g.phase);
         bool a = _aToMove(expected);
         if (msg.sender != (a ? g.nodeA : g.nodeB)) revert RedundantManagerNotYourTurn(gameId, msg.sender);
-        uint64 elapsed = uint64(block.timestamp) - g.turnStartedAt;
-        uint64 clock = a ? g.clockA : g.clockB;
-        if (elapsed > clock) revert RedundantManagerClockExpired(gameId);
-        if (a) g.clockA = clock - elapsed;
-        else g.clockB = clock - elapsed;
+        (uint64 left, bool expired) = GameLib.charge(a ? g.clockA : g.clockB, g.turnStartedAt);
+        if (expired) revert RedundantManagerClockExpired(gameId);
+        if (a) g.clockA = left;
+        else g.clockB = left;
     }
 
     /// @dev Hands the move over, raising the clock of whoever must move next to at least `clockExtension` (both
@@ -519,15 +514,15 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         g.turnStartedAt = uint64(block.timestamp);
         uint64 extension = _params.clockExtension;
         bool proof = next == Phase.AwaitingProof;
-        if ((proof || _aToMove(next)) && g.clockA < extension) g.clockA = extension;
-        if ((proof || !_aToMove(next)) && g.clockB < extension) g.clockB = extension;
+        if ((proof || _aToMove(next)) && GameLib.needsExtension(g.clockA, extension)) g.clockA = extension;
+        if ((proof || !_aToMove(next)) && GameLib.needsExtension(g.clockB, extension)) g.clockB = extension;
     }
 
     function _deadline(Game storage g) private view returns (uint256) {
         uint64 clock;
         if (g.phase == Phase.AwaitingProof) clock = g.clockA > g.clockB ? g.clockA : g.clockB;
         else clock = _aToMove(g.phase) ? g.clockA : g.clockB;
-        return uint256(g.turnStartedAt) + clock;
+        return GameLib.deadline(g.turnStartedAt, clock);
     }
 
     function _aToMove(Phase phase) private pure returns (bool) {
@@ -549,22 +544,15 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         bytes32 b = g.chunkB;
         while (a[byteIndex] == b[byteIndex]) ++byteIndex; // the chunks differ: their leaves differ
         Request storage r = _requests[g.requestId];
-        claim = IStepVerifier.StepClaim({
-            weightsRoot: r.weightsRoot,
-            layerCount: r.layerCount,
-            layer: g.step,
-            preStateRoot: g.preStateRoot,
-            element: uint256(g.cursorIndex) * 32 + byteIndex
-        });
+        claim = GameLib.claimOf(r.weightsRoot, r.layerCount, g.step, g.preStateRoot, g.cursorIndex, byteIndex);
     }
 
     function _decide(uint256 gameId, Game storage g, uint256 element, uint256 byteIndex, int8 computed) private {
         int8 byteA = int8(uint8(g.chunkA[byteIndex]));
         int8 byteB = int8(uint8(g.chunkB[byteIndex]));
         emit StepProven(gameId, element, byteA, byteB, computed);
-        if (computed == byteA) _resolve(gameId, g, Outcome.BWrong, "step recomputed");
-        else if (computed == byteB) _resolve(gameId, g, Outcome.AWrong, "step recomputed");
-        else _resolve(gameId, g, Outcome.BothWrong, "step recomputed");
+        Outcome outcome = computed == byteA ? Outcome.BWrong : (computed == byteB ? Outcome.AWrong : Outcome.BothWrong);
+        _resolve(gameId, g, outcome, "step recomputed");
     }
 
     // -- Internal: helpers --
@@ -595,13 +583,10 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         IStepVerifier.LayerWitness calldata layer
     ) private view returns (uint256) {
         Request storage r = _requests[g.requestId];
-        bytes32 layerRoot = keccak256(abi.encodePacked(keccak256(layer.descriptor), layer.rowsRoot));
-        if (!MerkleLib.verify(r.weightsRoot, layerRoot, step, r.layerCount, layer.layerProof)) {
-            revert RedundantManagerBadProof(gameId, "layer");
-        }
-        if (layer.descriptor.length < _DESCRIPTOR_OUT_LENGTH_END) revert RedundantManagerBadProof(gameId, "descriptor");
-        uint256 outLength = Descriptor.outLength(layer.descriptor);
-        if (outLength > MAX_STATE_BYTES) revert RedundantManagerBadProof(gameId, "outLength");
+        (uint8 check, uint256 outLength) = GameLib.checkLayer(r.weightsRoot, r.layerCount, step, layer);
+        if (check == GameLib.LAYER_BAD_PROOF) revert RedundantManagerBadProof(gameId, "layer");
+        if (check == GameLib.LAYER_BAD_DESCRIPTOR) revert RedundantManagerBadProof(gameId, "descriptor");
+        if (check == GameLib.LAYER_TOO_LARGE) revert RedundantManagerBadProof(gameId, "outLength");
         return outLength;
     }
 
@@ -648,19 +633,16 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         bytes32[] calldata outputProof
     ) private view {
         if (output.length != r.outputLength) revert RedundantManagerBadLength("output", output.length, r.outputLength);
-        uint256 leaves = uint256(r.layerCount) + 1;
-        if (!MerkleLib.verify(traceRoot, r.inputRoot, 0, leaves, inputProof)) {
-            revert RedundantManagerBadAnchor(requestId, "input");
-        }
-        if (!MerkleLib.verify(traceRoot, MerkleLib.rootOfBytes(output), r.layerCount, leaves, outputProof)) {
-            revert RedundantManagerBadAnchor(requestId, "output");
-        }
+        uint8 check = GameLib.checkAnchors(traceRoot, r.layerCount, r.inputRoot, output, inputProof, outputProof);
+        if (check == GameLib.ANCHOR_BAD_INPUT) revert RedundantManagerBadAnchor(requestId, "input");
+        if (check == GameLib.ANCHOR_BAD_OUTPUT) revert RedundantManagerBadAnchor(requestId, "output");
     }
 
     function _checkRoots(uint256 gameId, bytes32[] calldata roots, bytes32 traceRoot, bytes32 side) private view {
-        uint256 expected = uint256(_requests[_games[gameId].requestId].layerCount) + 1;
-        if (roots.length != expected) revert RedundantManagerBadRoots(gameId, "count");
-        if (MerkleLib.rootOfLeaves(roots) != traceRoot) revert RedundantManagerBadRoots(gameId, side);
+        uint256 layerCount = _requests[_games[gameId].requestId].layerCount;
+        uint8 check = GameLib.checkTrace(roots, layerCount, traceRoot);
+        if (check == GameLib.TRACE_BAD_COUNT) revert RedundantManagerBadRoots(gameId, "count");
+        if (check == GameLib.TRACE_BAD_ROOT) revert RedundantManagerBadRoots(gameId, side);
     }
 
     function _existing(uint256 gameId) private view returns (Game storage g) {

@@ -212,6 +212,8 @@ function abis(): InterfaceAbi[] {
     f("tee/TeeSettler__factory").TeeSettler__factory.abi,
     f("tee/EcdsaAttestationVerifier__factory").EcdsaAttestationVerifier__factory.abi,
     f("redundant/RedundantManager__factory").RedundantManager__factory.abi,
+    // The managers' linked game library: MerkleLib's errors on a malformed proof revert from it.
+    f("game/GameLib__factory").GameLib__factory.abi,
   ];
   /* eslint-enable @typescript-eslint/no-require-imports */
 }

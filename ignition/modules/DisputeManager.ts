@@ -1,5 +1,6 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
+import GameLibModule from "./GameLib";
 import { buildInferenceManagerModule } from "./InferenceManager";
 import StakingModule from "./Staking";
 import StepVerifierModule from "./StepVerifier";
@@ -15,6 +16,7 @@ function build(stakingModule: StakingModuleType) {
       buildInferenceManagerModule(stakingModule),
     );
     const { verifier } = m.useModule(StepVerifierModule);
+    const { gameLib } = m.useModule(GameLibModule);
     const governor = m.getParameter("governor", m.getAccount(0));
     // Economic parameters are required (no defaults).
     const bond = m.getParameter<bigint>("bond");
@@ -22,28 +24,33 @@ function build(stakingModule: StakingModuleType) {
     const clockExtension = m.getParameter<number>("clockExtension");
     const rewardPpm = m.getParameter<number>("rewardPpm");
 
-    const disputeManager = m.contract("DisputeManager", [
-      {
-        token,
-        inference: inferenceManager,
-        modelRegistry,
-        nodeRegistry,
-        staking,
-        verifier,
-      },
-      governor,
-      bond,
-      moveClock,
-      clockExtension,
-      rewardPpm,
-    ]);
-    return { disputeManager, verifier, inferenceManager };
+    // The game itself is the linked library GameLib, shared with the RedundantManager.
+    const disputeManager = m.contract(
+      "DisputeManager",
+      [
+        {
+          token,
+          inference: inferenceManager,
+          modelRegistry,
+          nodeRegistry,
+          staking,
+          verifier,
+        },
+        governor,
+        bond,
+        moveClock,
+        clockExtension,
+        rewardPpm,
+      ],
+      { libraries: { GameLib: gameLib } },
+    );
+    return { disputeManager, verifier, gameLib, inferenceManager };
   });
 }
 
 /**
  * The DisputeManager (the verification game) over the given Staking module's token, Staking, the registries, the
- * InferenceManager and the one-step verifier. It holds no role by itself: Protocol.ts grants it SLASHER_ROLE on
+ * InferenceManager and the one-step verifier, with the game library GameLib (module `GameLib`) linked. It holds no role by itself: Protocol.ts grants it SLASHER_ROLE on
  * Staking and NodeRegistry and DISPUTE_ROLE on the InferenceManager.
  *
  * Parameters (module `DisputeManager`; bounds enforced by the constructor):

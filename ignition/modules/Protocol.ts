@@ -18,7 +18,8 @@ import { buildZkModule } from "./Zk";
 
 /**
  * The whole Verity protocol: token, Staking, ModelRegistry, NodeRegistry, InferenceManager (with its linked
- * InferenceLib), the one-step verifier (IntegerStepVerifier) and DisputeManager, with every role wired:
+ * InferenceLib), the one-step verifier (IntegerStepVerifier), the game library (GameLib, linked into both games),
+ * DisputeManager and RedundantManager, with every role wired:
  * - Staking.INFERENCE_ROLE and SLASHER_ROLE -> InferenceManager (locks and unlocks collateral; slashes the penalty
  *   of a claim its node abandoned, see IInferenceManager.reopen);
  * - Staking.SLASHER_ROLE and NodeRegistry.SLASHER_ROLE -> DisputeManager (slashes and jails a node proven wrong);
@@ -148,7 +149,7 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
     const { token, staking } = m.useModule(stakingModule);
     const { modelRegistry, nodeRegistry } = m.useModule(nodeRegistryModule);
     const { inferenceManager, inferenceLib } = m.useModule(inferenceManagerModule);
-    const { disputeManager, verifier } = m.useModule(disputeManagerModule);
+    const { disputeManager, verifier, gameLib } = m.useModule(disputeManagerModule);
     const { redundantManager } = m.useModule(redundantModule);
     const { teeSettler, attestationVerifier } = m.useModule(teeModule);
     const { zkSettler } = m.useModule(zkModule); // ZK mode's settler, set on the InferenceManager by the module
@@ -206,6 +207,7 @@ export function buildProtocolModule(options: ProtocolOptions = {}) {
       inferenceManager,
       inferenceLib,
       verifier,
+      gameLib,
       disputeManager,
       redundantManager,
       teeSettler,

@@ -6,6 +6,7 @@ import type {
   IgnitionModuleBuilder,
 } from "@nomicfoundation/ignition-core";
 
+import GameLibModule from "./GameLib";
 import { buildNodeRegistryModule } from "./NodeRegistry";
 import StakingModule from "./Staking";
 import StepVerifierModule from "./StepVerifier";
@@ -19,6 +20,7 @@ function build(stakingModule: StakingModuleType) {
     const { token, staking } = m.useModule(stakingModule);
     const { nodeRegistry, modelRegistry } = m.useModule(buildNodeRegistryModule(stakingModule));
     const { verifier } = m.useModule(StepVerifierModule);
+    const { gameLib } = m.useModule(GameLibModule);
     const governor = m.getParameter("governor", m.getAccount(0));
     // Economic parameters are required (no defaults).
     const params = {
@@ -29,18 +31,19 @@ function build(stakingModule: StakingModuleType) {
       clockExtension: m.getParameter<number>("clockExtension"),
       rewardPpm: m.getParameter<number>("rewardPpm"),
     };
-    const redundantManager = m.contract("RedundantManager", [
-      { token, modelRegistry, nodeRegistry, staking, verifier },
-      governor,
-      params,
-    ]);
+    // The refereed game is the linked library GameLib, shared with the DisputeManager.
+    const redundantManager = m.contract(
+      "RedundantManager",
+      [{ token, modelRegistry, nodeRegistry, staking, verifier }, governor, params],
+      { libraries: { GameLib: gameLib } },
+    );
     return { redundantManager };
   });
 }
 
 /**
  * The RedundantManager (redundant requests and the refereed game between nodes) over the given Staking module's
- * token, Staking, the registries and the one-step verifier. It holds no role by itself: Protocol.ts grants it, with
+ * token, Staking, the registries and the one-step verifier, with the game library GameLib (module `GameLib`) linked. It holds no role by itself: Protocol.ts grants it, with
  * `grantRedundantRoles`, INFERENCE_ROLE and SLASHER_ROLE on Staking and SLASHER_ROLE on the NodeRegistry.
  *
  * Parameters (module `RedundantManager`; bounds enforced by the constructor):

@@ -64,6 +64,7 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment): Promise<Pr
     InferenceLib: result.inferenceLib,
     InferenceManager: inferenceManager,
     IntegerStepVerifier: verifier,
+    GameLib: result.gameLib,
     DisputeManager: disputeManager,
     RedundantManager: redundantManager,
     ZkSettler: zkSettler,

@@ -255,6 +255,15 @@ describe("Deployment (Ignition)", function () {
       expect(code).to.not.match(/__\$[0-9a-f]{34}\$__/);
     });
 
+    it("links GameLib into the DisputeManager and the RedundantManager (no unlinked placeholder)", async function () {
+      const { disputeManager, redundantManager } = await loadFixture(deployLocalFixture);
+      for (const manager of [disputeManager, redundantManager]) {
+        const code = await ethers.provider.getCode(await manager.getAddress());
+        expect(code.length).to.be.greaterThan(2);
+        expect(code).to.not.match(/__\$[0-9a-f]{34}\$__/);
+      }
+    });
+
     it("grants exactly the governor roles to the deployer and each manager role to its manager", async function () {
       const {
         token,
@@ -416,10 +425,10 @@ describe("Deployment (Ignition)", function () {
       expect(await staking.token()).to.equal(await existing.getAddress());
       expect(await inferenceManager.token()).to.equal(await existing.getAddress());
       expect(await disputeManager.token()).to.equal(await existing.getAddress());
-      // 11 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
-      // DisputeManager, RedundantManager, EcdsaAttestationVerifier, TeeSettler, ZkSettler), 5 InferenceManager
-      // setters, setModeSettler(TEE), setModeSettler(ZK) and 10 role grants; no token deployment.
-      expect(transactions).to.equal(28);
+      // 12 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
+      // GameLib, DisputeManager, RedundantManager, EcdsaAttestationVerifier, TeeSettler, ZkSettler), 5
+      // InferenceManager setters, setModeSettler(TEE), setModeSettler(ZK) and 10 role grants; no token deployment.
+      expect(transactions).to.equal(29);
     });
 
     it("applies the Staking parameters given for it", async function () {

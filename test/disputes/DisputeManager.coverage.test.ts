@@ -15,6 +15,7 @@ import {
   deployDisputeFixture,
   digitInput,
   FEE,
+  gameFactory,
   MOVE_CLOCK,
   outputHashOf,
   requestFrom,
@@ -37,7 +38,7 @@ describe("DisputeManager (remaining paths)", function () {
       staking: await f.staking.getAddress(),
       verifier: await f.verifier.getAddress(),
     };
-    const factory = await ethers.getContractFactory("DisputeManager");
+    const factory = await gameFactory("DisputeManager");
     for (const key of Object.keys(contracts) as (keyof typeof contracts)[]) {
       await expect(
         factory.deploy(

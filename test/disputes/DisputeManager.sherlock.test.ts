@@ -86,15 +86,19 @@ describe("DisputeManager (Sherlock FaultDisputeGame classes)", function () {
     const witness = { descriptor: "0x", rowsRoot: zero, layerProof: [] };
     const byChallenger = f.disputes.connect(f.challenger);
     const byNode = f.disputes.connect(game.node);
+    // Each move is sent only when its expectation awaits it: a move sent earlier could revert before any handler is
+    // attached, an unhandled rejection that ends the test early.
     const moves = [
-      byNode.revealStateRoots(id, [], "0x", "0x"),
-      byChallenger.selectStep(id, 0, zero, [], zero, [], witness),
-      byNode.revealChildren(id, zero, zero),
-      byChallenger.chooseChild(id, true),
-      byNode.openChunk(id, zero),
-      byChallenger.proveStep(id, 0, witness, { firstChunk: 0, chunks: "0x", proof: [] }, []),
+      () => byNode.revealStateRoots(id, [], "0x", "0x"),
+      () => byChallenger.selectStep(id, 0, zero, [], zero, [], witness),
+      () => byNode.revealChildren(id, zero, zero),
+      () => byChallenger.chooseChild(id, true),
+      () => byNode.openChunk(id, zero),
+      () => byChallenger.proveStep(id, 0, witness, { firstChunk: 0, chunks: "0x", proof: [] }, []),
     ];
-    for (const move of moves) await expect(move).to.be.revertedWithCustomError(f.disputes, "DisputeManagerWrongPhase");
+    for (const move of moves) {
+      await expect(move()).to.be.revertedWithCustomError(f.disputes, "DisputeManagerWrongPhase");
+    }
     await expect(f.disputes.resolveTimeout(id))
       .to.be.revertedWithCustomError(f.disputes, "DisputeManagerAlreadyResolved")
       .withArgs(id);

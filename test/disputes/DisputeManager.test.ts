@@ -12,6 +12,7 @@ import {
   CLOCK_EXTENSION,
   deployDisputeFixture,
   digitInput,
+  gameFactory,
   MOVE_CLOCK,
   outputHashOf,
   requestFrom,
@@ -40,7 +41,7 @@ describe("DisputeManager", function () {
 
     it("reverts on a zero address", async function () {
       const f = await loadFixture(deployDisputeFixture);
-      const factory = await ethers.getContractFactory("DisputeManager");
+      const factory = await gameFactory("DisputeManager");
       const contracts = {
         token: await f.token.getAddress(),
         inference: await f.inference.getAddress(),

@@ -1,7 +1,7 @@
 import { ethers } from "hardhat";
 import { keccak256, hexlify } from "ethers";
 
-import type { DisputeManager, IntegerStepVerifier } from "../../typechain-types";
+import type { DisputeManager, GameLib, IntegerStepVerifier } from "../../typechain-types";
 import { demoModel, readDigits, type DemoModelName } from "../../scripts/lib/demo-models";
 import { bytesOf } from "../../executor/trace/trace";
 import { deployProtocolFixture, MINIMUM_STAKE, MODE, ONE, versionSpec } from "./fixtures";
@@ -29,21 +29,26 @@ export async function deployDisputeFixture() {
 
   const inference = await deployInferenceManager(f);
   const verifier = (await ethers.deployContract("IntegerStepVerifier")) as unknown as IntegerStepVerifier;
-  const disputes = (await ethers.deployContract("DisputeManager", [
-    {
-      token: await token.getAddress(),
-      inference: await inference.getAddress(),
-      modelRegistry: await models.getAddress(),
-      nodeRegistry: await nodes.getAddress(),
-      staking: await staking.getAddress(),
-      verifier: await verifier.getAddress(),
-    },
-    governor.address,
-    BOND,
-    MOVE_CLOCK,
-    CLOCK_EXTENSION,
-    REWARD_PPM,
-  ])) as unknown as DisputeManager;
+  const gameLib = (await ethers.deployContract("GameLib")) as unknown as GameLib;
+  const disputes = (await ethers.deployContract(
+    "DisputeManager",
+    [
+      {
+        token: await token.getAddress(),
+        inference: await inference.getAddress(),
+        modelRegistry: await models.getAddress(),
+        nodeRegistry: await nodes.getAddress(),
+        staking: await staking.getAddress(),
+        verifier: await verifier.getAddress(),
+      },
+      governor.address,
+      BOND,
+      MOVE_CLOCK,
+      CLOCK_EXTENSION,
+      REWARD_PPM,
+    ],
+    { libraries: await gameLibraries(gameLib) },
+  )) as unknown as DisputeManager;
 
   await staking.connect(governor).grantRole(await staking.INFERENCE_ROLE(), await inference.getAddress());
   await staking.connect(governor).grantRole(await staking.SLASHER_ROLE(), await inference.getAddress());
@@ -76,7 +81,18 @@ export async function deployDisputeFixture() {
     await token.connect(who).approve(await inference.getAddress(), ethers.MaxUint256);
     await token.connect(who).approve(await disputes.getAddress(), ethers.MaxUint256);
   }
-  return { ...f, inference, verifier, disputes, requester, challenger };
+  return { ...f, inference, verifier, gameLib, disputes, requester, challenger };
+}
+
+/** The link map of the two games' shared library (contracts/game/GameLib.sol): a fresh one unless `gameLib` is given. */
+export async function gameLibraries(gameLib?: GameLib): Promise<{ GameLib: string }> {
+  const lib = gameLib ?? (await ethers.deployContract("GameLib"));
+  return { GameLib: await lib.getAddress() };
+}
+
+/** A factory of `name` (a user of GameLib) linked to a fresh GameLib. */
+export async function gameFactory(name: "DisputeManager" | "RedundantManager") {
+  return ethers.getContractFactory(name, { libraries: await gameLibraries() });
 }
 
 export type DisputeFixture = Awaited<ReturnType<typeof deployDisputeFixture>>;

@@ -5,6 +5,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 
 import type { RedundantManager } from "../../typechain-types";
 import { bytesOf } from "../../executor/trace/trace";
+import { gameFactory, gameLibraries } from "../helpers/dispute-fixtures";
 import { MINIMUM_STAKE } from "../helpers/fixtures";
 import {
   COLLATERAL,
@@ -111,7 +112,7 @@ describe("RedundantManager (coverage)", function () {
         staking: await f.staking.getAddress(),
         verifier: await f.verifier.getAddress(),
       };
-      const factory = await ethers.getContractFactory("RedundantManager");
+      const factory = await gameFactory("RedundantManager");
       for (const key of ["token", "modelRegistry", "nodeRegistry", "staking"] as const) {
         await expect(
           factory.deploy({ ...contracts, [key]: ethers.ZeroAddress }, f.governor.address, PARAMS),
@@ -298,17 +299,21 @@ describe("RedundantManager (coverage)", function () {
     it("a token that calls back on transfer cannot re-enter any guarded function", async function () {
       const f = await loadFixture(deploySyntheticFixture);
       const token = await ethers.deployContract("ReentrantToken");
-      const redundant = (await ethers.deployContract("RedundantManager", [
-        {
-          token: await token.getAddress(),
-          modelRegistry: await f.models.getAddress(),
-          nodeRegistry: await f.nodes.getAddress(),
-          staking: await f.staking.getAddress(),
-          verifier: await f.verifier.getAddress(),
-        },
-        f.governor.address,
-        PARAMS,
-      ])) as unknown as RedundantManager;
+      const redundant = (await ethers.deployContract(
+        "RedundantManager",
+        [
+          {
+            token: await token.getAddress(),
+            modelRegistry: await f.models.getAddress(),
+            nodeRegistry: await f.nodes.getAddress(),
+            staking: await f.staking.getAddress(),
+            verifier: await f.verifier.getAddress(),
+          },
+          f.governor.address,
+          PARAMS,
+        ],
+        { libraries: await gameLibraries(f.gameLib) },
+      )) as unknown as RedundantManager;
       const address = await redundant.getAddress();
       await token.mint(f.requester.address, 10n * FEE);
       await token.connect(f.requester).approve(address, ethers.MaxUint256);

@@ -8,7 +8,7 @@ import { commitArgs } from "../../executor/redundant/player";
 import { MerkleTree } from "../../executor/trace/merkle";
 import { bytesOf } from "../../executor/trace/trace";
 import { demoModel } from "../../scripts/lib/demo-models";
-import { digitInput, outputHashOf } from "../helpers/dispute-fixtures";
+import { digitInput, gameFactory, outputHashOf } from "../helpers/dispute-fixtures";
 import { MODE, versionSpec } from "../helpers/fixtures";
 import {
   CLOCK_EXTENSION,
@@ -65,7 +65,7 @@ describe("RedundantManager", function () {
         staking: await f.staking.getAddress(),
         verifier: ethers.ZeroAddress,
       };
-      const factory = await ethers.getContractFactory("RedundantManager");
+      const factory = await gameFactory("RedundantManager");
       await expect(factory.deploy(contracts, f.governor.address, PARAMS)).to.be.revertedWithCustomError(
         f.redundant,
         "RedundantManagerZeroAddress",

@@ -10,7 +10,7 @@ import { commitArgs, GameOutcome, RefereePlayer, type Side } from "../../executo
 import type { PartyView } from "../../executor/dispute/view";
 import { bytesOf } from "../../executor/trace/trace";
 import type { DemoModelName } from "../../scripts/lib/demo-models";
-import { deployDisputeFixture, digitInput, FEE, VERSION_OF } from "../helpers/dispute-fixtures";
+import { deployDisputeFixture, digitInput, FEE, gameLibraries, VERSION_OF } from "../helpers/dispute-fixtures";
 import { honestView, tamperedView } from "../../executor/dispute/view";
 import { demoModel } from "../../scripts/lib/demo-models";
 import { MINIMUM_STAKE } from "../helpers/fixtures";
@@ -57,18 +57,22 @@ export enum SlotStatus {
  */
 export async function deployRedundantFixture() {
   const f = await deployDisputeFixture();
-  const { token, staking, models, nodes, verifier, governor, operators, requester } = f;
-  const redundant = (await ethers.deployContract("RedundantManager", [
-    {
-      token: await token.getAddress(),
-      modelRegistry: await models.getAddress(),
-      nodeRegistry: await nodes.getAddress(),
-      staking: await staking.getAddress(),
-      verifier: await verifier.getAddress(),
-    },
-    governor.address,
-    PARAMS,
-  ])) as unknown as RedundantManager;
+  const { token, staking, models, nodes, verifier, gameLib, governor, operators, requester } = f;
+  const redundant = (await ethers.deployContract(
+    "RedundantManager",
+    [
+      {
+        token: await token.getAddress(),
+        modelRegistry: await models.getAddress(),
+        nodeRegistry: await nodes.getAddress(),
+        staking: await staking.getAddress(),
+        verifier: await verifier.getAddress(),
+      },
+      governor.address,
+      PARAMS,
+    ],
+    { libraries: await gameLibraries(gameLib) },
+  )) as unknown as RedundantManager;
   const address = await redundant.getAddress();
   await staking.connect(governor).grantRole(await staking.INFERENCE_ROLE(), address);
   await staking.connect(governor).grantRole(await staking.SLASHER_ROLE(), address);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IStepVerifier} from "../../../interfaces/IStepVerifier.sol";
-import {Descriptor} from "../../../libraries/Descriptor.sol";
+import {IStepVerifier} from "../../interfaces/IStepVerifier.sol";
+import {Descriptor} from "../../libraries/Descriptor.sol";
 
 /// @title KernelIO
 /// @notice What every one-step kernel shares: reading bytes of the proven pre-state slice, reading int8 weights, and

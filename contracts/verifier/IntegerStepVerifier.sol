@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IStepVerifier} from "../../interfaces/IStepVerifier.sol";
-import {Descriptor} from "../../libraries/Descriptor.sol";
-import {MerkleLib} from "../../libraries/MerkleLib.sol";
+import {IStepVerifier} from "../interfaces/IStepVerifier.sol";
+import {Descriptor} from "../libraries/Descriptor.sol";
+import {MerkleLib} from "../libraries/MerkleLib.sol";
 import {ConvKernel} from "./kernels/ConvKernel.sol";
 import {ElementwiseKernel} from "./kernels/ElementwiseKernel.sol";
 import {GemmKernel} from "./kernels/GemmKernel.sol";

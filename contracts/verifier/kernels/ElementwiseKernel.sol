@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {Descriptor} from "../../../libraries/Descriptor.sol";
+import {Descriptor} from "../../libraries/Descriptor.sol";
 import {KernelIO} from "./KernelIO.sol";
 
 /// @title ElementwiseKernel
