@@ -138,7 +138,7 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         d.challengerClock = _moveClock;
         d.turnStartedAt = uint64(block.timestamp);
         d.layerCount = version.layerCount;
-        d.outputLength = _elements(version.outputShape);
+        d.outputLength = SafeCast.toUint32(GameLib.elements(version.outputShape));
         d.bond = bond_;
         d.traceRoot = traceRoot;
         d.weightsRoot = version.weightsRoot;
@@ -506,13 +506,6 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         uint256 base = scaled > _bond ? scaled : _bond;
         uint256 losses = _challengerLosses[requestId];
         return base << (losses < MAX_BOND_DOUBLINGS ? losses : MAX_BOND_DOUBLINGS);
-    }
-
-    /// @dev prod(shape): the registered output's length in bytes (int8 elements).
-    function _elements(uint32[] memory shape) private pure returns (uint32) {
-        uint256 n = 1;
-        for (uint256 i; i < shape.length; ++i) n *= shape[i];
-        return SafeCast.toUint32(n);
     }
 
     function _setBond(uint256 value) private {

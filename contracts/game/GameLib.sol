@@ -202,6 +202,12 @@ library GameLib {
         childIndex = index * 2 + (right ? 1 : 0);
     }
 
+    /// @notice prod(shape): the byte length of an int8 tensor of that registered shape.
+    function elements(uint32[] memory shape) internal pure returns (uint256 n) {
+        n = 1;
+        for (uint256 i; i < shape.length; ++i) n *= shape[i];
+    }
+
     /// @notice The padding rule: whether the subtree at (`level`, `index`) lies wholly past the state's chunks, so
     /// that its honest value is known (`emptySubtree(level)`) and the game is decided at once.
     /// @param level The subtree's level.

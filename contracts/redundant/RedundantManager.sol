@@ -110,7 +110,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         if (v.modes & VerificationModes.OPTIMISTIC == 0) revert RedundantManagerModeNotSupported(versionId);
         uint256 minimumFee = v.fee == 0 ? 1 : v.fee;
         if (feePerNode < minimumFee) revert RedundantManagerFeeTooLow(feePerNode, minimumFee);
-        uint256 inputLength = _elements(v.inputShape);
+        uint256 inputLength = GameLib.elements(v.inputShape);
         if (input.length != inputLength) revert RedundantManagerBadLength("input", input.length, inputLength);
 
         requestId = ++_requestCount;
@@ -121,7 +121,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         r.k = uint8(k);
         r.commitDeadline = uint64(block.timestamp) + p.commitTimeout;
         r.layerCount = v.layerCount;
-        r.outputLength = uint32(_elements(v.outputShape));
+        r.outputLength = uint32(GameLib.elements(v.outputShape));
         r.versionId = versionId;
         r.feePerNode = feePerNode;
         r.collateral = feePerNode * p.collateralMultiplier;
@@ -658,11 +658,6 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
     function _open(uint256 requestId) private view returns (Request storage r) {
         r = _existingRequest(requestId);
         if (r.status != RequestStatus.Open) revert RedundantManagerNotOpen(requestId, r.status);
-    }
-
-    function _elements(uint32[] memory shape) private pure returns (uint256 n) {
-        n = 1;
-        for (uint256 i; i < shape.length; ++i) n *= shape[i];
     }
 
     function _setParameters(Params memory p) private {
