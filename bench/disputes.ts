@@ -24,6 +24,18 @@ export interface DisputeGas {
   disputeTotalCnn: number;
 }
 
+/** The figures under their `bench/results.json` keys (`gas.oneStepMax` keeps the per-model record as well). */
+export function disputeGasKeys(d: DisputeGas): Record<string, number> {
+  return {
+    disputeOpen: d.disputeOpen,
+    bisectionMove: d.bisectionMove,
+    oneStepMaxMlp: d.oneStepMax.mlp,
+    oneStepMaxCnn: d.oneStepMax.cnn,
+    disputeTotalMlp: d.disputeTotalMlp,
+    disputeTotalCnn: d.disputeTotalCnn,
+  };
+}
+
 /** Plays one game, returning the gas of each move by name. */
 async function measuredGame(model: DemoModelName, step: number, byte: number) {
   const f = await loadFixture(deployDisputeFixture);

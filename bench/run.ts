@@ -23,7 +23,7 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { VerificationMode } from "../scripts/lib/constants";
 import { cidBinaryOf } from "../executor/model/cid";
 import { deployProtocol, mined, printTable, signPermit } from "../scripts/lib/protocol";
-import { benchDisputes } from "./disputes";
+import { benchDisputes, disputeGasKeys } from "./disputes";
 import { benchExecutor } from "./executor";
 import { benchInference } from "./inference";
 import { benchRedundant } from "./redundant";
@@ -150,12 +150,7 @@ async function main(): Promise<void> {
   const protocolGas: Record<string, number> = {
     ...inference,
     requestCommitFinalize: inference.request + inference.commit + inference.finalize,
-    disputeOpen: disputes.disputeOpen,
-    bisectionMove: disputes.bisectionMove,
-    oneStepMaxMlp: disputes.oneStepMax.mlp,
-    oneStepMaxCnn: disputes.oneStepMax.cnn,
-    disputeTotalMlp: disputes.disputeTotalMlp,
-    disputeTotalCnn: disputes.disputeTotalCnn,
+    ...disputeGasKeys(disputes),
     ...redundant,
     attest: tee.attest,
     teeCommit: tee.teeCommit,

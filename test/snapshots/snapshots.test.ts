@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import hre from "hardhat";
 
-import { benchDisputes } from "../../bench/disputes";
+import { benchDisputes, disputeGasKeys } from "../../bench/disputes";
 import { benchInference } from "../../bench/inference";
 import { benchRedundant } from "../../bench/redundant";
 import { benchTee } from "../../bench/tee";
@@ -70,15 +70,9 @@ function compare(
     const snapshot = (JSON.parse(fs.readFileSync(RESULTS, "utf8")) as { gas: Record<string, number> }).gas;
     const quiet = () => undefined;
     const inference = await benchInference();
-    const disputes = await benchDisputes(quiet);
     const now: Record<string, number> = {
       ...inference,
-      disputeOpen: disputes.disputeOpen,
-      bisectionMove: disputes.bisectionMove,
-      oneStepMaxMlp: disputes.oneStepMax.mlp,
-      oneStepMaxCnn: disputes.oneStepMax.cnn,
-      disputeTotalMlp: disputes.disputeTotalMlp,
-      disputeTotalCnn: disputes.disputeTotalCnn,
+      ...disputeGasKeys(await benchDisputes(quiet)),
       ...(await benchRedundant(quiet)),
       ...(await benchTee()),
     };
