@@ -1,27 +1,23 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { keccak256 } from "ethers";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { DisputePlayer, emptyWitness } from "../../executor/dispute/player";
 import { honestView } from "../../executor/dispute/view";
-import { chunkLeaf as chunkLeafHex, hashPair, MerkleTree, merkleRoot, toHex } from "../../executor/trace/merkle";
-import { bytesOf, commitTrace } from "../../executor/trace/trace";
+import { bytesOf } from "../../executor/trace/trace";
 import { demoModel } from "../../scripts/lib/demo-models";
-import { versionSpec } from "../helpers/fixtures";
 import {
   BOND,
   CLOCK_EXTENSION,
   deployDisputeFixture,
   digitInput,
-  FEE,
   gameFactory,
   MOVE_CLOCK,
   outputHashOf,
   requestFrom,
   REWARD_PPM,
 } from "../helpers/dispute-fixtures";
-import { Outcome } from "../helpers/dispute-game";
+import { forgedPaddingAtProof, oneLayerDisputeAtStep, Outcome } from "../helpers/dispute-game";
 
 /** The DisputeManager paths the game tests do not reach: constructor checks, a short descriptor, a sparse proof of
  * a padding byte, and the cap on bond doublings. */
@@ -63,59 +59,16 @@ describe("DisputeManager (remaining paths)", function () {
 
   it("refuses a layer descriptor too short to hold outLength", async function () {
     const f = await loadFixture(deployDisputeFixture);
-    const node = f.operators[0];
     const descriptor = ethers.AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [1n, 2n]);
-    const rowsRoot = ethers.ZeroHash;
-    const weightsRoot = merkleRoot([hashPair(keccak256(descriptor), rowsRoot)]);
-    await f.models
-      .connect(f.publisher)
-      .publishModel(
-        "short-descriptor",
-        versionSpec({ weightsRoot, layerCount: 1, inputShape: [1, 4], outputShape: [1, 4], modes: 2, fee: FEE }),
-      );
-    const versionId = await f.models.versionCount();
-    await f.nodes.connect(node).serveVersions([versionId]);
-    const states = [new Int8Array([1, 2, 3, 4]), new Int8Array([5, 6, 7, 8])];
-    const trace = commitTrace(states);
-    await f.inference
-      .connect(f.requester)
-      .request(versionId, bytesOf(states[0]), FEE, node.address, 2, ethers.ZeroAddress, 0);
-    const requestId = await f.inference.requestCount();
-    await f.inference.connect(node).commit(requestId, bytesOf(states[1]), trace.traceRoot);
-    const id = (await f.disputes.disputeCount()) + 1n;
-    await f.disputes.connect(f.challenger).openDispute(requestId, keccak256(bytesOf(states[1])), trace.traceRoot);
-    await f.disputes.connect(node).revealStateRoots(id, [...trace.stateRoots], bytesOf(states[0]), bytesOf(states[1]));
-    const pre = [trace.stateRoots[0], trace.stateRootProof(0)] as const;
-    const post = [trace.stateRoots[1], trace.stateRootProof(1)] as const;
-    await expect(
-      f.disputes.connect(f.challenger).selectStep(id, 0, ...pre, ...post, { descriptor, rowsRoot, layerProof: [] }),
-    )
+    const { disputeId: id, selectStep } = await oneLayerDisputeAtStep(f, "short-descriptor", descriptor);
+    await expect(selectStep())
       .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadProof")
       .withArgs(id, "descriptor");
   });
 
   it("decides a sparse proof of a byte in the padding past the state's end without the verifier", async function () {
     const f = await loadFixture(deployDisputeFixture);
-    const node = f.operators[0];
-    const m = demoModel("mlp");
-    const { s0 } = digitInput("mlp", 45);
-    const view = honestView(m.program, s0, m.weights);
-    const L = view.states.length - 1;
-    const step = L - 1; // the 10 logits: one chunk, 22 bytes of padding
-    const forgedChunk = new Uint8Array(32);
-    forgedChunk.set(bytesOf(view.states[step]));
-    forgedChunk[21] = 3;
-    const roots = [...view.trace.stateRoots];
-    roots[step] = chunkLeafHex(forgedChunk);
-    const traceRoot = MerkleTree.fromLeaves(roots).root;
-    const requestId = await requestFrom(f, "mlp", s0, node.address);
-    await f.inference.connect(node).commit(requestId, bytesOf(view.states[L]), traceRoot);
-    await f.disputes.connect(f.challenger).openDispute(requestId, outputHashOf(view.states[L]), traceRoot);
-    const id = await f.disputes.disputeCount();
-    await f.disputes.connect(node).revealStateRoots(id, roots, bytesOf(s0), bytesOf(view.states[L]));
-    const challenger = new DisputePlayer("challenger", view, f.disputes.connect(f.challenger));
-    expect(await challenger.play(id)).to.equal(`selectStep(${step - 1})`);
-    await f.disputes.connect(node).openChunk(id, toHex(forgedChunk));
+    const { id, view, step } = await forgedPaddingAtProof(f, 45, 21, 3);
     const { layer } = emptyWitness(view.weights.layerProof(step - 1));
     await expect(
       f.disputes

@@ -1,17 +1,9 @@
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { DisputePlayer, Phase } from "../../executor/dispute/player";
+import { Phase } from "../../executor/dispute/player";
 import { emptySubtree, honestView } from "../../executor/dispute/view";
-import {
-  MerkleTree,
-  chunkCount,
-  chunkLeaf as chunkLeafHex,
-  chunkLeaves,
-  hashPair,
-  toHex,
-  treeDepth,
-} from "../../executor/trace/merkle";
+import { MerkleTree, chunkCount, chunkLeaves, hashPair, toHex, treeDepth } from "../../executor/trace/merkle";
 import { bytesOf } from "../../executor/trace/trace";
 import { demoModel } from "../../scripts/lib/demo-models";
 import {
@@ -22,7 +14,7 @@ import {
   outputHashOf,
   requestFrom,
 } from "../helpers/dispute-fixtures";
-import { openGame, Outcome, runGame } from "../helpers/dispute-game";
+import { forgedPaddingAtProof, openGame, Outcome, runGame } from "../helpers/dispute-game";
 
 /** Root of the subtree at `height` and `index` over explicit leaf hashes, padded with bytes32(0). */
 function subtree(leaves: string[], height: number, index: number): string {
@@ -115,28 +107,8 @@ describe("DisputeManager (edges of the game)", function () {
 
   it("catches a node whose chunk hides a non-zero byte in the padding past the state's end", async function () {
     const f = await loadFixture(deployDisputeFixture);
-    const node = f.operators[0];
-    const m = demoModel("mlp");
-    const { s0 } = digitInput("mlp", 44);
-    const view = honestView(m.program, s0, m.weights);
-    const L = view.states.length - 1;
-    const step = L - 1; // S_{L-1}: the 10 logits, one chunk with 22 bytes of padding
-    const real = bytesOf(view.states[step]);
-    expect(real.length).to.equal(10);
-    const forgedChunk = new Uint8Array(32);
-    forgedChunk.set(real);
-    forgedChunk[20] = 1;
-    const roots = [...view.trace.stateRoots];
-    roots[step] = chunkLeafHex(forgedChunk);
-    const traceRoot = MerkleTree.fromLeaves(roots).root;
-    const requestId = await requestFrom(f, "mlp", s0, node.address);
-    await f.inference.connect(node).commit(requestId, bytesOf(view.states[L]), traceRoot);
-    await f.disputes.connect(f.challenger).openDispute(requestId, outputHashOf(view.states[L]), traceRoot);
-    const id = await f.disputes.disputeCount();
-    await f.disputes.connect(node).revealStateRoots(id, roots, bytesOf(s0), bytesOf(view.states[L]));
-    const challenger = new DisputePlayer("challenger", view, f.disputes.connect(f.challenger));
-    expect(await challenger.play(id)).to.equal(`selectStep(${step - 1})`);
-    await f.disputes.connect(node).openChunk(id, toHex(forgedChunk));
+    // S_{L-1}: the 10 logits, one chunk with 22 bytes of padding, the node's chunk hiding a 1 at byte 20
+    const { id, challenger } = await forgedPaddingAtProof(f, 44, 20, 1);
     expect(await challenger.play(id)).to.equal("proveStep(byte 20, padding)");
     const d = await f.disputes.getDispute(id);
     expect(d.outcome).to.equal(Outcome.NodeWrong);

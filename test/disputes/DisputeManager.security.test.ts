@@ -3,9 +3,8 @@ import { ethers } from "hardhat";
 import { keccak256 } from "ethers";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { bytesOf, commitTrace } from "../../executor/trace/trace";
-import { hashPair, merkleRoot } from "../../executor/trace/merkle";
-import { ONE, versionSpec } from "../helpers/fixtures";
+import { bytesOf } from "../../executor/trace/trace";
+import { ONE } from "../helpers/fixtures";
 import {
   BOND,
   deployDisputeFixture,
@@ -17,7 +16,7 @@ import {
   VERSION_OF,
   type DisputeFixture,
 } from "../helpers/dispute-fixtures";
-import { openGame, Outcome, runGame, viewFor } from "../helpers/dispute-game";
+import { oneLayerDisputeAtStep, openGame, Outcome, runGame, viewFor } from "../helpers/dispute-game";
 
 /**
  * Regression tests for the findings of the adversarial review (issue 10) that concern the challenger-against-node
@@ -131,51 +130,12 @@ describe("DisputeManager (security findings)", function () {
   describe("L5: descriptors cannot claim states larger than a valid program has", function () {
     it("L5: selectStep refuses a descriptor whose post-state exceeds MAX_STATE_BYTES", async function () {
       const f = await loadFixture(deployDisputeFixture);
-      const node = f.operators[0];
       // A publisher-supplied one-layer version whose descriptor claims |S1| = 2^24 + 1 (word 14: outLength).
       const max = await f.disputes.MAX_STATE_BYTES();
       const words = Array.from({ length: 19 }, (_, i) => (i === 14 ? max + 1n : 0n));
       const descriptor = ethers.AbiCoder.defaultAbiCoder().encode(Array(19).fill("uint256"), words);
-      const rowsRoot = ethers.ZeroHash;
-      const layerRoot = hashPair(keccak256(descriptor), rowsRoot);
-      const weightsRoot = merkleRoot([layerRoot]);
-      await f.models
-        .connect(f.publisher)
-        .publishModel(
-          "oversized",
-          versionSpec({ weightsRoot, layerCount: 1, inputShape: [1, 4], outputShape: [1, 4], modes: 2, fee: FEE }),
-        );
-      const versionId = await f.models.versionCount();
-      await f.nodes.connect(node).serveVersions([versionId]);
-      const states = [new Int8Array([1, 2, 3, 4]), new Int8Array([5, 6, 7, 8])];
-      const trace = commitTrace(states);
-      await f.inference
-        .connect(f.requester)
-        .request(versionId, bytesOf(states[0]), FEE, node.address, 2, ethers.ZeroAddress, 0);
-      const requestId = await f.inference.requestCount();
-      await f.inference.connect(node).commit(requestId, bytesOf(states[1]), trace.traceRoot);
-      const disputeId = (await f.disputes.disputeCount()) + 1n;
-      await f.disputes.connect(f.challenger).openDispute(requestId, keccak256(bytesOf(states[1])), trace.traceRoot);
-      await f.disputes
-        .connect(node)
-        .revealStateRoots(disputeId, [...trace.stateRoots], bytesOf(states[0]), bytesOf(states[1]));
-      await expect(
-        f.disputes
-          .connect(f.challenger)
-          .selectStep(
-            disputeId,
-            0,
-            trace.stateRoots[0],
-            trace.stateRootProof(0),
-            trace.stateRoots[1],
-            trace.stateRootProof(1),
-            {
-              descriptor,
-              rowsRoot,
-              layerProof: [],
-            },
-          ),
-      )
+      const { disputeId, selectStep } = await oneLayerDisputeAtStep(f, "oversized", descriptor);
+      await expect(selectStep())
         .to.be.revertedWithCustomError(f.disputes, "DisputeManagerStateTooLarge")
         .withArgs(disputeId, max + 1n, max);
     });

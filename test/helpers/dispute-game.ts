@@ -1,13 +1,17 @@
 import { expect } from "chai";
+import { ethers } from "hardhat";
+import { keccak256 } from "ethers";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 import { driveDispute, Outcome } from "../../executor/dispute/driver";
 import { DisputePlayer, Phase } from "../../executor/dispute/player";
 import { honestView, tamperedView, type PartyView } from "../../executor/dispute/view";
-import { bytesOf } from "../../executor/trace/trace";
+import { chunkLeaf, hashPair, MerkleTree, merkleRoot, toHex } from "../../executor/trace/merkle";
+import { bytesOf, commitTrace } from "../../executor/trace/trace";
 import { demoModel, type DemoModelName } from "../../scripts/lib/demo-models";
-import { digitInput, outputHashOf, requestFrom, type DisputeFixture } from "./dispute-fixtures";
+import { digitInput, FEE, outputHashOf, requestFrom, type DisputeFixture } from "./dispute-fixtures";
+import { MODE, versionSpec } from "./fixtures";
 
 /** Sets up whole games between two DisputePlayers (executor/dispute) for the end-to-end and property tests, and
  * plays them with the shared driver `driveDispute` (executor/dispute/driver.ts). */
@@ -109,4 +113,90 @@ export async function runGame(
 /** Opens a game and plays it to the end. */
 export async function playGame(f: DisputeFixture, setup: GameSetup): Promise<GameResult> {
   return runGame(f, await openGame(f, setup), { stops: setup.stops });
+}
+
+/**
+ * A publisher-supplied one-layer version whose only layer has `descriptor` (and an empty rows root), served by
+ * operator 0, with a dispute opened on a committed 4-byte result and its roots revealed: the game waits for the
+ * challenger's `selectStep`, whose arguments are returned (the descriptor is proven into the weights root).
+ */
+export async function oneLayerDisputeAtStep(f: DisputeFixture, name: string, descriptor: string) {
+  const node = f.operators[0];
+  const rowsRoot = ethers.ZeroHash;
+  const weightsRoot = merkleRoot([hashPair(keccak256(descriptor), rowsRoot)]);
+  await f.models
+    .connect(f.publisher)
+    .publishModel(
+      name,
+      versionSpec({
+        weightsRoot,
+        layerCount: 1,
+        inputShape: [1, 4],
+        outputShape: [1, 4],
+        modes: MODE.OPTIMISTIC,
+        fee: FEE,
+      }),
+    );
+  const versionId = await f.models.versionCount();
+  await f.nodes.connect(node).serveVersions([versionId]);
+  const states = [new Int8Array([1, 2, 3, 4]), new Int8Array([5, 6, 7, 8])];
+  const trace = commitTrace(states);
+  await f.inference
+    .connect(f.requester)
+    .request(versionId, bytesOf(states[0]), FEE, node.address, MODE.OPTIMISTIC, ethers.ZeroAddress, 0);
+  const requestId = await f.inference.requestCount();
+  await f.inference.connect(node).commit(requestId, bytesOf(states[1]), trace.traceRoot);
+  const disputeId = (await f.disputes.disputeCount()) + 1n;
+  await f.disputes.connect(f.challenger).openDispute(requestId, keccak256(bytesOf(states[1])), trace.traceRoot);
+  await f.disputes
+    .connect(node)
+    .revealStateRoots(disputeId, [...trace.stateRoots], bytesOf(states[0]), bytesOf(states[1]));
+  const selectStep = () =>
+    f.disputes
+      .connect(f.challenger)
+      .selectStep(
+        disputeId,
+        0,
+        trace.stateRoots[0],
+        trace.stateRootProof(0),
+        trace.stateRoots[1],
+        trace.stateRootProof(1),
+        {
+          descriptor,
+          rowsRoot,
+          layerProof: [],
+        },
+      );
+  return { disputeId, selectStep };
+}
+
+/**
+ * An MLP commitment whose trace hides `value` at byte `byteIndex` of the padding past S_{L-1}'s 10 logits (one chunk,
+ * 22 bytes of padding), played up to the challenger's last move: the roots are revealed, the honest challenger has
+ * selected the step into S_{L-1}, and the node has opened its forged chunk.
+ */
+export async function forgedPaddingAtProof(f: DisputeFixture, digit: number, byteIndex: number, value: number) {
+  const node = f.operators[0];
+  const m = demoModel("mlp");
+  const { s0 } = digitInput("mlp", digit);
+  const view = honestView(m.program, s0, m.weights);
+  const L = view.states.length - 1;
+  const step = L - 1;
+  const real = bytesOf(view.states[step]);
+  expect(real.length).to.equal(10);
+  const forgedChunk = new Uint8Array(32);
+  forgedChunk.set(real);
+  forgedChunk[byteIndex] = value;
+  const roots = [...view.trace.stateRoots];
+  roots[step] = chunkLeaf(forgedChunk);
+  const traceRoot = MerkleTree.fromLeaves(roots).root;
+  const requestId = await requestFrom(f, "mlp", s0, node.address);
+  await f.inference.connect(node).commit(requestId, bytesOf(view.states[L]), traceRoot);
+  await f.disputes.connect(f.challenger).openDispute(requestId, outputHashOf(view.states[L]), traceRoot);
+  const id = await f.disputes.disputeCount();
+  await f.disputes.connect(node).revealStateRoots(id, roots, bytesOf(s0), bytesOf(view.states[L]));
+  const challenger = new DisputePlayer("challenger", view, f.disputes.connect(f.challenger));
+  expect(await challenger.play(id)).to.equal(`selectStep(${step - 1})`);
+  await f.disputes.connect(node).openChunk(id, toHex(forgedChunk));
+  return { id, view, step, challenger };
 }
