@@ -51,7 +51,7 @@ const config: HardhatUserConfig = {
   networks: {
     hardhat: {
       allowUnlimitedContractSize: false,
-      // `npm run network` (scripts/network/processes.ts) sets this for its `hardhat node`: blocks mined in the same
+      // `npm run network` (tools/network/processes.ts) sets this for its `hardhat node`: blocks mined in the same
       // second keep that second, so the chain's clock follows the wall clock (plus the orchestrator's time travel)
       // instead of gaining a second per automined block under load.
       ...(process.env.VERITY_SAME_SECOND_BLOCKS === "1" ? { allowBlocksWithSameTimestamp: true } : {}),

@@ -11,8 +11,8 @@
  */
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
-import { DisputePlayer, Phase } from "../executor/dispute/player";
-import { demoModel, type DemoModelName } from "../scripts/lib/demo-models";
+import { DisputePlayer, Phase } from "../game/dispute/player";
+import { demoModel, type DemoModelName } from "../models/demo-models";
 import { deployDisputeFixture } from "../test/helpers/dispute-fixtures";
 import { openGame } from "../test/helpers/dispute-game";
 

@@ -1,5 +1,5 @@
 /**
- * End-to-end throughput and latency of the multi-process network (scripts/network/orchestrator.ts) on a local
+ * End-to-end throughput and latency of the multi-process network (tools/network/orchestrator.ts) on a local
  * JSON-RPC chain: a `hardhat node` on 127.0.0.1 (automine: one block per transaction), three `verity node serve`
  * daemons (honest, batch threshold 4, poll 100 ms), no challenger (it is not on a request's critical path).
  *
@@ -38,11 +38,11 @@ import * as fs from "fs";
 import * as path from "path";
 
 import { InferenceManager__factory } from "../typechain-types/factories/contracts/inference/InferenceManager__factory";
-import { honestView } from "../executor/dispute/view";
-import { demoModel } from "../scripts/lib/demo-models";
-import { runLoad, type LoadRecord } from "../scripts/network/load";
-import { VerityNetwork } from "../scripts/network/orchestrator";
-import { ProcessGroup, sleep } from "../scripts/network/processes";
+import { honestView } from "../game/view";
+import { demoModel } from "../models/demo-models";
+import { runLoad, type LoadRecord } from "../tools/network/load";
+import { VerityNetwork } from "../tools/network/orchestrator";
+import { ProcessGroup, sleep } from "../tools/network/processes";
 
 const BACKLOG = 600;
 const LATENCY_REQUESTS = 90;

@@ -10,9 +10,9 @@
  */
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
-import { driveRefereeGame } from "../executor/redundant/driver";
-import { GameOutcome } from "../executor/redundant/player";
-import { demoModel } from "../scripts/lib/demo-models";
+import { driveRefereeGame } from "../game/redundant/driver";
+import { GameOutcome } from "../game/redundant/player";
+import { demoModel } from "../models/demo-models";
 import {
   commitView,
   deployRedundantFixture,

@@ -1,5 +1,5 @@
 /**
- * ZK mode figures (docs/ZK.md), on the 16-16-10 MLP of executor/zk/model.ts:
+ * ZK mode figures (docs/ZK.md), on the 16-16-10 MLP of modes/zk/model.ts:
  *   zk.constraints   R1CS constraints of the generated circuit
  *   zk.setupSeconds  circom + Groth16 setup (phase 2 only when the prepared powers of tau are cached in cache/zk)
  *   zk.proveSeconds  witness + Groth16 proof with snarkjs (median of 5)
@@ -15,10 +15,10 @@ import type { InterfaceAbi } from "ethers";
 
 import { run } from "../executor/runtime";
 import { encodeProgram } from "../executor/runtime/program";
-import { zkMlpProgram } from "../executor/zk/model";
-import { proofWords, prove, solidityProof, zkSetup, zkShutdown } from "../executor/zk/setup";
-import { compileVerifier } from "../executor/zk/verifier";
-import { publicSignals } from "../executor/zk/circuit";
+import { zkMlpProgram } from "../modes/zk/model";
+import { proofWords, prove, solidityProof, zkSetup, zkShutdown } from "../modes/zk/setup";
+import { compileVerifier } from "../modes/zk/verifier";
+import { publicSignals } from "../modes/zk/circuit";
 import type { ZkSettler } from "../typechain-types";
 import { MODE, versionSpec } from "../test/helpers/fixtures";
 import { deployInferenceFixture, VERSION_FEE } from "../test/helpers/inference-fixtures";

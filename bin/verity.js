@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Launcher for the `verity` CLI (package.json "bin"): runs the TypeScript sources in executor/ through ts-node,
+// Launcher for the `verity` CLI (package.json "bin"): runs the TypeScript sources in cli/ through ts-node,
 // transpile-only (type checking is `npx tsc --noEmit`'s job).
 //
 // Transpiling the ~40 modules the CLI loads takes seconds on every start, so the JavaScript ts-node emits is
@@ -50,7 +50,7 @@ if (!useCache) {
   };
 }
 
-require("../executor/cli/main")
+require("../cli/main")
   .main(process.argv)
   .then((code) => {
     process.exitCode = code;

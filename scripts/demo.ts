@@ -28,14 +28,14 @@
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
-import { driveDispute, Outcome } from "../executor/dispute/driver";
-import { DisputePlayer } from "../executor/dispute/player";
-import { honestView } from "../executor/dispute/view";
+import { driveDispute, Outcome } from "../game/dispute/driver";
+import { DisputePlayer } from "../game/dispute/player";
+import { honestView } from "../game/view";
 import { cidOf } from "../executor/model/cid";
 import { bytesOf } from "../executor/trace/trace";
 import { NodeStatus, VerificationMode } from "./lib/constants";
 import { argmax, eventOf, GasLedger, liarView, REQUEST_STATUS, vrt } from "./lib/demo-helpers";
-import { demoModel, readDigits, type DemoModelName } from "./lib/demo-models";
+import { demoModel, readDigits, type DemoModelName } from "../models/demo-models";
 import {
   balances,
   challengerDisagrees,
@@ -367,7 +367,7 @@ async function catchAndDispute(d: Demo): Promise<void> {
     const d0 = await disputeManager.getDispute(disputeId);
     console.log(
       `   Dispute ${disputeId}: the verification game over request ${job.requestId}'s ${d0.layerCount} steps,` +
-        ` ${job.node.name} against the challenger. Each side's moves are computed by executor/dispute/player.ts` +
+        ` ${job.node.name} against the challenger. Each side's moves are computed by game/dispute/player.ts` +
         " from its own trace.",
     );
     const players = {

@@ -6,7 +6,7 @@
  * `validateProgram` refuses a program unless every layer has a witness within MAX_STEP_PROOF_CALLDATA and
  * MAX_STEP_PROOF_GAS for every element (`StepWitnessTooLargeError`).
  *
- * The sizes follow how `executor/dispute/step-proof.ts` builds a proof (docs/COMMITMENTS.md §5):
+ * The sizes follow how `game/step-proof.ts` builds a proof (docs/COMMITMENTS.md §5):
  *   claim   5 words;
  *   layer   the descriptor (its ABI size computed here exactly, field by field), rowsRoot, depth(L) siblings;
  *   slice   contiguous: the chunks from the first to the last byte the element reads, and its range proof;

@@ -14,9 +14,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { JsonRpcProvider, Wallet, ZeroAddress, ZeroHash, getBytes, hexlify, keccak256 } from "ethers";
 
-import { signPermit } from "../../executor/chain/permit";
-import { loadStoredProgram } from "../../executor/cli/store";
-import { honestView } from "../../executor/dispute/view";
+import { signPermit } from "../../protocol/permit";
+import { loadStoredProgram } from "../../cli/store";
+import { honestView } from "../../game/view";
 import { dequantizeOutput, quantizeInput } from "../../executor/quant";
 import { bytesOf } from "../../executor/trace/trace";
 import { InferenceManager__factory, ModelRegistry__factory, VerityToken__factory } from "../../typechain-types";

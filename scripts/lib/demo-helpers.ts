@@ -4,7 +4,7 @@
  */
 import { formatEther, type ContractTransactionResponse, type Interface, type LogDescription } from "ethers";
 
-import { tamperedView, type PartyView } from "../../executor/dispute/view";
+import { tamperedView, type PartyView } from "../../game/view";
 import { mined } from "./protocol";
 
 /** IInferenceManager.RequestStatus, indexable by the uint8 the contract returns. */

@@ -14,12 +14,12 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { ethers } from "ethers";
 
-import { honestView } from "../../executor/dispute/view";
-import { driveRefereeGame } from "../../executor/redundant/driver";
-import { commitArgs, GameOutcome, RefereePlayer } from "../../executor/redundant/player";
+import { honestView } from "../../game/view";
+import { driveRefereeGame } from "../../game/redundant/driver";
+import { commitArgs, GameOutcome, RefereePlayer } from "../../game/redundant/player";
 import { bytesOf } from "../../executor/trace/trace";
 import { argmax, eventOf, GasLedger, liarView, vrt } from "./demo-helpers";
-import { demoModel, readDigits } from "./demo-models";
+import { demoModel, readDigits } from "../../models/demo-models";
 import type { Demo } from "./demo-story";
 import { printTable, signPermit } from "./protocol";
 import { teeDemo } from "./tee-demo";

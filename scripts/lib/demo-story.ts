@@ -6,12 +6,12 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { keccak256 } from "ethers";
 
-import { Outcome } from "../../executor/dispute/driver";
-import { honestView, type PartyView } from "../../executor/dispute/view";
+import { Outcome } from "../../game/dispute/driver";
+import { honestView, type PartyView } from "../../game/view";
 import { bytesOf } from "../../executor/trace/trace";
 import { NodeStatus } from "./constants";
 import { REQUEST_STATUS, signed, type GasLedger } from "./demo-helpers";
-import { demoModel, type DemoModelName } from "./demo-models";
+import { demoModel, type DemoModelName } from "../../models/demo-models";
 import { printTable, type Protocol } from "./protocol";
 
 export interface Operator {

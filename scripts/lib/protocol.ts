@@ -101,7 +101,7 @@ export async function deployProtocol(hre: HardhatRuntimeEnvironment): Promise<Pr
   };
 }
 
-export { signPermit } from "../../executor/chain/permit";
+export { signPermit } from "../../protocol/permit";
 
 /** Waits for a transaction and returns its receipt, failing loudly if it reverted or vanished. */
 export async function mined(tx: Promise<TransactionResponse>): Promise<TransactionReceipt> {

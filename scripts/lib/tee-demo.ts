@@ -8,8 +8,8 @@
 import { Wallet, keccak256, type ContractTransactionResponse, type Signer } from "ethers";
 
 import type { InferenceManager, TeeSettler } from "../../typechain-types";
-import { attestationDomain, settlerDomain, signAttestation, signResult } from "../../executor/tee/eip712";
-import { SOFTWARE_KEY_WARNING, SOFTWARE_MEASUREMENT } from "../../executor/tee/enclave-key";
+import { attestationDomain, settlerDomain, signAttestation, signResult } from "../../modes/tee/eip712";
+import { SOFTWARE_KEY_WARNING, SOFTWARE_MEASUREMENT } from "../../modes/tee/enclave-key";
 import { EcdsaAttestationVerifier__factory, TeeSettler__factory } from "../../typechain-types";
 
 export interface TeeDemoArgs {

@@ -1,6 +1,6 @@
 /**
  * One ZK-mode request for the demo (issue 6: "the demo shows each mode once"), as a step the demo script can call:
- * the publisher publishes a small MLP (6-4-3, executor/zk/model.ts) with the ZK mode bit, runs the LOCAL Groth16
+ * the publisher publishes a small MLP (6-4-3, modes/zk/model.ts) with the ZK mode bit, runs the LOCAL Groth16
  * setup of its circuit (development only, docs/ZK.md), deploys and registers the exported verifier; the node serves
  * the version; the requester asks for mode ZK; the node proves the honest result and ZkSettler settles it, final at
  * once. The prepared powers of tau are reused from `cache/zk/` when present (about 30 s to create on a fresh clone).
@@ -14,9 +14,9 @@ import type { ModelRegistry, NodeRegistry, ZkSettler } from "../../typechain-typ
 import { execute } from "../../executor/runtime";
 import { commitTrace } from "../../executor/trace/trace";
 import { encodeProgram } from "../../executor/runtime/program";
-import { zkMlpProgram } from "../../executor/zk/model";
-import { deployAndRegisterVerifier } from "../../executor/zk/node";
-import { proofWords, prove, zkSetup, zkShutdown } from "../../executor/zk/setup";
+import { zkMlpProgram } from "../../modes/zk/model";
+import { deployAndRegisterVerifier } from "../../modes/zk/node";
+import { proofWords, prove, zkSetup, zkShutdown } from "../../modes/zk/setup";
 import type { InferenceManager } from "../../typechain-types";
 
 export const ZK_DEMO_SIZES = [6, 4, 3] as const;

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 
-import { challengerSettings } from "../../executor/cli/commands/challenger";
-import { CliError } from "../../executor/cli/chain";
-import { buildCli, EXIT_BAD_INPUT, main } from "../../executor/cli/main";
+import { challengerSettings } from "../../cli/commands/challenger";
+import { CliError } from "../../cli/chain";
+import { buildCli, EXIT_BAD_INPUT, main } from "../../cli/main";
 
 const defaults = {
   sample: "1",

@@ -7,16 +7,16 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { hexlify, makeError } from "ethers";
 
-import { ChallengerDaemon, InjectedCrash, type ChallengerDaemonOptions } from "../../executor/challenger/daemon";
-import { DisputePlayer, Phase } from "../../executor/dispute/player";
-import { honestView, tamperedView } from "../../executor/dispute/view";
-import { pickedByHash } from "../../executor/node/common";
-import { NodeDaemon, type NodeDaemonOptions } from "../../executor/node/daemon";
-import { startHealthServer } from "../../executor/node/health";
-import { memoryLogger } from "../../executor/node/log";
-import { ProgramNotFoundError } from "../../executor/node/resolver";
+import { ChallengerDaemon, InjectedCrash, type ChallengerDaemonOptions } from "../../daemons/challenger/daemon";
+import { DisputePlayer, Phase } from "../../game/dispute/player";
+import { honestView, tamperedView } from "../../game/view";
+import { pickedByHash } from "../../daemons/kit/common";
+import { NodeDaemon, type NodeDaemonOptions } from "../../daemons/node/daemon";
+import { startHealthServer } from "../../daemons/kit/health";
+import { memoryLogger } from "../../daemons/kit/log";
+import { ProgramNotFoundError } from "../../protocol/resolver";
 import { bytesOf } from "../../executor/trace/trace";
-import { demoModel } from "../../scripts/lib/demo-models";
+import { demoModel } from "../../models/demo-models";
 import {
   BOND,
   deployDisputeFixture,

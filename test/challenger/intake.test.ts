@@ -2,8 +2,8 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { AbiCoder, hexlify, keccak256, randomBytes } from "ethers";
 
-import { batchLeafProof, batchLeavesFromCalldata, leafHash, type Leaf } from "../../executor/challenger/intake";
-import { pickedByHash } from "../../executor/node/common";
+import { batchLeafProof, batchLeavesFromCalldata, leafHash, type Leaf } from "../../daemons/challenger/intake";
+import { pickedByHash } from "../../daemons/kit/common";
 import { merkleRoot, verifyProof } from "../../executor/trace/merkle";
 import { InferenceManager__factory } from "../../typechain-types";
 

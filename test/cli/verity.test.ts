@@ -9,11 +9,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { getBytes, JsonRpcProvider, keccak256, NonceManager, Wallet } from "ethers";
 
-import { honestView, tamperedView } from "../../executor/dispute/view";
+import { honestView, tamperedView } from "../../game/view";
 import { decodeProgram } from "../../executor/runtime/program";
 import { bytesOf } from "../../executor/trace/trace";
 import { InferenceManager__factory } from "../../typechain-types";
-import { DEV_KEYS, freePort, rpc } from "../../scripts/network/processes";
+import { DEV_KEYS, freePort, rpc } from "../../tools/network/processes";
 import { asKey, CliChain, type CliRun } from "../helpers/cli-chain";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 

@@ -2,9 +2,9 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { honestView } from "../../executor/dispute/view";
+import { honestView } from "../../game/view";
 import { bytesOf } from "../../executor/trace/trace";
-import { demoModel, type DemoModelName } from "../../scripts/lib/demo-models";
+import { demoModel, type DemoModelName } from "../../models/demo-models";
 import {
   BOND,
   NODE_SHARE,

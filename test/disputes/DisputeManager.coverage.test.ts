@@ -2,10 +2,10 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { DisputePlayer, emptyWitness } from "../../executor/dispute/player";
-import { honestView } from "../../executor/dispute/view";
+import { DisputePlayer, emptyWitness } from "../../game/dispute/player";
+import { honestView } from "../../game/view";
 import { bytesOf } from "../../executor/trace/trace";
-import { demoModel } from "../../scripts/lib/demo-models";
+import { demoModel } from "../../models/demo-models";
 import {
   BOND,
   CLOCK_EXTENSION,

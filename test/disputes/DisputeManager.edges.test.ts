@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { Phase } from "../../executor/dispute/player";
-import { emptySubtree, honestView } from "../../executor/dispute/view";
+import { Phase } from "../../game/dispute/player";
+import { emptySubtree, honestView } from "../../game/view";
 import { MerkleTree, chunkCount, chunkLeaves, hashPair, toHex, treeDepth } from "../../executor/trace/merkle";
 import { bytesOf } from "../../executor/trace/trace";
-import { demoModel } from "../../scripts/lib/demo-models";
+import { demoModel } from "../../models/demo-models";
 import {
   CLOCK_EXTENSION,
   deployDisputeFixture,

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { DisputePlayer, Phase } from "../../executor/dispute/player";
+import { DisputePlayer, Phase } from "../../game/dispute/player";
 import { bytesOf } from "../../executor/trace/trace";
 import {
   BOND,

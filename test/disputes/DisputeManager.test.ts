@@ -2,10 +2,10 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { Phase } from "../../executor/dispute/player";
+import { Phase } from "../../game/dispute/player";
 import { MerkleTree } from "../../executor/trace/merkle";
 import { bytesOf, commitTrace } from "../../executor/trace/trace";
-import { demoModel } from "../../scripts/lib/demo-models";
+import { demoModel } from "../../models/demo-models";
 import {
   BOND,
   NODE_SHARE,
@@ -63,7 +63,7 @@ describe("DisputeManager", function () {
       const { s0 } = digitInput("mlp", 0);
       const m = demoModel("mlp");
       const requestId = await requestFrom(f, "mlp", s0, node.address);
-      const { states, trace } = (await import("../../executor/dispute/view")).honestView(m.program, s0, m.weights);
+      const { states, trace } = (await import("../../game/view")).honestView(m.program, s0, m.weights);
       const out = states[states.length - 1];
       await f.inference.connect(node).commit(requestId, bytesOf(out), trace.traceRoot);
       const tx = f.disputes.connect(f.challenger).openDispute(requestId, outputHashOf(out), trace.traceRoot);
@@ -235,7 +235,7 @@ describe("DisputeManager", function () {
       const m = demoModel("mlp");
       const { s0 } = digitInput("mlp", 6);
       const requestId = await requestFrom(f, "mlp", s0, node.address);
-      const view = (await import("../../executor/dispute/view")).honestView(m.program, s0, m.weights);
+      const view = (await import("../../game/view")).honestView(m.program, s0, m.weights);
       const states = view.states.map((s) => s.slice());
       states[0][0] ^= 1; // a trace of another input
       const trace = commitTrace(states);

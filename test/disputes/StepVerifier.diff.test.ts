@@ -9,7 +9,7 @@ import {
   expectedElement,
   type SparseStepProof,
   type StepProof,
-} from "../../executor/dispute/step-proof";
+} from "../../game/step-proof";
 import { loadOnnx } from "../../executor/model/onnx";
 import { quantizeGraph } from "../../executor/quant";
 import { execute, validateProgram, type Program } from "../../executor/runtime";

@@ -10,7 +10,7 @@ import { cidOf } from "../../executor/model/cid";
 import { encodeOnnx, encodeTensorProto } from "../../executor/model/onnx";
 import { decodeProgram } from "../../executor/runtime/program";
 import { programDigest, weightsRoot } from "../../executor/trace/weights";
-import { EXIT_BAD_INPUT, EXIT_UNEXPECTED, EXIT_USAGE, reportError } from "../../executor/cli/main";
+import { EXIT_BAD_INPUT, EXIT_UNEXPECTED, EXIT_USAGE, reportError } from "../../cli/main";
 
 const ROOT = path.join(__dirname, "..", "..");
 const BIN = path.join(ROOT, "bin", "verity.js");

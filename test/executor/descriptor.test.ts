@@ -9,7 +9,7 @@ import { ethers } from "hardhat";
 import { AbiCoder, concat, hexlify, keccak256 } from "ethers";
 
 import { ProgramDecodeError } from "../../executor/errors";
-import { buildStepProof, type StepProof } from "../../executor/dispute/step-proof";
+import { buildStepProof, type StepProof } from "../../game/step-proof";
 import { execute, validateProgram, type Program } from "../../executor/runtime";
 import { DESCRIPTOR_ABI_TYPES, WeightsCommitment } from "../../executor/trace/weights";
 import type { IntegerStepVerifier } from "../../typechain-types";

@@ -3,13 +3,13 @@ import * as fs from "fs";
 import * as path from "path";
 import { merkleRoot, verifyProof } from "../../executor/trace/merkle";
 import { keccak256 } from "ethers";
-import { GOLDEN_DIR, commitmentsGolden, modelGolden, type CommitmentsGolden, type ModelGolden } from "../../scripts/golden";
+import { GOLDEN_DIR, commitmentsGolden, modelGolden, type CommitmentsGolden, type ModelGolden } from "../../tools/golden";
 
 function frozen<T>(file: string): T {
   return JSON.parse(fs.readFileSync(path.join(GOLDEN_DIR, file), "utf8")) as T;
 }
 
-describe("golden vectors (test/golden, regenerate with scripts/golden.ts)", function () {
+describe("golden vectors (test/golden, regenerate with tools/golden.ts)", function () {
   this.timeout(120_000);
 
   it("the Merkle and trace rules reproduce test/golden/commitments.json", () => {

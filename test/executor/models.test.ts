@@ -4,9 +4,9 @@ import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { SUPPORTED_OPERATORS } from "../../executor/model/graph";
 import { loadOnnx } from "../../executor/model/onnx";
-import { DIGIT_PIXELS, DigitSet, fromDigitsJson, loadMnistPackage, splitDigits } from "../../executor/train/data";
-import { EXPORT_INPUT_NAME, EXPORT_OUTPUT_NAME } from "../../executor/train/export";
-import { DEMO_RECIPES, DEMO_SPLIT } from "../../executor/train/recipes";
+import { DIGIT_PIXELS, DigitSet, fromDigitsJson, loadMnistPackage, splitDigits } from "../../tools/train/data";
+import { EXPORT_INPUT_NAME, EXPORT_OUTPUT_NAME } from "../../tools/train/export";
+import { DEMO_RECIPES, DEMO_SPLIT } from "../../tools/train/recipes";
 
 const MODELS = path.join(__dirname, "..", "..", "models");
 

@@ -2,7 +2,7 @@
  * The one-step proof bound (executor/runtime/step-witness.ts, docs/COMMITMENTS.md §5): every layer of a valid
  * program can be proven on-chain within MAX_STEP_PROOF_CALLDATA bytes and MAX_STEP_PROOF_GAS gas.
  *  - the sizes it derives (descriptor, state layout, witness calldata, chunks, siblings) bound what
- *    `executor/dispute/step-proof.ts` really builds, element by element;
+ *    `game/step-proof.ts` really builds, element by element;
  *  - at the largest legal size of each kernel family the worst element is proven through IntegerStepVerifier and
  *    through a whole DisputeManager game within the limits, and one step more is refused with
  *    StepWitnessTooLargeError, by `validateProgram`, `decodeProgram` and the quantizer alike;
@@ -21,10 +21,10 @@ import {
   stepProofCalldataOf,
   type SparseStepProof,
   type StepProof,
-} from "../../executor/dispute/step-proof";
-import { driveDispute, Outcome } from "../../executor/dispute/driver";
-import { DisputePlayer } from "../../executor/dispute/player";
-import { honestView, tamperedView } from "../../executor/dispute/view";
+} from "../../game/step-proof";
+import { driveDispute, Outcome } from "../../game/dispute/driver";
+import { DisputePlayer } from "../../game/dispute/player";
+import { honestView, tamperedView } from "../../game/view";
 import { GraphBuilder, tensorF32 } from "../../executor/model/builder";
 import { quantizeGraph } from "../../executor/quant";
 import { decodeProgram, encodeProgram, execute, validateProgram, type Layer, type Program } from "../../executor/runtime";
@@ -39,7 +39,7 @@ import {
 } from "../../executor/runtime/step-witness";
 import { bytesOf } from "../../executor/trace/trace";
 import { WeightsCommitment, layerDescriptor, programDigest, stepLayout } from "../../executor/trace/weights";
-import { demoModel } from "../../scripts/lib/demo-models";
+import { demoModel } from "../../models/demo-models";
 import { IntegerStepVerifier__factory, type IntegerStepVerifier } from "../../typechain-types";
 import { GENERATORS, Rng, program } from "../disputes/step-fixtures";
 import { UNDER_COVERAGE } from "../helpers/coverage";

@@ -1,17 +1,17 @@
 import { expect } from "chai";
 import * as ort from "onnxruntime-node";
-import { Flatten, Relu } from "../../executor/train/activations";
-import { buildCnn, buildMlp } from "../../executor/train/architectures";
-import { Conv2d } from "../../executor/train/conv2d";
-import { DIGIT_PIXELS, DigitSet, gatherBatch, splitDigits } from "../../executor/train/data";
-import { Dense } from "../../executor/train/dense";
-import { exportOnnx, EXPORT_INPUT_NAME, EXPORT_OUTPUT_NAME, networkToGraph } from "../../executor/train/export";
-import { Layer } from "../../executor/train/layer";
-import { softmaxCrossEntropy } from "../../executor/train/loss";
-import { MaxPool2d } from "../../executor/train/maxpool";
-import { Network } from "../../executor/train/network";
-import { Rng } from "../../executor/train/rng";
-import { TrainOptions, train } from "../../executor/train/trainer";
+import { Flatten, Relu } from "../../tools/train/activations";
+import { buildCnn, buildMlp } from "../../tools/train/architectures";
+import { Conv2d } from "../../tools/train/conv2d";
+import { DIGIT_PIXELS, DigitSet, gatherBatch, splitDigits } from "../../tools/train/data";
+import { Dense } from "../../tools/train/dense";
+import { exportOnnx, EXPORT_INPUT_NAME, EXPORT_OUTPUT_NAME, networkToGraph } from "../../tools/train/export";
+import { Layer } from "../../tools/train/layer";
+import { softmaxCrossEntropy } from "../../tools/train/loss";
+import { MaxPool2d } from "../../tools/train/maxpool";
+import { Network } from "../../tools/train/network";
+import { Rng } from "../../tools/train/rng";
+import { TrainOptions, train } from "../../tools/train/trainer";
 
 /** Uniform values in [-1, 1) from a seeded Rng. */
 function randomArray(n: number, rng: Rng): Float32Array {
@@ -88,7 +88,7 @@ const FEW_STEPS: TrainOptions = {
   maxSteps: 6,
 };
 
-describe("executor/train", () => {
+describe("tools/train", () => {
   describe("Rng", () => {
     it("repeats the same stream for the same seed and differs for another seed", () => {
       const a = new Rng(9);

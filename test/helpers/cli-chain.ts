@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { JsonRpcProvider } from "ethers";
 
-import { DEV_KEYS, freePort, HARDHAT_BIN, ROOT, rpc, VERITY_BIN } from "../../scripts/network/processes";
+import { DEV_KEYS, freePort, HARDHAT_BIN, ROOT, rpc, VERITY_BIN } from "../../tools/network/processes";
 
 export interface CliRun {
   status: number | null;

@@ -2,7 +2,7 @@ import { ethers } from "hardhat";
 import { keccak256, hexlify } from "ethers";
 
 import type { DisputeManager, GameLib, IntegerStepVerifier } from "../../typechain-types";
-import { demoModel, readDigits, type DemoModelName } from "../../scripts/lib/demo-models";
+import { demoModel, readDigits, type DemoModelName } from "../../models/demo-models";
 import { bytesOf } from "../../executor/trace/trace";
 import { deployProtocolFixture, MINIMUM_STAKE, MODE, ONE, versionSpec } from "./fixtures";
 import { deployInferenceManager } from "./inference-fixtures";

@@ -4,17 +4,17 @@ import { keccak256 } from "ethers";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
-import { driveDispute, Outcome } from "../../executor/dispute/driver";
-import { DisputePlayer, Phase } from "../../executor/dispute/player";
-import { honestView, tamperedView, type PartyView } from "../../executor/dispute/view";
+import { driveDispute, Outcome } from "../../game/dispute/driver";
+import { DisputePlayer, Phase } from "../../game/dispute/player";
+import { honestView, tamperedView, type PartyView } from "../../game/view";
 import { chunkLeaf, hashPair, MerkleTree, merkleRoot, toHex } from "../../executor/trace/merkle";
 import { bytesOf, commitTrace } from "../../executor/trace/trace";
-import { demoModel, type DemoModelName } from "../../scripts/lib/demo-models";
+import { demoModel, type DemoModelName } from "../../models/demo-models";
 import { digitInput, FEE, outputHashOf, requestFrom, type DisputeFixture } from "./dispute-fixtures";
 import { MODE, versionSpec } from "./fixtures";
 
-/** Sets up whole games between two DisputePlayers (executor/dispute) for the end-to-end and property tests, and
- * plays them with the shared driver `driveDispute` (executor/dispute/driver.ts). */
+/** Sets up whole games between two DisputePlayers (game/dispute) for the end-to-end and property tests, and
+ * plays them with the shared driver `driveDispute` (game/dispute/driver.ts). */
 export { Outcome };
 
 export interface GameSetup {
@@ -82,7 +82,7 @@ export async function openGame(f: DisputeFixture, setup: GameSetup): Promise<Ope
 }
 
 /**
- * Plays an open game with the shared driver (executor/dispute/driver.ts): each side makes the move its view
+ * Plays an open game with the shared driver (game/dispute/driver.ts): each side makes the move its view
  * dictates, until the game is resolved or `until` is the phase on the board. A side named in `stops` stops moving
  * after that many moves and is timed out: time runs to its deadline (checking the clock still runs there), then
  * a stranger calls `resolveTimeout`.

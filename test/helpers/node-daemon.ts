@@ -5,8 +5,8 @@
  */
 import type { Signer } from "ethers";
 
-import { NodeDaemon, type NodeAddresses, type NodeDaemonOptions } from "../../executor/node/daemon";
-import { memoryLogger } from "../../executor/node/log";
+import { NodeDaemon, type NodeAddresses, type NodeDaemonOptions } from "../../daemons/node/daemon";
+import { memoryLogger } from "../../daemons/kit/log";
 import type { DisputeFixture } from "./dispute-fixtures";
 
 /** The fixture's contract addresses, as the daemons take them. */

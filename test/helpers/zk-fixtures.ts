@@ -14,9 +14,9 @@ import type { InterfaceAbi, Signer } from "ethers";
 
 import { encodeProgram, type Program } from "../../executor/runtime/program";
 import { weightsRoot } from "../../executor/trace/weights";
-import { zkMlpProgram } from "../../executor/zk/model";
-import { zkSetup, type ZkArtifacts, type ZkMeta } from "../../executor/zk/setup";
-import { compileVerifier, type CompiledVerifier } from "../../executor/zk/verifier";
+import { zkMlpProgram } from "../../modes/zk/model";
+import { zkSetup, type ZkArtifacts, type ZkMeta } from "../../modes/zk/setup";
+import { compileVerifier, type CompiledVerifier } from "../../modes/zk/verifier";
 import type { ZkSettler } from "../../typechain-types";
 import { MODE, versionSpec } from "./fixtures";
 import { deployInferenceFixture, type InferenceFixture } from "./inference-fixtures";

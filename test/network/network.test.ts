@@ -1,6 +1,6 @@
 /**
  * `npm run network`, automated: the whole network as separate processes on a `hardhat node` on 127.0.0.1 (see
- * scripts/network/orchestrator.ts): three `verity node serve` daemons, one of them cheating on a fraction of its
+ * tools/network/orchestrator.ts): three `verity node serve` daemons, one of them cheating on a fraction of its
  * requests, the `verity challenger run` watchtower, and the load generator sending 300 requests on held-out digits.
  * Mid-run, an honest node is killed with SIGKILL while requests assigned to it are not committed yet (and its
  * /metrics shows requests taken in but not committed), and restarted on the same journal; it must commit each of
@@ -19,12 +19,12 @@ import { Staking__factory } from "../../typechain-types/factories/contracts/stak
 import { InferenceManager__factory } from "../../typechain-types/factories/contracts/inference/InferenceManager__factory";
 import { DisputeManager__factory } from "../../typechain-types/factories/contracts/disputes/DisputeManager__factory";
 import { VerityToken__factory } from "../../typechain-types/factories/contracts/token/VerityToken__factory";
-import { honestView } from "../../executor/dispute/view";
+import { honestView } from "../../game/view";
 import { bytesOf } from "../../executor/trace/trace";
-import { demoModel } from "../../scripts/lib/demo-models";
-import { VerityNetwork } from "../../scripts/network/orchestrator";
-import { portInUse, sleep, waitFor } from "../../scripts/network/processes";
-import type { LoadRecord } from "../../scripts/network/load";
+import { demoModel } from "../../models/demo-models";
+import { VerityNetwork } from "../../tools/network/orchestrator";
+import { portInUse, sleep, waitFor } from "../../tools/network/processes";
+import type { LoadRecord } from "../../tools/network/load";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 
 const REQUESTS = 300;

@@ -5,8 +5,8 @@ import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
-import { InjectedCrash, type NodeDaemon } from "../../executor/node/daemon";
-import { GamePhase } from "../../executor/redundant/player";
+import { InjectedCrash, type NodeDaemon } from "../../daemons/node/daemon";
+import { GamePhase } from "../../game/redundant/player";
 import {
   deployRedundantFixture,
   FEE,

@@ -7,13 +7,13 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { AbiCoder, keccak256, makeError } from "ethers";
 import * as http from "http";
 
-import { DisputePlayer, Phase } from "../../executor/dispute/player";
-import { honestView, tamperedView } from "../../executor/dispute/view";
-import { InjectedCrash } from "../../executor/node/daemon";
-import { startHealthServer } from "../../executor/node/health";
+import { DisputePlayer, Phase } from "../../game/dispute/player";
+import { honestView, tamperedView } from "../../game/view";
+import { InjectedCrash } from "../../daemons/node/daemon";
+import { startHealthServer } from "../../daemons/kit/health";
 import { merkleProof } from "../../executor/trace/merkle";
 import { bytesOf } from "../../executor/trace/trace";
-import { demoModel } from "../../scripts/lib/demo-models";
+import { demoModel } from "../../models/demo-models";
 import {
   deployDisputeFixture,
   digitInput,

@@ -5,10 +5,10 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
-import { honestView } from "../../executor/dispute/view";
-import { InjectedCrash } from "../../executor/node/daemon";
-import { MODE, type VerifiedSettler } from "../../executor/node/verified";
-import { demoModel } from "../../scripts/lib/demo-models";
+import { honestView } from "../../game/view";
+import { InjectedCrash } from "../../daemons/node/daemon";
+import { MODE, type VerifiedSettler } from "../../modes/verified";
+import { demoModel } from "../../models/demo-models";
 import type { PassThroughSettler } from "../../typechain-types";
 import {
   deployDisputeFixture,

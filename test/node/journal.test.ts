@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
 
-import { COMPACT_AFTER_RECORDS, Journal, JournalCorruptError, type JournalIO } from "../../executor/node/journal";
+import { COMPACT_AFTER_RECORDS, Journal, JournalCorruptError, type JournalIO } from "../../daemons/kit/journal";
 
 describe("node journal", () => {
   let dir: string;

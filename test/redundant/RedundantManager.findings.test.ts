@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { driveRefereeGame } from "../../executor/redundant/driver";
-import { RefereePlayer } from "../../executor/redundant/player";
-import { demoModel } from "../../scripts/lib/demo-models";
+import { driveRefereeGame } from "../../game/redundant/driver";
+import { RefereePlayer } from "../../game/redundant/player";
+import { demoModel } from "../../models/demo-models";
 import { outputHashOf } from "../helpers/dispute-fixtures";
 import {
   COLLATERAL,

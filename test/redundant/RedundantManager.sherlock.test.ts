@@ -3,10 +3,10 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
-import { buildStepProof } from "../../executor/dispute/step-proof";
-import type { PartyView } from "../../executor/dispute/view";
-import { RefereePlayer, type Side } from "../../executor/redundant/player";
-import { demoModel } from "../../scripts/lib/demo-models";
+import { buildStepProof } from "../../game/step-proof";
+import type { PartyView } from "../../game/view";
+import { RefereePlayer, type Side } from "../../game/redundant/player";
+import { demoModel } from "../../models/demo-models";
 import { bytesOf } from "../../executor/trace/trace";
 import { digitInput, outputHashOf } from "../helpers/dispute-fixtures";
 import { MINIMUM_STAKE } from "../helpers/fixtures";

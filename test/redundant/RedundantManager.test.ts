@@ -2,12 +2,12 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { buildSparseStepProof, buildStepProof } from "../../executor/dispute/step-proof";
-import { chunkHex, subtreeRoot } from "../../executor/dispute/view";
-import { commitArgs } from "../../executor/redundant/player";
+import { buildSparseStepProof, buildStepProof } from "../../game/step-proof";
+import { chunkHex, subtreeRoot } from "../../game/view";
+import { commitArgs } from "../../game/redundant/player";
 import { MerkleTree } from "../../executor/trace/merkle";
 import { bytesOf } from "../../executor/trace/trace";
-import { demoModel } from "../../scripts/lib/demo-models";
+import { demoModel } from "../../models/demo-models";
 import { digitInput, gameFactory, outputHashOf } from "../helpers/dispute-fixtures";
 import { MODE, versionSpec } from "../helpers/fixtures";
 import {

@@ -4,11 +4,11 @@ import fc from "fast-check";
 
 import { ethers } from "hardhat";
 
-import { driveRefereeGame } from "../../executor/redundant/driver";
-import { RefereePlayer } from "../../executor/redundant/player";
-import { viewOf, type PartyView } from "../../executor/dispute/view";
+import { driveRefereeGame } from "../../game/redundant/driver";
+import { RefereePlayer } from "../../game/redundant/player";
+import { viewOf, type PartyView } from "../../game/view";
 import { digitInput } from "../helpers/dispute-fixtures";
-import { demoModel } from "../../scripts/lib/demo-models";
+import { demoModel } from "../../models/demo-models";
 import { outputHashOf } from "../helpers/dispute-fixtures";
 import {
   COLLATERAL,

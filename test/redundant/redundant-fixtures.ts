@@ -5,14 +5,14 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 
 import type { RedundantManager } from "../../typechain-types";
 import type { IRedundantManager } from "../../typechain-types/contracts/redundant/RedundantManager";
-import { driveRefereeGame, type RefereeMove } from "../../executor/redundant/driver";
-import { commitArgs, GameOutcome, RefereePlayer, type Side } from "../../executor/redundant/player";
-import type { PartyView } from "../../executor/dispute/view";
+import { driveRefereeGame, type RefereeMove } from "../../game/redundant/driver";
+import { commitArgs, GameOutcome, RefereePlayer, type Side } from "../../game/redundant/player";
+import type { PartyView } from "../../game/view";
 import { bytesOf } from "../../executor/trace/trace";
-import type { DemoModelName } from "../../scripts/lib/demo-models";
+import type { DemoModelName } from "../../models/demo-models";
 import { deployDisputeFixture, digitInput, FEE, gameLibraries, VERSION_OF } from "../helpers/dispute-fixtures";
-import { honestView, tamperedView } from "../../executor/dispute/view";
-import { demoModel } from "../../scripts/lib/demo-models";
+import { honestView, tamperedView } from "../../game/view";
+import { demoModel } from "../../models/demo-models";
 import { MINIMUM_STAKE } from "../helpers/fixtures";
 
 export { GameOutcome, FEE, VERSION_OF };

@@ -3,7 +3,7 @@ import type { ContractTransactionResponse } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 import type { RedundantManager } from "../../typechain-types";
-import { emptySubtree } from "../../executor/dispute/view";
+import { emptySubtree } from "../../game/view";
 import { chunkCount, chunkLeaf, hashPair, MerkleTree, treeDepth } from "../../executor/trace/merkle";
 import { MODE, versionSpec } from "../helpers/fixtures";
 import type { RedundantFixture } from "./redundant-fixtures";

@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet } from "ethers";
 
-import { attestationDomain, ATTESTATION_TYPES, malleate, signAttestation } from "../../executor/tee/eip712";
+import { attestationDomain, ATTESTATION_TYPES, malleate, signAttestation } from "../../modes/tee/eip712";
 
 // The reference attestation verifier: it stands in for a hardware vendor's attestation chain (docs/TEE.md).
 

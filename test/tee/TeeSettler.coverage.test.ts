@@ -4,7 +4,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
 import type { ReentrantCallbackConsumer } from "../../typechain-types";
 import { bytesOf, DIGITS_OUTPUT_BYTES, DIGITS_VERSION, STATUS } from "../helpers/inference-fixtures";
-import { RESULT_TYPES, settlerDomain, type InferenceResult } from "../../executor/tee/eip712";
+import { RESULT_TYPES, settlerDomain, type InferenceResult } from "../../modes/tee/eip712";
 import { deployTeeFixture, signFor, teeRequest } from "./tee-fixture";
 
 // What the coverage run found unexercised in the TeeSettler (see the coverage report of branch h-coverage): the

@@ -13,7 +13,7 @@ import {
   VERSION_FEE,
   WIDE_VERSION,
 } from "../helpers/inference-fixtures";
-import { malleate, RESULT_TYPES, settlerDomain, type InferenceResult } from "../../executor/tee/eip712";
+import { malleate, RESULT_TYPES, settlerDomain, type InferenceResult } from "../../modes/tee/eip712";
 import {
   attest,
   DAY,

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Wallet } from "ethers";
 
-import { DEV_KEYS } from "../../scripts/network/processes";
+import { DEV_KEYS } from "../../tools/network/processes";
 import { InferenceManager__factory, TeeSettler__factory } from "../../typechain-types";
 import { asKey, CliChain, type CliRun } from "../helpers/cli-chain";
 import { UNDER_COVERAGE } from "../helpers/coverage";
@@ -30,7 +30,7 @@ const SERVICE = new Wallet("0x" + "5e".repeat(32)); // the local attestation ser
 
   before(async function () {
     cli = await CliChain.start("tee-cli-test");
-    // The demo model's calibration (the first 64 digits, scripts/lib/demo-models.ts): the daemon serves the demo
+    // The demo model's calibration (the first 64 digits, models/demo-models.ts): the daemon serves the demo
     // MLP's artifact with the demo program, so the published program must be that one.
     const root = path.join(__dirname, "..", "..");
     const cal = JSON.parse(fs.readFileSync(path.join(root, "models", "digits-calibration.json"), "utf8")) as {

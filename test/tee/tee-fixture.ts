@@ -17,7 +17,7 @@ import {
   signAttestation,
   signResult,
   type InferenceResult,
-} from "../../executor/tee/eip712";
+} from "../../modes/tee/eip712";
 
 export const MEASUREMENT = ethers.id("verity/test-enclave/v1");
 export const OTHER_MEASUREMENT = ethers.id("verity/test-enclave/v2");

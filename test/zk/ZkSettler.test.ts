@@ -3,8 +3,8 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { run } from "../../executor/runtime";
-import { publicSignals } from "../../executor/zk/circuit";
-import { prove, proofWords, verifyOffChain, zkShutdown } from "../../executor/zk/setup";
+import { publicSignals } from "../../modes/zk/circuit";
+import { prove, proofWords, verifyOffChain, zkShutdown } from "../../modes/zk/setup";
 import { MODE, versionSpec } from "../helpers/fixtures";
 import { DIGITS_VERSION, STATUS, VERSION_FEE } from "../helpers/inference-fixtures";
 import {

@@ -8,9 +8,9 @@ import { UnsupportedOperatorError } from "../../executor/errors";
 import { run } from "../../executor/runtime";
 import { validateProgram, type Layer, type Program } from "../../executor/runtime/program";
 import { weightsRoot } from "../../executor/trace/weights";
-import { generateCircuit, publicSignals, splitRoot, ZK_SUPPORTED_OPS } from "../../executor/zk/circuit";
-import { zkPrng } from "../../executor/zk/model";
-import { compileCircuit, computeWitness, zkShutdown } from "../../executor/zk/setup";
+import { generateCircuit, publicSignals, splitRoot, ZK_SUPPORTED_OPS } from "../../modes/zk/circuit";
+import { zkPrng } from "../../modes/zk/model";
+import { compileCircuit, computeWitness, zkShutdown } from "../../modes/zk/setup";
 import { ZK_SIZES, zkCircuit } from "../helpers/zk-fixtures";
 
 // The generated circuit computes exactly the reference executor (docs/NUMERICS.md §5, §10): for random inputs the
@@ -66,7 +66,7 @@ function randomProgram(seed: number, extreme = false): Program {
   return p;
 }
 
-describe("ZK circuit generator (executor/zk)", function () {
+describe("ZK circuit generator (modes/zk)", function () {
   this.timeout(300_000);
   let tmp: string;
 

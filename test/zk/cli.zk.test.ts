@@ -4,11 +4,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-import { buildManifest } from "../../executor/cli/model-source";
+import { buildManifest } from "../../cli/model-source";
 import { encodeProgram, type Program } from "../../executor/runtime/program";
 import { weightsRoot } from "../../executor/trace/weights";
-import { zkMlpProgram } from "../../executor/zk/model";
-import { preparedTau } from "../../executor/zk/setup";
+import { zkMlpProgram } from "../../modes/zk/model";
+import { preparedTau } from "../../modes/zk/setup";
 import { PTAU_CACHE, ZK_SIZES } from "../helpers/zk-fixtures";
 
 // `verity model zk-setup <program dir>`: writes the circuit and the keys into the program's store folder and prints

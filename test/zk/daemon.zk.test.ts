@@ -5,14 +5,14 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
-import { cidText, defaultResolver } from "../../executor/node/resolver";
-import { MODE } from "../../executor/node/verified";
+import { cidText, defaultResolver } from "../../protocol/resolver";
+import { MODE } from "../../modes/verified";
 import { run } from "../../executor/runtime";
 import { encodeProgram } from "../../executor/runtime/program";
 import { bytesOf } from "../../executor/trace/trace";
 import { WeightsCommitment } from "../../executor/trace/weights";
-import { deployAndRegisterVerifier, storeZkArtifacts, ZkVerifiedSettler } from "../../executor/zk/node";
-import { zkShutdown, ZkToolError } from "../../executor/zk/setup";
+import { deployAndRegisterVerifier, storeZkArtifacts, ZkVerifiedSettler } from "../../modes/zk/node";
+import { zkShutdown, ZkToolError } from "../../modes/zk/setup";
 import type { ZkSettler } from "../../typechain-types";
 import { deployDisputeFixture, FEE } from "../helpers/dispute-fixtures";
 import { versionSpec } from "../helpers/fixtures";

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import hre, { ethers } from "hardhat";
 
 import { run } from "../../executor/runtime";
-import { zkMlpProgram } from "../../executor/zk/model";
+import { zkMlpProgram } from "../../modes/zk/model";
 import { deployProtocol } from "../../scripts/lib/protocol";
 import { zkDemo, ZK_DEMO_SIZES } from "../../scripts/lib/zk-demo";
 

@@ -1,0 +1,234 @@
+/**
+ * Publishers: `verity model publish <program dir> --name <name>` and `verity model list`.
+ * `publish` stores the program (and the ONNX artifact) in the local content-addressed store (store.ts) and
+ * registers the version: publishModel for a new name, publishVersion when the caller already owns a model of that
+ * name.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type { Command } from "commander";
+import { hexlify } from "ethers";
+import { cidBytes, cidOf, cidToString } from "../../executor/model/cid";
+import { encodeProgram } from "../../executor/runtime/program";
+import { CliError, connect, formatAmount, globalsOf, parseAmount, read, send, signerOf, toJson, type Protocol } from "../chain";
+import { readProgramDir } from "../model-source";
+import { hasStoredProgram, storeProgram } from "../store";
+import { formatTable } from "../table";
+
+export const MODE_BITS: Record<string, number> = { none: 1, optimistic: 2, tee: 4, zk: 8 };
+
+export function parseModes(text: string): number {
+  let bits = 0;
+  for (const part of text.split(/[,\s|]+/).filter(Boolean)) {
+    const bit = MODE_BITS[part.toLowerCase()];
+    if (bit === undefined) throw new CliError(`unknown verification mode '${part}'`, `modes are ${Object.keys(MODE_BITS).join(", ")}, comma-separated`);
+    bits |= bit;
+  }
+  if (bits === 0) throw new CliError("no verification mode given", "e.g. --modes optimistic,none");
+  return bits;
+}
+
+export function modeNames(bits: number | bigint): string {
+  const b = Number(bits);
+  return Object.entries(MODE_BITS)
+    .filter(([, v]) => (b & v) !== 0)
+    .map(([k]) => k)
+    .join(",");
+}
+
+interface PublishOptions {
+  name: string;
+  modes: string;
+  fee: string;
+  onnx?: string;
+  json?: boolean;
+}
+
+function findArtifact(dir: string, cid: string, explicit?: string): Uint8Array | undefined {
+  if (explicit !== undefined) {
+    if (!fs.existsSync(explicit)) throw new CliError(`--onnx '${explicit}' does not exist`, "pass the .onnx file the program was imported from");
+    const bytes = new Uint8Array(fs.readFileSync(explicit));
+    if (cidOf(bytes) !== cid) {
+      throw new CliError(`--onnx '${explicit}' has CID ${cidOf(bytes)}, but the program was imported from ${cid}`, "pass the very .onnx file given to `verity model import`");
+    }
+    return bytes;
+  }
+  for (const f of fs.readdirSync(dir)) {
+    if (!f.toLowerCase().endsWith(".onnx")) continue;
+    const bytes = new Uint8Array(fs.readFileSync(path.join(dir, f)));
+    if (cidOf(bytes) === cid) return bytes;
+  }
+  return undefined;
+}
+
+async function publish(dir: string, opts: PublishOptions, cmd: Command): Promise<void> {
+  const { program, manifest } = readProgramDir(dir);
+  const artifact = findArtifact(dir, manifest.artifactCid, opts.onnx);
+  const modes = parseModes(opts.modes);
+  const p = await connect(globalsOf(cmd), { needKey: true });
+  const owner = signerOf(p).address;
+  const fee = parseAmount(opts.fee, p.decimals, "--fee");
+  const bytes = encodeProgram(program);
+  const stored = storeProgram(bytes, manifest, artifact);
+  if (!artifact) {
+    process.stderr.write(
+      `warning: the ONNX artifact ${manifest.artifactCid} was not found (pass --onnx <file>); only the program is stored\n`,
+    );
+  }
+  const spec = {
+    artifactCid: cidBytes(manifest.artifactCid),
+    programDigest: manifest.programDigest,
+    weightsRoot: manifest.weightsRoot,
+    layerCount: program.layers.length,
+    inputShape: [...program.inputShape],
+    outputShape: [...program.outputShape],
+    modes,
+    fee,
+  };
+  const existing = await read("modelIdOf", () => p.modelRegistry.modelIdOf(owner, opts.name));
+  const receipt =
+    existing > 0n
+      ? await send(`publishVersion of '${opts.name}' (model ${existing})`, () => p.modelRegistry.publishVersion(existing, spec))
+      : await send(`publishModel '${opts.name}'`, () => p.modelRegistry.publishModel(opts.name, spec));
+  let modelId = 0n;
+  let versionId = 0n;
+  let number = 0n;
+  for (const log of receipt.logs) {
+    const parsed = (() => {
+      try {
+        return p.modelRegistry.interface.parseLog(log);
+      } catch {
+        return null;
+      }
+    })();
+    if (parsed?.name === "ModelVersionPublished") {
+      modelId = parsed.args.modelId as bigint;
+      versionId = parsed.args.versionId as bigint;
+      number = parsed.args.number as bigint;
+    }
+  }
+  if (versionId === 0n) throw new CliError("the registry emitted no ModelVersionPublished", "check the ModelRegistry address in the deployment file");
+  const out = {
+    modelId,
+    versionId,
+    number,
+    name: opts.name,
+    owner,
+    artifactCid: manifest.artifactCid,
+    programDigest: manifest.programDigest,
+    weightsRoot: manifest.weightsRoot,
+    modes: modeNames(modes),
+    fee,
+    store: stored,
+    tx: receipt.hash,
+    gasUsed: receipt.gasUsed,
+  };
+  if (opts.json) {
+    process.stdout.write(toJson(out) + "\n");
+    return;
+  }
+  process.stdout.write(
+    `published '${opts.name}' ${existing > 0n ? `version ${number}` : "(new model)"}: model ${modelId}, version ${versionId}\n` +
+      `  artifact ${manifest.artifactCid}, program digest ${manifest.programDigest}\n` +
+      `  modes ${modeNames(modes)}, fee ${formatAmount(fee, p.decimals, p.symbol)}, stored in ${stored}\n` +
+      `  tx ${receipt.hash} (gas ${receipt.gasUsed})\n`,
+  );
+}
+
+export interface VersionRow {
+  modelId: bigint;
+  name: string;
+  owner: string;
+  versionId: bigint;
+  number: bigint;
+  artifactCid: string;
+  programDigest: string;
+  weightsRoot: string;
+  layerCount: bigint;
+  inputShape: bigint[];
+  outputShape: bigint[];
+  modes: string;
+  fee: bigint;
+  deprecated: boolean;
+  stored: boolean;
+}
+
+export async function listVersions(p: Protocol, limit: number): Promise<{ rows: VersionRow[]; modelCount: bigint }> {
+  const modelCount = await read("modelCount", () => p.modelRegistry.modelCount());
+  const ids = await read("listModels", () => p.modelRegistry.listModels(0, limit));
+  const rows: VersionRow[] = [];
+  for (const id of ids) {
+    const m = await read("getModel", () => p.modelRegistry.getModel(id));
+    for (const vid of m.versionIds.slice(0, limit)) {
+      const v = await read("getVersion", () => p.modelRegistry.getVersion(vid));
+      rows.push({
+        modelId: id,
+        name: m.name,
+        owner: m.owner,
+        versionId: vid,
+        number: v.number,
+        artifactCid: cidToString(new Uint8Array(Buffer.from(v.artifactCid.slice(2), "hex"))),
+        programDigest: v.programDigest,
+        weightsRoot: v.weightsRoot,
+        layerCount: v.layerCount,
+        inputShape: [...v.inputShape],
+        outputShape: [...v.outputShape],
+        modes: modeNames(v.modes),
+        fee: v.fee,
+        deprecated: v.deprecated,
+        stored: hasStoredProgram(hexlify(v.artifactCid), v.programDigest),
+      });
+    }
+  }
+  return { rows, modelCount };
+}
+
+async function list(opts: { json?: boolean; limit: string }, cmd: Command): Promise<void> {
+  const p = await connect(globalsOf(cmd));
+  const { rows, modelCount } = await listVersions(p, Number(opts.limit));
+  if (opts.json) {
+    process.stdout.write(toJson({ modelCount, versions: rows }) + "\n");
+    return;
+  }
+  if (rows.length === 0) {
+    process.stdout.write("no models published yet (publish one with `verity model publish <program dir> --name <name>`)\n");
+    return;
+  }
+  process.stdout.write(
+    formatTable(
+      ["model", "name", "version", "#", "program digest", "steps", "shapes", "modes", "fee", "deprecated", "local"],
+      rows.map((r) => [
+        String(r.modelId),
+        r.name,
+        String(r.versionId),
+        String(r.number),
+        `${r.programDigest.slice(0, 12)}…`,
+        String(r.layerCount),
+        `[${r.inputShape.join(",")}]->[${r.outputShape.join(",")}]`,
+        r.modes,
+        formatAmount(r.fee, p.decimals, p.symbol),
+        r.deprecated ? "yes" : "no",
+        r.stored ? "stored" : "-",
+      ]),
+    ),
+  );
+}
+
+export function registerModelRegistryCommands(model: Command): void {
+  model
+    .command("publish")
+    .description("store a program directory (from `verity model import`) in .verity/store and register it as a model version")
+    .argument("<program dir>", "directory with program.bin and manifest.json")
+    .requiredOption("-n, --name <name>", "model name (a new model, or a new version of the caller's model of that name)")
+    .option("--modes <list>", "verification modes the version supports: optimistic, none (comma-separated)", "optimistic,none")
+    .option("--fee <amount>", "fee per inference, in tokens", "1")
+    .option("--onnx <file>", "the source .onnx (default: a .onnx in the program dir whose CID matches the manifest)")
+    .option("--json", "print {modelId, versionId, number, artifactCid, programDigest, store, tx, ...} as one JSON line")
+    .action(async (dir: string, opts: PublishOptions, cmd: Command) => publish(dir, opts, cmd));
+  model
+    .command("list")
+    .description("models and their versions: digests, modes, fee, deprecated, and whether the program is in the local store")
+    .option("--limit <n>", "at most this many models (and versions per model)", "100")
+    .option("--json", "print {modelCount, versions: [...]} as one JSON line")
+    .action(async (opts: { json?: boolean; limit: string }, cmd: Command) => list(opts, cmd));
+}

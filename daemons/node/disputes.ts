@@ -1,0 +1,98 @@
+/**
+ * Disputes against the node: each "dispute" record (`d:<disputeId>`) is played with `DisputePlayer` as the node,
+ * from its own view of the request (the same execution it committed, tampered or not), a few moves per tick (the
+ * challenger moves in between). When the game is resolved the record is closed with its outcome; a request that
+ * survives a dispute stands as an individual commitment and owes its settlement.
+ */
+import { hexlify, toBeHex, zeroPadValue } from "ethers";
+
+import { DisputePlayer, Phase } from "../../game/dispute/player";
+import { bytesOf } from "../../executor/trace/trace";
+import { errorMessage as message, isFatal } from "../kit/common";
+import { NodeDaemonError, type NodeContext } from "./context";
+import { ensureSettle } from "./settlement";
+import { viewOf } from "./views";
+
+/** The input of `requestId`, from the journal or else from its InferenceRequested event. */
+async function inputOf(ctx: NodeContext, requestId: bigint): Promise<{ versionId: bigint; input: string }> {
+  const provider = ctx.opts.signer.provider!;
+  let block: number | undefined;
+  for (const r of ctx.journal!.all()) {
+    if (r.requestId === requestId.toString() && typeof r.input === "string" && r.versionId !== undefined) {
+      return { versionId: BigInt(r.versionId as string), input: r.input };
+    }
+    if (r.requestId === requestId.toString() && typeof r.block === "number") block = r.block;
+    if (Array.isArray(r.requestIds)) {
+      const i = (r.requestIds as string[]).indexOf(requestId.toString());
+      if (i >= 0 && Array.isArray(r.blocks)) block = r.blocks[i] as number;
+    }
+  }
+  const topic = ctx.inference.interface.getEvent("InferenceRequested").topicHash;
+  const latest = await ctx.rpc.call("getBlockNumber", () => provider.getBlockNumber());
+  const ranges: [number, number][] = block !== undefined ? [[block, block]] : [];
+  if (block === undefined) {
+    for (let to = latest; to >= 0; to -= ctx.maxBlockRange) ranges.push([Math.max(0, to - ctx.maxBlockRange + 1), to]);
+  }
+  for (const [fromBlock, toBlock] of ranges) {
+    const logs = await ctx.rpc.call("getLogs(InferenceRequested)", () =>
+      provider.getLogs({
+        address: ctx.opts.addresses.inferenceManager,
+        fromBlock,
+        toBlock,
+        topics: [topic, zeroPadValue(toBeHex(requestId), 32)],
+      }),
+    );
+    if (logs.length > 0) {
+      const ev = ctx.inference.interface.parseLog(logs[0])!;
+      return { versionId: ev.args.versionId as bigint, input: ev.args.input as string };
+    }
+  }
+  throw new NodeDaemonError(`cannot find the input of request ${requestId} on-chain`);
+}
+
+/** Plays every move the node owes in its open disputes, and closes the resolved ones. */
+export async function playDisputes(ctx: NodeContext): Promise<void> {
+  const open = ctx.journal!.replay().filter((r) => r.t === "dispute");
+  for (const r of open) {
+    const disputeId = BigInt(r.disputeId as string);
+    const requestId = BigInt(r.requestId as string);
+    try {
+      const { versionId, input } = await inputOf(ctx, requestId);
+      const view = await viewOf(ctx, requestId, versionId, input);
+      const player = new DisputePlayer("node", view, ctx.disputes);
+      // A game needs a few moves from us; play every move we owe now (the challenger moves in between).
+      for (let i = 0; i < 4; i++) {
+        const d = await ctx.rpc.call("getDispute", () => ctx.disputes.getDispute(disputeId));
+        if (Number(d.phase) === Phase.Resolved) {
+          const won = Number(d.outcome) === 2;
+          if (won) ctx.metrics.disputesWon++;
+          else ctx.metrics.disputesLost++;
+          (won ? ctx.log.info : ctx.log.error)(won ? "dispute won" : "dispute lost: slashed", {
+            disputeId,
+            requestId,
+          });
+          // A request that survives stands as an individual commitment (also a proven batch leaf): settle it.
+          if (won) {
+            const L = view.program.layers.length;
+            ensureSettle(ctx, `s:r:${requestId}`, {
+              t: "settle",
+              requestId: requestId.toString(),
+              output: hexlify(bytesOf(view.states[L])),
+              traceRoot: view.trace.traceRoot,
+            });
+          }
+          ctx.journal!.complete(r.key!, { outcome: Number(d.outcome) });
+          break;
+        }
+        const move = await ctx.rpc.call("nextMove", () => player.nextMove(disputeId));
+        if (!move) break;
+        await ctx.rpc.send(`${move.name} (dispute ${disputeId})`, () => move.send());
+        ctx.metrics.movesPlayed++;
+        ctx.log.info("dispute move played", { disputeId, requestId, move: move.name });
+      }
+    } catch (e) {
+      if (isFatal(e)) throw e;
+      ctx.log.error("dispute move failed; will retry", { disputeId, requestId, error: message(e) });
+    }
+  }
+}

@@ -1,0 +1,305 @@
+/**
+ * Redundant requests (contracts/redundant/RedundantManager.sol, docs/REDUNDANT.md): when the deployment has a
+ * RedundantManager, the node commits to its slot of every redundant request that names it (the requester names the
+ * k nodes; nobody else can take a slot), for a version it serves, and plays its side of every refereed game that
+ * names it.
+ *
+ * Journal records (see journal.ts for the write-ahead discipline):
+ *   rr:<requestId>  "redundant" (named; carries the input) → "rcommit" (commit announced, with output and trace root)
+ *                   → done once our commitment is on-chain, or dropped (request settled or closed, deadline passed,
+ *                   commit reverted)
+ *   g:<gameId>      "rgame" (a game naming us, with our side and the request's input) → done once resolved
+ * An announced "rcommit" is re-sent only after `getSlots` shows that our slot is still empty, so a restart never
+ * commits twice. A game is played move by move with `RefereePlayer` from the node's own view (tampered when
+ * the node cheats, so a restart defends the same result); when the other side's clock has run out the node calls
+ * `resolveTimeout`. The fees and rewards credited by the RedundantManager are claimed with the others
+ * (settlement.ts).
+ */
+import { AbiCoder, getBytes, hexlify, keccak256, type Log } from "ethers";
+
+import { honestView, tamperedView, type PartyView } from "../../game/view";
+import { commitArgs, GameOutcome, GamePhase, RefereePlayer, type Side } from "../../game/redundant/player";
+import { errorMessage as message, isFatal, pickedByHash } from "../kit/common";
+import { NodeDaemonError, type NodeContext } from "./context";
+import type { JournalRecord } from "../kit/journal";
+
+/** IRedundantManager.RequestStatus. */
+export const REDUNDANT_STATUS = { None: 0, Open: 1, Finalized: 2, Rejected: 3, Expired: 4 } as const;
+/** IRedundantManager.SlotStatus.Named: a named node that has not committed yet. */
+const SLOT_NAMED = 0;
+
+/** Moves one game may take from us in one tick at most (the other side moves in between). */
+const MOVES_PER_TICK = 4;
+
+/** True when the node cheats on redundant request `requestId` (same setting as for ordinary requests). */
+export function cheatsOnRedundant(ctx: NodeContext, requestId: bigint): boolean {
+  const c = ctx.opts.cheat;
+  return c !== undefined && pickedByHash(c.seed, requestId, c.fraction);
+}
+
+/**
+ * The node's view of redundant request `requestId`, cached under `rr:<id>` (request ids of the two managers
+ * overlap). A cheating node tampers at a step and byte derived from its seed, and also at the output (step L): the
+ * demo models end in a saturating Softmax, so an early lie alone seldom changes the output, and a redundant lie that
+ * does not change the output is never played out.
+ */
+export async function redundantViewOf(
+  ctx: NodeContext,
+  requestId: bigint,
+  versionId: bigint,
+  input: string,
+): Promise<PartyView> {
+  const key = `rr:${requestId}`;
+  const hit = ctx.views.get(key);
+  if (hit) return hit;
+  const { program, weights } = await ctx.resolver(versionId);
+  const s0 = new Int8Array(getBytes(input).slice().buffer);
+  let view = honestView(program, s0, weights);
+  if (cheatsOnRedundant(ctx, requestId)) {
+    const h = BigInt(
+      keccak256(
+        AbiCoder.defaultAbiCoder().encode(
+          ["string", "uint256", "string"],
+          [ctx.opts.cheat!.seed, requestId, "redundant"],
+        ),
+      ),
+    );
+    const L = program.layers.length;
+    const step = 1 + Number(h % BigInt(L));
+    const byteIndex = Number((h >> 64n) % BigInt(view.states[step].length));
+    view = tamperedView(view, step, byteIndex, { delta: 1 + Number((h >> 128n) % 100n) });
+    if (step !== L) {
+      const outByte = Number((h >> 96n) % BigInt(view.states[L].length));
+      view = tamperedView(view, L, outByte, { delta: 64 });
+    }
+  }
+  ctx.views.set(key, view);
+  return view;
+}
+
+/**
+ * Journals the RedundantRequested events that name the node, for the versions it serves, and the GameOpened events
+ * naming it.
+ */
+export async function scanRedundant(ctx: NodeContext, from: number, to: number): Promise<void> {
+  const manager = ctx.redundant;
+  if (!manager) return;
+  const provider = ctx.opts.signer.provider!;
+  const address = ctx.opts.addresses.redundantManager!;
+  const journal = ctx.journal!;
+  const me = ctx.address.toLowerCase();
+  const reqTopic = manager.interface.getEvent("RedundantRequested").topicHash;
+  const logs: Log[] = await ctx.rpc.call("getLogs(RedundantRequested)", () =>
+    provider.getLogs({ address, fromBlock: from, toBlock: to, topics: [reqTopic] }),
+  );
+  for (const log of logs) {
+    const ev = manager.interface.parseLog(log)!;
+    const versionId = ev.args.versionId as bigint;
+    if (!ctx.versions.includes(versionId)) continue;
+    if (!(ev.args.nodes as string[]).some((n) => n.toLowerCase() === me)) continue;
+    const key = `rr:${ev.args.requestId}`;
+    if (journal.has(key)) continue;
+    ctx.metrics.redundantSeen++;
+    journal.append({
+      t: "redundant",
+      key,
+      requestId: (ev.args.requestId as bigint).toString(),
+      versionId: versionId.toString(),
+      input: ev.args.input as string,
+      block: log.blockNumber,
+    });
+  }
+  const gameTopic = manager.interface.getEvent("GameOpened").topicHash;
+  const glogs: Log[] = await ctx.rpc.call("getLogs(GameOpened)", () =>
+    provider.getLogs({ address, fromBlock: from, toBlock: to, topics: [gameTopic] }),
+  );
+  for (const log of glogs) {
+    const ev = manager.interface.parseLog(log)!;
+    const nodeA = (ev.args.nodeA as string).toLowerCase();
+    const nodeB = (ev.args.nodeB as string).toLowerCase();
+    if (nodeA !== me && nodeB !== me) continue;
+    const key = `g:${ev.args.gameId}`;
+    if (journal.has(key)) continue;
+    const requestId = ev.args.requestId as bigint;
+    const { versionId, input } = await redundantInputOf(ctx, requestId);
+    ctx.metrics.games++;
+    const side: Side = nodeA === me ? "A" : "B";
+    journal.append({
+      t: "rgame",
+      key,
+      gameId: (ev.args.gameId as bigint).toString(),
+      requestId: requestId.toString(),
+      side,
+      versionId: versionId.toString(),
+      input,
+    });
+    ctx.log.warn("refereed game opened against another node", { gameId: ev.args.gameId, requestId, side });
+  }
+}
+
+/** The version and input of redundant request `requestId`: from the journal, else from its event. */
+async function redundantInputOf(ctx: NodeContext, requestId: bigint): Promise<{ versionId: bigint; input: string }> {
+  const key = `rr:${requestId}`;
+  for (const r of ctx.journal!.all()) {
+    if (r.key === key && typeof r.input === "string" && r.versionId !== undefined) {
+      return { versionId: BigInt(r.versionId as string), input: r.input };
+    }
+  }
+  const manager = ctx.redundant!;
+  const logs = await ctx.rpc.call("queryFilter(RedundantRequested)", () =>
+    manager.queryFilter(manager.filters.RedundantRequested(requestId)),
+  );
+  if (logs.length === 0) throw new NodeDaemonError(`cannot find the input of redundant request ${requestId} on-chain`);
+  return { versionId: logs[0].args.versionId, input: logs[0].args.input };
+}
+
+/**
+ * Commits to the node's slot of every journaled redundant request while that slot is empty and the request open:
+ * each commit is announced by an "rcommit" record before its transaction, and an announced one is re-sent only after
+ * the chain shows that it did not land.
+ */
+export async function serveRedundant(ctx: NodeContext): Promise<void> {
+  if (!ctx.redundant) return;
+  const open = ctx.journal!.replay().filter((r) => r.t === "redundant" || r.t === "rcommit");
+  for (const r of open) {
+    const id = BigInt(r.requestId as string);
+    try {
+      await serveOne(ctx, r, id);
+    } catch (e) {
+      if (isFatal(e)) throw e;
+      ctx.log.error("redundant commit failed; will reconcile", { requestId: id, error: message(e) });
+    }
+  }
+}
+
+/** Why the node cannot (or need not) commit to `requestId` now, or null when its named slot is empty and open. */
+async function blocker(ctx: NodeContext, id: bigint): Promise<{ ours: boolean; why: string } | null> {
+  const manager = ctx.redundant!;
+  const [req, slots] = await Promise.all([
+    ctx.rpc.call("getRequest", () => manager.getRequest(id)),
+    ctx.rpc.call("getSlots", () => manager.getSlots(id)),
+  ]);
+  const me = ctx.address.toLowerCase();
+  const mine = slots.find((s) => s.node.toLowerCase() === me);
+  if (!mine) return { ours: false, why: "the request does not name us" };
+  if (Number(mine.status) !== SLOT_NAMED) return { ours: true, why: "our commitment is on-chain" };
+  if (Number(req.status) !== REDUNDANT_STATUS.Open) return { ours: false, why: `status ${req.status}` };
+  if (req.closed) return { ours: false, why: "closed" };
+  const provider = ctx.opts.signer.provider!;
+  const now = (await ctx.rpc.call("getBlock", () => provider.getBlock("latest")))!.timestamp;
+  if (BigInt(now) > req.commitDeadline) return { ours: false, why: "commit deadline passed" };
+  return null;
+}
+
+async function serveOne(ctx: NodeContext, r: JournalRecord, id: bigint): Promise<void> {
+  const journal = ctx.journal!;
+  const b = await blocker(ctx, id);
+  if (b) {
+    journal.complete(r.key!, b.ours ? { found: b.why } : { dropped: b.why });
+    if (!b.ours) {
+      ctx.views.delete(`rr:${id}`);
+      ctx.log.info("redundant request not served", { requestId: id, reason: b.why });
+    }
+    return;
+  }
+  const view = await redundantViewOf(ctx, id, BigInt(r.versionId as string), r.input as string);
+  const args = commitArgs(view);
+  let record = r;
+  if (r.t !== "rcommit") {
+    const output = hexlify(args.output);
+    record = { ...r, t: "rcommit", output, outputHash: keccak256(output), traceRoot: args.traceRoot };
+    journal.append(record);
+    ctx.hooks.afterJournal?.(record);
+  }
+  const manager = ctx.redundant!;
+  let receipt;
+  try {
+    receipt = await ctx.rpc.send(`redundant.commit(${id})`, (o) =>
+      manager.commit(id, args.output, args.traceRoot, args.inputProof, args.outputProof, o),
+    );
+  } catch (e) {
+    if (isFatal(e)) throw e;
+    // A revert (no longer eligible, stake too low, deadline passed) is final unless our commitment landed after all.
+    const after = await blocker(ctx, id);
+    if (after?.ours) journal.complete(r.key!, { found: after.why });
+    else journal.complete(r.key!, { dropped: `commit failed: ${message(e)}` });
+    ctx.log.error("redundant commit failed", { requestId: id, error: message(e) });
+    return;
+  }
+  ctx.hooks.afterSend?.(`redundant.commit(${id})`);
+  ctx.metrics.redundantCommitted++;
+  const cheated = cheatsOnRedundant(ctx, id);
+  if (cheated) ctx.metrics.cheated++;
+  journal.complete(r.key!, { tx: receipt.hash });
+  (cheated ? ctx.log.warn : ctx.log.info)(
+    cheated ? "CHEAT: committed a tampered redundant result" : "redundant result committed",
+    { requestId: id, outputHash: record.outputHash, gas: receipt.gasUsed },
+  );
+}
+
+/** Plays every move the node owes in its refereed games, times out a stalled opponent, closes resolved games. */
+export async function playGames(ctx: NodeContext): Promise<void> {
+  const manager = ctx.redundant;
+  if (!manager) return;
+  const open = ctx.journal!.replay().filter((r) => r.t === "rgame");
+  for (const r of open) {
+    const gameId = BigInt(r.gameId as string);
+    const requestId = BigInt(r.requestId as string);
+    const side = r.side as Side;
+    try {
+      const view = await redundantViewOf(ctx, requestId, BigInt(r.versionId as string), r.input as string);
+      const player = new RefereePlayer(side, view, manager);
+      for (let i = 0; i < MOVES_PER_TICK; i++) {
+        const g = await ctx.rpc.call("getGame", () => manager.getGame(gameId));
+        if (Number(g.phase) === GamePhase.Resolved) {
+          closeGame(ctx, r, side, Number(g.outcome) as GameOutcome);
+          break;
+        }
+        const move = await ctx.rpc.call("nextMove", () => player.nextMove(gameId));
+        if (!move) {
+          await maybeTimeout(ctx, gameId, requestId);
+          break;
+        }
+        await ctx.rpc.send(`${move.name} (game ${gameId})`, () => move.send());
+        ctx.hooks.afterSend?.(`${move.name} (game ${gameId})`);
+        ctx.metrics.gameMoves++;
+        ctx.log.info("game move played", { gameId, requestId, side, move: move.name });
+      }
+    } catch (e) {
+      if (isFatal(e)) throw e;
+      ctx.log.error("game move failed; will retry", { gameId, requestId, error: message(e) });
+    }
+  }
+}
+
+/** Calls `resolveTimeout` when the other side owes the move and its clock has run out. */
+async function maybeTimeout(ctx: NodeContext, gameId: bigint, requestId: bigint): Promise<void> {
+  const manager = ctx.redundant!;
+  const provider = ctx.opts.signer.provider!;
+  const [deadline, block] = await Promise.all([
+    ctx.rpc.call("deadline", () => manager.deadline(gameId)),
+    ctx.rpc.call("getBlock", () => provider.getBlock("latest")),
+  ]);
+  // The next block's timestamp is later than the latest one's: resolveTimeout needs block.timestamp > deadline.
+  if (deadline === 0n || BigInt(block!.timestamp) < deadline) return;
+  await ctx.rpc.send(`resolveTimeout(${gameId})`, (o) => manager.resolveTimeout(gameId, o));
+  ctx.hooks.afterSend?.(`resolveTimeout(${gameId})`);
+  ctx.log.warn("the other node ran out of time: game resolved by timeout", { gameId, requestId });
+}
+
+function closeGame(ctx: NodeContext, r: JournalRecord, side: Side, outcome: GameOutcome): void {
+  const lost =
+    outcome === GameOutcome.BothWrong ||
+    (side === "A" && outcome === GameOutcome.AWrong) ||
+    (side === "B" && outcome === GameOutcome.BWrong);
+  if (lost) ctx.metrics.gamesLost++;
+  else ctx.metrics.gamesWon++;
+  (lost ? ctx.log.error : ctx.log.info)(lost ? "refereed game lost: slashed" : "refereed game won", {
+    gameId: r.gameId,
+    requestId: r.requestId,
+    side,
+    outcome: GameOutcome[outcome],
+  });
+  ctx.journal!.complete(r.key!, { outcome });
+  ctx.views.delete(`rr:${r.requestId}`);
+}

@@ -1,0 +1,172 @@
+/**
+ * Serving: every "request" record still Assigned to the node is executed and committed. Under load (more than
+ * `batchThreshold` results in one tick) the NONE and OPTIMISTIC results without callbacks go out in batches
+ * (batching.ts); the others one by one, each announced by a "commit" record before its transaction. When no batch
+ * can go out (the free stake does not cover one), the requests the node claimed are still committed one by one:
+ * their collateral is locked already, and a claim lapses at its serve deadline. A result in a
+ * verified mode (TEE, ZK) is handed to its mode's `VerifiedSettler` (verified.ts) and is final once mined; a NONE or
+ * OPTIMISTIC one owes its settlement after the challenge window (settlement.ts).
+ */
+import { ZeroAddress, hexlify, keccak256 } from "ethers";
+
+import type { PartyView } from "../../game/view";
+import { bytesOf } from "../../executor/trace/trace";
+import { REQUEST_STATUS as STATUS, errorMessage as message, isFatal, mapLimit } from "../kit/common";
+import type { NodeContext } from "./context";
+import { commitBatch } from "./batching";
+import type { JournalRecord } from "../kit/journal";
+import { ensureSettle } from "./settlement";
+import { isVerifiedMode } from "../../modes/verified";
+import { shouldCheat, viewOf } from "./views";
+
+/** NONE and OPTIMISTIC always; a verified mode when a settler for it was given. */
+export function canServe(ctx: NodeContext, mode: number): boolean {
+  return !isVerifiedMode(mode) || (ctx.opts.verifiedSettlers?.has(mode) ?? false);
+}
+
+/** Executes and commits every pending request of the node (in batches under load). */
+export async function serve(ctx: NodeContext): Promise<void> {
+  const journal = ctx.journal!;
+  const pending = journal.replay().filter((r) => r.t === "request");
+  if (pending.length === 0) return;
+  const work: { r: JournalRecord; id: bigint; view: PartyView; callback: boolean; mode: number; claimed: boolean }[] =
+    [];
+  // The requests' current state, fetched a few at a time (one round trip each over JSON-RPC).
+  const states = await mapLimit(pending, 16, async (r) => {
+    const id = BigInt(r.requestId as string);
+    try {
+      return await ctx.rpc.call("getRequest", () => ctx.inference.getRequest(id));
+    } catch (e) {
+      if (isFatal(e)) throw e;
+      ctx.log.error("cannot read request", { requestId: id, error: message(e) });
+      return null;
+    }
+  });
+  for (const [i, r] of pending.entries()) {
+    const id = BigInt(r.requestId as string);
+    const req = states[i];
+    if (req === null) continue;
+    try {
+      const status = Number(req.status);
+      if (status !== STATUS.Assigned || req.node.toLowerCase() !== ctx.address.toLowerCase()) {
+        journal.complete(r.key!, { dropped: `status ${status}` });
+        continue;
+      }
+      const view = await viewOf(ctx, id, BigInt(r.versionId as string), r.input as string);
+      work.push({
+        r,
+        id,
+        view,
+        callback: req.callback !== ZeroAddress,
+        mode: Number(req.mode),
+        claimed: req.serveDeadline !== 0n,
+      });
+    } catch (e) {
+      if (isFatal(e)) throw e;
+      ctx.log.error("cannot serve request", { requestId: id, error: message(e) });
+    }
+  }
+  // Batches hold OPTIMISTIC and NONE results without callbacks; verified modes settle one by one, at once.
+  const batchable = work.filter((w) => !w.callback && !isVerifiedMode(w.mode)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const singles = work.length > ctx.batchThreshold ? work.filter((w) => w.callback || isVerifiedMode(w.mode)) : work;
+  if (work.length > ctx.batchThreshold) {
+    let rest = batchable;
+    while (rest.length > 0) {
+      const chunk = rest.slice(0, Math.min(ctx.maxBatchSize, ctx.batchCap));
+      if (chunk.length === 1) {
+        singles.push(chunk[0]);
+        rest = rest.slice(1);
+        continue;
+      }
+      const outcome = await commitBatch(ctx, chunk);
+      if (outcome === "smaller") continue; // the cap was lowered: try again with fewer leaves
+      if (outcome === "failed") {
+        // Our claims' collateral is locked already, and a claim lapses at its serve deadline: commit those one by
+        // one now rather than leave them queued with the rest.
+        singles.push(...rest.filter((w) => w.claimed));
+        break;
+      }
+      rest = rest.slice(chunk.length);
+    }
+  }
+  for (const w of singles) {
+    const L = w.view.program.layers.length;
+    const output = hexlify(bytesOf(w.view.states[L]));
+    const verified = isVerifiedMode(w.mode);
+    const record: JournalRecord = {
+      ...w.r,
+      t: "commit",
+      // a verified settlement may need the input again after a restart (a ZK proof's public signals)
+      input: verified ? w.r.input : undefined,
+      outputHash: keccak256(output),
+      traceRoot: w.view.trace.traceRoot,
+      output,
+      callback: w.callback,
+      mode: w.mode,
+    };
+    journal.append(record);
+    ctx.hooks.afterJournal?.(record);
+    try {
+      await sendCommit(ctx, record);
+    } catch (e) {
+      if (isFatal(e)) throw e;
+      ctx.log.error("commit failed; will reconcile", { requestId: w.id, error: message(e) });
+    }
+  }
+}
+
+/** Sends the announced "commit" record `r` (through its settler in a verified mode) and owes its settlement. */
+export async function sendCommit(ctx: NodeContext, r: JournalRecord): Promise<void> {
+  if (isVerifiedMode(Number(r.mode ?? 0))) return sendVerified(ctx, r);
+  const id = BigInt(r.requestId as string);
+  const cheated = shouldCheat(ctx, id);
+  const receipt = await ctx.rpc.send(`commit(${id})`, (o) =>
+    ctx.inference.commit(id, r.output as string, r.traceRoot as string, o),
+  );
+  ctx.hooks.afterSend?.(`commit(${id})`);
+  ctx.metrics.committed++;
+  if (cheated) ctx.metrics.cheated++;
+  ensureSettle(ctx, `s:r:${id}`, {
+    t: "settle",
+    requestId: id.toString(),
+    output: r.output,
+    traceRoot: r.traceRoot,
+    callback: r.callback,
+    block: r.block,
+  });
+  ctx.journal!.complete(r.key!, { tx: receipt.hash });
+  (cheated ? ctx.log.warn : ctx.log.info)(cheated ? "CHEAT: committed a tampered result" : "result committed", {
+    requestId: id,
+    outputHash: r.outputHash,
+    gas: receipt.gasUsed,
+  });
+}
+
+/** A verified-mode result: the mode's settler sends it with its evidence; final once mined. */
+async function sendVerified(ctx: NodeContext, r: JournalRecord): Promise<void> {
+  const id = BigInt(r.requestId as string);
+  const mode = Number(r.mode);
+  const settler = ctx.opts.verifiedSettlers?.get(mode);
+  if (!settler) {
+    ctx.journal!.complete(r.key!, { dropped: `no settler for mode ${mode}` });
+    ctx.log.error("verified result dropped: no settler for its mode", { requestId: id, mode });
+    return;
+  }
+  const versionId = BigInt(r.versionId as string);
+  const view = await viewOf(ctx, id, versionId, r.input as string);
+  const result = {
+    requestId: id,
+    versionId,
+    input: r.input as string,
+    output: r.output as string,
+    traceRoot: r.traceRoot as string,
+    view,
+  };
+  const receipt = await ctx.rpc.send(`${settler.name}.settle(${id})`, (o) => settler.settle(result, o));
+  ctx.hooks.afterSend?.(`${settler.name}.settle(${id})`);
+  ctx.metrics.committed++;
+  ctx.metrics.finalized++;
+  ctx.journal!.complete(r.key!, { tx: receipt.hash, final: true });
+  ctx.views.delete(id.toString());
+  ctx.log.info(`result settled in ${settler.name} mode, final at once`, { requestId: id, gas: receipt.gasUsed });
+}

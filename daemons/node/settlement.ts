@@ -1,0 +1,100 @@
+/**
+ * Settlement: every "settle" record (`s:r:<requestId>` for a commitment, `s:b:<batchId>` for a batch) is finalized
+ * once its challenge window has ended (`finalize`, `finalizeBatch`), and closed when the chain shows it settled.
+ * A window end read from the chain is remembered, so a settlement is not asked about again before it. Each
+ * settlement frees stake, so it lifts the batch size cap. The node's credits (fees, dispute winnings) are pulled
+ * with `claimCredits`.
+ */
+import { ZeroAddress, ZeroHash } from "ethers";
+
+import { BATCH_STATUS, REQUEST_STATUS as STATUS, claimAllCredits, errorMessage as message, isFatal } from "../kit/common";
+import type { NodeContext } from "./context";
+import type { JournalRecord } from "../kit/journal";
+
+/** Journals the settlement `key` as owed, unless it already is. */
+export function ensureSettle(ctx: NodeContext, key: string, record: { t: string; [field: string]: unknown }): void {
+  const j = ctx.journal!;
+  if (j.has(key)) return;
+  j.append({ ...record, key });
+}
+
+/** Finalizes every owed settlement whose window has ended. */
+export async function settle(ctx: NodeContext): Promise<void> {
+  const journal = ctx.journal!;
+  const open = journal.replay().filter((r) => r.t === "settle");
+  if (open.length === 0) return;
+  const provider = ctx.opts.signer.provider!;
+  const block = await ctx.rpc.call("getBlock", () => provider.getBlock("latest"));
+  const now = BigInt(block!.timestamp);
+  for (const r of open) {
+    // Known to be inside its window: no need to ask the chain again before the window ends.
+    if ((ctx.notBefore.get(r.key!) ?? 0n) > now) continue;
+    try {
+      if (r.batchId !== undefined) await settleBatch(ctx, r, now);
+      else await settleRequest(ctx, r, now);
+    } catch (e) {
+      if (isFatal(e)) throw e;
+      ctx.log.error("settlement failed; will retry", { key: r.key, error: message(e) });
+    }
+  }
+}
+
+async function settleRequest(ctx: NodeContext, r: JournalRecord, now: bigint): Promise<void> {
+  const id = BigInt(r.requestId as string);
+  const req = await ctx.rpc.call("getRequest", () => ctx.inference.getRequest(id));
+  const status = Number(req.status);
+  if (status === STATUS.Finalized || status === STATUS.Rejected) {
+    ctx.journal!.complete(r.key!, { status });
+    ctx.views.delete(id.toString());
+    return;
+  }
+  if (status === STATUS.Committed && req.windowEnd > now) ctx.notBefore.set(r.key!, req.windowEnd);
+  if (status !== STATUS.Committed || req.windowEnd > now) return;
+  const withCallback = req.callback !== ZeroAddress;
+  await ctx.rpc.send(`finalize(${id})`, (o) =>
+    withCallback
+      ? ctx.inference.finalize(id, r.output as string, r.traceRoot as string, o)
+      : ctx.inference.finalize(id, "0x", ZeroHash, o),
+  );
+  ctx.hooks.afterSend?.(`finalize(${id})`);
+  ctx.metrics.finalized++;
+  ctx.batchCap = Number.MAX_SAFE_INTEGER;
+  ctx.journal!.complete(r.key!, { status: STATUS.Finalized });
+  ctx.views.delete(id.toString());
+  ctx.log.info("request finalized", { requestId: id, fee: req.fee });
+}
+
+async function settleBatch(ctx: NodeContext, r: JournalRecord, now: bigint): Promise<void> {
+  const batchId = BigInt(r.batchId as string);
+  const b = await ctx.rpc.call("getBatch", () => ctx.inference.getBatch(batchId));
+  if (Number(b.status) === BATCH_STATUS.Finalized) {
+    ctx.journal!.complete(r.key!, { status: "finalized" });
+    return;
+  }
+  if (Number(b.status) === BATCH_STATUS.Committed && b.windowEnd > now) ctx.notBefore.set(r.key!, b.windowEnd);
+  if (Number(b.status) !== BATCH_STATUS.Committed || b.windowEnd > now) return;
+  const ids = (r.requestIds as string[]).map(BigInt);
+  await ctx.rpc.send(`finalizeBatch(${batchId})`, (o) => ctx.inference.finalizeBatch(batchId, ids, o));
+  ctx.hooks.afterSend?.(`finalizeBatch(${batchId})`);
+  ctx.metrics.batchesFinalized++;
+  ctx.batchCap = Number.MAX_SAFE_INTEGER;
+  ctx.journal!.complete(r.key!, { status: "finalized" });
+  for (const id of ids) ctx.views.delete(id.toString());
+  ctx.log.info("batch finalized", { batchId, count: ids.length, paid: b.feeRemaining });
+}
+
+/** Claims the node's credits on every manager (fees, dispute and game winnings); returns the total claimed. */
+export async function claimCredits(ctx: NodeContext): Promise<bigint> {
+  const { total, claims } = await claimAllCredits(
+    ctx.rpc,
+    ctx.address,
+    [
+      ["inference", ctx.inference],
+      ["disputes", ctx.disputes],
+      ...(ctx.redundant ? [["redundant", ctx.redundant] as const] : []),
+    ],
+    ctx.log,
+  );
+  ctx.metrics.creditsClaimed += claims;
+  return total;
+}
