@@ -47,19 +47,26 @@ export function shouldBehaveLikeBoundedParameter<F, C extends BaseContract>(spec
   const read = async (c: C): Promise<bigint> => method(c, getter)();
 
   describe(setter, function () {
-    it(titled(ids.bounds, `sets a value within its bounds, emits ${event} and ${getter}() reads it back`), async function () {
-      const f = await spec.fixture();
-      const c = spec.contract(f);
-      expect(await read(c)).to.not.equal(value, `${value} is the fixture's ${getter}: pick another value`);
-      await expect(set(c, spec.governor(f), value)).to.emit(c, event).withArgs(value);
-      expect(await read(c)).to.equal(value);
-    });
+    it(
+      titled(ids.bounds, `sets a value within its bounds, emits ${event} and ${getter}() reads it back`),
+      async function () {
+        const f = await spec.fixture();
+        const c = spec.contract(f);
+        expect(await read(c)).to.not.equal(value, `${value} is the fixture's ${getter}: pick another value`);
+        await expect(set(c, spec.governor(f), value))
+          .to.emit(c, event)
+          .withArgs(value);
+        expect(await read(c)).to.equal(value);
+      },
+    );
 
     it(titled(ids.bounds, `accepts both bounds with ${event} and reverts ${error} outside them`), async function () {
       const f = await spec.fixture();
       const c = spec.contract(f);
       for (const v of [min, max]) {
-        await expect(set(c, spec.governor(f), v)).to.emit(c, event).withArgs(v);
+        await expect(set(c, spec.governor(f), v))
+          .to.emit(c, event)
+          .withArgs(v);
         expect(await read(c)).to.equal(v);
       }
       for (const bad of outside) {

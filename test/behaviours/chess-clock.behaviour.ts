@@ -45,18 +45,21 @@ export function shouldBehaveLikeChessClock<F, C extends BaseContract>(spec: Ches
     return { f, c, id, deadline };
   }
 
-  it(titled(ids.clock, `resolveTimeout reverts ${errors.clockRunning}(game, deadline) up to the deadline`), async function () {
-    const { f, c, id, deadline } = await open();
-    await expect(resolveBy(c, spec.resolver(f), id))
-      .to.be.revertedWithCustomError(c, errors.clockRunning)
-      .withArgs(id, deadline);
-    await time.increaseTo(deadline - 1n);
-    await time.setNextBlockTimestamp(deadline);
-    await expect(resolveBy(c, spec.resolver(f), id))
-      .to.be.revertedWithCustomError(c, errors.clockRunning)
-      .withArgs(id, deadline);
-    expect(await view(c, "onTheMove", id)).to.equal(spec.mover(f).address);
-  });
+  it(
+    titled(ids.clock, `resolveTimeout reverts ${errors.clockRunning}(game, deadline) up to the deadline`),
+    async function () {
+      const { f, c, id, deadline } = await open();
+      await expect(resolveBy(c, spec.resolver(f), id))
+        .to.be.revertedWithCustomError(c, errors.clockRunning)
+        .withArgs(id, deadline);
+      await time.increaseTo(deadline - 1n);
+      await time.setNextBlockTimestamp(deadline);
+      await expect(resolveBy(c, spec.resolver(f), id))
+        .to.be.revertedWithCustomError(c, errors.clockRunning)
+        .withArgs(id, deadline);
+      expect(await view(c, "onTheMove", id)).to.equal(spec.mover(f).address);
+    },
+  );
 
   it(titled(ids.clock, "accepts the mover's move in the last second of its clock"), async function () {
     const { f, id, c, deadline } = await open();
@@ -67,12 +70,15 @@ export function shouldBehaveLikeChessClock<F, C extends BaseContract>(spec: Ches
     expect(await view(c, "onTheMove", id)).to.not.equal(spec.mover(f).address);
   });
 
-  it(titled(ids.clock, `rejects the mover's move once its clock ran out, with ${errors.clockExpired}(game)`), async function () {
-    const { f, c, id, deadline } = await open();
-    await time.increaseTo(deadline);
-    await time.setNextBlockTimestamp(deadline + 1n);
-    await expect(spec.move(f)).to.be.revertedWithCustomError(c, errors.clockExpired).withArgs(id);
-  });
+  it(
+    titled(ids.clock, `rejects the mover's move once its clock ran out, with ${errors.clockExpired}(game)`),
+    async function () {
+      const { f, c, id, deadline } = await open();
+      await time.increaseTo(deadline);
+      await time.setNextBlockTimestamp(deadline + 1n);
+      await expect(spec.move(f)).to.be.revertedWithCustomError(c, errors.clockExpired).withArgs(id);
+    },
+  );
 
   it(
     titled(ids.resolution, `resolveTimeout past the deadline resolves the game against the mover, for anyone, once`),
@@ -85,7 +91,9 @@ export function shouldBehaveLikeChessClock<F, C extends BaseContract>(spec: Ches
         .withArgs(...spec.resolved.args(f));
       expect(await time.latest()).to.equal(deadline + 1n);
       for (const who of [spec.resolver(f), spec.mover(f)]) {
-        await expect(resolveBy(c, who, id)).to.be.revertedWithCustomError(c, errors.alreadyResolved).withArgs(id);
+        await expect(resolveBy(c, who, id))
+          .to.be.revertedWithCustomError(c, errors.alreadyResolved)
+          .withArgs(id);
       }
       expect(await view(c, "onTheMove", id)).to.equal(ethers.ZeroAddress);
       expect(await view(c, "deadline", id)).to.equal(0n);

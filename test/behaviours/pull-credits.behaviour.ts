@@ -35,17 +35,20 @@ export function shouldBehaveLikePullCredits<F, C extends BaseContract>(spec: Pul
   const creditsOf = async (c: C, who: HardhatEthersSigner): Promise<bigint> => method(c, credits)(who.address);
   const claimBy = (c: C, who: HardhatEthersSigner) => method(c.connect(who), claim)();
 
-  it(titled(spec.id, `${claim}() pays the claimant exactly its ${credits}, zeroes them and emits ${event}`), async function () {
-    const f = await spec.fixture();
-    const c = spec.contract(f);
-    const [who, amount] = [spec.claimant(f), spec.amount(f)];
-    expect(amount).to.be.greaterThan(0n);
-    expect(await creditsOf(c, who)).to.equal(amount);
-    const tx = claimBy(c, who);
-    await expect(tx).to.changeTokenBalances(spec.token(f), [c, who], [-amount, amount]);
-    await expect(tx).to.emit(c, event).withArgs(who.address, amount);
-    expect(await creditsOf(c, who)).to.equal(0n);
-  });
+  it(
+    titled(spec.id, `${claim}() pays the claimant exactly its ${credits}, zeroes them and emits ${event}`),
+    async function () {
+      const f = await spec.fixture();
+      const c = spec.contract(f);
+      const [who, amount] = [spec.claimant(f), spec.amount(f)];
+      expect(amount).to.be.greaterThan(0n);
+      expect(await creditsOf(c, who)).to.equal(amount);
+      const tx = claimBy(c, who);
+      await expect(tx).to.changeTokenBalances(spec.token(f), [c, who], [-amount, amount]);
+      await expect(tx).to.emit(c, event).withArgs(who.address, amount);
+      expect(await creditsOf(c, who)).to.equal(0n);
+    },
+  );
 
   it(titled(spec.id, `a second ${claim}() reverts ${spec.error}(account)`), async function () {
     const f = await spec.fixture();

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { ethers } from "hardhat";
 import type { BaseContract } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
@@ -6,8 +7,9 @@ import { method, titled } from "./subject";
 import type { MethodName, Subject } from "./subject";
 
 /**
- * Asserts that `caller` does not hold `role` (the name of the contract's role constant, e.g. "GOVERNOR_ROLE") and that
- * `send()` then reverts with OpenZeppelin's `AccessControlUnauthorizedAccount(caller, role)`.
+ * Asserts that the contract's role constant `role` (e.g. "GOVERNOR_ROLE") is keccak256 of its name, as every Verity
+ * role is, that `caller` does not hold it, and that `send()` then reverts with OpenZeppelin's
+ * `AccessControlUnauthorizedAccount(caller, role)`.
  */
 export async function expectReservedTo(
   contract: BaseContract,
@@ -16,6 +18,7 @@ export async function expectReservedTo(
   send: () => Promise<unknown>,
 ): Promise<void> {
   const id: string = await method(contract, role)();
+  expect(id).to.equal(ethers.id(role));
   expect(await method(contract, "hasRole")(id, caller.address)).to.equal(
     false,
     `${caller.address} holds ${role}: it cannot show the gate`,
