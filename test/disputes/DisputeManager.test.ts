@@ -18,9 +18,12 @@ import {
   requestFrom,
   REWARD_PPM,
 } from "../helpers/dispute-fixtures";
+import type { DisputeFixture } from "../helpers/dispute-fixtures";
 import { openGame, Outcome, runGame } from "../helpers/dispute-game";
+import { shouldBehaveLikeBoundedParameter } from "../behaviours/bounded-parameter.behaviour";
+import { shouldBehaveLikeChessClock } from "../behaviours/chess-clock.behaviour";
+import { shouldBehaveLikePullCredits } from "../behaviours/pull-credits.behaviour";
 
-const param = (name: string) => ethers.encodeBytes32String(name);
 const LIE = { model: "mlp" as const, digit: 9, nodeLie: { step: 2, byte: 4 } };
 
 describe("DisputeManager", function () {
@@ -164,25 +167,29 @@ describe("DisputeManager", function () {
         .withArgs(id, Phase.AwaitingRoots, Phase.AwaitingStep);
     });
 
-    it("rejects a move after the mover's clock ran out, and lets anyone resolve the timeout", async function () {
-      const f = await loadFixture(deployDisputeFixture);
-      const game = await openGame(f, LIE);
-      const id = game.disputeId;
-      const expiresAt = await f.disputes.deadline(id);
-      await expect(f.disputes.resolveTimeout(id))
-        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerClockRunning")
-        .withArgs(id, expiresAt);
-      await time.increaseTo(expiresAt + 1n);
-      const move = await game.players.node.nextMove(id);
-      await expect(move!.send()).to.be.revertedWithCustomError(f.disputes, "DisputeManagerClockExpired").withArgs(id);
-      await expect(f.disputes.connect(f.stranger).resolveTimeout(id))
-        .to.emit(f.disputes, "DisputeResolved")
-        .withArgs(id, game.requestId, Outcome.NodeWrong, "node timed out");
-      await expect(f.disputes.resolveTimeout(id))
-        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerAlreadyResolved")
-        .withArgs(id);
-      expect(await f.disputes.onTheMove(id)).to.equal(ethers.ZeroAddress);
-      expect(await f.disputes.deadline(id)).to.equal(0n);
+    describe("the node's clock at the opening (chess clock)", function () {
+      async function lieOpened() {
+        const f = await deployDisputeFixture();
+        return { ...f, game: await openGame(f, LIE) };
+      }
+      shouldBehaveLikeChessClock({
+        fixture: () => loadFixture(lieOpened),
+        contract: (f: DisputeFixture) => f.disputes,
+        game: (f) => f.game.disputeId,
+        mover: (f) => f.game.node,
+        move: async (f) => (await f.game.players.node.nextMove(f.game.disputeId))!.send(),
+        resolver: (f) => f.stranger,
+        errors: {
+          clockRunning: "DisputeManagerClockRunning",
+          clockExpired: "DisputeManagerClockExpired",
+          alreadyResolved: "DisputeManagerAlreadyResolved",
+        },
+        resolved: {
+          event: "DisputeResolved",
+          args: (f) => [f.game.disputeId, f.game.requestId, Outcome.NodeWrong, "node timed out"],
+        },
+        ids: { clock: "G7", resolution: "G4" },
+      });
     });
 
     it("charges each side only for its own thinking time, and extends a clock that is nearly out", async function () {
@@ -331,44 +338,43 @@ describe("DisputeManager", function () {
   });
 
   describe("credits", function () {
-    it("pays out once, and reverts with nothing to claim", async function () {
-      const f = await loadFixture(deployDisputeFixture);
+    /** A lying challenger lost: the node is credited its share of the forfeited bond. */
+    async function challengerLost() {
+      const f = await deployDisputeFixture();
       const game = await openGame(f, { model: "mlp", digit: 3, challengerLie: { step: 1, byte: 1 } });
       const result = await runGame(f, game);
       expect(result.outcome).to.equal(Outcome.ChallengerWrong);
-      await expect(f.disputes.connect(game.node).claimCredits())
-        .to.emit(f.disputes, "CreditsClaimed")
-        .withArgs(game.node.address, NODE_SHARE);
-      await expect(f.disputes.connect(game.node).claimCredits())
-        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerNothingToClaim")
-        .withArgs(game.node.address);
+      return { ...f, game };
+    }
+    shouldBehaveLikePullCredits({
+      fixture: () => loadFixture(challengerLost),
+      contract: (f: DisputeFixture) => f.disputes,
+      token: (f) => f.token,
+      claimant: (f) => f.game.node,
+      amount: () => NODE_SHARE,
+      stranger: (f) => f.stranger,
+      error: "DisputeManagerNothingToClaim",
     });
   });
 
   describe("governance", function () {
+    const governed = {
+      fixture: () => loadFixture(deployDisputeFixture),
+      contract: (f: DisputeFixture) => f.disputes,
+      governor: (f: DisputeFixture) => f.governor,
+      stranger: (f: DisputeFixture) => f.stranger,
+      error: "DisputeManagerParameterOutOfBounds",
+      ids: { bounds: "G8", role: "G8" },
+    };
     const cases = [
-      ["setBond", "BondSet", "bond", 1n, 10n ** 27n, 0n, 10n ** 27n + 1n],
-      ["setMoveClock", "MoveClockSet", "moveClock", 300n, 7n * 86_400n, 299n, 7n * 86_400n + 1n],
-      ["setClockExtension", "ClockExtensionSet", "clockExtension", 60n, 86_400n, 59n, 86_401n],
-      ["setRewardPpm", "RewardPpmSet", "rewardPpm", 0n, 500_000n, null, 500_001n],
-      ["setBondPpm", "BondPpmSet", "bondPpm", 0n, 1_000_000n, null, 1_000_001n],
+      ["setBond", "BondSet", "bond", 1n, 10n ** 27n, 2n * BOND],
+      ["setMoveClock", "MoveClockSet", "moveClock", 300n, 7n * 86_400n, 2n * MOVE_CLOCK],
+      ["setClockExtension", "ClockExtensionSet", "clockExtension", 60n, 86_400n, CLOCK_EXTENSION / 2n],
+      ["setRewardPpm", "RewardPpmSet", "rewardPpm", 0n, 500_000n, REWARD_PPM / 2n],
+      ["setBondPpm", "BondPpmSet", "bondPpm", 0n, 1_000_000n, 200_000n],
     ] as const;
-    for (const [setter, event, name, min, max, low, high] of cases) {
-      it(`${setter}: accepts its bounds with ${event}, rejects values outside and callers without the role`, async function () {
-        const f = await loadFixture(deployDisputeFixture);
-        const gov = f.disputes.connect(f.governor);
-        for (const v of [min, max]) await expect(gov[setter](v)).to.emit(f.disputes, event).withArgs(v);
-        expect(await f.disputes[name]()).to.equal(max);
-        for (const v of [low, high]) {
-          if (v === null) continue;
-          await expect(gov[setter](v))
-            .to.be.revertedWithCustomError(f.disputes, "DisputeManagerParameterOutOfBounds")
-            .withArgs(param(name), v, min, max);
-        }
-        await expect(f.disputes.connect(f.stranger)[setter](min))
-          .to.be.revertedWithCustomError(f.disputes, "AccessControlUnauthorizedAccount")
-          .withArgs(f.stranger.address, await f.disputes.GOVERNOR_ROLE());
-      });
+    for (const [setter, event, getter, min, max, value] of cases) {
+      shouldBehaveLikeBoundedParameter({ ...governed, setter, getter, event, min, max, value });
     }
   });
 });

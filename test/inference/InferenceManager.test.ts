@@ -3,6 +3,9 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { signPermit } from "../../scripts/lib/protocol";
+import { shouldBehaveLikeBoundedParameter } from "../behaviours/bounded-parameter.behaviour";
+import { shouldBehaveLikePullCredits } from "../behaviours/pull-credits.behaviour";
+import { shouldBehaveLikeRoleGated } from "../behaviours/role-gated.behaviour";
 import { MODE, ONE, versionSpec } from "../helpers/fixtures";
 import {
   bytesOf,
@@ -541,36 +544,41 @@ describe("InferenceManager", function () {
   });
 
   describe("claimCredits", function () {
-    it("transfers all credits once", async function () {
-      const f = await fixture();
+    /** The node credited the fees of two finalized requests. */
+    async function twoFeesCredited(): Promise<InferenceFixture> {
+      const f = await deployInferenceFixture();
       await committed(f);
       await committed(f);
       await time.increase(CHALLENGE_WINDOW);
       await f.manager.finalize(1n, "0x", ethers.ZeroHash);
       await f.manager.finalize(2n, "0x", ethers.ZeroHash);
-      const tx = f.manager.connect(f.node).claimCredits();
-      await expect(tx).to.changeTokenBalances(f.token, [f.manager, f.node], [-2n * VERSION_FEE, 2n * VERSION_FEE]);
-      await expect(tx)
-        .to.emit(f.manager, "CreditsClaimed")
-        .withArgs(f.node.address, 2n * VERSION_FEE);
-      expect(await f.manager.credits(f.node)).to.equal(0n);
-      await expect(f.manager.connect(f.node).claimCredits())
-        .to.be.revertedWithCustomError(f.manager, "InferenceManagerNothingToClaim")
-        .withArgs(f.node.address);
+      return f;
+    }
+    shouldBehaveLikePullCredits({
+      fixture: () => loadFixture(twoFeesCredited),
+      contract: (f: InferenceFixture) => f.manager,
+      token: (f) => f.token,
+      claimant: (f) => f.node,
+      amount: () => 2n * VERSION_FEE,
+      stranger: (f) => f.stranger,
+      error: "InferenceManagerNothingToClaim",
     });
   });
 
   describe("dispute hooks", function () {
-    it("only DISPUTE_ROLE may begin or end a dispute", async function () {
-      const f = await fixture();
-      const id = await committed(f);
-      const role = await f.manager.DISPUTE_ROLE();
-      await expect(f.manager.connect(f.stranger).beginDispute(id))
-        .to.be.revertedWithCustomError(f.manager, "AccessControlUnauthorizedAccount")
-        .withArgs(f.stranger.address, role);
-      await expect(f.manager.connect(f.stranger).endDispute(id, true))
-        .to.be.revertedWithCustomError(f.manager, "AccessControlUnauthorizedAccount")
-        .withArgs(f.stranger.address, role);
+    /** Request 1, committed (OPTIMISTIC), open to a dispute. */
+    async function oneCommitted(): Promise<InferenceFixture> {
+      const f = await deployInferenceFixture();
+      await committed(f);
+      return f;
+    }
+    shouldBehaveLikeRoleGated({
+      fixture: () => loadFixture(oneCommitted),
+      contract: (f: InferenceFixture) => f.manager,
+      role: "DISPUTE_ROLE",
+      callers: (f) => [f.stranger],
+      calls: { beginDispute: (m) => m.beginDispute(1n), endDispute: (m) => m.endDispute(1n, true) },
+      id: "I8",
     });
 
     it("beginDispute freezes a committed result inside its window and blocks finalize", async function () {
@@ -660,6 +668,14 @@ describe("InferenceManager", function () {
   });
 
   describe("governance", function () {
+    const governed = {
+      fixture,
+      contract: (f: InferenceFixture) => f.manager,
+      governor: (f: InferenceFixture) => f.governor,
+      stranger: (f: InferenceFixture) => f.stranger,
+      error: "InferenceManagerParameterOutOfBounds",
+      ids: { bounds: "I8", role: "I8" },
+    };
     const cases = [
       ["setChallengeWindow", "challengeWindow", "ChallengeWindowSet", 60n, 7n * 86400n, 7200n],
       ["setRequestTimeout", "requestTimeout", "RequestTimeoutSet", 60n, 7n * 86400n, 600n],
@@ -668,21 +684,7 @@ describe("InferenceManager", function () {
       ["setServeTimeout", "serveTimeout", "ServeTimeoutSet", 30n, 86_400n, 600n],
     ] as const;
     for (const [setter, getter, event, min, max, value] of cases) {
-      it(`${setter} sets within bounds, emits, and reverts outside them or for others`, async function () {
-        const f = await fixture();
-        const m = f.manager.connect(f.governor) as unknown as Record<string, (v: bigint) => Promise<unknown>>;
-        await expect(m[setter](value)).to.emit(f.manager, event).withArgs(value);
-        expect(await (f.manager as unknown as Record<string, () => Promise<bigint>>)[getter]()).to.equal(value);
-        const name = ethers.encodeBytes32String(getter);
-        await expect(m[setter](min - 1n))
-          .to.be.revertedWithCustomError(f.manager, "InferenceManagerParameterOutOfBounds")
-          .withArgs(name, min - 1n, min, max);
-        await expect(m[setter](max + 1n))
-          .to.be.revertedWithCustomError(f.manager, "InferenceManagerParameterOutOfBounds")
-          .withArgs(name, max + 1n, min, max);
-        const s = f.manager.connect(f.stranger) as unknown as Record<string, (v: bigint) => Promise<unknown>>;
-        await expect(s[setter](value)).to.be.revertedWithCustomError(f.manager, "AccessControlUnauthorizedAccount");
-      });
+      shouldBehaveLikeBoundedParameter({ ...governed, setter, getter, event, min, max, value });
     }
 
     it("a new multiplier applies to later commitments only", async function () {

@@ -10,6 +10,8 @@ import { bytesOf } from "../../executor/trace/trace";
 import { demoModel } from "../../models/demo-models";
 import { digitInput, gameFactory, outputHashOf } from "../helpers/dispute-fixtures";
 import { MODE, versionSpec } from "../helpers/fixtures";
+import { shouldBehaveLikeChessClock } from "../behaviours/chess-clock.behaviour";
+import { shouldBehaveLikePullCredits } from "../behaviours/pull-credits.behaviour";
 import {
   CLOCK_EXTENSION,
   COLLATERAL,
@@ -517,18 +519,30 @@ describe("RedundantManager", function () {
         .withArgs(game.gameId, game.requestId, GameOutcome.BWrong, "step recomputed");
     });
 
-    it("a move after the clock ran out reverts; resolveTimeout then ends the game", async function () {
-      const f = await loadFixture(deployRedundantFixture);
-      const game = await openGame(f);
-      await time.increaseTo((await f.redundant.deadline(game.gameId)) + 1n);
-      await expect(f.redundant.connect(game.nodes.A).revealRoots(game.gameId, [...game.views.A.trace.stateRoots]))
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerClockExpired")
-        .withArgs(game.gameId);
-      await expect(f.redundant.resolveTimeout(game.gameId))
-        .to.emit(f.redundant, "GameResolved")
-        .withArgs(game.gameId, game.requestId, GameOutcome.AWrong, "A timed out");
-      expect(await f.redundant.deadline(game.gameId)).to.equal(0n);
-      expect(await f.redundant.onTheMove(game.gameId)).to.equal(ethers.ZeroAddress);
+    describe("A's clock at the opening (chess clock)", function () {
+      async function gameOpened() {
+        const f = await deployRedundantFixture();
+        return { ...f, game: await openGame(f) };
+      }
+      shouldBehaveLikeChessClock({
+        fixture: () => loadFixture(gameOpened),
+        contract: (f: RedundantFixture) => f.redundant,
+        game: (f) => f.game.gameId,
+        mover: (f) => f.game.nodes.A,
+        move: (f) =>
+          f.redundant.connect(f.game.nodes.A).revealRoots(f.game.gameId, [...f.game.views.A.trace.stateRoots]),
+        resolver: (f) => f.stranger,
+        errors: {
+          clockRunning: "RedundantManagerClockRunning",
+          clockExpired: "RedundantManagerClockExpired",
+          alreadyResolved: "RedundantManagerAlreadyResolved",
+        },
+        resolved: {
+          event: "GameResolved",
+          args: (f) => [f.game.gameId, f.game.requestId, GameOutcome.AWrong, "A timed out"],
+        },
+        ids: { clock: "K10", resolution: "K6" },
+      });
     });
 
     it("a proof after both clocks ran out reverts", async function () {
@@ -544,19 +558,23 @@ describe("RedundantManager", function () {
   });
 
   describe("claimCredits and views", function () {
-    it("pays the caller's credits once, with CreditsClaimed", async function () {
-      const f = await loadFixture(deployRedundantFixture);
+    /** Two nodes agreed on a k = 2 request: each is credited its fee. */
+    async function agreed() {
+      const f = await deployRedundantFixture();
       const { requestId, s0 } = await requestRedundant(f, "mlp", 12, 2);
       const view = lieView("mlp", s0);
       await commitView(f, f.operators[0], requestId, view);
       await commitView(f, f.operators[1], requestId, view);
-      const node = f.operators[0];
-      const tx = f.redundant.connect(node).claimCredits();
-      await expect(tx).to.changeTokenBalances(f.token, [node, f.redundant], [FEE, -FEE]);
-      await expect(tx).to.emit(f.redundant, "CreditsClaimed").withArgs(node.address, FEE);
-      await expect(f.redundant.connect(node).claimCredits())
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNothingToClaim")
-        .withArgs(node.address);
+      return f;
+    }
+    shouldBehaveLikePullCredits({
+      fixture: () => loadFixture(agreed),
+      contract: (f: RedundantFixture) => f.redundant,
+      token: (f) => f.token,
+      claimant: (f) => f.operators[0],
+      amount: () => FEE,
+      stranger: (f) => f.stranger,
+      error: "RedundantManagerNothingToClaim",
     });
 
     it("views revert for unknown requests and games", async function () {

@@ -3,7 +3,9 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Result } from "ethers";
 
+import { shouldBehaveLikeRoleGated } from "../behaviours/role-gated.behaviour";
 import { deployProtocolFixture, deployRegisteredNodeFixture, MINIMUM_STAKE, versionSpec } from "../helpers/fixtures";
+import type { ProtocolFixture } from "../helpers/fixtures";
 
 enum Status {
   None,
@@ -309,14 +311,20 @@ describe("NodeRegistry", function () {
         .withArgs(operators[0].address, Status.Active);
     });
 
-    it("is reserved to the slasher and governor roles", async function () {
-      const { nodes, operators, stranger } = await loadFixture(deployRegisteredNodeFixture);
-      await expect(nodes.connect(stranger).jail(operators[0].address))
-        .to.be.revertedWithCustomError(nodes, "AccessControlUnauthorizedAccount")
-        .withArgs(stranger.address, await nodes.SLASHER_ROLE());
-      await expect(nodes.connect(stranger).unjail(operators[0].address))
-        .to.be.revertedWithCustomError(nodes, "AccessControlUnauthorizedAccount")
-        .withArgs(stranger.address, await nodes.GOVERNOR_ROLE());
+    const registered = {
+      fixture: () => loadFixture(deployRegisteredNodeFixture),
+      contract: (f: ProtocolFixture) => f.nodes,
+      callers: (f: ProtocolFixture) => [f.stranger],
+    };
+    shouldBehaveLikeRoleGated({
+      ...registered,
+      role: "SLASHER_ROLE",
+      calls: { jail: (nodes, _caller, f) => nodes.jail(f.operators[0].address) },
+    });
+    shouldBehaveLikeRoleGated({
+      ...registered,
+      role: "GOVERNOR_ROLE",
+      calls: { unjail: (nodes, _caller, f) => nodes.unjail(f.operators[0].address) },
     });
   });
 

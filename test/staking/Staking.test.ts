@@ -3,6 +3,8 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { signPermit as signPermitFor } from "../../scripts/lib/protocol";
+import { shouldBehaveLikeBoundedParameter } from "../behaviours/bounded-parameter.behaviour";
+import { shouldBehaveLikeRoleGated } from "../behaviours/role-gated.behaviour";
 import {
   deployProtocolFixture,
   INITIAL_BALANCE,
@@ -11,6 +13,7 @@ import {
   ONE,
   THAWING_PERIOD,
 } from "../helpers/fixtures";
+import type { ProtocolFixture } from "../helpers/fixtures";
 
 const BURN = "0x000000000000000000000000000000000000dEaD";
 const param = (name: string) => ethers.encodeBytes32String(name);
@@ -315,15 +318,16 @@ describe("Staking", function () {
       );
     });
 
-    it("is reserved to the inference role", async function () {
-      const { staking, operators, stranger } = await loadFixture(deployProtocolFixture);
-      const role = await staking.INFERENCE_ROLE();
-      await expect(staking.connect(stranger).lock(operators[0].address, 1n))
-        .to.be.revertedWithCustomError(staking, "AccessControlUnauthorizedAccount")
-        .withArgs(stranger.address, role);
-      await expect(staking.connect(stranger).unlock(operators[0].address, 1n))
-        .to.be.revertedWithCustomError(staking, "AccessControlUnauthorizedAccount")
-        .withArgs(stranger.address, role);
+    shouldBehaveLikeRoleGated({
+      fixture: () => loadFixture(deployProtocolFixture),
+      contract: (f: ProtocolFixture) => f.staking,
+      role: "INFERENCE_ROLE",
+      callers: (f) => [f.stranger],
+      calls: {
+        lock: (staking, _caller, f) => staking.lock(f.operators[0].address, 1n),
+        unlock: (staking, _caller, f) => staking.unlock(f.operators[0].address, 1n),
+      },
+      id: "S8",
     });
 
     it("unlocks collateral and emits StakeUnlocked", async function () {
@@ -437,82 +441,52 @@ describe("Staking", function () {
         .withArgs(op.address, 10n, 0n, ethers.ZeroAddress, treasury.address);
     });
 
-    it("is reserved to the slasher role", async function () {
-      const { staking, operators, stranger, governor } = await loadFixture(deployProtocolFixture);
-      for (const caller of [stranger, governor]) {
-        await expect(staking.connect(caller).slash(operators[0].address, 1n, caller.address, 0))
-          .to.be.revertedWithCustomError(staking, "AccessControlUnauthorizedAccount")
-          .withArgs(caller.address, await staking.SLASHER_ROLE());
-      }
+    shouldBehaveLikeRoleGated({
+      fixture: () => loadFixture(deployProtocolFixture),
+      contract: (f: ProtocolFixture) => f.staking,
+      role: "SLASHER_ROLE",
+      callers: (f) => [f.stranger, f.governor],
+      calls: { slash: (staking, caller, f) => staking.slash(f.operators[0].address, 1n, caller.address, 0) },
+      id: "S8",
     });
   });
 
   describe("governance", function () {
-    const cases = [
-      {
-        setter: "setMinimumStake",
-        event: "MinimumStakeSet",
-        getter: "minimumStake",
-        ok: 5n * ONE,
-        low: 0n,
-        high: 10n ** 27n + 1n,
-        min: 1n,
-        max: 10n ** 27n,
-      },
-      {
-        setter: "setThawingPeriod",
-        event: "ThawingPeriodSet",
-        getter: "thawingPeriod",
-        ok: 7n * 86_400n,
-        low: 86_399n,
-        high: 365n * 86_400n + 1n,
-        min: 86_400n,
-        max: 365n * 86_400n,
-      },
-      {
-        setter: "setMaxThawRequests",
-        event: "MaxThawRequestsSet",
-        getter: "maxThawRequests",
-        ok: 100n,
-        low: 0n,
-        high: 101n,
-        min: 1n,
-        max: 100n,
-      },
-    ] as const;
-    const names: Record<string, string> = {
-      setMinimumStake: "minimumStake",
-      setThawingPeriod: "thawingPeriod",
-      setMaxThawRequests: "maxThawRequests",
+    const governed = {
+      fixture: () => loadFixture(deployProtocolFixture),
+      contract: (f: ProtocolFixture) => f.staking,
+      governor: (f: ProtocolFixture) => f.governor,
+      stranger: (f: ProtocolFixture) => f.stranger,
+      error: "StakingParameterOutOfBounds",
+      ids: { bounds: "S9", role: "S8" },
     };
-
-    for (const c of cases) {
-      describe(c.setter, function () {
-        it(`sets the value and emits ${c.event}`, async function () {
-          const { staking, governor } = await loadFixture(deployProtocolFixture);
-          await expect(staking.connect(governor)[c.setter](c.ok)).to.emit(staking, c.event).withArgs(c.ok);
-          expect(await staking[c.getter]()).to.equal(c.ok);
-        });
-
-        it("accepts both bounds and reverts outside them", async function () {
-          const { staking, governor } = await loadFixture(deployProtocolFixture);
-          await staking.connect(governor)[c.setter](c.min);
-          await staking.connect(governor)[c.setter](c.max);
-          for (const bad of [c.low, c.high]) {
-            await expect(staking.connect(governor)[c.setter](bad))
-              .to.be.revertedWithCustomError(staking, "StakingParameterOutOfBounds")
-              .withArgs(param(names[c.setter]), bad, c.min, c.max);
-          }
-        });
-
-        it("is reserved to the governor role", async function () {
-          const { staking, stranger } = await loadFixture(deployProtocolFixture);
-          await expect(staking.connect(stranger)[c.setter](c.ok))
-            .to.be.revertedWithCustomError(staking, "AccessControlUnauthorizedAccount")
-            .withArgs(stranger.address, await staking.GOVERNOR_ROLE());
-        });
-      });
-    }
+    shouldBehaveLikeBoundedParameter({
+      ...governed,
+      setter: "setMinimumStake",
+      getter: "minimumStake",
+      event: "MinimumStakeSet",
+      min: 1n,
+      max: 10n ** 27n,
+      value: 5n * ONE,
+    });
+    shouldBehaveLikeBoundedParameter({
+      ...governed,
+      setter: "setThawingPeriod",
+      getter: "thawingPeriod",
+      event: "ThawingPeriodSet",
+      min: 86_400n,
+      max: 365n * 86_400n,
+      value: 7n * 86_400n,
+    });
+    shouldBehaveLikeBoundedParameter({
+      ...governed,
+      setter: "setMaxThawRequests",
+      getter: "maxThawRequests",
+      event: "MaxThawRequestsSet",
+      min: 1n,
+      max: 100n,
+      value: 100n,
+    });
 
     describe("setTreasury", function () {
       it("sets the treasury and emits TreasurySet", async function () {
@@ -523,11 +497,12 @@ describe("Staking", function () {
         expect(await staking.treasury()).to.equal(stranger.address);
       });
 
-      it("is reserved to the governor role", async function () {
-        const { staking, stranger } = await loadFixture(deployProtocolFixture);
-        await expect(staking.connect(stranger).setTreasury(stranger.address))
-          .to.be.revertedWithCustomError(staking, "AccessControlUnauthorizedAccount")
-          .withArgs(stranger.address, await staking.GOVERNOR_ROLE());
+      shouldBehaveLikeRoleGated({
+        ...governed,
+        role: "GOVERNOR_ROLE",
+        callers: (f) => [f.stranger],
+        calls: { setTreasury: (staking, caller) => staking.setTreasury(caller.address) },
+        id: "S8",
       });
     });
 

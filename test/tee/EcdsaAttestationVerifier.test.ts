@@ -3,6 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet } from "ethers";
 
+import { shouldBehaveLikeRoleGated } from "../behaviours/role-gated.behaviour";
 import { attestationDomain, ATTESTATION_TYPES, malleate, signAttestation } from "../../modes/tee/eip712";
 
 // The reference attestation verifier: it stands in for a hardware vendor's attestation chain (docs/TEE.md).
@@ -26,7 +27,8 @@ async function fixture() {
   return { governor, stranger, verifier, service, chainId, fields, domain, attestation };
 }
 
-type Fields = Awaited<ReturnType<typeof fixture>>["fields"];
+type Fixture = Awaited<ReturnType<typeof fixture>>;
+type Fields = Fixture["fields"];
 
 describe("EcdsaAttestationVerifier", function () {
   const verify = (v: Awaited<ReturnType<typeof fixture>>["verifier"], f: Fields, att: string) =>
@@ -102,15 +104,19 @@ describe("EcdsaAttestationVerifier", function () {
         .withArgs(max);
     });
 
-    it("lets only the governor manage keys, and refuses a zero governor", async function () {
-      const { stranger, verifier, service } = await loadFixture(fixture);
-      const role = await verifier.GOVERNOR_ROLE();
-      await expect(verifier.connect(stranger).addServiceKey(stranger.address))
-        .to.be.revertedWithCustomError(verifier, "AccessControlUnauthorizedAccount")
-        .withArgs(stranger.address, role);
-      await expect(verifier.connect(stranger).removeServiceKey(service.address))
-        .to.be.revertedWithCustomError(verifier, "AccessControlUnauthorizedAccount")
-        .withArgs(stranger.address, role);
+    shouldBehaveLikeRoleGated({
+      fixture: () => loadFixture(fixture),
+      contract: (f: Fixture) => f.verifier,
+      role: "GOVERNOR_ROLE",
+      callers: (f) => [f.stranger],
+      calls: {
+        addServiceKey: (verifier, caller) => verifier.addServiceKey(caller.address),
+        removeServiceKey: (verifier, _caller, f) => verifier.removeServiceKey(f.service.address),
+      },
+    });
+
+    it("refuses a zero governor", async function () {
+      const { verifier } = await loadFixture(fixture);
       await expect(
         ethers.deployContract("EcdsaAttestationVerifier", [ethers.ZeroAddress]),
       ).to.be.revertedWithCustomError(verifier, "EcdsaAttestationVerifierZeroAddress");

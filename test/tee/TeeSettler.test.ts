@@ -4,6 +4,8 @@ import { loadFixture, takeSnapshot, time } from "@nomicfoundation/hardhat-networ
 import { Wallet } from "ethers";
 import fc from "fast-check";
 
+import { shouldBehaveLikeBoundedParameter } from "../behaviours/bounded-parameter.behaviour";
+import { shouldBehaveLikeRoleGated } from "../behaviours/role-gated.behaviour";
 import { MODE } from "../helpers/fixtures";
 import {
   bytesOf,
@@ -750,44 +752,51 @@ describe("TeeSettler", function () {
         .withArgs(OTHER_MEASUREMENT, MEASUREMENT_STATUS.Revoked);
     });
 
-    it("bounds the equivocation slash and reward, and emits on change", async function () {
+    const governed = {
+      fixture: () => loadFixture(deployTeeFixture),
+      contract: (t: TeeFixture) => t.settler,
+      governor: (t: TeeFixture) => t.governor,
+      stranger: (t: TeeFixture) => t.stranger,
+      error: "TeeSettlerParameterOutOfBounds",
+      ids: { bounds: "T7", role: "T7" },
+    };
+    shouldBehaveLikeBoundedParameter({
+      ...governed,
+      setter: "setEquivocationSlash",
+      getter: "equivocationSlash",
+      event: "EquivocationSlashSet",
+      min: 1n,
+      max: 10n ** 27n, // MAX_EQUIVOCATION_SLASH: 1e9 tokens
+      value: 2n * EQUIVOCATION_SLASH,
+    });
+    shouldBehaveLikeBoundedParameter({
+      ...governed,
+      setter: "setEquivocationReward",
+      getter: "equivocationRewardPpm",
+      event: "EquivocationRewardSet",
+      min: 0n,
+      max: 500_000n,
+      value: 0n,
+    });
+
+    it("T7: refuses a zero attestation verifier", async function () {
       const t = await loadFixture(deployTeeFixture);
-      const max = await t.settler.MAX_EQUIVOCATION_SLASH();
-      for (const bad of [0n, max + 1n]) {
-        await expect(t.settler.connect(t.governor).setEquivocationSlash(bad))
-          .to.be.revertedWithCustomError(t.settler, "TeeSettlerParameterOutOfBounds")
-          .withArgs(param("equivocationSlash"), bad, 1n, max);
-      }
-      await expect(t.settler.connect(t.governor).setEquivocationSlash(max))
-        .to.emit(t.settler, "EquivocationSlashSet")
-        .withArgs(max);
-      await expect(t.settler.connect(t.governor).setEquivocationReward(500_001))
-        .to.be.revertedWithCustomError(t.settler, "TeeSettlerParameterOutOfBounds")
-        .withArgs(param("equivocationRewardPpm"), 500_001n, 0n, 500_000n);
-      await expect(t.settler.connect(t.governor).setEquivocationReward(0))
-        .to.emit(t.settler, "EquivocationRewardSet")
-        .withArgs(0);
-      expect(await t.settler.equivocationRewardPpm()).to.equal(0n);
       await expect(
         t.settler.connect(t.governor).setAttestationVerifier(ethers.ZeroAddress),
       ).to.be.revertedWithCustomError(t.settler, "TeeSettlerZeroAddress");
     });
 
-    it("lets only the governor call the governance functions", async function () {
-      const t = await loadFixture(deployTeeFixture);
-      const role = await t.settler.GOVERNOR_ROLE();
-      const s = t.settler.connect(t.stranger);
-      for (const call of [
-        () => s.approveMeasurement(OTHER_MEASUREMENT),
-        () => s.revokeMeasurement(MEASUREMENT),
-        () => s.setAttestationVerifier(t.stranger.address),
-        () => s.setEquivocationSlash(1n),
-        () => s.setEquivocationReward(0),
-      ]) {
-        await expect(call())
-          .to.be.revertedWithCustomError(t.settler, "AccessControlUnauthorizedAccount")
-          .withArgs(t.stranger.address, role);
-      }
+    // setEquivocationSlash and setEquivocationReward: in their bounded-parameter cases above.
+    shouldBehaveLikeRoleGated({
+      ...governed,
+      role: "GOVERNOR_ROLE",
+      callers: (t) => [t.stranger],
+      calls: {
+        approveMeasurement: (s) => s.approveMeasurement(OTHER_MEASUREMENT),
+        revokeMeasurement: (s) => s.revokeMeasurement(MEASUREMENT),
+        setAttestationVerifier: (s, caller) => s.setAttestationVerifier(caller.address),
+      },
+      id: "T7",
     });
   });
 });

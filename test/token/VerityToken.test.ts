@@ -3,7 +3,9 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { signPermit } from "../../scripts/lib/protocol";
+import { shouldBehaveLikeRoleGated } from "../behaviours/role-gated.behaviour";
 import { deployProtocolFixture, ONE } from "../helpers/fixtures";
+import type { ProtocolFixture } from "../helpers/fixtures";
 
 describe("VerityToken", function () {
   it("has a name, a symbol, 18 decimals and an EIP-712 domain for permits", async function () {
@@ -43,11 +45,12 @@ describe("VerityToken", function () {
       expect(await token.balanceOf(stranger.address)).to.equal(7n);
     });
 
-    it("is reserved to the minter role", async function () {
-      const { token, stranger } = await loadFixture(deployProtocolFixture);
-      await expect(token.connect(stranger).mint(stranger.address, 1n))
-        .to.be.revertedWithCustomError(token, "AccessControlUnauthorizedAccount")
-        .withArgs(stranger.address, await token.MINTER_ROLE());
+    shouldBehaveLikeRoleGated({
+      fixture: () => loadFixture(deployProtocolFixture),
+      contract: (f: ProtocolFixture) => f.token,
+      role: "MINTER_ROLE",
+      callers: (f) => [f.stranger],
+      calls: { mint: (token, caller) => token.mint(caller.address, 1n) },
     });
   });
 
