@@ -33,6 +33,7 @@ import { DisputePlayer } from "../game/dispute/player";
 import { honestView } from "../game/view";
 import { cidOf } from "../executor/model/cid";
 import { bytesOf } from "../executor/trace/trace";
+import { Resolution } from "../test/helpers/enums";
 import { NodeStatus, VerificationMode } from "./lib/constants";
 import { argmax, eventOf, GasLedger, liarView, REQUEST_STATUS, vrt } from "./lib/demo-helpers";
 import { demoModel, readDigits, type DemoModelName } from "../models/demo-models";
@@ -385,8 +386,9 @@ async function catchAndDispute(d: Demo): Promise<void> {
       },
     });
     const [resolved] = await disputeManager.queryFilter(disputeManager.filters.DisputeResolved(disputeId));
+    const reason = resolved ? Resolution[Number(resolved.args.reason)] : "";
     console.log(
-      `   Outcome: ${Outcome[result.outcome]} (${resolved?.args.reason ?? ""}) after ${result.moves.length} moves, ` +
+      `   Outcome: ${Outcome[result.outcome]} (${reason}) after ${result.moves.length} moves, ` +
         `${result.gas.toLocaleString("en-US")} gas for the moves.`,
     );
     for (const s of await staking.queryFilter(staking.filters.StakeSlashed(job.node.signer.address))) {

@@ -8,6 +8,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {GameLib} from "../game/GameLib.sol";
+import {ProofPart, Resolution, StateRootsFault} from "../game/GameTypes.sol";
 import {IDisputeManager} from "../interfaces/IDisputeManager.sol";
 import {IInferenceManager} from "../interfaces/IInferenceManager.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
@@ -157,20 +158,24 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     ) external {
         Dispute storage d = _beginMove(disputeId, Phase.AwaitingRoots);
         uint8 trace = GameLib.checkTrace(stateRoots, d.layerCount, d.traceRoot);
-        if (trace == GameLib.TRACE_BAD_COUNT) revert DisputeManagerBadStateRoots(disputeId, "count");
-        if (trace == GameLib.TRACE_BAD_ROOT) revert DisputeManagerBadStateRoots(disputeId, "root");
+        if (trace == GameLib.TRACE_BAD_COUNT) revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.Count);
+        if (trace == GameLib.TRACE_BAD_ROOT) revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.TraceRoot);
         IInferenceManager.DisputeInfo memory info = inference.disputeInfo(d.requestId);
-        if (keccak256(input) != info.inputHash) revert DisputeManagerBadStateRoots(disputeId, "input");
+        if (keccak256(input) != info.inputHash) {
+            revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.InputHash);
+        }
         // The chunk root pads the output with zeros: only the registered length binds the bytes the node committed.
         if (output.length != d.outputLength) {
             revert DisputeManagerBadOutputLength(disputeId, output.length, d.outputLength);
         }
         if (keccak256(abi.encode(keccak256(output), d.traceRoot)) != info.commitmentHash) {
-            revert DisputeManagerBadStateRoots(disputeId, "output");
+            revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.OutputCommitment);
         }
-        if (GameLib.stateRoot(input) != stateRoots[0]) revert DisputeManagerBadStateRoots(disputeId, "first");
+        if (GameLib.stateRoot(input) != stateRoots[0]) {
+            revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.FirstRoot);
+        }
         if (GameLib.stateRoot(output) != stateRoots[d.layerCount]) {
-            revert DisputeManagerBadStateRoots(disputeId, "last");
+            revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.LastRoot);
         }
         _rootsRevealed[d.requestId] = true;
         emit StateRootsRevealed(disputeId, d.requestId, stateRoots);
@@ -192,10 +197,10 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         if (step >= layerCount) revert DisputeManagerStepOutOfRange(step, d.layerCount);
         bytes32 traceRoot = d.traceRoot;
         if (!MerkleLib.verify(traceRoot, preStateRoot, step, layerCount + 1, preProof)) {
-            revert DisputeManagerBadProof(disputeId, "pre-state");
+            revert DisputeManagerBadProof(disputeId, ProofPart.PreState);
         }
         if (!MerkleLib.verify(traceRoot, postStateRoot, uint256(step) + 1, layerCount + 1, postProof)) {
-            revert DisputeManagerBadProof(disputeId, "post-state");
+            revert DisputeManagerBadProof(disputeId, ProofPart.PostState);
         }
         uint256 outLength = _layerOutLength(disputeId, d.weightsRoot, layerCount, step, layer);
         uint32 level = GameLib.rootLevel(outLength);
@@ -233,7 +238,8 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         // A subtree wholly inside the padding of the chunk tree has a known value: decide now.
         if (GameLib.inPadding(level, index, d.outLength)) {
             bool honestPadding = cursor == GameLib.emptySubtree(level);
-            _resolve(d, disputeId, !honestPadding, honestPadding ? "padding disputed" : "padding forged");
+            Resolution reason = honestPadding ? Resolution.PaddingDisputed : Resolution.PaddingForged;
+            _resolve(d, disputeId, !honestPadding, reason);
             return;
         }
         _handOver(d, level == 0 ? Phase.AwaitingChunk : Phase.AwaitingChildren);
@@ -281,7 +287,7 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         bool nodeToMove = _nodeToMove(d.phase);
         uint256 expiresAt = GameLib.deadline(d.turnStartedAt, nodeToMove ? d.nodeClock : d.challengerClock);
         if (block.timestamp <= expiresAt) revert DisputeManagerClockRunning(disputeId, expiresAt);
-        _resolve(d, disputeId, nodeToMove, nodeToMove ? "node timed out" : "challenger timed out");
+        _resolve(d, disputeId, nodeToMove, nodeToMove ? Resolution.NodeTimedOut : Resolution.ChallengerTimedOut);
     }
 
     /// @inheritdoc IDisputeManager
@@ -437,8 +443,8 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     ) private pure returns (uint256 outLength) {
         uint8 check;
         (check, outLength) = GameLib.checkLayer(weightsRoot, layerCount, step, layer);
-        if (check == GameLib.LAYER_BAD_PROOF) revert DisputeManagerBadProof(disputeId, "layer");
-        if (check == GameLib.LAYER_BAD_DESCRIPTOR) revert DisputeManagerBadProof(disputeId, "descriptor");
+        if (check == GameLib.LAYER_BAD_PROOF) revert DisputeManagerBadProof(disputeId, ProofPart.Layer);
+        if (check == GameLib.LAYER_BAD_DESCRIPTOR) revert DisputeManagerBadProof(disputeId, ProofPart.Descriptor);
         if (check == GameLib.LAYER_TOO_LARGE) revert DisputeManagerStateTooLarge(disputeId, outLength, MAX_STATE_BYTES);
     }
 
@@ -466,14 +472,19 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         int8 claimed = int8(uint8(d.chunk[byteIndex]));
         emit StepProven(disputeId, element, claimed, computed);
         bool nodeWrong = computed != claimed;
-        _resolve(d, disputeId, nodeWrong, nodeWrong ? "step recomputed differently" : "step recomputed identically");
+        _resolve(
+            d,
+            disputeId,
+            nodeWrong,
+            nodeWrong ? Resolution.StepRecomputedDifferently : Resolution.StepRecomputedIdentically
+        );
     }
 
     // -- Internal: resolution --
 
     /// @dev Settles once (the phase becomes Resolved first). Pull credits only; the contracts called are the
     /// protocol's own, and none of them calls back.
-    function _resolve(Dispute storage d, uint256 disputeId, bool nodeWrong, string memory reason) private {
+    function _resolve(Dispute storage d, uint256 disputeId, bool nodeWrong, Resolution reason) private {
         d.phase = Phase.Resolved;
         d.outcome = nodeWrong ? Outcome.NodeWrong : Outcome.ChallengerWrong;
         if (nodeWrong) {

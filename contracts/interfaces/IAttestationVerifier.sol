@@ -14,6 +14,12 @@ interface IAttestationVerifier {
     /// `measurement`, was bound to `node` (the operator's address, carried in the attestation's user data) and is
     /// valid until `expiry` (unix seconds).
     /// @dev Must not revert on a malformed attestation: return false. Must be a view (no state change).
+    /// @param measurement The enclave code's measurement the settler approved.
+    /// @param enclaveKey The address of the key generated inside the enclave.
+    /// @param node The operator the key is bound to.
+    /// @param expiry The last second the binding is valid (unix seconds).
+    /// @param attestation The attestation, in the verifier's own format.
+    /// @return True iff the attestation proves all four fields.
     function verifyAttestation(
         bytes32 measurement,
         address enclaveKey,

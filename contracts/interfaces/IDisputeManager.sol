@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {ProofPart, Resolution, StateRootsFault} from "../game/GameTypes.sol";
 import {IStepVerifier} from "./IStepVerifier.sol";
 
 /// @title IDisputeManager
@@ -90,7 +91,13 @@ interface IDisputeManager {
     event ChildChosen(uint256 indexed disputeId, uint32 level, uint64 index);
     event ChunkOpened(uint256 indexed disputeId, uint64 chunkIndex, bytes32 chunk);
     event StepProven(uint256 indexed disputeId, uint256 element, int8 claimed, int8 computed);
-    event DisputeResolved(uint256 indexed disputeId, uint256 indexed requestId, Outcome outcome, string reason);
+    /// @notice Dispute `disputeId` over request `requestId`'s commitment is over; its credits are booked.
+    /// @param disputeId The dispute.
+    /// @param requestId The request whose commitment was disputed.
+    /// @param outcome Who lost: NodeWrong or ChallengerWrong.
+    /// @param reason Why: NodeTimedOut, ChallengerTimedOut, PaddingForged, PaddingDisputed,
+    /// StepRecomputedDifferently or StepRecomputedIdentically.
+    event DisputeResolved(uint256 indexed disputeId, uint256 indexed requestId, Outcome outcome, Resolution reason);
     event CreditsClaimed(address indexed account, uint256 amount);
     event BondSet(uint256 bond);
     event MoveClockSet(uint64 moveClock);
@@ -109,13 +116,20 @@ interface IDisputeManager {
     error DisputeManagerNotYourTurn(uint256 disputeId, address caller);
     error DisputeManagerClockExpired(uint256 disputeId);
     error DisputeManagerClockRunning(uint256 disputeId, uint256 expiresAt);
-    error DisputeManagerBadStateRoots(uint256 disputeId, string reason);
+    /// @notice The revealed state roots, input or output fail a check of `revealStateRoots`.
+    /// @param disputeId The dispute.
+    /// @param fault The first check that failed: Count, TraceRoot, InputHash, OutputCommitment, FirstRoot or
+    /// LastRoot.
+    error DisputeManagerBadStateRoots(uint256 disputeId, StateRootsFault fault);
     /// @notice The revealed output is `length` bytes long, the registered output `expected`.
     error DisputeManagerBadOutputLength(uint256 disputeId, uint256 length, uint256 expected);
     /// @notice The layer's descriptor claims a post-state of `length` bytes, more than any valid program has.
     error DisputeManagerStateTooLarge(uint256 disputeId, uint256 length, uint256 max);
     error DisputeManagerStepOutOfRange(uint32 step, uint32 layerCount);
-    error DisputeManagerBadProof(uint256 disputeId, string what);
+    /// @notice A proof given to `selectStep` does not lead to its root.
+    /// @param disputeId The dispute.
+    /// @param part The part that failed: PreState, PostState, Layer or Descriptor.
+    error DisputeManagerBadProof(uint256 disputeId, ProofPart part);
     error DisputeManagerBadChildren(uint256 disputeId);
     error DisputeManagerBadChunk(uint256 disputeId);
     error DisputeManagerByteOutOfRange(uint256 byteIndex);

@@ -25,18 +25,28 @@ interface IEcdsaAttestationVerifier is IAttestationVerifier {
     error EcdsaAttestationVerifierTooManyKeys(uint256 maxKeys);
 
     /// @notice Register an attestation-service key (GOVERNOR_ROLE). At most `MAX_SERVICE_KEYS` keys.
+    /// @param serviceKey The signer's address (not zero, not registered yet).
     function addServiceKey(address serviceKey) external;
 
     /// @notice Remove an attestation-service key (GOVERNOR_ROLE).
+    /// @param serviceKey A registered signer's address.
     function removeServiceKey(address serviceKey) external;
 
     /// @notice True when `serviceKey` is registered.
+    /// @param serviceKey The address.
+    /// @return Whether its signatures verify.
     function isServiceKey(address serviceKey) external view returns (bool);
 
     /// @notice The number of registered service keys.
+    /// @return The count (at most MAX_SERVICE_KEYS).
     function serviceKeyCount() external view returns (uint256);
 
     /// @notice The EIP-712 digest a service key signs for these fields.
+    /// @param measurement The enclave code's measurement.
+    /// @param enclaveKey The address of the key generated inside the enclave.
+    /// @param node The operator the key is bound to.
+    /// @param expiry The last second the binding is valid (unix seconds).
+    /// @return The typed-data hash of `Attestation(measurement, enclaveKey, node, expiry)` in this contract's domain.
     function attestationDigest(
         bytes32 measurement,
         address enclaveKey,

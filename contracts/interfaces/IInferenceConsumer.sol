@@ -8,6 +8,7 @@ pragma solidity 0.8.28;
 /// and never blocks settlement; the result is not delivered again. Consumers must check that `msg.sender` is the
 /// manager.
 interface IInferenceConsumer {
+    /// @notice Receives the final result of request `requestId`, once; called by the InferenceManager only.
     /// @param requestId The request being settled.
     /// @param output The final output S_L: one int8 per element, two's complement, row-major.
     /// @param outputHash keccak256(output), as committed by the node.

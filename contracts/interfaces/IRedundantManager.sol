@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {ProofPart, Resolution, StateRootsFault} from "../game/GameTypes.sol";
 import {IStepVerifier} from "./IStepVerifier.sol";
 
 /// @title IRedundantManager
@@ -68,6 +69,14 @@ interface IRedundantManager {
         AWrong,
         BWrong,
         BothWrong
+    }
+
+    /// @notice An end of a trace: S_0, the request's input, or S_L, a node's output.
+    enum TraceEnd {
+        /// S_0, the request's input.
+        Input,
+        /// S_L, the output a node commits.
+        Output
     }
 
     /// @notice Governance parameters, each bounded (see the MIN_/MAX_ constants of the implementation).
@@ -168,7 +177,12 @@ interface IRedundantManager {
     event ChildChosen(uint256 indexed gameId, uint32 level, uint64 index);
     event ChunkOpened(uint256 indexed gameId, address indexed node, uint64 chunkIndex, bytes32 chunk);
     event StepProven(uint256 indexed gameId, uint256 element, int8 byteA, int8 byteB, int8 computed);
-    event GameResolved(uint256 indexed gameId, uint256 indexed requestId, Outcome outcome, string reason);
+    /// @notice Game `gameId` of request `requestId` is over; its loser(s) are eliminated next (`NodeEliminated`).
+    /// @param gameId The game.
+    /// @param requestId The request the game was played for.
+    /// @param outcome Who lost: AWrong, BWrong or BothWrong.
+    /// @param reason Why: PlayerATimedOut, PlayerBTimedOut, NobodyProved, PaddingForged or StepRecomputed.
+    event GameResolved(uint256 indexed gameId, uint256 indexed requestId, Outcome outcome, Resolution reason);
     event NodeEliminated(uint256 indexed requestId, address indexed node, uint256 slashed, uint256 reward);
     event CreditsClaimed(address indexed account, uint256 amount);
     event ParametersSet(Params params);
@@ -181,7 +195,12 @@ interface IRedundantManager {
     error RedundantManagerFeeTooLow(uint256 fee, uint256 minimum);
     error RedundantManagerVersionNotActive(uint256 versionId);
     error RedundantManagerModeNotSupported(uint256 versionId);
-    error RedundantManagerBadLength(bytes32 what, uint256 length, uint256 expected);
+    /// @notice The input of a request, or the output of a commitment, is `length` bytes long instead of the
+    /// registered `expected`.
+    /// @param what Input (at `request`) or Output (at `commit`).
+    /// @param length The length given.
+    /// @param expected The registered length (prod of the version's input or output shape).
+    error RedundantManagerBadLength(TraceEnd what, uint256 length, uint256 expected);
     error RedundantManagerUnknownRequest(uint256 requestId);
     error RedundantManagerNotOpen(uint256 requestId, RequestStatus status);
     error RedundantManagerCommitClosed(uint256 requestId, uint256 commitDeadline);
@@ -189,7 +208,11 @@ interface IRedundantManager {
     error RedundantManagerDuplicateNode(address node);
     error RedundantManagerNotNamed(uint256 requestId, address caller);
     error RedundantManagerAlreadyCommitted(uint256 requestId, address node);
-    error RedundantManagerBadAnchor(uint256 requestId, bytes32 what);
+    /// @notice A commitment's trace root does not hold the anchor `what` at its end: the input's root as leaf 0, or
+    /// the output's root as leaf L.
+    /// @param requestId The request committed to.
+    /// @param what The anchor whose proof failed: Input or Output.
+    error RedundantManagerBadAnchor(uint256 requestId, TraceEnd what);
     error RedundantManagerDeadlineNotPassed(uint256 requestId, uint256 commitDeadline);
     error RedundantManagerAllSlotsFilled(uint256 requestId);
     error RedundantManagerUnknownGame(uint256 gameId);
@@ -198,8 +221,14 @@ interface IRedundantManager {
     error RedundantManagerClockExpired(uint256 gameId);
     error RedundantManagerClockRunning(uint256 gameId, uint256 expiresAt);
     error RedundantManagerAlreadyResolved(uint256 gameId);
-    error RedundantManagerBadRoots(uint256 gameId, bytes32 what);
-    error RedundantManagerBadProof(uint256 gameId, bytes32 what);
+    /// @notice State roots revealed (or echoed) in game `gameId` fail a check.
+    /// @param gameId The game.
+    /// @param fault The first check that failed: Count, TraceRootOfA, TraceRootOfB or Identical.
+    error RedundantManagerBadRoots(uint256 gameId, StateRootsFault fault);
+    /// @notice The layer witness given to `revealRootsAndLocate` fails a check.
+    /// @param gameId The game.
+    /// @param part The part that failed: Layer, Descriptor or OutLength.
+    error RedundantManagerBadProof(uint256 gameId, ProofPart part);
     error RedundantManagerBadChildren(uint256 gameId);
     error RedundantManagerBadChunk(uint256 gameId);
     error RedundantManagerNothingToClaim(address account);
@@ -265,8 +294,8 @@ interface IRedundantManager {
     /// two trace roots and the contract locates the first index where they differ, i. Step k = i - 1 is the disputed
     /// step; `layer` is the layer k witness (its descriptor fixes the post-state's length, hence the chunk tree).
     /// @dev A post-state longer than MAX_STATE_BYTES (2^24, the program validator's bound) is refused
-    /// (`RedundantManagerBadProof(gameId, "outLength")`): its chunk tree would be deeper than MAX_TREE_DEPTH and the
-    /// game could outlast `maxGameDuration()`. Such a version cannot be refereed; nodes must not serve it.
+    /// (`RedundantManagerBadProof(gameId, ProofPart.OutLength)`): its chunk tree would be deeper than MAX_TREE_DEPTH
+    /// and the game could outlast `maxGameDuration()`. Such a version cannot be refereed; nodes must not serve it.
     /// @param gameId The game.
     /// @param stateRoots B's state roots S_0..S_L.
     /// @param rootsOfA A's state roots, as revealed in `RootsRevealed`.

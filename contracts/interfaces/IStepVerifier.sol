@@ -84,6 +84,10 @@ interface IStepVerifier {
     /// @dev Reverts with one of the errors above on any bad proof or missing input. A view: the game calls it and
     /// compares `value` with the byte the node committed to. Copies of carried-over tensors are answered from the
     /// slice; a byte of the layer's output is recomputed by the op's kernel (NUMERICS §5-§13).
+    /// @param claim The weights root, layer count, layer k, agreed pre-state root and element the game reached.
+    /// @param layer Layer k's descriptor and rows root, with their proof against the weights root.
+    /// @param slice A contiguous run of S_k's chunks covering every byte the element reads, range-proven.
+    /// @param rows The weight row the element needs (exactly one), or none (an op without weights, a copied byte).
     /// @return value The correct int8 value of the element.
     function computeElement(
         StepClaim calldata claim,
@@ -94,6 +98,11 @@ interface IStepVerifier {
 
     /// @notice `computeElement` with the pre-state given as any set of chunks (a `SparseSlice`, multiproven) instead
     /// of one contiguous run. Same checks, same errors, same result.
+    /// @param claim The weights root, layer count, layer k, agreed pre-state root and element the game reached.
+    /// @param layer Layer k's descriptor and rows root, with their proof against the weights root.
+    /// @param slice Chunks of S_k covering every byte the element reads, multiproven.
+    /// @param rows The weight row the element needs (exactly one), or none (an op without weights, a copied byte).
+    /// @return value The correct int8 value of the element.
     function computeElementSparse(
         StepClaim calldata claim,
         LayerWitness calldata layer,

@@ -126,6 +126,10 @@ interface ITeeSettler {
     /// (`TeeSettlerMeasurementNotApproved`), `block.timestamp < expiry <= block.timestamp + MAX_KEY_LIFETIME`
     /// (`TeeSettlerInvalidExpiry`), the key is not bound to another node (`TeeSettlerEnclaveKeyTaken`) nor disabled
     /// (`TeeSettlerEnclaveDisabled`), and the verifier accepts (`TeeSettlerAttestationRejected`).
+    /// @param measurement The approved measurement of the enclave's code.
+    /// @param enclaveKey The address of the key generated inside the enclave.
+    /// @param expiry The attestation's expiry (unix seconds), at most MAX_KEY_LIFETIME ahead.
+    /// @param attestation The attestation, in the attestation verifier's format.
     function registerEnclave(
         bytes32 measurement,
         address enclaveKey,
@@ -143,6 +147,10 @@ interface ITeeSettler {
     /// over other fields or in another domain), `TeeSettlerWrongNode`, `TeeSettlerEnclaveDisabled`,
     /// `TeeSettlerEnclaveExpired`, `TeeSettlerMeasurementNotApproved`, or the manager's errors (a request that is
     /// not an assigned TEE request, settled twice, past its deadline, wrong output length).
+    /// @param requestId The TEE request.
+    /// @param output The output bytes S_L.
+    /// @param traceRoot The trace root over S_0..S_L.
+    /// @param signature The enclave key's EIP-712 signature over the `InferenceResult`.
     function settle(uint256 requestId, bytes calldata output, bytes32 traceRoot, bytes calldata signature) external;
 
     /// @notice Punish an equivocation: `a` and `b` are signed by the same registered, not yet disabled, enclave key,
@@ -155,54 +163,83 @@ interface ITeeSettler {
     /// `TeeSettlerSignerMismatch`, `TeeSettlerNotEquivocation`, `TeeSettlerUnknownEnclaveKey`,
     /// `TeeSettlerEnclaveDisabled`, or the NodeRegistry's `AccessControlUnauthorizedAccount` when this contract
     /// lacks its SLASHER_ROLE.
+    /// @param a One signed result.
+    /// @param b Another signed result by the same key, for the same model version and input hash.
     /// @return slashed The amount actually slashed.
     function reportEquivocation(SignedResult calldata a, SignedResult calldata b) external returns (uint256 slashed);
 
     // -- Governance (GOVERNOR_ROLE) --
 
     /// @notice Approve an enclave measurement. Reverts if already approved or ever revoked.
+    /// @param measurement The measurement (code hash) of an enclave build.
     function approveMeasurement(bytes32 measurement) external;
 
     /// @notice Revoke an approved measurement, at once and for good: every key attested for it stops settling.
+    /// @param measurement An approved measurement.
     function revokeMeasurement(bytes32 measurement) external;
 
     /// @notice Set the attestation verifier that `registerEnclave` asks (keys already bound stay bound).
+    /// @param verifier The new verifier (not the zero address).
     function setAttestationVerifier(IAttestationVerifier verifier) external;
 
     /// @notice Set the amount slashed per punished equivocation, within
     /// `[MIN_EQUIVOCATION_SLASH, MAX_EQUIVOCATION_SLASH]`.
+    /// @param amount The slash, in tokens.
     function setEquivocationSlash(uint256 amount) external;
 
     /// @notice Set the reporter's share of an equivocation slash, at most `MAX_REWARD_PPM` (50%).
+    /// @param rewardPpm The share, in parts per million.
     function setEquivocationReward(uint32 rewardPpm) external;
 
     // -- Views --
 
     /// @notice The InferenceManager this contract settles TEE requests on.
+    /// @return The manager's address.
     function inferenceManager() external view returns (address);
 
     /// @notice The Staking contract it slashes equivocating nodes on (it needs SLASHER_ROLE there).
+    /// @return The Staking contract's address.
     function staking() external view returns (address);
 
     /// @notice The NodeRegistry it jails equivocating nodes in (it needs SLASHER_ROLE there).
+    /// @return The NodeRegistry's address.
     function nodeRegistry() external view returns (address);
 
+    /// @notice The attestation verifier `registerEnclave` asks.
+    /// @return The verifier.
     function attestationVerifier() external view returns (IAttestationVerifier);
 
+    /// @notice The amount slashed per punished equivocation (capped at the node's stake by Staking).
+    /// @return The slash, in tokens.
     function equivocationSlash() external view returns (uint256);
 
+    /// @notice The reporter's share of an equivocation slash.
+    /// @return The share, in parts per million.
     function equivocationRewardPpm() external view returns (uint32);
 
+    /// @notice Where `measurement` stands.
+    /// @param measurement The measurement.
+    /// @return None (never listed), Approved or Revoked.
     function measurementStatus(bytes32 measurement) external view returns (MeasurementStatus);
 
     /// @notice The binding of `enclaveKey` (all zero when never registered).
+    /// @param enclaveKey The enclave key's address.
+    /// @return Its node, measurement, expiry and whether it is disabled.
     function getEnclave(address enclaveKey) external view returns (Enclave memory);
 
     /// @notice True when `enclaveKey` can settle for its node now: bound, not disabled, unexpired, measurement
     /// approved.
+    /// @param enclaveKey The enclave key's address.
+    /// @return Whether a signature by it would settle now.
     function isEnclaveActive(address enclaveKey) external view returns (bool);
 
     /// @notice The EIP-712 digest an enclave key signs for these result fields.
+    /// @param requestId The request.
+    /// @param modelVersion The request's model version.
+    /// @param inputHash The request's input hash.
+    /// @param outputHash keccak256 of the output bytes.
+    /// @param traceRoot The trace root.
+    /// @return The typed-data hash of `InferenceResult(...)` in this contract's domain.
     function resultDigest(
         uint256 requestId,
         uint256 modelVersion,

@@ -59,10 +59,13 @@ interface IZkSettler {
 
     /// @notice Registers the Groth16 verifier of a version's circuit. The version's model owner only, once per
     /// version, for a version that supports ZK mode.
+    /// @param versionId The model version.
+    /// @param verifier The Groth16 verifier contract of the version's circuit (must have code).
     function registerVerifier(uint256 versionId, address verifier) external;
 
     /// @notice Revokes the verifier of a version: its ZK requests can no longer be settled (they time out and are
     /// refunded) until the owner registers a new one. GOVERNOR_ROLE only.
+    /// @param versionId A model version with a registered verifier.
     function revokeVerifier(uint256 versionId) external;
 
     // -- Settlement --
@@ -71,6 +74,10 @@ interface IZkSettler {
     /// the public signals from `input`, `output` and the version's weights root, calls the version's verifier, then
     /// `IInferenceManager.settleVerified(requestId, output, traceRoot)`, which commits and finalizes at once and
     /// credits the fee to the request's node. Anyone may submit (the node is paid whoever submits).
+    /// @param requestId A ZK request assigned to a node and awaiting its result.
+    /// @param input The request's input bytes S_0 (their hash is the request's input hash).
+    /// @param output The output bytes S_L, of the version's output length.
+    /// @param traceRoot The trace root passed on to the manager (not proven by the circuit).
     /// @param proof The Groth16 proof as 8 words: a.x, a.y, b.x[1], b.x[0], b.y[1], b.y[0], c.x, c.y (the
     /// Solidity verifier's layout, i.e. snarkjs' calldata export); each must be below the base field modulus.
     function settle(
@@ -84,9 +91,16 @@ interface IZkSettler {
     // -- Views --
 
     /// @notice The verifier of a version, or the zero address.
+    /// @param versionId The model version.
+    /// @return The registered verifier, or the zero address (none, or revoked).
     function verifierOf(uint256 versionId) external view returns (address);
 
     /// @notice The public signals `settle` passes to the verifier for this version, input and output.
+    /// @param versionId The model version (its registered weights root ends the signals).
+    /// @param input The input bytes.
+    /// @param output The output bytes.
+    /// @return The input bytes, then the output bytes (each `uint8(b) ^ 0x80`), then the weights root's high and low
+    /// 128 bits.
     function publicSignals(
         uint256 versionId,
         bytes calldata input,

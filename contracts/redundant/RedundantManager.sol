@@ -7,6 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {GameLib} from "../game/GameLib.sol";
+import {ProofPart, Resolution, StateRootsFault} from "../game/GameTypes.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
 import {IRedundantManager} from "../interfaces/IRedundantManager.sol";
@@ -111,7 +112,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         uint256 minimumFee = v.fee == 0 ? 1 : v.fee;
         if (feePerNode < minimumFee) revert RedundantManagerFeeTooLow(feePerNode, minimumFee);
         uint256 inputLength = GameLib.elements(v.inputShape);
-        if (input.length != inputLength) revert RedundantManagerBadLength("input", input.length, inputLength);
+        if (input.length != inputLength) revert RedundantManagerBadLength(TraceEnd.Input, input.length, inputLength);
 
         requestId = ++_requestCount;
         _reserveSlots(requestId, versionId, nodes);
@@ -185,7 +186,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
     /// @inheritdoc IRedundantManager
     function revealRoots(uint256 gameId, bytes32[] calldata stateRoots) external {
         Game storage g = _beginMove(gameId, Phase.AwaitingRootsA);
-        _checkRoots(gameId, stateRoots, _slots[g.requestId][g.slotA].traceRoot, "A");
+        _checkRoots(gameId, stateRoots, _slots[g.requestId][g.slotA].traceRoot, StateRootsFault.TraceRootOfA);
         emit RootsRevealed(gameId, msg.sender, stateRoots);
         _handOver(g, Phase.AwaitingRootsB);
     }
@@ -245,7 +246,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         if (GameLib.inPadding(level, index, g.outLength)) {
             bytes32 empty = GameLib.emptySubtree(level);
             Outcome outcome = a == empty ? Outcome.BWrong : (b == empty ? Outcome.AWrong : Outcome.BothWrong);
-            _resolve(gameId, g, outcome, "padding forged");
+            _resolve(gameId, g, outcome, Resolution.PaddingForged);
             return;
         }
         _handOver(g, level == 0 ? Phase.AwaitingChunkA : Phase.AwaitingChildrenA);
@@ -302,11 +303,11 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         uint256 expiresAt = _deadline(g);
         if (block.timestamp <= expiresAt) revert RedundantManagerClockRunning(gameId, expiresAt);
         if (phase == Phase.AwaitingProof) {
-            _resolve(gameId, g, Outcome.BothWrong, "nobody proved");
+            _resolve(gameId, g, Outcome.BothWrong, Resolution.NobodyProved);
         } else if (_aToMove(phase)) {
-            _resolve(gameId, g, Outcome.AWrong, "A timed out");
+            _resolve(gameId, g, Outcome.AWrong, Resolution.PlayerATimedOut);
         } else {
-            _resolve(gameId, g, Outcome.BWrong, "B timed out");
+            _resolve(gameId, g, Outcome.BWrong, Resolution.PlayerBTimedOut);
         }
     }
 
@@ -453,7 +454,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
     }
 
     /// @dev Resolves once (the phase becomes Resolved first), eliminates the loser(s), then lets the request move on.
-    function _resolve(uint256 gameId, Game storage g, Outcome outcome, string memory reason) private {
+    function _resolve(uint256 gameId, Game storage g, Outcome outcome, Resolution reason) private {
         g.phase = Phase.Resolved;
         g.outcome = outcome;
         uint256 requestId = g.requestId;
@@ -552,7 +553,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         int8 byteB = int8(uint8(g.chunkB[byteIndex]));
         emit StepProven(gameId, element, byteA, byteB, computed);
         Outcome outcome = computed == byteA ? Outcome.BWrong : (computed == byteB ? Outcome.AWrong : Outcome.BothWrong);
-        _resolve(gameId, g, outcome, "step recomputed");
+        _resolve(gameId, g, outcome, Resolution.StepRecomputed);
     }
 
     // -- Internal: helpers --
@@ -567,12 +568,12 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         bytes32[] calldata rootsOfA
     ) private view returns (uint256 i) {
         Slot[] storage slots = _slots[g.requestId];
-        _checkRoots(gameId, rootsOfB, slots[g.slotB].traceRoot, "B");
-        _checkRoots(gameId, rootsOfA, slots[g.slotA].traceRoot, "A");
+        _checkRoots(gameId, rootsOfB, slots[g.slotB].traceRoot, StateRootsFault.TraceRootOfB);
+        _checkRoots(gameId, rootsOfA, slots[g.slotA].traceRoot, StateRootsFault.TraceRootOfA);
         uint256 n = rootsOfB.length;
         i = 1;
         while (i < n && rootsOfB[i] == rootsOfA[i]) ++i;
-        if (i == n) revert RedundantManagerBadRoots(gameId, "identical");
+        if (i == n) revert RedundantManagerBadRoots(gameId, StateRootsFault.Identical);
     }
 
     /// @dev The length of S_{step+1}, from layer `step`'s descriptor proven against the registered weights root.
@@ -584,9 +585,9 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
     ) private view returns (uint256) {
         Request storage r = _requests[g.requestId];
         (uint8 check, uint256 outLength) = GameLib.checkLayer(r.weightsRoot, r.layerCount, step, layer);
-        if (check == GameLib.LAYER_BAD_PROOF) revert RedundantManagerBadProof(gameId, "layer");
-        if (check == GameLib.LAYER_BAD_DESCRIPTOR) revert RedundantManagerBadProof(gameId, "descriptor");
-        if (check == GameLib.LAYER_TOO_LARGE) revert RedundantManagerBadProof(gameId, "outLength");
+        if (check == GameLib.LAYER_BAD_PROOF) revert RedundantManagerBadProof(gameId, ProofPart.Layer);
+        if (check == GameLib.LAYER_BAD_DESCRIPTOR) revert RedundantManagerBadProof(gameId, ProofPart.Descriptor);
+        if (check == GameLib.LAYER_TOO_LARGE) revert RedundantManagerBadProof(gameId, ProofPart.OutLength);
         return outLength;
     }
 
@@ -632,17 +633,26 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         bytes32[] calldata inputProof,
         bytes32[] calldata outputProof
     ) private view {
-        if (output.length != r.outputLength) revert RedundantManagerBadLength("output", output.length, r.outputLength);
+        if (output.length != r.outputLength) {
+            revert RedundantManagerBadLength(TraceEnd.Output, output.length, r.outputLength);
+        }
         uint8 check = GameLib.checkAnchors(traceRoot, r.layerCount, r.inputRoot, output, inputProof, outputProof);
-        if (check == GameLib.ANCHOR_BAD_INPUT) revert RedundantManagerBadAnchor(requestId, "input");
-        if (check == GameLib.ANCHOR_BAD_OUTPUT) revert RedundantManagerBadAnchor(requestId, "output");
+        if (check == GameLib.ANCHOR_BAD_INPUT) revert RedundantManagerBadAnchor(requestId, TraceEnd.Input);
+        if (check == GameLib.ANCHOR_BAD_OUTPUT) revert RedundantManagerBadAnchor(requestId, TraceEnd.Output);
     }
 
-    function _checkRoots(uint256 gameId, bytes32[] calldata roots, bytes32 traceRoot, bytes32 side) private view {
+    /// @dev Reverts `RedundantManagerBadRoots` unless `roots` are the L + 1 roots of `traceRoot`; `badRoot` names
+    /// whose trace root they miss (TraceRootOfA or TraceRootOfB).
+    function _checkRoots(
+        uint256 gameId,
+        bytes32[] calldata roots,
+        bytes32 traceRoot,
+        StateRootsFault badRoot
+    ) private view {
         uint256 layerCount = _requests[_games[gameId].requestId].layerCount;
         uint8 check = GameLib.checkTrace(roots, layerCount, traceRoot);
-        if (check == GameLib.TRACE_BAD_COUNT) revert RedundantManagerBadRoots(gameId, "count");
-        if (check == GameLib.TRACE_BAD_ROOT) revert RedundantManagerBadRoots(gameId, side);
+        if (check == GameLib.TRACE_BAD_COUNT) revert RedundantManagerBadRoots(gameId, StateRootsFault.Count);
+        if (check == GameLib.TRACE_BAD_ROOT) revert RedundantManagerBadRoots(gameId, badRoot);
     }
 
     function _existing(uint256 gameId) private view returns (Game storage g) {

@@ -15,23 +15,12 @@ import {SoftmaxKernel} from "./kernels/SoftmaxKernel.sol";
 /// @title IntegerStepVerifier
 /// @notice The integer one-step verifier: proves the layer, the pre-state slice and the weight row, then recomputes
 /// one byte of S_{k+1} with the kernels of `docs/NUMERICS.md`. Stateless; any number of games can share it.
+/// @dev The kernels are libraries in `kernels/`, one per family of ops, each with the same entry points (`opOf`, `row`,
+/// `element`; see `KernelIO`). The op name is resolved to its family once, by the table `_family`, and the element is
+/// computed through that family's `row` and `element`. An op joins an existing family in the family's file alone; a
+/// new family adds its file and one line of `_family` (docs/ARCHITECTURE.md, "Adding an operator: Solidity").
 contract IntegerStepVerifier is IStepVerifier {
     string public constant VERSION = "0.1.0";
-
-    bytes32 private constant _GEMM = keccak256("Gemm");
-    bytes32 private constant _CONV = keccak256("Conv");
-    bytes32 private constant _MAXPOOL = keccak256("MaxPool");
-    bytes32 private constant _AVGPOOL = keccak256("AveragePool");
-    bytes32 private constant _ADD = keccak256("Add");
-    bytes32 private constant _SUB = keccak256("Sub");
-    bytes32 private constant _MUL = keccak256("Mul");
-    bytes32 private constant _RELU = keccak256("Relu");
-    bytes32 private constant _LUT = keccak256("Lut");
-    bytes32 private constant _AFFINE = keccak256("Affine");
-    bytes32 private constant _SOFTMAX = keccak256("Softmax");
-    bytes32 private constant _RESHAPE = keccak256("Reshape");
-    bytes32 private constant _TRANSPOSE = keccak256("Transpose");
-    uint256 private constant _NO_ROW = type(uint256).max;
 
     /// @inheritdoc IStepVerifier
     function computeElement(
@@ -155,13 +144,32 @@ contract IntegerStepVerifier is IStepVerifier {
         x = KernelIO.Slice({first: first, offset: offset, length: len, idxOffset: 0, idxCount: 0, cursor: 0});
     }
 
-    /// @dev The weight row output element `i` needs, or `_NO_ROW` for a layer without weights.
-    function _rowOf(bytes calldata d, bytes32 op, uint256 i) private pure returns (uint256) {
-        if (op == _GEMM) return GemmKernel.row(d, i);
-        if (op == _CONV) return ConvKernel.row(d, i);
-        if (op == _AFFINE) return ElementwiseKernel.affineRow(d, i);
-        if ((op == _ADD || op == _SUB || op == _MUL) && ElementwiseKernel.hasConstant(d)) return 0;
-        return _NO_ROW;
+    /// @dev The dispatch table, one line per kernel family: the family that serves the op named by `opHash`
+    /// (keccak256 of the descriptor's op name), as the op's number in it and the family's `row` and `element`. `op` is
+    /// 0 when no family serves it (then the two functions are unset and must not be called).
+    function _family(
+        bytes32 opHash
+    )
+        private
+        pure
+        returns (
+            uint256 op,
+            function(bytes calldata, uint256, uint256) internal pure returns (uint256) row,
+            function(
+                bytes calldata,
+                uint256,
+                KernelIO.Slice memory,
+                bytes calldata,
+                uint256
+            ) internal pure returns (int8) element
+        )
+    {
+        if ((op = GemmKernel.opOf(opHash)) != 0) return (op, GemmKernel.row, GemmKernel.element);
+        if ((op = ConvKernel.opOf(opHash)) != 0) return (op, ConvKernel.row, ConvKernel.element);
+        if ((op = ElementwiseKernel.opOf(opHash)) != 0) return (op, ElementwiseKernel.row, ElementwiseKernel.element);
+        if ((op = PoolKernel.opOf(opHash)) != 0) return (op, PoolKernel.row, PoolKernel.element);
+        if ((op = SoftmaxKernel.opOf(opHash)) != 0) return (op, SoftmaxKernel.row, SoftmaxKernel.element);
+        if ((op = ShapeKernel.opOf(opHash)) != 0) return (op, ShapeKernel.row, ShapeKernel.element);
     }
 
     /// @dev Verifies that `rows` is exactly weight row `wanted`, proven into the layer's rowsRoot; returns its bytes.
@@ -188,7 +196,8 @@ contract IntegerStepVerifier is IStepVerifier {
         if (rows.length != 0) revert StepVerifierWrongRows(0, rows.length);
     }
 
-    /// @dev Element `i` of the layer's output tensor, by op.
+    /// @dev Element `i` of the layer's output tensor: the op's family (`_family`) names the weight row it needs,
+    /// which must be the one given (or none), then computes it.
     function _kernel(
         LayerWitness calldata layer,
         KernelIO.Slice memory x,
@@ -196,26 +205,28 @@ contract IntegerStepVerifier is IStepVerifier {
         uint256 i
     ) private pure returns (int8) {
         bytes calldata d = layer.descriptor;
-        bytes32 op = Descriptor.opHash(d);
+        (
+            uint256 op,
+            function(bytes calldata, uint256, uint256) internal pure returns (uint256) row,
+            function(
+                bytes calldata,
+                uint256,
+                KernelIO.Slice memory,
+                bytes calldata,
+                uint256
+            ) internal pure returns (int8) element
+        ) = _family(Descriptor.opHash(d));
+        if (op == 0) {
+            // An op without a kernel needs no row: a stray row is reported first, as for any row-less op.
+            _noRows(rows);
+            revert StepVerifierUnknownOp(Descriptor.opHash(d));
+        }
         bytes calldata w = d[0:0];
         {
-            uint256 wanted = _rowOf(d, op, i);
-            if (wanted == _NO_ROW) _noRows(rows);
+            uint256 wanted = row(d, op, i);
+            if (wanted == KernelIO.NO_ROW) _noRows(rows);
             else w = _row(layer, rows, wanted);
         }
-        if (op == _GEMM) return GemmKernel.element(d, x, w, i);
-        if (op == _CONV) return ConvKernel.element(d, x, w, i);
-        if (op == _ADD) return ElementwiseKernel.binary(d, x, w, i, ElementwiseKernel.ADD);
-        if (op == _SUB) return ElementwiseKernel.binary(d, x, w, i, ElementwiseKernel.SUB);
-        if (op == _MUL) return ElementwiseKernel.binary(d, x, w, i, ElementwiseKernel.MUL);
-        if (op == _AFFINE) return ElementwiseKernel.affine(d, x, w, i);
-        if (op == _MAXPOOL) return PoolKernel.maxPool(d, x, i);
-        if (op == _AVGPOOL) return PoolKernel.averagePool(d, x, i);
-        if (op == _RELU) return ElementwiseKernel.relu(d, x, i);
-        if (op == _LUT) return ElementwiseKernel.lut(d, x, i);
-        if (op == _SOFTMAX) return SoftmaxKernel.element(d, x, i);
-        if (op == _RESHAPE) return ShapeKernel.reshape(d, x, i);
-        if (op == _TRANSPOSE) return ShapeKernel.transpose(d, x, i);
-        revert StepVerifierUnknownOp(op);
+        return element(d, op, x, w, i);
     }
 }

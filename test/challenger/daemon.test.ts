@@ -27,6 +27,7 @@ import {
   VERSION_OF,
   type DisputeFixture,
 } from "../helpers/dispute-fixtures";
+import { Resolution } from "../helpers/enums";
 import { MODE } from "../helpers/fixtures";
 import { STATUS } from "../helpers/inference-fixtures";
 import { fixtureAddresses } from "../helpers/node-daemon";
@@ -452,7 +453,7 @@ describe("ChallengerDaemon", function () {
     await c.tick();
     expect(c.metrics).to.include({ timeoutsResolved: 1, won: 1 });
     const [resolved] = await f.disputes.queryFilter(f.disputes.filters.DisputeResolved());
-    expect(resolved.args.reason).to.equal("node timed out");
+    expect(resolved.args.reason).to.equal(Resolution.NodeTimedOut);
     expect(await f.inference.statusOf(id)).to.equal(STATUS.Rejected);
   });
 });

@@ -18,6 +18,7 @@ import {
   REWARD_PPM,
 } from "../helpers/dispute-fixtures";
 import { forgedPaddingAtProof, oneLayerDisputeAtStep, Outcome } from "../helpers/dispute-game";
+import { ProofPart } from "../helpers/enums";
 
 /** The DisputeManager paths the game tests do not reach: constructor checks, a short descriptor, a sparse proof of
  * a padding byte, and the cap on bond doublings. */
@@ -63,7 +64,7 @@ describe("DisputeManager (remaining paths)", function () {
     const { disputeId: id, selectStep } = await oneLayerDisputeAtStep(f, "short-descriptor", descriptor);
     await expect(selectStep())
       .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadProof")
-      .withArgs(id, "descriptor");
+      .withArgs(id, ProofPart.Descriptor);
   });
 
   it("decides a sparse proof of a byte in the padding past the state's end without the verifier", async function () {

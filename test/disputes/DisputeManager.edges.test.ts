@@ -15,6 +15,7 @@ import {
   requestFrom,
 } from "../helpers/dispute-fixtures";
 import { forgedPaddingAtProof, openGame, Outcome, runGame } from "../helpers/dispute-game";
+import { Resolution, StateRootsFault } from "../helpers/enums";
 
 /** Root of the subtree at `height` and `index` over explicit leaf hashes, padded with bytes32(0). */
 function subtree(leaves: string[], height: number, index: number): string {
@@ -56,7 +57,7 @@ describe("DisputeManager (edges of the game)", function () {
       } else {
         await expect(ch.chooseChild(game.disputeId, goRight))
           .to.emit(f.disputes, "DisputeResolved")
-          .withArgs(game.disputeId, game.requestId, Outcome.ChallengerWrong, "padding disputed");
+          .withArgs(game.disputeId, game.requestId, Outcome.ChallengerWrong, Resolution.PaddingDisputed);
       }
     }
     expect(subtree(leaves, 2, target)).to.equal(emptySubtree(2));
@@ -131,7 +132,7 @@ describe("DisputeManager (edges of the game)", function () {
     const id = await f.disputes.disputeCount();
     await expect(f.disputes.connect(node).revealStateRoots(id, roots, bytesOf(s0), bytesOf(view.states[L])))
       .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadStateRoots")
-      .withArgs(id, "last");
+      .withArgs(id, StateRootsFault.LastRoot);
   });
 
   it("extends the challenger's clock too when it is handed the move nearly out of time", async function () {

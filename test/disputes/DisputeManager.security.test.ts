@@ -17,6 +17,7 @@ import {
   type DisputeFixture,
 } from "../helpers/dispute-fixtures";
 import { oneLayerDisputeAtStep, openGame, Outcome, runGame, viewFor } from "../helpers/dispute-game";
+import { Resolution, StateRootsFault } from "../helpers/enums";
 
 /**
  * Regression tests for the findings of the adversarial review (issue 10) that concern the challenger-against-node
@@ -62,13 +63,13 @@ describe("DisputeManager (security findings)", function () {
       // The true output has the right length but is not what the node committed.
       await expect(f.disputes.connect(node).revealStateRoots(disputeId, roots, input, trueOutput))
         .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadStateRoots")
-        .withArgs(disputeId, "output");
+        .withArgs(disputeId, StateRootsFault.OutputCommitment);
 
       const stakeBefore = await f.staking.totalStake(node.address);
       await time.increaseTo((await f.disputes.deadline(disputeId)) + 1n);
       await expect(f.disputes.connect(f.stranger).resolveTimeout(disputeId))
         .to.emit(f.disputes, "DisputeResolved")
-        .withArgs(disputeId, requestId, Outcome.NodeWrong, "node timed out");
+        .withArgs(disputeId, requestId, Outcome.NodeWrong, Resolution.NodeTimedOut);
       const collateral = FEE * (await f.inference.collateralMultiplier());
       expect(await f.staking.totalStake(node.address)).to.equal(stakeBefore - collateral);
       expect(await f.inference.statusOf(requestId)).to.equal(RequestStatus.Rejected);

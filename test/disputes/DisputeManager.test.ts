@@ -23,6 +23,7 @@ import { openGame, Outcome, runGame } from "../helpers/dispute-game";
 import { shouldBehaveLikeBoundedParameter } from "../behaviours/bounded-parameter.behaviour";
 import { shouldBehaveLikeChessClock } from "../behaviours/chess-clock.behaviour";
 import { shouldBehaveLikePullCredits } from "../behaviours/pull-credits.behaviour";
+import { ProofPart, Resolution, StateRootsFault } from "../helpers/enums";
 
 const LIE = { model: "mlp" as const, digit: 9, nodeLie: { step: 2, byte: 4 } };
 
@@ -186,7 +187,7 @@ describe("DisputeManager", function () {
         },
         resolved: {
           event: "DisputeResolved",
-          args: (f) => [f.game.disputeId, f.game.requestId, Outcome.NodeWrong, "node timed out"],
+          args: (f) => [f.game.disputeId, f.game.requestId, Outcome.NodeWrong, Resolution.NodeTimedOut],
         },
         ids: { clock: "G7", resolution: "G4" },
       });
@@ -226,14 +227,14 @@ describe("DisputeManager", function () {
       const input = bytesOf(game.nodeView.states[0]);
       const output = bytesOf(game.nodeView.states[roots.length - 1]);
       const node = f.disputes.connect(game.node);
-      const bad = async (args: Parameters<typeof node.revealStateRoots>, reason: string) =>
+      const bad = async (args: Parameters<typeof node.revealStateRoots>, fault: StateRootsFault) =>
         expect(node.revealStateRoots(...args))
           .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadStateRoots")
-          .withArgs(id, reason);
-      await bad([id, roots.slice(1), input, output], "count");
-      await bad([id, [...roots.slice(0, -1), ethers.ZeroHash], input, output], "root");
-      await bad([id, roots, new Uint8Array(input.length), output], "input");
-      await bad([id, roots, input, new Uint8Array(output.length)], "output");
+          .withArgs(id, fault);
+      await bad([id, roots.slice(1), input, output], StateRootsFault.Count);
+      await bad([id, [...roots.slice(0, -1), ethers.ZeroHash], input, output], StateRootsFault.TraceRoot);
+      await bad([id, roots, new Uint8Array(input.length), output], StateRootsFault.InputHash);
+      await bad([id, roots, input, new Uint8Array(output.length)], StateRootsFault.OutputCommitment);
     });
 
     it("a node whose trace does not start from the request's input can never reveal, and loses on time", async function () {
@@ -251,12 +252,12 @@ describe("DisputeManager", function () {
       await f.disputes.connect(f.challenger).openDispute(requestId, outputHashOf(out), trace.traceRoot);
       await expect(f.disputes.connect(node).revealStateRoots(1, [...trace.stateRoots], bytesOf(s0), bytesOf(out)))
         .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadStateRoots")
-        .withArgs(1, "first");
+        .withArgs(1, StateRootsFault.FirstRoot);
       await expect(
         f.disputes.connect(node).revealStateRoots(1, [...trace.stateRoots], bytesOf(states[0]), bytesOf(out)),
       )
         .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadStateRoots")
-        .withArgs(1, "input");
+        .withArgs(1, StateRootsFault.InputHash);
       await time.increase(MOVE_CLOCK + 1n);
       await f.disputes.resolveTimeout(1);
       expect((await f.disputes.getDispute(1)).outcome).to.equal(Outcome.NodeWrong);
@@ -280,15 +281,15 @@ describe("DisputeManager", function () {
         .withArgs(L, L);
       await expect(ch.selectStep(id, 1, roots[2], tree.proof(2), roots[2], tree.proof(2), layer))
         .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadProof")
-        .withArgs(id, "pre-state");
+        .withArgs(id, ProofPart.PreState);
       await expect(ch.selectStep(id, 1, roots[1], tree.proof(1), roots[1], tree.proof(1), layer))
         .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadProof")
-        .withArgs(id, "post-state");
+        .withArgs(id, ProofPart.PostState);
       // Stale proofs: the right roots, proven against another trace (the honest one, which the node's lie left).
       const stale = MerkleTree.fromLeaves([...game.challengerView.trace.stateRoots]);
       await expect(ch.selectStep(id, 1, roots[1], stale.proof(1), roots[2], tree.proof(2), layer))
         .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadProof")
-        .withArgs(id, "pre-state");
+        .withArgs(id, ProofPart.PreState);
       const other = game.nodeView.weights.layerProof(0);
       await expect(
         ch.selectStep(id, 1, roots[1], tree.proof(1), roots[2], tree.proof(2), {
@@ -297,7 +298,7 @@ describe("DisputeManager", function () {
         }),
       )
         .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadProof")
-        .withArgs(id, "layer");
+        .withArgs(id, ProofPart.Layer);
       await expect(ch.selectStep(id, 1, roots[1], tree.proof(1), roots[2], tree.proof(2), layer))
         .to.emit(f.disputes, "StepSelected")
         .withArgs(id, 1, roots[1], roots[2]);

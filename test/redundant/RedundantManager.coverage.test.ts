@@ -6,6 +6,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import type { RedundantManager } from "../../typechain-types";
 import { bytesOf } from "../../executor/trace/trace";
 import { gameFactory, gameLibraries } from "../helpers/dispute-fixtures";
+import { ProofPart, Resolution } from "../helpers/enums";
 import { MINIMUM_STAKE } from "../helpers/fixtures";
 import {
   COLLATERAL,
@@ -38,7 +39,6 @@ import {
 
 const NodeStatus = { Exiting: 2n, Jailed: 4n } as const;
 const REENTRANT_CALL = ethers.id("ReentrancyGuardReentrantCall()").slice(0, 10);
-const b32 = (s: string) => ethers.encodeBytes32String(s);
 
 /** |S_1| per layer 0's descriptor: 3 chunks (a tree of 4 leaves), the last chunk half padding. */
 const OUT1 = 80;
@@ -178,7 +178,7 @@ describe("RedundantManager (coverage)", function () {
       await f.redundant.connect(a.signer).revealRoots(gameId, a.roots);
       await expect(f.redundant.connect(b.signer).revealRootsAndLocate(gameId, b.roots, a.roots, witness(1)))
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadProof")
-        .withArgs(gameId, b32("descriptor"));
+        .withArgs(gameId, ProofPart.Descriptor);
     });
   });
 
@@ -196,7 +196,7 @@ describe("RedundantManager (coverage)", function () {
       expect(g.phase).to.equal(Phase.Resolved);
       expect(g.outcome).to.equal(GameOutcome.AWrong);
       const resolved = await f.redundant.queryFilter(f.redundant.filters.GameResolved(gameId));
-      expect(resolved[0].args.reason).to.equal("padding forged");
+      expect(resolved[0].args.reason).to.equal(Resolution.PaddingForged);
       expect((await f.redundant.getRequest(requestId)).status).to.equal(RequestStatus.Finalized);
       expect(await f.redundant.credits(b.signer.address)).to.equal(2n * FEE + REWARD);
     });
@@ -238,7 +238,7 @@ describe("RedundantManager (coverage)", function () {
         .withArgs(gameId, 2 * 32 + 21, 7, 0, 0);
       await expect(tx)
         .to.emit(f.redundant, "GameResolved")
-        .withArgs(gameId, g.requestId, GameOutcome.AWrong, "step recomputed");
+        .withArgs(gameId, g.requestId, GameOutcome.AWrong, Resolution.StepRecomputed);
     });
 
     it("proveStep decides the same padding byte the same way", async function () {
@@ -249,7 +249,7 @@ describe("RedundantManager (coverage)", function () {
       await playToEnd(f, gameId, a, b);
       await expect(f.redundant.connect(a.signer).proveStep(gameId, witness(0), NO_SLICE, []))
         .to.emit(f.redundant, "GameResolved")
-        .withArgs(gameId, (await f.redundant.getGame(gameId)).requestId, GameOutcome.AWrong, "step recomputed");
+        .withArgs(gameId, (await f.redundant.getGame(gameId)).requestId, GameOutcome.AWrong, Resolution.StepRecomputed);
     });
   });
 
@@ -268,7 +268,7 @@ describe("RedundantManager (coverage)", function () {
       const tx = f.redundant.connect(f.stranger).resolveTimeout(gameId);
       await expect(tx)
         .to.emit(f.redundant, "GameResolved")
-        .withArgs(gameId, requestId, GameOutcome.AWrong, "A timed out");
+        .withArgs(gameId, requestId, GameOutcome.AWrong, Resolution.PlayerATimedOut);
       await expect(tx).to.emit(f.redundant, "NodeEliminated").withArgs(requestId, a.signer.address, 0n, 0n);
       await expect(tx).to.not.emit(f.staking, "StakeSlashed");
       await expect(tx).to.not.emit(f.nodes, "NodeJailed");

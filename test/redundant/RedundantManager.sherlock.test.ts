@@ -9,6 +9,7 @@ import { RefereePlayer, type Side } from "../../game/redundant/player";
 import { demoModel } from "../../models/demo-models";
 import { bytesOf } from "../../executor/trace/trace";
 import { digitInput, outputHashOf } from "../helpers/dispute-fixtures";
+import { ProofPart, Resolution } from "../helpers/enums";
 import { MINIMUM_STAKE } from "../helpers/fixtures";
 import {
   CLOCK_EXTENSION,
@@ -132,7 +133,7 @@ describe("RedundantManager: bisection-game attack classes (Sherlock, Optimism Fa
       await time.setNextBlockTimestamp(await f.redundant.deadline(g.gameId));
       await expect(f.redundant.connect(g.a.signer).proveStepSparse(g.gameId, g.model.witness(0), NO_SPARSE_SLICE, []))
         .to.emit(f.redundant, "GameResolved")
-        .withArgs(g.gameId, g.requestId, GameOutcome.BWrong, "step recomputed");
+        .withArgs(g.gameId, g.requestId, GameOutcome.BWrong, Resolution.StepRecomputed);
       moves++;
       expect(moves).to.equal(MAX_MOVES);
       const lasted = BigInt(await time.latest()) - g.opened;
@@ -163,12 +164,12 @@ describe("RedundantManager: bisection-game attack classes (Sherlock, Optimism Fa
             .revealRootsAndLocate(deep.gameId, deep.b.roots, deep.a.roots, deep.model.witness(0)),
         )
           .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadProof")
-          .withArgs(deep.gameId, ethers.encodeBytes32String("outLength"));
+          .withArgs(deep.gameId, ProofPart.OutLength);
         // Such a version cannot be refereed: B, who must locate, loses on time (nodes must not serve it).
         await time.increaseTo((await f.redundant.deadline(deep.gameId)) + 1n);
         await expect(f.redundant.resolveTimeout(deep.gameId))
           .to.emit(f.redundant, "GameResolved")
-          .withArgs(deep.gameId, deep.requestId, GameOutcome.BWrong, "B timed out");
+          .withArgs(deep.gameId, deep.requestId, GameOutcome.BWrong, Resolution.PlayerBTimedOut);
       }
     });
   });

@@ -9,6 +9,7 @@ import { MerkleTree } from "../../executor/trace/merkle";
 import { bytesOf } from "../../executor/trace/trace";
 import { demoModel } from "../../models/demo-models";
 import { digitInput, gameFactory, outputHashOf } from "../helpers/dispute-fixtures";
+import { ProofPart, Resolution, StateRootsFault, TraceEnd } from "../helpers/enums";
 import { MODE, versionSpec } from "../helpers/fixtures";
 import { shouldBehaveLikeChessClock } from "../behaviours/chess-clock.behaviour";
 import { shouldBehaveLikePullCredits } from "../behaviours/pull-credits.behaviour";
@@ -176,7 +177,7 @@ describe("RedundantManager", function () {
         .withArgs(3n);
       await expect(f.redundant.connect(f.requester).request(1n, input.subarray(1), FEE, namedNodes(f, 2)))
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadLength")
-        .withArgs(ethers.encodeBytes32String("input"), input.length - 1, input.length);
+        .withArgs(TraceEnd.Input, input.length - 1, input.length);
     });
   });
 
@@ -278,20 +279,20 @@ describe("RedundantManager", function () {
       const node = f.redundant.connect(f.operators[0]);
       await expect(node.commit(requestId, a.output.subarray(1), a.traceRoot, a.inputProof, a.outputProof))
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadLength")
-        .withArgs(ethers.encodeBytes32String("output"), a.output.length - 1, a.output.length);
+        .withArgs(TraceEnd.Output, a.output.length - 1, a.output.length);
       // The honest trace root with another output (equal trace roots, different outputs) cannot be committed.
       const other = Uint8Array.from(a.output);
       other[0] ^= 1;
       await expect(node.commit(requestId, other, a.traceRoot, a.inputProof, a.outputProof))
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadAnchor")
-        .withArgs(requestId, ethers.encodeBytes32String("output"));
+        .withArgs(requestId, TraceEnd.Output);
       // A trace that does not start at the request's input.
       const wrongInput = commitArgs(lieView("mlp", digitInput("mlp", 6).s0));
       await expect(
         node.commit(requestId, wrongInput.output, wrongInput.traceRoot, wrongInput.inputProof, wrongInput.outputProof),
       )
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadAnchor")
-        .withArgs(requestId, ethers.encodeBytes32String("input"));
+        .withArgs(requestId, TraceEnd.Input);
     });
   });
 
@@ -393,10 +394,10 @@ describe("RedundantManager", function () {
         .withArgs(game.gameId, game.nodes.B.address);
       await expect(asA.revealRoots(game.gameId, roots.slice(1)))
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadRoots")
-        .withArgs(game.gameId, ethers.encodeBytes32String("count"));
+        .withArgs(game.gameId, StateRootsFault.Count);
       await expect(asA.revealRoots(game.gameId, [...game.views.B.trace.stateRoots]))
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadRoots")
-        .withArgs(game.gameId, ethers.encodeBytes32String("A"));
+        .withArgs(game.gameId, StateRootsFault.TraceRootOfA);
       await expect(asA.revealRoots(game.gameId, roots))
         .to.emit(f.redundant, "RootsRevealed")
         .withArgs(game.gameId, game.nodes.A.address, roots);
@@ -422,10 +423,10 @@ describe("RedundantManager", function () {
       };
       await expect(asB.revealRootsAndLocate(game.gameId, rootsB, rootsB, layer(1)))
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadRoots")
-        .withArgs(game.gameId, ethers.encodeBytes32String("A"));
+        .withArgs(game.gameId, StateRootsFault.TraceRootOfA);
       await expect(asB.revealRootsAndLocate(game.gameId, rootsB, rootsA, layer(0)))
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadProof")
-        .withArgs(game.gameId, ethers.encodeBytes32String("layer"));
+        .withArgs(game.gameId, ProofPart.Layer);
       await expect(asB.revealRootsAndLocate(game.gameId, rootsB, rootsA, layer(1)))
         .to.emit(f.redundant, "StepLocated")
         .withArgs(game.gameId, 1, rootsA[1], rootsA[2], rootsB[2]);
@@ -500,7 +501,7 @@ describe("RedundantManager", function () {
         .withArgs(game.gameId, 3, honest, game.views.B.states[2][3], honest);
       await expect(tx)
         .to.emit(f.redundant, "GameResolved")
-        .withArgs(game.gameId, game.requestId, GameOutcome.BWrong, "step recomputed");
+        .withArgs(game.gameId, game.requestId, GameOutcome.BWrong, Resolution.StepRecomputed);
       await expect(tx)
         .to.emit(f.redundant, "NodeEliminated")
         .withArgs(game.requestId, game.nodes.B.address, COLLATERAL, COLLATERAL / 2n);
@@ -516,7 +517,7 @@ describe("RedundantManager", function () {
       const p = buildSparseStepProof(v.program, v.states, 1, 3, v.weights);
       await expect(f.redundant.connect(game.nodes.A).proveStepSparse(game.gameId, p.layer, p.slice, p.rows))
         .to.emit(f.redundant, "GameResolved")
-        .withArgs(game.gameId, game.requestId, GameOutcome.BWrong, "step recomputed");
+        .withArgs(game.gameId, game.requestId, GameOutcome.BWrong, Resolution.StepRecomputed);
     });
 
     describe("A's clock at the opening (chess clock)", function () {
@@ -539,7 +540,7 @@ describe("RedundantManager", function () {
         },
         resolved: {
           event: "GameResolved",
-          args: (f) => [f.game.gameId, f.game.requestId, GameOutcome.AWrong, "A timed out"],
+          args: (f) => [f.game.gameId, f.game.requestId, GameOutcome.AWrong, Resolution.PlayerATimedOut],
         },
         ids: { clock: "K10", resolution: "K6" },
       });

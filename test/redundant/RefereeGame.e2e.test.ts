@@ -10,6 +10,7 @@ import { viewOf, type PartyView } from "../../game/view";
 import { digitInput } from "../helpers/dispute-fixtures";
 import { demoModel } from "../../models/demo-models";
 import { outputHashOf } from "../helpers/dispute-fixtures";
+import { Resolution } from "../helpers/enums";
 import {
   COLLATERAL,
   COMMIT_TIMEOUT,
@@ -234,7 +235,7 @@ describe("RedundantManager: refereed games", function () {
       expect(outcome).to.equal(GameOutcome.BWrong);
       expect(moves.some((m) => m.name.startsWith("openChunk"))).to.equal(false);
       const logs = await f.redundant.queryFilter(f.redundant.filters.GameResolved(g2.gameId));
-      expect(logs[0].args.reason).to.equal("padding forged");
+      expect(logs[0].args.reason).to.equal(Resolution.PaddingForged);
     });
 
     it("a non-zero byte past the state's end inside its last chunk loses: the true value there is 0", async function () {
@@ -310,7 +311,7 @@ describe("RedundantManager: refereed games", function () {
         .withArgs(game.gameId, end);
       await expect(f.redundant.connect(f.stranger).resolveTimeout(game.gameId))
         .to.emit(f.redundant, "GameResolved")
-        .withArgs(game.gameId, game.requestId, GameOutcome.BothWrong, "nobody proved");
+        .withArgs(game.gameId, game.requestId, GameOutcome.BothWrong, Resolution.NobodyProved);
       expect((await f.redundant.getRequest(game.requestId)).status).to.equal(RequestStatus.Rejected);
       await expect(f.redundant.resolveTimeout(game.gameId))
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerAlreadyResolved")

@@ -43,8 +43,18 @@ library ConvKernel {
         uint256 wp; // calldata offset of the weight row
     }
 
+    /// @notice The family's one op (`opOf`).
+    uint256 internal constant CONV = 1;
+
+    bytes32 private constant _CONV = keccak256("Conv");
+
+    /// @notice CONV for the op name "Conv" (`opHash` is its keccak256), else 0.
+    function opOf(bytes32 opHash) internal pure returns (uint256) {
+        return opHash == _CONV ? CONV : 0;
+    }
+
     /// @notice Weight row the element `i` needs: its output channel.
-    function row(bytes calldata d, uint256 i) internal pure returns (uint256) {
+    function row(bytes calldata d, uint256, uint256 i) internal pure returns (uint256) {
         uint256[] calldata outChw = Descriptor.uattr(d, "outChw");
         return (i / (outChw[1] * outChw[2])) % outChw[0];
     }
@@ -72,9 +82,10 @@ library ConvKernel {
         g.zIn = Descriptor.scalar(d, "zIn");
     }
 
-    /// @notice Element `i` of the output; `w` is the proven weight row `row(d, i)` ((ci, ky, kx) order).
+    /// @notice Element `i` of the output; `w` is the proven weight row `row(d, CONV, i)` ((ci, ky, kx) order).
     function element(
         bytes calldata d,
+        uint256,
         KernelIO.Slice memory x,
         bytes calldata w,
         uint256 i

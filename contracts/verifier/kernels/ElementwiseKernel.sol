@@ -8,16 +8,60 @@ import {KernelIO} from "./KernelIO.sol";
 /// @notice One output element of Add / Sub / Mul with ONNX broadcasting (`docs/NUMERICS.md` §9), Relu and Lut
 /// (§10) and the per-channel Affine (§11).
 library ElementwiseKernel {
-    uint256 internal constant ADD = 0;
-    uint256 internal constant SUB = 1;
-    uint256 internal constant MUL = 2;
+    /// @notice The family's ops (`opOf`), numbered from 1; the binary ones first (`binary` takes them as its mode).
+    uint256 internal constant ADD = 1;
+    uint256 internal constant SUB = 2;
+    uint256 internal constant MUL = 3;
+    uint256 internal constant AFFINE = 4;
+    uint256 internal constant RELU = 5;
+    uint256 internal constant LUT = 6;
+
+    bytes32 private constant _ADD = keccak256("Add");
+    bytes32 private constant _SUB = keccak256("Sub");
+    bytes32 private constant _MUL = keccak256("Mul");
+    bytes32 private constant _AFFINE = keccak256("Affine");
+    bytes32 private constant _RELU = keccak256("Relu");
+    bytes32 private constant _LUT = keccak256("Lut");
+
+    /// @notice The op named by `opHash` (keccak256 of "Add", "Sub", "Mul", "Affine", "Relu" or "Lut"), else 0.
+    function opOf(bytes32 opHash) internal pure returns (uint256) {
+        if (opHash == _ADD) return ADD;
+        if (opHash == _SUB) return SUB;
+        if (opHash == _MUL) return MUL;
+        if (opHash == _AFFINE) return AFFINE;
+        if (opHash == _RELU) return RELU;
+        if (opHash == _LUT) return LUT;
+        return 0;
+    }
+
+    /// @notice The weight row element `i` of op `op` needs: Affine its channel's (`affineRow`), a binary op with a
+    /// constant operand row 0 (the constant), any other `KernelIO.NO_ROW`.
+    function row(bytes calldata d, uint256 op, uint256 i) internal pure returns (uint256) {
+        if (op == AFFINE) return affineRow(d, i);
+        if (op <= MUL && hasConstant(d)) return 0;
+        return KernelIO.NO_ROW;
+    }
+
+    /// @notice Element `i` of op `op`'s output; `w` is the proven weight row `row(d, op, i)` (empty if none).
+    function element(
+        bytes calldata d,
+        uint256 op,
+        KernelIO.Slice memory x,
+        bytes calldata w,
+        uint256 i
+    ) internal pure returns (int8) {
+        if (op <= MUL) return binary(d, x, w, i, op);
+        if (op == AFFINE) return affine(d, x, w, i);
+        if (op == RELU) return relu(d, x, i);
+        return lut(d, x, i); // LUT, the last op `opOf` returns: a new op's line goes above
+    }
 
     /// @notice Whether the layer has a constant operand (one input), so the element needs weight row 0.
     function hasConstant(bytes calldata d) internal pure returns (bool) {
         return Descriptor.uintArray(d, Descriptor.INPUTS).length == 1;
     }
 
-    /// @notice Add (mode 0), Sub (1) or Mul (2): the operands' offsets follow the broadcasting rule, the constant
+    /// @notice Add (mode ADD), Sub (SUB) or Mul (MUL): the operands' offsets follow the broadcasting rule, the constant
     /// operand (if any) is the proven row `w`, placed as A (constSide = 0) or B (constSide = 1).
     function binary(
         bytes calldata d,

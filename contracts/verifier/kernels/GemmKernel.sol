@@ -8,14 +8,25 @@ import {KernelIO} from "./KernelIO.sol";
 /// @notice One output element of Gemm / MatMul (`docs/NUMERICS.md` §5): row r = i / n, column o = i % n,
 /// y = clamp(zOut + roundShift(bias[o] + sum_j w[o, j] * (x[r, j] - zIn), M[o], s[o]), clampMin, clampMax).
 library GemmKernel {
+    /// @notice The family's one op (`opOf`).
+    uint256 internal constant GEMM = 1;
+
+    bytes32 private constant _GEMM = keccak256("Gemm");
+
+    /// @notice GEMM for the op name "Gemm" (`opHash` is its keccak256), else 0.
+    function opOf(bytes32 opHash) internal pure returns (uint256) {
+        return opHash == _GEMM ? GEMM : 0;
+    }
+
     /// @notice Weight row the element `i` needs: its output column.
-    function row(bytes calldata d, uint256 i) internal pure returns (uint256) {
+    function row(bytes calldata d, uint256, uint256 i) internal pure returns (uint256) {
         return i % Descriptor.uscalar(d, "n");
     }
 
-    /// @notice Element `i` of the output; `w` is the proven weight row `row(d, i)`.
+    /// @notice Element `i` of the output; `w` is the proven weight row `row(d, GEMM, i)`.
     function element(
         bytes calldata d,
+        uint256,
         KernelIO.Slice memory x,
         bytes calldata w,
         uint256 i

@@ -7,7 +7,18 @@ import {Descriptor} from "../../libraries/Descriptor.sol";
 /// @title KernelIO
 /// @notice What every one-step kernel shares: reading bytes of the proven pre-state slice, reading int8 weights, and
 /// the integer rules of `docs/NUMERICS.md` §2 (round-half-up requantization, saturation, rounded division).
+/// @dev Every kernel library is one family of ops and has the same three entry points, which the verifier's dispatch
+/// table (`IntegerStepVerifier._family`) reaches through function pointers:
+///  - `opOf(bytes32 opHash) returns (uint256 op)`: which of the family's ops the descriptor's op name
+///    (keccak256 of it) is, numbered from 1, or 0 if the family does not serve it;
+///  - `row(bytes calldata d, uint256 op, uint256 i) returns (uint256)`: the weight row output element `i` needs, or
+///    `NO_ROW`;
+///  - `element(bytes calldata d, uint256 op, Slice memory x, bytes calldata w, uint256 i) returns (int8)`: output
+///    element `i`, given the proven row `w` (empty when `row` said `NO_ROW`).
 library KernelIO {
+    /// @notice What a kernel's `row` returns for an element that needs no weight row.
+    uint256 internal constant NO_ROW = type(uint256).max;
+
     /// @notice The proven part of S_k (a state of `length` bytes as far as reads are concerned).
     /// Contiguous (`idxCount == 0`): bytes [first, first + length) of S_k at calldata offset `offset`.
     /// Sparse (`idxCount > 0`): the chunks whose indices are the `idxCount` strictly increasing words at calldata

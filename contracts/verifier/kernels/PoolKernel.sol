@@ -7,6 +7,13 @@ import {KernelIO} from "./KernelIO.sol";
 /// @title PoolKernel
 /// @notice One output element of MaxPool (`docs/NUMERICS.md` §7) and of AveragePool / GlobalAveragePool (§8).
 library PoolKernel {
+    /// @notice The family's ops (`opOf`), numbered from 1.
+    uint256 internal constant MAX_POOL = 1;
+    uint256 internal constant AVERAGE_POOL = 2;
+
+    bytes32 private constant _MAX_POOL = keccak256("MaxPool");
+    bytes32 private constant _AVERAGE_POOL = keccak256("AveragePool");
+
     struct Window {
         uint256 h;
         uint256 w;
@@ -23,6 +30,30 @@ library PoolKernel {
         uint256 base; // byte of S_k where the element's input plane starts
         uint256 oy;
         uint256 ox;
+    }
+
+    /// @notice MAX_POOL or AVERAGE_POOL for the op names "MaxPool" and "AveragePool" (`opHash` is the keccak256 of
+    /// one), else 0.
+    function opOf(bytes32 opHash) internal pure returns (uint256) {
+        if (opHash == _MAX_POOL) return MAX_POOL;
+        if (opHash == _AVERAGE_POOL) return AVERAGE_POOL;
+        return 0;
+    }
+
+    /// @notice Pooling has no weights: `KernelIO.NO_ROW`.
+    function row(bytes calldata, uint256, uint256) internal pure returns (uint256) {
+        return KernelIO.NO_ROW;
+    }
+
+    /// @notice Element `i` of op `op`'s output (no weight row: `w` is empty).
+    function element(
+        bytes calldata d,
+        uint256 op,
+        KernelIO.Slice memory x,
+        bytes calldata,
+        uint256 i
+    ) internal pure returns (int8) {
+        return op == MAX_POOL ? maxPool(d, x, i) : averagePool(d, x, i); // AVERAGE_POOL, the last op `opOf` returns
     }
 
     function _window(bytes calldata d, uint256 i) private pure returns (Window memory g) {

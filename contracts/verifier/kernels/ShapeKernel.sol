@@ -8,10 +8,43 @@ import {KernelIO} from "./KernelIO.sol";
 /// @notice Data movement (`docs/NUMERICS.md` §13): Reshape (and Flatten) keeps the row-major bytes; Transpose reads
 /// y[i_0, ..., i_{r-1}] = x[j] with j_{perm[d]} = i_d.
 library ShapeKernel {
+    /// @notice The family's ops (`opOf`), numbered from 1.
+    uint256 internal constant RESHAPE = 1;
+    uint256 internal constant TRANSPOSE = 2;
+
+    bytes32 private constant _RESHAPE = keccak256("Reshape");
+    bytes32 private constant _TRANSPOSE = keccak256("Transpose");
+
+    /// @notice RESHAPE or TRANSPOSE for the op names "Reshape" and "Transpose" (`opHash` is the keccak256 of one),
+    /// else 0.
+    function opOf(bytes32 opHash) internal pure returns (uint256) {
+        if (opHash == _RESHAPE) return RESHAPE;
+        if (opHash == _TRANSPOSE) return TRANSPOSE;
+        return 0;
+    }
+
+    /// @notice Data movement has no weights: `KernelIO.NO_ROW`.
+    function row(bytes calldata, uint256, uint256) internal pure returns (uint256) {
+        return KernelIO.NO_ROW;
+    }
+
+    /// @notice Element `i` of op `op`'s output (no weight row: `w` is empty).
+    function element(
+        bytes calldata d,
+        uint256 op,
+        KernelIO.Slice memory x,
+        bytes calldata,
+        uint256 i
+    ) internal pure returns (int8) {
+        return op == RESHAPE ? reshape(d, x, i) : transpose(d, x, i); // TRANSPOSE, the last op `opOf` returns
+    }
+
+    /// @notice y[i] = x[i]: the row-major bytes are kept.
     function reshape(bytes calldata d, KernelIO.Slice memory x, uint256 i) internal pure returns (int8) {
         return int8(KernelIO.at(x, KernelIO.inputOffset(d, 0) + i));
     }
 
+    /// @notice y[i_0, ..., i_{r-1}] = x[j] with j_{perm[d]} = i_d.
     function transpose(bytes calldata d, KernelIO.Slice memory x, uint256 i) internal pure returns (int8) {
         uint256[] calldata out = Descriptor.uintArray(d, Descriptor.OUT_SHAPE);
         // inputShapes = [rank, dims...] of the one input

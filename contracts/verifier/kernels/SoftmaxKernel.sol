@@ -17,7 +17,29 @@ library SoftmaxKernel {
         uint256 table; // calldata offset of the exp table (256 big-endian int32 in [0, 2^16])
     }
 
-    function element(bytes calldata d, KernelIO.Slice memory x, uint256 i) internal pure returns (int8) {
+    /// @notice The family's one op (`opOf`).
+    uint256 internal constant SOFTMAX = 1;
+
+    bytes32 private constant _SOFTMAX = keccak256("Softmax");
+
+    /// @notice SOFTMAX for the op name "Softmax" (`opHash` is its keccak256), else 0.
+    function opOf(bytes32 opHash) internal pure returns (uint256) {
+        return opHash == _SOFTMAX ? SOFTMAX : 0;
+    }
+
+    /// @notice Softmax has no weights (its exp table is a descriptor field): `KernelIO.NO_ROW`.
+    function row(bytes calldata, uint256, uint256) internal pure returns (uint256) {
+        return KernelIO.NO_ROW;
+    }
+
+    /// @notice Element `i` of the output (no weight row: `w` is empty).
+    function element(
+        bytes calldata d,
+        uint256,
+        KernelIO.Slice memory x,
+        bytes calldata,
+        uint256 i
+    ) internal pure returns (int8) {
         Axis memory a;
         a.n = Descriptor.uscalar(d, "axisSize");
         a.inner = Descriptor.uscalar(d, "inner");
