@@ -52,6 +52,36 @@ export interface BoardState<S extends string> {
   readonly chunks: Readonly<Partial<Record<S, string>>>;
 }
 
+/** The fields both contracts' game structs have, under the same names. */
+type SharedStruct = Record<"requestId" | "phase" | "outcome" | "step" | "level" | "cursorIndex" | "outLength", bigint>;
+
+/**
+ * A board state from a contract's game struct `g`: `stages` says what each phase asks for and of whom, `resolved`
+ * is the phase of a resolved game, and `own` holds the fields the struct names its own way.
+ */
+export function boardState<S extends string>(
+  g: SharedStruct,
+  stages: Readonly<Partial<Record<number, readonly [Stage, S | "either"]>>>,
+  resolved: number,
+  own: Pick<BoardState<S>, "accounts" | "revealed" | "chunks">,
+): BoardState<S> {
+  const phase = Number(g.phase);
+  const [stage, mover] = stages[phase] ?? [null, null];
+  return {
+    phase,
+    outcome: Number(g.outcome),
+    resolved: phase === resolved,
+    stage,
+    mover,
+    requestId: g.requestId,
+    step: Number(g.step),
+    level: Number(g.level),
+    cursorIndex: Number(g.cursorIndex),
+    outLength: Number(g.outLength),
+    ...own,
+  };
+}
+
 /** The witness of `proveStep` (a contiguous slice of S_k) or `proveStepSparse` (any chunks, multiproven). */
 export type StepWitness =
   | { sparse: false; proof: { layer: LayerWitness; slice: StateSlice; rows: WeightRow[] } }

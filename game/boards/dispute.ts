@@ -8,7 +8,7 @@
 import type { DisputeManager } from "../../typechain-types";
 import { MerkleTree } from "../../executor/trace/merkle";
 import { bytesOf } from "../../executor/trace/trace";
-import type { BoardState, GameBoard, Move, Stage, StepWitness } from "../board";
+import { boardState, type BoardState, type GameBoard, type Move, type Stage, type StepWitness } from "../board";
 import { Phase } from "../enums";
 import { NoMoveError } from "../player";
 import type { LayerWitness } from "../step-proof";
@@ -34,23 +34,12 @@ export class DisputeBoard implements GameBoard<Role> {
 
   async read(disputeId: bigint): Promise<BoardState<Role>> {
     const d = await this.manager.getDispute(disputeId);
-    const phase = Number(d.phase) as Phase;
-    const [stage, mover] = STAGES[phase] ?? [null, null];
-    return {
-      phase,
-      outcome: Number(d.outcome),
-      resolved: phase === Phase.Resolved,
-      stage,
-      mover,
-      requestId: d.requestId,
+    const phase = Number(d.phase);
+    return boardState(d, STAGES, Phase.Resolved, {
       accounts: { node: d.node, challenger: d.challenger },
-      step: Number(d.step),
-      level: Number(d.level),
-      cursorIndex: Number(d.cursorIndex),
-      outLength: Number(d.outLength),
       revealed: phase === Phase.AwaitingChoice ? [d.left, d.right] : undefined,
       chunks: phase === Phase.AwaitingProof ? { node: d.chunk } : {},
-    };
+    });
   }
 
   /** The state roots the node revealed for the request (in this dispute or an earlier one). */

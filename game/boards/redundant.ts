@@ -8,7 +8,7 @@
 import type { RedundantManager } from "../../typechain-types";
 import { MerkleTree } from "../../executor/trace/merkle";
 import { bytesOf } from "../../executor/trace/trace";
-import type { BoardState, GameBoard, Move, Stage, StepWitness } from "../board";
+import { boardState, type BoardState, type GameBoard, type Move, type Stage, type StepWitness } from "../board";
 import { GamePhase } from "../enums";
 import { NoMoveError } from "../player";
 import type { LayerWitness } from "../step-proof";
@@ -52,22 +52,11 @@ export class RedundantBoard implements GameBoard<Side> {
 
   async read(gameId: bigint): Promise<BoardState<Side>> {
     const g = await this.manager.getGame(gameId);
-    const phase = Number(g.phase) as GamePhase;
-    const [stage, mover] = STAGES[phase] ?? [null, null];
-    return {
-      phase,
-      outcome: Number(g.outcome),
-      resolved: phase === GamePhase.Resolved,
-      stage,
-      mover,
-      requestId: g.requestId,
+    const proof = Number(g.phase) === GamePhase.AwaitingProof;
+    return boardState(g, STAGES, GamePhase.Resolved, {
       accounts: { A: g.nodeA, B: g.nodeB },
-      step: Number(g.step),
-      level: Number(g.level),
-      cursorIndex: Number(g.cursorIndex),
-      outLength: Number(g.outLength),
-      chunks: phase === GamePhase.AwaitingProof ? { A: g.chunkA, B: g.chunkB } : {},
-    };
+      chunks: proof ? { A: g.chunkA, B: g.chunkB } : {},
+    });
   }
 
   /** The state roots A revealed in this game (from `RootsRevealed`). */
