@@ -72,7 +72,7 @@ export async function driveGame<S extends string>(
   opts: DriveOptions<S> = {},
 ): Promise<DriveResult<S>> {
   const board = (Object.values(players) as Player<S>[])[0]?.board;
-  if (!board) throw new GameDidNotEndError("no player to drive");
+  if (!board) throw new TypeError("driveGame needs a player");
   const moves: PlayedMove<S>[] = [];
   const made = new Map<S, number>();
   let gas = 0n;
