@@ -11,7 +11,9 @@
  */
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
-import { DisputePlayer, Phase } from "../game/dispute/player";
+import type { Role } from "../game/boards/dispute";
+import { Phase } from "../game/enums";
+import type { Player } from "../game/player";
 import { demoModel, type DemoModelName } from "../models/demo-models";
 import { deployDisputeFixture } from "../test/helpers/dispute-fixtures";
 import { openGame } from "../test/helpers/dispute-game";
@@ -45,7 +47,7 @@ async function measuredGame(model: DemoModelName, step: number, byte: number) {
     const d = await f.disputes.getDispute(game.disputeId);
     if (Number(d.phase) === Phase.Resolved) return { moves, outcome: Number(d.outcome) };
     const side = (await f.disputes.onTheMove(game.disputeId)) === game.node.address ? "node" : "challenger";
-    const player: DisputePlayer = game.players[side];
+    const player: Player<Role> = game.players[side];
     const move = await player.nextMove(game.disputeId);
     if (!move) throw new Error(`${side} has no move in ${model} game at step ${step}`);
     const receipt = await (await move.send()).wait();

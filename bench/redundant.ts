@@ -10,8 +10,8 @@
  */
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
-import { driveRefereeGame } from "../game/redundant/driver";
-import { GameOutcome } from "../game/redundant/player";
+import { driveGame } from "../game/driver";
+import { GameOutcome } from "../game/enums";
 import { demoModel } from "../models/demo-models";
 import {
   commitView,
@@ -55,7 +55,7 @@ export async function benchRedundant(log: (line: string) => void = console.log):
           ];
     const g = await loadFixture(deployRedundantFixture);
     const game = await openRefereeGame(g, { model: "mlp", digit: 7, lieB: lies });
-    const played = await driveRefereeGame(g.redundant, game.gameId, game.players);
+    const played = await driveGame(game.gameId, game.players);
     if (played.outcome !== GameOutcome.BWrong) throw new Error(`mlp step ${k}: the lying node was not caught`);
     const gameTotal = Number(game.setupGas.commitB + played.gas);
     total = Math.max(total, gameTotal);

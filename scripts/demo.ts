@@ -15,7 +15,7 @@
  *   5. While the challenge window is open, a challenger (a watchtower) re-runs every committed request from the
  *      input in its `InferenceRequested` event, and disputes the one that differs, which holds it back. The chain
  *      travels past the window; the honest results finalize and nodes A and B claim their fees.
- *   6. Both sides of the dispute play the verification game with the executor's DisputePlayer until the on-chain
+ *   6. Both sides of the dispute play the verification game with the game's Player until the on-chain
  *      one-step verifier recomputes the disputed byte. Node C is slashed and jailed, the challenger is paid, the
  *      requester refunded.
  *   7. Closing tables: who was paid and who was slashed, the gas of every action, each prediction next to its label.
@@ -28,8 +28,10 @@
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 
-import { driveDispute, Outcome } from "../game/dispute/driver";
-import { DisputePlayer } from "../game/dispute/player";
+import { DisputeBoard } from "../game/boards/dispute";
+import { driveGame } from "../game/driver";
+import { Outcome } from "../game/enums";
+import { Player } from "../game/player";
 import { honestView } from "../game/view";
 import { cidOf } from "../executor/model/cid";
 import { bytesOf } from "../executor/trace/trace";
@@ -368,14 +370,14 @@ async function catchAndDispute(d: Demo): Promise<void> {
     const d0 = await disputeManager.getDispute(disputeId);
     console.log(
       `   Dispute ${disputeId}: the verification game over request ${job.requestId}'s ${d0.layerCount} steps,` +
-        ` ${job.node.name} against the challenger. Each side's moves are computed by game/dispute/player.ts` +
+        ` ${job.node.name} against the challenger. Each side's moves are computed by game/player.ts` +
         " from its own trace.",
     );
     const players = {
-      node: new DisputePlayer("node", job.view, disputeManager.connect(job.node.signer)),
-      challenger: new DisputePlayer("challenger", view, disputeManager.connect(challenger)),
+      node: new Player("node", job.view, new DisputeBoard(disputeManager.connect(job.node.signer))),
+      challenger: new Player("challenger", view, new DisputeBoard(disputeManager.connect(challenger))),
     };
-    const result = await driveDispute(disputeManager, disputeId, job.node.signer.address, players, {
+    const result = await driveGame(disputeId, players, {
       onMove: (move) => {
         const who = move.side === "node" ? job.node.name : "challenger";
         const name = move.name.replace(/\(.*\)$/, "");

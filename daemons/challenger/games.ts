@@ -1,19 +1,18 @@
 /**
  * The challenger's games: finding its own disputes on-chain (reconciliation after a restart), and playing each to
- * its end with `DisputePlayer` as the challenger: the move it owes, or `resolveTimeout` once the node's clock has
+ * its end with `Player` as the challenger: the move it owes, or `resolveTimeout` once the node's clock has
  * run out. Outcomes are journaled (`g:<disputeId>` done with the outcome).
  */
 import { toBeHex, zeroPadValue } from "ethers";
 
-import { DisputePlayer, Phase } from "../../game/dispute/player";
-import { Outcome } from "../../game/dispute/driver";
+import { DisputeBoard } from "../../game/boards/dispute";
+import { MOVES_PER_TICK } from "../../game/driver";
+import { Outcome, Phase } from "../../game/enums";
+import { Player } from "../../game/player";
 import type { PartyView } from "../../game/view";
 import { errorMessage as message, isFatal } from "../kit/common";
 import type { Journal, JournalRecord } from "../kit/journal";
 import type { ChallengerDaemon } from "./daemon";
-
-/** Moves (of ours, or timeouts) sent per game per tick at most; the node moves in between. */
-const MOVES_PER_TICK = 4;
 
 export class GamePlayer {
   constructor(
@@ -104,7 +103,7 @@ export class GamePlayer {
       }
       const view = await this.viewOf(requestId, BigInt(r.versionId as string), r.input as string);
       const move = await this.d.rpc.call("nextMove", () =>
-        new DisputePlayer("challenger", view, m).nextMove(disputeId),
+        new Player("challenger", view, new DisputeBoard(m)).nextMove(disputeId),
       );
       if (!move) return;
       const receipt = await this.d.rpc.send(`${move.name} (dispute ${disputeId})`, () => move.send());

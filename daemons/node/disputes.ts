@@ -1,12 +1,15 @@
 /**
- * Disputes against the node: each "dispute" record (`d:<disputeId>`) is played with `DisputePlayer` as the node,
+ * Disputes against the node: each "dispute" record (`d:<disputeId>`) is played with `Player` as the node,
  * from its own view of the request (the same execution it committed, tampered or not), a few moves per tick (the
  * challenger moves in between). When the game is resolved the record is closed with its outcome; a request that
  * survives a dispute stands as an individual commitment and owes its settlement.
  */
 import { hexlify, toBeHex, zeroPadValue } from "ethers";
 
-import { DisputePlayer, Phase } from "../../game/dispute/player";
+import { DisputeBoard } from "../../game/boards/dispute";
+import { MOVES_PER_TICK } from "../../game/driver";
+import { Phase } from "../../game/enums";
+import { Player } from "../../game/player";
 import { bytesOf } from "../../executor/trace/trace";
 import { errorMessage as message, isFatal } from "../kit/common";
 import { NodeDaemonError, type NodeContext } from "./context";
@@ -59,9 +62,9 @@ export async function playDisputes(ctx: NodeContext): Promise<void> {
     try {
       const { versionId, input } = await inputOf(ctx, requestId);
       const view = await viewOf(ctx, requestId, versionId, input);
-      const player = new DisputePlayer("node", view, ctx.disputes);
+      const player = new Player("node", view, new DisputeBoard(ctx.disputes));
       // A game needs a few moves from us; play every move we owe now (the challenger moves in between).
-      for (let i = 0; i < 4; i++) {
+      for (let i = 0; i < MOVES_PER_TICK; i++) {
         const d = await ctx.rpc.call("getDispute", () => ctx.disputes.getDispute(disputeId));
         if (Number(d.phase) === Phase.Resolved) {
           const won = Number(d.outcome) === 2;

@@ -10,7 +10,7 @@
  *                   commit reverted)
  *   g:<gameId>      "rgame" (a game naming us, with our side and the request's input) → done once resolved
  * An announced "rcommit" is re-sent only after `getSlots` shows that our slot is still empty, so a restart never
- * commits twice. A game is played move by move with `RefereePlayer` from the node's own view (tampered when
+ * commits twice. A game is played move by move with `Player` from the node's own view (tampered when
  * the node cheats, so a restart defends the same result); when the other side's clock has run out the node calls
  * `resolveTimeout`. The fees and rewards credited by the RedundantManager are claimed with the others
  * (settlement.ts).
@@ -18,7 +18,10 @@
 import { AbiCoder, getBytes, hexlify, keccak256, type Log } from "ethers";
 
 import { honestView, tamperedView, type PartyView } from "../../game/view";
-import { commitArgs, GameOutcome, GamePhase, RefereePlayer, type Side } from "../../game/redundant/player";
+import { commitArgs, RedundantBoard, type Side } from "../../game/boards/redundant";
+import { MOVES_PER_TICK } from "../../game/driver";
+import { GameOutcome, GamePhase } from "../../game/enums";
+import { Player } from "../../game/player";
 import { errorMessage as message, isFatal, pickedByHash } from "../kit/common";
 import { NodeDaemonError, type NodeContext } from "./context";
 import type { JournalRecord } from "../kit/journal";
@@ -27,9 +30,6 @@ import type { JournalRecord } from "../kit/journal";
 export const REDUNDANT_STATUS = { None: 0, Open: 1, Finalized: 2, Rejected: 3, Expired: 4 } as const;
 /** IRedundantManager.SlotStatus.Named: a named node that has not committed yet. */
 const SLOT_NAMED = 0;
-
-/** Moves one game may take from us in one tick at most (the other side moves in between). */
-const MOVES_PER_TICK = 4;
 
 /** True when the node cheats on redundant request `requestId` (same setting as for ordinary requests). */
 export function cheatsOnRedundant(ctx: NodeContext, requestId: bigint): boolean {
@@ -248,7 +248,7 @@ export async function playGames(ctx: NodeContext): Promise<void> {
     const side = r.side as Side;
     try {
       const view = await redundantViewOf(ctx, requestId, BigInt(r.versionId as string), r.input as string);
-      const player = new RefereePlayer(side, view, manager);
+      const player = new Player(side, view, new RedundantBoard(manager));
       for (let i = 0; i < MOVES_PER_TICK; i++) {
         const g = await ctx.rpc.call("getGame", () => manager.getGame(gameId));
         if (Number(g.phase) === GamePhase.Resolved) {

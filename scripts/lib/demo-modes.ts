@@ -15,8 +15,10 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { ethers } from "ethers";
 
 import { honestView } from "../../game/view";
-import { driveRefereeGame } from "../../game/redundant/driver";
-import { commitArgs, GameOutcome, RefereePlayer } from "../../game/redundant/player";
+import { commitArgs, RedundantBoard } from "../../game/boards/redundant";
+import { driveGame } from "../../game/driver";
+import { GameOutcome } from "../../game/enums";
+import { Player } from "../../game/player";
 import { bytesOf } from "../../executor/trace/trace";
 import { argmax, eventOf, GasLedger, liarView, vrt } from "./demo-helpers";
 import { demoModel, readDigits } from "../../models/demo-models";
@@ -183,12 +185,11 @@ async function redundantMode(d: Demo, gas: GasLedger): Promise<ModesOutcome["red
   const opened = await commit(nodeD, disputedId, lie.view);
   const gameId = eventOf(redundantManager.interface, opened, "GameOpened").args.gameId as bigint;
   console.log(`   the outputs differ: node D's commit opens refereed game ${gameId} between A and D`);
-  const played = await driveRefereeGame(
-    redundantManager,
+  const played = await driveGame(
     gameId,
     {
-      A: new RefereePlayer("A", contested.view, redundantManager.connect(nodeA.signer)),
-      B: new RefereePlayer("B", lie.view, redundantManager.connect(nodeD.signer)),
+      A: new Player("A", contested.view, new RedundantBoard(redundantManager.connect(nodeA.signer))),
+      B: new Player("B", lie.view, new RedundantBoard(redundantManager.connect(nodeD.signer))),
     },
     {
       onMove: (m) => {

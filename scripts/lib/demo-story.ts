@@ -6,7 +6,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { keccak256 } from "ethers";
 
-import { Outcome } from "../../game/dispute/driver";
+import { Outcome } from "../../game/enums";
 import { honestView, type PartyView } from "../../game/view";
 import { bytesOf } from "../../executor/trace/trace";
 import { NodeStatus } from "./constants";
@@ -30,7 +30,7 @@ export interface Job {
   /** The honest prediction, and the one the node committed. */
   truth: number;
   committed: number;
-  /** The node's trace (a tampered one for node C), which its DisputePlayer defends. */
+  /** The node's trace (a tampered one for node C), which its game Player defends. */
   view: PartyView;
 }
 

@@ -8,7 +8,9 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { hexlify, makeError } from "ethers";
 
 import { ChallengerDaemon, InjectedCrash, type ChallengerDaemonOptions } from "../../daemons/challenger/daemon";
-import { DisputePlayer, Phase } from "../../game/dispute/player";
+import { DisputeBoard } from "../../game/boards/dispute";
+import { Phase } from "../../game/enums";
+import { Player } from "../../game/player";
 import { honestView, tamperedView } from "../../game/view";
 import { pickedByHash } from "../../daemons/kit/common";
 import { NodeDaemon, type NodeDaemonOptions } from "../../daemons/node/daemon";
@@ -331,7 +333,11 @@ describe("ChallengerDaemon", function () {
       await c.tick();
       expect(messages(log)).to.include("another challenger's game on this commitment is running; waiting");
       const m = demoModel("mlp");
-      const honest = new DisputePlayer("challenger", honestView(m.program, digitInput("mlp", 4).s0, m.weights), other);
+      const honest = new Player(
+        "challenger",
+        honestView(m.program, digitInput("mlp", 4).s0, m.weights),
+        new DisputeBoard(other),
+      );
       for (let round = 0; round < 40 && Number((await f.disputes.getDispute(1n)).phase) !== Phase.Resolved; round++) {
         await n.tick();
         await honest.play(1n);
@@ -368,7 +374,7 @@ describe("ChallengerDaemon", function () {
       await c.tick();
       expect(c.metrics.disputesOpened).to.equal(0);
       // The other challenger disputes a step the node computed right (from its own wrong pre-state): it loses.
-      const liar = new DisputePlayer("challenger", tamperedView(nodeView, L, 0), other);
+      const liar = new Player("challenger", tamperedView(nodeView, L, 0), new DisputeBoard(other));
       for (let round = 0; round < 40 && Number((await f.disputes.getDispute(1n)).phase) !== Phase.Resolved; round++) {
         await n!.tick();
         await liar.play(1n);

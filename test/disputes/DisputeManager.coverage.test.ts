@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { DisputePlayer, emptyWitness } from "../../game/dispute/player";
+import { DisputeBoard } from "../../game/boards/dispute";
+import { emptyWitness, Player } from "../../game/player";
 import { honestView } from "../../game/view";
 import { bytesOf } from "../../executor/trace/trace";
 import { demoModel } from "../../models/demo-models";
@@ -95,7 +96,7 @@ describe("DisputeManager (remaining paths)", function () {
     for (let game = 0n; game <= max; game++) {
       const id = (await f.disputes.disputeCount()) + 1n;
       await f.disputes.connect(f.challenger).openDispute(requestId, outputHashOf(view.states[L]), view.trace.traceRoot);
-      if (game === 0n) await new DisputePlayer("node", view, f.disputes.connect(node)).play(id);
+      if (game === 0n) await new Player("node", view, new DisputeBoard(f.disputes.connect(node))).play(id);
       await time.increaseTo((await f.disputes.deadline(id)) + 1n);
       await f.disputes.resolveTimeout(id);
     }

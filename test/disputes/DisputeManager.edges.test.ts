@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { Phase } from "../../game/dispute/player";
+import { Phase } from "../../game/enums";
 import { emptySubtree, honestView } from "../../game/view";
 import { MerkleTree, chunkCount, chunkLeaves, hashPair, toHex, treeDepth } from "../../executor/trace/merkle";
 import { bytesOf } from "../../executor/trace/trace";

@@ -2,7 +2,9 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { DisputePlayer, Phase } from "../../game/dispute/player";
+import { DisputeBoard } from "../../game/boards/dispute";
+import { Phase } from "../../game/enums";
+import { Player } from "../../game/player";
 import { bytesOf } from "../../executor/trace/trace";
 import {
   BOND,
@@ -175,7 +177,7 @@ describe("DisputeManager (Sherlock FaultDisputeGame classes)", function () {
     // challenger lets its clock run out).
     const shamId = (await f.disputes.disputeCount()) + 1n;
     await f.disputes.connect(f.challenger).openDispute(requestId, outputHash, honest.trace.traceRoot);
-    await new DisputePlayer("node", honest, f.disputes.connect(game.node)).play(shamId);
+    await new Player("node", honest, new DisputeBoard(f.disputes.connect(game.node))).play(shamId);
     await time.increaseTo((await f.disputes.deadline(shamId)) + 1n);
     await f.disputes.connect(f.stranger).resolveTimeout(shamId);
     expect(await f.disputes.bondFor(requestId)).to.equal(2n * quoted);

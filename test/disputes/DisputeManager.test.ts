@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { Phase } from "../../game/dispute/player";
+import { Phase } from "../../game/enums";
 import { MerkleTree } from "../../executor/trace/merkle";
 import { bytesOf, commitTrace } from "../../executor/trace/trace";
 import { demoModel } from "../../models/demo-models";

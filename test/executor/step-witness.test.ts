@@ -22,8 +22,10 @@ import {
   type SparseStepProof,
   type StepProof,
 } from "../../game/step-proof";
-import { driveDispute, Outcome } from "../../game/dispute/driver";
-import { DisputePlayer } from "../../game/dispute/player";
+import { DisputeBoard } from "../../game/boards/dispute";
+import { driveGame } from "../../game/driver";
+import { Outcome } from "../../game/enums";
+import { Player } from "../../game/player";
 import { honestView, tamperedView } from "../../game/view";
 import { GraphBuilder, tensorF32 } from "../../executor/model/builder";
 import { quantizeGraph } from "../../executor/quant";
@@ -351,10 +353,10 @@ describe("one-step proof bound (L1: every step provable within 5M gas and 128 Ki
       const disputeId = (await f.disputes.disputeCount()) + 1n;
       await f.disputes.connect(f.challenger).openDispute(requestId, outputHashOf(lying.states[1]), lying.trace.traceRoot);
       const players = {
-        node: new DisputePlayer("node", lying, f.disputes.connect(node)),
-        challenger: new DisputePlayer("challenger", honest, f.disputes.connect(f.challenger)),
+        node: new Player("node", lying, new DisputeBoard(f.disputes.connect(node))),
+        challenger: new Player("challenger", honest, new DisputeBoard(f.disputes.connect(f.challenger))),
       };
-      const result = await driveDispute(f.disputes, disputeId, node.address, players);
+      const result = await driveGame(disputeId, players);
       expect(result.outcome).to.equal(Outcome.NodeWrong);
       const prove = result.moves.find((m) => m.name.startsWith("proveStep"))!;
       expect(prove.name).to.equal(`proveStep(byte ${element})`);

@@ -4,8 +4,10 @@ import { keccak256 } from "ethers";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
-import { driveDispute, Outcome } from "../../game/dispute/driver";
-import { DisputePlayer, Phase } from "../../game/dispute/player";
+import { DisputeBoard, type Role } from "../../game/boards/dispute";
+import { driveGame } from "../../game/driver";
+import { Outcome, Phase } from "../../game/enums";
+import { Player } from "../../game/player";
 import { honestView, tamperedView, type PartyView } from "../../game/view";
 import { chunkLeaf, hashPair, MerkleTree, merkleRoot, toHex } from "../../executor/trace/merkle";
 import { bytesOf, commitTrace } from "../../executor/trace/trace";
@@ -13,8 +15,8 @@ import { demoModel, type DemoModelName } from "../../models/demo-models";
 import { digitInput, FEE, outputHashOf, requestFrom, type DisputeFixture } from "./dispute-fixtures";
 import { MODE, versionSpec } from "./fixtures";
 
-/** Sets up whole games between two DisputePlayers (game/dispute) for the end-to-end and property tests, and
- * plays them with the shared driver `driveDispute` (game/dispute/driver.ts). */
+/** Sets up whole games between two players on DisputeManager (game/player.ts, game/boards/dispute.ts) for the
+ * end-to-end and property tests, and plays them with the shared driver `driveGame` (game/driver.ts). */
 export { Outcome };
 
 export interface GameSetup {
@@ -48,7 +50,7 @@ export interface OpenGame {
   nodeView: PartyView;
   challengerView: PartyView;
   node: HardhatEthersSigner;
-  players: Record<"node" | "challenger", DisputePlayer>;
+  players: Record<Role, Player<Role>>;
   /** Gas of every transaction sent through the game so far, opening included. */
   gas: bigint;
 }
@@ -74,15 +76,15 @@ export async function openGame(f: DisputeFixture, setup: GameSetup): Promise<Ope
     challengerView,
     node,
     players: {
-      node: new DisputePlayer("node", nodeView, f.disputes.connect(node)),
-      challenger: new DisputePlayer("challenger", challengerView, f.disputes.connect(f.challenger)),
+      node: new Player("node", nodeView, new DisputeBoard(f.disputes.connect(node))),
+      challenger: new Player("challenger", challengerView, new DisputeBoard(f.disputes.connect(f.challenger))),
     },
     gas: receipt!.gasUsed,
   };
 }
 
 /**
- * Plays an open game with the shared driver (game/dispute/driver.ts): each side makes the move its view
+ * Plays an open game with the shared driver (game/driver.ts): each side makes the move its view
  * dictates, until the game is resolved or `until` is the phase on the board. A side named in `stops` stops moving
  * after that many moves and is timed out: time runs to its deadline (checking the clock still runs there), then
  * a stranger calls `resolveTimeout`.
@@ -92,7 +94,7 @@ export async function runGame(
   game: OpenGame,
   opts: { stops?: GameSetup["stops"]; until?: Phase } = {},
 ): Promise<GameResult> {
-  const result = await driveDispute(f.disputes, game.disputeId, game.node.address, game.players, {
+  const result = await driveGame(game.disputeId, game.players, {
     stops: opts.stops,
     until: opts.until,
     onStop: async () => {
@@ -195,7 +197,7 @@ export async function forgedPaddingAtProof(f: DisputeFixture, digit: number, byt
   await f.disputes.connect(f.challenger).openDispute(requestId, outputHashOf(view.states[L]), traceRoot);
   const id = await f.disputes.disputeCount();
   await f.disputes.connect(node).revealStateRoots(id, roots, bytesOf(s0), bytesOf(view.states[L]));
-  const challenger = new DisputePlayer("challenger", view, f.disputes.connect(f.challenger));
+  const challenger = new Player("challenger", view, new DisputeBoard(f.disputes.connect(f.challenger)));
   expect(await challenger.play(id)).to.equal(`selectStep(${step - 1})`);
   await f.disputes.connect(node).openChunk(id, toHex(forgedChunk));
   return { id, view, step, challenger };

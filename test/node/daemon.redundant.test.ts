@@ -6,7 +6,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 import { InjectedCrash, type NodeDaemon } from "../../daemons/node/daemon";
-import { GamePhase } from "../../game/redundant/player";
+import { GamePhase } from "../../game/enums";
 import {
   deployRedundantFixture,
   FEE,

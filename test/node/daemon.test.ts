@@ -7,7 +7,9 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { AbiCoder, keccak256, makeError } from "ethers";
 import * as http from "http";
 
-import { DisputePlayer, Phase } from "../../game/dispute/player";
+import { DisputeBoard } from "../../game/boards/dispute";
+import { Phase } from "../../game/enums";
+import { Player } from "../../game/player";
 import { honestView, tamperedView } from "../../game/view";
 import { InjectedCrash } from "../../daemons/node/daemon";
 import { startHealthServer } from "../../daemons/kit/health";
@@ -242,7 +244,7 @@ describe("NodeDaemon", function () {
     const challengerDisputes = f.disputes.connect(f.challenger);
     await challengerDisputes.openDispute(id, outputHash, view.trace.traceRoot);
     const disputeId = await f.disputes.disputeCount();
-    const liar = new DisputePlayer("challenger", tamperedView(view, 2, 7), challengerDisputes);
+    const liar = new Player("challenger", tamperedView(view, 2, 7), new DisputeBoard(challengerDisputes));
     for (let round = 0; round < 30; round++) {
       await d.tick();
       const dispute = await f.disputes.getDispute(disputeId);
@@ -290,7 +292,7 @@ describe("NodeDaemon", function () {
       );
     await cd.openDispute(ids[1], outs[1].outputHash, outs[1].view.trace.traceRoot);
     const disputeId = await f.disputes.disputeCount();
-    const liar = new DisputePlayer("challenger", tamperedView(outs[1].view, 1, 0), cd);
+    const liar = new Player("challenger", tamperedView(outs[1].view, 1, 0), new DisputeBoard(cd));
     for (
       let round = 0;
       round < 30 && Number((await f.disputes.getDispute(disputeId)).phase) !== Phase.Resolved;
@@ -316,7 +318,7 @@ describe("NodeDaemon", function () {
     const cd = f.disputes.connect(f.challenger);
     await cd.openDispute(id, ev.args.outputHash, ev.args.traceRoot);
     const disputeId = await f.disputes.disputeCount();
-    const honest = new DisputePlayer("challenger", honestOutput(6).view, cd);
+    const honest = new Player("challenger", honestOutput(6).view, new DisputeBoard(cd));
     for (
       let round = 0;
       round < 30 && Number((await f.disputes.getDispute(disputeId)).phase) !== Phase.Resolved;
@@ -427,7 +429,7 @@ describe("NodeDaemon", function () {
       const disputeId = await f.disputes.disputeCount();
       await first.d.tick(); // reveals the state roots
       first.d.close();
-      const liar = new DisputePlayer("challenger", tamperedView(view, 1, 3), cd);
+      const liar = new Player("challenger", tamperedView(view, 1, 3), new DisputeBoard(cd));
       await liar.play(disputeId);
       const { d } = await daemon();
       for (

@@ -1,8 +1,9 @@
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { driveRefereeGame } from "../../game/redundant/driver";
-import { RefereePlayer } from "../../game/redundant/player";
+import { RedundantBoard } from "../../game/boards/redundant";
+import { driveGame } from "../../game/driver";
+import { Player } from "../../game/player";
 import { demoModel } from "../../models/demo-models";
 import { outputHashOf } from "../helpers/dispute-fixtures";
 import {
@@ -54,9 +55,9 @@ describe("RedundantManager: review findings", function () {
         .to.emit(f.redundant, "GameOpened")
         .withArgs(1n, requestId, honest.address, other.address);
       expect((await f.redundant.getRequest(requestId)).status).to.equal(RequestStatus.Open);
-      const { outcome } = await driveRefereeGame(f.redundant, 1n, {
-        A: new RefereePlayer("A", right, f.redundant.connect(honest)),
-        B: new RefereePlayer("B", wrong, f.redundant.connect(other)),
+      const { outcome } = await driveGame(1n, {
+        A: new Player("A", right, new RedundantBoard(f.redundant.connect(honest))),
+        B: new Player("B", wrong, new RedundantBoard(f.redundant.connect(other))),
       });
       expect(outcome).to.equal(GameOutcome.BWrong);
       r = await f.redundant.getRequest(requestId);

@@ -5,7 +5,8 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 
 import { buildStepProof } from "../../game/step-proof";
 import type { PartyView } from "../../game/view";
-import { RefereePlayer, type Side } from "../../game/redundant/player";
+import { RedundantBoard, type Side } from "../../game/boards/redundant";
+import { Player } from "../../game/player";
 import { demoModel } from "../../models/demo-models";
 import { bytesOf } from "../../executor/trace/trace";
 import { digitInput, outputHashOf } from "../helpers/dispute-fixtures";
@@ -292,8 +293,8 @@ describe("RedundantManager: bisection-game attack classes (Sherlock, Optimism Fa
   ) {
     const g = await f.redundant.getGame(gameId);
     const players = {
-      A: new RefereePlayer("A", views[Number(g.slotA)], f.redundant.connect(signers[Number(g.slotA)])),
-      B: new RefereePlayer("B", views[Number(g.slotB)], f.redundant.connect(signers[Number(g.slotB)])),
+      A: new Player("A", views[Number(g.slotA)], new RedundantBoard(f.redundant.connect(signers[Number(g.slotA)]))),
+      B: new Player("B", views[Number(g.slotB)], new RedundantBoard(f.redundant.connect(signers[Number(g.slotB)]))),
     };
     for (let turn = 0; turn < 50; turn++) {
       const phase = Number((await f.redundant.getGame(gameId)).phase);
@@ -349,8 +350,8 @@ describe("RedundantManager: bisection-game attack classes (Sherlock, Optimism Fa
 
       const gameId = (await f.redundant.getRequest(lying.requestId)).activeGame;
       const players = {
-        A: new RefereePlayer("A", views[0], f.redundant.connect(nodes[0])),
-        B: new RefereePlayer("B", views[1], f.redundant.connect(nodes[1])),
+        A: new Player("A", views[0], new RedundantBoard(f.redundant.connect(nodes[0]))),
+        B: new Player("B", views[1], new RedundantBoard(f.redundant.connect(nodes[1]))),
       };
       for (;;) {
         const phase = Number((await f.redundant.getGame(gameId)).phase);
@@ -449,8 +450,8 @@ describe("RedundantManager: bisection-game attack classes (Sherlock, Optimism Fa
         const g = await f.redundant.getGame(gameId);
         pairs.push([Number(g.slotA), Number(g.slotB)]);
         const players = {
-          A: new RefereePlayer("A", views[Number(g.slotA)], f.redundant.connect(nodes[Number(g.slotA)])),
-          B: new RefereePlayer("B", views[Number(g.slotB)], f.redundant.connect(nodes[Number(g.slotB)])),
+          A: new Player("A", views[Number(g.slotA)], new RedundantBoard(f.redundant.connect(nodes[Number(g.slotA)]))),
+          B: new Player("B", views[Number(g.slotB)], new RedundantBoard(f.redundant.connect(nodes[Number(g.slotB)]))),
         };
         for (let turn = 0; turn < 50 && Number((await f.redundant.getGame(gameId)).phase) !== Phase.Resolved; turn++) {
           const phase = Number((await f.redundant.getGame(gameId)).phase);

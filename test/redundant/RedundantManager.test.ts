@@ -4,7 +4,8 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { buildSparseStepProof, buildStepProof } from "../../game/step-proof";
 import { chunkHex, subtreeRoot } from "../../game/view";
-import { commitArgs } from "../../game/redundant/player";
+import { commitArgs } from "../../game/boards/redundant";
+import { GamePhase as Phase } from "../../game/enums";
 import { MerkleTree } from "../../executor/trace/merkle";
 import { bytesOf } from "../../executor/trace/trace";
 import { demoModel } from "../../models/demo-models";
@@ -37,16 +38,6 @@ describe("RedundantManager", function () {
   this.timeout(120_000);
 
   const L = demoModel("mlp").program.layers.length;
-  const Phase = {
-    AwaitingRootsA: 1,
-    AwaitingRootsB: 2,
-    AwaitingChildrenA: 3,
-    AwaitingChildrenB: 4,
-    AwaitingChunkA: 5,
-    AwaitingChunkB: 6,
-    AwaitingProof: 7,
-    Resolved: 8,
-  };
 
   describe("constructor and setParameters", function () {
     it("stores the parameters and grants the admin both roles", async function () {

@@ -4,8 +4,9 @@ import fc from "fast-check";
 
 import { ethers } from "hardhat";
 
-import { driveRefereeGame } from "../../game/redundant/driver";
-import { RefereePlayer } from "../../game/redundant/player";
+import { RedundantBoard } from "../../game/boards/redundant";
+import { driveGame } from "../../game/driver";
+import { Player } from "../../game/player";
 import { viewOf, type PartyView } from "../../game/view";
 import { digitInput } from "../helpers/dispute-fixtures";
 import { demoModel } from "../../models/demo-models";
@@ -231,7 +232,7 @@ describe("RedundantManager: refereed games", function () {
         undefined,
         paddedLiar("cnn", 17, 1, new Int8Array(32).fill(5)),
       );
-      const { outcome, moves } = await driveRefereeGame(f.redundant, g2.gameId, g2.players);
+      const { outcome, moves } = await driveGame(g2.gameId, g2.players);
       expect(outcome).to.equal(GameOutcome.BWrong);
       expect(moves.some((m) => m.name.startsWith("openChunk"))).to.equal(false);
       const logs = await f.redundant.queryFilter(f.redundant.filters.GameResolved(g2.gameId));
@@ -243,7 +244,7 @@ describe("RedundantManager: refereed games", function () {
       // MLP S_3: the 10 logits, one chunk with 22 bytes of padding; the liar's chunk has a non-zero byte 10.
       const liar = paddedLiar("mlp", 18, MLP_L - 1, Int8Array.of(9));
       const game = await openRefereeGameWith(f, "mlp", 18, liar, undefined);
-      const { outcome, moves } = await driveRefereeGame(f.redundant, game.gameId, game.players);
+      const { outcome, moves } = await driveGame(game.gameId, game.players);
       expect(outcome).to.equal(GameOutcome.AWrong);
       expect(moves.at(-1)!.name).to.equal("proveStep(byte 10, padding)");
     });
@@ -340,7 +341,7 @@ describe("RedundantManager: refereed games", function () {
       const { requestId, s0 } = await requestRedundant(f, "mlp", digit, 3);
       const views = lies.map((l) => lieView("mlp", s0, l));
       const players = views.map(
-        (v, i) => new RefereePlayer(i === 0 ? "A" : "B", v, f.redundant.connect(f.operators[i])),
+        (v, i) => new Player(i === 0 ? "A" : "B", v, new RedundantBoard(f.redundant.connect(f.operators[i]))),
       );
       return { requestId, views, players };
     }
@@ -353,10 +354,18 @@ describe("RedundantManager: refereed games", function () {
         if (gameId === 0n) break;
         const g = await f.redundant.getGame(gameId);
         const players = {
-          A: new RefereePlayer("A", views[Number(g.slotA)], f.redundant.connect(f.operators[Number(g.slotA)])),
-          B: new RefereePlayer("B", views[Number(g.slotB)], f.redundant.connect(f.operators[Number(g.slotB)])),
+          A: new Player(
+            "A",
+            views[Number(g.slotA)],
+            new RedundantBoard(f.redundant.connect(f.operators[Number(g.slotA)])),
+          ),
+          B: new Player(
+            "B",
+            views[Number(g.slotB)],
+            new RedundantBoard(f.redundant.connect(f.operators[Number(g.slotB)])),
+          ),
         };
-        outcomes.push((await driveRefereeGame(f.redundant, gameId, players)).outcome);
+        outcomes.push((await driveGame(gameId, players)).outcome);
       }
       return outcomes;
     }

@@ -5,8 +5,10 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 
 import type { RedundantManager } from "../../typechain-types";
 import type { IRedundantManager } from "../../typechain-types/contracts/redundant/RedundantManager";
-import { driveRefereeGame, type RefereeMove } from "../../game/redundant/driver";
-import { commitArgs, GameOutcome, RefereePlayer, type Side } from "../../game/redundant/player";
+import { commitArgs, RedundantBoard, type Side } from "../../game/boards/redundant";
+import { driveGame, type PlayedMove } from "../../game/driver";
+import { GameOutcome } from "../../game/enums";
+import { Player } from "../../game/player";
 import type { PartyView } from "../../game/view";
 import { bytesOf } from "../../executor/trace/trace";
 import type { DemoModelName } from "../../models/demo-models";
@@ -149,7 +151,7 @@ export interface RefereeGame {
   gameId: bigint;
   views: Record<Side, PartyView>;
   nodes: Record<Side, HardhatEthersSigner>;
-  players: Record<Side, RefereePlayer>;
+  players: Record<Side, Player<Side>>;
   /** Gas of the request and both commits (the second one opens the game). */
   setupGas: { request: bigint; commitA: bigint; commitB: bigint };
 }
@@ -189,8 +191,8 @@ export async function openRefereeGameWith(
     views,
     nodes,
     players: {
-      A: new RefereePlayer("A", views.A, f.redundant.connect(nodes.A)),
-      B: new RefereePlayer("B", views.B, f.redundant.connect(nodes.B)),
+      A: new Player("A", views.A, new RedundantBoard(f.redundant.connect(nodes.A))),
+      B: new Player("B", views.B, new RedundantBoard(f.redundant.connect(nodes.B))),
     },
     setupGas: { request, commitA, commitB },
   };
@@ -204,8 +206,8 @@ export async function playRefereeGame(
   f: RedundantFixture,
   game: RefereeGame,
   stops?: RefereeSetup["stops"],
-): Promise<{ outcome: GameOutcome; moves: RefereeMove[]; gas: bigint }> {
-  return driveRefereeGame(f.redundant, game.gameId, game.players, {
+): Promise<{ outcome: GameOutcome; moves: PlayedMove<Side>[]; gas: bigint }> {
+  return driveGame(game.gameId, game.players, {
     stops,
     onStop: async () => {
       await time.increaseTo((await f.redundant.deadline(game.gameId)) - 1n);

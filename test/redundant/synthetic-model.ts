@@ -3,6 +3,7 @@ import type { ContractTransactionResponse } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 import type { RedundantManager } from "../../typechain-types";
+import { GamePhase as Phase } from "../../game/enums";
 import { emptySubtree } from "../../game/view";
 import { chunkCount, chunkLeaf, hashPair, MerkleTree, treeDepth } from "../../executor/trace/merkle";
 import { MODE, versionSpec } from "../helpers/fixtures";
@@ -17,16 +18,7 @@ import type { RedundantFixture } from "./redundant-fixtures";
  * publishing is permissionless, so whatever such a model does is something a game must survive.
  */
 
-export const Phase = {
-  AwaitingRootsA: 1,
-  AwaitingRootsB: 2,
-  AwaitingChildrenA: 3,
-  AwaitingChildrenB: 4,
-  AwaitingChunkA: 5,
-  AwaitingChunkB: 6,
-  AwaitingProof: 7,
-  Resolved: 8,
-} as const;
+export { Phase };
 
 /** A descriptor's 15-word head (docs/COMMITMENTS.md §3) whose only non-zero word is outLength = |S_{l+1}| (word 14). */
 export function headDescriptor(outLength: bigint | number): string {
