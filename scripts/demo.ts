@@ -33,8 +33,8 @@ import { DisputePlayer } from "../game/dispute/player";
 import { honestView } from "../game/view";
 import { cidOf } from "../executor/model/cid";
 import { bytesOf } from "../executor/trace/trace";
-import { NodeStatus, VerificationMode } from "./lib/constants";
-import { argmax, eventOf, GasLedger, liarView, REQUEST_STATUS, vrt } from "./lib/demo-helpers";
+import { InferenceRequestStatus, NodeStatus, VerificationModes } from "../protocol/constants";
+import { argmax, eventOf, GasLedger, liarView, vrt } from "./lib/demo-helpers";
 import { demoModel, readDigits, type DemoModelName } from "../models/demo-models";
 import {
   balances,
@@ -122,7 +122,7 @@ async function publish(d: Demo): Promise<void> {
         layerCount: p.layers.length,
         inputShape: [...p.inputShape],
         outputShape: [...p.outputShape],
-        modes: VerificationMode.OPTIMISTIC | VerificationMode.NONE | VerificationMode.TEE,
+        modes: VerificationModes.OPTIMISTIC | VerificationModes.NONE | VerificationModes.TEE,
         fee: FEE * ONE,
       }),
     );
@@ -242,7 +242,7 @@ async function requestAndCommit(d: Demo): Promise<void> {
           bytesOf(m.quantize(digits.images[spec.digit])),
           FEE * ONE,
           node.signer.address,
-          VerificationMode.OPTIMISTIC,
+          VerificationModes.OPTIMISTIC,
           ethers.ZeroAddress,
           0,
         ),
@@ -338,7 +338,7 @@ async function catchAndDispute(d: Demo): Promise<void> {
   );
   const bond = await disputeManager.bond();
   for (const job of d.jobs) {
-    if (REQUEST_STATUS[Number(await inferenceManager.statusOf(job.requestId))] !== "Committed") continue;
+    if (InferenceRequestStatus[Number(await inferenceManager.statusOf(job.requestId))] !== "Committed") continue;
     const view = await challengerDisagrees(d, job);
     if (view === null) {
       console.log(

@@ -14,12 +14,11 @@ import { RedundantManager__factory } from "../../typechain-types";
 import { dequantizeOutput } from "../../executor/quant";
 import type { Program } from "../../executor/runtime/program";
 import { bytesOf } from "../../executor/trace/trace";
+import { RedundantRequestStatus, SlotStatus } from "../../protocol/constants";
 import { CliError, formatAmount, parseAddress, read, send, signerOf, toJson, type Protocol } from "../chain";
 import { spin } from "../spinner";
 import { formatPairs } from "../table";
 
-export const REDUNDANT_STATUS = ["None", "Open", "Finalized", "Rejected", "Expired"] as const;
-const SLOT_STATUS = ["Named", "Committed", "Eliminated", "Paid"] as const;
 /** How many addresses one `listNodes` call reads. */
 const LIST_PAGE = 100;
 
@@ -167,7 +166,7 @@ async function waitSettled(p: Protocol, manager: RedundantManager, id: bigint, t
   await spin(`waiting for redundant request ${id}`, async (s) => {
     for (;;) {
       const r = await read(`getRequest(${id})`, () => manager.getRequest(id));
-      const status = REDUNDANT_STATUS[Number(r.status)];
+      const status = RedundantRequestStatus[Number(r.status)];
       s.update(
         `${status}: ${r.committed} of ${r.k} committed${r.activeGame !== 0n ? `, game ${r.activeGame} running` : ""}`,
       );
@@ -195,7 +194,7 @@ export async function redundantReport(
   program: Program | null,
 ): Promise<RedundantReport> {
   const [r, slots] = await Promise.all([manager.getRequest(id), manager.getSlots(id)]);
-  const status = REDUNDANT_STATUS[Number(r.status)];
+  const status = RedundantRequestStatus[Number(r.status)];
   let output: number[] | null = null;
   if (status === "Finalized" && program) {
     const commits = await manager.queryFilter(manager.filters.RedundantCommitted(id), 0);
@@ -217,7 +216,7 @@ export async function redundantReport(
     commitDeadline: r.commitDeadline,
     slots: slots.map((s) => ({
       node: s.node,
-      status: SLOT_STATUS[Number(s.status)],
+      status: SlotStatus[Number(s.status)],
       outputHash: s.outputHash,
       traceRoot: s.traceRoot,
     })),

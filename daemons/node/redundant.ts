@@ -19,14 +19,15 @@ import { AbiCoder, getBytes, hexlify, keccak256, type Log } from "ethers";
 
 import { honestView, tamperedView, type PartyView } from "../../game/view";
 import { commitArgs, GameOutcome, GamePhase, RefereePlayer, type Side } from "../../game/redundant/player";
+import { RedundantRequestStatus, SlotStatus } from "../../protocol/constants";
 import { errorMessage as message, isFatal, pickedByHash } from "../kit/common";
 import { NodeDaemonError, type NodeContext } from "./context";
 import type { JournalRecord } from "../kit/journal";
 
 /** IRedundantManager.RequestStatus. */
-export const REDUNDANT_STATUS = { None: 0, Open: 1, Finalized: 2, Rejected: 3, Expired: 4 } as const;
+export const REDUNDANT_STATUS = RedundantRequestStatus;
 /** IRedundantManager.SlotStatus.Named: a named node that has not committed yet. */
-const SLOT_NAMED = 0;
+const SLOT_NAMED = SlotStatus.Named;
 
 /** Moves one game may take from us in one tick at most (the other side moves in between). */
 const MOVES_PER_TICK = 4;

@@ -6,14 +6,11 @@
  */
 import type { DisputeManager } from "../../typechain-types";
 import { VerityError } from "../../executor/errors";
+import { DisputeOutcome as Outcome } from "../../protocol/constants";
 import { DisputePlayer, Phase, type Role } from "./player";
 
-/** IDisputeManager.Outcome. */
-export enum Outcome {
-  None,
-  NodeWrong,
-  ChallengerWrong,
-}
+/** IDisputeManager.Outcome (protocol/constants.ts). */
+export { Outcome };
 
 /** One transaction of the game, in order. */
 export interface PlayedMove {

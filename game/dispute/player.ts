@@ -12,6 +12,7 @@ import type { ContractTransactionResponse } from "ethers";
 
 import type { DisputeManager } from "../../typechain-types";
 import { VerityError } from "../../executor/errors";
+import { DisputePhase as Phase } from "../../protocol/constants";
 import { bytesOf } from "../../executor/trace/trace";
 import { MerkleTree, chunkCount, treeDepth } from "../../executor/trace/merkle";
 import { cheapestStepProof } from "../step-proof";
@@ -19,17 +20,8 @@ import { chunkHex, emptySubtree, subtreeRoot, type PartyView } from "../view";
 
 export type Role = "node" | "challenger";
 
-/** The on-chain phases, as numbered by IDisputeManager.Phase. */
-export enum Phase {
-  None,
-  AwaitingRoots,
-  AwaitingStep,
-  AwaitingChildren,
-  AwaitingChoice,
-  AwaitingChunk,
-  AwaitingProof,
-  Resolved,
-}
+/** The on-chain phases, as numbered by IDisputeManager.Phase (protocol/constants.ts). */
+export { Phase };
 
 /** The party cannot find a move its view supports (e.g. a challenger that agrees with every revealed root). */
 export class NoMoveError extends VerityError {}

@@ -12,6 +12,7 @@ import type { ContractTransactionResponse } from "ethers";
 
 import type { RedundantManager } from "../../typechain-types";
 import { VerityError } from "../../executor/errors";
+import { RedundantOutcome as GameOutcome, RedundantPhase as GamePhase } from "../../protocol/constants";
 import { cheapestStepProof } from "../step-proof";
 import { emptyWitness, type Move } from "../dispute/player";
 import { chunkHex, subtreeRoot, type PartyView } from "../view";
@@ -20,26 +21,8 @@ import { bytesOf } from "../../executor/trace/trace";
 
 export type Side = "A" | "B";
 
-/** IRedundantManager.Phase. */
-export enum GamePhase {
-  None,
-  AwaitingRootsA,
-  AwaitingRootsB,
-  AwaitingChildrenA,
-  AwaitingChildrenB,
-  AwaitingChunkA,
-  AwaitingChunkB,
-  AwaitingProof,
-  Resolved,
-}
-
-/** IRedundantManager.Outcome. */
-export enum GameOutcome {
-  None,
-  AWrong,
-  BWrong,
-  BothWrong,
-}
+/** IRedundantManager.Phase and IRedundantManager.Outcome (protocol/constants.ts). */
+export { GameOutcome, GamePhase };
 
 /** The player cannot find a move its view supports. */
 export class RefereeMoveError extends VerityError {}

@@ -14,6 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { JsonRpcProvider, Wallet, ZeroAddress, ZeroHash, getBytes, hexlify, keccak256 } from "ethers";
 
+import { InferenceRequestStatus, VerificationModes } from "../../protocol/constants";
 import { signPermit } from "../../protocol/permit";
 import { loadStoredProgram } from "../../cli/store";
 import { honestView } from "../../game/view";
@@ -21,7 +22,6 @@ import { dequantizeOutput, quantizeInput } from "../../executor/quant";
 import { bytesOf } from "../../executor/trace/trace";
 import { InferenceManager__factory, ModelRegistry__factory, VerityToken__factory } from "../../typechain-types";
 
-const OPTIMISTIC = 1 << 1; // contracts/libraries/VerificationModes.sol
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const deadline = BigInt((await provider.getBlock("latest"))!.timestamp + 600);
   const { v, r, s } = await signPermit(token, wallet, await manager.getAddress(), version.fee, deadline);
   const receipt = await (
-    await manager.requestWithPermit(versionId, hexlify(bytesOf(s0)), version.fee, node, OPTIMISTIC, ZeroAddress, 0, {
+    await manager.requestWithPermit(versionId, hexlify(bytesOf(s0)), version.fee, node, VerificationModes.OPTIMISTIC, ZeroAddress, 0, {
       deadline,
       v,
       r,
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     }
     const { windowEnd, status } = await manager.getRequest(requestId);
     const now = BigInt((await provider.getBlock("latest"))!.timestamp);
-    if (status === 3n /* Committed */ && now > windowEnd) {
+    if (Number(status) === InferenceRequestStatus.Committed && now > windowEnd) {
       // The node's daemon finalizes too; whoever is second reverts (InferenceManagerInvalidStatus), harmlessly.
       try {
         await (await manager.finalize(requestId, "0x", ZeroHash)).wait();

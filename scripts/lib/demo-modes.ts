@@ -18,6 +18,7 @@ import { honestView } from "../../game/view";
 import { driveRefereeGame } from "../../game/redundant/driver";
 import { commitArgs, GameOutcome, RefereePlayer } from "../../game/redundant/player";
 import { bytesOf } from "../../executor/trace/trace";
+import { InferenceRequestStatus } from "../../protocol/constants";
 import { argmax, eventOf, GasLedger, liarView, vrt } from "./demo-helpers";
 import { demoModel, readDigits } from "../../models/demo-models";
 import type { Demo } from "./demo-story";
@@ -73,11 +74,11 @@ async function teeMode(d: Demo, gas: GasLedger): Promise<ModesOutcome["tee"]> {
   });
   const status = await d.protocol.inferenceManager.statusOf(result.requestId);
   console.log(
-    `   digit label ${label}, prediction ${argmax(view.states[L])}; status ${status === 5n ? "Finalized" : status}` +
+    `   digit label ${label}, prediction ${argmax(view.states[L])}; status ${Number(status) === InferenceRequestStatus.Finalized ? "Finalized" : status}` +
       ` in the block of the settlement (attest ${result.attestGas.toLocaleString("en-US")} gas, settle ` +
       `${result.settleGas.toLocaleString("en-US")} gas)`,
   );
-  return { requestId: result.requestId, status: status === 5n ? "Finalized" : String(status), gas: result.settleGas };
+  return { requestId: result.requestId, status: Number(status) === InferenceRequestStatus.Finalized ? "Finalized" : String(status), gas: result.settleGas };
 }
 
 async function zkMode(d: Demo, gas: GasLedger): Promise<ModesOutcome["zk"]> {

@@ -152,7 +152,7 @@ export function collect(sources: Source[]): ConstantsModel {
   const protocol = sources.filter((s) => isProtocolSource(s.path));
   const enums = enumsOf(protocol);
   const groups = groupsOf(protocol);
-  const names = new Set<string>(["Roles", "enumName"]);
+  const names = new Set<string>(["Roles"]);
   for (const n of [...enums.map((e) => e.exportName), ...groups.map((g) => g.exportName)]) {
     if (names.has(n)) throw new Error(`two declarations would both be exported as ${n}: rename one in contracts/`);
     names.add(n);
