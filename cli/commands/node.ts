@@ -4,19 +4,10 @@
 import type { Command } from "commander";
 import { NodeStatus } from "../../protocol/constants";
 import { signPermit } from "../../protocol/permit";
-import {
-  CliError,
-  connect,
-  formatAmount,
-  globalsOf,
-  parseAddress,
-  parseAmount,
-  read,
-  send,
-  signerOf,
-  toJson,
-  type Protocol,
-} from "../chain";
+import { connect, type Protocol, read, send, signerOf } from "../chain";
+import { globalsOf } from "../config";
+import { CliError } from "../errors";
+import { formatAmount, parseAddress, parseAmount, toJson } from "../values";
 import { formatPairs, formatTable } from "../table";
 
 function done(p: Protocol, lines: [string, string][], json: boolean | undefined, obj: Record<string, unknown>): void {

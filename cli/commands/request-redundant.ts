@@ -10,12 +10,14 @@ import { randomInt } from "crypto";
 import { getBytes, hexlify } from "ethers";
 
 import type { RedundantManager } from "../../typechain-types";
-import { RedundantManager__factory } from "../../typechain-types";
+import { attach } from "../../protocol/contracts";
 import { dequantizeOutput } from "../../executor/quant";
 import type { Program } from "../../executor/runtime/program";
 import { bytesOf } from "../../executor/trace/trace";
 import { RedundantRequestStatus, SlotStatus } from "../../protocol/constants";
-import { CliError, formatAmount, parseAddress, read, send, signerOf, toJson, type Protocol } from "../chain";
+import { type Protocol, read, send, signerOf } from "../chain";
+import { CliError } from "../errors";
+import { formatAmount, parseAddress, toJson } from "../values";
 import { spin } from "../spinner";
 import { formatPairs } from "../table";
 
@@ -112,7 +114,7 @@ export function redundantManagerOf(p: Protocol): RedundantManager {
   }
   signerOf(p); // a key is needed
   // The protocol's runner (a NonceManager over the wallet): the approval and the request go out back to back.
-  return RedundantManager__factory.connect(address, p.token.runner);
+  return attach("RedundantManager", address, p.token.runner);
 }
 
 export async function requestRedundant(

@@ -5,7 +5,9 @@
 import type { Command } from "commander";
 import { ZeroAddress } from "ethers";
 import { DisputeOutcome, DisputePhase, InferenceRequestStatus } from "../../protocol/constants";
-import { connect, formatAmount, globalsOf, read, toJson, type Protocol } from "../chain";
+import { connect, type Protocol, read } from "../chain";
+import { globalsOf } from "../config";
+import { formatAmount, toJson } from "../values";
 import { formatTable } from "../table";
 import { listVersions } from "./model-registry";
 import { nodeReport } from "./node";
