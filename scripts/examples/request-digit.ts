@@ -8,19 +8,21 @@
  * `verity model publish`), pays the fee with an EIP-2612 permit (no approval transaction), sends `requestWithPermit`,
  * waits for the node's `ResultCommitted`, checks it by re-running the program (output hash and trace root), then
  * waits for `RequestFinalized`, finalizing the request itself once the challenge window has passed (anyone may).
- * The addresses come from the Ignition deployment of the chain (`VERITY_DEPLOYMENT` to point elsewhere).
+ * The addresses come from the Ignition deployment of the chain (`VERITY_DEPLOYMENT` to point elsewhere), read and
+ * attached by protocol/deployment.ts and protocol/contracts.ts.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { JsonRpcProvider, Wallet, ZeroAddress, ZeroHash, getBytes, hexlify, keccak256 } from "ethers";
 
 import { InferenceRequestStatus, VerificationModes } from "../../protocol/constants";
+import { attachProtocol } from "../../protocol/contracts";
+import { defaultDeploymentId, ignitionAddressesFile, readDeploymentFile } from "../../protocol/deployment";
 import { signPermit } from "../../protocol/permit";
 import { loadStoredProgram } from "../../cli/store";
 import { honestView } from "../../game/view";
 import { dequantizeOutput, quantizeInput } from "../../executor/quant";
 import { bytesOf } from "../../executor/trace/trace";
-import { InferenceManager__factory, ModelRegistry__factory, VerityToken__factory } from "../../typechain-types";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -30,13 +32,8 @@ async function main(): Promise<void> {
   const provider = new JsonRpcProvider(process.env.VERITY_RPC_URL ?? "http://127.0.0.1:8545");
   const wallet = new Wallet(process.env.VERITY_PRIVATE_KEY ?? "", provider);
   const { chainId } = await provider.getNetwork();
-  const file =
-    process.env.VERITY_DEPLOYMENT ??
-    path.join(__dirname, "..", "..", "ignition", "deployments", `chain-${chainId}`, "deployed_addresses.json");
-  const addresses = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>;
-  const token = VerityToken__factory.connect(addresses["VerityToken#VerityToken"], wallet);
-  const registry = ModelRegistry__factory.connect(addresses["ModelRegistry#ModelRegistry"], wallet);
-  const manager = InferenceManager__factory.connect(addresses["InferenceManager#InferenceManager"], wallet);
+  const file = process.env.VERITY_DEPLOYMENT ?? ignitionAddressesFile(defaultDeploymentId(chainId));
+  const { token, modelRegistry: registry, inferenceManager: manager } = attachProtocol(readDeploymentFile(file), wallet);
 
   // 1. The version's program turns the image into the int8 input state S0 that goes on-chain.
   const versionId = BigInt(versionArg);
