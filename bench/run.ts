@@ -20,7 +20,7 @@ import path from "node:path";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { VerificationMode } from "../scripts/lib/constants";
+import { VerificationModes } from "../protocol/constants";
 import { cidBinaryOf } from "../executor/model/cid";
 import { deployProtocol, mined, printTable, signPermit } from "../scripts/lib/protocol";
 import { benchDisputes, disputeGasKeys } from "./disputes";
@@ -71,7 +71,7 @@ async function measureGas(): Promise<Record<GasKey, number>> {
     layerCount: 4,
     inputShape: [1, 784],
     outputShape: [1, 10],
-    modes: VerificationMode.NONE | VerificationMode.OPTIMISTIC,
+    modes: VerificationModes.NONE | VerificationModes.OPTIMISTIC,
     fee: ethers.parseEther("0.1"),
   });
   if (spec("v1").artifactCid.length !== 36) throw new Error("bench expects a 36-byte CIDv1");

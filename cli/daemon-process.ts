@@ -8,7 +8,7 @@ import type { JsonRpcProvider } from "ethers";
 
 import { startHealthServer, type HealthSource } from "../daemons/kit/health";
 import type { Logger } from "../daemons/kit/log";
-import { CliError } from "./chain";
+import { CliError } from "./errors";
 
 /** `text` as an integer >= `min`, or a CliError naming the option `what`. */
 export function intOption(text: string, what: string, min: number): number {

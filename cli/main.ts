@@ -12,17 +12,7 @@
  *   64 usage error (unknown command or option, missing argument), as in sysexits.h EX_USAGE
  */
 import { Command, CommanderError } from "commander";
-import {
-  InvalidInputError,
-  InvalidModelError,
-  OnnxDecodeError,
-  ProgramDecodeError,
-  ShapeMismatchError,
-  StepWitnessTooLargeError,
-  UnsupportedOperatorError,
-  VerityError,
-} from "../executor/errors";
-import { FileAccessError } from "./io";
+import { VerityError } from "../executor/errors";
 import { registerInferCommand } from "./commands/infer";
 import { registerModelCommands } from "./commands/model";
 import { registerDeployCommands } from "./commands/deploy";
@@ -37,7 +27,9 @@ import { registerNodeServeCommand } from "./commands/node-serve";
 import { registerChallengerCommands } from "./commands/challenger";
 import { registerTeeCommands } from "./commands/tee";
 import { registerZkCommands } from "./commands/zk";
-import { addGlobalOptions, CliError, closeAll } from "./chain";
+import { closeAll } from "./chain";
+import { addGlobalOptions } from "./config";
+import { CliError, hintFor } from "./errors";
 import { UsageError } from "./usage";
 
 export const EXIT_OK = 0;
@@ -100,25 +92,6 @@ function readVersion(): string {
   } catch {
     return "0.0.0";
   }
-}
-
-function hintFor(e: VerityError): string {
-  if (e instanceof CliError) return e.hint;
-  if (e instanceof ShapeMismatchError) {
-    return "give the input the model's shape (the message names both); a flat JSON array needs --shape, e.g. --shape 1,1,28,28";
-  }
-  if (e instanceof FileAccessError) return "check the path (relative paths start from the current directory)";
-  if (e instanceof OnnxDecodeError) return "pass a binary ONNX ModelProto (.onnx), not a text, JSON or truncated export";
-  if (e instanceof UnsupportedOperatorError) return "re-export the model with supported operators only (see executor/model/graph.ts)";
-  if (e instanceof InvalidModelError) return "the model is not a graph Verity can run; check it with onnx.checker first";
-  if (e instanceof StepWitnessTooLargeError) {
-    return "every layer must be provable on-chain in one step (docs/NUMERICS.md §14): make the named layer smaller and re-export";
-  }
-  if (e instanceof ProgramDecodeError) return "the program directory is damaged; re-create it with `verity model import`";
-  if (e instanceof InvalidInputError) {
-    return "inputs are JSON arrays of finite numbers (nested, or flat with --shape) or ONNX TensorProto .pb files";
-  }
-  return "run with --help for usage";
 }
 
 /** Prints `e` the way its class asks for and returns the exit code. */

@@ -15,7 +15,8 @@ import * as path from "path";
 import { getBytes, hexlify, keccak256 } from "ethers";
 import { cidOf, cidToString } from "../executor/model/cid";
 import { decodeProgram, type Program } from "../executor/runtime/program";
-import { CliError, storeDir } from "./chain";
+import { storeDir } from "./config";
+import { CliError } from "./errors";
 import { MANIFEST_FILE, PROGRAM_FILE, type Manifest } from "./model-source";
 
 export const ARTIFACT_FILE = "model.onnx";

@@ -8,9 +8,10 @@
  */
 import type { ContractTransactionResponse, Overrides } from "ethers";
 import type { PartyView } from "../game/view";
+import { VerificationModes } from "../protocol/constants";
 
-/** IInferenceManager modes (contracts/libraries/VerificationModes.sol). */
-export const MODE = { NONE: 1, OPTIMISTIC: 2, TEE: 4, ZK: 8 } as const;
+/** IInferenceManager modes (contracts/libraries/VerificationModes.sol, protocol/constants.ts). */
+export const MODE = VerificationModes;
 
 /** True for the modes settled through a settler contract rather than `commit`. */
 export function isVerifiedMode(mode: number): boolean {

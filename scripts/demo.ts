@@ -35,9 +35,9 @@ import { Player } from "../game/player";
 import { honestView } from "../game/view";
 import { cidOf } from "../executor/model/cid";
 import { bytesOf } from "../executor/trace/trace";
+import { InferenceRequestStatus, NodeStatus, VerificationModes } from "../protocol/constants";
 import { Resolution } from "../test/helpers/enums";
-import { NodeStatus, VerificationMode } from "./lib/constants";
-import { argmax, eventOf, GasLedger, liarView, REQUEST_STATUS, vrt } from "./lib/demo-helpers";
+import { argmax, eventOf, GasLedger, liarView, vrt } from "./lib/demo-helpers";
 import { demoModel, readDigits, type DemoModelName } from "../models/demo-models";
 import {
   balances,
@@ -125,7 +125,7 @@ async function publish(d: Demo): Promise<void> {
         layerCount: p.layers.length,
         inputShape: [...p.inputShape],
         outputShape: [...p.outputShape],
-        modes: VerificationMode.OPTIMISTIC | VerificationMode.NONE | VerificationMode.TEE,
+        modes: VerificationModes.OPTIMISTIC | VerificationModes.NONE | VerificationModes.TEE,
         fee: FEE * ONE,
       }),
     );
@@ -245,7 +245,7 @@ async function requestAndCommit(d: Demo): Promise<void> {
           bytesOf(m.quantize(digits.images[spec.digit])),
           FEE * ONE,
           node.signer.address,
-          VerificationMode.OPTIMISTIC,
+          VerificationModes.OPTIMISTIC,
           ethers.ZeroAddress,
           0,
         ),
@@ -341,7 +341,7 @@ async function catchAndDispute(d: Demo): Promise<void> {
   );
   const bond = await disputeManager.bond();
   for (const job of d.jobs) {
-    if (REQUEST_STATUS[Number(await inferenceManager.statusOf(job.requestId))] !== "Committed") continue;
+    if (InferenceRequestStatus[Number(await inferenceManager.statusOf(job.requestId))] !== "Committed") continue;
     const view = await challengerDisagrees(d, job);
     if (view === null) {
       console.log(

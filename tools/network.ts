@@ -17,6 +17,7 @@
 import { formatEther } from "ethers";
 
 import { DisputeManager__factory } from "../typechain-types/factories/contracts/disputes/DisputeManager__factory";
+import { DisputeOutcome } from "../protocol/constants";
 import { VerityNetwork } from "./network/orchestrator";
 import { sleep } from "./network/processes";
 import { StatusPrinter } from "./network/status";
@@ -131,7 +132,7 @@ async function main(): Promise<number> {
           (n.stake < stake ? ` (slashed ${formatEther(stake - n.stake)} VRT)` : ""),
       );
     }
-    const nodeWrong = [...net.ledger.disputesResolved.values()].filter((d) => d.outcome === 1).length;
+    const nodeWrong = [...net.ledger.disputesResolved.values()].filter((d) => d.outcome === DisputeOutcome.NodeWrong).length;
     console.log(
       `  disputes: ${net.ledger.disputesOpened.size} opened, ${net.ledger.disputesResolved.size} resolved ` +
         `(${nodeWrong} proved the node wrong)`,

@@ -4,7 +4,10 @@
  * from the DisputeManager.
  */
 import type { Command } from "commander";
-import { CliError, connect, formatAmount, globalsOf, send, signerOf, toJson } from "../chain";
+import { connect, send, signerOf } from "../chain";
+import { globalsOf } from "../config";
+import { CliError } from "../errors";
+import { formatAmount, toJson } from "../values";
 import { formatPairs } from "../table";
 
 async function claim(opts: { json?: boolean }, cmd: Command): Promise<void> {

@@ -8,16 +8,11 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { Command } from "commander";
-import {
-  CliError,
-  connectChain,
-  globalsOf,
-  ignitionAddressesFile,
-  readDeploymentFile,
-  ROOT,
-  toJson,
-  type Addresses,
-} from "../chain";
+import { REPO_ROOT, defaultDeploymentId, ignitionAddressesFile, type ProtocolAddresses } from "../../protocol/deployment";
+import { connectChain, readDeployment } from "../chain";
+import { globalsOf } from "../config";
+import { CliError } from "../errors";
+import { toJson } from "../values";
 import { spin } from "../spinner";
 import { formatTable } from "../table";
 
@@ -36,7 +31,7 @@ interface DeployOptions {
 /** Runs a child process, collecting its output; resolves with the exit code. */
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ["inherit", "pipe", "pipe"] });
+    const child = spawn(cmd, args, { cwd: REPO_ROOT, env, stdio: ["inherit", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -57,7 +52,7 @@ async function deploy(opts: DeployOptions, cmd: Command): Promise<void> {
   if (!fs.existsSync(parameters)) {
     throw new CliError(`parameter file '${opts.parameters}' does not exist`, "start from ignition/parameters/local.json or remote.json");
   }
-  const deploymentId = opts.deploymentId ?? `chain-${chain.chainId}`;
+  const deploymentId = opts.deploymentId ?? defaultDeploymentId(chain.chainId);
   const args = [
     "hardhat",
     "ignition",
@@ -90,17 +85,17 @@ async function deploy(opts: DeployOptions, cmd: Command): Promise<void> {
     );
   }
   const file = ignitionAddressesFile(deploymentId);
-  const addresses: Addresses = readDeploymentFile(file);
+  const addresses: ProtocolAddresses = readDeployment(file);
   if (opts.json) {
     process.stdout.write(toJson({ chainId: chain.chainId, deploymentId, deployment: file, addresses }) + "\n");
     return;
   }
-  const order: (keyof Addresses)[] = ["token", "staking", "modelRegistry", "nodeRegistry", "inferenceManager", "verifier", "disputeManager"];
+  const order: (keyof ProtocolAddresses)[] = ["token", "staking", "modelRegistry", "nodeRegistry", "inferenceManager", "verifier", "disputeManager"];
   const rows = order.filter((k) => addresses[k] !== undefined).map((k) => [k, String(addresses[k])]);
   process.stdout.write(formatTable(["contract", "address"], rows));
   process.stdout.write(
     `\ndeployment ${deploymentId} on chain ${chain.chainId}; addresses in ${path.relative(process.cwd(), file) || file}\n` +
-      (deploymentId === `chain-${chain.chainId}`
+      (deploymentId === defaultDeploymentId(chain.chainId)
         ? "later commands on this chain find it by themselves\n"
         : `pass --deployment ${file} (or VERITY_DEPLOYMENT) to later commands\n`),
   );
@@ -110,7 +105,7 @@ export function registerDeployCommands(cli: Command): void {
   cli
     .command("deploy")
     .description("deploy the whole protocol with Ignition (ignition/modules/<module>.ts) to a JSON-RPC chain and print the addresses")
-    .option("-p, --parameters <file>", "Ignition parameter file", path.join(ROOT, "ignition", "parameters", "local.json"))
+    .option("-p, --parameters <file>", "Ignition parameter file", path.join(REPO_ROOT, "ignition", "parameters", "local.json"))
     .option("-m, --module <name>", `module: ${MODULES.join(" | ")}`, "Protocol")
     .option("--network-url <url>", "the chain's JSON-RPC URL (same as --rpc)")
     .option("--deployment-id <id>", "Ignition deployment id (default chain-<chainId>)")

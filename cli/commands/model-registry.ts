@@ -10,12 +10,21 @@ import type { Command } from "commander";
 import { hexlify } from "ethers";
 import { cidBytes, cidOf, cidToString } from "../../executor/model/cid";
 import { encodeProgram } from "../../executor/runtime/program";
-import { CliError, connect, formatAmount, globalsOf, parseAmount, read, send, signerOf, toJson, type Protocol } from "../chain";
+import { VerificationModes } from "../../protocol/constants";
+import { connect, type Protocol, read, send, signerOf } from "../chain";
+import { globalsOf } from "../config";
+import { CliError } from "../errors";
+import { formatAmount, parseAmount, toJson } from "../values";
 import { readProgramDir } from "../model-source";
 import { hasStoredProgram, storeProgram } from "../store";
 import { formatTable } from "../table";
 
-export const MODE_BITS: Record<string, number> = { none: 1, optimistic: 2, tee: 4, zk: 8 };
+/** The verification modes by their CLI names (none, optimistic, tee, zk): VerificationModes' bits but ALL. */
+export const MODE_BITS: Record<string, number> = Object.fromEntries(
+  Object.entries(VerificationModes)
+    .filter(([name]) => name !== "ALL")
+    .map(([name, bit]) => [name.toLowerCase(), bit]),
+);
 
 export function parseModes(text: string): number {
   let bits = 0;

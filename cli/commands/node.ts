@@ -2,23 +2,13 @@
  * Operators: `verity node stake|register|status|thaw|withdraw|exit`. (`node serve`, the daemon, lives elsewhere.)
  */
 import type { Command } from "commander";
+import { NodeStatus } from "../../protocol/constants";
 import { signPermit } from "../../protocol/permit";
-import {
-  CliError,
-  connect,
-  formatAmount,
-  globalsOf,
-  parseAddress,
-  parseAmount,
-  read,
-  send,
-  signerOf,
-  toJson,
-  type Protocol,
-} from "../chain";
+import { connect, type Protocol, read, send, signerOf } from "../chain";
+import { globalsOf } from "../config";
+import { CliError } from "../errors";
+import { formatAmount, parseAddress, parseAmount, toJson } from "../values";
 import { formatPairs, formatTable } from "../table";
-
-export const NODE_STATUS = ["None", "Active", "Exiting", "Exited", "Jailed"] as const;
 
 function done(p: Protocol, lines: [string, string][], json: boolean | undefined, obj: Record<string, unknown>): void {
   if (json) process.stdout.write(toJson(obj) + "\n");
@@ -83,7 +73,7 @@ async function register(opts: { endpoint: string; serve: string; json?: boolean 
   const versions = parseVersions(opts.serve);
   const p = await connect(globalsOf(cmd), { needKey: true });
   const me = signerOf(p);
-  const status = NODE_STATUS[Number(await p.nodeRegistry.statusOf(me.address))];
+  const status = NodeStatus[Number(await p.nodeRegistry.statusOf(me.address))];
   const receipt =
     status === "Active"
       ? await (async () => {
@@ -101,7 +91,7 @@ async function register(opts: { endpoint: string; serve: string; json?: boolean 
     p,
     [
       ["node", me.address],
-      ["status", NODE_STATUS[Number(await p.nodeRegistry.statusOf(me.address))]],
+      ["status", NodeStatus[Number(await p.nodeRegistry.statusOf(me.address))]],
       ["endpoint", opts.endpoint],
       ["serves", versions.join(", ")],
       ["tx", `${receipt.hash} (gas ${receipt.gasUsed})`],
@@ -141,7 +131,7 @@ export async function nodeReport(p: Protocol, address: string): Promise<NodeRepo
   ]);
   return {
     address,
-    status: NODE_STATUS[Number(n.status)] ?? String(n.status),
+    status: NodeStatus[Number(n.status)] ?? String(n.status),
     endpoint: n.endpoint,
     servedVersions: [...n.servedVersions],
     registeredAt: n.registeredAt,
@@ -242,7 +232,7 @@ async function withdraw(opts: { json?: boolean }, cmd: Command): Promise<void> {
 async function exitNode(opts: { json?: boolean }, cmd: Command): Promise<void> {
   const p = await connect(globalsOf(cmd), { needKey: true });
   const me = signerOf(p);
-  const status = NODE_STATUS[Number(await p.nodeRegistry.statusOf(me.address))];
+  const status = NodeStatus[Number(await p.nodeRegistry.statusOf(me.address))];
   let action: string;
   let receipt;
   if (status === "Exiting") {
@@ -259,7 +249,7 @@ async function exitNode(opts: { json?: boolean }, cmd: Command): Promise<void> {
     action = "exit";
     receipt = await send("exit", () => p.nodeRegistry.exit());
   }
-  const now = NODE_STATUS[Number(await p.nodeRegistry.statusOf(me.address))];
+  const now = NodeStatus[Number(await p.nodeRegistry.statusOf(me.address))];
   done(
     p,
     [

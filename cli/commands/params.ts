@@ -4,14 +4,13 @@
  */
 import type { Command } from "commander";
 import { isAddress, ZeroAddress, type ContractTransactionResponse } from "ethers";
-import {
-  RedundantManager__factory,
-  TeeSettler__factory,
-  type IRedundantManager,
-  type RedundantManager,
-  type TeeSettler,
-} from "../../typechain-types";
-import { CliError, connect, formatAmount, globalsOf, parseAmount, read, send, signerOf, toJson, type Protocol } from "../chain";
+import type { IRedundantManager, RedundantManager, TeeSettler } from "../../typechain-types";
+import { VerificationModes } from "../../protocol/constants";
+import { attach } from "../../protocol/contracts";
+import { connect, type Protocol, read, send, signerOf } from "../chain";
+import { globalsOf } from "../config";
+import { CliError } from "../errors";
+import { formatAmount, parseAmount, toJson } from "../values";
 import { formatTable } from "../table";
 
 type Kind = "tokens" | "seconds" | "count" | "ppm" | "address";
@@ -28,15 +27,15 @@ interface ParamSpec {
   setter?: string;
 }
 
-/** The TEE mode's settler (`InferenceManager.modeSettler(4)`), or null when the mode has none. */
+/** The TEE mode's settler (`InferenceManager.modeSettler(TEE)`), or null when the mode has none. */
 async function teeSettler(p: Protocol): Promise<TeeSettler | null> {
-  const address = await p.inferenceManager.modeSettler(4);
-  return address === ZeroAddress ? null : TeeSettler__factory.connect(address, p.inferenceManager.runner);
+  const address = await p.inferenceManager.modeSettler(VerificationModes.TEE);
+  return address === ZeroAddress ? null : attach("TeeSettler", address, p.inferenceManager.runner);
 }
 
 function redundantManager(p: Protocol): RedundantManager | null {
   const address = p.addresses.redundantManager;
-  return address ? RedundantManager__factory.connect(address, p.inferenceManager.runner) : null;
+  return address ? attach("RedundantManager", address, p.inferenceManager.runner) : null;
 }
 
 type RedundantField = keyof IRedundantManager.ParamsStruct;

@@ -10,16 +10,17 @@ import { randomInt } from "crypto";
 import { getBytes, hexlify } from "ethers";
 
 import type { RedundantManager } from "../../typechain-types";
-import { RedundantManager__factory } from "../../typechain-types";
+import { attach } from "../../protocol/contracts";
 import { dequantizeOutput } from "../../executor/quant";
 import type { Program } from "../../executor/runtime/program";
 import { bytesOf } from "../../executor/trace/trace";
-import { CliError, formatAmount, parseAddress, read, send, signerOf, toJson, type Protocol } from "../chain";
+import { RedundantRequestStatus, SlotStatus } from "../../protocol/constants";
+import { type Protocol, read, send, signerOf } from "../chain";
+import { CliError } from "../errors";
+import { formatAmount, parseAddress, toJson } from "../values";
 import { spin } from "../spinner";
 import { formatPairs } from "../table";
 
-export const REDUNDANT_STATUS = ["None", "Open", "Finalized", "Rejected", "Expired"] as const;
-const SLOT_STATUS = ["Named", "Committed", "Eliminated", "Paid"] as const;
 /** How many addresses one `listNodes` call reads. */
 const LIST_PAGE = 100;
 
@@ -113,7 +114,7 @@ export function redundantManagerOf(p: Protocol): RedundantManager {
   }
   signerOf(p); // a key is needed
   // The protocol's runner (a NonceManager over the wallet): the approval and the request go out back to back.
-  return RedundantManager__factory.connect(address, p.token.runner);
+  return attach("RedundantManager", address, p.token.runner);
 }
 
 export async function requestRedundant(
@@ -167,7 +168,7 @@ async function waitSettled(p: Protocol, manager: RedundantManager, id: bigint, t
   await spin(`waiting for redundant request ${id}`, async (s) => {
     for (;;) {
       const r = await read(`getRequest(${id})`, () => manager.getRequest(id));
-      const status = REDUNDANT_STATUS[Number(r.status)];
+      const status = RedundantRequestStatus[Number(r.status)];
       s.update(
         `${status}: ${r.committed} of ${r.k} committed${r.activeGame !== 0n ? `, game ${r.activeGame} running` : ""}`,
       );
@@ -195,7 +196,7 @@ export async function redundantReport(
   program: Program | null,
 ): Promise<RedundantReport> {
   const [r, slots] = await Promise.all([manager.getRequest(id), manager.getSlots(id)]);
-  const status = REDUNDANT_STATUS[Number(r.status)];
+  const status = RedundantRequestStatus[Number(r.status)];
   let output: number[] | null = null;
   if (status === "Finalized" && program) {
     const commits = await manager.queryFilter(manager.filters.RedundantCommitted(id), 0);
@@ -217,7 +218,7 @@ export async function redundantReport(
     commitDeadline: r.commitDeadline,
     slots: slots.map((s) => ({
       node: s.node,
-      status: SLOT_STATUS[Number(s.status)],
+      status: SlotStatus[Number(s.status)],
       outputHash: s.outputHash,
       traceRoot: s.traceRoot,
     })),

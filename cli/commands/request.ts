@@ -9,11 +9,15 @@
 import type { Command } from "commander";
 import { ZeroAddress, ZeroHash, getBytes, hexlify, keccak256, type Log } from "ethers";
 import { honestView } from "../../game/view";
+import { InferenceRequestStatus } from "../../protocol/constants";
 import { dequantizeOutput, quantizeInput } from "../../executor/quant";
 import { run } from "../../executor/runtime";
 import type { Program } from "../../executor/runtime/program";
 import { bytesOf } from "../../executor/trace/trace";
-import { CliError, connect, formatAmount, globalsOf, parseAddress, parseAmount, read, send, signerOf, toJson, type Protocol } from "../chain";
+import { connect, type Protocol, read, send, signerOf } from "../chain";
+import { globalsOf } from "../config";
+import { CliError } from "../errors";
+import { formatAmount, parseAddress, parseAmount, toJson } from "../values";
 import { checkInputShape, parseShape, readTensorFile } from "../io";
 import { spin } from "../spinner";
 import { loadStoredProgram } from "../store";
@@ -21,7 +25,6 @@ import { formatPairs } from "../table";
 import { MODE_BITS } from "./model-registry";
 import { parseNodes, parseRedundancy, requestRedundant } from "./request-redundant";
 
-export const REQUEST_STATUS = ["None", "Open", "Assigned", "Committed", "Disputed", "Finalized", "Rejected", "Refunded", "Batched"] as const;
 const SETTLED = new Set(["Finalized", "Rejected", "Refunded"]);
 const HAS_RESULT = new Set(["Committed", "Disputed", "Finalized", "Rejected", "Batched"]);
 
@@ -149,7 +152,7 @@ async function waitFor(p: Protocol, requestId: bigint, until: (status: string) =
   const deadline = Date.now() + timeoutS * 1000;
   return spin(`waiting for request ${requestId}`, async (s) => {
     for (;;) {
-      const status = REQUEST_STATUS[Number(await p.inferenceManager.statusOf(requestId))];
+      const status = InferenceRequestStatus[Number(await p.inferenceManager.statusOf(requestId))];
       if (status === "Committed" && finalize) {
         const windowEnd = (await p.inferenceManager.getRequest(requestId)).windowEnd;
         const now = BigInt((await p.provider.getBlock("latest"))?.timestamp ?? 0);
@@ -221,7 +224,7 @@ async function recomputeBatched(
 
 async function report(p: Protocol, requestId: bigint, program: Program | null): Promise<ResultReport> {
   const r = await read(`getRequest(${requestId})`, () => p.inferenceManager.getRequest(requestId));
-  const status = REQUEST_STATUS[Number(r.status)];
+  const status = InferenceRequestStatus[Number(r.status)];
   if (status === "None") throw new CliError(`request ${requestId} does not exist`, `there are ${await p.inferenceManager.requestCount()} requests`);
   const committed = HAS_RESULT.has(status) ? await committedResult(p, requestId, r.node) : null;
   let output: number[] | null = null;
@@ -361,7 +364,7 @@ async function request(opts: RequestOptions, cmd: Command): Promise<void> {
   }
   if (opts.verify) {
     const r = await p.inferenceManager.getRequest(requestId);
-    if (HAS_RESULT.has(REQUEST_STATUS[Number(r.status)])) verification = await verify(p, requestId, program, r.node);
+    if (HAS_RESULT.has(InferenceRequestStatus[Number(r.status)])) verification = await verify(p, requestId, program, r.node);
   }
   if (opts.wait && verification?.verdict !== "MISMATCH") {
     await waitFor(p, requestId, (s) => SETTLED.has(s), timeout, true);
@@ -375,7 +378,7 @@ async function result(id: string, opts: { json?: boolean; verify?: boolean }, cm
   const requestId = parseId(id, "request id");
   const p = await connect(globalsOf(cmd));
   const r0 = await read(`getRequest(${requestId})`, () => p.inferenceManager.getRequest(requestId));
-  if (Number(r0.status) === 0) throw new CliError(`request ${requestId} does not exist`, `there are ${await p.inferenceManager.requestCount()} requests`);
+  if (Number(r0.status) === InferenceRequestStatus.None) throw new CliError(`request ${requestId} does not exist`, `there are ${await p.inferenceManager.requestCount()} requests`);
   let program: Program | null = null;
   try {
     program = await versionProgram(p, r0.versionId);

@@ -4,14 +4,13 @@
  */
 import type { Command } from "commander";
 import { ZeroAddress } from "ethers";
-import { connect, formatAmount, globalsOf, read, toJson, type Protocol } from "../chain";
+import { DisputeOutcome, DisputePhase, InferenceRequestStatus } from "../../protocol/constants";
+import { connect, type Protocol, read } from "../chain";
+import { globalsOf } from "../config";
+import { formatAmount, toJson } from "../values";
 import { formatTable } from "../table";
 import { listVersions } from "./model-registry";
-import { NODE_STATUS, nodeReport } from "./node";
-import { REQUEST_STATUS } from "./request";
-
-const PHASES = ["None", "AwaitingRoots", "AwaitingStep", "AwaitingChildren", "AwaitingChoice", "AwaitingChunk", "AwaitingProof", "Resolved"];
-const OUTCOMES = ["None", "NodeWrong", "ChallengerWrong"];
+import { nodeReport } from "./node";
 
 async function gather(p: Protocol, limit: number) {
   const models = await listVersions(p, limit);
@@ -23,7 +22,7 @@ async function gather(p: Protocol, limit: number) {
     const r = await p.inferenceManager.getRequest(id);
     requests.push({
       requestId: id,
-      status: REQUEST_STATUS[Number(r.status)],
+      status: InferenceRequestStatus[Number(r.status)],
       versionId: r.versionId,
       node: r.node,
       requester: r.requester,
@@ -42,9 +41,9 @@ async function gather(p: Protocol, limit: number) {
       requestId: d.requestId,
       node: d.node,
       challenger: d.challenger,
-      phase: PHASES[Number(d.phase)],
-      outcome: OUTCOMES[Number(d.outcome)],
-      onTheMove: d.phase === 7n ? ZeroAddress : await p.disputeManager.onTheMove(id),
+      phase: DisputePhase[Number(d.phase)],
+      outcome: DisputeOutcome[Number(d.outcome)],
+      onTheMove: Number(d.phase) === DisputePhase.Resolved ? ZeroAddress : await p.disputeManager.onTheMove(id),
       bond: d.bond,
     });
   }
@@ -153,4 +152,3 @@ export function registerStatusCommand(cli: Command): void {
     .action(async (opts: { json?: boolean; limit: string }, cmd: Command) => status(opts, cmd));
 }
 
-export { NODE_STATUS };

@@ -10,17 +10,17 @@
 import { Wallet, ZeroAddress, isHexString, type Signer } from "ethers";
 import type { Command } from "commander";
 
-import {
-  EcdsaAttestationVerifier__factory,
-  TeeSettler__factory,
-  type EcdsaAttestationVerifier,
-  type TeeSettler,
-} from "../../typechain-types";
-import { MODE, type VerifiedSettler } from "../../modes/verified";
+import type { EcdsaAttestationVerifier, TeeSettler } from "../../typechain-types";
+import type { VerifiedSettler } from "../../modes/verified";
+import { VerificationModes } from "../../protocol/constants";
+import { attach } from "../../protocol/contracts";
 import { attestationDomain, signAttestation } from "../../modes/tee/eip712";
 import { createEnclaveKey, loadEnclaveKey, SOFTWARE_KEY_WARNING } from "../../modes/tee/enclave-key";
 import { TeeVerifiedSettler } from "../../modes/tee/settler";
-import { CliError, connect, globalsOf, parseAddress, read, send, signerOf, toJson, type Protocol } from "../chain";
+import { connect, type Protocol, read, send, signerOf } from "../chain";
+import { globalsOf } from "../config";
+import { CliError } from "../errors";
+import { parseAddress, toJson } from "../values";
 import { formatPairs } from "../table";
 
 const MEASUREMENT_STATUS = ["None", "Approved", "Revoked"] as const;
@@ -33,16 +33,16 @@ async function teeContracts(
   p: Protocol,
   runner: Signer | Protocol["provider"] = p.wallet ?? p.provider,
 ): Promise<{ settler: TeeSettler; verifier: EcdsaAttestationVerifier }> {
-  const address = await read("modeSettler(TEE)", () => p.inferenceManager.modeSettler(MODE.TEE));
+  const address = await read("modeSettler(TEE)", () => p.inferenceManager.modeSettler(VerificationModes.TEE));
   if (address === ZeroAddress) {
     throw new CliError(
       "this deployment has no TEE settler (InferenceManager.modeSettler(4) is zero)",
       "deploy with ignition/modules/Protocol.ts, which wires the TeeSettler, or set one with setModeSettler",
     );
   }
-  const settler = TeeSettler__factory.connect(address, runner);
+  const settler = attach("TeeSettler", address, runner);
   const verifierAddress = await read("attestationVerifier", () => settler.attestationVerifier());
-  return { settler, verifier: EcdsaAttestationVerifier__factory.connect(verifierAddress, runner) };
+  return { settler, verifier: attach("EcdsaAttestationVerifier", verifierAddress, runner) };
 }
 
 function parseBytes32(text: string, what: string): string {
@@ -153,7 +153,7 @@ export async function teeSettlers(
       "register it with `verity node tee-register --enclave-key <file>` (and check its measurement is approved)",
     );
   }
-  settlers.set(MODE.TEE, await TeeVerifiedSettler.create(signer, await settler.getAddress(), wallet));
+  settlers.set(VerificationModes.TEE, await TeeVerifiedSettler.create(signer, await settler.getAddress(), wallet));
   return settlers;
 }
 

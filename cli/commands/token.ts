@@ -3,7 +3,10 @@
  * operators and requesters (on a local deployment the deployer holds the whole supply).
  */
 import type { Command } from "commander";
-import { CliError, connect, formatAmount, globalsOf, parseAddress, parseAmount, send, signerOf, toJson } from "../chain";
+import { connect, send, signerOf } from "../chain";
+import { globalsOf } from "../config";
+import { CliError } from "../errors";
+import { formatAmount, parseAddress, parseAmount, toJson } from "../values";
 import { formatPairs } from "../table";
 
 async function balance(address: string | undefined, opts: { json?: boolean }, cmd: Command): Promise<void> {

@@ -7,9 +7,12 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Command } from "commander";
 import { isAddress, keccak256, type Signer } from "ethers";
-import { ZkSettler__factory } from "../../typechain-types";
+import { attach } from "../../protocol/contracts";
 import { deployAndRegisterVerifier, storeZkArtifacts, zkSettlerAddress, ZkVerifiedSettler } from "../../modes/zk/node";
-import { CliError, connect, globalsOf, signerOf, storeDir, toJson, type Protocol } from "../chain";
+import { connect, type Protocol, signerOf } from "../chain";
+import { globalsOf, storeDir } from "../config";
+import { CliError } from "../errors";
+import { toJson } from "../values";
 import { spin } from "../spinner";
 import { zkArtifacts, zkSetup, zkShutdown, type ZkMeta } from "../../modes/zk/setup";
 import { PROGRAM_FILE, readProgramDir } from "../model-source";
@@ -103,7 +106,7 @@ export function zkVerifiedSettlerFor(p: Protocol, signer: Signer, address?: stri
       "deploy ignition/modules/Protocol.ts (it includes Zk.ts), or pass --zk-settler <address>",
     );
   }
-  const settler = ZkSettler__factory.connect(at, signer);
+  const settler = attach("ZkSettler", at, signer);
   return new ZkVerifiedSettler(
     settler,
     storeZkArtifacts({ getVersion: (id) => p.modelRegistry.getVersion(id) }, storeDir()),
@@ -126,7 +129,7 @@ async function zkRegisterCommand(version: string, opts: ZkRegisterOptions, cmd: 
     throw new CliError(`no ZkSettler address in ${p.deploymentSource}`, "pass --zk-settler <address>");
   }
   const files = await storeZkArtifacts({ getVersion: (id) => p.modelRegistry.getVersion(id) }, storeDir())(versionId);
-  const settler = ZkSettler__factory.connect(at, signer);
+  const settler = attach("ZkSettler", at, signer);
   const r = await spin("deploying and registering the verifier", (s) =>
     deployAndRegisterVerifier(settler, versionId, files, (t) => s.update(t)),
   );

@@ -29,7 +29,8 @@ import {
 } from "../../typechain-types";
 import { honestView, type PartyView } from "../../game/view";
 import { VerityError } from "../../executor/errors";
-import { InjectedCrash, REQUEST_STATUS, claimAllCredits, pickedByHash, runLoop } from "../kit/common";
+import { InferenceRequestStatus, VerificationModes } from "../../protocol/constants";
+import { InjectedCrash, claimAllCredits, pickedByHash, runLoop } from "../kit/common";
 import { Journal, type JournalRecord } from "../kit/journal";
 import { createLogger, type Logger } from "../kit/log";
 import { defaultResolver, type ProgramResolver } from "../../protocol/resolver";
@@ -82,10 +83,10 @@ export interface ChallengerDaemonOptions {
 export class ChallengerDaemonError extends VerityError {}
 
 /** IInferenceManager.RequestStatus. */
-export const STATUS = REQUEST_STATUS;
-export const BATCHED = REQUEST_STATUS.Batched;
+export const STATUS = InferenceRequestStatus;
+export const BATCHED = InferenceRequestStatus.Batched;
 /** VerificationModes.OPTIMISTIC: the only mode whose commitments can be disputed. */
-export const OPTIMISTIC = 2;
+export const OPTIMISTIC = VerificationModes.OPTIMISTIC;
 
 export interface ChallengerMetrics {
   ticks: number;

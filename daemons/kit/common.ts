@@ -1,29 +1,13 @@
 /**
  * What the node daemon and the challenger daemon share beyond the journal, the RPC wrapper and the logger: the
- * crash hook type, the error text of a failed call, the tick loop with backoff, a deterministic pick by hash,
- * claiming an account's credits on the two managers, and the InferenceManager's status codes.
+ * crash hook type, the error text of a failed call, the tick loop with backoff, a deterministic pick by hash and
+ * claiming an account's credits on the two managers.
  */
 import { AbiCoder, keccak256 } from "ethers";
 
 import { JournalCorruptError } from "./journal";
 import type { Logger } from "./log";
 import { sleep, type Rpc } from "./rpc";
-
-/** IInferenceManager.RequestStatus (values are stable). */
-export const REQUEST_STATUS = {
-  None: 0,
-  Open: 1,
-  Assigned: 2,
-  Committed: 3,
-  Disputed: 4,
-  Finalized: 5,
-  Rejected: 6,
-  Refunded: 7,
-  Batched: 8,
-} as const;
-
-/** IInferenceManager.BatchStatus. */
-export const BATCH_STATUS = { None: 0, Committed: 1, Finalized: 2 } as const;
 
 /** Thrown by test hooks to simulate a crash: the daemons do not catch it. */
 export class InjectedCrash extends Error {}

@@ -11,7 +11,8 @@
 import { ZeroAddress, keccak256, solidityPacked, zeroPadValue } from "ethers";
 
 import { recordBatch } from "./batching";
-import { REQUEST_STATUS as STATUS, errorMessage as message, isFatal } from "../kit/common";
+import { InferenceRequestStatus as STATUS } from "../../protocol/constants";
+import { errorMessage as message, isFatal } from "../kit/common";
 import type { NodeContext } from "./context";
 import type { JournalRecord } from "../kit/journal";
 import { sendCommit } from "./serving";

@@ -22,14 +22,15 @@ import { commitArgs, RedundantBoard, type Side } from "../../game/boards/redunda
 import { MOVES_PER_TICK } from "../../game/driver";
 import { GameOutcome, GamePhase } from "../../game/enums";
 import { Player } from "../../game/player";
+import { RedundantRequestStatus, SlotStatus } from "../../protocol/constants";
 import { errorMessage as message, isFatal, pickedByHash } from "../kit/common";
 import { NodeDaemonError, type NodeContext } from "./context";
 import type { JournalRecord } from "../kit/journal";
 
 /** IRedundantManager.RequestStatus. */
-export const REDUNDANT_STATUS = { None: 0, Open: 1, Finalized: 2, Rejected: 3, Expired: 4 } as const;
+export const REDUNDANT_STATUS = RedundantRequestStatus;
 /** IRedundantManager.SlotStatus.Named: a named node that has not committed yet. */
-const SLOT_NAMED = 0;
+const SLOT_NAMED = SlotStatus.Named;
 
 /** True when the node cheats on redundant request `requestId` (same setting as for ordinary requests). */
 export function cheatsOnRedundant(ctx: NodeContext, requestId: bigint): boolean {

@@ -11,7 +11,8 @@ import { ZeroAddress, hexlify, keccak256 } from "ethers";
 
 import type { PartyView } from "../../game/view";
 import { bytesOf } from "../../executor/trace/trace";
-import { REQUEST_STATUS as STATUS, errorMessage as message, isFatal, mapLimit } from "../kit/common";
+import { InferenceRequestStatus as STATUS } from "../../protocol/constants";
+import { errorMessage as message, isFatal, mapLimit } from "../kit/common";
 import type { NodeContext } from "./context";
 import { commitBatch } from "./batching";
 import type { JournalRecord } from "../kit/journal";

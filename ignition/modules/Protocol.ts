@@ -7,6 +7,7 @@ import type {
   IgnitionModuleBuilder,
 } from "@nomicfoundation/ignition-core";
 
+import { VerificationModes } from "../../protocol/constants";
 import { buildDisputeManagerModule } from "./DisputeManager";
 import { buildInferenceManagerModule } from "./InferenceManager";
 import { buildNodeRegistryModule } from "./NodeRegistry";
@@ -118,8 +119,7 @@ export function wireTeeSettler(
   inferenceManager: CallableContractFuture<string>,
   teeSettler: ArgumentType,
 ): ContractCallFuture<string, string>[] {
-  const TEE_MODE = 4; // VerificationModes.TEE
-  const setSettler = m.call(inferenceManager, "setModeSettler", [TEE_MODE, teeSettler], {
+  const setSettler = m.call(inferenceManager, "setModeSettler", [VerificationModes.TEE, teeSettler], {
     id: "InferenceManager_setTeeSettler",
   });
   const role = m.staticCall(targets.staking, "SLASHER_ROLE", [], 0, { id: "Staking_SLASHER_ROLE_tee" });

@@ -1,12 +1,13 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
+import { VerificationModes } from "../../protocol/constants";
 import { buildInferenceManagerModule } from "./InferenceManager";
 import StakingModule from "./Staking";
 
 type StakingModuleType = typeof StakingModule;
 
 /** VerificationModes.ZK */
-export const MODE_ZK = 8;
+export const MODE_ZK = VerificationModes.ZK;
 
 const cache = new Map<StakingModuleType, ReturnType<typeof build>>();
 

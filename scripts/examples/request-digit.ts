@@ -8,20 +8,22 @@
  * `verity model publish`), pays the fee with an EIP-2612 permit (no approval transaction), sends `requestWithPermit`,
  * waits for the node's `ResultCommitted`, checks it by re-running the program (output hash and trace root), then
  * waits for `RequestFinalized`, finalizing the request itself once the challenge window has passed (anyone may).
- * The addresses come from the Ignition deployment of the chain (`VERITY_DEPLOYMENT` to point elsewhere).
+ * The addresses come from the Ignition deployment of the chain (`VERITY_DEPLOYMENT` to point elsewhere), read and
+ * attached by protocol/deployment.ts and protocol/contracts.ts.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { JsonRpcProvider, Wallet, ZeroAddress, ZeroHash, getBytes, hexlify, keccak256 } from "ethers";
 
+import { InferenceRequestStatus, VerificationModes } from "../../protocol/constants";
+import { attachProtocol } from "../../protocol/contracts";
+import { defaultDeploymentId, ignitionAddressesFile, readDeploymentFile } from "../../protocol/deployment";
 import { signPermit } from "../../protocol/permit";
 import { loadStoredProgram } from "../../cli/store";
 import { honestView } from "../../game/view";
 import { dequantizeOutput, quantizeInput } from "../../executor/quant";
 import { bytesOf } from "../../executor/trace/trace";
-import { InferenceManager__factory, ModelRegistry__factory, VerityToken__factory } from "../../typechain-types";
 
-const OPTIMISTIC = 1 << 1; // contracts/libraries/VerificationModes.sol
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
@@ -30,13 +32,8 @@ async function main(): Promise<void> {
   const provider = new JsonRpcProvider(process.env.VERITY_RPC_URL ?? "http://127.0.0.1:8545");
   const wallet = new Wallet(process.env.VERITY_PRIVATE_KEY ?? "", provider);
   const { chainId } = await provider.getNetwork();
-  const file =
-    process.env.VERITY_DEPLOYMENT ??
-    path.join(__dirname, "..", "..", "ignition", "deployments", `chain-${chainId}`, "deployed_addresses.json");
-  const addresses = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>;
-  const token = VerityToken__factory.connect(addresses["VerityToken#VerityToken"], wallet);
-  const registry = ModelRegistry__factory.connect(addresses["ModelRegistry#ModelRegistry"], wallet);
-  const manager = InferenceManager__factory.connect(addresses["InferenceManager#InferenceManager"], wallet);
+  const file = process.env.VERITY_DEPLOYMENT ?? ignitionAddressesFile(defaultDeploymentId(chainId));
+  const { token, modelRegistry: registry, inferenceManager: manager } = attachProtocol(readDeploymentFile(file), wallet);
 
   // 1. The version's program turns the image into the int8 input state S0 that goes on-chain.
   const versionId = BigInt(versionArg);
@@ -52,7 +49,7 @@ async function main(): Promise<void> {
   const deadline = BigInt((await provider.getBlock("latest"))!.timestamp + 600);
   const { v, r, s } = await signPermit(token, wallet, await manager.getAddress(), version.fee, deadline);
   const receipt = await (
-    await manager.requestWithPermit(versionId, hexlify(bytesOf(s0)), version.fee, node, OPTIMISTIC, ZeroAddress, 0, {
+    await manager.requestWithPermit(versionId, hexlify(bytesOf(s0)), version.fee, node, VerificationModes.OPTIMISTIC, ZeroAddress, 0, {
       deadline,
       v,
       r,
@@ -92,7 +89,7 @@ async function main(): Promise<void> {
     }
     const { windowEnd, status } = await manager.getRequest(requestId);
     const now = BigInt((await provider.getBlock("latest"))!.timestamp);
-    if (status === 3n /* Committed */ && now > windowEnd) {
+    if (Number(status) === InferenceRequestStatus.Committed && now > windowEnd) {
       // The node's daemon finalizes too; whoever is second reverts (InferenceManagerInvalidStatus), harmlessly.
       try {
         await (await manager.finalize(requestId, "0x", ZeroHash)).wait();

@@ -7,19 +7,6 @@ import { formatEther, type ContractTransactionResponse, type Interface, type Log
 import { tamperedView, type PartyView } from "../../game/view";
 import { mined } from "./protocol";
 
-/** IInferenceManager.RequestStatus, indexable by the uint8 the contract returns. */
-export const REQUEST_STATUS = [
-  "None",
-  "Open",
-  "Assigned",
-  "Committed",
-  "Disputed",
-  "Finalized",
-  "Rejected",
-  "Refunded",
-  "Batched",
-] as const;
-
 /** Index of the largest value: the predicted digit of an output state S_L. */
 export function argmax(state: ArrayLike<number>): number {
   let best = 0;

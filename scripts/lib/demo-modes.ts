@@ -20,6 +20,7 @@ import { driveGame } from "../../game/driver";
 import { GameOutcome } from "../../game/enums";
 import { Player } from "../../game/player";
 import { bytesOf } from "../../executor/trace/trace";
+import { InferenceRequestStatus } from "../../protocol/constants";
 import { argmax, eventOf, GasLedger, liarView, vrt } from "./demo-helpers";
 import { demoModel, readDigits } from "../../models/demo-models";
 import type { Demo } from "./demo-story";
@@ -75,11 +76,11 @@ async function teeMode(d: Demo, gas: GasLedger): Promise<ModesOutcome["tee"]> {
   });
   const status = await d.protocol.inferenceManager.statusOf(result.requestId);
   console.log(
-    `   digit label ${label}, prediction ${argmax(view.states[L])}; status ${status === 5n ? "Finalized" : status}` +
+    `   digit label ${label}, prediction ${argmax(view.states[L])}; status ${Number(status) === InferenceRequestStatus.Finalized ? "Finalized" : status}` +
       ` in the block of the settlement (attest ${result.attestGas.toLocaleString("en-US")} gas, settle ` +
       `${result.settleGas.toLocaleString("en-US")} gas)`,
   );
-  return { requestId: result.requestId, status: status === 5n ? "Finalized" : String(status), gas: result.settleGas };
+  return { requestId: result.requestId, status: Number(status) === InferenceRequestStatus.Finalized ? "Finalized" : String(status), gas: result.settleGas };
 }
 
 async function zkMode(d: Demo, gas: GasLedger): Promise<ModesOutcome["zk"]> {

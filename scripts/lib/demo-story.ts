@@ -9,8 +9,8 @@ import { keccak256 } from "ethers";
 import { Outcome } from "../../game/enums";
 import { honestView, type PartyView } from "../../game/view";
 import { bytesOf } from "../../executor/trace/trace";
-import { NodeStatus } from "./constants";
-import { REQUEST_STATUS, signed, type GasLedger } from "./demo-helpers";
+import { InferenceRequestStatus, NodeStatus } from "../../protocol/constants";
+import { signed, type GasLedger } from "./demo-helpers";
 import { demoModel, type DemoModelName } from "../../models/demo-models";
 import { printTable, type Protocol } from "./protocol";
 
@@ -129,7 +129,7 @@ export async function closingTables(d: Demo): Promise<DemoOutcome> {
       label: job.label,
       truth: job.truth,
       committed: job.committed,
-      status: REQUEST_STATUS[Number(await inferenceManager.statusOf(job.requestId))],
+      status: InferenceRequestStatus[Number(await inferenceManager.statusOf(job.requestId))],
     });
   }
   console.log("\nPredictions (argmax of the output S_L) next to each digit's label");

@@ -15,6 +15,7 @@ import * as path from "path";
 import { id, JsonRpcProvider, NonceManager, Wallet, ZeroAddress } from "ethers";
 
 import { InferenceManager__factory } from "../../typechain-types/factories/contracts/inference/InferenceManager__factory";
+import { VerificationModes } from "../../protocol/constants";
 import type { NetworkConfig } from "./setup";
 
 /** The selector of InferenceManagerNodeNotEligible(address,uint256) (raised from the linked InferenceLib, so ethers
@@ -99,7 +100,7 @@ export async function runLoad(opts: LoadOptions, log: (line: string) => void = c
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        const tx = await who.im.request(version, input, fee, node, 2 /* OPTIMISTIC */, ZeroAddress, 0);
+        const tx = await who.im.request(version, input, fee, node, VerificationModes.OPTIMISTIC, ZeroAddress, 0);
         const receipt = await tx.wait();
         if (!receipt || receipt.status !== 1) throw new Error(`request ${i} failed in ${tx.hash}`);
         const ev = receipt.logs.map((l) => iface.parseLog(l)).find((p) => p?.name === "InferenceRequested");

@@ -19,6 +19,7 @@ import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { InferenceManager__factory } from "../../typechain-types/factories/contracts/inference/InferenceManager__factory";
 import { NodeRegistry__factory } from "../../typechain-types/factories/contracts/registry/NodeRegistry__factory";
 import { Staking__factory } from "../../typechain-types/factories/contracts/staking/Staking__factory";
+import { InferenceRequestStatus } from "../../protocol/constants";
 import { ChainLedger } from "./ledger";
 import {
   freePort,
@@ -317,7 +318,7 @@ export class VerityNetwork {
       if (r.settlements.length > 0 || r.committedBy) continue;
       const req = await im.getRequest(r.id);
       const status = Number(req.status);
-      if (status !== 1 && status !== 2) continue;
+      if (status !== InferenceRequestStatus.Open && status !== InferenceRequestStatus.Assigned) continue;
       const now = (await this.provider.getBlock("latest"))!.timestamp;
       if (now <= Number(req.deadline)) await this.increaseTime(Number(req.deadline) - now + 1);
       const key = byRequester.get(req.requester.toLowerCase());

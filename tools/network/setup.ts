@@ -25,7 +25,7 @@ import {
   VerityToken__factory,
 } from "../../typechain-types";
 import { bytesOf } from "../../executor/trace/trace";
-import { VerificationMode } from "../../scripts/lib/constants";
+import { VerificationModes } from "../../protocol/constants";
 import { demoModel, readDigits } from "../../models/demo-models";
 import { deployProtocolTo, type NetworkAddresses } from "./deploy";
 import { DEV_KEYS } from "./processes";
@@ -118,7 +118,7 @@ export async function setupNetwork(opts: SetupOptions): Promise<NetworkConfig> {
           layerCount: m.program.layers.length,
           inputShape: [...m.program.inputShape],
           outputShape: [...m.program.outputShape],
-          modes: VerificationMode.OPTIMISTIC | VerificationMode.NONE,
+          modes: VerificationModes.OPTIMISTIC | VerificationModes.NONE,
           fee: NETWORK_FEE,
         }),
       );
