@@ -9,6 +9,55 @@
  * bigints, as the Solidity type declares them; bytes32 and addresses are hex strings.
  */
 
+/**
+ * Resolution (contracts/game/GameTypes.sol): How a game ended, as `IDisputeManager.DisputeResolved` and
+ * `IRedundantManager.GameResolved` report it: their `outcome` says who lost, this says why. Each member names the
+ * game(s) that use it.
+ */
+export enum Resolution {
+  None = 0,
+  NodeTimedOut = 1,
+  ChallengerTimedOut = 2,
+  PlayerATimedOut = 3,
+  PlayerBTimedOut = 4,
+  NobodyProved = 5,
+  PaddingForged = 6,
+  PaddingDisputed = 7,
+  StepRecomputedDifferently = 8,
+  StepRecomputedIdentically = 9,
+  StepRecomputed = 10,
+}
+
+/**
+ * StateRootsFault (contracts/game/GameTypes.sol): Why a list of revealed state roots S_0..S_L was refused: the first
+ * check that failed (`IDisputeManager.DisputeManagerBadStateRoots`, `IRedundantManager.RedundantManagerBadRoots`). Each
+ * member names the game(s) that use it.
+ */
+export enum StateRootsFault {
+  Count = 0,
+  TraceRoot = 1,
+  TraceRootOfA = 2,
+  TraceRootOfB = 3,
+  InputHash = 4,
+  OutputCommitment = 5,
+  FirstRoot = 6,
+  LastRoot = 7,
+  Identical = 8,
+}
+
+/**
+ * ProofPart (contracts/game/GameTypes.sol): Which part of a step's witness failed its check when the disputed step was
+ * selected (dispute) or located (refereed): `IDisputeManager.DisputeManagerBadProof`,
+ * `IRedundantManager.RedundantManagerBadProof`. Each member names the game(s) that use it.
+ */
+export enum ProofPart {
+  PreState = 0,
+  PostState = 1,
+  Layer = 2,
+  Descriptor = 3,
+  OutLength = 4,
+}
+
 /** InferenceLib.Parameter (contracts/inference/InferenceLib.sol): The governance parameter `setParameter` sets. */
 export enum Parameter {
   ChallengeWindow = 0,
@@ -111,6 +160,15 @@ export enum RedundantOutcome {
   AWrong = 1,
   BWrong = 2,
   BothWrong = 3,
+}
+
+/**
+ * IRedundantManager.TraceEnd (contracts/interfaces/IRedundantManager.sol): An end of a trace: S_0, the request's input,
+ * or S_L, a node's output.
+ */
+export enum TraceEnd {
+  Input = 0,
+  Output = 1,
 }
 
 /**

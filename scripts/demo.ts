@@ -36,7 +36,7 @@ import { honestView } from "../game/view";
 import { cidOf } from "../executor/model/cid";
 import { bytesOf } from "../executor/trace/trace";
 import { InferenceRequestStatus, NodeStatus, VerificationModes } from "../protocol/constants";
-import { Resolution } from "../test/helpers/enums";
+import { Resolution } from "../protocol/constants";
 import { argmax, eventOf, GasLedger, liarView, vrt } from "./lib/demo-helpers";
 import { demoModel, readDigits, type DemoModelName } from "../models/demo-models";
 import {

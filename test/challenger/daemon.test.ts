@@ -29,7 +29,7 @@ import {
   VERSION_OF,
   type DisputeFixture,
 } from "../helpers/dispute-fixtures";
-import { Resolution } from "../helpers/enums";
+import { Resolution } from "../../protocol/constants";
 import { MODE } from "../helpers/fixtures";
 import { STATUS } from "../helpers/inference-fixtures";
 import { fixtureAddresses } from "../helpers/node-daemon";

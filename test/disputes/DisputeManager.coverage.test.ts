@@ -19,7 +19,7 @@ import {
   REWARD_PPM,
 } from "../helpers/dispute-fixtures";
 import { forgedPaddingAtProof, oneLayerDisputeAtStep, Outcome } from "../helpers/dispute-game";
-import { ProofPart } from "../helpers/enums";
+import { ProofPart } from "../../protocol/constants";
 
 /** The DisputeManager paths the game tests do not reach: constructor checks, a short descriptor, a sparse proof of
  * a padding byte, and the cap on bond doublings. */

@@ -15,7 +15,7 @@ import {
   requestFrom,
 } from "../helpers/dispute-fixtures";
 import { forgedPaddingAtProof, openGame, Outcome, runGame } from "../helpers/dispute-game";
-import { Resolution, StateRootsFault } from "../helpers/enums";
+import { Resolution, StateRootsFault } from "../../protocol/constants";
 
 /** Root of the subtree at `height` and `index` over explicit leaf hashes, padded with bytes32(0). */
 function subtree(leaves: string[], height: number, index: number): string {

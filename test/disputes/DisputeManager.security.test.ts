@@ -17,7 +17,7 @@ import {
   type DisputeFixture,
 } from "../helpers/dispute-fixtures";
 import { oneLayerDisputeAtStep, openGame, Outcome, runGame, viewFor } from "../helpers/dispute-game";
-import { Resolution, StateRootsFault } from "../helpers/enums";
+import { Resolution, StateRootsFault } from "../../protocol/constants";
 
 /**
  * Regression tests for the findings of the adversarial review (issue 10) that concern the challenger-against-node

@@ -23,7 +23,7 @@ import { openGame, Outcome, runGame } from "../helpers/dispute-game";
 import { shouldBehaveLikeBoundedParameter } from "../behaviours/bounded-parameter.behaviour";
 import { shouldBehaveLikeChessClock } from "../behaviours/chess-clock.behaviour";
 import { shouldBehaveLikePullCredits } from "../behaviours/pull-credits.behaviour";
-import { ProofPart, Resolution, StateRootsFault } from "../helpers/enums";
+import { ProofPart, Resolution, StateRootsFault } from "../../protocol/constants";
 
 const LIE = { model: "mlp" as const, digit: 9, nodeLie: { step: 2, byte: 4 } };
 

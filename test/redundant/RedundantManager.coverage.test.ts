@@ -6,7 +6,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import type { RedundantManager } from "../../typechain-types";
 import { bytesOf } from "../../executor/trace/trace";
 import { gameFactory, gameLibraries } from "../helpers/dispute-fixtures";
-import { ProofPart, Resolution } from "../helpers/enums";
+import { ProofPart, Resolution } from "../../protocol/constants";
 import { MINIMUM_STAKE } from "../helpers/fixtures";
 import {
   COLLATERAL,

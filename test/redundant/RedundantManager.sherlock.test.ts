@@ -10,7 +10,7 @@ import { Player } from "../../game/player";
 import { demoModel } from "../../models/demo-models";
 import { bytesOf } from "../../executor/trace/trace";
 import { digitInput, outputHashOf } from "../helpers/dispute-fixtures";
-import { ProofPart, Resolution } from "../helpers/enums";
+import { ProofPart, Resolution } from "../../protocol/constants";
 import { MINIMUM_STAKE } from "../helpers/fixtures";
 import {
   CLOCK_EXTENSION,

@@ -10,7 +10,7 @@ import { MerkleTree } from "../../executor/trace/merkle";
 import { bytesOf } from "../../executor/trace/trace";
 import { demoModel } from "../../models/demo-models";
 import { digitInput, gameFactory, outputHashOf } from "../helpers/dispute-fixtures";
-import { ProofPart, Resolution, StateRootsFault, TraceEnd } from "../helpers/enums";
+import { ProofPart, Resolution, StateRootsFault, TraceEnd } from "../../protocol/constants";
 import { MODE, versionSpec } from "../helpers/fixtures";
 import { shouldBehaveLikeChessClock } from "../behaviours/chess-clock.behaviour";
 import { shouldBehaveLikePullCredits } from "../behaviours/pull-credits.behaviour";

@@ -11,7 +11,7 @@ import { viewOf, type PartyView } from "../../game/view";
 import { digitInput } from "../helpers/dispute-fixtures";
 import { demoModel } from "../../models/demo-models";
 import { outputHashOf } from "../helpers/dispute-fixtures";
-import { Resolution } from "../helpers/enums";
+import { Resolution } from "../../protocol/constants";
 import {
   COLLATERAL,
   COMMIT_TIMEOUT,

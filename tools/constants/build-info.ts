@@ -121,5 +121,13 @@ export function readSources(root: string): Source[] {
     if (out === undefined) throw new Error(`${file} lacks ${sourcePath}: recompile (npx hardhat compile --force)`);
     sources.set(sourcePath, { path: sourcePath, ast: out.ast, unit });
   }
+  // Sources with no contract of their own (file-level enums such as contracts/game/GameTypes.sol) have no artifact:
+  // they are read from the build-info of the artifacts that import them.
+  for (const unit of units.values()) {
+    for (const [sourcePath, out] of Object.entries(unit.info.output.sources)) {
+      const current = isProtocolSource(sourcePath) && fs.existsSync(path.join(root, sourcePath));
+      if (current && !sources.has(sourcePath)) sources.set(sourcePath, { path: sourcePath, ast: out.ast, unit });
+    }
+  }
   return [...sources.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
