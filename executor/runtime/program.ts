@@ -11,8 +11,9 @@
  *   verifier needs the layer descriptor and its input slice only.
  *
  * This module gathers the program's parts: the types and bounds (types.ts), shapes and state layout (layout.ts),
- * validation (validate.ts) and the canonical encoding (codec.ts).
+ * validation (validate.ts), the canonical encoding (codec.ts) and the operators (executor/ops).
  */
+export { PROGRAM_OPS, type ProgramOp } from "../ops";
 export * from "./types";
 export * from "./layout";
 export { validateProgram } from "./validate";

@@ -21,6 +21,7 @@
  * Everything here is O((L + attributes) log L): the state layouts come from one sweep over the layers, not from
  * `stateLayout` per step, so a hostile program cannot make validation quadratic.
  */
+import { operatorOf } from "../ops";
 import type { Layer, Program } from "./types";
 import {
   CHUNK,
@@ -28,13 +29,10 @@ import {
   chunksOfSpan,
   depthOf,
   multiproofSiblings,
-  num,
-  nums,
   runPattern,
   sparseChunksOf,
   sparseSiblingsOf,
   spanOf,
-  windowPattern,
 } from "./read-pattern";
 import {
   MAX_STEP_PROOF_CALLDATA,
@@ -121,55 +119,17 @@ function descriptorSize(layer: Layer, nInputs: number, inputRanks: number, copie
   );
 }
 
-/** The read pattern of one output element of `layer`, whose first input starts at byte `in0` of S_k. */
+/** The read pattern of one output element of `layer` (its operator's `readPattern`), its first input at byte `in0`. */
 function patternOf(layer: Layer, in0: number): ReadPattern {
-  const a = layer.attrs;
-  switch (layer.op) {
-    case "Gemm":
-      return runPattern("Gemm", num(a.k), num(a.k));
-    case "Conv": {
-      const [c, h, w] = nums(a.inChw, 3);
-      const cg = c / Math.max(1, num(a.group));
-      return windowPattern("Conv", cg, [h, w], nums(a.kernel, 2), nums(a.dilations, 2), in0, true);
-    }
-    case "MaxPool":
-    case "AveragePool": {
-      const [, h, w] = nums(a.inChw, 3);
-      const dil = layer.op === "MaxPool" ? nums(a.dilations, 2) : [1, 1];
-      const e = windowPattern(layer.op, 1, [h, w], nums(a.kernel, 2), dil, in0, false);
-      // MaxPool walks every kernel column of every in-bounds kernel row, padding included (PoolKernel.maxPool).
-      if (layer.op === "MaxPool") {
-        const [kh, kw] = nums(a.kernel, 2);
-        e.trips = kh + e.rows * kw;
-      }
-      return e;
-    }
-    case "Softmax": {
-      // the n bytes of the element's axis, `inner` apart, read twice, and the element itself (SoftmaxKernel)
-      const n = num(a.axisSize);
-      const inner = num(a.inner);
-      return { ...runPattern("Softmax", 2 * n + 1, 1), rows: n, rowStride: inner, rowChunks: 1 };
-    }
-    case "Add":
-    case "Sub":
-    case "Mul":
-      if (layer.inputs.length === 2) return { ...runPattern("pointwise", 2, 1), planes: 2, scattered: true };
-      return runPattern("pointwise", 1, 1);
-    default:
-      return runPattern("pointwise", 1, 1);
-  }
+  const op = operatorOf(layer.op);
+  return op ? op.readPattern(layer, in0) : runPattern("pointwise", 1, 1);
 }
 
 /** Number of weight rows and row length of a layer (as `weightRows` in executor/trace/weights.ts). */
 function rowsOf(layer: Layer): { rows: number; rowLength: number } {
   const w = layer.weights;
   if (!w) return { rows: 0, rowLength: 0 };
-  const a = layer.attrs;
-  let rows = 1;
-  if (layer.op === "Gemm") rows = num(a.n);
-  else if (layer.op === "Conv") rows = nums(a.outChw, 3)[0];
-  else if (layer.op === "Affine") rows = num(a.channels);
-  rows = Math.max(1, rows);
+  const rows = Math.max(1, operatorOf(layer.op)?.weightRows?.(layer) ?? 1);
   return { rows, rowLength: Math.floor(w.length / rows) };
 }
 

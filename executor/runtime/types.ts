@@ -11,24 +11,6 @@ export interface QParams {
   zeroPoint: number;
 }
 
-/** Operators of the integer program (one layer = one trace step). */
-export const PROGRAM_OPS = [
-  "Gemm",
-  "Conv",
-  "MaxPool",
-  "AveragePool",
-  "Add",
-  "Sub",
-  "Mul",
-  "Relu",
-  "Lut",
-  "Affine",
-  "Softmax",
-  "Reshape",
-  "Transpose",
-] as const;
-export type ProgramOp = (typeof PROGRAM_OPS)[number];
-
 export interface Layer {
   op: string;
   /** Tensor ids read by this layer (1 or 2), each < output. */
