@@ -2,16 +2,98 @@
  * Add / Sub / Mul with ONNX broadcasting, of two computed tensors or of one and a constant (`weights`, on side
  * `constSide`): one family, three program ops that share everything but the arithmetic (NUMERICS §9).
  */
+import { InvalidModelError } from "../errors";
+import type { GraphNode } from "../model/graph";
+import { broadcastShape, elementwise, padShape } from "../quant/float-tensor";
+import { quantizeMultiplier, quantizeRows, unsupported } from "../quant/params";
 import { binary } from "../runtime/kernels/elementwise";
 import { shapeSize } from "../runtime/layout";
 import { runPattern } from "../runtime/read-pattern";
-import { MAX_DIM, MAX_MULTIPLIER, MAX_SHIFT, MIN_SHIFT } from "../runtime/types";
+import { type QParams, MAX_DIM, MAX_MULTIPLIER, MAX_SHIFT, MIN_SHIFT } from "../runtime/types";
 import type { LayerCheck } from "./check";
-import { type OperatorDefinition, defineOperator } from "./definition";
+import { type LoweringContext, type OperatorDefinition, defineOperator } from "./definition";
+
+const FLOAT: Record<"Add" | "Sub" | "Mul", (a: number, b: number) => number> = {
+  Add: (a, b) => a + b,
+  Sub: (a, b) => a - b,
+  Mul: (a, b) => a * b,
+};
+
+/**
+ * Two computed operands, or one and a constant (quantized symmetric, per tensor, into `weights`); Add/Sub rescale
+ * both operands to the output with one shift, Mul their product.
+ */
+function lowerBinary(ctx: LoweringContext, node: GraphNode): void {
+  const out = node.outputs[0];
+  const dims = ctx.dims(out);
+  const ca = ctx.constant(node.inputs[0]);
+  const cb = ctx.constant(node.inputs[1]);
+  if (ca && cb) unsupported(node, "two constant operands (fold them before export)");
+  const q = ctx.qparams(out);
+  const shapeA = ca ? [...ca.dims] : ctx.input(node, 0).dims;
+  const shapeB = cb ? [...cb.dims] : ctx.input(node, 1).dims;
+  broadcastShape(node, shapeA, shapeB);
+  const attrs: Record<string, number | number[]> = {
+    aShape: padShape(shapeA, dims.length),
+    bShape: padShape(shapeB, dims.length),
+    zOut: q.zeroPoint,
+  };
+  let qa: QParams;
+  let qb: QParams;
+  let inputs: number[];
+  let weights: Int8Array | undefined;
+  const c = ca ?? cb;
+  if (c) {
+    if (c.dtype !== "float32") unsupported(node, "an int64 constant operand");
+    const { q: cq, scales } = quantizeRows(Float64Array.from(c.data), 1, c.data.length);
+    weights = cq;
+    const cQ: QParams = { scale: scales[0], zeroPoint: 0 };
+    const x = ctx.input(node, ca ? 1 : 0);
+    inputs = [x.id];
+    [qa, qb] = ca ? [cQ, x.q] : [x.q, cQ];
+    attrs.constSide = ca ? 0 : 1;
+  } else {
+    const a = ctx.input(node, 0);
+    const bb = ctx.input(node, 1);
+    inputs = [a.id, bb.id];
+    [qa, qb] = [a.q, bb.q];
+  }
+  attrs.zA = qa.zeroPoint;
+  attrs.zB = qb.zeroPoint;
+  let multiplier: Int32Array;
+  let shift: Int32Array;
+  if (node.opType === "Mul") {
+    const [m, s] = quantizeMultiplier((qa.scale * qb.scale) / q.scale);
+    multiplier = Int32Array.of(m);
+    shift = Int32Array.of(s);
+  } else {
+    const ra = qa.scale / q.scale;
+    const rb = qb.scale / q.scale;
+    let [, s] = quantizeMultiplier(Math.max(ra, rb));
+    let ma = Math.round(ra * 2 ** s);
+    let mb = Math.round(rb * 2 ** s);
+    while (Math.max(ma, mb) >= 2 ** 15) {
+      s--;
+      ma = Math.round(ra * 2 ** s);
+      mb = Math.round(rb * 2 ** s);
+    }
+    if (s < 1) throw new InvalidModelError(`node '${node.name}' (${node.opType}): operand scales are degenerate`);
+    multiplier = Int32Array.of(ma, mb);
+    shift = Int32Array.of(s);
+  }
+  // no `weights` key at all without a constant operand
+  ctx.emit(out, q, { op: node.opType, inputs, attrs, ...(weights ? { weights } : {}), multiplier, shift });
+}
 
 function binaryOperator<Op extends "Add" | "Sub" | "Mul">(op: Op): OperatorDefinition<Op> {
   return defineOperator({
     op,
+    onnx: {
+      [op]: {
+        float: (ctx, node) => elementwise(node, ctx.input(node, 0), ctx.input(node, 1), FLOAT[op]),
+        lower: lowerBinary,
+      },
+    },
     maxInputs: 2,
     validate(c: LayerCheck) {
       const { out, layer } = c;

@@ -1,11 +1,58 @@
 /**
- * One operator of the integer program, everything about it in one object: how a layer of it is validated,
- * executed and proven one element at a time. `executor/ops/index.ts` lists every definition; the runtime, the
- * validator, the step-witness bounds and the step-proof builder dispatch through that table.
+ * One operator of the integer program, everything about it in one object: which ONNX nodes become layers of it
+ * (their float reference and quantization rule), and how a layer of it is validated, executed and proven one
+ * element at a time. `executor/ops/index.ts` lists every definition; the quantizer, the float evaluator, the
+ * runtime, the validator, the step-witness bounds and the step-proof builder dispatch through that table.
  */
+import type { Graph, GraphNode, Tensor } from "../model/graph";
+import type { FTensor } from "../quant/float-tensor";
 import type { ReadPattern } from "../runtime/read-pattern";
-import type { Layer, Program } from "../runtime/types";
+import type { Layer, Program, QParams } from "../runtime/types";
 import type { LayerCheck } from "./check";
+
+/** What the float reference of a node sees (quant/float-eval.ts). */
+export interface FloatContext {
+  readonly graph: Graph;
+  /** The value of the node's input i; InvalidModelError if nothing provides it. */
+  input(node: GraphNode, i: number): FTensor;
+  /** The value of an optional input, undefined when the node leaves it empty. */
+  optional(node: GraphNode, i: number): FTensor | undefined;
+  /** Whether a graph output or a node reads the tensor. */
+  consumed(name: string): boolean;
+}
+
+/** A quantized tensor while a graph is lowered: its tensor id in the program, quantization and dims. */
+export interface QuantTensor {
+  id: number;
+  q: QParams;
+  dims: number[];
+}
+
+/** What the quantization rule of a node sees (quant/index.ts): the calibrated graph and the program so far. */
+export interface LoweringContext {
+  readonly graph: Graph;
+  /** The quantized tensor the node's input i reads; UnsupportedOperatorError for a constant, else InvalidModelError. */
+  input(node: GraphNode, i: number): QuantTensor;
+  /** The initializer of that name, if it is one. */
+  constant(name: string | undefined): Tensor | undefined;
+  /** Calibrated dims and quantization parameters of a tensor the float graph computes. */
+  dims(name: string): number[];
+  qparams(name: string): QParams;
+  /** Index of the tensor's single consumer node, unless it has several or is the graph output (fusion). */
+  soleConsumer(name: string): number | undefined;
+  /** Marks a node as folded into the layer being built, so that it is not lowered itself. */
+  fuse(nodeIndex: number): void;
+  /** Appends a layer producing tensor `name`, quantized with `q`. */
+  emit(name: string, q: QParams, layer: Omit<Layer, "output" | "outShape">): void;
+  /** Tensor `name` is `t` (Identity, a no-op Reshape): no layer. */
+  alias(name: string, t: QuantTensor): void;
+}
+
+/** One ONNX operator type: its float reference and how a node of it becomes integer layers. */
+export interface NodeRule {
+  float(ctx: FloatContext, node: GraphNode): FTensor;
+  lower(ctx: LoweringContext, node: GraphNode): void;
+}
 
 /** What output byte `element` of S_{layer+1} reads: byte indices of S_layer, and a weight row (or null). */
 export interface ElementReads {
@@ -22,6 +69,11 @@ export interface ElementReads {
 export interface OperatorDefinition<Op extends string = string> {
   /** The program op name, as encoded in the program and the layer descriptor. */
   readonly op: Op;
+  /**
+   * The ONNX operator types that lower to this op (each listed by exactly one definition, and the table checks the
+   * union against SUPPORTED_OPERATORS): their float reference and quantization rule.
+   */
+  readonly onnx: Readonly<Record<string, NodeRule>>;
   /** How many computed inputs a layer reads: at least 1, at most this. */
   readonly maxInputs: 1 | 2;
   /**

@@ -1,19 +1,22 @@
 /**
  * The operator table: every operator of the integer program, one module each (definition.ts says what a module
- * provides). The runtime (runLayer), the validator (validateProgram), the step-witness bounds and the step-proof
- * builder (game/step-proof.ts) dispatch through it.
+ * provides). The quantizer (quantizeGraph), the float reference (evaluateFloat), the runtime (runLayer), the
+ * validator (validateProgram), the step-witness bounds and the step-proof builder (game/step-proof.ts) dispatch
+ * through it.
  *
  * Adding an operator: a new file here exporting its OperatorDefinition, one line in OPERATORS, its Solidity kernel
  * and its tests (docs/ARCHITECTURE.md). The order of OPERATORS is the order of PROGRAM_OPS.
  *
- * Imports point one way: executor/ops uses runtime/kernels, runtime/types, layout and read-pattern; the
- * drivers (runtime/index, runtime/validate, runtime/step-witness) use executor/ops.
+ * Imports point one way: the operators use the building blocks (model/graph, quant/params, quant/float-tensor,
+ * quant/geometry, runtime/types, layout, read-pattern and kernels); the drivers (quant/index, quant/float-eval,
+ * runtime/index, runtime/validate, runtime/step-witness, game/step-proof) use the table.
  */
 import { affine } from "./affine";
 import { averagePool } from "./averagepool";
 import { add, mul, sub } from "./binary";
 import { conv } from "./conv";
-import type { OperatorDefinition } from "./definition";
+import { SUPPORTED_OPERATORS } from "../model/graph";
+import type { NodeRule, OperatorDefinition } from "./definition";
 import { gemm } from "./gemm";
 import { lut } from "./lut";
 import { maxPool } from "./maxpool";
@@ -22,7 +25,14 @@ import { reshape } from "./reshape";
 import { softmax } from "./softmax";
 import { transpose } from "./transpose";
 
-export type { ElementReads, OperatorDefinition } from "./definition";
+export type {
+  ElementReads,
+  FloatContext,
+  LoweringContext,
+  NodeRule,
+  OperatorDefinition,
+  QuantTensor,
+} from "./definition";
 export { LayerCheck } from "./check";
 
 export const OPERATORS = [gemm, conv, maxPool, averagePool, add, sub, mul, relu, lut, affine, softmax, reshape, transpose] as const;
@@ -36,4 +46,28 @@ const BY_OP = new Map<unknown, OperatorDefinition>(OPERATORS.map((d) => [d.op, d
 /** The definition of a program op, or undefined for an op Verity does not know. */
 export function operatorOf(op: string): OperatorDefinition | undefined {
   return BY_OP.get(op);
+}
+
+/** ONNX operator type -> its rule, from every definition's `onnx`; each type belongs to exactly one definition. */
+const RULES = new Map<unknown, NodeRule>();
+for (const d of OPERATORS) {
+  for (const [opType, rule] of Object.entries(d.onnx)) {
+    if (RULES.has(opType)) throw new Error(`executor/ops: ONNX ${opType} is lowered by two operators`);
+    RULES.set(opType, rule);
+  }
+}
+// The importer admits exactly SUPPORTED_OPERATORS (executor/model/graph.ts): each needs a rule, and a rule for
+// anything else could never run.
+for (const opType of SUPPORTED_OPERATORS) {
+  if (!RULES.has(opType)) throw new Error(`executor/ops: no operator lowers ONNX ${opType} (SUPPORTED_OPERATORS)`);
+}
+for (const opType of RULES.keys()) {
+  if (!(SUPPORTED_OPERATORS as readonly unknown[]).includes(opType)) {
+    throw new Error(`executor/ops: ONNX ${String(opType)} has a rule but is not in SUPPORTED_OPERATORS`);
+  }
+}
+
+/** The float reference and quantization rule of an ONNX operator type, or undefined for an unsupported one. */
+export function nodeRuleOf(opType: string): NodeRule | undefined {
+  return RULES.get(opType);
 }

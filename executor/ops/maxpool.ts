@@ -2,10 +2,20 @@
 import { maxPool as maxPoolKernel } from "../runtime/kernels/pool";
 import { nums } from "../runtime/read-pattern";
 import { defineOperator } from "./definition";
-import { poolPattern, poolWindow, validatePool } from "./pool";
+import { poolF, poolLayer, poolPattern, poolWindow, validatePool } from "./pool";
 
 export const maxPool = defineOperator({
   op: "MaxPool",
+  onnx: {
+    MaxPool: {
+      float: (ctx, node) => poolF(node, ctx.input(node, 0), "max"),
+      lower(ctx, node) {
+        const { x, dilations, attrs } = poolLayer(ctx, node);
+        attrs.dilations = [...dilations];
+        ctx.emit(node.outputs[0], x.q, { op: "MaxPool", inputs: [x.id], attrs });
+      },
+    },
+  },
   maxInputs: 1,
   validate: (c) => validatePool(c, "MaxPool"),
   run: (layer, [x]) => maxPoolKernel(layer, x),

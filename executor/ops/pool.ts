@@ -1,7 +1,80 @@
-/** What MaxPool and AveragePool share: the window validation, read pattern and the geometry of one element. */
+/**
+ * What MaxPool and AveragePool share: the float reference of the ONNX pools, the window attributes of their layers,
+ * the window validation, the read pattern and the geometry of one element.
+ */
+import { type GraphNode, attrInt, attrInts } from "../model/graph";
+import { type FTensor, expect4d } from "../quant/float-tensor";
+import { window2d } from "../quant/geometry";
+import { unsupported } from "../quant/params";
 import { type ReadPattern, nums, windowPattern } from "../runtime/read-pattern";
 import { type Layer, MAX_ACCUMULATOR, MAX_DIM } from "../runtime/types";
 import type { LayerCheck } from "./check";
+import type { LoweringContext, QuantTensor } from "./definition";
+
+/** ONNX MaxPool, AveragePool and GlobalAveragePool in float (2-D, NCHW). */
+export function poolF(node: GraphNode, x: FTensor, kind: "max" | "avg" | "global"): FTensor {
+  const [n, c, h, w] = expect4d(node, x);
+  const kernel = kind === "global" ? [h, w] : attrInts(node, "kernel_shape", []);
+  if (kind === "max" && node.outputs.length > 1 && node.outputs[1]) unsupported(node, "the Indices output");
+  if (kind === "max" && attrInt(node, "storage_order", 0) !== 0) unsupported(node, "storage_order 1");
+  const g = kind === "global"
+    ? { kernel: [h, w], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], out: [1, 1] }
+    : window2d(node, h, w, kernel, true);
+  const [oh, ow] = g.out;
+  const includePad = attrInt(node, "count_include_pad", 0) === 1;
+  const data = new Float32Array(n * c * oh * ow);
+  for (let p = 0; p < n * c; p++)
+    for (let oy = 0; oy < oh; oy++)
+      for (let ox = 0; ox < ow; ox++) {
+        let best = -Infinity;
+        let sum = 0;
+        let cnt = 0;
+        for (let ky = 0; ky < g.kernel[0]; ky++) {
+          const iy = oy * g.strides[0] - g.pads[0] + ky * g.dilations[0];
+          for (let kx = 0; kx < g.kernel[1]; kx++) {
+            const ix = ox * g.strides[1] - g.pads[1] + kx * g.dilations[1];
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+            const v = x.data[(p * h + iy) * w + ix];
+            if (v > best) best = v;
+            sum += v;
+            cnt++;
+          }
+        }
+        let div = cnt;
+        if (kind === "avg" && includePad) {
+          const y0 = oy * g.strides[0] - g.pads[0];
+          const x0 = ox * g.strides[1] - g.pads[1];
+          div = (Math.min(y0 + g.kernel[0], h + g.pads[2]) - y0) * (Math.min(x0 + g.kernel[1], w + g.pads[3]) - x0);
+        }
+        data[(p * oh + oy) * ow + ox] = kind === "max" ? best : div > 0 ? sum / div : 0;
+      }
+  return { dims: [n, c, oh, ow], data };
+}
+
+/**
+ * The input of a pooling node and its layer's window attributes (inChw, outHw, kernel, strides, pads; the op adds
+ * its own): GlobalAveragePool is a window over the whole plane.
+ */
+export function poolLayer(
+  ctx: LoweringContext,
+  node: GraphNode,
+): { x: QuantTensor; dilations: readonly number[]; attrs: Record<string, number | number[]> } {
+  const x = ctx.input(node, 0);
+  if (x.dims.length !== 4) unsupported(node, `a rank-${x.dims.length} input (only NCHW is supported)`);
+  const [, c, h, w] = x.dims;
+  const g =
+    node.opType === "GlobalAveragePool"
+      ? { kernel: [h, w], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], out: [1, 1] }
+      : window2d(node, h, w, [...((node.attributes.kernel_shape?.value as number[] | undefined) ?? [])], true);
+  const attrs: Record<string, number | number[]> = {
+    inChw: [c, h, w],
+    outHw: [...g.out],
+    kernel: [...g.kernel],
+    strides: [...g.strides],
+    pads: [...g.pads],
+  };
+  return { x, dilations: g.dilations, attrs };
+}
 
 export function validatePool(c: LayerCheck, kind: "MaxPool" | "AveragePool"): void {
   const [ch, h, w] = c.ints("inChw", 3, 1, MAX_DIM);
