@@ -5,17 +5,17 @@
  * through it.
  *
  * Adding an operator: a new file here exporting its OperatorDefinition, one line in OPERATORS, its Solidity kernel
- * and its tests (docs/ARCHITECTURE.md). The order of OPERATORS is the order of PROGRAM_OPS.
+ * and its tests (docs/ARCHITECTURE.md).
  *
  * Imports point one way: the operators use the building blocks (model/graph, quant/params, quant/float-tensor,
  * quant/geometry, runtime/types, layout, read-pattern and kernels); the drivers (quant/index, quant/float-eval,
  * runtime/index, runtime/validate, runtime/step-witness, game/step-proof) use the table.
  */
+import { SUPPORTED_OPERATORS } from "../model/graph";
 import { affine } from "./affine";
 import { averagePool } from "./averagepool";
 import { add, mul, sub } from "./binary";
 import { conv } from "./conv";
-import { SUPPORTED_OPERATORS } from "../model/graph";
 import type { NodeRule, OperatorDefinition } from "./definition";
 import { gemm } from "./gemm";
 import { lut } from "./lut";
@@ -35,7 +35,22 @@ export type {
 } from "./definition";
 export { LayerCheck } from "./check";
 
-export const OPERATORS = [gemm, conv, maxPool, averagePool, add, sub, mul, relu, lut, affine, softmax, reshape, transpose] as const;
+/** The operators, one per line; their order is the order of PROGRAM_OPS. */
+export const OPERATORS = [
+  gemm,
+  conv,
+  maxPool,
+  averagePool,
+  add,
+  sub,
+  mul,
+  relu,
+  lut,
+  affine,
+  softmax,
+  reshape,
+  transpose,
+] as const;
 
 /** Operators of the integer program (one layer = one trace step). */
 export type ProgramOp = (typeof OPERATORS)[number]["op"];

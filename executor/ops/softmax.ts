@@ -19,7 +19,6 @@ function softmaxGeometry(graph: Graph, node: GraphNode, dims: readonly number[])
   return [outer, dims[axis], sizeOf(dims.slice(axis + 1))];
 }
 
-
 /** ONNX Softmax in float. */
 function softmaxF(graph: Graph, node: GraphNode, x: FTensor): FTensor {
   const [outer, n, inner] = softmaxGeometry(graph, node, x.dims);
@@ -35,6 +34,7 @@ function softmaxF(graph: Graph, node: GraphNode, x: FTensor): FTensor {
     }
   return { dims: x.dims, data };
 }
+
 export const softmax = defineOperator({
   op: "Softmax",
   onnx: {

@@ -76,4 +76,5 @@ export function run(p: Program, input: Int8Array): Int8Array {
   const states = execute(p, input);
   return states[states.length - 1];
 }
+
 export * from "./step-witness";
