@@ -8,15 +8,19 @@
  *            with its range proof against stateRoot(S_layer)                          (docs/COMMITMENTS.md §4)
  *   rows   = the one weight row (output channel) the element needs, or none
  *
- * `elementReads` says which bytes of S_layer and which weight row an element reads; it follows docs/NUMERICS.md
- * §5-§13 exactly as the Solidity kernels do, so a slice built from it is always sufficient.
+ * `elementReads` says which bytes of S_layer and which weight row an element reads (each operator's `reads`, in
+ * executor/ops); it follows docs/NUMERICS.md §5-§13 exactly as the Solidity kernels do, so a slice built from it is
+ * always sufficient.
  */
 import { hexlify } from "ethers";
 import { VerityError } from "../executor/errors";
-import { type Layer, type Program, shapeSize, tensorShape } from "../executor/runtime/program";
+import { type ElementReads, operatorOf } from "../executor/ops";
+import type { Program } from "../executor/runtime/program";
 import { CHUNK_BYTES, MerkleTree } from "../executor/trace/merkle";
 import { WeightsCommitment, stepLayout } from "../executor/trace/weights";
 import { stepProofCalldata, stepWitnessBounds } from "../executor/runtime/step-witness";
+
+export type { ElementReads } from "../executor/ops";
 
 /** A step proof asked of a layer or element that does not exist, or of states that do not fit the program. */
 export class StepProofError extends VerityError {}
@@ -70,26 +74,6 @@ export interface SparseStepProof {
   rows: WeightRow[];
 }
 
-/** What output byte `element` of S_{layer+1} reads: byte indices of S_layer, and a weight row (or null). */
-export interface ElementReads {
-  /** Byte indices of S_layer, in no particular order (possibly empty: e.g. an all-padding pooling window). */
-  bytes: number[];
-  row: number | null;
-  /**
-   * Byte ranges [first, last] of S_layer the kernel checks as a whole (`KernelIO.range`): Conv checks each kernel
-   * row's span once, the gaps between dilated taps included, so a sparse slice must hold every chunk of it.
-   */
-  spans?: [number, number][];
-}
-
-function int(v: number | number[] | undefined): number {
-  return v as number;
-}
-
-function arr(v: number | number[] | undefined): number[] {
-  return v as number[];
-}
-
 /** The bytes of S_layer and the weight row that byte `element` of S_{layer+1} depends on. */
 export function elementReads(p: Program, layer: number, element: number): ElementReads {
   const L = p.layers.length;
@@ -102,133 +86,9 @@ export function elementReads(p: Program, layer: number, element: number): Elemen
     const [src, dst, len] = io.copies.slice(t, t + 3);
     if (element >= dst && element < dst + len) return { bytes: [src + element - dst], row: null };
   }
-  return outputReads(p, p.layers[layer], io.inputOffsets, element - io.outputOffset);
-}
-
-function outputReads(p: Program, layer: Layer, inOff: number[], i: number): ElementReads {
-  const a = layer.attrs;
-  const in0 = inOff[0];
-  const bytes: number[] = [];
-  switch (layer.op) {
-    case "Gemm": {
-      const k = int(a.k);
-      const n = int(a.n);
-      const start = in0 + Math.floor(i / n) * k;
-      for (let j = 0; j < k; j++) bytes.push(start + j);
-      return { bytes, row: i % n };
-    }
-    case "Conv": {
-      const [c, h, w] = arr(a.inChw);
-      const [m, oh, ow] = arr(a.outChw);
-      const group = int(a.group);
-      const [kh, kw] = arr(a.kernel);
-      const [sh, sw] = arr(a.strides);
-      const [pt, pl] = arr(a.pads);
-      const [dh, dw] = arr(a.dilations);
-      const plane = oh * ow;
-      const o = Math.floor(i / plane) % m;
-      const b = Math.floor(i / (plane * m));
-      const oy = Math.floor((i % plane) / ow);
-      const ox = i % ow;
-      const cg = c / group;
-      const g = Math.floor(o / (m / group));
-      const spans: [number, number][] = [];
-      for (let ci = 0; ci < cg; ci++) {
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - pt + ky * dh;
-          if (iy < 0 || iy >= h) continue;
-          const first = bytes.length;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - pl + kx * dw;
-            if (ix >= 0 && ix < w) bytes.push(in0 + ((b * c + g * cg + ci) * h + iy) * w + ix);
-          }
-          if (bytes.length > first) spans.push([bytes[first], bytes[bytes.length - 1]]);
-        }
-      }
-      return { bytes, row: o, spans };
-    }
-    case "MaxPool":
-    case "AveragePool": {
-      const [, h, w] = arr(a.inChw);
-      const [oh, ow] = arr(a.outHw);
-      const [kh, kw] = arr(a.kernel);
-      const [sh, sw] = arr(a.strides);
-      const [pt, pl, pb, pr] = arr(a.pads);
-      const [dh, dw] = layer.op === "MaxPool" ? arr(a.dilations) : [1, 1];
-      const plane = oh * ow;
-      const base = in0 + Math.floor(i / plane) * h * w;
-      const oy = Math.floor((i % plane) / ow);
-      const ox = i % ow;
-      if (layer.op === "MaxPool") {
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - pt + ky * dh;
-          if (iy < 0 || iy >= h) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - pl + kx * dw;
-            if (ix >= 0 && ix < w) bytes.push(base + iy * w + ix);
-          }
-        }
-      } else {
-        const y0 = oy * sh - pt;
-        const x0 = ox * sw - pl;
-        const yz = Math.min(Math.min(y0 + kh, h + pb), h);
-        const xz = Math.min(Math.min(x0 + kw, w + pr), w);
-        for (let iy = Math.max(y0, 0); iy < yz; iy++) for (let ix = Math.max(x0, 0); ix < xz; ix++) bytes.push(base + iy * w + ix);
-      }
-      return { bytes, row: null };
-    }
-    case "Add":
-    case "Sub":
-    case "Mul": {
-      const out = layer.outShape;
-      const aShape = arr(a.aShape);
-      const bShape = arr(a.bShape);
-      let ia = 0;
-      let ib = 0;
-      let sa = 1;
-      let sb = 1;
-      let rem = i;
-      for (let d = out.length - 1; d >= 0; d--) {
-        const idx = rem % out[d];
-        rem = Math.floor(rem / out[d]);
-        if (aShape[d] !== 1) ia += idx * sa;
-        if (bShape[d] !== 1) ib += idx * sb;
-        sa *= aShape[d];
-        sb *= bShape[d];
-      }
-      if (layer.inputs.length === 2) return { bytes: [in0 + ia, inOff[1] + ib], row: null };
-      return { bytes: [in0 + (int(a.constSide) === 0 ? ib : ia)], row: 0 };
-    }
-    case "Affine":
-      return { bytes: [in0 + i], row: Math.floor(i / int(a.inner)) % int(a.channels) };
-    case "Relu":
-    case "Lut":
-    case "Reshape":
-      return { bytes: [in0 + i], row: null };
-    case "Softmax": {
-      const n = int(a.axisSize);
-      const inner = int(a.inner);
-      const span = n * inner;
-      const base = in0 + Math.floor(i / span) * span + (i % inner);
-      for (let j = 0; j < n; j++) bytes.push(base + j * inner);
-      return { bytes, row: null };
-    }
-    case "Transpose": {
-      const inShape = tensorShape(p, layer.inputs[0]);
-      const perm = arr(a.perm);
-      const out = layer.outShape;
-      let rem = i;
-      let j = 0;
-      for (let d = out.length - 1; d >= 0; d--) {
-        const idx = rem % out[d];
-        rem = Math.floor(rem / out[d]);
-        j += idx * shapeSize(inShape.slice(perm[d] + 1));
-      }
-      return { bytes: [in0 + j], row: null };
-    }
-    default:
-      throw new StepProofError(`unknown program op '${layer.op}'`);
-  }
+  const op = operatorOf(p.layers[layer].op);
+  if (!op) throw new StepProofError(`unknown program op '${p.layers[layer].op}'`);
+  return op.reads(p.layers[layer], io.inputOffsets, element - io.outputOffset, p);
 }
 
 function asBytes(s: Int8Array): Uint8Array {

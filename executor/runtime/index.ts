@@ -3,47 +3,16 @@
  * value other than exact integers is ever produced (see docs/NUMERICS.md).
  */
 import { InvalidInputError } from "../errors";
-import { conv } from "./kernels/conv";
-import { affine, binary, lut, relu } from "./kernels/elementwise";
-import { gemm } from "./kernels/gemm";
-import { averagePool, maxPool } from "./kernels/pool";
-import { reshape, transpose } from "./kernels/shape";
-import { softmax } from "./kernels/softmax";
-import { type Layer, type Program, shapeSize, stateLayout, tensorShape } from "./program";
+import { operatorOf } from "../ops";
+import { type Layer, type Program, shapeSize, stateLayout } from "./program";
 
 export * from "./program";
 
 /** Runs one layer on its input tensors (already sliced out of the state). */
 export function runLayer(p: Program, layer: Layer, inputs: Int8Array[]): Int8Array {
-  const x = inputs[0];
-  switch (layer.op) {
-    case "Gemm":
-      return gemm(layer, x);
-    case "Conv":
-      return conv(layer, x);
-    case "MaxPool":
-      return maxPool(layer, x);
-    case "AveragePool":
-      return averagePool(layer, x);
-    case "Add":
-    case "Sub":
-    case "Mul":
-      return binary(layer, x, inputs[1]);
-    case "Relu":
-      return relu(layer, x);
-    case "Lut":
-      return lut(layer, x);
-    case "Affine":
-      return affine(layer, x);
-    case "Softmax":
-      return softmax(layer, x);
-    case "Reshape":
-      return reshape(layer, x);
-    case "Transpose":
-      return transpose(layer, x, tensorShape(p, layer.inputs[0]));
-    default:
-      throw new InvalidInputError(`unknown program op '${layer.op}'`);
-  }
+  const op = operatorOf(layer.op);
+  if (!op) throw new InvalidInputError(`unknown program op '${layer.op}'`);
+  return op.run(layer, inputs, p);
 }
 
 function concatState(parts: Int8Array[]): Int8Array {
@@ -107,4 +76,5 @@ export function run(p: Program, input: Int8Array): Int8Array {
   const states = execute(p, input);
   return states[states.length - 1];
 }
+
 export * from "./step-witness";

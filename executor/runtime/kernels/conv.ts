@@ -1,5 +1,5 @@
 /** Conv 2-D (NCHW) with strides, pads, dilations and groups, plus fused Relu/Clip: docs/NUMERICS.md §6. */
-import type { Layer } from "../program";
+import type { Layer } from "../types";
 import { INV_POW2, POW2, requantOf } from "./requant";
 
 /**

@@ -1,5 +1,5 @@
 /** Add / Sub / Mul with ONNX broadcasting, Relu, lookup tables and the per-channel affine: docs/NUMERICS.md §9-11. */
-import type { Layer } from "../program";
+import type { Layer } from "../types";
 import { INV_POW2, POW2, requantOf } from "./requant";
 
 /** Row-major strides of `dims`, with stride 0 on every axis of size 1 where the output is larger (broadcast). */

@@ -1,5 +1,5 @@
 /** Gemm (also MatMul with a constant right operand, and fused Relu/Clip): docs/NUMERICS.md §5. */
-import type { Layer } from "../program";
+import type { Layer } from "../types";
 import { INV_POW2, POW2, requantOf } from "./requant";
 
 /**

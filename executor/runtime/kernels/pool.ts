@@ -1,5 +1,5 @@
 /** MaxPool and AveragePool / GlobalAveragePool (NCHW): docs/NUMERICS.md §7-8. */
-import type { Layer } from "../program";
+import type { Layer } from "../types";
 
 /**
  * y[b, c, oy, ox] = max of x over the in-bounds window positions (padding never wins; an all-padding window

@@ -3,7 +3,7 @@
  * and int8 saturation. All values are exact integers held in float64; programs are validated so that every
  * product stays below 2^53 in magnitude.
  */
-import type { Layer } from "../program";
+import type { Layer } from "../types";
 
 /** POW2[k] = 2^k, exact in float64 for k <= 63. */
 export const POW2: Float64Array = Float64Array.from({ length: 64 }, (_, k) => 2 ** k);

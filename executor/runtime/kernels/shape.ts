@@ -1,5 +1,5 @@
 /** Data movement: Reshape (and Flatten) copy; Transpose permutes axes. docs/NUMERICS.md §13. */
-import type { Layer } from "../program";
+import type { Layer } from "../types";
 
 /** The same values in the same row-major order, under a new shape. */
 export function reshape(_layer: Layer, x: Int8Array): Int8Array {

@@ -1,5 +1,5 @@
 /** Integer Softmax: docs/NUMERICS.md §12. */
-import type { Layer } from "../program";
+import type { Layer } from "../types";
 
 /**
  * For each slice along the axis (outer x axisSize x inner layout):

@@ -1,0 +1,157 @@
+/**
+ * Add / Sub / Mul with ONNX broadcasting, of two computed tensors or of one and a constant (`weights`, on side
+ * `constSide`): one family, three program ops that share everything but the arithmetic (NUMERICS §9).
+ */
+import { InvalidModelError } from "../errors";
+import type { GraphNode } from "../model/graph";
+import { broadcastShape, elementwise, padShape } from "../quant/float-tensor";
+import { quantizeMultiplier, quantizeRows, unsupported } from "../quant/params";
+import { binary } from "../runtime/kernels/elementwise";
+import { shapeSize } from "../runtime/layout";
+import { runPattern } from "../runtime/read-pattern";
+import { type QParams, MAX_DIM, MAX_MULTIPLIER, MAX_SHIFT, MIN_SHIFT } from "../runtime/types";
+import type { LayerCheck } from "./check";
+import { type LoweringContext, type OperatorDefinition, defineOperator } from "./definition";
+
+const FLOAT: Record<"Add" | "Sub" | "Mul", (a: number, b: number) => number> = {
+  Add: (a, b) => a + b,
+  Sub: (a, b) => a - b,
+  Mul: (a, b) => a * b,
+};
+
+/**
+ * Two computed operands, or one and a constant (quantized symmetric, per tensor, into `weights`); Add/Sub rescale
+ * both operands to the output with one shift, Mul their product.
+ */
+function lowerBinary(ctx: LoweringContext, node: GraphNode): void {
+  const out = node.outputs[0];
+  const dims = ctx.dims(out);
+  const ca = ctx.constant(node.inputs[0]);
+  const cb = ctx.constant(node.inputs[1]);
+  if (ca && cb) unsupported(node, "two constant operands (fold them before export)");
+  const q = ctx.qparams(out);
+  const shapeA = ca ? [...ca.dims] : ctx.input(node, 0).dims;
+  const shapeB = cb ? [...cb.dims] : ctx.input(node, 1).dims;
+  broadcastShape(node, shapeA, shapeB);
+  const attrs: Record<string, number | number[]> = {
+    aShape: padShape(shapeA, dims.length),
+    bShape: padShape(shapeB, dims.length),
+    zOut: q.zeroPoint,
+  };
+  let qa: QParams;
+  let qb: QParams;
+  let inputs: number[];
+  let weights: Int8Array | undefined;
+  const c = ca ?? cb;
+  if (c) {
+    if (c.dtype !== "float32") unsupported(node, "an int64 constant operand");
+    const { q: cq, scales } = quantizeRows(Float64Array.from(c.data), 1, c.data.length);
+    weights = cq;
+    const cQ: QParams = { scale: scales[0], zeroPoint: 0 };
+    const x = ctx.input(node, ca ? 1 : 0);
+    inputs = [x.id];
+    [qa, qb] = ca ? [cQ, x.q] : [x.q, cQ];
+    attrs.constSide = ca ? 0 : 1;
+  } else {
+    const a = ctx.input(node, 0);
+    const bb = ctx.input(node, 1);
+    inputs = [a.id, bb.id];
+    [qa, qb] = [a.q, bb.q];
+  }
+  attrs.zA = qa.zeroPoint;
+  attrs.zB = qb.zeroPoint;
+  let multiplier: Int32Array;
+  let shift: Int32Array;
+  if (node.opType === "Mul") {
+    const [m, s] = quantizeMultiplier((qa.scale * qb.scale) / q.scale);
+    multiplier = Int32Array.of(m);
+    shift = Int32Array.of(s);
+  } else {
+    const ra = qa.scale / q.scale;
+    const rb = qb.scale / q.scale;
+    let [, s] = quantizeMultiplier(Math.max(ra, rb));
+    let ma = Math.round(ra * 2 ** s);
+    let mb = Math.round(rb * 2 ** s);
+    while (Math.max(ma, mb) >= 2 ** 15) {
+      s--;
+      ma = Math.round(ra * 2 ** s);
+      mb = Math.round(rb * 2 ** s);
+    }
+    if (s < 1) throw new InvalidModelError(`node '${node.name}' (${node.opType}): operand scales are degenerate`);
+    multiplier = Int32Array.of(ma, mb);
+    shift = Int32Array.of(s);
+  }
+  // no `weights` key at all without a constant operand
+  ctx.emit(out, q, { op: node.opType, inputs, attrs, ...(weights ? { weights } : {}), multiplier, shift });
+}
+
+function binaryOperator<Op extends "Add" | "Sub" | "Mul">(op: Op): OperatorDefinition<Op> {
+  return defineOperator({
+    op,
+    onnx: {
+      [op]: {
+        float: (ctx, node) => elementwise(node, ctx.input(node, 0), ctx.input(node, 1), FLOAT[op]),
+        lower: lowerBinary,
+      },
+    },
+    maxInputs: 2,
+    validate(c: LayerCheck) {
+      const { out, layer } = c;
+      const rank = out.length;
+      const a = c.ints("aShape", rank, 1, MAX_DIM);
+      const b = c.ints("bShape", rank, 1, MAX_DIM);
+      for (let d = 0; d < rank; d++) {
+        if ((a[d] !== out[d] && a[d] !== 1) || (b[d] !== out[d] && b[d] !== 1)) c.fail("broadcast shapes");
+      }
+      c.zeroPoint("zA");
+      c.zeroPoint("zB");
+      c.zeroPoint("zOut");
+      if (c.nIn === 2) {
+        if (shapeSize(a) !== c.inSize || shapeSize(b) !== shapeSize(c.shapeOf(layer.inputs[1]))) c.fail("operand sizes");
+        c.expect("weights", null);
+      } else {
+        const side = c.scalar("constSide", 0, 1);
+        const dynSize = shapeSize(side === 0 ? b : a);
+        if (dynSize !== c.inSize) c.fail("operand sizes");
+        c.expect("weights", shapeSize(side === 0 ? a : b));
+      }
+      const nm = op === "Mul" ? 1 : 2;
+      const m = layer.multiplier;
+      const s = layer.shift;
+      if (!m || m.length !== nm || !s || s.length !== 1) c.fail("multiplier/shift");
+      for (const v of m) if (v < 0 || v >= MAX_MULTIPLIER) c.fail("multiplier range");
+      if (s[0] < MIN_SHIFT || s[0] > MAX_SHIFT) c.fail("shift range");
+      c.expect("bias", null);
+      c.expect("lut", null);
+    },
+    run: (layer, [x0, x1]) => binary(layer, x0, x1),
+    readPattern(layer) {
+      if (layer.inputs.length === 2) return { ...runPattern("pointwise", 2, 1), planes: 2, scattered: true };
+      return runPattern("pointwise", 1, 1);
+    },
+    reads(layer, inOff, i) {
+      const out = layer.outShape;
+      const aShape = layer.attrs.aShape as number[];
+      const bShape = layer.attrs.bShape as number[];
+      let ia = 0;
+      let ib = 0;
+      let sa = 1;
+      let sb = 1;
+      let rem = i;
+      for (let d = out.length - 1; d >= 0; d--) {
+        const idx = rem % out[d];
+        rem = Math.floor(rem / out[d]);
+        if (aShape[d] !== 1) ia += idx * sa;
+        if (bShape[d] !== 1) ib += idx * sb;
+        sa *= aShape[d];
+        sb *= bShape[d];
+      }
+      if (layer.inputs.length === 2) return { bytes: [inOff[0] + ia, inOff[1] + ib], row: null };
+      return { bytes: [inOff[0] + ((layer.attrs.constSide as number) === 0 ? ib : ia)], row: 0 };
+    },
+  });
+}
+
+export const add = binaryOperator("Add");
+export const sub = binaryOperator("Sub");
+export const mul = binaryOperator("Mul");

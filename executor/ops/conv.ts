@@ -1,0 +1,150 @@
+/** Conv 2-D (NCHW) with strides, pads, dilations and groups, and a fused output clamp (NUMERICS §6). */
+import { ShapeMismatchError } from "../errors";
+import { type GraphNode, attrInt, attrInts } from "../model/graph";
+import { type FTensor, expect4d, floatOf } from "../quant/float-tensor";
+import { window2d } from "../quant/geometry";
+import { unsupported } from "../quant/params";
+import { conv as convKernel } from "../runtime/kernels/conv";
+import { num, nums, windowPattern } from "../runtime/read-pattern";
+import { MAX_DIM } from "../runtime/types";
+import { type LoweringContext, type QuantTensor, defineOperator } from "./definition";
+import { type LinearWeights, lowerLinear } from "./linear";
+
+/** ONNX Conv in float (2-D, NCHW). */
+function convF(node: GraphNode, x: FTensor, w: FTensor, b: FTensor | undefined): FTensor {
+  const [n, c, h, wd] = expect4d(node, x);
+  if (w.dims.length !== 4) unsupported(node, "non-2-D weights");
+  const [m, cg, kh, kw] = w.dims;
+  const group = attrInt(node, "group", 1);
+  if (group < 1 || c % group !== 0 || m % group !== 0 || cg !== c / group) {
+    throw new ShapeMismatchError(`node '${node.name}' (Conv): input channels ${c}, weights [${w.dims.join(", ")}], group ${group} do not fit`);
+  }
+  const ks = attrInts(node, "kernel_shape", [kh, kw]);
+  if (ks[0] !== kh || ks[1] !== kw) throw new ShapeMismatchError(`node '${node.name}' (Conv): kernel_shape differs from the weights`);
+  const g = window2d(node, h, wd, [kh, kw], false);
+  const [oh, ow] = g.out;
+  const mg = m / group;
+  const data = new Float32Array(n * m * oh * ow);
+  for (let bi = 0; bi < n; bi++)
+    for (let o = 0; o < m; o++) {
+      const gi = Math.floor(o / mg);
+      for (let oy = 0; oy < oh; oy++)
+        for (let ox = 0; ox < ow; ox++) {
+          let acc = b ? b.data[o] : 0;
+          for (let ci = 0; ci < cg; ci++)
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = oy * g.strides[0] - g.pads[0] + ky * g.dilations[0];
+              if (iy < 0 || iy >= h) continue;
+              for (let kx = 0; kx < kw; kx++) {
+                const ix = ox * g.strides[1] - g.pads[1] + kx * g.dilations[1];
+                if (ix < 0 || ix >= wd) continue;
+                acc += w.data[((o * cg + ci) * kh + ky) * kw + kx] * x.data[((bi * c + gi * cg + ci) * h + iy) * wd + ix];
+              }
+            }
+          data[((bi * m + o) * oh + oy) * ow + ox] = acc;
+        }
+    }
+  return { dims: [n, m, oh, ow], data };
+}
+
+/** The constant 4-D weights [m, c / group, kh, kw] as m rows, the optional constant bias, the window geometry. */
+function convWeights(ctx: LoweringContext, node: GraphNode, x: QuantTensor): LinearWeights {
+  const wt = ctx.constant(node.inputs[1]);
+  if (!wt || wt.dtype !== "float32") unsupported(node, "non-constant weights");
+  if (x.dims.length !== 4 || wt.dims.length !== 4) unsupported(node, "a non-2-D convolution (only NCHW inputs with 4-D weights)");
+  const [m, cg, kh, kw] = wt.dims;
+  const [, c, h, wd] = x.dims;
+  const g = window2d(node, h, wd, [kh, kw], false);
+  const group = attrInt(node, "group", 1);
+  const b = new Float64Array(m);
+  const bt = ctx.constant(node.inputs[2]);
+  if (node.inputs[2] && !bt) unsupported(node, "a non-constant bias");
+  if (bt) b.set(floatOf(bt).data);
+  const attrs = {
+    inChw: [c, h, wd],
+    outChw: [m, g.out[0], g.out[1]],
+    group,
+    kernel: [kh, kw],
+    strides: [...g.strides],
+    pads: [...g.pads],
+    dilations: [...g.dilations],
+  };
+  return { op: "Conv", rows: m, rowLen: cg * kh * kw, w: Float64Array.from(wt.data), b, attrs, channelAxisLast: false };
+}
+
+export const conv = defineOperator({
+  op: "Conv",
+  onnx: {
+    Conv: {
+      float: (ctx, node) => convF(node, ctx.input(node, 0), ctx.input(node, 1), ctx.optional(node, 2)),
+      lower: (ctx, node) => lowerLinear(ctx, node, (x) => convWeights(ctx, node, x)),
+    },
+  },
+  maxInputs: 1,
+  validate(c) {
+    const [ch, h, w] = c.ints("inChw", 3, 1, MAX_DIM);
+    const [m, oh, ow] = c.ints("outChw", 3, 1, MAX_DIM);
+    const group = c.scalar("group", 1, MAX_DIM);
+    const [kh, kw] = c.ints("kernel", 2, 1, MAX_DIM);
+    const [sh, sw] = c.ints("strides", 2, 1, MAX_DIM);
+    const [pt, pl] = c.ints("pads", 4, 0, MAX_DIM);
+    const [dh, dw] = c.ints("dilations", 2, 1, MAX_DIM);
+    const { inShape, out } = c;
+    if (ch % group !== 0 || m % group !== 0) c.fail("channels not divisible by group");
+    if (inShape.length !== 4 || inShape[1] !== ch || inShape[2] !== h || inShape[3] !== w) c.fail("input shape");
+    if (out.length !== 4 || out[0] !== inShape[0] || out[1] !== m || out[2] !== oh || out[3] !== ow) c.fail("output shape");
+    const [, , pb, pr] = c.layer.attrs.pads as number[];
+    c.window(h, pt, pb, kh, dh, sh, oh);
+    c.window(w, pl, pr, kw, dw, sw, ow);
+    c.work(inShape[0] * m * oh * ow * (ch / group) * kh * kw);
+    c.zeroPoint("zIn");
+    c.zeroPoint("zOut");
+    c.clamp();
+    const rowLen = (ch / group) * kh * kw;
+    c.expect("weights", m * rowLen);
+    c.expect("bias", m);
+    c.requant(m);
+    c.expect("lut", null);
+    c.accumulator(rowLen);
+  },
+  run: (layer, [x]) => convKernel(layer, x),
+  weightRows: (layer) => nums(layer.attrs.outChw, 3)[0],
+  readPattern(layer, in0) {
+    const a = layer.attrs;
+    const [ch, h, w] = nums(a.inChw, 3);
+    const cg = ch / Math.max(1, num(a.group));
+    return windowPattern("Conv", cg, [h, w], nums(a.kernel, 2), nums(a.dilations, 2), in0, true);
+  },
+  reads(layer, [in0], i) {
+    const a = layer.attrs;
+    const [c, h, w] = a.inChw as number[];
+    const [m, oh, ow] = a.outChw as number[];
+    const group = a.group as number;
+    const [kh, kw] = a.kernel as number[];
+    const [sh, sw] = a.strides as number[];
+    const [pt, pl] = a.pads as number[];
+    const [dh, dw] = a.dilations as number[];
+    const plane = oh * ow;
+    const o = Math.floor(i / plane) % m;
+    const b = Math.floor(i / (plane * m));
+    const oy = Math.floor((i % plane) / ow);
+    const ox = i % ow;
+    const cg = c / group;
+    const g = Math.floor(o / (m / group));
+    const bytes: number[] = [];
+    const spans: [number, number][] = [];
+    for (let ci = 0; ci < cg; ci++) {
+      for (let ky = 0; ky < kh; ky++) {
+        const iy = oy * sh - pt + ky * dh;
+        if (iy < 0 || iy >= h) continue;
+        const first = bytes.length;
+        for (let kx = 0; kx < kw; kx++) {
+          const ix = ox * sw - pl + kx * dw;
+          if (ix >= 0 && ix < w) bytes.push(in0 + ((b * c + g * cg + ci) * h + iy) * w + ix);
+        }
+        if (bytes.length > first) spans.push([bytes[first], bytes[bytes.length - 1]]);
+      }
+    }
+    return { bytes, row: o, spans };
+  },
+});
