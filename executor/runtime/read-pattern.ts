@@ -2,10 +2,12 @@
  * Read patterns: where the element of a layer reads in S_k, as the few numbers a witness bound needs (planes of
  * kernel rows of taps), and the chunk and sibling counts of the witnesses that cover it (step-witness.ts).
  */
-import type { KernelFamily } from "./step-gas";
 
 /** Bytes in a state chunk (a leaf of a chunk tree). */
 export const CHUNK = 32;
+
+/** The kernels by cost: Gemm, Conv, the two pools, Softmax, and every op that reads one or two bytes. */
+export type KernelFamily = "Gemm" | "Conv" | "MaxPool" | "AveragePool" | "Softmax" | "pointwise";
 
 /** Tree depth for n leaves: ceil(log2 n), 0 for n <= 1 (as `treeDepth` and `MerkleLib.depth`). */
 export function depthOf(n: number): number {

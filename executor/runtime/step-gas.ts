@@ -2,7 +2,7 @@
  * The size and gas of one-step proofs: the limits a step proof must fit, the ABI size of its calldata and the gas
  * model of the verifier paths (see step-witness.ts for how a layer's worst case is derived from the program).
  */
-import { CHUNK } from "./read-pattern";
+import { CHUNK, type KernelFamily } from "./read-pattern";
 
 /**
  * The most calldata one step proof may take: 128 KiB less 1 KiB for the rest of the signed transaction, so that the
@@ -66,8 +66,6 @@ export const GAS_MODEL: {
   },
 };
 
-/** The kernels by cost: Gemm, Conv, the two pools, Softmax, and every op that reads one or two bytes. */
-export type KernelFamily = "Gemm" | "Conv" | "MaxPool" | "AveragePool" | "Softmax" | "pointwise";
 
 /** Bytes in an ABI word. */
 export const WORD = 32;

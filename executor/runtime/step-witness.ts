@@ -42,11 +42,12 @@ import {
   dynWords,
   stepProofCalldata,
   stepProofGas,
-  type KernelFamily,
 } from "./step-gas";
+import type { KernelFamily } from "./read-pattern";
 
 export { MAX_STEP_PROOF_CALLDATA, MAX_STEP_PROOF_GAS, GAS_MODEL, stepProofCalldata, stepProofGas } from "./step-gas";
-export type { KernelFamily, PathGas, StepProofShape } from "./step-gas";
+export type { PathGas, StepProofShape } from "./step-gas";
+export type { KernelFamily } from "./read-pattern";
 export { chunksOfSpan, depthOf, multiproofSiblings } from "./read-pattern";
 
 /** One witness of a layer at its worst over the layer's elements. */
