@@ -7,7 +7,7 @@
 import type { DisputeManager, InferenceManager, NodeRegistry, RedundantManager } from "../../typechain-types";
 import type { PartyView } from "../../game/view";
 import { VerityError } from "../../executor/errors";
-import type { NodeDaemonOptions, NodeHooks, NodeMetrics } from "./daemon";
+import type { NodeDaemonOptions, NodeHooks, NodeMetrics } from "./options";
 import type { Journal } from "../kit/journal";
 import type { Logger } from "../kit/log";
 import type { ProgramResolver } from "../../protocol/resolver";

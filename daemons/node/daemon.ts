@@ -19,8 +19,6 @@
  * (execute and commit), batching.ts (commitBatch), settlement.ts (finalize, credits), reconcile.ts (announced actions
  * against the chain), disputes.ts (the games against us), views.ts (executions, and cheating for tests).
  */
-import type { Signer } from "ethers";
-
 import {
   DisputeManager__factory,
   InferenceManager__factory,
@@ -34,140 +32,29 @@ import {
 import type { PartyView } from "../../game/view";
 import { InjectedCrash, runLoop } from "../kit/common";
 import { NodeDaemonError, type NodeContext } from "./context";
+import { newNodeMetrics, type NodeDaemonOptions, type NodeMetrics } from "./options";
 import { playDisputes } from "./disputes";
 import { cursor, refreshVersions, scan } from "./intake";
-import { Journal, journalPath, type JournalRecord } from "../kit/journal";
+import { Journal, journalPath } from "../kit/journal";
 import { createLogger, type Logger } from "../kit/log";
 import { reconcile } from "./reconcile";
 import { playGames, serveRedundant } from "./redundant";
-import { defaultResolver, type ProgramResolver } from "../../protocol/resolver";
-import { DEFAULT_RETRY, Rpc, type RetryPolicy } from "../kit/rpc";
+import { defaultResolver } from "../../protocol/resolver";
+import { DEFAULT_RETRY, Rpc } from "../kit/rpc";
 import { serve } from "./serving";
 import { claimCredits, settle } from "./settlement";
-import type { VerifiedSettler } from "../../modes/verified";
 import { viewOf } from "./views";
 
 export { InjectedCrash, NodeDaemonError };
+export type { CheatSetting, NodeAddresses, NodeDaemonOptions, NodeHooks, NodeMetrics } from "./options";
 export { insufficientStake } from "./batching";
-
-/** The deployment's contract addresses the daemon talks to. */
-export interface NodeAddresses {
-  inferenceManager: string;
-  disputeManager: string;
-  nodeRegistry: string;
-  modelRegistry: string;
-  /** The RedundantManager: when given, the node also serves redundant requests and plays their games. */
-  redundantManager?: string;
-}
-
-/** Tamper with a fraction of results (tests, demo and network only): deterministic by seed and request id. */
-export interface CheatSetting {
-  fraction: number;
-  seed: string;
-}
-
-/** Points where a test can inject a crash (throw `InjectedCrash`) or observe the daemon. */
-export interface NodeHooks {
-  /** After a record announcing an action was fsynced, before the action. */
-  afterJournal?(record: JournalRecord): void;
-  /** After a transaction was mined, before its completion record. */
-  afterSend?(what: string): void;
-}
-
-export interface NodeDaemonOptions {
-  signer: Signer;
-  addresses: NodeAddresses;
-  /** versionId → program; default: the demo models by artifact CID, or `.verity/store/<cid>`. */
-  resolver?: ProgramResolver;
-  /** Default `.verity/node-<address>/journal.jsonl`. */
-  journalFile?: string;
-  /** More than this many results to commit in one tick are committed with `commitBatch` (default 8). */
-  batchThreshold?: number;
-  /** Leaves per batch (default 256; the contract allows 1024). */
-  maxBatchSize?: number;
-  confirmations?: number;
-  /** Blocks of events taken in per tick at most (default 2000). */
-  maxBlockRange?: number;
-  /** First block to scan on a fresh journal (default 0). */
-  startBlock?: number;
-  /** Claim credits every this many ticks (default 10; 0 never). */
-  claimEvery?: number;
-  /**
-   * Claim an open request only if the claim's serve deadline (`min(deadline, now + serveTimeout)`) leaves at least
-   * this many seconds to execute it and get the commitment mined (default 30). A claim locks fee × multiplier of
-   * the stake, and one left uncommitted past its serve deadline can be reopened by anyone at the cost of one fee.
-   */
-  minServeSeconds?: number;
-  retry?: RetryPolicy;
-  cheat?: CheatSetting;
-  log?: Logger;
-  hooks?: NodeHooks;
-  /**
-   * Settlers for the verified modes (TEE, ZK) this node serves, by mode. Requests in a verified mode without a
-   * settler here are neither claimed nor served (an assigned one is left to be refunded after its deadline).
-   */
-  verifiedSettlers?: ReadonlyMap<number, VerifiedSettler>;
-}
-
-export interface NodeMetrics {
-  ticks: number;
-  requestsSeen: number;
-  claimed: number;
-  /** Other nodes' claims this node reopened after their serve deadline (then claimed). */
-  reopened: number;
-  committed: number;
-  batches: number;
-  batchedRequests: number;
-  finalized: number;
-  batchesFinalized: number;
-  disputes: number;
-  disputesWon: number;
-  disputesLost: number;
-  movesPlayed: number;
-  cheated: number;
-  creditsClaimed: number;
-  redundantSeen: number;
-  redundantCommitted: number;
-  games: number;
-  gamesWon: number;
-  gamesLost: number;
-  gameMoves: number;
-  rpcRetries: number;
-  txSent: number;
-  lastBlock: number;
-}
 
 export class NodeDaemon {
   readonly inference: InferenceManager;
   readonly disputes: DisputeManager;
   readonly registry: NodeRegistry;
   readonly log: Logger;
-  readonly metrics: NodeMetrics = {
-    ticks: 0,
-    requestsSeen: 0,
-    claimed: 0,
-    reopened: 0,
-    committed: 0,
-    batches: 0,
-    batchedRequests: 0,
-    finalized: 0,
-    batchesFinalized: 0,
-    disputes: 0,
-    disputesWon: 0,
-    disputesLost: 0,
-    movesPlayed: 0,
-    cheated: 0,
-    creditsClaimed: 0,
-    redundantSeen: 0,
-    redundantCommitted: 0,
-    games: 0,
-    gamesWon: 0,
-    gamesLost: 0,
-    gameMoves: 0,
-    rpcRetries: 0,
-    txSent: 0,
-    lastBlock: 0,
-  };
+  readonly metrics: NodeMetrics = newNodeMetrics();
   lastTickAt = 0;
 
   /** What the parts share (the contracts, the RPC wrapper, the journal, the caches). */

@@ -7,7 +7,13 @@
  */
 import { ZeroAddress, ZeroHash } from "ethers";
 
-import { BATCH_STATUS, REQUEST_STATUS as STATUS, claimAllCredits, errorMessage as message, isFatal } from "../kit/common";
+import {
+  BATCH_STATUS,
+  REQUEST_STATUS as STATUS,
+  claimAllCredits,
+  errorMessage as message,
+  isFatal,
+} from "../kit/common";
 import type { NodeContext } from "./context";
 import type { JournalRecord } from "../kit/journal";
 
