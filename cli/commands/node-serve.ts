@@ -79,11 +79,9 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
     verifiedSettlers,
   });
   await runDaemonProcess(daemon, {
-    log,
     provider: p.provider,
     pollMs: int(opts.pollMs, "--poll-ms", 10),
     healthPort: opts.healthPort !== undefined ? int(opts.healthPort, "--health-port", 0) : undefined,
-    metricsPrefix: "verity_node_",
   });
 }
 

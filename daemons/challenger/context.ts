@@ -1,38 +1,39 @@
 /**
- * The state the challenger daemon's parts share: the contracts and the RPC wrapper, the journal, the metrics, and
- * what lives from one tick to the next (the honest views of the requests it disputes, the records it has looked up
+ * The state the challenger daemon's parts share: the kit's (daemons/kit/state.ts: the RPC wrapper, the journal, the
+ * metrics), the contracts, and what lives from one tick to the next (the honest views of the requests it disputes, the records it has looked up
  * or warned about). `ChallengerDaemon` (daemon.ts) owns one and hands it to each part: intake.ts, checks.ts,
  * opening.ts and games.ts, which are plain functions of it.
  */
 import { getBytes } from "ethers";
 
-import type { DisputeManager, IERC20, InferenceManager } from "../../typechain-types";
+import {
+  DisputeManager__factory,
+  InferenceManager__factory,
+  ModelRegistry__factory,
+  type DisputeManager,
+  type IERC20,
+  type InferenceManager,
+} from "../../typechain-types";
 import { honestView, type PartyView } from "../../game/view";
 import { pickedByHash } from "../kit/common";
-import type { Journal } from "../kit/journal";
-import type { Logger } from "../kit/log";
-import type { Rpc } from "../kit/rpc";
-import type { ProgramResolver } from "../../protocol/resolver";
-import type { ChallengerDaemonOptions, ChallengerHooks, ChallengerMetrics } from "./options";
+import { serviceState, type ServiceState } from "../kit/state";
+import { defaultResolver, type ProgramResolver } from "../../protocol/resolver";
+import {
+  ChallengerDaemonError,
+  newChallengerMetrics,
+  type ChallengerDaemonOptions,
+  type ChallengerMetrics,
+} from "./options";
 
-export interface ChallengerContext {
+/** The kit's state (signer, RPC wrapper, log, metrics, hooks, scan settings, account, journal) and the challenger's. */
+export interface ChallengerContext extends ServiceState<ChallengerMetrics> {
   readonly opts: ChallengerDaemonOptions;
   readonly inference: InferenceManager;
   readonly disputes: DisputeManager;
-  readonly rpc: Rpc;
-  readonly log: Logger;
-  readonly metrics: ChallengerMetrics;
-  readonly hooks: ChallengerHooks;
   readonly resolver: ProgramResolver;
   /** Fraction of commitments recomputed, and the seed that picks them. */
   readonly sample: number;
   readonly sampleSeed: string;
-  /** Blocks per `getLogs` call at most. */
-  readonly maxBlockRange: number;
-  /** The challenger's account; set by `start()`. */
-  address: string;
-  /** Open from `start()` to `close()`; the parts run only in between. */
-  journal: Journal | null;
   /** Honest views of the requests we dispute (recomputed after a restart). */
   readonly views: Map<string, PartyView>;
   /** Keys whose skip reason was logged already (a waiting record logs once, not every tick). */
@@ -41,6 +42,29 @@ export interface ChallengerContext {
   readonly reconciled: Set<string>;
   /** The token bonds are paid in (read once). */
   token: IERC20 | null;
+}
+
+/** The context of a challenger daemon with options `opts`, before `start()`. */
+export function challengerContext(opts: ChallengerDaemonOptions): ChallengerContext {
+  const { signer, addresses } = opts;
+  const sample = opts.sample ?? 1;
+  if (!(sample >= 0 && sample <= 1)) {
+    throw new ChallengerDaemonError(`sample fraction ${opts.sample} is not in [0, 1]`);
+  }
+  const models = ModelRegistry__factory.connect(addresses.modelRegistry, signer);
+  return {
+    ...serviceState(opts, newChallengerMetrics()),
+    opts,
+    inference: InferenceManager__factory.connect(addresses.inferenceManager, signer),
+    disputes: DisputeManager__factory.connect(addresses.disputeManager, signer),
+    resolver: opts.resolver ?? defaultResolver({ getVersion: (id) => models.getVersion(id) }),
+    sample,
+    sampleSeed: opts.sampleSeed ?? "verity",
+    views: new Map<string, PartyView>(),
+    warned: new Set<string>(),
+    reconciled: new Set<string>(),
+    token: null,
+  };
 }
 
 /** Logs `msg` once per key and process (for records that wait, tick after tick). */
@@ -58,7 +82,7 @@ export function logOnce(
 
 /** The latest block's timestamp. */
 export async function chainNow(ctx: ChallengerContext): Promise<bigint> {
-  const provider = ctx.opts.signer.provider!;
+  const provider = ctx.signer.provider!;
   const block = await ctx.rpc.call("getBlock", () => provider.getBlock("latest"));
   return BigInt(block!.timestamp);
 }

@@ -19,169 +19,50 @@
  *
  * The parts, each a plain function of the shared state (context.ts): intake.ts (commitments → "check" records),
  * checks.ts (recompute, "open" records), opening.ts (proveBatchLeaf, the bond, openDispute), games.ts (our games).
+ * The daemon on top is a `Service` (daemons/kit/service.ts), like the node daemon: the kit runs the lifecycle
+ * (start, tick, run, stop, close, health, credit claims), the daemon supplies its round.
  */
-import * as path from "path";
-
-import {
-  DisputeManager__factory,
-  InferenceManager__factory,
-  ModelRegistry__factory,
-  type DisputeManager,
-  type InferenceManager,
-} from "../../typechain-types";
 import type { PartyView } from "../../game/view";
-import { InjectedCrash, claimAllCredits, runLoop } from "../kit/common";
-import { Journal } from "../kit/journal";
-import { createLogger, type Logger } from "../kit/log";
-import { defaultResolver } from "../../protocol/resolver";
-import { DEFAULT_RETRY, Rpc } from "../kit/rpc";
+import { InjectedCrash } from "../kit/common";
+import { Service, type CreditHolder } from "../kit/service";
+import type { Fields } from "../kit/log";
 import { checkAll } from "./checks";
-import { chainNow, viewOf, type ChallengerContext } from "./context";
+import { challengerContext, chainNow, viewOf, type ChallengerContext } from "./context";
 import { playGames } from "./games";
-import { cursor, scan } from "./intake";
+import { scan } from "./intake";
 import { openDisputes } from "./opening";
-import {
-  ChallengerDaemonError,
-  newChallengerMetrics,
-  type ChallengerDaemonOptions,
-  type ChallengerMetrics,
-} from "./options";
+import type { ChallengerDaemonOptions } from "./options";
 
-export { ChallengerDaemonError, InjectedCrash };
+export { ChallengerDaemonError } from "./options";
+export { InjectedCrash };
 export type { ChallengerAddresses, ChallengerDaemonOptions, ChallengerHooks, ChallengerMetrics } from "./options";
 
-/** The default journal path of the challenger `address` under `root` (`.verity` by default). */
-export function challengerJournalPath(address: string, root = ".verity"): string {
-  return path.join(root, `challenger-${address.toLowerCase()}`, "journal.jsonl");
-}
-
-export class ChallengerDaemon {
-  readonly inference: InferenceManager;
-  readonly disputes: DisputeManager;
-  readonly log: Logger;
-  readonly metrics: ChallengerMetrics = newChallengerMetrics();
-  lastTickAt = 0;
-
-  /** What the parts share (the contracts, the RPC wrapper, the journal, the caches). */
-  private readonly ctx: ChallengerContext;
-  private readonly claimEvery: number;
-  private stopping = false;
-
+/** The challenger daemon: its round on top of the kit's `Service` (start, tick, run, stop, health, credits). */
+export class ChallengerDaemon extends Service<ChallengerContext> {
   constructor(readonly opts: ChallengerDaemonOptions) {
-    const { signer, addresses } = opts;
-    this.inference = InferenceManager__factory.connect(addresses.inferenceManager, signer);
-    this.disputes = DisputeManager__factory.connect(addresses.disputeManager, signer);
-    this.log = opts.log ?? createLogger();
-    const models = ModelRegistry__factory.connect(addresses.modelRegistry, signer);
-    const sample = opts.sample ?? 1;
-    if (!(sample >= 0 && sample <= 1)) {
-      throw new ChallengerDaemonError(`sample fraction ${opts.sample} is not in [0, 1]`);
-    }
-    this.ctx = {
-      opts,
-      inference: this.inference,
-      disputes: this.disputes,
-      rpc: new Rpc(signer, this.log, opts.retry ?? DEFAULT_RETRY, opts.confirmations ?? 1),
-      log: this.log,
-      metrics: this.metrics,
-      hooks: opts.hooks ?? {},
-      resolver: opts.resolver ?? defaultResolver({ getVersion: (id) => models.getVersion(id) }),
-      sample,
-      sampleSeed: opts.sampleSeed ?? "verity",
-      maxBlockRange: opts.maxBlockRange ?? 2000,
-      address: "",
-      journal: null,
-      views: new Map<string, PartyView>(),
-      warned: new Set<string>(),
-      reconciled: new Set<string>(),
-      token: null,
-    };
-    this.claimEvery = opts.claimEvery ?? 10;
+    super("challenger", challengerContext(opts), opts);
   }
 
-  /** Opens the journal and resynchronises the nonce. Called by the first `tick()`. */
-  async start(): Promise<void> {
-    const ctx = this.ctx;
-    if (ctx.journal) return;
-    ctx.address = await this.opts.signer.getAddress();
-    const file = this.opts.journalFile ?? challengerJournalPath(ctx.address);
-    ctx.journal = Journal.open(file, { warn: (m, f) => this.log.warn(m, f) });
-    this.log.info("challenger daemon starting", {
-      challenger: ctx.address,
-      journal: file,
-      openActions: ctx.journal.replay().length,
-      cursor: cursor(ctx),
-      sample: ctx.sample,
-      sampleSeed: ctx.sampleSeed,
-    });
-    await ctx.rpc.resyncNonce();
+  protected override startFields(): Fields {
+    return { sample: this.ctx.sample, sampleSeed: this.ctx.sampleSeed };
   }
 
-  /** One round: take in new commitments, check them, open the disputes owed, play our games, claim credits. */
-  async tick(): Promise<void> {
+  /** One round: take in new commitments, check them, open the disputes owed, play our games. */
+  protected async round(): Promise<void> {
     const ctx = this.ctx;
-    await this.start();
-    this.metrics.ticks++;
     await scan(ctx);
     await checkAll(ctx);
     const now = await chainNow(ctx);
     await openDisputes(ctx, now);
     await playGames(ctx, now);
-    if (this.claimEvery > 0 && this.metrics.ticks % this.claimEvery === 0) await this.claimCredits();
-    ctx.journal!.compactIfLarge();
-    this.metrics.rpcRetries = ctx.rpc.retries;
-    this.metrics.txSent = ctx.rpc.txSent;
-    this.lastTickAt = Date.now();
   }
 
-  /** Loops `tick()` every `pollMs` until `stop()`; a failed tick (the RPC endpoint gone) is retried with backoff. */
-  async run(pollMs = 1000): Promise<void> {
-    await runLoop(
-      () => this.tick(),
-      () => this.stopping,
-      this.log,
-      pollMs,
-    );
-    this.close();
-  }
-
-  stop(): void {
-    this.stopping = true;
-  }
-
-  close(): void {
-    this.ctx.journal?.close();
-    this.ctx.journal = null;
-    this.log.info("challenger daemon stopped", { challenger: this.ctx.address });
-  }
-
-  health(): { ok: boolean; challenger: string; lastTickAt: number; lastBlock: number } {
-    return {
-      ok: this.ctx.journal !== null,
-      challenger: this.ctx.address,
-      lastTickAt: this.lastTickAt,
-      lastBlock: this.metrics.lastBlock,
-    };
-  }
-
-  /** This challenger's address (once started). */
-  get account(): string {
-    return this.ctx.address;
-  }
-
-  /** Claims the challenger's credits on both managers (bonds returned, rewards). */
-  async claimCredits(): Promise<bigint> {
-    const { total, claims } = await claimAllCredits(
-      this.ctx.rpc,
-      this.ctx.address,
-      [
-        ["disputes", this.disputes],
-        ["inference", this.inference],
-      ],
-      this.log,
-    );
-    this.metrics.creditsClaimed += claims;
-    return total;
+  /** Bonds returned and rewards, on both managers. */
+  protected creditHolders(): readonly (readonly [string, CreditHolder])[] {
+    return [
+      ["disputes", this.ctx.disputes],
+      ["inference", this.ctx.inference],
+    ];
   }
 
   /** The honest view of request `requestId` (cached while it may be needed for a game). */

@@ -8,24 +8,16 @@
 import { AbiCoder, keccak256, toBeHex, zeroPadValue, type Interface, type Log, type Provider } from "ethers";
 
 import { merkleProof, merkleRoot } from "../../executor/trace/merkle";
+import { advanceCursor, nextRange } from "../kit/cursor";
 import type { Rpc } from "../kit/rpc";
 import type { ChallengerContext } from "./context";
 
-/** The last block whose events were taken in (`startBlock - 1` on a fresh journal). */
-export function cursor(ctx: ChallengerContext): number {
-  const c = ctx.journal?.last("cursor");
-  return c ? Number(c.block) : (ctx.opts.startBlock ?? 0) - 1;
-}
-
-/** Journals the commitments and batches of the next block range, then the cursor. */
+/** Journals the commitments and batches of the next block range, then moves the cursor past it. */
 export async function scan(ctx: ChallengerContext): Promise<void> {
-  const provider = ctx.opts.signer.provider!;
-  const latest = await ctx.rpc.call("getBlockNumber", () => provider.getBlockNumber());
-  const from = cursor(ctx) + 1;
-  // With n confirmations, events are taken in once n blocks deep (the latest block counts as one).
-  const safe = latest - ((ctx.opts.confirmations ?? 1) - 1);
-  if (from > safe) return;
-  const to = Math.min(safe, from + ctx.maxBlockRange - 1);
+  const range = await nextRange(ctx);
+  if (!range) return;
+  const { from, to } = range;
+  const provider = ctx.signer.provider!;
   const iface = ctx.inference.interface;
   const committed = iface.getEvent("ResultCommitted").topicHash;
   const batched = iface.getEvent("BatchCommitted").topicHash;
@@ -77,8 +69,7 @@ export async function scan(ctx: ChallengerContext): Promise<void> {
       });
     }
   }
-  journal.append({ t: "cursor", block: to });
-  ctx.metrics.lastBlock = to;
+  advanceCursor(ctx, to);
 }
 
 /** One committed result: an individual commitment, or a leaf of a batch. */

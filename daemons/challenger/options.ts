@@ -3,12 +3,8 @@
  * it counts (its metrics). Types and the metrics' initial values only: the context (context.ts), the parts and the
  * daemon (daemon.ts) build on this module, and it imports none of them.
  */
-import type { Signer } from "ethers";
-
 import { VerityError } from "../../executor/errors";
-import type { JournalRecord } from "../kit/journal";
-import type { Logger } from "../kit/log";
-import type { RetryPolicy } from "../kit/rpc";
+import { serviceMetrics, type ServiceHooks, type ServiceMetrics, type ServiceOptions } from "../kit/state";
 import type { ProgramResolver } from "../../protocol/resolver";
 
 /** The deployment's contract addresses the challenger talks to. */
@@ -18,41 +14,26 @@ export interface ChallengerAddresses {
   modelRegistry: string;
 }
 
-/** Points where a test can inject a crash (throw `InjectedCrash`). */
-export interface ChallengerHooks {
-  /** Before the first transaction of a journaled action (`proveBatchLeaf`, `openDispute`). */
-  afterJournal?(record: JournalRecord): void;
-  /** After a transaction was mined, before its outcome was journaled. */
-  afterSend?(what: string): void;
-}
+/**
+ * Points where a test can inject a crash (throw `InjectedCrash`): `afterJournal` before the first transaction of a
+ * journaled action (`proveBatchLeaf`, `openDispute`), `afterSend` after a transaction was mined.
+ */
+export type ChallengerHooks = ServiceHooks;
 
-export interface ChallengerDaemonOptions {
-  signer: Signer;
+/** The kit's options (signer, journal, confirmations, block range, start block, credit claims, retries, log, hooks). */
+export interface ChallengerDaemonOptions extends ServiceOptions {
   addresses: ChallengerAddresses;
   /** versionId → program; default: the demo models by artifact CID, or `.verity/store/<cid>`. */
   resolver?: ProgramResolver;
-  /** Default `.verity/challenger-<address>/journal.jsonl`. */
-  journalFile?: string;
   /** Fraction of commitments recomputed, in [0, 1] (default 1). */
   sample?: number;
   /** Seed of the sample: a commitment is checked iff keccak256(abi.encode(seed, requestId)) falls in the fraction. */
   sampleSeed?: string;
-  confirmations?: number;
-  /** Blocks of events taken in per tick at most (default 2000). */
-  maxBlockRange?: number;
-  /** First block to scan on a fresh journal (default 0). */
-  startBlock?: number;
-  /** Claim credits every this many ticks (default 10; 0 never). */
-  claimEvery?: number;
-  retry?: RetryPolicy;
-  log?: Logger;
-  hooks?: ChallengerHooks;
 }
 
 export class ChallengerDaemonError extends VerityError {}
 
-export interface ChallengerMetrics {
-  ticks: number;
+export interface ChallengerMetrics extends ServiceMetrics {
   /** Commitments recomputed. */
   checked: number;
   /** Commitments left out by the sample. */
@@ -68,16 +49,12 @@ export interface ChallengerMetrics {
   timeoutsResolved: number;
   won: number;
   lost: number;
-  creditsClaimed: number;
-  rpcRetries: number;
-  txSent: number;
-  lastBlock: number;
 }
 
 /** Every counter at zero. */
 export function newChallengerMetrics(): ChallengerMetrics {
   return {
-    ticks: 0,
+    ...serviceMetrics(),
     checked: 0,
     sampledOut: 0,
     skipped: 0,
@@ -89,9 +66,5 @@ export function newChallengerMetrics(): ChallengerMetrics {
     timeoutsResolved: 0,
     won: 0,
     lost: 0,
-    creditsClaimed: 0,
-    rpcRetries: 0,
-    txSent: 0,
-    lastBlock: 0,
   };
 }

@@ -3,11 +3,7 @@
  * counts (its metrics). Types and the metrics' initial values only: the context (context.ts), the parts and the
  * daemon (daemon.ts) build on this module, and it imports none of them.
  */
-import type { Signer } from "ethers";
-
-import type { JournalRecord } from "../kit/journal";
-import type { Logger } from "../kit/log";
-import type { RetryPolicy } from "../kit/rpc";
+import { serviceMetrics, type ServiceHooks, type ServiceMetrics, type ServiceOptions } from "../kit/state";
 import type { ProgramResolver } from "../../protocol/resolver";
 import type { VerifiedSettler } from "../../modes/verified";
 
@@ -28,41 +24,24 @@ export interface CheatSetting {
 }
 
 /** Points where a test can inject a crash (throw `InjectedCrash`) or observe the daemon. */
-export interface NodeHooks {
-  /** After a record announcing an action was fsynced, before the action. */
-  afterJournal?(record: JournalRecord): void;
-  /** After a transaction was mined, before its completion record. */
-  afterSend?(what: string): void;
-}
+export type NodeHooks = ServiceHooks;
 
-export interface NodeDaemonOptions {
-  signer: Signer;
+/** The kit's options (signer, journal, confirmations, block range, start block, credit claims, retries, log, hooks). */
+export interface NodeDaemonOptions extends ServiceOptions {
   addresses: NodeAddresses;
   /** versionId → program; default: the demo models by artifact CID, or `.verity/store/<cid>`. */
   resolver?: ProgramResolver;
-  /** Default `.verity/node-<address>/journal.jsonl`. */
-  journalFile?: string;
   /** More than this many results to commit in one tick are committed with `commitBatch` (default 8). */
   batchThreshold?: number;
   /** Leaves per batch (default 256; the contract allows 1024). */
   maxBatchSize?: number;
-  confirmations?: number;
-  /** Blocks of events taken in per tick at most (default 2000). */
-  maxBlockRange?: number;
-  /** First block to scan on a fresh journal (default 0). */
-  startBlock?: number;
-  /** Claim credits every this many ticks (default 10; 0 never). */
-  claimEvery?: number;
   /**
    * Claim an open request only if the claim's serve deadline (`min(deadline, now + serveTimeout)`) leaves at least
    * this many seconds to execute it and get the commitment mined (default 30). A claim locks fee × multiplier of
    * the stake, and one left uncommitted past its serve deadline can be reopened by anyone at the cost of one fee.
    */
   minServeSeconds?: number;
-  retry?: RetryPolicy;
   cheat?: CheatSetting;
-  log?: Logger;
-  hooks?: NodeHooks;
   /**
    * Settlers for the verified modes (TEE, ZK) this node serves, by mode. Requests in a verified mode without a
    * settler here are neither claimed nor served (an assigned one is left to be refunded after its deadline).
@@ -70,8 +49,7 @@ export interface NodeDaemonOptions {
   verifiedSettlers?: ReadonlyMap<number, VerifiedSettler>;
 }
 
-export interface NodeMetrics {
-  ticks: number;
+export interface NodeMetrics extends ServiceMetrics {
   requestsSeen: number;
   claimed: number;
   /** Other nodes' claims this node reopened after their serve deadline (then claimed). */
@@ -86,22 +64,18 @@ export interface NodeMetrics {
   disputesLost: number;
   movesPlayed: number;
   cheated: number;
-  creditsClaimed: number;
   redundantSeen: number;
   redundantCommitted: number;
   games: number;
   gamesWon: number;
   gamesLost: number;
   gameMoves: number;
-  rpcRetries: number;
-  txSent: number;
-  lastBlock: number;
 }
 
 /** Every counter at zero. */
 export function newNodeMetrics(): NodeMetrics {
   return {
-    ticks: 0,
+    ...serviceMetrics(),
     requestsSeen: 0,
     claimed: 0,
     reopened: 0,
@@ -115,15 +89,11 @@ export function newNodeMetrics(): NodeMetrics {
     disputesLost: 0,
     movesPlayed: 0,
     cheated: 0,
-    creditsClaimed: 0,
     redundantSeen: 0,
     redundantCommitted: 0,
     games: 0,
     gamesWon: 0,
     gamesLost: 0,
     gameMoves: 0,
-    rpcRetries: 0,
-    txSent: 0,
-    lastBlock: 0,
   };
 }
