@@ -1,8 +1,8 @@
 /**
  * The state the challenger daemon's parts share: the kit's (daemons/kit/state.ts: the RPC wrapper, the journal, the
- * metrics), the contracts, and what lives from one tick to the next (the honest views of the requests it disputes, the records it has looked up
- * or warned about). `ChallengerDaemon` (daemon.ts) owns one and hands it to each part: intake.ts, checks.ts,
- * opening.ts and games.ts, which are plain functions of it.
+ * metrics), the contracts, and what lives from one tick to the next (the honest views of the requests it disputes,
+ * the records it has looked up or warned about). `ChallengerDaemon` (daemon.ts) owns one and hands it to each part:
+ * intake.ts, checks.ts, opening.ts and games.ts, which are plain functions of it.
  */
 import { getBytes } from "ethers";
 

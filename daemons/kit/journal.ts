@@ -228,7 +228,7 @@ function parseRecord(line: string, file: string, lineNo: number): JournalRecord 
   return value as JournalRecord;
 }
 
-/** The default journal path of the `role` daemon (node, challenger) of `address` under `root` (`.verity` by default). */
+/** The default journal path of the `role` daemon (node, challenger) of `address` under `root` (default `.verity`). */
 export function journalPath(address: string, root = ".verity", role = "node"): string {
   return path.join(root, `${role}-${address.toLowerCase()}`, "journal.jsonl");
 }

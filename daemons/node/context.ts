@@ -41,7 +41,7 @@ export interface NodeContext extends ServiceState<NodeMetrics> {
   readonly maxBatchSize: number;
   /** The model versions the node is registered for (refreshed every 10 ticks). */
   versions: bigint[];
-  /** Request id → this node's execution of it (tampered when it cheats on it); dropped once settled. */
+  /** Request → this node's view of it (views.ts: from the `viewProvider`, honest by default); dropped once settled. */
   readonly views: Map<string, PartyView>;
   /** Leaves per batch that the free stake allows (lowered on StakingInsufficientFreeStake, reset on settlement). */
   batchCap: number;

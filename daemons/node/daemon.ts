@@ -18,14 +18,14 @@
  * The parts, each a plain function of the shared state (context.ts): intake.ts (events → records), serving.ts
  * (execute and commit), batching.ts (commitBatch), settlement.ts (finalize), reconcile.ts (announced actions
  * against the chain), disputes.ts (the games against us), redundant.ts (redundant requests and their games),
- * views.ts (executions, and cheating for tests). The daemon on top is a `Service` (daemons/kit/service.ts), like the
- * challenger: the kit runs the lifecycle (start, tick, run, stop, close, health, credit claims), the daemon supplies
- * its round. Parts as functions of one context, not objects holding the daemon: the imports point one way
- * (daemon → parts → context → options → kit), and a test or tool can drive one part without a daemon.
+ * views.ts (executions, by the injectable `viewProvider`). The daemon on top is a `Service`
+ * (daemons/kit/service.ts), like the challenger: the kit runs the lifecycle (start, tick, run, stop, close, health,
+ * credit claims), the daemon supplies its round. Parts as functions of one context, not objects holding the
+ * daemon: the imports point one way (daemon → parts → context → options → kit), and a test or tool can drive one
+ * part without a daemon.
  */
 import type { PartyView } from "../../game/view";
 import { InjectedCrash } from "../kit/common";
-import type { Fields } from "../kit/log";
 import { Service, type CreditHolder } from "../kit/service";
 import { NodeDaemonError, nodeContext, type NodeContext } from "./context";
 import { playDisputes } from "./disputes";
@@ -38,31 +38,25 @@ import { settle } from "./settlement";
 import { viewOf } from "./views";
 
 export { InjectedCrash, NodeDaemonError };
-export type { CheatSetting, NodeAddresses, NodeDaemonOptions, NodeHooks, NodeMetrics } from "./options";
+export type {
+  NodeAddresses,
+  NodeDaemonOptions,
+  NodeHooks,
+  NodeMetrics,
+  RequestKind,
+  ViewProvider,
+  ViewRequest,
+} from "./options";
 export { insufficientStake } from "./batching";
 
 /** The node daemon: its round on top of the kit's `Service` (start, tick, run, stop, health, credits). */
 export class NodeDaemon extends Service<NodeContext> {
   constructor(readonly opts: NodeDaemonOptions) {
     super("node", nodeContext(opts), opts);
-    if (opts.cheat) {
-      const { fraction } = opts.cheat;
-      if (!(fraction >= 0 && fraction <= 1)) throw new NodeDaemonError(`cheat fraction ${fraction} is not in [0, 1]`);
-    }
-  }
-
-  protected override startFields(): Fields {
-    const cheat = this.opts.cheat;
-    return { cheat: cheat ? `${cheat.fraction} (seed ${cheat.seed})` : undefined };
   }
 
   /** Reconciles every open promise of the journal with the chain before the first round. */
   protected override async started(): Promise<void> {
-    if (this.opts.cheat && this.opts.cheat.fraction > 0) {
-      this.log.warn("CHEATING ENABLED: this node will commit tampered results (tests and demos only)", {
-        fraction: this.opts.cheat.fraction,
-      });
-    }
     await reconcile(this.ctx);
   }
 
@@ -91,7 +85,7 @@ export class NodeDaemon extends Service<NodeContext> {
     ];
   }
 
-  /** This node's view of request `requestId` (tampered, deterministically, when it cheats on it). */
+  /** This node's view of InferenceManager request `requestId` (from its `viewProvider`, cached). */
   async viewOf(requestId: bigint, versionId: bigint, input: string): Promise<PartyView> {
     return viewOf(this.ctx, requestId, versionId, input);
   }

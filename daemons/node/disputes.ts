@@ -1,6 +1,6 @@
 /**
  * Disputes against the node: each "dispute" record (`d:<disputeId>`) is played with `DisputePlayer` as the node,
- * from its own view of the request (the same execution it committed, tampered or not), a few moves per tick (the
+ * from its own view of the request (views.ts: the same view it committed), a few moves per tick (the
  * challenger moves in between). When the game is resolved the record is closed with its outcome; a request that
  * survives a dispute stands as an individual commitment and owes its settlement.
  */

@@ -1,8 +1,11 @@
 /**
- * What the node daemon is configured with (its options, the deployment's addresses, the test hooks) and what it
- * counts (its metrics). Types and the metrics' initial values only: the context (context.ts), the parts and the
- * daemon (daemon.ts) build on this module, and it imports none of them.
+ * What the node daemon is configured with (its options, the deployment's addresses, how it executes a request, the
+ * test hooks) and what it counts (its metrics). Types and the metrics' initial values only: the context
+ * (context.ts), the parts and the daemon (daemon.ts) build on this module, and it imports none of them.
  */
+import type { PartyView } from "../../game/view";
+import type { Program } from "../../executor/runtime/program";
+import type { WeightsCommitment } from "../../executor/trace/weights";
 import { serviceMetrics, type ServiceHooks, type ServiceMetrics, type ServiceOptions } from "../kit/state";
 import type { ProgramResolver } from "../../protocol/resolver";
 import type { VerifiedSettler } from "../../modes/verified";
@@ -17,11 +20,26 @@ export interface NodeAddresses {
   redundantManager?: string;
 }
 
-/** Tamper with a fraction of results (tests, demo and network only): deterministic by seed and request id. */
-export interface CheatSetting {
-  fraction: number;
-  seed: string;
+/** The manager a request belongs to: the InferenceManager or the RedundantManager (their request ids overlap). */
+export type RequestKind = "inference" | "redundant";
+
+/** What the node knows of a request when it executes it: its manager and id, the version's program, the input. */
+export interface ViewRequest {
+  readonly kind: RequestKind;
+  readonly requestId: bigint;
+  readonly program: Program;
+  readonly weights: WeightsCommitment;
+  /** The quantized input S0. */
+  readonly s0: Int8Array;
 }
+
+/**
+ * How the node computes its view of a request (the states and trace it commits to and defends in a game). The
+ * default is the honest reference execution (views.ts); tests and tools inject a double here. The view is computed
+ * once per request and cached until the request is settled, and must be the same for the same request after a
+ * restart (the node defends what it committed).
+ */
+export type ViewProvider = (request: ViewRequest) => PartyView;
 
 /** Points where a test can inject a crash (throw `InjectedCrash`) or observe the daemon. */
 export type NodeHooks = ServiceHooks;
@@ -41,7 +59,8 @@ export interface NodeDaemonOptions extends ServiceOptions {
    * the stake, and one left uncommitted past its serve deadline can be reopened by anyone at the cost of one fee.
    */
   minServeSeconds?: number;
-  cheat?: CheatSetting;
+  /** Default: the honest reference execution. */
+  viewProvider?: ViewProvider;
   /**
    * Settlers for the verified modes (TEE, ZK) this node serves, by mode. Requests in a verified mode without a
    * settler here are neither claimed nor served (an assigned one is left to be refunded after its deadline).
@@ -63,7 +82,6 @@ export interface NodeMetrics extends ServiceMetrics {
   disputesWon: number;
   disputesLost: number;
   movesPlayed: number;
-  cheated: number;
   redundantSeen: number;
   redundantCommitted: number;
   games: number;
@@ -88,7 +106,6 @@ export function newNodeMetrics(): NodeMetrics {
     disputesWon: 0,
     disputesLost: 0,
     movesPlayed: 0,
-    cheated: 0,
     redundantSeen: 0,
     redundantCommitted: 0,
     games: 0,
