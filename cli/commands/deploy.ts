@@ -55,10 +55,7 @@ async function deploy(opts: DeployOptions, cmd: Command): Promise<void> {
   const chain = await connectChain(globals);
   const parameters = path.resolve(opts.parameters);
   if (!fs.existsSync(parameters)) {
-    throw new CliError(
-      `parameter file '${opts.parameters}' does not exist`,
-      "start from ignition/parameters/local.json or remote.json",
-    );
+    throw new CliError(`parameter file '${opts.parameters}' does not exist`, "start from ignition/parameters/local.json or remote.json");
   }
   const deploymentId = opts.deploymentId ?? `chain-${chain.chainId}`;
   const args = [
@@ -82,9 +79,7 @@ async function deploy(opts: DeployOptions, cmd: Command): Promise<void> {
     env.HARDHAT_IGNITION_CONFIRM_RESET = "true";
   }
   const npx = process.platform === "win32" ? "npx.cmd" : "npx";
-  const result = await spin(`deploying ${opts.module} to chain ${chain.chainId} (${deploymentId})`, () =>
-    run(npx, args, env),
-  );
+  const result = await spin(`deploying ${opts.module} to chain ${chain.chainId} (${deploymentId})`, () => run(npx, args, env));
   if (result.code !== 0) {
     process.stderr.write(result.out);
     throw new CliError(
@@ -100,15 +95,7 @@ async function deploy(opts: DeployOptions, cmd: Command): Promise<void> {
     process.stdout.write(toJson({ chainId: chain.chainId, deploymentId, deployment: file, addresses }) + "\n");
     return;
   }
-  const order: (keyof Addresses)[] = [
-    "token",
-    "staking",
-    "modelRegistry",
-    "nodeRegistry",
-    "inferenceManager",
-    "verifier",
-    "disputeManager",
-  ];
+  const order: (keyof Addresses)[] = ["token", "staking", "modelRegistry", "nodeRegistry", "inferenceManager", "verifier", "disputeManager"];
   const rows = order.filter((k) => addresses[k] !== undefined).map((k) => [k, String(addresses[k])]);
   process.stdout.write(formatTable(["contract", "address"], rows));
   process.stdout.write(
@@ -122,14 +109,8 @@ async function deploy(opts: DeployOptions, cmd: Command): Promise<void> {
 export function registerDeployCommands(cli: Command): void {
   cli
     .command("deploy")
-    .description(
-      "deploy the whole protocol with Ignition (ignition/modules/<module>.ts) to a JSON-RPC chain and print the addresses",
-    )
-    .option(
-      "-p, --parameters <file>",
-      "Ignition parameter file",
-      path.join(ROOT, "ignition", "parameters", "local.json"),
-    )
+    .description("deploy the whole protocol with Ignition (ignition/modules/<module>.ts) to a JSON-RPC chain and print the addresses")
+    .option("-p, --parameters <file>", "Ignition parameter file", path.join(ROOT, "ignition", "parameters", "local.json"))
     .option("-m, --module <name>", `module: ${MODULES.join(" | ")}`, "Protocol")
     .option("--network-url <url>", "the chain's JSON-RPC URL (same as --rpc)")
     .option("--deployment-id <id>", "Ignition deployment id (default chain-<chainId>)")

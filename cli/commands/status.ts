@@ -10,16 +10,7 @@ import { listVersions } from "./model-registry";
 import { NODE_STATUS, nodeReport } from "./node";
 import { REQUEST_STATUS } from "./request";
 
-const PHASES = [
-  "None",
-  "AwaitingRoots",
-  "AwaitingStep",
-  "AwaitingChildren",
-  "AwaitingChoice",
-  "AwaitingChunk",
-  "AwaitingProof",
-  "Resolved",
-];
+const PHASES = ["None", "AwaitingRoots", "AwaitingStep", "AwaitingChildren", "AwaitingChoice", "AwaitingChunk", "AwaitingProof", "Resolved"];
 const OUTCOMES = ["None", "NodeWrong", "ChallengerWrong"];
 
 async function gather(p: Protocol, limit: number) {
@@ -85,24 +76,14 @@ async function status(opts: { json?: boolean; limit: string }, cmd: Command): Pr
   }
   const amt = (v: bigint) => formatAmount(v, p.decimals, p.symbol);
   const out: string[] = [];
-  out.push(
-    `chain ${s.chainId}, block ${s.block} (${new Date(s.timestamp * 1000).toISOString()}), deployment ${p.deploymentSource}\n`,
-  );
+  out.push(`chain ${s.chainId}, block ${s.block} (${new Date(s.timestamp * 1000).toISOString()}), deployment ${p.deploymentSource}\n`);
   out.push(`\nModels (${s.modelCount}; versions shown: ${s.models.length})\n`);
   out.push(
     s.models.length === 0
       ? "  none\n"
       : formatTable(
           ["model", "name", "version", "steps", "modes", "fee", "deprecated"],
-          s.models.map((m) => [
-            String(m.modelId),
-            m.name,
-            String(m.versionId),
-            String(m.layerCount),
-            m.modes,
-            amt(m.fee),
-            m.deprecated ? "yes" : "no",
-          ]),
+          s.models.map((m) => [String(m.modelId), m.name, String(m.versionId), String(m.layerCount), m.modes, amt(m.fee), m.deprecated ? "yes" : "no"]),
         ),
   );
   out.push(`\nNodes and stakes (${s.nodeCount})\n`);
@@ -131,14 +112,7 @@ async function status(opts: { json?: boolean; limit: string }, cmd: Command): Pr
       ? "  none\n"
       : formatTable(
           ["request", "status", "version", "node", "fee", "serve by"],
-          open.map((r) => [
-            String(r.requestId),
-            r.status,
-            String(r.versionId),
-            short(r.node),
-            amt(r.fee),
-            new Date(Number(r.deadline) * 1000).toISOString(),
-          ]),
+          open.map((r) => [String(r.requestId), r.status, String(r.versionId), short(r.node), amt(r.fee), new Date(Number(r.deadline) * 1000).toISOString()]),
         ),
   );
   out.push(`\nCommitments (${committed.length} of the newest ${s.requests.length} requests)\n`);
@@ -164,15 +138,7 @@ async function status(opts: { json?: boolean; limit: string }, cmd: Command): Pr
       ? "  none\n"
       : formatTable(
           ["dispute", "request", "node", "challenger", "phase", "outcome", "on the move"],
-          s.disputes.map((d) => [
-            String(d.disputeId),
-            String(d.requestId),
-            short(d.node),
-            short(d.challenger),
-            d.phase,
-            d.outcome,
-            d.onTheMove === ZeroAddress ? "-" : short(d.onTheMove),
-          ]),
+          s.disputes.map((d) => [String(d.disputeId), String(d.requestId), short(d.node), short(d.challenger), d.phase, d.outcome, d.onTheMove === ZeroAddress ? "-" : short(d.onTheMove)]),
         ),
   );
   process.stdout.write(out.join(""));
