@@ -1,14 +1,14 @@
 /**
  * What `verity node serve` and `verity challenger run` share around their daemons: integer options checked before
- * anything connects, the optional loopback health endpoint, and the process's life: run ticks until SIGINT/SIGTERM
- * (the current tick finishes and the journal is closed), a second signal exits at once (the journal makes that safe
- * too), and the endpoint and the RPC connection are closed on the way out.
+ * anything connects, and the process's life (daemons/kit/process.ts: the optional loopback health endpoint, ticks
+ * until SIGINT/SIGTERM, a second signal exits at once), with the RPC connection closed on the way out.
  */
 import type { JsonRpcProvider } from "ethers";
 
-import { startHealthServer, type HealthSource } from "../daemons/kit/health";
-import type { Logger } from "../daemons/kit/log";
-import { CliError } from "./errors";
+import { runService, type ServiceProcessOptions } from "../daemons/kit/process";
+import type { Service } from "../daemons/kit/service";
+import type { ServiceState } from "../daemons/kit/state";
+import { CliError } from "./chain";
 
 /** `text` as an integer >= `min`, or a CliError naming the option `what`. */
 export function intOption(text: string, what: string, min: number): number {
@@ -18,56 +18,18 @@ export function intOption(text: string, what: string, min: number): number {
   return n;
 }
 
-/** A daemon as the process runs it: ticks until `stop()`, and reports health and metrics. */
-export interface RunnableDaemon {
-  run(pollMs: number): Promise<void>;
-  stop(): void;
-  health(): ReturnType<HealthSource["health"]>;
-  readonly metrics: object;
-}
-
-export interface DaemonProcessOptions {
-  log: Logger;
+export interface DaemonProcessOptions extends ServiceProcessOptions {
   provider: JsonRpcProvider;
-  pollMs: number;
-  /** Serve /health and /metrics on 127.0.0.1:<port> (0: any free port); none when undefined. */
-  healthPort?: number;
-  /** The metrics' name prefix: `verity_node_` or `verity_challenger_`. */
-  metricsPrefix: string;
 }
 
 /** Runs `daemon` until a stop signal, with its health endpoint when asked, then closes the endpoint and provider. */
-export async function runDaemonProcess(daemon: RunnableDaemon, o: DaemonProcessOptions): Promise<void> {
-  const server =
-    o.healthPort !== undefined
-      ? await startHealthServer(
-          { health: () => daemon.health(), metrics: () => ({ ...daemon.metrics }) as Record<string, number> },
-          o.healthPort,
-          o.metricsPrefix,
-        )
-      : undefined;
-  if (server) {
-    const addr = server.address();
-    o.log.info("health endpoint listening", {
-      url: `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : o.healthPort}/health`,
-    });
-  }
-  let signals = 0;
-  const onSignal = (sig: string) => {
-    signals++;
-    if (signals > 1) {
-      o.log.warn("second signal: exiting now (the journal keeps every promise)", { signal: sig });
-      process.exit(130);
-    }
-    o.log.info("stopping after the current tick", { signal: sig });
-    daemon.stop();
-  };
-  process.on("SIGINT", () => onSignal("SIGINT"));
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
+export async function runDaemonProcess<S extends ServiceState>(
+  daemon: Service<S>,
+  o: DaemonProcessOptions,
+): Promise<void> {
   try {
-    await daemon.run(o.pollMs);
+    await runService(daemon, o);
   } finally {
-    server?.close();
     o.provider.destroy();
   }
 }

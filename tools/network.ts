@@ -4,8 +4,9 @@
  *   1. starts `hardhat node --hostname 127.0.0.1` on a free port;
  *   2. deploys the protocol (Ignition, local parameters), sets the challenge window to its minimum, publishes the
  *      demo MLP and CNN, and funds, stakes (above the minimum) and registers three operators;
- *   3. launches three `verity node serve` daemons (the last one cheats on a fraction of its requests), the
- *      `verity challenger run` watchtower, and the bounded load generator (tools/network/load.ts);
+ *   3. launches two `verity node serve` daemons and a cheating one (tools/network/cheating-node.ts: the same daemon
+ *      with a test double that tampers with a fraction of its requests), the `verity challenger run` watchtower, and
+ *      the bounded load generator (tools/network/load.ts);
  *   4. prints a live status table while it moves the chain's clock past each challenge window;
  *   5. once the load is done and every request settled (or after --duration), prints a closing summary and stops
  *      every process. Ctrl-C stops everything at any time (SIGTERM to each child, then SIGKILL after 5 s).

@@ -7,7 +7,8 @@
 import * as path from "path";
 import type { Command } from "commander";
 
-import { ChallengerDaemon, challengerJournalPath } from "../../daemons/challenger/daemon";
+import { ChallengerDaemon } from "../../daemons/challenger/daemon";
+import { journalPath } from "../../daemons/kit/journal";
 import { createLogger } from "../../daemons/kit/log";
 import { defaultResolver } from "../../protocol/resolver";
 import { CliError, connect, globalsOf, signerOf, storeDir, verityHome } from "../chain";
@@ -54,7 +55,7 @@ async function run(opts: RunOptions, cmd: Command): Promise<void> {
     signer,
     addresses: p.addresses,
     resolver: defaultResolver({ getVersion: (id) => p.modelRegistry.getVersion(id) }, storeDir()),
-    journalFile: opts.journal ?? challengerJournalPath(signer.address, verityHome()),
+    journalFile: opts.journal ?? journalPath(signer.address, verityHome(), "challenger"),
     sample: s.sample,
     sampleSeed: s.sampleSeed,
     confirmations: s.confirmations,
@@ -63,11 +64,9 @@ async function run(opts: RunOptions, cmd: Command): Promise<void> {
     log,
   });
   await runDaemonProcess(daemon, {
-    log,
     provider: p.provider,
     pollMs: s.pollMs,
     healthPort: s.healthPort,
-    metricsPrefix: "verity_challenger_",
   });
 }
 

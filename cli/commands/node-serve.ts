@@ -6,14 +6,14 @@
 import * as path from "path";
 import type { Command } from "commander";
 
-import { NodeDaemon } from "../../daemons/node/daemon";
+import { NodeDaemon, type NodeDaemonOptions } from "../../daemons/node/daemon";
 import { journalPath } from "../../daemons/kit/journal";
 import { createLogger } from "../../daemons/kit/log";
 import { defaultResolver } from "../../protocol/resolver";
 import { MODE } from "../../modes/verified";
 import { zkVerifiedSettlerFor } from "./zk";
 import { CliError, connect, globalsOf, signerOf, storeDir, verityHome } from "../chain";
-import { intOption as int, runDaemonProcess } from "../daemon-process";
+import { intOption as int, runDaemonProcess, type DaemonProcessOptions } from "../daemon-process";
 import { teeSettlers } from "./tee";
 
 interface ServeOptions {
@@ -26,8 +26,6 @@ interface ServeOptions {
   fromBlock?: string;
   journal?: string;
   pretty?: boolean;
-  cheat?: string;
-  cheatSeed: string;
   mode: string;
   enclaveKey?: string;
   zkSettler?: string;
@@ -47,24 +45,22 @@ function parseModes(text: string): string[] {
   return modes;
 }
 
-async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
+/**
+ * Runs the daemon `node serve` configured, as a process. The default builds a `NodeDaemon` from the options; a tool
+ * that embeds the command may start its own (tools/network/cheating-node.ts adds a test double's view provider).
+ */
+export type NodeServeRunner = (options: NodeDaemonOptions, process: DaemonProcessOptions) => Promise<void>;
+
+const runNodeDaemon: NodeServeRunner = (options, process) => runDaemonProcess(new NodeDaemon(options), process);
+
+async function serve(opts: ServeOptions, cmd: Command, runner: NodeServeRunner): Promise<void> {
   const p = await connect(globalsOf(cmd), { needKey: true });
   const signer = signerOf(p);
   const log = createLogger({ pretty: opts.pretty, base: opts.pretty ? undefined : { node: signer.address } });
-  let cheat: { fraction: number; seed: string } | undefined;
-  if (opts.cheat !== undefined) {
-    const fraction = Number(opts.cheat);
-    if (!(fraction >= 0 && fraction <= 1))
-      throw new CliError(
-        `--cheat ${opts.cheat} is not a fraction in [0, 1]`,
-        "e.g. --cheat 0.1 (tests and demos only)",
-      );
-    cheat = { fraction, seed: opts.cheatSeed };
-  }
   const modes = parseModes(opts.mode);
   const verifiedSettlers = await teeSettlers(p, signer, modes, opts.enclaveKey);
   if (modes.includes("zk")) verifiedSettlers.set(MODE.ZK, zkVerifiedSettlerFor(p, signer, opts.zkSettler));
-  const daemon = new NodeDaemon({
+  const options: NodeDaemonOptions = {
     signer,
     addresses: p.addresses,
     resolver: defaultResolver({ getVersion: (id) => p.modelRegistry.getVersion(id) }, storeDir()),
@@ -74,21 +70,18 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
     minServeSeconds: int(opts.minServeSeconds, "--min-serve-seconds", 0),
     confirmations: int(opts.confirmations, "--confirmations", 1),
     startBlock: opts.fromBlock !== undefined ? int(opts.fromBlock, "--from-block", 0) : undefined,
-    cheat,
     log,
     verifiedSettlers,
-  });
-  await runDaemonProcess(daemon, {
-    log,
+  };
+  await runner(options, {
     provider: p.provider,
     pollMs: int(opts.pollMs, "--poll-ms", 10),
     healthPort: opts.healthPort !== undefined ? int(opts.healthPort, "--health-port", 0) : undefined,
-    metricsPrefix: "verity_node_",
   });
 }
 
 /** Adds `serve` to the `node` command group (creating the group if another module has not). */
-export function registerNodeServeCommand(cli: Command): void {
+export function registerNodeServeCommand(cli: Command, runner: NodeServeRunner = runNodeDaemon): void {
   const node = cli.commands.find((c) => c.name() === "node") ?? cli.command("node").description("operators");
   node
     .command("serve")
@@ -112,8 +105,6 @@ export function registerNodeServeCommand(cli: Command): void {
       `journal file (default ${path.join("$VERITY_HOME", "node-<address>", "journal.jsonl")})`,
     )
     .option("--pretty", "human-readable log lines instead of JSON")
-    .option("--cheat <fraction>", "TESTS AND DEMOS ONLY: commit tampered results for this fraction of requests")
-    .option("--cheat-seed <seed>", "seed that picks the tampered requests", "verity")
     .option(
       "--mode <modes>",
       "modes to serve (comma list): none and optimistic always; tee needs --enclave-key; zk needs `verity model zk-setup`",
@@ -124,5 +115,5 @@ export function registerNodeServeCommand(cli: Command): void {
       "TEE mode: the SOFTWARE enclave key file (NOT hardware-protected; `verity node tee-keygen`)",
     )
     .option("--zk-settler <address>", "ZK mode: the ZkSettler (default: Zk#ZkSettler of the deployment file)")
-    .action(async (opts: ServeOptions, cmd: Command) => serve(opts, cmd));
+    .action(async (opts: ServeOptions, cmd: Command) => serve(opts, cmd, runner));
 }

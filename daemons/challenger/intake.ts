@@ -1,12 +1,76 @@
 /**
- * What the challenger reads from the chain to check commitments: the leaves of a batch (the calldata of its
- * `commitBatch` transaction, checked against the committed root), the Merkle proof of one leaf, and the inputs of
- * requests (their `InferenceRequested` events). Stateless helpers; the daemon journals what they return.
+ * The challenger's intake: the commitments of each new block range (up to `maxBlockRange` blocks per tick,
+ * `confirmations` deep) become "check" records (`ResultCommitted` one commitment each, `BatchCommitted` one batch
+ * with its leaves read from its transaction's calldata), then the "cursor" record moves past the range. Also what
+ * the checks read from the chain: the leaves of a batch (checked against the committed root), the Merkle proof of
+ * one leaf, and the inputs of requests (their `InferenceRequested` events).
  */
-import { AbiCoder, keccak256, toBeHex, zeroPadValue, type Interface, type Provider } from "ethers";
+import { AbiCoder, keccak256, toBeHex, zeroPadValue, type Interface, type Log, type Provider } from "ethers";
 
 import { merkleProof, merkleRoot } from "../../executor/trace/merkle";
+import { advanceCursor, nextRange } from "../kit/cursor";
 import type { Rpc } from "../kit/rpc";
+import type { ChallengerContext } from "./context";
+
+/** Journals the commitments and batches of the next block range, then moves the cursor past it. */
+export async function scan(ctx: ChallengerContext): Promise<void> {
+  const range = await nextRange(ctx);
+  if (!range) return;
+  const { from, to } = range;
+  const provider = ctx.signer.provider!;
+  const iface = ctx.inference.interface;
+  const committed = iface.getEvent("ResultCommitted").topicHash;
+  const batched = iface.getEvent("BatchCommitted").topicHash;
+  const logs: Log[] = await ctx.rpc.call("getLogs(commitments)", () =>
+    provider.getLogs({
+      address: ctx.opts.addresses.inferenceManager,
+      fromBlock: from,
+      toBlock: to,
+      topics: [[committed, batched]],
+    }),
+  );
+  const journal = ctx.journal!;
+  for (const log of logs) {
+    const ev = iface.parseLog(log)!;
+    if (ev.name === "ResultCommitted") {
+      const key = `c:r:${ev.args.requestId}`;
+      if (journal.has(key)) continue;
+      journal.append({
+        t: "check",
+        key,
+        requestId: ev.args.requestId.toString(),
+        node: ev.args.node,
+        outputHash: ev.args.outputHash,
+        traceRoot: ev.args.traceRoot,
+        block: log.blockNumber,
+      });
+    } else {
+      const key = `c:b:${ev.args.batchId}`;
+      if (journal.has(key)) continue;
+      const tx = await ctx.rpc.call("getTransaction", () => provider.getTransaction(log.transactionHash));
+      const leaves = tx ? batchLeavesFromCalldata(iface, tx.data, ev.args.root, Number(ev.args.count)) : null;
+      if (!leaves) {
+        ctx.metrics.skipped += Number(ev.args.count);
+        ctx.log.warn("batch skipped: its leaves are not in its transaction's calldata", {
+          batchId: ev.args.batchId,
+          tx: log.transactionHash,
+        });
+        continue;
+      }
+      journal.append({
+        t: "check",
+        key,
+        batchId: ev.args.batchId.toString(),
+        node: ev.args.node,
+        requestIds: leaves.map((l) => l.requestId.toString()),
+        outputHashes: leaves.map((l) => l.outputHash),
+        traceRoots: leaves.map((l) => l.traceRoot),
+        block: log.blockNumber,
+      });
+    }
+  }
+  advanceCursor(ctx, to);
+}
 
 /** One committed result: an individual commitment, or a leaf of a batch. */
 export interface Leaf {

@@ -1,13 +1,11 @@
 /**
- * What the node daemon and the challenger daemon share beyond the journal, the RPC wrapper and the logger: the
- * crash hook type, the error text of a failed call, the tick loop with backoff, a deterministic pick by hash and
- * claiming an account's credits on the two managers.
+ * Small things the node daemon and the challenger daemon share beyond the journal, the RPC wrapper, the logger and
+ * the service frame (service.ts): the crash hook type, the errors never swallowed, the error text of a failed call,
+ * a bounded parallel map, a deterministic pick by hash, and the InferenceManager's status codes.
  */
 import { AbiCoder, keccak256 } from "ethers";
 
 import { JournalCorruptError } from "./journal";
-import type { Logger } from "./log";
-import { sleep, type Rpc } from "./rpc";
 
 /** Thrown by test hooks to simulate a crash: the daemons do not catch it. */
 export class InjectedCrash extends Error {}
@@ -47,57 +45,4 @@ export function pickedByHash(seed: string, id: bigint, fraction: number): boolea
   if (fraction >= 1) return true;
   const h = BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(["string", "uint256"], [seed, id])));
   return Number(h % 1_000_000n) < fraction * 1_000_000;
-}
-
-/**
- * Calls `tick` every `pollMs` until `stopping()`; a failed tick is logged and the next one waits twice as long (up
- * to 30 s). Fatal errors (`isFatal`) are rethrown.
- */
-export async function runLoop(tick: () => Promise<void>, stopping: () => boolean, log: Logger, pollMs: number) {
-  let backoff = pollMs;
-  while (!stopping()) {
-    try {
-      await tick();
-      backoff = pollMs;
-    } catch (e) {
-      if (isFatal(e)) throw e;
-      log.error("tick failed; retrying", { error: errorMessage(e), retryInMs: backoff });
-      backoff = Math.min(backoff * 2, 30_000);
-    }
-    if (!stopping()) await sleep(backoff);
-  }
-}
-
-/** A contract with pull credits (the InferenceManager and the DisputeManager). */
-export interface CreditHolder {
-  credits(account: string): Promise<bigint>;
-  claimCredits(overrides: { nonce: number }): Promise<import("ethers").ContractTransactionResponse>;
-}
-
-/**
- * Claims `account`'s credits on each named contract that owes it any. Returns the total claimed and the number of
- * successful claims; a failed claim is logged and left for the next call.
- */
-export async function claimAllCredits(
-  rpc: Rpc,
-  account: string,
-  contracts: readonly (readonly [string, CreditHolder])[],
-  log: Logger,
-): Promise<{ total: bigint; claims: number }> {
-  let total = 0n;
-  let claims = 0;
-  for (const [name, contract] of contracts) {
-    const credit = await rpc.call("credits", () => contract.credits(account));
-    if (credit === 0n) continue;
-    try {
-      await rpc.send(`claimCredits(${name})`, (o) => contract.claimCredits(o));
-      total += credit;
-      claims++;
-      log.info("credits claimed", { from: name, amount: credit });
-    } catch (e) {
-      if (isFatal(e)) throw e;
-      log.warn("claiming credits failed", { from: name, error: errorMessage(e) });
-    }
-  }
-  return { total, claims };
 }

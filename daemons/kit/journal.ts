@@ -1,5 +1,6 @@
 /**
- * The node daemon's crash-safe journal: an append-only file of JSON lines (`.verity/node-<address>/journal.jsonl`).
+ * A daemon's crash-safe journal: an append-only file of JSON lines (`.verity/node-<address>/journal.jsonl` for the
+ * node daemon, `.verity/challenger-<address>/journal.jsonl` for the challenger).
  *
  * Write-ahead discipline: a record announcing an action (`{"t":"commit","key":"r:7",...}`) is written and fsynced
  * BEFORE the action (the transaction) is attempted, and a completion record (`{"t":"done","key":"r:7"}`) after its
@@ -227,7 +228,7 @@ function parseRecord(line: string, file: string, lineNo: number): JournalRecord 
   return value as JournalRecord;
 }
 
-/** The default journal path of the node `address` under `root` (`.verity` by default). */
-export function journalPath(address: string, root = ".verity"): string {
-  return path.join(root, `node-${address.toLowerCase()}`, "journal.jsonl");
+/** The default journal path of the `role` daemon (node, challenger) of `address` under `root` (default `.verity`). */
+export function journalPath(address: string, root = ".verity", role = "node"): string {
+  return path.join(root, `${role}-${address.toLowerCase()}`, "journal.jsonl");
 }

@@ -13,7 +13,6 @@ import { errorMessage as message, isFatal } from "../kit/common";
 import type { NodeContext } from "./context";
 import type { JournalRecord } from "../kit/journal";
 import { ensureSettle } from "./settlement";
-import { shouldCheat } from "./views";
 
 const STAKE_ERRORS = new Interface(["error StakingInsufficientFreeStake(address node, uint256 free, uint256 needed)"]);
 
@@ -102,7 +101,6 @@ export async function recordBatch(ctx: NodeContext, r: JournalRecord, batchId: b
   const ids = r.requestIds as string[];
   ctx.metrics.batches++;
   ctx.metrics.batchedRequests += ids.length;
-  for (const id of ids) if (shouldCheat(ctx, BigInt(id))) ctx.metrics.cheated++;
   ensureSettle(ctx, `s:b:${batchId}`, {
     t: "settle",
     batchId: batchId.toString(),

@@ -1,6 +1,6 @@
 /**
  * Disputes against the node: each "dispute" record (`d:<disputeId>`) is played with `Player` as the node,
- * from its own view of the request (the same execution it committed, tampered or not), a few moves per tick (the
+ * from its own view of the request (views.ts: the same view it committed), a few moves per tick (the
  * challenger moves in between). When the game is resolved the record is closed with its outcome; a request that
  * survives a dispute stands as an individual commitment and owes its settlement.
  */
@@ -8,7 +8,7 @@ import { hexlify, toBeHex, zeroPadValue } from "ethers";
 
 import { DisputeBoard } from "../../game/boards/dispute";
 import { MOVES_PER_TICK } from "../../game/driver";
-import { Phase } from "../../game/enums";
+import { Outcome, Phase } from "../../game/enums";
 import { Player } from "../../game/player";
 import { bytesOf } from "../../executor/trace/trace";
 import { errorMessage as message, isFatal } from "../kit/common";
@@ -67,7 +67,7 @@ export async function playDisputes(ctx: NodeContext): Promise<void> {
       for (let i = 0; i < MOVES_PER_TICK; i++) {
         const d = await ctx.rpc.call("getDispute", () => ctx.disputes.getDispute(disputeId));
         if (Number(d.phase) === Phase.Resolved) {
-          const won = Number(d.outcome) === 2;
+          const won = Number(d.outcome) === Outcome.ChallengerWrong;
           if (won) ctx.metrics.disputesWon++;
           else ctx.metrics.disputesLost++;
           (won ? ctx.log.info : ctx.log.error)(won ? "dispute won" : "dispute lost: slashed", {

@@ -6,15 +6,10 @@
  */
 import { ZeroAddress, type Log } from "ethers";
 
+import { advanceCursor, nextRange } from "../kit/cursor";
 import type { NodeContext } from "./context";
 import { scanRedundant } from "./redundant";
 import { canServe } from "./serving";
-
-/** The last block whose events were taken in (`startBlock - 1` on a fresh journal). */
-export function cursor(ctx: NodeContext): number {
-  const c = ctx.journal?.last("cursor");
-  return c ? Number(c.block) : (ctx.opts.startBlock ?? 0) - 1;
-}
 
 /** Reads the versions the node serves from the NodeRegistry on the first tick and every 10 ticks. */
 export async function refreshVersions(ctx: NodeContext): Promise<void> {
@@ -23,16 +18,12 @@ export async function refreshVersions(ctx: NodeContext): Promise<void> {
   ctx.versions = [...node.servedVersions];
 }
 
-/** Journals the requests and disputes of the next block range, then the cursor. */
+/** Journals the requests and disputes of the next block range, then moves the cursor past it. */
 export async function scan(ctx: NodeContext): Promise<void> {
-  const provider = ctx.opts.signer.provider!;
-  const latest = await ctx.rpc.call("getBlockNumber", () => provider.getBlockNumber());
-  const from = cursor(ctx) + 1;
-  if (from > latest) return;
-  // With n confirmations, events are taken in once n blocks deep (the latest block counts as one).
-  const safe = latest - ((ctx.opts.confirmations ?? 1) - 1);
-  if (from > safe) return;
-  const to = Math.min(safe, from + ctx.maxBlockRange - 1);
+  const range = await nextRange(ctx);
+  if (!range) return;
+  const { from, to } = range;
+  const provider = ctx.signer.provider!;
   const journal = ctx.journal!;
   {
     const topic = ctx.inference.interface.getEvent("InferenceRequested").topicHash;
@@ -99,6 +90,5 @@ export async function scan(ctx: NodeContext): Promise<void> {
     });
   }
   await scanRedundant(ctx, from, to);
-  journal.append({ t: "cursor", block: to });
-  ctx.metrics.lastBlock = to;
+  advanceCursor(ctx, to);
 }

@@ -10,73 +10,28 @@
  *                   commit reverted)
  *   g:<gameId>      "rgame" (a game naming us, with our side and the request's input) → done once resolved
  * An announced "rcommit" is re-sent only after `getSlots` shows that our slot is still empty, so a restart never
- * commits twice. A game is played move by move with `Player` from the node's own view (tampered when
- * the node cheats, so a restart defends the same result); when the other side's clock has run out the node calls
+ * commits twice. A game is played move by move with `Player` from the node's own view (views.ts: the same
+ * view it committed, also after a restart); when the other side's clock has run out the node calls
  * `resolveTimeout`. The fees and rewards credited by the RedundantManager are claimed with the others
  * (settlement.ts).
  */
-import { AbiCoder, getBytes, hexlify, keccak256, type Log } from "ethers";
+import { hexlify, keccak256, type Log } from "ethers";
 
-import { honestView, tamperedView, type PartyView } from "../../game/view";
 import { commitArgs, RedundantBoard, type Side } from "../../game/boards/redundant";
 import { MOVES_PER_TICK } from "../../game/driver";
 import { GameOutcome, GamePhase } from "../../game/enums";
 import { Player } from "../../game/player";
 import { RedundantRequestStatus, SlotStatus } from "../../protocol/constants";
-import { errorMessage as message, isFatal, pickedByHash } from "../kit/common";
+import { errorMessage as message, isFatal } from "../kit/common";
 import { NodeDaemonError, type NodeContext } from "./context";
 import type { JournalRecord } from "../kit/journal";
+import { viewKey, viewOf } from "./views";
 
 /** IRedundantManager.RequestStatus. */
 export const REDUNDANT_STATUS = RedundantRequestStatus;
 /** IRedundantManager.SlotStatus.Named: a named node that has not committed yet. */
 const SLOT_NAMED = SlotStatus.Named;
 
-/** True when the node cheats on redundant request `requestId` (same setting as for ordinary requests). */
-export function cheatsOnRedundant(ctx: NodeContext, requestId: bigint): boolean {
-  const c = ctx.opts.cheat;
-  return c !== undefined && pickedByHash(c.seed, requestId, c.fraction);
-}
-
-/**
- * The node's view of redundant request `requestId`, cached under `rr:<id>` (request ids of the two managers
- * overlap). A cheating node tampers at a step and byte derived from its seed, and also at the output (step L): the
- * demo models end in a saturating Softmax, so an early lie alone seldom changes the output, and a redundant lie that
- * does not change the output is never played out.
- */
-export async function redundantViewOf(
-  ctx: NodeContext,
-  requestId: bigint,
-  versionId: bigint,
-  input: string,
-): Promise<PartyView> {
-  const key = `rr:${requestId}`;
-  const hit = ctx.views.get(key);
-  if (hit) return hit;
-  const { program, weights } = await ctx.resolver(versionId);
-  const s0 = new Int8Array(getBytes(input).slice().buffer);
-  let view = honestView(program, s0, weights);
-  if (cheatsOnRedundant(ctx, requestId)) {
-    const h = BigInt(
-      keccak256(
-        AbiCoder.defaultAbiCoder().encode(
-          ["string", "uint256", "string"],
-          [ctx.opts.cheat!.seed, requestId, "redundant"],
-        ),
-      ),
-    );
-    const L = program.layers.length;
-    const step = 1 + Number(h % BigInt(L));
-    const byteIndex = Number((h >> 64n) % BigInt(view.states[step].length));
-    view = tamperedView(view, step, byteIndex, { delta: 1 + Number((h >> 128n) % 100n) });
-    if (step !== L) {
-      const outByte = Number((h >> 96n) % BigInt(view.states[L].length));
-      view = tamperedView(view, L, outByte, { delta: 64 });
-    }
-  }
-  ctx.views.set(key, view);
-  return view;
-}
 
 /**
  * Journals the RedundantRequested events that name the node, for the versions it serves, and the GameOpened events
@@ -198,12 +153,12 @@ async function serveOne(ctx: NodeContext, r: JournalRecord, id: bigint): Promise
   if (b) {
     journal.complete(r.key!, b.ours ? { found: b.why } : { dropped: b.why });
     if (!b.ours) {
-      ctx.views.delete(`rr:${id}`);
+      ctx.views.delete(viewKey("redundant", id));
       ctx.log.info("redundant request not served", { requestId: id, reason: b.why });
     }
     return;
   }
-  const view = await redundantViewOf(ctx, id, BigInt(r.versionId as string), r.input as string);
+  const view = await viewOf(ctx, id, BigInt(r.versionId as string), r.input as string, "redundant");
   const args = commitArgs(view);
   let record = r;
   if (r.t !== "rcommit") {
@@ -229,13 +184,8 @@ async function serveOne(ctx: NodeContext, r: JournalRecord, id: bigint): Promise
   }
   ctx.hooks.afterSend?.(`redundant.commit(${id})`);
   ctx.metrics.redundantCommitted++;
-  const cheated = cheatsOnRedundant(ctx, id);
-  if (cheated) ctx.metrics.cheated++;
   journal.complete(r.key!, { tx: receipt.hash });
-  (cheated ? ctx.log.warn : ctx.log.info)(
-    cheated ? "CHEAT: committed a tampered redundant result" : "redundant result committed",
-    { requestId: id, outputHash: record.outputHash, gas: receipt.gasUsed },
-  );
+  ctx.log.info("redundant result committed", { requestId: id, outputHash: record.outputHash, gas: receipt.gasUsed });
 }
 
 /** Plays every move the node owes in its refereed games, times out a stalled opponent, closes resolved games. */
@@ -248,7 +198,7 @@ export async function playGames(ctx: NodeContext): Promise<void> {
     const requestId = BigInt(r.requestId as string);
     const side = r.side as Side;
     try {
-      const view = await redundantViewOf(ctx, requestId, BigInt(r.versionId as string), r.input as string);
+      const view = await viewOf(ctx, requestId, BigInt(r.versionId as string), r.input as string, "redundant");
       const player = new Player(side, view, new RedundantBoard(manager));
       for (let i = 0; i < MOVES_PER_TICK; i++) {
         const g = await ctx.rpc.call("getGame", () => manager.getGame(gameId));
@@ -302,5 +252,5 @@ function closeGame(ctx: NodeContext, r: JournalRecord, side: Side, outcome: Game
     outcome: GameOutcome[outcome],
   });
   ctx.journal!.complete(r.key!, { outcome });
-  ctx.views.delete(`rr:${r.requestId}`);
+  ctx.views.delete(viewKey("redundant", BigInt(r.requestId as string)));
 }

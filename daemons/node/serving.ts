@@ -18,7 +18,7 @@ import { commitBatch } from "./batching";
 import type { JournalRecord } from "../kit/journal";
 import { ensureSettle } from "./settlement";
 import { isVerifiedMode } from "../../modes/verified";
-import { shouldCheat, viewOf } from "./views";
+import { viewOf } from "./views";
 
 /** NONE and OPTIMISTIC always; a verified mode when a settler for it was given. */
 export function canServe(ctx: NodeContext, mode: number): boolean {
@@ -120,13 +120,11 @@ export async function serve(ctx: NodeContext): Promise<void> {
 export async function sendCommit(ctx: NodeContext, r: JournalRecord): Promise<void> {
   if (isVerifiedMode(Number(r.mode ?? 0))) return sendVerified(ctx, r);
   const id = BigInt(r.requestId as string);
-  const cheated = shouldCheat(ctx, id);
   const receipt = await ctx.rpc.send(`commit(${id})`, (o) =>
     ctx.inference.commit(id, r.output as string, r.traceRoot as string, o),
   );
   ctx.hooks.afterSend?.(`commit(${id})`);
   ctx.metrics.committed++;
-  if (cheated) ctx.metrics.cheated++;
   ensureSettle(ctx, `s:r:${id}`, {
     t: "settle",
     requestId: id.toString(),
@@ -136,7 +134,7 @@ export async function sendCommit(ctx: NodeContext, r: JournalRecord): Promise<vo
     block: r.block,
   });
   ctx.journal!.complete(r.key!, { tx: receipt.hash });
-  (cheated ? ctx.log.warn : ctx.log.info)(cheated ? "CHEAT: committed a tampered result" : "result committed", {
+  ctx.log.info("result committed", {
     requestId: id,
     outputHash: r.outputHash,
     gas: receipt.gasUsed,

@@ -2,13 +2,12 @@
  * Settlement: every "settle" record (`s:r:<requestId>` for a commitment, `s:b:<batchId>` for a batch) is finalized
  * once its challenge window has ended (`finalize`, `finalizeBatch`), and closed when the chain shows it settled.
  * A window end read from the chain is remembered, so a settlement is not asked about again before it. Each
- * settlement frees stake, so it lifts the batch size cap. The node's credits (fees, dispute winnings) are pulled
- * with `claimCredits`.
+ * settlement frees stake, so it lifts the batch size cap. (The node's credits are claimed by the kit's `Service`.)
  */
 import { ZeroAddress, ZeroHash } from "ethers";
 
 import { BatchStatus as BATCH_STATUS, InferenceRequestStatus as STATUS } from "../../protocol/constants";
-import { claimAllCredits, errorMessage as message, isFatal } from "../kit/common";
+import { errorMessage as message, isFatal } from "../kit/common";
 import type { NodeContext } from "./context";
 import type { JournalRecord } from "../kit/journal";
 
@@ -82,20 +81,4 @@ async function settleBatch(ctx: NodeContext, r: JournalRecord, now: bigint): Pro
   ctx.journal!.complete(r.key!, { status: "finalized" });
   for (const id of ids) ctx.views.delete(id.toString());
   ctx.log.info("batch finalized", { batchId, count: ids.length, paid: b.feeRemaining });
-}
-
-/** Claims the node's credits on every manager (fees, dispute and game winnings); returns the total claimed. */
-export async function claimCredits(ctx: NodeContext): Promise<bigint> {
-  const { total, claims } = await claimAllCredits(
-    ctx.rpc,
-    ctx.address,
-    [
-      ["inference", ctx.inference],
-      ["disputes", ctx.disputes],
-      ...(ctx.redundant ? [["redundant", ctx.redundant] as const] : []),
-    ],
-    ctx.log,
-  );
-  ctx.metrics.creditsClaimed += claims;
-  return total;
 }

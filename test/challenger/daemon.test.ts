@@ -16,6 +16,7 @@ import { pickedByHash } from "../../daemons/kit/common";
 import { NodeDaemon, type NodeDaemonOptions } from "../../daemons/node/daemon";
 import { startHealthServer } from "../../daemons/kit/health";
 import { memoryLogger } from "../../daemons/kit/log";
+import { tamperingViews } from "../../tools/doubles/tampering-node";
 import { ProgramNotFoundError } from "../../protocol/resolver";
 import { bytesOf } from "../../executor/trace/trace";
 import { demoModel } from "../../models/demo-models";
@@ -94,7 +95,7 @@ describe("ChallengerDaemon", function () {
 
   it("catches a cheating node: disputes its result, wins the game, and the node is slashed", async () => {
     const id = await requestFrom(f, "mlp", digitInput("mlp", 6).s0, nodeSigner().address);
-    const n = await node({ cheat: { fraction: 1, seed: "liar" } });
+    const n = await node({ viewProvider: tamperingViews({ fraction: 1, seed: "liar" }) });
     await n.tick();
     const { c, log } = await challenger();
     await c.tick();
@@ -159,7 +160,7 @@ describe("ChallengerDaemon", function () {
   describe("sampling", () => {
     it("with --sample 0 checks nothing, even a wrong result", async () => {
       for (let i = 0; i < 2; i++) await requestFrom(f, "mlp", digitInput("mlp", i).s0, nodeSigner().address);
-      const n = await node({ cheat: { fraction: 1, seed: "liar" } });
+      const n = await node({ viewProvider: tamperingViews({ fraction: 1, seed: "liar" }) });
       await n.tick();
       const { c } = await challenger({ sample: 0 });
       await c.tick();
@@ -196,7 +197,7 @@ describe("ChallengerDaemon", function () {
       (s) => ids.filter((id) => pickedByHash(s, id, 0.5)).length === 1,
     )!;
     const cheated = ids.find((id) => pickedByHash(seed, id, 0.5))!;
-    const n = await node({ batchThreshold: 1, cheat: { fraction: 0.5, seed } });
+    const n = await node({ batchThreshold: 1, viewProvider: tamperingViews({ fraction: 0.5, seed }) });
     await n.tick();
     expect(await f.inference.queryFilter(f.inference.filters.BatchCommitted())).to.have.length(1);
     const { c } = await challenger();
@@ -230,7 +231,7 @@ describe("ChallengerDaemon", function () {
 
     it("opens exactly one dispute when killed after journaling it and before sending it", async () => {
       const id = await requestFrom(f, "mlp", digitInput("mlp", 2).s0, nodeSigner().address);
-      const n = await node({ cheat: { fraction: 1, seed: "liar" } });
+      const n = await node({ viewProvider: tamperingViews({ fraction: 1, seed: "liar" }) });
       await n.tick();
       const crashing = await challenger({
         hooks: {
@@ -261,7 +262,7 @@ describe("ChallengerDaemon", function () {
 
     it("finds its dispute after being killed once it was mined, and continues a game after a restart", async () => {
       await requestFrom(f, "mlp", digitInput("mlp", 3).s0, nodeSigner().address);
-      const n = await node({ cheat: { fraction: 1, seed: "liar" } });
+      const n = await node({ viewProvider: tamperingViews({ fraction: 1, seed: "liar" }) });
       await n.tick();
       const crashing = await challenger({
         hooks: {
@@ -293,7 +294,7 @@ describe("ChallengerDaemon", function () {
   describe("skips", () => {
     it("skips a wrong result whose window has closed", async () => {
       const id = await requestFrom(f, "mlp", digitInput("mlp", 1).s0, nodeSigner().address);
-      const n = await node({ cheat: { fraction: 1, seed: "liar" } });
+      const n = await node({ viewProvider: tamperingViews({ fraction: 1, seed: "liar" }) });
       await n.tick();
       await time.increase(WINDOW);
       const { c, log } = await challenger();
@@ -306,7 +307,7 @@ describe("ChallengerDaemon", function () {
 
     it("waits with one log line while it cannot afford the bond, and disputes once funded", async () => {
       await requestFrom(f, "mlp", digitInput("mlp", 1).s0, nodeSigner().address);
-      const n = await node({ cheat: { fraction: 1, seed: "liar" } });
+      const n = await node({ viewProvider: tamperingViews({ fraction: 1, seed: "liar" }) });
       await n.tick();
       const balance = await f.token.balanceOf(f.challenger.address);
       await f.token.connect(f.challenger).transfer(f.requester.address, balance - BOND + 1n);
@@ -324,7 +325,7 @@ describe("ChallengerDaemon", function () {
 
     it("skips a commitment that another challenger already proved wrong", async () => {
       const id = await requestFrom(f, "mlp", digitInput("mlp", 4).s0, nodeSigner().address);
-      const n = await node({ cheat: { fraction: 1, seed: "liar" } });
+      const n = await node({ viewProvider: tamperingViews({ fraction: 1, seed: "liar" }) });
       await n.tick();
       const [ev] = await f.inference.queryFilter(f.inference.filters.ResultCommitted(id));
       const other = f.disputes.connect(f.requester);
@@ -360,7 +361,10 @@ describe("ChallengerDaemon", function () {
       let lieAt = L;
       for (let k = 0; k < 50 && lieAt >= L; k++) {
         n?.close();
-        n = await node({ cheat: { fraction: 1, seed: `early-${k}` }, journalFile: path.join(dir, `node-${k}.jsonl`) });
+        n = await node({
+          viewProvider: tamperingViews({ fraction: 1, seed: `early-${k}` }),
+          journalFile: path.join(dir, `node-${k}.jsonl`),
+        });
         const view = await n.viewOf(id, VERSION_OF.mlp, hexlify(bytesOf(s0)));
         lieAt = view.trace.stateRoots.findIndex((r, i) => r !== honest.trace.stateRoots[i]);
       }
@@ -404,7 +408,7 @@ describe("ChallengerDaemon", function () {
           0,
         );
       await requestFrom(f, "mlp", digitInput("mlp", 1).s0, nodeSigner().address);
-      const n = await node({ cheat: { fraction: 1, seed: "liar" } });
+      const n = await node({ viewProvider: tamperingViews({ fraction: 1, seed: "liar" }) });
       await n.tick();
       const { c, log } = await challenger({
         resolver: async (versionId) => {
@@ -421,7 +425,7 @@ describe("ChallengerDaemon", function () {
 
   it("keeps running while the RPC endpoint is down past the retry budget, then catches up and disputes", async () => {
     await requestFrom(f, "mlp", digitInput("mlp", 8).s0, nodeSigner().address);
-    const n = await node({ cheat: { fraction: 1, seed: "liar" } });
+    const n = await node({ viewProvider: tamperingViews({ fraction: 1, seed: "liar" }) });
     await n.tick();
     const provider = f.challenger.provider;
     const original = provider.getBlockNumber.bind(provider);
@@ -448,7 +452,7 @@ describe("ChallengerDaemon", function () {
 
   it("resolves the timeout when the node stops playing", async () => {
     const id = await requestFrom(f, "mlp", digitInput("mlp", 7).s0, nodeSigner().address);
-    const n = await node({ cheat: { fraction: 1, seed: "liar" } });
+    const n = await node({ viewProvider: tamperingViews({ fraction: 1, seed: "liar" }) });
     await n.tick();
     const { c } = await challenger();
     await c.tick();

@@ -1,7 +1,8 @@
 /**
  * `npm run network`, automated: the whole network as separate processes on a `hardhat node` on 127.0.0.1 (see
- * tools/network/orchestrator.ts): three `verity node serve` daemons, one of them cheating on a fraction of its
- * requests, the `verity challenger run` watchtower, and the load generator sending 300 requests on held-out digits.
+ * tools/network/orchestrator.ts): three node daemons (two `verity node serve`, and tools/network/cheating-node.ts,
+ * the same daemon with a test double that tampers with a fraction of its requests), the `verity challenger run`
+ * watchtower, and the load generator sending 300 requests on held-out digits.
  * Mid-run, an honest node is killed with SIGKILL while requests assigned to it are not committed yet (and its
  * /metrics shows requests taken in but not committed), and restarted on the same journal; it must commit each of
  * them exactly once. At the end everything is checked from the chain alone (events and views), against

@@ -21,7 +21,7 @@ import {
 import { digitInput } from "../helpers/dispute-fixtures";
 import { testNodeDaemon, type TestDaemonOptions } from "../helpers/node-daemon";
 
-/** A cheating daemon tampers with every result (fraction 1). */
+/** A cheating daemon tampers with every result (fraction 1; tools/doubles/tampering-node.ts). */
 const CHEAT = { fraction: 1, seed: "redundant-test" };
 
 describe("NodeDaemon: redundant requests", function () {
@@ -126,7 +126,7 @@ describe("NodeDaemon: redundant requests", function () {
     const [a, b] = f.operators;
     const { requestId } = await requestRedundant(f, "mlp", 2, 2);
     const A = await daemon(a);
-    const B = await daemon(b, { cheat: CHEAT });
+    const B = await daemon(b, { tamper: CHEAT });
     await A.d.tick();
     await B.d.tick(); // B's differing commit opens the game
     const gameId = (await f.redundant.getRequest(requestId)).activeGame;
@@ -142,8 +142,8 @@ describe("NodeDaemon: redundant requests", function () {
     expect(B.d.metrics.gameMoves).to.be.greaterThan(0);
     expect([A.d.metrics.gamesWon, A.d.metrics.gamesLost]).to.deep.equal([1, 0]);
     expect([B.d.metrics.gamesWon, B.d.metrics.gamesLost]).to.deep.equal([0, 1]);
-    expect(B.d.metrics.cheated).to.equal(1);
-    expect(B.log.lines.some((l) => l.msg === "CHEAT: committed a tampered redundant result")).to.equal(true);
+    expect(B.cheater!.cheated).to.equal(1);
+    expect(B.log.lines.some((l) => l.msg === "CHEAT: tampered with a redundant result")).to.equal(true);
     const [elim] = await f.redundant.queryFilter(f.redundant.filters.NodeEliminated(requestId));
     expect(elim.args.node).to.equal(b.address);
     expect(elim.args.reward).to.equal(REWARD);
@@ -169,7 +169,7 @@ describe("NodeDaemon: redundant requests", function () {
     const [a, b] = f.operators;
     const { requestId } = await requestRedundant(f, "mlp", 3, 2);
     const A = await daemon(a);
-    const B = await daemon(b, { cheat: CHEAT });
+    const B = await daemon(b, { tamper: CHEAT });
     await A.d.tick();
     await B.d.tick();
     const gameId = (await f.redundant.getRequest(requestId)).activeGame;
@@ -244,7 +244,7 @@ describe("NodeDaemon: redundant requests", function () {
       const [a, b] = f.operators;
       const { requestId } = await requestRedundant(f, "mlp", 6, 2);
       let A = await daemon(a);
-      const B = await daemon(b, { cheat: CHEAT });
+      const B = await daemon(b, { tamper: CHEAT });
       await A.d.tick();
       await B.d.tick();
       const gameId = (await f.redundant.getRequest(requestId)).activeGame;

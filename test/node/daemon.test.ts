@@ -312,7 +312,7 @@ describe("NodeDaemon", function () {
 
   it("a cheating daemon loses the dispute an honest challenger opens, and its request is rejected", async () => {
     const id = await requestFrom(f, "mlp", digitInput("mlp", 6).s0, node().address);
-    const { d, log } = await daemon({ cheat: { fraction: 1, seed: "liar" } });
+    const { d, log } = await daemon({ tamper: { fraction: 1, seed: "liar" } });
     await d.tick();
     const [ev] = await commitsOf(id);
     const cd = f.disputes.connect(f.challenger);
@@ -337,12 +337,12 @@ describe("NodeDaemon", function () {
 
   it("with cheat fraction 1, commits tampered results and labels them in the logs", async () => {
     const id = await requestFrom(f, "mlp", digitInput("mlp", 1).s0, node().address);
-    const { d, log } = await daemon({ cheat: { fraction: 1, seed: "test" } });
+    const { d, log, cheater } = await daemon({ tamper: { fraction: 1, seed: "test" } });
     await d.tick();
     const [ev] = await commitsOf(id);
     expect(ev.args.traceRoot).to.not.equal(honestOutput(1).view.trace.traceRoot);
     expect(log.lines.some((l) => l.level === "warn" && String(l.msg).startsWith("CHEAT"))).to.equal(true);
-    expect(d.metrics.cheated).to.equal(1);
+    expect(cheater!.cheated).to.equal(1);
     d.close();
   });
 

@@ -1,8 +1,9 @@
 /**
  * The multi-process Verity network on a real JSON-RPC chain, all on 127.0.0.1: a `hardhat node`, the protocol
  * deployed and set up (tools/network/setup.ts), one `verity node serve` process per operator (one of them may
- * cheat), optionally the `verity challenger run` daemon, and the load generator (tools/network/load.ts). Every
- * child is in a ProcessGroup (tools/network/processes.ts), which `stop()` ends: SIGTERM, a grace period, SIGKILL.
+ * cheat: tools/network/cheating-node.ts, the same daemon with a tampering test double), optionally the
+ * `verity challenger run` daemon, and the load generator (tools/network/load.ts). Every child is in a ProcessGroup
+ * (tools/network/processes.ts), which `stop()` ends: SIGTERM, a grace period, SIGKILL.
  *
  * The chain's clock: the challenge window is at its on-chain minimum (60 s) and the orchestrator moves time forward
  * (`evm_increaseTime` + `evm_mine`) in steps of a third of the window while commitments are waiting, so results
@@ -34,6 +35,9 @@ import {
   type Managed,
 } from "./processes";
 import { setupNetwork, type NetworkConfig } from "./setup";
+
+/** The cheating operator's entry: `verity node serve` with the tampering double injected. */
+const CHEATING_NODE = path.join(ROOT, "tools", "network", "cheating-node.ts");
 import type { StatusSnapshot } from "./status";
 
 export interface NetworkOptions {
@@ -87,6 +91,11 @@ export class VerityNetwork {
     return this.opts.cheater ?? (this.opts.operators ?? 3) - 1;
   }
 
+  /** True when operator i runs the cheating node. */
+  cheats(i: number): boolean {
+    return i === this.cheaterIndex && (this.opts.cheat ?? 0) > 0;
+  }
+
   /** Starts the chain, deploys and sets up, then starts the node daemons (and the challenger) and waits for /health. */
   async start(): Promise<void> {
     const t0 = Date.now();
@@ -132,12 +141,13 @@ export class VerityNetwork {
     return path.join(this.dir, `node-${i + 1}.journal.jsonl`);
   }
 
-  /** (Re)starts operator i's `verity node serve`, with the same journal and health port as before. */
+  /**
+   * (Re)starts operator i's `verity node serve` (the cheater's tools/network/cheating-node.ts, which takes the same
+   * options), with the same journal and health port as before.
+   */
   startNode(i: number): Managed {
     const d = this.nodes[i];
-    const args = [
-      "node",
-      "serve",
+    const options = [
       ...this.commonArgs(this.config.operators[i].key),
       "--journal",
       this.journalOf(i),
@@ -148,9 +158,19 @@ export class VerityNetwork {
       "--batch-threshold",
       String(this.opts.batchThreshold ?? 4),
     ];
-    if (i === this.cheaterIndex && (this.opts.cheat ?? 0) > 0) args.push("--cheat", String(this.opts.cheat));
     d.starts++;
-    d.proc = this.group.verity(d.name, args, { env: this.env(), logFile: path.join(this.dir, `node-${i + 1}.log`) });
+    const logFile = path.join(this.dir, `node-${i + 1}.log`);
+    if (this.cheats(i)) {
+      // The same daemon with the tampering double injected (tools/network/cheating-node.ts): the CLI has no cheat flag.
+      d.proc = this.group.spawn(
+        d.name,
+        process.execPath,
+        ["-r", "ts-node/register/transpile-only", CHEATING_NODE, ...options, "--cheat", String(this.opts.cheat)],
+        { env: { ...this.env(), TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") }, logFile },
+      );
+    } else {
+      d.proc = this.group.verity(d.name, ["node", "serve", ...options], { env: this.env(), logFile });
+    }
     return d.proc;
   }
 
@@ -343,7 +363,7 @@ export class VerityNetwork {
         ]);
         const status = ["none", "active", "exiting", "exited", "JAILED"][Number(node.status)] ?? "?";
         const proc = d.proc?.exitCode() === undefined ? "up" : `down (${d.proc?.exitCode()})`;
-        const tag = i === this.cheaterIndex && (this.opts.cheat ?? 0) > 0 ? " cheats" : "";
+        const tag = this.cheats(i) ? " cheats" : "";
         return {
           name: `${d.name}${tag}`,
           address: op.address,

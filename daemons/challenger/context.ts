@@ -1,0 +1,114 @@
+/**
+ * The state the challenger daemon's parts share: the kit's (daemons/kit/state.ts: the RPC wrapper, the journal, the
+ * metrics), the contracts, and what lives from one tick to the next (the honest views of the requests it disputes,
+ * the records it has looked up or warned about). `ChallengerDaemon` (daemon.ts) owns one and hands it to each part:
+ * intake.ts, checks.ts, opening.ts and games.ts, which are plain functions of it.
+ */
+import { getBytes } from "ethers";
+
+import {
+  DisputeManager__factory,
+  InferenceManager__factory,
+  ModelRegistry__factory,
+  type DisputeManager,
+  type IERC20,
+  type InferenceManager,
+} from "../../typechain-types";
+import { honestView, type PartyView } from "../../game/view";
+import { pickedByHash } from "../kit/common";
+import { serviceState, type ServiceState } from "../kit/state";
+import { defaultResolver, type ProgramResolver } from "../../protocol/resolver";
+import {
+  ChallengerDaemonError,
+  newChallengerMetrics,
+  type ChallengerDaemonOptions,
+  type ChallengerMetrics,
+} from "./options";
+
+/** The kit's state (signer, RPC wrapper, log, metrics, hooks, scan settings, account, journal) and the challenger's. */
+export interface ChallengerContext extends ServiceState<ChallengerMetrics> {
+  readonly opts: ChallengerDaemonOptions;
+  readonly inference: InferenceManager;
+  readonly disputes: DisputeManager;
+  readonly resolver: ProgramResolver;
+  /** Fraction of commitments recomputed, and the seed that picks them. */
+  readonly sample: number;
+  readonly sampleSeed: string;
+  /** Honest views of the requests we dispute (recomputed after a restart). */
+  readonly views: Map<string, PartyView>;
+  /** Keys whose skip reason was logged already (a waiting record logs once, not every tick). */
+  readonly warned: Set<string>;
+  /** "open" keys already looked up on-chain by this process (a restart looks again). */
+  readonly reconciled: Set<string>;
+  /** The token bonds are paid in (read once). */
+  token: IERC20 | null;
+}
+
+/** The context of a challenger daemon with options `opts`, before `start()`. */
+export function challengerContext(opts: ChallengerDaemonOptions): ChallengerContext {
+  const { signer, addresses } = opts;
+  const sample = opts.sample ?? 1;
+  if (!(sample >= 0 && sample <= 1)) {
+    throw new ChallengerDaemonError(`sample fraction ${opts.sample} is not in [0, 1]`);
+  }
+  const models = ModelRegistry__factory.connect(addresses.modelRegistry, signer);
+  return {
+    ...serviceState(opts, newChallengerMetrics()),
+    opts,
+    inference: InferenceManager__factory.connect(addresses.inferenceManager, signer),
+    disputes: DisputeManager__factory.connect(addresses.disputeManager, signer),
+    resolver: opts.resolver ?? defaultResolver({ getVersion: (id) => models.getVersion(id) }),
+    sample,
+    sampleSeed: opts.sampleSeed ?? "verity",
+    views: new Map<string, PartyView>(),
+    warned: new Set<string>(),
+    reconciled: new Set<string>(),
+    token: null,
+  };
+}
+
+/** Logs `msg` once per key and process (for records that wait, tick after tick). */
+export function logOnce(
+  ctx: ChallengerContext,
+  key: string,
+  level: "info" | "warn",
+  msg: string,
+  fields: Record<string, unknown>,
+): void {
+  if (ctx.warned.has(`${key}:${msg}`)) return;
+  ctx.warned.add(`${key}:${msg}`);
+  ctx.log[level](msg, fields);
+}
+
+/** The latest block's timestamp. */
+export async function chainNow(ctx: ChallengerContext): Promise<bigint> {
+  const provider = ctx.signer.provider!;
+  const block = await ctx.rpc.call("getBlock", () => provider.getBlock("latest"));
+  return BigInt(block!.timestamp);
+}
+
+/** Whether the sample includes `requestId` (the same answer on every run for the same seed). */
+export function sampled(ctx: ChallengerContext, requestId: bigint): boolean {
+  return pickedByHash(ctx.sampleSeed, requestId, ctx.sample);
+}
+
+/** The honest view of request `requestId` (cached while it may be needed for a game). */
+export async function viewOf(
+  ctx: ChallengerContext,
+  requestId: bigint,
+  versionId: bigint,
+  input: string,
+): Promise<PartyView> {
+  const key = requestId.toString();
+  const hit = ctx.views.get(key);
+  if (hit) return hit;
+  const { program, weights } = await ctx.resolver(versionId);
+  const s0 = new Int8Array(getBytes(input).slice().buffer);
+  const view = honestView(program, s0, weights);
+  ctx.views.set(key, view);
+  return view;
+}
+
+export function forgetView(ctx: ChallengerContext, requestId: bigint): void {
+  ctx.views.delete(requestId.toString());
+}
