@@ -3,7 +3,7 @@
  * InferenceManager (`ResultCommitted`, and the leaves of every `BatchCommitted` from its transaction's calldata),
  * recomputes each (or a deterministic sample) with the reference executor, and disputes every wrong OPTIMISTIC
  * result inside its window: `proveBatchLeaf` first for a batch leaf, then `openDispute` with the bond, then the game
- * with `DisputePlayer` as the challenger, `resolveTimeout` when the node's clock runs out, and finally its credits.
+ * with `Player` as the challenger, `resolveTimeout` when the node's clock runs out, and finally its credits.
  *
  * Everything it promises goes through the journal first (daemons/kit/journal.ts), keyed so that a restart can
  * reconcile:
