@@ -42,7 +42,8 @@ function integer(value: AbiValue, type: string): bigint {
 }
 
 function staticWord(type: string, value: AbiValue): Uint8Array {
-  if (type !== "bool" && type !== "uint256" && type !== "int256") throw new AbiEncodeError(`unsupported ABI type '${type}'`);
+  if (type !== "bool" && type !== "uint256" && type !== "int256")
+    throw new AbiEncodeError(`unsupported ABI type '${type}'`);
   if (type === "bool") {
     if (typeof value !== "boolean") throw new AbiEncodeError(`bool: ${String(value)} is not a boolean`);
     return word(value ? 1n : 0n);
