@@ -8,7 +8,7 @@
  *   hash-wasm        createKeccak(256), awaited once, then init/update/digest("binary") per hash
  *   ethers           keccak256 (pure JavaScript, hex out), per hash
  *
- *   npx ts-node bench/hashing.ts              prints a table (about 5 s)
+ *   npx ts-node bench/hashing.ts              prints a table (about 10 s)
  */
 import { keccak256 as ethersKeccak } from "ethers";
 import { createKeccak } from "hash-wasm";
