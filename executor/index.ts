@@ -20,7 +20,9 @@ export { quantizeGraph, quantizeInput, dequantizeOutput, evaluateFloat, runFloat
 export type { QuantizeOptions } from "./quant";
 export * from "./runtime";
 
-// Commitments.
+// Commitments, and the byte-level keccak256 and hex they are built on.
+export { keccak256 } from "./trace/keccak-wasm";
+export { fromHex, HexError } from "./trace/hex";
 export * from "./trace/merkle";
 export * from "./trace/trace";
 export * from "./trace/weights";

@@ -1,14 +1,22 @@
 /**
- * Batched keccak256 in WebAssembly, for the hot path of trace commitment: hashing every 32-byte chunk of a state
- * (`hashChunks`) and every pair of a Merkle layer (`hashPairs`). WebAssembly has native 64-bit XOR and
- * rotate, which the JavaScript permutation (keccak.ts) has to emulate with 32-bit halves, and one call hashes a
- * whole layer, so the per-hash call overhead disappears.
+ * keccak256 (the EVM's KECCAK256: the original Keccak padding, not SHA-3's) in WebAssembly, synchronous, on bytes.
  *
- * The module is generated here, byte by byte, from the same Keccak-f[1600] definition as keccak.ts (no binary
- * blob, no build step, no dependency): two functions `(src, n, dst)` that hash `n` consecutive 32-byte (resp.
- * 64-byte) inputs at `src` into `n` digests at `dst`. Inputs shorter than the 136-byte rate are one block: the
- * padding is 0x01 right after the input and 0x80 in the last byte of the block. Tests compare both functions with
- * ethers' keccak256.
+ *   - `hashChunks` / `hashPairs`: the hot path of every commitment, hashing all the 32-byte chunks of a state, or
+ *     all the pairs of a Merkle layer, in ONE call: no per-hash call overhead, no hex;
+ *   - `keccak256`: one message of any length (single nodes, proof checks, program digests, descriptors).
+ *
+ * Why not a library: hash-wasm (a dependency) is only asynchronous (its WebAssembly is compiled with
+ * `WebAssembly.compile`, every entry point returns a Promise), while the executor's API is synchronous; and
+ * hashing a layer with one call per hash is slower than one call per layer. bench/hashing.ts measures both on
+ * the same Merkle layer. A chain library's keccak256 (pure JavaScript, hex in and out) is slower still and would
+ * tie the executor to a chain library.
+ *
+ * The module is generated here, byte by byte (no binary blob, no build step; about 3 KB, small enough for a
+ * browser to compile synchronously on its main thread): three functions `(src, n, dst)`. `chunks` and `pairs`
+ * hash `n` consecutive 32-byte (resp. 64-byte) inputs at `src` into `n` digests at `dst`; an input shorter than
+ * the 136-byte rate is one block, padded with 0x01 right after the input and 0x80 in the last byte of the block.
+ * `sponge` absorbs `n` blocks the caller has padded the same way and writes one digest. Tests compare all three
+ * with a reference keccak256.
  */
 
 const ROT = [0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14];
@@ -19,6 +27,9 @@ const RC = [
   0x8000000000008003n, 0x8000000000008002n, 0x8000000000000080n, 0x000000000000800an, 0x800000008000000an,
   0x8000000080008081n, 0x8000000000008080n, 0x0000000080000001n, 0x8000000080008008n,
 ];
+
+/** Bytes absorbed per block by keccak256: 1600 - 2 * 256 bits. */
+const RATE = 136;
 
 /** Bytes 0..191 of the memory hold the round constants; callers' data starts at DATA_BASE. */
 export const DATA_BASE = 256;
@@ -81,105 +92,151 @@ const C = (x: number): number => 53 + x;
 const D = (x: number): number => 58 + x;
 const ROUND = 63;
 
-/** Body of `(src, n, dst)` hashing n inputs of `len` bytes (32 or 64) each. */
-function hashFunctionBody(len: number): number[] {
-  const code: number[] = [];
-  const emit = (...bytes: number[]): void => void code.push(...bytes);
-  const get = (i: number): void => emit(OP.get, ...uleb(i));
-  const set = (i: number): void => emit(OP.set, ...uleb(i));
-  const i64 = (v: bigint): void => emit(OP.i64Const, ...sleb(v));
-  const i32 = (v: number): void => emit(OP.i32Const, ...sleb(BigInt(v)));
-  const lanes = len / 8;
+/** Code of one function body, with the local helpers the generators share. */
+class Code {
+  readonly bytes: number[] = [];
+  emit(...b: number[]): void {
+    this.bytes.push(...b);
+  }
+  get(i: number): void {
+    this.emit(OP.get, ...uleb(i));
+  }
+  set(i: number): void {
+    this.emit(OP.set, ...uleb(i));
+  }
+  i64(v: bigint): void {
+    this.emit(OP.i64Const, ...sleb(v));
+  }
+  i32(v: number): void {
+    this.emit(OP.i32Const, ...sleb(BigInt(v)));
+  }
+  /** local[i] += step (i32). */
+  advance(i: number, step: number): void {
+    this.get(i);
+    this.i32(Math.abs(step));
+    this.emit(step < 0 ? OP.i32Sub : OP.i32Add);
+    this.set(i);
+  }
+  /** The function body: locals (60 x i64, 1 x i32), the code, `end`, prefixed by its size. */
+  body(): number[] {
+    const locals = [2, ...uleb(60), 0x7e, ...uleb(1), 0x7f];
+    const body = [...locals, ...this.bytes, OP.end];
+    return [...uleb(body.length), ...body];
+  }
+}
 
-  emit(OP.block, 0x40, OP.loop, 0x40);
-  get(N);
-  emit(OP.i32Eqz, OP.brIf, 1);
-  // Absorb one block: the input lanes, zeros elsewhere, padding 0x01 after the input and 0x80 at byte 135.
-  for (let k = 0; k < 25; k++) {
-    if (k < lanes) {
-      get(SRC);
-      emit(OP.i64Load, 0x00, ...uleb(8 * k)); // alignment hint 1 byte: inputs need not be 8-byte aligned
-    } else if (k === lanes) i64(1n);
-    else if (k === 16) i64(-(1n << 63n));
-    else i64(0n);
-    set(A(k));
-  }
-  // 24 rounds, constants read from memory at `round`.
-  i32(0);
-  set(ROUND);
-  emit(OP.loop, 0x40);
+/** Keccak-f[1600] on the lanes a0..a24: 24 rounds, constants read from memory at `round`. */
+function permute(c: Code): void {
+  c.i32(0);
+  c.set(ROUND);
+  c.emit(OP.loop, 0x40);
   for (let x = 0; x < 5; x++) {
-    get(A(x));
+    c.get(A(x));
     for (let y = 1; y < 5; y++) {
-      get(A(x + 5 * y));
-      emit(OP.i64Xor);
+      c.get(A(x + 5 * y));
+      c.emit(OP.i64Xor);
     }
-    set(C(x));
+    c.set(C(x));
   }
   for (let x = 0; x < 5; x++) {
-    get(C((x + 4) % 5));
-    get(C((x + 1) % 5));
-    i64(1n);
-    emit(OP.i64Rotl, OP.i64Xor);
-    set(D(x));
+    c.get(C((x + 4) % 5));
+    c.get(C((x + 1) % 5));
+    c.i64(1n);
+    c.emit(OP.i64Rotl, OP.i64Xor);
+    c.set(D(x));
   }
   for (let i = 0; i < 25; i++) {
     const x = i % 5;
     const y = Math.floor(i / 5);
-    get(A(i));
-    get(D(x));
-    emit(OP.i64Xor);
+    c.get(A(i));
+    c.get(D(x));
+    c.emit(OP.i64Xor);
     if (ROT[i] !== 0) {
-      i64(BigInt(ROT[i]));
-      emit(OP.i64Rotl);
+      c.i64(BigInt(ROT[i]));
+      c.emit(OP.i64Rotl);
     }
-    set(B(y + 5 * ((2 * x + 3 * y) % 5)));
+    c.set(B(y + 5 * ((2 * x + 3 * y) % 5)));
   }
   for (let y = 0; y < 5; y++) {
     for (let x = 0; x < 5; x++) {
-      get(B(x + 5 * y));
-      get(B(((x + 1) % 5) + 5 * y));
-      i64(-1n);
-      emit(OP.i64Xor);
-      get(B(((x + 2) % 5) + 5 * y));
-      emit(OP.i64And, OP.i64Xor);
-      set(A(x + 5 * y));
+      c.get(B(x + 5 * y));
+      c.get(B(((x + 1) % 5) + 5 * y));
+      c.i64(-1n);
+      c.emit(OP.i64Xor);
+      c.get(B(((x + 2) % 5) + 5 * y));
+      c.emit(OP.i64And, OP.i64Xor);
+      c.set(A(x + 5 * y));
     }
   }
-  get(A(0));
-  get(ROUND);
-  emit(OP.i64Load, 0x03, 0x00);
-  emit(OP.i64Xor);
-  set(A(0));
-  get(ROUND);
-  i32(8);
-  emit(OP.i32Add, OP.tee, ...uleb(ROUND));
-  i32(8 * 24);
-  emit(OP.i32Ne, OP.brIf, 0, OP.end);
-  // Squeeze 32 bytes, advance.
-  for (let k = 0; k < 4; k++) {
-    get(DST);
-    get(A(k));
-    emit(OP.i64Store, 0x00, ...uleb(8 * k));
-  }
-  for (const [ptr, step] of [
-    [SRC, len],
-    [DST, 32],
-  ]) {
-    get(ptr);
-    i32(step);
-    emit(OP.i32Add);
-    set(ptr);
-  }
-  get(N);
-  i32(1);
-  emit(OP.i32Sub);
-  set(N);
-  emit(OP.br, 0, OP.end, OP.end);
+  c.get(A(0));
+  c.get(ROUND);
+  c.emit(OP.i64Load, 0x03, 0x00);
+  c.emit(OP.i64Xor);
+  c.set(A(0));
+  c.get(ROUND);
+  c.i32(8);
+  c.emit(OP.i32Add, OP.tee, ...uleb(ROUND));
+  c.i32(8 * 24);
+  c.emit(OP.i32Ne, OP.brIf, 0, OP.end);
+}
 
-  const locals = [2, ...uleb(60), 0x7e, ...uleb(1), 0x7f]; // 60 x i64, 1 x i32
-  const body = [...locals, ...code, OP.end];
-  return [...uleb(body.length), ...body];
+/** Stores the 32-byte digest (lanes a0..a3) at `dst`. */
+function squeeze(c: Code): void {
+  for (let k = 0; k < 4; k++) {
+    c.get(DST);
+    c.get(A(k));
+    c.emit(OP.i64Store, 0x00, ...uleb(8 * k));
+  }
+}
+
+/** Body of `(src, n, dst)` hashing n inputs of `len` bytes (32 or 64) each, one block per input. */
+function batchFunctionBody(len: number): number[] {
+  const c = new Code();
+  const lanes = len / 8;
+  c.emit(OP.block, 0x40, OP.loop, 0x40);
+  c.get(N);
+  c.emit(OP.i32Eqz, OP.brIf, 1);
+  // Absorb one block: the input lanes, zeros elsewhere, padding 0x01 after the input and 0x80 at byte 135.
+  for (let k = 0; k < 25; k++) {
+    if (k < lanes) {
+      c.get(SRC);
+      c.emit(OP.i64Load, 0x00, ...uleb(8 * k)); // alignment hint 1 byte: inputs need not be 8-byte aligned
+    } else if (k === lanes) c.i64(1n);
+    else if (k === 16) c.i64(-(1n << 63n));
+    else c.i64(0n);
+    c.set(A(k));
+  }
+  permute(c);
+  squeeze(c);
+  c.advance(SRC, len);
+  c.advance(DST, 32);
+  c.advance(N, -1);
+  c.emit(OP.br, 0, OP.end, OP.end);
+  return c.body();
+}
+
+/**
+ * Body of `(src, n, dst)` hashing ONE message of any length, already padded by the caller to n >= 1 blocks of
+ * RATE bytes at `src` (0x01 after the message, 0x80 in the last byte; 0x81 when both fall on the same byte).
+ * The lanes are locals, which WebAssembly zeroes on entry: that is the initial state.
+ */
+function spongeFunctionBody(): number[] {
+  const c = new Code();
+  c.emit(OP.loop, 0x40);
+  for (let k = 0; k < RATE / 8; k++) {
+    c.get(A(k));
+    c.get(SRC);
+    c.emit(OP.i64Load, 0x00, ...uleb(8 * k));
+    c.emit(OP.i64Xor);
+    c.set(A(k));
+  }
+  permute(c);
+  c.advance(SRC, RATE);
+  c.advance(N, -1);
+  c.get(N);
+  c.emit(OP.brIf, 0, OP.end);
+  squeeze(c);
+  return c.body();
 }
 
 function section(id: number, payload: number[]): number[] {
@@ -187,7 +244,7 @@ function section(id: number, payload: number[]): number[] {
 }
 
 function str(s: string): number[] {
-  const b = [...Buffer.from(s, "utf8")];
+  const b = [...new TextEncoder().encode(s)];
   return [...uleb(b.length), ...b];
 }
 
@@ -197,10 +254,16 @@ function buildModule(): Uint8Array {
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
     ...section(1, [1, 0x60, 3, 0x7f, 0x7f, 0x7f, 0]), // type 0: (i32, i32, i32) -> ()
-    ...section(3, [2, 0, 0]), // two functions of type 0
+    ...section(3, [3, 0, 0, 0]), // three functions of type 0
     ...section(5, [1, 0x00, 1]), // one memory, min 1 page, no max
-    ...section(7, [3, ...str("memory"), 0x02, 0, ...str("chunks"), 0x00, 0, ...str("pairs"), 0x00, 1]),
-    ...section(10, [2, ...hashFunctionBody(32), ...hashFunctionBody(64)]),
+    ...section(7, [
+      4,
+      ...str("memory"), 0x02, 0,
+      ...str("chunks"), 0x00, 0,
+      ...str("pairs"), 0x00, 1,
+      ...str("sponge"), 0x00, 2,
+    ]),
+    ...section(10, [3, ...batchFunctionBody(32), ...batchFunctionBody(64), ...spongeFunctionBody()]),
     ...section(11, [1, 0, OP.i32Const, 0, OP.end, ...uleb(rcBytes.length), ...rcBytes]), // constants at 0
   ];
   return Uint8Array.from(bytes);
@@ -222,6 +285,7 @@ interface Exports {
   memory: WasmMemory;
   chunks(src: number, n: number, dst: number): void;
   pairs(src: number, n: number, dst: number): void;
+  sponge(src: number, blocks: number, dst: number): void;
 }
 
 let exportsCache: Exports | null = null;
@@ -273,4 +337,17 @@ export function hashPairs(layer: Uint8Array, filler: Uint8Array): Uint8Array {
   const dst = DATA_BASE + pairs * 64;
   wasm().pairs(DATA_BASE, pairs, dst);
   return mem.slice(dst, dst + pairs * 32);
+}
+
+/** keccak256 of `data`, any length: the EVM's KECCAK256 (the original Keccak padding, not SHA-3's). */
+export function keccak256(data: Uint8Array): Uint8Array {
+  const blocks = Math.floor(data.length / RATE) + 1;
+  const padded = blocks * RATE;
+  const mem = memoryFor(padded + 32);
+  mem.set(data, DATA_BASE);
+  mem.fill(0, DATA_BASE + data.length, DATA_BASE + padded);
+  mem[DATA_BASE + data.length] |= 0x01;
+  mem[DATA_BASE + padded - 1] |= 0x80;
+  wasm().sponge(DATA_BASE, blocks, DATA_BASE + padded);
+  return mem.slice(DATA_BASE + padded, DATA_BASE + padded + 32);
 }

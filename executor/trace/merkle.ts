@@ -13,10 +13,11 @@
  * verifier fixes the proof length from the registered shapes, so a proof cannot stop early at an inner node.
  * Leaving the prefix out keeps a leaf at one KECCAK256 over a single word of memory.
  */
-import { getBytes, hexlify } from "ethers";
-import { keccak64Into, keccakInto } from "./keccak";
-import { hashChunks, hashPairs } from "./keccak-wasm";
+import { fromHex, toHex } from "./hex";
+import { hashChunks, hashPairs, keccak256 } from "./keccak-wasm";
 import { VerityError } from "../errors";
+
+export { toHex };
 
 export const CHUNK_BYTES = 32;
 /** The value of a padding leaf: bytes32(0). A real chunk's leaf is keccak256 of it, never zero in practice. */
@@ -30,12 +31,7 @@ const zeroHashes: Uint8Array[] = [new Uint8Array(32)];
 function zeroHash(level: number): Uint8Array {
   while (zeroHashes.length <= level) {
     const prev = zeroHashes[zeroHashes.length - 1];
-    const buf = new Uint8Array(64);
-    buf.set(prev, 0);
-    buf.set(prev, 32);
-    const out = new Uint8Array(32);
-    keccak64Into(buf, 0, out, 0);
-    zeroHashes.push(out);
+    zeroHashes.push(pairBytes(prev, prev));
   }
   return zeroHashes[level];
 }
@@ -106,7 +102,7 @@ export class MerkleTree {
 
   leaf(index: number): string {
     this.checkIndex(index);
-    return hexlify(this.layers[0].subarray(index * 32, index * 32 + 32));
+    return toHex(this.layers[0].subarray(index * 32, index * 32 + 32));
   }
 
   /** Sibling hashes from the leaf level up: exactly `depth` entries. */
@@ -117,7 +113,7 @@ export class MerkleTree {
     for (let level = 0; level < this.depth; level++) {
       const sib = i ^ 1;
       const layer = this.layers[level];
-      proof.push(sib * 32 < layer.length ? hexlify(layer.subarray(sib * 32, sib * 32 + 32)) : hexlify(zeroHash(level)));
+      proof.push(sib * 32 < layer.length ? toHex(layer.subarray(sib * 32, sib * 32 + 32)) : toHex(zeroHash(level)));
       i >>= 1;
     }
     return proof;
@@ -137,7 +133,7 @@ export class MerkleTree {
     for (let level = 0; level < this.depth; level++) {
       const layer = this.layers[level];
       const node = (i: number): string =>
-        i * 32 < layer.length ? hexlify(layer.subarray(i * 32, i * 32 + 32)) : hexlify(zeroHash(level));
+        i * 32 < layer.length ? toHex(layer.subarray(i * 32, i * 32 + 32)) : toHex(zeroHash(level));
       if (lo & 1) proof.push(node(lo - 1));
       if ((hi & 1) === 0) proof.push(node(hi + 1));
       lo >>= 1;
@@ -162,7 +158,7 @@ export class MerkleTree {
     for (let level = 0; level < this.depth; level++) {
       const layer = this.layers[level];
       const node = (i: number): string =>
-        i * 32 < layer.length ? hexlify(layer.subarray(i * 32, i * 32 + 32)) : hexlify(zeroHash(level));
+        i * 32 < layer.length ? toHex(layer.subarray(i * 32, i * 32 + 32)) : toHex(zeroHash(level));
       const next: number[] = [];
       for (let k = 0; k < known.length; k++) {
         const i = known[k];
@@ -190,19 +186,18 @@ function toBytes32(h: string | Uint8Array, what: string): Uint8Array {
 
 function safeBytes(h: string, what: string): Uint8Array {
   try {
-    return getBytes(h);
+    return fromHex(h);
   } catch {
     throw new MerkleProofError(`${what} is not 0x-prefixed hex: ${h.slice(0, 20)}`);
   }
 }
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-
-/** Lower-case 0x hex of `bytes` (ethers' hexlify, without its argument checks, for the hot path). */
-export function toHex(bytes: Uint8Array): string {
-  let out = "0x";
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]];
-  return out;
+/** keccak256(left ‖ right) of two 32-byte nodes, as bytes. */
+function pairBytes(left: Uint8Array, right: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(64);
+  buf.set(left, 0);
+  buf.set(right, 32);
+  return keccak256(buf);
 }
 
 /** Packs 32-byte hex hashes into one array. */
@@ -224,23 +219,14 @@ export function merkleProof(leaves: readonly string[] | Uint8Array, index: numbe
 
 /** Root implied by `leaf` at `index` with `proof`, hashing positionally (bit k of index = side at level k). */
 export function rootFromProof(leaf: string | Uint8Array, index: number, proof: readonly string[]): string {
-  const buf = new Uint8Array(64);
-  const cur = new Uint8Array(32);
-  cur.set(toBytes32(leaf, "leaf"));
+  let cur = toBytes32(leaf, "leaf");
   let i = index;
   for (let level = 0; level < proof.length; level++) {
     const sib = toBytes32(proof[level], `proof[${level}]`);
-    if (i & 1) {
-      buf.set(sib, 0);
-      buf.set(cur, 32);
-    } else {
-      buf.set(cur, 0);
-      buf.set(sib, 32);
-    }
-    keccak64Into(buf, 0, cur, 0);
+    cur = i & 1 ? pairBytes(sib, cur) : pairBytes(cur, sib);
     i = Math.floor(i / 2);
   }
-  return hexlify(cur);
+  return toHex(cur);
 }
 
 /**
@@ -260,19 +246,12 @@ export function verifyProof(root: string, leaf: string | Uint8Array, index: numb
 /** keccak256 of a 32-byte chunk: the leaf of that chunk. */
 export function chunkLeaf(chunk: Uint8Array): string {
   if (chunk.length !== CHUNK_BYTES) throw new MerkleProofError(`a chunk is ${CHUNK_BYTES} bytes, got ${chunk.length}`);
-  const out = new Uint8Array(32);
-  keccakInto(chunk, 0, CHUNK_BYTES, out, 0);
-  return hexlify(out);
+  return toHex(keccak256(chunk));
 }
 
 /** keccak256(a ‖ b) of two 32-byte hashes. */
 export function hashPair(a: string | Uint8Array, b: string | Uint8Array): string {
-  const buf = new Uint8Array(64);
-  buf.set(toBytes32(a, "left"), 0);
-  buf.set(toBytes32(b, "right"), 32);
-  const out = new Uint8Array(32);
-  keccak64Into(buf, 0, out, 0);
-  return hexlify(out);
+  return toHex(pairBytes(toBytes32(a, "left"), toBytes32(b, "right")));
 }
 
 /**
@@ -287,7 +266,7 @@ export function rootOfRange(chunks: Uint8Array, first: number, leafCount: number
     throw new MerkleProofError(`chunks [${first}, ${first + n}) do not fit in a tree of ${leafCount} leaves`);
   }
   let nodes: Uint8Array[] = [];
-  for (let i = 0; i < n; i++) nodes.push(getBytes(chunkLeaf(chunks.subarray(i * 32, i * 32 + 32))));
+  for (let i = 0; i < n; i++) nodes.push(keccak256(chunks.subarray(i * 32, i * 32 + 32)));
   let lo = first;
   let used = 0;
   const depth = treeDepth(leafCount);
@@ -300,12 +279,12 @@ export function rootOfRange(chunks: Uint8Array, first: number, leafCount: number
     if (lo & 1) nodes.unshift(take());
     if ((hi & 1) === 0) nodes.push(take());
     const next: Uint8Array[] = [];
-    for (let i = 0; i < nodes.length; i += 2) next.push(getBytes(hashPair(nodes[i], nodes[i + 1])));
+    for (let i = 0; i < nodes.length; i += 2) next.push(pairBytes(nodes[i], nodes[i + 1]));
     nodes = next;
     lo >>= 1;
   }
   if (used !== proof.length) throw new MerkleProofError(`range proof too long (${proof.length} siblings, ${used} used)`);
-  return hexlify(nodes[0]);
+  return toHex(nodes[0]);
 }
 
 /**
@@ -322,7 +301,7 @@ export function rootOfChunks(chunks: Uint8Array, indices: readonly number[], lea
     }
   });
   let idx = [...indices];
-  let nodes = idx.map((_, k) => getBytes(chunkLeaf(chunks.subarray(k * 32, k * 32 + 32))));
+  let nodes = idx.map((_, k) => keccak256(chunks.subarray(k * 32, k * 32 + 32)));
   let used = 0;
   const take = (): Uint8Array => {
     if (used >= proof.length) throw new MerkleProofError(`multiproof too short (${proof.length} siblings)`);
@@ -334,18 +313,18 @@ export function rootOfChunks(chunks: Uint8Array, indices: readonly number[], lea
     const nextNodes: Uint8Array[] = [];
     for (let k = 0; k < idx.length; k++) {
       const i = idx[k];
-      let h: string;
+      let h: Uint8Array;
       if ((i & 1) === 0 && idx[k + 1] === i + 1) {
-        h = hashPair(nodes[k], nodes[k + 1]);
+        h = pairBytes(nodes[k], nodes[k + 1]);
         k++;
-      } else if (i & 1) h = hashPair(take(), nodes[k]);
-      else h = hashPair(nodes[k], take());
+      } else if (i & 1) h = pairBytes(take(), nodes[k]);
+      else h = pairBytes(nodes[k], take());
       nextIdx.push(i >> 1);
-      nextNodes.push(getBytes(h));
+      nextNodes.push(h);
     }
     idx = nextIdx;
     nodes = nextNodes;
   }
   if (used !== proof.length) throw new MerkleProofError(`multiproof too long (${proof.length} siblings, ${used} used)`);
-  return hexlify(nodes[0]);
+  return toHex(nodes[0]);
 }

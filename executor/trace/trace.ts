@@ -10,8 +10,8 @@
  * (docs/COMMITMENTS.md: "the layer count and the shapes come from the registered model, never from the node"), the verifier derives every tree depth from them and requires proofs of exactly
  * that length.
  */
-import { hexlify } from "ethers";
-import { MerkleTree, MerkleProofError, chunkAt, chunkCount, toHex } from "./merkle";
+import { toHex } from "./hex";
+import { MerkleTree, MerkleProofError, chunkAt, chunkCount } from "./merkle";
 
 /** Everything the one-step verifier needs to accept one chunk of one state against a trace root. */
 export interface ChunkProof {
@@ -75,7 +75,7 @@ class CommittedTrace implements Trace {
     return {
       step,
       chunkIndex,
-      chunk: hexlify(chunkAt(bytes, chunkIndex)),
+      chunk: toHex(chunkAt(bytes, chunkIndex)),
       proof: tree.proof(chunkIndex),
       stateRoot: this.stateRoots[step],
       stateRootProof: this.traceTree.proof(step),

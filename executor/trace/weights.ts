@@ -13,7 +13,9 @@
  * the verifier proves the weights of ONE output channel with its bytes plus log2(R) siblings, and the layer
  * itself with log2(L) siblings.
  */
-import { AbiCoder, getBytes, hexlify, keccak256 } from "ethers";
+import { abiEncode } from "./abi";
+import { toHex } from "./hex";
+import { keccak256 } from "./keccak-wasm";
 import { MerkleTree, EMPTY_LEAF, chunkLeaves, hashPair } from "./merkle";
 import { encodeProgram, stateLayout, tensorShape, type Layer, type Program } from "../runtime/program";
 import { VerityError } from "../errors";
@@ -23,7 +25,7 @@ export class WeightProofError extends VerityError {}
 
 /** keccak256 of the canonical program bytes. */
 export function programDigest(p: Program): string {
-  return keccak256(encodeProgram(p));
+  return toHex(keccak256(encodeProgram(p)));
 }
 
 /**
@@ -136,29 +138,27 @@ export function layerDescriptor(p: Program, l: number): Uint8Array {
   const rows = weightRows(layer);
   const rowLength = rows === 0 ? 0 : (layer.weights as Int8Array).length / rows;
   const io = stepLayout(p, l);
-  return getBytes(
-    AbiCoder.defaultAbiCoder().encode(DESCRIPTOR_ABI_TYPES, [
-      layer.op,
-      layer.inputs,
-      layer.output,
-      layer.outShape,
-      names,
-      isArray,
-      values,
-      rows,
-      rowLength,
-      int32sBigEndian(layer.bias),
-      int32sBigEndian(layer.multiplier),
-      int32sBigEndian(layer.shift),
-      int8Bytes(layer.lut),
-      io.inLength,
-      io.outLength,
-      io.inputOffsets,
-      io.inputShapes,
-      io.outputOffset,
-      io.copies,
-    ]),
-  );
+  return abiEncode(DESCRIPTOR_ABI_TYPES, [
+    layer.op,
+    layer.inputs,
+    layer.output,
+    layer.outShape,
+    names,
+    isArray,
+    values,
+    rows,
+    rowLength,
+    int32sBigEndian(layer.bias),
+    int32sBigEndian(layer.multiplier),
+    int32sBigEndian(layer.shift),
+    int8Bytes(layer.lut),
+    io.inLength,
+    io.outLength,
+    io.inputOffsets,
+    io.inputShapes,
+    io.outputOffset,
+    io.copies,
+  ]);
 }
 
 function layerAt(p: Program, l: number): Layer {
@@ -188,7 +188,7 @@ interface LayerCommitment {
 function commitLayer(p: Program, l: number): LayerCommitment {
   const layer = layerAt(p, l);
   const descriptor = layerDescriptor(p, l);
-  const descriptorHash = keccak256(descriptor);
+  const descriptorHash = toHex(keccak256(descriptor));
   const rows = weightRows(layer);
   const rowRoots = new Uint8Array(rows * 32);
   for (let o = 0; o < rows; o++) rowRoots.set(MerkleTree.fromData(rowBytes(layer, o, rows)).rootBytes(), o * 32);
@@ -230,9 +230,9 @@ export class WeightsCommitment {
     return {
       layer: l,
       row,
-      descriptor: hexlify(c.descriptor),
+      descriptor: toHex(c.descriptor),
       descriptorHash: c.descriptorHash,
-      rowBytes: hexlify(bytes),
+      rowBytes: toHex(bytes),
       rowRoot: new MerkleTree(leaves).root,
       rowProof: c.rowTree.proof(row),
       rowsRoot: c.rowsRoot,
@@ -246,7 +246,7 @@ export class WeightsCommitment {
   layerProof(l: number): { descriptor: string; rowsRoot: string; layerRoot: string; layerProof: string[] } {
     layerAt(this.program, l);
     const c = this.layers[l];
-    return { descriptor: hexlify(c.descriptor), rowsRoot: c.rowsRoot, layerRoot: c.layerRoot, layerProof: this.tree.proof(l) };
+    return { descriptor: toHex(c.descriptor), rowsRoot: c.rowsRoot, layerRoot: c.layerRoot, layerProof: this.tree.proof(l) };
   }
 }
 

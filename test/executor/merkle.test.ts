@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { concat, hexlify, keccak256, zeroPadValue } from "ethers";
-import { keccakBytes } from "../../executor/trace/keccak";
-import { hashChunks, hashPairs } from "../../executor/trace/keccak-wasm";
+import { concat, getBytes, hexlify, keccak256, zeroPadValue } from "ethers";
+import { HexError, fromHex, toHex } from "../../executor/trace/hex";
+import { hashChunks, hashPairs, keccak256 as keccakBytes } from "../../executor/trace/keccak-wasm";
 import {
   CHUNK_BYTES,
   EMPTY_LEAF,
@@ -59,6 +59,33 @@ describe("executor/trace/merkle", () => {
       for (let n = 0; n <= 300; n++) {
         const data = bytes(n, n + 1);
         expect(hexlify(keccakBytes(data)), `length ${n}`).to.equal(keccak256(data));
+      }
+    });
+
+    it("matches ethers' keccak256 on multi-block and memory-growing inputs", () => {
+      for (const n of [135, 136, 137, 271, 272, 273, 4096, 70_000, 300_001]) {
+        const data = bytes(n, n);
+        expect(hexlify(keccakBytes(data)), `length ${n}`).to.equal(keccak256(data));
+      }
+    });
+  });
+
+  describe("hex", () => {
+    it("toHex and fromHex agree with ethers' hexlify and getBytes", () => {
+      for (const n of [0, 1, 31, 32, 33, 257]) {
+        const data = bytes(n, 3 * n + 1);
+        expect(toHex(data)).to.equal(hexlify(data));
+        expect(Array.from(fromHex(hexlify(data)))).to.deep.equal(Array.from(data));
+        const upper = "0x" + hexlify(data).slice(2).toUpperCase();
+        expect(Array.from(fromHex(upper))).to.deep.equal(Array.from(getBytes(upper)));
+      }
+      expect(Array.from(fromHex("0XaBcD"))).to.deep.equal(Array.from(getBytes("0XaBcD")));
+    });
+
+    it("fromHex rejects what ethers' getBytes rejects: no 0x, odd length, non-hex digits", () => {
+      for (const bad of ["", "0x1", "abcd", "0xgg", "0x 1", "x0ab", "0x12z4"]) {
+        expect(() => getBytes(bad), bad).to.throw();
+        expect(() => fromHex(bad), bad).to.throw(HexError);
       }
     });
   });

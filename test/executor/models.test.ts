@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { SUPPORTED_OPERATORS } from "../../executor/model/graph";
-import { loadOnnx } from "../../executor/model/onnx";
+import { encodeOnnx, loadOnnx } from "../../executor/model/onnx";
 import { DIGIT_PIXELS, DigitSet, fromDigitsJson, loadMnistPackage, splitDigits } from "../../tools/train/data";
 import { EXPORT_INPUT_NAME, EXPORT_OUTPUT_NAME } from "../../tools/train/export";
 import { DEMO_RECIPES, DEMO_SPLIT } from "../../tools/train/recipes";
@@ -88,6 +88,12 @@ describe("demo models (models/)", () => {
         const ops = graph.nodes.map((n) => n.opType);
         expect(ops).to.deep.equal([...EXPECTED[name].ops]);
         for (const op of ops) expect(SUPPORTED_OPERATORS as readonly string[]).to.include(op);
+      });
+
+      it("is re-written byte for byte by encodeOnnx (the bytes its CID commits), as tools/train/export.ts wrote it", () => {
+        const bytes = new Uint8Array(fs.readFileSync(file));
+        const again = encodeOnnx(loadOnnx(bytes), { producerName: "verity-train" });
+        expect(Buffer.from(again).equals(Buffer.from(bytes))).to.equal(true);
       });
 
       it(`reaches float top-1 >= ${100 * recipe.targetAccuracy}% on the 500 held-out digits in onnxruntime-node`, async () => {

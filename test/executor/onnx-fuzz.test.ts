@@ -7,7 +7,7 @@ import { InvalidInputError, InvalidModelError, OnnxDecodeError, VerityError } fr
 import { SUPPORTED_OPERATORS, type Graph } from "../../executor/model/graph";
 import { decodeTensorProto, encodeOnnx, encodeTensorProto, loadOnnx } from "../../executor/model/onnx";
 import { tensorF32 } from "../../executor/model/builder";
-import { ModelProtoType } from "../../executor/model/onnx-schema";
+import { onnx } from "onnx-proto";
 import { allOperatorsBuilder, cnnGraph, mlpGraph, prng, randomData } from "../helpers/onnx-fixtures";
 
 /** A case must finish well within this (ms); generous because CI machines are shared. */
@@ -162,15 +162,15 @@ describe("ONNX loader fuzz", function () {
       {
         name: names,
         dims: fc.array(int64, { maxLength: 4 }),
-        data_type: fc.integer({ min: 0, max: 17 }),
-        float_data: fc.array(fc.float(), { maxLength: 8 }),
-        int32_data: fc.array(fc.integer({ min: -1000, max: 1000 }), { maxLength: 8 }),
-        int64_data: fc.array(int64, { maxLength: 8 }),
-        double_data: fc.array(fc.double(), { maxLength: 4 }),
-        raw_data: fc.uint8Array({ maxLength: 40 }),
-        data_location: fc.constantFrom(0, 0, 0, 1),
+        dataType: fc.integer({ min: 0, max: 17 }),
+        floatData: fc.array(fc.float(), { maxLength: 8 }),
+        int32Data: fc.array(fc.integer({ min: -1000, max: 1000 }), { maxLength: 8 }),
+        int64Data: fc.array(int64, { maxLength: 8 }),
+        doubleData: fc.array(fc.double(), { maxLength: 4 }),
+        rawData: fc.uint8Array({ maxLength: 40 }),
+        dataLocation: fc.constantFrom(0, 0, 0, 1),
       },
-      { requiredKeys: ["dims", "data_type"] },
+      { requiredKeys: ["dims", "dataType"] },
     );
     const attribute = fc.record(
       {
@@ -188,26 +188,26 @@ describe("ONNX loader fuzz", function () {
     const node = fc.record(
       {
         name: names,
-        op_type: fc.constantFrom(...SUPPORTED_OPERATORS, "Constant", "Constant", "Erf", ""),
+        opType: fc.constantFrom(...SUPPORTED_OPERATORS, "Constant", "Constant", "Erf", ""),
         domain: fc.constantFrom("", "", "ai.onnx", "com.example"),
         input: fc.array(names, { maxLength: 3 }),
         output: fc.array(names, { maxLength: 2 }),
         attribute: fc.array(attribute, { maxLength: 3 }),
       },
-      { requiredKeys: ["op_type", "input", "output"] },
+      { requiredKeys: ["opType", "input", "output"] },
     );
-    const dim = fc.oneof(fc.record({ dim_value: int64 }), fc.record({ dim_param: fc.constantFrom("N", "") }));
+    const dim = fc.oneof(fc.record({ dimValue: int64 }), fc.record({ dimParam: fc.constantFrom("N", "") }));
     const valueInfo = fc.record(
       {
         name: names,
         type: fc.record(
           {
-            tensor_type: fc.record(
+            tensorType: fc.record(
               {
-                elem_type: fc.integer({ min: 0, max: 12 }),
+                elemType: fc.integer({ min: 0, max: 12 }),
                 shape: fc.record({ dim: fc.array(dim, { maxLength: 4 }) }),
               },
-              { requiredKeys: ["elem_type"] },
+              { requiredKeys: ["elemType"] },
             ),
           },
           { requiredKeys: [] },
@@ -216,8 +216,8 @@ describe("ONNX loader fuzz", function () {
       { requiredKeys: ["name"] },
     );
     const model = fc.record({
-      ir_version: fc.constantFrom(3, 7, 8),
-      opset_import: fc.array(
+      irVersion: fc.constantFrom(3, 7, 8),
+      opsetImport: fc.array(
         fc.record({ domain: fc.constantFrom("", "ai.onnx", "x"), version: fc.constantFrom(8, 9, 13, 17) }),
         {
           maxLength: 2,
@@ -234,7 +234,7 @@ describe("ONNX loader fuzz", function () {
     const outcomes: Record<string, number> = {};
     fc.assert(
       fc.property(model, (m) => {
-        const bytes = ModelProtoType.encode(m).finish();
+        const bytes = onnx.ModelProto.encode(m).finish();
         const t0 = performance.now();
         try {
           const g = loadOnnx(bytes);

@@ -13,7 +13,7 @@ import { GraphBuilder, tensorF32, tensorI64, toAttribute } from "../../executor/
 import { cidBytes, cidOf, cidToString } from "../../executor/model/cid";
 import { SUPPORTED_OPERATORS, type Graph, type Tensor } from "../../executor/model/graph";
 import { decodeTensorProto, encodeOnnx, encodeTensorProto, loadOnnx } from "../../executor/model/onnx";
-import { ModelProtoType, OnnxDataType, TensorProtoType } from "../../executor/model/onnx-schema";
+import { onnx } from "onnx-proto";
 import { allOperatorsBuilder, cnnGraph, mlpGraph, prng, randomData } from "../helpers/onnx-fixtures";
 
 /** Runs `fn` and returns what it threw (fails the test if it did not throw). */
@@ -47,19 +47,19 @@ async function runOrt(bytes: Uint8Array, feeds: Record<string, { data: Float32Ar
 
 /** A ModelProto assembled by hand (plain objects in onnx.proto field names), for inputs encodeOnnx cannot write. */
 function rawModel(graph: Record<string, unknown>, opset = 13): Uint8Array {
-  return ModelProtoType.encode({ ir_version: 8, opset_import: [{ domain: "", version: opset }], graph }).finish();
+  return onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: "", version: opset }], graph }).finish();
 }
 
 const floatInfo = (name: string, dims: number[]) => ({
   name,
-  type: { tensor_type: { elem_type: OnnxDataType.FLOAT, shape: { dim: dims.map((d) => ({ dim_value: d })) } } },
+  type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
 });
 
 /** A one-node Relu graph whose extra initializer `w` (consumed by an Add) is given as a raw TensorProto object. */
 function modelWithInitializer(w: Record<string, unknown>): Uint8Array {
   return rawModel({
     name: "g",
-    node: [{ name: "add", op_type: "Add", input: ["x", "w"], output: ["y"] }],
+    node: [{ name: "add", opType: "Add", input: ["x", "w"], output: ["y"] }],
     initializer: [{ name: "w", ...w }],
     input: [floatInfo("x", [2])],
     output: [floatInfo("y", [2])],
@@ -140,16 +140,50 @@ describe("ONNX model I/O", function () {
 
     it("writes ir_version 8 and the graph's opset unless told otherwise", function () {
       const g = mlpGraph([4, 3]);
-      const m = ModelProtoType.decode(encodeOnnx(g, { producerName: "trainer", irVersion: 7 })) as unknown as {
-        ir_version: { toNumber(): number } | number;
-        producer_name: string;
-        opset_import: { domain: string; version: { toNumber(): number } | number }[];
+      const m = onnx.ModelProto.decode(encodeOnnx(g, { producerName: "trainer", irVersion: 7 })) as unknown as {
+        irVersion: { toNumber(): number } | number;
+        producerName: string;
+        opsetImport: { domain: string; version: { toNumber(): number } | number }[];
       };
-      expect(Number(m.ir_version)).to.equal(7);
-      expect(m.producer_name).to.equal("trainer");
-      expect(Number(m.opset_import[0].version)).to.equal(13);
-      const d = ModelProtoType.decode(encodeOnnx(g)) as unknown as { ir_version: number };
-      expect(Number(d.ir_version)).to.equal(8);
+      expect(Number(m.irVersion)).to.equal(7);
+      expect(m.producerName).to.equal("trainer");
+      expect(Number(m.opsetImport[0].version)).to.equal(13);
+      const d = onnx.ModelProto.decode(encodeOnnx(g)) as unknown as { irVersion: number };
+      expect(Number(d.irVersion)).to.equal(8);
+    });
+
+    it("writes onnx.proto's proto2 layout (dims, ints and floats unpacked), which decodes like onnx-proto's packed one", function () {
+      const b = new GraphBuilder("layout", 13);
+      const x = b.input("x", [1, 1, 4, 4]);
+      const y = b.node("MaxPool", [x], { kernel_shape: [2, 3], fs: { kind: "floats", value: [1, 2] } });
+      b.output(y, [1, 1, 2, 2]);
+      b.initializer("w", tensorF32([5, 6], randomData(prng(9), 30)));
+      const g = b.buildUnchecked();
+      const ours = Array.from(encodeOnnx(g));
+      const has = (seq: number[]) => ours.some((_, i) => seq.every((v, k) => ours[i + k] === v));
+      expect(has([0x40, 2, 0x40, 3]), "ints: tag (8 << 3 | 0) before each value").to.equal(true);
+      expect(has([0x3d, 0, 0, 0x80, 0x3f, 0x3d, 0, 0, 0, 0x40]), "floats: tag (7 << 3 | 5) before each value").to.equal(true);
+      expect(has([0x08, 5, 0x08, 6, 0x10, 1]), "dims: tag (1 << 3 | 0) before each value, then data_type").to.equal(true);
+      // onnx-proto (compiled from onnx.proto3) packs all three; its bytes differ, the model read from them does not.
+      const packed = onnx.ModelProto.encode(onnx.ModelProto.decode(Uint8Array.from(ours))).finish();
+      expect(Buffer.from(packed).equals(Buffer.from(ours))).to.equal(false);
+      expect(loadOnnx(packed)).to.deep.equal(loadOnnx(Uint8Array.from(ours)));
+    });
+
+    it("decodes a Node Buffer exactly as the same bytes in a plain Uint8Array (as a browser would)", function () {
+      const good = encodeOnnx(mlpGraph([4, 3]));
+      // A trailing ModelProto.doc_string (field 6) that claims 10 bytes and has 3: protobufjs' Buffer reader would
+      // truncate the string and accept the file.
+      const bad = Uint8Array.from([...good, 0x32, 10, 0x61, 0x62, 0x63]);
+      expectError(() => loadOnnx(new Uint8Array(bad)), OnnxDecodeError, "could not be decoded");
+      expectError(() => loadOnnx(Buffer.from(bad)), OnnxDecodeError, "could not be decoded");
+      // Invalid UTF-8 in the graph name (GraphProto.name: tag 0x12, length 3, "mlp") decodes to the same string.
+      const field = [0x12, 3, 0x6d, 0x6c, 0x70];
+      const at = good.findIndex((_, i) => field.every((c, k) => good[i + k] === c));
+      expect(at).to.be.greaterThan(0);
+      const odd = Uint8Array.from(good);
+      odd[at + 3] = 0xc3; // "m\xc3p": a lead byte without its continuation
+      expect(loadOnnx(Buffer.from(odd)).name).to.equal(loadOnnx(new Uint8Array(odd)).name);
     });
   });
 
@@ -169,7 +203,7 @@ describe("ONNX model I/O", function () {
       b.output(r, [1, 2]);
       // Unchecked: the encoded file really contains the Constant nodes.
       const bytes = encodeOnnx(b.buildUnchecked());
-      expect((ModelProtoType.decode(bytes) as unknown as { graph: { node: unknown[] } }).graph.node).to.have.length(9);
+      expect((onnx.ModelProto.decode(bytes) as unknown as { graph: { node: unknown[] } }).graph.node).to.have.length(9);
       const g = loadOnnx(bytes);
       expect(g.nodes.map((n) => n.opType)).to.deep.equal(["Add", "Mul", "Sub", "Reshape"]);
       expect(g.initializers.get(c1)).to.deep.equal(tensorF32([2], [1, 2]));
@@ -256,8 +290,8 @@ describe("ONNX model I/O", function () {
       // 30k independent Relus on the input, each feeding one Tanh, written consumers-first.
       const n = 30_000;
       const node: Record<string, unknown>[] = [];
-      for (let i = 0; i < n; i++) node.push({ name: `t${i}`, op_type: "Tanh", input: [`r${i}`], output: [`y${i}`] });
-      for (let i = 0; i < n; i++) node.push({ name: `r${i}`, op_type: "Relu", input: ["x"], output: [`r${i}`] });
+      for (let i = 0; i < n; i++) node.push({ name: `t${i}`, opType: "Tanh", input: [`r${i}`], output: [`y${i}`] });
+      for (let i = 0; i < n; i++) node.push({ name: `r${i}`, opType: "Relu", input: ["x"], output: [`r${i}`] });
       const bytes = rawModel({ name: "wide", node, input: [floatInfo("x", [1])], output: [floatInfo("y0", [1])] });
       const t0 = performance.now();
       const g = loadOnnx(bytes);
@@ -273,7 +307,7 @@ describe("ONNX model I/O", function () {
         node: [
           {
             name: "r",
-            op_type: "Relu",
+            opType: "Relu",
             input: ["x"],
             output: ["y"],
             attribute: [{ name: "__proto__", type: 2, i: 5 }],
@@ -291,8 +325,8 @@ describe("ONNX model I/O", function () {
     it("drops graph inputs that are also initializers from the runtime inputs", function () {
       const bytes = rawModel({
         name: "g",
-        node: [{ name: "add", op_type: "Add", input: ["x", "w"], output: ["y"] }],
-        initializer: [{ name: "w", dims: [2], data_type: OnnxDataType.FLOAT, float_data: [1, 2] }],
+        node: [{ name: "add", opType: "Add", input: ["x", "w"], output: ["y"] }],
+        initializer: [{ name: "w", dims: [2], dataType: onnx.TensorProto.DataType.FLOAT, floatData: [1, 2] }],
         input: [floatInfo("x", [2]), floatInfo("w", [2])],
         output: [floatInfo("y", [2])],
       });
@@ -305,9 +339,9 @@ describe("ONNX model I/O", function () {
       const bytes = rawModel({
         name: "g",
         node: [
-          { op_type: "Relu", input: ["x"], output: ["a"] },
-          { name: "dup", op_type: "Relu", input: ["a"], output: ["b"] },
-          { name: "dup", op_type: "Relu", input: ["b"], output: ["c"] },
+          { opType: "Relu", input: ["x"], output: ["a"] },
+          { name: "dup", opType: "Relu", input: ["a"], output: ["b"] },
+          { name: "dup", opType: "Relu", input: ["b"], output: ["c"] },
         ],
         input: [floatInfo("x", [2])],
         output: [floatInfo("c", [2])],
@@ -319,32 +353,32 @@ describe("ONNX model I/O", function () {
   describe("tensor data encodings", function () {
     it("reads float_data, raw_data, double_data and int32/int64/int8/bool data", function () {
       const cases: [Record<string, unknown>, Tensor][] = [
-        [{ dims: [2], data_type: OnnxDataType.FLOAT, float_data: [1.5, -2] }, tensorF32([2], [1.5, -2])],
+        [{ dims: [2], dataType: onnx.TensorProto.DataType.FLOAT, floatData: [1.5, -2] }, tensorF32([2], [1.5, -2])],
         [
-          { dims: [2], data_type: OnnxDataType.FLOAT, raw_data: new Uint8Array(Float32Array.of(3, 4).buffer) },
+          { dims: [2], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(Float32Array.of(3, 4).buffer) },
           tensorF32([2], [3, 4]),
         ],
-        [{ dims: [2], data_type: OnnxDataType.DOUBLE, double_data: [0.1, 2] }, tensorF32([2], [0.1, 2])],
+        [{ dims: [2], dataType: onnx.TensorProto.DataType.DOUBLE, doubleData: [0.1, 2] }, tensorF32([2], [0.1, 2])],
         [
-          { dims: [2], data_type: OnnxDataType.DOUBLE, raw_data: new Uint8Array(Float64Array.of(0.1, -7).buffer) },
+          { dims: [2], dataType: onnx.TensorProto.DataType.DOUBLE, rawData: new Uint8Array(Float64Array.of(0.1, -7).buffer) },
           tensorF32([2], [0.1, -7]),
         ],
-        [{ dims: [2], data_type: OnnxDataType.INT64, int64_data: [-5, 2 ** 40] }, tensorI64([2], [-5, 2 ** 40])],
+        [{ dims: [2], dataType: onnx.TensorProto.DataType.INT64, int64Data: [-5, 2 ** 40] }, tensorI64([2], [-5, 2 ** 40])],
         [
           {
             dims: [2],
-            data_type: OnnxDataType.INT64,
-            raw_data: new Uint8Array(BigInt64Array.of(-5n, 1n << 52n).buffer),
+            dataType: onnx.TensorProto.DataType.INT64,
+            rawData: new Uint8Array(BigInt64Array.of(-5n, 1n << 52n).buffer),
           },
           tensorI64([2], [-5, 2 ** 52]),
         ],
-        [{ dims: [3], data_type: OnnxDataType.INT32, int32_data: [-1, 0, 7] }, tensorI64([3], [-1, 0, 7])],
-        [{ dims: [2], data_type: OnnxDataType.INT8, raw_data: Uint8Array.of(0xff, 0x05) }, tensorI64([2], [-1, 5])],
-        [{ dims: [2], data_type: OnnxDataType.BOOL, int32_data: [1, 0] }, tensorI64([2], [1, 0])],
+        [{ dims: [3], dataType: onnx.TensorProto.DataType.INT32, int32Data: [-1, 0, 7] }, tensorI64([3], [-1, 0, 7])],
+        [{ dims: [2], dataType: onnx.TensorProto.DataType.INT8, rawData: Uint8Array.of(0xff, 0x05) }, tensorI64([2], [-1, 5])],
+        [{ dims: [2], dataType: onnx.TensorProto.DataType.BOOL, int32Data: [1, 0] }, tensorI64([2], [1, 0])],
       ];
       for (const [proto, expected] of cases) {
-        const t = decodeTensorProto(TensorProtoType.encode(proto).finish());
-        expect(t, JSON.stringify(proto.data_type)).to.deep.equal(expected);
+        const t = decodeTensorProto(onnx.TensorProto.encode(proto).finish());
+        expect(t, JSON.stringify(proto.dataType)).to.deep.equal(expected);
       }
     });
 
@@ -376,19 +410,19 @@ describe("ONNX model I/O", function () {
         node: [
           {
             name: "k",
-            op_type: "Constant",
+            opType: "Constant",
             output: ["k"],
             attribute: [
-              { name: "value", type: 4, t: { dims: [4], data_type: OnnxDataType.FLOAT, float_data: [10, 20, 30, 40] } },
+              { name: "value", type: 4, t: { dims: [4], dataType: onnx.TensorProto.DataType.FLOAT, floatData: [10, 20, 30, 40] } },
             ],
           },
-          { name: "add", op_type: "Add", input: ["x", "w"], output: ["s"] },
-          { name: "add2", op_type: "Add", input: ["s", "k"], output: ["t"] },
-          { name: "reshape", op_type: "Reshape", input: ["t", "shape"], output: ["y"] },
+          { name: "add", opType: "Add", input: ["x", "w"], output: ["s"] },
+          { name: "add2", opType: "Add", input: ["s", "k"], output: ["t"] },
+          { name: "reshape", opType: "Reshape", input: ["t", "shape"], output: ["y"] },
         ],
         initializer: [
-          { name: "w", dims: [4], data_type: OnnxDataType.FLOAT, float_data: [0.5, -1, 2, 3] },
-          { name: "shape", dims: [2], data_type: OnnxDataType.INT64, int64_data: [2, 2] },
+          { name: "w", dims: [4], dataType: onnx.TensorProto.DataType.FLOAT, floatData: [0.5, -1, 2, 3] },
+          { name: "shape", dims: [2], dataType: onnx.TensorProto.DataType.INT64, int64Data: [2, 2] },
         ],
         input: [floatInfo("x", [4])],
         output: [floatInfo("y", [2, 2])],
@@ -426,10 +460,10 @@ describe("ONNX model I/O", function () {
         InvalidInputError,
         "Infinity",
       );
-      const f16 = TensorProtoType.encode({
+      const f16 = onnx.TensorProto.encode({
         dims: [1],
-        data_type: OnnxDataType.FLOAT16,
-        raw_data: Uint8Array.of(0, 0x3c),
+        dataType: onnx.TensorProto.DataType.FLOAT16,
+        rawData: Uint8Array.of(0, 0x3c),
       }).finish();
       expectError(() => decodeTensorProto(f16), InvalidInputError, "FLOAT16");
     });
@@ -663,9 +697,9 @@ describe("ONNX model I/O", function () {
     it("rejects opset 8 and models without a default-domain opset", function () {
       const g = { ...mlpGraph([4, 3]), opsetVersion: 8 };
       expectError(() => loadOnnx(encodeOnnx(g)), InvalidModelError, "opset 8, but Verity requires opset >= 9");
-      const noOpset = ModelProtoType.encode({
-        ir_version: 8,
-        opset_import: [{ domain: "com.microsoft", version: 1 }],
+      const noOpset = onnx.ModelProto.encode({
+        irVersion: 8,
+        opsetImport: [{ domain: "com.microsoft", version: 1 }],
         graph: { name: "g" },
       }).finish();
       expectError(() => loadOnnx(noOpset), InvalidModelError, "no default-domain opset");
@@ -691,7 +725,7 @@ describe("ONNX model I/O", function () {
       // The Erf node also reads a missing tensor: the operator is still what gets reported.
       const bytes = rawModel({
         name: "g",
-        node: [{ name: "e", op_type: "Erf", input: ["nowhere"], output: ["y"] }],
+        node: [{ name: "e", opType: "Erf", input: ["nowhere"], output: ["y"] }],
         input: [floatInfo("x", [2])],
         output: [floatInfo("y", [2])],
       });
@@ -701,7 +735,7 @@ describe("ONNX model I/O", function () {
     it("rejects operators from other domains", function () {
       const bytes = rawModel({
         name: "g",
-        node: [{ name: "fc", op_type: "FusedConv", domain: "com.microsoft", input: ["x"], output: ["y"] }],
+        node: [{ name: "fc", opType: "FusedConv", domain: "com.microsoft", input: ["x"], output: ["y"] }],
         input: [floatInfo("x", [2])],
         output: [floatInfo("y", [2])],
       });
@@ -711,7 +745,7 @@ describe("ONNX model I/O", function () {
     it("rejects attributes of kinds Verity never reads (graphs, sparse tensors)", function () {
       const bytes = rawModel({
         name: "g",
-        node: [{ name: "r", op_type: "Relu", input: ["x"], output: ["y"], attribute: [{ name: "body", type: 5 }] }],
+        node: [{ name: "r", opType: "Relu", input: ["x"], output: ["y"], attribute: [{ name: "body", type: 5 }] }],
         input: [floatInfo("x", [2])],
         output: [floatInfo("y", [2])],
       });
@@ -724,7 +758,7 @@ describe("ONNX model I/O", function () {
         node: [
           {
             name: "l",
-            op_type: "LeakyRelu",
+            opType: "LeakyRelu",
             input: ["x"],
             output: ["y"],
             attribute: [{ name: "alpha", type: 2, f: 0.5 }],
@@ -753,12 +787,12 @@ describe("ONNX model I/O", function () {
         "initializer 'b1' has 20 bytes of raw_data, but its dims [2, 3] need 6 FLOAT values",
       );
       expectError(
-        () => loadOnnx(modelWithInitializer({ dims: [2], data_type: OnnxDataType.FLOAT, float_data: [1, 2, 3] })),
+        () => loadOnnx(modelWithInitializer({ dims: [2], dataType: onnx.TensorProto.DataType.FLOAT, floatData: [1, 2, 3] })),
         InvalidModelError,
         "initializer 'w' has 3 values, but its dims [2] need 2 FLOAT values",
       );
       expectError(
-        () => loadOnnx(modelWithInitializer({ dims: [2], data_type: OnnxDataType.INT64, int64_data: [1] })),
+        () => loadOnnx(modelWithInitializer({ dims: [2], dataType: onnx.TensorProto.DataType.INT64, int64Data: [1] })),
         InvalidModelError,
         "initializer 'w' has 1 values, but its dims [2] need 2 INT64 values",
       );
@@ -766,17 +800,17 @@ describe("ONNX model I/O", function () {
 
     it("rejects negative and absurdly large dims without allocating", function () {
       expectError(
-        () => loadOnnx(modelWithInitializer({ dims: [-1, 2], data_type: OnnxDataType.FLOAT })),
+        () => loadOnnx(modelWithInitializer({ dims: [-1, 2], dataType: onnx.TensorProto.DataType.FLOAT })),
         InvalidModelError,
         "initializer 'w' has a negative dimension in dims [-1, 2]",
       );
       expectError(
-        () => loadOnnx(modelWithInitializer({ dims: [65536, 65536], data_type: OnnxDataType.FLOAT })),
+        () => loadOnnx(modelWithInitializer({ dims: [65536, 65536], dataType: onnx.TensorProto.DataType.FLOAT })),
         InvalidModelError,
         "more than 268435456 elements",
       );
       expectError(
-        () => loadOnnx(modelWithInitializer({ dims: [2 ** 60], data_type: OnnxDataType.FLOAT })),
+        () => loadOnnx(modelWithInitializer({ dims: [2 ** 60], dataType: onnx.TensorProto.DataType.FLOAT })),
         InvalidModelError,
         "outside the range Verity accepts",
       );
@@ -786,7 +820,7 @@ describe("ONNX model I/O", function () {
       expectError(
         () =>
           loadOnnx(
-            modelWithInitializer({ dims: [1], data_type: OnnxDataType.FLOAT16, raw_data: Uint8Array.of(0, 0x3c) }),
+            modelWithInitializer({ dims: [1], dataType: onnx.TensorProto.DataType.FLOAT16, rawData: Uint8Array.of(0, 0x3c) }),
           ),
         InvalidModelError,
         "element type FLOAT16",
@@ -796,9 +830,9 @@ describe("ONNX model I/O", function () {
           loadOnnx(
             modelWithInitializer({
               dims: [2],
-              data_type: OnnxDataType.FLOAT,
-              data_location: 1,
-              external_data: [{ key: "location", value: "weights.bin" }],
+              dataType: onnx.TensorProto.DataType.FLOAT,
+              dataLocation: 1,
+              externalData: [{ key: "location", value: "weights.bin" }],
             }),
           ),
         InvalidModelError,
@@ -810,18 +844,18 @@ describe("ONNX model I/O", function () {
     it("rejects graph inputs without shape or with an unsupported element type", function () {
       const base = {
         name: "g",
-        node: [{ name: "r", op_type: "Relu", input: ["x"], output: ["y"] }],
+        node: [{ name: "r", opType: "Relu", input: ["x"], output: ["y"] }],
         output: [floatInfo("y", [2])],
       };
       expectError(
-        () => loadOnnx(rawModel({ ...base, input: [{ name: "x", type: { tensor_type: { elem_type: 1 } } }] })),
+        () => loadOnnx(rawModel({ ...base, input: [{ name: "x", type: { tensorType: { elemType: 1 } } }] })),
         InvalidModelError,
         "graph input 'x' has no shape",
       );
       expectError(
         () =>
           loadOnnx(
-            rawModel({ ...base, input: [{ name: "x", type: { tensor_type: { elem_type: 11, shape: { dim: [] } } } }] }),
+            rawModel({ ...base, input: [{ name: "x", type: { tensorType: { elemType: 11, shape: { dim: [] } } } }] }),
           ),
         InvalidModelError,
         "graph input 'x' has element type DOUBLE",

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { AbiCoder, concat, getBytes, hexlify, keccak256 } from "ethers";
+import { AbiEncodeError, abiEncode, type AbiValue } from "../../executor/trace/abi";
 import { EMPTY_LEAF, MerkleProofError, chunkLeaves, merkleRoot, verifyProof } from "../../executor/trace/merkle";
 import { bytesOf, commitTrace, stateRoot } from "../../executor/trace/trace";
 import {
@@ -221,6 +222,41 @@ describe("executor/trace/weights", () => {
     expect(Number(decoded[7])).to.equal(3);
     expect(Number(decoded[8])).to.equal(40);
     expect(decoded[9]).to.equal("0x00000064ffffff380000012c"); // bias 100, -200, 300 as int32 big-endian
+  });
+
+  it("abiEncode gives ethers' AbiCoder bytes on every layer descriptor of the test program", () => {
+    const p = tinyProgram();
+    for (let l = 0; l < p.layers.length; l++) {
+      const fields = AbiCoder.defaultAbiCoder().decode(DESCRIPTOR_ABI_TYPES, layerDescriptor(p, l)).toArray();
+      expect(hexlify(layerDescriptor(p, l)), `layer ${l}`).to.equal(AbiCoder.defaultAbiCoder().encode(DESCRIPTOR_ABI_TYPES, fields));
+    }
+  });
+
+  it("abiEncode gives ethers' AbiCoder bytes for each supported type, empty and nested values, extreme integers", () => {
+    const cases: [string[], AbiValue[]][] = [
+      [[], []],
+      [["uint256", "int256", "bool", "bool"], [0, -1n, true, false]],
+      [["uint256", "int256", "int256"], [(1n << 256n) - 1n, -(1n << 255n), (1n << 255n) - 1n]],
+      [["string", "string", "bytes", "bytes"], ["", "Gemm é ✓", new Uint8Array(0), Uint8Array.from({ length: 65 }, (_, i) => i)]],
+      [["uint256[]", "int256[]", "bool[]", "string[]"], [[], [5n, -7n], [true, false, true], ["a", "", "x".repeat(33)]]],
+      [["int256[][]", "uint256", "string[]"], [[[], [1n], [-2n, 3n, -4n]], 9, []]],
+      [["bytes", "uint256[]", "bytes"], [Uint8Array.of(1, 2, 3), [1, 2, 3, 4], new Uint8Array(32).fill(0xff)]],
+    ];
+    for (const [types, values] of cases) {
+      expect(hexlify(abiEncode(types, values)), types.join(",")).to.equal(AbiCoder.defaultAbiCoder().encode(types, values));
+    }
+  });
+
+  it("abiEncode rejects values outside their type (the descriptor never holds one)", () => {
+    expect(() => abiEncode(["uint256"], [-1])).to.throw(AbiEncodeError, /out of range/);
+    expect(() => abiEncode(["uint256"], [1n << 256n])).to.throw(AbiEncodeError, /out of range/);
+    expect(() => abiEncode(["int256"], [1n << 255n])).to.throw(AbiEncodeError, /out of range/);
+    expect(() => abiEncode(["uint256"], [1.5])).to.throw(AbiEncodeError, /not an integer/);
+    expect(() => abiEncode(["bool"], [1])).to.throw(AbiEncodeError, /not a boolean/);
+    expect(() => abiEncode(["bytes"], ["0x12"])).to.throw(AbiEncodeError, /Uint8Array/);
+    expect(() => abiEncode(["uint256[]"], [3])).to.throw(AbiEncodeError, /not an array/);
+    expect(() => abiEncode(["address"], ["0x00"])).to.throw(AbiEncodeError, /unsupported/);
+    expect(() => abiEncode(["uint256", "uint256"], [1])).to.throw(AbiEncodeError, /1 values for 2 types/);
   });
 
   it("rejects a proof of a row or layer that does not exist", () => {
