@@ -10,7 +10,6 @@ import { getBytes, hexlify } from "ethers";
 
 import { VerityError } from "../executor/errors";
 import { demoModelByCid } from "../models/demo-models";
-import { cidBinaryOf } from "../executor/model/cid";
 import { decodeProgram, type Program } from "../executor/runtime/program";
 import { WeightsCommitment } from "../executor/trace/weights";
 

@@ -447,6 +447,8 @@ export async function runDemo(hre: HardhatRuntimeEnvironment): Promise<DemoOutco
 
 if (require.main === module) {
   const started = Date.now();
+  // Only when run as a script (npm run demo): the tests import runDemo and pass it their own runtime.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const hre = require("hardhat") as HardhatRuntimeEnvironment;
   runDemo(hre)
     .then((outcome) => {

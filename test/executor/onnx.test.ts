@@ -11,7 +11,7 @@ import {
 } from "../../executor/errors";
 import { GraphBuilder, tensorF32, tensorI64, toAttribute } from "../../executor/model/builder";
 import { cidBytes, cidOf, cidToString } from "../../executor/model/cid";
-import { SUPPORTED_OPERATORS, type Graph, type Tensor } from "../../executor/model/graph";
+import { SUPPORTED_OPERATORS, type Tensor } from "../../executor/model/graph";
 import { decodeTensorProto, encodeOnnx, encodeTensorProto, loadOnnx } from "../../executor/model/onnx";
 import { onnx } from "onnx-proto";
 import { allOperatorsBuilder, cnnGraph, mlpGraph, prng, randomData } from "../helpers/onnx-fixtures";
@@ -35,7 +35,6 @@ function expectError(fn: () => unknown, cls: new (...a: never[]) => VerityError,
 }
 
 // Loaded lazily through a real dynamic import: multiformats is ESM-only and this project compiles to CommonJS.
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
 const esmImport = new Function("s", "return import(s)") as (s: string) => Promise<Record<string, unknown>>;
 
 async function runOrt(bytes: Uint8Array, feeds: Record<string, { data: Float32Array; dims: number[] }>) {

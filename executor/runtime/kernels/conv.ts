@@ -28,7 +28,7 @@ function convGeometry(layer: Layer) {
 
 /** Tap-major: for each weight, add its contribution to every output position whose tap is in bounds. */
 export function convTapMajor(layer: Layer, x: Int8Array): Int8Array {
-  const { c, h, w, m, oh, ow, group, cg, mg, rowLen, kh, kw, sh, sw, pt, pl, dh, dw } = convGeometry(layer);
+  const { c, h, w, m, oh, ow, cg, mg, rowLen, kh, kw, sh, sw, pt, pl, dh, dw } = convGeometry(layer);
   const { zIn, zOut, lo, hi, bias, mult, shift, perChannel } = requantOf(layer);
   const wt = layer.weights!;
   const batch = x.length / (c * h * w);
