@@ -68,7 +68,8 @@ export async function benchDisputes(log: (line: string) => void = console.log): 
       const outLength = program.layers[k].outShape.reduce((a, b) => a * b, 1);
       // The last byte of the state: the deepest path through its chunk tree.
       const { moves, outcome } = await measuredGame(model, k + 1, outLength - 1);
-      if (outcome !== DisputeOutcome.NodeWrong) throw new Error(`${model} step ${k + 1}: the lying node was not caught`);
+      if (outcome !== DisputeOutcome.NodeWrong)
+        throw new Error(`${model} step ${k + 1}: the lying node was not caught`);
       const prove = moves.find((m) => m.name.startsWith("proveStep"))!;
       const total = moves.reduce((n, m) => n + m.gas, 0);
       disputeOpen = Math.max(disputeOpen, moves[0].gas);

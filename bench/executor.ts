@@ -70,7 +70,11 @@ async function rate(n: number, once: (i: number) => unknown): Promise<number> {
   return (calls * 1000) / elapsed;
 }
 
-export async function benchModel(file: string, calibration: Float32Array[], inputs: Float32Array[]): Promise<ModelBench> {
+export async function benchModel(
+  file: string,
+  calibration: Float32Array[],
+  inputs: Float32Array[],
+): Promise<ModelBench> {
   const bytes = new Uint8Array(fs.readFileSync(path.join(MODELS, file)));
   const graph = loadOnnx(bytes);
   const program: Program = quantizeGraph(graph, calibration);
@@ -115,8 +119,12 @@ function round(x: number, digits = 1): number {
 }
 
 export async function benchExecutor(): Promise<ExecutorBench> {
-  const calibration = readDigits("digits-calibration.json").images.slice(0, CALIBRATION).map((v) => Float32Array.from(v));
-  const inputs = readDigits("digits-test.json").images.slice(0, INPUTS).map((v) => Float32Array.from(v));
+  const calibration = readDigits("digits-calibration.json")
+    .images.slice(0, CALIBRATION)
+    .map((v) => Float32Array.from(v));
+  const inputs = readDigits("digits-test.json")
+    .images.slice(0, INPUTS)
+    .map((v) => Float32Array.from(v));
   const mlp = await benchModel("mlp.onnx", calibration, inputs);
   const cnn = await benchModel("cnn.onnx", calibration, inputs);
   return { mlp, cnn };

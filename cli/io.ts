@@ -53,7 +53,9 @@ function flattenNested(value: unknown, file: string): { dims: number[]; values: 
   const walk = (v: unknown, depth: number, where: string): void => {
     if (depth === dims.length) {
       if (typeof v !== "number" || !Number.isFinite(v)) {
-        throw new InvalidInputError(`'${file}': element ${where} is ${JSON.stringify(v) ?? String(v)}, expected a finite number`);
+        throw new InvalidInputError(
+          `'${file}': element ${where} is ${JSON.stringify(v) ?? String(v)}, expected a finite number`,
+        );
       }
       values.push(v);
       return;
@@ -95,7 +97,9 @@ export function readTensorFile(file: string, shape?: number[]): FloatTensor {
     const json = parseJsonFile(file, "input file");
     const value = isRecord(json) && Array.isArray(json.input) ? json.input : json;
     if (!Array.isArray(value)) {
-      throw new InvalidInputError(`input file '${file}' must hold a JSON array of numbers (nested, or flat with --shape)`);
+      throw new InvalidInputError(
+        `input file '${file}' must hold a JSON array of numbers (nested, or flat with --shape)`,
+      );
     }
     const flat = flattenNested(value, file);
     data = Float32Array.from(flat.values);
@@ -103,7 +107,9 @@ export function readTensorFile(file: string, shape?: number[]): FloatTensor {
   }
   if (shape) {
     if (product(shape) !== data.length) {
-      throw new ShapeMismatchError(`--shape ${shape.join(",")} has ${product(shape)} elements but '${file}' holds ${data.length}`);
+      throw new ShapeMismatchError(
+        `--shape ${shape.join(",")} has ${product(shape)} elements but '${file}' holds ${data.length}`,
+      );
     }
     dims = shape;
   }
@@ -152,7 +158,9 @@ export function readCalibration(files: readonly string[], inputSize: number): Ca
   const labels: (number | undefined)[] = [];
   const take = (values: Float32Array, file: string, label?: number): void => {
     if (values.length !== inputSize) {
-      throw new ShapeMismatchError(`calibration sample ${samples.length} in '${file}' has ${values.length} values; the model input has ${inputSize}`);
+      throw new ShapeMismatchError(
+        `calibration sample ${samples.length} in '${file}' has ${values.length} values; the model input has ${inputSize}`,
+      );
     }
     samples.push(values);
     labels.push(label);
@@ -161,7 +169,9 @@ export function readCalibration(files: readonly string[], inputSize: number): Ca
     if (file.toLowerCase().endsWith(".pb")) {
       const t = readTensorFile(file);
       if (t.data.length % inputSize !== 0) {
-        throw new ShapeMismatchError(`calibration tensor '${file}' has ${t.data.length} values, not a multiple of the model input size ${inputSize}`);
+        throw new ShapeMismatchError(
+          `calibration tensor '${file}' has ${t.data.length} values, not a multiple of the model input size ${inputSize}`,
+        );
       }
       for (let o = 0; o < t.data.length; o += inputSize) take(t.data.slice(o, o + inputSize), file);
       continue;
@@ -174,7 +184,9 @@ export function readCalibration(files: readonly string[], inputSize: number): Ca
       fileLabels = json.labels;
     } else images = json;
     if (!Array.isArray(images) || images.length === 0) {
-      throw new InvalidInputError(`calibration file '${file}' must be {"images": [[...], ...], "labels"?: [...]} or a non-empty JSON array`);
+      throw new InvalidInputError(
+        `calibration file '${file}' must be {"images": [[...], ...], "labels"?: [...]} or a non-empty JSON array`,
+      );
     }
     if (fileLabels !== undefined && (!Array.isArray(fileLabels) || fileLabels.length !== images.length)) {
       throw new InvalidInputError(`calibration file '${file}': "labels" must be an array with one label per image`);

@@ -51,10 +51,11 @@ Exit codes:
 Configuration: flags, then VERITY_RPC_URL / VERITY_PRIVATE_KEY / VERITY_DEPLOYMENT, then $VERITY_HOME/config.json
 (VERITY_HOME defaults to ./.verity). See docs/CLI.md.`;
 
-
 export function buildCli(): Command {
   const cli = new Command("verity")
-    .description("Verity: verifiable AI inference. Import ONNX models as integer programs, publish them, stake, request and verify inferences.")
+    .description(
+      "Verity: verifiable AI inference. Import ONNX models as integer programs, publish them, stake, request and verify inferences.",
+    )
     .version(readVersion(), "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText("after", EXIT_CODES_HELP)

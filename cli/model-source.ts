@@ -82,7 +82,9 @@ export function readOnnx(file: string): OnnxModel {
 }
 
 export async function quantizeWithProgress(model: OnnxModel, calibration: Float32Array[]): Promise<Program> {
-  return withProgress("calibrating", calibration.length, (tick) => quantizeGraph(model.graph, calibration, { onProgress: tick }));
+  return withProgress("calibrating", calibration.length, (tick) =>
+    quantizeGraph(model.graph, calibration, { onProgress: tick }),
+  );
 }
 
 /** A program directory, decoded and checked against its manifest. */
@@ -91,7 +93,8 @@ export function readProgramDir(dir: string): { program: Program; manifest: Manif
   const bytes = readFileBytes(path.join(dir, PROGRAM_FILE), "program");
   const program = decodeProgram(bytes);
   const manifestPath = path.join(dir, MANIFEST_FILE);
-  if (!fs.existsSync(manifestPath)) throw new InvalidInputError(`'${dir}' has no ${MANIFEST_FILE}; re-run verity model import`);
+  if (!fs.existsSync(manifestPath))
+    throw new InvalidInputError(`'${dir}' has no ${MANIFEST_FILE}; re-run verity model import`);
   let manifest: Manifest;
   try {
     manifest = JSON.parse(fs.readFileSync(manifestPath, "utf8")) as Manifest;

@@ -63,7 +63,11 @@ export function storeProgram(programBytes: Uint8Array, manifest: Manifest, artif
 }
 
 /** The program a registered version pins, from the store; a clear error when it is absent or does not match. */
-export function loadStoredProgram(artifactCid: Uint8Array | string, digest: string, versionId: bigint): { program: Program; dir: string } {
+export function loadStoredProgram(
+  artifactCid: Uint8Array | string,
+  digest: string,
+  versionId: bigint,
+): { program: Program; dir: string } {
   const cid = typeof artifactCid === "string" ? cidToString(getBytes(artifactCid)) : cidToString(artifactCid);
   const dir = programDir(cid, digest);
   const file = path.join(dir, PROGRAM_FILE);
@@ -75,7 +79,10 @@ export function loadStoredProgram(artifactCid: Uint8Array | string, digest: stri
   }
   const bytes = new Uint8Array(fs.readFileSync(file));
   if (keccak256(bytes) !== digest.toLowerCase()) {
-    throw new CliError(`${file} does not hash to the registered program digest ${digest}`, `the store is damaged: delete ${dir} and fetch it again`);
+    throw new CliError(
+      `${file} does not hash to the registered program digest ${digest}`,
+      `the store is damaged: delete ${dir} and fetch it again`,
+    );
   }
   return { program: decodeProgram(bytes), dir };
 }

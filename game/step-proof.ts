@@ -77,7 +77,8 @@ export interface SparseStepProof {
 /** The bytes of S_layer and the weight row that byte `element` of S_{layer+1} depends on. */
 export function elementReads(p: Program, layer: number, element: number): ElementReads {
   const L = p.layers.length;
-  if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new StepProofError(`layer ${layer} is outside 0..${L - 1}`);
+  if (!Number.isInteger(layer) || layer < 0 || layer >= L)
+    throw new StepProofError(`layer ${layer} is outside 0..${L - 1}`);
   const io = stepLayout(p, layer);
   if (!Number.isInteger(element) || element < 0 || element >= io.outLength) {
     throw new StepProofError(`element ${element} is outside S_${layer + 1} (${io.outLength} bytes)`);
@@ -158,7 +159,9 @@ export function buildSparseStepProof(
   if (set.size === 0) set.add(0);
   const chunkIndices = [...set].sort((a, b) => a - b);
   const chunks = new Uint8Array(chunkIndices.length * CHUNK_BYTES);
-  chunkIndices.forEach((c, k) => chunks.set(pre.subarray(c * CHUNK_BYTES, Math.min(pre.length, (c + 1) * CHUNK_BYTES)), k * CHUNK_BYTES));
+  chunkIndices.forEach((c, k) =>
+    chunks.set(pre.subarray(c * CHUNK_BYTES, Math.min(pre.length, (c + 1) * CHUNK_BYTES)), k * CHUNK_BYTES),
+  );
   return { ...common, slice: { chunkIndices, chunks: hexlify(chunks), proof: tree.multiProof(chunkIndices) } };
 }
 
@@ -172,7 +175,8 @@ function prepare(
   const reads = elementReads(p, layer, element);
   const state = states[layer];
   const io = stepLayout(p, layer);
-  if (!state || state.length !== io.inLength) throw new StepProofError(`state S_${layer} must have ${io.inLength} bytes`);
+  if (!state || state.length !== io.inLength)
+    throw new StepProofError(`state S_${layer} must have ${io.inLength} bytes`);
   const pre = asBytes(state);
   const tree = MerkleTree.fromData(pre);
   const lp = weights.layerProof(layer);
@@ -228,5 +232,7 @@ export function cheapestStepProof(
   const sparse = usable.sparse || !usable.contiguous ? buildSparseStepProof(p, states, layer, element, weights) : null;
   if (run === null) return { sparse: true, proof: sparse! };
   if (sparse === null) return { sparse: false, proof: run };
-  return stepProofCalldataOf(sparse) < stepProofCalldataOf(run) ? { sparse: true, proof: sparse } : { sparse: false, proof: run };
+  return stepProofCalldataOf(sparse) < stepProofCalldataOf(run)
+    ? { sparse: true, proof: sparse }
+    : { sparse: false, proof: run };
 }

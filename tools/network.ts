@@ -133,7 +133,9 @@ async function main(): Promise<number> {
           (n.stake < stake ? ` (slashed ${formatEther(stake - n.stake)} VRT)` : ""),
       );
     }
-    const nodeWrong = [...net.ledger.disputesResolved.values()].filter((d) => d.outcome === DisputeOutcome.NodeWrong).length;
+    const nodeWrong = [...net.ledger.disputesResolved.values()].filter(
+      (d) => d.outcome === DisputeOutcome.NodeWrong,
+    ).length;
     console.log(
       `  disputes: ${net.ledger.disputesOpened.size} opened, ${net.ledger.disputesResolved.size} resolved ` +
         `(${nodeWrong} proved the node wrong)`,

@@ -34,7 +34,8 @@ function parseArgs(argv: readonly string[]): { only: ArchitectureName[]; out: st
   let only: ArchitectureName[] = ["mlp", "cnn"];
   let out = path.join(__dirname, "..", "models");
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--only" && (argv[i + 1] === "mlp" || argv[i + 1] === "cnn")) only = [argv[++i] as ArchitectureName];
+    if (argv[i] === "--only" && (argv[i + 1] === "mlp" || argv[i + 1] === "cnn"))
+      only = [argv[++i] as ArchitectureName];
     else if (argv[i] === "--out" && argv[i + 1]) out = path.resolve(argv[++i]);
     else {
       console.error(`usage: train-models.ts [--only mlp|cnn] [--out <dir>]  (unknown argument '${argv[i]}')`);
@@ -63,7 +64,9 @@ async function onnxruntimeAccuracy(file: string, set: DigitSet, inputDims: reado
 async function trainOne(recipe: DemoRecipe, trainSet: DigitSet, testSet: DigitSet, out: string): Promise<ModelReport> {
   const network = buildArchitecture(recipe.architecture, new Rng(recipe.initSeed));
   const parameters = network.params.reduce((n, p) => n + p.value.length, 0);
-  console.log(`\n== ${recipe.architecture}: ${parameters} parameters, ${recipe.train.epochs} epochs on ${trainSet.count} digits`);
+  console.log(
+    `\n== ${recipe.architecture}: ${parameters} parameters, ${recipe.train.epochs} epochs on ${trainSet.count} digits`,
+  );
   const started = Date.now();
   const epochs = train(network, trainSet, recipe.train, (r) => {
     const test = accuracy(network, testSet);
@@ -127,7 +130,9 @@ async function main(): Promise<void> {
     const target = DEMO_RECIPES[r.architecture].targetAccuracy;
     if (r.onnxruntimeTestAccuracy < target) {
       ok = false;
-      console.error(`${r.architecture}: ${(100 * r.onnxruntimeTestAccuracy).toFixed(2)}% misses the target ${100 * target}%`);
+      console.error(
+        `${r.architecture}: ${(100 * r.onnxruntimeTestAccuracy).toFixed(2)}% misses the target ${100 * target}%`,
+      );
     }
   }
   process.exitCode = ok ? 0 : 1;

@@ -13,22 +13,41 @@ import { formatPairs } from "../table";
 async function claim(opts: { json?: boolean }, cmd: Command): Promise<void> {
   const p = await connect(globalsOf(cmd), { needKey: true });
   const me = signerOf(p).address;
-  const [fromInference, fromDisputes] = await Promise.all([p.inferenceManager.credits(me), p.disputeManager.credits(me)]);
+  const [fromInference, fromDisputes] = await Promise.all([
+    p.inferenceManager.credits(me),
+    p.disputeManager.credits(me),
+  ]);
   if (fromInference === 0n && fromDisputes === 0n) {
-    throw new CliError(`${me} has no credits to claim`, "credits come from finalized requests (nodes), refunds (requesters) and won disputes");
+    throw new CliError(
+      `${me} has no credits to claim`,
+      "credits come from finalized requests (nodes), refunds (requesters) and won disputes",
+    );
   }
   const txs: string[] = [];
-  if (fromInference > 0n) txs.push((await send("claimCredits (InferenceManager)", () => p.inferenceManager.claimCredits())).hash);
-  if (fromDisputes > 0n) txs.push((await send("claimCredits (DisputeManager)", () => p.disputeManager.claimCredits())).hash);
+  if (fromInference > 0n)
+    txs.push((await send("claimCredits (InferenceManager)", () => p.inferenceManager.claimCredits())).hash);
+  if (fromDisputes > 0n)
+    txs.push((await send("claimCredits (DisputeManager)", () => p.disputeManager.claimCredits())).hash);
   if (opts.json) {
-    process.stdout.write(toJson({ account: me, inference: fromInference, disputes: fromDisputes, total: fromInference + fromDisputes, txs }) + "\n");
+    process.stdout.write(
+      toJson({
+        account: me,
+        inference: fromInference,
+        disputes: fromDisputes,
+        total: fromInference + fromDisputes,
+        txs,
+      }) + "\n",
+    );
     return;
   }
   const amt = (v: bigint) => formatAmount(v, p.decimals, p.symbol);
   process.stdout.write(
     formatPairs([
       ["account", me],
-      ["claimed", `${amt(fromInference + fromDisputes)} (${amt(fromInference)} inference, ${amt(fromDisputes)} disputes)`],
+      [
+        "claimed",
+        `${amt(fromInference + fromDisputes)} (${amt(fromInference)} inference, ${amt(fromDisputes)} disputes)`,
+      ],
       ["txs", txs.join(", ")],
     ]),
   );

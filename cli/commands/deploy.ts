@@ -8,7 +8,12 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { Command } from "commander";
-import { REPO_ROOT, defaultDeploymentId, ignitionAddressesFile, type ProtocolAddresses } from "../../protocol/deployment";
+import {
+  REPO_ROOT,
+  defaultDeploymentId,
+  ignitionAddressesFile,
+  type ProtocolAddresses,
+} from "../../protocol/deployment";
 import { connectChain, readDeployment } from "../chain";
 import { globalsOf } from "../config";
 import { CliError } from "../errors";
@@ -50,7 +55,10 @@ async function deploy(opts: DeployOptions, cmd: Command): Promise<void> {
   const chain = await connectChain(globals);
   const parameters = path.resolve(opts.parameters);
   if (!fs.existsSync(parameters)) {
-    throw new CliError(`parameter file '${opts.parameters}' does not exist`, "start from ignition/parameters/local.json or remote.json");
+    throw new CliError(
+      `parameter file '${opts.parameters}' does not exist`,
+      "start from ignition/parameters/local.json or remote.json",
+    );
   }
   const deploymentId = opts.deploymentId ?? defaultDeploymentId(chain.chainId);
   const args = [
@@ -74,7 +82,9 @@ async function deploy(opts: DeployOptions, cmd: Command): Promise<void> {
     env.HARDHAT_IGNITION_CONFIRM_RESET = "true";
   }
   const npx = process.platform === "win32" ? "npx.cmd" : "npx";
-  const result = await spin(`deploying ${opts.module} to chain ${chain.chainId} (${deploymentId})`, () => run(npx, args, env));
+  const result = await spin(`deploying ${opts.module} to chain ${chain.chainId} (${deploymentId})`, () =>
+    run(npx, args, env),
+  );
   if (result.code !== 0) {
     process.stderr.write(result.out);
     throw new CliError(
@@ -90,7 +100,15 @@ async function deploy(opts: DeployOptions, cmd: Command): Promise<void> {
     process.stdout.write(toJson({ chainId: chain.chainId, deploymentId, deployment: file, addresses }) + "\n");
     return;
   }
-  const order: (keyof ProtocolAddresses)[] = ["token", "staking", "modelRegistry", "nodeRegistry", "inferenceManager", "verifier", "disputeManager"];
+  const order: (keyof ProtocolAddresses)[] = [
+    "token",
+    "staking",
+    "modelRegistry",
+    "nodeRegistry",
+    "inferenceManager",
+    "verifier",
+    "disputeManager",
+  ];
   const rows = order.filter((k) => addresses[k] !== undefined).map((k) => [k, String(addresses[k])]);
   process.stdout.write(formatTable(["contract", "address"], rows));
   process.stdout.write(
@@ -104,8 +122,14 @@ async function deploy(opts: DeployOptions, cmd: Command): Promise<void> {
 export function registerDeployCommands(cli: Command): void {
   cli
     .command("deploy")
-    .description("deploy the whole protocol with Ignition (ignition/modules/<module>.ts) to a JSON-RPC chain and print the addresses")
-    .option("-p, --parameters <file>", "Ignition parameter file", path.join(REPO_ROOT, "ignition", "parameters", "local.json"))
+    .description(
+      "deploy the whole protocol with Ignition (ignition/modules/<module>.ts) to a JSON-RPC chain and print the addresses",
+    )
+    .option(
+      "-p, --parameters <file>",
+      "Ignition parameter file",
+      path.join(REPO_ROOT, "ignition", "parameters", "local.json"),
+    )
     .option("-m, --module <name>", `module: ${MODULES.join(" | ")}`, "Protocol")
     .option("--network-url <url>", "the chain's JSON-RPC URL (same as --rpc)")
     .option("--deployment-id <id>", "Ignition deployment id (default chain-<chainId>)")

@@ -34,14 +34,21 @@ export interface InferJson {
   steps: number;
 }
 
-async function loadProgram(opts: InferOptions, inputFile: string, shape: number[] | undefined): Promise<{ program: Program; artifactCid: string }> {
+async function loadProgram(
+  opts: InferOptions,
+  inputFile: string,
+  shape: number[] | undefined,
+): Promise<{ program: Program; artifactCid: string }> {
   if (isProgramDir(opts.model)) {
-    if (opts.calibration) throw new UsageError("--calibration applies to a float .onnx model, not to an imported program directory");
+    if (opts.calibration)
+      throw new UsageError("--calibration applies to a float .onnx model, not to an imported program directory");
     const { program, manifest } = readProgramDir(opts.model);
     return { program, artifactCid: manifest.artifactCid };
   }
   if (fs.existsSync(opts.model) && fs.statSync(opts.model).isDirectory()) {
-    throw new InvalidInputError(`--model '${opts.model}' is a directory without program.bin; pass a .onnx file or a directory written by 'verity model import'`);
+    throw new InvalidInputError(
+      `--model '${opts.model}' is a directory without program.bin; pass a .onnx file or a directory written by 'verity model import'`,
+    );
   }
   const model = readOnnx(opts.model);
   const size = sizeOf(model.inputShape);
@@ -99,7 +106,10 @@ export function registerInferCommand(cli: Command): void {
         .env("VERITY_MODEL")
         .makeOptionMandatory(),
     )
-    .requiredOption("-i, --input <file>", "input tensor: JSON array (nested, or flat with --shape) or ONNX TensorProto .pb")
+    .requiredOption(
+      "-i, --input <file>",
+      "input tensor: JSON array (nested, or flat with --shape) or ONNX TensorProto .pb",
+    )
     .option("-c, --calibration <files...>", "calibration inputs for a float .onnx model (default: the input itself)")
     .option("-s, --shape <dims>", "shape of a flat JSON input, e.g. 1,784")
     .option("--json", "print one JSON object: output, shape, traceRoot, programDigest, artifactCid, steps")

@@ -30,7 +30,11 @@ export function parseModes(text: string): number {
   let bits = 0;
   for (const part of text.split(/[,\s|]+/).filter(Boolean)) {
     const bit = MODE_BITS[part.toLowerCase()];
-    if (bit === undefined) throw new CliError(`unknown verification mode '${part}'`, `modes are ${Object.keys(MODE_BITS).join(", ")}, comma-separated`);
+    if (bit === undefined)
+      throw new CliError(
+        `unknown verification mode '${part}'`,
+        `modes are ${Object.keys(MODE_BITS).join(", ")}, comma-separated`,
+      );
     bits |= bit;
   }
   if (bits === 0) throw new CliError("no verification mode given", "e.g. --modes optimistic,none");
@@ -55,10 +59,14 @@ interface PublishOptions {
 
 function findArtifact(dir: string, cid: string, explicit?: string): Uint8Array | undefined {
   if (explicit !== undefined) {
-    if (!fs.existsSync(explicit)) throw new CliError(`--onnx '${explicit}' does not exist`, "pass the .onnx file the program was imported from");
+    if (!fs.existsSync(explicit))
+      throw new CliError(`--onnx '${explicit}' does not exist`, "pass the .onnx file the program was imported from");
     const bytes = new Uint8Array(fs.readFileSync(explicit));
     if (cidOf(bytes) !== cid) {
-      throw new CliError(`--onnx '${explicit}' has CID ${cidOf(bytes)}, but the program was imported from ${cid}`, "pass the very .onnx file given to `verity model import`");
+      throw new CliError(
+        `--onnx '${explicit}' has CID ${cidOf(bytes)}, but the program was imported from ${cid}`,
+        "pass the very .onnx file given to `verity model import`",
+      );
     }
     return bytes;
   }
@@ -97,7 +105,9 @@ async function publish(dir: string, opts: PublishOptions, cmd: Command): Promise
   const existing = await read("modelIdOf", () => p.modelRegistry.modelIdOf(owner, opts.name));
   const receipt =
     existing > 0n
-      ? await send(`publishVersion of '${opts.name}' (model ${existing})`, () => p.modelRegistry.publishVersion(existing, spec))
+      ? await send(`publishVersion of '${opts.name}' (model ${existing})`, () =>
+          p.modelRegistry.publishVersion(existing, spec),
+        )
       : await send(`publishModel '${opts.name}'`, () => p.modelRegistry.publishModel(opts.name, spec));
   let modelId = 0n;
   let versionId = 0n;
@@ -116,7 +126,11 @@ async function publish(dir: string, opts: PublishOptions, cmd: Command): Promise
       number = parsed.args.number as bigint;
     }
   }
-  if (versionId === 0n) throw new CliError("the registry emitted no ModelVersionPublished", "check the ModelRegistry address in the deployment file");
+  if (versionId === 0n)
+    throw new CliError(
+      "the registry emitted no ModelVersionPublished",
+      "check the ModelRegistry address in the deployment file",
+    );
   const out = {
     modelId,
     versionId,
@@ -200,7 +214,9 @@ async function list(opts: { json?: boolean; limit: string }, cmd: Command): Prom
     return;
   }
   if (rows.length === 0) {
-    process.stdout.write("no models published yet (publish one with `verity model publish <program dir> --name <name>`)\n");
+    process.stdout.write(
+      "no models published yet (publish one with `verity model publish <program dir> --name <name>`)\n",
+    );
     return;
   }
   process.stdout.write(
@@ -226,17 +242,28 @@ async function list(opts: { json?: boolean; limit: string }, cmd: Command): Prom
 export function registerModelRegistryCommands(model: Command): void {
   model
     .command("publish")
-    .description("store a program directory (from `verity model import`) in .verity/store and register it as a model version")
+    .description(
+      "store a program directory (from `verity model import`) in .verity/store and register it as a model version",
+    )
     .argument("<program dir>", "directory with program.bin and manifest.json")
-    .requiredOption("-n, --name <name>", "model name (a new model, or a new version of the caller's model of that name)")
-    .option("--modes <list>", "verification modes the version supports: optimistic, none (comma-separated)", "optimistic,none")
+    .requiredOption(
+      "-n, --name <name>",
+      "model name (a new model, or a new version of the caller's model of that name)",
+    )
+    .option(
+      "--modes <list>",
+      "verification modes the version supports: optimistic, none (comma-separated)",
+      "optimistic,none",
+    )
     .option("--fee <amount>", "fee per inference, in tokens", "1")
     .option("--onnx <file>", "the source .onnx (default: a .onnx in the program dir whose CID matches the manifest)")
     .option("--json", "print {modelId, versionId, number, artifactCid, programDigest, store, tx, ...} as one JSON line")
     .action(async (dir: string, opts: PublishOptions, cmd: Command) => publish(dir, opts, cmd));
   model
     .command("list")
-    .description("models and their versions: digests, modes, fee, deprecated, and whether the program is in the local store")
+    .description(
+      "models and their versions: digests, modes, fee, deprecated, and whether the program is in the local store",
+    )
     .option("--limit <n>", "at most this many models (and versions per model)", "100")
     .option("--json", "print {modelCount, versions: [...]} as one JSON line")
     .action(async (opts: { json?: boolean; limit: string }, cmd: Command) => list(opts, cmd));

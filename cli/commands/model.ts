@@ -81,7 +81,10 @@ export function formatManifest(m: Manifest, programBytes: number, dir: string): 
     ["weightsRoot", m.weightsRoot],
     ["layers", String(m.layers)],
     ["input", `[${m.inputShape.join(", ")}]  scale ${q.input.scale.toPrecision(6)}, zero point ${q.input.zeroPoint}`],
-    ["output", `[${m.outputShape.join(", ")}]  scale ${q.output.scale.toPrecision(6)}, zero point ${q.output.zeroPoint}`],
+    [
+      "output",
+      `[${m.outputShape.join(", ")}]  scale ${q.output.scale.toPrecision(6)}, zero point ${q.output.zeroPoint}`,
+    ],
   ];
   const a = m.accuracy;
   if (a) {
@@ -115,10 +118,14 @@ async function importModel(file: string, opts: ImportOptions): Promise<void> {
 }
 
 export function registerModelCommands(cli: Command): void {
-  const model = cli.command("model").description("publishers: import an ONNX model as a Verity integer program, publish it, list the registry");
+  const model = cli
+    .command("model")
+    .description("publishers: import an ONNX model as a Verity integer program, publish it, list the registry");
   model
     .command("import")
-    .description("quantize a float ONNX model on calibration inputs and write <out>/program.bin and <out>/manifest.json")
+    .description(
+      "quantize a float ONNX model on calibration inputs and write <out>/program.bin and <out>/manifest.json",
+    )
     .argument("<model.onnx>", "float ONNX model")
     .requiredOption(
       "-c, --calibration <files...>",

@@ -114,7 +114,10 @@ const PARAMS: ParamSpec[] = [
     name: "challengeWindow",
     kind: "seconds",
     get: (p) => p.inferenceManager.challengeWindow(),
-    bounds: async (p) => [await p.inferenceManager.MIN_CHALLENGE_WINDOW(), await p.inferenceManager.MAX_CHALLENGE_WINDOW()],
+    bounds: async (p) => [
+      await p.inferenceManager.MIN_CHALLENGE_WINDOW(),
+      await p.inferenceManager.MAX_CHALLENGE_WINDOW(),
+    ],
     set: (p, v) => p.inferenceManager.setChallengeWindow(v as bigint),
   },
   {
@@ -122,7 +125,10 @@ const PARAMS: ParamSpec[] = [
     name: "requestTimeout",
     kind: "seconds",
     get: (p) => p.inferenceManager.requestTimeout(),
-    bounds: async (p) => [await p.inferenceManager.MIN_REQUEST_TIMEOUT(), await p.inferenceManager.MAX_REQUEST_TIMEOUT()],
+    bounds: async (p) => [
+      await p.inferenceManager.MIN_REQUEST_TIMEOUT(),
+      await p.inferenceManager.MAX_REQUEST_TIMEOUT(),
+    ],
     set: (p, v) => p.inferenceManager.setRequestTimeout(v as bigint),
   },
   {
@@ -130,7 +136,10 @@ const PARAMS: ParamSpec[] = [
     name: "collateralMultiplier",
     kind: "count",
     get: (p) => p.inferenceManager.collateralMultiplier(),
-    bounds: async (p) => [await p.inferenceManager.MIN_COLLATERAL_MULTIPLIER(), await p.inferenceManager.MAX_COLLATERAL_MULTIPLIER()],
+    bounds: async (p) => [
+      await p.inferenceManager.MIN_COLLATERAL_MULTIPLIER(),
+      await p.inferenceManager.MAX_COLLATERAL_MULTIPLIER(),
+    ],
     set: (p, v) => p.inferenceManager.setCollateralMultiplier(v as bigint),
   },
   {
@@ -138,7 +147,10 @@ const PARAMS: ParamSpec[] = [
     name: "maxCallbackGas",
     kind: "count",
     get: (p) => p.inferenceManager.maxCallbackGas(),
-    bounds: async (p) => [await p.inferenceManager.MIN_MAX_CALLBACK_GAS(), await p.inferenceManager.MAX_MAX_CALLBACK_GAS()],
+    bounds: async (p) => [
+      await p.inferenceManager.MIN_MAX_CALLBACK_GAS(),
+      await p.inferenceManager.MAX_MAX_CALLBACK_GAS(),
+    ],
     set: (p, v) => p.inferenceManager.setMaxCallbackGas(v as bigint),
   },
   {
@@ -216,7 +228,10 @@ const PARAMS: ParamSpec[] = [
   redundantParam("collateralMultiplier", "count", async (r) => [1n, await r.MAX_COLLATERAL_MULTIPLIER()]),
   redundantParam("commitTimeout", "seconds", async (r) => [await r.MIN_COMMIT_TIMEOUT(), await r.MAX_COMMIT_TIMEOUT()]),
   redundantParam("moveClock", "seconds", async (r) => [await r.MIN_MOVE_CLOCK(), await r.MAX_MOVE_CLOCK()]),
-  redundantParam("clockExtension", "seconds", async (r) => [await r.MIN_CLOCK_EXTENSION(), await r.MAX_CLOCK_EXTENSION()]),
+  redundantParam("clockExtension", "seconds", async (r) => [
+    await r.MIN_CLOCK_EXTENSION(),
+    await r.MAX_CLOCK_EXTENSION(),
+  ]),
   redundantParam("rewardPpm", "ppm", async (r) => [0n, await r.MAX_REWARD_PPM()]),
 ];
 
@@ -245,7 +260,14 @@ export async function readParams(p: Protocol): Promise<ParamRow[]> {
       const value = await read(`${s.contract}.${s.name}`, () => s.get(p));
       if (value === null) return null;
       const b = await read(`${s.contract}.${s.name} bounds`, () => s.bounds(p));
-      return { contract: s.contract, name: s.name, kind: s.kind, value: String(value), min: b ? String(b[0]) : null, max: b ? String(b[1]) : null };
+      return {
+        contract: s.contract,
+        name: s.name,
+        kind: s.kind,
+        value: String(value),
+        min: b ? String(b[0]) : null,
+        max: b ? String(b[1]) : null,
+      };
     }),
   );
   return rows.filter((r): r is ParamRow => r !== null);
@@ -259,7 +281,8 @@ async function paramsShow(opts: { json?: boolean }, cmd: Command): Promise<void>
     process.stdout.write(toJson({ chainId: p.chainId, parameters: rows, maxGameDuration: game }) + "\n");
     return;
   }
-  const val = (r: ParamRow, v: string | null) => (v === null ? "" : show(r.kind, r.kind === "address" ? v : BigInt(v), p));
+  const val = (r: ParamRow, v: string | null) =>
+    v === null ? "" : show(r.kind, r.kind === "address" ? v : BigInt(v), p);
   process.stdout.write(
     formatTable(
       ["parameter", "value", "min", "max"],
@@ -277,24 +300,34 @@ async function paramsShow(opts: { json?: boolean }, cmd: Command): Promise<void>
 
 async function paramsSet(target: string, value: string, _opts: unknown, cmd: Command): Promise<void> {
   const [contract, name] = target.split(".");
-  const spec = PARAMS.find((s) => s.contract.toLowerCase() === contract?.toLowerCase() && s.name.toLowerCase() === name?.toLowerCase());
+  const spec = PARAMS.find(
+    (s) => s.contract.toLowerCase() === contract?.toLowerCase() && s.name.toLowerCase() === name?.toLowerCase(),
+  );
   if (!spec) {
-    throw new CliError(`unknown parameter '${target}'`, `choose one of ${PARAMS.map((s) => `${s.contract}.${s.name}`).join(", ")}`);
+    throw new CliError(
+      `unknown parameter '${target}'`,
+      `choose one of ${PARAMS.map((s) => `${s.contract}.${s.name}`).join(", ")}`,
+    );
   }
   const p = await connect(globalsOf(cmd), { needKey: true });
   signerOf(p);
   let v: bigint | string;
   if (spec.kind === "address") {
-    if (!isAddress(value)) throw new CliError(`'${value}' is not an address`, "addresses are 0x followed by 40 hex digits (0x000…0 burns)");
+    if (!isAddress(value))
+      throw new CliError(`'${value}' is not an address`, "addresses are 0x followed by 40 hex digits (0x000…0 burns)");
     v = value;
   } else if (spec.kind === "tokens") v = parseAmount(value, p.decimals, spec.name);
   else {
-    if (!/^\d+$/.test(value)) throw new CliError(`'${value}' is not a non-negative integer`, `${spec.name} is in ${spec.kind}`);
+    if (!/^\d+$/.test(value))
+      throw new CliError(`'${value}' is not a non-negative integer`, `${spec.name} is in ${spec.kind}`);
     v = BigInt(value);
   }
   const before = await spec.get(p);
   if (before === null) {
-    throw new CliError(`this deployment has no ${spec.contract}`, `check --deployment, or deploy it (ignition/modules/Protocol.ts)`);
+    throw new CliError(
+      `this deployment has no ${spec.contract}`,
+      `check --deployment, or deploy it (ignition/modules/Protocol.ts)`,
+    );
   }
   const setter = spec.setter ?? `set${spec.name[0].toUpperCase()}${spec.name.slice(1)}`;
   const receipt = await send(`${spec.contract}.${setter}`, () => spec.set(p, v));
@@ -308,13 +341,20 @@ export function registerParamsCommands(cli: Command): void {
   const params = cli.command("params").description("deployers: show and set the protocol's governance parameters");
   params
     .command("show")
-    .description("every parameter of every contract (TeeSettler and RedundantManager when deployed), with its bounds, and the thawing-period rule")
+    .description(
+      "every parameter of every contract (TeeSettler and RedundantManager when deployed), with its bounds, and the thawing-period rule",
+    )
     .option("--json", "print {chainId, parameters: [{contract, name, kind, value, min, max}], maxGameDuration}")
     .action(async (opts: { json?: boolean }, cmd: Command) => paramsShow(opts, cmd));
   params
     .command("set")
-    .description("set one parameter (needs GOVERNOR_ROLE): e.g. `verity params set InferenceManager.challengeWindow 7200`")
+    .description(
+      "set one parameter (needs GOVERNOR_ROLE): e.g. `verity params set InferenceManager.challengeWindow 7200`",
+    )
     .argument("<contract.name>", `one of ${PARAMS.map((s) => `${s.contract}.${s.name}`).join(", ")}`)
-    .argument("<value>", "tokens for minimumStake, bond and equivocationSlash (e.g. 1000 or 0.5), seconds, counts, ppm, or an address")
+    .argument(
+      "<value>",
+      "tokens for minimumStake, bond and equivocationSlash (e.g. 1000 or 0.5), seconds, counts, ppm, or an address",
+    )
     .action(async (target: string, value: string, opts: unknown, cmd: Command) => paramsSet(target, value, opts, cmd));
 }

@@ -51,11 +51,15 @@ export function parseRedundancy(text: string): number {
 export function parseNodes(text: string, k: number): string[] {
   const nodes = text.split(",").map((a) => parseAddress(a.trim(), "--nodes entry"));
   if (nodes.length !== k) {
-    throw new CliError(`--nodes names ${nodes.length} node(s) but --redundant asks ${k}`, `name exactly ${k} nodes, comma-separated`);
+    throw new CliError(
+      `--nodes names ${nodes.length} node(s) but --redundant asks ${k}`,
+      `name exactly ${k} nodes, comma-separated`,
+    );
   }
   const seen = new Set<string>();
   for (const n of nodes) {
-    if (seen.has(n.toLowerCase())) throw new CliError(`--nodes names ${n} twice`, "the k nodes of a redundant request are distinct");
+    if (seen.has(n.toLowerCase()))
+      throw new CliError(`--nodes names ${n} twice`, "the k nodes of a redundant request are distinct");
     seen.add(n.toLowerCase());
   }
   return nodes;
@@ -68,7 +72,9 @@ export async function eligibleNodes(p: Protocol, versionId: bigint): Promise<str
   for (let offset = 0n; offset < count; offset += BigInt(LIST_PAGE)) {
     all.push(...(await read("listNodes", () => p.nodeRegistry.listNodes(offset, LIST_PAGE))));
   }
-  const eligible = await Promise.all(all.map((a) => read(`isEligible(${a})`, () => p.nodeRegistry.isEligible(a, versionId))));
+  const eligible = await Promise.all(
+    all.map((a) => read(`isEligible(${a})`, () => p.nodeRegistry.isEligible(a, versionId))),
+  );
   return all.filter((_, i) => eligible[i]);
 }
 

@@ -44,7 +44,8 @@ interface RequestOptions {
 }
 
 function parseId(text: string, what: string): bigint {
-  if (!/^\d+$/.test(text) || BigInt(text) === 0n) throw new CliError(`${what} '${text}' is not an id`, "ids are positive integers");
+  if (!/^\d+$/.test(text) || BigInt(text) === 0n)
+    throw new CliError(`${what} '${text}' is not an id`, "ids are positive integers");
   return BigInt(text);
 }
 
@@ -88,7 +89,10 @@ async function committedResult(p: Protocol, requestId: bigint, node: string): Pr
     return { outputHash: a.outputHash, traceRoot: a.traceRoot, output: getBytes(a.output), via: "commit" };
   }
   const proven = await im.queryFilter(im.filters.BatchLeafProven(undefined, requestId), 0);
-  let leaf: Committed | null = proven.length > 0 ? { outputHash: proven[0].args.outputHash, traceRoot: proven[0].args.traceRoot, output: null, via: "batch" } : null;
+  let leaf: Committed | null =
+    proven.length > 0
+      ? { outputHash: proven[0].args.outputHash, traceRoot: proven[0].args.traceRoot, output: null, via: "batch" }
+      : null;
   if (leaf) return leaf;
   // The leaves of a batch are the calldata of its commitBatch transaction.
   for (const ev of await im.queryFilter(im.filters.BatchCommitted(undefined, node), 0)) {
@@ -104,7 +108,12 @@ async function committedResult(p: Protocol, requestId: bigint, node: string): Pr
     const ids = parsed.args[0] as bigint[];
     const i = ids.findIndex((x) => x === requestId);
     if (i >= 0) {
-      leaf = { outputHash: (parsed.args[1] as string[])[i], traceRoot: (parsed.args[2] as string[])[i], output: null, via: "batch" };
+      leaf = {
+        outputHash: (parsed.args[1] as string[])[i],
+        traceRoot: (parsed.args[2] as string[])[i],
+        output: null,
+        via: "batch",
+      };
       break;
     }
   }
@@ -114,7 +123,11 @@ async function committedResult(p: Protocol, requestId: bigint, node: string): Pr
 async function requestInput(p: Protocol, requestId: bigint): Promise<Uint8Array> {
   const im = p.inferenceManager;
   const evs = await im.queryFilter(im.filters.InferenceRequested(requestId), 0);
-  if (evs.length === 0) throw new CliError(`no InferenceRequested event for request ${requestId}`, "the RPC node may prune old logs; use an archive endpoint");
+  if (evs.length === 0)
+    throw new CliError(
+      `no InferenceRequested event for request ${requestId}`,
+      "the RPC node may prune old logs; use an archive endpoint",
+    );
   return getBytes(evs[0].args.input);
 }
 
@@ -128,7 +141,11 @@ export interface Verification {
 
 async function verify(p: Protocol, requestId: bigint, program: Program, node: string): Promise<Verification> {
   const committed = await committedResult(p, requestId, node);
-  if (!committed) throw new CliError(`request ${requestId} has no commitment to verify yet`, "wait for the node to commit (`--wait`)");
+  if (!committed)
+    throw new CliError(
+      `request ${requestId} has no commitment to verify yet`,
+      "wait for the node to commit (`--wait`)",
+    );
   const input = await requestInput(p, requestId);
   const view = await spin(`re-executing request ${requestId} (${program.layers.length} steps)`, async () =>
     honestView(program, new Int8Array(input.buffer, input.byteOffset, input.byteLength)),
@@ -148,7 +165,13 @@ async function verify(p: Protocol, requestId: bigint, program: Program, node: st
 }
 
 /** Polls the request until `until` says stop; finalizes a Committed request itself once its window has passed. */
-async function waitFor(p: Protocol, requestId: bigint, until: (status: string) => boolean, timeoutS: number, finalize: boolean): Promise<string> {
+async function waitFor(
+  p: Protocol,
+  requestId: bigint,
+  until: (status: string) => boolean,
+  timeoutS: number,
+  finalize: boolean,
+): Promise<string> {
   const deadline = Date.now() + timeoutS * 1000;
   return spin(`waiting for request ${requestId}`, async (s) => {
     for (;;) {
@@ -156,7 +179,9 @@ async function waitFor(p: Protocol, requestId: bigint, until: (status: string) =
       if (status === "Committed" && finalize) {
         const windowEnd = (await p.inferenceManager.getRequest(requestId)).windowEnd;
         const now = BigInt((await p.provider.getBlock("latest"))?.timestamp ?? 0);
-        s.update(windowEnd > now ? `Committed; challenge window ends in ${windowEnd - now} s` : "Committed; window over");
+        s.update(
+          windowEnd > now ? `Committed; challenge window ends in ${windowEnd - now} s` : "Committed; window over",
+        );
       } else s.update(status);
       if (until(status)) return status;
       if (finalize && status === "Committed" && p.wallet) {
@@ -173,7 +198,11 @@ async function waitFor(p: Protocol, requestId: bigint, until: (status: string) =
         }
       }
       if (Date.now() > deadline) {
-        throw new CliError(`request ${requestId} is still ${status} after ${timeoutS} s`, "wait longer with --timeout, or check `verity result` later", 4);
+        throw new CliError(
+          `request ${requestId} is still ${status} after ${timeoutS} s`,
+          "wait longer with --timeout, or check `verity result` later",
+          4,
+        );
       }
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -225,13 +254,22 @@ async function recomputeBatched(
 async function report(p: Protocol, requestId: bigint, program: Program | null): Promise<ResultReport> {
   const r = await read(`getRequest(${requestId})`, () => p.inferenceManager.getRequest(requestId));
   const status = InferenceRequestStatus[Number(r.status)];
-  if (status === "None") throw new CliError(`request ${requestId} does not exist`, `there are ${await p.inferenceManager.requestCount()} requests`);
+  if (status === "None")
+    throw new CliError(
+      `request ${requestId} does not exist`,
+      `there are ${await p.inferenceManager.requestCount()} requests`,
+    );
   const committed = HAS_RESULT.has(status) ? await committedResult(p, requestId, r.node) : null;
   let output: number[] | null = null;
   let outputFrom: ResultReport["outputFrom"] = null;
   let recomputed: ResultReport["recomputed"] = null;
   if (committed?.output && program) {
-    output = Array.from(dequantizeOutput(program, new Int8Array(committed.output.buffer, committed.output.byteOffset, committed.output.byteLength)));
+    output = Array.from(
+      dequantizeOutput(
+        program,
+        new Int8Array(committed.output.buffer, committed.output.byteOffset, committed.output.byteLength),
+      ),
+    );
     outputFrom = "chain";
   } else if (committed?.via === "batch" && program) {
     const again = await recomputeBatched(p, requestId, program, committed.outputHash);
@@ -242,7 +280,9 @@ async function report(p: Protocol, requestId: bigint, program: Program | null): 
     }
   }
   const dm = p.disputeManager;
-  const disputes = (await dm.queryFilter(dm.filters.DisputeOpened(undefined, requestId), 0)).map((e) => e.args.disputeId);
+  const disputes = (await dm.queryFilter(dm.filters.DisputeOpened(undefined, requestId), 0)).map(
+    (e) => e.args.disputeId,
+  );
   const modeName = Object.entries(MODE_BITS).find(([, b]) => b === Number(r.mode))?.[0] ?? String(r.mode);
   return {
     requestId,
@@ -258,7 +298,9 @@ async function report(p: Protocol, requestId: bigint, program: Program | null): 
     windowEnd: r.windowEnd,
     inputHash: r.inputHash,
     commitmentHash: r.commitmentHash,
-    committed: committed ? { outputHash: committed.outputHash, traceRoot: committed.traceRoot, via: committed.via } : null,
+    committed: committed
+      ? { outputHash: committed.outputHash, traceRoot: committed.traceRoot, via: committed.via }
+      : null,
     output,
     outputFrom,
     recomputed,
@@ -280,32 +322,51 @@ function printReport(p: Protocol, r: ResultReport): void {
   // The serving deadline is cleared once the request is settled.
   if (r.deadline > 0n) lines.push(["serve by", new Date(Number(r.deadline) * 1000).toISOString()]);
   if (r.serveDeadline > 0n) {
-    lines.push(["claim lapses", `${new Date(Number(r.serveDeadline) * 1000).toISOString()} (then anyone may reopen it)`]);
+    lines.push([
+      "claim lapses",
+      `${new Date(Number(r.serveDeadline) * 1000).toISOString()} (then anyone may reopen it)`,
+    ]);
   }
   if (r.windowEnd > 0n) lines.push(["window ends", new Date(Number(r.windowEnd) * 1000).toISOString()]);
   if (r.committed) {
     lines.push(["outputHash", r.committed.outputHash], ["traceRoot", r.committed.traceRoot]);
     if (r.committed.via === "batch") lines.push(["committed in", "a batch (only the output hash is on-chain)"]);
   }
-  if (r.output) lines.push(["output", `[${r.output.map((v) => Number(v.toPrecision(5))).join(", ")}]`], ["predicted", String(r.predictedClass)]);
+  if (r.output)
+    lines.push(
+      ["output", `[${r.output.map((v) => Number(v.toPrecision(5))).join(", ")}]`],
+      ["predicted", String(r.predictedClass)],
+    );
   if (r.outputFrom === "recomputed") {
-    lines.push(["", "recomputed locally from the on-chain input and the stored program; its hash equals the leaf's outputHash"]);
+    lines.push([
+      "",
+      "recomputed locally from the on-chain input and the stored program; its hash equals the leaf's outputHash",
+    ]);
   }
   if (r.recomputed && !r.recomputed.matchesLeaf) {
     lines.push(
       ["output", "not shown: the output recomputed locally does NOT hash to the leaf's outputHash"],
       ["  recomputed", `outputHash ${r.recomputed.outputHash}`],
-      ["", `check it with \`verity result ${r.requestId} --verify\` (exit 3 on MISMATCH) and dispute it inside the window`],
+      [
+        "",
+        `check it with \`verity result ${r.requestId} --verify\` (exit 3 on MISMATCH) and dispute it inside the window`,
+      ],
     );
   }
   if (r.disputes.length) lines.push(["disputes", r.disputes.join(", ")]);
   const v = r.verification;
   if (v) {
-    lines.push(["verify", v.verdict === "MATCH" ? "MATCH (recomputed output hash and trace root equal the commitment)" : "MISMATCH"]);
+    lines.push([
+      "verify",
+      v.verdict === "MATCH" ? "MATCH (recomputed output hash and trace root equal the commitment)" : "MISMATCH",
+    ]);
     if (v.verdict === "MISMATCH") {
       lines.push(["  expected", `outputHash ${v.expected.outputHash}`], ["", `traceRoot  ${v.expected.traceRoot}`]);
     }
-    lines.push(["recomputed", `[${v.output.map((x) => Number(x.toPrecision(5))).join(", ")}] -> class ${v.predictedClass}`]);
+    lines.push([
+      "recomputed",
+      `[${v.output.map((x) => Number(x.toPrecision(5))).join(", ")}] -> class ${v.predictedClass}`,
+    ]);
   }
   process.stdout.write(formatPairs(lines));
 }
@@ -327,14 +388,21 @@ async function request(opts: RequestOptions, cmd: Command): Promise<void> {
   const mode = MODE_BITS[opts.mode.toLowerCase()];
   if (mode === undefined) throw new CliError(`unknown mode '${opts.mode}'`, "use --mode optimistic, none, tee or zk");
   const timeout = Number(opts.timeout);
-  if (!Number.isFinite(timeout) || timeout <= 0) throw new CliError(`--timeout '${opts.timeout}' is not a number of seconds`, "e.g. --timeout 600");
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    throw new CliError(`--timeout '${opts.timeout}' is not a number of seconds`, "e.g. --timeout 600");
   const shape = opts.shape !== undefined ? parseShape(opts.shape) : undefined;
   const k = opts.redundant !== undefined ? parseRedundancy(opts.redundant) : undefined;
   if (k !== undefined && (opts.node !== undefined || opts.verify || mode !== MODE_BITS.optimistic)) {
-    throw new CliError("--redundant asks k nodes of the RedundantManager", "drop --node, --verify and --mode with --redundant (name the k nodes with --nodes)");
+    throw new CliError(
+      "--redundant asks k nodes of the RedundantManager",
+      "drop --node, --verify and --mode with --redundant (name the k nodes with --nodes)",
+    );
   }
   if (opts.nodes !== undefined && k === undefined) {
-    throw new CliError("--nodes names the nodes of a redundant request", "add --redundant <k>, k the number of nodes named");
+    throw new CliError(
+      "--nodes names the nodes of a redundant request",
+      "add --redundant <k>, k the number of nodes named",
+    );
   }
   const nodes = opts.nodes !== undefined && k !== undefined ? parseNodes(opts.nodes, k) : undefined;
   const p = await connect(globalsOf(cmd), { needKey: true });
@@ -350,21 +418,28 @@ async function request(opts: RequestOptions, cmd: Command): Promise<void> {
   }
   const node = opts.node !== undefined ? parseAddress(opts.node, "--node") : ZeroAddress;
   const im = await p.inferenceManager.getAddress();
-  if ((await p.token.allowance(me.address, im)) < fee) await send("approve InferenceManager", () => p.token.approve(im, fee));
+  if ((await p.token.allowance(me.address, im)) < fee)
+    await send("approve InferenceManager", () => p.token.approve(im, fee));
   const receipt = await send(`request (version ${versionId}, fee ${formatAmount(fee, p.decimals, p.symbol)})`, () =>
     p.inferenceManager.request(versionId, hexlify(bytesOf(s0)), fee, node, mode, ZeroAddress, 0),
   );
   const ev = parseLogs(p, receipt.logs).find((l) => l.name === "InferenceRequested");
-  if (!ev) throw new CliError("the request emitted no InferenceRequested", "check the InferenceManager address in the deployment file");
+  if (!ev)
+    throw new CliError(
+      "the request emitted no InferenceRequested",
+      "check the InferenceManager address in the deployment file",
+    );
   const requestId = ev.args.requestId as bigint;
-  if (!opts.json && !opts.wait && !opts.verify) process.stderr.write(`request ${requestId} sent (tx ${receipt.hash})\n`);
+  if (!opts.json && !opts.wait && !opts.verify)
+    process.stderr.write(`request ${requestId} sent (tx ${receipt.hash})\n`);
   let verification: Verification | undefined;
   if (opts.wait || opts.verify) {
     await waitFor(p, requestId, (s) => HAS_RESULT.has(s) || SETTLED.has(s), timeout, false);
   }
   if (opts.verify) {
     const r = await p.inferenceManager.getRequest(requestId);
-    if (HAS_RESULT.has(InferenceRequestStatus[Number(r.status)])) verification = await verify(p, requestId, program, r.node);
+    if (HAS_RESULT.has(InferenceRequestStatus[Number(r.status)]))
+      verification = await verify(p, requestId, program, r.node);
   }
   if (opts.wait && verification?.verdict !== "MISMATCH") {
     await waitFor(p, requestId, (s) => SETTLED.has(s), timeout, true);
@@ -378,7 +453,11 @@ async function result(id: string, opts: { json?: boolean; verify?: boolean }, cm
   const requestId = parseId(id, "request id");
   const p = await connect(globalsOf(cmd));
   const r0 = await read(`getRequest(${requestId})`, () => p.inferenceManager.getRequest(requestId));
-  if (Number(r0.status) === InferenceRequestStatus.None) throw new CliError(`request ${requestId} does not exist`, `there are ${await p.inferenceManager.requestCount()} requests`);
+  if (Number(r0.status) === InferenceRequestStatus.None)
+    throw new CliError(
+      `request ${requestId} does not exist`,
+      `there are ${await p.inferenceManager.requestCount()} requests`,
+    );
   let program: Program | null = null;
   try {
     program = await versionProgram(p, r0.versionId);
@@ -400,7 +479,10 @@ export function registerRequestCommands(cli: Command): void {
     .requiredOption("-m, --model <versionId>", "model version id (from `verity model list`)")
     .requiredOption("-i, --input <file>", "input: JSON array (nested, or flat with --shape) or ONNX TensorProto .pb")
     .option("-s, --shape <dims>", "shape of a flat JSON input, e.g. 1,784")
-    .option("--node <address>", "ask this node (it must be eligible); default: an open request any eligible node may claim")
+    .option(
+      "--node <address>",
+      "ask this node (it must be eligible); default: an open request any eligible node may claim",
+    )
     .option("--fee <amount>", "fee in tokens (default: the version's fee)")
     .option(
       "--mode <mode>",
@@ -411,7 +493,10 @@ export function registerRequestCommands(cli: Command): void {
       "--redundant <k>",
       "ask k >= 2 distinct nodes through the RedundantManager (final when they agree; a game between two that differ); the request names them: k eligible nodes at random, or --nodes",
     )
-    .option("--nodes <addresses>", "with --redundant: the k nodes to name, comma-separated (only they can commit; name nodes of distinct operators)")
+    .option(
+      "--nodes <addresses>",
+      "with --redundant: the k nodes to name, comma-separated (only they can commit; name nodes of distinct operators)",
+    )
     .option("--wait", "wait for the commitment and the finalization (finalizing it once the window has passed)")
     .option("--verify", "re-execute locally and check the commitment: MATCH, or MISMATCH (exit 3)")
     .option("--timeout <seconds>", "give up waiting after this long (exit 4)", "600")
@@ -427,4 +512,3 @@ export function registerRequestCommands(cli: Command): void {
     .addHelpText("after", VERIFY_EXIT_HELP)
     .action(async (id: string, opts: { json?: boolean; verify?: boolean }, cmd: Command) => result(id, opts, cmd));
 }
-

@@ -75,14 +75,24 @@ async function status(opts: { json?: boolean; limit: string }, cmd: Command): Pr
   }
   const amt = (v: bigint) => formatAmount(v, p.decimals, p.symbol);
   const out: string[] = [];
-  out.push(`chain ${s.chainId}, block ${s.block} (${new Date(s.timestamp * 1000).toISOString()}), deployment ${p.deploymentSource}\n`);
+  out.push(
+    `chain ${s.chainId}, block ${s.block} (${new Date(s.timestamp * 1000).toISOString()}), deployment ${p.deploymentSource}\n`,
+  );
   out.push(`\nModels (${s.modelCount}; versions shown: ${s.models.length})\n`);
   out.push(
     s.models.length === 0
       ? "  none\n"
       : formatTable(
           ["model", "name", "version", "steps", "modes", "fee", "deprecated"],
-          s.models.map((m) => [String(m.modelId), m.name, String(m.versionId), String(m.layerCount), m.modes, amt(m.fee), m.deprecated ? "yes" : "no"]),
+          s.models.map((m) => [
+            String(m.modelId),
+            m.name,
+            String(m.versionId),
+            String(m.layerCount),
+            m.modes,
+            amt(m.fee),
+            m.deprecated ? "yes" : "no",
+          ]),
         ),
   );
   out.push(`\nNodes and stakes (${s.nodeCount})\n`);
@@ -111,7 +121,14 @@ async function status(opts: { json?: boolean; limit: string }, cmd: Command): Pr
       ? "  none\n"
       : formatTable(
           ["request", "status", "version", "node", "fee", "serve by"],
-          open.map((r) => [String(r.requestId), r.status, String(r.versionId), short(r.node), amt(r.fee), new Date(Number(r.deadline) * 1000).toISOString()]),
+          open.map((r) => [
+            String(r.requestId),
+            r.status,
+            String(r.versionId),
+            short(r.node),
+            amt(r.fee),
+            new Date(Number(r.deadline) * 1000).toISOString(),
+          ]),
         ),
   );
   out.push(`\nCommitments (${committed.length} of the newest ${s.requests.length} requests)\n`);
@@ -137,7 +154,15 @@ async function status(opts: { json?: boolean; limit: string }, cmd: Command): Pr
       ? "  none\n"
       : formatTable(
           ["dispute", "request", "node", "challenger", "phase", "outcome", "on the move"],
-          s.disputes.map((d) => [String(d.disputeId), String(d.requestId), short(d.node), short(d.challenger), d.phase, d.outcome, d.onTheMove === ZeroAddress ? "-" : short(d.onTheMove)]),
+          s.disputes.map((d) => [
+            String(d.disputeId),
+            String(d.requestId),
+            short(d.node),
+            short(d.challenger),
+            d.phase,
+            d.outcome,
+            d.onTheMove === ZeroAddress ? "-" : short(d.onTheMove),
+          ]),
         ),
   );
   process.stdout.write(out.join(""));
@@ -151,4 +176,3 @@ export function registerStatusCommand(cli: Command): void {
     .option("--json", "print everything as one JSON line")
     .action(async (opts: { json?: boolean; limit: string }, cmd: Command) => status(opts, cmd));
 }
-

@@ -21,7 +21,15 @@ async function balance(address: string | undefined, opts: { json?: boolean }, cm
     p.disputeManager.credits(who),
   ]);
   if (opts.json) {
-    process.stdout.write(toJson({ address: who, token: p.addresses.token, symbol: p.symbol, balance: wallet, credits: { inference: credits, disputes: disputeCredits } }) + "\n");
+    process.stdout.write(
+      toJson({
+        address: who,
+        token: p.addresses.token,
+        symbol: p.symbol,
+        balance: wallet,
+        credits: { inference: credits, disputes: disputeCredits },
+      }) + "\n",
+    );
     return;
   }
   const amt = (v: bigint) => formatAmount(v, p.decimals, p.symbol);
@@ -39,12 +47,16 @@ async function transfer(to: string, amountText: string, opts: { json?: boolean }
   const me = signerOf(p);
   const dest = parseAddress(to, "recipient");
   const amount = parseAmount(amountText, p.decimals, "amount");
-  const receipt = await send(`transfer ${formatAmount(amount, p.decimals, p.symbol)}`, () => p.token.transfer(dest, amount));
+  const receipt = await send(`transfer ${formatAmount(amount, p.decimals, p.symbol)}`, () =>
+    p.token.transfer(dest, amount),
+  );
   if (opts.json) {
     process.stdout.write(toJson({ from: me.address, to: dest, amount, tx: receipt.hash }) + "\n");
     return;
   }
-  process.stdout.write(`sent ${formatAmount(amount, p.decimals, p.symbol)} from ${me.address} to ${dest} (tx ${receipt.hash})\n`);
+  process.stdout.write(
+    `sent ${formatAmount(amount, p.decimals, p.symbol)} from ${me.address} to ${dest} (tx ${receipt.hash})\n`,
+  );
 }
 
 export function registerTokenCommands(cli: Command): void {
@@ -61,5 +73,7 @@ export function registerTokenCommands(cli: Command): void {
     .argument("<to>", "recipient address")
     .argument("<amount>", "tokens, e.g. 1000 or 0.5")
     .option("--json", "print the result as one JSON line")
-    .action(async (to: string, amount: string, opts: { json?: boolean }, cmd: Command) => transfer(to, amount, opts, cmd));
+    .action(async (to: string, amount: string, opts: { json?: boolean }, cmd: Command) =>
+      transfer(to, amount, opts, cmd),
+    );
 }

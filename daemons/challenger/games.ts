@@ -13,7 +13,6 @@ import { errorMessage as message, isFatal } from "../kit/common";
 import type { JournalRecord } from "../kit/journal";
 import { forgetView, viewOf, type ChallengerContext } from "./context";
 
-
 /** The id of a dispute this challenger opened on `requestId` at or after `fromBlock`, or null. */
 export async function findOurDispute(
   ctx: ChallengerContext,
@@ -101,7 +100,9 @@ async function play(ctx: ChallengerContext, r: JournalRecord, now: bigint): Prom
       continue;
     }
     const view = await viewOf(ctx, requestId, BigInt(r.versionId as string), r.input as string);
-    const move = await ctx.rpc.call("nextMove", () => new Player("challenger", view, new DisputeBoard(m)).nextMove(disputeId));
+    const move = await ctx.rpc.call("nextMove", () =>
+      new Player("challenger", view, new DisputeBoard(m)).nextMove(disputeId),
+    );
     if (!move) return;
     const receipt = await ctx.rpc.send(`${move.name} (dispute ${disputeId})`, () => move.send());
     ctx.hooks.afterSend?.(`${move.name} (dispute ${disputeId})`);

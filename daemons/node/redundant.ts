@@ -32,7 +32,6 @@ export const REDUNDANT_STATUS = RedundantRequestStatus;
 /** IRedundantManager.SlotStatus.Named: a named node that has not committed yet. */
 const SLOT_NAMED = SlotStatus.Named;
 
-
 /**
  * Journals the RedundantRequested events that name the node, for the versions it serves, and the GameOpened events
  * naming it.

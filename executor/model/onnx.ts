@@ -51,7 +51,9 @@ function sniffForeignFormat(b: Uint8Array): string | null {
  * everywhere.
  */
 function plainBytes(bytes: Uint8Array): Uint8Array {
-  return Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function describeError(e: unknown): string {
@@ -114,7 +116,9 @@ function loadOnnxUnsafe(bytes: Uint8Array, opts: { name?: string }): Graph {
     return [name, tensorFromProto(t, `initializer '${name}'`, invalidModel)];
   });
   const initNames = new Set(initializers.map(([n]) => n));
-  const inputs = (g.input ?? []).filter((vi) => !initNames.has(vi.name ?? "")).map((vi) => valueInfoFromProto(vi, "input"));
+  const inputs = (g.input ?? [])
+    .filter((vi) => !initNames.has(vi.name ?? ""))
+    .map((vi) => valueInfoFromProto(vi, "input"));
   const outputs = (g.output ?? []).map((vi) => valueInfoFromProto(vi, "output"));
   const nodes = protoNodes.map(nodeFromProto);
 

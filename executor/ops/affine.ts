@@ -55,7 +55,14 @@ function lowerBatchNorm(ctx: LoweringContext, node: GraphNode): void {
   ctx.emit(node.outputs[0], q, {
     op: "Affine",
     inputs: [x.id],
-    attrs: { channels: c, inner: sizeOf(x.dims.slice(2)), zIn: x.q.zeroPoint, zOut: q.zeroPoint, clampMin: -128, clampMax: 127 },
+    attrs: {
+      channels: c,
+      inner: sizeOf(x.dims.slice(2)),
+      zIn: x.q.zeroPoint,
+      zOut: q.zeroPoint,
+      clampMin: -128,
+      clampMax: 127,
+    },
     weights: wq,
     bias,
     multiplier: mult,
@@ -80,7 +87,8 @@ export const affine = defineOperator({
     const ch = c.scalar("channels", 1, MAX_DIM);
     const inner = c.scalar("inner", 1, MAX_DIM);
     const { inShape } = c;
-    if (inShape.length < 2 || inShape[1] !== ch || c.inSize % (ch * inner) !== 0 || c.outSize !== c.inSize) c.fail("shapes");
+    if (inShape.length < 2 || inShape[1] !== ch || c.inSize % (ch * inner) !== 0 || c.outSize !== c.inSize)
+      c.fail("shapes");
     c.zeroPoint("zIn");
     c.zeroPoint("zOut");
     c.clamp();

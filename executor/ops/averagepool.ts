@@ -31,7 +31,8 @@ export const averagePool = defineOperator({
     const yz = Math.min(Math.min(y0 + kh, h + pb), h);
     const xz = Math.min(Math.min(x0 + kw, w + pr), w);
     const bytes: number[] = [];
-    for (let iy = Math.max(y0, 0); iy < yz; iy++) for (let ix = Math.max(x0, 0); ix < xz; ix++) bytes.push(base + iy * w + ix);
+    for (let iy = Math.max(y0, 0); iy < yz; iy++)
+      for (let ix = Math.max(x0, 0); ix < xz; ix++) bytes.push(base + iy * w + ix);
     return { bytes, row: null };
   },
 });

@@ -107,7 +107,8 @@ function binaryOperator<Op extends "Add" | "Sub" | "Mul">(op: Op): OperatorDefin
       c.zeroPoint("zB");
       c.zeroPoint("zOut");
       if (c.nIn === 2) {
-        if (shapeSize(a) !== c.inSize || shapeSize(b) !== shapeSize(c.shapeOf(layer.inputs[1]))) c.fail("operand sizes");
+        if (shapeSize(a) !== c.inSize || shapeSize(b) !== shapeSize(c.shapeOf(layer.inputs[1])))
+          c.fail("operand sizes");
         c.expect("weights", null);
       } else {
         const side = c.scalar("constSide", 0, 1);

@@ -4,7 +4,15 @@
  */
 import { ProgramDecodeError } from "../errors";
 import { shapeSize, tensorShape } from "../runtime/layout";
-import { type Layer, type Program, MAX_ACCUMULATOR, MAX_LAYER_WORK, MAX_MULTIPLIER, MAX_SHIFT, MIN_SHIFT } from "../runtime/types";
+import {
+  type Layer,
+  type Program,
+  MAX_ACCUMULATOR,
+  MAX_LAYER_WORK,
+  MAX_MULTIPLIER,
+  MAX_SHIFT,
+  MIN_SHIFT,
+} from "../runtime/types";
 
 /** The optional parameter arrays of a layer. */
 export type ParamField = "weights" | "bias" | "multiplier" | "shift" | "lut";
@@ -120,7 +128,9 @@ export class LayerCheck {
   window(size: number, pBegin: number, pEnd: number, k: number, d: number, s: number, out: number): void {
     const span = size + pBegin + pEnd - ((k - 1) * d + 1);
     if (span < 0 || (out - 1 !== Math.floor(span / s) && out - 1 !== Math.ceil(span / s))) {
-      this.fail(`output size ${out} does not follow from input ${size}, pads ${pBegin}/${pEnd}, kernel ${k}, dilation ${d}, stride ${s}`);
+      this.fail(
+        `output size ${out} does not follow from input ${size}, pads ${pBegin}/${pEnd}, kernel ${k}, dilation ${d}, stride ${s}`,
+      );
     }
   }
 }

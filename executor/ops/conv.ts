@@ -17,10 +17,13 @@ function convF(node: GraphNode, x: FTensor, w: FTensor, b: FTensor | undefined):
   const [m, cg, kh, kw] = w.dims;
   const group = attrInt(node, "group", 1);
   if (group < 1 || c % group !== 0 || m % group !== 0 || cg !== c / group) {
-    throw new ShapeMismatchError(`node '${node.name}' (Conv): input channels ${c}, weights [${w.dims.join(", ")}], group ${group} do not fit`);
+    throw new ShapeMismatchError(
+      `node '${node.name}' (Conv): input channels ${c}, weights [${w.dims.join(", ")}], group ${group} do not fit`,
+    );
   }
   const ks = attrInts(node, "kernel_shape", [kh, kw]);
-  if (ks[0] !== kh || ks[1] !== kw) throw new ShapeMismatchError(`node '${node.name}' (Conv): kernel_shape differs from the weights`);
+  if (ks[0] !== kh || ks[1] !== kw)
+    throw new ShapeMismatchError(`node '${node.name}' (Conv): kernel_shape differs from the weights`);
   const g = window2d(node, h, wd, [kh, kw], false);
   const [oh, ow] = g.out;
   const mg = m / group;
@@ -38,7 +41,8 @@ function convF(node: GraphNode, x: FTensor, w: FTensor, b: FTensor | undefined):
               for (let kx = 0; kx < kw; kx++) {
                 const ix = ox * g.strides[1] - g.pads[1] + kx * g.dilations[1];
                 if (ix < 0 || ix >= wd) continue;
-                acc += w.data[((o * cg + ci) * kh + ky) * kw + kx] * x.data[((bi * c + gi * cg + ci) * h + iy) * wd + ix];
+                acc +=
+                  w.data[((o * cg + ci) * kh + ky) * kw + kx] * x.data[((bi * c + gi * cg + ci) * h + iy) * wd + ix];
               }
             }
           data[((bi * m + o) * oh + oy) * ow + ox] = acc;
@@ -51,7 +55,8 @@ function convF(node: GraphNode, x: FTensor, w: FTensor, b: FTensor | undefined):
 function convWeights(ctx: LoweringContext, node: GraphNode, x: QuantTensor): LinearWeights {
   const wt = ctx.constant(node.inputs[1]);
   if (!wt || wt.dtype !== "float32") unsupported(node, "non-constant weights");
-  if (x.dims.length !== 4 || wt.dims.length !== 4) unsupported(node, "a non-2-D convolution (only NCHW inputs with 4-D weights)");
+  if (x.dims.length !== 4 || wt.dims.length !== 4)
+    unsupported(node, "a non-2-D convolution (only NCHW inputs with 4-D weights)");
   const [m, cg, kh, kw] = wt.dims;
   const [, c, h, wd] = x.dims;
   const g = window2d(node, h, wd, [kh, kw], false);
@@ -92,7 +97,8 @@ export const conv = defineOperator({
     const { inShape, out } = c;
     if (ch % group !== 0 || m % group !== 0) c.fail("channels not divisible by group");
     if (inShape.length !== 4 || inShape[1] !== ch || inShape[2] !== h || inShape[3] !== w) c.fail("input shape");
-    if (out.length !== 4 || out[0] !== inShape[0] || out[1] !== m || out[2] !== oh || out[3] !== ow) c.fail("output shape");
+    if (out.length !== 4 || out[0] !== inShape[0] || out[1] !== m || out[2] !== oh || out[3] !== ow)
+      c.fail("output shape");
     const [, , pb, pr] = c.layer.attrs.pads as number[];
     c.window(h, pt, pb, kh, dh, sh, oh);
     c.window(w, pl, pr, kw, dw, sw, ow);

@@ -18,7 +18,10 @@ function gemmF(node: GraphNode, a: FTensor, b: FTensor, c: FTensor | undefined):
   const transB = attrInt(node, "transB", 0) === 1;
   const alpha = attrFloat(node, "alpha", 1);
   const beta = attrFloat(node, "beta", 1);
-  if (a.dims.length !== 2 || b.dims.length !== 2) throw new ShapeMismatchError(`node '${node.name}' (Gemm): operands must be 2-D, got [${a.dims.join(", ")}] and [${b.dims.join(", ")}]`);
+  if (a.dims.length !== 2 || b.dims.length !== 2)
+    throw new ShapeMismatchError(
+      `node '${node.name}' (Gemm): operands must be 2-D, got [${a.dims.join(", ")}] and [${b.dims.join(", ")}]`,
+    );
   const [M, K] = transA ? [a.dims[1], a.dims[0]] : [a.dims[0], a.dims[1]];
   const [K2, N] = transB ? [b.dims[1], b.dims[0]] : [b.dims[0], b.dims[1]];
   if (K !== K2) throw new ShapeMismatchError(`node '${node.name}' (Gemm): inner dimensions ${K} and ${K2} differ`);
@@ -28,7 +31,8 @@ function gemmF(node: GraphNode, a: FTensor, b: FTensor, c: FTensor | undefined):
   for (let i = 0; i < M; i++)
     for (let j = 0; j < N; j++) {
       let acc = 0;
-      for (let k = 0; k < K; k++) acc += (transA ? a.data[k * M + i] : a.data[i * K + k]) * (transB ? b.data[j * K + k] : b.data[k * N + j]);
+      for (let k = 0; k < K; k++)
+        acc += (transA ? a.data[k * M + i] : a.data[i * K + k]) * (transB ? b.data[j * K + k] : b.data[k * N + j]);
       data[i * N + j] = alpha * acc + (cT ? beta * cT.data[i * N + j] : 0);
     }
   return { dims: out, data };
@@ -61,7 +65,8 @@ function gemmWeights(ctx: LoweringContext, node: GraphNode): LinearWeights {
   const beta = attrFloat(node, "beta", 1);
   const [K, N] = transB ? [bt.dims[1], bt.dims[0]] : [bt.dims[0], bt.dims[1]];
   const w = new Float64Array(N * K);
-  for (let o = 0; o < N; o++) for (let k = 0; k < K; k++) w[o * K + k] = alpha * (transB ? bt.data[o * K + k] : bt.data[k * N + o]);
+  for (let o = 0; o < N; o++)
+    for (let k = 0; k < K; k++) w[o * K + k] = alpha * (transB ? bt.data[o * K + k] : bt.data[k * N + o]);
   const b = new Float64Array(N);
   const ct = ctx.constant(node.inputs[2]);
   if (node.inputs[2] && !ct) unsupported(node, "a non-constant C operand");
@@ -77,7 +82,8 @@ function gemmWeights(ctx: LoweringContext, node: GraphNode): LinearWeights {
 /** MatMul's constant right operand as output-channel rows, no bias. */
 function matmulWeights(ctx: LoweringContext, node: GraphNode): LinearWeights {
   const bt = ctx.constant(node.inputs[1]);
-  if (!bt || bt.dtype !== "float32") unsupported(node, "a non-constant right operand (only activations x constant matrices)");
+  if (!bt || bt.dtype !== "float32")
+    unsupported(node, "a non-constant right operand (only activations x constant matrices)");
   if (bt.dims.length !== 2) unsupported(node, `a rank-${bt.dims.length} right operand (only 2-D)`);
   const [K, N] = bt.dims;
   const w = new Float64Array(N * K);

@@ -13,7 +13,8 @@ import { type NodeRule, defineOperator } from "./definition";
 
 /** Resolved bounds of a Clip node (attributes below opset 11, optional constant inputs from 11). */
 export function clipBounds(graph: Graph, node: GraphNode): [number, number] {
-  if (graph.opsetVersion < 11) return [attrFloat(node, "min", -3.4028234663852886e38), attrFloat(node, "max", 3.4028234663852886e38)];
+  if (graph.opsetVersion < 11)
+    return [attrFloat(node, "min", -3.4028234663852886e38), attrFloat(node, "max", 3.4028234663852886e38)];
   const bound = (i: number, fallback: number): number => {
     const name = node.inputs[i];
     if (!name) return fallback;
@@ -43,7 +44,8 @@ function activationRule(activation: (graph: Graph, node: GraphNode) => Activatio
       const { f, q: fixed } = activation(ctx.graph, node);
       const q = fixed ?? ctx.qparams(node.outputs[0]);
       const table = new Int8Array(256);
-      for (let i = 0; i < 256; i++) table[i] = clampI8(q.zeroPoint + Math.round(f(x.q.scale * (i - 128 - x.q.zeroPoint)) / q.scale));
+      for (let i = 0; i < 256; i++)
+        table[i] = clampI8(q.zeroPoint + Math.round(f(x.q.scale * (i - 128 - x.q.zeroPoint)) / q.scale));
       ctx.emit(node.outputs[0], q, { op: "Lut", inputs: [x.id], attrs: {}, lut: table });
     },
   };

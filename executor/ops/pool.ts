@@ -17,9 +17,10 @@ export function poolF(node: GraphNode, x: FTensor, kind: "max" | "avg" | "global
   const kernel = kind === "global" ? [h, w] : attrInts(node, "kernel_shape", []);
   if (kind === "max" && node.outputs.length > 1 && node.outputs[1]) unsupported(node, "the Indices output");
   if (kind === "max" && attrInt(node, "storage_order", 0) !== 0) unsupported(node, "storage_order 1");
-  const g = kind === "global"
-    ? { kernel: [h, w], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], out: [1, 1] }
-    : window2d(node, h, w, kernel, true);
+  const g =
+    kind === "global"
+      ? { kernel: [h, w], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], out: [1, 1] }
+      : window2d(node, h, w, kernel, true);
   const [oh, ow] = g.out;
   const includePad = attrInt(node, "count_include_pad", 0) === 1;
   const data = new Float32Array(n * c * oh * ow);
@@ -91,7 +92,8 @@ export function validatePool(c: LayerCheck, kind: "MaxPool" | "AveragePool"): vo
   const { inShape, out } = c;
   const a = c.layer.attrs;
   if (inShape.length !== 4 || inShape[1] !== ch || inShape[2] !== h || inShape[3] !== w) c.fail("input shape");
-  if (out.length !== 4 || out[0] !== inShape[0] || out[1] !== ch || out[2] !== oh || out[3] !== ow) c.fail("output shape");
+  if (out.length !== 4 || out[0] !== inShape[0] || out[1] !== ch || out[2] !== oh || out[3] !== ow)
+    c.fail("output shape");
   const [sh, sw] = a.strides as number[];
   const [pt, pl, pb, pr] = a.pads as number[];
   const [dh, dw] = kind === "MaxPool" ? (a.dilations as number[]) : [1, 1];

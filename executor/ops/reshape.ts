@@ -15,13 +15,20 @@ function reshapeDims(node: GraphNode, inDims: readonly number[], shape: readonly
   const out = shape.map((d, i) => (d === 0 && !allowZero ? inDims[i] : d));
   const inSize = sizeOf(inDims);
   const minus = out.filter((d) => d === -1).length;
-  if (minus > 1 || out.some((d) => d === undefined || d < -1)) throw new InvalidModelError(`node '${node.name}' (Reshape): bad shape [${shape.join(", ")}]`);
+  if (minus > 1 || out.some((d) => d === undefined || d < -1))
+    throw new InvalidModelError(`node '${node.name}' (Reshape): bad shape [${shape.join(", ")}]`);
   if (minus === 1) {
     const known = sizeOf(out.filter((d) => d !== -1));
-    if (known === 0 || inSize % known !== 0) throw new ShapeMismatchError(`node '${node.name}' (Reshape): cannot infer -1 in [${shape.join(", ")}] for ${inSize} elements`);
+    if (known === 0 || inSize % known !== 0)
+      throw new ShapeMismatchError(
+        `node '${node.name}' (Reshape): cannot infer -1 in [${shape.join(", ")}] for ${inSize} elements`,
+      );
     out[out.indexOf(-1)] = inSize / known;
   }
-  if (sizeOf(out) !== inSize) throw new ShapeMismatchError(`node '${node.name}' (Reshape): [${inDims.join(", ")}] cannot become [${out.join(", ")}]`);
+  if (sizeOf(out) !== inSize)
+    throw new ShapeMismatchError(
+      `node '${node.name}' (Reshape): [${inDims.join(", ")}] cannot become [${out.join(", ")}]`,
+    );
   return out;
 }
 

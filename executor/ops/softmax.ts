@@ -13,7 +13,8 @@ function softmaxGeometry(graph: Graph, node: GraphNode, dims: readonly number[])
   const rank = dims.length;
   let axis = attrInt(node, "axis", graph.opsetVersion >= 13 ? -1 : 1);
   if (axis < 0) axis += rank;
-  if (axis < 0 || axis >= Math.max(rank, 1)) throw new InvalidModelError(`node '${node.name}' (Softmax): axis out of range`);
+  if (axis < 0 || axis >= Math.max(rank, 1))
+    throw new InvalidModelError(`node '${node.name}' (Softmax): axis out of range`);
   const outer = sizeOf(dims.slice(0, axis));
   if (graph.opsetVersion < 13) return [outer, sizeOf(dims.slice(axis)), 1];
   return [outer, dims[axis], sizeOf(dims.slice(axis + 1))];

@@ -11,7 +11,9 @@ import { defineOperator } from "./definition";
 function transposePerm(node: GraphNode, rank: number): number[] {
   const perm = attrInts(node, "perm", [...Array(rank).keys()].reverse());
   if (perm.length !== rank || new Set(perm).size !== rank || perm.some((p) => p < 0 || p >= rank)) {
-    throw new InvalidModelError(`node '${node.name}' (Transpose): perm [${perm.join(", ")}] is not a permutation of rank ${rank}`);
+    throw new InvalidModelError(
+      `node '${node.name}' (Transpose): perm [${perm.join(", ")}] is not a permutation of rank ${rank}`,
+    );
   }
   return [...perm];
 }
@@ -50,7 +52,11 @@ export const transpose = defineOperator({
       },
       lower(ctx, node) {
         const x = ctx.input(node, 0);
-        ctx.emit(node.outputs[0], x.q, { op: "Transpose", inputs: [x.id], attrs: { perm: transposePerm(node, x.dims.length) } });
+        ctx.emit(node.outputs[0], x.q, {
+          op: "Transpose",
+          inputs: [x.id],
+          attrs: { perm: transposePerm(node, x.dims.length) },
+        });
       },
     },
   },
@@ -58,7 +64,11 @@ export const transpose = defineOperator({
   validate(c) {
     const { inShape, out } = c;
     const perm = c.ints("perm", inShape.length, 0, inShape.length - 1);
-    if (new Set(perm).size !== perm.length || perm.some((pd, d) => inShape[pd] !== out[d]) || out.length !== inShape.length) {
+    if (
+      new Set(perm).size !== perm.length ||
+      perm.some((pd, d) => inShape[pd] !== out[d]) ||
+      out.length !== inShape.length
+    ) {
       c.fail("perm");
     }
     c.absent("weights", "multiplier", "shift", "bias", "lut");

@@ -14,9 +14,16 @@ export { type FTensor, broadcastShape, floatOf, padShape } from "./float-tensor"
 
 /** The graph's single runtime input, with symbolic dims (-1) set to 1. */
 export function graphInputShape(graph: Graph): number[] {
-  if (graph.inputs.length !== 1) throw new InvalidModelError(`the graph has ${graph.inputs.length} runtime inputs; Verity programs take exactly one`);
-  if (graph.outputs.length !== 1) throw new InvalidModelError(`the graph has ${graph.outputs.length} outputs; Verity programs produce exactly one`);
-  if (graph.inputs[0].dtype !== "float32") throw new InvalidInputError(`the graph input '${graph.inputs[0].name}' is ${graph.inputs[0].dtype}; only float32 inputs are supported`);
+  if (graph.inputs.length !== 1)
+    throw new InvalidModelError(
+      `the graph has ${graph.inputs.length} runtime inputs; Verity programs take exactly one`,
+    );
+  if (graph.outputs.length !== 1)
+    throw new InvalidModelError(`the graph has ${graph.outputs.length} outputs; Verity programs produce exactly one`);
+  if (graph.inputs[0].dtype !== "float32")
+    throw new InvalidInputError(
+      `the graph input '${graph.inputs[0].name}' is ${graph.inputs[0].dtype}; only float32 inputs are supported`,
+    );
   return graph.inputs[0].dims.map((d) => (d < 1 ? 1 : d));
 }
 
@@ -28,7 +35,9 @@ export function evaluateFloat(graph: Graph, input: Float32Array): Map<string, FT
   const inShape = graphInputShape(graph);
   if (!(input instanceof Float32Array)) throw new InvalidInputError("the float input must be a Float32Array");
   if (input.length !== sizeOf(inShape)) {
-    throw new ShapeMismatchError(`the input has ${input.length} values, the model expects ${sizeOf(inShape)} (shape [${inShape.join(", ")}])`);
+    throw new ShapeMismatchError(
+      `the input has ${input.length} values, the model expects ${sizeOf(inShape)} (shape [${inShape.join(", ")}])`,
+    );
   }
   const env = new Map<string, FTensor>();
   for (const [name, t] of graph.initializers) env.set(name, floatOf(t));
@@ -36,7 +45,10 @@ export function evaluateFloat(graph: Graph, input: Float32Array): Map<string, FT
   const get = (node: GraphNode, i: number): FTensor => {
     const name = node.inputs[i];
     const t = name ? env.get(name) : undefined;
-    if (!t) throw new InvalidModelError(`node '${node.name}' (${node.opType}) reads '${name ?? ""}', which no node or initializer provides`);
+    if (!t)
+      throw new InvalidModelError(
+        `node '${node.name}' (${node.opType}) reads '${name ?? ""}', which no node or initializer provides`,
+      );
     return t;
   };
   const opt = (node: GraphNode, i: number): FTensor | undefined => (node.inputs[i] ? get(node, i) : undefined);

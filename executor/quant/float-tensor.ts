@@ -24,7 +24,9 @@ export function broadcastShape(node: GraphNode, a: readonly number[], b: readonl
     const da = a[a.length - r + i] ?? 1;
     const db = b[b.length - r + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new ShapeMismatchError(`node '${node.name}' (${node.opType}): shapes [${a.join(", ")}] and [${b.join(", ")}] do not broadcast`);
+      throw new ShapeMismatchError(
+        `node '${node.name}' (${node.opType}): shapes [${a.join(", ")}] and [${b.join(", ")}] do not broadcast`,
+      );
     }
     out.push(da === 1 ? db : da);
   }
@@ -78,7 +80,7 @@ export function map(x: FTensor, f: (v: number) => number): FTensor {
 
 /** The dims of an NCHW input, or UnsupportedOperatorError for another rank. */
 export function expect4d(node: GraphNode, x: FTensor): [number, number, number, number] {
-  if (x.dims.length !== 4) unsupported(node, `a rank-${x.dims.length} input (only NCHW 2-D spatial inputs are supported)`);
+  if (x.dims.length !== 4)
+    unsupported(node, `a rank-${x.dims.length} input (only NCHW 2-D spatial inputs are supported)`);
   return [x.dims[0], x.dims[1], x.dims[2], x.dims[3]];
 }
-

@@ -28,19 +28,26 @@ export interface QuantizeOptions {
 
 export function quantizeGraph(graph: Graph, calibration: Float32Array[], opts: QuantizeOptions = {}): Program {
   if (graph.nodes.length === 0) throw new InvalidModelError("the graph has no nodes: nothing to quantize");
-  for (const node of graph.nodes) if (!(SUPPORTED_OPERATORS as readonly string[]).includes(node.opType)) unsupported(node);
+  for (const node of graph.nodes)
+    if (!(SUPPORTED_OPERATORS as readonly string[]).includes(node.opType)) unsupported(node);
   const inShape = graphInputShape(graph);
   const inSize = sizeOf(inShape);
-  if (!Array.isArray(calibration) || calibration.length === 0) throw new InvalidInputError("quantization needs at least one calibration input");
+  if (!Array.isArray(calibration) || calibration.length === 0)
+    throw new InvalidInputError("quantization needs at least one calibration input");
   calibration.forEach((x, k) => {
     if (!(x instanceof Float32Array)) throw new InvalidInputError(`calibration input ${k} must be a Float32Array`);
     if (x.length !== inSize) {
-      throw new InvalidInputError(`calibration input ${k} has ${x.length} values, the model expects ${inSize} (shape [${inShape.join(", ")}])`);
+      throw new InvalidInputError(
+        `calibration input ${k} has ${x.length} values, the model expects ${inSize} (shape [${inShape.join(", ")}])`,
+      );
     }
-    for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new InvalidInputError(`calibration input ${k} has a non-finite value at ${i}`);
+    for (let i = 0; i < x.length; i++)
+      if (!Number.isFinite(x[i])) throw new InvalidInputError(`calibration input ${k} has a non-finite value at ${i}`);
   });
   for (const [name, t] of graph.initializers) {
-    if (t.dtype === "float32") for (const v of t.data) if (!Number.isFinite(v)) throw new InvalidModelError(`initializer '${name}' contains ${v}`);
+    if (t.dtype === "float32")
+      for (const v of t.data)
+        if (!Number.isFinite(v)) throw new InvalidModelError(`initializer '${name}' contains ${v}`);
   }
 
   // 1. Calibrate: float run on every calibration input, min/max per tensor.
@@ -57,7 +64,8 @@ export function quantizeGraph(graph: Graph, calibration: Float32Array[], opts: Q
         if (v < lo) lo = v;
         if (v > hi) hi = v;
       }
-      if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new InvalidModelError(`tensor '${name}' takes non-finite values on calibration input ${k}`);
+      if (!Number.isFinite(lo) || !Number.isFinite(hi))
+        throw new InvalidModelError(`tensor '${name}' takes non-finite values on calibration input ${k}`);
       ranges.set(name, [lo, hi]);
       shapes.set(name, t.dims);
     }
@@ -88,8 +96,11 @@ export function quantizeGraph(graph: Graph, calibration: Float32Array[], opts: Q
       const name = node.inputs[i];
       const e = name ? entries.get(name) : undefined;
       if (!e) {
-        if (name && graph.initializers.has(name)) unsupported(node, `a constant tensor '${name}' where a computed input is expected`);
-        throw new InvalidModelError(`node '${node.name}' (${node.opType}) reads '${name ?? ""}', which no node provides`);
+        if (name && graph.initializers.has(name))
+          unsupported(node, `a constant tensor '${name}' where a computed input is expected`);
+        throw new InvalidModelError(
+          `node '${node.name}' (${node.opType}) reads '${name ?? ""}', which no node provides`,
+        );
       }
       return e;
     },
@@ -116,7 +127,9 @@ export function quantizeGraph(graph: Graph, calibration: Float32Array[], opts: Q
   const final = entries.get(outputName);
   if (!final) throw new InvalidModelError(`no node produces the graph output '${outputName}'`);
   if (final.id !== layers.length) {
-    throw new InvalidModelError(`the graph output '${outputName}' is not produced by the last operator (dead nodes after it?)`);
+    throw new InvalidModelError(
+      `the graph output '${outputName}' is not produced by the last operator (dead nodes after it?)`,
+    );
   }
   const program: Program = {
     name: graph.name || "model",
@@ -130,4 +143,3 @@ export function quantizeGraph(graph: Graph, calibration: Float32Array[], opts: Q
   validateProgram(program);
   return program;
 }
-

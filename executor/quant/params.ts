@@ -20,7 +20,8 @@ export function rangeToQParams(min: number, max: number): QParams {
 
 /** (m, shift) with m * 2^-shift ~ r, m in [2^14, 2^15) unless r < 2^-32 (then shift = 46, m smaller). */
 export function quantizeMultiplier(r: number): [number, number] {
-  if (!Number.isFinite(r) || r < 0) throw new InvalidModelError(`requantization ratio ${r} is not a finite non-negative number`);
+  if (!Number.isFinite(r) || r < 0)
+    throw new InvalidModelError(`requantization ratio ${r} is not a finite non-negative number`);
   if (r === 0) return [0, 1];
   let shift = 14 - Math.floor(Math.log2(r));
   let m = Math.round(r * 2 ** shift);
@@ -30,7 +31,8 @@ export function quantizeMultiplier(r: number): [number, number] {
     shift = MAX_SHIFT;
     m = Math.round(r * 2 ** MAX_SHIFT);
   }
-  if (shift < 1) throw new InvalidModelError(`requantization ratio ${r} is too large (>= 2^14): the tensor ranges are degenerate`);
+  if (shift < 1)
+    throw new InvalidModelError(`requantization ratio ${r} is too large (>= 2^14): the tensor ranges are degenerate`);
   return [m, shift];
 }
 
@@ -48,7 +50,10 @@ export function clampI32(v: number): number {
 export function quantizeInput(p: Program, x: Float32Array): Int8Array {
   if (!(x instanceof Float32Array)) throw new InvalidInputError("the input must be a Float32Array");
   const n = shapeSize(p.inputShape);
-  if (x.length !== n) throw new InvalidInputError(`the input has ${x.length} values, the program expects ${n} (shape [${p.inputShape.join(", ")}])`);
+  if (x.length !== n)
+    throw new InvalidInputError(
+      `the input has ${x.length} values, the program expects ${n} (shape [${p.inputShape.join(", ")}])`,
+    );
   const q = new Int8Array(n);
   for (let i = 0; i < n; i++) {
     const v = x[i];
@@ -61,7 +66,8 @@ export function quantizeInput(p: Program, x: Float32Array): Int8Array {
 /** S_L -> float output: (q - zeroPoint) * scale. */
 export function dequantizeOutput(p: Program, y: Int8Array): Float32Array {
   const n = shapeSize(p.outputShape);
-  if (!(y instanceof Int8Array) || y.length !== n) throw new InvalidInputError(`the output must be an Int8Array of ${n} values`);
+  if (!(y instanceof Int8Array) || y.length !== n)
+    throw new InvalidInputError(`the output must be an Int8Array of ${n} values`);
   return Float32Array.from(y, (q) => (q - p.output.zeroPoint) * p.output.scale);
 }
 
@@ -79,7 +85,8 @@ export function quantizeRows(w: Float64Array, rows: number, rowLen: number): { q
     for (let j = 0; j < rowLen; j++) maxAbs = Math.max(maxAbs, Math.abs(w[o * rowLen + j]));
     const s = maxAbs > 1e-30 ? maxAbs / 127 : 1;
     scales[o] = s;
-    for (let j = 0; j < rowLen; j++) q[o * rowLen + j] = Math.max(-127, Math.min(127, Math.round(w[o * rowLen + j] / s)));
+    for (let j = 0; j < rowLen; j++)
+      q[o * rowLen + j] = Math.max(-127, Math.min(127, Math.round(w[o * rowLen + j] / s)));
   }
   return { q, scales };
 }
@@ -87,7 +94,7 @@ export function quantizeRows(w: Float64Array, rows: number, rowLen: number): { q
 /** Every value of a folded parameter is finite, or InvalidModelError naming the node. */
 export function checkFinite(node: GraphNode, what: string, data: ArrayLike<number>): void {
   for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) throw new InvalidModelError(`node '${node.name}' (${node.opType}): ${what} contains ${data[i]}`);
+    if (!Number.isFinite(data[i]))
+      throw new InvalidModelError(`node '${node.name}' (${node.opType}): ${what} contains ${data[i]}`);
   }
 }
-

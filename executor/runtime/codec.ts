@@ -74,7 +74,8 @@ class Reader {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
   private need(n: number): void {
-    if (this.pos + n > this.buf.length) fail(`program truncated at byte ${this.pos} (needs ${n} more, has ${this.buf.length - this.pos})`);
+    if (this.pos + n > this.buf.length)
+      fail(`program truncated at byte ${this.pos} (needs ${n} more, has ${this.buf.length - this.pos})`);
   }
   u8(): number {
     this.need(1);
@@ -100,7 +101,8 @@ class Reader {
   }
   count(elemSize: number, what: string): number {
     const n = this.u32();
-    if (n * elemSize > this.buf.length - this.pos) fail(`${what}: length ${n} exceeds the remaining ${this.buf.length - this.pos} bytes`);
+    if (n * elemSize > this.buf.length - this.pos)
+      fail(`${what}: length ${n} exceeds the remaining ${this.buf.length - this.pos} bytes`);
     return n;
   }
   /** A fresh copy that owns its ArrayBuffer (also when the input is a Node Buffer from a shared pool). */
@@ -175,7 +177,11 @@ export function encodeProgram(p: Program): Uint8Array {
       }
     }
     const present =
-      (layer.weights ? 1 : 0) | (layer.bias ? 2 : 0) | (layer.multiplier ? 4 : 0) | (layer.shift ? 8 : 0) | (layer.lut ? 16 : 0);
+      (layer.weights ? 1 : 0) |
+      (layer.bias ? 2 : 0) |
+      (layer.multiplier ? 4 : 0) |
+      (layer.shift ? 8 : 0) |
+      (layer.lut ? 16 : 0);
     w.u8(present);
     if (layer.weights) {
       w.u32(layer.weights.length);

@@ -32,7 +32,9 @@ function checkInput(p: Program, input: Int8Array): void {
   if (!(input instanceof Int8Array)) throw new InvalidInputError("the quantized input must be an Int8Array");
   const n = shapeSize(p.inputShape);
   if (input.length !== n) {
-    throw new InvalidInputError(`the quantized input has ${input.length} values, the program expects ${n} (shape [${p.inputShape.join(", ")}])`);
+    throw new InvalidInputError(
+      `the quantized input has ${input.length} values, the program expects ${n} (shape [${p.inputShape.join(", ")}])`,
+    );
   }
 }
 
@@ -46,7 +48,13 @@ export function execute(p: Program, input: Int8Array): Int8Array[] {
   const states: Int8Array[] = [tensors[0]];
   for (let i = 0; i < p.layers.length; i++) {
     const layer = p.layers[i];
-    tensors.push(runLayer(p, layer, layer.inputs.map((t) => tensors[t])));
+    tensors.push(
+      runLayer(
+        p,
+        layer,
+        layer.inputs.map((t) => tensors[t]),
+      ),
+    );
     states.push(concatState(stateLayout(p, i + 1).map((e) => tensors[e.id])));
   }
   return states;
@@ -67,7 +75,14 @@ export function executeStep(p: Program, step: number, state: Int8Array): Int8Arr
   const tensors = new Map<number, Int8Array>();
   for (const e of before) tensors.set(e.id, state.subarray(e.offset, e.offset + e.length));
   const layer = p.layers[step - 1];
-  tensors.set(step, runLayer(p, layer, layer.inputs.map((t) => tensors.get(t)!)));
+  tensors.set(
+    step,
+    runLayer(
+      p,
+      layer,
+      layer.inputs.map((t) => tensors.get(t)!),
+    ),
+  );
   return concatState(stateLayout(p, step).map((e) => tensors.get(e.id)!)).slice();
 }
 

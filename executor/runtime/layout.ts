@@ -48,4 +48,3 @@ export function stateLayout(p: Program, step: number): { id: number; offset: num
 export function stateSize(p: Program, step: number): number {
   return stateLayout(p, step).reduce((n, e) => n + e.length, 0);
 }
-

@@ -164,4 +164,3 @@ export function sparseSiblingsOf(r: ReadPattern, chunks: number, d: number): num
   }
   return siblings;
 }
-

@@ -66,7 +66,6 @@ export const GAS_MODEL: {
   },
 };
 
-
 /** Bytes in an ABI word. */
 export const WORD = 32;
 
@@ -136,4 +135,3 @@ export function stepProofGas(s: StepProofShape, path: "contiguous" | "sparse", g
     c.perTrip[s.family] * s.trips;
   return m.tx + Math.max(m.calldataPerByte * s.calldata + gameGas + verifier, m.floorPerByte * s.calldata);
 }
-

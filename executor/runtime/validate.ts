@@ -58,12 +58,20 @@ export function validateProgram(p: Program): void {
   const bounds = stepWitnessBounds(p);
   const longState = bounds.find((b) => b.inLength > MAX_STATE_BYTES);
   if (longState) {
-    fail(`state S${longState.layer} holds ${longState.inLength} bytes of live tensors, more than 2^24 (MAX_STATE_BYTES)`);
+    fail(
+      `state S${longState.layer} holds ${longState.inLength} bytes of live tensors, more than 2^24 (MAX_STATE_BYTES)`,
+    );
   }
   // Every step must be provable on-chain: its one-step proof within the calldata and gas limits (step-witness.ts).
   const over = oversizedStep(p, bounds);
   if (over) {
-    throw new StepWitnessTooLargeError(over.layer, over.op, over.calldata, MAX_STEP_PROOF_CALLDATA, over.gas, MAX_STEP_PROOF_GAS);
+    throw new StepWitnessTooLargeError(
+      over.layer,
+      over.op,
+      over.calldata,
+      MAX_STEP_PROOF_CALLDATA,
+      over.gas,
+      MAX_STEP_PROOF_GAS,
+    );
   }
 }
-

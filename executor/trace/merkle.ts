@@ -124,7 +124,8 @@ export class MerkleTree {
    * left sibling when the run starts at an odd index, then the right sibling when it ends at an even index.
    */
   rangeProof(first: number, count: number): string[] {
-    if (!Number.isInteger(count) || count < 1) throw new MerkleProofError(`a range proof needs at least one leaf, got ${count}`);
+    if (!Number.isInteger(count) || count < 1)
+      throw new MerkleProofError(`a range proof needs at least one leaf, got ${count}`);
     this.checkIndex(first);
     this.checkIndex(first + count - 1);
     const proof: string[] = [];
@@ -260,7 +261,8 @@ export function hashPair(a: string | Uint8Array, b: string | Uint8Array): string
  * the run does not fit in the tree or the proof has the wrong number of siblings.
  */
 export function rootOfRange(chunks: Uint8Array, first: number, leafCount: number, proof: readonly string[]): string {
-  if (chunks.length === 0 || chunks.length % CHUNK_BYTES !== 0) throw new MerkleProofError("a range is a positive whole number of chunks");
+  if (chunks.length === 0 || chunks.length % CHUNK_BYTES !== 0)
+    throw new MerkleProofError("a range is a positive whole number of chunks");
   const n = chunks.length / CHUNK_BYTES;
   if (!Number.isInteger(first) || first < 0 || first + n > leafCount) {
     throw new MerkleProofError(`chunks [${first}, ${first + n}) do not fit in a tree of ${leafCount} leaves`);
@@ -283,7 +285,8 @@ export function rootOfRange(chunks: Uint8Array, first: number, leafCount: number
     nodes = next;
     lo >>= 1;
   }
-  if (used !== proof.length) throw new MerkleProofError(`range proof too long (${proof.length} siblings, ${used} used)`);
+  if (used !== proof.length)
+    throw new MerkleProofError(`range proof too long (${proof.length} siblings, ${used} used)`);
   return toHex(nodes[0]);
 }
 
@@ -291,7 +294,12 @@ export function rootOfRange(chunks: Uint8Array, first: number, leafCount: number
  * Root implied by the 32-byte chunks `chunks` placed at the leaves `indices` (strictly increasing, one chunk each)
  * of a tree of `leafCount` leaves, with the multiproof `proof` (docs/COMMITMENTS.md §4).
  */
-export function rootOfChunks(chunks: Uint8Array, indices: readonly number[], leafCount: number, proof: readonly string[]): string {
+export function rootOfChunks(
+  chunks: Uint8Array,
+  indices: readonly number[],
+  leafCount: number,
+  proof: readonly string[],
+): string {
   if (indices.length === 0 || chunks.length !== indices.length * CHUNK_BYTES) {
     throw new MerkleProofError("a multiproof needs one 32-byte chunk per index, and at least one");
   }

@@ -53,7 +53,9 @@ class CommittedTrace implements Trace {
     for (let i = 0; i < states.length; i++) {
       // A layout-only step (Reshape) leaves the bytes unchanged: reuse the previous tree instead of rehashing.
       const tree =
-        i > 0 && sameBytes(states[i], states[i - 1]) ? (this.stateTrees[i - 1] as MerkleTree) : MerkleTree.fromData(bytesOf(states[i]));
+        i > 0 && sameBytes(states[i], states[i - 1])
+          ? (this.stateTrees[i - 1] as MerkleTree)
+          : MerkleTree.fromData(bytesOf(states[i]));
       this.stateTrees[i] = tree;
       roots.set(tree.rootBytes(), i * 32);
     }

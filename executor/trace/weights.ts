@@ -246,7 +246,12 @@ export class WeightsCommitment {
   layerProof(l: number): { descriptor: string; rowsRoot: string; layerRoot: string; layerProof: string[] } {
     layerAt(this.program, l);
     const c = this.layers[l];
-    return { descriptor: toHex(c.descriptor), rowsRoot: c.rowsRoot, layerRoot: c.layerRoot, layerProof: this.tree.proof(l) };
+    return {
+      descriptor: toHex(c.descriptor),
+      rowsRoot: c.rowsRoot,
+      layerRoot: c.layerRoot,
+      layerProof: this.tree.proof(l),
+    };
   }
 }
 

@@ -33,7 +33,11 @@ async function main(): Promise<void> {
   const wallet = new Wallet(process.env.VERITY_PRIVATE_KEY ?? "", provider);
   const { chainId } = await provider.getNetwork();
   const file = process.env.VERITY_DEPLOYMENT ?? ignitionAddressesFile(defaultDeploymentId(chainId));
-  const { token, modelRegistry: registry, inferenceManager: manager } = attachProtocol(readDeploymentFile(file), wallet);
+  const {
+    token,
+    modelRegistry: registry,
+    inferenceManager: manager,
+  } = attachProtocol(readDeploymentFile(file), wallet);
 
   // 1. The version's program turns the image into the int8 input state S0 that goes on-chain.
   const versionId = BigInt(versionArg);
@@ -49,12 +53,21 @@ async function main(): Promise<void> {
   const deadline = BigInt((await provider.getBlock("latest"))!.timestamp + 600);
   const { v, r, s } = await signPermit(token, wallet, await manager.getAddress(), version.fee, deadline);
   const receipt = await (
-    await manager.requestWithPermit(versionId, hexlify(bytesOf(s0)), version.fee, node, VerificationModes.OPTIMISTIC, ZeroAddress, 0, {
-      deadline,
-      v,
-      r,
-      s,
-    })
+    await manager.requestWithPermit(
+      versionId,
+      hexlify(bytesOf(s0)),
+      version.fee,
+      node,
+      VerificationModes.OPTIMISTIC,
+      ZeroAddress,
+      0,
+      {
+        deadline,
+        v,
+        r,
+        s,
+      },
+    )
   ).wait();
   const requested = receipt!.logs
     .map((log) => manager.interface.parseLog(log))

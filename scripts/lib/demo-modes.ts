@@ -80,7 +80,11 @@ async function teeMode(d: Demo, gas: GasLedger): Promise<ModesOutcome["tee"]> {
       ` in the block of the settlement (attest ${result.attestGas.toLocaleString("en-US")} gas, settle ` +
       `${result.settleGas.toLocaleString("en-US")} gas)`,
   );
-  return { requestId: result.requestId, status: Number(status) === InferenceRequestStatus.Finalized ? "Finalized" : String(status), gas: result.settleGas };
+  return {
+    requestId: result.requestId,
+    status: Number(status) === InferenceRequestStatus.Finalized ? "Finalized" : String(status),
+    gas: result.settleGas,
+  };
 }
 
 async function zkMode(d: Demo, gas: GasLedger): Promise<ModesOutcome["zk"]> {

@@ -50,7 +50,10 @@ type Run = CliRun;
   }
 
   const nodeManager = () =>
-    InferenceManager__factory.connect(deployJson.addresses.inferenceManager, new NonceManager(new Wallet(KEYS[1], provider)));
+    InferenceManager__factory.connect(
+      deployJson.addresses.inferenceManager,
+      new NonceManager(new Wallet(KEYS[1], provider)),
+    );
 
   /** The node's result for a request: the stored program of version 1 run on the on-chain input (or a lie). */
   async function resultOf(requestId: bigint, lie = false): Promise<{ output: Uint8Array; traceRoot: string }> {
@@ -78,9 +81,18 @@ type Run = CliRun;
     cli = await CliChain.start("cli-test");
     ({ dir, url, deploymentId, env, provider } = cli);
     // A digit and a small calibration set from the held-out data.
-    const cal = JSON.parse(fs.readFileSync(path.join(ROOT, "models", "digits-calibration.json"), "utf8")) as { images: number[][]; labels: number[] };
-    const test = JSON.parse(fs.readFileSync(path.join(ROOT, "models", "digits-test.json"), "utf8")) as { images: number[][]; labels: number[] };
-    fs.writeFileSync(path.join(dir, "cal.json"), JSON.stringify({ images: cal.images.slice(0, 16), labels: cal.labels.slice(0, 16) }));
+    const cal = JSON.parse(fs.readFileSync(path.join(ROOT, "models", "digits-calibration.json"), "utf8")) as {
+      images: number[][];
+      labels: number[];
+    };
+    const test = JSON.parse(fs.readFileSync(path.join(ROOT, "models", "digits-test.json"), "utf8")) as {
+      images: number[][];
+      labels: number[];
+    };
+    fs.writeFileSync(
+      path.join(dir, "cal.json"),
+      JSON.stringify({ images: cal.images.slice(0, 16), labels: cal.labels.slice(0, 16) }),
+    );
     digit = path.join(dir, "digit.json");
     fs.writeFileSync(digit, JSON.stringify(test.images[0]));
     label = test.labels[0];
@@ -111,12 +123,17 @@ type Run = CliRun;
     it("takes the RPC URL from the config file when neither flag nor environment gives one", async () => {
       const config = path.join(dir, "config.json");
       fs.writeFileSync(config, JSON.stringify({ rpc: url, deployment: deployJson.deployment }));
-      const r = await verity(["params", "show", "--json", "--config", config], { VERITY_RPC_URL: "", VERITY_DEPLOYMENT: "" });
+      const r = await verity(["params", "show", "--json", "--config", config], {
+        VERITY_RPC_URL: "",
+        VERITY_DEPLOYMENT: "",
+      });
       expect(r.status, r.stderr).to.equal(0);
       expect(JSON.parse(r.stdout).chainId).to.equal("31337");
       // A flag beats the config file.
       const dead = await freePort();
-      const r2 = await verity(["params", "show", "--config", config, "--rpc", `http://127.0.0.1:${dead}`], { VERITY_RPC_URL: "" });
+      const r2 = await verity(["params", "show", "--config", config, "--rpc", `http://127.0.0.1:${dead}`], {
+        VERITY_RPC_URL: "",
+      });
       expect(r2.status).to.equal(2);
     });
 
@@ -146,10 +163,9 @@ type Run = CliRun;
     });
 
     it("params show lists every parameter with its value and bounds", async () => {
-      const r = await json<{ parameters: { contract: string; name: string; value: string; min: string | null; max: string | null }[] }>([
-        "params",
-        "show",
-      ]);
+      const r = await json<{
+        parameters: { contract: string; name: string; value: string; min: string | null; max: string | null }[];
+      }>(["params", "show"]);
       // 14 of Staking, InferenceManager and DisputeManager, 2 of the TeeSettler, 6 of the RedundantManager
       expect(r.parameters.map((p) => `${p.contract}.${p.name}`)).to.have.length(22);
       expect(r.parameters.find((p) => p.name === "bondPpm")).to.include({ value: "100000", min: "0", max: "1000000" });
@@ -171,12 +187,17 @@ type Run = CliRun;
     });
 
     it("params set changes one RedundantManager parameter and leaves the others as they were", async () => {
-      const before = await json<{ parameters: { contract: string; name: string; value: string }[] }>(["params", "show"]);
+      const before = await json<{ parameters: { contract: string; name: string; value: string }[] }>([
+        "params",
+        "show",
+      ]);
       const r = await ok(["params", "set", "RedundantManager.maxNodes", "3"], as(0));
       expect(r.stdout).to.match(/RedundantManager\.maxNodes: \d+ -> 3 /);
       const after = await json<{ parameters: { contract: string; name: string; value: string }[] }>(["params", "show"]);
       for (const p of after.parameters.filter((q) => q.contract === "RedundantManager" && q.name !== "maxNodes")) {
-        expect(p.value, p.name).to.equal(before.parameters.find((q) => q.contract === p.contract && q.name === p.name)!.value);
+        expect(p.value, p.name).to.equal(
+          before.parameters.find((q) => q.contract === p.contract && q.name === p.name)!.value,
+        );
       }
       const bad = await verity(["params", "set", "TeeSettler.equivocationRewardPpm", "600000"], as(0));
       expect(bad.status).to.equal(2);
@@ -201,10 +222,14 @@ type Run = CliRun;
     it("model publish stores the artifact and the program under .verity/store/<cid> and registers version 1", async () => {
       await ok(["model", "import", "mlp.onnx", "-c", "cal.json", "-o", "mlp"]);
       fs.copyFileSync(path.join(dir, "mlp.onnx"), path.join(dir, "mlp", "mlp.onnx"));
-      const r = await json<{ modelId: string; versionId: string; number: string; artifactCid: string; programDigest: string; store: string }>(
-        ["model", "publish", "mlp", "--name", "digits-mlp", "--fee", "1.5"],
-        as(0),
-      );
+      const r = await json<{
+        modelId: string;
+        versionId: string;
+        number: string;
+        artifactCid: string;
+        programDigest: string;
+        store: string;
+      }>(["model", "publish", "mlp", "--name", "digits-mlp", "--fee", "1.5"], as(0));
       expect(r).to.include({ modelId: "1", versionId: "1", number: "1" });
       programFile = path.join(r.store, "program.bin");
       expect(keccak256(fs.readFileSync(programFile))).to.equal(r.programDigest);
@@ -213,12 +238,17 @@ type Run = CliRun;
     });
 
     it("publishing the same name again adds a version to the caller's model", async () => {
-      const r = await json<{ modelId: string; versionId: string; number: string }>(["model", "publish", "mlp", "--name", "digits-mlp", "--modes", "none"], as(0));
+      const r = await json<{ modelId: string; versionId: string; number: string }>(
+        ["model", "publish", "mlp", "--name", "digits-mlp", "--modes", "none"],
+        as(0),
+      );
       expect(r).to.include({ modelId: "1", versionId: "2", number: "2" });
     });
 
     it("model list shows both versions with modes, fee and the local copy", async () => {
-      const r = await json<{ versions: { versionId: string; modes: string; fee: string; stored: boolean; deprecated: boolean }[] }>(["model", "list"]);
+      const r = await json<{
+        versions: { versionId: string; modes: string; fee: string; stored: boolean; deprecated: boolean }[];
+      }>(["model", "list"]);
       expect(r.versions.map((v) => [v.versionId, v.modes, v.fee, v.stored])).to.deep.equal([
         ["1", "none,optimistic", "1500000000000000000", true],
         ["2", "none", "1000000000000000000", true],
@@ -240,18 +270,30 @@ type Run = CliRun;
       await ok(["node", "stake", "500"], as(1));
       const r = await verity(["node", "register", "--endpoint", "http://127.0.0.1:7001", "--serve", "1"], as(1));
       expect(r.status).to.equal(2);
-      expect(r.stderr).to.contain(`NodeRegistryInsufficientStake(${OPERATOR}, 500000000000000000000, 1000000000000000000000)`);
+      expect(r.stderr).to.contain(
+        `NodeRegistryInsufficientStake(${OPERATOR}, 500000000000000000000, 1000000000000000000000)`,
+      );
       expect(r.stderr).to.contain("verity node stake");
     });
 
     it("stake (with a permit) and register make the node Active, and node status shows it", async () => {
       await ok(["node", "stake", "1000", "--permit"], as(1));
       await ok(["node", "register", "--endpoint", "http://127.0.0.1:7001", "--serve", "1,2"], as(1));
-      const s = await json<{ status: string; endpoint: string; servedVersions: string[]; stake: Record<string, string> }>(["node", "status", OPERATOR]);
+      const s = await json<{
+        status: string;
+        endpoint: string;
+        servedVersions: string[];
+        stake: Record<string, string>;
+      }>(["node", "status", OPERATOR]);
       expect(s.status).to.equal("Active");
       expect(s.endpoint).to.equal("http://127.0.0.1:7001");
       expect(s.servedVersions).to.deep.equal(["1", "2"]);
-      expect(s.stake).to.include({ total: 1500n * 10n ** 18n + "", free: 1500n * 10n ** 18n + "", locked: "0", thawing: "0" });
+      expect(s.stake).to.include({
+        total: 1500n * 10n ** 18n + "",
+        free: 1500n * 10n ** 18n + "",
+        locked: "0",
+        thawing: "0",
+      });
     });
 
     it("thaw then withdraw: refused before the thawing period, paid after it", async () => {
@@ -277,21 +319,27 @@ type Run = CliRun;
     });
 
     it("request without the program in the local store exits 2 and says how to get it", async () => {
-      const r = await verity(["request", "--model", "1", "--input", digit], { ...as(2), VERITY_HOME: path.join(dir, "empty-home") });
+      const r = await verity(["request", "--model", "1", "--input", digit], {
+        ...as(2),
+        VERITY_HOME: path.join(dir, "empty-home"),
+      });
       expect(r.status).to.equal(2);
       expect(r.stderr).to.contain("is not in the local store");
       expect(r.stderr).to.contain("verity model publish");
     });
 
     it("request escrows the fee; result --verify reports MATCH and the predicted digit after an honest commitment", async () => {
-      const r = await json<{ requestId: string; status: string; fee: string }>(["request", "--model", "1", "--input", digit, "--node", OPERATOR], as(2));
+      const r = await json<{ requestId: string; status: string; fee: string }>(
+        ["request", "--model", "1", "--input", digit, "--node", OPERATOR],
+        as(2),
+      );
       expect(r).to.include({ requestId: "1", status: "Assigned", fee: 15n * 10n ** 17n + "" });
       await commitAsNode(1n);
-      const v = await json<{ status: string; predictedClass: number; verification: { verdict: string; predictedClass: number } }>([
-        "result",
-        "1",
-        "--verify",
-      ]);
+      const v = await json<{
+        status: string;
+        predictedClass: number;
+        verification: { verdict: string; predictedClass: number };
+      }>(["result", "1", "--verify"]);
       expect(v.status).to.equal("Committed");
       expect(v.verification.verdict).to.equal("MATCH");
       expect(v.predictedClass).to.equal(label);
@@ -299,7 +347,23 @@ type Run = CliRun;
     });
 
     it("request --wait --verify waits for the commitment, verifies it, and finalizes once the window has passed", async () => {
-      const running = verity(["request", "--model", "1", "--input", digit, "--node", OPERATOR, "--wait", "--verify", "--timeout", "40", "--json"], as(2));
+      const running = verity(
+        [
+          "request",
+          "--model",
+          "1",
+          "--input",
+          digit,
+          "--node",
+          OPERATOR,
+          "--wait",
+          "--verify",
+          "--timeout",
+          "40",
+          "--json",
+        ],
+        as(2),
+      );
       const im = InferenceManager__factory.connect(deployJson.addresses.inferenceManager, provider);
       while ((await im.requestCount()) < 2n) await new Promise((r) => setTimeout(r, 200));
       await commitAsNode(2n);
@@ -336,9 +400,17 @@ type Run = CliRun;
       const honest = await resultOf(4n);
       const lie = await resultOf(5n, true);
       await (
-        await nodeManager().commitBatch([4n, 5n], [keccak256(honest.output), keccak256(lie.output)], [honest.traceRoot, lie.traceRoot])
+        await nodeManager().commitBatch(
+          [4n, 5n],
+          [keccak256(honest.output), keccak256(lie.output)],
+          [honest.traceRoot, lie.traceRoot],
+        )
       ).wait();
-      const v = await json<{ status: string; committed: { via: string }; verification: { verdict: string } }>(["result", "4", "--verify"]);
+      const v = await json<{ status: string; committed: { via: string }; verification: { verdict: string } }>([
+        "result",
+        "4",
+        "--verify",
+      ]);
       expect(v.status).to.equal("Batched");
       expect(v.committed.via).to.equal("batch");
       expect(v.verification.verdict).to.equal("MATCH");
@@ -349,11 +421,19 @@ type Run = CliRun;
 
     it("result of a batched request recomputes its output and shows it only when it hashes to the leaf", async () => {
       const honest = await resultOf(4n);
-      const shown = await json<{ output: number[] | null; outputFrom: string; recomputed: { outputHash: string; matchesLeaf: boolean } }>(["result", "4"]);
+      const shown = await json<{
+        output: number[] | null;
+        outputFrom: string;
+        recomputed: { outputHash: string; matchesLeaf: boolean };
+      }>(["result", "4"]);
       expect(shown.outputFrom).to.equal("recomputed");
       expect(shown.recomputed).to.deep.equal({ outputHash: keccak256(honest.output), matchesLeaf: true });
       expect(shown.output).to.have.length(10);
-      const hidden = await json<{ output: number[] | null; outputFrom: string | null; recomputed: { matchesLeaf: boolean } }>(["result", "5"]);
+      const hidden = await json<{
+        output: number[] | null;
+        outputFrom: string | null;
+        recomputed: { matchesLeaf: boolean };
+      }>(["result", "5"]);
       expect(hidden.output).to.equal(null);
       expect(hidden.outputFrom).to.equal(null);
       expect(hidden.recomputed.matchesLeaf).to.equal(false);
@@ -369,7 +449,14 @@ type Run = CliRun;
     });
 
     it("R10-10 request --redundant 2 names two eligible nodes (a clear exit 2 while fewer are eligible), --nodes names them; bad counts exit 2", async () => {
-      type Report = { redundantRequestId: string; status: string; k: number; committed: number; feePerNode: string; slots: { node: string; status: string }[] };
+      type Report = {
+        redundantRequestId: string;
+        status: string;
+        k: number;
+        committed: number;
+        feePerNode: string;
+        slots: { node: string; status: string }[];
+      };
       const args = ["request", "--model", "1", "--input", digit, "--redundant", "2"];
       // Only the operator serves version 1 so far.
       const few = await verity(args, as(2));
@@ -380,7 +467,13 @@ type Run = CliRun;
       await ok(["node", "stake", "1000"], as(3));
       await ok(["node", "register", "--endpoint", "http://127.0.0.1:7003", "--serve", "1"], as(3));
       const r = await json<Report>(args, as(2));
-      expect(r).to.include({ redundantRequestId: "1", status: "Open", k: 2, committed: 0, feePerNode: 15n * 10n ** 17n + "" });
+      expect(r).to.include({
+        redundantRequestId: "1",
+        status: "Open",
+        k: 2,
+        committed: 0,
+        feePerNode: 15n * 10n ** 17n + "",
+      });
       expect(r.slots.map((x) => x.node).sort()).to.deep.equal([OPERATOR, SECOND].sort());
       expect(r.slots.map((x) => x.status)).to.deep.equal(["Named", "Named"]);
       // --nodes: these two, in this order (slot i is node i).
@@ -390,7 +483,10 @@ type Run = CliRun;
       const ineligible = await verity([...args, "--nodes", `${OPERATOR},${GOVERNOR}`], as(2));
       expect(ineligible.status).to.equal(2);
       expect(ineligible.stderr).to.contain(`node ${GOVERNOR} is not eligible for version 1`);
-      const count = await verity(["request", "--model", "1", "--input", digit, "--redundant", "3", "--nodes", `${OPERATOR},${SECOND}`], as(2));
+      const count = await verity(
+        ["request", "--model", "1", "--input", digit, "--redundant", "3", "--nodes", `${OPERATOR},${SECOND}`],
+        as(2),
+      );
       expect(count.status).to.equal(2);
       expect(count.stderr).to.contain("--nodes names 2 node(s) but --redundant asks 3");
       const twice = await verity([...args, "--nodes", `${OPERATOR},${OPERATOR}`], as(2));
@@ -404,9 +500,12 @@ type Run = CliRun;
 
   describe("everyone", () => {
     it("status shows models, nodes and stakes, requests, commitments and disputes", async () => {
-      const s = await json<{ models: unknown[]; nodes: { address: string; stake: { locked: string } }[]; requests: { requestId: string; status: string }[]; disputes: unknown[] }>([
-        "status",
-      ]);
+      const s = await json<{
+        models: unknown[];
+        nodes: { address: string; stake: { locked: string } }[];
+        requests: { requestId: string; status: string }[];
+        disputes: unknown[];
+      }>(["status"]);
       expect(s.models).to.have.length(2);
       expect(s.nodes.map((n) => n.address).sort()).to.deep.equal([OPERATOR, SECOND].sort()); // SECOND: redundant requests
       expect(s.nodes.find((n) => n.address === OPERATOR)!.stake.locked).to.equal(4n * 15n * 10n ** 18n + ""); // requests 1, 3 and the batch of 4, 5 lock fee x 10 each
@@ -419,7 +518,8 @@ type Run = CliRun;
       ]);
       expect(s.disputes).to.deep.equal([]);
       const human = await ok(["status"]);
-      for (const title of ["Models", "Nodes and stakes", "Open requests", "Commitments", "Disputes"]) expect(human.stdout).to.contain(title);
+      for (const title of ["Models", "Nodes and stakes", "Open requests", "Commitments", "Disputes"])
+        expect(human.stdout).to.contain(title);
     });
 
     it("node exit moves to Exiting, and completing it is refused while collateral is locked", async () => {

@@ -468,7 +468,16 @@ describe("IntegerStepVerifier", function () {
       const table = Int32Array.from({ length: 256 }, (_, j) => (j === 255 ? 65536 : j));
       const sm = program(
         [1, 4],
-        [{ op: "Softmax", inputs: [0], output: 1, outShape: [1, 4], attrs: { outer: 1, axisSize: 4, inner: 1 }, bias: table }],
+        [
+          {
+            op: "Softmax",
+            inputs: [0],
+            output: 1,
+            outShape: [1, 4],
+            attrs: { outer: 1, axisSize: 4, inner: 1 },
+            bias: table,
+          },
+        ],
       );
       const smProof = buildStepProof(sm, execute(sm, Int8Array.of(1, 2, 3, 4)), 0, 2);
       const smFields = AbiCoder.defaultAbiCoder().decode(DESCRIPTOR_ABI_TYPES, smProof.layer.descriptor).toArray();

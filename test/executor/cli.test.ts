@@ -29,7 +29,12 @@ function verity(...args: string[]): Run {
 }
 
 function verityWithEnv(env: Record<string, string>, ...args: string[]): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000, env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 60_000,
+    env: { ...process.env, ...env },
+  });
   return { status: r.status, signal: r.signal, error: r.error, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
 
@@ -45,7 +50,9 @@ function verityJson(...args: string[]): Record<string, unknown> {
   try {
     return JSON.parse(r.stdout) as Record<string, unknown>;
   } catch (e) {
-    throw new Error(`${what}, but its stdout is not one JSON document (${(e as Error).message}): ${JSON.stringify(r.stdout)}`);
+    throw new Error(
+      `${what}, but its stdout is not one JSON document (${(e as Error).message}): ${JSON.stringify(r.stdout)}`,
+    );
   }
 }
 
@@ -117,7 +124,14 @@ describe("verity CLI", function () {
   describe("infer", () => {
     it("--json prints exactly output, shape, traceRoot, programDigest, artifactCid and steps, matching the library", () => {
       const json = verityJson("infer", "--model", out, "--input", input, "--json");
-      expect(Object.keys(json).sort()).to.deep.equal(["artifactCid", "output", "programDigest", "shape", "steps", "traceRoot"]);
+      expect(Object.keys(json).sort()).to.deep.equal([
+        "artifactCid",
+        "output",
+        "programDigest",
+        "shape",
+        "steps",
+        "traceRoot",
+      ]);
       const program = decodeProgram(new Uint8Array(fs.readFileSync(path.join(out, "program.bin"))));
       const expected = infer(program, Float32Array.from(images[3]));
       expect(json.output).to.deep.equal(Array.from(expected.outputFloat));

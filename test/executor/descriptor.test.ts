@@ -108,9 +108,17 @@ describe("Descriptor: negative attributes (L5)", function () {
     const unsigned: [string, string, number][] = [
       ["Gemm", "k", -1],
       ["Gemm", "n", -1],
-      ...["inChw", "outChw", "kernel", "strides", "pads", "dilations"].map((a): [string, string, number] => ["Conv", a, 0]),
+      ...["inChw", "outChw", "kernel", "strides", "pads", "dilations"].map((a): [string, string, number] => [
+        "Conv",
+        a,
+        0,
+      ]),
       ["Conv", "group", -1],
-      ...["inChw", "outHw", "kernel", "strides", "pads", "dilations"].map((a): [string, string, number] => ["MaxPool", a, 1]),
+      ...["inChw", "outHw", "kernel", "strides", "pads", "dilations"].map((a): [string, string, number] => [
+        "MaxPool",
+        a,
+        1,
+      ]),
       ...["inChw", "outHw", "kernel", "strides", "pads"].map((a): [string, string, number] => ["AveragePool", a, 0]),
       ["Softmax", "axisSize", -1],
       ["Softmax", "inner", -1],
@@ -134,7 +142,10 @@ describe("Descriptor: negative attributes (L5)", function () {
       if (index < 0) attrs[name] = -1;
       else attrs[name] = (v as number[]).map((x, i) => (i === index ? -1 : x));
       const bad: Program = { ...p, layers: p.layers.map((l, i) => (i === layer ? { ...l, attrs } : l)) };
-      expect(() => validateProgram(bad), `${op} ${name}`).to.throw(ProgramDecodeError, new RegExp(`layer ${layer} \\(${op}\\)`));
+      expect(() => validateProgram(bad), `${op} ${name}`).to.throw(
+        ProgramDecodeError,
+        new RegExp(`layer ${layer} \\(${op}\\)`),
+      );
     }
     // the requantization shift is unsigned on-chain too (KernelIO.roundShift): [1, 46] only
     const p = GENERATORS.Gemm(r);

@@ -3,7 +3,13 @@ import * as fs from "fs";
 import * as path from "path";
 import { merkleRoot, verifyProof } from "../../executor/trace/merkle";
 import { keccak256 } from "ethers";
-import { GOLDEN_DIR, commitmentsGolden, modelGolden, type CommitmentsGolden, type ModelGolden } from "../../tools/golden";
+import {
+  GOLDEN_DIR,
+  commitmentsGolden,
+  modelGolden,
+  type CommitmentsGolden,
+  type ModelGolden,
+} from "../../tools/golden";
 
 function frozen<T>(file: string): T {
   return JSON.parse(fs.readFileSync(path.join(GOLDEN_DIR, file), "utf8")) as T;
@@ -15,7 +21,8 @@ describe("golden vectors (test/golden, regenerate with tools/golden.ts)", functi
   it("the Merkle and trace rules reproduce test/golden/commitments.json", () => {
     const want = frozen<CommitmentsGolden>("commitments.json");
     expect(commitmentsGolden()).to.deep.equal(want);
-    for (const p of want.chunkProofs) expect(verifyProof(want.chunkRoot, keccak256(p.chunk), p.index, p.proof)).to.equal(true);
+    for (const p of want.chunkProofs)
+      expect(verifyProof(want.chunkRoot, keccak256(p.chunk), p.index, p.proof)).to.equal(true);
     expect(merkleRoot(want.stateRoots)).to.equal(want.traceRoot);
   });
 

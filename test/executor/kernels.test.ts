@@ -69,24 +69,29 @@ describe("integer kernels", () => {
       );
     });
     it("divRoundHalfUp rounds ties up: 1/2 -> 1, -1/2 -> 0, -3/2 -> -1, 5/3 -> 2", () => {
-      expect([divRoundHalfUp(1, 2), divRoundHalfUp(-1, 2), divRoundHalfUp(-3, 2), divRoundHalfUp(5, 3)]).to.deep.equal([1, 0, -1, 2]);
+      expect([divRoundHalfUp(1, 2), divRoundHalfUp(-1, 2), divRoundHalfUp(-3, 2), divRoundHalfUp(5, 3)]).to.deep.equal([
+        1, 0, -1, 2,
+      ]);
     });
   });
 
   describe("Gemm", () => {
     const gemm = (extra: Partial<Layer["attrs"]> = {}, mult = i32(16384, 24576), shift = i32(15, 16)): Program =>
-      program([1, 3], [
-        {
-          op: "Gemm",
-          inputs: [0],
-          outShape: [1, 2],
-          attrs: { k: 3, n: 2, zIn: 2, zOut: -1, clampMin: -128, clampMax: 127, ...extra },
-          weights: i8(1, 2, 3, -4, 0, 5),
-          bias: i32(100, -3),
-          multiplier: mult,
-          shift,
-        },
-      ]);
+      program(
+        [1, 3],
+        [
+          {
+            op: "Gemm",
+            inputs: [0],
+            outShape: [1, 2],
+            attrs: { k: 3, n: 2, zIn: 2, zOut: -1, clampMin: -128, clampMax: 127, ...extra },
+            weights: i8(1, 2, 3, -4, 0, 5),
+            bias: i32(100, -3),
+            multiplier: mult,
+            shift,
+          },
+        ],
+      );
     it("computes bias + sum w (x - zIn), per-channel requantization, output zero point", () => {
       // x - zIn = [8, -7, 1]; acc0 = 100 + 8 - 14 + 3 = 97; acc1 = -3 - 32 + 0 + 5 = -30
       // y0 = -1 + floor((97*16384 + 2^14) / 2^15) = -1 + 49 = 48
@@ -104,9 +109,21 @@ describe("integer kernels", () => {
       expect(run(gemm({}, i32(32767), i32(7)), [-128, 127, -128])).to.deep.equal([-128, -128]);
     });
     it("treats a [rows, k] input row by row (batch 2)", () => {
-      const p = program([2, 1], [
-        { op: "Gemm", inputs: [0], outShape: [2, 1], attrs: { k: 1, n: 1, zIn: 0, zOut: 0, clampMin: -128, clampMax: 127 }, weights: i8(3), bias: i32(1), multiplier: i32(16384), shift: i32(15) },
-      ]);
+      const p = program(
+        [2, 1],
+        [
+          {
+            op: "Gemm",
+            inputs: [0],
+            outShape: [2, 1],
+            attrs: { k: 1, n: 1, zIn: 0, zOut: 0, clampMin: -128, clampMax: 127 },
+            weights: i8(3),
+            bias: i32(1),
+            multiplier: i32(16384),
+            shift: i32(15),
+          },
+        ],
+      );
       // (3*5 + 1)/2 = 8; (3*-5 + 1)/2 = -7
       expect(run(p, [5, -5])).to.deep.equal([8, -7]);
     });
@@ -132,7 +149,10 @@ describe("integer kernels", () => {
             const nm = perChannel ? n : 1;
             const clampMin = rnd(-128, 0);
             const layer: Layer = {
-              op: "Gemm", inputs: [0], output: 1, outShape: [rows, n],
+              op: "Gemm",
+              inputs: [0],
+              output: 1,
+              outShape: [rows, n],
               attrs: { k, n, zIn, zOut, clampMin, clampMax: rnd(clampMin, 127) },
               weights: Int8Array.from({ length: n * k }, () => rnd(-128, 127)),
               // ranges where outputs are mostly not saturated, so a wrong accumulator shows in the output
@@ -168,35 +188,85 @@ describe("integer kernels", () => {
   describe("Conv", () => {
     const base = { zIn: 0, zOut: 0, clampMin: -128, clampMax: 127, dilations: [1, 1] };
     it("1x1 kernel on a 1x1 input with 3 input channels", () => {
-      const p = program([1, 3, 1, 1], [
-        {
-          op: "Conv", inputs: [0], outShape: [1, 2, 1, 1],
-          attrs: { ...base, inChw: [3, 1, 1], outChw: [2, 1, 1], group: 1, kernel: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0] },
-          weights: i8(1, 2, 3, -1, -1, -1), bias: i32(0, 10), multiplier: i32(16384), shift: i32(14),
-        },
-      ]);
+      const p = program(
+        [1, 3, 1, 1],
+        [
+          {
+            op: "Conv",
+            inputs: [0],
+            outShape: [1, 2, 1, 1],
+            attrs: {
+              ...base,
+              inChw: [3, 1, 1],
+              outChw: [2, 1, 1],
+              group: 1,
+              kernel: [1, 1],
+              strides: [1, 1],
+              pads: [0, 0, 0, 0],
+            },
+            weights: i8(1, 2, 3, -1, -1, -1),
+            bias: i32(0, 10),
+            multiplier: i32(16384),
+            shift: i32(14),
+          },
+        ],
+      );
       // ch0: 1*4 + 2*5 + 3*6 = 32 -> *1 = 32; ch1: 10 - 15 = -5
       expect(run(p, [4, 5, 6])).to.deep.equal([32, -5]);
     });
     it("zero-pads in the real domain: padded taps contribute nothing (non-square 2x3 input, 2x2 kernel, pads 1)", () => {
-      const p = program([1, 1, 2, 3], [
-        {
-          op: "Conv", inputs: [0], outShape: [1, 1, 3, 4],
-          attrs: { ...base, zIn: 1, inChw: [1, 2, 3], outChw: [1, 3, 4], group: 1, kernel: [2, 2], strides: [1, 1], pads: [1, 1, 1, 1] },
-          weights: i8(1, 1, 1, 1), bias: i32(0), multiplier: i32(16384), shift: i32(14),
-        },
-      ]);
+      const p = program(
+        [1, 1, 2, 3],
+        [
+          {
+            op: "Conv",
+            inputs: [0],
+            outShape: [1, 1, 3, 4],
+            attrs: {
+              ...base,
+              zIn: 1,
+              inChw: [1, 2, 3],
+              outChw: [1, 3, 4],
+              group: 1,
+              kernel: [2, 2],
+              strides: [1, 1],
+              pads: [1, 1, 1, 1],
+            },
+            weights: i8(1, 1, 1, 1),
+            bias: i32(0),
+            multiplier: i32(16384),
+            shift: i32(14),
+          },
+        ],
+      );
       // x - zIn = [[0,1,2],[3,4,5]]; each output = sum of the in-bounds taps of the 2x2 window
       expect(run(p, [1, 2, 3, 4, 5, 6])).to.deep.equal([0, 1, 3, 2, 3, 8, 12, 7, 3, 7, 9, 5]);
     });
     it("groups: each output channel reads only its group's input channels; strides 2 and dilation 2", () => {
-      const p = program([1, 2, 3, 3], [
-        {
-          op: "Conv", inputs: [0], outShape: [1, 2, 1, 1],
-          attrs: { ...base, inChw: [2, 3, 3], outChw: [2, 1, 1], group: 2, kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [2, 2] },
-          weights: i8(1, 1, 1, 1, 1, -1, 0, 0), bias: i32(0, 0), multiplier: i32(16384), shift: i32(14),
-        },
-      ]);
+      const p = program(
+        [1, 2, 3, 3],
+        [
+          {
+            op: "Conv",
+            inputs: [0],
+            outShape: [1, 2, 1, 1],
+            attrs: {
+              ...base,
+              inChw: [2, 3, 3],
+              outChw: [2, 1, 1],
+              group: 2,
+              kernel: [2, 2],
+              strides: [2, 2],
+              pads: [0, 0, 0, 0],
+              dilations: [2, 2],
+            },
+            weights: i8(1, 1, 1, 1, 1, -1, 0, 0),
+            bias: i32(0, 0),
+            multiplier: i32(16384),
+            shift: i32(14),
+          },
+        ],
+      );
       const x = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20, 30, 40, 50, 60, 70, 80, 90];
       // ch0 (group 0): corners of channel 0 = 1 + 3 + 7 + 9 = 20; ch1 (group 1): 10 - 30 = -20
       expect(run(p, x)).to.deep.equal([20, -20]);
@@ -220,7 +290,11 @@ describe("integer kernels", () => {
           zOut: fc.integer({ min: -128, max: 127 }),
           seed: fc.nat(),
         })
-        .filter((r) => r.h + r.pads[0] + r.pads[2] >= (r.kh - 1) * r.dh + 1 && r.w + r.pads[1] + r.pads[3] >= (r.kw - 1) * r.dw + 1);
+        .filter(
+          (r) =>
+            r.h + r.pads[0] + r.pads[2] >= (r.kh - 1) * r.dh + 1 &&
+            r.w + r.pads[1] + r.pads[3] >= (r.kw - 1) * r.dw + 1,
+        );
       fc.assert(
         fc.property(layerArb, (r) => {
           const c = r.g * r.cg;
@@ -234,8 +308,23 @@ describe("integer kernels", () => {
           };
           const rowLen = r.cg * r.kh * r.kw;
           const layer: Layer = {
-            op: "Conv", inputs: [0], output: 1, outShape: [1, m, oh, ow],
-            attrs: { inChw: [c, r.h, r.w], outChw: [m, oh, ow], group: r.g, kernel: [r.kh, r.kw], strides: [r.sh, r.sw], pads: [...r.pads], dilations: [r.dh, r.dw], zIn: r.zIn, zOut: r.zOut, clampMin: -128, clampMax: 127 },
+            op: "Conv",
+            inputs: [0],
+            output: 1,
+            outShape: [1, m, oh, ow],
+            attrs: {
+              inChw: [c, r.h, r.w],
+              outChw: [m, oh, ow],
+              group: r.g,
+              kernel: [r.kh, r.kw],
+              strides: [r.sh, r.sw],
+              pads: [...r.pads],
+              dilations: [r.dh, r.dw],
+              zIn: r.zIn,
+              zOut: r.zOut,
+              clampMin: -128,
+              clampMax: 127,
+            },
             weights: Int8Array.from({ length: m * rowLen }, () => rnd(-127, 127)),
             bias: Int32Array.from({ length: m }, () => rnd(-100000, 100000)),
             multiplier: Int32Array.from({ length: m }, () => rnd(1 << 14, (1 << 15) - 1)),
@@ -275,16 +364,47 @@ describe("integer kernels", () => {
 
   describe("pooling", () => {
     it("MaxPool: padding never wins, even against -128", () => {
-      const p = program([1, 1, 2, 2], [
-        { op: "MaxPool", inputs: [0], outShape: [1, 1, 2, 2], attrs: { inChw: [1, 2, 2], outHw: [2, 2], kernel: [2, 2], strides: [1, 1], pads: [1, 1, 0, 0], dilations: [1, 1] } },
-      ]);
+      const p = program(
+        [1, 1, 2, 2],
+        [
+          {
+            op: "MaxPool",
+            inputs: [0],
+            outShape: [1, 1, 2, 2],
+            attrs: {
+              inChw: [1, 2, 2],
+              outHw: [2, 2],
+              kernel: [2, 2],
+              strides: [1, 1],
+              pads: [1, 1, 0, 0],
+              dilations: [1, 1],
+            },
+          },
+        ],
+      );
       expect(run(p, [-128, -100, -90, -128])).to.deep.equal([-128, -100, -90, -90]);
     });
     it("AveragePool: sum of (x - zIn) / count rounded half up; count_include_pad changes the divisor", () => {
       const mk = (cip: number): Program =>
-        program([1, 1, 1, 2], [
-          { op: "AveragePool", inputs: [0], outShape: [1, 1, 1, 2], attrs: { inChw: [1, 1, 2], outHw: [1, 2], kernel: [1, 2], strides: [1, 1], pads: [0, 1, 0, 0], countIncludePad: cip, zIn: -10 } },
-        ]);
+        program(
+          [1, 1, 1, 2],
+          [
+            {
+              op: "AveragePool",
+              inputs: [0],
+              outShape: [1, 1, 1, 2],
+              attrs: {
+                inChw: [1, 1, 2],
+                outHw: [1, 2],
+                kernel: [1, 2],
+                strides: [1, 1],
+                pads: [0, 1, 0, 0],
+                countIncludePad: cip,
+                zIn: -10,
+              },
+            },
+          ],
+        );
       // x - zIn = [1, 2]; window 0 = [pad, 1], window 1 = [1, 2]
       // cip 0: [1/1, 3/2 = 1.5 -> 2] + zIn = [-9, -8]; cip 1: [1/2 = 0.5 -> 1, 2] + zIn = [-9, -8]
       expect(run(mk(0), [-9, -8])).to.deep.equal([-9, -8]);
@@ -296,56 +416,130 @@ describe("integer kernels", () => {
 
   describe("elementwise", () => {
     it("Add broadcasts [2,1] + [1,3] with per-operand multipliers and rounds half up", () => {
-      const p = program([2, 1], [
-        { op: "Add", inputs: [0], outShape: [2, 3], attrs: { aShape: [2, 1], bShape: [1, 3], zA: 1, zB: 0, zOut: 5, constSide: 1 }, weights: i8(0, 1, -3), multiplier: i32(16384, 8192), shift: i32(15) },
-      ]);
+      const p = program(
+        [2, 1],
+        [
+          {
+            op: "Add",
+            inputs: [0],
+            outShape: [2, 3],
+            attrs: { aShape: [2, 1], bShape: [1, 3], zA: 1, zB: 0, zOut: 5, constSide: 1 },
+            weights: i8(0, 1, -3),
+            multiplier: i32(16384, 8192),
+            shift: i32(15),
+          },
+        ],
+      );
       // a - zA = [2, -2] (x = [3, -1]); y = 5 + floor((a*16384 + b*8192 + 2^14) / 2^15) = 5 + round_half_up(a/2 + b/4)
       // row 0: 1, 1.25, 0.25 -> 1, 1, 0 ; row 1: -1, -0.75, -1.75 -> -1, -1, -2
       expect(run(p, [3, -1])).to.deep.equal([6, 6, 5, 4, 4, 3]);
     });
     it("Sub with the constant first computes c - x", () => {
-      const p = program([3], [
-        { op: "Sub", inputs: [0], outShape: [3], attrs: { aShape: [1], bShape: [3], zA: 0, zB: 0, zOut: 0, constSide: 0 }, weights: i8(10), multiplier: i32(16384, 16384), shift: i32(14) },
-      ]);
+      const p = program(
+        [3],
+        [
+          {
+            op: "Sub",
+            inputs: [0],
+            outShape: [3],
+            attrs: { aShape: [1], bShape: [3], zA: 0, zB: 0, zOut: 0, constSide: 0 },
+            weights: i8(10),
+            multiplier: i32(16384, 16384),
+            shift: i32(14),
+          },
+        ],
+      );
       expect(run(p, [1, -5, 127])).to.deep.equal([9, 15, -117]);
     });
     it("Add of two tensors (DAG) saturates at both ends", () => {
-      const p = program([3], [
-        { op: "Relu", inputs: [0], outShape: [3], attrs: { zIn: 0 } },
-        { op: "Add", inputs: [0, 1], outShape: [3], attrs: { aShape: [3], bShape: [3], zA: 0, zB: 0, zOut: 0 }, multiplier: i32(16384, 16384), shift: i32(14) },
-      ]);
+      const p = program(
+        [3],
+        [
+          { op: "Relu", inputs: [0], outShape: [3], attrs: { zIn: 0 } },
+          {
+            op: "Add",
+            inputs: [0, 1],
+            outShape: [3],
+            attrs: { aShape: [3], bShape: [3], zA: 0, zB: 0, zOut: 0 },
+            multiplier: i32(16384, 16384),
+            shift: i32(14),
+          },
+        ],
+      );
       // x + relu(x): 100 + 100 -> 127; -100 + 0 -> -100; 3 + 3 = 6
       expect(run(p, [100, -100, 3])).to.deep.equal([127, -100, 6]);
-      const p2 = program([1], [
-        { op: "Sub", inputs: [0], outShape: [1], attrs: { aShape: [1], bShape: [1], zA: 0, zB: 0, zOut: 0, constSide: 1 }, weights: i8(100), multiplier: i32(16384, 16384), shift: i32(14) },
-      ]);
+      const p2 = program(
+        [1],
+        [
+          {
+            op: "Sub",
+            inputs: [0],
+            outShape: [1],
+            attrs: { aShape: [1], bShape: [1], zA: 0, zB: 0, zOut: 0, constSide: 1 },
+            weights: i8(100),
+            multiplier: i32(16384, 16384),
+            shift: i32(14),
+          },
+        ],
+      );
       expect(run(p2, [-100])).to.deep.equal([-128]);
     });
     it("Mul multiplies (a - zA)(b - zB) then requantizes", () => {
-      const p = program([2], [
-        { op: "Mul", inputs: [0], outShape: [2], attrs: { aShape: [2], bShape: [1], zA: 0, zB: 0, zOut: 0, constSide: 1 }, weights: i8(-3), multiplier: i32(16384), shift: i32(17) },
-      ]);
+      const p = program(
+        [2],
+        [
+          {
+            op: "Mul",
+            inputs: [0],
+            outShape: [2],
+            attrs: { aShape: [2], bShape: [1], zA: 0, zB: 0, zOut: 0, constSide: 1 },
+            weights: i8(-3),
+            multiplier: i32(16384),
+            shift: i32(17),
+          },
+        ],
+      );
       // y = round_half_up(x * -3 / 8): 5 -> -1.875 -> -2; -4 -> 1.5 -> 2
       expect(run(p, [5, -4])).to.deep.equal([-2, 2]);
     });
     it("Relu keeps the input quantization: y = max(x, zIn)", () => {
-      expect(run(program([4], [{ op: "Relu", inputs: [0], outShape: [4], attrs: { zIn: -20 } }]), [-128, -21, -20, 50])).to.deep.equal([-20, -20, -20, 50]);
+      expect(
+        run(program([4], [{ op: "Relu", inputs: [0], outShape: [4], attrs: { zIn: -20 } }]), [-128, -21, -20, 50]),
+      ).to.deep.equal([-20, -20, -20, 50]);
     });
     it("Lut indexes the table by x + 128", () => {
       const lut = Int8Array.from({ length: 256 }, (_, i) => 127 - i);
-      expect(run(program([3], [{ op: "Lut", inputs: [0], outShape: [3], attrs: {}, lut }]), [-128, 0, 127])).to.deep.equal([127, -1, -128]);
+      expect(
+        run(program([3], [{ op: "Lut", inputs: [0], outShape: [3], attrs: {}, lut }]), [-128, 0, 127]),
+      ).to.deep.equal([127, -1, -128]);
     });
     it("Affine applies a per-channel weight and bias along axis 1", () => {
-      const p = program([1, 2, 2], [
-        { op: "Affine", inputs: [0], outShape: [1, 2, 2], attrs: { channels: 2, inner: 2, zIn: 0, zOut: 0, clampMin: -128, clampMax: 127 }, weights: i8(2, -1), bias: i32(1, 0), multiplier: i32(16384), shift: i32(14) },
-      ]);
+      const p = program(
+        [1, 2, 2],
+        [
+          {
+            op: "Affine",
+            inputs: [0],
+            outShape: [1, 2, 2],
+            attrs: { channels: 2, inner: 2, zIn: 0, zOut: 0, clampMin: -128, clampMax: 127 },
+            weights: i8(2, -1),
+            bias: i32(1, 0),
+            multiplier: i32(16384),
+            shift: i32(14),
+          },
+        ],
+      );
       expect(run(p, [3, 4, 3, 4])).to.deep.equal([7, 9, -3, -4]);
     });
   });
 
   describe("Softmax", () => {
     const table = Int32Array.from({ length: 256 }, (_, j) => Math.round(65536 * Math.exp((j - 255) / 16)));
-    const sm = (n: number): Program => program([n], [{ op: "Softmax", inputs: [0], outShape: [n], attrs: { outer: 1, axisSize: n, inner: 1 }, bias: table }]);
+    const sm = (n: number): Program =>
+      program(
+        [n],
+        [{ op: "Softmax", inputs: [0], outShape: [n], attrs: { outer: 1, axisSize: n, inner: 1 }, bias: table }],
+      );
     it("splits equal inputs evenly: 1/2 -> 0 (128 - 128), 1/3 -> 85 - 128, a single element saturates to 127", () => {
       expect(run(sm(2), [7, 7])).to.deep.equal([0, 0]);
       expect(run(sm(3), [-5, -5, -5])).to.deep.equal([-43, -43, -43]);
@@ -365,33 +559,63 @@ describe("integer kernels", () => {
       expect(run(p, [1, 2, 3, 4, 5, 6])).to.deep.equal([1, 4, 2, 5, 3, 6]);
     });
     it("Transpose [1,2,3,2] with perm [0,3,1,2] (NCHW -> NWCH-like)", () => {
-      const p = program([1, 2, 3, 2], [{ op: "Transpose", inputs: [0], outShape: [1, 2, 2, 3], attrs: { perm: [0, 3, 1, 2] } }]);
+      const p = program(
+        [1, 2, 3, 2],
+        [{ op: "Transpose", inputs: [0], outShape: [1, 2, 2, 3], attrs: { perm: [0, 3, 1, 2] } }],
+      );
       const x = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
       // y[0, w, c, h] = x[0, c, h, w]
       expect(run(p, x)).to.deep.equal([0, 2, 4, 6, 8, 10, 1, 3, 5, 7, 9, 11]);
     });
     it("Reshape copies the data unchanged", () => {
-      expect(run(program([2, 2], [{ op: "Reshape", inputs: [0], outShape: [4], attrs: {} }]), [1, -2, 3, -4])).to.deep.equal([1, -2, 3, -4]);
+      expect(
+        run(program([2, 2], [{ op: "Reshape", inputs: [0], outShape: [4], attrs: {} }]), [1, -2, 3, -4]),
+      ).to.deep.equal([1, -2, 3, -4]);
     });
   });
 
   describe("states and steps", () => {
     const dag = (): Program =>
-      program([2], [
-        { op: "Relu", inputs: [0], outShape: [2], attrs: { zIn: 0 } },
-        { op: "Lut", inputs: [1], outShape: [2], attrs: {}, lut: Int8Array.from({ length: 256 }, (_, i) => (i - 128) >> 1) },
-        { op: "Add", inputs: [0, 2], outShape: [2], attrs: { aShape: [2], bShape: [2], zA: 0, zB: 0, zOut: 0 }, multiplier: i32(16384, 16384), shift: i32(14) },
-        { op: "Relu", inputs: [3], outShape: [2], attrs: { zIn: 0 } },
-      ]);
+      program(
+        [2],
+        [
+          { op: "Relu", inputs: [0], outShape: [2], attrs: { zIn: 0 } },
+          {
+            op: "Lut",
+            inputs: [1],
+            outShape: [2],
+            attrs: {},
+            lut: Int8Array.from({ length: 256 }, (_, i) => (i - 128) >> 1),
+          },
+          {
+            op: "Add",
+            inputs: [0, 2],
+            outShape: [2],
+            attrs: { aShape: [2], bShape: [2], zA: 0, zB: 0, zOut: 0 },
+            multiplier: i32(16384, 16384),
+            shift: i32(14),
+          },
+          { op: "Relu", inputs: [3], outShape: [2], attrs: { zIn: 0 } },
+        ],
+      );
     it("liveTensors lists the tensors a later layer still reads, plus the newest one", () => {
       const p = dag();
       expect([0, 1, 2, 3, 4].map((s) => liveTensors(p, s))).to.deep.equal([[0], [0, 1], [0, 2], [3], [4]]);
-      expect(stateLayout(p, 2)).to.deep.equal([{ id: 0, offset: 0, length: 2 }, { id: 2, offset: 2, length: 2 }]);
+      expect(stateLayout(p, 2)).to.deep.equal([
+        { id: 0, offset: 0, length: 2 },
+        { id: 2, offset: 2, length: 2 },
+      ]);
     });
     it("states concatenate live tensors in id order and executeStep reproduces every step", () => {
       const p = dag();
       const s = execute(p, i8(-6, 10));
-      expect(s.map((a) => Array.from(a))).to.deep.equal([[-6, 10], [-6, 10, 0, 10], [-6, 10, 0, 5], [-6, 15], [0, 15]]);
+      expect(s.map((a) => Array.from(a))).to.deep.equal([
+        [-6, 10],
+        [-6, 10, 0, 10],
+        [-6, 10, 0, 5],
+        [-6, 15],
+        [0, 15],
+      ]);
       for (let k = 1; k <= 4; k++) expect(Array.from(executeStep(p, k, s[k - 1]))).to.deep.equal(Array.from(s[k]));
     });
     it("executeStep rejects a state of the wrong size and a step out of range", () => {
@@ -404,9 +628,21 @@ describe("integer kernels", () => {
 
   describe("program validation", () => {
     const good = (): Program =>
-      program([1, 3], [
-        { op: "Gemm", inputs: [0], outShape: [1, 2], attrs: { k: 3, n: 2, zIn: 0, zOut: 0, clampMin: -128, clampMax: 127 }, weights: i8(1, 2, 3, 4, 5, 6), bias: i32(0, 0), multiplier: i32(16384), shift: i32(15) },
-      ]);
+      program(
+        [1, 3],
+        [
+          {
+            op: "Gemm",
+            inputs: [0],
+            outShape: [1, 2],
+            attrs: { k: 3, n: 2, zIn: 0, zOut: 0, clampMin: -128, clampMax: 127 },
+            weights: i8(1, 2, 3, 4, 5, 6),
+            bias: i32(0, 0),
+            multiplier: i32(16384),
+            shift: i32(15),
+          },
+        ],
+      );
     it("rejects a multiplier >= 2^15, a shift outside [1, 46] and weights of the wrong length", () => {
       const p1 = good();
       p1.layers[0].multiplier = i32(32768);
@@ -420,8 +656,21 @@ describe("integer kernels", () => {
     });
     it("rejects a window geometry whose output size does not follow from the input, pads, kernel and stride", () => {
       const pool = (outHw: number[]): Program => ({
-        name: "t", version: 1, inputShape: [1, 1, 4, 4], outputShape: [1, 1, ...outHw], input: { scale: 1, zeroPoint: 0 }, output: { scale: 1, zeroPoint: 0 },
-        layers: [{ op: "MaxPool", inputs: [0], output: 1, outShape: [1, 1, ...outHw], attrs: { inChw: [1, 4, 4], outHw, kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1] } }],
+        name: "t",
+        version: 1,
+        inputShape: [1, 1, 4, 4],
+        outputShape: [1, 1, ...outHw],
+        input: { scale: 1, zeroPoint: 0 },
+        output: { scale: 1, zeroPoint: 0 },
+        layers: [
+          {
+            op: "MaxPool",
+            inputs: [0],
+            output: 1,
+            outShape: [1, 1, ...outHw],
+            attrs: { inChw: [1, 4, 4], outHw, kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1] },
+          },
+        ],
       });
       expect(() => validateProgram(pool([2, 2]))).to.not.throw();
       expect(() => validateProgram(pool([2, 9]))).to.throw(ProgramDecodeError, /output size 9 does not follow/);
@@ -433,7 +682,10 @@ describe("integer kernels", () => {
       expect(q).to.deep.equal(p);
       expect(Buffer.from(encodeProgram(q)).equals(Buffer.from(bytes))).to.equal(true);
       // attribute insertion order does not change the bytes
-      const shuffled = { ...p, layers: [{ ...p.layers[0], attrs: Object.fromEntries(Object.entries(p.layers[0].attrs).reverse()) }] };
+      const shuffled = {
+        ...p,
+        layers: [{ ...p.layers[0], attrs: Object.fromEntries(Object.entries(p.layers[0].attrs).reverse()) }],
+      };
       expect(Buffer.from(encodeProgram(shuffled)).equals(Buffer.from(bytes))).to.equal(true);
     });
   });

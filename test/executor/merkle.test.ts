@@ -111,7 +111,9 @@ describe("executor/trace/merkle", () => {
       expect(got.length).to.equal(3 * 32);
       for (let i = 0; i < 3; i++) {
         const right = i < 2 ? layer.subarray(64 * i + 32, 64 * i + 64) : filler;
-        expect(hexlify(got.subarray(32 * i, 32 * i + 32))).to.equal(keccak256(concat([layer.subarray(64 * i, 64 * i + 32), right])));
+        expect(hexlify(got.subarray(32 * i, 32 * i + 32))).to.equal(
+          keccak256(concat([layer.subarray(64 * i, 64 * i + 32), right])),
+        );
       }
     });
 

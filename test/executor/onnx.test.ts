@@ -51,7 +51,9 @@ function rawModel(graph: Record<string, unknown>, opset = 13): Uint8Array {
 
 const floatInfo = (name: string, dims: number[]) => ({
   name,
-  type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
+  type: {
+    tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } },
+  },
 });
 
 /** A one-node Relu graph whose extra initializer `w` (consumed by an Add) is given as a raw TensorProto object. */
@@ -161,8 +163,12 @@ describe("ONNX model I/O", function () {
       const ours = Array.from(encodeOnnx(g));
       const has = (seq: number[]) => ours.some((_, i) => seq.every((v, k) => ours[i + k] === v));
       expect(has([0x40, 2, 0x40, 3]), "ints: tag (8 << 3 | 0) before each value").to.equal(true);
-      expect(has([0x3d, 0, 0, 0x80, 0x3f, 0x3d, 0, 0, 0, 0x40]), "floats: tag (7 << 3 | 5) before each value").to.equal(true);
-      expect(has([0x08, 5, 0x08, 6, 0x10, 1]), "dims: tag (1 << 3 | 0) before each value, then data_type").to.equal(true);
+      expect(has([0x3d, 0, 0, 0x80, 0x3f, 0x3d, 0, 0, 0, 0x40]), "floats: tag (7 << 3 | 5) before each value").to.equal(
+        true,
+      );
+      expect(has([0x08, 5, 0x08, 6, 0x10, 1]), "dims: tag (1 << 3 | 0) before each value, then data_type").to.equal(
+        true,
+      );
       // onnx-proto (compiled from onnx.proto3) packs all three; its bytes differ, the model read from them does not.
       const packed = onnx.ModelProto.encode(onnx.ModelProto.decode(Uint8Array.from(ours))).finish();
       expect(Buffer.from(packed).equals(Buffer.from(ours))).to.equal(false);
@@ -354,15 +360,26 @@ describe("ONNX model I/O", function () {
       const cases: [Record<string, unknown>, Tensor][] = [
         [{ dims: [2], dataType: onnx.TensorProto.DataType.FLOAT, floatData: [1.5, -2] }, tensorF32([2], [1.5, -2])],
         [
-          { dims: [2], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(Float32Array.of(3, 4).buffer) },
+          {
+            dims: [2],
+            dataType: onnx.TensorProto.DataType.FLOAT,
+            rawData: new Uint8Array(Float32Array.of(3, 4).buffer),
+          },
           tensorF32([2], [3, 4]),
         ],
         [{ dims: [2], dataType: onnx.TensorProto.DataType.DOUBLE, doubleData: [0.1, 2] }, tensorF32([2], [0.1, 2])],
         [
-          { dims: [2], dataType: onnx.TensorProto.DataType.DOUBLE, rawData: new Uint8Array(Float64Array.of(0.1, -7).buffer) },
+          {
+            dims: [2],
+            dataType: onnx.TensorProto.DataType.DOUBLE,
+            rawData: new Uint8Array(Float64Array.of(0.1, -7).buffer),
+          },
           tensorF32([2], [0.1, -7]),
         ],
-        [{ dims: [2], dataType: onnx.TensorProto.DataType.INT64, int64Data: [-5, 2 ** 40] }, tensorI64([2], [-5, 2 ** 40])],
+        [
+          { dims: [2], dataType: onnx.TensorProto.DataType.INT64, int64Data: [-5, 2 ** 40] },
+          tensorI64([2], [-5, 2 ** 40]),
+        ],
         [
           {
             dims: [2],
@@ -372,7 +389,10 @@ describe("ONNX model I/O", function () {
           tensorI64([2], [-5, 2 ** 52]),
         ],
         [{ dims: [3], dataType: onnx.TensorProto.DataType.INT32, int32Data: [-1, 0, 7] }, tensorI64([3], [-1, 0, 7])],
-        [{ dims: [2], dataType: onnx.TensorProto.DataType.INT8, rawData: Uint8Array.of(0xff, 0x05) }, tensorI64([2], [-1, 5])],
+        [
+          { dims: [2], dataType: onnx.TensorProto.DataType.INT8, rawData: Uint8Array.of(0xff, 0x05) },
+          tensorI64([2], [-1, 5]),
+        ],
         [{ dims: [2], dataType: onnx.TensorProto.DataType.BOOL, int32Data: [1, 0] }, tensorI64([2], [1, 0])],
       ];
       for (const [proto, expected] of cases) {
@@ -412,7 +432,11 @@ describe("ONNX model I/O", function () {
             opType: "Constant",
             output: ["k"],
             attribute: [
-              { name: "value", type: 4, t: { dims: [4], dataType: onnx.TensorProto.DataType.FLOAT, floatData: [10, 20, 30, 40] } },
+              {
+                name: "value",
+                type: 4,
+                t: { dims: [4], dataType: onnx.TensorProto.DataType.FLOAT, floatData: [10, 20, 30, 40] },
+              },
             ],
           },
           { name: "add", opType: "Add", input: ["x", "w"], output: ["s"] },
@@ -786,7 +810,10 @@ describe("ONNX model I/O", function () {
         "initializer 'b1' has 20 bytes of raw_data, but its dims [2, 3] need 6 FLOAT values",
       );
       expectError(
-        () => loadOnnx(modelWithInitializer({ dims: [2], dataType: onnx.TensorProto.DataType.FLOAT, floatData: [1, 2, 3] })),
+        () =>
+          loadOnnx(
+            modelWithInitializer({ dims: [2], dataType: onnx.TensorProto.DataType.FLOAT, floatData: [1, 2, 3] }),
+          ),
         InvalidModelError,
         "initializer 'w' has 3 values, but its dims [2] need 2 FLOAT values",
       );
@@ -819,7 +846,11 @@ describe("ONNX model I/O", function () {
       expectError(
         () =>
           loadOnnx(
-            modelWithInitializer({ dims: [1], dataType: onnx.TensorProto.DataType.FLOAT16, rawData: Uint8Array.of(0, 0x3c) }),
+            modelWithInitializer({
+              dims: [1],
+              dataType: onnx.TensorProto.DataType.FLOAT16,
+              rawData: Uint8Array.of(0, 0x3c),
+            }),
           ),
         InvalidModelError,
         "element type FLOAT16",

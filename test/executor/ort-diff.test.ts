@@ -59,7 +59,8 @@ async function check(c: Case, seed = 7): Promise<{ program: Program; maxErr: num
     const fl = runFloat(c.graph, x);
     expect(fl.data.length).to.equal(ref.length);
     expect(fl.dims).to.deep.equal([...res[outName].dims]);
-    for (let i = 0; i < ref.length; i++) expect(Math.abs(fl.data[i] - ref[i]), `float ref at ${i}`).to.be.at.most(1e-4 * (1 + Math.abs(ref[i])));
+    for (let i = 0; i < ref.length; i++)
+      expect(Math.abs(fl.data[i] - ref[i]), `float ref at ${i}`).to.be.at.most(1e-4 * (1 + Math.abs(ref[i])));
     const states = execute(program, quantizeInput(program, x));
     const y = dequantizeOutput(program, states[states.length - 1]);
     for (let i = 0; i < ref.length; i++) {
@@ -68,17 +69,36 @@ async function check(c: Case, seed = 7): Promise<{ program: Program; maxErr: num
       maxSteps = Math.max(maxSteps, e / program.output.scale);
     }
   }
-  expect(maxSteps, `max error ${maxErr} = ${maxSteps.toFixed(2)} output steps`).to.be.at.most(c.steps ?? TOLERANCE_STEPS);
+  expect(maxSteps, `max error ${maxErr} = ${maxSteps.toFixed(2)} output steps`).to.be.at.most(
+    c.steps ?? TOLERANCE_STEPS,
+  );
   return { program, maxErr, maxSteps };
 }
 
 function weights(seed: number, dims: number[], scale = 0.5): ReturnType<typeof tensorF32> {
   const r = rng(seed);
-  return tensorF32(dims, randArray(r, dims.reduce((a, b) => a * b, 1), -scale, scale));
+  return tensorF32(
+    dims,
+    randArray(
+      r,
+      dims.reduce((a, b) => a * b, 1),
+      -scale,
+      scale,
+    ),
+  );
 }
 
 /** x[1,c,h,w] -> Conv(attrs) [-> extra ops] */
-function convModel(c: number, h: number, w: number, m: number, k: [number, number], attrs: Record<string, number | number[] | string>, bias = true, opset = 13): Case {
+function convModel(
+  c: number,
+  h: number,
+  w: number,
+  m: number,
+  k: [number, number],
+  attrs: Record<string, number | number[] | string>,
+  bias = true,
+  opset = 13,
+): Case {
   const b = new GraphBuilder("conv", opset);
   const x = b.input("x", [1, c, h, w]);
   const group = (attrs.group as number | undefined) ?? 1;
@@ -90,7 +110,13 @@ function convModel(c: number, h: number, w: number, m: number, k: [number, numbe
   return { graph: b.build(), inputDims: [1, c, h, w], ops: ["Conv"] };
 }
 
-function unary(op: string, dims: number[], attrs: Record<string, number | number[] | string> = {}, opset = 13, extra: string[] = []): Case {
+function unary(
+  op: string,
+  dims: number[],
+  attrs: Record<string, number | number[] | string> = {},
+  opset = 13,
+  extra: string[] = [],
+): Case {
   const b = new GraphBuilder(op, opset);
   const x = b.input("x", dims);
   const y = b.node(op, [x, ...extra.map((e, i) => b.initializer(`c${i}`, tensorF32([], [Number(e)])))], attrs);
@@ -115,8 +141,10 @@ describe("ort differential: quantized program vs onnxruntime (float)", function 
       run("conv pads/strides", convModel(3, 7, 9, 5, [3, 3], { pads: [1, 0, 2, 1], strides: [2, 2] })));
     it("matches with dilations 2 and different strides per axis", () =>
       run("conv dilations", convModel(2, 9, 8, 3, [3, 2], { dilations: [2, 2], strides: [1, 2], pads: [2, 1, 2, 1] })));
-    it("matches with groups (2) and no bias", () => run("conv group 2", convModel(6, 5, 5, 4, [3, 3], { group: 2, pads: [1, 1, 1, 1] }, false)));
-    it("matches depthwise (group = channels = 5)", () => run("conv depthwise", convModel(5, 6, 7, 5, [3, 3], { group: 5, pads: [1, 1, 1, 1] })));
+    it("matches with groups (2) and no bias", () =>
+      run("conv group 2", convModel(6, 5, 5, 4, [3, 3], { group: 2, pads: [1, 1, 1, 1] }, false)));
+    it("matches depthwise (group = channels = 5)", () =>
+      run("conv depthwise", convModel(5, 6, 7, 5, [3, 3], { group: 5, pads: [1, 1, 1, 1] })));
     it("matches a 1x1 kernel on a 1x1 input", () => run("conv 1x1", convModel(7, 1, 1, 3, [1, 1], {})));
     for (const autoPad of ["SAME_UPPER", "SAME_LOWER", "VALID"]) {
       it(`matches auto_pad ${autoPad} with strides 2 and an even kernel`, () =>
@@ -126,7 +154,11 @@ describe("ort differential: quantized program vs onnxruntime (float)", function 
       const c = convModel(3, 6, 6, 4, [3, 3], { pads: [1, 1, 1, 1] });
       const b = new GraphBuilder("conv-relu", 13);
       const x = b.input("x", [1, 3, 6, 6]);
-      const y = b.node("Relu", [b.node("Conv", [x, b.initializer("w", weights(11, [4, 3, 3, 3])), b.initializer("b", weights(12, [4]))], { pads: [1, 1, 1, 1] })]);
+      const y = b.node("Relu", [
+        b.node("Conv", [x, b.initializer("w", weights(11, [4, 3, 3, 3])), b.initializer("b", weights(12, [4]))], {
+          pads: [1, 1, 1, 1],
+        }),
+      ]);
       b.output(y, [-1]);
       c.graph = b.build();
       c.ops = ["Conv"];
@@ -136,13 +168,17 @@ describe("ort differential: quantized program vs onnxruntime (float)", function 
       const b = new GraphBuilder("conv-bn-clip", 13);
       const x = b.input("x", [1, 3, 5, 5]);
       let h = b.node("Conv", [x, b.initializer("w", weights(11, [4, 3, 3, 3]))], { pads: [1, 1, 1, 1] });
-      h = b.node("BatchNormalization", [
-        h,
-        b.initializer("s", tensorF32([4], [1.5, 0.5, -1, 2])),
-        b.initializer("bb", tensorF32([4], [0.1, -0.2, 0.3, 0])),
-        b.initializer("m", tensorF32([4], [0.2, 0, -0.1, 0.05])),
-        b.initializer("v", tensorF32([4], [1, 0.5, 2, 0.25])),
-      ], { epsilon: 1e-3 });
+      h = b.node(
+        "BatchNormalization",
+        [
+          h,
+          b.initializer("s", tensorF32([4], [1.5, 0.5, -1, 2])),
+          b.initializer("bb", tensorF32([4], [0.1, -0.2, 0.3, 0])),
+          b.initializer("m", tensorF32([4], [0.2, 0, -0.1, 0.05])),
+          b.initializer("v", tensorF32([4], [1, 0.5, 2, 0.25])),
+        ],
+        { epsilon: 1e-3 },
+      );
       h = b.node("Clip", [h, b.initializer("lo", tensorF32([], [0])), b.initializer("hi", tensorF32([], [0.6]))]);
       b.output(h, [-1]);
       // Clip narrows the output to [0, 0.6] (step 0.0024) while the BN scale (x2) amplifies the input quantization
@@ -162,7 +198,9 @@ describe("ort differential: quantized program vs onnxruntime (float)", function 
     it("folds BatchNormalization after a Gemm and a Clip (opset 9 attributes) into it", async () => {
       const b = new GraphBuilder("gemm-bn-clip", 9);
       const x = b.input("x", [1, 6]);
-      let h = b.node("Gemm", [x, b.initializer("B", weights(73, [4, 6])), b.initializer("C", weights(74, [4], 0.2))], { transB: 1 });
+      let h = b.node("Gemm", [x, b.initializer("B", weights(73, [4, 6])), b.initializer("C", weights(74, [4], 0.2))], {
+        transB: 1,
+      });
       h = b.node("BatchNormalization", [
         h,
         b.initializer("s", tensorF32([4], [1.2, 0.7, -1, 2])),
@@ -181,7 +219,11 @@ describe("ort differential: quantized program vs onnxruntime (float)", function 
       h = b.node("Relu", [h]);
       h = b.node("GlobalAveragePool", [h]);
       b.output(b.node("Flatten", [h]), [-1]);
-      await run("reshape+conv+gap", { graph: b.build(), inputDims: [1, 36], ops: ["Reshape", "Conv", "AveragePool", "Reshape"] });
+      await run("reshape+conv+gap", {
+        graph: b.build(),
+        inputDims: [1, 36],
+        ops: ["Reshape", "Conv", "AveragePool", "Reshape"],
+      });
     });
     it("MatMul on a rank-1 input", async () => {
       const b = new GraphBuilder("matmul1", 13);
@@ -201,7 +243,8 @@ describe("ort differential: quantized program vs onnxruntime (float)", function 
       return { graph: b.build(), inputDims: [2, 6], ops: ["Gemm"] };
     }
     it("matches transB = 1 with a per-column C", () => run("gemm transB", gemm({ transB: 1 }, [5], [5, 6])));
-    it("matches transB = 0, alpha and beta, a [1, N] C", () => run("gemm alpha/beta", gemm({ alpha: 0.7, beta: 1.5 }, [1, 5], [6, 5])));
+    it("matches transB = 0, alpha and beta, a [1, N] C", () =>
+      run("gemm alpha/beta", gemm({ alpha: 0.7, beta: 1.5 }, [1, 5], [6, 5])));
     it("matches a scalar C and no C", async () => {
       await run("gemm scalar C", gemm({}, [], [6, 3]));
       await run("gemm no C", gemm({ transB: 1 }, null, [3, 6]));
@@ -228,15 +271,21 @@ describe("ort differential: quantized program vs onnxruntime (float)", function 
       return { graph: b.build(), inputDims: xDims, ops: [op] };
     }
     for (const op of ["Add", "Sub", "Mul"]) {
-      it(`${op}: tensor [2,3,4] with constant [3,1]`, () => run(`${op} const [3,1]`, binaryConst(op, [2, 3, 4], [3, 1], false)));
-      it(`${op}: constant [4] first, tensor [1,3,4]`, () => run(`${op} const-first [4]`, binaryConst(op, [1, 3, 4], [4], true)));
+      it(`${op}: tensor [2,3,4] with constant [3,1]`, () =>
+        run(`${op} const [3,1]`, binaryConst(op, [2, 3, 4], [3, 1], false)));
+      it(`${op}: constant [4] first, tensor [1,3,4]`, () =>
+        run(`${op} const-first [4]`, binaryConst(op, [1, 3, 4], [4], true)));
       it(`${op}: two tensors [1,3,4,5] and [1,3,1,1] (GlobalAveragePool branch)`, async () => {
         const b = new GraphBuilder(op, 13);
         const x = b.input("x", [1, 3, 4, 5]);
         const g = b.node("GlobalAveragePool", [x]);
         const s = b.node("Mul", [g, b.initializer("k", tensorF32([], [3]))]);
         b.output(b.node(op, [x, s]), [-1]);
-        await run(`${op} tensor-tensor`, { graph: b.build(), inputDims: [1, 3, 4, 5], ops: ["AveragePool", "Mul", op] });
+        await run(`${op} tensor-tensor`, {
+          graph: b.build(),
+          inputDims: [1, 3, 4, 5],
+          ops: ["AveragePool", "Mul", op],
+        });
       });
     }
     it("Add of a tensor with itself after Relu (DAG with two live tensors)", async () => {
@@ -253,27 +302,62 @@ describe("ort differential: quantized program vs onnxruntime (float)", function 
 
   describe("activations", () => {
     it("Relu on the input", () => run("relu", { ...unary("Relu", [2, 7]), ops: ["Relu"] }));
-    it("LeakyRelu (alpha 0.2) as a lookup table", () => run("leakyrelu", { ...unary("LeakyRelu", [3, 5], { alpha: 0.2 }), ops: ["Lut"] }));
+    it("LeakyRelu (alpha 0.2) as a lookup table", () =>
+      run("leakyrelu", { ...unary("LeakyRelu", [3, 5], { alpha: 0.2 }), ops: ["Lut"] }));
     it("Sigmoid as a lookup table", () => run("sigmoid", { ...unary("Sigmoid", [3, 5]), lo: -6, hi: 6, ops: ["Lut"] }));
     it("Tanh as a lookup table", () => run("tanh", { ...unary("Tanh", [3, 5]), lo: -3, hi: 3, ops: ["Lut"] }));
-    it("Clip with min/max inputs (opset 13)", () => run("clip13", { ...unary("Clip", [4, 4], {}, 13, ["-0.3", "0.5"]), ops: ["Lut"] }));
-    it("Clip with min/max attributes (opset 9)", () => run("clip9", { ...unary("Clip", [4, 4], { min: -0.25, max: 0.75 }, 9), ops: ["Lut"] }));
+    it("Clip with min/max inputs (opset 13)", () =>
+      run("clip13", { ...unary("Clip", [4, 4], {}, 13, ["-0.3", "0.5"]), ops: ["Lut"] }));
+    it("Clip with min/max attributes (opset 9)", () =>
+      run("clip9", { ...unary("Clip", [4, 4], { min: -0.25, max: 0.75 }, 9), ops: ["Lut"] }));
   });
 
   describe("pooling", () => {
-    it("MaxPool 2x2 stride 2", () => run("maxpool", { ...unary("MaxPool", [1, 3, 6, 6], { kernel_shape: [2, 2], strides: [2, 2] }), ops: ["MaxPool"] }));
+    it("MaxPool 2x2 stride 2", () =>
+      run("maxpool", {
+        ...unary("MaxPool", [1, 3, 6, 6], { kernel_shape: [2, 2], strides: [2, 2] }),
+        ops: ["MaxPool"],
+      }));
     it("MaxPool 3x3 with pads, strides 2, non-square input", () =>
-      run("maxpool pads", unary("MaxPool", [1, 2, 7, 5], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })));
+      run(
+        "maxpool pads",
+        unary("MaxPool", [1, 2, 7, 5], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
+      ));
     it("MaxPool with ceil_mode and dilations", () =>
-      run("maxpool ceil/dil", unary("MaxPool", [1, 2, 8, 7], { kernel_shape: [2, 2], strides: [2, 2], dilations: [2, 1], ceil_mode: 1 })));
-    it("MaxPool auto_pad SAME_UPPER", () => run("maxpool same", unary("MaxPool", [1, 1, 5, 5], { kernel_shape: [2, 2], strides: [2, 2], auto_pad: "SAME_UPPER" })));
+      run(
+        "maxpool ceil/dil",
+        unary("MaxPool", [1, 2, 8, 7], { kernel_shape: [2, 2], strides: [2, 2], dilations: [2, 1], ceil_mode: 1 }),
+      ));
+    it("MaxPool auto_pad SAME_UPPER", () =>
+      run(
+        "maxpool same",
+        unary("MaxPool", [1, 1, 5, 5], { kernel_shape: [2, 2], strides: [2, 2], auto_pad: "SAME_UPPER" }),
+      ));
     for (const cip of [0, 1]) {
       it(`AveragePool with pads and count_include_pad = ${cip}`, () =>
-        run(`avgpool cip ${cip}`, { ...unary("AveragePool", [1, 3, 5, 6], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: cip }), ops: ["AveragePool"] }));
+        run(`avgpool cip ${cip}`, {
+          ...unary("AveragePool", [1, 3, 5, 6], {
+            kernel_shape: [3, 3],
+            strides: [2, 2],
+            pads: [1, 1, 1, 1],
+            count_include_pad: cip,
+          }),
+          ops: ["AveragePool"],
+        }));
       it(`AveragePool with ceil_mode and count_include_pad = ${cip}`, () =>
-        run(`avgpool ceil cip ${cip}`, unary("AveragePool", [1, 2, 7, 7], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1, pads: [0, 0, 1, 0], count_include_pad: cip })));
+        run(
+          `avgpool ceil cip ${cip}`,
+          unary("AveragePool", [1, 2, 7, 7], {
+            kernel_shape: [2, 2],
+            strides: [2, 2],
+            ceil_mode: 1,
+            pads: [0, 0, 1, 0],
+            count_include_pad: cip,
+          }),
+        ));
     }
-    it("GlobalAveragePool on a non-square input", () => run("gap", { ...unary("GlobalAveragePool", [1, 5, 3, 4]), ops: ["AveragePool"] }));
+    it("GlobalAveragePool on a non-square input", () =>
+      run("gap", { ...unary("GlobalAveragePool", [1, 5, 3, 4]), ops: ["AveragePool"] }));
   });
 
   describe("BatchNormalization, shape ops, Softmax", () => {
@@ -299,7 +383,11 @@ describe("ort differential: quantized program vs onnxruntime (float)", function 
       h = b.node("Dropout", [h]);
       h = b.node("Flatten", [h], { axis: 2 });
       b.output(h, [-1]);
-      const { maxSteps } = await check({ graph: b.build(), inputDims: [1, 2, 3, 4], ops: ["Transpose", "Reshape", "Reshape"] });
+      const { maxSteps } = await check({
+        graph: b.build(),
+        inputDims: [1, 2, 3, 4],
+        ops: ["Transpose", "Reshape", "Reshape"],
+      });
       // data movement only: the sole error is the input quantization, at most half a step
       expect(maxSteps).to.be.at.most(0.5 + 1e-6);
     });

@@ -18,7 +18,14 @@ import {
 import { GraphBuilder, tensorF32 } from "../../executor/model/builder";
 import type { Graph } from "../../executor/model/graph";
 import { encodeOnnx, loadOnnx } from "../../executor/model/onnx";
-import { dequantizeOutput, quantizeGraph, quantizeInput, quantizeMultiplier, rangeToQParams, runFloat } from "../../executor/quant";
+import {
+  dequantizeOutput,
+  quantizeGraph,
+  quantizeInput,
+  quantizeMultiplier,
+  rangeToQParams,
+  runFloat,
+} from "../../executor/quant";
 import { type Program, decodeProgram, encodeProgram, execute, executeStep, liveTensors } from "../../executor/runtime";
 import { allOperatorsBuilder, cnnGraph, mlpGraph, prng, randomData } from "../helpers/onnx-fixtures";
 
@@ -70,13 +77,25 @@ describe("quantization", function () {
       const calib = calibrationFor(g, 16, 5, -1);
       const p = quantizeGraph(g, calib);
       const ops = p.layers.map((l) => l.op);
-      expect(ops).to.include.members(["Conv", "Add", "MaxPool", "AveragePool", "Lut", "Mul", "Sub", "Transpose", "Gemm", "Softmax"]);
+      expect(ops).to.include.members([
+        "Conv",
+        "Add",
+        "MaxPool",
+        "AveragePool",
+        "Lut",
+        "Mul",
+        "Sub",
+        "Transpose",
+        "Gemm",
+        "Softmax",
+      ]);
       expect(ops).to.not.include("Affine"); // BatchNormalization folded into the Conv
       const addStep = ops.indexOf("Add") + 1;
       expect(liveTensors(p, addStep - 1)).to.have.length(2); // the skip tensor is live alongside the depthwise output
       const session = await ort.InferenceSession.create(encodeOnnx(g), { logSeverityLevel: 3 });
       for (const x of calib.slice(0, 4)) {
-        const ref = (await session.run({ x: new ort.Tensor("float32", x, [1, 2, 6, 6]) }))[g.outputs[0].name].data as Float32Array;
+        const ref = (await session.run({ x: new ort.Tensor("float32", x, [1, 2, 6, 6]) }))[g.outputs[0].name]
+          .data as Float32Array;
         const s = execute(p, quantizeInput(p, x));
         const y = dequantizeOutput(p, s[s.length - 1]);
         // a 20-layer chain with LUTs compounds rounding: allow 6 output steps (6/256) on the probabilities
@@ -88,10 +107,16 @@ describe("quantization", function () {
       const b = new GraphBuilder("bn", 13);
       const x = b.input("x", [1, 2, 3, 3]);
       const h = b.node("MaxPool", [x], { kernel_shape: [2, 2] });
-      const y = b.node("BatchNormalization", [h, ...["s", "b", "m", "v"].map((n, i) => b.initializer(n, tensorF32([2], [1 + i, 0.5 + i])))]);
+      const y = b.node("BatchNormalization", [
+        h,
+        ...["s", "b", "m", "v"].map((n, i) => b.initializer(n, tensorF32([2], [1 + i, 0.5 + i]))),
+      ]);
       b.output(y, [1, 2, 2, 2]);
       const g = b.build();
-      expect(quantizeGraph(g, calibrationFor(g, 4, 2, -1)).layers.map((l) => l.op)).to.deep.equal(["MaxPool", "Affine"]);
+      expect(quantizeGraph(g, calibrationFor(g, 4, 2, -1)).layers.map((l) => l.op)).to.deep.equal([
+        "MaxPool",
+        "Affine",
+      ]);
     });
   });
 
@@ -137,7 +162,10 @@ describe("quantization", function () {
       const x = quantizeInput(p, calib[0]);
       fc.assert(
         fc.property(
-          fc.array(fc.tuple(fc.nat({ max: bytes.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+          fc.array(fc.tuple(fc.nat({ max: bytes.length - 1 }), fc.integer({ min: 0, max: 255 })), {
+            minLength: 1,
+            maxLength: 4,
+          }),
           (muts) => {
             const m = bytes.slice();
             for (const [i, v] of muts) m[i] = v;
@@ -170,18 +198,35 @@ describe("quantization", function () {
       expect(() => quantizeInput(p, new Float32Array(5))).to.throw(InvalidInputError, /expects 6/);
     });
     it("dequantizeOutput maps q to scale * (q - zeroPoint)", () => {
-      expect(Array.from(dequantizeOutput(p, Int8Array.from([-128, 0, 127])))).to.deep.equal([0, 0.5, 255 / 256].map((v) => Math.fround(v)));
+      expect(Array.from(dequantizeOutput(p, Int8Array.from([-128, 0, 127])))).to.deep.equal(
+        [0, 0.5, 255 / 256].map((v) => Math.fround(v)),
+      );
     });
     it("rejects calibration inputs of the wrong size, non-finite ones, and none at all", () => {
       expect(() => quantizeGraph(g, [new Float32Array(5)])).to.throw(InvalidInputError, /expects 6/);
-      expect(() => quantizeGraph(g, [Float32Array.from([0, 0, 0, 0, 0, NaN])])).to.throw(InvalidInputError, /non-finite/);
+      expect(() => quantizeGraph(g, [Float32Array.from([0, 0, 0, 0, 0, NaN])])).to.throw(
+        InvalidInputError,
+        /non-finite/,
+      );
       expect(() => quantizeGraph(g, [])).to.throw(InvalidInputError, /at least one/);
     });
     it("rejects unsupported operators, an empty graph and NaN weights with typed errors", () => {
-      const base = { name: "g", opsetVersion: 13, inputs: [{ name: "x", dtype: "float32" as const, dims: [1, 2] }], outputs: [{ name: "y", dtype: "float32" as const, dims: [1, 2] }] };
-      const erf: Graph = { ...base, initializers: new Map(), nodes: [{ name: "e", opType: "Erf", inputs: ["x"], outputs: ["y"], attributes: {} }] };
+      const base = {
+        name: "g",
+        opsetVersion: 13,
+        inputs: [{ name: "x", dtype: "float32" as const, dims: [1, 2] }],
+        outputs: [{ name: "y", dtype: "float32" as const, dims: [1, 2] }],
+      };
+      const erf: Graph = {
+        ...base,
+        initializers: new Map(),
+        nodes: [{ name: "e", opType: "Erf", inputs: ["x"], outputs: ["y"], attributes: {} }],
+      };
       expect(() => quantizeGraph(erf, [new Float32Array(2)])).to.throw(UnsupportedOperatorError, /node 'e' uses Erf/);
-      expect(() => quantizeGraph({ ...base, initializers: new Map(), nodes: [] }, [new Float32Array(2)])).to.throw(InvalidModelError, /no nodes/);
+      expect(() => quantizeGraph({ ...base, initializers: new Map(), nodes: [] }, [new Float32Array(2)])).to.throw(
+        InvalidModelError,
+        /no nodes/,
+      );
       const nan: Graph = {
         ...base,
         initializers: new Map([["c", tensorF32([2], [1, NaN])]]),
@@ -193,13 +238,17 @@ describe("quantization", function () {
       const b = new GraphBuilder("mm", 13);
       const x = b.input("x", [1, 3]);
       b.output(b.node("MatMul", [x, b.initializer("w", tensorF32([4, 2], new Array(8).fill(1)))]), [1, 2]);
-      expect(() => quantizeGraph(b.buildUnchecked(), [new Float32Array(3)])).to.throw(ShapeMismatchError, /inner dimensions/);
+      expect(() => quantizeGraph(b.buildUnchecked(), [new Float32Array(3)])).to.throw(
+        ShapeMismatchError,
+        /inner dimensions/,
+      );
     });
   });
 
   describe("demo models on held-out digits", () => {
     const dir = path.join(__dirname, "..", "..", "models");
-    const load = (f: string): { images: number[][]; labels: number[] } => JSON.parse(readFileSync(path.join(dir, f), "utf8"));
+    const load = (f: string): { images: number[][]; labels: number[] } =>
+      JSON.parse(readFileSync(path.join(dir, f), "utf8"));
     const argmax = (a: ArrayLike<number>): number => {
       let b = 0;
       for (let i = 1; i < a.length; i++) if (a[i] > a[b]) b = i;
@@ -223,7 +272,9 @@ describe("quantization", function () {
           for (let k = 0; k < y.length; k++) maxErr = Math.max(maxErr, Math.abs(y[k] - f[k]));
         }
         const rate = agree / test.images.length;
-        console.log(`      ${model}: top-1 agreement ${(100 * rate).toFixed(2)}% on ${test.images.length} digits, max |quantized - float| = ${maxErr.toFixed(4)}`);
+        console.log(
+          `      ${model}: top-1 agreement ${(100 * rate).toFixed(2)}% on ${test.images.length} digits, max |quantized - float| = ${maxErr.toFixed(4)}`,
+        );
         expect(rate).to.be.at.least(0.99);
         expect(maxErr).to.be.below(0.1);
       });

@@ -29,7 +29,14 @@ import { Player } from "../../game/player";
 import { honestView, tamperedView } from "../../game/view";
 import { GraphBuilder, tensorF32 } from "../../executor/model/builder";
 import { quantizeGraph } from "../../executor/quant";
-import { decodeProgram, encodeProgram, execute, validateProgram, type Layer, type Program } from "../../executor/runtime";
+import {
+  decodeProgram,
+  encodeProgram,
+  execute,
+  validateProgram,
+  type Layer,
+  type Program,
+} from "../../executor/runtime";
 import {
   GAS_MODEL,
   MAX_STEP_PROOF_CALLDATA,
@@ -72,7 +79,14 @@ function gemm(k: number, n = 2, batch = 2): Program {
 }
 
 /** A Conv of c input channels on h x w, m output channels, kernel kh x kw (pads keep the size when `same`). */
-function conv(c: number, h: number, w: number, kh: number, kw: number, opts: { m?: number; same?: boolean; d?: number } = {}): Program {
+function conv(
+  c: number,
+  h: number,
+  w: number,
+  kh: number,
+  kw: number,
+  opts: { m?: number; same?: boolean; d?: number } = {},
+): Program {
   const m = opts.m ?? 2;
   const d = opts.d ?? 1;
   const ph = opts.same ? (kh - 1) >> 1 : 0;
@@ -109,7 +123,13 @@ function conv(c: number, h: number, w: number, kh: number, kw: number, opts: { m
 
 /** A pool over an h x w plane with an h x w window (one output element: the whole plane). */
 function pool(op: "MaxPool" | "AveragePool", h: number, w: number): Program {
-  const attrs: Layer["attrs"] = { inChw: [1, h, w], outHw: [1, 1], kernel: [h, w], strides: [1, 1], pads: [0, 0, 0, 0] };
+  const attrs: Layer["attrs"] = {
+    inChw: [1, h, w],
+    outHw: [1, 1],
+    kernel: [h, w],
+    strides: [1, 1],
+    pads: [0, 0, 0, 0],
+  };
   if (op === "MaxPool") attrs.dilations = [1, 1];
   else Object.assign(attrs, { countIncludePad: 0, zIn: 0 });
   return program([1, 1, h, w], [{ op, inputs: [0], output: 1, outShape: [1, 1, 1, 1], attrs }]);
@@ -118,7 +138,16 @@ function pool(op: "MaxPool" | "AveragePool", h: number, w: number): Program {
 function softmax(n: number, inner = 1): Program {
   return program(
     [1, n, inner],
-    [{ op: "Softmax", inputs: [0], output: 1, outShape: [1, n, inner], attrs: { outer: 1, axisSize: n, inner }, bias: EXP_TABLE }],
+    [
+      {
+        op: "Softmax",
+        inputs: [0],
+        output: 1,
+        outShape: [1, n, inner],
+        attrs: { outer: 1, axisSize: n, inner },
+        bias: EXP_TABLE,
+      },
+    ],
   );
 }
 
@@ -144,7 +173,10 @@ function args<P extends StepProof | SparseStepProof>(p: P): [P["claim"], P["laye
 }
 
 /** The calldata of computeElement, or computeElementSparse for a sparse proof. */
-function encodeCall(c: { readonly interface: IntegerStepVerifier["interface"] } | typeof IntegerStepVerifier__factory, p: StepProof | SparseStepProof): string {
+function encodeCall(
+  c: { readonly interface: IntegerStepVerifier["interface"] } | typeof IntegerStepVerifier__factory,
+  p: StepProof | SparseStepProof,
+): string {
   const iface = "createInterface" in c ? c.createInterface() : c.interface;
   return "chunkIndices" in p.slice
     ? iface.encodeFunctionData("computeElementSparse", [p.claim, p.layer, p.slice, p.rows])
@@ -154,7 +186,14 @@ function encodeCall(c: { readonly interface: IntegerStepVerifier["interface"] } 
 /** GAS_MODEL's bound of a transaction to the verifier itself with the layer's worst witness of `path`. */
 function verifierBound(b: StepWitnessBound, path: "contiguous" | "sparse"): number {
   const w = b[path];
-  const shape = { calldata: w.calldata, chunks: w.chunks, siblings: w.siblings, family: b.family, reads: b.reads, trips: b.trips };
+  const shape = {
+    calldata: w.calldata,
+    chunks: w.chunks,
+    siblings: w.siblings,
+    family: b.family,
+    reads: b.reads,
+    trips: b.trips,
+  };
   return stepProofGas(shape, path, false);
 }
 
@@ -193,7 +232,8 @@ describe("one-step proof bound (L1: every step provable within 5M gas and 128 Ki
     });
 
     it("X10-2: no element's proof exceeds its layer's bound (calldata, chunks, siblings; both witnesses and the one sent)", () => {
-      const encoded = (p: StepProof | SparseStepProof): number => (encodeCall(IntegerStepVerifier__factory, p).length - 2) / 2;
+      const encoded = (p: StepProof | SparseStepProof): number =>
+        (encodeCall(IntegerStepVerifier__factory, p).length - 2) / 2;
       let checked = 0;
       for (const [name, p] of corpus()) {
         const s = states(p);
@@ -203,7 +243,8 @@ describe("one-step proof bound (L1: every step provable within 5M gas and 128 Ki
         for (let l = 0; l < p.layers.length; l++) {
           const b = bounds[l];
           const n = s[l + 1].length;
-          const elements = n <= 300 ? Array.from({ length: n }, (_, e) => e) : Array.from({ length: 300 }, () => r.int(0, n - 1));
+          const elements =
+            n <= 300 ? Array.from({ length: n }, (_, e) => e) : Array.from({ length: 300 }, () => r.int(0, n - 1));
           for (const e of elements) {
             const what = `${name} layer ${l} (${p.layers[l].op}) element ${e}`;
             const run = buildStepProof(p, s, l, e, weights);
@@ -252,7 +293,11 @@ describe("one-step proof bound (L1: every step provable within 5M gas and 128 Ki
         MAX_STEP_PROOF_GAS,
       ]);
       expect(e.gas).to.be.greaterThan(MAX_STEP_PROOF_GAS);
-      expect(e.message).to.match(new RegExp(`^layer 0 \\(Gemm\\): .* ${b.calldata} bytes of calldata \\(limit ${MAX_STEP_PROOF_CALLDATA}\\) and ${b.gas} gas \\(limit ${MAX_STEP_PROOF_GAS}\\)`));
+      expect(e.message).to.match(
+        new RegExp(
+          `^layer 0 \\(Gemm\\): .* ${b.calldata} bytes of calldata \\(limit ${MAX_STEP_PROOF_CALLDATA}\\) and ${b.gas} gas \\(limit ${MAX_STEP_PROOF_GAS}\\)`,
+        ),
+      );
 
       // a program that only fails the bound is refused on decode too (the encoding itself is fine)
       expect(() => decodeProgram(encodeProgram(over))).to.throw(StepWitnessTooLargeError, /layer 0 \(Gemm\)/);
@@ -262,9 +307,21 @@ describe("one-step proof bound (L1: every step provable within 5M gas and 128 Ki
       const x = g.input("input", [1, 4]);
       const features = k + 64;
       const r = new Rng(3);
-      const w1 = g.initializer("w1", tensorF32([features, 4], Array.from({ length: features * 4 }, () => r.next() - 0.5)));
+      const w1 = g.initializer(
+        "w1",
+        tensorF32(
+          [features, 4],
+          Array.from({ length: features * 4 }, () => r.next() - 0.5),
+        ),
+      );
       const h = g.node("Relu", [g.node("Gemm", [x, w1], { transB: 1 })]);
-      const w2 = g.initializer("w2", tensorF32([1, features], Array.from({ length: features }, () => r.next() - 0.5)));
+      const w2 = g.initializer(
+        "w2",
+        tensorF32(
+          [1, features],
+          Array.from({ length: features }, () => r.next() - 0.5),
+        ),
+      );
       g.output(g.node("Gemm", [h, w2], { transB: 1 }), [1, 1]);
       const calibration = [Float32Array.of(0.1, -0.2, 0.3, 0.4), Float32Array.of(-0.5, 0.2, 0.1, -0.3)];
       expect(() => quantizeGraph(g.build(), calibration)).to.throw(StepWitnessTooLargeError, /^layer \d+ \(Gemm\): /);
@@ -293,8 +350,18 @@ describe("one-step proof bound (L1: every step provable within 5M gas and 128 Ki
     // [family, program of size x, largest x tried, the element with the most reads (and a misaligned run)]
     const families: [string, (x: number) => Program, number, (p: Program) => number][] = [
       ["Gemm (one row of k int8 weights)", (k) => gemm(k), 60_000, () => 3],
-      ["Conv 3x3 over c channels of 8x8 (contiguous witness)", (c) => conv(c, 8, 8, 3, 3, { same: true }), 4_000, () => 64 + 8 * 3 + 3],
-      ["Conv 3x3 over c channels of 32x32 (sparse witness)", (c) => conv(c, 32, 32, 3, 3, { same: true }), 1_000, () => 1024 + 32 * 15 + 16],
+      [
+        "Conv 3x3 over c channels of 8x8 (contiguous witness)",
+        (c) => conv(c, 8, 8, 3, 3, { same: true }),
+        4_000,
+        () => 64 + 8 * 3 + 3,
+      ],
+      [
+        "Conv 3x3 over c channels of 32x32 (sparse witness)",
+        (c) => conv(c, 32, 32, 3, 3, { same: true }),
+        1_000,
+        () => 1024 + 32 * 15 + 16,
+      ],
       ["Conv 1 x kw (one kernel row)", (kw) => conv(1, 1, kw, 1, kw), 60_000, () => 1],
       ["MaxPool over a 1 x w plane", (w) => pool("MaxPool", 1, w), 60_000, () => 0],
       ["AveragePool over a 1 x w plane", (w) => pool("AveragePool", 1, w), 60_000, () => 0],
@@ -310,7 +377,9 @@ describe("one-step proof bound (L1: every step provable within 5M gas and 128 Ki
         const s = states(p);
         const got = await proveDirect(p, s, element(p));
         // The verifier's share of the model covers the verifier's gas; the game's share is checked by X10-5.
-        expect(got.gas, "measured gas within the model").to.be.at.most(verifierBound(b, got.sparse ? "sparse" : "contiguous"));
+        expect(got.gas, "measured gas within the model").to.be.at.most(
+          verifierBound(b, got.sparse ? "sparse" : "contiguous"),
+        );
         expect(got.calldata).to.be.at.most(b.calldata);
         expect(() => validateProgram(make(x + 1))).to.throw(StepWitnessTooLargeError, /^layer 0 /);
         console.log(
@@ -345,13 +414,18 @@ describe("one-step proof bound (L1: every step provable within 5M gas and 128 Ki
       const node = f.operators[0];
       await f.nodes.connect(node).serveVersions([versionId]);
       const request = await (
-        await f.inference.connect(f.requester).request(versionId, bytesOf(s0), FEE, node.address, MODE.OPTIMISTIC, ethers.ZeroAddress, 0)
+        await f.inference
+          .connect(f.requester)
+          .request(versionId, bytesOf(s0), FEE, node.address, MODE.OPTIMISTIC, ethers.ZeroAddress, 0)
       ).wait();
-      const requestId = f.inference.interface.parseLog(request!.logs.find((l) => f.inference.interface.parseLog(l)?.name === "InferenceRequested")!)!
-        .args.requestId as bigint;
+      const requestId = f.inference.interface.parseLog(
+        request!.logs.find((l) => f.inference.interface.parseLog(l)?.name === "InferenceRequested")!,
+      )!.args.requestId as bigint;
       await f.inference.connect(node).commit(requestId, bytesOf(lying.states[1]), lying.trace.traceRoot);
       const disputeId = (await f.disputes.disputeCount()) + 1n;
-      await f.disputes.connect(f.challenger).openDispute(requestId, outputHashOf(lying.states[1]), lying.trace.traceRoot);
+      await f.disputes
+        .connect(f.challenger)
+        .openDispute(requestId, outputHashOf(lying.states[1]), lying.trace.traceRoot);
       const players = {
         node: new Player("node", lying, new DisputeBoard(f.disputes.connect(node))),
         challenger: new Player("challenger", honest, new DisputeBoard(f.disputes.connect(f.challenger))),
@@ -362,13 +436,24 @@ describe("one-step proof bound (L1: every step provable within 5M gas and 128 Ki
       expect(prove.name).to.equal(`proveStep(byte ${element})`);
       const b = stepWitnessBounds(p)[0];
       const proof = cheapestStepProof(p, honest.states, 0, element, weights).proof as StepProof;
-      const calldata = (f.disputes.interface.encodeFunctionData("proveStep", [disputeId, element, proof.layer, proof.slice, proof.rows]).length - 2) / 2;
+      const calldata =
+        (f.disputes.interface.encodeFunctionData("proveStep", [
+          disputeId,
+          element,
+          proof.layer,
+          proof.slice,
+          proof.rows,
+        ]).length -
+          2) /
+        2;
       const direct = Number(await f.verifier.computeElement.estimateGas(...args(proof)));
       const gas = Number(prove.gasUsed);
       expect(gas).to.be.at.most(b.gas).and.at.most(MAX_STEP_PROOF_GAS);
       expect(calldata).to.be.at.most(b.calldata).and.at.most(MAX_STEP_PROOF_CALLDATA);
       expect(gas - direct, "the game's own share within the model").to.be.at.most(GAS_MODEL.game);
-      console.log(`      DisputeManager.proveStep, Gemm k = ${k}: ${gas} gas (verifier alone ${direct}), ${calldata} bytes (bound ${b.gas} gas, ${b.calldata} bytes)`);
+      console.log(
+        `      DisputeManager.proveStep, Gemm k = ${k}: ${gas} gas (verifier alone ${direct}), ${calldata} bytes (bound ${b.gas} gas, ${b.calldata} bytes)`,
+      );
     });
 
     it("X10-6: GAS_MODEL bounds the measured gas of both witnesses (both accepted on-chain) over a spread of shapes of every kernel family", async () => {

@@ -228,22 +228,44 @@ describe("executor/trace/weights", () => {
     const p = tinyProgram();
     for (let l = 0; l < p.layers.length; l++) {
       const fields = AbiCoder.defaultAbiCoder().decode(DESCRIPTOR_ABI_TYPES, layerDescriptor(p, l)).toArray();
-      expect(hexlify(layerDescriptor(p, l)), `layer ${l}`).to.equal(AbiCoder.defaultAbiCoder().encode(DESCRIPTOR_ABI_TYPES, fields));
+      expect(hexlify(layerDescriptor(p, l)), `layer ${l}`).to.equal(
+        AbiCoder.defaultAbiCoder().encode(DESCRIPTOR_ABI_TYPES, fields),
+      );
     }
   });
 
   it("abiEncode gives ethers' AbiCoder bytes for each supported type, empty and nested values, extreme integers", () => {
     const cases: [string[], AbiValue[]][] = [
       [[], []],
-      [["uint256", "int256", "bool", "bool"], [0, -1n, true, false]],
-      [["uint256", "int256", "int256"], [(1n << 256n) - 1n, -(1n << 255n), (1n << 255n) - 1n]],
-      [["string", "string", "bytes", "bytes"], ["", "Gemm é ✓", new Uint8Array(0), Uint8Array.from({ length: 65 }, (_, i) => i)]],
-      [["uint256[]", "int256[]", "bool[]", "string[]"], [[], [5n, -7n], [true, false, true], ["a", "", "x".repeat(33)]]],
-      [["int256[][]", "uint256", "string[]"], [[[], [1n], [-2n, 3n, -4n]], 9, []]],
-      [["bytes", "uint256[]", "bytes"], [Uint8Array.of(1, 2, 3), [1, 2, 3, 4], new Uint8Array(32).fill(0xff)]],
+      [
+        ["uint256", "int256", "bool", "bool"],
+        [0, -1n, true, false],
+      ],
+      [
+        ["uint256", "int256", "int256"],
+        [(1n << 256n) - 1n, -(1n << 255n), (1n << 255n) - 1n],
+      ],
+      [
+        ["string", "string", "bytes", "bytes"],
+        ["", "Gemm é ✓", new Uint8Array(0), Uint8Array.from({ length: 65 }, (_, i) => i)],
+      ],
+      [
+        ["uint256[]", "int256[]", "bool[]", "string[]"],
+        [[], [5n, -7n], [true, false, true], ["a", "", "x".repeat(33)]],
+      ],
+      [
+        ["int256[][]", "uint256", "string[]"],
+        [[[], [1n], [-2n, 3n, -4n]], 9, []],
+      ],
+      [
+        ["bytes", "uint256[]", "bytes"],
+        [Uint8Array.of(1, 2, 3), [1, 2, 3, 4], new Uint8Array(32).fill(0xff)],
+      ],
     ];
     for (const [types, values] of cases) {
-      expect(hexlify(abiEncode(types, values)), types.join(",")).to.equal(AbiCoder.defaultAbiCoder().encode(types, values));
+      expect(hexlify(abiEncode(types, values)), types.join(",")).to.equal(
+        AbiCoder.defaultAbiCoder().encode(types, values),
+      );
     }
   });
 

@@ -136,7 +136,8 @@ describe("tools/train", () => {
       const labels = [2, 0, 3];
       const { grad } = softmaxCrossEntropy(logits, labels, 4);
       const loss = (): number => softmaxCrossEntropy(logits, labels, 4).loss;
-      for (let i = 0; i < logits.length; i++) expectClose(grad[i], numericGrad(logits, i, 1e-2, loss), 2e-3, `dL/dz[${i}]`);
+      for (let i = 0; i < logits.length; i++)
+        expectClose(grad[i], numericGrad(logits, i, 1e-2, loss), 2e-3, `dL/dz[${i}]`);
     });
 
     it("a whole conv -> relu -> pool -> flatten -> dense chain under cross-entropy", () => {
@@ -203,7 +204,14 @@ describe("tools/train", () => {
       const data = syntheticDigits(16, 2);
       const net = buildMlp(new Rng(8));
       const before = softmaxCrossEntropy(net.forward(data.images, 16), data.labels, 10).loss;
-      train(net, data, { ...FEW_STEPS, batchSize: 16, epochs: 30, maxShift: 0, maxSteps: undefined, learningRate: 0.02 });
+      train(net, data, {
+        ...FEW_STEPS,
+        batchSize: 16,
+        epochs: 30,
+        maxShift: 0,
+        maxSteps: undefined,
+        learningRate: 0.02,
+      });
       const after = softmaxCrossEntropy(net.forward(data.images, 16), data.labels, 10).loss;
       expect(after).to.be.below(before / 4);
     });
@@ -236,7 +244,8 @@ describe("tools/train", () => {
       expect(split.test.count).to.equal(30);
       expect(split.train.count).to.equal(270);
       for (let d = 0; d < 10; d++) expect(Array.from(split.test.labels).filter((l) => l === d)).to.have.length(3);
-      const key = (s: DigitSet, k: number): string => s.images.subarray(k * DIGIT_PIXELS, (k + 1) * DIGIT_PIXELS).join(",");
+      const key = (s: DigitSet, k: number): string =>
+        s.images.subarray(k * DIGIT_PIXELS, (k + 1) * DIGIT_PIXELS).join(",");
       const trainKeys = new Set(Array.from({ length: split.train.count }, (_, k) => key(split.train, k)));
       for (let k = 0; k < split.test.count; k++) expect(trainKeys.has(key(split.test, k))).to.equal(false);
       for (let k = 0; k < split.calibration.count; k++) expect(trainKeys.has(key(split.calibration, k))).to.equal(true);
@@ -265,7 +274,8 @@ describe("tools/train", () => {
       it(`${name}: onnxruntime-node on the exported model agrees with the trainer's forward pass`, async () => {
         const rng = new Rng(21);
         const net = build(new Rng(22));
-        for (const p of net.params) if (p.role === "bias") p.value.set(randomArray(p.value.length, rng).map((v) => v * 0.1));
+        for (const p of net.params)
+          if (p.role === "bias") p.value.set(randomArray(p.value.length, rng).map((v) => v * 0.1));
         const x = Float32Array.from({ length: DIGIT_PIXELS }, () => rng.next());
         const want = softmax(net.forward(x, 1));
         const got = await ortProbabilities(exportOnnx(net, name, dims), x, [...dims]);

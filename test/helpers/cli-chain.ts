@@ -119,7 +119,9 @@ export class CliChain {
     try {
       return JSON.parse(r.stdout) as T;
     } catch (e) {
-      throw new Error(`verity ${args.join(" ")} --json exited 0 but printed no JSON document (${(e as Error).message}): ${JSON.stringify(r.stdout)}`);
+      throw new Error(
+        `verity ${args.join(" ")} --json exited 0 but printed no JSON document (${(e as Error).message}): ${JSON.stringify(r.stdout)}`,
+      );
     }
   }
 

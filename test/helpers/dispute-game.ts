@@ -126,19 +126,17 @@ export async function oneLayerDisputeAtStep(f: DisputeFixture, name: string, des
   const node = f.operators[0];
   const rowsRoot = ethers.ZeroHash;
   const weightsRoot = merkleRoot([hashPair(keccak256(descriptor), rowsRoot)]);
-  await f.models
-    .connect(f.publisher)
-    .publishModel(
-      name,
-      versionSpec({
-        weightsRoot,
-        layerCount: 1,
-        inputShape: [1, 4],
-        outputShape: [1, 4],
-        modes: MODE.OPTIMISTIC,
-        fee: FEE,
-      }),
-    );
+  await f.models.connect(f.publisher).publishModel(
+    name,
+    versionSpec({
+      weightsRoot,
+      layerCount: 1,
+      inputShape: [1, 4],
+      outputShape: [1, 4],
+      modes: MODE.OPTIMISTIC,
+      fee: FEE,
+    }),
+  );
   const versionId = await f.models.versionCount();
   await f.nodes.connect(node).serveVersions([versionId]);
   const states = [new Int8Array([1, 2, 3, 4]), new Int8Array([5, 6, 7, 8])];

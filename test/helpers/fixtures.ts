@@ -63,7 +63,9 @@ export async function deployProtocolFixture(): Promise<ProtocolFixture> {
 }
 
 /** A valid version spec: a 36-byte binary CIDv1, non-zero digests, the digits MLP's shapes. */
-export function versionSpec(overrides: Partial<IModelRegistry.VersionSpecStruct> = {}): IModelRegistry.VersionSpecStruct {
+export function versionSpec(
+  overrides: Partial<IModelRegistry.VersionSpecStruct> = {},
+): IModelRegistry.VersionSpecStruct {
   return {
     artifactCid: "0x01551220" + "ab".repeat(32),
     programDigest: ethers.keccak256(ethers.toUtf8Bytes("program")),

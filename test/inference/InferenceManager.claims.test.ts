@@ -37,10 +37,7 @@ async function fixture() {
 }
 
 /** A request by requester 0: open (no node) unless `node` is given. */
-async function request(
-  f: InferenceFixture,
-  o: { node?: string; mode?: number; fee?: bigint } = {},
-): Promise<bigint> {
+async function request(f: InferenceFixture, o: { node?: string; mode?: number; fee?: bigint } = {}): Promise<bigint> {
   await f.manager
     .connect(f.requesters[0])
     .request(DIGITS_VERSION, INPUT, o.fee ?? VERSION_FEE, o.node ?? NONE, o.mode ?? MODE.OPTIMISTIC, NONE, 0);

@@ -127,9 +127,7 @@ describe("InferenceManager: verified modes (settleVerified)", function () {
 
     it("C10-4 releases the collateral of the node's claim on an open request", async function () {
       const f = await fixture();
-      await f.manager
-        .connect(f.requesters[0])
-        .request(DIGITS_VERSION, INPUT, VERSION_FEE, NONE, MODE.TEE, NONE, 0);
+      await f.manager.connect(f.requesters[0]).request(DIGITS_VERSION, INPUT, VERSION_FEE, NONE, MODE.TEE, NONE, 0);
       const id = await f.manager.requestCount();
       await f.manager.connect(f.node).claim(id);
       const collateral = VERSION_FEE * COLLATERAL_MULTIPLIER;

@@ -61,7 +61,9 @@ describe("MerkleLib (docs/COMMITMENTS.md §1, §4) agrees with executor/trace/me
     await expect(lib.verify(tree.root, ls[2], 2, 5, proof.slice(1)))
       .to.be.revertedWithCustomError(lib, "MerkleLibBadProofLength")
       .withArgs(2, 3);
-    await expect(lib.verify(tree.root, ls[2], 5, 5, proof)).to.be.revertedWithCustomError(lib, "MerkleLibIndexOutOfRange").withArgs(5, 5);
+    await expect(lib.verify(tree.root, ls[2], 5, 5, proof))
+      .to.be.revertedWithCustomError(lib, "MerkleLibIndexOutOfRange")
+      .withArgs(5, 5);
   });
 
   it("rootOfRange recomputes the root from any contiguous run and its range proof (200 random runs), as the TypeScript rootOfRange does", async () => {
@@ -88,12 +90,19 @@ describe("MerkleLib (docs/COMMITMENTS.md §1, §4) agrees with executor/trace/me
     const chunks = hexlify(data.subarray(32, 96)); // chunks 1 and 2
     const proof = tree.rangeProof(1, 2);
     expect(await lib.rootOfRange(chunks, 1, 7, proof)).to.equal(tree.root);
-    await expect(lib.rootOfRange(chunks, 1, 7, proof.slice(1))).to.be.revertedWithCustomError(lib, "MerkleLibBadProofLength");
+    await expect(lib.rootOfRange(chunks, 1, 7, proof.slice(1))).to.be.revertedWithCustomError(
+      lib,
+      "MerkleLibBadProofLength",
+    );
     await expect(lib.rootOfRange(chunks, 1, 7, [...proof, proof[0]]))
       .to.be.revertedWithCustomError(lib, "MerkleLibBadProofLength")
       .withArgs(proof.length + 1, proof.length);
-    await expect(lib.rootOfRange(chunks, 6, 7, proof)).to.be.revertedWithCustomError(lib, "MerkleLibIndexOutOfRange").withArgs(7, 7);
-    await expect(lib.rootOfRange("0x", 1, 7, proof)).to.be.revertedWithCustomError(lib, "MerkleLibBadRange").withArgs(0);
+    await expect(lib.rootOfRange(chunks, 6, 7, proof))
+      .to.be.revertedWithCustomError(lib, "MerkleLibIndexOutOfRange")
+      .withArgs(7, 7);
+    await expect(lib.rootOfRange("0x", 1, 7, proof))
+      .to.be.revertedWithCustomError(lib, "MerkleLibBadRange")
+      .withArgs(0);
     await expect(lib.rootOfRange(hexlify(data.subarray(32, 90)), 1, 7, proof))
       .to.be.revertedWithCustomError(lib, "MerkleLibBadRange")
       .withArgs(58);
@@ -128,13 +137,22 @@ describe("MerkleLib (docs/COMMITMENTS.md §1, §4) agrees with executor/trace/me
     indices.forEach((c, k) => chunks.set(data.subarray(c * 32, Math.min(300, c * 32 + 32)), k * 32));
     const proof = tree.multiProof(indices);
     expect(await lib.rootOfChunks(chunks, indices, 10, proof)).to.equal(tree.root);
-    await expect(lib.rootOfChunks(chunks, indices, 10, proof.slice(1))).to.be.revertedWithCustomError(lib, "MerkleLibBadProofLength");
+    await expect(lib.rootOfChunks(chunks, indices, 10, proof.slice(1))).to.be.revertedWithCustomError(
+      lib,
+      "MerkleLibBadProofLength",
+    );
     await expect(lib.rootOfChunks(chunks, indices, 10, [...proof, proof[0]]))
       .to.be.revertedWithCustomError(lib, "MerkleLibBadProofLength")
       .withArgs(proof.length + 1, proof.length);
-    await expect(lib.rootOfChunks(chunks, [1, 9, 4], 10, proof)).to.be.revertedWithCustomError(lib, "MerkleLibIndexOutOfRange").withArgs(4, 10);
-    await expect(lib.rootOfChunks(chunks, [1, 4, 10], 10, proof)).to.be.revertedWithCustomError(lib, "MerkleLibIndexOutOfRange").withArgs(10, 10);
-    await expect(lib.rootOfChunks(chunks.subarray(0, 64), indices, 10, proof)).to.be.revertedWithCustomError(lib, "MerkleLibBadRange").withArgs(64);
+    await expect(lib.rootOfChunks(chunks, [1, 9, 4], 10, proof))
+      .to.be.revertedWithCustomError(lib, "MerkleLibIndexOutOfRange")
+      .withArgs(4, 10);
+    await expect(lib.rootOfChunks(chunks, [1, 4, 10], 10, proof))
+      .to.be.revertedWithCustomError(lib, "MerkleLibIndexOutOfRange")
+      .withArgs(10, 10);
+    await expect(lib.rootOfChunks(chunks.subarray(0, 64), indices, 10, proof))
+      .to.be.revertedWithCustomError(lib, "MerkleLibBadRange")
+      .withArgs(64);
     expect(() => rootOfChunks(chunks, indices, 10, proof.slice(1))).to.throw(/too short/);
     expect(() => tree.multiProof([4, 1])).to.throw(/strictly increasing/);
   });

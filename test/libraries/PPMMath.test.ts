@@ -14,17 +14,23 @@ describe("PPMMath", function () {
     expect(await ppm.mulPPM(3n, 500_000n)).to.equal(1n);
     expect(await ppm.mulPPM(7n, 1_000_000n)).to.equal(7n);
     await fc.assert(
-      fc.asyncProperty(fc.bigInt({ min: 0n, max: 2n ** 200n }), fc.bigInt({ min: 0n, max: 1_000_000n }), async (a, p) => {
-        const r = await ppm.mulPPM(a, p);
-        expect(r).to.equal((a * p) / 1_000_000n);
-        expect(r).to.be.at.most(a);
-      }),
+      fc.asyncProperty(
+        fc.bigInt({ min: 0n, max: 2n ** 200n }),
+        fc.bigInt({ min: 0n, max: 1_000_000n }),
+        async (a, p) => {
+          const r = await ppm.mulPPM(a, p);
+          expect(r).to.equal((a * p) / 1_000_000n);
+          expect(r).to.be.at.most(a);
+        },
+      ),
       { numRuns: 50, seed: 1 },
     );
   });
 
   it("reverts for a ppm above one whole", async function () {
     const { ppm } = await loadFixture(harnessFixture);
-    await expect(ppm.mulPPM(1n, 1_000_001n)).to.be.revertedWithCustomError(ppm, "PPMMathInvalidPPM").withArgs(1_000_001n);
+    await expect(ppm.mulPPM(1n, 1_000_001n))
+      .to.be.revertedWithCustomError(ppm, "PPMMathInvalidPPM")
+      .withArgs(1_000_001n);
   });
 });

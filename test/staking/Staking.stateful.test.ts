@@ -51,14 +51,17 @@ const action: fc.Arbitrary<Action> = fc.oneof(
       rewardPpm: fc.bigInt({ min: 0n, max: MAX_REWARD_PPM }),
     }),
   },
-  { weight: 1, arbitrary: fc.record({
+  {
+    weight: 1,
+    arbitrary: fc.record({
       kind: fc.constant("wait" as const),
       // Hit the maturity boundary on purpose as well as random points of the thawing period.
       seconds: fc.oneof(
         fc.constantFrom(THAWING_PERIOD - 2n, THAWING_PERIOD - 1n, THAWING_PERIOD),
         fc.bigInt({ min: 1n, max: THAWING_PERIOD }),
       ),
-    }) },
+    }),
+  },
 );
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
@@ -213,16 +216,20 @@ describe("Staking (stateful property)", function () {
     const { staking, operators, inference } = await loadFixture(deployProtocolFixture);
     const [op] = operators;
     await fc.assert(
-      fc.asyncProperty(fc.bigInt({ min: 1n, max: 1_000n }), fc.bigInt({ min: 0n, max: 1_000n }), async (lock, extra) => {
-        const staked = lock + extra;
-        await staking.connect(op).stake(staked);
-        await staking.connect(inference).lock(op.address, lock);
-        const free = await staking.freeStake(op.address);
-        await expect(staking.connect(op).thaw(free + 1n))
-          .to.be.revertedWithCustomError(staking, "StakingInsufficientFreeStake")
-          .withArgs(op.address, free, free + 1n);
-        await staking.connect(inference).unlock(op.address, lock);
-      }),
+      fc.asyncProperty(
+        fc.bigInt({ min: 1n, max: 1_000n }),
+        fc.bigInt({ min: 0n, max: 1_000n }),
+        async (lock, extra) => {
+          const staked = lock + extra;
+          await staking.connect(op).stake(staked);
+          await staking.connect(inference).lock(op.address, lock);
+          const free = await staking.freeStake(op.address);
+          await expect(staking.connect(op).thaw(free + 1n))
+            .to.be.revertedWithCustomError(staking, "StakingInsufficientFreeStake")
+            .withArgs(op.address, free, free + 1n);
+          await staking.connect(inference).unlock(op.address, lock);
+        },
+      ),
       { numRuns: 20, seed: 7 },
     );
     expect(await ethers.provider.getBalance(op.address)).to.be.greaterThan(0n);

@@ -39,8 +39,16 @@ export class Conv2d implements Layer {
   }
 
   forward(input: Float32Array, batch: number): Float32Array {
-    const { inChannels: ci, outChannels: co, height: h, width: wd, kernel: k, pad: p, outHeight: oh, outWidth: ow } =
-      this;
+    const {
+      inChannels: ci,
+      outChannels: co,
+      height: h,
+      width: wd,
+      kernel: k,
+      pad: p,
+      outHeight: oh,
+      outWidth: ow,
+    } = this;
     checkBatch("Conv2d.forward", input, batch, ci * h * wd);
     this.input = input;
     const w = this.weight.value;
@@ -74,8 +82,16 @@ export class Conv2d implements Layer {
   }
 
   backward(gradOutput: Float32Array, batch: number): Float32Array {
-    const { inChannels: ci, outChannels: co, height: h, width: wd, kernel: k, pad: p, outHeight: oh, outWidth: ow } =
-      this;
+    const {
+      inChannels: ci,
+      outChannels: co,
+      height: h,
+      width: wd,
+      kernel: k,
+      pad: p,
+      outHeight: oh,
+      outWidth: ow,
+    } = this;
     checkBatch("Conv2d.backward", gradOutput, batch, co * oh * ow);
     checkBatch("Conv2d.backward (cached input)", this.input, batch, ci * h * wd);
     const x = this.input;

@@ -37,7 +37,13 @@ export function networkToGraph(network: Network, name: string, inputDims: readon
       x = b.node(
         "Conv",
         [x, w, bias],
-        { kernel_shape: [layer.kernel, layer.kernel], pads: [p, p, p, p], strides: [1, 1], dilations: [1, 1], group: 1 },
+        {
+          kernel_shape: [layer.kernel, layer.kernel],
+          pads: [p, p, p, p],
+          strides: [1, 1],
+          dilations: [1, 1],
+          group: 1,
+        },
         { name: id },
       );
     } else if (layer.kind === "relu") {
