@@ -5,8 +5,8 @@ pragma solidity 0.8.28;
 // node's commitment, "dispute" below) and the RedundantManager (node A against node B, "refereed" below). Events and
 // errors carry them as enums rather than strings: a word of log or revert data instead of a string's three or more,
 // and a closed set that off-chain code can switch on. In the ABI each is a uint8 (internalType `enum <Name>`);
-// protocol/constants.ts carries them to TypeScript (generated). Append new members at the end: the numbers of the existing ones
-// are part of the ABI.
+// protocol/constants.ts carries them to TypeScript (generated). Append new members at the end: the numbers of the
+// existing ones are part of the ABI.
 
 /// @notice How a game ended, as `IDisputeManager.DisputeResolved` and `IRedundantManager.GameResolved` report it:
 /// their `outcome` says who lost, this says why. Each member names the game(s) that use it.
