@@ -21,7 +21,7 @@ async function codeOnly(name: string, index: number) {
 }
 
 describe("protocol/constants.ts", () => {
-  it("is what tools/gen-constants.ts generates from the compiled contracts (run npm run gen:constants)", () => {
+  it("D4: is what tools/gen-constants.ts generates from the compiled contracts (run npm run gen:constants)", () => {
     const committed = fs.readFileSync(CONSTANTS_FILE, "utf8").split("\n");
     const generated = generateConstants().split("\n");
     const line = generated.findIndex((l, i) => l !== committed[i]);
@@ -33,7 +33,7 @@ describe("protocol/constants.ts", () => {
     expect(committed.length).to.equal(generated.length);
   });
 
-  it("every <Contract>Constants value equals the contract's public getter", async () => {
+  it("D4: every <Contract>Constants value equals the contract's public getter", async () => {
     const groups = Object.entries(constants).filter(([k]) => k.endsWith("Constants"));
     expect(groups.map(([k]) => k)).to.include.members([
       "StakingConstants",
@@ -57,7 +57,7 @@ describe("protocol/constants.ts", () => {
     expect(constants.Roles.GOVERNOR_ROLE).to.equal(ethers.id("GOVERNOR_ROLE"));
   });
 
-  it("the enums number the states the contracts report", async () => {
+  it("D4: the enums number the states the contracts report", async () => {
     const f = await loadFixture(deployInferenceFixture);
     const input = bytesOf(784);
     const requester = f.requesters[0];
