@@ -1,9 +1,9 @@
 /**
- * `npm run gen:constants [-- --check]`: writes protocol/constants.ts, the TypeScript mirror of every enum and
- * constant the contracts declare (see tools/constants/collect.ts for what is included and how it is named), from
+ * `npm run gen:constants [-- --check]`: writes protocol/enums.ts and protocol/constants.ts, the TypeScript mirror
+ * of every enum and constant the contracts declare (see tools/constants/collect.ts for what is included and how it is named), from
  * the ASTs in Hardhat's build-info; the npm script compiles first.
  *
- * With `--check` it writes nothing and exits 1 when the file is out of date (test/protocol/constants.test.ts runs
+ * With `--check` it writes nothing and exits 1 when a file is out of date (test/protocol/constants.test.ts runs
  * the same comparison).
  */
 import * as fs from "fs";
@@ -15,28 +15,33 @@ import { render } from "./constants/render";
 
 export const ROOT = path.join(__dirname, "..");
 export const CONSTANTS_FILE = path.join(ROOT, "protocol", "constants.ts");
+export const ENUMS_FILE = path.join(ROOT, "protocol", "enums.ts");
 
-/** The text protocol/constants.ts should have for the contracts compiled under `root`. */
-export function generateConstants(root = ROOT): string {
-  return render(collect(readSources(root)));
+/** The text each generated file should have for the contracts compiled under `root`, by path. */
+export function generateConstants(root = ROOT): Map<string, string> {
+  const { enums, constants } = render(collect(readSources(root)));
+  return new Map([
+    [ENUMS_FILE, enums],
+    [CONSTANTS_FILE, constants],
+  ]);
 }
 
 function main(argv: string[]): number {
-  const text = generateConstants();
-  const rel = path.relative(process.cwd(), CONSTANTS_FILE);
-  const current = fs.existsSync(CONSTANTS_FILE) ? fs.readFileSync(CONSTANTS_FILE, "utf8") : null;
-  if (argv.includes("--check")) {
-    if (current === text) return 0;
-    console.error(`${rel} is out of date: run npm run gen:constants`);
-    return 1;
+  let stale = 0;
+  for (const [file, text] of generateConstants()) {
+    const rel = path.relative(process.cwd(), file);
+    const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : null;
+    if (current === text) {
+      console.log(`${rel} is up to date`);
+    } else if (argv.includes("--check")) {
+      console.error(`${rel} is out of date: run npm run gen:constants`);
+      stale++;
+    } else {
+      fs.writeFileSync(file, text);
+      console.log(`wrote ${rel}`);
+    }
   }
-  if (current === text) {
-    console.log(`${rel} is up to date`);
-  } else {
-    fs.writeFileSync(CONSTANTS_FILE, text);
-    console.log(`wrote ${rel}`);
-  }
-  return 0;
+  return stale === 0 ? 0 : 1;
 }
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -1,11 +1,12 @@
 import { expect } from "chai";
 import * as fs from "fs";
+import * as path from "path";
 import { artifacts, ethers, network } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
 import * as constants from "../../protocol/constants";
 import { InferenceRequestStatus, NodeStatus, VerificationModes } from "../../protocol/constants";
-import { CONSTANTS_FILE, generateConstants } from "../../tools/gen-constants";
+import { generateConstants } from "../../tools/gen-constants";
 import { Evaluator, UnsupportedExpressionError, parseNumber } from "../../tools/constants/evaluate";
 import type { AstNode, CompilationUnit } from "../../tools/constants/build-info";
 import { versionSpec } from "../helpers/fixtures";
@@ -21,16 +22,18 @@ async function codeOnly(name: string, index: number) {
 }
 
 describe("protocol/constants.ts", () => {
-  it("D4: is what tools/gen-constants.ts generates from the compiled contracts (run npm run gen:constants)", () => {
-    const committed = fs.readFileSync(CONSTANTS_FILE, "utf8").split("\n");
-    const generated = generateConstants().split("\n");
-    const line = generated.findIndex((l, i) => l !== committed[i]);
-    const at = line < 0 ? committed.length : line;
-    expect(
-      committed[at],
-      `protocol/constants.ts line ${at + 1} differs from the contracts: run npm run gen:constants`,
-    ).to.equal(generated[at]);
-    expect(committed.length).to.equal(generated.length);
+  it("D4: protocol/enums.ts and protocol/constants.ts are what tools/gen-constants.ts generates from the compiled contracts (run npm run gen:constants)", () => {
+    for (const [file, text] of generateConstants()) {
+      const committed = fs.readFileSync(file, "utf8").split("\n");
+      const generated = text.split("\n");
+      const line = generated.findIndex((l, i) => l !== committed[i]);
+      const at = line < 0 ? committed.length : line;
+      const name = path.relative(path.join(__dirname, "..", ".."), file);
+      expect(committed[at], `${name} line ${at + 1} differs from the contracts: run npm run gen:constants`).to.equal(
+        generated[at],
+      );
+      expect(committed.length).to.equal(generated.length);
+    }
   });
 
   it("D4: every <Contract>Constants value equals the contract's public getter", async () => {
