@@ -17,15 +17,13 @@ import {
   type DisputeFixture,
 } from "../helpers/dispute-fixtures";
 import { oneLayerDisputeAtStep, openGame, Outcome, runGame, viewFor } from "../helpers/dispute-game";
-import { Resolution, StateRootsFault } from "../../protocol/constants";
+import { InferenceRequestStatus as RequestStatus, NodeStatus, Resolution, StateRootsFault } from "../../protocol/constants";
 
 /**
  * Regression tests for the findings of the adversarial review (issue 10) that concern the challenger-against-node
  * game. Each test was written first and failed on the code before its fix.
  */
 
-const RequestStatus = { Committed: 3, Disputed: 4, Finalized: 5, Rejected: 6 } as const;
-const NodeStatus = { None: 0, Active: 1, Exiting: 2, Exited: 3, Jailed: 4 } as const;
 
 describe("DisputeManager (security findings)", function () {
   this.timeout(180_000);
