@@ -3,6 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import fc from "fast-check";
 
+import { BatchStatus } from "../../protocol/constants";
 import { MINIMUM_STAKE, MODE } from "../helpers/fixtures";
 import {
   bytesOf,
@@ -234,7 +235,7 @@ async function checkInvariants(f: InferenceFixture, terminal: Map<bigint, bigint
   const batchCount = await f.manager.batchCount();
   for (let id = 1n; id <= batchCount; id++) {
     const b = await f.manager.getBatch(id);
-    if (b.status === 1n) locked.set(b.node, (locked.get(b.node) ?? 0n) + b.collateralRemaining);
+    if (b.status === BigInt(BatchStatus.Committed)) locked.set(b.node, (locked.get(b.node) ?? 0n) + b.collateralRemaining);
     else expect(b.collateralRemaining).to.equal(0n);
   }
   let credits = 0n;

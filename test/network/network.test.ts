@@ -21,6 +21,7 @@ import { InferenceManager__factory } from "../../typechain-types/factories/contr
 import { DisputeManager__factory } from "../../typechain-types/factories/contracts/disputes/DisputeManager__factory";
 import { VerityToken__factory } from "../../typechain-types/factories/contracts/token/VerityToken__factory";
 import { honestView } from "../../game/view";
+import { DisputeOutcome } from "../../protocol/constants";
 import { bytesOf } from "../../executor/trace/trace";
 import { demoModel } from "../../models/demo-models";
 import { VerityNetwork } from "../../tools/network/orchestrator";
@@ -205,7 +206,7 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
     expect(slashedCheater).to.equal(collateral * BigInt(tampered.length));
     expect(await staking.totalStake(cheater)).to.equal(BigInt(net.config.stakePerOperator) - slashedCheater);
     // The challenger won every one of them.
-    const wrong = [...net.ledger.disputesResolved.values()].filter((d) => d.outcome === 1).map((d) => d.requestId);
+    const wrong = [...net.ledger.disputesResolved.values()].filter((d) => d.outcome === DisputeOutcome.NodeWrong).map((d) => d.requestId);
     expect(wrong.sort()).to.deep.equal([...tampered].sort());
   });
 
