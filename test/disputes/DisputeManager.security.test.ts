@@ -4,7 +4,7 @@ import { keccak256 } from "ethers";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { bytesOf } from "../../executor/trace/trace";
-import { ONE } from "../helpers/fixtures";
+import { MODE, ONE } from "../helpers/fixtures";
 import {
   BOND,
   deployDisputeFixture,
@@ -151,7 +151,7 @@ describe("DisputeManager (security findings)", function () {
       const L = view.states.length - 1;
       const tx = await f.inference
         .connect(f.requester)
-        .request(VERSION_OF.mlp, bytesOf(s0), fee, node.address, 2, ethers.ZeroAddress, 0);
+        .request(VERSION_OF.mlp, bytesOf(s0), fee, node.address, MODE.OPTIMISTIC, ethers.ZeroAddress, 0);
       const requestId = (await f.inference.requestCount()) as bigint;
       await tx.wait();
       await f.inference.connect(node).commit(requestId, bytesOf(view.states[L]), view.trace.traceRoot);
