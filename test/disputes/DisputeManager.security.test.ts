@@ -17,13 +17,17 @@ import {
   type DisputeFixture,
 } from "../helpers/dispute-fixtures";
 import { oneLayerDisputeAtStep, openGame, Outcome, runGame, viewFor } from "../helpers/dispute-game";
-import { InferenceRequestStatus as RequestStatus, NodeStatus, Resolution, StateRootsFault } from "../../protocol/constants";
+import {
+  InferenceRequestStatus as RequestStatus,
+  NodeStatus,
+  Resolution,
+  StateRootsFault,
+} from "../../protocol/constants";
 
 /**
  * Regression tests for the findings of the adversarial review (issue 10) that concern the challenger-against-node
  * game. Each test was written first and failed on the code before its fix.
  */
-
 
 describe("DisputeManager (security findings)", function () {
   this.timeout(180_000);

@@ -207,7 +207,9 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
     expect(slashedCheater).to.equal(collateral * BigInt(tampered.length));
     expect(await staking.totalStake(cheater)).to.equal(BigInt(net.config.stakePerOperator) - slashedCheater);
     // The challenger won every one of them.
-    const wrong = [...net.ledger.disputesResolved.values()].filter((d) => d.outcome === DisputeOutcome.NodeWrong).map((d) => d.requestId);
+    const wrong = [...net.ledger.disputesResolved.values()]
+      .filter((d) => d.outcome === DisputeOutcome.NodeWrong)
+      .map((d) => d.requestId);
     expect(wrong.sort()).to.deep.equal([...tampered].sort());
   });
 
