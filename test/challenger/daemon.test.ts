@@ -9,7 +9,7 @@ import { hexlify, makeError } from "ethers";
 
 import { ChallengerDaemon, InjectedCrash, type ChallengerDaemonOptions } from "../../daemons/challenger/daemon";
 import { DisputeBoard } from "../../game/boards/dispute";
-import { Phase } from "../../game/enums";
+import { Outcome, Phase } from "../../game/enums";
 import { Player } from "../../game/player";
 import { honestView, tamperedView } from "../../game/view";
 import { pickedByHash } from "../../daemons/kit/common";
@@ -105,7 +105,7 @@ describe("ChallengerDaemon", function () {
     expect(opened.args.challenger).to.equal(f.challenger.address);
     expect(opened.args.bond).to.equal(BOND);
     const dispute = await playOut(n, c, opened.args.disputeId);
-    expect(dispute.outcome).to.equal(1n); // NodeWrong
+    expect(dispute.outcome).to.equal(Outcome.NodeWrong);
     expect(c.metrics.won).to.equal(1);
     expect(c.metrics.lost).to.equal(0);
     expect(c.metrics.movesPlayed).to.be.greaterThan(1);
@@ -207,7 +207,7 @@ describe("ChallengerDaemon", function () {
     expect(proven.args.requestId).to.equal(cheated);
     const [opened] = await disputesOpened();
     expect(opened.args.requestId).to.equal(cheated);
-    expect((await playOut(n, c, opened.args.disputeId)).outcome).to.equal(1n);
+    expect((await playOut(n, c, opened.args.disputeId)).outcome).to.equal(Outcome.NodeWrong);
     expect(await f.inference.statusOf(cheated)).to.equal(STATUS.Rejected);
     for (const id of ids.filter((x) => x !== cheated)) expect(await f.inference.statusOf(id)).to.equal(STATUS.Batched);
     expect(await f.disputes.disputeCount()).to.equal(1n);
@@ -256,7 +256,7 @@ describe("ChallengerDaemon", function () {
       expect(await disputesOpened()).to.have.length(1);
       const [opened] = await disputesOpened();
       expect(opened.args.requestId).to.equal(id);
-      expect((await playOut(n, c, opened.args.disputeId)).outcome).to.equal(1n);
+      expect((await playOut(n, c, opened.args.disputeId)).outcome).to.equal(Outcome.NodeWrong);
       expect(await disputesOpened()).to.have.length(1);
     });
 
@@ -285,7 +285,7 @@ describe("ChallengerDaemon", function () {
       expect(Number(mid.phase)).to.be.within(Phase.AwaitingChildren, Phase.AwaitingProof);
       second.c.close();
       const { c } = await challenger();
-      expect((await playOut(n, c, disputeId)).outcome).to.equal(1n);
+      expect((await playOut(n, c, disputeId)).outcome).to.equal(Outcome.NodeWrong);
       expect(c.metrics.won).to.equal(1);
       expect(await disputesOpened()).to.have.length(1);
     });
@@ -343,7 +343,7 @@ describe("ChallengerDaemon", function () {
         await n.tick();
         await honest.play(1n);
       }
-      expect((await f.disputes.getDispute(1n)).outcome).to.equal(1n);
+      expect((await f.disputes.getDispute(1n)).outcome).to.equal(Outcome.NodeWrong);
       await c.tick();
       expect(messages(log)).to.include("dispute skipped: another challenger already proved it wrong");
       expect(c.metrics.disputesOpened).to.equal(0);
@@ -383,14 +383,14 @@ describe("ChallengerDaemon", function () {
         await n!.tick();
         await liar.play(1n);
       }
-      expect((await f.disputes.getDispute(1n)).outcome).to.equal(2n); // ChallengerWrong
+      expect((await f.disputes.getDispute(1n)).outcome).to.equal(Outcome.ChallengerWrong);
       expect(await f.inference.statusOf(id)).to.equal(STATUS.Committed);
       await c.tick();
       expect(c.metrics.disputesOpened).to.equal(1);
       const mine = await f.disputes.getDispute(2n);
       expect(mine.challenger).to.equal(f.challenger.address);
       expect(Number(mine.phase)).to.be.greaterThanOrEqual(Phase.AwaitingChildren); // roots reused, step selected
-      expect((await playOut(n, c, 2n)).outcome).to.equal(1n);
+      expect((await playOut(n, c, 2n)).outcome).to.equal(Outcome.NodeWrong);
       expect(await f.inference.statusOf(id)).to.equal(STATUS.Rejected);
       expect(messages(log)).to.include("another challenger's game on this commitment is running; waiting");
     });

@@ -16,6 +16,7 @@ import {
 } from "../helpers/dispute-fixtures";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 import { Outcome, playGame, type GameSetup } from "../helpers/dispute-game";
+import { NodeStatus } from "../../protocol/constants";
 
 /** Random games in `npm test` (GAME_RUNS overrides; fewer under coverage, whose instrumented EVM is much slower). */
 const GAME_RUNS = Number(process.env.GAME_RUNS ?? (UNDER_COVERAGE ? 20 : 200));
@@ -41,7 +42,7 @@ describe("Dispute game (end to end, demo models)", function () {
         expect(await f.staking.lockedStake(node.address)).to.equal(0n);
         expect(await f.disputes.credits(f.challenger.address)).to.equal(BOND + reward);
         expect(await f.inference.credits(f.requester.address)).to.equal(FEE);
-        expect(await f.nodes.statusOf(node.address)).to.equal(4); // Jailed
+        expect(await f.nodes.statusOf(node.address)).to.equal(NodeStatus.Jailed);
         await expect(f.disputes.connect(f.challenger).claimCredits()).to.changeTokenBalances(
           f.token,
           [f.challenger, f.disputes],
@@ -73,7 +74,7 @@ describe("Dispute game (end to end, demo models)", function () {
         expect(await f.disputes.credits(node.address)).to.equal(NODE_SHARE);
         expect(await f.token.balanceOf(f.treasury.address)).to.equal(treasuryBefore + BOND - NODE_SHARE);
         expect(await f.disputes.credits(f.challenger.address)).to.equal(0n);
-        expect(await f.nodes.statusOf(node.address)).to.equal(1); // still Active
+        expect(await f.nodes.statusOf(node.address)).to.equal(NodeStatus.Active);
 
         await time.increase(2 * 3600);
         const honest = honestView(demoModel(model).program, digitInput(model, 4).s0);

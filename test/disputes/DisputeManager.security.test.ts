@@ -4,7 +4,7 @@ import { keccak256 } from "ethers";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { bytesOf } from "../../executor/trace/trace";
-import { ONE } from "../helpers/fixtures";
+import { MODE, ONE } from "../helpers/fixtures";
 import {
   BOND,
   deployDisputeFixture,
@@ -17,15 +17,17 @@ import {
   type DisputeFixture,
 } from "../helpers/dispute-fixtures";
 import { oneLayerDisputeAtStep, openGame, Outcome, runGame, viewFor } from "../helpers/dispute-game";
-import { Resolution, StateRootsFault } from "../../protocol/constants";
+import {
+  InferenceRequestStatus as RequestStatus,
+  NodeStatus,
+  Resolution,
+  StateRootsFault,
+} from "../../protocol/constants";
 
 /**
  * Regression tests for the findings of the adversarial review (issue 10) that concern the challenger-against-node
  * game. Each test was written first and failed on the code before its fix.
  */
-
-const RequestStatus = { Committed: 3, Disputed: 4, Finalized: 5, Rejected: 6 } as const;
-const NodeStatus = { None: 0, Active: 1, Exiting: 2, Exited: 3, Jailed: 4 } as const;
 
 describe("DisputeManager (security findings)", function () {
   this.timeout(180_000);
@@ -153,7 +155,7 @@ describe("DisputeManager (security findings)", function () {
       const L = view.states.length - 1;
       const tx = await f.inference
         .connect(f.requester)
-        .request(VERSION_OF.mlp, bytesOf(s0), fee, node.address, 2, ethers.ZeroAddress, 0);
+        .request(VERSION_OF.mlp, bytesOf(s0), fee, node.address, MODE.OPTIMISTIC, ethers.ZeroAddress, 0);
       const requestId = (await f.inference.requestCount()) as bigint;
       await tx.wait();
       await f.inference.connect(node).commit(requestId, bytesOf(view.states[L]), view.trace.traceRoot);

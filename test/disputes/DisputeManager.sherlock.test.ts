@@ -4,6 +4,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { DisputeBoard } from "../../game/boards/dispute";
 import { Phase } from "../../game/enums";
+import { InferenceRequestStatus } from "../../protocol/constants";
 import { Player } from "../../game/player";
 import { bytesOf } from "../../executor/trace/trace";
 import {
@@ -105,7 +106,7 @@ describe("DisputeManager (Sherlock FaultDisputeGame classes)", function () {
       .to.be.revertedWithCustomError(f.disputes, "DisputeManagerAlreadyResolved")
       .withArgs(id);
     // The request stays Rejected and its bond was paid out once.
-    expect(await f.inference.statusOf(game.requestId)).to.equal(6);
+    expect(await f.inference.statusOf(game.requestId)).to.equal(InferenceRequestStatus.Rejected);
     expect(await f.token.balanceOf(await f.disputes.getAddress())).to.equal(await owed(f, [id]));
   });
 

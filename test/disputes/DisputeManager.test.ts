@@ -23,7 +23,7 @@ import { openGame, Outcome, runGame } from "../helpers/dispute-game";
 import { shouldBehaveLikeBoundedParameter } from "../behaviours/bounded-parameter.behaviour";
 import { shouldBehaveLikeChessClock } from "../behaviours/chess-clock.behaviour";
 import { shouldBehaveLikePullCredits } from "../behaviours/pull-credits.behaviour";
-import { ProofPart, Resolution, StateRootsFault } from "../../protocol/constants";
+import { InferenceRequestStatus, ProofPart, Resolution, StateRootsFault } from "../../protocol/constants";
 
 const LIE = { model: "mlp" as const, digit: 9, nodeLie: { step: 2, byte: 4 } };
 
@@ -81,7 +81,7 @@ describe("DisputeManager", function () {
       expect(d.weightsRoot).to.equal(m.weights.root);
       expect(await f.disputes.onTheMove(1)).to.equal(node.address);
       expect(await f.disputes.deadline(1)).to.equal(BigInt(await time.latest()) + MOVE_CLOCK);
-      expect(await f.inference.statusOf(requestId)).to.equal(4); // Disputed
+      expect(await f.inference.statusOf(requestId)).to.equal(InferenceRequestStatus.Disputed);
     });
 
     it("reverts when the named output or trace root is not the commitment's", async function () {
@@ -106,7 +106,7 @@ describe("DisputeManager", function () {
       const outHash = outputHashOf(game.nodeView.states[L]);
       await expect(f.disputes.connect(f.challenger).openDispute(game.requestId, outHash, game.nodeView.trace.traceRoot))
         .to.be.revertedWithCustomError(f.inference, "InferenceManagerInvalidStatus")
-        .withArgs(game.requestId, 4);
+        .withArgs(game.requestId, InferenceRequestStatus.Disputed);
 
       const requestId = await requestFrom(f, "mlp", digitInput("mlp", 2).s0, game.node.address);
       await f.inference

@@ -3,6 +3,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 
 import type { ModelRegistry, NodeRegistry, Staking, VerityToken } from "../../typechain-types";
 import type { IModelRegistry } from "../../typechain-types/contracts/registry/ModelRegistry";
+import { VerificationModes } from "../../protocol/constants";
 
 export const ONE = 10n ** 18n;
 export const MINIMUM_STAKE = 1_000n * ONE;
@@ -10,7 +11,8 @@ export const THAWING_PERIOD = 86_400n; // the contract's floor: 1 day
 export const MAX_THAW_REQUESTS = 5n;
 export const INITIAL_BALANCE = 1_000_000n * ONE;
 
-export const MODE = { NONE: 1, OPTIMISTIC: 2, TEE: 4, ZK: 8 } as const;
+/** The verification-mode bits: the generated `VerificationModes`, under the name the tests and benches use. */
+export const MODE = VerificationModes;
 
 export interface ProtocolFixture {
   token: VerityToken;

@@ -2,6 +2,7 @@ import { ethers } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 import type { InferenceManager } from "../../typechain-types";
+import { InferenceRequestStatus, NodeStatus } from "../../protocol/constants";
 import { deployProtocolFixture, INITIAL_BALANCE, MINIMUM_STAKE, MODE, ONE, versionSpec } from "./fixtures";
 import type { ProtocolFixture } from "./fixtures";
 
@@ -19,20 +20,20 @@ export const SERVE_TIMEOUT = 300n;
 /** The share of an abandoned claim's penalty paid to the requester (Staking's MAX_REWARD_PPM). */
 export const CLAIM_PENALTY_REWARD_PPM = 500_000n;
 
-/** NodeRegistry.NodeStatus values. */
-export const NODE_STATUS = { None: 0n, Active: 1n, Exiting: 2n, Exited: 3n, Jailed: 4n } as const;
+/**
+ * A generated enum's members as the bigints ethers decodes a `uint8` enum into (`statusOf` returns `5n`), so that
+ * tests can also compare with `===` and keep them in `Set<bigint>`s.
+ */
+function asBigints<E extends Record<string, string | number>>(e: E): { readonly [K in keyof E]: bigint } {
+  const entries = Object.entries(e).filter(([, v]) => typeof v === "number");
+  return Object.fromEntries(entries.map(([k, v]) => [k, BigInt(v)])) as { readonly [K in keyof E]: bigint };
+}
 
-export const STATUS = {
-  None: 0n,
-  Open: 1n,
-  Assigned: 2n,
-  Committed: 3n,
-  Disputed: 4n,
-  Finalized: 5n,
-  Rejected: 6n,
-  Refunded: 7n,
-  Batched: 8n,
-} as const;
+/** NodeRegistry's NodeStatus (the generated `NodeStatus`), as bigints. */
+export const NODE_STATUS = asBigints(NodeStatus);
+
+/** InferenceManager's request status (the generated `InferenceRequestStatus`), as bigints. */
+export const STATUS = asBigints(InferenceRequestStatus);
 
 export interface InferenceFixture extends ProtocolFixture {
   manager: InferenceManager;

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
+import { BatchStatus } from "../../protocol/constants";
 import { MODE } from "../helpers/fixtures";
 import {
   bytesOf,
@@ -54,7 +55,7 @@ describe("InferenceManager batches", function () {
       expect(batch.count).to.equal(5n);
       expect(batch.feeRemaining).to.equal(fee);
       expect(batch.collateralRemaining).to.equal(collateral);
-      expect(batch.status).to.equal(1n);
+      expect(batch.status).to.equal(BatchStatus.Committed);
       for (const id of ids) expect(await f.manager.statusOf(id)).to.equal(STATUS.Batched);
     });
 
@@ -185,7 +186,7 @@ describe("InferenceManager batches", function () {
       for (const id of ids) expect(await f.manager.statusOf(id)).to.equal(STATUS.Finalized);
       await expect(f.manager.finalizeBatch(1n, ids))
         .to.be.revertedWithCustomError(f.manager, "InferenceManagerBatchNotCommitted")
-        .withArgs(1n, 2n);
+        .withArgs(1n, BatchStatus.Finalized);
       await expect(f.manager.refund(ids[0]))
         .to.be.revertedWithCustomError(f.manager, "InferenceManagerInvalidStatus")
         .withArgs(ids[0], STATUS.Finalized);
@@ -206,7 +207,7 @@ describe("InferenceManager batches", function () {
         .withArgs(1n);
       await expect(f.manager.finalizeBatch(2n, ids))
         .to.be.revertedWithCustomError(f.manager, "InferenceManagerBatchNotCommitted")
-        .withArgs(2n, 0n);
+        .withArgs(2n, BatchStatus.None);
     });
 
     it("settles ids spanning several bitmap words", async function () {
@@ -312,7 +313,7 @@ describe("InferenceManager batches", function () {
         f.manager.proveBatchLeaf(1n, 0, ids[0], b.outputHashes[0], b.traceRoots[0], merkleProof(b.leaves, 0)),
       )
         .to.be.revertedWithCustomError(f.manager, "InferenceManagerBatchNotCommitted")
-        .withArgs(1n, 2n);
+        .withArgs(1n, BatchStatus.Finalized);
     });
   });
 });

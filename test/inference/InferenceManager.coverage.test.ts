@@ -3,6 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import type { InferenceManager } from "../../typechain-types";
+import { BatchStatus } from "../../protocol/constants";
 import { MODE, versionSpec } from "../helpers/fixtures";
 import {
   bytesOf,
@@ -187,7 +188,7 @@ describe("InferenceManager (coverage)", function () {
       await expect(tx).to.not.emit(f.staking, "StakeUnlocked");
       expect(await f.manager.credits(f.node.address)).to.equal(0n);
       expect(await f.staking.lockedStake(f.node.address)).to.equal(locked);
-      expect((await f.manager.getBatch(1n)).status).to.equal(2n); // Finalized
+      expect((await f.manager.getBatch(1n)).status).to.equal(BatchStatus.Finalized);
       // The proven leaf settles on its own, as an individual commitment.
       expect(await f.manager.statusOf(id)).to.equal(STATUS.Committed);
     });

@@ -3,6 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import fc from "fast-check";
 
+import { BatchStatus } from "../../protocol/constants";
 import { MINIMUM_STAKE, MODE } from "../helpers/fixtures";
 import {
   bytesOf,
@@ -234,8 +235,9 @@ async function checkInvariants(f: InferenceFixture, terminal: Map<bigint, bigint
   const batchCount = await f.manager.batchCount();
   for (let id = 1n; id <= batchCount; id++) {
     const b = await f.manager.getBatch(id);
-    if (b.status === 1n) locked.set(b.node, (locked.get(b.node) ?? 0n) + b.collateralRemaining);
-    else expect(b.collateralRemaining).to.equal(0n);
+    const held = b.collateralRemaining;
+    if (Number(b.status) === BatchStatus.Committed) locked.set(b.node, (locked.get(b.node) ?? 0n) + held);
+    else expect(held).to.equal(0n);
   }
   let credits = 0n;
   for (const who of [...f.requesters, f.node, f.node2, f.outsider, f.stranger]) credits += await f.manager.credits(who);

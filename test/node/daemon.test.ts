@@ -8,7 +8,7 @@ import { AbiCoder, keccak256, makeError } from "ethers";
 import * as http from "http";
 
 import { DisputeBoard } from "../../game/boards/dispute";
-import { Phase } from "../../game/enums";
+import { Outcome, Phase } from "../../game/enums";
 import { Player } from "../../game/player";
 import { honestView, tamperedView } from "../../game/view";
 import { InjectedCrash } from "../../daemons/node/daemon";
@@ -253,7 +253,7 @@ describe("NodeDaemon", function () {
     }
     const dispute = await f.disputes.getDispute(disputeId);
     expect(Number(dispute.phase)).to.equal(Phase.Resolved);
-    expect(dispute.outcome).to.equal(2n); // ChallengerWrong
+    expect(dispute.outcome).to.equal(Outcome.ChallengerWrong);
     await d.tick(); // records the outcome
     expect(d.metrics.disputesWon).to.equal(1);
     expect(d.metrics.movesPlayed).to.be.greaterThan(2);
@@ -301,7 +301,7 @@ describe("NodeDaemon", function () {
       await d.tick();
       await liar.play(disputeId);
     }
-    expect((await f.disputes.getDispute(disputeId)).outcome).to.equal(2n);
+    expect((await f.disputes.getDispute(disputeId)).outcome).to.equal(Outcome.ChallengerWrong);
     await time.increase(WINDOW);
     await d.tick();
     await d.tick();
@@ -327,7 +327,7 @@ describe("NodeDaemon", function () {
       await d.tick();
       await honest.play(disputeId);
     }
-    expect((await f.disputes.getDispute(disputeId)).outcome).to.equal(1n); // NodeWrong
+    expect((await f.disputes.getDispute(disputeId)).outcome).to.equal(Outcome.NodeWrong);
     await d.tick();
     expect(d.metrics.disputesLost).to.equal(1);
     expect(await f.inference.statusOf(id)).to.equal(STATUS.Rejected);
@@ -440,7 +440,7 @@ describe("NodeDaemon", function () {
         await d.tick();
         await liar.play(disputeId);
       }
-      expect((await f.disputes.getDispute(disputeId)).outcome).to.equal(2n);
+      expect((await f.disputes.getDispute(disputeId)).outcome).to.equal(Outcome.ChallengerWrong);
       d.close();
     });
   });

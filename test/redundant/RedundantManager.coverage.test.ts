@@ -6,7 +6,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import type { RedundantManager } from "../../typechain-types";
 import { bytesOf } from "../../executor/trace/trace";
 import { gameFactory, gameLibraries } from "../helpers/dispute-fixtures";
-import { ProofPart, Resolution } from "../../protocol/constants";
+import { NodeStatus, ProofPart, Resolution } from "../../protocol/constants";
 import { MINIMUM_STAKE } from "../helpers/fixtures";
 import {
   COLLATERAL,
@@ -37,7 +37,6 @@ import {
 // (the output), so a test can put any difference anywhere in S1 without running a model. Model publishing is
 // permissionless, so a malformed descriptor is something a game must survive.
 
-const NodeStatus = { Exiting: 2n, Jailed: 4n } as const;
 const REENTRANT_CALL = ethers.id("ReentrancyGuardReentrantCall()").slice(0, 10);
 
 /** |S_1| per layer 0's descriptor: 3 chunks (a tree of 4 leaves), the last chunk half padding. */

@@ -11,7 +11,8 @@ import { viewOf, type PartyView } from "../../game/view";
 import { digitInput } from "../helpers/dispute-fixtures";
 import { demoModel } from "../../models/demo-models";
 import { outputHashOf } from "../helpers/dispute-fixtures";
-import { Resolution } from "../../protocol/constants";
+import { GamePhase } from "../../game/enums";
+import { NodeStatus, Resolution } from "../../protocol/constants";
 import {
   COLLATERAL,
   COMMIT_TIMEOUT,
@@ -73,8 +74,8 @@ describe("RedundantManager: refereed games", function () {
       expect(after.a).to.equal(before.a - COLLATERAL);
       expect(after.b).to.equal(before.b - COLLATERAL);
       expect(await f.redundant.credits(f.requester.address)).to.equal(2n * FEE);
-      expect(await f.nodes.statusOf(a)).to.equal(4n);
-      expect(await f.nodes.statusOf(b)).to.equal(4n);
+      expect(await f.nodes.statusOf(a)).to.equal(NodeStatus.Jailed);
+      expect(await f.nodes.statusOf(b)).to.equal(NodeStatus.Jailed);
       return game;
     }
     const winner = expected === GameOutcome.BWrong ? "A" : "B";
@@ -87,8 +88,8 @@ describe("RedundantManager: refereed games", function () {
     expect(await f.redundant.credits(w)).to.equal(2n * FEE + REWARD);
     expect(await f.redundant.credits(l)).to.equal(0n);
     expect(await f.redundant.credits(f.requester.address)).to.equal(0n);
-    expect(await f.nodes.statusOf(l)).to.equal(4n); // Jailed
-    expect(await f.nodes.statusOf(w)).to.equal(1n); // Active
+    expect(await f.nodes.statusOf(l)).to.equal(NodeStatus.Jailed);
+    expect(await f.nodes.statusOf(w)).to.equal(NodeStatus.Active);
     expect(slots[winner === "A" ? 0 : 1].status).to.equal(SlotStatus.Paid);
     expect(slots[winner === "A" ? 1 : 0].status).to.equal(SlotStatus.Eliminated);
     return game;
@@ -300,7 +301,7 @@ describe("RedundantManager: refereed games", function () {
       const game = await openRefereeGame(f, { model: "mlp", digit: 14, lieB: { step: MLP_L, byte: 3 } });
       for (let i = 0; i < 20; i++) {
         const g = await f.redundant.getGame(game.gameId);
-        if (Number(g.phase) === 7) break; // AwaitingProof
+        if (Number(g.phase) === GamePhase.AwaitingProof) break;
         const side = (await f.redundant.onTheMove(game.gameId)) === game.nodes.A.address ? "A" : "B";
         await (await (await game.players[side].nextMove(game.gameId))!.send()).wait();
       }
@@ -325,7 +326,7 @@ describe("RedundantManager: refereed games", function () {
       const opened = BigInt(await time.latest());
       for (let turn = 0; turn < 50; turn++) {
         const g = await f.redundant.getGame(game.gameId);
-        if (Number(g.phase) === 8) break; // Resolved
+        if (Number(g.phase) === GamePhase.Resolved) break;
         const mover = await f.redundant.onTheMove(game.gameId);
         const side = mover === game.nodes.A.address ? "A" : "B"; // the proof (address(0)): B
         await time.increaseTo((await f.redundant.deadline(game.gameId)) - 1n);
@@ -481,7 +482,7 @@ describe("RedundantManager: refereed games", function () {
       }
       await expect(f.redundant.connect(f.operators[0]).revealRoots(won.gameId, []))
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerWrongPhase")
-        .withArgs(won.gameId, 8);
+        .withArgs(won.gameId, GamePhase.Resolved);
 
       for (const s of [f.requester, ...f.operators.slice(0, 4)]) {
         if ((await f.redundant.credits(s.address)) > 0n) await f.redundant.connect(s).claimCredits();

@@ -18,6 +18,8 @@ import { demoModel } from "../../models/demo-models";
 import { MINIMUM_STAKE } from "../helpers/fixtures";
 
 export { GameOutcome, FEE, VERSION_OF };
+/** RedundantManager's request and slot statuses (the generated enums); `RequestStatus` is the redundant one. */
+export { RedundantRequestStatus as RequestStatus, SlotStatus } from "../../protocol/constants";
 
 export const COLLATERAL_MULTIPLIER = 10n;
 export const COLLATERAL = FEE * COLLATERAL_MULTIPLIER;
@@ -36,21 +38,6 @@ export const PARAMS: IRedundantManager.ParamsStruct = {
   clockExtension: CLOCK_EXTENSION,
   rewardPpm: REWARD_PPM,
 };
-
-export enum RequestStatus {
-  None,
-  Open,
-  Finalized,
-  Rejected,
-  Expired,
-}
-
-export enum SlotStatus {
-  Named,
-  Committed,
-  Eliminated,
-  Paid,
-}
 
 /**
  * The dispute fixture (both demo models published with their real commitments, version 1 = MLP, 2 = CNN) plus a

@@ -4,6 +4,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 
 import type { RedundantManager } from "../../typechain-types";
 import { GamePhase as Phase } from "../../game/enums";
+import { NodeStatus } from "../../protocol/constants";
 import { emptySubtree } from "../../game/view";
 import { chunkCount, chunkLeaf, hashPair, MerkleTree, treeDepth } from "../../executor/trace/merkle";
 import { MODE, versionSpec } from "../helpers/fixtures";
@@ -67,7 +68,8 @@ export async function publishSynthetic(f: RedundantFixture, model: SyntheticMode
   );
   const version = await f.models.versionCount();
   for (const op of f.operators.slice(0, 4)) {
-    if ((await f.nodes.statusOf(op.address)) === 1n) await f.nodes.connect(op).serveVersions([version]); // Active
+    const active = Number(await f.nodes.statusOf(op.address)) === NodeStatus.Active;
+    if (active) await f.nodes.connect(op).serveVersions([version]);
   }
   return version;
 }

@@ -3,17 +3,10 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Result } from "ethers";
 
+import { NodeStatus as Status } from "../../protocol/constants";
 import { shouldBehaveLikeRoleGated } from "../behaviours/role-gated.behaviour";
 import { deployProtocolFixture, deployRegisteredNodeFixture, MINIMUM_STAKE, versionSpec } from "../helpers/fixtures";
 import type { ProtocolFixture } from "../helpers/fixtures";
-
-enum Status {
-  None,
-  Active,
-  Exiting,
-  Exited,
-  Jailed,
-}
 
 const ENDPOINT = "https://node-0.verity.local";
 

@@ -15,6 +15,7 @@ import {
   VERSION_FEE,
   WIDE_VERSION,
 } from "../helpers/inference-fixtures";
+import { MeasurementStatus, NodeStatus } from "../../protocol/constants";
 import { malleate, RESULT_TYPES, settlerDomain, type InferenceResult } from "../../modes/tee/eip712";
 import {
   attest,
@@ -34,8 +35,6 @@ import {
 // The TEE verification mode (issue 6): enclave keys bound to nodes by attestation, results signed by them and final
 // at once, measurements that governance can revoke, and slashing for equivocation.
 
-const MEASUREMENT_STATUS = { None: 0n, Approved: 1n, Revoked: 2n } as const;
-const NODE_STATUS = { None: 0n, Active: 1n, Exiting: 2n, Exited: 3n, Jailed: 4n } as const;
 const OUTPUT = bytesOf(DIGITS_OUTPUT_BYTES, 101);
 const OTHER_OUTPUT = bytesOf(DIGITS_OUTPUT_BYTES, 102);
 const TRACE_ROOT = ethers.keccak256(bytesOf(32, 103));
@@ -216,12 +215,12 @@ describe("TeeSettler", function () {
         t.settler.connect(t.outsider).registerEnclave(OTHER_MEASUREMENT, key.address, expiry, await attest(t, fields)),
       )
         .to.be.revertedWithCustomError(t.settler, "TeeSettlerMeasurementNotApproved")
-        .withArgs(OTHER_MEASUREMENT, MEASUREMENT_STATUS.None);
+        .withArgs(OTHER_MEASUREMENT, MeasurementStatus.None);
       await t.settler.connect(t.governor).revokeMeasurement(MEASUREMENT);
       const att = await attest(t, { ...fields, measurement: MEASUREMENT });
       await expect(t.settler.connect(t.outsider).registerEnclave(MEASUREMENT, key.address, expiry, att))
         .to.be.revertedWithCustomError(t.settler, "TeeSettlerMeasurementNotApproved")
-        .withArgs(MEASUREMENT, MEASUREMENT_STATUS.Revoked);
+        .withArgs(MEASUREMENT, MeasurementStatus.Revoked);
     });
 
     it("refuses a key bound to another node, the zero key, and a disabled key", async function () {
@@ -413,12 +412,12 @@ describe("TeeSettler", function () {
           t.settler.settle(req.id, OUTPUT, TRACE_ROOT, await signFor(t, key, resultOf(req.id, req.inputHash))),
         )
           .to.be.revertedWithCustomError(t.settler, "TeeSettlerMeasurementNotApproved")
-          .withArgs(MEASUREMENT, MEASUREMENT_STATUS.Revoked);
+          .withArgs(MEASUREMENT, MeasurementStatus.Revoked);
         expect(await t.settler.isEnclaveActive(key.address)).to.equal(false);
       }
       await expect(t.settler.connect(t.governor).approveMeasurement(MEASUREMENT))
         .to.be.revertedWithCustomError(t.settler, "TeeSettlerMeasurementAlreadyListed")
-        .withArgs(MEASUREMENT, MEASUREMENT_STATUS.Revoked);
+        .withArgs(MEASUREMENT, MeasurementStatus.Revoked);
     });
 
     it("rejects a disabled key, and a request that is not in TEE mode", async function () {
@@ -517,7 +516,7 @@ describe("TeeSettler", function () {
       }
       expect(await t.staking.totalStake(t.node.address)).to.equal(stake);
       expect(await t.settler.isEnclaveActive(t.enclave.address)).to.equal(true);
-      expect(await t.nodes.statusOf(t.node.address)).to.equal(NODE_STATUS.Active);
+      expect(await t.nodes.statusOf(t.node.address)).to.equal(NodeStatus.Active);
     });
 
     it("T10-3: jails the equivocating node, Active or Exiting: it takes no new work", async function () {
@@ -526,7 +525,7 @@ describe("TeeSettler", function () {
       const r1 = await teeRequest(t, 1, t.node.address);
       const r2 = await teeRequest(t, 2, t.node2.address);
       await t.nodes.connect(t.node2).exit(); // still owes r2
-      expect(await t.nodes.statusOf(t.node2.address)).to.equal(NODE_STATUS.Exiting);
+      expect(await t.nodes.statusOf(t.node2.address)).to.equal(NodeStatus.Exiting);
       for (const [node, key, { id, inputHash }] of [
         [t.node, t.enclave, r1],
         [t.node2, t.enclave2, r2],
@@ -538,7 +537,7 @@ describe("TeeSettler", function () {
           .withArgs(node.address, settler)
           .and.to.emit(t.settler, "EquivocationPunished")
           .withArgs(node.address, key.address, t.stranger.address, a.outputHash, b.outputHash, EQUIVOCATION_SLASH);
-        expect(await t.nodes.statusOf(node.address)).to.equal(NODE_STATUS.Jailed);
+        expect(await t.nodes.statusOf(node.address)).to.equal(NodeStatus.Jailed);
         expect(await t.nodes.isEligible(node.address, DIGITS_VERSION)).to.equal(false);
       }
       await expect(
@@ -553,16 +552,16 @@ describe("TeeSettler", function () {
       const r1 = await teeRequest(t, 1, t.node.address);
       await t.nodes.connect(t.node).exit();
       await t.nodes.connect(t.node).completeExit();
-      expect(await t.nodes.statusOf(t.node.address)).to.equal(NODE_STATUS.Exited);
+      expect(await t.nodes.statusOf(t.node.address)).to.equal(NodeStatus.Exited);
       const a = await evidence(t, t.enclave, resultOf(r1.id, r1.inputHash));
       const b = await evidence(t, t.enclave, resultOf(r1.id, r1.inputHash, OTHER_OUTPUT));
       await expect(t.settler.connect(t.stranger).reportEquivocation(a, b))
         .to.emit(t.nodes, "NodeJailed")
         .withArgs(t.node.address, await t.settler.getAddress());
-      expect(await t.nodes.statusOf(t.node.address)).to.equal(NODE_STATUS.Jailed);
+      expect(await t.nodes.statusOf(t.node.address)).to.equal(NodeStatus.Jailed);
       await expect(t.nodes.connect(t.node).register("http://127.0.0.1:9", [DIGITS_VERSION]))
         .to.be.revertedWithCustomError(t.nodes, "NodeRegistryInvalidStatus")
-        .withArgs(t.node.address, NODE_STATUS.Jailed);
+        .withArgs(t.node.address, NodeStatus.Jailed);
     });
 
     it("T10-3: slashes without jailing a node already jailed, or one never registered in the NodeRegistry", async function () {
@@ -575,7 +574,7 @@ describe("TeeSettler", function () {
         .to.emit(t.settler, "EquivocationPunished")
         .withArgs(t.node.address, t.enclave.address, t.stranger.address, a.outputHash, b.outputHash, EQUIVOCATION_SLASH)
         .and.not.to.emit(t.nodes, "NodeJailed");
-      expect(await t.nodes.statusOf(t.node.address)).to.equal(NODE_STATUS.Jailed);
+      expect(await t.nodes.statusOf(t.node.address)).to.equal(NodeStatus.Jailed);
 
       // the outsider is staked but never registered as a node: its enclave key can equivocate all the same
       const key = new Wallet(ethers.id("enclave-outsider"));
@@ -588,7 +587,7 @@ describe("TeeSettler", function () {
         .to.emit(t.settler, "EquivocationPunished")
         .withArgs(t.outsider.address, key.address, t.stranger.address, x.outputHash, y.outputHash, EQUIVOCATION_SLASH)
         .and.not.to.emit(t.nodes, "NodeJailed");
-      expect(await t.nodes.statusOf(t.outsider.address)).to.equal(NODE_STATUS.None);
+      expect(await t.nodes.statusOf(t.outsider.address)).to.equal(NodeStatus.None);
     });
 
     it("T10-3: reverts, punishing nothing, while the settler lacks SLASHER_ROLE on the NodeRegistry", async function () {
@@ -735,21 +734,21 @@ describe("TeeSettler", function () {
   describe("governance", function () {
     it("approves and revokes measurements, with events and status checks", async function () {
       const t = await loadFixture(deployTeeFixture);
-      expect(await t.settler.measurementStatus(OTHER_MEASUREMENT)).to.equal(MEASUREMENT_STATUS.None);
+      expect(await t.settler.measurementStatus(OTHER_MEASUREMENT)).to.equal(MeasurementStatus.None);
       await expect(t.settler.connect(t.governor).revokeMeasurement(OTHER_MEASUREMENT))
         .to.be.revertedWithCustomError(t.settler, "TeeSettlerMeasurementNotApproved")
-        .withArgs(OTHER_MEASUREMENT, MEASUREMENT_STATUS.None);
+        .withArgs(OTHER_MEASUREMENT, MeasurementStatus.None);
       await expect(t.settler.connect(t.governor).approveMeasurement(OTHER_MEASUREMENT))
         .to.emit(t.settler, "MeasurementApproved")
         .withArgs(OTHER_MEASUREMENT);
-      expect(await t.settler.measurementStatus(OTHER_MEASUREMENT)).to.equal(MEASUREMENT_STATUS.Approved);
+      expect(await t.settler.measurementStatus(OTHER_MEASUREMENT)).to.equal(MeasurementStatus.Approved);
       await expect(t.settler.connect(t.governor).approveMeasurement(OTHER_MEASUREMENT))
         .to.be.revertedWithCustomError(t.settler, "TeeSettlerMeasurementAlreadyListed")
-        .withArgs(OTHER_MEASUREMENT, MEASUREMENT_STATUS.Approved);
+        .withArgs(OTHER_MEASUREMENT, MeasurementStatus.Approved);
       await t.settler.connect(t.governor).revokeMeasurement(OTHER_MEASUREMENT);
       await expect(t.settler.connect(t.governor).revokeMeasurement(OTHER_MEASUREMENT))
         .to.be.revertedWithCustomError(t.settler, "TeeSettlerMeasurementNotApproved")
-        .withArgs(OTHER_MEASUREMENT, MEASUREMENT_STATUS.Revoked);
+        .withArgs(OTHER_MEASUREMENT, MeasurementStatus.Revoked);
     });
 
     const governed = {

@@ -11,6 +11,7 @@ import * as path from "path";
 import { Wallet } from "ethers";
 
 import { DEV_KEYS } from "../../tools/network/processes";
+import { InferenceRequestStatus } from "../../protocol/constants";
 import { InferenceManager__factory, TeeSettler__factory } from "../../typechain-types";
 import { asKey, CliChain, type CliRun } from "../helpers/cli-chain";
 import { UNDER_COVERAGE } from "../helpers/coverage";
@@ -116,6 +117,6 @@ const SERVICE = new Wallet("0x" + "5e".repeat(32)); // the local attestation ser
     expect(ev.args.enclaveKey).to.equal(key.enclaveKey);
     expect(ev.args.node).to.equal(OPERATOR);
     const im = InferenceManager__factory.connect(await settler.inferenceManager(), cli.provider);
-    expect(await im.statusOf(BigInt(r.requestId))).to.equal(5n); // Finalized, with no challenge window
+    expect(await im.statusOf(BigInt(r.requestId))).to.equal(InferenceRequestStatus.Finalized); // with no challenge window
   });
 });

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import hre, { ethers } from "hardhat";
 
 import { run } from "../../executor/runtime";
+import { InferenceRequestStatus } from "../../protocol/constants";
 import { zkMlpProgram } from "../../modes/zk/model";
 import { deployProtocol } from "../../scripts/lib/protocol";
 import { zkDemo, ZK_DEMO_SIZES } from "../../scripts/lib/zk-demo";
@@ -36,7 +37,7 @@ describe("ZK demo step (scripts/lib/zk-demo.ts) on the Ignition deployment", fun
       fee,
       log: (line) => lines.push(line),
     });
-    expect(await p.inferenceManager.statusOf(r.requestId)).to.equal(5n); // Finalized
+    expect(await p.inferenceManager.statusOf(r.requestId)).to.equal(InferenceRequestStatus.Finalized);
     expect(await p.inferenceManager.credits(operator.address)).to.equal(fee);
     const x = Int8Array.from({ length: ZK_DEMO_SIZES[0] }, (_, i) => ((i * 71 + 13) % 256) - 128);
     expect(Array.from(r.output)).to.deep.equal(Array.from(run(zkMlpProgram(ZK_DEMO_SIZES), x)));
