@@ -19,6 +19,7 @@ import { keccak256 } from "./keccak-wasm";
 import { MerkleTree, EMPTY_LEAF, chunkLeaves, hashPair } from "./merkle";
 import { encodeProgram, stateLayout, tensorShape, type Layer, type Program } from "../runtime/program";
 import { VerityError } from "../errors";
+import { operatorOf } from "../ops";
 
 /** A weight proof asked of a layer or row that does not exist. */
 export class WeightProofError extends VerityError {}
@@ -29,16 +30,13 @@ export function programDigest(p: Program): string {
 }
 
 /**
- * Number of weight rows (output channels) of a layer: Gemm `n`, Conv `outChw[0]`, Affine `channels`; any other
- * layer with weights (a constant operand of Add/Sub/Mul) is one row; a layer without weights has none.
+ * Number of weight rows of a layer, as its operator defines them (`weightRows` in executor/ops: Gemm `n`, Conv
+ * `outChw[0]`, Affine `channels`); any other layer with weights (a constant operand of Add/Sub/Mul) is one row; a
+ * layer without weights has none.
  */
 export function weightRows(layer: Layer): number {
   if (!layer.weights) return 0;
-  const a = layer.attrs;
-  let rows = 1;
-  if (layer.op === "Gemm" && typeof a.n === "number") rows = a.n;
-  else if (layer.op === "Conv" && Array.isArray(a.outChw)) rows = a.outChw[0];
-  else if (layer.op === "Affine" && typeof a.channels === "number") rows = a.channels;
+  const rows = operatorOf(layer.op)?.weightRows?.(layer) ?? 1;
   if (!(rows >= 1) || layer.weights.length % rows !== 0) {
     throw new WeightProofError(`layer ${layer.op}: ${layer.weights.length} weights do not split into ${rows} rows`);
   }
