@@ -35,10 +35,6 @@ import {
 } from "./errors";
 import { spin } from "./spinner";
 
-// For the modules that import these from here (cli/commands/node-serve.ts, cli/commands/challenger.ts, tests).
-export { CliError } from "./errors";
-export { globalsOf, storeDir, verityHome } from "./config";
-
 export interface Chain {
   settings: Settings;
   provider: JsonRpcProvider;

@@ -8,7 +8,7 @@ import type { JsonRpcProvider } from "ethers";
 import { runService, type ServiceProcessOptions } from "../daemons/kit/process";
 import type { Service } from "../daemons/kit/service";
 import type { ServiceState } from "../daemons/kit/state";
-import { CliError } from "./chain";
+import { CliError } from "./errors";
 
 /** `text` as an integer >= `min`, or a CliError naming the option `what`. */
 export function intOption(text: string, what: string, min: number): number {

@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 
 import { cidBinaryOf } from "../executor/model/cid";
+import { toHex } from "../executor/trace/hex";
 import { loadOnnx } from "../executor/model/onnx";
 import { quantizeGraph, quantizeInput } from "../executor/quant";
 import type { Program } from "../executor/runtime/program";
@@ -75,8 +76,4 @@ export function demoModelByCid(cidHex: string): DemoModel | undefined {
   }
   const name = demoCids.get(cidHex.toLowerCase());
   return name === undefined ? undefined : demoModel(name);
-}
-
-function toHex(bytes: Uint8Array): string {
-  return "0x" + Buffer.from(bytes).toString("hex");
 }

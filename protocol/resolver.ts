@@ -10,6 +10,7 @@ import { getBytes, hexlify } from "ethers";
 
 import { VerityError } from "../executor/errors";
 import { demoModelByCid } from "../models/demo-models";
+import { base32Encode } from "../executor/model/cid";
 import { decodeProgram, type Program } from "../executor/runtime/program";
 import { WeightsCommitment } from "../executor/trace/weights";
 
@@ -28,23 +29,9 @@ export interface VersionSource {
   getVersion(versionId: bigint): Promise<{ artifactCid: string; weightsRoot: string; programDigest: string }>;
 }
 
-const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
-
-/** The multibase base32 (lower case, unpadded, prefix "b") text of a binary CID, as `cidOf` prints it. */
+/** The multibase base32 (lower case, unpadded, prefix "b") text of a binary CID, as `cidOf` prints it (unchecked). */
 export function cidText(binary: Uint8Array): string {
-  let bits = 0;
-  let value = 0;
-  let out = "b";
-  for (const byte of binary) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
-  return out;
+  return "b" + base32Encode(binary);
 }
 
 export function defaultResolver(registry: VersionSource, storeRoot = path.join(".verity", "store")): ProgramResolver {

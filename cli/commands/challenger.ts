@@ -11,7 +11,9 @@ import { ChallengerDaemon } from "../../daemons/challenger/daemon";
 import { journalPath } from "../../daemons/kit/journal";
 import { createLogger } from "../../daemons/kit/log";
 import { defaultResolver } from "../../protocol/resolver";
-import { CliError, connect, globalsOf, signerOf, storeDir, verityHome } from "../chain";
+import { connect, signerOf } from "../chain";
+import { globalsOf, storeDir, verityHome } from "../config";
+import { CliError } from "../errors";
 import { intOption as int, runDaemonProcess } from "../daemon-process";
 
 interface RunOptions {

@@ -12,7 +12,9 @@ import { createLogger } from "../../daemons/kit/log";
 import { defaultResolver } from "../../protocol/resolver";
 import { MODE } from "../../modes/verified";
 import { zkVerifiedSettlerFor } from "./zk";
-import { CliError, connect, globalsOf, signerOf, storeDir, verityHome } from "../chain";
+import { connect, signerOf } from "../chain";
+import { globalsOf, storeDir, verityHome } from "../config";
+import { CliError } from "../errors";
 import { intOption as int, runDaemonProcess, type DaemonProcessOptions } from "../daemon-process";
 import { teeSettlers } from "./tee";
 

@@ -18,7 +18,8 @@ const SHA2_256_LENGTH = 32;
 
 const BASE32_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
 
-function base32Encode(bytes: Uint8Array): string {
+/** RFC 4648 base32 of `bytes`, lower case, unpadded (the multibase "b" body). */
+export function base32Encode(bytes: Uint8Array): string {
   let out = "";
   let bits = 0;
   let value = 0;

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 
 import { challengerSettings } from "../../cli/commands/challenger";
-import { CliError } from "../../cli/chain";
+import { CliError } from "../../cli/errors";
 import { buildCli, EXIT_BAD_INPUT, main } from "../../cli/main";
 
 const defaults = {
