@@ -1,0 +1,50 @@
+/** Conformance of the operators the demo models use (the harness: ./harness.ts). */
+import { GraphBuilder, tensorF32 } from "../../executor/model/builder";
+import { type ConformanceCase, conformanceSuite, randomArray, rng } from "./harness";
+
+function weights(seed: number, dims: number[], scale = 0.5) {
+  return tensorF32(
+    dims,
+    randomArray(
+      rng(seed),
+      dims.reduce((a, b) => a * b, 1),
+      -scale,
+      scale,
+    ),
+  );
+}
+
+function gemm(k: number, n: number, opset: number): ConformanceCase {
+  const b = new GraphBuilder("gemm", opset);
+  const x = b.input("x", [1, k]);
+  const y = b.node("Gemm", [x, b.initializer("w", weights(1, [n, k])), b.initializer("b", weights(2, [n], 0.2))], {
+    transB: 1,
+  });
+  b.output(y, [1, n]);
+  return { name: `Gemm k=${k} n=${n} opset ${opset}`, graph: b.build(), inputDims: [1, k], ops: ["Gemm"] };
+}
+
+function conv(
+  c: number,
+  m: number,
+  hw: number,
+  attrs: Record<string, number | number[]>,
+  opset: number,
+): ConformanceCase {
+  const b = new GraphBuilder("conv", opset);
+  const x = b.input("x", [1, c, hw, hw]);
+  const y = b.node(
+    "Conv",
+    [x, b.initializer("w", weights(3, [m, c, 3, 3])), b.initializer("b", weights(4, [m], 0.2))],
+    attrs,
+  );
+  b.output(y, [-1]);
+  return { name: `Conv 3x3 ${JSON.stringify(attrs)} opset ${opset}`, graph: b.build(), inputDims: [1, c, hw, hw] };
+}
+
+conformanceSuite("core (demo-model operators)", [
+  gemm(16, 8, 13),
+  gemm(64, 10, 11),
+  conv(2, 4, 8, { pads: [1, 1, 1, 1] }, 13),
+  conv(3, 2, 9, { strides: [2, 2] }, 11),
+]);
