@@ -10,6 +10,17 @@
  */
 
 /**
+ * BisectionGame.Mover (contracts/game/BisectionGame.sol): Who may move in a phase: nobody (resolved), player A, player
+ * B, or either (a refereed proof).
+ */
+export enum Mover {
+  Nobody = 0,
+  A = 1,
+  B = 2,
+  Either = 3,
+}
+
+/**
  * Resolution (contracts/game/GameTypes.sol): How a game ended, as `IDisputeManager.DisputeResolved` and
  * `IRedundantManager.GameResolved` report it: their `outcome` says who lost, this says why. Each member names the
  * game(s) that use it.

@@ -84,10 +84,10 @@ export class RedundantBoard implements GameBoard<Side> {
     };
   }
 
-  /** RedundantManager finds the byte itself (the first where the two chunks differ): `byteIndex` is not sent. */
-  prove(gameId: bigint, _byteIndex: number, { sparse, proof: w }: StepWitness) {
+  /** `byteIndex` must be the first byte where the two chunks differ (the player proves that one). */
+  prove(gameId: bigint, byteIndex: number, { sparse, proof: w }: StepWitness) {
     return sparse
-      ? this.manager.proveStepSparse(gameId, w.layer, w.slice, w.rows)
-      : this.manager.proveStep(gameId, w.layer, w.slice, w.rows);
+      ? this.manager.proveStepSparse(gameId, byteIndex, w.layer, w.slice, w.rows)
+      : this.manager.proveStep(gameId, byteIndex, w.layer, w.slice, w.rows);
   }
 }
