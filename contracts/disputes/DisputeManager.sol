@@ -364,13 +364,13 @@ contract DisputeManager is IDisputeManager, AccessControl, BisectionGame {
         emit StepProven(disputeId, element, claimed, computed);
         return
             computed != claimed
-                ? (A_WRONG, Resolution.StepRecomputedDifferently)
-                : (B_WRONG, Resolution.StepRecomputedIdentically);
+                ? (_A_WRONG, Resolution.StepRecomputedDifferently)
+                : (_B_WRONG, Resolution.StepRecomputedIdentically);
     }
 
     /// @dev The node's padding is honest (the challenger loses) or forged (the node loses).
     function _paddingOutcome(GameState storage g, bytes32 empty) internal view override returns (uint8, Resolution) {
-        return g.cursorA == empty ? (B_WRONG, Resolution.PaddingDisputed) : (A_WRONG, Resolution.PaddingForged);
+        return g.cursorA == empty ? (_B_WRONG, Resolution.PaddingDisputed) : (_A_WRONG, Resolution.PaddingForged);
     }
 
     function _timeoutReason(Mover mover) internal pure override returns (Resolution) {
@@ -383,7 +383,7 @@ contract DisputeManager is IDisputeManager, AccessControl, BisectionGame {
         uint256 requestId = g.requestId;
         address node = g.playerA;
         uint256 bond_ = _terms[disputeId].bond;
-        if (outcome == A_WRONG) {
+        if (outcome == _A_WRONG) {
             // An OPTIMISTIC commitment backs a fee of at least 1 with a multiplier of at least 1: collateral > 0.
             uint256 collateral = inference.endDispute(requestId, true);
             uint256 slashed = staking.slash(node, collateral, address(this), _rewardPpm);

@@ -50,9 +50,9 @@ abstract contract BisectionGame is IBisectionGame, ReentrancyGuardTransient {
     uint256 public constant MAX_STATE_BYTES = GameLib.MAX_STATE_BYTES;
 
     /// @dev The `Outcome` numbers both users' enums share (IBisectionGame).
-    uint8 internal constant A_WRONG = 1;
-    uint8 internal constant B_WRONG = 2;
-    uint8 internal constant BOTH_WRONG = 3;
+    uint8 internal constant _A_WRONG = 1;
+    uint8 internal constant _B_WRONG = 2;
+    uint8 internal constant _BOTH_WRONG = 3;
 
     /// @dev Who may move in a phase: nobody (resolved), player A, player B, or either (a refereed proof).
     enum Mover {
@@ -70,7 +70,7 @@ abstract contract BisectionGame is IBisectionGame, ReentrancyGuardTransient {
         uint256 requestId;
         /// The user's `Phase`, as a number (0: no such game).
         uint8 phase;
-        /// The user's `Outcome`, as a number (A_WRONG, B_WRONG, BOTH_WRONG; 0 until resolved).
+        /// The user's `Outcome`, as a number (_A_WRONG, _B_WRONG, _BOTH_WRONG; 0 until resolved).
         uint8 outcome;
         /// The RedundantManager's slots of the two players (unused by the DisputeManager).
         uint8 slotA;
@@ -187,7 +187,7 @@ abstract contract BisectionGame is IBisectionGame, ReentrancyGuardTransient {
         if (mover == Mover.Nobody) revert BisectionGameAlreadyResolved(gameId);
         uint256 expiresAt = _deadline(g, mover);
         if (block.timestamp <= expiresAt) revert BisectionGameClockRunning(gameId, expiresAt);
-        uint8 outcome = mover == Mover.A ? A_WRONG : (mover == Mover.B ? B_WRONG : BOTH_WRONG);
+        uint8 outcome = mover == Mover.A ? _A_WRONG : (mover == Mover.B ? _B_WRONG : _BOTH_WRONG);
         _resolve(gameId, g, outcome, _timeoutReason(mover));
     }
 

@@ -337,10 +337,10 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
         Request storage r = _requests[requestId];
         r.activeGame = 0;
         emit GameResolved(gameId, requestId, Outcome(outcome), reason);
-        if (outcome == BOTH_WRONG) {
+        if (outcome == _BOTH_WRONG) {
             _eliminate(requestId, r, g.slotA, address(0));
             _eliminate(requestId, r, g.slotB, address(0));
-        } else if (outcome == A_WRONG) {
+        } else if (outcome == _A_WRONG) {
             _eliminate(requestId, r, g.slotA, g.playerB);
         } else {
             _eliminate(requestId, r, g.slotB, g.playerA);
@@ -432,13 +432,13 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
         int8 byteA = int8(uint8(g.chunkA[byteIndex]));
         int8 byteB = int8(uint8(g.chunkB[byteIndex]));
         emit StepProven(gameId, element, byteA, byteB, computed);
-        uint8 outcome = computed == byteA ? B_WRONG : (computed == byteB ? A_WRONG : BOTH_WRONG);
+        uint8 outcome = computed == byteA ? _B_WRONG : (computed == byteB ? _A_WRONG : _BOTH_WRONG);
         return (outcome, Resolution.StepRecomputed);
     }
 
     /// @dev Whoever differs from the known value of a padding subtree is wrong.
     function _paddingOutcome(GameState storage g, bytes32 empty) internal view override returns (uint8, Resolution) {
-        uint8 outcome = g.cursorA == empty ? B_WRONG : (g.cursorB == empty ? A_WRONG : BOTH_WRONG);
+        uint8 outcome = g.cursorA == empty ? _B_WRONG : (g.cursorB == empty ? _A_WRONG : _BOTH_WRONG);
         return (outcome, Resolution.PaddingForged);
     }
 
