@@ -27,9 +27,8 @@ import {IStepVerifier} from "./IStepVerifier.sol";
 ///  5. `openChunk` (node, IBisectionGame): the 32 bytes of that chunk.
 ///  6. `proveStep` (challenger, IBisectionGame): one byte of the chunk, and the witness for the verifier. The
 ///     verifier's value against the node's byte decides the game.
-/// Chess clocks: each side has `moveClock` seconds in total for its moves; a side whose clock runs out loses
-/// (`resolveTimeout`, callable by anyone). A side that is handed the move with less than `clockExtension` left gets
-/// `clockExtension`. The number of moves is bounded by 4 + 2 × (tree depth + 1), so the game always ends.
+/// The chess clocks are the game's (`IBisectionGame`), with this contract's `moveClock` and `clockExtension`; a
+/// dispute has at most 4 + 2 × (tree depth + 1) moves, so it always ends.
 /// Resolution pays with pull credits only: a node proven wrong is slashed through Staking (the collateral of the
 /// commitment, of which `rewardPpm` goes to the challenger on top of its bond) and jailed, and the requester is
 /// refunded by the inference manager; a challenger proven wrong forfeits its bond: `rewardPpm` of it to the node,
