@@ -501,6 +501,23 @@ describe("RedundantManager", function () {
         .withArgs(game.gameId, Phase.AwaitingProof, Phase.Resolved);
     });
 
+    it("proveStep names the first byte where the two chunks differ: any other byte, or one past the chunk, reverts", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const game = await toProof(f);
+      const v = game.views.A;
+      const p = buildStepProof(v.program, v.states, 1, 3, v.weights);
+      const asA = f.redundant.connect(game.nodes.A);
+      for (const byteIndex of [0, 4]) {
+        await expect(asA.proveStep(game.gameId, byteIndex, p.layer, p.slice, p.rows))
+          .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNotFirstDifference")
+          .withArgs(game.gameId, byteIndex, 3);
+      }
+      await expect(asA.proveStep(game.gameId, 32, p.layer, p.slice, p.rows))
+        .to.be.revertedWithCustomError(f.redundant, "BisectionGameByteOutOfRange")
+        .withArgs(32);
+      await expect(asA.proveStep(game.gameId, 3, p.layer, p.slice, p.rows)).to.emit(f.redundant, "GameResolved");
+    });
+
     it("proveStepSparse: the same decision from a multiproven slice", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const game = await toProof(f);
