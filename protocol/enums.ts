@@ -58,15 +58,14 @@ export enum StateRootsFault {
 
 /**
  * ProofPart (contracts/game/GameTypes.sol): Which part of a step's witness failed its check when the disputed step was
- * selected (dispute) or located (refereed): `IDisputeManager.DisputeManagerBadProof`,
- * `IRedundantManager.RedundantManagerBadProof`. Each member names the game(s) that use it.
+ * selected (dispute) or located (refereed): `IDisputeManager.DisputeManagerBadProof` (the trace proofs),
+ * `IBisectionGame.BisectionGameBadLayer` (the layer, in both games). Each member names the game(s) that use it.
  */
 export enum ProofPart {
   PreState = 0,
   PostState = 1,
   Layer = 2,
   Descriptor = 3,
-  OutLength = 4,
 }
 
 /** InferenceLib.Parameter (contracts/inference/InferenceLib.sol): The governance parameter `setParameter` sets. */

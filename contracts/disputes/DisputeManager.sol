@@ -194,17 +194,14 @@ contract DisputeManager is IDisputeManager, AccessControl, BisectionGame {
         GameState storage g = _beginMove(disputeId, uint8(Phase.AwaitingStep));
         uint32 layerCount = g.layerCount;
         if (step >= layerCount) revert DisputeManagerStepOutOfRange(step, layerCount);
-        Terms storage t = _terms[disputeId];
-        {
-            bytes32 traceRoot = t.traceRoot;
-            if (!MerkleLib.verify(traceRoot, preStateRoot, step, uint256(layerCount) + 1, preProof)) {
-                revert DisputeManagerBadProof(disputeId, ProofPart.PreState);
-            }
-            if (!MerkleLib.verify(traceRoot, postStateRoot, uint256(step) + 1, uint256(layerCount) + 1, postProof)) {
-                revert DisputeManagerBadProof(disputeId, ProofPart.PostState);
-            }
+        bytes32 traceRoot = _terms[disputeId].traceRoot;
+        if (!MerkleLib.verify(traceRoot, preStateRoot, step, uint256(layerCount) + 1, preProof)) {
+            revert DisputeManagerBadProof(disputeId, ProofPart.PreState);
         }
-        uint256 outLength = _layerOutLength(disputeId, t.weightsRoot, layerCount, step, layer);
+        if (!MerkleLib.verify(traceRoot, postStateRoot, uint256(step) + 1, uint256(layerCount) + 1, postProof)) {
+            revert DisputeManagerBadProof(disputeId, ProofPart.PostState);
+        }
+        uint256 outLength = _layerOutLength(disputeId, g, step, layer);
         emit StepSelected(disputeId, step, preStateRoot, postStateRoot);
         _startBisection(g, step, preStateRoot, postStateRoot, outLength);
     }
@@ -402,24 +399,6 @@ contract DisputeManager is IDisputeManager, AccessControl, BisectionGame {
             token.safeTransfer(staking.slashSink(), bond_ - toNode);
         }
         emit DisputeResolved(disputeId, requestId, Outcome(outcome), reason);
-    }
-
-    // -- Internal: the step --
-
-    /// @dev The length of S_{step+1}, from layer `step`'s descriptor proven against the registered weights root
-    /// (`GameLib.checkLayer`), with this contract's errors.
-    function _layerOutLength(
-        uint256 disputeId,
-        bytes32 weightsRoot,
-        uint256 layerCount,
-        uint32 step,
-        IStepVerifier.LayerWitness calldata layer
-    ) private pure returns (uint256 outLength) {
-        uint8 check;
-        (check, outLength) = GameLib.checkLayer(weightsRoot, layerCount, step, layer);
-        if (check == GameLib.LAYER_BAD_PROOF) revert DisputeManagerBadProof(disputeId, ProofPart.Layer);
-        if (check == GameLib.LAYER_BAD_DESCRIPTOR) revert DisputeManagerBadProof(disputeId, ProofPart.Descriptor);
-        if (check == GameLib.LAYER_TOO_LARGE) revert DisputeManagerStateTooLarge(disputeId, outLength, MAX_STATE_BYTES);
     }
 
     // -- Internal: helpers --

@@ -6,7 +6,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {GameLib} from "./GameLib.sol";
-import {Resolution} from "./GameTypes.sol";
+import {ProofPart, Resolution} from "./GameTypes.sol";
 import {IBisectionGame} from "../interfaces/IBisectionGame.sol";
 import {IStepVerifier} from "../interfaces/IStepVerifier.sol";
 
@@ -239,6 +239,22 @@ abstract contract BisectionGame is IBisectionGame, ReentrancyGuardTransient {
     function _beginMove(uint256 gameId, uint8 expected) internal returns (GameState storage g) {
         g = _existing(gameId);
         _move(gameId, g, expected);
+    }
+
+    /// @dev The length of S_{step+1}, from layer `step`'s descriptor proven against the registered weights root
+    /// (`GameLib.checkLayer`), refused above MAX_STATE_BYTES so that every game is bounded.
+    function _layerOutLength(
+        uint256 gameId,
+        GameState storage g,
+        uint32 step,
+        IStepVerifier.LayerWitness calldata layer
+    ) internal view returns (uint256 outLength) {
+        (bytes32 weightsRoot, uint256 layerCount) = _stepTerms(gameId, g);
+        uint8 check;
+        (check, outLength) = GameLib.checkLayer(weightsRoot, layerCount, step, layer);
+        if (check == GameLib.LAYER_BAD_PROOF) revert BisectionGameBadLayer(gameId, ProofPart.Layer);
+        if (check == GameLib.LAYER_BAD_DESCRIPTOR) revert BisectionGameBadLayer(gameId, ProofPart.Descriptor);
+        if (check == GameLib.LAYER_TOO_LARGE) revert BisectionGameStateTooLarge(gameId, outLength, MAX_STATE_BYTES);
     }
 
     /// @dev The step is fixed (step k, its agreed pre-state root, player A's root of S_{k+1}, |S_{k+1}|): the

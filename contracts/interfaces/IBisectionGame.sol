@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {ProofPart} from "../game/GameTypes.sol";
 import {IStepVerifier} from "./IStepVerifier.sol";
 
 /// @title IBisectionGame
@@ -64,6 +65,15 @@ interface IBisectionGame {
     error BisectionGameClockExpired(uint256 gameId);
     /// @notice The clock of the player on the move in game `gameId` runs until `expiresAt`.
     error BisectionGameClockRunning(uint256 gameId, uint256 expiresAt);
+    /// @notice The witness of the disputed step's layer, given when the step is fixed (`selectStep`,
+    /// `revealRootsAndLocate`), fails a check.
+    /// @param gameId The game.
+    /// @param part Layer (not leaf k of the registered weights root) or Descriptor (too short for its outLength word).
+    error BisectionGameBadLayer(uint256 gameId, ProofPart part);
+    /// @notice The layer's descriptor claims a post-state of `length` bytes, more than any valid program has (`max`,
+    /// MAX_STATE_BYTES): its chunk tree would be deeper than MAX_TREE_DEPTH and the game could outlast
+    /// `maxGameDuration()`.
+    error BisectionGameStateTooLarge(uint256 gameId, uint256 length, uint256 max);
     /// @notice The revealed children do not hash to the player's cursor.
     error BisectionGameBadChildren(uint256 gameId);
     /// @notice The opened chunk does not hash to the player's leaf.

@@ -116,12 +116,11 @@ interface IDisputeManager is IBisectionGame {
     error DisputeManagerBadStateRoots(uint256 disputeId, StateRootsFault fault);
     /// @notice The revealed output is `length` bytes long, the registered output `expected`.
     error DisputeManagerBadOutputLength(uint256 disputeId, uint256 length, uint256 expected);
-    /// @notice The layer's descriptor claims a post-state of `length` bytes, more than any valid program has.
-    error DisputeManagerStateTooLarge(uint256 disputeId, uint256 length, uint256 max);
     error DisputeManagerStepOutOfRange(uint32 step, uint32 layerCount);
-    /// @notice A proof given to `selectStep` does not lead to its root.
+    /// @notice A trace proof given to `selectStep` does not lead to the trace root (the layer's witness is checked by
+    /// the game: `BisectionGameBadLayer`, `BisectionGameStateTooLarge`).
     /// @param disputeId The dispute.
-    /// @param part The part that failed: PreState, PostState, Layer or Descriptor.
+    /// @param part The proof that failed: PreState or PostState.
     error DisputeManagerBadProof(uint256 disputeId, ProofPart part);
 
     // -- The game --
@@ -148,7 +147,7 @@ interface IDisputeManager is IBisectionGame {
     ) external;
 
     /// @notice The challenger picks step `step`: it accepts state root `step` and disputes state root `step + 1`.
-    /// @dev Reverts `DisputeManagerStateTooLarge` if the descriptor's post-state exceeds MAX_STATE_BYTES.
+    /// @dev Reverts `BisectionGameStateTooLarge` if the descriptor's post-state exceeds MAX_STATE_BYTES.
     /// @param disputeId The dispute.
     /// @param step k < L: the disputed step S_k -> S_{k+1}.
     /// @param preStateRoot The root of S_k, which the challenger accepts.

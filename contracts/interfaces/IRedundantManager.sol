@@ -222,10 +222,6 @@ interface IRedundantManager is IBisectionGame {
     /// @param gameId The game.
     /// @param fault The first check that failed: Count, TraceRootOfA, TraceRootOfB or Identical.
     error RedundantManagerBadRoots(uint256 gameId, StateRootsFault fault);
-    /// @notice The layer witness given to `revealRootsAndLocate` fails a check.
-    /// @param gameId The game.
-    /// @param part The part that failed: Layer, Descriptor or OutLength.
-    error RedundantManagerBadProof(uint256 gameId, ProofPart part);
 
     // -- Requests --
 
@@ -288,7 +284,7 @@ interface IRedundantManager is IBisectionGame {
     /// two trace roots and the contract locates the first index where they differ, i. Step k = i - 1 is the disputed
     /// step; `layer` is the layer k witness (its descriptor fixes the post-state's length, hence the chunk tree).
     /// @dev A post-state longer than MAX_STATE_BYTES (2^24, the program validator's bound) is refused
-    /// (`RedundantManagerBadProof(gameId, ProofPart.OutLength)`): its chunk tree would be deeper than MAX_TREE_DEPTH
+    /// (`BisectionGameStateTooLarge(gameId, length, MAX_STATE_BYTES)`): its chunk tree would be deeper than MAX_TREE_DEPTH
     /// and the game could outlast `maxGameDuration()`. Such a version cannot be refereed; nodes must not serve it.
     /// @param gameId The game.
     /// @param stateRoots B's state roots S_0..S_L.

@@ -7,7 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 
 import {BisectionGame} from "../game/BisectionGame.sol";
 import {GameLib} from "../game/GameLib.sol";
-import {ProofPart, Resolution, StateRootsFault} from "../game/GameTypes.sol";
+import {Resolution, StateRootsFault} from "../game/GameTypes.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
 import {IRedundantManager} from "../interfaces/IRedundantManager.sol";
@@ -189,7 +189,7 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
         GameState storage g = _beginMove(gameId, uint8(Phase.AwaitingRootsB));
         uint256 i = _locate(gameId, g, stateRoots, rootsOfA);
         uint32 step = uint32(i - 1);
-        uint256 outLength = _outLength(gameId, g, step, layer);
+        uint256 outLength = _layerOutLength(gameId, g, step, layer);
 
         emit RootsRevealed(gameId, msg.sender, stateRoots);
         g.cursorB = stateRoots[i];
@@ -465,21 +465,6 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
         i = 1;
         while (i < n && rootsOfB[i] == rootsOfA[i]) ++i;
         if (i == n) revert RedundantManagerBadRoots(gameId, StateRootsFault.Identical);
-    }
-
-    /// @dev The length of S_{step+1}, from layer `step`'s descriptor proven against the registered weights root.
-    function _outLength(
-        uint256 gameId,
-        GameState storage g,
-        uint32 step,
-        IStepVerifier.LayerWitness calldata layer
-    ) private view returns (uint256) {
-        Request storage r = _requests[g.requestId];
-        (uint8 check, uint256 outLength) = GameLib.checkLayer(r.weightsRoot, r.layerCount, step, layer);
-        if (check == GameLib.LAYER_BAD_PROOF) revert RedundantManagerBadProof(gameId, ProofPart.Layer);
-        if (check == GameLib.LAYER_BAD_DESCRIPTOR) revert RedundantManagerBadProof(gameId, ProofPart.Descriptor);
-        if (check == GameLib.LAYER_TOO_LARGE) revert RedundantManagerBadProof(gameId, ProofPart.OutLength);
-        return outLength;
     }
 
     /// @dev Reserves slot i of `requestId` for nodes[i]: distinct nodes, each eligible for the version now. Loops over

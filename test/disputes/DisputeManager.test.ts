@@ -297,7 +297,7 @@ describe("DisputeManager", function () {
           descriptor: other.descriptor,
         }),
       )
-        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadProof")
+        .to.be.revertedWithCustomError(f.disputes, "BisectionGameBadLayer")
         .withArgs(id, ProofPart.Layer);
       await expect(ch.selectStep(id, 1, roots[1], tree.proof(1), roots[2], tree.proof(2), layer))
         .to.emit(f.disputes, "StepSelected")

@@ -176,7 +176,7 @@ describe("RedundantManager (coverage)", function () {
       const { gameId } = await openGame(f, a, b);
       await f.redundant.connect(a.signer).revealRoots(gameId, a.roots);
       await expect(f.redundant.connect(b.signer).revealRootsAndLocate(gameId, b.roots, a.roots, witness(1)))
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadProof")
+        .to.be.revertedWithCustomError(f.redundant, "BisectionGameBadLayer")
         .withArgs(gameId, ProofPart.Descriptor);
     });
   });

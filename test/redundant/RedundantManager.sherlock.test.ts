@@ -10,7 +10,7 @@ import { Player } from "../../game/player";
 import { demoModel } from "../../models/demo-models";
 import { bytesOf } from "../../executor/trace/trace";
 import { digitInput, outputHashOf } from "../helpers/dispute-fixtures";
-import { ProofPart, Resolution } from "../../protocol/constants";
+import { Resolution } from "../../protocol/constants";
 import { MINIMUM_STAKE } from "../helpers/fixtures";
 import {
   CLOCK_EXTENSION,
@@ -175,8 +175,8 @@ describe("RedundantManager: bisection-game attack classes (Sherlock, Optimism Fa
             .connect(deep.b.signer)
             .revealRootsAndLocate(deep.gameId, deep.b.roots, deep.a.roots, deep.model.witness(0)),
         )
-          .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadProof")
-          .withArgs(deep.gameId, ProofPart.OutLength);
+          .to.be.revertedWithCustomError(f.redundant, "BisectionGameStateTooLarge")
+          .withArgs(deep.gameId, outLength, MAX_STATE_BYTES);
         // Such a version cannot be refereed: B, who must locate, loses on time (nodes must not serve it).
         await time.increaseTo((await f.redundant.deadline(deep.gameId)) + 1n);
         await expect(f.redundant.resolveTimeout(deep.gameId))

@@ -416,7 +416,7 @@ describe("RedundantManager", function () {
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadRoots")
         .withArgs(game.gameId, StateRootsFault.TraceRootOfA);
       await expect(asB.revealRootsAndLocate(game.gameId, rootsB, rootsA, layer(0)))
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadProof")
+        .to.be.revertedWithCustomError(f.redundant, "BisectionGameBadLayer")
         .withArgs(game.gameId, ProofPart.Layer);
       await expect(asB.revealRootsAndLocate(game.gameId, rootsB, rootsA, layer(1)))
         .to.emit(f.redundant, "StepLocated")
