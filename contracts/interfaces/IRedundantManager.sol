@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {ProofPart, Resolution, StateRootsFault} from "../game/GameTypes.sol";
+import {Resolution, StateRootsFault} from "../game/GameTypes.sol";
 import {IBisectionGame} from "./IBisectionGame.sol";
 import {IStepVerifier} from "./IStepVerifier.sol";
 
@@ -284,8 +284,9 @@ interface IRedundantManager is IBisectionGame {
     /// two trace roots and the contract locates the first index where they differ, i. Step k = i - 1 is the disputed
     /// step; `layer` is the layer k witness (its descriptor fixes the post-state's length, hence the chunk tree).
     /// @dev A post-state longer than MAX_STATE_BYTES (2^24, the program validator's bound) is refused
-    /// (`BisectionGameStateTooLarge(gameId, length, MAX_STATE_BYTES)`): its chunk tree would be deeper than MAX_TREE_DEPTH
-    /// and the game could outlast `maxGameDuration()`. Such a version cannot be refereed; nodes must not serve it.
+    /// (`BisectionGameStateTooLarge(gameId, length, MAX_STATE_BYTES)`): its chunk tree would be deeper than
+    /// MAX_TREE_DEPTH and the game could outlast `maxGameDuration()`. Such a version cannot be refereed; nodes must not
+    /// serve it.
     /// @param gameId The game.
     /// @param stateRoots B's state roots S_0..S_L.
     /// @param rootsOfA A's state roots, as revealed in `RootsRevealed`.
