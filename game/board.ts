@@ -1,10 +1,11 @@
 /**
  * The game board: what a player (game/player.ts) and the driver (game/driver.ts) need of a bisection game
  * contract, whichever it is. Both DisputeManager (a node against a challenger) and RedundantManager (node A
- * against node B, refereed) play the same game on GameLib: the state roots are revealed and the first step where
- * the two sides part is located, the chunk tree of that step's post-state is bisected down to one chunk, the chunk
- * is opened and the first differing byte is proven with the one-step verifier. A board reads a game in those terms
- * and sends its moves; game/boards/ adapts each contract (only their ABIs differ).
+ * against node B, refereed) play the one game of contracts/game/BisectionGame.sol: the state roots are revealed and
+ * the first step where the two sides part is located, the chunk tree of that step's post-state is bisected down to
+ * one chunk, the chunk is opened and the first differing byte is proven with the one-step verifier. Its moves from
+ * the children on are the same calls on both (`SharedCalls`, IBisectionGame); a board reads a game in those terms
+ * and sends the moves that differ: game/boards/ adapts each contract.
  */
 import type { ContractTransactionResponse } from "ethers";
 
@@ -87,7 +88,7 @@ export type StepWitness =
   | { sparse: false; proof: { layer: LayerWitness; slice: StateSlice; rows: WeightRow[] } }
   | { sparse: true; proof: { layer: LayerWitness; slice: SparseSlice; rows: WeightRow[] } };
 
-/** The calls both contracts take with the same arguments: a board's `manager` has them as they are. */
+/** The calls both contracts take with the same arguments (IBisectionGame): a board's `manager` has them as they are. */
 export interface SharedCalls {
   /** The side on the move reveals the two children of its cursor. */
   revealChildren(gameId: bigint, left: string, right: string): Promise<ContractTransactionResponse>;
@@ -97,6 +98,34 @@ export interface SharedCalls {
   deadline(gameId: bigint): Promise<bigint>;
   /** Ends a game whose side on the move has run out of time. */
   resolveTimeout(gameId: bigint): Promise<ContractTransactionResponse>;
+  /** The last move, with a contiguous slice of S_k: byte `byteIndex` of the opened chunk. */
+  proveStep(
+    gameId: bigint,
+    byteIndex: number,
+    layer: LayerWitness,
+    slice: StateSlice,
+    rows: WeightRow[],
+  ): Promise<ContractTransactionResponse>;
+  /** The last move, with any chunks of S_k and their multiproof. */
+  proveStepSparse(
+    gameId: bigint,
+    byteIndex: number,
+    layer: LayerWitness,
+    slice: SparseSlice,
+    rows: WeightRow[],
+  ): Promise<ContractTransactionResponse>;
+}
+
+/** The proof of byte `byteIndex` of the opened chunk, the same call on either contract. */
+export function sendProof(
+  manager: SharedCalls,
+  gameId: bigint,
+  byteIndex: number,
+  { sparse, proof: w }: StepWitness,
+): Promise<ContractTransactionResponse> {
+  return sparse
+    ? manager.proveStepSparse(gameId, byteIndex, w.layer, w.slice, w.rows)
+    : manager.proveStep(gameId, byteIndex, w.layer, w.slice, w.rows);
 }
 
 /**
@@ -119,6 +148,4 @@ export interface GameBoard<S extends string> {
   locate(gameId: bigint, step: number, ours: readonly string[], theirs: readonly string[], layer: LayerWitness): Move;
   /** Present on a board with a `choice` stage: descend into the right child (else the left). */
   chooseChild?(gameId: bigint, right: boolean): Promise<ContractTransactionResponse>;
-  /** The proof of byte `byteIndex` of the opened chunk. */
-  prove(gameId: bigint, byteIndex: number, witness: StepWitness): Promise<ContractTransactionResponse>;
 }

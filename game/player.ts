@@ -11,7 +11,7 @@
  * party is simply a player holding a tampered view.
  */
 import { VerityError } from "../executor/errors";
-import type { BoardState, GameBoard, Move, StepWitness } from "./board";
+import { sendProof, type BoardState, type GameBoard, type Move, type StepWitness } from "./board";
 import { cheapestStepProof, type LayerWitness, type StateSlice, type WeightRow } from "./step-proof";
 import { chunkHex, subtreeRoot, type PartyView } from "./view";
 
@@ -107,7 +107,7 @@ export class Player<S extends string> {
       : cheapestStepProof(program, states, g.step, element, weights);
     return {
       name: `${witness.sparse ? "proveStepSparse" : "proveStep"}(byte ${element}${padding ? ", padding" : ""})`,
-      send: () => board.prove(gameId, byteIndex, witness),
+      send: () => sendProof(board.manager, gameId, byteIndex, witness),
     };
   }
 }

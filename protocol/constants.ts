@@ -19,25 +19,6 @@ export const DisputeManagerConstants = {
   MIN_BOND: 1n,
   /** Solidity: `1e9 ether`. */
   MAX_BOND: 1_000_000_000_000_000_000_000_000_000n,
-  /** Solidity: `5 minutes`. */
-  MIN_MOVE_CLOCK: 300n,
-  /** Solidity: `7 days`. */
-  MAX_MOVE_CLOCK: 604_800n,
-  /** Solidity: `1 minutes`. */
-  MIN_CLOCK_EXTENSION: 60n,
-  /** Solidity: `1 days`. */
-  MAX_CLOCK_EXTENSION: 86_400n,
-  /** Staking caps a slash reward at 50%, so a node gains nothing by disputing itself. */
-  MAX_REWARD_PPM: 500_000,
-  /**
-   * A state holds at most 2^24 bytes (program validation), i.e. 2^19 chunks: chunk trees are at most 19 deep
-   * (`GameLib.MAX_TREE_DEPTH`).
-   */
-  MAX_TREE_DEPTH: 19n,
-  /**
-   * The largest state a valid program has (program validation): 2^24 bytes, 2^19 chunks (`GameLib.MAX_STATE_BYTES`).
-   */
-  MAX_STATE_BYTES: 16_777_216n,
   /**
    * open, reveal roots, select step, (children + choice) per tree level, open chunk, prove. Solidity:
    * `4 + 2 * (MAX_TREE_DEPTH + 1)`.
@@ -50,6 +31,34 @@ export const DisputeManagerConstants = {
    * exceed any token supply: the cap only keeps the arithmetic from overflowing).
    */
   MAX_BOND_DOUBLINGS: 64n,
+} as const;
+
+/** BisectionGame's public constants (contracts/game/BisectionGame.sol). */
+export const BisectionGameConstants = {
+  /** The shortest a player's total clock may be set to. Solidity: `5 minutes`. */
+  MIN_MOVE_CLOCK: 300n,
+  /** The longest a player's total clock may be set to. Solidity: `7 days`. */
+  MAX_MOVE_CLOCK: 604_800n,
+  /** The smallest floor a player handed the move is raised to. Solidity: `1 minutes`. */
+  MIN_CLOCK_EXTENSION: 60n,
+  /** The largest floor a player handed the move is raised to. Solidity: `1 days`. */
+  MAX_CLOCK_EXTENSION: 86_400n,
+  /**
+   * Staking caps a slash reward at 50%, so a node gains nothing by losing a game to itself (a challenger or a second
+   * node of its own).
+   */
+  MAX_REWARD_PPM: 500_000,
+  /**
+   * A state holds at most 2^24 bytes (program validation), i.e. 2^19 chunks: chunk trees are at most 19 deep
+   * (`GameLib.MAX_TREE_DEPTH`).
+   */
+  MAX_TREE_DEPTH: 19n,
+  /**
+   * The longest post-state a game descends into (2^MAX_TREE_DEPTH chunks of 32 bytes, the program validator's bound); a
+   * longer one is refused when the step is fixed, so that MAX_MOVES, hence `maxGameDuration()`, bounds every game
+   * (`GameLib.MAX_STATE_BYTES`).
+   */
+  MAX_STATE_BYTES: 16_777_216n,
 } as const;
 
 /** InferenceManager's public constants (contracts/inference/InferenceManager.sol). */
@@ -152,26 +161,6 @@ export const RedundantManagerConstants = {
   MIN_COMMIT_TIMEOUT: 60n,
   /** Solidity: `7 days`. */
   MAX_COMMIT_TIMEOUT: 604_800n,
-  /** Solidity: `5 minutes`. */
-  MIN_MOVE_CLOCK: 300n,
-  /** Solidity: `7 days`. */
-  MAX_MOVE_CLOCK: 604_800n,
-  /** Solidity: `1 minutes`. */
-  MIN_CLOCK_EXTENSION: 60n,
-  /** Solidity: `1 days`. */
-  MAX_CLOCK_EXTENSION: 86_400n,
-  /** Staking caps a slash reward at 50%, so a node gains nothing by losing a game to its own second node. */
-  MAX_REWARD_PPM: 500_000,
-  /**
-   * A state holds at most 2^24 bytes (program validation): chunk trees are at most 19 deep (`GameLib.MAX_TREE_DEPTH`).
-   */
-  MAX_TREE_DEPTH: 19n,
-  /**
-   * The longest post-state a game descends into (2^MAX_TREE_DEPTH chunks of 32 bytes); a longer one is refused at
-   * `revealRootsAndLocate`, so that MAX_MOVES, hence `maxGameDuration()`, bounds every game
-   * (`GameLib.MAX_STATE_BYTES`).
-   */
-  MAX_STATE_BYTES: 16_777_216n,
   /**
    * Roots (A), roots (B), two reveals per tree level, two chunks, the proof. Solidity:
    * `2 + 2 * MAX_TREE_DEPTH + 2 + 1`.

@@ -10,6 +10,17 @@
  */
 
 /**
+ * BisectionGame.Mover (contracts/game/BisectionGame.sol): Who may move in a phase: nobody (resolved), player A, player
+ * B, or either (a refereed proof).
+ */
+export enum Mover {
+  Nobody = 0,
+  A = 1,
+  B = 2,
+  Either = 3,
+}
+
+/**
  * Resolution (contracts/game/GameTypes.sol): How a game ended, as `IDisputeManager.DisputeResolved` and
  * `IRedundantManager.GameResolved` report it: their `outcome` says who lost, this says why. Each member names the
  * game(s) that use it.
@@ -47,15 +58,14 @@ export enum StateRootsFault {
 
 /**
  * ProofPart (contracts/game/GameTypes.sol): Which part of a step's witness failed its check when the disputed step was
- * selected (dispute) or located (refereed): `IDisputeManager.DisputeManagerBadProof`,
- * `IRedundantManager.RedundantManagerBadProof`. Each member names the game(s) that use it.
+ * selected (dispute) or located (refereed): `IDisputeManager.DisputeManagerBadProof` (the trace proofs),
+ * `IBisectionGame.BisectionGameBadLayer` (the layer, in both games). Each member names the game(s) that use it.
  */
 export enum ProofPart {
   PreState = 0,
   PostState = 1,
   Layer = 2,
   Descriptor = 3,
-  OutLength = 4,
 }
 
 /** InferenceLib.Parameter (contracts/inference/InferenceLib.sol): The governance parameter `setParameter` sets. */

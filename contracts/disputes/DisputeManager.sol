@@ -5,8 +5,8 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import {BisectionGame} from "../game/BisectionGame.sol";
 import {GameLib} from "../game/GameLib.sol";
 import {ProofPart, Resolution, StateRootsFault} from "../game/GameTypes.sol";
 import {IDisputeManager} from "../interfaces/IDisputeManager.sol";
@@ -21,9 +21,12 @@ import {PPMMath} from "../libraries/PPMMath.sol";
 /// @title DisputeManager
 /// @notice The bisection game over a committed integer trace, down to one byte that the one-step verifier decides,
 /// played by a challenger against a node's commitment.
-/// @dev The game itself (clocks, bisection cursor, padding rule, layer-root check, bounds, one-step dispatch) is
-/// `GameLib`, shared with the RedundantManager; this contract holds the disputes, their turns and their settlement.
-contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransient {
+/// @dev The game itself (the bisection and its padding rule, the chunk, the proof, the clocks, the timeout, the
+/// credits) is `BisectionGame`, written once and shared with the RedundantManager; the node is its player A and the
+/// challenger its player B. This contract holds what only a dispute has: how it is opened (a bond, against a
+/// commitment of the InferenceManager), the node's roots and the challenger's step, the challenger's choice of a child,
+/// and the settlement (a slash or a forfeited bond).
+contract DisputeManager is IDisputeManager, AccessControl, BisectionGame {
     using SafeERC20 for IERC20;
 
     string public constant VERSION = "0.1.0";
@@ -32,18 +35,6 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
 
     uint256 public constant MIN_BOND = 1;
     uint256 public constant MAX_BOND = 1e9 ether;
-    uint64 public constant MIN_MOVE_CLOCK = 5 minutes;
-    uint64 public constant MAX_MOVE_CLOCK = 7 days;
-    uint64 public constant MIN_CLOCK_EXTENSION = 1 minutes;
-    uint64 public constant MAX_CLOCK_EXTENSION = 1 days;
-    /// @notice Staking caps a slash reward at 50%, so a node gains nothing by disputing itself.
-    uint32 public constant MAX_REWARD_PPM = 500_000;
-    /// @notice A state holds at most 2^24 bytes (program validation), i.e. 2^19 chunks: chunk trees are at most
-    /// 19 deep (`GameLib.MAX_TREE_DEPTH`).
-    uint256 public constant MAX_TREE_DEPTH = GameLib.MAX_TREE_DEPTH;
-    /// @notice The largest state a valid program has (program validation): 2^24 bytes, 2^19 chunks
-    /// (`GameLib.MAX_STATE_BYTES`).
-    uint256 public constant MAX_STATE_BYTES = GameLib.MAX_STATE_BYTES;
     /// @notice open, reveal roots, select step, (children + choice) per tree level, open chunk, prove.
     uint256 public constant MAX_MOVES = 4 + 2 * (MAX_TREE_DEPTH + 1);
     /// @notice The bond may scale with the collateral a dispute freezes: at most 100% of it.
@@ -53,25 +44,31 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     uint256 public constant MAX_BOND_DOUBLINGS = 64;
     uint32 private constant _DEFAULT_BOND_PPM = 100_000;
 
-    IERC20 public immutable token;
     IInferenceManager public immutable inference;
     IModelRegistry public immutable modelRegistry;
     INodeRegistry public immutable nodeRegistry;
     IStaking public immutable staking;
-    IStepVerifier public immutable verifier;
+
+    /// @dev What a dispute holds beside its `GameState` (`_games`): its bond, the registered output length, and the
+    /// roots it is played against.
+    struct Terms {
+        uint192 bond;
+        uint32 outputLength;
+        bytes32 traceRoot;
+        bytes32 weightsRoot;
+    }
 
     uint256 private _bond;
-    uint64 private _moveClock;
-    uint64 private _clockExtension;
+    uint64 private _moveClockSetting;
+    uint64 private _clockExtensionSetting;
     uint32 private _rewardPpm;
     uint32 private _bondPpm;
 
     uint256 private _disputeCount;
-    mapping(uint256 disputeId => Dispute dispute) private _disputes;
+    mapping(uint256 disputeId => Terms terms) private _terms;
     mapping(uint256 requestId => bool revealed) private _rootsRevealed;
     /// @dev Games lost by a challenger on each request's commitment: the next bond is doubled that many times.
     mapping(uint256 requestId => uint256 losses) private _challengerLosses;
-    mapping(address account => uint256 amount) private _credits;
 
     struct Contracts {
         address token;
@@ -89,7 +86,7 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         uint64 moveClock_,
         uint64 clockExtension_,
         uint32 rewardPpm_
-    ) {
+    ) BisectionGame(IERC20(contracts.token), IStepVerifier(contracts.verifier)) {
         if (
             contracts.token == address(0) ||
             contracts.inference == address(0) ||
@@ -99,12 +96,10 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
             contracts.verifier == address(0) ||
             admin == address(0)
         ) revert DisputeManagerZeroAddress();
-        token = IERC20(contracts.token);
         inference = IInferenceManager(contracts.inference);
         modelRegistry = IModelRegistry(contracts.modelRegistry);
         nodeRegistry = INodeRegistry(contracts.nodeRegistry);
         staking = IStaking(contracts.staking);
-        verifier = IStepVerifier(contracts.verifier);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(GOVERNOR_ROLE, admin);
         _setBond(bond_);
@@ -131,19 +126,20 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         uint256 bond_ = _bondFor(requestId, info.collateral);
 
         disputeId = ++_disputeCount;
-        Dispute storage d = _disputes[disputeId];
-        d.requestId = requestId;
-        d.node = info.node;
-        d.challenger = msg.sender;
-        d.nodeClock = _moveClock;
-        d.challengerClock = _moveClock;
-        d.turnStartedAt = uint64(block.timestamp);
-        d.layerCount = version.layerCount;
-        d.outputLength = SafeCast.toUint32(GameLib.elements(version.outputShape));
-        d.bond = bond_;
-        d.traceRoot = traceRoot;
-        d.weightsRoot = version.weightsRoot;
-        d.phase = _rootsRevealed[requestId] ? Phase.AwaitingStep : Phase.AwaitingRoots;
+        GameState storage g = _games[disputeId];
+        g.requestId = requestId;
+        g.playerA = info.node;
+        g.playerB = msg.sender;
+        g.clockA = _moveClockSetting;
+        g.clockB = _moveClockSetting;
+        g.turnStartedAt = uint64(block.timestamp);
+        g.layerCount = version.layerCount;
+        g.phase = uint8(_rootsRevealed[requestId] ? Phase.AwaitingStep : Phase.AwaitingRoots);
+        Terms storage t = _terms[disputeId];
+        t.bond = SafeCast.toUint192(bond_);
+        t.outputLength = SafeCast.toUint32(GameLib.elements(version.outputShape));
+        t.traceRoot = traceRoot;
+        t.weightsRoot = version.weightsRoot;
 
         token.safeTransferFrom(msg.sender, address(this), bond_);
         emit DisputeOpened(disputeId, requestId, msg.sender, info.node, bond_);
@@ -156,30 +152,33 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         bytes calldata input,
         bytes calldata output
     ) external {
-        Dispute storage d = _beginMove(disputeId, Phase.AwaitingRoots);
-        uint8 trace = GameLib.checkTrace(stateRoots, d.layerCount, d.traceRoot);
+        GameState storage g = _beginMove(disputeId, uint8(Phase.AwaitingRoots));
+        Terms storage t = _terms[disputeId];
+        uint256 layerCount = g.layerCount;
+        uint8 trace = GameLib.checkTrace(stateRoots, layerCount, t.traceRoot);
         if (trace == GameLib.TRACE_BAD_COUNT) revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.Count);
         if (trace == GameLib.TRACE_BAD_ROOT) revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.TraceRoot);
-        IInferenceManager.DisputeInfo memory info = inference.disputeInfo(d.requestId);
+        uint256 requestId = g.requestId;
+        IInferenceManager.DisputeInfo memory info = inference.disputeInfo(requestId);
         if (keccak256(input) != info.inputHash) {
             revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.InputHash);
         }
         // The chunk root pads the output with zeros: only the registered length binds the bytes the node committed.
-        if (output.length != d.outputLength) {
-            revert DisputeManagerBadOutputLength(disputeId, output.length, d.outputLength);
+        if (output.length != t.outputLength) {
+            revert DisputeManagerBadOutputLength(disputeId, output.length, t.outputLength);
         }
-        if (keccak256(abi.encode(keccak256(output), d.traceRoot)) != info.commitmentHash) {
+        if (keccak256(abi.encode(keccak256(output), t.traceRoot)) != info.commitmentHash) {
             revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.OutputCommitment);
         }
         if (GameLib.stateRoot(input) != stateRoots[0]) {
             revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.FirstRoot);
         }
-        if (GameLib.stateRoot(output) != stateRoots[d.layerCount]) {
+        if (GameLib.stateRoot(output) != stateRoots[layerCount]) {
             revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.LastRoot);
         }
-        _rootsRevealed[d.requestId] = true;
-        emit StateRootsRevealed(disputeId, d.requestId, stateRoots);
-        _handOver(d, Phase.AwaitingStep);
+        _rootsRevealed[requestId] = true;
+        emit StateRootsRevealed(disputeId, requestId, stateRoots);
+        _handOver(g, uint8(Phase.AwaitingStep));
     }
 
     /// @inheritdoc IDisputeManager
@@ -192,111 +191,24 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         bytes32[] calldata postProof,
         IStepVerifier.LayerWitness calldata layer
     ) external {
-        Dispute storage d = _beginMove(disputeId, Phase.AwaitingStep);
-        uint256 layerCount = d.layerCount;
-        if (step >= layerCount) revert DisputeManagerStepOutOfRange(step, d.layerCount);
-        bytes32 traceRoot = d.traceRoot;
-        if (!MerkleLib.verify(traceRoot, preStateRoot, step, layerCount + 1, preProof)) {
+        GameState storage g = _beginMove(disputeId, uint8(Phase.AwaitingStep));
+        uint32 layerCount = g.layerCount;
+        if (step >= layerCount) revert DisputeManagerStepOutOfRange(step, layerCount);
+        bytes32 traceRoot = _terms[disputeId].traceRoot;
+        if (!MerkleLib.verify(traceRoot, preStateRoot, step, uint256(layerCount) + 1, preProof)) {
             revert DisputeManagerBadProof(disputeId, ProofPart.PreState);
         }
-        if (!MerkleLib.verify(traceRoot, postStateRoot, uint256(step) + 1, layerCount + 1, postProof)) {
+        if (!MerkleLib.verify(traceRoot, postStateRoot, uint256(step) + 1, uint256(layerCount) + 1, postProof)) {
             revert DisputeManagerBadProof(disputeId, ProofPart.PostState);
         }
-        uint256 outLength = _layerOutLength(disputeId, d.weightsRoot, layerCount, step, layer);
-        uint32 level = GameLib.rootLevel(outLength);
-
-        d.step = step;
-        d.preStateRoot = preStateRoot;
-        d.cursor = postStateRoot;
-        d.cursorIndex = 0;
-        d.level = level;
-        d.outLength = uint64(outLength);
+        uint256 outLength = _layerOutLength(disputeId, g, step, layer);
         emit StepSelected(disputeId, step, preStateRoot, postStateRoot);
-        _handOver(d, level == 0 ? Phase.AwaitingChunk : Phase.AwaitingChildren);
-    }
-
-    /// @inheritdoc IDisputeManager
-    function revealChildren(uint256 disputeId, bytes32 left, bytes32 right) external {
-        Dispute storage d = _beginMove(disputeId, Phase.AwaitingChildren);
-        if (GameLib.parentOf(left, right) != d.cursor) revert DisputeManagerBadChildren(disputeId);
-        d.left = left;
-        d.right = right;
-        emit ChildrenRevealed(disputeId, d.level, left, right);
-        _handOver(d, Phase.AwaitingChoice);
+        _startBisection(g, step, preStateRoot, postStateRoot, outLength);
     }
 
     /// @inheritdoc IDisputeManager
     function chooseChild(uint256 disputeId, bool right) external {
-        Dispute storage d = _beginMove(disputeId, Phase.AwaitingChoice);
-        (uint32 level, uint64 index) = GameLib.descend(d.level, d.cursorIndex, right);
-        bytes32 cursor = right ? d.right : d.left;
-        d.level = level;
-        d.cursorIndex = index;
-        d.cursor = cursor;
-        emit ChildChosen(disputeId, level, index);
-
-        // A subtree wholly inside the padding of the chunk tree has a known value: decide now.
-        if (GameLib.inPadding(level, index, d.outLength)) {
-            bool honestPadding = cursor == GameLib.emptySubtree(level);
-            Resolution reason = honestPadding ? Resolution.PaddingDisputed : Resolution.PaddingForged;
-            _resolve(d, disputeId, !honestPadding, reason);
-            return;
-        }
-        _handOver(d, level == 0 ? Phase.AwaitingChunk : Phase.AwaitingChildren);
-    }
-
-    /// @inheritdoc IDisputeManager
-    function openChunk(uint256 disputeId, bytes32 chunk) external {
-        Dispute storage d = _beginMove(disputeId, Phase.AwaitingChunk);
-        if (GameLib.leafOf(chunk) != d.cursor) revert DisputeManagerBadChunk(disputeId);
-        d.chunk = chunk;
-        emit ChunkOpened(disputeId, d.cursorIndex, chunk);
-        _handOver(d, Phase.AwaitingProof);
-    }
-
-    /// @inheritdoc IDisputeManager
-    function proveStep(
-        uint256 disputeId,
-        uint8 byteIndex,
-        IStepVerifier.LayerWitness calldata layer,
-        IStepVerifier.StateSlice calldata slice,
-        IStepVerifier.WeightRow[] calldata rows
-    ) external {
-        (Dispute storage d, IStepVerifier.StepClaim memory claim) = _beginProof(disputeId, byteIndex);
-        int8 computed = GameLib.compute(verifier, claim, d.outLength, layer, slice, rows);
-        _decideStep(d, disputeId, byteIndex, claim.element, computed);
-    }
-
-    /// @inheritdoc IDisputeManager
-    function proveStepSparse(
-        uint256 disputeId,
-        uint8 byteIndex,
-        IStepVerifier.LayerWitness calldata layer,
-        IStepVerifier.SparseSlice calldata slice,
-        IStepVerifier.WeightRow[] calldata rows
-    ) external {
-        (Dispute storage d, IStepVerifier.StepClaim memory claim) = _beginProof(disputeId, byteIndex);
-        int8 computed = GameLib.computeSparse(verifier, claim, d.outLength, layer, slice, rows);
-        _decideStep(d, disputeId, byteIndex, claim.element, computed);
-    }
-
-    /// @inheritdoc IDisputeManager
-    function resolveTimeout(uint256 disputeId) external {
-        Dispute storage d = _existing(disputeId);
-        if (d.phase == Phase.Resolved) revert DisputeManagerAlreadyResolved(disputeId);
-        bool nodeToMove = _nodeToMove(d.phase);
-        uint256 expiresAt = GameLib.deadline(d.turnStartedAt, nodeToMove ? d.nodeClock : d.challengerClock);
-        if (block.timestamp <= expiresAt) revert DisputeManagerClockRunning(disputeId, expiresAt);
-        _resolve(d, disputeId, nodeToMove, nodeToMove ? Resolution.NodeTimedOut : Resolution.ChallengerTimedOut);
-    }
-
-    /// @inheritdoc IDisputeManager
-    function claimCredits() external nonReentrant returns (uint256 amount) {
-        amount = _credits[msg.sender];
-        if (amount == 0) revert DisputeManagerNothingToClaim(msg.sender);
-        _credits[msg.sender] = 0;
-        token.safeTransfer(msg.sender, amount);
-        emit CreditsClaimed(msg.sender, amount);
+        _descend(disputeId, _beginMove(disputeId, uint8(Phase.AwaitingChoice)), right);
     }
 
     // -- Governance --
@@ -329,27 +241,31 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     // -- Views --
 
     /// @inheritdoc IDisputeManager
-    function getDispute(uint256 disputeId) external view returns (Dispute memory) {
-        return _existing(disputeId);
-    }
-
-    /// @inheritdoc IDisputeManager
-    function onTheMove(uint256 disputeId) external view returns (address) {
-        Dispute storage d = _existing(disputeId);
-        if (d.phase == Phase.Resolved) return address(0);
-        return _nodeToMove(d.phase) ? d.node : d.challenger;
-    }
-
-    /// @inheritdoc IDisputeManager
-    function deadline(uint256 disputeId) external view returns (uint256) {
-        Dispute storage d = _existing(disputeId);
-        if (d.phase == Phase.Resolved) return 0;
-        return GameLib.deadline(d.turnStartedAt, _nodeToMove(d.phase) ? d.nodeClock : d.challengerClock);
-    }
-
-    /// @inheritdoc IDisputeManager
-    function credits(address account) external view returns (uint256) {
-        return _credits[account];
+    function getDispute(uint256 disputeId) external view returns (Dispute memory d) {
+        GameState storage g = _existing(disputeId);
+        Terms storage t = _terms[disputeId];
+        d.requestId = g.requestId;
+        d.node = g.playerA;
+        d.challenger = g.playerB;
+        d.phase = Phase(g.phase);
+        d.outcome = Outcome(g.outcome);
+        d.nodeClock = g.clockA;
+        d.challengerClock = g.clockB;
+        d.turnStartedAt = g.turnStartedAt;
+        d.layerCount = g.layerCount;
+        d.outputLength = t.outputLength;
+        d.step = g.step;
+        d.level = g.level;
+        d.cursorIndex = g.cursorIndex;
+        d.outLength = g.outLength;
+        d.bond = t.bond;
+        d.traceRoot = t.traceRoot;
+        d.weightsRoot = t.weightsRoot;
+        d.preStateRoot = g.preStateRoot;
+        d.cursor = g.cursorA;
+        d.left = g.leftA;
+        d.right = g.rightA;
+        d.chunk = g.chunkA;
     }
 
     /// @inheritdoc IDisputeManager
@@ -359,12 +275,12 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
 
     /// @inheritdoc IDisputeManager
     function moveClock() external view returns (uint64) {
-        return _moveClock;
+        return _moveClockSetting;
     }
 
     /// @inheritdoc IDisputeManager
     function clockExtension() external view returns (uint64) {
-        return _clockExtension;
+        return _clockExtensionSetting;
     }
 
     /// @inheritdoc IDisputeManager
@@ -388,124 +304,101 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
     }
 
     /// @inheritdoc IDisputeManager
-    function maxGameDuration() external view returns (uint256) {
-        return GameLib.maxDuration(_moveClock, _clockExtension, MAX_MOVES);
-    }
-
-    /// @inheritdoc IDisputeManager
     function disputeCount() external view returns (uint256) {
         return _disputeCount;
     }
 
-    // -- Internal: turns and clocks --
+    // -- Internal: the game's hooks (BisectionGame) --
 
-    /// @dev Checks the phase, the caller and the caller's clock, and charges the time it took to move.
-    function _beginMove(uint256 disputeId, Phase expected) private returns (Dispute storage d) {
-        d = _existing(disputeId);
-        if (d.phase != expected) revert DisputeManagerWrongPhase(disputeId, expected, d.phase);
-        bool nodeToMove = _nodeToMove(expected);
-        if (msg.sender != (nodeToMove ? d.node : d.challenger)) revert DisputeManagerNotYourTurn(disputeId, msg.sender);
-        (uint64 left, bool expired) = GameLib.charge(nodeToMove ? d.nodeClock : d.challengerClock, d.turnStartedAt);
-        if (expired) revert DisputeManagerClockExpired(disputeId);
-        if (nodeToMove) d.nodeClock = left;
-        else d.challengerClock = left;
-    }
-
-    /// @dev Hands the move to the other side, extending its clock if it is nearly out.
-    function _handOver(Dispute storage d, Phase next) private {
-        d.phase = next;
-        d.turnStartedAt = uint64(block.timestamp);
-        uint64 extension = _clockExtension;
-        if (_nodeToMove(next)) {
-            if (GameLib.needsExtension(d.nodeClock, extension)) d.nodeClock = extension;
-        } else if (GameLib.needsExtension(d.challengerClock, extension)) {
-            d.challengerClock = extension;
-        }
-    }
-
-    function _nodeToMove(Phase phase) private pure returns (bool) {
-        return phase == Phase.AwaitingRoots || phase == Phase.AwaitingChildren || phase == Phase.AwaitingChunk;
-    }
-
-    function _existing(uint256 disputeId) private view returns (Dispute storage d) {
-        d = _disputes[disputeId];
-        if (d.phase == Phase.None) revert DisputeManagerUnknownDispute(disputeId);
-    }
-
-    /// @dev The length of S_{step+1}, from layer `step`'s descriptor proven against the registered weights root
-    /// (`GameLib.checkLayer`), with this contract's errors.
-    function _layerOutLength(
-        uint256 disputeId,
-        bytes32 weightsRoot,
-        uint256 layerCount,
-        uint32 step,
-        IStepVerifier.LayerWitness calldata layer
-    ) private pure returns (uint256 outLength) {
-        uint8 check;
-        (check, outLength) = GameLib.checkLayer(weightsRoot, layerCount, step, layer);
-        if (check == GameLib.LAYER_BAD_PROOF) revert DisputeManagerBadProof(disputeId, ProofPart.Layer);
-        if (check == GameLib.LAYER_BAD_DESCRIPTOR) revert DisputeManagerBadProof(disputeId, ProofPart.Descriptor);
-        if (check == GameLib.LAYER_TOO_LARGE) revert DisputeManagerStateTooLarge(disputeId, outLength, MAX_STATE_BYTES);
-    }
-
-    // -- Internal: the last move --
-
-    /// @dev The challenger's final move: which byte of the opened chunk it disputes, as a claim for the verifier.
-    /// (`GameLib.compute` answers 0 for a byte of the zero padding past the state's end.)
-    function _beginProof(
-        uint256 disputeId,
-        uint8 byteIndex
-    ) private returns (Dispute storage d, IStepVerifier.StepClaim memory claim) {
-        d = _beginMove(disputeId, Phase.AwaitingProof);
-        if (byteIndex >= 32) revert DisputeManagerByteOutOfRange(byteIndex);
-        claim = GameLib.claimOf(d.weightsRoot, d.layerCount, d.step, d.preStateRoot, d.cursorIndex, byteIndex);
-    }
-
-    /// @dev The verifier's value against the node's byte decides the game.
-    function _decideStep(
-        Dispute storage d,
-        uint256 disputeId,
-        uint8 byteIndex,
-        uint256 element,
-        int8 computed
-    ) private {
-        int8 claimed = int8(uint8(d.chunk[byteIndex]));
-        emit StepProven(disputeId, element, claimed, computed);
-        bool nodeWrong = computed != claimed;
-        _resolve(
-            d,
-            disputeId,
-            nodeWrong,
-            nodeWrong ? Resolution.StepRecomputedDifferently : Resolution.StepRecomputedIdentically
+    /// @dev The node reveals children and the challenger chooses one; only the node opens a chunk.
+    function _phases() internal pure override returns (uint8, uint8, uint8, uint8, uint8, uint8, uint8) {
+        return (
+            uint8(Phase.AwaitingChildren),
+            uint8(Phase.AwaitingChoice),
+            0,
+            uint8(Phase.AwaitingChunk),
+            0,
+            uint8(Phase.AwaitingProof),
+            uint8(Phase.Resolved)
         );
     }
 
-    // -- Internal: resolution --
+    /// @dev The node moves in AwaitingRoots, AwaitingChildren and AwaitingChunk, the challenger in the others.
+    function _moverOf(uint8 phase) internal pure override returns (Mover) {
+        Phase p = Phase(phase);
+        if (p == Phase.Resolved) return Mover.Nobody;
+        return p == Phase.AwaitingRoots || p == Phase.AwaitingChildren || p == Phase.AwaitingChunk ? Mover.A : Mover.B;
+    }
 
-    /// @dev Settles once (the phase becomes Resolved first). Pull credits only; the contracts called are the
-    /// protocol's own, and none of them calls back.
-    function _resolve(Dispute storage d, uint256 disputeId, bool nodeWrong, Resolution reason) private {
-        d.phase = Phase.Resolved;
-        d.outcome = nodeWrong ? Outcome.NodeWrong : Outcome.ChallengerWrong;
-        if (nodeWrong) {
+    function _moveClock() internal view override returns (uint64) {
+        return _moveClockSetting;
+    }
+
+    function _clockExtension() internal view override returns (uint64) {
+        return _clockExtensionSetting;
+    }
+
+    function _maxMoves() internal pure override returns (uint256) {
+        return MAX_MOVES;
+    }
+
+    function _stepTerms(uint256 disputeId, GameState storage g) internal view override returns (bytes32, uint256) {
+        return (_terms[disputeId].weightsRoot, g.layerCount);
+    }
+
+    /// @dev The challenger may dispute any byte of the node's chunk.
+    function _checkByte(uint256, GameState storage, uint256) internal pure override {}
+
+    /// @dev The verifier's value against the node's byte decides the game.
+    function _stepOutcome(
+        uint256 disputeId,
+        GameState storage g,
+        uint256 byteIndex,
+        uint256 element,
+        int8 computed
+    ) internal override returns (uint8, Resolution) {
+        int8 claimed = int8(uint8(g.chunkA[byteIndex]));
+        emit StepProven(disputeId, element, claimed, computed);
+        return
+            computed != claimed
+                ? (_A_WRONG, Resolution.StepRecomputedDifferently)
+                : (_B_WRONG, Resolution.StepRecomputedIdentically);
+    }
+
+    /// @dev The node's padding is honest (the challenger loses) or forged (the node loses).
+    function _paddingOutcome(GameState storage g, bytes32 empty) internal view override returns (uint8, Resolution) {
+        return g.cursorA == empty ? (_B_WRONG, Resolution.PaddingDisputed) : (_A_WRONG, Resolution.PaddingForged);
+    }
+
+    function _timeoutReason(Mover mover) internal pure override returns (Resolution) {
+        return mover == Mover.A ? Resolution.NodeTimedOut : Resolution.ChallengerTimedOut;
+    }
+
+    /// @dev Settles once (BisectionGame marks the game resolved first). Pull credits only; the contracts called are
+    /// the protocol's own, and none of them calls back.
+    function _settle(uint256 disputeId, GameState storage g, uint8 outcome, Resolution reason) internal override {
+        uint256 requestId = g.requestId;
+        address node = g.playerA;
+        uint256 bond_ = _terms[disputeId].bond;
+        if (outcome == _A_WRONG) {
             // An OPTIMISTIC commitment backs a fee of at least 1 with a multiplier of at least 1: collateral > 0.
-            uint256 collateral = inference.endDispute(d.requestId, true);
-            uint256 slashed = staking.slash(d.node, collateral, address(this), _rewardPpm);
+            uint256 collateral = inference.endDispute(requestId, true);
+            uint256 slashed = staking.slash(node, collateral, address(this), _rewardPpm);
             uint256 reward = PPMMath.mulPPM(slashed, _rewardPpm);
-            _credits[d.challenger] += d.bond + reward;
+            _credits[g.playerB] += bond_ + reward;
             // Jailed whatever its status: a node that exited before its lie was proven must not register again.
-            GameLib.jailLoser(nodeRegistry, d.node);
+            GameLib.jailLoser(nodeRegistry, node);
         } else {
-            inference.endDispute(d.requestId, false);
-            ++_challengerLosses[d.requestId];
+            inference.endDispute(requestId, false);
+            ++_challengerLosses[requestId];
             // The node gets `rewardPpm` of the forfeited bond; the rest goes where slashes go. A node colluding with
             // a sham challenger to stall its own commitment therefore pays for every stall.
-            uint256 toNode = PPMMath.mulPPM(d.bond, _rewardPpm);
-            _credits[d.node] += toNode;
+            uint256 toNode = PPMMath.mulPPM(bond_, _rewardPpm);
+            _credits[node] += toNode;
             // rewardPpm <= 50% and bond >= 1: the sink's part is never zero.
-            token.safeTransfer(staking.slashSink(), d.bond - toNode);
+            token.safeTransfer(staking.slashSink(), bond_ - toNode);
         }
-        emit DisputeResolved(disputeId, d.requestId, d.outcome, reason);
+        emit DisputeResolved(disputeId, requestId, Outcome(outcome), reason);
     }
 
     // -- Internal: helpers --
@@ -527,13 +420,13 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
 
     function _setMoveClock(uint64 value) private {
         _checkBounds("moveClock", value, MIN_MOVE_CLOCK, MAX_MOVE_CLOCK);
-        _moveClock = value;
+        _moveClockSetting = value;
         emit MoveClockSet(value);
     }
 
     function _setClockExtension(uint64 value) private {
         _checkBounds("clockExtension", value, MIN_CLOCK_EXTENSION, MAX_CLOCK_EXTENSION);
-        _clockExtension = value;
+        _clockExtensionSetting = value;
         emit ClockExtensionSet(value);
     }
 
@@ -547,9 +440,5 @@ contract DisputeManager is IDisputeManager, AccessControl, ReentrancyGuardTransi
         _checkBounds("rewardPpm", value, 0, MAX_REWARD_PPM);
         _rewardPpm = value;
         emit RewardPpmSet(value);
-    }
-
-    function _checkBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max) private pure {
-        if (value < min || value > max) revert DisputeManagerParameterOutOfBounds(parameter, value, min, max);
     }
 }

@@ -7,18 +7,16 @@ import {Descriptor} from "../libraries/Descriptor.sol";
 import {MerkleLib} from "../libraries/MerkleLib.sol";
 
 /// @title GameLib
-/// @notice The one bisection game of Verity, played by two users: the DisputeManager (a challenger against a node's
-/// commitment) and the RedundantManager (a node against a node, refereed). Both narrow a disagreement over a
-/// committed integer trace down to one step, then down the chunk tree of that step's post-state to one byte, which
-/// the one-step verifier (`IStepVerifier`) recomputes. This library holds what the two games share: the bounds, the
-/// chess clocks, the trace and layer checks, the bisection cursor with its padding rule, and the one-step dispatch.
-/// @dev The users keep their own storage (their `Dispute` / `Game` structs are their ABI), their phases, whose turn it
-/// is, and their settlement; they pass values here and revert with their own custom errors on the codes returned
-/// (no error of this library's own: a user's errors and their arguments stay what they were; only MerkleLib's errors
-/// on a malformed proof pass through). `stateRoot`, `checkTrace`, `checkAnchors`, `checkLayer` and `jailLoser` are
-/// external: deployed once and linked, they keep the Merkle code and the NodeRegistry calls out of both users'
-/// bytecode (the RedundantManager is near the code-size limit), for a DELEGATECALL each. Everything else is internal
-/// (inlined): a few opcodes each, which a DELEGATECALL would only make dearer.
+/// @notice The pure parts and the registry call of Verity's one bisection game (`BisectionGame`, which the
+/// DisputeManager and the RedundantManager inherit): the bounds, the chess-clock arithmetic, the trace and layer
+/// checks, the bisection cursor with its padding rule, the one-step dispatch and the jailing of a loser. The game's
+/// state, turns and moves are `BisectionGame`'s; this library only computes.
+/// @dev No error of this library's own: the checks return codes, on which the callers revert with their own custom
+/// errors (only MerkleLib's errors on a malformed proof pass through). `stateRoot`, `checkTrace`, `checkAnchors`,
+/// `checkLayer` and `jailLoser` are external: deployed once and linked, they keep the Merkle code and the
+/// NodeRegistry calls out of both game contracts' bytecode (the RedundantManager is near the code-size limit), for a
+/// DELEGATECALL each. Everything else is internal (inlined): a few opcodes each, which a DELEGATECALL would only make
+/// dearer.
 library GameLib {
     /// @notice A state holds at most 2^24 bytes (program validation), i.e. 2^19 chunks: chunk trees are at most 19
     /// deep.

@@ -63,8 +63,8 @@ enum StateRootsFault {
 }
 
 /// @notice Which part of a step's witness failed its check when the disputed step was selected (dispute) or located
-/// (refereed): `IDisputeManager.DisputeManagerBadProof`, `IRedundantManager.RedundantManagerBadProof`. Each member
-/// names the game(s) that use it.
+/// (refereed): `IDisputeManager.DisputeManagerBadProof` (the trace proofs), `IBisectionGame.BisectionGameBadLayer`
+/// (the layer, in both games). Each member names the game(s) that use it.
 enum ProofPart {
     /// Dispute: the pre-state root's proof as leaf k of the trace root.
     PreState,
@@ -73,8 +73,5 @@ enum ProofPart {
     /// Both: the layer root's proof as leaf k of the registered weights root.
     Layer,
     /// Both: the layer descriptor, too short to hold its outLength word.
-    Descriptor,
-    /// Refereed: the descriptor's post-state is longer than MAX_STATE_BYTES (the DisputeManager reports this as
-    /// `DisputeManagerStateTooLarge`, with the lengths).
-    OutLength
+    Descriptor
 }

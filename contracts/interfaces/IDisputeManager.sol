@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {ProofPart, Resolution, StateRootsFault} from "../game/GameTypes.sol";
+import {IBisectionGame} from "./IBisectionGame.sol";
 import {IStepVerifier} from "./IStepVerifier.sol";
 
 /// @title IDisputeManager
@@ -9,7 +10,9 @@ import {IStepVerifier} from "./IStepVerifier.sol";
 /// challenge window, posting a bond, and the game narrows the disagreement down to one byte of one state, which the
 /// one-step verifier (`IStepVerifier`) recomputes from the agreed pre-state and the registered weights. No human
 /// arbitrator: the loser is whoever the arithmetic, or their own clock, says.
-/// @dev The game, move by move (the node makes the one claim, the challenger steers the search, as in Truebit/opML):
+/// @dev The bisection, the chunk, the proof, the clocks and the credits are the one game both game contracts play
+/// (`IBisectionGame`, implemented once by `BisectionGame`): here the node is player A and the challenger player B.
+/// The game, move by move (the node makes the one claim, the challenger steers the search, as in Truebit/opML):
 ///  1. `openDispute` (challenger): names the commitment's outputHash and traceRoot (checked against the commitment),
 ///     posts the bond. The node is on the clock, unless an earlier game already revealed this commitment's roots.
 ///  2. `revealStateRoots` (node): all L + 1 state roots. They must hash to the traceRoot, the first must be the Merkle
@@ -18,21 +21,21 @@ import {IStepVerifier} from "./IStepVerifier.sol";
 ///  3. `selectStep` (challenger): a step k whose pre-state root it accepts and whose post-state root it disputes,
 ///     both proven against the traceRoot, with the layer's descriptor proven against the registered weightsRoot
 ///     (which fixes the post-state's length, hence the depth of its chunk tree).
-///  4. `revealChildren` (node) / `chooseChild` (challenger), repeated: bisection down the node's chunk tree of the
-///     disputed post-state to one chunk. A subtree lying wholly in the tree's padding is decided at once.
-///  5. `openChunk` (node): the 32 bytes of that chunk.
-///  6. `proveStep` (challenger): one byte of the chunk, and the witness for the verifier. The verifier's value
-///     against the node's byte decides the game.
-/// Chess clocks: each side has `moveClock` seconds in total for its moves; a side whose clock runs out loses
-/// (`resolveTimeout`, callable by anyone). A side that is handed the move with less than `clockExtension` left gets
-/// `clockExtension`. The number of moves is bounded by 4 + 2 × (tree depth + 1), so the game always ends.
+///  4. `revealChildren` (node, IBisectionGame) / `chooseChild` (challenger), repeated: bisection down the node's
+///     chunk tree of the disputed post-state to one chunk. A subtree lying wholly in the tree's padding is decided at
+///     once.
+///  5. `openChunk` (node, IBisectionGame): the 32 bytes of that chunk.
+///  6. `proveStep` (challenger, IBisectionGame): one byte of the chunk, and the witness for the verifier. The
+///     verifier's value against the node's byte decides the game.
+/// The chess clocks are the game's (`IBisectionGame`), with this contract's `moveClock` and `clockExtension`; a
+/// dispute has at most 4 + 2 × (tree depth + 1) moves, so it always ends.
 /// Resolution pays with pull credits only: a node proven wrong is slashed through Staking (the collateral of the
 /// commitment, of which `rewardPpm` goes to the challenger on top of its bond) and jailed, and the requester is
 /// refunded by the inference manager; a challenger proven wrong forfeits its bond: `rewardPpm` of it to the node,
 /// the rest to the treasury or the burn address (`IStaking.slashSink`), so that a node colluding with a sham
 /// challenger to stall its own commitment pays for every stall. The bond should therefore cover at least
 /// 1e6 / rewardPpm times the node's gas for a full game (docs/DISPUTES.md).
-interface IDisputeManager {
+interface IDisputeManager is IBisectionGame {
     enum Phase {
         None,
         AwaitingRoots,
@@ -87,9 +90,6 @@ interface IDisputeManager {
     );
     event StateRootsRevealed(uint256 indexed disputeId, uint256 indexed requestId, bytes32[] stateRoots);
     event StepSelected(uint256 indexed disputeId, uint32 step, bytes32 preStateRoot, bytes32 postStateRoot);
-    event ChildrenRevealed(uint256 indexed disputeId, uint32 level, bytes32 left, bytes32 right);
-    event ChildChosen(uint256 indexed disputeId, uint32 level, uint64 index);
-    event ChunkOpened(uint256 indexed disputeId, uint64 chunkIndex, bytes32 chunk);
     event StepProven(uint256 indexed disputeId, uint256 element, int8 claimed, int8 computed);
     /// @notice Dispute `disputeId` over request `requestId`'s commitment is over; its credits are booked.
     /// @param disputeId The dispute.
@@ -98,7 +98,6 @@ interface IDisputeManager {
     /// @param reason Why: NodeTimedOut, ChallengerTimedOut, PaddingForged, PaddingDisputed,
     /// StepRecomputedDifferently or StepRecomputedIdentically.
     event DisputeResolved(uint256 indexed disputeId, uint256 indexed requestId, Outcome outcome, Resolution reason);
-    event CreditsClaimed(address indexed account, uint256 amount);
     event BondSet(uint256 bond);
     event MoveClockSet(uint64 moveClock);
     event ClockExtensionSet(uint64 clockExtension);
@@ -110,12 +109,6 @@ interface IDisputeManager {
 
     error DisputeManagerZeroAddress();
     error DisputeManagerCommitmentMismatch(uint256 requestId);
-    error DisputeManagerUnknownDispute(uint256 disputeId);
-    error DisputeManagerWrongPhase(uint256 disputeId, Phase expected, Phase actual);
-    error DisputeManagerAlreadyResolved(uint256 disputeId);
-    error DisputeManagerNotYourTurn(uint256 disputeId, address caller);
-    error DisputeManagerClockExpired(uint256 disputeId);
-    error DisputeManagerClockRunning(uint256 disputeId, uint256 expiresAt);
     /// @notice The revealed state roots, input or output fail a check of `revealStateRoots`.
     /// @param disputeId The dispute.
     /// @param fault The first check that failed: Count, TraceRoot, InputHash, OutputCommitment, FirstRoot or
@@ -123,18 +116,12 @@ interface IDisputeManager {
     error DisputeManagerBadStateRoots(uint256 disputeId, StateRootsFault fault);
     /// @notice The revealed output is `length` bytes long, the registered output `expected`.
     error DisputeManagerBadOutputLength(uint256 disputeId, uint256 length, uint256 expected);
-    /// @notice The layer's descriptor claims a post-state of `length` bytes, more than any valid program has.
-    error DisputeManagerStateTooLarge(uint256 disputeId, uint256 length, uint256 max);
     error DisputeManagerStepOutOfRange(uint32 step, uint32 layerCount);
-    /// @notice A proof given to `selectStep` does not lead to its root.
+    /// @notice A trace proof given to `selectStep` does not lead to the trace root (the layer's witness is checked by
+    /// the game: `BisectionGameBadLayer`, `BisectionGameStateTooLarge`).
     /// @param disputeId The dispute.
-    /// @param part The part that failed: PreState, PostState, Layer or Descriptor.
+    /// @param part The proof that failed: PreState or PostState.
     error DisputeManagerBadProof(uint256 disputeId, ProofPart part);
-    error DisputeManagerBadChildren(uint256 disputeId);
-    error DisputeManagerBadChunk(uint256 disputeId);
-    error DisputeManagerByteOutOfRange(uint256 byteIndex);
-    error DisputeManagerNothingToClaim(address account);
-    error DisputeManagerParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
 
     // -- The game --
 
@@ -160,7 +147,7 @@ interface IDisputeManager {
     ) external;
 
     /// @notice The challenger picks step `step`: it accepts state root `step` and disputes state root `step + 1`.
-    /// @dev Reverts `DisputeManagerStateTooLarge` if the descriptor's post-state exceeds MAX_STATE_BYTES.
+    /// @dev Reverts `BisectionGameStateTooLarge` if the descriptor's post-state exceeds MAX_STATE_BYTES.
     /// @param disputeId The dispute.
     /// @param step k < L: the disputed step S_k -> S_{k+1}.
     /// @param preStateRoot The root of S_k, which the challenger accepts.
@@ -179,59 +166,10 @@ interface IDisputeManager {
         IStepVerifier.LayerWitness calldata layer
     ) external;
 
-    /// @notice The node reveals the two children of the current node of its chunk tree.
-    /// @param disputeId The dispute.
-    /// @param left The left child (keccak256(left ‖ right) must be the current node).
-    /// @param right The right child.
-    function revealChildren(uint256 disputeId, bytes32 left, bytes32 right) external;
-
     /// @notice The challenger descends into the child it disputes (`right` false: left child).
     /// @param disputeId The dispute.
     /// @param right True to descend into the right child.
     function chooseChild(uint256 disputeId, bool right) external;
-
-    /// @notice The node opens the leaf the bisection reached.
-    /// @param disputeId The dispute.
-    /// @param chunk The 32 bytes of the chunk (keccak256(chunk) must be the leaf).
-    function openChunk(uint256 disputeId, bytes32 chunk) external;
-
-    /// @notice The challenger names the byte it disputes and hands the verifier its witness. Decides the game.
-    /// @param disputeId The dispute.
-    /// @param byteIndex The disputed byte of the opened chunk (< 32). A byte past the state's end is checked
-    /// against 0, without the verifier.
-    /// @param layer Layer k's witness.
-    /// @param slice A contiguous run of S_k's chunks, range-proven against the agreed pre-state root.
-    /// @param rows The weight rows the element needs.
-    function proveStep(
-        uint256 disputeId,
-        uint8 byteIndex,
-        IStepVerifier.LayerWitness calldata layer,
-        IStepVerifier.StateSlice calldata slice,
-        IStepVerifier.WeightRow[] calldata rows
-    ) external;
-
-    /// @notice `proveStep` with a sparse slice (any set of chunks of S_k and their multiproof), for elements whose
-    /// inputs are spread thinly over a large state (a wide convolution): cheaper than one contiguous run.
-    /// @param disputeId The dispute.
-    /// @param byteIndex The disputed byte of the opened chunk (< 32).
-    /// @param layer Layer k's witness.
-    /// @param slice Any chunks of S_k, multiproven against the agreed pre-state root.
-    /// @param rows The weight rows the element needs.
-    function proveStepSparse(
-        uint256 disputeId,
-        uint8 byteIndex,
-        IStepVerifier.LayerWitness calldata layer,
-        IStepVerifier.SparseSlice calldata slice,
-        IStepVerifier.WeightRow[] calldata rows
-    ) external;
-
-    /// @notice End a game whose side on the move has run out of time: the other side wins. Anyone may call.
-    /// @param disputeId The dispute.
-    function resolveTimeout(uint256 disputeId) external;
-
-    /// @notice Withdraw the caller's credits (bonds returned or won, rewards).
-    /// @return amount The tokens transferred to the caller.
-    function claimCredits() external returns (uint256 amount);
 
     // -- Governance --
 
@@ -258,24 +196,9 @@ interface IDisputeManager {
     // -- Views --
 
     /// @notice A dispute's full state.
-    /// @param disputeId The dispute (reverts `DisputeManagerUnknownDispute` for an unknown one).
+    /// @param disputeId The dispute (reverts `BisectionGameUnknownGame` for an unknown one).
     /// @return The dispute.
     function getDispute(uint256 disputeId) external view returns (Dispute memory);
-
-    /// @notice The side that must move next (address(0) once resolved).
-    /// @param disputeId The dispute.
-    /// @return The node or the challenger, or address(0).
-    function onTheMove(uint256 disputeId) external view returns (address);
-
-    /// @notice When the side on the move runs out of time.
-    /// @param disputeId The dispute.
-    /// @return The last second a move is accepted (0 once resolved).
-    function deadline(uint256 disputeId) external view returns (uint256);
-
-    /// @notice What `account` can withdraw with `claimCredits`.
-    /// @param account The account.
-    /// @return The credits, in tokens.
-    function credits(address account) external view returns (uint256);
 
     /// @notice The minimum bond of a dispute (`bondFor` scales it).
     /// @return The bond, in tokens.
@@ -309,10 +232,6 @@ interface IDisputeManager {
     /// @param requestId The request.
     /// @return The count, which doubles the next bond that many times.
     function challengerLosses(uint256 requestId) external view returns (uint256);
-
-    /// @notice The longest a game can last: both clocks plus an extension for every possible move.
-    /// @return 2 x moveClock + MAX_MOVES x clockExtension, in seconds.
-    function maxGameDuration() external view returns (uint256);
 
     /// @notice The number of disputes ever opened (the last dispute's id).
     /// @return The count.

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {ProofPart, Resolution, StateRootsFault} from "../game/GameTypes.sol";
+import {Resolution, StateRootsFault} from "../game/GameTypes.sol";
+import {IBisectionGame} from "./IBisectionGame.sol";
 import {IStepVerifier} from "./IStepVerifier.sol";
 
 /// @title IRedundantManager
@@ -27,6 +28,10 @@ import {IStepVerifier} from "./IStepVerifier.sol";
 ///     With no survivor the request is rejected. A request that reaches its deadline with fewer than 2 commitments
 ///     expires: a lone committer is paid its fee and released (it did its part; the missing node is not its fault),
 ///     every other fee is refunded.
+/// The refereed game is the one game of `IBisectionGame` (implemented once by `BisectionGame`), node A as player A
+/// and node B as player B: A reveals its roots, B reveals its own and locates the step (`revealRootsAndLocate`), both
+/// reveal children at every level (`revealChildren`) and the first differing child is followed, both open their
+/// chunk (`openChunk`), and either proves the first byte where the chunks differ (`proveStep`).
 /// Trust assumption: the requester chooses the nodes, so the guarantee "one honest node among the k suffices" holds
 /// for the nodes it names. Slots are never first-come-first-served: an operator with many addresses cannot capture a
 /// request, nor front-run an honest node's commit into a slot. A requester that names k addresses of one dishonest
@@ -34,7 +39,7 @@ import {IStepVerifier} from "./IStepVerifier.sol";
 /// Payouts are pull credits (`claimCredits`). A game's winner is credited the loser's fee plus `rewardPpm` of the
 /// loser's slashed collateral (on top of its own fee, paid when the request settles); when both nodes are wrong,
 /// both are slashed without reward and both fees go back to the requester. A loser is jailed in the NodeRegistry.
-interface IRedundantManager {
+interface IRedundantManager is IBisectionGame {
     enum RequestStatus {
         None,
         Open,
@@ -173,9 +178,6 @@ interface IRedundantManager {
     event GameOpened(uint256 indexed gameId, uint256 indexed requestId, address indexed nodeA, address nodeB);
     event RootsRevealed(uint256 indexed gameId, address indexed node, bytes32[] stateRoots);
     event StepLocated(uint256 indexed gameId, uint32 step, bytes32 preStateRoot, bytes32 postRootA, bytes32 postRootB);
-    event ChildrenRevealed(uint256 indexed gameId, address indexed node, uint32 level, bytes32 left, bytes32 right);
-    event ChildChosen(uint256 indexed gameId, uint32 level, uint64 index);
-    event ChunkOpened(uint256 indexed gameId, address indexed node, uint64 chunkIndex, bytes32 chunk);
     event StepProven(uint256 indexed gameId, uint256 element, int8 byteA, int8 byteB, int8 computed);
     /// @notice Game `gameId` of request `requestId` is over; its loser(s) are eliminated next (`NodeEliminated`).
     /// @param gameId The game.
@@ -184,13 +186,11 @@ interface IRedundantManager {
     /// @param reason Why: PlayerATimedOut, PlayerBTimedOut, NobodyProved, PaddingForged or StepRecomputed.
     event GameResolved(uint256 indexed gameId, uint256 indexed requestId, Outcome outcome, Resolution reason);
     event NodeEliminated(uint256 indexed requestId, address indexed node, uint256 slashed, uint256 reward);
-    event CreditsClaimed(address indexed account, uint256 amount);
     event ParametersSet(Params params);
 
     // -- Errors --
 
     error RedundantManagerZeroAddress();
-    error RedundantManagerParameterOutOfBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max);
     error RedundantManagerBadNodeCount(uint256 k, uint256 maxNodes);
     error RedundantManagerFeeTooLow(uint256 fee, uint256 minimum);
     error RedundantManagerVersionNotActive(uint256 versionId);
@@ -215,23 +215,13 @@ interface IRedundantManager {
     error RedundantManagerBadAnchor(uint256 requestId, TraceEnd what);
     error RedundantManagerDeadlineNotPassed(uint256 requestId, uint256 commitDeadline);
     error RedundantManagerAllSlotsFilled(uint256 requestId);
-    error RedundantManagerUnknownGame(uint256 gameId);
-    error RedundantManagerWrongPhase(uint256 gameId, Phase actual);
-    error RedundantManagerNotYourTurn(uint256 gameId, address caller);
-    error RedundantManagerClockExpired(uint256 gameId);
-    error RedundantManagerClockRunning(uint256 gameId, uint256 expiresAt);
-    error RedundantManagerAlreadyResolved(uint256 gameId);
+    /// @notice `proveStep` was given byte `byteIndex`, but the first byte where the two opened chunks differ is
+    /// `first`: that byte is the one the game decides.
+    error RedundantManagerNotFirstDifference(uint256 gameId, uint256 byteIndex, uint256 first);
     /// @notice State roots revealed (or echoed) in game `gameId` fail a check.
     /// @param gameId The game.
     /// @param fault The first check that failed: Count, TraceRootOfA, TraceRootOfB or Identical.
     error RedundantManagerBadRoots(uint256 gameId, StateRootsFault fault);
-    /// @notice The layer witness given to `revealRootsAndLocate` fails a check.
-    /// @param gameId The game.
-    /// @param part The part that failed: Layer, Descriptor or OutLength.
-    error RedundantManagerBadProof(uint256 gameId, ProofPart part);
-    error RedundantManagerBadChildren(uint256 gameId);
-    error RedundantManagerBadChunk(uint256 gameId);
-    error RedundantManagerNothingToClaim(address account);
 
     // -- Requests --
 
@@ -294,8 +284,9 @@ interface IRedundantManager {
     /// two trace roots and the contract locates the first index where they differ, i. Step k = i - 1 is the disputed
     /// step; `layer` is the layer k witness (its descriptor fixes the post-state's length, hence the chunk tree).
     /// @dev A post-state longer than MAX_STATE_BYTES (2^24, the program validator's bound) is refused
-    /// (`RedundantManagerBadProof(gameId, ProofPart.OutLength)`): its chunk tree would be deeper than MAX_TREE_DEPTH
-    /// and the game could outlast `maxGameDuration()`. Such a version cannot be refereed; nodes must not serve it.
+    /// (`BisectionGameStateTooLarge(gameId, length, MAX_STATE_BYTES)`): its chunk tree would be deeper than
+    /// MAX_TREE_DEPTH and the game could outlast `maxGameDuration()`. Such a version cannot be refereed; nodes must not
+    /// serve it.
     /// @param gameId The game.
     /// @param stateRoots B's state roots S_0..S_L.
     /// @param rootsOfA A's state roots, as revealed in `RootsRevealed`.
@@ -306,54 +297,6 @@ interface IRedundantManager {
         bytes32[] calldata rootsOfA,
         IStepVerifier.LayerWitness calldata layer
     ) external;
-
-    /// @notice The node on the move reveals the two children of its current chunk-tree node. After both have, the
-    /// contract descends into the first child where they differ (left before right); a child lying wholly in the
-    /// padding is decided at once.
-    /// @param gameId The game.
-    /// @param left The left child (keccak256(left ‖ right) must be the player's current node).
-    /// @param right The right child.
-    function revealChildren(uint256 gameId, bytes32 left, bytes32 right) external;
-
-    /// @notice The node on the move opens its leaf (a 32-byte chunk) of the post-state.
-    /// @param gameId The game.
-    /// @param chunk The 32 bytes (keccak256(chunk) must be the player's leaf).
-    function openChunk(uint256 gameId, bytes32 chunk) external;
-
-    /// @notice Either player hands the verifier the witness for the first byte where the two opened chunks differ;
-    /// decides the game: the node whose byte equals the verifier's value wins, and if neither does both lose.
-    /// A byte past the state's end is checked against 0, without the verifier.
-    /// @param gameId The game.
-    /// @param layer Layer k's witness.
-    /// @param slice A contiguous run of S_k's chunks, range-proven against the agreed pre-state root.
-    /// @param rows The weight rows the element needs.
-    function proveStep(
-        uint256 gameId,
-        IStepVerifier.LayerWitness calldata layer,
-        IStepVerifier.StateSlice calldata slice,
-        IStepVerifier.WeightRow[] calldata rows
-    ) external;
-
-    /// @notice `proveStep` with a sparse (multiproven) slice of the pre-state.
-    /// @param gameId The game.
-    /// @param layer Layer k's witness.
-    /// @param slice Any chunks of S_k, multiproven against the agreed pre-state root.
-    /// @param rows The weight rows the element needs.
-    function proveStepSparse(
-        uint256 gameId,
-        IStepVerifier.LayerWitness calldata layer,
-        IStepVerifier.SparseSlice calldata slice,
-        IStepVerifier.WeightRow[] calldata rows
-    ) external;
-
-    /// @notice End a game whose player on the move has run out of clock: that player loses (in AwaitingProof,
-    /// where either player may prove, both lose). Anyone may call.
-    /// @param gameId The game.
-    function resolveTimeout(uint256 gameId) external;
-
-    /// @notice Withdraw the caller's credits (fees, refunds, rewards).
-    /// @return amount The tokens transferred to the caller.
-    function claimCredits() external returns (uint256 amount);
 
     // -- Governance --
 
@@ -375,34 +318,13 @@ interface IRedundantManager {
     function getSlots(uint256 requestId) external view returns (Slot[] memory);
 
     /// @notice A game's full state.
-    /// @param gameId The game (reverts `RedundantManagerUnknownGame` for an unknown one).
+    /// @param gameId The game (reverts `BisectionGameUnknownGame` for an unknown one).
     /// @return The game.
     function getGame(uint256 gameId) external view returns (Game memory);
-
-    /// @notice The player that must move next (address(0) in AwaitingProof, where either may, and once resolved).
-    /// @param gameId The game.
-    /// @return Node A or node B, or address(0).
-    function onTheMove(uint256 gameId) external view returns (address);
-
-    /// @notice When the player on the move (in AwaitingProof: both) runs out of time; 0 once resolved.
-    /// @param gameId The game.
-    /// @return The last second a move is accepted, or 0.
-    function deadline(uint256 gameId) external view returns (uint256);
-
-    /// @notice What `account` can withdraw with `claimCredits`.
-    /// @param account The account.
-    /// @return The credits, in tokens.
-    function credits(address account) external view returns (uint256);
 
     /// @notice The governance parameters in force.
     /// @return The parameters.
     function parameters() external view returns (Params memory);
-
-    /// @notice The longest one game can last: both clocks plus an extension for every possible move
-    /// (2 x moveClock + MAX_MOVES x clockExtension). Holds for every game, since no chunk tree is deeper than
-    /// MAX_TREE_DEPTH.
-    /// @return The bound, in seconds.
-    function maxGameDuration() external view returns (uint256);
 
     /// @notice The number of requests ever made (the last request's id).
     /// @return The count.

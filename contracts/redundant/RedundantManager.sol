@@ -4,10 +4,10 @@ pragma solidity 0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import {BisectionGame} from "../game/BisectionGame.sol";
 import {GameLib} from "../game/GameLib.sol";
-import {ProofPart, Resolution, StateRootsFault} from "../game/GameTypes.sol";
+import {Resolution, StateRootsFault} from "../game/GameTypes.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
 import {IRedundantManager} from "../interfaces/IRedundantManager.sol";
@@ -19,13 +19,16 @@ import {VerificationModes} from "../libraries/VerificationModes.sol";
 /// @title RedundantManager
 /// @notice Redundant requests answered by k distinct nodes that the requester names; a disagreement is settled by a
 /// refereed game between the two nodes, decided by the one-step verifier. See IRedundantManager and docs/REDUNDANT.md.
-/// The game itself (clocks, bisection cursor, padding rule, layer-root check, bounds, one-step dispatch) is `GameLib`,
-/// shared with the DisputeManager; this contract holds the requests, the pairing of nodes and the settlement.
+/// The game itself (the bisection and its padding rule, the chunks, the proof, the clocks, the timeout, the credits)
+/// is `BisectionGame`, written once and shared with the DisputeManager; node A is its player A and node B its player B.
+/// This contract holds what only a refereed game has: the requests and their slots, the pairing of nodes, both nodes'
+/// roots and the step located from them, B's children answering A's (the first differing child is followed), the
+/// first differing byte, and the settlement (eliminating the loser(s)).
 /// @dev Slots are reserved by name at request time, never handed to the first committers: with first-come slots, one
 /// operator's k addresses (or anyone copying an honest node's pending commit) could fill every slot with the same
 /// wrong output, final in that transaction. The requester, who pays and who bears a wrong result, decides whom it
 /// trusts not to be one operator; an honest named node can neither be outrun to its slot nor outvoted.
-contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTransient {
+contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
     using SafeERC20 for IERC20;
 
     string public constant VERSION = "0.1.0";
@@ -37,35 +40,18 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
     uint32 public constant MAX_COLLATERAL_MULTIPLIER = 1_000;
     uint64 public constant MIN_COMMIT_TIMEOUT = 1 minutes;
     uint64 public constant MAX_COMMIT_TIMEOUT = 7 days;
-    uint64 public constant MIN_MOVE_CLOCK = 5 minutes;
-    uint64 public constant MAX_MOVE_CLOCK = 7 days;
-    uint64 public constant MIN_CLOCK_EXTENSION = 1 minutes;
-    uint64 public constant MAX_CLOCK_EXTENSION = 1 days;
-    /// @notice Staking caps a slash reward at 50%, so a node gains nothing by losing a game to its own second node.
-    uint32 public constant MAX_REWARD_PPM = 500_000;
-    /// @notice A state holds at most 2^24 bytes (program validation): chunk trees are at most 19 deep
-    /// (`GameLib.MAX_TREE_DEPTH`).
-    uint256 public constant MAX_TREE_DEPTH = GameLib.MAX_TREE_DEPTH;
-    /// @notice The longest post-state a game descends into (2^MAX_TREE_DEPTH chunks of 32 bytes); a longer one is
-    /// refused at `revealRootsAndLocate`, so that MAX_MOVES, hence `maxGameDuration()`, bounds every game
-    /// (`GameLib.MAX_STATE_BYTES`).
-    uint256 public constant MAX_STATE_BYTES = GameLib.MAX_STATE_BYTES;
     /// @notice Roots (A), roots (B), two reveals per tree level, two chunks, the proof.
     uint256 public constant MAX_MOVES = 2 + 2 * MAX_TREE_DEPTH + 2 + 1;
 
-    IERC20 public immutable token;
     IModelRegistry public immutable modelRegistry;
     INodeRegistry public immutable nodeRegistry;
     IStaking public immutable staking;
-    IStepVerifier public immutable verifier;
 
     Params private _params;
     uint256 private _requestCount;
     uint256 private _gameCount;
     mapping(uint256 requestId => Request request) private _requests;
     mapping(uint256 requestId => Slot[] slots) private _slots;
-    mapping(uint256 gameId => Game game) private _games;
-    mapping(address account => uint256 amount) private _credits;
 
     struct Contracts {
         address token;
@@ -75,7 +61,11 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         address verifier;
     }
 
-    constructor(Contracts memory contracts, address admin, Params memory params_) {
+    constructor(
+        Contracts memory contracts,
+        address admin,
+        Params memory params_
+    ) BisectionGame(IERC20(contracts.token), IStepVerifier(contracts.verifier)) {
         if (
             contracts.token == address(0) ||
             contracts.modelRegistry == address(0) ||
@@ -84,11 +74,9 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
             contracts.verifier == address(0) ||
             admin == address(0)
         ) revert RedundantManagerZeroAddress();
-        token = IERC20(contracts.token);
         modelRegistry = IModelRegistry(contracts.modelRegistry);
         nodeRegistry = INodeRegistry(contracts.nodeRegistry);
         staking = IStaking(contracts.staking);
-        verifier = IStepVerifier(contracts.verifier);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(GOVERNOR_ROLE, admin);
         _setParameters(params_);
@@ -185,10 +173,10 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
 
     /// @inheritdoc IRedundantManager
     function revealRoots(uint256 gameId, bytes32[] calldata stateRoots) external {
-        Game storage g = _beginMove(gameId, Phase.AwaitingRootsA);
+        GameState storage g = _beginMove(gameId, uint8(Phase.AwaitingRootsA));
         _checkRoots(gameId, stateRoots, _slots[g.requestId][g.slotA].traceRoot, StateRootsFault.TraceRootOfA);
         emit RootsRevealed(gameId, msg.sender, stateRoots);
-        _handOver(g, Phase.AwaitingRootsB);
+        _handOver(g, uint8(Phase.AwaitingRootsB));
     }
 
     /// @inheritdoc IRedundantManager
@@ -198,126 +186,15 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         bytes32[] calldata rootsOfA,
         IStepVerifier.LayerWitness calldata layer
     ) external {
-        Game storage g = _beginMove(gameId, Phase.AwaitingRootsB);
+        GameState storage g = _beginMove(gameId, uint8(Phase.AwaitingRootsB));
         uint256 i = _locate(gameId, g, stateRoots, rootsOfA);
         uint32 step = uint32(i - 1);
-        uint256 outLength = _outLength(gameId, g, step, layer);
-        uint32 level = GameLib.rootLevel(outLength);
+        uint256 outLength = _layerOutLength(gameId, g, step, layer);
 
         emit RootsRevealed(gameId, msg.sender, stateRoots);
-        g.step = step;
-        g.preStateRoot = stateRoots[step];
-        g.cursorA = rootsOfA[i];
         g.cursorB = stateRoots[i];
-        g.level = level;
-        g.outLength = uint64(outLength);
         emit StepLocated(gameId, step, stateRoots[step], rootsOfA[i], stateRoots[i]);
-        _handOver(g, level == 0 ? Phase.AwaitingChunkA : Phase.AwaitingChildrenA);
-    }
-
-    /// @inheritdoc IRedundantManager
-    function revealChildren(uint256 gameId, bytes32 left, bytes32 right) external {
-        Game storage g = _existing(gameId);
-        bytes32 parent = GameLib.parentOf(left, right);
-        if (g.phase == Phase.AwaitingChildrenA) {
-            _beginMove(gameId, Phase.AwaitingChildrenA);
-            if (parent != g.cursorA) revert RedundantManagerBadChildren(gameId);
-            g.leftA = left;
-            g.rightA = right;
-            emit ChildrenRevealed(gameId, msg.sender, g.level, left, right);
-            _handOver(g, Phase.AwaitingChildrenB);
-            return;
-        }
-        _beginMove(gameId, Phase.AwaitingChildrenB);
-        if (parent != g.cursorB) revert RedundantManagerBadChildren(gameId);
-        emit ChildrenRevealed(gameId, msg.sender, g.level, left, right);
-        // The parents differ, so at least one pair of children does: descend into the first.
-        bool goRight = g.leftA == left;
-        (uint32 level, uint64 index) = GameLib.descend(g.level, g.cursorIndex, goRight);
-        bytes32 a = goRight ? g.rightA : g.leftA;
-        bytes32 b = goRight ? right : left;
-        g.level = level;
-        g.cursorIndex = index;
-        g.cursorA = a;
-        g.cursorB = b;
-        emit ChildChosen(gameId, level, index);
-
-        // A subtree wholly inside the padding has a known value: whoever differs from it is wrong.
-        if (GameLib.inPadding(level, index, g.outLength)) {
-            bytes32 empty = GameLib.emptySubtree(level);
-            Outcome outcome = a == empty ? Outcome.BWrong : (b == empty ? Outcome.AWrong : Outcome.BothWrong);
-            _resolve(gameId, g, outcome, Resolution.PaddingForged);
-            return;
-        }
-        _handOver(g, level == 0 ? Phase.AwaitingChunkA : Phase.AwaitingChildrenA);
-    }
-
-    /// @inheritdoc IRedundantManager
-    function openChunk(uint256 gameId, bytes32 chunk) external {
-        Game storage g = _existing(gameId);
-        bytes32 leaf = GameLib.leafOf(chunk);
-        if (g.phase == Phase.AwaitingChunkA) {
-            _beginMove(gameId, Phase.AwaitingChunkA);
-            if (leaf != g.cursorA) revert RedundantManagerBadChunk(gameId);
-            g.chunkA = chunk;
-            emit ChunkOpened(gameId, msg.sender, g.cursorIndex, chunk);
-            _handOver(g, Phase.AwaitingChunkB);
-            return;
-        }
-        _beginMove(gameId, Phase.AwaitingChunkB);
-        if (leaf != g.cursorB) revert RedundantManagerBadChunk(gameId);
-        g.chunkB = chunk;
-        emit ChunkOpened(gameId, msg.sender, g.cursorIndex, chunk);
-        _handOver(g, Phase.AwaitingProof);
-    }
-
-    /// @inheritdoc IRedundantManager
-    function proveStep(
-        uint256 gameId,
-        IStepVerifier.LayerWitness calldata layer,
-        IStepVerifier.StateSlice calldata slice,
-        IStepVerifier.WeightRow[] calldata rows
-    ) external nonReentrant {
-        (Game storage g, IStepVerifier.StepClaim memory claim, uint256 byteIndex) = _beginProof(gameId);
-        int8 computed = GameLib.compute(verifier, claim, g.outLength, layer, slice, rows);
-        _decide(gameId, g, claim.element, byteIndex, computed);
-    }
-
-    /// @inheritdoc IRedundantManager
-    function proveStepSparse(
-        uint256 gameId,
-        IStepVerifier.LayerWitness calldata layer,
-        IStepVerifier.SparseSlice calldata slice,
-        IStepVerifier.WeightRow[] calldata rows
-    ) external nonReentrant {
-        (Game storage g, IStepVerifier.StepClaim memory claim, uint256 byteIndex) = _beginProof(gameId);
-        int8 computed = GameLib.computeSparse(verifier, claim, g.outLength, layer, slice, rows);
-        _decide(gameId, g, claim.element, byteIndex, computed);
-    }
-
-    /// @inheritdoc IRedundantManager
-    function resolveTimeout(uint256 gameId) external nonReentrant {
-        Game storage g = _existing(gameId);
-        Phase phase = g.phase;
-        if (phase == Phase.Resolved) revert RedundantManagerAlreadyResolved(gameId);
-        uint256 expiresAt = _deadline(g);
-        if (block.timestamp <= expiresAt) revert RedundantManagerClockRunning(gameId, expiresAt);
-        if (phase == Phase.AwaitingProof) {
-            _resolve(gameId, g, Outcome.BothWrong, Resolution.NobodyProved);
-        } else if (_aToMove(phase)) {
-            _resolve(gameId, g, Outcome.AWrong, Resolution.PlayerATimedOut);
-        } else {
-            _resolve(gameId, g, Outcome.BWrong, Resolution.PlayerBTimedOut);
-        }
-    }
-
-    /// @inheritdoc IRedundantManager
-    function claimCredits() external nonReentrant returns (uint256 amount) {
-        amount = _credits[msg.sender];
-        if (amount == 0) revert RedundantManagerNothingToClaim(msg.sender);
-        _credits[msg.sender] = 0;
-        token.safeTransfer(msg.sender, amount);
-        emit CreditsClaimed(msg.sender, amount);
+        _startBisection(g, step, stateRoots[step], rootsOfA[i], outLength);
     }
 
     // -- Governance --
@@ -341,36 +218,34 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
     }
 
     /// @inheritdoc IRedundantManager
-    function getGame(uint256 gameId) external view returns (Game memory) {
-        return _existing(gameId);
-    }
-
-    /// @inheritdoc IRedundantManager
-    function onTheMove(uint256 gameId) external view returns (address) {
-        Game storage g = _existing(gameId);
-        if (g.phase == Phase.Resolved || g.phase == Phase.AwaitingProof) return address(0);
-        return _aToMove(g.phase) ? g.nodeA : g.nodeB;
-    }
-
-    /// @inheritdoc IRedundantManager
-    function deadline(uint256 gameId) external view returns (uint256) {
-        Game storage g = _existing(gameId);
-        return g.phase == Phase.Resolved ? 0 : _deadline(g);
-    }
-
-    /// @inheritdoc IRedundantManager
-    function credits(address account) external view returns (uint256) {
-        return _credits[account];
+    function getGame(uint256 gameId) external view returns (Game memory game) {
+        GameState storage g = _existing(gameId);
+        game.requestId = g.requestId;
+        game.nodeA = g.playerA;
+        game.nodeB = g.playerB;
+        game.slotA = g.slotA;
+        game.slotB = g.slotB;
+        game.phase = Phase(g.phase);
+        game.outcome = Outcome(g.outcome);
+        game.clockA = g.clockA;
+        game.clockB = g.clockB;
+        game.turnStartedAt = g.turnStartedAt;
+        game.step = g.step;
+        game.level = g.level;
+        game.cursorIndex = g.cursorIndex;
+        game.outLength = g.outLength;
+        game.preStateRoot = g.preStateRoot;
+        game.cursorA = g.cursorA;
+        game.cursorB = g.cursorB;
+        game.leftA = g.leftA;
+        game.rightA = g.rightA;
+        game.chunkA = g.chunkA;
+        game.chunkB = g.chunkB;
     }
 
     /// @inheritdoc IRedundantManager
     function parameters() external view returns (Params memory) {
         return _params;
-    }
-
-    /// @inheritdoc IRedundantManager
-    function maxGameDuration() external view returns (uint256) {
-        return GameLib.maxDuration(_params.moveClock, _params.clockExtension, MAX_MOVES);
     }
 
     /// @inheritdoc IRedundantManager
@@ -439,35 +314,36 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
     function _openGame(uint256 requestId, Request storage r, uint256 slotA, uint256 slotB) private {
         Slot[] storage slots = _slots[requestId];
         uint256 gameId = ++_gameCount;
-        Game storage g = _games[gameId];
+        GameState storage g = _games[gameId];
+        address nodeA = slots[slotA].node;
+        address nodeB = slots[slotB].node;
         g.requestId = requestId;
-        g.nodeA = slots[slotA].node;
-        g.nodeB = slots[slotB].node;
+        g.playerA = nodeA;
+        g.playerB = nodeB;
         g.slotA = uint8(slotA);
         g.slotB = uint8(slotB);
-        g.phase = Phase.AwaitingRootsA;
+        g.phase = uint8(Phase.AwaitingRootsA);
         g.clockA = _params.moveClock;
         g.clockB = _params.moveClock;
         g.turnStartedAt = uint64(block.timestamp);
         r.activeGame = gameId;
-        emit GameOpened(gameId, requestId, g.nodeA, g.nodeB);
+        emit GameOpened(gameId, requestId, nodeA, nodeB);
     }
 
-    /// @dev Resolves once (the phase becomes Resolved first), eliminates the loser(s), then lets the request move on.
-    function _resolve(uint256 gameId, Game storage g, Outcome outcome, Resolution reason) private {
-        g.phase = Phase.Resolved;
-        g.outcome = outcome;
+    /// @dev Eliminates the loser(s) of a resolved game (BisectionGame marks it resolved first), then lets the request
+    /// move on.
+    function _settle(uint256 gameId, GameState storage g, uint8 outcome, Resolution reason) internal override {
         uint256 requestId = g.requestId;
         Request storage r = _requests[requestId];
         r.activeGame = 0;
-        emit GameResolved(gameId, requestId, outcome, reason);
-        if (outcome == Outcome.BothWrong) {
+        emit GameResolved(gameId, requestId, Outcome(outcome), reason);
+        if (outcome == _BOTH_WRONG) {
             _eliminate(requestId, r, g.slotA, address(0));
             _eliminate(requestId, r, g.slotB, address(0));
-        } else if (outcome == Outcome.AWrong) {
-            _eliminate(requestId, r, g.slotA, g.nodeB);
+        } else if (outcome == _A_WRONG) {
+            _eliminate(requestId, r, g.slotA, g.playerB);
         } else {
-            _eliminate(requestId, r, g.slotB, g.nodeA);
+            _eliminate(requestId, r, g.slotB, g.playerA);
         }
         _advance(requestId, r);
     }
@@ -495,65 +371,80 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         emit NodeEliminated(requestId, node, slashed, reward);
     }
 
-    // -- Internal: turns and clocks --
+    // -- Internal: the game's hooks (BisectionGame) --
 
-    function _beginMove(uint256 gameId, Phase expected) private returns (Game storage g) {
-        g = _existing(gameId);
-        if (g.phase != expected) revert RedundantManagerWrongPhase(gameId, g.phase);
-        bool a = _aToMove(expected);
-        if (msg.sender != (a ? g.nodeA : g.nodeB)) revert RedundantManagerNotYourTurn(gameId, msg.sender);
-        (uint64 left, bool expired) = GameLib.charge(a ? g.clockA : g.clockB, g.turnStartedAt);
-        if (expired) revert RedundantManagerClockExpired(gameId);
-        if (a) g.clockA = left;
-        else g.clockB = left;
+    /// @dev Both nodes reveal children (B's answer is its own) and both open a chunk.
+    function _phases() internal pure override returns (uint8, uint8, uint8, uint8, uint8, uint8, uint8) {
+        return (
+            uint8(Phase.AwaitingChildrenA),
+            uint8(Phase.AwaitingChildrenB),
+            uint8(Phase.AwaitingChildrenB),
+            uint8(Phase.AwaitingChunkA),
+            uint8(Phase.AwaitingChunkB),
+            uint8(Phase.AwaitingProof),
+            uint8(Phase.Resolved)
+        );
     }
 
-    /// @dev Hands the move over, raising the clock of whoever must move next to at least `clockExtension` (both
-    /// players' for the proof).
-    function _handOver(Game storage g, Phase next) private {
-        g.phase = next;
-        g.turnStartedAt = uint64(block.timestamp);
-        uint64 extension = _params.clockExtension;
-        bool proof = next == Phase.AwaitingProof;
-        if ((proof || _aToMove(next)) && GameLib.needsExtension(g.clockA, extension)) g.clockA = extension;
-        if ((proof || !_aToMove(next)) && GameLib.needsExtension(g.clockB, extension)) g.clockB = extension;
+    /// @dev A moves in the *A phases, B in the *B phases, either player in AwaitingProof.
+    function _moverOf(uint8 phase) internal pure override returns (Mover) {
+        Phase p = Phase(phase);
+        if (p == Phase.Resolved) return Mover.Nobody;
+        if (p == Phase.AwaitingProof) return Mover.Either;
+        return
+            p == Phase.AwaitingRootsA || p == Phase.AwaitingChildrenA || p == Phase.AwaitingChunkA ? Mover.A : Mover.B;
     }
 
-    function _deadline(Game storage g) private view returns (uint256) {
-        uint64 clock;
-        if (g.phase == Phase.AwaitingProof) clock = g.clockA > g.clockB ? g.clockA : g.clockB;
-        else clock = _aToMove(g.phase) ? g.clockA : g.clockB;
-        return GameLib.deadline(g.turnStartedAt, clock);
+    function _moveClock() internal view override returns (uint64) {
+        return _params.moveClock;
     }
 
-    function _aToMove(Phase phase) private pure returns (bool) {
-        return phase == Phase.AwaitingRootsA || phase == Phase.AwaitingChildrenA || phase == Phase.AwaitingChunkA;
+    function _clockExtension() internal view override returns (uint64) {
+        return _params.clockExtension;
     }
 
-    // -- Internal: the last move --
+    function _maxMoves() internal pure override returns (uint256) {
+        return MAX_MOVES;
+    }
 
-    /// @dev Either player may prove, within the later of the two clocks. The disputed element is the first byte
-    /// where the two opened chunks differ.
-    function _beginProof(
-        uint256 gameId
-    ) private returns (Game storage g, IStepVerifier.StepClaim memory claim, uint256 byteIndex) {
-        g = _existing(gameId);
-        if (g.phase != Phase.AwaitingProof) revert RedundantManagerWrongPhase(gameId, g.phase);
-        if (msg.sender != g.nodeA && msg.sender != g.nodeB) revert RedundantManagerNotYourTurn(gameId, msg.sender);
-        if (block.timestamp > _deadline(g)) revert RedundantManagerClockExpired(gameId);
+    function _stepTerms(uint256, GameState storage g) internal view override returns (bytes32, uint256) {
+        Request storage r = _requests[g.requestId];
+        return (r.weightsRoot, r.layerCount);
+    }
+
+    /// @dev The byte proven is the first where the two opened chunks differ.
+    function _checkByte(uint256 gameId, GameState storage g, uint256 byteIndex) internal view override {
         bytes32 a = g.chunkA;
         bytes32 b = g.chunkB;
-        while (a[byteIndex] == b[byteIndex]) ++byteIndex; // the chunks differ: their leaves differ
-        Request storage r = _requests[g.requestId];
-        claim = GameLib.claimOf(r.weightsRoot, r.layerCount, g.step, g.preStateRoot, g.cursorIndex, byteIndex);
+        uint256 first;
+        while (a[first] == b[first]) ++first; // the chunks differ: their leaves differ
+        if (byteIndex != first) revert RedundantManagerNotFirstDifference(gameId, byteIndex, first);
     }
 
-    function _decide(uint256 gameId, Game storage g, uint256 element, uint256 byteIndex, int8 computed) private {
+    /// @dev The node whose byte equals the verifier's wins; if neither does, both lose.
+    function _stepOutcome(
+        uint256 gameId,
+        GameState storage g,
+        uint256 byteIndex,
+        uint256 element,
+        int8 computed
+    ) internal override returns (uint8, Resolution) {
         int8 byteA = int8(uint8(g.chunkA[byteIndex]));
         int8 byteB = int8(uint8(g.chunkB[byteIndex]));
         emit StepProven(gameId, element, byteA, byteB, computed);
-        Outcome outcome = computed == byteA ? Outcome.BWrong : (computed == byteB ? Outcome.AWrong : Outcome.BothWrong);
-        _resolve(gameId, g, outcome, Resolution.StepRecomputed);
+        uint8 outcome = computed == byteA ? _B_WRONG : (computed == byteB ? _A_WRONG : _BOTH_WRONG);
+        return (outcome, Resolution.StepRecomputed);
+    }
+
+    /// @dev Whoever differs from the known value of a padding subtree is wrong.
+    function _paddingOutcome(GameState storage g, bytes32 empty) internal view override returns (uint8, Resolution) {
+        uint8 outcome = g.cursorA == empty ? _B_WRONG : (g.cursorB == empty ? _A_WRONG : _BOTH_WRONG);
+        return (outcome, Resolution.PaddingForged);
+    }
+
+    function _timeoutReason(Mover mover) internal pure override returns (Resolution) {
+        if (mover == Mover.A) return Resolution.PlayerATimedOut;
+        return mover == Mover.B ? Resolution.PlayerBTimedOut : Resolution.NobodyProved;
     }
 
     // -- Internal: helpers --
@@ -563,7 +454,7 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
     /// in 1..L and its predecessor is agreed.
     function _locate(
         uint256 gameId,
-        Game storage g,
+        GameState storage g,
         bytes32[] calldata rootsOfB,
         bytes32[] calldata rootsOfA
     ) private view returns (uint256 i) {
@@ -574,21 +465,6 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         i = 1;
         while (i < n && rootsOfB[i] == rootsOfA[i]) ++i;
         if (i == n) revert RedundantManagerBadRoots(gameId, StateRootsFault.Identical);
-    }
-
-    /// @dev The length of S_{step+1}, from layer `step`'s descriptor proven against the registered weights root.
-    function _outLength(
-        uint256 gameId,
-        Game storage g,
-        uint32 step,
-        IStepVerifier.LayerWitness calldata layer
-    ) private view returns (uint256) {
-        Request storage r = _requests[g.requestId];
-        (uint8 check, uint256 outLength) = GameLib.checkLayer(r.weightsRoot, r.layerCount, step, layer);
-        if (check == GameLib.LAYER_BAD_PROOF) revert RedundantManagerBadProof(gameId, ProofPart.Layer);
-        if (check == GameLib.LAYER_BAD_DESCRIPTOR) revert RedundantManagerBadProof(gameId, ProofPart.Descriptor);
-        if (check == GameLib.LAYER_TOO_LARGE) revert RedundantManagerBadProof(gameId, ProofPart.OutLength);
-        return outLength;
     }
 
     /// @dev Reserves slot i of `requestId` for nodes[i]: distinct nodes, each eligible for the version now. Loops over
@@ -655,11 +531,6 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         if (check == GameLib.TRACE_BAD_ROOT) revert RedundantManagerBadRoots(gameId, badRoot);
     }
 
-    function _existing(uint256 gameId) private view returns (Game storage g) {
-        g = _games[gameId];
-        if (g.phase == Phase.None) revert RedundantManagerUnknownGame(gameId);
-    }
-
     function _existingRequest(uint256 requestId) private view returns (Request storage r) {
         r = _requests[requestId];
         if (r.status == RequestStatus.None) revert RedundantManagerUnknownRequest(requestId);
@@ -679,9 +550,5 @@ contract RedundantManager is IRedundantManager, AccessControl, ReentrancyGuardTr
         _checkBounds("rewardPpm", p.rewardPpm, 0, MAX_REWARD_PPM);
         _params = p;
         emit ParametersSet(p);
-    }
-
-    function _checkBounds(bytes32 parameter, uint256 value, uint256 min, uint256 max) private pure {
-        if (value < min || value > max) revert RedundantManagerParameterOutOfBounds(parameter, value, min, max);
     }
 }

@@ -8,7 +8,7 @@
 import type { DisputeManager } from "../../typechain-types";
 import { MerkleTree } from "../../executor/trace/merkle";
 import { bytesOf } from "../../executor/trace/trace";
-import { boardState, type BoardState, type GameBoard, type Move, type Stage, type StepWitness } from "../board";
+import { boardState, type BoardState, type GameBoard, type Move, type Stage } from "../board";
 import { Phase } from "../enums";
 import { NoMoveError } from "../player";
 import type { LayerWitness } from "../step-proof";
@@ -85,11 +85,5 @@ export class DisputeBoard implements GameBoard<Role> {
 
   chooseChild(disputeId: bigint, right: boolean) {
     return this.manager.chooseChild(disputeId, right);
-  }
-
-  prove(disputeId: bigint, byteIndex: number, { sparse, proof: w }: StepWitness) {
-    return sparse
-      ? this.manager.proveStepSparse(disputeId, byteIndex, w.layer, w.slice, w.rows)
-      : this.manager.proveStep(disputeId, byteIndex, w.layer, w.slice, w.rows);
   }
 }

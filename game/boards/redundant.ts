@@ -2,13 +2,14 @@
  * RedundantManager (contracts/redundant/RedundantManager.sol) as a game board: a refereed game between two nodes of
  * a redundant request. A reveals its state roots (`revealRoots`); B reveals its own and echoes A's, and the contract
  * locates the step where they part (`revealRootsAndLocate`); at every level both reveal their children and the
- * contract descends by itself (no choice); both open their chunk, and either proves the first differing byte.
+ * contract descends by itself (no choice); both open their chunk, and either proves the first differing byte (the
+ * proof, like the children and the chunks, is a call of the shared game: game/board.ts `SharedCalls`).
  * Play it with `new Player(side, view, new RedundantBoard(manager))`; `commitArgs(view)` builds a node's commit.
  */
 import type { RedundantManager } from "../../typechain-types";
 import { MerkleTree } from "../../executor/trace/merkle";
 import { bytesOf } from "../../executor/trace/trace";
-import { boardState, type BoardState, type GameBoard, type Move, type Stage, type StepWitness } from "../board";
+import { boardState, type BoardState, type GameBoard, type Move, type Stage } from "../board";
 import { GamePhase } from "../enums";
 import { NoMoveError } from "../player";
 import type { LayerWitness } from "../step-proof";
@@ -82,12 +83,5 @@ export class RedundantBoard implements GameBoard<Side> {
       name: `revealRootsAndLocate(step ${step})`,
       send: () => this.manager.revealRootsAndLocate(gameId, [...ours], [...rootsOfA], layer),
     };
-  }
-
-  /** RedundantManager finds the byte itself (the first where the two chunks differ): `byteIndex` is not sent. */
-  prove(gameId: bigint, _byteIndex: number, { sparse, proof: w }: StepWitness) {
-    return sparse
-      ? this.manager.proveStepSparse(gameId, w.layer, w.slice, w.rows)
-      : this.manager.proveStep(gameId, w.layer, w.slice, w.rows);
   }
 }

@@ -528,7 +528,7 @@ describe("Deployment (Ignition)", function () {
       const parameters = readParameters(LOCAL_PARAMETERS);
       parameters.DisputeManager = { ...parameters.DisputeManager, moveClock: 299 };
       await expect(ignition.deploy(ProtocolModule, { parameters: parameters as never })).to.be.rejectedWith(
-        /DisputeManager#DisputeManager.*DisputeManagerParameterOutOfBounds\("0x6d6f7665436c6f636b[0-9]*", 299, 300, 604800\)/,
+        /DisputeManager#DisputeManager.*BisectionGameParameterOutOfBounds\("0x6d6f7665436c6f636b[0-9]*", 299, 300, 604800\)/,
       );
     });
 
@@ -536,7 +536,7 @@ describe("Deployment (Ignition)", function () {
       const parameters = readParameters(LOCAL_PARAMETERS);
       parameters.DisputeManager = { ...parameters.DisputeManager, rewardPpm: 500_001 };
       await expect(ignition.deploy(ProtocolModule, { parameters: parameters as never })).to.be.rejectedWith(
-        /DisputeManager#DisputeManager.*DisputeManagerParameterOutOfBounds\("0x72657761726450706d[0-9]*", 500001, 0, 500000\)/,
+        /DisputeManager#DisputeManager.*BisectionGameParameterOutOfBounds\("0x72657761726450706d[0-9]*", 500001, 0, 500000\)/,
       );
     });
 

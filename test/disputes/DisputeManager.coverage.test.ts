@@ -64,7 +64,7 @@ describe("DisputeManager (remaining paths)", function () {
     const descriptor = ethers.AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [1n, 2n]);
     const { disputeId: id, selectStep } = await oneLayerDisputeAtStep(f, "short-descriptor", descriptor);
     await expect(selectStep())
-      .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadProof")
+      .to.be.revertedWithCustomError(f.disputes, "BisectionGameBadLayer")
       .withArgs(id, ProofPart.Descriptor);
   });
 

@@ -139,7 +139,7 @@ describe("DisputeManager (security findings)", function () {
       const descriptor = ethers.AbiCoder.defaultAbiCoder().encode(Array(19).fill("uint256"), words);
       const { disputeId, selectStep } = await oneLayerDisputeAtStep(f, "oversized", descriptor);
       await expect(selectStep())
-        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerStateTooLarge")
+        .to.be.revertedWithCustomError(f.disputes, "BisectionGameStateTooLarge")
         .withArgs(disputeId, max + 1n, max);
     });
   });

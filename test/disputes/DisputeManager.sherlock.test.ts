@@ -100,10 +100,10 @@ describe("DisputeManager (Sherlock FaultDisputeGame classes)", function () {
       () => byChallenger.proveStep(id, 0, witness, { firstChunk: 0, chunks: "0x", proof: [] }, []),
     ];
     for (const move of moves) {
-      await expect(move()).to.be.revertedWithCustomError(f.disputes, "DisputeManagerWrongPhase");
+      await expect(move()).to.be.revertedWithCustomError(f.disputes, "BisectionGameWrongPhase");
     }
     await expect(f.disputes.resolveTimeout(id))
-      .to.be.revertedWithCustomError(f.disputes, "DisputeManagerAlreadyResolved")
+      .to.be.revertedWithCustomError(f.disputes, "BisectionGameAlreadyResolved")
       .withArgs(id);
     // The request stays Rejected and its bond was paid out once.
     expect(await f.inference.statusOf(game.requestId)).to.equal(InferenceRequestStatus.Rejected);
@@ -153,7 +153,7 @@ describe("DisputeManager (Sherlock FaultDisputeGame classes)", function () {
     const input = bytesOf(game.nodeView.states[0]);
     const output = bytesOf(game.nodeView.states[L]);
     await expect(f.disputes.connect(f.stranger).revealStateRoots(game.disputeId, roots, input, output))
-      .to.be.revertedWithCustomError(f.disputes, "DisputeManagerNotYourTurn")
+      .to.be.revertedWithCustomError(f.disputes, "BisectionGameNotYourTurn")
       .withArgs(game.disputeId, f.stranger.address);
 
     // A second challenger whose opening lands after the first takes no bond: the commitment is already Disputed.

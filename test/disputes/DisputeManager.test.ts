@@ -155,16 +155,16 @@ describe("DisputeManager", function () {
       const input = bytesOf(game.nodeView.states[0]);
       const output = bytesOf(game.nodeView.states[roots.length - 1]);
       await expect(f.disputes.connect(f.challenger).revealStateRoots(id, roots, input, output))
-        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerNotYourTurn")
+        .to.be.revertedWithCustomError(f.disputes, "BisectionGameNotYourTurn")
         .withArgs(id, f.challenger.address);
       await expect(f.disputes.connect(f.challenger).chooseChild(id, true))
-        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerWrongPhase")
+        .to.be.revertedWithCustomError(f.disputes, "BisectionGameWrongPhase")
         .withArgs(id, Phase.AwaitingChoice, Phase.AwaitingRoots);
       await expect(f.disputes.connect(game.node).revealStateRoots(id, roots, input, output))
         .to.emit(f.disputes, "StateRootsRevealed")
         .withArgs(id, game.requestId, roots);
       await expect(f.disputes.connect(game.node).revealStateRoots(id, roots, input, output))
-        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerWrongPhase")
+        .to.be.revertedWithCustomError(f.disputes, "BisectionGameWrongPhase")
         .withArgs(id, Phase.AwaitingRoots, Phase.AwaitingStep);
     });
 
@@ -181,9 +181,9 @@ describe("DisputeManager", function () {
         move: async (f) => (await f.game.players.node.nextMove(f.game.disputeId))!.send(),
         resolver: (f) => f.stranger,
         errors: {
-          clockRunning: "DisputeManagerClockRunning",
-          clockExpired: "DisputeManagerClockExpired",
-          alreadyResolved: "DisputeManagerAlreadyResolved",
+          clockRunning: "BisectionGameClockRunning",
+          clockExpired: "BisectionGameClockExpired",
+          alreadyResolved: "BisectionGameAlreadyResolved",
         },
         resolved: {
           event: "DisputeResolved",
@@ -210,10 +210,10 @@ describe("DisputeManager", function () {
     it("reverts for an unknown dispute", async function () {
       const f = await loadFixture(deployDisputeFixture);
       await expect(f.disputes.getDispute(7))
-        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerUnknownDispute")
+        .to.be.revertedWithCustomError(f.disputes, "BisectionGameUnknownGame")
         .withArgs(7);
       await expect(f.disputes.resolveTimeout(7))
-        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerUnknownDispute")
+        .to.be.revertedWithCustomError(f.disputes, "BisectionGameUnknownGame")
         .withArgs(7);
     });
   });
@@ -297,7 +297,7 @@ describe("DisputeManager", function () {
           descriptor: other.descriptor,
         }),
       )
-        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadProof")
+        .to.be.revertedWithCustomError(f.disputes, "BisectionGameBadLayer")
         .withArgs(id, ProofPart.Layer);
       await expect(ch.selectStep(id, 1, roots[1], tree.proof(1), roots[2], tree.proof(2), layer))
         .to.emit(f.disputes, "StepSelected")
@@ -311,11 +311,11 @@ describe("DisputeManager", function () {
       await runGame(f, game, { until: Phase.AwaitingChildren });
       const node = f.disputes.connect(game.node);
       await expect(node.revealChildren(id, ethers.ZeroHash, ethers.ZeroHash))
-        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadChildren")
+        .to.be.revertedWithCustomError(f.disputes, "BisectionGameBadChildren")
         .withArgs(id);
       await runGame(f, game, { until: Phase.AwaitingChunk });
       await expect(node.openChunk(id, ethers.ZeroHash))
-        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerBadChunk")
+        .to.be.revertedWithCustomError(f.disputes, "BisectionGameBadChunk")
         .withArgs(id);
       await runGame(f, game, { until: Phase.AwaitingProof });
       const d = await f.disputes.getDispute(id);
@@ -331,7 +331,7 @@ describe("DisputeManager", function () {
             [],
           ),
       )
-        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerByteOutOfRange")
+        .to.be.revertedWithCustomError(f.disputes, "BisectionGameByteOutOfRange")
         .withArgs(32);
       const result = await runGame(f, game);
       expect(result.outcome).to.equal(Outcome.NodeWrong);
@@ -354,7 +354,7 @@ describe("DisputeManager", function () {
       claimant: (f) => f.game.node,
       amount: () => NODE_SHARE,
       stranger: (f) => f.stranger,
-      error: "DisputeManagerNothingToClaim",
+      error: "BisectionGameNothingToClaim",
     });
   });
 
@@ -364,7 +364,7 @@ describe("DisputeManager", function () {
       contract: (f: DisputeFixture) => f.disputes,
       governor: (f: DisputeFixture) => f.governor,
       stranger: (f: DisputeFixture) => f.stranger,
-      error: "DisputeManagerParameterOutOfBounds",
+      error: "BisectionGameParameterOutOfBounds",
       ids: { bounds: "G8", role: "G8" },
     };
     const cases = [

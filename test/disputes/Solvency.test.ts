@@ -100,7 +100,7 @@ describe("Solvency and single settlement across every path", function () {
     // A resolved dispute cannot be resolved again, by any path.
     for (const id of [honest.disputeId, walk.disputeId, lie.disputeId]) {
       await expect(f.disputes.resolveTimeout(id))
-        .to.be.revertedWithCustomError(f.disputes, "DisputeManagerAlreadyResolved")
+        .to.be.revertedWithCustomError(f.disputes, "BisectionGameAlreadyResolved")
         .withArgs(id);
     }
 

@@ -102,7 +102,7 @@ export async function runGame(
       await time.increaseTo((await f.disputes.deadline(game.disputeId)) - 1n);
       await expect(f.disputes.resolveTimeout(game.disputeId)).to.be.revertedWithCustomError(
         f.disputes,
-        "DisputeManagerClockRunning",
+        "BisectionGameClockRunning",
       );
       return (await (await f.disputes.connect(f.stranger).resolveTimeout(game.disputeId)).wait())!.gasUsed;
     },

@@ -176,7 +176,7 @@ describe("RedundantManager (coverage)", function () {
       const { gameId } = await openGame(f, a, b);
       await f.redundant.connect(a.signer).revealRoots(gameId, a.roots);
       await expect(f.redundant.connect(b.signer).revealRootsAndLocate(gameId, b.roots, a.roots, witness(1)))
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadProof")
+        .to.be.revertedWithCustomError(f.redundant, "BisectionGameBadLayer")
         .withArgs(gameId, ProofPart.Descriptor);
     });
   });
@@ -231,7 +231,7 @@ describe("RedundantManager (coverage)", function () {
       expect(g.clockA).to.be.greaterThan(g.clockB);
       expect(await f.redundant.deadline(gameId)).to.equal(g.turnStartedAt + g.clockA);
 
-      const tx = f.redundant.connect(b.signer).proveStepSparse(gameId, witness(0), NO_SPARSE_SLICE, []);
+      const tx = f.redundant.connect(b.signer).proveStepSparse(gameId, 21, witness(0), NO_SPARSE_SLICE, []);
       await expect(tx)
         .to.emit(f.redundant, "StepProven")
         .withArgs(gameId, 2 * 32 + 21, 7, 0, 0);
@@ -246,7 +246,7 @@ describe("RedundantManager (coverage)", function () {
       const b = party(f.operators[1], s1(), output(2));
       const { gameId } = await openGame(f, a, b);
       await playToEnd(f, gameId, a, b);
-      await expect(f.redundant.connect(a.signer).proveStep(gameId, witness(0), NO_SLICE, []))
+      await expect(f.redundant.connect(a.signer).proveStep(gameId, 21, witness(0), NO_SLICE, []))
         .to.emit(f.redundant, "GameResolved")
         .withArgs(gameId, (await f.redundant.getGame(gameId)).requestId, GameOutcome.AWrong, Resolution.StepRecomputed);
     });
@@ -322,8 +322,8 @@ describe("RedundantManager (coverage)", function () {
         i.encodeFunctionData("request", [f.version, bytesOf(INPUT), FEE, namedNodes(f, 2)]),
         i.encodeFunctionData("commit", [1n, bytesOf(output(1)), ethers.ZeroHash, [], []]),
         i.encodeFunctionData("close", [1n]),
-        i.encodeFunctionData("proveStep", [1n, witness(0), NO_SLICE, []]),
-        i.encodeFunctionData("proveStepSparse", [1n, witness(0), NO_SPARSE_SLICE, []]),
+        i.encodeFunctionData("proveStep", [1n, 0, witness(0), NO_SLICE, []]),
+        i.encodeFunctionData("proveStepSparse", [1n, 0, witness(0), NO_SPARSE_SLICE, []]),
         i.encodeFunctionData("resolveTimeout", [1n]),
         i.encodeFunctionData("claimCredits"),
       ];

@@ -10,7 +10,7 @@ import { Player } from "../../game/player";
 import { demoModel } from "../../models/demo-models";
 import { bytesOf } from "../../executor/trace/trace";
 import { digitInput, outputHashOf } from "../helpers/dispute-fixtures";
-import { ProofPart, Resolution } from "../../protocol/constants";
+import { Resolution } from "../../protocol/constants";
 import { MINIMUM_STAKE } from "../helpers/fixtures";
 import {
   CLOCK_EXTENSION,
@@ -18,6 +18,7 @@ import {
   commitView,
   deployRedundantFixture,
   FEE,
+  firstDifference,
   GameOutcome,
   lieView,
   type Lie,
@@ -132,7 +133,17 @@ describe("RedundantManager: bisection-game attack classes (Sherlock, Optimism Fa
       expect(before.level).to.equal(0n);
       expect(before.cursorIndex).to.equal(BigInt((MAX_STATE_BYTES >> 5) - 1));
       await time.setNextBlockTimestamp(await f.redundant.deadline(g.gameId));
-      await expect(f.redundant.connect(g.a.signer).proveStepSparse(g.gameId, g.model.witness(0), NO_SPARSE_SLICE, []))
+      await expect(
+        f.redundant
+          .connect(g.a.signer)
+          .proveStepSparse(
+            g.gameId,
+            await firstDifference(f.redundant, g.gameId),
+            g.model.witness(0),
+            NO_SPARSE_SLICE,
+            [],
+          ),
+      )
         .to.emit(f.redundant, "GameResolved")
         .withArgs(g.gameId, g.requestId, GameOutcome.BWrong, Resolution.StepRecomputed);
       moves++;
@@ -164,8 +175,8 @@ describe("RedundantManager: bisection-game attack classes (Sherlock, Optimism Fa
             .connect(deep.b.signer)
             .revealRootsAndLocate(deep.gameId, deep.b.roots, deep.a.roots, deep.model.witness(0)),
         )
-          .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadProof")
-          .withArgs(deep.gameId, ProofPart.OutLength);
+          .to.be.revertedWithCustomError(f.redundant, "BisectionGameStateTooLarge")
+          .withArgs(deep.gameId, outLength, MAX_STATE_BYTES);
         // Such a version cannot be refereed: B, who must locate, loses on time (nodes must not serve it).
         await time.increaseTo((await f.redundant.deadline(deep.gameId)) + 1n);
         await expect(f.redundant.resolveTimeout(deep.gameId))
@@ -195,7 +206,7 @@ describe("RedundantManager: bisection-game attack classes (Sherlock, Optimism Fa
         await time.setNextBlockTimestamp(d);
         // Checked in the pending block (timestamp d) without mining it: the move below is mined in that block.
         await expect(f.redundant.connect(f.stranger).resolveTimeout.staticCall(game.gameId, { blockTag: "pending" }))
-          .to.be.revertedWithCustomError(f.redundant, "RedundantManagerClockRunning")
+          .to.be.revertedWithCustomError(f.redundant, "BisectionGameClockRunning")
           .withArgs(game.gameId, d);
         const mover = await f.redundant.onTheMove(game.gameId);
         const side: Side = mover === game.nodes.B.address ? "B" : "A"; // A (honest) proves
@@ -239,20 +250,20 @@ describe("RedundantManager: bisection-game attack classes (Sherlock, Optimism Fa
       async function everyMoveReverts(gameId: bigint) {
         for (const who of [f.operators[0], f.operators[1], f.operators[2], f.stranger]) {
           const m = f.redundant.connect(who);
-          for (const call of [
-            () => m.revealRoots(gameId, roots),
-            () => m.revealRootsAndLocate(gameId, roots, roots, layer),
-            () => m.revealChildren(gameId, zero, zero),
-            () => m.openChunk(gameId, zero),
-            () => m.proveStep(gameId, p.layer, p.slice, p.rows),
-            () => m.proveStepSparse(gameId, p.layer, NO_SPARSE_SLICE, p.rows),
-          ]) {
+          for (const [call, expected] of [
+            [() => m.revealRoots(gameId, roots), Phase.AwaitingRootsA],
+            [() => m.revealRootsAndLocate(gameId, roots, roots, layer), Phase.AwaitingRootsB],
+            [() => m.revealChildren(gameId, zero, zero), Phase.AwaitingChildrenA],
+            [() => m.openChunk(gameId, zero), Phase.AwaitingChunkA],
+            [() => m.proveStep(gameId, 3, p.layer, p.slice, p.rows), Phase.AwaitingProof],
+            [() => m.proveStepSparse(gameId, 3, p.layer, NO_SPARSE_SLICE, p.rows), Phase.AwaitingProof],
+          ] as const) {
             await expect(call())
-              .to.be.revertedWithCustomError(f.redundant, "RedundantManagerWrongPhase")
-              .withArgs(gameId, Phase.Resolved);
+              .to.be.revertedWithCustomError(f.redundant, "BisectionGameWrongPhase")
+              .withArgs(gameId, expected, Phase.Resolved);
           }
           await expect(m.resolveTimeout(gameId))
-            .to.be.revertedWithCustomError(f.redundant, "RedundantManagerAlreadyResolved")
+            .to.be.revertedWithCustomError(f.redundant, "BisectionGameAlreadyResolved")
             .withArgs(gameId);
         }
       }
@@ -573,14 +584,14 @@ describe("RedundantManager: bisection-game attack classes (Sherlock, Optimism Fa
           [Phase.AwaitingChildrenB]: () => m.revealChildren(game.gameId, ethers.ZeroHash, ethers.ZeroHash),
           [Phase.AwaitingChunkA]: () => m.openChunk(game.gameId, ethers.ZeroHash),
           [Phase.AwaitingChunkB]: () => m.openChunk(game.gameId, ethers.ZeroHash),
-          [Phase.AwaitingProof]: () => m.proveStep(game.gameId, layer, NO_SLICE, []),
+          [Phase.AwaitingProof]: () => m.proveStep(game.gameId, 0, layer, NO_SLICE, []),
         };
         await expect(copies[phase]())
-          .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNotYourTurn")
+          .to.be.revertedWithCustomError(f.redundant, "BisectionGameNotYourTurn")
           .withArgs(game.gameId, thief.address);
         if (phase === Phase.AwaitingProof) {
-          await expect(m.proveStepSparse(game.gameId, layer, NO_SPARSE_SLICE, []))
-            .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNotYourTurn")
+          await expect(m.proveStepSparse(game.gameId, 0, layer, NO_SPARSE_SLICE, []))
+            .to.be.revertedWithCustomError(f.redundant, "BisectionGameNotYourTurn")
             .withArgs(game.gameId, thief.address);
         }
         // B (the liar) proves in the proof phase, ahead of A: the verifier's value still decides against it.

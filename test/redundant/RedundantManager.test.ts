@@ -90,7 +90,7 @@ describe("RedundantManager", function () {
       ];
       for (const [name, value, min, max] of cases) {
         await expect(f.redundant.connect(f.governor).setParameters({ ...PARAMS, [name]: value }))
-          .to.be.revertedWithCustomError(f.redundant, "RedundantManagerParameterOutOfBounds")
+          .to.be.revertedWithCustomError(f.redundant, "BisectionGameParameterOutOfBounds")
           .withArgs(ethers.encodeBytes32String(name), value, min, max);
       }
     });
@@ -381,7 +381,7 @@ describe("RedundantManager", function () {
       const roots = [...game.views.A.trace.stateRoots];
       const asA = f.redundant.connect(game.nodes.A);
       await expect(f.redundant.connect(game.nodes.B).revealRoots(game.gameId, roots))
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNotYourTurn")
+        .to.be.revertedWithCustomError(f.redundant, "BisectionGameNotYourTurn")
         .withArgs(game.gameId, game.nodes.B.address);
       await expect(asA.revealRoots(game.gameId, roots.slice(1)))
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadRoots")
@@ -393,10 +393,10 @@ describe("RedundantManager", function () {
         .to.emit(f.redundant, "RootsRevealed")
         .withArgs(game.gameId, game.nodes.A.address, roots);
       await expect(asA.revealRoots(game.gameId, roots))
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerWrongPhase")
-        .withArgs(game.gameId, Phase.AwaitingRootsB);
+        .to.be.revertedWithCustomError(f.redundant, "BisectionGameWrongPhase")
+        .withArgs(game.gameId, Phase.AwaitingRootsA, Phase.AwaitingRootsB);
       await expect(f.redundant.revealRoots(99n, roots))
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerUnknownGame")
+        .to.be.revertedWithCustomError(f.redundant, "BisectionGameUnknownGame")
         .withArgs(99n);
     });
 
@@ -416,7 +416,7 @@ describe("RedundantManager", function () {
         .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadRoots")
         .withArgs(game.gameId, StateRootsFault.TraceRootOfA);
       await expect(asB.revealRootsAndLocate(game.gameId, rootsB, rootsA, layer(0)))
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadProof")
+        .to.be.revertedWithCustomError(f.redundant, "BisectionGameBadLayer")
         .withArgs(game.gameId, ProofPart.Layer);
       await expect(asB.revealRootsAndLocate(game.gameId, rootsB, rootsA, layer(1)))
         .to.emit(f.redundant, "StepLocated")
@@ -436,7 +436,7 @@ describe("RedundantManager", function () {
       const asA = f.redundant.connect(game.nodes.A);
       const asB = f.redundant.connect(game.nodes.B);
       await expect(asA.revealChildren(game.gameId, subtreeRoot(state("B"), 0, 0), subtreeRoot(state("B"), 0, 1)))
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadChildren")
+        .to.be.revertedWithCustomError(f.redundant, "BisectionGameBadChildren")
         .withArgs(game.gameId);
       const [lA, rA] = [subtreeRoot(state("A"), 0, 0), subtreeRoot(state("A"), 0, 1)];
       await expect(asA.revealChildren(game.gameId, lA, rA))
@@ -444,7 +444,7 @@ describe("RedundantManager", function () {
         .withArgs(game.gameId, game.nodes.A.address, 1, lA, rA);
       const [lB, rB] = [subtreeRoot(state("B"), 0, 0), subtreeRoot(state("B"), 0, 1)];
       await expect(asB.revealChildren(game.gameId, lA, rA))
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadChildren")
+        .to.be.revertedWithCustomError(f.redundant, "BisectionGameBadChildren")
         .withArgs(game.gameId);
       // The lie is in byte 3 of S_2: chunk 0, the left child.
       await expect(asB.revealChildren(game.gameId, lB, rB))
@@ -453,13 +453,13 @@ describe("RedundantManager", function () {
       expect((await f.redundant.getGame(game.gameId)).phase).to.equal(Phase.AwaitingChunkA);
 
       await expect(asA.openChunk(game.gameId, chunkHex(state("B"), 0)))
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadChunk")
+        .to.be.revertedWithCustomError(f.redundant, "BisectionGameBadChunk")
         .withArgs(game.gameId);
       await expect(asA.openChunk(game.gameId, chunkHex(state("A"), 0)))
         .to.emit(f.redundant, "ChunkOpened")
         .withArgs(game.gameId, game.nodes.A.address, 0, chunkHex(state("A"), 0));
       await expect(asB.openChunk(game.gameId, chunkHex(state("A"), 0)))
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerBadChunk")
+        .to.be.revertedWithCustomError(f.redundant, "BisectionGameBadChunk")
         .withArgs(game.gameId);
       await asB.openChunk(game.gameId, chunkHex(state("B"), 0));
       expect((await f.redundant.getGame(game.gameId)).phase).to.equal(Phase.AwaitingProof);
@@ -481,11 +481,11 @@ describe("RedundantManager", function () {
       const game = await toProof(f);
       const v = game.views.A;
       const p = buildStepProof(v.program, v.states, 1, 3, v.weights);
-      await expect(f.redundant.connect(f.stranger).proveStep(game.gameId, p.layer, p.slice, p.rows))
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNotYourTurn")
+      await expect(f.redundant.connect(f.stranger).proveStep(game.gameId, 3, p.layer, p.slice, p.rows))
+        .to.be.revertedWithCustomError(f.redundant, "BisectionGameNotYourTurn")
         .withArgs(game.gameId, f.stranger.address);
       // The lying node may prove too: the arithmetic decides against it.
-      const tx = f.redundant.connect(game.nodes.B).proveStep(game.gameId, p.layer, p.slice, p.rows);
+      const tx = f.redundant.connect(game.nodes.B).proveStep(game.gameId, 3, p.layer, p.slice, p.rows);
       const honest = v.states[2][3];
       await expect(tx)
         .to.emit(f.redundant, "StepProven")
@@ -496,9 +496,26 @@ describe("RedundantManager", function () {
       await expect(tx)
         .to.emit(f.redundant, "NodeEliminated")
         .withArgs(game.requestId, game.nodes.B.address, COLLATERAL, COLLATERAL / 2n);
-      await expect(f.redundant.connect(game.nodes.A).proveStep(game.gameId, p.layer, p.slice, p.rows))
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerWrongPhase")
-        .withArgs(game.gameId, Phase.Resolved);
+      await expect(f.redundant.connect(game.nodes.A).proveStep(game.gameId, 3, p.layer, p.slice, p.rows))
+        .to.be.revertedWithCustomError(f.redundant, "BisectionGameWrongPhase")
+        .withArgs(game.gameId, Phase.AwaitingProof, Phase.Resolved);
+    });
+
+    it("proveStep names the first byte where the two chunks differ: any other byte, or one past the chunk, reverts", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const game = await toProof(f);
+      const v = game.views.A;
+      const p = buildStepProof(v.program, v.states, 1, 3, v.weights);
+      const asA = f.redundant.connect(game.nodes.A);
+      for (const byteIndex of [0, 4]) {
+        await expect(asA.proveStep(game.gameId, byteIndex, p.layer, p.slice, p.rows))
+          .to.be.revertedWithCustomError(f.redundant, "RedundantManagerNotFirstDifference")
+          .withArgs(game.gameId, byteIndex, 3);
+      }
+      await expect(asA.proveStep(game.gameId, 32, p.layer, p.slice, p.rows))
+        .to.be.revertedWithCustomError(f.redundant, "BisectionGameByteOutOfRange")
+        .withArgs(32);
+      await expect(asA.proveStep(game.gameId, 3, p.layer, p.slice, p.rows)).to.emit(f.redundant, "GameResolved");
     });
 
     it("proveStepSparse: the same decision from a multiproven slice", async function () {
@@ -506,7 +523,7 @@ describe("RedundantManager", function () {
       const game = await toProof(f);
       const v = game.views.A;
       const p = buildSparseStepProof(v.program, v.states, 1, 3, v.weights);
-      await expect(f.redundant.connect(game.nodes.A).proveStepSparse(game.gameId, p.layer, p.slice, p.rows))
+      await expect(f.redundant.connect(game.nodes.A).proveStepSparse(game.gameId, 3, p.layer, p.slice, p.rows))
         .to.emit(f.redundant, "GameResolved")
         .withArgs(game.gameId, game.requestId, GameOutcome.BWrong, Resolution.StepRecomputed);
     });
@@ -525,9 +542,9 @@ describe("RedundantManager", function () {
           f.redundant.connect(f.game.nodes.A).revealRoots(f.game.gameId, [...f.game.views.A.trace.stateRoots]),
         resolver: (f) => f.stranger,
         errors: {
-          clockRunning: "RedundantManagerClockRunning",
-          clockExpired: "RedundantManagerClockExpired",
-          alreadyResolved: "RedundantManagerAlreadyResolved",
+          clockRunning: "BisectionGameClockRunning",
+          clockExpired: "BisectionGameClockExpired",
+          alreadyResolved: "BisectionGameAlreadyResolved",
         },
         resolved: {
           event: "GameResolved",
@@ -543,8 +560,8 @@ describe("RedundantManager", function () {
       await time.increaseTo((await f.redundant.deadline(game.gameId)) + 1n);
       const v = game.views.A;
       const p = buildStepProof(v.program, v.states, 1, 3, v.weights);
-      await expect(f.redundant.connect(game.nodes.A).proveStep(game.gameId, p.layer, p.slice, p.rows))
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerClockExpired")
+      await expect(f.redundant.connect(game.nodes.A).proveStep(game.gameId, 3, p.layer, p.slice, p.rows))
+        .to.be.revertedWithCustomError(f.redundant, "BisectionGameClockExpired")
         .withArgs(game.gameId);
     });
   });
@@ -566,7 +583,7 @@ describe("RedundantManager", function () {
       claimant: (f) => f.operators[0],
       amount: () => FEE,
       stranger: (f) => f.stranger,
-      error: "RedundantManagerNothingToClaim",
+      error: "BisectionGameNothingToClaim",
     });
 
     it("views revert for unknown requests and games", async function () {
@@ -579,7 +596,7 @@ describe("RedundantManager", function () {
         .withArgs(1n);
       for (const view of ["getGame", "onTheMove", "deadline", "resolveTimeout"] as const) {
         await expect(f.redundant[view](1n))
-          .to.be.revertedWithCustomError(f.redundant, "RedundantManagerUnknownGame")
+          .to.be.revertedWithCustomError(f.redundant, "BisectionGameUnknownGame")
           .withArgs(1n);
       }
       expect(await f.redundant.requestCount()).to.equal(0n);

@@ -309,14 +309,14 @@ describe("RedundantManager: refereed games", function () {
       const end = await f.redundant.deadline(game.gameId);
       await time.increaseTo(end - 1n);
       await expect(f.redundant.resolveTimeout(game.gameId))
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerClockRunning")
+        .to.be.revertedWithCustomError(f.redundant, "BisectionGameClockRunning")
         .withArgs(game.gameId, end);
       await expect(f.redundant.connect(f.stranger).resolveTimeout(game.gameId))
         .to.emit(f.redundant, "GameResolved")
         .withArgs(game.gameId, game.requestId, GameOutcome.BothWrong, Resolution.NobodyProved);
       expect((await f.redundant.getRequest(game.requestId)).status).to.equal(RequestStatus.Rejected);
       await expect(f.redundant.resolveTimeout(game.gameId))
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerAlreadyResolved")
+        .to.be.revertedWithCustomError(f.redundant, "BisectionGameAlreadyResolved")
         .withArgs(game.gameId);
     });
 
@@ -481,8 +481,8 @@ describe("RedundantManager: refereed games", function () {
           .withArgs(id, status);
       }
       await expect(f.redundant.connect(f.operators[0]).revealRoots(won.gameId, []))
-        .to.be.revertedWithCustomError(f.redundant, "RedundantManagerWrongPhase")
-        .withArgs(won.gameId, GamePhase.Resolved);
+        .to.be.revertedWithCustomError(f.redundant, "BisectionGameWrongPhase")
+        .withArgs(won.gameId, GamePhase.AwaitingRootsA, GamePhase.Resolved);
 
       for (const s of [f.requester, ...f.operators.slice(0, 4)]) {
         if ((await f.redundant.credits(s.address)) > 0n) await f.redundant.connect(s).claimCredits();

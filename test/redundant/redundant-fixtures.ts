@@ -77,6 +77,13 @@ export async function deployRedundantFixture() {
 export type RedundantFixture = Awaited<ReturnType<typeof deployRedundantFixture>>;
 
 /** The addresses of operators 0..k-1 (all four are eligible in the fixture): the nodes a test request names. */
+/** The first byte where the two chunks opened in game `gameId` differ: the byte its `proveStep` decides. */
+export async function firstDifference(redundant: RedundantManager, gameId: bigint): Promise<number> {
+  const g = await redundant.getGame(gameId);
+  const [a, b] = [ethers.getBytes(g.chunkA), ethers.getBytes(g.chunkB)];
+  return a.findIndex((x, i) => x !== b[i]);
+}
+
 export function namedNodes(f: RedundantFixture, k: number): string[] {
   return f.operators.slice(0, k).map((o) => o.address);
 }
@@ -200,7 +207,7 @@ export async function playRefereeGame(
       await time.increaseTo((await f.redundant.deadline(game.gameId)) - 1n);
       await expect(f.redundant.resolveTimeout(game.gameId)).to.be.revertedWithCustomError(
         f.redundant,
-        "RedundantManagerClockRunning",
+        "BisectionGameClockRunning",
       );
       return (await (await f.redundant.connect(f.stranger).resolveTimeout(game.gameId)).wait())!.gasUsed;
     },
