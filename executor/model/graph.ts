@@ -78,6 +78,20 @@ export const SUPPORTED_OPERATORS = [
   "Identity",
   "Dropout",
   "Softmax",
+  // ops-math: unary activations (Lut), Pow, Div, PRelu, reductions, normalizations, LogSoftmax
+  "Sqrt",
+  "Exp",
+  "Neg",
+  "Abs",
+  "Erf",
+  "Gelu",
+  "Elu",
+  "Selu",
+  "Softplus",
+  "Softsign",
+  "HardSigmoid",
+  "HardSwish",
+  "Pow",
 ] as const;
 
 export type SupportedOperator = (typeof SUPPORTED_OPERATORS)[number];

@@ -1,0 +1,103 @@
+/**
+ * Conformance of the math operators (the harness: ./harness.ts): the unary activations (one Lut each), Pow, Div,
+ * PRelu, the reductions, the normalizations and Softmax / LogSoftmax, at the opset of each operator's newest form.
+ */
+import { GraphBuilder, tensorF32, tensorI64 } from "../../executor/model/builder";
+import type { AttributeInput } from "../../executor/model/builder";
+import { type ConformanceCase, conformanceSuite, randomArray, rng } from "./harness";
+
+function constant(seed: number, dims: number[], lo = -1, hi = 1) {
+  return tensorF32(
+    dims,
+    randomArray(
+      rng(seed),
+      dims.reduce((a, b) => a * b, 1),
+      lo,
+      hi,
+    ),
+  );
+}
+
+interface UnaryOpts {
+  attrs?: Record<string, AttributeInput>;
+  opset?: number;
+  dims?: number[];
+  lo?: number;
+  hi?: number;
+  steps?: number;
+  label?: string;
+}
+
+/** One node of `op` on the graph input. */
+function unary(op: string, o: UnaryOpts = {}): ConformanceCase {
+  const opset = o.opset ?? 18;
+  const dims = o.dims ?? [2, 3, 4];
+  const b = new GraphBuilder(op.toLowerCase(), opset);
+  const x = b.input("x", dims);
+  const y = b.node(op, [x], o.attrs ?? {});
+  b.output(y, [-1]);
+  return {
+    name: `${op}${o.label ?? (o.attrs ? " " + JSON.stringify(o.attrs) : "")} opset ${opset}`,
+    graph: b.build(),
+    inputDims: dims,
+    lo: o.lo,
+    hi: o.hi,
+    steps: o.steps,
+    ops: ["Lut"],
+  };
+}
+
+/** A node of `op` on the input and constant operands (`consts[i]` at input position i, the input elsewhere). */
+function withConstants(
+  op: string,
+  dims: number[],
+  consts: Record<number, ReturnType<typeof tensorF32>>,
+  o: { opset?: number; attrs?: Record<string, AttributeInput>; ops?: string[]; label: string; lo?: number; hi?: number; steps?: number },
+): ConformanceCase {
+  const opset = o.opset ?? 18;
+  const b = new GraphBuilder(op.toLowerCase(), opset);
+  const x = b.input("x", dims);
+  const n = Math.max(...Object.keys(consts).map(Number), 0) + 1;
+  const inputs = Array.from({ length: Math.max(n, 2) }, (_, i) => (consts[i] ? b.initializer(`c${i}`, consts[i]) : x));
+  const y = b.node(op, inputs, o.attrs ?? {});
+  b.output(y, [-1]);
+  return { name: `${op} ${o.label} opset ${opset}`, graph: b.build(), inputDims: dims, ops: o.ops, lo: o.lo, hi: o.hi, steps: o.steps };
+}
+
+const unaryCases: ConformanceCase[] = [
+  // steep near 0: the input's half step is amplified (NUMERICS §16)
+  unary("Sqrt", { lo: 0, hi: 4, steps: 5 }),
+  unary("Exp"),
+  unary("Exp", { lo: -4, hi: 2, label: " wide range" }),
+  unary("Neg"),
+  unary("Abs"),
+  unary("Erf", { lo: -3, hi: 3 }),
+  unary("Gelu", { opset: 20, lo: -4, hi: 4 }),
+  unary("Gelu", { opset: 20, attrs: { approximate: "tanh" }, lo: -4, hi: 4 }),
+  unary("Elu", { lo: -3, hi: 3 }),
+  unary("Elu", { attrs: { alpha: 0.5 }, lo: -3, hi: 3 }),
+  unary("Selu", { lo: -3, hi: 3 }),
+  unary("Selu", { attrs: { alpha: 1.5, gamma: { kind: "float", value: 2 } }, lo: -3, hi: 3 }),
+  unary("Softplus", { lo: -5, hi: 5 }),
+  unary("Softsign", { lo: -5, hi: 5 }),
+  unary("HardSigmoid", { lo: -4, hi: 4 }),
+  unary("HardSigmoid", { attrs: { alpha: 0.3, beta: 0.4 }, lo: -4, hi: 4 }),
+  unary("HardSwish", { lo: -5, hi: 5 }),
+  unary("Sigmoid", { lo: -6, hi: 6 }),
+  unary("Tanh", { lo: -3, hi: 3 }),
+  unary("LeakyRelu", { attrs: { alpha: 0.1 } }),
+  unary("LeakyRelu", { dims: [1, 8] }),
+  {
+    ...unary("Relu"),
+    ops: ["Relu"],
+  },
+  withConstants("Clip", [2, 5], { 1: tensorF32([], [-0.3]), 2: tensorF32([], [0.6]) }, { label: "min/max inputs", ops: ["Lut"] }),
+  withConstants("Pow", [2, 5], { 1: tensorF32([], [2]) }, { label: "x^2", ops: ["Lut"] }),
+  withConstants("Pow", [2, 5], { 1: tensorF32([1], [3]) }, { label: "x^3", ops: ["Lut"] }),
+  withConstants("Pow", [2, 5], { 1: tensorF32([], [0.5]) }, { label: "x^0.5", ops: ["Lut"], lo: 0, hi: 2 }),
+  withConstants("Pow", [2, 5], { 0: tensorF32([], [2]) }, { label: "2^x", ops: ["Lut"], lo: -2, hi: 2 }),
+];
+
+conformanceSuite("math: unary activations (Lut)", unaryCases);
+
+export { constant, unary, withConstants, tensorI64 };
