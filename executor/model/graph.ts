@@ -92,6 +92,11 @@ export const SUPPORTED_OPERATORS = [
   "HardSigmoid",
   "HardSwish",
   "Pow",
+  "ReduceSum",
+  "ReduceMean",
+  "ReduceMax",
+  "LayerNormalization",
+  "InstanceNormalization",
 ] as const;
 
 export type SupportedOperator = (typeof SUPPORTED_OPERATORS)[number];

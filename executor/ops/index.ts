@@ -24,6 +24,9 @@ import { relu } from "./relu";
 import { reshape } from "./reshape";
 import { softmax } from "./softmax";
 import { transpose } from "./transpose";
+// ops-math
+import { norm } from "./norm";
+import { reduceMax, reduceSum } from "./reduce";
 
 export type {
   ElementReads,
@@ -50,6 +53,10 @@ export const OPERATORS = [
   softmax,
   reshape,
   transpose,
+  // ops-math: reductions, normalizations
+  reduceSum,
+  reduceMax,
+  norm,
 ] as const;
 
 /** Operators of the integer program (one layer = one trace step). */

@@ -52,7 +52,15 @@ function withConstants(
   op: string,
   dims: number[],
   consts: Record<number, ReturnType<typeof tensorF32>>,
-  o: { opset?: number; attrs?: Record<string, AttributeInput>; ops?: string[]; label: string; lo?: number; hi?: number; steps?: number },
+  o: {
+    opset?: number;
+    attrs?: Record<string, AttributeInput>;
+    ops?: string[];
+    label: string;
+    lo?: number;
+    hi?: number;
+    steps?: number;
+  },
 ): ConformanceCase {
   const opset = o.opset ?? 18;
   const b = new GraphBuilder(op.toLowerCase(), opset);
@@ -61,7 +69,15 @@ function withConstants(
   const inputs = Array.from({ length: Math.max(n, 2) }, (_, i) => (consts[i] ? b.initializer(`c${i}`, consts[i]) : x));
   const y = b.node(op, inputs, o.attrs ?? {});
   b.output(y, [-1]);
-  return { name: `${op} ${o.label} opset ${opset}`, graph: b.build(), inputDims: dims, ops: o.ops, lo: o.lo, hi: o.hi, steps: o.steps };
+  return {
+    name: `${op} ${o.label} opset ${opset}`,
+    graph: b.build(),
+    inputDims: dims,
+    ops: o.ops,
+    lo: o.lo,
+    hi: o.hi,
+    steps: o.steps,
+  };
 }
 
 const unaryCases: ConformanceCase[] = [
@@ -91,7 +107,12 @@ const unaryCases: ConformanceCase[] = [
     ...unary("Relu"),
     ops: ["Relu"],
   },
-  withConstants("Clip", [2, 5], { 1: tensorF32([], [-0.3]), 2: tensorF32([], [0.6]) }, { label: "min/max inputs", ops: ["Lut"] }),
+  withConstants(
+    "Clip",
+    [2, 5],
+    { 1: tensorF32([], [-0.3]), 2: tensorF32([], [0.6]) },
+    { label: "min/max inputs", ops: ["Lut"] },
+  ),
   withConstants("Pow", [2, 5], { 1: tensorF32([], [2]) }, { label: "x^2", ops: ["Lut"] }),
   withConstants("Pow", [2, 5], { 1: tensorF32([1], [3]) }, { label: "x^3", ops: ["Lut"] }),
   withConstants("Pow", [2, 5], { 1: tensorF32([], [0.5]) }, { label: "x^0.5", ops: ["Lut"], lo: 0, hi: 2 }),
@@ -99,5 +120,92 @@ const unaryCases: ConformanceCase[] = [
 ];
 
 conformanceSuite("math: unary activations (Lut)", unaryCases);
+
+/** A reduction over constant `axes` (omitted when null). */
+function reduce(
+  op: string,
+  dims: number[],
+  axes: number[] | null,
+  attrs: Record<string, AttributeInput> = {},
+  ops = [op === "ReduceMean" ? "ReduceSum" : op],
+): ConformanceCase {
+  const b = new GraphBuilder(op.toLowerCase(), 18);
+  const x = b.input("x", dims);
+  const inputs = axes === null ? [x] : [x, b.initializer("axes", tensorI64([axes.length], axes))];
+  const y = b.node(op, inputs, attrs);
+  b.output(y, [-1]);
+  return {
+    name: `${op} axes ${axes === null ? "none" : `[${axes.join(",")}]`} of [${dims.join(",")}] ${JSON.stringify(attrs)} opset 18`,
+    graph: b.build(),
+    inputDims: dims,
+    ops,
+  };
+}
+
+const reduceCases: ConformanceCase[] = [];
+for (const op of ["ReduceMean", "ReduceSum", "ReduceMax"]) {
+  reduceCases.push(
+    reduce(op, [2, 3, 8], [-1]),
+    reduce(op, [2, 3, 8], [1], { keepdims: 0 }),
+    reduce(op, [2, 4, 3, 3], [2, 3]),
+    reduce(op, [3, 5], null),
+  );
+}
+reduceCases.push(
+  reduce("ReduceMean", [1, 6, 5], [0, 2], { keepdims: 0 }),
+  reduce("ReduceSum", [2, 5], [], { noop_with_empty_axes: 1 }, []),
+  reduce("ReduceMax", [4, 6], [0]),
+);
+
+/** LayerNormalization (opset 17) over the axes from `axis`, with Scale and (optionally) B. */
+function layerNorm(dims: number[], axis: number, withBias: boolean, epsilon?: number): ConformanceCase {
+  const b = new GraphBuilder("layernorm", 17);
+  const x = b.input("x", dims);
+  const norm = dims.slice(axis < 0 ? axis + dims.length : axis);
+  const inputs = [x, b.initializer("scale", constant(11, norm, 0.5, 1.5))];
+  if (withBias) inputs.push(b.initializer("bias", constant(12, norm, -0.5, 0.5)));
+  const attrs: Record<string, AttributeInput> = { axis };
+  if (epsilon !== undefined) attrs.epsilon = { kind: "float", value: epsilon };
+  const y = b.node("LayerNormalization", inputs, attrs);
+  b.output(y, [-1]);
+  return {
+    name: `LayerNormalization axis ${axis} of [${dims.join(",")}]${withBias ? " +B" : ""}${epsilon !== undefined ? ` eps ${epsilon}` : ""} opset 17`,
+    graph: b.build(),
+    inputDims: dims,
+    ops: ["Norm"],
+  };
+}
+
+function instanceNorm(dims: number[]): ConformanceCase {
+  const b = new GraphBuilder("instancenorm", 18);
+  const x = b.input("x", dims);
+  const c = dims[1];
+  const y = b.node("InstanceNormalization", [
+    x,
+    b.initializer("scale", constant(13, [c], 0.5, 1.5)),
+    b.initializer("bias", constant(14, [c], -0.5, 0.5)),
+  ]);
+  b.output(y, [-1]);
+  return {
+    name: `InstanceNormalization [${dims.join(",")}] opset 18`,
+    graph: b.build(),
+    inputDims: dims,
+    ops: ["Norm"],
+  };
+}
+
+const normCases: ConformanceCase[] = [
+  layerNorm([2, 16], -1, true),
+  layerNorm([2, 16], -1, false),
+  layerNorm([2, 3, 8], 1, true),
+  layerNorm([1, 4, 32], -1, true, 0.01),
+  layerNorm([3, 64], -1, true),
+  instanceNorm([1, 3, 4, 4]),
+  instanceNorm([2, 2, 10]),
+  instanceNorm([1, 2, 2, 3, 3]),
+];
+
+conformanceSuite("math: reductions (ReduceSum, ReduceMean, ReduceMax)", reduceCases);
+conformanceSuite("math: normalizations (LayerNormalization, InstanceNormalization)", normCases);
 
 export { constant, unary, withConstants, tensorI64 };
