@@ -97,6 +97,9 @@ export const SUPPORTED_OPERATORS = [
   "ReduceMax",
   "LayerNormalization",
   "InstanceNormalization",
+  "Div",
+  "PRelu",
+  "LogSoftmax",
 ] as const;
 
 export type SupportedOperator = (typeof SUPPORTED_OPERATORS)[number];

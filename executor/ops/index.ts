@@ -25,6 +25,9 @@ import { reshape } from "./reshape";
 import { softmax } from "./softmax";
 import { transpose } from "./transpose";
 // ops-math
+import { channelLut } from "./channel-lut";
+import { div } from "./div";
+import { logSoftmax } from "./logsoftmax";
 import { norm } from "./norm";
 import { reduceMax, reduceSum } from "./reduce";
 
@@ -57,6 +60,9 @@ export const OPERATORS = [
   reduceSum,
   reduceMax,
   norm,
+  div,
+  channelLut,
+  logSoftmax,
 ] as const;
 
 /** Operators of the integer program (one layer = one trace step). */

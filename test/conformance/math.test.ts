@@ -208,4 +208,106 @@ const normCases: ConformanceCase[] = [
 conformanceSuite("math: reductions (ReduceSum, ReduceMean, ReduceMax)", reduceCases);
 conformanceSuite("math: normalizations (LayerNormalization, InstanceNormalization)", normCases);
 
+/** Div of the input by itself transformed (two computed operands): x / (Sigmoid(x) + 0.5) keeps the divisor away from 0. */
+function divComputed(dims: number[], bDims?: number[]): ConformanceCase {
+  const b = new GraphBuilder("div", 18);
+  const x = b.input("x", dims);
+  let den = b.node("Sigmoid", [x]);
+  if (bDims) den = b.node("ReduceMax", [den, b.initializer("axes", tensorI64([1], [dims.length - 1]))]);
+  const d = b.node("Add", [den, b.initializer("half", tensorF32([], [0.5]))]);
+  const y = b.node("Div", [x, d]);
+  b.output(y, [-1]);
+  return {
+    name: `Div computed / computed${bDims ? " (broadcast)" : ""} [${dims.join(",")}] opset 18`,
+    graph: b.build(),
+    inputDims: dims,
+    ops: bDims ? ["Lut", "ReduceMax", "Add", "Div"] : ["Lut", "Add", "Div"],
+  };
+}
+
+const elementwiseCases: ConformanceCase[] = [
+  withConstants("Div", [2, 5], { 1: tensorF32([], [0.4]) }, { label: "x / scalar", ops: ["Lut"] }),
+  withConstants("Div", [2, 5], { 0: tensorF32([], [0.7]) }, { label: "scalar / x", ops: ["Lut"], lo: 0.5, hi: 2 }),
+  withConstants("Div", [2, 5], { 1: constant(21, [5], 0.5, 2) }, { label: "x / const[5]", ops: ["Div"] }),
+  withConstants(
+    "Div",
+    [3, 4],
+    { 0: constant(22, [3, 1], 0.5, 2) },
+    { label: "const[3,1] / x", ops: ["Div"], lo: 0.5, hi: 2 },
+  ),
+  divComputed([2, 6]),
+  divComputed([2, 3, 4], [2, 3, 1]),
+  withConstants("PRelu", [2, 5], { 1: tensorF32([], [0.25]) }, { label: "scalar slope", ops: ["Lut"] }),
+  withConstants(
+    "PRelu",
+    [2, 3, 4, 4],
+    { 1: constant(23, [3, 1, 1], 0, 0.5) },
+    { label: "slope [C,1,1]", ops: ["ChannelLut"] },
+  ),
+  withConstants(
+    "PRelu",
+    [2, 6],
+    { 1: constant(24, [6], -0.2, 0.5) },
+    { label: "slope [C] on [N,C]", ops: ["ChannelLut"] },
+  ),
+  withConstants(
+    "PRelu",
+    [1, 2, 3, 4],
+    { 1: constant(25, [2, 3, 1], 0, 0.5) },
+    { label: "slope [2,3,1]", ops: ["ChannelLut"] },
+  ),
+];
+
+function softmaxLike(op: "Softmax" | "LogSoftmax", dims: number[], axis?: number): ConformanceCase {
+  const b = new GraphBuilder(op.toLowerCase(), 18);
+  const x = b.input("x", dims);
+  const y = b.node(op, [x], axis === undefined ? {} : { axis });
+  b.output(y, [-1]);
+  return {
+    name: `${op} axis ${axis ?? "default"} of [${dims.join(",")}] opset 18`,
+    graph: b.build(),
+    inputDims: dims,
+    lo: -4,
+    hi: 4,
+    ops: [op],
+  };
+}
+
+const softmaxCases: ConformanceCase[] = [
+  softmaxLike("Softmax", [2, 3, 5], 1),
+  softmaxLike("Softmax", [2, 3, 5], 0),
+  softmaxLike("Softmax", [2, 3, 5], -1),
+  softmaxLike("LogSoftmax", [2, 10]),
+  softmaxLike("LogSoftmax", [2, 3, 5], 1),
+  softmaxLike("LogSoftmax", [2, 3, 5], 0),
+  softmaxLike("LogSoftmax", [1, 1000], -1),
+];
+
+/** BatchNormalization that folds into nothing (the input is the graph input): an Affine layer, any rank >= 2. */
+function batchNorm(dims: number[]): ConformanceCase {
+  const b = new GraphBuilder("batchnorm", 15);
+  const x = b.input("x", dims);
+  const c = dims[1];
+  const y = b.node("BatchNormalization", [
+    x,
+    b.initializer("scale", constant(31, [c], 0.5, 1.5)),
+    b.initializer("bias", constant(32, [c], -0.5, 0.5)),
+    b.initializer("mean", constant(33, [c], -0.2, 0.2)),
+    b.initializer("var", constant(34, [c], 0.5, 1.5)),
+  ]);
+  b.output(y, [-1]);
+  return {
+    name: `BatchNormalization [${dims.join(",")}] opset 15`,
+    graph: b.build(),
+    inputDims: dims,
+    ops: ["Affine"],
+  };
+}
+
+const batchNormCases: ConformanceCase[] = [batchNorm([2, 3]), batchNorm([1, 3, 7]), batchNorm([1, 2, 2, 3, 3])];
+
+conformanceSuite("math: Div and PRelu", elementwiseCases);
+conformanceSuite("math: Softmax and LogSoftmax on any axis", softmaxCases);
+conformanceSuite("math: BatchNormalization in any rank", batchNormCases);
+
 export { constant, unary, withConstants, tensorI64 };
