@@ -358,9 +358,50 @@ export function normProgram(r: Rng): Program {
   ]);
 }
 
+/** Div of two computed operands (tensor 0 and a reshaped Gemm of it, either order) or of one and a constant. */
+export function divProgram(r: Rng): Program {
+  const base = r.bool() ? binaryProgram(r, "Mul") : binaryConstProgram(r, "Mul");
+  const last = base.layers[base.layers.length - 1];
+  // zero divisors now and then: b - zB = 0 takes the saturating branch
+  last.attrs.zB = r.int(0, 3) === 0 ? 0 : (last.attrs.zB as number);
+  last.op = "Div";
+  last.multiplier = multipliers(r, 1);
+  last.shift = Int32Array.of(r.int(1, 24));
+  return base;
+}
+
+export function channelLutProgram(r: Rng): Program {
+  const channels = r.int(1, 4);
+  const inner = r.int(1, 5);
+  const s = [r.int(1, 2), channels, inner];
+  return program(s, [
+    {
+      op: "ChannelLut",
+      inputs: [0],
+      output: 1,
+      outShape: s,
+      attrs: { channels, inner },
+      weights: r.int8s(256 * channels),
+    },
+  ]);
+}
+
+export function logSoftmaxProgram(r: Rng): Program {
+  const p = softmaxProgram(r);
+  const l = p.layers[0];
+  l.op = "LogSoftmax";
+  l.attrs.zOut = r.int(-128, 127);
+  l.multiplier = multipliers(r, 2);
+  l.shift = Int32Array.of(r.int(1, 30));
+  return p;
+}
+
 /** The ops-math generators (served by the MathKernels set). */
 export const MATH_GENERATORS: Record<string, (r: Rng) => Program> = {
   ReduceSum: (r) => reduceProgram(r, "ReduceSum"),
   ReduceMax: (r) => reduceProgram(r, "ReduceMax"),
   Norm: normProgram,
+  Div: divProgram,
+  ChannelLut: channelLutProgram,
+  LogSoftmax: logSoftmaxProgram,
 };

@@ -4,7 +4,10 @@ pragma solidity 0.8.28;
 import {IStepVerifier} from "../../interfaces/IStepVerifier.sol";
 import {Descriptor} from "../../libraries/Descriptor.sol";
 import {MerkleLib} from "../../libraries/MerkleLib.sol";
+import {ChannelLutKernel} from "../kernels/ChannelLutKernel.sol";
+import {DivKernel} from "../kernels/DivKernel.sol";
 import {KernelIO} from "../kernels/KernelIO.sol";
+import {LogSoftmaxKernel} from "../kernels/LogSoftmaxKernel.sol";
 import {NormKernel} from "../kernels/NormKernel.sol";
 import {ReduceKernel} from "../kernels/ReduceKernel.sol";
 
@@ -164,6 +167,9 @@ contract MathKernels is IStepVerifier {
     {
         if ((op = ReduceKernel.opOf(opHash)) != 0) return (op, ReduceKernel.row, ReduceKernel.element);
         if ((op = NormKernel.opOf(opHash)) != 0) return (op, NormKernel.row, NormKernel.element);
+        if ((op = DivKernel.opOf(opHash)) != 0) return (op, DivKernel.row, DivKernel.element);
+        if ((op = ChannelLutKernel.opOf(opHash)) != 0) return (op, ChannelLutKernel.row, ChannelLutKernel.element);
+        if ((op = LogSoftmaxKernel.opOf(opHash)) != 0) return (op, LogSoftmaxKernel.row, LogSoftmaxKernel.element);
     }
 
     /// @dev Verifies that `rows` is exactly weight row `wanted`, proven into the layer's rowsRoot; returns its bytes.
