@@ -106,7 +106,7 @@ function pointwise(): { op: string; what: string; program: Program; element: num
   return [
     {
       op: "Div",
-      what: `two operands [${side}, ${side}] and [1, ${side}] broadcast`,
+      what: `two operands of [${side}, ${side}] (a 2 MiB state, scattered reads)`,
       program: {
         name: "worst",
         version: 1,
@@ -116,18 +116,19 @@ function pointwise(): { op: string; what: string; program: Program; element: num
         output: { scale: 1, zeroPoint: 0 },
         layers: [
           {
-            op: "ReduceMax",
+            op: "Lut",
             inputs: [0],
             output: 1,
-            outShape: [1, side],
-            attrs: { outer: 1, axisSize: side, inner: side },
+            outShape: [side, side],
+            attrs: {},
+            lut: Int8Array.from({ length: 256 }, (_, j) => ((j * 37) % 256) - 128),
           },
           {
             op: "Div",
             inputs: [0, 1],
             output: 2,
             outShape: [side, side],
-            attrs: { aShape: [side, side], bShape: [1, side], zA: 1, zB: -3, zOut: 2 },
+            attrs: { aShape: [side, side], bShape: [side, side], zA: 1, zB: -3, zOut: 2 },
             multiplier: Int32Array.of(20000),
             shift: Int32Array.of(20),
           },
