@@ -162,7 +162,7 @@ export const norm = defineOperator({
   readPattern(layer) {
     // the slice read twice (the sum, the squares) and the element itself, one contiguous run
     const n = num(layer.attrs.axisSize);
-    return runPattern("Softmax", 2 * n + 1, n);
+    return runPattern("Reduce", 2 * n + 1, n);
   },
   reads(layer, [in0], i) {
     const n = layer.attrs.axisSize as number;

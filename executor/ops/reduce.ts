@@ -131,11 +131,16 @@ function checkAxis(c: LayerCheck): number {
   return n;
 }
 
-/** Where the element reads: the n bytes of its axis, `inner` apart (the Softmax read pattern, read once). */
-function axisPattern(reads: (n: number) => number) {
+/**
+ * Where the element reads: the n bytes of its axis, `inner` apart, each read once (the Softmax pattern); ReduceSum
+ * over a contiguous axis (inner 1) checks the run once and reads it unchecked (ReduceKernel), the Reduce family.
+ */
+function axisPattern(contiguousFamily: "Reduce" | "Softmax") {
   return (layer: { attrs: Record<string, number | number[]> }) => {
     const n = num(layer.attrs.axisSize);
-    return { ...runPattern("Softmax", reads(n), 1), rows: n, rowStride: num(layer.attrs.inner), rowChunks: 1 };
+    const inner = num(layer.attrs.inner);
+    if (inner === 1) return runPattern(contiguousFamily, n, n);
+    return { ...runPattern("Softmax", n, 1), rows: n, rowStride: inner, rowChunks: 1 };
   };
 }
 
@@ -158,7 +163,7 @@ export const reduceSum = defineOperator({
     c.absent("weights", "bias", "lut");
   },
   run: (layer, [x]) => sumKernel(layer, x),
-  readPattern: axisPattern((n) => n),
+  readPattern: axisPattern("Reduce"),
   reads: (layer, [in0], i) => ({ bytes: axisReads(layer, in0, i), row: null }),
 });
 
@@ -171,6 +176,6 @@ export const reduceMax = defineOperator({
     c.absent("weights", "bias", "multiplier", "shift", "lut");
   },
   run: (layer, [x]) => maxKernel(layer, x),
-  readPattern: axisPattern((n) => n),
+  readPattern: axisPattern("Softmax"),
   reads: (layer, [in0], i) => ({ bytes: axisReads(layer, in0, i), row: null }),
 });

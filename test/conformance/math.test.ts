@@ -310,4 +310,51 @@ conformanceSuite("math: Div and PRelu", elementwiseCases);
 conformanceSuite("math: Softmax and LogSoftmax on any axis", softmaxCases);
 conformanceSuite("math: BatchNormalization in any rank", batchNormCases);
 
+/** A unary op of a constant folds away: x * Sqrt(c) + Neg(d) is one Mul and one Add. */
+function foldedConstants(): ConformanceCase {
+  const b = new GraphBuilder("fold", 18);
+  const x = b.input("x", [2, 5]);
+  const s = b.node("Sqrt", [b.initializer("c", constant(41, [5], 0.2, 2))]);
+  const n = b.node("Neg", [b.initializer("d", constant(42, [5], -0.5, 0.5))]);
+  const y = b.node("Add", [b.node("Mul", [x, s]), n]);
+  b.output(y, [-1]);
+  return {
+    name: "Sqrt and Neg of constants fold (x * Sqrt(c) + Neg(d)) opset 18",
+    graph: b.build(),
+    inputDims: [2, 5],
+    ops: ["Mul", "Add"],
+  };
+}
+
+/** LayerNorm as PyTorch's older exports write it, run op by op (the importer's fallback when it does not fuse). */
+function decomposedLayerNorm(dims: number[]): ConformanceCase {
+  const b = new GraphBuilder("layernorm_decomposed", 18);
+  const x = b.input("x", dims);
+  const axes = b.initializer("axes", tensorI64([1], [-1]));
+  const n = dims[dims.length - 1];
+  const mean = b.node("ReduceMean", [x, axes]);
+  const d = b.node("Sub", [x, mean]);
+  const variance = b.node("ReduceMean", [b.node("Pow", [d, b.initializer("two", tensorF32([], [2]))]), axes]);
+  const sd = b.node("Sqrt", [b.node("Add", [variance, b.initializer("eps", tensorF32([], [1e-5]))])]);
+  const z = b.node("Div", [d, sd]);
+  const y = b.node("Add", [
+    b.node("Mul", [z, b.initializer("gamma", constant(43, [n], 0.5, 1.5))]),
+    b.initializer("beta", constant(44, [n], -0.3, 0.3)),
+  ]);
+  b.output(y, [-1]);
+  return {
+    name: `LayerNorm decomposed (ReduceMean Sub Pow ReduceMean Add Sqrt Div Mul Add) [${dims.join(",")}] opset 18`,
+    graph: b.build(),
+    inputDims: dims,
+    ops: ["ReduceSum", "Sub", "Lut", "ReduceSum", "Add", "Lut", "Div", "Mul", "Add"],
+    steps: 4,
+  };
+}
+
+conformanceSuite("math: constant folding and op-by-op graphs", [
+  foldedConstants(),
+  decomposedLayerNorm([2, 16]),
+  decomposedLayerNorm([1, 3, 32]),
+]);
+
 export { constant, unary, withConstants, tensorI64 };

@@ -50,7 +50,7 @@ import { bytesOf } from "../../executor/trace/trace";
 import { WeightsCommitment, layerDescriptor, programDigest, stepLayout } from "../../executor/trace/weights";
 import { demoModel } from "../../models/demo-models";
 import { IntegerStepVerifier__factory, type IntegerStepVerifier } from "../../typechain-types";
-import { GENERATORS, Rng, program } from "../disputes/step-fixtures";
+import { GENERATORS, MATH_GENERATORS, Rng, program } from "../disputes/step-fixtures";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 import { deployDisputeFixture, FEE, outputHashOf } from "../helpers/dispute-fixtures";
 import { MODE, versionSpec } from "../helpers/fixtures";
@@ -204,7 +204,7 @@ describe("one-step proof bound (L1: every step provable within 5M gas and 128 Ki
     /** Small random programs of every op (with carried tensors), and the demo models. */
     function corpus(): [string, Program][] {
       const out: [string, Program][] = [];
-      Object.entries(GENERATORS).forEach(([op, gen], i) => {
+      Object.entries({ ...GENERATORS, ...MATH_GENERATORS }).forEach(([op, gen], i) => {
         const r = new Rng(4000 + i);
         for (let n = 0; n < 6; n++) out.push([`${op} #${n}`, gen(r)]);
       });
