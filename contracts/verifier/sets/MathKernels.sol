@@ -14,8 +14,8 @@ import {ReduceKernel} from "../kernels/ReduceKernel.sol";
 /// @title MathKernels
 /// @notice The one-step kernel set of the math operators (reductions, normalizations, division, per-channel tables,
 /// LogSoftmax). Until the verifier's router lands this is a whole verifier serving only these ops (the same entry
-/// points and checks as `IntegerStepVerifier`): proves the layer, the pre-state slice and the weight row, then recomputes
-/// one byte of S_{k+1} with the kernels of `docs/NUMERICS.md`. Stateless; any number of games can share it.
+/// points and checks as `IntegerStepVerifier`): proves the layer, the pre-state slice and the weight row, then
+/// recomputes one byte of S_{k+1} with the kernels of `docs/NUMERICS.md`. Stateless; any number of games can share it.
 /// @dev The kernels are libraries in `kernels/`, one per family of ops, each with the same entry points (`opOf`, `row`,
 /// `element`; see `KernelIO`). The op name is resolved to its family once, by the table `_family`, and the element is
 /// computed through that family's `row` and `element`. An op joins an existing family in the family's file alone; a
