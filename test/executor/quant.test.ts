@@ -222,7 +222,10 @@ describe("quantization", function () {
         initializers: new Map(),
         nodes: [{ name: "e", opType: "NonMaxSuppression", inputs: ["x"], outputs: ["y"], attributes: {} }],
       };
-      expect(() => quantizeGraph(erf, [new Float32Array(2)])).to.throw(UnsupportedOperatorError, /node 'e' uses NonMaxSuppression/);
+      expect(() => quantizeGraph(erf, [new Float32Array(2)])).to.throw(
+        UnsupportedOperatorError,
+        /node 'e' uses NonMaxSuppression/,
+      );
       expect(() => quantizeGraph({ ...base, initializers: new Map(), nodes: [] }, [new Float32Array(2)])).to.throw(
         InvalidModelError,
         /no nodes/,
