@@ -7,12 +7,12 @@
 import { InvalidModelError } from "../errors";
 import { type GraphNode, attrInt, sizeOf } from "../model/graph";
 import type { FTensor } from "../quant/float-tensor";
-import { quantizeMultiplier, unsupported } from "../quant/params";
+import { quantizeMultiplier, rangeToQParams, unsupported } from "../quant/params";
 import { reduceMax as maxKernel, reduceSum as sumKernel } from "../runtime/kernels/reduce";
 import { num, runPattern } from "../runtime/read-pattern";
-import { MAX_DIM } from "../runtime/types";
+import { type QParams, MAX_DIM } from "../runtime/types";
 import type { LayerCheck } from "./check";
-import { type FloatContext, type LoweringContext, type NodeRule, defineOperator } from "./definition";
+import { type FloatContext, type LoweringContext, type NodeRule, type QuantTensor, defineOperator } from "./definition";
 
 type Kind = "ReduceSum" | "ReduceMean" | "ReduceMax";
 
@@ -92,6 +92,88 @@ export function reduceGeometry(node: GraphNode, dims: readonly number[], axes: n
   return [sizeOf(dims.slice(0, first)), sizeOf(dims.slice(first, last + 1)), sizeOf(dims.slice(last + 1))];
 }
 
+/**
+ * The most values one reduction step reads: a longer axis is split at quantization into steps over parts of it
+ * (NUMERICS §18.1), so that every step stays provable. Contiguous axes (inner 1) are read as one run (Reduce
+ * family, legal up to about 39,000), strided ones a value per chunk (legal up to about 2,100): both with margin for
+ * a deeper state.
+ */
+export const REDUCE_STEP_MAX = { contiguous: 16_384, strided: 1_024 } as const;
+
+/** The largest divisor of n that is at most `max` (1 when none larger exists). */
+function partOf(n: number, max: number): number {
+  for (let p = Math.min(n, max); p > 1; p--) if (n % p === 0) return p;
+  return 1;
+}
+
+/**
+ * The quantization of partial means that leave `g` of them to average: the output's range as a mean (a sum's divided
+ * by n), widened by 2 sqrt(g) (independent values: a partial mean spreads sqrt(g) times as far as the whole mean),
+ * within the input's range (a mean never leaves it).
+ */
+function partialMeanQ(kind: Kind, ctx: LoweringContext, node: GraphNode, qIn: QParams, n: number, g: number): QParams {
+  const out = ctx.qparams(node.outputs[0]);
+  const asMean = kind === "ReduceSum" ? 1 / n : 1;
+  const widen = 2 * Math.sqrt(g);
+  const lo = out.scale * (-128 - out.zeroPoint) * asMean * widen;
+  const hi = out.scale * (127 - out.zeroPoint) * asMean * widen;
+  const inLo = qIn.scale * (-128 - qIn.zeroPoint);
+  const inHi = qIn.scale * (127 - qIn.zeroPoint);
+  return rangeToQParams(Math.max(lo, inLo), Math.min(hi, inHi));
+}
+
+/**
+ * Emits the partial steps of a reduction over an axis of n longer than one step may read: each step reduces parts
+ * of p values (the largest divisor of n within the limit) into an intermediate tensor [outer, n / p, inner], the
+ * partial maxima or partial means in the input's quantization. Returns the last intermediate and the number of
+ * values each of its entries stands for.
+ */
+function splitReduce(
+  kind: Kind,
+  ctx: LoweringContext,
+  node: GraphNode,
+  x: QuantTensor,
+  outer: number,
+  n: number,
+  inner: number,
+): { x: QuantTensor; n: number; per: number } {
+  const max = inner === 1 ? REDUCE_STEP_MAX.contiguous : REDUCE_STEP_MAX.strided;
+  const total = n;
+  let cur = x;
+  let per = 1;
+  let part = 0;
+  while (n > max) {
+    const p = partOf(n, max);
+    if (p === 1)
+      unsupported(node, `a reduced axis of ${n} values that cannot be split into steps of at most ${max} (no divisor)`);
+    const g = n / p;
+    const name = `${node.outputs[0]}#part${part++}`;
+    const dims = [outer, g, inner];
+    const attrs: Record<string, number> = { outer: outer * g, axisSize: p, inner };
+    if (kind === "ReduceMax") ctx.emit(name, x.q, { op: "ReduceMax", inputs: [cur.id], attrs }, dims);
+    else {
+      const mid = partialMeanQ(kind, ctx, node, x.q, total, total / (per * p));
+      const [m, s] = quantizeMultiplier(cur.q.scale / p / mid.scale);
+      ctx.emit(
+        name,
+        mid,
+        {
+          op: "ReduceSum",
+          inputs: [cur.id],
+          attrs: { ...attrs, zIn: cur.q.zeroPoint, zOut: mid.zeroPoint },
+          multiplier: Int32Array.of(m),
+          shift: Int32Array.of(s),
+        },
+        dims,
+      );
+    }
+    cur = ctx.input({ ...node, inputs: [name] }, 0);
+    per *= p;
+    n = g;
+  }
+  return { x: cur, n, per };
+}
+
 function lowerReduce(kind: Kind, ctx: LoweringContext, node: GraphNode): void {
   const x = ctx.input(node, 0);
   const axesT = node.inputs[1] ? ctx.constant(node.inputs[1]) : undefined;
@@ -101,17 +183,19 @@ function lowerReduce(kind: Kind, ctx: LoweringContext, node: GraphNode): void {
     ctx.alias(node.outputs[0], x);
     return;
   }
-  const [outer, n, inner] = reduceGeometry(node, x.dims, axes);
+  const [outer, total, inner] = reduceGeometry(node, x.dims, axes);
+  const { x: last, n, per } = splitReduce(kind, ctx, node, x, outer, total, inner);
   if (kind === "ReduceMax") {
-    ctx.emit(node.outputs[0], x.q, { op: "ReduceMax", inputs: [x.id], attrs: { outer, axisSize: n, inner } });
+    ctx.emit(node.outputs[0], x.q, { op: "ReduceMax", inputs: [last.id], attrs: { outer, axisSize: n, inner } });
     return;
   }
   const q = ctx.qparams(node.outputs[0]);
-  const [m, s] = quantizeMultiplier(x.q.scale / (kind === "ReduceMean" ? n : 1) / q.scale);
+  // each of the n values stands for `per` inputs (a partial mean): the sum is per * their sum, the mean their mean
+  const [m, s] = quantizeMultiplier((last.q.scale * (kind === "ReduceMean" ? 1 / n : per)) / q.scale);
   ctx.emit(node.outputs[0], q, {
     op: "ReduceSum",
-    inputs: [x.id],
-    attrs: { outer, axisSize: n, inner, zIn: x.q.zeroPoint, zOut: q.zeroPoint },
+    inputs: [last.id],
+    attrs: { outer, axisSize: n, inner, zIn: last.q.zeroPoint, zOut: q.zeroPoint },
     multiplier: Int32Array.of(m),
     shift: Int32Array.of(s),
   });

@@ -111,8 +111,8 @@ export function quantizeGraph(graph: Graph, calibration: Float32Array[], opts: Q
     qparams: qOf,
     soleConsumer: sole,
     fuse: (nodeIndex) => void fused.add(nodeIndex),
-    emit(name, q, layer) {
-      const dims = shapes.get(name)!;
+    emit(name, q, layer, explicit) {
+      const dims = explicit ? [...explicit] : shapes.get(name)!;
       layers.push({ ...layer, output: layers.length + 1, outShape: [...dims] });
       entries.set(name, { id: layers.length, q, dims: [...dims] });
     },

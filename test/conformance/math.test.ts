@@ -151,6 +151,18 @@ for (const op of ["ReduceMean", "ReduceSum", "ReduceMax"]) {
     reduce(op, [3, 5], null),
   );
 }
+// long axes, split into provable steps of partial maxima / partial means (NUMERICS §18.1)
+const long = (op: string, dims: number[], axes: number[], parts: number) => ({
+  ...reduce(op, dims, axes),
+  name: `${op} over a long axis [${dims.join(",")}] axes [${axes.join(",")}] in ${parts} steps opset 18`,
+  ops: new Array<string>(parts).fill(op === "ReduceMean" ? "ReduceSum" : op),
+});
+reduceCases.push(
+  long("ReduceMean", [1, 40000], [1], 2),
+  long("ReduceSum", [1, 3000, 2], [1], 2),
+  long("ReduceMax", [2, 3000, 2], [1], 2),
+  long("ReduceMean", [1, 2000, 3, 3], [1], 2),
+);
 reduceCases.push(
   reduce("ReduceMean", [1, 6, 5], [0, 2], { keepdims: 0 }),
   reduce("ReduceSum", [2, 5], [], { noop_with_empty_axes: 1 }, []),

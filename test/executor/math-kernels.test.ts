@@ -9,6 +9,10 @@ import { type Layer, type Program, execute, validateProgram } from "../../execut
 import { divQuotient, log2Fixed } from "../../executor/runtime/kernels/math";
 import { isqrt, sliceStats } from "../../executor/runtime/kernels/reduce";
 import { erf, tableOf } from "../../executor/ops/unary";
+import { UnsupportedOperatorError } from "../../executor/errors";
+import { GraphBuilder, tensorI64 } from "../../executor/model/builder";
+import { quantizeGraph } from "../../executor/quant";
+import { REDUCE_STEP_MAX } from "../../executor/ops/reduce";
 
 function program(inputShape: number[], layer: Omit<Layer, "output" | "inputs">): Program {
   const p: Program = {
@@ -57,6 +61,29 @@ describe("math kernels (NUMERICS §18-22)", () => {
         shift: Int32Array.of(14),
       });
       expect(run(p, [1, 2, 3, 4, 100, -100, 100, -100])).to.deep.equal([4, 6, 127, -128]);
+    });
+  });
+
+  describe("§18.1 long reductions split into provable steps", () => {
+    function reduceMean(n: number, inner: number) {
+      const b = new GraphBuilder("long", 18);
+      const x = b.input("x", [1, n, inner]);
+      b.output(b.node("ReduceMean", [x, b.initializer("axes", tensorI64([1], [1]))], {}, { name: "mean" }), [-1]);
+      const calib = [Float32Array.from({ length: n * inner }, (_, i) => Math.sin(i))];
+      return () => quantizeGraph(b.build(), calib);
+    }
+
+    it("an axis of 3 x 5 x 2^10 strided values becomes steps of at most 1,024 (partial means, then their mean)", () => {
+      const p = reduceMean(3 * 5 * 1024, 2)();
+      expect(p.layers.map((l) => [l.attrs.outer, l.attrs.axisSize, l.attrs.inner])).to.deep.equal([
+        [15, 1024, 2],
+        [1, 15, 2],
+      ]);
+      for (const l of p.layers) expect(l.attrs.axisSize as number).to.be.at.most(REDUCE_STEP_MAX.strided);
+    });
+
+    it("refuses an axis longer than a step whose length has no divisor within the limit, naming the node", () => {
+      expect(reduceMean(2053, 2)).to.throw(UnsupportedOperatorError, /node 'mean'.*2053 values that cannot be split/);
     });
   });
 
