@@ -316,6 +316,13 @@ export const GENERATORS: Record<string, (r: Rng) => Program> = {
   Softmax: softmaxProgram,
   Reshape: reshapeProgram,
   Transpose: transposeProgram,
+  // ops-math (the MathKernels set)
+  ReduceSum: (r) => reduceProgram(r, "ReduceSum"),
+  ReduceMax: (r) => reduceProgram(r, "ReduceMax"),
+  Norm: normProgram,
+  Div: divProgram,
+  ChannelLut: channelLutProgram,
+  LogSoftmax: logSoftmaxProgram,
 };
 
 // ---- ops-math: reductions, normalizations, division, per-channel tables, LogSoftmax ----
@@ -396,12 +403,5 @@ export function logSoftmaxProgram(r: Rng): Program {
   return p;
 }
 
-/** The ops-math generators (served by the MathKernels set). */
-export const MATH_GENERATORS: Record<string, (r: Rng) => Program> = {
-  ReduceSum: (r) => reduceProgram(r, "ReduceSum"),
-  ReduceMax: (r) => reduceProgram(r, "ReduceMax"),
-  Norm: normProgram,
-  Div: divProgram,
-  ChannelLut: channelLutProgram,
-  LogSoftmax: logSoftmaxProgram,
-};
+/** The ops-math ops among GENERATORS (served by the MathKernels set). */
+export const MATH_OPS: readonly string[] = ["ReduceSum", "ReduceMax", "Norm", "Div", "ChannelLut", "LogSoftmax"];

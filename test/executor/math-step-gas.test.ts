@@ -1,7 +1,7 @@
 /**
  * L1 for the ops-math operators: every step provable within 5M gas and 128 KiB. For each op, the largest legal layer
  * (bench/one-step/math.ts `worstCases`) has a worst witness within the limits, one size more is refused
- * (StepWitnessTooLargeError), and its costliest element, proven on-chain through the MathKernels set with the
+ * (StepWitnessTooLargeError), and its costliest element, proven on-chain through the router and the MathKernels set with the
  * witness a player sends, costs no more than GAS_MODEL's bound; over a spread of small shapes, both witnesses do.
  */
 import { expect } from "chai";
@@ -25,12 +25,13 @@ import {
   type SparseStepProof,
   type StepProof,
 } from "../../game/step-proof";
-import type { MathKernels } from "../../typechain-types";
+import type { IntegerStepVerifier } from "../../typechain-types";
+import { deployStepVerifier } from "../helpers/step-verifier";
 import { MAKERS, worstCases } from "../../bench/one-step/math";
-import { MATH_GENERATORS, Rng } from "../disputes/step-fixtures";
+import { GENERATORS, MATH_OPS, Rng } from "../disputes/step-fixtures";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 
-function encodeCall(v: MathKernels, p: StepProof | SparseStepProof): string {
+function encodeCall(v: IntegerStepVerifier, p: StepProof | SparseStepProof): string {
   return "chunkIndices" in p.slice
     ? v.interface.encodeFunctionData("computeElementSparse", [p.claim, p.layer, p.slice, p.rows])
     : v.interface.encodeFunctionData("computeElement", [p.claim, p.layer, p.slice as StepProof["slice"], p.rows]);
@@ -55,9 +56,9 @@ function states(p: Program, seed = 5): Int8Array[] {
 
 (UNDER_COVERAGE ? describe.skip : describe)("ops-math one-step proofs at the limit (L1)", function () {
   this.timeout(600_000);
-  let verifier: MathKernels;
+  let verifier: IntegerStepVerifier;
   before(async () => {
-    verifier = await ethers.deployContract("MathKernels");
+    verifier = await deployStepVerifier();
   });
 
   const measured: string[] = [];
@@ -88,14 +89,15 @@ function states(p: Program, seed = 5): Int8Array[] {
         expect(() => validateProgram(make(c.size! + 1))).to.throw(StepWitnessTooLargeError, /^layer 0 /);
       }
       measured.push(
-        `      ${c.op} ${c.what}${c.size ? ` (n = ${c.size})` : ""}: ${gas} gas verifier alone, ${(data.length - 2) / 2} bytes; bound with a game ${b.gas} gas, ${b.calldata} bytes`,
+        `      ${c.op} ${c.what}${c.size ? ` (n = ${c.size})` : ""}: ${gas} gas through the router, ${(data.length - 2) / 2} bytes; bound with a game ${b.gas} gas, ${b.calldata} bytes`,
       );
     });
   }
 
   it("X10-6: GAS_MODEL bounds the measured gas of both witnesses over random small layers of every ops-math op", async () => {
     const to = await verifier.getAddress();
-    for (const [op, gen] of Object.entries(MATH_GENERATORS)) {
+    for (const op of MATH_OPS) {
+      const gen = GENERATORS[op];
       const r = new Rng(77);
       for (let t = 0; t < 4; t++) {
         const p = gen(r);

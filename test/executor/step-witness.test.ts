@@ -50,10 +50,11 @@ import { bytesOf } from "../../executor/trace/trace";
 import { WeightsCommitment, layerDescriptor, programDigest, stepLayout } from "../../executor/trace/weights";
 import { demoModel } from "../../models/demo-models";
 import { IntegerStepVerifier__factory, type IntegerStepVerifier } from "../../typechain-types";
-import { GENERATORS, MATH_GENERATORS, Rng, program } from "../disputes/step-fixtures";
+import { GENERATORS, MATH_OPS, Rng, program } from "../disputes/step-fixtures";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 import { deployDisputeFixture, FEE, outputHashOf } from "../helpers/dispute-fixtures";
 import { MODE, versionSpec } from "../helpers/fixtures";
+import { deployStepVerifier } from "../helpers/step-verifier";
 
 const REQUANT = { multiplier: Int32Array.of(20000), shift: Int32Array.of(30) };
 const CLAMP = { zOut: 0, clampMin: -128, clampMax: 127 };
@@ -204,9 +205,9 @@ describe("one-step proof bound (L1: every step provable within 5M gas and 128 Ki
     /** Small random programs of every op (with carried tensors), and the demo models. */
     function corpus(): [string, Program][] {
       const out: [string, Program][] = [];
-      Object.entries({ ...GENERATORS, ...MATH_GENERATORS }).forEach(([op, gen], i) => {
+      Object.entries(GENERATORS).forEach(([op, gen], i) => {
         const r = new Rng(4000 + i);
-        const count = op in GENERATORS ? 6 : 3;
+        const count = MATH_OPS.includes(op) ? 3 : 6;
         for (let n = 0; n < count; n++) out.push([`${op} #${n}`, gen(r)]);
       });
       out.push(["demo mlp", demoModel("mlp").program], ["demo cnn", demoModel("cnn").program]);
@@ -333,7 +334,7 @@ describe("one-step proof bound (L1: every step provable within 5M gas and 128 Ki
   (UNDER_COVERAGE ? describe.skip : describe)("on-chain at the limit", () => {
     let verifier: IntegerStepVerifier;
     before(async () => {
-      verifier = (await ethers.deployContract("IntegerStepVerifier")) as unknown as IntegerStepVerifier;
+      verifier = await deployStepVerifier();
     });
 
     /** Proves `element` of the only layer through the verifier as a transaction; returns its gas and calldata. */
