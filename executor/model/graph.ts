@@ -78,6 +78,28 @@ export const SUPPORTED_OPERATORS = [
   "Identity",
   "Dropout",
   "Softmax",
+  // ops-math: unary activations (Lut), Pow, Div, PRelu, reductions, normalizations, LogSoftmax
+  "Sqrt",
+  "Exp",
+  "Neg",
+  "Abs",
+  "Erf",
+  "Gelu",
+  "Elu",
+  "Selu",
+  "Softplus",
+  "Softsign",
+  "HardSigmoid",
+  "HardSwish",
+  "Pow",
+  "ReduceSum",
+  "ReduceMean",
+  "ReduceMax",
+  "LayerNormalization",
+  "InstanceNormalization",
+  "Div",
+  "PRelu",
+  "LogSoftmax",
 ] as const;
 
 export type SupportedOperator = (typeof SUPPORTED_OPERATORS)[number];

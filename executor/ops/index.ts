@@ -24,6 +24,12 @@ import { relu } from "./relu";
 import { reshape } from "./reshape";
 import { softmax } from "./softmax";
 import { transpose } from "./transpose";
+// ops-math
+import { channelLut } from "./channel-lut";
+import { div } from "./div";
+import { logSoftmax } from "./logsoftmax";
+import { norm } from "./norm";
+import { reduceMax, reduceSum } from "./reduce";
 
 export type {
   ElementReads,
@@ -50,6 +56,13 @@ export const OPERATORS = [
   softmax,
   reshape,
   transpose,
+  // ops-math: reductions, normalizations
+  reduceSum,
+  reduceMax,
+  norm,
+  div,
+  channelLut,
+  logSoftmax,
 ] as const;
 
 /** Operators of the integer program (one layer = one trace step). */

@@ -1,15 +1,17 @@
 /**
- * Lut: y = lut[x + 128], a 256-entry int8 table (NUMERICS §10). Any activation of one value becomes one: ONNX
- * LeakyRelu, Sigmoid, Tanh and Clip, each tabulated over the 256 input codes at publication.
+ * Lut: y = lut[x + 128], a 256-entry int8 table (NUMERICS §10). Any function of one value becomes one: the unary
+ * activations of `unary.ts` (LeakyRelu, Sigmoid, Tanh, Sqrt, Exp, Neg, Abs, Erf, Gelu, Elu, Selu, Softplus, Softsign,
+ * HardSigmoid, HardSwish), Clip, and Pow with a constant exponent (or a constant base), each tabulated over the 256
+ * input codes at publication.
  */
 import { InvalidModelError } from "../errors";
 import { type Graph, type GraphNode, attrFloat } from "../model/graph";
-import { map } from "../quant/float-tensor";
-import { clampI8, unsupported } from "../quant/params";
+import { elementwise } from "../quant/float-tensor";
+import { unsupported } from "../quant/params";
 import { lut as lutKernel } from "../runtime/kernels/elementwise";
 import { runPattern } from "../runtime/read-pattern";
-import type { QParams } from "../runtime/types";
 import { type NodeRule, defineOperator } from "./definition";
+import { ACTIVATIONS, activationRule, emitTable, uniformValue } from "./unary";
 
 /** Resolved bounds of a Clip node (attributes below opset 11, optional constant inputs from 11). */
 export function clipBounds(graph: Graph, node: GraphNode): [number, number] {
@@ -26,45 +28,43 @@ export function clipBounds(graph: Graph, node: GraphNode): [number, number] {
   return [bound(1, -Infinity), bound(2, Infinity)];
 }
 
-/** An activation: the real function, and the output quantization when it is fixed (else the calibrated one). */
-interface Activation {
-  f: (v: number) => number;
-  q?: QParams;
-}
+/**
+ * Pow with one side constant and one value (every entry equal): x^p (a constant exponent: Pow(x, 2) in a decomposed
+ * LayerNorm) or c^x (a constant base). Anything else is UnsupportedOperatorError naming the input.
+ */
+const pow: NodeRule = {
+  float: (ctx, node) => elementwise(node, ctx.input(node, 0), ctx.input(node, 1), Math.pow),
+  lower(ctx, node) {
+    const e = ctx.constant(node.inputs[1]);
+    const b = ctx.constant(node.inputs[0]);
+    if (e) {
+      const p = uniformValue(e);
+      if (p === undefined) unsupported(node, "an exponent that is not one value (a constant with different entries)");
+      emitTable(ctx, node.outputs[0], ctx.input(node, 0), (v) => Math.pow(v, p));
+      return;
+    }
+    if (b) {
+      const c = uniformValue(b);
+      if (c === undefined) unsupported(node, "a constant base with different entries");
+      emitTable(ctx, node.outputs[0], ctx.input(node, 1), (v) => Math.pow(c, v));
+      return;
+    }
+    unsupported(node, "a computed exponent of a computed base (input 'Y' must be a constant)");
+  },
+};
 
-/** The float reference and the table of one activation. */
-function activationRule(activation: (graph: Graph, node: GraphNode) => Activation): NodeRule {
-  return {
-    float(ctx, node) {
-      const { f } = activation(ctx.graph, node);
-      return map(ctx.input(node, 0), f);
-    },
-    lower(ctx, node) {
-      const x = ctx.input(node, 0);
-      const { f, q: fixed } = activation(ctx.graph, node);
-      const q = fixed ?? ctx.qparams(node.outputs[0]);
-      const table = new Int8Array(256);
-      for (let i = 0; i < 256; i++)
-        table[i] = clampI8(q.zeroPoint + Math.round(f(x.q.scale * (i - 128 - x.q.zeroPoint)) / q.scale));
-      ctx.emit(node.outputs[0], q, { op: "Lut", inputs: [x.id], attrs: {}, lut: table });
-    },
-  };
-}
+const rules: Record<string, NodeRule> = {};
+for (const [opType, activation] of Object.entries(ACTIVATIONS)) rules[opType] = activationRule(activation);
 
 export const lut = defineOperator({
   op: "Lut",
   onnx: {
-    LeakyRelu: activationRule((_graph, node) => {
-      const alpha = attrFloat(node, "alpha", 0.01);
-      return { f: (v) => (v >= 0 ? v : alpha * v) };
-    }),
-    // outputs in (0, 1) and (-1, 1): fixed scales that cover them exactly
-    Sigmoid: activationRule(() => ({ f: (v) => 1 / (1 + Math.exp(-v)), q: { scale: 1 / 256, zeroPoint: -128 } })),
-    Tanh: activationRule(() => ({ f: Math.tanh, q: { scale: 1 / 128, zeroPoint: 0 } })),
+    ...rules,
     Clip: activationRule((graph, node) => {
       const [lo, hi] = clipBounds(graph, node);
       return { f: (v) => Math.min(Math.max(v, lo), hi) };
     }),
+    Pow: pow,
   },
   maxInputs: 1,
   validate(c) {

@@ -16,6 +16,7 @@ import { type Graph, type GraphNode, SUPPORTED_OPERATORS, sizeOf } from "../mode
 import { type LoweringContext, type QuantTensor, nodeRuleOf } from "../ops";
 import { type Layer, type Program, type QParams, validateProgram } from "../runtime/program";
 import { evaluateFloat, graphInputShape } from "./float-eval";
+import { Constants } from "./fold";
 import { rangeToQParams, unsupported } from "./params";
 
 export { evaluateFloat, runFloat, graphInputShape } from "./float-eval";
@@ -90,13 +91,14 @@ export function quantizeGraph(graph: Graph, calibration: Float32Array[], opts: Q
   entries.set(graph.inputs[0].name, { id: 0, q: qOf(graph.inputs[0].name), dims: inShape });
   const layers: Layer[] = [];
   const fused = new Set<number>();
+  const constants = new Constants(graph);
   const ctx: LoweringContext = {
     graph,
     input(node, i) {
       const name = node.inputs[i];
       const e = name ? entries.get(name) : undefined;
       if (!e) {
-        if (name && graph.initializers.has(name))
+        if (name && constants.has(name))
           unsupported(node, `a constant tensor '${name}' where a computed input is expected`);
         throw new InvalidModelError(
           `node '${node.name}' (${node.opType}) reads '${name ?? ""}', which no node provides`,
@@ -104,20 +106,20 @@ export function quantizeGraph(graph: Graph, calibration: Float32Array[], opts: Q
       }
       return e;
     },
-    constant: (name) => (name ? graph.initializers.get(name) : undefined),
+    constant: (name) => constants.get(name),
     dims: (name) => shapes.get(name)!,
     qparams: qOf,
     soleConsumer: sole,
     fuse: (nodeIndex) => void fused.add(nodeIndex),
-    emit(name, q, layer) {
-      const dims = shapes.get(name)!;
+    emit(name, q, layer, explicit) {
+      const dims = explicit ? [...explicit] : shapes.get(name)!;
       layers.push({ ...layer, output: layers.length + 1, outShape: [...dims] });
       entries.set(name, { id: layers.length, q, dims: [...dims] });
     },
     alias: (name, t) => void entries.set(name, t),
   };
   graph.nodes.forEach((node: GraphNode, idx) => {
-    if (fused.has(idx)) return;
+    if (fused.has(idx) || constants.fold(node)) return;
     const rule = nodeRuleOf(node.opType);
     if (!rule) unsupported(node);
     rule.lower(ctx, node);

@@ -6,8 +6,11 @@
 /** Bytes in a state chunk (a leaf of a chunk tree). */
 export const CHUNK = 32;
 
-/** The kernels by cost: Gemm, Conv, the two pools, Softmax, and every op that reads one or two bytes. */
-export type KernelFamily = "Gemm" | "Conv" | "MaxPool" | "AveragePool" | "Softmax" | "pointwise";
+/**
+ * The kernels by cost: Gemm, Conv, the two pools, Softmax, every op that reads one or two bytes, and Reduce (a
+ * contiguous run read once or twice after one coverage check: Norm, ReduceSum over an inner axis of 1).
+ */
+export type KernelFamily = "Gemm" | "Conv" | "MaxPool" | "AveragePool" | "Softmax" | "pointwise" | "Reduce";
 
 /** Tree depth for n leaves: ceil(log2 n), 0 for n <= 1 (as `treeDepth` and `MerkleLib.depth`). */
 export function depthOf(n: number): number {
@@ -145,7 +148,10 @@ export function sparseSiblingsOf(r: ReadPattern, chunks: number, d: number): num
     const block = CHUNK * 2 ** level;
     return Math.min(
       chunks,
-      r.planes * r.rows * Math.min(r.taps, blocksOfSpan(r.rowSpan, block)),
+      // a run of one tap that the kernel checks whole (taps = 1, any span) has every block of its span as a node
+      r.planes *
+        r.rows *
+        (r.taps === 1 ? blocksOfSpan(r.rowSpan, block) : Math.min(r.taps, blocksOfSpan(r.rowSpan, block))),
       r.planes * blocksOfSpan(planeSpan, block),
       blocksOfSpan(span, block),
       2 ** (d - level),

@@ -35,7 +35,8 @@ export interface PathGas {
  *  - the verifier (`contiguous` for `computeElement`, `sparse` for `computeElementSparse`): linear in the calldata,
  *    the slice's chunks and siblings, and the kernel's reads and loop trips. The coefficients are the tightest
  *    upper envelope (a linear program) of 124 proofs of 62 shapes of every kernel family, both paths, measured on
- *    Hardhat's EVM, plus 5 %, rounded up; `test/executor/step-witness.test.ts` checks the model against measured
+ *    Hardhat's EVM, plus 5 %, rounded up (Reduce: the largest per-read residue of Norm and ReduceSum proofs up to
+ *    n = 20,000 in test/executor/math-step-gas.test.ts, plus 15 %); `test/executor/step-witness.test.ts` checks the model against measured
  *    gas (X10-4 to X10-6).
  */
 export const GAS_MODEL: {
@@ -54,15 +55,15 @@ export const GAS_MODEL: {
     perByte: 25,
     perChunk: 0,
     perSibling: 0,
-    perRead: { Gemm: 115, Conv: 229, MaxPool: 505, AveragePool: 318, Softmax: 805, pointwise: 0 },
-    perTrip: { Gemm: 0, Conv: 50, MaxPool: 472, AveragePool: 50, Softmax: 0, pointwise: 0 },
+    perRead: { Gemm: 115, Conv: 229, MaxPool: 505, AveragePool: 318, Softmax: 805, pointwise: 0, Reduce: 75 },
+    perTrip: { Gemm: 0, Conv: 50, MaxPool: 472, AveragePool: 50, Softmax: 0, pointwise: 0, Reduce: 0 },
   },
   sparse: {
     perByte: 23,
     perChunk: 2_540,
     perSibling: 153,
-    perRead: { Gemm: 80, Conv: 235, MaxPool: 930, AveragePool: 745, Softmax: 1_260, pointwise: 0 },
-    perTrip: { Gemm: 0, Conv: 2_360, MaxPool: 474, AveragePool: 50, Softmax: 0, pointwise: 0 },
+    perRead: { Gemm: 80, Conv: 235, MaxPool: 930, AveragePool: 745, Softmax: 1_260, pointwise: 0, Reduce: 25 },
+    perTrip: { Gemm: 0, Conv: 2_360, MaxPool: 474, AveragePool: 50, Softmax: 0, pointwise: 0, Reduce: 0 },
   },
 };
 

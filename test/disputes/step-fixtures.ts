@@ -316,4 +316,92 @@ export const GENERATORS: Record<string, (r: Rng) => Program> = {
   Softmax: softmaxProgram,
   Reshape: reshapeProgram,
   Transpose: transposeProgram,
+  // ops-math (the MathKernels set)
+  ReduceSum: (r) => reduceProgram(r, "ReduceSum"),
+  ReduceMax: (r) => reduceProgram(r, "ReduceMax"),
+  Norm: normProgram,
+  Div: divProgram,
+  ChannelLut: channelLutProgram,
+  LogSoftmax: logSoftmaxProgram,
 };
+
+// ---- ops-math: reductions, normalizations, division, per-channel tables, LogSoftmax ----
+
+/** A reduction along the middle axis of [outer, n, inner]; the input sometimes follows a Lut (two tensors live). */
+export function reduceProgram(r: Rng, op: "ReduceSum" | "ReduceMax"): Program {
+  const [outer, n, inner] = [r.int(1, 3), r.int(1, 40), r.pick([1, 1, 2, 3])];
+  const attrs: Record<string, number> = { outer, axisSize: n, inner };
+  const extra: Partial<Layer> = {};
+  if (op === "ReduceSum") {
+    attrs.zIn = r.int(-128, 127);
+    attrs.zOut = r.int(-128, 127);
+    extra.multiplier = multipliers(r, 1);
+    extra.shift = Int32Array.of(shiftFor(r, 15 + log2(n)));
+  }
+  return program([outer, n, inner], [{ op, inputs: [0], output: 1, outShape: [outer, 1, inner], attrs, ...extra }]);
+}
+
+/** Norm as LayerNorm (wDiv 1, wMod n) or InstanceNorm (wDiv n, wMod channels). */
+export function normProgram(r: Rng): Program {
+  const n = r.int(1, 40);
+  const layerNorm = r.bool();
+  const channels = r.int(1, 3);
+  const batch = r.int(1, 2);
+  const shape = layerNorm ? [batch * channels, n] : [batch, channels, n];
+  const wMod = layerNorm ? n : channels;
+  const epsQ = r.pick([0, 1, r.int(0, n * 2 ** 16)]);
+  return program(shape, [
+    {
+      op: "Norm",
+      inputs: [0],
+      output: 1,
+      outShape: shape,
+      attrs: { axisSize: n, wDiv: layerNorm ? 1 : n, wMod, epsQ, zIn: r.int(-128, 127), zOut: r.int(-128, 127) },
+      weights: r.int8s(wMod, -127, 127),
+      bias: r.int32s(wMod, -(1 << 20), 1 << 20),
+      multiplier: multipliers(r, 1),
+      shift: Int32Array.of(shiftFor(r, 25)),
+    },
+  ]);
+}
+
+/** Div of two computed operands (tensor 0 and a reshaped Gemm of it, either order) or of one and a constant. */
+export function divProgram(r: Rng): Program {
+  const base = r.bool() ? binaryProgram(r, "Mul") : binaryConstProgram(r, "Mul");
+  const last = base.layers[base.layers.length - 1];
+  // zero divisors now and then: b - zB = 0 takes the saturating branch
+  last.attrs.zB = r.int(0, 3) === 0 ? 0 : (last.attrs.zB as number);
+  last.op = "Div";
+  last.multiplier = multipliers(r, 1);
+  last.shift = Int32Array.of(r.int(1, 24));
+  return base;
+}
+
+export function channelLutProgram(r: Rng): Program {
+  const channels = r.int(1, 4);
+  const inner = r.int(1, 5);
+  const s = [r.int(1, 2), channels, inner];
+  return program(s, [
+    {
+      op: "ChannelLut",
+      inputs: [0],
+      output: 1,
+      outShape: s,
+      attrs: { channels, inner },
+      weights: r.int8s(256 * channels),
+    },
+  ]);
+}
+
+export function logSoftmaxProgram(r: Rng): Program {
+  const p = softmaxProgram(r);
+  const l = p.layers[0];
+  l.op = "LogSoftmax";
+  l.attrs.zOut = r.int(-128, 127);
+  l.multiplier = multipliers(r, 2);
+  l.shift = Int32Array.of(r.int(1, 30));
+  return p;
+}
+
+/** The ops-math ops among GENERATORS (served by the MathKernels set). */
+export const MATH_OPS: readonly string[] = ["ReduceSum", "ReduceMax", "Norm", "Div", "ChannelLut", "LogSoftmax"];

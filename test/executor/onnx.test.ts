@@ -732,27 +732,27 @@ describe("ONNX model I/O", function () {
       const b = new GraphBuilder("m", 13);
       const x = b.input("x", [1, 4]);
       const h = b.node("Relu", [x], {}, { name: "ok" });
-      const l = b.node("Erf", [h], {}, { name: "erf_1" });
+      const l = b.node("NonMaxSuppression", [h], {}, { name: "nms_1" });
       b.output(b.node("LSTM", [l], {}, { name: "lstm_2" }), [1, 4]);
       const e = expectError(
         () => loadOnnx(encodeOnnx(b.buildUnchecked())),
         UnsupportedOperatorError,
-        "node 'erf_1' uses Erf, which Verity does not support yet (supported: Gemm, MatMul, Add",
+        "node 'nms_1' uses NonMaxSuppression, which Verity does not support yet (supported: Gemm, MatMul, Add",
       );
-      expect((e as UnsupportedOperatorError).nodeName).to.equal("erf_1");
-      expect((e as UnsupportedOperatorError).opType).to.equal("Erf");
+      expect((e as UnsupportedOperatorError).nodeName).to.equal("nms_1");
+      expect((e as UnsupportedOperatorError).opType).to.equal("NonMaxSuppression");
       expect(e.message).to.include(SUPPORTED_OPERATORS.join(", "));
     });
 
     it("reports unsupported operators before any later problem in the file", function () {
-      // The Erf node also reads a missing tensor: the operator is still what gets reported.
+      // The NonMaxSuppression node also reads a missing tensor: the operator is still what gets reported.
       const bytes = rawModel({
         name: "g",
-        node: [{ name: "e", opType: "Erf", input: ["nowhere"], output: ["y"] }],
+        node: [{ name: "e", opType: "NonMaxSuppression", input: ["nowhere"], output: ["y"] }],
         input: [floatInfo("x", [2])],
         output: [floatInfo("y", [2])],
       });
-      expectError(() => loadOnnx(bytes), UnsupportedOperatorError, "node 'e' uses Erf");
+      expectError(() => loadOnnx(bytes), UnsupportedOperatorError, "node 'e' uses NonMaxSuppression");
     });
 
     it("rejects operators from other domains", function () {

@@ -50,7 +50,7 @@ import { bytesOf } from "../../executor/trace/trace";
 import { WeightsCommitment, layerDescriptor, programDigest, stepLayout } from "../../executor/trace/weights";
 import { demoModel } from "../../models/demo-models";
 import { IntegerStepVerifier__factory, type IntegerStepVerifier } from "../../typechain-types";
-import { GENERATORS, Rng, program } from "../disputes/step-fixtures";
+import { GENERATORS, MATH_OPS, Rng, program } from "../disputes/step-fixtures";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 import { deployDisputeFixture, FEE, outputHashOf } from "../helpers/dispute-fixtures";
 import { MODE, versionSpec } from "../helpers/fixtures";
@@ -207,7 +207,8 @@ describe("one-step proof bound (L1: every step provable within 5M gas and 128 Ki
       const out: [string, Program][] = [];
       Object.entries(GENERATORS).forEach(([op, gen], i) => {
         const r = new Rng(4000 + i);
-        for (let n = 0; n < 6; n++) out.push([`${op} #${n}`, gen(r)]);
+        const count = MATH_OPS.includes(op) ? 3 : 6;
+        for (let n = 0; n < count; n++) out.push([`${op} #${n}`, gen(r)]);
       });
       out.push(["demo mlp", demoModel("mlp").program], ["demo cnn", demoModel("cnn").program]);
       // shapes the fuzz generators do not reach: wide dilations (gaps over a chunk), misaligned rows, strided axes

@@ -76,11 +76,11 @@ export function cnnGraph(side = 12, c1 = 4, c2 = 8, classes = 10, seed = 2): Gra
 /**
  * One graph that uses every operator of SUPPORTED_OPERATORS (and a Constant node, folded away), with the
  * attributes that matter: strides, pads, dilations, groups, auto_pad, count_include_pad, epsilon, alpha, perm...
- * It is a valid opset-13 model that onnxruntime runs: input [1,2,6,6] float, output [1,3] (a softmax).
+ * It is a valid opset-20 model that onnxruntime runs: input [1,2,6,6] float, output [1,3] (a softmax).
  */
 export function allOperatorsBuilder(seed = 3): GraphBuilder {
   const rand = prng(seed);
-  const b = new GraphBuilder("all_ops", 13);
+  const b = new GraphBuilder("all_ops", 20);
   const x = b.input("x", [1, 2, 6, 6]);
   const w1 = b.initializer("w1", tensorF32([4, 2, 3, 3], randomData(rand, 72, 0.5)));
   const b1 = b.initializer("b1", tensorF32([4], randomData(rand, 4, 0.1)));
@@ -149,7 +149,65 @@ export function allOperatorsBuilder(seed = 3): GraphBuilder {
     { transB: 1, alpha: 0.5, beta: { kind: "float", value: 1 } },
     { name: "gemm" },
   );
-  const sm = b.node("Softmax", [gm], { axis: 1 }, { name: "softmax" });
+  // ops-math: every unary activation, Pow, Div, PRelu, the reductions and normalizations on a side branch of the
+  // Gemm output, added back at 1/100 so that their quantization error barely reaches the softmax
+  const k = (name: string, dims: number[], v: number[]) => b.initializer(name, tensorF32(dims, v));
+  const axes = b.initializer("math.axes", tensorI64([1], [1]));
+  let m = b.node("Abs", [gm], {}, { name: "abs" });
+  m = b.node("Sqrt", [m], {}, { name: "sqrt" });
+  for (const op of ["Neg", "Exp", "Erf", "Elu", "Selu", "Softplus", "Softsign", "HardSigmoid", "HardSwish"])
+    m = b.node(op, [m], {}, { name: op.toLowerCase() });
+  m = b.node("Gelu", [m], { approximate: "tanh" }, { name: "gelu" });
+  m = b.node("Pow", [m, k("math.two", [], [2])], {}, { name: "pow" });
+  m = b.node("Div", [m, k("math.half", [], [0.5])], {}, { name: "div_const" });
+  m = b.node(
+    "PRelu",
+    [b.node("Sub", [m, k("math.c", [], [0.3])], {}, { name: "math_sub" }), k("math.slope", [3], [0.1, 0.2, 0.3])],
+    {},
+    {
+      name: "prelu",
+    },
+  );
+  const den = b.node(
+    "Add",
+    [b.node("ReduceMax", [m, axes], {}, { name: "reducemax" }), k("math.one", [], [1])],
+    {},
+    {
+      name: "math_add",
+    },
+  );
+  m = b.node("Div", [m, den], {}, { name: "div" });
+  m = b.node(
+    "LayerNormalization",
+    [m, k("math.ln.scale", [3], [1, 0.5, 2]), k("math.ln.bias", [3], [0, 0.1, -0.1])],
+    { axis: -1 },
+    {
+      name: "layernorm",
+    },
+  );
+  m = b.node("Reshape", [m, b.initializer("math.shape3", tensorI64([3], [1, 1, 3]))], {}, { name: "math_reshape" });
+  m = b.node(
+    "InstanceNormalization",
+    [m, k("math.in.scale", [1], [1.5]), k("math.in.bias", [1], [0.2])],
+    {},
+    {
+      name: "instancenorm",
+    },
+  );
+  m = b.node("Reshape", [m, b.initializer("math.shape2", tensorI64([2], [1, 3]))], {}, { name: "math_reshape_back" });
+  m = b.node("LogSoftmax", [m], { axis: 1 }, { name: "logsoftmax" });
+  const mean = b.node("ReduceMean", [m, axes], {}, { name: "reducemean" });
+  const sum = b.node("ReduceSum", [m, axes], {}, { name: "reducesum" });
+  m = b.node("Add", [b.node("Sub", [m, mean], {}, { name: "math_center" }), sum], {}, { name: "math_join" });
+  const back = b.node(
+    "Add",
+    [gm, b.node("Mul", [m, k("math.small", [], [0.01])], {}, { name: "math_scale" })],
+    {},
+    {
+      name: "math_back",
+    },
+  );
+  const sm = b.node("Softmax", [back], { axis: 1 }, { name: "softmax" });
   b.output(sm, [1, 3]);
   return b;
 }

@@ -1,0 +1,142 @@
+/**
+ * Div with ONNX broadcasting (NUMERICS §20): of two computed tensors, or of one and a constant. A constant that is
+ * one value makes the division a function of one value, i.e. a Lut (x / c, c / x); any other constant operand is
+ * the layer's `weights` on side `constSide`, as for Add/Sub/Mul.
+ */
+import type { GraphNode } from "../model/graph";
+import { broadcastShape, elementwise, padShape } from "../quant/float-tensor";
+import { quantizeMultiplier, quantizeRows, unsupported } from "../quant/params";
+import { div as divKernel } from "../runtime/kernels/math";
+import { shapeSize } from "../runtime/layout";
+import { runPattern } from "../runtime/read-pattern";
+import { type QParams, MAX_DIM, MAX_MULTIPLIER } from "../runtime/types";
+import { type LoweringContext, defineOperator } from "./definition";
+import type { LayerCheck } from "./check";
+import { emitTable, uniformValue } from "./unary";
+
+/** The largest shift of a Div layer: b * 2^s stays below 2^32 (NUMERICS §20). */
+export const DIV_MAX_SHIFT = 24;
+
+function lowerDiv(ctx: LoweringContext, node: GraphNode): void {
+  const out = node.outputs[0];
+  const ca = ctx.constant(node.inputs[0]);
+  const cb = ctx.constant(node.inputs[1]);
+  if (ca && cb) unsupported(node, "two constant operands (fold them before export)");
+  const cv = cb ? uniformValue(cb) : ca ? uniformValue(ca) : undefined;
+  if (cv !== undefined && cb) return emitTable(ctx, out, ctx.input(node, 0), (v) => v / cv);
+  if (cv !== undefined) return emitTable(ctx, out, ctx.input(node, 1), (v) => cv / v);
+  const dims = ctx.dims(out);
+  const q = ctx.qparams(out);
+  const shapeA = ca ? [...ca.dims] : ctx.input(node, 0).dims;
+  const shapeB = cb ? [...cb.dims] : ctx.input(node, 1).dims;
+  broadcastShape(node, shapeA, shapeB);
+  const attrs: Record<string, number | number[]> = {
+    aShape: padShape(shapeA, dims.length),
+    bShape: padShape(shapeB, dims.length),
+    zOut: q.zeroPoint,
+  };
+  let qa: QParams;
+  let qb: QParams;
+  let inputs: number[];
+  let weights: Int8Array | undefined;
+  const c = ca ?? cb;
+  if (c) {
+    if (c.dtype !== "float32") unsupported(node, "an int64 constant operand");
+    const { q: cq, scales } = quantizeRows(Float64Array.from(c.data), 1, c.data.length);
+    weights = cq;
+    const cQ: QParams = { scale: scales[0], zeroPoint: 0 };
+    const x = ctx.input(node, ca ? 1 : 0);
+    inputs = [x.id];
+    [qa, qb] = ca ? [cQ, x.q] : [x.q, cQ];
+    attrs.constSide = ca ? 0 : 1;
+  } else {
+    const a = ctx.input(node, 0);
+    const b = ctx.input(node, 1);
+    inputs = [a.id, b.id];
+    [qa, qb] = [a.q, b.q];
+  }
+  attrs.zA = qa.zeroPoint;
+  attrs.zB = qb.zeroPoint;
+  // a / b in output steps is (a' / b') * scaleA / (scaleB * scaleOut) = (a' * M) / (b' * 2^s)
+  const r = qa.scale / (qb.scale * q.scale);
+  let [m, s] = quantizeMultiplier(r);
+  if (s > DIV_MAX_SHIFT) [m, s] = [Math.round(r * 2 ** DIV_MAX_SHIFT), DIV_MAX_SHIFT];
+  ctx.emit(out, q, {
+    op: "Div",
+    inputs,
+    attrs,
+    ...(weights ? { weights } : {}),
+    multiplier: Int32Array.of(m),
+    shift: Int32Array.of(s),
+  });
+}
+
+/** Offsets in A and B of output element i (axes of size 1 broadcast), as `ElementwiseKernel` computes them. */
+export function operandOffsets(
+  out: readonly number[],
+  aShape: number[],
+  bShape: number[],
+  i: number,
+): [number, number] {
+  let ia = 0;
+  let ib = 0;
+  let sa = 1;
+  let sb = 1;
+  let rem = i;
+  for (let d = out.length - 1; d >= 0; d--) {
+    const idx = rem % out[d];
+    rem = Math.floor(rem / out[d]);
+    if (aShape[d] !== 1) ia += idx * sa;
+    if (bShape[d] !== 1) ib += idx * sb;
+    sa *= aShape[d];
+    sb *= bShape[d];
+  }
+  return [ia, ib];
+}
+
+export const div = defineOperator({
+  op: "Div",
+  onnx: {
+    Div: {
+      float: (ctx, node) => elementwise(node, ctx.input(node, 0), ctx.input(node, 1), (a, b) => a / b),
+      lower: lowerDiv,
+    },
+  },
+  maxInputs: 2,
+  validate(c: LayerCheck) {
+    const { out, layer } = c;
+    const rank = out.length;
+    const a = c.ints("aShape", rank, 1, MAX_DIM);
+    const b = c.ints("bShape", rank, 1, MAX_DIM);
+    for (let d = 0; d < rank; d++) {
+      if ((a[d] !== out[d] && a[d] !== 1) || (b[d] !== out[d] && b[d] !== 1)) c.fail("broadcast shapes");
+    }
+    c.zeroPoint("zA");
+    c.zeroPoint("zB");
+    c.zeroPoint("zOut");
+    if (c.nIn === 2) {
+      if (shapeSize(a) !== c.inSize || shapeSize(b) !== shapeSize(c.shapeOf(layer.inputs[1]))) c.fail("operand sizes");
+      c.expect("weights", null);
+    } else {
+      const side = c.scalar("constSide", 0, 1);
+      if (shapeSize(side === 0 ? b : a) !== c.inSize) c.fail("operand sizes");
+      c.expect("weights", shapeSize(side === 0 ? a : b));
+    }
+    const m = layer.multiplier;
+    const s = layer.shift;
+    if (!m || m.length !== 1 || !s || s.length !== 1) c.fail("multiplier/shift must have 1 entry each");
+    if (m[0] < 0 || m[0] >= MAX_MULTIPLIER) c.fail("multiplier range");
+    if (s[0] < 1 || s[0] > DIV_MAX_SHIFT) c.fail(`shift must be in [1, ${DIV_MAX_SHIFT}]`);
+    c.absent("bias", "lut");
+  },
+  run: (layer, [x0, x1]) => divKernel(layer, x0, x1),
+  readPattern(layer) {
+    if (layer.inputs.length === 2) return { ...runPattern("pointwise", 2, 1), planes: 2, scattered: true };
+    return runPattern("pointwise", 1, 1);
+  },
+  reads(layer, inOff, i) {
+    const [ia, ib] = operandOffsets(layer.outShape, layer.attrs.aShape as number[], layer.attrs.bShape as number[], i);
+    if (layer.inputs.length === 2) return { bytes: [inOff[0] + ia, inOff[1] + ib], row: null };
+    return { bytes: [inOff[0] + ((layer.attrs.constSide as number) === 0 ? ib : ia)], row: 0 };
+  },
+});
