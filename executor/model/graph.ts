@@ -78,6 +78,8 @@ export const SUPPORTED_OPERATORS = [
   "Identity",
   "Dropout",
   "Softmax",
+  // ops-spatial
+  "GlobalMaxPool",
 ] as const;
 
 export type SupportedOperator = (typeof SUPPORTED_OPERATORS)[number];

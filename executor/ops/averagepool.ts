@@ -1,4 +1,4 @@
-/** AveragePool / GlobalAveragePool (NCHW): the rounded mean of each window, ONNX's count_include_pad (NUMERICS §8). */
+/** AveragePool / GlobalAveragePool (NCHW, and NCL as a height-1 plane): the rounded mean of each window, ONNX's count_include_pad (NUMERICS §8). */
 import { type GraphNode, attrInt } from "../model/graph";
 import { averagePool as averagePoolKernel } from "../runtime/kernels/pool";
 import { type LoweringContext, defineOperator } from "./definition";
@@ -16,7 +16,7 @@ export const averagePool = defineOperator({
   op: "AveragePool",
   onnx: {
     AveragePool: { float: (ctx, node) => poolF(node, ctx.input(node, 0), "avg"), lower: lowerAveragePool },
-    GlobalAveragePool: { float: (ctx, node) => poolF(node, ctx.input(node, 0), "global"), lower: lowerAveragePool },
+    GlobalAveragePool: { float: (ctx, node) => poolF(node, ctx.input(node, 0), "globalAvg"), lower: lowerAveragePool },
   },
   maxInputs: 1,
   validate: (c) => validatePool(c, "AveragePool"),

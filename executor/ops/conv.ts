@@ -1,65 +1,33 @@
-/** Conv 2-D (NCHW) with strides, pads, dilations and groups, and a fused output clamp (NUMERICS §6). */
-import { ShapeMismatchError } from "../errors";
-import { type GraphNode, attrInt, attrInts } from "../model/graph";
-import { type FTensor, expect4d, floatOf } from "../quant/float-tensor";
-import { window2d } from "../quant/geometry";
+/**
+ * Conv 2-D (NCHW) with strides, pads, dilations and groups, and a fused output clamp (NUMERICS §6). A 1-D Conv
+ * (NCL) is the same layer over a plane of height 1 (§6.1): its [N, C, L] tensor has the bytes of [N, C, 1, L].
+ */
+import { type GraphNode, attrInt } from "../model/graph";
+import { floatOf } from "../quant/float-tensor";
+import { as2d, windowNd } from "../quant/geometry";
 import { unsupported } from "../quant/params";
 import { conv as convKernel } from "../runtime/kernels/conv";
 import { num, nums, windowPattern } from "../runtime/read-pattern";
 import { MAX_DIM } from "../runtime/types";
 import { type LoweringContext, type QuantTensor, defineOperator } from "./definition";
 import { type LinearWeights, lowerLinear } from "./linear";
+import { convF } from "./spatial-float";
+import { planeShapeOk } from "./pool";
 
-/** ONNX Conv in float (2-D, NCHW). */
-function convF(node: GraphNode, x: FTensor, w: FTensor, b: FTensor | undefined): FTensor {
-  const [n, c, h, wd] = expect4d(node, x);
-  if (w.dims.length !== 4) unsupported(node, "non-2-D weights");
-  const [m, cg, kh, kw] = w.dims;
-  const group = attrInt(node, "group", 1);
-  if (group < 1 || c % group !== 0 || m % group !== 0 || cg !== c / group) {
-    throw new ShapeMismatchError(
-      `node '${node.name}' (Conv): input channels ${c}, weights [${w.dims.join(", ")}], group ${group} do not fit`,
-    );
-  }
-  const ks = attrInts(node, "kernel_shape", [kh, kw]);
-  if (ks[0] !== kh || ks[1] !== kw)
-    throw new ShapeMismatchError(`node '${node.name}' (Conv): kernel_shape differs from the weights`);
-  const g = window2d(node, h, wd, [kh, kw], false);
-  const [oh, ow] = g.out;
-  const mg = m / group;
-  const data = new Float32Array(n * m * oh * ow);
-  for (let bi = 0; bi < n; bi++)
-    for (let o = 0; o < m; o++) {
-      const gi = Math.floor(o / mg);
-      for (let oy = 0; oy < oh; oy++)
-        for (let ox = 0; ox < ow; ox++) {
-          let acc = b ? b.data[o] : 0;
-          for (let ci = 0; ci < cg; ci++)
-            for (let ky = 0; ky < kh; ky++) {
-              const iy = oy * g.strides[0] - g.pads[0] + ky * g.dilations[0];
-              if (iy < 0 || iy >= h) continue;
-              for (let kx = 0; kx < kw; kx++) {
-                const ix = ox * g.strides[1] - g.pads[1] + kx * g.dilations[1];
-                if (ix < 0 || ix >= wd) continue;
-                acc +=
-                  w.data[((o * cg + ci) * kh + ky) * kw + kx] * x.data[((bi * c + gi * cg + ci) * h + iy) * wd + ix];
-              }
-            }
-          data[((bi * m + o) * oh + oy) * ow + ox] = acc;
-        }
-    }
-  return { dims: [n, m, oh, ow], data };
-}
-
-/** The constant 4-D weights [m, c / group, kh, kw] as m rows, the optional constant bias, the window geometry. */
+/**
+ * The constant weights [m, c / group, ...kernel] as m rows, the optional constant bias, the window geometry; a 1-D
+ * Conv as a 2-D one over a plane of height 1 (the row layout (ci, k) is the same).
+ */
 function convWeights(ctx: LoweringContext, node: GraphNode, x: QuantTensor): LinearWeights {
   const wt = ctx.constant(node.inputs[1]);
   if (!wt || wt.dtype !== "float32") unsupported(node, "non-constant weights");
-  if (x.dims.length !== 4 || wt.dims.length !== 4)
-    unsupported(node, "a non-2-D convolution (only NCHW inputs with 4-D weights)");
-  const [m, cg, kh, kw] = wt.dims;
-  const [, c, h, wd] = x.dims;
-  const g = window2d(node, h, wd, [kh, kw], false);
+  if ((x.dims.length !== 3 && x.dims.length !== 4) || wt.dims.length !== x.dims.length)
+    unsupported(node, `a rank-${x.dims.length} input with rank-${wt.dims.length} weights (Conv1d and Conv2d)`);
+  const [m, cg] = wt.dims;
+  const [, c, ...size] = x.dims;
+  const g = as2d(windowNd(node, size, wt.dims.slice(2), false));
+  const [kh, kw] = g.kernel;
+  const [h, wd] = size.length === 2 ? size : [1, size[0]];
   const group = attrInt(node, "group", 1);
   const b = new Float64Array(m);
   const bt = ctx.constant(node.inputs[2]);
@@ -96,9 +64,8 @@ export const conv = defineOperator({
     const [dh, dw] = c.ints("dilations", 2, 1, MAX_DIM);
     const { inShape, out } = c;
     if (ch % group !== 0 || m % group !== 0) c.fail("channels not divisible by group");
-    if (inShape.length !== 4 || inShape[1] !== ch || inShape[2] !== h || inShape[3] !== w) c.fail("input shape");
-    if (out.length !== 4 || out[0] !== inShape[0] || out[1] !== m || out[2] !== oh || out[3] !== ow)
-      c.fail("output shape");
+    if (!planeShapeOk(inShape, inShape[0], ch, h, w)) c.fail("input shape");
+    if (!planeShapeOk(out, inShape[0], m, oh, ow)) c.fail("output shape");
     const [, , pb, pr] = c.layer.attrs.pads as number[];
     c.window(h, pt, pb, kh, dh, sh, oh);
     c.window(w, pl, pr, kw, dw, sw, ow);

@@ -2,54 +2,24 @@
  * What MaxPool and AveragePool share: the float reference of the ONNX pools, the window attributes of their layers,
  * the window validation, the read pattern and the geometry of one element.
  */
-import { type GraphNode, attrInt, attrInts } from "../model/graph";
-import { type FTensor, expect4d } from "../quant/float-tensor";
-import { window2d } from "../quant/geometry";
+import type { GraphNode } from "../model/graph";
+import { as2d } from "../quant/geometry";
 import { unsupported } from "../quant/params";
 import { type ReadPattern, nums, windowPattern } from "../runtime/read-pattern";
 import { type Layer, MAX_ACCUMULATOR, MAX_DIM } from "../runtime/types";
 import type { LayerCheck } from "./check";
 import type { LoweringContext, QuantTensor } from "./definition";
+import { type PoolKind, poolWindow as nodeWindow } from "./spatial-float";
 
-/** ONNX MaxPool, AveragePool and GlobalAveragePool in float (2-D, NCHW). */
-export function poolF(node: GraphNode, x: FTensor, kind: "max" | "avg" | "global"): FTensor {
-  const [n, c, h, w] = expect4d(node, x);
-  const kernel = kind === "global" ? [h, w] : attrInts(node, "kernel_shape", []);
-  if (kind === "max" && node.outputs.length > 1 && node.outputs[1]) unsupported(node, "the Indices output");
-  if (kind === "max" && attrInt(node, "storage_order", 0) !== 0) unsupported(node, "storage_order 1");
-  const g =
-    kind === "global"
-      ? { kernel: [h, w], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], out: [1, 1] }
-      : window2d(node, h, w, kernel, true);
-  const [oh, ow] = g.out;
-  const includePad = attrInt(node, "count_include_pad", 0) === 1;
-  const data = new Float32Array(n * c * oh * ow);
-  for (let p = 0; p < n * c; p++)
-    for (let oy = 0; oy < oh; oy++)
-      for (let ox = 0; ox < ow; ox++) {
-        let best = -Infinity;
-        let sum = 0;
-        let cnt = 0;
-        for (let ky = 0; ky < g.kernel[0]; ky++) {
-          const iy = oy * g.strides[0] - g.pads[0] + ky * g.dilations[0];
-          for (let kx = 0; kx < g.kernel[1]; kx++) {
-            const ix = ox * g.strides[1] - g.pads[1] + kx * g.dilations[1];
-            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-            const v = x.data[(p * h + iy) * w + ix];
-            if (v > best) best = v;
-            sum += v;
-            cnt++;
-          }
-        }
-        let div = cnt;
-        if (kind === "avg" && includePad) {
-          const y0 = oy * g.strides[0] - g.pads[0];
-          const x0 = ox * g.strides[1] - g.pads[1];
-          div = (Math.min(y0 + g.kernel[0], h + g.pads[2]) - y0) * (Math.min(x0 + g.kernel[1], w + g.pads[3]) - x0);
-        }
-        data[(p * oh + oy) * ow + ox] = kind === "max" ? best : div > 0 ? sum / div : 0;
-      }
-  return { dims: [n, c, oh, ow], data };
+export { poolF } from "./spatial-float";
+
+/**
+ * The shape of a plane-wise layer's tensor: [n, ch, h, w], or [n, ch, w] when h = 1 (a 1-D layer runs as a 2-D one
+ * over a plane of height 1: the bytes are the same).
+ */
+export function planeShapeOk(shape: readonly number[], n: number, ch: number, h: number, w: number): boolean {
+  if (shape.length === 4) return shape[0] === n && shape[1] === ch && shape[2] === h && shape[3] === w;
+  return shape.length === 3 && h === 1 && shape[0] === n && shape[1] === ch && shape[2] === w;
 }
 
 /**
@@ -61,12 +31,11 @@ export function poolLayer(
   node: GraphNode,
 ): { x: QuantTensor; dilations: readonly number[]; attrs: Record<string, number | number[]> } {
   const x = ctx.input(node, 0);
-  if (x.dims.length !== 4) unsupported(node, `a rank-${x.dims.length} input (only NCHW is supported)`);
-  const [, c, h, w] = x.dims;
-  const g =
-    node.opType === "GlobalAveragePool"
-      ? { kernel: [h, w], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], out: [1, 1] }
-      : window2d(node, h, w, [...((node.attributes.kernel_shape?.value as number[] | undefined) ?? [])], true);
+  if (x.dims.length !== 3 && x.dims.length !== 4)
+    unsupported(node, `a rank-${x.dims.length} input (only 1-D NCL and 2-D NCHW pools)`);
+  const [, c, ...size] = x.dims;
+  const [h, w] = size.length === 2 ? size : [1, size[0]];
+  const g = as2d(nodeWindow(node, size, POOL_KIND[node.opType] ?? "max"));
   const attrs: Record<string, number | number[]> = {
     inChw: [c, h, w],
     outHw: [...g.out],
@@ -76,6 +45,13 @@ export function poolLayer(
   };
   return { x, dilations: g.dilations, attrs };
 }
+
+const POOL_KIND: Record<string, PoolKind> = {
+  MaxPool: "max",
+  AveragePool: "avg",
+  GlobalAveragePool: "globalAvg",
+  GlobalMaxPool: "globalMax",
+};
 
 export function validatePool(c: LayerCheck, kind: "MaxPool" | "AveragePool"): void {
   const [ch, h, w] = c.ints("inChw", 3, 1, MAX_DIM);
@@ -91,9 +67,8 @@ export function validatePool(c: LayerCheck, kind: "MaxPool" | "AveragePool"): vo
   }
   const { inShape, out } = c;
   const a = c.layer.attrs;
-  if (inShape.length !== 4 || inShape[1] !== ch || inShape[2] !== h || inShape[3] !== w) c.fail("input shape");
-  if (out.length !== 4 || out[0] !== inShape[0] || out[1] !== ch || out[2] !== oh || out[3] !== ow)
-    c.fail("output shape");
+  if (!planeShapeOk(inShape, inShape[0], ch, h, w)) c.fail("input shape");
+  if (!planeShapeOk(out, inShape[0], ch, oh, ow)) c.fail("output shape");
   const [sh, sw] = a.strides as number[];
   const [pt, pl, pb, pr] = a.pads as number[];
   const [dh, dw] = kind === "MaxPool" ? (a.dilations as number[]) : [1, 1];
