@@ -9,6 +9,7 @@ import {ElementwiseKernel} from "./kernels/ElementwiseKernel.sol";
 import {GemmKernel} from "./kernels/GemmKernel.sol";
 import {KernelIO} from "./kernels/KernelIO.sol";
 import {PoolKernel} from "./kernels/PoolKernel.sol";
+import {MatMulKernel} from "./kernels/MatMulKernel.sol";
 import {ShapeKernel} from "./kernels/ShapeKernel.sol";
 import {SoftmaxKernel} from "./kernels/SoftmaxKernel.sol";
 
@@ -170,6 +171,7 @@ contract IntegerStepVerifier is IStepVerifier {
         if ((op = PoolKernel.opOf(opHash)) != 0) return (op, PoolKernel.row, PoolKernel.element);
         if ((op = SoftmaxKernel.opOf(opHash)) != 0) return (op, SoftmaxKernel.row, SoftmaxKernel.element);
         if ((op = ShapeKernel.opOf(opHash)) != 0) return (op, ShapeKernel.row, ShapeKernel.element);
+        if ((op = MatMulKernel.opOf(opHash)) != 0) return (op, MatMulKernel.row, MatMulKernel.element);
     }
 
     /// @dev Verifies that `rows` is exactly weight row `wanted`, proven into the layer's rowsRoot; returns its bytes.

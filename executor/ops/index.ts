@@ -19,6 +19,7 @@ import { conv } from "./conv";
 import type { NodeRule, OperatorDefinition } from "./definition";
 import { gemm } from "./gemm";
 import { lut } from "./lut";
+import { matMul } from "./matmul";
 import { maxPool } from "./maxpool";
 import { relu } from "./relu";
 import { reshape } from "./reshape";
@@ -50,6 +51,8 @@ export const OPERATORS = [
   softmax,
   reshape,
   transpose,
+  // ops-spatial
+  matMul,
 ] as const;
 
 /** Operators of the integer program (one layer = one trace step). */

@@ -6,8 +6,11 @@
 /** Bytes in a state chunk (a leaf of a chunk tree). */
 export const CHUNK = 32;
 
-/** The kernels by cost: Gemm, Conv, the two pools, Softmax, and every op that reads one or two bytes. */
-export type KernelFamily = "Gemm" | "Conv" | "MaxPool" | "AveragePool" | "Softmax" | "pointwise";
+/**
+ * The kernels by cost: Gemm, Conv, the two pools, Softmax, every op that reads one or two bytes, and MatMul (a row of
+ * one operand and a column of the other).
+ */
+export type KernelFamily = "Gemm" | "Conv" | "MaxPool" | "AveragePool" | "Softmax" | "pointwise" | "MatMul";
 
 /** Tree depth for n leaves: ceil(log2 n), 0 for n <= 1 (as `treeDepth` and `MerkleLib.depth`). */
 export function depthOf(n: number): number {
@@ -49,6 +52,11 @@ export interface ReadPattern {
   taps: number;
   tapStride: number;
   scattered: boolean;
+  /**
+   * A second run of reads in another tensor (MatMul's column of B): its chunks and siblings add to this pattern's,
+   * and the contiguous witness may have to cover the whole state between the two.
+   */
+  extra?: ReadPattern;
 }
 
 export function num(v: number | number[] | undefined): number {

@@ -54,15 +54,15 @@ export const GAS_MODEL: {
     perByte: 25,
     perChunk: 0,
     perSibling: 0,
-    perRead: { Gemm: 115, Conv: 229, MaxPool: 505, AveragePool: 318, Softmax: 805, pointwise: 0 },
-    perTrip: { Gemm: 0, Conv: 50, MaxPool: 472, AveragePool: 50, Softmax: 0, pointwise: 0 },
+    perRead: { Gemm: 115, Conv: 229, MaxPool: 505, AveragePool: 318, Softmax: 805, pointwise: 0, MatMul: 600 },
+    perTrip: { Gemm: 0, Conv: 50, MaxPool: 472, AveragePool: 50, Softmax: 0, pointwise: 0, MatMul: 0 },
   },
   sparse: {
     perByte: 23,
     perChunk: 2_540,
     perSibling: 153,
-    perRead: { Gemm: 80, Conv: 235, MaxPool: 930, AveragePool: 745, Softmax: 1_260, pointwise: 0 },
-    perTrip: { Gemm: 0, Conv: 2_360, MaxPool: 474, AveragePool: 50, Softmax: 0, pointwise: 0 },
+    perRead: { Gemm: 80, Conv: 235, MaxPool: 930, AveragePool: 745, Softmax: 1_260, pointwise: 0, MatMul: 1_000 },
+    perTrip: { Gemm: 0, Conv: 2_360, MaxPool: 474, AveragePool: 50, Softmax: 0, pointwise: 0, MatMul: 0 },
   },
 };
 

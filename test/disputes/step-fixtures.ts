@@ -125,14 +125,16 @@ export function convProgram(r: Rng): Program {
     const ow = Math.floor(spanW / strides[1]) + 1;
     const batch = r.int(1, 2);
     const rowLen = (c / group) * kernel[0] * kernel[1];
+    // a 1-D Conv: [N, C, L] tensors read as planes of height 1
+    const oneD = h === 1 && oh === 1 && r.bool();
     return program(
-      [batch, c, h, w],
+      oneD ? [batch, c, w] : [batch, c, h, w],
       [
         {
           op: "Conv",
           inputs: [0],
           output: 1,
-          outShape: [batch, m, oh, ow],
+          outShape: oneD ? [batch, m, ow] : [batch, m, oh, ow],
           attrs: { inChw: [c, h, w], outChw: [m, oh, ow], group, kernel, strides, pads, dilations, ...zeroClamp(r) },
           weights: r.int8s(m * rowLen, -127, 127),
           bias: r.int32s(m, -(1 << 16), 1 << 16),
@@ -166,7 +168,10 @@ export function poolProgram(r: Rng, op: "MaxPool" | "AveragePool"): Program {
       attrs.countIncludePad = r.int(0, 1);
       attrs.zIn = r.int(-128, 127);
     }
-    return program([batch, c, h, w], [{ op, inputs: [0], output: 1, outShape: [batch, c, oh, ow], attrs }]);
+    // a 1-D pool: [N, C, L] tensors read as planes of height 1
+    const oneD = h === 1 && oh === 1 && r.bool();
+    const [inS, outS] = oneD ? [[batch, c, w], [batch, c, ow]] : [[batch, c, h, w], [batch, c, oh, ow]];
+    return program(inS, [{ op, inputs: [0], output: 1, outShape: outS, attrs }]);
   }
 }
 
@@ -317,3 +322,84 @@ export const GENERATORS: Record<string, (r: Rng) => Program> = {
   Reshape: reshapeProgram,
   Transpose: transposeProgram,
 };
+
+// ops-spatial
+
+/** Operand shapes of a random MatMul: rank 2..4, batch axes broadcast (either side may be 1). */
+function matmulShapes(r: Rng): { a: number[]; b: number[]; out: number[] } {
+  const rank = r.int(2, 4);
+  const [m, k, n] = [r.int(1, 4), r.int(1, 40), r.int(1, 5)];
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let d = 0; d < rank - 2; d++) {
+    const size = r.int(1, 3);
+    a.push(r.int(0, 2) === 0 ? 1 : size);
+    b.push(r.int(0, 2) === 0 ? 1 : size);
+  }
+  const out = a.map((da, d) => Math.max(da, b[d]));
+  return { a: [...a, m, k], b: [...b, k, n], out: [...out, m, n] };
+}
+
+function matmulRequant(r: Rng, k: number): Pick<Layer, "multiplier" | "shift"> {
+  return { multiplier: multipliers(r, 1), shift: Int32Array.of(shiftFor(r, 23 + log2(k) / 2)) };
+}
+
+/**
+ * MatMul of two computed operands (tensor 0, the input, and tensor 2 = Reshape(Gemm(input)), in either order), or
+ * of the input by a constant operand on side constSide (the layer's weights).
+ */
+export function matmulProgram(r: Rng): Program {
+  const { a, b, out } = matmulShapes(r);
+  const k = a[a.length - 1];
+  const zOut = r.int(-128, 127);
+  if (r.int(0, 2) === 0) {
+    const constSide = r.int(0, 1);
+    return program(constSide === 0 ? b : a, [
+      {
+        op: "MatMul",
+        inputs: [0],
+        output: 1,
+        outShape: out,
+        attrs: {
+          aShape: a,
+          bShape: b,
+          constSide,
+          zA: constSide === 0 ? 0 : r.int(-128, 127),
+          zB: constSide === 1 ? 0 : r.int(-128, 127),
+          zOut,
+        },
+        weights: r.int8s(shapeSize(constSide === 0 ? a : b), -127, 127),
+        ...matmulRequant(r, k),
+      },
+    ]);
+  }
+  const inputFirst = r.bool();
+  const sx = inputFirst ? a : b;
+  const sy = inputFirst ? b : a;
+  const kx = shapeSize(sx);
+  const ny = shapeSize(sy);
+  return program(sx, [
+    {
+      op: "Gemm",
+      inputs: [0],
+      output: 1,
+      outShape: [1, ny],
+      attrs: { k: kx, n: ny, zIn: r.int(-128, 127), zOut: r.int(-128, 127), clampMin: -128, clampMax: 127 },
+      weights: r.int8s(ny * kx, -127, 127),
+      bias: r.int32s(ny, -(1 << 12), 1 << 12),
+      multiplier: multipliers(r, 1),
+      shift: Int32Array.of(22 + Math.round(log2(kx) / 2)),
+    },
+    { op: "Reshape", inputs: [1], output: 2, outShape: sy, attrs: {} },
+    {
+      op: "MatMul",
+      inputs: inputFirst ? [0, 2] : [2, 0],
+      output: 3,
+      outShape: out,
+      attrs: { aShape: a, bShape: b, zA: r.int(-128, 127), zB: r.int(-128, 127), zOut },
+      ...matmulRequant(r, k),
+    },
+  ]);
+}
+
+GENERATORS.MatMul = matmulProgram;
