@@ -31,7 +31,8 @@ export function spatialDims(node: GraphNode, x: FTensor): { n: number; c: number
 /** ONNX Conv in float: y[b, o, p] = bias[o] + sum w[o, ci, k] x[b, g*cg + ci, p*s - pad + k*d]. */
 export function convF(node: GraphNode, x: FTensor, w: FTensor, b: FTensor | undefined): FTensor {
   const { n, c, size } = spatialDims(node, x);
-  if (w.dims.length !== x.dims.length) unsupported(node, `rank-${w.dims.length} weights for a rank-${x.dims.length} input`);
+  if (w.dims.length !== x.dims.length)
+    unsupported(node, `rank-${w.dims.length} weights for a rank-${x.dims.length} input`);
   const [m, cg] = w.dims;
   const group = attrInt(node, "group", 1);
   if (group < 1 || c % group !== 0 || m % group !== 0 || cg !== c / group) {
@@ -91,7 +92,8 @@ export function poolWindow(node: GraphNode, size: readonly number[], kind: PoolK
     return { kernel: [...size], strides: ones, dilations: ones, pads: [...size, ...size].map(() => 0), out: ones };
   }
   const kernel = attrInts(node, "kernel_shape", []);
-  if (kernel.length !== size.length) unsupported(node, `kernel_shape [${kernel.join(", ")}] for a ${size.length}-D input`);
+  if (kernel.length !== size.length)
+    unsupported(node, `kernel_shape [${kernel.join(", ")}] for a ${size.length}-D input`);
   return windowNd(node, size, kernel, true);
 }
 

@@ -63,10 +63,7 @@ function matmulBroadcast(a: number[], bDims: number[], opset = 18): ConformanceC
   const size = (d: number[]) => d.reduce((p, q) => p * q, 1);
   const flat = b.node("Reshape", [x, b.initializer("s0", tensorI64([2], [1, size(a)]))]);
   const proj = b.node("MatMul", [flat, b.initializer("w", weights(5, [size(a), size(bDims)]))]);
-  const shaped = b.node("Reshape", [
-    proj,
-    b.initializer("s1", tensorI64([bDims.length], bDims)),
-  ]);
+  const shaped = b.node("Reshape", [proj, b.initializer("s1", tensorI64([bDims.length], bDims))]);
   b.output(b.node("MatMul", [x, shaped]), [-1]);
   return {
     name: `MatMul [${a.join(", ")}] x computed [${bDims.join(", ")}] opset ${opset}`,

@@ -127,21 +127,18 @@ export function convProgram(r: Rng): Program {
     const rowLen = (c / group) * kernel[0] * kernel[1];
     // a 1-D Conv: [N, C, L] tensors read as planes of height 1
     const oneD = h === 1 && oh === 1 && r.bool();
-    return program(
-      oneD ? [batch, c, w] : [batch, c, h, w],
-      [
-        {
-          op: "Conv",
-          inputs: [0],
-          output: 1,
-          outShape: oneD ? [batch, m, ow] : [batch, m, oh, ow],
-          attrs: { inChw: [c, h, w], outChw: [m, oh, ow], group, kernel, strides, pads, dilations, ...zeroClamp(r) },
-          weights: r.int8s(m * rowLen, -127, 127),
-          bias: r.int32s(m, -(1 << 16), 1 << 16),
-          ...requant(r, m, 22 + log2(rowLen) / 2),
-        },
-      ],
-    );
+    return program(oneD ? [batch, c, w] : [batch, c, h, w], [
+      {
+        op: "Conv",
+        inputs: [0],
+        output: 1,
+        outShape: oneD ? [batch, m, ow] : [batch, m, oh, ow],
+        attrs: { inChw: [c, h, w], outChw: [m, oh, ow], group, kernel, strides, pads, dilations, ...zeroClamp(r) },
+        weights: r.int8s(m * rowLen, -127, 127),
+        bias: r.int32s(m, -(1 << 16), 1 << 16),
+        ...requant(r, m, 22 + log2(rowLen) / 2),
+      },
+    ]);
   }
 }
 
@@ -170,7 +167,15 @@ export function poolProgram(r: Rng, op: "MaxPool" | "AveragePool"): Program {
     }
     // a 1-D pool: [N, C, L] tensors read as planes of height 1
     const oneD = h === 1 && oh === 1 && r.bool();
-    const [inS, outS] = oneD ? [[batch, c, w], [batch, c, ow]] : [[batch, c, h, w], [batch, c, oh, ow]];
+    const [inS, outS] = oneD
+      ? [
+          [batch, c, w],
+          [batch, c, ow],
+        ]
+      : [
+          [batch, c, h, w],
+          [batch, c, oh, ow],
+        ];
     return program(inS, [{ op, inputs: [0], output: 1, outShape: outS, attrs }]);
   }
 }
