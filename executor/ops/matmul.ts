@@ -1,5 +1,5 @@
 /**
- * MatMul in N-D with ONNX batch broadcasting (NUMERICS §17). By a constant 2-D right operand it is a Gemm layer
+ * MatMul in N-D with ONNX batch broadcasting (NUMERICS §18). By a constant 2-D right operand it is a Gemm layer
  * (executor/ops/gemm.ts, per-column weights, fusions); otherwise a MatMul layer: two computed operands (attention's
  * Q x K^T and scores x V), or one computed and one constant operand (left, or N-D right) held as the layer's weights.
  */

@@ -5,7 +5,7 @@ import {Descriptor} from "../../libraries/Descriptor.sol";
 import {KernelIO} from "./KernelIO.sol";
 
 /// @title MatMulKernel
-/// @notice One output element of an N-D MatMul with batch broadcasting (`docs/NUMERICS.md` §17): two computed
+/// @notice One output element of an N-D MatMul with batch broadcasting (`docs/NUMERICS.md` §18): two computed
 /// operands, or one computed and one constant operand (the proven row `w`, on side `constSide`).
 library MatMulKernel {
     /// @notice The family's one op (`opOf`).
@@ -88,7 +88,7 @@ library MatMulKernel {
     }
 
     /// @dev sum over k of (A - zA) (B - zB): A's row is checked as one range (or read from `w`), B's column as one
-    /// range on a contiguous slice, tap by tap on a sparse one (or read from `w`). |acc| < 2^37 (NUMERICS §17).
+    /// range on a contiguous slice, tap by tap on a sparse one (or read from `w`). |acc| < 2^37 (NUMERICS §18).
     function _sum(
         bytes calldata d,
         Operands memory o,

@@ -1,4 +1,4 @@
-/** MatMul of two int8 operands with batch broadcasting: docs/NUMERICS.md §17. */
+/** MatMul of two int8 operands with batch broadcasting: docs/NUMERICS.md §18. */
 import type { Layer } from "../types";
 import { INV_POW2, POW2 } from "./requant";
 
