@@ -4,7 +4,6 @@
  */
 import { ShapeMismatchError } from "../errors";
 import { type GraphNode, type Tensor, sizeOf } from "../model/graph";
-import { unsupported } from "./params";
 
 export interface FTensor {
   dims: number[];

@@ -5,13 +5,13 @@
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
+import { StepWitnessTooLargeError } from "../../executor/errors";
 import { cheapestStepProof } from "../../game/step-proof";
 import { buildSparseStepProof, buildStepProof } from "../../game/step-proof";
 import { execute, type Program, validateProgram } from "../../executor/runtime";
 import {
   MAX_STEP_PROOF_CALLDATA,
   MAX_STEP_PROOF_GAS,
-  StepWitnessTooLargeError,
   stepProofGas,
   stepWitnessBounds,
   type StepWitnessBound,

@@ -66,7 +66,8 @@ library MatMulKernel {
         }
     }
 
-    /// @dev Sets K, N and the operands' offsets within their tensors: a = ((batch of A) M + r) K, b = (batch of B) K N + j.
+    /// @dev Sets K, N and the operands' offsets within their tensors: a = ((batch of A) M + r) K and
+    /// b = (batch of B) K N + j.
     function _indices(uint256[] calldata a, uint256[] calldata b, uint256 i, Operands memory o) private pure {
         uint256 r = a.length;
         uint256 m = a[r - 2];
