@@ -2,10 +2,11 @@
 import { type GraphNode, attrInt } from "../model/graph";
 import { averagePool as averagePoolKernel } from "../runtime/kernels/pool";
 import { type LoweringContext, defineOperator } from "./definition";
-import { poolF, poolLayer, poolPattern, poolWindow, validatePool } from "./pool";
+import { lowerPool3d, poolF, poolLayer, poolPattern, poolWindow, validatePool } from "./pool";
 
 /** Output quantization = input quantization; GlobalAveragePool never counts padding (it has none). */
 function lowerAveragePool(ctx: LoweringContext, node: GraphNode): void {
+  if (ctx.input(node, 0).dims.length === 5) return lowerPool3d(ctx, node, "AveragePool");
   const { x, attrs } = poolLayer(ctx, node);
   attrs.countIncludePad = node.opType === "AveragePool" ? attrInt(node, "count_include_pad", 0) : 0;
   attrs.zIn = x.q.zeroPoint;

@@ -1,10 +1,11 @@
 /**
  * Conv 2-D (NCHW) with strides, pads, dilations and groups, and a fused output clamp (NUMERICS §6). A 1-D Conv
- * (NCL) is the same layer over a plane of height 1 (§6.1): its [N, C, L] tensor has the bytes of [N, C, 1, L].
+ * (NCL) is the same layer over a plane of height 1, a 3-D Conv (NCDHW) the layer over [C*D, H, W] planes with its
+ * depth folded into the weights (NUMERICS §19).
  */
 import { type GraphNode, attrInt } from "../model/graph";
 import { floatOf } from "../quant/float-tensor";
-import { as2d, windowNd } from "../quant/geometry";
+import { type WindowNd, as2d, windowNd } from "../quant/geometry";
 import { unsupported } from "../quant/params";
 import { conv as convKernel } from "../runtime/kernels/conv";
 import { num, nums, windowPattern } from "../runtime/read-pattern";
@@ -16,23 +17,26 @@ import { planeShapeOk } from "./pool";
 
 /**
  * The constant weights [m, c / group, ...kernel] as m rows, the optional constant bias, the window geometry; a 1-D
- * Conv as a 2-D one over a plane of height 1 (the row layout (ci, k) is the same).
+ * Conv as a 2-D one over a plane of height 1 (the row layout (ci, k) is the same), a 3-D one with its depth folded
+ * into the channels (`foldDepth`).
  */
 function convWeights(ctx: LoweringContext, node: GraphNode, x: QuantTensor): LinearWeights {
   const wt = ctx.constant(node.inputs[1]);
   if (!wt || wt.dtype !== "float32") unsupported(node, "non-constant weights");
-  if ((x.dims.length !== 3 && x.dims.length !== 4) || wt.dims.length !== x.dims.length)
-    unsupported(node, `a rank-${x.dims.length} input with rank-${wt.dims.length} weights (Conv1d and Conv2d)`);
+  if (x.dims.length < 3 || x.dims.length > 5 || wt.dims.length !== x.dims.length)
+    unsupported(node, `a rank-${x.dims.length} input with rank-${wt.dims.length} weights (Conv1d, Conv2d, Conv3d)`);
   const [m, cg] = wt.dims;
   const [, c, ...size] = x.dims;
-  const g = as2d(windowNd(node, size, wt.dims.slice(2), false));
-  const [kh, kw] = g.kernel;
-  const [h, wd] = size.length === 2 ? size : [1, size[0]];
   const group = attrInt(node, "group", 1);
   const b = new Float64Array(m);
   const bt = ctx.constant(node.inputs[2]);
   if (node.inputs[2] && !bt) unsupported(node, "a non-constant bias");
   if (bt) b.set(floatOf(bt).data);
+  const nd = windowNd(node, size, wt.dims.slice(2), false);
+  if (size.length === 3) return foldDepth(node, Float64Array.from(wt.data), b, c, m, cg, group, size, nd);
+  const g = as2d(nd);
+  const [kh, kw] = g.kernel;
+  const [h, wd] = size.length === 2 ? size : [1, size[0]];
   const attrs = {
     inChw: [c, h, wd],
     outChw: [m, g.out[0], g.out[1]],
@@ -43,6 +47,57 @@ function convWeights(ctx: LoweringContext, node: GraphNode, x: QuantTensor): Lin
     dilations: [...g.dilations],
   };
   return { op: "Conv", rows: m, rowLen: cg * kh * kw, w: Float64Array.from(wt.data), b, attrs, channelAxisLast: false };
+}
+
+/**
+ * A 3-D Conv as the 2-D Conv over [C*D, H, W] with M*OD output channels (NUMERICS §19): output channel (o, oz)'s
+ * weight for input channel (ci, iz) is w[o, ci, kz] where iz = oz*SD - padFront + kz*DD, else 0. The [N, C, D, H, W]
+ * input and [N, M, OD, OH, OW] output are exactly the bytes of those planes.
+ */
+function foldDepth(
+  node: GraphNode,
+  w: Float64Array,
+  bias: Float64Array,
+  c: number,
+  m: number,
+  cg: number,
+  group: number,
+  [d, h, wd]: number[],
+  g: WindowNd,
+): LinearWeights {
+  const [kd, kh, kw] = g.kernel;
+  const [sd, sh, sw] = g.strides;
+  const [dd, dh, dw] = g.dilations;
+  const [pf, pt, pl, , pb, pr] = g.pads;
+  const od = g.out[0];
+  const rows = m * od;
+  const rowLen = cg * d * kh * kw;
+  if (rows * rowLen > 2 ** 26) unsupported(node, `a 3-D Conv whose folded weights (${rows} x ${rowLen}) exceed 2^26`);
+  const fw = new Float64Array(rows * rowLen);
+  const fb = new Float64Array(rows);
+  const plane = kh * kw;
+  for (let o = 0; o < m; o++)
+    for (let oz = 0; oz < od; oz++) {
+      const r = o * od + oz;
+      fb[r] = bias[o];
+      for (let kz = 0; kz < kd; kz++) {
+        const iz = oz * sd - pf + kz * dd;
+        if (iz < 0 || iz >= d) continue;
+        for (let ci = 0; ci < cg; ci++)
+          for (let t = 0; t < plane; t++)
+            fw[r * rowLen + (ci * d + iz) * plane + t] = w[((o * cg + ci) * kd + kz) * plane + t];
+      }
+    }
+  const attrs = {
+    inChw: [c * d, h, wd],
+    outChw: [rows, g.out[1], g.out[2]],
+    group,
+    kernel: [kh, kw],
+    strides: [sh, sw],
+    pads: [pt, pl, pb, pr],
+    dilations: [dh, dw],
+  };
+  return { op: "Conv", rows, rowLen, w: fw, b: fb, attrs, channelAxisLast: false };
 }
 
 export const conv = defineOperator({

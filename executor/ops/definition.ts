@@ -42,8 +42,11 @@ export interface LoweringContext {
   soleConsumer(name: string): number | undefined;
   /** Marks a node as folded into the layer being built, so that it is not lowered itself. */
   fuse(nodeIndex: number): void;
-  /** Appends a layer producing tensor `name`, quantized with `q`. */
-  emit(name: string, q: QParams, layer: Omit<Layer, "output" | "outShape">): void;
+  /**
+   * Appends a layer producing tensor `name`, quantized with `q`. `dims` gives the shape of an intermediate tensor the
+   * float graph does not have (a node lowered to several layers names it itself); by default the calibrated dims.
+   */
+  emit(name: string, q: QParams, layer: Omit<Layer, "output" | "outShape">, dims?: readonly number[]): void;
   /** Tensor `name` is `t` (Identity, a no-op Reshape): no layer. */
   alias(name: string, t: QuantTensor): void;
 }

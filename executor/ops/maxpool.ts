@@ -6,10 +6,11 @@ import type { GraphNode } from "../model/graph";
 import { maxPool as maxPoolKernel } from "../runtime/kernels/pool";
 import { nums } from "../runtime/read-pattern";
 import { type LoweringContext, defineOperator } from "./definition";
-import { poolF, poolLayer, poolPattern, poolWindow, validatePool } from "./pool";
+import { lowerPool3d, poolF, poolLayer, poolPattern, poolWindow, validatePool } from "./pool";
 
 /** Output quantization = input quantization; GlobalMaxPool is one window over the whole plane. */
 function lowerMaxPool(ctx: LoweringContext, node: GraphNode): void {
+  if (ctx.input(node, 0).dims.length === 5) return lowerPool3d(ctx, node, "MaxPool");
   const { x, dilations, attrs } = poolLayer(ctx, node);
   attrs.dilations = [...dilations];
   ctx.emit(node.outputs[0], x.q, { op: "MaxPool", inputs: [x.id], attrs });

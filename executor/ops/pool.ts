@@ -2,7 +2,7 @@
  * What MaxPool and AveragePool share: the float reference of the ONNX pools, the window attributes of their layers,
  * the window validation, the read pattern and the geometry of one element.
  */
-import type { GraphNode } from "../model/graph";
+import { type GraphNode, attrInt } from "../model/graph";
 import { as2d } from "../quant/geometry";
 import { unsupported } from "../quant/params";
 import { type ReadPattern, nums, windowPattern } from "../runtime/read-pattern";
@@ -14,12 +14,13 @@ import { type PoolKind, poolWindow as nodeWindow } from "./spatial-float";
 export { poolF } from "./spatial-float";
 
 /**
- * The shape of a plane-wise layer's tensor: [n, ch, h, w], or [n, ch, w] when h = 1 (a 1-D layer runs as a 2-D one
- * over a plane of height 1: the bytes are the same).
+ * The shape of a plane-wise layer's tensor: `n` batches of `ch` planes of h x w bytes, whatever the tensor's rank
+ * (3 to 5): [n, ch, h, w]; [n, ch, w] for a 1-D layer (h = 1); [n, c, d, h, w] for a 3-D layer whose depth is
+ * folded into the planes (NUMERICS §19). The kernels read bytes only, so the byte count is what must agree.
  */
 export function planeShapeOk(shape: readonly number[], n: number, ch: number, h: number, w: number): boolean {
-  if (shape.length === 4) return shape[0] === n && shape[1] === ch && shape[2] === h && shape[3] === w;
-  return shape.length === 3 && h === 1 && shape[0] === n && shape[1] === ch && shape[2] === w;
+  if (shape.length < 3 || shape.length > 5 || shape[0] !== n) return false;
+  return shape.reduce((a, b) => a * b, 1) === n * ch * h * w;
 }
 
 /**
@@ -97,4 +98,46 @@ export function poolWindow(layer: Layer, in0: number, i: number): { base: number
   const oy = Math.floor((i % plane) / ow);
   const ox = i % ow;
   return { base: in0 + Math.floor(i / plane) * h * w, y0: oy * sh - pt, x0: ox * sw - pl };
+}
+
+/**
+ * A 3-D pool ([N, C, D, H, W]) as 2-D pool layers (NUMERICS §19): a global pool is one window over [C, D*H, W]
+ * planes; otherwise the pool over (H, W) of each of the C*D planes, then the pool along D of the [D, OH*OW] planes
+ * (skipped when it is the identity). Max is separable exactly; the average is rounded once per stage.
+ */
+export function lowerPool3d(ctx: LoweringContext, node: GraphNode, op: "MaxPool" | "AveragePool"): void {
+  const x = ctx.input(node, 0);
+  const [n, c, d, h, w] = x.dims;
+  const kind = POOL_KIND[node.opType] ?? "max";
+  const g = nodeWindow(node, [d, h, w], kind);
+  const own: Record<string, number | number[]> =
+    op === "MaxPool"
+      ? {}
+      : {
+          countIncludePad: node.opType === "AveragePool" ? attrInt(node, "count_include_pad", 0) : 0,
+          zIn: x.q.zeroPoint,
+        };
+  const emit = (input: number, name: string, a: Record<string, number | number[]>, dil: number[], dims?: number[]) => {
+    const attrs = { ...a, ...own, ...(op === "MaxPool" ? { dilations: dil } : {}) };
+    ctx.emit(name, x.q, { op, inputs: [input], attrs }, dims);
+  };
+  const out = node.outputs[0];
+  if (kind === "globalAvg" || kind === "globalMax") {
+    const a = { inChw: [c, d * h, w], outHw: [1, 1], kernel: [d * h, w], strides: [1, 1], pads: [0, 0, 0, 0] };
+    emit(x.id, out, a, [1, 1]);
+    return;
+  }
+  const [kd, kh, kw] = g.kernel;
+  const [sd, sh, sw] = g.strides;
+  const [dd, dh, dw] = g.dilations;
+  const [pf, pt, pl, pk, pb, pr] = g.pads;
+  const [od, oh, ow] = g.out;
+  const depthIsIdentity = kd === 1 && sd === 1 && pf === 0 && pk === 0;
+  const first = depthIsIdentity ? out : `${out}::pool_hw`;
+  const a1 = { inChw: [c * d, h, w], outHw: [oh, ow], kernel: [kh, kw], strides: [sh, sw], pads: [pt, pl, pb, pr] };
+  emit(x.id, first, a1, [dh, dw], depthIsIdentity ? undefined : [n, c, d, oh, ow]);
+  if (depthIsIdentity) return;
+  const mid = ctx.input({ ...node, inputs: [first] }, 0);
+  const a2 = { inChw: [c, d, oh * ow], outHw: [od, oh * ow], kernel: [kd, 1], strides: [sd, 1], pads: [pf, 0, pk, 0] };
+  emit(mid.id, out, a2, [dd, 1]);
 }

@@ -109,8 +109,8 @@ export function quantizeGraph(graph: Graph, calibration: Float32Array[], opts: Q
     qparams: qOf,
     soleConsumer: sole,
     fuse: (nodeIndex) => void fused.add(nodeIndex),
-    emit(name, q, layer) {
-      const dims = shapes.get(name)!;
+    emit(name, q, layer, given) {
+      const dims = given ?? shapes.get(name)!;
       layers.push({ ...layer, output: layers.length + 1, outShape: [...dims] });
       entries.set(name, { id: layers.length, q, dims: [...dims] });
     },

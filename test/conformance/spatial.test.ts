@@ -1,6 +1,6 @@
 /**
  * Conformance of the spatial operators (the harness: ./harness.ts): Conv, MaxPool, AveragePool, GlobalAveragePool
- * and GlobalMaxPool in 1-D and 2-D with every attribute (pads, auto_pad, strides, dilations, groups, ceil_mode,
+ * and GlobalMaxPool in 1-D, 2-D and 3-D with every attribute (pads, auto_pad, strides, dilations, groups, ceil_mode,
  * count_include_pad), and MatMul in N-D (activation x activation with batch broadcasting, 1-D operands, a constant
  * left or N-D right operand, attention).
  */
@@ -43,7 +43,7 @@ function pool(op: string, size: number[], attrs: Attrs, opset = 18): Conformance
     name: `${op} ${size.length}-D ${JSON.stringify(attrs)} opset ${opset}`,
     graph: b.build(),
     inputDims: dims,
-    ops: [prog],
+    ops: size.length < 3 || op.startsWith("Global") ? [prog] : undefined,
   };
 }
 
@@ -117,6 +117,11 @@ conformanceSuite("spatial (Conv, pools, MatMul)", [
   conv([8, 6], 2, 2, [2, 3], { auto_pad: "SAME_LOWER", strides: [2, 1] }),
   conv([9, 9], 3, 3, [3, 3], { group: 3, strides: [2, 2], auto_pad: "VALID" }),
   conv([6, 6], 2, 2, [3, 3], { auto_pad: "SAME_UPPER" }, 22),
+  // Conv 3-D (depth folded into the channels of a 2-D layer)
+  conv([4, 5, 5], 2, 3, [3, 3, 3], { pads: [1, 1, 1, 1, 1, 1] }),
+  conv([5, 6, 6], 2, 2, [2, 3, 3], { strides: [2, 2, 1], dilations: [1, 1, 2] }),
+  conv([4, 4, 4], 4, 4, [3, 1, 3], { group: 2, auto_pad: "SAME_UPPER" }),
+  conv([5, 4, 4], 2, 2, [3, 2, 2], { auto_pad: "SAME_LOWER", strides: [2, 1, 1] }, 22),
   // MaxPool 1-D / 2-D
   pool("MaxPool", [12], { kernel_shape: [2] }),
   pool("MaxPool", [12], { kernel_shape: [3], strides: [2], pads: [1, 1] }),
@@ -136,6 +141,17 @@ conformanceSuite("spatial (Conv, pools, MatMul)", [
   pool("AveragePool", [7, 7], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1 }),
   pool("AveragePool", [7, 7], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 }),
   pool("AveragePool", [9], { kernel_shape: [2], auto_pad: "VALID", strides: [2] }, 22),
+  // pools 3-D (separable: the (H, W) pool of each depth slice, then the pool along D)
+  pool("MaxPool", [4, 5, 5], { kernel_shape: [2, 2, 2] }),
+  pool("MaxPool", [5, 6, 6], { kernel_shape: [3, 3, 3], strides: [2, 2, 2], pads: [1, 1, 1, 1, 1, 1] }),
+  pool("MaxPool", [5, 5, 5], { kernel_shape: [2, 3, 2], strides: [2, 2, 2], ceil_mode: 1, dilations: [2, 1, 1] }),
+  pool("MaxPool", [3, 6, 6], { kernel_shape: [1, 2, 2], strides: [1, 2, 2] }),
+  pool("AveragePool", [4, 6, 6], { kernel_shape: [2, 2, 2], strides: [2, 2, 2] }),
+  pool("AveragePool", [5, 5, 5], { kernel_shape: [3, 3, 3], pads: [1, 1, 1, 1, 1, 1], count_include_pad: 1 }),
+  pool("AveragePool", [5, 5, 5], { kernel_shape: [3, 3, 3], pads: [1, 1, 1, 1, 1, 1], count_include_pad: 0 }),
+  pool("AveragePool", [5, 6, 6], { kernel_shape: [2, 3, 3], strides: [2, 2, 2], ceil_mode: 1 }, 22),
+  pool("GlobalAveragePool", [3, 4, 5], {}),
+  pool("GlobalMaxPool", [3, 4, 5], {}),
   // global pools
   pool("GlobalAveragePool", [10], {}),
   pool("GlobalAveragePool", [5, 6], {}),
