@@ -80,6 +80,7 @@ export const SUPPORTED_OPERATORS = [
   "Softmax",
   // ops-spatial
   "GlobalMaxPool",
+  "ConvTranspose",
 ] as const;
 
 export type SupportedOperator = (typeof SUPPORTED_OPERATORS)[number];

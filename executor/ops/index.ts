@@ -16,6 +16,7 @@ import { affine } from "./affine";
 import { averagePool } from "./averagepool";
 import { add, mul, sub } from "./binary";
 import { conv } from "./conv";
+import { convTransposeOp } from "./convtranspose";
 import type { NodeRule, OperatorDefinition } from "./definition";
 import { gemm } from "./gemm";
 import { lut } from "./lut";
@@ -53,6 +54,7 @@ export const OPERATORS = [
   transpose,
   // ops-spatial
   matMul,
+  convTransposeOp,
 ] as const;
 
 /** Operators of the integer program (one layer = one trace step). */

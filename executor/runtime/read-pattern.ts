@@ -8,9 +8,10 @@ export const CHUNK = 32;
 
 /**
  * The kernels by cost: Gemm, Conv, the two pools, Softmax, every op that reads one or two bytes, and MatMul (a row of
- * one operand and a column of the other).
+ * one operand and a column of the other), ConvTranspose (a checked visit of every tap).
  */
-export type KernelFamily = "Gemm" | "Conv" | "MaxPool" | "AveragePool" | "Softmax" | "pointwise" | "MatMul";
+export type KernelFamily =
+  "Gemm" | "Conv" | "MaxPool" | "AveragePool" | "Softmax" | "pointwise" | "MatMul" | "ConvTranspose";
 
 /** Tree depth for n leaves: ceil(log2 n), 0 for n <= 1 (as `treeDepth` and `MerkleLib.depth`). */
 export function depthOf(n: number): number {

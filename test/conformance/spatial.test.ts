@@ -47,6 +47,35 @@ function pool(op: string, size: number[], attrs: Attrs, opset = 18): Conformance
   };
 }
 
+function convTranspose(
+  size: number[],
+  c: number,
+  m: number,
+  kernel: number[],
+  attrs: Attrs,
+  opset = 18,
+): ConformanceCase {
+  const b = new GraphBuilder("convtranspose", opset);
+  const group = typeof attrs.group === "number" ? attrs.group : 1;
+  const dims = [1, c, ...size];
+  const y = b.node(
+    "ConvTranspose",
+    [
+      b.input("x", dims),
+      b.initializer("w", weights(11, [c, m / group, ...kernel])),
+      b.initializer("b", weights(12, [m], 0.2)),
+    ],
+    attrs,
+  );
+  b.output(y, [-1]);
+  return {
+    name: `ConvTranspose ${size.length}-D k${kernel.join("x")} ${JSON.stringify(attrs)} opset ${opset}`,
+    graph: b.build(),
+    inputDims: dims,
+    ops: ["ConvTranspose"],
+  };
+}
+
 /** MatMul of the input by Transpose(input) or by the input reshaped: two computed operands. */
 function matmulSelf(dims: number[], perm: number[], opset = 18): ConformanceCase {
   const b = new GraphBuilder("matmul", opset);
@@ -122,6 +151,17 @@ conformanceSuite("spatial (Conv, pools, MatMul)", [
   conv([5, 6, 6], 2, 2, [2, 3, 3], { strides: [2, 2, 1], dilations: [1, 1, 2] }),
   conv([4, 4, 4], 4, 4, [3, 1, 3], { group: 2, auto_pad: "SAME_UPPER" }),
   conv([5, 4, 4], 2, 2, [3, 2, 2], { auto_pad: "SAME_LOWER", strides: [2, 1, 1] }, 22),
+  // ConvTranspose 1-D / 2-D
+  convTranspose([5, 5], 2, 3, [3, 3], {}),
+  convTranspose([4, 4], 2, 2, [3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }),
+  convTranspose([4, 4], 2, 2, [3, 3], { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] }),
+  convTranspose([4, 3], 4, 4, [2, 3], { group: 2, strides: [2, 1], dilations: [1, 2] }),
+  convTranspose([4, 4], 2, 2, [3, 3], { strides: [2, 2], output_shape: [8, 8] }),
+  convTranspose([3, 4], 2, 3, [4, 4], { strides: [2, 2], auto_pad: "SAME_UPPER" }),
+  convTranspose([3, 4], 2, 3, [4, 4], { strides: [2, 2], auto_pad: "SAME_LOWER" }),
+  convTranspose([6], 2, 3, [3], { strides: [2] }),
+  convTranspose([6], 2, 2, [4], { strides: [3], pads: [1, 2], output_padding: [2] }),
+  convTranspose([5], 3, 3, [3], { group: 3, dilations: [2] }, 22),
   // MaxPool 1-D / 2-D
   pool("MaxPool", [12], { kernel_shape: [2] }),
   pool("MaxPool", [12], { kernel_shape: [3], strides: [2], pads: [1, 1] }),
