@@ -408,3 +408,50 @@ export function matmulProgram(r: Rng): Program {
 }
 
 GENERATORS.MatMul = matmulProgram;
+
+/** ConvTranspose 2-D (or 1-D: an [N, C, L] tensor as a plane of height 1) with random geometry. */
+export function convTransposeProgram(r: Rng): Program {
+  const kind = r.int(0, 2);
+  const group = kind === 0 ? 1 : kind === 1 ? 2 : r.int(1, 3);
+  const c = group * r.int(1, 2);
+  const m = group * r.int(1, 2);
+  const oneD = r.int(0, 3) === 0;
+  const [h, w] = [oneD ? 1 : r.int(1, 5), r.int(1, 5)];
+  const kernel = [oneD ? 1 : r.int(1, 3), r.int(1, 3)];
+  const strides = [oneD ? 1 : r.int(1, 3), r.int(1, 3)];
+  const dilations = [oneD ? 1 : r.int(1, 2), r.int(1, 2)];
+  const axis = (size: number, k: number, s: number, d: number): [number, number, number] => {
+    const full = s * (size - 1) + (k - 1) * d + 1;
+    const pb = r.int(0, Math.min(2, full - 1));
+    const pe = r.int(0, Math.min(2, full - 1 - pb));
+    const extra = r.int(0, Math.max(s, d) - 1);
+    return [pb, pe, full - pb - pe + extra];
+  };
+  const [pt, pb, oh] = oneD ? [0, 0, 1] : axis(h, kernel[0], strides[0], dilations[0]);
+  const [pl, pr, ow] = axis(w, kernel[1], strides[1], dilations[1]);
+  const batch = r.int(1, 2);
+  const rowLen = (c / group) * kernel[0] * kernel[1];
+  return program(oneD ? [batch, c, w] : [batch, c, h, w], [
+    {
+      op: "ConvTranspose",
+      inputs: [0],
+      output: 1,
+      outShape: oneD ? [batch, m, ow] : [batch, m, oh, ow],
+      attrs: {
+        inChw: [c, h, w],
+        outChw: [m, oh, ow],
+        group,
+        kernel,
+        strides,
+        pads: [pt, pl, pb, pr],
+        dilations,
+        ...zeroClamp(r),
+      },
+      weights: r.int8s(m * rowLen, -127, 127),
+      bias: r.int32s(m, -(1 << 16), 1 << 16),
+      ...requant(r, m, 22 + log2(rowLen) / 2),
+    },
+  ]);
+}
+
+GENERATORS.ConvTranspose = convTransposeProgram;

@@ -21,6 +21,7 @@ import type { IntegerStepVerifier } from "../../typechain-types";
 import { largestLegal, matmulActAct, matmulConstRight } from "../../bench/one-step/spatial";
 import { Rng } from "../disputes/step-fixtures";
 import { UNDER_COVERAGE } from "../helpers/coverage";
+import { deployStepVerifier } from "../helpers/step-verifier";
 
 function states(p: Program): Int8Array[] {
   return execute(p, new Rng(5).int8s(p.inputShape.reduce((a, b) => a * b, 1)));
@@ -39,7 +40,7 @@ function verifierBound(b: StepWitnessBound, path: "contiguous" | "sparse"): numb
   this.timeout(600_000);
   let verifier: IntegerStepVerifier;
   before(async () => {
-    verifier = (await ethers.deployContract("IntegerStepVerifier")) as unknown as IntegerStepVerifier;
+    verifier = await deployStepVerifier();
   });
 
   async function gasOf(data: string): Promise<number> {
