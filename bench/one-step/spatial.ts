@@ -48,6 +48,38 @@ export function matmulConstRight(k: number, n = 2): Program {
   );
 }
 
+/** ConvTranspose 3x3, stride 2, over c channels of 16x16 (each output reads up to 2x2 taps of each channel). */
+export function convTransposeC(c: number): Program {
+  const r = new Rng(c);
+  return program(
+    [1, c, 16, 16],
+    [
+      {
+        op: "ConvTranspose",
+        inputs: [0],
+        output: 1,
+        outShape: [1, 2, 31, 31],
+        attrs: {
+          inChw: [c, 16, 16],
+          outChw: [2, 31, 31],
+          group: 1,
+          kernel: [3, 3],
+          strides: [2, 2],
+          pads: [1, 1, 1, 1],
+          dilations: [1, 1],
+          zIn: -3,
+          zOut: 0,
+          clampMin: -128,
+          clampMax: 127,
+        },
+        weights: r.int8s(2 * c * 9, -127, 127),
+        bias: r.int32s(2, -1000, 1000),
+        ...REQ,
+      },
+    ],
+  );
+}
+
 /** The largest x for which make(x) is legal (make grows with x; make(1) legal, make(hi) not). */
 export function largestLegal(make: (x: number) => Program, hi: number): number {
   let lo = 1;
@@ -63,8 +95,10 @@ export function largestLegal(make: (x: number) => Program, hi: number): number {
 export function worstCases(): { op: string; program: Program; layer: number; element: number }[] {
   const kAct = largestLegal((k) => matmulActAct(k), 20_000);
   const kConst = largestLegal((k) => matmulConstRight(k), 200_000);
+  const cT = largestLegal((c) => convTransposeC(c), 4_000);
   return [
     { op: "MatMul", program: matmulActAct(kAct), layer: 1, element: 33 },
+    { op: "ConvTranspose", program: convTransposeC(cT), layer: 0, element: 31 * 15 + 15 },
     { op: "MatMulConst", program: matmulConstRight(kConst), layer: 0, element: 3 },
   ];
 }

@@ -62,7 +62,7 @@ export const GAS_MODEL: {
       Softmax: 805,
       pointwise: 0,
       MatMul: 600,
-      ConvTranspose: 600,
+      ConvTranspose: 1_200,
     },
     perTrip: {
       Gemm: 0,
@@ -72,7 +72,7 @@ export const GAS_MODEL: {
       Softmax: 0,
       pointwise: 0,
       MatMul: 0,
-      ConvTranspose: 300,
+      ConvTranspose: 500,
     },
   },
   sparse: {
@@ -87,7 +87,7 @@ export const GAS_MODEL: {
       Softmax: 1_260,
       pointwise: 0,
       MatMul: 1_000,
-      ConvTranspose: 1_000,
+      ConvTranspose: 1_400,
     },
     perTrip: {
       Gemm: 0,
@@ -97,7 +97,7 @@ export const GAS_MODEL: {
       Softmax: 0,
       pointwise: 0,
       MatMul: 0,
-      ConvTranspose: 300,
+      ConvTranspose: 500,
     },
   },
 };

@@ -18,7 +18,7 @@ import {
 } from "../../executor/runtime/step-witness";
 import { WeightsCommitment } from "../../executor/trace/weights";
 import type { IntegerStepVerifier } from "../../typechain-types";
-import { largestLegal, matmulActAct, matmulConstRight } from "../../bench/one-step/spatial";
+import { convTransposeC, largestLegal, matmulActAct, matmulConstRight } from "../../bench/one-step/spatial";
 import { Rng } from "../disputes/step-fixtures";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 import { deployStepVerifier } from "../helpers/step-verifier";
@@ -36,7 +36,7 @@ function verifierBound(b: StepWitnessBound, path: "contiguous" | "sparse"): numb
   );
 }
 
-(UNDER_COVERAGE ? describe.skip : describe)("one-step proofs of MatMul at the limit", function () {
+(UNDER_COVERAGE ? describe.skip : describe)("one-step proofs of MatMul and ConvTranspose at the limit", function () {
   this.timeout(600_000);
   let verifier: IntegerStepVerifier;
   before(async () => {
@@ -57,6 +57,7 @@ function verifierBound(b: StepWitnessBound, path: "contiguous" | "sparse"): numb
   const families: [string, (x: number) => Program, number, number, number][] = [
     ["MatMul of two activations, k taps 64 bytes apart", (k) => matmulActAct(k), 20_000, 1, 33],
     ["MatMul by a constant [2, k, 2] operand", (k) => matmulConstRight(k), 200_000, 0, 3],
+    ["ConvTranspose 3x3 stride 2 over c channels of 16x16", (c) => convTransposeC(c), 4_000, 0, 31 * 15 + 15],
   ];
   for (const [name, make, hi, layer, element] of families) {
     it(`X10-4: ${name}: the largest legal layer's worst element fits the bound (<= 5M gas, <= 128 KiB), one more is refused`, async () => {
@@ -75,18 +76,23 @@ function verifierBound(b: StepWitnessBound, path: "contiguous" | "sparse"): numb
         verifierBound(b, sent.sparse ? "sparse" : "contiguous"),
       );
       expect((data.length - 2) / 2).to.be.at.most(b.calldata);
-      expect(() => validateProgram(make(x + 1))).to.throw(StepWitnessTooLargeError, /\(MatMul\)/);
+      expect(() => validateProgram(make(x + 1))).to.throw(
+        StepWitnessTooLargeError,
+        /^layer \d+ \((MatMul|ConvTranspose)\)/,
+      );
       console.log(`      ${name}: x = ${x}, ${sent.sparse ? "sparse" : "contiguous"}: ${gas} gas (bound ${b.gas})`);
     });
   }
 
-  it("X10-6: GAS_MODEL bounds the measured gas of both MatMul witnesses over a spread of shapes", async () => {
+  it("X10-6: GAS_MODEL bounds the measured gas of both MatMul and ConvTranspose witnesses over a spread of shapes", async () => {
     const shapes: [string, Program, number][] = [
       ["act x act k=64 n=64", matmulActAct(64), 1],
       ["act x act k=512 n=64", matmulActAct(512), 1],
       ["act x act k=256 n=4", matmulActAct(256, 4), 1],
       ["act x act k=2048 n=1", matmulActAct(2048, 1), 1],
       ["const right k=4096", matmulConstRight(4096), 0],
+      ["ConvTranspose c=8", convTransposeC(8), 0],
+      ["ConvTranspose c=256", convTransposeC(256), 0],
     ];
     for (const [name, p, layer] of shapes) {
       const s = states(p);
