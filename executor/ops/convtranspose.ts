@@ -1,5 +1,5 @@
 /**
- * ConvTranspose 2-D (NCHW; 1-D NCL as a plane of height 1) with strides, pads, output_padding, output_shape,
+ * ConvTranspose 2-D (NCHW; 1-D NCL as a plane of height 1, 3-D NCDHW with its depth folded into the channels) with strides, pads, output_padding, output_shape,
  * auto_pad, dilations and groups, and a fused output clamp (NUMERICS §20).
  */
 import type { GraphNode } from "../model/graph";
@@ -9,28 +9,37 @@ import { unsupported } from "../quant/params";
 import { convTranspose as convTransposeKernel, tapInput } from "../runtime/kernels/convtranspose";
 import { nums, windowPattern } from "../runtime/read-pattern";
 import { MAX_DIM } from "../runtime/types";
+import type { WindowNd } from "../quant/geometry";
 import type { LayerCheck } from "./check";
 import { type LoweringContext, type QuantTensor, defineOperator } from "./definition";
 import { type LinearWeights, lowerLinear } from "./linear";
 import { planeShapeOk } from "./pool";
 import { convTransposeF, convTransposeWindow } from "./spatial-float";
 
-/** ONNX weights [C, M/group, kh, kw] as M rows of (ci, ky, kx), the bias, the geometry (1-D: height 1). */
+/**
+ * ONNX weights [C, M/group, ...kernel] as M rows of (ci, ky, kx), the bias, the geometry: 1-D as a plane of height
+ * 1, 3-D with its depth folded into the channels (`foldDepth`).
+ */
 function convTransposeWeights(ctx: LoweringContext, node: GraphNode, x: QuantTensor): LinearWeights {
   const wt = ctx.constant(node.inputs[1]);
   if (!wt || wt.dtype !== "float32") unsupported(node, "non-constant weights");
-  if ((x.dims.length !== 3 && x.dims.length !== 4) || wt.dims.length !== x.dims.length)
-    unsupported(node, `a rank-${x.dims.length} input (only 1-D and 2-D ConvTranspose)`);
+  if (x.dims.length < 3 || x.dims.length > 5 || wt.dims.length !== x.dims.length)
+    unsupported(node, `a rank-${x.dims.length} input with rank-${wt.dims.length} weights`);
   const [, c, ...size] = x.dims;
   const group = attrInt(node, "group", 1);
   const [wc, mg, ...kernel] = wt.dims;
   if (group < 1 || wc !== c || c % group !== 0) unsupported(node, `weights [${wt.dims.join(", ")}] for group ${group}`);
   const g = convTransposeWindow(node, size, kernel);
+  const m = mg * group;
+  const cg = c / group;
+  const b = new Float64Array(m);
+  const bt = ctx.constant(node.inputs[2]);
+  if (node.inputs[2] && !bt) unsupported(node, "a non-constant bias");
+  if (bt) b.set(floatOf(bt).data);
+  if (size.length === 3) return foldDepth(node, wt.data, b, c, mg, group, size, g);
   const two = size.length === 2;
   const [h, w] = two ? size : [1, size[0]];
   const [kh, kw] = two ? kernel : [1, kernel[0]];
-  const m = mg * group;
-  const cg = c / group;
   const rowLen = cg * kh * kw;
   const rows = new Float64Array(m * rowLen);
   for (let o = 0; o < m; o++) {
@@ -39,22 +48,73 @@ function convTransposeWeights(ctx: LoweringContext, node: GraphNode, x: QuantTen
       for (let t = 0; t < kh * kw; t++)
         rows[o * rowLen + ci * kh * kw + t] = wt.data[((gi * cg + ci) * mg + (o % mg)) * kh * kw + t];
   }
-  const b = new Float64Array(m);
-  const bt = ctx.constant(node.inputs[2]);
-  if (node.inputs[2] && !bt) unsupported(node, "a non-constant bias");
-  if (bt) b.set(floatOf(bt).data);
   const n = size.length;
-  const pads = two ? g.pads : [0, g.pads[0], 0, g.pads[1]];
   const attrs = {
     inChw: [c, h, w],
     outChw: [m, two ? g.out[0] : 1, g.out[n - 1]],
     group,
     kernel: [kh, kw],
     strides: two ? g.strides : [1, g.strides[0]],
-    pads,
+    pads: two ? g.pads : [0, g.pads[0], 0, g.pads[1]],
     dilations: two ? g.dilations : [1, g.dilations[0]],
   };
   return { op: "ConvTranspose", rows: m, rowLen, w: rows, b, attrs, channelAxisLast: false };
+}
+
+/**
+ * A 3-D ConvTranspose as the 2-D one over [C*D, H, W] planes with M*OD output channels (NUMERICS §20): output
+ * channel (o, oz)'s weight for input channel (ci, iz) is w[g*cg + ci, o mod mg, kz] where oz + padFront - kz*DD =
+ * iz*SD, else 0.
+ */
+function foldDepth(
+  node: GraphNode,
+  w: Float32Array,
+  bias: Float64Array,
+  c: number,
+  mg: number,
+  group: number,
+  [d, h, wd]: number[],
+  g: WindowNd,
+): LinearWeights {
+  const [kd, kh, kw] = g.kernel;
+  const [sd, sh, sw] = g.strides;
+  const [dd, dh, dw] = g.dilations;
+  const [pf, pt, pl, , pb, pr] = g.pads;
+  const [od, oh, ow] = g.out;
+  const m = mg * group;
+  const cg = c / group;
+  const rows = m * od;
+  const rowLen = cg * d * kh * kw;
+  if (rows * rowLen > 2 ** 26)
+    unsupported(node, `a 3-D ConvTranspose whose folded weights (${rows} x ${rowLen}) exceed 2^26`);
+  const fw = new Float64Array(rows * rowLen);
+  const fb = new Float64Array(rows);
+  const plane = kh * kw;
+  for (let o = 0; o < m; o++) {
+    const gi = Math.floor(o / mg);
+    for (let oz = 0; oz < od; oz++) {
+      const r = o * od + oz;
+      fb[r] = bias[o];
+      for (let kz = 0; kz < kd; kz++) {
+        const t = oz + pf - kz * dd;
+        if (t < 0 || t % sd !== 0 || t / sd >= d) continue;
+        const iz = t / sd;
+        for (let ci = 0; ci < cg; ci++)
+          for (let q = 0; q < plane; q++)
+            fw[r * rowLen + (ci * d + iz) * plane + q] = w[(((gi * cg + ci) * mg + (o % mg)) * kd + kz) * plane + q];
+      }
+    }
+  }
+  const attrs = {
+    inChw: [c * d, h, wd],
+    outChw: [rows, oh, ow],
+    group,
+    kernel: [kh, kw],
+    strides: [sh, sw],
+    pads: [pt, pl, pb, pr],
+    dilations: [dh, dw],
+  };
+  return { op: "ConvTranspose", rows, rowLen, w: fw, b: fb, attrs, channelAxisLast: false };
 }
 
 /** Along one axis: out = S*(in-1) + (K-1)*D + 1 - padBegin - padEnd + outputPadding, 0 <= outputPadding < max(S, D). */

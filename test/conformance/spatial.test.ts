@@ -151,7 +151,7 @@ conformanceSuite("spatial (Conv, pools, MatMul)", [
   conv([5, 6, 6], 2, 2, [2, 3, 3], { strides: [2, 2, 1], dilations: [1, 1, 2] }),
   conv([4, 4, 4], 4, 4, [3, 1, 3], { group: 2, auto_pad: "SAME_UPPER" }),
   conv([5, 4, 4], 2, 2, [3, 2, 2], { auto_pad: "SAME_LOWER", strides: [2, 1, 1] }, 22),
-  // ConvTranspose 1-D / 2-D
+  // ConvTranspose 1-D / 2-D / 3-D
   convTranspose([5, 5], 2, 3, [3, 3], {}),
   convTranspose([4, 4], 2, 2, [3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }),
   convTranspose([4, 4], 2, 2, [3, 3], { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] }),
@@ -162,6 +162,9 @@ conformanceSuite("spatial (Conv, pools, MatMul)", [
   convTranspose([6], 2, 3, [3], { strides: [2] }),
   convTranspose([6], 2, 2, [4], { strides: [3], pads: [1, 2], output_padding: [2] }),
   convTranspose([5], 3, 3, [3], { group: 3, dilations: [2] }, 22),
+  convTranspose([3, 3, 3], 2, 2, [2, 3, 3], { strides: [2, 2, 2], pads: [0, 1, 1, 0, 1, 1] }),
+  convTranspose([3, 4, 4], 2, 4, [3, 2, 2], { group: 2, strides: [1, 2, 2], dilations: [2, 1, 1] }),
+  convTranspose([2, 3, 3], 2, 2, [3, 3, 3], { strides: [2, 1, 2], output_padding: [1, 0, 1] }, 22),
   // MaxPool 1-D / 2-D
   pool("MaxPool", [12], { kernel_shape: [2] }),
   pool("MaxPool", [12], { kernel_shape: [3], strides: [2], pads: [1, 1] }),
