@@ -1,6 +1,7 @@
-/** Hand-computed values of the spatial kernels (docs/NUMERICS.md §18, §19). */
+/** Hand-computed values of the spatial kernels (docs/NUMERICS.md §18-§20). */
 import { expect } from "chai";
 import { execute, validateProgram } from "../../executor/runtime";
+import { ProgramDecodeError } from "../../executor/errors";
 import { program } from "../disputes/step-fixtures";
 
 describe("spatial kernels: hand-computed values", () => {
@@ -78,5 +79,68 @@ describe("spatial kernels: hand-computed values", () => {
     validateProgram(p);
     // x - zIn = [0, 1, 2, 3], window [pad, x0], [x0, x1], ...: [0, 1, 3, 5]
     expect([...execute(p, Int8Array.of(1, 2, 3, 4))[1]]).to.deep.equal([0, 1, 3, 5]);
+  });
+
+  it("ConvTranspose 1-D: the example of NUMERICS §20", () => {
+    const p = program(
+      [1, 1, 2],
+      [
+        {
+          op: "ConvTranspose",
+          inputs: [0],
+          output: 1,
+          outShape: [1, 1, 4],
+          attrs: {
+            inChw: [1, 1, 2],
+            outChw: [1, 1, 4],
+            group: 1,
+            kernel: [1, 2],
+            strides: [1, 2],
+            pads: [0, 0, 0, 0],
+            dilations: [1, 1],
+            zIn: 0,
+            zOut: 0,
+            clampMin: -128,
+            clampMax: 127,
+          },
+          weights: Int8Array.of(1, 2),
+          bias: Int32Array.of(0),
+          multiplier: Int32Array.of(16384),
+          shift: Int32Array.of(14),
+        },
+      ],
+    );
+    validateProgram(p);
+    expect([...execute(p, Int8Array.of(3, 4))[1]]).to.deep.equal([3, 6, 4, 8]);
+  });
+
+  it("ConvTranspose validation refuses an output size that no output_padding gives", () => {
+    const layer = {
+      op: "ConvTranspose",
+      inputs: [0],
+      output: 1,
+      outShape: [1, 1, 6],
+      attrs: {
+        inChw: [1, 1, 2],
+        outChw: [1, 1, 6],
+        group: 1,
+        kernel: [1, 2],
+        strides: [1, 2],
+        pads: [0, 0, 0, 0],
+        dilations: [1, 1],
+        zIn: 0,
+        zOut: 0,
+        clampMin: -128,
+        clampMax: 127,
+      },
+      weights: Int8Array.of(1, 2),
+      bias: Int32Array.of(0),
+      multiplier: Int32Array.of(16384),
+      shift: Int32Array.of(14),
+    };
+    expect(() => validateProgram(program([1, 1, 2], [layer]))).to.throw(
+      ProgramDecodeError,
+      /layer 0 \(ConvTranspose\): output size 6 does not follow from input 2/,
+    );
   });
 });
