@@ -100,6 +100,9 @@ export const SUPPORTED_OPERATORS = [
   "Div",
   "PRelu",
   "LogSoftmax",
+  // ops-spatial
+  "GlobalMaxPool",
+  "ConvTranspose",
 ] as const;
 
 export type SupportedOperator = (typeof SUPPORTED_OPERATORS)[number];

@@ -1,11 +1,12 @@
-/** AveragePool / GlobalAveragePool (NCHW): the rounded mean of each window, ONNX's count_include_pad (NUMERICS §8). */
+/** AveragePool / GlobalAveragePool (NCHW, and NCL as a height-1 plane): the rounded mean of each window, ONNX's count_include_pad (NUMERICS §8). */
 import { type GraphNode, attrInt } from "../model/graph";
 import { averagePool as averagePoolKernel } from "../runtime/kernels/pool";
 import { type LoweringContext, defineOperator } from "./definition";
-import { poolF, poolLayer, poolPattern, poolWindow, validatePool } from "./pool";
+import { lowerPool3d, poolF, poolLayer, poolPattern, poolWindow, validatePool } from "./pool";
 
 /** Output quantization = input quantization; GlobalAveragePool never counts padding (it has none). */
 function lowerAveragePool(ctx: LoweringContext, node: GraphNode): void {
+  if (ctx.input(node, 0).dims.length === 5) return lowerPool3d(ctx, node, "AveragePool");
   const { x, attrs } = poolLayer(ctx, node);
   attrs.countIncludePad = node.opType === "AveragePool" ? attrInt(node, "count_include_pad", 0) : 0;
   attrs.zIn = x.q.zeroPoint;
@@ -16,7 +17,7 @@ export const averagePool = defineOperator({
   op: "AveragePool",
   onnx: {
     AveragePool: { float: (ctx, node) => poolF(node, ctx.input(node, 0), "avg"), lower: lowerAveragePool },
-    GlobalAveragePool: { float: (ctx, node) => poolF(node, ctx.input(node, 0), "global"), lower: lowerAveragePool },
+    GlobalAveragePool: { float: (ctx, node) => poolF(node, ctx.input(node, 0), "globalAvg"), lower: lowerAveragePool },
   },
   maxInputs: 1,
   validate: (c) => validatePool(c, "AveragePool"),

@@ -1,70 +1,42 @@
-/** Conv 2-D (NCHW) with strides, pads, dilations and groups, and a fused output clamp (NUMERICS §6). */
-import { ShapeMismatchError } from "../errors";
-import { type GraphNode, attrInt, attrInts } from "../model/graph";
-import { type FTensor, expect4d, floatOf } from "../quant/float-tensor";
-import { window2d } from "../quant/geometry";
+/**
+ * Conv 2-D (NCHW) with strides, pads, dilations and groups, and a fused output clamp (NUMERICS §6). A 1-D Conv
+ * (NCL) is the same layer over a plane of height 1, a 3-D Conv (NCDHW) the layer over [C*D, H, W] planes with its
+ * depth folded into the weights (NUMERICS §24).
+ */
+import { type GraphNode, attrInt } from "../model/graph";
+import { floatOf } from "../quant/float-tensor";
+import { type WindowNd, as2d, windowNd } from "../quant/geometry";
 import { unsupported } from "../quant/params";
 import { conv as convKernel } from "../runtime/kernels/conv";
 import { num, nums, windowPattern } from "../runtime/read-pattern";
 import { MAX_DIM } from "../runtime/types";
 import { type LoweringContext, type QuantTensor, defineOperator } from "./definition";
 import { type LinearWeights, lowerLinear } from "./linear";
+import { convF } from "./spatial-float";
+import { planeShapeOk } from "./pool";
 
-/** ONNX Conv in float (2-D, NCHW). */
-function convF(node: GraphNode, x: FTensor, w: FTensor, b: FTensor | undefined): FTensor {
-  const [n, c, h, wd] = expect4d(node, x);
-  if (w.dims.length !== 4) unsupported(node, "non-2-D weights");
-  const [m, cg, kh, kw] = w.dims;
-  const group = attrInt(node, "group", 1);
-  if (group < 1 || c % group !== 0 || m % group !== 0 || cg !== c / group) {
-    throw new ShapeMismatchError(
-      `node '${node.name}' (Conv): input channels ${c}, weights [${w.dims.join(", ")}], group ${group} do not fit`,
-    );
-  }
-  const ks = attrInts(node, "kernel_shape", [kh, kw]);
-  if (ks[0] !== kh || ks[1] !== kw)
-    throw new ShapeMismatchError(`node '${node.name}' (Conv): kernel_shape differs from the weights`);
-  const g = window2d(node, h, wd, [kh, kw], false);
-  const [oh, ow] = g.out;
-  const mg = m / group;
-  const data = new Float32Array(n * m * oh * ow);
-  for (let bi = 0; bi < n; bi++)
-    for (let o = 0; o < m; o++) {
-      const gi = Math.floor(o / mg);
-      for (let oy = 0; oy < oh; oy++)
-        for (let ox = 0; ox < ow; ox++) {
-          let acc = b ? b.data[o] : 0;
-          for (let ci = 0; ci < cg; ci++)
-            for (let ky = 0; ky < kh; ky++) {
-              const iy = oy * g.strides[0] - g.pads[0] + ky * g.dilations[0];
-              if (iy < 0 || iy >= h) continue;
-              for (let kx = 0; kx < kw; kx++) {
-                const ix = ox * g.strides[1] - g.pads[1] + kx * g.dilations[1];
-                if (ix < 0 || ix >= wd) continue;
-                acc +=
-                  w.data[((o * cg + ci) * kh + ky) * kw + kx] * x.data[((bi * c + gi * cg + ci) * h + iy) * wd + ix];
-              }
-            }
-          data[((bi * m + o) * oh + oy) * ow + ox] = acc;
-        }
-    }
-  return { dims: [n, m, oh, ow], data };
-}
-
-/** The constant 4-D weights [m, c / group, kh, kw] as m rows, the optional constant bias, the window geometry. */
+/**
+ * The constant weights [m, c / group, ...kernel] as m rows, the optional constant bias, the window geometry; a 1-D
+ * Conv as a 2-D one over a plane of height 1 (the row layout (ci, k) is the same), a 3-D one with its depth folded
+ * into the channels (`foldDepth`).
+ */
 function convWeights(ctx: LoweringContext, node: GraphNode, x: QuantTensor): LinearWeights {
   const wt = ctx.constant(node.inputs[1]);
   if (!wt || wt.dtype !== "float32") unsupported(node, "non-constant weights");
-  if (x.dims.length !== 4 || wt.dims.length !== 4)
-    unsupported(node, "a non-2-D convolution (only NCHW inputs with 4-D weights)");
-  const [m, cg, kh, kw] = wt.dims;
-  const [, c, h, wd] = x.dims;
-  const g = window2d(node, h, wd, [kh, kw], false);
+  if (x.dims.length < 3 || x.dims.length > 5 || wt.dims.length !== x.dims.length)
+    unsupported(node, `a rank-${x.dims.length} input with rank-${wt.dims.length} weights (Conv1d, Conv2d, Conv3d)`);
+  const [m, cg] = wt.dims;
+  const [, c, ...size] = x.dims;
   const group = attrInt(node, "group", 1);
   const b = new Float64Array(m);
   const bt = ctx.constant(node.inputs[2]);
   if (node.inputs[2] && !bt) unsupported(node, "a non-constant bias");
   if (bt) b.set(floatOf(bt).data);
+  const nd = windowNd(node, size, wt.dims.slice(2), false);
+  if (size.length === 3) return foldDepth(node, Float64Array.from(wt.data), b, c, m, cg, group, size, nd);
+  const g = as2d(nd);
+  const [kh, kw] = g.kernel;
+  const [h, wd] = size.length === 2 ? size : [1, size[0]];
   const attrs = {
     inChw: [c, h, wd],
     outChw: [m, g.out[0], g.out[1]],
@@ -75,6 +47,57 @@ function convWeights(ctx: LoweringContext, node: GraphNode, x: QuantTensor): Lin
     dilations: [...g.dilations],
   };
   return { op: "Conv", rows: m, rowLen: cg * kh * kw, w: Float64Array.from(wt.data), b, attrs, channelAxisLast: false };
+}
+
+/**
+ * A 3-D Conv as the 2-D Conv over [C*D, H, W] with M*OD output channels (NUMERICS §24): output channel (o, oz)'s
+ * weight for input channel (ci, iz) is w[o, ci, kz] where iz = oz*SD - padFront + kz*DD, else 0. The [N, C, D, H, W]
+ * input and [N, M, OD, OH, OW] output are exactly the bytes of those planes.
+ */
+function foldDepth(
+  node: GraphNode,
+  w: Float64Array,
+  bias: Float64Array,
+  c: number,
+  m: number,
+  cg: number,
+  group: number,
+  [d, h, wd]: number[],
+  g: WindowNd,
+): LinearWeights {
+  const [kd, kh, kw] = g.kernel;
+  const [sd, sh, sw] = g.strides;
+  const [dd, dh, dw] = g.dilations;
+  const [pf, pt, pl, , pb, pr] = g.pads;
+  const od = g.out[0];
+  const rows = m * od;
+  const rowLen = cg * d * kh * kw;
+  if (rows * rowLen > 2 ** 26) unsupported(node, `a 3-D Conv whose folded weights (${rows} x ${rowLen}) exceed 2^26`);
+  const fw = new Float64Array(rows * rowLen);
+  const fb = new Float64Array(rows);
+  const plane = kh * kw;
+  for (let o = 0; o < m; o++)
+    for (let oz = 0; oz < od; oz++) {
+      const r = o * od + oz;
+      fb[r] = bias[o];
+      for (let kz = 0; kz < kd; kz++) {
+        const iz = oz * sd - pf + kz * dd;
+        if (iz < 0 || iz >= d) continue;
+        for (let ci = 0; ci < cg; ci++)
+          for (let t = 0; t < plane; t++)
+            fw[r * rowLen + (ci * d + iz) * plane + t] = w[((o * cg + ci) * kd + kz) * plane + t];
+      }
+    }
+  const attrs = {
+    inChw: [c * d, h, wd],
+    outChw: [rows, g.out[1], g.out[2]],
+    group,
+    kernel: [kh, kw],
+    strides: [sh, sw],
+    pads: [pt, pl, pb, pr],
+    dilations: [dh, dw],
+  };
+  return { op: "Conv", rows, rowLen, w: fw, b: fb, attrs, channelAxisLast: false };
 }
 
 export const conv = defineOperator({
@@ -96,9 +119,8 @@ export const conv = defineOperator({
     const [dh, dw] = c.ints("dilations", 2, 1, MAX_DIM);
     const { inShape, out } = c;
     if (ch % group !== 0 || m % group !== 0) c.fail("channels not divisible by group");
-    if (inShape.length !== 4 || inShape[1] !== ch || inShape[2] !== h || inShape[3] !== w) c.fail("input shape");
-    if (out.length !== 4 || out[0] !== inShape[0] || out[1] !== m || out[2] !== oh || out[3] !== ow)
-      c.fail("output shape");
+    if (!planeShapeOk(inShape, inShape[0], ch, h, w)) c.fail("input shape");
+    if (!planeShapeOk(out, inShape[0], m, oh, ow)) c.fail("output shape");
     const [, , pb, pr] = c.layer.attrs.pads as number[];
     c.window(h, pt, pb, kh, dh, sh, oh);
     c.window(w, pl, pr, kw, dw, sw, ow);

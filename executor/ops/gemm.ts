@@ -1,6 +1,7 @@
 /**
  * Gemm: y[r, o] = requant(bias[o] + sum_j w[o, j] * (x[r, j] - zIn)) over the input viewed as [rows, k]
- * (NUMERICS §5). ONNX Gemm (constant B and C, transA = 0) and MatMul (by a constant 2-D matrix) become one.
+ * (NUMERICS §5). ONNX Gemm (constant B and C, transA = 0) and MatMul by a constant 2-D matrix (executor/ops/matmul.ts)
+ * become one.
  */
 import { ShapeMismatchError } from "../errors";
 import { type GraphNode, attrFloat, attrInt } from "../model/graph";
@@ -38,23 +39,6 @@ function gemmF(node: GraphNode, a: FTensor, b: FTensor, c: FTensor | undefined):
   return { dims: out, data };
 }
 
-/** ONNX MatMul in float, by a 2-D right operand. */
-function matmulF(node: GraphNode, a: FTensor, b: FTensor): FTensor {
-  if (b.dims.length !== 2 || a.dims.length < 1) unsupported(node, "a right operand that is not 2-D");
-  const K = a.dims[a.dims.length - 1];
-  const [K2, N] = b.dims;
-  if (K !== K2) throw new ShapeMismatchError(`node '${node.name}' (MatMul): inner dimensions ${K} and ${K2} differ`);
-  const rows = a.data.length / K;
-  const data = new Float32Array(rows * N);
-  for (let r = 0; r < rows; r++)
-    for (let j = 0; j < N; j++) {
-      let acc = 0;
-      for (let k = 0; k < K; k++) acc += a.data[r * K + k] * b.data[k * N + j];
-      data[r * N + j] = acc;
-    }
-  return { dims: [...a.dims.slice(0, -1), N], data };
-}
-
 /** Gemm's B (times alpha) as output-channel rows, C (times beta) as the bias. */
 function gemmWeights(ctx: LoweringContext, node: GraphNode): LinearWeights {
   if (attrInt(node, "transA", 0) === 1) unsupported(node, "transA = 1");
@@ -79,8 +63,8 @@ function gemmWeights(ctx: LoweringContext, node: GraphNode): LinearWeights {
   return { op: "Gemm", rows: N, rowLen: K, w, b, attrs: { k: K, n: N }, channelAxisLast: true };
 }
 
-/** MatMul's constant right operand as output-channel rows, no bias. */
-function matmulWeights(ctx: LoweringContext, node: GraphNode): LinearWeights {
+/** MatMul's constant 2-D right operand as output-channel rows, no bias (executor/ops/matmul.ts). */
+export function matmulWeights(ctx: LoweringContext, node: GraphNode): LinearWeights {
   const bt = ctx.constant(node.inputs[1]);
   if (!bt || bt.dtype !== "float32")
     unsupported(node, "a non-constant right operand (only activations x constant matrices)");
@@ -97,10 +81,6 @@ export const gemm = defineOperator({
     Gemm: {
       float: (ctx, node) => gemmF(node, ctx.input(node, 0), ctx.input(node, 1), ctx.optional(node, 2)),
       lower: (ctx, node) => lowerLinear(ctx, node, () => gemmWeights(ctx, node)),
-    },
-    MatMul: {
-      float: (ctx, node) => matmulF(node, ctx.input(node, 0), ctx.input(node, 1)),
-      lower: (ctx, node) => lowerLinear(ctx, node, () => matmulWeights(ctx, node)),
     },
   },
   maxInputs: 1,

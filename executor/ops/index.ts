@@ -16,9 +16,11 @@ import { affine } from "./affine";
 import { averagePool } from "./averagepool";
 import { add, mul, sub } from "./binary";
 import { conv } from "./conv";
+import { convTransposeOp } from "./convtranspose";
 import type { NodeRule, OperatorDefinition } from "./definition";
 import { gemm } from "./gemm";
 import { lut } from "./lut";
+import { matMul } from "./matmul";
 import { maxPool } from "./maxpool";
 import { relu } from "./relu";
 import { reshape } from "./reshape";
@@ -63,6 +65,9 @@ export const OPERATORS = [
   div,
   channelLut,
   logSoftmax,
+  // ops-spatial
+  matMul,
+  convTransposeOp,
 ] as const;
 
 /** Operators of the integer program (one layer = one trace step). */

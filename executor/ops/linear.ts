@@ -12,7 +12,7 @@ import { clipBounds } from "./lut";
 
 /** The float weights of a linear node before folding: `rows` output channels of `rowLen` weights, and a bias. */
 export interface LinearWeights {
-  op: "Gemm" | "Conv";
+  op: "Gemm" | "Conv" | "ConvTranspose";
   rows: number;
   rowLen: number;
   w: Float64Array;

@@ -1,20 +1,29 @@
-/** MaxPool (NCHW): the largest in-bounds value of each window; padding never wins (NUMERICS §7). */
+/**
+ * MaxPool and GlobalMaxPool (NCHW, and NCL as a height-1 plane): the largest in-bounds value of each window; padding
+ * never wins (NUMERICS §7).
+ */
+import type { GraphNode } from "../model/graph";
 import { maxPool as maxPoolKernel } from "../runtime/kernels/pool";
 import { nums } from "../runtime/read-pattern";
-import { defineOperator } from "./definition";
-import { poolF, poolLayer, poolPattern, poolWindow, validatePool } from "./pool";
+import { type LoweringContext, defineOperator } from "./definition";
+import { lowerPool3d, poolF, poolLayer, poolPattern, poolWindow, validatePool } from "./pool";
+
+/** Output quantization = input quantization; GlobalMaxPool is one window over the whole plane. */
+function lowerMaxPool(ctx: LoweringContext, node: GraphNode): void {
+  if (ctx.input(node, 0).dims.length === 5) return lowerPool3d(ctx, node, "MaxPool");
+  const { x, dilations, attrs } = poolLayer(ctx, node);
+  attrs.dilations = [...dilations];
+  ctx.emit(node.outputs[0], x.q, { op: "MaxPool", inputs: [x.id], attrs });
+}
 
 export const maxPool = defineOperator({
   op: "MaxPool",
   onnx: {
     MaxPool: {
       float: (ctx, node) => poolF(node, ctx.input(node, 0), "max"),
-      lower(ctx, node) {
-        const { x, dilations, attrs } = poolLayer(ctx, node);
-        attrs.dilations = [...dilations];
-        ctx.emit(node.outputs[0], x.q, { op: "MaxPool", inputs: [x.id], attrs });
-      },
+      lower: lowerMaxPool,
     },
+    GlobalMaxPool: { float: (ctx, node) => poolF(node, ctx.input(node, 0), "globalMax"), lower: lowerMaxPool },
   },
   maxInputs: 1,
   validate: (c) => validatePool(c, "MaxPool"),

@@ -2,54 +2,25 @@
  * What MaxPool and AveragePool share: the float reference of the ONNX pools, the window attributes of their layers,
  * the window validation, the read pattern and the geometry of one element.
  */
-import { type GraphNode, attrInt, attrInts } from "../model/graph";
-import { type FTensor, expect4d } from "../quant/float-tensor";
-import { window2d } from "../quant/geometry";
+import { type GraphNode, attrInt } from "../model/graph";
+import { as2d } from "../quant/geometry";
 import { unsupported } from "../quant/params";
 import { type ReadPattern, nums, windowPattern } from "../runtime/read-pattern";
 import { type Layer, MAX_ACCUMULATOR, MAX_DIM } from "../runtime/types";
 import type { LayerCheck } from "./check";
 import type { LoweringContext, QuantTensor } from "./definition";
+import { type PoolKind, poolWindow as nodeWindow } from "./spatial-float";
 
-/** ONNX MaxPool, AveragePool and GlobalAveragePool in float (2-D, NCHW). */
-export function poolF(node: GraphNode, x: FTensor, kind: "max" | "avg" | "global"): FTensor {
-  const [n, c, h, w] = expect4d(node, x);
-  const kernel = kind === "global" ? [h, w] : attrInts(node, "kernel_shape", []);
-  if (kind === "max" && node.outputs.length > 1 && node.outputs[1]) unsupported(node, "the Indices output");
-  if (kind === "max" && attrInt(node, "storage_order", 0) !== 0) unsupported(node, "storage_order 1");
-  const g =
-    kind === "global"
-      ? { kernel: [h, w], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], out: [1, 1] }
-      : window2d(node, h, w, kernel, true);
-  const [oh, ow] = g.out;
-  const includePad = attrInt(node, "count_include_pad", 0) === 1;
-  const data = new Float32Array(n * c * oh * ow);
-  for (let p = 0; p < n * c; p++)
-    for (let oy = 0; oy < oh; oy++)
-      for (let ox = 0; ox < ow; ox++) {
-        let best = -Infinity;
-        let sum = 0;
-        let cnt = 0;
-        for (let ky = 0; ky < g.kernel[0]; ky++) {
-          const iy = oy * g.strides[0] - g.pads[0] + ky * g.dilations[0];
-          for (let kx = 0; kx < g.kernel[1]; kx++) {
-            const ix = ox * g.strides[1] - g.pads[1] + kx * g.dilations[1];
-            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-            const v = x.data[(p * h + iy) * w + ix];
-            if (v > best) best = v;
-            sum += v;
-            cnt++;
-          }
-        }
-        let div = cnt;
-        if (kind === "avg" && includePad) {
-          const y0 = oy * g.strides[0] - g.pads[0];
-          const x0 = ox * g.strides[1] - g.pads[1];
-          div = (Math.min(y0 + g.kernel[0], h + g.pads[2]) - y0) * (Math.min(x0 + g.kernel[1], w + g.pads[3]) - x0);
-        }
-        data[(p * oh + oy) * ow + ox] = kind === "max" ? best : div > 0 ? sum / div : 0;
-      }
-  return { dims: [n, c, oh, ow], data };
+export { poolF } from "./spatial-float";
+
+/**
+ * The shape of a plane-wise layer's tensor: `n` batches of `ch` planes of h x w bytes, whatever the tensor's rank
+ * (3 to 5): [n, ch, h, w]; [n, ch, w] for a 1-D layer (h = 1); [n, c, d, h, w] for a 3-D layer whose depth is
+ * folded into the planes (NUMERICS §24). The kernels read bytes only, so the byte count is what must agree.
+ */
+export function planeShapeOk(shape: readonly number[], n: number, ch: number, h: number, w: number): boolean {
+  if (shape.length < 3 || shape.length > 5 || shape[0] !== n) return false;
+  return shape.reduce((a, b) => a * b, 1) === n * ch * h * w;
 }
 
 /**
@@ -61,12 +32,11 @@ export function poolLayer(
   node: GraphNode,
 ): { x: QuantTensor; dilations: readonly number[]; attrs: Record<string, number | number[]> } {
   const x = ctx.input(node, 0);
-  if (x.dims.length !== 4) unsupported(node, `a rank-${x.dims.length} input (only NCHW is supported)`);
-  const [, c, h, w] = x.dims;
-  const g =
-    node.opType === "GlobalAveragePool"
-      ? { kernel: [h, w], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], out: [1, 1] }
-      : window2d(node, h, w, [...((node.attributes.kernel_shape?.value as number[] | undefined) ?? [])], true);
+  if (x.dims.length !== 3 && x.dims.length !== 4)
+    unsupported(node, `a rank-${x.dims.length} input (only 1-D NCL and 2-D NCHW pools)`);
+  const [, c, ...size] = x.dims;
+  const [h, w] = size.length === 2 ? size : [1, size[0]];
+  const g = as2d(nodeWindow(node, size, POOL_KIND[node.opType] ?? "max"));
   const attrs: Record<string, number | number[]> = {
     inChw: [c, h, w],
     outHw: [...g.out],
@@ -76,6 +46,13 @@ export function poolLayer(
   };
   return { x, dilations: g.dilations, attrs };
 }
+
+const POOL_KIND: Record<string, PoolKind> = {
+  MaxPool: "max",
+  AveragePool: "avg",
+  GlobalAveragePool: "globalAvg",
+  GlobalMaxPool: "globalMax",
+};
 
 export function validatePool(c: LayerCheck, kind: "MaxPool" | "AveragePool"): void {
   const [ch, h, w] = c.ints("inChw", 3, 1, MAX_DIM);
@@ -91,9 +68,8 @@ export function validatePool(c: LayerCheck, kind: "MaxPool" | "AveragePool"): vo
   }
   const { inShape, out } = c;
   const a = c.layer.attrs;
-  if (inShape.length !== 4 || inShape[1] !== ch || inShape[2] !== h || inShape[3] !== w) c.fail("input shape");
-  if (out.length !== 4 || out[0] !== inShape[0] || out[1] !== ch || out[2] !== oh || out[3] !== ow)
-    c.fail("output shape");
+  if (!planeShapeOk(inShape, inShape[0], ch, h, w)) c.fail("input shape");
+  if (!planeShapeOk(out, inShape[0], ch, oh, ow)) c.fail("output shape");
   const [sh, sw] = a.strides as number[];
   const [pt, pl, pb, pr] = a.pads as number[];
   const [dh, dw] = kind === "MaxPool" ? (a.dilations as number[]) : [1, 1];
@@ -122,4 +98,46 @@ export function poolWindow(layer: Layer, in0: number, i: number): { base: number
   const oy = Math.floor((i % plane) / ow);
   const ox = i % ow;
   return { base: in0 + Math.floor(i / plane) * h * w, y0: oy * sh - pt, x0: ox * sw - pl };
+}
+
+/**
+ * A 3-D pool ([N, C, D, H, W]) as 2-D pool layers (NUMERICS §24): a global pool is one window over [C, D*H, W]
+ * planes; otherwise the pool over (H, W) of each of the C*D planes, then the pool along D of the [D, OH*OW] planes
+ * (skipped when it is the identity). Max is separable exactly; the average is rounded once per stage.
+ */
+export function lowerPool3d(ctx: LoweringContext, node: GraphNode, op: "MaxPool" | "AveragePool"): void {
+  const x = ctx.input(node, 0);
+  const [n, c, d, h, w] = x.dims;
+  const kind = POOL_KIND[node.opType] ?? "max";
+  const g = nodeWindow(node, [d, h, w], kind);
+  const own: Record<string, number | number[]> =
+    op === "MaxPool"
+      ? {}
+      : {
+          countIncludePad: node.opType === "AveragePool" ? attrInt(node, "count_include_pad", 0) : 0,
+          zIn: x.q.zeroPoint,
+        };
+  const emit = (input: number, name: string, a: Record<string, number | number[]>, dil: number[], dims?: number[]) => {
+    const attrs = { ...a, ...own, ...(op === "MaxPool" ? { dilations: dil } : {}) };
+    ctx.emit(name, x.q, { op, inputs: [input], attrs }, dims);
+  };
+  const out = node.outputs[0];
+  if (kind === "globalAvg" || kind === "globalMax") {
+    const a = { inChw: [c, d * h, w], outHw: [1, 1], kernel: [d * h, w], strides: [1, 1], pads: [0, 0, 0, 0] };
+    emit(x.id, out, a, [1, 1]);
+    return;
+  }
+  const [kd, kh, kw] = g.kernel;
+  const [sd, sh, sw] = g.strides;
+  const [dd, dh, dw] = g.dilations;
+  const [pf, pt, pl, pk, pb, pr] = g.pads;
+  const [od, oh, ow] = g.out;
+  const depthIsIdentity = kd === 1 && sd === 1 && pf === 0 && pk === 0;
+  const first = depthIsIdentity ? out : `${out}::pool_hw`;
+  const a1 = { inChw: [c * d, h, w], outHw: [oh, ow], kernel: [kh, kw], strides: [sh, sw], pads: [pt, pl, pb, pr] };
+  emit(x.id, first, a1, [dh, dw], depthIsIdentity ? undefined : [n, c, d, oh, ow]);
+  if (depthIsIdentity) return;
+  const mid = ctx.input({ ...node, inputs: [first] }, 0);
+  const a2 = { inChw: [c, d, oh * ow], outHw: [od, oh * ow], kernel: [kd, 1], strides: [sd, 1], pads: [pf, 0, pk, 0] };
+  emit(mid.id, out, a2, [dd, 1]);
 }

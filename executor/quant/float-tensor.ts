@@ -4,7 +4,6 @@
  */
 import { ShapeMismatchError } from "../errors";
 import { type GraphNode, type Tensor, sizeOf } from "../model/graph";
-import { unsupported } from "./params";
 
 export interface FTensor {
   dims: number[];
@@ -76,11 +75,4 @@ export function map(x: FTensor, f: (v: number) => number): FTensor {
   const data = new Float32Array(x.data.length);
   for (let i = 0; i < data.length; i++) data[i] = f(x.data[i]);
   return { dims: x.dims, data };
-}
-
-/** The dims of an NCHW input, or UnsupportedOperatorError for another rank. */
-export function expect4d(node: GraphNode, x: FTensor): [number, number, number, number] {
-  if (x.dims.length !== 4)
-    unsupported(node, `a rank-${x.dims.length} input (only NCHW 2-D spatial inputs are supported)`);
-  return [x.dims[0], x.dims[1], x.dims[2], x.dims[3]];
 }

@@ -7,10 +7,12 @@
 export const CHUNK = 32;
 
 /**
- * The kernels by cost: Gemm, Conv, the two pools, Softmax, every op that reads one or two bytes, and Reduce (a
- * contiguous run read once or twice after one coverage check: Norm, ReduceSum over an inner axis of 1).
+ * The kernels by cost: Gemm, Conv, the two pools, Softmax, every op that reads one or two bytes, Reduce (a
+ * contiguous run read once or twice after one coverage check: Norm, ReduceSum over an inner axis of 1), MatMul (a row
+ * of one operand and a column of the other) and ConvTranspose (a checked visit of every tap).
  */
-export type KernelFamily = "Gemm" | "Conv" | "MaxPool" | "AveragePool" | "Softmax" | "pointwise" | "Reduce";
+export type KernelFamily =
+  "Gemm" | "Conv" | "MaxPool" | "AveragePool" | "Softmax" | "pointwise" | "Reduce" | "MatMul" | "ConvTranspose";
 
 /** Tree depth for n leaves: ceil(log2 n), 0 for n <= 1 (as `treeDepth` and `MerkleLib.depth`). */
 export function depthOf(n: number): number {
@@ -52,6 +54,11 @@ export interface ReadPattern {
   taps: number;
   tapStride: number;
   scattered: boolean;
+  /**
+   * A second run of reads in another tensor (MatMul's column of B): its chunks and siblings add to this pattern's,
+   * and the contiguous witness may have to cover the whole state between the two.
+   */
+  extra?: ReadPattern;
 }
 
 export function num(v: number | number[] | undefined): number {

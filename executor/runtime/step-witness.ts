@@ -227,16 +227,26 @@ function boundOf(
     const shape = { calldata, chunks, siblings, family: r.family, reads: r.reads, trips: r.trips };
     return { chunks, siblings, calldata, gas: stepProofGas(shape, path) };
   };
-  const runChunks = Math.min(r.scattered ? inChunks : chunksOfSpan(Math.min(spanOf(r), inLength)), inChunks);
+  const wide = r.scattered || r.extra !== undefined; // reads anywhere in the state
+  const runChunks = Math.min(wide ? inChunks : chunksOfSpan(Math.min(spanOf(r), inLength)), inChunks);
   const contiguous = witness(
     runChunks,
     Math.min(2 * stateDepth, multiproofSiblings(runChunks, stateDepth)),
     "contiguous",
   );
-  const sparseChunks = Math.min(sparseChunksOf(r), inChunks);
+  // a second run (r.extra) adds its own chunks and siblings: the sum bounds those of the union
+  const parts = r.extra ? [r, r.extra] : [r];
+  const sparseChunks = Math.min(
+    parts.reduce((n, q) => n + sparseChunksOf(q), 0),
+    inChunks,
+  );
+  const sparseSiblings = parts.reduce(
+    (n, q) => n + sparseSiblingsOf(q, Math.min(sparseChunksOf(q), inChunks), stateDepth),
+    0,
+  );
   const sparse = witness(
     sparseChunks,
-    Math.min(sparseSiblingsOf(r, sparseChunks, stateDepth), multiproofSiblings(sparseChunks, stateDepth)),
+    Math.min(sparseSiblings, multiproofSiblings(sparseChunks, stateDepth)),
     "sparse",
   );
   // A witness is usable for the layer when its worst case is within both limits; the player sends the smaller (in

@@ -125,21 +125,20 @@ export function convProgram(r: Rng): Program {
     const ow = Math.floor(spanW / strides[1]) + 1;
     const batch = r.int(1, 2);
     const rowLen = (c / group) * kernel[0] * kernel[1];
-    return program(
-      [batch, c, h, w],
-      [
-        {
-          op: "Conv",
-          inputs: [0],
-          output: 1,
-          outShape: [batch, m, oh, ow],
-          attrs: { inChw: [c, h, w], outChw: [m, oh, ow], group, kernel, strides, pads, dilations, ...zeroClamp(r) },
-          weights: r.int8s(m * rowLen, -127, 127),
-          bias: r.int32s(m, -(1 << 16), 1 << 16),
-          ...requant(r, m, 22 + log2(rowLen) / 2),
-        },
-      ],
-    );
+    // a 1-D Conv: [N, C, L] tensors read as planes of height 1
+    const oneD = h === 1 && oh === 1 && r.bool();
+    return program(oneD ? [batch, c, w] : [batch, c, h, w], [
+      {
+        op: "Conv",
+        inputs: [0],
+        output: 1,
+        outShape: oneD ? [batch, m, ow] : [batch, m, oh, ow],
+        attrs: { inChw: [c, h, w], outChw: [m, oh, ow], group, kernel, strides, pads, dilations, ...zeroClamp(r) },
+        weights: r.int8s(m * rowLen, -127, 127),
+        bias: r.int32s(m, -(1 << 16), 1 << 16),
+        ...requant(r, m, 22 + log2(rowLen) / 2),
+      },
+    ]);
   }
 }
 
@@ -166,7 +165,18 @@ export function poolProgram(r: Rng, op: "MaxPool" | "AveragePool"): Program {
       attrs.countIncludePad = r.int(0, 1);
       attrs.zIn = r.int(-128, 127);
     }
-    return program([batch, c, h, w], [{ op, inputs: [0], output: 1, outShape: [batch, c, oh, ow], attrs }]);
+    // a 1-D pool: [N, C, L] tensors read as planes of height 1
+    const oneD = h === 1 && oh === 1 && r.bool();
+    const [inS, outS] = oneD
+      ? [
+          [batch, c, w],
+          [batch, c, ow],
+        ]
+      : [
+          [batch, c, h, w],
+          [batch, c, oh, ow],
+        ];
+    return program(inS, [{ op, inputs: [0], output: 1, outShape: outS, attrs }]);
   }
 }
 
@@ -405,3 +415,131 @@ export function logSoftmaxProgram(r: Rng): Program {
 
 /** The ops-math ops among GENERATORS (served by the MathKernels set). */
 export const MATH_OPS: readonly string[] = ["ReduceSum", "ReduceMax", "Norm", "Div", "ChannelLut", "LogSoftmax"];
+
+// ops-spatial
+
+/** Operand shapes of a random MatMul: rank 2..4, batch axes broadcast (either side may be 1). */
+function matmulShapes(r: Rng): { a: number[]; b: number[]; out: number[] } {
+  const rank = r.int(2, 4);
+  const [m, k, n] = [r.int(1, 4), r.int(1, 40), r.int(1, 5)];
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let d = 0; d < rank - 2; d++) {
+    const size = r.int(1, 3);
+    a.push(r.int(0, 2) === 0 ? 1 : size);
+    b.push(r.int(0, 2) === 0 ? 1 : size);
+  }
+  const out = a.map((da, d) => Math.max(da, b[d]));
+  return { a: [...a, m, k], b: [...b, k, n], out: [...out, m, n] };
+}
+
+function matmulRequant(r: Rng, k: number): Pick<Layer, "multiplier" | "shift"> {
+  return { multiplier: multipliers(r, 1), shift: Int32Array.of(shiftFor(r, 23 + log2(k) / 2)) };
+}
+
+/**
+ * MatMul of two computed operands (tensor 0, the input, and tensor 2 = Reshape(Gemm(input)), in either order), or
+ * of the input by a constant operand on side constSide (the layer's weights).
+ */
+export function matmulProgram(r: Rng): Program {
+  const { a, b, out } = matmulShapes(r);
+  const k = a[a.length - 1];
+  const zOut = r.int(-128, 127);
+  if (r.int(0, 2) === 0) {
+    const constSide = r.int(0, 1);
+    return program(constSide === 0 ? b : a, [
+      {
+        op: "MatMul",
+        inputs: [0],
+        output: 1,
+        outShape: out,
+        attrs: {
+          aShape: a,
+          bShape: b,
+          constSide,
+          zA: constSide === 0 ? 0 : r.int(-128, 127),
+          zB: constSide === 1 ? 0 : r.int(-128, 127),
+          zOut,
+        },
+        weights: r.int8s(shapeSize(constSide === 0 ? a : b), -127, 127),
+        ...matmulRequant(r, k),
+      },
+    ]);
+  }
+  const inputFirst = r.bool();
+  const sx = inputFirst ? a : b;
+  const sy = inputFirst ? b : a;
+  const kx = shapeSize(sx);
+  const ny = shapeSize(sy);
+  return program(sx, [
+    {
+      op: "Gemm",
+      inputs: [0],
+      output: 1,
+      outShape: [1, ny],
+      attrs: { k: kx, n: ny, zIn: r.int(-128, 127), zOut: r.int(-128, 127), clampMin: -128, clampMax: 127 },
+      weights: r.int8s(ny * kx, -127, 127),
+      bias: r.int32s(ny, -(1 << 12), 1 << 12),
+      multiplier: multipliers(r, 1),
+      shift: Int32Array.of(22 + Math.round(log2(kx) / 2)),
+    },
+    { op: "Reshape", inputs: [1], output: 2, outShape: sy, attrs: {} },
+    {
+      op: "MatMul",
+      inputs: inputFirst ? [0, 2] : [2, 0],
+      output: 3,
+      outShape: out,
+      attrs: { aShape: a, bShape: b, zA: r.int(-128, 127), zB: r.int(-128, 127), zOut },
+      ...matmulRequant(r, k),
+    },
+  ]);
+}
+
+GENERATORS.MatMul = matmulProgram;
+
+/** ConvTranspose 2-D (or 1-D: an [N, C, L] tensor as a plane of height 1) with random geometry. */
+export function convTransposeProgram(r: Rng): Program {
+  const kind = r.int(0, 2);
+  const group = kind === 0 ? 1 : kind === 1 ? 2 : r.int(1, 3);
+  const c = group * r.int(1, 2);
+  const m = group * r.int(1, 2);
+  const oneD = r.int(0, 3) === 0;
+  const [h, w] = [oneD ? 1 : r.int(1, 5), r.int(1, 5)];
+  const kernel = [oneD ? 1 : r.int(1, 3), r.int(1, 3)];
+  const strides = [oneD ? 1 : r.int(1, 3), r.int(1, 3)];
+  const dilations = [oneD ? 1 : r.int(1, 2), r.int(1, 2)];
+  const axis = (size: number, k: number, s: number, d: number): [number, number, number] => {
+    const full = s * (size - 1) + (k - 1) * d + 1;
+    const pb = r.int(0, Math.min(2, full - 1));
+    const pe = r.int(0, Math.min(2, full - 1 - pb));
+    const extra = r.int(0, Math.max(s, d) - 1);
+    return [pb, pe, full - pb - pe + extra];
+  };
+  const [pt, pb, oh] = oneD ? [0, 0, 1] : axis(h, kernel[0], strides[0], dilations[0]);
+  const [pl, pr, ow] = axis(w, kernel[1], strides[1], dilations[1]);
+  const batch = r.int(1, 2);
+  const rowLen = (c / group) * kernel[0] * kernel[1];
+  return program(oneD ? [batch, c, w] : [batch, c, h, w], [
+    {
+      op: "ConvTranspose",
+      inputs: [0],
+      output: 1,
+      outShape: oneD ? [batch, m, ow] : [batch, m, oh, ow],
+      attrs: {
+        inChw: [c, h, w],
+        outChw: [m, oh, ow],
+        group,
+        kernel,
+        strides,
+        pads: [pt, pl, pb, pr],
+        dilations,
+        ...zeroClamp(r),
+      },
+      weights: r.int8s(m * rowLen, -127, 127),
+      bias: r.int32s(m, -(1 << 16), 1 << 16),
+      ...requant(r, m, 22 + log2(rowLen) / 2),
+    },
+  ]);
+}
+
+GENERATORS.ConvTranspose = convTransposeProgram;

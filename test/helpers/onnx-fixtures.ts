@@ -127,7 +127,12 @@ export function allOperatorsBuilder(seed = 3): GraphBuilder {
   const mu = b.node("Mul", [sg, th], {}, { name: "mul" });
   const su = b.node("Sub", [mu, cl], {}, { name: "sub" });
   const gp = b.node("GlobalAveragePool", [su], {}, { name: "gap" });
-  const fl = b.node("Flatten", [gp], { axis: 1 }, { name: "flatten" });
+  // ops-spatial: a ConvTranspose and a GlobalMaxPool branch, added to the average
+  const wt = b.initializer("wt", tensorF32([4, 2, 2, 2], randomData(rand, 32, 0.5)));
+  const ct = b.node("ConvTranspose", [su, wt], { strides: [2, 2], pads: [1, 1, 1, 1], group: 2 }, { name: "convt" });
+  const gx = b.node("GlobalMaxPool", [ct], {}, { name: "gmp" });
+  const gs = b.node("Add", [gp, gx], {}, { name: "pool_sum" });
+  const fl = b.node("Flatten", [gs], { axis: 1 }, { name: "flatten" });
   const rs = b.node("Reshape", [fl, b.initializer("shape", tensorI64([2], [1, 4]))], {}, { name: "reshape" });
   const t1 = b.node("Transpose", [rs], { perm: [1, 0] }, { name: "transpose" });
   const t2 = b.node("Transpose", [t1], { perm: [1, 0] }, { name: "transpose_back" });
