@@ -78,6 +78,16 @@ export const SUPPORTED_OPERATORS = [
   "Identity",
   "Dropout",
   "Softmax",
+  // data movement (executor/ops: slice, pad, tile, concat, gather, reshape)
+  "Slice",
+  "Split",
+  "Pad",
+  "Tile",
+  "Expand",
+  "Concat",
+  "Gather",
+  "Squeeze",
+  "Unsqueeze",
 ] as const;
 
 export type SupportedOperator = (typeof SUPPORTED_OPERATORS)[number];

@@ -24,6 +24,12 @@ import { relu } from "./relu";
 import { reshape } from "./reshape";
 import { softmax } from "./softmax";
 import { transpose } from "./transpose";
+import { concat } from "./concat";
+import { embedding } from "./embedding";
+import { gather } from "./gather";
+import { pad } from "./pad";
+import { slice } from "./slice";
+import { tile } from "./tile";
 
 export type {
   ElementReads,
@@ -50,6 +56,13 @@ export const OPERATORS = [
   softmax,
   reshape,
   transpose,
+  // data movement (NUMERICS §18)
+  slice,
+  pad,
+  tile,
+  concat,
+  gather,
+  embedding,
 ] as const;
 
 /** Operators of the integer program (one layer = one trace step). */
