@@ -8,6 +8,7 @@ import {ConvKernel} from "./kernels/ConvKernel.sol";
 import {ElementwiseKernel} from "./kernels/ElementwiseKernel.sol";
 import {GemmKernel} from "./kernels/GemmKernel.sol";
 import {KernelIO} from "./kernels/KernelIO.sol";
+import {MovementKernel} from "./kernels/MovementKernel.sol";
 import {PoolKernel} from "./kernels/PoolKernel.sol";
 import {ShapeKernel} from "./kernels/ShapeKernel.sol";
 import {SoftmaxKernel} from "./kernels/SoftmaxKernel.sol";
@@ -170,6 +171,7 @@ contract IntegerStepVerifier is IStepVerifier {
         if ((op = PoolKernel.opOf(opHash)) != 0) return (op, PoolKernel.row, PoolKernel.element);
         if ((op = SoftmaxKernel.opOf(opHash)) != 0) return (op, SoftmaxKernel.row, SoftmaxKernel.element);
         if ((op = ShapeKernel.opOf(opHash)) != 0) return (op, ShapeKernel.row, ShapeKernel.element);
+        if ((op = MovementKernel.opOf(opHash)) != 0) return (op, MovementKernel.row, MovementKernel.element);
     }
 
     /// @dev Verifies that `rows` is exactly weight row `wanted`, proven into the layer's rowsRoot; returns its bytes.
