@@ -43,7 +43,10 @@ export const concat = defineOperator({
         const xs = node.inputs.map((_, k) => ctx.input(node, k));
         const { axis, dims } = concatDims(node, xs);
         return floatGather(
-          concatMap(shapeOnly(dims, { axis }), xs.map((x) => x.dims)),
+          concatMap(
+            shapeOnly(dims, { axis }),
+            xs.map((x) => x.dims),
+          ),
           xs.map((x) => x.data),
           dims,
         );
@@ -53,7 +56,9 @@ export const concat = defineOperator({
         const out = node.outputs[0];
         if (xs.length === 1) return ctx.alias(out, { ...xs[0] });
         if (xs.length > MAX_CONCAT_INPUTS)
-          throw new ShapeMismatchError(`node '${node.name}' (Concat): ${xs.length} inputs, at most ${MAX_CONCAT_INPUTS}`);
+          throw new ShapeMismatchError(
+            `node '${node.name}' (Concat): ${xs.length} inputs, at most ${MAX_CONCAT_INPUTS}`,
+          );
         const axis = normAxis(node, attrInt(node, "axis", 0), xs[0].dims.length);
         const q = ctx.qparams(out);
         // per input: y = zOut + roundShift(x - zIn_k, M_k, s_k), M_k 2^-s_k ~ scale_k / scaleOut (identity when equal)

@@ -26,7 +26,8 @@ function gatherDims(data: readonly number[], axis: number, indices: readonly num
 function normIndices(node: GraphNode, values: ArrayLike<number>, n: number): number[] {
   return Array.from(values, (v) => {
     const k = Math.round(v);
-    if (k < -n || k >= n) throw new ShapeMismatchError(`node '${node.name}' (Gather): index ${k} outside [-${n}, ${n})`);
+    if (k < -n || k >= n)
+      throw new ShapeMismatchError(`node '${node.name}' (Gather): index ${k} outside [-${n}, ${n})`);
     return floorMod(k, n);
   });
 }

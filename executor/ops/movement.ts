@@ -73,8 +73,7 @@ export function indexMapOp(mapOf: (layer: Layer, inShape: number[]) => IndexMap)
   reads: (layer: Layer, inputOffsets: readonly number[], i: number, p: Program) => ElementReads;
 } {
   return {
-    run: (layer, inputs, p) =>
-      gather(mapOf(layer, tensorShape(p, layer.inputs[0])), inputs, shapeSize(layer.outShape)),
+    run: (layer, inputs, p) => gather(mapOf(layer, tensorShape(p, layer.inputs[0])), inputs, shapeSize(layer.outShape)),
     readPattern: () => runPattern("pointwise", 1, 1),
     reads(layer, inputOffsets, i, p) {
       const s = mapOf(layer, tensorShape(p, layer.inputs[0]))(i);

@@ -38,7 +38,9 @@ function padSpec(ctx: FloatContext | LoweringContext, node: GraphNode, dims: rea
   });
   const out = dims.map((n, d) => n + pads[d] + pads[r + d]);
   if (out.some((n) => n < 1 || n > MAX_DIM))
-    throw new ShapeMismatchError(`node '${node.name}' (Pad): pads [${given.join(", ")}] give shape [${out.join(", ")}]`);
+    throw new ShapeMismatchError(
+      `node '${node.name}' (Pad): pads [${given.join(", ")}] give shape [${out.join(", ")}]`,
+    );
   if (mode === 1 && dims.some((n, d) => pads[d] > n - 1 || pads[r + d] > n - 1))
     unsupported(node, "reflect pads as large as the axis (onnxruntime refuses them too)");
   const c = constFloat(ctx, node, 2);

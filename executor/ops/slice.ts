@@ -40,7 +40,11 @@ function sliceSpec(ctx: FloatContext | LoweringContext, node: GraphNode, dims: r
   const steps = constInts(ctx, node, 4, "steps") ?? starts.map(() => 1);
   if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length)
     throw new InvalidModelError(`node '${node.name}' (Slice): starts, ends, axes and steps differ in length`);
-  const spec: SliceSpec = { starts: new Array<number>(r).fill(0), steps: new Array<number>(r).fill(1), dims: [...dims] };
+  const spec: SliceSpec = {
+    starts: new Array<number>(r).fill(0),
+    steps: new Array<number>(r).fill(1),
+    dims: [...dims],
+  };
   const seen = new Set<number>();
   axes.forEach((a, k) => {
     const d = normAxis(node, a, r);
@@ -69,7 +73,8 @@ function splitSizes(ctx: FloatContext | LoweringContext, node: GraphNode, dim: n
     return split;
   }
   const parts = attrInt(node, "num_outputs", n);
-  if (parts !== n || n < 1) throw new InvalidModelError(`node '${node.name}' (Split): num_outputs ${parts} for ${n} outputs`);
+  if (parts !== n || n < 1)
+    throw new InvalidModelError(`node '${node.name}' (Split): num_outputs ${parts} for ${n} outputs`);
   const chunk = Math.ceil(dim / n);
   const sizes = Array.from({ length: n }, (_, k) => Math.min(chunk, dim - k * chunk));
   if (sizes.some((s) => s < 1))
@@ -105,9 +110,7 @@ function emitSlice(ctx: LoweringContext, node: GraphNode, name: string, spec: Sl
 
 /** Whether a node or the graph output reads the tensor. */
 function consumed(ctx: LoweringContext, name: string): boolean {
-  return (
-    ctx.graph.outputs.some((o) => o.name === name) || ctx.graph.nodes.some((n) => n.inputs.includes(name))
-  );
+  return ctx.graph.outputs.some((o) => o.name === name) || ctx.graph.nodes.some((n) => n.inputs.includes(name));
 }
 
 export const slice = defineOperator({

@@ -81,7 +81,9 @@ export async function checkConformance(c: ConformanceCase, seed = 7): Promise<Co
   const integer = c.inputType === "int64";
   const calib = Array.from({ length: c.calibration ?? 12 }, () =>
     integer
-      ? Float32Array.from(randomArray(r, size, c.lo ?? 0, (c.hi ?? 255) + 1), (v) => Math.min(c.hi ?? 255, Math.floor(v)))
+      ? Float32Array.from(randomArray(r, size, c.lo ?? 0, (c.hi ?? 255) + 1), (v) =>
+          Math.min(c.hi ?? 255, Math.floor(v)),
+        )
       : randomArray(r, size, c.lo ?? -1, c.hi ?? 1),
   );
   const program = decodeProgram(encodeProgram(quantizeGraph(graph, calib)));
@@ -95,7 +97,11 @@ export async function checkConformance(c: ConformanceCase, seed = 7): Promise<Co
   const inputs = calib.slice(0, c.runs ?? 3);
   for (const x of inputs) {
     const feed = integer
-      ? new ort.Tensor("int64", BigInt64Array.from(x, (v) => BigInt(v)), c.inputDims)
+      ? new ort.Tensor(
+          "int64",
+          BigInt64Array.from(x, (v) => BigInt(v)),
+          c.inputDims,
+        )
       : new ort.Tensor("float32", x, c.inputDims);
     const res = await session.run({ [inName]: feed });
     const ref = res[outName].data as Float32Array;

@@ -70,7 +70,11 @@ function concat(dims: number[], axis: number, kind: "self" | "sigmoid" | "three"
   const b = new GraphBuilder("concat", OPSET);
   const x = b.input("x", dims);
   const ins =
-    kind === "self" ? [x, x] : kind === "sigmoid" ? [b.node("Sigmoid", [x]), x] : [x, b.node("Tanh", [x]), b.node("Relu", [x])];
+    kind === "self"
+      ? [x, x]
+      : kind === "sigmoid"
+        ? [b.node("Sigmoid", [x]), x]
+        : [x, b.node("Tanh", [x]), b.node("Relu", [x])];
   b.output(b.node("Concat", ins, { axis }), [-1]);
   return {
     name: `Concat [${dims.join("x")}] axis ${axis} of ${kind}`,
@@ -173,8 +177,31 @@ const cases: ConformanceCase[] = [
   unary("Slice [4x6] axes [1] -4:-1", "Slice", [4, 6], [[-4], [-1], [1]], {}, ["Slice"]),
   unary("Slice [2x8] step 2", "Slice", [2, 8], [[1], [100], [1], [2]], {}, ["Slice"]),
   unary("Slice [2x8] step -1 (reverse)", "Slice", [2, 8], [[-1], [-1000], [1], [-1]], {}, ["Slice"]),
-  unary("Slice [3x4x5] two axes step -2, 3", "Slice", [3, 4, 5], [[3, 0], [0, 5], [1, 2], [-2, 3]], {}, ["Slice"]),
-  unary("Slice [1x3x8x8] spatial crop", "Slice", [1, 3, 8, 8], [[1, 2], [7, 6], [2, 3]], {}, ["Slice"]),
+  unary(
+    "Slice [3x4x5] two axes step -2, 3",
+    "Slice",
+    [3, 4, 5],
+    [
+      [3, 0],
+      [0, 5],
+      [1, 2],
+      [-2, 3],
+    ],
+    {},
+    ["Slice"],
+  ),
+  unary(
+    "Slice [1x3x8x8] spatial crop",
+    "Slice",
+    [1, 3, 8, 8],
+    [
+      [1, 2],
+      [7, 6],
+      [2, 3],
+    ],
+    {},
+    ["Slice"],
+  ),
   unary("Slice [5x5] axes [0] negative axis", "Slice", [5, 5], [[2], [5], [-2]], {}, ["Slice"]),
   // Split: num_outputs (opset 18, uneven), split input, several axes
   split([2, 6], 1, 2),

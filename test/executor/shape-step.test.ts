@@ -18,13 +18,7 @@ import {
 } from "../../executor/runtime/step-witness";
 import { WeightsCommitment } from "../../executor/trace/weights";
 import type { IntegerStepVerifier } from "../../typechain-types";
-import {
-  concatWorst,
-  embeddingWorst,
-  gatherWorst,
-  largestLegal,
-  worstCases,
-} from "../../bench/one-step/shape";
+import { concatWorst, embeddingWorst, gatherWorst, largestLegal, worstCases } from "../../bench/one-step/shape";
 import { Rng } from "../disputes/step-fixtures";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 
@@ -41,7 +35,9 @@ describe("data movement: one-step proofs at the limits (L1)", function () {
       const b = stepWitnessBounds(w.program)[w.layer];
       expect(b.gas, w.op).to.be.at.most(MAX_STEP_PROOF_GAS);
       expect(b.calldata, w.op).to.be.at.most(MAX_STEP_PROOF_CALLDATA);
-      console.log(`      ${w.op}: |S_k| ${b.inLength} bytes, at most ${b.gas} gas and ${b.calldata} bytes through a game`);
+      console.log(
+        `      ${w.op}: |S_k| ${b.inLength} bytes, at most ${b.gas} gas and ${b.calldata} bytes through a game`,
+      );
     }
   });
 
