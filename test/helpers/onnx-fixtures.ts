@@ -131,7 +131,27 @@ export function allOperatorsBuilder(seed = 3): GraphBuilder {
   const rs = b.node("Reshape", [fl, b.initializer("shape", tensorI64([2], [1, 4]))], {}, { name: "reshape" });
   const t1 = b.node("Transpose", [rs], { perm: [1, 0] }, { name: "transpose" });
   const t2 = b.node("Transpose", [t1], { perm: [1, 0] }, { name: "transpose_back" });
-  const id = b.node("Identity", [t2], {}, { name: "identity" });
+  // data movement (opset 13 forms: Pad without axes, Split by its split input)
+  const i64 = (name: string, v: number[], dims = [v.length]) => b.initializer(name, tensorI64(dims, v));
+  const pd = b.node("Pad", [t2, i64("pads", [0, 1, 0, 1])], { mode: "edge" }, { name: "pad" }); // [1, 6]
+  const sl = b.node("Slice", [pd, i64("sl.s", [1]), i64("sl.e", [5]), i64("sl.a", [1])], {}, { name: "slice" });
+  const [sa, sb] = b.nodeOutputs("Split", [sl, i64("split", [2, 2])], { axis: 1 }, { name: "split", outputs: 2 });
+  const cc = b.node("Concat", [sb, sa], { axis: 1 }, { name: "concat" }); // [1, 4]
+  const un = b.node("Unsqueeze", [cc, i64("un.axes", [0])], {}, { name: "unsqueeze" }); // [1, 1, 4]
+  const tl = b.node("Tile", [un, i64("repeats", [1, 2, 1])], {}, { name: "tile" }); // [1, 2, 4]
+  const ex = b.node("Expand", [tl, i64("ex.shape", [2, 1, 1])], {}, { name: "expand" }); // [2, 2, 4]
+  const ga = b.node("Gather", [ex, i64("ga.idx", [1], [])], { axis: 1 }, { name: "gather" }); // [2, 4]
+  const us = b.node("Unsqueeze", [ga, i64("us.axes", [1])], {}, { name: "unsqueeze_mid" }); // [2, 1, 4]
+  const sq = b.node("Squeeze", [us, i64("sq.axes", [1])], {}, { name: "squeeze" }); // [2, 4]
+  const s2 = b.node(
+    "Slice",
+    [sq, i64("s2.s", [-1]), i64("s2.e", [-2]), i64("s2.a", [0]), i64("s2.st", [-1])],
+    {},
+    {
+      name: "slice_reverse",
+    },
+  ); // [1, 4]
+  const id = b.node("Identity", [s2], {}, { name: "identity" });
   const dr = b.node("Dropout", [id], {}, { name: "dropout" });
   const mm = b.node(
     "MatMul",
