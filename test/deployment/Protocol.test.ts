@@ -9,6 +9,7 @@ import { expectReservedTo } from "../behaviours/role-gated.behaviour";
 import ProtocolModule, { buildProtocolModule } from "../../ignition/modules/Protocol";
 import ProtocolExistingTokenModule from "../../ignition/modules/ProtocolExistingToken";
 import ProtocolExistingTokenHandOverModule from "../../ignition/modules/ProtocolExistingTokenHandOver";
+import { KERNEL_SETS } from "../../protocol/kernel-sets";
 import type {
   DisputeManager,
   InferenceManager,
@@ -427,9 +428,10 @@ describe("Deployment (Ignition)", function () {
       expect(await inferenceManager.token()).to.equal(await existing.getAddress());
       expect(await disputeManager.token()).to.equal(await existing.getAddress());
       // 12 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
-      // GameLib, DisputeManager, RedundantManager, EcdsaAttestationVerifier, TeeSettler, ZkSettler), 5
-      // InferenceManager setters, setModeSettler(TEE), setModeSettler(ZK) and 10 role grants; no token deployment.
-      expect(transactions).to.equal(29);
+      // GameLib, DisputeManager, RedundantManager, EcdsaAttestationVerifier, TeeSettler, ZkSettler) and one per kernel
+      // set (protocol/kernel-sets.ts), 5 InferenceManager setters, setModeSettler(TEE), setModeSettler(ZK) and 10 role
+      // grants; no token deployment.
+      expect(transactions).to.equal(29 + KERNEL_SETS.length);
     });
 
     it("applies the Staking parameters given for it", async function () {

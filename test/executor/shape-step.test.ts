@@ -21,15 +21,16 @@ import type { IntegerStepVerifier } from "../../typechain-types";
 import { concatWorst, embeddingWorst, gatherWorst, largestLegal, worstCases } from "../../bench/one-step/shape";
 import { Rng } from "../disputes/step-fixtures";
 import { UNDER_COVERAGE } from "../helpers/coverage";
+import { deployStepVerifier } from "../helpers/step-verifier";
 
 function states(p: Program): Int8Array[] {
   return execute(p, new Rng(3).int8s(p.inputShape.reduce((a, b) => a * b, 1)));
 }
 
-describe("data movement: one-step proofs at the limits (L1)", function () {
+describe("data movement: one-step proofs at the limits (X10-4, X10-6)", function () {
   this.timeout(300_000);
 
-  it("L1: every op's worst case over a 2^24-byte state is within 5M gas and 128 KiB by the bound", () => {
+  it("X10-4: every op's worst case over a 2^24-byte state is within 5M gas and 128 KiB by the bound", () => {
     for (const w of worstCases(true)) {
       validateProgram(w.program);
       const b = stepWitnessBounds(w.program)[w.layer];
@@ -41,7 +42,7 @@ describe("data movement: one-step proofs at the limits (L1)", function () {
     }
   });
 
-  it("L1: one step past the largest legal Gather (indices) and Embedding (vocabulary) is refused; Concat takes at most 256 inputs", () => {
+  it("X10-4: one step past the largest legal Gather (indices) and Embedding (vocabulary) is refused; Concat takes at most 256 inputs", () => {
     const m = largestLegal(gatherWorst, 8192);
     expect(() => validateProgram(gatherWorst(m + 1))).to.throw(StepWitnessTooLargeError, /^layer 0 \(Gather\)/);
     const v = largestLegal(embeddingWorst, 1 << 18);
@@ -54,10 +55,10 @@ describe("data movement: one-step proofs at the limits (L1)", function () {
   (UNDER_COVERAGE ? describe.skip : describe)("on-chain", () => {
     let verifier: IntegerStepVerifier;
     before(async () => {
-      verifier = (await ethers.deployContract("IntegerStepVerifier")) as unknown as IntegerStepVerifier;
+      verifier = await deployStepVerifier();
     });
 
-    it("L1: the worst element of each op's largest legal layer: the verifier's byte, both witnesses within GAS_MODEL", async () => {
+    it("X10-4, X10-6: the worst element of each op's largest legal layer: the verifier's byte, both witnesses within GAS_MODEL", async () => {
       const to = await verifier.getAddress();
       for (const w of worstCases(false)) {
         const p = w.program;
