@@ -88,6 +88,7 @@ export const SUPPORTED_OPERATORS = [
   "Gather",
   "Squeeze",
   "Unsqueeze",
+  "Where",
 ] as const;
 
 export type SupportedOperator = (typeof SUPPORTED_OPERATORS)[number];

@@ -30,6 +30,7 @@ import { gather } from "./gather";
 import { pad } from "./pad";
 import { slice } from "./slice";
 import { tile } from "./tile";
+import { where } from "./where";
 
 export type {
   ElementReads,
@@ -63,6 +64,7 @@ export const OPERATORS = [
   concat,
   gather,
   embedding,
+  where,
 ] as const;
 
 /** Operators of the integer program (one layer = one trace step). */

@@ -26,6 +26,11 @@ export interface ConformanceCase {
   name: string;
   /** The float graph (GraphBuilder(...).build()); its first input is the one fed random values. */
   graph: Graph;
+  /**
+   * The ONNX bytes given to the importer and onnxruntime, when they must differ from `encodeOnnx(graph)` (an
+   * element type the builder does not write, e.g. a BOOL condition); default the encoded graph.
+   */
+  onnx?: Uint8Array;
   /** The dims of that input. */
   inputDims: number[];
   /**
@@ -76,7 +81,7 @@ export function conformanceCount(): number {
 export async function checkConformance(c: ConformanceCase, seed = 7): Promise<ConformanceResult> {
   const r = rng(seed);
   const size = c.inputDims.reduce((a, b) => a * b, 1);
-  const bytes = encodeOnnx(c.graph);
+  const bytes = c.onnx ?? encodeOnnx(c.graph);
   const graph = loadOnnx(bytes);
   const integer = c.inputType === "int64";
   const calib = Array.from({ length: c.calibration ?? 12 }, () =>

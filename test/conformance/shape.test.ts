@@ -6,7 +6,10 @@
  * rounding); Concat requantizes each input to the output's parameters (one more rounding); an embedding is the
  * table quantized per tensor.
  */
+import { onnx } from "onnx-proto";
+
 import { GraphBuilder, tensorF32, tensorI64 } from "../../executor/model/builder";
+import { encodeOnnx } from "../../executor/model/onnx";
 import { type ConformanceCase, conformanceSuite, randomArray, rng } from "./harness";
 
 const OPSET = 18;
@@ -158,6 +161,42 @@ function reshapeCase(dims: number[], shape: number[], allowzero?: number): Confo
   };
 }
 
+/** The graph's ONNX bytes with initializer `name` retyped as BOOL (the builder writes int64 only). */
+function withBool(bytes: Uint8Array, name: string): Uint8Array {
+  const m = onnx.ModelProto.decode(bytes);
+  const t = m.graph!.initializer!.find((i) => i.name === name)!;
+  const raw = t.rawData!;
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  t.rawData = Uint8Array.from({ length: raw.byteLength / 8 }, (_, k) => (view.getBigInt64(8 * k, true) !== 0n ? 1 : 0));
+  t.dataType = onnx.TensorProto.DataType.BOOL;
+  return onnx.ModelProto.encode(m).finish();
+}
+
+/** Where with a constant condition of `cDims`: X = x, Y = Sigmoid(x), or one of them a constant scalar. */
+function where(dims: number[], cDims: number[], kind: "both" | "x const" | "y const"): ConformanceCase {
+  const b = new GraphBuilder("where", OPSET);
+  const x = b.input("x", dims);
+  const r = rng(cDims.length * 7 + dims.length);
+  const cond = b.initializer(
+    "cond",
+    tensorI64(
+      cDims,
+      Array.from({ length: size(cDims) }, () => (r() < 0.5 ? 1 : 0)),
+    ),
+  );
+  const c = b.initializer("c", tensorF32([], [-0.75]));
+  const ins = kind === "both" ? [x, b.node("Sigmoid", [x])] : kind === "x const" ? [c, x] : [x, c];
+  b.output(b.node("Where", [cond, ...ins]), [-1]);
+  const graph = b.build();
+  return {
+    name: `Where constant condition [${cDims.join("x")}] on [${dims.join("x")}], ${kind}`,
+    graph,
+    onnx: withBool(encodeOnnx(graph), "cond"),
+    inputDims: dims,
+    steps: 1.01,
+  };
+}
+
 const cases: ConformanceCase[] = [
   // Pad: every mode, negative pads, the axes input, a constant value
   pad([1, 2, 4, 4], [0, 0, 1, 2, 0, 0, 2, 1], "constant"),
@@ -247,6 +286,10 @@ const cases: ConformanceCase[] = [
   reshapeCase([2, 3, 4], [0, -1]),
   reshapeCase([2, 3, 4], [4, 0, 2]),
   reshapeCase([2, 3, 4], [-1, 2, 2], 0),
+  // Where with a constant condition (an attention-mask shape, broadcasting, a constant side)
+  where([2, 4, 4], [4, 4], "both"),
+  where([3, 4], [3, 1], "y const"),
+  where([1, 2, 3], [2, 1], "x const"),
 ];
 
 conformanceSuite("shape (data movement)", cases);

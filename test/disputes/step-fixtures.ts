@@ -425,3 +425,44 @@ GENERATORS.Tile = tileProgram;
 GENERATORS.Concat = concatProgram;
 GENERATORS.Gather = gatherProgram;
 GENERATORS.Embedding = embeddingProgram;
+
+/** Where with a constant condition (the weights): X and Y both computed (two tensors of S_k), or one a constant. */
+export function whereProgram(r: Rng): Program {
+  const out = r.shape(1, 4, 4);
+  const bshape = (): number[] => out.map((d) => (r.int(0, 2) === 0 ? 1 : d));
+  const [cShape, xShape, yShape] = [bshape(), bshape(), bshape()];
+  const constSide = r.int(-1, 1); // -1: both computed
+  const attrs = {
+    cShape,
+    xShape: constSide === 0 ? out.map(() => 1) : xShape,
+    yShape: constSide === 1 ? out.map(() => 1) : yShape,
+    xConst: constSide === 0 ? 1 : 0,
+    yConst: constSide === 1 ? 1 : 0,
+    zIn: [r.int(-128, 127), r.int(-128, 127)],
+    zOut: r.int(-128, 127),
+    value: r.int(-128, 127),
+  };
+  const params = {
+    weights: Int8Array.from({ length: shapeSize(cShape) }, () => (r.bool() ? 1 : 0)),
+    multiplier: multipliers(r, 2),
+    shift: Int32Array.from([0, 1], () => shiftFor(r, 14)),
+  };
+  if (constSide >= 0) {
+    const s = constSide === 0 ? yShape : xShape;
+    return program(s, [{ op: "Where", inputs: [0], output: 1, outShape: out, attrs, ...params }]);
+  }
+  const nx = shapeSize(xShape);
+  const ny = shapeSize(yShape);
+  return program(
+    [nx + ny],
+    [
+      { op: "Slice", inputs: [0], output: 1, outShape: [nx], attrs: { starts: [0], steps: [1] } },
+      { op: "Reshape", inputs: [1], output: 2, outShape: xShape, attrs: {} },
+      { op: "Slice", inputs: [0], output: 3, outShape: [ny], attrs: { starts: [nx], steps: [1] } },
+      { op: "Reshape", inputs: [3], output: 4, outShape: yShape, attrs: {} },
+      { op: "Where", inputs: [2, 4], output: 5, outShape: out, attrs, ...params },
+    ],
+  );
+}
+
+GENERATORS.Where = whereProgram;

@@ -7,7 +7,8 @@ import {KernelIO} from "./KernelIO.sol";
 /// @title MovementKernel
 /// @notice Data movement as index maps (`docs/NUMERICS.md` §18): output element `i` is one byte of one input tensor
 /// of S_k at an index the op computes from the committed shapes and attributes (Slice, Pad, Tile, Concat, Gather),
-/// or a committed constant (Pad), or one byte of a proven weight row chosen by an index byte of S_k (Embedding).
+/// or a committed constant (Pad), or one byte of a proven weight row chosen by an index byte of S_k (Embedding), or a byte of X or Y chosen by a
+/// committed condition (Where).
 /// @dev Every op walks the output coordinates from the last axis, as the TypeScript index maps
 /// (`executor/runtime/kernels/movement.ts`) do. The kernels assume a validated program (NUMERICS §14): an index a
 /// valid program cannot produce is refused by `KernelIO.at` as a missing input.
@@ -19,6 +20,7 @@ library MovementKernel {
     uint256 internal constant CONCAT = 4;
     uint256 internal constant GATHER = 5;
     uint256 internal constant EMBEDDING = 6;
+    uint256 internal constant WHERE = 7;
 
     bytes32 private constant _SLICE = keccak256("Slice");
     bytes32 private constant _PAD = keccak256("Pad");
@@ -26,6 +28,7 @@ library MovementKernel {
     bytes32 private constant _CONCAT = keccak256("Concat");
     bytes32 private constant _GATHER = keccak256("Gather");
     bytes32 private constant _EMBEDDING = keccak256("Embedding");
+    bytes32 private constant _WHERE = keccak256("Where");
 
     /// @notice The op named by `opHash` (keccak256 of "Slice", "Pad", "Tile", "Concat", "Gather" or "Embedding"),
     /// else 0.
@@ -36,12 +39,15 @@ library MovementKernel {
         if (opHash == _CONCAT) return CONCAT;
         if (opHash == _GATHER) return GATHER;
         if (opHash == _EMBEDDING) return EMBEDDING;
+        if (opHash == _WHERE) return WHERE;
         return 0;
     }
 
-    /// @notice Embedding reads weight row `i mod inner` (feature `j` of every token); the others read no row.
+    /// @notice Embedding reads weight row `i mod inner` (feature `j` of every token), Where the row of its condition
+    /// byte; the others read no row.
     function row(bytes calldata d, uint256 op, uint256 i) internal pure returns (uint256) {
         if (op == EMBEDDING) return i % Descriptor.uscalar(d, "inner");
+        if (op == WHERE) return _broadcast(d, "cShape", i) / _last(d, "cShape");
         return KernelIO.NO_ROW;
     }
 
@@ -58,7 +64,8 @@ library MovementKernel {
         if (op == TILE) return tile(d, x, i);
         if (op == CONCAT) return concat(d, x, i);
         if (op == GATHER) return gather(d, x, i);
-        return embedding(d, x, w, i); // EMBEDDING, the last op `opOf` returns: a new op's line goes above
+        if (op == EMBEDDING) return embedding(d, x, w, i);
+        return where(d, x, w, i); // WHERE, the last op `opOf` returns: a new op's line goes above
     }
 
     /// @notice Slice (§18.1): j_d = starts_d + steps_d * o_d, steps possibly negative.
@@ -95,17 +102,7 @@ library MovementKernel {
     /// clamp(zOut + roundShift(x - zIn[k], M[k], s[k]), -128, 127).
     function concat(bytes calldata d, KernelIO.Slice memory x, uint256 i) internal pure returns (int8) {
         (uint256 input, uint256 index) = _concatSource(d, i);
-        int256 v = KernelIO.at(x, KernelIO.inputOffset(d, input) + index);
-        bytes calldata mult = Descriptor.bytesField(d, Descriptor.MULTIPLIER);
-        bytes calldata shift = Descriptor.bytesField(d, Descriptor.SHIFT);
-        int256 y =
-            Descriptor.scalar(d, "zOut") +
-                KernelIO.roundShift(
-                    v - Descriptor.attr(d, "zIn")[input],
-                    Descriptor.int32At(mult, input),
-                    uint256(Descriptor.int32At(shift, input))
-                );
-        return int8(KernelIO.clamp(y, -128, 127));
+        return _requant(d, KernelIO.at(x, KernelIO.inputOffset(d, input) + index), input);
     }
 
     /// @dev Concat's source of output element `i`: the input whose extent along `axis` holds its coordinate, and
@@ -186,6 +183,74 @@ library MovementKernel {
         uint256 t = i / inner;
         uint256 m = indices.length;
         return (int256((t / m) * inShape[axis]) + indices[t % m]) * int256(inner) + int256(i % inner);
+    }
+
+    /// @notice Where with a constant condition (§18.7): side 0 (X) where the condition byte (column
+    /// `ci mod last` of the proven row) is nonzero, else side 1 (Y); a constant side gives `value`, a computed one its
+    /// broadcast byte requantized: clamp(zOut + roundShift(x - zIn[side], M[side], s[side]), -128, 127).
+    function where(
+        bytes calldata d,
+        KernelIO.Slice memory x,
+        bytes calldata w,
+        uint256 i
+    ) internal pure returns (int8) {
+        (uint256 side, bool constant_, uint256 input) = _whereSide(d, w, i);
+        if (constant_) return int8(Descriptor.scalar(d, "value"));
+        return _whereValue(d, x, side, input, i);
+    }
+
+    /// @dev Where's computed side `side` (layer input `input`) at output element `i`, requantized.
+    function _whereValue(
+        bytes calldata d,
+        KernelIO.Slice memory x,
+        uint256 side,
+        uint256 input,
+        uint256 i
+    ) private pure returns (int8) {
+        uint256 j = KernelIO.inputOffset(d, input) + _broadcast(d, side == 0 ? "xShape" : "yShape", i);
+        return _requant(d, KernelIO.at(x, j), side);
+    }
+
+    /// @dev Where's side of output element `i` (its condition byte in the proven row `w`), whether that side is the
+    /// constant, and else the layer input holding it.
+    function _whereSide(bytes calldata d, bytes calldata w, uint256 i) private pure returns (uint256, bool, uint256) {
+        uint256 side = w[_broadcast(d, "cShape", i) % _last(d, "cShape")] != 0 ? 0 : 1;
+        uint256 xConst = Descriptor.uscalar(d, "xConst");
+        bool constant_ = (side == 0 ? xConst : Descriptor.uscalar(d, "yConst")) == 1;
+        return (side, constant_, side == 0 ? 0 : 1 - xConst);
+    }
+
+    /// @dev clamp(zOut + roundShift(v - zIn[k], M[k], s[k]), -128, 127): input k's byte in the output's quantization.
+    function _requant(bytes calldata d, int256 v, uint256 k) private pure returns (int8) {
+        bytes calldata mult = Descriptor.bytesField(d, Descriptor.MULTIPLIER);
+        bytes calldata shift = Descriptor.bytesField(d, Descriptor.SHIFT);
+        int256 y =
+            Descriptor.scalar(d, "zOut") +
+                KernelIO.roundShift(
+                    v - Descriptor.attr(d, "zIn")[k],
+                    Descriptor.int32At(mult, k),
+                    uint256(Descriptor.int32At(shift, k))
+                );
+        return int8(KernelIO.clamp(y, -128, 127));
+    }
+
+    /// @dev The index into a tensor of the attribute `shape` (the output's rank, each dim 1 or the output's) that
+    /// output element `i` reads.
+    function _broadcast(bytes calldata d, string memory shape, uint256 i) private pure returns (uint256 j) {
+        uint256[] calldata out = Descriptor.uintArray(d, Descriptor.OUT_SHAPE);
+        uint256[] calldata s = Descriptor.uattr(d, shape);
+        uint256 stride = 1;
+        for (uint256 k = out.length; k > 0; --k) {
+            if (s[k - 1] != 1) j += (i % out[k - 1]) * stride;
+            i /= out[k - 1];
+            stride *= s[k - 1];
+        }
+    }
+
+    /// @dev The last dim of the attribute `shape`.
+    function _last(bytes calldata d, string memory shape) private pure returns (uint256) {
+        uint256[] calldata s = Descriptor.uattr(d, shape);
+        return s[s.length - 1];
     }
 
     /// @dev Slice's input index of output element `i`.

@@ -162,3 +162,30 @@ export function embedding(layer: Layer, x: Int8Array): Int8Array {
   }
   return y;
 }
+
+/** The index into a tensor of `shape` (padded to the output's rank, each dim 1 or the output's) that output i reads. */
+export function broadcastIndex(out: readonly number[], shape: readonly number[], i: number): number {
+  let rem = i;
+  let j = 0;
+  let stride = 1;
+  for (let d = out.length - 1; d >= 0; d--) {
+    const o = rem % out[d];
+    rem = (rem - o) / out[d];
+    if (shape[d] !== 1) j += o * stride;
+    stride *= shape[d];
+  }
+  return j;
+}
+
+/**
+ * Where with a constant condition: which side output element i takes (0 = X where the condition is nonzero, 1 = Y),
+ * and the condition's weight row and column (the condition is stored as rows of its last dim).
+ */
+export function whereCondition(layer: Layer, i: number): { side: number; row: number; col: number } {
+  const cShape = layer.attrs.cShape as number[];
+  const last = cShape[cShape.length - 1];
+  const ci = broadcastIndex(layer.outShape, cShape, i);
+  const row = Math.floor(ci / last);
+  const col = ci - row * last;
+  return { side: layer.weights![ci] !== 0 ? 0 : 1, row, col };
+}
