@@ -1,7 +1,7 @@
 /**
  * The worst one-step proofs of the data-movement operators (docs/NUMERICS.md §18), for `gas.oneStepMax.<Op>`: each
  * op at its largest legal size. An index-map element reads one byte, so what grows is the descriptor (Gather's
- * committed indices, Concat's inputs), the weight row (Embedding's vocabulary) and the depth of S_k's tree (a state
+ * committed indices, Concat's inputs), the weight row (Embedding's vocabulary, Where's condition row) and the depth of S_k's tree (a state
  * of 2^24 bytes, the games' MAX_STATE_BYTES, for the ops whose descriptor is small).
  *
  * `worstCases()` gives one program per op with the layer and the element to prove; `largestLegal` is the bisection
@@ -139,6 +139,36 @@ export function embeddingWorst(vocab: number): Program {
   );
 }
 
+/** Where over a [1, n] output whose constant condition is one weight row of n bytes (X and Y: the input). */
+export function whereWorst(n: number): Program {
+  const weights = new Int8Array(n);
+  for (let k = 0; k < n; k++) weights[k] = k % 3 === 0 ? 1 : 0;
+  return program(
+    [1, n],
+    [
+      {
+        op: "Where",
+        inputs: [0, 0],
+        output: 1,
+        outShape: [1, n],
+        attrs: {
+          cShape: [1, n],
+          xShape: [1, n],
+          yShape: [1, n],
+          xConst: 0,
+          yConst: 0,
+          zIn: [1, -2],
+          zOut: 0,
+          value: 0,
+        },
+        weights,
+        multiplier: Int32Array.of(16384, 20000),
+        shift: Int32Array.of(14, 15),
+      },
+    ],
+  );
+}
+
 /**
  * One worst case per op. `full`: the index maps over a 2^24-byte state (slow to execute and hash: the bench);
  * otherwise over 2^8 bytes (their gas differs only by the proof's depth, which GAS_MODEL prices).
@@ -152,6 +182,7 @@ export function worstCases(full = true): WorstCase[] {
     ["Gather", gatherWorst(largestLegal(gatherWorst, 8192))],
     ["Concat", concatWorst(Math.min(256, largestLegal(concatWorst, 4096)))],
     ["Embedding", embeddingWorst(largestLegal(embeddingWorst, 1 << 18))],
+    ["Where", whereWorst(largestLegal(whereWorst, 1 << 18))],
   ];
   return cases.map(([op, p]) => ({ op, program: p, layer: 0, element: last(p) }));
 }

@@ -1,10 +1,10 @@
 /**
  * Conformance of the data-movement operators (NUMERICS §13, §18; the harness: ./harness.ts): Pad, Concat, Split,
  * Slice, Squeeze, Unsqueeze, Gather (constant indices, and embeddings of an integer input), Tile, Expand, Transpose,
- * Flatten and Reshape, at opset 18 (Pad's axes input, Split's num_outputs) unless a case says otherwise. A pure
- * index map keeps its input's quantization, so its output is within half a step of onnxruntime (the input
- * rounding); Concat requantizes each input to the output's parameters (one more rounding); an embedding is the
- * table quantized per tensor.
+ * Flatten, Reshape and Where (constant condition), at opset 18 (Pad's axes input, Split's num_outputs) unless a case
+ * says otherwise. A pure index map keeps its input's quantization, so its output is within half a step of
+ * onnxruntime (the input rounding); Concat and Where requantize each input to the output's parameters (one more
+ * rounding); an embedding is the table quantized per tensor.
  */
 import { onnx } from "onnx-proto";
 

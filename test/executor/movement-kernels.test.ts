@@ -74,4 +74,16 @@ describe("data-movement kernels: hand-computed values (NUMERICS §18)", () => {
     const zero = { ...layer, outShape: [1, 2], attrs: { vocab: 3, inner: 2, zIndex: 0 } };
     expect(run([1], zero, [-1])).to.deep.equal([30, 31]);
   });
+
+  it("Where: condition [1, 0] over [[4, 5], [6, 7]] (X, identity requantization), Y the constant 9: [[4, 9], [6, 9]]", () => {
+    const layer = {
+      op: "Where",
+      outShape: [2, 2],
+      attrs: { cShape: [1, 2], xShape: [2, 2], yShape: [1, 1], xConst: 0, yConst: 1, zIn: [0, 0], zOut: 0, value: 9 },
+      weights: Int8Array.of(1, 0),
+      multiplier: Int32Array.of(16384, 16384),
+      shift: Int32Array.of(14, 14),
+    };
+    expect(run([2, 2], layer, [4, 5, 6, 7])).to.deep.equal([4, 9, 6, 9]);
+  });
 });

@@ -7,8 +7,8 @@ import {KernelIO} from "./KernelIO.sol";
 /// @title MovementKernel
 /// @notice Data movement as index maps (`docs/NUMERICS.md` §18): output element `i` is one byte of one input tensor
 /// of S_k at an index the op computes from the committed shapes and attributes (Slice, Pad, Tile, Concat, Gather),
-/// or a committed constant (Pad), or one byte of a proven weight row chosen by an index byte of S_k (Embedding), or a byte of X or Y chosen by a
-/// committed condition (Where).
+/// or a committed constant (Pad), or one byte of a proven weight row chosen by an index byte of S_k (Embedding), or
+/// a byte of X or Y chosen by a committed condition (Where).
 /// @dev Every op walks the output coordinates from the last axis, as the TypeScript index maps
 /// (`executor/runtime/kernels/movement.ts`) do. The kernels assume a validated program (NUMERICS §14): an index a
 /// valid program cannot produce is refused by `KernelIO.at` as a missing input.

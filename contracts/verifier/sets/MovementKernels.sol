@@ -6,7 +6,7 @@ import {KernelIO} from "../kernels/KernelIO.sol";
 import {MovementKernel} from "../kernels/MovementKernel.sol";
 
 /// @title MovementKernels
-/// @notice The kernel set of data movement as index maps: Slice, Pad, Tile, Concat, Gather and Embedding
+/// @notice The kernel set of data movement as index maps: Slice, Pad, Tile, Concat, Gather, Embedding and Where
 /// (`docs/NUMERICS.md` §18). Reshape and Transpose stay in `CoreKernels`.
 contract MovementKernels is StepVerifierBase {
     string public constant VERSION = "0.1.0";
