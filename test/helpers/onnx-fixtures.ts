@@ -2,6 +2,8 @@
  * Float graphs shared by the ONNX I/O tests and fuzz tests: small MLP- and CNN-shaped models, a graph that uses
  * every supported operator, and a deterministic PRNG for their weights.
  */
+import { onnx } from "onnx-proto";
+
 import { GraphBuilder, tensorF32, tensorI64 } from "../../executor/model/builder";
 import type { Graph } from "../../executor/model/graph";
 
@@ -78,6 +80,24 @@ export function cnnGraph(side = 12, c1 = 4, c2 = 8, classes = 10, seed = 2): Gra
  * attributes that matter: strides, pads, dilations, groups, auto_pad, count_include_pad, epsilon, alpha, perm...
  * It is a valid opset-13 model that onnxruntime runs: input [1,2,6,6] float, output [1,3] (a softmax).
  */
+/** The every-operator graph's Where condition: int64 in the builder's graph, BOOL in `forOnnxruntime`'s bytes. */
+const WHERE_CONDITION = "where.cond";
+
+/**
+ * The every-operator graph's ONNX bytes as onnxruntime needs them: the Where condition retyped BOOL (the builder and
+ * `encodeOnnx` write integer tensors as INT64, and the importer reads BOOL as int64).
+ */
+export function forOnnxruntime(bytes: Uint8Array): Uint8Array {
+  const m = onnx.ModelProto.decode(bytes);
+  const t = m.graph?.initializer?.find((i) => i.name === WHERE_CONDITION);
+  if (!t?.rawData) return bytes;
+  const raw = t.rawData;
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  t.rawData = Uint8Array.from({ length: raw.byteLength / 8 }, (_, k) => (view.getBigInt64(8 * k, true) !== 0n ? 1 : 0));
+  t.dataType = onnx.TensorProto.DataType.BOOL;
+  return onnx.ModelProto.encode(m).finish();
+}
+
 export function allOperatorsBuilder(seed = 3): GraphBuilder {
   const rand = prng(seed);
   const b = new GraphBuilder("all_ops", 13);
@@ -151,7 +171,14 @@ export function allOperatorsBuilder(seed = 3): GraphBuilder {
       name: "slice_reverse",
     },
   ); // [1, 4]
-  const id = b.node("Identity", [s2], {}, { name: "identity" });
+  // Where with a constant condition (BOOL for onnxruntime: `forOnnxruntime`), Y a constant scalar
+  const wh = b.node(
+    "Where",
+    [b.initializer(WHERE_CONDITION, tensorI64([4], [1, 0, 0, 1])), s2, b.initializer("where.y", tensorF32([], [0.25]))],
+    {},
+    { name: "where" },
+  );
+  const id = b.node("Identity", [wh], {}, { name: "identity" });
   const dr = b.node("Dropout", [id], {}, { name: "dropout" });
   const mm = b.node(
     "MatMul",
