@@ -103,6 +103,17 @@ export const SUPPORTED_OPERATORS = [
   // ops-spatial
   "GlobalMaxPool",
   "ConvTranspose",
+  // data movement (executor/ops: slice, pad, tile, concat, gather, reshape)
+  "Slice",
+  "Split",
+  "Pad",
+  "Tile",
+  "Expand",
+  "Concat",
+  "Gather",
+  "Squeeze",
+  "Unsqueeze",
+  "Where",
 ] as const;
 
 export type SupportedOperator = (typeof SUPPORTED_OPERATORS)[number];

@@ -53,7 +53,8 @@ export interface LoweringContext {
 
 /** One ONNX operator type: its float reference and how a node of it becomes integer layers. */
 export interface NodeRule {
-  float(ctx: FloatContext, node: GraphNode): FTensor;
+  /** The node's output, or one tensor per output for a node with several (Split). */
+  float(ctx: FloatContext, node: GraphNode): FTensor | FTensor[];
   lower(ctx: LoweringContext, node: GraphNode): void;
 }
 
@@ -77,8 +78,8 @@ export interface OperatorDefinition<Op extends string = string> {
    * union against SUPPORTED_OPERATORS): their float reference and quantization rule.
    */
   readonly onnx: Readonly<Record<string, NodeRule>>;
-  /** How many computed inputs a layer reads: at least 1, at most this. */
-  readonly maxInputs: 1 | 2;
+  /** How many computed inputs a layer reads: at least 1, at most this (Concat: many). */
+  readonly maxInputs: number;
   /**
    * Checks a layer's attributes and parameter arrays (docs/NUMERICS.md lists each op's), its shapes against its
    * input, and its work and accumulator bounds; throws ProgramDecodeError naming the layer and the reason

@@ -32,6 +32,13 @@ import { div } from "./div";
 import { logSoftmax } from "./logsoftmax";
 import { norm } from "./norm";
 import { reduceMax, reduceSum } from "./reduce";
+import { concat } from "./concat";
+import { embedding } from "./embedding";
+import { gather } from "./gather";
+import { pad } from "./pad";
+import { slice } from "./slice";
+import { tile } from "./tile";
+import { where } from "./where";
 
 export type {
   ElementReads,
@@ -68,6 +75,14 @@ export const OPERATORS = [
   // ops-spatial
   matMul,
   convTransposeOp,
+  // data movement (NUMERICS §26)
+  slice,
+  pad,
+  tile,
+  concat,
+  gather,
+  embedding,
+  where,
 ] as const;
 
 /** Operators of the integer program (one layer = one trace step). */

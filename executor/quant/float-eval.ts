@@ -20,10 +20,6 @@ export function graphInputShape(graph: Graph): number[] {
     );
   if (graph.outputs.length !== 1)
     throw new InvalidModelError(`the graph has ${graph.outputs.length} outputs; Verity programs produce exactly one`);
-  if (graph.inputs[0].dtype !== "float32")
-    throw new InvalidInputError(
-      `the graph input '${graph.inputs[0].name}' is ${graph.inputs[0].dtype}; only float32 inputs are supported`,
-    );
   return graph.inputs[0].dims.map((d) => (d < 1 ? 1 : d));
 }
 
@@ -60,7 +56,8 @@ export function evaluateFloat(graph: Graph, input: Float32Array): Map<string, FT
     if (!rule) unsupported(node);
     const y = rule.float(ctx, node);
     if (!node.outputs[0]) throw new InvalidModelError(`node '${node.name}' has no output`);
-    env.set(node.outputs[0], y);
+    if (Array.isArray(y)) y.forEach((t, k) => node.outputs[k] && env.set(node.outputs[k], t));
+    else env.set(node.outputs[0], y);
   }
   return env;
 }

@@ -37,8 +37,13 @@ export class Constants {
       optional: (n, i) => (n.inputs[i] ? read(n, i) : undefined),
       consumed: () => false,
     };
-    const y = rule.float(ctx, node);
-    this.folded.set(node.outputs[0], { dtype: "float32", dims: [...y.dims], data: y.data });
+    const result = rule.float(ctx, node);
+    // a multi-output rule (Split) returns one tensor per output
+    const ys = Array.isArray(result) ? result : [result];
+    ys.forEach((y, i) => {
+      const name = node.outputs[i];
+      if (name) this.folded.set(name, { dtype: "float32", dims: [...y.dims], data: y.data });
+    });
     return true;
   }
 }

@@ -17,11 +17,11 @@ import { type LoweringContext, type QuantTensor, nodeRuleOf } from "../ops";
 import { type Layer, type Program, type QParams, validateProgram } from "../runtime/program";
 import { evaluateFloat, graphInputShape } from "./float-eval";
 import { Constants } from "./fold";
-import { rangeToQParams, unsupported } from "./params";
+import { INDEX_INPUT_QPARAMS, checkIndexInput, rangeToQParams, unsupported } from "./params";
 
 export { evaluateFloat, runFloat, graphInputShape } from "./float-eval";
 export type { FTensor } from "./float-tensor";
-export { rangeToQParams, quantizeMultiplier, quantizeInput, dequantizeOutput } from "./params";
+export { INDEX_INPUT_QPARAMS, rangeToQParams, quantizeMultiplier, quantizeInput, dequantizeOutput } from "./params";
 
 export interface QuantizeOptions {
   onProgress?: (done: number, total: number) => void;
@@ -33,6 +33,7 @@ export function quantizeGraph(graph: Graph, calibration: Float32Array[], opts: Q
     if (!(SUPPORTED_OPERATORS as readonly string[]).includes(node.opType)) unsupported(node);
   const inShape = graphInputShape(graph);
   const inSize = sizeOf(inShape);
+  const integerInput = graph.inputs[0].dtype === "int64";
   if (!Array.isArray(calibration) || calibration.length === 0)
     throw new InvalidInputError("quantization needs at least one calibration input");
   calibration.forEach((x, k) => {
@@ -44,6 +45,7 @@ export function quantizeGraph(graph: Graph, calibration: Float32Array[], opts: Q
     }
     for (let i = 0; i < x.length; i++)
       if (!Number.isFinite(x[i])) throw new InvalidInputError(`calibration input ${k} has a non-finite value at ${i}`);
+    if (integerInput) checkIndexInput(x, `calibration input ${k}`);
   });
   for (const [name, t] of graph.initializers) {
     if (t.dtype === "float32")
@@ -54,11 +56,14 @@ export function quantizeGraph(graph: Graph, calibration: Float32Array[], opts: Q
   // 1. Calibrate: float run on every calibration input, min/max per tensor.
   const ranges = new Map<string, [number, number]>();
   const shapes = new Map<string, number[]>();
-  const produced = [graph.inputs[0].name, ...graph.nodes.map((n) => n.outputs[0])];
+  // every output of every node (Split has several); an output the float reference leaves unset (Dropout's mask) is
+  // never read
+  const produced = [graph.inputs[0].name, ...graph.nodes.flatMap((n) => n.outputs.filter((o) => o))];
   calibration.forEach((x, k) => {
     const env = evaluateFloat(graph, x);
     for (const name of produced) {
-      const t = env.get(name)!;
+      const t = env.get(name);
+      if (!t) continue;
       let [lo, hi] = ranges.get(name) ?? [Infinity, -Infinity];
       for (let i = 0; i < t.data.length; i++) {
         const v = t.data[i];
@@ -88,7 +93,9 @@ export function quantizeGraph(graph: Graph, calibration: Float32Array[], opts: Q
 
   // 3. Lower node by node, each by its operator's rule.
   const entries = new Map<string, QuantTensor>();
-  entries.set(graph.inputs[0].name, { id: 0, q: qOf(graph.inputs[0].name), dims: inShape });
+  // an integer input (token ids) is carried exactly: q = v - 128 for v in [0, 255] (NUMERICS §26.6)
+  const inputQ = integerInput ? INDEX_INPUT_QPARAMS : qOf(graph.inputs[0].name);
+  entries.set(graph.inputs[0].name, { id: 0, q: inputQ, dims: inShape });
   const layers: Layer[] = [];
   const fused = new Set<number>();
   const constants = new Constants(graph);

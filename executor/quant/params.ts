@@ -46,6 +46,21 @@ export function clampI32(v: number): number {
   return Math.min(2 ** 31 - 1, Math.max(-(2 ** 31 - 1), v));
 }
 
+/**
+ * The quantization of an integer graph input (token ids, indices): scale 1, zero point -128, so a value v in
+ * [0, 255] is carried exactly as the int8 v - 128 (NUMERICS §26.6).
+ */
+export const INDEX_INPUT_QPARAMS: QParams = Object.freeze({ scale: 1, zeroPoint: -128 });
+
+/** An integer input's values must be integers in [0, 255]: InvalidInputError naming the first that is not. */
+export function checkIndexInput(x: Float32Array, what: string): void {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (!Number.isInteger(v) || v < 0 || v > 255)
+      throw new InvalidInputError(`${what}: value ${i} is ${v}; an integer input carries integers in [0, 255]`);
+  }
+}
+
 /** Float input -> S0: q = clamp(zeroPoint + round(x / scale)), Math.round = round half up, in IEEE float64. */
 export function quantizeInput(p: Program, x: Float32Array): Int8Array {
   if (!(x instanceof Float32Array)) throw new InvalidInputError("the input must be a Float32Array");

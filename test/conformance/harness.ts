@@ -26,8 +26,18 @@ export interface ConformanceCase {
   name: string;
   /** The float graph (GraphBuilder(...).build()); its first input is the one fed random values. */
   graph: Graph;
+  /**
+   * The ONNX bytes given to the importer and onnxruntime, when they must differ from `encodeOnnx(graph)` (an
+   * element type the builder does not write, e.g. a BOOL condition); default the encoded graph.
+   */
+  onnx?: Uint8Array;
   /** The dims of that input. */
   inputDims: number[];
+  /**
+   * The element type of that input (default "float32"). An "int64" input (token ids, indices) is fed random
+   * integers in [lo, hi] (default [0, 255]) and quantized exactly (NUMERICS §26.6).
+   */
+  inputType?: "float32" | "int64";
   /** Range of the random input values (default [-1, 1]). */
   lo?: number;
   hi?: number;
@@ -71,9 +81,16 @@ export function conformanceCount(): number {
 export async function checkConformance(c: ConformanceCase, seed = 7): Promise<ConformanceResult> {
   const r = rng(seed);
   const size = c.inputDims.reduce((a, b) => a * b, 1);
-  const bytes = encodeOnnx(c.graph);
+  const bytes = c.onnx ?? encodeOnnx(c.graph);
   const graph = loadOnnx(bytes);
-  const calib = Array.from({ length: c.calibration ?? 12 }, () => randomArray(r, size, c.lo ?? -1, c.hi ?? 1));
+  const integer = c.inputType === "int64";
+  const calib = Array.from({ length: c.calibration ?? 12 }, () =>
+    integer
+      ? Float32Array.from(randomArray(r, size, c.lo ?? 0, (c.hi ?? 255) + 1), (v) =>
+          Math.min(c.hi ?? 255, Math.floor(v)),
+        )
+      : randomArray(r, size, c.lo ?? -1, c.hi ?? 1),
+  );
   const program = decodeProgram(encodeProgram(quantizeGraph(graph, calib)));
   if (c.ops) expect(program.layers.map((l) => l.op)).to.deep.equal(c.ops);
   const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
@@ -84,7 +101,14 @@ export async function checkConformance(c: ConformanceCase, seed = 7): Promise<Co
   let maxSteps = 0;
   const inputs = calib.slice(0, c.runs ?? 3);
   for (const x of inputs) {
-    const res = await session.run({ [inName]: new ort.Tensor("float32", x, c.inputDims) });
+    const feed = integer
+      ? new ort.Tensor(
+          "int64",
+          BigInt64Array.from(x, (v) => BigInt(v)),
+          c.inputDims,
+        )
+      : new ort.Tensor("float32", x, c.inputDims);
+    const res = await session.run({ [inName]: feed });
     const ref = res[outName].data as Float32Array;
     const fl = runFloat(graph, x);
     expect(fl.data.length, "float reference length").to.equal(ref.length);

@@ -543,3 +543,152 @@ export function convTransposeProgram(r: Rng): Program {
 }
 
 GENERATORS.ConvTranspose = convTransposeProgram;
+
+// -- data movement (NUMERICS §26) --
+
+export function sliceProgram(r: Rng): Program {
+  const s = r.shape(1, 4, 6);
+  const starts: number[] = [];
+  const steps: number[] = [];
+  const out = s.map((n) => {
+    const step = r.pick([-3, -2, -1, 1, 1, 2, 3]);
+    const start = r.int(0, n - 1);
+    const room = step > 0 ? Math.floor((n - 1 - start) / step) + 1 : Math.floor(start / -step) + 1;
+    starts.push(start);
+    steps.push(step);
+    return r.int(1, room);
+  });
+  return program(s, [{ op: "Slice", inputs: [0], output: 1, outShape: out, attrs: { starts, steps } }]);
+}
+
+export function padProgram(r: Rng): Program {
+  const s = r.shape(1, 4, 5);
+  const mode = r.int(0, 3);
+  const rank = s.length;
+  const pads = new Array<number>(2 * rank).fill(0);
+  s.forEach((n, d) => {
+    const hi = mode === 1 ? n - 1 : 3;
+    pads[d] = r.int(-Math.min(1, n - 1), hi);
+    pads[rank + d] = r.int(-Math.max(0, Math.min(1, n - 1 + pads[d] - 1)), hi);
+  });
+  const out = s.map((n, d) => n + pads[d] + pads[rank + d]);
+  return program(s, [
+    { op: "Pad", inputs: [0], output: 1, outShape: out, attrs: { pads, mode, value: r.int(-128, 127) } },
+  ]);
+}
+
+export function tileProgram(r: Rng): Program {
+  const s = r.shape(1, 3, 4);
+  const lead = Array.from({ length: r.int(0, 2) }, () => r.int(1, 3));
+  const out = [...lead, ...s.map((n) => (n === 1 && r.bool() ? r.int(1, 4) : n * r.int(1, 3)))];
+  return program(s, [{ op: "Tile", inputs: [0], output: 1, outShape: out, attrs: {} }]);
+}
+
+/** Tensor 0 and N - 1 slices of it along `axis` (each its own tensor of S_k), concatenated in a random order. */
+export function concatProgram(r: Rng): Program {
+  const s = r.shape(1, 4, 4);
+  const axis = r.int(0, s.length - 1);
+  const layers: Layer[] = [];
+  const pieces = r.int(0, 3);
+  for (let k = 0; k < pieces; k++) {
+    const n = s[axis];
+    const start = r.int(0, n - 1);
+    const outShape = [...s];
+    outShape[axis] = r.int(1, n - start);
+    const starts = s.map((_, d) => (d === axis ? start : 0));
+    layers.push({
+      op: "Slice",
+      inputs: [0],
+      output: k + 1,
+      outShape,
+      attrs: { starts, steps: s.map(() => 1) },
+    });
+  }
+  const ids = Array.from({ length: r.int(Math.max(1, pieces), pieces + 2) }, () => r.int(0, pieces));
+  const out = [...s];
+  out[axis] = ids.reduce((a, t) => a + (t === 0 ? s : layers[t - 1].outShape)[axis], 0);
+  layers.push({
+    op: "Concat",
+    inputs: ids,
+    output: pieces + 1,
+    outShape: out,
+    attrs: { axis, zIn: ids.map(() => r.int(-128, 127)), zOut: r.int(-128, 127) },
+    multiplier: multipliers(r, ids.length),
+    shift: Int32Array.from(ids, () => shiftFor(r, 14)),
+  });
+  return program(s, layers);
+}
+
+export function gatherProgram(r: Rng): Program {
+  const s = r.shape(1, 4, 5);
+  const axis = r.int(0, s.length - 1);
+  const idxDims = r.shape(0, 2, 3);
+  const indices = Array.from({ length: shapeSize(idxDims) }, () => r.int(0, s[axis] - 1));
+  const out = [...s.slice(0, axis), ...idxDims, ...s.slice(axis + 1)];
+  return program(s, [{ op: "Gather", inputs: [0], output: 1, outShape: out, attrs: { axis, indices } }]);
+}
+
+export function embeddingProgram(r: Rng): Program {
+  const s = r.shape(1, 3, 4);
+  const vocab = r.pick([1, 2, 7, 10, 64, 255, 256, 300]);
+  const innerDims = r.shape(1, 2, 4);
+  const inner = shapeSize(innerDims);
+  return program(s, [
+    {
+      op: "Embedding",
+      inputs: [0],
+      output: 1,
+      outShape: [...s, ...innerDims],
+      attrs: { vocab, inner, zIndex: r.bool() ? -128 : r.int(-128, 127) },
+      weights: r.int8s(vocab * inner),
+    },
+  ]);
+}
+
+GENERATORS.Slice = sliceProgram;
+GENERATORS.Pad = padProgram;
+GENERATORS.Tile = tileProgram;
+GENERATORS.Concat = concatProgram;
+GENERATORS.Gather = gatherProgram;
+GENERATORS.Embedding = embeddingProgram;
+
+/** Where with a constant condition (the weights): X and Y both computed (two tensors of S_k), or one a constant. */
+export function whereProgram(r: Rng): Program {
+  const out = r.shape(1, 4, 4);
+  const bshape = (): number[] => out.map((d) => (r.int(0, 2) === 0 ? 1 : d));
+  const [cShape, xShape, yShape] = [bshape(), bshape(), bshape()];
+  const constSide = r.int(-1, 1); // -1: both computed
+  const attrs = {
+    cShape,
+    xShape: constSide === 0 ? out.map(() => 1) : xShape,
+    yShape: constSide === 1 ? out.map(() => 1) : yShape,
+    xConst: constSide === 0 ? 1 : 0,
+    yConst: constSide === 1 ? 1 : 0,
+    zIn: [r.int(-128, 127), r.int(-128, 127)],
+    zOut: r.int(-128, 127),
+    value: r.int(-128, 127),
+  };
+  const params = {
+    weights: Int8Array.from({ length: shapeSize(cShape) }, () => (r.bool() ? 1 : 0)),
+    multiplier: multipliers(r, 2),
+    shift: Int32Array.from([0, 1], () => shiftFor(r, 14)),
+  };
+  if (constSide >= 0) {
+    const s = constSide === 0 ? yShape : xShape;
+    return program(s, [{ op: "Where", inputs: [0], output: 1, outShape: out, attrs, ...params }]);
+  }
+  const nx = shapeSize(xShape);
+  const ny = shapeSize(yShape);
+  return program(
+    [nx + ny],
+    [
+      { op: "Slice", inputs: [0], output: 1, outShape: [nx], attrs: { starts: [0], steps: [1] } },
+      { op: "Reshape", inputs: [1], output: 2, outShape: xShape, attrs: {} },
+      { op: "Slice", inputs: [0], output: 3, outShape: [ny], attrs: { starts: [nx], steps: [1] } },
+      { op: "Reshape", inputs: [3], output: 4, outShape: yShape, attrs: {} },
+      { op: "Where", inputs: [2, 4], output: 5, outShape: out, attrs, ...params },
+    ],
+  );
+}
+
+GENERATORS.Where = whereProgram;

@@ -27,7 +27,7 @@ import {
   runFloat,
 } from "../../executor/quant";
 import { type Program, decodeProgram, encodeProgram, execute, executeStep, liveTensors } from "../../executor/runtime";
-import { allOperatorsBuilder, cnnGraph, mlpGraph, prng, randomData } from "../helpers/onnx-fixtures";
+import { allOperatorsBuilder, cnnGraph, forOnnxruntime, mlpGraph, prng, randomData } from "../helpers/onnx-fixtures";
 
 const hex = (a: Uint8Array | Int8Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("hex");
 
@@ -92,7 +92,7 @@ describe("quantization", function () {
       expect(ops).to.not.include("Affine"); // BatchNormalization folded into the Conv
       const addStep = ops.indexOf("Add") + 1;
       expect(liveTensors(p, addStep - 1)).to.have.length(2); // the skip tensor is live alongside the depthwise output
-      const session = await ort.InferenceSession.create(encodeOnnx(g), { logSeverityLevel: 3 });
+      const session = await ort.InferenceSession.create(forOnnxruntime(encodeOnnx(g)), { logSeverityLevel: 3 });
       for (const x of calib.slice(0, 4)) {
         const ref = (await session.run({ x: new ort.Tensor("float32", x, [1, 2, 6, 6]) }))[g.outputs[0].name]
           .data as Float32Array;

@@ -2,6 +2,8 @@
  * Float graphs shared by the ONNX I/O tests and fuzz tests: small MLP- and CNN-shaped models, a graph that uses
  * every supported operator, and a deterministic PRNG for their weights.
  */
+import { onnx } from "onnx-proto";
+
 import { GraphBuilder, tensorF32, tensorI64 } from "../../executor/model/builder";
 import type { Graph } from "../../executor/model/graph";
 
@@ -78,6 +80,24 @@ export function cnnGraph(side = 12, c1 = 4, c2 = 8, classes = 10, seed = 2): Gra
  * attributes that matter: strides, pads, dilations, groups, auto_pad, count_include_pad, epsilon, alpha, perm...
  * It is a valid opset-20 model that onnxruntime runs: input [1,2,6,6] float, output [1,3] (a softmax).
  */
+/** The every-operator graph's Where condition: int64 in the builder's graph, BOOL in `forOnnxruntime`'s bytes. */
+const WHERE_CONDITION = "where.cond";
+
+/**
+ * The every-operator graph's ONNX bytes as onnxruntime needs them: the Where condition retyped BOOL (the builder and
+ * `encodeOnnx` write integer tensors as INT64, and the importer reads BOOL as int64).
+ */
+export function forOnnxruntime(bytes: Uint8Array): Uint8Array {
+  const m = onnx.ModelProto.decode(bytes);
+  const t = m.graph?.initializer?.find((i) => i.name === WHERE_CONDITION);
+  if (!t?.rawData) return bytes;
+  const raw = t.rawData;
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  t.rawData = Uint8Array.from({ length: raw.byteLength / 8 }, (_, k) => (view.getBigInt64(8 * k, true) !== 0n ? 1 : 0));
+  t.dataType = onnx.TensorProto.DataType.BOOL;
+  return onnx.ModelProto.encode(m).finish();
+}
+
 export function allOperatorsBuilder(seed = 3): GraphBuilder {
   const rand = prng(seed);
   const b = new GraphBuilder("all_ops", 20);
@@ -136,7 +156,34 @@ export function allOperatorsBuilder(seed = 3): GraphBuilder {
   const rs = b.node("Reshape", [fl, b.initializer("shape", tensorI64([2], [1, 4]))], {}, { name: "reshape" });
   const t1 = b.node("Transpose", [rs], { perm: [1, 0] }, { name: "transpose" });
   const t2 = b.node("Transpose", [t1], { perm: [1, 0] }, { name: "transpose_back" });
-  const id = b.node("Identity", [t2], {}, { name: "identity" });
+  // data movement (opset 13 forms: Pad without axes, Split by its split input)
+  const i64 = (name: string, v: number[], dims = [v.length]) => b.initializer(name, tensorI64(dims, v));
+  const pd = b.node("Pad", [t2, i64("pads", [0, 1, 0, 1])], { mode: "edge" }, { name: "pad" }); // [1, 6]
+  const sl = b.node("Slice", [pd, i64("sl.s", [1]), i64("sl.e", [5]), i64("sl.a", [1])], {}, { name: "slice" });
+  const [sa, sb] = b.nodeOutputs("Split", [sl, i64("split", [2, 2])], { axis: 1 }, { name: "split", outputs: 2 });
+  const cc = b.node("Concat", [sb, sa], { axis: 1 }, { name: "concat" }); // [1, 4]
+  const un = b.node("Unsqueeze", [cc, i64("un.axes", [0])], {}, { name: "unsqueeze" }); // [1, 1, 4]
+  const tl = b.node("Tile", [un, i64("repeats", [1, 2, 1])], {}, { name: "tile" }); // [1, 2, 4]
+  const ex = b.node("Expand", [tl, i64("ex.shape", [2, 1, 1])], {}, { name: "expand" }); // [2, 2, 4]
+  const ga = b.node("Gather", [ex, i64("ga.idx", [1], [])], { axis: 1 }, { name: "gather" }); // [2, 4]
+  const us = b.node("Unsqueeze", [ga, i64("us.axes", [1])], {}, { name: "unsqueeze_mid" }); // [2, 1, 4]
+  const sq = b.node("Squeeze", [us, i64("sq.axes", [1])], {}, { name: "squeeze" }); // [2, 4]
+  const s2 = b.node(
+    "Slice",
+    [sq, i64("s2.s", [-1]), i64("s2.e", [-2]), i64("s2.a", [0]), i64("s2.st", [-1])],
+    {},
+    {
+      name: "slice_reverse",
+    },
+  ); // [1, 4]
+  // Where with a constant condition (BOOL for onnxruntime: `forOnnxruntime`), Y a constant scalar
+  const wh = b.node(
+    "Where",
+    [b.initializer(WHERE_CONDITION, tensorI64([4], [1, 0, 0, 1])), s2, b.initializer("where.y", tensorF32([], [0.25]))],
+    {},
+    { name: "where" },
+  );
+  const id = b.node("Identity", [wh], {}, { name: "identity" });
   const dr = b.node("Dropout", [id], {}, { name: "dropout" });
   const mm = b.node(
     "MatMul",
