@@ -7,6 +7,7 @@ import {
   InvalidModelError,
   OnnxDecodeError,
   UnsupportedOperatorError,
+  UnsupportedOpsetError,
   VerityError,
 } from "../../executor/errors";
 import { GraphBuilder, tensorF32, tensorI64, toAttribute } from "../../executor/model/builder";
@@ -717,9 +718,17 @@ describe("ONNX model I/O", function () {
       expectError(() => c.build(), InvalidModelError, "contains NaN");
     });
 
-    it("rejects opset 8 and models without a default-domain opset", function () {
-      const g = { ...mlpGraph([4, 3]), opsetVersion: 8 };
-      expectError(() => loadOnnx(encodeOnnx(g)), InvalidModelError, "opset 8, but Verity requires opset >= 9");
+    it("rejects opsets outside 6..22 (UnsupportedOpsetError) and models without a default-domain opset", function () {
+      for (const opset of [5, 23]) {
+        const g = { ...mlpGraph([4, 3]), opsetVersion: opset };
+        const e = expectError(
+          () => loadOnnx(encodeOnnx(g)),
+          UnsupportedOpsetError,
+          `opset ${opset}, but Verity reads default-domain opsets 6 to 22`,
+        );
+        expect(e).to.be.instanceOf(InvalidModelError);
+        expect((e as UnsupportedOpsetError).opset).to.equal(opset);
+      }
       const noOpset = onnx.ModelProto.encode({
         irVersion: 8,
         opsetImport: [{ domain: "com.microsoft", version: 1 }],
@@ -732,27 +741,27 @@ describe("ONNX model I/O", function () {
       const b = new GraphBuilder("m", 13);
       const x = b.input("x", [1, 4]);
       const h = b.node("Relu", [x], {}, { name: "ok" });
-      const l = b.node("Erf", [h], {}, { name: "erf_1" });
+      const l = b.node("GRU", [h], {}, { name: "gru_1" });
       b.output(b.node("LSTM", [l], {}, { name: "lstm_2" }), [1, 4]);
       const e = expectError(
         () => loadOnnx(encodeOnnx(b.buildUnchecked())),
         UnsupportedOperatorError,
-        "node 'erf_1' uses Erf, which Verity does not support yet (supported: Gemm, MatMul, Add",
+        "node 'gru_1' uses GRU, which Verity does not support yet (supported: Gemm, MatMul, Add",
       );
-      expect((e as UnsupportedOperatorError).nodeName).to.equal("erf_1");
-      expect((e as UnsupportedOperatorError).opType).to.equal("Erf");
+      expect((e as UnsupportedOperatorError).nodeName).to.equal("gru_1");
+      expect((e as UnsupportedOperatorError).opType).to.equal("GRU");
       expect(e.message).to.include(SUPPORTED_OPERATORS.join(", "));
     });
 
     it("reports unsupported operators before any later problem in the file", function () {
-      // The Erf node also reads a missing tensor: the operator is still what gets reported.
+      // The GRU node also reads a missing tensor: the operator is still what gets reported.
       const bytes = rawModel({
         name: "g",
-        node: [{ name: "e", opType: "Erf", input: ["nowhere"], output: ["y"] }],
+        node: [{ name: "e", opType: "GRU", input: ["nowhere"], output: ["y"] }],
         input: [floatInfo("x", [2])],
         output: [floatInfo("y", [2])],
       });
-      expectError(() => loadOnnx(bytes), UnsupportedOperatorError, "node 'e' uses Erf");
+      expectError(() => loadOnnx(bytes), UnsupportedOperatorError, "node 'e' uses GRU");
     });
 
     it("rejects operators from other domains", function () {
