@@ -138,9 +138,14 @@ export const OPSET_TABLE: readonly OpsetRow[] = [
 ];
 
 /** The rows that apply to a node of `op` in a model at `opset`, in table order. */
-export function rowsFor(op: string, opset: number): OpsetRow[] {
-  return OPSET_TABLE.filter((r) => r.op === op && r.from <= opset && opset < r.until);
+export function rowsFor(op: string, opset: number): readonly OpsetRow[] {
+  const rows = BY_OP.get(op);
+  return rows ? rows.filter((r) => r.from <= opset && opset < r.until) : NONE;
 }
+
+const NONE: readonly OpsetRow[] = [];
+const BY_OP = new Map<string, OpsetRow[]>();
+for (const r of OPSET_TABLE) BY_OP.set(r.op, [...(BY_OP.get(r.op) ?? []), r]);
 
 /** The table as docs/MODEL_IMPORT.md prints it (one row per entry; `until` is exclusive). */
 export function opsetTableMarkdown(): string {

@@ -249,14 +249,25 @@ function gelu(v: View, act: GraphNode): Match | undefined {
 /** Rewrites every matched pattern (the fused node takes the place of the pattern's last node). */
 export function recognizePatterns(nodes: readonly GraphNode[], ctx: PatternContext): GraphNode[] {
   let current = [...nodes];
-  for (const [op, match] of [
-    ["ReduceMean", layerNorm],
-    ["Erf", gelu],
-    ["Tanh", gelu],
-  ] as const) {
+  const starts: Readonly<Record<string, (v: View, n: GraphNode) => Match | undefined>> = {
+    ReduceMean: layerNorm,
+    Erf: gelu,
+    Tanh: gelu,
+  };
+  // a pattern starts at a ReduceMean, or at an Erf/Tanh reading a Div or a Mul
+  const producers = new Map<string, string>();
+  for (const n of nodes) for (const o of n.outputs) producers.set(o, n.opType);
+  const candidates = nodes.filter(
+    (n) =>
+      n.opType === "ReduceMean" ||
+      ((n.opType === "Erf" || n.opType === "Tanh") && /^(Div|Mul)$/.test(producers.get(n.inputs[0]) ?? "")),
+  );
+  if (candidates.length === 0) return current;
+  for (const op of Object.keys(starts)) {
+    const match = starts[op];
     let v = new View(current, ctx);
     const removed = new Set<GraphNode>();
-    for (const start of current.filter((n) => n.opType === op)) {
+    for (const start of candidates.filter((n) => n.opType === op)) {
       if (removed.has(start)) continue;
       const m = match(v, start);
       if (!m) continue;

@@ -45,6 +45,28 @@ export interface PreparedGraph {
 }
 
 const SUPPORTED = new Set<string>(SUPPORTED_OPERATORS);
+/** Operators whose output has the shape of their first input (shape inference skips their float run). */
+const SAME_SHAPE = new Set([
+  "Relu",
+  "LeakyRelu",
+  "Sigmoid",
+  "Tanh",
+  "Clip",
+  "Softmax",
+  "LogSoftmax",
+  "Elu",
+  "Selu",
+  "Erf",
+  "Sqrt",
+  "Exp",
+  "Neg",
+  "Abs",
+  "HardSigmoid",
+  "HardSwish",
+  "Softplus",
+  "Softsign",
+  "Gelu",
+]);
 
 function refuse(node: GraphNode, detail?: string): never {
   throw new UnsupportedOperatorError(node.name, node.opType, SUPPORTED_OPERATORS, detail);
@@ -134,8 +156,8 @@ export function prepareGraph(source: Graph, strict: boolean): PreparedGraph {
 
   /** Steps 4: one canonical node. Returns how it ended. */
   const process = (n: GraphNode): "kept" | "folded" | "removed" => {
-    const ins = n.inputs.map(resolve);
-    const node: GraphNode = { ...n, inputs: ins };
+    const ins = alias.size === 0 ? n.inputs : n.inputs.map(resolve);
+    const node: GraphNode = ins === n.inputs ? n : { ...n, inputs: ins };
     if (node.opType === "Identity" || node.opType === "Dropout") {
       const mask = node.outputs.slice(1).find((o) => o && read.has(o));
       if (mask) refuse(node, `its mask output '${mask}', which the graph reads`);
@@ -167,7 +189,10 @@ export function prepareGraph(source: Graph, strict: boolean): PreparedGraph {
     }
     const rule = nodeRuleOf(node.opType);
     if (!rule || present.some((x) => unknown.has(x))) markUnknown(node);
-    else {
+    else if (SAME_SHAPE.has(node.opType) && values.has(ins[0])) {
+      // an elementwise activation: the output has its input's shape (no float run needed for the shape)
+      values.set(node.outputs[0], values.get(ins[0])!);
+    } else {
       values.set(node.outputs[0], rule.float(floatCtx, node));
       for (const o of node.outputs.slice(1)) if (o) unknown.add(o);
     }
