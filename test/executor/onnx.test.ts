@@ -292,7 +292,7 @@ describe("ONNX model I/O", function () {
       expect(Array.from(out)).to.deep.equal(Array.from(ref));
     });
 
-    it("loads and sorts a wide 60k-node graph within 3 s (heap-based sort, no quadratic work)", function () {
+    it("loads and sorts a wide 60k-node graph within 6 s (heap-based sort, a linear import pass, no quadratic work)", function () {
       // 30k independent Relus on the input, each feeding one Tanh, written consumers-first.
       const n = 30_000;
       const node: Record<string, unknown>[] = [];
@@ -304,7 +304,9 @@ describe("ONNX model I/O", function () {
       const ms = performance.now() - t0;
       expect(g.nodes.slice(0, 3).map((x) => x.name)).to.deep.equal(["r0", "t0", "r1"]);
       expect(g.nodes).to.have.length(2 * n);
-      expect(ms).to.be.lessThan(3000);
+      // decoding and sorting take ~1-2 s, the import pass (executor/model/simplify) ~0.5-1 s; quadratic work would
+      // take minutes
+      expect(ms).to.be.lessThan(6000);
     });
 
     it("keeps an attribute named __proto__ as a plain attribute", function () {
