@@ -24,13 +24,14 @@ import {
 } from "../../errors";
 import { nodeRuleOf, type FloatContext } from "../../ops";
 import type { FTensor } from "../../quant/float-tensor";
-import { SUPPORTED_OPERATORS, type Graph, type GraphNode, type Tensor, type ValueInfo } from "../graph";
+import { SUPPORTED_OPERATORS, sizeOf, type Graph, type GraphNode, type Tensor, type ValueInfo } from "../graph";
 import type { RewriteContext } from "../opset/context";
 import { applyAll } from "../opset/rewrites";
 import { rowsFor } from "../opset/table";
 import { CANONICAL_OPSET, checkOperatorExists, checkOpset } from "../opset/versions";
 import { FOLDABLE, SHAPE_ONLY, evaluateNode, makeTensor } from "./evaluate";
 import { recognizePatterns } from "./patterns";
+import { fallbackShape } from "./shapes";
 import type { NodeFate } from "./types";
 
 export type { NodeFate } from "./types";
@@ -188,8 +189,16 @@ export function prepareGraph(source: Graph, strict: boolean): PreparedGraph {
       }
     }
     const rule = nodeRuleOf(node.opType);
-    if (!rule || present.some((x) => unknown.has(x))) markUnknown(node);
-    else if (SAME_SHAPE.has(node.opType) && values.has(ins[0])) {
+    if (present.some((x) => unknown.has(x))) markUnknown(node);
+    else if (!rule) {
+      const d = fallbackShape(
+        node,
+        ins.map((x) => (x ? shapeOf(x) : undefined)),
+        (x) => consts.get(x),
+      );
+      if (d && node.outputs.length === 1) values.set(node.outputs[0], { dims: d, data: new Float32Array(sizeOf(d)) });
+      else markUnknown(node);
+    } else if (SAME_SHAPE.has(node.opType) && values.has(ins[0])) {
       // an elementwise activation: the output has its input's shape (no float run needed for the shape)
       values.set(node.outputs[0], values.get(ins[0])!);
     } else {
