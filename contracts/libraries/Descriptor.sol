@@ -90,6 +90,17 @@ library Descriptor {
         return keccak256(bytesField(d, OP));
     }
 
+    /// @notice `opHash`, or zero when the descriptor is too malformed to hold an op name. Never reverts: the router
+    /// uses it before anything is proven, and leaves the errors to the proof checks.
+    function opHashOrZero(bytes calldata d) internal pure returns (bytes32) {
+        if (d.length < 32) return 0;
+        uint256 off = uint256(bytes32(d[0:32]));
+        if (off > d.length - 32) return 0;
+        uint256 len = uint256(bytes32(d[off:off + 32]));
+        if (len > d.length - off - 32) return 0;
+        return keccak256(d[off + 32:off + 32 + len]);
+    }
+
     /// @notice The values of attribute `name` (a scalar is a one-element array). Reverts if there is none.
     function attr(bytes calldata d, string memory name) internal pure returns (int256[] calldata) {
         (bool found, uint256 k) = _attrIndex(d, keccak256(bytes(name)));

@@ -426,10 +426,10 @@ describe("Deployment (Ignition)", function () {
       expect(await staking.token()).to.equal(await existing.getAddress());
       expect(await inferenceManager.token()).to.equal(await existing.getAddress());
       expect(await disputeManager.token()).to.equal(await existing.getAddress());
-      // 12 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
+      // 13 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, CoreKernels, IntegerStepVerifier,
       // GameLib, DisputeManager, RedundantManager, EcdsaAttestationVerifier, TeeSettler, ZkSettler), 5
       // InferenceManager setters, setModeSettler(TEE), setModeSettler(ZK) and 10 role grants; no token deployment.
-      expect(transactions).to.equal(29);
+      expect(transactions).to.equal(30);
     });
 
     it("applies the Staking parameters given for it", async function () {

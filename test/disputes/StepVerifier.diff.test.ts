@@ -14,9 +14,10 @@ import { loadOnnx } from "../../executor/model/onnx";
 import { quantizeGraph } from "../../executor/quant";
 import { execute, validateProgram, type Program } from "../../executor/runtime";
 import { DESCRIPTOR_ABI_TYPES, WeightsCommitment, stepLayout } from "../../executor/trace/weights";
-import type { IntegerStepVerifier, StepVerifierBatch } from "../../typechain-types";
+import type { CoreKernels, IntegerStepVerifier, StepVerifierBatch } from "../../typechain-types";
 import { GENERATORS, Rng, program } from "./step-fixtures";
 import { UNDER_COVERAGE } from "../helpers/coverage";
+import { deployStepVerifier, kernelErrors } from "../helpers/step-verifier";
 
 /** Instrumented bytecode costs more gas: the gas bounds are only asserted on the real bytecode. */
 const COVERAGE = UNDER_COVERAGE;
@@ -127,11 +128,13 @@ function demoProgram(name: "mlp" | "cnn"): { program: Program; input: Float32Arr
 describe("IntegerStepVerifier", function () {
   this.timeout(300_000);
   let verifier: IntegerStepVerifier;
+  let kernels: CoreKernels;
   let batch: StepVerifierBatch;
   let verifierAddress: string;
 
   before(async () => {
-    verifier = await ethers.deployContract("IntegerStepVerifier");
+    verifier = await deployStepVerifier();
+    kernels = await kernelErrors(verifier);
     batch = await ethers.deployContract("StepVerifierBatch");
     verifierAddress = await verifier.getAddress();
   });
@@ -306,22 +309,22 @@ describe("IntegerStepVerifier", function () {
       const a = gemm(5);
       a.layer.layerProof = [flip(a.layer.layerProof[0])];
       await expect(verifier.computeElement(...args(a)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierBadLayerProof")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierBadLayerProof")
         .withArgs(1);
       const b = gemm(5);
       b.layer.descriptor = flip(b.layer.descriptor, 10);
       await expect(verifier.computeElement(...args(b)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierBadLayerProof")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierBadLayerProof")
         .withArgs(1);
       const c = gemm(5);
       c.layer.rowsRoot = flip(c.layer.rowsRoot);
       await expect(verifier.computeElement(...args(c)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierBadLayerProof")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierBadLayerProof")
         .withArgs(1);
       const d = gemm(5);
       d.layer.layerProof = [];
       await expect(verifier.computeElement(...args(d)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierBadLayerProof")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierBadLayerProof")
         .withArgs(1);
     });
 
@@ -329,7 +332,7 @@ describe("IntegerStepVerifier", function () {
       const a = gemm(5);
       a.claim.layer = 2;
       await expect(verifier.computeElement(...args(a)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierLayerOutOfRange")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierLayerOutOfRange")
         .withArgs(2, 2);
     });
 
@@ -338,7 +341,7 @@ describe("IntegerStepVerifier", function () {
       const chunks = (a.slice.chunks.length / 2 - 1) >> 5;
       a.slice.chunks = flip(a.slice.chunks, 4);
       await expect(verifier.computeElement(...args(a)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierBadSliceProof")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierBadSliceProof")
         .withArgs(a.slice.firstChunk, chunks);
       const b = gemm(5);
       b.slice.proof = b.slice.proof.map((h) => flip(h));
@@ -355,7 +358,7 @@ describe("IntegerStepVerifier", function () {
       const d = gemm(5);
       d.slice.firstChunk = 3; // beyond the 3 chunks of S_1 (80 bytes)
       await expect(verifier.computeElement(...args(d)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierBadSliceProof")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierBadSliceProof")
         .withArgs(3, chunks);
     });
 
@@ -365,7 +368,7 @@ describe("IntegerStepVerifier", function () {
       const b = gemm(1);
       a.slice = b.slice;
       await expect(verifier.computeElement(...args(a)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierMissingInput")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierMissingInput")
         .withArgs(64);
     });
 
@@ -373,32 +376,32 @@ describe("IntegerStepVerifier", function () {
       const a = gemm(5);
       a.rows = [];
       await expect(verifier.computeElement(...args(a)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierWrongRows")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierWrongRows")
         .withArgs(1, 0);
       const b = gemm(5);
       b.rows = [...b.rows, ...gemm(6).rows];
       await expect(verifier.computeElement(...args(b)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierWrongRows")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierWrongRows")
         .withArgs(1, 2);
       const c = gemm(5);
       c.rows = gemm(6).rows;
       await expect(verifier.computeElement(...args(c)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierWrongRow")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierWrongRow")
         .withArgs(1, 2);
       const d = gemm(5);
       d.rows[0].data = flip(d.rows[0].data);
       await expect(verifier.computeElement(...args(d)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierBadRowProof")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierBadRowProof")
         .withArgs(1);
       const e = gemm(5);
       e.rows[0].data = e.rows[0].data.slice(0, -2);
       await expect(verifier.computeElement(...args(e)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierBadRowLength")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierBadRowLength")
         .withArgs(1, K - 1, K);
       const f = buildStepProof(p, states, 0, 3, weights); // Relu: no weights
       f.rows = gemm(5).rows;
       await expect(verifier.computeElement(...args(f)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierWrongRows")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierWrongRows")
         .withArgs(0, 1);
     });
 
@@ -406,7 +409,7 @@ describe("IntegerStepVerifier", function () {
       const a = gemm(5);
       a.claim.element = 8;
       await expect(verifier.computeElement(...args(a)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierElementOutOfRange")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierElementOutOfRange")
         .withArgs(8, 8);
     });
 
@@ -420,7 +423,7 @@ describe("IntegerStepVerifier", function () {
       a.claim.weightsRoot = w.root;
       a.layer = { descriptor: lp.descriptor, rowsRoot: lp.rowsRoot, layerProof: lp.layerProof };
       await expect(verifier.computeElement(...args(a)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierUnknownOp")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierUnknownOp")
         .withArgs(ethers.keccak256(ethers.toUtf8Bytes("Floor")));
     });
 
@@ -428,7 +431,7 @@ describe("IntegerStepVerifier", function () {
       const a = gemm(1); // row 0 reads bytes 0..39 of S_1
       a.slice = gemm(5).slice; // chunks 1..2 (bytes 32..95)
       await expect(verifier.computeElement(...args(a)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierMissingInput")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierMissingInput")
         .withArgs(0);
     });
 
@@ -448,7 +451,7 @@ describe("IntegerStepVerifier", function () {
       const full = getBytes(relu.layer.descriptor);
       await expect(
         verifier.computeElement(...args(commitDescriptor(relu, full.subarray(0, 200)))),
-      ).to.be.revertedWithCustomError(verifier, "DescriptorOutOfBounds");
+      ).to.be.revertedWithCustomError(kernels, "DescriptorOutOfBounds");
       const fields = AbiCoder.defaultAbiCoder().decode(DESCRIPTOR_ABI_TYPES, full).toArray();
       const noAttrs = [...fields];
       noAttrs[4] = [];
@@ -456,14 +459,14 @@ describe("IntegerStepVerifier", function () {
       noAttrs[6] = [];
       const d1 = getBytes(AbiCoder.defaultAbiCoder().encode(DESCRIPTOR_ABI_TYPES, noAttrs));
       await expect(verifier.computeElement(...args(commitDescriptor(relu, d1))))
-        .to.be.revertedWithCustomError(verifier, "DescriptorMissingAttribute")
+        .to.be.revertedWithCustomError(kernels, "DescriptorMissingAttribute")
         .withArgs("zIn");
       const shifted = [...fields];
       shifted[17] = 1n; // outputOffset 1 and no copies: byte 0 of S_1 is neither copied nor computed
       const d2 = getBytes(AbiCoder.defaultAbiCoder().encode(DESCRIPTOR_ABI_TYPES, shifted));
       const b = commitDescriptor(buildStepProof(p, states, 0, 0, weights), d2);
       await expect(verifier.computeElement(...args(b)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierBadDescriptor")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierBadDescriptor")
         .withArgs(17);
       const table = Int32Array.from({ length: 256 }, (_, j) => (j === 255 ? 65536 : j));
       const sm = program(
@@ -484,7 +487,7 @@ describe("IntegerStepVerifier", function () {
       smFields[9] = "0x0001"; // a 2-byte exp table
       const d3 = getBytes(AbiCoder.defaultAbiCoder().encode(DESCRIPTOR_ABI_TYPES, smFields));
       await expect(verifier.computeElement(...args(commitDescriptor(smProof, d3))))
-        .to.be.revertedWithCustomError(verifier, "DescriptorOutOfBounds")
+        .to.be.revertedWithCustomError(kernels, "DescriptorOutOfBounds")
         .withArgs(9, 2);
     });
 
@@ -494,23 +497,23 @@ describe("IntegerStepVerifier", function () {
       const a = buildSparseStepProof(p, states, 1, 5, weights);
       a.slice.chunks = flip(a.slice.chunks, 4);
       await expect(verifier.computeElementSparse(...sargs(a)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierBadSliceProof")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierBadSliceProof")
         .withArgs(a.slice.chunkIndices[0], a.slice.chunkIndices.length);
       const b = buildSparseStepProof(p, states, 1, 5, weights);
       b.slice.chunks = b.slice.chunks.slice(0, -64);
       await expect(verifier.computeElementSparse(...sargs(b)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierBadSliceProof")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierBadSliceProof")
         .withArgs(0, b.slice.chunkIndices.length);
       const c = buildSparseStepProof(p, states, 1, 5, weights); // reads bytes 40..79: chunks 1 and 2
       const d = buildSparseStepProof(p, states, 1, 1, weights); // reads bytes 0..39: chunks 0 and 1
       c.slice = d.slice;
       await expect(verifier.computeElementSparse(...sargs(c)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierMissingInput")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierMissingInput")
         .withArgs(64);
       const e = buildSparseStepProof(p, states, 1, 1, weights);
       e.slice = buildSparseStepProof(p, states, 1, 5, weights).slice;
       await expect(verifier.computeElementSparse(...sargs(e)))
-        .to.be.revertedWithCustomError(verifier, "StepVerifierMissingInput")
+        .to.be.revertedWithCustomError(kernels, "StepVerifierMissingInput")
         .withArgs(0);
     });
 

@@ -5,15 +5,15 @@
  * huge uint256; and the TypeScript program validator refuses every such value before a program is ever committed.
  */
 import { expect } from "chai";
-import { ethers } from "hardhat";
 import { AbiCoder, concat, hexlify, keccak256 } from "ethers";
 
 import { ProgramDecodeError } from "../../executor/errors";
 import { buildStepProof, type StepProof } from "../../game/step-proof";
 import { execute, validateProgram, type Program } from "../../executor/runtime";
 import { DESCRIPTOR_ABI_TYPES, WeightsCommitment } from "../../executor/trace/weights";
-import type { IntegerStepVerifier } from "../../typechain-types";
+import type { CoreKernels, IntegerStepVerifier } from "../../typechain-types";
 import { GENERATORS, Rng, program } from "../disputes/step-fixtures";
+import { deployStepVerifier, kernelErrors } from "../helpers/step-verifier";
 
 /** The proof with one attribute value of its descriptor replaced, re-committed as a one-layer weights tree. */
 function withAttribute(proof: StepProof, name: string, index: number, value: bigint): StepProof {
@@ -45,8 +45,10 @@ function proofOf(p: Program, element: number): { proof: StepProof; want: number 
 
 describe("Descriptor: negative attributes (L5)", function () {
   let verifier: IntegerStepVerifier;
+  let kernels: CoreKernels;
   before(async () => {
-    verifier = (await ethers.deployContract("IntegerStepVerifier")) as unknown as IntegerStepVerifier;
+    verifier = await deployStepVerifier();
+    kernels = await kernelErrors(verifier);
   });
 
   const K = 40;
@@ -75,10 +77,10 @@ describe("Descriptor: negative attributes (L5)", function () {
   it("X10-7: uscalar reverts DescriptorNegativeAttribute on a negative scalar (Gemm n = -1, which the old cast read as 2^256 - 1 and answered)", async () => {
     const { proof } = proofOf(gemm, 2);
     await expect(verifier.computeElement(...args(withAttribute(proof, "n", 0, -1n))))
-      .to.be.revertedWithCustomError(verifier, "DescriptorNegativeAttribute")
+      .to.be.revertedWithCustomError(kernels, "DescriptorNegativeAttribute")
       .withArgs("n", -1n);
     await expect(verifier.computeElement(...args(withAttribute(proof, "k", 0, -40n))))
-      .to.be.revertedWithCustomError(verifier, "DescriptorNegativeAttribute")
+      .to.be.revertedWithCustomError(kernels, "DescriptorNegativeAttribute")
       .withArgs("k", -40n);
   });
 
@@ -98,7 +100,7 @@ describe("Descriptor: negative attributes (L5)", function () {
       const s = execute(q, new Rng(1).int8s(q.inputShape.reduce((a, b) => a * b, 1)));
       const proof = buildStepProof(q, s, layer, s[layer + 1].length - 1, new WeightsCommitment(q));
       await expect(verifier.computeElement(...args(withAttribute(proof, name, index, -1n))), `${op} ${name}`)
-        .to.be.revertedWithCustomError(verifier, "DescriptorNegativeAttribute")
+        .to.be.revertedWithCustomError(kernels, "DescriptorNegativeAttribute")
         .withArgs(name, -1n);
     }
   });

@@ -54,6 +54,7 @@ import { GENERATORS, Rng, program } from "../disputes/step-fixtures";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 import { deployDisputeFixture, FEE, outputHashOf } from "../helpers/dispute-fixtures";
 import { MODE, versionSpec } from "../helpers/fixtures";
+import { deployStepVerifier } from "../helpers/step-verifier";
 
 const REQUANT = { multiplier: Int32Array.of(20000), shift: Int32Array.of(30) };
 const CLAMP = { zOut: 0, clampMin: -128, clampMax: 127 };
@@ -332,7 +333,7 @@ describe("one-step proof bound (L1: every step provable within 5M gas and 128 Ki
   (UNDER_COVERAGE ? describe.skip : describe)("on-chain at the limit", () => {
     let verifier: IntegerStepVerifier;
     before(async () => {
-      verifier = (await ethers.deployContract("IntegerStepVerifier")) as unknown as IntegerStepVerifier;
+      verifier = await deployStepVerifier();
     });
 
     /** Proves `element` of the only layer through the verifier as a transaction; returns its gas and calldata. */

@@ -1,11 +1,12 @@
 import { ethers } from "hardhat";
 import { keccak256, hexlify } from "ethers";
 
-import type { DisputeManager, GameLib, IntegerStepVerifier } from "../../typechain-types";
+import type { DisputeManager, GameLib } from "../../typechain-types";
 import { demoModel, readDigits, type DemoModelName } from "../../models/demo-models";
 import { bytesOf } from "../../executor/trace/trace";
 import { deployProtocolFixture, MINIMUM_STAKE, MODE, ONE, versionSpec } from "./fixtures";
 import { deployInferenceManager } from "./inference-fixtures";
+import { deployStepVerifier } from "./step-verifier";
 
 export const BOND = 5n * ONE;
 export const MOVE_CLOCK = 3600n; // one hour per side, the brief's default
@@ -28,7 +29,7 @@ export async function deployDisputeFixture() {
   const [requester, challenger] = [operators[4], operators[5]];
 
   const inference = await deployInferenceManager(f);
-  const verifier = (await ethers.deployContract("IntegerStepVerifier")) as unknown as IntegerStepVerifier;
+  const verifier = await deployStepVerifier();
   const gameLib = (await ethers.deployContract("GameLib")) as unknown as GameLib;
   const disputes = (await ethers.deployContract(
     "DisputeManager",
