@@ -60,3 +60,60 @@ export class StepWitnessTooLargeError extends ProgramDecodeError {
     );
   }
 }
+
+/**
+ * The model imports a default-domain opset outside the range Verity reads (executor/model/opset), or a node of an
+ * operator that its opset does not define yet. `opset` is the model's default-domain opset.
+ */
+export class UnsupportedOpsetError extends InvalidModelError {
+  constructor(
+    readonly opset: number,
+    message: string,
+    readonly nodeName?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A graph input whose shape cannot be fixed: a symbolic (`dim_param`, 0 or -1) dimension other than the batch
+ * dimension (axis 0, bound to 1).
+ */
+export class DynamicShapeError extends InvalidModelError {
+  constructor(
+    readonly input: string,
+    readonly axis: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A node that must be computed away before quantization (a shape sub-graph, an operator whose inputs must be
+ * constants, a Constant-like node) but cannot be: `reason` says why (executor/model/simplify).
+ */
+export class UnfoldableNodeError extends UnsupportedOperatorError {
+  constructor(
+    nodeName: string,
+    opType: string,
+    readonly reason: string,
+  ) {
+    super(nodeName, opType, [], reason);
+    this.message = `node '${nodeName}' (${opType}) cannot be computed before quantization: ${reason}`;
+  }
+}
+
+/** A node of an operator domain other than the default ONNX one (custom operators, ai.onnx.ml, com.microsoft...). */
+export class UnsupportedDomainError extends UnsupportedOperatorError {
+  constructor(
+    nodeName: string,
+    opType: string,
+    readonly domain: string,
+    /** The model's default-domain opset. */
+    readonly opset: number,
+    detail: string,
+  ) {
+    super(nodeName, `${domain}.${opType}`, [], detail);
+  }
+}

@@ -11,7 +11,12 @@ export * from "./errors";
 
 // Model: the float graph IR, ONNX I/O, a builder for tests and exporters, content addressing.
 export * from "./model/graph";
-export { loadOnnx, encodeOnnx, decodeTensorProto, encodeTensorProto } from "./model/onnx";
+export { loadOnnx, decodeOnnx, encodeOnnx, decodeTensorProto, encodeTensorProto } from "./model/onnx";
+export { canonicalGraph, prepareGraph } from "./model/simplify";
+export type { NodeFate, PreparedGraph } from "./model/simplify";
+export { MIN_OPSET, MAX_OPSET, CANONICAL_OPSET } from "./model/opset/versions";
+export { inspectGraph } from "./inspect";
+export type { InspectReport, InspectedNode, InspectedLayer } from "./inspect";
 export { GraphBuilder, tensorF32, tensorI64 } from "./model/builder";
 export { cidOf, cidBytes } from "./model/cid";
 

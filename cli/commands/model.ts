@@ -21,6 +21,7 @@ import {
   type Manifest,
 } from "../model-source";
 import { withProgress } from "../progress";
+import { registerInspectCommand } from "./model-inspect";
 
 interface ImportOptions {
   calibration: string[];
@@ -120,7 +121,9 @@ async function importModel(file: string, opts: ImportOptions): Promise<void> {
 export function registerModelCommands(cli: Command): void {
   const model = cli
     .command("model")
-    .description("publishers: import an ONNX model as a Verity integer program, publish it, list the registry");
+    .description(
+      "publishers: inspect an ONNX model, import it as a Verity integer program, publish it, list the registry",
+    );
   model
     .command("import")
     .description(
@@ -134,4 +137,5 @@ export function registerModelCommands(cli: Command): void {
     .requiredOption("-o, --out <dir>", "output directory (created if missing)")
     .option("--json", "print the manifest as one JSON line instead of a table")
     .action(async (file: string, opts: ImportOptions) => importModel(file, opts));
+  registerInspectCommand(model);
 }

@@ -31,6 +31,7 @@ import {
   type Tensor,
   type ValueInfo,
 } from "./graph";
+import { canonicalGraph } from "./simplify";
 import { finalizeGraph } from "./validate";
 
 /** A float32 tensor; `data` is copied (plain arrays are rounded to float32). */
@@ -159,16 +160,33 @@ export class GraphBuilder {
     this.outputs.push({ name: tensor, dtype, dims: [...dims] });
   }
 
-  /** The validated graph: Constant nodes folded, nodes sorted, same rules as `loadOnnx`. */
+  /** The validated graph: Constant nodes folded, nodes sorted, same rules as `loadOnnx` (canonical form checked). */
   build(): Graph {
-    return finalizeGraph({
-      name: this.name,
-      opsetVersion: this.opsetVersion,
-      inputs: this.inputs,
-      outputs: this.outputs,
-      initializers: this.inits,
-      nodes: this.nodes,
-    });
+    const graph = this.finalize(true);
+    canonicalGraph(graph);
+    return graph;
+  }
+
+  /**
+   * The graph validated structurally (Constant nodes folded, nodes sorted, names defined once...) but not checked
+   * for operator support, as `decodeOnnx` returns it: for tests of the import pass (executor/model/simplify).
+   */
+  buildStructural(): Graph {
+    return this.finalize(false);
+  }
+
+  private finalize(knownOnly: boolean): Graph {
+    return finalizeGraph(
+      {
+        name: this.name,
+        opsetVersion: this.opsetVersion,
+        inputs: this.inputs,
+        outputs: this.outputs,
+        initializers: this.inits,
+        nodes: this.nodes,
+      },
+      knownOnly,
+    );
   }
 
   /**

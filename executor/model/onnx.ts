@@ -20,6 +20,8 @@ import { onnx } from "onnx-proto";
 import { InvalidInputError, InvalidModelError, OnnxDecodeError, VerityError } from "../errors";
 import type { Graph, Tensor } from "./graph";
 import { has, invalidModel, nodeFromProto, tensorFromProto, toInt, valueInfoFromProto, type Fail } from "./onnx-read";
+import { checkOpset } from "./opset/versions";
+import { canonicalGraph } from "./simplify";
 import { checkOperators, checkTensor, finalizeGraph } from "./validate";
 
 export { DEFAULT_IR_VERSION, encodeOnnx, encodeTensorProto } from "./onnx-write";
@@ -63,19 +65,36 @@ function describeError(e: unknown): string {
 // ---------------------------------------------------------------------------------------------- public API
 
 /**
- * Decodes ONNX ModelProto bytes into a validated float Graph (Constant nodes folded, nodes sorted topologically).
+ * Decodes ONNX ModelProto bytes into a validated float Graph (Constant nodes folded, nodes sorted topologically),
+ * as the file states it (its opset, its nodes: `encodeOnnx` writes it back byte for byte), after checking that its
+ * canonical form exists (executor/model/simplify: opset rewrites, input shapes, folding, patterns, every remaining
+ * operator supported); quantization and the float reference work on that canonical form.
  * `opts.name` overrides the graph name recorded in the file.
  */
 export function loadOnnx(bytes: Uint8Array, opts: { name?: string } = {}): Graph {
+  const graph = guard(() => loadOnnxUnsafe(bytes, opts, true));
+  guard(() => canonicalGraph(graph));
+  return graph;
+}
+
+/**
+ * The graph as the file states it, structurally validated (rules of executor/model/validate.ts) but not checked
+ * for operator support: what `verity model inspect` starts from (executor/model/simplify `prepareGraph`).
+ */
+export function decodeOnnx(bytes: Uint8Array, opts: { name?: string } = {}): Graph {
+  return guard(() => loadOnnxUnsafe(bytes, opts, false));
+}
+
+function guard<T>(f: () => T): T {
   try {
-    return loadOnnxUnsafe(bytes, opts);
+    return f();
   } catch (e) {
     if (e instanceof VerityError) throw e;
     throw new OnnxDecodeError(`not a valid ONNX model: ${describeError(e)}`);
   }
 }
 
-function loadOnnxUnsafe(bytes: Uint8Array, opts: { name?: string }): Graph {
+function loadOnnxUnsafe(bytes: Uint8Array, opts: { name?: string }, knownOnly: boolean): Graph {
   if (!(bytes instanceof Uint8Array))
     throw new OnnxDecodeError("loadOnnx expects the model file's bytes (a Uint8Array)");
   if (bytes.length === 0) throw new OnnxDecodeError("the model file is empty (0 bytes)");
@@ -102,6 +121,7 @@ function loadOnnxUnsafe(bytes: Uint8Array, opts: { name?: string }): Graph {
   }
   const opsetVersion = toInt(defaults[0].version, "the default-domain opset version", invalidModel);
 
+  checkOpset(g.name || "model", opsetVersion);
   const protoNodes = g.node ?? [];
   checkOperators(
     protoNodes.map((n, i) => ({
@@ -109,6 +129,8 @@ function loadOnnxUnsafe(bytes: Uint8Array, opts: { name?: string }): Graph {
       opType: n.opType ?? "",
       domain: n.domain ?? "",
     })),
+    opsetVersion,
+    knownOnly,
   );
 
   const initializers: [string, Tensor][] = (g.initializer ?? []).map((t) => {
@@ -122,14 +144,10 @@ function loadOnnxUnsafe(bytes: Uint8Array, opts: { name?: string }): Graph {
   const outputs = (g.output ?? []).map((vi) => valueInfoFromProto(vi, "output"));
   const nodes = protoNodes.map(nodeFromProto);
 
-  return finalizeGraph({
-    name: opts.name ?? g.name ?? "",
-    opsetVersion,
-    inputs,
-    outputs,
-    initializers,
-    nodes,
-  });
+  return finalizeGraph(
+    { name: opts.name ?? g.name ?? "", opsetVersion, inputs, outputs, initializers, nodes },
+    knownOnly,
+  );
 }
 
 /**

@@ -4,8 +4,11 @@
  * the float graph IR.
  *
  * Rules, in the order they are checked (the first violation is reported):
- *  1. default-domain opset >= 9;
- *  2. every operator is supported (all nodes are scanned; the first unsupported one in file order is reported);
+ *  1. default-domain opset in MIN_OPSET..MAX_OPSET (6..22, executor/model/opset/versions.ts);
+ *  2. every node is of the default domain and (with `knownOnly`, as loadOnnx and GraphBuilder.build ask) of an
+ *     operator the importer knows (executor/model/simplify/known.ts); all nodes are scanned, the first offending one
+ *     in file order is reported. Whether a known operator can run is decided by the import pass
+ *     (executor/model/simplify), which may fold it away or fuse it into a pattern;
  *  3. `Constant` nodes are folded into initializers;
  *  4. every initializer is well formed: integer dims >= 0, data length = product of dims, at most
  *     MAX_TENSOR_ELEMENTS elements, float data finite;
@@ -16,7 +19,7 @@
  * Empty node names are replaced by `<opType>_<index>`, and duplicate node names get a `_<index>` suffix, so that
  * errors and trace steps can always name a node unambiguously.
  */
-import { InvalidModelError, UnsupportedOperatorError } from "../errors";
+import { InvalidModelError, UnsupportedDomainError, UnsupportedOperatorError } from "../errors";
 import {
   SUPPORTED_OPERATORS,
   type AttributeValue,
@@ -29,8 +32,10 @@ import {
 /** The largest tensor (in elements) the loader accepts: 2^28, i.e. 1 GiB of float32. */
 export const MAX_TENSOR_ELEMENTS = 2 ** 28;
 
-/** The oldest default-domain opset Verity imports. */
-export const MIN_OPSET = 9;
+import { MAX_OPSET, MIN_OPSET, checkOpset } from "./opset/versions";
+import { isKnownOperator } from "./simplify/known";
+
+export { MAX_OPSET, MIN_OPSET };
 
 /** A node before validation; `domain` is the ONNX operator domain ("" or "ai.onnx" for the default one). */
 export interface DraftNode {
@@ -53,22 +58,34 @@ export interface GraphDraft {
   readonly nodes: readonly DraftNode[];
 }
 
-const SUPPORTED = new Set<string>(SUPPORTED_OPERATORS);
-
 function isDefaultDomain(domain: string | undefined): boolean {
   return domain === undefined || domain === "" || domain === "ai.onnx";
 }
 
-/** Rule 2, exported so the ONNX loader can run it before decoding attributes. */
-export function checkOperators(nodes: readonly { name: string; opType: string; domain?: string }[]): void {
+/**
+ * Rule 2, exported so the ONNX loader can run it before decoding attributes: a node of another domain (custom
+ * operators, ai.onnx.ml, com.microsoft...) is refused, naming the node, its domain and the model's opset.
+ */
+export function checkOperators(
+  nodes: readonly { name: string; opType: string; domain?: string }[],
+  opset: number,
+  knownOnly = false,
+): void {
   nodes.forEach((n, i) => {
     const name = n.name || `${n.opType}_${i}`;
     if (!isDefaultDomain(n.domain)) {
-      throw new UnsupportedOperatorError(name, `${n.domain}.${n.opType}`, SUPPORTED_OPERATORS);
+      throw new UnsupportedDomainError(
+        name,
+        n.opType,
+        n.domain ?? "",
+        opset,
+        `domain '${n.domain}' (Verity reads the default ONNX domain only, opsets ${MIN_OPSET} to ${MAX_OPSET}; ` +
+          `the model imports default-domain opset ${opset})`,
+      );
     }
-    if (n.opType !== "Constant" && !SUPPORTED.has(n.opType)) {
-      throw new UnsupportedOperatorError(name, n.opType || "(empty op_type)", SUPPORTED_OPERATORS);
-    }
+    if (!n.opType) throw new UnsupportedOperatorError(name, "(empty op_type)", SUPPORTED_OPERATORS);
+    if (knownOnly && !isKnownOperator(n.opType))
+      throw new UnsupportedOperatorError(name, n.opType, SUPPORTED_OPERATORS);
   });
 }
 
@@ -164,14 +181,9 @@ class MinHeap {
 }
 
 /** Applies the rules above; throws InvalidModelError / UnsupportedOperatorError on the first violation. */
-export function finalizeGraph(draft: GraphDraft): Graph {
+export function finalizeGraph(draft: GraphDraft, knownOnly = false): Graph {
   const graphName = draft.name || "model";
-  if (!Number.isSafeInteger(draft.opsetVersion) || draft.opsetVersion < MIN_OPSET) {
-    invalidModel(
-      `model '${graphName}' uses opset ${draft.opsetVersion}, but Verity requires opset >= ${MIN_OPSET}; ` +
-        `convert it first (python: onnx.version_converter.convert_version(model, 13))`,
-    );
-  }
+  checkOpset(graphName, draft.opsetVersion);
 
   // Names: fill empty ones, make duplicates unique.
   const seenNames = new Set<string>();
@@ -182,7 +194,7 @@ export function finalizeGraph(draft: GraphDraft): Graph {
     return { ...n, name };
   });
 
-  checkOperators(named);
+  checkOperators(named, draft.opsetVersion, knownOnly);
 
   // Constant folding.
   const initializers = new Map<string, Tensor>();

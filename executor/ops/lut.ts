@@ -13,10 +13,11 @@ import { runPattern } from "../runtime/read-pattern";
 import { type NodeRule, defineOperator } from "./definition";
 import { ACTIVATIONS, activationRule, emitTable, uniformValue } from "./unary";
 
-/** Resolved bounds of a Clip node (attributes below opset 11, optional constant inputs from 11). */
+/**
+ * Resolved bounds of a Clip node: its optional constant inputs min and max (the opset-11 form; the importer turns the
+ * attributes of older opsets into these inputs, executor/model/opset).
+ */
 export function clipBounds(graph: Graph, node: GraphNode): [number, number] {
-  if (graph.opsetVersion < 11)
-    return [attrFloat(node, "min", -3.4028234663852886e38), attrFloat(node, "max", 3.4028234663852886e38)];
   const bound = (i: number, fallback: number): number => {
     const name = node.inputs[i];
     if (!name) return fallback;

@@ -1,6 +1,6 @@
 /** Softmax along one axis (outer x axisSize x inner), through a 256-entry exp table held in `bias` (NUMERICS §12). */
 import { InvalidModelError } from "../errors";
-import { type Graph, type GraphNode, attrInt, sizeOf } from "../model/graph";
+import { type GraphNode, attrInt, sizeOf } from "../model/graph";
 import type { FTensor } from "../quant/float-tensor";
 import { unsupported } from "../quant/params";
 import { softmax as softmaxKernel } from "../runtime/kernels/softmax";
@@ -8,21 +8,23 @@ import { num, runPattern } from "../runtime/read-pattern";
 import { MAX_DIM } from "../runtime/types";
 import { defineOperator } from "./definition";
 
-/** Softmax axis geometry as [outer, axisSize, inner] (opset < 13 flattens at the axis, as ONNX did then). */
-function softmaxGeometry(graph: Graph, node: GraphNode, dims: readonly number[]): [number, number, number] {
+/**
+ * Softmax axis geometry as [outer, axisSize, inner], in the opset-13 form (the importer rewrites the 2-D coercion of
+ * older opsets into it, executor/model/opset).
+ */
+function softmaxGeometry(node: GraphNode, dims: readonly number[]): [number, number, number] {
   const rank = dims.length;
-  let axis = attrInt(node, "axis", graph.opsetVersion >= 13 ? -1 : 1);
+  let axis = attrInt(node, "axis", -1);
   if (axis < 0) axis += rank;
   if (axis < 0 || axis >= Math.max(rank, 1))
     throw new InvalidModelError(`node '${node.name}' (Softmax): axis out of range`);
   const outer = sizeOf(dims.slice(0, axis));
-  if (graph.opsetVersion < 13) return [outer, sizeOf(dims.slice(axis)), 1];
   return [outer, dims[axis], sizeOf(dims.slice(axis + 1))];
 }
 
 /** ONNX Softmax in float. */
-function softmaxF(graph: Graph, node: GraphNode, x: FTensor): FTensor {
-  const [outer, n, inner] = softmaxGeometry(graph, node, x.dims);
+function softmaxF(node: GraphNode, x: FTensor): FTensor {
+  const [outer, n, inner] = softmaxGeometry(node, x.dims);
   const data = new Float32Array(x.data.length);
   for (let o = 0; o < outer; o++)
     for (let q = 0; q < inner; q++) {
@@ -40,10 +42,10 @@ export const softmax = defineOperator({
   op: "Softmax",
   onnx: {
     Softmax: {
-      float: (ctx, node) => softmaxF(ctx.graph, node, ctx.input(node, 0)),
+      float: (ctx, node) => softmaxF(node, ctx.input(node, 0)),
       lower(ctx, node) {
         const x = ctx.input(node, 0);
-        const [outer, axisSize, inner] = softmaxGeometry(ctx.graph, node, x.dims);
+        const [outer, axisSize, inner] = softmaxGeometry(node, x.dims);
         if (axisSize > 1 << 15) unsupported(node, `a softmax axis of ${axisSize} elements (at most 32768)`);
         // E[j] = round(2^16 * exp(scale * (j - 255))): exp of (x - max) for the 256 possible differences
         const table = new Int32Array(256);

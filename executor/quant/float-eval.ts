@@ -2,18 +2,21 @@
  * Float reference evaluator for the supported operators: used to calibrate activation ranges and to measure the
  * quantized program's accuracy. It follows ONNX semantics in float64 arithmetic, storing float32 values; each
  * operator's reference is its `NodeRule.float` in executor/ops. (A reference only: nothing here runs in the
- * integer execution path.)
+ * integer execution path.) It evaluates the canonical form of the graph (executor/model/simplify): opset rewrites,
+ * fixed input shapes, folded constants and shape sub-graphs, fused LayerNorm/GELU.
  */
 import { InvalidInputError, InvalidModelError, ShapeMismatchError } from "../errors";
 import { type Graph, type GraphNode, sizeOf } from "../model/graph";
+import { canonicalGraph } from "../model/simplify";
 import { type FloatContext, nodeRuleOf } from "../ops";
 import { type FTensor, floatOf } from "./float-tensor";
 import { unsupported } from "./params";
 
 export { type FTensor, broadcastShape, floatOf, padShape } from "./float-tensor";
 
-/** The graph's single runtime input, with symbolic dims (-1) set to 1. */
-export function graphInputShape(graph: Graph): number[] {
+/** The graph's single runtime input, with its symbolic batch dim bound to 1 (executor/model/simplify). */
+export function graphInputShape(source: Graph): number[] {
+  const graph = canonicalGraph(source);
   if (graph.inputs.length !== 1)
     throw new InvalidModelError(
       `the graph has ${graph.inputs.length} runtime inputs; Verity programs take exactly one`,
@@ -27,7 +30,8 @@ export function graphInputShape(graph: Graph): number[] {
  * Evaluates the float graph on one input (row-major, shaped like `graphInputShape`) and returns every tensor
  * by name (initializers included).
  */
-export function evaluateFloat(graph: Graph, input: Float32Array): Map<string, FTensor> {
+export function evaluateFloat(source: Graph, input: Float32Array): Map<string, FTensor> {
+  const graph = canonicalGraph(source);
   const inShape = graphInputShape(graph);
   if (!(input instanceof Float32Array)) throw new InvalidInputError("the float input must be a Float32Array");
   if (input.length !== sizeOf(inShape)) {
@@ -63,7 +67,8 @@ export function evaluateFloat(graph: Graph, input: Float32Array): Map<string, FT
 }
 
 /** Runs the float graph and returns its output tensor. */
-export function runFloat(graph: Graph, input: Float32Array): FTensor {
+export function runFloat(source: Graph, input: Float32Array): FTensor {
+  const graph = canonicalGraph(source);
   const env = evaluateFloat(graph, input);
   const out = env.get(graph.outputs[0].name);
   if (!out) throw new InvalidModelError(`no node produces the graph output '${graph.outputs[0].name}'`);

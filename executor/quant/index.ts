@@ -13,6 +13,7 @@
  */
 import { InvalidInputError, InvalidModelError } from "../errors";
 import { type Graph, type GraphNode, SUPPORTED_OPERATORS, sizeOf } from "../model/graph";
+import { canonicalGraph } from "../model/simplify";
 import { type LoweringContext, type QuantTensor, nodeRuleOf } from "../ops";
 import { type Layer, type Program, type QParams, validateProgram } from "../runtime/program";
 import { evaluateFloat, graphInputShape } from "./float-eval";
@@ -27,7 +28,10 @@ export interface QuantizeOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export function quantizeGraph(graph: Graph, calibration: Float32Array[], opts: QuantizeOptions = {}): Program {
+export function quantizeGraph(source: Graph, calibration: Float32Array[], opts: QuantizeOptions = {}): Program {
+  if (source.nodes.length === 0) throw new InvalidModelError("the graph has no nodes: nothing to quantize");
+  // the canonical form (executor/model/simplify): what every rule below reads
+  const graph = canonicalGraph(source);
   if (graph.nodes.length === 0) throw new InvalidModelError("the graph has no nodes: nothing to quantize");
   for (const node of graph.nodes)
     if (!(SUPPORTED_OPERATORS as readonly string[]).includes(node.opType)) unsupported(node);

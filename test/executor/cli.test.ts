@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { InvalidInputError, ShapeMismatchError } from "../../executor/errors";
 import { infer } from "../../executor/infer";
+import type { InspectReport } from "../../executor/inspect";
 import { GraphBuilder, tensorF32 } from "../../executor/model/builder";
 import { cidOf } from "../../executor/model/cid";
 import { encodeOnnx, encodeTensorProto } from "../../executor/model/onnx";
@@ -118,6 +119,69 @@ describe("verity CLI", function () {
       expect(manifest.accuracy.maxAbsError).to.be.within(0, 0.1);
       for (const v of [manifest.artifactCid, manifest.programCid, manifest.weightsRoot]) expect(r.stdout).to.contain(v);
       expect(r.stdout).to.match(/top-1 agreement with the float model \d+\.\d\d% on 24 samples, max abs error/);
+    });
+  });
+
+  describe("model inspect", () => {
+    /** An opset-6 export: Gemm with legacy broadcast, Dropout, Softmax coerced to 2-D, a symbolic batch. */
+    function legacyModel(): Uint8Array {
+      const b = new GraphBuilder("legacy", 6);
+      const x = b.input("input", [-1, 16]);
+      const w = b.initializer("w", tensorF32([4, 16], pseudoRandom(64, 5)));
+      const y = b.node("Gemm", [x, w, b.initializer("c", tensorF32([4], pseudoRandom(4, 6)))], {
+        transB: 1,
+        broadcast: 1,
+      });
+      b.output(b.node("Softmax", [b.node("Dropout", [y], { is_test: 1 })]), [-1, 4]);
+      return encodeOnnx(b.build());
+    }
+
+    /** Three refusals in one model: an operator without a kernel, one that cannot be folded, one unknown. */
+    function refusedModel(): Uint8Array {
+      const b = new GraphBuilder("refused", 13);
+      const x = b.input("input", [1, 4]);
+      const e = b.node("Erf", [x], {}, { name: "erf0" });
+      const c = b.node("Cast", [e], { to: 1 }, { name: "cast0" });
+      b.output(b.node("Relu", [b.node("GRU", [c], {}, { name: "gru0" })]), [1, 4]);
+      return encodeOnnx(b.buildUnchecked());
+    }
+
+    it("--json reports the opset, every node's fate, the simplified graph and each layer's state and proof bounds", () => {
+      const file = path.join(dir, "legacy.onnx");
+      fs.writeFileSync(file, legacyModel());
+      const r = verityJson("model", "inspect", file, "--json") as unknown as InspectReport;
+      expect([r.opset, r.canonicalOpset]).to.deep.equal([6, 22]);
+      expect(r.inputs).to.deep.equal([{ name: "input", dims: [-1, 16], bound: [1, 16] }]);
+      expect(r.operators).to.deep.equal({ Gemm: 1, Dropout: 1, Softmax: 1 });
+      expect(r.nodes.map((n) => n.status)).to.deep.equal(["rewritten", "rewritten", "rewritten"]);
+      expect(r.refusals).to.deep.equal([]);
+      expect(r.simplified.nodes.map((n) => n.op)).to.deep.equal(["Gemm", "Softmax"]);
+      const layers = r.program!.layers;
+      expect(layers.map((l) => l.op)).to.deep.equal(["Gemm", "Softmax"]);
+      expect(layers[0].stateBytes).to.equal(16);
+      for (const l of layers) expect(l.gas).to.be.within(1, 5_000_000);
+      const text = verity("model", "inspect", file);
+      expect(text.status, text.stderr).to.equal(0);
+      expect(text.stdout).to.match(/opset\s+6 \(normalized to the opset-22 form\)/);
+      expect(text.stdout).to.contain("worst one-step proof: layer");
+    });
+
+    it("lists every refusal with the node and the reason, then exits 2", () => {
+      const file = path.join(dir, "refused.onnx");
+      fs.writeFileSync(file, refusedModel());
+      const r = verity("model", "inspect", file, "--json");
+      expect(r.status).to.equal(EXIT_BAD_INPUT);
+      const report = JSON.parse(r.stdout) as InspectReport;
+      expect(report.nodes.filter((n) => n.status === "refused").map((n) => n.name)).to.deep.equal([
+        "erf0",
+        "cast0",
+        "gru0",
+      ]);
+      expect(report.refusals.join("\n")).to.contain("node 'cast0' (Cast) cannot be computed before quantization");
+      expect(report.program).to.equal(undefined);
+      expect(r.stderr).to.contain("cannot be imported: 3 problem(s)");
+      const text = verity("model", "inspect", file);
+      expect(text.stdout).to.contain("node 'gru0' uses GRU");
     });
   });
 

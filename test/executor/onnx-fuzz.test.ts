@@ -5,8 +5,9 @@ import { join } from "node:path";
 
 import { InvalidInputError, InvalidModelError, OnnxDecodeError, VerityError } from "../../executor/errors";
 import { SUPPORTED_OPERATORS, type Graph } from "../../executor/model/graph";
-import { decodeTensorProto, encodeOnnx, encodeTensorProto, loadOnnx } from "../../executor/model/onnx";
-import { tensorF32 } from "../../executor/model/builder";
+import { decodeOnnx, decodeTensorProto, encodeOnnx, encodeTensorProto, loadOnnx } from "../../executor/model/onnx";
+import { GraphBuilder, tensorF32, tensorI64 } from "../../executor/model/builder";
+import { prepareGraph } from "../../executor/model/simplify";
 import { onnx } from "onnx-proto";
 import { allOperatorsBuilder, cnnGraph, mlpGraph, prng, randomData } from "../helpers/onnx-fixtures";
 
@@ -271,5 +272,135 @@ describe("ONNX loader fuzz", function () {
     }
     expect(ok).to.be.greaterThan(0);
     expect(rejected).to.be.greaterThan(0);
+  });
+});
+
+/** An opset-6 export: legacy Gemm broadcast, BatchNormalization spatial/is_test, Clip and Add attributes, Softmax. */
+function legacyModel(): Uint8Array {
+  const r = prng(11);
+  const b = new GraphBuilder("legacy", 6);
+  const x = b.input("x", [-1, 2, 6, 6]);
+  const c = b.node("Conv", [x, b.initializer("w", tensorF32([3, 2, 3, 3], randomData(r, 54)))], { pads: [1, 1, 1, 1] });
+  const p = (n: string) => b.initializer(n, tensorF32([3], [1, 0.5, 0.25]));
+  const bn = b.node("BatchNormalization", [c, p("s"), p("b"), p("m"), p("v")], { spatial: 1, is_test: 1 });
+  const a = b.node("Add", [bn, b.initializer("k", tensorF32([3], [0.1, 0.2, 0.3]))], { broadcast: 1, axis: 1 });
+  const clip = b.node("Clip", [a], { min: -1, max: 1 });
+  const pool = b.node("MaxPool", [clip], { kernel_shape: [2, 2], strides: [2, 2] });
+  const f = b.node("Flatten", [b.node("Dropout", [pool], { is_test: 1, ratio: 0.5 })]);
+  const g = b.node(
+    "Gemm",
+    [f, b.initializer("w2", tensorF32([4, 27], randomData(r, 108))), b.initializer("c2", tensorF32([4], [0, 0, 0, 0]))],
+    {
+      transB: 1,
+      broadcast: 1,
+    },
+  );
+  b.output(b.node("Softmax", [g]), [-1, 4]);
+  return encodeOnnx(b.build());
+}
+
+/** Opset 11: a shape sub-graph (x.view(x.size(0), -1)), a constant expression, Pad/Slice/ReduceMean attributes. */
+function shapeModel(): Uint8Array {
+  const r = prng(12);
+  const b = new GraphBuilder("shapes", 11);
+  const x = b.input("x", [-1, 2, 3, 3]);
+  const n = b.node("Gather", [b.node("Shape", [x]), b.initializer("i0", tensorI64([], [0]))], { axis: 0 });
+  const shape = b.node(
+    "Concat",
+    [b.node("Unsqueeze", [n], { axes: [0] }), b.node("Constant", [], { value: tensorI64([1], [-1]) })],
+    {
+      axis: 0,
+    },
+  );
+  const flat = b.node("Reshape", [b.node("Relu", [x]), shape]);
+  const bias = b.node(
+    "Cast",
+    [
+      b.node("Range", [
+        b.initializer("s", tensorI64([], [0])),
+        b.initializer("l", tensorI64([], [5])),
+        b.initializer("d", tensorI64([], [1])),
+      ]),
+    ],
+    {
+      to: 1,
+    },
+  );
+  const h = b.node("Add", [
+    b.node("Gemm", [flat, b.initializer("w", tensorF32([5, 18], randomData(r, 90)))], { transB: 1 }),
+    bias,
+  ]);
+  const padded = b.node("Pad", [h], { pads: [0, 1, 0, 1], mode: "constant", value: 0 });
+  const sliced = b.node("Slice", [padded], { starts: [1], ends: [6], axes: [1] });
+  b.output(b.node("ReduceMean", [sliced], { axes: [1], keepdims: 1 }), [-1, 1]);
+  return encodeOnnx(b.buildStructural());
+}
+
+/** Opset 13: an MLP with decomposed LayerNorm and GELU (erf form), as PyTorch exports them. */
+function patternModel(): Uint8Array {
+  const r = prng(13);
+  const b = new GraphBuilder("patterns", 13);
+  const x = b.input("x", [1, 8]);
+  const h = b.node("Gemm", [x, b.initializer("w", tensorF32([6, 8], randomData(r, 48)))], { transB: 1 });
+  const k = (v: number) => b.node("Constant", [], { value: tensorF32([], [v]) });
+  const m = b.node("ReduceMean", [h], { axes: [-1] });
+  const d = b.node("Sub", [h, m]);
+  const v = b.node("ReduceMean", [b.node("Pow", [d, k(2)])], { axes: [-1] });
+  const ln = b.node("Div", [d, b.node("Sqrt", [b.node("Add", [v, k(1e-5)])])]);
+  const u = b.node("Add", [b.node("Erf", [b.node("Div", [ln, k(1.4142135)])]), k(1)]);
+  const g = b.node("Mul", [b.node("Mul", [ln, u]), k(0.5)]);
+  const sp = b.nodeOutputs("Split", [g], { axis: 1, split: [3, 3] }, { outputs: 2 });
+  b.output(b.node("Concat", [sp[1], sp[0]], { axis: 1 }), [1, 6]);
+  return encodeOnnx(b.buildStructural());
+}
+
+describe("ONNX importer fuzz (old opsets, shape sub-graphs, new operators)", function () {
+  this.timeout(120_000);
+  const seeds: [string, Uint8Array][] = [
+    ["legacy opset 6", legacyModel()],
+    ["shape sub-graph opset 11", shapeModel()],
+    ["LayerNorm/GELU opset 13", patternModel()],
+  ];
+
+  /** The inspect path (decodeOnnx, then the import pass collecting every problem) throws only VerityErrors. */
+  function inspectPath(bytes: Uint8Array, label: string): void {
+    try {
+      prepareGraph(decodeOnnx(bytes), false);
+    } catch (e) {
+      if (!(e instanceof VerityError))
+        expect.fail(`${label}: the inspect path threw ${(e as Error)?.stack ?? String(e)}`);
+    }
+  }
+
+  for (const [i, [label, bytes]] of seeds.entries()) {
+    it(`E7: mutated ${label} models load (or inspect) or throw a VerityError, quickly (200 cases)`, function () {
+      const donor = seeds[(i + 1) % seeds.length][1];
+      const t = fuzzModel(label, bytes, donor, 200, 505 + i);
+      expect(t.loaded + Object.values(t.byError).reduce((a, b) => a + b, 0)).to.equal(200);
+      const rand = prng(606 + i);
+      for (let c = 0; c < 200; c++)
+        inspectPath(MUTATORS[MUTATOR_NAMES[c % MUTATOR_NAMES.length]](bytes, rand, donor), `${label} ${c}`);
+    });
+  }
+
+  it("E7: the seed models at every opset from 1 to 30 load or throw a VerityError (UnsupportedOpsetError outside 6..22)", function () {
+    let cases = 0;
+    for (const [label, bytes] of seeds) {
+      const graph = decodeOnnx(bytes);
+      for (let opset = 1; opset <= 30; opset++) {
+        cases++;
+        const again = encodeOnnx({ ...graph, opsetVersion: opset });
+        try {
+          loadOnnx(again);
+          expect(opset, `${label} at opset ${opset}`).to.be.within(6, 22);
+        } catch (e) {
+          if (!(e instanceof VerityError))
+            expect.fail(`${label} at opset ${opset}: ${(e as Error)?.stack ?? String(e)}`);
+          if (opset < 6 || opset > 22) expect(e.constructor.name).to.equal("UnsupportedOpsetError");
+        }
+        inspectPath(again, `${label} at opset ${opset}`);
+      }
+    }
+    expect(cases).to.equal(90);
   });
 });
