@@ -183,8 +183,12 @@ export function prepareGraph(source: Graph, strict: boolean): PreparedGraph {
         return "folded";
       }
       if (rule && present.every((x) => consts.get(x)!.dtype === "float32")) {
-        const y = rule.float(floatCtx, node);
-        consts.set(node.outputs[0], makeTensor("float32", y.dims, y.data));
+        // a multi-output rule (Split) returns one tensor per output
+        const result = rule.float(floatCtx, node);
+        (Array.isArray(result) ? result : [result]).forEach((y, i) => {
+          const name = node.outputs[i];
+          if (name) consts.set(name, makeTensor("float32", y.dims, y.data));
+        });
         return "folded";
       }
     }
@@ -202,8 +206,14 @@ export function prepareGraph(source: Graph, strict: boolean): PreparedGraph {
       // an elementwise activation: the output has its input's shape (no float run needed for the shape)
       values.set(node.outputs[0], values.get(ins[0])!);
     } else {
-      values.set(node.outputs[0], rule.float(floatCtx, node));
-      for (const o of node.outputs.slice(1)) if (o) unknown.add(o);
+      // every output's shape is known when the rule returns one tensor per output (Split)
+      const result = rule.float(floatCtx, node);
+      const ys = Array.isArray(result) ? result : [result];
+      node.outputs.forEach((o, i) => {
+        if (!o) return;
+        if (i < ys.length) values.set(o, ys[i]);
+        else unknown.add(o);
+      });
     }
     kept.push(node);
     return "kept";
