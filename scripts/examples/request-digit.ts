@@ -17,7 +17,7 @@ import { JsonRpcProvider, Wallet, ZeroAddress, ZeroHash, getBytes, hexlify, kecc
 
 import { InferenceRequestStatus, VerificationModes } from "../../protocol/constants";
 import { attachProtocol } from "../../protocol/contracts";
-import { defaultDeploymentId, ignitionAddressesFile, readDeploymentFile } from "../../protocol/deployment";
+import { defaultDeploymentFile, readDeploymentFile } from "../../protocol/deployment";
 import { signPermit } from "../../protocol/permit";
 import { loadStoredProgram } from "../../cli/store";
 import { honestView } from "../../game/view";
@@ -32,7 +32,10 @@ async function main(): Promise<void> {
   const provider = new JsonRpcProvider(process.env.VERITY_RPC_URL ?? "http://127.0.0.1:8545");
   const wallet = new Wallet(process.env.VERITY_PRIVATE_KEY ?? "", provider);
   const { chainId } = await provider.getNetwork();
-  const file = process.env.VERITY_DEPLOYMENT ?? ignitionAddressesFile(defaultDeploymentId(chainId));
+  const genesis = (await provider.getBlock(0))!.hash!;
+  const found = defaultDeploymentFile(chainId, genesis);
+  const file = process.env.VERITY_DEPLOYMENT ?? found.file;
+  if (!file) throw new Error(`no deployment for chain ${chainId}: looked for ${found.looked.join(", ")}`);
   const {
     token,
     modelRegistry: registry,
