@@ -16,6 +16,7 @@ import { VerityError } from "../executor/errors";
 import { registerInferCommand } from "./commands/infer";
 import { registerModelCommands } from "./commands/model";
 import { registerDeployCommands } from "./commands/deploy";
+import { registerDevCommand } from "./commands/dev";
 import { registerModelRegistryCommands } from "./commands/model-registry";
 import { registerNodeCommands } from "./commands/node";
 import { registerParamsCommands } from "./commands/params";
@@ -68,6 +69,7 @@ export function buildCli(): Command {
   if (model) registerZkCommands(model);
   registerInferCommand(cli);
   registerDeployCommands(cli);
+  registerDevCommand(cli);
   registerParamsCommands(cli);
   registerNodeCommands(cli);
   registerRequestCommands(cli);

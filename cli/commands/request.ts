@@ -15,7 +15,7 @@ import { bytesOf } from "../../executor/trace/trace";
 import { connect, type Protocol, read, send, signerOf } from "../chain";
 import { globalsOf } from "../config";
 import { CliError } from "../errors";
-import { formatAmount, parseAddress, parseAmount } from "../values";
+import { formatAmount, parseAddress, parseAmount, toJson } from "../values";
 import { checkInputShape, parseShape, readTensorFile } from "../io";
 import { loadStoredProgram } from "../store";
 import { MODE_BITS } from "./model-registry";
@@ -23,6 +23,7 @@ import { parseNodes, parseRedundancy, requestRedundant } from "./request-redunda
 import {
   finish,
   HAS_RESULT,
+  printVerification,
   report,
   SETTLED,
   verify,
@@ -119,11 +120,24 @@ async function request(opts: RequestOptions, cmd: Command): Promise<void> {
   }
   if (opts.verify) {
     const r = await p.inferenceManager.getRequest(requestId);
-    if (HAS_RESULT.has(InferenceRequestStatus[Number(r.status)]))
+    if (HAS_RESULT.has(InferenceRequestStatus[Number(r.status)])) {
       verification = await verify(p, requestId, program, r.node);
+      // The verdict is out before the (possibly long) wait for the settlement.
+      if (!opts.json) printVerification(verification);
+    }
   }
   if (opts.wait && verification?.verdict !== "MISMATCH") {
-    await waitFor(p, requestId, (s) => SETTLED.has(s), timeout, true);
+    try {
+      await waitFor(p, requestId, (s) => SETTLED.has(s), timeout, true);
+    } catch (e) {
+      // The JSON report (with the verdict) is printed even when the wait for the settlement fails.
+      if (opts.json && verification) {
+        const partial = await report(p, requestId, program);
+        partial.verification = verification;
+        process.stdout.write(toJson(partial) + "\n");
+      }
+      throw e;
+    }
   }
   const r = await report(p, requestId, program);
   if (verification) r.verification = verification;
