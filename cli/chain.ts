@@ -21,6 +21,7 @@ import {
   readDeploymentFile,
   type ProtocolAddresses,
 } from "../protocol/deployment";
+import { setTokenUnits } from "../protocol/revert";
 import { resolveSettings, verityHome, type GlobalOptions, type Settings } from "./config";
 import { keyLockFile, withKeyLock } from "./key-lock";
 import {
@@ -170,6 +171,7 @@ export async function connect(opts: GlobalOptions, { needKey = false } = {}): Pr
   } catch {
     // an ERC20 without metadata: 18 decimals
   }
+  setTokenUnits(decimals, symbol);
   return { ...chain, ...contracts, addresses, deploymentSource: source, decimals, symbol, wallet };
 }
 

@@ -17,6 +17,7 @@ import {
   writeChainRecord,
   type ProtocolAddresses,
 } from "../../protocol/deployment";
+import { decodeRevertsIn } from "../../protocol/revert";
 import { type Chain, connectChain, readDeployment } from "../chain";
 import { globalsOf } from "../config";
 import { CliError } from "../errors";
@@ -142,6 +143,8 @@ export async function ignitionDeploy(chain: Chain, opts: IgnitionDeployOptions):
   const cancelled = /cancel|aborted|confirm/i.test(result.out) && !fs.existsSync(file);
   if (result.code !== 0 || cancelled) {
     process.stderr.write(result.out);
+    // Ignition reports a revert as raw data: name it.
+    for (const d of decodeRevertsIn(result.out)) process.stderr.write(`decoded revert: ${d.text}\n`);
     if (cancelled) {
       throw new CliError(
         "the Ignition deployment was not confirmed, so nothing was deployed",
@@ -173,7 +176,9 @@ async function deploy(opts: DeployOptions, cmd: Command): Promise<void> {
   if (opts.networkUrl !== undefined) globals.rpc = opts.networkUrl;
   // The in-process Hardhat network vanishes with the process, so a deployment needs a real endpoint.
   const chain = await connectChain(globals);
-  const d = await ignitionDeploy(chain, opts);
+  // A local chain answers at once: poll it as fast (Ignition's default is 1 s).
+  const local = chain.chainId === 31337n || chain.chainId === 1337n;
+  const d = await ignitionDeploy(chain, { ...opts, pollMs: local ? 100 : undefined });
   if (opts.json) {
     process.stdout.write(
       toJson({

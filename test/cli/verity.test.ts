@@ -271,7 +271,7 @@ type Run = CliRun;
       const r = await verity(["node", "register", "--endpoint", "http://127.0.0.1:7001", "--serve", "1"], as(1));
       expect(r.status).to.equal(2);
       expect(r.stderr).to.contain(
-        `NodeRegistryInsufficientStake(${OPERATOR}, 500000000000000000000, 1000000000000000000000)`,
+        `NodeRegistryInsufficientStake(${OPERATOR}, 500 VRT, 1000 VRT)`,
       );
       expect(r.stderr).to.contain("verity node stake");
     });
