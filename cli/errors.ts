@@ -111,6 +111,9 @@ export function hintForRevert(name: string | null): string {
 export function hintFor(e: VerityError): string {
   if (e instanceof CliError) return e.hint;
   if (e instanceof DeploymentError) return DEPLOYMENT_HINTS[e.problem];
+  if (e instanceof ShapeMismatchError && /calibration/.test(e.message)) {
+    return "every calibration sample must have the model's input size (the message names both): pass samples of this model's input";
+  }
   if (e instanceof ShapeMismatchError) {
     return "give the input the model's shape (the message names both); a flat JSON array needs --shape, e.g. --shape 1,1,28,28";
   }

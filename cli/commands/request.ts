@@ -164,6 +164,37 @@ async function result(id: string, opts: { json?: boolean; verify?: boolean }, cm
   finish(p, r, opts.json);
 }
 
+async function refund(id: string, opts: { json?: boolean }, cmd: Command): Promise<void> {
+  const requestId = parseId(id, "request id");
+  const p = await connect(globalsOf(cmd), { needKey: true });
+  const r = await read(`getRequest(${requestId})`, () => p.inferenceManager.getRequest(requestId));
+  const status = InferenceRequestStatus[Number(r.status)];
+  if (status !== "Open" && status !== "Assigned") {
+    throw new CliError(
+      `request ${requestId} is ${status}: only an unserved request (Open or Assigned) can be refunded`,
+      status === "Rejected"
+        ? "a rejected request is refunded already: withdraw the fee with `verity claim`"
+        : "see `verity result " + requestId + "`",
+    );
+  }
+  const now = BigInt((await p.provider.getBlock("latest"))?.timestamp ?? 0);
+  if (now < r.deadline) {
+    throw new CliError(
+      `request ${requestId} can be refunded from ${new Date(Number(r.deadline) * 1000).toISOString()} (its serving deadline), in ${r.deadline - now} s`,
+      "wait for the deadline; until then the node may still serve it",
+    );
+  }
+  const receipt = await send(`refund(${requestId})`, () => p.inferenceManager.refund(requestId));
+  if (opts.json) {
+    process.stdout.write(toJson({ requestId, refunded: r.fee, requester: r.requester, tx: receipt.hash }) + "\n");
+    return;
+  }
+  process.stdout.write(
+    `request ${requestId} refunded: ${formatAmount(r.fee, p.decimals, p.symbol)} credited to ${r.requester}; ` +
+      `\`verity claim\` (with the requester's key) withdraws it (tx ${receipt.hash})\n`,
+  );
+}
+
 const VERIFY_EXIT_HELP = `
 Exit codes: 0 done (with --verify: MATCH), 2 bad input or a revert, 3 --verify found a MISMATCH, 4 --timeout passed.`;
 
@@ -206,4 +237,10 @@ export function registerRequestCommands(cli: Command): void {
     .option("--json", "print the report as one JSON line")
     .addHelpText("after", VERIFY_EXIT_HELP)
     .action(async (id: string, opts: { json?: boolean; verify?: boolean }, cmd: Command) => result(id, opts, cmd));
+  cli
+    .command("refund")
+    .description("credit the fee of an unserved request back to its requester, once its serving deadline has passed")
+    .argument("<requestId>", "request id")
+    .option("--json", "print {requestId, refunded, requester, tx} as one JSON line")
+    .action(async (id: string, opts: { json?: boolean }, cmd: Command) => refund(id, opts, cmd));
 }
