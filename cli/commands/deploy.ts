@@ -135,9 +135,21 @@ export async function ignitionDeploy(chain: Chain, opts: IgnitionDeployOptions):
   }
   const npx = process.platform === "win32" ? "npx.cmd" : "npx";
   const label = `deploying ${opts.module} to chain ${chain.chainId} (${deploymentId})`;
+  // Ignition redraws its batch table with cursor moves: show each batch and each executed future once.
+  const seen = new Set<string>();
+  const progress = (line: string) => {
+    const text = line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").trim();
+    if (!/^(Batch #\d+|Executed |\[ .+ \] successfully deployed)/.test(text) || seen.has(text)) return null;
+    seen.add(text);
+    return text;
+  };
   const result = await spin(
     label,
-    (s) => run(npx, args, env, (line) => s.update(line.length > 100 ? `${line.slice(0, 97)}...` : line)),
+    (s) =>
+      run(npx, args, env, (line) => {
+        const text = progress(line);
+        if (text !== null) s.update(text);
+      }),
     { lines: true },
   );
   const cancelled = /cancel|aborted|confirm/i.test(result.out) && !fs.existsSync(file);

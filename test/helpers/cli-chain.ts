@@ -25,7 +25,7 @@ export interface CliRun {
 export const asKey = (i: number) => ({ VERITY_PRIVATE_KEY: DEV_KEYS[i] });
 
 /** How long one CLI command may run before it is killed (its result then has status null). */
-const COMMAND_TIMEOUT_MS = 60_000;
+const COMMAND_TIMEOUT_MS = 150_000;
 /** How long the hardhat node may take to answer its first call. */
 const CHAIN_START_MS = 40_000;
 
