@@ -95,7 +95,7 @@ export async function connectChain(opts: GlobalOptions): Promise<Chain> {
   } catch {
     throw new ChainUnreachableError(
       `no JSON-RPC node answers at ${settings.rpc}`,
-      "is `npx hardhat node --hostname 127.0.0.1` running? (or set --rpc / VERITY_RPC_URL to your chain's endpoint)",
+      "is a chain running there? start one with `verity dev` (or `npx hardhat node --hostname 127.0.0.1`), or set --rpc / VERITY_RPC_URL to your chain's endpoint",
     );
   }
   // No read cache (ethers shares identical reads for 250 ms): a nonce read right after a send must be fresh.

@@ -16,6 +16,8 @@ let active = false;
 export interface SpinOptions {
   /** Without a terminal, print the label and each update as lines on stderr. */
   lines?: boolean;
+  /** With `lines`: print every update (default: news that only differs in its numbers at most every 10 s). */
+  everyUpdate?: boolean;
 }
 
 /** How often a progress line repeats news that only differs in its numbers (a countdown). */
@@ -30,7 +32,7 @@ export async function spin<T>(label: string, work: (s: Spinner) => Promise<T>, o
   let lastAt = 0;
   const line = (t: string) => {
     const shape = t.replace(/\d+/g, "#");
-    if (shape === lastShape && Date.now() - lastAt < LINE_EVERY_MS) return;
+    if (!opts.everyUpdate && shape === lastShape && Date.now() - lastAt < LINE_EVERY_MS) return;
     lastShape = shape;
     lastAt = Date.now();
     process.stderr.write(`${label}: ${t}\n`);

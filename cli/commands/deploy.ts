@@ -138,6 +138,7 @@ export async function ignitionDeploy(chain: Chain, opts: IgnitionDeployOptions):
   // Ignition redraws its batch table with cursor moves: show each batch and each executed future once.
   const seen = new Set<string>();
   const progress = (line: string) => {
+    // eslint-disable-next-line no-control-regex -- ANSI escape sequences (ESC [ … letter)
     const text = line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").trim();
     if (!/^(Batch #\d+|Executed |\[ .+ \] successfully deployed)/.test(text) || seen.has(text)) return null;
     seen.add(text);
@@ -150,7 +151,7 @@ export async function ignitionDeploy(chain: Chain, opts: IgnitionDeployOptions):
         const text = progress(line);
         if (text !== null) s.update(text);
       }),
-    { lines: true },
+    { lines: true, everyUpdate: true },
   );
   const cancelled = /cancel|aborted|confirm/i.test(result.out) && !fs.existsSync(file);
   if (result.code !== 0 || cancelled) {

@@ -11,7 +11,12 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { deploy, type ArtifactResolver, type EIP1193Provider, type IgnitionModule } from "@nomicfoundation/ignition-core";
+import {
+  deploy,
+  type ArtifactResolver,
+  type EIP1193Provider,
+  type IgnitionModule,
+} from "@nomicfoundation/ignition-core";
 import { Artifacts } from "hardhat/internal/artifacts";
 
 import { REPO_ROOT } from "../../protocol/deployment";

@@ -1,6 +1,7 @@
 /**
  * The `verity` CLI end to end, through `node bin/verity.js …` child processes, against a real JSON-RPC chain:
- * a `hardhat node` on a free loopback port, started in `before` and killed (its whole process group) in `after`.
+ * anvil on a free loopback port, mining a block per transaction (test/helpers/cli-chain.ts), started in `before`
+ * and killed in `after`.
  * The node daemon is not part of this suite, so the test itself plays the node's part where a command needs a
  * commitment: it reads the input from the chain, runs the stored program, and commits (honestly, or not).
  */
@@ -28,7 +29,7 @@ const [GOVERNOR, OPERATOR, REQUESTER, SECOND] = KEYS.map((k) => new Wallet(k).ad
 type Run = CliRun;
 
 // Under `npm run coverage` this suite is skipped: its child processes (`verity deploy` runs Hardhat's Ignition task,
-// and a `hardhat node`) build the project in the same directory as the instrumented run, and it exercises no contract
+// and the chain) build the project in the same directory as the instrumented run, and it exercises no contract
 // path that the contract suites do not already cover.
 (UNDER_COVERAGE ? describe.skip : describe)("verity CLI on a JSON-RPC chain", function () {
   this.timeout(90_000);
@@ -105,11 +106,12 @@ type Run = CliRun;
   after(() => cli?.stop());
 
   describe("connection and configuration", () => {
-    it("exits 2 with the hardhat node hint when no RPC node answers", async () => {
+    it("exits 2 with the hint to start a chain when no RPC node answers", async () => {
       const port = await freePort();
       const r = await verity(["status", "--rpc", `http://127.0.0.1:${port}`]);
       expect(r.status).to.equal(2);
       expect(r.stderr).to.contain(`no JSON-RPC node answers at http://127.0.0.1:${port}`);
+      expect(r.stderr).to.contain("verity dev");
       expect(r.stderr).to.contain("npx hardhat node --hostname 127.0.0.1");
       expect(r.stderr).to.not.contain("JsonRpcProvider"); // no retry noise from ethers
     });

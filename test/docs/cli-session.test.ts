@@ -142,7 +142,10 @@ describe("docs/CLI.md: the session on a local chain, as written", () => {
         } else {
           const r = await bash(line, dir, env);
           expect(r.code, `${line}\n${r.out}`).to.equal(0);
-          if (/--verify/.test(line)) expect(r.out).to.match(/MATCH/).and.not.match(/MISMATCH/);
+          if (/--verify/.test(line))
+            expect(r.out)
+              .to.match(/MATCH/)
+              .and.not.match(/MISMATCH/);
           if (/^node bin\/verity\.js result /.test(line)) expect(r.out).to.match(/status\s+Finalized/);
         }
         timings.push(`${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s  ${line}`);
