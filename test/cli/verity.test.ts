@@ -621,7 +621,7 @@ type Run = CliRun;
       const early = await verity(["refund", String(id)], as(2));
       expect(early.status).to.equal(2);
       expect(early.stderr).to.contain("can be refunded from");
-      await increaseTime(3_601);
+      await increaseTime(7_201); // requestTimeout, as "params set" left it
       const r = await json<{ refunded: string }>(["refund", String(id)], as(2));
       expect(r.refunded).to.equal(15n * 10n ** 17n + "");
     });

@@ -7,7 +7,8 @@
  * the request's `--wait --verify` line exits 0 only on MATCH once the request is Finalized.
  *
  * The one liberty the test takes: once the chain is up, each one-second block advances the chain's clock by
- * CLOCK_STEP seconds (anvil_setBlockTimestampInterval), so the 60 s challenge window passes in a few seconds.
+ * CLOCK_STEP seconds (anvil_setBlockTimestampInterval), so the 60 s challenge window passes in 20 s (and the
+ * challenger still has those 20 s to dispute the liar's result on a busy machine).
  */
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "child_process";
@@ -20,7 +21,7 @@ import { UNDER_COVERAGE } from "../helpers/coverage";
 const ROOT = path.join(__dirname, "..", "..");
 const DOC = path.join(ROOT, "docs", "CLI.md");
 /** Chain seconds per one-second block during the test. */
-const CLOCK_STEP = 6;
+const CLOCK_STEP = 3;
 /** How long one foreground line may run. */
 const LINE_TIMEOUT_MS = 120_000;
 
@@ -100,19 +101,21 @@ async function exportsOf(line: string, cwd: string, env: NodeJS.ProcessEnv): Pro
 }
 
 describe("docs/CLI.md: the session on a local chain, as written", () => {
-  it("extracts the session: a dev chain, both daemons in the background, a verified request", () => {
+  it("extracts the session: a dev chain, the daemons in the background, a verified request, a liar", () => {
     const lines = sessionLines(fs.readFileSync(DOC, "utf8"), "## A session on a local chain");
     expect(lines[0]).to.match(/verity\.js dev &$/);
     expect(lines.some((l) => /node serve .*&$/.test(l))).to.equal(true);
     expect(lines.some((l) => /challenger run .*&$/.test(l))).to.equal(true);
     expect(lines.some((l) => /request .*--wait --verify/.test(l))).to.equal(true);
+    expect(lines.some((l) => /cheating-node\.ts .*&$/.test(l))).to.equal(true);
   });
 
-  (UNDER_COVERAGE ? it.skip : it)("runs every line and reaches a verified, finalized result", async function () {
+  (UNDER_COVERAGE ? it.skip : it)("runs every line: a verified, finalized result, and a slashed liar", async function () {
     this.timeout(240_000);
     const lines = sessionLines(fs.readFileSync(DOC, "utf8"), "## A session on a local chain");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "verity-docs-"));
-    for (const link of ["bin", "models"]) fs.symlinkSync(path.join(ROOT, link), path.join(dir, link));
+    for (const link of ["bin", "models", "tools", "node_modules", "tsconfig.json"])
+      fs.symlinkSync(path.join(ROOT, link), path.join(dir, link));
     let env: NodeJS.ProcessEnv = { ...process.env, VERITY_HOME: "", VERITY_PRIVATE_KEY: "", VERITY_DEPLOYMENT: "" };
     delete env.VERITY_HOME;
     const background: ChildProcess[] = [];
@@ -147,11 +150,14 @@ describe("docs/CLI.md: the session on a local chain, as written", () => {
               .to.match(/MATCH/)
               .and.not.match(/MISMATCH/);
           if (/^node bin\/verity\.js result /.test(line)) expect(r.out).to.match(/status\s+Finalized/);
+          if (/--node \$OPERATOR2 --wait/.test(line)) expect(r.out, "the liar's request").to.match(/status\s+Rejected/);
+          if (/node status \$OPERATOR2/.test(line)) expect(r.out, "the liar").to.match(/status\s+Jailed/);
         }
         timings.push(`${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s  ${line}`);
       }
       const logs = fs.readFileSync(path.join(dir, "node.log"), "utf8");
       expect(logs, "the node daemon's log").to.match(/commit/i);
+      expect(fs.readFileSync(path.join(dir, "challenger.log"), "utf8"), "the challenger's log").to.match(/slashed/);
     } finally {
       const total = ((Date.now() - started) / 1000).toFixed(1);
       if (process.env.DOCS_SESSION_TIMINGS) console.log(`${timings.join("\n")}\n${total} s in all`);
