@@ -110,63 +110,67 @@ describe("docs/CLI.md: the session on a local chain, as written", () => {
     expect(lines.some((l) => /cheating-node\.ts .*&$/.test(l))).to.equal(true);
   });
 
-  (UNDER_COVERAGE ? it.skip : it)("runs every line: a verified, finalized result, and a slashed liar", async function () {
-    this.timeout(240_000);
-    const lines = sessionLines(fs.readFileSync(DOC, "utf8"), "## A session on a local chain");
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "verity-docs-"));
-    for (const link of ["bin", "models", "tools", "node_modules", "tsconfig.json"])
-      fs.symlinkSync(path.join(ROOT, link), path.join(dir, link));
-    let env: NodeJS.ProcessEnv = { ...process.env, VERITY_HOME: "", VERITY_PRIVATE_KEY: "", VERITY_DEPLOYMENT: "" };
-    delete env.VERITY_HOME;
-    const background: ChildProcess[] = [];
-    const timings: string[] = [];
-    const started = Date.now();
-    try {
-      for (const line of lines) {
-        const t0 = Date.now();
-        if (/^(export|source) /.test(line)) {
-          env = { ...env, ...(await exportsOf(line, dir, env)) };
-        } else if (line.endsWith("&")) {
-          const child = spawn("bash", ["-c", `exec ${line.slice(0, -1)}`], { cwd: dir, env, detached: true });
-          let out = "";
-          child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-          child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-          background.push(child);
-          if (/ dev\b/.test(line)) {
-            const envFile = path.join(dir, ".verity", "dev.env");
-            while (!fs.existsSync(envFile) || !/ready/.test(out)) {
-              if (child.exitCode !== null) throw new Error(`'${line}' exited ${child.exitCode}:\n${out}`);
-              if (Date.now() - t0 > LINE_TIMEOUT_MS) throw new Error(`'${line}' not ready:\n${out}`);
-              await new Promise((r) => setTimeout(r, 200));
+  (UNDER_COVERAGE ? it.skip : it)(
+    "runs every line: a verified, finalized result, and a slashed liar",
+    async function () {
+      this.timeout(240_000);
+      const lines = sessionLines(fs.readFileSync(DOC, "utf8"), "## A session on a local chain");
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "verity-docs-"));
+      for (const link of ["bin", "models", "tools", "node_modules", "tsconfig.json"])
+        fs.symlinkSync(path.join(ROOT, link), path.join(dir, link));
+      let env: NodeJS.ProcessEnv = { ...process.env, VERITY_HOME: "", VERITY_PRIVATE_KEY: "", VERITY_DEPLOYMENT: "" };
+      delete env.VERITY_HOME;
+      const background: ChildProcess[] = [];
+      const timings: string[] = [];
+      const started = Date.now();
+      try {
+        for (const line of lines) {
+          const t0 = Date.now();
+          if (/^(export|source) /.test(line)) {
+            env = { ...env, ...(await exportsOf(line, dir, env)) };
+          } else if (line.endsWith("&")) {
+            const child = spawn("bash", ["-c", `exec ${line.slice(0, -1)}`], { cwd: dir, env, detached: true });
+            let out = "";
+            child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+            child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+            background.push(child);
+            if (/ dev\b/.test(line)) {
+              const envFile = path.join(dir, ".verity", "dev.env");
+              while (!fs.existsSync(envFile) || !/ready/.test(out)) {
+                if (child.exitCode !== null) throw new Error(`'${line}' exited ${child.exitCode}:\n${out}`);
+                if (Date.now() - t0 > LINE_TIMEOUT_MS) throw new Error(`'${line}' not ready:\n${out}`);
+                await new Promise((r) => setTimeout(r, 200));
+              }
+              const url = /export VERITY_RPC_URL=(\S+)/.exec(fs.readFileSync(envFile, "utf8"))![1];
+              await rpc(url, "anvil_setBlockTimestampInterval", [CLOCK_STEP]);
             }
-            const url = /export VERITY_RPC_URL=(\S+)/.exec(fs.readFileSync(envFile, "utf8"))![1];
-            await rpc(url, "anvil_setBlockTimestampInterval", [CLOCK_STEP]);
+          } else {
+            const r = await bash(line, dir, env);
+            expect(r.code, `${line}\n${r.out}`).to.equal(0);
+            if (/--verify/.test(line))
+              expect(r.out)
+                .to.match(/MATCH/)
+                .and.not.match(/MISMATCH/);
+            if (/^node bin\/verity\.js result /.test(line)) expect(r.out).to.match(/status\s+Finalized/);
+            if (/--node \$OPERATOR2 --wait/.test(line))
+              expect(r.out, "the liar's request").to.match(/status\s+Rejected/);
+            if (/node status \$OPERATOR2/.test(line)) expect(r.out, "the liar").to.match(/status\s+Jailed/);
           }
-        } else {
-          const r = await bash(line, dir, env);
-          expect(r.code, `${line}\n${r.out}`).to.equal(0);
-          if (/--verify/.test(line))
-            expect(r.out)
-              .to.match(/MATCH/)
-              .and.not.match(/MISMATCH/);
-          if (/^node bin\/verity\.js result /.test(line)) expect(r.out).to.match(/status\s+Finalized/);
-          if (/--node \$OPERATOR2 --wait/.test(line)) expect(r.out, "the liar's request").to.match(/status\s+Rejected/);
-          if (/node status \$OPERATOR2/.test(line)) expect(r.out, "the liar").to.match(/status\s+Jailed/);
+          timings.push(`${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s  ${line}`);
         }
-        timings.push(`${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s  ${line}`);
+        const logs = fs.readFileSync(path.join(dir, "node.log"), "utf8");
+        expect(logs, "the node daemon's log").to.match(/commit/i);
+        expect(fs.readFileSync(path.join(dir, "challenger.log"), "utf8"), "the challenger's log").to.match(/slashed/);
+      } finally {
+        const total = ((Date.now() - started) / 1000).toFixed(1);
+        if (process.env.DOCS_SESSION_TIMINGS) console.log(`${timings.join("\n")}\n${total} s in all`);
+        // The daemons first, then the chain; SIGINT lets `verity dev` remove its deployment record.
+        for (const child of background.reverse()) {
+          killGroup(child, "SIGINT");
+          if (!(await exited(child, 10_000))) killGroup(child, "SIGKILL");
+        }
+        fs.rmSync(dir, { recursive: true, force: true });
       }
-      const logs = fs.readFileSync(path.join(dir, "node.log"), "utf8");
-      expect(logs, "the node daemon's log").to.match(/commit/i);
-      expect(fs.readFileSync(path.join(dir, "challenger.log"), "utf8"), "the challenger's log").to.match(/slashed/);
-    } finally {
-      const total = ((Date.now() - started) / 1000).toFixed(1);
-      if (process.env.DOCS_SESSION_TIMINGS) console.log(`${timings.join("\n")}\n${total} s in all`);
-      // The daemons first, then the chain; SIGINT lets `verity dev` remove its deployment record.
-      for (const child of background.reverse()) {
-        killGroup(child, "SIGINT");
-        if (!(await exited(child, 10_000))) killGroup(child, "SIGKILL");
-      }
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });
