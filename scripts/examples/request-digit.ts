@@ -13,7 +13,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { JsonRpcProvider, Wallet, ZeroAddress, ZeroHash, getBytes, hexlify, keccak256 } from "ethers";
+import { JsonRpcProvider, Wallet, ZeroAddress, ZeroHash, formatUnits, getBytes, hexlify, keccak256 } from "ethers";
 
 import { InferenceRequestStatus, VerificationModes } from "../../protocol/constants";
 import { attachProtocol } from "../../protocol/contracts";
@@ -76,7 +76,9 @@ async function main(): Promise<void> {
     .map((log) => manager.interface.parseLog(log))
     .find((parsed) => parsed?.name === "InferenceRequested")!;
   const requestId = requested.args.requestId as bigint;
-  console.log(`request ${requestId}: digit #${index} (label ${digits.labels[index]}), fee ${version.fee} wei`);
+  console.log(
+    `request ${requestId}: digit #${index} (label ${digits.labels[index]}), fee ${formatUnits(version.fee, 18)} VRT`,
+  );
 
   // 3. Wait for the node's commitment (a batched request has only a leaf: see docs/REQUESTER.md).
   const fromBlock = receipt!.blockNumber;
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
   for (;;) {
     const [final] = await manager.queryFilter(manager.filters.RequestFinalized(requestId), fromBlock);
     if (final) {
-      console.log(`final in block ${final.blockNumber}: the node was paid ${final.args.fee} wei`);
+      console.log(`final in block ${final.blockNumber}: the node was paid ${formatUnits(final.args.fee, 18)} VRT`);
       break;
     }
     const { windowEnd, status } = await manager.getRequest(requestId);
