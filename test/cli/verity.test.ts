@@ -15,6 +15,7 @@ import { decodeProgram } from "../../executor/runtime/program";
 import { bytesOf } from "../../executor/trace/trace";
 import { InferenceManager__factory } from "../../typechain-types";
 import { spawn } from "child_process";
+import { startAnvil } from "../../cli/dev/anvil";
 import { DEV_KEYS, freePort, HARDHAT_BIN, rpc } from "../../tools/network/processes";
 import { asKey, CliChain, type CliRun } from "../helpers/cli-chain";
 import { UNDER_COVERAGE } from "../helpers/coverage";
@@ -657,6 +658,20 @@ type Run = CliRun;
       expect(r.stderr).to.contain("cannot pay for gas");
       expect(r.stderr).to.contain("hint: fund the signing account");
       expect(r.stderr).to.not.contain("unexpected error");
+    });
+
+    it("deploy on a chain other than 31337 without --yes and without a terminal: exit 2, re-run with --yes", async () => {
+      const other = await startAnvil({ blockTime: 0, chainId: 4321 });
+      try {
+        const r = await verity(["deploy", "--rpc", other.url, "--deployment-id", `${deploymentId}-4321`], as(0));
+        expect(r.status, r.stderr).to.equal(2);
+        expect(r.stderr).to.contain("deploying Protocol to chain 4321"); // progress lines without a terminal
+        expect(r.stderr).to.contain("re-run with --yes");
+        expect(r.stderr).to.not.contain("does not exist");
+      } finally {
+        await other.stop();
+        fs.rmSync(path.join(ROOT, "ignition", "deployments", `${deploymentId}-4321`), { recursive: true, force: true });
+      }
     });
 
     it("check-deployment without a key fails rather than pass unchecked roles, and checks them read-only given the governor", async () => {
