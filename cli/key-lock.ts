@@ -40,7 +40,12 @@ export async function withKeyLock<T>(file: string, work: () => Promise<T>, waitM
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      const holder = Number(fs.readFileSync(file, { encoding: "utf8", flag: "a+" }).trim());
+      let holder: number;
+      try {
+        holder = Number(fs.readFileSync(file, "utf8").trim());
+      } catch {
+        continue; // released in between: try again
+      }
       if (!(holder > 0) || !alive(holder)) {
         // A lock left by a crashed process (or one caught between creating and writing it): take it over.
         if (!(holder > 0) && Date.now() - started < 1000) {

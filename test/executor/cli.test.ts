@@ -13,6 +13,7 @@ import { programDigest, weightsRoot } from "../../executor/trace/weights";
 import { makeError } from "ethers";
 import { EXIT_BAD_INPUT, EXIT_UNEXPECTED, EXIT_USAGE, reportError } from "../../cli/main";
 import { CliError, classifyChainError } from "../../cli/errors";
+import { keyLockFile, withKeyLock } from "../../cli/key-lock";
 
 const ROOT = path.join(__dirname, "..", "..");
 const BIN = path.join(ROOT, "bin", "verity.js");
@@ -311,6 +312,25 @@ describe("verity CLI", function () {
         expect(text).to.not.match(/\n\s+at /); // no stack
       });
     }
+
+    it("the per-key lock: taken over from a dead process, waited for while a live one holds it", async () => {
+      const lockDir = fs.mkdtempSync(path.join(os.tmpdir(), "verity-lock-"));
+      try {
+        const file = keyLockFile(lockDir, 31337n, "0xAbC");
+        expect(path.basename(file)).to.equal("31337-0xabc.lock");
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, "999999999"); // no such process
+        expect(await withKeyLock(file, async () => "ran")).to.equal("ran");
+        expect(fs.existsSync(file)).to.equal(false);
+        fs.writeFileSync(file, String(process.pid)); // a live holder
+        let error: unknown;
+        await withKeyLock(file, async () => "ran", 300).catch((e: unknown) => (error = e));
+        expect(error).to.be.instanceOf(CliError);
+        expect((error as CliError).message).to.contain(`pid ${process.pid}`);
+      } finally {
+        fs.rmSync(lockDir, { recursive: true, force: true });
+      }
+    });
 
     it("leaves an error it does not know to exit 1 (a bug)", () => {
       expect(classifyChainError(new TypeError("boom"), "stake")).to.equal(null);
