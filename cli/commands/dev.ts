@@ -102,6 +102,8 @@ async function dev(opts: DevOptions): Promise<void> {
   const say = (s: string) => {
     if (!opts.json) process.stderr.write(s + "\n");
   };
+  // A dev.env left by a chain that is gone (a killed `verity dev`) must not be mistaken for this one's.
+  fs.rmSync(path.join(home, "dev.env"), { force: true });
   say(`starting anvil on 127.0.0.1:${port}`);
   let anvil: Anvil;
   try {
