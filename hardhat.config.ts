@@ -64,6 +64,8 @@ const config: HardhatUserConfig = {
     offline: true,
     currency: "USD",
   },
+  // `verity deploy` and `verity dev` poll fast on a local chain (VERITY_IGNITION_POLL_MS); Ignition's default is 1 s.
+  ignition: { blockPollingInterval: Number(process.env.VERITY_IGNITION_POLL_MS ?? 1000) },
   typechain: { outDir: "typechain-types", target: "ethers-v6" },
   mocha: { timeout: 120_000 },
 };

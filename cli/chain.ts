@@ -3,7 +3,6 @@
  * (protocol/deployment.ts, attached by protocol/contracts.ts), the signing key, and transactions sent with a
  * spinner and their reverts decoded (cli/errors.ts). The configuration it connects with is cli/config.ts's.
  */
-import * as fs from "fs";
 import * as path from "path";
 import {
   JsonRpcProvider,
@@ -17,12 +16,14 @@ import {
 import { attachProtocol, type ProtocolContracts } from "../protocol/contracts";
 import {
   DeploymentError,
-  defaultDeploymentId,
-  ignitionAddressesFile,
+  defaultDeploymentFile,
+  deploymentChainMismatch,
   readDeploymentFile,
   type ProtocolAddresses,
 } from "../protocol/deployment";
-import { resolveSettings, type GlobalOptions, type Settings } from "./config";
+import { setTokenUnits } from "../protocol/revert";
+import { resolveSettings, verityHome, type GlobalOptions, type Settings } from "./config";
+import { keyLockFile, withKeyLock } from "./key-lock";
 import {
   ChainUnreachableError,
   CliError,
@@ -39,6 +40,8 @@ export interface Chain {
   settings: Settings;
   provider: JsonRpcProvider;
   chainId: bigint;
+  /** The hash of block 0: with the chain id, it tells two local chains apart. */
+  genesisHash: string;
 }
 
 export interface Protocol extends Chain, ProtocolContracts {
@@ -51,6 +54,9 @@ export interface Protocol extends Chain, ProtocolContracts {
 }
 
 const openProviders = new Set<JsonRpcProvider>();
+
+/** The key this process signs with: `send` serialises its transactions with other processes (cli/key-lock.ts). */
+let keyLock: { address: string; chainId: bigint; nonces: NonceManager } | null = null;
 
 /** Closes every provider the command opened (so that the process can exit). */
 export function closeAll(): void {
@@ -69,29 +75,38 @@ export async function connectChain(opts: GlobalOptions): Promise<Chain> {
   }
   // Probe with a plain request first: an ethers provider pointed at nothing keeps retrying and logging.
   let chainId: bigint;
+  let genesisHash: string;
   try {
     const res = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      body: JSON.stringify([
+        { jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] },
+        { jsonrpc: "2.0", id: 2, method: "eth_getBlockByNumber", params: ["0x0", false] },
+      ]),
       signal: AbortSignal.timeout(5_000),
     });
-    const body = (await res.json()) as { result?: string };
-    if (typeof body.result !== "string") throw new Error("no chain id");
-    chainId = BigInt(body.result);
+    const body = (await res.json()) as { id: number; result?: { hash?: string } | string }[];
+    const idResult = body.find((b) => b.id === 1)?.result;
+    const genesis = body.find((b) => b.id === 2)?.result;
+    if (typeof idResult !== "string") throw new Error("no chain id");
+    chainId = BigInt(idResult);
+    genesisHash = typeof genesis === "object" && typeof genesis.hash === "string" ? genesis.hash : "0x";
   } catch {
     throw new ChainUnreachableError(
       `no JSON-RPC node answers at ${settings.rpc}`,
-      "is `npx hardhat node --hostname 127.0.0.1` running? (or set --rpc / VERITY_RPC_URL to your chain's endpoint)",
+      "is a chain running there? start one with `verity dev` (or `npx hardhat node --hostname 127.0.0.1`), or set --rpc / VERITY_RPC_URL to your chain's endpoint",
     );
   }
+  // No read cache (ethers shares identical reads for 250 ms): a nonce read right after a send must be fresh.
   const provider = new JsonRpcProvider(url.toString(), Network.from(chainId), {
     staticNetwork: true,
     batchMaxCount: 1,
+    cacheTimeout: -1,
   });
   provider.pollingInterval = 250;
   openProviders.add(provider);
-  return { settings, provider, chainId };
+  return { settings, provider, chainId, genesisHash };
 }
 
 /** The contract addresses in `file` (protocol/deployment.ts), or a DeploymentNotFoundError with a hint. */
@@ -107,19 +122,29 @@ export function readDeployment(file: string): ProtocolAddresses {
 /** Connects and attaches the deployed contracts (and the signer, if a key is configured). */
 export async function connect(opts: GlobalOptions, { needKey = false } = {}): Promise<Protocol> {
   const chain = await connectChain(opts);
-  const { settings, provider, chainId } = chain;
+  const { settings, provider, chainId, genesisHash } = chain;
   let source = settings.deployment;
   if (source === undefined) {
-    source = ignitionAddressesFile(defaultDeploymentId(chainId));
-    if (!fs.existsSync(source)) {
+    const found = defaultDeploymentFile(chainId, genesisHash);
+    if (found.file === null) {
       provider.destroy();
+      const looked = found.looked.map((f) => path.relative(process.cwd(), f) || f).join(" or ");
       throw new DeploymentNotFoundError(
-        `no deployment found for chain ${chainId} (looked for ${path.relative(process.cwd(), source) || source})`,
-        "deploy with `verity deploy --rpc <url>`, or pass --deployment <deployed_addresses.json> (env VERITY_DEPLOYMENT)",
+        `no deployment found for chain ${chainId} (looked for ${looked})`,
+        "deploy with `verity deploy --rpc <url>` (or start a dev chain with `verity dev`), or pass --deployment <deployed_addresses.json> (env VERITY_DEPLOYMENT)",
       );
     }
+    source = found.file;
   }
   const addresses = readDeployment(source);
+  const mismatch = await deploymentChainMismatch(source, addresses, chain, (a) => provider.getCode(a));
+  if (mismatch !== null) {
+    provider.destroy();
+    throw new DeploymentNotFoundError(
+      mismatch,
+      "the deployment belongs to another chain or an earlier run of a local node: deploy to this one with `verity deploy`, or pass this chain's --deployment",
+    );
+  }
   let wallet: Wallet | undefined;
   if (settings.key !== undefined) {
     try {
@@ -133,17 +158,11 @@ export async function connect(opts: GlobalOptions, { needKey = false } = {}): Pr
   } else if (needKey) {
     throw missingKeyError();
   }
-  // A NonceManager counts nonces locally: ethers de-duplicates identical RPC reads for a moment, so two
-  // transactions sent back to back could otherwise be given the same "pending" nonce.
-  const contracts = attachProtocol(addresses, wallet ? new NonceManager(wallet) : provider);
-  const code = await provider.getCode(addresses.staking);
-  if (code === "0x") {
-    provider.destroy();
-    throw new DeploymentNotFoundError(
-      `no contract at the Staking address ${addresses.staking} on chain ${chainId} (from ${source})`,
-      "the deployment file belongs to another chain or an earlier run of a local node: redeploy with `verity deploy`",
-    );
-  }
+  // A NonceManager hands out nonces; `send` reloads it from the chain's pending count under the key's lock, so that
+  // concurrent verity commands from one key take consecutive nonces.
+  const nonces = wallet ? new NonceManager(wallet) : undefined;
+  if (wallet && nonces) keyLock = { address: wallet.address, chainId, nonces };
+  const contracts = attachProtocol(addresses, nonces ?? provider);
   let decimals = 18;
   let symbol = "tokens";
   try {
@@ -152,6 +171,7 @@ export async function connect(opts: GlobalOptions, { needKey = false } = {}): Pr
   } catch {
     // an ERC20 without metadata: 18 decimals
   }
+  setTokenUnits(decimals, symbol);
   return { ...chain, ...contracts, addresses, deploymentSource: source, decimals, symbol, wallet };
 }
 
@@ -164,8 +184,14 @@ export function signerOf(p: Protocol): Wallet {
 export async function send(label: string, tx: () => Promise<ContractTransactionResponse>): Promise<TransactionReceipt> {
   return spin(label, async () => {
     let response: ContractTransactionResponse;
+    const lock = keyLock;
     try {
-      response = await tx();
+      response = lock
+        ? await withKeyLock(keyLockFile(verityHome(), lock.chainId, lock.address), () => {
+            lock.nonces.reset();
+            return tx();
+          })
+        : await tx();
     } catch (e) {
       translateError(e, label);
     }

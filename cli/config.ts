@@ -41,6 +41,15 @@ export function storeDir(): string {
   return path.join(verityHome(), "store");
 }
 
+/** The keys a config file may hold: anything else is a typo, refused by name rather than silently ignored. */
+const CONFIG_KEYS: readonly string[] = ["rpc", "key", "deployment"];
+
+class UnknownKeysError extends Error {
+  constructor(readonly keys: string[]) {
+    super(`unknown keys ${keys.join(", ")}`);
+  }
+}
+
 function readConfig(file: string | undefined): ConfigFile {
   const explicit = file !== undefined;
   const p = file ?? path.join(verityHome(), "config.json");
@@ -51,8 +60,20 @@ function readConfig(file: string | undefined): ConfigFile {
   try {
     const json = JSON.parse(fs.readFileSync(p, "utf8")) as unknown;
     if (typeof json !== "object" || json === null || Array.isArray(json)) throw new Error("not a JSON object");
+    const unknown = Object.keys(json).filter((k) => !CONFIG_KEYS.includes(k));
+    if (unknown.length > 0) throw new UnknownKeysError(unknown);
+    for (const k of CONFIG_KEYS) {
+      const v = (json as Record<string, unknown>)[k];
+      if (v !== undefined && typeof v !== "string") throw new Error(`"${k}" must be a string`);
+    }
     return json as ConfigFile;
   } catch (e) {
+    if (e instanceof UnknownKeysError) {
+      throw new CliError(
+        `config file '${p}' has unknown key(s): ${e.keys.map((k) => `"${k}"`).join(", ")}`,
+        `the keys are ${CONFIG_KEYS.map((k) => `"${k}"`).join(", ")} (docs/CLI.md, "Configuration"); remove or rename the others`,
+      );
+    }
     throw new CliError(
       `config file '${p}' is not valid: ${(e as Error).message}`,
       'it must be a JSON object such as {"rpc": "http://127.0.0.1:8545"}',

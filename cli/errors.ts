@@ -111,6 +111,9 @@ export function hintForRevert(name: string | null): string {
 export function hintFor(e: VerityError): string {
   if (e instanceof CliError) return e.hint;
   if (e instanceof DeploymentError) return DEPLOYMENT_HINTS[e.problem];
+  if (e instanceof ShapeMismatchError && /calibration/.test(e.message)) {
+    return "every calibration sample must have the model's input size (the message names both): pass samples of this model's input";
+  }
   if (e instanceof ShapeMismatchError) {
     return "give the input the model's shape (the message names both); a flat JSON array needs --shape, e.g. --shape 1,1,28,28";
   }
@@ -138,8 +141,74 @@ function isConnectionError(e: unknown): boolean {
   return (
     /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|fetch failed|socket hang up/i.test(msg) ||
     code === "TIMEOUT" ||
-    code === "NETWORK_ERROR"
+    code === "NETWORK_ERROR" ||
+    code === "ECONNREFUSED" ||
+    code === "ECONNRESET"
   );
+}
+
+/** Every message inside an ethers error (its own, and the node's in `error`, `info`, `cause`), for classification. */
+function messagesOf(e: unknown): string {
+  const seen = new Set<unknown>();
+  const out: string[] = [];
+  const walk = (v: unknown, depth: number) => {
+    if (depth > 5 || v === null || typeof v !== "object" || seen.has(v)) return;
+    seen.add(v);
+    const o = v as Record<string, unknown>;
+    for (const k of ["message", "shortMessage", "reason"]) if (typeof o[k] === "string") out.push(o[k]);
+    for (const k of ["error", "info", "cause", "payload"]) walk(o[k], depth + 1);
+  };
+  walk(e, 0);
+  if (typeof e === "string") out.push(e);
+  return out.join("\n");
+}
+
+/** A wallet or node error, by ethers' code or the node's message: [pattern, codes, message, hint]. */
+const WALLET_ERRORS: [RegExp, string[], string, string][] = [
+  [
+    /insufficient funds/i,
+    ["INSUFFICIENT_FUNDS"],
+    "the account cannot pay for gas (no native currency)",
+    "fund the signing account with the chain's native currency (ETH); on `verity dev`, use one of the accounts it printed",
+  ],
+  [
+    /nonce (is )?too low|nonce has already been used|already known|NonceTooLow/i,
+    ["NONCE_EXPIRED"],
+    "the node refused the transaction's nonce as already used (nonce too low)",
+    "another process sent from this key at the same time (a running daemon?); re-run the command, and send from a daemon's key only through the daemon",
+  ],
+  [
+    /replacement (transaction )?underpriced|replacement fee too low/i,
+    ["REPLACEMENT_UNDERPRICED"],
+    "a pending transaction from this key already has this nonce (replacement fee too low)",
+    "another process sent from this key at the same time; wait for its transaction to be mined (`verity` commands queue behind each other), then re-run",
+  ],
+  [
+    /underpriced|fee cap less than block base fee|max fee per gas less than block base fee|gas price too low/i,
+    [],
+    "the node refused the transaction's gas price as too low (underpriced)",
+    "the chain's base fee rose; re-run the command (it prices gas from the latest block)",
+  ],
+];
+
+/**
+ * What an ethers error means when it is not a revert: the account cannot pay, a nonce clash, an underpriced
+ * transaction, the RPC endpoint gone; or null (something the CLI does not know: a bug).
+ */
+export function classifyChainError(e: unknown, what: string): CliError | null {
+  if (e instanceof VerityError) return null;
+  const code = (e as { code?: string } | null)?.code ?? "";
+  const text = messagesOf(e);
+  for (const [re, codes, message, hint] of WALLET_ERRORS) {
+    if (codes.includes(code) || re.test(text)) return new CliError(`${what}: ${message}`, hint);
+  }
+  if (isConnectionError(e) || /ECONNREFUSED|ECONNRESET|fetch failed|socket hang up/i.test(text)) {
+    return new ChainUnreachableError(
+      `${what}: lost the connection to the RPC endpoint`,
+      "is the node still running (`verity dev`, `npx hardhat node`)? retry the command once it answers",
+    );
+  }
+  return null;
 }
 
 /** Turns an ethers error into a CliError when we know what it means; rethrows anything else. */
@@ -148,22 +217,12 @@ export function translateError(e: unknown, what: string): never {
   const data = findRevertData(e);
   const decoded = data ? decodeRevert(data) : null;
   if (decoded) throw new RevertError(`${what} reverted: ${decoded.text}`, hintForRevert(decoded.name), decoded.name);
+  const known = classifyChainError(e, what);
+  if (known) throw known;
   const code = (e as { code?: string } | null)?.code;
   if (code === "CALL_EXCEPTION") {
     const reason = (e as { reason?: string | null }).reason;
     throw new RevertError(`${what} reverted${reason ? `: ${reason}` : " without a reason"}`, hintForRevert(null), null);
-  }
-  if (code === "INSUFFICIENT_FUNDS") {
-    throw new CliError(
-      `${what}: the account cannot pay for gas`,
-      "fund the signing account with the chain's native currency",
-    );
-  }
-  if (isConnectionError(e)) {
-    throw new ChainUnreachableError(
-      `${what}: lost the connection to the RPC endpoint`,
-      "is the node still running? retry the command",
-    );
   }
   throw e;
 }

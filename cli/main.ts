@@ -16,6 +16,7 @@ import { VerityError } from "../executor/errors";
 import { registerInferCommand } from "./commands/infer";
 import { registerModelCommands } from "./commands/model";
 import { registerDeployCommands } from "./commands/deploy";
+import { registerDevCommand } from "./commands/dev";
 import { registerModelRegistryCommands } from "./commands/model-registry";
 import { registerNodeCommands } from "./commands/node";
 import { registerParamsCommands } from "./commands/params";
@@ -29,7 +30,7 @@ import { registerTeeCommands } from "./commands/tee";
 import { registerZkCommands } from "./commands/zk";
 import { closeAll } from "./chain";
 import { addGlobalOptions } from "./config";
-import { CliError, hintFor } from "./errors";
+import { CliError, classifyChainError, hintFor } from "./errors";
 import { UsageError } from "./usage";
 
 export const EXIT_OK = 0;
@@ -68,6 +69,7 @@ export function buildCli(): Command {
   if (model) registerZkCommands(model);
   registerInferCommand(cli);
   registerDeployCommands(cli);
+  registerDevCommand(cli);
   registerParamsCommands(cli);
   registerNodeCommands(cli);
   registerRequestCommands(cli);
@@ -109,12 +111,26 @@ export function reportError(e: unknown, stderr: (s: string) => void = (s) => pro
     stderr(`error: ${e.message}\nhint: ${hintFor(e)}\n`);
     return e instanceof CliError ? e.exitCode : EXIT_BAD_INPUT;
   }
+  // A wallet or RPC error from a call the command did not wrap: still the user's to fix.
+  const known = classifyChainError(e, "the command failed");
+  if (known) return reportError(known, stderr);
   stderr(`unexpected error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   return EXIT_UNEXPECTED;
 }
 
+/** A reader that went away (`verity --help | head -1`) ends the output, quietly. */
+function quietOnEpipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? EXIT_OK);
+      throw e;
+    });
+  }
+}
+
 /** Runs the CLI on `argv` (as process.argv: node, script, args...) and returns the exit code. */
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  quietOnEpipe();
   try {
     await buildCli().parseAsync([...argv]);
     return EXIT_OK;

@@ -30,7 +30,12 @@ export function toJson(v: unknown): string {
 }
 
 export function parseAddress(text: string, what: string): string {
-  if (!isAddress(text))
-    throw new CliError(`${what} '${text}' is not an address`, "addresses are 0x followed by 40 hex digits");
-  return text;
+  if (isAddress(text)) return text;
+  if (/^0x[0-9a-fA-F]{40}$/.test(text)) {
+    throw new CliError(
+      `${what} '${text}' has a bad checksum: its mixed upper and lower case does not match the address (EIP-55)`,
+      "check it for a typo (copy it again), or write it all in lower case to skip the checksum",
+    );
+  }
+  throw new CliError(`${what} '${text}' is not an address`, "addresses are 0x followed by 40 hex digits");
 }

@@ -67,9 +67,91 @@ export function ignitionAddressesFile(deploymentId: string, root = REPO_ROOT): s
   return path.join(root, "ignition", "deployments", deploymentId, "deployed_addresses.json");
 }
 
-/** The deployment id Ignition gives a chain by default. */
-export function defaultDeploymentId(chainId: bigint | number): string {
+/** The deployment id Ignition gives a chain by default (`npm run deploy:local*` use it). */
+export function ignitionDefaultId(chainId: bigint | number): string {
   return `chain-${chainId}`;
+}
+
+/**
+ * The deployment id `verity deploy` gives a chain: its chain id and the first 8 hex digits of its genesis block hash,
+ * so that two local chains with chain id 31337 (each `hardhat node` or anvil start is a new chain) never share a
+ * record.
+ */
+export function defaultDeploymentId(chainId: bigint | number, genesisHash: string): string {
+  return `chain-${chainId}-${genesisHash.slice(2, 10).toLowerCase()}`;
+}
+
+/**
+ * The deployment file later commands read by default on a chain: `verity deploy`'s `chain-<id>-<genesis8>`, else
+ * Ignition's own `chain-<id>` (`npm run deploy:localhost`), else null. Each path is returned in `looked`.
+ */
+export function defaultDeploymentFile(
+  chainId: bigint,
+  genesisHash: string,
+  root = REPO_ROOT,
+): { file: string | null; looked: string[] } {
+  const looked = [defaultDeploymentId(chainId, genesisHash), ignitionDefaultId(chainId)].map((id) =>
+    ignitionAddressesFile(id, root),
+  );
+  return { file: looked.find((f) => fs.existsSync(f)) ?? null, looked };
+}
+
+/** The chain a deployment was made on, written beside its addresses (`verity-chain.json`) by `verity deploy`. */
+export interface ChainRecord {
+  chainId: string;
+  genesisHash: string;
+}
+
+export const CHAIN_RECORD_FILE = "verity-chain.json";
+
+/** The folder of a deployment file (a `deployed_addresses.json` or its folder). */
+function deploymentDir(file: string): string {
+  return fs.existsSync(file) && fs.statSync(file).isDirectory() ? file : path.dirname(file);
+}
+
+export function writeChainRecord(deploymentFile: string, record: ChainRecord): void {
+  const dir = deploymentDir(deploymentFile);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, CHAIN_RECORD_FILE), JSON.stringify(record, null, 2) + "\n");
+}
+
+/** The chain record beside a deployment file, or null (a deployment not made by `verity deploy`, or a plain map). */
+export function readChainRecord(deploymentFile: string): ChainRecord | null {
+  const p = path.join(deploymentDir(deploymentFile), CHAIN_RECORD_FILE);
+  if (!fs.existsSync(p)) return null;
+  try {
+    const json = JSON.parse(fs.readFileSync(p, "utf8")) as Partial<ChainRecord>;
+    if (typeof json.chainId === "string" && typeof json.genesisHash === "string") return json as ChainRecord;
+  } catch {
+    // unreadable: treated as absent (the code check still applies)
+  }
+  return null;
+}
+
+/**
+ * Why the deployment in `file` does not belong to the chain `(chainId, genesisHash)`, or null when it may: its chain
+ * record (if any) must name this chain, and every recorded address must hold code (`codeAt` returns "0x" for none).
+ */
+export async function deploymentChainMismatch(
+  file: string,
+  addresses: ProtocolAddresses,
+  chain: { chainId: bigint; genesisHash: string },
+  codeAt: (address: string) => Promise<string>,
+): Promise<string | null> {
+  const record = readChainRecord(file);
+  if (record && (BigInt(record.chainId) !== chain.chainId || record.genesisHash !== chain.genesisHash)) {
+    return (
+      `deployment '${file}' was made on chain ${record.chainId} with genesis ${record.genesisHash.slice(0, 10)}…, ` +
+      `not on this chain (${chain.chainId}, genesis ${chain.genesisHash.slice(0, 10)}…)`
+    );
+  }
+  const entries = Object.entries(addresses).filter((e): e is [string, string] => typeof e[1] === "string");
+  const codes = await Promise.all(entries.map(([, a]) => codeAt(a)));
+  const empty = entries.filter((_, i) => codes[i] === "0x").map(([k, a]) => `${k} ${a}`);
+  if (empty.length > 0) {
+    return `deployment '${file}' names addresses with no contract on chain ${chain.chainId}: ${empty.join(", ")}`;
+  }
+  return null;
 }
 
 /** Reads an Ignition `deployed_addresses.json` (or its folder), or a plain `{token, staking, ...}` map. */

@@ -85,6 +85,12 @@ async function publish(dir: string, opts: PublishOptions, cmd: Command): Promise
   const p = await connect(globalsOf(cmd), { needKey: true });
   const owner = signerOf(p).address;
   const fee = parseAmount(opts.fee, p.decimals, "--fee");
+  if (fee === 0n) {
+    throw new CliError(
+      "--fee 0: the InferenceManager refuses every request that pays no fee, so nobody could use this version",
+      "set a positive fee, e.g. --fee 1 (any amount, such as 0.001)",
+    );
+  }
   const bytes = encodeProgram(program);
   const stored = storeProgram(bytes, manifest, artifact);
   if (!artifact) {
@@ -239,7 +245,31 @@ async function list(opts: { json?: boolean; limit: string }, cmd: Command): Prom
   );
 }
 
+async function deprecate(id: string, opts: { json?: boolean }, cmd: Command): Promise<void> {
+  if (!/^\d+$/.test(id) || BigInt(id) === 0n) {
+    throw new CliError(`version id '${id}' is not an id`, "ids are positive integers (`verity model list`)");
+  }
+  const versionId = BigInt(id);
+  const p = await connect(globalsOf(cmd), { needKey: true });
+  const v = await read(`getVersion(${versionId})`, () => p.modelRegistry.getVersion(versionId));
+  if (v.deprecated) throw new CliError(`version ${versionId} is already deprecated`, "see `verity model list`");
+  const receipt = await send(`deprecateVersion(${versionId})`, () => p.modelRegistry.deprecateVersion(versionId));
+  if (opts.json) {
+    process.stdout.write(toJson({ versionId, deprecated: true, tx: receipt.hash }) + "\n");
+    return;
+  }
+  process.stdout.write(
+    `version ${versionId} deprecated: no new requests; open ones are still served and settled (tx ${receipt.hash})\n`,
+  );
+}
+
 export function registerModelRegistryCommands(model: Command): void {
+  model
+    .command("deprecate")
+    .description("deprecate a version you own: no new requests (open ones are still served and settled)")
+    .argument("<versionId>", "version id (from `verity model list`)")
+    .option("--json", "print {versionId, deprecated, tx} as one JSON line")
+    .action(async (id: string, opts: { json?: boolean }, cmd: Command) => deprecate(id, opts, cmd));
   model
     .command("publish")
     .description(

@@ -1,11 +1,13 @@
 /**
- * Operators: `verity node stake|register|status|thaw|withdraw|exit`. (`node serve`, the daemon, lives elsewhere.)
+ * Operators: `verity node stake|register|unserve|status|thaw|withdraw|exit`, and governance's `verity node unjail`.
+ * (`node serve`, the daemon, lives elsewhere.)
  */
 import type { Command } from "commander";
 import { NodeStatus } from "../../protocol/constants";
 import { signPermit } from "../../protocol/permit";
 import { connect, type Protocol, read, send, signerOf } from "../chain";
-import { globalsOf } from "../config";
+import { globalsOf, storeDir } from "../config";
+import { hasStoredProgram } from "../store";
 import { CliError } from "../errors";
 import { formatAmount, parseAddress, parseAmount, toJson } from "../values";
 import { formatPairs, formatTable } from "../table";
@@ -69,10 +71,30 @@ function parseVersions(text: string): bigint[] {
   return ids.map((s) => BigInt(s));
 }
 
-async function register(opts: { endpoint: string; serve: string; json?: boolean }, cmd: Command): Promise<void> {
+/**
+ * Refuses versions whose program is not in the local store: the node daemon could not serve them (it would log an
+ * error every tick until the request expired). `--no-store-check` skips it, for a node whose daemon runs elsewhere.
+ */
+async function checkStored(p: Protocol, versions: bigint[]): Promise<void> {
+  for (const id of versions) {
+    const v = await read(`getVersion(${id})`, () => p.modelRegistry.getVersion(id));
+    if (!hasStoredProgram(v.artifactCid, v.programDigest)) {
+      throw new CliError(
+        `the program of version ${id} is not in the local store ${storeDir()}, so this node's daemon could not serve it`,
+        "copy the version's folder from the publisher's .verity/store (or publish it from here), or pass --no-store-check if the daemon runs on another machine",
+      );
+    }
+  }
+}
+
+async function register(
+  opts: { endpoint: string; serve: string; storeCheck: boolean; json?: boolean },
+  cmd: Command,
+): Promise<void> {
   const versions = parseVersions(opts.serve);
   const p = await connect(globalsOf(cmd), { needKey: true });
   const me = signerOf(p);
+  if (opts.storeCheck) await checkStored(p, versions);
   const status = NodeStatus[Number(await p.nodeRegistry.statusOf(me.address))];
   const receipt =
     status === "Active"
@@ -198,6 +220,14 @@ async function thaw(amountText: string, opts: { json?: boolean }, cmd: Command):
   const p = await connect(globalsOf(cmd), { needKey: true });
   const me = signerOf(p);
   const amount = parseAmount(amountText, p.decimals, "amount");
+  const free = await p.staking.freeStake(me.address);
+  if (amount > free) {
+    const locked = await p.staking.lockedStake(me.address);
+    throw new CliError(
+      `${me.address} has ${formatAmount(free, p.decimals, p.symbol)} of free stake, less than the ${formatAmount(amount, p.decimals, p.symbol)} asked to thaw`,
+      `thaw at most the free stake (${formatAmount(locked, p.decimals, p.symbol)} is locked as collateral and already-thawing stake does not count); see \`verity node status\``,
+    );
+  }
   const receipt = await send("thaw", () => p.staking.thaw(amount));
   const until = (await p.staking.thawRequests(me.address)).at(-1)?.thawingUntil ?? 0n;
   done(
@@ -268,6 +298,54 @@ async function exitNode(opts: { json?: boolean }, cmd: Command): Promise<void> {
   );
 }
 
+async function unserve(versionsText: string, opts: { json?: boolean }, cmd: Command): Promise<void> {
+  const versions = parseVersions(versionsText);
+  const p = await connect(globalsOf(cmd), { needKey: true });
+  const me = signerOf(p);
+  const node = await read("getNode", () => p.nodeRegistry.getNode(me.address));
+  const unknown = versions.filter((v) => !node.servedVersions.includes(v));
+  if (unknown.length > 0) {
+    throw new CliError(
+      `${me.address} does not serve version(s) ${unknown.join(", ")}`,
+      `it serves ${node.servedVersions.join(", ") || "nothing"} (\`verity node status\`)`,
+    );
+  }
+  const receipt = await send("unserveVersions", () => p.nodeRegistry.unserveVersions(versions));
+  const left = (await p.nodeRegistry.getNode(me.address)).servedVersions;
+  done(
+    p,
+    [
+      ["node", me.address],
+      ["stopped serving", versions.join(", ")],
+      ["serves", left.join(", ") || "(nothing)"],
+      ["tx", `${receipt.hash} (gas ${receipt.gasUsed})`],
+    ],
+    opts.json,
+    { node: me.address, unserved: versions, servedVersions: left, tx: receipt.hash },
+  );
+}
+
+async function unjail(address: string, opts: { json?: boolean }, cmd: Command): Promise<void> {
+  const operator = parseAddress(address, "address");
+  const p = await connect(globalsOf(cmd), { needKey: true });
+  const status = NodeStatus[Number(await p.nodeRegistry.statusOf(operator))];
+  if (status !== "Jailed") {
+    throw new CliError(`${operator} is ${status}, not Jailed`, "only a Jailed node can be released (`verity status`)");
+  }
+  const receipt = await send("unjail", () => p.nodeRegistry.unjail(operator));
+  const now = NodeStatus[Number(await p.nodeRegistry.statusOf(operator))];
+  done(
+    p,
+    [
+      ["node", operator],
+      ["status", `${status} -> ${now}`],
+      ["tx", `${receipt.hash} (gas ${receipt.gasUsed})`],
+    ],
+    opts.json,
+    { node: operator, from: status, status: now, tx: receipt.hash },
+  );
+}
+
 export function registerNodeCommands(cli: Command): void {
   const node = cli.command("node").description("operators: stake, register, inspect, thaw, withdraw and exit a node");
   node
@@ -284,8 +362,23 @@ export function registerNodeCommands(cli: Command): void {
     .description("register the key's account as a node (needs the minimum free stake); an Active node adds versions")
     .requiredOption("-e, --endpoint <url>", "where requesters reach the node")
     .requiredOption("-s, --serve <versionIds>", "model version ids to serve, comma-separated")
+    .option("--no-store-check", "do not require the versions' programs in the local store (the daemon runs elsewhere)")
     .option("--json", "print the result as one JSON line")
-    .action(async (opts: { endpoint: string; serve: string; json?: boolean }, cmd: Command) => register(opts, cmd));
+    .action(async (opts: { endpoint: string; serve: string; storeCheck: boolean; json?: boolean }, cmd: Command) =>
+      register(opts, cmd),
+    );
+  node
+    .command("unserve")
+    .description("stop serving model versions (open commitments must still be honoured)")
+    .argument("<versionIds>", "version ids, comma-separated")
+    .option("--json", "print the result as one JSON line")
+    .action(async (versions: string, opts: { json?: boolean }, cmd: Command) => unserve(versions, opts, cmd));
+  node
+    .command("unjail")
+    .description("governance: release a Jailed node back to Active (a key holding GOVERNOR_ROLE)")
+    .argument("<address>", "the jailed node")
+    .option("--json", "print the result as one JSON line")
+    .action(async (address: string, opts: { json?: boolean }, cmd: Command) => unjail(address, opts, cmd));
   node
     .command("status")
     .description(

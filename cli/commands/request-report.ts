@@ -12,7 +12,7 @@ import { run } from "../../executor/runtime";
 import type { Program } from "../../executor/runtime/program";
 import { bytesOf } from "../../executor/trace/trace";
 import { type Protocol, read, send } from "../chain";
-import { CliError } from "../errors";
+import { CliError, RevertError } from "../errors";
 import { formatAmount, toJson } from "../values";
 import { spin } from "../spinner";
 import { loadStoredProgram } from "../store";
@@ -125,7 +125,20 @@ export async function verify(p: Protocol, requestId: bigint, program: Program, n
   };
 }
 
-/** Polls the request until `until` says stop; finalizes a Committed request itself once its window has passed. */
+/** Seconds without a new block after which a wait says the chain only mines on transactions. */
+const STALLED_S = 6;
+
+export const AUTOMINE_HINT =
+  "the chain mines a block only when a transaction arrives (automine: `npx hardhat node`, or anvil without " +
+  "--block-time), so its clock stands still and a challenge window never ends by waiting: use `verity dev` (anvil " +
+  "with a block every second and a 60 s window), or start anvil with --block-time 1";
+
+/**
+ * Polls the request until `until` says stop; finalizes a Committed request itself once its window has passed (a
+ * request someone else finalized first, such as the node's daemon, is just as settled). Prints progress lines
+ * without a terminal, and says so when the wait cannot end: a window past the timeout, or a chain whose clock only
+ * moves with transactions.
+ */
 export async function waitFor(
   p: Protocol,
   requestId: bigint,
@@ -134,40 +147,72 @@ export async function waitFor(
   finalize: boolean,
 ): Promise<string> {
   const deadline = Date.now() + timeoutS * 1000;
-  return spin(`waiting for request ${requestId}`, async (s) => {
-    for (;;) {
-      const status = InferenceRequestStatus[Number(await p.inferenceManager.statusOf(requestId))];
-      if (status === "Committed" && finalize) {
-        const windowEnd = (await p.inferenceManager.getRequest(requestId)).windowEnd;
-        const now = BigInt((await p.provider.getBlock("latest"))?.timestamp ?? 0);
-        s.update(
-          windowEnd > now ? `Committed; challenge window ends in ${windowEnd - now} s` : "Committed; window over",
-        );
-      } else s.update(status);
-      if (until(status)) return status;
-      if (finalize && status === "Committed" && p.wallet) {
-        // Anyone may finalize once the window has passed; try it (a static call first, so nothing is wasted).
-        let ready = true;
-        try {
-          await p.inferenceManager.finalize.staticCall(requestId, "0x", ZeroHash);
-        } catch {
-          ready = false;
+  let lastBlock = -1;
+  let lastBlockAt = Date.now();
+  let stalled = false;
+  let warnedWindow = false;
+  const warn = (text: string) => process.stderr.write(`warning: ${text}\n`);
+  return spin(
+    `waiting for request ${requestId}`,
+    async (s) => {
+      for (;;) {
+        const status = InferenceRequestStatus[Number(await p.inferenceManager.statusOf(requestId))];
+        const block = await p.provider.getBlock("latest");
+        if (block && block.number !== lastBlock) {
+          lastBlock = block.number;
+          lastBlockAt = Date.now();
         }
-        if (ready) {
-          await send(`finalize request ${requestId}`, () => p.inferenceManager.finalize(requestId, "0x", ZeroHash));
-          continue;
+        if (status === "Committed" && finalize) {
+          const windowEnd = (await p.inferenceManager.getRequest(requestId)).windowEnd;
+          const now = BigInt(block?.timestamp ?? 0);
+          const left = windowEnd - now;
+          s.update(left > 0n ? `Committed; challenge window ends in ${left} s` : "Committed; window over");
+          if (left > 0n && !warnedWindow && Number(left) * 1000 > deadline - Date.now()) {
+            warnedWindow = true;
+            warn(
+              `the challenge window of request ${requestId} ends in ${left} s, after --timeout ${timeoutS}: ` +
+                "raise --timeout, or check `verity result` later (on a dev chain, `verity params set " +
+                "InferenceManager.challengeWindow 60` shortens the window of later requests)",
+            );
+          }
+          if (left > 0n && !stalled && Date.now() - lastBlockAt > STALLED_S * 1000) {
+            stalled = true;
+            warn(`no block for ${STALLED_S} s: ${AUTOMINE_HINT}`);
+          }
+        } else s.update(status);
+        if (until(status)) return status;
+        if (finalize && status === "Committed" && p.wallet) {
+          // Anyone may finalize once the window has passed; try it (a static call first, so nothing is wasted).
+          let ready = true;
+          try {
+            await p.inferenceManager.finalize.staticCall(requestId, "0x", ZeroHash);
+          } catch {
+            ready = false;
+          }
+          if (ready) {
+            try {
+              await send(`finalize request ${requestId}`, () => p.inferenceManager.finalize(requestId, "0x", ZeroHash));
+            } catch (e) {
+              // Finalized by someone else in between (the node's daemon does it too): the next poll sees it.
+              if (!(e instanceof RevertError)) throw e;
+            }
+            continue;
+          }
         }
+        if (Date.now() > deadline) {
+          throw new CliError(
+            `request ${requestId} is still ${status} after ${timeoutS} s`,
+            stalled
+              ? AUTOMINE_HINT
+              : "wait longer with --timeout, or check `verity result` later (it finalizes nothing by itself)",
+            4,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 500));
       }
-      if (Date.now() > deadline) {
-        throw new CliError(
-          `request ${requestId} is still ${status} after ${timeoutS} s`,
-          "wait longer with --timeout, or check `verity result` later",
-          4,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  });
+    },
+    { lines: true },
+  );
 }
 
 export interface ResultReport {
@@ -256,7 +301,8 @@ export async function report(p: Protocol, requestId: bigint, program: Program | 
     mode: modeName,
     deadline: r.deadline,
     serveDeadline: r.serveDeadline,
-    windowEnd: r.windowEnd,
+    // A Rejected request keeps the window time it had left when disputed, not a date: no window end.
+    windowEnd: status === "Rejected" ? 0n : r.windowEnd,
     inputHash: r.inputHash,
     commitmentHash: r.commitmentHash,
     committed: committed
@@ -315,21 +361,36 @@ export function printReport(p: Protocol, r: ResultReport): void {
     );
   }
   if (r.disputes.length) lines.push(["disputes", r.disputes.join(", ")]);
-  const v = r.verification;
-  if (v) {
-    lines.push([
+  if (r.verification && !verificationShown) lines.push(...verificationLines(r.verification));
+  process.stdout.write(formatPairs(lines));
+}
+
+/** The verdict lines of a `--verify` report. */
+function verificationLines(v: Verification): [string, string][] {
+  const lines: [string, string][] = [
+    [
       "verify",
       v.verdict === "MATCH" ? "MATCH (recomputed output hash and trace root equal the commitment)" : "MISMATCH",
-    ]);
-    if (v.verdict === "MISMATCH") {
-      lines.push(["  expected", `outputHash ${v.expected.outputHash}`], ["", `traceRoot  ${v.expected.traceRoot}`]);
-    }
-    lines.push([
-      "recomputed",
-      `[${v.output.map((x) => Number(x.toPrecision(5))).join(", ")}] -> class ${v.predictedClass}`,
-    ]);
+    ],
+  ];
+  if (v.verdict === "MISMATCH") {
+    lines.push(["  expected", `outputHash ${v.expected.outputHash}`], ["", `traceRoot  ${v.expected.traceRoot}`]);
   }
-  process.stdout.write(formatPairs(lines));
+  lines.push([
+    "recomputed",
+    `[${v.output.map((x) => Number(x.toPrecision(5))).join(", ")}] -> class ${v.predictedClass}`,
+  ]);
+  return lines;
+}
+
+/**
+ * `request --wait --verify` prints the verdict as soon as it is known, before waiting for the settlement (which may
+ * time out); the final report then leaves it out.
+ */
+let verificationShown = false;
+export function printVerification(v: Verification): void {
+  process.stdout.write(formatPairs(verificationLines(v)));
+  verificationShown = true;
 }
 
 export function finish(p: Protocol, r: ResultReport, json: boolean | undefined): void {
@@ -338,7 +399,9 @@ export function finish(p: Protocol, r: ResultReport, json: boolean | undefined):
   if (r.verification?.verdict === "MISMATCH") {
     throw new CliError(
       `MISMATCH: request ${r.requestId}'s commitment differs from the honest execution (expected output hash ${r.verification.expected.outputHash})`,
-      "the node's result is wrong: dispute it inside the challenge window (a challenger daemon does this), or do not rely on it",
+      r.status === "Rejected"
+        ? "a dispute already proved it wrong: the request is Rejected and its fee refunded (`verity claim` withdraws it)"
+        : "the node's result is wrong: dispute it inside the challenge window (a challenger daemon does this), or do not rely on it",
       3,
     );
   }

@@ -15,7 +15,7 @@ import { bytesOf } from "../../executor/trace/trace";
 import { connect, type Protocol, read, send, signerOf } from "../chain";
 import { globalsOf } from "../config";
 import { CliError } from "../errors";
-import { formatAmount, parseAddress, parseAmount } from "../values";
+import { formatAmount, parseAddress, parseAmount, toJson } from "../values";
 import { checkInputShape, parseShape, readTensorFile } from "../io";
 import { loadStoredProgram } from "../store";
 import { MODE_BITS } from "./model-registry";
@@ -23,6 +23,7 @@ import { parseNodes, parseRedundancy, requestRedundant } from "./request-redunda
 import {
   finish,
   HAS_RESULT,
+  printVerification,
   report,
   SETTLED,
   verify,
@@ -119,11 +120,24 @@ async function request(opts: RequestOptions, cmd: Command): Promise<void> {
   }
   if (opts.verify) {
     const r = await p.inferenceManager.getRequest(requestId);
-    if (HAS_RESULT.has(InferenceRequestStatus[Number(r.status)]))
+    if (HAS_RESULT.has(InferenceRequestStatus[Number(r.status)])) {
       verification = await verify(p, requestId, program, r.node);
+      // The verdict is out before the (possibly long) wait for the settlement.
+      if (!opts.json) printVerification(verification);
+    }
   }
   if (opts.wait && verification?.verdict !== "MISMATCH") {
-    await waitFor(p, requestId, (s) => SETTLED.has(s), timeout, true);
+    try {
+      await waitFor(p, requestId, (s) => SETTLED.has(s), timeout, true);
+    } catch (e) {
+      // The JSON report (with the verdict) is printed even when the wait for the settlement fails.
+      if (opts.json && verification) {
+        const partial = await report(p, requestId, program);
+        partial.verification = verification;
+        process.stdout.write(toJson(partial) + "\n");
+      }
+      throw e;
+    }
   }
   const r = await report(p, requestId, program);
   if (verification) r.verification = verification;
@@ -148,6 +162,37 @@ async function result(id: string, opts: { json?: boolean; verify?: boolean }, cm
   const r = await report(p, requestId, program);
   if (opts.verify) r.verification = await verify(p, requestId, program!, r.node);
   finish(p, r, opts.json);
+}
+
+async function refund(id: string, opts: { json?: boolean }, cmd: Command): Promise<void> {
+  const requestId = parseId(id, "request id");
+  const p = await connect(globalsOf(cmd), { needKey: true });
+  const r = await read(`getRequest(${requestId})`, () => p.inferenceManager.getRequest(requestId));
+  const status = InferenceRequestStatus[Number(r.status)];
+  if (status !== "Open" && status !== "Assigned") {
+    throw new CliError(
+      `request ${requestId} is ${status}: only an unserved request (Open or Assigned) can be refunded`,
+      status === "Rejected"
+        ? "a rejected request is refunded already: withdraw the fee with `verity claim`"
+        : "see `verity result " + requestId + "`",
+    );
+  }
+  const now = BigInt((await p.provider.getBlock("latest"))?.timestamp ?? 0);
+  if (now < r.deadline) {
+    throw new CliError(
+      `request ${requestId} can be refunded from ${new Date(Number(r.deadline) * 1000).toISOString()} (its serving deadline), in ${r.deadline - now} s`,
+      "wait for the deadline; until then the node may still serve it",
+    );
+  }
+  const receipt = await send(`refund(${requestId})`, () => p.inferenceManager.refund(requestId));
+  if (opts.json) {
+    process.stdout.write(toJson({ requestId, refunded: r.fee, requester: r.requester, tx: receipt.hash }) + "\n");
+    return;
+  }
+  process.stdout.write(
+    `request ${requestId} refunded: ${formatAmount(r.fee, p.decimals, p.symbol)} credited to ${r.requester}; ` +
+      `\`verity claim\` (with the requester's key) withdraws it (tx ${receipt.hash})\n`,
+  );
 }
 
 const VERIFY_EXIT_HELP = `
@@ -192,4 +237,10 @@ export function registerRequestCommands(cli: Command): void {
     .option("--json", "print the report as one JSON line")
     .addHelpText("after", VERIFY_EXIT_HELP)
     .action(async (id: string, opts: { json?: boolean; verify?: boolean }, cmd: Command) => result(id, opts, cmd));
+  cli
+    .command("refund")
+    .description("credit the fee of an unserved request back to its requester, once its serving deadline has passed")
+    .argument("<requestId>", "request id")
+    .option("--json", "print {requestId, refunded, requester, tx} as one JSON line")
+    .action(async (id: string, opts: { json?: boolean }, cmd: Command) => refund(id, opts, cmd));
 }

@@ -13,11 +13,11 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { JsonRpcProvider, Wallet, ZeroAddress, ZeroHash, getBytes, hexlify, keccak256 } from "ethers";
+import { JsonRpcProvider, Wallet, ZeroAddress, ZeroHash, formatUnits, getBytes, hexlify, keccak256 } from "ethers";
 
 import { InferenceRequestStatus, VerificationModes } from "../../protocol/constants";
 import { attachProtocol } from "../../protocol/contracts";
-import { defaultDeploymentId, ignitionAddressesFile, readDeploymentFile } from "../../protocol/deployment";
+import { defaultDeploymentFile, readDeploymentFile } from "../../protocol/deployment";
 import { signPermit } from "../../protocol/permit";
 import { loadStoredProgram } from "../../cli/store";
 import { honestView } from "../../game/view";
@@ -32,7 +32,10 @@ async function main(): Promise<void> {
   const provider = new JsonRpcProvider(process.env.VERITY_RPC_URL ?? "http://127.0.0.1:8545");
   const wallet = new Wallet(process.env.VERITY_PRIVATE_KEY ?? "", provider);
   const { chainId } = await provider.getNetwork();
-  const file = process.env.VERITY_DEPLOYMENT ?? ignitionAddressesFile(defaultDeploymentId(chainId));
+  const genesis = (await provider.getBlock(0))!.hash!;
+  const found = defaultDeploymentFile(chainId, genesis);
+  const file = process.env.VERITY_DEPLOYMENT ?? found.file;
+  if (!file) throw new Error(`no deployment for chain ${chainId}: looked for ${found.looked.join(", ")}`);
   const {
     token,
     modelRegistry: registry,
@@ -73,7 +76,9 @@ async function main(): Promise<void> {
     .map((log) => manager.interface.parseLog(log))
     .find((parsed) => parsed?.name === "InferenceRequested")!;
   const requestId = requested.args.requestId as bigint;
-  console.log(`request ${requestId}: digit #${index} (label ${digits.labels[index]}), fee ${version.fee} wei`);
+  console.log(
+    `request ${requestId}: digit #${index} (label ${digits.labels[index]}), fee ${formatUnits(version.fee, 18)} VRT`,
+  );
 
   // 3. Wait for the node's commitment (a batched request has only a leaf: see docs/REQUESTER.md).
   const fromBlock = receipt!.blockNumber;
@@ -97,7 +102,7 @@ async function main(): Promise<void> {
   for (;;) {
     const [final] = await manager.queryFilter(manager.filters.RequestFinalized(requestId), fromBlock);
     if (final) {
-      console.log(`final in block ${final.blockNumber}: the node was paid ${final.args.fee} wei`);
+      console.log(`final in block ${final.blockNumber}: the node was paid ${formatUnits(final.args.fee, 18)} VRT`);
       break;
     }
     const { windowEnd, status } = await manager.getRequest(requestId);

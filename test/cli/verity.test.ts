@@ -1,6 +1,7 @@
 /**
  * The `verity` CLI end to end, through `node bin/verity.js …` child processes, against a real JSON-RPC chain:
- * a `hardhat node` on a free loopback port, started in `before` and killed (its whole process group) in `after`.
+ * anvil on a free loopback port, mining a block per transaction (test/helpers/cli-chain.ts), started in `before`
+ * and killed in `after`.
  * The node daemon is not part of this suite, so the test itself plays the node's part where a command needs a
  * commitment: it reads the input from the chain, runs the stored program, and commits (honestly, or not).
  */
@@ -13,7 +14,9 @@ import { honestView, tamperedView } from "../../game/view";
 import { decodeProgram } from "../../executor/runtime/program";
 import { bytesOf } from "../../executor/trace/trace";
 import { InferenceManager__factory } from "../../typechain-types";
-import { DEV_KEYS, freePort, rpc } from "../../tools/network/processes";
+import { spawn } from "child_process";
+import { startAnvil } from "../../cli/dev/anvil";
+import { DEV_KEYS, freePort, HARDHAT_BIN, rpc } from "../../tools/network/processes";
 import { asKey, CliChain, type CliRun } from "../helpers/cli-chain";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 
@@ -27,7 +30,7 @@ const [GOVERNOR, OPERATOR, REQUESTER, SECOND] = KEYS.map((k) => new Wallet(k).ad
 type Run = CliRun;
 
 // Under `npm run coverage` this suite is skipped: its child processes (`verity deploy` runs Hardhat's Ignition task,
-// and a `hardhat node`) build the project in the same directory as the instrumented run, and it exercises no contract
+// and the chain) build the project in the same directory as the instrumented run, and it exercises no contract
 // path that the contract suites do not already cover.
 (UNDER_COVERAGE ? describe.skip : describe)("verity CLI on a JSON-RPC chain", function () {
   this.timeout(90_000);
@@ -49,10 +52,10 @@ type Run = CliRun;
     await rpc(url, "evm_mine");
   }
 
-  const nodeManager = () =>
+  const nodeManager = (key: string = KEYS[1]) =>
     InferenceManager__factory.connect(
       deployJson.addresses.inferenceManager,
-      new NonceManager(new Wallet(KEYS[1], provider)),
+      new NonceManager(new Wallet(key, provider)),
     );
 
   /** The node's result for a request: the stored program of version 1 run on the on-chain input (or a lie). */
@@ -67,9 +70,9 @@ type Run = CliRun;
   }
 
   /** Plays the node: commits one request's result (optionally a lie). */
-  async function commitAsNode(requestId: bigint, lie = false): Promise<void> {
+  async function commitAsNode(requestId: bigint, lie = false, key: string = KEYS[1]): Promise<void> {
     const r = await resultOf(requestId, lie);
-    await (await nodeManager().commit(requestId, r.output, r.traceRoot)).wait();
+    await (await nodeManager(key).commit(requestId, r.output, r.traceRoot)).wait();
   }
 
   let programFile: string;
@@ -77,7 +80,7 @@ type Run = CliRun;
   let label: number;
 
   before(async function () {
-    this.timeout(90_000);
+    this.timeout(240_000);
     cli = await CliChain.start("cli-test");
     ({ dir, url, deploymentId, env, provider } = cli);
     // A digit and a small calibration set from the held-out data.
@@ -104,11 +107,12 @@ type Run = CliRun;
   after(() => cli?.stop());
 
   describe("connection and configuration", () => {
-    it("exits 2 with the hardhat node hint when no RPC node answers", async () => {
+    it("exits 2 with the hint to start a chain when no RPC node answers", async () => {
       const port = await freePort();
       const r = await verity(["status", "--rpc", `http://127.0.0.1:${port}`]);
       expect(r.status).to.equal(2);
       expect(r.stderr).to.contain(`no JSON-RPC node answers at http://127.0.0.1:${port}`);
+      expect(r.stderr).to.contain("verity dev");
       expect(r.stderr).to.contain("npx hardhat node --hostname 127.0.0.1");
       expect(r.stderr).to.not.contain("JsonRpcProvider"); // no retry noise from ethers
     });
@@ -270,9 +274,7 @@ type Run = CliRun;
       await ok(["node", "stake", "500"], as(1));
       const r = await verity(["node", "register", "--endpoint", "http://127.0.0.1:7001", "--serve", "1"], as(1));
       expect(r.status).to.equal(2);
-      expect(r.stderr).to.contain(
-        `NodeRegistryInsufficientStake(${OPERATOR}, 500000000000000000000, 1000000000000000000000)`,
-      );
+      expect(r.stderr).to.contain(`NodeRegistryInsufficientStake(${OPERATOR}, 500 VRT, 1000 VRT)`);
       expect(r.stderr).to.contain("verity node stake");
     });
 
@@ -528,6 +530,178 @@ type Run = CliRun;
       const second = await verity(["node", "exit"], as(1));
       expect(second.status).to.equal(2);
       expect(second.stderr).to.contain("collateral is still locked");
+    });
+  });
+
+  // After "everyone": the operator is Exiting, the second operator (account 3) serves version 1.
+  describe("the first hour on a chain (issue 13)", () => {
+    const im = () => InferenceManager__factory.connect(deployJson.addresses.inferenceManager, provider);
+
+    it("refuses unknown config file keys by name", async () => {
+      const config = path.join(dir, "typo.json");
+      fs.writeFileSync(config, JSON.stringify({ rpc: url, deploymnet: "x.json" }));
+      const r = await verity(["status", "--config", config]);
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.contain(`unknown key(s): "deploymnet"`);
+      expect(r.stderr).to.contain('"rpc", "key", "deployment"');
+    });
+
+    it("calls a mistyped address a bad checksum, not a malformed one", async () => {
+      const r = await verity(["token", "balance", "0x70997970c51812dc3A010C7d01b50e0d17dc79C8"]);
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.contain("has a bad checksum");
+    });
+
+    it("refuses a deployment record made on another chain (its genesis), in deploy and in every command", async () => {
+      const other = `${deploymentId}-other`;
+      const otherDir = path.join(ROOT, "ignition", "deployments", other);
+      try {
+        fs.mkdirSync(otherDir, { recursive: true });
+        fs.copyFileSync(deployJson.deployment, path.join(otherDir, "deployed_addresses.json"));
+        const record = JSON.parse(
+          fs.readFileSync(path.join(path.dirname(deployJson.deployment), "verity-chain.json"), "utf8"),
+        );
+        expect(record.genesisHash).to.equal((await provider.getBlock(0))!.hash);
+        fs.writeFileSync(
+          path.join(otherDir, "verity-chain.json"),
+          JSON.stringify({ chainId: "31337", genesisHash: `0x${"ab".repeat(32)}` }),
+        );
+        const s = await verity(["status", "--deployment", otherDir]);
+        expect(s.status).to.equal(2);
+        expect(s.stderr).to.match(/was made on chain 31337 with genesis 0xabababab…, not on this chain/);
+        const d = await verity(["deploy", "--deployment-id", other], as(0));
+        expect(d.status).to.equal(2);
+        expect(d.stderr).to.contain(`the Ignition deployment '${other}' belongs to another chain`);
+        expect(d.stderr).to.contain("--reset");
+      } finally {
+        fs.rmSync(otherDir, { recursive: true, force: true });
+      }
+    });
+
+    it("model publish refuses --fee 0 (every request would revert)", async () => {
+      const r = await verity(["model", "publish", "mlp", "--name", "free", "--fee", "0"], as(0));
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.contain("--fee 0");
+    });
+
+    it("node register refuses a version whose program is not in the local store", async () => {
+      const r = await verity(["node", "register", "--endpoint", "http://127.0.0.1:7009", "--serve", "1"], {
+        ...as(4),
+        VERITY_HOME: path.join(dir, "empty-home"),
+      });
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.contain("the program of version 1 is not in the local store");
+      expect(r.stderr).to.contain("--no-store-check");
+    });
+
+    it("thaw above the free stake says so, instead of 'stake more'", async () => {
+      const r = await verity(["node", "thaw", "5000"], as(3));
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.contain("of free stake, less than the 5000 VRT asked to thaw");
+      expect(r.stderr).to.not.contain("stake more");
+    });
+
+    it("node unserve and unjail, model deprecate", async () => {
+      await ok(["node", "register", "--endpoint", "http://127.0.0.1:7003", "--serve", "2"], as(3));
+      const u = await json<{ servedVersions: string[] }>(["node", "unserve", "2"], as(3));
+      expect(u.servedVersions).to.deep.equal(["1"]);
+      const again = await verity(["node", "unserve", "2"], as(3));
+      expect(again.status).to.equal(2);
+      expect(again.stderr).to.contain("does not serve version(s) 2");
+      const notJailed = await verity(["node", "unjail", SECOND], as(0));
+      expect(notJailed.status).to.equal(2);
+      expect(notJailed.stderr).to.contain("is Active, not Jailed");
+      await json(["model", "deprecate", "2"], as(0));
+      const list = await json<{ versions: { versionId: string; deprecated: boolean }[] }>(["model", "list"]);
+      expect(list.versions.find((v) => v.versionId === "2")?.deprecated).to.equal(true);
+    });
+
+    it("refund credits an unserved request's fee back once its deadline has passed", async () => {
+      await ok(["request", "--model", "1", "--input", digit, "--node", SECOND], as(2));
+      const id = await im().requestCount();
+      const early = await verity(["refund", String(id)], as(2));
+      expect(early.status).to.equal(2);
+      expect(early.stderr).to.contain("can be refunded from");
+      await increaseTime(7_201); // requestTimeout, as "params set" left it
+      const r = await json<{ refunded: string }>(["refund", String(id)], as(2));
+      expect(r.refunded).to.equal(15n * 10n ** 17n + "");
+    });
+
+    it("request --wait on a chain that mines only on transactions: the verdict first, progress lines, then exit 4 saying why", async () => {
+      const running = verity(
+        ["request", "--model", "1", "--input", digit, "--node", SECOND, "--wait", "--verify", "--timeout", "12"],
+        as(2),
+      );
+      const before = await im().requestCount();
+      while ((await im().requestCount()) === before) await new Promise((r) => setTimeout(r, 200));
+      await commitAsNode(before + 1n, false, KEYS[3]);
+      const r = await running;
+      expect(r.status, r.stderr).to.equal(4);
+      expect(r.stdout).to.match(/verify\s+MATCH/); // printed before the wait failed
+      expect(r.stderr).to.match(
+        new RegExp(`waiting for request ${before + 1n}: Committed; challenge window ends in \\d+ s`),
+      );
+      expect(r.stderr).to.contain("after --timeout 12");
+      expect(r.stderr).to.contain("mines a block only when a transaction arrives");
+      expect(r.stderr).to.contain("verity dev");
+    });
+
+    it("serialises concurrent sends from one key (no 'replacement fee too low')", async () => {
+      const runs = await Promise.all([1, 2, 3].map(() => verity(["token", "transfer", SECOND, "1"], as(0))));
+      for (const r of runs) expect(r.status, r.stderr).to.equal(0);
+    });
+
+    it("a key without native gas: exit 2 with a hint, no stack", async () => {
+      const broke = Wallet.createRandom().privateKey;
+      const r = await verity(["token", "transfer", GOVERNOR, "0"], { VERITY_PRIVATE_KEY: broke });
+      expect(r.status, r.stderr).to.equal(2);
+      expect(r.stderr).to.contain("cannot pay for gas");
+      expect(r.stderr).to.contain("hint: fund the signing account");
+      expect(r.stderr).to.not.contain("unexpected error");
+    });
+
+    it("deploy on a chain other than 31337 without --yes and without a terminal: exit 2, re-run with --yes", async () => {
+      const other = await startAnvil({ blockTime: 0, chainId: 4321 });
+      try {
+        const r = await verity(["deploy", "--rpc", other.url, "--deployment-id", `${deploymentId}-4321`], as(0));
+        expect(r.status, r.stderr).to.equal(2);
+        expect(r.stderr).to.contain("deploying Protocol to chain 4321"); // progress lines without a terminal
+        expect(r.stderr).to.contain("re-run with --yes");
+        expect(r.stderr).to.not.contain("does not exist");
+      } finally {
+        await other.stop();
+        fs.rmSync(path.join(ROOT, "ignition", "deployments", `${deploymentId}-4321`), { recursive: true, force: true });
+      }
+    });
+
+    it("check-deployment without a key fails rather than pass unchecked roles, and checks them read-only given the governor", async () => {
+      const run = (extra: Record<string, string>) =>
+        new Promise<{ status: number | null; out: string }>((resolve) => {
+          const child = spawn(
+            process.execPath,
+            [HARDHAT_BIN, "run", "scripts/check-deployment.ts", "--network", "remote"],
+            {
+              cwd: ROOT,
+              env: {
+                ...process.env,
+                VERITY_RPC_URL: url,
+                VERITY_PRIVATE_KEY: "",
+                VERITY_DEPLOYMENT: deploymentId,
+                ...extra,
+              },
+            },
+          );
+          let out = "";
+          child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+          child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+          child.on("close", (status) => resolve({ status, out }));
+        });
+      const [without, given] = await Promise.all([run({}), run({ VERITY_GOVERNOR: GOVERNOR })]);
+      expect(without.status, without.out).to.equal(1);
+      expect(without.out).to.contain("not checked, for want of the governor's address");
+      expect(without.out).to.not.contain("All checks passed");
+      expect(given.out).to.contain("GOVERNOR_ROLE");
+      expect(given.out).to.not.contain("not checked, for want");
     });
   });
 });

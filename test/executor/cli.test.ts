@@ -11,7 +11,10 @@ import { cidOf } from "../../executor/model/cid";
 import { encodeOnnx, encodeTensorProto } from "../../executor/model/onnx";
 import { decodeProgram } from "../../executor/runtime/program";
 import { programDigest, weightsRoot } from "../../executor/trace/weights";
+import { makeError } from "ethers";
 import { EXIT_BAD_INPUT, EXIT_UNEXPECTED, EXIT_USAGE, reportError } from "../../cli/main";
+import { CliError, classifyChainError } from "../../cli/errors";
+import { keyLockFile, withKeyLock } from "../../cli/key-lock";
 
 const ROOT = path.join(__dirname, "..", "..");
 const BIN = path.join(ROOT, "bin", "verity.js");
@@ -311,6 +314,101 @@ describe("verity CLI", function () {
       expect(reportError(new TypeError("boom"), sink)).to.equal(EXIT_UNEXPECTED);
       expect(text).to.contain("TypeError: boom");
       expect(text).to.contain("cli.test.ts");
+    });
+  });
+
+  describe("wallet and RPC errors", () => {
+    // What ethers throws for each (its code), and what nodes answer (hardhat node, anvil, geth messages).
+    const cases: [string, unknown, RegExp, RegExp][] = [
+      [
+        "no native gas (ethers code)",
+        makeError("insufficient funds for intrinsic transaction cost", "INSUFFICIENT_FUNDS", {
+          transaction: {},
+        }),
+        /cannot pay for gas/,
+        /native currency/,
+      ],
+      [
+        "no native gas (anvil's message on estimateGas)",
+        Object.assign(new Error("could not coalesce error"), {
+          code: "UNKNOWN_ERROR",
+          error: { code: -32003, message: "Insufficient funds for gas * price + value" },
+        }),
+        /cannot pay for gas/,
+        /native currency/,
+      ],
+      [
+        "nonce too low",
+        makeError("nonce has already been used", "NONCE_EXPIRED", { transaction: {} }),
+        /nonce too low/,
+        /another process sent from this key/,
+      ],
+      [
+        "replacement fee too low",
+        makeError("replacement fee too low", "REPLACEMENT_UNDERPRICED", { transaction: {} }),
+        /replacement fee too low/,
+        /wait for its transaction/,
+      ],
+      [
+        "underpriced",
+        Object.assign(new Error("could not coalesce error"), {
+          error: { code: -32000, message: "transaction underpriced" },
+        }),
+        /underpriced/,
+        /base fee/,
+      ],
+      [
+        "RPC down",
+        Object.assign(new Error("request failed"), { code: "ECONNREFUSED" }),
+        /lost the connection/,
+        /still running/,
+      ],
+    ];
+    for (const [what, error, message, hint] of cases) {
+      it(`exit 2 with a hint, no stack: ${what}`, () => {
+        const known = classifyChainError(error, "stake");
+        expect(known, what).to.be.instanceOf(CliError);
+        expect(known!.message).to.match(message);
+        expect(known!.hint).to.match(hint);
+        let text = "";
+        expect(reportError(error, (t) => void (text += t))).to.equal(EXIT_BAD_INPUT);
+        expect(text).to.match(/^error: the command failed: /);
+        expect(text).to.not.match(/\n\s+at /); // no stack
+      });
+    }
+
+    it("the per-key lock: taken over from a dead process, waited for while a live one holds it", async () => {
+      const lockDir = fs.mkdtempSync(path.join(os.tmpdir(), "verity-lock-"));
+      try {
+        const file = keyLockFile(lockDir, 31337n, "0xAbC");
+        expect(path.basename(file)).to.equal("31337-0xabc.lock");
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, "999999999"); // no such process
+        expect(await withKeyLock(file, async () => "ran")).to.equal("ran");
+        expect(fs.existsSync(file)).to.equal(false);
+        fs.writeFileSync(file, String(process.pid)); // a live holder
+        let error: unknown;
+        await withKeyLock(file, async () => "ran", 300).catch((e: unknown) => (error = e));
+        expect(error).to.be.instanceOf(CliError);
+        expect((error as CliError).message).to.contain(`pid ${process.pid}`);
+      } finally {
+        fs.rmSync(lockDir, { recursive: true, force: true });
+      }
+    });
+
+    it("leaves an error it does not know to exit 1 (a bug)", () => {
+      expect(classifyChainError(new TypeError("boom"), "stake")).to.equal(null);
+    });
+
+    it("ends quietly when the reader of its output goes away (verity --help | head -1)", () => {
+      const r = spawnSync("bash", ["-c", `set -o pipefail; node ${BIN} --help | head -1`], {
+        cwd: ROOT,
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      expect(r.stdout).to.match(/^Usage: verity/);
+      expect(r.stderr).to.equal("");
+      expect(r.status).to.equal(0);
     });
   });
 });

@@ -1,8 +1,9 @@
 /**
- * For the suites that drive the `verity` CLI end to end (test/cli, test/tee): a `hardhat node` on a free loopback
- * port in its own process group, a scratch directory with its own VERITY_HOME, and `node bin/verity.js …` run as a
- * child process against them (asynchronously: the chain and the CLI run at the same time). `stop()` kills the chain's
- * whole process group and removes the scratch directory and the Ignition deployment folder the suite created.
+ * For the suites that drive the `verity` CLI end to end (test/cli, test/tee): anvil (cli/dev/anvil.ts) on a free
+ * loopback port, mining a block per transaction (automine, so that the suites control time with evm_increaseTime),
+ * a scratch directory with its own VERITY_HOME, and `node bin/verity.js …` run as a child process against them
+ * (asynchronously: the chain and the CLI run at the same time). `stop()` kills the chain and every daemon the suite
+ * started, and removes the scratch directory and the Ignition deployment folder the suite created.
  */
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "child_process";
@@ -11,7 +12,8 @@ import * as os from "os";
 import * as path from "path";
 import { JsonRpcProvider } from "ethers";
 
-import { DEV_KEYS, freePort, HARDHAT_BIN, ROOT, rpc, VERITY_BIN } from "../../tools/network/processes";
+import { startAnvil, type Anvil } from "../../cli/dev/anvil";
+import { DEV_KEYS, ROOT, VERITY_BIN } from "../../tools/network/processes";
 
 export interface CliRun {
   status: number | null;
@@ -25,8 +27,8 @@ export interface CliRun {
 export const asKey = (i: number) => ({ VERITY_PRIVATE_KEY: DEV_KEYS[i] });
 
 /** How long one CLI command may run before it is killed (its result then has status null). */
-const COMMAND_TIMEOUT_MS = 60_000;
-/** How long the hardhat node may take to answer its first call. */
+const COMMAND_TIMEOUT_MS = 150_000;
+/** How long the chain may take to answer its first call. */
 const CHAIN_START_MS = 40_000;
 
 function killGroup(child: ChildProcess | undefined): void {
@@ -49,7 +51,7 @@ export class CliChain {
     readonly url: string,
     readonly port: number,
     readonly provider: JsonRpcProvider,
-    private readonly chain: ChildProcess,
+    private readonly chain: Anvil,
     name: string,
   ) {
     this.deploymentId = `${name}-${port}-${process.pid}`;
@@ -64,26 +66,8 @@ export class CliChain {
   /** Starts the chain and waits until it answers; `name` prefixes the scratch directory and the deployment id. */
   static async start(name: string): Promise<CliChain> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `verity-${name}-`));
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const chain = spawn(process.execPath, [HARDHAT_BIN, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
-      cwd: ROOT,
-      detached: true,
-      stdio: "ignore",
-    });
-    const started = Date.now();
-    for (;;) {
-      try {
-        await rpc(url, "eth_chainId");
-        break;
-      } catch {
-        if (Date.now() - started > CHAIN_START_MS) {
-          killGroup(chain);
-          throw new Error(`hardhat node did not answer on ${url}`);
-        }
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
+    const chain = await startAnvil({ blockTime: 0, startTimeoutMs: CHAIN_START_MS });
+    const { url, port } = chain;
     return new CliChain(dir, url, port, new JsonRpcProvider(url, undefined, { staticNetwork: true }), chain, name);
   }
 
@@ -139,7 +123,11 @@ export class CliChain {
   stop(): void {
     for (const child of this.children) killGroup(child);
     this.provider.destroy();
-    killGroup(this.chain);
+    try {
+      process.kill(this.chain.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
     fs.rmSync(path.join(ROOT, "ignition", "deployments", this.deploymentId), { recursive: true, force: true });
     fs.rmSync(this.dir, { recursive: true, force: true });
   }

@@ -1,6 +1,6 @@
 /**
- * The TEE mode through the `verity` CLI, end to end, against a real JSON-RPC chain (a `hardhat node` on a free
- * loopback port, killed with its process group in `after`): deploy, publish the demo MLP with the TEE mode, stake and
+ * The TEE mode through the `verity` CLI, end to end, against a real JSON-RPC chain (anvil on a free loopback port,
+ * test/helpers/cli-chain.ts, killed in `after`): deploy, publish the demo MLP with the TEE mode, stake and
  * register a node, create a software enclave key, approve its measurement and a local attestation-service key, bind
  * the key with `node tee-register`, run `node serve --mode tee --enclave-key`, and request with `--mode tee --wait`:
  * the result is final at once, settled by the TeeSettler with the enclave key's signature.
