@@ -67,7 +67,7 @@ export const InferenceManagerConstants = {
   /** The most leaves one batch commitment may hold. */
   MAX_BATCH_SIZE: 1024n,
   /** Solidity: `InferenceLib.MIN_CHALLENGE_WINDOW`. */
-  MIN_CHALLENGE_WINDOW: 60,
+  MIN_CHALLENGE_WINDOW: 10,
   /** Solidity: `InferenceLib.MAX_CHALLENGE_WINDOW`. */
   MAX_CHALLENGE_WINDOW: 604_800,
   /** Solidity: `InferenceLib.MIN_REQUEST_TIMEOUT`. */

@@ -4,7 +4,7 @@
  * "request" record (to serve), an open one for a version it serves a "claim" record (to claim), a DisputeOpened
  * against it a "dispute" record (to play); then the "cursor" record moves past the range.
  */
-import { ZeroAddress, type Log } from "ethers";
+import { ZeroAddress, zeroPadValue, type Log } from "ethers";
 
 import { advanceCursor, nextRange } from "../kit/cursor";
 import type { NodeContext } from "./context";
@@ -32,7 +32,9 @@ export async function scan(ctx: NodeContext): Promise<void> {
         address: ctx.opts.addresses.inferenceManager,
         fromBlock: from,
         toBlock: to,
-        topics: [topic],
+        // `node` is InferenceRequested's third indexed topic: only our requests and the open ones (not every other
+        // node's inputs).
+        topics: [topic, null, null, [zeroPadValue(ctx.address, 32), zeroPadValue(ZeroAddress, 32)]],
       }),
     );
     for (const log of logs) {
