@@ -8,7 +8,6 @@ import * as path from "path";
 import type { Command } from "commander";
 
 import { ChallengerDaemon } from "../../daemons/challenger/daemon";
-import { journalPath } from "../../daemons/kit/journal";
 import { createLogger } from "../../daemons/kit/log";
 import { defaultResolver } from "../../protocol/resolver";
 import { connect, signerOf } from "../chain";
@@ -57,7 +56,8 @@ async function run(opts: RunOptions, cmd: Command): Promise<void> {
     signer,
     addresses: p.addresses,
     resolver: defaultResolver({ getVersion: (id) => p.modelRegistry.getVersion(id) }, storeDir()),
-    journalFile: opts.journal ?? journalPath(signer.address, verityHome(), "challenger"),
+    journalFile: opts.journal,
+    journalRoot: verityHome(),
     sample: s.sample,
     sampleSeed: s.sampleSeed,
     confirmations: s.confirmations,
@@ -88,7 +88,7 @@ export function registerChallengerCommands(cli: Command): void {
     .option("--sample-seed <seed>", "seed that picks the sampled commitments (the same set on every run)", "verity")
     .option(
       "--journal <file>",
-      `journal file (default ${path.join("$VERITY_HOME", "challenger-<address>", "journal.jsonl")})`,
+      `journal file (default ${path.join("$VERITY_HOME", "challenger-<address>", "chain-<id>-<genesis>-<deployment>", "journal.jsonl")})`,
     )
     .option(
       "--confirmations <n>",

@@ -7,7 +7,6 @@ import * as path from "path";
 import type { Command } from "commander";
 
 import { NodeDaemon, type NodeDaemonOptions } from "../../daemons/node/daemon";
-import { journalPath } from "../../daemons/kit/journal";
 import { createLogger } from "../../daemons/kit/log";
 import { defaultResolver } from "../../protocol/resolver";
 import { MODE } from "../../modes/verified";
@@ -66,7 +65,8 @@ async function serve(opts: ServeOptions, cmd: Command, runner: NodeServeRunner):
     signer,
     addresses: p.addresses,
     resolver: defaultResolver({ getVersion: (id) => p.modelRegistry.getVersion(id) }, storeDir()),
-    journalFile: opts.journal ?? journalPath(signer.address, verityHome()),
+    journalFile: opts.journal,
+    journalRoot: verityHome(),
     batchThreshold: int(opts.batchThreshold, "--batch-threshold", 0),
     maxBatchSize: int(opts.maxBatch, "--max-batch", 2),
     minServeSeconds: int(opts.minServeSeconds, "--min-serve-seconds", 0),
@@ -104,7 +104,7 @@ export function registerNodeServeCommand(cli: Command, runner: NodeServeRunner =
     .option("--from-block <n>", "first block to scan on a fresh journal (default 0)")
     .option(
       "--journal <file>",
-      `journal file (default ${path.join("$VERITY_HOME", "node-<address>", "journal.jsonl")})`,
+      `journal file (default ${path.join("$VERITY_HOME", "node-<address>", "chain-<id>-<genesis>-<deployment>", "journal.jsonl")})`,
     )
     .option("--pretty", "human-readable log lines instead of JSON")
     .option(

@@ -7,7 +7,7 @@
 import { ZeroAddress, ZeroHash } from "ethers";
 
 import { BatchStatus as BATCH_STATUS, InferenceRequestStatus as STATUS } from "../../protocol/constants";
-import { errorMessage as message, isFatal } from "../kit/common";
+import { eachLimit, errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
 import type { NodeContext } from "./context";
 import type { JournalRecord } from "../kit/journal";
 
@@ -26,18 +26,29 @@ export async function settle(ctx: NodeContext): Promise<void> {
   const provider = ctx.opts.signer.provider!;
   const block = await ctx.rpc.call("getBlock", () => provider.getBlock("latest"));
   const now = BigInt(block!.timestamp);
-  for (const r of open) {
-    // Known to be inside its window: no need to ask the chain again before the window ends.
-    if ((ctx.notBefore.get(r.key!) ?? 0n) > now) continue;
+  // Known to be inside its window: no need to ask the chain again before the window ends.
+  const due = open.filter((r) => (ctx.notBefore.get(r.key!) ?? 0n) <= now);
+  // Several at once: their transactions can share a block.
+  await eachLimit(due, SETTLE_CONCURRENCY, async (r) => {
     try {
       if (r.batchId !== undefined) await settleBatch(ctx, r, now);
       else await settleRequest(ctx, r, now);
     } catch (e) {
       if (isFatal(e)) throw e;
+      if (isHarmlessRace(e)) {
+        ctx.log.info("already settled by someone else (a harmless race); will confirm from the chain", {
+          key: r.key,
+          reason: message(e),
+        });
+        return;
+      }
       ctx.log.error("settlement failed; will retry", { key: r.key, error: message(e) });
     }
-  }
+  });
 }
+
+/** Settlements sent at once, at most. */
+const SETTLE_CONCURRENCY = 16;
 
 async function settleRequest(ctx: NodeContext, r: JournalRecord, now: bigint): Promise<void> {
   const id = BigInt(r.requestId as string);

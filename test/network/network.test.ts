@@ -49,7 +49,7 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
   before(async function () {
     this.timeout(200_000);
     const started = Date.now();
-    net = new VerityNetwork({ cheat: CHEAT, challenger: true, pollMs: 200, log: () => undefined });
+    net = new VerityNetwork({ chain: "anvil", cheat: CHEAT, challenger: true, pollMs: 200, log: () => undefined });
     await net.start();
     net.startClock();
     const load = net.startLoad(REQUESTS, 60, 0.2);
