@@ -20,7 +20,7 @@ import { errorMessage, isFatal } from "./common";
 import { cursor } from "./cursor";
 import type { HealthSource } from "./health";
 import { Journal, journalPath, type ChainIdentity } from "./journal";
-import type { Fields, Logger } from "./log";
+import { tokens, type Fields, type Logger } from "./log";
 import { sleep } from "./rpc";
 import type { ServiceOptions, ServiceState } from "./state";
 
@@ -183,7 +183,7 @@ export abstract class Service<S extends ServiceState = ServiceState> {
         await ctx.rpc.send(`claimCredits(${name})`, (o) => contract.claimCredits(o));
         total += credit;
         ctx.metrics.creditsClaimed++;
-        ctx.log.info("credits claimed", { from: name, amount: credit });
+        ctx.log.info("credits claimed", { from: name, amount: tokens(credit) });
       } catch (e) {
         if (isFatal(e)) throw e;
         ctx.log.warn("claiming credits failed", { from: name, error: errorMessage(e) });

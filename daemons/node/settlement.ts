@@ -10,6 +10,7 @@ import { BatchStatus as BATCH_STATUS, InferenceRequestStatus as STATUS } from ".
 import { eachLimit, errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
 import type { NodeContext } from "./context";
 import type { JournalRecord } from "../kit/journal";
+import { tokens } from "../kit/log";
 
 /** Journals the settlement `key` as owed, unless it already is. */
 export function ensureSettle(ctx: NodeContext, key: string, record: { t: string; [field: string]: unknown }): void {
@@ -72,7 +73,7 @@ async function settleRequest(ctx: NodeContext, r: JournalRecord, now: bigint): P
   ctx.batchCap = Number.MAX_SAFE_INTEGER;
   ctx.journal!.complete(r.key!, { status: STATUS.Finalized });
   ctx.views.delete(id.toString());
-  ctx.log.info("request finalized", { requestId: id, fee: req.fee });
+  ctx.log.info("request finalized", { requestId: id, fee: tokens(req.fee) });
 }
 
 async function settleBatch(ctx: NodeContext, r: JournalRecord, now: bigint): Promise<void> {
@@ -91,5 +92,5 @@ async function settleBatch(ctx: NodeContext, r: JournalRecord, now: bigint): Pro
   ctx.batchCap = Number.MAX_SAFE_INTEGER;
   ctx.journal!.complete(r.key!, { status: "finalized" });
   for (const id of ids) ctx.views.delete(id.toString());
-  ctx.log.info("batch finalized", { batchId, count: ids.length, paid: b.feeRemaining });
+  ctx.log.info("batch finalized", { batchId, count: ids.length, paid: tokens(b.feeRemaining) });
 }
