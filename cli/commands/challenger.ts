@@ -10,10 +10,10 @@ import type { Command } from "commander";
 import { ChallengerDaemon } from "../../daemons/challenger/daemon";
 import { createLogger } from "../../daemons/kit/log";
 import { defaultResolver } from "../../protocol/resolver";
-import { connect, signerOf } from "../chain";
+import { signerOf } from "../chain";
 import { globalsOf, storeDir, verityHome } from "../config";
 import { CliError } from "../errors";
-import { intOption as int, runDaemonProcess } from "../daemon-process";
+import { connectDaemon, intOption as int, runDaemonProcess } from "../daemon-process";
 
 interface RunOptions {
   sample: string;
@@ -49,7 +49,7 @@ export function challengerSettings(opts: RunOptions) {
 
 async function run(opts: RunOptions, cmd: Command): Promise<void> {
   const s = challengerSettings(opts);
-  const p = await connect(globalsOf(cmd), { needKey: true });
+  const p = await connectDaemon(globalsOf(cmd), createLogger({ pretty: opts.pretty }));
   const signer = signerOf(p);
   const log = createLogger({ pretty: opts.pretty, base: opts.pretty ? undefined : { challenger: signer.address } });
   const daemon = new ChallengerDaemon({

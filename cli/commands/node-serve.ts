@@ -11,10 +11,10 @@ import { createLogger } from "../../daemons/kit/log";
 import { defaultResolver } from "../../protocol/resolver";
 import { MODE } from "../../modes/verified";
 import { zkVerifiedSettlerFor } from "./zk";
-import { connect, signerOf } from "../chain";
+import { signerOf } from "../chain";
 import { globalsOf, storeDir, verityHome } from "../config";
 import { CliError } from "../errors";
-import { intOption as int, runDaemonProcess, type DaemonProcessOptions } from "../daemon-process";
+import { connectDaemon, intOption as int, runDaemonProcess, type DaemonProcessOptions } from "../daemon-process";
 import { teeSettlers } from "./tee";
 
 interface ServeOptions {
@@ -55,7 +55,7 @@ export type NodeServeRunner = (options: NodeDaemonOptions, process: DaemonProces
 const runNodeDaemon: NodeServeRunner = (options, process) => runDaemonProcess(new NodeDaemon(options), process);
 
 async function serve(opts: ServeOptions, cmd: Command, runner: NodeServeRunner): Promise<void> {
-  const p = await connect(globalsOf(cmd), { needKey: true });
+  const p = await connectDaemon(globalsOf(cmd), createLogger({ pretty: opts.pretty }));
   const signer = signerOf(p);
   const log = createLogger({ pretty: opts.pretty, base: opts.pretty ? undefined : { node: signer.address } });
   const modes = parseModes(opts.mode);
