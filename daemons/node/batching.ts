@@ -115,7 +115,7 @@ export async function recordBatch(ctx: NodeContext, r: JournalRecord, batchId: b
     traceRoots: r.traceRoots,
     blocks: r.blocks,
   });
-  for (const id of ids)
-    if (!ctx.journal!.isComplete(`r:${id}`)) ctx.journal!.complete(`r:${id}`, { batchId: batchId.toString() });
-  ctx.journal!.complete(r.key!, { batchId: batchId.toString() });
+  // The leaves and the announcement closed in one write (the settlement is owed already).
+  const open = ids.map((id) => `r:${id}`).filter((key) => !ctx.journal!.isComplete(key));
+  ctx.journal!.completeAll([...open, r.key!], { batchId: batchId.toString() });
 }

@@ -7,6 +7,7 @@
 import { ZeroAddress, zeroPadValue, type Log } from "ethers";
 
 import { advanceCursor, nextRange } from "../kit/cursor";
+import type { JournalRecord } from "../kit/journal";
 import type { NodeContext } from "./context";
 import { scanRedundant } from "./redundant";
 import { canServe } from "./serving";
@@ -37,6 +38,8 @@ export async function scan(ctx: NodeContext): Promise<void> {
         topics: [topic, null, null, [zeroPadValue(ctx.address, 32), zeroPadValue(ZeroAddress, 32)]],
       }),
     );
+    // Journaled together (one write, one fsync) once the whole range is read.
+    const taken: JournalRecord[] = [];
     for (const log of logs) {
       const ev = ctx.inference.interface.parseLog(log)!;
       const requestId = ev.args.requestId as bigint;
@@ -54,7 +57,7 @@ export async function scan(ctx: NodeContext): Promise<void> {
         continue;
       }
       ctx.metrics.requestsSeen++;
-      journal.append({
+      taken.push({
         t: node === ZeroAddress ? "claim" : "request",
         key,
         requestId: requestId.toString(),
@@ -63,6 +66,7 @@ export async function scan(ctx: NodeContext): Promise<void> {
         block: log.blockNumber,
       });
     }
+    journal.appendAll(taken);
   }
   const disputeTopic = ctx.disputes.interface.getEvent("DisputeOpened").topicHash;
   const dlogs: Log[] = await ctx.rpc.call("getLogs(DisputeOpened)", () =>
