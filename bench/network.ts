@@ -18,7 +18,7 @@
  *   (the first 50 ms poll whose events show the commitment). On anvil both ends wait for a block, so a request's
  *   latency is about one to two block times. commitP50Ms is the same figure; finalizeP50Ms is, once the challenge
  *   window is over (the first poll at which the latest block's timestamp reached the commitment's windowEnd), the
- *   median time until the settlement is seen. On anvil the window (20 s, ignition/parameters/anvil.json) passes
+ *   median time until the settlement is seen. On anvil the window (30 s, ignition/parameters/anvil.json) passes
  *   with the blocks; on a hardhat node the benchmark moves the clock past it (`evm_increaseTime` + `evm_mine`).
  *
  * Where the time goes (profileBacklog below, from this process, on the same chain and backlog, each piece timed

@@ -3,7 +3,7 @@
  *
  *   1. starts a local chain on 127.0.0.1 and a free port: anvil with a block every second (`--chain anvil`, the
  *      default), or `hardhat node` (`--chain hardhat`: automine, so the tool moves its clock past each window);
- *   2. deploys the protocol (Ignition; anvil: ignition/parameters/anvil.json, a 20 s challenge window; hardhat:
+ *   2. deploys the protocol (Ignition; anvil: ignition/parameters/anvil.json, a 30 s challenge window; hardhat:
  *      local.json and a 60 s window), publishes the demo MLP and CNN, and funds, stakes (above the minimum) and
  *      registers three operators;
  *   3. launches two `verity node serve` daemons and a cheating one (tools/network/cheating-node.ts: the same daemon

@@ -6,7 +6,7 @@
  * `verity challenger run` daemon, and the load generator (tools/network/load.ts). Every child is in a ProcessGroup
  * (tools/network/processes.ts), which `stop()` ends: SIGTERM, a grace period, SIGKILL.
  *
- * The chain's clock. On anvil, a block comes every second and the challenge window is short (20 s,
+ * The chain's clock. On anvil, a block comes every second and the challenge window is short (30 s,
  * ignition/parameters/anvil.json): results finalize by the wall clock and the tool never touches the clock. On a
  * `hardhat node` (automine: time moves only with transactions) the window is 60 s and the orchestrator moves time
  * forward (`evm_increaseTime` + `evm_mine`) in steps of a third of the window while commitments are waiting, so
