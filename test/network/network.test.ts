@@ -1,5 +1,6 @@
 /**
- * `npm run network`, automated: the whole network as separate processes on a `hardhat node` on 127.0.0.1 (see
+ * `npm run network`, automated: the whole network as separate processes on anvil on 127.0.0.1 (a block every
+ * second; the 30 s challenge window passes with the blocks; see
  * tools/network/orchestrator.ts): three node daemons (two `verity node serve`, and tools/network/cheating-node.ts,
  * the same daemon with a test double that tampers with a fraction of its requests), the `verity challenger run`
  * watchtower, and the load generator sending 300 requests on held-out digits.

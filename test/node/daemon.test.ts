@@ -505,7 +505,7 @@ describe("NodeDaemon", function () {
     second.d.close();
   });
 
-  it("/health is 503 before the start and during an RPC outage, 200 once the endpoint answers again", async () => {
+  it("N8 /health is 503 before the start and during an RPC outage, 200 once the endpoint answers again", async () => {
     const { d } = await daemon({ retry: { attempts: 2, baseMs: 1, maxMs: 2 } });
     expect(d.health()).to.include({ ok: false, starting: true });
     await d.tick();
