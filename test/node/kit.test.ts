@@ -48,7 +48,7 @@ describe("daemon kit: what the logs say", () => {
     expect(lines).to.have.length(1);
     expect(lines[0]).to.not.include("[object Object]");
     expect(lines[0]).to.match(
-      /WARN  dispute skipped {2}requestId=7 leaf={"index":2,"root":"0xab"} ids=\["1","2"\] err=boom$/,
+      /WARN {2}dispute skipped {2}requestId=7 leaf={"index":2,"root":"0xab"} ids=\["1","2"\] err=boom$/,
     );
   });
 });
