@@ -13,7 +13,7 @@ import type { PartyView } from "../../game/view";
 import { bytesOf } from "../../executor/trace/trace";
 import { InferenceRequestStatus as STATUS } from "../../protocol/constants";
 import { bulkView } from "../kit/bulk";
-import { errorMessage as message, isFatal } from "../kit/common";
+import { errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
 import type { NodeContext } from "./context";
 import { commitBatch } from "./batching";
 import type { JournalRecord } from "../kit/journal";
@@ -121,7 +121,13 @@ export async function serve(ctx: NodeContext): Promise<void> {
       await sendCommit(ctx, record);
     } catch (e) {
       if (isFatal(e)) throw e;
-      ctx.log.error("commit failed; will reconcile", { requestId: w.id, error: message(e) });
+      // A request reopened, refunded or taken under us is a race, not a fault: reconciliation reads the outcome.
+      (isHarmlessRace(e) ? ctx.log.info : ctx.log.error)(
+        isHarmlessRace(e)
+          ? "the request moved on before our commit (a harmless race); will reconcile"
+          : "commit failed; will reconcile",
+        { requestId: w.id, error: message(e) },
+      );
     }
   }
 }
