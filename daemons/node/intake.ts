@@ -7,6 +7,7 @@
 import { ZeroAddress, zeroPadValue, type Log } from "ethers";
 
 import { advanceCursor, nextRange } from "../kit/cursor";
+import { decodeInferenceRequested } from "../kit/events";
 import type { JournalRecord } from "../kit/journal";
 import type { NodeContext } from "./context";
 import { scanRedundant } from "./redundant";
@@ -41,16 +42,16 @@ export async function scan(ctx: NodeContext): Promise<void> {
     // Journaled together (one write, one fsync) once the whole range is read.
     const taken: JournalRecord[] = [];
     for (const log of logs) {
-      const ev = ctx.inference.interface.parseLog(log)!;
-      const requestId = ev.args.requestId as bigint;
-      const node = (ev.args.node as string).toLowerCase();
+      const ev = decodeInferenceRequested(log);
+      const requestId = ev.requestId;
+      const node = ev.node;
       const key = `r:${requestId}`;
       if (node !== ctx.address.toLowerCase() && node !== ZeroAddress) continue;
       // Requests assigned to us are ours whatever the version (the contract checked eligibility); open ones only
       // for the versions we serve.
-      if (node === ZeroAddress && !ctx.versions.includes(ev.args.versionId as bigint)) continue;
+      if (node === ZeroAddress && !ctx.versions.includes(ev.versionId)) continue;
       if (journal.has(key)) continue;
-      const mode = Number(ev.args.mode);
+      const mode = ev.mode;
       if (!canServe(ctx, mode)) {
         if (node !== ZeroAddress)
           ctx.log.warn("request in a mode this node does not serve; left unserved", { requestId, mode });
@@ -61,8 +62,8 @@ export async function scan(ctx: NodeContext): Promise<void> {
         t: node === ZeroAddress ? "claim" : "request",
         key,
         requestId: requestId.toString(),
-        versionId: (ev.args.versionId as bigint).toString(),
-        input: ev.args.input as string,
+        versionId: ev.versionId.toString(),
+        input: ev.input,
         block: log.blockNumber,
       });
     }

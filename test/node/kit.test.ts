@@ -4,7 +4,11 @@
  */
 import { expect } from "chai";
 
+import { hexlify, randomBytes, ZeroAddress } from "ethers";
+
+import { InferenceManager__factory } from "../../typechain-types";
 import { errorMessage, isHarmlessRace } from "../../daemons/kit/common";
+import { decodeInferenceRequested } from "../../daemons/kit/events";
 import { createLogger, tokens } from "../../daemons/kit/log";
 
 const revert = (name: string, args: unknown[]) => ({ revert: { name, args }, message: "execution reverted" });
@@ -50,5 +54,33 @@ describe("daemon kit: what the logs say", () => {
     expect(lines[0]).to.match(
       /WARN {2}dispute skipped {2}requestId=7 leaf={"index":2,"root":"0xab"} ids=\["1","2"\] err=boom$/,
     );
+  });
+
+  it("decodes InferenceRequested as ethers does, and refuses any other log", () => {
+    const iface = InferenceManager__factory.createInterface();
+    const ev = iface.getEvent("InferenceRequested");
+    for (const [node, length] of [
+      ["0x" + "ab".repeat(20), 784],
+      [ZeroAddress, 1],
+      ["0x" + "22".repeat(20), 0],
+    ] as const) {
+      const input = hexlify(randomBytes(length));
+      const args = [7n, 2n ** 200n, "0x" + "11".repeat(20), node, 10n ** 16n, 4, input] as const;
+      const log = iface.encodeEventLog(ev, [...args]);
+      const parsed = iface.parseLog(log)!.args;
+      expect(decodeInferenceRequested(log)).to.deep.equal({
+        requestId: parsed.requestId,
+        versionId: parsed.versionId,
+        requester: (parsed.requester as string).toLowerCase(),
+        node: (parsed.node as string).toLowerCase(),
+        fee: parsed.fee,
+        mode: Number(parsed.mode),
+        input: (parsed.input as string).toLowerCase(),
+      });
+    }
+    const other = iface.encodeEventLog(iface.getEvent("RequestRefunded"), [1n, "0x" + "11".repeat(20), 5n]);
+    expect(() => decodeInferenceRequested(other)).to.throw(/not an InferenceRequested log \(topics\)/);
+    const ok = iface.encodeEventLog(ev, [1n, 1n, ZeroAddress, ZeroAddress, 1n, 1, "0x0102"]);
+    expect(() => decodeInferenceRequested({ ...ok, data: ok.data.slice(0, -64) })).to.throw(/input length|data/);
   });
 });
