@@ -183,7 +183,7 @@ async function main(): Promise<void> {
   results.executor = await benchExecutor();
   console.log(JSON.stringify(results.executor, null, 2));
 
-  console.log("\nNetwork benchmark: 3 node daemons on a local hardhat node (bench/network.ts)...");
+  console.log("\nNetwork benchmark: 3 node daemons on a local anvil chain, a block a second (bench/network.ts)...");
   results.network = await benchNetwork();
   console.log(JSON.stringify(results.network, null, 2));
 

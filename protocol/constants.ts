@@ -76,7 +76,7 @@ export const InferenceManagerConstants = {
   /** The most leaves one batch commitment may hold. */
   MAX_BATCH_SIZE: 1024n,
   /** Solidity: `InferenceLib.MIN_CHALLENGE_WINDOW`. */
-  MIN_CHALLENGE_WINDOW: 60,
+  MIN_CHALLENGE_WINDOW: 10,
   /** Solidity: `InferenceLib.MAX_CHALLENGE_WINDOW`. */
   MAX_CHALLENGE_WINDOW: 604_800,
   /** Solidity: `InferenceLib.MIN_REQUEST_TIMEOUT`. */
@@ -261,6 +261,28 @@ export const VerityTokenConstants = {
 
 /** IntegerStepVerifier's public constants (contracts/verifier/IntegerStepVerifier.sol). */
 export const IntegerStepVerifierConstants = {
+  VERSION: "0.2.0",
+  /** At most this many kernel sets (the router asks them in order). */
+  MAX_KERNEL_SETS: 8n,
+} as const;
+
+/** CoreKernels's public constants (contracts/verifier/sets/CoreKernels.sol). */
+export const CoreKernelsConstants = {
+  VERSION: "0.1.0",
+} as const;
+
+/** MathKernels's public constants (contracts/verifier/sets/MathKernels.sol). */
+export const MathKernelsConstants = {
+  VERSION: "0.1.0",
+} as const;
+
+/** MovementKernels's public constants (contracts/verifier/sets/MovementKernels.sol). */
+export const MovementKernelsConstants = {
+  VERSION: "0.1.0",
+} as const;
+
+/** SpatialKernels's public constants (contracts/verifier/sets/SpatialKernels.sol). */
+export const SpatialKernelsConstants = {
   VERSION: "0.1.0",
 } as const;
 

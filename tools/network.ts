@@ -1,17 +1,19 @@
 /**
  * `npm run network [-- options]`: the Verity network as separate processes on a local JSON-RPC chain, on 127.0.0.1.
  *
- *   1. starts `hardhat node --hostname 127.0.0.1` on a free port;
- *   2. deploys the protocol (Ignition, local parameters), sets the challenge window to its minimum, publishes the
- *      demo MLP and CNN, and funds, stakes (above the minimum) and registers three operators;
+ *   1. starts a local chain on 127.0.0.1 and a free port: anvil with a block every second (`--chain anvil`, the
+ *      default), or `hardhat node` (`--chain hardhat`: automine, so the tool moves its clock past each window);
+ *   2. deploys the protocol (Ignition; anvil: ignition/parameters/anvil.json, a 30 s challenge window; hardhat:
+ *      local.json and a 60 s window), publishes the demo MLP and CNN, and funds, stakes (above the minimum) and
+ *      registers three operators;
  *   3. launches two `verity node serve` daemons and a cheating one (tools/network/cheating-node.ts: the same daemon
  *      with a test double that tampers with a fraction of its requests), the `verity challenger run` watchtower, and
  *      the bounded load generator (tools/network/load.ts);
- *   4. prints a live status table while it moves the chain's clock past each challenge window;
+ *   4. prints a live status table (on a hardhat node, while it moves the chain's clock past each challenge window);
  *   5. once the load is done and every request settled (or after --duration), prints a closing summary and stops
  *      every process. Ctrl-C stops everything at any time (SIGTERM to each child, then SIGKILL after 5 s).
  *
- * Options: --requests <n> (300), --rate <per second> (40), --cheat <fraction> (0.1), --duration <seconds> (300),
+ * Options: --chain anvil|hardhat (anvil), --requests <n> (300), --rate <per second> (40), --cheat <fraction> (0.1), --duration <seconds> (300),
  * --no-challenger, --open <fraction of open requests> (0.2), --dir <working dir> (kept; default a temporary one,
  * removed at the end unless --keep).
  */
@@ -19,11 +21,13 @@ import { formatEther } from "ethers";
 
 import { DisputeManager__factory } from "../typechain-types/factories/contracts/disputes/DisputeManager__factory";
 import { DisputeOutcome } from "../protocol/constants";
+import { CHAIN_KINDS, type ChainKind } from "./network/chain";
 import { VerityNetwork } from "./network/orchestrator";
 import { sleep } from "./network/processes";
 import { StatusPrinter } from "./network/status";
 
 interface Cli {
+  chain: ChainKind;
   requests: number;
   rate: number;
   cheat: number;
@@ -34,11 +38,20 @@ interface Cli {
   keep: boolean;
 }
 
-const USAGE = `usage: npm run network -- [--requests <n>] [--rate <per s>] [--cheat <fraction>] [--duration <s>]
+const USAGE = `usage: npm run network -- [--chain anvil|hardhat] [--requests <n>] [--rate <per s>] [--cheat <fraction>] [--duration <s>]
                           [--open <fraction>] [--no-challenger] [--dir <dir>] [--keep]`;
 
 function parse(argv: string[]): Cli {
-  const cli: Cli = { requests: 300, rate: 40, cheat: 0.1, duration: 300, challenger: true, open: 0.2, keep: false };
+  const cli: Cli = {
+    chain: "anvil",
+    requests: 300,
+    rate: 40,
+    cheat: 0.1,
+    duration: 300,
+    challenger: true,
+    open: 0.2,
+    keep: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (min: number, max: number) => {
@@ -46,7 +59,11 @@ function parse(argv: string[]): Cli {
       if (!(v >= min && v <= max)) throw new Error(`${a} needs a number in [${min}, ${max}]\n${USAGE}`);
       return v;
     };
-    if (a === "--requests") cli.requests = Math.floor(num(1, 100_000));
+    if (a === "--chain") {
+      const kind = argv[++i] as ChainKind;
+      if (!CHAIN_KINDS.includes(kind)) throw new Error(`--chain needs one of ${CHAIN_KINDS.join(", ")}\n${USAGE}`);
+      cli.chain = kind;
+    } else if (a === "--requests") cli.requests = Math.floor(num(1, 100_000));
     else if (a === "--rate") cli.rate = num(0.1, 10_000);
     else if (a === "--cheat") cli.cheat = num(0, 1);
     else if (a === "--duration") cli.duration = num(10, 86_400);
@@ -65,7 +82,7 @@ function parse(argv: string[]): Cli {
 
 async function main(): Promise<number> {
   const cli = parse(process.argv.slice(2));
-  const net = new VerityNetwork({ dir: cli.dir, cheat: cli.cheat, challenger: cli.challenger });
+  const net = new VerityNetwork({ chain: cli.chain, dir: cli.dir, cheat: cli.cheat, challenger: cli.challenger });
   const printer = new StatusPrinter();
   let interrupted = false;
   let signals = 0;
@@ -147,7 +164,11 @@ async function main(): Promise<number> {
       console.log(`  challenger ${who}: bonds back and rewards credited ${formatEther(earned)} VRT`);
     }
     console.log(
-      `  wall time ${((Date.now() - net.startedAt) / 1000).toFixed(1)} s; chain clock moved ${net.chainTimeOffset} s`,
+      `  wall time ${((Date.now() - net.startedAt) / 1000).toFixed(1)} s; ` +
+        (net.clockRuns
+          ? `${net.kind}'s clock ran with its blocks` +
+            (net.chainTimeOffset > 0 ? ` (moved ${net.chainTimeOffset} s to refund)` : "")
+          : `chain clock moved ${net.chainTimeOffset} s`),
     );
     return interrupted ? 130 : sum.settled === sum.requested ? 0 : 1;
   } finally {

@@ -8,13 +8,12 @@ import * as path from "path";
 import type { Command } from "commander";
 
 import { ChallengerDaemon } from "../../daemons/challenger/daemon";
-import { journalPath } from "../../daemons/kit/journal";
 import { createLogger } from "../../daemons/kit/log";
 import { defaultResolver } from "../../protocol/resolver";
-import { connect, signerOf } from "../chain";
+import { signerOf } from "../chain";
 import { globalsOf, storeDir, verityHome } from "../config";
 import { CliError } from "../errors";
-import { intOption as int, runDaemonProcess } from "../daemon-process";
+import { connectDaemon, intOption as int, runDaemonProcess } from "../daemon-process";
 
 interface RunOptions {
   sample: string;
@@ -50,14 +49,15 @@ export function challengerSettings(opts: RunOptions) {
 
 async function run(opts: RunOptions, cmd: Command): Promise<void> {
   const s = challengerSettings(opts);
-  const p = await connect(globalsOf(cmd), { needKey: true });
+  const p = await connectDaemon(globalsOf(cmd), createLogger({ pretty: opts.pretty }));
   const signer = signerOf(p);
   const log = createLogger({ pretty: opts.pretty, base: opts.pretty ? undefined : { challenger: signer.address } });
   const daemon = new ChallengerDaemon({
     signer,
     addresses: p.addresses,
     resolver: defaultResolver({ getVersion: (id) => p.modelRegistry.getVersion(id) }, storeDir()),
-    journalFile: opts.journal ?? journalPath(signer.address, verityHome(), "challenger"),
+    journalFile: opts.journal,
+    journalRoot: verityHome(),
     sample: s.sample,
     sampleSeed: s.sampleSeed,
     confirmations: s.confirmations,
@@ -88,7 +88,7 @@ export function registerChallengerCommands(cli: Command): void {
     .option("--sample-seed <seed>", "seed that picks the sampled commitments (the same set on every run)", "verity")
     .option(
       "--journal <file>",
-      `journal file (default ${path.join("$VERITY_HOME", "challenger-<address>", "journal.jsonl")})`,
+      `journal file (default ${path.join("$VERITY_HOME", "challenger-<address>", "chain-<id>-<genesis>-<deployment>", "journal.jsonl")})`,
     )
     .option(
       "--confirmations <n>",

@@ -7,15 +7,14 @@ import * as path from "path";
 import type { Command } from "commander";
 
 import { NodeDaemon, type NodeDaemonOptions } from "../../daemons/node/daemon";
-import { journalPath } from "../../daemons/kit/journal";
 import { createLogger } from "../../daemons/kit/log";
 import { defaultResolver } from "../../protocol/resolver";
 import { MODE } from "../../modes/verified";
 import { zkVerifiedSettlerFor } from "./zk";
-import { connect, signerOf } from "../chain";
+import { signerOf } from "../chain";
 import { globalsOf, storeDir, verityHome } from "../config";
 import { CliError } from "../errors";
-import { intOption as int, runDaemonProcess, type DaemonProcessOptions } from "../daemon-process";
+import { connectDaemon, intOption as int, runDaemonProcess, type DaemonProcessOptions } from "../daemon-process";
 import { teeSettlers } from "./tee";
 
 interface ServeOptions {
@@ -56,7 +55,7 @@ export type NodeServeRunner = (options: NodeDaemonOptions, process: DaemonProces
 const runNodeDaemon: NodeServeRunner = (options, process) => runDaemonProcess(new NodeDaemon(options), process);
 
 async function serve(opts: ServeOptions, cmd: Command, runner: NodeServeRunner): Promise<void> {
-  const p = await connect(globalsOf(cmd), { needKey: true });
+  const p = await connectDaemon(globalsOf(cmd), createLogger({ pretty: opts.pretty }));
   const signer = signerOf(p);
   const log = createLogger({ pretty: opts.pretty, base: opts.pretty ? undefined : { node: signer.address } });
   const modes = parseModes(opts.mode);
@@ -66,7 +65,8 @@ async function serve(opts: ServeOptions, cmd: Command, runner: NodeServeRunner):
     signer,
     addresses: p.addresses,
     resolver: defaultResolver({ getVersion: (id) => p.modelRegistry.getVersion(id) }, storeDir()),
-    journalFile: opts.journal ?? journalPath(signer.address, verityHome()),
+    journalFile: opts.journal,
+    journalRoot: verityHome(),
     batchThreshold: int(opts.batchThreshold, "--batch-threshold", 0),
     maxBatchSize: int(opts.maxBatch, "--max-batch", 2),
     minServeSeconds: int(opts.minServeSeconds, "--min-serve-seconds", 0),
@@ -104,7 +104,7 @@ export function registerNodeServeCommand(cli: Command, runner: NodeServeRunner =
     .option("--from-block <n>", "first block to scan on a fresh journal (default 0)")
     .option(
       "--journal <file>",
-      `journal file (default ${path.join("$VERITY_HOME", "node-<address>", "journal.jsonl")})`,
+      `journal file (default ${path.join("$VERITY_HOME", "node-<address>", "chain-<id>-<genesis>-<deployment>", "journal.jsonl")})`,
     )
     .option("--pretty", "human-readable log lines instead of JSON")
     .option(

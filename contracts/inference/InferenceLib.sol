@@ -94,7 +94,7 @@ library InferenceLib {
     uint32 internal constant CLAIM_PENALTY_REWARD_PPM = 500_000;
 
     // The governance parameters' bounds (the InferenceManager's MIN_/MAX_ constants; see there).
-    uint32 internal constant MIN_CHALLENGE_WINDOW = 1 minutes;
+    uint32 internal constant MIN_CHALLENGE_WINDOW = 10 seconds;
     uint32 internal constant MAX_CHALLENGE_WINDOW = 7 days;
     uint32 internal constant MIN_REQUEST_TIMEOUT = 1 minutes;
     uint32 internal constant MAX_REQUEST_TIMEOUT = 7 days;

@@ -51,7 +51,7 @@ contract InferenceManager is IInferenceManager, AccessControl, ReentrancyGuardTr
     uint256 public constant MAX_BATCH_SIZE = 1024;
 
     // The bounds are InferenceLib's, where the setters check them (`InferenceLib.setParameter`).
-    uint32 public constant MIN_CHALLENGE_WINDOW = InferenceLib.MIN_CHALLENGE_WINDOW; // 1 minute
+    uint32 public constant MIN_CHALLENGE_WINDOW = InferenceLib.MIN_CHALLENGE_WINDOW; // 10 seconds
     uint32 public constant MAX_CHALLENGE_WINDOW = InferenceLib.MAX_CHALLENGE_WINDOW; // 7 days
     uint32 private constant _DEFAULT_CHALLENGE_WINDOW = 1 hours;
     uint32 public constant MIN_REQUEST_TIMEOUT = InferenceLib.MIN_REQUEST_TIMEOUT; // 1 minute

@@ -117,11 +117,20 @@ interface IInferenceManager {
     // -- Events --
 
     /// @notice A request was made. The input is here in full: challengers read it from this event.
+    /// @dev `node` is indexed (the zero address for an open request), so that a node reads only its own requests
+    /// and the open ones: `eth_getLogs` with topic 3 in [node, 0].
+    /// @param requestId The new request's id
+    /// @param versionId The model version to run
+    /// @param requester Who pays the fee
+    /// @param node The node the request is assigned to, or the zero address for an open request
+    /// @param fee The fee escrowed
+    /// @param mode The verification mode (one VerificationModes bit)
+    /// @param input The input tensor S0, in full
     event InferenceRequested(
         uint256 indexed requestId,
-        uint256 indexed versionId,
+        uint256 versionId,
         address indexed requester,
-        address node,
+        address indexed node,
         uint256 fee,
         uint8 mode,
         bytes input

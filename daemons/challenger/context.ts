@@ -42,6 +42,10 @@ export interface ChallengerContext extends ServiceState<ChallengerMetrics> {
   readonly reconciled: Set<string>;
   /** The token bonds are paid in (read once). */
   token: IERC20 | null;
+  /** Bonds of disputes sent and not mined yet: the balance and allowance must cover them too. */
+  bondsInFlight: bigint;
+  /** Serialises the bond checks (and approvals) of disputes opened at the same time. */
+  bondQueue: Promise<unknown>;
 }
 
 /** The context of a challenger daemon with options `opts`, before `start()`. */
@@ -64,6 +68,8 @@ export function challengerContext(opts: ChallengerDaemonOptions): ChallengerCont
     warned: new Set<string>(),
     reconciled: new Set<string>(),
     token: null,
+    bondsInFlight: 0n,
+    bondQueue: Promise.resolve(),
   };
 }
 

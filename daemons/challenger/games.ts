@@ -9,7 +9,7 @@ import { DisputeBoard } from "../../game/boards/dispute";
 import { MOVES_PER_TICK } from "../../game/driver";
 import { Outcome, Phase } from "../../game/enums";
 import { Player } from "../../game/player";
-import { errorMessage as message, isFatal } from "../kit/common";
+import { eachLimit, errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
 import type { JournalRecord } from "../kit/journal";
 import { forgetView, viewOf, type ChallengerContext } from "./context";
 
@@ -56,19 +56,28 @@ export function recordGame(ctx: ChallengerContext, r: JournalRecord, disputeId: 
 
 /** Plays the moves the challenger owes in each of its games, and closes the resolved ones. */
 export async function playGames(ctx: ChallengerContext, now: bigint): Promise<void> {
-  for (const r of ctx.journal!.replay().filter((x) => x.t === "game")) {
-    try {
-      await play(ctx, r, now);
-    } catch (e) {
-      if (isFatal(e)) throw e;
-      ctx.log.error("dispute move failed; will retry", {
-        disputeId: r.disputeId,
-        requestId: r.requestId,
-        error: message(e),
-      });
-    }
-  }
+  // The games side by side (each one's moves in order): their moves share blocks.
+  await eachLimit(
+    ctx.journal!.replay().filter((x) => x.t === "game"),
+    GAME_CONCURRENCY,
+    async (r) => {
+      try {
+        await play(ctx, r, now);
+      } catch (e) {
+        if (isFatal(e)) throw e;
+        (isHarmlessRace(e) ? ctx.log.info : ctx.log.error)(
+          isHarmlessRace(e)
+            ? "the game moved on before our move (a harmless race); will read it again"
+            : "dispute move failed; will retry",
+          { disputeId: r.disputeId, requestId: r.requestId, error: message(e) },
+        );
+      }
+    },
+  );
 }
+
+/** Games played at once, at most. */
+const GAME_CONCURRENCY = 8;
 
 async function play(ctx: ChallengerContext, r: JournalRecord, now: bigint): Promise<void> {
   const disputeId = BigInt(r.disputeId as string);

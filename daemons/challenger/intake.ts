@@ -5,6 +5,7 @@
  * the checks read from the chain: the leaves of a batch (checked against the committed root), the Merkle proof of
  * one leaf, and the inputs of requests (their `InferenceRequested` events).
  */
+import { decodeInferenceRequested } from "../kit/events";
 import { AbiCoder, keccak256, toBeHex, zeroPadValue, type Interface, type Log, type Provider } from "ethers";
 
 import { merkleProof, merkleRoot } from "../../executor/trace/merkle";
@@ -152,13 +153,8 @@ export async function requestInputs(
         provider.getLogs({ address: inference.address, fromBlock, toBlock: to, topics: [topic, wanted] }),
       );
       for (const log of logs) {
-        const ev = inference.iface.parseLog(log)!;
-        found.set(ev.args.requestId as bigint, {
-          versionId: ev.args.versionId as bigint,
-          mode: Number(ev.args.mode),
-          input: ev.args.input as string,
-          block: log.blockNumber,
-        });
+        const ev = decodeInferenceRequested(log);
+        found.set(ev.requestId, { versionId: ev.versionId, mode: ev.mode, input: ev.input, block: log.blockNumber });
       }
     }
   }

@@ -9,23 +9,39 @@ import { AbiCoder, keccak256 } from "ethers";
 
 import { IERC20__factory } from "../../typechain-types";
 import { InferenceRequestStatus as STATUS } from "../../protocol/constants";
-import { errorMessage as message, isFatal } from "../kit/common";
+import { eachLimit, errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
+import { tokens } from "../kit/log";
 import type { JournalRecord } from "../kit/journal";
 import { forgetView, logOnce, type ChallengerContext } from "./context";
 import { findOurDispute, recordGame } from "./games";
 
 /** Opens (or finds, or skips) the dispute of every "open" record. */
 export async function openDisputes(ctx: ChallengerContext, now: bigint): Promise<void> {
-  for (const r of ctx.journal!.replay().filter((x) => x.t === "open")) {
-    try {
-      await openOne(ctx, r, now);
-    } catch (e) {
-      if (isFatal(e)) throw e;
-      ctx.reconciled.delete(r.key!);
-      ctx.log.error("opening a dispute failed; will retry", { requestId: r.requestId, error: message(e) });
-    }
-  }
+  // Several at once (their transactions share a block; the bond checks take turns): a window is short.
+  await eachLimit(
+    ctx.journal!.replay().filter((x) => x.t === "open"),
+    OPEN_CONCURRENCY,
+    async (r) => {
+      try {
+        await openOne(ctx, r, now);
+      } catch (e) {
+        if (isFatal(e)) throw e;
+        ctx.reconciled.delete(r.key!);
+        if (isHarmlessRace(e)) {
+          ctx.log.info("the commitment moved on before our dispute (a harmless race); will read it again", {
+            requestId: r.requestId,
+            reason: message(e),
+          });
+          return;
+        }
+        ctx.log.error("opening a dispute failed; will retry", { requestId: r.requestId, error: message(e) });
+      }
+    },
+  );
 }
+
+/** Disputes opened at once, at most. */
+const OPEN_CONCURRENCY = 8;
 
 function skip(ctx: ChallengerContext, r: JournalRecord, reason: string, fields: Record<string, unknown> = {}): void {
   ctx.metrics.disputesSkipped++;
@@ -81,7 +97,7 @@ async function openOne(ctx: ChallengerContext, r: JournalRecord, now: bigint): P
     return;
   }
   if (status === STATUS.Rejected) return skip(ctx, r, "another challenger already proved it wrong");
-  if (status !== STATUS.Committed) return skip(ctx, r, `the request's status is ${status}`);
+  if (status !== STATUS.Committed) return skip(ctx, r, `the request's status is ${STATUS[status] ?? status}`);
   const req = await ctx.rpc.call("getRequest", () => ctx.inference.getRequest(id));
   // The transaction lands in a later block (timestamp > now), which must still be before the window's end.
   if (now + 1n >= req.windowEnd) {
@@ -93,11 +109,17 @@ async function openOne(ctx: ChallengerContext, r: JournalRecord, now: bigint): P
   if (commitment.toLowerCase() !== req.commitmentHash.toLowerCase()) {
     return skip(ctx, r, "the commitment on-chain is not the one checked");
   }
-  if (!(await ensureBond(ctx, r, id))) return;
+  const bond = await reserveBond(ctx, r, id);
+  if (bond === null) return;
   ctx.hooks.afterJournal?.(r);
-  const receipt = await ctx.rpc.send(`openDispute(${id})`, (o) =>
-    ctx.disputes.openDispute(id, r.outputHash as string, r.traceRoot as string, o),
-  );
+  let receipt;
+  try {
+    receipt = await ctx.rpc.send(`openDispute(${id})`, (o) =>
+      ctx.disputes.openDispute(id, r.outputHash as string, r.traceRoot as string, o),
+    );
+  } finally {
+    ctx.bondsInFlight -= bond;
+  }
   ctx.hooks.afterSend?.(`openDispute(${id})`);
   const ev = receipt.logs
     .map((l) => {
@@ -113,15 +135,24 @@ async function openOne(ctx: ChallengerContext, r: JournalRecord, now: bigint): P
   ctx.log.warn("dispute opened", {
     disputeId,
     requestId: id,
-    bond: ev!.args.bond,
+    bond: tokens(ev!.args.bond as bigint),
     node: ev!.args.node,
     gas: receipt.gasUsed,
   });
   recordGame(ctx, r, disputeId);
 }
 
-/** True once the bond is affordable and approved; false (logged once) while the balance is short. */
-async function ensureBond(ctx: ChallengerContext, r: JournalRecord, id: bigint): Promise<boolean> {
+/**
+ * The bond of the dispute on `id`, once affordable and approved on top of the bonds in flight, reserved until the
+ * dispute is sent; null (logged once) while the balance is short. The checks take turns (`bondQueue`).
+ */
+function reserveBond(ctx: ChallengerContext, r: JournalRecord, id: bigint): Promise<bigint | null> {
+  const run = ctx.bondQueue.then(() => checkBond(ctx, r, id));
+  ctx.bondQueue = run.catch(() => undefined);
+  return run;
+}
+
+async function checkBond(ctx: ChallengerContext, r: JournalRecord, id: bigint): Promise<bigint | null> {
   // The bond grows with the collateral and with every game challengers lost on this commitment (bondFor).
   const bond = await ctx.rpc.call("bondFor", () => ctx.disputes.bondFor(id));
   if (!ctx.token) {
@@ -129,20 +160,23 @@ async function ensureBond(ctx: ChallengerContext, r: JournalRecord, id: bigint):
     ctx.token = IERC20__factory.connect(address, ctx.opts.signer);
   }
   const token = ctx.token;
+  const need = bond + ctx.bondsInFlight;
   const balance = await ctx.rpc.call("balanceOf", () => token.balanceOf(ctx.address));
-  if (balance < bond) {
+  if (balance < need) {
     logOnce(ctx, r.key!, "warn", "cannot afford the dispute bond; waiting for funds until the window closes", {
       requestId: id,
-      bond,
-      balance,
+      bond: tokens(bond),
+      balance: tokens(balance),
+      inFlight: tokens(ctx.bondsInFlight),
     });
-    return false;
+    return null;
   }
   const spender = ctx.opts.addresses.disputeManager;
   const allowance = await ctx.rpc.call("allowance", () => token.allowance(ctx.address, spender));
-  if (allowance < bond) {
-    await ctx.rpc.send("approve(bond)", (o) => token.approve(spender, bond, o));
-    ctx.log.info("bond approved", { spender, bond });
+  if (allowance < need) {
+    await ctx.rpc.send("approve(bond)", (o) => token.approve(spender, need, o));
+    ctx.log.info("bond approved", { spender, amount: tokens(need) });
   }
-  return true;
+  ctx.bondsInFlight += bond;
+  return bond;
 }

@@ -5,21 +5,67 @@
  */
 import { AbiCoder, keccak256 } from "ethers";
 
-import { JournalCorruptError } from "./journal";
+import { BatchStatus, DisputePhase, InferenceRequestStatus, NodeStatus } from "../../protocol/constants";
+import { JournalCorruptError, JournalRefusedError } from "./journal";
 
 /** Thrown by test hooks to simulate a crash: the daemons do not catch it. */
 export class InjectedCrash extends Error {}
 
 /** Errors a daemon never swallows: an injected crash, a journal it cannot trust. */
 export function isFatal(e: unknown): boolean {
-  return e instanceof InjectedCrash || e instanceof JournalCorruptError;
+  return e instanceof InjectedCrash || e instanceof JournalCorruptError || e instanceof JournalRefusedError;
 }
 
-/** A short text for a failed call: the decoded custom error when there is one, else ethers' short message. */
+/** Custom errors whose arguments include a protocol enum: the argument's index and the enum (named in logs). */
+const ENUM_ARGS: Record<string, [number, Record<number, string>][]> = {
+  InferenceManagerInvalidStatus: [[1, InferenceRequestStatus]],
+  InferenceManagerBatchNotCommitted: [[1, BatchStatus]],
+  InferenceManagerNodeInactive: [[1, NodeStatus]],
+  DisputeManagerWrongPhase: [
+    [1, DisputePhase],
+    [2, DisputePhase],
+  ],
+};
+
+/**
+ * Reverts that mean another party acted first on the same object, which is no fault of the daemon: the request or
+ * batch was settled (or disputed) by someone else, the dispute was resolved or moved by the other side. The daemon
+ * logs them as INFO and lets its next reconciliation read the outcome from the chain.
+ */
+const RACE_ERRORS = [
+  "InferenceManagerInvalidStatus",
+  "InferenceManagerBatchNotCommitted",
+  "DisputeManagerAlreadyResolved",
+  "DisputeManagerNotYourTurn",
+  "DisputeManagerWrongPhase",
+];
+
+function revertOf(e: unknown): { name: string; args: unknown[] } | null {
+  const err = e as { revert?: { name?: string; args?: unknown[] } } | null;
+  return err?.revert?.name ? { name: err.revert.name, args: [...(err.revert.args ?? [])] } : null;
+}
+
+/**
+ * A short text for a failed call: the decoded custom error when there is one (protocol enums by name, e.g.
+ * `InferenceManagerInvalidStatus(7, Finalized)`), else ethers' short message.
+ */
 export function errorMessage(e: unknown): string {
-  const err = e as { shortMessage?: string; message?: string; revert?: { name?: string; args?: unknown[] } };
-  if (err?.revert?.name) return `${err.revert.name}(${(err.revert.args ?? []).map(String).join(", ")})`;
+  const err = e as { shortMessage?: string; message?: string };
+  const revert = revertOf(e);
+  if (revert) {
+    const names = new Map(ENUM_ARGS[revert.name] ?? []);
+    const args = revert.args.map((a, i) => names.get(i)?.[Number(a)] ?? String(a));
+    return `${revert.name}(${args.join(", ")})`;
+  }
   return err?.shortMessage ?? err?.message ?? String(e);
+}
+
+/** True for a revert that only says someone else acted first (see RACE_ERRORS). */
+export function isHarmlessRace(e: unknown): boolean {
+  const name = revertOf(e)?.name;
+  if (name !== undefined) return RACE_ERRORS.includes(name);
+  const text = (e as { message?: string } | null)?.message ?? "";
+  return RACE_ERRORS.some((r) => text.includes(r));
 }
 
 /** `fn` over `items`, at most `limit` at a time, results in order. */
@@ -34,6 +80,28 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
+}
+
+/**
+ * `fn` over `items`, at most `limit` at a time, for work whose transactions may share a block (settlements, moves
+ * of different games). Every started item finishes before it returns; once one throws, no new item starts, and the
+ * first error is rethrown at the end (so an injected crash still stops the tick, with nothing left running).
+ */
+export async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let failed: { error: unknown } | null = null;
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length && failed === null) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (e) {
+        failed ??= { error: e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed !== null) throw (failed as { error: unknown }).error;
 }
 
 /**

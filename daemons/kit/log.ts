@@ -1,7 +1,10 @@
 /**
  * Structured logs for the daemons: one JSON object per line on stdout (`{"time":..,"level":"info","msg":..,
- * "requestId":"7"}`), or a short human line with `pretty`. Bigints are written as decimal strings.
+ * "requestId":"7"}`), or a short human line with `pretty` (objects as JSON). Bigints are written as decimal strings;
+ * token amounts go through `tokens()` ("0.01 VRT").
  */
+import { formatUnits } from "ethers";
+
 export type Level = "debug" | "info" | "warn" | "error";
 export type Fields = Record<string, unknown>;
 
@@ -28,6 +31,24 @@ function plain(v: unknown): unknown {
   return typeof v === "bigint" ? v.toString() : v;
 }
 
+/** A field's text on a pretty line: objects and arrays as JSON (bigints as decimal strings), never `[object Object]`. */
+function prettyValue(v: unknown): string {
+  if (typeof v === "object" && v !== null) {
+    if (v instanceof Error) return v.message;
+    return JSON.stringify(v, (_k, x: unknown) => plain(x));
+  }
+  return String(plain(v));
+}
+
+/** The protocol token's decimals and symbol (VerityToken: ERC20("Verity", "VRT"), 18 decimals). */
+const TOKEN_DECIMALS = 18;
+const TOKEN_SYMBOL = "VRT";
+
+/** A token amount in wei as a log field in tokens, e.g. 10000000000000000n → "0.01 VRT". */
+export function tokens(amount: bigint): string {
+  return `${formatUnits(amount, TOKEN_DECIMALS)} ${TOKEN_SYMBOL}`;
+}
+
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const write = opts.write ?? ((line: string) => void process.stdout.write(line + "\n"));
   const min = RANK[opts.level ?? "info"];
@@ -37,7 +58,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     if (opts.pretty) {
       const extra = Object.entries(fields)
         .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => `${k}=${String(plain(v))}`)
+        .map(([k, v]) => `${k}=${prettyValue(v)}`)
         .join(" ");
       write(`${time.slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${msg}${extra ? "  " + extra : ""}`);
     } else {

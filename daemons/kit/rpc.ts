@@ -62,6 +62,8 @@ export class Rpc {
   /** Transient failures retried so far. */
   retries = 0;
   txSent = 0;
+  /** Wall-clock ms of the first transient failure of the current outage; null while the endpoint answers. */
+  failingSince: number | null = null;
   private nonce: number | null = null;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -77,9 +79,15 @@ export class Rpc {
     let delay = this.policy.baseMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await fn();
+        const result = await fn();
+        this.failingSince = null;
+        return result;
       } catch (e) {
-        if (!isTransient(e)) throw e;
+        if (!isTransient(e)) {
+          this.failingSince = null; // the endpoint answered (with a revert or another error)
+          throw e;
+        }
+        this.failingSince ??= Date.now();
         if (attempt >= this.policy.attempts) {
           throw new RpcUnavailableError(
             `${what} failed ${attempt} times (${(e as Error).message}); is the RPC endpoint up?`,
@@ -99,18 +107,28 @@ export class Rpc {
   }
 
   /**
-   * Sends one transaction built by `build` with the sender's next nonce, then waits for `confirmations`. Sends are
-   * serialised (one in flight). A nonce error resyncs the nonce and tries again; a transient error is retried with
-   * the same nonce (if the first attempt did reach the pool, the retry meets a nonce error and the caller's next
-   * reconciliation sees the result on-chain). A revert is thrown as is.
+   * Sends one transaction built by `build` with the sender's next nonce, then waits for `confirmations`. Broadcasts
+   * are serialised (one nonce at a time); the waits are not, so that callers sending several transactions at once
+   * (settlements, moves in several games) get them into the same block on a chain that mines on a timer. A nonce
+   * error resyncs the nonce and tries again; a transient error is retried with the same nonce (if the first attempt
+   * did reach the pool, the retry meets a nonce error and the caller's next reconciliation sees the result
+   * on-chain). A revert is thrown as is.
    */
   send(
     what: string,
     build: (overrides: { nonce: number }) => Promise<ContractTransactionResponse>,
   ): Promise<TransactionReceipt> {
-    const run = this.queue.then(() => this.sendNow(what, build));
-    this.queue = run.catch(() => undefined);
-    return run;
+    const broadcast = this.queue.then(() => this.broadcastNow(what, build));
+    this.queue = broadcast.catch(() => undefined);
+    return broadcast.then((tx) => this.confirm(what, tx));
+  }
+
+  private async confirm(what: string, tx: ContractTransactionResponse): Promise<TransactionReceipt> {
+    const receipt = await this.call(`${what} (wait)`, () => tx.wait(this.confirmations));
+    if (receipt === null || receipt.status !== 1) {
+      throw new TransactionFailedError(`${what}: transaction ${tx.hash} failed`);
+    }
+    return receipt;
   }
 
   async resyncNonce(): Promise<number> {
@@ -120,10 +138,10 @@ export class Rpc {
     return this.nonce;
   }
 
-  private async sendNow(
+  private async broadcastNow(
     what: string,
     build: (overrides: { nonce: number }) => Promise<ContractTransactionResponse>,
-  ): Promise<TransactionReceipt> {
+  ): Promise<ContractTransactionResponse> {
     let nonceResyncs = 0;
     for (;;) {
       const nonce = this.nonce ?? (await this.resyncNonce());
@@ -145,13 +163,10 @@ export class Rpc {
         this.nonce = null;
         throw e;
       }
-      this.nonce = nonce + 1;
+      // A builder that ignores the override (a game move) used the signer's own count: follow the transaction.
+      this.nonce = Math.max(nonce, tx.nonce) + 1;
       this.txSent++;
-      const receipt = await this.call(`${what} (wait)`, () => tx.wait(this.confirmations));
-      if (receipt === null || receipt.status !== 1) {
-        throw new TransactionFailedError(`${what}: transaction ${tx.hash} failed`);
-      }
-      return receipt;
+      return tx;
     }
   }
 }

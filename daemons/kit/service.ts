@@ -2,20 +2,25 @@
  * The frame both daemons run in, in the spirit of Optimism's BaseServiceV2. A daemon is a `Service` subclass that
  * supplies its round of work, its credit holders and the fields of its start line; the base does the rest, the same
  * way for both:
- *   start()  opens the journal (`.verity/<role>-<address>/journal.jsonl` by default), logs "<role> daemon starting",
- *            resynchronises the nonce, then the subclass's `started()` (the node reconciles its journal there);
+ *   start()  reads the chain's identity (chain id, genesis block hash, the deployment's addresses), opens and locks
+ *            the journal keyed by it (`.verity/<role>-<address>/chain-<id>-<genesis>-<deployment>/journal.jsonl`
+ *            by default; a journal of another chain or deployment, or one locked by a live daemon, is refused), logs
+ *            "<role> daemon starting", resynchronises the nonce, then the subclass's `started()` (the node
+ *            reconciles its journal there);
  *   tick()   start(), one round, the credits every `claimEvery` ticks, journal compaction, the RPC counters;
  *   run()    ticks every `pollMs` until `stop()`, a failed tick logged and retried with backoff (`runLoop`), then
  *            close();
- *   health() `{ ok, <role>: address, lastTickAt, lastBlock }`, and `healthSource()` for /health and /metrics.
+ *   health() `{ ok, <role>: address, lastTickAt, lastBlock, rpc }`: ok (HTTP 200) while the journal is open and the
+ *            RPC endpoint answers, not ok (503) before the start and during an RPC outage; `healthSource()` serves
+ *            it on /health and /metrics.
  */
 import type { ContractTransactionResponse } from "ethers";
 
 import { errorMessage, isFatal } from "./common";
 import { cursor } from "./cursor";
 import type { HealthSource } from "./health";
-import { Journal, journalPath } from "./journal";
-import type { Fields, Logger } from "./log";
+import { Journal, journalPath, type ChainIdentity } from "./journal";
+import { tokens, type Fields, type Logger } from "./log";
 import { sleep } from "./rpc";
 import type { ServiceOptions, ServiceState } from "./state";
 
@@ -34,6 +39,8 @@ export abstract class Service<S extends ServiceState = ServiceState> {
   private stopping = false;
   private readonly claimEvery: number;
   private readonly journalFile: string | undefined;
+  private readonly journalRoot: string | undefined;
+  private readonly addresses: Readonly<Record<string, string>>;
 
   protected constructor(
     /** "node" or "challenger": names the journal's folder, the log lines, the health field and the metrics. */
@@ -44,6 +51,20 @@ export abstract class Service<S extends ServiceState = ServiceState> {
   ) {
     this.claimEvery = opts.claimEvery ?? 10;
     this.journalFile = opts.journalFile;
+    this.journalRoot = opts.journalRoot;
+    const addresses: Record<string, string> = {};
+    for (const [name, a] of Object.entries(opts.addresses ?? {})) if (typeof a === "string") addresses[name] = a;
+    this.addresses = addresses;
+  }
+
+  /** The chain and deployment this daemon runs against, which its journal is keyed by. */
+  async chainIdentity(): Promise<ChainIdentity> {
+    const provider = this.ctx.signer.provider!;
+    const [network, genesis] = await Promise.all([
+      this.ctx.rpc.call("getNetwork", () => provider.getNetwork()),
+      this.ctx.rpc.call("getBlock(0)", () => provider.getBlock(0)),
+    ]);
+    return { chainId: network.chainId.toString(), genesis: genesis?.hash ?? "unknown", addresses: this.addresses };
   }
 
   get metrics(): S["metrics"] {
@@ -78,11 +99,13 @@ export abstract class Service<S extends ServiceState = ServiceState> {
     const ctx = this.ctx;
     if (ctx.journal) return;
     ctx.address = await ctx.signer.getAddress();
-    const file = this.journalFile ?? journalPath(ctx.address, undefined, this.role);
-    ctx.journal = Journal.open(file, { warn: (m, f) => ctx.log.warn(m, f) });
+    const identity = await this.chainIdentity();
+    const file = this.journalFile ?? journalPath(ctx.address, this.journalRoot, this.role, identity);
+    ctx.journal = Journal.open(file, { warn: (m, f) => ctx.log.warn(m, f), identity, lock: true });
     ctx.log.info(`${this.role} daemon starting`, {
       [this.role]: ctx.address,
       journal: file,
+      chainId: identity.chainId,
       openActions: ctx.journal.replay().length,
       cursor: cursor(ctx),
       ...this.startFields(),
@@ -127,11 +150,14 @@ export abstract class Service<S extends ServiceState = ServiceState> {
   }
 
   health(): ServiceHealth {
+    const down = this.ctx.rpc.failingSince;
     return {
-      ok: this.ctx.journal !== null,
+      ok: this.ctx.journal !== null && down === null,
       [this.role]: this.ctx.address,
       lastTickAt: this.lastTickAt,
       lastBlock: this.ctx.metrics.lastBlock,
+      rpc: down === null ? "up" : `failing since ${new Date(down).toISOString()}`,
+      ...(this.ctx.journal === null ? { starting: true } : {}),
     };
   }
 
@@ -157,7 +183,7 @@ export abstract class Service<S extends ServiceState = ServiceState> {
         await ctx.rpc.send(`claimCredits(${name})`, (o) => contract.claimCredits(o));
         total += credit;
         ctx.metrics.creditsClaimed++;
-        ctx.log.info("credits claimed", { from: name, amount: credit });
+        ctx.log.info("credits claimed", { from: name, amount: tokens(credit) });
       } catch (e) {
         if (isFatal(e)) throw e;
         ctx.log.warn("claiming credits failed", { from: name, error: errorMessage(e) });

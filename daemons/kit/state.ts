@@ -20,8 +20,15 @@ export interface ServiceHooks {
 
 export interface ServiceOptions {
   signer: Signer;
-  /** Default `.verity/<role>-<address>/journal.jsonl` (role: node, challenger). */
+  /**
+   * The journal; default `<journalRoot>/<role>-<address>/chain-<id>-<genesis>-<deployment>/journal.jsonl` (role:
+   * node, challenger), keyed by the chain and deployment (journal.ts `journalPath`).
+   */
   journalFile?: string;
+  /** Where default journals go (default `.verity`). */
+  journalRoot?: string;
+  /** The deployment's contracts by name (the journal is keyed by them); the daemons' own options carry them. */
+  addresses?: object;
   /** Blocks deep an event must be before it is taken in, and after each transaction (default 1). */
   confirmations?: number;
   /** Blocks of events taken in per tick at most (default 2000). */

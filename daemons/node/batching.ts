@@ -12,6 +12,7 @@ import { bytesOf } from "../../executor/trace/trace";
 import { errorMessage as message, isFatal } from "../kit/common";
 import type { NodeContext } from "./context";
 import type { JournalRecord } from "../kit/journal";
+import { tokens } from "../kit/log";
 import { ensureSettle } from "./settlement";
 
 const STAKE_ERRORS = new Interface(["error StakingInsufficientFreeStake(address node, uint256 free, uint256 needed)"]);
@@ -79,7 +80,12 @@ export async function commitBatch(
       const { free, needed } = short;
       const cap = Number((BigInt(ids.length) * free) / needed);
       journal.complete(record.key!, { dropped: "insufficient free stake" });
-      ctx.log.warn("batch exceeds the free stake; shrinking it", { count: ids.length, free, needed, newCap: cap });
+      ctx.log.warn("batch exceeds the free stake; shrinking it", {
+        count: ids.length,
+        free: tokens(free),
+        needed: tokens(needed),
+        newCap: cap,
+      });
       if (cap < 2) {
         // No room now: leave the requests queued (a batch can still take them after their deadline) until a
         // settlement frees stake.
@@ -109,7 +115,7 @@ export async function recordBatch(ctx: NodeContext, r: JournalRecord, batchId: b
     traceRoots: r.traceRoots,
     blocks: r.blocks,
   });
-  for (const id of ids)
-    if (!ctx.journal!.isComplete(`r:${id}`)) ctx.journal!.complete(`r:${id}`, { batchId: batchId.toString() });
-  ctx.journal!.complete(r.key!, { batchId: batchId.toString() });
+  // The leaves and the announcement closed in one write (the settlement is owed already).
+  const open = ids.map((id) => `r:${id}`).filter((key) => !ctx.journal!.isComplete(key));
+  ctx.journal!.completeAll([...open, r.key!], { batchId: batchId.toString() });
 }

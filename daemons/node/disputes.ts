@@ -11,7 +11,7 @@ import { MOVES_PER_TICK } from "../../game/driver";
 import { Outcome, Phase } from "../../game/enums";
 import { Player } from "../../game/player";
 import { bytesOf } from "../../executor/trace/trace";
-import { errorMessage as message, isFatal } from "../kit/common";
+import { eachLimit, errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
 import { NodeDaemonError, type NodeContext } from "./context";
 import { ensureSettle } from "./settlement";
 import { viewOf } from "./views";
@@ -56,7 +56,8 @@ async function inputOf(ctx: NodeContext, requestId: bigint): Promise<{ versionId
 /** Plays every move the node owes in its open disputes, and closes the resolved ones. */
 export async function playDisputes(ctx: NodeContext): Promise<void> {
   const open = ctx.journal!.replay().filter((r) => r.t === "dispute");
-  for (const r of open) {
+  // The games side by side (each one's moves in order): their moves share blocks.
+  await eachLimit(open, GAME_CONCURRENCY, async (r) => {
     const disputeId = BigInt(r.disputeId as string);
     const requestId = BigInt(r.requestId as string);
     try {
@@ -95,7 +96,18 @@ export async function playDisputes(ctx: NodeContext): Promise<void> {
       }
     } catch (e) {
       if (isFatal(e)) throw e;
+      if (isHarmlessRace(e)) {
+        ctx.log.info("the game moved on before our move (a harmless race); will read it again", {
+          disputeId,
+          requestId,
+          reason: message(e),
+        });
+        return;
+      }
       ctx.log.error("dispute move failed; will retry", { disputeId, requestId, error: message(e) });
     }
-  }
+  });
 }
+
+/** Disputes played at once, at most. */
+const GAME_CONCURRENCY = 8;

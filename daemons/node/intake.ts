@@ -4,9 +4,11 @@
  * "request" record (to serve), an open one for a version it serves a "claim" record (to claim), a DisputeOpened
  * against it a "dispute" record (to play); then the "cursor" record moves past the range.
  */
-import { ZeroAddress, type Log } from "ethers";
+import { ZeroAddress, zeroPadValue, type Log } from "ethers";
 
 import { advanceCursor, nextRange } from "../kit/cursor";
+import { decodeInferenceRequested } from "../kit/events";
+import type { JournalRecord } from "../kit/journal";
 import type { NodeContext } from "./context";
 import { scanRedundant } from "./redundant";
 import { canServe } from "./serving";
@@ -32,35 +34,40 @@ export async function scan(ctx: NodeContext): Promise<void> {
         address: ctx.opts.addresses.inferenceManager,
         fromBlock: from,
         toBlock: to,
-        topics: [topic],
+        // `node` is InferenceRequested's third indexed topic: only our requests and the open ones (not every other
+        // node's inputs).
+        topics: [topic, null, null, [zeroPadValue(ctx.address, 32), zeroPadValue(ZeroAddress, 32)]],
       }),
     );
+    // Journaled together (one write, one fsync) once the whole range is read.
+    const taken: JournalRecord[] = [];
     for (const log of logs) {
-      const ev = ctx.inference.interface.parseLog(log)!;
-      const requestId = ev.args.requestId as bigint;
-      const node = (ev.args.node as string).toLowerCase();
+      const ev = decodeInferenceRequested(log);
+      const requestId = ev.requestId;
+      const node = ev.node;
       const key = `r:${requestId}`;
       if (node !== ctx.address.toLowerCase() && node !== ZeroAddress) continue;
       // Requests assigned to us are ours whatever the version (the contract checked eligibility); open ones only
       // for the versions we serve.
-      if (node === ZeroAddress && !ctx.versions.includes(ev.args.versionId as bigint)) continue;
+      if (node === ZeroAddress && !ctx.versions.includes(ev.versionId)) continue;
       if (journal.has(key)) continue;
-      const mode = Number(ev.args.mode);
+      const mode = ev.mode;
       if (!canServe(ctx, mode)) {
         if (node !== ZeroAddress)
           ctx.log.warn("request in a mode this node does not serve; left unserved", { requestId, mode });
         continue;
       }
       ctx.metrics.requestsSeen++;
-      journal.append({
+      taken.push({
         t: node === ZeroAddress ? "claim" : "request",
         key,
         requestId: requestId.toString(),
-        versionId: (ev.args.versionId as bigint).toString(),
-        input: ev.args.input as string,
+        versionId: ev.versionId.toString(),
+        input: ev.input,
         block: log.blockNumber,
       });
     }
+    journal.appendAll(taken);
   }
   const disputeTopic = ctx.disputes.interface.getEvent("DisputeOpened").topicHash;
   const dlogs: Log[] = await ctx.rpc.call("getLogs(DisputeOpened)", () =>

@@ -12,7 +12,8 @@ import { ZeroAddress, hexlify, keccak256 } from "ethers";
 import type { PartyView } from "../../game/view";
 import { bytesOf } from "../../executor/trace/trace";
 import { InferenceRequestStatus as STATUS } from "../../protocol/constants";
-import { errorMessage as message, isFatal, mapLimit } from "../kit/common";
+import { bulkView } from "../kit/bulk";
+import { errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
 import type { NodeContext } from "./context";
 import { commitBatch } from "./batching";
 import type { JournalRecord } from "../kit/journal";
@@ -32,16 +33,25 @@ export async function serve(ctx: NodeContext): Promise<void> {
   if (pending.length === 0) return;
   const work: { r: JournalRecord; id: bigint; view: PartyView; callback: boolean; mode: number; claimed: boolean }[] =
     [];
-  // The requests' current state, fetched a few at a time (one round trip each over JSON-RPC).
-  const states = await mapLimit(pending, 16, async (r) => {
-    const id = BigInt(r.requestId as string);
-    try {
-      return await ctx.rpc.call("getRequest", () => ctx.inference.getRequest(id));
-    } catch (e) {
-      if (isFatal(e)) throw e;
-      ctx.log.error("cannot read request", { requestId: id, error: message(e) });
-      return null;
-    }
+  // The requests' current state, in bulk (JSON-RPC batches of eth_calls: one round trip per 200 requests).
+  type RequestState = Awaited<ReturnType<typeof ctx.inference.getRequest>>;
+  let states: (RequestState | null)[];
+  try {
+    states = await bulkView<RequestState>(
+      ctx.rpc,
+      ctx.opts.signer.provider!,
+      { address: ctx.opts.addresses.inferenceManager, iface: ctx.inference.interface },
+      "getRequest",
+      pending.map((r) => [BigInt(r.requestId as string)]),
+      ([id]) => ctx.inference.getRequest(id as bigint),
+    );
+  } catch (e) {
+    if (isFatal(e)) throw e;
+    ctx.log.warn("cannot read the pending requests; will retry", { count: pending.length, error: message(e) });
+    return;
+  }
+  states.forEach((st, i) => {
+    if (st === null) ctx.log.warn("cannot read request; will retry", { requestId: pending[i].requestId });
   });
   for (const [i, r] of pending.entries()) {
     const id = BigInt(r.requestId as string);
@@ -111,7 +121,13 @@ export async function serve(ctx: NodeContext): Promise<void> {
       await sendCommit(ctx, record);
     } catch (e) {
       if (isFatal(e)) throw e;
-      ctx.log.error("commit failed; will reconcile", { requestId: w.id, error: message(e) });
+      // A request reopened, refunded or taken under us is a race, not a fault: reconciliation reads the outcome.
+      (isHarmlessRace(e) ? ctx.log.info : ctx.log.error)(
+        isHarmlessRace(e)
+          ? "the request moved on before our commit (a harmless race); will reconcile"
+          : "commit failed; will reconcile",
+        { requestId: w.id, error: message(e) },
+      );
     }
   }
 }

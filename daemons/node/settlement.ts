@@ -7,9 +7,10 @@
 import { ZeroAddress, ZeroHash } from "ethers";
 
 import { BatchStatus as BATCH_STATUS, InferenceRequestStatus as STATUS } from "../../protocol/constants";
-import { errorMessage as message, isFatal } from "../kit/common";
+import { eachLimit, errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
 import type { NodeContext } from "./context";
 import type { JournalRecord } from "../kit/journal";
+import { tokens } from "../kit/log";
 
 /** Journals the settlement `key` as owed, unless it already is. */
 export function ensureSettle(ctx: NodeContext, key: string, record: { t: string; [field: string]: unknown }): void {
@@ -26,18 +27,29 @@ export async function settle(ctx: NodeContext): Promise<void> {
   const provider = ctx.opts.signer.provider!;
   const block = await ctx.rpc.call("getBlock", () => provider.getBlock("latest"));
   const now = BigInt(block!.timestamp);
-  for (const r of open) {
-    // Known to be inside its window: no need to ask the chain again before the window ends.
-    if ((ctx.notBefore.get(r.key!) ?? 0n) > now) continue;
+  // Known to be inside its window: no need to ask the chain again before the window ends.
+  const due = open.filter((r) => (ctx.notBefore.get(r.key!) ?? 0n) <= now);
+  // Several at once: their transactions can share a block.
+  await eachLimit(due, SETTLE_CONCURRENCY, async (r) => {
     try {
       if (r.batchId !== undefined) await settleBatch(ctx, r, now);
       else await settleRequest(ctx, r, now);
     } catch (e) {
       if (isFatal(e)) throw e;
+      if (isHarmlessRace(e)) {
+        ctx.log.info("already settled by someone else (a harmless race); will confirm from the chain", {
+          key: r.key,
+          reason: message(e),
+        });
+        return;
+      }
       ctx.log.error("settlement failed; will retry", { key: r.key, error: message(e) });
     }
-  }
+  });
 }
+
+/** Settlements sent at once, at most. */
+const SETTLE_CONCURRENCY = 16;
 
 async function settleRequest(ctx: NodeContext, r: JournalRecord, now: bigint): Promise<void> {
   const id = BigInt(r.requestId as string);
@@ -61,7 +73,7 @@ async function settleRequest(ctx: NodeContext, r: JournalRecord, now: bigint): P
   ctx.batchCap = Number.MAX_SAFE_INTEGER;
   ctx.journal!.complete(r.key!, { status: STATUS.Finalized });
   ctx.views.delete(id.toString());
-  ctx.log.info("request finalized", { requestId: id, fee: req.fee });
+  ctx.log.info("request finalized", { requestId: id, fee: tokens(req.fee) });
 }
 
 async function settleBatch(ctx: NodeContext, r: JournalRecord, now: bigint): Promise<void> {
@@ -80,5 +92,5 @@ async function settleBatch(ctx: NodeContext, r: JournalRecord, now: bigint): Pro
   ctx.batchCap = Number.MAX_SAFE_INTEGER;
   ctx.journal!.complete(r.key!, { status: "finalized" });
   for (const id of ids) ctx.views.delete(id.toString());
-  ctx.log.info("batch finalized", { batchId, count: ids.length, paid: b.feeRemaining });
+  ctx.log.info("batch finalized", { batchId, count: ids.length, paid: tokens(b.feeRemaining) });
 }

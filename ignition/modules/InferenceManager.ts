@@ -44,7 +44,8 @@ function build(stakingModule: StakingModuleType) {
  * Parameters (module `InferenceManager`; bounds enforced by the setters):
  * - `governor` (usually under `$global`; default: the deploying account): DEFAULT_ADMIN_ROLE + GOVERNOR_ROLE. The
  *   deploying account sends the five setter calls below, so it must be the governor when this module runs.
- * - `challengeWindow` (required, seconds): 1 minute ..= 7 days (`MIN_CHALLENGE_WINDOW`, `MAX_CHALLENGE_WINDOW`).
+ * - `challengeWindow` (required, seconds): 10 seconds ..= 7 days (`MIN_CHALLENGE_WINDOW`, `MAX_CHALLENGE_WINDOW`); seconds
+ *   only on local chains (ignition/parameters/anvil.json), hours on a real one.
  * - `requestTimeout` (required, seconds): 1 minute ..= 7 days (`MIN_REQUEST_TIMEOUT`, `MAX_REQUEST_TIMEOUT`).
  * - `collateralMultiplier` (required): 1 ..= 100; a commitment locks fee × multiplier of the node's stake.
  * - `maxCallbackGas` (required): 10,000 ..= 5,000,000 (`MIN_MAX_CALLBACK_GAS`, `MAX_MAX_CALLBACK_GAS`).

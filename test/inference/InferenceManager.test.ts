@@ -122,6 +122,37 @@ describe("InferenceManager", function () {
       expect(info.status).to.equal(STATUS.Assigned);
     });
 
+    it("indexes the assigned node: a node's log filter gets its own requests and the open ones, not others'", async function () {
+      const f = await fixture();
+      const [alice] = f.requesters;
+      const other = f.stranger.address;
+      const mine = await request(f);
+      const open = await request(f, { node: NONE });
+      const mine2 = await request(f);
+      // What the node daemon asks for: topic 3 (node) in [itself, 0]; here with topic 2 (requester) too.
+      const pad = (a: string) => ethers.zeroPadValue(a, 32);
+      const logs = await ethers.provider.getLogs({
+        address: await f.manager.getAddress(),
+        fromBlock: 0,
+        topics: [
+          f.manager.interface.getEvent("InferenceRequested").topicHash,
+          null,
+          pad(alice.address),
+          [pad(f.node.address), pad(NONE)],
+        ],
+      });
+      const ids = logs.map((l) => f.manager.interface.parseLog(l)!.args.requestId as bigint);
+      expect(ids).to.deep.equal([mine, open, mine2]);
+      const onlyOpen = await f.manager.queryFilter(
+        f.manager.filters.InferenceRequested(undefined, undefined, undefined, NONE),
+        0,
+      );
+      expect(onlyOpen.map((e) => e.args.requestId)).to.deep.equal([open]);
+      expect(
+        await f.manager.queryFilter(f.manager.filters.InferenceRequested(undefined, undefined, undefined, other), 0),
+      ).to.have.length(0);
+    });
+
     it("opens a request without a node", async function () {
       const f = await fixture();
       const id = await request(f, { node: NONE });
@@ -677,7 +708,7 @@ describe("InferenceManager", function () {
       ids: { bounds: "I8", role: "I8" },
     };
     const cases = [
-      ["setChallengeWindow", "challengeWindow", "ChallengeWindowSet", 60n, 7n * 86400n, 7200n],
+      ["setChallengeWindow", "challengeWindow", "ChallengeWindowSet", 10n, 7n * 86400n, 7200n],
       ["setRequestTimeout", "requestTimeout", "RequestTimeoutSet", 60n, 7n * 86400n, 600n],
       ["setCollateralMultiplier", "collateralMultiplier", "CollateralMultiplierSet", 1n, 100n, 3n],
       ["setMaxCallbackGas", "maxCallbackGas", "MaxCallbackGasSet", 10_000n, 5_000_000n, 1_000_000n],

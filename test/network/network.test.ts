@@ -1,5 +1,6 @@
 /**
- * `npm run network`, automated: the whole network as separate processes on a `hardhat node` on 127.0.0.1 (see
+ * `npm run network`, automated: the whole network as separate processes on anvil on 127.0.0.1 (a block every
+ * second; the 30 s challenge window passes with the blocks; see
  * tools/network/orchestrator.ts): three node daemons (two `verity node serve`, and tools/network/cheating-node.ts,
  * the same daemon with a test double that tampers with a fraction of its requests), the `verity challenger run`
  * watchtower, and the load generator sending 300 requests on held-out digits.
@@ -25,7 +26,7 @@ import { DisputeOutcome, InferenceRequestStatus } from "../../protocol/constants
 import { bytesOf } from "../../executor/trace/trace";
 import { demoModel } from "../../models/demo-models";
 import { VerityNetwork } from "../../tools/network/orchestrator";
-import { portInUse, sleep, waitFor } from "../../tools/network/processes";
+import { portInUse, ProcessGroup, sleep, waitFor } from "../../tools/network/processes";
 import type { LoadRecord } from "../../tools/network/load";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 
@@ -49,14 +50,15 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
   before(async function () {
     this.timeout(200_000);
     const started = Date.now();
-    net = new VerityNetwork({ cheat: CHEAT, challenger: true, pollMs: 200, log: () => undefined });
+    net = new VerityNetwork({ chain: "anvil", cheat: CHEAT, challenger: true, pollMs: 200, log: () => undefined });
     await net.start();
     net.startClock();
     const load = net.startLoad(REQUESTS, 60, 0.2);
 
-    // Kill node 1 with SIGKILL mid-work: after it has committed some requests, at a moment when the chain shows
-    // requests assigned to it (named, or claimed by it) that it has not committed yet, and its /metrics shows it
-    // has taken in requests it has not committed. The restart on the same journal must commit each exactly once.
+    // Kill node 1 with SIGKILL mid-work: after it has committed some requests, at a moment when its /metrics shows
+    // it has taken in requests it has not committed (it is frozen with SIGSTOP right then, so that it sends nothing
+    // more) and the chain shows requests assigned to it (named, or claimed by it) that it has not committed yet (the
+    // load keeps naming it while it is frozen). The restart on the same journal must commit each exactly once.
     const node = net.nodes[KILLED];
     const address = net.config.operators[KILLED].address.toLowerCase();
     const uncommitted = () =>
@@ -68,11 +70,20 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
         if (!m) return undefined;
         const done = m.committed + m.batchedRequests;
         if (done < 5 || m.requestsSeen - done < 1) return undefined;
-        await net.ledger.sync();
-        return uncommitted().length >= 2 ? m : undefined;
+        ProcessGroup.signal(node.proc!, "SIGSTOP");
+        return m;
       },
       90_000,
       50,
+    );
+    await waitFor(
+      "requests node 1 owes on-chain",
+      async () => {
+        await net.ledger.sync();
+        return uncommitted().length >= 2 ? true : undefined;
+      },
+      60_000,
+      200,
     );
     await net.killNode(KILLED);
     await net.ledger.sync();

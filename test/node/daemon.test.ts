@@ -13,6 +13,7 @@ import { Player } from "../../game/player";
 import { honestView, tamperedView } from "../../game/view";
 import { InjectedCrash } from "../../daemons/node/daemon";
 import { startHealthServer } from "../../daemons/kit/health";
+import { JournalRefusedError } from "../../daemons/kit/journal";
 import { merkleProof } from "../../executor/trace/merkle";
 import { bytesOf } from "../../executor/trace/trace";
 import { demoModel } from "../../models/demo-models";
@@ -480,6 +481,51 @@ describe("NodeDaemon", function () {
     } finally {
       provider.getBlockNumber = original;
     }
+  });
+
+  it("N6 refuses to start on a journal written against another deployment, and names it", async () => {
+    const { d } = await daemon();
+    await d.tick();
+    d.close();
+    const other = await daemon({ addresses: { modelRegistry: "0x" + "77".repeat(20) } });
+    await expect(other.d.tick()).to.be.rejectedWith(
+      JournalRefusedError,
+      /belongs to another chain or deployment: it has modelRegistry at 0x.*, not 0x7777.*\(another deployment\)/,
+    );
+    expect(other.d.health().ok).to.equal(false);
+  });
+
+  it("N7 refuses a second daemon on the same journal while the first runs", async () => {
+    const first = await daemon();
+    await first.d.tick();
+    const second = await daemon();
+    await expect(second.d.tick()).to.be.rejectedWith(JournalRefusedError, /in use by process \d+/);
+    first.d.close();
+    await second.d.tick(); // the lock was released
+    second.d.close();
+  });
+
+  it("N8 /health is 503 before the start and during an RPC outage, 200 once the endpoint answers again", async () => {
+    const { d } = await daemon({ retry: { attempts: 2, baseMs: 1, maxMs: 2 } });
+    expect(d.health()).to.include({ ok: false, starting: true });
+    await d.tick();
+    expect(d.health()).to.include({ ok: true, rpc: "up" });
+    const provider = node().provider!;
+    const original = provider.getBlockNumber.bind(provider);
+    provider.getBlockNumber = async () => {
+      throw makeError("connect ECONNREFUSED 127.0.0.1:8545", "UNKNOWN_ERROR", {});
+    };
+    try {
+      await expect(d.tick()).to.be.rejected;
+      const h = d.health();
+      expect(h.ok).to.equal(false);
+      expect(String(h.rpc)).to.match(/^failing since \d{4}-/);
+    } finally {
+      provider.getBlockNumber = original;
+    }
+    await d.tick();
+    expect(d.health()).to.include({ ok: true, rpc: "up" });
+    d.close();
   });
 
   it("serves /health and /metrics on 127.0.0.1", async () => {

@@ -3,7 +3,17 @@ import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
 
-import { COMPACT_AFTER_RECORDS, Journal, JournalCorruptError, type JournalIO } from "../../daemons/kit/journal";
+import { spawnSync } from "child_process";
+
+import {
+  COMPACT_AFTER_RECORDS,
+  Journal,
+  JournalCorruptError,
+  JournalRefusedError,
+  journalPath,
+  type ChainIdentity,
+  type JournalIO,
+} from "../../daemons/kit/journal";
 
 describe("node journal", () => {
   let dir: string;
@@ -126,5 +136,87 @@ describe("node journal", () => {
     expect(j.all()).to.have.length(1);
     expect(COMPACT_AFTER_RECORDS).to.equal(20_000);
     j.close();
+  });
+
+  describe("keyed by chain and deployment (N6), locked (N7)", () => {
+    const identity: ChainIdentity = {
+      chainId: "31337",
+      genesis: "0x" + "ab".repeat(32),
+      addresses: { inferenceManager: "0x" + "11".repeat(20), disputeManager: "0x" + "22".repeat(20) },
+    };
+
+    it("N6 writes the chain record first and reopens on the same chain and deployment", () => {
+      const j = Journal.open(file, { identity });
+      j.append({ t: "cursor", block: 40 });
+      j.close();
+      // Hex case does not matter.
+      const k = Journal.open(file, { identity: { ...identity, genesis: "0x" + "AB".repeat(32) } });
+      expect(k.all()[0]).to.include({ t: "chain", chainId: "31337" });
+      expect(k.last("cursor")).to.deep.equal({ t: "cursor", block: 40 });
+      k.compact(); // the chain record survives compaction
+      expect(k.last("chain")).to.include({ chainId: "31337" });
+      k.close();
+    });
+
+    it("N6 refuses a journal of another chain id, genesis block or deployment, naming what differs", () => {
+      const j = Journal.open(file, { identity });
+      j.append({ t: "cursor", block: 40 });
+      j.close();
+      expect(() => Journal.open(file, { identity: { ...identity, chainId: "1" } })).to.throw(
+        JournalRefusedError,
+        /another chain or deployment: it has chain id 31337, not 1; refusing to resume its cursor \(block 40\)/,
+      );
+      expect(() => Journal.open(file, { identity: { ...identity, genesis: "0x" + "cd".repeat(32) } })).to.throw(
+        JournalRefusedError,
+        /genesis block 0xabab.*another chain with the same id, or a reset one/,
+      );
+      const other = { ...identity.addresses, disputeManager: "0x" + "33".repeat(20) };
+      expect(() => Journal.open(file, { identity: { ...identity, addresses: other }, lock: true })).to.throw(
+        JournalRefusedError,
+        /disputeManager at 0x2222.*not 0x3333.*another deployment/,
+      );
+      expect(fs.existsSync(`${file}.lock`), "a refused journal leaves no lock").to.equal(false);
+    });
+
+    it("N6 refuses a journal with records but no chain record (written before journals were keyed)", () => {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, '{"t":"cursor","block":900}\n');
+      expect(() => Journal.open(file, { identity })).to.throw(JournalRefusedError, /no "chain" record/);
+    });
+
+    it("N6 the default path is keyed by chain id, genesis and deployment", () => {
+      const a = journalPath("0xABC", "/h", "node", identity);
+      expect(a).to.match(/^\/h\/node-0xabc\/chain-31337-abababab-[0-9a-f]{8}\/journal\.jsonl$/);
+      expect(journalPath("0xABC", "/h", "node", { ...identity, genesis: "0x" + "cd".repeat(32) })).to.not.equal(a);
+      const other = { ...identity, addresses: { ...identity.addresses, disputeManager: "0x" + "33".repeat(20) } };
+      expect(journalPath("0xABC", "/h", "node", other)).to.not.equal(a);
+    });
+
+    it("N7 refuses a second opener while the lock holder lives, and releases the lock on close", () => {
+      const j = Journal.open(file, { identity, lock: true });
+      expect(JSON.parse(fs.readFileSync(`${file}.lock`, "utf8"))).to.include({ pid: process.pid });
+      expect(() => Journal.open(file, { identity, lock: true })).to.throw(
+        JournalRefusedError,
+        new RegExp(
+          `in use by process ${process.pid} \\(lock file '.*journal\\.jsonl\\.lock'\\): another daemon runs on it`,
+        ),
+      );
+      j.close();
+      expect(fs.existsSync(`${file}.lock`)).to.equal(false);
+      Journal.open(file, { identity, lock: true }).close();
+    });
+
+    it("N7 takes over a stale lock whose process is gone, with a warning", () => {
+      const dead = spawnSync(process.execPath, ["-e", "0"]).pid!; // exited already
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(`${file}.lock`, JSON.stringify({ pid: dead }) + "\n");
+      const warnings: unknown[] = [];
+      const j = Journal.open(file, { identity, lock: true, warn: (m, f) => warnings.push({ m, ...f }) });
+      expect(warnings).to.deep.equal([
+        { m: "journal: taking over a stale lock (its process is gone)", lock: `${file}.lock`, pid: dead },
+      ]);
+      expect(JSON.parse(fs.readFileSync(`${file}.lock`, "utf8"))).to.include({ pid: process.pid });
+      j.close();
+    });
   });
 });

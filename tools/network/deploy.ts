@@ -1,9 +1,10 @@
 /**
- * Deploys ignition/modules/Protocol.ts with ignition/parameters/local.json to a JSON-RPC chain through Ignition's
- * core library, in memory (no ignition/deployments/ folder is written), signing with the node's unlocked account 0.
- * Same module, same parameters and same wiring as `verity deploy`, without starting a Hardhat task in a child
- * process (which costs about half a minute on a busy 2-core machine); a `hardhat node` mines each transaction at
- * once, so Ignition may poll every 20 ms instead of every second.
+ * Deploys ignition/modules/Protocol.ts with a parameters file (ignition/parameters/local.json by default; the network
+ * tool gives anvil.json on anvil) to a JSON-RPC chain through Ignition's core library, in memory (no
+ * ignition/deployments/ folder is written), signing with the node's unlocked account 0. Same module and same wiring
+ * as `verity deploy`, without starting a Hardhat task in a child process (which costs about half a minute on a busy
+ * 2-core machine); the chain mines each transaction at once during the set-up (automine), so Ignition may poll
+ * every 20 ms instead of every second.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -54,8 +55,12 @@ function artifactResolver(): ArtifactResolver {
 }
 
 /** Deploys the protocol on `url` and writes `{token, staking, …}` to `addressesFile`. */
-export async function deployProtocolTo(url: string, addressesFile: string): Promise<NetworkAddresses> {
-  const parameters = JSON.parse(fs.readFileSync(LOCAL_PARAMETERS, "utf8"), bigintReviver);
+export async function deployProtocolTo(
+  url: string,
+  addressesFile: string,
+  parametersFile = LOCAL_PARAMETERS,
+): Promise<NetworkAddresses> {
+  const parameters = JSON.parse(fs.readFileSync(parametersFile, "utf8"), bigintReviver);
   const accounts = (await rpc(url, "eth_accounts")) as string[];
   const result = await deploy({
     config: { blockPollingInterval: 20, requiredConfirmations: 1 },

@@ -8,6 +8,7 @@
  * the batch with `BatchLeafProven`, after which it settles on its own). `settlements` counts them per request, so
  * "settled exactly once" is a check on that map. Batch leaves are read from the `commitBatch` calldata.
  */
+import { decodeInferenceRequested, INFERENCE_REQUESTED_TOPIC } from "../../daemons/kit/events";
 import { JsonRpcProvider, type Log } from "ethers";
 
 import { DisputeManager__factory } from "../../typechain-types/factories/contracts/disputes/DisputeManager__factory";
@@ -113,6 +114,17 @@ export class ChainLedger {
 
   private async take(log: Log): Promise<void> {
     const fromIm = log.address.toLowerCase() === this.addresses.inferenceManager.toLowerCase();
+    if (fromIm && log.topics[0]?.toLowerCase() === INFERENCE_REQUESTED_TOPIC) {
+      // The bulk of the logs, each with its input: the fast decoder (ethers' parseLog costs milliseconds each).
+      const e = decodeInferenceRequested(log);
+      const r = this.req(e.requestId);
+      r.fee = e.fee;
+      r.versionId = e.versionId;
+      r.input = e.input;
+      r.requestedBlock = log.blockNumber;
+      r.node = /^0x0+$/.test(e.node) ? null : e.node;
+      return;
+    }
     const ev = (fromIm ? this.im : this.dm).parseLog(log);
     if (!ev) return;
     const a = ev.args;

@@ -1,15 +1,18 @@
 /**
- * The multi-process Verity network on a real JSON-RPC chain, all on 127.0.0.1: a `hardhat node`, the protocol
- * deployed and set up (tools/network/setup.ts), one `verity node serve` process per operator (one of them may
- * cheat: tools/network/cheating-node.ts, the same daemon with a tampering test double), optionally the
+ * The multi-process Verity network on a real JSON-RPC chain, all on 127.0.0.1: a local chain (tools/network/chain.ts:
+ * anvil with interval mining by default, or `hardhat node`), the protocol deployed and set up
+ * (tools/network/setup.ts), one `verity node serve` process per operator (one of them may cheat:
+ * tools/network/cheating-node.ts, the same daemon with a tampering test double), optionally the
  * `verity challenger run` daemon, and the load generator (tools/network/load.ts). Every child is in a ProcessGroup
  * (tools/network/processes.ts), which `stop()` ends: SIGTERM, a grace period, SIGKILL.
  *
- * The chain's clock: the challenge window is at its on-chain minimum (60 s) and the orchestrator moves time forward
- * (`evm_increaseTime` + `evm_mine`) in steps of a third of the window while commitments are waiting, so results
- * finalize in seconds. With a challenger it only moves the clock once the challenger has checked every commitment
- * (its /metrics `lastBlock` covers them and a whole tick has passed since), so that no window closes on a result
- * the watchtower has not checked yet. The `hardhat node` keeps automined blocks in their wall-clock second
+ * The chain's clock. On anvil, a block comes every second and the challenge window is short (30 s,
+ * ignition/parameters/anvil.json): results finalize by the wall clock and the tool never touches the clock. On a
+ * `hardhat node` (automine: time moves only with transactions) the window is 60 s and the orchestrator moves time
+ * forward (`evm_increaseTime` + `evm_mine`) in steps of a third of the window while commitments are waiting, so
+ * results finalize in seconds. With a challenger it only moves the clock once the challenger has checked every
+ * commitment (its /metrics `lastBlock` covers them and a whole tick has passed since), so that no window closes on a
+ * result the watchtower has not checked yet. The `hardhat node` keeps automined blocks in their wall-clock second
  * (hardhat.config.ts), so only these steps move the clock faster than the wall clock.
  */
 import * as fs from "fs";
@@ -22,18 +25,8 @@ import { NodeRegistry__factory } from "../../typechain-types/factories/contracts
 import { Staking__factory } from "../../typechain-types/factories/contracts/staking/Staking__factory";
 import { InferenceRequestStatus } from "../../protocol/constants";
 import { ChainLedger } from "./ledger";
-import {
-  freePort,
-  getJson,
-  metricsOf,
-  ProcessGroup,
-  ROOT,
-  rpc,
-  sleep,
-  startHardhatNode,
-  waitFor,
-  type Managed,
-} from "./processes";
+import { freePort, getJson, metricsOf, ProcessGroup, ROOT, sleep, waitFor, type Managed } from "./processes";
+import { increaseTime, PARAMETERS, startLocalChain, type ChainKind, type LocalChain } from "./chain";
 import { setupNetwork, type NetworkConfig } from "./setup";
 
 /** The cheating operator's entry: `verity node serve` with the tampering double injected. */
@@ -41,6 +34,8 @@ const CHEATING_NODE = path.join(ROOT, "tools", "network", "cheating-node.ts");
 import type { StatusSnapshot } from "./status";
 
 export interface NetworkOptions {
+  /** The local chain (default anvil, interval mining). */
+  chain?: ChainKind;
   /** Working directory (journals, logs, network.json); default a fresh temporary one, removed by `cleanup()`. */
   dir?: string;
   operators?: number;
@@ -68,6 +63,7 @@ export class VerityNetwork {
   readonly dir: string;
   private readonly ownDir: boolean;
   url = "";
+  chain: LocalChain | null = null;
   config!: NetworkConfig;
   provider!: JsonRpcProvider;
   ledger!: ChainLedger;
@@ -87,6 +83,16 @@ export class VerityNetwork {
     this.log = opts.log ?? ((line) => console.log(line));
   }
 
+  /** The chain this network runs on. */
+  get kind(): ChainKind {
+    return this.opts.chain ?? "anvil";
+  }
+
+  /** True when the chain's clock runs by itself (interval mining): no time travel is needed or done. */
+  get clockRuns(): boolean {
+    return this.kind === "anvil";
+  }
+
   get cheaterIndex(): number {
     return this.opts.cheater ?? (this.opts.operators ?? 3) - 1;
   }
@@ -99,11 +105,26 @@ export class VerityNetwork {
   /** Starts the chain, deploys and sets up, then starts the node daemons (and the challenger) and waits for /health. */
   async start(): Promise<void> {
     const t0 = Date.now();
-    const chain = await startHardhatNode(this.group, { logFile: path.join(this.dir, "hardhat-node.log") });
+    const kind = this.kind;
+    const chain = await startLocalChain(kind, this.group, { logFile: path.join(this.dir, `${kind}.log`) });
+    this.chain = chain;
     this.url = chain.url;
-    this.log(`hardhat node on ${this.url} (${Date.now() - t0} ms)`);
+    this.log(
+      kind === "anvil"
+        ? `anvil on ${this.url}, a block every second (${Date.now() - t0} ms)`
+        : `hardhat node on ${this.url} (${Date.now() - t0} ms): it mines a block per transaction (automine), so its ` +
+            `clock moves only with transactions; this tool moves it past each challenge window (evm_increaseTime)`,
+    );
     const t1 = Date.now();
-    this.config = await setupNetwork({ url: this.url, dir: this.dir, operators: this.opts.operators ?? 3 });
+    this.config = await setupNetwork({
+      url: this.url,
+      chain: kind,
+      dir: this.dir,
+      operators: this.opts.operators ?? 3,
+      parameters: PARAMETERS[kind],
+      challengeWindow: kind === "hardhat" ? 60 : undefined,
+    });
+    await chain.endSetup();
     this.log(
       `deployed, published digits-mlp (version ${this.config.versions.mlp}) and digits-cnn (version ${this.config.versions.cnn}), ` +
         `${this.config.operators.length} operators staked and registered; challenge window ${this.config.challengeWindow} s (${Date.now() - t1} ms)`,
@@ -266,10 +287,20 @@ export class VerityNetwork {
 
   // -- The chain's clock --
 
+  /** Moves the chain's clock (a ChainCapabilityError on a chain without time travel). */
   async increaseTime(seconds: number): Promise<void> {
-    await rpc(this.url, "evm_increaseTime", [seconds]);
-    await rpc(this.url, "evm_mine");
+    await increaseTime(this.url, seconds);
     this.chainTimeOffset += seconds;
+  }
+
+  /** Resolves once the latest block's timestamp is at least `timestamp` (moving the clock on an automine chain). */
+  async waitChainTime(timestamp: number): Promise<void> {
+    for (;;) {
+      const now = (await this.provider.getBlock("latest"))!.timestamp;
+      if (now >= timestamp) return;
+      if (!this.clockRuns) await this.increaseTime(timestamp - now);
+      else await sleep(500);
+    }
   }
 
   /** The challenger's tick count when its scan first covered the newest commitment (see challengerCaughtUp). */
@@ -300,7 +331,7 @@ export class VerityNetwork {
 
   /** Moves the chain clock by a third of the window every `travelEveryMs` while commitments await their window. */
   startClock(): void {
-    if (this.traveling) return;
+    if (this.traveling || this.clockRuns) return; // on anvil, time passes with its blocks
     this.stopTravel = false;
     const step = Math.ceil(this.config.challengeWindow / 3);
     const every = this.opts.travelEveryMs ?? 1_500;
@@ -340,6 +371,7 @@ export class VerityNetwork {
       const status = Number(req.status);
       if (status !== InferenceRequestStatus.Open && status !== InferenceRequestStatus.Assigned) continue;
       const now = (await this.provider.getBlock("latest"))!.timestamp;
+      // An hour away with the local parameters: moved with evm_increaseTime (anvil has it too).
       if (now <= Number(req.deadline)) await this.increaseTime(Number(req.deadline) - now + 1);
       const key = byRequester.get(req.requester.toLowerCase());
       if (!key) continue;
@@ -403,6 +435,7 @@ export class VerityNetwork {
     this.stopTravel = true;
     await Promise.race([this.traveling ?? Promise.resolve(), sleep(3_000)]);
     await this.group.stop(graceMs);
+    await this.chain?.stop();
     this.provider?.destroy();
   }
 

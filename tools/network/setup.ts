@@ -1,6 +1,7 @@
 /**
- * Everything `npm run network` does on the chain before it starts the daemons: deploy (tools/network/deploy.ts),
- * shorten the challenge window to its on-chain minimum, publish both demo models, fund, stake and register the
+ * Everything `npm run network` does on the chain before it starts the daemons: deploy (tools/network/deploy.ts, with
+ * the chain's parameters file), set the challenge window if asked (the hardhat node's 60 s, which the tool's clock
+ * steps through; anvil's short window comes from its parameters), publish both demo models, fund, stake and register the
  * operators (above the minimum stake, so that collateral locked by their commitments never makes them ineligible),
  * fund the challenger and the requesters, and quantize held-out digits into request inputs for the load generator.
  * It all goes into `<dir>/network.json`, which the load generator and the status table read.
@@ -28,6 +29,7 @@ import { bytesOf } from "../../executor/trace/trace";
 import { VerificationModes } from "../../protocol/constants";
 import { demoModel, readDigits } from "../../models/demo-models";
 import { deployProtocolTo, type NetworkAddresses } from "./deploy";
+import type { ChainKind } from "./chain";
 import { DEV_KEYS } from "./processes";
 
 /** The fee of each demo version; collateral is fee × collateralMultiplier (10 with the local parameters). */
@@ -44,6 +46,8 @@ export interface NetworkAccount {
 /** `<dir>/network.json`: what every process of the network needs to know. */
 export interface NetworkConfig {
   url: string;
+  /** The local chain (tools/network/chain.ts): anvil with interval mining, or an automine hardhat node. */
+  chain: ChainKind;
   chainId: string;
   deployment: string;
   addresses: NetworkAddresses;
@@ -61,11 +65,16 @@ export interface NetworkConfig {
 
 export interface SetupOptions {
   url: string;
+  chain: ChainKind;
   dir: string;
   operators?: number;
   requesters?: number;
   /** How many held-out digits to quantize into inputs (the load generator cycles through them). */
   digits?: number;
+  /** Ignition parameters file (default ignition/parameters/local.json). */
+  parameters?: string;
+  /** Challenge window to set after the deployment, in seconds (default: the deployment's). */
+  challengeWindow?: number;
 }
 
 async function mined(tx: Promise<ContractTransactionResponse>): Promise<void> {
@@ -79,7 +88,7 @@ export async function setupNetwork(opts: SetupOptions): Promise<NetworkConfig> {
   if (1 + operatorCount + 1 + requesterCount > DEV_KEYS.length) throw new Error("not enough development accounts");
   fs.mkdirSync(opts.dir, { recursive: true });
   const deployment = path.join(opts.dir, "deployment.json");
-  const addresses = await deployProtocolTo(opts.url, deployment);
+  const addresses = await deployProtocolTo(opts.url, deployment, opts.parameters);
 
   const provider = new JsonRpcProvider(opts.url, undefined, { staticNetwork: true, batchMaxCount: 1 });
   try {
@@ -102,9 +111,9 @@ export async function setupNetwork(opts: SetupOptions): Promise<NetworkConfig> {
     const models = ModelRegistry__factory.connect(addresses.modelRegistry, gov);
     const staking = Staking__factory.connect(addresses.staking, gov);
 
-    // Governance: the shortest challenge window the contract allows (the orchestrator time-travels past it).
-    const minWindow = await inference.MIN_CHALLENGE_WINDOW();
-    await mined(inference.setChallengeWindow(minWindow));
+    // Governance: the window asked for (on an automine chain the orchestrator time-travels past it).
+    if (opts.challengeWindow !== undefined) await mined(inference.setChallengeWindow(opts.challengeWindow));
+    const window = await inference.challengeWindow();
 
     // The publisher (the governor's account) publishes both demo models with the executor's commitments.
     const versions: Record<"mlp" | "cnn", string> = { mlp: "", cnn: "" };
@@ -162,6 +171,7 @@ export async function setupNetwork(opts: SetupOptions): Promise<NetworkConfig> {
     };
     const config: NetworkConfig = {
       url: opts.url,
+      chain: opts.chain,
       chainId: (await provider.getNetwork()).chainId.toString(),
       deployment,
       addresses,
@@ -171,7 +181,7 @@ export async function setupNetwork(opts: SetupOptions): Promise<NetworkConfig> {
       requesters,
       versions,
       fee: NETWORK_FEE.toString(),
-      challengeWindow: Number(minWindow),
+      challengeWindow: Number(window),
       stakePerOperator: stake.toString(),
       inputs,
     };
