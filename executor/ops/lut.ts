@@ -5,7 +5,7 @@
  * input codes at publication.
  */
 import { InvalidModelError } from "../errors";
-import { type Graph, type GraphNode, attrFloat } from "../model/graph";
+import { type Graph, type GraphNode } from "../model/graph";
 import { elementwise } from "../quant/float-tensor";
 import { unsupported } from "../quant/params";
 import { lut as lutKernel } from "../runtime/kernels/elementwise";
