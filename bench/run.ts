@@ -29,6 +29,7 @@ import { benchInference } from "./inference";
 import { benchRedundant } from "./redundant";
 import { benchTee } from "./tee";
 import { benchNetwork } from "./network";
+import { benchOneStep } from "./one-step";
 import { benchZk } from "./zk";
 
 const RESULTS = path.join(__dirname, "results.json");
@@ -147,6 +148,8 @@ async function main(): Promise<void> {
   console.log("\nZK mode: setup, proofs and settlement of the 16-16-10 MLP (bench/zk.ts)...");
   const zk = await benchZk((line) => console.log(line));
   results.zk = zk.zk;
+  console.log("\nOne-step proofs of each operator at its largest legal size, through the router (bench/one-step/)...");
+  const oneStepOps = await benchOneStep((line) => console.log(line));
   const protocolGas: Record<string, number> = {
     ...inference,
     requestCommitFinalize: inference.request + inference.commit + inference.finalize,
@@ -161,7 +164,7 @@ async function main(): Promise<void> {
   results.gas = {
     ...Object.fromEntries(GAS_KEYS.map((key) => [key, gas[key]])),
     ...protocolGas,
-    oneStepMax: disputes.oneStepMax,
+    oneStepMax: { ...disputes.oneStepMax, ...oneStepOps },
   };
   const aims = { ...AIMS, ...PROTOCOL_AIMS };
   const rows: [string, number][] = [

@@ -1,0 +1,84 @@
+/**
+ * `gas.oneStepMax.<Op>`: for each program operator added for real models, the one-step proof of its costliest element
+ * at its largest legal size (the largest layer `validateProgram` accepts, so the largest any published program can
+ * hold), sent to the deployed router (`IntegerStepVerifier`) as a transaction's calldata. Each case is proven with
+ * both witnesses (a contiguous run of S_k's chunks, and exactly the chunks it reads); a prover sends the cheaper one,
+ * so the cheaper is the op's figure (the other is printed). The worst cases come from each operator area:
+ * ./math.ts, ./spatial.ts, ./shape.ts; the demo models' ops are measured through full games (bench/disputes.ts).
+ */
+import hre from "hardhat";
+
+import { type Program, execute } from "../../executor/runtime";
+import { WeightsCommitment } from "../../executor/trace/weights";
+import { buildSparseStepProof, buildStepProof } from "../../game/step-proof";
+import { KERNEL_SETS } from "../../protocol/kernel-sets";
+import { IntegerStepVerifier__factory } from "../../typechain-types";
+import { worstCases as mathCases } from "./math";
+import { worstCases as shapeCases } from "./shape";
+import { worstCases as spatialCases } from "./spatial";
+
+interface Case {
+  op: string;
+  program: Program;
+  layer: number;
+  element: number;
+}
+
+/** A deterministic pseudo-random S_0 for `p` (the gas does not depend on the values, the byte checks do). */
+function input(p: Program): Int8Array {
+  const n = p.inputShape.reduce((a, b) => a * b, 1);
+  const x = new Int8Array(n);
+  let s = 12345;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    x[i] = (s >>> 24) - 128;
+  }
+  return x;
+}
+
+/** Deploys the verifier and proves every worst case; `log` gets one line per case. */
+export async function benchOneStep(log: (line: string) => void = () => {}): Promise<Record<string, number>> {
+  const { ethers } = hre;
+  const sets: string[] = [];
+  for (const name of KERNEL_SETS) sets.push(await (await ethers.deployContract(name)).getAddress());
+  const verifier = IntegerStepVerifier__factory.connect(
+    await (await ethers.deployContract("IntegerStepVerifier", [sets])).getAddress(),
+    ethers.provider,
+  );
+  const to = await verifier.getAddress();
+  const cases: Case[] = [...mathCases(), ...spatialCases(), ...shapeCases()];
+  const worst: Record<string, number> = {};
+  for (const c of cases) {
+    const states = execute(c.program, input(c.program));
+    const weights = new WeightsCommitment(c.program);
+    const want = states[c.layer + 1][c.element];
+    const measured: { witness: "contiguous" | "sparse"; gas: number }[] = [];
+    for (const witness of ["contiguous", "sparse"] as const) {
+      let data: string;
+      if (witness === "contiguous") {
+        const p = buildStepProof(c.program, states, c.layer, c.element, weights);
+        data = verifier.interface.encodeFunctionData("computeElement", [p.claim, p.layer, p.slice, p.rows]);
+      } else {
+        const p = buildSparseStepProof(c.program, states, c.layer, c.element, weights);
+        data = verifier.interface.encodeFunctionData("computeElementSparse", [p.claim, p.layer, p.slice, p.rows]);
+      }
+      try {
+        const value = Number(BigInt.asIntN(256, BigInt(await ethers.provider.call({ to, data }))));
+        if (value !== want) throw new Error(`${c.op}: the verifier computed ${value}, the runtime ${want}`);
+        measured.push({ witness, gas: Number(await ethers.provider.estimateGas({ to, data })) });
+      } catch (e) {
+        // a witness past the block's limits (calldata or gas) is not an option for the prover; the other must be
+        if (e instanceof Error && e.message.includes("the verifier computed")) throw e;
+      }
+    }
+    if (measured.length === 0) throw new Error(`${c.op}: neither witness of its worst case can be sent`);
+    measured.sort((a, b) => a.gas - b.gas);
+    const [best, other] = measured;
+    log(
+      `  ${c.op.padEnd(14)} ${best.gas.toLocaleString("en-US").padStart(10)} gas (${best.witness})` +
+        (other ? `, ${other.witness} ${other.gas.toLocaleString("en-US")}` : ""),
+    );
+    worst[c.op] = Math.max(worst[c.op] ?? 0, best.gas);
+  }
+  return worst;
+}
