@@ -5,12 +5,13 @@
 import { InvalidModelError } from "../errors";
 import type { GraphNode } from "../model/graph";
 import { broadcastShape, elementwise, padShape } from "../quant/float-tensor";
-import { quantizeMultiplier, quantizeRows, unsupported } from "../quant/params";
+import { quantizeMultiplier, unsupported } from "../quant/params";
 import { binary } from "../runtime/kernels/elementwise";
 import { shapeSize } from "../runtime/layout";
 import { runPattern } from "../runtime/read-pattern";
-import { type QParams, MAX_DIM, MAX_MULTIPLIER, MAX_SHIFT, MIN_SHIFT } from "../runtime/types";
+import { MAX_DIM, MAX_MULTIPLIER, MAX_SHIFT, MIN_SHIFT } from "../runtime/types";
 import type { LayerCheck } from "./check";
+import { binaryOperands } from "./operands";
 import { type LoweringContext, type OperatorDefinition, defineOperator } from "./definition";
 
 const FLOAT: Record<"Add" | "Sub" | "Mul", (a: number, b: number) => number> = {
@@ -38,26 +39,8 @@ function lowerBinary(ctx: LoweringContext, node: GraphNode): void {
     bShape: padShape(shapeB, dims.length),
     zOut: q.zeroPoint,
   };
-  let qa: QParams;
-  let qb: QParams;
-  let inputs: number[];
-  let weights: Int8Array | undefined;
-  const c = ca ?? cb;
-  if (c) {
-    if (c.dtype !== "float32") unsupported(node, "an int64 constant operand");
-    const { q: cq, scales } = quantizeRows(Float64Array.from(c.data), 1, c.data.length);
-    weights = cq;
-    const cQ: QParams = { scale: scales[0], zeroPoint: 0 };
-    const x = ctx.input(node, ca ? 1 : 0);
-    inputs = [x.id];
-    [qa, qb] = ca ? [cQ, x.q] : [x.q, cQ];
-    attrs.constSide = ca ? 0 : 1;
-  } else {
-    const a = ctx.input(node, 0);
-    const bb = ctx.input(node, 1);
-    inputs = [a.id, bb.id];
-    [qa, qb] = [a.q, bb.q];
-  }
+  const { inputs, weights, constSide, qa, qb } = binaryOperands(ctx, node, ca, cb);
+  if (constSide !== undefined) attrs.constSide = constSide;
   attrs.zA = qa.zeroPoint;
   attrs.zB = qb.zeroPoint;
   let multiplier: Int32Array;

@@ -5,13 +5,14 @@
  */
 import type { GraphNode } from "../model/graph";
 import { broadcastShape, elementwise, padShape } from "../quant/float-tensor";
-import { quantizeMultiplier, quantizeRows, unsupported } from "../quant/params";
+import { quantizeMultiplier, unsupported } from "../quant/params";
 import { div as divKernel } from "../runtime/kernels/math";
 import { shapeSize } from "../runtime/layout";
 import { runPattern } from "../runtime/read-pattern";
-import { type QParams, MAX_DIM, MAX_MULTIPLIER } from "../runtime/types";
+import { MAX_DIM, MAX_MULTIPLIER } from "../runtime/types";
 import { type LoweringContext, defineOperator } from "./definition";
 import type { LayerCheck } from "./check";
+import { binaryOperands } from "./operands";
 import { emitTable, uniformValue } from "./unary";
 
 /** The largest shift of a Div layer: b * 2^s stays below 2^32 (NUMERICS §20). */
@@ -35,26 +36,8 @@ function lowerDiv(ctx: LoweringContext, node: GraphNode): void {
     bShape: padShape(shapeB, dims.length),
     zOut: q.zeroPoint,
   };
-  let qa: QParams;
-  let qb: QParams;
-  let inputs: number[];
-  let weights: Int8Array | undefined;
-  const c = ca ?? cb;
-  if (c) {
-    if (c.dtype !== "float32") unsupported(node, "an int64 constant operand");
-    const { q: cq, scales } = quantizeRows(Float64Array.from(c.data), 1, c.data.length);
-    weights = cq;
-    const cQ: QParams = { scale: scales[0], zeroPoint: 0 };
-    const x = ctx.input(node, ca ? 1 : 0);
-    inputs = [x.id];
-    [qa, qb] = ca ? [cQ, x.q] : [x.q, cQ];
-    attrs.constSide = ca ? 0 : 1;
-  } else {
-    const a = ctx.input(node, 0);
-    const b = ctx.input(node, 1);
-    inputs = [a.id, b.id];
-    [qa, qb] = [a.q, b.q];
-  }
+  const { inputs, weights, constSide, qa, qb } = binaryOperands(ctx, node, ca, cb);
+  if (constSide !== undefined) attrs.constSide = constSide;
   attrs.zA = qa.zeroPoint;
   attrs.zB = qb.zeroPoint;
   // a / b in output steps is (a' / b') * scaleA / (scaleB * scaleOut) = (a' * M) / (b' * 2^s)

@@ -6,12 +6,13 @@
 import { ShapeMismatchError } from "../errors";
 import type { GraphNode } from "../model/graph";
 import { type FTensor, broadcastShape, padShape } from "../quant/float-tensor";
-import { quantizeMultiplier, quantizeRows, unsupported } from "../quant/params";
+import { quantizeMultiplier, unsupported } from "../quant/params";
 import { batchOffsets, matmul as matmulKernel, matmulGeometry } from "../runtime/kernels/matmul";
 import { shapeSize } from "../runtime/layout";
 import { runPattern } from "../runtime/read-pattern";
-import { type QParams, MAX_ACCUMULATOR, MAX_DIM, MAX_MULTIPLIER, MAX_SHIFT, MIN_SHIFT } from "../runtime/types";
+import { MAX_ACCUMULATOR, MAX_DIM, MAX_MULTIPLIER, MAX_SHIFT, MIN_SHIFT } from "../runtime/types";
 import type { LayerCheck } from "./check";
+import { binaryOperands } from "./operands";
 import { type LoweringContext, defineOperator } from "./definition";
 import { matmulWeights } from "./gemm";
 import { lowerLinear } from "./linear";
@@ -75,26 +76,8 @@ function lowerMatMul(ctx: LoweringContext, node: GraphNode): void {
   const shapeB = cb ? [...cb.dims] : ctx.input(node, 1).dims;
   const { aShape, bShape } = matmulShapes(node, shapeA, shapeB);
   const attrs: Record<string, number | number[]> = { aShape, bShape, zOut: q.zeroPoint };
-  let qa: QParams;
-  let qb: QParams;
-  let inputs: number[];
-  let weights: Int8Array | undefined;
-  const c = ca ?? cb;
-  if (c) {
-    if (c.dtype !== "float32") unsupported(node, "an int64 constant operand");
-    const { q: cq, scales } = quantizeRows(Float64Array.from(c.data), 1, c.data.length);
-    weights = cq;
-    const cQ: QParams = { scale: scales[0], zeroPoint: 0 };
-    const x = ctx.input(node, ca ? 1 : 0);
-    inputs = [x.id];
-    [qa, qb] = ca ? [cQ, x.q] : [x.q, cQ];
-    attrs.constSide = ca ? 0 : 1;
-  } else {
-    const a = ctx.input(node, 0);
-    const b = ctx.input(node, 1);
-    inputs = [a.id, b.id];
-    [qa, qb] = [a.q, b.q];
-  }
+  const { inputs, weights, constSide, qa, qb } = binaryOperands(ctx, node, ca, cb);
+  if (constSide !== undefined) attrs.constSide = constSide;
   attrs.zA = qa.zeroPoint;
   attrs.zB = qb.zeroPoint;
   const [m, s] = quantizeMultiplier((qa.scale * qb.scale) / q.scale);

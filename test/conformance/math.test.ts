@@ -338,8 +338,12 @@ function foldedConstants(): ConformanceCase {
   };
 }
 
-/** LayerNorm as PyTorch's older exports write it, run op by op (the importer's fallback when it does not fuse). */
-function decomposedLayerNorm(dims: number[]): ConformanceCase {
+/**
+ * LayerNorm as PyTorch's older exports write it. Exactly the pattern, the importer fuses it into one Norm layer;
+ * with epsilon added after the square root (a near miss: the standard deviation plus epsilon), it stays op by op,
+ * the importer's fallback.
+ */
+function decomposedLayerNorm(dims: number[], nearMiss = false): ConformanceCase {
   const b = new GraphBuilder("layernorm_decomposed", 18);
   const x = b.input("x", dims);
   const axes = b.initializer("axes", tensorI64([1], [-1]));
@@ -347,26 +351,39 @@ function decomposedLayerNorm(dims: number[]): ConformanceCase {
   const mean = b.node("ReduceMean", [x, axes]);
   const d = b.node("Sub", [x, mean]);
   const variance = b.node("ReduceMean", [b.node("Pow", [d, b.initializer("two", tensorF32([], [2]))]), axes]);
-  const sd = b.node("Sqrt", [b.node("Add", [variance, b.initializer("eps", tensorF32([], [1e-5]))])]);
+  const eps = b.initializer("eps", tensorF32([], [1e-5]));
+  const sd = nearMiss
+    ? b.node("Add", [b.node("Sqrt", [variance]), eps])
+    : b.node("Sqrt", [b.node("Add", [variance, eps])]);
   const z = b.node("Div", [d, sd]);
   const y = b.node("Add", [
     b.node("Mul", [z, b.initializer("gamma", constant(43, [n], 0.5, 1.5))]),
     b.initializer("beta", constant(44, [n], -0.3, 0.3)),
   ]);
   b.output(y, [-1]);
-  return {
-    name: `LayerNorm decomposed (ReduceMean Sub Pow ReduceMean Add Sqrt Div Mul Add) [${dims.join(",")}] opset 18`,
-    graph: b.build(),
-    inputDims: dims,
-    ops: ["ReduceSum", "Sub", "Lut", "ReduceSum", "Add", "Lut", "Div", "Mul", "Add"],
-    steps: 4,
-  };
+  return nearMiss
+    ? {
+        name: `LayerNorm near miss (epsilon after Sqrt) op by op [${dims.join(",")}] opset 18`,
+        graph: b.build(),
+        inputDims: dims,
+        ops: ["ReduceSum", "Sub", "Lut", "ReduceSum", "Lut", "Add", "Div", "Mul", "Add"],
+        steps: 4,
+      }
+    : {
+        name: `LayerNorm decomposed (ReduceMean Sub Pow ReduceMean Add Sqrt Div Mul Add) fused into Norm [${dims.join(",")}] opset 18`,
+        graph: b.build(),
+        inputDims: dims,
+        ops: ["Norm"],
+        steps: 4,
+      };
 }
 
 conformanceSuite("math: constant folding and op-by-op graphs", [
   foldedConstants(),
   decomposedLayerNorm([2, 16]),
   decomposedLayerNorm([1, 3, 32]),
+  decomposedLayerNorm([2, 16], true),
+  decomposedLayerNorm([1, 3, 32], true),
 ]);
 
 export { constant, unary, withConstants, tensorI64 };
