@@ -180,7 +180,7 @@ type Run = CliRun;
       const slash = r.parameters.find((p) => p.contract === "TeeSettler" && p.name === "equivocationSlash")!;
       expect(slash.min).to.equal("1");
       const window = r.parameters.find((p) => p.name === "challengeWindow")!;
-      expect(window).to.include({ value: "3600", min: "60", max: "604800" });
+      expect(window).to.include({ value: "3600", min: "10", max: "604800" });
       const stake = r.parameters.find((p) => p.name === "minimumStake")!;
       expect(stake.value).to.equal(10n ** 21n + "");
     });
@@ -218,7 +218,7 @@ type Run = CliRun;
     it("params set out of bounds reverts with the bounds", async () => {
       const r = await verity(["params", "set", "InferenceManager.challengeWindow", "5"], as(0));
       expect(r.status).to.equal(2);
-      expect(r.stderr).to.contain('InferenceManagerParameterOutOfBounds("challengeWindow", 5, 60, 604800)');
+      expect(r.stderr).to.contain('InferenceManagerParameterOutOfBounds("challengeWindow", 5, 10, 604800)');
     });
   });
 
