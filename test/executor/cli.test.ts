@@ -143,7 +143,7 @@ describe("verity CLI", function () {
     function refusedModel(): Uint8Array {
       const b = new GraphBuilder("refused", 13);
       const x = b.input("input", [1, 4]);
-      const e = b.node("Erf", [x], {}, { name: "erf0" });
+      const e = b.node("Erf", [b.node("Hardmax", [x], {}, { name: "hardmax0" })], {}, { name: "erf0" });
       const c = b.node("Cast", [e], { to: 1 }, { name: "cast0" });
       b.output(b.node("Relu", [b.node("GRU", [c], {}, { name: "gru0" })]), [1, 4]);
       return encodeOnnx(b.buildUnchecked());
@@ -176,7 +176,7 @@ describe("verity CLI", function () {
       expect(r.status).to.equal(EXIT_BAD_INPUT);
       const report = JSON.parse(r.stdout) as InspectReport;
       expect(report.nodes.filter((n) => n.status === "refused").map((n) => n.name)).to.deep.equal([
-        "erf0",
+        "hardmax0",
         "cast0",
         "gru0",
       ]);
