@@ -19,7 +19,7 @@ import { Outcome, playGame, type GameSetup } from "../helpers/dispute-game";
 import { NodeStatus } from "../../protocol/constants";
 
 /** Random games in `npm test` (GAME_RUNS overrides; fewer under coverage, whose instrumented EVM is much slower). */
-const GAME_RUNS = Number(process.env.GAME_RUNS ?? (UNDER_COVERAGE ? 20 : 200));
+const GAME_RUNS = Number(process.env.GAME_RUNS ?? (UNDER_COVERAGE ? 20 : 100));
 
 describe("Dispute game (end to end, demo models)", function () {
   this.timeout(300_000);

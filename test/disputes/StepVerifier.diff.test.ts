@@ -27,7 +27,7 @@ const COVERAGE = UNDER_COVERAGE;
  * bytecode is two orders of magnitude slower, so a coverage run takes a few per operator (every kernel path is
  * still reached).
  */
-const CASES_PER_OP = COVERAGE ? 12 : 110;
+const CASES_PER_OP = COVERAGE ? 12 : 100;
 /** Cases per eth_call of the batch harness. */
 const BATCH = 40;
 

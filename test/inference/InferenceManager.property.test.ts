@@ -17,6 +17,9 @@ import {
 } from "../helpers/inference-fixtures";
 import type { InferenceFixture } from "../helpers/inference-fixtures";
 
+/** Random action sequences in `npm test` (PROPERTY_RUNS overrides: fewer would miss paths; `npm run test:long` runs 100). */
+const PROPERTY_RUNS = Number(process.env.PROPERTY_RUNS ?? 50);
+
 const NONE = ethers.ZeroAddress;
 const INPUT = bytesOf(DIGITS_INPUT_BYTES, 31);
 const OUTPUT = bytesOf(10, 32);
@@ -274,7 +277,7 @@ describe("InferenceManager properties", function () {
           await checkInvariants(f, terminal);
         }
       }),
-      { numRuns: 50, seed: 20261123 },
+      { numRuns: PROPERTY_RUNS, seed: 20261123 },
     );
     // The sequences reached every path (not only reverts), so the invariants were checked where they matter.
     for (const kind of ["request", "claim", "reopen", "commit", "finalize", "refund", "dispute", "batch", "prove"]) {

@@ -3,7 +3,7 @@
  * second; the 30 s challenge window passes with the blocks; see
  * tools/network/orchestrator.ts): three node daemons (two `verity node serve`, and tools/network/cheating-node.ts,
  * the same daemon with a test double that tampers with a fraction of its requests), the `verity challenger run`
- * watchtower, and the load generator sending 300 requests on held-out digits.
+ * watchtower, and the load generator sending 200 requests on held-out digits.
  * Mid-run, an honest node is killed with SIGKILL while requests assigned to it are not committed yet (and its
  * /metrics shows requests taken in but not committed), and restarted on the same journal; it must commit each of
  * them exactly once. At the end everything is checked from the chain alone (events and views), against
@@ -30,7 +30,7 @@ import { portInUse, ProcessGroup, sleep, waitFor } from "../../tools/network/pro
 import type { LoadRecord } from "../../tools/network/load";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 
-const REQUESTS = 300;
+const REQUESTS = 200;
 const CHEAT = 0.1;
 const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
 
