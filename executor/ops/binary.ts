@@ -7,11 +7,10 @@ import type { GraphNode } from "../model/graph";
 import { broadcastShape, elementwise, padShape } from "../quant/float-tensor";
 import { quantizeMultiplier, unsupported } from "../quant/params";
 import { binary } from "../runtime/kernels/elementwise";
-import { shapeSize } from "../runtime/layout";
 import { runPattern } from "../runtime/read-pattern";
-import { MAX_DIM, MAX_MULTIPLIER, MAX_SHIFT, MIN_SHIFT } from "../runtime/types";
+import { MAX_MULTIPLIER, MAX_SHIFT, MIN_SHIFT } from "../runtime/types";
 import type { LayerCheck } from "./check";
-import { binaryOperands } from "./operands";
+import { binaryOperands, checkBinaryOperands } from "./operands";
 import { type LoweringContext, type OperatorDefinition, defineOperator } from "./definition";
 
 const FLOAT: Record<"Add" | "Sub" | "Mul", (a: number, b: number) => number> = {
@@ -79,26 +78,8 @@ function binaryOperator<Op extends "Add" | "Sub" | "Mul">(op: Op): OperatorDefin
     },
     maxInputs: 2,
     validate(c: LayerCheck) {
-      const { out, layer } = c;
-      const rank = out.length;
-      const a = c.ints("aShape", rank, 1, MAX_DIM);
-      const b = c.ints("bShape", rank, 1, MAX_DIM);
-      for (let d = 0; d < rank; d++) {
-        if ((a[d] !== out[d] && a[d] !== 1) || (b[d] !== out[d] && b[d] !== 1)) c.fail("broadcast shapes");
-      }
-      c.zeroPoint("zA");
-      c.zeroPoint("zB");
-      c.zeroPoint("zOut");
-      if (c.nIn === 2) {
-        if (shapeSize(a) !== c.inSize || shapeSize(b) !== shapeSize(c.shapeOf(layer.inputs[1])))
-          c.fail("operand sizes");
-        c.expect("weights", null);
-      } else {
-        const side = c.scalar("constSide", 0, 1);
-        const dynSize = shapeSize(side === 0 ? b : a);
-        if (dynSize !== c.inSize) c.fail("operand sizes");
-        c.expect("weights", shapeSize(side === 0 ? a : b));
-      }
+      checkBinaryOperands(c);
+      const { layer } = c;
       const nm = op === "Mul" ? 1 : 2;
       const m = layer.multiplier;
       const s = layer.shift;

@@ -7,12 +7,11 @@ import type { GraphNode } from "../model/graph";
 import { broadcastShape, elementwise, padShape } from "../quant/float-tensor";
 import { quantizeMultiplier, unsupported } from "../quant/params";
 import { div as divKernel } from "../runtime/kernels/math";
-import { shapeSize } from "../runtime/layout";
 import { runPattern } from "../runtime/read-pattern";
-import { MAX_DIM, MAX_MULTIPLIER } from "../runtime/types";
+import { MAX_MULTIPLIER } from "../runtime/types";
 import { type LoweringContext, defineOperator } from "./definition";
 import type { LayerCheck } from "./check";
-import { binaryOperands } from "./operands";
+import { binaryOperands, checkBinaryOperands } from "./operands";
 import { emitTable, uniformValue } from "./unary";
 
 /** The largest shift of a Div layer: b * 2^s stays below 2^32 (NUMERICS §20). */
@@ -87,24 +86,8 @@ export const div = defineOperator({
   },
   maxInputs: 2,
   validate(c: LayerCheck) {
-    const { out, layer } = c;
-    const rank = out.length;
-    const a = c.ints("aShape", rank, 1, MAX_DIM);
-    const b = c.ints("bShape", rank, 1, MAX_DIM);
-    for (let d = 0; d < rank; d++) {
-      if ((a[d] !== out[d] && a[d] !== 1) || (b[d] !== out[d] && b[d] !== 1)) c.fail("broadcast shapes");
-    }
-    c.zeroPoint("zA");
-    c.zeroPoint("zB");
-    c.zeroPoint("zOut");
-    if (c.nIn === 2) {
-      if (shapeSize(a) !== c.inSize || shapeSize(b) !== shapeSize(c.shapeOf(layer.inputs[1]))) c.fail("operand sizes");
-      c.expect("weights", null);
-    } else {
-      const side = c.scalar("constSide", 0, 1);
-      if (shapeSize(side === 0 ? b : a) !== c.inSize) c.fail("operand sizes");
-      c.expect("weights", shapeSize(side === 0 ? a : b));
-    }
+    checkBinaryOperands(c);
+    const { layer } = c;
     const m = layer.multiplier;
     const s = layer.shift;
     if (!m || m.length !== 1 || !s || s.length !== 1) c.fail("multiplier/shift must have 1 entry each");

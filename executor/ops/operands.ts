@@ -5,7 +5,9 @@
  */
 import type { GraphNode, Tensor } from "../model/graph";
 import { quantizeRows, unsupported } from "../quant/params";
-import type { QParams } from "../runtime/types";
+import { shapeSize } from "../runtime/layout";
+import { MAX_DIM, type QParams } from "../runtime/types";
+import type { LayerCheck } from "./check";
 import type { LoweringContext } from "./definition";
 
 export interface BinaryOperands {
@@ -40,4 +42,29 @@ export function binaryOperands(
   return ca
     ? { inputs: [x.id], weights, constSide: 0, qa: cQ, qb: x.q }
     : { inputs: [x.id], weights, constSide: 1, qa: x.q, qb: cQ };
+}
+
+/**
+ * Validates the operand layout that `binaryOperands` lowers to: `aShape`/`bShape` broadcast to the output, the zero
+ * points, and the operand sizes (two computed inputs, or one and a constant weight row on side `constSide`).
+ */
+export function checkBinaryOperands(c: LayerCheck): void {
+  const { out, layer } = c;
+  const rank = out.length;
+  const a = c.ints("aShape", rank, 1, MAX_DIM);
+  const b = c.ints("bShape", rank, 1, MAX_DIM);
+  for (let d = 0; d < rank; d++) {
+    if ((a[d] !== out[d] && a[d] !== 1) || (b[d] !== out[d] && b[d] !== 1)) c.fail("broadcast shapes");
+  }
+  c.zeroPoint("zA");
+  c.zeroPoint("zB");
+  c.zeroPoint("zOut");
+  if (c.nIn === 2) {
+    if (shapeSize(a) !== c.inSize || shapeSize(b) !== shapeSize(c.shapeOf(layer.inputs[1]))) c.fail("operand sizes");
+    c.expect("weights", null);
+  } else {
+    const side = c.scalar("constSide", 0, 1);
+    if (shapeSize(side === 0 ? b : a) !== c.inSize) c.fail("operand sizes");
+    c.expect("weights", shapeSize(side === 0 ? a : b));
+  }
 }
