@@ -9,7 +9,7 @@
  * of the same distribution. A saturated sigmoid hides error (a logit of 6 or 7 gives 0.998 or 0.999 alike), so the
  * pre-sigmoid logit is compared too: the graph cut before its Sigmoid is quantized on the same calibration inputs,
  * which gives the very byte of the full program's state before its last layer (checked), read with that tensor's
- * quantization. The bounds are docs/NUMERICS.md §13's "Real models" figures.
+ * quantization. The bounds and the measured figures are in docs/NUMERICS.md §16 ("Real models").
  */
 import { expect } from "chai";
 import { spawnSync } from "child_process";
@@ -40,7 +40,7 @@ const NAMES = ["hello_deepa", "hello_deepa_old", "namaste_deepa"] as const;
 
 const CALIBRATION = 32;
 const HELD_OUT = 32;
-/** The bounds of docs/NUMERICS.md §13 ("Real models"), as fractions of the output's range. */
+/** The bounds of docs/NUMERICS.md §16 ("Real models"), as fractions of the output's range. */
 const LOGIT_MAX = 0.08;
 const LOGIT_MEAN = 0.01;
 const PROB_MAX = 0.1;
