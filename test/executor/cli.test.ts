@@ -203,6 +203,7 @@ describe("verity CLI", function () {
       const imported = verity("model", "import", file, "-c", branchyCalibration, "-o", path.join(dir, "branchy"));
       expect(imported.status).to.equal(EXIT_BAD_INPUT);
       expect(imported.stderr).to.contain("node 'if0' (If) is control flow");
+      expect(imported.stderr).to.contain("hint: a program is one fixed sequence of layers");
       expect(fs.existsSync(path.join(dir, "branchy"))).to.equal(false);
     });
   });
