@@ -60,6 +60,7 @@ export function gemmIntermediates(ctx: FloatContext, node: GraphNode): Record<st
   const { w, bias } = floatRows(node, bt, c);
   const n = bias.length;
   const k = w.length / n;
+  if (k <= GEMM_STEP_MAX_K) return {};
   const rows = a.data.length / k;
   const out: Record<string, Float64Array> = {};
   const parts = gemmParts(k);
@@ -100,7 +101,7 @@ export function lowerGemmSplit(ctx: LoweringContext, node: GraphNode, x: QuantTe
     );
     const wp = new Float64Array(n * len);
     for (let o = 0; o < n; o++) for (let j = 0; j < len; j++) wp[o * len + j] = w[o * k + start + j];
-    const q = parts.length === 1 ? ctx.qparams(out) : ctx.intermediate(node, `part${p}`);
+    const q = ctx.intermediate(node, `part${p}`);
     emitPart(ctx, `${out}#part${p}`, tensorOf(ctx, xs), wp, p === 0 ? b : new Float64Array(n), len, q, outDims);
     return tensorOf(ctx, `${out}#part${p}`);
   });

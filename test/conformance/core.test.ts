@@ -55,7 +55,10 @@ function longGemm(k: number, n: number, matmul: boolean): ConformanceCase {
       ]);
   b.output(y, [1, n]);
   const parts = Math.ceil(k / 16_384);
-  const ops = [...new Array<string>(parts).fill(["Slice", "Gemm"]).flat(), ...new Array<string>(parts - 1).fill("Add")];
+  const ops = [
+    ...Array.from({ length: parts }, () => ["Slice", "Gemm"]).flat(),
+    ...new Array<string>(parts - 1).fill("Add"),
+  ];
   return {
     name: `${matmul ? "MatMul" : "Gemm + Relu"} k=${k} n=${n} opset 13 (long: ${parts} partial products)`,
     graph: b.build(),
