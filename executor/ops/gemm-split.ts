@@ -13,7 +13,6 @@ import type { FTensor } from "../quant/float-tensor";
 import { clampI32, quantizeMultiplier, quantizeRows } from "../quant/params";
 import { emitBinary, tensorOf } from "./chain";
 import type { FloatContext, LoweringContext, QuantTensor } from "./definition";
-import type { LinearWeights } from "./linear";
 
 /** The most inputs one part's row reads (a Gemm row is provable up to about 23,000; margin for the descriptor). */
 export const GEMM_STEP_MAX_K = 16_384;
@@ -80,8 +79,16 @@ export function gemmIntermediates(ctx: FloatContext, node: GraphNode): Record<st
   return out;
 }
 
-/** Lowers the node on `x` with its weights `lw` (rows = output columns, rowLen = k) to the chain above. */
-export function lowerGemmSplit(ctx: LoweringContext, node: GraphNode, x: QuantTensor, lw: LinearWeights): void {
+/** The float weights of the node: `rows` output columns of `rowLen` (k) weights each, and the bias. */
+export interface GemmRows {
+  rows: number;
+  rowLen: number;
+  w: Float64Array;
+  b: Float64Array;
+}
+
+/** Lowers the node on `x` with its weights `lw` to the chain above. */
+export function lowerGemmSplit(ctx: LoweringContext, node: GraphNode, x: QuantTensor, lw: GemmRows): void {
   const out = node.outputs[0];
   const outDims = ctx.dims(out);
   const { rows: n, rowLen: k, w, b } = lw;

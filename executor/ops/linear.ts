@@ -33,7 +33,7 @@ export function lowerLinear(ctx: LoweringContext, node: GraphNode, weightsOf: (x
   // a row too long for one provable step: partial products summed (NUMERICS §27.3); a layer past the bound for
   // another reason (a descriptor of too many output columns) stays whole and is refused
   if (op === "Gemm" && rowLen > GEMM_STEP_MAX_K && ctx.split(node))
-    return lowerGemmSplit(ctx, node, x, { op, rows, rowLen, w, b, attrs, channelAxisLast });
+    return lowerGemmSplit(ctx, node, x, { rows, rowLen, w, b });
   // Fusion chain: [BatchNormalization | Add(const per channel)]* then optionally Relu / Clip.
   let outName = node.outputs[0];
   const outRank = outDims0.length;
