@@ -9,7 +9,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { largestLegal } from "../../bench/one-step/math";
-import { GraphBuilder, tensorF32 } from "../../executor/model/builder";
+import { GraphBuilder, tensorF32, tensorI64 } from "../../executor/model/builder";
 import type { Graph } from "../../executor/model/graph";
 import { quantizeGraph, quantizeInput } from "../../executor/quant";
 import {
@@ -186,6 +186,36 @@ describe("long steps split at import (NUMERICS §27)", function () {
       "Affine",
     ]);
     above.set("InstanceNorm", p);
+  });
+
+  it("X10-10: a Softmax axis over 2^15 (the fused layer's own bound) and a ReduceMax over 10,000 contiguous values import in provable steps", () => {
+    const r = rng(12);
+    const soft = quantizeGraph(
+      graphOf("softmax", 18, [1, 40_000], (b, x) => b.node("Softmax", [x])),
+      [randomArray(r, 40_000, -2, 2)],
+    );
+    expect(soft.layers.map((y) => y.op)).to.deep.equal([
+      "ReduceMax",
+      "ReduceMax",
+      "Sub",
+      "Lut",
+      "ReduceSum",
+      "ReduceSum",
+      "Div",
+    ]);
+    const max = quantizeGraph(
+      graphOf("max", 18, [1, 10_000], (b, x) => b.node("ReduceMax", [x, b.initializer("axes", tensorI64([1], [1]))])),
+      [randomArray(r, 10_000, -2, 2)],
+    );
+    // partial maxima over 5,000 values (the largest divisor within 5,120), then the maximum of the two
+    expect(max.layers.map((y) => [y.op, y.attrs.axisSize])).to.deep.equal([
+      ["ReduceMax", 5_000],
+      ["ReduceMax", 2],
+    ]);
+    for (const b of [...stepWitnessBounds(soft), ...stepWitnessBounds(max)]) {
+      expect(b.gas).to.be.at.most(MAX_STEP_PROOF_GAS);
+      expect(b.calldata).to.be.at.most(MAX_STEP_PROOF_CALLDATA);
+    }
   });
 
   (UNDER_COVERAGE ? describe.skip : describe)("on-chain", () => {
