@@ -23,7 +23,14 @@ import { INDEX_INPUT_QPARAMS, checkIndexInput, rangeToQParams, unsupported } fro
 
 export { evaluateFloat, runFloat, graphInputShape } from "./float-eval";
 export type { FTensor } from "./float-tensor";
-export { INDEX_INPUT_QPARAMS, rangeToQParams, quantizeMultiplier, quantizeInput, dequantizeOutput } from "./params";
+export {
+  INDEX_INPUT_QPARAMS,
+  indexInputRange,
+  rangeToQParams,
+  quantizeMultiplier,
+  quantizeInput,
+  dequantizeOutput,
+} from "./params";
 
 export interface QuantizeOptions {
   onProgress?: (done: number, total: number) => void;
