@@ -108,13 +108,20 @@ export function quantizeGraph(source: Graph, calibration: Float32Array[], opts: 
   //    intermediates are calibrated (NUMERICS §27); until every step fits or no such node is left.
   const split = new Set<number>();
   const calibrated = new Set<number>();
+  // the ranges of split nodes' intermediates, by `${node index}/${key}` (apart from the graph's tensors)
+  const aux = new Map<string, [number, number]>();
+  const auxQ = (nodeIndex: number, key: string): QParams => {
+    const r = aux.get(`${nodeIndex}/${key}`);
+    if (!r) throw new InvalidModelError(`node ${nodeIndex} has no calibrated intermediate '${key}'`);
+    return rangeToQParams(r[0], r[1]);
+  };
   for (;;) {
     const pending = [...split].filter((i) => !calibrated.has(i));
     if (pending.length > 0) {
-      calibrateIntermediates(graph, calibration, pending, ranges);
+      calibrateIntermediates(graph, calibration, pending, aux);
       pending.forEach((i) => calibrated.add(i));
     }
-    const attempt = lowerGraph(graph, { inShape, integerInput, qOf, sole, split, shapes, outputName });
+    const attempt = lowerGraph(graph, { inShape, integerInput, qOf, auxQ, sole, split, shapes, outputName });
     if (typeof attempt === "number") {
       split.add(attempt);
       continue;
@@ -128,11 +135,6 @@ export function quantizeGraph(source: Graph, calibration: Float32Array[], opts: 
       split.add(node);
     }
   }
-}
-
-/** The key of an intermediate of a split node in the calibrated ranges (graph tensor names hold no '#'). */
-function intermediateName(nodeIndex: number, key: string): string {
-  return `#${nodeIndex}#${key}`;
 }
 
 /** Runs the float graph on every calibration input again and records the ranges of the nodes' intermediates. */
@@ -155,7 +157,7 @@ function calibrateIntermediates(
       const node = graph.nodes[idx];
       const values = nodeRuleOf(node.opType)!.intermediates!(ctx, node);
       for (const [key, data] of Object.entries(values)) {
-        const name = intermediateName(idx, key);
+        const name = `${idx}/${key}`;
         let [lo, hi] = ranges.get(name) ?? [Infinity, -Infinity];
         for (let i = 0; i < data.length; i++) {
           lo = Math.min(lo, data[i]);
@@ -173,6 +175,7 @@ interface LoweringSetup {
   inShape: number[];
   integerInput: boolean;
   qOf: (name: string) => QParams;
+  auxQ: (nodeIndex: number, key: string) => QParams;
   sole: (name: string) => number | undefined;
   split: ReadonlySet<number>;
   shapes: ReadonlyMap<string, number[]>;
@@ -184,7 +187,7 @@ interface LoweringSetup {
  * node that asked for its intermediates before they were calibrated (it is to be split).
  */
 function lowerGraph(graph: Graph, setup: LoweringSetup): { program: Program; origin: number[] } | number {
-  const { inShape, integerInput, qOf, sole, split, shapes, outputName } = setup;
+  const { inShape, integerInput, qOf, auxQ, sole, split, shapes, outputName } = setup;
   const entries = new Map<string, QuantTensor>();
   // an integer input (token ids) is carried exactly: q = v - 128 for v in [0, 255] (NUMERICS §26.6)
   const inputQ = integerInput ? INDEX_INPUT_QPARAMS : qOf(graph.inputs[0].name);
@@ -229,7 +232,7 @@ function lowerGraph(graph: Graph, setup: LoweringSetup): { program: Program; ori
         wanted = idx;
         throw new SplitRequest();
       }
-      return qOf(intermediateName(idx, key));
+      return auxQ(idx, key);
     },
   };
   try {
