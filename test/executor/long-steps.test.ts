@@ -20,6 +20,7 @@ import {
   execute,
   stepWitnessBounds,
 } from "../../executor/runtime";
+import { type StepWitnessBound, stepProofGas } from "../../executor/runtime/step-witness";
 import { WeightsCommitment } from "../../executor/trace/weights";
 import { cheapestStepProof, expectedElement, type SparseStepProof, type StepProof } from "../../game/step-proof";
 import type { IntegerStepVerifier } from "../../typechain-types";
@@ -142,6 +143,20 @@ function quantize(l: Limit, x: number): Program {
   );
 }
 
+/** The verifier's share of a layer's gas bound for the witness sent (GAS_MODEL without the game and transaction). */
+function verifierGas(b: StepWitnessBound, path: "contiguous" | "sparse"): number {
+  const w = b[path];
+  const shape = {
+    calldata: w.calldata,
+    chunks: w.chunks,
+    siblings: w.siblings,
+    family: b.family,
+    reads: b.reads,
+    trips: b.trips,
+  };
+  return stepProofGas(shape, path, false);
+}
+
 function encodeCall(v: IntegerStepVerifier, p: StepProof | SparseStepProof): string {
   return "chunkIndices" in p.slice
     ? v.interface.encodeFunctionData("computeElementSparse", [p.claim, p.layer, p.slice, p.rows])
@@ -224,7 +239,7 @@ describe("long steps split at import (NUMERICS §27)", function () {
       verifier = await deployStepVerifier();
     });
 
-    it("X10-11: one element of every layer of each chain is proven through the step verifier, equal to the runtime's", async () => {
+    it("X10-11: one element of every layer of each chain is proven through the step verifier, equal to the runtime's, its gas within GAS_MODEL", async () => {
       expect([...above.keys()]).to.have.members(["Softmax", "LogSoftmax", "Norm", "Gemm", "InstanceNorm"]);
       const to = await verifier.getAddress();
       for (const [op, p] of above) {
@@ -234,11 +249,13 @@ describe("long steps split at import (NUMERICS §27)", function () {
         for (let k = 0; k < p.layers.length; k++) {
           const e = p.layers[k].outShape.reduce((a, b) => a * b, 1) - 1;
           const sent = cheapestStepProof(p, s, k, e, weights);
-          const value = BigInt.asIntN(
-            256,
-            BigInt(await ethers.provider.call({ to, data: encodeCall(verifier, sent.proof) })),
-          );
-          expect(Number(value), `${op} layer ${k} (${p.layers[k].op})`).to.equal(expectedElement(p, s, k, e));
+          const data = encodeCall(verifier, sent.proof);
+          const what = `${op} layer ${k} (${p.layers[k].op})`;
+          const value = BigInt.asIntN(256, BigInt(await ethers.provider.call({ to, data })));
+          expect(Number(value), what).to.equal(expectedElement(p, s, k, e));
+          // the verifier's measured gas within the model's share of the bound (the game's share: X10-5)
+          const gas = Number(await ethers.provider.estimateGas({ to, data }));
+          expect(gas, what).to.be.at.most(verifierGas(stepWitnessBounds(p)[k], sent.sparse ? "sparse" : "contiguous"));
         }
       }
     });
