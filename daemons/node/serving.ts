@@ -1,11 +1,12 @@
 /**
  * Serving: every "request" record still Assigned to the node is executed and committed. Under load (more than
  * `batchThreshold` results in one tick) the NONE and OPTIMISTIC results without callbacks go out in batches
- * (batching.ts); the others one by one, each announced by a "commit" record before its transaction. When no batch
- * can go out (the free stake does not cover one), the requests the node claimed are still committed one by one:
- * their collateral is locked already, and a claim lapses at its serve deadline. A result in a
- * verified mode (TEE, ZK) is handed to its mode's `VerifiedSettler` (verified.ts) and is final once mined; a NONE or
- * OPTIMISTIC one owes its settlement after the challenge window (settlement.ts).
+ * (batching.ts); the others each with its own commitment (several at once, so that they can share a block), each
+ * announced by a "commit" record before its transaction. When no batch can go out (the free stake does not cover
+ * one), the requests the node claimed are still committed one by one: their collateral is locked already, and a
+ * claim lapses at its serve deadline. A result in a verified mode (TEE, ZK) is handed to its mode's
+ * `VerifiedSettler` (verified.ts) and is final once mined; a NONE or OPTIMISTIC one owes its settlement after the
+ * challenge window (settlement.ts).
  */
 import { ZeroAddress, hexlify, keccak256 } from "ethers";
 
@@ -13,7 +14,7 @@ import type { PartyView } from "../../game/view";
 import { bytesOf } from "../../executor/trace/trace";
 import { InferenceRequestStatus as STATUS } from "../../protocol/constants";
 import { bulkView } from "../kit/bulk";
-import { errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
+import { eachLimit, errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
 import type { NodeContext } from "./context";
 import { commitBatch } from "./batching";
 import type { JournalRecord } from "../kit/journal";
@@ -135,8 +136,13 @@ export async function serve(ctx: NodeContext): Promise<void> {
       .sort((a, b) => (a.id < b.id ? -1 : 1));
     singles.push(...(await serveBatches(ctx, batchable)));
   }
-  for (const w of singles) await commitOne(ctx, w);
+  // Several at once (their broadcasts one after the other, their receipts awaited together: rpc.ts), so that they
+  // share a block on a chain that mines on a timer rather than take one block each.
+  await eachLimit(singles, COMMIT_CONCURRENCY, (w) => commitOne(ctx, w));
 }
+
+/** Single commitments sent at once, at most. */
+const COMMIT_CONCURRENCY = 16;
 
 /**
  * Commits `batchable` in batches of at most `maxBatchSize` (and what the free stake covers); returns what is left to
