@@ -24,10 +24,18 @@
  * Where the time goes (profileBacklog below, from this process, on the same chain and backlog, each piece timed
  * alone): before, on a hardhat node, one eth_getLogs of the whole backlog's InferenceRequested events (each with its
  * 784-byte input) made by every daemon, and one getRequest eth_call per request, dominated (85-134 inferences/s).
- * Now the event's `node` is indexed, so each daemon reads only its own requests' inputs (getLogsMs: one node's
- * share), and a daemon reads its pending requests in JSON-RPC batches of 200 eth_calls (getRequestMs: the whole
- * backlog so); what is left is mostly waiting for blocks. The 2-core machine is shared with other jobs, so figures
- * move a lot from run to run, and are pessimistic when it is busy.
+ * Then the event's `node` was indexed, so each daemon reads only its own requests' inputs (getLogsMs: one node's
+ * share), and pending requests were read in JSON-RPC batches of 200 eth_calls (getRequestMs: the whole backlog so;
+ * 190 inferences/s on anvil). Now a daemon does not read the requests its requester assigned to it at all (their
+ * event is authoritative for what it needs: daemons/node/serving.ts `termsFromEvent`), so getRequestMs is off the
+ * critical path; timers and CPU profiles of the daemons then showed ethers' JavaScript UTF-8 decoding of the 400 kB
+ * getLogs reply (150-350 ms a daemon; now Node's fetch, daemons/kit/provider.ts), ethers' ABI encoding, re-parsing
+ * and hashing of a 19 kB commitBatch transaction (0.3-0.5 s a daemon; now daemons/kit/calldata.ts and sender.ts),
+ * and this benchmark's own ledger decoding each batch with ethers (up to 0.3 s before it saw the commitments; now
+ * raw calldata, decoded word by word; the backlog's request events are taken in before t0). What is left is the
+ * execution itself (executeMs: one core for the whole backlog; the three daemons share two) and waiting for the
+ * block. The 2-core machine is shared with other jobs, so figures move a lot from run to run, and are pessimistic
+ * when it is busy: bench/results.json's figure comes with the spread of several runs and the load (see the PR).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -69,7 +77,10 @@ export interface NetworkBench {
 
 /** The backlog's work, piece by piece, each timed alone from the benchmark process (ms for the whole backlog). */
 export interface BacklogProfile {
-  /** getRequest of every backlog request, in JSON-RPC batches of 200 eth_calls (what the daemons do together). */
+  /**
+   * getRequest of every backlog request, in JSON-RPC batches of 200 eth_calls: what the daemons would spend reading
+   * them (they read only the requests they claimed, and leaves the contract refused in a batch).
+   */
   getRequestMs: number;
   /** eth_getLogs of one node's InferenceRequested events (its inputs) over the backlog's blocks, in one call. */
   getLogsMs: number;

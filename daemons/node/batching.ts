@@ -11,8 +11,8 @@ import type { PartyView } from "../../game/view";
 import { bytesOf } from "../../executor/trace/trace";
 import { errorMessage as message, isFatal } from "../kit/common";
 import { cursor } from "../kit/cursor";
+import { encodeCommitBatch } from "../kit/calldata";
 import { sendCall } from "../kit/sender";
-import { InferenceManager__factory } from "../../typechain-types";
 import type { NodeContext } from "./context";
 import type { JournalRecord } from "../kit/journal";
 import { tokens } from "../kit/log";
@@ -119,37 +119,6 @@ export async function commitBatch(
   }
   await recordBatch(ctx, record, batchId);
   return "ok";
-}
-
-const COMMIT_BATCH = InferenceManager__factory.createInterface().getFunction("commitBatch");
-
-/**
- * The calldata of `commitBatch(ids, outputHashes, traceRoots)`, written word by word: three dynamic arrays of 32-byte
- * words, each as its length then its items after a head of three offsets (ethers' ABI encoder, which checks and
- * copies every item, took tens of milliseconds for 200 leaves). test/node/kit.test.ts checks it against ethers'.
- */
-export function encodeCommitBatch(
-  ids: readonly bigint[],
-  outputHashes: readonly string[],
-  traceRoots: string[],
-): string {
-  const n = ids.length;
-  if (outputHashes.length !== n || traceRoots.length !== n)
-    throw new RangeError("commitBatch: arrays of unequal length");
-  const word = (v: bigint) => {
-    if (v < 0n || v >= 1n << 256n) throw new RangeError(`commitBatch: ${v} is not a uint256`);
-    return v.toString(16).padStart(64, "0");
-  };
-  const bytes32 = (h: string) => {
-    if (!/^0x[0-9a-fA-F]{64}$/.test(h)) throw new RangeError(`commitBatch: ${h} is not a bytes32`);
-    return h.slice(2).toLowerCase();
-  };
-  const size = BigInt(32 * (n + 1));
-  const parts = [COMMIT_BATCH.selector, word(96n), word(96n + size), word(96n + 2n * size)];
-  parts.push(word(BigInt(n)), ...ids.map(word));
-  parts.push(word(BigInt(n)), ...outputHashes.map(bytes32));
-  parts.push(word(BigInt(n)), ...traceRoots.map(bytes32));
-  return parts.join("");
 }
 
 /** A batch is on-chain: owe its settlement, and close its leaves and its announcement. */

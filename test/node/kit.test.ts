@@ -16,7 +16,7 @@ import { decodeInferenceRequested } from "../../daemons/kit/events";
 import { createLogger, tokens } from "../../daemons/kit/log";
 import { FetchJsonRpcProvider } from "../../daemons/kit/provider";
 import { isTransient } from "../../daemons/kit/rpc";
-import { encodeCommitBatch } from "../../daemons/node/batching";
+import { decodeCommitBatch, encodeCommitBatch } from "../../daemons/kit/calldata";
 
 const revert = (name: string, args: unknown[]) => ({ revert: { name, args }, message: "execution reverted" });
 
@@ -91,19 +91,26 @@ describe("daemon kit: what the logs say", () => {
     expect(() => decodeInferenceRequested({ ...ok, data: ok.data.slice(0, -64) })).to.throw(/input length|data/);
   });
 
-  it("encodes commitBatch as ethers does, and refuses arrays of unequal length", () => {
+  it("writes and reads commitBatch calldata as ethers does, and refuses anything else", () => {
     const iface = InferenceManager__factory.createInterface();
     for (const n of [0, 1, 3, 200]) {
       const ids = Array.from({ length: n }, (_, i) => BigInt(i + 1) * 2n ** BigInt(i % 250));
       const hashes = ids.map(() => hexlify(randomBytes(32)));
       const roots = ids.map(() => hexlify(randomBytes(32)).toUpperCase().replace("0X", "0x"));
-      expect(encodeCommitBatch(ids, hashes, roots)).to.equal(
-        iface.encodeFunctionData("commitBatch", [ids, hashes, roots]),
-      );
+      const data = iface.encodeFunctionData("commitBatch", [ids, hashes, roots]);
+      expect(encodeCommitBatch(ids, hashes, roots)).to.equal(data);
+      expect(decodeCommitBatch(data)).to.deep.equal({
+        ids,
+        outputHashes: hashes,
+        traceRoots: roots.map((r) => r.toLowerCase()),
+      });
     }
     expect(() => encodeCommitBatch([1n], [], [])).to.throw(RangeError, /unequal length/);
     expect(() => encodeCommitBatch([-1n], [ZeroHash], [ZeroHash])).to.throw(RangeError, /not a uint256/);
     expect(() => encodeCommitBatch([1n], ["0x12"], [ZeroHash])).to.throw(RangeError, /not a bytes32/);
+    expect(() => decodeCommitBatch(iface.encodeFunctionData("claim", [1n]))).to.throw(RangeError, /selector/);
+    const one = encodeCommitBatch([1n], [ZeroHash], [ZeroHash]);
+    expect(() => decodeCommitBatch(one.slice(0, -64))).to.throw(RangeError, /too short/);
   });
 });
 
