@@ -35,9 +35,10 @@
  * raw calldata, decoded word by word; the backlog's request events are taken in before t0). What is left is the
  * execution itself (executeMs: one core for the whole backlog; the three daemons share two) and waiting for the
  * block. The 2-core machine is shared with other jobs, so figures move a lot from run to run, and are pessimistic
- * when it is busy: bench/results.json's figure comes with the spread of several runs and the load (see the PR).
+ * when it is busy: `loadAverage` records the machine's 1-minute load average when the backlog starts.
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { Wallet, zeroPadValue } from "ethers";
 
@@ -73,6 +74,8 @@ export interface NetworkBench {
   finalizeP50Ms: number;
   /** Where the backlog's time goes, measured from this process on the same chain (see profileBacklog). */
   profile: BacklogProfile;
+  /** The machine's 1-minute load average when the backlog started (2 cores, shared with other jobs). */
+  loadAverage: number;
 }
 
 /** The backlog's work, piece by piece, each timed alone from the benchmark process (ms for the whole backlog). */
@@ -160,6 +163,7 @@ export async function benchNetwork(
     // The requests' events taken in before the clock starts: the observer's own bookkeeping is not the daemons' work.
     await net.ledger.sync();
     const batchesBefore = net.ledger.batches.size;
+    const loadAverage = Math.round(os.loadavg()[0] * 100) / 100;
     const t0 = Date.now();
     for (const d of net.nodes) ProcessGroup.signal(d.proc!, "SIGCONT");
     await waitCommitted(net, backlog, 180_000);
@@ -248,6 +252,7 @@ export async function benchNetwork(
       commitP50Ms: percentile(commitMs, 50),
       finalizeP50Ms: percentile(finalMs, 50),
       profile,
+      loadAverage,
     };
     return result;
   } finally {
