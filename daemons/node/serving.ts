@@ -168,13 +168,9 @@ async function serveBatches(ctx: NodeContext, batchable: Work[]): Promise<Work[]
           ctx,
           unread.map((w) => w.r),
         );
-        const gone = new Set<Work>();
-        for (const w of unread) {
-          const terms = read.get(w.r.requestId as string);
-          if (terms === undefined)
-            gone.add(w); // dropped (no longer ours) or unreadable (next tick)
-          else Object.assign(w, terms);
-        }
+        // A leaf not read back was dropped (no longer ours) or could not be read (tried again next tick).
+        const gone = new Set<Work>(unread.filter((w) => !read.has(w.r.requestId as string)));
+        for (const w of unread) if (!gone.has(w)) Object.assign(w, read.get(w.r.requestId as string));
         singles.push(...chunk.filter((w) => !gone.has(w) && w.callback === true));
         rest = rest.filter((w) => !gone.has(w) && w.callback !== true);
         continue;
