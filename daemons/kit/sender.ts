@@ -17,7 +17,7 @@ import {
   TransactionResponse,
   Wallet,
   type Signer,
-  type TransactionRequest,
+  type TransactionLike,
 } from "ethers";
 
 /** A call to send: the contract, its ABI (to name its custom errors in a refusal) and the calldata. */
@@ -47,11 +47,12 @@ export async function sendCall(signer: Signer, call: Call, nonce: number): Promi
     provider.getNetwork(),
     provider.getBlockNumber(),
   ]);
-  const request: TransactionRequest =
+  // As ethers' populateTransaction: EIP-1559 fees when the chain has them, else a legacy gas price.
+  const fees: TransactionLike<string> =
     fee.maxFeePerGas !== null && fee.maxPriorityFeePerGas !== null
       ? { type: 2, maxFeePerGas: fee.maxFeePerGas, maxPriorityFeePerGas: fee.maxPriorityFeePerGas }
       : { type: 0, gasPrice: fee.gasPrice };
-  const tx = Transaction.from({ ...request, chainId: network.chainId, nonce, to, data, gasLimit, value: 0n } as never);
+  const tx = Transaction.from({ ...fees, chainId: network.chainId, nonce, to, data, gasLimit, value: 0n });
   tx.signature = signer.signingKey.sign(tx.unsignedHash);
   const hash = (await provider.send("eth_sendRawTransaction", [tx.serialized])) as string;
   const response = new TransactionResponse(
