@@ -67,7 +67,9 @@ const config: HardhatUserConfig = {
   // `verity deploy` and `verity dev` poll fast on a local chain (VERITY_IGNITION_POLL_MS); Ignition's default is 1 s.
   ignition: { blockPollingInterval: Number(process.env.VERITY_IGNITION_POLL_MS ?? 1000) },
   typechain: { outDir: "typechain-types", target: "ethers-v6" },
-  mocha: { timeout: 120_000 },
+  // `npm test` runs the files on two mocha workers (`hardhat test --parallel`): much of the suite waits on child
+  // processes and local chains, so two workers on two cores take about 7 minutes where one takes 11.
+  mocha: { timeout: 120_000, jobs: 2 },
 };
 
 export default config;
