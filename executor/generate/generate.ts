@@ -119,3 +119,15 @@ export function generate(program: Program, spec: GenerationSpec, onPass?: (pass:
   const stoppedBy = bytes[bytes.length - 1] === spec.stopByte ? "stopByte" : "maxTokens";
   return { output, passRoots, generationRoot: merkleRoot(passRoots), stoppedBy };
 }
+
+/**
+ * True iff `output` ends as §5 says: 1 to maxTokens bytes, the stop byte nowhere but possibly last, and fewer than
+ * maxTokens bytes only when the last one is the stop byte.
+ */
+export function stopsCorrectly(output: Uint8Array, maxTokens: number, stopByte?: number): boolean {
+  const n = output.length;
+  if (n === 0 || n > maxTokens) return false;
+  if (stopByte === undefined) return n === maxTokens;
+  for (let i = 0; i + 1 < n; i++) if (output[i] === stopByte) return false;
+  return n === maxTokens || output[n - 1] === stopByte;
+}

@@ -140,7 +140,7 @@ describe("generation in the executor (docs/GENERATION.md)", function () {
   });
 
   describe("generating (§5, §6)", function () {
-    it("is deterministic: the same output, pass roots and generation root on every run", function () {
+    it("LM1: is deterministic: the same output, pass roots and generation root on every run", function () {
       const a = generate(lm, spec());
       const b = generate(lm, spec());
       expect(a.output).to.deep.equal(b.output);
@@ -149,7 +149,7 @@ describe("generation in the executor (docs/GENERATION.md)", function () {
       expect(a.stoppedBy).to.equal("maxTokens");
     });
 
-    it("commits the Merkle root over the passes' trace roots, and any pass is rebuilt from the output", function () {
+    it("LM1: commits the Merkle root over the passes' trace roots, and any pass is rebuilt from the output", function () {
       const g = generate(lm, spec({ rule: { kind: "sampled", seed: SEED, temperatureShift: 3 } }));
       expect(g.generationRoot).to.equal(merkleRoot(g.passRoots));
       for (const t of [0, 5, g.output.length - 1]) {
