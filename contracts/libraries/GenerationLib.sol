@@ -48,8 +48,8 @@ library GenerationLib {
         if (logits.length != VOCAB) revert GenerationLibBadLogits(logits.length);
         int8 top = int8(uint8(logits[0]));
         for (uint256 i = 1; i < VOCAB; ++i) {
-            int8 l = int8(uint8(logits[i]));
-            if (l > top) (top, best) = (l, uint8(i));
+            int8 v = int8(uint8(logits[i]));
+            if (v > top) (top, best) = (v, uint8(i));
         }
     }
 
@@ -60,8 +60,8 @@ library GenerationLib {
         if (shift > MAX_TEMPERATURE_SHIFT) revert GenerationLibBadShift(shift);
         int256 top = -128;
         for (uint256 i; i < VOCAB; ++i) {
-            int256 l = int8(uint8(logits[i]));
-            if (l > top) top = l;
+            int256 v = int8(uint8(logits[i]));
+            if (v > top) top = v;
         }
         uint256[VOCAB] memory w;
         uint256 total;

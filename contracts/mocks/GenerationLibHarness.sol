@@ -6,8 +6,8 @@ import {GenerationLib} from "../libraries/GenerationLib.sol";
 /// @notice Test-only: exposes GenerationLib's internal functions.
 contract GenerationLibHarness {
     function passInput(
-        bytes memory prompt,
-        bytes memory output,
+        bytes calldata prompt,
+        bytes calldata output,
         uint256 pass,
         uint256 context,
         uint8 padByte
@@ -15,16 +15,16 @@ contract GenerationLibHarness {
         return GenerationLib.passInput(prompt, output, pass, context, padByte);
     }
 
-    function greedyByte(bytes memory logits) external pure returns (uint8) {
+    function greedyByte(bytes calldata logits) external pure returns (uint8) {
         return GenerationLib.greedyByte(logits);
     }
 
-    function sampledByte(bytes memory logits, bytes32 seed, uint32 pass, uint256 shift) external pure returns (uint8) {
+    function sampledByte(bytes calldata logits, bytes32 seed, uint32 pass, uint256 shift) external pure returns (uint8) {
         return GenerationLib.sampledByte(logits, seed, pass, shift);
     }
 
     function stopsCorrectly(
-        bytes memory output,
+        bytes calldata output,
         uint256 maxTokens,
         bool hasStop,
         uint8 stopByte
@@ -33,7 +33,7 @@ contract GenerationLibHarness {
     }
 
     /// @notice Gas of each choice rule on `logits`, for the benchmark and the gas bound test.
-    function choiceGas(bytes memory logits, bytes32 seed) external view returns (uint256 greedy, uint256 sampled) {
+    function choiceGas(bytes calldata logits, bytes32 seed) external view returns (uint256 greedy, uint256 sampled) {
         uint256 g = gasleft();
         GenerationLib.greedyByte(logits);
         greedy = g - gasleft();
