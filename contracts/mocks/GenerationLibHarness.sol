@@ -19,7 +19,12 @@ contract GenerationLibHarness {
         return GenerationLib.greedyByte(logits);
     }
 
-    function sampledByte(bytes calldata logits, bytes32 seed, uint32 pass, uint256 shift) external pure returns (uint8) {
+    function sampledByte(
+        bytes calldata logits,
+        bytes32 seed,
+        uint32 pass,
+        uint256 shift
+    ) external pure returns (uint8) {
         return GenerationLib.sampledByte(logits, seed, pass, shift);
     }
 
