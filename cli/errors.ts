@@ -5,6 +5,7 @@
  * custom error), gas the account cannot pay, a lost connection.
  */
 import {
+  ControlFlowError,
   InvalidInputError,
   InvalidModelError,
   OnnxDecodeError,
@@ -120,6 +121,9 @@ export function hintFor(e: VerityError): string {
   if (e instanceof FileAccessError) return "check the path (relative paths start from the current directory)";
   if (e instanceof OnnxDecodeError)
     return "pass a binary ONNX ModelProto (.onnx), not a text, JSON or truncated export";
+  if (e instanceof ControlFlowError) {
+    return "a program is one fixed sequence of layers: export the model without If/Loop/Scan (one traced path, a loop unrolled); docs/MODEL_IMPORT.md, Accepted files";
+  }
   if (e instanceof UnsupportedOperatorError)
     return "re-export the model with supported operators only (see executor/model/graph.ts)";
   if (e instanceof InvalidModelError)

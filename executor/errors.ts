@@ -104,6 +104,26 @@ export class UnfoldableNodeError extends UnsupportedOperatorError {
   }
 }
 
+/**
+ * A control-flow node (If, Loop, Scan, SequenceMap: an operator whose attributes are sub-graphs). Which layers run
+ * would depend on the data, while a Verity program is one fixed sequence of integer layers that every party
+ * re-executes and bisects step by step: control flow cannot be a static integer program. `attribute` names the
+ * node's first sub-graph attribute when it is known.
+ */
+export class ControlFlowError extends UnsupportedOperatorError {
+  constructor(
+    nodeName: string,
+    opType: string,
+    readonly attribute?: string,
+  ) {
+    super(nodeName, opType, []);
+    this.message =
+      `node '${nodeName}' (${opType}) is control flow${attribute ? ` (sub-graph attribute '${attribute}')` : ""}: ` +
+      `control flow cannot be a static integer program, since the layers that run would depend on the data; ` +
+      `export the model with the branch resolved or the loop unrolled (e.g. trace one fixed path)`;
+  }
+}
+
 /** A node of an operator domain other than the default ONNX one (custom operators, ai.onnx.ml, com.microsoft...). */
 export class UnsupportedDomainError extends UnsupportedOperatorError {
   constructor(

@@ -10,6 +10,7 @@ import { InvalidInputError } from "../../executor/errors";
 import { infer } from "../../executor/infer";
 import { cidOf } from "../../executor/model/cid";
 import { sizeOf } from "../../executor/model/graph";
+import { quantizeInput } from "../../executor/quant";
 import type { Program } from "../../executor/runtime/program";
 import { programDigest } from "../../executor/trace/weights";
 import { checkInputShape, isProgramDir, parseShape, readCalibration, readTensorFile } from "../io";
@@ -69,7 +70,7 @@ async function runInfer(opts: InferOptions): Promise<void> {
   const { program, artifactCid } = await loadProgram(opts, opts.input, shape);
   const input = readTensorFile(opts.input, shape);
   checkInputShape(input, program.inputShape, opts.input);
-  const result = infer(program, input.data);
+  const result = infer(program, quantizeInput(program, input.data, `--input '${opts.input}'`));
   const out: InferJson = {
     output: Array.from(result.outputFloat),
     shape: [...program.outputShape],

@@ -93,7 +93,7 @@ async function request(opts: RequestOptions, cmd: Command): Promise<void> {
   const program = loadStoredProgram(version.artifactCid, version.programDigest, versionId).program;
   const tensor = readTensorFile(opts.input, shape);
   checkInputShape(tensor, program.inputShape, opts.input);
-  const s0 = quantizeInput(program, tensor.data);
+  const s0 = quantizeInput(program, tensor.data, `--input '${opts.input}'`);
   const fee = opts.fee !== undefined ? parseAmount(opts.fee, p.decimals, "--fee") : version.fee;
   if (k !== undefined) {
     return requestRedundant(p, { versionId, s0, fee, k, nodes, program, wait: opts.wait, timeout, json: opts.json });

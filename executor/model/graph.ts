@@ -21,14 +21,31 @@ export interface ValueInfo {
   readonly dims: readonly number[];
 }
 
-/** An ONNX attribute value, decoded. Ints and floats are JS numbers; a TENSOR attribute (Constant) is a Tensor. */
+/**
+ * An ONNX attribute value, decoded. Ints and floats are JS numbers; a TENSOR attribute (Constant) is a Tensor. A
+ * GRAPH (GRAPHS) attribute, the body of a control-flow node (If, Loop, Scan), is kept as its encoded GraphProto
+ * bytes and never read: such a node is refused (ControlFlowError), and `verity model inspect` reports it.
+ */
 export type AttributeValue =
   | { readonly kind: "int"; readonly value: number }
   | { readonly kind: "float"; readonly value: number }
   | { readonly kind: "ints"; readonly value: readonly number[] }
   | { readonly kind: "floats"; readonly value: readonly number[] }
   | { readonly kind: "string"; readonly value: string }
-  | { readonly kind: "tensor"; readonly value: Tensor };
+  | { readonly kind: "tensor"; readonly value: Tensor }
+  | { readonly kind: "graph"; readonly value: Uint8Array }
+  | { readonly kind: "graphs"; readonly value: readonly Uint8Array[] };
+
+/** The control-flow operators: their attributes are sub-graphs (executor/errors.ts ControlFlowError). */
+export const CONTROL_FLOW_OPERATORS: readonly string[] = ["If", "Loop", "Scan", "SequenceMap"];
+
+/** The first attribute of a node that holds a sub-graph (GRAPH or GRAPHS), if any. */
+export function subgraphAttribute(node: Pick<GraphNode, "attributes">): string | undefined {
+  return Object.keys(node.attributes).find((k) => {
+    const kind = node.attributes[k].kind;
+    return kind === "graph" || kind === "graphs";
+  });
+}
 
 /** One operator application. Input names may be "" for an omitted optional input, as in ONNX. */
 export interface GraphNode {

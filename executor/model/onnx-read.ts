@@ -229,16 +229,23 @@ function attributeFromProto(a: onnx.IAttributeProto, node: string, op: string): 
       return { kind: "floats", value: (a.floats ?? []).map(finite) };
     case AT.INTS:
       return { kind: "ints", value: (a.ints ?? []).map((v) => toInt(v, label, invalidModel)) };
+    case AT.GRAPH:
+      // kept as bytes, never read: the node is refused (ControlFlowError), inspect reports it
+      if (a.g && has(a, "g")) return { kind: "graph", value: onnx.GraphProto.encode(a.g).finish() };
+      break;
+    case AT.GRAPHS:
+      if ((a.graphs ?? []).length > 0)
+        return { kind: "graphs", value: (a.graphs ?? []).map((g) => onnx.GraphProto.encode(g).finish()) };
+      break;
     case AT.UNDEFINED:
       throw new InvalidModelError(`${label} has no type (ONNX IR >= 3 requires AttributeProto.type)`);
-    default:
-      throw new UnsupportedOperatorError(
-        node,
-        op,
-        SUPPORTED_OPERATORS,
-        `attribute '${a.name}' of type ${AT[type] ?? `unknown (${type})`}`,
-      );
   }
+  throw new UnsupportedOperatorError(
+    node,
+    op,
+    SUPPORTED_OPERATORS,
+    `attribute '${a.name}' of type ${AT[type] ?? `unknown (${type})`}`,
+  );
 }
 
 export function nodeFromProto(p: onnx.INodeProto, index: number): DraftNode {

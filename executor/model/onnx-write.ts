@@ -66,8 +66,8 @@ function writeTensor(w: Writer, t: Tensor, name: string): void {
 }
 
 /**
- * AttributeProto: name (1), then the value: f (2), i (3, int64), s (4), t (5), floats (7, unpacked), ints (8,
- * unpacked int64), then type (20, AttributeProto.AttributeType).
+ * AttributeProto: name (1), then the value: f (2), i (3, int64), s (4), t (5), g (6, GraphProto bytes), floats (7,
+ * unpacked), ints (8, unpacked int64), graphs (11), then type (20, AttributeProto.AttributeType).
  */
 function writeAttribute(w: Writer, name: string, a: AttributeValue): void {
   tag(w, 1, LEN).string(name);
@@ -96,6 +96,14 @@ function writeAttribute(w: Writer, name: string, a: AttributeValue): void {
     case "ints":
       for (const x of a.value) tag(w, 8, VARINT).int64(x);
       type = AT.INTS;
+      break;
+    case "graph":
+      tag(w, 6, LEN).bytes(a.value);
+      type = AT.GRAPH;
+      break;
+    case "graphs":
+      for (const g of a.value) tag(w, 11, LEN).bytes(g);
+      type = AT.GRAPHS;
       break;
   }
   tag(w, 20, VARINT).int32(type);
@@ -139,6 +147,16 @@ function writeGraph(w: Writer, graph: Graph): void {
   for (const [name, t] of graph.initializers) message(w, 5, (m) => writeTensor(m, t, name));
   for (const v of graph.inputs) message(w, 11, (m) => writeValueInfo(m, v));
   for (const v of graph.outputs) message(w, 12, (m) => writeValueInfo(m, v));
+}
+
+/**
+ * `graph` as bare GraphProto bytes: the body of a control-flow node's GRAPH attribute (`{ kind: "graph", value }`),
+ * e.g. an If's `then_branch`, whose nodes may read the enclosing graph's tensors.
+ */
+export function encodeGraphProto(graph: Graph): Uint8Array {
+  const w = Writer.create();
+  writeGraph(w, graph);
+  return w.finish();
 }
 
 /**

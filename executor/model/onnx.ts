@@ -24,7 +24,7 @@ import { checkOpset } from "./opset/versions";
 import { canonicalGraph } from "./simplify";
 import { checkOperators, checkTensor, finalizeGraph } from "./validate";
 
-export { DEFAULT_IR_VERSION, encodeOnnx, encodeTensorProto } from "./onnx-write";
+export { DEFAULT_IR_VERSION, encodeGraphProto, encodeOnnx, encodeTensorProto } from "./onnx-write";
 
 /** Well-known non-ONNX file signatures, so that a wrong file gets a helpful message rather than a protobuf error. */
 function sniffForeignFormat(b: Uint8Array): string | null {

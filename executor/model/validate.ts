@@ -19,8 +19,9 @@
  * Empty node names are replaced by `<opType>_<index>`, and duplicate node names get a `_<index>` suffix, so that
  * errors and trace steps can always name a node unambiguously.
  */
-import { InvalidModelError, UnsupportedDomainError, UnsupportedOperatorError } from "../errors";
+import { ControlFlowError, InvalidModelError, UnsupportedDomainError, UnsupportedOperatorError } from "../errors";
 import {
+  CONTROL_FLOW_OPERATORS,
   SUPPORTED_OPERATORS,
   type AttributeValue,
   type Graph,
@@ -84,6 +85,7 @@ export function checkOperators(
       );
     }
     if (!n.opType) throw new UnsupportedOperatorError(name, "(empty op_type)", SUPPORTED_OPERATORS);
+    if (knownOnly && CONTROL_FLOW_OPERATORS.includes(n.opType)) throw new ControlFlowError(name, n.opType);
     if (knownOnly && !isKnownOperator(n.opType))
       throw new UnsupportedOperatorError(name, n.opType, SUPPORTED_OPERATORS);
   });

@@ -8,7 +8,7 @@ import { broadcastShape, elementwise, padShape } from "../quant/float-tensor";
 import { quantizeMultiplier, unsupported } from "../quant/params";
 import { binary } from "../runtime/kernels/elementwise";
 import { runPattern } from "../runtime/read-pattern";
-import { MAX_MULTIPLIER, MAX_SHIFT, MIN_SHIFT } from "../runtime/types";
+import { MAX_MULTIPLIER, MAX_SHIFT, MIN_SHIFT, type QParams } from "../runtime/types";
 import type { LayerCheck } from "./check";
 import { binaryOperands, checkBinaryOperands } from "./operands";
 import { type LoweringContext, type OperatorDefinition, defineOperator } from "./definition";
@@ -42,29 +42,38 @@ function lowerBinary(ctx: LoweringContext, node: GraphNode): void {
   if (constSide !== undefined) attrs.constSide = constSide;
   attrs.zA = qa.zeroPoint;
   attrs.zB = qb.zeroPoint;
-  let multiplier: Int32Array;
-  let shift: Int32Array;
-  if (node.opType === "Mul") {
-    const [m, s] = quantizeMultiplier((qa.scale * qb.scale) / q.scale);
-    multiplier = Int32Array.of(m);
-    shift = Int32Array.of(s);
-  } else {
-    const ra = qa.scale / q.scale;
-    const rb = qb.scale / q.scale;
-    let [, s] = quantizeMultiplier(Math.max(ra, rb));
-    let ma = Math.round(ra * 2 ** s);
-    let mb = Math.round(rb * 2 ** s);
-    while (Math.max(ma, mb) >= 2 ** 15) {
-      s--;
-      ma = Math.round(ra * 2 ** s);
-      mb = Math.round(rb * 2 ** s);
-    }
-    if (s < 1) throw new InvalidModelError(`node '${node.name}' (${node.opType}): operand scales are degenerate`);
-    multiplier = Int32Array.of(ma, mb);
-    shift = Int32Array.of(s);
-  }
+  const { multiplier, shift } = binaryRequant(node.opType as "Add" | "Sub" | "Mul", qa, qb, q, node.name);
   // no `weights` key at all without a constant operand
   ctx.emit(out, q, { op: node.opType, inputs, attrs, ...(weights ? { weights } : {}), multiplier, shift });
+}
+
+/**
+ * The requantization of an Add/Sub/Mul layer (NUMERICS §9): Mul one multiplier for scaleA * scaleB / scaleOut;
+ * Add/Sub one per operand for scaleA / scaleOut and scaleB / scaleOut with one shift, the larger in [2^14, 2^15).
+ */
+export function binaryRequant(
+  op: "Add" | "Sub" | "Mul",
+  qa: QParams,
+  qb: QParams,
+  q: QParams,
+  what: string,
+): { multiplier: Int32Array; shift: Int32Array } {
+  if (op === "Mul") {
+    const [m, s] = quantizeMultiplier((qa.scale * qb.scale) / q.scale);
+    return { multiplier: Int32Array.of(m), shift: Int32Array.of(s) };
+  }
+  const ra = qa.scale / q.scale;
+  const rb = qb.scale / q.scale;
+  let [, s] = quantizeMultiplier(Math.max(ra, rb));
+  let ma = Math.round(ra * 2 ** s);
+  let mb = Math.round(rb * 2 ** s);
+  while (Math.max(ma, mb) >= 2 ** 15) {
+    s--;
+    ma = Math.round(ra * 2 ** s);
+    mb = Math.round(rb * 2 ** s);
+  }
+  if (s < 1) throw new InvalidModelError(`node '${what}' (${op}): operand scales are degenerate`);
+  return { multiplier: Int32Array.of(ma, mb), shift: Int32Array.of(s) };
 }
 
 function binaryOperator<Op extends "Add" | "Sub" | "Mul">(op: Op): OperatorDefinition<Op> {

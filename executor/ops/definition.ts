@@ -49,6 +49,16 @@ export interface LoweringContext {
   emit(name: string, q: QParams, layer: Omit<Layer, "output" | "outShape">, dims?: readonly number[]): void;
   /** Tensor `name` is `t` (Identity, a no-op Reshape): no layer. */
   alias(name: string, t: QuantTensor): void;
+  /**
+   * Whether the node is to be lowered in its split form (NodeRule.intermediates): its one-layer form was found to
+   * have a step no proof can carry (NUMERICS §14), so the quantizer lowers the graph again with it split.
+   */
+  split(node: GraphNode): boolean;
+  /**
+   * The calibrated quantization of intermediate `key` of a split node (a value its NodeRule.intermediates computes in
+   * float). A node the quantizer has not calibrated them for is marked for splitting and the graph lowered again.
+   */
+  intermediate(node: GraphNode, key: string): QParams;
 }
 
 /** One ONNX operator type: its float reference and how a node of it becomes integer layers. */
@@ -56,6 +66,12 @@ export interface NodeRule {
   /** The node's output, or one tensor per output for a node with several (Split). */
   float(ctx: FloatContext, node: GraphNode): FTensor | FTensor[];
   lower(ctx: LoweringContext, node: GraphNode): void;
+  /**
+   * A rule that can lower a node to a chain of smaller layers when its one layer could not be proven in one step
+   * (NUMERICS §27): the float values of the chain's new intermediate tensors, by key, computed from the node's inputs
+   * on each calibration input (their ranges quantize them, `LoweringContext.intermediate`).
+   */
+  intermediates?(ctx: FloatContext, node: GraphNode): Record<string, ArrayLike<number>>;
 }
 
 /** What output byte `element` of S_{layer+1} reads: byte indices of S_layer, and a weight row (or null). */

@@ -8,7 +8,7 @@ import { broadcastShape, elementwise, padShape } from "../quant/float-tensor";
 import { quantizeMultiplier, unsupported } from "../quant/params";
 import { div as divKernel } from "../runtime/kernels/math";
 import { runPattern } from "../runtime/read-pattern";
-import { MAX_MULTIPLIER } from "../runtime/types";
+import { MAX_MULTIPLIER, type QParams } from "../runtime/types";
 import { type LoweringContext, defineOperator } from "./definition";
 import type { LayerCheck } from "./check";
 import { binaryOperands, checkBinaryOperands } from "./operands";
@@ -40,17 +40,15 @@ function lowerDiv(ctx: LoweringContext, node: GraphNode): void {
   attrs.zA = qa.zeroPoint;
   attrs.zB = qb.zeroPoint;
   // a / b in output steps is (a' / b') * scaleA / (scaleB * scaleOut) = (a' * M) / (b' * 2^s)
+  ctx.emit(out, q, { op: "Div", inputs, attrs, ...(weights ? { weights } : {}), ...divRequant(qa, qb, q) });
+}
+
+/** The requantization of a Div layer: M / 2^s ~ scaleA / (scaleB * scaleOut), the shift at most 24 (NUMERICS §20). */
+export function divRequant(qa: QParams, qb: QParams, q: QParams): { multiplier: Int32Array; shift: Int32Array } {
   const r = qa.scale / (qb.scale * q.scale);
   let [m, s] = quantizeMultiplier(r);
   if (s > DIV_MAX_SHIFT) [m, s] = [Math.round(r * 2 ** DIV_MAX_SHIFT), DIV_MAX_SHIFT];
-  ctx.emit(out, q, {
-    op: "Div",
-    inputs,
-    attrs,
-    ...(weights ? { weights } : {}),
-    multiplier: Int32Array.of(m),
-    shift: Int32Array.of(s),
-  });
+  return { multiplier: Int32Array.of(m), shift: Int32Array.of(s) };
 }
 
 /** Offsets in A and B of output element i (axes of size 1 broadcast), as `ElementwiseKernel` computes them. */

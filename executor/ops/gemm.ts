@@ -12,6 +12,7 @@ import { num, runPattern } from "../runtime/read-pattern";
 import { MAX_DIM } from "../runtime/types";
 import { type LoweringContext, defineOperator } from "./definition";
 import { type LinearWeights, lowerLinear } from "./linear";
+import { gemmIntermediates } from "./gemm-split";
 
 /** ONNX Gemm in float: alpha * A' B' + beta * C, C broadcast to [M, N]. */
 function gemmF(node: GraphNode, a: FTensor, b: FTensor, c: FTensor | undefined): FTensor {
@@ -81,6 +82,7 @@ export const gemm = defineOperator({
     Gemm: {
       float: (ctx, node) => gemmF(node, ctx.input(node, 0), ctx.input(node, 1), ctx.optional(node, 2)),
       lower: (ctx, node) => lowerLinear(ctx, node, () => gemmWeights(ctx, node)),
+      intermediates: gemmIntermediates,
     },
   },
   maxInputs: 1,

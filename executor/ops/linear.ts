@@ -9,6 +9,7 @@ import { floatOf, padShape } from "../quant/float-tensor";
 import { checkFinite, clampI32, clampI8, quantizeMultiplier, quantizeRows } from "../quant/params";
 import type { LoweringContext, QuantTensor } from "./definition";
 import { clipBounds } from "./lut";
+import { GEMM_STEP_MAX_K, lowerGemmSplit } from "./gemm-split";
 
 /** The float weights of a linear node before folding: `rows` output channels of `rowLen` weights, and a bias. */
 export interface LinearWeights {
@@ -29,6 +30,10 @@ export function lowerLinear(ctx: LoweringContext, node: GraphNode, weightsOf: (x
   const x = ctx.input(node, 0);
   const outDims0 = ctx.dims(node.outputs[0]);
   const { op, rows, rowLen, w, b, attrs, channelAxisLast } = weightsOf(x);
+  // a row too long for one provable step: partial products summed (NUMERICS §27.3); a layer past the bound for
+  // another reason (a descriptor of too many output columns) stays whole and is refused
+  if (op === "Gemm" && rowLen > GEMM_STEP_MAX_K && ctx.split(node))
+    return lowerGemmSplit(ctx, node, x, { rows, rowLen, w, b });
   // Fusion chain: [BatchNormalization | Add(const per channel)]* then optionally Relu / Clip.
   let outName = node.outputs[0];
   const outRank = outDims0.length;

@@ -10,6 +10,7 @@ import { logSoftmax as logSoftmaxKernel } from "../runtime/kernels/math";
 import { num, runPattern } from "../runtime/read-pattern";
 import { MAX_DIM, MAX_MULTIPLIER, MIN_SHIFT } from "../runtime/types";
 import { defineOperator } from "./definition";
+import { lowerSoftmaxSplit, softmaxIntermediates } from "./softmax-split";
 import type { LayerCheck } from "./check";
 
 /** The largest shift: the sum and its rounding term stay below 2^53 at shift s + 16 (NUMERICS §22). */
@@ -49,7 +50,8 @@ export const logSoftmax = defineOperator({
       lower(ctx, node) {
         const x = ctx.input(node, 0);
         const [outer, axisSize, inner] = axisGeometry(node, x.dims);
-        if (axisSize > 1 << 15) unsupported(node, `an axis of ${axisSize} elements (at most 32768)`);
+        // an axis too long for one provable step: a chain of smaller layers (NUMERICS §27.1)
+        if (ctx.split(node) || axisSize > 1 << 15) return lowerSoftmaxSplit("LogSoftmax", ctx, node, x);
         const table = new Int32Array(256);
         for (let j = 0; j < 256; j++) table[j] = Math.round(65536 * Math.exp(x.q.scale * (j - 255)));
         const q = ctx.qparams(node.outputs[0]);
@@ -69,6 +71,7 @@ export const logSoftmax = defineOperator({
           shift: Int32Array.of(s),
         });
       },
+      intermediates: softmaxIntermediates,
     },
   },
   maxInputs: 1,

@@ -15,6 +15,7 @@ import type { LayerCheck } from "./check";
 import { binaryOperands } from "./operands";
 import { type LoweringContext, defineOperator } from "./definition";
 import { matmulWeights } from "./gemm";
+import { gemmIntermediates } from "./gemm-split";
 import { lowerLinear } from "./linear";
 
 /** The operand shapes as ONNX reads them: a 1-D A is [1, K], a 1-D B is [K, 1]. */
@@ -94,7 +95,12 @@ function lowerMatMul(ctx: LoweringContext, node: GraphNode): void {
 export const matMul = defineOperator({
   op: "MatMul",
   onnx: {
-    MatMul: { float: (ctx, node) => matmulF(node, ctx.input(node, 0), ctx.input(node, 1)), lower: lowerMatMul },
+    MatMul: {
+      float: (ctx, node) => matmulF(node, ctx.input(node, 0), ctx.input(node, 1)),
+      lower: lowerMatMul,
+      // by a constant 2-D matrix (a Gemm layer): partial products when the row is too long (NUMERICS §27.3)
+      intermediates: gemmIntermediates,
+    },
   },
   maxInputs: 2,
   validate(c: LayerCheck) {

@@ -13,11 +13,14 @@ import { NORM_BITS, norm as normKernel } from "../runtime/kernels/reduce";
 import { num, runPattern } from "../runtime/read-pattern";
 import { MAX_DIM } from "../runtime/types";
 import { type FloatContext, type LoweringContext, type NodeRule, defineOperator } from "./definition";
+import { lowerNormSplit, normIntermediates } from "./norm-split";
 
 type Kind = "LayerNormalization" | "InstanceNormalization";
 
 /** Slice length n, weight indexing (wDiv, wMod) and the per-index scale and bias (broadcast to wMod entries). */
 interface NormGeometry {
+  /** The first normalized axis (InstanceNorm: 2). */
+  axis: number;
   n: number;
   wDiv: number;
   wMod: number;
@@ -68,6 +71,7 @@ function geometry(
       throw new ShapeMismatchError(`node '${node.name}' (${node.opType}): scale and B must have ${c} entries`);
     const n = sizeOf(dims.slice(2));
     return {
+      axis: 2,
       n,
       wDiv: n,
       wMod: c,
@@ -83,7 +87,7 @@ function geometry(
   const n = sizeOf(normDims);
   const gamma = expand(node, scale.data, scale.dims, normDims);
   const beta = bias ? expand(node, bias.data, bias.dims, normDims) : new Float64Array(n);
-  return { n, wDiv: 1, wMod: n, gamma, beta, eps };
+  return { axis, n, wDiv: 1, wMod: n, gamma, beta, eps };
 }
 
 /** The float reference of both (ONNX semantics: biased variance, eps inside the square root). */
@@ -117,6 +121,8 @@ function lowerNorm(kind: Kind, ctx: LoweringContext, node: GraphNode): void {
   const g = geometry(kind, node, x.dims, scale, bias);
   checkFinite(node, "scale", g.gamma);
   checkFinite(node, "bias", g.beta);
+  // a slice too long for one provable step: a chain of smaller layers (NUMERICS §27.2)
+  if (ctx.split(node)) return lowerNormSplit(ctx, node, x, g.axis, { ...g, kind });
   const { q: w, scales } = quantizeRows(g.gamma, 1, g.wMod);
   const sg = scales[0];
   const step = sg / 2 ** NORM_BITS;
@@ -136,7 +142,15 @@ function lowerNorm(kind: Kind, ctx: LoweringContext, node: GraphNode): void {
 }
 
 function rule(kind: Kind): NodeRule {
-  return { float: (ctx, node) => normF(kind, ctx, node), lower: (ctx, node) => lowerNorm(kind, ctx, node) };
+  return {
+    float: (ctx, node) => normF(kind, ctx, node),
+    lower: (ctx, node) => lowerNorm(kind, ctx, node),
+    intermediates(ctx, node) {
+      const x = ctx.input(node, 0);
+      const g = geometry(kind, node, x.dims, ctx.input(node, 1), ctx.optional(node, 2));
+      return normIntermediates(x.data, { ...g, kind });
+    },
+  };
 }
 
 export const norm = defineOperator({

@@ -14,7 +14,8 @@ import { type QParams, MAX_DIM } from "../runtime/types";
 import type { LayerCheck } from "./check";
 import { type FloatContext, type LoweringContext, type NodeRule, type QuantTensor, defineOperator } from "./definition";
 
-type Kind = "ReduceSum" | "ReduceMean" | "ReduceMax";
+export type ReduceKind = "ReduceSum" | "ReduceMean" | "ReduceMax";
+type Kind = ReduceKind;
 
 /** The reduced axes (sorted, unique, non-negative), or null for "none" (empty axes with noop_with_empty_axes). */
 function axesOf(node: GraphNode, rank: number, axes: ArrayLike<number> | undefined): number[] | null {
@@ -94,11 +95,12 @@ export function reduceGeometry(node: GraphNode, dims: readonly number[], axes: n
 
 /**
  * The most values one reduction step reads: a longer axis is split at quantization into steps over parts of it
- * (NUMERICS §18.1), so that every step stays provable. Contiguous axes (inner 1) are read as one run (Reduce
- * family, legal up to about 39,000), strided ones a value per chunk (legal up to about 2,100): both with margin for
- * a deeper state.
+ * (NUMERICS §18.1), so that every step stays provable. A ReduceSum over a contiguous axis (inner 1) checks the run
+ * once and reads it unchecked (Reduce family, legal up to about 39,000), a ReduceMax reads each value through
+ * `KernelIO.at` (legal up to about 5,400), strided axes a value per chunk (legal up to about 2,100): all with margin
+ * for a deeper state.
  */
-export const REDUCE_STEP_MAX = { contiguous: 16_384, strided: 1_024 } as const;
+export const REDUCE_STEP_MAX = { contiguous: 16_384, contiguousMax: 5_120, strided: 1_024 } as const;
 
 /** The largest divisor of n that is at most `max` (1 when none larger exists). */
 function partOf(n: number, max: number): number {
@@ -107,12 +109,11 @@ function partOf(n: number, max: number): number {
 }
 
 /**
- * The quantization of partial means that leave `g` of them to average: the output's range as a mean (a sum's divided
- * by n), widened by 2 sqrt(g) (independent values: a partial mean spreads sqrt(g) times as far as the whole mean),
- * within the input's range (a mean never leaves it).
+ * The quantization of partial means that leave `g` of them to average: the output's range `out` as a mean (a sum's
+ * divided by n), widened by 2 sqrt(g) (independent values: a partial mean spreads sqrt(g) times as far as the whole
+ * mean), within the input's range (a mean never leaves it).
  */
-function partialMeanQ(kind: Kind, ctx: LoweringContext, node: GraphNode, qIn: QParams, n: number, g: number): QParams {
-  const out = ctx.qparams(node.outputs[0]);
+function partialMeanQ(kind: Kind, out: QParams, qIn: QParams, n: number, g: number): QParams {
   const asMean = kind === "ReduceSum" ? 1 / n : 1;
   const widen = 2 * Math.sqrt(g);
   const lo = out.scale * (-128 - out.zeroPoint) * asMean * widen;
@@ -124,20 +125,25 @@ function partialMeanQ(kind: Kind, ctx: LoweringContext, node: GraphNode, qIn: QP
 
 /**
  * Emits the partial steps of a reduction over an axis of n longer than one step may read: each step reduces parts
- * of p values (the largest divisor of n within the limit) into an intermediate tensor [outer, n / p, inner], the
- * partial maxima or partial means in the input's quantization. Returns the last intermediate and the number of
- * values each of its entries stands for.
+ * of p values (the largest divisor of n within the limit) into an intermediate tensor [outer, n / p, inner] named
+ * `name#partK`, the partial maxima or partial means in the input's quantization. Returns the last intermediate and
+ * the number of values each of its entries stands for.
  */
 function splitReduce(
   kind: Kind,
   ctx: LoweringContext,
   node: GraphNode,
   x: QuantTensor,
-  outer: number,
-  n: number,
-  inner: number,
+  [outer, n, inner]: [number, number, number],
+  name: string,
+  out: QParams,
 ): { x: QuantTensor; n: number; per: number } {
-  const max = inner === 1 ? REDUCE_STEP_MAX.contiguous : REDUCE_STEP_MAX.strided;
+  const max =
+    inner !== 1
+      ? REDUCE_STEP_MAX.strided
+      : kind === "ReduceMax"
+        ? REDUCE_STEP_MAX.contiguousMax
+        : REDUCE_STEP_MAX.contiguous;
   const total = n;
   let cur = x;
   let per = 1;
@@ -147,15 +153,15 @@ function splitReduce(
     if (p === 1)
       unsupported(node, `a reduced axis of ${n} values that cannot be split into steps of at most ${max} (no divisor)`);
     const g = n / p;
-    const name = `${node.outputs[0]}#part${part++}`;
+    const partName = `${name}#part${part++}`;
     const dims = [outer, g, inner];
     const attrs: Record<string, number> = { outer: outer * g, axisSize: p, inner };
-    if (kind === "ReduceMax") ctx.emit(name, x.q, { op: "ReduceMax", inputs: [cur.id], attrs }, dims);
+    if (kind === "ReduceMax") ctx.emit(partName, x.q, { op: "ReduceMax", inputs: [cur.id], attrs }, dims);
     else {
-      const mid = partialMeanQ(kind, ctx, node, x.q, total, total / (per * p));
+      const mid = partialMeanQ(kind, out, x.q, total, total / (per * p));
       const [m, s] = quantizeMultiplier(cur.q.scale / p / mid.scale);
       ctx.emit(
-        name,
+        partName,
         mid,
         {
           op: "ReduceSum",
@@ -167,11 +173,47 @@ function splitReduce(
         dims,
       );
     }
-    cur = ctx.input({ ...node, inputs: [name] }, 0);
+    cur = ctx.input({ ...node, inputs: [partName] }, 0);
     per *= p;
     n = g;
   }
   return { x: cur, n, per };
+}
+
+/**
+ * Emits the reduction of x viewed as [outer, n, inner] into tensor `name` (dims `dims`, else the calibrated ones),
+ * quantized with `q` (a ReduceMax keeps the input's), in as many provable steps as the axis needs (§18.1).
+ */
+export function emitReduction(
+  kind: Kind,
+  ctx: LoweringContext,
+  node: GraphNode,
+  x: QuantTensor,
+  geometry: [number, number, number],
+  name: string,
+  q: QParams,
+  dims?: readonly number[],
+): void {
+  const [outer, , inner] = geometry;
+  const { x: last, n, per } = splitReduce(kind, ctx, node, x, geometry, name, q);
+  if (kind === "ReduceMax") {
+    ctx.emit(name, x.q, { op: "ReduceMax", inputs: [last.id], attrs: { outer, axisSize: n, inner } }, dims);
+    return;
+  }
+  // each of the n values stands for `per` inputs (a partial mean): the sum is per * their sum, the mean their mean
+  const [m, s] = quantizeMultiplier((last.q.scale * (kind === "ReduceMean" ? 1 / n : per)) / q.scale);
+  ctx.emit(
+    name,
+    q,
+    {
+      op: "ReduceSum",
+      inputs: [last.id],
+      attrs: { outer, axisSize: n, inner, zIn: last.q.zeroPoint, zOut: q.zeroPoint },
+      multiplier: Int32Array.of(m),
+      shift: Int32Array.of(s),
+    },
+    dims,
+  );
 }
 
 function lowerReduce(kind: Kind, ctx: LoweringContext, node: GraphNode): void {
@@ -183,22 +225,9 @@ function lowerReduce(kind: Kind, ctx: LoweringContext, node: GraphNode): void {
     ctx.alias(node.outputs[0], x);
     return;
   }
-  const [outer, total, inner] = reduceGeometry(node, x.dims, axes);
-  const { x: last, n, per } = splitReduce(kind, ctx, node, x, outer, total, inner);
-  if (kind === "ReduceMax") {
-    ctx.emit(node.outputs[0], x.q, { op: "ReduceMax", inputs: [last.id], attrs: { outer, axisSize: n, inner } });
-    return;
-  }
-  const q = ctx.qparams(node.outputs[0]);
-  // each of the n values stands for `per` inputs (a partial mean): the sum is per * their sum, the mean their mean
-  const [m, s] = quantizeMultiplier((last.q.scale * (kind === "ReduceMean" ? 1 / n : per)) / q.scale);
-  ctx.emit(node.outputs[0], q, {
-    op: "ReduceSum",
-    inputs: [last.id],
-    attrs: { outer, axisSize: n, inner, zIn: last.q.zeroPoint, zOut: q.zeroPoint },
-    multiplier: Int32Array.of(m),
-    shift: Int32Array.of(s),
-  });
+  const out = node.outputs[0];
+  const q = kind === "ReduceMax" ? x.q : ctx.qparams(out);
+  emitReduction(kind, ctx, node, x, reduceGeometry(node, x.dims, axes), out, q);
 }
 
 function rule(kind: Kind): NodeRule {

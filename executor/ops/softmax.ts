@@ -2,11 +2,11 @@
 import { InvalidModelError } from "../errors";
 import { type GraphNode, attrInt, sizeOf } from "../model/graph";
 import type { FTensor } from "../quant/float-tensor";
-import { unsupported } from "../quant/params";
 import { softmax as softmaxKernel } from "../runtime/kernels/softmax";
 import { num, runPattern } from "../runtime/read-pattern";
 import { MAX_DIM } from "../runtime/types";
 import { defineOperator } from "./definition";
+import { lowerSoftmaxSplit, softmaxIntermediates } from "./softmax-split";
 
 /**
  * Softmax axis geometry as [outer, axisSize, inner], in the opset-13 form (the importer rewrites the 2-D coercion of
@@ -46,13 +46,15 @@ export const softmax = defineOperator({
       lower(ctx, node) {
         const x = ctx.input(node, 0);
         const [outer, axisSize, inner] = softmaxGeometry(node, x.dims);
-        if (axisSize > 1 << 15) unsupported(node, `a softmax axis of ${axisSize} elements (at most 32768)`);
+        // an axis too long for one provable step: a chain of smaller layers (NUMERICS §27.1)
+        if (ctx.split(node) || axisSize > 1 << 15) return lowerSoftmaxSplit("Softmax", ctx, node, x);
         // E[j] = round(2^16 * exp(scale * (j - 255))): exp of (x - max) for the 256 possible differences
         const table = new Int32Array(256);
         for (let j = 0; j < 256; j++) table[j] = Math.round(65536 * Math.exp(x.q.scale * (j - 255)));
         const q = { scale: 1 / 256, zeroPoint: -128 };
         ctx.emit(node.outputs[0], q, { op: "Softmax", inputs: [x.id], attrs: { outer, axisSize, inner }, bias: table });
       },
+      intermediates: softmaxIntermediates,
     },
   },
   maxInputs: 1,

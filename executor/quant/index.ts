@@ -11,18 +11,26 @@
  * The rule of each ONNX operator is its `NodeRule.lower` in executor/ops (the folding: executor/ops/linear.ts);
  * this module calibrates, runs the rules in graph order and checks the result.
  */
-import { InvalidInputError, InvalidModelError } from "../errors";
+import { InvalidInputError, InvalidModelError, StepWitnessTooLargeError } from "../errors";
 import { type Graph, type GraphNode, SUPPORTED_OPERATORS, sizeOf } from "../model/graph";
 import { canonicalGraph } from "../model/simplify";
-import { type LoweringContext, type QuantTensor, nodeRuleOf } from "../ops";
+import { type FloatContext, type LoweringContext, type QuantTensor, nodeRuleOf } from "../ops";
 import { type Layer, type Program, type QParams, validateProgram } from "../runtime/program";
 import { evaluateFloat, graphInputShape } from "./float-eval";
 import { Constants } from "./fold";
+import type { FTensor } from "./float-tensor";
 import { INDEX_INPUT_QPARAMS, checkIndexInput, rangeToQParams, unsupported } from "./params";
 
 export { evaluateFloat, runFloat, graphInputShape } from "./float-eval";
 export type { FTensor } from "./float-tensor";
-export { INDEX_INPUT_QPARAMS, rangeToQParams, quantizeMultiplier, quantizeInput, dequantizeOutput } from "./params";
+export {
+  INDEX_INPUT_QPARAMS,
+  indexInputRange,
+  rangeToQParams,
+  quantizeMultiplier,
+  quantizeInput,
+  dequantizeOutput,
+} from "./params";
 
 export interface QuantizeOptions {
   onProgress?: (done: number, total: number) => void;
@@ -95,14 +103,102 @@ export function quantizeGraph(source: Graph, calibration: Float32Array[], opts: 
     return c.length === 1 && name !== outputName ? c[0] : undefined;
   };
 
-  // 3. Lower node by node, each by its operator's rule.
+  // 3. Lower node by node, each by its operator's rule. A node whose one layer has a step no proof can carry
+  //    (StepWitnessTooLargeError) and whose rule has a split form is lowered again in that form, after its
+  //    intermediates are calibrated (NUMERICS §27); until every step fits or no such node is left.
+  const split = new Set<number>();
+  const calibrated = new Set<number>();
+  // the ranges of split nodes' intermediates, by `${node index}/${key}` (apart from the graph's tensors)
+  const aux = new Map<string, [number, number]>();
+  const auxQ = (nodeIndex: number, key: string): QParams => {
+    const r = aux.get(`${nodeIndex}/${key}`);
+    if (!r) throw new InvalidModelError(`node ${nodeIndex} has no calibrated intermediate '${key}'`);
+    return rangeToQParams(r[0], r[1]);
+  };
+  for (;;) {
+    const pending = [...split].filter((i) => !calibrated.has(i));
+    if (pending.length > 0) {
+      calibrateIntermediates(graph, calibration, pending, aux);
+      pending.forEach((i) => calibrated.add(i));
+    }
+    const attempt = lowerGraph(graph, { inShape, integerInput, qOf, auxQ, sole, split, shapes, outputName });
+    if (typeof attempt === "number") {
+      split.add(attempt);
+      continue;
+    }
+    try {
+      validateProgram(attempt.program);
+      return attempt.program;
+    } catch (e) {
+      const node = e instanceof StepWitnessTooLargeError ? attempt.origin[e.layer] : undefined;
+      if (node === undefined || split.has(node) || !nodeRuleOf(graph.nodes[node].opType)?.intermediates) throw e;
+      split.add(node);
+    }
+  }
+}
+
+/** Runs the float graph on every calibration input again and records the ranges of the nodes' intermediates. */
+function calibrateIntermediates(
+  graph: Graph,
+  calibration: Float32Array[],
+  nodes: number[],
+  ranges: Map<string, [number, number]>,
+): void {
+  for (const x of calibration) {
+    const env = evaluateFloat(graph, x);
+    const read = (n: GraphNode, i: number): FTensor => env.get(n.inputs[i])!;
+    const ctx: FloatContext = {
+      graph,
+      input: read,
+      optional: (n, i) => (n.inputs[i] ? env.get(n.inputs[i]) : undefined),
+      consumed: () => true,
+    };
+    for (const idx of nodes) {
+      const node = graph.nodes[idx];
+      const values = nodeRuleOf(node.opType)!.intermediates!(ctx, node);
+      for (const [key, data] of Object.entries(values)) {
+        const name = `${idx}/${key}`;
+        let [lo, hi] = ranges.get(name) ?? [Infinity, -Infinity];
+        for (let i = 0; i < data.length; i++) {
+          lo = Math.min(lo, data[i]);
+          hi = Math.max(hi, data[i]);
+        }
+        if (!Number.isFinite(lo) || !Number.isFinite(hi))
+          throw new InvalidModelError(`node '${node.name}' (${node.opType}): intermediate '${key}' is not finite`);
+        ranges.set(name, [lo, hi]);
+      }
+    }
+  }
+}
+
+interface LoweringSetup {
+  inShape: number[];
+  integerInput: boolean;
+  qOf: (name: string) => QParams;
+  auxQ: (nodeIndex: number, key: string) => QParams;
+  sole: (name: string) => number | undefined;
+  split: ReadonlySet<number>;
+  shapes: ReadonlyMap<string, number[]>;
+  outputName: string;
+}
+
+/**
+ * Lowers every node once: the program and, per layer, the index of the node that emitted it; or the index of a
+ * node that asked for its intermediates before they were calibrated (it is to be split).
+ */
+function lowerGraph(graph: Graph, setup: LoweringSetup): { program: Program; origin: number[] } | number {
+  const { inShape, integerInput, qOf, auxQ, sole, split, shapes, outputName } = setup;
   const entries = new Map<string, QuantTensor>();
   // an integer input (token ids) is carried exactly: q = v - 128 for v in [0, 255] (NUMERICS §26.6)
   const inputQ = integerInput ? INDEX_INPUT_QPARAMS : qOf(graph.inputs[0].name);
   entries.set(graph.inputs[0].name, { id: 0, q: inputQ, dims: inShape });
   const layers: Layer[] = [];
+  const origin: number[] = [];
   const fused = new Set<number>();
   const constants = new Constants(graph);
+  const indexOf = new Map(graph.nodes.map((n, i) => [n, i]));
+  let current = -1;
+  let wanted: number | undefined;
   const ctx: LoweringContext = {
     graph,
     input(node, i) {
@@ -125,16 +221,32 @@ export function quantizeGraph(source: Graph, calibration: Float32Array[], opts: 
     emit(name, q, layer, explicit) {
       const dims = explicit ? [...explicit] : shapes.get(name)!;
       layers.push({ ...layer, output: layers.length + 1, outShape: [...dims] });
+      origin.push(current);
       entries.set(name, { id: layers.length, q, dims: [...dims] });
     },
     alias: (name, t) => void entries.set(name, t),
+    split: (node) => split.has(indexOf.get(node) ?? -1),
+    intermediate(node, key) {
+      const idx = indexOf.get(node) ?? -1;
+      if (!split.has(idx)) {
+        wanted = idx;
+        throw new SplitRequest();
+      }
+      return auxQ(idx, key);
+    },
   };
-  graph.nodes.forEach((node: GraphNode, idx) => {
-    if (fused.has(idx) || constants.fold(node)) return;
-    const rule = nodeRuleOf(node.opType);
-    if (!rule) unsupported(node);
-    rule.lower(ctx, node);
-  });
+  try {
+    graph.nodes.forEach((node: GraphNode, idx) => {
+      if (fused.has(idx) || constants.fold(node)) return;
+      const rule = nodeRuleOf(node.opType);
+      if (!rule) unsupported(node);
+      current = idx;
+      rule.lower(ctx, node);
+    });
+  } catch (e) {
+    if (e instanceof SplitRequest && wanted !== undefined) return wanted;
+    throw e;
+  }
 
   // 4. The output must be the last layer's tensor.
   const final = entries.get(outputName);
@@ -153,6 +265,8 @@ export function quantizeGraph(source: Graph, calibration: Float32Array[], opts: 
     output: final.q,
     layers,
   };
-  validateProgram(program);
-  return program;
+  return { program, origin };
 }
+
+/** Raised inside a lowering pass by a rule that needs its intermediates calibrated (it is then split). */
+class SplitRequest extends Error {}

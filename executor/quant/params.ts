@@ -61,18 +61,44 @@ export function checkIndexInput(x: Float32Array, what: string): void {
   }
 }
 
-/** Float input -> S0: q = clamp(zeroPoint + round(x / scale)), Math.round = round half up, in IEEE float64. */
-export function quantizeInput(p: Program, x: Float32Array): Int8Array {
+/**
+ * The ids an integer input may carry, or undefined for a float input. A program reads its input as token ids exactly
+ * when it has an Embedding layer (its indices can only come from the integer graph input, NUMERICS §26.6): then an
+ * id must be an integer that S0 holds exactly (`id - 128` with the input parameters scale 1, zero point -128, so
+ * 0..255) and a row of every embedding table (below the smallest `vocab`).
+ */
+export function indexInputRange(p: Program): { lo: number; hi: number; vocab: number } | undefined {
+  let vocab = Infinity;
+  for (const l of p.layers) if (l.op === "Embedding") vocab = Math.min(vocab, l.attrs.vocab as number);
+  if (vocab === Infinity) return undefined;
+  const { scale, zeroPoint } = p.input;
+  return { lo: scale * (-128 - zeroPoint), hi: Math.min(scale * (127 - zeroPoint), vocab - 1), vocab };
+}
+
+/**
+ * Float input -> S0: q = clamp(zeroPoint + round(x / scale)), Math.round = round half up, in IEEE float64. A float
+ * input saturates at the int8 range; an integer input (token ids, `indexInputRange`) is never clamped: an id that S0
+ * cannot hold exactly is an InvalidInputError naming `what` (the input), the id, its position and the allowed range.
+ */
+export function quantizeInput(p: Program, x: Float32Array, what = "the input"): Int8Array {
   if (!(x instanceof Float32Array)) throw new InvalidInputError("the input must be a Float32Array");
   const n = shapeSize(p.inputShape);
   if (x.length !== n)
     throw new InvalidInputError(
       `the input has ${x.length} values, the program expects ${n} (shape [${p.inputShape.join(", ")}])`,
     );
+  const ids = indexInputRange(p);
   const q = new Int8Array(n);
   for (let i = 0; i < n; i++) {
     const v = x[i];
     if (!Number.isFinite(v)) throw new InvalidInputError(`input value ${i} is ${v}; inputs must be finite numbers`);
+    if (ids && !(Number.isInteger(v) && v >= ids.lo && v <= ids.hi)) {
+      throw new InvalidInputError(
+        `${what}: value ${i} is token id ${v}, outside the ids this program reads, the integers ${ids.lo} to ` +
+          `${ids.hi} (an int8 state carries ids 0 to 255 exactly; the smallest embedding table has ${ids.vocab} ` +
+          `rows): map the id into that range (e.g. a byte vocabulary), nothing is clamped`,
+      );
+    }
     q[i] = clampI8(p.input.zeroPoint + Math.round(v / p.input.scale));
   }
   return q;

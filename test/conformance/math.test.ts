@@ -207,6 +207,12 @@ function instanceNorm(dims: number[]): ConformanceCase {
 }
 
 const normCases: ConformanceCase[] = [
+  longChain(layerNorm([1, 16384], -1, true), ["ReduceSum", "Sub", "Lut", "ReduceSum", "Lut", "Mul", "Mul", "Add"], 3),
+  longChain(
+    instanceNorm([1, 2, 160, 160]),
+    ["ReduceSum", "ReduceSum", "Sub", "Lut", "ReduceSum", "ReduceSum", "Lut", "Mul", "Affine"],
+    2.5,
+  ),
   layerNorm([2, 16], -1, true),
   layerNorm([2, 16], -1, false),
   layerNorm([2, 3, 8], 1, true),
@@ -285,7 +291,32 @@ function softmaxLike(op: "Softmax" | "LogSoftmax", dims: number[], axis?: number
   };
 }
 
+/**
+ * An axis or slice too long for one provable step, lowered to a chain of layers (NUMERICS §27): the probabilities'
+ * error is mostly the input's half step, exp(±scaleIn / 2), measured on the calibrated (fine) output scale.
+ */
+function longChain(c: ConformanceCase, ops: string[], steps: number): ConformanceCase {
+  return { ...c, name: `${c.name} (long: a chain of ${ops.length} steps)`, ops, steps };
+}
+
+const SOFTMAX_CHAIN = ["ReduceMax", "Sub", "Lut", "ReduceSum", "Div"];
+const LOG_SOFTMAX_CHAIN = ["ReduceMax", "Sub", "Lut", "ReduceSum", "Lut", "Sub"];
+
 const softmaxCases: ConformanceCase[] = [
+  longChain(softmaxLike("Softmax", [1, 4096]), SOFTMAX_CHAIN, 6),
+  longChain(softmaxLike("Softmax", [1, 10000]), ["ReduceMax", ...SOFTMAX_CHAIN], 6),
+  longChain(
+    { ...softmaxLike("Softmax", [1, 10000]), name: "Softmax of [1,10000] inputs in [-1, 1] opset 18", lo: -1, hi: 1 },
+    ["ReduceMax", ...SOFTMAX_CHAIN],
+    3,
+  ),
+  longChain(
+    softmaxLike("Softmax", [1, 3000, 4], 1),
+    ["ReduceMax", "ReduceMax", "Sub", "Lut", "ReduceSum", "ReduceSum", "Div"],
+    7,
+  ),
+  longChain(softmaxLike("LogSoftmax", [1, 4096]), LOG_SOFTMAX_CHAIN, 1.5),
+  longChain(softmaxLike("LogSoftmax", [2, 10000]), ["ReduceMax", ...LOG_SOFTMAX_CHAIN], 1.5),
   softmaxLike("Softmax", [2, 3, 5], 1),
   softmaxLike("Softmax", [2, 3, 5], 0),
   softmaxLike("Softmax", [2, 3, 5], -1),

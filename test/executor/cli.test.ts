@@ -15,6 +15,7 @@ import { makeError } from "ethers";
 import { EXIT_BAD_INPUT, EXIT_UNEXPECTED, EXIT_USAGE, reportError } from "../../cli/main";
 import { CliError, classifyChainError } from "../../cli/errors";
 import { keyLockFile, withKeyLock } from "../../cli/key-lock";
+import { controlFlowGraph } from "../helpers/control-flow";
 
 const ROOT = path.join(__dirname, "..", "..");
 const BIN = path.join(ROOT, "bin", "verity.js");
@@ -185,6 +186,25 @@ describe("verity CLI", function () {
       expect(r.stderr).to.contain("cannot be imported: 3 problem(s)");
       const text = verity("model", "inspect", file);
       expect(text.stdout).to.contain("node 'gru0' uses GRU");
+    });
+
+    it("R12-3: a model with an If prints its table with the If refused for control flow (exit 2); import refuses it, naming the node (exit 2)", () => {
+      const file = path.join(dir, "branchy.onnx");
+      fs.writeFileSync(file, encodeOnnx(controlFlowGraph()));
+      const text = verity("model", "inspect", file);
+      expect(text.status, text.stderr).to.equal(EXIT_BAD_INPUT);
+      const row = text.stdout.split("\n").find((l) => l.startsWith("if0 "));
+      expect(row, text.stdout).to.match(/^if0\s+If\s+refused\s+node 'if0' \(If\) is control flow/);
+      expect(row).to.contain("control flow cannot be a static integer program");
+      expect(text.stdout).to.match(/^relu0\s+Relu\s+supported/m);
+      expect(text.stderr).to.contain("cannot be imported: 2 problem(s)");
+      const branchyCalibration = path.join(dir, "branchy-calibration.json");
+      fs.writeFileSync(branchyCalibration, JSON.stringify([[1, 2, 3, -1]]));
+      const imported = verity("model", "import", file, "-c", branchyCalibration, "-o", path.join(dir, "branchy"));
+      expect(imported.status).to.equal(EXIT_BAD_INPUT);
+      expect(imported.stderr).to.contain("node 'if0' (If) is control flow");
+      expect(imported.stderr).to.contain("hint: a program is one fixed sequence of layers");
+      expect(fs.existsSync(path.join(dir, "branchy"))).to.equal(false);
     });
   });
 

@@ -11,9 +11,6 @@ import { prepareGraph } from "../../executor/model/simplify";
 import { onnx } from "onnx-proto";
 import { allOperatorsBuilder, cnnGraph, mlpGraph, prng, randomData } from "../helpers/onnx-fixtures";
 
-/** A case must finish well within this (ms); generous because CI machines are shared. */
-const CASE_BUDGET_MS = 1000;
-
 type Mutator = (src: Uint8Array, rand: () => number, donor: Uint8Array) => Uint8Array;
 
 /** A position biased towards the first and last 512 bytes, where the graph structure lives (weights are between). */
@@ -81,7 +78,6 @@ const MUTATOR_NAMES = Object.keys(MUTATORS);
 interface Tally {
   loaded: number;
   byError: Record<string, number>;
-  maxMs: number;
 }
 
 /**
@@ -90,11 +86,10 @@ interface Tally {
  */
 function fuzzModel(label: string, seedBytes: Uint8Array, donor: Uint8Array, cases: number, seed: number): Tally {
   const rand = prng(seed);
-  const tally: Tally = { loaded: 0, byError: {}, maxMs: 0 };
+  const tally: Tally = { loaded: 0, byError: {} };
   for (let c = 0; c < cases; c++) {
     const mutator = MUTATOR_NAMES[c % MUTATOR_NAMES.length];
     const mutant = MUTATORS[mutator](seedBytes, rand, donor);
-    const t0 = performance.now();
     let graph: Graph | undefined;
     try {
       graph = loadOnnx(mutant);
@@ -105,9 +100,6 @@ function fuzzModel(label: string, seedBytes: Uint8Array, donor: Uint8Array, case
       expect(e.message.length, `${label} case ${c}: empty message`).to.be.greaterThan(10);
       tally.byError[e.constructor.name] = (tally.byError[e.constructor.name] ?? 0) + 1;
     }
-    const ms = performance.now() - t0;
-    tally.maxMs = Math.max(tally.maxMs, ms);
-    expect(ms, `${label} case ${c} (${mutator}) took ${ms.toFixed(0)} ms`).to.be.lessThan(CASE_BUDGET_MS);
     if (graph) {
       tally.loaded++;
       const again = encodeOnnx(graph);
@@ -236,7 +228,6 @@ describe("ONNX loader fuzz", function () {
     fc.assert(
       fc.property(model, (m) => {
         const bytes = onnx.ModelProto.encode(m).finish();
-        const t0 = performance.now();
         try {
           const g = loadOnnx(bytes);
           const again = encodeOnnx(g);
@@ -246,7 +237,6 @@ describe("ONNX loader fuzz", function () {
           if (!(e instanceof VerityError)) throw e;
           outcomes[e.constructor.name] = (outcomes[e.constructor.name] ?? 0) + 1;
         }
-        expect(performance.now() - t0).to.be.lessThan(CASE_BUDGET_MS);
       }),
       { seed: 606, numRuns: 300 },
     );

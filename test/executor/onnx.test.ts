@@ -292,21 +292,18 @@ describe("ONNX model I/O", function () {
       expect(Array.from(out)).to.deep.equal(Array.from(ref));
     });
 
-    it("loads and sorts a wide 60k-node graph within 6 s (heap-based sort, a linear import pass, no quadratic work)", function () {
+    it("loads and sorts a wide 60k-node graph written consumers-first (heap-based sort, a linear import pass)", function () {
       // 30k independent Relus on the input, each feeding one Tanh, written consumers-first.
       const n = 30_000;
       const node: Record<string, unknown>[] = [];
       for (let i = 0; i < n; i++) node.push({ name: `t${i}`, opType: "Tanh", input: [`r${i}`], output: [`y${i}`] });
       for (let i = 0; i < n; i++) node.push({ name: `r${i}`, opType: "Relu", input: ["x"], output: [`r${i}`] });
       const bytes = rawModel({ name: "wide", node, input: [floatInfo("x", [1])], output: [floatInfo("y0", [1])] });
-      const t0 = performance.now();
       const g = loadOnnx(bytes);
-      const ms = performance.now() - t0;
       expect(g.nodes.slice(0, 3).map((x) => x.name)).to.deep.equal(["r0", "t0", "r1"]);
       expect(g.nodes).to.have.length(2 * n);
       // decoding and sorting take ~1-2 s, the import pass (executor/model/simplify) ~0.5-1 s; quadratic work would
-      // take minutes
-      expect(ms).to.be.lessThan(6000);
+      // take minutes and run into mocha's timeout (no wall-clock assertion here: tests never time, benchmarks do)
     });
 
     it("keeps an attribute named __proto__ as a plain attribute", function () {

@@ -197,6 +197,36 @@ describe("quantization", function () {
       expect(() => quantizeInput(p, Float32Array.from([0, 0, 0, Infinity, 0, 0]))).to.throw(InvalidInputError);
       expect(() => quantizeInput(p, new Float32Array(5))).to.throw(InvalidInputError, /expects 6/);
     });
+    it("R12-4: token ids are never clamped: an id S0 cannot carry, or past the embedding table, is an InvalidInputError naming the input, the id and the range", () => {
+      const embed = (vocab: number): Program => {
+        const b = new GraphBuilder("embed", 13);
+        const ids = b.input("ids", [1, 4], "int64");
+        const table = b.initializer("table", tensorF32([vocab, 2], randomData(prng(vocab), 2 * vocab)));
+        b.output(b.node("Gather", [table, ids], { axis: 0 }), [1, 4, 2]);
+        return quantizeGraph(b.build(), [Float32Array.from([0, 1, 2, Math.min(vocab, 256) - 1])]);
+      };
+      const wide = embed(300);
+      expect(Array.from(quantizeInput(wide, Float32Array.from([0, 1, 128, 255])))).to.deep.equal([-128, -127, 0, 127]);
+      const refused = (p: Program, ids: number[], what?: string): string => {
+        try {
+          quantizeInput(p, Float32Array.from(ids), what);
+        } catch (e) {
+          expect(e).to.be.instanceOf(InvalidInputError);
+          return (e as Error).message;
+        }
+        throw new Error(`ids [${ids.join(", ")}] were accepted`);
+      };
+      expect(refused(wide, [0, 256, 1, 2], "--input 'ids.json'")).to.match(
+        /^--input 'ids.json': value 1 is token id 256, outside .* the integers 0 to 255 /,
+      );
+      expect(refused(wide, [0, 1, 2, -1])).to.match(/^the input: value 3 is token id -1, .* 0 to 255 /);
+      expect(refused(wide, [0, 1.5, 2, 3])).to.contain("value 1 is token id 1.5");
+      const small = embed(50);
+      expect(Array.from(quantizeInput(small, Float32Array.from([49, 0, 0, 0])))).to.deep.equal([-79, -128, -128, -128]);
+      expect(refused(small, [50, 0, 0, 0])).to.match(/token id 50, .* 0 to 49 .* has 50 rows/);
+      // a float input still saturates (the test above): only an input read as token ids is checked
+      expect(Array.from(quantizeInput(p, Float32Array.from([1e9, 0, 0, 0, 0, 0])))[0]).to.equal(127);
+    });
     it("dequantizeOutput maps q to scale * (q - zeroPoint)", () => {
       expect(Array.from(dequantizeOutput(p, Int8Array.from([-128, 0, 127])))).to.deep.equal(
         [0, 0.5, 255 / 256].map((v) => Math.fround(v)),

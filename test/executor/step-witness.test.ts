@@ -27,7 +27,7 @@ import { driveGame } from "../../game/driver";
 import { Outcome } from "../../game/enums";
 import { Player } from "../../game/player";
 import { honestView, tamperedView } from "../../game/view";
-import { GraphBuilder, tensorF32 } from "../../executor/model/builder";
+import { GraphBuilder } from "../../executor/model/builder";
 import { quantizeGraph } from "../../executor/quant";
 import {
   decodeProgram,
@@ -311,29 +311,15 @@ describe("one-step proof bound (L1: every step provable within 5M gas and 128 Ki
       // a program that only fails the bound is refused on decode too (the encoding itself is fine)
       expect(() => decodeProgram(encodeProgram(over))).to.throw(StepWitnessTooLargeError, /layer 0 \(Gemm\)/);
 
-      // and at import: a float MLP whose second Gemm reads more features than a step proof can carry
-      const g = new GraphBuilder("wide", 13);
-      const x = g.input("input", [1, 4]);
-      const features = k + 64;
+      // and at import: a layer with no split form whose step cannot be proven, a MatMul of two computed operands
+      // x [64, 1024] by its transpose (each of the 1,024 taps of B's column in its own chunk: K <= 701 at N = 64); a
+      // Gemm that reads too many features is split instead (NUMERICS §27.3, test/executor/long-steps.test.ts)
+      const g = new GraphBuilder("gram", 13);
+      const x = g.input("input", [64, 1024]);
+      g.output(g.node("MatMul", [x, g.node("Transpose", [x], { perm: [1, 0] })]), [64, 64]);
       const r = new Rng(3);
-      const w1 = g.initializer(
-        "w1",
-        tensorF32(
-          [features, 4],
-          Array.from({ length: features * 4 }, () => r.next() - 0.5),
-        ),
-      );
-      const h = g.node("Relu", [g.node("Gemm", [x, w1], { transB: 1 })]);
-      const w2 = g.initializer(
-        "w2",
-        tensorF32(
-          [1, features],
-          Array.from({ length: features }, () => r.next() - 0.5),
-        ),
-      );
-      g.output(g.node("Gemm", [h, w2], { transB: 1 }), [1, 1]);
-      const calibration = [Float32Array.of(0.1, -0.2, 0.3, 0.4), Float32Array.of(-0.5, 0.2, 0.1, -0.3)];
-      expect(() => quantizeGraph(g.build(), calibration)).to.throw(StepWitnessTooLargeError, /^layer \d+ \(Gemm\): /);
+      const calibration = [Float32Array.from({ length: 64 * 1024 }, () => r.next() - 0.5)];
+      expect(() => quantizeGraph(g.build(), calibration)).to.throw(StepWitnessTooLargeError, /^layer \d+ \(MatMul\): /);
     });
   });
 

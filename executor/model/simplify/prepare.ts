@@ -16,6 +16,7 @@
  * `verity model inspect` lists) and the walk goes on.
  */
 import {
+  ControlFlowError,
   DynamicShapeError,
   InvalidModelError,
   UnfoldableNodeError,
@@ -24,7 +25,16 @@ import {
 } from "../../errors";
 import { nodeRuleOf, type FloatContext } from "../../ops";
 import type { FTensor } from "../../quant/float-tensor";
-import { SUPPORTED_OPERATORS, sizeOf, type Graph, type GraphNode, type Tensor, type ValueInfo } from "../graph";
+import {
+  CONTROL_FLOW_OPERATORS,
+  SUPPORTED_OPERATORS,
+  sizeOf,
+  subgraphAttribute,
+  type Graph,
+  type GraphNode,
+  type Tensor,
+  type ValueInfo,
+} from "../graph";
 import type { RewriteContext } from "../opset/context";
 import { applyAll } from "../opset/rewrites";
 import { rowsFor } from "../opset/table";
@@ -222,6 +232,10 @@ export function prepareGraph(source: Graph, strict: boolean): PreparedGraph {
   for (const n of source.nodes) {
     try {
       checkOperatorExists(opset, n.name, n.opType);
+      const body = subgraphAttribute(n);
+      if (CONTROL_FLOW_OPERATORS.includes(n.opType)) throw new ControlFlowError(n.name, n.opType, body);
+      if (body !== undefined)
+        refuse(n, `attribute '${body}' of type ${n.attributes[body].kind === "graph" ? "GRAPH" : "GRAPHS"}`);
       const rows = rowsFor(n.opType, opset);
       let nodes: GraphNode[] = [n];
       if (rows.length > 0) {
