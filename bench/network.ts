@@ -24,12 +24,21 @@
  * Where the time goes (profileBacklog below, from this process, on the same chain and backlog, each piece timed
  * alone): before, on a hardhat node, one eth_getLogs of the whole backlog's InferenceRequested events (each with its
  * 784-byte input) made by every daemon, and one getRequest eth_call per request, dominated (85-134 inferences/s).
- * Now the event's `node` is indexed, so each daemon reads only its own requests' inputs (getLogsMs: one node's
- * share), and a daemon reads its pending requests in JSON-RPC batches of 200 eth_calls (getRequestMs: the whole
- * backlog so); what is left is mostly waiting for blocks. The 2-core machine is shared with other jobs, so figures
- * move a lot from run to run, and are pessimistic when it is busy.
+ * Then the event's `node` was indexed, so each daemon reads only its own requests' inputs (getLogsMs: one node's
+ * share), and pending requests were read in JSON-RPC batches of 200 eth_calls (getRequestMs: the whole backlog so;
+ * 190 inferences/s on anvil). Now a daemon does not read the requests its requester assigned to it at all (their
+ * event is authoritative for what it needs: daemons/node/serving.ts `termsFromEvent`), so getRequestMs is off the
+ * critical path; timers and CPU profiles of the daemons then showed ethers' JavaScript UTF-8 decoding of the 400 kB
+ * getLogs reply (150-350 ms a daemon; now Node's fetch, daemons/kit/provider.ts), ethers' ABI encoding, re-parsing
+ * and hashing of a 19 kB commitBatch transaction (0.3-0.5 s a daemon; now daemons/kit/calldata.ts and sender.ts),
+ * and this benchmark's own ledger decoding each batch with ethers (up to 0.3 s before it saw the commitments; now
+ * raw calldata, decoded word by word; the backlog's request events are taken in before t0). What is left is the
+ * execution itself (executeMs: one core for the whole backlog; the three daemons share two) and waiting for the
+ * block. The 2-core machine is shared with other jobs, so figures move a lot from run to run, and are pessimistic
+ * when it is busy: `loadAverage` records the machine's 1-minute load average when the backlog starts.
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { Wallet, zeroPadValue } from "ethers";
 
@@ -65,11 +74,16 @@ export interface NetworkBench {
   finalizeP50Ms: number;
   /** Where the backlog's time goes, measured from this process on the same chain (see profileBacklog). */
   profile: BacklogProfile;
+  /** The machine's 1-minute load average when the backlog started (2 cores, shared with other jobs). */
+  loadAverage: number;
 }
 
 /** The backlog's work, piece by piece, each timed alone from the benchmark process (ms for the whole backlog). */
 export interface BacklogProfile {
-  /** getRequest of every backlog request, in JSON-RPC batches of 200 eth_calls (what the daemons do together). */
+  /**
+   * getRequest of every backlog request, in JSON-RPC batches of 200 eth_calls: what the daemons would spend reading
+   * them (they read only the requests they claimed, and leaves the contract refused in a batch).
+   */
   getRequestMs: number;
   /** eth_getLogs of one node's InferenceRequested events (its inputs) over the backlog's blocks, in one call. */
   getLogsMs: number;
@@ -146,7 +160,10 @@ export async function benchNetwork(
       { dir: net.dir, requests: BACKLOG, rate: 10_000, openFraction: 0, out: outFile("backlog") },
       quiet,
     );
+    // The requests' events taken in before the clock starts: the observer's own bookkeeping is not the daemons' work.
+    await net.ledger.sync();
     const batchesBefore = net.ledger.batches.size;
+    const loadAverage = Math.round(os.loadavg()[0] * 100) / 100;
     const t0 = Date.now();
     for (const d of net.nodes) ProcessGroup.signal(d.proc!, "SIGCONT");
     await waitCommitted(net, backlog, 180_000);
@@ -235,6 +252,7 @@ export async function benchNetwork(
       commitP50Ms: percentile(commitMs, 50),
       finalizeP50Ms: percentile(finalMs, 50),
       profile,
+      loadAverage,
     };
     return result;
   } finally {

@@ -35,6 +35,7 @@ import {
   translateError,
 } from "./errors";
 import { spin } from "./spinner";
+import { FetchJsonRpcProvider } from "../daemons/kit/provider";
 
 export interface Chain {
   settings: Settings;
@@ -98,8 +99,9 @@ export async function connectChain(opts: GlobalOptions): Promise<Chain> {
       "is a chain running there? start one with `verity dev` (or `npx hardhat node --hostname 127.0.0.1`), or set --rpc / VERITY_RPC_URL to your chain's endpoint",
     );
   }
-  // No read cache (ethers shares identical reads for 250 ms): a nonce read right after a send must be fresh.
-  const provider = new JsonRpcProvider(url.toString(), Network.from(chainId), {
+  // No read cache (ethers shares identical reads for 250 ms): a nonce read right after a send must be fresh. Node's
+  // fetch as transport (daemons/kit/provider.ts): the daemons' big event reads parse in a tenth of the time.
+  const provider = new FetchJsonRpcProvider(url.toString(), Network.from(chainId), {
     staticNetwork: true,
     batchMaxCount: 1,
     cacheTimeout: -1,

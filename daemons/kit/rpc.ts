@@ -3,7 +3,7 @@
  * (connection refused or reset, timeouts, 5xx), and one in-flight transaction sender that manages its own nonce
  * (resynchronised from `getTransactionCount(.., "pending")` on any nonce error) and waits for confirmations.
  */
-import type { ContractTransactionResponse, Signer, TransactionReceipt } from "ethers";
+import type { Signer, TransactionReceipt, TransactionResponse } from "ethers";
 
 import { VerityError } from "../../executor/errors";
 import type { Logger } from "./log";
@@ -116,14 +116,14 @@ export class Rpc {
    */
   send(
     what: string,
-    build: (overrides: { nonce: number }) => Promise<ContractTransactionResponse>,
+    build: (overrides: { nonce: number }) => Promise<TransactionResponse>,
   ): Promise<TransactionReceipt> {
     const broadcast = this.queue.then(() => this.broadcastNow(what, build));
     this.queue = broadcast.catch(() => undefined);
     return broadcast.then((tx) => this.confirm(what, tx));
   }
 
-  private async confirm(what: string, tx: ContractTransactionResponse): Promise<TransactionReceipt> {
+  private async confirm(what: string, tx: TransactionResponse): Promise<TransactionReceipt> {
     const receipt = await this.call(`${what} (wait)`, () => tx.wait(this.confirmations));
     if (receipt === null || receipt.status !== 1) {
       throw new TransactionFailedError(`${what}: transaction ${tx.hash} failed`);
@@ -140,12 +140,12 @@ export class Rpc {
 
   private async broadcastNow(
     what: string,
-    build: (overrides: { nonce: number }) => Promise<ContractTransactionResponse>,
-  ): Promise<ContractTransactionResponse> {
+    build: (overrides: { nonce: number }) => Promise<TransactionResponse>,
+  ): Promise<TransactionResponse> {
     let nonceResyncs = 0;
     for (;;) {
       const nonce = this.nonce ?? (await this.resyncNonce());
-      let tx: ContractTransactionResponse;
+      let tx: TransactionResponse;
       try {
         tx = await this.call(what, () => build({ nonce }));
       } catch (e) {

@@ -10,6 +10,9 @@ import { Interface, keccak256 } from "ethers";
 import type { PartyView } from "../../game/view";
 import { bytesOf } from "../../executor/trace/trace";
 import { errorMessage as message, isFatal } from "../kit/common";
+import { cursor } from "../kit/cursor";
+import { encodeCommitBatch } from "../kit/calldata";
+import { sendCall } from "../kit/sender";
 import type { NodeContext } from "./context";
 import type { JournalRecord } from "../kit/journal";
 import { tokens } from "../kit/log";
@@ -35,17 +38,17 @@ export function insufficientStake(e: unknown): { free: bigint; needed: bigint } 
 
 /**
  * Commits `chunk` as one batch. "smaller": the free stake does not cover it and `batchCap` was lowered (try again
- * with fewer leaves); "failed": nothing more to batch this tick.
+ * with fewer leaves); "refused": the contract refused it at estimation for another reason (a leaf that is not ours
+ * to commit, has a callback or is batched already; nothing was sent); "failed": nothing more to batch this tick.
  */
 export async function commitBatch(
   ctx: NodeContext,
   chunk: { r: JournalRecord; id: bigint; view: PartyView }[],
-): Promise<"ok" | "smaller" | "failed"> {
+): Promise<"ok" | "smaller" | "refused" | "failed"> {
   const journal = ctx.journal!;
   const ids = chunk.map((w) => w.id);
   const outputHashes = chunk.map((w) => keccak256(bytesOf(w.view.states[w.view.program.layers.length])));
   const traceRoots = chunk.map((w) => w.view.trace.traceRoot);
-  const provider = ctx.opts.signer.provider!;
   const record: JournalRecord = {
     t: "batch",
     key: `b:${ids[0]}:${ids.length}`,
@@ -53,15 +56,24 @@ export async function commitBatch(
     outputHashes,
     traceRoots,
     blocks: chunk.map((w) => w.r.block),
-    fromBlock: await ctx.rpc.call("getBlockNumber", () => provider.getBlockNumber()),
+    // Where a restart looks for the batch (reconcile.ts): it cannot be mined before the last block taken in.
+    fromBlock: cursor(ctx),
   };
   journal.append(record);
   ctx.hooks.afterJournal?.(record);
   let batchId: bigint;
+  let sent = false;
   try {
-    const receipt = await ctx.rpc.send(`commitBatch(${ids.length})`, (o) =>
-      ctx.inference.commitBatch(ids, outputHashes, traceRoots, o),
-    );
+    const call = {
+      to: ctx.opts.addresses.inferenceManager,
+      iface: ctx.inference.interface,
+      data: encodeCommitBatch(ids, outputHashes, traceRoots),
+    };
+    const receipt = await ctx.rpc.send(`commitBatch(${ids.length})`, async (o) => {
+      const tx = await sendCall(ctx.signer, call, o.nonce);
+      sent = true;
+      return tx;
+    });
     ctx.hooks.afterSend?.(`commitBatch(${ids.length})`);
     const ev = receipt.logs.map((l) => ctx.inference.interface.parseLog(l)).find((p) => p?.name === "BatchCommitted");
     batchId = ev!.args.batchId as bigint;
@@ -94,6 +106,13 @@ export async function commitBatch(
       }
       ctx.batchCap = cap;
       return "smaller";
+    }
+    // ethers says CALL_EXCEPTION; the in-process Hardhat network of the tests "VM Exception ... reverted with ..."
+    if (!sent && ((e as { code?: unknown }).code === "CALL_EXCEPTION" || /revert/i.test(message(e)))) {
+      // Refused at estimation, so never sent: the announcement is void, and the caller checks the leaves.
+      journal.complete(record.key!, { dropped: `refused: ${message(e)}` });
+      ctx.log.info("batch refused at estimation; checking its leaves", { count: ids.length, reason: message(e) });
+      return "refused";
     }
     ctx.log.error("commitBatch failed; will reconcile", { count: ids.length, error: message(e) });
     return "failed";

@@ -70,6 +70,11 @@ export interface NodeDaemonOptions extends ServiceOptions {
 
 export interface NodeMetrics extends ServiceMetrics {
   requestsSeen: number;
+  /**
+   * Requests whose state the node read from the chain before serving them (claimed ones, and requests the contract
+   * refused as batch leaves); a request whose node the requester chose is served on its event alone (serving.ts).
+   */
+  requestsRead: number;
   claimed: number;
   /** Other nodes' claims this node reopened after their serve deadline (then claimed). */
   reopened: number;
@@ -95,6 +100,7 @@ export function newNodeMetrics(): NodeMetrics {
   return {
     ...serviceMetrics(),
     requestsSeen: 0,
+    requestsRead: 0,
     claimed: 0,
     reopened: 0,
     committed: 0,

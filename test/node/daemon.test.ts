@@ -16,6 +16,7 @@ import { startHealthServer } from "../../daemons/kit/health";
 import { JournalRefusedError } from "../../daemons/kit/journal";
 import { merkleProof } from "../../executor/trace/merkle";
 import { bytesOf } from "../../executor/trace/trace";
+import { MODE } from "../helpers/fixtures";
 import { demoModel } from "../../models/demo-models";
 import {
   deployDisputeFixture,
@@ -216,6 +217,46 @@ describe("NodeDaemon", function () {
     for (const id of ids) expect(await f.inference.statusOf(id)).to.equal(STATUS.Finalized);
     expect(await f.inference.credits(node().address)).to.equal(6n * FEE);
     expect(log.lines.some((l) => l.msg === "batch finalized")).to.equal(true);
+    d.close();
+  });
+
+  it("serves the requests their requester assigned to it on their events alone, and reads only its claims", async () => {
+    for (let i = 0; i < 6; i++) await requestFrom(f, "mlp", digitInput("mlp", i).s0, node().address);
+    const { d } = await daemon({ batchThreshold: 4 });
+    await d.tick();
+    expect(d.metrics.batchedRequests).to.equal(6);
+    expect(d.metrics.requestsRead).to.equal(0);
+    const open = await requestFrom(f, "mlp", digitInput("mlp", 7).s0, ethers.ZeroAddress);
+    await d.tick();
+    expect(await f.inference.statusOf(open)).to.equal(STATUS.Committed);
+    expect(d.metrics.requestsRead).to.equal(1);
+    d.close();
+  });
+
+  it("batches the rest in the same tick when the contract refuses a leaf taken on its event's word", async () => {
+    const ids: bigint[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await requestFrom(f, "mlp", digitInput("mlp", i).s0, node().address));
+    // One with a callback (never a batch leaf; its event does not say so), one refunded after its deadline (a batch
+    // takes a leaf past its deadline, so only its status tells).
+    const tx = await f.inference
+      .connect(f.requester)
+      .request(1n, bytesOf(digitInput("mlp", 5).s0), FEE, node().address, MODE.OPTIMISTIC, f.requester.address, 50_000);
+    await tx.wait();
+    const withCallback = await f.inference.requestCount();
+    await time.increase(3601);
+    await f.inference.connect(f.requester).refund(ids[4]);
+    const { d, log } = await daemon({ batchThreshold: 4 });
+    await d.tick();
+    const batches = await f.inference.queryFilter(f.inference.filters.BatchCommitted());
+    expect(batches.map((b) => b.args.count)).to.deep.equal([4n]);
+    for (const id of ids.slice(0, 4)) expect(await f.inference.statusOf(id)).to.equal(STATUS.Batched);
+    expect(await f.inference.statusOf(ids[4])).to.equal(STATUS.Refunded);
+    // the callback request is past its deadline too: its own commit is refused, and reconciliation drops it
+    expect(await f.inference.statusOf(withCallback)).to.equal(STATUS.Assigned);
+    expect(log.lines.filter((l) => l.msg === "batch refused at estimation; checking its leaves")).to.have.length(1);
+    expect(d.metrics.requestsRead).to.equal(6);
+    await d.tick();
+    expect(log.lines.some((l) => l.msg === "commit dropped: the serving deadline passed")).to.equal(true);
     d.close();
   });
 

@@ -1,15 +1,22 @@
 /**
  * The daemon kit's small helpers that shape what an operator reads: decoded reverts with protocol enums by name,
- * harmless races told apart from failures, token amounts in tokens, and pretty log lines that print objects.
+ * harmless races told apart from failures, token amounts in tokens, and pretty log lines that print objects; and the
+ * daemons' fast paths checked against ethers: the InferenceRequested decoder, the commitBatch encoder, the fetch
+ * transport's answers and failures.
  */
 import { expect } from "chai";
 
-import { hexlify, randomBytes, ZeroAddress } from "ethers";
+import * as http from "http";
+import type { AddressInfo } from "net";
+import { hexlify, randomBytes, ZeroAddress, ZeroHash } from "ethers";
 
 import { InferenceManager__factory } from "../../typechain-types";
 import { errorMessage, isHarmlessRace } from "../../daemons/kit/common";
 import { decodeInferenceRequested } from "../../daemons/kit/events";
 import { createLogger, tokens } from "../../daemons/kit/log";
+import { FetchJsonRpcProvider } from "../../daemons/kit/provider";
+import { isTransient } from "../../daemons/kit/rpc";
+import { decodeCommitBatch, encodeCommitBatch } from "../../daemons/kit/calldata";
 
 const revert = (name: string, args: unknown[]) => ({ revert: { name, args }, message: "execution reverted" });
 
@@ -82,5 +89,87 @@ describe("daemon kit: what the logs say", () => {
     expect(() => decodeInferenceRequested(other)).to.throw(/not an InferenceRequested log \(topics\)/);
     const ok = iface.encodeEventLog(ev, [1n, 1n, ZeroAddress, ZeroAddress, 1n, 1, "0x0102"]);
     expect(() => decodeInferenceRequested({ ...ok, data: ok.data.slice(0, -64) })).to.throw(/input length|data/);
+  });
+
+  it("writes and reads commitBatch calldata as ethers does, and refuses anything else", () => {
+    const iface = InferenceManager__factory.createInterface();
+    for (const n of [0, 1, 3, 200]) {
+      const ids = Array.from({ length: n }, (_, i) => BigInt(i + 1) * 2n ** BigInt(i % 250));
+      const hashes = ids.map(() => hexlify(randomBytes(32)));
+      const roots = ids.map(() => hexlify(randomBytes(32)).toUpperCase().replace("0X", "0x"));
+      const data = iface.encodeFunctionData("commitBatch", [ids, hashes, roots]);
+      expect(encodeCommitBatch(ids, hashes, roots)).to.equal(data);
+      expect(decodeCommitBatch(data)).to.deep.equal({
+        ids,
+        outputHashes: hashes,
+        traceRoots: roots.map((r) => r.toLowerCase()),
+      });
+    }
+    expect(() => encodeCommitBatch([1n], [], [])).to.throw(RangeError, /unequal length/);
+    expect(() => encodeCommitBatch([-1n], [ZeroHash], [ZeroHash])).to.throw(RangeError, /not a uint256/);
+    expect(() => encodeCommitBatch([1n], ["0x12"], [ZeroHash])).to.throw(RangeError, /not a bytes32/);
+    expect(() => decodeCommitBatch(iface.encodeFunctionData("claim", [1n]))).to.throw(RangeError, /selector/);
+    const one = encodeCommitBatch([1n], [ZeroHash], [ZeroHash]);
+    expect(() => decodeCommitBatch(one.slice(0, -64))).to.throw(RangeError, /too short/);
+  });
+});
+
+describe("daemon kit: the fetch transport", () => {
+  async function server(reply: (body: string, res: http.ServerResponse) => void) {
+    const s = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => reply(body, res));
+    });
+    await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+    return { s, url: `http://127.0.0.1:${(s.address() as AddressInfo).port}` };
+  }
+  const provider = (url: string) => new FetchJsonRpcProvider(url, 31337, { staticNetwork: true, batchMaxCount: 1 });
+
+  it("answers as ethers' own transport, credentials in the URL sent as basic authorization", async () => {
+    let auth: string | undefined;
+    const { s, url } = await server((body, res) => {
+      const req = JSON.parse(body) as { id: number; method: string };
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ jsonrpc: "2.0", id: req.id, result: req.method === "eth_blockNumber" ? "0x2a" : null }));
+    });
+    s.on("request", (req: http.IncomingMessage) => (auth = req.headers.authorization));
+    try {
+      const p = provider(url.replace("http://", "http://user:p%40ss@"));
+      expect(await p.getBlockNumber()).to.equal(42);
+      expect(auth).to.equal(`Basic ${Buffer.from("user:p@ss").toString("base64")}`);
+      p.destroy();
+    } finally {
+      s.close();
+    }
+  });
+
+  it("fails as the daemons' retry rules expect: an HTTP 503 and a refused connection are transient", async () => {
+    const { s, url } = await server((_, res) => {
+      res.statusCode = 503;
+      res.end("busy");
+    });
+    const p = provider(url);
+    try {
+      const busy = await p.send("eth_blockNumber", []).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect((busy as { code?: string }).code).to.equal("SERVER_ERROR");
+      expect(isTransient(busy)).to.equal(true);
+    } finally {
+      s.close();
+      p.destroy();
+    }
+    const gone = await server(() => undefined);
+    await new Promise((resolve) => gone.s.close(resolve));
+    const q = provider(gone.url);
+    const refused = await q.send("eth_blockNumber", []).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((refused as { code?: string }).code).to.equal("ECONNREFUSED");
+    expect(isTransient(refused)).to.equal(true);
+    q.destroy();
   });
 });

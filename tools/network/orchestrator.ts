@@ -24,6 +24,7 @@ import { InferenceManager__factory } from "../../typechain-types/factories/contr
 import { NodeRegistry__factory } from "../../typechain-types/factories/contracts/registry/NodeRegistry__factory";
 import { Staking__factory } from "../../typechain-types/factories/contracts/staking/Staking__factory";
 import { InferenceRequestStatus } from "../../protocol/constants";
+import { FetchJsonRpcProvider } from "../../daemons/kit/provider";
 import { ChainLedger } from "./ledger";
 import { freePort, getJson, metricsOf, ProcessGroup, ROOT, sleep, waitFor, type Managed } from "./processes";
 import { increaseTime, PARAMETERS, startLocalChain, type ChainKind, type LocalChain } from "./chain";
@@ -129,7 +130,8 @@ export class VerityNetwork {
       `deployed, published digits-mlp (version ${this.config.versions.mlp}) and digits-cnn (version ${this.config.versions.cnn}), ` +
         `${this.config.operators.length} operators staked and registered; challenge window ${this.config.challengeWindow} s (${Date.now() - t1} ms)`,
     );
-    this.provider = new JsonRpcProvider(this.url, undefined, { staticNetwork: true, batchMaxCount: 1 });
+    // Node's fetch as transport, as the daemons (daemons/kit/provider.ts): the ledger reads every request's input.
+    this.provider = new FetchJsonRpcProvider(this.url, undefined, { staticNetwork: true, batchMaxCount: 1 });
     this.ledger = new ChainLedger(this.provider, this.config.addresses);
     for (let i = 0; i < this.config.operators.length; i++) {
       this.nodes.push({ name: `node ${i + 1}`, port: await freePort(), starts: 0 });
