@@ -2,7 +2,7 @@
  * Trains the byte-level language model on the Brown corpus with TensorFlow.js (WebAssembly backend) and writes
  * models/lm/byte-lm.onnx, models/lm/calibration.json and models/lm/training-report.json.
  *
- *   npm run train:lm -- [--minutes 68] [--steps 6000] [--work <dir>] [--out models/lm] [--export-only]
+ *   npm run train:lm -- [--minutes 68] [--steps 3600] [--work <dir>] [--out models/lm] [--export-only]
  *
  * Deterministic for a given seed and step count (the wall-clock budget only stops a run early, and the report
  * then says so). It checkpoints every few minutes to `<work>/last.ckpt` and resumes from it when restarted
@@ -24,7 +24,7 @@ export const LM_CONFIG: LmConfig = { context: 64, width: 64, layers: 2, heads: 4
 export const LM_RECIPE: Recipe = {
   seed: 20261205,
   batch: 32,
-  steps: 6000,
+  steps: 3600,
   lr: 3e-3,
   warmup: 200,
   minLrFraction: 0.05,
@@ -42,6 +42,7 @@ interface Args {
   exportOnly: boolean;
   evalEvery: number;
   checkpointMinutes: number;
+  finalEvalEvery: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -53,6 +54,7 @@ function parseArgs(argv: readonly string[]): Args {
     exportOnly: false,
     evalEvery: 500,
     checkpointMinutes: 3,
+    finalEvalEvery: 1,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -61,11 +63,12 @@ function parseArgs(argv: readonly string[]): Args {
     else if (k === "--minutes" && v) (a.minutes = Number(v)), i++;
     else if (k === "--steps" && v) (a.steps = Number(v)), i++;
     else if (k === "--eval-every" && v) (a.evalEvery = Number(v)), i++;
+    else if (k === "--final-eval-every" && v) (a.finalEvalEvery = Number(v)), i++;
     else if (k === "--work" && v) (a.work = resolve(v)), i++;
     else if (k === "--out" && v) (a.out = resolve(v)), i++;
     else {
       console.error(
-        "usage: train.ts [--minutes N] [--steps N] [--eval-every N] [--work <dir>] [--out <dir>] [--export-only]" +
+        "usage: train.ts [--minutes N] [--steps N] [--eval-every N] [--work <dir>] [--out <dir>] [--export-only] [--final-eval-every N]" +
           `  (unknown argument '${k}')`,
       );
       process.exit(64);
@@ -189,7 +192,7 @@ async function main(): Promise<void> {
   }
   // Loaded only now, so a long run picks up the exporter as it is when training ends.
   const { finalize } = (await import("./finalize")) as typeof import("./finalize");
-  await finalize({ work: args.work, out: args.out, recipe, stoppedByBudget, minutes: args.minutes });
+  await finalize({ work: args.work, out: args.out, recipe, stoppedByBudget, minutes: args.minutes, evalEvery: args.finalEvalEvery });
 }
 
 if (require.main === module) main().catch((e: unknown) => {
