@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import type { LmConfig, NamedArray } from "./model";
+import type { LmConfig, NamedArray } from "./params";
 
 /** What a checkpoint holds besides the arrays. */
 export interface CheckpointState {

@@ -1,7 +1,7 @@
 import { GraphBuilder, tensorF32, tensorI64 } from "../../executor/model/builder";
 import type { Graph } from "../../executor/model/graph";
 import { encodeOnnx } from "../../executor/model/onnx";
-import { LN_EPS, type LmConfig, type NamedArray, VOCAB } from "./model";
+import { LN_EPS, type LmConfig, type NamedArray, VOCAB } from "./params";
 
 /** The graph input (int64 bytes [1, context]) and output (float logits [1, 256]) names. */
 export const LM_INPUT_NAME = "input_ids";
@@ -31,7 +31,7 @@ const ONNX_BOOL = 9;
  * exp(maskValue - score) stays negligible.
  */
 export function lmToGraph(config: LmConfig, params: readonly NamedArray[], maskValues: readonly number[]): Graph {
-  const { context: C, width: d, heads: H, mlp, layers } = config;
+  const { context: C, width: d, heads: H, layers } = config;
   const dh = d / H;
   const p = new Map(params.map((a) => [a.name, a]));
   const get = (name: string): NamedArray => {
@@ -44,11 +44,21 @@ export function lmToGraph(config: LmConfig, params: readonly NamedArray[], maskV
     b.initializer(name, tensorF32(dims, values));
   const param = (name: string): string => init(name, get(name).dims, get(name).values);
   const linear = (x: string, w: string, bias: string, id: string): string =>
-    b.node("Add", [b.node("MatMul", [x, param(w)], {}, { name: `${id}.matmul` }), param(bias)], {}, { name: `${id}.add` });
+    b.node(
+      "Add",
+      [b.node("MatMul", [x, param(w)], {}, { name: `${id}.matmul` }), param(bias)],
+      {},
+      { name: `${id}.add` },
+    );
   const layerNorm = (x: string, prefix: string): string =>
-    b.node("LayerNormalization", [x, param(`${prefix}.scale`), param(`${prefix}.bias`)], { axis: -1, epsilon: LN_EPS }, {
-      name: prefix,
-    });
+    b.node(
+      "LayerNormalization",
+      [x, param(`${prefix}.scale`), param(`${prefix}.bias`)],
+      { axis: -1, epsilon: LN_EPS },
+      {
+        name: prefix,
+      },
+    );
 
   const ids = b.input(LM_INPUT_NAME, [1, C], "int64");
   const tok = b.node("Gather", [param("tok_emb"), ids], { axis: 0 }, { name: "tok_emb.gather" });
@@ -61,9 +71,14 @@ export function lmToGraph(config: LmConfig, params: readonly NamedArray[], maskV
   const lastIndex = b.initializer("index.last", tensorI64([], [C - 1]));
   const tril = new Array<number>(C * C).fill(0);
   for (let i = 0; i < C; i++) for (let j = 0; j <= i; j++) tril[i * C + j] = 1;
-  const causal = b.node("Cast", [b.initializer("causal.tril", tensorI64([C, C], tril))], { to: ONNX_BOOL }, {
-    name: "causal.cast",
-  });
+  const causal = b.node(
+    "Cast",
+    [b.initializer("causal.tril", tensorI64([C, C], tril))],
+    { to: ONNX_BOOL },
+    {
+      name: "causal.cast",
+    },
+  );
   const scale = 1 / Math.sqrt(dh);
 
   for (let l = 0; l < layers; l++) {
@@ -73,12 +88,25 @@ export function lmToGraph(config: LmConfig, params: readonly NamedArray[], maskV
     // Q with the 1/sqrt(dh) scale folded in
     const wq = get(`${n}.attn.wq`);
     const bq = get(`${n}.attn.bq`);
-    const wqName = init(`${n}.attn.wq`, wq.dims, wq.values.map((v) => v * scale));
-    const bqName = init(`${n}.attn.bq`, bq.dims, bq.values.map((v) => v * scale));
+    const wqName = init(
+      `${n}.attn.wq`,
+      wq.dims,
+      wq.values.map((v) => v * scale),
+    );
+    const bqName = init(
+      `${n}.attn.bq`,
+      bq.dims,
+      bq.values.map((v) => v * scale),
+    );
     const toHeads = (x: string, id: string): string =>
-      b.node("Transpose", [b.node("Reshape", [x, headsShape], {}, { name: `${id}.reshape` })], { perm: [0, 2, 1, 3] }, {
-        name: `${id}.transpose`,
-      });
+      b.node(
+        "Transpose",
+        [b.node("Reshape", [x, headsShape], {}, { name: `${id}.reshape` })],
+        { perm: [0, 2, 1, 3] },
+        {
+          name: `${id}.transpose`,
+        },
+      );
     const k = toHeads(linear(a, `${n}.attn.wk`, `${n}.attn.bk`, `${n}.attn.k`), `${n}.attn.k`);
     const v = toHeads(linear(a, `${n}.attn.wv`, `${n}.attn.bv`, `${n}.attn.v`), `${n}.attn.v`);
     const kT = b.node("Transpose", [k], { perm: [0, 1, 3, 2] }, { name: `${n}.attn.kT` });
@@ -88,9 +116,14 @@ export function lmToGraph(config: LmConfig, params: readonly NamedArray[], maskV
       attnIn = b.node("Gather", [a, lastIndex], { axis: 1 }, { name: `${n}.ln1.last` });
       residual = b.node("Gather", [h, lastIndex], { axis: 1 }, { name: `${n}.residual.last` });
     }
-    const qLin = b.node("Add", [b.node("MatMul", [attnIn, wqName], {}, { name: `${n}.attn.q.matmul` }), bqName], {}, {
-      name: `${n}.attn.q.add`,
-    });
+    const qLin = b.node(
+      "Add",
+      [b.node("MatMul", [attnIn, wqName], {}, { name: `${n}.attn.q.matmul` }), bqName],
+      {},
+      {
+        name: `${n}.attn.q.add`,
+      },
+    );
     const q = last
       ? b.node("Reshape", [qLin, lastHeadShape], {}, { name: `${n}.attn.q.reshape` })
       : toHeads(qLin, `${n}.attn.q`);
@@ -109,34 +142,56 @@ export function lmToGraph(config: LmConfig, params: readonly NamedArray[], maskV
           {},
           { name: `${n}.attn.merge` },
         );
-    h = b.node("Add", [residual, linear(merged, `${n}.attn.wo`, `${n}.attn.bo`, `${n}.attn.out`)], {}, {
-      name: `${n}.attn.residual`,
-    });
+    h = b.node(
+      "Add",
+      [residual, linear(merged, `${n}.attn.wo`, `${n}.attn.bo`, `${n}.attn.out`)],
+      {},
+      {
+        name: `${n}.attn.residual`,
+      },
+    );
     const m = layerNorm(h, `${n}.ln2`);
     const up = linear(m, `${n}.mlp.w1`, `${n}.mlp.b1`, `${n}.mlp.up`);
     // GELU, erf form, as torch.onnx writes nn.GELU() at opset 17
     const sqrt2 = b.initializer(`${n}.gelu.sqrt2`, tensorF32([], [Math.SQRT2]));
     const one = b.initializer(`${n}.gelu.one`, tensorF32([], [1]));
     const half = b.initializer(`${n}.gelu.half`, tensorF32([], [0.5]));
-    const erf = b.node("Erf", [b.node("Div", [up, sqrt2], {}, { name: `${n}.gelu.div` })], {}, { name: `${n}.gelu.erf` });
+    const erf = b.node(
+      "Erf",
+      [b.node("Div", [up, sqrt2], {}, { name: `${n}.gelu.div` })],
+      {},
+      { name: `${n}.gelu.erf` },
+    );
     const g = b.node(
       "Mul",
-      [b.node("Mul", [up, b.node("Add", [erf, one], {}, { name: `${n}.gelu.add` })], {}, { name: `${n}.gelu.mul` }), half],
+      [
+        b.node("Mul", [up, b.node("Add", [erf, one], {}, { name: `${n}.gelu.add` })], {}, { name: `${n}.gelu.mul` }),
+        half,
+      ],
       {},
       { name: `${n}.gelu.out` },
     );
     h = b.node("Add", [h, linear(g, `${n}.mlp.w2`, `${n}.mlp.b2`, `${n}.mlp.down`)], {}, { name: `${n}.mlp.residual` });
   }
   const f = layerNorm(h, "lnf");
-  const logits = b.node("Add", [b.node("MatMul", [f, param("head.w")], {}, { name: "head.matmul" }), param("head.b")], {}, {
-    name: "head.add",
-    outputs: [LM_OUTPUT_NAME],
-  });
+  const logits = b.node(
+    "Add",
+    [b.node("MatMul", [f, param("head.w")], {}, { name: "head.matmul" }), param("head.b")],
+    {},
+    {
+      name: "head.add",
+      outputs: [LM_OUTPUT_NAME],
+    },
+  );
   b.output(logits, [1, VOCAB]);
   return b.build();
 }
 
 /** `lmToGraph` encoded as ONNX ModelProto bytes. */
-export function exportLmOnnx(config: LmConfig, params: readonly NamedArray[], maskValues: readonly number[]): Uint8Array {
+export function exportLmOnnx(
+  config: LmConfig,
+  params: readonly NamedArray[],
+  maskValues: readonly number[],
+): Uint8Array {
   return encodeOnnx(lmToGraph(config, params, maskValues), { producerName: "verity-train-lm" });
 }

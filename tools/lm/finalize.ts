@@ -15,8 +15,9 @@ import { evaluateFloat, quantizeGraph } from "../../executor/quant";
 import { loadCheckpoint } from "./checkpoint";
 import { CORPUS_LICENCE, loadSamples, paddedStream } from "./corpus";
 import { LM_INPUT_NAME, LM_OUTPUT_NAME, exportLmOnnx, lmToGraph } from "./export";
-import { type LmConfig, type NamedArray, PAD_BYTE, Rng, VOCAB, parameterCount } from "./model";
-import { type Recipe, TrainState, bitsPerByte } from "./trainer";
+import { type LmConfig, type NamedArray, PAD_BYTE, Rng, VOCAB, parameterCount } from "./params";
+import type { Recipe } from "./recipe";
+import { TrainState, bitsPerByte } from "./trainer";
 
 /** How far below the lowest real attention score (over the sampled windows) the masked value sits. */
 export const MASK_MARGIN = 12;
@@ -139,7 +140,11 @@ export async function finalize(o: FinalizeOptions): Promise<void> {
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   const c = config.context;
   const runOrt = async (x: Float32Array): Promise<Float32Array> => {
-    const ids = new ort.Tensor("int64", BigInt64Array.from(x, (v) => BigInt(v)), [1, c]);
+    const ids = new ort.Tensor(
+      "int64",
+      BigInt64Array.from(x, (v) => BigInt(v)),
+      [1, c],
+    );
     return (await session.run({ [LM_INPUT_NAME]: ids }))[LM_OUTPUT_NAME].data as Float32Array;
   };
   let nats = 0;

@@ -2,7 +2,7 @@
  * Trains the byte-level language model on the Brown corpus with TensorFlow.js (WebAssembly backend) and writes
  * models/lm/byte-lm.onnx, models/lm/calibration.json and models/lm/training-report.json.
  *
- *   npm run train:lm -- [--minutes 68] [--steps 3600] [--work <dir>] [--out models/lm] [--export-only]
+ *   npm run train:lm -- [--minutes 70] [--steps 4000] [--work <dir>] [--out models/lm] [--export-only]
  *
  * Deterministic for a given seed and step count (the wall-clock budget only stops a run early, and the report
  * then says so). It checkpoints every few minutes to `<work>/last.ckpt` and resumes from it when restarted
@@ -16,23 +16,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type CheckpointState, loadCheckpoint, saveCheckpoint } from "./checkpoint";
 import { loadSamples, paddedStream } from "./corpus";
-import { type LmConfig, Rng, initParameters, parameterCount } from "./model";
-import { type Recipe, TrainState, bitsPerByte, drawBatch } from "./trainer";
-
-/** The committed model's sizes and recipe. */
-export const LM_CONFIG: LmConfig = { context: 64, width: 64, layers: 2, heads: 4, mlp: 256 };
-export const LM_RECIPE: Recipe = {
-  seed: 20261205,
-  batch: 32,
-  steps: 3600,
-  lr: 3e-3,
-  warmup: 200,
-  minLrFraction: 0.05,
-  weightDecay: 0.01,
-  beta1: 0.9,
-  beta2: 0.99,
-  clip: 1,
-};
+import { Rng, initParameters, parameterCount } from "./params";
+import { LM_CONFIG, LM_RECIPE, type Recipe } from "./recipe";
+import { TrainState, bitsPerByte, drawBatch } from "./trainer";
 
 interface Args {
   minutes: number;
@@ -47,7 +33,7 @@ interface Args {
 
 function parseArgs(argv: readonly string[]): Args {
   const a: Args = {
-    minutes: 68,
+    minutes: 70,
     steps: LM_RECIPE.steps,
     work: join(tmpdir(), "verity-lm"),
     out: resolve(__dirname, "..", "..", "models", "lm"),
@@ -56,20 +42,23 @@ function parseArgs(argv: readonly string[]): Args {
     checkpointMinutes: 3,
     finalEvalEvery: 1,
   };
+  const numbers: Record<string, "minutes" | "steps" | "evalEvery" | "finalEvalEvery"> = {
+    "--minutes": "minutes",
+    "--steps": "steps",
+    "--eval-every": "evalEvery",
+    "--final-eval-every": "finalEvalEvery",
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1];
+    const numeric = numbers[k];
     if (k === "--export-only") a.exportOnly = true;
-    else if (k === "--minutes" && v) (a.minutes = Number(v)), i++;
-    else if (k === "--steps" && v) (a.steps = Number(v)), i++;
-    else if (k === "--eval-every" && v) (a.evalEvery = Number(v)), i++;
-    else if (k === "--final-eval-every" && v) (a.finalEvalEvery = Number(v)), i++;
-    else if (k === "--work" && v) (a.work = resolve(v)), i++;
-    else if (k === "--out" && v) (a.out = resolve(v)), i++;
+    else if (numeric && v !== undefined && Number(v) > 0) a[numeric] = Number(argv[++i]);
+    else if ((k === "--work" || k === "--out") && v) a[k === "--work" ? "work" : "out"] = resolve(argv[++i]);
     else {
       console.error(
-        "usage: train.ts [--minutes N] [--steps N] [--eval-every N] [--work <dir>] [--out <dir>] [--export-only] [--final-eval-every N]" +
-          `  (unknown argument '${k}')`,
+        "usage: train.ts [--minutes N] [--steps N] [--eval-every N] [--work <dir>] [--out <dir>] [--export-only] " +
+          `[--final-eval-every N]  (bad argument '${k}')`,
       );
       process.exit(64);
     }
@@ -192,10 +181,18 @@ async function main(): Promise<void> {
   }
   // Loaded only now, so a long run picks up the exporter as it is when training ends.
   const { finalize } = (await import("./finalize")) as typeof import("./finalize");
-  await finalize({ work: args.work, out: args.out, recipe, stoppedByBudget, minutes: args.minutes, evalEvery: args.finalEvalEvery });
+  await finalize({
+    work: args.work,
+    out: args.out,
+    recipe,
+    stoppedByBudget,
+    minutes: args.minutes,
+    evalEvery: args.finalEvalEvery,
+  });
 }
 
-if (require.main === module) main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+if (require.main === module)
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });

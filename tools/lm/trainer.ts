@@ -1,26 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
-import { type LmConfig, type NamedArray, PAD_BYTE, Rng, causalMask, forward, lossSum, parameterSpecs } from "./model";
-
-/** The optimizer and schedule settings (AdamW, linear warm-up then cosine decay to `minLrFraction`). */
-export interface Recipe {
-  readonly seed: number;
-  readonly batch: number;
-  readonly steps: number;
-  readonly lr: number;
-  readonly warmup: number;
-  readonly minLrFraction: number;
-  readonly weightDecay: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly clip: number;
-}
-
-/** Learning rate at `step` (0-based). */
-export function learningRate(r: Recipe, step: number): number {
-  if (step < r.warmup) return (r.lr * (step + 1)) / r.warmup;
-  const t = Math.min(1, (step - r.warmup) / Math.max(1, r.steps - r.warmup));
-  return r.lr * (r.minLrFraction + (1 - r.minLrFraction) * 0.5 * (1 + Math.cos(Math.PI * t)));
-}
+import { forward, lossSum } from "./model";
+import { type LmConfig, type NamedArray, PAD_BYTE, Rng, causalMask, parameterSpecs } from "./params";
+import { type Recipe, learningRate } from "./recipe";
 
 /** The trainable state: parameters and the AdamW moments, as tf variables. */
 export class TrainState {
@@ -65,7 +46,10 @@ export class TrainState {
       const xs = tf.tensor2d(x, [r.batch, c.context], "int32");
       const ys = tf.tensor2d(y, [r.batch, c.context], "int32");
       const ws = tf.tensor2d(w, [r.batch, c.context]);
-      const count = Math.max(1, w.reduce((a, b) => a + b, 0));
+      const count = Math.max(
+        1,
+        w.reduce((a, b) => a + b, 0),
+      );
       const { value, grads } = tf.variableGrads(
         () => tf.div(lossSum(forward(c, this.params, xs, this.mask), ys, ws), count) as tf.Scalar,
       );
@@ -141,13 +125,12 @@ export function bitsPerByte(state: TrainState, stream: Uint8Array, everyNth = 1,
     });
     count += w.reduce((a, b) => a + b, 0);
     nats += tf.tidy(() => {
-      const logits = forward(
-        state.config,
-        state.params,
-        tf.tensor2d(x, [chunk.length, c], "int32"),
-        state.mask,
-      );
-      return lossSum(logits, tf.tensor2d(y, [chunk.length, c], "int32"), tf.tensor2d(w, [chunk.length, c])).dataSync()[0];
+      const logits = forward(state.config, state.params, tf.tensor2d(x, [chunk.length, c], "int32"), state.mask);
+      return lossSum(
+        logits,
+        tf.tensor2d(y, [chunk.length, c], "int32"),
+        tf.tensor2d(w, [chunk.length, c]),
+      ).dataSync()[0];
     });
   }
   return nats / Math.max(1, count) / Math.LN2;
