@@ -50,5 +50,6 @@ export function loadCheckpoint(file: string): { state: CheckpointState; arrays: 
   });
   const { arrays: _names, ...state } = header;
   void _names;
-  return { state, arrays };
+  // JSON writes Infinity (no validation yet) as null
+  return { state: { ...state, bestValidBpb: state.bestValidBpb ?? Infinity }, arrays };
 }
