@@ -79,7 +79,7 @@ export type Split = "train" | "valid" | "test";
 /**
  * The split by file, on the sorted sample index i (0 ... 499): i % 10 == 0 is test (50 samples), i % 10 == 5 is
  * validation (50 samples, used only to pick the best checkpoint), the other 400 are training. Every genre
- * (the letter after `c`) has samples in each part.
+ * (the letter after `c`) has training and held-out samples (cm has no validation sample, cr no test sample).
  */
 export function splitOf(index: number): Split {
   if (index % 10 === 0) return "test";
