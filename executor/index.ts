@@ -35,3 +35,18 @@ export * from "./trace/weights";
 // One committed inference.
 export { infer } from "./infer";
 export type { InferenceResult } from "./infer";
+
+// Generation: a byte-level model run pass by pass (docs/GENERATION.md).
+export {
+  generate,
+  generatePasses,
+  runPass,
+  checkSpec,
+  chooseByte,
+  stopsCorrectly,
+  greedyByte,
+  sampledByte,
+  contextLength,
+  passInput,
+} from "./generate";
+export type { Generation, GenerationSpec, Pass, SamplingRule } from "./generate";

@@ -4,8 +4,9 @@
  * with the reason: every refusal, not only the first), the canonical graph, and, when the graph is runnable, the
  * integer program's layers with their state sizes and the worst one-step witness (calldata, gas) of each layer.
  *
- * The program is quantized on synthetic calibration inputs (uniform in [-1, 1], seeded): its layers, shapes and
- * witness bounds do not depend on the calibration values, only its quantization parameters do.
+ * The program is quantized on synthetic calibration inputs (uniform in [-1, 1], seeded; for an integer input such as
+ * token ids, integers uniform in [0, 255], the values an integer input carries, NUMERICS §26.6): its layers, shapes
+ * and witness bounds do not depend on the calibration values, only its quantization parameters do.
  */
 import { VerityError } from "./errors";
 import { sizeOf, type Graph } from "./model/graph";
@@ -66,12 +67,12 @@ function describeFate(f: NodeFate | undefined): Pick<InspectedNode, "status" | "
   }
 }
 
-function synthetic(n: number, size: number): Float32Array[] {
+function synthetic(n: number, size: number, integer: boolean): Float32Array[] {
   let s = 12345;
   return Array.from({ length: n }, () =>
     Float32Array.from({ length: size }, () => {
       s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      return (s / 2 ** 32) * 2 - 1;
+      return integer ? Math.floor((s / 2 ** 32) * 256) : (s / 2 ** 32) * 2 - 1;
     }),
   );
 }
@@ -106,8 +107,9 @@ export function inspectGraph(graph: Graph, calibrationSamples = 2): InspectRepor
   };
   if (report.refusals.length > 0) return report;
   try {
-    const size = sizeOf(prepared.graph.inputs[0]?.dims ?? []);
-    const program = quantizeGraph(prepared.graph, synthetic(calibrationSamples, size));
+    const input = prepared.graph.inputs[0];
+    const size = sizeOf(input?.dims ?? []);
+    const program = quantizeGraph(prepared.graph, synthetic(calibrationSamples, size, input?.dtype === "int64"));
     const bounds = stepWitnessBounds(program);
     report.program = {
       inputBytes: sizeOf(program.inputShape),

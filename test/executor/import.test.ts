@@ -449,5 +449,15 @@ describe("import: opsets 6..22 and the canonical form", function () {
         return b.build();
       }
     });
+
+    it("builds the program of a model with an integer input (token ids): its synthetic calibration is integers in [0, 255]", function () {
+      const b = new GraphBuilder("tokens", 17);
+      const ids = b.input("ids", [1, 3], "int64");
+      const table = b.initializer("table", tensorF32([256, 2], range(512, 0.01)));
+      b.output(b.node("Gather", [table, ids], { axis: 0 }), [1, 3, 2]);
+      const report = inspectGraph(decodeOnnx(encodeOnnx(b.build())));
+      expect(report.programError).to.equal(undefined);
+      expect(report.program!.layers.map((l) => l.op)).to.deep.equal(["Embedding"]);
+    });
   });
 });

@@ -1,0 +1,92 @@
+/**
+ * GenerationLib (contracts/libraries/GenerationLib.sol) re-executes the rules of docs/GENERATION.md §3–§5 bit for
+ * bit with executor/generate: the pass window, greedy and seeded choice, and the stop rule, on random cases that
+ * include ties, the int8 extremes and every temperature shift.
+ */
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { hexlify } from "ethers";
+
+import { greedyByte, passInput, sampledByte, stopsCorrectly } from "../../executor/generate";
+import type { GenerationLibHarness } from "../../typechain-types";
+import { Rng } from "../disputes/step-fixtures";
+
+const CASES = Number(process.env.GENERATION_CASES ?? 100);
+
+function randomLogits(r: Rng): Int8Array {
+  const l = new Int8Array(256);
+  const spread = [1, 8, 60, 255][r.int(0, 3)]; // narrow spreads make ties and near-ties
+  const base = r.int(-128, 127 - Math.min(spread, 255));
+  for (let i = 0; i < 256; i++) l[i] = Math.max(-128, Math.min(127, base + r.int(0, spread)));
+  if (r.int(0, 3) === 0) l[r.int(0, 255)] = 127;
+  if (r.int(0, 3) === 0) l[r.int(0, 255)] = -128;
+  return l;
+}
+
+const bytesOf = (a: Int8Array) => new Uint8Array(a.buffer, a.byteOffset, a.length);
+
+describe("GenerationLib agrees with executor/generate (docs/GENERATION.md §3–§5)", function () {
+  let lib: GenerationLibHarness;
+  before(async () => {
+    lib = await ethers.deployContract("GenerationLibHarness");
+  });
+
+  it(`LM2: greedy and seeded choices are bit-exact on ${CASES} random logit vectors`, async function () {
+    const r = new Rng(41);
+    for (let k = 0; k < CASES; k++) {
+      const logits = randomLogits(r);
+      const seed = Uint8Array.from({ length: 32 }, () => r.int(0, 255));
+      const pass = r.int(0, 1000);
+      const shift = k % 8;
+      const raw = hexlify(bytesOf(logits));
+      expect(Number(await lib.greedyByte(raw)), `greedy, case ${k}`).to.equal(greedyByte(logits));
+      expect(Number(await lib.sampledByte(raw, seed, pass, shift)), `sampled, case ${k}`).to.equal(
+        sampledByte(logits, seed, pass, shift),
+      );
+    }
+  });
+
+  it("LM2: the pass window is bit-exact (padding, prompt only, prompt and output, output only)", async function () {
+    const r = new Rng(42);
+    for (let k = 0; k < 40; k++) {
+      const prompt = Uint8Array.from({ length: r.int(0, 20) }, () => r.int(0, 255));
+      const output = Uint8Array.from({ length: r.int(0, 20) }, () => r.int(0, 255));
+      const pass = r.int(0, output.length);
+      const context = r.int(1, 24);
+      const pad = r.int(0, 255);
+      const expected = hexlify(bytesOf(passInput(prompt, output, pass, context, pad)));
+      expect(await lib.passInput(prompt, output, pass, context, pad), `case ${k}`).to.equal(expected);
+    }
+  });
+
+  it("LM2: the stop rule is bit-exact (no stop byte, a stop byte last, early, missing)", async function () {
+    const r = new Rng(43);
+    for (let k = 0; k < 60; k++) {
+      const max = r.int(1, 8);
+      const output = Uint8Array.from({ length: r.int(0, 9) }, () => r.int(0, 3));
+      const stop = r.int(0, 1) === 0 ? undefined : r.int(0, 3);
+      expect(await lib.stopsCorrectly(output, max, stop !== undefined, stop ?? 0), `case ${k}`).to.equal(
+        stopsCorrectly(output, max, stop),
+      );
+    }
+  });
+
+  it("reverts on logits of the wrong length, a shift above 7, a pass past the output", async function () {
+    await expect(lib.greedyByte(new Uint8Array(255)))
+      .to.be.revertedWithCustomError(lib, "GenerationLibBadLogits")
+      .withArgs(255);
+    await expect(lib.sampledByte(new Uint8Array(256), ethers.ZeroHash, 0, 8))
+      .to.be.revertedWithCustomError(lib, "GenerationLibBadShift")
+      .withArgs(8);
+    await expect(lib.passInput("0x61", "0x62", 2, 4, 0))
+      .to.be.revertedWithCustomError(lib, "GenerationLibPassOutOfRange")
+      .withArgs(2, 1);
+  });
+
+  it("a choice costs little gas: greedy and sampled over 256 logits", async function () {
+    const logits = hexlify(bytesOf(randomLogits(new Rng(44))));
+    const [greedy, sampled] = await lib.choiceGas(logits, ethers.ZeroHash);
+    expect(greedy).to.be.lessThan(100_000n);
+    expect(sampled).to.be.lessThan(300_000n);
+  });
+});
