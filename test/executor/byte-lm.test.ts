@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as ort from "onnxruntime-node";
+import { generate, runPass } from "../../executor/generate";
 import { infer } from "../../executor/infer";
 import { inspectGraph } from "../../executor/inspect";
 import { decodeOnnx, loadOnnx } from "../../executor/model/onnx";
@@ -79,6 +80,26 @@ describe("byte-level language model (models/lm/)", () => {
     let diff = 0;
     for (let i = 0; i < 256; i++) diff = Math.max(diff, Math.abs(ours[i] - ref[i]));
     expect(diff).to.be.below(1e-3);
+  });
+
+  it("LM1: generates with the committed model: the same bytes and generation root twice, any pass rebuilt from the output", () => {
+    const program = quantizeGraph(loadOnnx(bytes), calibration.slice(0, 4));
+    const spec = {
+      prompt: new TextEncoder().encode("The jury said that the "),
+      maxTokens: 8,
+      padByte: 0,
+      rule: { kind: "greedy" as const },
+    };
+    const a = generate(program, spec);
+    const b = generate(program, spec);
+    expect(a.output).to.have.length(8);
+    expect(Buffer.from(a.output).equals(Buffer.from(b.output))).to.equal(true);
+    expect(a.generationRoot).to.equal(b.generationRoot);
+    // a model trained on English text continues it with printable ASCII
+    expect(Array.from(a.output).every((v) => v >= 32 && v < 127)).to.equal(true);
+    const pass = runPass(program, spec, a.output, 5);
+    expect(pass.trace.traceRoot).to.equal(a.passRoots[5]);
+    expect(pass.byte).to.equal(a.output[5]);
   });
 
   it("the corpus is rebuilt as running text: tags stripped, quotes and punctuation glued, one line per paragraph", () => {
