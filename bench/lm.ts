@@ -14,7 +14,6 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import hre from "hardhat";
 import * as ort from "onnxruntime-node";
 
 import { generate, greedyByte, passInput, type GenerationSpec } from "../executor/generate";
@@ -22,10 +21,8 @@ import { loadOnnx } from "../executor/model/onnx";
 import { quantizeGraph } from "../executor/quant";
 import { execute, type Program } from "../executor/runtime";
 import { WeightsCommitment } from "../executor/trace/weights";
-import { buildSparseStepProof, buildStepProof } from "../game/step-proof";
-import { KERNEL_SETS } from "../protocol/kernel-sets";
-import { IntegerStepVerifier__factory } from "../typechain-types";
 import { loadSamples, paddedStream } from "../tools/lm/corpus";
+import { deployRouter, measureStep } from "./one-step";
 
 const LM_DIR = path.join(__dirname, "..", "models", "lm");
 const PROMPT_BYTES = 64;
@@ -132,13 +129,8 @@ const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
 
 /** gas.oneStepMaxLm: the costliest one-step proof among the first, middle and last element of every layer. */
 export async function benchLmOneStep(log: (line: string) => void = () => {}): Promise<number> {
-  const { ethers } = hre;
   const { program } = lmProgram();
-  const sets: string[] = [];
-  for (const name of KERNEL_SETS) sets.push(await (await ethers.deployContract(name)).getAddress());
-  const router = await ethers.deployContract("IntegerStepVerifier", [sets]);
-  const verifier = IntegerStepVerifier__factory.connect(await router.getAddress(), ethers.provider);
-  const to = await verifier.getAddress();
+  const verifier = await deployRouter();
   const context = program.inputShape.reduce((a, b) => a * b, 1);
   const states = execute(
     program,
@@ -149,25 +141,8 @@ export async function benchLmOneStep(log: (line: string) => void = () => {}): Pr
   for (let layer = 0; layer < program.layers.length; layer++) {
     const n = states[layer + 1].length;
     for (const element of new Set([0, n >> 1, n - 1])) {
-      const costs: number[] = [];
-      for (const sparse of [false, true]) {
-        const p = (sparse ? buildSparseStepProof : buildStepProof)(program, states, layer, element, weights);
-        const fn = sparse ? "computeElementSparse" : "computeElement";
-        const data = verifier.interface.encodeFunctionData(fn, [p.claim, p.layer, p.slice, p.rows]);
-        try {
-          const value = Number(BigInt.asIntN(256, BigInt(await ethers.provider.call({ to, data }))));
-          if (value !== states[layer + 1][element])
-            throw new Error(
-              `layer ${layer}: the verifier computed ${value}, the runtime ${states[layer + 1][element]}`,
-            );
-          costs.push(Number(await ethers.provider.estimateGas({ to, data })));
-        } catch (e) {
-          if (e instanceof Error && e.message.includes("the verifier computed")) throw e;
-        }
-      }
-      if (costs.length === 0) throw new Error(`layer ${layer} element ${element}: neither witness can be sent`);
-      const gas = Math.min(...costs);
-      if (gas > worst.gas) worst = { gas, layer, op: program.layers[layer].op };
+      const [best] = await measureStep(verifier, program, states, layer, element, weights);
+      if (best.gas > worst.gas) worst = { gas: best.gas, layer, op: program.layers[layer].op };
     }
   }
   log(`  oneStepMaxLm: ${worst.gas.toLocaleString("en-US")} gas (layer ${worst.layer}, ${worst.op})`);

@@ -26,6 +26,7 @@ import { deployProtocol, mined, printTable, signPermit } from "../scripts/lib/pr
 import { benchDisputes, disputeGasKeys } from "./disputes";
 import { benchExecutor } from "./executor";
 import { benchInference } from "./inference";
+import { benchLm, benchLmOneStep } from "./lm";
 import { benchRedundant } from "./redundant";
 import { benchTee } from "./tee";
 import { benchNetwork } from "./network";
@@ -150,6 +151,8 @@ async function main(): Promise<void> {
   results.zk = zk.zk;
   console.log("\nOne-step proofs of each operator at its largest legal size, through the router (bench/one-step/)...");
   const oneStepOps = await benchOneStep((line) => console.log(line));
+  console.log("\nThe byte-level LM's layers: the costliest one-step proof (bench/lm.ts)...");
+  const oneStepMaxLm = await benchLmOneStep((line) => console.log(line));
   const protocolGas: Record<string, number> = {
     ...inference,
     requestCommitFinalize: inference.request + inference.commit + inference.finalize,
@@ -160,6 +163,7 @@ async function main(): Promise<void> {
     teeEquivocation: tee.teeEquivocation,
     zkCommit: zk.gas.zkCommit,
     zkVerify: zk.gas.zkVerify,
+    oneStepMaxLm,
   };
   results.gas = {
     ...Object.fromEntries(GAS_KEYS.map((key) => [key, gas[key]])),
@@ -183,7 +187,7 @@ async function main(): Promise<void> {
   );
 
   console.log("\nExecutor benchmark (bench/executor.ts)...");
-  results.executor = await benchExecutor();
+  results.executor = { ...(await benchExecutor()), lm: await benchLm((line) => console.log(line)) };
   console.log(JSON.stringify(results.executor, null, 2));
 
   console.log("\nNetwork benchmark: 3 node daemons on a local anvil chain, a block a second (bench/network.ts)...");

@@ -12,7 +12,7 @@ import { type Program, execute } from "../../executor/runtime";
 import { WeightsCommitment } from "../../executor/trace/weights";
 import { buildSparseStepProof, buildStepProof } from "../../game/step-proof";
 import { KERNEL_SETS } from "../../protocol/kernel-sets";
-import { IntegerStepVerifier__factory } from "../../typechain-types";
+import { type IntegerStepVerifier, IntegerStepVerifier__factory } from "../../typechain-types";
 import { worstCases as mathCases } from "./math";
 import { worstCases as shapeCases } from "./shape";
 import { worstCases as spatialCases } from "./spatial";
@@ -36,44 +36,73 @@ function input(p: Program): Int8Array {
   return x;
 }
 
-/** Deploys the verifier and proves every worst case; `log` gets one line per case. */
-export async function benchOneStep(log: (line: string) => void = () => {}): Promise<Record<string, number>> {
+/** The kernel sets and the router over them, as the Ignition module deploys them. */
+export async function deployRouter(): Promise<IntegerStepVerifier> {
   const { ethers } = hre;
   const sets: string[] = [];
   for (const name of KERNEL_SETS) sets.push(await (await ethers.deployContract(name)).getAddress());
-  const verifier = IntegerStepVerifier__factory.connect(
+  return IntegerStepVerifier__factory.connect(
     await (await ethers.deployContract("IntegerStepVerifier", [sets])).getAddress(),
     ethers.provider,
   );
+}
+
+/**
+ * The gas of proving element `element` of layer `layer` through the router with each witness a transaction can
+ * carry, cheapest first (a witness past the block's limits is left out); throws if the verifier's byte differs
+ * from the runtime's, or if no witness can be sent.
+ */
+export async function measureStep(
+  verifier: IntegerStepVerifier,
+  program: Program,
+  states: Int8Array[],
+  layer: number,
+  element: number,
+  weights: WeightsCommitment,
+): Promise<{ witness: "contiguous" | "sparse"; gas: number }[]> {
+  const { ethers } = hre;
   const to = await verifier.getAddress();
+  const want = states[layer + 1][element];
+  const measured: { witness: "contiguous" | "sparse"; gas: number }[] = [];
+  for (const witness of ["contiguous", "sparse"] as const) {
+    let data: string;
+    if (witness === "contiguous") {
+      const p = buildStepProof(program, states, layer, element, weights);
+      data = verifier.interface.encodeFunctionData("computeElement", [p.claim, p.layer, p.slice, p.rows]);
+    } else {
+      const p = buildSparseStepProof(program, states, layer, element, weights);
+      data = verifier.interface.encodeFunctionData("computeElementSparse", [p.claim, p.layer, p.slice, p.rows]);
+    }
+    try {
+      const value = Number(BigInt.asIntN(256, BigInt(await ethers.provider.call({ to, data }))));
+      if (value !== want) throw new Error(`layer ${layer}: the verifier computed ${value}, the runtime ${want}`);
+      measured.push({ witness, gas: Number(await ethers.provider.estimateGas({ to, data })) });
+    } catch (e) {
+      // a witness past the block's limits (calldata or gas) is not an option for the prover; the other must be
+      if (e instanceof Error && e.message.includes("the verifier computed")) throw e;
+    }
+  }
+  if (measured.length === 0) throw new Error(`layer ${layer} element ${element}: neither witness can be sent`);
+  return measured.sort((x, y) => x.gas - y.gas);
+}
+
+/** Deploys the verifier and proves every worst case; `log` gets one line per case. */
+export async function benchOneStep(log: (line: string) => void = () => {}): Promise<Record<string, number>> {
+  const verifier = await deployRouter();
   const cases: Case[] = [...mathCases(), ...spatialCases(), ...shapeCases()];
   const worst: Record<string, number> = {};
   for (const c of cases) {
     const states = execute(c.program, input(c.program));
-    const weights = new WeightsCommitment(c.program);
-    const want = states[c.layer + 1][c.element];
-    const measured: { witness: "contiguous" | "sparse"; gas: number }[] = [];
-    for (const witness of ["contiguous", "sparse"] as const) {
-      let data: string;
-      if (witness === "contiguous") {
-        const p = buildStepProof(c.program, states, c.layer, c.element, weights);
-        data = verifier.interface.encodeFunctionData("computeElement", [p.claim, p.layer, p.slice, p.rows]);
-      } else {
-        const p = buildSparseStepProof(c.program, states, c.layer, c.element, weights);
-        data = verifier.interface.encodeFunctionData("computeElementSparse", [p.claim, p.layer, p.slice, p.rows]);
-      }
-      try {
-        const value = Number(BigInt.asIntN(256, BigInt(await ethers.provider.call({ to, data }))));
-        if (value !== want) throw new Error(`${c.op}: the verifier computed ${value}, the runtime ${want}`);
-        measured.push({ witness, gas: Number(await ethers.provider.estimateGas({ to, data })) });
-      } catch (e) {
-        // a witness past the block's limits (calldata or gas) is not an option for the prover; the other must be
-        if (e instanceof Error && e.message.includes("the verifier computed")) throw e;
-      }
-    }
-    if (measured.length === 0) throw new Error(`${c.op}: neither witness of its worst case can be sent`);
-    measured.sort((a, b) => a.gas - b.gas);
-    const [best, other] = measured;
+    const [best, other] = await measureStep(
+      verifier,
+      c.program,
+      states,
+      c.layer,
+      c.element,
+      new WeightsCommitment(c.program),
+    ).catch((e: Error) => {
+      throw new Error(`${c.op}: ${e.message}`);
+    });
     log(
       `  ${c.op.padEnd(14)} ${best.gas.toLocaleString("en-US").padStart(10)} gas (${best.witness})` +
         (other ? `, ${other.witness} ${other.gas.toLocaleString("en-US")}` : ""),

@@ -13,33 +13,19 @@ import { GraphBuilder, tensorF32, tensorI64 } from "../../executor/model/builder
 import type { Graph } from "../../executor/model/graph";
 import { quantizeGraph, quantizeInput } from "../../executor/quant";
 import {
-  type Layer,
   type Program,
   MAX_STEP_PROOF_CALLDATA,
   MAX_STEP_PROOF_GAS,
   execute,
   stepWitnessBounds,
 } from "../../executor/runtime";
-import { type StepWitnessBound, stepProofGas } from "../../executor/runtime/step-witness";
 import { WeightsCommitment } from "../../executor/trace/weights";
 import { cheapestStepProof, expectedElement, type SparseStepProof, type StepProof } from "../../game/step-proof";
 import type { IntegerStepVerifier } from "../../typechain-types";
 import { randomArray, rng } from "../conformance/harness";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 import { deployStepVerifier } from "../helpers/step-verifier";
-
-/** A one-layer program (the largest legal size of a layer does not depend on its values). */
-function one(inputShape: number[], layer: Omit<Layer, "inputs" | "output">): Program {
-  return {
-    name: "limit",
-    version: 1,
-    inputShape,
-    outputShape: layer.outShape,
-    input: { scale: 1, zeroPoint: 0 },
-    output: { scale: 1, zeroPoint: 0 },
-    layers: [{ ...layer, inputs: [0], output: 1 }],
-  };
-}
+import { oneLayerProgram, verifierBound } from "../helpers/step-bounds";
 
 const EXP = Int32Array.from({ length: 256 }, (_, j) => Math.round(65536 * Math.exp((j - 255) / 32)));
 const REQ = { multiplier: Int32Array.of(20000), shift: Int32Array.of(20) };
@@ -65,7 +51,12 @@ const LIMITS: Limit[] = [
   {
     op: "Softmax",
     fused: (n) =>
-      one([1, n], { op: "Softmax", outShape: [1, n], attrs: { outer: 1, axisSize: n, inner: 1 }, bias: EXP }),
+      oneLayerProgram([1, n], {
+        op: "Softmax",
+        outShape: [1, n],
+        attrs: { outer: 1, axisSize: n, inner: 1 },
+        bias: EXP,
+      }),
     graph: (n) => graphOf("softmax", 18, [1, n], (b, x) => b.node("Softmax", [x])),
     dims: (n) => [1, n],
     hi: 32_768,
@@ -73,7 +64,7 @@ const LIMITS: Limit[] = [
   {
     op: "LogSoftmax",
     fused: (n) =>
-      one([1, n], {
+      oneLayerProgram([1, n], {
         op: "LogSoftmax",
         outShape: [1, n],
         attrs: { outer: 1, axisSize: n, inner: 1, zOut: 0 },
@@ -88,7 +79,7 @@ const LIMITS: Limit[] = [
   {
     op: "Norm",
     fused: (n) =>
-      one([1, n], {
+      oneLayerProgram([1, n], {
         op: "Norm",
         outShape: [1, n],
         attrs: { axisSize: n, wDiv: 1, wMod: n, epsQ: 1, zIn: 0, zOut: 0 },
@@ -108,7 +99,7 @@ const LIMITS: Limit[] = [
   {
     op: "Gemm",
     fused: (k) =>
-      one([1, k], {
+      oneLayerProgram([1, k], {
         op: "Gemm",
         outShape: [1, 4],
         attrs: { k, n: 4, zIn: 0, zOut: 0, clampMin: -128, clampMax: 127 },
@@ -141,20 +132,6 @@ function quantize(l: Limit, x: number): Program {
     l.graph(x),
     Array.from({ length: 2 }, () => randomArray(r, size, -2, 2)),
   );
-}
-
-/** The verifier's share of a layer's gas bound for the witness sent (GAS_MODEL without the game and transaction). */
-function verifierGas(b: StepWitnessBound, path: "contiguous" | "sparse"): number {
-  const w = b[path];
-  const shape = {
-    calldata: w.calldata,
-    chunks: w.chunks,
-    siblings: w.siblings,
-    family: b.family,
-    reads: b.reads,
-    trips: b.trips,
-  };
-  return stepProofGas(shape, path, false);
 }
 
 function encodeCall(v: IntegerStepVerifier, p: StepProof | SparseStepProof): string {
@@ -255,7 +232,9 @@ describe("long steps split at import (NUMERICS §27)", function () {
           expect(Number(value), what).to.equal(expectedElement(p, s, k, e));
           // the verifier's measured gas within the model's share of the bound (the game's share: X10-5)
           const gas = Number(await ethers.provider.estimateGas({ to, data }));
-          expect(gas, what).to.be.at.most(verifierGas(stepWitnessBounds(p)[k], sent.sparse ? "sparse" : "contiguous"));
+          expect(gas, what).to.be.at.most(
+            verifierBound(stepWitnessBounds(p)[k], sent.sparse ? "sparse" : "contiguous"),
+          );
         }
       }
     });

@@ -15,7 +15,6 @@ import {
   stepWitnessBounds,
   validateProgram,
 } from "../../executor/runtime";
-import { stepProofGas, type StepWitnessBound } from "../../executor/runtime/step-witness";
 import { WeightsCommitment } from "../../executor/trace/weights";
 import {
   buildSparseStepProof,
@@ -30,24 +29,12 @@ import { deployStepVerifier } from "../helpers/step-verifier";
 import { MAKERS, worstCases } from "../../bench/one-step/math";
 import { GENERATORS, MATH_OPS, Rng } from "../disputes/step-fixtures";
 import { UNDER_COVERAGE } from "../helpers/coverage";
+import { verifierBound } from "../helpers/step-bounds";
 
 function encodeCall(v: IntegerStepVerifier, p: StepProof | SparseStepProof): string {
   return "chunkIndices" in p.slice
     ? v.interface.encodeFunctionData("computeElementSparse", [p.claim, p.layer, p.slice, p.rows])
     : v.interface.encodeFunctionData("computeElement", [p.claim, p.layer, p.slice as StepProof["slice"], p.rows]);
-}
-
-function verifierBound(b: StepWitnessBound, path: "contiguous" | "sparse"): number {
-  const w = b[path];
-  const shape = {
-    calldata: w.calldata,
-    chunks: w.chunks,
-    siblings: w.siblings,
-    family: b.family,
-    reads: b.reads,
-    trips: b.trips,
-  };
-  return stepProofGas(shape, path, false);
 }
 
 function states(p: Program, seed = 5): Int8Array[] {

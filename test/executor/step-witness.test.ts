@@ -42,7 +42,6 @@ import {
   MAX_STEP_PROOF_CALLDATA,
   MAX_STEP_PROOF_GAS,
   oversizedStep,
-  stepProofGas,
   stepWitnessBounds,
   type StepWitnessBound,
 } from "../../executor/runtime/step-witness";
@@ -55,6 +54,7 @@ import { UNDER_COVERAGE } from "../helpers/coverage";
 import { deployDisputeFixture, FEE, outputHashOf } from "../helpers/dispute-fixtures";
 import { MODE, versionSpec } from "../helpers/fixtures";
 import { deployStepVerifier } from "../helpers/step-verifier";
+import { verifierBound } from "../helpers/step-bounds";
 
 const REQUANT = { multiplier: Int32Array.of(20000), shift: Int32Array.of(30) };
 const CLAMP = { zOut: 0, clampMin: -128, clampMax: 127 };
@@ -182,20 +182,6 @@ function encodeCall(
   return "chunkIndices" in p.slice
     ? iface.encodeFunctionData("computeElementSparse", [p.claim, p.layer, p.slice, p.rows])
     : iface.encodeFunctionData("computeElement", [p.claim, p.layer, p.slice as StepProof["slice"], p.rows]);
-}
-
-/** GAS_MODEL's bound of a transaction to the verifier itself with the layer's worst witness of `path`. */
-function verifierBound(b: StepWitnessBound, path: "contiguous" | "sparse"): number {
-  const w = b[path];
-  const shape = {
-    calldata: w.calldata,
-    chunks: w.chunks,
-    siblings: w.siblings,
-    family: b.family,
-    reads: b.reads,
-    trips: b.trips,
-  };
-  return stepProofGas(shape, path, false);
 }
 
 /**
