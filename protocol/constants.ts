@@ -129,6 +129,16 @@ export const Descriptor = {
   FIELDS: 19n,
 } as const;
 
+/** The GenerationLib library's constants (contracts/libraries/GenerationLib.sol). */
+export const GenerationLib = {
+  /** The number of logits of a pass: one per byte value. */
+  VOCAB: 256n,
+  /** The largest temperature shift of seeded sampling. */
+  MAX_TEMPERATURE_SHIFT: 7n,
+  /** A weight is 2^(WEIGHT_BITS - e); a byte more than WEIGHT_BITS halvings below the maximum weighs 0. */
+  WEIGHT_BITS: 16n,
+} as const;
+
 /** The PPMMath library's constants (contracts/libraries/PPMMath.sol). */
 export const PPMMath = {
   /** One whole, in parts per million. */

@@ -7,7 +7,16 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { hexlify } from "ethers";
 
-import { greedyByte, passInput, sampledByte, stopsCorrectly } from "../../executor/generate";
+import {
+  MAX_TEMPERATURE_SHIFT,
+  VOCAB,
+  WEIGHT_BITS,
+  greedyByte,
+  passInput,
+  sampledByte,
+  stopsCorrectly,
+} from "../../executor/generate";
+import { GenerationLib } from "../../protocol/constants";
 import type { GenerationLibHarness } from "../../typechain-types";
 import { Rng } from "../disputes/step-fixtures";
 
@@ -29,6 +38,12 @@ describe("GenerationLib agrees with executor/generate (docs/GENERATION.md §3–
   let lib: GenerationLibHarness;
   before(async () => {
     lib = await ethers.deployContract("GenerationLibHarness");
+  });
+
+  it("LM2: the executor's constants are the contract's (vocabulary, largest temperature shift, weight bits)", function () {
+    expect(BigInt(VOCAB)).to.equal(GenerationLib.VOCAB);
+    expect(BigInt(MAX_TEMPERATURE_SHIFT)).to.equal(GenerationLib.MAX_TEMPERATURE_SHIFT);
+    expect(BigInt(WEIGHT_BITS)).to.equal(GenerationLib.WEIGHT_BITS);
   });
 
   it(`LM2: greedy and seeded choices are bit-exact on ${CASES} random logit vectors`, async function () {
