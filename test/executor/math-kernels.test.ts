@@ -13,17 +13,11 @@ import { UnsupportedOperatorError } from "../../executor/errors";
 import { GraphBuilder, tensorI64 } from "../../executor/model/builder";
 import { quantizeGraph } from "../../executor/quant";
 import { REDUCE_STEP_MAX } from "../../executor/ops/reduce";
+import { oneLayerProgram } from "../helpers/step-bounds";
 
+/** A validated one-layer program. */
 function program(inputShape: number[], layer: Omit<Layer, "output" | "inputs">): Program {
-  const p: Program = {
-    name: "t",
-    version: 1,
-    inputShape,
-    outputShape: layer.outShape,
-    input: { scale: 1, zeroPoint: 0 },
-    output: { scale: 1, zeroPoint: 0 },
-    layers: [{ ...layer, inputs: [0], output: 1 }],
-  };
+  const p = oneLayerProgram(inputShape, layer, "t");
   validateProgram(p);
   return p;
 }

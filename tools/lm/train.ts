@@ -128,6 +128,17 @@ async function main(): Promise<void> {
         { config, step, rngState: rng.state, seconds: seconds(), bestValidBpb, bestStep, history },
         all(),
       );
+    /** Saves the parameters as best.ckpt when `validBpb` beats the best validation figure so far. */
+    const keepIfBest = (validBpb: number, done: number) => {
+      if (validBpb >= bestValidBpb) return;
+      bestValidBpb = validBpb;
+      bestStep = done;
+      saveCheckpoint(
+        bestFile,
+        { config, step: done, rngState: rng.state, seconds: seconds(), bestValidBpb, bestStep, history },
+        state.snapshot("params").map((a) => ({ ...a, name: `p:${a.name}` })),
+      );
+    };
     for (let step = st.step; step < recipe.steps; step++) {
       const { x, y, w } = drawBatch(train, config.context, recipe.batch, rng);
       lossAcc += state.step(recipe, step, x, y, w);
@@ -146,15 +157,7 @@ async function main(): Promise<void> {
         lossAcc = 0;
         lossN = 0;
         console.log(`  eval step ${done}: valid ${validBpb.toFixed(4)} bpb (1/8 of the windows)`);
-        if (validBpb < bestValidBpb) {
-          bestValidBpb = validBpb;
-          bestStep = done;
-          saveCheckpoint(
-            bestFile,
-            { config, step: done, rngState: rng.state, seconds: seconds(), bestValidBpb, bestStep, history },
-            state.snapshot("params").map((a) => ({ ...a, name: `p:${a.name}` })),
-          );
-        }
+        keepIfBest(validBpb, done);
         save(done);
         lastSave = Date.now();
       } else if (Date.now() - lastSave > args.checkpointMinutes * 60_000) {
@@ -165,15 +168,7 @@ async function main(): Promise<void> {
         console.log(`wall-clock budget of ${args.minutes} min reached at step ${done}: stopping`);
         stoppedByBudget = true;
         const validBpb = bitsPerByte(state, valid, 8);
-        if (validBpb < bestValidBpb) {
-          bestValidBpb = validBpb;
-          bestStep = done;
-          saveCheckpoint(
-            bestFile,
-            { config, step: done, rngState: rng.state, seconds: seconds(), bestValidBpb, bestStep, history },
-            state.snapshot("params").map((a) => ({ ...a, name: `p:${a.name}` })),
-          );
-        }
+        keepIfBest(validBpb, done);
         save(done);
         break;
       }
