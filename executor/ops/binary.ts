@@ -4,13 +4,13 @@
  */
 import { InvalidModelError } from "../errors";
 import type { GraphNode } from "../model/graph";
-import { broadcastShape, elementwise, padShape } from "../quant/float-tensor";
+import { elementwise } from "../quant/float-tensor";
 import { quantizeMultiplier, unsupported } from "../quant/params";
 import { binary } from "../runtime/kernels/elementwise";
 import { runPattern } from "../runtime/read-pattern";
 import { MAX_MULTIPLIER, MAX_SHIFT, MIN_SHIFT, type QParams } from "../runtime/types";
 import type { LayerCheck } from "./check";
-import { binaryOperands, checkBinaryOperands } from "./operands";
+import { broadcastLayer, checkBinaryOperands } from "./operands";
 import { type LoweringContext, type OperatorDefinition, defineOperator } from "./definition";
 
 const FLOAT: Record<"Add" | "Sub" | "Mul", (a: number, b: number) => number> = {
@@ -25,23 +25,10 @@ const FLOAT: Record<"Add" | "Sub" | "Mul", (a: number, b: number) => number> = {
  */
 function lowerBinary(ctx: LoweringContext, node: GraphNode): void {
   const out = node.outputs[0];
-  const dims = ctx.dims(out);
   const ca = ctx.constant(node.inputs[0]);
   const cb = ctx.constant(node.inputs[1]);
   if (ca && cb) unsupported(node, "two constant operands (fold them before export)");
-  const q = ctx.qparams(out);
-  const shapeA = ca ? [...ca.dims] : ctx.input(node, 0).dims;
-  const shapeB = cb ? [...cb.dims] : ctx.input(node, 1).dims;
-  broadcastShape(node, shapeA, shapeB);
-  const attrs: Record<string, number | number[]> = {
-    aShape: padShape(shapeA, dims.length),
-    bShape: padShape(shapeB, dims.length),
-    zOut: q.zeroPoint,
-  };
-  const { inputs, weights, constSide, qa, qb } = binaryOperands(ctx, node, ca, cb);
-  if (constSide !== undefined) attrs.constSide = constSide;
-  attrs.zA = qa.zeroPoint;
-  attrs.zB = qb.zeroPoint;
+  const { inputs, weights, qa, qb, q, attrs } = broadcastLayer(ctx, node, ca, cb);
   const { multiplier, shift } = binaryRequant(node.opType as "Add" | "Sub" | "Mul", qa, qb, q, node.name);
   // no `weights` key at all without a constant operand
   ctx.emit(out, q, { op: node.opType, inputs, attrs, ...(weights ? { weights } : {}), multiplier, shift });

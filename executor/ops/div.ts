@@ -4,14 +4,14 @@
  * the layer's `weights` on side `constSide`, as for Add/Sub/Mul.
  */
 import type { GraphNode } from "../model/graph";
-import { broadcastShape, elementwise, padShape } from "../quant/float-tensor";
+import { elementwise } from "../quant/float-tensor";
 import { quantizeMultiplier, unsupported } from "../quant/params";
 import { div as divKernel } from "../runtime/kernels/math";
 import { runPattern } from "../runtime/read-pattern";
 import { MAX_MULTIPLIER, type QParams } from "../runtime/types";
 import { type LoweringContext, defineOperator } from "./definition";
 import type { LayerCheck } from "./check";
-import { binaryOperands, checkBinaryOperands } from "./operands";
+import { broadcastLayer, checkBinaryOperands } from "./operands";
 import { emitTable, uniformValue } from "./unary";
 
 /** The largest shift of a Div layer: b * 2^s stays below 2^32 (NUMERICS §20). */
@@ -25,20 +25,7 @@ function lowerDiv(ctx: LoweringContext, node: GraphNode): void {
   const cv = cb ? uniformValue(cb) : ca ? uniformValue(ca) : undefined;
   if (cv !== undefined && cb) return emitTable(ctx, out, ctx.input(node, 0), (v) => v / cv);
   if (cv !== undefined) return emitTable(ctx, out, ctx.input(node, 1), (v) => cv / v);
-  const dims = ctx.dims(out);
-  const q = ctx.qparams(out);
-  const shapeA = ca ? [...ca.dims] : ctx.input(node, 0).dims;
-  const shapeB = cb ? [...cb.dims] : ctx.input(node, 1).dims;
-  broadcastShape(node, shapeA, shapeB);
-  const attrs: Record<string, number | number[]> = {
-    aShape: padShape(shapeA, dims.length),
-    bShape: padShape(shapeB, dims.length),
-    zOut: q.zeroPoint,
-  };
-  const { inputs, weights, constSide, qa, qb } = binaryOperands(ctx, node, ca, cb);
-  if (constSide !== undefined) attrs.constSide = constSide;
-  attrs.zA = qa.zeroPoint;
-  attrs.zB = qb.zeroPoint;
+  const { inputs, weights, qa, qb, q, attrs } = broadcastLayer(ctx, node, ca, cb);
   // a / b in output steps is (a' / b') * scaleA / (scaleB * scaleOut) = (a' * M) / (b' * 2^s)
   ctx.emit(out, q, { op: "Div", inputs, attrs, ...(weights ? { weights } : {}), ...divRequant(qa, qb, q) });
 }

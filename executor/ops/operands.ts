@@ -4,6 +4,7 @@
  * symmetrically with one scale (zero point 0).
  */
 import type { GraphNode, Tensor } from "../model/graph";
+import { broadcastShape, padShape } from "../quant/float-tensor";
 import { quantizeRows, unsupported } from "../quant/params";
 import { shapeSize } from "../runtime/layout";
 import { MAX_DIM, type QParams } from "../runtime/types";
@@ -42,6 +43,42 @@ export function binaryOperands(
   return ca
     ? { inputs: [x.id], weights, constSide: 0, qa: cQ, qb: x.q }
     : { inputs: [x.id], weights, constSide: 1, qa: x.q, qb: cQ };
+}
+
+/** A broadcasting two-operand layer before its requantization: operands, output quantization and shared attributes. */
+export interface BroadcastLayer extends BinaryOperands {
+  /** The output's quantization. */
+  q: QParams;
+  /** aShape and bShape (padded to the output's rank), zOut, constSide when one operand is constant, zA, zB. */
+  attrs: Record<string, number | number[]>;
+}
+
+/**
+ * The part of an Add/Sub/Mul or Div layer that does not depend on the arithmetic: the operands (`binaryOperands`),
+ * their shapes checked to broadcast to the output, and the attributes `checkBinaryOperands` validates.
+ */
+export function broadcastLayer(
+  ctx: LoweringContext,
+  node: GraphNode,
+  ca: Tensor | undefined,
+  cb: Tensor | undefined,
+): BroadcastLayer {
+  const out = node.outputs[0];
+  const rank = ctx.dims(out).length;
+  const q = ctx.qparams(out);
+  const shapeA = ca ? [...ca.dims] : ctx.input(node, 0).dims;
+  const shapeB = cb ? [...cb.dims] : ctx.input(node, 1).dims;
+  broadcastShape(node, shapeA, shapeB);
+  const attrs: Record<string, number | number[]> = {
+    aShape: padShape(shapeA, rank),
+    bShape: padShape(shapeB, rank),
+    zOut: q.zeroPoint,
+  };
+  const operands = binaryOperands(ctx, node, ca, cb);
+  if (operands.constSide !== undefined) attrs.constSide = operands.constSide;
+  attrs.zA = operands.qa.zeroPoint;
+  attrs.zB = operands.qb.zeroPoint;
+  return { ...operands, q, attrs };
 }
 
 /**
