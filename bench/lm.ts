@@ -17,10 +17,9 @@ import path from "node:path";
 import * as ort from "onnxruntime-node";
 
 import { generate, greedyByte, passInput, type GenerationSpec } from "../executor/generate";
-import { loadOnnx } from "../executor/model/onnx";
-import { quantizeGraph } from "../executor/quant";
 import { execute, type Program } from "../executor/runtime";
 import { WeightsCommitment } from "../executor/trace/weights";
+import { languageModel } from "../models/lm";
 import { loadSamples, paddedStream } from "../tools/lm/corpus";
 import { deployRouter, measureStep } from "./one-step";
 
@@ -39,17 +38,10 @@ export interface LmBench {
   layers: number;
 }
 
-/** The committed LM as an integer program, quantized on its committed calibration windows. */
+/** The committed LM as an integer program, quantized on its committed calibration windows (models/lm.ts). */
 export function lmProgram(): { program: Program; onnx: Uint8Array } {
-  const onnx = readFileSync(path.join(LM_DIR, "byte-lm.onnx"));
-  const windows = JSON.parse(readFileSync(path.join(LM_DIR, "calibration.json"), "utf8")) as number[][];
-  return {
-    program: quantizeGraph(
-      loadOnnx(onnx),
-      windows.map((w) => Float32Array.from(w)),
-    ),
-    onnx,
-  };
+  const { program, onnx } = languageModel();
+  return { program, onnx };
 }
 
 function argmax(a: ArrayLike<number>): number {

@@ -23,8 +23,10 @@ export interface Move {
  * and so fixes the disputed step; `children`: the side on the move reveals the two children of its cursor in the
  * chunk tree; `choice`: the challenger descends into a child it disputes (DisputeManager only: RedundantManager
  * descends by itself); `chunk`: the side on the move opens its leaf; `proof`: the first differing byte is proven.
+ * A dispute over a generation (docs/GENERATION.md §8) starts with two more: `passRoots`, the node reveals its
+ * passes' trace roots; `pass`, the challenger selects the pass it disputes (game/generation.ts plays them).
  */
-export type Stage = "roots" | "locate" | "children" | "choice" | "chunk" | "proof";
+export type Stage = "roots" | "locate" | "children" | "choice" | "chunk" | "proof" | "passRoots" | "pass";
 
 /** A game as a board reads it. `S` names the two sides ("node" | "challenger", or "A" | "B"). */
 export interface BoardState<S extends string> {

@@ -15,8 +15,11 @@ import type { Player } from "./player";
 /** Moves (ours, or timeouts) a daemon sends per game per tick at most; the other side moves in between. */
 export const MOVES_PER_TICK = 4;
 
-/** More than any game can take: DisputeManager's MAX_MOVES is 44, RedundantManager's 43. */
+/** More than any game can take: DisputeManager's MAX_MOVES is 46, RedundantManager's 43. */
 const MAX_TURNS = 100;
+
+/** What the driver needs of a player: a `Player`, or a `GenerationPlayer` (game/generation.ts). */
+export type GamePlayer<S extends string> = Pick<Player<S>, "side" | "board" | "nextMove">;
 
 /** One transaction of the game, in order. */
 export interface PlayedMove<S extends string> {
@@ -68,10 +71,10 @@ export class GameDidNotEndError extends VerityError {}
  */
 export async function driveGame<S extends string>(
   gameId: bigint,
-  players: Partial<Record<S, Player<S>>>,
+  players: Partial<Record<S, GamePlayer<S>>>,
   opts: DriveOptions<S> = {},
 ): Promise<DriveResult<S>> {
-  const board = (Object.values(players) as Player<S>[])[0]?.board;
+  const board = (Object.values(players) as GamePlayer<S>[])[0]?.board;
   if (!board) throw new TypeError("driveGame needs a player");
   const moves: PlayedMove<S>[] = [];
   const made = new Map<S, number>();

@@ -70,6 +70,9 @@ export class Player<S extends string> {
       }
       case "proof":
         return this.proof(gameId, g);
+      case "passRoots":
+      case "pass":
+        throw new NoMoveError("a dispute over a generation selects its pass first: play it with a GenerationPlayer");
     }
   }
 

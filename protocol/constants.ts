@@ -20,10 +20,10 @@ export const DisputeManagerConstants = {
   /** Solidity: `1e9 ether`. */
   MAX_BOND: 1_000_000_000_000_000_000_000_000_000n,
   /**
-   * open, reveal roots, select step, (children + choice) per tree level, open chunk, prove. Solidity:
-   * `4 + 2 * (MAX_TREE_DEPTH + 1)`.
+   * open, (reveal pass roots, select pass: a generation,) reveal roots, select step, (children + choice) per tree
+   * level, open chunk, prove. Solidity: `6 + 2 * (MAX_TREE_DEPTH + 1)`.
    */
-  MAX_MOVES: 44n,
+  MAX_MOVES: 46n,
   /** The bond may scale with the collateral a dispute freezes: at most 100% of it. */
   MAX_BOND_PPM: 1_000_000,
   /**
@@ -131,6 +131,10 @@ export const Descriptor = {
 
 /** The GenerationLib library's constants (contracts/libraries/GenerationLib.sol). */
 export const GenerationLib = {
+  /** A request record's header: the rule byte, maxTokens, the prompt's length; the prompt follows. */
+  REQUEST_HEADER_BYTES: 3n,
+  /** The rule byte of greedy generation; 1 + s is seeded sampling with temperature shift s. */
+  RULE_GREEDY: 0,
   /** The number of logits of a pass: one per byte value. */
   VOCAB: 256n,
   /** The largest temperature shift of seeded sampling. */

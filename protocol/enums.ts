@@ -37,6 +37,7 @@ export enum Resolution {
   StepRecomputedDifferently = 8,
   StepRecomputedIdentically = 9,
   StepRecomputed = 10,
+  ChoiceRecomputedDifferently = 11,
 }
 
 /**
@@ -54,6 +55,8 @@ export enum StateRootsFault {
   FirstRoot = 6,
   LastRoot = 7,
   Identical = 8,
+  Response = 9,
+  PassCount = 10,
 }
 
 /**
@@ -66,6 +69,7 @@ export enum ProofPart {
   PostState = 1,
   Layer = 2,
   Descriptor = 3,
+  Pass = 4,
 }
 
 /** InferenceLib.Parameter (contracts/inference/InferenceLib.sol): The governance parameter `setParameter` sets. */
@@ -87,6 +91,8 @@ export enum DisputePhase {
   AwaitingChunk = 5,
   AwaitingProof = 6,
   Resolved = 7,
+  AwaitingPassRoots = 8,
+  AwaitingPass = 9,
 }
 
 /** IDisputeManager.Outcome (contracts/interfaces/IDisputeManager.sol). */

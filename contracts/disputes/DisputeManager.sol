@@ -35,8 +35,9 @@ contract DisputeManager is IDisputeManager, AccessControl, BisectionGame {
 
     uint256 public constant MIN_BOND = 1;
     uint256 public constant MAX_BOND = 1e9 ether;
-    /// @notice open, reveal roots, select step, (children + choice) per tree level, open chunk, prove.
-    uint256 public constant MAX_MOVES = 4 + 2 * (MAX_TREE_DEPTH + 1);
+    /// @notice open, (reveal pass roots, select pass: a generation,) reveal roots, select step, (children + choice)
+    /// per tree level, open chunk, prove.
+    uint256 public constant MAX_MOVES = 6 + 2 * (MAX_TREE_DEPTH + 1);
     /// @notice The bond may scale with the collateral a dispute freezes: at most 100% of it.
     uint32 public constant MAX_BOND_PPM = 1_000_000;
     /// @notice The bond doubles with each game a challenger lost on the same commitment, at most this many times
@@ -50,12 +51,18 @@ contract DisputeManager is IDisputeManager, AccessControl, BisectionGame {
     IStaking public immutable staking;
 
     /// @dev What a dispute holds beside its `GameState` (`_games`): its bond, the registered output length, and the
-    /// roots it is played against.
+    /// roots it is played against. A generation's dispute (docs/GENERATION.md §8) also holds the pass it selected and
+    /// that pass's trace root, against which its state roots are played.
     struct Terms {
         uint192 bond;
         uint32 outputLength;
         bytes32 traceRoot;
         bytes32 weightsRoot;
+        bytes32 passRoot;
+        uint32 pass;
+        bool generation;
+        uint8 rule;
+        uint8 claimedByte;
     }
 
     uint256 private _bond;
@@ -69,6 +76,8 @@ contract DisputeManager is IDisputeManager, AccessControl, BisectionGame {
     mapping(uint256 requestId => bool revealed) private _rootsRevealed;
     /// @dev Games lost by a challenger on each request's commitment: the next bond is doubled that many times.
     mapping(uint256 requestId => uint256 losses) private _challengerLosses;
+    /// @dev The number of passes of a generation commitment whose pass roots were revealed.
+    mapping(uint256 requestId => uint256 passes) private _passCounts;
 
     struct Contracts {
         address token;
@@ -123,6 +132,7 @@ contract DisputeManager is IDisputeManager, AccessControl, BisectionGame {
         }
         inference.beginDispute(requestId);
         IModelRegistry.ModelVersion memory version = modelRegistry.getVersion(info.versionId);
+        bool generation = modelRegistry.generationOf(info.versionId).contextLength != 0;
         uint256 bond_ = _bondFor(requestId, info.collateral);
 
         disputeId = ++_disputeCount;
@@ -134,8 +144,11 @@ contract DisputeManager is IDisputeManager, AccessControl, BisectionGame {
         g.clockB = _moveClockSetting;
         g.turnStartedAt = uint64(block.timestamp);
         g.layerCount = version.layerCount;
-        g.phase = uint8(_rootsRevealed[requestId] ? Phase.AwaitingStep : Phase.AwaitingRoots);
+        bool revealed = _rootsRevealed[requestId];
+        if (generation) g.phase = uint8(revealed ? Phase.AwaitingPass : Phase.AwaitingPassRoots);
+        else g.phase = uint8(revealed ? Phase.AwaitingStep : Phase.AwaitingRoots);
         Terms storage t = _terms[disputeId];
+        if (generation) t.generation = true;
         t.bond = SafeCast.toUint192(bond_);
         t.outputLength = SafeCast.toUint32(GameLib.elements(version.outputShape));
         t.traceRoot = traceRoot;
@@ -143,6 +156,48 @@ contract DisputeManager is IDisputeManager, AccessControl, BisectionGame {
 
         token.safeTransferFrom(msg.sender, address(this), bond_);
         emit DisputeOpened(disputeId, requestId, msg.sender, info.node, bond_);
+    }
+
+    /// @inheritdoc IDisputeManager
+    function revealPassRoots(
+        uint256 disputeId,
+        bytes32[] calldata passRoots,
+        bytes calldata input,
+        bytes calldata output
+    ) external {
+        GameState storage g = _beginMove(disputeId, uint8(Phase.AwaitingPassRoots));
+        Terms storage t = _terms[disputeId];
+        uint256 requestId = g.requestId;
+        IModelRegistry.GenerationSpec memory spec = _checkRecords(disputeId, requestId, t, input, output);
+        uint8 check = GameLib.checkGeneration(passRoots, t.traceRoot, input, output, spec);
+        if (check == GameLib.GENERATION_BAD_RESPONSE) {
+            revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.Response);
+        }
+        if (check == GameLib.GENERATION_BAD_COUNT) {
+            revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.PassCount);
+        }
+        if (check == GameLib.GENERATION_BAD_ROOT) {
+            revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.TraceRoot);
+        }
+        _rootsRevealed[requestId] = true;
+        _passCounts[requestId] = passRoots.length;
+        emit PassRootsRevealed(disputeId, requestId, passRoots);
+        _handOver(g, uint8(Phase.AwaitingPass));
+    }
+
+    /// @inheritdoc IDisputeManager
+    function selectPass(uint256 disputeId, uint32 pass, bytes32 passRoot, bytes32[] calldata proof) external {
+        GameState storage g = _beginMove(disputeId, uint8(Phase.AwaitingPass));
+        uint256 passes = _passCounts[g.requestId];
+        if (pass >= passes) revert DisputeManagerPassOutOfRange(pass, passes);
+        Terms storage t = _terms[disputeId];
+        if (!MerkleLib.verify(t.traceRoot, passRoot, pass, passes, proof)) {
+            revert DisputeManagerBadProof(disputeId, ProofPart.Pass);
+        }
+        t.pass = pass;
+        t.passRoot = passRoot;
+        emit PassSelected(disputeId, pass, passRoot);
+        _handOver(g, uint8(Phase.AwaitingRoots));
     }
 
     /// @inheritdoc IDisputeManager
@@ -155,30 +210,55 @@ contract DisputeManager is IDisputeManager, AccessControl, BisectionGame {
         GameState storage g = _beginMove(disputeId, uint8(Phase.AwaitingRoots));
         Terms storage t = _terms[disputeId];
         uint256 layerCount = g.layerCount;
-        uint8 trace = GameLib.checkTrace(stateRoots, layerCount, t.traceRoot);
+        bool generation = t.generation;
+        uint8 trace = GameLib.checkTrace(stateRoots, layerCount, generation ? t.passRoot : t.traceRoot);
         if (trace == GameLib.TRACE_BAD_COUNT) revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.Count);
         if (trace == GameLib.TRACE_BAD_ROOT) revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.TraceRoot);
         uint256 requestId = g.requestId;
-        IInferenceManager.DisputeInfo memory info = inference.disputeInfo(requestId);
-        if (keccak256(input) != info.inputHash) {
-            revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.InputHash);
+        IModelRegistry.GenerationSpec memory spec = _checkRecords(disputeId, requestId, t, input, output);
+        if (generation) {
+            // S_0 of the pass is its window over the prompt and the bytes before it; its last state, the logits,
+            // is checked against the committed byte by `proveChoice`.
+            uint32 pass = t.pass;
+            if (GameLib.passInputRoot(input, output, pass, spec) != stateRoots[0]) {
+                revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.FirstRoot);
+            }
+            // What `proveChoice` checks the logits against: the rule (the record is valid, since the response has
+            // passes: `checkGeneration`) and the node's byte at the pass.
+            t.rule = uint8(input[0]);
+            t.claimedByte = uint8(output[1 + pass]);
+        } else {
+            if (GameLib.stateRoot(input) != stateRoots[0]) {
+                revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.FirstRoot);
+            }
+            if (GameLib.stateRoot(output) != stateRoots[layerCount]) {
+                revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.LastRoot);
+            }
+            _rootsRevealed[requestId] = true;
         }
-        // The chunk root pads the output with zeros: only the registered length binds the bytes the node committed.
-        if (output.length != t.outputLength) {
-            revert DisputeManagerBadOutputLength(disputeId, output.length, t.outputLength);
-        }
-        if (keccak256(abi.encode(keccak256(output), t.traceRoot)) != info.commitmentHash) {
-            revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.OutputCommitment);
-        }
-        if (GameLib.stateRoot(input) != stateRoots[0]) {
-            revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.FirstRoot);
-        }
-        if (GameLib.stateRoot(output) != stateRoots[layerCount]) {
-            revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.LastRoot);
-        }
-        _rootsRevealed[requestId] = true;
         emit StateRootsRevealed(disputeId, requestId, stateRoots);
         _handOver(g, uint8(Phase.AwaitingStep));
+    }
+
+    /// @inheritdoc IDisputeManager
+    function proveChoice(
+        uint256 disputeId,
+        bytes calldata logits,
+        bytes32[] calldata logitsProof
+    ) external nonReentrant {
+        GameState storage g = _beginMove(disputeId, uint8(Phase.AwaitingStep));
+        Terms storage t = _terms[disputeId];
+        if (!t.generation) revert DisputeManagerNotGeneration(disputeId);
+        uint256 layerCount = g.layerCount;
+        if (!MerkleLib.verify(t.passRoot, GameLib.stateRoot(logits), layerCount, layerCount + 1, logitsProof)) {
+            revert DisputeManagerBadProof(disputeId, ProofPart.PostState);
+        }
+        uint32 pass = t.pass;
+        uint8 computed = GameLib.passChoice(logits, t.rule, g.requestId, pass);
+        uint8 claimed = t.claimedByte;
+        if (computed == claimed) revert DisputeManagerChoiceHolds(disputeId, pass, claimed);
+        emit ChoiceProven(disputeId, pass, claimed, computed);
+        _resolve(disputeId, g, _A_WRONG, Resolution.ChoiceRecomputedDifferently);
     }
 
     /// @inheritdoc IDisputeManager
@@ -194,7 +274,8 @@ contract DisputeManager is IDisputeManager, AccessControl, BisectionGame {
         GameState storage g = _beginMove(disputeId, uint8(Phase.AwaitingStep));
         uint32 layerCount = g.layerCount;
         if (step >= layerCount) revert DisputeManagerStepOutOfRange(step, layerCount);
-        bytes32 traceRoot = _terms[disputeId].traceRoot;
+        Terms storage t = _terms[disputeId];
+        bytes32 traceRoot = t.generation ? t.passRoot : t.traceRoot;
         if (!MerkleLib.verify(traceRoot, preStateRoot, step, uint256(layerCount) + 1, preProof)) {
             revert DisputeManagerBadProof(disputeId, ProofPart.PreState);
         }
@@ -266,6 +347,9 @@ contract DisputeManager is IDisputeManager, AccessControl, BisectionGame {
         d.left = g.leftA;
         d.right = g.rightA;
         d.chunk = g.chunkA;
+        d.generation = t.generation;
+        d.pass = t.pass;
+        d.passRoot = t.passRoot;
     }
 
     /// @inheritdoc IDisputeManager
@@ -327,7 +411,13 @@ contract DisputeManager is IDisputeManager, AccessControl, BisectionGame {
     function _moverOf(uint8 phase) internal pure override returns (Mover) {
         Phase p = Phase(phase);
         if (p == Phase.Resolved) return Mover.Nobody;
-        return p == Phase.AwaitingRoots || p == Phase.AwaitingChildren || p == Phase.AwaitingChunk ? Mover.A : Mover.B;
+        return
+            p == Phase.AwaitingRoots ||
+            p == Phase.AwaitingChildren ||
+            p == Phase.AwaitingChunk ||
+            p == Phase.AwaitingPassRoots
+                ? Mover.A
+                : Mover.B;
     }
 
     function _moveClock() internal view override returns (uint64) {
@@ -402,6 +492,30 @@ contract DisputeManager is IDisputeManager, AccessControl, BisectionGame {
     }
 
     // -- Internal: helpers --
+
+    /// @dev The checks every reveal and proof makes of the request and response records the caller gives: the input
+    /// is the request's, the output has the registered length and, with the committed trace root, is the commitment.
+    /// Returns the version's generation terms (all zero unless it generates).
+    function _checkRecords(
+        uint256 disputeId,
+        uint256 requestId,
+        Terms storage t,
+        bytes calldata input,
+        bytes calldata output
+    ) private view returns (IModelRegistry.GenerationSpec memory spec) {
+        IInferenceManager.DisputeInfo memory info = inference.disputeInfo(requestId);
+        if (keccak256(input) != info.inputHash) {
+            revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.InputHash);
+        }
+        // The chunk root pads the output with zeros: only the registered length binds the bytes the node committed.
+        if (output.length != t.outputLength) {
+            revert DisputeManagerBadOutputLength(disputeId, output.length, t.outputLength);
+        }
+        if (keccak256(abi.encode(keccak256(output), t.traceRoot)) != info.commitmentHash) {
+            revert DisputeManagerBadStateRoots(disputeId, StateRootsFault.OutputCommitment);
+        }
+        if (t.generation) spec = modelRegistry.generationOf(info.versionId);
+    }
 
     /// @dev max(bond, collateral x bondPpm), doubled for every game a challenger lost on this commitment: the cost of
     /// freezing a commitment grows with the capital frozen and geometrically with repetition.

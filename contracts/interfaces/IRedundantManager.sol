@@ -194,6 +194,8 @@ interface IRedundantManager is IBisectionGame {
     error RedundantManagerBadNodeCount(uint256 k, uint256 maxNodes);
     error RedundantManagerFeeTooLow(uint256 fee, uint256 minimum);
     error RedundantManagerVersionNotActive(uint256 versionId);
+    /// @notice Version `versionId` does not support OPTIMISTIC (the refereed game is the optimistic one), or it
+    /// generates text (docs/GENERATION.md: a refereed game over generations does not exist yet).
     error RedundantManagerModeNotSupported(uint256 versionId);
     /// @notice The input of a request, or the output of a commitment, is `length` bytes long instead of the
     /// registered `expected`.

@@ -96,7 +96,10 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
         if (k < 2 || k > p.maxNodes) revert RedundantManagerBadNodeCount(k, p.maxNodes);
         if (!modelRegistry.isActiveVersion(versionId)) revert RedundantManagerVersionNotActive(versionId);
         IModelRegistry.ModelVersion memory v = modelRegistry.getVersion(versionId);
-        if (v.modes & VerificationModes.OPTIMISTIC == 0) revert RedundantManagerModeNotSupported(versionId);
+        // A refereed game over two generations would need the pass selection the DisputeManager plays: not yet.
+        if (v.modes & VerificationModes.OPTIMISTIC == 0 || modelRegistry.generationOf(versionId).contextLength != 0) {
+            revert RedundantManagerModeNotSupported(versionId);
+        }
         uint256 minimumFee = v.fee == 0 ? 1 : v.fee;
         if (feePerNode < minimumFee) revert RedundantManagerFeeTooLow(feePerNode, minimumFee);
         uint256 inputLength = GameLib.elements(v.inputShape);

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {GenerationLib} from "../libraries/GenerationLib.sol";
 import {VerificationModes} from "../libraries/VerificationModes.sol";
 
 /// @title ModelRegistry
@@ -22,6 +23,7 @@ contract ModelRegistry is IModelRegistry {
     mapping(uint256 modelId => Model model) private _models;
     mapping(uint256 versionId => ModelVersion version) private _versions;
     mapping(address owner => mapping(bytes32 nameHash => uint256 modelId)) private _modelIdByName;
+    mapping(uint256 versionId => GenerationSpec generation) private _generations;
 
     modifier onlyModelOwner(uint256 modelId) {
         address owner = _models[modelId].owner;
@@ -37,20 +39,18 @@ contract ModelRegistry is IModelRegistry {
         string calldata name,
         VersionSpec calldata spec
     ) external returns (uint256 modelId, uint256 versionId) {
-        uint256 nameLength = bytes(name).length;
-        if (nameLength == 0 || nameLength > MAX_NAME_BYTES) revert ModelRegistryInvalidName(nameLength, MAX_NAME_BYTES);
-        bytes32 nameHash = keccak256(bytes(name));
-        uint256 existing = _modelIdByName[msg.sender][nameHash];
-        if (existing != 0) revert ModelRegistryNameTaken(msg.sender, name, existing);
-
-        modelId = ++_modelCount;
-        Model storage model = _models[modelId];
-        model.owner = msg.sender;
-        model.name = name;
-        _modelIdByName[msg.sender][nameHash] = modelId;
-        emit ModelPublished(modelId, msg.sender, name);
-
+        modelId = _createModel(name);
         versionId = _publishVersion(modelId, spec);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function publishGenerationModel(
+        string calldata name,
+        VersionSpec calldata spec,
+        GenerationSpec calldata generation
+    ) external returns (uint256 modelId, uint256 versionId) {
+        modelId = _createModel(name);
+        versionId = _publishGeneration(modelId, spec, generation);
     }
 
     /// @inheritdoc IModelRegistry
@@ -59,6 +59,15 @@ contract ModelRegistry is IModelRegistry {
         VersionSpec calldata spec
     ) external onlyModelOwner(modelId) returns (uint256 versionId) {
         versionId = _publishVersion(modelId, spec);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function publishGenerationVersion(
+        uint256 modelId,
+        VersionSpec calldata spec,
+        GenerationSpec calldata generation
+    ) external onlyModelOwner(modelId) returns (uint256 versionId) {
+        versionId = _publishGeneration(modelId, spec, generation);
     }
 
     /// @inheritdoc IModelRegistry
@@ -126,6 +135,12 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
+    function generationOf(uint256 versionId) external view returns (GenerationSpec memory) {
+        if (_versions[versionId].modelId == 0) revert ModelRegistryUnknownVersion(versionId);
+        return _generations[versionId];
+    }
+
+    /// @inheritdoc IModelRegistry
     function isActiveVersion(uint256 versionId) external view returns (bool) {
         ModelVersion storage version = _versions[versionId];
         return version.modelId != 0 && !version.deprecated;
@@ -178,6 +193,49 @@ contract ModelRegistry is IModelRegistry {
     }
 
     // -- Internal --
+
+    /// @dev A new model named `name`, owned by the caller (without a version yet: the caller publishes one at once).
+    function _createModel(string calldata name) private returns (uint256 modelId) {
+        uint256 nameLength = bytes(name).length;
+        if (nameLength == 0 || nameLength > MAX_NAME_BYTES) revert ModelRegistryInvalidName(nameLength, MAX_NAME_BYTES);
+        bytes32 nameHash = keccak256(bytes(name));
+        uint256 existing = _modelIdByName[msg.sender][nameHash];
+        if (existing != 0) revert ModelRegistryNameTaken(msg.sender, name, existing);
+
+        modelId = ++_modelCount;
+        Model storage model = _models[modelId];
+        model.owner = msg.sender;
+        model.name = name;
+        _modelIdByName[msg.sender][nameHash] = modelId;
+        emit ModelPublished(modelId, msg.sender, name);
+    }
+
+    /// @dev Publishes a generation version of `modelId` (`publishGenerationVersion`).
+    function _publishGeneration(
+        uint256 modelId,
+        VersionSpec calldata spec,
+        GenerationSpec calldata generation
+    ) private returns (uint256 versionId) {
+        if (generation.contextLength == 0 || generation.maxTokens == 0) {
+            revert ModelRegistryInvalidGeneration(generation.contextLength, generation.maxTokens);
+        }
+        uint256 inputBytes = GenerationLib.REQUEST_HEADER_BYTES + generation.maxPrompt;
+        uint256 outputBytes = 1 + uint256(generation.maxTokens);
+        if (
+            spec.inputShape.length != 1 ||
+            spec.inputShape[0] != inputBytes ||
+            spec.outputShape.length != 1 ||
+            spec.outputShape[0] != outputBytes
+        ) revert ModelRegistryGenerationShapes(inputBytes, outputBytes);
+        if (
+            spec.modes & (VerificationModes.NONE | VerificationModes.OPTIMISTIC | VerificationModes.TEE) != spec.modes
+        ) {
+            revert ModelRegistryGenerationModes(spec.modes);
+        }
+        versionId = _publishVersion(modelId, spec);
+        _generations[versionId] = generation;
+        emit GenerationVersionPublished(versionId, generation);
+    }
 
     function _publishVersion(uint256 modelId, VersionSpec calldata spec) private returns (uint256 versionId) {
         _validate(spec);

@@ -2,3 +2,5 @@
 export * from "./choose";
 export * from "./window";
 export * from "./generate";
+export * from "./records";
+export * from "./answer";

@@ -24,13 +24,27 @@ const STAGES: Partial<Record<Phase, [Stage, Role]>> = {
   [Phase.AwaitingChoice]: ["choice", "challenger"],
   [Phase.AwaitingChunk]: ["chunk", "node"],
   [Phase.AwaitingProof]: ["proof", "challenger"],
+  [Phase.AwaitingPassRoots]: ["passRoots", "node"],
+  [Phase.AwaitingPass]: ["pass", "challenger"],
 };
+
+/** The request and response records a generation's dispute reveals in place of a pass's S_0 and S_L. */
+export interface GenerationRecords {
+  readonly input: Uint8Array;
+  readonly output: Uint8Array;
+}
 
 export class DisputeBoard implements GameBoard<Role> {
   readonly sides = ["node", "challenger"] as const;
 
-  /** `manager`: the dispute manager, connected to the signer of the party that plays through this board. */
-  constructor(readonly manager: DisputeManager) {}
+  /**
+   * `manager`: the dispute manager, connected to the signer of the party that plays through this board. `records`:
+   * in a dispute over a generation, played inside one pass, the records that anchor the pass's roots.
+   */
+  constructor(
+    readonly manager: DisputeManager,
+    readonly records?: GenerationRecords,
+  ) {}
 
   async read(disputeId: bigint): Promise<BoardState<Role>> {
     const d = await this.manager.getDispute(disputeId);
@@ -42,17 +56,23 @@ export class DisputeBoard implements GameBoard<Role> {
     });
   }
 
-  /** The state roots the node revealed for the request (in this dispute or an earlier one). */
-  async firstRoots(_disputeId: bigint, d: BoardState<Role>): Promise<string[]> {
-    const logs = await this.manager.queryFilter(this.manager.filters.StateRootsRevealed(undefined, d.requestId));
+  /**
+   * The state roots the node revealed for the request (in this dispute or an earlier one); in a generation's
+   * dispute, those of this dispute's pass.
+   */
+  async firstRoots(disputeId: bigint, d: BoardState<Role>): Promise<string[]> {
+    const filter = this.records
+      ? this.manager.filters.StateRootsRevealed(disputeId)
+      : this.manager.filters.StateRootsRevealed(undefined, d.requestId);
+    const logs = await this.manager.queryFilter(filter);
     if (logs.length === 0) throw new NoMoveError(`no state roots have been revealed for request ${d.requestId}`);
     return [...logs[logs.length - 1].args.stateRoots];
   }
 
   /** `revealStateRoots`, with the input S_0 and the output S_L that anchor the first and the last root. */
   revealRoots(disputeId: bigint, { states, trace, program }: PartyView): Move {
-    const input = bytesOf(states[0]);
-    const output = bytesOf(states[program.layers.length]);
+    const input = this.records?.input ?? bytesOf(states[0]);
+    const output = this.records?.output ?? bytesOf(states[program.layers.length]);
     return {
       name: "revealStateRoots",
       send: () => this.manager.revealStateRoots(disputeId, [...trace.stateRoots], input, output),

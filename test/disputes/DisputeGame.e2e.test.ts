@@ -192,7 +192,7 @@ describe("Dispute game (end to end, demo models)", function () {
 
   it("keeps the game bounded by the clocks: a full game never outlasts maxGameDuration", async function () {
     const f = await loadFixture(deployDisputeFixture);
-    expect(await f.disputes.maxGameDuration()).to.equal(2n * MOVE_CLOCK + 44n * 600n);
-    expect(await f.disputes.MAX_MOVES()).to.equal(44n);
+    expect(await f.disputes.maxGameDuration()).to.equal(2n * MOVE_CLOCK + 46n * 600n);
+    expect(await f.disputes.MAX_MOVES()).to.equal(46n);
   });
 });
