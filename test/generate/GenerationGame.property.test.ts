@@ -63,14 +63,14 @@ function lieOf(g: GameCase, honest: Uint8Array): GenerationLie {
   return { kind: "byte", pass, delta: g.delta };
 }
 
-describe("LM3 property: the honest party always wins a generation's dispute (tiny generation program)", function () {
+describe("LM5 property: the honest party always wins a generation's dispute (tiny generation program)", function () {
   this.timeout(600_000);
 
   async function fixture() {
     return deployGenerationFixture(tinyLanguageModel(), TINY_TERMS);
   }
 
-  it(`LM3 wins ${RUNS} random games: a lie in any pass, in the output only, in a pass's states, in its trace only, a wrong stop, a stalling liar`, async function () {
+  it(`LM5 wins ${RUNS} random games: a lie in any pass, in the output only, in a pass's states, in its trace only, a wrong stop, a stalling liar`, async function () {
     const f0 = await loadFixture(fixture);
     const kinds = new Map<string, number>();
     await fc.assert(
