@@ -14,6 +14,7 @@
  * Standalone: `npx hardhat run bench/generation.ts` (prints the figures; `npm run bench` records them).
  */
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { ZeroAddress, ZeroHash } from "ethers";
 
 import { decodeResponse, encodeRequest, type GenerationRequest } from "../executor/generate";
 import { merkleRoot } from "../executor/trace/merkle";
@@ -73,13 +74,13 @@ async function requestCommitFinalize(): Promise<number> {
       await (
         await f.inference
           .connect(f.requester)
-          .request(f.versionId, input, FEE, node.address, MODE.OPTIMISTIC, "0x" + "00".repeat(20), 0)
+          .request(f.versionId, input, FEE, node.address, MODE.OPTIMISTIC, ZeroAddress, 0)
       ).wait(),
     ];
     const requestId = await f.inference.requestCount();
     receipts.push(await (await f.inference.connect(node).commit(requestId, view.output, root)).wait());
     await time.increase(window);
-    receipts.push(await (await f.inference.finalize(requestId, "0x", "0x" + "00".repeat(32))).wait());
+    receipts.push(await (await f.inference.finalize(requestId, "0x", ZeroHash)).wait());
     if (measured) gas = receipts.reduce((n, r) => n + Number(r!.gasUsed), 0);
   }
   return gas;

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import hre from "hardhat";
 
+import { languageModel } from "../../models/lm";
 import { runDemo, type DemoOutcome } from "../../scripts/demo";
 
 /**
@@ -104,7 +105,9 @@ describe("npm run demo (scripts/demo.ts)", () => {
       const { honest, disputed } = outcome.generation;
       expect(disputed.text.slice(0, 12)).to.equal(honest.text.slice(0, 12));
       expect(disputed.text[12]).to.not.equal(honest.text[12]);
-      expect(disputed).to.include({ pass: 12, layer: 50, outcome: "NodeWrong", reason: "StepRecomputedDifferently" });
+      // The liar forged the pass's logits: the last layer, whose output they are, is the disputed step.
+      const layer = languageModel().program.layers.length - 1;
+      expect(disputed).to.include({ pass: 12, layer, outcome: "NodeWrong", reason: "StepRecomputedDifferently" });
       expect(disputed.chunk * 32 + disputed.byte).to.equal(disputed.text.charCodeAt(12));
     });
 
