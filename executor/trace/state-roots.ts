@@ -58,7 +58,7 @@ export class StateRootHasher {
     for (let b = 0; b < full; b++) roots.set(this.blockRoot(bytes, b * BLOCK_BYTES), b * 32);
     if (tail > 0) roots.set(climb(hashChunks(bytes.subarray(full * BLOCK_BYTES)), 0, BLOCK_LEVEL), full * 32);
     let level = BLOCK_LEVEL;
-    let nodes = roots;
+    let nodes: Uint8Array = roots;
     while (nodes.length > 32) nodes = parentLayer(nodes, level++);
     return nodes;
   }

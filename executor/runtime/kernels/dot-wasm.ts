@@ -11,23 +11,7 @@
  * rows x n int32 at acc. JavaScript lays the operands out in the module's memory (`DotScratch`) and reads acc back.
  */
 
-const I32 = 0x7f;
-const V128 = 0x7b;
-const SIMD = 0xfd;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-const section = (id: number, payload: number[]): number[] => [id, ...uleb(payload.length), ...payload];
-const name = (s: string): number[] => [s.length, ...[...s].map((c) => c.charCodeAt(0))];
+import { I32, SIMD, V128, WASM_HEADER, instantiate, section, uleb, wasmName, type WasmMemory } from "../wasm";
 
 // Params x = 0, w = 1, rows = 2, n = 3, groups = 4, acc = 5; locals o = 6, j = 7, xp = 8, wp = 9 (i32), sum = 10.
 const [X, W, ROWS, N, GROUPS, ACC, O, J, XP, WP, SUM] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
@@ -92,27 +76,16 @@ function dotBody(wBytes: number): number[] {
 }
 
 function buildModule(): Uint8Array {
-  const magic = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   return Uint8Array.from([
-    ...magic,
+    ...WASM_HEADER,
     ...section(1, [1, 0x60, 6, I32, I32, I32, I32, I32, I32, 0]), // type 0: (i32 x 6) -> ()
     ...section(3, [2, 0, 0]),
     ...section(5, [1, 0x00, 1]), // one memory, min 1 page
-    ...section(7, [3, ...name("memory"), 0x02, 0, ...name("dot16"), 0x00, 0, ...name("dot8"), 0x00, 1]),
+    ...section(7, [3, ...wasmName("memory"), 0x02, 0, ...wasmName("dot16"), 0x00, 0, ...wasmName("dot8"), 0x00, 1]),
     ...section(10, [2, ...dotBody(2), ...dotBody(1)]),
   ]);
 }
 
-// The WebAssembly global is in every Node version this project supports; the "es2022" lib has no types for it.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: unknown };
-  validate(bytes: Uint8Array): boolean;
-}
 interface Exports {
   memory: WasmMemory;
   dot16(x: number, w: number, rows: number, n: number, groups: number, acc: number): void;
@@ -121,11 +94,7 @@ interface Exports {
 
 let instance: Exports | null | undefined;
 function dotModule(): Exports | null {
-  if (instance === undefined) {
-    const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-    const bytes = buildModule();
-    instance = api?.validate(bytes) ? (new api.Instance(new api.Module(bytes), {}).exports as Exports) : null;
-  }
+  if (instance === undefined) instance = instantiate<Exports>(buildModule());
   return instance;
 }
 
