@@ -422,6 +422,28 @@ export function hashPairs(layer: Uint8Array, filler: Uint8Array): Uint8Array {
   return mem.slice(dst, dst + pairs * 32);
 }
 
+/**
+ * The node `levels` levels above the leaves of the chunk tree of `data` (at most 2^levels chunks, the last one
+ * zero-padded; an odd layer completed with `filler(level)`), hashed in place in the module's memory: the same node
+ * as hashChunks then `levels` hashPairs, without a copy per layer.
+ */
+export function subtreeRoot(data: Uint8Array, levels: number, filler: (level: number) => Uint8Array): Uint8Array {
+  let count = Math.ceil(data.length / 32);
+  if (count === 0 || count > 2 ** levels) throw new RangeError(`${count} chunks do not fit under ${levels} levels`);
+  const padded = count * 32;
+  const mem = memoryFor(2 * padded + 32);
+  mem.set(data, DATA_BASE);
+  mem.fill(0, DATA_BASE + data.length, DATA_BASE + padded);
+  const layer = DATA_BASE + padded;
+  batch(32, DATA_BASE, count, layer);
+  for (let level = 0; level < levels; level++) {
+    if (count & 1) mem.set(filler(level), layer + count * 32);
+    count = (count + 1) >> 1;
+    batch(64, layer, count, layer); // in place: pair i is read before digest i is written at or below it
+  }
+  return mem.slice(layer, layer + 32);
+}
+
 /** keccak256 of `data`, any length: the EVM's KECCAK256 (the original Keccak padding, not SHA-3's). */
 export function keccak256(data: Uint8Array): Uint8Array {
   const blocks = Math.floor(data.length / RATE) + 1;

@@ -7,8 +7,8 @@
  * trace; only new blocks, the partial last block and the levels above the blocks are hashed. The roots are exactly
  * those of `MerkleTree.fromData` (test/executor/trace.test.ts checks both on shared, shifted and repeated blocks).
  */
-import { hashChunks } from "./keccak-wasm";
-import { MerkleTree, parentLayer } from "./merkle";
+import { subtreeRoot } from "./keccak-wasm";
+import { chunkCount, parentLayer, treeDepth, zeroHash } from "./merkle";
 
 /** Level of the block subtrees: 2^7 chunks of 32 bytes. */
 const BLOCK_LEVEL = 7;
@@ -39,24 +39,22 @@ function sameWords(a: Int32Array, b: Int32Array): boolean {
   return true;
 }
 
-/** Layers `from` up to `to` of a packed layer of nodes at level `from` (odd ends paired with empty subtrees). */
-function climb(nodes: Uint8Array, from: number, to: number): Uint8Array {
-  for (let level = from; level < to; level++) nodes = parentLayer(nodes, level);
-  return nodes;
-}
-
 /** State roots over one trace: blocks already hashed by this hasher are not hashed again. */
 export class StateRootHasher {
   private readonly blocks = new Map<number, Block[]>();
 
-  /** The 32-byte root of the chunk tree of `bytes` (equal to `MerkleTree.fromData(bytes).rootBytes()`). */
+  /** The 32-byte root of the chunk tree of `bytes` (equal to `MerkleTree.fromData(bytes).rootBytes()`; shared for
+   * an empty state: do not modify). */
   root(bytes: Uint8Array): Uint8Array {
     const full = Math.floor(bytes.length / BLOCK_BYTES);
-    if (full === 0) return MerkleTree.fromData(bytes).rootBytes();
+    if (full === 0) {
+      const n = chunkCount(bytes.length);
+      return n === 0 ? zeroHash(0) : subtreeRoot(bytes, treeDepth(n), zeroHash);
+    }
     const tail = bytes.length - full * BLOCK_BYTES;
     const roots = new Uint8Array((full + (tail > 0 ? 1 : 0)) * 32);
     for (let b = 0; b < full; b++) roots.set(this.blockRoot(bytes, b * BLOCK_BYTES), b * 32);
-    if (tail > 0) roots.set(climb(hashChunks(bytes.subarray(full * BLOCK_BYTES)), 0, BLOCK_LEVEL), full * 32);
+    if (tail > 0) roots.set(subtreeRoot(bytes.subarray(full * BLOCK_BYTES), BLOCK_LEVEL, zeroHash), full * 32);
     let level = BLOCK_LEVEL;
     let nodes: Uint8Array = roots;
     while (nodes.length > 32) nodes = parentLayer(nodes, level++);
@@ -72,7 +70,7 @@ export class StateRootHasher {
       this.blocks.set(key, same);
     }
     for (const block of same) if (sameWords(block.words, words)) return block.root;
-    const root = climb(hashChunks(bytes.subarray(offset, offset + BLOCK_BYTES)), 0, BLOCK_LEVEL);
+    const root = subtreeRoot(bytes.subarray(offset, offset + BLOCK_BYTES), BLOCK_LEVEL, zeroHash);
     same.push({ words, root });
     return root;
   }

@@ -110,7 +110,16 @@ class CommittedTrace implements Trace {
 function sameBytes(a: Int8Array, b: Int8Array): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  const n = a.length;
+  let i = 0;
+  if (((a.byteOffset | b.byteOffset) & 3) === 0) {
+    // four bytes at a time where both are aligned
+    const wa = new Int32Array(a.buffer, a.byteOffset, n >> 2);
+    const wb = new Int32Array(b.buffer, b.byteOffset, n >> 2);
+    for (let k = 0; k < wa.length; k++) if (wa[k] !== wb[k]) return false;
+    i = wa.length << 2;
+  }
+  for (; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
