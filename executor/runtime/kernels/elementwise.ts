@@ -52,18 +52,23 @@ export function binary(layer: Layer, x0: Int8Array, x1: Int8Array | undefined): 
   let total = 1;
   for (const d of out) total *= d;
   const y = new Int8Array(total);
-  const idx = new Array<number>(rank).fill(0);
+  const last = rank - 1;
+  const inner = rank > 0 ? out[last] : 1; // a scalar is one row of one
+  const sa = rank > 0 ? as[last] : 0;
+  const sb = rank > 0 ? bs[last] : 0;
+  const idx = new Int32Array(rank);
   let ia = 0;
   let ib = 0;
-  for (let i = 0; i < total; i++) {
-    const va = a[ia] - zA;
-    const vb = b[ib] - zB;
-    const t = mode === 0 ? va * mA + vb * mB : mode === 1 ? va * mA - vb * mB : va * vb * mA;
-    let v = zOut + Math.floor((t + half) * inv);
-    v = v < -128 ? -128 : v > 127 ? 127 : v;
-    y[i] = v;
-    // odometer increment over the output index, keeping the operand offsets in step
-    for (let d = rank - 1; d >= 0; d--) {
+  for (let i = 0; i < total; i += inner) {
+    // one row along the last axis, then an odometer increment over the other axes
+    for (let j = 0; j < inner; j++) {
+      const va = a[ia + j * sa] - zA;
+      const vb = b[ib + j * sb] - zB;
+      const t = mode === 0 ? va * mA + vb * mB : mode === 1 ? va * mA - vb * mB : va * vb * mA;
+      const v = zOut + Math.floor((t + half) * inv);
+      y[i + j] = v < -128 ? -128 : v > 127 ? 127 : v;
+    }
+    for (let d = last - 1; d >= 0; d--) {
       idx[d]++;
       ia += as[d];
       ib += bs[d];
@@ -148,13 +153,17 @@ export function where(layer: Layer, inputs: readonly Int8Array[]): Int8Array {
   let total = 1;
   for (const d of out) total *= d;
   const y = new Int8Array(total);
+  const last = rank - 1;
+  const inner = rank > 0 ? out[last] : 1; // a scalar is one row of one
+  const [c1, x1, y1] = rank > 0 ? [cs[last], xst[last], yst[last]] : [0, 0, 0];
   const idx = new Int32Array(rank);
   let ic = 0;
   let ix = 0;
   let iy = 0;
-  for (let i = 0; i < total; i++) {
-    y[i] = cond[ic] !== 0 ? tx[xs[ix] + 128] : ty[ys[iy] + 128];
-    for (let d = rank - 1; d >= 0; d--) {
+  for (let i = 0; i < total; i += inner) {
+    for (let j = 0; j < inner; j++)
+      y[i + j] = cond[ic + j * c1] !== 0 ? tx[xs[ix + j * x1] + 128] : ty[ys[iy + j * y1] + 128];
+    for (let d = last - 1; d >= 0; d--) {
       idx[d]++;
       ic += cs[d];
       ix += xst[d];
