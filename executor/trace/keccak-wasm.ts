@@ -430,6 +430,8 @@ export function hashPairs(layer: Uint8Array, filler: Uint8Array): Uint8Array {
 export function subtreeRoot(data: Uint8Array, levels: number, filler: (level: number) => Uint8Array): Uint8Array {
   let count = Math.ceil(data.length / 32);
   if (count === 0 || count > 2 ** levels) throw new RangeError(`${count} chunks do not fit under ${levels} levels`);
+  // the fillers first: computing one may hash, and hashing reuses the memory below
+  const fillers = Array.from({ length: levels }, (_, level) => filler(level));
   const padded = count * 32;
   const mem = memoryFor(2 * padded + 32);
   mem.set(data, DATA_BASE);
@@ -437,7 +439,7 @@ export function subtreeRoot(data: Uint8Array, levels: number, filler: (level: nu
   const layer = DATA_BASE + padded;
   batch(32, DATA_BASE, count, layer);
   for (let level = 0; level < levels; level++) {
-    if (count & 1) mem.set(filler(level), layer + count * 32);
+    if (count & 1) mem.set(fillers[level], layer + count * 32);
     count = (count + 1) >> 1;
     batch(64, layer, count, layer); // in place: pair i is read before digest i is written at or below it
   }
