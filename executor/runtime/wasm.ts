@@ -12,6 +12,29 @@ export const V128 = 0x7b;
 /** The prefix of the SIMD instructions (their opcode follows as an unsigned LEB128). */
 export const SIMD = 0xfd;
 
+/** The opcodes the generated modules use. */
+export const OP = {
+  block: 0x02,
+  loop: 0x03,
+  end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  get: 0x20,
+  set: 0x21,
+  tee: 0x22,
+  i32Const: 0x41,
+  i64Const: 0x42,
+  i32Eqz: 0x45,
+  i32Ne: 0x47,
+  i32Add: 0x6a,
+  i32Sub: 0x6b,
+  i64Load: 0x29,
+  i64Store: 0x37,
+  i64And: 0x83,
+  i64Xor: 0x85,
+  i64Rotl: 0x89,
+} as const;
+
 export function uleb(n: number): number[] {
   const out: number[] = [];
   do {

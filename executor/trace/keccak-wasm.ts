@@ -24,6 +24,7 @@
 import {
   I32,
   I64,
+  OP,
   SIMD,
   V128,
   WASM_HEADER,
@@ -51,28 +52,6 @@ const RATE = 136;
 
 /** Bytes 0..191 of the memory hold the round constants; callers' data starts at DATA_BASE. */
 export const DATA_BASE = 256;
-
-const OP = {
-  block: 0x02,
-  loop: 0x03,
-  end: 0x0b,
-  br: 0x0c,
-  brIf: 0x0d,
-  get: 0x20,
-  set: 0x21,
-  tee: 0x22,
-  i32Const: 0x41,
-  i64Const: 0x42,
-  i32Eqz: 0x45,
-  i32Ne: 0x47,
-  i32Add: 0x6a,
-  i32Sub: 0x6b,
-  i64Load: 0x29,
-  i64Store: 0x37,
-  i64And: 0x83,
-  i64Xor: 0x85,
-  i64Rotl: 0x89,
-} as const;
 
 // Locals: params src = 0, n = 1, dst = 2; lanes a0..a24 = 3..27; b0..b24 = 28..52; c0..c4 = 53..57;
 // d0..d4 = 58..62; round (i32, byte offset into the constants) = 63; t = 64 (a v128 temporary, SIMD only).

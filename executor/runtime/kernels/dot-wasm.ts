@@ -11,19 +11,19 @@
  * rows x n int32 at acc. JavaScript lays the operands out in the module's memory (`DotScratch`) and reads acc back.
  */
 
-import { I32, SIMD, V128, WASM_HEADER, instantiate, section, uleb, wasmName, type WasmMemory } from "../wasm";
+import { I32, OP, SIMD, V128, WASM_HEADER, instantiate, section, uleb, wasmName, type WasmMemory } from "../wasm";
 
 // Params x = 0, w = 1, rows = 2, n = 3, groups = 4, acc = 5; locals o = 6, j = 7, xp = 8, wp = 9 (i32), sum = 10.
 const [X, W, ROWS, N, GROUPS, ACC, O, J, XP, WP, SUM] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-const LOOP = [0x03, 0x40];
-const END = 0x0b;
-const get = (i: number): number[] => [0x20, i];
-const set = (i: number): number[] => [0x21, i];
-const i32 = (v: number): number[] => [0x41, ...uleb(v)]; // v < 64 here: the unsigned and signed LEB128 agree
+const LOOP = [OP.loop, 0x40];
+const END = OP.end;
+const get = (i: number): number[] => [OP.get, i];
+const set = (i: number): number[] => [OP.set, i];
+const i32 = (v: number): number[] => [OP.i32Const, ...uleb(v)]; // v < 64 here: unsigned and signed LEB128 agree
 const copy = (from: number, to: number): number[] => [...get(from), ...set(to)];
-const add = (i: number, v: number): number[] => [...get(i), ...i32(v), 0x6a, ...set(i)];
+const add = (i: number, v: number): number[] => [...get(i), ...i32(v), OP.i32Add, ...set(i)];
 /** local[i] -= 1; loop again while it is not zero. */
-const countDown = (i: number): number[] => [...get(i), ...i32(1), 0x6b, 0x22, i, 0x0d, 0];
+const countDown = (i: number): number[] => [...get(i), ...i32(1), OP.i32Sub, OP.tee, i, OP.brIf, 0];
 const simd = (op: number, ...imm: number[]): number[] => [SIMD, ...uleb(op), ...imm];
 /** Eight int16 at the address in local i: v128.load, or i16x8.load8x8_s (eight int8, sign-extended). */
 const load16 = (i: number): number[] => [...get(i), ...simd(0x00, 0, 0)];
@@ -55,11 +55,11 @@ function dotBody(wBytes: number): number[] {
     ...get(ACC),
     ...lane(0),
     ...lane(1),
-    0x6a,
+    OP.i32Add,
     ...lane(2),
-    0x6a,
+    OP.i32Add,
     ...lane(3),
-    0x6a,
+    OP.i32Add,
     0x36, // i32.store align=4
     2,
     0,
