@@ -18,48 +18,11 @@ import {
   samplingWeights,
   type GenerationSpec,
 } from "../../executor/generate";
-import { GraphBuilder, tensorF32 } from "../../executor/model/builder";
-import { quantizeGraph } from "../../executor/quant";
 import type { Program } from "../../executor/runtime/types";
 import { merkleRoot } from "../../executor/trace/merkle";
+import { tinyLanguageModel, TINY_CONTEXT } from "../helpers/tiny-lm";
 
-const CONTEXT = 8;
-const WIDTH = 4;
-
-/** A deterministic pseudo-random stream (xorshift32), so the test model is the same on every run. */
-function stream(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
-
-function tinyLm(): Program {
-  const r = stream(7);
-  const b = new GraphBuilder("tiny-lm", 17);
-  const ids = b.input("ids", [1, CONTEXT], "int64");
-  const table = tensorF32(
-    [256, WIDTH],
-    Float32Array.from({ length: 256 * WIDTH }, () => r() * 2 - 1),
-  );
-  const e = b.node("Gather", [b.initializer("table", table), ids], { axis: 0 }); // [1, C, W]
-  const flat = b.node("Flatten", [e], { axis: 1 }); // [1, C*W]
-  const w = tensorF32(
-    [CONTEXT * WIDTH, 256],
-    Float32Array.from({ length: CONTEXT * WIDTH * 256 }, () => r() - 0.5),
-  );
-  const logits = b.node("Gemm", [flat, b.initializer("w", w)]);
-  b.output(logits, [1, 256]);
-  const calibration = Array.from({ length: 16 }, () =>
-    Float32Array.from({ length: CONTEXT }, () => Math.floor(r() * 256)),
-  );
-  return quantizeGraph(b.build(), calibration);
-}
+const CONTEXT = TINY_CONTEXT;
 
 const SEED = Uint8Array.from({ length: 32 }, (_, i) => i * 7 + 1);
 const text = (s: string) => new TextEncoder().encode(s);
@@ -67,7 +30,7 @@ const text = (s: string) => new TextEncoder().encode(s);
 describe("generation in the executor (docs/GENERATION.md)", function () {
   let lm: Program;
   before(() => {
-    lm = tinyLm();
+    lm = tinyLanguageModel().program;
   });
   const spec = (over: Partial<GenerationSpec> = {}): GenerationSpec => ({
     prompt: text("The "),
