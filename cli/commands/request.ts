@@ -53,7 +53,7 @@ function parseId(text: string, what: string): bigint {
   return BigInt(text);
 }
 
-function parseLogs(p: Protocol, logs: readonly Log[]) {
+export function parseLogs(p: Protocol, logs: readonly Log[]) {
   return logs
     .map((l) => {
       try {
