@@ -27,7 +27,7 @@ async function fixture() {
 }
 
 describe("TextConsumer", function () {
-  it("receives a finalized generation: decodes the response record, stores the text and emits TextGenerated", async function () {
+  it("I7: receives a finalized generation: decodes the response record, stores the text and emits TextGenerated", async function () {
     const f = await loadFixture(fixture);
     const input = encodeRequest({ prompt: utf8("The jury"), maxTokens: 8 }, TERMS);
     await f.manager
