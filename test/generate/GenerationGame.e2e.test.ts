@@ -1,15 +1,10 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
-import { Phase, Resolution } from "../../game/enums";
+import { Phase } from "../../game/enums";
 import { languageModel } from "../../models/lm";
 import type { GenerationTerms } from "../../executor/generate";
-import {
-  deployGenerationFixture,
-  openGenerationGame,
-  Outcome,
-  playGenerationGame,
-} from "../helpers/generation-game";
+import { deployGenerationFixture, openGenerationGame, Outcome, playGenerationGame } from "../helpers/generation-game";
 
 // The demo LM with short generations (8 bytes), so that every game runs in seconds.
 const TERMS: GenerationTerms = { contextLength: 64, maxTokens: 8, maxPrompt: 32, padByte: 0, stopByte: 10 };
@@ -45,7 +40,11 @@ describe("Generation disputes end to end: the byte LM, a node and a challenger (
     );
     const { outcome, moves } = await playGenerationGame(f, game);
     expect(outcome).to.equal(Outcome.NodeWrong);
-    expect(moves.slice(0, 3)).to.deep.equal(["node: revealPassRoots(8 passes)", "challenger: selectPass(3)", "node: revealStateRoots"]);
+    expect(moves.slice(0, 3)).to.deep.equal([
+      "node: revealPassRoots(8 passes)",
+      "challenger: selectPass(3)",
+      "node: revealStateRoots",
+    ]);
     expect(moves[3]).to.equal("challenger: selectStep(19)");
     expect(moves[moves.length - 1]).to.match(/^challenger: proveStep/);
   });

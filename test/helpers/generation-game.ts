@@ -26,7 +26,7 @@ import type { Program } from "../../executor/runtime/program";
 import { WeightsCommitment } from "../../executor/trace/weights";
 import { merkleRoot } from "../../executor/trace/merkle";
 import { Outcome } from "../../game/enums";
-import { deployDisputeFixture, FEE, type DisputeFixture } from "./dispute-fixtures";
+import { deployDisputeFixture, FEE } from "./dispute-fixtures";
 import { MODE, versionSpec } from "./fixtures";
 
 export { Outcome };
@@ -66,7 +66,11 @@ export function nodeGenerationView(
   const bytes: number[] = [];
   const views = new Map<number, PartyView>();
   for (let t = 0; t < spec.maxTokens; t++) {
-    const honest = honestView(program, passInput(spec.prompt, Uint8Array.from(bytes), t, terms.contextLength, terms.padByte), weights);
+    const honest = honestView(
+      program,
+      passInput(spec.prompt, Uint8Array.from(bytes), t, terms.contextLength, terms.padByte),
+      weights,
+    );
     const tampered = lie && lie.pass === t && (lie.kind === "state" || lie.kind === "trace");
     const view = tampered ? tamperedView(honest, lie.step, lie.byte) : honest;
     views.set(t, view);
