@@ -32,12 +32,12 @@ import { loadStoredProgram } from "../store";
 import { formatPairs } from "../table";
 import { formatAmount, parseAddress, parseAmount, toJson } from "../values";
 import { listVersions, MODE_BITS } from "./model-registry";
-import { parseLogs } from "./request";
 import {
   committedResult,
   HAS_RESULT,
   printReport,
   report,
+  requestInput,
   SETTLED,
   waitFor,
   type ResultReport,
@@ -188,11 +188,10 @@ async function generationReport(p: Protocol, requestId: bigint): Promise<Generat
 function finishGeneration(p: Protocol, r: GenerationReport, json: boolean | undefined, shown: boolean): void {
   if (json) process.stdout.write(toJson(r) + "\n");
   else {
-    printReport(p, r);
     const lines: [string, string][] = [];
     if (r.text !== null) lines.push(["text", `"${r.text}"`]);
     if (r.generation && !shown) lines.push(...verdictLines(r.generation));
-    process.stdout.write(formatPairs(lines));
+    printReport(p, r, lines);
   }
   if (r.generation?.verdict === "MISMATCH")
     throw new CliError(
@@ -237,7 +236,15 @@ async function generate(opts: GenerateOptions, cmd: Command): Promise<void> {
   const receipt = await send(`generate (version ${versionId}, fee ${formatAmount(fee, p.decimals, p.symbol)})`, () =>
     p.inferenceManager.request(versionId, hexlify(input), fee, node, MODE_BITS.optimistic, ZeroAddress, 0),
   );
-  const ev = parseLogs(p, receipt.logs).find((l) => l.name === "InferenceRequested");
+  const ev = receipt.logs
+    .map((l) => {
+      try {
+        return p.inferenceManager.interface.parseLog(l);
+      } catch {
+        return null;
+      }
+    })
+    .find((l) => l?.name === "InferenceRequested");
   if (!ev)
     throw new CliError(
       "the request emitted no InferenceRequested",
@@ -276,6 +283,30 @@ async function generate(opts: GenerateOptions, cmd: Command): Promise<void> {
   const r = await generationReport(p, requestId);
   if (verification) r.generation = verification;
   finishGeneration(p, r, opts.json, !opts.json && verification !== undefined);
+}
+
+/**
+ * `verity result <id>` of a generation request: the report with the text, and with `verify` the local generation
+ * checked against the commitment. Null when the request's version is not a generation version.
+ */
+export async function generationResult(
+  p: Protocol,
+  requestId: bigint,
+  versionId: bigint,
+  opts: { json?: boolean; verify?: boolean },
+): Promise<boolean> {
+  if ((await read(`generationOf(${versionId})`, () => p.modelRegistry.generationOf(versionId))).contextLength === 0n)
+    return false;
+  const r = await generationReport(p, requestId);
+  if (opts.verify) {
+    const terms = await termsOf(p, versionId);
+    const version = await read(`getVersion(${versionId})`, () => p.modelRegistry.getVersion(versionId));
+    const program = loadStoredProgram(version.artifactCid, version.programDigest, versionId).program;
+    const input = await requestInput(p, requestId);
+    r.generation = await verifyGeneration(p, requestId, r.node, generateLocally(program, terms, requestId, input));
+  }
+  finishGeneration(p, r, opts.json, false);
+  return true;
 }
 
 const EXIT_HELP = `

@@ -145,6 +145,17 @@ const PROMPT = "The jury said that";
       expect(r.stderr).to.match(/generating: pass 1\/8: "/);
     });
 
+    it("result of a generation request shows its text, and --verify generates it again (MATCH)", async () => {
+      const r = await cli.json<{ text: string; generation: { verdict: string; expected: { text: string } } }>(
+        ["result", "1", "--verify"],
+        asKey(2),
+      );
+      expect(r.generation.verdict).to.equal("MATCH");
+      expect(r.text).to.equal(r.generation.expected.text);
+      const plain = await cli.ok(["result", "1"]);
+      expect(plain.stdout).to.match(/\ntext\s+"/);
+    });
+
     it("generate --verify exits 3 with MISMATCH when the node changed one byte, and says which text it expected", async () => {
       const running = cli.verity(
         ["generate", "--model", versionId, "--prompt", PROMPT, "--max-tokens", "8", "--node", OPERATOR, "--verify"],
