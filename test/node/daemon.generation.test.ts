@@ -4,7 +4,7 @@ import * as path from "path";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { hexlify, keccak256 } from "ethers";
+import { getBytes, hexlify, keccak256 } from "ethers";
 
 import { ChallengerDaemon, type ChallengerDaemonOptions } from "../../daemons/challenger/daemon";
 import { NodeDaemon, type GenerationProvider, type NodeDaemonOptions } from "../../daemons/node/daemon";
@@ -118,6 +118,38 @@ describe("Daemons serving and checking generations (docs/GENERATION.md)", functi
     for (const r of [a, b]) expect(await f.inference.statusOf(r.id)).to.equal(STATUS.Batched);
   });
 
+  it("LM3: a lie in a batch leaf: the challenger generates the leaf in full, proves the leaf and disputes it; the node loses", async () => {
+    const a = await requestGeneration(new TextEncoder().encode("It was"), 4);
+    await requestGeneration(new TextEncoder().encode("She said"), 4);
+    const n = await node({
+      batchThreshold: 1,
+      generationProvider: (r) =>
+        nodeGenerationView(
+          f.model,
+          f.terms,
+          r.requestId,
+          r.input,
+          r.requestId === a.id ? { kind: "byte", pass: 1 } : undefined,
+        ),
+    });
+    await n.tick();
+    expect(n.metrics.batches).to.equal(1);
+    const { c } = await challenger();
+    await c.tick();
+    expect(c.metrics).to.include({ checked: 2, mismatches: 1, leavesProven: 1, disputesOpened: 1 });
+    const [opened] = await f.disputes.queryFilter(f.disputes.filters.DisputeOpened());
+    expect(opened.args.requestId).to.equal(a.id);
+    for (
+      let round = 0;
+      round < 20 && Number((await f.disputes.getDispute(opened.args.disputeId)).phase) !== Phase.Resolved;
+      round++
+    ) {
+      await n.tick();
+      await c.tick();
+    }
+    expect((await f.disputes.getDispute(opened.args.disputeId)).outcome).to.equal(Outcome.NodeWrong);
+  });
+
   it("LM3: the challenger catches a node that changed one byte in the middle: disputes it, the game selects that pass, the node is slashed", async () => {
     const { id } = await requestGeneration();
     const n = await node({ generationProvider: liar(3) });
@@ -149,6 +181,43 @@ describe("Daemons serving and checking generations (docs/GENERATION.md)", functi
     expect(n.metrics.disputesLost).to.equal(1);
     const [slash] = await f.staking.queryFilter(f.staking.filters.StakeSlashed(nodeSigner().address));
     expect(slash.args.amount).to.be.greaterThan(0n);
+  });
+
+  it("LM3: a node that stops early with the stop byte the model did not choose is caught at that pass and slashed", async () => {
+    const { id } = await requestGeneration();
+    const n = await node({
+      generationProvider: ({ requestId, input }) =>
+        nodeGenerationView(f.model, f.terms, requestId, input, { kind: "stop", pass: 2 }),
+    });
+    await n.tick();
+    const [committed] = await f.inference.queryFilter(f.inference.filters.ResultCommitted(id));
+    expect(getBytes(committed.args.output)[0]).to.equal(3); // three bytes, the last one the stop byte
+    const { c } = await challenger();
+    await c.tick();
+    expect(c.metrics).to.include({ mismatches: 1, disputesOpened: 1 });
+    const [opened] = await f.disputes.queryFilter(f.disputes.filters.DisputeOpened());
+    for (
+      let round = 0;
+      round < 20 && Number((await f.disputes.getDispute(opened.args.disputeId)).phase) !== Phase.Resolved;
+      round++
+    ) {
+      await n.tick();
+      await c.tick();
+    }
+    const d = await f.disputes.getDispute(opened.args.disputeId);
+    expect(d.outcome).to.equal(Outcome.NodeWrong);
+    expect(d.pass).to.equal(2n);
+  });
+
+  it("LM3: with maxPasses below the generation's length the challenger re-runs only that many passes", async () => {
+    const { id, input } = await requestGeneration();
+    const n = await node();
+    await n.tick();
+    const { c } = await challenger({ maxPasses: 3 });
+    await c.tick();
+    expect(c.metrics).to.include({ checked: 1, mismatches: 0, passesChecked: 3 });
+    const passes = answerRequest(f.model.program, TERMS, id, input).generation!.output.length;
+    expect(passes).to.be.greaterThan(3);
   });
 
   it("LM3: a node restarted mid-dispute defends the response it committed (rebuilt from the request and its journal), and wins against a lying challenger", async () => {
