@@ -24,6 +24,10 @@
  * result signed by an attested enclave key, a ZK result with a Groth16 proof, and redundant requests (k = 2) that
  * agree, or disagree and are refereed.
  *
+ * Part three (scripts/lib/demo-generation.ts) generates text with the byte-level LM: a prompt answered by an honest
+ * node and finalized, then a node that changes one byte in the middle of its answer, caught by the challenger through
+ * the game over passes, layers, chunks and bytes, and slashed.
+ *
  * `runDemo(hre)` returns the outcome, so test/demo/demo.test.ts can check it.
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
@@ -50,9 +54,10 @@ import {
 } from "./lib/demo-story";
 import { deployProtocol, printTable, signPermit } from "./lib/protocol";
 
+import { generationPart, type GenerationOutcome } from "./lib/demo-generation";
 import { otherModes, type ModesOutcome } from "./lib/demo-modes";
 
-export type DemoOutcome = StoryOutcome & { modes: ModesOutcome };
+export type DemoOutcome = StoryOutcome & { modes: ModesOutcome; generation: GenerationOutcome };
 
 /** The fee of each demo model version, in VRT (the requester pays exactly this). */
 const FEE = 1n;
@@ -442,7 +447,8 @@ export async function runDemo(hre: HardhatRuntimeEnvironment): Promise<DemoOutco
   };
   for (const step of STEPS) await step(d);
   const outcome = await closingTables(d);
-  return { ...outcome, modes: await otherModes(d) };
+  const modes = await otherModes(d);
+  return { ...outcome, modes, generation: await generationPart(d) };
 }
 
 if (require.main === module) {
@@ -453,7 +459,7 @@ if (require.main === module) {
   runDemo(hre)
     .then((outcome) => {
       console.log(
-        `\nTotal gas ${(outcome.totalGas + outcome.modes.gas.total).toLocaleString("en-US")}; done in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+        `\nTotal gas ${(outcome.totalGas + outcome.modes.gas.total + outcome.generation.gas.total).toLocaleString("en-US")}; done in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
       );
     })
     .catch((error: unknown) => {

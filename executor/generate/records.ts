@@ -140,7 +140,7 @@ export function specOfRequest(record: Uint8Array, terms: GenerationTerms, reques
 
 /**
  * GenerationLib.passCount: whether the response may answer the request (canonical; stopping as §5 says for a valid
- * request, empty for an invalid one) and how many passes it claims.
+ * request, empty for an invalid one) and how many passes it claims (0 for a record that is not canonical).
  */
 export function passCount(
   input: Uint8Array,
@@ -149,7 +149,7 @@ export function passCount(
 ): { ok: boolean; passes: number } {
   const q = decodeRequest(input, terms.maxTokens);
   const generated = decodeResponse(output);
-  if (generated === null) return { ok: false, passes: output[0] ?? 0 };
+  if (generated === null) return { ok: false, passes: 0 };
   if (!q.valid) return { ok: generated.length === 0, passes: generated.length };
   return { ok: stopsCorrectly(generated, q.maxTokens, terms.stopByte), passes: generated.length };
 }

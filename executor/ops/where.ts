@@ -8,7 +8,7 @@ import { type GraphNode } from "../model/graph";
 import { broadcastShape, padShape } from "../quant/float-tensor";
 import { clampI8, quantizeMultiplier, unsupported } from "../quant/params";
 import { broadcastIndex, whereCondition } from "../runtime/kernels/movement";
-import { clamp, roundShift } from "../runtime/kernels/requant";
+import { where as whereKernel } from "../runtime/kernels/elementwise";
 import { shapeSize } from "../runtime/layout";
 import { runPattern } from "../runtime/read-pattern";
 import { type Layer, MAX_DIM, MAX_MULTIPLIER, MAX_SHIFT, MIN_SHIFT } from "../runtime/types";
@@ -114,23 +114,7 @@ export const where = defineOperator({
     }
     c.absent("bias", "lut");
   },
-  run(layer, inputs) {
-    const n = shapeSize(layer.outShape);
-    const zIn = layer.attrs.zIn as number[];
-    const zOut = layer.attrs.zOut as number;
-    const value = layer.attrs.value as number;
-    const m = layer.multiplier!;
-    const sh = layer.shift!;
-    const y = new Int8Array(n);
-    for (let i = 0; i < n; i++) {
-      const s = source(layer, i);
-      y[i] =
-        s.input < 0
-          ? value
-          : clamp(zOut + roundShift(inputs[s.input][s.index] - zIn[s.side], m[s.side], sh[s.side]), -128, 127);
-    }
-    return y;
-  },
+  run: (layer, inputs) => whereKernel(layer, inputs),
   weightRows(layer) {
     const cShape = layer.attrs.cShape as number[];
     return shapeSize(cShape) / cShape[cShape.length - 1];

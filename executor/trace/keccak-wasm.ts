@@ -15,37 +15,37 @@
  * browser to compile synchronously on its main thread): three functions `(src, n, dst)`. `chunks` and `pairs`
  * hash `n` consecutive 32-byte (resp. 64-byte) inputs at `src` into `n` digests at `dst`; an input shorter than
  * the 136-byte rate is one block, padded with 0x01 right after the input and 0x80 in the last byte of the block.
- * `sponge` absorbs `n` blocks the caller has padded the same way and writes one digest. Tests compare all three
- * with a reference keccak256.
+ * `sponge` absorbs `n` blocks the caller has padded the same way and writes one digest. Where the engine has
+ * WebAssembly SIMD, `chunks2` and `pairs2` run the same permutation on two inputs at once (one in each 64-bit half
+ * of a v128 lane: i64x2 has no rotate, so a rotation is two shifts and an or, and chi's and-not is one
+ * `v128.andnot`); the batch functions hash pairs of inputs with them and an odd last input with the scalar one.
+ * Tests compare all of them with a reference keccak256.
  */
+import {
+  I32,
+  I64,
+  OP,
+  SIMD,
+  V128,
+  WASM_HEADER,
+  type WasmMemory,
+  instantiate,
+  section,
+  sleb,
+  uleb,
+  wasmName,
+} from "../runtime/wasm";
 
 const ROT = [0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14];
-const RC = [
-  0x0000000000000001n,
-  0x0000000000008082n,
-  0x800000000000808an,
-  0x8000000080008000n,
-  0x000000000000808bn,
-  0x0000000080000001n,
-  0x8000000080008081n,
-  0x8000000000008009n,
-  0x000000000000008an,
-  0x0000000000000088n,
-  0x0000000080008009n,
-  0x000000008000000an,
-  0x000000008000808bn,
-  0x800000000000008bn,
-  0x8000000000008089n,
-  0x8000000000008003n,
-  0x8000000000008002n,
-  0x8000000000000080n,
-  0x000000000000800an,
-  0x800000008000000an,
-  0x8000000080008081n,
-  0x8000000000008080n,
-  0x0000000080000001n,
-  0x8000000080008008n,
-];
+/** The 24 round constants (iota), as 16 hex digits each. */
+const RC = (
+  "0000000000000001 0000000000008082 800000000000808a 8000000080008000 000000000000808b 0000000080000001 " +
+  "8000000080008081 8000000000008009 000000000000008a 0000000000000088 0000000080008009 000000008000000a " +
+  "000000008000808b 800000000000008b 8000000000008089 8000000000008003 8000000000008002 8000000000000080 " +
+  "000000000000800a 800000008000000a 8000000080008081 8000000000008080 0000000080000001 8000000080008008"
+)
+  .split(" ")
+  .map((h) => BigInt("0x" + h));
 
 /** Bytes absorbed per block by keccak256: 1600 - 2 * 256 bits. */
 const RATE = 136;
@@ -53,55 +53,8 @@ const RATE = 136;
 /** Bytes 0..191 of the memory hold the round constants; callers' data starts at DATA_BASE. */
 export const DATA_BASE = 256;
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(v: bigint): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = Number(v & 0x7fn);
-    v >>= 7n;
-    const signBit = (byte & 0x40) !== 0;
-    if ((v === 0n && !signBit) || (v === -1n && signBit)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const OP = {
-  block: 0x02,
-  loop: 0x03,
-  end: 0x0b,
-  br: 0x0c,
-  brIf: 0x0d,
-  get: 0x20,
-  set: 0x21,
-  tee: 0x22,
-  i32Const: 0x41,
-  i64Const: 0x42,
-  i32Eqz: 0x45,
-  i32Ne: 0x47,
-  i32Add: 0x6a,
-  i32Sub: 0x6b,
-  i64Load: 0x29,
-  i64Store: 0x37,
-  i64And: 0x83,
-  i64Xor: 0x85,
-  i64Rotl: 0x89,
-} as const;
-
 // Locals: params src = 0, n = 1, dst = 2; lanes a0..a24 = 3..27; b0..b24 = 28..52; c0..c4 = 53..57;
-// d0..d4 = 58..62; round (i32, byte offset into the constants) = 63.
+// d0..d4 = 58..62; round (i32, byte offset into the constants) = 63; t = 64 (a v128 temporary, SIMD only).
 const SRC = 0;
 const N = 1;
 const DST = 2;
@@ -110,6 +63,67 @@ const B = (i: number): number => 28 + i;
 const C = (x: number): number => 53 + x;
 const D = (x: number): number => 58 + x;
 const ROUND = 63;
+const T = 64;
+
+/** The lane arithmetic of one variant: scalar (one state in i64 locals) or SIMD (two states in i64x2 locals). */
+interface LaneOps {
+  /** Local declarations of a function body. */
+  readonly locals: number[];
+  /** [a, b] on the stack -> a ^ b. */
+  xor(c: Code): void;
+  /** [a] on the stack -> a rotated left by r (0 < r < 64). */
+  rotl(c: Code, r: number): void;
+  /** Pushes x0 ^ (~x1 & x2) for the lane locals x0, x1, x2 (chi). */
+  chi(c: Code, x0: number, x1: number, x2: number): void;
+  /** Pushes the round constant at byte offset `round` of the memory (iota). */
+  roundConstant(c: Code): void;
+}
+
+const SCALAR: LaneOps = {
+  locals: [2, ...uleb(60), I64, ...uleb(1), I32],
+  xor: (c) => c.emit(OP.i64Xor),
+  rotl(c, r) {
+    c.i64(BigInt(r));
+    c.emit(OP.i64Rotl);
+  },
+  chi(c, x0, x1, x2) {
+    c.get(x0);
+    c.get(x1);
+    c.i64(-1n);
+    c.emit(OP.i64Xor);
+    c.get(x2);
+    c.emit(OP.i64And, OP.i64Xor);
+  },
+  roundConstant(c) {
+    c.get(ROUND);
+    c.emit(OP.i64Load, 0x03, 0x00);
+  },
+};
+
+const VEC: LaneOps = {
+  locals: [3, ...uleb(60), V128, ...uleb(1), I32, ...uleb(1), V128],
+  xor: (c) => c.simd(0x51),
+  rotl(c, r) {
+    c.emit(OP.tee, ...uleb(T));
+    c.i32(r);
+    c.simd(0xcb); // i64x2.shl
+    c.get(T);
+    c.i32(64 - r);
+    c.simd(0xcd); // i64x2.shr_u
+    c.simd(0x50); // v128.or
+  },
+  chi(c, x0, x1, x2) {
+    c.get(x0);
+    c.get(x2);
+    c.get(x1);
+    c.simd(0x4f); // v128.andnot: x2 & ~x1
+    c.simd(0x51);
+  },
+  roundConstant(c) {
+    c.get(ROUND);
+    c.simd(0x0a, 0x03, 0x00); // v128.load64_splat
+  },
+};
 
 /** Code of one function body, with the local helpers the generators share. */
 class Code {
@@ -129,6 +143,9 @@ class Code {
   i32(v: number): void {
     this.emit(OP.i32Const, ...sleb(BigInt(v)));
   }
+  simd(op: number, ...immediates: number[]): void {
+    this.emit(SIMD, ...uleb(op), ...immediates);
+  }
   /** local[i] += step (i32). */
   advance(i: number, step: number): void {
     this.get(i);
@@ -136,16 +153,15 @@ class Code {
     this.emit(step < 0 ? OP.i32Sub : OP.i32Add);
     this.set(i);
   }
-  /** The function body: locals (60 x i64, 1 x i32), the code, `end`, prefixed by its size. */
-  body(): number[] {
-    const locals = [2, ...uleb(60), 0x7e, ...uleb(1), 0x7f];
+  /** The function body: the locals, the code, `end`, prefixed by its size. */
+  body(locals: number[]): number[] {
     const body = [...locals, ...this.bytes, OP.end];
     return [...uleb(body.length), ...body];
   }
 }
 
 /** Keccak-f[1600] on the lanes a0..a24: 24 rounds, constants read from memory at `round`. */
-function permute(c: Code): void {
+function permute(c: Code, v: LaneOps): void {
   c.i32(0);
   c.set(ROUND);
   c.emit(OP.loop, 0x40);
@@ -153,15 +169,15 @@ function permute(c: Code): void {
     c.get(A(x));
     for (let y = 1; y < 5; y++) {
       c.get(A(x + 5 * y));
-      c.emit(OP.i64Xor);
+      v.xor(c);
     }
     c.set(C(x));
   }
   for (let x = 0; x < 5; x++) {
     c.get(C((x + 4) % 5));
     c.get(C((x + 1) % 5));
-    c.i64(1n);
-    c.emit(OP.i64Rotl, OP.i64Xor);
+    v.rotl(c, 1);
+    v.xor(c);
     c.set(D(x));
   }
   for (let i = 0; i < 25; i++) {
@@ -169,28 +185,19 @@ function permute(c: Code): void {
     const y = Math.floor(i / 5);
     c.get(A(i));
     c.get(D(x));
-    c.emit(OP.i64Xor);
-    if (ROT[i] !== 0) {
-      c.i64(BigInt(ROT[i]));
-      c.emit(OP.i64Rotl);
-    }
+    v.xor(c);
+    if (ROT[i] !== 0) v.rotl(c, ROT[i]);
     c.set(B(y + 5 * ((2 * x + 3 * y) % 5)));
   }
   for (let y = 0; y < 5; y++) {
     for (let x = 0; x < 5; x++) {
-      c.get(B(x + 5 * y));
-      c.get(B(((x + 1) % 5) + 5 * y));
-      c.i64(-1n);
-      c.emit(OP.i64Xor);
-      c.get(B(((x + 2) % 5) + 5 * y));
-      c.emit(OP.i64And, OP.i64Xor);
+      v.chi(c, B(x + 5 * y), B(((x + 1) % 5) + 5 * y), B(((x + 2) % 5) + 5 * y));
       c.set(A(x + 5 * y));
     }
   }
   c.get(A(0));
-  c.get(ROUND);
-  c.emit(OP.i64Load, 0x03, 0x00);
-  c.emit(OP.i64Xor);
+  v.roundConstant(c);
+  v.xor(c);
   c.set(A(0));
   c.get(ROUND);
   c.i32(8);
@@ -225,13 +232,53 @@ function batchFunctionBody(len: number): number[] {
     else c.i64(0n);
     c.set(A(k));
   }
-  permute(c);
+  permute(c, SCALAR);
   squeeze(c);
   c.advance(SRC, len);
   c.advance(DST, 32);
   c.advance(N, -1);
   c.emit(OP.br, 0, OP.end, OP.end);
-  return c.body();
+  return c.body(SCALAR.locals);
+}
+
+/**
+ * Body of `(src, n, dst)` hashing n PAIRS of inputs of `len` bytes (2n consecutive inputs) two at a time: input 2i in
+ * the low half of each i64x2 lane, input 2i + 1 in the high half; digests written in input order.
+ */
+function batch2FunctionBody(len: number): number[] {
+  const c = new Code();
+  const lanes = len / 8;
+  const both = (v: bigint): number[] => {
+    const b: number[] = [];
+    for (let h = 0; h < 2; h++) for (let k = 0n; k < 8n; k++) b.push(Number((v >> (8n * k)) & 0xffn));
+    return b;
+  };
+  c.emit(OP.block, 0x40, OP.loop, 0x40);
+  c.get(N);
+  c.emit(OP.i32Eqz, OP.brIf, 1);
+  for (let k = 0; k < 25; k++) {
+    if (k < lanes) {
+      c.get(SRC); // v128.load64_lane's address, then its vector: the low half loaded, the high half zero
+      c.get(SRC);
+      c.simd(0x5d, 0x00, ...uleb(8 * k)); // v128.load64_zero
+      c.simd(0x57, 0x00, ...uleb(len + 8 * k), 1); // v128.load64_lane, lane 1
+    } else if (k === lanes) c.simd(0x0c, ...both(1n));
+    else if (k === 16) c.simd(0x0c, ...both(1n << 63n));
+    else c.simd(0x0c, ...both(0n));
+    c.set(A(k));
+  }
+  permute(c, VEC);
+  for (let k = 0; k < 4; k++)
+    for (let h = 0; h < 2; h++) {
+      c.get(DST);
+      c.get(A(k));
+      c.simd(0x5b, 0x00, ...uleb(32 * h + 8 * k), h); // v128.store64_lane
+    }
+  c.advance(SRC, 2 * len);
+  c.advance(DST, 64);
+  c.advance(N, -1);
+  c.emit(OP.br, 0, OP.end, OP.end);
+  return c.body(VEC.locals);
 }
 
 /**
@@ -249,86 +296,67 @@ function spongeFunctionBody(): number[] {
     c.emit(OP.i64Xor);
     c.set(A(k));
   }
-  permute(c);
+  permute(c, SCALAR);
   c.advance(SRC, RATE);
   c.advance(N, -1);
   c.get(N);
   c.emit(OP.brIf, 0, OP.end);
   squeeze(c);
-  return c.body();
+  return c.body(SCALAR.locals);
 }
 
-function section(id: number, payload: number[]): number[] {
-  return [id, ...uleb(payload.length), ...payload];
-}
-
-function str(s: string): number[] {
-  const b = [...new TextEncoder().encode(s)];
-  return [...uleb(b.length), ...b];
-}
-
-function buildModule(): Uint8Array {
+/** The module: the scalar functions, and with `simd` the two-way ones too. */
+function buildModule(simd: boolean): Uint8Array {
   const rcBytes: number[] = [];
   for (const rc of RC) for (let k = 0n; k < 8n; k++) rcBytes.push(Number((rc >> (8n * k)) & 0xffn));
+  const names = ["chunks", "pairs", "sponge", ...(simd ? ["chunks2", "pairs2"] : [])];
+  const bodies = [batchFunctionBody(32), batchFunctionBody(64), spongeFunctionBody()];
+  if (simd) bodies.push(batch2FunctionBody(32), batch2FunctionBody(64));
   const bytes = [
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00, // magic, version 1
-    ...section(1, [1, 0x60, 3, 0x7f, 0x7f, 0x7f, 0]), // type 0: (i32, i32, i32) -> ()
-    ...section(3, [3, 0, 0, 0]), // three functions of type 0
+    ...WASM_HEADER,
+    ...section(1, [1, 0x60, 3, I32, I32, I32, 0]), // type 0: (i32, i32, i32) -> ()
+    ...section(3, [names.length, ...names.map(() => 0)]), // the functions, all of type 0
     ...section(5, [1, 0x00, 1]), // one memory, min 1 page, no max
     ...section(7, [
-      4,
-      ...str("memory"),
+      names.length + 1,
+      ...wasmName("memory"),
       0x02,
       0,
-      ...str("chunks"),
-      0x00,
-      0,
-      ...str("pairs"),
-      0x00,
-      1,
-      ...str("sponge"),
-      0x00,
-      2,
+      ...names.flatMap((name, i) => [...wasmName(name), 0x00, i]),
     ]),
-    ...section(10, [3, ...batchFunctionBody(32), ...batchFunctionBody(64), ...spongeFunctionBody()]),
+    ...section(10, [bodies.length, ...bodies.flat()]),
     ...section(11, [1, 0, OP.i32Const, 0, OP.end, ...uleb(rcBytes.length), ...rcBytes]), // constants at 0
   ];
   return Uint8Array.from(bytes);
 }
 
-// The WebAssembly global is in every Node version this project supports, but the "es2022" lib has no types for
-// it (they live in the DOM lib), so the few members used here are typed locally.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: unknown };
-}
-const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
+type Batch = (src: number, n: number, dst: number) => void;
 interface Exports {
   memory: WasmMemory;
-  chunks(src: number, n: number, dst: number): void;
-  pairs(src: number, n: number, dst: number): void;
+  chunks: Batch;
+  pairs: Batch;
   sponge(src: number, blocks: number, dst: number): void;
+  chunks2?: Batch;
+  pairs2?: Batch;
 }
 
 let exportsCache: Exports | null = null;
 function wasm(): Exports {
   if (exportsCache === null) {
-    const instance = new WebAssemblyApi.Instance(new WebAssemblyApi.Module(buildModule()), {});
-    exportsCache = instance.exports as unknown as Exports;
+    exportsCache = instantiate<Exports>(buildModule(true)) ?? instantiate<Exports>(buildModule(false));
+    if (exportsCache === null) throw new Error("this JavaScript engine has no WebAssembly: keccak256 needs it");
   }
   return exportsCache;
+}
+
+/** Hashes n inputs of `len` bytes at src into n digests at dst: two at a time with SIMD, the odd last one alone. */
+function batch(len: number, src: number, n: number, dst: number): void {
+  const w = wasm();
+  const [one, two] = len === 32 ? [w.chunks, w.chunks2] : [w.pairs, w.pairs2];
+  if (two === undefined) return one(src, n, dst);
+  const pairs = n >> 1;
+  if (pairs > 0) two(src, pairs, dst);
+  if (n & 1) one(src + (n - 1) * len, 1, dst + (n - 1) * 32);
 }
 
 let view: Uint8Array | null = null;
@@ -353,7 +381,7 @@ export function hashChunks(data: Uint8Array): Uint8Array {
   const mem = memoryFor(2 * padded);
   mem.set(data, DATA_BASE);
   mem.fill(0, DATA_BASE + data.length, DATA_BASE + padded);
-  wasm().chunks(DATA_BASE, n, DATA_BASE + padded);
+  batch(32, DATA_BASE, n, DATA_BASE + padded);
   return mem.slice(DATA_BASE + padded, DATA_BASE + 2 * padded);
 }
 
@@ -369,8 +397,32 @@ export function hashPairs(layer: Uint8Array, filler: Uint8Array): Uint8Array {
   mem.set(layer, DATA_BASE);
   if (count & 1) mem.set(filler, DATA_BASE + layer.length);
   const dst = DATA_BASE + pairs * 64;
-  wasm().pairs(DATA_BASE, pairs, dst);
+  batch(64, DATA_BASE, pairs, dst);
   return mem.slice(dst, dst + pairs * 32);
+}
+
+/**
+ * The node `levels` levels above the leaves of the chunk tree of `data` (at most 2^levels chunks, the last one
+ * zero-padded; an odd layer completed with `filler(level)`), hashed in place in the module's memory: the same node
+ * as hashChunks then `levels` hashPairs, without a copy per layer.
+ */
+export function subtreeRoot(data: Uint8Array, levels: number, filler: (level: number) => Uint8Array): Uint8Array {
+  let count = Math.ceil(data.length / 32);
+  if (count === 0 || count > 2 ** levels) throw new RangeError(`${count} chunks do not fit under ${levels} levels`);
+  // the fillers first: computing one may hash, and hashing reuses the memory below
+  const fillers = Array.from({ length: levels }, (_, level) => filler(level));
+  const padded = count * 32;
+  const mem = memoryFor(2 * padded + 32);
+  mem.set(data, DATA_BASE);
+  mem.fill(0, DATA_BASE + data.length, DATA_BASE + padded);
+  const layer = DATA_BASE + padded;
+  batch(32, DATA_BASE, count, layer);
+  for (let level = 0; level < levels; level++) {
+    if (count & 1) mem.set(fillers[level], layer + count * 32);
+    count = (count + 1) >> 1;
+    batch(64, layer, count, layer); // in place: pair i is read before digest i is written at or below it
+  }
+  return mem.slice(layer, layer + 32);
 }
 
 /** keccak256 of `data`, any length: the EVM's KECCAK256 (the original Keccak padding, not SHA-3's). */

@@ -28,7 +28,8 @@ export class MerkleProofError extends VerityError {}
 
 /** zeroHashes[k] = root of a full subtree of 2^k empty leaves. */
 const zeroHashes: Uint8Array[] = [new Uint8Array(32)];
-function zeroHash(level: number): Uint8Array {
+/** The root of a full subtree of 2^level empty leaves (shared: do not modify). */
+export function zeroHash(level: number): Uint8Array {
   while (zeroHashes.length <= level) {
     const prev = zeroHashes[zeroHashes.length - 1];
     zeroHashes.push(pairBytes(prev, prev));
@@ -61,7 +62,7 @@ export function chunkAt(bytes: Uint8Array, index: number): Uint8Array {
 }
 
 /** The parent layer of a packed layer at `level` (0 = leaves); an odd last node is paired with the empty subtree. */
-function parentLayer(layer: Uint8Array, level: number): Uint8Array {
+export function parentLayer(layer: Uint8Array, level: number): Uint8Array {
   return hashPairs(layer, zeroHash(level));
 }
 

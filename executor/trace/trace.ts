@@ -12,6 +12,7 @@
  */
 import { toHex } from "./hex";
 import { MerkleTree, MerkleProofError, chunkAt, chunkCount } from "./merkle";
+import { StateRootHasher } from "./state-roots";
 
 /** Everything the one-step verifier needs to accept one chunk of one state against a trace root. */
 export interface ChunkProof {
@@ -44,26 +45,35 @@ class CommittedTrace implements Trace {
   readonly stateRoots: readonly string[];
   readonly stateLengths: readonly number[];
   readonly traceRoot: string;
+  /** The chunk tree of each state, built on the first proof asked of it (the roots need no tree). */
   private readonly stateTrees: (MerkleTree | undefined)[];
   private readonly traceTree: MerkleTree;
 
   constructor(private readonly states: readonly Int8Array[]) {
     const roots = new Uint8Array(states.length * 32);
+    const hasher = new StateRootHasher();
     this.stateTrees = new Array<MerkleTree | undefined>(states.length);
     for (let i = 0; i < states.length; i++) {
-      // A layout-only step (Reshape) leaves the bytes unchanged: reuse the previous tree instead of rehashing.
-      const tree =
-        i > 0 && sameBytes(states[i], states[i - 1])
-          ? (this.stateTrees[i - 1] as MerkleTree)
-          : MerkleTree.fromData(bytesOf(states[i]));
-      this.stateTrees[i] = tree;
-      roots.set(tree.rootBytes(), i * 32);
+      // A layout-only step (Reshape) leaves the bytes unchanged: reuse the previous root instead of rehashing.
+      if (i > 0 && sameBytes(states[i], states[i - 1])) roots.copyWithin(i * 32, (i - 1) * 32, i * 32);
+      else roots.set(hasher.root(bytesOf(states[i])), i * 32);
     }
     this.traceTree = new MerkleTree(roots);
     const hex = toHex(roots).slice(2);
     this.stateRoots = Array.from({ length: states.length }, (_, i) => "0x" + hex.slice(64 * i, 64 * i + 64));
     this.stateLengths = states.map((s) => s.length);
     this.traceRoot = this.traceTree.root;
+  }
+
+  private stateTree(step: number): MerkleTree {
+    let tree = this.stateTrees[step];
+    if (tree === undefined) {
+      tree = MerkleTree.fromData(bytesOf(this.states[step]));
+      if (tree.root !== this.stateRoots[step])
+        throw new MerkleProofError(`state ${step} changed after it was committed (do not mutate committed states)`);
+      this.stateTrees[step] = tree;
+    }
+    return tree;
   }
 
   chunkProof(step: number, chunkIndex: number): ChunkProof {
@@ -73,7 +83,7 @@ class CommittedTrace implements Trace {
     if (!Number.isInteger(chunkIndex) || chunkIndex < 0 || chunkIndex >= n) {
       throw new MerkleProofError(`chunk ${chunkIndex} is out of range: state ${step} has ${n} chunks`);
     }
-    const tree = this.stateTrees[step] as MerkleTree;
+    const tree = this.stateTree(step);
     return {
       step,
       chunkIndex,
@@ -100,7 +110,16 @@ class CommittedTrace implements Trace {
 function sameBytes(a: Int8Array, b: Int8Array): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  const n = a.length;
+  let i = 0;
+  if (((a.byteOffset | b.byteOffset) & 3) === 0) {
+    // four bytes at a time where both are aligned
+    const wa = new Int32Array(a.buffer, a.byteOffset, n >> 2);
+    const wb = new Int32Array(b.buffer, b.byteOffset, n >> 2);
+    for (let k = 0; k < wa.length; k++) if (wa[k] !== wb[k]) return false;
+    i = wa.length << 2;
+  }
+  for (; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
@@ -117,5 +136,5 @@ export function commitTrace(states: readonly Int8Array[]): Trace {
 
 /** The root of a single state, as committed in a trace. */
 export function stateRoot(state: Int8Array): string {
-  return MerkleTree.fromData(bytesOf(state)).root;
+  return toHex(new StateRootHasher().root(bytesOf(state)));
 }

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import hre from "hardhat";
 
+import { languageModel } from "../../models/lm";
 import { runDemo, type DemoOutcome } from "../../scripts/demo";
 
 /**
@@ -90,6 +91,28 @@ describe("npm run demo (scripts/demo.ts)", () => {
       expect(disputed.outcome).to.equal("BWrong");
       expect(disputed.liarSlashed).to.equal(10n * ONE);
       expect(disputed.winnerCredited).to.equal(2n * ONE + 5n * ONE);
+    });
+  });
+
+  describe("part three: verifiable text generation with the byte-level LM", () => {
+    it("finalizes node A's honest answer to the prompt", () => {
+      const { honest } = outcome.generation;
+      expect(honest.status).to.equal("Finalized");
+      expect(honest.text).to.have.length(24);
+    });
+
+    it("catches node E's byte changed in the middle of its answer: the game narrows to (pass 12, the logits' layer, chunk, byte)", () => {
+      const { honest, disputed } = outcome.generation;
+      expect(disputed.text.slice(0, 12)).to.equal(honest.text.slice(0, 12));
+      expect(disputed.text[12]).to.not.equal(honest.text[12]);
+      // The liar forged the pass's logits: the last layer, whose output they are, is the disputed step.
+      const layer = languageModel().program.layers.length - 1;
+      expect(disputed).to.include({ pass: 12, layer, outcome: "NodeWrong", reason: "StepRecomputedDifferently" });
+      expect(disputed.chunk * 32 + disputed.byte).to.equal(disputed.text.charCodeAt(12));
+    });
+
+    it("slashes node E its collateral (fee x 10) and jails it", () => {
+      expect(outcome.generation.disputed).to.include({ slashed: 10n * ONE, status: "Jailed" });
     });
   });
 });

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { concat, getBytes, hexlify, keccak256, zeroPadValue } from "ethers";
 import { HexError, fromHex, toHex } from "../../executor/trace/hex";
-import { hashChunks, hashPairs, keccak256 as keccakBytes } from "../../executor/trace/keccak-wasm";
+import { hashChunks, hashPairs, keccak256 as keccakBytes, subtreeRoot } from "../../executor/trace/keccak-wasm";
 import {
   CHUNK_BYTES,
   EMPTY_LEAF,
@@ -13,6 +13,7 @@ import {
   rootFromProof,
   treeDepth,
   verifyProof,
+  zeroHash,
 } from "../../executor/trace/merkle";
 
 /** Deterministic pseudo-random bytes (xorshift32), so failures reproduce. */
@@ -115,6 +116,24 @@ describe("executor/trace/merkle", () => {
           keccak256(concat([layer.subarray(64 * i, 64 * i + 32), right])),
         );
       }
+    });
+
+    it("subtreeRoot is the node `levels` above the chunk leaves: the zero-padded reference root of 2^levels leaves", () => {
+      for (let n = 1; n <= 300; n += 13) {
+        const data = bytes(n, 2000 + n);
+        const leaves = Array.from({ length: Math.ceil(n / 32) }, (_, c) =>
+          hexlify(hashChunks(data).subarray(32 * c, 32 * c + 32)),
+        );
+        const depth = treeDepth(leaves.length);
+        for (let levels = depth; levels <= depth + 2; levels++) {
+          const padded = [...leaves, ...new Array<string>(2 ** levels - leaves.length).fill(EMPTY_LEAF)];
+          expect(hexlify(subtreeRoot(data, levels, zeroHash)), `n = ${n}, levels ${levels}`).to.equal(
+            referenceRoot(padded),
+          );
+        }
+      }
+      expect(() => subtreeRoot(bytes(65, 1), 1, zeroHash)).to.throw(RangeError, /3 chunks do not fit under 1 levels/);
+      expect(() => subtreeRoot(new Uint8Array(0), 3, zeroHash)).to.throw(RangeError);
     });
 
     it("grows its memory for inputs larger than one 64 KiB page and stays correct", () => {

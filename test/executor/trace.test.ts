@@ -113,6 +113,47 @@ describe("executor/trace/trace", () => {
     it("rejects an empty trace", () => {
       expect(() => commitTrace([])).to.throw(MerkleProofError);
     });
+
+    it("commits exactly the chunk-tree roots of states sharing 4096-byte blocks (a prefix, shifted, repeated, unaligned, one byte off)", () => {
+      const [a, b, c] = [int8s(4096, 21), int8s(4096, 22), int8s(4096, 23)];
+      const join = (parts: Int8Array[], at = 0): Int8Array => {
+        const n = parts.reduce((k, t) => k + t.length, 0);
+        const out = new Int8Array(n + at).subarray(at);
+        let off = 0;
+        for (const t of parts) {
+          out.set(t, off);
+          off += t.length;
+        }
+        return out;
+      };
+      const aOneByte = Int8Array.from(a);
+      aOneByte[2049] ^= 4;
+      const shared = [
+        join([a, b]),
+        join([a, b, c]), // a shared prefix
+        join([b, c]), // shifted by a block
+        join([c, a, a, int8s(100, 24)], 1), // a repeated block, a tail, an odd byte offset
+        join([aOneByte, b, int8s(32, 25)]), // one byte away from a known block
+        join([b, c, a, int8s(4000, 26)], 3),
+      ];
+      const trace = commitTrace(shared);
+      expect(trace.stateRoots).to.deep.equal(shared.map((s) => merkleRoot(chunkLeaves(bytesOf(s)))));
+      expect(shared.map((s) => stateRoot(s))).to.deep.equal(trace.stateRoots);
+      for (const [step, chunk] of [
+        [3, 300],
+        [5, 400],
+      ]) {
+        const p = trace.chunkProof(step, chunk);
+        expect(verifyProof(p.stateRoot, keccak256(p.chunk), chunk, p.proof)).to.equal(true);
+      }
+    });
+
+    it("refuses to prove a state mutated after it was committed", () => {
+      const s = [int8s(5000, 31), int8s(5000, 32)];
+      const trace = commitTrace(s);
+      s[1][4999] ^= 1;
+      expect(() => trace.chunkProof(1, 0)).to.throw(MerkleProofError, /state 1 changed after it was committed/);
+    });
   });
 
   describe("chunkProof", () => {

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
 import { Phase } from "../../game/enums";
+import { InferenceRequestStatus as RequestStatus, NodeStatus } from "../../protocol/enums";
 import { languageModel } from "../../models/lm";
 import type { GenerationTerms } from "../../executor/generate";
 import { deployGenerationFixture, openGenerationGame, Outcome, playGenerationGame } from "../helpers/generation-game";
@@ -15,7 +16,7 @@ describe("Generation disputes end to end: the byte LM, a node and a challenger (
     return deployGenerationFixture(languageModel(), TERMS);
   }
 
-  it("GEN-1 a byte changed in the middle of the output: the challenger selects that pass and proves the choice; the node is slashed", async function () {
+  it("LM3 a byte changed in the middle of the output: the challenger selects that pass and proves the choice; the node is slashed", async function () {
     const f = await loadFixture(fixture);
     const game = await openGenerationGame(f, { prompt: PROMPT, maxTokens: 8 }, { nodeLie: { kind: "byte", pass: 4 } });
     const { outcome, moves } = await playGenerationGame(f, game);
@@ -29,9 +30,12 @@ describe("Generation disputes end to end: the byte LM, a node and a challenger (
     const d = await f.disputes.getDispute(game.disputeId);
     expect(d.pass).to.equal(4n);
     expect(d.phase).to.equal(Phase.Resolved);
+    expect(await f.inference.statusOf(game.requestId)).to.equal(RequestStatus.Rejected);
+    expect(await f.nodes.statusOf(f.operators[0].address)).to.equal(NodeStatus.Jailed);
+    expect(await f.disputes.credits(f.challenger.address)).to.be.greaterThan(0n);
   });
 
-  it("GEN-1 a lie inside a pass's states: the game bisects into that pass down to one integer step", async function () {
+  it("LM3 a lie inside a pass's states: the game bisects into that pass down to one integer step", async function () {
     const f = await loadFixture(fixture);
     const game = await openGenerationGame(
       f,
@@ -49,7 +53,7 @@ describe("Generation disputes end to end: the byte LM, a node and a challenger (
     expect(moves[moves.length - 1]).to.match(/^challenger: proveStep/);
   });
 
-  it("GEN-1 an honest node against a lying challenger: the node wins", async function () {
+  it("LM3 an honest node against a lying challenger: the node wins", async function () {
     const f = await loadFixture(fixture);
     const game = await openGenerationGame(
       f,

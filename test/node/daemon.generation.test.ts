@@ -85,7 +85,7 @@ describe("Daemons serving and checking generations (docs/GENERATION.md)", functi
     ({ requestId, input }) =>
       nodeGenerationView(f.model, f.terms, requestId, input, { kind: "byte", pass });
 
-  it("LM3: the node serves a generation request: commits the response record and the generation root, finalizes after the window; the challenger re-runs every pass and agrees", async () => {
+  it("LM6: the node serves a generation request: commits the response record and the generation root, finalizes after the window; the challenger re-runs every pass and agrees", async () => {
     const { id, input } = await requestGeneration();
     const n = await node();
     await n.tick();
@@ -106,7 +106,7 @@ describe("Daemons serving and checking generations (docs/GENERATION.md)", functi
     expect(n.metrics.finalized).to.equal(1);
   });
 
-  it("LM3: the node commits generations in a batch under load; the challenger generates each leaf in full and agrees", async () => {
+  it("LM6: the node commits generations in a batch under load; the challenger generates each leaf in full and agrees", async () => {
     const a = await requestGeneration(new TextEncoder().encode("It was"), 4);
     const b = await requestGeneration(new TextEncoder().encode("She said"), 4);
     const n = await node({ batchThreshold: 1 });
@@ -118,7 +118,7 @@ describe("Daemons serving and checking generations (docs/GENERATION.md)", functi
     for (const r of [a, b]) expect(await f.inference.statusOf(r.id)).to.equal(STATUS.Batched);
   });
 
-  it("LM3: a lie in a batch leaf: the challenger generates the leaf in full, proves the leaf and disputes it; the node loses", async () => {
+  it("LM6: a lie in a batch leaf: the challenger generates the leaf in full, proves the leaf and disputes it; the node loses", async () => {
     const a = await requestGeneration(new TextEncoder().encode("It was"), 4);
     await requestGeneration(new TextEncoder().encode("She said"), 4);
     const n = await node({
@@ -150,7 +150,7 @@ describe("Daemons serving and checking generations (docs/GENERATION.md)", functi
     expect((await f.disputes.getDispute(opened.args.disputeId)).outcome).to.equal(Outcome.NodeWrong);
   });
 
-  it("LM3: the challenger catches a node that changed one byte in the middle: disputes it, the game selects that pass, the node is slashed", async () => {
+  it("LM6: the challenger catches a node that changed one byte in the middle: disputes it, the game selects that pass, the node is slashed", async () => {
     const { id } = await requestGeneration();
     const n = await node({ generationProvider: liar(3) });
     await n.tick();
@@ -183,7 +183,7 @@ describe("Daemons serving and checking generations (docs/GENERATION.md)", functi
     expect(slash.args.amount).to.be.greaterThan(0n);
   });
 
-  it("LM3: a node that stops early with the stop byte the model did not choose is caught at that pass and slashed", async () => {
+  it("LM6: a node that stops early with the stop byte the model did not choose is caught at that pass and slashed", async () => {
     const { id } = await requestGeneration();
     const n = await node({
       generationProvider: ({ requestId, input }) =>
@@ -209,7 +209,7 @@ describe("Daemons serving and checking generations (docs/GENERATION.md)", functi
     expect(d.pass).to.equal(2n);
   });
 
-  it("LM3: with maxPasses below the generation's length the challenger re-runs only that many passes", async () => {
+  it("LM6: with maxPasses below the generation's length the challenger re-runs only that many passes", async () => {
     const { id, input } = await requestGeneration();
     const n = await node();
     await n.tick();
@@ -220,7 +220,7 @@ describe("Daemons serving and checking generations (docs/GENERATION.md)", functi
     expect(passes).to.be.greaterThan(3);
   });
 
-  it("LM3: a node restarted mid-dispute defends the response it committed (rebuilt from the request and its journal), and wins against a lying challenger", async () => {
+  it("LM6: a node restarted mid-dispute defends the response it committed (rebuilt from the request and its journal), and wins against a lying challenger", async () => {
     const { id, input } = await requestGeneration();
     const n = await node();
     await n.tick();
@@ -250,7 +250,7 @@ describe("Daemons serving and checking generations (docs/GENERATION.md)", functi
     expect(revealed.args.passRoots).to.deep.equal(honest.generation!.passRoots);
   });
 
-  it("LM3: checkGeneration: a non-canonical response, a wrong stop and a wrong root are mismatches; a sample checks maxPasses passes, the last among them", () => {
+  it("LM6: checkGeneration: a non-canonical response, a wrong stop and a wrong root are mismatches; a sample checks maxPasses passes, the last among them", () => {
     const { program } = f.model;
     const id = 7n;
     const input = encodeRequest({ prompt: PROMPT, maxTokens: 8 }, TERMS);

@@ -4,6 +4,7 @@ import path from "node:path";
 import hre from "hardhat";
 
 import { benchDisputes, disputeGasKeys } from "../../bench/disputes";
+import { benchGeneration } from "../../bench/generation";
 import { benchInference } from "../../bench/inference";
 import { benchRedundant } from "../../bench/redundant";
 import { benchTee } from "../../bench/tee";
@@ -75,6 +76,7 @@ function compare(
       ...disputeGasKeys(await benchDisputes(quiet)),
       ...(await benchRedundant(quiet)),
       ...(await benchTee()),
+      ...(await benchGeneration(quiet)),
     };
     // Signatures (permit, enclave) vary in their zero bytes, hence in calldata gas, by a few dozen gas per run.
     const slack: Record<string, number> = { attest: 64, teeCommit: 128, teeEquivocation: 256 };

@@ -1,6 +1,6 @@
 /** Add / Sub / Mul with ONNX broadcasting, Relu, lookup tables and the per-channel affine: docs/NUMERICS.md §9-11. */
 import type { Layer } from "../types";
-import { INV_POW2, POW2, requantOf } from "./requant";
+import { INV_POW2, POW2, clamp, requantOf, roundShift } from "./requant";
 
 /** Row-major strides of `dims`, with stride 0 on every axis of size 1 where the output is larger (broadcast). */
 function broadcastStrides(dims: readonly number[], out: readonly number[]): number[] {
@@ -52,18 +52,23 @@ export function binary(layer: Layer, x0: Int8Array, x1: Int8Array | undefined): 
   let total = 1;
   for (const d of out) total *= d;
   const y = new Int8Array(total);
-  const idx = new Array<number>(rank).fill(0);
+  const last = rank - 1;
+  const inner = rank > 0 ? out[last] : 1; // a scalar is one row of one
+  const sa = rank > 0 ? as[last] : 0;
+  const sb = rank > 0 ? bs[last] : 0;
+  const idx = new Int32Array(rank);
   let ia = 0;
   let ib = 0;
-  for (let i = 0; i < total; i++) {
-    const va = a[ia] - zA;
-    const vb = b[ib] - zB;
-    const t = mode === 0 ? va * mA + vb * mB : mode === 1 ? va * mA - vb * mB : va * vb * mA;
-    let v = zOut + Math.floor((t + half) * inv);
-    v = v < -128 ? -128 : v > 127 ? 127 : v;
-    y[i] = v;
-    // odometer increment over the output index, keeping the operand offsets in step
-    for (let d = rank - 1; d >= 0; d--) {
+  for (let i = 0; i < total; i += inner) {
+    // one row along the last axis, then an odometer increment over the other axes
+    for (let j = 0; j < inner; j++) {
+      const va = a[ia + j * sa] - zA;
+      const vb = b[ib + j * sb] - zB;
+      const t = mode === 0 ? va * mA + vb * mB : mode === 1 ? va * mA - vb * mB : va * vb * mA;
+      const v = zOut + Math.floor((t + half) * inv);
+      y[i + j] = v < -128 ? -128 : v > 127 ? 127 : v;
+    }
+    for (let d = last - 1; d >= 0; d--) {
       idx[d]++;
       ia += as[d];
       ib += bs[d];
@@ -111,6 +116,64 @@ export function affine(layer: Layer, x: Int8Array): Int8Array {
     let v = zOut + Math.floor((acc * mult[c] + POW2[s - 1]) * INV_POW2[s]);
     v = v < lo ? lo : v > hi ? hi : v;
     y[i] = v;
+  }
+  return y;
+}
+
+/**
+ * Where with a constant condition (NUMERICS §26.7), all elements at once: y = X's requantized value where the
+ * condition (the weights, broadcast) is nonzero, else Y's; a constant side gives `value`. Each side's requantization
+ * clamp(zOut + roundShift(v - zIn, M, s), -128, 127) depends on the int8 value v alone, so it is tabulated once.
+ */
+export function where(layer: Layer, inputs: readonly Int8Array[]): Int8Array {
+  const at = layer.attrs;
+  const out = layer.outShape;
+  const zIn = at.zIn as number[];
+  const xConst = at.xConst as number;
+  const sideInput = [xConst === 1 ? -1 : 0, (at.yConst as number) === 1 ? -1 : 1 - xConst];
+  const tables = [0, 1].map((side) => {
+    const t = new Int8Array(256);
+    if (sideInput[side] < 0) t.fill(at.value as number);
+    else
+      for (let v = -128; v < 128; v++)
+        t[v + 128] = clamp(
+          (at.zOut as number) + roundShift(v - zIn[side], layer.multiplier![side], layer.shift![side]),
+          -128,
+          127,
+        );
+    return t;
+  });
+  const empty = new Int8Array(1);
+  const [xs, ys] = sideInput.map((k) => (k < 0 ? empty : inputs[k]));
+  const [tx, ty] = tables;
+  const cond = layer.weights!;
+  const strides = ["cShape", "xShape", "yShape"].map((s) => broadcastStrides(at[s] as number[], out));
+  const [cs, xst, yst] = strides;
+  const rank = out.length;
+  let total = 1;
+  for (const d of out) total *= d;
+  const y = new Int8Array(total);
+  const last = rank - 1;
+  const inner = rank > 0 ? out[last] : 1; // a scalar is one row of one
+  const [c1, x1, y1] = rank > 0 ? [cs[last], xst[last], yst[last]] : [0, 0, 0];
+  const idx = new Int32Array(rank);
+  let ic = 0;
+  let ix = 0;
+  let iy = 0;
+  for (let i = 0; i < total; i += inner) {
+    for (let j = 0; j < inner; j++)
+      y[i + j] = cond[ic + j * c1] !== 0 ? tx[xs[ix + j * x1] + 128] : ty[ys[iy + j * y1] + 128];
+    for (let d = last - 1; d >= 0; d--) {
+      idx[d]++;
+      ic += cs[d];
+      ix += xst[d];
+      iy += yst[d];
+      if (idx[d] < out[d]) break;
+      ic -= cs[d] * out[d];
+      ix -= xst[d] * out[d];
+      iy -= yst[d] * out[d];
+      idx[d] = 0;
+    }
   }
   return y;
 }

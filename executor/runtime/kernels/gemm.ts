@@ -1,6 +1,24 @@
 /** Gemm (also MatMul with a constant right operand, and fused Relu/Clip): docs/NUMERICS.md §5. */
 import type { Layer } from "../types";
+import { dotJob8, fitsInt32, groupsOf } from "./dot-wasm";
 import { INV_POW2, POW2, requantOf } from "./requant";
+
+/** sum_j w[o, j] * (x[r, j] - zIn) for every row and output in WebAssembly SIMD, or null (see dot-wasm.ts). */
+function dotSums(w: Int8Array, x: Int8Array, zIn: number, rows: number, k: number, n: number): Int32Array | null {
+  if (!fitsInt32(k, 128 * 255)) return null;
+  const job = dotJob8(rows, n, k);
+  if (job === null) return null;
+  const g = groupsOf(k) * 8;
+  const { x: xs, w: ws } = job;
+  if (g !== k) {
+    xs.fill(0);
+    ws.fill(0);
+    for (let o = 0; o < n; o++) ws.set(w.subarray(o * k, o * k + k), o * g);
+  } else ws.set(w);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < k; j++) xs[r * g + j] = x[r * k + j] - zIn;
+  job.run();
+  return job.acc;
+}
 
 /**
  * y[r, o] = clamp(zOut + roundShift(bias[o] + sum_j w[o, j] * (x[r, j] - zIn), M[o], s[o]), clampMin, clampMax)
@@ -29,6 +47,11 @@ export function gemm(layer: Layer, x: Int8Array): Int8Array {
     const q = zOut + Math.floor((v * mo[o] + half[o]) * inv[o]);
     return q < lo ? lo : q > hi ? hi : q;
   };
+  const sums = dotSums(w, x, zIn, rows, k, n);
+  if (sums !== null) {
+    for (let r = 0; r < rows; r++) for (let o = 0; o < n; o++) y[r * n + o] = requant(bias[o] + sums[r * n + o], o);
+    return y;
+  }
   const nzIdx = new Int32Array(k);
   const nzVal = new Int32Array(k);
   for (let r = 0; r < rows; r++) {

@@ -19,11 +19,15 @@ export function transpose(layer: Layer, x: Int8Array, inShape: readonly number[]
   const out = layer.outShape;
   const st = perm.map((p) => inStrides[p]);
   const y = new Int8Array(x.length);
-  const idx = new Array<number>(rank).fill(0);
+  // one row along the last output axis at a time, then an odometer increment over the other axes
+  const last = rank - 1;
+  const inner = rank > 0 ? out[last] : 1;
+  const step = rank > 0 ? st[last] : 0;
+  const idx = new Int32Array(rank);
   let src = 0;
-  for (let i = 0; i < x.length; i++) {
-    y[i] = x[src];
-    for (let d = rank - 1; d >= 0; d--) {
+  for (let i = 0; i < x.length; i += inner) {
+    for (let j = 0; j < inner; j++) y[i + j] = x[src + j * step];
+    for (let d = last - 1; d >= 0; d--) {
       idx[d]++;
       src += st[d];
       if (idx[d] < out[d]) break;

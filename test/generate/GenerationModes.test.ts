@@ -1,0 +1,86 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { hexlify } from "ethers";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+
+import {
+  answerRequest,
+  decodeResponse,
+  encodeRequest,
+  recordLengths,
+  type GenerationTerms,
+} from "../../executor/generate";
+import { languageModel } from "../../models/lm";
+import { InferenceRequestStatus as RequestStatus } from "../../protocol/enums";
+import { MODE, versionSpec } from "../helpers/fixtures";
+import { VERSION_FEE } from "../helpers/inference-fixtures";
+import { deployTeeFixture, signFor, type TeeFixture } from "../tee/tee-fixture";
+
+// Short generations of the byte LM (8 bytes after a prompt of up to 32).
+const TERMS: GenerationTerms = { contextLength: 64, maxTokens: 8, maxPrompt: 32, padByte: 0, stopByte: 10 };
+const GENERATION = { contextLength: 64, maxTokens: 8, maxPrompt: 32, padByte: 0, hasStop: true, stopByte: 10 };
+
+/** The TEE fixture with the LM published as a generation version that both nodes serve. */
+async function teeGenerationFixture(): Promise<TeeFixture & { versionId: bigint }> {
+  const t = await deployTeeFixture();
+  const lm = languageModel();
+  const lengths = recordLengths(TERMS);
+  await t.models.connect(t.publisher).publishGenerationModel(
+    "byte-lm",
+    versionSpec({
+      artifactCid: hexlify(lm.artifactCid),
+      programDigest: lm.programDigest,
+      weightsRoot: lm.weights.root,
+      layerCount: lm.program.layers.length,
+      inputShape: [lengths.input],
+      outputShape: [lengths.output],
+      modes: MODE.TEE | MODE.OPTIMISTIC,
+      fee: VERSION_FEE,
+    }),
+    GENERATION,
+  );
+  const versionId = await t.models.versionCount();
+  for (const node of [t.node, t.node2]) await t.nodes.connect(node).serveVersions([versionId]);
+  return { ...t, versionId };
+}
+
+describe("Generation in the other modes (docs/GENERATION.md: TEE yes, ZK and redundant no)", function () {
+  it("LM4 TEE: the enclave signs the response record and its generation root; the settler finalizes the generation at once and the consumer receives the text", async function () {
+    const t = await loadFixture(teeGenerationFixture);
+    const consumer = await ethers.deployContract("RecordingConsumer");
+    const input = encodeRequest({ prompt: new TextEncoder().encode("It was a"), maxTokens: 8 }, TERMS);
+    await t.manager
+      .connect(t.requesters[0])
+      .request(t.versionId, input, VERSION_FEE, t.node.address, MODE.TEE, await consumer.getAddress(), 300_000);
+    const id = await t.manager.requestCount();
+    const answer = answerRequest(languageModel().program, TERMS, id, input);
+    const result = {
+      requestId: id,
+      modelVersion: t.versionId,
+      inputHash: ethers.keccak256(input),
+      outputHash: ethers.keccak256(answer.output),
+      traceRoot: answer.traceRoot,
+    };
+    await expect(
+      t.settler.connect(t.stranger).settle(id, answer.output, answer.traceRoot, await signFor(t, t.enclave, result)),
+    )
+      .to.emit(t.manager, "RequestFinalized")
+      .withArgs(id, t.node.address, VERSION_FEE, 0);
+    expect((await t.manager.getRequest(id)).status).to.equal(RequestStatus.Finalized);
+    const delivered = ethers.getBytes(await consumer.lastOutput());
+    expect(decodeResponse(delivered)).to.deep.equal(answer.generation!.output);
+  });
+
+  it("LM4 ZK: a generation version may not support the ZK mode (ModelRegistryGenerationModes)", async function () {
+    const t = await loadFixture(deployTeeFixture);
+    const lengths = recordLengths(TERMS);
+    const spec = versionSpec({
+      inputShape: [lengths.input],
+      outputShape: [lengths.output],
+      modes: MODE.OPTIMISTIC | MODE.ZK,
+    });
+    await expect(t.models.connect(t.publisher).publishGenerationModel("lm-zk", spec, GENERATION))
+      .to.be.revertedWithCustomError(t.models, "ModelRegistryGenerationModes")
+      .withArgs(MODE.OPTIMISTIC | MODE.ZK);
+  });
+});
