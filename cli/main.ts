@@ -21,6 +21,7 @@ import { registerModelRegistryCommands } from "./commands/model-registry";
 import { registerNodeCommands } from "./commands/node";
 import { registerParamsCommands } from "./commands/params";
 import { registerRequestCommands } from "./commands/request";
+import { registerGenerateCommand } from "./commands/generate";
 import { registerStatusCommand } from "./commands/status";
 import { registerTokenCommands } from "./commands/token";
 import { registerClaimCommand } from "./commands/claim";
@@ -73,6 +74,7 @@ export function buildCli(): Command {
   registerParamsCommands(cli);
   registerNodeCommands(cli);
   registerRequestCommands(cli);
+  registerGenerateCommand(cli);
   registerStatusCommand(cli);
   registerTokenCommands(cli);
   registerClaimCommand(cli);

@@ -25,8 +25,11 @@ export interface VerifiedResult {
   input: string;
   output: string;
   traceRoot: string;
-  /** The executor's full trace of this request (states, commitments), for evidence that needs it. */
-  view: PartyView;
+  /**
+   * The executor's full trace of this request (states, commitments), for evidence that needs it; absent for a
+   * generation (docs/GENERATION.md), whose output is the response record and whose trace root is the generation root.
+   */
+  view?: PartyView;
 }
 
 export interface VerifiedSettler {

@@ -1,6 +1,6 @@
 /**
- * Where the daemon finds the program of a model version: the demo models (matched by the artifact CID registered
- * on-chain), or the local content-addressed store `.verity/store/<cid>/programs/<programDigest>/program.bin` that
+ * Where the daemon finds the program of a model version: the demo models and the byte-level language model of
+ * models/lm (matched by the artifact CID registered on-chain), or the local content-addressed store `.verity/store/<cid>/programs/<programDigest>/program.bin` that
  * `verity model publish` writes. The program's weights root must equal the registered one, or the daemon refuses to serve the version
  * (its commitments would lose every dispute).
  */
@@ -10,6 +10,7 @@ import { getBytes, hexlify } from "ethers";
 
 import { VerityError } from "../executor/errors";
 import { demoModelByCid } from "../models/demo-models";
+import { languageModel, languageModelCid } from "../models/lm";
 import { base32Encode } from "../executor/model/cid";
 import { decodeProgram, type Program } from "../executor/runtime/program";
 import { WeightsCommitment } from "../executor/trace/weights";
@@ -34,16 +35,29 @@ export function cidText(binary: Uint8Array): string {
   return "b" + base32Encode(binary);
 }
 
+let lmCid: string | null = null;
+
+/** The demo language model when `cid` (0x-hex, lower case) is its artifact's, else null (quantized on first use). */
+function languageModelByCid(cid: string): ResolvedProgram | null {
+  lmCid ??= hexlify(languageModelCid()).toLowerCase();
+  if (cid !== lmCid) return null;
+  const lm = languageModel();
+  return { program: lm.program, weights: lm.weights };
+}
+
 export function defaultResolver(registry: VersionSource, storeRoot = path.join(".verity", "store")): ProgramResolver {
   const cache = new Map<string, Promise<ResolvedProgram>>();
   const load = async (versionId: bigint): Promise<ResolvedProgram> => {
     const v = await registry.getVersion(versionId);
     const cid = hexlify(v.artifactCid).toLowerCase();
     let resolved: ResolvedProgram | null = null;
-    // The demo models (models/*.onnx) are served out of the box, quantized on first use.
+    // The demo models (models/*.onnx, models/lm) are served out of the box, quantized on first use.
     const m = demoModelByCid(cid);
+    const lm = m ? null : languageModelByCid(cid);
     if (m) {
       resolved = { program: m.program, weights: m.weights };
+    } else if (lm) {
+      resolved = lm;
     } else {
       const text = cidText(getBytes(v.artifactCid));
       // `verity model publish` writes <cid>/programs/<programDigest>/program.bin; a bare <cid>/program.bin also works.

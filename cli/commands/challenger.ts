@@ -18,6 +18,7 @@ import { connectDaemon, intOption as int, runDaemonProcess } from "../daemon-pro
 interface RunOptions {
   sample: string;
   sampleSeed: string;
+  maxPasses: string;
   journal?: string;
   confirmations: string;
   pollMs: string;
@@ -39,6 +40,7 @@ export function challengerSettings(opts: RunOptions) {
   return {
     sample,
     sampleSeed: opts.sampleSeed,
+    maxPasses: int(opts.maxPasses, "--max-passes", 1),
     confirmations: int(opts.confirmations, "--confirmations", 1),
     pollMs: int(opts.pollMs, "--poll-ms", 10),
     healthPort: opts.healthPort !== undefined ? int(opts.healthPort, "--health-port", 0) : undefined,
@@ -60,6 +62,7 @@ async function run(opts: RunOptions, cmd: Command): Promise<void> {
     journalRoot: verityHome(),
     sample: s.sample,
     sampleSeed: s.sampleSeed,
+    maxPasses: s.maxPasses,
     confirmations: s.confirmations,
     startBlock: s.startBlock,
     maxBlockRange: s.maxBlockRange,
@@ -86,6 +89,12 @@ export function registerChallengerCommands(cli: Command): void {
     )
     .option("--sample <fraction>", "fraction of commitments to recompute, in [0, 1]", "1")
     .option("--sample-seed <seed>", "seed that picks the sampled commitments (the same set on every run)", "verity")
+    .option(
+      "--max-passes <n>",
+      "generations: re-run at most this many passes per committed generation (all of a generation up to n bytes; " +
+        "a longer one: n of them, the last always among them, picked with --sample-seed)",
+      "64",
+    )
     .option(
       "--journal <file>",
       `journal file (default ${path.join("$VERITY_HOME", "challenger-<address>", "chain-<id>-<genesis>-<deployment>", "journal.jsonl")})`,

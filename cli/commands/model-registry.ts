@@ -9,7 +9,8 @@ import * as path from "path";
 import type { Command } from "commander";
 import { hexlify } from "ethers";
 import { cidBytes, cidOf, cidToString } from "../../executor/model/cid";
-import { encodeProgram } from "../../executor/runtime/program";
+import { contextLength, recordLengths, type GenerationTerms } from "../../executor/generate";
+import { encodeProgram, type Program } from "../../executor/runtime/program";
 import { VerificationModes } from "../../protocol/constants";
 import { connect, type Protocol, read, send, signerOf } from "../chain";
 import { globalsOf } from "../config";
@@ -49,12 +50,55 @@ export function modeNames(bits: number | bigint): string {
     .join(",");
 }
 
-interface PublishOptions {
+interface PublishOptions extends GenerationOptions {
   name: string;
   modes: string;
   fee: string;
   onnx?: string;
   json?: boolean;
+}
+
+/** `model publish --generation`: the version's generation terms (docs/GENERATION.md §7). */
+interface GenerationOptions {
+  generation?: boolean;
+  context?: string;
+  maxTokens: string;
+  maxPrompt: string;
+  pad: string;
+  stop: string;
+}
+
+function parseInteger(text: string, flag: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max)
+    throw new CliError(`${flag} '${text}' is not an integer in [${min}, ${max}]`, `e.g. ${flag} ${Math.min(max, 64)}`);
+  return Number(text);
+}
+
+/** The generation terms of `--generation` (context: the program's own unless given, and it must agree). */
+export function generationTerms(program: Program, opts: GenerationOptions): GenerationTerms {
+  let programContext: number;
+  try {
+    programContext = contextLength(program);
+  } catch (e) {
+    throw new CliError(
+      `--generation: ${(e as Error).message}`,
+      "a generation version needs a byte-level language model (token ids in, 256 logits out)",
+    );
+  }
+  const context = opts.context === undefined ? programContext : parseInteger(opts.context, "--context", 1, 65535);
+  if (context !== programContext)
+    throw new CliError(
+      `--context ${context}, but the program reads ${programContext} bytes of context`,
+      `drop --context or pass ${programContext}`,
+    );
+  const stop = opts.stop.toLowerCase() === "none" ? undefined : parseInteger(opts.stop, "--stop", 0, 255);
+  return {
+    contextLength: context,
+    maxTokens: parseInteger(opts.maxTokens, "--max-tokens", 1, 255),
+    maxPrompt: parseInteger(opts.maxPrompt, "--max-prompt", 0, 255),
+    padByte: parseInteger(opts.pad, "--pad", 0, 255),
+    ...(stop === undefined ? {} : { stopByte: stop }),
+  };
 }
 
 function findArtifact(dir: string, cid: string, explicit?: string): Uint8Array | undefined {
@@ -82,6 +126,12 @@ async function publish(dir: string, opts: PublishOptions, cmd: Command): Promise
   const { program, manifest } = readProgramDir(dir);
   const artifact = findArtifact(dir, manifest.artifactCid, opts.onnx);
   const modes = parseModes(opts.modes);
+  const terms = opts.generation ? generationTerms(program, opts) : null;
+  if (terms && (modes & MODE_BITS.zk) !== 0)
+    throw new CliError(
+      "--generation with mode zk: the registry refuses ZK for generation versions",
+      "use --modes optimistic,none (or tee)",
+    );
   const p = await connect(globalsOf(cmd), { needKey: true });
   const owner = signerOf(p).address;
   const fee = parseAmount(opts.fee, p.decimals, "--fee");
@@ -103,18 +153,30 @@ async function publish(dir: string, opts: PublishOptions, cmd: Command): Promise
     programDigest: manifest.programDigest,
     weightsRoot: manifest.weightsRoot,
     layerCount: program.layers.length,
-    inputShape: [...program.inputShape],
-    outputShape: [...program.outputShape],
+    // A generation version registers its request and response records' lengths as its shapes.
+    inputShape: terms ? [recordLengths(terms).input] : [...program.inputShape],
+    outputShape: terms ? [recordLengths(terms).output] : [...program.outputShape],
     modes,
     fee,
   };
+  const generation = terms && {
+    contextLength: terms.contextLength,
+    maxTokens: terms.maxTokens,
+    maxPrompt: terms.maxPrompt,
+    padByte: terms.padByte,
+    hasStop: terms.stopByte !== undefined,
+    stopByte: terms.stopByte ?? 0,
+  };
   const existing = await read("modelIdOf", () => p.modelRegistry.modelIdOf(owner, opts.name));
+  const m = p.modelRegistry;
   const receipt =
     existing > 0n
-      ? await send(`publishVersion of '${opts.name}' (model ${existing})`, () =>
-          p.modelRegistry.publishVersion(existing, spec),
+      ? await send(`publish${generation ? "Generation" : ""}Version of '${opts.name}' (model ${existing})`, () =>
+          generation ? m.publishGenerationVersion(existing, spec, generation) : m.publishVersion(existing, spec),
         )
-      : await send(`publishModel '${opts.name}'`, () => p.modelRegistry.publishModel(opts.name, spec));
+      : await send(`publish${generation ? "Generation" : ""}Model '${opts.name}'`, () =>
+          generation ? m.publishGenerationModel(opts.name, spec, generation) : m.publishModel(opts.name, spec),
+        );
   let modelId = 0n;
   let versionId = 0n;
   let number = 0n;
@@ -148,6 +210,7 @@ async function publish(dir: string, opts: PublishOptions, cmd: Command): Promise
     weightsRoot: manifest.weightsRoot,
     modes: modeNames(modes),
     fee,
+    generation: terms,
     store: stored,
     tx: receipt.hash,
     gasUsed: receipt.gasUsed,
@@ -160,6 +223,10 @@ async function publish(dir: string, opts: PublishOptions, cmd: Command): Promise
     `published '${opts.name}' ${existing > 0n ? `version ${number}` : "(new model)"}: model ${modelId}, version ${versionId}\n` +
       `  artifact ${manifest.artifactCid}, program digest ${manifest.programDigest}\n` +
       `  modes ${modeNames(modes)}, fee ${formatAmount(fee, p.decimals, p.symbol)}, stored in ${stored}\n` +
+      (terms
+        ? `  generation: context ${terms.contextLength}, up to ${terms.maxTokens} bytes after a prompt of up to ` +
+          `${terms.maxPrompt}, pad ${terms.padByte}, stop ${terms.stopByte ?? "none"}\n`
+        : "") +
       `  tx ${receipt.hash} (gas ${receipt.gasUsed})\n`,
   );
 }
@@ -287,6 +354,12 @@ export function registerModelRegistryCommands(model: Command): void {
     )
     .option("--fee <amount>", "fee per inference, in tokens", "1")
     .option("--onnx <file>", "the source .onnx (default: a .onnx in the program dir whose CID matches the manifest)")
+    .option("--generation", "publish a text-generation version of a byte-level language model (docs/GENERATION.md)")
+    .option("--context <n>", "--generation: the program's context length in bytes (default: read from the program)")
+    .option("--max-tokens <n>", "--generation: the most bytes one request may generate (1-255)", "64")
+    .option("--max-prompt <n>", "--generation: the longest prompt in bytes (0-255)", "64")
+    .option("--pad <byte>", "--generation: the byte a short window is left-padded with", "0")
+    .option("--stop <byte>", "--generation: the byte that ends a generation (10 is a newline), or none", "10")
     .option("--json", "print {modelId, versionId, number, artifactCid, programDigest, store, tx, ...} as one JSON line")
     .action(async (dir: string, opts: PublishOptions, cmd: Command) => publish(dir, opts, cmd));
   model

@@ -316,7 +316,8 @@ export async function report(p: Protocol, requestId: bigint, program: Program | 
   };
 }
 
-export function printReport(p: Protocol, r: ResultReport): void {
+/** Prints the report; `extra` lines (e.g. a generation's text and verdict) go at its end, aligned with it. */
+export function printReport(p: Protocol, r: ResultReport, extra: readonly [string, string][] = []): void {
   const lines: [string, string][] = [
     ["request", String(r.requestId)],
     ["status", r.status],
@@ -362,7 +363,7 @@ export function printReport(p: Protocol, r: ResultReport): void {
   }
   if (r.disputes.length) lines.push(["disputes", r.disputes.join(", ")]);
   if (r.verification && !verificationShown) lines.push(...verificationLines(r.verification));
-  process.stdout.write(formatPairs(lines));
+  process.stdout.write(formatPairs([...lines, ...extra]));
 }
 
 /** The verdict lines of a `--verify` report. */

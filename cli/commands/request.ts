@@ -19,6 +19,7 @@ import { formatAmount, parseAddress, parseAmount, toJson } from "../values";
 import { checkInputShape, parseShape, readTensorFile } from "../io";
 import { loadStoredProgram } from "../store";
 import { MODE_BITS } from "./model-registry";
+import { generationResult } from "./generate";
 import { parseNodes, parseRedundancy, requestRedundant } from "./request-redundant";
 import {
   finish,
@@ -153,6 +154,8 @@ async function result(id: string, opts: { json?: boolean; verify?: boolean }, cm
       `request ${requestId} does not exist`,
       `there are ${await p.inferenceManager.requestCount()} requests`,
     );
+  // A generation's report shows its text (and --verify generates locally).
+  if (await generationResult(p, requestId, r0.versionId, opts)) return;
   let program: Program | null = null;
   try {
     program = await versionProgram(p, r0.versionId);

@@ -2,17 +2,74 @@
  * The challenger's checks: each journaled commitment (or batch) is recomputed with the reference executor, leaf by
  * leaf for the sampled leaves, and compared with the committed (outputHash, traceRoot). A wrong OPTIMISTIC result
  * becomes an "open" record (the promise to dispute it), written before any transaction; the check is then done.
+ *
+ * A generation (docs/GENERATION.md) costs one forward pass per byte, so a commitment whose response is known (a
+ * single commitment's `ResultCommitted` carries it) is checked pass by pass on the node's own prefix
+ * (daemons/kit/generation.ts `checkGeneration`): every pass up to `maxPasses`, else a sample of them; a batch
+ * leaf (only its hash is on-chain) is generated in full and compared.
  */
-import { keccak256 } from "ethers";
+import { hexlify, keccak256 } from "ethers";
 
-import type { PartyView } from "../../game/view";
 import { errorMessage as message, isFatal } from "../kit/common";
 import type { JournalRecord } from "../kit/journal";
 import { ProgramNotFoundError } from "../../protocol/resolver";
 import { bytesOf } from "../../executor/trace/trace";
 import { MODE } from "../../modes/verified";
-import { forgetView, sampled, viewOf, type ChallengerContext } from "./context";
-import { batchLeafProof, requestInputs, type Leaf } from "./intake";
+import { checkGeneration, generationRootOf, passesToCheck } from "../kit/generation";
+import { forgetView, generationViewOf, sampled, viewOf, type ChallengerContext } from "./context";
+import { batchLeafProof, requestInputs, type Leaf, type RequestInput } from "./intake";
+
+/** A check's outcome: whether the commitment is right, and what was expected instead (for the log). */
+interface Verdict {
+  ok: boolean;
+  expected: Record<string, unknown>;
+}
+
+/** Recomputes the committed `leaf` of request `id` (`output`: its committed response, when known). */
+async function verify(
+  ctx: ChallengerContext,
+  id: bigint,
+  req: RequestInput,
+  leaf: Leaf,
+  output?: string,
+): Promise<Verdict> {
+  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+  const terms = await ctx.terms(req.versionId);
+  if (terms !== null && output !== undefined && same(keccak256(output), leaf.outputHash)) {
+    const { program } = await ctx.resolver(req.versionId);
+    const check = checkGeneration(
+      program,
+      terms,
+      id,
+      Buffer.from(req.input.slice(2), "hex"),
+      Buffer.from(output.slice(2), "hex"),
+      leaf.traceRoot,
+      (n) => passesToCheck(n, ctx.maxPasses, ctx.sampleSeed, id),
+    );
+    ctx.metrics.passesChecked += check.passesChecked;
+    return {
+      ok: check.ok,
+      expected: { reason: check.reason, passes: check.passes, passesChecked: check.passesChecked },
+    };
+  }
+  if (terms !== null) {
+    const generation = (await generationViewOf(ctx, id, req.versionId, req.input))!;
+    ctx.metrics.passesChecked += generation.passRoots.length;
+    const outputHash = keccak256(hexlify(generation.output));
+    const traceRoot = generationRootOf(generation);
+    return {
+      ok: same(outputHash, leaf.outputHash) && same(traceRoot, leaf.traceRoot),
+      expected: { outputHash, traceRoot },
+    };
+  }
+  const view = await viewOf(ctx, id, req.versionId, req.input);
+  const outputHash = keccak256(bytesOf(view.states[view.program.layers.length]));
+  const traceRoot = view.trace.traceRoot;
+  return {
+    ok: same(outputHash, leaf.outputHash) && same(traceRoot, leaf.traceRoot),
+    expected: { outputHash, traceRoot },
+  };
+}
 
 /** Checks every journaled commitment (or batch) not checked yet. */
 export async function checkAll(ctx: ChallengerContext): Promise<void> {
@@ -68,9 +125,15 @@ async function checkRecord(ctx: ChallengerContext, r: JournalRecord): Promise<vo
       ctx.log.debug("commitment skipped: not an OPTIMISTIC request", { requestId: id, mode: req.mode });
       continue;
     }
-    let view: PartyView;
+    let verdict: Verdict;
     try {
-      view = await viewOf(ctx, id, req.versionId, req.input);
+      verdict = await verify(
+        ctx,
+        id,
+        req,
+        leaf,
+        r.batchId === undefined ? (r.output as string | undefined) : undefined,
+      );
     } catch (e) {
       if (!(e instanceof ProgramNotFoundError)) throw e;
       skipped++;
@@ -82,12 +145,7 @@ async function checkRecord(ctx: ChallengerContext, r: JournalRecord): Promise<vo
       continue;
     }
     checked++;
-    const outputHash = keccak256(bytesOf(view.states[view.program.layers.length]));
-    const traceRoot = view.trace.traceRoot;
-    if (
-      outputHash.toLowerCase() === leaf.outputHash.toLowerCase() &&
-      traceRoot.toLowerCase() === leaf.traceRoot.toLowerCase()
-    ) {
+    if (verdict.ok) {
       forgetView(ctx, id);
       continue;
     }
@@ -97,7 +155,7 @@ async function checkRecord(ctx: ChallengerContext, r: JournalRecord): Promise<vo
       node: r.node,
       batchId: r.batchId,
       committed: { outputHash: leaf.outputHash, traceRoot: leaf.traceRoot },
-      expected: { outputHash, traceRoot },
+      expected: verdict.expected,
     });
     const key = `o:${id}`;
     if (ctx.journal!.has(key)) continue;

@@ -14,8 +14,10 @@ import {
   type IERC20,
   type InferenceManager,
 } from "../../typechain-types";
+import { honestGenerationView, type GenerationView } from "../../game/generation";
 import { honestView, type PartyView } from "../../game/view";
 import { pickedByHash } from "../kit/common";
+import { termsReader, type TermsReader } from "../kit/generation";
 import { serviceState, type ServiceState } from "../kit/state";
 import { defaultResolver, type ProgramResolver } from "../../protocol/resolver";
 import {
@@ -31,11 +33,17 @@ export interface ChallengerContext extends ServiceState<ChallengerMetrics> {
   readonly inference: InferenceManager;
   readonly disputes: DisputeManager;
   readonly resolver: ProgramResolver;
+  /** versionId → its generation terms, or null for an inference version (read once per version). */
+  readonly terms: TermsReader;
+  /** The most passes re-run per generation checked (the rest sampled out). */
+  readonly maxPasses: number;
   /** Fraction of commitments recomputed, and the seed that picks them. */
   readonly sample: number;
   readonly sampleSeed: string;
   /** Honest views of the requests we dispute (recomputed after a restart). */
   readonly views: Map<string, PartyView>;
+  /** Honest answers to the generation requests we dispute (recomputed after a restart). */
+  readonly generations: Map<string, GenerationView>;
   /** Keys whose skip reason was logged already (a waiting record logs once, not every tick). */
   readonly warned: Set<string>;
   /** "open" keys already looked up on-chain by this process (a restart looks again). */
@@ -55,6 +63,10 @@ export function challengerContext(opts: ChallengerDaemonOptions): ChallengerCont
   if (!(sample >= 0 && sample <= 1)) {
     throw new ChallengerDaemonError(`sample fraction ${opts.sample} is not in [0, 1]`);
   }
+  const maxPasses = opts.maxPasses ?? 64;
+  if (!(Number.isInteger(maxPasses) && maxPasses >= 1)) {
+    throw new ChallengerDaemonError(`maxPasses ${opts.maxPasses} is not a positive integer`);
+  }
   const models = ModelRegistry__factory.connect(addresses.modelRegistry, signer);
   return {
     ...serviceState(opts, newChallengerMetrics()),
@@ -62,9 +74,12 @@ export function challengerContext(opts: ChallengerDaemonOptions): ChallengerCont
     inference: InferenceManager__factory.connect(addresses.inferenceManager, signer),
     disputes: DisputeManager__factory.connect(addresses.disputeManager, signer),
     resolver: opts.resolver ?? defaultResolver({ getVersion: (id) => models.getVersion(id) }),
+    terms: termsReader({ generationOf: (id) => models.generationOf(id) }),
+    maxPasses,
     sample,
     sampleSeed: opts.sampleSeed ?? "verity",
     views: new Map<string, PartyView>(),
+    generations: new Map<string, GenerationView>(),
     warned: new Set<string>(),
     reconciled: new Set<string>(),
     token: null,
@@ -115,6 +130,28 @@ export async function viewOf(
   return view;
 }
 
+/**
+ * The honest answer to generation request `requestId` (cached while it may be needed for a game), or null when the
+ * version is not a generation version.
+ */
+export async function generationViewOf(
+  ctx: ChallengerContext,
+  requestId: bigint,
+  versionId: bigint,
+  input: string,
+): Promise<GenerationView | null> {
+  const key = requestId.toString();
+  const hit = ctx.generations.get(key);
+  if (hit) return hit;
+  const terms = await ctx.terms(versionId);
+  if (terms === null) return null;
+  const { program, weights } = await ctx.resolver(versionId);
+  const view = honestGenerationView(program, terms, requestId, getBytes(input), weights);
+  ctx.generations.set(key, view);
+  return view;
+}
+
 export function forgetView(ctx: ChallengerContext, requestId: bigint): void {
   ctx.views.delete(requestId.toString());
+  ctx.generations.delete(requestId.toString());
 }

@@ -8,10 +8,11 @@ import { toBeHex, zeroPadValue } from "ethers";
 import { DisputeBoard } from "../../game/boards/dispute";
 import { MOVES_PER_TICK } from "../../game/driver";
 import { Outcome, Phase } from "../../game/enums";
+import { GenerationPlayer } from "../../game/generation";
 import { Player } from "../../game/player";
 import { eachLimit, errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
 import type { JournalRecord } from "../kit/journal";
-import { forgetView, viewOf, type ChallengerContext } from "./context";
+import { forgetView, generationViewOf, viewOf, type ChallengerContext } from "./context";
 
 /** The id of a dispute this challenger opened on `requestId` at or after `fromBlock`, or null. */
 export async function findOurDispute(
@@ -79,6 +80,18 @@ export async function playGames(ctx: ChallengerContext, now: bigint): Promise<vo
 /** Games played at once, at most. */
 const GAME_CONCURRENCY = 8;
 
+/** The challenger's player of game `r`: a `GenerationPlayer` over its honest answer for a generation. */
+async function playerOf(ctx: ChallengerContext, r: JournalRecord): Promise<{ nextMove: GenerationPlayer["nextMove"] }> {
+  const [requestId, versionId, input] = [
+    BigInt(r.requestId as string),
+    BigInt(r.versionId as string),
+    r.input as string,
+  ];
+  const generation = await generationViewOf(ctx, requestId, versionId, input);
+  if (generation) return new GenerationPlayer("challenger", generation, ctx.disputes);
+  return new Player("challenger", await viewOf(ctx, requestId, versionId, input), new DisputeBoard(ctx.disputes));
+}
+
 async function play(ctx: ChallengerContext, r: JournalRecord, now: bigint): Promise<void> {
   const disputeId = BigInt(r.disputeId as string);
   const requestId = BigInt(r.requestId as string);
@@ -108,10 +121,7 @@ async function play(ctx: ChallengerContext, r: JournalRecord, now: bigint): Prom
       ctx.log.warn("the node's clock ran out: timeout resolved", { disputeId, requestId });
       continue;
     }
-    const view = await viewOf(ctx, requestId, BigInt(r.versionId as string), r.input as string);
-    const move = await ctx.rpc.call("nextMove", () =>
-      new Player("challenger", view, new DisputeBoard(m)).nextMove(disputeId),
-    );
+    const move = await ctx.rpc.call("nextMove", async () => (await playerOf(ctx, r)).nextMove(disputeId));
     if (!move) return;
     const receipt = await ctx.rpc.send(`${move.name} (dispute ${disputeId})`, () => move.send());
     ctx.hooks.afterSend?.(`${move.name} (dispute ${disputeId})`);

@@ -43,6 +43,8 @@ export async function scan(ctx: ChallengerContext): Promise<void> {
         node: ev.args.node,
         outputHash: ev.args.outputHash,
         traceRoot: ev.args.traceRoot,
+        // The response a generation check re-runs pass by pass (checks.ts); a batch leaf's output is not on-chain.
+        output: ev.args.output,
         block: log.blockNumber,
       });
     } else {

@@ -29,6 +29,12 @@ export interface ChallengerDaemonOptions extends ServiceOptions {
   sample?: number;
   /** Seed of the sample: a commitment is checked iff keccak256(abi.encode(seed, requestId)) falls in the fraction. */
   sampleSeed?: string;
+  /**
+   * Generations (docs/GENERATION.md): the most passes re-run per checked generation (default 64, every pass of a
+   * generation of up to 64 bytes). A longer one has this many passes checked on the node's own prefix: the last
+   * (its stop) and the others picked by keccak256(abi.encode(sampleSeed, requestId, pass)).
+   */
+  maxPasses?: number;
 }
 
 export class ChallengerDaemonError extends VerityError {}
@@ -40,6 +46,8 @@ export interface ChallengerMetrics extends ServiceMetrics {
   sampledOut: number;
   /** Commitments not checked: not OPTIMISTIC, program unknown, input not found. */
   skipped: number;
+  /** Generation passes re-run by the checks. */
+  passesChecked: number;
   mismatches: number;
   leavesProven: number;
   disputesOpened: number;
@@ -58,6 +66,7 @@ export function newChallengerMetrics(): ChallengerMetrics {
     checked: 0,
     sampledOut: 0,
     skipped: 0,
+    passesChecked: 0,
     mismatches: 0,
     leavesProven: 0,
     disputesOpened: 0,

@@ -5,10 +5,8 @@
  * stake is refused at estimation (StakingInsufficientFreeStake): the batch size is capped at what the free stake
  * covers until a settlement frees more.
  */
-import { Interface, keccak256 } from "ethers";
+import { Interface } from "ethers";
 
-import type { PartyView } from "../../game/view";
-import { bytesOf } from "../../executor/trace/trace";
 import { errorMessage as message, isFatal } from "../kit/common";
 import { cursor } from "../kit/cursor";
 import { encodeCommitBatch } from "../kit/calldata";
@@ -17,6 +15,7 @@ import type { NodeContext } from "./context";
 import type { JournalRecord } from "../kit/journal";
 import { tokens } from "../kit/log";
 import { ensureSettle } from "./settlement";
+import type { Served } from "./views";
 
 const STAKE_ERRORS = new Interface(["error StakingInsufficientFreeStake(address node, uint256 free, uint256 needed)"]);
 
@@ -43,12 +42,12 @@ export function insufficientStake(e: unknown): { free: bigint; needed: bigint } 
  */
 export async function commitBatch(
   ctx: NodeContext,
-  chunk: { r: JournalRecord; id: bigint; view: PartyView }[],
+  chunk: { r: JournalRecord; id: bigint; served: Served }[],
 ): Promise<"ok" | "smaller" | "refused" | "failed"> {
   const journal = ctx.journal!;
   const ids = chunk.map((w) => w.id);
-  const outputHashes = chunk.map((w) => keccak256(bytesOf(w.view.states[w.view.program.layers.length])));
-  const traceRoots = chunk.map((w) => w.view.trace.traceRoot);
+  const outputHashes = chunk.map((w) => w.served.outputHash);
+  const traceRoots = chunk.map((w) => w.served.traceRoot);
   const record: JournalRecord = {
     t: "batch",
     key: `b:${ids[0]}:${ids.length}`,

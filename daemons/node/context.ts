@@ -16,8 +16,10 @@ import {
   type NodeRegistry,
   type RedundantManager,
 } from "../../typechain-types";
+import type { GenerationView } from "../../game/generation";
 import type { PartyView } from "../../game/view";
 import { VerityError } from "../../executor/errors";
+import { termsReader, type TermsReader } from "../kit/generation";
 import { serviceState, type ServiceState } from "../kit/state";
 import { defaultResolver, type ProgramResolver } from "../../protocol/resolver";
 import { newNodeMetrics, type NodeDaemonOptions, type NodeMetrics } from "./options";
@@ -33,6 +35,8 @@ export interface NodeContext extends ServiceState<NodeMetrics> {
   /** The RedundantManager, when the deployment has one (redundant.ts). */
   readonly redundant: RedundantManager | null;
   readonly resolver: ProgramResolver;
+  /** versionId → its generation terms, or null for an inference version (read once per version). */
+  readonly terms: TermsReader;
   /** More than this many results to commit in one tick are committed with `commitBatch`. */
   readonly batchThreshold: number;
   /** An open request is claimed only if the claim leaves at least this many seconds to serve it. */
@@ -43,6 +47,8 @@ export interface NodeContext extends ServiceState<NodeMetrics> {
   versions: bigint[];
   /** Request → this node's view of it (views.ts: from the `viewProvider`, honest by default); dropped once settled. */
   readonly views: Map<string, PartyView>;
+  /** Generation request → this node's answer to it (views.ts: from the `generationProvider`); dropped once settled. */
+  readonly generations: Map<string, GenerationView>;
   /** Leaves per batch that the free stake allows (lowered on StakingInsufficientFreeStake, reset on settlement). */
   batchCap: number;
   /**
@@ -66,11 +72,13 @@ export function nodeContext(opts: NodeDaemonOptions): NodeContext {
       ? RedundantManager__factory.connect(addresses.redundantManager, signer)
       : null,
     resolver: opts.resolver ?? defaultResolver({ getVersion: (id) => models.getVersion(id) }),
+    terms: termsReader({ generationOf: (id) => models.generationOf(id) }),
     batchThreshold: opts.batchThreshold ?? 8,
     minServeSeconds: opts.minServeSeconds ?? 30,
     maxBatchSize: Math.min(opts.maxBatchSize ?? 256, 1024),
     versions: [],
     views: new Map<string, PartyView>(),
+    generations: new Map<string, GenerationView>(),
     batchCap: Number.MAX_SAFE_INTEGER,
     notBefore: new Map<string, bigint>(),
   };

@@ -18,7 +18,7 @@
  * The parts, each a plain function of the shared state (context.ts): intake.ts (events → records), serving.ts
  * (execute and commit), batching.ts (commitBatch), settlement.ts (finalize), reconcile.ts (announced actions
  * against the chain), disputes.ts (the games against us), redundant.ts (redundant requests and their games),
- * views.ts (executions, by the injectable `viewProvider`). The daemon on top is a `Service`
+ * views.ts (executions, by the injectable `viewProvider`; generations, by the injectable `generationProvider`). The daemon on top is a `Service`
  * (daemons/kit/service.ts), like the challenger: the kit runs the lifecycle (start, tick, run, stop, close, health,
  * credit claims), the daemon supplies its round. Parts as functions of one context, not objects holding the
  * daemon: the imports point one way (daemon → parts → context → options → kit), and a test or tool can drive one
@@ -39,6 +39,8 @@ import { viewOf } from "./views";
 
 export { InjectedCrash, NodeDaemonError };
 export type {
+  GenerationProvider,
+  GenerationViewRequest,
   NodeAddresses,
   NodeDaemonOptions,
   NodeHooks,

@@ -1,20 +1,30 @@
 /**
  * Disputes against the node: each "dispute" record (`d:<disputeId>`) is played with `Player` as the node,
  * from its own view of the request (views.ts: the same view it committed), a few moves per tick (the
- * challenger moves in between). When the game is resolved the record is closed with its outcome; a request that
+ * challenger moves in between). A dispute over a generation is played with `GenerationPlayer` from the node's
+ * answer (views.ts `generationOf`: the pass roots it committed, each pass rebuilt when the game opens it). When the game is resolved the record is closed with its outcome; a request that
  * survives a dispute stands as an individual commitment and owes its settlement.
  */
-import { hexlify, toBeHex, zeroPadValue } from "ethers";
+import { toBeHex, zeroPadValue } from "ethers";
 
 import { DisputeBoard } from "../../game/boards/dispute";
 import { MOVES_PER_TICK } from "../../game/driver";
 import { Outcome, Phase } from "../../game/enums";
+import { GenerationPlayer } from "../../game/generation";
 import { Player } from "../../game/player";
-import { bytesOf } from "../../executor/trace/trace";
 import { eachLimit, errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
 import { NodeDaemonError, type NodeContext } from "./context";
 import { ensureSettle } from "./settlement";
-import { viewOf } from "./views";
+import { generationOf, servedOf } from "./views";
+
+/** The output the node committed for `requestId`, while the journal has it (single commitments). */
+function committedOutput(ctx: NodeContext, requestId: bigint): string | undefined {
+  let output: string | undefined;
+  for (const r of ctx.journal!.all()) {
+    if (r.requestId === requestId.toString() && typeof r.output === "string") output = r.output;
+  }
+  return output;
+}
 
 /** The input of `requestId`, from the journal or else from its InferenceRequested event. */
 async function inputOf(ctx: NodeContext, requestId: bigint): Promise<{ versionId: bigint; input: string }> {
@@ -62,8 +72,12 @@ export async function playDisputes(ctx: NodeContext): Promise<void> {
     const requestId = BigInt(r.requestId as string);
     try {
       const { versionId, input } = await inputOf(ctx, requestId);
-      const view = await viewOf(ctx, requestId, versionId, input);
-      const player = new Player("node", view, new DisputeBoard(ctx.disputes));
+      // A generation rebuilt after a restart stands behind the response the journal says was committed.
+      await generationOf(ctx, requestId, versionId, input, committedOutput(ctx, requestId));
+      const served = await servedOf(ctx, requestId, versionId, input);
+      const player = served.generation
+        ? new GenerationPlayer("node", served.generation, ctx.disputes)
+        : new Player("node", served.view!, new DisputeBoard(ctx.disputes));
       // A game needs a few moves from us; play every move we owe now (the challenger moves in between).
       for (let i = 0; i < MOVES_PER_TICK; i++) {
         const d = await ctx.rpc.call("getDispute", () => ctx.disputes.getDispute(disputeId));
@@ -77,12 +91,11 @@ export async function playDisputes(ctx: NodeContext): Promise<void> {
           });
           // A request that survives stands as an individual commitment (also a proven batch leaf): settle it.
           if (won) {
-            const L = view.program.layers.length;
             ensureSettle(ctx, `s:r:${requestId}`, {
               t: "settle",
               requestId: requestId.toString(),
-              output: hexlify(bytesOf(view.states[L])),
-              traceRoot: view.trace.traceRoot,
+              output: served.output,
+              traceRoot: served.traceRoot,
             });
           }
           ctx.journal!.complete(r.key!, { outcome: Number(d.outcome) });

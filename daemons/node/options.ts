@@ -3,7 +3,9 @@
  * test hooks) and what it counts (its metrics). Types and the metrics' initial values only: the context
  * (context.ts), the parts and the daemon (daemon.ts) build on this module, and it imports none of them.
  */
+import type { GenerationView } from "../../game/generation";
 import type { PartyView } from "../../game/view";
+import type { GenerationTerms } from "../../executor/generate";
 import type { Program } from "../../executor/runtime/program";
 import type { WeightsCommitment } from "../../executor/trace/weights";
 import { serviceMetrics, type ServiceHooks, type ServiceMetrics, type ServiceOptions } from "../kit/state";
@@ -41,6 +43,24 @@ export interface ViewRequest {
  */
 export type ViewProvider = (request: ViewRequest) => PartyView;
 
+/** What the node knows of a generation request when it answers it: the version's program and terms, the record. */
+export interface GenerationViewRequest {
+  readonly requestId: bigint;
+  readonly program: Program;
+  readonly weights: WeightsCommitment;
+  readonly terms: GenerationTerms;
+  /** The request record (docs/GENERATION.md §7). */
+  readonly input: Uint8Array;
+}
+
+/**
+ * How the node answers a generation request: the response record and pass roots it commits to and defends, pass by
+ * pass, in a game. The default is the honest generation (daemons/kit/generation.ts `answerView`); tests and tools
+ * inject a double here. Computed once per request and cached until the request is settled; after a restart the
+ * node rebuilds it from the request and, when it is journaled, the response it committed.
+ */
+export type GenerationProvider = (request: GenerationViewRequest) => GenerationView;
+
 /** Points where a test can inject a crash (throw `InjectedCrash`) or observe the daemon. */
 export type NodeHooks = ServiceHooks;
 
@@ -61,6 +81,8 @@ export interface NodeDaemonOptions extends ServiceOptions {
   minServeSeconds?: number;
   /** Default: the honest reference execution. */
   viewProvider?: ViewProvider;
+  /** Default: the honest generation (for the versions the ModelRegistry says are generation versions). */
+  generationProvider?: GenerationProvider;
   /**
    * Settlers for the verified modes (TEE, ZK) this node serves, by mode. Requests in a verified mode without a
    * settler here are neither claimed nor served (an assigned one is left to be refunded after its deadline).

@@ -8,10 +8,8 @@
  * `VerifiedSettler` (verified.ts) and is final once mined; a NONE or OPTIMISTIC one owes its settlement after the
  * challenge window (settlement.ts).
  */
-import { ZeroAddress, hexlify, keccak256 } from "ethers";
+import { ZeroAddress } from "ethers";
 
-import type { PartyView } from "../../game/view";
-import { bytesOf } from "../../executor/trace/trace";
 import { InferenceRequestStatus as STATUS } from "../../protocol/constants";
 import { bulkView } from "../kit/bulk";
 import { eachLimit, errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
@@ -20,7 +18,7 @@ import { commitBatch } from "./batching";
 import type { JournalRecord } from "../kit/journal";
 import { ensureSettle } from "./settlement";
 import { isVerifiedMode } from "../../modes/verified";
-import { viewOf } from "./views";
+import { forgetServed, servedOf, type Served } from "./views";
 
 /** NONE and OPTIMISTIC always; a verified mode when a settler for it was given. */
 export function canServe(ctx: NodeContext, mode: number): boolean {
@@ -36,11 +34,11 @@ export interface ServeTerms {
   claimed: boolean;
 }
 
-/** A request to commit, executed. */
+/** A request to commit, executed (or generated). */
 export interface Work extends ServeTerms {
   r: JournalRecord;
   id: bigint;
-  view: PartyView;
+  served: Served;
 }
 
 /**
@@ -120,8 +118,8 @@ export async function serve(ctx: NodeContext): Promise<void> {
     if (terms === undefined) continue;
     const id = BigInt(r.requestId as string);
     try {
-      const view = await viewOf(ctx, id, BigInt(r.versionId as string), r.input as string);
-      work.push({ r, id, view, ...terms });
+      const served = await servedOf(ctx, id, BigInt(r.versionId as string), r.input as string);
+      work.push({ r, id, served, ...terms });
     } catch (e) {
       if (isFatal(e)) throw e;
       ctx.log.error("cannot serve request", { requestId: id, error: message(e) });
@@ -189,16 +187,15 @@ async function serveBatches(ctx: NodeContext, batchable: Work[]): Promise<Work[]
 
 /** Announces the commitment of `w` (a "commit" record), then sends it. */
 async function commitOne(ctx: NodeContext, w: Work): Promise<void> {
-  const L = w.view.program.layers.length;
-  const output = hexlify(bytesOf(w.view.states[L]));
+  const { output, outputHash, traceRoot } = w.served;
   const verified = isVerifiedMode(w.mode);
   const record: JournalRecord = {
     ...w.r,
     t: "commit",
     // a verified settlement may need the input again after a restart (a ZK proof's public signals)
     input: verified ? w.r.input : undefined,
-    outputHash: keccak256(output),
-    traceRoot: w.view.trace.traceRoot,
+    outputHash,
+    traceRoot,
     output,
     callback: w.callback ?? undefined,
     mode: w.mode,
@@ -255,20 +252,20 @@ async function sendVerified(ctx: NodeContext, r: JournalRecord): Promise<void> {
     return;
   }
   const versionId = BigInt(r.versionId as string);
-  const view = await viewOf(ctx, id, versionId, r.input as string);
+  const served = await servedOf(ctx, id, versionId, r.input as string);
   const result = {
     requestId: id,
     versionId,
     input: r.input as string,
     output: r.output as string,
     traceRoot: r.traceRoot as string,
-    view,
+    ...(served.view ? { view: served.view } : {}),
   };
   const receipt = await ctx.rpc.send(`${settler.name}.settle(${id})`, (o) => settler.settle(result, o));
   ctx.hooks.afterSend?.(`${settler.name}.settle(${id})`);
   ctx.metrics.committed++;
   ctx.metrics.finalized++;
   ctx.journal!.complete(r.key!, { tx: receipt.hash, final: true });
-  ctx.views.delete(id.toString());
+  forgetServed(ctx, id);
   ctx.log.info(`result settled in ${settler.name} mode, final at once`, { requestId: id, gas: receipt.gasUsed });
 }

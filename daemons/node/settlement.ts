@@ -11,6 +11,7 @@ import { eachLimit, errorMessage as message, isFatal, isHarmlessRace } from "../
 import type { NodeContext } from "./context";
 import type { JournalRecord } from "../kit/journal";
 import { tokens } from "../kit/log";
+import { forgetServed } from "./views";
 
 /** Journals the settlement `key` as owed, unless it already is. */
 export function ensureSettle(ctx: NodeContext, key: string, record: { t: string; [field: string]: unknown }): void {
@@ -57,7 +58,7 @@ async function settleRequest(ctx: NodeContext, r: JournalRecord, now: bigint): P
   const status = Number(req.status);
   if (status === STATUS.Finalized || status === STATUS.Rejected) {
     ctx.journal!.complete(r.key!, { status });
-    ctx.views.delete(id.toString());
+    forgetServed(ctx, id);
     return;
   }
   if (status === STATUS.Committed && req.windowEnd > now) ctx.notBefore.set(r.key!, req.windowEnd);
@@ -72,7 +73,7 @@ async function settleRequest(ctx: NodeContext, r: JournalRecord, now: bigint): P
   ctx.metrics.finalized++;
   ctx.batchCap = Number.MAX_SAFE_INTEGER;
   ctx.journal!.complete(r.key!, { status: STATUS.Finalized });
-  ctx.views.delete(id.toString());
+  forgetServed(ctx, id);
   ctx.log.info("request finalized", { requestId: id, fee: tokens(req.fee) });
 }
 
@@ -91,6 +92,6 @@ async function settleBatch(ctx: NodeContext, r: JournalRecord, now: bigint): Pro
   ctx.metrics.batchesFinalized++;
   ctx.batchCap = Number.MAX_SAFE_INTEGER;
   ctx.journal!.complete(r.key!, { status: "finalized" });
-  for (const id of ids) ctx.views.delete(id.toString());
+  for (const id of ids) forgetServed(ctx, id);
   ctx.log.info("batch finalized", { batchId, count: ids.length, paid: tokens(b.feeRemaining) });
 }

@@ -2,11 +2,88 @@
  * The node's executions: its view of a request (the program's states and trace), computed by the daemon's
  * `viewProvider` (the honest reference execution unless a test or tool injected another) and cached per request
  * until the request is settled. Requests of the RedundantManager are cached under `rr:<id>` (the two managers'
- * request ids overlap).
+ * request ids overlap). A request for a generation version (docs/GENERATION.md) is answered instead by the
+ * `generationProvider` (the honest generation by default) as a `GenerationView`: the response record and the pass
+ * roots the node commits to, each pass's states rebuilt when a game opens it. `servedOf` gives either as what the
+ * node commits: the output and the trace root (the generation root for a generation).
  */
+import { hexlify, keccak256 } from "ethers";
+
+import type { GenerationView } from "../../game/generation";
 import { honestView, type PartyView } from "../../game/view";
+import { bytesOf } from "../../executor/trace/trace";
+import { answerView, committedView, generationRootOf } from "../kit/generation";
 import type { NodeContext } from "./context";
-import type { RequestKind, ViewProvider } from "./options";
+import type { GenerationProvider, RequestKind, ViewProvider } from "./options";
+
+/** What the node commits for a request: its output (0x-hex), the output's hash and the trace root. */
+export interface Served {
+  readonly output: string;
+  readonly outputHash: string;
+  readonly traceRoot: string;
+  /** The execution of an inference request; null for a generation. */
+  readonly view: PartyView | null;
+  /** The answer to a generation request; null for an inference. */
+  readonly generation: GenerationView | null;
+}
+
+/** The default generation provider: the honest generation, each pass's states rebuilt on demand. */
+export const honestGenerations: GenerationProvider = ({ program, weights, terms, requestId, input }) =>
+  answerView(program, weights, terms, requestId, input);
+
+/** Hex input → bytes (Node's decoder: ethers' getBytes walks the string in JavaScript). */
+function bytesOfHex(requestId: bigint, input: string): Buffer {
+  if (!/^0x([0-9a-fA-F]{2})*$/.test(input)) throw new TypeError(`request ${requestId}: input is not 0x-prefixed hex`);
+  return Buffer.from(input.slice(2), "hex");
+}
+
+/**
+ * What the node commits for InferenceManager request `requestId`: its generation's answer when the version is a
+ * generation version, else its execution's (both cached until settled).
+ */
+export async function servedOf(ctx: NodeContext, requestId: bigint, versionId: bigint, input: string): Promise<Served> {
+  const generation = await generationOf(ctx, requestId, versionId, input);
+  if (generation) {
+    const output = hexlify(generation.output);
+    return { output, outputHash: keccak256(output), traceRoot: generationRootOf(generation), view: null, generation };
+  }
+  const view = await viewOf(ctx, requestId, versionId, input);
+  const output = hexlify(bytesOf(view.states[view.program.layers.length]));
+  return { output, outputHash: keccak256(output), traceRoot: view.trace.traceRoot, view, generation: null };
+}
+
+/**
+ * The node's answer to request `requestId` when its version is a generation version, else null. `committed` (the
+ * response record the node committed, when the journal still has it) makes a rebuilt answer stand behind exactly
+ * that response, should the provider now say otherwise.
+ */
+export async function generationOf(
+  ctx: NodeContext,
+  requestId: bigint,
+  versionId: bigint,
+  input: string,
+  committed?: string,
+): Promise<GenerationView | null> {
+  const key = requestId.toString();
+  const hit = ctx.generations.get(key);
+  if (hit) return hit;
+  const terms = await ctx.terms(versionId);
+  if (terms === null) return null;
+  const { program, weights } = await ctx.resolver(versionId);
+  const record = new Uint8Array(bytesOfHex(requestId, input));
+  let view = (ctx.opts.generationProvider ?? honestGenerations)({ requestId, program, weights, terms, input: record });
+  if (committed !== undefined && hexlify(view.output).toLowerCase() !== committed.toLowerCase()) {
+    view = committedView(program, weights, terms, requestId, record, new Uint8Array(bytesOfHex(requestId, committed)));
+  }
+  ctx.generations.set(key, view);
+  return view;
+}
+
+/** Drops the cached execution or answer of InferenceManager request `requestId` (once settled). */
+export function forgetServed(ctx: NodeContext, requestId: bigint | string): void {
+  ctx.views.delete(requestId.toString());
+  ctx.generations.delete(requestId.toString());
+}
 
 /** The default view provider: the reference executor's execution of the request. */
 export const honestViews: ViewProvider = ({ program, s0, weights }) => honestView(program, s0, weights);
@@ -24,8 +101,7 @@ export async function viewOf(
   if (hit) return hit;
   const { program, weights } = await ctx.resolver(versionId);
   // Node's hex decoder (ethers' getBytes walks the string in JavaScript: milliseconds per 784-byte input).
-  if (!/^0x([0-9a-fA-F]{2})*$/.test(input)) throw new TypeError(`request ${requestId}: input is not 0x-prefixed hex`);
-  const bytes = Buffer.from(input.slice(2), "hex");
+  const bytes = bytesOfHex(requestId, input);
   const s0 = new Int8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const view = (ctx.opts.viewProvider ?? honestViews)({ kind, requestId, program, weights, s0 });
   ctx.views.set(key, view);

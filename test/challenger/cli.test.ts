@@ -7,6 +7,7 @@ import { buildCli, EXIT_BAD_INPUT, main } from "../../cli/main";
 const defaults = {
   sample: "1",
   sampleSeed: "verity",
+  maxPasses: "64",
   confirmations: "1",
   pollMs: "1000",
   maxBlockRange: "2000",
@@ -20,6 +21,7 @@ describe("verity challenger run (options)", () => {
     for (const flag of [
       "--sample",
       "--sample-seed",
+      "--max-passes",
       "--journal",
       "--confirmations",
       "--poll-ms",
@@ -34,10 +36,18 @@ describe("verity challenger run (options)", () => {
 
   it("turns the options into the daemon's settings", () => {
     expect(
-      challengerSettings({ ...defaults, sample: "0.25", healthPort: "0", fromBlock: "7", pollMs: "50" }),
+      challengerSettings({
+        ...defaults,
+        sample: "0.25",
+        healthPort: "0",
+        fromBlock: "7",
+        pollMs: "50",
+        maxPasses: "16",
+      }),
     ).to.deep.equal({
       sample: 0.25,
       sampleSeed: "verity",
+      maxPasses: 16,
       confirmations: 1,
       pollMs: 50,
       healthPort: 0,
@@ -54,6 +64,7 @@ describe("verity challenger run (options)", () => {
     ["confirmations", "0", "--confirmations '0' is not an integer >= 1"],
     ["maxBlockRange", "0", "--max-block-range '0' is not an integer >= 1"],
     ["fromBlock", "-1", "--from-block '-1' is not an integer >= 0"],
+    ["maxPasses", "0", "--max-passes '0' is not an integer >= 1"],
   ] as const) {
     it(`refuses ${option} = '${value}' with a hint`, () => {
       expect(() => challengerSettings({ ...defaults, [option]: value })).to.throw(CliError, text);

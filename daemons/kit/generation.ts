@@ -1,0 +1,215 @@
+/**
+ * Generation versions as both daemons see them (docs/GENERATION.md): whether a version is one (its terms, read once
+ * per version from `ModelRegistry.generationOf`), a node's answer held as a `GenerationView` whose passes are
+ * re-run only when a game opens one (game/generation.ts), and the challenger's pass-by-pass check of a committed
+ * response on the node's own prefix.
+ */
+import { AbiCoder, keccak256 } from "ethers";
+
+import { honestView, type PartyView } from "../../game/view";
+import type { GenerationView } from "../../game/generation";
+import {
+  answerRequest,
+  decodeResponse,
+  EMPTY_GENERATION_ROOT,
+  passCount,
+  passInput,
+  runPass,
+  specOfRequest,
+  type GenerationTerms,
+} from "../../executor/generate";
+import type { Program } from "../../executor/runtime/program";
+import { merkleRoot } from "../../executor/trace/merkle";
+import type { WeightsCommitment } from "../../executor/trace/weights";
+
+/** What the daemons read of the ModelRegistry to tell a generation version. */
+export interface GenerationSource {
+  generationOf(versionId: bigint): Promise<{
+    contextLength: bigint;
+    maxTokens: bigint;
+    maxPrompt: bigint;
+    padByte: bigint;
+    hasStop: boolean;
+    stopByte: bigint;
+  }>;
+}
+
+/** versionId → its generation terms, or null for an ordinary inference version. */
+export type TermsReader = (versionId: bigint) => Promise<GenerationTerms | null>;
+
+/** Reads a version's generation terms once per version (a version's terms never change). */
+export function termsReader(registry: GenerationSource): TermsReader {
+  const cache = new Map<string, Promise<GenerationTerms | null>>();
+  return (versionId) => {
+    const key = versionId.toString();
+    let hit = cache.get(key);
+    if (!hit) {
+      hit = registry.generationOf(versionId).then((g) =>
+        g.contextLength === 0n
+          ? null
+          : {
+              contextLength: Number(g.contextLength),
+              maxTokens: Number(g.maxTokens),
+              maxPrompt: Number(g.maxPrompt),
+              padByte: Number(g.padByte),
+              ...(g.hasStop ? { stopByte: Number(g.stopByte) } : {}),
+            },
+      );
+      hit.catch(() => cache.delete(key));
+      cache.set(key, hit);
+    }
+    return hit;
+  };
+}
+
+/** The trace root a generation view stands behind: the generation root over its pass roots. */
+export function generationRootOf(view: Pick<GenerationView, "passRoots">): string {
+  return view.passRoots.length === 0 ? EMPTY_GENERATION_ROOT : merkleRoot([...view.passRoots]);
+}
+
+/**
+ * The view of a party standing behind `output` with `passRoots`, each pass's states recomputed only when a game
+ * asks for that pass (and the last one kept): a node holds one per request until it is settled, so it keeps the
+ * roots, not the states of every pass.
+ */
+export function lazyGenerationView(
+  program: Program,
+  weights: WeightsCommitment,
+  terms: GenerationTerms,
+  requestId: bigint,
+  input: Uint8Array,
+  output: Uint8Array,
+  passRoots: readonly string[],
+): GenerationView {
+  const spec = specOfRequest(input, terms, requestId);
+  const generated = decodeResponse(output) ?? new Uint8Array(0);
+  let last: { t: number; view: PartyView } | null = null;
+  const passView = (t: number): PartyView => {
+    if (last?.t === t) return last.view;
+    if (spec === null || t >= generated.length) throw new RangeError(`the generation has no pass ${t}`);
+    const view = honestView(program, passInput(spec.prompt, generated, t, terms.contextLength, terms.padByte), weights);
+    last = { t, view };
+    return view;
+  };
+  return { program, weights, input, output, passRoots, passView };
+}
+
+/** The honest answer to request `requestId` as a view (one run of its passes; a pass's states rebuilt on demand). */
+export function answerView(
+  program: Program,
+  weights: WeightsCommitment,
+  terms: GenerationTerms,
+  requestId: bigint,
+  input: Uint8Array,
+): GenerationView {
+  const answer = answerRequest(program, terms, requestId, input);
+  const passRoots = answer.generation?.passRoots ?? [];
+  return lazyGenerationView(program, weights, terms, requestId, input, answer.output, passRoots);
+}
+
+/**
+ * The view of a node standing behind the response `output` it committed: every pass re-run honestly on the bytes
+ * `output` holds (so a restart defends exactly what was committed).
+ */
+export function committedView(
+  program: Program,
+  weights: WeightsCommitment,
+  terms: GenerationTerms,
+  requestId: bigint,
+  input: Uint8Array,
+  output: Uint8Array,
+): GenerationView {
+  const spec = specOfRequest(input, terms, requestId);
+  const generated = decodeResponse(output) ?? new Uint8Array(0);
+  const passRoots =
+    spec === null ? [] : Array.from(generated, (_, t) => runPass(program, spec, generated, t).trace.traceRoot);
+  return lazyGenerationView(program, weights, terms, requestId, input, output, passRoots);
+}
+
+/** The outcome of checking a committed generation. */
+export interface GenerationCheck {
+  /** True when every pass checked chose the committed byte (and, when all were checked, the root matched). */
+  readonly ok: boolean;
+  /** Why not, for the log. */
+  readonly reason?: string;
+  /** The passes re-run. */
+  readonly passesChecked: number;
+  /** Passes in the committed response. */
+  readonly passes: number;
+}
+
+/**
+ * The passes of a `passes`-pass generation of request `requestId` that a check re-runs: all of them when there are
+ * at most `maxPasses`, else `maxPasses` of them, the last one (the stop) always among them and the others picked by
+ * keccak256(abi.encode(seed, requestId, t)) (the same passes on every run for the same seed), in increasing order.
+ */
+export function passesToCheck(passes: number, maxPasses: number, seed: string, requestId: bigint): number[] {
+  const all = Array.from({ length: passes }, (_, t) => t);
+  if (passes <= maxPasses) return all;
+  if (maxPasses <= 0) return [];
+  const coder = AbiCoder.defaultAbiCoder();
+  const rank = (t: number) => BigInt(keccak256(coder.encode(["string", "uint256", "uint256"], [seed, requestId, t])));
+  const others = all
+    .slice(0, -1)
+    .map((t) => ({ t, r: rank(t) }))
+    .sort((a, b) => (a.r < b.r ? -1 : a.r > b.r ? 1 : 0))
+    .slice(0, maxPasses - 1)
+    .map((x) => x.t);
+  return [...others, passes - 1].sort((a, b) => a - b);
+}
+
+/**
+ * Checks the response `output` committed with `traceRoot` for request `requestId` (docs/GENERATION.md §5–§6): it
+ * must be canonical and stop as §5 says (an invalid request: empty, with the zero root), and each pass checked must
+ * choose the committed byte when run on the node's own prefix (pass t's input depends only on the prompt and the
+ * committed bytes before t, so any pass can be checked alone). When every pass is checked, the generation root
+ * must match too (the passes then ran on the honest prefix).
+ */
+export function checkGeneration(
+  program: Program,
+  terms: GenerationTerms,
+  requestId: bigint,
+  input: Uint8Array,
+  output: Uint8Array,
+  traceRoot: string,
+  passes: readonly number[] | ((count: number) => number[]),
+): GenerationCheck {
+  const claimed = passCount(input, output, terms);
+  if (!claimed.ok) {
+    return {
+      ok: false,
+      reason: "the response is not canonical or does not stop as the rules say",
+      passesChecked: 0,
+      passes: claimed.passes,
+    };
+  }
+  const spec = specOfRequest(input, terms, requestId);
+  const generated = decodeResponse(output)!;
+  if (spec === null) {
+    const ok = traceRoot.toLowerCase() === EMPTY_GENERATION_ROOT;
+    return { ok, reason: ok ? undefined : "an invalid request's trace root is not zero", passesChecked: 0, passes: 0 };
+  }
+  const picked = typeof passes === "function" ? passes(generated.length) : passes;
+  const roots: string[] = [];
+  for (const t of picked) {
+    const pass = runPass(program, spec, generated, t);
+    if (pass.byte !== generated[t]) {
+      return {
+        ok: false,
+        reason: `pass ${t} chooses byte ${pass.byte}, the node committed ${generated[t]}`,
+        passesChecked: roots.length + 1,
+        passes: generated.length,
+      };
+    }
+    roots.push(pass.trace.traceRoot);
+  }
+  if (picked.length === generated.length && merkleRoot(roots).toLowerCase() !== traceRoot.toLowerCase()) {
+    return {
+      ok: false,
+      reason: "every byte is right but the generation root is not",
+      passesChecked: roots.length,
+      passes: generated.length,
+    };
+  }
+  return { ok: true, passesChecked: picked.length, passes: generated.length };
+}
