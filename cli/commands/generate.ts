@@ -25,6 +25,7 @@ import { InvalidInputError } from "../../executor/errors";
 import type { Program } from "../../executor/runtime/program";
 import { merkleRoot } from "../../executor/trace/merkle";
 import { InferenceRequestStatus } from "../../protocol/constants";
+import { termsOfSpec } from "../../protocol/generation";
 import { connect, type Protocol, read, send, signerOf } from "../chain";
 import { globalsOf } from "../config";
 import { CliError } from "../errors";
@@ -79,18 +80,13 @@ async function versionOf(p: Protocol, model: string): Promise<bigint> {
 
 async function termsOf(p: Protocol, versionId: bigint): Promise<GenerationTerms> {
   const g = await read(`generationOf(${versionId})`, () => p.modelRegistry.generationOf(versionId));
-  if (g.contextLength === 0n)
+  const terms = termsOfSpec(g);
+  if (terms === null)
     throw new CliError(
       `version ${versionId} is not a generation version: it takes tensors, not prompts`,
       "use `verity request` for it, or pick a generation version (`verity model publish --generation`)",
     );
-  return {
-    contextLength: Number(g.contextLength),
-    maxTokens: Number(g.maxTokens),
-    maxPrompt: Number(g.maxPrompt),
-    padByte: Number(g.padByte),
-    ...(g.hasStop ? { stopByte: Number(g.stopByte) } : {}),
-  };
+  return terms;
 }
 
 function parseSmallInt(text: string, flag: string): number {

@@ -12,6 +12,7 @@ import { cidBytes, cidOf, cidToString } from "../../executor/model/cid";
 import { contextLength, recordLengths, type GenerationTerms } from "../../executor/generate";
 import { encodeProgram, type Program } from "../../executor/runtime/program";
 import { VerificationModes } from "../../protocol/constants";
+import { generationSpecOf } from "../../protocol/generation";
 import { connect, type Protocol, read, send, signerOf } from "../chain";
 import { globalsOf } from "../config";
 import { CliError } from "../errors";
@@ -159,14 +160,7 @@ async function publish(dir: string, opts: PublishOptions, cmd: Command): Promise
     modes,
     fee,
   };
-  const generation = terms && {
-    contextLength: terms.contextLength,
-    maxTokens: terms.maxTokens,
-    maxPrompt: terms.maxPrompt,
-    padByte: terms.padByte,
-    hasStop: terms.stopByte !== undefined,
-    stopByte: terms.stopByte ?? 0,
-  };
+  const generation = terms && generationSpecOf(terms);
   const existing = await read("modelIdOf", () => p.modelRegistry.modelIdOf(owner, opts.name));
   const m = p.modelRegistry;
   const receipt =

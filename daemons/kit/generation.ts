@@ -19,19 +19,13 @@ import {
   type GenerationTerms,
 } from "../../executor/generate";
 import type { Program } from "../../executor/runtime/program";
+import { termsOfSpec, type RegistryGenerationSpec } from "../../protocol/generation";
 import { merkleRoot } from "../../executor/trace/merkle";
 import type { WeightsCommitment } from "../../executor/trace/weights";
 
 /** What the daemons read of the ModelRegistry to tell a generation version. */
 export interface GenerationSource {
-  generationOf(versionId: bigint): Promise<{
-    contextLength: bigint;
-    maxTokens: bigint;
-    maxPrompt: bigint;
-    padByte: bigint;
-    hasStop: boolean;
-    stopByte: bigint;
-  }>;
+  generationOf(versionId: bigint): Promise<RegistryGenerationSpec>;
 }
 
 /** versionId → its generation terms, or null for an ordinary inference version. */
@@ -44,17 +38,7 @@ export function termsReader(registry: GenerationSource): TermsReader {
     const key = versionId.toString();
     let hit = cache.get(key);
     if (!hit) {
-      hit = registry.generationOf(versionId).then((g) =>
-        g.contextLength === 0n
-          ? null
-          : {
-              contextLength: Number(g.contextLength),
-              maxTokens: Number(g.maxTokens),
-              maxPrompt: Number(g.maxPrompt),
-              padByte: Number(g.padByte),
-              ...(g.hasStop ? { stopByte: Number(g.stopByte) } : {}),
-            },
-      );
+      hit = registry.generationOf(versionId).then(termsOfSpec);
       hit.catch(() => cache.delete(key));
       cache.set(key, hit);
     }

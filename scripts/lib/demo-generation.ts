@@ -31,6 +31,7 @@ import { generationView, GenerationPlayer, honestGenerationView } from "../../ga
 import { honestView, viewOf, type PartyView } from "../../game/view";
 import { languageModel } from "../../models/lm";
 import { InferenceRequestStatus, NodeStatus, Resolution, VerificationModes } from "../../protocol/constants";
+import { generationSpecOf } from "../../protocol/generation";
 import { eventOf, GasLedger, vrt } from "./demo-helpers";
 import { EXPLAIN, type Demo } from "./demo-story";
 import { printTable, signPermit } from "./protocol";
@@ -121,14 +122,7 @@ async function publishAndServe(d: Demo, gas: GasLedger, nodeE: { name: string; s
         modes: VerificationModes.OPTIMISTIC | VerificationModes.NONE | VerificationModes.TEE,
         fee: FEE,
       },
-      {
-        contextLength: terms.contextLength,
-        maxTokens: terms.maxTokens,
-        maxPrompt: terms.maxPrompt,
-        padByte: terms.padByte,
-        hasStop: terms.stopByte !== undefined,
-        stopByte: terms.stopByte ?? 0,
-      },
+      generationSpecOf(terms),
     ),
   );
   const versionId = eventOf(modelRegistry.interface, receipt, "GenerationVersionPublished").args.versionId as bigint;

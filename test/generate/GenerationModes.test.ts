@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { hexlify } from "ethers";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
 import {
@@ -13,32 +12,25 @@ import {
 import { languageModel } from "../../models/lm";
 import { InferenceRequestStatus as RequestStatus } from "../../protocol/enums";
 import { MODE, versionSpec } from "../helpers/fixtures";
+import { generationVersionSpec } from "../helpers/generation-game";
+import { generationSpecOf } from "../../protocol/generation";
 import { VERSION_FEE } from "../helpers/inference-fixtures";
 import { deployTeeFixture, signFor, type TeeFixture } from "../tee/tee-fixture";
 
 // Short generations of the byte LM (8 bytes after a prompt of up to 32).
 const TERMS: GenerationTerms = { contextLength: 64, maxTokens: 8, maxPrompt: 32, padByte: 0, stopByte: 10 };
-const GENERATION = { contextLength: 64, maxTokens: 8, maxPrompt: 32, padByte: 0, hasStop: true, stopByte: 10 };
+const GENERATION = generationSpecOf(TERMS);
 
 /** The TEE fixture with the LM published as a generation version that both nodes serve. */
 async function teeGenerationFixture(): Promise<TeeFixture & { versionId: bigint }> {
   const t = await deployTeeFixture();
-  const lm = languageModel();
-  const lengths = recordLengths(TERMS);
-  await t.models.connect(t.publisher).publishGenerationModel(
-    "byte-lm",
-    versionSpec({
-      artifactCid: hexlify(lm.artifactCid),
-      programDigest: lm.programDigest,
-      weightsRoot: lm.weights.root,
-      layerCount: lm.program.layers.length,
-      inputShape: [lengths.input],
-      outputShape: [lengths.output],
-      modes: MODE.TEE | MODE.OPTIMISTIC,
-      fee: VERSION_FEE,
-    }),
-    GENERATION,
-  );
+  await t.models
+    .connect(t.publisher)
+    .publishGenerationModel(
+      "byte-lm",
+      generationVersionSpec(languageModel(), TERMS, { modes: MODE.TEE | MODE.OPTIMISTIC, fee: VERSION_FEE }),
+      GENERATION,
+    );
   const versionId = await t.models.versionCount();
   for (const node of [t.node, t.node2]) await t.nodes.connect(node).serveVersions([versionId]);
   return { ...t, versionId };

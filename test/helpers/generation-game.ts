@@ -28,6 +28,7 @@ import { merkleRoot } from "../../executor/trace/merkle";
 import { Outcome } from "../../game/enums";
 import { deployDisputeFixture, FEE } from "./dispute-fixtures";
 import { MODE, versionSpec } from "./fixtures";
+import { generationSpecOf } from "../../protocol/generation";
 
 export { Outcome };
 
@@ -87,31 +88,31 @@ export function nodeGenerationView(
   return generationView(program, terms, requestId, input, output, weights, views);
 }
 
+/** The VersionSpec of `model` as a generation version under `terms`: its commitments, the records' shapes. */
+export function generationVersionSpec(
+  model: GenerationModel,
+  terms: GenerationTerms,
+  over: { modes?: number; fee?: bigint } = {},
+) {
+  const lengths = recordLengths(terms);
+  return versionSpec({
+    artifactCid: hexlify(model.artifactCid),
+    programDigest: model.programDigest,
+    weightsRoot: model.weights.root,
+    layerCount: model.program.layers.length,
+    inputShape: [lengths.input],
+    outputShape: [lengths.output],
+    modes: over.modes ?? MODE.OPTIMISTIC | MODE.NONE | MODE.TEE,
+    fee: over.fee ?? FEE,
+  });
+}
+
 /** The dispute fixture with `model` published as a generation version under `terms`, served by operators 0 and 1. */
 export async function deployGenerationFixture(model: GenerationModel, terms: GenerationTerms) {
   const f = await deployDisputeFixture();
-  const lengths = recordLengths(terms);
-  await f.models.connect(f.publisher).publishGenerationModel(
-    "byte-lm",
-    versionSpec({
-      artifactCid: hexlify(model.artifactCid),
-      programDigest: model.programDigest,
-      weightsRoot: model.weights.root,
-      layerCount: model.program.layers.length,
-      inputShape: [lengths.input],
-      outputShape: [lengths.output],
-      modes: MODE.OPTIMISTIC | MODE.NONE | MODE.TEE,
-      fee: FEE,
-    }),
-    {
-      contextLength: terms.contextLength,
-      maxTokens: terms.maxTokens,
-      maxPrompt: terms.maxPrompt,
-      padByte: terms.padByte,
-      hasStop: terms.stopByte !== undefined,
-      stopByte: terms.stopByte ?? 0,
-    },
-  );
+  await f.models
+    .connect(f.publisher)
+    .publishGenerationModel("byte-lm", generationVersionSpec(model, terms), generationSpecOf(terms));
   const versionId = await f.models.versionCount();
   for (const op of f.operators.slice(0, 2)) await f.nodes.connect(op).serveVersions([versionId]);
   return { ...f, model, terms, versionId };
