@@ -210,8 +210,8 @@ describe("Deployment (Ignition)", function () {
     it("sets a thawing period of at least the challenge window plus two of the longest games", async function () {
       const { staking, inferenceManager, disputeManager } = await loadFixture(deployLocalFixture);
       const game = await disputeManager.maxGameDuration();
-      // 2 clocks of 1 h + 44 moves x 10 min of extension = 33,600 s; 3,600 + 2 x 33,600 = 70,800 s <= 86,400 s.
-      expect(game).to.equal(33_600n);
+      // 2 clocks of 1 h + 46 moves x 10 min of extension = 34,800 s; 3,600 + 2 x 34,800 = 73,200 s <= 86,400 s.
+      expect(game).to.equal(34_800n);
       expect(await staking.thawingPeriod()).to.be.gte(BigInt(await inferenceManager.challengeWindow()) + 2n * game);
     });
 
