@@ -33,8 +33,8 @@ import { languageModel } from "../../models/lm";
 import { InferenceRequestStatus, NodeStatus, Resolution, VerificationModes } from "../../protocol/constants";
 import { generationSpecOf } from "../../protocol/generation";
 import { eventOf, GasLedger, vrt } from "./demo-helpers";
-import { EXPLAIN, type Demo } from "./demo-story";
-import { printTable, signPermit } from "./protocol";
+import { enlistOperator, EXPLAIN, type Demo } from "./demo-story";
+import { printTable } from "./protocol";
 
 const ONE = 10n ** 18n;
 const FEE = ONE;
@@ -101,7 +101,7 @@ function liarAnswer(requestId: bigint, input: Uint8Array, t: number, honest: Uin
 }
 
 async function publishAndServe(d: Demo, gas: GasLedger, nodeE: { name: string; signer: HardhatEthersSigner }) {
-  const { modelRegistry, nodeRegistry, staking, token } = d.protocol;
+  const { modelRegistry, nodeRegistry } = d.protocol;
   const lm = languageModel();
   const { terms } = lm;
   console.log(
@@ -134,24 +134,7 @@ async function publishAndServe(d: Demo, gas: GasLedger, nodeE: { name: string; s
   );
   const nodeA = d.operators[0];
   await gas.send(nodeA.name, "serveVersions", nodeRegistry.connect(nodeA.signer).serveVersions([versionId]));
-  const stake = (await staking.minimumStake()) + 100n * ONE;
-  await gas.send(
-    "governor",
-    `fund ${nodeE.name}`,
-    token.connect(d.people.governor).transfer(nodeE.signer.address, stake),
-  );
-  const deadline = BigInt((await d.hre.ethers.provider.getBlock("latest"))!.timestamp + 3600);
-  const { v, r, s } = await signPermit(token, nodeE.signer, await staking.getAddress(), stake, deadline);
-  await gas.send(
-    nodeE.name,
-    "stakeWithPermit",
-    staking.connect(nodeE.signer).stakeWithPermit(stake, deadline, v, r, s),
-  );
-  await gas.send(
-    nodeE.name,
-    "register",
-    nodeRegistry.connect(nodeE.signer).register("http://127.0.0.1:7005", [versionId]),
-  );
+  const stake = await enlistOperator(d, gas, nodeE, "http://127.0.0.1:7005", [versionId]);
   console.log(`   node A now serves it too; node E (dishonest) stakes ${vrt(stake)} and registers on it.`);
   return versionId;
 }

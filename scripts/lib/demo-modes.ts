@@ -23,8 +23,8 @@ import { bytesOf } from "../../executor/trace/trace";
 import { InferenceRequestStatus } from "../../protocol/constants";
 import { argmax, eventOf, GasLedger, liarView, vrt } from "./demo-helpers";
 import { demoModel, readDigits } from "../../models/demo-models";
-import type { Demo } from "./demo-story";
-import { printTable, signPermit } from "./protocol";
+import { enlistOperator, type Demo } from "./demo-story";
+import { printTable } from "./protocol";
 import { teeDemo } from "./tee-demo";
 import { zkDemo } from "./zk-demo";
 
@@ -110,7 +110,7 @@ async function zkMode(d: Demo, gas: GasLedger): Promise<ModesOutcome["zk"]> {
 }
 
 async function redundantMode(d: Demo, gas: GasLedger): Promise<ModesOutcome["redundant"]> {
-  const { token, staking, nodeRegistry, redundantManager } = d.protocol;
+  const { token, staking, redundantManager } = d.protocol;
   const { governor, requester } = d.people;
   const [nodeA, nodeB] = d.operators;
   const versionId = d.versionOf.get("mlp")!;
@@ -161,20 +161,7 @@ async function redundantMode(d: Demo, gas: GasLedger): Promise<ModesOutcome["red
 
   // Disagreement: a new operator, node D, lies.
   const nodeD = { name: "node D", signer: d.people.keeper };
-  const stake = (await staking.minimumStake()) + 100n * ONE;
-  await gas.send("governor", "fund node D", token.connect(governor).transfer(nodeD.signer.address, stake));
-  const deadline = BigInt((await d.hre.ethers.provider.getBlock("latest"))!.timestamp + 3600);
-  const { v, r, s } = await signPermit(token, nodeD.signer, await staking.getAddress(), stake, deadline);
-  await gas.send(
-    nodeD.name,
-    "stakeWithPermit",
-    staking.connect(nodeD.signer).stakeWithPermit(stake, deadline, v, r, s),
-  );
-  await gas.send(
-    nodeD.name,
-    "register",
-    nodeRegistry.connect(nodeD.signer).register("http://127.0.0.1:7004", [versionId]),
-  );
+  const stake = await enlistOperator(d, gas, nodeD, "http://127.0.0.1:7004", [versionId]);
   const contested = digit(12);
   const lie = liarView(contested.view);
   const L = contested.view.program.layers.length;

@@ -12,7 +12,7 @@ import { bytesOf } from "../../executor/trace/trace";
 import { InferenceRequestStatus, NodeStatus } from "../../protocol/constants";
 import { signed, type GasLedger } from "./demo-helpers";
 import { demoModel, type DemoModelName } from "../../models/demo-models";
-import { printTable, type Protocol } from "./protocol";
+import { printTable, signPermit, type Protocol } from "./protocol";
 
 export interface Operator {
   name: string;
@@ -164,4 +164,29 @@ export async function closingTables(d: Demo): Promise<DemoOutcome> {
     });
   }
   return { accounts, jobs, disputes, totalGas: d.gas.total };
+}
+
+/**
+ * A new operator joins after the main story (parts two and three): the governor funds it with the minimum stake plus
+ * 100 VRT, it stakes that with a permit and registers at `endpoint` for `versionIds`. Returns its stake.
+ */
+export async function enlistOperator(
+  d: Demo,
+  gas: GasLedger,
+  node: { name: string; signer: HardhatEthersSigner },
+  endpoint: string,
+  versionIds: bigint[],
+): Promise<bigint> {
+  const { staking, token, nodeRegistry } = d.protocol;
+  const stake = (await staking.minimumStake()) + 100n * 10n ** 18n;
+  await gas.send(
+    "governor",
+    `fund ${node.name}`,
+    token.connect(d.people.governor).transfer(node.signer.address, stake),
+  );
+  const deadline = BigInt((await d.hre.ethers.provider.getBlock("latest"))!.timestamp + 3600);
+  const { v, r, s } = await signPermit(token, node.signer, await staking.getAddress(), stake, deadline);
+  await gas.send(node.name, "stakeWithPermit", staking.connect(node.signer).stakeWithPermit(stake, deadline, v, r, s));
+  await gas.send(node.name, "register", nodeRegistry.connect(node.signer).register(endpoint, versionIds));
+  return stake;
 }

@@ -7,15 +7,14 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { hexlify, makeError } from "ethers";
 
-import { ChallengerDaemon, InjectedCrash, type ChallengerDaemonOptions } from "../../daemons/challenger/daemon";
+import { ChallengerDaemon, InjectedCrash } from "../../daemons/challenger/daemon";
 import { DisputeBoard } from "../../game/boards/dispute";
 import { Outcome, Phase } from "../../game/enums";
 import { Player } from "../../game/player";
 import { honestView, tamperedView } from "../../game/view";
 import { pickedByHash } from "../../daemons/kit/common";
-import { NodeDaemon, type NodeDaemonOptions } from "../../daemons/node/daemon";
+import { NodeDaemon } from "../../daemons/node/daemon";
 import { startHealthServer } from "../../daemons/kit/health";
-import { memoryLogger } from "../../daemons/kit/log";
 import { tamperingViews } from "../../tools/doubles/tampering-node";
 import { ProgramNotFoundError } from "../../protocol/resolver";
 import { bytesOf } from "../../executor/trace/trace";
@@ -33,7 +32,7 @@ import {
 import { Resolution } from "../../protocol/constants";
 import { MODE } from "../helpers/fixtures";
 import { STATUS } from "../helpers/inference-fixtures";
-import { fixtureAddresses } from "../helpers/node-daemon";
+import { suiteDaemons } from "../helpers/node-daemon";
 
 const WINDOW = 3601;
 
@@ -41,46 +40,19 @@ describe("ChallengerDaemon", function () {
   this.timeout(60_000);
   let dir: string;
   let f: DisputeFixture;
-  const open: { close(): void }[] = [];
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "verity-challenger-"));
     f = await loadFixture(deployDisputeFixture);
   });
   afterEach(() => {
-    for (const d of open.splice(0)) d.close();
+    daemons.closeAll();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   const nodeSigner = () => f.operators[0];
-  const addresses = () => fixtureAddresses(f);
-  async function node(extra: Partial<NodeDaemonOptions> = {}) {
-    const d = new NodeDaemon({
-      signer: nodeSigner(),
-      addresses: await addresses(),
-      journalFile: path.join(dir, "node.jsonl"),
-      retry: { attempts: 3, baseMs: 1, maxMs: 4 },
-      claimEvery: 0,
-      log: memoryLogger(),
-      ...extra,
-    });
-    open.push(d);
-    return d;
-  }
-  async function challenger(extra: Partial<ChallengerDaemonOptions> = {}) {
-    const log = memoryLogger();
-    const c = new ChallengerDaemon({
-      signer: f.challenger,
-      addresses: await addresses(),
-      journalFile: path.join(dir, "challenger.jsonl"),
-      retry: { attempts: 3, baseMs: 1, maxMs: 4 },
-      claimEvery: 0,
-      log,
-      ...extra,
-    });
-    open.push(c);
-    return { c, log };
-  }
+  const daemons = suiteDaemons(() => ({ f, dir }));
+  const { node, challenger } = daemons;
   /** Ticks both daemons until dispute `id` is resolved, then once more so that both record the outcome. */
   async function playOut(n: NodeDaemon | null, c: ChallengerDaemon, id: bigint) {
     for (let round = 0; round < 40 && Number((await f.disputes.getDispute(id)).phase) !== Phase.Resolved; round++) {

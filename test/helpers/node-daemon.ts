@@ -4,7 +4,10 @@
  * the test can read. Any option can be overridden; `addresses` entries are added to the fixture's; `tamper` makes it
  * a cheating node (the tampering double of tools/doubles/tampering-node.ts, logging to the same log).
  */
+import * as path from "path";
 import type { Signer } from "ethers";
+
+import { ChallengerDaemon, type ChallengerDaemonOptions } from "../../daemons/challenger/daemon";
 
 import { NodeDaemon, type NodeAddresses, type NodeDaemonOptions } from "../../daemons/node/daemon";
 import { memoryLogger } from "../../daemons/kit/log";
@@ -50,4 +53,53 @@ export async function testNodeDaemon(
     addresses: { ...(await fixtureAddresses(f)), ...addresses },
   });
   return { d, log, cheater };
+}
+
+/**
+ * The daemons of a suite that runs operator 0's node against the fixture's challenger, each journaling into the
+ * suite's folder (`ctx()` is read when a daemon starts: the suite's fixture and folder of the current test), with
+ * fast retries and in-memory logs. `closeAll` (in the suite's afterEach) closes every daemon started.
+ */
+export function suiteDaemons(
+  ctx: () => {
+    f: Pick<DisputeFixture, "inference" | "disputes" | "nodes" | "models" | "operators" | "challenger">;
+    dir: string;
+  },
+) {
+  const open: { close(): void }[] = [];
+  const common = () => ({ retry: { attempts: 3, baseMs: 1, maxMs: 4 }, claimEvery: 0 });
+  return {
+    async node(extra: Partial<NodeDaemonOptions> = {}): Promise<NodeDaemon> {
+      const { f, dir } = ctx();
+      const d = new NodeDaemon({
+        signer: f.operators[0],
+        addresses: await fixtureAddresses(f),
+        journalFile: path.join(dir, "node.jsonl"),
+        log: memoryLogger(),
+        ...common(),
+        ...extra,
+      });
+      open.push(d);
+      return d;
+    },
+    async challenger(
+      extra: Partial<ChallengerDaemonOptions> = {},
+    ): Promise<{ c: ChallengerDaemon; log: ReturnType<typeof memoryLogger> }> {
+      const { f, dir } = ctx();
+      const log = memoryLogger();
+      const c = new ChallengerDaemon({
+        signer: f.challenger,
+        addresses: await fixtureAddresses(f),
+        journalFile: path.join(dir, "challenger.jsonl"),
+        log,
+        ...common(),
+        ...extra,
+      });
+      open.push(c);
+      return { c, log };
+    },
+    closeAll(): void {
+      for (const d of open.splice(0)) d.close();
+    },
+  };
 }

@@ -6,10 +6,8 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { getBytes, hexlify, keccak256 } from "ethers";
 
-import { ChallengerDaemon, type ChallengerDaemonOptions } from "../../daemons/challenger/daemon";
-import { NodeDaemon, type GenerationProvider, type NodeDaemonOptions } from "../../daemons/node/daemon";
+import type { GenerationProvider } from "../../daemons/node/daemon";
 import { checkGeneration, passesToCheck } from "../../daemons/kit/generation";
-import { memoryLogger } from "../../daemons/kit/log";
 import { Outcome, Phase } from "../../game/enums";
 import { GenerationPlayer } from "../../game/generation";
 import { answerRequest, encodeRequest, encodeResponse, type GenerationTerms } from "../../executor/generate";
@@ -18,7 +16,7 @@ import { FEE } from "../helpers/dispute-fixtures";
 import { MODE } from "../helpers/fixtures";
 import { STATUS } from "../helpers/inference-fixtures";
 import { deployGenerationFixture, nodeGenerationView, type GenerationFixture } from "../helpers/generation-game";
-import { fixtureAddresses } from "../helpers/node-daemon";
+import { suiteDaemons } from "../helpers/node-daemon";
 
 // The demo LM with short generations (8 bytes), so that every test runs in seconds.
 const TERMS: GenerationTerms = { contextLength: 64, maxTokens: 8, maxPrompt: 32, padByte: 0, stopByte: 10 };
@@ -29,7 +27,6 @@ describe("Daemons serving and checking generations (docs/GENERATION.md)", functi
   this.timeout(60_000);
   let dir: string;
   let f: GenerationFixture;
-  const open: { close(): void }[] = [];
 
   async function fixture() {
     return deployGenerationFixture(languageModel(), TERMS);
@@ -39,38 +36,13 @@ describe("Daemons serving and checking generations (docs/GENERATION.md)", functi
     f = await loadFixture(fixture);
   });
   afterEach(() => {
-    for (const d of open.splice(0)) d.close();
+    daemons.closeAll();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   const nodeSigner = () => f.operators[0];
-  async function node(extra: Partial<NodeDaemonOptions> = {}) {
-    const d = new NodeDaemon({
-      signer: nodeSigner(),
-      addresses: await fixtureAddresses(f),
-      journalFile: path.join(dir, "node.jsonl"),
-      retry: { attempts: 3, baseMs: 1, maxMs: 4 },
-      claimEvery: 0,
-      log: memoryLogger(),
-      ...extra,
-    });
-    open.push(d);
-    return d;
-  }
-  async function challenger(extra: Partial<ChallengerDaemonOptions> = {}) {
-    const log = memoryLogger();
-    const c = new ChallengerDaemon({
-      signer: f.challenger,
-      addresses: await fixtureAddresses(f),
-      journalFile: path.join(dir, "challenger.jsonl"),
-      retry: { attempts: 3, baseMs: 1, maxMs: 4 },
-      claimEvery: 0,
-      log,
-      ...extra,
-    });
-    open.push(c);
-    return { c, log };
-  }
+  const daemons = suiteDaemons(() => ({ f, dir }));
+  const { node, challenger } = daemons;
   /** Requests a generation of `prompt` from operator 0; returns its id and request record. */
   async function requestGeneration(prompt = PROMPT, maxTokens = 8) {
     const input = encodeRequest({ prompt, maxTokens }, f.terms);
