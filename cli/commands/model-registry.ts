@@ -12,7 +12,7 @@ import { cidBytes, cidOf, cidToString } from "../../executor/model/cid";
 import { contextLength, recordLengths, type GenerationTerms } from "../../executor/generate";
 import { encodeProgram, type Program } from "../../executor/runtime/program";
 import { VerificationModes } from "../../protocol/constants";
-import { generationSpecOf } from "../../protocol/generation";
+import { generationSpecOf, termsOfSpec } from "../../protocol/generation";
 import { connect, type Protocol, read, send, signerOf } from "../chain";
 import { globalsOf } from "../config";
 import { CliError } from "../errors";
@@ -241,6 +241,8 @@ export interface VersionRow {
   fee: bigint;
   deprecated: boolean;
   stored: boolean;
+  /** A generation version's terms (docs/GENERATION.md §7), or null for a version that takes tensors. */
+  generation: GenerationTerms | null;
 }
 
 export async function listVersions(p: Protocol, limit: number): Promise<{ rows: VersionRow[]; modelCount: bigint }> {
@@ -251,6 +253,7 @@ export async function listVersions(p: Protocol, limit: number): Promise<{ rows: 
     const m = await read("getModel", () => p.modelRegistry.getModel(id));
     for (const vid of m.versionIds.slice(0, limit)) {
       const v = await read("getVersion", () => p.modelRegistry.getVersion(vid));
+      const g = await read("generationOf", () => p.modelRegistry.generationOf(vid));
       rows.push({
         modelId: id,
         name: m.name,
@@ -267,6 +270,7 @@ export async function listVersions(p: Protocol, limit: number): Promise<{ rows: 
         fee: v.fee,
         deprecated: v.deprecated,
         stored: hasStoredProgram(hexlify(v.artifactCid), v.programDigest),
+        generation: termsOfSpec(g),
       });
     }
   }
@@ -296,7 +300,9 @@ async function list(opts: { json?: boolean; limit: string }, cmd: Command): Prom
         String(r.number),
         `${r.programDigest.slice(0, 12)}…`,
         String(r.layerCount),
-        `[${r.inputShape.join(",")}]->[${r.outputShape.join(",")}]`,
+        r.generation
+          ? `text: prompt <= ${r.generation.maxPrompt} B -> <= ${r.generation.maxTokens} B`
+          : `[${r.inputShape.join(",")}]->[${r.outputShape.join(",")}]`,
         r.modes,
         formatAmount(r.fee, p.decimals, p.symbol),
         r.deprecated ? "yes" : "no",

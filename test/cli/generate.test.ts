@@ -82,6 +82,13 @@ const PROMPT = "The jury said that";
       const v = await models.getVersion(BigInt(versionId));
       expect([...v.inputShape]).to.deep.equal([35n]);
       expect([...v.outputShape]).to.deep.equal([9n]);
+      // model list tells a generation version by its terms
+      const list = await cli.json<{ versions: { versionId: string; generation: GenerationTerms | null }[] }>(
+        ["model", "list"],
+        asKey(0),
+      );
+      const rows = new Map(list.versions.map((r) => [r.versionId, r.generation]));
+      expect(rows.get(versionId)).to.deep.equal(TERMS);
     });
 
     it("model publish --generation refuses a context the program does not read and mode zk (exit 2)", async () => {

@@ -251,11 +251,18 @@ type Run = CliRun;
 
     it("model list shows both versions with modes, fee and the local copy", async () => {
       const r = await json<{
-        versions: { versionId: string; modes: string; fee: string; stored: boolean; deprecated: boolean }[];
+        versions: {
+          versionId: string;
+          modes: string;
+          fee: string;
+          stored: boolean;
+          deprecated: boolean;
+          generation: unknown;
+        }[];
       }>(["model", "list"]);
-      expect(r.versions.map((v) => [v.versionId, v.modes, v.fee, v.stored])).to.deep.equal([
-        ["1", "none,optimistic", "1500000000000000000", true],
-        ["2", "none", "1000000000000000000", true],
+      expect(r.versions.map((v) => [v.versionId, v.modes, v.fee, v.stored, v.generation])).to.deep.equal([
+        ["1", "none,optimistic", "1500000000000000000", true, null],
+        ["2", "none", "1000000000000000000", true, null],
       ]);
       const human = await ok(["model", "list"]);
       expect(human.stdout).to.contain("digits-mlp");
