@@ -51,7 +51,9 @@ export function honestGenerationView(
 /**
  * The view of a party standing behind the response record `output` to request `requestId`, with every pass run
  * honestly on the bytes `output` holds (a node whose only lie is a byte of its output: its passes after the lie
- * read the lie).
+ * read the lie), but those in `overrides`. `passRoots`: the pass roots when already known (else each pass is run
+ * once to get its root). `keepOnlyLast`: keep only the last pass's states (a daemon holds a view per request until
+ * it settles; a game needs one pass), else every pass's.
  */
 export function generationView(
   program: Program,
@@ -61,20 +63,22 @@ export function generationView(
   output: Uint8Array,
   weights = new WeightsCommitment(program),
   overrides: ReadonlyMap<number, PartyView> = new Map(),
+  opts: { passRoots?: readonly string[]; keepOnlyLast?: boolean } = {},
 ): GenerationView {
   const spec = specOfRequest(input, terms, requestId);
   const generated = decodeResponse(output) ?? new Uint8Array(0);
   const views = new Map<number, PartyView>(overrides);
+  let last: { t: number; view: PartyView } | null = null;
   const passView = (t: number): PartyView => {
-    let view = views.get(t);
-    if (!view) {
-      if (spec === null || t >= generated.length) throw new RangeError(`the generation has no pass ${t}`);
-      view = honestView(program, passInput(spec.prompt, generated, t, terms.contextLength, terms.padByte), weights);
-      views.set(t, view);
-    }
+    const hit = views.get(t) ?? (last?.t === t ? last.view : undefined);
+    if (hit) return hit;
+    if (spec === null || t >= generated.length) throw new RangeError(`the generation has no pass ${t}`);
+    const view = honestView(program, passInput(spec.prompt, generated, t, terms.contextLength, terms.padByte), weights);
+    if (opts.keepOnlyLast) last = { t, view };
+    else views.set(t, view);
     return view;
   };
-  const passRoots = Array.from(generated, (_, t) => passView(t).trace.traceRoot);
+  const passRoots = opts.passRoots ?? Array.from(generated, (_, t) => passView(t).trace.traceRoot);
   return { program, weights, input, output, passRoots, passView };
 }
 

@@ -6,14 +6,12 @@
  */
 import { AbiCoder, keccak256 } from "ethers";
 
-import { honestView, type PartyView } from "../../game/view";
-import type { GenerationView } from "../../game/generation";
+import { generationView, type GenerationView } from "../../game/generation";
 import {
   answerRequest,
   decodeResponse,
   EMPTY_GENERATION_ROOT,
   passCount,
-  passInput,
   runPass,
   specOfRequest,
   type GenerationTerms,
@@ -65,17 +63,10 @@ export function lazyGenerationView(
   output: Uint8Array,
   passRoots: readonly string[],
 ): GenerationView {
-  const spec = specOfRequest(input, terms, requestId);
-  const generated = decodeResponse(output) ?? new Uint8Array(0);
-  let last: { t: number; view: PartyView } | null = null;
-  const passView = (t: number): PartyView => {
-    if (last?.t === t) return last.view;
-    if (spec === null || t >= generated.length) throw new RangeError(`the generation has no pass ${t}`);
-    const view = honestView(program, passInput(spec.prompt, generated, t, terms.contextLength, terms.padByte), weights);
-    last = { t, view };
-    return view;
-  };
-  return { program, weights, input, output, passRoots, passView };
+  return generationView(program, terms, requestId, input, output, weights, new Map(), {
+    passRoots,
+    keepOnlyLast: true,
+  });
 }
 
 /** The honest answer to request `requestId` as a view (one run of its passes; a pass's states rebuilt on demand). */
@@ -93,7 +84,7 @@ export function answerView(
 
 /**
  * The view of a node standing behind the response `output` it committed: every pass re-run honestly on the bytes
- * `output` holds (so a restart defends exactly what was committed).
+ * `output` holds (so a restart defends exactly what was committed), keeping only the last pass's states.
  */
 export function committedView(
   program: Program,
@@ -103,11 +94,7 @@ export function committedView(
   input: Uint8Array,
   output: Uint8Array,
 ): GenerationView {
-  const spec = specOfRequest(input, terms, requestId);
-  const generated = decodeResponse(output) ?? new Uint8Array(0);
-  const passRoots =
-    spec === null ? [] : Array.from(generated, (_, t) => runPass(program, spec, generated, t).trace.traceRoot);
-  return lazyGenerationView(program, weights, terms, requestId, input, output, passRoots);
+  return generationView(program, terms, requestId, input, output, weights, new Map(), { keepOnlyLast: true });
 }
 
 /** The outcome of checking a committed generation. */
