@@ -34,8 +34,8 @@ export interface GenerationView {
 }
 
 /**
- * The honest view of request `requestId`: the generation `answerRequest` computes, each pass's states recomputed
- * when the game needs them (a pass is one forward pass).
+ * The honest view of request `requestId`: the generation `answerRequest` computes (its pass roots kept), each pass's
+ * states recomputed when a game needs them (a pass is one forward pass). `keepOnlyLast`: as `generationView`.
  */
 export function honestGenerationView(
   program: Program,
@@ -43,9 +43,11 @@ export function honestGenerationView(
   requestId: bigint,
   input: Uint8Array,
   weights = new WeightsCommitment(program),
+  opts: { keepOnlyLast?: boolean } = {},
 ): GenerationView {
   const answer = answerRequest(program, terms, requestId, input);
-  return generationView(program, terms, requestId, input, answer.output, weights);
+  const passRoots = answer.generation?.passRoots ?? [];
+  return generationView(program, terms, requestId, input, answer.output, weights, new Map(), { ...opts, passRoots });
 }
 
 /**

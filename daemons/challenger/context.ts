@@ -17,7 +17,7 @@ import {
 import { honestGenerationView, type GenerationView } from "../../game/generation";
 import { honestView, type PartyView } from "../../game/view";
 import { pickedByHash } from "../kit/common";
-import { termsReader, type TermsReader } from "../kit/generation";
+import { cachedGeneration, termsReader, type TermsReader } from "../kit/generation";
 import { serviceState, type ServiceState } from "../kit/state";
 import { defaultResolver, type ProgramResolver } from "../../protocol/resolver";
 import {
@@ -134,21 +134,20 @@ export async function viewOf(
  * The honest answer to generation request `requestId` (cached while it may be needed for a game), or null when the
  * version is not a generation version.
  */
-export async function generationViewOf(
+export function generationViewOf(
   ctx: ChallengerContext,
   requestId: bigint,
   versionId: bigint,
   input: string,
 ): Promise<GenerationView | null> {
-  const key = requestId.toString();
-  const hit = ctx.generations.get(key);
-  if (hit) return hit;
-  const terms = await ctx.terms(versionId);
-  if (terms === null) return null;
-  const { program, weights } = await ctx.resolver(versionId);
-  const view = honestGenerationView(program, terms, requestId, getBytes(input), weights);
-  ctx.generations.set(key, view);
-  return view;
+  return cachedGeneration(
+    ctx.generations,
+    ctx.terms,
+    ctx.resolver,
+    requestId,
+    versionId,
+    ({ program, weights, terms }) => honestGenerationView(program, terms, requestId, getBytes(input), weights),
+  );
 }
 
 export function forgetView(ctx: ChallengerContext, requestId: bigint): void {

@@ -1,14 +1,13 @@
 /**
  * Generation versions as both daemons see them (docs/GENERATION.md): whether a version is one (its terms, read once
- * per version from `ModelRegistry.generationOf`), a node's answer held as a `GenerationView` whose passes are
- * re-run only when a game opens one (game/generation.ts), and the challenger's pass-by-pass check of a committed
+ * per version from `ModelRegistry.generationOf`), a request's answer held as a cached `GenerationView` whose passes
+ * are re-run only when a game opens one (game/generation.ts), and the challenger's pass-by-pass check of a committed
  * response on the node's own prefix.
  */
 import { AbiCoder, keccak256 } from "ethers";
 
-import { generationView, type GenerationView } from "../../game/generation";
+import type { GenerationView } from "../../game/generation";
 import {
-  answerRequest,
   decodeResponse,
   EMPTY_GENERATION_ROOT,
   passCount,
@@ -18,6 +17,7 @@ import {
 } from "../../executor/generate";
 import type { Program } from "../../executor/runtime/program";
 import { termsOfSpec, type RegistryGenerationSpec } from "../../protocol/generation";
+import type { ProgramResolver } from "../../protocol/resolver";
 import { merkleRoot } from "../../executor/trace/merkle";
 import type { WeightsCommitment } from "../../executor/trace/weights";
 
@@ -44,57 +44,39 @@ export function termsReader(registry: GenerationSource): TermsReader {
   };
 }
 
-/** The trace root a generation view stands behind: the generation root over its pass roots. */
+/** The trace root a generation view stands behind: the generation root over its pass roots (zero for none). */
 export function generationRootOf(view: Pick<GenerationView, "passRoots">): string {
-  return view.passRoots.length === 0 ? EMPTY_GENERATION_ROOT : merkleRoot([...view.passRoots]);
+  return merkleRoot([...view.passRoots]);
+}
+
+/** What a daemon builds a generation view from: the version's program and terms. */
+export interface GenerationVersion {
+  readonly program: Program;
+  readonly weights: WeightsCommitment;
+  readonly terms: GenerationTerms;
 }
 
 /**
- * The view of a party standing behind `output` with `passRoots`, each pass's states recomputed only when a game
- * asks for that pass (and the last one kept): a node holds one per request until it is settled, so it keeps the
- * roots, not the states of every pass.
+ * The generation view of request `requestId` of version `versionId`, from `cache` or else built by `build` and
+ * cached (until the daemon forgets it); null when the version does not generate.
  */
-export function lazyGenerationView(
-  program: Program,
-  weights: WeightsCommitment,
-  terms: GenerationTerms,
+export async function cachedGeneration(
+  cache: Map<string, GenerationView>,
+  readTerms: TermsReader,
+  resolver: ProgramResolver,
   requestId: bigint,
-  input: Uint8Array,
-  output: Uint8Array,
-  passRoots: readonly string[],
-): GenerationView {
-  return generationView(program, terms, requestId, input, output, weights, new Map(), {
-    passRoots,
-    keepOnlyLast: true,
-  });
-}
-
-/** The honest answer to request `requestId` as a view (one run of its passes; a pass's states rebuilt on demand). */
-export function answerView(
-  program: Program,
-  weights: WeightsCommitment,
-  terms: GenerationTerms,
-  requestId: bigint,
-  input: Uint8Array,
-): GenerationView {
-  const answer = answerRequest(program, terms, requestId, input);
-  const passRoots = answer.generation?.passRoots ?? [];
-  return lazyGenerationView(program, weights, terms, requestId, input, answer.output, passRoots);
-}
-
-/**
- * The view of a node standing behind the response `output` it committed: every pass re-run honestly on the bytes
- * `output` holds (so a restart defends exactly what was committed), keeping only the last pass's states.
- */
-export function committedView(
-  program: Program,
-  weights: WeightsCommitment,
-  terms: GenerationTerms,
-  requestId: bigint,
-  input: Uint8Array,
-  output: Uint8Array,
-): GenerationView {
-  return generationView(program, terms, requestId, input, output, weights, new Map(), { keepOnlyLast: true });
+  versionId: bigint,
+  build: (version: GenerationVersion) => GenerationView,
+): Promise<GenerationView | null> {
+  const key = requestId.toString();
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const terms = await readTerms(versionId);
+  if (terms === null) return null;
+  const { program, weights } = await resolver(versionId);
+  const view = build({ program, weights, terms });
+  cache.set(key, view);
+  return view;
 }
 
 /** The outcome of checking a committed generation. */

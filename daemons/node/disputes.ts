@@ -2,7 +2,7 @@
  * Disputes against the node: each "dispute" record (`d:<disputeId>`) is played with `Player` as the node,
  * from its own view of the request (views.ts: the same view it committed), a few moves per tick (the
  * challenger moves in between). A dispute over a generation is played with `GenerationPlayer` from the node's
- * answer (views.ts `generationOf`: the pass roots it committed, each pass rebuilt when the game opens it). When the game is resolved the record is closed with its outcome; a request that
+ * answer (views.ts `servedOf`: the pass roots it committed, each pass rebuilt when the game opens it). When the game is resolved the record is closed with its outcome; a request that
  * survives a dispute stands as an individual commitment and owes its settlement.
  */
 import { toBeHex, zeroPadValue } from "ethers";
@@ -15,7 +15,7 @@ import { Player } from "../../game/player";
 import { eachLimit, errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
 import { NodeDaemonError, type NodeContext } from "./context";
 import { ensureSettle } from "./settlement";
-import { generationOf, servedOf } from "./views";
+import { servedOf } from "./views";
 
 /** The output the node committed for `requestId`, while the journal has it (single commitments). */
 function committedOutput(ctx: NodeContext, requestId: bigint): string | undefined {
@@ -73,8 +73,7 @@ export async function playDisputes(ctx: NodeContext): Promise<void> {
     try {
       const { versionId, input } = await inputOf(ctx, requestId);
       // A generation rebuilt after a restart stands behind the response the journal says was committed.
-      await generationOf(ctx, requestId, versionId, input, committedOutput(ctx, requestId));
-      const served = await servedOf(ctx, requestId, versionId, input);
+      const served = await servedOf(ctx, requestId, versionId, input, committedOutput(ctx, requestId));
       const player = served.generation
         ? new GenerationPlayer("node", served.generation, ctx.disputes)
         : new Player("node", served.view!, new DisputeBoard(ctx.disputes));

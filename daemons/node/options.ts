@@ -55,7 +55,7 @@ export interface GenerationViewRequest {
 
 /**
  * How the node answers a generation request: the response record and pass roots it commits to and defends, pass by
- * pass, in a game. The default is the honest generation (daemons/kit/generation.ts `answerView`); tests and tools
+ * pass, in a game. The default is the honest generation (daemons/node/views.ts `honestGenerations`); tests and tools
  * inject a double here. Computed once per request and cached until the request is settled; after a restart the
  * node rebuilds it from the request and, when it is journaled, the response it committed.
  */

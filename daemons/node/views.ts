@@ -9,10 +9,10 @@
  */
 import { hexlify, keccak256 } from "ethers";
 
-import type { GenerationView } from "../../game/generation";
+import { generationView, honestGenerationView, type GenerationView } from "../../game/generation";
 import { honestView, type PartyView } from "../../game/view";
 import { bytesOf } from "../../executor/trace/trace";
-import { answerView, committedView, generationRootOf } from "../kit/generation";
+import { cachedGeneration, generationRootOf } from "../kit/generation";
 import type { NodeContext } from "./context";
 import type { GenerationProvider, RequestKind, ViewProvider } from "./options";
 
@@ -27,9 +27,12 @@ export interface Served {
   readonly generation: GenerationView | null;
 }
 
-/** The default generation provider: the honest generation, each pass's states rebuilt on demand. */
+/**
+ * The default generation provider: the honest generation, each pass's states rebuilt when a game opens it (only the
+ * last one kept: the node holds an answer per request until it is settled).
+ */
 export const honestGenerations: GenerationProvider = ({ program, weights, terms, requestId, input }) =>
-  answerView(program, weights, terms, requestId, input);
+  honestGenerationView(program, terms, requestId, input, weights, { keepOnlyLast: true });
 
 /** Hex input → bytes (Node's decoder: ethers' getBytes walks the string in JavaScript). */
 function bytesOfHex(requestId: bigint, input: string): Buffer {
@@ -39,10 +42,16 @@ function bytesOfHex(requestId: bigint, input: string): Buffer {
 
 /**
  * What the node commits for InferenceManager request `requestId`: its generation's answer when the version is a
- * generation version, else its execution's (both cached until settled).
+ * generation version, else its execution's (both cached until settled). `committed`: see `generationOf`.
  */
-export async function servedOf(ctx: NodeContext, requestId: bigint, versionId: bigint, input: string): Promise<Served> {
-  const generation = await generationOf(ctx, requestId, versionId, input);
+export async function servedOf(
+  ctx: NodeContext,
+  requestId: bigint,
+  versionId: bigint,
+  input: string,
+  committed?: string,
+): Promise<Served> {
+  const generation = await generationOf(ctx, requestId, versionId, input, committed);
   if (generation) {
     const output = hexlify(generation.output);
     return { output, outputHash: keccak256(output), traceRoot: generationRootOf(generation), view: null, generation };
@@ -55,28 +64,35 @@ export async function servedOf(ctx: NodeContext, requestId: bigint, versionId: b
 /**
  * The node's answer to request `requestId` when its version is a generation version, else null. `committed` (the
  * response record the node committed, when the journal still has it) makes a rebuilt answer stand behind exactly
- * that response, should the provider now say otherwise.
+ * that response, should the provider now say otherwise: every pass re-run honestly on the committed bytes.
  */
-export async function generationOf(
+function generationOf(
   ctx: NodeContext,
   requestId: bigint,
   versionId: bigint,
   input: string,
   committed?: string,
 ): Promise<GenerationView | null> {
-  const key = requestId.toString();
-  const hit = ctx.generations.get(key);
-  if (hit) return hit;
-  const terms = await ctx.terms(versionId);
-  if (terms === null) return null;
-  const { program, weights } = await ctx.resolver(versionId);
-  const record = new Uint8Array(bytesOfHex(requestId, input));
-  let view = (ctx.opts.generationProvider ?? honestGenerations)({ requestId, program, weights, terms, input: record });
-  if (committed !== undefined && hexlify(view.output).toLowerCase() !== committed.toLowerCase()) {
-    view = committedView(program, weights, terms, requestId, record, new Uint8Array(bytesOfHex(requestId, committed)));
-  }
-  ctx.generations.set(key, view);
-  return view;
+  return cachedGeneration(
+    ctx.generations,
+    ctx.terms,
+    ctx.resolver,
+    requestId,
+    versionId,
+    ({ program, weights, terms }) => {
+      const record = new Uint8Array(bytesOfHex(requestId, input));
+      const view = (ctx.opts.generationProvider ?? honestGenerations)({
+        requestId,
+        program,
+        weights,
+        terms,
+        input: record,
+      });
+      if (committed === undefined || hexlify(view.output).toLowerCase() === committed.toLowerCase()) return view;
+      const output = new Uint8Array(bytesOfHex(requestId, committed));
+      return generationView(program, terms, requestId, record, output, weights, new Map(), { keepOnlyLast: true });
+    },
+  );
 }
 
 /** Drops the cached execution or answer of InferenceManager request `requestId` (once settled). */
