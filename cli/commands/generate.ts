@@ -40,6 +40,8 @@ import {
   report,
   requestInput,
   SETTLED,
+  VERIFY_EXIT_HELP,
+  versionProgram,
   waitFor,
   type ResultReport,
 } from "./request-report";
@@ -296,17 +298,13 @@ export async function generationResult(
   const r = await generationReport(p, requestId);
   if (opts.verify) {
     const terms = await termsOf(p, versionId);
-    const version = await read(`getVersion(${versionId})`, () => p.modelRegistry.getVersion(versionId));
-    const program = loadStoredProgram(version.artifactCid, version.programDigest, versionId).program;
+    const program = await versionProgram(p, versionId);
     const input = await requestInput(p, requestId);
     r.generation = await verifyGeneration(p, requestId, r.node, generateLocally(program, terms, requestId, input));
   }
   finishGeneration(p, r, opts.json, false);
   return true;
 }
-
-const EXIT_HELP = `
-Exit codes: 0 done (with --verify: MATCH), 2 bad input or a revert, 3 --verify found a MISMATCH, 4 --timeout passed.`;
 
 export function registerGenerateCommand(cli: Command): void {
   cli
@@ -328,6 +326,6 @@ export function registerGenerateCommand(cli: Command): void {
     .option("--verify", "generate locally, streaming each byte, and check the commitment: MATCH, or MISMATCH (exit 3)")
     .option("--timeout <seconds>", "give up waiting after this long (exit 4)", "600")
     .option("--json", "print the result report (with the text) as one JSON line")
-    .addHelpText("after", EXIT_HELP)
+    .addHelpText("after", VERIFY_EXIT_HELP)
     .action(async (opts: GenerateOptions, cmd: Command) => generate(opts, cmd));
 }

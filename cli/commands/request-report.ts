@@ -28,6 +28,10 @@ function argmax(a: ArrayLike<number>): number {
   return best;
 }
 
+/** The exit codes of a command that may wait and verify (`request`, `generate`), for its help. */
+export const VERIFY_EXIT_HELP = `
+Exit codes: 0 done (with --verify: MATCH), 2 bad input or a revert, 3 --verify found a MISMATCH, 4 --timeout passed.`;
+
 export async function versionProgram(p: Protocol, versionId: bigint): Promise<Program> {
   const v = await read(`getVersion(${versionId})`, () => p.modelRegistry.getVersion(versionId));
   return loadStoredProgram(v.artifactCid, v.programDigest, versionId).program;

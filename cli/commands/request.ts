@@ -27,6 +27,7 @@ import {
   printVerification,
   report,
   SETTLED,
+  VERIFY_EXIT_HELP,
   verify,
   type Verification,
   versionProgram,
@@ -197,9 +198,6 @@ async function refund(id: string, opts: { json?: boolean }, cmd: Command): Promi
       `\`verity claim\` (with the requester's key) withdraws it (tx ${receipt.hash})\n`,
   );
 }
-
-const VERIFY_EXIT_HELP = `
-Exit codes: 0 done (with --verify: MATCH), 2 bad input or a revert, 3 --verify found a MISMATCH, 4 --timeout passed.`;
 
 export function registerRequestCommands(cli: Command): void {
   cli
