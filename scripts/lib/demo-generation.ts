@@ -86,15 +86,21 @@ function liarAnswer(requestId: bigint, input: Uint8Array, t: number, honest: Uin
   const lie = honest[t] === 0x58 ? 0x59 : 0x58; // an "X" (or a "Y") where the model wrote something else
   const bytes = Array.from(honest.subarray(0, t));
   const views = new Map<number, PartyView>();
-  const honestPass = honestView(program, passInput(spec.prompt, Uint8Array.from(bytes), t, terms.contextLength, 0));
+  const window = passInput(spec.prompt, Uint8Array.from(bytes), t, terms.contextLength, terms.padByte);
+  const honestPass = honestView(program, window, weights);
   const logits = honestPass.states[L].slice();
   for (let i = 0; i < lie; i++) if (logits[i] === 127) logits[i] = 126;
   logits[lie] = 127;
   views.set(t, viewOf(program, [...honestPass.states.slice(0, L), logits], weights));
   bytes.push(lie);
   for (let k = t + 1; k < spec.maxTokens && bytes[bytes.length - 1] !== terms.stopByte; k++) {
-    const window = passInput(spec.prompt, Uint8Array.from(bytes), k, terms.contextLength, terms.padByte);
-    bytes.push(chooseByte(spec.rule, honestView(program, window, weights).states[L], k));
+    const pass = honestView(
+      program,
+      passInput(spec.prompt, Uint8Array.from(bytes), k, terms.contextLength, terms.padByte),
+      weights,
+    );
+    views.set(k, pass); // kept: generationView would otherwise run the pass again for its root
+    bytes.push(chooseByte(spec.rule, pass.states[L], k));
   }
   const output = encodeResponse(Uint8Array.from(bytes), terms.maxTokens);
   return generationView(program, terms, requestId, input, output, weights, views);
