@@ -1,6 +1,5 @@
 import * as fs from "fs";
 import * as http from "http";
-import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -38,20 +37,14 @@ const WINDOW = 3601;
 
 describe("ChallengerDaemon", function () {
   this.timeout(60_000);
-  let dir: string;
   let f: DisputeFixture;
 
   beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "verity-challenger-"));
     f = await loadFixture(deployDisputeFixture);
-  });
-  afterEach(() => {
-    daemons.closeAll();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   const nodeSigner = () => f.operators[0];
-  const daemons = suiteDaemons(() => ({ f, dir }));
+  const daemons = suiteDaemons("verity-challenger-", () => f);
   const { node, challenger } = daemons;
   /** Ticks both daemons until dispute `id` is resolved, then once more so that both record the outcome. */
   async function playOut(n: NodeDaemon | null, c: ChallengerDaemon, id: bigint) {
@@ -155,7 +148,11 @@ describe("ChallengerDaemon", function () {
       expect(first.c.metrics.sampledOut).to.equal(ids.length - expected.length);
       first.c.close();
       // A fresh start from an empty journal (e.g. another machine) with the same seed picks the same set.
-      const again = await challenger({ sample: 0.5, sampleSeed: "s1", journalFile: path.join(dir, "other.jsonl") });
+      const again = await challenger({
+        sample: 0.5,
+        sampleSeed: "s1",
+        journalFile: path.join(daemons.dir(), "other.jsonl"),
+      });
       await again.c.tick();
       expect(checkedIds(again.log)).to.deep.equal(expected);
     });
@@ -217,7 +214,7 @@ describe("ChallengerDaemon", function () {
       expect(await f.disputes.disputeCount()).to.equal(0n);
       // The decision is on disk, open (no completion), and nothing was sent.
       const records = fs
-        .readFileSync(path.join(dir, "challenger.jsonl"), "utf8")
+        .readFileSync(path.join(daemons.dir(), "challenger.jsonl"), "utf8")
         .trim()
         .split("\n")
         .map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -335,7 +332,7 @@ describe("ChallengerDaemon", function () {
         n?.close();
         n = await node({
           viewProvider: tamperingViews({ fraction: 1, seed: `early-${k}` }),
-          journalFile: path.join(dir, `node-${k}.jsonl`),
+          journalFile: path.join(daemons.dir(), `node-${k}.jsonl`),
         });
         const view = await n.viewOf(id, VERSION_OF.mlp, hexlify(bytesOf(s0)));
         lieAt = view.trace.stateRoots.findIndex((r, i) => r !== honest.trace.stateRoots[i]);

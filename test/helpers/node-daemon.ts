@@ -4,6 +4,8 @@
  * the test can read. Any option can be overridden; `addresses` entries are added to the fixture's; `tamper` makes it
  * a cheating node (the tampering double of tools/doubles/tampering-node.ts, logging to the same log).
  */
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import type { Signer } from "ethers";
 
@@ -56,25 +58,34 @@ export async function testNodeDaemon(
 }
 
 /**
- * The daemons of a suite that runs operator 0's node against the fixture's challenger, each journaling into the
- * suite's folder (`ctx()` is read when a daemon starts: the suite's fixture and folder of the current test), with
- * fast retries and in-memory logs. `closeAll` (in the suite's afterEach) closes every daemon started.
+ * The daemons of a suite that runs operator 0's node against the fixture's challenger (`fixture()` is read when a
+ * daemon starts: the suite's fixture of the current test), with fast retries and in-memory logs. Registers the
+ * suite's hooks: each test gets a fresh temporary folder (`dir()`, named after `prefix`) for the daemons' journals,
+ * and every daemon started is closed and the folder removed after it.
  */
 export function suiteDaemons(
-  ctx: () => {
-    f: Pick<DisputeFixture, "inference" | "disputes" | "nodes" | "models" | "operators" | "challenger">;
-    dir: string;
-  },
+  prefix: string,
+  fixture: () => Pick<DisputeFixture, "inference" | "disputes" | "nodes" | "models" | "operators" | "challenger">,
 ) {
   const open: { close(): void }[] = [];
+  let folder = "";
+  beforeEach(() => {
+    folder = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  });
+  afterEach(() => {
+    for (const d of open.splice(0)) d.close();
+    fs.rmSync(folder, { recursive: true, force: true });
+  });
   const common = () => ({ retry: { attempts: 3, baseMs: 1, maxMs: 4 }, claimEvery: 0 });
   return {
+    /** The current test's folder. */
+    dir: (): string => folder,
     async node(extra: Partial<NodeDaemonOptions> = {}): Promise<NodeDaemon> {
-      const { f, dir } = ctx();
+      const f = fixture();
       const d = new NodeDaemon({
         signer: f.operators[0],
         addresses: await fixtureAddresses(f),
-        journalFile: path.join(dir, "node.jsonl"),
+        journalFile: path.join(folder, "node.jsonl"),
         log: memoryLogger(),
         ...common(),
         ...extra,
@@ -85,21 +96,18 @@ export function suiteDaemons(
     async challenger(
       extra: Partial<ChallengerDaemonOptions> = {},
     ): Promise<{ c: ChallengerDaemon; log: ReturnType<typeof memoryLogger> }> {
-      const { f, dir } = ctx();
+      const f = fixture();
       const log = memoryLogger();
       const c = new ChallengerDaemon({
         signer: f.challenger,
         addresses: await fixtureAddresses(f),
-        journalFile: path.join(dir, "challenger.jsonl"),
+        journalFile: path.join(folder, "challenger.jsonl"),
         log,
         ...common(),
         ...extra,
       });
       open.push(c);
       return { c, log };
-    },
-    closeAll(): void {
-      for (const d of open.splice(0)) d.close();
     },
   };
 }

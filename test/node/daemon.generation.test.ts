@@ -1,6 +1,3 @@
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
@@ -25,23 +22,17 @@ const WINDOW = 3601;
 
 describe("Daemons serving and checking generations (docs/GENERATION.md)", function () {
   this.timeout(60_000);
-  let dir: string;
   let f: GenerationFixture;
 
   async function fixture() {
     return deployGenerationFixture(languageModel(), TERMS);
   }
   beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "verity-generation-"));
     f = await loadFixture(fixture);
-  });
-  afterEach(() => {
-    daemons.closeAll();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   const nodeSigner = () => f.operators[0];
-  const daemons = suiteDaemons(() => ({ f, dir }));
+  const daemons = suiteDaemons("verity-generation-", () => f);
   const { node, challenger } = daemons;
   /** Requests a generation of `prompt` from operator 0; returns its id and request record. */
   async function requestGeneration(prompt = PROMPT, maxTokens = 8) {
