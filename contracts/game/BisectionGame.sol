@@ -31,16 +31,16 @@ abstract contract BisectionGame is IBisectionGame, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @notice The shortest a player's total clock may be set to.
-    uint64 public constant MIN_MOVE_CLOCK = 5 minutes;
+    uint64 public constant MIN_MOVE_CLOCK = GameLib.MIN_MOVE_CLOCK;
     /// @notice The longest a player's total clock may be set to.
-    uint64 public constant MAX_MOVE_CLOCK = 7 days;
+    uint64 public constant MAX_MOVE_CLOCK = GameLib.MAX_MOVE_CLOCK;
     /// @notice The smallest floor a player handed the move is raised to.
-    uint64 public constant MIN_CLOCK_EXTENSION = 1 minutes;
+    uint64 public constant MIN_CLOCK_EXTENSION = GameLib.MIN_CLOCK_EXTENSION;
     /// @notice The largest floor a player handed the move is raised to.
-    uint64 public constant MAX_CLOCK_EXTENSION = 1 days;
+    uint64 public constant MAX_CLOCK_EXTENSION = GameLib.MAX_CLOCK_EXTENSION;
     /// @notice Staking caps a slash reward at 50%, so a node gains nothing by losing a game to itself (a challenger
     /// or a second node of its own).
-    uint32 public constant MAX_REWARD_PPM = 500_000;
+    uint32 public constant MAX_REWARD_PPM = GameLib.MAX_REWARD_PPM;
     /// @notice A state holds at most 2^24 bytes (program validation), i.e. 2^19 chunks: chunk trees are at most 19
     /// deep (`GameLib.MAX_TREE_DEPTH`).
     uint256 public constant MAX_TREE_DEPTH = GameLib.MAX_TREE_DEPTH;

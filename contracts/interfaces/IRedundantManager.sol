@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {Resolution, StateRootsFault} from "../game/GameTypes.sol";
+import {ProofPart, Resolution, StateRootsFault} from "../game/GameTypes.sol";
 import {IBisectionGame} from "./IBisectionGame.sol";
 import {IStepVerifier} from "./IStepVerifier.sol";
 
@@ -32,6 +32,13 @@ import {IStepVerifier} from "./IStepVerifier.sol";
 /// and node B as player B: A reveals its roots, B reveals its own and locates the step (`revealRootsAndLocate`), both
 /// reveal children at every level (`revealChildren`) and the first differing child is followed, both open their
 /// chunk (`openChunk`), and either proves the first byte where the chunks differ (`proveStep`).
+/// A request for a generation version (docs/GENERATION.md §9) is refereed one level higher first: its commitments are
+/// response records with generation roots (over the passes' trace roots), not anchored at commit. A reveals its pass
+/// roots with the request and response records (`revealPassRoots`); B reveals its own, echoes A's, and the contract
+/// finds the first pass where the bytes or the pass roots part (`revealPassRootsAndLocate`). If the two pass roots
+/// there are equal, the logits are agreed and either node proves which byte they choose (`proveChoice`); otherwise A
+/// reveals the pass's state roots, S_0 checked against the pass's input window (`revealPassStates`), and the game
+/// goes on inside the pass as above from `revealRootsAndLocate`.
 /// Trust assumption: the requester chooses the nodes, so the guarantee "one honest node among the k suffices" holds
 /// for the nodes it names. Slots are never first-come-first-served: an operator with many addresses cannot capture a
 /// request, nor front-run an honest node's commit into a slot. A requester that names k addresses of one dishonest
@@ -56,7 +63,8 @@ interface IRedundantManager is IBisectionGame {
         Paid
     }
 
-    /// @notice Who moves: A in the *A phases, B in the *B phases, either player in AwaitingProof.
+    /// @notice Who moves: A in the *A phases, B in the *B phases, either player in AwaitingProof and AwaitingChoice.
+    /// A game over a generation starts at AwaitingPassRootsA; any other at AwaitingRootsA.
     enum Phase {
         None,
         AwaitingRootsA,
@@ -66,7 +74,15 @@ interface IRedundantManager is IBisectionGame {
         AwaitingChunkA,
         AwaitingChunkB,
         AwaitingProof,
-        Resolved
+        Resolved,
+        /// A generation: A reveals its pass roots.
+        AwaitingPassRootsA,
+        /// A generation: B reveals its pass roots and locates the pass.
+        AwaitingPassRootsB,
+        /// A generation: A reveals the state roots of the located pass (then B locates the step: AwaitingRootsB).
+        AwaitingPassStatesA,
+        /// A generation whose pass roots agree where the bytes part: either node proves the logits' choice.
+        AwaitingChoice
     }
 
     enum Outcome {
@@ -109,6 +125,9 @@ interface IRedundantManager is IBisectionGame {
         uint64 commitDeadline;
         uint32 layerCount;
         uint32 outputLength;
+        /// @dev The version generates text: the input is a request record, the output a response record, and a
+        /// trace root is the generation root over the passes' trace roots (docs/GENERATION.md §6).
+        bool generation;
         uint256 versionId;
         uint256 feePerNode;
         uint256 collateral;
@@ -126,6 +145,23 @@ interface IRedundantManager is IBisectionGame {
         SlotStatus status;
         bytes32 outputHash;
         bytes32 traceRoot;
+    }
+
+    /// @notice A node's generation as its game reveals it: the trace roots of its passes and its response record.
+    struct Generation {
+        bytes32[] passRoots;
+        bytes output;
+    }
+
+    /// @notice A game over a generation, once its pass is located: the pass, the request's rule byte, the two nodes'
+    /// bytes and pass roots there.
+    struct PassTerms {
+        uint32 pass;
+        uint8 rule;
+        uint8 byteA;
+        uint8 byteB;
+        bytes32 rootA;
+        bytes32 rootB;
     }
 
     struct Game {
@@ -150,6 +186,8 @@ interface IRedundantManager is IBisectionGame {
         bytes32 rightA;
         bytes32 chunkA;
         bytes32 chunkB;
+        /// @dev A generation: the pass the game is played in, once located (`PassLocated`).
+        uint32 pass;
     }
 
     // -- Events --
@@ -179,6 +217,19 @@ interface IRedundantManager is IBisectionGame {
     event RootsRevealed(uint256 indexed gameId, address indexed node, bytes32[] stateRoots);
     event StepLocated(uint256 indexed gameId, uint32 step, bytes32 preStateRoot, bytes32 postRootA, bytes32 postRootB);
     event StepProven(uint256 indexed gameId, uint256 element, int8 byteA, int8 byteB, int8 computed);
+    /// @notice A node revealed the trace roots of its passes (a game over a generation).
+    event PassRootsRevealed(uint256 indexed gameId, address indexed node, bytes32[] passRoots);
+    /// @notice The first pass where the two generations part: the two nodes' pass roots and bytes there.
+    event PassLocated(
+        uint256 indexed gameId,
+        uint32 pass,
+        bytes32 passRootA,
+        bytes32 passRootB,
+        uint8 byteA,
+        uint8 byteB
+    );
+    /// @notice The agreed logits of `pass` choose `computed`; A generated `byteA` and B `byteB` there.
+    event ChoiceProven(uint256 indexed gameId, uint32 pass, uint8 byteA, uint8 byteB, uint8 computed);
     /// @notice Game `gameId` of request `requestId` is over; its loser(s) are eliminated next (`NodeEliminated`).
     /// @param gameId The game.
     /// @param requestId The request the game was played for.
@@ -194,8 +245,7 @@ interface IRedundantManager is IBisectionGame {
     error RedundantManagerBadNodeCount(uint256 k, uint256 maxNodes);
     error RedundantManagerFeeTooLow(uint256 fee, uint256 minimum);
     error RedundantManagerVersionNotActive(uint256 versionId);
-    /// @notice Version `versionId` does not support OPTIMISTIC (the refereed game is the optimistic one), or it
-    /// generates text (docs/GENERATION.md: a refereed game over generations does not exist yet).
+    /// @notice Version `versionId` does not support OPTIMISTIC (the refereed game is the optimistic one).
     error RedundantManagerModeNotSupported(uint256 versionId);
     /// @notice The input of a request, or the output of a commitment, is `length` bytes long instead of the
     /// registered `expected`.
@@ -222,8 +272,11 @@ interface IRedundantManager is IBisectionGame {
     error RedundantManagerNotFirstDifference(uint256 gameId, uint256 byteIndex, uint256 first);
     /// @notice State roots revealed (or echoed) in game `gameId` fail a check.
     /// @param gameId The game.
-    /// @param fault The first check that failed: Count, TraceRootOfA, TraceRootOfB or Identical.
+    /// @param fault The first check that failed: Count, TraceRootOfA, TraceRootOfB, FirstRoot or Identical; over a
+    /// generation also InputHash, OutputCommitment, Response or PassCount.
     error RedundantManagerBadRoots(uint256 gameId, StateRootsFault fault);
+    /// @notice A proof of game `gameId` failed: `part` names it (Logits: the logits as leaf L of the pass root).
+    error RedundantManagerBadProof(uint256 gameId, ProofPart part);
 
     // -- Requests --
 
@@ -232,7 +285,8 @@ interface IRedundantManager is IBisectionGame {
     /// k x feePerNode from the caller. Slot i is reserved for nodes[i].
     /// @dev 2 <= k <= maxNodes; the nodes are distinct and each eligible in the NodeRegistry for the version now (a
     /// node is checked again when it commits). The version must be active and support the OPTIMISTIC mode (the game
-    /// uses its one-step verifier). The input's chunk root is computed here, once, for the commitments' anchors.
+    /// uses its one-step verifier). The input's chunk root is computed here, once, for the commitments' anchors (for a
+    /// generation version, to check the request record its games reveal).
     /// Naming the nodes is what keeps a Sybil operator from filling the slots first: the requester, who pays, decides
     /// whom it trusts not to be one operator. Naming a node obliges it to nothing (it may not commit; then its slot
     /// stays empty and its fee is refunded at `close`).
@@ -254,7 +308,9 @@ interface IRedundantManager is IBisectionGame {
     /// @dev The caller must be named by the request (`RedundantManagerNotNamed` otherwise), not have committed yet,
     /// and still be eligible in the NodeRegistry for the version. Opens a game at once if the new output differs
     /// from a survivor's (and no game of the request is running), and finalizes the request when the last slot is
-    /// filled in agreement.
+    /// filled in agreement. For a generation version, `output` is the response record and `traceRoot` the generation
+    /// root over the passes' trace roots; it is not anchored here (its pass roots and records are checked when a game
+    /// reveals them) and the two proofs are ignored.
     /// @param requestId The request.
     /// @param output The output bytes S_L, of the registered output length.
     /// @param traceRoot The trace root over S_0..S_L.
@@ -299,6 +355,58 @@ interface IRedundantManager is IBisectionGame {
         bytes32[] calldata rootsOfA,
         IStepVerifier.LayerWitness calldata layer
     ) external;
+
+    /// @notice A game over a generation: node A reveals the trace roots of its passes with the request and response
+    /// records (checked against the request's input root and length, and A's committed output hash). The response
+    /// must answer the request (`StateRootsFault.Response`), with one pass root per generated byte (`PassCount`),
+    /// hashing to A's generation root (`TraceRootOfA`).
+    /// @param gameId The game.
+    /// @param passRoots A's pass roots.
+    /// @param input The request record.
+    /// @param output A's response record.
+    function revealPassRoots(
+        uint256 gameId,
+        bytes32[] calldata passRoots,
+        bytes calldata input,
+        bytes calldata output
+    ) external;
+
+    /// @notice Node B reveals its pass roots (checked as A's were, against B's commitment) and echoes A's, with both
+    /// responses; the contract locates the first pass t where the bytes or the pass roots part (`PassLocated`). If
+    /// the two pass roots of t are equal, the game moves to AwaitingChoice, else to A's `revealPassStates`.
+    /// @param gameId The game.
+    /// @param generation B's pass roots and response record.
+    /// @param generationOfA A's, as revealed with `revealPassRoots`.
+    /// @param input The request record.
+    function revealPassRootsAndLocate(
+        uint256 gameId,
+        Generation calldata generation,
+        Generation calldata generationOfA,
+        bytes calldata input
+    ) external;
+
+    /// @notice Node A reveals the L + 1 state roots of the located pass: they hash to its pass root there, and S_0 is
+    /// the chunk root of the pass's input window over the prompt and the bytes before the pass (`FirstRoot`). Then B
+    /// answers with `revealRootsAndLocate`, checked against the two pass roots (B's S_0 must equal A's).
+    /// @param gameId The game.
+    /// @param stateRoots A's state roots of the pass.
+    /// @param input The request record.
+    /// @param outputA A's response record.
+    function revealPassStates(
+        uint256 gameId,
+        bytes32[] calldata stateRoots,
+        bytes calldata input,
+        bytes calldata outputA
+    ) external;
+
+    /// @notice Either node proves the logits of the located pass, on which both agree (their pass roots there are
+    /// equal), as leaf L of the pass root; the contract recomputes the byte they choose (docs/GENERATION.md §4, the
+    /// seed derived from this contract's request id) and eliminates whichever node's byte differs from it (both if
+    /// neither equals it). `ChoiceProven`, then `GameResolved` with `Resolution.ChoiceRecomputed`.
+    /// @param gameId The game, in AwaitingChoice.
+    /// @param logits The pass's 256 int8 logits.
+    /// @param logitsProof The proof of their chunk root as leaf L of the pass root.
+    function proveChoice(uint256 gameId, bytes calldata logits, bytes32[] calldata logitsProof) external;
 
     // -- Governance --
 

@@ -13,8 +13,8 @@ import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
 import {IRedundantManager} from "../interfaces/IRedundantManager.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {IStepVerifier} from "../interfaces/IStepVerifier.sol";
-import {PPMMath} from "../libraries/PPMMath.sol";
 import {VerificationModes} from "../libraries/VerificationModes.sol";
+import {RedundantLib} from "./RedundantLib.sol";
 
 /// @title RedundantManager
 /// @notice Redundant requests answered by k distinct nodes that the requester names; a disagreement is settled by a
@@ -36,12 +36,13 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
 
     /// @notice The largest k governance may allow: the games of a request are at most k - 1, one at a time.
-    uint8 public constant MAX_NODES = 5;
-    uint32 public constant MAX_COLLATERAL_MULTIPLIER = 1_000;
-    uint64 public constant MIN_COMMIT_TIMEOUT = 1 minutes;
-    uint64 public constant MAX_COMMIT_TIMEOUT = 7 days;
-    /// @notice Roots (A), roots (B), two reveals per tree level, two chunks, the proof.
-    uint256 public constant MAX_MOVES = 2 + 2 * MAX_TREE_DEPTH + 2 + 1;
+    uint8 public constant MAX_NODES = RedundantLib.MAX_NODES;
+    uint32 public constant MAX_COLLATERAL_MULTIPLIER = RedundantLib.MAX_COLLATERAL_MULTIPLIER;
+    uint64 public constant MIN_COMMIT_TIMEOUT = RedundantLib.MIN_COMMIT_TIMEOUT;
+    uint64 public constant MAX_COMMIT_TIMEOUT = RedundantLib.MAX_COMMIT_TIMEOUT;
+    /// @notice (A generation: pass roots (A), pass roots (B),) roots (A), roots (B), two reveals per tree level, two
+    /// chunks, the proof.
+    uint256 public constant MAX_MOVES = 2 + 2 + 2 * MAX_TREE_DEPTH + 2 + 1;
 
     IModelRegistry public immutable modelRegistry;
     INodeRegistry public immutable nodeRegistry;
@@ -52,6 +53,7 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
     uint256 private _gameCount;
     mapping(uint256 requestId => Request request) private _requests;
     mapping(uint256 requestId => Slot[] slots) private _slots;
+    mapping(uint256 gameId => PassTerms terms) private _passes;
 
     struct Contracts {
         address token;
@@ -96,17 +98,14 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
         if (k < 2 || k > p.maxNodes) revert RedundantManagerBadNodeCount(k, p.maxNodes);
         if (!modelRegistry.isActiveVersion(versionId)) revert RedundantManagerVersionNotActive(versionId);
         IModelRegistry.ModelVersion memory v = modelRegistry.getVersion(versionId);
-        // A refereed game over two generations would need the pass selection the DisputeManager plays: not yet.
-        if (v.modes & VerificationModes.OPTIMISTIC == 0 || modelRegistry.generationOf(versionId).contextLength != 0) {
-            revert RedundantManagerModeNotSupported(versionId);
-        }
+        if (v.modes & VerificationModes.OPTIMISTIC == 0) revert RedundantManagerModeNotSupported(versionId);
         uint256 minimumFee = v.fee == 0 ? 1 : v.fee;
         if (feePerNode < minimumFee) revert RedundantManagerFeeTooLow(feePerNode, minimumFee);
         uint256 inputLength = GameLib.elements(v.inputShape);
         if (input.length != inputLength) revert RedundantManagerBadLength(TraceEnd.Input, input.length, inputLength);
 
         requestId = ++_requestCount;
-        _reserveSlots(requestId, versionId, nodes);
+        RedundantLib.reserveSlots(_slots[requestId], nodeRegistry, versionId, nodes);
         Request storage r = _requests[requestId];
         r.requester = msg.sender;
         r.status = RequestStatus.Open;
@@ -114,6 +113,7 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
         r.commitDeadline = uint64(block.timestamp) + p.commitTimeout;
         r.layerCount = v.layerCount;
         r.outputLength = uint32(GameLib.elements(v.outputShape));
+        if (modelRegistry.generationOf(versionId).contextLength != 0) r.generation = true;
         r.versionId = versionId;
         r.feePerNode = feePerNode;
         r.collateral = feePerNode * p.collateralMultiplier;
@@ -134,8 +134,8 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
         bytes32[] calldata outputProof
     ) external nonReentrant {
         Request storage r = _open(requestId);
-        uint8 slot = _namedSlot(requestId, r);
-        _checkAnchors(requestId, r, output, traceRoot, inputProof, outputProof);
+        uint8 slot = RedundantLib.namedSlot(requestId, r, _slots[requestId], nodeRegistry);
+        RedundantLib.checkAnchors(requestId, r, output, traceRoot, inputProof, outputProof);
         bytes32 outputHash = keccak256(output);
         Slot storage s = _slots[requestId][slot];
         s.status = SlotStatus.Committed;
@@ -152,24 +152,7 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
         Request storage r = _open(requestId);
         if (block.timestamp <= r.commitDeadline) revert RedundantManagerDeadlineNotPassed(requestId, r.commitDeadline);
         if (r.closed || r.committed == r.k) revert RedundantManagerAllSlotsFilled(requestId);
-        uint8 committed = r.committed;
-        if (committed < 2) {
-            // Not a redundant result, but a lone committer did what it was named for: it is paid its fee and
-            // released (otherwise a requester could lock its collateral for free); the other fees are refunded.
-            r.status = RequestStatus.Expired;
-            _payCommitted(requestId, r, committed);
-            uint256 refund = r.escrow;
-            r.escrow = 0;
-            _credits[r.requester] += refund;
-            emit RedundantExpired(requestId, committed, refund);
-            return;
-        }
-        r.closed = true;
-        uint256 refunded = r.feePerNode * (r.k - committed);
-        r.escrow -= refunded;
-        _credits[r.requester] += refunded;
-        emit RedundantClosed(requestId, committed, refunded);
-        _advance(requestId, r);
+        if (!RedundantLib.close(requestId, r, _slots[requestId], _credits, staking)) _advance(requestId, r);
     }
 
     // -- The refereed game --
@@ -198,6 +181,75 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
         g.cursorB = stateRoots[i];
         emit StepLocated(gameId, step, stateRoots[step], rootsOfA[i], stateRoots[i]);
         _startBisection(g, step, stateRoots[step], rootsOfA[i], outLength);
+    }
+
+    /// @inheritdoc IRedundantManager
+    function revealPassRoots(
+        uint256 gameId,
+        bytes32[] calldata passRoots,
+        bytes calldata input,
+        bytes calldata output
+    ) external {
+        GameState storage g = _beginMove(gameId, uint8(Phase.AwaitingPassRootsA));
+        RedundantLib.checkPassRootsOfA(gameId, g, _requests, _slots, modelRegistry, passRoots, input, output);
+        emit PassRootsRevealed(gameId, msg.sender, passRoots);
+        _handOver(g, uint8(Phase.AwaitingPassRootsB));
+    }
+
+    /// @inheritdoc IRedundantManager
+    function revealPassRootsAndLocate(
+        uint256 gameId,
+        Generation calldata generation,
+        Generation calldata generationOfA,
+        bytes calldata input
+    ) external {
+        _beginMove(gameId, uint8(Phase.AwaitingPassRootsB));
+        bool agreed = RedundantLib.locatePass(
+            gameId,
+            _games[gameId],
+            _requests,
+            _slots,
+            modelRegistry,
+            _passes[gameId],
+            generationOfA,
+            generation,
+            input
+        );
+        emit PassRootsRevealed(gameId, msg.sender, generation.passRoots);
+        // Equal pass roots where the bytes part: the logits are agreed, and only the choice from them is disputed.
+        _handOver(_games[gameId], uint8(agreed ? Phase.AwaitingChoice : Phase.AwaitingPassStatesA));
+    }
+
+    /// @inheritdoc IRedundantManager
+    function revealPassStates(
+        uint256 gameId,
+        bytes32[] calldata stateRoots,
+        bytes calldata input,
+        bytes calldata outputA
+    ) external {
+        GameState storage g = _beginMove(gameId, uint8(Phase.AwaitingPassStatesA));
+        PassTerms storage p = _passes[gameId];
+        _checkRoots(gameId, stateRoots, p.rootA, StateRootsFault.TraceRootOfA);
+        uint256 requestId = g.requestId;
+        RedundantLib.checkPassInput(
+            gameId,
+            _requests[requestId],
+            _slots[requestId][g.slotA],
+            modelRegistry,
+            p.pass,
+            stateRoots[0],
+            input,
+            outputA
+        );
+        emit RootsRevealed(gameId, msg.sender, stateRoots);
+        _handOver(g, uint8(Phase.AwaitingRootsB));
+    }
+
+    /// @inheritdoc IRedundantManager
+    function proveChoice(uint256 gameId, bytes calldata logits, bytes32[] calldata logitsProof) external nonReentrant {
+        GameState storage g = _beginMove(gameId, uint8(Phase.AwaitingChoice));
+        uint8 outcome = RedundantLib.choiceOutcome(gameId, g, _requests, _passes[gameId], logits, logitsProof);
+        _resolve(gameId, g, outcome, Resolution.ChoiceRecomputed);
     }
 
     // -- Governance --
@@ -244,6 +296,7 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
         game.rightA = g.rightA;
         game.chunkA = g.chunkA;
         game.chunkB = g.chunkB;
+        game.pass = _passes[gameId].pass;
     }
 
     /// @inheritdoc IRedundantManager
@@ -263,55 +316,18 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
 
     // -- Internal: settlement --
 
-    /// @dev After a commit, a close or a game: pair the first two survivors that disagree in a new game, or, when
-    /// every survivor agrees and no named slot is pending, settle. Loops over at most MAX_NODES slots.
+    /// @dev After a commit, a close or a game: opens a game between the first two survivors that disagree, or lets
+    /// RedundantLib settle the request.
     function _advance(uint256 requestId, Request storage r) private {
         if (r.activeGame != 0) return;
-        Slot[] storage slots = _slots[requestId];
-        uint256 n = slots.length;
-        uint256 first = type(uint256).max;
-        uint8 survivors;
-        for (uint256 i; i < n; ++i) {
-            if (slots[i].status != SlotStatus.Committed) continue;
-            if (first == type(uint256).max) {
-                first = i;
-            } else if (slots[i].outputHash != slots[first].outputHash) {
-                _openGame(requestId, r, first, i);
-                return;
-            }
-            ++survivors;
-        }
-        if (r.committed < r.k && !r.closed) return;
-        if (survivors == 0) {
-            r.status = RequestStatus.Rejected;
-            uint256 refund = r.escrow;
-            r.escrow = 0;
-            if (refund > 0) _credits[r.requester] += refund;
-            emit RedundantRejected(requestId);
-            return;
-        }
-        r.status = RequestStatus.Finalized;
-        bytes32 result = slots[first].outputHash;
-        r.resultHash = result;
-        _payCommitted(requestId, r, survivors);
-        emit RedundantFinalized(requestId, result, survivors);
-    }
-
-    /// @dev Credits each of the `count` committed (surviving) slots its fee from the escrow and releases its
-    /// collateral, once: the slot becomes Paid. Loops over at most MAX_NODES slots.
-    function _payCommitted(uint256 requestId, Request storage r, uint256 count) private {
-        uint256 fee = r.feePerNode;
-        uint256 collateral = r.collateral;
-        r.escrow -= fee * count;
-        Slot[] storage slots = _slots[requestId];
-        uint256 n = slots.length;
-        for (uint256 i; i < n; ++i) {
-            Slot storage s = slots[i];
-            if (s.status != SlotStatus.Committed) continue;
-            s.status = SlotStatus.Paid;
-            _credits[s.node] += fee;
-            staking.unlock(s.node, collateral);
-        }
+        (bool pair, uint256 slotA, uint256 slotB) = RedundantLib.advance(
+            requestId,
+            r,
+            _slots[requestId],
+            _credits,
+            staking
+        );
+        if (pair) _openGame(requestId, r, slotA, slotB);
     }
 
     function _openGame(uint256 requestId, Request storage r, uint256 slotA, uint256 slotB) private {
@@ -325,7 +341,7 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
         g.playerB = nodeB;
         g.slotA = uint8(slotA);
         g.slotB = uint8(slotB);
-        g.phase = uint8(Phase.AwaitingRootsA);
+        g.phase = uint8(r.generation ? Phase.AwaitingPassRootsA : Phase.AwaitingRootsA);
         g.clockA = _params.moveClock;
         g.clockB = _params.moveClock;
         g.turnStartedAt = uint64(block.timestamp);
@@ -351,27 +367,12 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
         _advance(requestId, r);
     }
 
-    /// @dev Slashes the slot's collateral and jails its node. With a winner, the winner is credited the loser's fee
-    /// and `rewardPpm` of the slash; without one (both wrong), the fee goes back to the requester and the whole
-    /// slash to the sink.
+    /// @dev Slashes the slot's collateral (RedundantLib.eliminate) and jails its node.
     function _eliminate(uint256 requestId, Request storage r, uint8 slot, address winner) private {
         Slot storage s = _slots[requestId][slot];
-        s.status = SlotStatus.Eliminated;
-        address node = s.node;
-        uint32 rewardPpm = winner == address(0) ? 0 : _params.rewardPpm;
-        uint256 released = staking.unlock(node, r.collateral);
-        uint256 slashed;
-        uint256 reward;
-        if (released > 0) {
-            slashed = staking.slash(node, released, winner == address(0) ? address(0) : address(this), rewardPpm);
-            reward = PPMMath.mulPPM(slashed, rewardPpm);
-        }
-        uint256 fee = r.feePerNode;
-        r.escrow -= fee;
-        _credits[winner == address(0) ? r.requester : winner] += fee + reward;
+        RedundantLib.eliminate(requestId, r, s, _credits, staking, _params.rewardPpm, winner);
         // Jailed whatever its status (NodeRegistry.jail takes Exited nodes), unless it already is.
-        GameLib.jailLoser(nodeRegistry, node);
-        emit NodeEliminated(requestId, node, slashed, reward);
+        GameLib.jailLoser(nodeRegistry, s.node);
     }
 
     // -- Internal: the game's hooks (BisectionGame) --
@@ -389,13 +390,19 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
         );
     }
 
-    /// @dev A moves in the *A phases, B in the *B phases, either player in AwaitingProof.
+    /// @dev A moves in the *A phases, B in the *B phases, either player in AwaitingProof and AwaitingChoice.
     function _moverOf(uint8 phase) internal pure override returns (Mover) {
         Phase p = Phase(phase);
         if (p == Phase.Resolved) return Mover.Nobody;
-        if (p == Phase.AwaitingProof) return Mover.Either;
+        if (p == Phase.AwaitingProof || p == Phase.AwaitingChoice) return Mover.Either;
         return
-            p == Phase.AwaitingRootsA || p == Phase.AwaitingChildrenA || p == Phase.AwaitingChunkA ? Mover.A : Mover.B;
+            p == Phase.AwaitingRootsA ||
+            p == Phase.AwaitingChildrenA ||
+            p == Phase.AwaitingChunkA ||
+            p == Phase.AwaitingPassRootsA ||
+            p == Phase.AwaitingPassStatesA
+                ? Mover.A
+                : Mover.B;
     }
 
     function _moveClock() internal view override returns (uint64) {
@@ -452,72 +459,33 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
 
     // -- Internal: helpers --
 
-    /// @dev Checks both root lists against their trace roots and returns the first index where they differ. Leaf 0
-    /// of both is the input's root and leaf L their different outputs' roots (anchored at commit), so the index is
-    /// in 1..L and its predecessor is agreed.
+    /// @dev Checks both root lists against their trace roots (a generation: their pass roots at the located pass)
+    /// and returns the first index where they differ. Leaf 0 of both is agreed: the input's root anchored at commit,
+    /// or a pass's input window (A's checked by `revealPassStates`, B's must equal it). The roots differ somewhere:
+    /// at leaf L (different outputs, anchored at commit), or anywhere (different pass roots). So the index is in
+    /// 1..L and its predecessor is agreed.
     function _locate(
         uint256 gameId,
         GameState storage g,
         bytes32[] calldata rootsOfB,
         bytes32[] calldata rootsOfA
     ) private view returns (uint256 i) {
-        Slot[] storage slots = _slots[g.requestId];
-        _checkRoots(gameId, rootsOfB, slots[g.slotB].traceRoot, StateRootsFault.TraceRootOfB);
-        _checkRoots(gameId, rootsOfA, slots[g.slotA].traceRoot, StateRootsFault.TraceRootOfA);
+        bytes32 rootA;
+        bytes32 rootB;
+        if (_requests[g.requestId].generation) {
+            PassTerms storage p = _passes[gameId];
+            (rootA, rootB) = (p.rootA, p.rootB);
+        } else {
+            Slot[] storage slots = _slots[g.requestId];
+            (rootA, rootB) = (slots[g.slotA].traceRoot, slots[g.slotB].traceRoot);
+        }
+        _checkRoots(gameId, rootsOfB, rootB, StateRootsFault.TraceRootOfB);
+        _checkRoots(gameId, rootsOfA, rootA, StateRootsFault.TraceRootOfA);
+        if (rootsOfB[0] != rootsOfA[0]) revert RedundantManagerBadRoots(gameId, StateRootsFault.FirstRoot);
         uint256 n = rootsOfB.length;
         i = 1;
         while (i < n && rootsOfB[i] == rootsOfA[i]) ++i;
         if (i == n) revert RedundantManagerBadRoots(gameId, StateRootsFault.Identical);
-    }
-
-    /// @dev Reserves slot i of `requestId` for nodes[i]: distinct nodes, each eligible for the version now. Loops over
-    /// at most MAX_NODES nodes (and pairs of nodes).
-    function _reserveSlots(uint256 requestId, uint256 versionId, address[] calldata nodes) private {
-        Slot[] storage slots = _slots[requestId];
-        uint256 k = nodes.length;
-        for (uint256 i; i < k; ++i) {
-            address node = nodes[i];
-            for (uint256 j; j < i; ++j) if (nodes[j] == node) revert RedundantManagerDuplicateNode(node);
-            if (!nodeRegistry.isEligible(node, versionId)) revert RedundantManagerNotEligible(node, versionId);
-            slots.push(Slot({node: node, status: SlotStatus.Named, outputHash: 0, traceRoot: 0}));
-        }
-    }
-
-    /// @dev The caller's slot of `requestId`, which must be open to commits, name the caller and still be empty; the
-    /// caller must still be eligible. Loops over at most MAX_NODES slots.
-    function _namedSlot(uint256 requestId, Request storage r) private view returns (uint8) {
-        if (r.closed || block.timestamp > r.commitDeadline) {
-            revert RedundantManagerCommitClosed(requestId, r.commitDeadline);
-        }
-        Slot[] storage slots = _slots[requestId];
-        uint256 n = slots.length;
-        for (uint256 i; i < n; ++i) {
-            Slot storage s = slots[i];
-            if (s.node != msg.sender) continue;
-            if (s.status != SlotStatus.Named) revert RedundantManagerAlreadyCommitted(requestId, msg.sender);
-            if (!nodeRegistry.isEligible(msg.sender, r.versionId)) {
-                revert RedundantManagerNotEligible(msg.sender, r.versionId);
-            }
-            return uint8(i);
-        }
-        revert RedundantManagerNotNamed(requestId, msg.sender);
-    }
-
-    /// @dev Leaf 0 of the trace root is the input's root and leaf L the output's (of the registered length).
-    function _checkAnchors(
-        uint256 requestId,
-        Request storage r,
-        bytes calldata output,
-        bytes32 traceRoot,
-        bytes32[] calldata inputProof,
-        bytes32[] calldata outputProof
-    ) private view {
-        if (output.length != r.outputLength) {
-            revert RedundantManagerBadLength(TraceEnd.Output, output.length, r.outputLength);
-        }
-        uint8 check = GameLib.checkAnchors(traceRoot, r.layerCount, r.inputRoot, output, inputProof, outputProof);
-        if (check == GameLib.ANCHOR_BAD_INPUT) revert RedundantManagerBadAnchor(requestId, TraceEnd.Input);
-        if (check == GameLib.ANCHOR_BAD_OUTPUT) revert RedundantManagerBadAnchor(requestId, TraceEnd.Output);
     }
 
     /// @dev Reverts `RedundantManagerBadRoots` unless `roots` are the L + 1 roots of `traceRoot`; `badRoot` names
@@ -545,12 +513,7 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
     }
 
     function _setParameters(Params memory p) private {
-        _checkBounds("maxNodes", p.maxNodes, 2, MAX_NODES);
-        _checkBounds("collateralMultiplier", p.collateralMultiplier, 1, MAX_COLLATERAL_MULTIPLIER);
-        _checkBounds("commitTimeout", p.commitTimeout, MIN_COMMIT_TIMEOUT, MAX_COMMIT_TIMEOUT);
-        _checkBounds("moveClock", p.moveClock, MIN_MOVE_CLOCK, MAX_MOVE_CLOCK);
-        _checkBounds("clockExtension", p.clockExtension, MIN_CLOCK_EXTENSION, MAX_CLOCK_EXTENSION);
-        _checkBounds("rewardPpm", p.rewardPpm, 0, MAX_REWARD_PPM);
+        RedundantLib.checkParameters(p);
         _params = p;
         emit ParametersSet(p);
     }
