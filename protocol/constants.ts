@@ -35,17 +35,17 @@ export const DisputeManagerConstants = {
 
 /** BisectionGame's public constants (contracts/game/BisectionGame.sol). */
 export const BisectionGameConstants = {
-  /** The shortest a player's total clock may be set to. Solidity: `5 minutes`. */
+  /** The shortest a player's total clock may be set to. Solidity: `GameLib.MIN_MOVE_CLOCK`. */
   MIN_MOVE_CLOCK: 300n,
-  /** The longest a player's total clock may be set to. Solidity: `7 days`. */
+  /** The longest a player's total clock may be set to. Solidity: `GameLib.MAX_MOVE_CLOCK`. */
   MAX_MOVE_CLOCK: 604_800n,
-  /** The smallest floor a player handed the move is raised to. Solidity: `1 minutes`. */
+  /** The smallest floor a player handed the move is raised to. Solidity: `GameLib.MIN_CLOCK_EXTENSION`. */
   MIN_CLOCK_EXTENSION: 60n,
-  /** The largest floor a player handed the move is raised to. Solidity: `1 days`. */
+  /** The largest floor a player handed the move is raised to. Solidity: `GameLib.MAX_CLOCK_EXTENSION`. */
   MAX_CLOCK_EXTENSION: 86_400n,
   /**
    * Staking caps a slash reward at 50%, so a node gains nothing by losing a game to itself (a challenger or a second
-   * node of its own).
+   * node of its own). Solidity: `GameLib.MAX_REWARD_PPM`.
    */
   MAX_REWARD_PPM: 500_000,
   /**
@@ -168,18 +168,22 @@ export const RedundantManagerConstants = {
   VERSION: "0.1.0",
   /** Solidity: `keccak256("GOVERNOR_ROLE")`. */
   GOVERNOR_ROLE: "0x7935bd0ae54bc31f548c14dba4d37c5c64b3f8ca900cb468fb8abd54d5894f55",
-  /** The largest k governance may allow: the games of a request are at most k - 1, one at a time. */
+  /**
+   * The largest k governance may allow: the games of a request are at most k - 1, one at a time. Solidity:
+   * `RedundantLib.MAX_NODES`.
+   */
   MAX_NODES: 5,
+  /** Solidity: `RedundantLib.MAX_COLLATERAL_MULTIPLIER`. */
   MAX_COLLATERAL_MULTIPLIER: 1000,
-  /** Solidity: `1 minutes`. */
+  /** Solidity: `RedundantLib.MIN_COMMIT_TIMEOUT`. */
   MIN_COMMIT_TIMEOUT: 60n,
-  /** Solidity: `7 days`. */
+  /** Solidity: `RedundantLib.MAX_COMMIT_TIMEOUT`. */
   MAX_COMMIT_TIMEOUT: 604_800n,
   /**
-   * Roots (A), roots (B), two reveals per tree level, two chunks, the proof. Solidity:
-   * `2 + 2 * MAX_TREE_DEPTH + 2 + 1`.
+   * (A generation: pass roots (A), pass roots (B),) roots (A), roots (B), two reveals per tree level, two chunks, the
+   * proof. Solidity: `2 + 2 + 2 * MAX_TREE_DEPTH + 2 + 1`.
    */
-  MAX_MOVES: 43n,
+  MAX_MOVES: 45n,
 } as const;
 
 /** ModelRegistry's public constants (contracts/registry/ModelRegistry.sol). */

@@ -38,6 +38,7 @@ export enum Resolution {
   StepRecomputedIdentically = 9,
   StepRecomputed = 10,
   ChoiceRecomputedDifferently = 11,
+  ChoiceRecomputed = 12,
 }
 
 /**
@@ -70,6 +71,7 @@ export enum ProofPart {
   Layer = 2,
   Descriptor = 3,
   Pass = 4,
+  Logits = 5,
 }
 
 /** InferenceLib.Parameter (contracts/inference/InferenceLib.sol): The governance parameter `setParameter` sets. */
@@ -156,7 +158,8 @@ export enum SlotStatus {
 
 /**
  * IRedundantManager.Phase (contracts/interfaces/IRedundantManager.sol): Who moves: A in the *A phases, B in the *B
- * phases, either player in AwaitingProof.
+ * phases, either player in AwaitingProof and AwaitingChoice. A game over a generation starts at AwaitingPassRootsA; any
+ * other at AwaitingRootsA.
  */
 export enum RedundantPhase {
   None = 0,
@@ -168,6 +171,10 @@ export enum RedundantPhase {
   AwaitingChunkB = 6,
   AwaitingProof = 7,
   Resolved = 8,
+  AwaitingPassRootsA = 9,
+  AwaitingPassRootsB = 10,
+  AwaitingPassStatesA = 11,
+  AwaitingChoice = 12,
 }
 
 /** IRedundantManager.Outcome (contracts/interfaces/IRedundantManager.sol). */

@@ -249,12 +249,10 @@ contract DisputeManager is IDisputeManager, AccessControl, BisectionGame {
         GameState storage g = _beginMove(disputeId, uint8(Phase.AwaitingStep));
         Terms storage t = _terms[disputeId];
         if (!t.generation) revert DisputeManagerNotGeneration(disputeId);
-        uint256 layerCount = g.layerCount;
-        if (!MerkleLib.verify(t.passRoot, GameLib.stateRoot(logits), layerCount, layerCount + 1, logitsProof)) {
-            revert DisputeManagerBadProof(disputeId, ProofPart.PostState);
-        }
         uint32 pass = t.pass;
-        uint8 computed = GameLib.passChoice(logits, t.rule, g.requestId, pass);
+        GameLib.PassChoice memory c = GameLib.PassChoice(t.passRoot, g.layerCount, t.rule, g.requestId, pass);
+        (bool proven, uint8 computed) = GameLib.provenChoice(c, logits, logitsProof);
+        if (!proven) revert DisputeManagerBadProof(disputeId, ProofPart.PostState);
         uint8 claimed = t.claimedByte;
         if (computed == claimed) revert DisputeManagerChoiceHolds(disputeId, pass, claimed);
         emit ChoiceProven(disputeId, pass, claimed, computed);

@@ -31,11 +31,13 @@ function build(stakingModule: StakingModuleType) {
       clockExtension: m.getParameter<number>("clockExtension"),
       rewardPpm: m.getParameter<number>("rewardPpm"),
     };
-    // The refereed game is the linked library GameLib, shared with the DisputeManager.
+    // The refereed game is the linked library GameLib, shared with the DisputeManager; the settlement and the checks
+    // of games over generations are RedundantLib, linked to GameLib too (both keep the manager under 24 kB).
+    const redundantLib = m.library("RedundantLib", { libraries: { GameLib: gameLib } });
     const redundantManager = m.contract(
       "RedundantManager",
       [{ token, modelRegistry, nodeRegistry, staking, verifier }, governor, params],
-      { libraries: { GameLib: gameLib } },
+      { libraries: { GameLib: gameLib, RedundantLib: redundantLib } },
     );
     return { redundantManager };
   });
@@ -43,7 +45,7 @@ function build(stakingModule: StakingModuleType) {
 
 /**
  * The RedundantManager (redundant requests and the refereed game between nodes) over the given Staking module's
- * token, Staking, the registries and the one-step verifier, with the game library GameLib (module `GameLib`) linked. It holds no role by itself: Protocol.ts grants it, with
+ * token, Staking, the registries and the one-step verifier, with the game library GameLib (module `GameLib`) and its own RedundantLib linked. It holds no role by itself: Protocol.ts grants it, with
  * `grantRedundantRoles`, INFERENCE_ROLE and SLASHER_ROLE on Staking and SLASHER_ROLE on the NodeRegistry.
  *
  * Parameters (module `RedundantManager`; bounds enforced by the constructor):

@@ -91,9 +91,20 @@ export async function gameLibraries(gameLib?: GameLib): Promise<{ GameLib: strin
   return { GameLib: await lib.getAddress() };
 }
 
-/** A factory of `name` (a user of GameLib) linked to a fresh GameLib. */
+/**
+ * The link map of the RedundantManager: GameLib (fresh unless `gameLib` is given) and its own RedundantLib
+ * (contracts/redundant/RedundantLib.sol), itself linked to that GameLib.
+ */
+export async function redundantLibraries(gameLib?: GameLib): Promise<{ GameLib: string; RedundantLib: string }> {
+  const game = await gameLibraries(gameLib);
+  const lib = await ethers.deployContract("RedundantLib", { libraries: game });
+  return { ...game, RedundantLib: await lib.getAddress() };
+}
+
+/** A factory of `name` (a user of GameLib) linked to fresh libraries. */
 export async function gameFactory(name: "DisputeManager" | "RedundantManager") {
-  return ethers.getContractFactory(name, { libraries: await gameLibraries() });
+  const libraries = name === "RedundantManager" ? await redundantLibraries() : await gameLibraries();
+  return ethers.getContractFactory(name, { libraries });
 }
 
 export type DisputeFixture = Awaited<ReturnType<typeof deployDisputeFixture>>;

@@ -5,7 +5,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 
 import type { RedundantManager } from "../../typechain-types";
 import { bytesOf } from "../../executor/trace/trace";
-import { gameFactory, gameLibraries } from "../helpers/dispute-fixtures";
+import { gameFactory, redundantLibraries } from "../helpers/dispute-fixtures";
 import { NodeStatus, ProofPart, Resolution } from "../../protocol/constants";
 import { MINIMUM_STAKE } from "../helpers/fixtures";
 import {
@@ -311,7 +311,7 @@ describe("RedundantManager (coverage)", function () {
           f.governor.address,
           PARAMS,
         ],
-        { libraries: await gameLibraries(f.gameLib) },
+        { libraries: await redundantLibraries(f.gameLib) },
       )) as unknown as RedundantManager;
       const address = await redundant.getAddress();
       await token.mint(f.requester.address, 10n * FEE);

@@ -52,6 +52,7 @@ describe("RedundantManager: bisection-game attack classes (Sherlock, Optimism Fa
   this.timeout(300_000);
 
   const L = demoModel("mlp").program.layers.length;
+  /** The moves of the deepest game over an inference: MAX_MOVES (45) less the two of a generation's pass level. */
   const MAX_MOVES = 43n;
   const MAX_STATE_BYTES = 1 << 24;
   const IO = 32;
@@ -152,6 +153,7 @@ describe("RedundantManager: bisection-game attack classes (Sherlock, Optimism Fa
       // Both full clocks, then one extension per hand-over after the first two (the clocks are full at those).
       expect(lasted).to.equal(2n * MOVE_CLOCK + (MAX_MOVES - 2n) * CLOCK_EXTENSION);
       expect(lasted).to.be.lessThanOrEqual(await f.redundant.maxGameDuration());
+      expect(await f.redundant.MAX_MOVES()).to.equal(MAX_MOVES + 2n);
     });
 
     it("R10-3 (1) chess clock, EXPOSED and fixed: a descriptor claiming a state longer than MAX_STATE_BYTES (a deeper tree, more moves than MAX_MOVES) is refused at revealRootsAndLocate", async function () {
@@ -163,7 +165,7 @@ describe("RedundantManager: bisection-game attack classes (Sherlock, Optimism Fa
       await move(f.redundant, ok.model, ok.gameId, ok.a, ok.b);
       expect((await f.redundant.getGame(ok.gameId)).level).to.equal(19n);
       // One byte more: 20 levels. Before the fix it was located too, and at 2^25 + 1 bytes (21 levels, 47 moves) a
-      // game at the slowest pace lasted 34,200 s against maxGameDuration() = 33,000 s.
+      // game at the slowest pace lasted 34,200 s against the bound of then, maxGameDuration() = 33,000 s (43 moves).
       for (const [outLength, nodes] of [
         [MAX_STATE_BYTES + 1, f.operators.slice(0, 2)],
         [2 * MAX_STATE_BYTES + 1, f.operators.slice(2, 4)],

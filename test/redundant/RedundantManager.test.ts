@@ -47,7 +47,7 @@ describe("RedundantManager", function () {
       expect(p.collateralMultiplier).to.equal(PARAMS.collateralMultiplier);
       expect(p.rewardPpm).to.equal(PARAMS.rewardPpm);
       expect(await f.redundant.hasRole(await f.redundant.GOVERNOR_ROLE(), f.governor.address)).to.equal(true);
-      expect(await f.redundant.maxGameDuration()).to.equal(2n * MOVE_CLOCK + 43n * CLOCK_EXTENSION);
+      expect(await f.redundant.maxGameDuration()).to.equal(2n * MOVE_CLOCK + 45n * CLOCK_EXTENSION);
     });
 
     it("reverts on a zero address", async function () {

@@ -12,7 +12,7 @@ import { Player } from "../../game/player";
 import type { PartyView } from "../../game/view";
 import { bytesOf } from "../../executor/trace/trace";
 import type { DemoModelName } from "../../models/demo-models";
-import { deployDisputeFixture, digitInput, FEE, gameLibraries, VERSION_OF } from "../helpers/dispute-fixtures";
+import { deployDisputeFixture, digitInput, FEE, redundantLibraries, VERSION_OF } from "../helpers/dispute-fixtures";
 import { honestView, tamperedView } from "../../game/view";
 import { demoModel } from "../../models/demo-models";
 import { MINIMUM_STAKE } from "../helpers/fixtures";
@@ -60,7 +60,7 @@ export async function deployRedundantFixture() {
       governor.address,
       PARAMS,
     ],
-    { libraries: await gameLibraries(gameLib) },
+    { libraries: await redundantLibraries(gameLib) },
   )) as unknown as RedundantManager;
   const address = await redundant.getAddress();
   await staking.connect(governor).grantRole(await staking.INFERENCE_ROLE(), address);
