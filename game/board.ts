@@ -23,10 +23,13 @@ export interface Move {
  * and so fixes the disputed step; `children`: the side on the move reveals the two children of its cursor in the
  * chunk tree; `choice`: the challenger descends into a child it disputes (DisputeManager only: RedundantManager
  * descends by itself); `chunk`: the side on the move opens its leaf; `proof`: the first differing byte is proven.
- * A dispute over a generation (docs/GENERATION.md §8) starts with two more: `passRoots`, the node reveals its
- * passes' trace roots; `pass`, the challenger selects the pass it disputes (game/generation.ts plays them).
+ * A game over a generation (docs/GENERATION.md §8–§9) starts with two more: `passRoots`, the first side reveals its
+ * passes' trace roots; `pass`, the second side fixes the pass (the challenger selects the pass it disputes; node B
+ * reveals its own pass roots and the RedundantManager locates the first pass where the two part). When the two
+ * sides' states of that pass agree, `logits`: the logits' choice is proven (game/generation.ts and
+ * game/refereed-generation.ts play these).
  */
-export type Stage = "roots" | "locate" | "children" | "choice" | "chunk" | "proof" | "passRoots" | "pass";
+export type Stage = "roots" | "locate" | "children" | "choice" | "chunk" | "proof" | "passRoots" | "pass" | "logits";
 
 /** A game as a board reads it. `S` names the two sides ("node" | "challenger", or "A" | "B"). */
 export interface BoardState<S extends string> {
@@ -37,7 +40,7 @@ export interface BoardState<S extends string> {
   readonly resolved: boolean;
   /** What the phase asks for, or null when nothing can be played (no such game, or resolved). */
   readonly stage: Stage | null;
-  /** Who owes the move: one side, "either" (RedundantManager's proof), or null. */
+  /** Who owes the move: one side, "either" (RedundantManager's proof and logits), or null. */
   readonly mover: S | "either" | null;
   readonly requestId: bigint;
   /** The two sides' accounts. */

@@ -164,9 +164,13 @@ export class GenerationPlayer {
 
   /** Our logits of the pass (the node's too: every root agrees) and their proof as leaf L of the pass root. */
   private proveChoice(disputeId: bigint, pass: number, view: PartyView): Move {
-    const L = view.program.layers.length;
-    const logits = bytesOf(view.states[L]);
-    const proof = MerkleTree.fromLeaves([...view.trace.stateRoots]).proof(L);
+    const { logits, proof } = logitsWitness(view);
     return { name: `proveChoice(pass ${pass})`, send: () => this.manager.proveChoice(disputeId, logits, proof) };
   }
+}
+
+/** A pass's logits (its last state) and their proof as leaf L of the pass's trace root: what `proveChoice` takes. */
+export function logitsWitness(view: PartyView): { logits: Uint8Array; proof: string[] } {
+  const L = view.program.layers.length;
+  return { logits: bytesOf(view.states[L]), proof: MerkleTree.fromLeaves([...view.trace.stateRoots]).proof(L) };
 }

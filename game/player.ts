@@ -72,7 +72,10 @@ export class Player<S extends string> {
         return this.proof(gameId, g);
       case "passRoots":
       case "pass":
-        throw new NoMoveError("a dispute over a generation selects its pass first: play it with a GenerationPlayer");
+      case "logits":
+        throw new NoMoveError(
+          "a game over a generation fixes its pass first: play it with a GenerationPlayer or a RefereedGenerationPlayer",
+        );
     }
   }
 

@@ -183,11 +183,12 @@ library RedundantLib {
     // -- Requests and commitments --
 
     /// @notice Whether version `versionId` generates text (its generation terms are registered).
-    /// @param registry The ModelRegistry.
+    /// @param registry The ModelRegistry's address.
     /// @param versionId The version.
     /// @return True iff its context length is not 0.
-    function generates(IModelRegistry registry, uint256 versionId) external view returns (bool) {
-        return registry.generationOf(versionId).contextLength != 0;
+    function generates(address registry, uint256 versionId) external view returns (bool) {
+        // An address, not IModelRegistry: a contract-typed parameter would put a type ethers cannot parse in the ABI.
+        return IModelRegistry(registry).generationOf(versionId).contextLength != 0;
     }
 
     /// @notice Reserves slot i of a new request for nodes[i]: distinct nodes, each eligible for the version now.

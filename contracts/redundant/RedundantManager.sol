@@ -113,7 +113,7 @@ contract RedundantManager is IRedundantManager, AccessControl, BisectionGame {
         r.commitDeadline = uint64(block.timestamp) + p.commitTimeout;
         r.layerCount = v.layerCount;
         r.outputLength = uint32(GameLib.elements(v.outputShape));
-        if (RedundantLib.generates(modelRegistry, versionId)) r.generation = true;
+        if (RedundantLib.generates(address(modelRegistry), versionId)) r.generation = true;
         r.versionId = versionId;
         r.feePerNode = feePerNode;
         r.collateral = feePerNode * p.collateralMultiplier;

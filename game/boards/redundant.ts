@@ -3,7 +3,8 @@
  * a redundant request. A reveals its state roots (`revealRoots`); B reveals its own and echoes A's, and the contract
  * locates the step where they part (`revealRootsAndLocate`); at every level both reveal their children and the
  * contract descends by itself (no choice); both open their chunk, and either proves the first differing byte (the
- * proof, like the children and the chunks, is a call of the shared game: game/board.ts `SharedCalls`).
+ * proof, like the children and the chunks, is a call of the shared game: game/board.ts `SharedCalls`). A game over
+ * a generation fixes its pass first (game/refereed-generation.ts plays that level, then this board with the records).
  * Play it with `new Player(side, view, new RedundantBoard(manager))`; `commitArgs(view)` builds a node's commit.
  */
 import type { RedundantManager } from "../../typechain-types";
@@ -26,7 +27,17 @@ const STAGES: Partial<Record<GamePhase, [Stage, Side | "either"]>> = {
   [GamePhase.AwaitingChunkA]: ["chunk", "A"],
   [GamePhase.AwaitingChunkB]: ["chunk", "B"],
   [GamePhase.AwaitingProof]: ["proof", "either"],
+  [GamePhase.AwaitingPassRootsA]: ["passRoots", "A"],
+  [GamePhase.AwaitingPassRootsB]: ["pass", "B"],
+  [GamePhase.AwaitingPassStatesA]: ["roots", "A"],
+  [GamePhase.AwaitingChoice]: ["logits", "either"],
 };
+
+/** The request record and node A's response record, which A's state roots of a pass are revealed with. */
+export interface RefereedRecords {
+  readonly input: Uint8Array;
+  readonly output: Uint8Array;
+}
 
 /** The output, the trace root and the proofs of leaf 0 and leaf L of the trace: what `commit` needs. */
 export function commitArgs(view: PartyView): {
@@ -48,8 +59,14 @@ export function commitArgs(view: PartyView): {
 export class RedundantBoard implements GameBoard<Side> {
   readonly sides = ["A", "B"] as const;
 
-  /** `manager`: the redundant manager, connected to the signer of the node that plays through this board. */
-  constructor(readonly manager: RedundantManager) {}
+  /**
+   * `manager`: the redundant manager, connected to the signer of the node that plays through this board. `records`:
+   * in a game over a generation, played inside one pass, the records A's state roots of the pass are revealed with.
+   */
+  constructor(
+    readonly manager: RedundantManager,
+    readonly records?: RefereedRecords,
+  ) {}
 
   async read(gameId: bigint): Promise<BoardState<Side>> {
     const g = await this.manager.getGame(gameId);
@@ -67,8 +84,17 @@ export class RedundantBoard implements GameBoard<Side> {
     return [...logs[logs.length - 1].args.stateRoots];
   }
 
+  /** `revealRoots`; in a game over a generation, `revealPassStates` with the records. */
   revealRoots(gameId: bigint, view: PartyView): Move {
-    return { name: "revealRoots", send: () => this.manager.revealRoots(gameId, [...view.trace.stateRoots]) };
+    const roots = [...view.trace.stateRoots];
+    const records = this.records;
+    if (records) {
+      return {
+        name: "revealPassStates",
+        send: () => this.manager.revealPassStates(gameId, roots, records.input, records.output),
+      };
+    }
+    return { name: "revealRoots", send: () => this.manager.revealRoots(gameId, roots) };
   }
 
   /** `revealRootsAndLocate`: B's roots and the echo of A's; the contract finds `step` itself. */
