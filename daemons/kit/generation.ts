@@ -58,7 +58,8 @@ export interface GenerationVersion {
 
 /**
  * The generation view of request `requestId` of version `versionId`, from `cache` or else built by `build` and
- * cached (until the daemon forgets it); null when the version does not generate.
+ * cached (until the daemon forgets it) under `key` (default: the request id); null when the version does not
+ * generate.
  */
 export async function cachedGeneration(
   cache: Map<string, GenerationView>,
@@ -67,8 +68,8 @@ export async function cachedGeneration(
   requestId: bigint,
   versionId: bigint,
   build: (version: GenerationVersion) => GenerationView,
+  key = requestId.toString(),
 ): Promise<GenerationView | null> {
-  const key = requestId.toString();
   const hit = cache.get(key);
   if (hit) return hit;
   const terms = await readTerms(versionId);

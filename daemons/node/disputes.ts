@@ -14,6 +14,7 @@ import { GenerationPlayer } from "../../game/generation";
 import { Player } from "../../game/player";
 import { eachLimit, errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
 import { NodeDaemonError, type NodeContext } from "./context";
+import { isRedundantRecord } from "./redundant";
 import { ensureSettle } from "./settlement";
 import { servedOf } from "./views";
 
@@ -21,6 +22,7 @@ import { servedOf } from "./views";
 function committedOutput(ctx: NodeContext, requestId: bigint): string | undefined {
   let output: string | undefined;
   for (const r of ctx.journal!.all()) {
+    if (isRedundantRecord(r)) continue; // the RedundantManager's request ids overlap the InferenceManager's
     if (r.requestId === requestId.toString() && typeof r.output === "string") output = r.output;
   }
   return output;
@@ -31,6 +33,7 @@ async function inputOf(ctx: NodeContext, requestId: bigint): Promise<{ versionId
   const provider = ctx.opts.signer.provider!;
   let block: number | undefined;
   for (const r of ctx.journal!.all()) {
+    if (isRedundantRecord(r)) continue;
     if (r.requestId === requestId.toString() && typeof r.input === "string" && r.versionId !== undefined) {
       return { versionId: BigInt(r.versionId as string), input: r.input };
     }
@@ -73,7 +76,7 @@ export async function playDisputes(ctx: NodeContext): Promise<void> {
     try {
       const { versionId, input } = await inputOf(ctx, requestId);
       // A generation rebuilt after a restart stands behind the response the journal says was committed.
-      const served = await servedOf(ctx, requestId, versionId, input, committedOutput(ctx, requestId));
+      const served = await servedOf(ctx, requestId, versionId, input, { committed: committedOutput(ctx, requestId) });
       const player = served.generation
         ? new GenerationPlayer("node", served.generation, ctx.disputes)
         : new Player("node", served.view!, new DisputeBoard(ctx.disputes));

@@ -43,8 +43,12 @@ export interface ViewRequest {
  */
 export type ViewProvider = (request: ViewRequest) => PartyView;
 
-/** What the node knows of a generation request when it answers it: the version's program and terms, the record. */
+/**
+ * What the node knows of a generation request when it answers it: its manager and id (the id seeds a sampled
+ * generation), the version's program and terms, the record.
+ */
 export interface GenerationViewRequest {
+  readonly kind: RequestKind;
   readonly requestId: bigint;
   readonly program: Program;
   readonly weights: WeightsCommitment;

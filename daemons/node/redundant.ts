@@ -2,35 +2,48 @@
  * Redundant requests (contracts/redundant/RedundantManager.sol, docs/REDUNDANT.md): when the deployment has a
  * RedundantManager, the node commits to its slot of every redundant request that names it (the requester names the
  * k nodes; nobody else can take a slot), for a version it serves, and plays its side of every refereed game that
- * names it.
+ * names it. A request for a generation version (docs/GENERATION.md §9) is answered like an InferenceManager
+ * generation request, by the daemon's `generationProvider` (views.ts `servedOf`, seeded by the RedundantManager's
+ * request id): the node commits its response record and generation root, and plays its games over generations with
+ * `RefereedGenerationPlayer`.
  *
- * Journal records (see journal.ts for the write-ahead discipline):
+ * Journal records (see journal.ts for the write-ahead discipline; the `rr:` and `g:` keys keep them apart from the
+ * InferenceManager's requests, whose ids overlap these):
  *   rr:<requestId>  "redundant" (named; carries the input) → "rcommit" (commit announced, with output and trace root)
  *                   → done once our commitment is on-chain, or dropped (request settled or closed, deadline passed,
  *                   commit reverted)
- *   g:<gameId>      "rgame" (a game naming us, with our side and the request's input) → done once resolved
+ *   g:<gameId>      "rgame" (a game naming us, with our side, the request's input and the output we committed)
+ *                   → done once resolved
  * An announced "rcommit" is re-sent only after `getSlots` shows that our slot is still empty, so a restart never
- * commits twice. A game is played move by move with `Player` from the node's own view (views.ts: the same
- * view it committed, also after a restart); when the other side's clock has run out the node calls
- * `resolveTimeout`. The fees and rewards credited by the RedundantManager are claimed with the others
- * (settlement.ts).
+ * commits twice. A game is played move by move with `Player` (an inference) or `RefereedGenerationPlayer` (a
+ * generation) from the node's own view (views.ts: the same view it committed, also after a restart: a generation is
+ * rebuilt to stand behind the output its "rcommit" or "rgame" record carries, whatever the provider says now); when
+ * the other side's clock has run out the node calls `resolveTimeout`. The fees and rewards credited by the
+ * RedundantManager are claimed with the others (settlement.ts).
  */
 import { hexlify, keccak256, type Log } from "ethers";
 
+import type { Move } from "../../game/board";
 import { commitArgs, RedundantBoard, type Side } from "../../game/boards/redundant";
 import { MOVES_PER_TICK } from "../../game/driver";
 import { GameOutcome, GamePhase } from "../../game/enums";
 import { Player } from "../../game/player";
+import { generationCommitArgs, RefereedGenerationPlayer } from "../../game/refereed-generation";
 import { RedundantRequestStatus, SlotStatus } from "../../protocol/constants";
 import { errorMessage as message, isFatal } from "../kit/common";
 import { NodeDaemonError, type NodeContext } from "./context";
 import type { JournalRecord } from "../kit/journal";
-import { viewKey, viewOf } from "./views";
+import { forgetServed, servedOf, type Served } from "./views";
 
 /** IRedundantManager.RequestStatus. */
 export const REDUNDANT_STATUS = RedundantRequestStatus;
 /** IRedundantManager.SlotStatus.Named: a named node that has not committed yet. */
 const SLOT_NAMED = SlotStatus.Named;
+
+/** True for a record of the RedundantManager's requests and games (not of the InferenceManager's same ids). */
+export function isRedundantRecord(r: JournalRecord): boolean {
+  return r.key !== undefined && (r.key.startsWith("rr:") || r.key.startsWith("g:"));
+}
 
 /**
  * Journals the RedundantRequested events that name the node, for the versions it serves, and the GameOpened events
@@ -77,6 +90,7 @@ export async function scanRedundant(ctx: NodeContext, from: number, to: number):
     if (journal.has(key)) continue;
     const requestId = ev.args.requestId as bigint;
     const { versionId, input } = await redundantInputOf(ctx, requestId);
+    const output = await committedOutput(ctx, requestId);
     ctx.metrics.games++;
     const side: Side = nodeA === me ? "A" : "B";
     journal.append({
@@ -87,6 +101,7 @@ export async function scanRedundant(ctx: NodeContext, from: number, to: number):
       side,
       versionId: versionId.toString(),
       input,
+      ...(output !== undefined ? { output } : {}),
     });
     ctx.log.warn("refereed game opened against another node", { gameId: ev.args.gameId, requestId, side });
   }
@@ -106,6 +121,32 @@ async function redundantInputOf(ctx: NodeContext, requestId: bigint): Promise<{ 
   );
   if (logs.length === 0) throw new NodeDaemonError(`cannot find the input of redundant request ${requestId} on-chain`);
   return { versionId: logs[0].args.versionId, input: logs[0].args.input };
+}
+
+/**
+ * The output the node committed to redundant request `requestId`: its "rcommit" record's, else its
+ * `RedundantCommitted` event's (a journal compacted since, or lost), else undefined (not committed).
+ */
+async function committedOutput(ctx: NodeContext, requestId: bigint): Promise<string | undefined> {
+  const key = `rr:${requestId}`;
+  let output: string | undefined;
+  for (const r of ctx.journal!.all()) if (r.key === key && typeof r.output === "string") output = r.output;
+  if (output !== undefined) return output;
+  const manager = ctx.redundant!;
+  const logs = await ctx.rpc.call("queryFilter(RedundantCommitted)", () =>
+    manager.queryFilter(manager.filters.RedundantCommitted(requestId, ctx.address)),
+  );
+  return logs.length > 0 ? logs[0].args.output : undefined;
+}
+
+/** What the node commits to redundant request `requestId` (standing behind `committed` when it announced one). */
+async function redundantServed(
+  ctx: NodeContext,
+  requestId: bigint,
+  r: JournalRecord,
+  committed?: string,
+): Promise<Served> {
+  return servedOf(ctx, requestId, BigInt(r.versionId as string), r.input as string, { kind: "redundant", committed });
 }
 
 /**
@@ -152,13 +193,14 @@ async function serveOne(ctx: NodeContext, r: JournalRecord, id: bigint): Promise
   if (b) {
     journal.complete(r.key!, b.ours ? { found: b.why } : { dropped: b.why });
     if (!b.ours) {
-      ctx.views.delete(viewKey("redundant", id));
+      forgetServed(ctx, id, "redundant");
       ctx.log.info("redundant request not served", { requestId: id, reason: b.why });
     }
     return;
   }
-  const view = await viewOf(ctx, id, BigInt(r.versionId as string), r.input as string, "redundant");
-  const args = commitArgs(view);
+  // An announced commit is re-sent with the output it announced (a generation rebuilt after a restart keeps it).
+  const served = await redundantServed(ctx, id, r, r.t === "rcommit" ? (r.output as string) : undefined);
+  const args = served.generation ? generationCommitArgs(served.generation, served.traceRoot) : commitArgs(served.view!);
   let record = r;
   if (r.t !== "rcommit") {
     const output = hexlify(args.output);
@@ -197,8 +239,12 @@ export async function playGames(ctx: NodeContext): Promise<void> {
     const requestId = BigInt(r.requestId as string);
     const side = r.side as Side;
     try {
-      const view = await viewOf(ctx, requestId, BigInt(r.versionId as string), r.input as string, "redundant");
-      const player = new Player(side, view, new RedundantBoard(manager));
+      // The game is played from the output the node committed (journaled with the game), whatever the provider says.
+      const output = typeof r.output === "string" ? r.output : await committedOutput(ctx, requestId);
+      const served = await redundantServed(ctx, requestId, r, output);
+      const player: { nextMove(gameId: bigint): Promise<Move | null> } = served.generation
+        ? new RefereedGenerationPlayer(side, served.generation, manager)
+        : new Player(side, served.view!, new RedundantBoard(manager));
       for (let i = 0; i < MOVES_PER_TICK; i++) {
         const g = await ctx.rpc.call("getGame", () => manager.getGame(gameId));
         if (Number(g.phase) === GamePhase.Resolved) {
@@ -251,5 +297,5 @@ function closeGame(ctx: NodeContext, r: JournalRecord, side: Side, outcome: Game
     outcome: GameOutcome[outcome],
   });
   ctx.journal!.complete(r.key!, { outcome });
-  ctx.views.delete(viewKey("redundant", BigInt(r.requestId as string)));
+  forgetServed(ctx, BigInt(r.requestId as string), "redundant");
 }

@@ -2,10 +2,11 @@
  * The node's executions: its view of a request (the program's states and trace), computed by the daemon's
  * `viewProvider` (the honest reference execution unless a test or tool injected another) and cached per request
  * until the request is settled. Requests of the RedundantManager are cached under `rr:<id>` (the two managers'
- * request ids overlap). A request for a generation version (docs/GENERATION.md) is answered instead by the
- * `generationProvider` (the honest generation by default) as a `GenerationView`: the response record and the pass
- * roots the node commits to, each pass's states rebuilt when a game opens it. `servedOf` gives either as what the
- * node commits: the output and the trace root (the generation root for a generation).
+ * request ids overlap), their generations too. A request for a generation version (docs/GENERATION.md) is answered
+ * instead by the `generationProvider` (the honest generation by default, seeded by the id of the manager's request)
+ * as a `GenerationView`: the response record and the pass roots the node commits to, each pass's states rebuilt when
+ * a game opens it. `servedOf` gives either as what the node commits: the output and the trace root (the generation
+ * root for a generation).
  */
 import { hexlify, keccak256 } from "ethers";
 
@@ -40,23 +41,32 @@ function bytesOfHex(requestId: bigint, input: string): Buffer {
   return Buffer.from(input.slice(2), "hex");
 }
 
+/** Which request `servedOf` answers, and what the node already committed to it. */
+export interface ServedOptions {
+  /** The manager of the request (default: the InferenceManager). */
+  readonly kind?: RequestKind;
+  /** The response record the node committed (0x-hex), when known: see `generationOf`. */
+  readonly committed?: string;
+}
+
 /**
- * What the node commits for InferenceManager request `requestId`: its generation's answer when the version is a
- * generation version, else its execution's (both cached until settled). `committed`: see `generationOf`.
+ * What the node commits for request `requestId` of the `kind` manager: its generation's answer when the version is
+ * a generation version, else its execution's (both cached until settled).
  */
 export async function servedOf(
   ctx: NodeContext,
   requestId: bigint,
   versionId: bigint,
   input: string,
-  committed?: string,
+  opts: ServedOptions = {},
 ): Promise<Served> {
-  const generation = await generationOf(ctx, requestId, versionId, input, committed);
+  const kind = opts.kind ?? "inference";
+  const generation = await generationOf(ctx, kind, requestId, versionId, input, opts.committed);
   if (generation) {
     const output = hexlify(generation.output);
     return { output, outputHash: keccak256(output), traceRoot: generationRootOf(generation), view: null, generation };
   }
-  const view = await viewOf(ctx, requestId, versionId, input);
+  const view = await viewOf(ctx, requestId, versionId, input, kind);
   const output = hexlify(bytesOf(view.states[view.program.layers.length]));
   return { output, outputHash: keccak256(output), traceRoot: view.trace.traceRoot, view, generation: null };
 }
@@ -68,6 +78,7 @@ export async function servedOf(
  */
 function generationOf(
   ctx: NodeContext,
+  kind: RequestKind,
   requestId: bigint,
   versionId: bigint,
   input: string,
@@ -82,6 +93,7 @@ function generationOf(
     ({ program, weights, terms }) => {
       const record = new Uint8Array(bytesOfHex(requestId, input));
       const view = (ctx.opts.generationProvider ?? honestGenerations)({
+        kind,
         requestId,
         program,
         weights,
@@ -92,13 +104,15 @@ function generationOf(
       const output = new Uint8Array(bytesOfHex(requestId, committed));
       return generationView(program, terms, requestId, record, output, weights, new Map(), { keepOnlyLast: true });
     },
+    viewKey(kind, requestId),
   );
 }
 
-/** Drops the cached execution or answer of InferenceManager request `requestId` (once settled). */
-export function forgetServed(ctx: NodeContext, requestId: bigint | string): void {
-  ctx.views.delete(requestId.toString());
-  ctx.generations.delete(requestId.toString());
+/** Drops the cached execution or answer of request `requestId` of the `kind` manager (once settled). */
+export function forgetServed(ctx: NodeContext, requestId: bigint | string, kind: RequestKind = "inference"): void {
+  const key = viewKey(kind, BigInt(requestId));
+  ctx.views.delete(key);
+  ctx.generations.delete(key);
 }
 
 /** The default view provider: the reference executor's execution of the request. */
