@@ -123,6 +123,47 @@ export function redundantManagerOf(p: Protocol): RedundantManager {
   return attach("RedundantManager", address, p.token.runner);
 }
 
+/** A redundant request sent: its manager, id and transaction. */
+export interface SentRedundant {
+  manager: RedundantManager;
+  id: bigint;
+  tx: string;
+}
+
+/**
+ * Names k nodes (`nodes`, or k eligible ones at random), approves k × fee if the allowance is short and sends
+ * `RedundantManager.request` with the version's `input` record (an S0 tensor's bytes, or a generation's request
+ * record).
+ */
+export async function sendRedundant(
+  p: Protocol,
+  args: { versionId: bigint; input: Uint8Array; fee: bigint; k: number; nodes?: string[] },
+): Promise<SentRedundant> {
+  const manager = redundantManagerOf(p);
+  const me = signerOf(p);
+  const address = await manager.getAddress();
+  const nodes = await pickNodes(p, args.versionId, args.k, args.nodes);
+  const total = args.fee * BigInt(args.k);
+  if ((await p.token.allowance(me.address, address)) < total) {
+    await send("approve RedundantManager", () => p.token.approve(address, total));
+  }
+  const receipt = await send(
+    `redundant request (version ${args.versionId}, ${args.k} nodes x ${formatAmount(args.fee, p.decimals, p.symbol)})`,
+    () => manager.request(args.versionId, hexlify(args.input), args.fee, nodes),
+  );
+  const ev = receipt.logs
+    .map((l) => {
+      try {
+        return manager.interface.parseLog(l);
+      } catch {
+        return null;
+      }
+    })
+    .find((l) => l?.name === "RedundantRequested");
+  if (!ev) throw new CliError("the request emitted no RedundantRequested", "check the RedundantManager address");
+  return { manager, id: ev.args.requestId as bigint, tx: receipt.hash };
+}
+
 export async function requestRedundant(
   p: Protocol,
   args: {
@@ -138,30 +179,8 @@ export async function requestRedundant(
     json?: boolean;
   },
 ): Promise<void> {
-  const manager = redundantManagerOf(p);
-  const me = signerOf(p);
-  const address = await manager.getAddress();
-  const nodes = await pickNodes(p, args.versionId, args.k, args.nodes);
-  const total = args.fee * BigInt(args.k);
-  if ((await p.token.allowance(me.address, address)) < total) {
-    await send("approve RedundantManager", () => p.token.approve(address, total));
-  }
-  const receipt = await send(
-    `redundant request (version ${args.versionId}, ${args.k} nodes x ${formatAmount(args.fee, p.decimals, p.symbol)})`,
-    () => manager.request(args.versionId, hexlify(bytesOf(args.s0)), args.fee, nodes),
-  );
-  const ev = receipt.logs
-    .map((l) => {
-      try {
-        return manager.interface.parseLog(l);
-      } catch {
-        return null;
-      }
-    })
-    .find((l) => l?.name === "RedundantRequested");
-  if (!ev) throw new CliError("the request emitted no RedundantRequested", "check the RedundantManager address");
-  const id = ev.args.requestId as bigint;
-  if (!args.json && !args.wait) process.stderr.write(`redundant request ${id} sent (tx ${receipt.hash})\n`);
+  const { manager, id, tx } = await sendRedundant(p, { ...args, input: bytesOf(args.s0) });
+  if (!args.json && !args.wait) process.stderr.write(`redundant request ${id} sent (tx ${tx})\n`);
   if (args.wait) await waitSettled(p, manager, id, args.timeout);
   const r = await redundantReport(manager, id, args.program);
   if (args.json) process.stdout.write(toJson(r) + "\n");
@@ -169,7 +188,7 @@ export async function requestRedundant(
 }
 
 /** Polls until the request is settled; closes it once its commit deadline has passed with slots unfilled. */
-async function waitSettled(p: Protocol, manager: RedundantManager, id: bigint, timeoutS: number): Promise<void> {
+export async function waitSettled(p: Protocol, manager: RedundantManager, id: bigint, timeoutS: number): Promise<void> {
   const giveUp = Date.now() + timeoutS * 1000;
   await spin(`waiting for redundant request ${id}`, async (s) => {
     for (;;) {
@@ -196,6 +215,19 @@ async function waitSettled(p: Protocol, manager: RedundantManager, id: bigint, t
   });
 }
 
+/** The commitment of `id` whose output hash is the request's result (`resultHash`): its output and trace root. */
+export async function agreedCommitment(
+  manager: RedundantManager,
+  id: bigint,
+  resultHash: string,
+): Promise<{ output: Uint8Array; traceRoot: string } | null> {
+  const commits = await read(`RedundantCommitted(${id})`, () =>
+    manager.queryFilter(manager.filters.RedundantCommitted(id), 0),
+  );
+  const agreed = commits.find((c) => c.args.outputHash === resultHash);
+  return agreed ? { output: getBytes(agreed.args.output), traceRoot: agreed.args.traceRoot } : null;
+}
+
 export async function redundantReport(
   manager: RedundantManager,
   id: bigint,
@@ -205,10 +237,9 @@ export async function redundantReport(
   const status = RedundantRequestStatus[Number(r.status)];
   let output: number[] | null = null;
   if (status === "Finalized" && program) {
-    const commits = await manager.queryFilter(manager.filters.RedundantCommitted(id), 0);
-    const agreed = commits.find((c) => c.args.outputHash === r.resultHash);
+    const agreed = await agreedCommitment(manager, id, r.resultHash);
     if (agreed) {
-      const bytes = getBytes(agreed.args.output);
+      const bytes = agreed.output;
       output = Array.from(dequantizeOutput(program, new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
     }
   }
@@ -234,7 +265,8 @@ export async function redundantReport(
   };
 }
 
-function printRedundant(p: Protocol, r: RedundantReport): void {
+/** The report as `name  value` lines, with `extra` lines after it. */
+export function printRedundant(p: Protocol, r: RedundantReport, extra: [string, string][] = []): void {
   const lines: [string, string][] = [
     ["redundant request", String(r.redundantRequestId)],
     ["status", r.status],
@@ -251,5 +283,5 @@ function printRedundant(p: Protocol, r: RedundantReport): void {
       ["predicted", String(r.predictedClass)],
     );
   }
-  process.stdout.write(formatPairs(lines));
+  process.stdout.write(formatPairs([...lines, ...extra]));
 }
