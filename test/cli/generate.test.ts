@@ -1,23 +1,31 @@
 /**
  * `verity model publish --generation` and `verity generate` end to end, through `node bin/verity.js …` child
- * processes against anvil (test/helpers/cli-chain.ts). The test plays the node's part: it reads the request record
- * from the chain and commits the demo LM's answer (honestly, or with one byte changed).
+ * processes against anvil (test/helpers/cli-chain.ts). The test plays the node's part (both nodes' for a redundant
+ * request): it reads the request record from the chain and commits the demo LM's answer (honestly, or with one byte
+ * changed).
  */
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { getBytes, NonceManager, Wallet } from "ethers";
+import { getBytes, NonceManager, parseEther, Wallet } from "ethers";
 
 import { answerRequest, type GenerationTerms } from "../../executor/generate";
 import { encodeProgram } from "../../executor/runtime/program";
 import { languageModel } from "../../models/lm";
 import { buildManifest, MANIFEST_FILE, PROGRAM_FILE } from "../../cli/model-source";
-import { InferenceManager__factory, ModelRegistry__factory } from "../../typechain-types";
+import {
+  IERC20__factory,
+  InferenceManager__factory,
+  IStaking__factory,
+  INodeRegistry__factory,
+  ModelRegistry__factory,
+  RedundantManager__factory,
+} from "../../typechain-types";
 import { DEV_KEYS, rpc } from "../../tools/network/processes";
 import { asKey, CliChain } from "../helpers/cli-chain";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 
-const [, OPERATOR] = DEV_KEYS.map((k) => new Wallet(k).address);
+const [, OPERATOR, , SECOND, THIRD] = DEV_KEYS.map((k) => new Wallet(k).address);
 const TERMS: GenerationTerms = { contextLength: 64, maxTokens: 8, maxPrompt: 32, padByte: 0, stopByte: 10 };
 const PROMPT = "The jury said that";
 
@@ -60,6 +68,33 @@ const PROMPT = "The jury said that";
       const output = Uint8Array.from(answer.output);
       if (lie !== undefined) output[1 + lie] ^= 1;
       await (await im.commit(id, output, answer.traceRoot)).wait();
+    }
+
+    /**
+     * Plays the nodes of redundant request `id` (dev keys `keys`): waits for it, then each commits the LM's answer
+     * seeded by the RedundantManager's request id (byte `lie` changed, if given: the same lie from every node).
+     */
+    async function commitRedundantAsNodes(
+      running: Promise<{ status: number | null; stderr: string }>,
+      id: bigint,
+      keys: number[],
+      lie?: number,
+    ): Promise<void> {
+      let exited: { status: number | null; stderr: string } | null = null;
+      void running.then((r) => (exited = r));
+      const rm = RedundantManager__factory.connect(deployJson.addresses.redundantManager, cli.provider);
+      while ((await rm.requestCount()) < id) {
+        if (exited) throw new Error(`generate exited before its request: ${JSON.stringify(exited)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const [ev] = await rm.queryFilter(rm.filters.RedundantRequested(id), 0);
+      const answer = answerRequest(languageModel().program, TERMS, id, getBytes(ev.args.input));
+      const output = Uint8Array.from(answer.output);
+      if (lie !== undefined) output[1 + lie] ^= 1;
+      for (const k of keys) {
+        const node = rm.connect(new NonceManager(new Wallet(DEV_KEYS[k], cli.provider)));
+        await (await node.commit(id, output, answer.traceRoot, [], [])).wait();
+      }
     }
 
     it("model publish --generation registers a generation version: records as shapes, the terms in the registry", async () => {
@@ -181,6 +216,90 @@ const PROMPT = "The jury said that";
         asKey(2),
       );
       expect(r).to.deep.include({ requestId: "3", versionId });
+    });
+
+    it("generate --redundant refuses --node and --nodes without --redundant (exit 2) before sending anything", async () => {
+      const node = await cli.verity(
+        ["generate", "--model", versionId, "--prompt", "a", "--redundant", "2", "--node", OPERATOR],
+        asKey(2),
+      );
+      expect(node.status).to.equal(2);
+      expect(node.stderr).to.contain("--redundant asks k nodes of the RedundantManager");
+      const nodes = await cli.verity(
+        ["generate", "--model", versionId, "--prompt", "a", "--nodes", `${OPERATOR},${SECOND}`],
+        asKey(2),
+      );
+      expect(nodes.status).to.equal(2);
+      expect(nodes.stderr).to.contain("--nodes names the nodes of a redundant request");
+    });
+
+    it("generate --redundant 2 --nodes --wait --verify --json: a sampled generation seeded by the RedundantManager's request id, Finalized when both nodes agree, MATCH", async () => {
+      // Two more operators serve the version (OPERATOR's free stake is locked by request 2), set up directly: CLI
+      // processes take seconds each.
+      const a = deployJson.addresses;
+      const governor = new NonceManager(new Wallet(DEV_KEYS[0], cli.provider));
+      const token = IERC20__factory.connect(a.token, governor);
+      await (await token.transfer(new Wallet(DEV_KEYS[2]).address, parseEther("20"))).wait();
+      for (const k of [3, 4]) {
+        const node = new NonceManager(new Wallet(DEV_KEYS[k], cli.provider));
+        await (await token.transfer(await node.getAddress(), parseEther("1000"))).wait();
+        await (await token.connect(node).approve(a.staking, parseEther("1000"))).wait();
+        await (await IStaking__factory.connect(a.staking, node).stake(parseEther("1000"))).wait();
+        await (
+          await INodeRegistry__factory.connect(a.nodeRegistry, node).register(`http://127.0.0.1:700${k}`, [versionId])
+        ).wait();
+      }
+      const running = cli.verity(
+        ["generate", "--model", versionId, "--prompt", PROMPT, "--max-tokens", "8", "--temperature-shift", "2"].concat([
+          "--redundant",
+          "2",
+          "--nodes",
+          `${SECOND},${THIRD}`,
+          "--wait",
+          "--verify",
+          "--timeout",
+          "60",
+          "--json",
+        ]),
+        asKey(2),
+      );
+      await commitRedundantAsNodes(running, 1n, [3, 4]);
+      const r = await running;
+      expect(r.status, r.stderr).to.equal(0);
+      const out = JSON.parse(r.stdout) as {
+        redundantRequestId: string;
+        status: string;
+        slots: { node: string; status: string }[];
+        text: string;
+        generation: { verdict: string; expected: { text: string } };
+      };
+      expect(out).to.deep.include({ redundantRequestId: "1", status: "Finalized" });
+      expect(out.slots.map((x) => [x.node, x.status])).to.deep.equal([
+        [SECOND, "Paid"],
+        [THIRD, "Paid"],
+      ]);
+      expect(out.generation.verdict).to.equal("MATCH");
+      expect(out.text).to.equal(out.generation.expected.text);
+      expect(r.stderr).to.match(/generating: pass 1\/8: "/);
+    });
+
+    it("generate --redundant --verify exits 3 with MISMATCH when both nodes agree on a changed byte", async () => {
+      const running = cli.verity(
+        ["generate", "--model", versionId, "--prompt", PROMPT, "--max-tokens", "8", "--redundant", "2"].concat([
+          "--nodes",
+          `${THIRD},${SECOND}`,
+          "--verify",
+          "--timeout",
+          "60",
+        ]),
+        asKey(2),
+      );
+      await commitRedundantAsNodes(running, 2n, [4, 3], 2);
+      const r = await running;
+      expect(r.status, r.stderr).to.equal(3);
+      expect(r.stdout).to.match(/status\s+Finalized/);
+      expect(r.stdout).to.contain("MISMATCH");
+      expect(r.stderr).to.contain("MISMATCH: redundant request 2's finalized generation differs from the local one");
     });
   },
 );
