@@ -12,10 +12,10 @@ import fc from "fast-check";
 import { keccak256 } from "ethers";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
-import { answerRequest, encodeRequest, type GenerationRequest } from "../../executor/generate";
+import { answerRequest, decodeResponse, encodeRequest } from "../../executor/generate";
 import type { Side } from "../../game/boards/redundant";
 import { UNDER_COVERAGE } from "../helpers/coverage";
-import { type GenerationLie } from "../helpers/generation-game";
+import { generationCases, placeLie, requestOfCase, type GenerationCase } from "../helpers/generation-game";
 import {
   deployRefereedGenerationFixture,
   GameOutcome,
@@ -23,46 +23,10 @@ import {
   playRefereedGeneration,
 } from "../helpers/refereed-generation-game";
 import { tinyLanguageModel, TINY_TERMS } from "../helpers/tiny-lm";
-import { honestView } from "../../game/view";
 import { RequestStatus, SlotStatus } from "./redundant-fixtures";
 
 /** Random games in `npm test` (REFEREED_GENERATION_RUNS overrides; `npm run test:long` plays 500). */
 const RUNS = Number(process.env.REFEREED_GENERATION_RUNS ?? (UNDER_COVERAGE ? 12 : 60));
-
-type LieKind = GenerationLie["kind"];
-
-interface GameCase {
-  liar: Side;
-  kind: LieKind;
-  where: "first" | "last" | "any";
-  passSeed: number;
-  stepSeed: number;
-  byteSeed: number;
-  delta: number;
-  prompt: number[];
-  maxTokens: number;
-  shift: number | null;
-  stallSeed: number;
-}
-
-/** The lie `g` describes, on a pass of the honest generation `honest` (the record `output`). */
-function lieOf(g: GameCase, output: Uint8Array): GenerationLie {
-  const { program } = tinyLanguageModel();
-  const n = output[0];
-  const pass = g.where === "first" ? 0 : g.where === "last" ? n - 1 : g.passSeed % n;
-  const L = program.layers.length;
-  // Half the state lies hit the logits of the pass's own byte, so that the byte follows the lie (a lie elsewhere
-  // mostly leaves the argmax, hence every byte, as it was: the nodes then agree).
-  if (g.kind === "state" && g.stepSeed % 2 === 0) return { kind: "state", pass, step: L, byte: output[1 + pass] };
-  const step = 1 + (g.stepSeed % L);
-  const stateBytes = honestView(program, new Int8Array(TINY_TERMS.contextLength)).states[step].length;
-  if (g.kind === "state" || g.kind === "trace") return { kind: g.kind, pass, step, byte: g.byteSeed % stateBytes };
-  // A wrong stop needs a pass whose honest byte is not the stop byte: every pass but a last one that stopped.
-  const stops = (t: number) => output[1 + t] === TINY_TERMS.stopByte;
-  if (g.kind === "stop" && !stops(pass)) return { kind: "stop", pass };
-  if (g.kind === "stop" && pass > 0) return { kind: "stop", pass: pass - 1 };
-  return { kind: "byte", pass, delta: g.delta };
-}
 
 describe("LM7 property: the honest node always wins a refereed game over a generation (tiny generation program)", function () {
   this.timeout(600_000);
@@ -73,46 +37,31 @@ describe("LM7 property: the honest node always wins a refereed game over a gener
     const seen = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(
-        fc.record({
-          liar: fc.constantFrom<Side>("A", "B"),
-          kind: fc.constantFrom<LieKind>("byte", "state", "state", "trace", "stop"),
-          where: fc.constantFrom<"first" | "last" | "any">("first", "last", "any", "any"),
-          passSeed: fc.nat(),
-          stepSeed: fc.nat(),
-          byteSeed: fc.nat(),
-          delta: fc.integer({ min: 1, max: 255 }),
-          prompt: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: TINY_TERMS.maxPrompt }),
-          maxTokens: fc.integer({ min: 1, max: TINY_TERMS.maxTokens }),
-          shift: fc.option(fc.integer({ min: 0, max: 7 })),
-          stallSeed: fc.nat({ max: 9 }),
-        }),
-        async (g: GameCase) => {
+        fc.constantFrom<Side>("A", "B"),
+        generationCases(TINY_TERMS, ["byte", "state", "state", "trace", "stop"]),
+        async (liar, g: GenerationCase) => {
           const f = await loadFixture(fixture);
-          const request: GenerationRequest = {
-            prompt: Uint8Array.from(g.prompt),
-            maxTokens: g.maxTokens,
-            temperatureShift: g.shift ?? undefined,
-          };
+          const request = requestOfCase(g);
           const requestId = (await f.redundant.requestCount()) + 1n;
           const { program } = tinyLanguageModel();
           const honest = answerRequest(program, TINY_TERMS, requestId, encodeRequest(request, TINY_TERMS)).output;
-          const lie = lieOf(g, honest);
-          const game = await openRefereedGeneration(f, request, g.liar === "A" ? { lieA: lie } : { lieB: lie });
+          const lie = placeLie(g, decodeResponse(honest)!, tinyLanguageModel(), TINY_TERMS, { logitsHalf: true });
+          const game = await openRefereedGeneration(f, request, liar === "A" ? { lieA: lie } : { lieB: lie });
           expect(game.requestId).to.equal(requestId);
-          const lied = keccak256(game.views[g.liar].output) !== keccak256(honest);
-          const path = `${g.liar}:${lie.kind}:${lied ? "game" : "agreed"}`;
+          const lied = keccak256(game.views[liar].output) !== keccak256(honest);
+          const path = `${liar}:${lie.kind}:${lied ? "game" : "agreed"}`;
           seen.set(path, (seen.get(path) ?? 0) + 1);
           const trace: string[] = [];
           if (lied) {
             expect(game.gameId, "a different response opens a game").to.not.equal(0n);
             // One game in ten, the liar also stops playing after a few moves.
-            const stops = g.stallSeed === 0 ? { side: g.liar, after: g.byteSeed % 3 } : undefined;
+            const stops = g.stallSeed === 0 ? { side: liar, after: g.byteSeed % 3 } : undefined;
             const { outcome, moves } = await playRefereedGeneration(f, game, { stops });
             trace.push(...moves.map((m) => `${m.side}: ${m.name}`));
             const level = moves.some((m) => m.name.startsWith("proveChoice")) ? "choice" : "bisection";
             seen.set(level, (seen.get(level) ?? 0) + 1);
-            const expected = g.liar === "A" ? GameOutcome.AWrong : GameOutcome.BWrong;
-            expect(outcome).to.equal(expected, `${JSON.stringify({ ...g, lie })}\n${trace.join("\n")}`);
+            const expected = liar === "A" ? GameOutcome.AWrong : GameOutcome.BWrong;
+            expect(outcome).to.equal(expected, `${JSON.stringify({ liar, ...g, lie })}\n${trace.join("\n")}`);
           } else {
             expect(game.gameId, "the same response: no game").to.equal(0n);
           }
@@ -120,7 +69,7 @@ describe("LM7 property: the honest node always wins a refereed game over a gener
           expect(r.status).to.equal(RequestStatus.Finalized, trace.join("\n"));
           expect(r.resultHash).to.equal(keccak256(honest));
           const slots = await f.redundant.getSlots(requestId);
-          const honestSide = g.liar === "A" ? 1 : 0;
+          const honestSide = liar === "A" ? 1 : 0;
           expect(slots[honestSide].status).to.equal(SlotStatus.Paid);
           expect(slots[1 - honestSide].status).to.equal(lied ? SlotStatus.Eliminated : SlotStatus.Paid);
         },
