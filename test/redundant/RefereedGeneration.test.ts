@@ -747,6 +747,38 @@ describe("RefereedGeneration: the RedundantManager's game over a generation, mov
       await expect(tx).to.emit(f.redundant, "NodeEliminated").withArgs(o.requestId, o.nodes.B.address, COLLATERAL, 0);
       await expect(tx).to.emit(f.redundant, "RedundantRejected").withArgs(o.requestId);
     });
+
+    it("LM7: a node that stops early with a stop byte the agreed logits do not choose loses to proveChoice", async function () {
+      const f = await loadFixture(fixture);
+      const o = await open(f, honest, lying({ kind: "stop", pass: 1 }));
+      expect(decodeResponse(o.views.B.output)!.length).to.equal(2);
+      const result = await play(f, o);
+      expect(result.outcome).to.equal(GameOutcome.BWrong);
+      expect(result.moves.map((m) => m.name)).to.include("proveChoice(pass 1)");
+      expect((await f.redundant.getGame(o.gameId)).pass).to.equal(1n);
+    });
+
+    it("LM7: a sampled request's choice is seeded by the manager's request id (not the game's): the liar loses", async function () {
+      const f = await loadFixture(fixture);
+      const input = encodeRequest({ ...REQUEST, temperatureShift: 3 }, TINY_TERMS);
+      // A first request, left open, so that the game's request id (2) is not its game id (1).
+      await f.redundant.connect(f.requester).request(f.versionId, input, FEE, namedNodes(f, 2));
+      const o = await open(f, honest, lying({ kind: "byte", pass: T }), input);
+      expect([o.requestId, o.gameId]).to.deep.equal([2n, 1n]);
+      // The seed matters here: another request id chooses another byte from the same logits.
+      const logits = o.views.A.passView(T).states[L];
+      const rule = (id: bigint) => specOfRequest(input, TINY_TERMS, id)!.rule;
+      expect(chooseByte(rule(1n), logits, T)).to.not.equal(chooseByte(rule(2n), logits, T));
+      await revealA(o);
+      await locatePass(o);
+      const { logits: bytes, proof } = logitsWitness(o.views.A.passView(T));
+      const [byteA, byteB] = [o.views.A.output[1 + T], o.views.B.output[1 + T]];
+      const tx = o.as.B.proveChoice(o.gameId, bytes, proof);
+      await expect(tx).to.emit(f.redundant, "ChoiceProven").withArgs(o.gameId, T, byteA, byteB, byteA);
+      await expect(tx)
+        .to.emit(f.redundant, "GameResolved")
+        .withArgs(o.gameId, o.requestId, GameOutcome.BWrong, Resolution.ChoiceRecomputed);
+    });
   });
 
   describe("settlement after a game over a generation", function () {
