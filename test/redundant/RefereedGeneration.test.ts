@@ -22,6 +22,7 @@ import {
   type GenerationRequest,
 } from "../../executor/generate";
 import { MerkleTree } from "../../executor/trace/merkle";
+import { bytesOf } from "../../executor/trace/trace";
 import type { Side } from "../../game/boards/redundant";
 import { driveGame } from "../../game/driver";
 import { generationView, logitsWitness, type GenerationView } from "../../game/generation";
@@ -30,6 +31,7 @@ import { RefereedGenerationPlayer } from "../../game/refereed-generation";
 import { honestView, tamperedView } from "../../game/view";
 import { GamePhase as Phase, ProofPart, Resolution, StateRootsFault, TraceEnd } from "../../game/enums";
 import { NodeStatus } from "../../protocol/constants";
+import { digitInput } from "../helpers/dispute-fixtures";
 import {
   commitGeneration,
   deployRefereedGenerationFixture,
@@ -38,8 +40,6 @@ import {
 } from "../helpers/refereed-generation-game";
 import { nodeGenerationView, type GenerationLie } from "../helpers/generation-game";
 import { tinyLanguageModel, TINY_TERMS } from "../helpers/tiny-lm";
-import { bytesOf } from "../../executor/trace/trace";
-import { digitInput } from "../helpers/dispute-fixtures";
 import {
   COLLATERAL,
   COMMIT_TIMEOUT,
