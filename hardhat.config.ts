@@ -41,8 +41,9 @@ const config: HardhatUserConfig = {
         version: SOLC_VERSION,
         settings: { evmVersion: "cancun", optimizer: { enabled: true, runs: 2_000 } },
       },
-      // The RedundantManager (requests and the refereed game in one contract) also needs fewer runs to fit: 50 keep
-      // it at 22.9 kB with its refusal of generation versions (200 runs: 23.1 kB).
+      // The RedundantManager (requests and the refereed game in one contract, with its games over generations) also
+      // needs fewer runs to fit, beside its linked RedundantLib (settlement, slot and generation checks): 50 keep it
+      // at 22,988 bytes.
       "contracts/redundant/RedundantManager.sol": {
         version: SOLC_VERSION,
         settings: { evmVersion: "cancun", optimizer: { enabled: true, runs: 50 } },

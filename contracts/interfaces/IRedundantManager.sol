@@ -186,7 +186,8 @@ interface IRedundantManager is IBisectionGame {
         bytes32 rightA;
         bytes32 chunkA;
         bytes32 chunkB;
-        /// @dev A generation: the pass the game is played in, once located (`PassLocated`).
+        /// @dev A generation: the pass the game is played in, once located (`PassLocated`); 0 before (the phase tells
+        /// whether it is located: after AwaitingPassRootsB).
         uint32 pass;
     }
 

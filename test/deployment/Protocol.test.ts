@@ -427,11 +427,11 @@ describe("Deployment (Ignition)", function () {
       expect(await staking.token()).to.equal(await existing.getAddress());
       expect(await inferenceManager.token()).to.equal(await existing.getAddress());
       expect(await disputeManager.token()).to.equal(await existing.getAddress());
-      // 12 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
-      // GameLib, DisputeManager, RedundantManager, EcdsaAttestationVerifier, TeeSettler, ZkSettler) and one per kernel
-      // set (protocol/kernel-sets.ts), 5 InferenceManager setters, setModeSettler(TEE), setModeSettler(ZK) and 10 role
-      // grants; no token deployment.
-      expect(transactions).to.equal(29 + KERNEL_SETS.length);
+      // 13 deployments (Staking, ModelRegistry, NodeRegistry, InferenceLib, InferenceManager, IntegerStepVerifier,
+      // GameLib, DisputeManager, RedundantLib, RedundantManager, EcdsaAttestationVerifier, TeeSettler, ZkSettler) and
+      // one per kernel set (protocol/kernel-sets.ts), 5 InferenceManager setters, setModeSettler(TEE),
+      // setModeSettler(ZK) and 10 role grants; no token deployment.
+      expect(transactions).to.equal(30 + KERNEL_SETS.length);
     });
 
     it("applies the Staking parameters given for it", async function () {

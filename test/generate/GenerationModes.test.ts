@@ -10,12 +10,18 @@ import {
   type GenerationTerms,
 } from "../../executor/generate";
 import { languageModel } from "../../models/lm";
-import { InferenceRequestStatus as RequestStatus } from "../../protocol/enums";
+import { InferenceRequestStatus as RequestStatus, RedundantRequestStatus } from "../../protocol/enums";
 import { MODE, versionSpec } from "../helpers/fixtures";
 import { generationVersionSpec } from "../helpers/generation-game";
 import { generationSpecOf } from "../../protocol/generation";
 import { VERSION_FEE } from "../helpers/inference-fixtures";
 import { deployTeeFixture, signFor, type TeeFixture } from "../tee/tee-fixture";
+import {
+  deployRefereedGenerationFixture,
+  GameOutcome,
+  openRefereedGeneration,
+  playRefereedGeneration,
+} from "../helpers/refereed-generation-game";
 
 // Short generations of the byte LM (8 bytes after a prompt of up to 32).
 const TERMS: GenerationTerms = { contextLength: 64, maxTokens: 8, maxPrompt: 32, padByte: 0, stopByte: 10 };
@@ -36,7 +42,12 @@ async function teeGenerationFixture(): Promise<TeeFixture & { versionId: bigint 
   return { ...t, versionId };
 }
 
-describe("Generation in the other modes (docs/GENERATION.md: TEE yes, ZK and redundant no)", function () {
+/** The redundant fixture with the byte LM published as a generation version (8 bytes after a prompt of up to 32). */
+function redundantGenerationFixture() {
+  return deployRefereedGenerationFixture(languageModel(), TERMS);
+}
+
+describe("Generation in the other modes (docs/GENERATION.md: TEE and redundant yes, ZK no)", function () {
   it("LM4 TEE: the enclave signs the response record and its generation root; the settler finalizes the generation at once and the consumer receives the text", async function () {
     const t = await loadFixture(teeGenerationFixture);
     const consumer = await ethers.deployContract("RecordingConsumer");
@@ -61,6 +72,26 @@ describe("Generation in the other modes (docs/GENERATION.md: TEE yes, ZK and red
     expect((await t.manager.getRequest(id)).status).to.equal(RequestStatus.Finalized);
     const delivered = ethers.getBytes(await consumer.lastOutput());
     expect(decodeResponse(delivered)).to.deep.equal(answer.generation!.output);
+  });
+
+  it("LM4 redundant: two named nodes answer a generation of the byte LM; the one that changed a byte in the middle loses the refereed game (the contract recomputes the pass's choice), and the request finalizes with the honest text", async function () {
+    this.timeout(120_000);
+    const f = await loadFixture(redundantGenerationFixture);
+    const request = { prompt: new TextEncoder().encode("It was a"), maxTokens: 8 };
+    const game = await openRefereedGeneration(f, request, { lieB: { kind: "byte", pass: 4 } });
+    expect(game.gameId).to.not.equal(0n);
+    const { outcome, moves } = await playRefereedGeneration(f, game);
+    expect(outcome).to.equal(GameOutcome.BWrong);
+    expect(moves.map((m) => m.name)).to.deep.equal([
+      "revealPassRoots(8 passes)",
+      "revealPassRootsAndLocate(8 passes)",
+      "proveChoice(pass 4)",
+    ]);
+    const r = await f.redundant.getRequest(game.requestId);
+    expect(r.status).to.equal(RedundantRequestStatus.Finalized);
+    expect(r.resultHash).to.equal(ethers.keccak256(game.views.A.output));
+    const honest = answerRequest(languageModel().program, TERMS, game.requestId, game.input).output;
+    expect(ethers.hexlify(game.views.A.output)).to.equal(ethers.hexlify(honest));
   });
 
   it("LM4 ZK: a generation version may not support the ZK mode (ModelRegistryGenerationModes)", async function () {

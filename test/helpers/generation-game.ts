@@ -5,6 +5,7 @@
  * The lies live here, in the tests, never in the product: a liar is a player holding a tampered view.
  */
 import { expect } from "chai";
+import fc from "fast-check";
 import { ethers } from "hardhat";
 import { hexlify, keccak256 } from "ethers";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
@@ -86,6 +87,71 @@ export function nodeGenerationView(
   }
   const output = encodeResponse(Uint8Array.from(bytes), terms.maxTokens);
   return generationView(program, terms, requestId, input, output, weights, views);
+}
+
+/** The random shape of a generation game in the property tests (LM5, LM7): the lie and where it sits, the request. */
+export interface GenerationCase {
+  kind: GenerationLie["kind"];
+  where: "first" | "last" | "any";
+  passSeed: number;
+  stepSeed: number;
+  byteSeed: number;
+  delta: number;
+  prompt: number[];
+  maxTokens: number;
+  shift: number | null;
+  /** 0: the liar also stops playing (one game in ten). */
+  stallSeed: number;
+}
+
+/** Random `GenerationCase`s over `terms`, the lie drawn from `kinds` (repeat a kind to weigh it). */
+export function generationCases(terms: GenerationTerms, kinds: GenerationLie["kind"][]): fc.Arbitrary<GenerationCase> {
+  return fc.record({
+    kind: fc.constantFrom(...kinds),
+    where: fc.constantFrom<"first" | "last" | "any">("first", "last", "any", "any"),
+    passSeed: fc.nat(),
+    stepSeed: fc.nat(),
+    byteSeed: fc.nat(),
+    delta: fc.integer({ min: 1, max: 255 }),
+    prompt: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: terms.maxPrompt }),
+    maxTokens: fc.integer({ min: 1, max: terms.maxTokens }),
+    shift: fc.option(fc.integer({ min: 0, max: 7 })),
+    stallSeed: fc.nat({ max: 9 }),
+  });
+}
+
+/** The request a case asks for. */
+export function requestOfCase(g: GenerationCase): GenerationRequest {
+  return { prompt: Uint8Array.from(g.prompt), maxTokens: g.maxTokens, temperatureShift: g.shift ?? undefined };
+}
+
+/**
+ * The lie a case describes, placed on a pass of the honest generation `honest` (its bytes) of `model` where it
+ * changes something: a wrong stop needs a pass whose honest byte is not the stop byte. With `logitsHalf`, half the
+ * state lies hit the logit of the pass's own byte, so that the byte follows the lie (a lie elsewhere mostly leaves
+ * the argmax, hence every byte, as it was).
+ */
+export function placeLie(
+  g: GenerationCase,
+  honest: Uint8Array,
+  model: GenerationModel,
+  terms: GenerationTerms,
+  opts: { logitsHalf?: boolean } = {},
+): GenerationLie {
+  const { program } = model;
+  const n = honest.length;
+  const pass = g.where === "first" ? 0 : g.where === "last" ? n - 1 : g.passSeed % n;
+  const L = program.layers.length;
+  if (g.kind === "state" && opts.logitsHalf && g.stepSeed % 2 === 0) {
+    return { kind: "state", pass, step: L, byte: honest[pass] };
+  }
+  const step = 1 + (g.stepSeed % L);
+  const stateBytes = honestView(program, new Int8Array(terms.contextLength)).states[step].length;
+  if (g.kind === "state" || g.kind === "trace") return { kind: g.kind, pass, step, byte: g.byteSeed % stateBytes };
+  const stops = (t: number) => honest[t] === terms.stopByte;
+  if (g.kind === "stop" && !stops(pass)) return { kind: "stop", pass };
+  if (g.kind === "stop" && pass > 0) return { kind: "stop", pass: pass - 1 };
+  return { kind: "byte", pass, delta: g.delta };
 }
 
 /** The VersionSpec of `model` as a generation version under `terms`: its commitments, the records' shapes. */

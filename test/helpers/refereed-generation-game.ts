@@ -62,7 +62,12 @@ export function commitGeneration(
 export async function openRefereedGeneration(
   f: RefereedGenerationFixture,
   request: GenerationRequest,
-  opts: { lieA?: GenerationLie; lieB?: GenerationLie } = {},
+  opts: {
+    lieA?: GenerationLie;
+    lieB?: GenerationLie;
+    /** A node's view built some other way (it overrides the node's lie). */
+    views?: Partial<Record<Side, (requestId: bigint, input: Uint8Array) => GenerationView>>;
+  } = {},
 ): Promise<RefereedGenerationGame> {
   const nodes = { A: f.operators[0], B: f.operators[1] };
   const input = encodeRequest(request, f.terms);
@@ -71,8 +76,8 @@ export async function openRefereedGeneration(
   ).wait();
   const requestId = await f.redundant.requestCount();
   const views = {
-    A: nodeGenerationView(f.model, f.terms, requestId, input, opts.lieA),
-    B: nodeGenerationView(f.model, f.terms, requestId, input, opts.lieB),
+    A: opts.views?.A?.(requestId, input) ?? nodeGenerationView(f.model, f.terms, requestId, input, opts.lieA),
+    B: opts.views?.B?.(requestId, input) ?? nodeGenerationView(f.model, f.terms, requestId, input, opts.lieB),
   };
   const commitA = (await (await commitGeneration(f, nodes.A, requestId, views.A)).wait())!.gasUsed;
   const commitB = (await (await commitGeneration(f, nodes.B, requestId, views.B)).wait())!.gasUsed;

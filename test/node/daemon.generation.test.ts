@@ -14,6 +14,7 @@ import { MODE } from "../helpers/fixtures";
 import { STATUS } from "../helpers/inference-fixtures";
 import { deployGenerationFixture, nodeGenerationView, type GenerationFixture } from "../helpers/generation-game";
 import { suiteDaemons } from "../helpers/node-daemon";
+import type { VerifiedSettler } from "../../modes/verified";
 
 // The demo LM with short generations (8 bytes), so that every test runs in seconds.
 const TERMS: GenerationTerms = { contextLength: 64, maxTokens: 8, maxPrompt: 32, padByte: 0, stopByte: 10 };
@@ -67,6 +68,33 @@ describe("Daemons serving and checking generations (docs/GENERATION.md)", functi
     await n.tick();
     expect(await f.inference.statusOf(id)).to.equal(STATUS.Finalized);
     expect(n.metrics.finalized).to.equal(1);
+  });
+
+  it("LM6: the node settles a TEE-mode generation through its mode's settler: the response record and the generation root, final at once", async () => {
+    const passThrough = await ethers.deployContract("PassThroughSettler", [await f.inference.getAddress()]);
+    await f.inference.connect(f.governor).setModeSettler(MODE.TEE, await passThrough.getAddress());
+    const input = encodeRequest({ prompt: PROMPT, maxTokens: 8 }, f.terms);
+    await f.inference
+      .connect(f.requester)
+      .request(f.versionId, input, FEE, nodeSigner().address, MODE.TEE, ethers.ZeroAddress, 0);
+    const id = await f.inference.requestCount();
+    const settled: { output: string; traceRoot: string }[] = [];
+    const tee: VerifiedSettler = {
+      mode: MODE.TEE,
+      name: "tee",
+      settle: (r, overrides) => {
+        settled.push({ output: hexlify(r.output), traceRoot: r.traceRoot });
+        return passThrough.connect(nodeSigner()).settle(r.requestId, r.output, r.traceRoot, overrides);
+      },
+    };
+    const n = await node({ verifiedSettlers: new Map([[MODE.TEE, tee]]) });
+    await n.tick();
+    const expected = answerRequest(f.model.program, TERMS, id, input);
+    expect(settled).to.deep.equal([{ output: hexlify(expected.output), traceRoot: expected.traceRoot }]);
+    expect(await f.inference.statusOf(id)).to.equal(STATUS.Finalized);
+    expect(n.metrics.finalized).to.equal(1);
+    await n.tick(); // nothing left: no second settlement
+    expect(settled).to.have.length(1);
   });
 
   it("LM6: the node commits generations in a batch under load; the challenger generates each leaf in full and agrees", async () => {

@@ -1,7 +1,7 @@
 /**
  * Generation versions in the ModelRegistry (docs/GENERATION.md §7): publishGenerationModel,
  * publishGenerationVersion and generationOf, with every revert and the GenerationVersionPublished event; the
- * RedundantManager refuses a generation version.
+ * RedundantManager takes a generation version that supports OPTIMISTIC (its refereed game), and no other.
  */
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
@@ -143,12 +143,28 @@ describe("ModelRegistry: generation versions (docs/GENERATION.md §7)", function
   });
 
   describe("the RedundantManager", function () {
-    it("refuses a generation version (RedundantManagerModeNotSupported), even with OPTIMISTIC among its modes", async function () {
+    it("takes a request for a generation version with OPTIMISTIC among its modes: the request is marked a generation", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const g = generationSpec();
       await f.models.connect(f.publisher).publishGenerationModel("byte-lm", recordSpec(g), g);
       const versionId = await f.models.versionCount();
-      expect((await f.models.getVersion(versionId)).modes & BigInt(MODE.OPTIMISTIC)).to.not.equal(0n);
+      for (const op of f.operators.slice(0, 2)) await f.nodes.connect(op).serveVersions([versionId]);
+      const input = new Uint8Array(3 + TERMS.maxPrompt);
+      input[1] = 1;
+      await expect(f.redundant.connect(f.requester).request(versionId, input, FEE, namedNodes(f, 2))).to.emit(
+        f.redundant,
+        "RedundantRequested",
+      );
+      const r = await f.redundant.getRequest(await f.redundant.requestCount());
+      expect(r.generation).to.equal(true);
+      expect(r.outputLength).to.equal(BigInt(1 + TERMS.maxTokens));
+    });
+
+    it("refuses a generation version without OPTIMISTIC (RedundantManagerModeNotSupported): the refereed game is the optimistic one", async function () {
+      const f = await loadFixture(deployRedundantFixture);
+      const g = generationSpec();
+      await f.models.connect(f.publisher).publishGenerationModel("byte-lm", recordSpec(g, MODE.TEE), g);
+      const versionId = await f.models.versionCount();
       const input = new Uint8Array(3 + TERMS.maxPrompt);
       input[1] = 1;
       await expect(f.redundant.connect(f.requester).request(versionId, input, FEE, namedNodes(f, 2)))
