@@ -76,7 +76,7 @@ async function versionOf(p: Protocol, model: string): Promise<bigint> {
   );
 }
 
-export async function termsOf(p: Protocol, versionId: bigint): Promise<GenerationTerms> {
+async function termsOf(p: Protocol, versionId: bigint): Promise<GenerationTerms> {
   const g = await read(`generationOf(${versionId})`, () => p.modelRegistry.generationOf(versionId));
   const terms = termsOfSpec(g);
   if (terms === null)
@@ -264,7 +264,9 @@ export async function generationResult(
 export function registerGenerateCommand(cli: Command): void {
   cli
     .command("generate")
-    .description("requesters: ask a generation version for text (optimistic mode); optionally wait and verify")
+    .description(
+      "requesters: ask a generation version for text (optimistic mode, or k nodes with --redundant); optionally wait and verify",
+    )
     .requiredOption("-m, --model <id|name>", "generation version id, or a model name (its newest generation version)")
     .requiredOption("-p, --prompt <text>", "the prompt (UTF-8; at most the version's maxPrompt bytes)")
     .option("--max-tokens <n>", "bytes to generate at most (at most the version's maxTokens)", "64")
