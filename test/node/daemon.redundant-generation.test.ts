@@ -2,13 +2,15 @@ import * as path from "path";
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { hexlify, keccak256 } from "ethers";
+import { hexlify, keccak256, ZeroAddress } from "ethers";
 
 import type { GenerationProvider, NodeDaemon } from "../../daemons/node/daemon";
-import { GamePhase } from "../../game/enums";
+import { GamePhase, Outcome, Phase } from "../../game/enums";
+import { GenerationPlayer } from "../../game/generation";
 import { NodeStatus } from "../../protocol/constants";
 import { answerRequest, encodeRequest, type GenerationRequest } from "../../executor/generate";
 import { FEE, REWARD, RequestStatus, SlotStatus } from "../redundant/redundant-fixtures";
+import { MODE } from "../helpers/fixtures";
 import { nodeGenerationView } from "../helpers/generation-game";
 import { suiteDaemons, testNodeDaemon } from "../helpers/node-daemon";
 import {
@@ -165,5 +167,40 @@ describe("NodeDaemon: redundant requests for generation versions (docs/GENERATIO
     expect(B.d.metrics.gamesWon).to.equal(1);
     expect((await f.redundant.getRequest(requestId)).resultHash).to.equal(keccak256(honest.output));
     await expect(B.d.claimCredits()).to.eventually.equal(2n * FEE + REWARD);
+  });
+
+  it("LM6: a request id held by both managers: after a restart the node defends its InferenceManager generation with that response, not its redundant one's", async () => {
+    const [a, b] = f.operators;
+    // InferenceManager request 1 and RedundantManager request 1, different prompts, both answered by node A.
+    const input = encodeRequest(LONG, f.terms);
+    await f.inference.connect(f.requester).request(f.versionId, input, FEE, a.address, MODE.OPTIMISTIC, ZeroAddress, 0);
+    const id = await f.inference.requestCount();
+    const other = await request({ prompt: new TextEncoder().encode("It was"), maxTokens: 8 }, [a, b]);
+    expect(other.requestId).to.equal(id);
+    let A = await daemon(a);
+    await A.d.tick(); // commits both, the redundant one last
+    const honest = answerRequest(f.model.program, f.terms, id, input);
+    const [committed] = await f.inference.queryFilter(f.inference.filters.ResultCommitted(id));
+    expect(committed.args.output).to.equal(hexlify(honest.output));
+    expect((await commitOf(id, a.address)).args.outputHash).to.not.equal(keccak256(honest.output));
+    A.d.close();
+    // A challenger that believes a state of pass 2 differs disputes the honest commitment (played by hand).
+    await f.disputes.connect(f.challenger).openDispute(id, keccak256(honest.output), honest.traceRoot);
+    const disputeId = await f.disputes.disputeCount();
+    const lie = nodeGenerationView(f.model, f.terms, id, input, { kind: "state", pass: 2, step: 1, byte: 0 });
+    const them = new GenerationPlayer("challenger", lie, f.disputes.connect(f.challenger));
+    A = await daemon(a); // a fresh process: the answer is rebuilt from the journal
+    for (
+      let round = 0;
+      round < 30 && Number((await f.disputes.getDispute(disputeId)).phase) !== Phase.Resolved;
+      round++
+    ) {
+      await A.d.tick();
+      const move = await them.nextMove(disputeId);
+      if (move) await (await move.send()).wait();
+    }
+    expect((await f.disputes.getDispute(disputeId)).outcome).to.equal(Outcome.ChallengerWrong);
+    const [revealed] = await f.disputes.queryFilter(f.disputes.filters.PassRootsRevealed(undefined, id));
+    expect(revealed.args.passRoots).to.deep.equal(honest.generation!.passRoots);
   });
 });
