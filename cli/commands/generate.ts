@@ -1,6 +1,6 @@
 /**
  * Requesters: `verity generate --model <id|name> --prompt "…" --max-tokens 64 [--temperature-shift s] [--node <addr>]
- * [--wait] [--verify] [--json]` asks a generation version (docs/GENERATION.md) for text; with `--redundant <k>
+ * [--mode optimistic|tee|none] [--wait] [--verify] [--json]` asks a generation version (docs/GENERATION.md) for text; with `--redundant <k>
  * [--nodes a,b,…]` it asks k nodes of the RedundantManager instead (generate-redundant.ts).
  *
  * The prompt and the rule are encoded into the version's request record (refused here when the version cannot
@@ -60,6 +60,23 @@ interface GenerateOptions {
   json?: boolean;
   redundant?: string;
   nodes?: string;
+  mode: string;
+}
+
+/** The modes a generation may be asked in: ZK does not prove generations (the registry refuses it for them). */
+const GENERATION_MODES = ["optimistic", "none", "tee"];
+
+/** The mode bits of `--mode`, refused unless a generation can be served in it. */
+function parseGenerationMode(text: string): number {
+  const name = text.toLowerCase();
+  if (name === "zk")
+    throw new CliError(
+      "a generation cannot be asked in the zk mode: no circuit proves a generation, and generation versions refuse it",
+      "use --mode optimistic (the default), tee or none",
+    );
+  if (!GENERATION_MODES.includes(name))
+    throw new CliError(`unknown mode '${text}'`, `use --mode ${GENERATION_MODES.join(", ")}`);
+  return MODE_BITS[name];
 }
 
 /** The version `--model` names: an id, or the newest generation version of the model(s) of that name. */
@@ -146,6 +163,13 @@ async function generate(opts: GenerateOptions, cmd: Command): Promise<void> {
   if (!Number.isFinite(timeout) || timeout <= 0)
     throw new CliError(`--timeout '${opts.timeout}' is not a number of seconds`, "e.g. --timeout 600");
   const k = opts.redundant !== undefined ? parseRedundancy(opts.redundant) : undefined;
+  const mode = parseGenerationMode(opts.mode);
+  if (k !== undefined && mode !== MODE_BITS.optimistic) {
+    throw new CliError(
+      "--redundant asks k nodes of the RedundantManager, whose refereed game is the optimistic one",
+      "drop --mode with --redundant",
+    );
+  }
   if (k !== undefined && opts.node !== undefined) {
     throw new CliError(
       "--redundant asks k nodes of the RedundantManager, --node one node of the InferenceManager",
@@ -187,7 +211,7 @@ async function generate(opts: GenerateOptions, cmd: Command): Promise<void> {
   if ((await p.token.allowance(me.address, im)) < fee)
     await send("approve InferenceManager", () => p.token.approve(im, fee));
   const receipt = await send(`generate (version ${versionId}, fee ${formatAmount(fee, p.decimals, p.symbol)})`, () =>
-    p.inferenceManager.request(versionId, hexlify(input), fee, node, MODE_BITS.optimistic, ZeroAddress, 0),
+    p.inferenceManager.request(versionId, hexlify(input), fee, node, mode, ZeroAddress, 0),
   );
   const ev = receipt.logs
     .map((l) => {
@@ -265,7 +289,7 @@ export function registerGenerateCommand(cli: Command): void {
   cli
     .command("generate")
     .description(
-      "requesters: ask a generation version for text (optimistic mode, or k nodes with --redundant); optionally wait and verify",
+      "requesters: ask a generation version for text (optimistic, tee or none mode, or k nodes with --redundant); optionally wait and verify",
     )
     .requiredOption("-m, --model <id|name>", "generation version id, or a model name (its newest generation version)")
     .requiredOption("-p, --prompt <text>", "the prompt (UTF-8; at most the version's maxPrompt bytes)")
@@ -285,6 +309,11 @@ export function registerGenerateCommand(cli: Command): void {
     .option(
       "--nodes <addresses>",
       "with --redundant: the k nodes to name, comma-separated (only they can commit; name nodes of distinct operators)",
+    )
+    .option(
+      "--mode <mode>",
+      "optimistic (a challenge window), tee (an enclave's signature, final at once; the version and the node must support it) or none",
+      "optimistic",
     )
     .option("--fee <amount>", "fee in tokens (default: the version's fee, per generation; per node with --redundant)")
     .option("--wait", "wait for the commitment and the finalization (finalizing it once the window has passed)")

@@ -8,8 +8,12 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
+import type { ChildProcess } from "child_process";
 import { Wallet } from "ethers";
 
+import { buildManifest, MANIFEST_FILE, PROGRAM_FILE } from "../../cli/model-source";
+import { encodeProgram } from "../../executor/runtime/program";
+import { languageModel } from "../../models/lm";
 import { DEV_KEYS } from "../../tools/network/processes";
 import { InferenceRequestStatus } from "../../protocol/constants";
 import { InferenceManager__factory, TeeSettler__factory } from "../../typechain-types";
@@ -23,6 +27,8 @@ const SERVICE = new Wallet("0x" + "5e".repeat(32)); // the local attestation ser
 (UNDER_COVERAGE ? describe.skip : describe)("TEE mode through the verity CLI (node serve --mode tee)", function () {
   this.timeout(180_000);
   let cli: CliChain;
+  /** The node daemon the first test starts (the second restarts it to serve the new version at once). */
+  let daemon: ChildProcess | undefined;
 
   const verity = (args: string[], key?: number): Promise<CliRun> =>
     cli.verity(args, key === undefined ? {} : asKey(key));
@@ -85,7 +91,7 @@ const SERVICE = new Wallet("0x" + "5e".repeat(32)); // the local attestation ser
     expect(shown.enclave).to.include({ node: OPERATOR, active: true });
 
     // the daemon in TEE mode, and a TEE request
-    const daemon = cli.spawnVerity(
+    daemon = cli.spawnVerity(
       ["node", "serve", "--mode", "tee", "--enclave-key", "enclave.json", "--poll-ms", "200"],
       asKey(1),
     );
@@ -118,5 +124,61 @@ const SERVICE = new Wallet("0x" + "5e".repeat(32)); // the local attestation ser
     expect(ev.args.node).to.equal(OPERATOR);
     const im = InferenceManager__factory.connect(await settler.inferenceManager(), cli.provider);
     expect(await im.statusOf(BigInt(r.requestId))).to.equal(InferenceRequestStatus.Finalized); // with no challenge window
+  });
+  it("verity generate --mode tee --wait --verify: the node settles a generation of the byte LM through its enclave, final at once, MATCH", async () => {
+    // The LM's program directory, as `verity model import models/lm/byte-lm.onnx -c models/lm/calibration.json`
+    // writes it, published as a generation version with the TEE mode, and served by the node.
+    const lm = languageModel();
+    const dir = path.join(cli.dir, "lm");
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, PROGRAM_FILE), encodeProgram(lm.program));
+    fs.writeFileSync(path.join(dir, MANIFEST_FILE), JSON.stringify(buildManifest(lm.program, lm.onnx)));
+    fs.writeFileSync(path.join(dir, "byte-lm.onnx"), lm.onnx);
+    const published = await json<{ versionId: string }>(
+      ["model", "publish", "lm", "--name", "byte-lm", "--generation", "--max-tokens", "8", "--max-prompt", "32"].concat(
+        ["--modes", "optimistic,tee"],
+      ),
+      0,
+    );
+    await ok(["node", "register", "--endpoint", "http://127.0.0.1:7001", "--serve", published.versionId], 1);
+    // A fresh daemon (on its own journal) reads the versions it serves at once.
+    daemon?.kill("SIGKILL");
+    const served = cli.spawnVerity(
+      ["node", "serve", "--mode", "tee", "--enclave-key", "enclave.json", "--poll-ms", "200"].concat([
+        "--journal",
+        path.join(cli.dir, "journal-generation.jsonl"),
+      ]),
+      asKey(1),
+    );
+    let out = "";
+    served.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    const zk = await verity(["generate", "--model", "byte-lm", "--prompt", "x", "--mode", "zk"], 2);
+    expect(zk.status).to.equal(2);
+    expect(zk.stderr).to.contain("cannot be asked in the zk mode");
+    const r = await cli.verity(
+      [
+        "generate",
+        "--model",
+        "byte-lm",
+        "--prompt",
+        "The jury said that",
+        "--max-tokens",
+        "8",
+        "--node",
+        OPERATOR,
+      ].concat(["--mode", "tee", "--wait", "--verify", "--timeout", "60", "--json"]),
+      asKey(2),
+    );
+    expect(r.status, r.stderr + out).to.equal(0);
+    const report = JSON.parse(r.stdout) as {
+      requestId: string;
+      status: string;
+      text: string;
+      generation: { verdict: string };
+    };
+    expect(report.status).to.equal("Finalized");
+    expect(report.generation.verdict).to.equal("MATCH");
+    expect(report.text.length).to.be.greaterThan(0);
+    expect(out).to.contain("result settled in tee mode");
   });
 });
