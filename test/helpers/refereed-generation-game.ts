@@ -56,12 +56,12 @@ export function commitGeneration(
 }
 
 /**
- * Requests `request` from operators 0 (A) and 1 (B), who commit their generations (lying as `lieA` and `lieB` say,
+ * Requests `request` (or the request record given) from operators 0 (A) and 1 (B), who commit their generations (lying as `lieA` and `lieB` say,
  * else honest) in that order; B's commitment opens the game when they differ.
  */
 export async function openRefereedGeneration(
   f: RefereedGenerationFixture,
-  request: GenerationRequest,
+  request: GenerationRequest | Uint8Array,
   opts: {
     lieA?: GenerationLie;
     lieB?: GenerationLie;
@@ -70,7 +70,7 @@ export async function openRefereedGeneration(
   } = {},
 ): Promise<RefereedGenerationGame> {
   const nodes = { A: f.operators[0], B: f.operators[1] };
-  const input = encodeRequest(request, f.terms);
+  const input = request instanceof Uint8Array ? request : encodeRequest(request, f.terms);
   const requestTx = await (
     await f.redundant.connect(f.requester).request(f.versionId, input, FEE, [nodes.A.address, nodes.B.address])
   ).wait();

@@ -8,7 +8,6 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { keccak256 } from "ethers";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 import type { RedundantManager } from "../../typechain-types";
 import {
@@ -36,7 +35,9 @@ import {
   commitGeneration,
   deployRefereedGenerationFixture,
   GameOutcome,
+  openRefereedGeneration,
   type RefereedGenerationFixture,
+  type RefereedGenerationGame,
 } from "../helpers/refereed-generation-game";
 import { nodeGenerationView, type GenerationLie } from "../helpers/generation-game";
 import { tinyLanguageModel, TINY_TERMS } from "../helpers/tiny-lm";
@@ -115,12 +116,7 @@ const nonCanonical: ViewOf = (id, input) => {
   return { ...h, output };
 };
 
-interface Opened {
-  requestId: bigint;
-  gameId: bigint;
-  input: Uint8Array;
-  views: Record<Side, GenerationView>;
-  nodes: Record<Side, HardhatEthersSigner>;
+interface Opened extends RefereedGenerationGame {
   /** The manager connected to each node. */
   as: Record<Side, RedundantManager>;
 }
@@ -132,20 +128,8 @@ async function open(
   B: ViewOf = honest,
   input: Uint8Array = encodeRequest(REQUEST, TINY_TERMS),
 ): Promise<Opened> {
-  const nodes = { A: f.operators[0], B: f.operators[1] };
-  await f.redundant.connect(f.requester).request(f.versionId, input, FEE, [nodes.A.address, nodes.B.address]);
-  const requestId = await f.redundant.requestCount();
-  const views = { A: A(requestId, input), B: B(requestId, input) };
-  await commitGeneration(f, nodes.A, requestId, views.A);
-  await commitGeneration(f, nodes.B, requestId, views.B);
-  return {
-    requestId,
-    gameId: (await f.redundant.getRequest(requestId)).activeGame,
-    input,
-    views,
-    nodes,
-    as: { A: f.redundant.connect(nodes.A), B: f.redundant.connect(nodes.B) },
-  };
+  const g = await openRefereedGeneration(f, input, { views: { A, B } });
+  return { ...g, as: { A: f.redundant.connect(g.nodes.A), B: f.redundant.connect(g.nodes.B) } };
 }
 
 const revealA = (o: Opened) => o.as.A.revealPassRoots(o.gameId, [...o.views.A.passRoots], o.input, o.views.A.output);
