@@ -29,15 +29,17 @@ const ENUM_ARGS: Record<string, [number, Record<number, string>][]> = {
 
 /**
  * Reverts that mean another party acted first on the same object, which is no fault of the daemon: the request or
- * batch was settled (or disputed) by someone else, the dispute was resolved or moved by the other side. The daemon
- * logs them as INFO and lets its next reconciliation read the outcome from the chain.
+ * batch was settled (or disputed) by someone else, the game (a dispute, or a refereed game, where either node may
+ * prove) was resolved or moved by the other side. The daemon logs them as INFO and lets its next reconciliation read
+ * the outcome from the chain. Each is an error of a manager's ABI (the games' are `IBisectionGame`'s, since both
+ * games are `BisectionGame`): test/node/kit.test.ts checks it.
  */
-const RACE_ERRORS = [
+export const RACE_ERRORS = [
   "InferenceManagerInvalidStatus",
   "InferenceManagerBatchNotCommitted",
-  "DisputeManagerAlreadyResolved",
-  "DisputeManagerNotYourTurn",
-  "DisputeManagerWrongPhase",
+  "BisectionGameAlreadyResolved",
+  "BisectionGameNotYourTurn",
+  "BisectionGameWrongPhase",
 ];
 
 function revertOf(e: unknown): { name: string; args: unknown[] } | null {

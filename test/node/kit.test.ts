@@ -8,10 +8,10 @@ import { expect } from "chai";
 
 import * as http from "http";
 import type { AddressInfo } from "net";
-import { hexlify, randomBytes, ZeroAddress, ZeroHash } from "ethers";
+import { hexlify, Interface, randomBytes, ZeroAddress, ZeroHash, type ErrorFragment } from "ethers";
 
-import { InferenceManager__factory } from "../../typechain-types";
-import { errorMessage, isHarmlessRace } from "../../daemons/kit/common";
+import { DisputeManager__factory, InferenceManager__factory, RedundantManager__factory } from "../../typechain-types";
+import { errorMessage, isHarmlessRace, RACE_ERRORS } from "../../daemons/kit/common";
 import { decodeInferenceRequested } from "../../daemons/kit/events";
 import { createLogger, tokens } from "../../daemons/kit/log";
 import { FetchJsonRpcProvider } from "../../daemons/kit/provider";
@@ -34,12 +34,26 @@ describe("daemon kit: what the logs say", () => {
 
   it("tells a harmless race (someone else acted first) from a failure", () => {
     expect(isHarmlessRace(revert("InferenceManagerInvalidStatus", [7n, 5n]))).to.equal(true);
-    expect(isHarmlessRace(revert("DisputeManagerAlreadyResolved", [1n]))).to.equal(true);
+    expect(isHarmlessRace(revert("BisectionGameAlreadyResolved", [1n]))).to.equal(true);
+    // Both nodes of a refereed game may prove; the second proof finds the game resolved (or the phase moved on).
+    expect(isHarmlessRace(revert("BisectionGameWrongPhase", [1n, 13n, 8n]))).to.equal(true);
     expect(isHarmlessRace(new Error('reverted with custom error "InferenceManagerBatchNotCommitted(2, 2)"'))).to.equal(
       true,
     );
     expect(isHarmlessRace(revert("InferenceManagerWindowClosed", [7n, 100n]))).to.equal(false);
     expect(isHarmlessRace(new Error("connect ECONNREFUSED"))).to.equal(false);
+  });
+
+  it("names only errors the contracts have: every harmless race is an error of a game or request manager's ABI", () => {
+    const abis = [InferenceManager__factory, DisputeManager__factory, RedundantManager__factory].map(
+      (f) =>
+        new Set(new Interface(f.abi).fragments.filter((x) => x.type === "error").map((x) => (x as ErrorFragment).name)),
+    );
+    for (const name of RACE_ERRORS)
+      expect(
+        abis.some((errors) => errors.has(name)),
+        name,
+      ).to.equal(true);
   });
 
   it("writes amounts in tokens", () => {
