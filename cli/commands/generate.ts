@@ -11,18 +11,18 @@
  * committed response and generation root against it: MATCH, or MISMATCH (exit 3).
  */
 import type { Command } from "commander";
-import { ZeroAddress, getBytes, hexlify } from "ethers";
+import { ZeroAddress } from "ethers";
 
 import { decodeResponse, encodeRequest, type GenerationTerms } from "../../executor/generate";
 import { InvalidInputError } from "../../executor/errors";
 import { InferenceRequestStatus } from "../../protocol/constants";
 import { termsOfSpec } from "../../protocol/generation";
-import { connect, type Protocol, read, send, signerOf } from "../chain";
+import { connect, type Protocol, read } from "../chain";
 import { globalsOf } from "../config";
 import { CliError } from "../errors";
 import { loadStoredProgram } from "../store";
 import { formatPairs } from "../table";
-import { formatAmount, parseAddress, parseAmount, toJson } from "../values";
+import { parseAddress, parseAmount, toJson } from "../values";
 import { generateRedundant } from "./generate-redundant";
 import {
   compareGeneration,
@@ -33,7 +33,8 @@ import {
   type LocalGeneration,
 } from "./generation-local";
 import { listVersions, MODE_BITS } from "./model-registry";
-import { parseNodes, parseRedundancy } from "./request-redundant";
+import { parseNodes, redundancyOf } from "./request-redundant";
+import { parseTimeout, sendRequest } from "./request-send";
 import {
   committedResult,
   HAS_RESULT,
@@ -159,10 +160,8 @@ async function generate(opts: GenerateOptions, cmd: Command): Promise<void> {
   const maxTokens = parseSmallInt(opts.maxTokens, "--max-tokens");
   const shift =
     opts.temperatureShift === undefined ? undefined : parseSmallInt(opts.temperatureShift, "--temperature-shift");
-  const timeout = Number(opts.timeout);
-  if (!Number.isFinite(timeout) || timeout <= 0)
-    throw new CliError(`--timeout '${opts.timeout}' is not a number of seconds`, "e.g. --timeout 600");
-  const k = opts.redundant !== undefined ? parseRedundancy(opts.redundant) : undefined;
+  const timeout = parseTimeout(opts.timeout);
+  const k = redundancyOf(opts);
   const mode = parseGenerationMode(opts.mode);
   if (k !== undefined && mode !== MODE_BITS.optimistic) {
     throw new CliError(
@@ -176,16 +175,9 @@ async function generate(opts: GenerateOptions, cmd: Command): Promise<void> {
       "drop --node with --redundant (name the k nodes with --nodes)",
     );
   }
-  if (opts.nodes !== undefined && k === undefined) {
-    throw new CliError(
-      "--nodes names the nodes of a redundant request",
-      "add --redundant <k>, k the number of nodes named",
-    );
-  }
   const nodes = opts.nodes !== undefined && k !== undefined ? parseNodes(opts.nodes, k) : undefined;
   const prompt = new TextEncoder().encode(opts.prompt);
   const p = await connect(globalsOf(cmd), { needKey: true });
-  const me = signerOf(p);
   const versionId = await versionOf(p, opts.model);
   const version = await read(`getVersion(${versionId})`, () => p.modelRegistry.getVersion(versionId));
   const terms = await termsOf(p, versionId);
@@ -207,35 +199,14 @@ async function generate(opts: GenerateOptions, cmd: Command): Promise<void> {
     return generateRedundant(p, { versionId, input, terms, fee, k, nodes, program, wait, verify, timeout, json });
   }
   const node = opts.node !== undefined ? parseAddress(opts.node, "--node") : ZeroAddress;
-  const im = await p.inferenceManager.getAddress();
-  if ((await p.token.allowance(me.address, im)) < fee)
-    await send("approve InferenceManager", () => p.token.approve(im, fee));
-  const receipt = await send(`generate (version ${versionId}, fee ${formatAmount(fee, p.decimals, p.symbol)})`, () =>
-    p.inferenceManager.request(versionId, hexlify(input), fee, node, mode, ZeroAddress, 0),
-  );
-  const ev = receipt.logs
-    .map((l) => {
-      try {
-        return p.inferenceManager.interface.parseLog(l);
-      } catch {
-        return null;
-      }
-    })
-    .find((l) => l?.name === "InferenceRequested");
-  if (!ev)
-    throw new CliError(
-      "the request emitted no InferenceRequested",
-      "check the InferenceManager address in the deployment file",
-    );
-  const requestId = ev.args.requestId as bigint;
+  const { requestId, tx } = await sendRequest(p, { versionId, input, fee, node, mode, action: "generate" });
   if (!opts.wait && !opts.verify) {
-    if (opts.json) process.stdout.write(toJson({ requestId, versionId, tx: receipt.hash }) + "\n");
-    else
-      process.stderr.write(`request ${requestId} sent (tx ${receipt.hash}); \`verity result ${requestId}\` shows it\n`);
+    if (opts.json) process.stdout.write(toJson({ requestId, versionId, tx }) + "\n");
+    else process.stderr.write(`request ${requestId} sent (tx ${tx}); \`verity result ${requestId}\` shows it\n`);
     return;
   }
   // The seed of a sampled generation is the request id's: the local run starts once the id is known.
-  const local = program ? generateLocally(program, terms, requestId, getBytes(hexlify(input))) : null;
+  const local = program ? generateLocally(program, terms, requestId, input) : null;
   await waitFor(p, requestId, (s) => HAS_RESULT.has(s) || SETTLED.has(s), timeout, false);
   let verification: GenerationVerification | undefined;
   if (local) {

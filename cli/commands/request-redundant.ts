@@ -47,6 +47,18 @@ export function parseRedundancy(text: string): number {
   return k;
 }
 
+/** `--redundant <k>`'s k, or undefined without it; `--nodes` without `--redundant` is refused. */
+export function redundancyOf(opts: { redundant?: string; nodes?: string }): number | undefined {
+  if (opts.redundant !== undefined) return parseRedundancy(opts.redundant);
+  if (opts.nodes !== undefined) {
+    throw new CliError(
+      "--nodes names the nodes of a redundant request",
+      "add --redundant <k>, k the number of nodes named",
+    );
+  }
+  return undefined;
+}
+
 /** Parses `--nodes a,b,c`: k distinct addresses, k the `--redundant` count. */
 export function parseNodes(text: string, k: number): string[] {
   const nodes = text.split(",").map((a) => parseAddress(a.trim(), "--nodes entry"));

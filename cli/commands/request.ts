@@ -7,12 +7,12 @@
  * the node's committed (outputHash, traceRoot) against the honest execution: MATCH, or MISMATCH (exit 3).
  */
 import type { Command } from "commander";
-import { ZeroAddress, hexlify, type Log } from "ethers";
+import { ZeroAddress } from "ethers";
 import { InferenceRequestStatus } from "../../protocol/constants";
 import { quantizeInput } from "../../executor/quant";
 import type { Program } from "../../executor/runtime/program";
 import { bytesOf } from "../../executor/trace/trace";
-import { connect, type Protocol, read, send, signerOf } from "../chain";
+import { connect, read, send } from "../chain";
 import { globalsOf } from "../config";
 import { CliError } from "../errors";
 import { formatAmount, parseAddress, parseAmount, toJson } from "../values";
@@ -20,7 +20,8 @@ import { checkInputShape, parseShape, readTensorFile } from "../io";
 import { loadStoredProgram } from "../store";
 import { MODE_BITS } from "./model-registry";
 import { generationResult } from "./generate";
-import { parseNodes, parseRedundancy, requestRedundant } from "./request-redundant";
+import { parseNodes, redundancyOf, requestRedundant } from "./request-redundant";
+import { parseTimeout, sendRequest } from "./request-send";
 import {
   finish,
   HAS_RESULT,
@@ -55,42 +56,21 @@ function parseId(text: string, what: string): bigint {
   return BigInt(text);
 }
 
-function parseLogs(p: Protocol, logs: readonly Log[]) {
-  return logs
-    .map((l) => {
-      try {
-        return p.inferenceManager.interface.parseLog(l);
-      } catch {
-        return null;
-      }
-    })
-    .filter((x) => x !== null);
-}
-
 async function request(opts: RequestOptions, cmd: Command): Promise<void> {
   const versionId = parseId(opts.model, "--model");
   const mode = MODE_BITS[opts.mode.toLowerCase()];
   if (mode === undefined) throw new CliError(`unknown mode '${opts.mode}'`, "use --mode optimistic, none, tee or zk");
-  const timeout = Number(opts.timeout);
-  if (!Number.isFinite(timeout) || timeout <= 0)
-    throw new CliError(`--timeout '${opts.timeout}' is not a number of seconds`, "e.g. --timeout 600");
+  const timeout = parseTimeout(opts.timeout);
   const shape = opts.shape !== undefined ? parseShape(opts.shape) : undefined;
-  const k = opts.redundant !== undefined ? parseRedundancy(opts.redundant) : undefined;
+  const k = redundancyOf(opts);
   if (k !== undefined && (opts.node !== undefined || opts.verify || mode !== MODE_BITS.optimistic)) {
     throw new CliError(
       "--redundant asks k nodes of the RedundantManager",
       "drop --node, --verify and --mode with --redundant (name the k nodes with --nodes)",
     );
   }
-  if (opts.nodes !== undefined && k === undefined) {
-    throw new CliError(
-      "--nodes names the nodes of a redundant request",
-      "add --redundant <k>, k the number of nodes named",
-    );
-  }
   const nodes = opts.nodes !== undefined && k !== undefined ? parseNodes(opts.nodes, k) : undefined;
   const p = await connect(globalsOf(cmd), { needKey: true });
-  const me = signerOf(p);
   const version = await read(`getVersion(${versionId})`, () => p.modelRegistry.getVersion(versionId));
   const program = loadStoredProgram(version.artifactCid, version.programDigest, versionId).program;
   const tensor = readTensorFile(opts.input, shape);
@@ -101,21 +81,8 @@ async function request(opts: RequestOptions, cmd: Command): Promise<void> {
     return requestRedundant(p, { versionId, s0, fee, k, nodes, program, wait: opts.wait, timeout, json: opts.json });
   }
   const node = opts.node !== undefined ? parseAddress(opts.node, "--node") : ZeroAddress;
-  const im = await p.inferenceManager.getAddress();
-  if ((await p.token.allowance(me.address, im)) < fee)
-    await send("approve InferenceManager", () => p.token.approve(im, fee));
-  const receipt = await send(`request (version ${versionId}, fee ${formatAmount(fee, p.decimals, p.symbol)})`, () =>
-    p.inferenceManager.request(versionId, hexlify(bytesOf(s0)), fee, node, mode, ZeroAddress, 0),
-  );
-  const ev = parseLogs(p, receipt.logs).find((l) => l.name === "InferenceRequested");
-  if (!ev)
-    throw new CliError(
-      "the request emitted no InferenceRequested",
-      "check the InferenceManager address in the deployment file",
-    );
-  const requestId = ev.args.requestId as bigint;
-  if (!opts.json && !opts.wait && !opts.verify)
-    process.stderr.write(`request ${requestId} sent (tx ${receipt.hash})\n`);
+  const { requestId, tx } = await sendRequest(p, { versionId, input: bytesOf(s0), fee, node, mode, action: "request" });
+  if (!opts.json && !opts.wait && !opts.verify) process.stderr.write(`request ${requestId} sent (tx ${tx})\n`);
   let verification: Verification | undefined;
   if (opts.wait || opts.verify) {
     await waitFor(p, requestId, (s) => HAS_RESULT.has(s) || SETTLED.has(s), timeout, false);
