@@ -295,19 +295,17 @@ library RedundantLib {
     /// @param gameId The game (for the error).
     /// @param r The request's record.
     /// @param s The revealing node's slot.
-    /// @param registry The ModelRegistry (the version's generation terms).
+    /// @param spec The version's generation terms.
     /// @param input The request record.
     /// @param output The node's response record.
-    /// @return spec The version's generation terms.
     function checkRecords(
         uint256 gameId,
         IRedundantManager.Request storage r,
         IRedundantManager.Slot storage s,
-        IModelRegistry registry,
+        IModelRegistry.GenerationSpec memory spec,
         bytes calldata input,
         bytes calldata output
-    ) internal view returns (IModelRegistry.GenerationSpec memory spec) {
-        spec = registry.generationOf(r.versionId);
+    ) internal view {
         if (
             input.length != GenerationLib.REQUEST_HEADER_BYTES + spec.maxPrompt ||
             GameLib.stateRoot(input) != r.inputRoot
@@ -325,22 +323,22 @@ library RedundantLib {
     /// @param gameId The game (for the error).
     /// @param r The request's record.
     /// @param s The revealing node's slot.
-    /// @param registry The ModelRegistry.
     /// @param passRoots The node's pass roots.
     /// @param input The request record.
     /// @param output The node's response record.
     /// @param badRoot TraceRootOfA or TraceRootOfB: the fault when the pass roots miss the generation root.
+    /// @param spec The version's generation terms.
     function checkGeneration(
         uint256 gameId,
         IRedundantManager.Request storage r,
         IRedundantManager.Slot storage s,
-        IModelRegistry registry,
         bytes32[] calldata passRoots,
         bytes calldata input,
         bytes calldata output,
-        StateRootsFault badRoot
+        StateRootsFault badRoot,
+        IModelRegistry.GenerationSpec memory spec
     ) internal view {
-        IModelRegistry.GenerationSpec memory spec = checkRecords(gameId, r, s, registry, input, output);
+        checkRecords(gameId, r, s, spec, input, output);
         uint8 check = GameLib.checkGeneration(passRoots, s.traceRoot, input, output, spec);
         if (check == GameLib.GENERATION_BAD_RESPONSE) {
             revert IRedundantManager.RedundantManagerBadRoots(gameId, StateRootsFault.Response);
@@ -370,18 +368,10 @@ library RedundantLib {
         bytes calldata input,
         bytes calldata output
     ) external view {
-        uint256 requestId = g.requestId;
-        IRedundantManager.Slot storage s = slots[requestId][g.slotA];
-        checkGeneration(
-            gameId,
-            requests[requestId],
-            s,
-            registry,
-            passRoots,
-            input,
-            output,
-            StateRootsFault.TraceRootOfA
-        );
+        IRedundantManager.Request storage r = requests[g.requestId];
+        IModelRegistry.GenerationSpec memory spec = registry.generationOf(r.versionId);
+        IRedundantManager.Slot storage s = slots[g.requestId][g.slotA];
+        checkGeneration(gameId, r, s, passRoots, input, output, StateRootsFault.TraceRootOfA, spec);
     }
 
     /// @notice A's S_0 of the located pass must be the chunk root of the pass's input window over the prompt and
@@ -405,7 +395,8 @@ library RedundantLib {
         bytes calldata input,
         bytes calldata output
     ) external view {
-        IModelRegistry.GenerationSpec memory spec = checkRecords(gameId, r, s, registry, input, output);
+        IModelRegistry.GenerationSpec memory spec = registry.generationOf(r.versionId);
+        checkRecords(gameId, r, s, spec, input, output);
         if (GameLib.passInputRoot(input, output, pass, spec) != firstRoot) {
             revert IRedundantManager.RedundantManagerBadRoots(gameId, StateRootsFault.FirstRoot);
         }
@@ -502,10 +493,10 @@ library RedundantLib {
         IRedundantManager.Generation calldata b,
         bytes calldata input
     ) private view {
-        IRedundantManager.Slot storage slotB = slots[g.slotB];
-        checkGeneration(gameId, r, slotB, registry, b.passRoots, input, b.output, StateRootsFault.TraceRootOfB);
-        IRedundantManager.Slot storage slotA = slots[g.slotA];
-        checkGeneration(gameId, r, slotA, registry, a.passRoots, input, a.output, StateRootsFault.TraceRootOfA);
+        // The version's terms, read once for both generations.
+        IModelRegistry.GenerationSpec memory spec = registry.generationOf(r.versionId);
+        checkGeneration(gameId, r, slots[g.slotB], b.passRoots, input, b.output, StateRootsFault.TraceRootOfB, spec);
+        checkGeneration(gameId, r, slots[g.slotA], a.passRoots, input, a.output, StateRootsFault.TraceRootOfA, spec);
     }
 
     /// @dev The two nodes' bytes and pass roots at pass `t`.
