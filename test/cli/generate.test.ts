@@ -5,14 +5,10 @@
  * changed).
  */
 import { expect } from "chai";
-import * as fs from "fs";
-import * as path from "path";
 import { getBytes, NonceManager, parseEther, Wallet } from "ethers";
 
 import { answerRequest, type GenerationTerms } from "../../executor/generate";
-import { encodeProgram } from "../../executor/runtime/program";
 import { languageModel } from "../../models/lm";
-import { buildManifest, MANIFEST_FILE, PROGRAM_FILE } from "../../cli/model-source";
 import {
   IERC20__factory,
   InferenceManager__factory,
@@ -22,7 +18,7 @@ import {
   RedundantManager__factory,
 } from "../../typechain-types";
 import { DEV_KEYS, rpc } from "../../tools/network/processes";
-import { asKey, CliChain } from "../helpers/cli-chain";
+import { asKey, CliChain, writeLanguageModelDir } from "../helpers/cli-chain";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 
 const [, OPERATOR, , SECOND, THIRD] = DEV_KEYS.map((k) => new Wallet(k).address);
@@ -40,14 +36,7 @@ const PROMPT = "The jury said that";
     before(async function () {
       this.timeout(240_000);
       cli = await CliChain.start("cli-generate");
-      // The LM's program directory, as `verity model import models/lm/byte-lm.onnx -c models/lm/calibration.json`
-      // writes it (the same program: the same ONNX file and calibration windows).
-      const lm = languageModel();
-      const dir = path.join(cli.dir, "lm");
-      fs.mkdirSync(dir);
-      fs.writeFileSync(path.join(dir, PROGRAM_FILE), encodeProgram(lm.program));
-      fs.writeFileSync(path.join(dir, MANIFEST_FILE), JSON.stringify(buildManifest(lm.program, lm.onnx)));
-      fs.writeFileSync(path.join(dir, "byte-lm.onnx"), lm.onnx);
+      writeLanguageModelDir(cli.dir);
       deployJson = await cli.json(["deploy", "--deployment-id", cli.deploymentId], asKey(0));
       cli.env.VERITY_DEPLOYMENT = deployJson.deployment;
     });

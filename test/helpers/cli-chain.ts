@@ -13,6 +13,9 @@ import * as path from "path";
 import { JsonRpcProvider } from "ethers";
 
 import { startAnvil, type Anvil } from "../../cli/dev/anvil";
+import { buildManifest, MANIFEST_FILE, PROGRAM_FILE } from "../../cli/model-source";
+import { encodeProgram } from "../../executor/runtime/program";
+import { languageModel } from "../../models/lm";
 import { DEV_KEYS, ROOT, VERITY_BIN } from "../../tools/network/processes";
 
 export interface CliRun {
@@ -21,6 +24,20 @@ export interface CliRun {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+}
+
+/**
+ * Writes the byte LM's program directory into `dir`/lm, as `verity model import models/lm/byte-lm.onnx -c
+ * models/lm/calibration.json` writes it (the same program: the same ONNX file and calibration windows), for
+ * `verity model publish lm --generation`.
+ */
+export function writeLanguageModelDir(dir: string): void {
+  const lm = languageModel();
+  const target = path.join(dir, "lm");
+  fs.mkdirSync(target);
+  fs.writeFileSync(path.join(target, PROGRAM_FILE), encodeProgram(lm.program));
+  fs.writeFileSync(path.join(target, MANIFEST_FILE), JSON.stringify(buildManifest(lm.program, lm.onnx)));
+  fs.writeFileSync(path.join(target, "byte-lm.onnx"), lm.onnx);
 }
 
 /** The environment that makes the CLI sign with Hardhat development account `i`. */

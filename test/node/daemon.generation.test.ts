@@ -43,6 +43,16 @@ describe("Daemons serving and checking generations (docs/GENERATION.md)", functi
       .request(f.versionId, input, FEE, nodeSigner().address, MODE.OPTIMISTIC, ethers.ZeroAddress, 0);
     return { id: await f.inference.requestCount(), input };
   }
+  /** Ticks `daemons` in turn until dispute `disputeId` is resolved (at most 20 rounds). */
+  async function tickUntilResolved(disputeId: bigint, ...daemons: { tick(): Promise<unknown> }[]): Promise<void> {
+    for (
+      let round = 0;
+      round < 20 && Number((await f.disputes.getDispute(disputeId)).phase) !== Phase.Resolved;
+      round++
+    ) {
+      for (const d of daemons) await d.tick();
+    }
+  }
   /** A node that changes byte `pass` of every answer (the lie of test/helpers/generation-game.ts). */
   const liar =
     (pass: number): GenerationProvider =>
@@ -130,14 +140,7 @@ describe("Daemons serving and checking generations (docs/GENERATION.md)", functi
     expect(c.metrics).to.include({ checked: 2, mismatches: 1, leavesProven: 1, disputesOpened: 1 });
     const [opened] = await f.disputes.queryFilter(f.disputes.filters.DisputeOpened());
     expect(opened.args.requestId).to.equal(a.id);
-    for (
-      let round = 0;
-      round < 20 && Number((await f.disputes.getDispute(opened.args.disputeId)).phase) !== Phase.Resolved;
-      round++
-    ) {
-      await n.tick();
-      await c.tick();
-    }
+    await tickUntilResolved(opened.args.disputeId, n, c);
     expect((await f.disputes.getDispute(opened.args.disputeId)).outcome).to.equal(Outcome.NodeWrong);
   });
 
@@ -154,14 +157,7 @@ describe("Daemons serving and checking generations (docs/GENERATION.md)", functi
     expect(JSON.stringify(mismatch)).to.match(/pass 3 chooses byte/);
     const [opened] = await f.disputes.queryFilter(f.disputes.filters.DisputeOpened());
     const disputeId = opened.args.disputeId;
-    for (
-      let round = 0;
-      round < 20 && Number((await f.disputes.getDispute(disputeId)).phase) !== Phase.Resolved;
-      round++
-    ) {
-      await n.tick();
-      await c.tick();
-    }
+    await tickUntilResolved(disputeId, n, c);
     await c.tick();
     await n.tick();
     const d = await f.disputes.getDispute(disputeId);
@@ -187,14 +183,7 @@ describe("Daemons serving and checking generations (docs/GENERATION.md)", functi
     await c.tick();
     expect(c.metrics).to.include({ mismatches: 1, disputesOpened: 1 });
     const [opened] = await f.disputes.queryFilter(f.disputes.filters.DisputeOpened());
-    for (
-      let round = 0;
-      round < 20 && Number((await f.disputes.getDispute(opened.args.disputeId)).phase) !== Phase.Resolved;
-      round++
-    ) {
-      await n.tick();
-      await c.tick();
-    }
+    await tickUntilResolved(opened.args.disputeId, n, c);
     const d = await f.disputes.getDispute(opened.args.disputeId);
     expect(d.outcome).to.equal(Outcome.NodeWrong);
     expect(d.pass).to.equal(2n);

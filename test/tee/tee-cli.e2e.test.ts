@@ -11,13 +11,10 @@ import * as path from "path";
 import type { ChildProcess } from "child_process";
 import { Wallet } from "ethers";
 
-import { buildManifest, MANIFEST_FILE, PROGRAM_FILE } from "../../cli/model-source";
-import { encodeProgram } from "../../executor/runtime/program";
-import { languageModel } from "../../models/lm";
 import { DEV_KEYS } from "../../tools/network/processes";
 import { InferenceRequestStatus } from "../../protocol/constants";
 import { InferenceManager__factory, TeeSettler__factory } from "../../typechain-types";
-import { asKey, CliChain, type CliRun } from "../helpers/cli-chain";
+import { asKey, CliChain, writeLanguageModelDir, type CliRun } from "../helpers/cli-chain";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 
 // Hardhat's development accounts 0 (governor / publisher), 1 (operator), 2 (requester).
@@ -128,12 +125,7 @@ const SERVICE = new Wallet("0x" + "5e".repeat(32)); // the local attestation ser
   it("verity generate --mode tee --wait --verify: the node settles a generation of the byte LM through its enclave, final at once, MATCH", async () => {
     // The LM's program directory, as `verity model import models/lm/byte-lm.onnx -c models/lm/calibration.json`
     // writes it, published as a generation version with the TEE mode, and served by the node.
-    const lm = languageModel();
-    const dir = path.join(cli.dir, "lm");
-    fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, PROGRAM_FILE), encodeProgram(lm.program));
-    fs.writeFileSync(path.join(dir, MANIFEST_FILE), JSON.stringify(buildManifest(lm.program, lm.onnx)));
-    fs.writeFileSync(path.join(dir, "byte-lm.onnx"), lm.onnx);
+    writeLanguageModelDir(cli.dir);
     const published = await json<{ versionId: string }>(
       ["model", "publish", "lm", "--name", "byte-lm", "--generation", "--max-tokens", "8", "--max-prompt", "32"].concat(
         ["--modes", "optimistic,tee"],
