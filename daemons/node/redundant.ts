@@ -239,8 +239,9 @@ export async function playGames(ctx: NodeContext): Promise<void> {
     const requestId = BigInt(r.requestId as string);
     const side = r.side as Side;
     try {
-      // The game is played from the output the node committed (journaled with the game), whatever the provider says.
-      const output = typeof r.output === "string" ? r.output : await committedOutput(ctx, requestId);
+      // The game is played from the output the node committed (journaled with the game by scanRedundant, which found
+      // it in our "rcommit" record or our RedundantCommitted event), whatever the provider says now.
+      const output = typeof r.output === "string" ? r.output : undefined;
       const served = await redundantServed(ctx, requestId, r, output);
       const player: { nextMove(gameId: bigint): Promise<Move | null> } = served.generation
         ? new RefereedGenerationPlayer(side, served.generation, manager)
