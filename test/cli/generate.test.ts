@@ -222,6 +222,22 @@ const PROMPT = "The jury said that";
       expect(nodes.stderr).to.contain("--nodes names the nodes of a redundant request");
     });
 
+    it("generate refuses a mode a generation cannot be asked in, and --mode with --redundant (exit 2) before sending anything", async () => {
+      const rm = RedundantManager__factory.connect(deployJson.addresses.redundantManager, cli.provider);
+      const im = InferenceManager__factory.connect(deployJson.addresses.inferenceManager, cli.provider);
+      const before = [await im.requestCount(), await rm.requestCount()];
+      for (const [args, message] of [
+        [["--mode", "zk"], "cannot be asked in the zk mode"],
+        [["--mode", "fast"], "unknown mode 'fast'"],
+        [["--mode", "tee", "--redundant", "2"], "whose refereed game is the optimistic one"],
+      ] as const) {
+        const r = await cli.verity(["generate", "--model", versionId, "--prompt", "a", ...args], asKey(2));
+        expect(r.status, args.join(" ")).to.equal(2);
+        expect(r.stderr).to.contain(message);
+      }
+      expect([await im.requestCount(), await rm.requestCount()]).to.deep.equal(before);
+    });
+
     it("generate --redundant 2 --nodes --wait --verify --json: a sampled generation seeded by the RedundantManager's request id, Finalized when both nodes agree, MATCH", async () => {
       // Two more operators serve the version (OPERATOR's free stake is locked by request 2), set up directly: CLI
       // processes take seconds each.
