@@ -50,6 +50,16 @@ if (!useCache) {
   };
 }
 
+// The chain commands load the contracts' TypeChain bindings, which `npx hardhat compile` generates (`npm ci` runs it
+// through the package's `prepare` script); without them every command would fail with a module-not-found stack.
+if (!fs.existsSync(path.join(root, "typechain-types", "index.ts"))) {
+  process.stderr.write(
+    "verity: the contracts are not compiled (no typechain-types/ in the package)\n" +
+      "  hint: run `npx hardhat compile` in " + root + " first (`npm ci` does it too)\n",
+  );
+  process.exit(2);
+}
+
 require("../cli/main")
   .main(process.argv)
   .then((code) => {

@@ -14,6 +14,7 @@ import * as path from "path";
 import type { Command } from "commander";
 import { NonceManager, Wallet, parseUnits } from "ethers";
 
+import { InferenceManagerConstants } from "../../protocol/constants";
 import { attachProtocol } from "../../protocol/contracts";
 import {
   REPO_ROOT,
@@ -32,6 +33,9 @@ import { intOption } from "../daemon-process";
 import { formatTable } from "../table";
 import { toJson } from "../values";
 import { addressTable } from "./deploy";
+
+/** The shortest challenge window the InferenceManager accepts, in seconds. */
+const MIN_CHALLENGE_WINDOW = InferenceManagerConstants.MIN_CHALLENGE_WINDOW;
 
 /** Anvil's (and Hardhat's) development accounts, from the mnemonic "test test … junk": public keys, dev only. */
 export const DEV_ACCOUNTS = [
@@ -95,7 +99,7 @@ function devParameters(from: string, challengeWindow: number, home: string): str
 
 async function dev(opts: DevOptions): Promise<void> {
   const blockTime = intOption(opts.blockTime, "--block-time", 1);
-  const challengeWindow = intOption(opts.challengeWindow, "--challenge-window", 60);
+  const challengeWindow = intOption(opts.challengeWindow, "--challenge-window", MIN_CHALLENGE_WINDOW);
   const port = opts.port !== undefined ? intOption(opts.port, "--port", 1) : await defaultPort();
   const home = verityHome();
   const parameters = devParameters(path.resolve(opts.parameters), challengeWindow, home);
@@ -212,7 +216,11 @@ export function registerDevCommand(cli: Command): void {
     )
     .option("--port <n>", "TCP port on 127.0.0.1 (default 8545 when free, else any free port)")
     .option("--block-time <s>", "seconds between blocks", "1")
-    .option("--challenge-window <s>", "the challenge window in seconds (at least 60)", "60")
+    .option(
+      "--challenge-window <s>",
+      `the challenge window in seconds (at least ${MIN_CHALLENGE_WINDOW}, the contract's minimum)`,
+      "60",
+    )
     .option(
       "-p, --parameters <file>",
       "Ignition parameters to start from",

@@ -108,6 +108,20 @@ describe("DisputeManager (security findings)", function () {
         .withArgs(node.address, NodeStatus.Exited);
     });
 
+    it("G10: a node that asks to exit after committing a lie ends Jailed when the game proves it wrong", async function () {
+      const f = await loadFixture(deployDisputeFixture);
+      const game = await openGame(f, { model: "mlp", digit: 5, nodeLie: { step: 2, byte: 3 } });
+      await f.nodes.connect(game.node).exit();
+      expect(await f.nodes.statusOf(game.node.address)).to.equal(NodeStatus.Exiting);
+      const result = await runGame(f, game);
+      expect(result.outcome).to.equal(Outcome.NodeWrong);
+      expect(await f.nodes.statusOf(game.node.address)).to.equal(NodeStatus.Jailed);
+      expect(await f.inference.statusOf(game.requestId)).to.equal(RequestStatus.Rejected);
+      await expect(f.nodes.connect(game.node).completeExit())
+        .to.be.revertedWithCustomError(f.nodes, "NodeRegistryInvalidStatus")
+        .withArgs(game.node.address, NodeStatus.Jailed);
+    });
+
     it("F2: NodeRegistry jails an Exited node, so `register` cannot reactivate it", async function () {
       const f = await loadFixture(deployDisputeFixture);
       const node = f.operators[1];

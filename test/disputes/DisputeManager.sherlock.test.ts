@@ -98,6 +98,11 @@ describe("DisputeManager (Sherlock FaultDisputeGame classes)", function () {
       () => byChallenger.chooseChild(id, true),
       () => byNode.openChunk(id, zero),
       () => byChallenger.proveStep(id, 0, witness, { firstChunk: 0, chunks: "0x", proof: [] }, []),
+      () => byChallenger.proveStepSparse(id, 0, witness, { chunkIndices: [], chunks: "0x", proof: [] }, []),
+      // The generation moves (docs/GENERATION.md): the pass level of the game.
+      () => byNode.revealPassRoots(id, [], "0x", "0x"),
+      () => byChallenger.selectPass(id, 0, zero, []),
+      () => byChallenger.proveChoice(id, "0x", []),
     ];
     for (const move of moves) {
       await expect(move()).to.be.revertedWithCustomError(f.disputes, "BisectionGameWrongPhase");

@@ -58,6 +58,7 @@ describe("RedundantManager: bisection-game attack classes (Sherlock, Optimism Fa
   const IO = 32;
   const INPUT = Int8Array.from({ length: IO }, (_, i) => i - 16);
   const NO_SPARSE_SLICE = { chunkIndices: [], chunks: "0x", proof: [] };
+  const NO_GENERATION = { passRoots: [], output: "0x" };
   const NO_SLICE = { firstChunk: 0, chunks: "0x", proof: [] };
 
   /** The redundant fixture plus a fifth eligible node, so that a request can name MAX_NODES = 5 nodes. */
@@ -259,6 +260,11 @@ describe("RedundantManager: bisection-game attack classes (Sherlock, Optimism Fa
             [() => m.openChunk(gameId, zero), Phase.AwaitingChunkA],
             [() => m.proveStep(gameId, 3, p.layer, p.slice, p.rows), Phase.AwaitingProof],
             [() => m.proveStepSparse(gameId, 3, p.layer, NO_SPARSE_SLICE, p.rows), Phase.AwaitingProof],
+            // The generation moves (docs/GENERATION.md §9): the pass level of the refereed game.
+            [() => m.revealPassRoots(gameId, [], "0x", "0x"), Phase.AwaitingPassRootsA],
+            [() => m.revealPassRootsAndLocate(gameId, NO_GENERATION, NO_GENERATION, "0x"), Phase.AwaitingPassRootsB],
+            [() => m.revealPassStates(gameId, roots, "0x", "0x"), Phase.AwaitingPassStatesA],
+            [() => m.proveChoice(gameId, "0x", []), Phase.AwaitingChoice],
           ] as const) {
             await expect(call())
               .to.be.revertedWithCustomError(f.redundant, "BisectionGameWrongPhase")

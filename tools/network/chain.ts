@@ -10,7 +10,8 @@
  *                    finalize by the wall clock, with no time travel.
  *   hardhat          `hardhat node` (automine: one block per transaction, so time moves only with transactions):
  *                    the tool moves the clock with `evm_increaseTime` + `evm_mine` past each challenge window, as
- *                    before. Anything that needs this says so (`requireTimeTravel`).
+ *                    before. Anything that needs this says so (`increaseTime` throws a `ChainCapabilityError` on a chain
+ *                    that refuses `evm_increaseTime`).
  */
 import * as path from "path";
 
