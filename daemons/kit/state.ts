@@ -6,6 +6,7 @@
  */
 import type { Signer } from "ethers";
 
+import { ClockWatch } from "./clock";
 import type { Journal, JournalRecord } from "./journal";
 import { createLogger, type Logger } from "./log";
 import { DEFAULT_RETRY, Rpc, type RetryPolicy } from "./rpc";
@@ -71,6 +72,8 @@ export interface ServiceState<M extends ServiceMetrics = ServiceMetrics> {
   address: string;
   /** Open from `start()` to `close()`; the parts run only in between. */
   journal: Journal | null;
+  /** Warns when the chain's clock stands still while a part waits on it (an automine chain). */
+  readonly clock: ClockWatch;
 }
 
 /** The kit's state of a daemon with options `opts` and counters `metrics`, before `start()`. */
@@ -88,5 +91,6 @@ export function serviceState<M extends ServiceMetrics>(opts: ServiceOptions, met
     startBlock: opts.startBlock ?? 0,
     address: "",
     journal: null,
+    clock: new ClockWatch(log),
   };
 }

@@ -30,6 +30,8 @@ export async function settle(ctx: NodeContext): Promise<void> {
   const now = BigInt(block!.timestamp);
   // Known to be inside its window: no need to ask the chain again before the window ends.
   const due = open.filter((r) => (ctx.notBefore.get(r.key!) ?? 0n) <= now);
+  const waiting = open.length - due.length;
+  ctx.clock.observe(now, waiting > 0 ? `${waiting} settlement(s) after their challenge windows` : null);
   // Several at once: their transactions can share a block.
   await eachLimit(due, SETTLE_CONCURRENCY, async (r) => {
     try {

@@ -13,6 +13,7 @@ import { hexlify, Interface, randomBytes, ZeroAddress, ZeroHash, type ErrorFragm
 import { DisputeManager__factory, InferenceManager__factory, RedundantManager__factory } from "../../typechain-types";
 import { errorMessage, isHarmlessRace, RACE_ERRORS } from "../../daemons/kit/common";
 import { decodeInferenceRequested } from "../../daemons/kit/events";
+import { ClockWatch } from "../../daemons/kit/clock";
 import { createLogger, tokens } from "../../daemons/kit/log";
 import { FetchJsonRpcProvider } from "../../daemons/kit/provider";
 import { isTransient } from "../../daemons/kit/rpc";
@@ -125,6 +126,36 @@ describe("daemon kit: what the logs say", () => {
     expect(() => decodeCommitBatch(iface.encodeFunctionData("claim", [1n]))).to.throw(RangeError, /selector/);
     const one = encodeCommitBatch([1n], [ZeroHash], [ZeroHash]);
     expect(() => decodeCommitBatch(one.slice(0, -64))).to.throw(RangeError, /too short/);
+  });
+
+  it("warns once when the chain's clock stands still while something waits on it (an automine chain), with the remedy", () => {
+    const lines: string[] = [];
+    let wall = 0;
+    const watch = new ClockWatch(createLogger({ write: (l) => lines.push(l) }), 60_000, () => wall);
+    expect(watch.observe(100n, "1 settlement(s)")).to.equal(false);
+    wall = 59_999;
+    expect(watch.observe(100n, "1 settlement(s)")).to.equal(false);
+    wall = 60_000;
+    // Nothing waits: a still clock harms no one.
+    expect(watch.observe(100n, null)).to.equal(false);
+    expect(watch.observe(100n, "1 settlement(s)")).to.equal(true);
+    expect(lines).to.have.length(1);
+    const line = JSON.parse(lines[0]);
+    expect(line.level).to.equal("warn");
+    expect(line.msg)
+      .to.match(/automine/)
+      .and.match(/--block-time 1/);
+    expect(line).to.include({ waitingFor: "1 settlement(s)", blockTimestamp: "100", stalledSeconds: 60 });
+    // Once per stall.
+    wall = 500_000;
+    expect(watch.observe(100n, "1 settlement(s)")).to.equal(false);
+    // The clock moves (a block), then stalls anew: a new warning after a full stall.
+    expect(watch.observe(101n, "1 settlement(s)")).to.equal(false);
+    wall = 559_999;
+    expect(watch.observe(101n, "1 settlement(s)")).to.equal(false);
+    wall = 560_000;
+    expect(watch.observe(101n, "2 settlement(s)")).to.equal(true);
+    expect(lines).to.have.length(2);
   });
 });
 
