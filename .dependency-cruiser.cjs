@@ -35,6 +35,14 @@ module.exports = {
       to: { path: "(^|/)node_modules/(ethers|hardhat|@nomicfoundation|@typechain)/|^typechain-types/" },
     },
     {
+      name: "product-needs-only-dependencies",
+      severity: "error",
+      comment:
+        "The product (the verity bin and what it loads) runs from an install without devDependencies: every package it imports is a dependency.",
+      from: { path: `^(${PRODUCT.join("|")})/` },
+      to: { dependencyTypes: ["npm-dev"] },
+    },
+    {
       name: "daemons-share-only-the-kit",
       severity: "error",
       comment: "daemons/kit is shared; daemons/node and daemons/challenger never import each other, the kit neither.",

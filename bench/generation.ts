@@ -24,7 +24,7 @@ import { ZeroAddress, ZeroHash } from "ethers";
 
 import { decodeResponse, encodeRequest, encodeResponse, type GenerationRequest } from "../executor/generate";
 import { generationView, honestGenerationView, type GenerationView } from "../game/generation";
-import { tamperedView } from "../game/view";
+import { tamperedView } from "../tools/doubles/tamper";
 import { merkleRoot } from "../executor/trace/merkle";
 import { DisputeOutcome, RedundantOutcome } from "../protocol/constants";
 import { languageModel, LM_TERMS } from "../models/lm";

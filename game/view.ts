@@ -1,10 +1,11 @@
 /**
  * What one party of a dispute believes: the program, and the states S0..SL of the execution it stands behind.
- * An honest party's states come from `execute`; a dishonest one's are tampered (see `tamper.ts`). The game
- * player only ever reads a view, so the same code plays the node and the challenger, honest or not.
+ * An honest party's states come from `execute`; a dishonest one's are built outside the product (the test and
+ * network-tool double `tools/doubles/tamper.ts`). The game player only ever reads a view, so the same code plays the
+ * node and the challenger, honest or not.
  */
 import type { Program } from "../executor/runtime/program";
-import { execute, executeStep } from "../executor/runtime";
+import { execute } from "../executor/runtime";
 import { chunkCount, chunkLeaf, EMPTY_LEAF, hashPair, CHUNK_BYTES } from "../executor/trace/merkle";
 import { bytesOf, commitTrace, type Trace } from "../executor/trace/trace";
 import { WeightsCommitment } from "../executor/trace/weights";
@@ -27,33 +28,6 @@ export function viewOf(
   weights = new WeightsCommitment(program),
 ): PartyView {
   return { program, weights, states, trace: commitTrace(states) };
-}
-
-/**
- * A lie told at state `step` (1..L): byte `byteIndex` of S_step is changed by `delta` (mod 256), and, when
- * `propagate` is set, every later state is recomputed from the tampered one, so the lie is internally consistent
- * from there on (the hardest kind to catch: only step `step - 1 -> step` is wrong).
- */
-export function tamperedView(
-  honest: PartyView,
-  step: number,
-  byteIndex: number,
-  opts: { delta?: number; propagate?: boolean } = {},
-): PartyView {
-  const { program } = honest;
-  const L = program.layers.length;
-  if (!Number.isInteger(step) || step < 1 || step > L) throw new RangeError(`step ${step} is not in 1..${L}`);
-  const states: Int8Array[] = honest.states.map((s) => s.slice());
-  const target = states[step];
-  if (!Number.isInteger(byteIndex) || byteIndex < 0 || byteIndex >= target.length) {
-    throw new RangeError(`byte ${byteIndex} is not in S_${step} (length ${target.length})`);
-  }
-  const delta = opts.delta ?? 1;
-  target[byteIndex] = ((((target[byteIndex] + delta + 128) % 256) + 256) % 256) - 128;
-  if (opts.propagate ?? true) {
-    for (let k = step + 1; k <= L; k++) states[k] = executeStep(program, k, states[k - 1]);
-  }
-  return viewOf(program, states, honest.weights);
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * A local anvil chain (Foundry's node, from the `@foundry-rs/anvil` dev dependency): started on 127.0.0.1 and a
+ * A local anvil chain (Foundry's node, from the `@foundry-rs/anvil` dependency): started on 127.0.0.1 and a
  * free port with interval mining, so that time passes as on a real chain, and stopped with its process group.
  * `verity dev`, the network tool, the network benchmark and the end-to-end tests use it.
  */

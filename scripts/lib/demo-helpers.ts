@@ -4,7 +4,8 @@
  */
 import { formatEther, type ContractTransactionResponse, type Interface, type LogDescription } from "ethers";
 
-import { tamperedView, type PartyView } from "../../game/view";
+import { type PartyView } from "../../game/view";
+import { tamperedView } from "../../tools/doubles/tamper";
 import { mined } from "./protocol";
 
 /** Index of the largest value: the predicted digit of an output state S_L. */

@@ -10,7 +10,8 @@ import { ChallengerDaemon, InjectedCrash } from "../../daemons/challenger/daemon
 import { DisputeBoard } from "../../game/boards/dispute";
 import { Outcome, Phase } from "../../game/enums";
 import { Player } from "../../game/player";
-import { honestView, tamperedView } from "../../game/view";
+import { honestView } from "../../game/view";
+import { tamperedView } from "../../tools/doubles/tamper";
 import { pickedByHash } from "../../daemons/kit/common";
 import { NodeDaemon } from "../../daemons/node/daemon";
 import { startHealthServer } from "../../daemons/kit/health";

@@ -10,7 +10,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { getBytes, JsonRpcProvider, keccak256, NonceManager, Wallet } from "ethers";
 
-import { honestView, tamperedView } from "../../game/view";
+import { honestView } from "../../game/view";
+import { tamperedView } from "../../tools/doubles/tamper";
 import { decodeProgram } from "../../executor/runtime/program";
 import { bytesOf } from "../../executor/trace/trace";
 import { InferenceManager__factory } from "../../typechain-types";

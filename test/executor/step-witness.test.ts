@@ -26,7 +26,8 @@ import { DisputeBoard } from "../../game/boards/dispute";
 import { driveGame } from "../../game/driver";
 import { Outcome } from "../../game/enums";
 import { Player } from "../../game/player";
-import { honestView, tamperedView } from "../../game/view";
+import { honestView } from "../../game/view";
+import { tamperedView } from "../../tools/doubles/tamper";
 import { GraphBuilder } from "../../executor/model/builder";
 import { quantizeGraph } from "../../executor/quant";
 import {

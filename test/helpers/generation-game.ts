@@ -12,7 +12,8 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { driveGame } from "../../game/driver";
 import { generationView, GenerationPlayer, type GenerationView } from "../../game/generation";
-import { honestView, tamperedView, type PartyView } from "../../game/view";
+import { honestView, type PartyView } from "../../game/view";
+import { tamperedView } from "../../tools/doubles/tamper";
 import {
   chooseByte,
   encodeRequest,

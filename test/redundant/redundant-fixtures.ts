@@ -13,7 +13,8 @@ import type { PartyView } from "../../game/view";
 import { bytesOf } from "../../executor/trace/trace";
 import type { DemoModelName } from "../../models/demo-models";
 import { deployDisputeFixture, digitInput, FEE, redundantLibraries, VERSION_OF } from "../helpers/dispute-fixtures";
-import { honestView, tamperedView } from "../../game/view";
+import { honestView } from "../../game/view";
+import { tamperedView } from "../../tools/doubles/tamper";
 import { demoModel } from "../../models/demo-models";
 import { MINIMUM_STAKE } from "../helpers/fixtures";
 

@@ -16,7 +16,8 @@
  */
 import { AbiCoder, keccak256 } from "ethers";
 
-import { honestView, tamperedView, type PartyView } from "../../game/view";
+import { honestView, type PartyView } from "../../game/view";
+import { tamperedView } from "./tamper";
 import { pickedByHash } from "../../daemons/kit/common";
 import type { Logger } from "../../daemons/kit/log";
 import type { ViewProvider, ViewRequest } from "../../daemons/node/options";
