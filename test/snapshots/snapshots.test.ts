@@ -6,7 +6,9 @@ import hre from "hardhat";
 import { benchDisputes, disputeGasKeys } from "../../bench/disputes";
 import { benchGeneration } from "../../bench/generation";
 import { benchInference } from "../../bench/inference";
+import { benchLmOneStep } from "../../bench/lm";
 import { benchRedundant } from "../../bench/redundant";
+import { benchStakingRegistry } from "../../bench/registry";
 import { benchTee } from "../../bench/tee";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 
@@ -72,11 +74,13 @@ function compare(
     const quiet = () => undefined;
     const inference = await benchInference();
     const now: Record<string, number> = {
+      ...(await benchStakingRegistry()),
       ...inference,
       ...disputeGasKeys(await benchDisputes(quiet)),
       ...(await benchRedundant(quiet)),
       ...(await benchTee()),
       ...(await benchGeneration(quiet)),
+      oneStepMaxLm: await benchLmOneStep(quiet),
     };
     // Signatures (permit, enclave) vary in their zero bytes, hence in calldata gas, by a few dozen gas per run.
     const slack: Record<string, number> = { attest: 64, teeCommit: 128, teeEquivocation: 256 };
