@@ -63,7 +63,7 @@ export interface GraphNode {
  */
 export interface Graph {
   readonly name: string;
-  /** The default-domain opset the model imports (>= 9). */
+  /** The default-domain opset the model imports (MIN_OPSET to MAX_OPSET: 6 to 22). */
   readonly opsetVersion: number;
   /** Runtime inputs only: names that are also initializers are not listed here. */
   readonly inputs: readonly ValueInfo[];
