@@ -9,8 +9,8 @@ export const MIN_OPSET = 6;
 /** The newest default-domain opset Verity imports. */
 export const MAX_OPSET = 22;
 /**
- * The opset of the canonical form: after the rewrites of the opset table (executor/model/opset/table.ts) every node has the
- * semantics and the inputs of its newest version as of this opset, and the prepared graph reads this opset.
+ * The opset of the canonical form: after the rewrites of the opset table (executor/model/opset/table.ts) every
+ * node has the semantics and the inputs of its newest version as of this opset, and the prepared graph reads it.
  */
 export const CANONICAL_OPSET = MAX_OPSET;
 
