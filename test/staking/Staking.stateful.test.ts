@@ -67,7 +67,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
 
 describe("Staking (stateful property)", function () {
-  it("S1, S2, S3, S4, S5, S6: stays solvent, never releases locked stake and never over-slashes, across random action sequences", async function () {
+  it("S1, S2, S3, S4, S5, S6, G5: stays solvent, never releases locked stake and never over-slashes, across random action sequences", async function () {
     this.timeout(600_000);
     await fc.assert(
       fc.asyncProperty(fc.array(action, { minLength: 5, maxLength: 30 }), async (actions) => {
