@@ -173,7 +173,7 @@ describe("RedundantManager", function () {
   });
 
   describe("commit", function () {
-    it("fills the caller's own named slot, whatever the order of commits, locks the collateral, emits RedundantCommitted", async function () {
+    it("K8: fills the caller's own named slot, whatever the order of commits, locks the collateral, emits RedundantCommitted", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, s0 } = await requestRedundant(f, "mlp", 1, 2);
       const view = lieView("mlp", s0);
@@ -194,7 +194,7 @@ describe("RedundantManager", function () {
       expect((await f.redundant.getRequest(requestId)).committed).to.equal(1n);
     });
 
-    it("agreement of all k finalizes at once: each node paid its fee, collateral released, no game", async function () {
+    it("K1: agreement of all k finalizes at once: each node paid its fee, collateral released, no game", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, s0 } = await requestRedundant(f, "mlp", 2, 2);
       const view = lieView("mlp", s0);
@@ -216,7 +216,7 @@ describe("RedundantManager", function () {
       expect(await f.redundant.gameCount()).to.equal(0n);
     });
 
-    it("reverts for an unknown request, a settled one, a node it does not name, after the deadline", async function () {
+    it("K6: reverts for an unknown request, a settled one, a node it does not name, after the deadline", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, s0 } = await requestRedundant(f, "mlp", 3, 2);
       const view = lieView("mlp", s0);
@@ -263,7 +263,7 @@ describe("RedundantManager", function () {
         .withArgs(requestId, f.operators[0].address);
     });
 
-    it("reverts for an output of the wrong length and for anchors that do not fit the trace root", async function () {
+    it("K2: reverts for an output of the wrong length and for anchors that do not fit the trace root", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, s0 } = await requestRedundant(f, "mlp", 5, 2);
       const a = commitArgs(lieView("mlp", s0));
@@ -334,7 +334,7 @@ describe("RedundantManager", function () {
       expect(await f.redundant.credits(f.requester.address)).to.equal(2n * FEE);
     });
 
-    it("with 2 of 3 commitments in agreement: refunds the empty slot and finalizes with the two", async function () {
+    it("K6: with 2 of 3 commitments in agreement: refunds the empty slot and finalizes with the two", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, s0 } = await requestRedundant(f, "mlp", 10, 3);
       const view = lieView("mlp", s0);
@@ -476,7 +476,7 @@ describe("RedundantManager", function () {
       return game;
     }
 
-    it("proveStep: only a player may prove; the verifier decides; StepProven and GameResolved", async function () {
+    it("K6: proveStep: only a player may prove; the verifier decides; StepProven and GameResolved", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const game = await toProof(f);
       const v = game.views.A;
