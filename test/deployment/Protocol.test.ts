@@ -236,7 +236,7 @@ describe("Deployment (Ignition)", function () {
       expect(await disputeManager.disputeCount()).to.equal(0n);
     });
 
-    it("wires the TEE mode: the TeeSettler settles mode TEE with the file's equivocation parameters", async function () {
+    it("T7: wires the TEE mode: the TeeSettler settles mode TEE with the file's equivocation parameters", async function () {
       const { staking, nodeRegistry, inferenceManager, teeSettler, attestationVerifier } =
         await loadFixture(deployLocalFixture);
       const tee = await teeSettler.getAddress();
@@ -304,7 +304,7 @@ describe("Deployment (Ignition)", function () {
       expect(await grantsOf(redundantManager)).to.deep.equal(governs(d).sort());
     });
 
-    it("deploys the ZkSettler, governed by the deployer, as the InferenceManager's ZK settler", async function () {
+    it("Z8: deploys the ZkSettler, governed by the deployer, as the InferenceManager's ZK settler", async function () {
       const { zkSettler, inferenceManager, modelRegistry, deployer } = await loadFixture(deployLocalFixture);
       expect(await inferenceManager.modeSettler(8)).to.equal(await zkSettler.getAddress());
       expect(await zkSettler.inferenceManager()).to.equal(await inferenceManager.getAddress());

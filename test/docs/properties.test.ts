@@ -1,7 +1,7 @@
 /**
  * test/PROPERTIES.md lists every invariant with the test that checks it, and that test carries the row's id in its
- * title. This suite keeps both sides honest: every id of the table must appear in the title of an `it(...)` or
- * `describe(...)` of a test source (test/**\/*.ts), or be passed as a string literal to a shared behaviour
+ * title. This suite keeps both sides honest: every id of the table must appear in the title of an `it(...)`,
+ * `describe(...)` or titled hook of a test source (test/**\/*.ts), or be passed as a string literal to a shared behaviour
  * (`shouldBehaveLike…({ ids: { bounds: "S9" } })`, which writes it into its titles); and no id is defined twice.
  *
  * The sources are parsed with the TypeScript compiler, so an id in a comment or a test body does not count. An id
@@ -44,11 +44,13 @@ function fragments(node: ts.Node): string[] {
   return out;
 }
 
-const TITLED = new Set(["it", "describe", "context", "specify"]);
+/** Mocha's titled calls: a test, a suite, or a hook given a title (`after("W6: stops every child…", …)`). */
+const TITLED = new Set(["it", "describe", "context", "specify", "before", "after", "beforeEach", "afterEach"]);
 
-/** The name a call is made through: `it`, `it.skip` → `it`, `shouldBehaveLikeChessClock`. */
-function calleeName(call: ts.CallExpression): string | undefined {
-  let callee: ts.Expression = call.expression;
+/** The name a call is made through: `it`, `it.skip` → `it`, `(c ? describe.skip : describe)` → `describe`. */
+function calleeName(callee: ts.Expression): string | undefined {
+  while (ts.isParenthesizedExpression(callee)) callee = callee.expression;
+  if (ts.isConditionalExpression(callee)) return calleeName(callee.whenFalse) ?? calleeName(callee.whenTrue);
   if (ts.isPropertyAccessExpression(callee)) callee = callee.expression;
   return ts.isIdentifier(callee) ? callee.text : undefined;
 }
@@ -75,7 +77,7 @@ export function sourceIds(source: string, fileName = "test.ts"): Set<string> {
   let callsBehaviour = false;
   const visit = (node: ts.Node): void => {
     if (ts.isCallExpression(node)) {
-      const name = calleeName(node);
+      const name = calleeName(node.expression);
       if (name !== undefined && TITLED.has(name) && node.arguments.length > 0) {
         for (const text of fragments(node.arguments[0])) for (const m of text.matchAll(IN_TITLE)) titled.add(m[1]);
       } else if (name?.startsWith("shouldBehaveLike")) {
@@ -124,7 +126,8 @@ describe("test/PROPERTIES.md ids", function () {
     const ids = sourceIds(
       [
         `it("R10-1: slots are named", () => {});`,
-        `describe("X10-4, X10-6: worst elements", () => {});`,
+        `(c ? describe.skip : describe)("X10-4, X10-6: worst elements", () => {});`,
+        `after("W6: stops every child", () => {});`,
         `it(\`LM3 \${"x"} wins\`, () => {});`,
         `it("checks XAR1: and R2x: and -R3: and R4", () => {});`,
         `shouldBehaveLikeChessClock({ ids: { clock: "G7", resolution: "G4" } });`,
@@ -133,7 +136,7 @@ describe("test/PROPERTIES.md ids", function () {
         `expect("S3").to.equal("S3");`,
       ].join("\n"),
     );
-    expect([...ids].sort()).to.deep.equal(["G4", "G7", "LM3", "R10-1", "S8", "S9", "X10-4", "X10-6"]);
+    expect([...ids].sort()).to.deep.equal(["G4", "G7", "LM3", "R10-1", "S8", "S9", "W6", "X10-4", "X10-6"]);
     // A spec-like `id` counts only in a file that calls a behaviour.
     expect([...sourceIds(`it("plain", () => ({ id: "S4", ids: { bounds: "S5" } }));`)]).to.be.empty;
   });
