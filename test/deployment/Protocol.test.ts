@@ -266,7 +266,7 @@ describe("Deployment (Ignition)", function () {
       }
     });
 
-    it("D1: grants exactly the governor roles to the deployer and each manager role to its manager", async function () {
+    it("D1, T7, T10-3: grants exactly the governor roles to the deployer and each manager role to its manager", async function () {
       const {
         token,
         staking,
@@ -354,7 +354,7 @@ describe("Deployment (Ignition)", function () {
   });
 
   describe("the hand-over variant (buildProtocolModule({ handOver: true })) with Protocol.governor set", function () {
-    it("D1: ends with every admin, governor and minter role held by the governor and none by the deployer", async function () {
+    it("D1, Z8: ends with every admin, governor and minter role held by the governor and none by the deployer", async function () {
       const {
         token,
         staking,

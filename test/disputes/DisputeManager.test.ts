@@ -147,7 +147,7 @@ describe("DisputeManager", function () {
   });
 
   describe("turns, phases and clocks", function () {
-    it("rejects a move by the wrong party, in the wrong phase, and a replayed move", async function () {
+    it("G7: rejects a move by the wrong party, in the wrong phase, and a replayed move", async function () {
       const f = await loadFixture(deployDisputeFixture);
       const game = await openGame(f, LIE);
       const id = game.disputeId;
@@ -193,7 +193,7 @@ describe("DisputeManager", function () {
       });
     });
 
-    it("charges each side only for its own thinking time, and extends a clock that is nearly out", async function () {
+    it("G7: charges each side only for its own thinking time, and extends a clock that is nearly out", async function () {
       const f = await loadFixture(deployDisputeFixture);
       const game = await openGame(f, LIE);
       const id = game.disputeId;

@@ -106,7 +106,7 @@ describe("NodeDaemon", function () {
       d.close();
     });
 
-    it("C10-6 waits out another node's claim, reopens it once abandoned past its serve deadline, then claims and serves the request", async () => {
+    it("C10-6, C10-1: waits out another node's claim, reopens it once abandoned past its serve deadline, then claims and serves the request", async () => {
       const id = await requestFrom(f, "mlp", digitInput("mlp", 3).s0, ethers.ZeroAddress);
       await f.inference.connect(other()).claim(id); // a griefer that never commits
       const { serveDeadline } = await f.inference.getRequest(id);

@@ -66,14 +66,14 @@ describe("RedundantManager", function () {
       );
     });
 
-    it("lets the governor set bounded parameters, with an event", async function () {
+    it("K10: lets the governor set bounded parameters, with an event", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const next = { ...PARAMS, maxNodes: 3, rewardPpm: 250_000n };
       await expect(f.redundant.connect(f.governor).setParameters(next)).to.emit(f.redundant, "ParametersSet");
       expect((await f.redundant.parameters()).maxNodes).to.equal(3n);
     });
 
-    it("reverts for a non-governor and for each parameter out of bounds", async function () {
+    it("K10: reverts for a non-governor and for each parameter out of bounds", async function () {
       const f = await loadFixture(deployRedundantFixture);
       await expect(f.redundant.connect(f.stranger).setParameters(PARAMS)).to.be.revertedWithCustomError(
         f.redundant,
@@ -97,7 +97,7 @@ describe("RedundantManager", function () {
   });
 
   describe("request", function () {
-    it("escrows k x fee, reserves slot i for nodes[i] and emits RedundantRequested", async function () {
+    it("R10-1: escrows k x fee, reserves slot i for nodes[i] and emits RedundantRequested", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { s0 } = digitInput("mlp", 0);
       const input = bytesOf(s0);
@@ -133,7 +133,7 @@ describe("RedundantManager", function () {
       }
     });
 
-    it("reverts for a node named twice and for a named node not eligible for the version", async function () {
+    it("R10-1: reverts for a node named twice and for a named node not eligible for the version", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const input = bytesOf(digitInput("mlp", 0).s0);
       const [a, b] = namedNodes(f, 2);
@@ -173,7 +173,7 @@ describe("RedundantManager", function () {
   });
 
   describe("commit", function () {
-    it("K8: fills the caller's own named slot, whatever the order of commits, locks the collateral, emits RedundantCommitted", async function () {
+    it("K8, R10-1: fills the caller's own named slot, whatever the order of commits, locks the collateral, emits RedundantCommitted", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, s0 } = await requestRedundant(f, "mlp", 1, 2);
       const view = lieView("mlp", s0);
@@ -245,7 +245,7 @@ describe("RedundantManager", function () {
         .withArgs(late.requestId, deadline);
     });
 
-    it("reverts for a stranger, a named node no longer eligible and a node committing twice", async function () {
+    it("R10-1: reverts for a stranger, a named node no longer eligible and a node committing twice", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, s0 } = await requestRedundant(f, "mlp", 4, 3);
       const view = lieView("mlp", s0);
@@ -303,7 +303,7 @@ describe("RedundantManager", function () {
         .withArgs(requestId);
     });
 
-    it("expires a request with one commitment: the lone node paid its fee and released, the other fees refunded", async function () {
+    it("R10-2: expires a request with one commitment: the lone node paid its fee and released, the other fees refunded", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, s0 } = await requestRedundant(f, "mlp", 8, 3);
       await commitView(f, f.operators[1], requestId, lieView("mlp", s0));
@@ -375,7 +375,7 @@ describe("RedundantManager", function () {
       expect(await f.redundant.deadline(game.gameId)).to.equal(g.turnStartedAt + MOVE_CLOCK);
     });
 
-    it("revealRoots: checks the caller, the count and the trace root; emits RootsRevealed", async function () {
+    it("K10: revealRoots: checks the caller, the count and the trace root; emits RootsRevealed", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const game = await openGame(f);
       const roots = [...game.views.A.trace.stateRoots];

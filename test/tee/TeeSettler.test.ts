@@ -641,7 +641,7 @@ describe("TeeSettler", function () {
       expect(await t.staking.totalStake(t.node.address)).to.equal(0n);
     });
 
-    it("rejects evidence that is no equivocation", async function () {
+    it("T10-1: rejects evidence that is no equivocation", async function () {
       const t = await loadFixture(deployTeeFixture);
       const r1 = await teeRequest(t, 1);
       const r2 = await teeRequest(t, 2);
