@@ -542,7 +542,7 @@ describe("InferenceManager", function () {
   });
 
   describe("refund", function () {
-    it("credits the requester of an unserved request after its deadline; anyone may call", async function () {
+    it("I2: credits the requester of an unserved request after its deadline; anyone may call", async function () {
       const f = await fixture();
       const [alice] = f.requesters;
       for (const node of [NONE, f.node.address]) {
