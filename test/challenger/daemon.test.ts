@@ -59,7 +59,7 @@ describe("ChallengerDaemon", function () {
   const disputesOpened = () => f.disputes.queryFilter(f.disputes.filters.DisputeOpened());
   const messages = (log: { lines: Record<string, unknown>[] }) => log.lines.map((l) => String(l.msg));
 
-  it("catches a cheating node: disputes its result, wins the game, and the node is slashed", async () => {
+  it("H1: catches a cheating node: disputes its result, wins the game, and the node is slashed", async () => {
     const id = await requestFrom(f, "mlp", digitInput("mlp", 6).s0, nodeSigner().address);
     const n = await node({ viewProvider: tamperingViews({ fraction: 1, seed: "liar" }) });
     await n.tick();
@@ -85,7 +85,7 @@ describe("ChallengerDaemon", function () {
     expect(messages(log)).to.include("dispute won: the node was slashed");
   });
 
-  it("never disputes an honest node, and serves /health and /metrics on 127.0.0.1", async () => {
+  it("H2: never disputes an honest node, and serves /health and /metrics on 127.0.0.1", async () => {
     for (let i = 0; i < 3; i++) await requestFrom(f, "mlp", digitInput("mlp", i).s0, nodeSigner().address);
     const n = await node();
     await n.tick();
@@ -123,7 +123,7 @@ describe("ChallengerDaemon", function () {
     }
   });
 
-  describe("sampling", () => {
+  describe("H4: sampling", () => {
     it("with --sample 0 checks nothing, even a wrong result", async () => {
       for (let i = 0; i < 2; i++) await requestFrom(f, "mlp", digitInput("mlp", i).s0, nodeSigner().address);
       const n = await node({ viewProvider: tamperingViews({ fraction: 1, seed: "liar" }) });
@@ -159,7 +159,7 @@ describe("ChallengerDaemon", function () {
     });
   });
 
-  it("catches a cheat inside a batch: proves the leaf from the calldata, disputes it and wins", async () => {
+  it("H3: catches a cheat inside a batch: proves the leaf from the calldata, disputes it and wins", async () => {
     const ids: bigint[] = [];
     for (let i = 0; i < 3; i++) ids.push(await requestFrom(f, "mlp", digitInput("mlp", i).s0, nodeSigner().address));
     // A cheat seed that tampers with exactly one of the three leaves.
@@ -183,7 +183,7 @@ describe("ChallengerDaemon", function () {
     expect(await f.disputes.disputeCount()).to.equal(1n);
   });
 
-  describe("restart safety", () => {
+  describe("H5: restart safety", () => {
     it("does not check a commitment again after a restart (the cursor and the checks are journaled)", async () => {
       for (let i = 0; i < 2; i++) await requestFrom(f, "mlp", digitInput("mlp", i).s0, nodeSigner().address);
       const n = await node();
@@ -261,7 +261,7 @@ describe("ChallengerDaemon", function () {
     });
   });
 
-  describe("skips", () => {
+  describe("H6: skips", () => {
     it("skips a wrong result whose window has closed", async () => {
       const id = await requestFrom(f, "mlp", digitInput("mlp", 1).s0, nodeSigner().address);
       const n = await node({ viewProvider: tamperingViews({ fraction: 1, seed: "liar" }) });
@@ -393,7 +393,7 @@ describe("ChallengerDaemon", function () {
     });
   });
 
-  it("keeps running while the RPC endpoint is down past the retry budget, then catches up and disputes", async () => {
+  it("H7: keeps running while the RPC endpoint is down past the retry budget, then catches up and disputes", async () => {
     await requestFrom(f, "mlp", digitInput("mlp", 8).s0, nodeSigner().address);
     const n = await node({ viewProvider: tamperingViews({ fraction: 1, seed: "liar" }) });
     await n.tick();
@@ -420,7 +420,7 @@ describe("ChallengerDaemon", function () {
     }
   });
 
-  it("resolves the timeout when the node stops playing", async () => {
+  it("H7: resolves the timeout when the node stops playing", async () => {
     const id = await requestFrom(f, "mlp", digitInput("mlp", 7).s0, nodeSigner().address);
     const n = await node({ viewProvider: tamperingViews({ fraction: 1, seed: "liar" }) });
     await n.tick();

@@ -19,7 +19,7 @@ const calldata = (leaves: Leaf[]) =>
   ]);
 
 describe("Challenger intake", () => {
-  describe("batchLeavesFromCalldata", () => {
+  describe("H3: batchLeavesFromCalldata", () => {
     it("reads the leaves of a commitBatch call whose leaves hash to the committed root", () => {
       const leaves = leavesOf(5);
       const root = merkleRoot(leaves.map(leafHash));
@@ -36,7 +36,7 @@ describe("Challenger intake", () => {
     });
   });
 
-  it("leafHash is keccak256(abi.encode(requestId, outputHash, traceRoot)), and every rebuilt proof verifies", () => {
+  it("H3: leafHash is keccak256(abi.encode(requestId, outputHash, traceRoot)), and every rebuilt proof verifies", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 40 }), fc.nat(), (n, pick) => {
         const leaves = leavesOf(n);
@@ -56,7 +56,7 @@ describe("Challenger intake", () => {
     );
   });
 
-  describe("sampling (pickedByHash)", () => {
+  describe("H4: sampling (pickedByHash)", () => {
     it("is a pure function of (seed, requestId, fraction), never picks at 0 and always picks at 1", () => {
       fc.assert(
         fc.property(

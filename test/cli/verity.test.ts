@@ -108,7 +108,7 @@ type Run = CliRun;
   after(() => cli?.stop());
 
   describe("connection and configuration", () => {
-    it("exits 2 with the hint to start a chain when no RPC node answers", async () => {
+    it("C2: exits 2 with the hint to start a chain when no RPC node answers", async () => {
       const port = await freePort();
       const r = await verity(["status", "--rpc", `http://127.0.0.1:${port}`]);
       expect(r.status).to.equal(2);
@@ -118,7 +118,7 @@ type Run = CliRun;
       expect(r.stderr).to.not.contain("JsonRpcProvider"); // no retry noise from ethers
     });
 
-    it("exits 2 when the deployment file does not exist, and points at verity deploy", async () => {
+    it("C2: exits 2 when the deployment file does not exist, and points at verity deploy", async () => {
       const r = await verity(["status", "--deployment", path.join(dir, "nope.json")]);
       expect(r.status).to.equal(2);
       expect(r.stderr).to.match(/deployment file .*nope\.json' does not exist/);
@@ -142,7 +142,7 @@ type Run = CliRun;
       expect(r2.status).to.equal(2);
     });
 
-    it("refuses a write command without a key (exit 2, with a hint)", async () => {
+    it("C2: refuses a write command without a key (exit 2, with a hint)", async () => {
       const r = await verity(["node", "stake", "1"]);
       expect(r.status).to.equal(2);
       expect(r.stderr).to.contain("needs a private key");
@@ -152,7 +152,7 @@ type Run = CliRun;
       expect(bad.stderr).to.contain("the private key is not a 32-byte hex string");
     });
 
-    it("exits 64 on a usage error (a missing required option)", async () => {
+    it("C2: exits 64 on a usage error (a missing required option)", async () => {
       const r = await verity(["node", "register", "--serve", "1"]);
       expect(r.status).to.equal(64);
       expect(r.stderr).to.contain("--endpoint");
@@ -209,14 +209,14 @@ type Run = CliRun;
       expect(bad.stderr).to.contain("600000");
     });
 
-    it("params set with another key reverts with the decoded AccessControl error and a hint", async () => {
+    it("C2: params set with another key reverts with the decoded AccessControl error and a hint", async () => {
       const r = await verity(["params", "set", "DisputeManager.bond", "5"], as(2));
       expect(r.status).to.equal(2);
       expect(r.stderr).to.contain(`AccessControlUnauthorizedAccount(${REQUESTER}`);
       expect(r.stderr).to.contain("hint: this account lacks the role");
     });
 
-    it("params set out of bounds reverts with the bounds", async () => {
+    it("C2: params set out of bounds reverts with the bounds", async () => {
       const r = await verity(["params", "set", "InferenceManager.challengeWindow", "5"], as(0));
       expect(r.status).to.equal(2);
       expect(r.stderr).to.contain('InferenceManagerParameterOutOfBounds("challengeWindow", 5, 10, 604800)');
@@ -278,7 +278,7 @@ type Run = CliRun;
       expect(b.balance).to.equal(1500n * 10n ** 18n + "");
     });
 
-    it("register with less than the minimum stake reverts with the decoded error and a hint", async () => {
+    it("C2: register with less than the minimum stake reverts with the decoded error and a hint", async () => {
       await ok(["node", "stake", "500"], as(1));
       const r = await verity(["node", "register", "--endpoint", "http://127.0.0.1:7001", "--serve", "1"], as(1));
       expect(r.status).to.equal(2);
@@ -321,14 +321,14 @@ type Run = CliRun;
   });
 
   describe("requesters", () => {
-    it("request for an unknown version exits 2 with the decoded registry error", async () => {
+    it("C2: request for an unknown version exits 2 with the decoded registry error", async () => {
       const r = await verity(["request", "--model", "9", "--input", digit], as(2));
       expect(r.status).to.equal(2);
       expect(r.stderr).to.contain("ModelRegistryUnknownVersion(9)");
       expect(r.stderr).to.contain("verity model list");
     });
 
-    it("request without the program in the local store exits 2 and says how to get it", async () => {
+    it("C2: request without the program in the local store exits 2 and says how to get it", async () => {
       const r = await verity(["request", "--model", "1", "--input", digit], {
         ...as(2),
         VERITY_HOME: path.join(dir, "empty-home"),
@@ -338,7 +338,7 @@ type Run = CliRun;
       expect(r.stderr).to.contain("verity model publish");
     });
 
-    it("request escrows the fee; result --verify reports MATCH and the predicted digit after an honest commitment", async () => {
+    it("C1: request escrows the fee; result --verify reports MATCH and the predicted digit after an honest commitment", async () => {
       const r = await json<{ requestId: string; status: string; fee: string }>(
         ["request", "--model", "1", "--input", digit, "--node", OPERATOR],
         as(2),
@@ -395,7 +395,7 @@ type Run = CliRun;
       expect(again.stderr).to.contain("has no credits to claim");
     });
 
-    it("result --verify exits 3 with MISMATCH when the node committed a wrong output", async () => {
+    it("C1: result --verify exits 3 with MISMATCH when the node committed a wrong output", async () => {
       await ok(["request", "--model", "1", "--input", digit, "--node", OPERATOR], as(2));
       await commitAsNode(3n, true);
       const r = await verity(["result", "3", "--verify"]);
@@ -404,7 +404,7 @@ type Run = CliRun;
       expect(r.stderr).to.contain("error: MISMATCH: request 3's commitment differs from the honest execution");
     });
 
-    it("result --verify finds a batched commitment in the commitBatch calldata (MATCH, and MISMATCH for a lying leaf)", async () => {
+    it("C1: result --verify finds a batched commitment in the commitBatch calldata (MATCH, and MISMATCH for a lying leaf)", async () => {
       await ok(["request", "--model", "1", "--input", digit, "--node", OPERATOR], as(2));
       await ok(["request", "--model", "1", "--input", digit, "--node", OPERATOR], as(2));
       const honest = await resultOf(4n);
@@ -429,7 +429,7 @@ type Run = CliRun;
       expect(bad.stdout).to.contain("MISMATCH");
     });
 
-    it("result of a batched request recomputes its output and shows it only when it hashes to the leaf", async () => {
+    it("C3: result of a batched request recomputes its output and shows it only when it hashes to the leaf", async () => {
       const honest = await resultOf(4n);
       const shown = await json<{
         output: number[] | null;
@@ -659,7 +659,7 @@ type Run = CliRun;
       for (const r of runs) expect(r.status, r.stderr).to.equal(0);
     });
 
-    it("a key without native gas: exit 2 with a hint, no stack", async () => {
+    it("C2: a key without native gas: exit 2 with a hint, no stack", async () => {
       const broke = Wallet.createRandom().privateKey;
       const r = await verity(["token", "transfer", GOVERNOR, "0"], { VERITY_PRIVATE_KEY: broke });
       expect(r.status, r.stderr).to.equal(2);

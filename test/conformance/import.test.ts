@@ -407,7 +407,7 @@ describe("importer: a PyTorch-style MLP export with decomposed LayerNorm", funct
         "Gemm",
       ]);
     });
-    it(`quantizes and runs it (opset ${opset}) within 3 steps of onnxruntime`, async function () {
+    it(`E11: quantizes and runs it (opset ${opset}) within 3 steps of onnxruntime`, async function () {
       // pending until the LayerNormalization kernel (issue 12, ops-math) lands; then it runs by itself
       if (!(SUPPORTED_OPERATORS as readonly string[]).includes("LayerNormalization")) this.skip();
       await checkConformance(exportedMlp(opset));

@@ -36,25 +36,25 @@ describe("npm run demo (scripts/demo.ts)", () => {
     return found;
   };
 
-  it("pays the honest nodes A and B the fees of their two finalized requests each, stake untouched", () => {
+  it("C4: pays the honest nodes A and B the fees of their two finalized requests each, stake untouched", () => {
     for (const name of ["node A", "node B"]) {
       expect(account(name)).to.include({ wallet: 2n * ONE, stake: 0n, status: "Active" });
     }
   });
 
-  it("slashes node C by its request's collateral (fee x 10) and jails it", () => {
+  it("C4: slashes node C by its request's collateral (fee x 10) and jails it", () => {
     expect(account("node C")).to.include({ wallet: 0n, stake: -10n * ONE, status: "Jailed" });
     expect(outcome.disputes).to.have.length(1);
     expect(outcome.disputes[0].outcome).to.equal("NodeWrong");
   });
 
-  it("gives the challenger half the slash and burns the rest; the requester pays only for honest results", () => {
+  it("C4: gives the challenger half the slash and burns the rest; the requester pays only for honest results", () => {
     expect(account("challenger").wallet).to.equal(5n * ONE);
     expect(account("burned").wallet).to.equal(5n * ONE);
     expect(account("requester").wallet).to.equal(-4n * ONE);
   });
 
-  it("conserves tokens among the accounts of the closing table (wallets plus stakes)", () => {
+  it("C4: conserves tokens among the accounts of the closing table (wallets plus stakes)", () => {
     expect(outcome.accounts.reduce((sum, a) => sum + a.wallet + a.stake, 0n)).to.equal(0n);
   });
 

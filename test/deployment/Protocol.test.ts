@@ -160,7 +160,7 @@ describe("Deployment (Ignition)", function () {
       expect(await token.balanceOf(deployer.address)).to.equal(supply);
     });
 
-    it("configures Staking with every parameter of the file", async function () {
+    it("D1: configures Staking with every parameter of the file", async function () {
       const { staking } = await loadFixture(deployLocalFixture);
       expect(await staking.minimumStake()).to.equal(local.Staking.minimumStake);
       expect(await staking.minimumStake()).to.equal(ethers.parseEther("1000"));
@@ -170,7 +170,7 @@ describe("Deployment (Ignition)", function () {
       expect(await staking.treasury()).to.equal(ethers.ZeroAddress);
     });
 
-    it("configures the InferenceManager with every parameter of the file", async function () {
+    it("D1: configures the InferenceManager with every parameter of the file", async function () {
       const { inferenceManager } = await loadFixture(deployLocalFixture);
       const p = local.InferenceManager;
       expect(await inferenceManager.challengeWindow()).to.equal(p.challengeWindow);
@@ -181,7 +181,7 @@ describe("Deployment (Ignition)", function () {
       expect(await inferenceManager.serveTimeout()).to.equal(p.serveTimeout);
     });
 
-    it("configures the DisputeManager with every parameter of the file", async function () {
+    it("D1: configures the DisputeManager with every parameter of the file", async function () {
       const { disputeManager } = await loadFixture(deployLocalFixture);
       const p = local.DisputeManager;
       expect(await disputeManager.bond()).to.equal(p.bond);
@@ -192,7 +192,7 @@ describe("Deployment (Ignition)", function () {
       expect(await disputeManager.rewardPpm()).to.equal(await disputeManager.MAX_REWARD_PPM());
     });
 
-    it("configures the RedundantManager with every parameter of the file and links it", async function () {
+    it("D1: configures the RedundantManager with every parameter of the file and links it", async function () {
       const { redundantManager, staking, nodeRegistry, verifier } = await loadFixture(deployLocalFixture);
       const p = local.RedundantManager;
       const actual = await redundantManager.parameters();
@@ -207,7 +207,7 @@ describe("Deployment (Ignition)", function () {
       expect(await redundantManager.verifier()).to.equal(await verifier.getAddress());
     });
 
-    it("sets a thawing period of at least the challenge window plus two of the longest games", async function () {
+    it("D2: sets a thawing period of at least the challenge window plus two of the longest games", async function () {
       const { staking, inferenceManager, disputeManager } = await loadFixture(deployLocalFixture);
       const game = await disputeManager.maxGameDuration();
       // 2 clocks of 1 h + 46 moves x 10 min of extension = 34,800 s; 3,600 + 2 x 34,800 = 73,200 s <= 86,400 s.
@@ -215,7 +215,7 @@ describe("Deployment (Ignition)", function () {
       expect(await staking.thawingPeriod()).to.be.gte(BigInt(await inferenceManager.challengeWindow()) + 2n * game);
     });
 
-    it("links every contract to the ones it calls", async function () {
+    it("D1: links every contract to the ones it calls", async function () {
       const { token, staking, modelRegistry, nodeRegistry, inferenceManager, verifier, disputeManager } =
         await loadFixture(deployLocalFixture);
       expect(await staking.token()).to.equal(await token.getAddress());
@@ -236,7 +236,7 @@ describe("Deployment (Ignition)", function () {
       expect(await disputeManager.disputeCount()).to.equal(0n);
     });
 
-    it("wires the TEE mode: the TeeSettler settles mode TEE with the file's equivocation parameters", async function () {
+    it("T7: wires the TEE mode: the TeeSettler settles mode TEE with the file's equivocation parameters", async function () {
       const { staking, nodeRegistry, inferenceManager, teeSettler, attestationVerifier } =
         await loadFixture(deployLocalFixture);
       const tee = await teeSettler.getAddress();
@@ -266,7 +266,7 @@ describe("Deployment (Ignition)", function () {
       }
     });
 
-    it("grants exactly the governor roles to the deployer and each manager role to its manager", async function () {
+    it("D1, T7, T10-3: grants exactly the governor roles to the deployer and each manager role to its manager", async function () {
       const {
         token,
         staking,
@@ -304,7 +304,7 @@ describe("Deployment (Ignition)", function () {
       expect(await grantsOf(redundantManager)).to.deep.equal(governs(d).sort());
     });
 
-    it("deploys the ZkSettler, governed by the deployer, as the InferenceManager's ZK settler", async function () {
+    it("Z8: deploys the ZkSettler, governed by the deployer, as the InferenceManager's ZK settler", async function () {
       const { zkSettler, inferenceManager, modelRegistry, deployer } = await loadFixture(deployLocalFixture);
       expect(await inferenceManager.modeSettler(8)).to.equal(await zkSettler.getAddress());
       expect(await zkSettler.inferenceManager()).to.equal(await inferenceManager.getAddress());
@@ -312,7 +312,7 @@ describe("Deployment (Ignition)", function () {
       expect(await grantsOf(zkSettler)).to.deep.equal(governs(deployer.address).sort());
     });
 
-    it("gives the deployer no manager role", async function () {
+    it("D1: gives the deployer no manager role", async function () {
       const { staking, nodeRegistry, inferenceManager, deployer } = await loadFixture(deployLocalFixture);
       expect(await staking.hasRole(SLASHER_ROLE, deployer.address)).to.equal(false);
       expect(await staking.hasRole(INFERENCE_ROLE, deployer.address)).to.equal(false);
@@ -320,7 +320,7 @@ describe("Deployment (Ignition)", function () {
       expect(await inferenceManager.hasRole(DISPUTE_ROLE, deployer.address)).to.equal(false);
     });
 
-    it("leaves each role administered by DEFAULT_ADMIN_ROLE", async function () {
+    it("D1: leaves each role administered by DEFAULT_ADMIN_ROLE", async function () {
       const { staking, nodeRegistry, inferenceManager, disputeManager } = await loadFixture(deployLocalFixture);
       for (const role of [GOVERNOR_ROLE, SLASHER_ROLE, INFERENCE_ROLE]) {
         expect(await staking.getRoleAdmin(role)).to.equal(DEFAULT_ADMIN_ROLE);
@@ -354,7 +354,7 @@ describe("Deployment (Ignition)", function () {
   });
 
   describe("the hand-over variant (buildProtocolModule({ handOver: true })) with Protocol.governor set", function () {
-    it("ends with every admin, governor and minter role held by the governor and none by the deployer", async function () {
+    it("D1, Z8: ends with every admin, governor and minter role held by the governor and none by the deployer", async function () {
       const {
         token,
         staking,
@@ -444,7 +444,7 @@ describe("Deployment (Ignition)", function () {
       expect(await nodeRegistry.staking()).to.equal(await staking.getAddress());
     });
 
-    it("wires the manager roles as Protocol.ts does", async function () {
+    it("D1: wires the manager roles as Protocol.ts does", async function () {
       const { result, deployer } = await loadFixture(deployOnExistingTokenFixture);
       const { staking, nodeRegistry, inferenceManager, disputeManager, redundantManager, teeSettler } =
         await typed(result);
@@ -477,7 +477,7 @@ describe("Deployment (Ignition)", function () {
   });
 
   describe("ProtocolExistingTokenHandOver.ts", function () {
-    it("hands every contract over to Protocol.governor and leaves the existing token's roles alone", async function () {
+    it("D1: hands every contract over to Protocol.governor and leaves the existing token's roles alone", async function () {
       const {
         existing,
         staking,

@@ -26,7 +26,7 @@ describe("Dispute game (end to end, demo models)", function () {
 
   describe("a lying node against an honest challenger", function () {
     for (const model of ["mlp", "cnn"] as const) {
-      it(`${model}: slashes the node, rewards the challenger, refunds the requester and jails the node`, async function () {
+      it(`G2, G5: ${model}: slashes the node, rewards the challenger, refunds the requester and jails the node`, async function () {
         const f = await loadFixture(deployDisputeFixture);
         const node = f.operators[0];
         const L = demoModel(model).program.layers.length;
@@ -61,7 +61,7 @@ describe("Dispute game (end to end, demo models)", function () {
 
   describe("an honest node against a lying challenger", function () {
     for (const model of ["mlp", "cnn"] as const) {
-      it(`${model}: the challenger loses its bond to the node, and the result still finalizes`, async function () {
+      it(`G2, G5: ${model}: the challenger loses its bond to the node, and the result still finalizes`, async function () {
         const f = await loadFixture(deployDisputeFixture);
         const node = f.operators[0];
         const L = demoModel(model).program.layers.length;
@@ -85,7 +85,7 @@ describe("Dispute game (end to end, demo models)", function () {
     }
   });
 
-  describe("where the cheat sits", function () {
+  describe("G1: where the cheat sits", function () {
     const cases: [string, (L: number) => NonNullable<GameSetup["nodeLie"]>][] = [
       ["the first step", () => ({ step: 1, byte: 0 })],
       ["the last step", (L) => ({ step: L, byte: 1 })],
@@ -110,7 +110,7 @@ describe("Dispute game (end to end, demo models)", function () {
     expect(result.moves[result.moves.length - 1]).to.equal("challenger: proveStepSparse(byte 3)");
   });
 
-  describe("a party that stops responding", function () {
+  describe("G1: a party that stops responding", function () {
     it("the node loses when it never reveals its state roots", async function () {
       const f = await loadFixture(deployDisputeFixture);
       const result = await playGame(f, { model: "mlp", digit: 1, stops: { side: "node", after: 0 } });
@@ -143,7 +143,7 @@ describe("Dispute game (end to end, demo models)", function () {
     });
   });
 
-  describe("property: the honest party always wins", function () {
+  describe("G1: property: the honest party always wins", function () {
     it(`wins ${GAME_RUNS} random games: either side lies, at any step and byte, or stalls`, async function () {
       const runs = GAME_RUNS;
       const f0 = await loadFixture(deployDisputeFixture);

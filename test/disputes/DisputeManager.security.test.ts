@@ -54,7 +54,7 @@ describe("DisputeManager (security findings)", function () {
       return { node, view, requestId, disputeId, padded, trueOutput, roots: [...view.trace.stateRoots], L };
     }
 
-    it("F1: refuses to reveal a zero-padded output, so the node times out, is slashed and the request rejected", async function () {
+    it("G9, F1: refuses to reveal a zero-padded output, so the node times out, is slashed and the request rejected", async function () {
       const f = await loadFixture(deployDisputeFixture);
       const { node, view, requestId, disputeId, padded, trueOutput, roots } = await paddedBatchLeaf(f);
       const input = bytesOf(view.states[0]);
@@ -79,7 +79,7 @@ describe("DisputeManager (security findings)", function () {
       expect(await f.disputes.credits(f.challenger.address)).to.be.greaterThan(BOND);
     });
 
-    it("F1: records the registered output length in the dispute", async function () {
+    it("G9, F1: records the registered output length in the dispute", async function () {
       const f = await loadFixture(deployDisputeFixture);
       const { disputeId } = await paddedBatchLeaf(f);
       expect((await f.disputes.getDispute(disputeId)).outputLength).to.equal(10);
@@ -87,7 +87,7 @@ describe("DisputeManager (security findings)", function () {
   });
 
   describe("F2: a node proven wrong ends jailed whatever its status", function () {
-    it("F2: a node that exits with nothing locked cannot commit a lie afterwards", async function () {
+    it("G10, F2: a node that exits with nothing locked cannot commit a lie afterwards", async function () {
       const f = await loadFixture(deployDisputeFixture);
       const node = f.operators[0];
       const { s0 } = digitInput("mlp", 4);
@@ -122,7 +122,7 @@ describe("DisputeManager (security findings)", function () {
         .withArgs(game.node.address, NodeStatus.Jailed);
     });
 
-    it("F2: NodeRegistry jails an Exited node, so `register` cannot reactivate it", async function () {
+    it("G10, F2: NodeRegistry jails an Exited node, so `register` cannot reactivate it", async function () {
       const f = await loadFixture(deployDisputeFixture);
       const node = f.operators[1];
       await f.nodes.connect(f.governor).grantRole(await f.nodes.SLASHER_ROLE(), f.governor.address);
@@ -145,7 +145,7 @@ describe("DisputeManager (security findings)", function () {
   });
 
   describe("L5: descriptors cannot claim states larger than a valid program has", function () {
-    it("L5: selectStep refuses a descriptor whose post-state exceeds MAX_STATE_BYTES", async function () {
+    it("G12, L5: selectStep refuses a descriptor whose post-state exceeds MAX_STATE_BYTES", async function () {
       const f = await loadFixture(deployDisputeFixture);
       // A publisher-supplied one-layer version whose descriptor claims |S1| = 2^24 + 1 (word 14: outLength).
       const max = await f.disputes.MAX_STATE_BYTES();
@@ -176,7 +176,7 @@ describe("DisputeManager (security findings)", function () {
       return { node, view, requestId, outputHash: outputHashOf(view.states[L]), traceRoot: view.trace.traceRoot };
     }
 
-    it("F4: a griefer's third timed-out game costs 1 + 2 + 4 bonds, each scaled to the 100,000 VRT it freezes", async function () {
+    it("G11, F4: a griefer's third timed-out game costs 1 + 2 + 4 bonds, each scaled to the 100,000 VRT it freezes", async function () {
       const f = await loadFixture(deployDisputeFixture);
       const fee = 10_000n * ONE;
       const { node, requestId, outputHash, traceRoot, view } = await bigCommitment(f, fee);
@@ -211,7 +211,7 @@ describe("DisputeManager (security findings)", function () {
       expect(await f.disputes.credits(node.address)).to.equal((7n * base) / 2n);
     });
 
-    it("F4: a small commitment still needs the flat minimum bond", async function () {
+    it("G11, F4: a small commitment still needs the flat minimum bond", async function () {
       const f = await loadFixture(deployDisputeFixture);
       const game = await openGame(f, { model: "mlp", digit: 6, challengerLie: { step: 2, byte: 1 } });
       expect((await f.disputes.getDispute(game.disputeId)).bond).to.equal(BOND);
@@ -221,7 +221,7 @@ describe("DisputeManager (security findings)", function () {
       expect(await f.disputes.credits(game.node.address)).to.equal(NODE_SHARE);
     });
 
-    it("F4: an honest challenger's win does not raise the bond for others", async function () {
+    it("G11, F4: an honest challenger's win does not raise the bond for others", async function () {
       const f = await loadFixture(deployDisputeFixture);
       const game = await openGame(f, { model: "mlp", digit: 7, nodeLie: { step: 1, byte: 2 } });
       expect((await runGame(f, game)).outcome).to.equal(Outcome.NodeWrong);

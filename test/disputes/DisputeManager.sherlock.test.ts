@@ -46,7 +46,7 @@ async function owed(f: DisputeFixture, disputeIds: bigint[]): Promise<bigint> {
   return total;
 }
 
-describe("DisputeManager (Sherlock FaultDisputeGame classes)", function () {
+describe("G13: DisputeManager (Sherlock FaultDisputeGame classes)", function () {
   this.timeout(180_000);
 
   it("chess-clock gaming: not exposed, a game played at the last second of every clock ends within maxGameDuration", async function () {

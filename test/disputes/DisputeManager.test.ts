@@ -99,7 +99,7 @@ describe("DisputeManager", function () {
         .withArgs(requestId);
     });
 
-    it("allows one game at a time per commitment, and none after the window", async function () {
+    it("G4: allows one game at a time per commitment, and none after the window", async function () {
       const f = await loadFixture(deployDisputeFixture);
       const game = await openGame(f, LIE);
       const L = game.nodeView.states.length - 1;
@@ -147,7 +147,7 @@ describe("DisputeManager", function () {
   });
 
   describe("turns, phases and clocks", function () {
-    it("rejects a move by the wrong party, in the wrong phase, and a replayed move", async function () {
+    it("G7: rejects a move by the wrong party, in the wrong phase, and a replayed move", async function () {
       const f = await loadFixture(deployDisputeFixture);
       const game = await openGame(f, LIE);
       const id = game.disputeId;
@@ -193,7 +193,7 @@ describe("DisputeManager", function () {
       });
     });
 
-    it("charges each side only for its own thinking time, and extends a clock that is nearly out", async function () {
+    it("G7: charges each side only for its own thinking time, and extends a clock that is nearly out", async function () {
       const f = await loadFixture(deployDisputeFixture);
       const game = await openGame(f, LIE);
       const id = game.disputeId;
@@ -219,7 +219,7 @@ describe("DisputeManager", function () {
   });
 
   describe("revealStateRoots", function () {
-    it("rejects roots of the wrong count, roots that miss the trace root, and a wrong input or output", async function () {
+    it("G6: rejects roots of the wrong count, roots that miss the trace root, and a wrong input or output", async function () {
       const f = await loadFixture(deployDisputeFixture);
       const game = await openGame(f, LIE);
       const id = game.disputeId;
@@ -237,7 +237,7 @@ describe("DisputeManager", function () {
       await bad([id, roots, input, new Uint8Array(output.length)], StateRootsFault.OutputCommitment);
     });
 
-    it("a node whose trace does not start from the request's input can never reveal, and loses on time", async function () {
+    it("G6: a node whose trace does not start from the request's input can never reveal, and loses on time", async function () {
       const f = await loadFixture(deployDisputeFixture);
       const node = f.operators[0];
       const m = demoModel("mlp");
@@ -265,7 +265,7 @@ describe("DisputeManager", function () {
   });
 
   describe("selectStep, revealChildren, openChunk, proveStep", function () {
-    it("rejects a step out of range, a bad state proof and a bad layer proof", async function () {
+    it("G6: rejects a step out of range, a bad state proof and a bad layer proof", async function () {
       const f = await loadFixture(deployDisputeFixture);
       const game = await openGame(f, LIE);
       const id = game.disputeId;
@@ -304,7 +304,7 @@ describe("DisputeManager", function () {
         .withArgs(id, 1, roots[1], roots[2]);
     });
 
-    it("rejects children that do not hash to the disputed node, and a chunk that is not the leaf", async function () {
+    it("G6: rejects children that do not hash to the disputed node, and a chunk that is not the leaf", async function () {
       const f = await loadFixture(deployDisputeFixture);
       const game = await openGame(f, { model: "cnn", digit: 8, nodeLie: { step: 1, byte: 900 } });
       const id = game.disputeId;

@@ -48,7 +48,7 @@ describe("Solvency and single settlement across every path", function () {
     return total;
   }
 
-  it("finalize, challenger wins, node wins, timeout and refund each settle once and keep every token", async function () {
+  it("G3, G4: finalize, challenger wins, node wins, timeout and refund each settle once and keep every token", async function () {
     const f = await loadFixture(deployDisputeFixture);
     const before = await supply(f);
     const node = f.operators[0];

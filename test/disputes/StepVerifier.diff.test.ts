@@ -139,7 +139,7 @@ describe("IntegerStepVerifier", function () {
     verifierAddress = await verifier.getAddress();
   });
 
-  describe("differential fuzzing against the TypeScript runtime (bit-exact)", () => {
+  describe("V1, V7: differential fuzzing against the TypeScript runtime (bit-exact)", () => {
     Object.keys(GENERATORS).forEach((op, i) => {
       it(`${op}: ${CASES_PER_OP}+ random programs and elements give the runtime's byte`, async () => {
         const cs = cases(op, 1000 + i, CASES_PER_OP);
@@ -152,7 +152,7 @@ describe("IntegerStepVerifier", function () {
     });
   });
 
-  describe("the demo models", () => {
+  describe("V2: the demo models", () => {
     for (const name of ["mlp", "cnn"] as const) {
       it(`${name}: every layer, first/last/random elements agree with the runtime; gas of the largest step`, async () => {
         const { program: p, input } = demoProgram(name);
@@ -249,7 +249,7 @@ describe("IntegerStepVerifier", function () {
       ]),
     ];
     for (const [label, make] of worst) {
-      it(`${label}: a middle element is correct and costs under 5M gas (with the sparse slice)`, async () => {
+      it(`V3: ${label}: a middle element is correct and costs under 5M gas (with the sparse slice)`, async () => {
         const p = make();
         validateProgram(p);
         const states = run(p, new Rng(5));
@@ -270,7 +270,7 @@ describe("IntegerStepVerifier", function () {
     }
   });
 
-  describe("reverts", () => {
+  describe("V4: reverts", () => {
     // A two-row Gemm after a Relu: S_1 = [relu], S_2 = [gemm]; and a residual Add whose step carries a tensor.
     let p: Program;
     let states: Int8Array[];
@@ -492,7 +492,7 @@ describe("IntegerStepVerifier", function () {
         .withArgs(9, 2);
     });
 
-    it("computeElementSparse reverts on a bad multiproof, a chunk count that does not match, or a missing chunk", async () => {
+    it("V7: computeElementSparse reverts on a bad multiproof, a chunk count that does not match, or a missing chunk", async () => {
       const ok = buildSparseStepProof(p, states, 1, 5, weights);
       expect(Number(await verifier.computeElementSparse(...sargs(ok)))).to.equal(states[2][5]);
       const a = buildSparseStepProof(p, states, 1, 5, weights);
@@ -518,7 +518,7 @@ describe("IntegerStepVerifier", function () {
         .withArgs(0);
     });
 
-    it("answers a carried-over byte from the pre-state (descriptor copies)", async () => {
+    it("V5: answers a carried-over byte from the pre-state (descriptor copies)", async () => {
       // a residual block: t1 = Relu(t0), t2 = Add(t1, t0): t0 is carried from S_0 to S_1
       const r = new Rng(3);
       const q = program(

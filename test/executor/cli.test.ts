@@ -266,7 +266,7 @@ describe("verity CLI", function () {
     });
   });
 
-  describe("bad input", () => {
+  describe("C2: bad input", () => {
     it("exits 2 with a clear message for a missing input file", () => {
       const r = verity("infer", "--model", out, "--input", path.join(dir, "nope.json"), "--json");
       expect(r.status).to.equal(EXIT_BAD_INPUT);
@@ -337,7 +337,7 @@ describe("verity CLI", function () {
     });
   });
 
-  describe("wallet and RPC errors", () => {
+  describe("C2: wallet and RPC errors", () => {
     // What ethers throws for each (its code), and what nodes answer (hardhat node, anvil, geth messages).
     const cases: [string, unknown, RegExp, RegExp][] = [
       [

@@ -18,7 +18,7 @@ function frozen<T>(file: string): T {
 describe("golden vectors (test/golden, regenerate with tools/golden.ts)", function () {
   this.timeout(120_000);
 
-  it("the Merkle and trace rules reproduce test/golden/commitments.json", () => {
+  it("E2: the Merkle and trace rules reproduce test/golden/commitments.json", () => {
     const want = frozen<CommitmentsGolden>("commitments.json");
     expect(commitmentsGolden()).to.deep.equal(want);
     for (const p of want.chunkProofs)
@@ -27,7 +27,7 @@ describe("golden vectors (test/golden, regenerate with tools/golden.ts)", functi
   });
 
   for (const name of ["mlp", "cnn"] as const) {
-    it(`models/${name}.onnx on the fixed input reproduces every commitment in test/golden/${name}.json`, () => {
+    it(`E2: models/${name}.onnx on the fixed input reproduces every commitment in test/golden/${name}.json`, () => {
       const want = frozen<ModelGolden>(`${name}.json`);
       const got = modelGolden(name);
       // Field by field first, so a failure names what drifted (the import, the quantizer, a kernel, a commitment).

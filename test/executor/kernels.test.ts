@@ -130,7 +130,7 @@ describe("integer kernels", () => {
   });
 
   describe("Gemm (property)", () => {
-    it("equals a direct BigInt transcription of NUMERICS §5 for random sizes, zero points and clamps", () => {
+    it("E4: equals a direct BigInt transcription of NUMERICS §5 for random sizes, zero points and clamps", () => {
       fc.assert(
         fc.property(
           fc.integer({ min: 1, max: 3 }),
@@ -271,7 +271,7 @@ describe("integer kernels", () => {
       // ch0 (group 0): corners of channel 0 = 1 + 3 + 7 + 9 = 20; ch1 (group 1): 10 - 30 = -20
       expect(run(p, x)).to.deep.equal([20, -20]);
     });
-    it("both loop orders equal a direct BigInt transcription of NUMERICS §6 on random layers", () => {
+    it("E4: both loop orders equal a direct BigInt transcription of NUMERICS §6 on random layers", () => {
       const layerArb = fc
         .record({
           g: fc.integer({ min: 1, max: 3 }),

@@ -54,7 +54,7 @@ function flipBit(hex: string, bit: number): string {
   return hexlify(b);
 }
 
-describe("executor/trace/merkle", () => {
+describe("E10: executor/trace/merkle", () => {
   describe("keccak", () => {
     it("matches ethers' keccak256 for every input length from 0 to 300 bytes (two block boundaries)", () => {
       for (let n = 0; n <= 300; n++) {

@@ -96,7 +96,7 @@ describe("demo models (models/)", () => {
         expect(Buffer.from(again).equals(Buffer.from(bytes))).to.equal(true);
       });
 
-      it(`reaches float top-1 >= ${100 * recipe.targetAccuracy}% on the 500 held-out digits in onnxruntime-node`, async () => {
+      it(`E6: reaches float top-1 >= ${100 * recipe.targetAccuracy}% on the 500 held-out digits in onnxruntime-node`, async () => {
         let correct = 0;
         for (let k = 0; k < test.count; k++) {
           const x = test.images.slice(k * DIGIT_PIXELS, (k + 1) * DIGIT_PIXELS);

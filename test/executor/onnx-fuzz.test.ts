@@ -118,20 +118,20 @@ describe("ONNX loader fuzz", function () {
   const cnn = encodeOnnx(cnnGraph());
   const allOps = encodeOnnx(allOperatorsBuilder().buildUnchecked()); // keeps its Constant nodes
 
-  it("mutated MLP-shaped models load or throw a VerityError, quickly (250 cases)", function () {
+  it("E7: mutated MLP-shaped models load or throw a VerityError, quickly (250 cases)", function () {
     const t = fuzzModel("mlp", mlp, cnn, 250, 101);
     expect(t.loaded, JSON.stringify(t)).to.be.greaterThan(0);
     expect(t.byError[OnnxDecodeError.name] ?? 0, JSON.stringify(t)).to.be.greaterThan(0);
     expect(t.byError[InvalidModelError.name] ?? 0, JSON.stringify(t)).to.be.greaterThan(0);
   });
 
-  it("mutated CNN-shaped models load or throw a VerityError, quickly (250 cases)", function () {
+  it("E7: mutated CNN-shaped models load or throw a VerityError, quickly (250 cases)", function () {
     const t = fuzzModel("cnn", cnn, mlp, 250, 202);
     expect(t.loaded, JSON.stringify(t)).to.be.greaterThan(0);
     expect(t.byError[OnnxDecodeError.name] ?? 0, JSON.stringify(t)).to.be.greaterThan(0);
   });
 
-  it("mutated every-operator models (attributes, Constant nodes, int64 tensors) behave the same (200 cases)", function () {
+  it("E7: mutated every-operator models (attributes, Constant nodes, int64 tensors) behave the same (200 cases)", function () {
     const t = fuzzModel("all_ops", allOps, mlp, 200, 303);
     expect(t.loaded + Object.values(t.byError).reduce((a, b) => a + b, 0)).to.equal(200);
     expect(Object.keys(t.byError).length, JSON.stringify(t)).to.be.greaterThan(1);
@@ -139,7 +139,7 @@ describe("ONNX loader fuzz", function () {
 
   for (const file of ["mlp.onnx", "cnn.onnx"]) {
     const path = join(__dirname, "..", "..", "models", file);
-    it(`mutated demo model models/${file} loads or throws a VerityError (150 cases, skipped if absent)`, function () {
+    it(`E7: mutated demo model models/${file} loads or throws a VerityError (150 cases, skipped if absent)`, function () {
       if (!existsSync(path)) this.skip();
       const bytes = new Uint8Array(readFileSync(path));
       expect(() => loadOnnx(bytes)).to.not.throw();
@@ -148,7 +148,7 @@ describe("ONNX loader fuzz", function () {
     });
   }
 
-  it("random structurally-valid ModelProtos (any field values) load or throw a VerityError (300 cases)", function () {
+  it("E7: random structurally-valid ModelProtos (any field values) load or throw a VerityError (300 cases)", function () {
     const names = fc.constantFrom("x", "y", "w", "a", "b", "", "__proto__", "constructor");
     const int64 = fc.oneof(fc.integer({ min: -3, max: 6 }), fc.constantFrom(0, 2 ** 31, 2 ** 60, -(2 ** 60), 2 ** 53));
     const tensor = fc.record(
@@ -244,7 +244,7 @@ describe("ONNX loader fuzz", function () {
     expect(Object.keys(outcomes).length, JSON.stringify(outcomes)).to.be.greaterThan(1);
   });
 
-  it("mutated TensorProto input files decode or throw InvalidInputError (200 cases)", function () {
+  it("E7: mutated TensorProto input files decode or throw InvalidInputError (200 cases)", function () {
     const rand = prng(505);
     const good = encodeTensorProto(tensorF32([1, 1, 8, 8], randomData(rand, 64)), "input");
     let ok = 0;

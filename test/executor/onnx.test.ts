@@ -69,7 +69,7 @@ function modelWithInitializer(w: Record<string, unknown>): Uint8Array {
 }
 
 describe("ONNX model I/O", function () {
-  describe("encodeOnnx / loadOnnx round trip", function () {
+  describe("E8: encodeOnnx / loadOnnx round trip", function () {
     it("round-trips a graph that uses every supported operator", function () {
       const g = allOperatorsBuilder().build();
       const used = new Set(g.nodes.map((n) => n.opType));
@@ -492,7 +492,7 @@ describe("ONNX model I/O", function () {
     });
   });
 
-  describe("onnxruntime-node runs what encodeOnnx writes", function () {
+  describe("E8: onnxruntime-node runs what encodeOnnx writes", function () {
     it("runs a Gemm+Relu model and matches a float reference", async function () {
       const rand = prng(11);
       const [inF, outF] = [6, 4];
@@ -950,7 +950,7 @@ describe("ONNX model I/O", function () {
   });
 });
 
-describe("Content ids (CIDv1 raw sha2-256)", function () {
+describe("E9: Content ids (CIDv1 raw sha2-256)", function () {
   it("matches multiformats for the empty string, 'hello' and an encoded model", async function () {
     const { CID } = (await esmImport("multiformats/cid")) as {
       CID: { create(v: number, c: number, d: unknown): { toString(): string; bytes: Uint8Array } };

@@ -124,7 +124,7 @@ function unary(
   return { graph: b.build(), inputDims: dims };
 }
 
-describe("ort differential: quantized program vs onnxruntime (float)", function () {
+describe("E5: ort differential: quantized program vs onnxruntime (float)", function () {
   this.timeout(60_000);
   const report: string[] = [];
   after(() => {

@@ -120,7 +120,7 @@ describe("quantization", function () {
     });
   });
 
-  describe("determinism and encoding", () => {
+  describe("E1, E3: determinism and encoding", () => {
     const g = cnnGraph(10, 3, 5, 4);
     const calib = calibrationFor(g, 6, 9);
     it("quantizing twice gives byte-identical programs", () => {
@@ -156,7 +156,7 @@ describe("quantization", function () {
       }
       expect(() => decodeProgram(Uint8Array.from([...bytes, 0]))).to.throw(ProgramDecodeError, /trailing/);
     });
-    it("byte mutations either decode to a valid program that executes, or throw ProgramDecodeError (fuzz, 600 cases)", () => {
+    it("E7: byte mutations either decode to a valid program that executes, or throw ProgramDecodeError (fuzz, 600 cases)", () => {
       const p = quantizeGraph(g, calib);
       const bytes = encodeProgram(p);
       const x = quantizeInput(p, calib[0]);
@@ -278,7 +278,7 @@ describe("quantization", function () {
     });
   });
 
-  describe("demo models on held-out digits", () => {
+  describe("E6: demo models on held-out digits", () => {
     const dir = path.join(__dirname, "..", "..", "models");
     const load = (f: string): { images: number[][]; labels: number[] } =>
       JSON.parse(readFileSync(path.join(dir, f), "utf8"));

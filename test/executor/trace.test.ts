@@ -156,7 +156,7 @@ describe("executor/trace/trace", () => {
     });
   });
 
-  describe("chunkProof", () => {
+  describe("E10: chunkProof", () => {
     it("proves every chunk of every state against its state root, and the state root against the trace root", () => {
       const trace = commitTrace(states);
       states.forEach((s, step) => {
@@ -196,7 +196,7 @@ describe("executor/trace/trace", () => {
   });
 });
 
-describe("executor/trace/weights", () => {
+describe("E10: executor/trace/weights", () => {
   it("programDigest is keccak256 of the canonical program bytes", () => {
     const p = tinyProgram();
     expect(programDigest(p)).to.equal(keccak256(encodeProgram(p)));
@@ -335,7 +335,7 @@ describe("executor/infer", () => {
     expect(() => validateProgram(tinyProgram())).to.not.throw();
   });
 
-  it("is a pure function: two runs on equal inputs give equal states, outputs and trace roots", () => {
+  it("E1: is a pure function: two runs on equal inputs give equal states, outputs and trace roots", () => {
     const x = Float32Array.from({ length: 40 }, (_, i) => ((i * 7) % 13) / 10);
     const a = infer(tinyProgram(), x);
     const b = infer(tinyProgram(), Float32Array.from(x));

@@ -16,7 +16,7 @@ describe("Generation disputes end to end: the byte LM, a node and a challenger (
     return deployGenerationFixture(languageModel(), TERMS);
   }
 
-  it("LM3 a byte changed in the middle of the output: the challenger selects that pass and proves the choice; the node is slashed", async function () {
+  it("LM3, LM5: a byte changed in the middle of the output: the challenger selects that pass and proves the choice; the node is slashed", async function () {
     const f = await loadFixture(fixture);
     const game = await openGenerationGame(f, { prompt: PROMPT, maxTokens: 8 }, { nodeLie: { kind: "byte", pass: 4 } });
     const { outcome, moves } = await playGenerationGame(f, game);
@@ -35,7 +35,7 @@ describe("Generation disputes end to end: the byte LM, a node and a challenger (
     expect(await f.disputes.credits(f.challenger.address)).to.be.greaterThan(0n);
   });
 
-  it("LM3 a lie inside a pass's states: the game bisects into that pass down to one integer step", async function () {
+  it("LM3, LM5: a lie inside a pass's states: the game bisects into that pass down to one integer step", async function () {
     const f = await loadFixture(fixture);
     const game = await openGenerationGame(
       f,
@@ -53,7 +53,7 @@ describe("Generation disputes end to end: the byte LM, a node and a challenger (
     expect(moves[moves.length - 1]).to.match(/^challenger: proveStep/);
   });
 
-  it("LM3 an honest node against a lying challenger: the node wins", async function () {
+  it("LM3, LM5: an honest node against a lying challenger: the node wins", async function () {
     const f = await loadFixture(fixture);
     const game = await openGenerationGame(
       f,

@@ -74,7 +74,7 @@ describe("Generation in the other modes (docs/GENERATION.md: TEE and redundant y
     expect(decodeResponse(delivered)).to.deep.equal(answer.generation!.output);
   });
 
-  it("LM4 redundant: two named nodes answer a generation of the byte LM; the one that changed a byte in the middle loses the refereed game (the contract recomputes the pass's choice), and the request finalizes with the honest text", async function () {
+  it("LM4, LM7 redundant: two named nodes answer a generation of the byte LM; the one that changed a byte in the middle loses the refereed game (the contract recomputes the pass's choice), and the request finalizes with the honest text", async function () {
     this.timeout(120_000);
     const f = await loadFixture(redundantGenerationFixture);
     const request = { prompt: new TextEncoder().encode("It was a"), maxTokens: 8 };

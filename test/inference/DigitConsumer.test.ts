@@ -22,7 +22,7 @@ async function fixture() {
   return { ...f, consumer };
 }
 
-describe("DigitConsumer", function () {
+describe("I7: DigitConsumer", function () {
   it("argmax reads int8 two's complement and takes the first maximum", async function () {
     const { consumer } = await fixture();
     expect(await consumer.argmax(int8s([-5, -3, -128, -3, -4, -100, -6, -7, -8, -9]))).to.equal(1n);

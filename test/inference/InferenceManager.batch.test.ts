@@ -59,7 +59,7 @@ describe("InferenceManager batches", function () {
       for (const id of ids) expect(await f.manager.statusOf(id)).to.equal(STATUS.Batched);
     });
 
-    it("locks collateral for the OPTIMISTIC leaves only: NONE leaves lock nothing, as single NONE commitments", async function () {
+    it("I3: locks collateral for the OPTIMISTIC leaves only: NONE leaves lock nothing, as single NONE commitments", async function () {
       const f = await fixture();
       const ids: bigint[] = [];
       const modes = [MODE.OPTIMISTIC, MODE.NONE, MODE.OPTIMISTIC, MODE.NONE, MODE.NONE];
@@ -88,7 +88,7 @@ describe("InferenceManager batches", function () {
       expect(await f.staking.lockedStake(f.node.address)).to.equal(lockedBefore);
     });
 
-    it("makes the leaves neither committable nor refundable", async function () {
+    it("I2: makes the leaves neither committable nor refundable", async function () {
       const f = await fixture();
       const ids = await requests(f, 2);
       const b = makeBatch(ids);
@@ -155,7 +155,7 @@ describe("InferenceManager batches", function () {
         .withArgs(1025n, 1024n);
     });
 
-    it("builds the same root as the TypeScript tree for every size from 1 to 9", async function () {
+    it("I6: builds the same root as the TypeScript tree for every size from 1 to 9", async function () {
       const f = await fixture();
       const ids = await requests(f, 45);
       let start = 0;
@@ -169,7 +169,7 @@ describe("InferenceManager batches", function () {
   });
 
   describe("finalizeBatch", function () {
-    it("finalizes every leaf, credits the node once and unlocks the collateral; anyone may call", async function () {
+    it("I2: finalizes every leaf, credits the node once and unlocks the collateral; anyone may call", async function () {
       const f = await fixture();
       const ids = await requests(f, 4);
       const b = makeBatch(ids);
@@ -229,7 +229,7 @@ describe("InferenceManager batches", function () {
   });
 
   describe("proveBatchLeaf", function () {
-    it("materializes a leaf into a disputable commitment with the batch's window and its share of collateral", async function () {
+    it("I5: materializes a leaf into a disputable commitment with the batch's window and its share of collateral", async function () {
       const f = await fixture();
       const ids = await requests(f, 5);
       const b = makeBatch(ids);
@@ -282,7 +282,7 @@ describe("InferenceManager batches", function () {
       expect(await f.staking.lockedStake(f.node)).to.equal(0n);
     });
 
-    it("reverts on a bad proof, a wrong index, a second proof, after the window and on a settled batch", async function () {
+    it("I6: reverts on a bad proof, a wrong index, a second proof, after the window and on a settled batch", async function () {
       const f = await fixture();
       const ids = await requests(f, 3);
       const b = makeBatch(ids);

@@ -65,7 +65,7 @@ describe("InferenceManager (coverage)", function () {
     });
   });
 
-  describe("request: the version record", function () {
+  describe("R8: request: the version record", function () {
     it("a version published without a fee still asks for a fee of at least 1", async function () {
       const f = await loadFixture(deployInferenceFixture);
       const version = await publish(f, { fee: 0n });

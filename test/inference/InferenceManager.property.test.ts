@@ -264,7 +264,7 @@ async function checkInvariants(f: InferenceFixture, terminal: Map<bigint, bigint
 }
 
 describe("InferenceManager properties", function () {
-  it("stays solvent, keeps collateral exact (C10-4: claims included), charges one fee per abandoned claim (C10-2) and settles each request at most once over random sequences", async function () {
+  it("I1, I2, I3, C10-2, C10-4: stays solvent, keeps collateral exact (claims included), charges one fee per abandoned claim and settles each request at most once over random sequences", async function () {
     this.timeout(120_000);
     const succeeded = new Map<string, number>();
     await fc.assert(

@@ -433,7 +433,7 @@ describe("InferenceManager", function () {
       expect(await f.manager.statusOf(id)).to.equal(STATUS.Finalized);
     });
 
-    it("settles at most once", async function () {
+    it("I2: settles at most once", async function () {
       const f = await fixture();
       const id = await committed(f);
       await time.increase(CHALLENGE_WINDOW);
@@ -469,7 +469,7 @@ describe("InferenceManager", function () {
     });
   });
 
-  describe("finalize with a consumer callback", function () {
+  describe("I4: finalize with a consumer callback", function () {
     it("hands the output to the consumer with exactly the requested gas", async function () {
       const f = await fixture();
       const consumer = await ethers.deployContract("RecordingConsumer");
@@ -542,7 +542,7 @@ describe("InferenceManager", function () {
   });
 
   describe("refund", function () {
-    it("credits the requester of an unserved request after its deadline; anyone may call", async function () {
+    it("I2: credits the requester of an unserved request after its deadline; anyone may call", async function () {
       const f = await fixture();
       const [alice] = f.requesters;
       for (const node of [NONE, f.node.address]) {
@@ -564,7 +564,7 @@ describe("InferenceManager", function () {
       }
     });
 
-    it("reverts for a committed request", async function () {
+    it("I2: reverts for a committed request", async function () {
       const f = await fixture();
       const id = await committed(f);
       await time.increase(REQUEST_TIMEOUT * 2n);
@@ -596,7 +596,7 @@ describe("InferenceManager", function () {
     });
   });
 
-  describe("dispute hooks", function () {
+  describe("I5: dispute hooks", function () {
     /** Request 1, committed (OPTIMISTIC), open to a dispute. */
     async function oneCommitted(): Promise<InferenceFixture> {
       const f = await deployInferenceFixture();
@@ -689,7 +689,7 @@ describe("InferenceManager", function () {
       await expect(f.manager.finalize(id, "0x", ethers.ZeroHash)).to.emit(f.manager, "RequestFinalized");
     });
 
-    it("endDispute reverts when no dispute is active", async function () {
+    it("I2, I5: endDispute reverts when no dispute is active", async function () {
       const f = await fixture();
       const id = await committed(f);
       await expect(f.manager.connect(f.disputer).endDispute(id, false))
@@ -718,7 +718,7 @@ describe("InferenceManager", function () {
       shouldBehaveLikeBoundedParameter({ ...governed, setter, getter, event, min, max, value });
     }
 
-    it("a new multiplier applies to later commitments only", async function () {
+    it("I3: a new multiplier applies to later commitments only", async function () {
       const f = await fixture();
       const id = await committed(f);
       await f.manager.connect(f.governor).setCollateralMultiplier(2);

@@ -43,7 +43,7 @@ async function teeRequest(f: InferenceFixture, callback = NONE, gasLimit = 0): P
   return f.manager.requestCount();
 }
 
-describe("InferenceManager: verified modes (settleVerified)", function () {
+describe("I9: InferenceManager: verified modes (settleVerified)", function () {
   describe("setModeSettler", function () {
     it("sets the settler of TEE or ZK, emits, and can remove it", async function () {
       const f = await loadFixture(deployInferenceFixture);

@@ -13,7 +13,7 @@ function leaves(r: Rng, n: number): string[] {
   return Array.from({ length: n }, () => keccak256(bytes(r, 8)));
 }
 
-describe("MerkleLib (docs/COMMITMENTS.md §1, §4) agrees with executor/trace/merkle.ts", () => {
+describe("V6: MerkleLib (docs/COMMITMENTS.md §1, §4) agrees with executor/trace/merkle.ts", () => {
   let lib: MerkleLibHarness;
   before(async () => {
     lib = await ethers.deployContract("MerkleLibHarness");
@@ -109,7 +109,7 @@ describe("MerkleLib (docs/COMMITMENTS.md §1, §4) agrees with executor/trace/me
     expect(() => rootOfRange(data.subarray(32, 96), 1, 7, proof.slice(1))).to.throw(/too short/);
   });
 
-  it("rootOfChunks recomputes the root from any set of chunks and its multiproof (200 random sets), and equals the range proof for a run", async () => {
+  it("V7: rootOfChunks recomputes the root from any set of chunks and its multiproof (200 random sets), and equals the range proof for a run", async () => {
     const r = new Rng(17);
     for (let t = 0; t < 200; t++) {
       const leafCount = r.int(1, 70);
@@ -129,7 +129,7 @@ describe("MerkleLib (docs/COMMITMENTS.md §1, §4) agrees with executor/trace/me
     }
   });
 
-  it("rootOfChunks reverts on a short or long multiproof, unsorted or out-of-range indices, or a chunk count that does not match", async () => {
+  it("V7: rootOfChunks reverts on a short or long multiproof, unsorted or out-of-range indices, or a chunk count that does not match", async () => {
     const data = bytes(new Rng(18), 300);
     const tree = MerkleTree.fromData(data); // 10 chunks
     const indices = [1, 4, 9];

@@ -8,7 +8,7 @@ async function harnessFixture() {
 }
 
 describe("PPMMath", function () {
-  it("computes amount * ppm / 1e6 rounded down, never above the amount", async function () {
+  it("L1: computes amount * ppm / 1e6 rounded down, never above the amount", async function () {
     const { ppm } = await loadFixture(harnessFixture);
     expect(await ppm.mulPPM(1_000_000n, 500_000n)).to.equal(500_000n);
     expect(await ppm.mulPPM(3n, 500_000n)).to.equal(1n);
@@ -27,7 +27,7 @@ describe("PPMMath", function () {
     );
   });
 
-  it("reverts for a ppm above one whole", async function () {
+  it("L1: reverts for a ppm above one whole", async function () {
     const { ppm } = await loadFixture(harnessFixture);
     await expect(ppm.mulPPM(1n, 1_000_001n))
       .to.be.revertedWithCustomError(ppm, "PPMMathInvalidPPM")

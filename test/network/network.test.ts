@@ -119,7 +119,7 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
       .map((l) => JSON.parse(l) as LoadRecord);
   });
 
-  after(async function () {
+  after("W6: stops every child and leaves no daemon port bound", async function () {
     this.timeout(30_000);
     if (!net) return;
     if (wallMs > 0) {
@@ -156,7 +156,7 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
     return out;
   }
 
-  it("ran the load, the kill and the restart as separate processes, in bounded time", () => {
+  it("W1: ran the load, the kill and the restart as separate processes, in bounded time", () => {
     expect(loadRecords).to.have.length(REQUESTS);
     expect(killedAt.requestsSeen).to.be.greaterThan(killedAt.committed + killedAt.batchedRequests);
     // What node 1 owed when it died, it committed after its restart, each request exactly once and by itself.
@@ -172,7 +172,7 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
     expect(wallMs).to.be.lessThan(170_000);
   });
 
-  it("loses no request: every request the load generator made settled", async () => {
+  it("W1: loses no request: every request the load generator made settled", async () => {
     const im = InferenceManager__factory.connect(net.config.addresses.inferenceManager, net.provider);
     expect(await im.requestCount()).to.equal(BigInt(REQUESTS));
     const ids = new Set(loadRecords.map((r) => r.requestId));
@@ -185,13 +185,13 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
     expect(statuses.filter((s) => !settled.includes(s))).to.deep.equal([]);
   });
 
-  it("settles no request twice (one RequestFinalized / DisputeEnded(nodeWrong) / BatchFinalized leaf each)", () => {
+  it("W2: settles no request twice (one RequestFinalized / DisputeEnded(nodeWrong) / BatchFinalized leaf each)", () => {
     const twice = [...net.ledger.requests.values()].filter((r) => r.settlements.length !== 1);
     expect(twice.map((r) => `${r.id}: ${r.settlements.join(",")}`)).to.deep.equal([]);
     for (const b of net.ledger.batches.values()) expect(b.finalized, `batch ${b.id}`).to.equal(1);
   });
 
-  it("slashes every cheat: each tampered commitment was rejected and its collateral slashed from the cheater", async () => {
+  it("W3: slashes every cheat: each tampered commitment was rejected and its collateral slashed from the cheater", async () => {
     const honest = honestCommitments();
     const cheater = net.config.operators[net.cheaterIndex].address.toLowerCase();
     const tampered: bigint[] = [];
@@ -224,7 +224,7 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
     expect(wrong.sort()).to.deep.equal([...tampered].sort());
   });
 
-  it("pays every honest node the fees of its finalized requests (credited, claimed or pending)", async () => {
+  it("W4: pays every honest node the fees of its finalized requests (credited, claimed or pending)", async () => {
     const im = InferenceManager__factory.connect(net.config.addresses.inferenceManager, net.provider);
     for (const [i, op] of net.config.operators.entries()) {
       const a = op.address.toLowerCase();
@@ -238,7 +238,7 @@ const INITIAL_SUPPLY = 10n ** 27n; // ignition/parameters/local.json
     }
   });
 
-  it("stays solvent: each contract holds exactly what it owes, and the supply is conserved", async () => {
+  it("W5: stays solvent: each contract holds exactly what it owes, and the supply is conserved", async () => {
     const { addresses } = net.config;
     const token = VerityToken__factory.connect(addresses.token, net.provider);
     const im = InferenceManager__factory.connect(addresses.inferenceManager, net.provider);

@@ -56,7 +56,7 @@ describe("NodeDaemon: redundant requests", function () {
     throw new Error(`game ${gameId} not resolved after ${limit} rounds`);
   }
 
-  it("two honest daemons fill a k = 2 request in agreement: final at once, both paid", async () => {
+  it("K11: two honest daemons fill a k = 2 request in agreement: final at once, both paid", async () => {
     const [a, b] = f.operators;
     const { requestId } = await requestRedundant(f, "mlp", 0, 2);
     const A = await daemon(a);
@@ -93,7 +93,7 @@ describe("NodeDaemon: redundant requests", function () {
     }
   });
 
-  it("commits only to requests that name it, for versions it serves", async () => {
+  it("K11: commits only to requests that name it, for versions it serves", async () => {
     const [a, b, c, d] = f.operators;
     // Request 1 names A and B: D is not named and commits nothing (it would have taken a free slot before).
     const first = await requestRedundant(f, "mlp", 1, 2, [a.address, b.address]);
@@ -122,7 +122,7 @@ describe("NodeDaemon: redundant requests", function () {
     for (const x of [A, B, C, D]) x.d.close();
   });
 
-  it("an honest daemon against a cheating one: both play the game to the end, the cheater is slashed", async () => {
+  it("K12: an honest daemon against a cheating one: both play the game to the end, the cheater is slashed", async () => {
     const [a, b] = f.operators;
     const { requestId } = await requestRedundant(f, "mlp", 2, 2);
     const A = await daemon(a);
@@ -165,7 +165,7 @@ describe("NodeDaemon: redundant requests", function () {
     }
   });
 
-  it("calls resolveTimeout when the other node stops playing and its clock runs out", async () => {
+  it("K12: calls resolveTimeout when the other node stops playing and its clock runs out", async () => {
     const [a, b] = f.operators;
     const { requestId } = await requestRedundant(f, "mlp", 3, 2);
     const A = await daemon(a);
@@ -190,7 +190,7 @@ describe("NodeDaemon: redundant requests", function () {
   });
 
   describe("restart safety", () => {
-    it("re-sends a redundant commit announced but never sent, exactly once", async () => {
+    it("K11: re-sends a redundant commit announced but never sent, exactly once", async () => {
       const a = f.operators[0];
       const { requestId } = await requestRedundant(f, "mlp", 4, 2);
       const crashing = await daemon(a, {
@@ -218,7 +218,7 @@ describe("NodeDaemon: redundant requests", function () {
       d.close();
     });
 
-    it("does not commit twice when the crash came after the commit was mined", async () => {
+    it("K11: does not commit twice when the crash came after the commit was mined", async () => {
       const a = f.operators[0];
       const { requestId } = await requestRedundant(f, "mlp", 5, 2);
       const crashing = await daemon(a, {
@@ -240,7 +240,7 @@ describe("NodeDaemon: redundant requests", function () {
       d.close();
     });
 
-    it("resumes a game after a restart in the middle of it and wins it", async () => {
+    it("K12: resumes a game after a restart in the middle of it and wins it", async () => {
       const [a, b] = f.operators;
       const { requestId } = await requestRedundant(f, "mlp", 6, 2);
       let A = await daemon(a);

@@ -106,7 +106,7 @@ describe("NodeDaemon", function () {
       d.close();
     });
 
-    it("C10-6 waits out another node's claim, reopens it once abandoned past its serve deadline, then claims and serves the request", async () => {
+    it("C10-6, C10-1: waits out another node's claim, reopens it once abandoned past its serve deadline, then claims and serves the request", async () => {
       const id = await requestFrom(f, "mlp", digitInput("mlp", 3).s0, ethers.ZeroAddress);
       await f.inference.connect(other()).claim(id); // a griefer that never commits
       const { serveDeadline } = await f.inference.getRequest(id);
@@ -261,7 +261,7 @@ describe("NodeDaemon", function () {
     d.close();
   });
 
-  it("shrinks a batch to what its free stake can collateralize and keeps the rest queued", async () => {
+  it("N4: shrinks a batch to what its free stake can collateralize and keeps the rest queued", async () => {
     const ids: bigint[] = [];
     for (let i = 0; i < 5; i++) ids.push(await requestFrom(f, "mlp", digitInput("mlp", i).s0, node().address));
     // Leave 25 tokens free: with fee 1 and collateral multiplier 10, room for 2 leaves.
@@ -278,7 +278,7 @@ describe("NodeDaemon", function () {
     d.close();
   });
 
-  it("answers a lying challenger's dispute move by move and wins it, then settles the request", async () => {
+  it("N3: answers a lying challenger's dispute move by move and wins it, then settles the request", async () => {
     const { s0 } = digitInput("mlp", 5);
     const id = await requestFrom(f, "mlp", s0, node().address);
     const { d } = await daemon();
@@ -307,7 +307,7 @@ describe("NodeDaemon", function () {
     d.close();
   });
 
-  it("wins a dispute on a leaf of its batch, then settles the batch and the leaf", async () => {
+  it("N3: wins a dispute on a leaf of its batch, then settles the batch and the leaf", async () => {
     const ids: bigint[] = [];
     for (let i = 0; i < 3; i++) ids.push(await requestFrom(f, "mlp", digitInput("mlp", i).s0, node().address));
     const { d } = await daemon({ batchThreshold: 2 });
@@ -353,7 +353,7 @@ describe("NodeDaemon", function () {
     d.close();
   });
 
-  it("a cheating daemon loses the dispute an honest challenger opens, and its request is rejected", async () => {
+  it("N3: a cheating daemon loses the dispute an honest challenger opens, and its request is rejected", async () => {
     const id = await requestFrom(f, "mlp", digitInput("mlp", 6).s0, node().address);
     const { d, log } = await daemon({ tamper: { fraction: 1, seed: "liar" } });
     await d.tick();
@@ -389,7 +389,7 @@ describe("NodeDaemon", function () {
     d.close();
   });
 
-  describe("restart safety", () => {
+  describe("N1: restart safety", () => {
     it("re-sends a commit announced in the journal but never sent, exactly once", async () => {
       const id = await requestFrom(f, "mlp", digitInput("mlp", 2).s0, node().address);
       const crashing = await daemon({
@@ -462,7 +462,7 @@ describe("NodeDaemon", function () {
       });
     }
 
-    it("resumes a dispute in progress after a restart", async () => {
+    it("N3: resumes a dispute in progress after a restart", async () => {
       const id = await requestFrom(f, "mlp", digitInput("mlp", 4).s0, node().address);
       const first = await daemon();
       await first.d.tick();

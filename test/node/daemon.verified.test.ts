@@ -24,7 +24,7 @@ import { testNodeDaemon, type TestDaemonOptions } from "../helpers/node-daemon";
 // The node daemon's verified-mode path (TEE, ZK): results go to the mode's settler instead of `commit`, and are
 // final at once. PassThroughSettler (a test mock that verifies nothing) stands in for the TEE settler here; the real
 // settlers test their evidence in test/tee and test/zk.
-describe("NodeDaemon: verified modes", function () {
+describe("N5: NodeDaemon: verified modes", function () {
   this.timeout(60_000);
   let dir: string;
   let f: DisputeFixture;

@@ -15,7 +15,7 @@ import {
   type JournalIO,
 } from "../../daemons/kit/journal";
 
-describe("node journal", () => {
+describe("N2: node journal", () => {
   let dir: string;
   let file: string;
   beforeEach(() => {

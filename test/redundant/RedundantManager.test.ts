@@ -66,14 +66,14 @@ describe("RedundantManager", function () {
       );
     });
 
-    it("lets the governor set bounded parameters, with an event", async function () {
+    it("K10: lets the governor set bounded parameters, with an event", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const next = { ...PARAMS, maxNodes: 3, rewardPpm: 250_000n };
       await expect(f.redundant.connect(f.governor).setParameters(next)).to.emit(f.redundant, "ParametersSet");
       expect((await f.redundant.parameters()).maxNodes).to.equal(3n);
     });
 
-    it("reverts for a non-governor and for each parameter out of bounds", async function () {
+    it("K10: reverts for a non-governor and for each parameter out of bounds", async function () {
       const f = await loadFixture(deployRedundantFixture);
       await expect(f.redundant.connect(f.stranger).setParameters(PARAMS)).to.be.revertedWithCustomError(
         f.redundant,
@@ -97,7 +97,7 @@ describe("RedundantManager", function () {
   });
 
   describe("request", function () {
-    it("escrows k x fee, reserves slot i for nodes[i] and emits RedundantRequested", async function () {
+    it("R10-1: escrows k x fee, reserves slot i for nodes[i] and emits RedundantRequested", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { s0 } = digitInput("mlp", 0);
       const input = bytesOf(s0);
@@ -133,7 +133,7 @@ describe("RedundantManager", function () {
       }
     });
 
-    it("reverts for a node named twice and for a named node not eligible for the version", async function () {
+    it("R10-1: reverts for a node named twice and for a named node not eligible for the version", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const input = bytesOf(digitInput("mlp", 0).s0);
       const [a, b] = namedNodes(f, 2);
@@ -173,7 +173,7 @@ describe("RedundantManager", function () {
   });
 
   describe("commit", function () {
-    it("fills the caller's own named slot, whatever the order of commits, locks the collateral, emits RedundantCommitted", async function () {
+    it("K8, R10-1: fills the caller's own named slot, whatever the order of commits, locks the collateral, emits RedundantCommitted", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, s0 } = await requestRedundant(f, "mlp", 1, 2);
       const view = lieView("mlp", s0);
@@ -194,7 +194,7 @@ describe("RedundantManager", function () {
       expect((await f.redundant.getRequest(requestId)).committed).to.equal(1n);
     });
 
-    it("agreement of all k finalizes at once: each node paid its fee, collateral released, no game", async function () {
+    it("K1: agreement of all k finalizes at once: each node paid its fee, collateral released, no game", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, s0 } = await requestRedundant(f, "mlp", 2, 2);
       const view = lieView("mlp", s0);
@@ -216,7 +216,7 @@ describe("RedundantManager", function () {
       expect(await f.redundant.gameCount()).to.equal(0n);
     });
 
-    it("reverts for an unknown request, a settled one, a node it does not name, after the deadline", async function () {
+    it("K6: reverts for an unknown request, a settled one, a node it does not name, after the deadline", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, s0 } = await requestRedundant(f, "mlp", 3, 2);
       const view = lieView("mlp", s0);
@@ -245,7 +245,7 @@ describe("RedundantManager", function () {
         .withArgs(late.requestId, deadline);
     });
 
-    it("reverts for a stranger, a named node no longer eligible and a node committing twice", async function () {
+    it("R10-1: reverts for a stranger, a named node no longer eligible and a node committing twice", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, s0 } = await requestRedundant(f, "mlp", 4, 3);
       const view = lieView("mlp", s0);
@@ -263,7 +263,7 @@ describe("RedundantManager", function () {
         .withArgs(requestId, f.operators[0].address);
     });
 
-    it("reverts for an output of the wrong length and for anchors that do not fit the trace root", async function () {
+    it("K2: reverts for an output of the wrong length and for anchors that do not fit the trace root", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, s0 } = await requestRedundant(f, "mlp", 5, 2);
       const a = commitArgs(lieView("mlp", s0));
@@ -303,7 +303,7 @@ describe("RedundantManager", function () {
         .withArgs(requestId);
     });
 
-    it("expires a request with one commitment: the lone node paid its fee and released, the other fees refunded", async function () {
+    it("R10-2: expires a request with one commitment: the lone node paid its fee and released, the other fees refunded", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, s0 } = await requestRedundant(f, "mlp", 8, 3);
       await commitView(f, f.operators[1], requestId, lieView("mlp", s0));
@@ -334,7 +334,7 @@ describe("RedundantManager", function () {
       expect(await f.redundant.credits(f.requester.address)).to.equal(2n * FEE);
     });
 
-    it("with 2 of 3 commitments in agreement: refunds the empty slot and finalizes with the two", async function () {
+    it("K6: with 2 of 3 commitments in agreement: refunds the empty slot and finalizes with the two", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, s0 } = await requestRedundant(f, "mlp", 10, 3);
       const view = lieView("mlp", s0);
@@ -375,7 +375,7 @@ describe("RedundantManager", function () {
       expect(await f.redundant.deadline(game.gameId)).to.equal(g.turnStartedAt + MOVE_CLOCK);
     });
 
-    it("revealRoots: checks the caller, the count and the trace root; emits RootsRevealed", async function () {
+    it("K10: revealRoots: checks the caller, the count and the trace root; emits RootsRevealed", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const game = await openGame(f);
       const roots = [...game.views.A.trace.stateRoots];
@@ -476,7 +476,7 @@ describe("RedundantManager", function () {
       return game;
     }
 
-    it("proveStep: only a player may prove; the verifier decides; StepProven and GameResolved", async function () {
+    it("K6: proveStep: only a player may prove; the verifier decides; StepProven and GameResolved", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const game = await toProof(f);
       const v = game.views.A;

@@ -95,7 +95,7 @@ describe("RedundantManager: refereed games", function () {
     return game;
   }
 
-  describe("the cheat on either side", function () {
+  describe("K3, K4, K8: the cheat on either side", function () {
     it("A lies (from step 1): B wins, A is slashed and jailed, B gets 2 fees + the reward", async function () {
       const f = await loadFixture(deployRedundantFixture);
       await playAndCheck(
@@ -207,7 +207,7 @@ describe("RedundantManager: refereed games", function () {
     });
   });
 
-  describe("padding", function () {
+  describe("K3: padding", function () {
     /** A view whose S_step carries `extra` bytes past its registered length, and a wrong output. */
     function paddedLiar(model: "mlp" | "cnn", digit: number, step: number, extra: Int8Array) {
       const { program, weights } = demoModel(model);
@@ -251,7 +251,7 @@ describe("RedundantManager: refereed games", function () {
     });
   });
 
-  describe("a node that stops playing", function () {
+  describe("K3, K4, K8: a node that stops playing", function () {
     it("A never reveals its roots: A loses on time, even though its result was right", async function () {
       const f = await loadFixture(deployRedundantFixture);
       await playAndCheck(
@@ -320,7 +320,7 @@ describe("RedundantManager: refereed games", function () {
         .withArgs(game.gameId);
     });
 
-    it("keeps a game at the slowest legal pace within maxGameDuration()", async function () {
+    it("K9: keeps a game at the slowest legal pace within maxGameDuration()", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const game = await openRefereeGame(f, { model: "cnn", digit: 15, lieA: { step: CNN_L, byte: 2 } });
       const opened = BigInt(await time.latest());
@@ -337,7 +337,7 @@ describe("RedundantManager: refereed games", function () {
     });
   });
 
-  describe("k = 3", function () {
+  describe("K5: k = 3", function () {
     async function request3(f: RedundantFixture, digit: number, lies: (Parameters<typeof lieView>[2] | undefined)[]) {
       const { requestId, s0 } = await requestRedundant(f, "mlp", digit, 3);
       const views = lies.map((l) => lieView("mlp", s0, l));
@@ -371,7 +371,7 @@ describe("RedundantManager: refereed games", function () {
       return outcomes;
     }
 
-    it("all three agree: final at the third commit, each paid its fee", async function () {
+    it("K1: all three agree: final at the third commit, each paid its fee", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const { requestId, views } = await request3(f, 20, [undefined, undefined, undefined]);
       await commitView(f, f.operators[0], requestId, views[0]);
@@ -426,7 +426,7 @@ describe("RedundantManager: refereed games", function () {
     });
   });
 
-  describe("token conservation and single settlement", function () {
+  describe("K6, K7: token conservation and single settlement", function () {
     it("every token is accounted for through agreement, a won game, an expiry and the claims", async function () {
       const f = await loadFixture(deployRedundantFixture);
       const addr = await f.redundant.getAddress();
@@ -493,7 +493,7 @@ describe("RedundantManager: refereed games", function () {
     });
   });
 
-  describe("property: the honest node always wins a refereed game", function () {
+  describe("K3: property: the honest node always wins a refereed game", function () {
     const RUNS = Number(process.env.REDUNDANT_PROPERTY_RUNS ?? 24);
 
     it(`over ${RUNS} random lies on either side (REDUNDANT_PROPERTY_RUNS for more)`, async function () {

@@ -47,7 +47,7 @@ describe("ModelRegistry", function () {
       expect(await models.isActiveVersion(1)).to.equal(true);
     });
 
-    it("keeps names unique per owner but not across owners", async function () {
+    it("R3: keeps names unique per owner but not across owners", async function () {
       const { models, publisher, stranger } = await loadFixture(publishedFixture);
       await expect(models.connect(publisher).publishModel("digits-mlp", versionSpec()))
         .to.be.revertedWithCustomError(models, "ModelRegistryNameTaken")
@@ -92,7 +92,7 @@ describe("ModelRegistry", function () {
     ];
 
     for (const [what, overrides, error, args] of bad) {
-      it(`rejects ${what}`, async function () {
+      it(`R2: rejects ${what}`, async function () {
         const { models, publisher } = await loadFixture(publishedFixture);
         const spec = versionSpec(overrides);
         await expect(models.connect(publisher).publishModel("other", spec))
@@ -141,7 +141,7 @@ describe("ModelRegistry", function () {
   });
 
   describe("deprecateVersion", function () {
-    it("marks the version deprecated, leaves the record intact and emits ModelVersionDeprecated", async function () {
+    it("R1: marks the version deprecated, leaves the record intact and emits ModelVersionDeprecated", async function () {
       const { models, publisher } = await loadFixture(publishedFixture);
       const before = await models.getVersion(1);
       await expect(models.connect(publisher).deprecateVersion(1))
@@ -218,7 +218,7 @@ describe("ModelRegistry", function () {
         .withArgs(9);
     });
 
-    it("refuses a transfer that would give the new owner two models of the same name", async function () {
+    it("R3: refuses a transfer that would give the new owner two models of the same name", async function () {
       const { models, publisher, stranger } = await loadFixture(publishedFixture);
       await models.connect(stranger).publishModel("digits-mlp", versionSpec());
       await models.connect(publisher).transferModelOwnership(1, stranger.address);
@@ -314,7 +314,7 @@ describe("ModelRegistry", function () {
   });
 
   describe("views", function () {
-    it("paginates models and versions, clipping to what exists", async function () {
+    it("R7: paginates models and versions, clipping to what exists", async function () {
       const { models, publisher } = await loadFixture(publishedFixture);
       for (let i = 0; i < 4; i++) await models.connect(publisher).publishModel(`m${i}`, versionSpec());
       for (let i = 0; i < 3; i++) await models.connect(publisher).publishVersion(1, versionSpec());
@@ -344,7 +344,7 @@ describe("ModelRegistry", function () {
       expect(await models.isActiveVersion(99)).to.equal(false);
     });
 
-    it("bounds the versions of one model", async function () {
+    it("R7: bounds the versions of one model", async function () {
       const { models, publisher } = await loadFixture(publishedFixture);
       const max = await models.MAX_VERSIONS_PER_MODEL();
       expect(max).to.equal(1024);

@@ -74,7 +74,7 @@ describe("NodeRegistry", function () {
       expect((await nodes.getNode(operators[0].address)).servedVersions).to.deep.equal([]);
     });
 
-    it("needs the minimum free stake", async function () {
+    it("R4: needs the minimum free stake", async function () {
       const { nodes, staking, operators, inference } = await loadFixture(stakedFixture);
       const [op, other] = operators;
       await expect(nodes.connect(other).register(ENDPOINT, [1]))
@@ -96,7 +96,7 @@ describe("NodeRegistry", function () {
         .withArgs(257, 256);
     });
 
-    it("rejects unknown, deprecated and duplicate versions", async function () {
+    it("R4: rejects unknown, deprecated and duplicate versions", async function () {
       const { nodes, models, operators, publisher } = await loadFixture(stakedFixture);
       const [op] = operators;
       await expect(nodes.connect(op).register(ENDPOINT, [9]))
@@ -111,7 +111,7 @@ describe("NodeRegistry", function () {
         .withArgs(op.address, 1);
     });
 
-    it("bounds the served set", async function () {
+    it("R4, R7: bounds the served set", async function () {
       const { nodes, models, operators, publisher } = await loadFixture(stakedFixture);
       for (let i = 0; i < 30; i++) await models.connect(publisher).publishVersion(1, versionSpec());
       const ids = Array.from({ length: 33 }, (_, i) => i + 1);
@@ -172,7 +172,7 @@ describe("NodeRegistry", function () {
       expect(await nodes.isServing(op.address, 3)).to.equal(false);
     });
 
-    it("rejects empty lists, versions already served, versions not served and inactive versions", async function () {
+    it("R4: rejects empty lists, versions already served, versions not served and inactive versions", async function () {
       const { nodes, operators } = await loadFixture(deployRegisteredNodeFixture);
       const [op] = operators;
       await expect(nodes.connect(op).serveVersions([])).to.be.revertedWithCustomError(
@@ -194,7 +194,7 @@ describe("NodeRegistry", function () {
         .withArgs(5);
     });
 
-    it("needs the minimum free stake to serve more", async function () {
+    it("R4: needs the minimum free stake to serve more", async function () {
       const { nodes, staking, models, operators, publisher } = await loadFixture(deployRegisteredNodeFixture);
       const [op] = operators;
       await models.connect(publisher).publishVersion(1, versionSpec());
@@ -222,7 +222,7 @@ describe("NodeRegistry", function () {
   });
 
   describe("exit and completeExit", function () {
-    it("goes Active -> Exiting -> Exited with events, clearing the served set", async function () {
+    it("R6: goes Active -> Exiting -> Exited with events, clearing the served set", async function () {
       const { nodes, operators } = await loadFixture(deployRegisteredNodeFixture);
       const [op] = operators;
       await expect(nodes.connect(op).exit()).to.emit(nodes, "NodeExitStarted").withArgs(op.address);
@@ -234,7 +234,7 @@ describe("NodeRegistry", function () {
       expect(node.servedVersions).to.deep.equal([]);
     });
 
-    it("waits for locked collateral to be released before completing the exit", async function () {
+    it("R5: waits for locked collateral to be released before completing the exit", async function () {
       const { nodes, staking, operators, inference } = await loadFixture(deployRegisteredNodeFixture);
       const [op] = operators;
       await staking.connect(inference).lock(op.address, 10n);
@@ -273,7 +273,7 @@ describe("NodeRegistry", function () {
   });
 
   describe("jail and unjail", function () {
-    it("jails Active and Exiting nodes, which then cannot serve or exit, and unjails them", async function () {
+    it("R6: jails Active and Exiting nodes, which then cannot serve or exit, and unjails them", async function () {
       const { nodes, operators, slasher, governor, staking } = await loadFixture(deployRegisteredNodeFixture);
       const [op, other] = operators;
       await expect(nodes.connect(slasher).jail(op.address))
@@ -322,7 +322,7 @@ describe("NodeRegistry", function () {
   });
 
   describe("views", function () {
-    it("reports eligibility from status, served set, version state and free stake", async function () {
+    it("R6: reports eligibility from status, served set, version state and free stake", async function () {
       const { nodes, staking, models, operators, publisher, inference } =
         await loadFixture(deployRegisteredNodeFixture);
       const [op] = operators;
@@ -344,7 +344,7 @@ describe("NodeRegistry", function () {
       expect(Object.keys(node.toObject())).to.deep.equal(fields);
     });
 
-    it("paginates the operators", async function () {
+    it("R7: paginates the operators", async function () {
       const { nodes, staking, operators } = await loadFixture(deployRegisteredNodeFixture);
       for (const op of operators.slice(1, 4)) {
         await staking.connect(op).stake(MINIMUM_STAKE);

@@ -59,7 +59,7 @@ function compare(
 (UNDER_COVERAGE ? describe.skip : describe)("snapshots (contract sizes and gas)", function () {
   this.timeout(600_000);
 
-  it("every protocol contract is at most 23,000 bytes and no larger than its committed size", async function () {
+  it("D3: every protocol contract is at most 23,000 bytes and no larger than its committed size", async function () {
     await hre.run("compile", { quiet: true });
     const sizes = await protocolSizes();
     if (process.env.UPDATE_SNAPSHOTS === "1") fs.writeFileSync(SIZES, JSON.stringify(sizes, null, 2) + "\n");
@@ -69,7 +69,7 @@ function compare(
     expect(compare("size", snapshot, sizes), "grown past test/snapshots/contract-sizes.json").to.deep.equal([]);
   });
 
-  it("no benchmarked path costs more gas than bench/results.json records", async function () {
+  it("D3: no benchmarked path costs more gas than bench/results.json records", async function () {
     const snapshot = (JSON.parse(fs.readFileSync(RESULTS, "utf8")) as { gas: Record<string, number> }).gas;
     const quiet = () => undefined;
     const inference = await benchInference();

@@ -67,7 +67,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
 
 describe("Staking (stateful property)", function () {
-  it("stays solvent, never releases locked stake and never over-slashes, across random action sequences", async function () {
+  it("S1, S2, S3, S4, S5, S6, G5: stays solvent, never releases locked stake and never over-slashes, across random action sequences", async function () {
     this.timeout(600_000);
     await fc.assert(
       fc.asyncProperty(fc.array(action, { minLength: 5, maxLength: 30 }), async (actions) => {
@@ -212,7 +212,7 @@ describe("Staking (stateful property)", function () {
     );
   });
 
-  it("rejects a thaw of locked stake whatever the history (S4)", async function () {
+  it("S4: rejects a thaw of locked stake whatever the history", async function () {
     const { staking, operators, inference } = await loadFixture(deployProtocolFixture);
     const [op] = operators;
     await fc.assert(

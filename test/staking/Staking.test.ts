@@ -44,7 +44,7 @@ describe("Staking", function () {
       ).to.be.revertedWithCustomError(staking, "StakingZeroAddress");
     });
 
-    it("reverts on parameters outside their bounds", async function () {
+    it("S9: reverts on parameters outside their bounds", async function () {
       const { staking, token, governor } = await loadFixture(deployProtocolFixture);
       const factory = await ethers.getContractFactory("Staking");
       const t = await token.getAddress();
@@ -175,7 +175,7 @@ describe("Staking", function () {
         .withArgs(op.address, 100n, 101n);
     });
 
-    it("never thaws locked stake", async function () {
+    it("S4: never thaws locked stake", async function () {
       const { staking, operators, inference } = await loadFixture(deployProtocolFixture);
       const [op] = operators;
       await staking.connect(op).stake(100n);
@@ -186,7 +186,7 @@ describe("Staking", function () {
       await staking.connect(op).thaw(30n);
     });
 
-    it("bounds the number of pending requests", async function () {
+    it("S10: bounds the number of pending requests", async function () {
       const { staking, operators } = await loadFixture(deployProtocolFixture);
       const [op] = operators;
       await staking.connect(op).stake(100n);
@@ -208,7 +208,7 @@ describe("Staking", function () {
   });
 
   describe("withdraw", function () {
-    it("pays matured requests, oldest first, and stops at the first one still thawing", async function () {
+    it("S7: pays matured requests, oldest first, and stops at the first one still thawing", async function () {
       const { staking, token, operators } = await loadFixture(deployProtocolFixture);
       const [op] = operators;
       await staking.connect(op).stake(100n);
@@ -240,7 +240,7 @@ describe("Staking", function () {
         .withArgs(op.address);
     });
 
-    it("releases a request exactly at thawingUntil, not a second earlier", async function () {
+    it("S7: releases a request exactly at thawingUntil, not a second earlier", async function () {
       const { staking, operators } = await loadFixture(deployProtocolFixture);
       const [op] = operators;
       await staking.connect(op).stake(100n);
@@ -254,7 +254,7 @@ describe("Staking", function () {
       await expect(staking.connect(op).withdraw()).to.emit(staking, "StakeWithdrawn").withArgs(op.address, 10n, 1);
     });
 
-    it("pays out exactly the whole thawing pool after a pro-rata slash, with no dust left", async function () {
+    it("S1: pays out exactly the whole thawing pool after a pro-rata slash, with no dust left", async function () {
       const { staking, token, operators, slasher } = await loadFixture(deployProtocolFixture);
       const [op] = operators;
       await staking.connect(op).stake(1000n);
@@ -267,7 +267,7 @@ describe("Staking", function () {
       expect(await token.balanceOf(await staking.getAddress())).to.equal(0);
     });
 
-    it("settles requests invalidated by a slash that emptied the pool for zero, then accepts new ones", async function () {
+    it("S6: settles requests invalidated by a slash that emptied the pool for zero, then accepts new ones", async function () {
       const { staking, token, operators, slasher } = await loadFixture(deployProtocolFixture);
       const [op] = operators;
       await staking.connect(op).stake(100n);
@@ -341,7 +341,7 @@ describe("Staking", function () {
       expect(await staking.freeStake(op.address)).to.equal(80n);
     });
 
-    it("caps an unlock at what is still locked, so a slashed lock cannot be released twice", async function () {
+    it("S3: caps an unlock at what is still locked, so a slashed lock cannot be released twice", async function () {
       const { staking, operators, inference, slasher } = await loadFixture(deployProtocolFixture);
       const [op] = operators;
       await staking.connect(op).stake(100n);
@@ -357,7 +357,7 @@ describe("Staking", function () {
   });
 
   describe("slash", function () {
-    it("takes free stake first, pays the capped reward and sends the rest to the treasury", async function () {
+    it("S5: takes free stake first, pays the capped reward and sends the rest to the treasury", async function () {
       const { staking, token, operators, slasher, treasury, stranger } = await loadFixture(deployProtocolFixture);
       const [op] = operators;
       expect(await staking.slashSink()).to.equal(treasury.address);
@@ -370,7 +370,7 @@ describe("Staking", function () {
       expect(await staking.totalStake(op.address)).to.equal(600n);
     });
 
-    it("burns the non-reward part when no treasury is set", async function () {
+    it("S5: burns the non-reward part when no treasury is set", async function () {
       const { staking, token, operators, slasher, governor, stranger } = await loadFixture(deployProtocolFixture);
       const [op] = operators;
       await staking.connect(governor).setTreasury(ethers.ZeroAddress);
@@ -381,7 +381,7 @@ describe("Staking", function () {
       await expect(tx).to.changeTokenBalances(token, [staking, stranger, BURN], [-100n, 10n, 90n]);
     });
 
-    it("takes thawing stake after free stake, pro rata across requests, and locked stake last", async function () {
+    it("S2: takes thawing stake after free stake, pro rata across requests, and locked stake last", async function () {
       const { staking, operators, slasher, inference } = await loadFixture(deployProtocolFixture);
       const [op] = operators;
       await staking.connect(op).stake(1000n);
@@ -401,7 +401,7 @@ describe("Staking", function () {
       expect(await staking.totalStake(op.address)).to.equal(50n);
     });
 
-    it("never slashes more than the node's stake", async function () {
+    it("S5: never slashes more than the node's stake", async function () {
       const { staking, token, operators, slasher } = await loadFixture(deployProtocolFixture);
       const [op] = operators;
       await staking.connect(op).stake(100n);
@@ -415,7 +415,7 @@ describe("Staking", function () {
       expect(await staking.totalStake(op.address)).to.equal(0);
     });
 
-    it("reverts a reward above MAX_REWARD_PPM", async function () {
+    it("S5: reverts a reward above MAX_REWARD_PPM", async function () {
       const { staking, operators, slasher } = await loadFixture(deployProtocolFixture);
       await expect(staking.connect(slasher).slash(operators[0].address, 1n, slasher.address, 500_001))
         .to.be.revertedWithCustomError(staking, "StakingRewardTooHigh")

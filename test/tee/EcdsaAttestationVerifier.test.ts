@@ -30,7 +30,7 @@ async function fixture() {
 type Fixture = Awaited<ReturnType<typeof fixture>>;
 type Fields = Fixture["fields"];
 
-describe("EcdsaAttestationVerifier", function () {
+describe("T1: EcdsaAttestationVerifier", function () {
   const verify = (v: Awaited<ReturnType<typeof fixture>>["verifier"], f: Fields, att: string) =>
     v.verifyAttestation(f.measurement, f.enclaveKey, f.node, f.expiry, att);
 

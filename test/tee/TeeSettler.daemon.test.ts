@@ -53,7 +53,7 @@ async function teeDaemonFixture() {
   return { ...f, service };
 }
 
-describe("TeeSettler with the node daemon (software enclave key)", function () {
+describe("T8: TeeSettler with the node daemon (software enclave key)", function () {
   this.timeout(60_000);
   let dir: string;
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "verity-tee-"))));

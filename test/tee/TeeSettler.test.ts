@@ -106,7 +106,7 @@ describe("TeeSettler", function () {
     });
   });
 
-  describe("registerEnclave", function () {
+  describe("T1: registerEnclave", function () {
     it("binds an attested key to the calling node, emits, and the key is active", async function () {
       const t = await loadFixture(deployTeeFixture);
       const key = Wallet.createRandom();
@@ -267,7 +267,7 @@ describe("TeeSettler", function () {
     });
   });
 
-  describe("settle", function () {
+  describe("T2: settle", function () {
     it("settles a TEE request at once: fee credited, no collateral locked, events from both contracts", async function () {
       const t = await loadFixture(deployTeeFixture);
       const { id, inputHash } = await teeRequest(t);
@@ -295,7 +295,7 @@ describe("TeeSettler", function () {
       expect(await consumer.lastRequestId()).to.equal(id);
     });
 
-    it("settles once only", async function () {
+    it("T5: settles once only", async function () {
       const t = await loadFixture(deployTeeFixture);
       const { id, inputHash } = await teeRequest(t);
       const sig = await signFor(t, t.enclave, resultOf(id, inputHash));
@@ -330,7 +330,7 @@ describe("TeeSettler", function () {
       }
     });
 
-    it("rejects a signature replayed from another chain id or another settler contract", async function () {
+    it("T3: rejects a signature replayed from another chain id or another settler contract", async function () {
       const t = await loadFixture(deployTeeFixture);
       const { id, inputHash } = await teeRequest(t);
       const result = resultOf(id, inputHash);
@@ -352,7 +352,7 @@ describe("TeeSettler", function () {
         .withArgs(expected);
     });
 
-    it("rejects a malleated (high-s) signature and a malformed one", async function () {
+    it("T3: rejects a malleated (high-s) signature and a malformed one", async function () {
       const t = await loadFixture(deployTeeFixture);
       const { id, inputHash } = await teeRequest(t);
       const sig = await signFor(t, t.enclave, resultOf(id, inputHash));
@@ -397,7 +397,7 @@ describe("TeeSettler", function () {
       expect(await t.settler.isEnclaveActive(t.enclave.address)).to.equal(false);
     });
 
-    it("revoking a measurement stops every node running it at once, for good", async function () {
+    it("T4: revoking a measurement stops every node running it at once, for good", async function () {
       const t = await loadFixture(deployTeeFixture);
       const a = await teeRequest(t, 1, t.node.address);
       const b = await teeRequest(t, 2, t.node2.address);
@@ -444,7 +444,7 @@ describe("TeeSettler", function () {
     });
   });
 
-  describe("reportEquivocation", function () {
+  describe("T6: reportEquivocation", function () {
     it("slashes the node, pays the reporter, disables the key (same request)", async function () {
       const t = await loadFixture(deployTeeFixture);
       const { id, inputHash } = await teeRequest(t);
@@ -641,7 +641,7 @@ describe("TeeSettler", function () {
       expect(await t.staking.totalStake(t.node.address)).to.equal(0n);
     });
 
-    it("rejects evidence that is no equivocation", async function () {
+    it("T10-1: rejects evidence that is no equivocation", async function () {
       const t = await loadFixture(deployTeeFixture);
       const r1 = await teeRequest(t, 1);
       const r2 = await teeRequest(t, 2);

@@ -56,7 +56,7 @@ const SERVICE = new Wallet("0x" + "5e".repeat(32)); // the local attestation ser
 
   after(() => cli?.stop());
 
-  it("a node with a software enclave key serves a TEE request for the demo MLP, final at once", async () => {
+  it("T8: a node with a software enclave key serves a TEE request for the demo MLP, final at once", async () => {
     // publisher, operator and requester set up
     await ok(["model", "import", "mlp.onnx", "-c", "cal.json", "-o", "mlp"]);
     await ok(["model", "publish", "mlp", "--name", "digits-mlp", "--modes", "optimistic,tee"], 0);

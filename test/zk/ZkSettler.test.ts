@@ -76,7 +76,7 @@ describe("ZkSettler", function () {
     });
   });
 
-  describe("registerVerifier", function () {
+  describe("Z6: registerVerifier", function () {
     it("registers the version's verifier (model owner only) and emits", async function () {
       const f = await loadFixture(deployZkFixture);
       expect(await f.settler.verifierOf(ZK_VERSION)).to.equal(f.verifierAddress);
@@ -108,7 +108,7 @@ describe("ZkSettler", function () {
     });
   });
 
-  describe("revokeVerifier", function () {
+  describe("Z6: revokeVerifier", function () {
     it("lets governance revoke a verifier; the version can then not be settled until a new one is registered", async function () {
       const f = await loadFixture(deployZkFixture);
       const x = inputOf(1);
@@ -133,7 +133,7 @@ describe("ZkSettler", function () {
   });
 
   describe("settle", function () {
-    it("settles a valid proof at once: events, fee credited to the node, nothing locked, final", async function () {
+    it("Z3: settles a valid proof at once: events, fee credited to the node, nothing locked, final", async function () {
       const f = await loadFixture(deployZkFixture);
       const x = inputOf(2);
       const id = await zkRequest(f, x);
@@ -166,7 +166,7 @@ describe("ZkSettler", function () {
       expect(onChain.map(String)).to.deep.equal(publicSignals(x, y, f.zk.meta.weightsRoot));
     });
 
-    it("rejects an invalid proof: a proof of another input's result, and arbitrary field elements", async function () {
+    it("Z4: rejects an invalid proof: a proof of another input's result, and arbitrary field elements", async function () {
       const f = await loadFixture(deployZkFixture);
       const x = inputOf(4);
       const id = await zkRequest(f, x);
@@ -196,7 +196,7 @@ describe("ZkSettler", function () {
       expect((await f.manager.getRequest(id)).status).to.equal(STATUS.Assigned);
     });
 
-    it("rejects a malleated proof: a negated point, swapped coordinates, and a coordinate shifted by the field modulus", async function () {
+    it("Z4: rejects a malleated proof: a negated point, swapped coordinates, and a coordinate shifted by the field modulus", async function () {
       const f = await loadFixture(deployZkFixture);
       const x = inputOf(6);
       const id = await zkRequest(f, x);
@@ -222,7 +222,7 @@ describe("ZkSettler", function () {
       await expect(f.settler.settle(id, hex(x), hex(y), TRACE_ROOT, w8(words))).to.emit(f.manager, "RequestFinalized");
     });
 
-    it("rejects a wrong public input: another output, another input, an output of the wrong length", async function () {
+    it("Z4: rejects a wrong public input: another output, another input, an output of the wrong length", async function () {
       const f = await loadFixture(deployZkFixture);
       const x = inputOf(7);
       const id = await zkRequest(f, x);
@@ -246,7 +246,7 @@ describe("ZkSettler", function () {
       expect(await verifyOffChain(f.zk.files, publicSignals(x, wrongY, f.zk.meta.weightsRoot), proof)).to.equal(false);
     });
 
-    it("reverts for a version without a verifier, a non-ZK request, an unassigned request and after the deadline", async function () {
+    it("Z5: reverts for a version without a verifier, a non-ZK request, an unassigned request and after the deadline", async function () {
       const f = await loadFixture(deployZkFixture);
       const x = inputOf(9);
       const { y, words } = await proofFor(f, x);
@@ -285,7 +285,7 @@ describe("ZkSettler", function () {
         .withArgs(late, deadline);
     });
 
-    it("cannot settle through the manager directly: only the ZK settler may call settleVerified", async function () {
+    it("Z5: cannot settle through the manager directly: only the ZK settler may call settleVerified", async function () {
       const f = await loadFixture(deployZkFixture);
       const x = inputOf(10);
       const id = await zkRequest(f, x);

@@ -79,7 +79,7 @@ describe("ZK circuit generator (modes/zk)", function () {
     await zkShutdown();
   });
 
-  describe("generateCircuit", function () {
+  describe("Z2: generateCircuit", function () {
     it("rejects an unsupported operator with UnsupportedOperatorError naming the layer and the op", function () {
       const p = randomProgram(1);
       const conv: Layer = { ...p.layers[2], op: "Lut", lut: new Int8Array(256) };
@@ -121,7 +121,7 @@ describe("ZK circuit generator (modes/zk)", function () {
     });
   });
 
-  describe("witness = reference executor, bit for bit", function () {
+  describe("Z1: witness = reference executor, bit for bit", function () {
     for (const [label, seed, extreme] of [
       ["random Gemm(2 rows)-Reshape-Relu-Gemm, per-tensor and per-channel requantization", 11, false],
       ["the same with biases up to 2^31, multipliers 2^15 - 1 and shifts 30..46", 12, true],
@@ -152,7 +152,7 @@ describe("ZK circuit generator (modes/zk)", function () {
       });
     }
 
-    it("the test MLP (6-4-3, quantized from a float graph): every random input, and a wrong weights root fails", async function () {
+    it("Z2: the test MLP (6-4-3, quantized from a float graph): every random input, and a wrong weights root fails", async function () {
       const zk = await zkCircuit();
       await fc.assert(
         fc.asyncProperty(int8s(ZK_SIZES[0]), async (x) => {

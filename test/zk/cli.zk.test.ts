@@ -24,7 +24,7 @@ function writeProgramDir(dir: string, p: Program): void {
   fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(manifest, null, 2));
 }
 
-describe("verity model zk-setup", function () {
+describe("Z9: verity model zk-setup", function () {
   this.timeout(120_000);
   let home: string;
   let ptau: string;

@@ -69,7 +69,7 @@ describe("NodeDaemon: ZK mode (ZkVerifiedSettler)", function () {
     await zkShutdown();
   });
 
-  it("proves and settles an assigned ZK request in one tick: final at once, the honest output, fee credited", async function () {
+  it("Z7: proves and settles an assigned ZK request in one tick: final at once, the honest output, fee credited", async function () {
     const f = await loadFixture(zkDaemonFixture);
     const node = f.operators[0];
     const x = Int8Array.from({ length: ZK_SIZES[0] }, (_, i) => i * 29 - 100);
@@ -95,7 +95,7 @@ describe("NodeDaemon: ZK mode (ZkVerifiedSettler)", function () {
     d.close();
   });
 
-  it("finds a version's ZK setup in the store (<cid>/programs/<digest>/zk) and refuses a missing or foreign one", async function () {
+  it("Z9: finds a version's ZK setup in the store (<cid>/programs/<digest>/zk) and refuses a missing or foreign one", async function () {
     const f = await loadFixture(zkDaemonFixture);
     const resolve = storeZkArtifacts({ getVersion: (v) => f.models.getVersion(v) }, dir);
     await expect(resolve(ZK_VERSION)).to.be.rejectedWith(ZkToolError, /has no ZK setup/);

@@ -9,7 +9,7 @@ import { zkDemo, ZK_DEMO_SIZES } from "../../scripts/lib/zk-demo";
 
 // The demo's ZK step on the protocol as Ignition deploys it (Protocol.ts with Zk.ts): publish, local setup,
 // verifier registration, request, proof, settlement final at once.
-describe("ZK demo step (scripts/lib/zk-demo.ts) on the Ignition deployment", function () {
+describe("Z10: ZK demo step (scripts/lib/zk-demo.ts) on the Ignition deployment", function () {
   this.timeout(180_000);
 
   it("settles one ZK request with a real proof, final at once, and pays the node", async function () {
