@@ -156,7 +156,7 @@ export async function benchNetwork(
   chain: ChainKind = (process.env.NETWORK_BENCH_CHAIN as ChainKind | undefined) ?? "anvil",
 ): Promise<NetworkBench> {
   if (!CHAIN_KINDS.includes(chain)) throw new Error(`NETWORK_BENCH_CHAIN must be one of ${CHAIN_KINDS.join(", ")}`);
-  // One network after the other (never two at once on the two cores): the first one's is stopped before the second.
+  // One network after the other (never two at once on the two cores): the first is stopped before the second starts.
   const base = await benchWithoutChallenger(log, chain);
   const withKill = await benchWithChallengerAndKill(log, chain, process.env.NETWORK_BENCH_DIR);
   return { ...base, ...withKill };
