@@ -2,7 +2,18 @@
  * End-to-end throughput and latency of the multi-process network (tools/network/orchestrator.ts) on a local
  * JSON-RPC chain: anvil on 127.0.0.1 with a block every second (interval mining, `--block-time 1`; `--chain hardhat`
  * or NETWORK_BENCH_CHAIN=hardhat for a `hardhat node`, automine), three `verity node serve` daemons (honest, batch
- * threshold 4, poll 100 ms), no challenger (it is not on a request's critical path).
+ * threshold 4, poll 100 ms). Two networks, one after the other, each with its own chain and daemons:
+ *
+ *   1. no challenger (it is not on a request's critical path) and nothing killed: inferencesPerSec, the latency
+ *      figures and the profile below (this file);
+ *   2. the configuration of the multi-process test (test/network/network.test.ts): the same daemons AND the
+ *      `verity challenger run` watchtower, and node 1 killed with SIGKILL in the middle of its share of the same
+ *      backlog and restarted on its journal, then checked from the chain (nothing lost, nothing settled twice):
+ *      inferencesPerSecWithChallengerAndKill, with backlogSecondsWithChallengerAndKill,
+ *      loadAverageWithChallengerAndKill, killAfterSeconds, restartSeconds and owedAtKill (bench/network-kill.ts
+ *      says how, and why the challenger is not paused).
+ *
+ * Both put the same backlog on-chain the same way (bench/network-backlog.ts).
  *
  * inferencesPerSec (with batching): the three daemons are started and warmed up (each has loaded both programs),
  *   then paused with SIGSTOP while the requesters put a backlog of BACKLOG requests on-chain (named round-robin,
@@ -38,7 +49,6 @@
  * when it is busy: `loadAverage` records the machine's 1-minute load average when the backlog starts.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { Wallet, zeroPadValue } from "ethers";
 
@@ -51,14 +61,24 @@ import { Rpc } from "../daemons/kit/rpc";
 import { CHAIN_KINDS, type ChainKind } from "../tools/network/chain";
 import { runLoad, type LoadRecord } from "../tools/network/load";
 import { VerityNetwork } from "../tools/network/orchestrator";
-import { ProcessGroup, sleep } from "../tools/network/processes";
+import { sleep } from "../tools/network/processes";
+import { benchWithChallengerAndKill, type ChallengerAndKillBench } from "./network-kill";
+import {
+  BACKLOG,
+  POLL_MS,
+  putBacklog,
+  resumeNodes,
+  round1,
+  round2,
+  waitCommitted,
+  waitUntil,
+  warmUp,
+} from "./network-backlog";
 
-const BACKLOG = 600;
 const LATENCY_REQUESTS = 90;
 const LATENCY_RATE = 15;
-const POLL_MS = 50;
 
-export interface NetworkBench {
+export interface NetworkBench extends ChallengerAndKillBench {
   /** The local chain: "anvil" (a block every second) or "hardhat" (hardhat node, automine). */
   chain: ChainKind;
   inferencesPerSec: number;
@@ -136,6 +156,17 @@ export async function benchNetwork(
   chain: ChainKind = (process.env.NETWORK_BENCH_CHAIN as ChainKind | undefined) ?? "anvil",
 ): Promise<NetworkBench> {
   if (!CHAIN_KINDS.includes(chain)) throw new Error(`NETWORK_BENCH_CHAIN must be one of ${CHAIN_KINDS.join(", ")}`);
+  // One network after the other (never two at once on the two cores): the first is stopped before the second starts.
+  const base = await benchWithoutChallenger(log, chain);
+  const withKill = await benchWithChallengerAndKill(log, chain, process.env.NETWORK_BENCH_DIR);
+  return { ...base, ...withKill };
+}
+
+/** Three node daemons, no challenger, nothing killed: inferencesPerSec, latency, profile. */
+async function benchWithoutChallenger(
+  log: (line: string) => void,
+  chain: ChainKind,
+): Promise<Omit<NetworkBench, keyof ChallengerAndKillBench>> {
   const net = new VerityNetwork({
     chain,
     dir: process.env.NETWORK_BENCH_DIR,
@@ -149,24 +180,14 @@ export async function benchNetwork(
   try {
     await net.start();
     const outFile = (name: string) => path.join(net.dir, `${name}.jsonl`);
-
-    // Warm-up: every node loads both programs.
-    const warm = await runLoad({ dir: net.dir, requests: 12, rate: 100, openFraction: 0, out: outFile("warm") }, quiet);
-    await waitCommitted(net, warm, 60_000);
+    await warmUp(net);
 
     // 1. Throughput on a backlog.
-    for (const d of net.nodes) ProcessGroup.signal(d.proc!, "SIGSTOP");
-    const backlog = await runLoad(
-      { dir: net.dir, requests: BACKLOG, rate: 10_000, openFraction: 0, out: outFile("backlog") },
-      quiet,
-    );
-    // The requests' events taken in before the clock starts: the observer's own bookkeeping is not the daemons' work.
-    await net.ledger.sync();
+    const { backlog, loadAverage } = await putBacklog(net);
     const batchesBefore = net.ledger.batches.size;
-    const loadAverage = Math.round(os.loadavg()[0] * 100) / 100;
     const t0 = Date.now();
-    for (const d of net.nodes) ProcessGroup.signal(d.proc!, "SIGCONT");
-    await waitCommitted(net, backlog, 180_000);
+    resumeNodes(net);
+    await waitCommitted(net, backlog, 180_000, "the backlog committed");
     const backlogSeconds = (Date.now() - t0) / 1000;
     const inferencesPerSec = BACKLOG / backlogSeconds;
     log(
@@ -239,11 +260,11 @@ export async function benchNetwork(
     const finalMs = records
       .map((r) => Math.max(0, finalAt.get(r.requestId)! - closedAt.get(r.requestId)!))
       .sort((a, b) => a - b);
-    const result: NetworkBench = {
+    return {
       chain,
-      inferencesPerSec: Math.round(inferencesPerSec * 10) / 10,
+      inferencesPerSec: round1(inferencesPerSec),
       backlog: BACKLOG,
-      backlogSeconds: Math.round(backlogSeconds * 100) / 100,
+      backlogSeconds: round2(backlogSeconds),
       batches: net.ledger.batches.size - batchesBefore,
       latencyP50Ms: percentile(commitMs, 50),
       latencyP95Ms: percentile(commitMs, 95),
@@ -254,28 +275,9 @@ export async function benchNetwork(
       profile,
       loadAverage,
     };
-    return result;
   } finally {
     await net.stop(3_000);
     net.cleanup();
-  }
-}
-
-async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const started = Date.now();
-  while (!cond()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`network bench: timed out waiting for ${what}`);
-    await sleep(POLL_MS);
-  }
-}
-
-async function waitCommitted(net: VerityNetwork, records: LoadRecord[], timeoutMs: number): Promise<void> {
-  const started = Date.now();
-  for (;;) {
-    await net.ledger.sync();
-    if (records.every((r) => net.ledger.requests.get(r.requestId)?.committedBy)) return;
-    if (Date.now() - started > timeoutMs) throw new Error("network bench: timed out waiting for commitments");
-    await sleep(POLL_MS);
   }
 }
 

@@ -102,7 +102,10 @@ async function main(): Promise<void> {
   results.executor = { ...(await benchExecutor()), lm: await benchLm((line) => console.log(line)) };
   console.log(JSON.stringify(results.executor, null, 2));
 
-  console.log("\nNetwork benchmark: 3 node daemons on a local anvil chain, a block a second (bench/network.ts)...");
+  console.log(
+    "\nNetwork benchmark: 3 node daemons on a local anvil chain, a block a second, then with the challenger and a " +
+      "node killed and restarted (bench/network.ts)...",
+  );
   results.network = await benchNetwork();
   console.log(JSON.stringify(results.network, null, 2));
 
