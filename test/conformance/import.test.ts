@@ -10,7 +10,9 @@ import * as ort from "onnxruntime-node";
 
 import { GraphBuilder, tensorF32, tensorI64 } from "../../executor/model/builder";
 import { SUPPORTED_OPERATORS, type Graph } from "../../executor/model/graph";
-import { encodeOnnx } from "../../executor/model/onnx";
+import { ShapeMismatchError } from "../../executor/errors";
+import { encodeOnnx, loadOnnx } from "../../executor/model/onnx";
+import { quantizeGraph } from "../../executor/quant";
 import { prepareGraph } from "../../executor/model/simplify";
 import { STEPS } from "./bounds";
 import { type ConformanceCase, checkConformance, conformanceSuite, randomArray, rng } from "./harness";
@@ -549,6 +551,22 @@ describe("conformance: importer (opsets 6..22, folding)", function () {
 });
 
 conformanceSuite("importer (opsets 6..22, folding)", cases);
+
+describe("importer: Reshape allowzero=1", function () {
+  it("a 0 in the shape is a dimension of 0, an empty tensor: refused with ShapeMismatchError naming the node", function () {
+    const b = new GraphBuilder("reshape_zero", 14);
+    const x = b.input("x", [1, 6]);
+    const r = b.node("Reshape", [x, b.initializer("shape", tensorI64([2], [0, 6]))], { allowzero: 1 }, { name: "rs" });
+    b.output(b.node("Tanh", [r]), [-1]);
+    const load = () => quantizeGraph(loadOnnx(encodeOnnx(b.buildStructural())), [new Float32Array(6)]);
+    expect(load).to.throw(ShapeMismatchError, /^node 'rs' \(Reshape\): \[1, 6\] cannot become \[0, 6\]/);
+    // with allowzero=0 the same shape copies the input's dimension: [1, 6]
+    const c = new GraphBuilder("reshape_copy", 14);
+    const y = c.input("x", [1, 6]);
+    c.output(c.node("Reshape", [y, c.initializer("shape", tensorI64([2], [0, 6]))]), [-1]);
+    expect(quantizeGraph(loadOnnx(encodeOnnx(c.build())), [new Float32Array(6)]).outputShape).to.deep.equal([1, 6]);
+  });
+});
 
 /**
  * A PyTorch-style export made with the builder: an MLP whose LayerNorm is written out as ReduceMean/Sub/Pow/Sqrt/Div
