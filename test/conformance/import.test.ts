@@ -545,8 +545,8 @@ describe("conformance: importer (opsets 6..22, folding)", function () {
       }
     }
   });
-  it("has at least 80 cases over opsets 6..22", function () {
-    if (cases.length < 80) throw new Error(`${cases.length} cases`);
+  it("has at least 135 cases over opsets 6..22", function () {
+    if (cases.length < 135) throw new Error(`${cases.length} cases`);
   });
 });
 
