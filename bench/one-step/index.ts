@@ -1,24 +1,27 @@
 /**
- * `gas.oneStepMax.<Op>`: for each program operator added for real models, the one-step proof of its costliest element
- * at its largest legal size (the largest layer `validateProgram` accepts, so the largest any published program can
- * hold), sent to the deployed router (`IntegerStepVerifier`) as a transaction's calldata. Each case is proven with
- * both witnesses (a contiguous run of S_k's chunks, and exactly the chunks it reads); a prover sends the cheaper one,
- * so the cheaper is the op's figure (the other is printed). The worst cases come from each operator area:
- * ./math.ts, ./spatial.ts, ./shape.ts; the demo models' ops are measured through full games (bench/disputes.ts).
+ * `gas.oneStepMax.<Op>`: for every program operator, the one-step proof of its costliest element at its largest legal
+ * size (the largest layer `validateProgram` accepts, so the largest any published program can hold; for the ops that
+ * read one byte, a state of 2^24 bytes), sent to the deployed router (`IntegerStepVerifier`) as a transaction's
+ * calldata. Each case is proven with both witnesses (a contiguous run of S_k's chunks, and exactly the chunks it
+ * reads); a prover sends the cheaper one, so the cheaper is the case's figure (the other is printed), and an op's
+ * figure is its costliest case. The worst cases come from each operator area: ./core.ts, ./math.ts, ./spatial.ts,
+ * ./shape.ts; the demo models' layers are also measured through full games (bench/disputes.ts: `mlp`, `cnn`).
  */
 import hre from "hardhat";
 
-import { type Program, execute } from "../../executor/runtime";
+import { PROGRAM_OPS, type Program, execute } from "../../executor/runtime";
 import { WeightsCommitment } from "../../executor/trace/weights";
 import { buildSparseStepProof, buildStepProof } from "../../game/step-proof";
 import { KERNEL_SETS } from "../../protocol/kernel-sets";
 import { type IntegerStepVerifier, IntegerStepVerifier__factory } from "../../typechain-types";
+import { worstCases as coreCases } from "./core";
 import { worstCases as mathCases } from "./math";
 import { worstCases as shapeCases } from "./shape";
 import { worstCases as spatialCases } from "./spatial";
 
 interface Case {
   op: string;
+  what?: string;
   program: Program;
   layer: number;
   element: number;
@@ -89,7 +92,7 @@ export async function measureStep(
 /** Deploys the verifier and proves every worst case; `log` gets one line per case. */
 export async function benchOneStep(log: (line: string) => void = () => {}): Promise<Record<string, number>> {
   const verifier = await deployRouter();
-  const cases: Case[] = [...mathCases(), ...spatialCases(), ...shapeCases()];
+  const cases: Case[] = [...coreCases(), ...mathCases(), ...spatialCases(), ...shapeCases()];
   const worst: Record<string, number> = {};
   for (const c of cases) {
     const states = execute(c.program, input(c.program));
@@ -104,10 +107,12 @@ export async function benchOneStep(log: (line: string) => void = () => {}): Prom
       throw new Error(`${c.op}: ${e.message}`);
     });
     log(
-      `  ${c.op.padEnd(14)} ${best.gas.toLocaleString("en-US").padStart(10)} gas (${best.witness})` +
+      `  ${c.op.padEnd(14)}${c.what ? ` ${c.what}:` : ""} ${best.gas.toLocaleString("en-US").padStart(10)} gas (${best.witness})` +
         (other ? `, ${other.witness} ${other.gas.toLocaleString("en-US")}` : ""),
     );
     worst[c.op] = Math.max(worst[c.op] ?? 0, best.gas);
   }
+  const missing = PROGRAM_OPS.filter((op) => worst[op] === undefined);
+  if (missing.length > 0) throw new Error(`bench/one-step: no worst case for ${missing.join(", ")}`);
   return worst;
 }

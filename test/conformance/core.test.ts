@@ -1,5 +1,6 @@
 /** Conformance of the operators the demo models use (the harness: ./harness.ts). */
 import { GraphBuilder, tensorF32 } from "../../executor/model/builder";
+import { STEPS } from "./bounds";
 import { type ConformanceCase, conformanceSuite, randomArray, rng } from "./harness";
 
 function weights(seed: number, dims: number[], scale = 0.5) {
@@ -21,7 +22,13 @@ function gemm(k: number, n: number, opset: number): ConformanceCase {
     transB: 1,
   });
   b.output(y, [1, n]);
-  return { name: `Gemm k=${k} n=${n} opset ${opset}`, graph: b.build(), inputDims: [1, k], ops: ["Gemm"] };
+  return {
+    name: `Gemm k=${k} n=${n} opset ${opset}`,
+    graph: b.build(),
+    inputDims: [1, k],
+    ops: ["Gemm"],
+    steps: STEPS.gemm,
+  };
 }
 
 function conv(
@@ -39,7 +46,12 @@ function conv(
     attrs,
   );
   b.output(y, [-1]);
-  return { name: `Conv 3x3 ${JSON.stringify(attrs)} opset ${opset}`, graph: b.build(), inputDims: [1, c, hw, hw] };
+  return {
+    name: `Conv 3x3 ${JSON.stringify(attrs)} opset ${opset}`,
+    graph: b.build(),
+    inputDims: [1, c, hw, hw],
+    steps: STEPS.conv,
+  };
 }
 
 /** A Gemm (or MatMul by a constant) whose row is too long for one step: Slice + Gemm per part, Adds (NUMERICS §27.3). */
@@ -64,7 +76,7 @@ function longGemm(k: number, n: number, matmul: boolean): ConformanceCase {
     graph: b.build(),
     inputDims: [1, k],
     ops: matmul ? ops : [...ops, "Relu"],
-    steps: 2.5,
+    steps: STEPS.gemm,
   };
 }
 

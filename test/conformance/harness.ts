@@ -4,8 +4,8 @@
  * onnxruntime-node (float) on random inputs (the first `runs` of the random calibration inputs: a static quantization
  * saturates outside its calibrated range, which is the quantizer's contract, not the kernel's error):
  *  - the float reference (executor/quant/float-eval.ts) within `floatTolerance` (relative, default 1e-4);
- *  - the dequantized integer output within `steps` output quantization steps (the bound docs/NUMERICS.md states for
- *    the operator; default 3);
+ *  - the dequantized integer output within `steps` output quantization steps (the bound docs/NUMERICS.md §16 states
+ *    for the operator, ./bounds.ts; every case states one);
  *  - run twice, the trace root is identical (determinism; PROPERTIES E11).
  *
  * Each area of operators has its own `test/conformance/<area>.test.ts` calling `conformanceSuite(title, cases)`;
@@ -46,8 +46,8 @@ export interface ConformanceCase {
   /** Range of the random input values (default [-1, 1]). */
   lo?: number;
   hi?: number;
-  /** Allowed |dequantized - onnxruntime| in output quantization steps (default 3). */
-  steps?: number;
+  /** Allowed |dequantized - onnxruntime| in output quantization steps: NUMERICS §16's bound (./bounds.ts). */
+  steps: number;
   /** Allowed relative error of the float reference against onnxruntime (default 1e-4). */
   floatTolerance?: number;
   /** Expected program ops after lowering and fusion, when the case is about them. */
@@ -137,7 +137,7 @@ export async function checkConformance(c: ConformanceCase, seed = 7): Promise<Co
       commitTrace(states).traceRoot,
     );
   }
-  expect(maxSteps, `max error ${maxErr} = ${maxSteps.toFixed(2)} output steps`).to.be.at.most(c.steps ?? 3);
+  expect(maxSteps, `max error ${maxErr} = ${maxSteps.toFixed(3)} output steps`).to.be.at.most(c.steps);
   await session.release();
   return { program, maxErr, maxSteps };
 }
@@ -151,10 +151,10 @@ export function conformanceSuite(title: string, cases: readonly ConformanceCase[
       if (rows.length > 0 && process.env.CONFORMANCE_REPORT) console.log(`\n      ${title}\n${rows.join("\n")}`);
     });
     for (const c of cases) {
-      it(`E11: ${c.name} matches onnxruntime within ${c.steps ?? 3} steps, deterministically`, async () => {
+      it(`E11: ${c.name} matches onnxruntime within ${c.steps} steps, deterministically`, async () => {
         const { maxErr, maxSteps } = await checkConformance(c);
         counted.add(`${title}/${c.name}`);
-        rows.push(`        ${c.name.padEnd(48)} maxErr ${maxErr.toExponential(2)}  ${maxSteps.toFixed(2)} steps`);
+        rows.push(`        ${c.name.padEnd(48)} maxErr ${maxErr.toExponential(2)}  ${maxSteps.toFixed(3)} steps`);
       });
     }
   });

@@ -10,8 +10,11 @@ import * as ort from "onnxruntime-node";
 
 import { GraphBuilder, tensorF32, tensorI64 } from "../../executor/model/builder";
 import { SUPPORTED_OPERATORS, type Graph } from "../../executor/model/graph";
-import { encodeOnnx } from "../../executor/model/onnx";
+import { ShapeMismatchError } from "../../executor/errors";
+import { encodeOnnx, loadOnnx } from "../../executor/model/onnx";
+import { quantizeGraph } from "../../executor/quant";
 import { prepareGraph } from "../../executor/model/simplify";
+import { STEPS } from "./bounds";
 import { type ConformanceCase, checkConformance, conformanceSuite, randomArray, rng } from "./harness";
 
 function weights(seed: number, dims: number[], scale = 0.5) {
@@ -26,11 +29,13 @@ function weights(seed: number, dims: number[], scale = 0.5) {
   );
 }
 
-type Make = (opset: number) => Omit<ConformanceCase, "name">;
+type Make = (opset: number) => Omit<ConformanceCase, "name" | "steps">;
 
 /** Cases of one builder at several opsets. */
 interface Family {
   name: string;
+  /** The error bound its cases assert (docs/NUMERICS.md §16: its operator's, or the importer table's for a chain). */
+  steps: number;
   make: Make;
   opsets: number[];
 }
@@ -38,6 +43,7 @@ interface Family {
 const families: Family[] = [
   {
     name: "Gemm transB (broadcast=1 before 7)",
+    steps: STEPS.gemm,
     opsets: [6, 7, 9, 11, 13, 22],
     make: (opset) => {
       const b = new GraphBuilder("gemm", opset);
@@ -55,6 +61,7 @@ const families: Family[] = [
   },
   {
     name: "MatMul + Add bias + Relu",
+    steps: 1.25,
     opsets: [6, 9, 13, 14, 22],
     make: (opset) => {
       const b = new GraphBuilder("mm", opset);
@@ -67,6 +74,7 @@ const families: Family[] = [
   },
   {
     name: "Conv 3x3 pads strides + BatchNormalization (is_test/spatial before 9)",
+    steps: 1.75,
     opsets: [6, 7, 9, 11, 14, 15, 22],
     make: (opset) => {
       const b = new GraphBuilder("convbn", opset);
@@ -95,6 +103,7 @@ const families: Family[] = [
   },
   {
     name: "Conv dilations group",
+    steps: STEPS.conv,
     opsets: [6, 11, 22],
     make: (opset) => {
       const b = new GraphBuilder("convg", opset);
@@ -106,6 +115,7 @@ const families: Family[] = [
   },
   {
     name: "MaxPool 3x3 stride 2 (ceil_mode from 10)",
+    steps: STEPS.indexMap,
     opsets: [6, 8, 10, 11, 12, 22],
     make: (opset) => {
       const b = new GraphBuilder("maxpool", opset);
@@ -118,6 +128,7 @@ const families: Family[] = [
   },
   ...[false, true].map((includePad) => ({
     name: `AveragePool 2x2 pads count_include_pad=${includePad ? 1 : "0 (default)"}`,
+    steps: STEPS.averagePool,
     // count_include_pad exists from opset 7
     opsets: includePad ? [7, 10, 11, 19, 22] : [6, 7, 10, 11, 19, 22],
     make: (opset: number) => {
@@ -132,6 +143,7 @@ const families: Family[] = [
   })),
   {
     name: "GlobalAveragePool + Flatten + Gemm",
+    steps: 1.3,
     opsets: [6, 9, 11, 13, 22],
     make: (opset) => {
       const b = new GraphBuilder("gap", opset);
@@ -150,6 +162,7 @@ const families: Family[] = [
   },
   {
     name: "Add/Mul/Sub with a per-channel constant (broadcast + axis before 7)",
+    steps: 1.15,
     opsets: [6, 7, 13, 14, 22],
     make: (opset) => {
       const b = new GraphBuilder("legacy_bcast", opset);
@@ -165,17 +178,19 @@ const families: Family[] = [
   },
   {
     name: "Add of two activations (residual)",
+    steps: 1.0,
     opsets: [6, 7, 14],
     make: (opset) => {
       const b = new GraphBuilder("residual", opset);
       const x = b.input("x", [1, 8]);
       const h = b.node("Sigmoid", [x]);
       b.output(b.node("Add", [b.node("Tanh", [x]), h]), [1, 8]);
-      return { graph: b.build(), inputDims: [1, 8], steps: 4 };
+      return { graph: b.build(), inputDims: [1, 8] };
     },
   },
   {
     name: "LeakyRelu, Sigmoid, Tanh chain",
+    steps: STEPS.lut,
     opsets: [6, 13, 16, 22],
     make: (opset) => {
       const b = new GraphBuilder("acts", opset);
@@ -187,6 +202,7 @@ const families: Family[] = [
   },
   {
     name: "Clip (attributes before 11, inputs from 11)",
+    steps: 1.55,
     opsets: [6, 11, 12, 13, 22],
     make: (opset) => {
       const b = new GraphBuilder("clip", opset);
@@ -202,6 +218,7 @@ const families: Family[] = [
   },
   {
     name: "Softmax default axis on [1, 2, 5] (2-D coercion before 13)",
+    steps: STEPS.softmax,
     opsets: [6, 11, 13, 22],
     make: (opset) => {
       const b = new GraphBuilder("softmax", opset);
@@ -212,6 +229,7 @@ const families: Family[] = [
   },
   {
     name: "Softmax axis=1 on [1, 3, 2, 2] (2-D coercion before 13)",
+    steps: STEPS.softmax,
     opsets: [9, 11, 13],
     make: (opset) => {
       const b = new GraphBuilder("softmax4", opset);
@@ -222,6 +240,7 @@ const families: Family[] = [
   },
   {
     name: "Reshape (constant shape, 0 and -1) + Transpose",
+    steps: STEPS.indexMap,
     opsets: [6, 13, 14, 21, 22],
     make: (opset) => {
       const b = new GraphBuilder("reshape", opset);
@@ -233,6 +252,7 @@ const families: Family[] = [
   },
   {
     name: "Dropout and Identity removed",
+    steps: STEPS.lut,
     opsets: [6, 7, 10, 12, 13, 22],
     make: (opset) => {
       const b = new GraphBuilder("dropout", opset);
@@ -246,6 +266,7 @@ const families: Family[] = [
   },
   {
     name: "shape sub-graph: x.view(x.size(0), -1) (Shape, Gather, Unsqueeze, Concat, Reshape)",
+    steps: 1.1,
     opsets: [9, 11, 13, 15, 18, 22],
     make: (opset) => {
       const b = new GraphBuilder("view", opset);
@@ -268,6 +289,7 @@ const families: Family[] = [
   },
   {
     name: "shape sub-graph: Shape(start, end) and Mul/Div arithmetic on sizes",
+    steps: STEPS.lut,
     opsets: [15, 18, 22],
     make: (opset) => {
       const b = new GraphBuilder("shape15", opset);
@@ -289,6 +311,7 @@ const families: Family[] = [
   },
   {
     name: "constant expression: ConstantOfShape, Range, Cast, Add, Where -> bias",
+    steps: STEPS.binaryConst,
     opsets: [11, 13, 17, 22],
     make: (opset) => {
       const b = new GraphBuilder("constexpr", opset);
@@ -308,6 +331,179 @@ const families: Family[] = [
       return { graph: b.build(), inputDims: [1, 5] };
     },
   },
+  // ---- the forms before the attributes became inputs, run end to end (structurally: test/executor/import.test.ts)
+  ...(["constant", "reflect"] as const).map((mode) => ({
+    name: `Pad ${mode} (pads and value attributes before 11, inputs from 11)`,
+    steps: STEPS.indexMap,
+    opsets: mode === "constant" ? [6, 10, 11, 13, 18] : [6, 11, 18],
+    make: (opset: number) => {
+      const b = new GraphBuilder("pad", opset);
+      const x = b.input("x", [1, 2, 4]);
+      const pads = mode === "constant" ? [0, 1, 0, 0, 0, 2] : [0, 0, 1, 0, 1, 2];
+      const value = { kind: "float", value: 0.25 } as const;
+      const y =
+        opset < 11
+          ? b.node("Pad", [x], mode === "constant" ? { mode, pads, value } : { mode, pads })
+          : b.node(
+              "Pad",
+              [
+                x,
+                b.initializer("pads", tensorI64([6], pads)),
+                ...(mode === "constant" ? [b.initializer("v", tensorF32([], [0.25]))] : []),
+              ],
+              { mode },
+            );
+      b.output(y, [-1]);
+      return { graph: b.build(), inputDims: [1, 2, 4], ops: ["Pad"] };
+    },
+  })),
+  {
+    name: "Slice (starts/ends/axes attributes before 10, inputs from 10)",
+    steps: STEPS.indexMap,
+    opsets: [6, 9, 10, 11, 13],
+    make: (opset) => {
+      const b = new GraphBuilder("slice", opset);
+      const x = b.input("x", [2, 6, 4]);
+      const [starts, ends, axes] = [
+        [1, -3],
+        [5, 1000],
+        [1, 2],
+      ];
+      const y =
+        opset < 10
+          ? b.node("Slice", [x], { starts, ends, axes })
+          : b.node("Slice", [
+              x,
+              b.initializer("starts", tensorI64([2], starts)),
+              b.initializer("ends", tensorI64([2], ends)),
+              b.initializer("axes", tensorI64([2], axes)),
+            ]);
+      b.output(y, [-1]);
+      return { graph: b.build(), inputDims: [2, 6, 4], ops: ["Slice"] };
+    },
+  },
+  {
+    name: "Split [2, 4] (split attribute before 13, input from 13), parts concatenated in reverse",
+    steps: STEPS.oneRequant,
+    opsets: [6, 11, 13, 18],
+    make: (opset) => {
+      const b = new GraphBuilder("split", opset);
+      const x = b.input("x", [1, 6, 2]);
+      const [p, q] =
+        opset < 13
+          ? b.nodeOutputs("Split", [x], { axis: 1, split: [2, 4] }, { outputs: 2 })
+          : b.nodeOutputs("Split", [x, b.initializer("split", tensorI64([2], [2, 4]))], { axis: 1 }, { outputs: 2 });
+      b.output(b.node("Concat", [q, p], { axis: 1 }), [1, 6, 2]);
+      return { graph: b.build(), inputDims: [1, 6, 2] };
+    },
+  },
+  {
+    name: "Split in equal parts (no split: num_outputs from 18), parts concatenated in reverse",
+    steps: STEPS.oneRequant,
+    opsets: [6, 11, 13, 17, 18],
+    make: (opset) => {
+      const b = new GraphBuilder("split3", opset);
+      const x = b.input("x", [1, 6]);
+      const [p, q, r] = b.nodeOutputs("Split", [x], opset < 18 ? { axis: 1 } : { axis: 1, num_outputs: 3 }, {
+        outputs: 3,
+      });
+      b.output(b.node("Concat", [r, q, p], { axis: 1 }), [1, 6]);
+      return { graph: b.build(), inputDims: [1, 6] };
+    },
+  },
+  {
+    name: "Squeeze, Tanh, Unsqueeze (axes attribute before 13, input from 13)",
+    steps: STEPS.lut,
+    opsets: [6, 11, 13, 21],
+    make: (opset) => {
+      const b = new GraphBuilder("squeeze", opset);
+      const x = b.input("x", [1, 4, 3]);
+      const axes = (name: string, v: number) => (opset < 13 ? [] : [b.initializer(name, tensorI64([1], [v]))]);
+      const at = (v: number): Record<string, number[]> => (opset < 13 ? { axes: [v] } : {});
+      const sq = b.node("Squeeze", [x, ...axes("a0", 0)], at(0));
+      const un = b.node("Unsqueeze", [b.node("Tanh", [sq]), ...axes("a1", 1)], at(1));
+      b.output(un, [4, 1, 3]);
+      return { graph: b.build(), inputDims: [1, 4, 3] };
+    },
+  },
+  ...(
+    [
+      ["ReduceSum", 13, [2], 1],
+      ["ReduceMax", 18, [1], 0],
+    ] as const
+  ).map(([op, since, axes, keepdims]) => ({
+    name: `${op} axes [${axes.join(",")}] keepdims ${keepdims} (axes attribute before ${since}, input from ${since})`,
+    steps: op === "ReduceMax" ? STEPS.indexMap : STEPS.reduceSum,
+    opsets: since === 13 ? [6, 11, 13, 18] : [6, 11, 13, 18],
+    make: (opset: number) => {
+      const b = new GraphBuilder(op.toLowerCase(), opset);
+      const x = b.input("x", [2, 5, 3]);
+      const y =
+        opset < since
+          ? b.node(op, [x], { axes: [...axes], keepdims })
+          : b.node(op, [x, b.initializer("axes", tensorI64([axes.length], [...axes]))], { keepdims });
+      b.output(y, [-1]);
+      return { graph: b.build(), inputDims: [2, 5, 3], ops: [op] };
+    },
+  })),
+  {
+    name: "LogSoftmax axis=1 on [2, 3, 4] (before 13: over the 12 values of each 2-D row; from 13: axis 1)",
+    steps: STEPS.logSoftmax,
+    opsets: [6, 11, 13],
+    make: (opset) => {
+      const b = new GraphBuilder("logsoftmax", opset);
+      const x = b.input("x", [2, 3, 4]);
+      b.output(b.node("LogSoftmax", [x], { axis: 1 }), [2, 3, 4]);
+      return { graph: b.build(), inputDims: [2, 3, 4], lo: -4, hi: 4 };
+    },
+  },
+  ...(
+    [
+      ["Elu", { alpha: 0.5 }, -3, 3],
+      ["Selu", {}, -3, 3],
+      ["HardSigmoid", { alpha: 0.3, beta: 0.4 }, -4, 4],
+      ["Neg", {}, -1, 1],
+      ["Abs", {}, -1, 1],
+      ["Sqrt", {}, 0, 4],
+      ["Exp", {}, -1, 1],
+      ["PRelu", {}, -1, 1],
+    ] as const
+  ).map(([op, attrs, lo, hi]) => ({
+    // onnxruntime refuses the attribute at opset 6 ("Unrecognized attribute"), so the reference is the same node
+    // without it, at the same opset (PRelu: at opset 7, onnxruntime has no PRelu-6 kernel)
+    name: `${op} with consumed_inputs (written by old exporters; onnxruntime: the node without it) at opset 6`,
+    steps: op === "Sqrt" ? STEPS.lutSqrt : STEPS.lut,
+    opsets: [6],
+    make: (opset: number) => {
+      const graph = (consumed: boolean, at = opset) => {
+        const b = new GraphBuilder(op.toLowerCase(), at);
+        const x = b.input("x", [2, 5]);
+        const slope = op === "PRelu" ? [b.initializer("slope", tensorF32([1], [0.25]))] : [];
+        b.output(b.node(op, [x, ...slope], consumed ? { ...attrs, consumed_inputs: [0] } : attrs), [2, 5]);
+        return b.build();
+      };
+      return {
+        graph: graph(true),
+        reference: graph(false, op === "PRelu" ? 7 : opset),
+        inputDims: [2, 5],
+        lo,
+        hi,
+        ops: ["Lut"],
+      };
+    },
+  })),
+  {
+    name: "Reshape allowzero=1 (from 14; a shape without 0 reads as with allowzero=0)",
+    steps: STEPS.lut,
+    opsets: [14, 19, 21],
+    make: (opset) => {
+      const b = new GraphBuilder("reshape_allowzero", opset);
+      const x = b.input("x", [1, 2, 3, 4]);
+      const r = b.node("Reshape", [x, b.initializer("shape", tensorI64([3], [2, -1, 4]))], { allowzero: 1 });
+      b.output(b.node("Tanh", [r]), [2, 3, 4]);
+      return { graph: b.build(), inputDims: [1, 2, 3, 4] };
+    },
+  },
 ];
 
 /** Whether onnxruntime creates a session for the graph (it has a kernel for each node at the graph's opset). */
@@ -325,7 +521,7 @@ const cases: ConformanceCase[] = [];
 for (const f of families) {
   for (const opset of f.opsets) {
     const c = f.make(opset);
-    cases.push({ name: `${f.name} @ opset ${opset}`, ...c });
+    cases.push({ name: `${f.name} @ opset ${opset}`, steps: f.steps, ...c });
   }
 }
 
@@ -349,12 +545,28 @@ describe("conformance: importer (opsets 6..22, folding)", function () {
       }
     }
   });
-  it("has at least 80 cases over opsets 6..22", function () {
-    if (cases.length < 80) throw new Error(`${cases.length} cases`);
+  it("has at least 135 cases over opsets 6..22", function () {
+    if (cases.length < 135) throw new Error(`${cases.length} cases`);
   });
 });
 
 conformanceSuite("importer (opsets 6..22, folding)", cases);
+
+describe("importer: Reshape allowzero=1", function () {
+  it("a 0 in the shape is a dimension of 0, an empty tensor: refused with ShapeMismatchError naming the node", function () {
+    const b = new GraphBuilder("reshape_zero", 14);
+    const x = b.input("x", [1, 6]);
+    const r = b.node("Reshape", [x, b.initializer("shape", tensorI64([2], [0, 6]))], { allowzero: 1 }, { name: "rs" });
+    b.output(b.node("Tanh", [r]), [-1]);
+    const load = () => quantizeGraph(loadOnnx(encodeOnnx(b.buildStructural())), [new Float32Array(6)]);
+    expect(load).to.throw(ShapeMismatchError, /^node 'rs' \(Reshape\): \[1, 6\] cannot become \[0, 6\]/);
+    // with allowzero=0 the same shape copies the input's dimension: [1, 6]
+    const c = new GraphBuilder("reshape_copy", 14);
+    const y = c.input("x", [1, 6]);
+    c.output(c.node("Reshape", [y, c.initializer("shape", tensorI64([2], [0, 6]))]), [-1]);
+    expect(quantizeGraph(loadOnnx(encodeOnnx(c.build())), [new Float32Array(6)]).outputShape).to.deep.equal([1, 6]);
+  });
+});
 
 /**
  * A PyTorch-style export made with the builder: an MLP whose LayerNorm is written out as ReduceMean/Sub/Pow/Sqrt/Div
@@ -388,6 +600,8 @@ function exportedMlp(opset: number): ConformanceCase {
     name: `PyTorch-style MLP with decomposed LayerNorm @ opset ${opset}`,
     graph: b.buildStructural(),
     inputDims: [1, 16],
+    // two Gemm + LayerNorm + Relu blocks and a Gemm: NUMERICS §16's importer table
+    steps: 2.8,
   };
 }
 
@@ -407,7 +621,7 @@ describe("importer: a PyTorch-style MLP export with decomposed LayerNorm", funct
         "Gemm",
       ]);
     });
-    it(`E11: quantizes and runs it (opset ${opset}) within 3 steps of onnxruntime`, async function () {
+    it(`E11: quantizes and runs it (opset ${opset}) within ${exportedMlp(opset).steps} steps of onnxruntime`, async function () {
       // pending until the LayerNormalization kernel (issue 12, ops-math) lands; then it runs by itself
       if (!(SUPPORTED_OPERATORS as readonly string[]).includes("LayerNormalization")) this.skip();
       await checkConformance(exportedMlp(opset));

@@ -4,6 +4,7 @@
  */
 import { GraphBuilder, tensorF32, tensorI64 } from "../../executor/model/builder";
 import type { AttributeInput } from "../../executor/model/builder";
+import { STEPS } from "./bounds";
 import { type ConformanceCase, conformanceSuite, randomArray, rng } from "./harness";
 
 function constant(seed: number, dims: number[], lo = -1, hi = 1) {
@@ -42,7 +43,7 @@ function unary(op: string, o: UnaryOpts = {}): ConformanceCase {
     inputDims: dims,
     lo: o.lo,
     hi: o.hi,
-    steps: o.steps,
+    steps: o.steps ?? STEPS.lut,
     ops: ["Lut"],
   };
 }
@@ -76,15 +77,15 @@ function withConstants(
     ops: o.ops,
     lo: o.lo,
     hi: o.hi,
-    steps: o.steps,
+    steps: o.steps ?? (op === "Div" ? STEPS.div : op === "PRelu" ? STEPS.prelu : STEPS.lut),
   };
 }
 
 const unaryCases: ConformanceCase[] = [
   // steep near 0: the input's half step is amplified (NUMERICS §16)
-  unary("Sqrt", { lo: 0, hi: 4, steps: 5 }),
+  unary("Sqrt", { lo: 0, hi: 4, steps: STEPS.lutSqrt }),
   unary("Exp"),
-  unary("Exp", { lo: -4, hi: 2, label: " wide range" }),
+  unary("Exp", { lo: -4, hi: 2, label: " wide range", steps: STEPS.lutExpWide }),
   unary("Neg"),
   unary("Abs"),
   unary("Erf", { lo: -3, hi: 3 }),
@@ -139,6 +140,7 @@ function reduce(
     graph: b.build(),
     inputDims: dims,
     ops,
+    steps: op === "ReduceMax" ? STEPS.indexMap : STEPS.reduceSum,
   };
 }
 
@@ -156,6 +158,7 @@ const long = (op: string, dims: number[], axes: number[], parts: number) => ({
   ...reduce(op, dims, axes),
   name: `${op} over a long axis [${dims.join(",")}] axes [${axes.join(",")}] in ${parts} steps opset 18`,
   ops: new Array<string>(parts).fill(op === "ReduceMean" ? "ReduceSum" : op),
+  steps: op === "ReduceMax" ? STEPS.indexMap : STEPS.reduceSumLong,
 });
 reduceCases.push(
   long("ReduceMean", [1, 40000], [1], 2),
@@ -185,6 +188,7 @@ function layerNorm(dims: number[], axis: number, withBias: boolean, epsilon?: nu
     graph: b.build(),
     inputDims: dims,
     ops: ["Norm"],
+    steps: STEPS.norm,
   };
 }
 
@@ -203,15 +207,20 @@ function instanceNorm(dims: number[]): ConformanceCase {
     graph: b.build(),
     inputDims: dims,
     ops: ["Norm"],
+    steps: STEPS.norm,
   };
 }
 
 const normCases: ConformanceCase[] = [
-  longChain(layerNorm([1, 16384], -1, true), ["ReduceSum", "Sub", "Lut", "ReduceSum", "Lut", "Mul", "Mul", "Add"], 3),
+  longChain(
+    layerNorm([1, 16384], -1, true),
+    ["ReduceSum", "Sub", "Lut", "ReduceSum", "Lut", "Mul", "Mul", "Add"],
+    STEPS.layerNormLong,
+  ),
   longChain(
     instanceNorm([1, 2, 160, 160]),
     ["ReduceSum", "ReduceSum", "Sub", "Lut", "ReduceSum", "ReduceSum", "Lut", "Mul", "Affine"],
-    2.5,
+    STEPS.instanceNormLong,
   ),
   layerNorm([2, 16], -1, true),
   layerNorm([2, 16], -1, false),
@@ -240,6 +249,7 @@ function divComputed(dims: number[], bDims?: number[]): ConformanceCase {
     graph: b.build(),
     inputDims: dims,
     ops: bDims ? ["Lut", "ReduceMax", "Add", "Div"] : ["Lut", "Add", "Div"],
+    steps: STEPS.div,
   };
 }
 
@@ -288,6 +298,7 @@ function softmaxLike(op: "Softmax" | "LogSoftmax", dims: number[], axis?: number
     lo: -4,
     hi: 4,
     ops: [op],
+    steps: op === "Softmax" ? STEPS.softmax : STEPS.logSoftmax,
   };
 }
 
@@ -303,20 +314,20 @@ const SOFTMAX_CHAIN = ["ReduceMax", "Sub", "Lut", "ReduceSum", "Div"];
 const LOG_SOFTMAX_CHAIN = ["ReduceMax", "Sub", "Lut", "ReduceSum", "Lut", "Sub"];
 
 const softmaxCases: ConformanceCase[] = [
-  longChain(softmaxLike("Softmax", [1, 4096]), SOFTMAX_CHAIN, 6),
-  longChain(softmaxLike("Softmax", [1, 10000]), ["ReduceMax", ...SOFTMAX_CHAIN], 6),
+  longChain(softmaxLike("Softmax", [1, 4096]), SOFTMAX_CHAIN, STEPS.softmaxLong),
+  longChain(softmaxLike("Softmax", [1, 10000]), ["ReduceMax", ...SOFTMAX_CHAIN], STEPS.softmaxLong),
   longChain(
     { ...softmaxLike("Softmax", [1, 10000]), name: "Softmax of [1,10000] inputs in [-1, 1] opset 18", lo: -1, hi: 1 },
     ["ReduceMax", ...SOFTMAX_CHAIN],
-    3,
+    STEPS.softmaxLongNarrow,
   ),
   longChain(
     softmaxLike("Softmax", [1, 3000, 4], 1),
     ["ReduceMax", "ReduceMax", "Sub", "Lut", "ReduceSum", "ReduceSum", "Div"],
-    7,
+    STEPS.softmaxLongStrided,
   ),
-  longChain(softmaxLike("LogSoftmax", [1, 4096]), LOG_SOFTMAX_CHAIN, 1.5),
-  longChain(softmaxLike("LogSoftmax", [2, 10000]), ["ReduceMax", ...LOG_SOFTMAX_CHAIN], 1.5),
+  longChain(softmaxLike("LogSoftmax", [1, 4096]), LOG_SOFTMAX_CHAIN, STEPS.logSoftmaxLong),
+  longChain(softmaxLike("LogSoftmax", [2, 10000]), ["ReduceMax", ...LOG_SOFTMAX_CHAIN], STEPS.logSoftmaxLong),
   softmaxLike("Softmax", [2, 3, 5], 1),
   softmaxLike("Softmax", [2, 3, 5], 0),
   softmaxLike("Softmax", [2, 3, 5], -1),
@@ -344,6 +355,7 @@ function batchNorm(dims: number[]): ConformanceCase {
     graph: b.build(),
     inputDims: dims,
     ops: ["Affine"],
+    steps: STEPS.batchNorm,
   };
 }
 
@@ -366,6 +378,7 @@ function foldedConstants(): ConformanceCase {
     graph: b.build(),
     inputDims: [2, 5],
     ops: ["Mul", "Add"],
+    steps: STEPS.binaryConst,
   };
 }
 
@@ -398,14 +411,14 @@ function decomposedLayerNorm(dims: number[], nearMiss = false): ConformanceCase 
         graph: b.build(),
         inputDims: dims,
         ops: ["ReduceSum", "Sub", "Lut", "ReduceSum", "Lut", "Add", "Div", "Mul", "Add"],
-        steps: 4,
+        steps: STEPS.layerNormOpByOp,
       }
     : {
         name: `LayerNorm decomposed (ReduceMean Sub Pow ReduceMean Add Sqrt Div Mul Add) fused into Norm [${dims.join(",")}] opset 18`,
         graph: b.build(),
         inputDims: dims,
         ops: ["Norm"],
-        steps: 4,
+        steps: STEPS.norm,
       };
 }
 

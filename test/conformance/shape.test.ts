@@ -10,10 +10,11 @@ import { onnx } from "onnx-proto";
 
 import { GraphBuilder, tensorF32, tensorI64 } from "../../executor/model/builder";
 import { encodeOnnx } from "../../executor/model/onnx";
+import { STEPS } from "./bounds";
 import { type ConformanceCase, conformanceSuite, randomArray, rng } from "./harness";
 
 const OPSET = 18;
-const INDEX_MAP_STEPS = 0.51;
+const INDEX_MAP_STEPS = STEPS.indexMap;
 
 function size(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
@@ -83,7 +84,7 @@ function concat(dims: number[], axis: number, kind: "self" | "sigmoid" | "three"
     name: `Concat [${dims.join("x")}] axis ${axis} of ${kind}`,
     graph: b.build(),
     inputDims: dims,
-    steps: 1.01,
+    steps: STEPS.oneRequant,
   };
 }
 
@@ -138,7 +139,7 @@ function tokenPipeline(): ConformanceCase {
     graph: b.build(),
     inputDims: [1, 6],
     inputType: "int64",
-    steps: 1.01,
+    steps: STEPS.oneRequant,
     ops: ["Embedding", "Slice", "Concat"],
   };
 }
@@ -193,7 +194,7 @@ function where(dims: number[], cDims: number[], kind: "both" | "x const" | "y co
     graph,
     onnx: withBool(encodeOnnx(graph), "cond"),
     inputDims: dims,
-    steps: 1.01,
+    steps: STEPS.oneRequant,
   };
 }
 

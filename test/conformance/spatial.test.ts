@@ -5,6 +5,7 @@
  * left or N-D right operand, attention).
  */
 import { GraphBuilder, tensorF32, tensorI64 } from "../../executor/model/builder";
+import { STEPS } from "./bounds";
 import { type ConformanceCase, conformanceSuite, randomArray, rng } from "./harness";
 
 type Attrs = Record<string, number | number[] | string>;
@@ -30,6 +31,7 @@ function conv(size: number[], c: number, m: number, kernel: number[], attrs: Att
     graph: b.build(),
     inputDims: dims,
     ops: ["Conv"],
+    steps: STEPS.conv,
   };
 }
 
@@ -44,6 +46,12 @@ function pool(op: string, size: number[], attrs: Attrs, opset = 18): Conformance
     graph: b.build(),
     inputDims: dims,
     ops: size.length < 3 || op.startsWith("Global") ? [prog] : undefined,
+    steps:
+      prog === "MaxPool"
+        ? STEPS.indexMap
+        : size.length === 3 && op === "AveragePool"
+          ? STEPS.averagePool3d
+          : STEPS.averagePool,
   };
 }
 
@@ -73,6 +81,7 @@ function convTranspose(
     graph: b.build(),
     inputDims: dims,
     ops: ["ConvTranspose"],
+    steps: STEPS.convTranspose,
   };
 }
 
@@ -82,7 +91,12 @@ function matmulSelf(dims: number[], perm: number[], opset = 18): ConformanceCase
   const x = b.input("x", dims);
   const t = b.node("Transpose", [x], { perm });
   b.output(b.node("MatMul", [x, t]), [-1]);
-  return { name: `MatMul x . x^T [${dims.join(", ")}] opset ${opset}`, graph: b.build(), inputDims: dims };
+  return {
+    name: `MatMul x . x^T [${dims.join(", ")}] opset ${opset}`,
+    graph: b.build(),
+    inputDims: dims,
+    steps: STEPS.matMul,
+  };
 }
 
 /** MatMul of two computed operands of different shapes (batch broadcasting): x times Relu(x W) reshaped. */
@@ -98,6 +112,7 @@ function matmulBroadcast(a: number[], bDims: number[], opset = 18): ConformanceC
     name: `MatMul [${a.join(", ")}] x computed [${bDims.join(", ")}] opset ${opset}`,
     graph: b.build(),
     inputDims: a,
+    steps: STEPS.matMul,
   };
 }
 
@@ -111,6 +126,7 @@ function matmulConst(x: number[], c: number[], side: "left" | "right", opset = 1
     graph: b.build(),
     inputDims: x,
     ops: ["MatMul"],
+    steps: STEPS.gemm,
   };
 }
 
@@ -125,7 +141,12 @@ function attention(s: number, d: number, opset = 18): ConformanceCase {
   const scores = b.node("Mul", [b.node("MatMul", [q, kt]), b.initializer("scale", tensorF32([1], [1 / Math.sqrt(d)]))]);
   const p = b.node("Softmax", [scores], { axis: -1 });
   b.output(b.node("MatMul", [p, v]), [-1]);
-  return { name: `attention s=${s} d=${d} opset ${opset}`, graph: b.build(), inputDims: [1, s, d], steps: 4 };
+  return {
+    name: `attention s=${s} d=${d} opset ${opset}`,
+    graph: b.build(),
+    inputDims: [1, s, d],
+    steps: STEPS.attention,
+  };
 }
 
 conformanceSuite("spatial (Conv, pools, MatMul)", [

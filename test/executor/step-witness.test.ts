@@ -30,14 +30,7 @@ import { honestView } from "../../game/view";
 import { tamperedView } from "../../tools/doubles/tamper";
 import { GraphBuilder } from "../../executor/model/builder";
 import { quantizeGraph } from "../../executor/quant";
-import {
-  decodeProgram,
-  encodeProgram,
-  execute,
-  validateProgram,
-  type Layer,
-  type Program,
-} from "../../executor/runtime";
+import { decodeProgram, encodeProgram, execute, validateProgram, type Program } from "../../executor/runtime";
 import {
   GAS_MODEL,
   MAX_STEP_PROOF_CALLDATA,
@@ -56,102 +49,7 @@ import { deployDisputeFixture, FEE, outputHashOf } from "../helpers/dispute-fixt
 import { MODE, versionSpec } from "../helpers/fixtures";
 import { deployStepVerifier } from "../helpers/step-verifier";
 import { verifierBound } from "../helpers/step-bounds";
-
-const REQUANT = { multiplier: Int32Array.of(20000), shift: Int32Array.of(30) };
-const CLAMP = { zOut: 0, clampMin: -128, clampMax: 127 };
-const EXP_TABLE = Int32Array.from({ length: 256 }, (_, j) => Math.round(65536 * Math.exp((j - 255) / 16)));
-
-function gemm(k: number, n = 2, batch = 2): Program {
-  const r = new Rng(k);
-  return program(
-    [batch, k],
-    [
-      {
-        op: "Gemm",
-        inputs: [0],
-        output: 1,
-        outShape: [batch, n],
-        attrs: { k, n, zIn: -3, ...CLAMP },
-        weights: r.int8s(n * k, -127, 127),
-        bias: r.int32s(n, -1000, 1000),
-        ...REQUANT,
-      },
-    ],
-  );
-}
-
-/** A Conv of c input channels on h x w, m output channels, kernel kh x kw (pads keep the size when `same`). */
-function conv(
-  c: number,
-  h: number,
-  w: number,
-  kh: number,
-  kw: number,
-  opts: { m?: number; same?: boolean; d?: number } = {},
-): Program {
-  const m = opts.m ?? 2;
-  const d = opts.d ?? 1;
-  const ph = opts.same ? (kh - 1) >> 1 : 0;
-  const pw = opts.same ? (kw - 1) >> 1 : 0;
-  const oh = h + 2 * ph - (kh - 1) * d;
-  const ow = w + 2 * pw - (kw - 1) * d;
-  const r = new Rng(c * 7 + kw);
-  return program(
-    [1, c, h, w],
-    [
-      {
-        op: "Conv",
-        inputs: [0],
-        output: 1,
-        outShape: [1, m, oh, ow],
-        attrs: {
-          inChw: [c, h, w],
-          outChw: [m, oh, ow],
-          group: 1,
-          kernel: [kh, kw],
-          strides: [1, 1],
-          pads: [ph, pw, ph, pw],
-          dilations: [d, d],
-          zIn: 0,
-          ...CLAMP,
-        },
-        weights: r.int8s(m * c * kh * kw, -127, 127),
-        bias: r.int32s(m, -1000, 1000),
-        ...REQUANT,
-      },
-    ],
-  );
-}
-
-/** A pool over an h x w plane with an h x w window (one output element: the whole plane). */
-function pool(op: "MaxPool" | "AveragePool", h: number, w: number): Program {
-  const attrs: Layer["attrs"] = {
-    inChw: [1, h, w],
-    outHw: [1, 1],
-    kernel: [h, w],
-    strides: [1, 1],
-    pads: [0, 0, 0, 0],
-  };
-  if (op === "MaxPool") attrs.dilations = [1, 1];
-  else Object.assign(attrs, { countIncludePad: 0, zIn: 0 });
-  return program([1, 1, h, w], [{ op, inputs: [0], output: 1, outShape: [1, 1, 1, 1], attrs }]);
-}
-
-function softmax(n: number, inner = 1): Program {
-  return program(
-    [1, n, inner],
-    [
-      {
-        op: "Softmax",
-        inputs: [0],
-        output: 1,
-        outShape: [1, n, inner],
-        attrs: { outer: 1, axisSize: n, inner },
-        bias: EXP_TABLE,
-      },
-    ],
-  );
-}
+import { conv, gemm, pool, softmax } from "../../bench/one-step/core";
 
 function states(p: Program, seed = 5): Int8Array[] {
   return execute(p, new Rng(seed).int8s(p.inputShape.reduce((a, b) => a * b, 1)));
