@@ -14,8 +14,11 @@ import { UNDER_COVERAGE } from "../helpers/coverage";
 
 /**
  * Committed snapshots, in the spirit of Uniswap v4's: the runtime bytecode size of every protocol contract
- * (`test/snapshots/contract-sizes.json`) and the gas of every benchmarked path (`bench/results.json`, written by
- * `npm run bench`). A test fails when a contract or a path grows past its snapshot, so that a change that costs
+ * (`test/snapshots/contract-sizes.json`) and the gas of the benchmarked paths (`bench/results.json`, written by
+ * `npm run bench`: every scalar `gas.*` key except `zkCommit` and `zkVerify`, whose circuit needs a Groth16 setup
+ * at 2^11 that nothing else in `npm test` pays for; the per-operator one-step maxima `gas.oneStepMax.<Op>` take two
+ * minutes to measure and are held to the 5M bound by test/executor/step-witness.test.ts instead). A test fails when
+ * a contract or a path grows past its snapshot, so that a change that costs
  * bytes or gas must update the snapshot in the same commit and say why. Shrinking passes (and is printed), until the
  * snapshot is refreshed: `UPDATE_SNAPSHOTS=1 npx hardhat test test/snapshots/snapshots.test.ts` for the sizes,
  * `npm run bench` for the gas.
