@@ -26,10 +26,12 @@ import {
 import { GenerationLib } from "../../protocol/constants";
 import type { GenerationLibHarness } from "../../typechain-types";
 import { Rng } from "../disputes/step-fixtures";
+import { UNDER_COVERAGE } from "../helpers/coverage";
 
-const CASES = Number(process.env.GENERATION_CASES ?? 100);
+/** Random cases per rule: 100, or 12 under coverage, where each instrumented call over 256 logits is slow. */
+const CASES = Number(process.env.GENERATION_CASES ?? (UNDER_COVERAGE ? 12 : 100));
 /** fast-check runs per record rule (GENERATION_CASES overrides). */
-const RECORD_RUNS = Math.max(20, Math.floor(CASES / 2));
+const RECORD_RUNS = Math.max(UNDER_COVERAGE ? 6 : 20, Math.floor(CASES / 2));
 
 /**
  * A record of random bytes shaped like a request's or a response's: a header of small numbers (so that valid and
