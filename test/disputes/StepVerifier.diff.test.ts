@@ -15,6 +15,7 @@ import { quantizeGraph } from "../../executor/quant";
 import { execute, validateProgram, type Program } from "../../executor/runtime";
 import { DESCRIPTOR_ABI_TYPES, WeightsCommitment, stepLayout } from "../../executor/trace/weights";
 import type { CoreKernels, IntegerStepVerifier, StepVerifierBatch } from "../../typechain-types";
+import { conv } from "../../bench/one-step/core";
 import { GENERATORS, Rng, program } from "./step-fixtures";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 import { deployStepVerifier, kernelErrors } from "../helpers/step-verifier";
@@ -223,35 +224,7 @@ describe("IntegerStepVerifier", function () {
         [112, 32],
       ].map(([c, hw]): [string, () => Program] => [
         `Conv 3x3 ${c}->${c} on ${hw}x${hw}`,
-        () =>
-          program(
-            [1, c, hw, hw],
-            [
-              {
-                op: "Conv",
-                inputs: [0],
-                output: 1,
-                outShape: [1, c, hw, hw],
-                attrs: {
-                  inChw: [c, hw, hw],
-                  outChw: [c, hw, hw],
-                  group: 1,
-                  kernel: [3, 3],
-                  strides: [1, 1],
-                  pads: [1, 1, 1, 1],
-                  dilations: [1, 1],
-                  zIn: 0,
-                  zOut: 0,
-                  clampMin: -128,
-                  clampMax: 127,
-                },
-                weights: new Rng(3).int8s(c * c * 9, -127, 127),
-                bias: new Rng(4).int32s(c, -1000, 1000),
-                multiplier: Int32Array.of(20000),
-                shift: Int32Array.of(28),
-              },
-            ],
-          ),
+        () => conv(c, hw, hw, 3, 3, { m: c, same: true }),
       ]),
     ];
     for (const [label, make] of worst) {
