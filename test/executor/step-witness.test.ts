@@ -47,7 +47,7 @@ import { GENERATORS, MATH_OPS, Rng, program } from "../disputes/step-fixtures";
 import { UNDER_COVERAGE } from "../helpers/coverage";
 import { deployDisputeFixture, FEE, outputHashOf } from "../helpers/dispute-fixtures";
 import { MODE, versionSpec } from "../helpers/fixtures";
-import { deployStepVerifier } from "../helpers/step-verifier";
+import { deployStepVerifier, gasWithin } from "../helpers/step-verifier";
 import { verifierBound } from "../helpers/step-bounds";
 import { conv, gemm, pool, softmax } from "../../bench/one-step/core";
 
@@ -215,15 +215,18 @@ describe("one-step proof bound (L1: every step provable within 5M gas and 128 Ki
       verifier = await deployStepVerifier();
     });
 
-    /** Proves `element` of the only layer through the verifier as a transaction; returns its gas and calldata. */
-    async function proveDirect(p: Program, s: Int8Array[], element: number) {
+    /**
+     * Proves `element` of the only layer through the verifier as a transaction whose gas limit is the verifier's
+     * share of the model for the witness sent (so it fails if the proof needs more); returns its gas and calldata.
+     */
+    async function proveDirect(p: Program, s: Int8Array[], element: number, b: StepWitnessBound) {
       const weights = new WeightsCommitment(p);
       const sent = cheapestStepProof(p, s, 0, element, weights);
       const data = encodeCall(verifier, sent.proof);
       const to = await verifier.getAddress();
       const value = BigInt.asIntN(256, BigInt(await ethers.provider.call({ to, data })));
       expect(Number(value)).to.equal(s[1][element]);
-      const gas = Number(await ethers.provider.estimateGas({ to, data }));
+      const gas = await gasWithin(to, data, verifierBound(b, sent.sparse ? "sparse" : "contiguous"));
       return { gas, calldata: (data.length - 2) / 2, sparse: sent.sparse };
     }
 
@@ -255,7 +258,7 @@ describe("one-step proof bound (L1: every step provable within 5M gas and 128 Ki
         expect(b.gas).to.be.at.most(MAX_STEP_PROOF_GAS);
         expect(b.calldata).to.be.at.most(MAX_STEP_PROOF_CALLDATA);
         const s = states(p);
-        const got = await proveDirect(p, s, element(p));
+        const got = await proveDirect(p, s, element(p), b);
         // The verifier's share of the model covers the verifier's gas; the game's share is checked by X10-5.
         expect(got.gas, "measured gas within the model").to.be.at.most(
           verifierBound(b, got.sparse ? "sparse" : "contiguous"),
@@ -367,7 +370,7 @@ describe("one-step proof bound (L1: every step provable within 5M gas and 128 Ki
           [buildSparseStepProof(p, s, 0, e, weights), "sparse"],
         ] as const) {
           const data = encodeCall(verifier, proof);
-          const gas = Number(await ethers.provider.estimateGas({ to: await verifier.getAddress(), data }));
+          const gas = await gasWithin(await verifier.getAddress(), data, verifierBound(b, path));
           expect(gas, `${name}, ${path}`).to.be.at.most(verifierBound(b, path));
         }
       }
