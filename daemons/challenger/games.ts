@@ -10,7 +10,7 @@ import { MOVES_PER_TICK } from "../../game/driver";
 import { Outcome, Phase } from "../../game/enums";
 import { GenerationPlayer } from "../../game/generation";
 import { Player } from "../../game/player";
-import { eachLimit, errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
+import { eachLimit, moveFailed, reportFailure } from "../kit/common";
 import type { JournalRecord } from "../kit/journal";
 import { forgetView, generationViewOf, viewOf, type ChallengerContext } from "./context";
 
@@ -65,13 +65,7 @@ export async function playGames(ctx: ChallengerContext, now: bigint): Promise<vo
       try {
         await play(ctx, r, now);
       } catch (e) {
-        if (isFatal(e)) throw e;
-        (isHarmlessRace(e) ? ctx.log.info : ctx.log.error)(
-          isHarmlessRace(e)
-            ? "the game moved on before our move (a harmless race); will read it again"
-            : "dispute move failed; will retry",
-          { disputeId: r.disputeId, requestId: r.requestId, error: message(e) },
-        );
+        reportFailure(ctx.log, e, moveFailed("dispute"), { disputeId: r.disputeId, requestId: r.requestId });
       }
     },
   );

@@ -9,7 +9,7 @@ import { AbiCoder, keccak256 } from "ethers";
 
 import { IERC20__factory } from "../../typechain-types";
 import { InferenceRequestStatus as STATUS } from "../../protocol/constants";
-import { eachLimit, errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
+import { eachLimit, isFatal, reportFailure } from "../kit/common";
 import { tokens } from "../kit/log";
 import type { JournalRecord } from "../kit/journal";
 import { forgetView, logOnce, type ChallengerContext } from "./context";
@@ -27,14 +27,15 @@ export async function openDisputes(ctx: ChallengerContext, now: bigint): Promise
       } catch (e) {
         if (isFatal(e)) throw e;
         ctx.reconciled.delete(r.key!);
-        if (isHarmlessRace(e)) {
-          ctx.log.info("the commitment moved on before our dispute (a harmless race); will read it again", {
-            requestId: r.requestId,
-            reason: message(e),
-          });
-          return;
-        }
-        ctx.log.error("opening a dispute failed; will retry", { requestId: r.requestId, error: message(e) });
+        reportFailure(
+          ctx.log,
+          e,
+          {
+            race: "the commitment moved on before our dispute (a harmless race); will read it again",
+            failure: "opening a dispute failed; will retry",
+          },
+          { requestId: r.requestId },
+        );
       }
     },
   );

@@ -1,12 +1,14 @@
 /**
  * Small things the node daemon and the challenger daemon share beyond the journal, the RPC wrapper, the logger and
  * the service frame (service.ts): the crash hook type, the errors never swallowed, the error text of a failed call,
- * a bounded parallel map, a deterministic pick by hash, and the InferenceManager's status codes.
+ * what is logged for a failed action, a bounded parallel map, a deterministic pick by hash, and the InferenceManager's
+ * status codes.
  */
 import { AbiCoder, keccak256 } from "ethers";
 
 import { BatchStatus, DisputePhase, InferenceRequestStatus, NodeStatus } from "../../protocol/constants";
 import { JournalCorruptError, JournalRefusedError } from "./journal";
+import type { Fields, Logger } from "./log";
 
 /** Thrown by test hooks to simulate a crash: the daemons do not catch it. */
 export class InjectedCrash extends Error {}
@@ -68,6 +70,25 @@ export function isHarmlessRace(e: unknown): boolean {
   if (name !== undefined) return RACE_ERRORS.includes(name);
   const text = (e as { message?: string } | null)?.message ?? "";
   return RACE_ERRORS.some((r) => text.includes(r));
+}
+
+/**
+ * Logs an action that failed and will be tried again by a later tick, which reads the chain first: a harmless race
+ * (another party acted first) as the INFO line `lines.race` with its `reason`, anything else as the ERROR line
+ * `lines.failure` with its `error`. A fatal error (see `isFatal`) is rethrown.
+ */
+export function reportFailure(log: Logger, e: unknown, lines: { race: string; failure: string }, fields: Fields): void {
+  if (isFatal(e)) throw e;
+  if (isHarmlessRace(e)) log.info(lines.race, { ...fields, reason: errorMessage(e) });
+  else log.error(lines.failure, { ...fields, error: errorMessage(e) });
+}
+
+/** The lines of a game move that failed (`reportFailure`): `what` is "dispute" or "game" (a refereed game). */
+export function moveFailed(what: string): { race: string; failure: string } {
+  return {
+    race: "the game moved on before our move (a harmless race); will read it again",
+    failure: `${what} move failed; will retry`,
+  };
 }
 
 /** `fn` over `items`, at most `limit` at a time, results in order. */

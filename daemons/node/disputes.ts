@@ -12,7 +12,7 @@ import { MOVES_PER_TICK } from "../../game/driver";
 import { Outcome, Phase } from "../../game/enums";
 import { GenerationPlayer } from "../../game/generation";
 import { Player } from "../../game/player";
-import { eachLimit, errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
+import { eachLimit, moveFailed, reportFailure } from "../kit/common";
 import { NodeDaemonError, type NodeContext } from "./context";
 import { isRedundantRecord } from "./redundant";
 import { ensureSettle } from "./settlement";
@@ -110,16 +110,7 @@ export async function playDisputes(ctx: NodeContext): Promise<void> {
         ctx.log.info("dispute move played", { disputeId, requestId, move: move.name });
       }
     } catch (e) {
-      if (isFatal(e)) throw e;
-      if (isHarmlessRace(e)) {
-        ctx.log.info("the game moved on before our move (a harmless race); will read it again", {
-          disputeId,
-          requestId,
-          reason: message(e),
-        });
-        return;
-      }
-      ctx.log.error("dispute move failed; will retry", { disputeId, requestId, error: message(e) });
+      reportFailure(ctx.log, e, moveFailed("dispute"), { disputeId, requestId });
     }
   });
 }

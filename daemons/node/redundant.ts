@@ -30,7 +30,7 @@ import { GameOutcome, GamePhase } from "../../game/enums";
 import { Player } from "../../game/player";
 import { generationCommitArgs, RefereedGenerationPlayer } from "../../game/refereed-generation";
 import { RedundantRequestStatus, SlotStatus } from "../../protocol/constants";
-import { errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
+import { errorMessage as message, isFatal, moveFailed, reportFailure } from "../kit/common";
 import { NodeDaemonError, type NodeContext } from "./context";
 import type { JournalRecord } from "../kit/journal";
 import { forgetServed, servedOf, type Served } from "./views";
@@ -263,17 +263,8 @@ export async function playGames(ctx: NodeContext): Promise<void> {
         ctx.log.info("game move played", { gameId, requestId, side, move: move.name });
       }
     } catch (e) {
-      if (isFatal(e)) throw e;
-      if (isHarmlessRace(e)) {
-        // Either node may prove (the step, or a pass's choice): the other one's proof landed first.
-        ctx.log.info("the game moved on before our move (a harmless race); will read it again", {
-          gameId,
-          requestId,
-          reason: message(e),
-        });
-        continue;
-      }
-      ctx.log.error("game move failed; will retry", { gameId, requestId, error: message(e) });
+      // A harmless race: either node may prove (the step, or a pass's choice), and the other one's proof landed first.
+      reportFailure(ctx.log, e, moveFailed("game"), { gameId, requestId });
     }
   }
 }

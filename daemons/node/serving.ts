@@ -12,7 +12,7 @@ import { ZeroAddress } from "ethers";
 
 import { InferenceRequestStatus as STATUS } from "../../protocol/constants";
 import { bulkView } from "../kit/bulk";
-import { eachLimit, errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
+import { eachLimit, errorMessage as message, isFatal, reportFailure } from "../kit/common";
 import type { NodeContext } from "./context";
 import { commitBatch } from "./batching";
 import type { JournalRecord } from "../kit/journal";
@@ -205,13 +205,15 @@ async function commitOne(ctx: NodeContext, w: Work): Promise<void> {
   try {
     await sendCommit(ctx, record);
   } catch (e) {
-    if (isFatal(e)) throw e;
     // A request reopened, refunded or taken under us is a race, not a fault: reconciliation reads the outcome.
-    (isHarmlessRace(e) ? ctx.log.info : ctx.log.error)(
-      isHarmlessRace(e)
-        ? "the request moved on before our commit (a harmless race); will reconcile"
-        : "commit failed; will reconcile",
-      { requestId: w.id, error: message(e) },
+    reportFailure(
+      ctx.log,
+      e,
+      {
+        race: "the request moved on before our commit (a harmless race); will reconcile",
+        failure: "commit failed; will reconcile",
+      },
+      { requestId: w.id },
     );
   }
 }

@@ -7,7 +7,7 @@
 import { ZeroAddress, ZeroHash } from "ethers";
 
 import { BatchStatus as BATCH_STATUS, InferenceRequestStatus as STATUS } from "../../protocol/constants";
-import { eachLimit, errorMessage as message, isFatal, isHarmlessRace } from "../kit/common";
+import { eachLimit, reportFailure } from "../kit/common";
 import type { NodeContext } from "./context";
 import type { JournalRecord } from "../kit/journal";
 import { tokens } from "../kit/log";
@@ -38,15 +38,15 @@ export async function settle(ctx: NodeContext): Promise<void> {
       if (r.batchId !== undefined) await settleBatch(ctx, r, now);
       else await settleRequest(ctx, r, now);
     } catch (e) {
-      if (isFatal(e)) throw e;
-      if (isHarmlessRace(e)) {
-        ctx.log.info("already settled by someone else (a harmless race); will confirm from the chain", {
-          key: r.key,
-          reason: message(e),
-        });
-        return;
-      }
-      ctx.log.error("settlement failed; will retry", { key: r.key, error: message(e) });
+      reportFailure(
+        ctx.log,
+        e,
+        {
+          race: "already settled by someone else (a harmless race); will confirm from the chain",
+          failure: "settlement failed; will retry",
+        },
+        { key: r.key },
+      );
     }
   });
 }
