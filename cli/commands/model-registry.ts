@@ -12,6 +12,7 @@ import { cidBytes, cidOf, cidToString } from "../../executor/model/cid";
 import { contextLength, recordLengths, type GenerationTerms } from "../../executor/generate";
 import { encodeProgram, type Program } from "../../executor/runtime/program";
 import { VerificationModes } from "../../protocol/constants";
+import { findEvent } from "../../protocol/events";
 import { generationSpecOf, termsOfSpec } from "../../protocol/generation";
 import { connect, type Protocol, read, send, signerOf } from "../chain";
 import { globalsOf } from "../config";
@@ -171,28 +172,15 @@ async function publish(dir: string, opts: PublishOptions, cmd: Command): Promise
       : await send(`publish${generation ? "Generation" : ""}Model '${opts.name}'`, () =>
           generation ? m.publishGenerationModel(opts.name, spec, generation) : m.publishModel(opts.name, spec),
         );
-  let modelId = 0n;
-  let versionId = 0n;
-  let number = 0n;
-  for (const log of receipt.logs) {
-    const parsed = (() => {
-      try {
-        return p.modelRegistry.interface.parseLog(log);
-      } catch {
-        return null;
-      }
-    })();
-    if (parsed?.name === "ModelVersionPublished") {
-      modelId = parsed.args.modelId as bigint;
-      versionId = parsed.args.versionId as bigint;
-      number = parsed.args.number as bigint;
-    }
-  }
-  if (versionId === 0n)
+  const published = findEvent(receipt.logs, p.modelRegistry.interface, "ModelVersionPublished");
+  if (!published)
     throw new CliError(
       "the registry emitted no ModelVersionPublished",
       "check the ModelRegistry address in the deployment file",
     );
+  const modelId = published.args.modelId as bigint;
+  const versionId = published.args.versionId as bigint;
+  const number = published.args.number as bigint;
   const out = {
     modelId,
     versionId,

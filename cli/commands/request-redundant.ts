@@ -15,6 +15,7 @@ import { dequantizeOutput } from "../../executor/quant";
 import type { Program } from "../../executor/runtime/program";
 import { bytesOf } from "../../executor/trace/trace";
 import { RedundantRequestStatus, SlotStatus } from "../../protocol/constants";
+import { findEvent } from "../../protocol/events";
 import { type Protocol, read, send, signerOf } from "../chain";
 import { CliError } from "../errors";
 import { formatAmount, parseAddress, toJson } from "../values";
@@ -163,15 +164,7 @@ export async function sendRedundant(
     `redundant request (version ${args.versionId}, ${args.k} nodes x ${formatAmount(args.fee, p.decimals, p.symbol)})`,
     () => manager.request(args.versionId, hexlify(args.input), args.fee, nodes),
   );
-  const ev = receipt.logs
-    .map((l) => {
-      try {
-        return manager.interface.parseLog(l);
-      } catch {
-        return null;
-      }
-    })
-    .find((l) => l?.name === "RedundantRequested");
+  const ev = findEvent(receipt.logs, manager.interface, "RedundantRequested");
   if (!ev) throw new CliError("the request emitted no RedundantRequested", "check the RedundantManager address");
   return { manager, id: ev.args.requestId as bigint, tx: receipt.hash };
 }

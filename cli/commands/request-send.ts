@@ -5,6 +5,7 @@
  */
 import { hexlify, ZeroAddress } from "ethers";
 
+import { findEvent } from "../../protocol/events";
 import { type Protocol, send, signerOf } from "../chain";
 import { CliError } from "../errors";
 import { formatAmount } from "../values";
@@ -30,15 +31,8 @@ export async function sendRequest(p: Protocol, r: RequestToSend): Promise<{ requ
   const receipt = await send(label, () =>
     p.inferenceManager.request(r.versionId, hexlify(r.input), r.fee, r.node, r.mode, ZeroAddress, 0),
   );
-  for (const log of receipt.logs) {
-    let parsed;
-    try {
-      parsed = p.inferenceManager.interface.parseLog(log);
-    } catch {
-      continue; // another contract's log (the token's Transfer)
-    }
-    if (parsed?.name === "InferenceRequested") return { requestId: parsed.args.requestId as bigint, tx: receipt.hash };
-  }
+  const ev = findEvent(receipt.logs, p.inferenceManager.interface, "InferenceRequested");
+  if (ev) return { requestId: ev.args.requestId as bigint, tx: receipt.hash };
   throw new CliError(
     "the request emitted no InferenceRequested",
     "check the InferenceManager address in the deployment file",

@@ -9,6 +9,7 @@ import { AbiCoder, keccak256 } from "ethers";
 
 import { IERC20__factory } from "../../typechain-types";
 import { InferenceRequestStatus as STATUS } from "../../protocol/constants";
+import { findEvent } from "../../protocol/events";
 import { eachLimit, isFatal, reportFailure } from "../kit/common";
 import { tokens } from "../kit/log";
 import type { JournalRecord } from "../kit/journal";
@@ -122,15 +123,7 @@ async function openOne(ctx: ChallengerContext, r: JournalRecord, now: bigint): P
     ctx.bondsInFlight -= bond;
   }
   ctx.hooks.afterSend?.(`openDispute(${id})`);
-  const ev = receipt.logs
-    .map((l) => {
-      try {
-        return ctx.disputes.interface.parseLog(l);
-      } catch {
-        return null;
-      }
-    })
-    .find((p) => p?.name === "DisputeOpened");
+  const ev = findEvent(receipt.logs, ctx.disputes.interface, "DisputeOpened");
   const disputeId = ev!.args.disputeId as bigint;
   ctx.metrics.disputesOpened++;
   ctx.log.warn("dispute opened", {
