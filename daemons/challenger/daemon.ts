@@ -53,8 +53,6 @@ export class ChallengerDaemon extends Service<ChallengerContext> {
     await scan(ctx);
     await checkAll(ctx);
     const now = await chainNow(ctx);
-    const games = ctx.journal!.replay().filter((r) => r.t === "game").length;
-    ctx.clock.observe(now, games > 0 ? `${games} dispute game(s) on their move clocks` : null);
     await openDisputes(ctx, now);
     await playGames(ctx, now);
   }

@@ -57,18 +57,16 @@ export function recordGame(ctx: ChallengerContext, r: JournalRecord, disputeId: 
 
 /** Plays the moves the challenger owes in each of its games, and closes the resolved ones. */
 export async function playGames(ctx: ChallengerContext, now: bigint): Promise<void> {
+  const games = ctx.journal!.replay().filter((x) => x.t === "game");
+  ctx.clock.observe(now, games.length > 0 ? `${games.length} dispute game(s) on their move clocks` : null);
   // The games side by side (each one's moves in order): their moves share blocks.
-  await eachLimit(
-    ctx.journal!.replay().filter((x) => x.t === "game"),
-    GAME_CONCURRENCY,
-    async (r) => {
-      try {
-        await play(ctx, r, now);
-      } catch (e) {
-        reportFailure(ctx.log, e, moveFailed("dispute"), { disputeId: r.disputeId, requestId: r.requestId });
-      }
-    },
-  );
+  await eachLimit(games, GAME_CONCURRENCY, async (r) => {
+    try {
+      await play(ctx, r, now);
+    } catch (e) {
+      reportFailure(ctx.log, e, moveFailed("dispute"), { disputeId: r.disputeId, requestId: r.requestId });
+    }
+  });
 }
 
 /** Games played at once, at most. */

@@ -11,7 +11,7 @@ import type { AddressInfo } from "net";
 import { hexlify, Interface, randomBytes, ZeroAddress, ZeroHash, type ErrorFragment } from "ethers";
 
 import { DisputeManager__factory, InferenceManager__factory, RedundantManager__factory } from "../../typechain-types";
-import { errorMessage, isHarmlessRace, RACE_ERRORS } from "../../daemons/kit/common";
+import { errorMessage, InjectedCrash, isHarmlessRace, RACE_ERRORS, reportFailure } from "../../daemons/kit/common";
 import { decodeInferenceRequested } from "../../daemons/kit/events";
 import { ClockWatch } from "../../daemons/kit/clock";
 import { createLogger, tokens } from "../../daemons/kit/log";
@@ -126,6 +126,21 @@ describe("daemon kit: what the logs say", () => {
     expect(() => decodeCommitBatch(iface.encodeFunctionData("claim", [1n]))).to.throw(RangeError, /selector/);
     const one = encodeCommitBatch([1n], [ZeroHash], [ZeroHash]);
     expect(() => decodeCommitBatch(one.slice(0, -64))).to.throw(RangeError, /too short/);
+  });
+
+  it("reports a failed action: a harmless race as INFO with its reason, anything else as ERROR, a fatal error rethrown", () => {
+    const lines: { level: string; msg: string; gameId: string; reason?: string; error?: string }[] = [];
+    const log = createLogger({ write: (l) => lines.push(JSON.parse(l)) });
+    const how = { race: "moved on (a harmless race)", failure: "move failed; will retry" };
+    reportFailure(log, revert("BisectionGameAlreadyResolved", [3n]), how, { gameId: 3n });
+    reportFailure(log, revert("InferenceManagerFeeTooLow", [1n, 2n]), how, { gameId: 3n });
+    expect(lines).to.deep.equal([
+      { ...lines[0], level: "info", msg: how.race, gameId: "3", reason: "BisectionGameAlreadyResolved(3)" },
+      { ...lines[1], level: "error", msg: how.failure, gameId: "3", error: "InferenceManagerFeeTooLow(1, 2)" },
+    ]);
+    expect(lines[0]).to.not.have.property("error");
+    expect(() => reportFailure(log, new InjectedCrash("crash"), how, {})).to.throw(InjectedCrash);
+    expect(lines).to.have.length(2);
   });
 
   it("warns once when the chain's clock stands still while something waits on it (an automine chain), with the remedy", () => {
