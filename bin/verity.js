@@ -13,6 +13,17 @@ const fs = require("fs");
 const path = require("path");
 
 const root = path.join(__dirname, "..");
+
+// The chain commands load the contracts' TypeChain bindings, which `npx hardhat compile` generates (`npm ci` runs it
+// through the package's `prepare` script); without them every command would fail with a module-not-found stack.
+if (!fs.existsSync(path.join(root, "typechain-types", "index.ts"))) {
+  process.stderr.write(
+    "verity: the contracts are not compiled (no typechain-types/ in the package)\n" +
+      "  hint: run `npx hardhat compile` in " + root + " first (`npm ci` does it too)\n",
+  );
+  process.exit(2);
+}
+
 const project = path.join(root, "tsconfig.json");
 const cacheDir = path.join(root, "node_modules", ".cache", "verity-cli");
 const useCache = !process.env.VERITY_NO_CACHE;
@@ -48,16 +59,6 @@ if (!useCache) {
     }
     module._compile(js, filename);
   };
-}
-
-// The chain commands load the contracts' TypeChain bindings, which `npx hardhat compile` generates (`npm ci` runs it
-// through the package's `prepare` script); without them every command would fail with a module-not-found stack.
-if (!fs.existsSync(path.join(root, "typechain-types", "index.ts"))) {
-  process.stderr.write(
-    "verity: the contracts are not compiled (no typechain-types/ in the package)\n" +
-      "  hint: run `npx hardhat compile` in " + root + " first (`npm ci` does it too)\n",
-  );
-  process.exit(2);
 }
 
 require("../cli/main")
