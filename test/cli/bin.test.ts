@@ -1,6 +1,7 @@
 /**
  * The `verity` launcher (bin/verity.js) in a package whose contracts were never compiled: it says so and how to fix
- * it (exit 2), instead of a module-not-found stack from the TypeChain bindings the chain commands load.
+ * it (exit 2), instead of a module-not-found stack from the TypeChain bindings the chain commands load. And
+ * `verity dev`'s window bound: the contract's minimum, checked before any chain is started.
  */
 import { expect } from "chai";
 import { spawnSync } from "child_process";
@@ -23,6 +24,22 @@ describe("bin/verity.js", () => {
       expect(r.stdout).to.equal("");
     } finally {
       fs.rmSync(pkg, { recursive: true, force: true });
+    }
+  });
+
+  it("verity dev refuses a challenge window under the contract's minimum (10 s) before starting anything, exit 2", () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "verity-home-"));
+    try {
+      const r = spawnSync(process.execPath, [BIN, "dev", "--challenge-window", "9"], {
+        encoding: "utf8",
+        env: { ...process.env, VERITY_HOME: home },
+        timeout: 60_000,
+      });
+      expect(r.status, r.stderr).to.equal(2);
+      expect(r.stderr).to.contain("--challenge-window '9' is not an integer >= 10");
+      expect(r.stderr).to.not.contain("starting anvil");
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
     }
   });
 });
